@@ -1,0 +1,2 @@
+// images/client: public surface of this package.
+export {};

@@ -1,0 +1,2 @@
+// images/server: public surface of this package.
+export {};

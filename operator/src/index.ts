@@ -1,0 +1,2 @@
+// operator: public surface of this package.
+export {};

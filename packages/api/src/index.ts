@@ -1,0 +1,2 @@
+// packages/api: public surface of this package.
+export {};

@@ -1,0 +1,2 @@
+// packages/cli: public surface of this package.
+export {};

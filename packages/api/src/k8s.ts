@@ -1,0 +1,92 @@
+// Kubernetes-shaped building blocks (names, tolerations, resources) shared by the spec and status,
+// written as zod schemas so that they reach the CRD with the same constraints the API server uses.
+import { z } from "zod";
+
+/** A DNS-1123 label: what Kubernetes accepts for namespaces, label-like names and Service names. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS-1123 subdomain: object names such as Secrets, ConfigMaps and PersistentVolumeClaims. */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** The quantity grammar of k8s.io/apimachinery resource.Quantity, as controller-gen emits it. */
+export const QUANTITY =
+  /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+
+/** The name of an object in the job's namespace (Secret, ConfigMap, PVC). */
+export function objectName(description: string): z.ZodString {
+  return z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(DNS_SUBDOMAIN, { error: "must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')" })
+    .meta({ description });
+}
+
+/** A file-system path, bounded so that CEL rules over it stay within the API server's cost budget. */
+export function filePath(description: string): z.ZodString {
+  return z.string().min(1).max(4096).meta({ description });
+}
+
+/**
+ * A resource quantity ("500m", "2Gi", 4). The CRD marks it `x-kubernetes-int-or-string` with the
+ * quantity pattern, exactly as Kubernetes' own types do.
+ */
+export const QuantitySchema = z
+  .union([
+    z.int().min(0),
+    z.string().regex(QUANTITY, { error: "must be a Kubernetes quantity such as 500m or 2Gi" }),
+  ])
+  .meta({ description: "A Kubernetes resource quantity, e.g. 500m, 2Gi or 4." });
+
+export const ResourceListSchema = z
+  .record(z.string().min(1).max(253), QuantitySchema)
+  .meta({ description: "Resource names (cpu, memory, nvidia.com/gpu, ...) mapped to quantities." });
+
+export const ResourceRequirementsSchema = z
+  .strictObject({
+    requests: ResourceListSchema.optional().meta({
+      description: "Minimum resources the scheduler reserves for the container.",
+    }),
+    limits: ResourceListSchema.optional().meta({
+      description: "Maximum resources the container may use.",
+    }),
+  })
+  .meta({ description: "Compute resources of the container, as in a Pod's resources field." });
+
+export const NodeSelectorSchema = z
+  .record(z.string().min(1).max(317), z.string().max(63))
+  .meta({ description: "Node labels the pod's node must carry (a Pod's nodeSelector)." });
+
+export const TolerationSchema = z
+  .strictObject({
+    key: z
+      .string()
+      .max(317)
+      .optional()
+      .meta({ description: "Taint key the toleration applies to; empty matches all keys." }),
+    operator: z
+      .enum(["Exists", "Equal"])
+      .optional()
+      .meta({ description: "Exists matches any value; Equal (the Kubernetes default) matches value." }),
+    value: z
+      .string()
+      .max(63)
+      .optional()
+      .meta({ description: "Taint value to match when operator is Equal." }),
+    effect: z
+      .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"])
+      .optional()
+      .meta({ description: "Taint effect to match; empty matches all effects." }),
+    tolerationSeconds: z
+      .int()
+      .optional()
+      .meta({ description: "For NoExecute: how long the pod stays bound after the taint appears." }),
+  })
+  .meta({ description: "A toleration, as in a Pod's tolerations field." });
+
+export const TolerationsSchema = z
+  .array(TolerationSchema)
+  .max(64)
+  .meta({ description: "Tolerations for taints on the nodes the pods may run on." });
+
+export type Quantity = z.infer<typeof QuantitySchema>;
+export type ResourceRequirements = z.infer<typeof ResourceRequirementsSchema>;
+export type Toleration = z.infer<typeof TolerationSchema>;

@@ -1,0 +1,37 @@
+// Where checkpoints and final artifacts go, and whether a restarted job resumes.
+import { z } from "zod";
+import { filePath, objectName } from "./k8s.js";
+
+export const OutputSchema = z
+  .strictObject({
+    bucket: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[a-zA-Z0-9_-]+$/, { error: "must contain only letters, digits, '-' and '_'" })
+      .optional()
+      .meta({
+        description:
+          "JetStream Object Store bucket for checkpoints and artifacts. Unset: sfp-<namespace>__<name>, removed with the job.",
+      }),
+    persistentVolumeClaim: z
+      .strictObject({
+        claimName: objectName("Name of the PersistentVolumeClaim, in the job's namespace."),
+        path: filePath("Directory inside the volume; created when missing.").default("/"),
+      })
+      .optional()
+      .meta({ description: "Also copy the final artifacts to this volume, which outlives the job." }),
+    path: filePath(
+      "Directory for the run's artifacts with `sfprompt run` (default: runs/<name>); ignored on a cluster.",
+    ).optional(),
+    checkpointEvery: z.int().min(1).max(100000).default(1).meta({
+      description: "Checkpoint the global prompt and tail every N rounds (and after the last).",
+    }),
+    resume: z.boolean().default(true).meta({
+      description:
+        "Resume from the last checkpoint when one exists; false starts from round 0 and overwrites it.",
+    }),
+  })
+  .meta({ description: "Checkpoints and final artifacts (trained prompt + tail, metrics)." });
+
+export type Output = z.infer<typeof OutputSchema>;

@@ -1,0 +1,54 @@
+// Where the processes run: the edge clients (one pod each) and the GPU body server.
+import { z } from "zod";
+import { NodeSelectorSchema, ResourceRequirementsSchema, TolerationsSchema } from "./k8s.js";
+import { countOrFraction } from "./count-or-fraction.js";
+import { immutable, VALIDATIONS } from "./rules.js";
+
+export const ClientsSchema = z
+  .strictObject({
+    count: z
+      .int()
+      .min(1)
+      .max(10000)
+      .default(4)
+      .meta({
+        description: "Number of clients; each holds one partition of the data and runs in its own pod.",
+        [VALIDATIONS]: [immutable("spec.clients.count")],
+      }),
+    perRound: countOrFraction("each round's selection", "Clients selected to train in each round.").prefault({
+      fraction: 1,
+    }),
+    nodeSelector: NodeSelectorSchema.optional(),
+    tolerations: TolerationsSchema.optional(),
+    resources: ResourceRequirementsSchema.optional(),
+    spreadOnePerNode: z.boolean().default(false).meta({
+      description:
+        "Place at most one client pod per node (a hard topology spread on kubernetes.io/hostname).",
+    }),
+  })
+  .meta({ description: "The edge clients: how many, how many train per round, and where their pods run." });
+
+export const ServerSchema = z
+  .strictObject({
+    replicas: z.int().min(1).max(64).default(1).meta({
+      description:
+        "Body server replicas; they share the job's forward/backward requests through a NATS queue group.",
+    }),
+    gpus: z.int().min(0).max(16).default(0).meta({
+      description: "GPUs each server replica requests (nvidia.com/gpu). 0 runs the body on CPU.",
+    }),
+    executionProvider: z.enum(["cuda", "cpu"]).default("cuda").meta({
+      description: "ONNX Runtime execution provider the server asks for first.",
+    }),
+    cpuFallback: z.boolean().default(true).meta({
+      description:
+        "When cuda is not available, run on CPU and say so in the log and status; false fails the job instead.",
+    }),
+    nodeSelector: NodeSelectorSchema.optional(),
+    tolerations: TolerationsSchema.optional(),
+    resources: ResourceRequirementsSchema.optional(),
+  })
+  .meta({ description: "The server that runs the frozen body for all clients and coordinates the rounds." });
+
+export type Clients = z.infer<typeof ClientsSchema>;
+export type Server = z.infer<typeof ServerSchema>;

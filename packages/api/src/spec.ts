@@ -1,0 +1,107 @@
+// The SFPromptJob spec: the sections put together, plus the rules that relate one section to another.
+import { z } from "zod";
+import { resolveCount } from "./count-or-fraction.js";
+import { DataSchema } from "./data.js";
+import { ClassesSchema, ModelSchema, PromptsSchema } from "./model.js";
+import { OutputSchema } from "./output.js";
+import { ClientsSchema, ServerSchema } from "./placement.js";
+import { immutable, VALIDATIONS, type CelRule } from "./rules.js";
+import { TrainingSchema } from "./training.js";
+import { CompressionSchema, TransportSchema } from "./transport.js";
+
+export const METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full", "centralized"] as const;
+export type Method = (typeof METHODS)[number];
+
+const CROSS_FIELD_CEL: CelRule[] = [
+  {
+    rule: "!has(self.clients) || !has(self.clients.perRound) || !has(self.clients.perRound.count) || self.clients.perRound.count <= self.clients.count",
+    message: "clients.perRound.count must not exceed clients.count",
+    fieldPath: ".clients.perRound.count",
+  },
+  {
+    rule: "!has(self.model) || !has(self.model.split) || self.model.split.headBlocks != 0 || has(self.model.split.cutTensors) || self.model.split.pooling != 'cls' || !has(self.training) || !self.training.localLoss.enabled",
+    message:
+      "headBlocks 0 with pooling cls gives the local loss a constant input; use pooling mean or disable training.localLoss",
+    fieldPath: ".model.split.pooling",
+  },
+];
+
+const SpecObject = z.strictObject({
+  method: z
+    .enum(METHODS)
+    .default("sfprompt")
+    .meta({
+      description:
+        "Training method. sfprompt: split training with local loss and EL2N pruning. Baselines on the same engine: sfl-prompt (split, no pruning or local loss), fl-prompt (whole model on the client, prompt + tail trained), fl-full (whole model trained with FedAvg), centralized (one process, all data).",
+      [VALIDATIONS]: [immutable("spec.method")],
+    }),
+  model: ModelSchema.prefault({}),
+  prompts: PromptsSchema.prefault({}),
+  classes: ClassesSchema.prefault({}),
+  data: DataSchema.prefault({}),
+  clients: ClientsSchema.prefault({}),
+  server: ServerSchema.prefault({}),
+  training: TrainingSchema.prefault({}),
+  compression: CompressionSchema.prefault({}),
+  transport: TransportSchema.prefault({}),
+  output: OutputSchema.prefault({}),
+  suspend: z.boolean().default(false).meta({
+    description:
+      "Stop the job's pods while true; the job resumes from its last checkpoint when set back to false.",
+  }),
+  activeDeadlineSeconds: z.int().min(1).max(31536000).optional().meta({
+    description:
+      "Fail the job when it has been running longer than this many seconds (suspended time excluded).",
+  }),
+  ttlSecondsAfterFinished: z.int().min(0).max(31536000).optional().meta({
+    description: "Delete the job this many seconds after it succeeded or failed; unset keeps it.",
+  }),
+});
+
+export const SpecSchema = SpecObject.superRefine(checkCrossFields).meta({
+  description: "What to fine-tune, on which data, with which method, and where its processes run.",
+  [VALIDATIONS]: CROSS_FIELD_CEL,
+});
+
+export type SpecInput = z.input<typeof SpecObject>;
+export type Spec = z.output<typeof SpecObject>;
+
+function checkCrossFields(spec: Spec, ctx: z.RefinementCtx): void {
+  const { clients, training, model, data } = spec;
+  if (clients.perRound.count !== undefined && clients.perRound.count > clients.count) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["clients", "perRound", "count"],
+      message: `is ${clients.perRound.count} but there are only ${clients.count} clients (spec.clients.count); lower it or add clients`,
+    });
+  }
+  const selected = Math.min(resolveCount(clients.perRound, clients.count), clients.count);
+  if (training.quorum.count !== undefined && training.quorum.count > selected) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["training", "quorum", "count"],
+      message: `is ${training.quorum.count} but only ${selected} clients are selected per round; lower the quorum or select more clients`,
+    });
+  }
+  const split = model.split;
+  if (split.headBlocks === 0 && !split.cutTensors && split.pooling === "cls" && training.localLoss.enabled) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["model", "split", "pooling"],
+      message:
+        "is cls with headBlocks 0: the CLS token at the head output is constant, so the local loss cannot learn; use pooling: mean or set training.localLoss.enabled: false",
+    });
+  }
+  if (
+    data.source.builtin === undefined &&
+    data.evalSource === undefined &&
+    training.evaluation.everyRounds > 0
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["data", "evalSource"],
+      message:
+        "is required when the training data is a folder or JSONL file and evaluation is on; set it or set training.evaluation.everyRounds: 0",
+    });
+  }
+}

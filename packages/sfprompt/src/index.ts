@@ -1,2 +1,32 @@
 // packages/sfprompt: public surface of this package.
-export {};
+
+// Datasets: in-memory datasets, loaders, user-data readers, partitioning across clients.
+export * from "./datasets/errors.js";
+export { Rng, deriveSeed } from "./datasets/rng.js";
+export {
+  sampleNormal,
+  sampleGamma,
+  sampleLogGamma,
+  sampleDirichlet,
+  sampleSymmetricDirichlet,
+} from "./datasets/distributions.js";
+export * from "./datasets/dataset.js";
+export * from "./datasets/batching.js";
+export * from "./datasets/normalize.js";
+export * from "./datasets/resize.js";
+export * from "./datasets/idx.js";
+export * from "./datasets/select.js";
+export * from "./datasets/idx-images.js";
+export * from "./datasets/fashion-mnist.js";
+export * from "./datasets/mnist.js";
+export * from "./datasets/sklearn-digits.js";
+export * from "./datasets/netpbm.js";
+export * from "./datasets/image-decode.js";
+export * from "./datasets/image-folder.js";
+export * from "./datasets/jsonl.js";
+export * from "./datasets/partition.js";
+export * from "./datasets/partition-summary.js";
+
+// Training building blocks: parameter sets and their codec, initialisers, cross-entropy, metrics,
+// optimizers, EL2N pruning, FedAvg, FLOPs accounting.
+export * from "./training/index.js";

@@ -1,0 +1,63 @@
+// Fashion-MNIST (Xiao, Rasul, Vollgraf 2017) from Debian's `dataset-fashion-mnist` package:
+// 60k train / 10k test 28×28 grayscale images in 10 classes, as IDX .gz files.
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type Dataset } from "./dataset.js";
+import { DatasetNotFoundError } from "./errors.js";
+import { loadIdxImages } from "./idx-images.js";
+import { type ImageLoadOptions } from "./select.js";
+
+/** Where Debian's `dataset-fashion-mnist` installs the files. */
+export const FASHION_MNIST_DEBIAN_DIR = "/usr/share/datasets/fashion-mnist";
+
+export const FASHION_MNIST_CLASSES: readonly string[] = [
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+];
+
+export type FashionMnistSplit = "train" | "test";
+
+export interface FashionMnistOptions extends ImageLoadOptions {
+  split?: FashionMnistSplit;
+  /** Folder with the four IDX files; default $SFPROMPT_FASHION_MNIST_DIR or the Debian path. */
+  dir?: string;
+}
+
+/** Paths of the IDX image and label files of one split. */
+export function fashionMnistFiles(
+  split: FashionMnistSplit,
+  dir?: string,
+): { images: string; labels: string } {
+  const root = dir ?? process.env.SFPROMPT_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
+  const prefix = split === "train" ? "train" : "t10k";
+  const files = {
+    images: join(root, `${prefix}-images-idx3-ubyte.gz`),
+    labels: join(root, `${prefix}-labels-idx1-ubyte.gz`),
+  };
+  if (!existsSync(files.images) && existsSync(files.images.slice(0, -3))) {
+    return { images: files.images.slice(0, -3), labels: files.labels.slice(0, -3) };
+  }
+  return files;
+}
+
+/** Loads one split of Fashion-MNIST as [N, 1, 28, 28] floats in [0, 1] (or resized). */
+export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<Dataset<Float32Array>> {
+  const files = fashionMnistFiles(options.split ?? "train", options.dir);
+  if (!existsSync(files.images)) {
+    throw new DatasetNotFoundError(
+      files.images,
+      "Fashion-MNIST not found; install Debian's dataset-fashion-mnist (scripts/setup.sh does) " +
+        "or pass dir / set SFPROMPT_FASHION_MNIST_DIR to a folder with the IDX files",
+    );
+  }
+  return loadIdxImages({ ...options, ...files, classNames: FASHION_MNIST_CLASSES });
+}

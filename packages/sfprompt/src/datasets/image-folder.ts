@@ -1,0 +1,117 @@
+// User image data laid out as root/<class>/<file>.png|.pgm|.ppm (torchvision's ImageFolder
+// convention): classes are the sorted folder names unless a class list is given.
+
+import { readdir, readFile } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { type Dataset, createDataset } from "./dataset.js";
+import { DatasetFormatError, DatasetNotFoundError, LabelError } from "./errors.js";
+import { type ColorMode, IMAGE_EXTENSIONS, decodeImage, toPlanar } from "./image-decode.js";
+import { type ResizeSpec, resizeImages } from "./resize.js";
+import { type SubsetOptions, selectIndices } from "./select.js";
+
+export interface ImageFolderOptions extends SubsetOptions {
+  /** Channels of the dataset: grayscale (1) or rgb (3). Default grayscale. */
+  mode?: ColorMode;
+  /** Resize every image to this size; without it all images must share one size. */
+  resize?: ResizeSpec;
+  /**
+   * The job's class list. Give it on federated clients: a client may lack some classes, and the
+   * label ids must mean the same on every client. Folders not in the list are an error.
+   */
+  classNames?: readonly string[];
+}
+
+async function listDirs(root: string): Promise<string[]> {
+  try {
+    const entries = await readdir(root, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name);
+  } catch (cause) {
+    throw new DatasetNotFoundError(root, "image folder is not readable; expected root/<class>/<image>", {
+      cause,
+    });
+  }
+}
+
+async function listImages(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase()))
+    .map((e) => e.name)
+    .sort();
+}
+
+async function findFiles(
+  root: string,
+  options: ImageFolderOptions,
+): Promise<{ files: string[]; labels: Int32Array; classNames: string[] }> {
+  const dirs = (await listDirs(root)).sort();
+  const classNames = options.classNames ? [...options.classNames] : dirs;
+  const files: string[] = [];
+  const labels: number[] = [];
+  for (const dir of dirs) {
+    const label = classNames.indexOf(dir);
+    if (label < 0) {
+      throw new LabelError(
+        join(root, dir),
+        `folder is not one of the classes [${classNames.join(", ")}]; rename it or add it to classNames`,
+      );
+    }
+    for (const name of await listImages(join(root, dir))) {
+      files.push(join(root, dir, name));
+      labels.push(label);
+    }
+  }
+  if (files.length === 0) {
+    throw new DatasetNotFoundError(
+      root,
+      `has no images (${IMAGE_EXTENSIONS.join(", ")}) in any class folder`,
+    );
+  }
+  return { files, labels: Int32Array.from(labels), classNames };
+}
+
+async function loadOne(
+  path: string,
+  options: ImageFolderOptions,
+): Promise<{ pixels: Float32Array; shape: [number, number, number] }> {
+  const img = decodeImage(await readFile(path), path);
+  const channels = options.mode === "rgb" ? 3 : 1;
+  const pixels = toPlanar(img, options.mode ?? "grayscale");
+  const r = options.resize;
+  if (r === undefined || (r.height === img.height && r.width === img.width)) {
+    return { pixels, shape: [channels, img.height, img.width] };
+  }
+  return {
+    pixels: resizeImages(pixels, [1, channels, img.height, img.width], r),
+    shape: [channels, r.height, r.width],
+  };
+}
+
+/** Reads every image under root/<class>/ into [N, C, H, W] floats in [0, 1]. */
+export async function loadImageFolder(
+  root: string,
+  options: ImageFolderOptions = {},
+): Promise<Dataset<Float32Array>> {
+  const found = await findFiles(root, options);
+  const selected = selectIndices(found.labels, found.classNames.length, options);
+  let shape: [number, number, number] | undefined;
+  let x = new Float32Array(0);
+  const labels = new Int32Array(selected.length);
+  for (let k = 0; k < selected.length; k++) {
+    const i = selected[k] as number;
+    const path = found.files[i] as string;
+    const img = await loadOne(path, options);
+    if (shape === undefined) {
+      shape = img.shape;
+      x = new Float32Array(selected.length * img.pixels.length);
+    } else if (img.shape[1] !== shape[1] || img.shape[2] !== shape[2]) {
+      throw new DatasetFormatError(
+        path,
+        `is ${img.shape[2]}×${img.shape[1]} but earlier images are ${shape[2]}×${shape[1]}; pass resize to load mixed sizes`,
+      );
+    }
+    x.set(img.pixels, k * img.pixels.length);
+    labels[k] = found.labels[i] as number;
+  }
+  return createDataset({ x, sampleShape: shape ?? [1, 1, 1], labels, classNames: found.classNames });
+}

@@ -33,3 +33,6 @@ export * from "./parse.js";
 export * from "./run-config.js";
 export * from "./to-run-config.js";
 export * from "./manifest.js";
+export * from "./structural.js";
+export * from "./crd.js";
+export * from "./api-docs.js";

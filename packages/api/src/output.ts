@@ -12,7 +12,7 @@ export const OutputSchema = z
       .optional()
       .meta({
         description:
-          "JetStream Object Store bucket for checkpoints and artifacts. Unset: sfp-<namespace>__<name>, removed with the job.",
+          "JetStream Object Store bucket for checkpoints and artifacts. Unset: sfp-<namespace>_<name>-artifacts, removed with the job.",
       }),
     persistentVolumeClaim: z
       .strictObject({

@@ -25,13 +25,15 @@ export const EffectiveSchema = z.strictObject({
 });
 
 export const NamesSchema = z.strictObject({
-  subjectPrefix: z
+  job: z
     .string()
-    .meta({ description: "Prefix of every NATS subject of the job, e.g. sfp.default.demo." }),
-  stream: z.string().meta({ description: "JetStream stream of progress events." }),
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .meta({
+      description:
+        "The job's data-plane token; packages/protocol derives subjects, stream and buckets from it.",
+    }),
+  subjectPrefix: z.string().meta({ description: "Prefix of every NATS subject of the job: sfp.<job>." }),
   bucket: z.string().meta({ description: "Object Store bucket for bundles, checkpoints and artifacts." }),
-  stateBucket: z.string().meta({ description: "KV bucket with the round state." }),
-  queueGroup: z.string().meta({ description: "Queue group the server replicas share." }),
 });
 
 export const RunConfigSchema = z.strictObject({

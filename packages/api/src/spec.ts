@@ -12,17 +12,30 @@ import { CompressionSchema, TransportSchema } from "./transport.js";
 export const METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full", "centralized"] as const;
 export type Method = (typeof METHODS)[number];
 
+// Written against the defaulted object: the API server defaults before it validates, and every
+// object on these paths has a default, so only optional leaves need has().
 const CROSS_FIELD_CEL: CelRule[] = [
   {
-    rule: "!has(self.clients) || !has(self.clients.perRound) || !has(self.clients.perRound.count) || self.clients.perRound.count <= self.clients.count",
+    rule: "!has(self.clients.perRound.count) || self.clients.perRound.count <= self.clients.count",
     message: "clients.perRound.count must not exceed clients.count",
     fieldPath: ".clients.perRound.count",
   },
   {
-    rule: "!has(self.model) || !has(self.model.split) || self.model.split.headBlocks != 0 || has(self.model.split.cutTensors) || self.model.split.pooling != 'cls' || !has(self.training) || !self.training.localLoss.enabled",
+    rule: "!has(self.training.quorum.count) || !has(self.clients.perRound.count) || self.training.quorum.count <= self.clients.perRound.count",
+    message: "training.quorum.count must not exceed clients.perRound.count",
+    fieldPath: ".training.quorum.count",
+  },
+  {
+    rule: "self.method != 'sfprompt' || self.model.split.headBlocks != 0 || has(self.model.split.cutTensors) || self.model.split.pooling != 'cls' || !self.training.localLoss.enabled",
     message:
       "headBlocks 0 with pooling cls gives the local loss a constant input; use pooling mean or disable training.localLoss",
     fieldPath: ".model.split.pooling",
+  },
+  {
+    rule: "has(self.data.source.builtin) || has(self.data.evalSource) || self.training.evaluation.everyRounds == 0",
+    message:
+      "data.evalSource is required for folder and JSONL data unless training.evaluation.everyRounds is 0",
+    fieldPath: ".data.evalSource",
   },
 ];
 
@@ -84,7 +97,8 @@ function checkCrossFields(spec: Spec, ctx: z.RefinementCtx): void {
     });
   }
   const split = model.split;
-  if (split.headBlocks === 0 && !split.cutTensors && split.pooling === "cls" && training.localLoss.enabled) {
+  const localLoss = spec.method === "sfprompt" && training.localLoss.enabled;
+  if (split.headBlocks === 0 && !split.cutTensors && split.pooling === "cls" && localLoss) {
     ctx.addIssue({
       code: "custom",
       path: ["model", "split", "pooling"],

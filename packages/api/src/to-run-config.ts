@@ -14,24 +14,36 @@ import type { Method, Spec } from "./spec.js";
 /** Namespace used when a manifest names none (as kubectl would). */
 export const DEFAULT_NAMESPACE = "default";
 
-/**
- * The token that names a job in NATS: `<namespace>__<name>` with dots in the name turned into `_`.
- * DNS names never hold `_`, so the token is unique per job and a valid subject token and bucket name.
- */
-export function jobToken(namespace: string, name: string): string {
-  return `${namespace}__${name.replace(/\./g, "_")}`;
+/** Longest job token the data plane accepts (packages/protocol names.ts). */
+export const MAX_JOB_TOKEN = 64;
+
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
 }
 
-/** Names of the job's NATS resources (subjects, stream, buckets, queue group). */
+/**
+ * The token that names a job on the data plane: `<namespace>_<name>` with dots in the name turned
+ * into `_`. Namespaces hold no `_` and DNS names no `_`, so the token is unique per job; tokens
+ * longer than 64 characters are cut and suffixed with a hash of the whole token.
+ */
+export function jobToken(namespace: string, name: string): string {
+  const token = `${namespace}_${name.replace(/\./g, "_")}`;
+  if (token.length <= MAX_JOB_TOKEN) return token;
+  return `${token.slice(0, MAX_JOB_TOKEN - 9)}-${fnv1a(token)}`;
+}
+
+/**
+ * Names of the job's NATS resources. Subjects, streams and the state bucket are built from `job` by
+ * packages/protocol (sfp.<job>.…); only the artifact bucket can be overridden in the spec.
+ */
 export function natsNames(namespace: string, name: string, bucket?: string): RunConfig["names"] {
-  const token = jobToken(namespace, name);
-  return {
-    subjectPrefix: `sfp.${namespace}.${name.replace(/\./g, "_")}`,
-    stream: `SFP_${token}`,
-    bucket: bucket ?? `sfp-${token}`,
-    stateBucket: `sfp-state-${token}`,
-    queueGroup: `sfp-body-${token}`,
-  };
+  const job = jobToken(namespace, name);
+  return { job, subjectPrefix: `sfp.${job}`, bucket: bucket ?? `sfp-${job}-artifacts` };
 }
 
 /** What each method turns on. Baselines ignore the pruning and local-loss switches. */

@@ -1,0 +1,102 @@
+// Turns zod's OpenAPI 3.0 output into a Kubernetes structural schema: every node typed, no
+// $ref/const/additionalProperties:false, int-or-string marked the way Kubernetes' own types are.
+/** A JSON schema node as zod emits it and the CRD carries it. */
+export type SchemaNode = { [key: string]: unknown };
+
+/** The post-processing met a construct a structural schema cannot express. */
+export class StructuralSchemaError extends Error {
+  override readonly name = "StructuralSchemaError";
+  constructor(path: string, what: string) {
+    super(`${path}: ${what}; change the zod schema so that the CRD can express it`);
+  }
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+/** Keywords Kubernetes' structural schemas reject or that only zod uses. */
+const DROPPED = ["$schema", "$id", "id", "title", "examples", "propertyNames", "readOnly", "writeOnly"];
+
+function isNode(v: unknown): v is SchemaNode {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** zod's int-or-quantity union: anyOf [integer, string]. */
+function isIntOrString(node: SchemaNode): boolean {
+  const anyOf = node.anyOf;
+  if (!Array.isArray(anyOf) || anyOf.length !== 2) return false;
+  const types = anyOf.map((b) => (isNode(b) ? b.type : undefined)).sort();
+  return types[0] === "integer" && types[1] === "string";
+}
+
+function toIntOrString(node: SchemaNode): SchemaNode {
+  const branches = node.anyOf as SchemaNode[];
+  const str = branches.find((b) => b.type === "string");
+  const { anyOf: _anyOf, ...rest } = node;
+  return {
+    ...rest,
+    anyOf: [{ type: "integer" }, { type: "string" }],
+    ...(str?.pattern !== undefined ? { pattern: str.pattern } : {}),
+    "x-kubernetes-int-or-string": true,
+  };
+}
+
+function cleanScalar(node: SchemaNode): void {
+  if (node.const !== undefined) {
+    node.enum = [node.const];
+    delete node.const;
+  }
+  if (node.type === "integer") {
+    if (node.minimum === -SAFE) delete node.minimum;
+    if (node.maximum === SAFE) delete node.maximum;
+    if (node.format === "safeint") delete node.format;
+  }
+  // zod adds a long ECMAScript pattern to ISO date-times; Kubernetes checks format date-time itself.
+  if (node.format === "date-time") delete node.pattern;
+}
+
+/** Keys first in every node, so that the YAML reads description → type → constraints → children. */
+const ORDER = ["description", "type", "format", "enum", "default", "nullable"];
+
+function ordered(node: SchemaNode): SchemaNode {
+  const out: SchemaNode = {};
+  for (const k of ORDER) if (k in node) out[k] = node[k];
+  const rest = Object.keys(node).filter((k) => !ORDER.includes(k));
+  const late = (k: string): number =>
+    k === "properties" || k === "items" || k === "additionalProperties" ? 1 : 0;
+  rest.sort((a, b) => late(a) - late(b) || (a.startsWith("x-") ? 1 : 0) - (b.startsWith("x-") ? 1 : 0));
+  for (const k of rest) out[k] = node[k];
+  return out;
+}
+
+/** Recursively rewrites `node` (a fresh copy) into structural form; `path` names it in errors. */
+export function toStructural(node: SchemaNode, path = "(root)"): SchemaNode {
+  let out: SchemaNode = { ...node };
+  for (const key of DROPPED) delete out[key];
+  if (out.additionalProperties === false) delete out.additionalProperties;
+  if (out.$ref !== undefined || out.definitions !== undefined || out.$defs !== undefined) {
+    throw new StructuralSchemaError(path, "a $ref or definitions survived inlining");
+  }
+  if (isIntOrString(out)) out = toIntOrString(out);
+  else if (
+    out.anyOf !== undefined ||
+    out.oneOf !== undefined ||
+    out.allOf !== undefined ||
+    out.not !== undefined
+  ) {
+    throw new StructuralSchemaError(path, "a union (anyOf/oneOf/allOf/not) has no structural form");
+  }
+  cleanScalar(out);
+  if (out.type === undefined && out["x-kubernetes-int-or-string"] !== true) {
+    throw new StructuralSchemaError(path, "the node has no type");
+  }
+  if (isNode(out.properties)) {
+    const props: SchemaNode = {};
+    for (const [k, v] of Object.entries(out.properties))
+      props[k] = toStructural(v as SchemaNode, `${path}.${k}`);
+    out.properties = props;
+  }
+  if (isNode(out.additionalProperties)) {
+    out.additionalProperties = toStructural(out.additionalProperties, `${path}[*]`);
+  }
+  if (isNode(out.items)) out.items = toStructural(out.items, `${path}[]`);
+  return ordered(out);
+}

@@ -16,7 +16,8 @@ export interface ImageFolderOptions extends SubsetOptions {
   resize?: ResizeSpec;
   /**
    * The job's class list. Give it on federated clients: a client may lack some classes, and the
-   * label ids must mean the same on every client. Folders not in the list are an error.
+   * label ids must mean the same on every client. Folders are matched by class name, else by
+   * class index ("0".."C-1"); any other folder is an error.
    */
   classNames?: readonly string[];
 }
@@ -40,6 +41,14 @@ async function listImages(dir: string): Promise<string[]> {
     .sort();
 }
 
+// A folder is named by its class name, or by its class index ("0", "7") when no name matches.
+function folderLabel(dir: string, classNames: readonly string[]): number {
+  const byName = classNames.indexOf(dir);
+  if (byName >= 0) return byName;
+  const index = /^\d+$/.test(dir) ? Number(dir) : -1;
+  return index < classNames.length ? index : -1;
+}
+
 async function findFiles(
   root: string,
   options: ImageFolderOptions,
@@ -49,7 +58,7 @@ async function findFiles(
   const files: string[] = [];
   const labels: number[] = [];
   for (const dir of dirs) {
-    const label = classNames.indexOf(dir);
+    const label = folderLabel(dir, classNames);
     if (label < 0) {
       throw new LabelError(
         join(root, dir),

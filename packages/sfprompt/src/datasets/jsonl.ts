@@ -1,5 +1,5 @@
 // User data as JSON Lines: one sample per line, {"x": [numbers], "label": ...} for features or
-// images, {"text": "...", "label": ...} or {"ids": [ints], "label": ...} for text. Labels are
+// images (field names configurable), {"text": "...", "label": ...} or {"ids": [ints], "label": ...} for text. Labels are
 // strings or ints; errors name the file and line.
 
 import { readFile } from "node:fs/promises";
@@ -7,6 +7,8 @@ import { type Dataset, createDataset, sampleSize } from "./dataset.js";
 import { DatasetArgumentError, DatasetFormatError, DatasetNotFoundError, LabelError } from "./errors.js";
 
 export interface JsonlLabelOptions {
+  /** Field holding the label (default "label"). */
+  labelField?: string;
   /**
    * The job's class list: string labels map to their position, int labels must index it. Without
    * it, string labels get their sorted unique values and int labels the names "0".."max".
@@ -15,6 +17,8 @@ export interface JsonlLabelOptions {
 }
 
 export interface JsonlFeatureOptions extends JsonlLabelOptions {
+  /** Field holding the numbers; default "x", or "input" on lines that have no "x". */
+  inputField?: string;
   /** Shape of one sample, e.g. [1, 28, 28]; default [D] from the first line. */
   shape?: readonly number[];
 }
@@ -59,13 +63,13 @@ function parseLines(text: string, source: string): Line[] {
   return out;
 }
 
-function rawLabel(line: Line, source: string): RawLabel {
-  const label = line.record.label;
+function rawLabel(line: Line, source: string, field: string): RawLabel {
+  const label = line.record[field];
   if (typeof label === "string" || (typeof label === "number" && Number.isInteger(label) && label >= 0))
     return label;
   throw new LabelError(
     `${source}:${line.number}`,
-    `"label" must be a string or a non-negative integer, got ${JSON.stringify(label)}`,
+    `"${field}" must be a string or a non-negative integer, got ${JSON.stringify(label)}`,
   );
 }
 
@@ -126,23 +130,31 @@ export function parseJsonlFeatures(
 ): Dataset<Float32Array> {
   const lines = parseLines(text, source);
   if (lines.length === 0) throw new DatasetFormatError(source, "has no samples");
-  const first = numberArray(lines[0]?.record.x, "x", `${source}:${lines[0]?.number}`, false);
-  const shape = options.shape ?? [first.length];
+  const field = (line: Line): string => options.inputField ?? ("x" in line.record ? "x" : "input");
+  const first = lines[0] as Line;
+  const firstValues = numberArray(
+    first.record[field(first)],
+    field(first),
+    `${source}:${first.number}`,
+    false,
+  );
+  const shape = options.shape ?? [firstValues.length];
   const per = sampleSize(shape);
   const x = new Float32Array(lines.length * per);
   lines.forEach((line, k) => {
     const where = `${source}:${line.number}`;
-    const values = numberArray(line.record.x, "x", where, false);
+    const name = field(line);
+    const values = numberArray(line.record[name], name, where, false);
     if (values.length !== per) {
       throw new DatasetFormatError(
         where,
-        `"x" has ${values.length} numbers, expected ${per} (shape [${shape.join(", ")}])`,
+        `"${name}" has ${values.length} numbers, expected ${per} (shape [${shape.join(", ")}])`,
       );
     }
     x.set(values, k * per);
   });
   const { labels, classNames } = resolveLabels(
-    lines.map((l) => rawLabel(l, source)),
+    lines.map((l) => rawLabel(l, source, options.labelField ?? "label")),
     lines.map((l) => l.number),
     source,
     options.classNames,
@@ -181,7 +193,7 @@ export function parseJsonlTokens(
     for (let j = 0; j < Math.min(s, seq.length); j++) ids[k * s + j] = seq[j] as number;
   });
   const { labels, classNames } = resolveLabels(
-    lines.map((l) => rawLabel(l, source)),
+    lines.map((l) => rawLabel(l, source, options.labelField ?? "label")),
     lines.map((l) => l.number),
     source,
     options.classNames,

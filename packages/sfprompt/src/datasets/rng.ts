@@ -24,17 +24,14 @@ function checkSeed(seed: number, field: string): void {
  * that independent streams never share a state by accident.
  */
 export function deriveSeed(seed: number, ...parts: number[]): number {
-  checkSeed(seed, "seed");
-  let state = (seed >>> 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) >>> 0, 0x27d4eb2d);
-  let out = 0;
+  let h = 0x6a09e667;
   for (const part of [seed, ...parts]) {
-    checkSeed(part, "seed part");
-    state ^= part >>> 0;
-    [state, out] = splitmix32(state);
-    state ^= Math.floor(part / TWO_POW_32) >>> 0;
-    [state, out] = splitmix32(state ^ out);
+    checkSeed(part, "seed");
+    // Both 32-bit halves go through a full mixing round, so no part can cancel another.
+    h = splitmix32(h ^ (part >>> 0))[1];
+    h = splitmix32(h ^ (Math.floor(part / TWO_POW_32) >>> 0))[1];
   }
-  return out;
+  return h;
 }
 
 /** A xoshiro128** generator. Not for cryptography; for reproducible experiments. */

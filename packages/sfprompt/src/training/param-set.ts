@@ -192,7 +192,7 @@ export interface CloseTolerance {
   readonly rtol?: number;
 }
 
-/** True when both sets have the same layout and every element is within tolerance (NaN ≠ anything). */
+/** True when both sets have the same layout and every element is within tolerance (equal infinities match, NaN never). */
 export function paramsAllClose(a: ParamSet, b: ParamSet, tol: CloseTolerance = {}): boolean {
   const atol = tol.atol ?? 1e-6;
   const rtol = tol.rtol ?? 1e-5;
@@ -209,7 +209,7 @@ export function paramsAllClose(a: ParamSet, b: ParamSet, tol: CloseTolerance = {
     for (let i = 0; i < ad.length; i++) {
       const x = ad[i] as number;
       const y = bd[i] as number;
-      if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) return false;
+      if (x !== y && !(Math.abs(x - y) <= atol + rtol * Math.abs(y))) return false;
     }
   }
   return true;

@@ -9,7 +9,14 @@ export function randomArray(rng: Rng, n: number, scale = 1): Float32Array {
 }
 
 export function randomTensor(rng: Rng, shape: number[], scale = 1): ParamTensor {
-  return { data: randomArray(rng, shape.reduce((a, b) => a * b, 1), scale), shape };
+  return {
+    data: randomArray(
+      rng,
+      shape.reduce((a, b) => a * b, 1),
+      scale,
+    ),
+    shape,
+  };
 }
 
 /** A prompt + tail shaped set: prompt [P, D], tail.weight [C, D], tail.bias [C]. */

@@ -75,7 +75,12 @@ describe("ParamSet arithmetic", () => {
 
 describe("ParamSet validation", () => {
   const rng = new Rng(5);
-  const cases: Array<{ name: string; run: () => unknown; error: new (...args: never[]) => Error; param?: string }> = [
+  const cases: Array<{
+    name: string;
+    run: () => unknown;
+    error: new (...args: never[]) => Error;
+    param?: string;
+  }> = [
     {
       name: "a tensor whose data does not fill its shape is rejected",
       run: () => paramSet([["w", { data: new Float32Array(5), shape: [2, 3] }]]),
@@ -83,7 +88,11 @@ describe("ParamSet validation", () => {
     },
     {
       name: "a duplicated name is rejected",
-      run: () => paramSet([["w", randomTensor(rng, [2])], ["w", randomTensor(rng, [2])]]),
+      run: () =>
+        paramSet([
+          ["w", randomTensor(rng, [2])],
+          ["w", randomTensor(rng, [2])],
+        ]),
       error: ParamSetMismatchError,
       param: "w",
     },
@@ -122,7 +131,12 @@ describe("paramsAllClose", () => {
   const cases = [
     { name: "identical sets are close", b: cloneParams(a), tol: {}, want: true },
     { name: "a difference inside atol is close", b: nudged(1e-4), tol: { atol: 1e-3, rtol: 0 }, want: true },
-    { name: "a difference beyond atol and rtol is not close", b: nudged(1e-2), tol: { atol: 1e-3, rtol: 0 }, want: false },
+    {
+      name: "a difference beyond atol and rtol is not close",
+      b: nudged(1e-2),
+      tol: { atol: 1e-3, rtol: 0 },
+      want: false,
+    },
     { name: "a NaN is never close", b: nudged(NaN), tol: { atol: 1 }, want: false },
     { name: "a different layout is not close", b: randomParams(3, 2), tol: {}, want: false },
   ];

@@ -1,0 +1,90 @@
+// Server-side apply of YAML manifests, as `kubectl apply --server-side` does it, for test fixtures.
+import {
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
+import yaml from "js-yaml";
+import { ManifestError } from "./errors.js";
+import { waitFor } from "./wait.js";
+
+export interface ApplyOptions {
+  /** The field manager that owns the applied fields (default "sfprompt-test"). */
+  fieldManager?: string;
+  /** Namespace for namespaced objects that name none (default: the kubeconfig context's, else "default"). */
+  namespace?: string;
+  /** Take over fields owned by other managers (default true, like a test fixture should). */
+  force?: boolean;
+  /** After applying a CustomResourceDefinition, wait until it is Established (default 30 s; 0 = don't). */
+  crdEstablishedTimeoutMs?: number;
+}
+
+/** Parses a multi-document YAML text into objects, refusing documents that are not Kubernetes objects. */
+export function parseManifests(text: string): KubernetesObject[] {
+  const docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
+  return docs.map((d, i) => {
+    const o = d as KubernetesObject;
+    if (typeof o !== "object" || !o.apiVersion || !o.kind || !o.metadata?.name) {
+      throw new ManifestError(
+        `YAML document ${i + 1} lacks apiVersion, kind or metadata.name; each document must be one Kubernetes object`,
+      );
+    }
+    return o;
+  });
+}
+
+interface CrdStatus {
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+async function waitEstablished(api: KubernetesObjectApi, name: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const crd = (await api.read({
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name },
+      })) as CrdStatus;
+      return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+    },
+    { timeoutMs, description: `CustomResourceDefinition ${name} to become Established` },
+  );
+}
+
+/** Server-side applies each object in order and returns what the API server stored. */
+export async function applyObjects(
+  kc: KubeConfig,
+  objects: KubernetesObject[],
+  opts: ApplyOptions = {},
+): Promise<KubernetesObject[]> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const out: KubernetesObject[] = [];
+  for (const obj of objects) {
+    const spec = structuredClone(obj);
+    if (opts.namespace && spec.metadata && !spec.metadata.namespace) spec.metadata.namespace = opts.namespace;
+    // The API server decides whether a kind is namespaced; cluster-scoped objects ignore the namespace.
+    const applied = await api.patch(
+      spec,
+      undefined,
+      undefined,
+      opts.fieldManager ?? "sfprompt-test",
+      opts.force ?? true,
+      PatchStrategy.ServerSideApply,
+    );
+    out.push(applied);
+    const wait = opts.crdEstablishedTimeoutMs ?? 30_000;
+    if (obj.kind === "CustomResourceDefinition" && wait > 0)
+      await waitEstablished(api, obj.metadata!.name!, wait);
+  }
+  return out;
+}
+
+/** Server-side applies every document of a YAML text (see applyObjects). */
+export async function applyYaml(
+  kc: KubeConfig,
+  text: string,
+  opts: ApplyOptions = {},
+): Promise<KubernetesObject[]> {
+  return applyObjects(kc, parseManifests(text), opts);
+}

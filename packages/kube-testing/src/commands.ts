@@ -1,0 +1,81 @@
+// kubectl and helm from the binary cache, run against a test control plane.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveKubeBinary } from "./binaries.js";
+import { KubeCommandError } from "./errors.js";
+import { registerTempDir } from "./processes.js";
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CommandOptions {
+  /** Written to the command's stdin (e.g. a manifest for `apply -f -`). */
+  input?: string;
+  /** Resolve with a non-zero code instead of throwing KubeCommandError. */
+  allowFailure?: boolean;
+  /** Kill the command after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
+export interface HelmOptions extends CommandOptions {
+  /** Passed as --kubeconfig, for commands that talk to a cluster. */
+  kubeconfigPath?: string;
+}
+
+function runCommand(name: string, bin: string, args: string[], opts: CommandOptions): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, {
+      env: { ...process.env, ...opts.env },
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: opts.timeoutMs ?? 60_000,
+      killSignal: "SIGKILL",
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code === 0 || (opts.allowFailure && code !== null)) resolve({ code: code ?? -1, stdout, stderr });
+      else reject(new KubeCommandError(name, args, code, stdout, stderr));
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Runs the cached kubectl with `--kubeconfig <kubeconfigPath>`; throws KubeCommandError on failure. */
+export function kubectl(
+  args: string[],
+  kubeconfigPath: string,
+  opts: CommandOptions = {},
+): Promise<CommandResult> {
+  return runCommand("kubectl", resolveKubeBinary("kubectl"), ["--kubeconfig", kubeconfigPath, ...args], opts);
+}
+
+let helmHome: string | undefined;
+
+// helm keeps repositories, plugins and caches in its home folders; tests get a private, empty set.
+function helmEnv(): Record<string, string> {
+  if (!helmHome) {
+    helmHome = mkdtempSync(join(tmpdir(), "sfprompt-helm-"));
+    registerTempDir(helmHome);
+  }
+  return {
+    HELM_CACHE_HOME: join(helmHome, "cache"),
+    HELM_CONFIG_HOME: join(helmHome, "config"),
+    HELM_DATA_HOME: join(helmHome, "data"),
+  };
+}
+
+/** Runs the cached helm with private home folders; throws KubeCommandError on failure. */
+export function helm(args: string[], opts: HelmOptions = {}): Promise<CommandResult> {
+  const full = opts.kubeconfigPath ? [...args, "--kubeconfig", opts.kubeconfigPath] : args;
+  return runCommand("helm", resolveKubeBinary("helm"), full, { ...opts, env: { ...helmEnv(), ...opts.env } });
+}

@@ -1,0 +1,72 @@
+// Failure kinds of the test control plane: one class per kind, each saying what to do next.
+
+/** A binary the control plane needs (etcd, kube-apiserver, …) is neither in KUBEBUILDER_ASSETS nor cached. */
+export class KubeBinaryMissingError extends Error {
+  override readonly name = "KubeBinaryMissingError";
+  constructor(
+    readonly binary: string,
+    readonly searched: readonly string[],
+  ) {
+    super(
+      `${binary} not found (looked in ${searched.join(", ")}); run \`bash scripts/kube-bins.sh\` ` +
+        `from the repository root to build and cache it (a cold build takes 10–30 min), ` +
+        `or set KUBEBUILDER_ASSETS to a folder that holds it`,
+    );
+  }
+}
+
+/** etcd, kube-apiserver or kube-controller-manager exited or never became ready. */
+export class ControlPlaneStartError extends Error {
+  override readonly name = "ControlPlaneStartError";
+  constructor(
+    readonly component: string,
+    message: string,
+    readonly logTail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${component}: ${message}${logTail ? `\n--- last lines of ${component}'s log ---\n${logTail}` : ""}`,
+      options,
+    );
+  }
+}
+
+/** Generating the test certificates with openssl failed. */
+export class CertificateError extends Error {
+  override readonly name = "CertificateError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** kubectl or helm exited with a non-zero status. */
+export class KubeCommandError extends Error {
+  override readonly name = "KubeCommandError";
+  constructor(
+    readonly command: string,
+    readonly args: readonly string[],
+    readonly code: number | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(
+      `${command} ${args.join(" ")} exited with ${code ?? "a signal"}: ${stderr.trim() || stdout.trim()}`,
+    );
+  }
+}
+
+/** A waitFor condition did not hold within its timeout. */
+export class WaitTimeoutError extends Error {
+  override readonly name = "WaitTimeoutError";
+  constructor(description: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super(`timed out after ${timeoutMs} ms waiting for ${description}`, options);
+  }
+}
+
+/** A YAML document given to applyYaml is not a Kubernetes object. */
+export class ManifestError extends Error {
+  override readonly name = "ManifestError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,96 @@
+// Child processes of the test control plane and their cleanup: every process and temp folder is
+// registered so that a failed or interrupted test run still kills etcd and the API server.
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly logPath: string;
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  /** True while the process runs. */
+  running(): boolean;
+  /** The last lines of the process's combined stdout/stderr. */
+  logTail(lines?: number): string;
+  /** SIGKILLs the process (the control plane is disposable) and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+const liveChildren = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+let hooksInstalled = false;
+
+function cleanupSync(): void {
+  for (const child of liveChildren) child.kill("SIGKILL");
+  liveChildren.clear();
+  if (process.env.SFPROMPT_KEEP_KUBE_TMP === "1") return;
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  cleanupSync();
+  // Keep the default meaning of the signal (terminate) unless someone else handles it.
+  if (process.listenerCount(signal) === 1) {
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on("exit", cleanupSync);
+  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, onSignal);
+}
+
+/** Registers a folder to delete at stop or process exit (kept when SFPROMPT_KEEP_KUBE_TMP=1). */
+export function registerTempDir(dir: string): void {
+  installHooks();
+  tempDirs.add(dir);
+}
+
+/** Deletes a registered folder now. */
+export function removeTempDir(dir: string): void {
+  tempDirs.delete(dir);
+  if (process.env.SFPROMPT_KEEP_KUBE_TMP !== "1") rmSync(dir, { recursive: true, force: true });
+}
+
+function tail(path: string, lines: number): string {
+  try {
+    return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Starts `bin args` with its output in `logPath`; it does not keep the event loop alive. */
+export function startProcess(name: string, bin: string, args: string[], logPath: string): ManagedProcess {
+  installHooks();
+  const fd = openSync(logPath, "a");
+  const child = spawn(bin, args, { stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  liveChildren.add(child);
+  let alive = true;
+  const exited = new Promise<number | string>((resolve) => {
+    const done = (v: number | string): void => {
+      alive = false;
+      liveChildren.delete(child);
+      resolve(v);
+    };
+    child.once("exit", (code, signal) => done(code ?? signal ?? "unknown"));
+    child.once("error", (err) => done(`spawn error: ${err.message}`));
+  });
+  child.unref();
+  return {
+    name,
+    logPath,
+    exited,
+    running: () => alive,
+    logTail: (lines = 30) => tail(logPath, lines),
+    kill: async () => {
+      if (alive) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,210 @@
+// The requester side of frame request/reply: sends a frame (chunk by chunk, each acked, so all chunks
+// reach the replica that took the first), collects the possibly chunked reply, and retries on timeouts,
+// missing responders and retryable error replies. Retries reuse the idempotency key, so they are safe.
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import {
+  DataPlaneError,
+  FrameHeaderError,
+  NoRespondersError,
+  RequestTimeoutError,
+  errorFromReply,
+  type FrameRef,
+} from "./errors.js";
+import {
+  decodeFrame,
+  encodeFrame,
+  frameRef,
+  type DecodedFrame,
+  type EncodedFrame,
+  type FrameInit,
+  type ParsedChunk,
+} from "./frame.js";
+import { AckMetaSchema, ErrorReplyMetaSchema, type FrameHeader } from "./header-schema.js";
+import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
+import type { TrafficLedger } from "./traffic-ledger.js";
+import { maxPayloadOf, publishCounted, receiveCounted } from "./wire.js";
+
+export interface RequestOptions {
+  /** Longest wait for each expected message (ack or reply chunk), in ms (default 10 000). */
+  readonly timeoutMs?: number;
+  /** Attempts after the first, on timeouts, missing responders and retryable errors (default 3). */
+  readonly retries?: number;
+  /** Pause before the first retry, doubled on each further one (default 50 ms). */
+  readonly backoffMs?: number;
+  readonly ledger?: TrafficLedger;
+  readonly limits?: ReassemblyLimits;
+  readonly signal?: AbortSignal;
+}
+
+/** Sends `init` to `subject` and resolves with the validated reply frame, or throws a typed error. */
+export async function requestFrame(
+  nc: NatsConnection,
+  subject: string,
+  init: FrameInit,
+  options: RequestOptions = {},
+): Promise<DecodedFrame> {
+  const frame = encodeFrame(init, maxPayloadOf(nc));
+  const retries = options.retries ?? 3;
+  for (let attempt = 0; ; attempt++) {
+    options.signal?.throwIfAborted();
+    try {
+      return await attemptRequest(nc, subject, frame, options);
+    } catch (error) {
+      if (!(error instanceof DataPlaneError) || !error.retryable) throw error;
+      if (attempt >= retries) throw giveUp(error, subject, frame.header, attempt + 1);
+      await sleep((options.backoffMs ?? 50) * 2 ** attempt, options.signal);
+    }
+  }
+}
+
+function giveUp(last: DataPlaneError, subject: string, h: FrameHeader, attempts: number): DataPlaneError {
+  if (!(last instanceof RequestTimeoutError)) return last;
+  return new RequestTimeoutError(
+    `no reply on ${subject} after ${attempts} attempts; check that the service for this subject is running`,
+    { frame: frameRef(h), cause: last },
+  );
+}
+
+async function attemptRequest(
+  nc: NatsConnection,
+  subject: string,
+  frame: EncodedFrame,
+  o: RequestOptions,
+): Promise<DecodedFrame> {
+  const inbox = new ReplyInbox(nc, o.timeoutMs ?? 10_000, frameRef(frame.header), o.signal);
+  const h = frame.header;
+  try {
+    publishCounted(nc, o.ledger, h, subject, frame.chunks[0]!, inbox.subject);
+    for (let i = 1; i < frame.chunks.length; i++) {
+      const got = receiveReply(o.ledger, await inbox.next(subject), h);
+      // a retried transfer may be answered from the responder's cache right at chunk 0
+      if (got.header.type === "data") return await collectReply(inbox, subject, got, o, h);
+      const ack = AckMetaSchema.safeParse(got.header.meta);
+      if (!ack.success)
+        throw new FrameHeaderError("ack carries no valid `next` subject", {
+          frame: frameRef(got.header),
+          field: "meta",
+        });
+      publishCounted(nc, o.ledger, h, ack.data.next, frame.chunks[i]!, inbox.subject);
+    }
+    let first = receiveReply(o.ledger, await inbox.next(subject), h);
+    while (first.header.type === "ack") first = receiveReply(o.ledger, await inbox.next(subject), h);
+    return await collectReply(inbox, subject, first, o, h);
+  } finally {
+    inbox.close();
+  }
+}
+
+async function collectReply(
+  inbox: ReplyInbox,
+  subject: string,
+  first: ParsedChunk,
+  o: RequestOptions,
+  request: FrameHeader,
+): Promise<DecodedFrame> {
+  const reassembler = new Reassembler({ ...o.limits, maxInFlight: 1 });
+  let chunk = first;
+  for (;;) {
+    const r = reassembler.accept(chunk);
+    if (r.status === "complete") return decodeFrame(r.header, r.payload);
+    chunk = receiveReply(o.ledger, await inbox.next(subject), request);
+  }
+}
+
+/** Counts and parses a reply message; error replies become their typed errors. */
+function receiveReply(ledger: TrafficLedger | undefined, msg: Msg, request: FrameHeader): ParsedChunk {
+  if (msg.headers?.code === 503) {
+    throw new NoRespondersError("no service listens on this subject yet", { frame: frameRef(request) });
+  }
+  const chunk = receiveCounted(ledger, msg);
+  const h = chunk.header;
+  if (h.type === "error") {
+    const meta = ErrorReplyMetaSchema.safeParse(h.meta);
+    if (!meta.success)
+      throw new FrameHeaderError("error reply without a valid code", { frame: frameRef(h), field: "meta" });
+    const field = meta.data.field;
+    throw errorFromReply(meta.data.code, meta.data.message, {
+      frame: frameRef(request),
+      ...(field === undefined ? {} : { field }),
+    });
+  }
+  const same =
+    h.job === request.job &&
+    h.client === request.client &&
+    h.round === request.round &&
+    h.step === request.step;
+  if (!same)
+    throw new FrameHeaderError("reply names another request than the one sent", { frame: frameRef(h) });
+  return chunk;
+}
+
+/** A private inbox: messages are queued until `next()` takes them, each wait bounded by a timeout. */
+class ReplyInbox {
+  readonly subject = createInbox();
+  readonly #sub: Subscription;
+  readonly #queue: Msg[] = [];
+  #waiter: ((m: Msg) => void) | undefined;
+
+  constructor(
+    nc: NatsConnection,
+    readonly timeoutMs: number,
+    readonly frame: FrameRef,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.#sub = nc.subscribe(this.subject, {
+      callback: (_err, msg) => {
+        const w = this.#waiter;
+        if (w === undefined) this.#queue.push(msg);
+        else {
+          this.#waiter = undefined;
+          w(msg);
+        }
+      },
+    });
+  }
+
+  next(subject: string): Promise<Msg> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => finish(() => reject(this.signal?.reason));
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new RequestTimeoutError(`no message on ${subject} within ${this.timeoutMs} ms`, {
+                frame: this.frame,
+              }),
+            ),
+          ),
+        this.timeoutMs,
+      );
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        this.signal?.removeEventListener("abort", onAbort);
+        this.#waiter = undefined;
+        settle();
+      };
+      this.signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiter = (m) => finish(() => resolve(m));
+    });
+  }
+
+  close(): void {
+    this.#sub.unsubscribe();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

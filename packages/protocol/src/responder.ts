@@ -1,0 +1,232 @@
+// The responder side of frame request/reply: reassembles chunked requests, validates them, runs the
+// handler once per idempotency key, and answers every bad frame with a typed error reply. It never
+// throws out of its message loop, whatever arrives.
+import { nuid, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { UnknownClientError, UnknownJobError, type RemoteErrorCode } from "./errors.js";
+import { checkTensors, type TensorSpec } from "./expect.js";
+import { decodeFrame, encodeFrame, frameRef, type DecodedFrame, type ParsedChunk } from "./frame.js";
+import type { FrameHeader, FrameMeta } from "./header-schema.js";
+import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
+import { ReplyCache, idempotencyKey } from "./reply-cache.js";
+import { directSubject } from "./subjects.js";
+import type { FrameKind, OutgoingTensor } from "./tensor.js";
+import type { TrafficLedger } from "./traffic-ledger.js";
+import { encodeErrorReply, maxPayloadOf, publishCounted, receiveCounted, replyCodeOf } from "./wire.js";
+
+/** What a handler answers; job, client, round and step are copied from the request. */
+export interface ReplyInit {
+  readonly kind?: FrameKind;
+  readonly meta?: FrameMeta;
+  readonly tensors?: readonly OutgoingTensor[];
+}
+
+export type FrameHandler = (request: DecodedFrame) => Promise<ReplyInit> | ReplyInit;
+
+export interface ResponderOptions {
+  readonly subject: string;
+  /** Queue group, so replicas share the load (see bodyQueueGroup). */
+  readonly queue?: string;
+  /** The job this responder serves; frames for any other job get UnknownJobError. */
+  readonly job: string;
+  /** Clients of the job; others get UnknownClientError (default: every client is accepted). */
+  readonly isKnownClient?: (client: string) => boolean;
+  /** Tensors every request must carry (checked before the handler runs). */
+  readonly expect?: readonly TensorSpec[];
+  readonly handler: FrameHandler;
+  readonly ledger?: TrafficLedger;
+  readonly limits?: ReassemblyLimits;
+  /** Structured log sink (one object per event); default: none. */
+  readonly log?: (event: Record<string, unknown>) => void;
+}
+
+export interface ResponderStats {
+  /** Messages received, valid or not. */
+  messages: number;
+  /** Requests whose handler ran. */
+  handled: number;
+  /** Retries answered from the reply cache. */
+  replayed: number;
+  errors: Partial<Record<RemoteErrorCode, number>>;
+}
+
+export class FrameResponder {
+  readonly #nc: NatsConnection;
+  readonly #o: ResponderOptions;
+  readonly #direct: string;
+  readonly #subs: Subscription[];
+  readonly #loops: Promise<void>[];
+  readonly #inflight = new Set<Promise<void>>();
+  readonly #pending = new Map<string, Promise<readonly Uint8Array[]>>();
+  readonly #reassembler: Reassembler;
+  readonly #cache = new ReplyCache();
+  readonly #sweeper: NodeJS.Timeout;
+  readonly #stats: ResponderStats = { messages: 0, handled: 0, replayed: 0, errors: {} };
+
+  constructor(nc: NatsConnection, options: ResponderOptions) {
+    this.#nc = nc;
+    this.#o = options;
+    this.#reassembler = new Reassembler(options.limits);
+    // the token after "direct." is unique per instance: the later chunks of a transfer come here
+    this.#direct = directSubject(options.subject, nuid.next());
+    this.#subs = [
+      nc.subscribe(options.subject, options.queue === undefined ? {} : { queue: options.queue }),
+      nc.subscribe(this.#direct),
+    ];
+    this.#loops = this.#subs.map((s) => this.#loop(s));
+    this.#sweeper = setInterval(
+      () => this.#reassembler.sweep(),
+      Math.max(100, (options.limits?.timeoutMs ?? 30_000) / 2),
+    );
+    this.#sweeper.unref();
+  }
+
+  /** Where chunks after the first go; also what acks name as `next`. */
+  get directSubject(): string {
+    return this.#direct;
+  }
+
+  stats(): ResponderStats {
+    return { ...this.#stats, errors: { ...this.#stats.errors } };
+  }
+
+  /** Stops taking messages, finishes the ones in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.#sweeper);
+    await Promise.all(this.#subs.map((s) => (s.isClosed() ? Promise.resolve() : s.drain())));
+    await Promise.all(this.#loops);
+    await Promise.all([...this.#inflight]);
+  }
+
+  async #loop(sub: Subscription): Promise<void> {
+    for await (const msg of sub) {
+      const p = this.#onMessage(msg);
+      this.#inflight.add(p);
+      void p.finally(() => this.#inflight.delete(p));
+    }
+  }
+
+  async #onMessage(msg: Msg): Promise<void> {
+    this.#stats.messages++;
+    let chunk: ParsedChunk | undefined;
+    try {
+      chunk = receiveCounted(this.#o.ledger, msg);
+      this.#checkSender(chunk.header);
+      await this.#onChunk(msg, chunk);
+    } catch (error) {
+      this.#replyError(msg, chunk?.header, error);
+    }
+  }
+
+  async #onChunk(msg: Msg, chunk: ParsedChunk): Promise<void> {
+    const h = chunk.header;
+    const key = `${this.#o.subject}|${idempotencyKey(h)}`;
+    const cached = h.chunkIndex === 0 ? this.#cache.get(h.client, key) : undefined;
+    if (cached !== undefined) {
+      this.#stats.replayed++;
+      this.#sendAll(msg, h, cached);
+      return;
+    }
+    const r = this.#reassembler.accept(chunk);
+    if (r.status !== "complete") {
+      const ack = encodeFrame(
+        { ...h, type: "ack", tensors: [], meta: { next: this.#direct, received: h.chunkIndex } },
+        Number.MAX_SAFE_INTEGER,
+      );
+      this.#sendAll(msg, h, ack.chunks);
+      return;
+    }
+    const frames = await this.#handleOnce(key, r.header, r.payload);
+    this.#sendAll(msg, h, frames);
+  }
+
+  /** Runs the handler once per key: a retry arriving while the first attempt runs waits for it. */
+  #handleOnce(key: string, header: FrameHeader, payload: Uint8Array): Promise<readonly Uint8Array[]> {
+    const running = this.#pending.get(key);
+    if (running !== undefined) return running;
+    const p = this.#handle(header, payload).then((frames) => {
+      this.#cache.set(header.client, key, frames);
+      return frames;
+    });
+    this.#pending.set(key, p);
+    void p.then(
+      () => this.#pending.delete(key),
+      () => this.#pending.delete(key),
+    );
+    return p;
+  }
+
+  async #handle(header: FrameHeader, payload: Uint8Array): Promise<readonly Uint8Array[]> {
+    const request = decodeFrame(header, payload);
+    if (this.#o.expect !== undefined) checkTensors(request, this.#o.expect);
+    const reply = await this.#o.handler(request);
+    this.#stats.handled++;
+    const init = {
+      type: "data" as const,
+      kind: reply.kind ?? header.kind,
+      job: header.job,
+      client: header.client,
+      round: header.round,
+      step: header.step,
+      transfer: header.transfer,
+      meta: reply.meta ?? {},
+      tensors: reply.tensors ?? [],
+    };
+    return encodeFrame(init, maxPayloadOf(this.#nc)).chunks;
+  }
+
+  #checkSender(h: FrameHeader): void {
+    if (h.job !== this.#o.job) {
+      throw new UnknownJobError(
+        `this service serves job ${this.#o.job}; send to the subjects of your own job`,
+        {
+          frame: frameRef(h),
+          field: "job",
+        },
+      );
+    }
+    if (this.#o.isKnownClient !== undefined && !this.#o.isKnownClient(h.client)) {
+      throw new UnknownClientError(
+        `client ${h.client} is not part of job ${h.job}; check the client index/config`,
+        {
+          frame: frameRef(h),
+          field: "client",
+        },
+      );
+    }
+  }
+
+  #sendAll(msg: Msg, about: FrameHeader, frames: readonly Uint8Array[]): void {
+    if (msg.reply === undefined || msg.reply === "") return;
+    for (const f of frames) publishCounted(this.#nc, this.#o.ledger, about, msg.reply, f);
+  }
+
+  #replyError(msg: Msg, about: FrameHeader | undefined, error: unknown): void {
+    const { code, detail } = replyCodeOf(error);
+    this.#stats.errors[code] = (this.#stats.errors[code] ?? 0) + 1;
+    this.#o.log?.({
+      level: "warn",
+      event: "bad-frame",
+      subject: msg.subject,
+      code,
+      error: detail,
+      ...frameOf(about),
+    });
+    if (msg.reply === undefined || msg.reply === "" || this.#nc.isClosed()) return;
+    try {
+      const { header, bytes } = encodeErrorReply(this.#o.job, about, error);
+      publishCounted(this.#nc, this.#o.ledger, header, msg.reply, bytes);
+    } catch (replyError) {
+      // the connection is closing or draining: nothing more can be said to the requester
+      this.#o.log?.({ level: "warn", event: "error-reply-failed", error: String(replyError) });
+    }
+  }
+}
+
+function frameOf(h: FrameHeader | undefined): Record<string, unknown> {
+  return h === undefined ? {} : { job: h.job, client: h.client, round: h.round, step: h.step, kind: h.kind };
+}
+
+/** Starts answering frame requests on `options.subject`; stop() it on shutdown. */
+export function serveFrames(nc: NatsConnection, options: ResponderOptions): FrameResponder {
+  return new FrameResponder(nc, options);
+}

@@ -1,0 +1,110 @@
+// Byte counters per client, round, kind and direction: what the method exists to reduce. Counts the
+// bytes of every NATS message body sent or received (frame header + payload; no NATS headers are used).
+import { z } from "zod";
+import { FRAME_KINDS } from "./tensor.js";
+
+export const TRAFFIC_KINDS = [...FRAME_KINDS, "invalid"] as const;
+/** A frame kind, or "invalid" for messages whose header could not be read. */
+export type TrafficKind = (typeof TRAFFIC_KINDS)[number];
+export type Direction = "sent" | "received";
+
+export const TrafficEntrySchema = z.object({
+  client: z.string(),
+  round: z.number().int().min(0),
+  kind: z.enum(TRAFFIC_KINDS),
+  direction: z.enum(["sent", "received"]),
+  messages: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+});
+export type TrafficEntry = z.infer<typeof TrafficEntrySchema>;
+export type TrafficKey = Omit<TrafficEntry, "messages" | "bytes">;
+
+/** A serialisable copy of a ledger, sorted by client, round, kind, direction. */
+export const TrafficSnapshotSchema = z.object({ entries: z.array(TrafficEntrySchema) });
+export type TrafficSnapshot = z.infer<typeof TrafficSnapshotSchema>;
+
+export interface TrafficTotals {
+  messages: number;
+  bytes: number;
+}
+
+function keyOf(k: TrafficKey): string {
+  return JSON.stringify([k.client, k.round, k.kind, k.direction]);
+}
+
+export class TrafficLedger {
+  readonly #entries = new Map<string, TrafficEntry>();
+
+  /** Adds `bytes` (and `messages`) to the counter of `key`. */
+  record(key: TrafficKey, bytes: number, messages = 1): void {
+    const id = keyOf(key);
+    const e = this.#entries.get(id);
+    if (e === undefined) {
+      this.#entries.set(id, {
+        client: key.client,
+        round: key.round,
+        kind: key.kind,
+        direction: key.direction,
+        messages,
+        bytes,
+      });
+    } else {
+      e.messages += messages;
+      e.bytes += bytes;
+    }
+  }
+
+  /** Sums of the entries matching every field given in `filter`. */
+  total(filter: Partial<TrafficKey> = {}): TrafficTotals {
+    const out = { messages: 0, bytes: 0 };
+    for (const e of this.#entries.values()) {
+      const match = (Object.keys(filter) as (keyof TrafficKey)[]).every((k) => filter[k] === e[k]);
+      if (match) {
+        out.messages += e.messages;
+        out.bytes += e.bytes;
+      }
+    }
+    return out;
+  }
+
+  snapshot(): TrafficSnapshot {
+    const entries = [...this.#entries.values()].map((e) => ({ ...e }));
+    entries.sort((a, b) => compareKeys(a, b));
+    return { entries };
+  }
+
+  /** Adds every entry of `snapshot` (e.g. a client's report) to this ledger. */
+  merge(snapshot: TrafficSnapshot): void {
+    for (const e of TrafficSnapshotSchema.parse(snapshot).entries) this.record(e, e.bytes, e.messages);
+  }
+
+  static fromSnapshot(snapshot: TrafficSnapshot): TrafficLedger {
+    const ledger = new TrafficLedger();
+    ledger.merge(snapshot);
+    return ledger;
+  }
+}
+
+function compareKeys(a: TrafficKey, b: TrafficKey): number {
+  if (a.client !== b.client) return a.client < b.client ? -1 : 1;
+  if (a.round !== b.round) return a.round - b.round;
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  return a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0;
+}
+
+/** Bytes per kind and direction of a snapshot, optionally for one round: what events report. */
+export function summarizeTraffic(snapshot: TrafficSnapshot, round?: number): TrafficSummary {
+  const out: TrafficSummary = { sent: 0, received: 0, byKind: {} };
+  for (const e of snapshot.entries) {
+    if (round !== undefined && e.round !== round) continue;
+    out[e.direction] += e.bytes;
+    out.byKind[e.kind] = (out.byKind[e.kind] ?? 0) + e.bytes;
+  }
+  return out;
+}
+
+export interface TrafficSummary {
+  sent: number;
+  received: number;
+  byKind: Partial<Record<TrafficKind, number>>;
+}

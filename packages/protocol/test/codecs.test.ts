@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  CodecRangeError,
+  decodeTensorBytes,
+  encodeTensorInto,
+  encodedByteLength,
+  f32BitsToBf16Bits,
+  f32BitsToF16Bits,
+  type Codec,
+  type OutgoingTensor,
+} from "@sfprompt/protocol";
+import { randomTensor } from "./builders.js";
+
+function roundTrip(t: OutgoingTensor, codec: Codec): Float32Array {
+  const out = new Uint8Array(encodedByteLength(t.dtype, codec, t.shape));
+  const written = encodeTensorInto(t, codec, out, 0);
+  assert.equal(written, out.length);
+  return decodeTensorBytes(out, t.dtype, codec, t.shape) as Float32Array;
+}
+
+function tensor(values: number[], shape = [values.length]): OutgoingTensor {
+  return { name: "x", dtype: "float32", shape, data: new Float32Array(values) };
+}
+
+/** Half of one unit in the last place of float32 `x` for a format with `mantissaBits` stored bits. */
+function halfUlp(x: number, mantissaBits: number, minExp: number): number {
+  const e = Math.max(Math.floor(Math.log2(Math.abs(x))), minExp);
+  return 2 ** (e - mantissaBits) / 2;
+}
+
+describe("f32 codec", () => {
+  it("round-trips every float32 bit-exactly, including -0, subnormals and the extremes", () => {
+    const values = [0, -0, 1.4e-45, -3.4028234663852886e38, 3.4028234663852886e38, 1 / 3, -7.25];
+    const back = roundTrip(tensor(values), "f32");
+    assert.deepEqual(
+      [...back].map(Object.is.bind(null, 0)),
+      values.map((v) => Object.is(v, 0)),
+    );
+    assert.deepEqual(new Uint8Array(back.buffer), new Uint8Array(new Float32Array(values).buffer));
+  });
+});
+
+describe("f16 codec", () => {
+  it("decodes and re-encodes every finite f16 bit pattern to the same bits", () => {
+    const bits = new Uint8Array(65536 * 2);
+    for (let h = 0; h < 65536; h++) ((bits[2 * h] = h & 0xff), (bits[2 * h + 1] = h >> 8));
+    const values = decodeTensorBytes(bits, "float32", "f16", [65536]) as Float32Array;
+    const u32 = new Uint32Array(values.buffer);
+    let checked = 0;
+    for (let h = 0; h < 65536; h++) {
+      if ((h & 0x7c00) === 0x7c00) continue; // Inf/NaN
+      assert.equal(f32BitsToF16Bits(u32[h]!), h, `pattern 0x${h.toString(16)}`);
+      checked++;
+    }
+    assert.equal(checked, 63488);
+  });
+
+  it("keeps random values within half an f16 ulp (relative 2^-11 for normals)", () => {
+    const t = randomTensor("x", [64, 96], 11, 1000);
+    const back = roundTrip(t, "f16");
+    const src = t.data as Float32Array;
+    for (let i = 0; i < src.length; i++) {
+      assert.ok(
+        Math.abs(back[i]! - src[i]!) <= halfUlp(src[i]!, 10, -14),
+        `element ${i}: ${src[i]} -> ${back[i]}`,
+      );
+    }
+  });
+
+  const cases: { name: string; input: number; expected: number }[] = [
+    { name: "the largest f16 stays exact", input: 65504, expected: 65504 },
+    { name: "just below the overflow threshold rounds down to 65504", input: 65519, expected: 65504 },
+    { name: "the smallest subnormal stays exact", input: 2 ** -24, expected: 2 ** -24 },
+    { name: "a quarter of the smallest subnormal flushes to zero", input: 2 ** -26, expected: 0 },
+    { name: "a tie rounds to the even mantissa (down)", input: 1 + 2 ** -11, expected: 1 },
+    { name: "a tie rounds to the even mantissa (up)", input: 1 + 3 * 2 ** -11, expected: 1 + 2 ** -9 },
+    { name: "negative zero keeps its sign", input: -0, expected: -0 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.ok(Object.is(roundTrip(tensor([c.input]), "f16")[0], c.expected)));
+  }
+
+  it("refuses a finite value beyond the f16 range, naming the element", () => {
+    assert.throws(
+      () => roundTrip(tensor([1, 2, 70000]), "f16"),
+      (e: unknown) => {
+        assert.ok(e instanceof CodecRangeError);
+        assert.match(e.message, /element 2 = 70000/);
+        return true;
+      },
+    );
+  });
+
+  it("carries Infinity and NaN as such (the receiver rejects them)", () => {
+    const back = roundTrip(tensor([Infinity, -Infinity, NaN]), "f16");
+    assert.deepEqual([...back], [Infinity, -Infinity, NaN]);
+  });
+});
+
+describe("bf16 codec", () => {
+  it("decodes and re-encodes every finite bf16 bit pattern to the same bits", () => {
+    let checked = 0;
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let h = 0; h < 65536; h++) {
+      if ((h & 0x7f80) === 0x7f80) continue;
+      u[0] = h << 16;
+      assert.equal(f32BitsToBf16Bits(u[0]!), h);
+      checked++;
+    }
+    assert.equal(checked, 65280);
+  });
+
+  it("keeps random values within half a bf16 ulp (relative 2^-8)", () => {
+    const t = randomTensor("x", [32, 128], 5, 1e6);
+    const back = roundTrip(t, "bf16");
+    const src = t.data as Float32Array;
+    for (let i = 0; i < src.length; i++) {
+      assert.ok(Math.abs(back[i]! - src[i]!) <= halfUlp(src[i]!, 7, -126), `element ${i}`);
+    }
+  });
+
+  it("keeps the float32 range that f16 cannot carry", () => {
+    const back = roundTrip(tensor([1e30, -1e-30]), "bf16");
+    assert.ok(Math.abs(back[0]! - 1e30) / 1e30 <= 2 ** -8);
+    assert.ok(Math.abs(back[1]! + 1e-30) / 1e-30 <= 2 ** -8);
+  });
+});
+
+describe("int8 codec with per-row scales", () => {
+  it("bounds every element's error by its row's max|x| / 254", () => {
+    const t = randomTensor("x", [8, 4, 50], 3, 10);
+    const back = roundTrip(t, "int8");
+    const src = t.data as Float32Array;
+    for (let r = 0; r < 32; r++) {
+      let maxAbs = 0;
+      for (let i = r * 50; i < (r + 1) * 50; i++) maxAbs = Math.max(maxAbs, Math.abs(src[i]!));
+      for (let i = r * 50; i < (r + 1) * 50; i++) {
+        assert.ok(Math.abs(back[i]! - src[i]!) <= (maxAbs / 254) * (1 + 1e-6), `row ${r} element ${i}`);
+      }
+    }
+  });
+
+  it("scales rows independently: a huge row does not blur a tiny one", () => {
+    const t = tensor([1000, -500, 0.001, -0.0005], [2, 2]);
+    const src = t.data as Float32Array;
+    const back = roundTrip(t, "int8");
+    const step = src[2]! / 127;
+    assert.ok(Math.abs(back[2]! - src[2]!) <= step * 1e-3, `the row max is exact up to float rounding`);
+    assert.ok(Math.abs(back[3]! - src[3]!) <= (step / 2) * (1 + 1e-6));
+  });
+
+  it("takes one f32 scale per row plus one byte per element", () => {
+    assert.equal(encodedByteLength("float32", "int8", [3, 5, 7]), 15 * 4 + 105);
+  });
+
+  const edge: { name: string; values: number[]; shape: number[] }[] = [
+    { name: "an all-zero row decodes to zeros", values: [0, 0, 0], shape: [1, 3] },
+    { name: "a scalar is one row of one element", values: [-2.5], shape: [] },
+    { name: "an empty last dimension has no rows", values: [], shape: [3, 0] },
+    { name: "an empty leading dimension has no rows", values: [], shape: [0, 4] },
+  ];
+  for (const c of edge) {
+    it(c.name, () => {
+      const back = roundTrip(tensor(c.values, c.shape), "int8");
+      assert.deepEqual([...back], c.values);
+    });
+  }
+
+  it("refuses NaN, which int8 cannot carry", () => {
+    assert.throws(() => roundTrip(tensor([1, NaN], [1, 2]), "int8"), CodecRangeError);
+  });
+});

@@ -30,3 +30,30 @@ export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Encodes an IDX buffer (big-endian) the way the MNIST files are written. */
+export function encodeIdx(
+  typeCode: number,
+  dims: number[],
+  write: (view: DataView, offset: number) => void,
+  bytesPerElement: number,
+): Uint8Array {
+  const count = dims.reduce((a, b) => a * b, 1);
+  const offset = 4 + 4 * dims.length;
+  const out = new Uint8Array(offset + count * bytesPerElement);
+  const view = new DataView(out.buffer);
+  out.set([0, 0, typeCode, dims.length]);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  write(view, offset);
+  return out;
+}
+
+/** A uint8 IDX buffer with the given dims and bytes. */
+export function encodeIdxBytes(dims: number[], bytes: ArrayLike<number>): Uint8Array {
+  return encodeIdx(
+    0x08,
+    dims,
+    (view, offset) => Array.from(bytes).forEach((b, i) => view.setUint8(offset + i, b)),
+    1,
+  );
+}

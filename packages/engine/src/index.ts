@@ -1,2 +1,67 @@
-// packages/engine: public surface of this package.
-export {};
+// packages/engine: the ONNX toolkit: protobuf I/O, IR + graph builder, shape inference, reverse-mode
+// autodiff over ONNX graphs (gradient graphs run by onnxruntime-node), ORT session helpers.
+//
+// Exported API (see docs/adr for the autodiff design):
+//   I/O        readModel(path): Model · writeModel(path, model, { externalData? }): void
+//              decodeModel(bytes, baseDir?): Model · encodeModel(model): Uint8Array
+//   IR         types Model, Graph, Node, Tensor, ValueInfo, Attr, DType, Dim; tensors f32/f64/i64/i64s/scalar
+//   Builder    new GraphBuilder({ opset, graph? }) with input/output/initializer/constant/node/op and
+//              opset-aware reduceSum/reduceMean/unsqueeze/squeeze/split/splitEqual; float()/floats() attrs
+//   Shapes     inferShapes(graph, opset): ShapeTable (dtype, symbolic shape, small int values)
+//   Autodiff   buildGradientModel(model, { wrt }): Model                          (recompute variant)
+//              buildSaveActivationsModels(model, { wrt }): { forward, backward, saved }
+//              writeGradientModel({ model, wrt, out, mode? }): Promise<void>      (the `sfprompt grad` contract)
+//              saveActivationsPaths(out): { forward, backward } · supportedGradientOps(): string[]
+//   ORT        createSession(model | path, opts) · runOnce(model | path, feeds) · toOrtTensor(t)
+//   Errors     OnnxIoError, TensorFormatError, GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
+export type {
+  Attr,
+  Dim,
+  DType,
+  Graph,
+  Model,
+  Node,
+  OpsetImport,
+  Tensor,
+  TensorValues,
+  ValueInfo,
+} from "./ir/types.js";
+export {
+  allocValues,
+  dtypeFromCode,
+  codeFromDtype,
+  isFloat,
+  itemSize,
+  makeTensor,
+  numel,
+} from "./ir/dtype.js";
+export { f32, f64, i64, i64s, scalar, toNumbers } from "./ir/tensor.js";
+export { decodeModel, encodeModel, readModel, writeModel, type WriteModelOptions } from "./onnx/model-io.js";
+export { GraphBuilder, type GraphBuilderOptions, type NodeOptions } from "./builder/graph-builder.js";
+export { float, floats, type AttrInput } from "./builder/attrs.js";
+export { inferShapes } from "./shape/infer.js";
+export type { ShapeTable, ValueFacts } from "./shape/facts.js";
+export {
+  buildGradientModel,
+  buildSaveActivationsModels,
+  defaultOpset,
+  type GradientMode,
+  type GradientOptions,
+} from "./autodiff/gradient-model.js";
+export type { SavedActivationsModels } from "./autodiff/save-activations.js";
+export {
+  saveActivationsPaths,
+  writeGradientModel,
+  type WriteGradientModelOptions,
+} from "./autodiff/write-gradient-model.js";
+export { supportedGradientOps } from "./autodiff/rules/index.js";
+export { pruneDead, topoSort } from "./autodiff/graph-analysis.js";
+export { createSession, runOnce, toOrtTensor, type SessionOptions } from "./ort/session.js";
+export {
+  GraphError,
+  OnnxIoError,
+  ShapeInferenceError,
+  TensorFormatError,
+  UnsupportedGradientError,
+  WrtError,
+} from "./errors.js";

@@ -1,0 +1,123 @@
+// What a gradient rule sees and uses: the forward node, upstream grads, static facts, and helpers that
+// emit ordinary ONNX inference ops (shared Shape nodes, typed constants, broadcast reduction).
+import type { GraphBuilder } from "../builder/graph-builder.js";
+import { ShapeInferenceError, UnsupportedGradientError } from "../errors.js";
+import { scalar } from "../ir/tensor.js";
+import type { Dim, DType, Node } from "../ir/types.js";
+import type { ShapeTable, ValueFacts } from "../shape/facts.js";
+
+/** A gradient rule: grads for each input of `ctx.node` (undefined where none flows). */
+export type GradRule = (ctx: RuleContext) => (string | undefined)[];
+
+export class RuleContext {
+  constructor(
+    readonly b: GraphBuilder,
+    readonly node: Node,
+    private readonly facts: ShapeTable,
+    private readonly upstream: readonly (string | undefined)[],
+    private readonly needs: readonly boolean[],
+    private readonly shared: SharedNodes,
+  ) {}
+
+  get opset(): number {
+    return this.b.opset;
+  }
+
+  /** The upstream gradient of output i (undefined when none flows). */
+  dy(i = 0): string | undefined {
+    return this.upstream[i];
+  }
+
+  /** The upstream gradient of output 0, which the rule requires. */
+  dy0(): string {
+    const g = this.upstream[0];
+    if (g === undefined) throw this.unsupported("gradient of output 0 is missing");
+    return g;
+  }
+
+  /** Whether input i needs a gradient. */
+  wants(i: number): boolean {
+    return this.needs[i] === true;
+  }
+
+  /** Input name i of the forward node. */
+  in(i: number): string {
+    return this.node.inputs[i] ?? "";
+  }
+
+  /** Output name i of the forward node. */
+  out(i = 0): string {
+    return this.node.outputs[i] ?? "";
+  }
+
+  /** Static facts about a value; throws when shape inference left it unknown. */
+  info(name: string): ValueFacts & { shape: readonly Dim[] } {
+    const f = this.facts.get(name);
+    if (f === undefined || f.shape === undefined) {
+      throw new ShapeInferenceError(
+        `the rank of "${name}" (input/output of node "${this.node.name}", ${this.node.opType}) is unknown; ` +
+          "give the model's inputs static ranks or run shape inference with a probe",
+      );
+    }
+    return f as ValueFacts & { shape: readonly Dim[] };
+  }
+
+  /** The values of a small constant int tensor (axes, starts), when shape inference knows them. */
+  constValue(name: string): number[] | undefined {
+    const v = this.facts.get(name)?.value;
+    return v !== undefined && v.every((d) => typeof d === "number") ? (v as number[]) : undefined;
+  }
+
+  dtype(name: string): DType {
+    return this.facts.get(name)?.dtype ?? "float32";
+  }
+
+  rank(name: string): number {
+    return this.info(name).shape.length;
+  }
+
+  /** A scalar constant with the dtype of `like`. */
+  scalar(value: number, like: string): string {
+    return this.shared.scalar(this.b, this.dtype(like), value);
+  }
+
+  /** Shape(x) as an int64 tensor; one node per x for the whole gradient graph. */
+  shapeOf(x: string): string {
+    return this.shared.shape(this.b, x);
+  }
+
+  /** Emits a single-output node named after the forward node. */
+  op(opType: string, inputs: readonly string[], attrs: Parameters<GraphBuilder["op"]>[2] = {}): string {
+    return this.b.op(opType, inputs, attrs, { name: `${this.node.name}/grad/${opType}` });
+  }
+
+  /** The typed error for an unsupported case of this node. */
+  unsupported(detail?: string): UnsupportedGradientError {
+    return new UnsupportedGradientError(this.node.opType, this.node.name, detail);
+  }
+}
+
+/** Nodes shared by all rules of one gradient graph (Shape of a tensor, typed scalars). */
+export class SharedNodes {
+  private readonly shapes = new Map<string, string>();
+  private readonly scalars = new Map<string, string>();
+
+  shape(b: GraphBuilder, x: string): string {
+    let s = this.shapes.get(x);
+    if (s === undefined) {
+      s = b.op("Shape", [x], {}, { name: `${x}/shape` });
+      this.shapes.set(x, s);
+    }
+    return s;
+  }
+
+  scalar(b: GraphBuilder, dtype: DType, value: number): string {
+    const key = `${dtype}:${value}`;
+    let s = this.scalars.get(key);
+    if (s === undefined) {
+      s = b.constant(scalar(dtype, value), `c_${dtype}`);
+      this.scalars.set(key, s);
+    }
+    return s;
+  }
+}

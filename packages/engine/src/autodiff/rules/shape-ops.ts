@@ -1,0 +1,163 @@
+// Gradient rules of data-movement ops: Reshape-like ops, Transpose, Concat, Split, Slice, Expand, Reduce*.
+import { attrInt, attrInts } from "../../builder/attrs.js";
+import type { Dim } from "../../ir/types.js";
+import { isStatic, normAxis } from "../../shape/dims.js";
+import { outShape, range, reduceTo } from "../broadcast.js";
+import type { GradRule, RuleContext } from "../rule-context.js";
+
+/** A shape tensor for x: a constant when static, else Shape(x). */
+function shapeTensor(ctx: RuleContext, x: string): string {
+  const s = ctx.info(x).shape;
+  return isStatic(s) ? ctx.b.ints(s) : ctx.shapeOf(x);
+}
+
+// Reshape, Flatten, Squeeze, Unsqueeze only rearrange the same elements.
+const reshapeBack: GradRule = (ctx) => [ctx.op("Reshape", [ctx.dy0(), shapeTensor(ctx, ctx.in(0))])];
+
+const transpose: GradRule = (ctx) => {
+  const r = ctx.rank(ctx.in(0));
+  const perm = attrInts(ctx.node.attrs, "perm") ?? range(r).reverse();
+  const inv = new Array<number>(r);
+  perm.forEach((p, i) => (inv[p] = i));
+  return [ctx.op("Transpose", [ctx.dy0()], { perm: inv })];
+};
+
+const concat: GradRule = (ctx) => {
+  const r = ctx.rank(ctx.out());
+  const axis = normAxis(attrInt(ctx.node.attrs, "axis", 0), r);
+  const sizes = ctx.node.inputs.map((x) => ctx.info(x).shape[axis] as Dim);
+  let parts: string[];
+  if (sizes.every((d) => typeof d === "number")) {
+    parts = ctx.b.split(ctx.dy0(), axis, sizes as number[], { name: `${ctx.node.name}/grad/Split` });
+  } else {
+    if (ctx.opset < 13) throw ctx.unsupported("Concat with symbolic sizes needs opset 13 or later");
+    const pieces = ctx.node.inputs.map((x) =>
+      ctx.op("Gather", [ctx.shapeOf(x), ctx.b.ints([axis])], { axis: 0 }),
+    );
+    const split = ctx.op("Concat", pieces, { axis: 0 });
+    parts = ctx.b.node(
+      "Split",
+      [ctx.dy0(), split],
+      { axis },
+      { outputs: sizes.length, name: `${ctx.node.name}/grad/Split` },
+    );
+  }
+  return parts.map((p, i) => (ctx.wants(i) ? p : undefined));
+};
+
+const split: GradRule = (ctx) => {
+  const parts = ctx.node.outputs.map((o, i) => {
+    const g = ctx.dy(i);
+    if (g !== undefined) return g;
+    return ctx.op("ConstantOfShape", [ctx.shapeOf(o)], { value: zeroOf(ctx, o) });
+  });
+  const axis = normAxis(attrInt(ctx.node.attrs, "axis", 0), ctx.rank(ctx.in(0)));
+  return [ctx.op("Concat", parts, { axis })];
+};
+
+function zeroOf(
+  ctx: RuleContext,
+  like: string,
+): { dtype: "float32" | "float64"; dims: number[]; data: Float32Array | Float64Array } {
+  return ctx.dtype(like) === "float64"
+    ? { dtype: "float64", dims: [1], data: new Float64Array(1) }
+    : { dtype: "float32", dims: [1], data: new Float32Array(1) };
+}
+
+// Slice with step 1 -> Pad(dY) with the cut-away amounts; pads are constants where dims are known.
+const slice: GradRule = (ctx) => {
+  const x = ctx.in(0);
+  const xs = ctx.info(x).shape;
+  const r = xs.length;
+  const ints = (i: number): number[] | undefined => ctx.constValue(ctx.in(i));
+  const starts = ints(1);
+  const ends = ints(2);
+  const axes = ctx.node.inputs[3] ? ints(3) : starts?.map((_, i) => i);
+  const steps = ctx.node.inputs[4] ? ints(4) : starts?.map(() => 1);
+  if (!starts || !ends || !axes || !steps) throw ctx.unsupported("starts/ends/axes/steps must be constants");
+  if (steps.some((s) => s !== 1)) throw ctx.unsupported("only step 1 is supported");
+  const begin: (number | string)[] = Array<number | string>(r).fill(0);
+  const end: (number | string)[] = Array<number | string>(r).fill(0);
+  axes.forEach((a, i) => {
+    const ax = normAxis(a, r);
+    const d = xs[ax] as Dim;
+    const [s, e] = [starts[i] as number, ends[i] as number];
+    begin[ax] = typeof d === "number" ? clamp(s < 0 ? s + d : s, d) : s >= 0 ? s : dimPlus(ctx, x, ax, s);
+    if (typeof d === "number") end[ax] = d - clamp(e < 0 ? e + d : e, d);
+    else end[ax] = e >= 2 ** 31 - 1 ? 0 : e < 0 ? -e : dimPlus(ctx, x, ax, -e);
+  });
+  const all = [...begin, ...end];
+  const pads = all.every((p) => typeof p === "number")
+    ? ctx.b.ints(all as number[])
+    : ctx.op(
+        "Concat",
+        all.map((p) => (typeof p === "number" ? ctx.b.ints([p]) : p)),
+        { axis: 0 },
+      );
+  return [ctx.op("Pad", [ctx.dy0(), pads])];
+};
+
+function clamp(v: number, d: number): number {
+  return Math.min(Math.max(v, 0), d);
+}
+
+/** Shape(x)[axis] + k as a 1-element int64 tensor. */
+function dimPlus(ctx: RuleContext, x: string, axis: number, k: number): string {
+  const d = ctx.op("Gather", [ctx.shapeOf(x), ctx.b.ints([axis])], { axis: 0 });
+  return ctx.op("Add", [d, ctx.b.ints([k])]);
+}
+
+const expand: GradRule = (ctx) => [reduceTo(ctx, ctx.dy0(), outShape(ctx), ctx.in(0))];
+
+function reduceAxes(ctx: RuleContext, inputSince: number): number[] {
+  const r = ctx.rank(ctx.in(0));
+  const raw =
+    ctx.opset >= inputSince
+      ? ctx.node.inputs[1]
+        ? ctx.constValue(ctx.in(1))
+        : []
+      : (attrInts(ctx.node.attrs, "axes") ?? []);
+  if (raw === undefined) throw ctx.unsupported("axes must be a constant");
+  if (raw.length === 0 && attrInt(ctx.node.attrs, "noop_with_empty_axes", 0) === 1) return [];
+  return raw.length === 0 ? range(r) : raw.map((a) => normAxis(a, r));
+}
+
+function reduceRule(inputSince: number, mean: boolean): GradRule {
+  return (ctx) => {
+    const x = ctx.in(0);
+    const axes = reduceAxes(ctx, inputSince);
+    let g = ctx.dy0();
+    if (axes.length > 0 && attrInt(ctx.node.attrs, "keepdims", 1) === 0) g = ctx.b.unsqueeze(g, axes);
+    g = ctx.op("Expand", [g, shapeTensor(ctx, x)]);
+    if (!mean || axes.length === 0) return [g];
+    const xs = ctx.info(x).shape;
+    const dims = axes.map((a) => xs[a] as Dim);
+    if (dims.every((d) => typeof d === "number")) {
+      return [
+        ctx.op("Div", [
+          g,
+          ctx.scalar(
+            (dims as number[]).reduce((p, q) => p * q, 1),
+            x,
+          ),
+        ]),
+      ];
+    }
+    const count = ctx.op("Div", [ctx.op("Size", [x]), ctx.op("Size", [ctx.out()])]);
+    return [ctx.op("Div", [g, ctx.op("CastLike", [count, x])])];
+  };
+}
+
+export const SHAPE_OP_RULES: Record<string, GradRule> = {
+  Reshape: reshapeBack,
+  Flatten: reshapeBack,
+  Squeeze: reshapeBack,
+  Unsqueeze: reshapeBack,
+  Transpose: transpose,
+  Concat: concat,
+  Split: split,
+  Slice: slice,
+  Expand: expand,
+  ReduceSum: reduceRule(13, false),
+  ReduceMean: reduceRule(18, true),
+};

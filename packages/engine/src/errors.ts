@@ -1,0 +1,57 @@
+// Typed errors of the engine: one class per failure kind, each naming what was wrong and what to do.
+
+/** The ONNX file could not be read, decoded or written. */
+export class OnnxIoError extends Error {
+  override readonly name = "OnnxIoError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A tensor's dtype or payload is not representable (unknown data_type, missing external data, ...). */
+export class TensorFormatError extends Error {
+  override readonly name = "TensorFormatError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The graph is malformed for the requested operation (unknown tensor, cycle, missing producer). */
+export class GraphError extends Error {
+  override readonly name = "GraphError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Shape inference could not determine a value's dtype or shape. */
+export class ShapeInferenceError extends Error {
+  override readonly name = "ShapeInferenceError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An op on the gradient path has no gradient rule (or an unsupported attribute combination). */
+export class UnsupportedGradientError extends Error {
+  override readonly name = "UnsupportedGradientError";
+  readonly opType: string;
+  readonly nodeName: string;
+  constructor(opType: string, nodeName: string, detail?: string, options?: { cause?: unknown }) {
+    super(
+      `no gradient rule for op ${opType} (node "${nodeName}")${detail ? `: ${detail}` : ""}; ` +
+        "differentiate with respect to tensors that do not flow through this node, or add a rule in packages/engine/src/autodiff/rules",
+      options,
+    );
+    this.opType = opType;
+    this.nodeName = nodeName;
+  }
+}
+
+/** The --wrt list names something that cannot be differentiated (unknown name, non-float dtype). */
+export class WrtError extends Error {
+  override readonly name = "WrtError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,152 @@
+// Converts TensorProto messages to and from IR tensors: raw_data, the typed *_data fields and external data.
+import { readFileSync } from "node:fs";
+import { isAbsolute, join, normalize } from "node:path";
+import { TensorFormatError } from "../errors.js";
+import {
+  allocValues,
+  bytesOfValues,
+  codeFromDtype,
+  dtypeFromCode,
+  numel,
+  valuesFromBytes,
+} from "../ir/dtype.js";
+import type { Tensor, TensorValues } from "../ir/types.js";
+import { toBigInt, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
+
+const EXTERNAL = 1;
+
+/** Where external tensor data is read from: the model's folder, with file contents cached per load. */
+export interface ExternalDataSource {
+  readonly baseDir: string;
+  readonly cache: Map<string, Buffer>;
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function readExternal(t: ProtoMessage, src: ExternalDataSource | undefined): Uint8Array {
+  const entries = new Map<string, string>();
+  for (const e of asArray(t["external_data"]) as ProtoMessage[])
+    entries.set(String(e["key"]), String(e["value"]));
+  const location = entries.get("location");
+  const name = String(t["name"] ?? "");
+  if (location === undefined)
+    throw new TensorFormatError(`tensor "${name}" is external but has no location entry`);
+  if (src === undefined) {
+    throw new TensorFormatError(
+      `tensor "${name}" keeps its data in "${location}"; load the model from a file path so the data file can be found`,
+    );
+  }
+  if (isAbsolute(location) || normalize(location).startsWith("..")) {
+    throw new TensorFormatError(
+      `tensor "${name}": external location "${location}" must be relative to the model's folder`,
+    );
+  }
+  const path = join(src.baseDir, location);
+  let file = src.cache.get(path);
+  if (file === undefined) {
+    try {
+      file = readFileSync(path);
+    } catch (cause) {
+      throw new TensorFormatError(`tensor "${name}": cannot read external data file ${path}`, { cause });
+    }
+    src.cache.set(path, file);
+  }
+  const offset = Number(entries.get("offset") ?? "0");
+  const length = entries.has("length") ? Number(entries.get("length")) : file.byteLength - offset;
+  if (offset + length > file.byteLength) {
+    throw new TensorFormatError(
+      `tensor "${name}": external range ${offset}+${length} exceeds ${path} (${file.byteLength} bytes)`,
+    );
+  }
+  return new Uint8Array(file.buffer, file.byteOffset + offset, length);
+}
+
+function fromTypedFields(t: ProtoMessage, tensor: { dtype: Tensor["dtype"]; n: number }): TensorValues {
+  const { dtype, n } = tensor;
+  const out = allocValues(dtype, n);
+  const pick = (field: string): unknown[] => asArray(t[field]);
+  switch (dtype) {
+    case "float32":
+      (out as Float32Array).set(pick("float_data") as number[]);
+      return out;
+    case "float64":
+      (out as Float64Array).set(pick("double_data") as number[]);
+      return out;
+    case "int64": {
+      const src = pick("int64_data");
+      for (let i = 0; i < src.length; i++) (out as BigInt64Array)[i] = toBigInt(src[i]);
+      return out;
+    }
+    case "uint64":
+    case "uint32": {
+      const src = pick("uint64_data");
+      for (let i = 0; i < src.length; i++) {
+        if (dtype === "uint64") (out as BigUint64Array)[i] = BigInt.asUintN(64, toBigInt(src[i]));
+        else (out as Uint32Array)[i] = toNumber(src[i]);
+      }
+      return out;
+    }
+    case "string":
+      return pick("string_data").map((b) => Buffer.from(b as Uint8Array).toString("utf8"));
+    default: {
+      // int32, int16, int8, uint16, uint8, bool, float16, bfloat16 all live in int32_data.
+      const src = pick("int32_data") as number[];
+      for (let i = 0; i < src.length; i++) (out as Int32Array)[i] = src[i] ?? 0;
+      return out;
+    }
+  }
+}
+
+/** Decodes a TensorProto (any storage form) into an IR tensor. */
+export function tensorFromProto(t: ProtoMessage, src?: ExternalDataSource): Tensor {
+  const code = toNumber(t["data_type"]);
+  const dtype = dtypeFromCode(code);
+  const dims = asArray(t["dims"]).map(toNumber);
+  const name = String(t["name"] ?? "");
+  const n = numel(dims);
+  let data: TensorValues;
+  if (toNumber(t["data_location"]) === EXTERNAL) {
+    data = valuesFromBytes(dtype, readExternal(t, src));
+  } else if (t["raw_data"] instanceof Uint8Array && (t["raw_data"] as Uint8Array).byteLength > 0) {
+    data = valuesFromBytes(dtype, t["raw_data"] as Uint8Array);
+  } else if (dtype === "other") {
+    throw new TensorFormatError(
+      `tensor "${name}" has data_type ${code}, which is only supported as raw_data`,
+    );
+  } else {
+    data = fromTypedFields(t, { dtype, n });
+  }
+  if (dtype !== "other" && data.length !== n) {
+    throw new TensorFormatError(`tensor "${name}" has shape [${dims.join(",")}] but ${data.length} values`);
+  }
+  return dtype === "other" ? { dtype, dims, data, onnxDataType: code } : { dtype, dims, data };
+}
+
+/** Where to put a tensor's bytes when encoding: inline raw_data, or a range of an external file. */
+export interface ExternalPlacement {
+  readonly location: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Encodes an IR tensor as a TensorProto (raw_data, or external_data entries when placed outside). */
+export function tensorToProto(name: string, t: Tensor, external?: ExternalPlacement): ProtoMessage {
+  const base: ProtoMessage = { name, dims: [...t.dims], data_type: codeFromDtype(t.dtype, t.onnxDataType) };
+  if (t.dtype === "string") {
+    return { ...base, string_data: (t.data as string[]).map((s) => Buffer.from(s, "utf8")) };
+  }
+  if (external !== undefined) {
+    return {
+      ...base,
+      data_location: EXTERNAL,
+      external_data: [
+        { key: "location", value: external.location },
+        { key: "offset", value: String(external.offset) },
+        { key: "length", value: String(external.length) },
+      ],
+    };
+  }
+  return { ...base, raw_data: bytesOfValues(t.data) };
+}

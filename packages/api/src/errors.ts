@@ -47,6 +47,29 @@ function got(issue: z.core.$ZodIssue): string {
   return "input" in issue && issue.input !== undefined ? ` (got ${shown(issue.input)})` : "";
 }
 
+const TYPE_NAMES: Record<string, string> = {
+  int: "an integer",
+  number: "a number",
+  string: "a string",
+  boolean: "true or false",
+  object: "a mapping",
+  array: "a list",
+  record: "a mapping",
+};
+
+function typeName(expected: string): string {
+  return TYPE_NAMES[expected] ?? `a ${expected}`;
+}
+
+/** A union's error is the error of the branch whose type matched (e.g. the string form of a quantity). */
+function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first !== undefined && first.code !== "invalid_type") return describeIssue(first);
+  }
+  return `does not match any allowed form${got(issue)}`;
+}
+
 /** The message for one zod issue, phrased for someone editing YAML. */
 export function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
@@ -60,18 +83,21 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       const what = issue.origin === "array" ? " items" : issue.origin === "string" ? " characters" : "";
       return `must be ${op} ${String(issue.maximum)}${what}${got(issue)}`;
     }
-    case "invalid_value":
-      return `must be one of ${issue.values.map((v) => shown(v)).join(", ")}${got(issue)}`;
+    case "invalid_value": {
+      const allowed = issue.values.map((v) => (typeof v === "string" ? v : shown(v)));
+      const what = allowed.length === 1 ? String(allowed[0]) : `one of ${allowed.join(", ")}`;
+      return `must be ${what}${got(issue)}`;
+    }
     case "invalid_type":
       return issue.input === undefined
-        ? `is required (a ${issue.expected})`
-        : `must be a ${issue.expected}${got(issue)}`;
+        ? `is required (${typeName(issue.expected)})`
+        : `must be ${typeName(issue.expected)}${got(issue)}`;
     case "unrecognized_keys":
       return "is not a field here; check the spelling (kubectl explain sfpromptjob.spec lists the fields)";
     case "invalid_format":
       return `${issue.message}${got(issue)}`;
     case "invalid_union":
-      return `does not match any allowed form${got(issue)}`;
+      return unionMessage(issue);
     default:
       return issue.message;
   }
@@ -79,8 +105,12 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** Turns zod issues into field errors under `prefix` (e.g. "spec"). */
 export function toFieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: formatPath(prefix, issue.path),
-    message: describeIssue(issue),
-  }));
+  return error.issues.flatMap((issue) => {
+    const message = describeIssue(issue);
+    // One error per unknown key, so that each names the exact field to fix.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: formatPath(prefix, [...issue.path, key]), message }));
+    }
+    return [{ path: formatPath(prefix, issue.path), message }];
+  });
 }

@@ -1,0 +1,157 @@
+// User images in root/<class>/ folders: PNG (encoded here by pngjs), PGM and PPM, colour modes,
+// class lists, resizing and the errors a user can meet.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { decodeNetpbm, encodeNetpbm, loadImageFolder, sampleAt } from "@sfprompt/core";
+import { withTempDir } from "./fixtures.js";
+
+/** A PNG whose pixel (x, y) has RGB = rgb(x, y), opaque. */
+function png(width: number, height: number, rgb: (x: number, y: number) => [number, number, number]): Buffer {
+  const img = new PNG({ width, height });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [r, g, b] = rgb(x, y);
+      img.data.set([r, g, b, 255], (y * width + x) * 4);
+    }
+  }
+  return PNG.sync.write(img);
+}
+
+async function put(root: string, rel: string, bytes: Uint8Array): Promise<void> {
+  const path = join(root, rel);
+  await mkdir(join(path, ".."), { recursive: true });
+  await writeFile(path, bytes);
+}
+
+const red = (): [number, number, number] => [255, 0, 0];
+const ramp = (x: number, y: number): [number, number, number] => [x * 50, y * 50, 200];
+
+describe("loadImageFolder", () => {
+  it("reads PNG, PGM and PPM files, sorted by class folder then file name", async () => {
+    await withTempDir(async (root) => {
+      await put(root, "cat/b.png", png(3, 2, red));
+      await put(root, "cat/a.pgm", encodeNetpbm(3, 2, 1, Uint8Array.of(0, 51, 102, 153, 204, 255)));
+      await put(root, "dog/x.ppm", encodeNetpbm(3, 2, 3, new Uint8Array(18).fill(255)));
+      await put(root, "dog/notes.txt", new TextEncoder().encode("ignored"));
+      const ds = await loadImageFolder(root, { mode: "grayscale" });
+      assert.deepEqual(ds.classNames, ["cat", "dog"]);
+      assert.deepEqual(Array.from(ds.labels), [0, 0, 1]);
+      assert.deepEqual(ds.sampleShape, [1, 2, 3]);
+      assert.deepEqual(Array.from(sampleAt(ds, 0)), [0, 0.2, 0.4, 0.6, 0.8, 1].map(Math.fround));
+      // Pure red through BT.601 luma.
+      assert.ok(Array.from(sampleAt(ds, 1)).every((v) => Math.abs(v - 0.299) < 1e-6));
+      assert.ok(Array.from(sampleAt(ds, 2)).every((v) => Math.abs(v - 1) < 1e-6));
+    });
+  });
+
+  it("keeps RGB planes in [C, H, W] order and replicates gray images to three channels", async () => {
+    await withTempDir(async (root) => {
+      await put(root, "a/1.png", png(3, 2, ramp));
+      await put(root, "a/2.pgm", encodeNetpbm(3, 2, 1, new Uint8Array(6).fill(51)));
+      const ds = await loadImageFolder(root, { mode: "rgb" });
+      assert.deepEqual(ds.sampleShape, [3, 2, 3]);
+      const expected: number[] = [];
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < 2; y++)
+          for (let x = 0; x < 3; x++) expected.push(Math.fround(ramp(x, y)[c]! / 255));
+      }
+      assert.deepEqual(Array.from(sampleAt(ds, 0)), expected);
+      assert.deepEqual(Array.from(sampleAt(ds, 1)), new Array(18).fill(Math.fround(0.2)));
+    });
+  });
+
+  it("maps folders through the job's class list, by name or by index, with classes a client lacks", async () => {
+    await withTempDir(async (root) => {
+      await put(root, "sneaker/1.png", png(2, 2, red));
+      await put(root, "0/1.png", png(2, 2, red));
+      const ds = await loadImageFolder(root, { classNames: ["shirt", "bag", "sneaker"] });
+      assert.deepEqual(ds.classNames, ["shirt", "bag", "sneaker"]);
+      assert.deepEqual(Array.from(ds.labels), [0, 2]);
+    });
+  });
+
+  it("resizes images of different sizes to one size", async () => {
+    await withTempDir(async (root) => {
+      await put(root, "a/big.png", png(8, 8, red));
+      await put(root, "a/small.png", png(2, 2, red));
+      const ds = await loadImageFolder(root, { resize: { height: 4, width: 4 } });
+      assert.deepEqual(ds.sampleShape, [1, 4, 4]);
+      assert.ok(ds.x.every((v) => Math.abs(v - 0.299) < 1e-5));
+    });
+  });
+
+  it("applies perClass in file order", async () => {
+    await withTempDir(async (root) => {
+      for (const name of ["c.png", "a.png", "b.png"]) await put(root, `k/${name}`, png(1, 1, red));
+      await put(root, "m/z.png", png(1, 1, red));
+      const ds = await loadImageFolder(root, { perClass: 2 });
+      assert.deepEqual(Array.from(ds.labels), [0, 0, 1]);
+    });
+  });
+
+  const errors: Array<{ name: string; files: Record<string, Uint8Array>; options?: object; match: RegExp }> =
+    [
+      {
+        name: "images of different sizes without resize",
+        files: { "a/1.png": png(2, 2, red), "a/2.png": png(3, 2, red) },
+        match: /a\/2\.png: is 3×2 but earlier images are 2×2; pass resize/,
+      },
+      {
+        name: "a folder that is not in the class list",
+        files: { "horse/1.png": png(1, 1, red) },
+        options: { classNames: ["cat", "dog"] },
+        match: /horse: folder is not one of the classes \[cat, dog\]/,
+      },
+      {
+        name: "a corrupt PNG",
+        files: { "a/bad.png": Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 1, 2, 3) },
+        match: /a\/bad\.png: is not a readable PNG/,
+      },
+      {
+        // 20 bytes = the 11-byte header "P5\n4 4\n255\n" + 9 of the 16 pixels.
+        name: "a truncated PGM",
+        files: { "a/t.pgm": encodeNetpbm(4, 4, 1, new Uint8Array(16)).subarray(0, 20) },
+        match: /a\/t\.pgm: has 9 data bytes, expected 16/,
+      },
+      { name: "no images at all", files: { "a/readme.md": new Uint8Array(1) }, match: /has no images/ },
+    ];
+  for (const c of errors) {
+    it(`rejects ${c.name}, naming the path`, async () => {
+      await withTempDir(async (root) => {
+        for (const [rel, bytes] of Object.entries(c.files)) await put(root, rel, bytes);
+        await assert.rejects(loadImageFolder(root, c.options), c.match);
+      });
+    });
+  }
+});
+
+describe("decodeNetpbm", () => {
+  const cases = [
+    {
+      name: "plain P2 with a comment",
+      text: "P2\n# made by hand\n2 1\n10\n0 10\n",
+      channels: 1,
+      data: [0, 1],
+    },
+    { name: "plain P3", text: "P3 1 1 255 255 0 51", channels: 3, data: [1, 0, 0.2] },
+  ];
+  for (const c of cases) {
+    it(`decodes ${c.name}`, () => {
+      const img = decodeNetpbm(new TextEncoder().encode(c.text), "x.pnm");
+      assert.equal(img.channels, c.channels);
+      assert.deepEqual(Array.from(img.data), c.data.map(Math.fround));
+    });
+  }
+
+  it("decodes 16-bit P5 big-endian samples", () => {
+    const bytes = new Uint8Array([...new TextEncoder().encode("P5 2 1 65535\n"), 0xff, 0xff, 0x80, 0x00]);
+    assert.deepEqual(Array.from(decodeNetpbm(bytes, "x.pgm").data), [1, Math.fround(32768 / 65535)]);
+  });
+
+  it("rejects a file that is not Netpbm", () => {
+    assert.throws(() => decodeNetpbm(new TextEncoder().encode("GIF89a"), "x.pgm"), /x\.pgm: magic "GI"/);
+  });
+});

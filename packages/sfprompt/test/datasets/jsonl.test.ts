@@ -1,0 +1,158 @@
+// JSONL user data: feature lines, text and token-id lines, label mapping, line-numbered errors.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  loadJsonlFeatures,
+  loadJsonlTokens,
+  parseJsonlFeatures,
+  parseJsonlTokens,
+  sampleAt,
+} from "@sfprompt/core";
+import { withTempDir } from "./fixtures.js";
+
+const lines = (...records: unknown[]): string => records.map((r) => JSON.stringify(r)).join("\n") + "\n";
+
+// A whitespace tokenizer over a fixed vocabulary (1 = unknown), enough to exercise the reader.
+const vocab = new Map([
+  ["good", 2],
+  ["bad", 3],
+  ["film", 4],
+]);
+const tokenize = (text: string): number[] => text.split(/\s+/).map((w) => vocab.get(w) ?? 1);
+
+describe("JSONL features", () => {
+  it("reads a file of x arrays with string labels, classes sorted", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "train.jsonl");
+      await writeFile(
+        path,
+        lines({ x: [1, 2], label: "pear" }, { x: [3, 4], label: "apple" }, { x: [5, 6], label: "pear" }),
+      );
+      const ds = await loadJsonlFeatures(path);
+      assert.deepEqual(ds.classNames, ["apple", "pear"]);
+      assert.deepEqual(Array.from(ds.labels), [1, 0, 1]);
+      assert.deepEqual(ds.sampleShape, [2]);
+      assert.deepEqual(Array.from(sampleAt(ds, 2)), [5, 6]);
+    });
+  });
+
+  const cases = [
+    {
+      name: "maps labels through the job's class list",
+      text: lines({ x: [0], label: "b" }, { x: [1], label: 0 }),
+      options: { classNames: ["a", "b", "c"] },
+      labels: [1, 0],
+      classNames: ["a", "b", "c"],
+    },
+    {
+      name: "names int labels 0..max when no list is given",
+      text: lines({ x: [0], label: 2 }, { x: [1], label: 0 }),
+      options: {},
+      labels: [2, 0],
+      classNames: ["0", "1", "2"],
+    },
+    {
+      name: "reads the input and label fields the job names, skipping blank lines",
+      text: `${JSON.stringify({ input: [7], y: "q" })}\n\n${JSON.stringify({ input: [8], y: "p" })}\n`,
+      options: { inputField: "input", labelField: "y" },
+      labels: [1, 0],
+      classNames: ["p", "q"],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const ds = parseJsonlFeatures(c.text, "mem.jsonl", c.options);
+      assert.deepEqual(Array.from(ds.labels), c.labels);
+      assert.deepEqual(ds.classNames, c.classNames);
+    });
+  }
+
+  it("reshapes lines into image samples", () => {
+    const ds = parseJsonlFeatures(lines({ x: [0, 1, 2, 3], label: 0 }), "m", { shape: [1, 2, 2] });
+    assert.deepEqual(ds.sampleShape, [1, 2, 2]);
+  });
+
+  const errors = [
+    {
+      name: "invalid JSON",
+      text: `${JSON.stringify({ x: [1], label: 0 })}\n{"x": [1], label}\n`,
+      match: /f\.jsonl:2: is not valid JSON/,
+    },
+    { name: "a line that is an array", text: "[1, 2]\n", match: /f\.jsonl:1: must be a JSON object/ },
+    {
+      name: "a wrong feature count",
+      text: lines({ x: [1, 2], label: 0 }, { x: [1], label: 0 }),
+      match: /f\.jsonl:2: "x" has 1 numbers, expected 2/,
+    },
+    {
+      name: "a non-number feature",
+      text: lines({ x: [1, "2"], label: 0 }),
+      match: /f\.jsonl:1: "x" must be an array of finite numbers/,
+    },
+    {
+      name: "a missing label",
+      text: lines({ x: [1] }),
+      match: /f\.jsonl:1: "label" must be a string or a non-negative integer/,
+    },
+    {
+      name: "an unknown label",
+      text: lines({ x: [1], label: "a" }, { x: [1], label: "zebra" }),
+      options: { classNames: ["a"] },
+      match: /f\.jsonl:2: label "zebra" is not one of the 1 classes \[a\]/,
+    },
+    {
+      name: "mixed int and string labels",
+      text: lines({ x: [1], label: "a" }, { x: [1], label: 3 }),
+      match: /f\.jsonl:2: int label 3 in a file with string labels/,
+    },
+    { name: "an empty file", text: "\n", match: /f\.jsonl: has no samples/ },
+  ];
+  for (const c of errors) {
+    it(`rejects ${c.name} with the line number`, () => {
+      assert.throws(() => parseJsonlFeatures(c.text, "f.jsonl", c.options ?? {}), c.match);
+    });
+  }
+
+  it("says a missing file is missing", async () => {
+    await assert.rejects(loadJsonlFeatures("/nonexistent/data.jsonl"), { name: "DatasetNotFoundError" });
+  });
+});
+
+describe("JSONL text", () => {
+  it("tokenizes, truncates and pads to seqLen", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "reviews.jsonl");
+      await writeFile(
+        path,
+        lines({ text: "good film", label: "pos" }, { text: "bad bad bad film", label: "neg" }),
+      );
+      const ds = await loadJsonlTokens(path, { tokenize, seqLen: 3, padId: 0 });
+      assert.deepEqual(ds.classNames, ["neg", "pos"]);
+      assert.deepEqual(Array.from(ds.x), [2, 4, 0, 3, 3, 3]);
+      assert.ok(ds.x instanceof Int32Array);
+    });
+  });
+
+  it("takes pre-tokenized ids and stores int64 when asked", () => {
+    const ds = parseJsonlTokens(lines({ ids: [101, 7, 102], label: 1 }), "m", { seqLen: 4, dtype: "int64" });
+    assert.ok(ds.x instanceof BigInt64Array);
+    assert.deepEqual(Array.from(ds.x), [101n, 7n, 102n, 0n]);
+  });
+
+  it("asks for a tokenizer when lines carry text", () => {
+    assert.throws(
+      () => parseJsonlTokens(lines({ text: "good", label: 0 }), "t.jsonl", { seqLen: 2 }),
+      /tokenize: t\.jsonl:1 has "text"/,
+    );
+  });
+
+  it("names the line whose ids are not integers", () => {
+    assert.throws(
+      () =>
+        parseJsonlTokens(lines({ ids: [1], label: 0 }, { ids: [1.5], label: 0 }), "t.jsonl", { seqLen: 2 }),
+      /t\.jsonl:2: "ids" must be an array of finite integers/,
+    );
+  });
+});

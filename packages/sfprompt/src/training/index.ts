@@ -8,6 +8,7 @@ export * from "./logits.js";
 export * from "./cross-entropy.js";
 export * from "./metrics.js";
 export * from "./grad-clip.js";
+export * from "./grad-outputs.js";
 export * from "./optimizer-config.js";
 export * from "./optimizer.js";
 export * from "./optimizer-state-codec.js";

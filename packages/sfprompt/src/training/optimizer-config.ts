@@ -83,3 +83,32 @@ export function resolveAdam(c: AdamConfig): ResolvedAdam {
   check(r.eps > 0 && Number.isFinite(r.eps), "eps", "must be a finite number > 0", r.eps);
   return r;
 }
+
+/** The job spec's optimizer section (packages/api OptimizerSchema), read structurally. */
+export interface SpecOptimizer {
+  readonly name: "sgd" | "adam";
+  readonly learningRate: number;
+  readonly momentum?: number;
+  readonly weightDecay?: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+}
+
+/** Maps the spec's optimizer section to a config for optimizerStep. */
+export function optimizerConfigFromSpec(spec: SpecOptimizer): OptimizerConfig {
+  if (spec.name === "sgd") {
+    return resolveSgd({
+      kind: "sgd",
+      lr: spec.learningRate,
+      momentum: spec.momentum,
+      weightDecay: spec.weightDecay,
+    });
+  }
+  return resolveAdam({
+    kind: "adam",
+    lr: spec.learningRate,
+    beta1: spec.beta1,
+    beta2: spec.beta2,
+    weightDecay: spec.weightDecay,
+  });
+}

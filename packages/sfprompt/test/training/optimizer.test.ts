@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TrainingArgumentError } from "../../src/training/errors.js";
 import { clipByGlobalNorm } from "../../src/training/grad-clip.js";
-import type { OptimizerConfig } from "../../src/training/optimizer-config.js";
+import { optimizerConfigFromSpec, type OptimizerConfig } from "../../src/training/optimizer-config.js";
 import {
   initOptimizerState,
   optimizerStep,
@@ -219,6 +219,40 @@ describe("optimizer API", () => {
         P0.map((p, i) => p - 0.01 * (G[i] as number)),
       ) < 1e-7,
     );
+  });
+
+  it("the job spec's sgd section maps to SGD with its momentum and weight decay", () => {
+    const spec = {
+      name: "sgd",
+      learningRate: 0.01,
+      momentum: 0.9,
+      weightDecay: 0.001,
+      beta1: 0.9,
+      beta2: 0.999,
+    } as const;
+    const c = optimizerConfigFromSpec(spec);
+    assert.deepEqual(
+      run(c, varying),
+      run({ kind: "sgd", lr: 0.01, momentum: 0.9, weightDecay: 0.001 }, varying),
+    );
+    assert.equal(c.kind, "sgd");
+  });
+
+  it("the job spec's adam section maps to Adam with its betas", () => {
+    const spec = {
+      name: "adam",
+      learningRate: 0.02,
+      momentum: 0.9,
+      weightDecay: 0.1,
+      beta1: 0.8,
+      beta2: 0.99,
+    } as const;
+    const got = run(optimizerConfigFromSpec(spec), varying);
+    const want = referenceAdam(
+      { lr: 0.02, b1: 0.8, b2: 0.99, eps: 1e-8, wd: 0.1, decoupled: false },
+      varying,
+    );
+    assert.ok(maxAbsDiff(got, want) < 2e-6);
   });
 
   const bad: Array<{ name: string; run: () => unknown; field: string }> = [

@@ -1,2 +1,7 @@
-// packages/cli: public surface of this package.
-export {};
+// packages/cli: public surface of this package (the dispatcher and the command registry, for tests and
+// for other entry points that embed the CLI).
+export { runCli } from "./cli.js";
+export { COMMANDS } from "./commands/index.js";
+export type { CliIO, Command } from "./command.js";
+export { parseFlags, flagsHelp, type FlagSpec, type ParsedFlags } from "./flags.js";
+export { UsageError } from "./errors.js";

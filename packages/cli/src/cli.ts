@@ -1,0 +1,74 @@
+// Dispatches `sfprompt <command> [flags]` over the command registry. Exit codes: 0 ok, 1 the work
+// failed (message on stderr, no stack trace for expected errors), 2 usage error.
+import type { CliIO, Command } from "./command.js";
+import { COMMANDS } from "./commands/index.js";
+import { UsageError } from "./errors.js";
+import { flagsHelp, parseFlags } from "./flags.js";
+
+const defaultIO: CliIO = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+};
+
+/** Error classes a user can cause (bad model, bad --wrt, unsupported op): reported without a stack. */
+const USER_ERRORS = new Set([
+  "OnnxIoError",
+  "TensorFormatError",
+  "GraphError",
+  "ShapeInferenceError",
+  "UnsupportedGradientError",
+  "WrtError",
+]);
+
+function mainHelp(commands: readonly Command[]): string {
+  const lines = commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`);
+  return [
+    "usage: sfprompt <command> [flags]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "run `sfprompt <command> --help` for its flags",
+  ].join("\n");
+}
+
+function commandHelp(c: Command): string {
+  return [`usage: sfprompt ${c.usage}`, "", c.summary, "", "flags:", flagsHelp(c.flags)].join("\n");
+}
+
+/** Runs the CLI on argv (without node and script); resolves to the process exit code. */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIO = defaultIO,
+  commands: readonly Command[] = COMMANDS,
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    (name === undefined ? io.err : io.out)(mainHelp(commands));
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    io.err(`sfprompt: unknown command "${name}"\n\n${mainHelp(commands)}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  try {
+    return await command.run(parseFlags(rest, command.flags, command.name), io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`sfprompt ${e.message}\nusage: sfprompt ${command.usage}`);
+      return 2;
+    }
+    const err = e as Error;
+    if (USER_ERRORS.has(err.name)) {
+      io.err(`sfprompt ${command.name}: ${err.message}`);
+      return 1;
+    }
+    io.err(`sfprompt ${command.name}: internal error: ${err.stack ?? String(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,5 @@
+// The command registry: add a command by writing src/commands/<name>.ts and listing it here.
+import type { Command } from "../command.js";
+import { gradCommand } from "./grad.js";
+
+export const COMMANDS: readonly Command[] = [gradCommand];

@@ -36,6 +36,8 @@ export class Reassembler {
   readonly #maxInFlight: number;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
+  /** Recently completed transfers: a late duplicate of their chunks is ignored, not an error. */
+  readonly #completed = new Set<string>();
   #expired = 0;
 
   constructor(limits: ReassemblyLimits = {}) {
@@ -59,6 +61,7 @@ export class Reassembler {
     if (h.chunkCount === 1) return { status: "complete", header: h, payload: chunk.body };
     this.sweep(now);
     const key = transferKey(h);
+    if (h.chunkIndex > 0 && this.#completed.has(key)) return { status: "duplicate", header: h, received: h.chunkCount };
     const t = this.#transfers.get(key) ?? this.#start(chunk, now);
     checkSameTransfer(t.headerBytes, chunk);
     if (t.seen[h.chunkIndex] === 1) return { status: "duplicate", header: h, received: t.received };
@@ -68,6 +71,7 @@ export class Reassembler {
     t.lastAt = now;
     if (t.received < h.chunkCount) return { status: "partial", header: h, received: t.received };
     this.#transfers.delete(key);
+    this.#remember(key);
     return { status: "complete", header: { ...h, chunkIndex: 0, chunkOffset: 0 }, payload: t.payload };
   }
 
@@ -82,6 +86,11 @@ export class Reassembler {
     }
     this.#expired += dropped;
     return dropped;
+  }
+
+  #remember(key: string): void {
+    this.#completed.add(key);
+    if (this.#completed.size > 256) this.#completed.delete(this.#completed.values().next().value as string);
   }
 
   #start(chunk: ParsedChunk, now: number): Transfer {
@@ -114,6 +123,7 @@ export class Reassembler {
       received: 0,
       lastAt: now,
     };
+    this.#completed.delete(transferKey(h)); // chunk 0 again: a retry sends the whole transfer anew
     this.#transfers.set(transferKey(h), t);
     return t;
   }

@@ -44,7 +44,10 @@ describe("f32 codec", () => {
 describe("f16 codec", () => {
   it("decodes and re-encodes every finite f16 bit pattern to the same bits", () => {
     const bits = new Uint8Array(65536 * 2);
-    for (let h = 0; h < 65536; h++) ((bits[2 * h] = h & 0xff), (bits[2 * h + 1] = h >> 8));
+    for (let h = 0; h < 65536; h++) {
+      bits[2 * h] = h & 0xff;
+      bits[2 * h + 1] = h >> 8;
+    }
     const values = decodeTensorBytes(bits, "float32", "f16", [65536]) as Float32Array;
     const u32 = new Uint32Array(values.buffer);
     let checked = 0;

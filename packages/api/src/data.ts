@@ -17,17 +17,20 @@ function dataSource(where: string, description: string) {
       imageFolder: z
         .strictObject({
           path: filePath(
-            "Directory with one sub-directory per class (named by class index or label) holding PNG images; on the client's machine or node.",
+            "Root directory laid out as <path>/<class>/<image>.png|.pgm|.ppm; class folders are matched by name against spec.classes.labels, else by class index. On the client's machine or node.",
           ),
+          mode: z.enum(["grayscale", "rgb"]).optional().meta({
+            description: "Channels to decode the images to; unset: what the model's input takes.",
+          }),
         })
         .optional()
-        .meta({ description: "Images in class sub-directories." }),
+        .meta({ description: "Images in class sub-directories (torchvision's ImageFolder layout)." }),
       jsonl: z
         .strictObject({
           path: filePath("A JSON Lines file, one sample per line; on the client's machine or node."),
-          inputField: z.string().min(1).max(256).default("input").meta({
+          inputField: z.string().min(1).max(256).optional().meta({
             description:
-              "Field holding the sample: an array of numbers (pixels or features) in the model's input layout.",
+              "Field holding the sample as an array of numbers in the model's input layout. Unset: x, or input on lines without x. Text models read text or ids instead.",
           }),
           labelField: z.string().min(1).max(256).default("label").meta({
             description:

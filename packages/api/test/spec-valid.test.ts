@@ -81,7 +81,6 @@ const cases: Case[] = [
     check: (j) =>
       assert.deepEqual(j.spec.data.source.jsonl, {
         path: "/data/train.jsonl",
-        inputField: "input",
         labelField: "y",
       }),
   },

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# etcd, kube-apiserver & co. for the API-server tests; cached under ~/.cache (cold build ~MEASURED).
+bash scripts/kube-bins.sh
 npm run --silent lint
 npm run --silent verify
 node scripts/run-tests.mjs "$@"

@@ -56,21 +56,30 @@ export function kubectl(
   kubeconfigPath: string,
   opts: CommandOptions = {},
 ): Promise<CommandResult> {
-  return runCommand("kubectl", resolveKubeBinary("kubectl"), ["--kubeconfig", kubeconfigPath, ...args], opts);
+  const env = { KUBECACHEDIR: home("kubectl-cache"), ...opts.env };
+  return runCommand("kubectl", resolveKubeBinary("kubectl"), ["--kubeconfig", kubeconfigPath, ...args], {
+    ...opts,
+    env,
+  });
 }
 
-let helmHome: string | undefined;
+let toolHome: string | undefined;
 
-// helm keeps repositories, plugins and caches in its home folders; tests get a private, empty set.
-function helmEnv(): Record<string, string> {
-  if (!helmHome) {
-    helmHome = mkdtempSync(join(tmpdir(), "sfprompt-helm-"));
-    registerTempDir(helmHome);
+// kubectl caches discovery per server address and helm keeps repositories, plugins and caches in
+// its home folders; tests get a private, empty set instead of growing ~/.kube and ~/.cache/helm.
+function home(sub: string): string {
+  if (!toolHome) {
+    toolHome = mkdtempSync(join(tmpdir(), "sfprompt-kubetools-"));
+    registerTempDir(toolHome);
   }
+  return join(toolHome, sub);
+}
+
+function helmEnv(): Record<string, string> {
   return {
-    HELM_CACHE_HOME: join(helmHome, "cache"),
-    HELM_CONFIG_HOME: join(helmHome, "config"),
-    HELM_DATA_HOME: join(helmHome, "data"),
+    HELM_CACHE_HOME: home("helm-cache"),
+    HELM_CONFIG_HOME: home("helm-config"),
+    HELM_DATA_HOME: home("helm-data"),
   };
 }
 

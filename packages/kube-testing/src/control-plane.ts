@@ -118,7 +118,7 @@ async function startCore(
   bin: { etcd: string; api: string },
   dir: string,
   certs: ControlPlaneCerts,
-  ms: number,
+  opts: ControlPlaneOptions,
 ): Promise<Started> {
   const [client, peer, secure] = (await freePorts(3)) as [number, number, number];
   await mkdir(join(dir, "logs"), { recursive: true });
@@ -126,12 +126,12 @@ async function startCore(
   const api = startProcess(
     "kube-apiserver",
     bin.api,
-    apiServerArgs(certs, dir, secure, client),
+    [...apiServerArgs(certs, dir, secure, client), ...(opts.apiServerArgs ?? [])],
     join(dir, "logs", "kube-apiserver.log"),
   );
   const apiUrl = `https://127.0.0.1:${secure}`;
   try {
-    await waitReady([etcd, api], apiUrl, certs, ms);
+    await waitReady([etcd, api], apiUrl, certs, startTimeout(opts));
     return { procs: [etcd, api], apiUrl };
   } catch (err) {
     await Promise.all([api.kill(), etcd.kill()]);
@@ -161,10 +161,11 @@ async function startControllerManager(
   );
   const core = kc.makeApiClient(CoreV1Api);
   // The service-account controller creating default/default shows the controllers are running.
-  await waitFor(
+  const outcome = await waitFor(
     async () => {
-      if (!kcm.running()) throw failure(kcm, `exited with ${await kcm.exited}`);
-      return await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
+      if (!kcm.running()) return "exited" as const;
+      await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
+      return "ready" as const;
     },
     {
       timeoutMs: 60_000,
@@ -173,8 +174,9 @@ async function startControllerManager(
     },
   ).catch(async (err: unknown) => {
     await kcm.kill();
-    throw err instanceof ControlPlaneStartError ? err : failure(kcm, "did not start its controllers", err);
+    throw failure(kcm, "did not start its controllers", err);
   });
+  if (outcome === "exited") throw failure(kcm, `exited with ${await kcm.exited}`);
   return kcm;
 }
 
@@ -199,7 +201,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     let started: Started | undefined;
     for (let attempt = 1; !started; attempt++) {
       try {
-        started = await startCore(bin, dir, certs, startTimeout(opts));
+        started = await startCore(bin, dir, certs, opts);
       } catch (err) {
         // Another process may grab a port between picking and binding; pick again.
         if (

@@ -1,0 +1,106 @@
+// The harness against a real etcd + kube-apiserver: objects round-trip, server-side apply is
+// idempotent, and kubectl and helm talk to the server.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CoreV1Api, type V1ConfigMap } from "@kubernetes/client-node";
+import {
+  KUBE_VERSION,
+  applyYaml,
+  helm,
+  kubectl,
+  startControlPlane,
+  type ControlPlane,
+} from "../src/index.js";
+
+const namespaceYaml = (name: string): string =>
+  `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
+
+const configMapYaml = (ns: string, value: string): string =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${ns}\ndata:\n  mode: ${value}\n`;
+
+describe("a started control plane", () => {
+  let cp: ControlPlane;
+  let core: CoreV1Api;
+  before(async () => {
+    cp = await startControlPlane();
+    core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  });
+  after(async () => {
+    const dir = cp?.dir;
+    await cp?.stop();
+    if (dir) assert.equal(existsSync(dir), false, "stop() removes the temp folder");
+  });
+
+  it("serves on loopback with the kubeconfig it wrote", () => {
+    assert.match(cp.apiUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(cp.kubeConfig.getCurrentCluster()?.server, cp.apiUrl);
+    assert.equal(existsSync(cp.kubeconfigPath), true);
+  });
+
+  it("stores a namespace and a ConfigMap and reads them back", async () => {
+    await core.createNamespace({ body: { metadata: { name: "roundtrip" } } });
+    await core.createNamespacedConfigMap({
+      namespace: "roundtrip",
+      body: { metadata: { name: "cm", labels: { app: "t" } }, data: { a: "1", b: "two" } },
+    });
+    const ns = await core.readNamespace({ name: "roundtrip" });
+    assert.equal(ns.status?.phase, "Active");
+    const cm = await core.readNamespacedConfigMap({ name: "cm", namespace: "roundtrip" });
+    assert.deepEqual(cm.data, { a: "1", b: "two" });
+    assert.deepEqual(cm.metadata?.labels, { app: "t" });
+  });
+
+  it("server-side apply of the same manifest twice changes nothing the second time", async () => {
+    await applyYaml(cp.kubeConfig, namespaceYaml("ssa"));
+    const [first] = (await applyYaml(cp.kubeConfig, configMapYaml("ssa", "fast"))) as V1ConfigMap[];
+    const [second] = (await applyYaml(cp.kubeConfig, configMapYaml("ssa", "fast"))) as V1ConfigMap[];
+    assert.equal(second?.metadata?.resourceVersion, first?.metadata?.resourceVersion);
+    const managers = second?.metadata?.managedFields?.map((f) => `${f.manager}/${f.operation}`);
+    assert.deepEqual(managers, ["sfprompt-test/Apply"]);
+    const [third] = (await applyYaml(cp.kubeConfig, configMapYaml("ssa", "slow"))) as V1ConfigMap[];
+    assert.notEqual(third?.metadata?.resourceVersion, first?.metadata?.resourceVersion);
+    const stored = await core.readNamespacedConfigMap({ name: "settings", namespace: "ssa" });
+    assert.deepEqual(stored.data, { mode: "slow" });
+  });
+
+  it("kubectl reports the server version the binaries were built at and lists what was created", async () => {
+    const v = await kubectl(["version", "-o", "json"], cp.kubeconfigPath);
+    const parsed = JSON.parse(v.stdout) as { serverVersion?: { gitVersion?: string } };
+    assert.equal(parsed.serverVersion?.gitVersion, `v${KUBE_VERSION}`);
+    await applyYaml(cp.kubeConfig, namespaceYaml("listed"));
+    const names = await kubectl(
+      ["get", "namespaces", "-o", "jsonpath={.items[*].metadata.name}"],
+      cp.kubeconfigPath,
+    );
+    assert.ok(names.stdout.split(" ").includes("listed"), names.stdout);
+  });
+
+  it("kubectl failures resolve with the exit code and stderr when allowed", async () => {
+    const r = await kubectl(["get", "configmap", "absent", "-n", "default"], cp.kubeconfigPath, {
+      allowFailure: true,
+    });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not found/);
+  });
+
+  it("a chart rendered by helm is accepted by the API server in a server-side dry run", async () => {
+    const work = mkdtempSync(join(tmpdir(), "kube-testing-chart-"));
+    try {
+      await helm(["create", join(work, "demo")]);
+      const rendered = await helm(["template", "rel", join(work, "demo"), "--namespace", "default"]);
+      const applied = await kubectl(["apply", "--dry-run=server", "-f", "-"], cp.kubeconfigPath, {
+        input: rendered.stdout,
+      });
+      assert.match(applied.stdout, /deployment\.apps\/rel-demo created \(server dry run\)/);
+      const absent = await kubectl(["get", "deployment", "rel-demo"], cp.kubeconfigPath, {
+        allowFailure: true,
+      });
+      assert.notEqual(absent.code, 0, "a dry run stores nothing");
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,7 +12,10 @@
 //              buildSaveActivationsModels(model, { wrt }): { forward, backward, saved }
 //              writeGradientModel({ model, wrt, out, mode? }): Promise<void>      (the `sfprompt grad` contract)
 //              saveActivationsPaths(out): { forward, backward } · supportedGradientOps(): string[]
-//   ORT        createSession(model | path, opts) · runOnce(model | path, feeds) · toOrtTensor(t)
+//   ORT        GraphSession.create(model | path, opts) -> run(feeds) (inputs with a stored initializer may be
+//              fed or left out; onnxruntime-node itself silently ignores feeds for such inputs)
+//              createSession(model | path, opts): raw ort.InferenceSession where those inputs are required
+//              runOnce(model | path, feeds) · toOrtTensor(t) · fromOrtTensor(t) · splitOverridableInitializers(m)
 //   Errors     OnnxIoError, TensorFormatError, GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
 export type {
   Attr,
@@ -56,7 +59,15 @@ export {
 } from "./autodiff/write-gradient-model.js";
 export { supportedGradientOps } from "./autodiff/rules/index.js";
 export { pruneDead, topoSort } from "./autodiff/graph-analysis.js";
-export { createSession, runOnce, toOrtTensor, type SessionOptions } from "./ort/session.js";
+export {
+  createSession,
+  fromOrtTensor,
+  GraphSession,
+  runOnce,
+  splitOverridableInitializers,
+  toOrtTensor,
+  type SessionOptions,
+} from "./ort/session.js";
 export {
   GraphError,
   OnnxIoError,

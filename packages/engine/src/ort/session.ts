@@ -1,28 +1,59 @@
-// Thin helpers over onnxruntime-node: sessions from IR models, feeds from IR tensors, explicit release.
+// Thin helpers over onnxruntime-node: sessions from IR models or files, feeds from IR tensors.
+// onnxruntime-node only passes feeds for the inputs it lists, and it does not list inputs that also
+// have an initializer ("overridable initializers"): a feed for such an input is silently ignored.
+// So sessions here are created from a model where those inputs are plain inputs, and GraphSession
+// fills in the initializer's value when the caller feeds none.
 import * as ort from "onnxruntime-node";
 import type { Model, Tensor } from "../ir/types.js";
-import { encodeModel } from "../onnx/model-io.js";
+import { encodeModel, readModel } from "../onnx/model-io.js";
 
 export type OrtTensor = ort.Tensor;
 
 export interface SessionOptions {
   readonly intraOpNumThreads?: number;
+  readonly interOpNumThreads?: number;
   readonly graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+  readonly executionProviders?: ort.InferenceSession.SessionOptions["executionProviders"];
 }
 
-/** Creates an inference session from an IR model (encoded in memory) or an ONNX file path. */
+/** Splits off the initializers that are also graph inputs: the model without them, and their values. */
+export function splitOverridableInitializers(model: Model): {
+  model: Model;
+  defaults: Record<string, Tensor>;
+} {
+  const g = model.graph;
+  const inputs = new Set(g.inputs.map((i) => i.name));
+  const defaults: Record<string, Tensor> = {};
+  const initializers = new Map(g.initializers);
+  for (const [name, t] of g.initializers) {
+    if (!inputs.has(name)) continue;
+    defaults[name] = t;
+    initializers.delete(name);
+  }
+  return { model: { ...model, graph: { ...g, initializers } }, defaults };
+}
+
+function ortOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: options.intraOpNumThreads ?? 1,
+    interOpNumThreads: options.interOpNumThreads ?? 1,
+    graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+    ...(options.executionProviders ? { executionProviders: options.executionProviders } : {}),
+    // Trainable initializers are graph inputs on purpose; ORT warns about each one at level 2.
+    logSeverityLevel: 3,
+  };
+}
+
+/**
+ * Creates a raw ORT session. Inputs backed by an initializer become required inputs (so a fed value is
+ * never ignored); use GraphSession to fall back to the stored values.
+ */
 export async function createSession(
   model: Model | string,
   options: SessionOptions = {},
 ): Promise<ort.InferenceSession> {
-  const opts: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: options.intraOpNumThreads ?? 1,
-    graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
-    // Trainable initializers are graph inputs on purpose; ORT warns about each one at level 2.
-    logSeverityLevel: 3,
-  };
-  if (typeof model === "string") return ort.InferenceSession.create(model, opts);
-  return ort.InferenceSession.create(encodeModel(model), opts);
+  const m = typeof model === "string" ? readModel(model) : model;
+  return ort.InferenceSession.create(encodeModel(splitOverridableInitializers(m).model), ortOptions(options));
 }
 
 /** Wraps an IR tensor as an ORT tensor (no copy). */
@@ -30,23 +61,66 @@ export function toOrtTensor(t: Tensor): ort.Tensor {
   return new ort.Tensor(t.dtype as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
 }
 
+/** Copies an ORT tensor's metadata into an IR tensor (the data is shared). */
+export function fromOrtTensor(t: ort.Tensor): Tensor {
+  return { dtype: t.type as Tensor["dtype"], dims: [...t.dims], data: t.data as Tensor["data"] };
+}
+
+/** An ORT session over IR tensors in which inputs with a stored initializer may be fed or left out. */
+export class GraphSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly defaults: Record<string, Tensor>,
+  ) {}
+
+  static async create(model: Model | string, options: SessionOptions = {}): Promise<GraphSession> {
+    const m = typeof model === "string" ? readModel(model) : model;
+    const split = splitOverridableInitializers(m);
+    const session = await ort.InferenceSession.create(encodeModel(split.model), ortOptions(options));
+    return new GraphSession(session, split.defaults);
+  }
+
+  /** Every input, including those with a default value. */
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  /** Inputs that have a default (trainable initializers) and may be left out of the feeds. */
+  get defaultedInputs(): readonly string[] {
+    return Object.keys(this.defaults);
+  }
+
+  async run(
+    feeds: Readonly<Record<string, Tensor>>,
+    fetches?: readonly string[],
+  ): Promise<Record<string, Tensor>> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries({ ...this.defaults, ...feeds })) f[k] = toOrtTensor(v);
+    const out = fetches ? await this.session.run(f, [...fetches]) : await this.session.run(f);
+    const r: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(out)) r[k] = fromOrtTensor(v);
+    return r;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
 /** Runs a model once on the given feeds and returns every output, releasing the session afterwards. */
 export async function runOnce(
   model: Model | string,
-  feeds: Record<string, Tensor>,
+  feeds: Readonly<Record<string, Tensor>>,
   options: SessionOptions = {},
 ): Promise<Record<string, Tensor>> {
-  const session = await createSession(model, options);
+  const s = await GraphSession.create(model, options);
   try {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(v);
-    const out = await session.run(ortFeeds);
-    const result: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(out)) {
-      result[k] = { dtype: v.type as Tensor["dtype"], dims: [...v.dims], data: v.data as Tensor["data"] };
-    }
-    return result;
+    return await s.run(feeds);
   } finally {
-    await session.release();
+    await s.release();
   }
 }

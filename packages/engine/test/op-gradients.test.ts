@@ -1,0 +1,281 @@
+// Every gradient rule checked against central finite differences run through ORT itself:
+// float64 where ORT has kernels, float32 (looser tolerance) around Erf/Gelu.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { float, i64s, type DType } from "@sfprompt/engine";
+import { CaseBuilder, single } from "./helpers/case-builder.js";
+import { gradCheck } from "./helpers/gradcheck.js";
+
+interface OpCase {
+  readonly name: string;
+  readonly dtype?: DType;
+  readonly opset?: number;
+  /** Builds the model on `c` and returns the wrt names. */
+  readonly build: (c: CaseBuilder) => string[];
+}
+
+const POS = { range: [0.5, 2] as const };
+
+const CASES: OpCase[] = [
+  {
+    name: "MatMul of a 3-D activation by a 2-D weight",
+    build: (c) => (single(c, "MatMul", [c.x("a", [2, 3, 4]), c.x("w", [4, 5])]), ["a", "w"]),
+  },
+  {
+    name: "MatMul of two 4-D attention tensors",
+    build: (c) => (single(c, "MatMul", [c.x("q", [2, 2, 3, 4]), c.x("k", [2, 2, 4, 3])]), ["q", "k"]),
+  },
+  {
+    name: "MatMul broadcasting a batch dim of 1",
+    build: (c) => (single(c, "MatMul", [c.x("a", [2, 1, 3, 4]), c.x("b", [3, 4, 5])]), ["a", "b"]),
+  },
+  {
+    name: "Gemm with transA, transB, alpha, beta and a row-vector C",
+    build: (c) => (
+      single(c, "Gemm", [c.x("a", [4, 3]), c.x("b", [5, 4]), c.x("c", [5])], {
+        transA: 1,
+        transB: 1,
+        alpha: 0.7,
+        beta: float(2),
+      }),
+      ["a", "b", "c"]
+    ),
+  },
+  {
+    name: "Gemm with a column C",
+    build: (c) => (
+      single(c, "Gemm", [c.x("a", [3, 4]), c.w("b", [4, 5]), c.x("c", [3, 1])]),
+      ["a", "b", "c"]
+    ),
+  },
+  {
+    name: "Add broadcasting a bias vector",
+    build: (c) => (single(c, "Add", [c.x("a", [2, 3, 4]), c.x("b", [4])]), ["a", "b"]),
+  },
+  {
+    name: "Sub broadcasting size-1 axes on both sides",
+    build: (c) => (single(c, "Sub", [c.x("a", [2, 1, 4]), c.x("b", [3, 1])]), ["a", "b"]),
+  },
+  {
+    name: "Mul broadcasting a middle axis",
+    build: (c) => (single(c, "Mul", [c.x("a", [2, 3, 4]), c.x("b", [1, 3, 1])]), ["a", "b"]),
+  },
+  {
+    name: "Div broadcasting the denominator",
+    build: (c) => (single(c, "Div", [c.x("a", [2, 3, 4]), c.x("b", [2, 1, 4], POS)]), ["a", "b"]),
+  },
+  {
+    name: "Softmax on the last axis",
+    build: (c) => (single(c, "Softmax", [c.x("x", [2, 3, 5])], { axis: -1 }), ["x"]),
+  },
+  {
+    name: "Softmax on a middle axis",
+    build: (c) => (single(c, "Softmax", [c.x("x", [2, 3, 5])], { axis: 1 }), ["x"]),
+  },
+  {
+    name: "LayerNormalization on the last axis with scale and bias",
+    build: (c) => (
+      single(c, "LayerNormalization", [c.x("x", [2, 3, 6]), c.x("g", [6]), c.x("b", [6])], {
+        axis: -1,
+        epsilon: 1e-5,
+      }),
+      ["x", "g", "b"]
+    ),
+  },
+  {
+    name: "LayerNormalization over the last two axes",
+    build: (c) => (
+      single(c, "LayerNormalization", [c.x("x", [2, 3, 4]), c.x("g", [3, 4]), c.x("b", [3, 4])], { axis: 1 }),
+      ["x", "g", "b"]
+    ),
+  },
+  { name: "Erf in float32", dtype: "float32", build: (c) => (single(c, "Erf", [c.x("x", [3, 4])]), ["x"]) },
+  {
+    name: "Gelu (exact) in float32 at opset 20",
+    dtype: "float32",
+    opset: 20,
+    build: (c) => (single(c, "Gelu", [c.x("x", [3, 4])]), ["x"]),
+  },
+  {
+    name: "Gelu (tanh approximation) in float32 at opset 20",
+    dtype: "float32",
+    opset: 20,
+    build: (c) => (single(c, "Gelu", [c.x("x", [3, 4])], { approximate: "tanh" }), ["x"]),
+  },
+  { name: "Tanh", build: (c) => (single(c, "Tanh", [c.x("x", [3, 4])]), ["x"]) },
+  { name: "Sqrt of positive values", build: (c) => (single(c, "Sqrt", [c.x("x", [3, 4], POS)]), ["x"]) },
+  {
+    name: "Pow with a constant exponent 3",
+    build: (c) => (single(c, "Pow", [c.x("x", [3, 4]), c.b.constant(scalarOf(c, 3))]), ["x"]),
+  },
+  {
+    name: "Pow with exponent 0.5 of positive values",
+    build: (c) => (single(c, "Pow", [c.x("x", [3, 4], POS), c.b.constant(scalarOf(c, 0.5))]), ["x"]),
+  },
+  { name: "Exp", build: (c) => (single(c, "Exp", [c.x("x", [3, 4])]), ["x"]) },
+  { name: "Log of positive values", build: (c) => (single(c, "Log", [c.x("x", [3, 4], POS)]), ["x"]) },
+  { name: "Relu", build: (c) => (single(c, "Relu", [c.x("x", [3, 4])]), ["x"]) },
+  { name: "Sigmoid", build: (c) => (single(c, "Sigmoid", [c.x("x", [3, 4])]), ["x"]) },
+  { name: "Neg", build: (c) => (single(c, "Neg", [c.x("x", [3, 4])]), ["x"]) },
+  {
+    name: "Reshape with a 0 and a -1",
+    build: (c) => (single(c, "Reshape", [c.x("x", [2, 3, 4]), c.b.ints([0, -1, 2])]), ["x"]),
+  },
+  {
+    name: "Transpose with a permutation",
+    build: (c) => (single(c, "Transpose", [c.x("x", [2, 3, 4])], { perm: [2, 0, 1] }), ["x"]),
+  },
+  {
+    name: "Concat of a trained and a frozen tensor",
+    build: (c) => (
+      single(c, "Concat", [c.x("a", [2, 1, 4]), c.x("b", [2, 3, 4]), c.x("p", [2, 2, 4])], { axis: 1 }),
+      ["a", "p"]
+    ),
+  },
+  {
+    name: "Slice with a negative start, an open end and an explicit axis",
+    build: (c) => (
+      single(c, "Slice", [c.x("x", [2, 5, 4]), c.b.ints([-3]), c.b.ints([2 ** 53]), c.b.ints([1])]),
+      ["x"]
+    ),
+  },
+  {
+    name: "Slice of two axes with inner bounds",
+    build: (c) => (
+      single(c, "Slice", [c.x("x", [4, 5, 3]), c.b.ints([1, 0]), c.b.ints([3, 2]), c.b.ints([0, 2])]),
+      ["x"]
+    ),
+  },
+  {
+    name: "Gather as an embedding lookup with repeated ids",
+    build: (c) => (
+      single(c, "Gather", [c.x("e", [6, 4]), c.b.constant(i64sDims([2, 3], [1, 4, 1, 0, 4, 4]))]),
+      ["e"]
+    ),
+  },
+  {
+    name: "Gather of one token on axis 1 (the CLS select)",
+    build: (c) => (
+      single(c, "Gather", [c.x("x", [2, 5, 4]), c.b.constant(i64sDims([], [0]))], { axis: 1 }),
+      ["x"]
+    ),
+  },
+  {
+    name: "Gather with a negative index on axis 2",
+    build: (c) => (
+      single(c, "Gather", [c.x("x", [2, 3, 4]), c.b.constant(i64s([-1, 1]))], { axis: 2 }),
+      ["x"]
+    ),
+  },
+  {
+    name: "Expand of a CLS token to the batch",
+    build: (c) => (single(c, "Expand", [c.x("x", [1, 1, 4]), c.b.ints([3, 1, 4])]), ["x"]),
+  },
+  {
+    name: "Expand adding a leading axis",
+    build: (c) => (single(c, "Expand", [c.x("x", [3, 1]), c.b.ints([2, 3, 4])]), ["x"]),
+  },
+  {
+    name: "Unsqueeze",
+    build: (c) => (c.b.unsqueeze(c.x("x", [3, 4]), [0, 2], { outputs: ["y"] }), c.out("y"), ["x"]),
+  },
+  {
+    name: "Squeeze",
+    build: (c) => (c.b.squeeze(c.x("x", [3, 1, 4]), [1], { outputs: ["y"] }), c.out("y"), ["x"]),
+  },
+  {
+    name: "Where choosing between two broadcast operands",
+    build: (c) => {
+      const cond = c.b.op("Greater", [c.x("m", [2, 3, 4]), c.b.constant(scalarOf(c, 0))]);
+      single(c, "Where", [cond, c.x("a", [3, 4]), c.x("b", [2, 1, 4])]);
+      return ["a", "b"];
+    },
+  },
+  {
+    name: "Cast from float32 to float64 and back",
+    dtype: "float32",
+    build: (c) => (single(c, "Cast", [c.b.op("Cast", [c.x("x", [3, 4])], { to: 11 })], { to: 1 }), ["x"]),
+  },
+  {
+    name: "ReduceMean over the last axis without keepdims",
+    build: (c) => (c.b.reduceMean(c.x("x", [2, 3, 4]), [-1], false, { outputs: ["y"] }), c.out("y"), ["x"]),
+  },
+  {
+    name: "ReduceSum over two axes",
+    build: (c) => (c.b.reduceSum(c.x("x", [2, 3, 4]), [0, 2], true, { outputs: ["y"] }), c.out("y"), ["x"]),
+  },
+  {
+    name: "ReduceMean at opset 18 (axes as input)",
+    opset: 18,
+    build: (c) => (c.b.reduceMean(c.x("x", [2, 3, 4]), [1], true, { outputs: ["y"] }), c.out("y"), ["x"]),
+  },
+  {
+    name: "Flatten at axis 2",
+    build: (c) => (single(c, "Flatten", [c.x("x", [2, 3, 4])], { axis: 2 }), ["x"]),
+  },
+  {
+    name: "Identity and Dropout in inference",
+    build: (c) => (single(c, "Dropout", [c.b.op("Identity", [c.x("x", [3, 4])])]), ["x"]),
+  },
+  {
+    name: "Conv as a patch embedding (stride = kernel) in float32",
+    dtype: "float32",
+    build: (c) => (
+      single(c, "Conv", [c.x("x", [2, 3, 4, 4]), c.x("w", [5, 3, 2, 2]), c.x("b", [5])], {
+        strides: [2, 2],
+        kernel_shape: [2, 2],
+      }),
+      ["x", "w", "b"]
+    ),
+  },
+  {
+    name: "Conv with padding, stride 2 and a ragged edge in float32",
+    dtype: "float32",
+    build: (c) => (
+      single(c, "Conv", [c.x("x", [1, 2, 5, 6]), c.x("w", [3, 2, 3, 3])], {
+        strides: [2, 2],
+        pads: [1, 1, 1, 1],
+      }),
+      ["x", "w"]
+    ),
+  },
+  {
+    name: "Add with a symbolic batch dim broadcast against size 1",
+    build: (c) => (
+      single(c, "Add", [c.x("a", [3, 2, 4], {}, ["batch", 2, 4]), c.x("b", [1, 2, 4], {}, ["one", 2, 4])]),
+      ["a", "b"]
+    ),
+  },
+  {
+    name: "MatMul with a symbolic batch and a 2-D weight",
+    build: (c) => (
+      single(c, "MatMul", [c.x("a", [3, 2, 4], {}, ["batch", "seq", 4]), c.x("w", [4, 5])]),
+      ["a", "w"]
+    ),
+  },
+];
+
+function scalarOf(c: CaseBuilder, v: number): ReturnType<typeof i64s> {
+  return c.dtype === "float64"
+    ? { dtype: "float64", dims: [], data: Float64Array.of(v) }
+    : { dtype: "float32", dims: [], data: Float32Array.of(v) };
+}
+
+function i64sDims(dims: number[], values: number[]): ReturnType<typeof i64s> {
+  return { dtype: "int64", dims, data: BigInt64Array.from(values.map(BigInt)) };
+}
+
+describe("gradient rules match central finite differences through ORT", () => {
+  for (const tc of CASES) {
+    it(tc.name, async () => {
+      const dtype = tc.dtype ?? "float64";
+      const c = new CaseBuilder(dtype, tc.opset ?? 17);
+      const wrt = tc.build(c);
+      const f64 = dtype === "float64";
+      const res = await gradCheck({ model: c.model(), wrt, feeds: c.feeds, eps: f64 ? 1e-6 : 1e-2 });
+      const tol = f64 ? 1e-6 : 2e-2;
+      assert.ok(res.sampleError < tol, `sampled-element error ${res.sampleError} >= ${tol}`);
+      assert.ok(res.directionError < tol, `directional error ${res.directionError} >= ${tol}`);
+    });
+  }
+});

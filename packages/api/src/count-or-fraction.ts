@@ -3,23 +3,18 @@ import { z } from "zod";
 import { exactlyOneOf } from "./one-of.js";
 
 /** A client count given either as an absolute `count` or as a `fraction` of a total. */
-export function countOrFraction(what: string, description: string): CountOrFractionSchema {
+export function countOrFraction(where: string, of: string, description: string): CountOrFractionSchema {
   return exactlyOneOf(
     {
-      count: z
-        .int()
-        .min(1)
-        .max(10000)
-        .optional()
-        .meta({ description: `Absolute number of clients for ${what}.` }),
+      count: z.int().min(1).max(10000).optional().meta({ description: `Number of clients.` }),
       fraction: z
         .number()
         .gt(0)
         .max(1)
         .optional()
-        .meta({ description: `Fraction (0, 1] of the clients for ${what}; rounded up, at least 1.` }),
+        .meta({ description: `Fraction (0, 1] of ${of}; rounded up, at least 1.` }),
     },
-    what,
+    where,
     `${description} Set exactly one of count or fraction.`,
   );
 }

@@ -93,7 +93,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
         ? `is required (${typeName(issue.expected)})`
         : `must be ${typeName(issue.expected)}${got(issue)}`;
     case "unrecognized_keys":
-      return "is not a field here; check the spelling (kubectl explain sfpromptjob.spec lists the fields)";
+      return "is not a field here; check the spelling";
     case "invalid_format":
       return `${issue.message}${got(issue)}`;
     case "invalid_union":
@@ -109,7 +109,12 @@ export function toFieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
     const message = describeIssue(issue);
     // One error per unknown key, so that each names the exact field to fix.
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ path: formatPath(prefix, [...issue.path, key]), message }));
+      const parent = formatPath(prefix, issue.path).replace(/\[\d+\]/g, "");
+      const hint = ` (kubectl explain sfpromptjob.${parent} lists the fields)`;
+      return issue.keys.map((key) => ({
+        path: formatPath(prefix, [...issue.path, key]),
+        message: message + hint,
+      }));
     }
     return [{ path: formatPath(prefix, issue.path), message }];
   });

@@ -15,7 +15,11 @@ export const ClientsSchema = z
         description: "Number of clients; each holds one partition of the data and runs in its own pod.",
         [VALIDATIONS]: [immutable("spec.clients.count")],
       }),
-    perRound: countOrFraction("each round's selection", "Clients selected to train in each round.").prefault({
+    perRound: countOrFraction(
+      "spec.clients.perRound",
+      "spec.clients.count",
+      "Clients selected to train in each round.",
+    ).prefault({
       fraction: 1,
     }),
     nodeSelector: NodeSelectorSchema.optional(),

@@ -90,7 +90,8 @@ export const TrainingSchema = z
     localLoss: LocalLossSchema.prefault({}),
     aggregation: AggregationSchema.prefault({}),
     quorum: countOrFraction(
-      "the quorum",
+      "spec.training.quorum",
+      "the clients selected in the round",
       "Updates the server needs to aggregate a round when roundTimeoutSeconds passes before every selected client answered.",
     ).prefault({ fraction: 0.5 }),
     roundTimeoutSeconds: z.int().min(1).max(604800).default(600).meta({

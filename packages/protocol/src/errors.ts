@@ -34,7 +34,7 @@ export const REMOTE_ERROR_CODES = [
 ] as const;
 export type RemoteErrorCode = (typeof REMOTE_ERROR_CODES)[number];
 export type DataPlaneErrorCode =
-  RemoteErrorCode | "timeout" | "no-responders" | "codec-range" | "bad-name" | "bad-event";
+  RemoteErrorCode | "timeout" | "no-responders" | "codec-range" | "bad-name" | "bad-event" | "bad-state";
 
 /** Renders a FrameRef as `job=a client=b round=1 step=2 kind=activation`. */
 export function describeFrame(frame: FrameRef | undefined): string {

@@ -25,3 +25,8 @@ export { maxPayloadOf } from "./wire.js";
 export * from "./requester.js";
 export * from "./responder.js";
 export * from "./local-nats.js";
+export * from "./events.js";
+export * from "./event-stream.js";
+export * from "./artifacts.js";
+export * from "./round-state.js";
+export * from "./job-resources.js";

@@ -61,7 +61,8 @@ export class Reassembler {
     if (h.chunkCount === 1) return { status: "complete", header: h, payload: chunk.body };
     this.sweep(now);
     const key = transferKey(h);
-    if (h.chunkIndex > 0 && this.#completed.has(key)) return { status: "duplicate", header: h, received: h.chunkCount };
+    if (h.chunkIndex > 0 && this.#completed.has(key))
+      return { status: "duplicate", header: h, received: h.chunkCount };
     const t = this.#transfers.get(key) ?? this.#start(chunk, now);
     checkSameTransfer(t.headerBytes, chunk);
     if (t.seen[h.chunkIndex] === 1) return { status: "duplicate", header: h, received: t.received };

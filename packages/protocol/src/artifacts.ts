@@ -1,0 +1,60 @@
+// The job's artifact bucket (JetStream Object Store): partition bundles, per-round checkpoints of the
+// global prompt + tail, and the final artifacts.
+import { Objm, StorageType, type ObjectInfo, type ObjectStore } from "@nats-io/obj";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { artifactBucketName } from "./subjects.js";
+
+/** Object name of the checkpoint of round `round` (zero-padded so names sort by round). */
+export function checkpointObjectName(round: number): string {
+  return `checkpoints/round-${String(round).padStart(6, "0")}`;
+}
+
+/** Object name of a partition bundle file (e.g. "head.onnx", "manifest.json"). */
+export function bundleObjectName(file: string): string {
+  return `bundle/${file}`;
+}
+
+export const FINAL_ARTIFACT_OBJECT = "final/prompt-tail";
+
+export class ArtifactStore {
+  constructor(
+    readonly bucket: string,
+    readonly store: ObjectStore,
+  ) {}
+
+  /** Stores `data` under `name`, replacing an older object of that name. */
+  put(name: string, data: Uint8Array, description?: string): Promise<ObjectInfo> {
+    return this.store.putBlob(description === undefined ? { name } : { name, description }, data);
+  }
+
+  /** The object's bytes (digest verified by the client), or null when absent. */
+  get(name: string): Promise<Uint8Array | null> {
+    return this.store.getBlob(name);
+  }
+
+  /** Names of the objects present, sorted. */
+  async names(): Promise<string[]> {
+    const infos = await this.store.list();
+    return infos
+      .filter((i) => !i.deleted)
+      .map((i) => i.name)
+      .sort();
+  }
+
+  /** The checkpoint with the highest round, or null when none was written yet. */
+  async latestCheckpoint(): Promise<{ round: number; name: string } | null> {
+    const names = (await this.names()).filter((n) => n.startsWith("checkpoints/round-"));
+    const last = names.at(-1);
+    return last === undefined ? null : { round: Number(last.slice("checkpoints/round-".length)), name: last };
+  }
+}
+
+/** Opens the job's artifact bucket, creating it (file storage) when missing. */
+export async function openArtifactStore(nc: NatsConnection, job: string): Promise<ArtifactStore> {
+  const bucket = artifactBucketName(job);
+  const store = await new Objm(nc).create(bucket, {
+    storage: StorageType.File,
+    description: `SFPrompt job ${job}`,
+  });
+  return new ArtifactStore(bucket, store);
+}

@@ -1,0 +1,101 @@
+// Publishing and consuming a job's progress events on its JetStream stream (durable pull consumers,
+// explicit acks: the operator acks an event once it is folded into the job's status).
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { EventSchemaError } from "./errors.js";
+import { eventDedupId, parseEvent, type ProgressEvent } from "./events.js";
+import { eventStreamName, jobSubjects } from "./subjects.js";
+
+/** One delivered event: `ok` false when the message did not match the schema (terminate it). */
+export type EventDelivery =
+  | { readonly ok: true; readonly seq: number; readonly event: ProgressEvent; ack(): void; term(): void }
+  | { readonly ok: false; readonly seq: number; readonly error: EventSchemaError; ack(): void; term(): void };
+
+const decoder = new TextDecoder();
+
+/** Validates and publishes `event` on its job's stream; returns the stream sequence (or the duplicate's). */
+export async function publishEvent(
+  nc: NatsConnection,
+  event: ProgressEvent,
+): Promise<{ seq: number; duplicate: boolean }> {
+  const valid = parseEvent(event);
+  const msgID = eventDedupId(valid);
+  const ack = await jetstream(nc).publish(
+    jobSubjects(valid.job).events,
+    JSON.stringify(valid),
+    msgID === undefined ? undefined : { msgID },
+  );
+  return { seq: ack.seq, duplicate: ack.duplicate };
+}
+
+/** Creates (or keeps) a durable pull consumer on the job's events, delivering from the start. */
+export async function ensureEventConsumer(nc: NatsConnection, job: string, durable: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(eventStreamName(job), {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: jobSubjects(job).events,
+    max_ack_pending: 1024,
+  });
+}
+
+function toDelivery(m: JsMsg): EventDelivery {
+  const ack = (): void => m.ack();
+  const term = (): void => m.term();
+  try {
+    const event = parseEvent(JSON.parse(decoder.decode(m.data)) as unknown);
+    return { ok: true, seq: m.seq, event, ack, term };
+  } catch (cause) {
+    const error =
+      cause instanceof EventSchemaError
+        ? cause
+        : new EventSchemaError("event is not JSON", { cause, field: "event" });
+    return { ok: false, seq: m.seq, error, ack, term };
+  }
+}
+
+export interface FetchEventsOptions {
+  /** Most events returned (default 256). */
+  readonly max?: number;
+  /** How long to wait for the first event, in ms (default 1000; min 1000 is what JetStream allows). */
+  readonly expiresMs?: number;
+}
+
+/** Fetches the next batch of unacked events for `durable` (created if missing); empty when none came. */
+export async function fetchEvents(
+  nc: NatsConnection,
+  job: string,
+  durable: string,
+  options: FetchEventsOptions = {},
+): Promise<EventDelivery[]> {
+  await ensureEventConsumer(nc, job, durable);
+  const consumer = await jetstream(nc).consumers.get(eventStreamName(job), durable);
+  const batch = await consumer.fetch({
+    max_messages: options.max ?? 256,
+    expires: Math.max(1000, options.expiresMs ?? 1000),
+  });
+  const out: EventDelivery[] = [];
+  for await (const m of batch) out.push(toDelivery(m));
+  return out;
+}
+
+/** Streams events for `durable` until `signal` aborts; each must be acked (or termed) by the caller. */
+export async function* consumeEvents(
+  nc: NatsConnection,
+  job: string,
+  durable: string,
+  signal?: AbortSignal,
+): AsyncGenerator<EventDelivery> {
+  await ensureEventConsumer(nc, job, durable);
+  const consumer = await jetstream(nc).consumers.get(eventStreamName(job), durable);
+  const messages = await consumer.consume({ max_messages: 256 });
+  const stop = (): void => void messages.close();
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    for await (const m of messages) yield toDelivery(m);
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    await messages.close();
+  }
+}

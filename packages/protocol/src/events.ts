@@ -1,0 +1,161 @@
+// Progress events of a job, as published on its JetStream stream and consumed by the operator into the
+// SFPromptJob status. These schemas are the contract between the runtime and the operator.
+import { z } from "zod";
+import { EventSchemaError } from "./errors.js";
+import { NAME_PATTERN } from "./names.js";
+
+export const EVENT_VERSION = 1;
+const name = z.string().min(1).max(64).regex(NAME_PATTERN, "must be letters, digits, '-' or '_'");
+const count = z.number().int().min(0);
+const finite = z.number().refine(Number.isFinite, "must be a finite number");
+
+const base = {
+  v: z.literal(EVENT_VERSION),
+  job: name,
+  /** When the publisher observed the change (RFC 3339). */
+  at: z.iso.datetime({ offset: true }),
+};
+
+/** Bytes of a round (or a whole job) as the server counted them: up = client -> server. */
+export const EventBytesSchema = z.object({
+  up: count,
+  down: count,
+  byKind: z.object({ activation: count, gradient: count, parameters: count, control: count }).partial(),
+});
+export type EventBytes = z.infer<typeof EventBytesSchema>;
+
+export const RoundStartedSchema = z.object({
+  ...base,
+  type: z.literal("round.started"),
+  round: count,
+  selected: z.array(name),
+  deadline: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const RoundFinishedSchema = z.object({
+  ...base,
+  type: z.literal("round.finished"),
+  round: count,
+  /** Mean training loss of the round's split-training steps. */
+  loss: finite,
+  /** Held-out accuracy of the global parameters after aggregation, in [0, 1]. */
+  accuracy: z.number().min(0).max(1),
+  participants: z.array(name),
+  /** Kept samples that contributed (sum of |D_k| after pruning). */
+  samples: count,
+  bytes: EventBytesSchema,
+  durationMs: count,
+});
+
+export const RoundFailedSchema = z.object({
+  ...base,
+  type: z.literal("round.failed"),
+  round: count,
+  /** Machine-readable, CamelCase (e.g. QuorumNotReached), as in a Kubernetes condition. */
+  reason: z.string().min(1),
+  message: z.string(),
+});
+
+export const CLIENT_STATES = [
+  "pending",
+  "connected",
+  "local-update",
+  "pruning",
+  "split-training",
+  "uploading",
+  "idle",
+  "lost",
+  "failed",
+  "done",
+] as const;
+export type ClientState = (typeof CLIENT_STATES)[number];
+
+export const ClientStateChangedSchema = z.object({
+  ...base,
+  type: z.literal("client.state"),
+  client: name,
+  state: z.enum(CLIENT_STATES),
+  round: count.optional(),
+  reason: z.string().optional(),
+});
+
+export const CheckpointWrittenSchema = z.object({
+  ...base,
+  type: z.literal("checkpoint.written"),
+  round: count,
+  /** Object Store bucket and object name of the checkpoint. */
+  bucket: z.string().min(1),
+  object: z.string().min(1),
+  size: count,
+  digest: z.string().optional(),
+});
+
+export const JobFinishedSchema = z.object({
+  ...base,
+  type: z.literal("job.finished"),
+  rounds: count,
+  loss: finite,
+  accuracy: z.number().min(0).max(1),
+  bytes: EventBytesSchema,
+  /** Object name of the final prompt + tail in the artifact bucket. */
+  artifact: z.string().optional(),
+});
+
+export const JobFailedSchema = z.object({
+  ...base,
+  type: z.literal("job.failed"),
+  reason: z.string().min(1),
+  message: z.string(),
+  round: count.optional(),
+});
+
+export const ProgressEventSchema = z.discriminatedUnion("type", [
+  RoundStartedSchema,
+  RoundFinishedSchema,
+  RoundFailedSchema,
+  ClientStateChangedSchema,
+  CheckpointWrittenSchema,
+  JobFinishedSchema,
+  JobFailedSchema,
+]);
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+export type ProgressEventType = ProgressEvent["type"];
+export type RoundStarted = z.infer<typeof RoundStartedSchema>;
+export type RoundFinished = z.infer<typeof RoundFinishedSchema>;
+export type RoundFailed = z.infer<typeof RoundFailedSchema>;
+export type ClientStateChanged = z.infer<typeof ClientStateChangedSchema>;
+export type CheckpointWritten = z.infer<typeof CheckpointWrittenSchema>;
+export type JobFinished = z.infer<typeof JobFinishedSchema>;
+export type JobFailed = z.infer<typeof JobFailedSchema>;
+
+/** Validates `value` as a progress event; throws EventSchemaError naming the first bad field. */
+export function parseEvent(value: unknown): ProgressEvent {
+  const parsed = ProgressEventSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const v = value as { job?: unknown; type?: unknown; round?: unknown; client?: unknown } | null;
+  const job = typeof v?.job === "string" ? v.job : undefined;
+  const client = typeof v?.client === "string" ? v.client : undefined;
+  const round = typeof v?.round === "number" ? v.round : undefined;
+  throw new EventSchemaError(`event ${String(v?.type)} is invalid: ${issue.message}`, {
+    frame: { job, client, round, kind: "event" },
+    field: issue.path.join(".") || "event",
+    cause: parsed.error,
+  });
+}
+
+/**
+ * A JetStream message id for events that happen once per job/round, so a resumed server that
+ * publishes them again is deduplicated by the stream; client state changes may repeat and get none.
+ */
+export function eventDedupId(e: ProgressEvent): string | undefined {
+  switch (e.type) {
+    case "client.state":
+      return undefined;
+    case "job.finished":
+    case "job.failed":
+      return `${e.job}:${e.type}`;
+    default:
+      return `${e.job}:${e.type}:${e.round}`;
+  }
+}

@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import {
+  checkpointObjectName,
+  consumeEvents,
+  deleteJobResources,
+  ensureJobResources,
+  EventSchemaError,
+  fetchEvents,
+  jobStreamNames,
+  jobSubjects,
+  openArtifactStore,
+  openRoundState,
+  parseEvent,
+  publishEvent,
+  RoundStateConflictError,
+  type ProgressEvent,
+} from "@sfprompt/protocol";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { randomTensor } from "./builders.js";
+
+let server: TestNats;
+let nc: NatsConnection;
+before(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+});
+after(async () => {
+  await nc.close();
+  await server.stop();
+});
+
+const at = "2026-11-25T20:00:00.000Z";
+const bytes = { up: 1000, down: 900, byKind: { activation: 1200, gradient: 700 } };
+function events(job: string): ProgressEvent[] {
+  return [
+    { v: 1, job, at, type: "round.started", round: 0, selected: ["c0", "c1"] },
+    { v: 1, job, at, type: "client.state", client: "c0", state: "split-training", round: 0 },
+    {
+      v: 1,
+      job,
+      at,
+      type: "client.state",
+      client: "c1",
+      state: "lost",
+      round: 0,
+      reason: "heartbeat timeout",
+    },
+    {
+      v: 1,
+      job,
+      at,
+      type: "round.finished",
+      round: 0,
+      loss: 0.7,
+      accuracy: 0.81,
+      participants: ["c0"],
+      samples: 120,
+      bytes,
+      durationMs: 2500,
+    },
+    {
+      v: 1,
+      job,
+      at,
+      type: "checkpoint.written",
+      round: 0,
+      bucket: "b",
+      object: checkpointObjectName(0),
+      size: 4096,
+    },
+    { v: 1, job, at, type: "job.finished", rounds: 1, loss: 0.7, accuracy: 0.81, bytes },
+  ];
+}
+
+describe("progress events on JetStream", () => {
+  it("are published once and read back in order by a durable consumer that remembers its position", async () => {
+    const job = "events-a";
+    await ensureJobResources(nc, job);
+    const sent = events(job);
+    for (const e of sent) await publishEvent(nc, e);
+    const again = await publishEvent(nc, sent[3]!); // a resumed server repeats round.finished
+    assert.equal(again.duplicate, true);
+    const first = await fetchEvents(nc, job, "operator", { max: 4 });
+    assert.deepEqual(
+      first.map((d) => (d.ok ? d.event : d.error)),
+      sent.slice(0, 4),
+    );
+    first.forEach((d) => d.ack());
+    await nc.flush();
+    const rest = await fetchEvents(nc, job, "operator", { max: 10 });
+    assert.deepEqual(
+      rest.map((d) => (d.ok ? d.event.type : "bad")),
+      ["checkpoint.written", "job.finished"],
+    );
+    rest.forEach((d) => d.ack());
+  });
+
+  it("stream to an async consumer, with a malformed message delivered as a schema error", async () => {
+    const job = "events-b";
+    await ensureJobResources(nc, job);
+    await publishEvent(nc, events(job)[0]!);
+    nc.publish(
+      jobSubjects(job).events,
+      JSON.stringify({ v: 1, job, at, type: "round.started", round: -1, selected: [] }),
+    );
+    await publishEvent(nc, events(job)[5]!);
+    const abort = new AbortController();
+    const got: string[] = [];
+    for await (const d of consumeEvents(nc, job, "watcher", abort.signal)) {
+      got.push(d.ok ? d.event.type : `${d.error.name}:${d.error.field}`);
+      if (d.ok) d.ack();
+      else d.term();
+      if (got.length === 3) abort.abort();
+    }
+    assert.deepEqual(got, ["round.started", "EventSchemaError:round", "job.finished"]);
+  });
+
+  const invalid = [
+    { name: "an accuracy above 1", e: { ...events("j")[3]!, accuracy: 1.5 }, field: "accuracy" },
+    { name: "a NaN loss", e: { ...events("j")[3]!, loss: NaN }, field: "loss" },
+    { name: "an unknown client state", e: { ...events("j")[1]!, state: "sleeping" }, field: "state" },
+    { name: "a job name with a dot", e: { ...events("j")[0]!, job: "a.b" }, field: "job" },
+    { name: "an unknown type", e: { v: 1, job: "j", at, type: "round.paused" }, field: "type" },
+  ];
+  for (const c of invalid) {
+    it(`refuse ${c.name} before publishing`, async () => {
+      assert.throws(
+        () => parseEvent(c.e),
+        (err: unknown) => err instanceof EventSchemaError && err.field === c.field,
+      );
+      await assert.rejects(publishEvent(nc, c.e as ProgressEvent), EventSchemaError);
+    });
+  }
+});
+
+describe("artifacts and round state", () => {
+  it("stores checkpoints larger than max_payload in the Object Store and finds the latest", async () => {
+    const store = await openArtifactStore(nc, "art-a");
+    const big = new Uint8Array((randomTensor("w", [3 * 1024 * 1024], 7).data as Float32Array).buffer); // 12 MiB
+    await store.put(checkpointObjectName(1), big);
+    await store.put(checkpointObjectName(12), new Uint8Array([1, 2, 3]));
+    assert.deepEqual(await store.get(checkpointObjectName(1)), big);
+    assert.deepEqual(await store.latestCheckpoint(), { round: 12, name: checkpointObjectName(12) });
+    assert.equal(await store.get("missing"), null);
+  });
+
+  it("keeps round state with compare-and-set, refusing a stale writer", async () => {
+    const rs = await openRoundState(nc, "state-a");
+    assert.equal(await rs.get(), null);
+    const state = {
+      v: 1,
+      round: 3,
+      phase: "split-training",
+      selected: ["c0"],
+      reported: [],
+      startedAt: at,
+    } as const;
+    const r1 = await rs.put(state, 0);
+    const r2 = await rs.put({ ...state, phase: "aggregating", reported: ["c0"] }, r1);
+    await assert.rejects(rs.put({ ...state, phase: "evaluating" }, r1), RoundStateConflictError);
+    const now = await rs.get();
+    assert.deepEqual(now, { state: { ...state, phase: "aggregating", reported: ["c0"] }, revision: r2 });
+  });
+
+  it("deletes every JetStream resource of a job, and a second deletion finds nothing", async () => {
+    const job = "gone";
+    const { artifacts, roundState } = await ensureJobResources(nc, job);
+    await artifacts.put("x", new Uint8Array(10));
+    await roundState.put(
+      { v: 1, round: 0, phase: "selecting", selected: [], reported: [], startedAt: at },
+      0,
+    );
+    await publishEvent(nc, events(job)[0]!);
+    await ensureJobResources(nc, "kept");
+    const first = await deleteJobResources(nc, job);
+    assert.deepEqual(first.deleted.sort(), jobStreamNames(job).sort());
+    const jsm = await jetstreamManager(nc);
+    const left: string[] = [];
+    for await (const n of jsm.streams.names()) left.push(n);
+    assert.ok(jobStreamNames(job).every((s) => !left.includes(s)));
+    assert.ok(jobStreamNames("kept").every((s) => left.includes(s)));
+    assert.deepEqual(await deleteJobResources(nc, job), { deleted: [], absent: jobStreamNames(job) });
+  });
+});

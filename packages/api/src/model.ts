@@ -101,10 +101,14 @@ export const ClassesSchema = z
       description: "Number of classes the fine-tuned classifier predicts.",
     }),
     labels: z
-      .array(z.string().min(1).max(256))
-      .max(100000)
+      .array(z.string().min(1).max(128))
+      // Bounded so that the immutability rule's CEL cost stays far inside the API server's budget.
+      .max(10000)
       .optional()
-      .meta({ description: "Optional class names, in class-index order; must have numClasses entries." }),
+      .meta({
+        description:
+          "Optional class names (at most 10000), in class-index order; must have numClasses entries.",
+      }),
     newClassifier: z.boolean().default(true).meta({
       description:
         "Replace the model's classifier with a new one of numClasses outputs. false keeps the model's own classifier, whose output size must equal numClasses.",

@@ -72,7 +72,17 @@ export class FrameResponder {
       nc.subscribe(options.subject, options.queue === undefined ? {} : { queue: options.queue }),
       nc.subscribe(this.#direct),
     ];
-    this.#loops = this.#subs.map((s) => this.#loop(s));
+    this.#loops = this.#subs.map((s) =>
+      this.#loop(s).catch((error: unknown) => {
+        // a subscription that fails (e.g. a permissions violation) must not take the process down
+        this.#o.log?.({
+          level: "error",
+          event: "subscription-failed",
+          subject: s.getSubject(),
+          error: String(error),
+        });
+      }),
+    );
     this.#sweeper = setInterval(
       () => this.#reassembler.sweep(),
       Math.max(100, (options.limits?.timeoutMs ?? 30_000) / 2),

@@ -1,20 +1,28 @@
 /**
  * @sfprompt/api: the SFPromptJob API, defined once as zod schemas. Everything else (the CRD, the
- * webhook, the run config, the docs) is derived from these.
+ * webhook, the run config, docs/api.md) is derived from these (docs/adr/0002).
  *
  * Public API:
- * - Schemas and types: SFPromptJobSchema / SFPromptJob (+ SFPromptJobInput), SpecSchema / Spec,
- *   StatusSchema / Status, ConditionSchema, ClientStatusSchema, CommunicationSchema, and the section
- *   schemas (ModelSchema, PromptsSchema, ClassesSchema, DataSchema, ClientsSchema, ServerSchema,
- *   TrainingSchema, CompressionSchema, TransportSchema, OutputSchema).
+ * - Schemas and types: SFPromptJobSchema / SFPromptJob (defaulted) / SFPromptJobInput, SpecSchema /
+ *   Spec / SpecInput, StatusSchema / Status, ConditionSchema / Condition, ClientStatusSchema,
+ *   MetricsSchema, CommunicationSchema / Communication, CheckpointSchema, and the spec sections:
+ *   ModelSchema (ModelSourceSchema, SplitSchema), PromptsSchema, ClassesSchema, DataSchema
+ *   (DataSourceSchema, EvalSourceSchema, PartitioningSchema), ClientsSchema, ServerSchema,
+ *   TrainingSchema (OptimizerSchema, PruningSchema, ...), CompressionSchema, TransportSchema,
+ *   OutputSchema; Kubernetes parts: TolerationSchema, ResourceRequirementsSchema, QuantitySchema.
  * - Constants: GROUP, VERSION, API_VERSION, KIND, PLURAL, SINGULAR, SHORT_NAMES, METHODS, PHASES,
  *   CONDITION_TYPES, CODECS, BUILTIN_MODELS, BUILTIN_DATASETS.
- * - Validation: parseJob(obj), parseSpec(spec), applyDefaults(obj); JobValidationError (with
- *   `errors: FieldError[]`, each `{ path: "spec.training.rounds", message }`), ManifestError.
- * - Manifests: loadJobManifest(yamlText), loadJobManifests(yamlText).
- * - Run config: toRunConfig(job), RunConfigSchema / RunConfig, effectiveFor(method, spec),
- *   natsNames(namespace, name, bucket?), jobToken(namespace, name), resolveCount(value, total).
- * - CRD: buildCrd(), crdYaml(), specJsonSchema(), statusJsonSchema(), apiReferenceMarkdown().
+ * - Validation: parseJob(obj) and parseSpec(spec) → { ok: true, value } | { ok: false, errors };
+ *   applyDefaults(obj) → SFPromptJob (throws JobValidationError). FieldError = { path, message },
+ *   e.g. { path: "spec.training.rounds", message: "must be ≥ 1 (got 0)" }. Errors:
+ *   JobValidationError (.errors), ManifestError, StructuralSchemaError.
+ * - Manifests (`sfprompt run`): loadJobManifest(yamlText) → SFPromptJob, loadJobManifests(yamlText).
+ * - Run config: toRunConfig(job) → RunConfig (RunConfigSchema validates a file/ConfigMap),
+ *   effectiveFor(method, spec), natsNames(namespace, name, bucket?), jobToken(namespace, name),
+ *   resolveCount(countOrFraction, total), DEFAULT_NAMESPACE.
+ * - CRD and docs: buildCrd(), crdYaml(), helmCrdYaml(), rootJsonSchema(), specJsonSchema(),
+ *   statusJsonSchema(), toStructural(jsonSchema), apiReferenceMarkdown(), PRINTER_COLUMNS,
+ *   CRD_NAME, CRD_PATH, HELM_CRD_PATH, API_DOCS_PATH.
  */
 export * from "./k8s.js";
 export * from "./rules.js";

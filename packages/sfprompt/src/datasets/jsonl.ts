@@ -179,6 +179,21 @@ function lineIds(line: Line, where: string, options: JsonlTokenOptions): ArrayLi
 export function parseJsonlTokens(
   text: string,
   source: string,
+  options: JsonlTokenOptions & { dtype: "int64" },
+): Dataset<BigInt64Array>;
+export function parseJsonlTokens(
+  text: string,
+  source: string,
+  options: JsonlTokenOptions & { dtype?: "int32" },
+): Dataset<Int32Array>;
+export function parseJsonlTokens(
+  text: string,
+  source: string,
+  options: JsonlTokenOptions,
+): Dataset<Int32Array | BigInt64Array>;
+export function parseJsonlTokens(
+  text: string,
+  source: string,
   options: JsonlTokenOptions,
 ): Dataset<Int32Array | BigInt64Array> {
   if (!Number.isInteger(options.seqLen) || options.seqLen <= 0) {
@@ -219,6 +234,18 @@ export async function loadJsonlFeatures(
 }
 
 /** Reads a JSONL file of {"text": "...", "label": ...} or {"ids": [...], "label": ...} lines. */
+export async function loadJsonlTokens(
+  path: string,
+  options: JsonlTokenOptions & { dtype: "int64" },
+): Promise<Dataset<BigInt64Array>>;
+export async function loadJsonlTokens(
+  path: string,
+  options: JsonlTokenOptions & { dtype?: "int32" },
+): Promise<Dataset<Int32Array>>;
+export async function loadJsonlTokens(
+  path: string,
+  options: JsonlTokenOptions,
+): Promise<Dataset<Int32Array | BigInt64Array>>;
 export async function loadJsonlTokens(
   path: string,
   options: JsonlTokenOptions,

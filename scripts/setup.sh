@@ -26,5 +26,8 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# scikit-learn's 8x8 digits (the `digits` built-in dataset): optional, extracted from a .deb.
+bash scripts/fetch-sklearn-digits.sh || echo "setup: digits dataset unavailable (optional); the digits built-in will not load" >&2
+
 echo "setup: building TypeScript"
 npx tsc -b

@@ -51,10 +51,12 @@ function valueInfoFromProto(v: ProtoMessage): ValueInfo {
   const tt = ((v["type"] as ProtoMessage | undefined)?.["tensor_type"] ?? undefined) as
     ProtoMessage | undefined;
   const name = str(v["name"]);
-  if (tt === undefined) return { name, dtype: "other" };
+  if (tt === undefined || tt === null) return { name, dtype: "other" };
   const dtype = dtypeFromCode(toNumber(tt["elem_type"]));
   const shape = tt["shape"] as ProtoMessage | undefined;
-  return shape === undefined ? { name, dtype } : { name, dtype, shape: arr(shape["dim"]).map(dimFromProto) };
+  return shape === undefined || shape === null
+    ? { name, dtype }
+    : { name, dtype, shape: arr(shape["dim"]).map(dimFromProto) };
 }
 
 function valueInfoToProto(v: ValueInfo): ProtoMessage {

@@ -17,7 +17,7 @@ export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
     throw new OnnxIoError("the bytes are not an ONNX ModelProto (protobuf decoding failed)", { cause });
   }
   const graphMsg = msg["graph"] as ProtoMessage | undefined;
-  if (graphMsg === undefined) throw new OnnxIoError("the ModelProto has no graph");
+  if (graphMsg === undefined || graphMsg === null) throw new OnnxIoError("the ModelProto has no graph");
   const src = baseDir === undefined ? undefined : { baseDir, cache: new Map<string, Buffer>() };
   const extra: ProtoMessage = {};
   for (const [k, v] of Object.entries(msg)) {

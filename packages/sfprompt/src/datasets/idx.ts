@@ -1,8 +1,9 @@
 // Reader for the IDX format of MNIST and Fashion-MNIST (plain or gzip): a 4-byte magic number
 // (0, 0, element type, rank), big-endian uint32 dimensions, then the elements.
 
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { gunzip } from "node:zlib";
+import { createGunzip, gunzip } from "node:zlib";
 import { promisify } from "node:util";
 import { DatasetFormatError, DatasetNotFoundError } from "./errors.js";
 
@@ -121,4 +122,46 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
 /** Reads and parses an IDX file (plain or .gz). */
 export async function readIdxFile(path: string): Promise<IdxArray> {
   return parseIdx(await readMaybeGzip(path), path);
+}
+
+// Longest possible header: magic + 255 dimensions.
+const MAX_HEADER = 4 + 4 * 255;
+
+async function readPrefix(path: string, bytes: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const file = createReadStream(path);
+  const first: Buffer = await new Promise((resolve, reject) => {
+    file.once("error", reject);
+    file.once("readable", () => resolve((file.read(2) as Buffer | null) ?? Buffer.alloc(0)));
+  });
+  file.unshift(first);
+  const source = first[0] === 0x1f && first[1] === 0x8b ? file.pipe(createGunzip()) : file;
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    total += chunk.length;
+    if (total >= bytes) break;
+  }
+  file.destroy();
+  return Buffer.concat(chunks).subarray(0, bytes);
+}
+
+/**
+ * Reads only the header of an IDX file (plain or .gz), decompressing just the first block: the
+ * sample count and shape of the 26 MB Fashion-MNIST train images in milliseconds.
+ */
+export async function readIdxFileHeader(path: string): Promise<{ dtype: IdxDtype; dims: number[] }> {
+  let prefix: Uint8Array;
+  try {
+    prefix = await readPrefix(path, MAX_HEADER);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === "ENOENT")
+      throw new DatasetNotFoundError(path, "file does not exist; check the path", { cause });
+    if (code?.startsWith("Z_"))
+      throw new DatasetFormatError(path, "starts like gzip but does not decompress", { cause });
+    throw cause;
+  }
+  const { dtype, dims } = parseIdxHeader(prefix, path);
+  return { dtype, dims };
 }

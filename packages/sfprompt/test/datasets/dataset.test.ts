@@ -140,6 +140,19 @@ describe("batches", () => {
     assert.deepEqual(Array.from(b.x), [...sampleAt(ds, 0), ...sampleAt(ds, 19)]);
   });
 
+  it("batches token-id views into contiguous BigInt64 buffers", () => {
+    const ids = createDataset({
+      x: BigInt64Array.from({ length: 12 }, (_, i) => BigInt(i)),
+      sampleShape: [3],
+      labels: Int32Array.of(0, 1, 0, 1),
+      classNames: ["a", "b"],
+    });
+    const [b] = [...batches(subset(ids, [3, 1]), { batchSize: 2, shuffle: false })];
+    assert.ok(b!.x instanceof BigInt64Array);
+    assert.deepEqual(Array.from(b!.x), [9n, 10n, 11n, 3n, 4n, 5n]);
+    assert.deepEqual(b!.shape, [2, 3]);
+  });
+
   it("rejects a batch size of zero", () => {
     assert.throws(() => [...batches(ds, { batchSize: 0 })], { name: "DatasetArgumentError" });
   });

@@ -4,8 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { gzipSync, gunzipSync } from "node:zlib";
-import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import {
   FASHION_MNIST_CLASSES,
   classCounts,
@@ -13,7 +12,7 @@ import {
   loadFashionMnist,
   loadIdxImages,
   parseIdx,
-  parseIdxHeader,
+  readIdxFileHeader,
   readIdxFile,
   sampleAt,
 } from "@sfprompt/core";
@@ -22,7 +21,7 @@ import { encodeIdx, encodeIdxBytes, withTempDir } from "./fixtures.js";
 describe("Fashion-MNIST from dataset-fashion-mnist", () => {
   it("has train headers [60000, 28, 28] and 6000 labels of every class", async () => {
     const files = fashionMnistFiles("train");
-    const header = parseIdxHeader(gunzipSync(readFileSync(files.images)).subarray(0, 16), files.images);
+    const header = await readIdxFileHeader(files.images);
     assert.deepEqual(header.dims, [60000, 28, 28]);
     assert.equal(header.dtype, "uint8");
     const labels = await readIdxFile(files.labels);
@@ -211,6 +210,18 @@ describe("loadIdxImages", () => {
       });
     });
   }
+
+  it("reads just the header of plain and gzipped files", async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, "plain"), images);
+      await writeFile(join(dir, "packed.gz"), gzipSync(images));
+      await writeFile(join(dir, "short"), images.subarray(0, 9));
+      for (const name of ["plain", "packed.gz"]) {
+        assert.deepEqual(await readIdxFileHeader(join(dir, name)), { dtype: "uint8", dims: [3, 2, 2] });
+      }
+      await assert.rejects(readIdxFileHeader(join(dir, "short")), /short: IDX header declares 3 dimensions/);
+    });
+  });
 
   it("says the file is missing", async () => {
     await assert.rejects(readIdxFile("/nonexistent/train-images-idx3-ubyte.gz"), {

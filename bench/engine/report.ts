@@ -1,0 +1,155 @@
+// Summarises the engine benchmark: medians, ratios ours/PyTorch, peak RSS; writes
+// bench/results/engine.json and engine.md and prints the table.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, totalmem } from "node:os";
+import type { BlockShape } from "./blocks.js";
+import { median, type Timings } from "./stats.js";
+
+/** What a side's child process reports at the end (ort-side.ts, torch_block.py). */
+export interface SideSummary {
+  side: "pytorch" | "onnxruntime";
+  variant: string;
+  rssBaselineKiB: number;
+  rssPeakKiB: number;
+  savedActivationBytes?: number;
+  versions?: Record<string, string>;
+}
+
+export interface SideResult extends SideSummary, Timings {
+  /** ‖dx − dx_torch‖/‖dx_torch‖ of the last step's input gradient (ours only) */
+  gradInputRelErrVsPytorch?: number;
+}
+
+export interface BlockResult {
+  shape: BlockShape;
+  wrt: string;
+  gradientModelBuildMs: { recompute: number; saveActivations: number };
+  pytorch: SideResult;
+  recompute: SideResult;
+  saveActivations: SideResult;
+}
+
+export interface Machine {
+  cpu: string;
+  logicalCpus: number;
+  memoryGiB: number;
+  os: string;
+  loadAverageStart: number[];
+  loadAverageEnd: number[];
+  node: string;
+  onnxruntimeNode: string;
+  gitCommit: string;
+}
+
+export interface BenchRun {
+  date: string;
+  command: string;
+  machine: Machine;
+  threads: number;
+  warmup: number;
+  iters: number;
+  blocks: BlockResult[];
+}
+
+const resultsDir = new URL("../results/", import.meta.url).pathname;
+
+function tryRead(f: () => string): string {
+  try {
+    return f().trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+export function machineFacts(loadStart: number[], loadEnd: number[]): Machine {
+  const require = createRequire(import.meta.url);
+  const ortPkg = require.resolve("onnxruntime-node/package.json");
+  const round = (xs: number[]): number[] => xs.map((x) => Math.round(x * 100) / 100);
+  return {
+    cpu: cpus()[0]?.model ?? "unknown",
+    logicalCpus: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: tryRead(() => readFileSync("/etc/os-release", "utf8").match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? ""),
+    loadAverageStart: round(loadStart),
+    loadAverageEnd: round(loadEnd),
+    node: process.version,
+    onnxruntimeNode: (JSON.parse(readFileSync(ortPkg, "utf8")) as { version: string }).version,
+    gitCommit: tryRead(() => execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" })),
+  };
+}
+
+const ms = (xs: number[]): string => median(xs).toFixed(1);
+const mib = (kib: number): string => (kib / 1024).toFixed(0);
+const ratio = (ours: number[], theirs: number[]): string => (median(ours) / median(theirs)).toFixed(2);
+
+function tableRows(b: BlockResult): string[] {
+  const s = b.shape;
+  const label = `${s.name} (${s.hidden}/${s.heads}h, seq ${s.seq}, batch ${s.batch})`;
+  const row = (name: string, r: SideResult): string => {
+    const saved = r.savedActivationBytes === undefined ? "–" : (r.savedActivationBytes / 2 ** 20).toFixed(0);
+    const err = r.gradInputRelErrVsPytorch?.toExponential(1) ?? "–";
+    return (
+      `| ${label} | ${name} | ${ms(r.step)} | ${ms(r.forward)} + ${ms(r.backward)} | ` +
+      `**${ratio(r.step, b.pytorch.step)}** | ${mib(r.rssPeakKiB)} (${mib(r.rssBaselineKiB)}) | ${saved} | ${err} |`
+    );
+  };
+  return [
+    row("PyTorch eager", b.pytorch),
+    row("ours: recompute", b.recompute),
+    row("ours: save-activations", b.saveActivations),
+  ];
+}
+
+export function markdown(run: BenchRun): string {
+  const m = run.machine;
+  const torch = run.blocks[0]?.pytorch.versions ?? {};
+  return [
+    "# Engine benchmark: transformer block forward + backward, ours (onnxruntime-node) vs PyTorch eager",
+    "",
+    `Recorded ${run.date} with \`${run.command}\` (commit ${m.gitCommit}).`,
+    "",
+    `- Machine: ${m.cpu}, ${m.logicalCpus} logical CPUs, ${m.memoryGiB} GiB, ${m.os}; load average ` +
+      `${m.loadAverageStart.join(" / ")} at start, ${m.loadAverageEnd.join(" / ")} at end (a shared machine).`,
+    `- Threads: ${run.threads} on both sides (ORT intraOpNumThreads, interOp 1, sequential; ` +
+      `torch.set_num_threads, interop 1, OMP_NUM_THREADS).`,
+    `- Versions: Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}; PyTorch ${torch.torch} ` +
+      `(Python ${torch.python}, BLAS ${torch.blas}).`,
+    `- Iterations: ${run.warmup} warm-up steps per side, then ${run.iters} timed rounds; a round times one ` +
+      "step of every side in turn (the first side rotating), so drifting background load hits all sides alike; " +
+      "medians shown, every step in engine.json.",
+    `- Block: torchvision \`EncoderBlock\` (pre-LN, MHA, erf-GELU MLP 4×), eval mode, the same weights ` +
+      `on both sides (ours runs its torch.onnx export, opset 17).`,
+    `- Backward: gradient w.r.t. ${run.blocks[0]?.wrt ?? "?"}, given a fixed upstream gradient.`,
+    "- A step is what the body server does per sample batch: the forward request, then the backward request.",
+    "  PyTorch: eager forward keeping the autograd graph, then `backward`. Ours, recompute: run M, then G",
+    "  (forward again + VJP). Ours, save-activations: the forward model also returns the activations the",
+    "  backward needs; the backward model takes them.",
+    "- Peak RSS: `ru_maxrss` of each side's own child process (in brackets: after loading the runtime, before",
+    "  the model); saved MiB: activations the save-activations forward hands back per step.",
+    "- relErr: ‖dx_ours − dx_torch‖/‖dx_torch‖ of the input gradient, a check that both sides computed the same.",
+    "",
+    "| block | side | step ms | fwd + bwd ms | ratio to PyTorch | peak RSS MiB (baseline) | saved MiB | relErr |",
+    "|---|---|---|---|---|---|---|---|",
+    ...run.blocks.flatMap(tableRows),
+    "",
+    "Gradient model generation (writeGradientModel, not part of a step): " +
+      run.blocks
+        .map(
+          (b) =>
+            `${b.shape.name} ${b.gradientModelBuildMs.recompute.toFixed(0)} ms (recompute), ` +
+            `${b.gradientModelBuildMs.saveActivations.toFixed(0)} ms (save-activations)`,
+        )
+        .join("; ") +
+      ".",
+    "",
+  ].join("\n");
+}
+
+export function writeResults(run: BenchRun): void {
+  writeFileSync(`${resultsDir}engine.json`, `${JSON.stringify(run, null, 2)}\n`);
+  const md = markdown(run);
+  writeFileSync(`${resultsDir}engine.md`, md);
+  console.log(md);
+}

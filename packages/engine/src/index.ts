@@ -8,8 +8,10 @@
 //   Builder    new GraphBuilder({ opset, graph? }) with input/output/initializer/constant/node/op and
 //              opset-aware reduceSum/reduceMean/unsqueeze/squeeze/split/splitEqual; float()/floats() attrs
 //   Shapes     inferShapes(graph, opset): ShapeTable (dtype, symbolic shape, small int values)
-//   Autodiff   buildGradientModel(model, { wrt }): Model                          (recompute variant)
-//              buildSaveActivationsModels(model, { wrt }): { forward, backward, saved }
+//              probeShapes(model, names?): Promise<ShapeTable> (one ORT run; fallback for unknown ranks)
+//              unknownRankValues(model): string[]
+//   Autodiff   buildGradientModel(model, { wrt, facts? }): Model                  (recompute variant)
+//              buildSaveActivationsModels(model, { wrt, facts? }): { forward, backward, saved }
 //              writeGradientModel({ model, wrt, out, mode? }): Promise<void>      (the `sfprompt grad` contract)
 //              saveActivationsPaths(out): { forward, backward } · supportedGradientOps(): string[]
 //   ORT        GraphSession.create(model | path, opts) -> run(feeds) (inputs with a stored initializer may be
@@ -43,11 +45,13 @@ export { decodeModel, encodeModel, readModel, writeModel, type WriteModelOptions
 export { GraphBuilder, type GraphBuilderOptions, type NodeOptions } from "./builder/graph-builder.js";
 export { float, floats, type AttrInput } from "./builder/attrs.js";
 export { inferShapes } from "./shape/infer.js";
+export { probeShapes } from "./shape/probe.js";
 export type { ShapeTable, ValueFacts } from "./shape/facts.js";
 export {
   buildGradientModel,
   buildSaveActivationsModels,
   defaultOpset,
+  unknownRankValues,
   type GradientMode,
   type GradientOptions,
 } from "./autodiff/gradient-model.js";

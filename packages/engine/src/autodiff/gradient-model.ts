@@ -5,6 +5,7 @@
 import { GraphError, WrtError } from "../errors.js";
 import { isFloat } from "../ir/dtype.js";
 import type { Graph, Model, ValueInfo } from "../ir/types.js";
+import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
 import { appendBackward } from "./backward.js";
 import { pruneDead } from "./graph-analysis.js";
@@ -15,6 +16,8 @@ export type GradientMode = "recompute" | "save-activations";
 export interface GradientOptions {
   /** Float graph inputs or initializers of the model to differentiate with respect to, in output order. */
   readonly wrt: readonly string[];
+  /** Facts that override static inference (e.g. from probeShapes when a rank cannot be inferred). */
+  readonly facts?: ShapeTable;
 }
 
 /** The default-domain opset of a model. */
@@ -73,6 +76,7 @@ export function buildGradientModel(model: Model, options: GradientOptions): Mode
       extraInputs.push({ name: w, dtype: t.dtype, shape: [...t.dims] });
   }
   const facts = inferShapes(graph, opset);
+  for (const [k, v] of options.facts ?? []) if (facts.get(k)?.shape === undefined) facts.set(k, v);
   const taken = new Set([
     ...graph.nodes.flatMap((n) => n.outputs),
     ...graph.initializers.keys(),
@@ -123,5 +127,13 @@ export function buildSaveActivationsModels(model: Model, options: GradientOption
     gradInputs: model.graph.outputs.map((o) => `grad_${o.name}`),
     gradOutputs: options.wrt.map((w) => `grad_${w}`),
     opset: defaultOpset(model),
+    ...(options.facts ? { facts: options.facts } : {}),
   });
+}
+
+/** Names of float values whose rank static inference leaves unknown (candidates for probeShapes). */
+export function unknownRankValues(model: Model): string[] {
+  const facts = inferShapes(model.graph, defaultOpset(model));
+  const names = model.graph.nodes.flatMap((n) => n.outputs).filter((o) => o !== "");
+  return names.filter((n) => facts.get(n)?.shape === undefined);
 }

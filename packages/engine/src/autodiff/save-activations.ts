@@ -3,6 +3,7 @@
 // constants) are duplicated into both so that weights are never shipped as activations.
 import { ShapeInferenceError } from "../errors.js";
 import type { Graph, Model, Node, ValueInfo } from "../ir/types.js";
+import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
 import { pruneDead, reachableFrom, topoSort } from "./graph-analysis.js";
 
@@ -20,6 +21,7 @@ export interface SplitRequest {
   readonly gradInputs: readonly string[];
   readonly gradOutputs: readonly string[];
   readonly opset: number;
+  readonly facts?: ShapeTable;
 }
 
 function subgraph(g: Graph, nodes: Node[], inputs: ValueInfo[], outputs: ValueInfo[]): Graph {
@@ -53,6 +55,7 @@ export function splitSaveActivations(g: Model, req: SplitRequest): SavedActivati
     }
   }
   const facts = inferShapes(graph, req.opset);
+  for (const [k, v] of req.facts ?? []) if (facts.get(k)?.shape === undefined) facts.set(k, v);
   const infoOf = (name: string): ValueInfo => {
     const f = facts.get(name);
     if (f === undefined)

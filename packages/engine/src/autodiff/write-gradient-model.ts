@@ -2,7 +2,13 @@
 import { bytesOfValues } from "../ir/dtype.js";
 import type { Model } from "../ir/types.js";
 import { readModel, writeModel } from "../onnx/model-io.js";
-import { buildGradientModel, buildSaveActivationsModels, type GradientMode } from "./gradient-model.js";
+import { probeShapes } from "../shape/probe.js";
+import {
+  buildGradientModel,
+  buildSaveActivationsModels,
+  unknownRankValues,
+  type GradientMode,
+} from "./gradient-model.js";
 
 export interface WriteGradientModelOptions {
   readonly model: string;
@@ -35,11 +41,15 @@ function write(path: string, model: Model): void {
  */
 export async function writeGradientModel(opts: WriteGradientModelOptions): Promise<void> {
   const model = readModel(opts.model);
+  const unknown = unknownRankValues(model);
+  // Static inference covers torch/optimum exports; anything else gets its shapes from one probe run.
+  const facts = unknown.length > 0 ? await probeShapes(model, unknown) : undefined;
+  const options = { wrt: opts.wrt, ...(facts ? { facts } : {}) };
   if ((opts.mode ?? "recompute") === "recompute") {
-    write(opts.out, buildGradientModel(model, { wrt: opts.wrt }));
+    write(opts.out, buildGradientModel(model, options));
     return;
   }
-  const pair = buildSaveActivationsModels(model, { wrt: opts.wrt });
+  const pair = buildSaveActivationsModels(model, options);
   const paths = saveActivationsPaths(opts.out);
   write(paths.forward, pair.forward);
   write(paths.backward, pair.backward);

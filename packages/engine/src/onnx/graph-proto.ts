@@ -60,6 +60,8 @@ function valueInfoFromProto(v: ProtoMessage): ValueInfo {
 }
 
 function valueInfoToProto(v: ValueInfo): ProtoMessage {
+  // An unknown type is left out entirely; ORT then infers it (used by the shape probe).
+  if (v.dtype === "other" && v.shape === undefined) return { name: v.name };
   const tensorType: ProtoMessage = { elem_type: v.dtype === "other" ? 0 : codeFromDtype(v.dtype) };
   if (v.shape !== undefined) {
     tensorType["shape"] = {

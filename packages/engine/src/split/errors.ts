@@ -1,0 +1,45 @@
+// Typed errors of the model splitter (`sfprompt prepare`): one class per failure kind.
+
+/** The transformer blocks could not be found, or their boundary tensors are ambiguous. */
+export class BlockDetectionError extends Error {
+  override readonly name = "BlockDetectionError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A split option is out of range or inconsistent with the model (head blocks, prompt length, pooling). */
+export class SplitOptionsError extends Error {
+  override readonly name = "SplitOptionsError";
+  readonly option: string;
+  constructor(option: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.option = option;
+  }
+}
+
+/** A cut tensor is unknown, or the graph cannot be cut there (the partitions would not chain). */
+export class CutTensorError extends Error {
+  override readonly name = "CutTensorError";
+  readonly tensor: string;
+  constructor(tensor: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.tensor = tensor;
+  }
+}
+
+/** The tail (final norm, pooling, classifier) has a form the splitter cannot rewrite. */
+export class TailRewriteError extends Error {
+  override readonly name = "TailRewriteError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A bundle's manifest.json is missing, unreadable or does not match the PartitionManifest schema. */
+export class ManifestError extends Error {
+  override readonly name = "ManifestError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -27,6 +27,7 @@ export * from "./datasets/image-decode.js";
 export * from "./datasets/image-folder.js";
 export * from "./datasets/jsonl.js";
 export * from "./datasets/partition.js";
+export * from "./datasets/job-partition.js";
 export * from "./datasets/partition-summary.js";
 
 // Training building blocks: parameter sets and their codec, initialisers, cross-entropy, metrics,

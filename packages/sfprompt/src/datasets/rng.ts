@@ -27,7 +27,7 @@ export function deriveSeed(seed: number, ...parts: number[]): number {
   let h = 0x6a09e667;
   for (const part of [seed, ...parts]) {
     checkSeed(part, "seed");
-    // Both 32-bit halves go through a full mixing round, so no part can cancel another.
+    // Both 32-bit halves go through a full mixing round, so nearby seeds give unrelated streams.
     h = splitmix32(h ^ (part >>> 0))[1];
     h = splitmix32(h ^ (Math.floor(part / TWO_POW_32) >>> 0))[1];
   }

@@ -8,7 +8,9 @@ import {
   formatPartitionSummary,
   holdOut,
   holdOutIndices,
+  clientShard,
   labelEntropy,
+  partitionForJob,
   partitionDataset,
   partitionDirichlet,
   partitionIndices,
@@ -17,6 +19,7 @@ import {
   sampleAt,
   summarizePartition,
 } from "@sfprompt/core";
+import { PartitioningSchema } from "@sfprompt/api";
 import { numberedImages } from "./fixtures.js";
 
 const CLASSES = 10;
@@ -208,5 +211,41 @@ describe("summary", () => {
     assert.equal(table.length, 4);
     assert.match(table[2]!, /^\s+1\s+0\s+1\s+3\s+4\s+0\.81$/);
     assert.match(table[3]!, /c0=a, c1=b, c2=c/);
+  });
+});
+
+describe("partitionForJob", () => {
+  const ds = numberedImages(200, [1, 1, 1], 5);
+  const cases = [
+    { name: "a defaulted spec (IID) splits evenly", spec: {}, sizes: [50, 50, 50, 50] },
+    {
+      name: "samplesPerClient caps every shard",
+      spec: { strategy: "dirichlet", alpha: 1, samplesPerClient: 20 },
+      sizes: [20, 20, 20, 20],
+    },
+    {
+      name: "strategy none gives each client everything",
+      spec: { strategy: "none" },
+      sizes: [200, 200, 200, 200],
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name}, from the API's own parsed spec`, () => {
+      const views = partitionForJob(ds, PartitioningSchema.parse(c.spec), 4);
+      assert.deepEqual(
+        views.map((v) => v.labels.length),
+        c.sizes,
+      );
+    });
+  }
+
+  it("gives one client the same view as the full partition, within its uncapped shard", () => {
+    const p = PartitioningSchema.parse({ strategy: "dirichlet", alpha: 0.3, seed: 9, samplesPerClient: 15 });
+    const uncapped = partitionIndices(ds, { kind: "dirichlet", alpha: 0.3 }, { clients: 4, seed: 9 });
+    const mine = clientShard(ds, p, 4, 2);
+    assert.deepEqual(mine.rows, partitionForJob(ds, p, 4)[2]!.rows);
+    const shard = new Set(uncapped[2]);
+    assert.ok(Array.from(mine.rows ?? []).every((r) => shard.has(r)));
+    assert.throws(() => clientShard(ds, p, 4, 4), { name: "DatasetArgumentError" });
   });
 });

@@ -22,7 +22,7 @@ import {
 import { AckMetaSchema, ErrorReplyMetaSchema, type FrameHeader } from "./header-schema.js";
 import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
 import type { TrafficLedger } from "./traffic-ledger.js";
-import { maxPayloadOf, publishCounted, receiveCounted } from "./wire.js";
+import { maxPayloadOf, publishCounted, receiveCounted, wireLength } from "./wire.js";
 
 export interface RequestOptions {
   /** Longest wait for each expected message (ack or reply chunk), in ms (default 10 000). */
@@ -114,6 +114,8 @@ async function collectReply(
 /** Counts and parses a reply message; error replies become their typed errors. */
 function receiveReply(ledger: TrafficLedger | undefined, msg: Msg, request: FrameHeader): ParsedChunk {
   if (msg.headers?.code === 503) {
+    const { client, round, kind } = request;
+    ledger?.record({ client, round, kind, direction: "received" }, wireLength(msg));
     throw new NoRespondersError("no service listens on this subject yet", { frame: frameRef(request) });
   }
   const chunk = receiveCounted(ledger, msg);

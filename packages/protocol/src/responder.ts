@@ -236,7 +236,12 @@ function frameOf(h: FrameHeader | undefined): Record<string, unknown> {
   return h === undefined ? {} : { job: h.job, client: h.client, round: h.round, step: h.step, kind: h.kind };
 }
 
-/** Starts answering frame requests on `options.subject`; stop() it on shutdown. */
-export function serveFrames(nc: NatsConnection, options: ResponderOptions): FrameResponder {
-  return new FrameResponder(nc, options);
+/**
+ * Starts answering frame requests on `options.subject` and resolves once the server has registered
+ * the subscriptions (so a request sent next finds a responder); stop() it on shutdown.
+ */
+export async function serveFrames(nc: NatsConnection, options: ResponderOptions): Promise<FrameResponder> {
+  const responder = new FrameResponder(nc, options);
+  await nc.flush();
+  return responder;
 }

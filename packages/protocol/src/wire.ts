@@ -1,5 +1,5 @@
 // Publishing and receiving frames on a connection, with every message counted in a TrafficLedger.
-import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { DataPlaneError, HandlerFailedError, isRemoteErrorCode, type RemoteErrorCode } from "./errors.js";
 import { encodeFrame, parseChunk, type ParsedChunk } from "./frame.js";
 import type { FrameHeader, FrameMeta } from "./header-schema.js";
@@ -26,6 +26,23 @@ export function publishCounted(
   );
 }
 
+/** Bytes a received message took: body plus NATS headers (as the client's stats and /connz count). */
+export function wireLength(msg: Msg): number {
+  return msg.data.length + (msg.headers === undefined ? 0 : headerWireLength(msg.headers));
+}
+
+/**
+ * Length of a NATS header block as the server writes it ("NATS/1.0 503\r\n\r\n" for a status). Our
+ * frames carry no headers; the server's status replies (no responders) do, and count as traffic.
+ */
+function headerWireLength(h: MsgHdrs): number {
+  let s = "NATS/1.0";
+  if (h.code > 0) s += ` ${h.code}${h.description === "" ? "" : ` ${h.description}`}`;
+  s += "\r\n";
+  for (const [k, values] of h) for (const v of values) s += `${k}: ${v}\r\n`;
+  return Buffer.byteLength(s + "\r\n");
+}
+
 /**
  * Parses a received message and counts it: under its header when readable, else as kind "invalid".
  * Throws the typed error of what is wrong with it.
@@ -35,11 +52,11 @@ export function receiveCounted(ledger: TrafficLedger | undefined, msg: Msg): Par
   try {
     chunk = parseChunk(msg.data);
   } catch (error) {
-    ledger?.record({ client: "", round: 0, kind: "invalid", direction: "received" }, msg.data.length);
+    ledger?.record({ client: "", round: 0, kind: "invalid", direction: "received" }, wireLength(msg));
     throw error;
   }
   const h = chunk.header;
-  ledger?.record({ client: h.client, round: h.round, kind: h.kind, direction: "received" }, msg.data.length);
+  ledger?.record({ client: h.client, round: h.round, kind: h.kind, direction: "received" }, wireLength(msg));
   return chunk;
 }
 

@@ -32,7 +32,7 @@ before(async () => {
   server = await startNatsServer({ maxPayload: 64 * 1024 });
   serverConn = await connect({ servers: server.url });
   clientConn = await connect({ servers: server.url });
-  responder = serveFrames(serverConn, {
+  responder = await serveFrames(serverConn, {
     subject,
     job,
     isKnownClient: (c) => c === "c0" || c === "c1",

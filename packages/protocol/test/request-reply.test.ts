@@ -45,7 +45,7 @@ describe("request/reply of tensor frames", () => {
   it("carries a tensor 6x larger than max_payload both ways through a queue group of two replicas", async () => {
     const [a, b, c] = await Promise.all([conn("replica-a"), conn("replica-b"), conn("client")]);
     const opts = { subject: subjects.bodyForward, queue: bodyQueueGroup(job), job, handler: echo };
-    const replicas = [serveFrames(a, opts), serveFrames(b, opts)];
+    const replicas = await Promise.all([serveFrames(a, opts), serveFrames(b, opts)]);
     try {
       const t = randomTensor("hidden", [6, 64, 1024], 42);
       const sent = encodeFrame({ ...baseFrame, tensors: [t] }, MAX_PAYLOAD);
@@ -72,7 +72,7 @@ describe("request/reply of tensor frames", () => {
   it("applies a retried request once: a retry during handling waits for it, a later one is replayed", async () => {
     const [s, c] = await Promise.all([conn("retry-server"), conn("retry-client")]);
     let applied = 0;
-    const responder = serveFrames(s, {
+    const responder = await serveFrames(s, {
       subject: subjects.paramsUpload,
       job,
       handler: async (req: DecodedFrame) => {
@@ -108,7 +108,7 @@ describe("request/reply of tensor frames", () => {
   it("answers a repeated chunked upload from the cache at its first chunk, without a second upload", async () => {
     const [s, c] = await Promise.all([conn("cache-server"), conn("cache-client")]);
     let applied = 0;
-    const responder = serveFrames(s, {
+    const responder = await serveFrames(s, {
       subject: subjects.paramsUpload,
       job,
       handler: () => ({ meta: { n: ++applied } }),
@@ -132,17 +132,19 @@ describe("request/reply of tensor frames", () => {
     }
   });
 
-  it("fails with NoRespondersError when nobody serves the subject, after its retries", async () => {
+  it("fails with NoRespondersError when nobody serves the subject, counting the server's status replies", async () => {
     const c = await conn("lonely");
+    const ledger = new TrafficLedger();
+    const init = { ...baseFrame, kind: "gradient" } as const;
     await assert.rejects(
-      requestFrame(
-        c,
-        subjects.bodyBackward,
-        { ...baseFrame, kind: "gradient" },
-        { retries: 1, backoffMs: 5 },
-      ),
+      requestFrame(c, subjects.bodyBackward, init, { retries: 1, backoffMs: 5, ledger }),
       NoRespondersError,
     );
+    await c.flush();
+    assert.equal(ledger.total({ direction: "sent" }).messages, 2);
+    assert.equal(ledger.total({ direction: "received" }).messages, 2);
+    assert.equal(ledger.total({ direction: "received" }).bytes, c.stats().inBytes);
+    assert.equal(ledger.total({ direction: "sent" }).bytes, c.stats().outBytes);
   });
 
   it("fails with RequestTimeoutError naming the frame when the service never answers", async () => {
@@ -177,6 +179,7 @@ describe("request/reply of tensor frames", () => {
         throw new Error("no checkpoint for round 2");
       },
     });
+    await s.flush();
     try {
       await assert.rejects(
         requestFrame(c, subjects.paramsGlobal, { ...baseFrame, kind: "parameters" }),

@@ -44,13 +44,15 @@ describe("traffic ledger", () => {
       ["c0", "c1"].map((n) => connect({ servers: server.url, name: n })),
     );
     const serverLedger = new TrafficLedger();
-    const responders = [s.bodyForward, s.bodyBackward, s.paramsUpload].map((subject) =>
-      serveFrames(serverConn, {
-        subject,
-        job,
-        ledger: serverLedger,
-        handler: (req) => ({ tensors: req.header.kind === "parameters" ? [] : req.tensors }),
-      }),
+    const responders = await Promise.all(
+      [s.bodyForward, s.bodyBackward, s.paramsUpload].map((subject) =>
+        serveFrames(serverConn, {
+          subject,
+          job,
+          ledger: serverLedger,
+          handler: (req) => ({ tensors: req.header.kind === "parameters" ? [] : req.tensors }),
+        }),
+      ),
     );
     const clientLedgers = [new TrafficLedger(), new TrafficLedger()];
     try {

@@ -240,6 +240,54 @@ const CASES: OpCase[] = [
     ),
   },
   {
+    name: "fan-out of one tensor into three uses is summed",
+    build: (c) => {
+      const x = c.x("x", [3, 4]);
+      const b = c.b;
+      single(c, "Add", [b.op("Mul", [x, x]), b.op("Tanh", [x])]);
+      return ["x"];
+    },
+  },
+  {
+    name: "LogSoftmax on the last axis",
+    build: (c) => (single(c, "LogSoftmax", [c.x("x", [2, 5])], { axis: -1 }), ["x"]),
+  },
+  {
+    name: "Softmax at opset 11 (coerced to 2-D from axis 1)",
+    opset: 11,
+    build: (c) => (single(c, "Softmax", [c.x("x", [2, 3, 4])]), ["x"]),
+  },
+  {
+    name: "Split with one output unused",
+    build: (c) => {
+      const [a] = c.b.split(c.x("x", [2, 6]), 1, [2, 4]);
+      single(c, "Exp", [a as string]);
+      return ["x"];
+    },
+  },
+  {
+    name: "Sum of three broadcast operands",
+    build: (c) => (single(c, "Sum", [c.x("a", [2, 3]), c.x("b", [3]), c.x("c", [2, 1])]), ["a", "b", "c"]),
+  },
+  {
+    name: "Gemm without C",
+    build: (c) => (single(c, "Gemm", [c.x("a", [3, 4]), c.x("b", [4, 2])]), ["a", "b"]),
+  },
+  {
+    name: "Transpose with the default (reversed) permutation",
+    build: (c) => (single(c, "Transpose", [c.x("x", [2, 3, 4])]), ["x"]),
+  },
+  {
+    name: "LayerNormalization and ReduceMean at opset 21",
+    opset: 21,
+    build: (c) => {
+      const ln = c.b.op("LayerNormalization", [c.x("x", [2, 3, 4]), c.x("g", [4])], { axis: -1 });
+      c.b.reduceMean(ln, [1], true, { outputs: ["y"] });
+      c.out("y");
+      return ["x", "g"];
+    },
+  },
+  {
     name: "Add with a symbolic batch dim broadcast against size 1",
     build: (c) => (
       single(c, "Add", [c.x("a", [3, 2, 4], {}, ["batch", 2, 4]), c.x("b", [1, 2, 4], {}, ["one", 2, 4])]),

@@ -1,0 +1,25 @@
+// The ConfigMap with the job's run config: what the server and client processes read at start.
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { toRunConfig, type SFPromptJob } from "@sfprompt/api";
+import { childLabels, childNames } from "../names.js";
+import { ownerReference, type JobRef } from "./owner.js";
+import { RUN_CONFIG_KEY } from "./settings.js";
+
+/** The run config as the processes read it (stable key order, so the text is deterministic). */
+export function renderRunConfig(job: SFPromptJob): string {
+  return `${JSON.stringify(toRunConfig(job), null, 2)}\n`;
+}
+
+export function desiredConfigMap(job: SFPromptJob, ref: JobRef): V1ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: childNames(ref.name).configMap,
+      namespace: ref.namespace,
+      labels: childLabels(ref.name, "config"),
+      ownerReferences: [ownerReference(ref)],
+    },
+    data: { [RUN_CONFIG_KEY]: renderRunConfig(job) },
+  };
+}

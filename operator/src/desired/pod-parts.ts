@@ -1,0 +1,88 @@
+// Pieces shared by the server's pod template and the client pods: volumes, common env, resources,
+// probes and a restrictive security context.
+import type {
+  V1EnvVar,
+  V1Probe,
+  V1ResourceRequirements,
+  V1SecurityContext,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
+import type { ResourceRequirements, SFPromptJob } from "@sfprompt/api";
+import { toRunConfig } from "@sfprompt/api";
+import { childNames } from "../names.js";
+import type { JobRef } from "./owner.js";
+import { CONFIG_DIR, CREDENTIALS_DIR, HEALTH_PORT, RUN_CONFIG_KEY } from "./settings.js";
+
+/** The ConfigMap and the credentials (the job's Secret plus the user's, if named) as volumes. */
+export function jobVolumes(job: SFPromptJob, ref: JobRef): V1Volume[] {
+  const names = childNames(ref.name);
+  const userSecret = job.spec.transport.credentialsSecret;
+  return [
+    { name: "config", configMap: { name: names.configMap } },
+    {
+      name: "credentials",
+      projected: {
+        sources: [
+          { secret: { name: names.secret } },
+          ...(userSecret ? [{ secret: { name: userSecret } }] : []),
+        ],
+      },
+    },
+  ];
+}
+
+export const JOB_VOLUME_MOUNTS: V1VolumeMount[] = [
+  { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+  { name: "credentials", mountPath: CREDENTIALS_DIR, readOnly: true },
+];
+
+/** The NATS URL a job's processes use: its own, else the operator's (bundled NATS). */
+export function jobNatsUrl(job: SFPromptJob, operatorUrl: string): string {
+  return job.spec.transport.url ?? operatorUrl;
+}
+
+/** Env every process of the job gets: who it is, where its config and NATS are. */
+export function commonEnv(job: SFPromptJob, ref: JobRef, natsUrl: string): V1EnvVar[] {
+  return [
+    { name: "SFPROMPT_JOB", value: ref.name },
+    { name: "SFPROMPT_NAMESPACE", value: ref.namespace },
+    { name: "SFPROMPT_SUBJECT_PREFIX", value: toRunConfig(job).names.subjectPrefix },
+    { name: "SFPROMPT_RUN_CONFIG", value: `${CONFIG_DIR}/${RUN_CONFIG_KEY}` },
+    { name: "SFPROMPT_CREDENTIALS_DIR", value: CREDENTIALS_DIR },
+    { name: "NATS_URL", value: natsUrl },
+  ];
+}
+
+/**
+ * The user's resources, or `defaults` when the spec gives none (mixing both could put a default limit
+ * below a user's request), plus `extra` (the GPU) in both; quantities as strings, as the API server
+ * returns them.
+ */
+export function resources(
+  user: ResourceRequirements | undefined,
+  defaults: { requests: Record<string, string>; limits?: Record<string, string> },
+  extra: Record<string, string> = {},
+): V1ResourceRequirements {
+  const str = (m: Record<string, string | number> | undefined): Record<string, string> =>
+    Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, String(v)]));
+  const base = user ? { requests: str(user.requests), limits: str(user.limits) } : defaults;
+  const requests = { ...base.requests, ...extra };
+  const limits = { ...base.limits, ...extra };
+  return Object.keys(limits).length > 0 ? { requests, limits } : { requests };
+}
+
+/** HTTP probe on the process's /healthz. */
+export function healthProbe(periodSeconds: number, failureThreshold: number): V1Probe {
+  return {
+    httpGet: { path: "/healthz", port: HEALTH_PORT },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 2,
+  };
+}
+
+export const CONTAINER_SECURITY: V1SecurityContext = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+};

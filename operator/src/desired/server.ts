@@ -1,0 +1,95 @@
+// The server Deployment (coordinator + frozen body, on a GPU node when asked) and its Service.
+import type { V1Deployment, V1Service } from "@kubernetes/client-node";
+import type { SFPromptJob } from "@sfprompt/api";
+import { ANNOTATION_CONFIG_HASH, childLabels, childNames } from "../names.js";
+import { ownerReference, type JobRef } from "./owner.js";
+import {
+  CONTAINER_SECURITY,
+  JOB_VOLUME_MOUNTS,
+  commonEnv,
+  healthProbe,
+  jobVolumes,
+  resources,
+} from "./pod-parts.js";
+import { HEALTH_PORT } from "./settings.js";
+
+export const GPU_RESOURCE = "nvidia.com/gpu";
+
+export interface ServerInput {
+  job: SFPromptJob;
+  ref: JobRef;
+  image: string;
+  imagePullPolicy: string;
+  natsUrl: string;
+  /** 0 while suspended or finished. */
+  replicas: number;
+  /** Digest of the run config, so a changed config rolls the server. */
+  configHash: string;
+}
+
+export function desiredDeployment(input: ServerInput): V1Deployment {
+  const { job, ref } = input;
+  const server = job.spec.server;
+  const labels = childLabels(ref.name, "server");
+  const gpu: Record<string, string> = server.gpus > 0 ? { [GPU_RESOURCE]: String(server.gpus) } : {};
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: childNames(ref.name).deployment,
+      namespace: ref.namespace,
+      labels,
+      ownerReferences: [ownerReference(ref)],
+    },
+    spec: {
+      replicas: input.replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels, annotations: { [ANNOTATION_CONFIG_HASH]: input.configHash } },
+        spec: {
+          automountServiceAccountToken: false,
+          ...(server.nodeSelector ? { nodeSelector: server.nodeSelector } : {}),
+          ...(server.tolerations ? { tolerations: server.tolerations } : {}),
+          volumes: jobVolumes(job, ref),
+          containers: [
+            {
+              name: "server",
+              image: input.image,
+              imagePullPolicy: input.imagePullPolicy,
+              env: [
+                ...commonEnv(job, ref, input.natsUrl),
+                { name: "SFPROMPT_EXECUTION_PROVIDER", value: server.executionProvider },
+              ],
+              ports: [{ name: "health", containerPort: HEALTH_PORT }],
+              // The body model loads before /healthz answers, so startup gets a long allowance.
+              startupProbe: healthProbe(5, 60),
+              livenessProbe: healthProbe(10, 3),
+              readinessProbe: healthProbe(5, 1),
+              resources: resources(server.resources, { requests: { cpu: "500m", memory: "1Gi" } }, gpu),
+              volumeMounts: JOB_VOLUME_MOUNTS,
+              securityContext: CONTAINER_SECURITY,
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function desiredService(ref: JobRef): V1Service {
+  const labels = childLabels(ref.name, "server");
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: childNames(ref.name).service,
+      namespace: ref.namespace,
+      labels,
+      ownerReferences: [ownerReference(ref)],
+    },
+    spec: {
+      selector: labels,
+      ports: [{ name: "health", port: HEALTH_PORT, targetPort: "health" }],
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// Typed errors of the operator: one class per failure kind, each naming what failed and what to do.
+
+/** A call to the Kubernetes API failed; `status` is the HTTP code when there was a response. */
+export class KubeApiError extends Error {
+  override readonly name = "KubeApiError";
+  constructor(
+    readonly action: string,
+    readonly status: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`${action} failed${status ? ` (HTTP ${status})` : ""}: ${detail(options?.cause)}`, options);
+  }
+}
+
+/** The operator's configuration (flags/env) is unusable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** The job's spec cannot be reconciled; retrying will not help until the user changes it. */
+export class InvalidJobError extends Error {
+  override readonly name = "InvalidJobError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Removing a job's NATS resources failed (NATS unreachable or refused). */
+export class NatsCleanupError extends Error {
+  override readonly name = "NatsCleanupError";
+  constructor(
+    readonly job: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`removing the NATS resources of job ${job} failed: ${detail(options?.cause)}; will retry`, options);
+  }
+}
+
+/** The HTTP status of an error thrown by @kubernetes/client-node, if it carries one. */
+export function httpStatus(err: unknown): number | undefined {
+  if (err instanceof KubeApiError) return err.status;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+function detail(cause: unknown): string {
+  if (cause === undefined) return "unknown error";
+  const body = (cause as { body?: unknown }).body;
+  if (typeof body === "string") {
+    try {
+      const msg = (JSON.parse(body) as { message?: string }).message;
+      if (msg) return msg;
+    } catch {
+      // not JSON: fall through to the error's own message
+    }
+  }
+  return cause instanceof Error ? cause.message : String(cause);
+}

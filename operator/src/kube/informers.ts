@@ -1,0 +1,141 @@
+// Informers (list + watch caches) for the jobs and for the children the operator manages, in the
+// watched namespaces. Every change maps to the key of the job it concerns; the caller queues that key.
+import {
+  KubernetesObjectApi,
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from "@sfprompt/api";
+import { controllingJob } from "../desired/owner.js";
+import type { Logger } from "../log.js";
+import { MANAGED_SELECTOR, jobKey } from "../names.js";
+import { CHILD_KINDS, watchPath, type ChildKind } from "./child-kinds.js";
+
+export interface InformerOptions {
+  /** Namespaces to watch; empty watches all. */
+  namespaces: readonly string[];
+  /** Delay before an informer whose watch failed lists again. */
+  restartDelayMs: number;
+  log: Logger;
+}
+
+type Cache = ListWatch<KubernetesObject>;
+
+export class Informers {
+  private readonly jobCaches: Cache[] = [];
+  private readonly childCaches = new Map<string, Cache[]>();
+  private readonly restarts = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private synced = false;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly opts: InformerOptions,
+    private readonly onKey: (key: string) => void,
+  ) {
+    const api = KubernetesObjectApi.makeApiClient(kc);
+    for (const ns of this.scopes()) {
+      this.jobCaches.push(
+        this.make(`/apis/${GROUP}/${VERSION}`, PLURAL, ns, API_VERSION, KIND, api, undefined),
+      );
+      for (const child of CHILD_KINDS) {
+        const caches = this.childCaches.get(child.kind) ?? [];
+        caches.push(
+          this.make(child.groupPath, child.plural, ns, child.apiVersion, child.kind, api, MANAGED_SELECTOR),
+        );
+        this.childCaches.set(child.kind, caches);
+      }
+    }
+  }
+
+  /** Lists everything and starts watching; resolves once every cache holds its initial list. */
+  async start(): Promise<void> {
+    await Promise.all(this.all().map((c) => c.start()));
+    this.synced = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.restarts) clearTimeout(t);
+    await Promise.all(this.all().map((c) => c.stop()));
+  }
+
+  /** True once the initial lists are in. */
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  job(namespace: string, name: string): KubernetesObject | undefined {
+    for (const c of this.jobCaches) {
+      const j = c.get(name, namespace);
+      if (j) return j;
+    }
+    return undefined;
+  }
+
+  jobs(): KubernetesObject[] {
+    return this.jobCaches.flatMap((c) => [...c.list()]);
+  }
+
+  /** Cached objects of `kind` in `namespace` controlled by the job with `uid`. */
+  children(kind: string, namespace: string, uid: string): KubernetesObject[] {
+    return (this.childCaches.get(kind) ?? [])
+      .flatMap((c) => [...c.list(namespace)])
+      .filter((o) => (o.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid));
+  }
+
+  private scopes(): (string | undefined)[] {
+    return this.opts.namespaces.length > 0 ? [...this.opts.namespaces] : [undefined];
+  }
+
+  private all(): Cache[] {
+    return [...this.jobCaches, ...[...this.childCaches.values()].flat()];
+  }
+
+  private make(
+    groupPath: string,
+    plural: string,
+    namespace: string | undefined,
+    apiVersion: string,
+    kind: string,
+    api: KubernetesObjectApi,
+    labelSelector: string | undefined,
+  ): Cache {
+    const list = (): Promise<KubernetesListObject<KubernetesObject>> =>
+      api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    const cache = new ListWatch(
+      watchPath(groupPath, plural, namespace),
+      new Watch(this.kc),
+      list,
+      false,
+      labelSelector,
+    );
+    const isJob = kind === KIND;
+    const enqueue = (obj: KubernetesObject): void => {
+      const ns = obj.metadata?.namespace ?? "";
+      const name = isJob ? obj.metadata?.name : controllingJob(obj.metadata?.ownerReferences);
+      if (name) this.onKey(jobKey(ns, name));
+    };
+    cache.on("add", enqueue);
+    cache.on("update", enqueue);
+    cache.on("delete", enqueue);
+    cache.on("error", (err: unknown) => this.restart(cache, kind, err));
+    return cache;
+  }
+
+  // ListWatch stops on an error other than a watch timeout or 410; listing again restores the cache.
+  private restart(cache: Cache, kind: string, err: unknown): void {
+    if (this.stopped) return;
+    this.opts.log.warn("watch failed; listing again", { kind, err, retryMs: this.opts.restartDelayMs });
+    const t = setTimeout(() => {
+      this.restarts.delete(t);
+      if (!this.stopped) cache.start().catch((e: unknown) => this.restart(cache, kind, e));
+    }, this.opts.restartDelayMs);
+    this.restarts.add(t);
+  }
+}
+
+export type { ChildKind };

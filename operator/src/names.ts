@@ -1,0 +1,84 @@
+// Deterministic names and labels of a job's children: the same job always yields the same names, so
+// a restarted operator finds what it created instead of creating it again.
+import { createHash } from "node:crypto";
+
+export const FIELD_MANAGER = "sfprompt-operator";
+export const FINALIZER = "sfprompt.io/nats-cleanup";
+
+export const LABEL_NAME = "app.kubernetes.io/name";
+export const LABEL_INSTANCE = "app.kubernetes.io/instance";
+export const LABEL_COMPONENT = "app.kubernetes.io/component";
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const LABEL_JOB = "sfprompt.io/job";
+export const LABEL_CLIENT_INDEX = "sfprompt.io/client-index";
+
+export const ANNOTATION_RESTARTS = "sfprompt.io/restarts";
+export const ANNOTATION_CONFIG_HASH = "sfprompt.io/config-hash";
+
+/** Label selector matching every child the operator manages (what its informers watch). */
+export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`;
+
+export type Component = "config" | "credentials" | "server" | "client";
+
+/** A short, stable digest of `text` (hex). */
+export function digest(text: string, length = 16): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+/**
+ * `text` cut to `max` characters; when cut, the end is replaced by a digest of the whole, so two long
+ * names that share a prefix still differ. Label values and Service names allow only 63 characters.
+ */
+export function fitName(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const hash = digest(text, 10);
+  return `${text.slice(0, max - hash.length - 1).replace(/[-.]+$/, "")}-${hash}`;
+}
+
+/** The job name as a label value (≤ 63 characters). */
+export function jobLabelValue(job: string): string {
+  return fitName(job, 63);
+}
+
+export interface ChildNames {
+  configMap: string;
+  secret: string;
+  deployment: string;
+  service: string;
+  /** Name of client `index`'s pod at restart `attempt` (0 for the first pod). */
+  clientPod(index: number, attempt: number): string;
+}
+
+/** Names of the children of job `job`. */
+export function childNames(job: string): ChildNames {
+  return {
+    configMap: fitName(`${job}-config`, 253),
+    secret: fitName(`${job}-nats`, 253),
+    deployment: fitName(`${job}-server`, 253),
+    // Service names are DNS labels: 63 characters at most.
+    service: fitName(`${job}-server`, 63),
+    clientPod: (index, attempt) => fitName(`${job}-client-${index}${attempt > 0 ? `-r${attempt}` : ""}`, 253),
+  };
+}
+
+/** Labels every child of `job` carries; `component` says which part it is. */
+export function childLabels(job: string, component: Component): Record<string, string> {
+  return {
+    [LABEL_NAME]: "sfprompt",
+    [LABEL_INSTANCE]: jobLabelValue(job),
+    [LABEL_COMPONENT]: component,
+    [LABEL_MANAGED_BY]: FIELD_MANAGER,
+    [LABEL_JOB]: jobLabelValue(job),
+  };
+}
+
+/** The work-queue key of a job: `namespace/name`, as client-go's MetaNamespaceKeyFunc. */
+export function jobKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** Splits a work-queue key into namespace and name. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf("/");
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}

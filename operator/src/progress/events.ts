@@ -1,0 +1,79 @@
+// Folds the protocol's progress events (@sfprompt/protocol events.ts) into a ProgressSnapshot. Pure,
+// so replaying the stream from its start rebuilds exactly the same view after an operator restart.
+import type { ProgressEvent } from "@sfprompt/protocol";
+import type { ClientProgress, ProgressSnapshot } from "./snapshot.js";
+
+/**
+ * The client index behind a data-plane client name: the trailing number (`client-3` → 3), which is
+ * how the client pods name themselves from SFPROMPT_CLIENT_INDEX. Names without one are not shown.
+ */
+export function clientIndexOf(name: string): number | undefined {
+  const m = /(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+function withClient(
+  s: ProgressSnapshot,
+  name: string,
+  update: (c: ClientProgress) => ClientProgress,
+): ProgressSnapshot {
+  const index = clientIndexOf(name);
+  if (index === undefined) return s;
+  return { ...s, clients: { ...s.clients, [index]: update(s.clients[index] ?? {}) } };
+}
+
+const laterRound = (c: ClientProgress, round: number | undefined): number | undefined =>
+  round === undefined ? c.lastRound : Math.max(c.lastRound ?? 0, round);
+
+function foldRoundFinished(
+  s: ProgressSnapshot,
+  e: Extract<ProgressEvent, { type: "round.finished" }>,
+): ProgressSnapshot {
+  const better = s.bestAccuracy === undefined || e.accuracy > s.bestAccuracy;
+  let out: ProgressSnapshot = {
+    ...s,
+    round: Math.max(s.round ?? 0, e.round),
+    loss: e.loss,
+    accuracy: e.accuracy,
+    ...(better ? { bestAccuracy: e.accuracy, bestRound: e.round } : {}),
+    roundBytes: { ...s.roundBytes, [e.round]: e.bytes },
+  };
+  for (const p of e.participants)
+    out = withClient(out, p, (c) => ({ ...c, lastRound: laterRound(c, e.round) }));
+  return out;
+}
+
+function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
+  switch (e.type) {
+    case "round.finished":
+      return foldRoundFinished(s, e);
+    case "client.state":
+      return withClient(s, e.client, (c) => ({ ...c, state: e.state, lastRound: laterRound(c, e.round) }));
+    case "checkpoint.written":
+      return { ...s, lastCheckpoint: { round: e.round, object: e.object } };
+    case "job.finished":
+      return {
+        ...s,
+        round: Math.max(s.round ?? 0, e.rounds),
+        loss: e.loss,
+        accuracy: e.accuracy,
+        jobBytes: e.bytes,
+        outcome: { kind: "completed", round: e.rounds },
+      };
+    case "job.failed":
+      return { ...s, outcome: { kind: "failed", reason: e.reason, message: e.message } };
+    case "round.started":
+    case "round.failed":
+      // Visible in the server's log and the stream; the status keeps completed rounds only.
+      return s;
+  }
+}
+
+/** The snapshot after `event`, delivered at stream sequence `sequence`. */
+export function applyProgressEvent(
+  s: ProgressSnapshot,
+  event: ProgressEvent,
+  sequence: number,
+): ProgressSnapshot {
+  return { ...foldEvent(s, event), sequence };
+}

@@ -1,0 +1,112 @@
+// Consumes each job's progress events from its JetStream stream into an in-memory snapshot and asks for
+// a reconcile of the job when something arrived. An ordered consumer replays the stream from its
+// start, so a restarted operator rebuilds the same snapshot without any state of its own.
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { eventStreamName, jobSubjects, parseEvent } from "@sfprompt/protocol";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../log.js";
+import { applyProgressEvent } from "./events.js";
+import type { NatsPool } from "./nats-pool.js";
+import { emptySnapshot, type ProgressSnapshot } from "./snapshot.js";
+
+export interface ProgressTrackerOptions {
+  pool: NatsPool;
+  log: Logger;
+  /** Pause before trying again when NATS or the job's stream is not there (yet). */
+  retryMs: number;
+  /** Called with the job key after new events were folded in. */
+  onChange: (key: string) => void;
+}
+
+interface Tracked {
+  url: string;
+  token: string;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class ProgressTracker {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly snapshots = new Map<string, ProgressSnapshot>();
+  private skipped = 0;
+
+  constructor(private readonly opts: ProgressTrackerOptions) {}
+
+  /** Starts consuming the events of job `key` (data-plane token `token`) from NATS at `url`, once. */
+  track(key: string, url: string, token: string): void {
+    const t = this.tracked.get(key);
+    if (t && t.url === url && t.token === token) return;
+    if (t) t.abort.abort();
+    const abort = new AbortController();
+    const done = this.run(key, url, token, abort.signal);
+    this.tracked.set(key, { url, token, abort, done });
+  }
+
+  snapshot(key: string): ProgressSnapshot | undefined {
+    return this.snapshots.get(key);
+  }
+
+  /** Events that did not match the protocol's schema (skipped, counted for /metrics). */
+  get skippedEvents(): number {
+    return this.skipped;
+  }
+
+  /** Stops consuming job `key` and drops its snapshot (the job is gone). */
+  async forget(key: string): Promise<void> {
+    const t = this.tracked.get(key);
+    this.tracked.delete(key);
+    this.snapshots.delete(key);
+    if (t) {
+      t.abort.abort();
+      await t.done;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.tracked.keys()].map((k) => this.forget(k)));
+  }
+
+  private async run(key: string, url: string, token: string, signal: AbortSignal): Promise<void> {
+    const log = this.opts.log.with({ job: key, natsUrl: url });
+    while (!signal.aborted) {
+      try {
+        await this.consume(key, url, token, signal);
+      } catch (err) {
+        if (!signal.aborted)
+          log.debug("progress events not available yet; retrying", { err, retryMs: this.opts.retryMs });
+      }
+      await sleep(this.opts.retryMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  private async consume(key: string, url: string, token: string, signal: AbortSignal): Promise<void> {
+    const nc = await this.opts.pool.get(url);
+    const from = (this.snapshots.get(key)?.sequence ?? 0) + 1;
+    const consumer = await jetstream(nc).consumers.get(eventStreamName(token), {
+      filter_subjects: [jobSubjects(token).events],
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
+    const messages = await consumer.consume();
+    const close = (): void => void messages.close();
+    signal.addEventListener("abort", close, { once: true });
+    try {
+      for await (const m of messages) {
+        const before = this.snapshots.get(key) ?? emptySnapshot();
+        let event;
+        try {
+          event = parseEvent(JSON.parse(new TextDecoder().decode(m.data)) as unknown);
+        } catch (err) {
+          this.skipped++;
+          this.opts.log.warn("skipping an invalid progress event", { job: key, seq: m.seq, err });
+          this.snapshots.set(key, { ...before, sequence: m.seq });
+          continue;
+        }
+        this.snapshots.set(key, applyProgressEvent(before, event, m.seq));
+        this.opts.onChange(key);
+      }
+    } finally {
+      signal.removeEventListener("abort", close);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// The operator's in-memory view of one job's training progress, folded from the job's progress events
+// on NATS JetStream. The reconciler copies it into the job's status; pods never write the job.
+import type { EventBytes } from "@sfprompt/protocol";
+
+export interface ClientProgress {
+  /** Last round the client took part in (from round.finished participants or its own reports). */
+  lastRound?: number;
+  /** The state the client last reported (a protocol ClientState). */
+  state?: string;
+}
+
+export type Outcome =
+  { kind: "completed"; round: number } | { kind: "failed"; reason: string; message: string };
+
+export interface ProgressSnapshot {
+  /** Rounds completed. */
+  round?: number;
+  loss?: number;
+  accuracy?: number;
+  bestAccuracy?: number;
+  bestRound?: number;
+  /** Bytes per finished round, keyed by round: a round reported twice (after a resume) counts once. */
+  roundBytes: Record<number, EventBytes>;
+  /** The job's totals from job.finished, which supersede the sum of the rounds. */
+  jobBytes?: EventBytes;
+  lastCheckpoint?: { round: number; object: string };
+  /** Progress per client index. */
+  clients: Record<number, ClientProgress>;
+  outcome?: Outcome;
+  /** Stream sequence of the last event folded in. */
+  sequence: number;
+}
+
+export function emptySnapshot(): ProgressSnapshot {
+  return { roundBytes: {}, clients: {}, sequence: 0 };
+}
+
+/** Bytes sent so far in each direction. */
+export function totalBytes(s: ProgressSnapshot): { up: number; down: number } {
+  if (s.jobBytes) return { up: s.jobBytes.up, down: s.jobBytes.down };
+  return Object.values(s.roundBytes).reduce((a, b) => ({ up: a.up + b.up, down: a.down + b.down }), {
+    up: 0,
+    down: 0,
+  });
+}

@@ -1,0 +1,84 @@
+// The finalizer's work on a job being deleted: remove its NATS resources, then let it go. NATS being
+// unreachable delays the deletion with backoff and Warning events, but never beyond giveUpAfterMs.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { jobToken } from "@sfprompt/api";
+import { deleteJobResources } from "@sfprompt/protocol";
+import { NatsCleanupError } from "../errors.js";
+import { FINALIZER, jobKey } from "../names.js";
+import type { ReconcileDeps, ReconcileResult } from "./deps.js";
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function transportUrl(job: KubernetesObject, fallback: string): string {
+  const url = (job as { spec?: { transport?: { url?: string } } }).spec?.transport?.url;
+  return url ?? fallback;
+}
+
+/** Adds the finalizer when missing; true when it wrote (the resulting update re-queues the job). */
+export async function ensureFinalizer(deps: ReconcileDeps, job: KubernetesObject): Promise<boolean> {
+  const m = job.metadata!;
+  const finalizers = m.finalizers ?? [];
+  if (finalizers.includes(FINALIZER)) return false;
+  await deps.client.setJobFinalizers(m.namespace!, m.name!, m.resourceVersion!, [...finalizers, FINALIZER]);
+  return true;
+}
+
+export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): Promise<ReconcileResult> {
+  const m = job.metadata!;
+  const namespace = m.namespace!;
+  const name = m.name!;
+  const key = jobKey(namespace, name);
+  const involved = { namespace, name, uid: m.uid! };
+  await deps.progress.forget(key);
+  if (!(m.finalizers ?? []).includes(FINALIZER)) return {};
+  const token = jobToken(namespace, name);
+  try {
+    const nc = await withTimeout(
+      deps.pool.get(transportUrl(job, deps.settings.natsUrl)),
+      deps.finalizer.attemptTimeoutMs,
+      "connecting to NATS",
+    );
+    const r = await withTimeout(
+      deleteJobResources(nc, token),
+      deps.finalizer.attemptTimeoutMs,
+      "deleting the job's streams",
+    );
+    deps.log.info("removed the job's NATS resources", {
+      namespace,
+      job: name,
+      deleted: r.deleted,
+      absent: r.absent,
+    });
+  } catch (cause) {
+    const since = deps.now().getTime() - new Date(m.deletionTimestamp ?? deps.now()).getTime();
+    const err = new NatsCleanupError(key, { cause });
+    if (since < deps.finalizer.giveUpAfterMs) {
+      await deps.events.record(involved, "Warning", "NatsCleanupFailed", err.message);
+      throw err;
+    }
+    await deps.events.record(
+      involved,
+      "Warning",
+      "NatsCleanupAbandoned",
+      `gave up removing the job's NATS streams (${token}) after ${Math.round(since / 1000)} s; delete them by hand if NATS comes back`,
+    );
+  }
+  await deps.client.setJobFinalizers(
+    namespace,
+    name,
+    m.resourceVersion!,
+    (m.finalizers ?? []).filter((f) => f !== FINALIZER),
+  );
+  deps.events.forget(m.uid!);
+  return {};
+}

@@ -1,0 +1,153 @@
+// One level-based reconcile of one job: read from the caches → pure desired state → server-side apply
+// and prune → pure status → one status patch if it changed. It never asks what event caused it.
+import type { KubernetesObject, V1Deployment, V1Pod, V1Secret } from "@kubernetes/client-node";
+import { jobToken, parseJob, StatusSchema, type SFPromptJob, type Status } from "@sfprompt/api";
+import { desiredChildren } from "../desired/children.js";
+import type { JobRef } from "../desired/owner.js";
+import { jobNatsUrl } from "../desired/pod-parts.js";
+import { planClients } from "../desired/restart-plan.js";
+import { existingJobKey, generateJobKey } from "../desired/secret.js";
+import { childNames, jobKey, splitKey } from "../names.js";
+import { computeStatus } from "../status/compute-status.js";
+import { upsertCondition } from "../status/conditions.js";
+import { decideLifecycle } from "../status/lifecycle.js";
+import { statusPatch } from "../status/status-patch.js";
+import { applyChildren } from "./apply-children.js";
+import type { ReconcileDeps, ReconcileResult } from "./deps.js";
+import { ensureFinalizer, finalizeJob } from "./finalizer.js";
+import { transitionEvents } from "./transition-events.js";
+
+function previousStatus(raw: KubernetesObject): Status | undefined {
+  const r = StatusSchema.safeParse((raw as { status?: unknown }).status);
+  return r.success ? r.data : undefined;
+}
+
+async function reportInvalid(
+  deps: ReconcileDeps,
+  raw: KubernetesObject,
+  message: string,
+): Promise<ReconcileResult> {
+  const m = raw.metadata!;
+  const previous = previousStatus(raw);
+  const now = deps.now().toISOString();
+  const conditions = upsertCondition(
+    previous?.conditions ?? [],
+    { type: "Failed", status: "True", reason: "InvalidSpec", message },
+    now,
+    m.generation,
+  );
+  const patch = statusPatch(previous, {
+    ...previous,
+    phase: "Failed",
+    conditions,
+    observedGeneration: m.generation,
+  });
+  if (patch) await deps.client.patchJobStatus(m.namespace!, m.name!, patch);
+  await deps.events.record(
+    { namespace: m.namespace!, name: m.name!, uid: m.uid! },
+    "Warning",
+    "InvalidSpec",
+    message,
+  );
+  // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
+  return {};
+}
+
+function observed(
+  deps: ReconcileDeps,
+  ref: JobRef,
+): { pods: V1Pod[]; deployment?: V1Deployment; secret?: V1Secret } {
+  const names = childNames(ref.name);
+  const find = (kind: string, name: string): KubernetesObject | undefined =>
+    deps.informers.children(kind, ref.namespace, ref.uid).find((o) => o.metadata?.name === name);
+  return {
+    pods: deps.informers.children("Pod", ref.namespace, ref.uid) as V1Pod[],
+    deployment: find("Deployment", names.deployment) as V1Deployment | undefined,
+    secret: find("Secret", names.secret) as V1Secret | undefined,
+  };
+}
+
+async function reconcileParsed(
+  deps: ReconcileDeps,
+  job: SFPromptJob,
+  ref: JobRef,
+  previous: Status | undefined,
+): Promise<ReconcileResult> {
+  const key = jobKey(ref.namespace, ref.name);
+  const now = deps.now();
+  deps.progress.track(key, jobNatsUrl(job, deps.settings.natsUrl), jobToken(ref.namespace, ref.name));
+  const progress = deps.progress.snapshot(key);
+  const seen = observed(deps, ref);
+  const restart = deps.settings.clientRestart;
+  const plans = planClients(job.spec.clients.count, seen.pods, restart, now.getTime());
+  const lifecycle = decideLifecycle({ job, previous, progress, plans, now });
+  if (lifecycle.expired) {
+    await deps.client.deleteJob(ref.namespace, ref.name, ref.uid);
+    await deps.events.record(
+      ref,
+      "Normal",
+      "TTLExpired",
+      `deleted ${job.spec.ttlSecondsAfterFinished} s after it finished (spec.ttlSecondsAfterFinished)`,
+    );
+    return {};
+  }
+  const jobSecretKey = existingJobKey(seen.secret) ?? generateJobKey();
+  const desired = desiredChildren({
+    job,
+    ref,
+    settings: deps.settings,
+    jobKey: jobSecretKey,
+    lifecycle,
+    plans,
+  });
+  const { applied } = await applyChildren(deps, ref.namespace, ref.uid, desired);
+  const deployment =
+    (applied.get(`Deployment/${childNames(ref.name).deployment}`) as V1Deployment | undefined) ??
+    seen.deployment;
+  const status = computeStatus({
+    job: { ...job, status: previous },
+    lifecycle,
+    deployment,
+    plans,
+    progress,
+    now,
+  });
+  const patch = statusPatch(previous, status);
+  if (patch) {
+    await deps.client.patchJobStatus(ref.namespace, ref.name, patch);
+    deps.metrics.statusWrites.inc();
+    deps.log.info("status updated", {
+      namespace: ref.namespace,
+      job: ref.name,
+      phase: status.phase,
+      round: status.round,
+    });
+  }
+  for (const e of transitionEvents(previous, status, plans, restart.limit)) {
+    await deps.events.record(ref, e.type, e.reason, e.message);
+  }
+  const waits = [lifecycle.requeueAfterMs, ...plans.map((p) => p.waitMs)].filter(
+    (x): x is number => x !== undefined,
+  );
+  return waits.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {};
+}
+
+/** Reconciles the job with work-queue key `key` (namespace/name). Throws to be retried with backoff. */
+export async function reconcileJob(deps: ReconcileDeps, key: string): Promise<ReconcileResult> {
+  const { namespace, name } = splitKey(key);
+  const cached = deps.informers.job(namespace, name);
+  if (!cached) {
+    await deps.progress.forget(key);
+    return {};
+  }
+  // The cache's object is shared with the informer: never mutate it.
+  const raw = structuredClone(cached);
+  if (raw.metadata?.deletionTimestamp) return finalizeJob(deps, raw);
+  if (await ensureFinalizer(deps, raw)) return {};
+  const { status: _ignored, ...rest } = raw as KubernetesObject & { status?: unknown };
+  const parsed = parseJob(rest);
+  if (!parsed.ok)
+    return reportInvalid(deps, raw, parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
+  const ref: JobRef = { namespace, name, uid: raw.metadata!.uid! };
+  return reconcileParsed(deps, parsed.value, ref, previousStatus(raw));
+}

@@ -1,0 +1,84 @@
+// Which Kubernetes Events a reconcile reports: phase changes and client pod replacements. Pure.
+import type { Status } from "@sfprompt/api";
+import type { EventType } from "../kube/event-recorder.js";
+import type { ClientPlan } from "../desired/restart-plan.js";
+import type { StatusWrite } from "../status/compute-status.js";
+
+export interface JobEvent {
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
+function phaseEvent(previous: Status | undefined, next: StatusWrite): JobEvent | undefined {
+  if (previous?.phase === next.phase) return undefined;
+  const failed = next.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+  const succeeded = next.conditions?.find((c) => c.type === "Succeeded" && c.status === "True");
+  switch (next.phase) {
+    case "Running":
+      return {
+        type: "Normal",
+        reason: "Running",
+        message: "the server is available and clients are running",
+      };
+    case "Suspended":
+      return {
+        type: "Normal",
+        reason: "Suspended",
+        message: "client pods deleted and server scaled to 0 (spec.suspend)",
+      };
+    case "Succeeded":
+      return {
+        type: "Normal",
+        reason: succeeded?.reason ?? "Succeeded",
+        message: succeeded?.message ?? "the job succeeded",
+      };
+    case "Failed":
+      return {
+        type: "Warning",
+        reason: failed?.reason ?? "Failed",
+        message: failed?.message ?? "the job failed",
+      };
+    case "Pending":
+      return previous?.phase === "Suspended"
+        ? {
+            type: "Normal",
+            reason: "Resumed",
+            message: "spec.suspend is false again; children are being recreated",
+          }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function restartEvents(plans: readonly ClientPlan[], limit: number): JobEvent[] {
+  const out: JobEvent[] = [];
+  for (const p of plans) {
+    if (p.state === "exhausted") {
+      out.push({
+        type: "Warning",
+        reason: "ClientRestartLimit",
+        message: `client ${p.index} failed ${p.attempt + 1} times (limit: ${limit} restarts); not restarted`,
+      });
+    } else if (p.state === "running" && p.attempt > 0 && !p.pod) {
+      // A plan with a new attempt and no pod yet is the reconcile that creates the replacement.
+      out.push({
+        type: "Warning",
+        reason: "ClientRestarted",
+        message: `client ${p.index} failed; started restart ${p.attempt} of ${limit}`,
+      });
+    }
+  }
+  return out;
+}
+
+export function transitionEvents(
+  previous: Status | undefined,
+  next: StatusWrite,
+  plans: readonly ClientPlan[],
+  restartLimit: number,
+): JobEvent[] {
+  const phase = phaseEvent(previous, next);
+  return [...(phase ? [phase] : []), ...restartEvents(plans, restartLimit)];
+}

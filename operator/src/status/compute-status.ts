@@ -1,0 +1,183 @@
+// The job's status as a pure function of what the reconciler observed: the lifecycle decision, the
+// server Deployment, the client pods (through their plans) and the progress snapshot from NATS.
+import type { V1Deployment } from "@kubernetes/client-node";
+import type { ClientStatus, Communication, SFPromptJob, Status, StatusSchema } from "@sfprompt/api";
+import type { z } from "zod";
+import type { ClientPlan } from "../desired/restart-plan.js";
+import { totalBytes, type ProgressSnapshot } from "../progress/snapshot.js";
+import { upsertConditions, type ConditionUpdate } from "./conditions.js";
+import { humanBytes } from "./human-bytes.js";
+import type { Lifecycle } from "./lifecycle.js";
+
+export interface StatusInput {
+  job: SFPromptJob;
+  lifecycle: Lifecycle;
+  deployment: V1Deployment | undefined;
+  plans: readonly ClientPlan[];
+  progress: ProgressSnapshot | undefined;
+  now: Date;
+}
+
+type Phase = NonNullable<Status["phase"]>;
+
+/** A status as written: fields with CRD defaults may be left out (the API server fills them in). */
+export type StatusWrite = z.input<typeof StatusSchema>;
+
+function serverAvailable(d: V1Deployment | undefined): boolean {
+  return (d?.status?.availableReplicas ?? 0) >= 1;
+}
+
+function clientPhase(plan: ClientPlan): ClientStatus["phase"] {
+  if (plan.state !== "running") return "Failed";
+  const p = plan.pod?.status?.phase;
+  return p === "Running" || p === "Succeeded" || p === "Failed" || p === "Unknown" ? p : "Pending";
+}
+
+function clientStatuses(input: StatusInput): ClientStatus[] {
+  const { plans, progress, lifecycle } = input;
+  const before = new Map((input.job.status?.clients ?? []).map((c) => [c.index, c]));
+  return plans.map((plan) => {
+    // A finished job's unfinished pods are deleted; their last observed state is the better answer.
+    const last = before.get(plan.index);
+    if (lifecycle.terminal && !plan.pod && last) return last;
+    const p = progress?.clients[plan.index];
+    const node = plan.pod?.spec?.nodeName;
+    return {
+      index: plan.index,
+      phase: clientPhase(plan),
+      ...(node ? { node } : {}),
+      ...(p?.lastRound !== undefined ? { lastRound: p.lastRound } : {}),
+    };
+  });
+}
+
+function phaseOf(input: StatusInput, clients: ClientStatus[]): Phase {
+  const { lifecycle } = input;
+  if (lifecycle.terminal) return lifecycle.terminal.phase;
+  if (lifecycle.suspended) return "Suspended";
+  if (serverAvailable(input.deployment) && clients.some((c) => c.phase === "Running")) return "Running";
+  return "Pending";
+}
+
+/**
+ * Bytes so far. The progress events count bytes by direction (up/down) and by kind without the split
+ * of kind by direction that the status fields name, so only the total is filled in here.
+ */
+function communication(progress: ProgressSnapshot | undefined): Partial<Communication> | undefined {
+  if (!progress || (Object.keys(progress.roundBytes).length === 0 && !progress.jobBytes)) return undefined;
+  const { up, down } = totalBytes(progress);
+  return { total: up + down, totalHuman: humanBytes(up + down) };
+}
+
+const cond = (type: string, on: boolean, reason: string, message: string): ConditionUpdate => ({
+  type,
+  status: on ? "True" : "False",
+  reason,
+  message,
+});
+
+function serverCondition(input: StatusInput): ConditionUpdate {
+  if (input.lifecycle.suspended || input.lifecycle.terminal) {
+    return cond(
+      "ServerReady",
+      false,
+      "ScaledDown",
+      "the server is scaled to 0 while the job is suspended or finished",
+    );
+  }
+  const d = input.deployment;
+  const ok = serverAvailable(d);
+  const want = d?.spec?.replicas ?? 0;
+  return ok
+    ? cond(
+        "ServerReady",
+        true,
+        "MinimumReplicasAvailable",
+        `${d?.status?.availableReplicas} of ${want} server replicas available`,
+      )
+    : cond("ServerReady", false, "ServerNotAvailable", "no server replica is available yet");
+}
+
+function clientsCondition(input: StatusInput, clients: ClientStatus[]): ConditionUpdate {
+  if (input.lifecycle.suspended)
+    return cond("ClientsReady", false, "Suspended", "client pods are deleted while the job is suspended");
+  const running = clients.filter((c) => c.phase === "Running" || c.phase === "Succeeded");
+  const waiting = input.plans.filter((p) => p.state === "waiting").map((p) => p.index);
+  const others = clients.filter((c) => !running.includes(c)).map((c) => c.index);
+  if (others.length === 0)
+    return cond("ClientsReady", true, "AllClientsRunning", `${clients.length} client pods running`);
+  const retry = waiting.length > 0 ? `; restarting after backoff: ${waiting.join(", ")}` : "";
+  return cond(
+    "ClientsReady",
+    false,
+    waiting.length > 0 ? "ClientRestartBackoff" : "ClientsNotRunning",
+    `${running.length} of ${clients.length} client pods running; not running: ${others.join(", ")}${retry}`,
+  );
+}
+
+function conditionUpdates(input: StatusInput, phase: Phase, clients: ClientStatus[]): ConditionUpdate[] {
+  const { terminal, suspended } = input.lifecycle;
+  return [
+    cond("Created", true, "ChildrenApplied", "run config, credentials, server and client pods are applied"),
+    serverCondition(input),
+    clientsCondition(input, clients),
+    phase === "Running"
+      ? cond("Running", true, "Training", "the server is available and clients are running")
+      : cond("Running", false, phase === "Pending" ? "Starting" : phase, `the job is ${phase}`),
+    suspended
+      ? cond("Suspended", true, "SuspendedBySpec", "spec.suspend is true")
+      : cond("Suspended", false, "NotSuspended", "spec.suspend is false"),
+    terminal?.phase === "Succeeded"
+      ? cond("Succeeded", true, terminal.reason, terminal.message)
+      : cond("Succeeded", false, "NotFinished", "training has not finished"),
+    terminal?.phase === "Failed"
+      ? cond("Failed", true, terminal.reason, terminal.message)
+      : cond("Failed", false, "NoFailure", "no failure so far"),
+  ];
+}
+
+/** The status to write: the previous conditions upserted with the new ones, everything else recomputed. */
+export function computeStatus(input: StatusInput): StatusWrite {
+  const { job, lifecycle, progress } = input;
+  const previous = job.status;
+  const rounds = job.spec.training.rounds;
+  const round = progress?.round ?? previous?.round ?? 0;
+  const clients = clientStatuses(input);
+  const phase = phaseOf(input, clients);
+  const generation = job.metadata.generation;
+  const conditions = upsertConditions(
+    previous?.conditions ?? [],
+    conditionUpdates(input, phase, clients),
+    input.now.toISOString(),
+    generation,
+  );
+  const comm = communication(progress) ?? previous?.communication;
+  const metrics = progress
+    ? stripUndefined({
+        loss: progress.loss,
+        accuracy: progress.accuracy,
+        bestAccuracy: progress.bestAccuracy,
+        bestRound: progress.bestRound,
+      })
+    : previous?.metrics;
+  const checkpoint = progress?.lastCheckpoint ?? previous?.lastCheckpoint;
+  return stripUndefined({
+    phase,
+    conditions,
+    observedGeneration: generation,
+    round,
+    rounds,
+    progress: `${round}/${rounds}`,
+    clients,
+    metrics: metrics && Object.keys(metrics).length > 0 ? metrics : undefined,
+    communication: comm,
+    lastCheckpoint: checkpoint,
+    startTime: lifecycle.startTime,
+    completionTime: lifecycle.completionTime,
+    executionProvider: previous?.executionProvider,
+  });
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

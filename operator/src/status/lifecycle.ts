@@ -1,0 +1,117 @@
+// The job-level decisions that shape both the children and the status: is the job finished (and why),
+// suspended, past its deadline, due for deletion by its TTL. Pure: time comes in as `now`.
+import type { SFPromptJob, Status } from "@sfprompt/api";
+import { toRunConfig } from "@sfprompt/api";
+import type { ClientPlan } from "../desired/restart-plan.js";
+import type { ProgressSnapshot } from "../progress/snapshot.js";
+import { findCondition } from "./conditions.js";
+
+export type TerminalPhase = "Succeeded" | "Failed";
+
+export interface Terminal {
+  phase: TerminalPhase;
+  reason: string;
+  message: string;
+}
+
+export interface Lifecycle {
+  /** Set once the job succeeded or failed; sticky across reconciles. */
+  terminal?: Terminal;
+  suspended: boolean;
+  /** RFC 3339; unset while suspended (like a Job, the deadline counts from the last resume). */
+  startTime?: string;
+  /** RFC 3339, when terminal. */
+  completionTime?: string;
+  /** The TTL after finishing has run out: delete the job. */
+  expired: boolean;
+  /** The next moment (ms from now) at which time alone changes a decision (deadline, TTL). */
+  requeueAfterMs?: number;
+}
+
+export interface LifecycleInput {
+  job: SFPromptJob;
+  previous: Status | undefined;
+  progress: ProgressSnapshot | undefined;
+  plans: readonly ClientPlan[];
+  now: Date;
+}
+
+function previousTerminal(previous: Status | undefined): Terminal | undefined {
+  const phase = previous?.phase;
+  if (phase !== "Succeeded" && phase !== "Failed") return undefined;
+  const c = findCondition(previous?.conditions, phase);
+  return { phase, reason: c?.reason ?? phase, message: c?.message ?? "" };
+}
+
+function clientsLost(input: LifecycleInput): Terminal | undefined {
+  const exhausted = input.plans.filter((p) => p.state === "exhausted").map((p) => p.index);
+  const quorum = toRunConfig(input.job).training.quorum;
+  const alive = input.job.spec.clients.count - exhausted.length;
+  if (exhausted.length === 0 || alive >= quorum) return undefined;
+  return {
+    phase: "Failed",
+    reason: "ClientsFailed",
+    message: `clients ${exhausted.join(", ")} failed after their last restart; ${alive} left, quorum is ${quorum}`,
+  };
+}
+
+/** Why the job ends now, if it does; the first reason found wins. */
+function newTerminal(input: LifecycleInput, startMs: number | undefined): Terminal | undefined {
+  const outcome = input.progress?.outcome;
+  if (outcome?.kind === "completed") {
+    return {
+      phase: "Succeeded",
+      reason: "TrainingCompleted",
+      message: `training finished after round ${outcome.round}`,
+    };
+  }
+  if (outcome?.kind === "failed")
+    return { phase: "Failed", reason: "TrainingFailed", message: outcome.message };
+  const lost = clientsLost(input);
+  if (lost) return lost;
+  const deadline = input.job.spec.activeDeadlineSeconds;
+  if (deadline !== undefined && startMs !== undefined && input.now.getTime() >= startMs + deadline * 1000) {
+    return {
+      phase: "Failed",
+      reason: "DeadlineExceeded",
+      message: `the job ran longer than spec.activeDeadlineSeconds (${deadline} s)`,
+    };
+  }
+  return undefined;
+}
+
+function minDefined(...xs: (number | undefined)[]): number | undefined {
+  const d = xs.filter((x): x is number => x !== undefined);
+  return d.length > 0 ? Math.max(0, Math.min(...d)) : undefined;
+}
+
+export function decideLifecycle(input: LifecycleInput): Lifecycle {
+  const { job, previous, now } = input;
+  const nowIso = now.toISOString();
+  const prevTerminal = previousTerminal(previous);
+  const suspended = !prevTerminal && job.spec.suspend;
+  const startTime = suspended ? undefined : (previous?.startTime ?? nowIso);
+  const startMs = startTime ? Date.parse(startTime) : undefined;
+  const terminal = prevTerminal ?? (suspended ? undefined : newTerminal(input, startMs));
+  if (!terminal) {
+    const deadline = job.spec.activeDeadlineSeconds;
+    const left =
+      deadline !== undefined && startMs !== undefined ? startMs + deadline * 1000 - now.getTime() : undefined;
+    return { suspended, expired: false, ...(startTime ? { startTime } : {}), ...opt("requeueAfterMs", left) };
+  }
+  const completionTime = previous?.completionTime ?? nowIso;
+  const ttl = job.spec.ttlSecondsAfterFinished;
+  const ttlLeft = ttl !== undefined ? Date.parse(completionTime) + ttl * 1000 - now.getTime() : undefined;
+  return {
+    terminal,
+    suspended: false,
+    ...(startTime ? { startTime } : {}),
+    completionTime,
+    expired: ttlLeft !== undefined && ttlLeft <= 0,
+    ...opt("requeueAfterMs", ttlLeft !== undefined && ttlLeft > 0 ? minDefined(ttlLeft) : undefined),
+  };
+}
+
+function opt<K extends string>(key: K, v: number | undefined): { [P in K]?: number } {
+  return (v === undefined ? {} : { [key]: v }) as { [P in K]?: number };
+}

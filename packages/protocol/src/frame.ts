@@ -182,6 +182,12 @@ export function parseChunk(message: Uint8Array): ParsedChunk {
       field: "payloadLength",
     });
   }
+  if (header.chunkCount > Math.max(1, header.payloadLength)) {
+    throw new FrameSizeError(`${header.chunkCount} chunks cannot carry ${header.payloadLength} bytes`, {
+      frame: ref,
+      field: "chunkCount",
+    });
+  }
   if (header.chunkOffset + body.length > header.payloadLength) {
     throw new FrameSizeError(
       `chunk ${header.chunkIndex} carries ${body.length} bytes at offset ${header.chunkOffset}, past payloadLength ${header.payloadLength}`,

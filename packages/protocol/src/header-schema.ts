@@ -49,7 +49,11 @@ export const FrameHeaderSchema = z
     meta: FrameMetaSchema,
     tensors: z.array(TensorEntrySchema).max(4096),
   })
-  .refine((h) => h.chunkIndex < h.chunkCount, { path: ["chunkIndex"], message: "must be below chunkCount" });
+  .refine((h) => h.chunkIndex < h.chunkCount, { path: ["chunkIndex"], message: "must be below chunkCount" })
+  .refine((h) => new Set(h.tensors.map((t) => t.name)).size === h.tensors.length, {
+    path: ["tensors"],
+    message: "tensor names must be unique",
+  });
 export type FrameHeader = z.infer<typeof FrameHeaderSchema>;
 
 /** What an error frame's meta says. */

@@ -175,6 +175,27 @@ const badFrames: {
   },
 ];
 
+badFrames.push(
+  {
+    name: "a chunk count above the payload's byte count",
+    message: () => rawFrame(headerFor(payload, { chunkCount: 1000, tensors: shapeOf6({}) }), payload),
+    error: FrameSizeError,
+    field: /chunkCount/,
+  },
+  {
+    name: "two tensors of the same name",
+    message: () =>
+      rawFrame(
+        headerFor(payload, {
+          tensors: [...shapeOf6({ shape: [3], byteLength: 12 }), ...shapeOf6({ shape: [3], byteLength: 12 })],
+        }),
+        payload,
+      ),
+    error: FrameHeaderError,
+    field: /field tensors/,
+  },
+);
+
 describe("frame validation", () => {
   for (const c of badFrames) {
     it(`rejects ${c.name} with ${c.error.name}, naming the frame`, () => {

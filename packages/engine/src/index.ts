@@ -14,6 +14,7 @@
 //              buildSaveActivationsModels(model, { wrt, facts? }): { forward, backward, saved }
 //              writeGradientModel({ model, wrt, out, mode? }): Promise<void>      (the `sfprompt grad` contract)
 //              saveActivationsPaths(out): { forward, backward } · supportedGradientOps(): string[]
+//              gradientOpset(model): G's opset (13-15 are written as 16, see ADR 0006)
 //   ORT        GraphSession.create(model | path, opts) -> run(feeds) (inputs with a stored initializer may be
 //              fed or left out; onnxruntime-node itself silently ignores feeds for such inputs)
 //              createSession(model | path, opts): raw ort.InferenceSession where those inputs are required
@@ -51,6 +52,7 @@ export {
   buildGradientModel,
   buildSaveActivationsModels,
   defaultOpset,
+  gradientOpset,
   unknownRankValues,
   type GradientMode,
   type GradientOptions,

@@ -288,6 +288,22 @@ const CASES: OpCase[] = [
     },
   },
   {
+    name: "Gather with repeated ids at opset 14 (G moves to opset 16)",
+    opset: 14,
+    build: (c) => (single(c, "Gather", [c.x("e", [5, 3]), c.b.constant(i64s([4, 1, 4]))]), ["e"]),
+  },
+  {
+    name: "Pow and ReduceMean at opset 13 (no CastLike)",
+    opset: 13,
+    build: (c) => (
+      c.b.reduceMean(c.b.op("Pow", [c.x("x", [2, 3]), c.b.constant(i64sDims([], [2]))]), [1], false, {
+        outputs: ["y"],
+      }),
+      c.out("y"),
+      ["x"]
+    ),
+  },
+  {
     name: "Add with a symbolic batch dim broadcast against size 1",
     build: (c) => (
       single(c, "Add", [c.x("a", [3, 2, 4], {}, ["batch", 2, 4]), c.x("b", [1, 2, 4], {}, ["one", 2, 4])]),

@@ -63,10 +63,24 @@ function checkWrt(model: Model, wrt: readonly string[]): void {
   }
 }
 
+/**
+ * The opset G is written at: 13-15 move to 16 (ScatterND's reduction, used by Gather's gradient);
+ * no op changed meaning for inference between 13 and 16, only types and optional attributes.
+ */
+export function gradientOpset(model: Model): number {
+  const opset = defaultOpset(model);
+  return opset >= 13 && opset < 16 ? 16 : opset;
+}
+
+function withOpset(model: Model, opset: number): Model {
+  const others = model.opsetImports.filter((o) => o.domain !== "" && o.domain !== "ai.onnx");
+  return { ...model, opsetImports: [{ domain: "", version: opset }, ...others] };
+}
+
 /** Builds G (forward + VJP in one model): the recompute variant. */
 export function buildGradientModel(model: Model, options: GradientOptions): Model {
   checkWrt(model, options.wrt);
-  const opset = defaultOpset(model);
+  const opset = gradientOpset(model);
   const graph = cloneGraph(model.graph);
   const inputNames = new Set(graph.inputs.map((i) => i.name));
   const extraInputs: ValueInfo[] = [];
@@ -116,7 +130,7 @@ export function buildGradientModel(model: Model, options: GradientOptions): Mode
   graph.valueInfo = [];
   pruneDead(graph);
   // Keep every declared input even when unused, so callers can feed the contract's full input list.
-  return { ...model, graph };
+  return { ...withOpset(model, opset), graph };
 }
 
 /** Builds the save-activations variant: a forward model that also outputs what the backward model takes. */
@@ -126,7 +140,7 @@ export function buildSaveActivationsModels(model: Model, options: GradientOption
     forwardOutputs: model.graph.outputs.map((o) => o.name),
     gradInputs: model.graph.outputs.map((o) => `grad_${o.name}`),
     gradOutputs: options.wrt.map((w) => `grad_${w}`),
-    opset: defaultOpset(model),
+    opset: gradientOpset(model),
     ...(options.facts ? { facts: options.facts } : {}),
   });
 }

@@ -2,6 +2,7 @@
 // emit ordinary ONNX inference ops (shared Shape nodes, typed constants, broadcast reduction).
 import type { GraphBuilder } from "../builder/graph-builder.js";
 import { ShapeInferenceError, UnsupportedGradientError } from "../errors.js";
+import { codeFromDtype } from "../ir/dtype.js";
 import { scalar } from "../ir/tensor.js";
 import type { Dim, DType, Node } from "../ir/types.js";
 import type { ShapeTable, ValueFacts } from "../shape/facts.js";
@@ -79,6 +80,11 @@ export class RuleContext {
   /** A scalar constant with the dtype of `like`. */
   scalar(value: number, like: string): string {
     return this.shared.scalar(this.b, this.dtype(like), value);
+  }
+
+  /** Casts `v` to the dtype of `like` (Cast with a static `to`, so it works before CastLike's opset 15). */
+  castLike(v: string, like: string): string {
+    return this.op("Cast", [v], { to: codeFromDtype(this.dtype(like)) });
   }
 
   /** Shape(x) as an int64 tensor; one node per x for the whole gradient graph. */

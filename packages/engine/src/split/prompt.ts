@@ -16,14 +16,24 @@ function appended(g: Graph, build: () => string): { out: string; nodes: Set<Node
 }
 
 /** [x[:, :1], middle, x[:, 1:]] along axis 1, where middle is [B, ...] built from Shape(x)[0:1]. */
-function spliceAfterFirst(b: GraphBuilder, x: string, middle: (batch: string) => string, out: string): string {
+function spliceAfterFirst(
+  b: GraphBuilder,
+  x: string,
+  middle: (batch: string) => string,
+  out: string,
+): string {
   const one = b.ints([1], "one");
   const axis1 = b.ints([1], "axis1");
   const head = b.op("Slice", [x, b.ints([0], "zero"), one, axis1], {}, { name: `${out}/first` });
   const rest = b.op("Slice", [x, one, b.ints([TO_END], "end"), axis1], {}, { name: `${out}/rest` });
-  const batch = b.op("Slice", [b.op("Shape", [x], {}, { name: `${out}/shape` }), b.ints([0], "zero"), one], {}, {
-    name: `${out}/batch`,
-  });
+  const batch = b.op(
+    "Slice",
+    [b.op("Shape", [x], {}, { name: `${out}/shape` }), b.ints([0], "zero"), one],
+    {},
+    {
+      name: `${out}/batch`,
+    },
+  );
   return b.op("Concat", [head, middle(batch), rest], { axis: 1 }, { name: `${out}/concat`, outputs: [out] });
 }
 
@@ -39,7 +49,12 @@ export function insertPrompt(g: Graph, opset: number, x: string, prompt: string,
       x,
       (batch) => {
         const p3 = b.unsqueeze(prompt, [0], { name: `${out}/prompt3d` });
-        const shape = b.op("Concat", [batch, b.ints([1, 1], "ones")], { axis: 0 }, { name: `${out}/expand_shape` });
+        const shape = b.op(
+          "Concat",
+          [batch, b.ints([1, 1], "ones")],
+          { axis: 0 },
+          { name: `${out}/expand_shape` },
+        );
         return b.op("Expand", [p3, shape], {}, { name: `${out}/prompt_batch` });
       },
       out,
@@ -50,14 +65,26 @@ export function insertPrompt(g: Graph, opset: number, x: string, prompt: string,
 }
 
 /** Makes every consumer of the mask input `mask` ([B, S]) read it with P ones after position 0. */
-export function extendMask(g: Graph, opset: number, mask: string, dtype: DType, p: number, out: string): string {
+export function extendMask(
+  g: Graph,
+  opset: number,
+  mask: string,
+  dtype: DType,
+  p: number,
+  out: string,
+): string {
   const b = new GraphBuilder({ graph: g, opset });
   const { nodes } = appended(g, () =>
     spliceAfterFirst(
       b,
       mask,
       (batch) => {
-        const shape = b.op("Concat", [batch, b.ints([p], "prompt_len")], { axis: 0 }, { name: `${out}/ones_shape` });
+        const shape = b.op(
+          "Concat",
+          [batch, b.ints([p], "prompt_len")],
+          { axis: 0 },
+          { name: `${out}/ones_shape` },
+        );
         return b.op("ConstantOfShape", [shape], { value: scalar(dtype, 1, [1]) }, { name: `${out}/ones` });
       },
       out,
@@ -66,4 +93,3 @@ export function extendMask(g: Graph, opset: number, mask: string, dtype: DType, 
   rewireConsumers(g, mask, out, nodes);
   return out;
 }
-

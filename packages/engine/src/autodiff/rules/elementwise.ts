@@ -45,7 +45,7 @@ const pow: GradRule = (ctx) => {
   let dx: string | undefined;
   if (ctx.wants(0)) {
     let pc = p;
-    if (ctx.dtype(p) !== ctx.dtype(x)) pc = ctx.op("CastLike", [p, x]);
+    if (ctx.dtype(p) !== ctx.dtype(x)) pc = ctx.castLike(p, x);
     const pm1 = ctx.op("Sub", [pc, ctx.scalar(1, x)]);
     dx = unb(ctx, ctx.op("Mul", [g, ctx.op("Mul", [pc, ctx.op("Pow", [x, pm1])])]), 0);
   }
@@ -77,7 +77,7 @@ const cast: GradRule = (ctx) => {
   const from = ctx.dtype(ctx.in(0));
   if (!isFloat(from)) return [undefined];
   const to = dtypeFromCode(attrInt(ctx.node.attrs, "to", 1));
-  return [from === to ? ctx.dy0() : ctx.op("CastLike", [ctx.dy0(), ctx.in(0)])];
+  return [from === to ? ctx.dy0() : ctx.castLike(ctx.dy0(), ctx.in(0))];
 };
 
 // Dropout in inference (no training_mode input, or one that is false at run time) is the identity.

@@ -144,7 +144,7 @@ function reduceRule(inputSince: number, mean: boolean): GradRule {
       ];
     }
     const count = ctx.op("Div", [ctx.op("Size", [x]), ctx.op("Size", [ctx.out()])]);
-    return [ctx.op("Div", [g, ctx.op("CastLike", [count, x])])];
+    return [ctx.op("Div", [g, ctx.castLike(count, x)])];
   };
 }
 

@@ -1,7 +1,7 @@
 // Starts a local nats-server (the Debian package) with JetStream on a free loopback port: used by
 // `sfprompt run` when no NATS URL is given, and by tests through @sfprompt/protocol/testing.
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, rmSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
@@ -56,7 +56,8 @@ export class NatsServerStartError extends Error {
 }
 
 const DEFAULT_MAX_PAYLOAD = 8 * 1024 * 1024;
-const running = new Set<ChildProcess>();
+/** Servers started by this process and their temp dirs, cleaned up if the process exits without stop(). */
+const running = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
 /** Resolves the nats-server binary or throws NatsServerNotFoundError. */
@@ -105,7 +106,7 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   const confPath = join(workDir, "nats.conf");
   await writeFile(confPath, renderConfig(options, workDir, storeDir));
   const child = spawn(binary, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] });
-  track(child);
+  track(child, workDir);
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -136,12 +137,17 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   }
 }
 
-function track(child: ChildProcess): void {
-  running.add(child);
+function track(child: ChildProcess, workDir: string): void {
+  running.set(child, workDir);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // a crashed test or CLI must not leave servers behind
-  process.once("exit", () => running.forEach((c) => c.kill("SIGKILL")));
+  // a test or CLI that exits without stop() must not leave servers or temp dirs behind
+  process.once("exit", () => {
+    for (const [c, dir] of running) {
+      c.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 }
 
 interface PortsFile {

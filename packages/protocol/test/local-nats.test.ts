@@ -1,12 +1,24 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { dirname } from "node:path";
 import { describe, it } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsServerNotFoundError, startLocalNats, startNatsServer } from "@sfprompt/protocol/testing";
+
+/** True once `pid` has exited (or is a zombie waiting for a reaper), polling for up to 3 s. */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 150; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    if (stat === "" || / Z /.test(stat)) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
 
 describe("local nats-server", () => {
   it("starts on a free loopback port with the requested max_payload and JetStream, and stop() removes it", async () => {
@@ -55,6 +67,22 @@ describe("local nats-server", () => {
     } finally {
       await rm(storeDir, { recursive: true, force: true });
     }
+  });
+
+  it("kills its server and removes its temp dir when the process exits without stop()", async () => {
+    const script =
+      'import { startLocalNats } from "@sfprompt/protocol";' +
+      "const s = await startLocalNats(); console.log(JSON.stringify({ pid: s.pid, log: s.logFile })); process.exit(0);";
+    const out = execFileSync(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script],
+      {
+        encoding: "utf8",
+      },
+    );
+    const { pid, log } = JSON.parse(out.trim()) as { pid: number; log: string };
+    assert.equal(await gone(pid), true, `nats-server ${pid} still runs`);
+    assert.equal(existsSync(dirname(log)), false);
   });
 
   it("tells the user to run scripts/setup.sh when the binary is missing", async () => {

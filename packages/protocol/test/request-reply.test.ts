@@ -69,6 +69,45 @@ describe("request/reply of tensor frames", () => {
     }
   });
 
+  it("runs handlers concurrently, so a body service can batch the requests of several clients", async () => {
+    const s = await conn("batching-server");
+    const clients = await Promise.all([0, 1, 2, 3].map((i) => conn(`batch-c${i}`)));
+    const waiting: (() => void)[] = [];
+    let peak = 0;
+    const responder = await serveFrames(s, {
+      subject: subjects.bodyForward,
+      job,
+      handler: async (req) => {
+        // a barrier: no reply until all four requests are inside the handler at once
+        await new Promise<void>((release) => {
+          waiting.push(release);
+          peak = Math.max(peak, waiting.length);
+          if (waiting.length === 4) waiting.splice(0).forEach((r) => r());
+        });
+        return { tensors: req.tensors };
+      },
+    });
+    try {
+      const replies = await Promise.all(
+        clients.map((nc, i) =>
+          requestFrame(
+            nc,
+            subjects.bodyForward,
+            { ...baseFrame, client: `c${i}`, tensors: [randomTensor("h", [2, 8], i)] },
+            { timeoutMs: 5000 },
+          ),
+        ),
+      );
+      assert.equal(peak, 4);
+      assert.deepEqual(
+        replies.map((r) => r.header.client),
+        ["c0", "c1", "c2", "c3"],
+      );
+    } finally {
+      await responder.stop();
+    }
+  });
+
   it("applies a retried request once: a retry during handling waits for it, a later one is replayed", async () => {
     const [s, c] = await Promise.all([conn("retry-server"), conn("retry-client")]);
     let applied = 0;

@@ -19,6 +19,10 @@
 //              fed or left out; onnxruntime-node itself silently ignores feeds for such inputs)
 //              createSession(model | path, opts): raw ort.InferenceSession where those inputs are required
 //              runOnce(model | path, feeds) · toOrtTensor(t) · fromOrtTensor(t) · splitOverridableInitializers(m)
+//   Split      splitModel(model, SplitOptions): SplitModel · buildSplitGradients(split): SplitGradients
+//              prepareBundle({ model, out, ...SplitOptions }): PartitionManifest (the `sfprompt prepare` contract)
+//              PartitionManifest (zod schema + type) · readPartitionManifest(dir) · BUNDLE_FILES
+//              errors BlockDetectionError, SplitOptionsError, CutTensorError, TailRewriteError, ManifestError
 //   Errors     OnnxIoError, TensorFormatError, GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
 export type {
   Attr,
@@ -82,3 +86,37 @@ export {
   UnsupportedGradientError,
   WrtError,
 } from "./errors.js";
+export {
+  splitModel,
+  PROMPT,
+  POOLED,
+  PROMPTED,
+  type ParameterInfo,
+  type ParameterInit,
+  type SplitModel,
+  type SplitOptions,
+} from "./split/split-model.js";
+export type { Pooling } from "./split/pooling.js";
+export { buildSplitGradients, type SplitGradients } from "./split/gradient-graphs.js";
+export { buildLossGradientModel, withLoss, LABELS, LOSS } from "./split/loss.js";
+export { BUNDLE_FILES, prepareBundle, writeBundle, type PrepareBundleOptions } from "./split/write-bundle.js";
+export {
+  GradientGraph,
+  GraphFile,
+  LossGradientGraph,
+  MANIFEST_FILE,
+  Parameter,
+  Partition,
+  PartitionManifest,
+  readPartitionManifest,
+  SaveActivationsPair,
+  TensorSpec,
+} from "./split/manifest.js";
+export { BLOCK_PATTERNS, type BlockPattern } from "./split/block-patterns.js";
+export {
+  BlockDetectionError,
+  CutTensorError,
+  ManifestError,
+  SplitOptionsError,
+  TailRewriteError,
+} from "./split/errors.js";

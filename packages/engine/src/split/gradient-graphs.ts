@@ -1,0 +1,49 @@
+// The gradient graphs of a split: head (prompt gradient from the head output's gradient), body (input
+// gradient from the output gradient, recompute and save-activations; the body is frozen), tail and
+// local path (loss in the graph: loss, logits and parameter gradients from labels).
+import { buildGradientModel, buildSaveActivationsModels } from "../autodiff/gradient-model.js";
+import type { SavedActivationsModels } from "../autodiff/save-activations.js";
+import type { Model } from "../ir/types.js";
+import { SplitOptionsError } from "./errors.js";
+import { buildLossGradientModel } from "./loss.js";
+import type { SplitModel } from "./split-model.js";
+
+export interface SplitGradients {
+  /** Undefined when there is no prompt (P = 0): the head then trains nothing. */
+  readonly head?: Model;
+  readonly headWrt: readonly string[];
+  readonly body: Model;
+  readonly bodySaved: SavedActivationsModels;
+  readonly bodyWrt: readonly string[];
+  readonly tail: Model;
+  readonly tailWrt: readonly string[];
+  readonly local: Model;
+  readonly localWrt: readonly string[];
+}
+
+/** Builds every gradient graph of the split. */
+export function buildSplitGradients(s: SplitModel): SplitGradients {
+  const headWrt = s.parameters.filter((p) => p.partition === "head").map((p) => p.name);
+  const tailParams = s.parameters.filter((p) => p.partition === "tail").map((p) => p.name);
+  if (tailParams.length === 0)
+    throw new SplitOptionsError(
+      "numClasses",
+      "the tail has no trainable weights (its classifier weights are not initializers); pass --num-classes to give it a fresh classifier",
+    );
+  const bodyWrt = [s.headOutput];
+  const tailWrt = [s.bodyOutput, ...tailParams];
+  const localWrt = [...headWrt, ...tailParams];
+  const loss = (model: Model, wrt: readonly string[]): Model =>
+    buildLossGradientModel({ model, opset: s.opset, logits: s.logits, wrt });
+  return {
+    ...(headWrt.length > 0 ? { head: buildGradientModel(s.head, { wrt: headWrt }) } : {}),
+    headWrt,
+    body: buildGradientModel(s.body, { wrt: bodyWrt }),
+    bodySaved: buildSaveActivationsModels(s.body, { wrt: bodyWrt }),
+    bodyWrt,
+    tail: loss(s.tail, tailWrt),
+    tailWrt,
+    local: loss(s.local, localWrt),
+    localWrt,
+  };
+}

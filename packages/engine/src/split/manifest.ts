@@ -1,0 +1,127 @@
+// The partition bundle's manifest.json: one zod schema gives the TypeScript type, the validation of
+// a bundle read from disk, and the field names the runtime relies on (docs/partition-bundle.md).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { ManifestError } from "./errors.js";
+
+export const MANIFEST_FILE = "manifest.json";
+export const MANIFEST_FORMAT = "sfprompt.partition-bundle";
+export const MANIFEST_VERSION = 1;
+
+const Dim = z.union([z.number().int().nonnegative(), z.string(), z.null()]);
+
+export const TensorSpec = z.object({
+  name: z.string().min(1),
+  dtype: z.string().min(1),
+  shape: z.array(Dim),
+});
+export type TensorSpec = z.infer<typeof TensorSpec>;
+
+/** An ONNX file of the bundle with its graph inputs and outputs. */
+export const GraphFile = z.object({
+  file: z.string().min(1),
+  inputs: z.array(TensorSpec),
+  outputs: z.array(TensorSpec),
+});
+export type GraphFile = z.infer<typeof GraphFile>;
+
+export const PartitionName = z.enum(["head", "body", "tail"]);
+export type PartitionName = z.infer<typeof PartitionName>;
+
+export const Partition = GraphFile.extend({
+  name: PartitionName,
+  /** Trainable parameters among the inputs (each has its initial value stored as a default). */
+  parameters: z.array(z.string()),
+});
+export type Partition = z.infer<typeof Partition>;
+
+export const Parameter = z.object({
+  name: z.string().min(1),
+  partition: z.enum(["head", "tail"]),
+  dtype: z.string().min(1),
+  shape: z.array(z.number().int().nonnegative()),
+  init: z.enum(["xavier-uniform", "zeros", "pretrained"]),
+});
+export type Parameter = z.infer<typeof Parameter>;
+
+/** A gradient graph: `gradients` maps each differentiated tensor to the output holding its gradient. */
+export const GradientGraph = GraphFile.extend({
+  wrt: z.array(z.string()),
+  gradients: z.record(z.string(), z.string()),
+  /** Output name -> the input that takes its upstream gradient (empty when the loss is in the graph). */
+  upstream: z.record(z.string(), z.string()),
+});
+export type GradientGraph = z.infer<typeof GradientGraph>;
+
+/** A gradient graph whose loss is part of it: fed labels, it outputs loss, logits and gradients. */
+export const LossGradientGraph = GradientGraph.extend({
+  loss: z.string(),
+  logits: z.string(),
+  labels: z.string(),
+});
+export type LossGradientGraph = z.infer<typeof LossGradientGraph>;
+
+export const SaveActivationsPair = z.object({
+  forward: GraphFile,
+  backward: GraphFile,
+  /** Forward outputs that the backward takes as inputs of the same name. */
+  saved: z.array(z.string()),
+  gradients: z.record(z.string(), z.string()),
+  upstream: z.record(z.string(), z.string()),
+});
+export type SaveActivationsPair = z.infer<typeof SaveActivationsPair>;
+
+export const PartitionManifest = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  version: z.literal(MANIFEST_VERSION),
+  source: z.object({
+    file: z.string(),
+    blocks: z.object({ family: z.string(), count: z.number().int(), cuts: z.array(z.string()) }).nullable(),
+  }),
+  options: z.object({
+    headBlocks: z.number().int().nonnegative(),
+    promptLength: z.number().int().nonnegative(),
+    numClasses: z.number().int().nullable(),
+    pooling: z.enum(["cls", "mean"]),
+    cutHead: z.string().nullable(),
+    cutTail: z.string().nullable(),
+    seed: z.number().int(),
+  }),
+  inputs: z.array(TensorSpec),
+  labels: TensorSpec,
+  maskInputs: z.array(z.string()),
+  activations: z.object({ head: z.string(), body: z.string() }),
+  logits: z.string(),
+  numClasses: z.number().int().positive(),
+  partitions: z.array(Partition).length(3),
+  local: GraphFile,
+  parameters: z.array(Parameter),
+  gradients: z.object({
+    head: GradientGraph.nullable(),
+    body: z.object({ recompute: GradientGraph, saveActivations: SaveActivationsPair }),
+    tail: LossGradientGraph,
+    local: LossGradientGraph,
+  }),
+});
+export type PartitionManifest = z.infer<typeof PartitionManifest>;
+
+/** Reads and validates DIR/manifest.json; file fields stay relative to `dir`. */
+export function readPartitionManifest(dir: string): PartitionManifest {
+  const path = join(dir, MANIFEST_FILE);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (cause) {
+    throw new ManifestError(`cannot read ${path}: run \`sfprompt prepare --out ${dir}\` first`, { cause });
+  }
+  const parsed = PartitionManifest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ManifestError(
+      `${path} is not a partition manifest: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,151 @@
+// `sfprompt prepare`: reads a model, splits it, builds the gradient graphs and writes the partition
+// bundle (ONNX files + manifest.json) into a directory.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { bytesOfValues } from "../ir/dtype.js";
+import type { Model, ValueInfo } from "../ir/types.js";
+import { readModel, writeModel } from "../onnx/model-io.js";
+import { buildSplitGradients, type SplitGradients } from "./gradient-graphs.js";
+import { LABELS, LOSS } from "./loss.js";
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type GradientGraph,
+  type GraphFile,
+  type PartitionManifest,
+  type TensorSpec,
+} from "./manifest.js";
+import { splitModel, type SplitModel, type SplitOptions } from "./split-model.js";
+
+export interface PrepareBundleOptions extends SplitOptions {
+  /** The ONNX model to split. */
+  readonly model: string;
+  /** The bundle directory (created). */
+  readonly out: string;
+}
+
+export const BUNDLE_FILES = {
+  head: "head.onnx",
+  body: "body.onnx",
+  tail: "tail.onnx",
+  local: "local.onnx",
+  headGrad: "grad/head.onnx",
+  bodyGrad: "grad/body.onnx",
+  bodyForward: "grad/body.forward.onnx",
+  bodyBackward: "grad/body.backward.onnx",
+  tailGrad: "grad/tail.onnx",
+  localGrad: "grad/local.onnx",
+} as const;
+
+const EXTERNAL_ABOVE_BYTES = 1 << 30;
+
+function spec(v: ValueInfo): TensorSpec {
+  return { name: v.name, dtype: v.dtype, shape: [...(v.shape ?? [])] };
+}
+
+/** Writes `model` to DIR/file (weights in a sibling file past 1 GiB, protobuf's limit being 2 GiB). */
+function write(dir: string, file: string, model: Model): GraphFile {
+  let total = 0;
+  for (const t of model.graph.initializers.values())
+    if (t.dtype !== "string") total += bytesOfValues(t.data).byteLength;
+  writeModel(join(dir, file), model, total > EXTERNAL_ABOVE_BYTES ? { externalData: {} } : {});
+  return { file, inputs: model.graph.inputs.map(spec), outputs: model.graph.outputs.map(spec) };
+}
+
+const gradNames = (wrt: readonly string[]): Record<string, string> =>
+  Object.fromEntries(wrt.map((w) => [w, `grad_${w}`]));
+
+function gradientGraph(
+  dir: string,
+  file: string,
+  model: Model,
+  wrt: readonly string[],
+  outputs: readonly string[],
+): GradientGraph {
+  const upstream = Object.fromEntries(outputs.map((o) => [o, `grad_${o}`]));
+  return { ...write(dir, file, model), wrt: [...wrt], gradients: gradNames(wrt), upstream };
+}
+
+/** Writes every file of the bundle and returns the manifest (also written as DIR/manifest.json). */
+export function writeBundle(
+  dir: string,
+  source: string,
+  s: SplitModel,
+  gr: SplitGradients,
+  o: SplitOptions,
+): PartitionManifest {
+  mkdirSync(join(dir, "grad"), { recursive: true });
+  const params = (partition: "head" | "tail"): string[] =>
+    s.parameters.filter((p) => p.partition === partition).map((p) => p.name);
+  const loss = (
+    file: string,
+    model: Model,
+    wrt: readonly string[],
+  ): PartitionManifest["gradients"]["tail"] => ({
+    ...write(dir, file, model),
+    wrt: [...wrt],
+    gradients: gradNames(wrt),
+    upstream: {},
+    loss: LOSS,
+    logits: s.logits,
+    labels: LABELS,
+  });
+  const manifest: PartitionManifest = {
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    source: {
+      file: basename(source),
+      blocks: s.cuts.blocks
+        ? { family: s.cuts.blocks.family, count: s.cuts.blocks.count, cuts: [...s.cuts.blocks.cuts] }
+        : null,
+    },
+    options: {
+      headBlocks: o.headBlocks,
+      promptLength: o.promptLength,
+      numClasses: o.numClasses ?? null,
+      pooling: s.pooling,
+      cutHead: o.cutHead ?? null,
+      cutTail: o.cutTail ?? null,
+      seed: o.seed ?? 0,
+    },
+    inputs: s.prompted.graph.inputs.filter((i) => !s.parameters.some((p) => p.name === i.name)).map(spec),
+    labels: { name: LABELS, dtype: "int64", shape: [s.prompted.graph.outputs[0]?.shape?.[0] ?? "batch"] },
+    maskInputs: [...s.maskInputs],
+    activations: { head: s.headOutput, body: s.bodyOutput },
+    logits: s.logits,
+    numClasses: s.numClasses,
+    partitions: [
+      { name: "head", ...write(dir, BUNDLE_FILES.head, s.head), parameters: params("head") },
+      { name: "body", ...write(dir, BUNDLE_FILES.body, s.body), parameters: [] },
+      { name: "tail", ...write(dir, BUNDLE_FILES.tail, s.tail), parameters: params("tail") },
+    ],
+    local: write(dir, BUNDLE_FILES.local, s.local),
+    parameters: s.parameters.map((p) => ({ ...p, shape: [...p.shape] })),
+    gradients: {
+      head: gr.head ? gradientGraph(dir, BUNDLE_FILES.headGrad, gr.head, gr.headWrt, [s.headOutput]) : null,
+      body: {
+        recompute: gradientGraph(dir, BUNDLE_FILES.bodyGrad, gr.body, gr.bodyWrt, [s.bodyOutput]),
+        saveActivations: {
+          forward: write(dir, BUNDLE_FILES.bodyForward, gr.bodySaved.forward),
+          backward: write(dir, BUNDLE_FILES.bodyBackward, gr.bodySaved.backward),
+          saved: [...gr.bodySaved.saved],
+          gradients: gradNames(gr.bodyWrt),
+          upstream: { [s.bodyOutput]: `grad_${s.bodyOutput}` },
+        },
+      },
+      tail: loss(BUNDLE_FILES.tailGrad, gr.tail, gr.tailWrt),
+      local: loss(BUNDLE_FILES.localGrad, gr.local, gr.localWrt),
+    },
+  };
+  writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/** Reads `options.model`, splits it and writes the bundle to `options.out`; returns the manifest. */
+export function prepareBundle(options: PrepareBundleOptions): PartitionManifest {
+  const model = readModel(options.model);
+  const split = splitModel(model, options);
+  const grads = buildSplitGradients(split);
+  return writeBundle(options.out, options.model, split, grads, options);
+}

@@ -137,6 +137,7 @@ export function buildGradientModel(model: Model, options: GradientOptions): Mode
 export function buildSaveActivationsModels(model: Model, options: GradientOptions): SavedActivationsModels {
   const g = buildGradientModel(model, options);
   return splitSaveActivations(g, {
+    original: new Set(model.graph.nodes.flatMap((n) => n.outputs)),
     forwardOutputs: model.graph.outputs.map((o) => o.name),
     gradInputs: model.graph.outputs.map((o) => `grad_${o.name}`),
     gradOutputs: options.wrt.map((w) => `grad_${w}`),

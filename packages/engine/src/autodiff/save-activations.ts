@@ -17,6 +17,8 @@ export interface SavedActivationsModels {
 }
 
 export interface SplitRequest {
+  /** Every tensor computed by M's own nodes: only those (and Shape/Size of them) stay in the forward. */
+  readonly original: ReadonlySet<string>;
   readonly forwardOutputs: readonly string[];
   readonly gradInputs: readonly string[];
   readonly gradOutputs: readonly string[];
@@ -41,7 +43,16 @@ export function splitSaveActivations(g: Model, req: SplitRequest): SavedActivati
     order,
     plainInputs.map((i) => i.name),
   );
-  const isBack = (n: Node): boolean => n.outputs.some((o) => backSide.has(o));
+  // Rule nodes that need no upstream gradient (LayerNorm's x-hat, erf' of x, transposed activations)
+  // still run in the backward: the forward then saves M's own activations, each once, like autograd
+  // does. Shape/Size stay forward so that a tiny shape is saved instead of the tensor it measures.
+  const isOriginal = (n: Node): boolean => n.outputs.every((o) => o === "" || req.original.has(o));
+  const isBack = (n: Node): boolean =>
+    n.outputs.some((o) => backSide.has(o)) ||
+    (!isOriginal(n) &&
+      n.opType !== "Shape" &&
+      n.opType !== "Size" &&
+      n.outputs.some((o) => inputSide.has(o)));
   const isFwd = (n: Node): boolean => !isBack(n) && n.outputs.some((o) => inputSide.has(o));
   const backNodes = order.filter(isBack);
   const fwdProduced = new Set(order.filter(isFwd).flatMap((n) => n.outputs));

@@ -89,6 +89,8 @@ export function startProcess(name: string, bin: string, args: string[], logPath:
     running: () => alive,
     logTail: (lines = 30) => tail(logPath, lines),
     kill: async () => {
+      // Keep the event loop alive until the exit is seen; otherwise `await exited` never settles.
+      child.ref();
       if (alive) child.kill("SIGKILL");
       await exited;
     },

@@ -66,8 +66,11 @@ describe("a control plane with kube-controller-manager", () => {
       },
       { timeoutMs: 30_000, description: "the garbage collector to delete ConfigMap child" },
     );
-    await assert.rejects(core.readNamespacedConfigMap({ name: "child", namespace: "default" }), (e: unknown) => {
-      return (e as { code?: number }).code === 404;
-    });
+    await assert.rejects(
+      core.readNamespacedConfigMap({ name: "child", namespace: "default" }),
+      (e: unknown) => {
+        return (e as { code?: number }).code === 404;
+      },
+    );
   });
 });

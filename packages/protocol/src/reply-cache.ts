@@ -1,9 +1,11 @@
 // The last reply sent to each client on a service, keyed by job/client/round/step/kind, so a retried
 // request is answered again instead of being applied twice. One entry per client bounds the memory.
 
+import type { EncodedFrame } from "./frame.js";
+
 export interface CachedReply {
   readonly key: string;
-  readonly frames: readonly Uint8Array[];
+  readonly reply: EncodedFrame;
 }
 
 export class ReplyCache {
@@ -14,14 +16,14 @@ export class ReplyCache {
     this.#maxClients = maxClients;
   }
 
-  get(client: string, key: string): readonly Uint8Array[] | undefined {
+  get(client: string, key: string): EncodedFrame | undefined {
     const hit = this.#byClient.get(client);
-    return hit !== undefined && hit.key === key ? hit.frames : undefined;
+    return hit !== undefined && hit.key === key ? hit.reply : undefined;
   }
 
-  set(client: string, key: string, frames: readonly Uint8Array[]): void {
+  set(client: string, key: string, reply: EncodedFrame): void {
     this.#byClient.delete(client);
-    this.#byClient.set(client, { key, frames });
+    this.#byClient.set(client, { key, reply });
     if (this.#byClient.size > this.#maxClients) {
       const oldest = this.#byClient.keys().next().value as string;
       this.#byClient.delete(oldest);

@@ -4,7 +4,14 @@
 import { nuid, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { UnknownClientError, UnknownJobError, type RemoteErrorCode } from "./errors.js";
 import { checkTensors, type TensorSpec } from "./expect.js";
-import { decodeFrame, encodeFrame, frameRef, type DecodedFrame, type ParsedChunk } from "./frame.js";
+import {
+  decodeFrame,
+  encodeFrame,
+  frameRef,
+  type DecodedFrame,
+  type EncodedFrame,
+  type ParsedChunk,
+} from "./frame.js";
 import type { FrameHeader, FrameMeta } from "./header-schema.js";
 import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
 import { ReplyCache, idempotencyKey } from "./reply-cache.js";
@@ -56,7 +63,7 @@ export class FrameResponder {
   readonly #subs: Subscription[];
   readonly #loops: Promise<void>[];
   readonly #inflight = new Set<Promise<void>>();
-  readonly #pending = new Map<string, Promise<readonly Uint8Array[]>>();
+  readonly #pending = new Map<string, Promise<EncodedFrame>>();
   readonly #reassembler: Reassembler;
   readonly #cache = new ReplyCache();
   readonly #sweeper: NodeJS.Timeout;
@@ -133,7 +140,7 @@ export class FrameResponder {
     const cached = h.chunkIndex === 0 ? this.#cache.get(h.client, key) : undefined;
     if (cached !== undefined) {
       this.#stats.replayed++;
-      this.#sendAll(msg, h, cached);
+      this.#sendAll(msg, cached);
       return;
     }
     const r = this.#reassembler.accept(chunk);
@@ -142,20 +149,19 @@ export class FrameResponder {
         { ...h, type: "ack", tensors: [], meta: { next: this.#direct, received: h.chunkIndex } },
         Number.MAX_SAFE_INTEGER,
       );
-      this.#sendAll(msg, h, ack.chunks);
+      this.#sendAll(msg, ack);
       return;
     }
-    const frames = await this.#handleOnce(key, r.header, r.payload);
-    this.#sendAll(msg, h, frames);
+    this.#sendAll(msg, await this.#handleOnce(key, r.header, r.payload));
   }
 
   /** Runs the handler once per key: a retry arriving while the first attempt runs waits for it. */
-  #handleOnce(key: string, header: FrameHeader, payload: Uint8Array): Promise<readonly Uint8Array[]> {
+  #handleOnce(key: string, header: FrameHeader, payload: Uint8Array): Promise<EncodedFrame> {
     const running = this.#pending.get(key);
     if (running !== undefined) return running;
-    const p = this.#handle(header, payload).then((frames) => {
-      this.#cache.set(header.client, key, frames);
-      return frames;
+    const p = this.#handle(header, payload).then((reply) => {
+      this.#cache.set(header.client, key, reply);
+      return reply;
     });
     this.#pending.set(key, p);
     void p.then(
@@ -165,7 +171,7 @@ export class FrameResponder {
     return p;
   }
 
-  async #handle(header: FrameHeader, payload: Uint8Array): Promise<readonly Uint8Array[]> {
+  async #handle(header: FrameHeader, payload: Uint8Array): Promise<EncodedFrame> {
     const request = decodeFrame(header, payload);
     if (this.#o.expect !== undefined) checkTensors(request, this.#o.expect);
     const reply = await this.#o.handler(request);
@@ -181,7 +187,7 @@ export class FrameResponder {
       meta: reply.meta ?? {},
       tensors: reply.tensors ?? [],
     };
-    return encodeFrame(init, maxPayloadOf(this.#nc)).chunks;
+    return encodeFrame(init, maxPayloadOf(this.#nc));
   }
 
   #checkSender(h: FrameHeader): void {
@@ -205,9 +211,10 @@ export class FrameResponder {
     }
   }
 
-  #sendAll(msg: Msg, about: FrameHeader, frames: readonly Uint8Array[]): void {
+  /** Sends every chunk of `frame`, each counted under the frame's own client, round and kind. */
+  #sendAll(msg: Msg, frame: EncodedFrame): void {
     if (msg.reply === undefined || msg.reply === "") return;
-    for (const f of frames) publishCounted(this.#nc, this.#o.ledger, about, msg.reply, f);
+    for (const c of frame.chunks) publishCounted(this.#nc, this.#o.ledger, frame.header, msg.reply, c);
   }
 
   #replyError(msg: Msg, about: FrameHeader | undefined, error: unknown): void {

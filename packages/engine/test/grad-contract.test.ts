@@ -1,15 +1,22 @@
 // The gradient-model contract: input/output names and order, defaults kept for trainable
 // initializers, --wrt validation, unsupported ops, pruning, and real torch.onnx exports.
 import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   buildGradientModel,
   buildSaveActivationsModels,
+  f32,
   GraphSession,
   readModel,
   runOnce,
+  ShapeInferenceError,
   UnsupportedGradientError,
+  writeGradientModel,
+  writeModel,
   WrtError,
   type Model,
   type Tensor,
@@ -149,6 +156,30 @@ describe("the gradient model contract", () => {
       !pair.backward.graph.nodes.some((n) => n.opType === "Tanh"),
       "the backward does not recompute the forward",
     );
+    const own = new Set(model.graph.nodes.map((n) => n.name));
+    const extra = pair.forward.graph.nodes.filter((n) => !own.has(n.name)).map((n) => n.opType);
+    assert.ok(
+      extra.every((op) => op === "Shape"),
+      `the forward runs only M's nodes and Shape (got ${extra.join(",")})`,
+    );
+  });
+
+  it("falls back to a probe run when a shape cannot be inferred statically", async () => {
+    const c = new CaseBuilder("float32");
+    // Shrink has no static shape rule: the Add's output shape is only known by running the model.
+    const shrunk = c.b.op("Shrink", [c.x("frozen", [2, 3])], { lambd: 0.1 });
+    single(c, "Add", [c.w("w", [3]), shrunk]);
+    const model = c.model();
+    assert.throws(
+      () => buildGradientModel(model, { wrt: ["w"] }),
+      (e: unknown) => e instanceof ShapeInferenceError,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "engine-probe-"));
+    writeModel(join(dir, "m.onnx"), model);
+    await writeGradientModel({ model: join(dir, "m.onnx"), wrt: ["w"], out: join(dir, "g.onnx") });
+    const up = f32([2, 3], [1, 2, 3, 4, 5, 6]);
+    const out = await runOnce(join(dir, "g.onnx"), { frozen: c.feeds["frozen"] as Tensor, grad_y: up });
+    assert.deepEqual(Array.from(out["grad_w"]?.data as Float32Array), [5, 7, 9]);
   });
 
   for (const [name, wrtOf, feedsOf] of [

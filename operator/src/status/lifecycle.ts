@@ -65,8 +65,11 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
       message: `training finished after round ${outcome.round}`,
     };
   }
-  if (outcome?.kind === "failed")
-    return { phase: "Failed", reason: "TrainingFailed", message: outcome.message };
+  if (outcome?.kind === "failed") {
+    // The server's reason becomes the condition's, when it has the CamelCase shape conditions require.
+    const camel = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/.test(outcome.reason);
+    return { phase: "Failed", reason: camel ? outcome.reason : "TrainingFailed", message: outcome.message };
+  }
   const lost = clientsLost(input);
   if (lost) return lost;
   const deadline = input.job.spec.activeDeadlineSeconds;
@@ -78,11 +81,6 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
     };
   }
   return undefined;
-}
-
-function minDefined(...xs: (number | undefined)[]): number | undefined {
-  const d = xs.filter((x): x is number => x !== undefined);
-  return d.length > 0 ? Math.max(0, Math.min(...d)) : undefined;
 }
 
 export function decideLifecycle(input: LifecycleInput): Lifecycle {
@@ -108,7 +106,7 @@ export function decideLifecycle(input: LifecycleInput): Lifecycle {
     ...(startTime ? { startTime } : {}),
     completionTime,
     expired: ttlLeft !== undefined && ttlLeft <= 0,
-    ...opt("requeueAfterMs", ttlLeft !== undefined && ttlLeft > 0 ? minDefined(ttlLeft) : undefined),
+    ...opt("requeueAfterMs", ttlLeft !== undefined && ttlLeft > 0 ? ttlLeft : undefined),
   };
 }
 

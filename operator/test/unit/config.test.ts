@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/config.js";
+import { ConfigError } from "../../src/errors.js";
+
+test("defaults fit a Helm install: all namespaces, leader election on, edge label set", () => {
+  const c = parseConfig([], {});
+  assert.deepEqual(c.namespaces, []);
+  assert.equal(c.leaderElection.enabled, true);
+  assert.equal(c.leaderElection.name, "sfprompt-operator");
+  assert.equal(c.children.edgeNodeLabel, "node-role.kubernetes.io/edge");
+  assert.equal(c.http.port, 8081);
+});
+
+test("flags win over environment variables", () => {
+  const c = parseConfig(["--namespaces", "a, b", "--nats-url=nats://x:4222"], {
+    SFPROMPT_WATCH_NAMESPACES: "ignored",
+    SFPROMPT_NATS_URL: "nats://env:4222",
+    SFPROMPT_SERVER_IMAGE: "reg/server:1",
+    SFPROMPT_CLIENT_RESTART_BASE_SECONDS: "2",
+  });
+  assert.deepEqual(c.namespaces, ["a", "b"]);
+  assert.equal(c.children.natsUrl, "nats://x:4222");
+  assert.equal(c.children.serverImage, "reg/server:1");
+  assert.equal(c.children.clientRestart.baseMs, 2000);
+});
+
+test("an empty edge node label turns the default pinning off", () => {
+  assert.equal(parseConfig(["--edge-node-label="], {}).children.edgeNodeLabel, "");
+});
+
+const bad: [string, string[], RegExp][] = [
+  ["an unknown flag", ["--nope"], /flags: .*--namespaces/],
+  ["a negative port", ["--metrics-port=-1"], /--metrics-port: must be a number ≥ 0/],
+  [
+    "a bad pull policy",
+    ["--image-pull-policy", "Sometimes"],
+    /--image-pull-policy: must be one of Always, IfNotPresent, Never/,
+  ],
+];
+for (const [name, argv, message] of bad) {
+  test(`config: ${name} is refused with a message naming the flag`, () => {
+    assert.throws(
+      () => parseConfig(argv, {}),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+    );
+  });
+}

@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ProgressEvent } from "@sfprompt/protocol";
+import { applyProgressEvent, clientIndexOf } from "../../src/progress/events.js";
+import { emptySnapshot, totalBytes, type ProgressSnapshot } from "../../src/progress/snapshot.js";
+
+const base = { v: 1 as const, job: "default_demo", at: "2026-01-01T00:00:00Z" };
+const bytes = (up: number, down: number) => ({ up, down, byKind: { activation: up } });
+
+function fold(events: ProgressEvent[]): ProgressSnapshot {
+  return events.reduce((s, e, i) => applyProgressEvent(s, e, i + 1), emptySnapshot());
+}
+
+const round = (r: number, accuracy: number, participants = ["client-0"]): ProgressEvent => ({
+  ...base,
+  type: "round.finished",
+  round: r,
+  loss: 1 / r,
+  accuracy,
+  participants,
+  samples: 10,
+  bytes: bytes(100 * r, 10),
+  durationMs: 5,
+});
+
+test("client names map to indexes by their trailing number", () => {
+  const cases: [string, number | undefined][] = [
+    ["client-0", 0],
+    ["default_demo-client-12", 12],
+    ["edge", undefined],
+  ];
+  for (const [name, index] of cases) assert.equal(clientIndexOf(name), index, name);
+});
+
+test("finished rounds set round, loss and accuracy, keep the best accuracy, and sum bytes per round", () => {
+  const s = fold([round(1, 0.5), round(2, 0.7), round(3, 0.6)]);
+  assert.deepEqual([s.round, s.loss, s.accuracy, s.bestAccuracy, s.bestRound], [3, 1 / 3, 0.6, 0.7, 2]);
+  assert.deepEqual(totalBytes(s), { up: 600, down: 30 });
+  assert.equal(s.sequence, 3);
+});
+
+test("a round reported twice (after a server resume) is counted once", () => {
+  assert.deepEqual(totalBytes(fold([round(1, 0.5), round(1, 0.5)])), { up: 100, down: 10 });
+});
+
+test("client states and participation update the per-client view", () => {
+  const s = fold([
+    { ...base, type: "client.state", client: "client-1", state: "pruning", round: 1 },
+    round(1, 0.5, ["client-0", "client-1"]),
+    { ...base, type: "client.state", client: "client-1", state: "idle" },
+  ]);
+  assert.deepEqual(s.clients, { 0: { lastRound: 1 }, 1: { state: "idle", lastRound: 1 } });
+});
+
+test("checkpoints, job.finished and job.failed set the checkpoint and the outcome", () => {
+  const done = fold([
+    round(1, 0.5),
+    { ...base, type: "checkpoint.written", round: 1, bucket: "b", object: "ckpt/1", size: 9 },
+    { ...base, type: "job.finished", rounds: 1, loss: 0.1, accuracy: 0.9, bytes: bytes(5000, 50) },
+  ]);
+  assert.deepEqual(done.lastCheckpoint, { round: 1, object: "ckpt/1" });
+  assert.deepEqual(done.outcome, { kind: "completed", round: 1 });
+  assert.deepEqual(totalBytes(done), { up: 5000, down: 50 }, "the job's totals supersede the rounds'");
+  const failed = fold([
+    { ...base, type: "job.failed", reason: "QuorumNotReached", message: "1 of 3 updates" },
+  ]);
+  assert.deepEqual(failed.outcome, { kind: "failed", reason: "QuorumNotReached", message: "1 of 3 updates" });
+});

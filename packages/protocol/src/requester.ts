@@ -154,7 +154,8 @@ class ReplyInbox {
     readonly signal: AbortSignal | undefined,
   ) {
     this.#sub = nc.subscribe(this.subject, {
-      callback: (_err, msg) => {
+      callback: (err, msg) => {
+        if (err !== null) return; // the subscription failed: the waiter's timeout reports it
         const w = this.#waiter;
         if (w === undefined) this.#queue.push(msg);
         else {

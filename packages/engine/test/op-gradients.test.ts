@@ -304,6 +304,19 @@ const CASES: OpCase[] = [
     ),
   },
   {
+    name: "LayerNorm decomposed as opset-14 exports write it (ReduceMean, Sub, Pow, Sqrt, Div)",
+    opset: 14,
+    build: (c) => {
+      const b = c.b;
+      const x = c.x("x", [2, 3, 5]);
+      const xc = b.op("Sub", [x, b.reduceMean(x, [-1])]);
+      const variance = b.reduceMean(b.op("Pow", [xc, b.constant(scalarOf(c, 2))]), [-1]);
+      const norm = b.op("Div", [xc, b.op("Sqrt", [b.op("Add", [variance, b.constant(scalarOf(c, 1e-5))])])]);
+      single(c, "Add", [b.op("Mul", [norm, c.x("g", [5])]), c.x("beta", [5])]);
+      return ["x", "g", "beta"];
+    },
+  },
+  {
     name: "Add with a symbolic batch dim broadcast against size 1",
     build: (c) => (
       single(c, "Add", [c.x("a", [3, 2, 4], {}, ["batch", 2, 4]), c.x("b", [1, 2, 4], {}, ["one", 2, 4])]),

@@ -24,6 +24,7 @@ export interface SideResult extends SideSummary, Timings {
 
 export interface BlockResult {
   shape: BlockShape;
+  threads: number;
   wrt: string;
   gradientModelBuildMs: { recompute: number; saveActivations: number };
   pytorch: SideResult;
@@ -47,7 +48,7 @@ export interface BenchRun {
   date: string;
   command: string;
   machine: Machine;
-  threads: number;
+  threadCounts: number[];
   warmup: number;
   iters: number;
   blocks: BlockResult[];
@@ -86,7 +87,7 @@ const ratio = (ours: number[], theirs: number[]): string => (median(ours) / medi
 
 function tableRows(b: BlockResult): string[] {
   const s = b.shape;
-  const label = `${s.name} (${s.hidden}/${s.heads}h, seq ${s.seq}, batch ${s.batch})`;
+  const label = `${s.name} (${s.hidden}/${s.heads}h, seq ${s.seq}, batch ${s.batch}) | ${b.threads}`;
   const row = (name: string, r: SideResult): string => {
     const saved = r.savedActivationBytes === undefined ? "–" : (r.savedActivationBytes / 2 ** 20).toFixed(0);
     const err = r.gradInputRelErrVsPytorch?.toExponential(1) ?? "–";
@@ -112,8 +113,8 @@ export function markdown(run: BenchRun): string {
     "",
     `- Machine: ${m.cpu}, ${m.logicalCpus} logical CPUs, ${m.memoryGiB} GiB, ${m.os}; load average ` +
       `${m.loadAverageStart.join(" / ")} at start, ${m.loadAverageEnd.join(" / ")} at end (a shared machine).`,
-    `- Threads: ${run.threads} on both sides (ORT intraOpNumThreads, interOp 1, sequential; ` +
-      `torch.set_num_threads, interop 1, OMP_NUM_THREADS).`,
+    `- Threads: ${run.threadCounts.join(" and ")}, the same on both sides (ORT intraOpNumThreads, interOp 1, ` +
+      "sequential; torch.set_num_threads, interop 1, OMP_NUM_THREADS).",
     `- Versions: Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}; PyTorch ${torch.torch} ` +
       `(Python ${torch.python}, BLAS ${torch.blas}).`,
     `- Iterations: ${run.warmup} warm-up steps per side, then ${run.iters} timed rounds; a round times one ` +
@@ -130,12 +131,13 @@ export function markdown(run: BenchRun): string {
     "  the model); saved MiB: activations the save-activations forward hands back per step.",
     "- relErr: ‖dx_ours − dx_torch‖/‖dx_torch‖ of the input gradient, a check that both sides computed the same.",
     "",
-    "| block | side | step ms | fwd + bwd ms | ratio to PyTorch | peak RSS MiB (baseline) | saved MiB | relErr |",
-    "|---|---|---|---|---|---|---|---|",
+    "| block | threads | side | step ms | fwd + bwd ms | ratio to PyTorch | peak RSS MiB (baseline) | saved MiB | relErr |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...run.blocks.flatMap(tableRows),
     "",
     "Gradient model generation (writeGradientModel, not part of a step): " +
       run.blocks
+        .filter((b, i) => run.blocks.findIndex((x) => x.shape.name === b.shape.name) === i)
         .map(
           (b) =>
             `${b.shape.name} ${b.gradientModelBuildMs.recompute.toFixed(0)} ms (recompute), ` +

@@ -1,7 +1,7 @@
 // Engine benchmark: forward + backward of a ViT-Tiny-size and a ViT-B-size transformer block, our
 // generated gradient graphs in onnxruntime-node ("recompute" and "save-activations") against PyTorch
 // eager, same shapes, same weights, same thread count, each side in its own child process.
-// Usage: npm run bench:engine -- [--threads N] [--warmup W] [--iters N] [--blocks vit-tiny,vit-base] [--with-weights]
+// Usage: npm run bench:engine -- [--threads 1,2] [--warmup W] [--iters N] [--blocks vit-tiny,vit-base] [--with-weights]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -25,7 +25,7 @@ import { Stepper } from "./stepper.js";
 const here = new URL(".", import.meta.url).pathname;
 
 interface Options {
-  threads: number;
+  threadCounts: number[];
   warmup: number;
   iters: number;
   blocks: BlockShape[];
@@ -35,7 +35,8 @@ interface Options {
 function options(): Options {
   const { values } = parseArgs({
     options: {
-      threads: { type: "string", default: String(Math.min(availableParallelism(), 4)) },
+      // 1 and every core: a shared machine's load hurts multi-threaded runs unevenly (see engine.md)
+      threads: { type: "string", default: [...new Set([1, Math.min(availableParallelism(), 4)])].join(",") },
       warmup: { type: "string", default: "2" },
       iters: { type: "string", default: "5" },
       blocks: { type: "string", default: blocks.map((b) => b.name).join(",") },
@@ -48,16 +49,16 @@ function options(): Options {
       throw new Error(`--blocks: unknown block "${n}"; known: ${blocks.map((x) => x.name)}`);
     return b;
   });
-  const int = (k: "threads" | "warmup" | "iters"): number => {
-    const v = Number(values[k]);
-    if (!Number.isInteger(v) || v < (k === "warmup" ? 0 : 1))
-      throw new Error(`--${k}: expected an integer, got ${values[k]}`);
+  const int = (k: string, raw: string, min: number): number => {
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < min)
+      throw new Error(`--${k}: expected an integer >= ${min}, got "${raw}"`);
     return v;
   };
   return {
-    threads: int("threads"),
-    warmup: int("warmup"),
-    iters: int("iters"),
+    threadCounts: values.threads.split(",").map((t) => int("threads", t, 1)),
+    warmup: int("warmup", values.warmup, 0),
+    iters: int("iters", values.iters, 1),
     blocks: chosen,
     withWeights: values["with-weights"],
   };
@@ -77,14 +78,20 @@ interface Side {
   timings: Timings;
 }
 
-async function startSides(b: BlockShape, m: BlockModels, opts: Options, dir: string): Promise<Side[]> {
+async function startSides(
+  b: BlockShape,
+  m: BlockModels,
+  opts: Options,
+  threads: number,
+  dir: string,
+): Promise<Side[]> {
   const sides: Side[] = [];
   const timings = (): Timings => ({ step: [], forward: [], backward: [] });
   const torchGrad = join(dir, `${b.name}.torch-grad.bin`);
   const torchArgs = ["-W", "ignore", torchScript, "time", torchGrad, ...shapeArgs(b)];
-  torchArgs.push("--threads", String(opts.threads), "--warmup", String(opts.warmup));
+  torchArgs.push("--threads", String(threads), "--warmup", String(opts.warmup));
   if (opts.withWeights) torchArgs.push("--weights");
-  const env = { ...process.env, OMP_NUM_THREADS: String(opts.threads) };
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads) };
   try {
     const torch = await Stepper.start<SideSummary>("pytorch", "/usr/bin/python3", torchArgs, env);
     sides.push({ name: "pytorch", stepper: torch, gradOut: torchGrad, timings: timings() });
@@ -96,7 +103,7 @@ async function startSides(b: BlockShape, m: BlockModels, opts: Options, dir: str
       const gradOut = join(dir, `${b.name}.${variant}-grad.bin`);
       const cfg: OrtSideConfig = {
         ...{ variant, models: [...models], inputsBin: m.inputsBin, shape: [b.batch, b.seq, b.hidden] },
-        ...{ input: INPUT, output: OUTPUT, threads: opts.threads, warmup: opts.warmup, gradOut },
+        ...{ input: INPUT, output: OUTPUT, threads, warmup: opts.warmup, gradOut },
       };
       const args = ["--conditions=source", "--import", "tsx", join(here, "ort-side.ts"), JSON.stringify(cfg)];
       const stepper = await Stepper.start<SideSummary>(
@@ -127,12 +134,17 @@ async function interleave(sides: Side[], iters: number): Promise<void> {
   }
 }
 
-async function runBlock(b: BlockShape, opts: Options, dir: string): Promise<BlockResult> {
+async function runBlock(
+  b: BlockShape,
+  m: BlockModels,
+  opts: Options,
+  threads: number,
+  dir: string,
+): Promise<BlockResult> {
   console.error(
-    `bench:engine: ${b.name} (hidden ${b.hidden}, heads ${b.heads}, seq ${b.seq}, batch ${b.batch})`,
+    `bench:engine: ${b.name} (hidden ${b.hidden}, heads ${b.heads}, seq ${b.seq}, batch ${b.batch}), ${threads} threads`,
   );
-  const m = await prepareBlock(b, dir, opts.withWeights);
-  const sides = await startSides(b, m, opts, dir);
+  const sides = await startSides(b, m, opts, threads, dir);
   const result: Partial<Record<SideName, SideResult>> = {};
   try {
     await interleave(sides, opts.iters);
@@ -145,6 +157,7 @@ async function runBlock(b: BlockShape, opts: Options, dir: string): Promise<Bloc
     result[s.name]!.gradInputRelErrVsPytorch = relErr(readF32(s.gradOut), reference);
   return {
     shape: b,
+    threads,
     wrt: opts.withWeights ? `${INPUT} and all ${m.wrt.length - 1} weights` : `${INPUT} (frozen block)`,
     gradientModelBuildMs: m.buildMs,
     pytorch: result.pytorch!,
@@ -161,7 +174,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bench-engine-"));
   const results: BlockResult[] = [];
   try {
-    for (const b of opts.blocks) results.push(await runBlock(b, opts, dir));
+    for (const b of opts.blocks) {
+      const m = await prepareBlock(b, dir, opts.withWeights);
+      for (const threads of opts.threadCounts) results.push(await runBlock(b, m, opts, threads, dir));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -173,7 +189,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     command: command.join(" "),
     machine: machineFacts(loadStart, loadavg()),
-    threads: opts.threads,
+    threadCounts: opts.threadCounts,
     warmup: opts.warmup,
     iters: opts.iters,
     blocks: results,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { exactlyOneOf } from "./one-of.js";
 
 /** A client count given either as an absolute `count` or as a `fraction` of a total. */
-export function countOrFraction(where: string, of: string, description: string): CountOrFractionSchema {
+export function countOrFraction(of: string, description: string): CountOrFractionSchema {
   return exactlyOneOf(
     {
       count: z.int().min(1).max(10000).optional().meta({ description: `Number of clients.` }),
@@ -14,7 +14,6 @@ export function countOrFraction(where: string, of: string, description: string):
         .optional()
         .meta({ description: `Fraction (0, 1] of ${of}; rounded up, at least 1.` }),
     },
-    where,
     `${description} Set exactly one of count or fraction.`,
   );
 }

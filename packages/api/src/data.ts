@@ -7,7 +7,7 @@ import { immutable, VALIDATIONS } from "./rules.js";
 
 export const BUILTIN_DATASETS = ["fashion-mnist", "mnist", "digits"] as const;
 
-function dataSource(where: string, description: string) {
+function dataSource(description: string) {
   return exactlyOneOf(
     {
       builtin: z.enum(BUILTIN_DATASETS).optional().meta({
@@ -40,18 +40,15 @@ function dataSource(where: string, description: string) {
         .optional()
         .meta({ description: "Samples in a JSON Lines file." }),
     },
-    where,
     description,
   );
 }
 
 export const DataSourceSchema = dataSource(
-  "spec.data.source",
   "The training data. Built-in datasets use their training split; folder and JSONL paths are read by each client.",
 );
 
 export const EvalSourceSchema = dataSource(
-  "spec.data.evalSource",
   "The held-out set the server evaluates the global model on. Defaults to the test split of a built-in source; required for folder and JSONL sources when evaluation is on.",
 );
 
@@ -82,7 +79,7 @@ export const DataSchema = z
   })
   .meta({
     description: "The clients' labelled data and its partitioning.",
-    [VALIDATIONS]: [immutable("spec.data")],
+    [VALIDATIONS]: [immutable()],
   });
 
 export type DataSource = z.infer<typeof DataSourceSchema>;

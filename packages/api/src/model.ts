@@ -33,7 +33,6 @@ export const ModelSourceSchema = exactlyOneOf(
       .optional()
       .meta({ description: "A small ONNX file stored in a ConfigMap's binaryData." }),
   },
-  "spec.model.source",
   "Where the pre-trained ONNX model comes from.",
 );
 
@@ -74,7 +73,7 @@ export const ModelSchema = z
   })
   .meta({
     description: "The pre-trained model and how it is split between clients and server.",
-    [VALIDATIONS]: [immutable("spec.model")],
+    [VALIDATIONS]: [immutable()],
   });
 
 export const PromptsSchema = z
@@ -92,7 +91,7 @@ export const PromptsSchema = z
   })
   .meta({
     description: "The trainable soft prompt tokens.",
-    [VALIDATIONS]: [immutable("spec.prompts")],
+    [VALIDATIONS]: [immutable()],
   });
 
 export const ClassesSchema = z
@@ -126,10 +125,11 @@ export const ClassesSchema = z
   .meta({
     description: "The classification task the model is fine-tuned for.",
     [VALIDATIONS]: [
-      immutable("spec.classes"),
+      immutable(),
       {
-        rule: "!has(self.labels) || size(self.labels) == self.numClasses",
-        message: "labels must have numClasses entries",
+        rule: "!has(self.labels) || !has(self.numClasses) || size(self.labels) == self.numClasses",
+        message: "must have numClasses entries",
+        fieldPath: ".labels",
       },
     ],
   });

@@ -6,7 +6,6 @@ import { exactlyOneCel, presentKeys, VALIDATIONS } from "./rules.js";
 /** A strict object of optional members of which exactly one must be set. */
 export function exactlyOneOf<S extends z.core.$ZodLooseShape>(
   shape: S,
-  where: string,
   description: string,
 ): z.ZodObject<S, z.core.$strict> {
   const keys = Object.keys(shape);
@@ -23,5 +22,5 @@ export function exactlyOneOf<S extends z.core.$ZodLooseShape>(
             : `set exactly one of ${keys.join(", ")}; found ${set.join(" and ")}`,
       });
     })
-    .meta({ description, [VALIDATIONS]: [exactlyOneCel(keys, where)] });
+    .meta({ description, [VALIDATIONS]: [exactlyOneCel(keys)] });
 }

@@ -13,13 +13,9 @@ export const ClientsSchema = z
       .default(4)
       .meta({
         description: "Number of clients; each holds one partition of the data and runs in its own pod.",
-        [VALIDATIONS]: [immutable("spec.clients.count")],
+        [VALIDATIONS]: [immutable()],
       }),
-    perRound: countOrFraction(
-      "spec.clients.perRound",
-      "spec.clients.count",
-      "Clients selected to train in each round.",
-    ).prefault({
+    perRound: countOrFraction("spec.clients.count", "Clients selected to train in each round.").prefault({
       fraction: 1,
     }),
     nodeSelector: NodeSelectorSchema.optional(),

@@ -14,23 +14,31 @@ export interface CelRule {
 export const VALIDATIONS = "x-kubernetes-validations";
 
 /** A rule that forbids changes once the job exists: model, data and topology fix what a run means. */
-export function immutable(what: string): CelRule {
+export function immutable(): CelRule {
+  // The API server prefixes the field path, so the message only says what to do.
   return {
     rule: "self == oldSelf",
-    message: `${what} is immutable; delete the job and create a new one to change it`,
+    message: "field is immutable: delete the job and create a new one to change it",
   };
 }
 
 /** CEL for "exactly one of these optional members is set". */
-export function exactlyOneCel(keys: readonly string[], where: string): CelRule {
+export function exactlyOneCel(keys: readonly string[]): CelRule {
   const has = keys.map((k) => `has(self.${k})`).join(", ");
-  return {
-    rule: `[${has}].exists_one(x, x)`,
-    message: `${where}: set exactly one of ${keys.join(", ")}`,
-  };
+  return { rule: `[${has}].exists_one(x, x)`, message: `set exactly one of ${keys.join(", ")}` };
 }
 
 /** The keys of `keys` present (not undefined) on `value`. */
 export function presentKeys(value: Record<string, unknown>, keys: readonly string[]): string[] {
   return keys.filter((k) => value[k] !== undefined);
+}
+
+/**
+ * CEL that is true when every field along `path` (e.g. "clients.perRound.count") is set. The API
+ * server evaluates a node's rules on the node's own default before nested defaults apply, so a rule
+ * that reads a nested field must guard every step.
+ */
+export function celPresent(path: string): string {
+  const parts = path.split(".");
+  return parts.map((_, i) => `has(self.${parts.slice(0, i + 1).join(".")})`).join(" && ");
 }

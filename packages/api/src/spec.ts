@@ -5,34 +5,42 @@ import { DataSchema } from "./data.js";
 import { ClassesSchema, ModelSchema, PromptsSchema } from "./model.js";
 import { OutputSchema } from "./output.js";
 import { ClientsSchema, ServerSchema } from "./placement.js";
-import { immutable, VALIDATIONS, type CelRule } from "./rules.js";
+import { celPresent, immutable, VALIDATIONS, type CelRule } from "./rules.js";
 import { TrainingSchema } from "./training.js";
 import { CompressionSchema, TransportSchema } from "./transport.js";
 
 export const METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full", "centralized"] as const;
 export type Method = (typeof METHODS)[number];
 
-// Written against the defaulted object: the API server defaults before it validates, and every
-// object on these paths has a default, so only optional leaves need has().
+// Guarded with celPresent: the API server also runs these on the spec's own default ({}).
 const CROSS_FIELD_CEL: CelRule[] = [
   {
-    rule: "!has(self.clients.perRound.count) || self.clients.perRound.count <= self.clients.count",
+    rule: `!(${celPresent("clients.perRound.count")} && ${celPresent("clients.count")}) || self.clients.perRound.count <= self.clients.count`,
     message: "clients.perRound.count must not exceed clients.count",
     fieldPath: ".clients.perRound.count",
   },
   {
-    rule: "!has(self.training.quorum.count) || !has(self.clients.perRound.count) || self.training.quorum.count <= self.clients.perRound.count",
+    rule: `!(${celPresent("training.quorum.count")} && ${celPresent("clients.perRound.count")}) || self.training.quorum.count <= self.clients.perRound.count`,
     message: "training.quorum.count must not exceed clients.perRound.count",
     fieldPath: ".training.quorum.count",
   },
   {
-    rule: "self.method != 'sfprompt' || self.model.split.headBlocks != 0 || has(self.model.split.cutTensors) || self.model.split.pooling != 'cls' || !self.training.localLoss.enabled",
+    rule: [
+      `!(${celPresent("method")} && self.method == 'sfprompt'`,
+      `${celPresent("model.split.headBlocks")} && self.model.split.headBlocks == 0`,
+      `!has(self.model.split.cutTensors)`,
+      `${celPresent("model.split.pooling")} && self.model.split.pooling == 'cls'`,
+      `${celPresent("training.localLoss.enabled")} && self.training.localLoss.enabled)`,
+    ].join(" && "),
     message:
       "headBlocks 0 with pooling cls gives the local loss a constant input; use pooling mean or disable training.localLoss",
     fieldPath: ".model.split.pooling",
   },
   {
-    rule: "has(self.data.source.builtin) || has(self.data.evalSource) || self.training.evaluation.everyRounds == 0",
+    rule: [
+      `!(${celPresent("data.source")} && !has(self.data.source.builtin) && !has(self.data.evalSource)`,
+      `${celPresent("training.evaluation.everyRounds")} && self.training.evaluation.everyRounds > 0)`,
+    ].join(" && "),
     message:
       "data.evalSource is required for folder and JSONL data unless training.evaluation.everyRounds is 0",
     fieldPath: ".data.evalSource",
@@ -46,7 +54,7 @@ const SpecObject = z.strictObject({
     .meta({
       description:
         "Training method. sfprompt: split training with local loss and EL2N pruning. Baselines on the same engine: sfl-prompt (split, no pruning or local loss), fl-prompt (whole model on the client, prompt + tail trained), fl-full (whole model trained with FedAvg), centralized (one process, all data).",
-      [VALIDATIONS]: [immutable("spec.method")],
+      [VALIDATIONS]: [immutable()],
     }),
   model: ModelSchema.prefault({}),
   prompts: PromptsSchema.prefault({}),

@@ -90,7 +90,6 @@ export const TrainingSchema = z
     localLoss: LocalLossSchema.prefault({}),
     aggregation: AggregationSchema.prefault({}),
     quorum: countOrFraction(
-      "spec.training.quorum",
       "the clients selected in the round",
       "Updates the server needs to aggregate a round when roundTimeoutSeconds passes before every selected client answered.",
     ).prefault({ fraction: 0.5 }),

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
+import { parse } from "@marcbachmann/cel-js";
 import {
   buildCrd,
   crdYaml,
@@ -18,7 +19,7 @@ import {
   StructuralSchemaError,
   type SchemaNode,
 } from "../src/index.js";
-import { applyDefaults, validate, walkSchema } from "./helpers/openapi.js";
+import { applyDefaults, celErrors, validate, walkSchema } from "./helpers/openapi.js";
 
 const FORBIDDEN = [
   "$ref",
@@ -96,6 +97,31 @@ describe("generated CRD", () => {
       return validate(n.node, defaulted, n.path);
     });
     assert.deepEqual(bad, []);
+  });
+
+  it("has defaults that pass their node's CEL rules as written, before nested defaults (the API server checks this)", () => {
+    const bad = nodes().flatMap((n) =>
+      n.node.default === undefined
+        ? []
+        : celErrors(n.node, structuredClone(n.node.default), undefined, n.path),
+    );
+    assert.deepEqual(bad, []);
+  });
+
+  it("has CEL rules that parse, with messages and field paths the API server accepts", () => {
+    const paths = new Set(nodes().map((n) => n.path));
+    const rules = nodes().flatMap((n) =>
+      (
+        (n.node["x-kubernetes-validations"] as { rule: string; message: string; fieldPath?: string }[]) ?? []
+      ).map((r) => ({ ...r, at: n.path })),
+    );
+    assert.ok(rules.length >= 10);
+    for (const r of rules) {
+      assert.doesNotThrow(() => parse(r.rule), `${r.at}: ${r.rule}`);
+      assert.ok(r.message.length > 0 && !r.message.includes("\n"), r.at);
+      if (r.fieldPath !== undefined)
+        assert.ok(paths.has(r.at + r.fieldPath), `${r.at}: no field ${r.fieldPath}`);
+    }
   });
 
   it("keeps list-map keys required, as the API server demands", () => {

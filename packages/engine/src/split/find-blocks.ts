@@ -45,7 +45,13 @@ export function notFoundMessage(detail: string): string {
   );
 }
 
-const rankOf = (facts: ShapeTable, t: string): number | undefined => facts.get(t)?.shape?.length;
+/** Shaped like the residual stream `ref`: same shape when both are known (a [B,1,S] mask is not), else same rank. */
+function likeStream(facts: ShapeTable, t: string, ref: string): boolean {
+  const [a, b] = [facts.get(t)?.shape, facts.get(ref)?.shape];
+  if (a === undefined || b === undefined) return true;
+  if (a.length !== b.length) return false;
+  return a.every((d, i) => d === null || b[i] === null || d === b[i]);
+}
 
 function floatTensor(facts: ShapeTable, t: string): boolean {
   return isFloat(facts.get(t)?.dtype ?? "other");
@@ -66,7 +72,7 @@ export function findBlocks(g: Graph, facts: ShapeTable): BlockLayout {
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const cuts: string[] = [];
   for (let i = 0; i < count; i++) cuts.push(blockOutput(g, i, blockOf, cons, graphOutputs, facts, pattern));
-  const first = blockInput(g, blockOf, facts, rankOf(facts, cuts[0] as string), pattern);
+  const first = blockInput(g, blockOf, facts, cuts[0] as string, pattern);
   const all = [first, ...cuts];
   checkSequential(g, blockOf, all, facts, pattern);
   return { family: pattern.family, count, cuts: all, blockOf };
@@ -104,12 +110,10 @@ function blockInput(
   g: Graph,
   blockOf: ReadonlyMap<Node, number>,
   facts: ShapeTable,
-  rank: number | undefined,
+  ref: string,
   p: BlockPattern,
 ): string {
-  const candidates = externalFloatInputs(g, blockOf, 0, facts).filter(
-    (t) => rank === undefined || rankOf(facts, t) === rank,
-  );
+  const candidates = externalFloatInputs(g, blockOf, 0, facts).filter((t) => likeStream(facts, t, ref));
   if (candidates.length === 1) return candidates[0] as string;
   throw new BlockDetectionError(
     `cannot tell which tensor enters block 0 (${p.family}): ${candidates.length === 0 ? "none" : candidates.join(", ")}; ` +
@@ -144,9 +148,10 @@ function checkSequential(
   facts: ShapeTable,
   p: BlockPattern,
 ): void {
-  const rank = rankOf(facts, cuts[0] as string);
   for (let i = 1; i < cuts.length - 1; i++) {
-    const stream = externalFloatInputs(g, blockOf, i, facts).filter((t) => rankOf(facts, t) === rank);
+    const stream = externalFloatInputs(g, blockOf, i, facts).filter((t) =>
+      likeStream(facts, t, cuts[0] as string),
+    );
     if (stream.length !== 1 || stream[0] !== cuts[i])
       throw new BlockDetectionError(
         `block ${i} (${p.family}) reads ${stream.join(", ") || "nothing"} where the output of block ${i - 1} (${cuts[i]}) was expected; ` +

@@ -103,12 +103,7 @@ export function splitModel(model: Model, options: SplitOptions): SplitModel {
   const live = new Set(liveNodes(g, logits));
   const plan = planTail(g, facts0, opset, cuts.tail, live);
   const pooling = options.pooling ?? plan.pooling;
-  if (cuts.head === cuts.embed && pooling === "cls")
-    throw new SplitOptionsError(
-      "pooling",
-      "--head-blocks 0 needs --pooling mean: with no block in the head, the CLS token at the head output is the same " +
-        "for every input, so the local-loss path (head -> tail) could not learn from it",
-    );
+  checkPooling(cuts, pooling, options.promptLength);
   const embedFacts = facts0.get(cuts.embed);
   const dim = embedFacts?.shape?.at(-1);
   const dtype: DType = embedFacts?.dtype ?? "float32";
@@ -186,6 +181,23 @@ export function splitModel(model: Model, options: SplitOptions): SplitModel {
   };
   checkPartitionParams(split);
   return split;
+}
+
+/** With the prompt at the head output, its CLS token sees no prompt (and with no block, no input either). */
+function checkPooling(cuts: Cuts, pooling: Pooling, promptLength: number): void {
+  if (cuts.head !== cuts.embed || pooling !== "cls") return;
+  if (cuts.blocks !== undefined)
+    throw new SplitOptionsError(
+      "pooling",
+      "--head-blocks 0 needs --pooling mean: with no block in the head, the CLS token at the head output is the same " +
+        "for every input, so the local-loss path (head -> tail) could not learn from it",
+    );
+  if (promptLength > 0)
+    throw new SplitOptionsError(
+      "pooling",
+      `prompts are inserted at the head output "${cuts.head}" (no blocks were found), so its CLS token does not see them: ` +
+        "use --pooling mean",
+    );
 }
 
 function liveNodes(g: Graph, output: string): Node[] {

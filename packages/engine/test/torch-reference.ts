@@ -12,15 +12,21 @@ export interface TensorEntry {
   byteLength: number;
 }
 
+/** One set of inputs (a batch size, a sequence length) with its references. */
+export interface FixtureCase {
+  name: string;
+  inputs: TensorEntry[];
+  outputs: TensorEntry[];
+  upstream: (TensorEntry & { output: string })[];
+  gradients: (TensorEntry & { wrt: string })[];
+}
+
 export interface TorchFixture {
   name: string;
   dir: string;
   modelPath: string;
   wrt: string[];
-  inputs: TensorEntry[];
-  outputs: TensorEntry[];
-  upstream: (TensorEntry & { output: string })[];
-  gradients: (TensorEntry & { wrt: string })[];
+  cases: FixtureCase[];
   bin: Buffer;
 }
 
@@ -35,10 +41,13 @@ export function loadFixture(name: string): TorchFixture {
     "dir" | "modelPath" | "bin"
   > & { model: string };
   const bin = readFileSync(join(dir, "reference.bin"));
-  const all = [...manifest.inputs, ...manifest.outputs, ...manifest.upstream, ...manifest.gradients];
-  for (const e of all) {
-    if (e.byteOffset + e.byteLength > bin.length) {
-      throw new Error(`fixture ${name}: tensor ${e.name} lies past the end of reference.bin; regenerate it`);
+  for (const c of manifest.cases) {
+    for (const e of [...c.inputs, ...c.outputs, ...c.upstream, ...c.gradients]) {
+      if (e.byteOffset + e.byteLength > bin.length) {
+        throw new Error(
+          `fixture ${name}, ${c.name}: tensor ${e.name} lies past the end of reference.bin; regenerate it`,
+        );
+      }
     }
   }
   return { ...manifest, dir, modelPath: join(dir, manifest.model), bin };
@@ -53,9 +62,9 @@ export function tensorOf(fixture: TorchFixture, entry: TensorEntry): Tensor {
 }
 
 /** Inputs of M plus the upstream gradient grad_O for every output O, keyed by graph input name. */
-export function gradientFeeds(fixture: TorchFixture): Record<string, Tensor> {
+export function gradientFeeds(fixture: TorchFixture, c: FixtureCase): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
-  for (const e of [...fixture.inputs, ...fixture.upstream]) feeds[e.name] = tensorOf(fixture, e);
+  for (const e of [...c.inputs, ...c.upstream]) feeds[e.name] = tensorOf(fixture, e);
   return feeds;
 }
 

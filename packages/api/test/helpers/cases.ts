@@ -1,0 +1,288 @@
+// The tables of valid and invalid specs, shared by the zod tests, the CRD-with-CEL tests and the
+// tests against a real kube-apiserver, so that all three judge the same cases.
+import assert from "node:assert/strict";
+import type { SFPromptJob } from "../../src/index.js";
+import { jobWith, type Json } from "./builders.js";
+
+export interface ValidCase {
+  name: string;
+  spec: Json;
+  check: (job: SFPromptJob) => void;
+}
+
+export const validCases: ValidCase[] = [
+  {
+    name: "an empty spec (the demo)",
+    spec: {},
+    check: (j) => assert.deepEqual(j.spec.model.source, { builtin: "demo" }),
+  },
+  {
+    name: "a model on a PVC cut at explicit tensors",
+    spec: {
+      model: {
+        source: { persistentVolumeClaim: { claimName: "models", path: "vit-b16.onnx" } },
+        split: { cutTensors: { head: "/blocks.0/Add_1_output_0", body: "/blocks.11/Add_1_output_0" } },
+      },
+    },
+    check: (j) => assert.equal(j.spec.model.split.cutTensors?.body, "/blocks.11/Add_1_output_0"),
+  },
+  {
+    name: "a model in a ConfigMap",
+    spec: { model: { source: { configMap: { name: "tiny-model", key: "model.onnx" } } } },
+    check: (j) => assert.equal(j.spec.model.source.configMap?.key, "model.onnx"),
+  },
+  {
+    name: "Dirichlet partitioning with a per-client cap",
+    spec: {
+      data: {
+        source: { builtin: "fashion-mnist" },
+        partitioning: { strategy: "dirichlet", alpha: 0.1, seed: 7, samplesPerClient: 500 },
+      },
+    },
+    check: (j) =>
+      assert.deepEqual(j.spec.data.partitioning, {
+        strategy: "dirichlet",
+        alpha: 0.1,
+        seed: 7,
+        samplesPerClient: 500,
+      }),
+  },
+  {
+    name: "a counted selection and quorum",
+    spec: { clients: { count: 8, perRound: { count: 4 } }, training: { quorum: { count: 3 } } },
+    check: (j) => assert.deepEqual(j.spec.training.quorum, { count: 3 }),
+  },
+  {
+    name: "a head without blocks pooled by mean",
+    spec: { model: { split: { headBlocks: 0, pooling: "mean" } } },
+    check: (j) => assert.equal(j.spec.model.split.pooling, "mean"),
+  },
+  {
+    name: "a head without blocks pooled by CLS when the local loss is off",
+    spec: { model: { split: { headBlocks: 0 } }, training: { localLoss: { enabled: false } } },
+    check: (j) => assert.equal(j.spec.training.localLoss.enabled, false),
+  },
+  {
+    name: "a head without blocks pooled by CLS for the sfl-prompt baseline",
+    spec: { method: "sfl-prompt", model: { split: { headBlocks: 0 } } },
+    check: (j) => assert.equal(j.spec.method, "sfl-prompt"),
+  },
+  {
+    name: "JSONL data with a held-out JSONL file",
+    spec: {
+      data: {
+        source: { jsonl: { path: "/data/train.jsonl", labelField: "y" } },
+        evalSource: { jsonl: { path: "/data/test.jsonl" } },
+        partitioning: { strategy: "none" },
+      },
+    },
+    check: (j) =>
+      assert.deepEqual(j.spec.data.source.jsonl, {
+        path: "/data/train.jsonl",
+        labelField: "y",
+      }),
+  },
+  {
+    name: "an image folder without evaluation",
+    spec: {
+      data: { source: { imageFolder: { path: "/data/images" } } },
+      training: { evaluation: { everyRounds: 0 } },
+    },
+    check: (j) => assert.equal(j.spec.training.evaluation.everyRounds, 0),
+  },
+  {
+    name: "a GPU server with tolerations and quantities as integers and strings",
+    spec: {
+      server: {
+        gpus: 1,
+        nodeSelector: { "nvidia.com/gpu.present": "true" },
+        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+        resources: { requests: { cpu: 2, memory: "8Gi" }, limits: { "nvidia.com/gpu": 1, memory: "16Gi" } },
+      },
+      clients: { spreadOnePerNode: true, resources: { requests: { cpu: "250m" } } },
+    },
+    check: (j) => assert.equal(j.spec.server.resources?.requests?.cpu, 2),
+  },
+  {
+    name: "class labels for every class",
+    spec: { classes: { numClasses: 3, labels: ["cat", "dog", "bird"] } },
+    check: (j) => assert.deepEqual(j.spec.classes.labels, ["cat", "dog", "bird"]),
+  },
+  {
+    name: "an external NATS with credentials, int8 activations and a deadline",
+    spec: {
+      transport: { url: "nats://nats.messaging:4222", credentialsSecret: "nats-creds", maxPayload: 8388608 },
+      compression: { activationsUp: "int8", gradientsUp: "f16" },
+      activeDeadlineSeconds: 3600,
+      ttlSecondsAfterFinished: 600,
+      suspend: true,
+    },
+    check: (j) => assert.equal(j.spec.compression.activationsUp, "int8"),
+  },
+];
+
+export interface InvalidCase {
+  name: string;
+  job: Json;
+  path: string;
+  message: string;
+  /** false where only the webhook can tell (unknown fields are pruned; metadata is the server's). */
+  crd: boolean;
+}
+
+export const invalidCases: InvalidCase[] = [
+  {
+    name: "zero rounds",
+    job: jobWith({ training: { rounds: 0 } }),
+    path: "spec.training.rounds",
+    message: "must be ≥ 1 (got 0)",
+    crd: true,
+  },
+  {
+    name: "a fractional number of rounds",
+    job: jobWith({ training: { rounds: 2.5 } }),
+    path: "spec.training.rounds",
+    message: "must be an integer (got 2.5)",
+    crd: true,
+  },
+  {
+    name: "an unknown optimizer",
+    job: jobWith({ training: { optimizer: { name: "rmsprop" } } }),
+    path: "spec.training.optimizer.name",
+    message: 'must be one of sgd, adam (got "rmsprop")',
+    crd: true,
+  },
+  {
+    name: "a model with two sources",
+    job: jobWith({ model: { source: { builtin: "demo", path: "/models/vit.onnx" } } }),
+    path: "spec.model.source",
+    message: "set exactly one of builtin, path, persistentVolumeClaim, configMap; found builtin and path",
+    crd: true,
+  },
+  {
+    name: "a model source with no member",
+    job: jobWith({ model: { source: {} } }),
+    path: "spec.model.source",
+    message: "none is set",
+    crd: true,
+  },
+  {
+    name: "a misspelt field",
+    job: jobWith({ clients: { cuont: 3 } }),
+    path: "spec.clients.cuont",
+    message: "is not a field here",
+    crd: false,
+  },
+  {
+    name: "more clients per round than clients",
+    job: jobWith({ clients: { count: 4, perRound: { count: 5 } } }),
+    path: "spec.clients.perRound.count",
+    message: "is 5 but there are only 4 clients",
+    crd: true,
+  },
+  {
+    name: "a quorum above a counted selection",
+    job: jobWith({ clients: { count: 8, perRound: { count: 4 } }, training: { quorum: { count: 5 } } }),
+    path: "spec.training.quorum.count",
+    message: "is 5 but only 4 clients are selected per round",
+    crd: true,
+  },
+  {
+    name: "a quorum above a fractional selection",
+    job: jobWith({ clients: { count: 4, perRound: { fraction: 0.5 } }, training: { quorum: { count: 3 } } }),
+    path: "spec.training.quorum.count",
+    message: "only 2 clients are selected per round",
+    crd: false,
+  },
+  {
+    name: "a head without blocks pooled by CLS under the local loss",
+    job: jobWith({ model: { split: { headBlocks: 0 } } }),
+    path: "spec.model.split.pooling",
+    message: "use pooling: mean or set training.localLoss.enabled: false",
+    crd: true,
+  },
+  {
+    name: "JSONL data without a held-out set",
+    job: jobWith({ data: { source: { jsonl: { path: "/data/train.jsonl" } } } }),
+    path: "spec.data.evalSource",
+    message: "is required when the training data is a folder or JSONL file",
+    crd: true,
+  },
+  {
+    name: "fewer labels than classes",
+    job: jobWith({ classes: { numClasses: 3, labels: ["cat", "dog"] } }),
+    path: "spec.classes.labels",
+    message: "has 2 entries but numClasses is 3",
+    crd: true,
+  },
+  {
+    name: "pruning everything",
+    job: jobWith({ training: { pruning: { gamma: 1 } } }),
+    path: "spec.training.pruning.gamma",
+    message: "must be < 1 (got 1)",
+    crd: true,
+  },
+  {
+    name: "a zero selection fraction",
+    job: jobWith({ clients: { perRound: { fraction: 0 } } }),
+    path: "spec.clients.perRound.fraction",
+    message: "must be > 0 (got 0)",
+    crd: true,
+  },
+  {
+    name: "an HTTP URL for NATS",
+    job: jobWith({ transport: { url: "http://nats:4222" } }),
+    path: "spec.transport.url",
+    message: "must be a NATS URL such as nats://nats.example:4222",
+    crd: true,
+  },
+  {
+    name: "a resource quantity that is not one",
+    job: jobWith({ server: { resources: { limits: { cpu: "lots" } } } }),
+    path: "spec.server.resources.limits.cpu",
+    message: "must be a Kubernetes quantity such as 500m or 2Gi",
+    crd: true,
+  },
+  {
+    name: "a toleration with an unknown effect",
+    job: jobWith({ clients: { tolerations: [{ key: "edge", effect: "Evict" }] } }),
+    path: "spec.clients.tolerations[0].effect",
+    message: "must be one of NoSchedule, PreferNoSchedule, NoExecute",
+    crd: true,
+  },
+  {
+    name: "a PVC name with capitals",
+    job: jobWith({ model: { source: { persistentVolumeClaim: { claimName: "Models", path: "vit.onnx" } } } }),
+    path: "spec.model.source.persistentVolumeClaim.claimName",
+    message: "must be a DNS-1123 subdomain",
+    crd: true,
+  },
+  {
+    name: "a Dirichlet alpha of zero",
+    job: jobWith({ data: { partitioning: { strategy: "dirichlet", alpha: 0 } } }),
+    path: "spec.data.partitioning.alpha",
+    message: "must be > 0",
+    crd: true,
+  },
+  {
+    name: "an unknown method",
+    job: jobWith({ method: "fedprox" }),
+    path: "spec.method",
+    message: "must be one of",
+    crd: true,
+  },
+  {
+    name: "a job name with capitals",
+    job: jobWith({}, { name: "Demo" }),
+    path: "metadata.name",
+    message: "must be a DNS-1123 subdomain",
+    crd: false,
+  },
+  {
+    name: "the wrong apiVersion",
+    job: { ...jobWith({}), apiVersion: "sfprompt.io/v1" },
+    path: "apiVersion",
+    message: "must be sfprompt.io/v1alpha1",
+    crd: false,
+  },
+];

@@ -1,0 +1,132 @@
+// The splitter's errors: what a user meets with a model it cannot cut, and what each message says.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  BlockDetectionError,
+  CutTensorError,
+  ManifestError,
+  readPartitionManifest,
+  splitModel,
+  SplitOptionsError,
+  type SplitOptions,
+} from "@sfprompt/engine";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fixtureCase } from "./helpers/split-cases.js";
+import { toyVit } from "./helpers/split-models.js";
+
+const unnamed = (): ReturnType<typeof toyVit> => toyVit({ blocks: 2, blockPrefix: "/stage_" });
+
+const cases: {
+  name: string;
+  model: () => ReturnType<typeof toyVit>["model"];
+  options: SplitOptions;
+  error: new (...args: never[]) => Error;
+  says: RegExp[];
+}[] = [
+  {
+    name: "a model whose blocks are not found names the searched patterns and suggests --cut-head/--cut-tail",
+    model: () => unnamed().model,
+    options: { headBlocks: 1, promptLength: 2 },
+    error: BlockDetectionError,
+    says: [
+      /no transformer blocks found/,
+      /encoder_layer_3/,
+      /\/bert\/encoder\/layer\.3/,
+      /blocks\.3/,
+      /--cut-head/,
+      /--cut-tail/,
+    ],
+  },
+  {
+    name: "--head-blocks equal to the number of blocks leaves the body empty",
+    model: () => fixtureCase("vit").model,
+    options: { headBlocks: 2, promptLength: 1 },
+    error: SplitOptionsError,
+    says: [/--head-blocks 2/, /has 2 blocks/, /0\.\.1/],
+  },
+  {
+    name: "a negative --head-blocks is refused",
+    model: () => fixtureCase("bert").model,
+    options: { headBlocks: -1, promptLength: 1 },
+    error: SplitOptionsError,
+    says: [/--head-blocks must be a whole number/],
+  },
+  {
+    name: "an unknown --cut-head tensor is named, with examples of real names",
+    model: () => fixtureCase("bert").model,
+    options: { headBlocks: 1, promptLength: 1, cutHead: "/bert/encoder/layer.7/output" },
+    error: CutTensorError,
+    says: [
+      /--cut-head "\/bert\/encoder\/layer\.7\/output" is not a tensor/,
+      /tensor names look like: .*LayerNorm/,
+    ],
+  },
+  {
+    name: "an unknown --cut-tail tensor is named",
+    model: () => unnamed().model,
+    options: { headBlocks: 0, promptLength: 0, cutHead: "/stage_0/Add_1_output_0", cutTail: "nope" },
+    error: CutTensorError,
+    says: [/--cut-tail "nope" is not a tensor/],
+  },
+  {
+    name: "cuts in the wrong order are refused",
+    model: () => unnamed().model,
+    options: {
+      headBlocks: 0,
+      promptLength: 0,
+      cutHead: "/stage_1/Add_1_output_0",
+      cutTail: "/stage_0/Add_1_output_0",
+    },
+    error: CutTensorError,
+    says: [/is not computed from the head cut/],
+  },
+  {
+    name: "K = 0 with CLS pooling asks for --pooling mean",
+    model: () => fixtureCase("vit").model,
+    options: { headBlocks: 0, promptLength: 2 },
+    error: SplitOptionsError,
+    says: [/--head-blocks 0 needs --pooling mean/],
+  },
+  {
+    name: "a one-class classifier is refused",
+    model: () => fixtureCase("vit").model,
+    options: { headBlocks: 1, promptLength: 2, numClasses: 1 },
+    error: SplitOptionsError,
+    says: [/--num-classes must be a whole number ≥ 2/],
+  },
+];
+
+for (const c of cases) {
+  test(c.name, () => {
+    assert.throws(
+      () => splitModel(c.model(), c.options),
+      (e: Error) => {
+        assert.ok(e instanceof c.error, `${e.name}: ${e.message}`);
+        for (const re of c.says) assert.match(e.message, re);
+        return true;
+      },
+    );
+  });
+}
+
+test("reading a directory without a manifest, or with a malformed one, says which and what to do", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sfp-manifest-"));
+  try {
+    assert.throws(
+      () => readPartitionManifest(dir),
+      (e: Error) => e instanceof ManifestError && /sfprompt prepare/.test(e.message),
+    );
+    writeFileSync(
+      join(dir, "manifest.json"),
+      JSON.stringify({ format: "sfprompt.partition-bundle", version: 1 }),
+    );
+    assert.throws(
+      () => readPartitionManifest(dir),
+      (e: Error) => e instanceof ManifestError && /is not a partition manifest: source/.test(e.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -18,6 +18,11 @@ const USER_ERRORS = new Set([
   "ShapeInferenceError",
   "UnsupportedGradientError",
   "WrtError",
+  "BlockDetectionError",
+  "SplitOptionsError",
+  "CutTensorError",
+  "TailRewriteError",
+  "ManifestError",
 ]);
 
 function mainHelp(commands: readonly Command[]): string {

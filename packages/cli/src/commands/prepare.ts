@@ -1,0 +1,105 @@
+// `sfprompt prepare`: splits a model into the head/body/tail partition bundle with prompts, a fresh
+// classifier and every gradient graph (see @sfprompt/engine prepareBundle, docs/partition-bundle.md).
+import { prepareBundle, type Pooling } from "@sfprompt/engine";
+import type { Command } from "../command.js";
+import type { ParsedFlags } from "../flags.js";
+import { UsageError } from "../errors.js";
+
+function wholeNumber(flags: ParsedFlags, name: string, min: number): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min)
+    throw new UsageError(`prepare: --${name} must be a whole number ≥ ${min} (got "${String(raw)}")`);
+  return v;
+}
+
+/** The flag's value when given, as an object to spread into the options. */
+function given<K extends string>(flags: ParsedFlags, flag: string, key: K): Partial<Record<K, string>> {
+  const v = flags[flag];
+  return v === undefined ? {} : ({ [key]: String(v) } as Partial<Record<K, string>>);
+}
+
+export const prepareCommand: Command = {
+  name: "prepare",
+  summary: "split a model into head, body and tail with soft prompts, and write their gradient graphs",
+  usage:
+    "prepare --model M.onnx --head-blocks K --prompt-length P [--num-classes C] [--cut-head T --cut-tail T] " +
+    "[--pooling cls|mean] [--seed N] --out DIR",
+  flags: [
+    { name: "model", placeholder: "M.onnx", description: "the ONNX model to split", required: true },
+    {
+      name: "head-blocks",
+      placeholder: "K",
+      description: "transformer blocks in the client's head (the body keeps at least one)",
+      required: true,
+    },
+    {
+      name: "prompt-length",
+      placeholder: "P",
+      description: "soft prompt tokens inserted after the CLS token (0: none)",
+      required: true,
+    },
+    { name: "num-classes", placeholder: "C", description: "replace the classifier with a fresh C-class one" },
+    {
+      name: "cut-head",
+      placeholder: "T",
+      description: "tensor where the head ends (overrides --head-blocks)",
+    },
+    {
+      name: "cut-tail",
+      placeholder: "T",
+      description: "tensor leaving the last block (where the tail starts)",
+    },
+    {
+      name: "pooling",
+      placeholder: "MODE",
+      description: "what the tail reads: the CLS token or the mean over tokens (needed with --head-blocks 0)",
+      choices: ["cls", "mean"],
+    },
+    {
+      name: "seed",
+      placeholder: "N",
+      description: "seed of the prompt and classifier initialisation (default 0)",
+    },
+    {
+      name: "logits",
+      placeholder: "NAME",
+      description: "the model output holding the logits (default: logits)",
+    },
+    { name: "out", placeholder: "DIR", description: "the bundle directory to write", required: true },
+  ],
+  async run(flags, io) {
+    const numClasses = wholeNumber(flags, "num-classes", 2);
+    const seed = wholeNumber(flags, "seed", 0);
+    const out = String(flags["out"]);
+    const manifest = prepareBundle({
+      model: String(flags["model"]),
+      out,
+      headBlocks: wholeNumber(flags, "head-blocks", 0) as number,
+      promptLength: wholeNumber(flags, "prompt-length", 0) as number,
+      ...(numClasses === undefined ? {} : { numClasses }),
+      ...(seed === undefined ? {} : { seed }),
+      ...(flags["pooling"] === undefined ? {} : { pooling: flags["pooling"] as Pooling }),
+      ...given(flags, "logits", "logits"),
+      ...given(flags, "cut-head", "cutHead"),
+      ...given(flags, "cut-tail", "cutTail"),
+    });
+    io.out(
+      JSON.stringify({
+        event: "prepare.written",
+        out,
+        blocks: manifest.source.blocks?.count ?? null,
+        family: manifest.source.blocks?.family ?? null,
+        activations: manifest.activations,
+        parameters: manifest.parameters.map((p) => ({
+          name: p.name,
+          partition: p.partition,
+          shape: p.shape,
+        })),
+        files: manifest.partitions.map((p) => p.file),
+      }),
+    );
+    return 0;
+  },
+};

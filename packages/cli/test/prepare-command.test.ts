@@ -1,0 +1,168 @@
+// `sfprompt prepare` end to end: the real process splits a committed torch.onnx export, and the bundle
+// it writes is read back through its manifest and run as a chain in ORT.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { GraphSession, f32, i64, readPartitionManifest, type Tensor } from "@sfprompt/engine";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const VIT = fileURLToPath(new URL("../../engine/test/fixtures/torch/vit/model.onnx", import.meta.url));
+
+function sfprompt(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+type Env = Record<string, Tensor>;
+
+/** Runs each file fed by name from `env` (model inputs, parameters' defaults, earlier outputs). */
+async function chain(files: readonly string[], inputs: Env): Promise<Env> {
+  const env: Env = { ...inputs };
+  for (const f of files) {
+    const s = await GraphSession.create(f);
+    try {
+      const feeds: Env = {};
+      for (const n of s.inputNames) if (env[n] !== undefined) feeds[n] = env[n];
+      Object.assign(env, await s.run(feeds));
+    } finally {
+      await s.release();
+    }
+  }
+  return env;
+}
+
+const pixels = f32(
+  [2, 3, 32, 32],
+  Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.37)),
+);
+
+describe("sfprompt prepare", () => {
+  it("writes a bundle whose manifest runs as a chain to logits, and whose loss graph takes labels", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-prepare-"));
+    try {
+      const r = sfprompt(
+        "prepare",
+        "--model",
+        VIT,
+        "--head-blocks",
+        "1",
+        "--prompt-length",
+        "2",
+        "--num-classes",
+        "3",
+        "--out",
+        dir,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const event = JSON.parse(r.stdout.trim()) as { event: string; blocks: number };
+      assert.equal(event.event, "prepare.written");
+      assert.equal(event.blocks, 2);
+      const m = readPartitionManifest(dir);
+      assert.deepEqual(
+        m.partitions.map((p) => p.name),
+        ["head", "body", "tail"],
+      );
+      const env = await chain(
+        m.partitions.map((p) => join(dir, p.file)),
+        { pixel_values: pixels },
+      );
+      assert.deepEqual(env[m.activations.head]?.dims, [2, 17 + 2, 64]);
+      assert.deepEqual(env[m.activations.body]?.dims, [2, 64]);
+      assert.deepEqual(env[m.logits]?.dims, [2, 3]);
+      const tail = await chain([join(dir, m.gradients.tail.file)], {
+        ...env,
+        [m.labels.name]: i64([2], [0, 2]),
+      });
+      assert.equal(tail[m.gradients.tail.loss]?.dims.length, 0);
+      assert.deepEqual(
+        Array.from(tail[m.gradients.tail.logits]?.data as Float32Array),
+        Array.from(env[m.logits]?.data as Float32Array),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("with --prompt-length 0 and no --num-classes, the chain reproduces the original logits", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-prepare-"));
+    try {
+      const r = sfprompt(
+        "prepare",
+        "--model",
+        VIT,
+        "--head-blocks",
+        "1",
+        "--prompt-length",
+        "0",
+        "--out",
+        dir,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const m = readPartitionManifest(dir);
+      const env = await chain(
+        m.partitions.map((p) => join(dir, p.file)),
+        { pixel_values: pixels },
+      );
+      const original = await chain([VIT], { pixel_values: pixels });
+      const [a, b] = [env[m.logits]?.data as Float32Array, original["logits"]?.data as Float32Array];
+      assert.equal(a.length, b.length);
+      assert.ok(a.every((v, i) => Math.abs(v - (b[i] as number)) < 1e-4));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const failures = [
+    {
+      name: "a missing --out is a usage error",
+      args: ["--model", VIT, "--head-blocks", "1", "--prompt-length", "2"],
+      code: 2,
+      says: /--out is required/,
+    },
+    {
+      name: "a non-number --prompt-length is a usage error",
+      args: ["--model", VIT, "--head-blocks", "1", "--prompt-length", "two", "--out", "x"],
+      code: 2,
+      says: /--prompt-length must be a whole number/,
+    },
+    {
+      name: "too many head blocks is a user error without a stack",
+      args: ["--model", VIT, "--head-blocks", "2", "--prompt-length", "1", "--out", "x"],
+      code: 1,
+      says: /leaves no block for the body/,
+    },
+    {
+      name: "an unknown cut tensor is a user error naming it",
+      args: [
+        "--model",
+        VIT,
+        "--head-blocks",
+        "1",
+        "--prompt-length",
+        "1",
+        "--cut-tail",
+        "nope",
+        "--out",
+        "x",
+      ],
+      code: 1,
+      says: /--cut-tail "nope" is not a tensor/,
+    },
+  ];
+  for (const f of failures) {
+    it(f.name, () => {
+      const r = sfprompt("prepare", ...f.args);
+      assert.equal(r.code, f.code, r.stderr);
+      assert.match(r.stderr, f.says);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    });
+  }
+});

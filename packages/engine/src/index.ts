@@ -99,7 +99,13 @@ export {
 export type { Pooling } from "./split/pooling.js";
 export { buildSplitGradients, type SplitGradients } from "./split/gradient-graphs.js";
 export { buildLossGradientModel, withLoss, LABELS, LOSS } from "./split/loss.js";
-export { BUNDLE_FILES, prepareBundle, writeBundle, type PrepareBundleOptions } from "./split/write-bundle.js";
+export {
+  BUNDLE_FILES,
+  prepareBundle,
+  writeBundle,
+  type PrepareBundleOptions,
+  type WriteBundleRequest,
+} from "./split/write-bundle.js";
 export {
   GradientGraph,
   GraphFile,

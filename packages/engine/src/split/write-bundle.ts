@@ -67,14 +67,19 @@ function gradientGraph(
   return { ...write(dir, file, model), wrt: [...wrt], gradients: gradNames(wrt), upstream };
 }
 
+export interface WriteBundleRequest {
+  /** The bundle directory (created). */
+  readonly dir: string;
+  /** The model file the split came from (its base name is recorded). */
+  readonly source: string;
+  readonly split: SplitModel;
+  readonly gradients: SplitGradients;
+  readonly options: SplitOptions;
+}
+
 /** Writes every file of the bundle and returns the manifest (also written as DIR/manifest.json). */
-export function writeBundle(
-  dir: string,
-  source: string,
-  s: SplitModel,
-  gr: SplitGradients,
-  o: SplitOptions,
-): PartitionManifest {
+export function writeBundle(req: WriteBundleRequest): PartitionManifest {
+  const { dir, source, split: s, gradients: gr, options: o } = req;
   mkdirSync(join(dir, "grad"), { recursive: true });
   const params = (partition: "head" | "tail"): string[] =>
     s.parameters.filter((p) => p.partition === partition).map((p) => p.name);
@@ -147,5 +152,5 @@ export function prepareBundle(options: PrepareBundleOptions): PartitionManifest 
   const model = readModel(options.model);
   const split = splitModel(model, options);
   const grads = buildSplitGradients(split);
-  return writeBundle(options.out, options.model, split, grads, options);
+  return writeBundle({ dir: options.out, source: options.model, split, gradients: grads, options });
 }

@@ -60,7 +60,13 @@ export interface Bundle {
 export function writeCaseBundle(c: ModelCase, options: SplitOptions): Bundle {
   const dir = mkdtempSync(join(tmpdir(), "sfp-split-"));
   const split = splitModel(c.model, options);
-  const manifest = writeBundle(dir, c.source, split, buildSplitGradients(split), options);
+  const manifest = writeBundle({
+    dir,
+    source: c.source,
+    split,
+    gradients: buildSplitGradients(split),
+    options,
+  });
   return {
     dir,
     manifest,

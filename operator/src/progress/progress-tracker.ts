@@ -2,7 +2,7 @@
 // a reconcile of the job when something arrived. An ordered consumer replays the stream from its
 // start, so a restarted operator rebuilds the same snapshot without any state of its own.
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { eventStreamName, jobSubjects, parseEvent } from "@sfprompt/protocol";
+import { eventStreamName, parseEvent } from "@sfprompt/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../log.js";
 import { applyProgressEvent } from "./events.js";
@@ -82,8 +82,9 @@ export class ProgressTracker {
   private async consume(key: string, url: string, token: string, signal: AbortSignal): Promise<void> {
     const nc = await this.opts.pool.get(url);
     const from = (this.snapshots.get(key)?.sequence ?? 0) + 1;
+    // The stream holds only the job's events, so no subject filter is needed (and nats-server 2.9,
+    // Debian's, does not know filter_subjects).
     const consumer = await jetstream(nc).consumers.get(eventStreamName(token), {
-      filter_subjects: [jobSubjects(token).events],
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });

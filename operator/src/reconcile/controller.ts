@@ -40,8 +40,14 @@ export class Controller {
   private async process(key: string): Promise<void> {
     const { queue, metrics, log } = this.opts;
     const t0 = performance.now();
+    log.debug("reconciling", { key });
     try {
       const result = await this.opts.reconcile(key);
+      log.debug("reconciled", {
+        key,
+        ms: Math.round(performance.now() - t0),
+        requeueAfterMs: result.requeueAfterMs,
+      });
       queue.forget(key);
       if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
       metrics.reconciles.inc({ result: "success" });

@@ -1,0 +1,131 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { toRunConfig, applyDefaults } from "@sfprompt/api";
+import { waitFor } from "@sfprompt/kube-testing";
+import type { RunningOperator } from "../../src/operator.js";
+import { jobManifest } from "../fixtures.js";
+import {
+  createJob,
+  getJob,
+  podNames,
+  runOperator,
+  startWorld,
+  testConfig,
+  waitForJob,
+  type World,
+} from "./harness.js";
+
+let world: World;
+let operator: RunningOperator | undefined;
+
+before(async () => {
+  world = await startWorld();
+  operator = await runOperator(world, testConfig(world));
+});
+after(async () => {
+  await operator?.stop();
+  await world?.stop();
+});
+
+const gpuSpec = {
+  clients: {
+    count: 3,
+    spreadOnePerNode: true,
+    nodeSelector: { site: "plant-1" },
+    tolerations: [{ key: "edge", operator: "Exists" as const, effect: "NoSchedule" as const }],
+  },
+  server: { gpus: 1, nodeSelector: { "nvidia.com/gpu.present": "true" } },
+  training: { rounds: 4 },
+};
+
+test("a valid job gets its ConfigMap, Secret, server Deployment + Service and pinned client pods, owned by the job", async () => {
+  const created = await createJob(world, jobManifest("gpu", gpuSpec));
+  const uid = created.metadata!.uid!;
+  const pods = await waitFor(
+    async () => {
+      const names = await podNames(world, "gpu");
+      return names.length === 3 ? names : undefined;
+    },
+    { timeoutMs: 15_000, description: "3 client pods" },
+  );
+  assert.deepEqual(pods, ["gpu-client-0", "gpu-client-1", "gpu-client-2"]);
+
+  const deployment = await world.apps.readNamespacedDeployment({ name: "gpu-server", namespace: "default" });
+  const server = deployment.spec!.template.spec!;
+  assert.equal(server.containers[0]!.resources!.limits!["nvidia.com/gpu"], "1");
+  assert.deepEqual(server.nodeSelector, { "nvidia.com/gpu.present": "true" });
+  assert.equal(deployment.metadata!.ownerReferences![0]!.uid, uid);
+  assert.equal(deployment.metadata!.ownerReferences![0]!.controller, true);
+
+  const pod = await world.core.readNamespacedPod({ name: "gpu-client-2", namespace: "default" });
+  assert.deepEqual(pod.spec!.nodeSelector, { site: "plant-1" });
+  assert.equal(
+    pod.spec!.tolerations!.some((t) => t.key === "edge" && t.effect === "NoSchedule"),
+    true,
+  );
+  assert.equal(
+    pod.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!
+      .matchExpressions![0]!.key,
+    "node-role.kubernetes.io/edge",
+  );
+  assert.equal(
+    pod.spec!.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution![0]!.topologyKey,
+    "kubernetes.io/hostname",
+  );
+  assert.equal(pod.spec!.containers[0]!.env!.find((e) => e.name === "SFPROMPT_CLIENT_INDEX")!.value, "2");
+  assert.equal(pod.metadata!.ownerReferences![0]!.uid, uid);
+
+  const cm = await world.core.readNamespacedConfigMap({ name: "gpu-config", namespace: "default" });
+  const expected = toRunConfig(applyDefaults({ ...jobManifest("gpu", gpuSpec), metadata: created.metadata }));
+  assert.deepEqual(JSON.parse(cm.data!["run-config.json"]!), expected);
+  const secret = await world.core.readNamespacedSecret({ name: "gpu-nats", namespace: "default" });
+  assert.match(Buffer.from(secret.data!["job-key"]!, "base64").toString(), /^[0-9a-f]{64}$/);
+  const svc = await world.core.readNamespacedService({ name: "gpu-server", namespace: "default" });
+  assert.equal(svc.metadata!.ownerReferences![0]!.uid, uid);
+
+  const job = await waitForJob(
+    world,
+    "gpu",
+    (j) => j.status?.phase === "Pending" && j.status.progress === "0/4",
+    "status Pending 0/4",
+  );
+  assert.deepEqual(job.metadata!.finalizers, ["sfprompt.io/nats-cleanup"]);
+  assert.equal(job.status!.conditions!.find((c) => c.type === "Created")?.status, "True");
+});
+
+test("a restarted operator creates no duplicates and leaves unchanged children's resourceVersions alone", async () => {
+  await createJob(world, jobManifest("steady", { clients: { count: 2 } }));
+  await waitForJob(world, "steady", (j) => j.status?.phase === "Pending", "steady to get a status");
+  const snapshot = async (): Promise<Record<string, string>> => {
+    const [cms, secrets, deps, svcs, pods] = await Promise.all([
+      world.core.listNamespacedConfigMap({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+      world.core.listNamespacedSecret({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+      world.apps.listNamespacedDeployment({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+      world.core.listNamespacedService({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+      world.core.listNamespacedPod({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+    ]);
+    const lists = { ConfigMap: cms, Secret: secrets, Deployment: deps, Service: svcs, Pod: pods };
+    return Object.fromEntries(
+      Object.entries(lists).flatMap(([kind, l]) =>
+        l.items.map((o) => [`${kind}/${o.metadata!.name}`, o.metadata!.resourceVersion!]),
+      ),
+    );
+  };
+  const before = await snapshot();
+  const jobBefore = (await getJob(world, "steady"))!.metadata!.resourceVersion;
+  await operator!.stop();
+  operator = await runOperator(world, testConfig(world));
+  // Let the new operator list, reconcile every job and settle.
+  await waitFor(() => operator!.metrics.reconciles.get({ result: "success" }) >= 2, {
+    timeoutMs: 10_000,
+    description: "reconciles after restart",
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(await snapshot(), before);
+  assert.equal(Object.keys(before).length, 6, "ConfigMap, Secret, Deployment, Service and 2 pods");
+  assert.equal(
+    (await getJob(world, "steady"))!.metadata!.resourceVersion,
+    jobBefore,
+    "no status write either",
+  );
+});

@@ -1,0 +1,209 @@
+// The integration-test world: a real kube-apiserver (@sfprompt/kube-testing) with the generated CRD
+// installed, a real nats-server, and the operator started in-process with short timings.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
+import { GROUP, PLURAL, VERSION, type SFPromptJobInput } from "@sfprompt/api";
+import {
+  applyObjects,
+  applyYaml,
+  startControlPlane,
+  waitFor,
+  type ControlPlane,
+} from "@sfprompt/kube-testing";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { parseConfig, type OperatorConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { startOperator, type RunningOperator } from "../../src/operator.js";
+
+export const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
+export const CRD_PATH = join(REPO_ROOT, "crds", "sfprompt.io_sfpromptjobs.yaml");
+
+export interface World {
+  cp: ControlPlane;
+  nats: TestNats | undefined;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  custom: CustomObjectsApi;
+  stop(): Promise<void>;
+}
+
+export async function startWorld(opts: { nats?: boolean } = {}): Promise<World> {
+  const [cp, nats] = await Promise.all([
+    startControlPlane(),
+    opts.nats ? startNatsServer() : Promise.resolve(undefined),
+  ]);
+  await applyYaml(cp.kubeConfig, readFileSync(CRD_PATH, "utf8"));
+  return {
+    cp,
+    nats,
+    core: cp.kubeConfig.makeApiClient(CoreV1Api),
+    apps: cp.kubeConfig.makeApiClient(AppsV1Api),
+    custom: cp.kubeConfig.makeApiClient(CustomObjectsApi),
+    async stop() {
+      await Promise.all([cp.stop(), nats?.stop()]);
+    },
+  };
+}
+
+/** An operator config with test timings: no leader election unless asked, fast retries. */
+export function testConfig(world: World, over: (c: OperatorConfig) => void = () => {}): OperatorConfig {
+  const c = parseConfig([], {});
+  c.http = { host: "127.0.0.1", port: 0 };
+  c.leaderElection = {
+    ...c.leaderElection,
+    enabled: false,
+    namespace: "default",
+    leaseDurationMs: 2000,
+    renewDeadlineMs: 1400,
+    retryPeriodMs: 250,
+  };
+  c.children.natsUrl = world.nats?.url ?? "nats://127.0.0.1:1";
+  c.children.clientRestart = { limit: 2, baseMs: 1000, maxMs: 4000 };
+  c.resyncMs = 5000;
+  c.retryMs = 200;
+  c.queue = { baseMs: 50, maxMs: 2000, qps: 50, burst: 100 };
+  c.finalizer = { attemptTimeoutMs: 1000, giveUpAfterMs: 3000 };
+  c.logLevel = process.env.SFPROMPT_TEST_LOG === "1" ? "debug" : "error";
+  over(c);
+  return c;
+}
+
+export function runOperator(world: World, config: OperatorConfig): Promise<RunningOperator> {
+  return startOperator(config, {
+    kubeConfig: world.cp.kubeConfig,
+    log: createLogger({ level: config.logLevel }),
+  });
+}
+
+export async function createJob(world: World, job: SFPromptJobInput): Promise<KubernetesObject> {
+  const [applied] = await applyObjects(world.cp.kubeConfig, [job as KubernetesObject]);
+  return applied!;
+}
+
+export interface JobObject extends KubernetesObject {
+  spec?: Record<string, unknown>;
+  status?: {
+    phase?: string;
+    conditions?: {
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+      lastTransitionTime: string;
+    }[];
+    [k: string]: unknown;
+  };
+}
+
+export async function getJob(
+  world: World,
+  name: string,
+  namespace = "default",
+): Promise<JobObject | undefined> {
+  try {
+    return (await world.custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace,
+      name,
+    })) as JobObject;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Waits until the job's status satisfies `ok`, and returns the job. */
+export function waitForJob(
+  world: World,
+  name: string,
+  ok: (j: JobObject) => boolean,
+  description: string,
+  timeoutMs = 15_000,
+): Promise<JobObject> {
+  return waitFor(
+    async () => {
+      const j = await getJob(world, name);
+      return j && ok(j) ? j : undefined;
+    },
+    { timeoutMs, intervalMs: 100, description },
+  );
+}
+
+export const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/** Patches the job's spec (as a user editing it). */
+export async function patchJobSpec(world: World, name: string, spec: Record<string, unknown>): Promise<void> {
+  await world.custom.patchNamespacedCustomObject(
+    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { spec } },
+    merge,
+  );
+}
+
+/** Sets a pod's phase as a kubelet would (status subresource), optionally with its node and finish time. */
+export async function setPodPhase(
+  world: World,
+  name: string,
+  phase: string,
+  opts: { node?: string; finishedAt?: Date } = {},
+): Promise<void> {
+  if (opts.node) {
+    // The scheduler's binding: nodeName is set through the binding subresource, not by patching the spec.
+    await world.core.createNamespacedPodBinding({
+      name,
+      namespace: "default",
+      body: { metadata: { name }, target: { kind: "Node", name: opts.node } },
+    });
+  }
+  const terminated = opts.finishedAt
+    ? {
+        containerStatuses: [
+          {
+            name: "client",
+            image: "x",
+            imageID: "",
+            ready: false,
+            restartCount: 0,
+            state: {
+              terminated: { exitCode: 1, reason: "Error", finishedAt: opts.finishedAt.toISOString() },
+            },
+          },
+        ],
+      }
+    : {};
+  await world.core.patchNamespacedPodStatus(
+    { name, namespace: "default", body: { status: { phase, ...terminated } } },
+    merge,
+  );
+}
+
+/** Marks the server Deployment available as its controller would. */
+export async function setServerAvailable(world: World, name: string, replicas: number): Promise<void> {
+  await world.apps.patchNamespacedDeploymentStatus(
+    {
+      name,
+      namespace: "default",
+      body: {
+        status: { replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas },
+      },
+    },
+    merge,
+  );
+}
+
+export async function podNames(world: World, job: string): Promise<string[]> {
+  const pods = await world.core.listNamespacedPod({
+    namespace: "default",
+    labelSelector: `sfprompt.io/job=${job}`,
+  });
+  return pods.items.map((p) => p.metadata!.name!).sort();
+}

@@ -1,0 +1,165 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jobToken } from "@sfprompt/api";
+import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { waitFor } from "@sfprompt/kube-testing";
+import type { RunningOperator } from "../../src/operator.js";
+import { jobManifest } from "../fixtures.js";
+import {
+  createJob,
+  podNames,
+  runOperator,
+  setPodPhase,
+  setServerAvailable,
+  startWorld,
+  testConfig,
+  waitForJob,
+  type World,
+} from "./harness.js";
+
+let world: World;
+let operator: RunningOperator;
+let nc: NatsConnection;
+
+before(async () => {
+  world = await startWorld({ nats: true });
+  operator = await runOperator(world, testConfig(world));
+  nc = await connect({ servers: world.nats!.url });
+});
+after(async () => {
+  await nc?.drain();
+  await operator?.stop();
+  await world?.stop();
+});
+
+const cond = (
+  j: { status?: { conditions?: { type: string; status: string; reason: string }[] } },
+  type: string,
+) => j.status?.conditions?.find((c) => c.type === type);
+
+test("status follows the pods' phases and the progress events from NATS, then succeeds", async () => {
+  await createJob(world, jobManifest("train", { clients: { count: 2 }, training: { rounds: 2 } }));
+  await waitFor(async () => (await podNames(world, "train")).length === 2, {
+    timeoutMs: 10_000,
+    description: "2 client pods",
+  });
+  await waitForJob(world, "train", (j) => j.status?.phase === "Pending", "Pending");
+
+  await setServerAvailable(world, "train-server", 1);
+  await setPodPhase(world, "train-client-0", "Running", { node: "edge-a" });
+  await setPodPhase(world, "train-client-1", "Running", { node: "edge-b" });
+  const running = await waitForJob(
+    world,
+    "train",
+    (j) => j.status?.phase === "Running" && cond(j, "ClientsReady")?.status === "True",
+    "Running with both clients",
+  );
+  assert.deepEqual(running.status!.clients, [
+    { index: 0, phase: "Running", node: "edge-a" },
+    { index: 1, phase: "Running", node: "edge-b" },
+  ]);
+  assert.equal(cond(running, "ServerReady")?.status, "True");
+  assert.equal(cond(running, "ClientsReady")?.status, "True");
+
+  const job = jobToken("default", "train");
+  await ensureJobResources(nc, job);
+  const base = { v: 1 as const, job, at: new Date().toISOString() };
+  const events: ProgressEvent[] = [
+    { ...base, type: "client.state", client: "client-0", state: "split-training", round: 1 },
+    {
+      ...base,
+      type: "round.finished",
+      round: 1,
+      loss: 1.25,
+      accuracy: 0.5,
+      participants: ["client-0", "client-1"],
+      samples: 100,
+      bytes: { up: 3000, down: 1000, byKind: { activation: 2000 } },
+      durationMs: 10,
+    },
+    {
+      ...base,
+      type: "checkpoint.written",
+      round: 1,
+      bucket: `sfp-${job}-artifacts`,
+      object: "checkpoints/round-1",
+      size: 10,
+    },
+  ];
+  for (const e of events) await publishEvent(nc, e);
+  const r1 = await waitForJob(world, "train", (j) => j.status?.round === 1, "round 1 in status");
+  assert.equal(r1.status!.progress, "1/2");
+  assert.deepEqual(r1.status!.metrics, { loss: 1.25, accuracy: 0.5, bestAccuracy: 0.5, bestRound: 1 });
+  assert.equal((r1.status!.communication as { total: number; totalHuman: string }).total, 4000);
+  assert.equal((r1.status!.communication as { total: number; totalHuman: string }).totalHuman, "3.9 KiB");
+  assert.deepEqual(r1.status!.lastCheckpoint, { round: 1, object: "checkpoints/round-1" });
+  assert.equal((r1.status!.clients as { lastRound?: number }[])[1]!.lastRound, 1);
+
+  await publishEvent(nc, {
+    ...base,
+    type: "job.finished",
+    rounds: 2,
+    loss: 0.5,
+    accuracy: 0.75,
+    bytes: { up: 6000, down: 2000, byKind: {} },
+  });
+  const done = await waitForJob(world, "train", (j) => j.status?.phase === "Succeeded", "Succeeded");
+  assert.equal(cond(done, "Succeeded")?.reason, "TrainingCompleted");
+  assert.equal(done.status!.progress, "2/2");
+  assert.ok(done.status!.completionTime);
+  const deployment = await world.apps.readNamespacedDeployment({
+    name: "train-server",
+    namespace: "default",
+  });
+  assert.equal(deployment.spec!.replicas, 0, "the server scales to 0 once the job is done");
+  const events2 = await world.core.listNamespacedEvent({
+    namespace: "default",
+    fieldSelector: "involvedObject.name=train",
+  });
+  const reasons = events2.items.map((e) => e.reason);
+  assert.ok(reasons.includes("Running") && reasons.includes("TrainingCompleted"), reasons.join());
+});
+
+test("a failed client pod is replaced after its backoff, up to the limit, then the job fails", async () => {
+  await createJob(world, jobManifest("flaky", { clients: { count: 1 } }));
+  await waitFor(async () => (await podNames(world, "flaky")).includes("flaky-client-0"), {
+    timeoutMs: 10_000,
+    description: "client pod",
+  });
+  await setPodPhase(world, "flaky-client-0", "Failed", { finishedAt: new Date() });
+  const backoff = await waitForJob(
+    world,
+    "flaky",
+    (j) => cond(j, "ClientsReady")?.reason === "ClientRestartBackoff",
+    "restart backoff in status",
+  );
+  assert.equal((backoff.status!.clients as { phase: string }[])[0]!.phase, "Failed");
+  // limit 2, base 1 s: attempt 1 after 1 s, attempt 2 after 2 s more.
+  await waitFor(async () => (await podNames(world, "flaky")).join() === "flaky-client-0-r1", {
+    timeoutMs: 10_000,
+    description: "restart 1 replaces the failed pod",
+  });
+  await setPodPhase(world, "flaky-client-0-r1", "Failed", { finishedAt: new Date() });
+  await waitFor(async () => (await podNames(world, "flaky")).join() === "flaky-client-0-r2", {
+    timeoutMs: 10_000,
+    description: "restart 2",
+  });
+  await setPodPhase(world, "flaky-client-0-r2", "Failed", { finishedAt: new Date() });
+  const failed = await waitForJob(
+    world,
+    "flaky",
+    (j) => j.status?.phase === "Failed",
+    "Failed after the restart limit",
+  );
+  assert.equal(cond(failed, "Failed")?.reason, "ClientsFailed");
+  assert.deepEqual(
+    await podNames(world, "flaky"),
+    ["flaky-client-0-r2"],
+    "the last failed pod is kept for its logs",
+  );
+  const reasons = (
+    await world.core.listNamespacedEvent({ namespace: "default", fieldSelector: "involvedObject.name=flaky" })
+  ).items.map((e) => e.reason);
+  assert.ok(reasons.includes("ClientRestarted") && reasons.includes("ClientRestartLimit"), reasons.join());
+});

@@ -103,6 +103,13 @@ const promptCases: {
     width: 32,
   },
   {
+    name: "the ViT export, P = 2, C = 3, K = 0 with (unmasked) mean pooling",
+    make: () => fixtureCase("vit"),
+    options: { headBlocks: 0, promptLength: 2, numClasses: 3, pooling: "mean" },
+    tokens: 17,
+    width: 64,
+  },
+  {
     name: "a built BERT with a Where-based mask, P = 4, C = 2, K = 1",
     make: () => toy(toyBert({ blocks: 2, mask: "where" })),
     options: { headBlocks: 1, promptLength: 4, numClasses: 2 },

@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { readModel, saveActivationsPaths, writeGradientModel } from "@sfprompt/engine";
+import { SideProcessError } from "./stepper.js";
 
 export interface BlockShape {
   name: string;
@@ -43,7 +44,11 @@ export async function prepareBlock(b: BlockShape, dir: string, withWeights: bool
   const r = spawnSync("/usr/bin/python3", ["-W", "ignore", torchScript, "export", model, ...shapeArgs(b)], {
     stdio: ["ignore", "inherit", "inherit"],
   });
-  if (r.status !== 0) throw new Error(`torch.onnx export of ${b.name} failed (exit ${r.status})`);
+  if (r.status !== 0) {
+    throw new SideProcessError(
+      `torch.onnx export of block ${b.name} failed (exit ${r.status}); see its stderr above`,
+    );
+  }
   const weights = withWeights
     ? [...readModel(model).graph.initializers].filter(([, t]) => t.dtype === "float32").map(([n]) => n)
     : [];

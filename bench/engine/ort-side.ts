@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import type { StepTiming } from "./stepper.js";
+import { SideProcessError, type StepTiming } from "./stepper.js";
 
 export interface OrtSideConfig {
   variant: "recompute" | "save-activations";
@@ -94,7 +94,11 @@ async function main(): Promise<void> {
     );
   }
   await Promise.all([first!.release(), second!.release()]);
-  if (last.grad === undefined) throw new Error(`${cfg.variant}: the model has no output grad_${cfg.input}`);
+  if (last.grad === undefined) {
+    throw new SideProcessError(
+      `${cfg.variant}: the gradient model has no output grad_${cfg.input}; check its wrt`,
+    );
+  }
   writeFileSync(cfg.gradOut, new Uint8Array((last.grad.data as Float32Array).buffer));
   const summary: OrtSideSummary = {
     side: "onnxruntime",

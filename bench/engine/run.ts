@@ -20,9 +20,14 @@ import {
 import type { OrtSideConfig } from "./ort-side.js";
 import { machineFacts, writeResults, type BlockResult, type SideResult, type SideSummary } from "./report.js";
 import { relErr, type Timings } from "./stats.js";
-import { Stepper } from "./stepper.js";
+import { SideProcessError, Stepper } from "./stepper.js";
 
 const here = new URL(".", import.meta.url).pathname;
+
+/** A command-line option the benchmark cannot use. */
+class BenchUsageError extends Error {
+  override name = "BenchUsageError";
+}
 
 interface Options {
   threadCounts: number[];
@@ -46,13 +51,13 @@ function options(): Options {
   const chosen = values.blocks.split(",").map((n) => {
     const b = blocks.find((x) => x.name === n);
     if (b === undefined)
-      throw new Error(`--blocks: unknown block "${n}"; known: ${blocks.map((x) => x.name)}`);
+      throw new BenchUsageError(`--blocks: unknown block "${n}"; known: ${blocks.map((x) => x.name)}`);
     return b;
   });
   const int = (k: string, raw: string, min: number): number => {
     const v = Number(raw);
     if (!Number.isInteger(v) || v < min)
-      throw new Error(`--${k}: expected an integer >= ${min}, got "${raw}"`);
+      throw new BenchUsageError(`--${k}: expected an integer >= ${min}, got "${raw}"`);
     return v;
   };
   return {
@@ -168,7 +173,8 @@ async function runBlock(
 
 async function main(): Promise<void> {
   const setup = spawnSync("bash", [join(here, "ensure-torch.sh")], { stdio: "inherit" });
-  if (setup.status !== 0) throw new Error("bench:engine: PyTorch is not available (see above)");
+  if (setup.status !== 0)
+    throw new SideProcessError("bench:engine: PyTorch is not available; see ensure-torch.sh's message above");
   const opts = options();
   const loadStart = loadavg();
   const dir = mkdtempSync(join(tmpdir(), "bench-engine-"));

@@ -32,6 +32,11 @@ export interface TorchFixture {
 
 export const fixtureNames = ["vit", "bert"] as const;
 
+/** A committed fixture that does not match its manifest. */
+export class FixtureError extends Error {
+  override name = "FixtureError";
+}
+
 const fixturesRoot = new URL("./fixtures/torch/", import.meta.url).pathname;
 
 export function loadFixture(name: string): TorchFixture {

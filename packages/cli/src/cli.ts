@@ -23,6 +23,12 @@ const USER_ERRORS = new Set([
   "CutTensorError",
   "TailRewriteError",
   "ManifestError",
+  "JobValidationError",
+  "DemoRecipeError",
+  "DemoCacheError",
+  "DatasetNotFoundError",
+  "NatsServerNotFoundError",
+  "RunDirError",
 ]);
 
 function mainHelp(commands: readonly Command[]): string {
@@ -62,7 +68,7 @@ export async function runCli(
     return 0;
   }
   try {
-    return await command.run(parseFlags(rest, command.flags, command.name), io);
+    return await command.run(parseFlags(rest, command.flags, command.name, command.positionals), io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`sfprompt ${e.message}\nusage: sfprompt ${command.usage}`);

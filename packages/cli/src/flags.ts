@@ -14,18 +14,32 @@ export interface FlagSpec {
 
 export type ParsedFlags = Record<string, string | boolean | undefined>;
 
+/** A positional argument (e.g. the JOB.yaml of `run JOB.yaml`); parsed into ParsedFlags[name]. */
+export interface PositionalSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly required?: boolean;
+}
+
 /** Parses argv against the specs; throws UsageError naming the offending flag. */
 export function parseFlags(
   argv: readonly string[],
   specs: readonly FlagSpec[],
   command: string,
+  positionals: readonly PositionalSpec[] = [],
 ): ParsedFlags {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const out: ParsedFlags = {};
+  let position = 0;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (!arg.startsWith("--"))
-      throw new UsageError(`${command}: unexpected argument "${arg}" (flags start with --)`);
+    if (!arg.startsWith("--")) {
+      const p = positionals[position++];
+      if (p === undefined)
+        throw new UsageError(`${command}: unexpected argument "${arg}" (flags start with --)`);
+      out[p.name] = arg;
+      continue;
+    }
     const eq = arg.indexOf("=");
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = byName.get(name);
@@ -52,6 +66,9 @@ export function parseFlags(
   }
   for (const s of specs)
     if (s.required && out[s.name] === undefined) throw new UsageError(`${command}: --${s.name} is required`);
+  for (const p of positionals)
+    if (p.required && out[p.name] === undefined)
+      throw new UsageError(`${command}: the ${p.name.toUpperCase()} argument is required`);
   return out;
 }
 

@@ -33,3 +33,6 @@ export * from "./datasets/partition-summary.js";
 // Training building blocks: parameter sets and their codec, initialisers, cross-entropy, metrics,
 // optimizers, EL2N pruning, FedAvg, FLOPs accounting.
 export * from "./training/index.js";
+
+// The demo model (`model.source.builtin: demo`): built in code, pre-trained by the project, cached.
+export * from "./demo/index.js";

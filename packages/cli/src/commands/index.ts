@@ -1,6 +1,7 @@
 // The command registry: add a command by writing src/commands/<name>.ts and listing it here.
 import type { Command } from "../command.js";
+import { demoModelCommand } from "./demo-model.js";
 import { gradCommand } from "./grad.js";
 import { prepareCommand } from "./prepare.js";
 
-export const COMMANDS: readonly Command[] = [gradCommand, prepareCommand];
+export const COMMANDS: readonly Command[] = [gradCommand, prepareCommand, demoModelCommand];

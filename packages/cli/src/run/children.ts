@@ -1,0 +1,64 @@
+// The server and client child processes of a local run: the same entry points the images run (via
+// src/proc/main.ts), each logging JSON lines to its own file in the run directory.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export type Role = "server" | "client";
+
+export interface ChildExit {
+  readonly name: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly exited: Promise<ChildExit>;
+  readonly logFile: string;
+}
+
+/** node arguments that run src/proc/main.ts from source (tests, dev) or dist/proc/main.js (built). */
+export function launcherArgs(): string[] {
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) {
+    return ["--conditions=source", "--import", "tsx", fileURLToPath(new URL("../proc/main.ts", here))];
+  }
+  return [fileURLToPath(new URL("../proc/main.js", here))];
+}
+
+/** Starts one process: `main.ts <role> <config> [index]`, with its output in logs/<name>.log. */
+export function startChild(role: Role, configPath: string, logDir: string, index?: number): Child {
+  mkdirSync(logDir, { recursive: true });
+  const name = index === undefined ? role : `${role}-${index}`;
+  const args = [...launcherArgs(), role, configPath, ...(index === undefined ? [] : [String(index)])];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const logFile = join(logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: "a" });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.once("exit", (code, signal) => {
+      log.end();
+      resolve({ name, code, signal });
+    }),
+  );
+  return { name, process: child, exited, logFile };
+}
+
+/** SIGTERM to every live child, SIGKILL after `graceMs`; resolves when all have exited. */
+export async function stopChildren(children: readonly Child[], graceMs = 10_000): Promise<ChildExit[]> {
+  for (const c of children)
+    if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill("SIGTERM");
+  const timer = setTimeout(() => {
+    for (const c of children)
+      if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill("SIGKILL");
+  }, graceMs);
+  try {
+    return await Promise.all(children.map((c) => c.exited));
+  } finally {
+    clearTimeout(timer);
+  }
+}

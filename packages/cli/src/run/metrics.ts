@@ -1,0 +1,81 @@
+// metrics.json of a run directory: one entry per finished round (loss, accuracy, bytes by kind,
+// clients, time), folded from the job's progress events; the schema is the file's contract.
+import type { JobFinished, RoundFinished } from "@sfprompt/protocol";
+import { z } from "zod";
+
+const count = z.number().int().min(0);
+
+export const BytesSchema = z.object({
+  up: count,
+  down: count,
+  total: count,
+  byKind: z.record(z.string(), count),
+});
+
+export const RoundMetricsSchema = z.object({
+  round: count,
+  loss: z.number(),
+  accuracy: z.number().min(0).max(1),
+  bytes: BytesSchema,
+  clients: z.array(z.string()),
+  samples: count,
+  durationMs: count,
+  at: z.string(),
+});
+
+export const RunMetricsSchema = z.object({
+  version: z.literal(1),
+  job: z.string(),
+  method: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  rounds: z.array(RoundMetricsSchema),
+  final: z
+    .object({ rounds: count, loss: z.number(), accuracy: z.number().min(0).max(1), bytes: BytesSchema })
+    .optional(),
+});
+
+export type Bytes = z.infer<typeof BytesSchema>;
+export type RoundMetrics = z.infer<typeof RoundMetricsSchema>;
+export type RunMetrics = z.infer<typeof RunMetricsSchema>;
+
+function bytesOf(b: RoundFinished["bytes"]): Bytes {
+  const byKind: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b.byKind)) if (v !== undefined) byKind[k] = v;
+  return { up: b.up, down: b.down, total: b.up + b.down, byKind };
+}
+
+/** A run's metrics with no round yet. */
+export function emptyMetrics(job: string, method: string, startedAt = new Date()): RunMetrics {
+  return { version: 1, job, method, startedAt: startedAt.toISOString(), rounds: [] };
+}
+
+/** Adds (or, for a round seen again after a resume, replaces) a finished round. */
+export function withRound(m: RunMetrics, e: RoundFinished): RunMetrics {
+  const r: RoundMetrics = {
+    round: e.round,
+    loss: e.loss,
+    accuracy: e.accuracy,
+    bytes: bytesOf(e.bytes),
+    clients: [...e.participants],
+    samples: e.samples,
+    durationMs: e.durationMs,
+    at: e.at,
+  };
+  const rounds = [...m.rounds.filter((x) => x.round !== e.round), r].sort((a, b) => a.round - b.round);
+  return { ...m, rounds };
+}
+
+/** The metrics closed by the job's final event. */
+export function withFinal(m: RunMetrics, e: JobFinished, finishedAt = new Date()): RunMetrics {
+  return {
+    ...m,
+    finishedAt: finishedAt.toISOString(),
+    final: { rounds: e.rounds, loss: e.loss, accuracy: e.accuracy, bytes: bytesOf(e.bytes) },
+  };
+}
+
+/** Total bytes over the recorded rounds (what a resumed run adds up across its sessions). */
+export function totalBytes(m: RunMetrics): number {
+  return m.final?.bytes.total ?? m.rounds.reduce((a, r) => a + r.bytes.total, 0);
+}

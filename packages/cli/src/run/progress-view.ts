@@ -1,0 +1,136 @@
+// What `sfprompt run` shows while a job runs: on a TTY, a status line redrawn in place (bar, round,
+// phase, loss, accuracy, bytes); otherwise one plain line per finished round, for logs and CI.
+import type { ClientState, ProgressEvent } from "@sfprompt/protocol";
+import { formatBytes } from "./svg-chart.js";
+
+export interface Sink {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** A text progress bar of `width` cells. */
+export function bar(fraction: number, width = 24): string {
+  const f = Math.min(1, Math.max(0, fraction));
+  const full = Math.round(f * width);
+  return `[${"#".repeat(full)}${"-".repeat(width - full)}]`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+/** Redraws one status line on a TTY; on a non-TTY prints only what `line()` is given. */
+export class StatusLine {
+  private shown = false;
+  constructor(private readonly sink: Sink) {}
+
+  get tty(): boolean {
+    return this.sink.isTTY === true;
+  }
+
+  /** Replaces the status line (TTY only). */
+  status(text: string): void {
+    if (!this.tty) return;
+    const cols = (this.sink as { columns?: number }).columns ?? 120;
+    this.sink.write(`\r\x1b[2K${text.slice(0, Math.max(20, cols - 1))}`);
+    this.shown = true;
+  }
+
+  /** Prints a permanent line (above the status line on a TTY). */
+  line(text: string): void {
+    if (this.shown) this.sink.write("\r\x1b[2K");
+    this.sink.write(`${text}\n`);
+    this.shown = false;
+  }
+
+  clear(): void {
+    if (this.shown) this.sink.write("\r\x1b[2K");
+    this.shown = false;
+  }
+}
+
+const PHASE_OF: Partial<Record<ClientState, string>> = {
+  "local-update": "local update",
+  pruning: "pruning",
+  "split-training": "split training",
+  uploading: "uploading",
+};
+
+/** Follows a job's progress events and renders them. */
+export class JobProgressView {
+  private round = 0;
+  private readonly states = new Map<string, ClientState>();
+  private lastLoss: number | undefined;
+  private lastAccuracy: number | undefined;
+  private bytes = 0;
+  private roundStarted = Date.now();
+
+  constructor(
+    private readonly out: StatusLine,
+    private readonly label: string,
+    private readonly rounds: number,
+  ) {}
+
+  onEvent(e: ProgressEvent): void {
+    switch (e.type) {
+      case "round.started":
+        this.round = e.round;
+        this.roundStarted = Date.now();
+        break;
+      case "client.state":
+        this.states.set(e.client, e.state);
+        break;
+      case "round.finished":
+        this.lastLoss = e.loss;
+        this.lastAccuracy = e.accuracy;
+        this.bytes += e.bytes.up + e.bytes.down;
+        this.out.line(roundLine(this.label, this.rounds, e));
+        break;
+      case "round.failed":
+        this.out.line(`${this.label} round ${e.round}/${this.rounds} failed: ${e.reason}: ${e.message}`);
+        break;
+      default:
+        break;
+    }
+    this.out.status(this.statusText());
+  }
+
+  private phase(): string {
+    const counts = new Map<string, number>();
+    for (const s of this.states.values()) {
+      const p = PHASE_OF[s];
+      if (p !== undefined) counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    if (counts.size === 0) return "aggregating/evaluating";
+    return [...counts].map(([p, n]) => `${p} ×${n}`).join(", ");
+  }
+
+  private statusText(): string {
+    const done = this.lastAccuracy === undefined ? this.round - 1 : this.round;
+    const loss = this.lastLoss === undefined ? "-" : this.lastLoss.toFixed(4);
+    const acc = this.lastAccuracy === undefined ? "-" : `${(this.lastAccuracy * 100).toFixed(2)}%`;
+    const t = formatDuration((Date.now() - this.roundStarted) / 1000);
+    return (
+      `${this.label} ${bar(Math.max(0, done) / this.rounds)} round ${this.round}/${this.rounds} ` +
+      `${this.phase()} (${t}) | loss ${loss} acc ${acc} | ${formatBytes(this.bytes)}`
+    );
+  }
+}
+
+/** The plain line of a finished round. */
+export function roundLine(
+  label: string,
+  rounds: number,
+  e: Extract<ProgressEvent, { type: "round.finished" }>,
+): string {
+  const kinds = Object.entries(e.bytes.byKind)
+    .filter(([, v]) => (v ?? 0) > 0)
+    .map(([k, v]) => `${k} ${formatBytes(v ?? 0)}`)
+    .join(", ");
+  return (
+    `${label} round ${e.round}/${rounds} phase done loss=${e.loss.toFixed(4)} ` +
+    `accuracy=${(e.accuracy * 100).toFixed(2)}% bytes=${formatBytes(e.bytes.up + e.bytes.down)}` +
+    `${kinds === "" ? "" : ` (${kinds})`} clients=${e.participants.length} time=${formatDuration(e.durationMs / 1000)}`
+  );
+}

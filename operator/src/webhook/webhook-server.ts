@@ -25,6 +25,8 @@ export interface WebhookServerOptions {
   host?: string;
   tls: TlsFiles;
   log?: Logger;
+  /** /readyz answers 200 while this returns true (default: always). */
+  ready?: () => boolean;
 }
 
 export interface WebhookServer {
@@ -60,7 +62,7 @@ function handler(decide: Decide, what: string, log?: Logger) {
 }
 
 /** The webhook's routes, for mounting into any express app (tests, another server). */
-export function createWebhookApp(log?: Logger): Express {
+export function createWebhookApp(log?: Logger, ready: () => boolean = () => true): Express {
   const app = express();
   app.disable("x-powered-by");
   // The API server caps request bodies at 3 MiB; any content type is read as JSON so that a wrong
@@ -70,6 +72,14 @@ export function createWebhookApp(log?: Logger): Express {
   app.post(MUTATE_PATH, handler(defaultJob, "mutate", log));
   app.get("/healthz", (_req, res) => {
     res.type("text/plain").send("ok");
+  });
+  // The chart's startup probe: ready once the API server can trust this certificate (caBundle set).
+  app.get("/readyz", (_req, res) => {
+    const ok = ready();
+    res
+      .status(ok ? 200 : 503)
+      .type("text/plain")
+      .send(ok ? "ok" : "caBundle not patched yet");
   });
   app.use((_req: Request, res: Response) => {
     res
@@ -91,7 +101,10 @@ export function createWebhookApp(log?: Logger): Express {
 
 /** Starts the HTTPS server and resolves once it listens. */
 export function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
-  const server: Server = createServer({ cert: opts.tls.cert, key: opts.tls.key }, createWebhookApp(opts.log));
+  const server: Server = createServer(
+    { cert: opts.tls.cert, key: opts.tls.key },
+    createWebhookApp(opts.log, opts.ready),
+  );
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host ?? "0.0.0.0", () => {

@@ -3,20 +3,28 @@
 import { mkdtemp, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node";
 import { resolveKubeBinary } from "./binaries.js";
 import { generateCerts, type ControlPlaneCerts } from "./certs.js";
 import { ControlPlaneStartError } from "./errors.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { freePorts } from "./ports.js";
-import { registerTempDir, removeTempDir, startProcess, type ManagedProcess } from "./processes.js";
+import {
+  registerTempDir,
+  removeTempDir,
+  startError,
+  startProcess,
+  type ManagedProcess,
+} from "./processes.js";
+import { startControllerManager, startScheduler } from "./controllers.js";
 import { probeReadyz } from "./readyz.js";
-import { waitFor } from "./wait.js";
 import { existingCluster, useExistingCluster } from "./existing-cluster.js";
 
 export interface ControlPlaneOptions {
   /** Also run kube-controller-manager (garbage collection, Deployment → ReplicaSet, default SAs). */
   controllerManager?: boolean;
+  /** Also run kube-scheduler, which binds pods to Ready nodes (see createReadyNode); no kubelet runs them. */
+  scheduler?: boolean;
   /** Extra kube-apiserver flags (`--name=value`), appended after the defaults. */
   apiServerArgs?: string[];
   /** How long etcd + kube-apiserver may take to become ready (default 60 s, or envtest's
@@ -91,10 +99,6 @@ function apiServerArgs(certs: ControlPlaneCerts, dir: string, port: number, etcd
   ];
 }
 
-function failure(proc: ManagedProcess, message: string, cause?: unknown): ControlPlaneStartError {
-  return new ControlPlaneStartError(proc.name, message, proc.logTail(), cause ? { cause } : undefined);
-}
-
 async function waitReady(
   procs: ManagedProcess[],
   apiUrl: string,
@@ -104,11 +108,11 @@ async function waitReady(
   const deadline = Date.now() + ms;
   for (;;) {
     const dead = procs.find((p) => !p.running());
-    if (dead) throw failure(dead, `exited with ${await dead.exited} before the API server was ready`);
+    if (dead) throw startError(dead, `exited with ${await dead.exited} before the API server was ready`);
     const probe = await probeReadyz(apiUrl, certs);
     if (probe.ready) return;
     if (Date.now() > deadline) {
-      throw failure(procs[1]!, `/readyz not ok after ${ms} ms (last answer: ${probe.detail})`);
+      throw startError(procs[1]!, `/readyz not ok after ${ms} ms (last answer: ${probe.detail})`);
     }
     await new Promise((r) => setTimeout(r, 150));
   }
@@ -139,49 +143,8 @@ async function startCore(
   }
 }
 
-async function startControllerManager(
-  bin: string,
-  dir: string,
-  certs: ControlPlaneCerts,
-  kubeconfigPath: string,
-  kc: KubeConfig,
-): Promise<ManagedProcess> {
-  const kcm = startProcess(
-    "kube-controller-manager",
-    bin,
-    [
-      `--kubeconfig=${kubeconfigPath}`,
-      "--leader-elect=false",
-      "--secure-port=0", // no health endpoint needed; readiness is judged by its effects below
-      `--service-account-private-key-file=${certs.serviceAccountKey}`,
-      `--root-ca-file=${certs.caCert}`,
-      "--controllers=*",
-    ],
-    join(dir, "logs", "kube-controller-manager.log"),
-  );
-  const core = kc.makeApiClient(CoreV1Api);
-  // The service-account controller creating default/default shows the controllers are running.
-  const outcome = await waitFor(
-    async () => {
-      if (!kcm.running()) return "exited" as const;
-      await core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
-      return "ready" as const;
-    },
-    {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      description: "kube-controller-manager to create the default ServiceAccount",
-    },
-  ).catch(async (err: unknown) => {
-    await kcm.kill();
-    throw failure(kcm, "did not start its controllers", err);
-  });
-  if (outcome === "exited") throw failure(kcm, `exited with ${await kcm.exited}`);
-  return kcm;
-}
-
 /**
- * Starts etcd and kube-apiserver (and kube-controller-manager when asked) and returns admin access.
+ * Starts etcd and kube-apiserver (and kube-controller-manager / kube-scheduler when asked) and returns admin access.
  * Uses the cluster in KUBECONFIG instead when SFPROMPT_USE_EXISTING_CLUSTER=1.
  */
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -189,6 +152,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const t0 = Date.now();
   const bin = { etcd: resolveKubeBinary("etcd"), api: resolveKubeBinary("kube-apiserver") };
   const kcmBin = opts.controllerManager ? resolveKubeBinary("kube-controller-manager") : undefined;
+  const schedBin = opts.scheduler ? resolveKubeBinary("kube-scheduler") : undefined;
   const dir = await mkdtemp(join(tmpdir(), "sfprompt-kube-"));
   registerTempDir(dir);
   const procs: ManagedProcess[] = [];
@@ -223,13 +187,19 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
-    if (kcmBin) procs.push(await startControllerManager(kcmBin, dir, certs, kubeconfigPath, kubeConfig));
+    const ctx = { dir, certs, kubeconfigPath, kubeConfig };
+    const [kcm, sched] = await Promise.all([
+      kcmBin ? startControllerManager(kcmBin, ctx) : undefined,
+      schedBin ? startScheduler(schedBin, ctx) : undefined,
+    ]);
+    for (const p of [kcm, sched]) if (p) procs.push(p);
     console.error(
       JSON.stringify({
         level: "info",
         msg: "test control plane ready",
         apiUrl: started.apiUrl,
         controllerManager: !!kcmBin,
+        scheduler: !!schedBin,
         startMs: Date.now() - t0,
         dir,
       }),

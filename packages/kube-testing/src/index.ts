@@ -30,6 +30,7 @@
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control-plane.js";
 export { applyObjects, applyYaml, parseManifests, type ApplyOptions } from "./apply.js";
 export { waitFor, type WaitOptions } from "./wait.js";
+export { createReadyNode, type ReadyNodeOptions } from "./nodes.js";
 export { helm, kubectl, type CommandOptions, type CommandResult, type HelmOptions } from "./commands.js";
 export { KUBE_VERSION, kubeCacheBinDir, resolveKubeBinary, type KubeBinary } from "./binaries.js";
 export {

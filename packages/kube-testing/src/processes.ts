@@ -2,6 +2,7 @@
 // registered so that a failed or interrupted test run still kills etcd and the API server.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { ControlPlaneStartError } from "./errors.js";
 
 export interface ManagedProcess {
   readonly name: string;
@@ -95,4 +96,9 @@ export function startProcess(name: string, bin: string, args: string[], logPath:
       await exited;
     },
   };
+}
+
+/** A ControlPlaneStartError for `proc` carrying the tail of its log. */
+export function startError(proc: ManagedProcess, message: string, cause?: unknown): ControlPlaneStartError {
+  return new ControlPlaneStartError(proc.name, message, proc.logTail(), cause ? { cause } : undefined);
 }

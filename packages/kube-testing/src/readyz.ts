@@ -1,4 +1,5 @@
-// One /readyz probe of the API server with the admin client certificate.
+// One /readyz probe: of the API server with the admin client certificate, or of kube-scheduler's
+// self-signed endpoint (loopback only, /readyz is open to anonymous callers there).
 import { request } from "node:https";
 import { readFileSync } from "node:fs";
 
@@ -14,15 +15,13 @@ export interface ClientTls {
   adminKey: string;
 }
 
-/** GETs `${apiUrl}/readyz`; never throws. */
-export function probeReadyz(apiUrl: string, tls: ClientTls, timeoutMs = 2000): Promise<ReadyzProbe> {
+/** GETs `${url}/readyz`, verifying the server against `tls.caCert` unless tls is undefined; never throws. */
+export function probeReadyz(url: string, tls: ClientTls | undefined, timeoutMs = 2000): Promise<ReadyzProbe> {
   return new Promise((resolve) => {
-    const req = request(`${apiUrl}/readyz`, {
-      ca: readFileSync(tls.caCert),
-      cert: readFileSync(tls.adminCert),
-      key: readFileSync(tls.adminKey),
-      timeout: timeoutMs,
-    });
+    const auth = tls
+      ? { ca: readFileSync(tls.caCert), cert: readFileSync(tls.adminCert), key: readFileSync(tls.adminKey) }
+      : { rejectUnauthorized: false };
+    const req = request(`${url}/readyz`, { ...auth, timeout: timeoutMs });
     req.on("response", (res) => {
       let body = "";
       res.setEncoding("utf8");

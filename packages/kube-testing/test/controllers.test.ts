@@ -1,8 +1,9 @@
-// The control plane with kube-controller-manager: built-in controllers act on what tests create.
+// The control plane with kube-controller-manager and kube-scheduler: built-in controllers act on what
+// tests create, and pods are bound to kubelet-less Ready nodes.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import { applyYaml, startControlPlane, waitFor, type ControlPlane } from "../src/index.js";
+import { AppsV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
+import { applyYaml, createReadyNode, startControlPlane, waitFor, type ControlPlane } from "../src/index.js";
 
 const deploymentYaml = `apiVersion: apps/v1
 kind: Deployment
@@ -22,10 +23,10 @@ spec:
           image: localhost/web:1
 `;
 
-describe("a control plane with kube-controller-manager", () => {
+describe("a control plane with kube-controller-manager and kube-scheduler", () => {
   let cp: ControlPlane;
   before(async () => {
-    cp = await startControlPlane({ controllerManager: true });
+    cp = await startControlPlane({ controllerManager: true, scheduler: true });
   });
   after(async () => {
     await cp?.stop();
@@ -72,5 +73,82 @@ describe("a control plane with kube-controller-manager", () => {
         return (e as { code?: number }).code === 404;
       },
     );
+  });
+
+  describe("scheduling onto test nodes", () => {
+    const pod = (name: string, spec: Partial<NonNullable<V1Pod["spec"]>>): V1Pod => ({
+      metadata: { name },
+      spec: { containers: [{ name: "c", image: "localhost/c:1" }], ...spec },
+    });
+    const cases = [
+      {
+        name: "a pod selecting edge nodes lands on the edge node",
+        pod: pod("edge-pod", { nodeSelector: { "sfprompt.io/edge": "true" } }),
+        node: "edge-1",
+      },
+      {
+        name: "a pod asking for a GPU lands on the node that has one",
+        pod: pod("gpu-pod", {
+          containers: [
+            { name: "c", image: "localhost/c:1", resources: { limits: { "nvidia.com/gpu": "1" } } },
+          ],
+          tolerations: [{ key: "gpu", operator: "Exists", effect: "NoSchedule" }],
+        }),
+        node: "gpu-1",
+      },
+      {
+        name: "a pod without tolerations avoids the tainted GPU node",
+        pod: pod("plain-pod", {}),
+        node: "edge-1",
+      },
+      {
+        name: "a pod tolerating the GPU taint and selecting the GPU node lands there",
+        pod: pod("tolerating-pod", {
+          nodeSelector: { "kubernetes.io/hostname": "gpu-1" },
+          tolerations: [{ key: "gpu", operator: "Exists", effect: "NoSchedule" }],
+        }),
+        node: "gpu-1",
+      },
+    ];
+    before(async () => {
+      await createReadyNode(cp.kubeConfig, { name: "edge-1", labels: { "sfprompt.io/edge": "true" } });
+      await createReadyNode(cp.kubeConfig, {
+        name: "gpu-1",
+        capacity: { "nvidia.com/gpu": "1" },
+        taints: [{ key: "gpu", value: "true", effect: "NoSchedule" }],
+      });
+    });
+    for (const c of cases) {
+      it(c.name, async () => {
+        const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+        await core.createNamespacedPod({ namespace: "default", body: c.pod });
+        const nodeName = await waitFor(
+          async () =>
+            (await core.readNamespacedPod({ name: c.pod.metadata!.name!, namespace: "default" })).spec
+              ?.nodeName,
+          { timeoutMs: 30_000, description: `pod ${c.pod.metadata!.name} to be scheduled` },
+        );
+        assert.equal(nodeName, c.node);
+      });
+    }
+
+    it("a pod no node fits stays unscheduled with a reason", async () => {
+      const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+      await core.createNamespacedPod({
+        namespace: "default",
+        body: pod("nowhere", { nodeSelector: { zone: "mars" } }),
+      });
+      const cond = await waitFor(
+        async () =>
+          (await core.readNamespacedPod({ name: "nowhere", namespace: "default" })).status?.conditions?.find(
+            (x) => x.type === "PodScheduled",
+          ),
+        { timeoutMs: 30_000, description: "the scheduler to report on pod nowhere" },
+      );
+      assert.equal(cond.status, "False");
+      assert.equal(cond.reason, "Unschedulable");
+      const stored = await core.readNamespacedPod({ name: "nowhere", namespace: "default" });
+      assert.equal(stored.spec?.nodeName, undefined);
+    });
   });
 });

@@ -31,28 +31,26 @@ function forValidation(obj: ObjectLike): Record<string, unknown> {
   return { ...obj, metadata: { ...meta, name }, status: undefined };
 }
 
-/** The defaulted spec when the spec is valid; the raw spec otherwise (stored before this webhook). */
-function effectiveSpec(spec: unknown): unknown {
-  const r = parseSpec(spec);
-  return r.ok ? r.value : spec;
-}
-
 /** Allows valid jobs; denies invalid ones naming every bad field, and changes of immutable fields. */
 export function validateJob(req: AdmissionRequest): AdmissionResponse {
   if (req.operation === "DELETE" || req.operation === "CONNECT") return allow(req.uid);
   const obj = asObject(req.object);
   if (!obj) return denyBadRequest(req.uid, "request.object must be an SFPromptJob object");
-  if (req.operation === "UPDATE") {
-    const old = asObject(req.oldObject);
-    // Metadata-only updates (finalizers, labels) and deletion always pass: a job whose stored spec
-    // predates a stricter rule must still be deletable.
-    if (!old || obj.metadata?.deletionTimestamp || isDeepStrictEqual(old.spec, obj.spec))
-      return allow(req.uid);
-    const changed = immutableChanges(effectiveSpec(old.spec), effectiveSpec(obj.spec));
-    if (changed.length > 0) return denyFields(req.uid, changed, "Forbidden");
-  }
+  const old = req.operation === "UPDATE" ? asObject(req.oldObject) : undefined;
+  // Metadata-only updates (finalizers, labels) and deletion always pass: a job whose stored spec
+  // predates a stricter rule must still be deletable.
+  if (old && (obj.metadata?.deletionTimestamp || isDeepStrictEqual(old.spec, obj.spec)))
+    return allow(req.uid);
   const parsed = parseJob(forValidation(obj));
-  return parsed.ok ? allow(req.uid) : denyFields(req.uid, parsed.errors);
+  if (!parsed.ok) return denyFields(req.uid, parsed.errors);
+  if (!old) return allow(req.uid);
+  // Compare defaulted specs, so that writing out a default is no change; a stored spec that no
+  // longer parses is compared as written.
+  const oldParsed = parseSpec(old.spec ?? {});
+  const changed = oldParsed.ok
+    ? immutableChanges(oldParsed.value, parsed.value.spec)
+    : immutableChanges(old.spec, obj.spec);
+  return changed.length > 0 ? denyFields(req.uid, changed, "Forbidden") : allow(req.uid);
 }
 
 /**

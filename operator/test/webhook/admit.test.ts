@@ -1,0 +1,154 @@
+// The webhook's decisions on AdmissionReview requests: the same invalid specs the API package's
+// tables hold are denied naming the same field; defaults arrive as a patch whose result equals zod's.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { applyDefaults } from "@sfprompt/api";
+import { invalidCases, validCases } from "../../../packages/api/test/helpers/cases.js";
+import { jobWith } from "../../../packages/api/test/helpers/builders.js";
+import { defaultJob, validateJob } from "../../src/webhook/admit.js";
+import { readReview } from "../../src/webhook/admission-review.js";
+import { immutableSpecPaths } from "../../src/webhook/immutable-fields.js";
+import { applyAddPatch, decodePatch, reviewOf } from "./review-builders.js";
+
+const validate = (op: string, obj: unknown, old?: unknown) => validateJob(readReview(reviewOf(op, obj, old)));
+const mutate = (op: string, obj: unknown) => defaultJob(readReview(reviewOf(op, obj)));
+
+describe("validating webhook: the API package's invalid specs", () => {
+  for (const c of invalidCases) {
+    it(`denies ${c.name}, naming ${c.path}`, () => {
+      const r = validate("CREATE", c.job);
+      assert.equal(r.allowed, false);
+      assert.match(r.status!.message, new RegExp(`(^|; )${c.path.replace(/[.[\]]/g, "\\$&")}: `));
+      assert.ok(r.status!.message.includes(c.message), r.status!.message);
+      assert.ok(r.status!.details!.causes.some((cause) => cause.field === c.path));
+      assert.equal(r.status!.code, 422);
+    });
+  }
+});
+
+describe("validating webhook: valid specs", () => {
+  for (const c of validCases) {
+    it(`allows ${c.name}`, () => {
+      const r = validate("CREATE", jobWith(c.spec));
+      assert.equal(r.allowed, true, r.status?.message);
+    });
+  }
+  it("allows a job named by generateName (no name yet)", () => {
+    const j = jobWith({}, { generateName: "demo-", namespace: "team-a" });
+    assert.equal(validate("CREATE", j).allowed, true);
+  });
+  it("allows a delete of anything", () => {
+    assert.equal(validate("DELETE", null, { garbage: true }).allowed, true);
+  });
+});
+
+describe("validating webhook: updates", () => {
+  const base = jobWith({ training: { rounds: 5 }, clients: { count: 3 } });
+  const cases: { name: string; next: unknown; allowed: boolean; field?: string }[] = [
+    {
+      name: "a change of rounds (mutable) passes",
+      next: jobWith({ training: { rounds: 8 }, clients: { count: 3 } }),
+      allowed: true,
+    },
+    {
+      name: "a change of clients.count is refused naming spec.clients.count",
+      next: jobWith({ training: { rounds: 5 }, clients: { count: 4 } }),
+      allowed: false,
+      field: "spec.clients.count",
+    },
+    {
+      name: "a new model is refused naming spec.model",
+      next: jobWith({
+        training: { rounds: 5 },
+        clients: { count: 3 },
+        model: { source: { configMap: { name: "tiny-model", key: "model.onnx" } } },
+      }),
+      allowed: false,
+      field: "spec.model",
+    },
+    {
+      name: "writing out a default explicitly is no change",
+      next: jobWith({ training: { rounds: 5 }, clients: { count: 3 }, method: "sfprompt" }),
+      allowed: true,
+    },
+    {
+      name: "a metadata-only update of a job whose stored spec is invalid passes (finalizer removal)",
+      next: { ...jobWith({ training: { rounds: 0 } }), metadata: { name: "demo", finalizers: [] } },
+      allowed: true,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const old = c.name.includes("stored spec is invalid") ? jobWith({ training: { rounds: 0 } }) : base;
+      const r = validate("UPDATE", c.next, old);
+      assert.equal(r.allowed, c.allowed, r.status?.message);
+      if (c.field) {
+        assert.equal(r.status!.reason, "Forbidden");
+        assert.match(r.status!.message, new RegExp(`^${c.field.replace(/\./g, "\\.")}: field is immutable`));
+      }
+    });
+  }
+  it("the immutable fields are the ones the CRD marks with self == oldSelf", () => {
+    const paths = immutableSpecPaths().map((p) => p.join("."));
+    for (const p of ["method", "model", "prompts", "classes", "data", "clients.count"])
+      assert.ok(paths.includes(p), p);
+    assert.ok(!paths.includes("training"));
+  });
+});
+
+describe("mutating webhook", () => {
+  for (const c of [{ name: "an absent spec", spec: undefined }, ...validCases]) {
+    it(`patching ${c.name} gives exactly zod's defaulted spec`, () => {
+      const j = c.spec === undefined ? { ...jobWith({}), spec: undefined } : jobWith(c.spec);
+      const raw = JSON.parse(JSON.stringify(j)) as Record<string, unknown>;
+      const r = mutate("CREATE", raw);
+      assert.equal(r.allowed, true);
+      assert.equal(r.patchType, "JSONPatch");
+      const patched = applyAddPatch(raw, decodePatch(r.patch)) as { spec: unknown };
+      assert.deepEqual(patched.spec, JSON.parse(JSON.stringify(applyDefaults(raw).spec)));
+    });
+  }
+  it("escapes '/' in node selector keys as ~1", () => {
+    const raw = jobWith({ clients: { nodeSelector: { "kubernetes.io/arch": "arm64" } } });
+    const ops = decodePatch(mutate("CREATE", raw).patch);
+    assert.ok(ops.every((o) => !o.path.includes("kubernetes.io")));
+    const patched = applyAddPatch(raw, ops) as { spec: { clients: { nodeSelector: unknown } } };
+    assert.deepEqual(patched.spec.clients.nodeSelector, { "kubernetes.io/arch": "arm64" });
+  });
+  it("a fully defaulted spec needs no patch", () => {
+    const full = JSON.parse(JSON.stringify(applyDefaults(jobWith({})))) as unknown;
+    const r = mutate("CREATE", full);
+    assert.equal(r.allowed, true);
+    assert.equal(r.patch, undefined);
+  });
+  it("an invalid spec is left for the validating webhook", () => {
+    const r = mutate("CREATE", jobWith({ training: { rounds: 0 } }));
+    assert.deepEqual([r.allowed, r.patch], [true, undefined]);
+  });
+});
+
+describe("garbage", () => {
+  const bodies: { name: string; body: unknown }[] = [
+    { name: "null", body: null },
+    { name: "a string", body: "hello" },
+    {
+      name: "an AdmissionReview without request",
+      body: { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" },
+    },
+    { name: "a v1beta1 review", body: { ...reviewOf("CREATE", {}), apiVersion: "admission.k8s.io/v1beta1" } },
+    { name: "an unknown operation", body: reviewOf("PATCH", {}) },
+  ];
+  for (const b of bodies) {
+    it(`readReview refuses ${b.name} with a message`, () => {
+      assert.throws(() => readReview(b.body), /expected an admission\.k8s\.io\/v1 AdmissionReview/);
+    });
+  }
+  for (const obj of [null, 42, "job", [1, 2]]) {
+    it(`an object of ${JSON.stringify(obj)} is denied as a bad request by both webhooks`, () => {
+      for (const r of [validate("CREATE", obj), mutate("CREATE", obj)]) {
+        assert.equal(r.allowed, false);
+        assert.equal(r.status!.code, 400);
+      }
+    });
+  }
+});

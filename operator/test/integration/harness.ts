@@ -1,6 +1,5 @@
 // The integration-test world: a real kube-apiserver (@sfprompt/kube-testing) with the generated CRD
 // installed, a real nats-server, and the operator started in-process with short timings.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AppsV1Api,
@@ -11,13 +10,7 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION, type SFPromptJobInput } from "@sfprompt/api";
-import {
-  applyObjects,
-  applyYaml,
-  startControlPlane,
-  waitFor,
-  type ControlPlane,
-} from "@sfprompt/kube-testing";
+import { applyObjects, kubectl, startControlPlane, waitFor, type ControlPlane } from "@sfprompt/kube-testing";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { parseConfig, type OperatorConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
@@ -25,6 +18,31 @@ import { startOperator, type RunningOperator } from "../../src/operator.js";
 
 export const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
 export const CRD_PATH = join(REPO_ROOT, "crds", "sfprompt.io_sfpromptjobs.yaml");
+
+/**
+ * Installs the generated CRD the way a user does (kubectl server-side apply). Not through the typed
+ * client: its CRD model drops the schema's x-kubernetes-* keys (CEL rules, list types).
+ */
+export async function installCrd(cp: ControlPlane): Promise<void> {
+  await kubectl(
+    ["apply", "--server-side", "--field-manager=sfprompt-test", "-f", CRD_PATH],
+    cp.kubeconfigPath,
+  );
+  await kubectl(
+    ["wait", "--for=condition=Established", "--timeout=30s", "crd/sfpromptjobs.sfprompt.io"],
+    cp.kubeconfigPath,
+  );
+  // kubectl explain reads the published OpenAPI, which follows Established by a moment.
+  await waitFor(
+    async () =>
+      (await kubectl(["explain", "sfpromptjob.spec"], cp.kubeconfigPath, { allowFailure: true })).code === 0,
+    {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+      description: "the SFPromptJob schema to be published",
+    },
+  );
+}
 
 export interface World {
   cp: ControlPlane;
@@ -40,7 +58,7 @@ export async function startWorld(opts: { nats?: boolean } = {}): Promise<World> 
     startControlPlane(),
     opts.nats ? startNatsServer() : Promise.resolve(undefined),
   ]);
-  await applyYaml(cp.kubeConfig, readFileSync(CRD_PATH, "utf8"));
+  await installCrd(cp);
   return {
     cp,
     nats,

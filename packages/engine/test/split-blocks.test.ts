@@ -69,3 +69,23 @@ for (const e of exports) {
     assert.deepEqual(s.cuts.blocks?.cuts, e.cuts);
   });
 }
+
+test("a model that averages tokens after its final norm keeps that norm in the body, frozen", () => {
+  const s = splitModel(toyVit({ blocks: 2, selection: "mean" }).model, { headBlocks: 1, promptLength: 1 });
+  assert.equal(s.pooling, "mean");
+  assert.deepEqual(
+    s.parameters.map((p) => p.name),
+    ["prompt", "head.weight", "head.bias"],
+  );
+  assert.ok(s.body.graph.initializers.has("norm.weight"), "the final norm's weight is in the body");
+  assert.ok(!s.tail.graph.initializers.has("norm.weight"));
+});
+
+test("a CLS model keeps its final norm trainable in the tail, acting on the pooled vector", () => {
+  const s = splitModel(toyVit({ blocks: 2 }).model, { headBlocks: 1, promptLength: 1 });
+  assert.deepEqual(
+    s.parameters.map((p) => p.name),
+    ["prompt", "norm.weight", "norm.bias", "head.weight", "head.bias"],
+  );
+  assert.deepEqual(s.tail.graph.inputs[0]?.shape, ["batch", 8]);
+});

@@ -29,6 +29,16 @@ const reproduceCases: { name: string; make: () => ModelCase; options: SplitOptio
     options: { headBlocks: 2, promptLength: 0 },
   },
   {
+    name: "a built ViT that selects the CLS token with Slice + Squeeze",
+    make: () => toy(toyVit({ blocks: 2, selection: "slice" })),
+    options: { headBlocks: 1, promptLength: 0 },
+  },
+  {
+    name: "a built ViT that pools with ReduceMean over tokens",
+    make: () => toy(toyVit({ blocks: 2, selection: "mean" })),
+    options: { headBlocks: 1, promptLength: 0 },
+  },
+  {
     name: "a built BERT with an additive mask, K = 1 of 2",
     make: () => toy(toyBert({ blocks: 2, mask: "additive" })),
     options: { headBlocks: 1, promptLength: 0 },

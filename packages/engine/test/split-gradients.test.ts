@@ -41,6 +41,11 @@ const cases: { name: string; make: () => ModelCase; options: SplitOptions }[] = 
     options: { headBlocks: 1, promptLength: 2, numClasses: 3 },
   },
   {
+    name: "a built ViT that averages tokens after its final norm (K = 1, P = 2, C = 3)",
+    make: () => toy(toyVit({ blocks: 2, selection: "mean" })),
+    options: { headBlocks: 1, promptLength: 2, numClasses: 3 },
+  },
+  {
     name: "a built BERT with an additive mask (K = 1, P = 2, C = 3)",
     make: () => toy(toyBert({ blocks: 2, mask: "additive" })),
     options: { headBlocks: 1, promptLength: 2, numClasses: 3 },

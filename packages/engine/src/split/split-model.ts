@@ -13,7 +13,14 @@ import { findMaskInputs } from "./mask-inputs.js";
 import { appendPooling, type Pooling } from "./pooling.js";
 import { extendMask, insertPrompt } from "./prompt.js";
 import { resolveCuts, type Cuts } from "./resolve-cuts.js";
-import { planTail, rewriteTail } from "./tail-rewrite.js";
+import {
+  copySelection,
+  keepsChainBeforeMean,
+  planTail,
+  renameSelection,
+  rewriteTail,
+  type TailPlan,
+} from "./tail-rewrite.js";
 import { patchFanIn } from "./patch-fan-in.js";
 
 export const PROMPT = "prompt";
@@ -133,8 +140,13 @@ export function splitModel(model: Model, options: SplitOptions): SplitModel {
   const classifier =
     options.numClasses === undefined ? undefined : replaceClassifier(g, logits, options.numClasses, rng);
   const mask = masks[0] === undefined ? undefined : maskFor.get(masks[0]);
-  appendPooling(g, opset, { x: cuts.tail, out: POOLED, mode: pooling, dtype, ...(mask ? { mask } : {}) });
-  rewriteTail(g, plan, cuts.tail, POOLED);
+  // The model's own mean after a final norm stays as it is (in the body); otherwise the selection moves.
+  const keepChain = options.pooling === undefined && keepsChainBeforeMean(plan);
+  if (keepChain) renameSelection(g, plan, POOLED);
+  else {
+    appendPooling(g, opset, { x: cuts.tail, out: POOLED, mode: pooling, dtype, ...(mask ? { mask } : {}) });
+    rewriteTail(g, plan, cuts.tail, POOLED);
+  }
   const headOutput = p > 0 && cuts.head === cuts.embed ? PROMPTED : cuts.head;
   g.outputs = [{ name: logits, dtype }];
   // Appended nodes must follow their producers, and old value_info shapes no longer hold.
@@ -168,7 +180,15 @@ export function splitModel(model: Model, options: SplitOptions): SplitModel {
     head: part("head", [headOutput], []),
     body: part("body", [POOLED], [headOutput]),
     tail: part("tail", [logits], [POOLED]),
-    local: localPath(model, g, { opset, headOutput, pooling, dtype, ...(mask ? { mask } : {}) }, logits),
+    local: localPath(model, g, {
+      opset,
+      headOutput,
+      pooling,
+      dtype,
+      logits,
+      ...(mask ? { mask } : {}),
+      ...(keepChain ? { kept: { plan, from: cuts.tail } } : {}),
+    }),
     parameters: params,
     headOutput,
     bodyOutput: POOLED,
@@ -234,23 +254,31 @@ interface LocalRequest {
   readonly headOutput: string;
   readonly pooling: Pooling;
   readonly dtype: DType;
+  readonly logits: string;
   readonly mask?: string;
+  /** The model's own chain + mean, kept before the pooling: the local path copies it. */
+  readonly kept?: { readonly plan: TailPlan; readonly from: string };
 }
 
 /** head -> pooling of the head output -> tail, in one model (the body's nodes drop out as dead). */
-function localPath(model: Model, g: Graph, req: LocalRequest, logits: string): Model {
+function localPath(model: Model, g: Graph, req: LocalRequest): Model {
   const lg = cloneGraph(g);
   rewireConsumers(lg, POOLED, LOCAL_POOLED);
-  appendPooling(lg, req.opset, {
-    x: req.headOutput,
-    out: LOCAL_POOLED,
-    mode: req.pooling,
-    dtype: req.dtype,
-    ...(req.mask ? { mask: req.mask } : {}),
-  });
+  if (req.kept !== undefined) copySelection(lg, req.kept.plan, req.kept.from, req.headOutput, LOCAL_POOLED);
+  else
+    appendPooling(lg, req.opset, {
+      x: req.headOutput,
+      out: LOCAL_POOLED,
+      mode: req.pooling,
+      dtype: req.dtype,
+      ...(req.mask ? { mask: req.mask } : {}),
+    });
   lg.nodes = topoSort(lg);
   const facts = inferShapes(lg, req.opset);
-  return { ...model, graph: extractPartition(lg, { name: "local", outputs: [logits], stops: [], facts }) };
+  return {
+    ...model,
+    graph: extractPartition(lg, { name: "local", outputs: [req.logits], stops: [], facts }),
+  };
 }
 
 /** A trainable parameter must live in exactly the partition the manifest names. */

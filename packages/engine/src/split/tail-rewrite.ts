@@ -11,7 +11,8 @@ import type { Pooling } from "./pooling.js";
 export interface TailPlan {
   /** Token-wise nodes between the last block output and the selection, in order. */
   readonly chain: readonly Node[];
-  readonly selection: Node;
+  /** The nodes that select the token(s): one Gather or ReduceMean, or a Slice [:, 0:1] and its Squeeze/Reshape. */
+  readonly selection: readonly Node[];
   /** The pooling the model itself uses. */
   readonly pooling: Pooling;
 }
@@ -55,6 +56,27 @@ function selectionKind(n: Node, x: string, facts: ShapeTable, opset: number): Po
   return undefined;
 }
 
+/** x[:, 0:1] followed by a Squeeze/Reshape to rank 2: the CLS token written as a slice. */
+function sliceSelection(
+  n: Node,
+  x: string,
+  facts: ShapeTable,
+  cons: Map<string, Node[]>,
+): Node[] | undefined {
+  if (n.opType !== "Slice" || n.inputs[0] !== x) return undefined;
+  const v = (i: number): readonly (number | string | null)[] | undefined =>
+    facts.get(n.inputs[i] ?? "")?.value;
+  const [starts, ends, axes, steps] = [v(1), v(2), v(3), v(4)];
+  const axisOk = axes?.length === 1 && (axes[0] === 1 || axes[0] === -2);
+  if (!axisOk || starts?.[0] !== 0 || ends?.[0] !== 1 || (steps !== undefined && steps[0] !== 1))
+    return undefined;
+  const next = cons.get(n.outputs[0] as string) ?? [];
+  const squeeze = next[0];
+  if (next.length !== 1 || squeeze === undefined) return undefined;
+  if (squeeze.opType !== "Squeeze" && squeeze.opType !== "Reshape") return undefined;
+  return facts.get(squeeze.outputs[0] as string)?.shape?.length === 2 ? [n, squeeze] : undefined;
+}
+
 /** Finds the chain from `lastBlockOut` to the token selection on the way to `logits`. */
 export function planTail(
   g: Graph,
@@ -77,7 +99,9 @@ export function planTail(
       );
     const n = next[0] as Node;
     const kind = selectionKind(n, cur, facts, opset);
-    if (kind !== undefined) return { chain, selection: n, pooling: kind };
+    if (kind !== undefined) return { chain, selection: [n], pooling: kind };
+    const sliced = sliceSelection(n, cur, facts, cons);
+    if (sliced !== undefined) return { chain, selection: sliced, pooling: "cls" };
     if (!tokenWise(g, facts, n, cur, producedBy))
       throw new TailRewriteError(
         `node "${n.name}" (${n.opType}) lies between the last block and the token selection but does not act on each ` +
@@ -97,8 +121,53 @@ export function rewriteTail(g: Graph, plan: TailPlan, lastBlockOut: string, pool
     if (n.opType === "LayerNormalization") n.attrs = { ...n.attrs, axis: { kind: "int", value: -1 } };
   }
   const last = plan.chain.length > 0 ? ((plan.chain.at(-1) as Node).outputs[0] as string) : pooled;
-  const selected = plan.selection.outputs[0] as string;
-  g.nodes = g.nodes.filter((n) => n !== plan.selection);
+  const selected = (plan.selection.at(-1) as Node).outputs[0] as string;
+  g.nodes = g.nodes.filter((n) => !plan.selection.includes(n));
   rewireConsumers(g, selected, last);
   g.outputs = g.outputs.map((o) => (o.name === selected ? { ...o, name: last } : o));
+}
+
+/**
+ * True when the model averages tokens after a token-wise op that does not commute with the mean (a
+ * final LayerNorm): the chain then stays before the pooling, in the body, frozen.
+ */
+export function keepsChainBeforeMean(plan: TailPlan): boolean {
+  return (
+    plan.pooling === "mean" && plan.chain.some((n) => n.opType === "LayerNormalization" || n.opType === "Div")
+  );
+}
+
+/** Leaves chain + selection in place and names the selected vector `pooled` (the body output). */
+export function renameSelection(g: Graph, plan: TailPlan, pooled: string): void {
+  const last = plan.selection.at(-1) as Node;
+  const selected = last.outputs[0] as string;
+  last.outputs = [pooled, ...last.outputs.slice(1)];
+  rewireConsumers(g, selected, pooled);
+  g.outputs = g.outputs.map((o) => (o.name === selected ? { ...o, name: pooled } : o));
+}
+
+/** Appends a copy of chain + selection reading `from` and writing `out` (the local path's pooling). */
+export function copySelection(
+  g: Graph,
+  plan: TailPlan,
+  lastBlockOut: string,
+  from: string,
+  out: string,
+): void {
+  const nodes = [...plan.chain, ...plan.selection];
+  const rename = new Map<string, string>([[lastBlockOut, from]]);
+  nodes.forEach((n, k) =>
+    n.outputs.forEach((o, i) => {
+      if (o !== "") rename.set(o, k === nodes.length - 1 && i === 0 ? out : `${o}/local`);
+    }),
+  );
+  for (const n of nodes) {
+    g.nodes.push({
+      ...n,
+      name: `${n.name}/local`,
+      inputs: n.inputs.map((i) => rename.get(i) ?? i),
+      outputs: n.outputs.map((o) => rename.get(o) ?? o),
+      attrs: { ...n.attrs },
+    });
+  }
 }

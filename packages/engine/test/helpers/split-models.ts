@@ -11,6 +11,8 @@ export interface ToyOptions {
   /** Prefix of block i's node names (default "/blocks." for the ViT, "/encoder/layer." for the BERT). */
   readonly blockPrefix?: string;
   readonly seed?: number;
+  /** How the ViT picks what the head reads: CLS by Gather (default), CLS by Slice + Squeeze, or the mean. */
+  readonly selection?: "gather" | "slice" | "mean";
 }
 
 export interface ToyModel {
@@ -96,6 +98,17 @@ function randomScalar(v: number): Tensor {
   return { dtype: "float32", dims: [], data: Float32Array.of(v) };
 }
 
+function select(t: Toy, x: string, how: "gather" | "slice" | "mean"): string {
+  const b = t.b;
+  if (how === "mean") return t.op("", "ReduceMean", [x], { axes: [1], keepdims: 0 });
+  if (how === "slice") {
+    const first = t.op("", "Slice", [x, b.ints([0]), b.ints([1]), b.ints([1])]);
+    return t.op("", "Squeeze", [first, b.ints([1])]);
+  }
+  const zero = b.constant({ dtype: "int64", dims: [], data: BigInt64Array.of(0n) }, "idx");
+  return t.op("", "Gather", [x, zero], { axis: 1 });
+}
+
 /** ViT-like: tokens [B, 6, 5] -> patch projection -> CLS + positions -> pre-norm blocks -> LN -> CLS -> Gemm. */
 export function toyVit(o: ToyOptions): ToyModel {
   const d = o.width ?? 8;
@@ -121,14 +134,7 @@ export function toyVit(o: ToyOptions): ToyModel {
     x = t.op(s, "Add", [x, t.mlp(`${s}/mlp`, t.ln(`${s}/norm2`, x, `blocks.${i}.norm2`), `blocks.${i}.mlp`)]);
   }
   const normed = t.ln("/norm", x, "norm");
-  const picked = t.op(
-    "",
-    "Gather",
-    [normed, b.constant({ dtype: "int64", dims: [], data: BigInt64Array.of(0n) }, "idx")],
-    {
-      axis: 1,
-    },
-  );
+  const picked = select(t, normed, o.selection ?? "gather");
   t.classifier("/head", picked, "head", o.classes ?? 4);
   b.output("logits", "float32", ["batch", o.classes ?? 4]);
   const rng = new Rng((o.seed ?? 1) + 100);

@@ -1,29 +1,37 @@
 // @sfprompt/kube-testing: a real Kubernetes API server for tests, envtest style.
 //
 // Binaries: `bash scripts/kube-bins.sh` builds and caches etcd, kube-apiserver,
-// kube-controller-manager, kubectl and helm under ~/.cache/sfprompt/kube/<KUBE_VERSION>/bin
+// kube-controller-manager, kube-scheduler, kubectl and helm under ~/.cache/sfprompt/kube/<KUBE_VERSION>/bin
 // (scripts/test.sh runs it first). KUBEBUILDER_ASSETS (and TEST_ASSET_ETCD / _KUBE_APISERVER /
 // _KUBECTL) take precedence. A missing binary is a KubeBinaryMissingError naming that script.
 //
 // API:
-//   startControlPlane(opts?: { controllerManager?: boolean; apiServerArgs?: string[]; startTimeoutMs?: number })
-//     → Promise<ControlPlane{ kubeconfigPath, kubeConfig: KubeConfig, apiUrl, external, dir, stop() }>
-//     etcd (--unsafe-no-fsync, temp data dir) + kube-apiserver on 127.0.0.1 with envtest's flags
-//     (RBAC, ServiceAccount admission off, 10.0.0.0/24 services, privileged allowed), admin client
-//     certificate in system:masters; with controllerManager, kube-controller-manager too (garbage
-//     collection, Deployment → ReplicaSet, default ServiceAccounts; no scheduler, no kubelet, so pods
-//     stay Pending unless a test patches their status). About 3–6 s on 2 cores. With
-//     SFPROMPT_USE_EXISTING_CLUSTER=1 and KUBECONFIG set, returns that cluster (stop() leaves it).
+//   startControlPlane(opts?: ControlPlaneOptions) → Promise<ControlPlane>
+//     ControlPlaneOptions { controllerManager?: boolean; scheduler?: boolean; apiServerArgs?: string[];
+//                           startTimeoutMs?: number }
+//     ControlPlane { kubeconfigPath: string; kubeConfig: KubeConfig; apiUrl: string; external: boolean;
+//                    dir: string | undefined; stop(): Promise<void> }
+//     etcd (--unsafe-no-fsync, temp data dir) + kube-apiserver on 127.0.0.1 with envtest's flags (RBAC,
+//     ServiceAccount admission off, 10.0.0.0/24 services, privileged allowed) and an admin client
+//     certificate in system:masters. controllerManager adds kube-controller-manager (garbage
+//     collection, Deployment → ReplicaSet → Pods, Jobs, default ServiceAccounts; node lifecycle off);
+//     scheduler adds kube-scheduler (binds pods to nodes made with createReadyNode). No kubelet: pods
+//     never run; tests write pod status as a kubelet would. Start: 4–6 s, 6–9 s with both extras.
+//     With SFPROMPT_USE_EXISTING_CLUSTER=1 and KUBECONFIG set, returns that cluster (stop() leaves it).
 //     Call stop() in an `after` hook; processes and temp folders are also killed/removed at process
-//     exit or SIGINT/SIGTERM (SFPROMPT_KEEP_KUBE_TMP=1 keeps the folder and its logs/).
-//   applyYaml(kc, yamlText, opts?: ApplyOptions) → Promise<KubernetesObject[]>   server-side apply,
-//     field manager "sfprompt-test", force; waits for applied CRDs to be Established.
-//   applyObjects(kc, objects, opts?), parseManifests(yamlText)
-//   waitFor(fn, { timeoutMs?, intervalMs?, description?, signal? }) → Promise<T>   polls until fn
-//     returns a value other than undefined/null/false; a throw counts as "not yet".
-//   kubectl(args, kubeconfigPath, opts?: { input?, allowFailure?, timeoutMs?, env? }) → Promise<{ code, stdout, stderr }>
-//   helm(args, opts?: { kubeconfigPath?, input?, allowFailure?, timeoutMs?, env? }) → Promise<{ code, stdout, stderr }>
-//     both throw KubeCommandError (code, stdout, stderr) on a non-zero exit unless allowFailure.
+//     exit or SIGINT/SIGTERM/SIGHUP (SFPROMPT_KEEP_KUBE_TMP=1 keeps the folder and its logs/).
+//   applyYaml(kc, yamlText, opts?: ApplyOptions) → Promise<KubernetesObject[]>  server-side apply in
+//     document order; ApplyOptions { fieldManager? = "sfprompt-test", namespace?, force? = true,
+//     crdEstablishedTimeoutMs? = 30000 } (an applied CRD is waited for until Established).
+//   applyObjects(kc, objects, opts?), parseManifests(yamlText) → KubernetesObject[]
+//   waitFor(fn, { timeoutMs? = 10000, intervalMs? = 100, description?, signal? }) → Promise<T>  polls
+//     until fn returns a value other than undefined/null/false; a throw counts as "not yet".
+//   createReadyNode(kc, { name, labels?, taints?, capacity? }) → Promise<V1Node>  a Node with a Ready
+//     status and capacity (default cpu 8, memory 32Gi, pods 110; e.g. "nvidia.com/gpu": "1").
+//   kubectl(args, kubeconfigPath, opts?: CommandOptions) → Promise<CommandResult { code, stdout, stderr }>
+//   helm(args, opts?: HelmOptions) → Promise<CommandResult>   (HelmOptions adds kubeconfigPath)
+//     CommandOptions { input?, allowFailure?, timeoutMs? = 60000, env? }; a non-zero exit throws
+//     KubeCommandError (code, stdout, stderr) unless allowFailure. Private kubectl cache and helm homes.
 //   resolveKubeBinary(name), kubeCacheBinDir(), KUBE_VERSION
 //   Errors: KubeBinaryMissingError, ControlPlaneStartError, CertificateError, KubeCommandError,
 //     WaitTimeoutError, ManifestError.

@@ -66,6 +66,53 @@ describe("a started control plane", () => {
     assert.deepEqual(stored.data, { mode: "slow" });
   });
 
+  it("a CRD and an object of its kind in one YAML text apply in one call", async () => {
+    const text = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.test.sfprompt.io
+spec:
+  group: test.sfprompt.io
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer, minimum: 1}
+---
+apiVersion: test.sfprompt.io/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: default
+spec:
+  size: 3
+`;
+    const [, widget] = await applyYaml(cp.kubeConfig, text);
+    assert.equal(widget?.kind, "Widget");
+    assert.ok(widget?.metadata?.uid, "the Widget was stored");
+    const listed = await kubectl(
+      ["get", "widgets", "-n", "default", "-o", "jsonpath={.items[*].spec.size}"],
+      cp.kubeconfigPath,
+    );
+    assert.equal(listed.stdout, "3");
+    const bad = await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, {
+      input:
+        "apiVersion: test.sfprompt.io/v1\nkind: Widget\nmetadata: {name: w2, namespace: default}\nspec: {size: 0}\n",
+      allowFailure: true,
+    });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /spec\.size/);
+  });
+
   it("kubectl reports the server version the binaries were built at and lists what was created", async () => {
     const v = await kubectl(["version", "-o", "json"], cp.kubeconfigPath);
     const parsed = JSON.parse(v.stdout) as { serverVersion?: { gitVersion?: string } };
@@ -101,6 +148,29 @@ describe("a started control plane", () => {
       assert.notEqual(absent.code, 0, "a dry run stores nothing");
     } finally {
       rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it("with SFPROMPT_USE_EXISTING_CLUSTER=1 the harness uses KUBECONFIG's cluster and leaves it running", async () => {
+    const saved = { use: process.env.SFPROMPT_USE_EXISTING_CLUSTER, kc: process.env.KUBECONFIG };
+    process.env.SFPROMPT_USE_EXISTING_CLUSTER = "1";
+    process.env.KUBECONFIG = cp.kubeconfigPath;
+    try {
+      const existing = await startControlPlane({ controllerManager: true });
+      assert.equal(existing.external, true);
+      assert.equal(existing.apiUrl, cp.apiUrl);
+      assert.equal(existing.kubeconfigPath, cp.kubeconfigPath);
+      await existing.stop();
+      const ns = await existing.kubeConfig.makeApiClient(CoreV1Api).readNamespace({ name: "default" });
+      assert.equal(ns.metadata?.name, "default", "the cluster still answers after stop()");
+    } finally {
+      for (const [k, v] of [
+        ["SFPROMPT_USE_EXISTING_CLUSTER", saved.use],
+        ["KUBECONFIG", saved.kc],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 });

@@ -67,7 +67,7 @@ function etcdArgs(dir: string, client: number, peer: number): string[] {
   const p = `http://127.0.0.1:${peer}`;
   return [
     "--name=sfprompt-test",
-    `--data-dir=${join(dir, "etcd")}`,
+    `--data-dir=${join(dir, `etcd-${client}`)}`, // fresh per attempt: a retry must not reuse a bootstrapped member
     `--listen-client-urls=${c}`,
     `--advertise-client-urls=${c}`,
     `--listen-peer-urls=${p}`,

@@ -79,7 +79,7 @@ export async function startWebhook(
       certs = next;
       await syncCaBundle();
     } catch (err) {
-      log.error("webhook certificate refresh failed; retrying", { err, retryMs: config.retryMs });
+      log.error("webhook certificate refresh failed; retrying", { err: (err as Error).message });
       delay = patched ? Math.min(config.refreshMs, 60_000) : config.retryMs;
     }
     if (!stopped) timer = setTimeout(() => void refresh(), delay).unref();
@@ -90,7 +90,7 @@ export async function startWebhook(
     timer = setTimeout(() => void refresh(), config.refreshMs).unref();
   } catch (err) {
     // The configurations may not exist yet (created in the same `helm install`); keep trying.
-    log.error("patching caBundle failed; retrying", { err, retryMs: config.retryMs });
+    log.warn("patching caBundle failed; retrying", { err: (err as Error).message, retryMs: config.retryMs });
     timer = setTimeout(() => void refresh(), config.retryMs).unref();
   }
   log.info("webhook listening", { port: server.port, certMode: config.certs.mode });

@@ -36,3 +36,33 @@ export * from "./training/index.js";
 
 // The demo model (`model.source.builtin: demo`): built in code, pre-trained by the project, cached.
 export * from "./demo/index.js";
+
+// Training runtime (docs/runtime.md): partition bundles through ORT, the client, the body service and
+// round coordinator over NATS, checkpoints and resume, progress events, baselines, in-process jobs.
+export * from "./runtime/errors.js";
+export * from "./runtime/logger.js";
+export * from "./runtime/messages.js";
+export * from "./runtime/compute-share.js";
+export * from "./runtime/watch-events.js";
+export * from "./runtime/run-local-job.js";
+export * from "./bundle/sessions.js";
+export * from "./bundle/tensors.js";
+export * from "./bundle/partition-bundle.js";
+export * from "./bundle/flops.js";
+export * from "./client/body-link.js";
+export * from "./client/trainer.js";
+export * from "./client/client.js";
+export * from "./server/run-queue.js";
+export * from "./server/stash.js";
+export * from "./server/body-service.js";
+export * from "./server/checkpoints.js";
+export * from "./server/evaluate.js";
+export * from "./server/events.js";
+export * from "./server/round.js";
+export * from "./server/registry.js";
+export * from "./server/control-service.js";
+export * from "./server/coordinator.js";
+export * from "./server/server.js";
+export * from "./baselines/whole-model.js";
+export * from "./baselines/fl-full.js";
+export * from "./baselines/centralized.js";

@@ -1,0 +1,64 @@
+// FLOPs of one sample through each graph of a bundle, from shape inference with the batch set to 1:
+// the numbers behind the client-compute share of the reports.
+import { defaultOpset, inferShapes, type Model } from "@sfprompt/engine";
+import { graphFlops, type OpShapes } from "../training/flops.js";
+import type { PartitionBundle } from "./partition-bundle.js";
+
+/** Per-sample FLOPs of the graphs a client or the server runs. */
+export interface BundleFlops {
+  readonly headForward: number;
+  readonly headBackward: number;
+  readonly bodyForward: number;
+  readonly bodyBackward: number;
+  readonly tailStep: number;
+  readonly tailForward: number;
+  readonly localForward: number;
+  readonly localStep: number;
+  /** head + body + tail forward: the whole model, the share's denominator. */
+  readonly wholeForward: number;
+}
+
+/** FLOPs of one sample through `model` (symbolic leading dimensions of the inputs set to 1). */
+export function perSampleFlops(model: Model): number {
+  const g = model.graph;
+  const inputs = g.inputs.map((i) =>
+    i.shape === undefined || g.initializers.has(i.name)
+      ? i
+      : { ...i, shape: i.shape.map((d, k) => (k === 0 && typeof d !== "number" ? 1 : d)) },
+  );
+  const facts = inferShapes({ ...g, inputs, valueInfo: [] }, defaultOpset(model));
+  const shape = (name: string): number[] | undefined => {
+    const s = facts.get(name)?.shape;
+    return s !== undefined && s.every((d): d is number => typeof d === "number") ? [...s] : undefined;
+  };
+  const nodes: OpShapes[] = [];
+  for (const n of g.nodes) {
+    const outputs = n.outputs.map(shape);
+    if (outputs.some((o) => o === undefined)) continue; // a shape-only node with unknown shape: no float work
+    const attributes: Record<string, unknown> = {};
+    for (const [k, a] of Object.entries(n.attrs ?? {})) attributes[k] = (a as { value?: unknown }).value ?? a;
+    nodes.push({ opType: n.opType, inputs: n.inputs.map((i) => (i === "" ? undefined : shape(i))), outputs: outputs as number[][], attributes });
+  }
+  return graphFlops(nodes).total;
+}
+
+/** Per-sample FLOPs of every graph of the bundle. */
+export function bundleFlops(bundle: PartitionBundle): BundleFlops {
+  const m = bundle.manifest;
+  const f = (file: string): number => perSampleFlops(bundle.pool.readModel(file));
+  const part = (name: string): string => m.partitions.find((p) => p.name === name)!.file;
+  const headForward = f(part("head"));
+  const bodyForward = f(part("body"));
+  const tailForward = f(part("tail"));
+  return {
+    headForward,
+    headBackward: m.gradients.head === null ? 0 : f(m.gradients.head.file),
+    bodyForward,
+    bodyBackward: f(m.gradients.body.recompute.file),
+    tailStep: f(m.gradients.tail.file),
+    tailForward,
+    localForward: f(m.local.file),
+    localStep: f(m.gradients.local.file),
+    wholeForward: headForward + bodyForward + tailForward,
+  };
+}

@@ -1,0 +1,108 @@
+// ORT sessions of a partition bundle, created on first use with the chosen execution provider: CUDA
+// when asked (falling back to CPU when allowed, and saying so), else CPU.
+import { join } from "node:path";
+import { GraphSession, readModel, type Model, type Tensor } from "@sfprompt/engine";
+import { BundleError, SessionRunError } from "../runtime/errors.js";
+import type { Logger } from "../runtime/logger.js";
+
+export type ExecutionProvider = "cuda" | "cpu";
+
+/** How sessions are created. */
+export interface SessionConfig {
+  /** Ask for CUDA first (default cpu). */
+  readonly executionProvider?: ExecutionProvider;
+  /** With cuda: fall back to CPU when CUDA cannot be used (default true). */
+  readonly cpuFallback?: boolean;
+  /** Intra-op threads per session (default 1: clients and tests share few cores). */
+  readonly intraOpThreads?: number;
+  readonly logger?: Logger;
+}
+
+/** A lazily opened set of sessions over the graph files of one bundle directory. */
+export class SessionPool {
+  readonly #dir: string;
+  readonly #config: SessionConfig;
+  readonly #sessions = new Map<string, Promise<GraphSession>>();
+  #provider: ExecutionProvider | undefined;
+
+  constructor(dir: string, config: SessionConfig = {}) {
+    this.#dir = dir;
+    this.#config = config;
+  }
+
+  /** The provider the sessions actually use (known after the first session was created). */
+  get provider(): ExecutionProvider | undefined {
+    return this.#provider;
+  }
+
+  /** The session of `file` (relative to the bundle), created on first use. */
+  get(file: string): Promise<GraphSession> {
+    let s = this.#sessions.get(file);
+    if (s === undefined) {
+      s = this.#open(file);
+      this.#sessions.set(file, s);
+      // a failed creation is not cached: the next call tries again
+      s.catch(() => this.#sessions.delete(file));
+    }
+    return s;
+  }
+
+  /** Runs `file` on `feeds`, wrapping ORT failures with the graph's name. */
+  async run(file: string, feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    const session = await this.get(file);
+    try {
+      return await session.run(feeds, fetches);
+    } catch (cause) {
+      throw new SessionRunError(file, `ORT run failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /** Reads a graph of the bundle as IR (for initial parameter values and FLOPs). */
+  readModel(file: string): Model {
+    try {
+      return readModel(join(this.#dir, file));
+    } catch (cause) {
+      throw new BundleError(`cannot read ${join(this.#dir, file)}: re-run \`sfprompt prepare\``, { cause });
+    }
+  }
+
+  async #open(file: string): Promise<GraphSession> {
+    const model = this.readModel(file);
+    const threads = this.#config.intraOpThreads ?? 1;
+    const wanted = this.#config.executionProvider ?? "cpu";
+    if (wanted === "cuda" && this.#provider !== "cpu") {
+      try {
+        const s = await GraphSession.create(model, { intraOpNumThreads: threads, executionProviders: ["cuda"] });
+        this.#noteProvider("cuda");
+        return s;
+      } catch (cause) {
+        if (this.#config.cpuFallback === false) {
+          throw new SessionRunError(file, "CUDA was asked for and cpuFallback is false, but CUDA cannot be used", {
+            cause,
+          });
+        }
+        this.#config.logger?.log("warn", "cuda-unavailable", { graph: file, error: (cause as Error).message });
+      }
+    }
+    try {
+      const s = await GraphSession.create(model, { intraOpNumThreads: threads, executionProviders: ["cpu"] });
+      this.#noteProvider("cpu");
+      return s;
+    } catch (cause) {
+      throw new SessionRunError(file, `cannot create an ORT session: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  #noteProvider(p: ExecutionProvider): void {
+    if (this.#provider === undefined) this.#config.logger?.log("info", "execution-provider", { provider: p });
+    this.#provider = p;
+  }
+
+  /** Releases every session created so far. */
+  async release(): Promise<void> {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    const settled = await Promise.allSettled(all);
+    for (const s of settled) if (s.status === "fulfilled") await s.value.release();
+  }
+}

@@ -1,0 +1,207 @@
+// The client process of a job, in process: polls the coordinator for work, and for each round it is
+// selected for fetches the global parameters, trains (phases 1 and 2) and uploads its update. A round
+// that fails on the network (server gone, timeouts) is abandoned and the client polls again.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { RunConfig } from "@sfprompt/api";
+import {
+  DataPlaneError,
+  TrafficLedger,
+  jobSubjects,
+  requestFrame,
+  type DecodedFrame,
+  type FrameInit,
+  type TrafficSnapshot,
+} from "@sfprompt/protocol";
+import { bundleFlops } from "../bundle/flops.js";
+import { PartitionBundle } from "../bundle/partition-bundle.js";
+import type { Dataset } from "../datasets/dataset.js";
+import { silentLogger, type Logger } from "../runtime/logger.js";
+import {
+  ParamsReplySchema,
+  PollReplySchema,
+  UploadReplySchema,
+  meta,
+  readMeta,
+  type PollReply,
+  type ReportRequest,
+} from "../runtime/messages.js";
+import type { ParamSet } from "../training/param-set.js";
+import { localBody, remoteBody } from "./body-link.js";
+import { trainRound, type RoundUpdate, type TrainerContext } from "./trainer.js";
+import { clientName } from "../server/coordinator.js";
+
+/** Trains one round from the global parameters (split, FL + prompt, or whole-model). */
+export type RoundTrainer = (round: number, global: ParamSet) => Promise<RoundUpdate>;
+
+export interface ClientOptions {
+  readonly nc: NatsConnection;
+  readonly bundle: PartitionBundle | string;
+  /** This client's local data (its shard). */
+  readonly data: Dataset<Float32Array>;
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+  readonly intraOpThreads?: number;
+  /** Pause after a failed poll before the next (default 500 ms). */
+  readonly retryDelayMs?: number;
+  /** Replaces the prompt + tail trainer (the fl-full baseline). */
+  readonly trainer?: (ctx: ClientContext) => RoundTrainer;
+}
+
+/** What a client's trainer may use. */
+export interface ClientContext {
+  readonly config: RunConfig;
+  readonly index: number;
+  readonly name: string;
+  readonly bundle: PartitionBundle;
+  readonly data: Dataset<Float32Array>;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+  report(state: ReportRequest & { op: "state" }): Promise<void>;
+}
+
+export interface ClientResult {
+  readonly client: string;
+  /** Rounds whose upload the server accepted. */
+  readonly rounds: number[];
+  readonly traffic: TrafficSnapshot;
+  /** Client FLOPs summed over the accepted rounds. */
+  readonly flops: number;
+}
+
+class Link {
+  #step = Math.floor(Math.random() * 0x40000000);
+  constructor(
+    readonly nc: NatsConnection,
+    readonly config: RunConfig,
+    readonly client: string,
+    readonly ledger: TrafficLedger,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  nextStep(): number {
+    // a random start per process: a restarted client never repeats the idempotency key of its last run
+    this.#step = (this.#step + 1) % 0x100000000;
+    return this.#step;
+  }
+
+  request(subject: string, init: Omit<FrameInit, "job" | "client" | "step">, timeoutMs?: number): Promise<DecodedFrame> {
+    const timeout = timeoutMs ?? this.config.transport.requestTimeoutSeconds * 1000;
+    return requestFrame(this.nc, subject, { ...init, job: this.config.names.job, client: this.client, step: this.nextStep() }, {
+      ledger: this.ledger,
+      timeoutMs: timeout,
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+  }
+}
+
+/** Runs client `index` of the job until the coordinator says the job is done (or `signal` aborts). */
+export async function runClient(config: RunConfig, index: number, o: ClientOptions): Promise<ClientResult> {
+  const name = clientName(index);
+  const logger = (o.logger ?? silentLogger).child({ job: config.names.job, client: name });
+  const bundle = typeof o.bundle === "string" ? PartitionBundle.load(o.bundle, { ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}), logger }) : o.bundle;
+  const ledger = new TrafficLedger();
+  const link = new Link(o.nc, config, name, ledger, o.signal);
+  const subjects = jobSubjects(config.names.job);
+  const report = async (r: ReportRequest): Promise<void> => {
+    await link.request(subjects.roundReport, { kind: "control", round: r.op === "state" ? r.round : 0, meta: meta(r) });
+  };
+  const ctx: ClientContext = { config, index, name, bundle, data: o.data, logger, ...(o.signal ? { signal: o.signal } : {}), report };
+  const train = (o.trainer ?? splitTrainer(link))(ctx);
+  const accepted: number[] = [];
+  let flops = 0;
+  try {
+    for (let lastRound = 0; ; ) {
+      o.signal?.throwIfAborted();
+      const work = await poll(link, subjects.roundReport, lastRound, o.retryDelayMs ?? 500, logger);
+      if (work.action === "done") break;
+      if (work.action !== "train") continue;
+      const update = await runRound(link, ctx, work.round, train).catch((error: unknown) => {
+        if (!(error instanceof DataPlaneError) || o.signal?.aborted) throw error;
+        logger.log("warn", "round-abandoned", { round: work.round, error });
+        return undefined;
+      });
+      if (update !== undefined) {
+        accepted.push(work.round);
+        flops += update.flops;
+        lastRound = work.round;
+      }
+    }
+  } finally {
+    if (typeof o.bundle === "string") await bundle.release();
+  }
+  logger.log("info", "client-done", { rounds: accepted.length });
+  return { client: name, rounds: accepted, traffic: ledger.snapshot(), flops };
+}
+
+async function poll(link: Link, subject: string, lastRound: number, retryMs: number, logger: Logger): Promise<PollReply> {
+  try {
+    // the server holds a poll up to its pollWaitMs; the request timeout covers that and more
+    const reply = await link.request(subject, { kind: "control", round: lastRound + 1, meta: { op: "poll", lastRound } });
+    return readMeta(PollReplySchema, reply, "poll reply");
+  } catch (error) {
+    if (!(error instanceof DataPlaneError) || link.signal?.aborted) throw error;
+    logger.log("debug", "poll-failed", { error });
+    await new Promise((r) => setTimeout(r, retryMs));
+    return { action: "wait" };
+  }
+}
+
+async function runRound(link: Link, ctx: ClientContext, round: number, train: RoundTrainer): Promise<RoundUpdate | undefined> {
+  const subjects = jobSubjects(ctx.config.names.job);
+  const reply = await link.request(subjects.paramsGlobal, { kind: "control", round, meta: { round } });
+  if (readMeta(ParamsReplySchema, reply, "params reply").status !== "ok") return undefined;
+  const global: ParamSet = new Map(reply.tensors.map((t) => [t.name, { data: t.data as Float32Array, shape: [...t.shape] }]));
+  const update = await train(round, global);
+  await ctx.report({ op: "state", state: "uploading", round });
+  const codec = ctx.config.compression.parametersUp;
+  const up = await link.request(subjects.paramsUpload, {
+    kind: "parameters",
+    round,
+    meta: meta({ round, samples: update.samples, kept: update.kept, loss: update.loss, localLoss: update.localLoss, flops: update.flops }),
+    tensors: [...update.params].map(([name, t]) => ({ name, dtype: "float32" as const, shape: t.shape, data: t.data, codec })),
+  });
+  const answer = readMeta(UploadReplySchema, up, "upload reply");
+  if (!answer.accepted) {
+    ctx.logger.log("warn", "upload-refused", { round, reason: answer.reason });
+    return undefined;
+  }
+  return update;
+}
+
+/** The trainer of the prompt + tail methods: body over NATS (split) or in process (fl-prompt). */
+function splitTrainer(link: Link): (ctx: ClientContext) => RoundTrainer {
+  return (c) => {
+    const { config, bundle } = c;
+    const body = config.effective.splitTraining
+      ? remoteBody({
+          nc: link.nc,
+          job: config.names.job,
+          client: c.name,
+          headOutput: bundle.headOutput,
+          bodyOutput: bundle.bodyOutput,
+          codecs: config.compression,
+          ledger: link.ledger,
+          timeoutMs: config.transport.requestTimeoutSeconds * 1000,
+          nextStep: () => link.nextStep(),
+          ...(c.signal ? { signal: c.signal } : {}),
+        })
+      : localBody(bundle);
+    const currentRound = { value: 0 };
+    const tctx: TrainerContext = {
+      bundle,
+      config,
+      clientIndex: c.index,
+      data: c.data,
+      body,
+      flops: bundleFlops(bundle),
+      logger: c.logger,
+      ...(c.signal ? { signal: c.signal } : {}),
+      onState: (state) => c.report({ op: "state", state, round: currentRound.value }),
+    };
+    return (round, global) => {
+      currentRound.value = round;
+      return trainRound(tctx, round, global);
+    };
+  };
+}
+

@@ -1,0 +1,81 @@
+// Typed errors of the training runtime (bundle, client, server, baselines): one class per failure
+// kind, each naming what was wrong and what to do about it.
+
+/** The partition bundle on disk does not fit what the runtime needs (missing graph, tensor, input). */
+export class BundleError extends Error {
+  override readonly name = "BundleError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** An ORT session could not be created or run. */
+export class SessionRunError extends Error {
+  override readonly name = "SessionRunError";
+  constructor(
+    readonly graph: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${graph}: ${message}`, options);
+  }
+}
+
+/** The run config asks for something the runtime cannot do (a method, a data source, a count). */
+export class RunConfigError extends Error {
+  override readonly name = "RunConfigError";
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${field}: ${message}`, options);
+  }
+}
+
+/** A control message (poll, report, upload reply) did not match its schema. */
+export class ControlMessageError extends Error {
+  override readonly name = "ControlMessageError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A checkpoint in the Object Store cannot be used to resume (corrupt, other model, other job). */
+export class CheckpointError extends Error {
+  override readonly name = "CheckpointError";
+  constructor(
+    readonly object: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${object}: ${message}`, options);
+  }
+}
+
+/** A client's round was abandoned (server gone, round closed); the client goes back to waiting. */
+export class RoundAbandonedError extends Error {
+  override readonly name = "RoundAbandonedError";
+  constructor(
+    readonly round: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`round ${round}: ${message}`, options);
+  }
+}
+
+/** A round could not be aggregated: fewer uploads than the quorum arrived before its timeout. */
+export class QuorumNotReachedError extends Error {
+  override readonly name = "QuorumNotReachedError";
+  constructor(
+    readonly round: number,
+    readonly received: number,
+    readonly needed: number,
+  ) {
+    super(
+      `round ${round}: ${received} of ${needed} needed uploads arrived before the round timeout; ` +
+        "the round is retried with a new selection (raise training.roundTimeoutSeconds or lower training.quorum)",
+    );
+  }
+}

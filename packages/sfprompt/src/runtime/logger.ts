@@ -1,0 +1,48 @@
+// Structured logs: one JSON object per line with the job, client and round as fields, so the logs of
+// a server and many clients can be merged and filtered.
+
+/** Severity of a log event. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** A structured log sink; `child` adds fields (job, client, round) to every event. */
+export interface Logger {
+  log(level: LogLevel, event: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Writes JSON lines through `write` (default: stderr), dropping events below `level`. */
+export function jsonLogger(
+  options: {
+    level?: LogLevel;
+    write?: (line: string) => void;
+    fields?: Record<string, unknown>;
+  } = {},
+): Logger {
+  const min = ORDER[options.level ?? "info"];
+  const write = options.write ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+  const base = options.fields ?? {};
+  return {
+    log(level, event, fields = {}) {
+      if (ORDER[level] < min) return;
+      write(JSON.stringify({ at: new Date().toISOString(), level, event, ...base, ...fields }, errorReplacer));
+    },
+    child(fields) {
+      return jsonLogger({ ...options, fields: { ...base, ...fields } });
+    },
+  };
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = {
+  log() {},
+  child() {
+    return silentLogger;
+  },
+};
+
+function errorReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}

@@ -1,0 +1,75 @@
+// The runtime's control messages: what the frames' meta says on the round and params subjects,
+// validated with zod at the boundary. Tensors travel in the frames themselves (docs/runtime.md).
+import { z } from "zod";
+import type { DecodedFrame, FrameMeta } from "@sfprompt/protocol";
+import { ControlMessageError } from "./errors.js";
+
+const round = z.number().int().min(0);
+
+/** Client → server on `round.report`: wait for work (poll) or say what it is doing (state). */
+export const ReportRequestSchema = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("poll"), lastRound: round }),
+  z.object({
+    op: z.literal("state"),
+    state: z.enum(["local-update", "pruning", "split-training", "uploading", "failed"]),
+    round,
+    reason: z.string().optional(),
+  }),
+]);
+export type ReportRequest = z.infer<typeof ReportRequestSchema>;
+
+/** Server → client reply to a poll: train round r, keep waiting, or stop (job over). */
+export const PollReplySchema = z.discriminatedUnion("action", [
+  z.object({ action: z.literal("train"), round, deadline: z.string() }),
+  z.object({ action: z.literal("wait") }),
+  z.object({ action: z.literal("done") }),
+  z.object({ action: z.literal("ok") }),
+]);
+export type PollReply = z.infer<typeof PollReplySchema>;
+
+/** Client → server on `params.global`: the global parameters of round r. */
+export const ParamsRequestSchema = z.object({ round });
+/** Reply: the tensors, or `closed` when the client is not (or no longer) part of the round. */
+export const ParamsReplySchema = z.object({ round, status: z.enum(["ok", "closed"]) });
+
+/** Client → server on `params.upload`, with the parameters as tensors. */
+export const UploadMetaSchema = z.object({
+  round,
+  /** |D_k|: the FedAvg weight. */
+  samples: z.number().int().min(0),
+  /** Samples split training ran on (after pruning). */
+  kept: z.number().int().min(0),
+  /** Mean loss of the split (or whole-model) steps; of the local-loss steps when none ran. */
+  loss: z.number(),
+  localLoss: z.number().optional(),
+  /** Client FLOPs spent in the round (graph FLOPs × samples). */
+  flops: z.number().min(0),
+});
+export type UploadMeta = z.infer<typeof UploadMetaSchema>;
+
+export const UploadReplySchema = z.object({
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+});
+export type UploadReply = z.infer<typeof UploadReplySchema>;
+
+/** Reply of the body backward when the forward's stash entry is gone: redo the forward. */
+export const BackwardReplySchema = z.object({ missing: z.boolean().optional() });
+
+/** Parses the meta of `frame` with `schema`, or throws ControlMessageError naming the subject. */
+export function readMeta<T>(schema: z.ZodType<T>, frame: DecodedFrame, what: string): T {
+  const parsed = schema.safeParse(frame.header.meta);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new ControlMessageError(
+    `${what} from ${frame.header.client || "server"} has invalid meta at ${issue.path.join(".") || "(root)"}: ${issue.message}`,
+    { cause: parsed.error },
+  );
+}
+
+/** A meta object as frames carry it (scalars only). */
+export function meta(value: Record<string, string | number | boolean | undefined>): FrameMeta {
+  const out: FrameMeta = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  return out;
+}

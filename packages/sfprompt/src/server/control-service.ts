@@ -1,0 +1,144 @@
+// The coordinator's three request/reply services: round.report (long-poll for work and client state
+// reports), params.global (the global parameters of the round) and params.upload (a client's update).
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { RunConfig } from "@sfprompt/api";
+import {
+  jobSubjects,
+  serveFrames,
+  tensorByName,
+  type DecodedFrame,
+  type FrameResponder,
+  type ReplyInit,
+  type TrafficLedger,
+} from "@sfprompt/protocol";
+import {
+  ParamsRequestSchema,
+  PollReplySchema,
+  ReportRequestSchema,
+  UploadMetaSchema,
+  meta,
+  readMeta,
+  type PollReply,
+} from "../runtime/messages.js";
+import type { Logger } from "../runtime/logger.js";
+import { ControlMessageError } from "../runtime/errors.js";
+import type { ParamSet } from "../training/param-set.js";
+import type { EventPublisher } from "./events.js";
+import type { ClientRegistry } from "./registry.js";
+import type { OpenRound } from "./round.js";
+
+/** What the services read from and tell the coordinator. */
+export interface CoordinatorView {
+  readonly config: RunConfig;
+  readonly registry: ClientRegistry;
+  readonly events: EventPublisher;
+  readonly logger: Logger;
+  readonly pollWaitMs: number;
+  readonly signal?: AbortSignal;
+  openRound(): OpenRound | undefined;
+  global(): ParamSet;
+  finished(): boolean;
+}
+
+export interface ControlServices {
+  readonly responders: readonly FrameResponder[];
+  stop(): Promise<void>;
+}
+
+/** Decodes the parameters of an upload in the global layout's order. */
+export function paramsFromFrame(frame: DecodedFrame, layout: ParamSet): ParamSet {
+  const out: ParamSet = new Map();
+  for (const [name, t] of layout) {
+    const got = tensorByName(frame, name);
+    if (got.dtype !== "float32" || got.data.length !== t.data.length) {
+      throw new ControlMessageError(
+        `upload from ${frame.header.client}: parameter ${name} is ${got.dtype} [${got.shape.join(", ")}], expected float32 [${t.shape.join(", ")}]`,
+      );
+    }
+    out.set(name, { data: got.data as Float32Array, shape: [...t.shape] });
+  }
+  return out;
+}
+
+function workFor(v: CoordinatorView, client: string, lastRound: number): PollReply | undefined {
+  if (v.finished()) return { action: "done" };
+  const open = v.openRound();
+  if (open === undefined || open.closed || !open.isSelected(client) || open.uploads.has(client)) return undefined;
+  if (open.round <= lastRound) return undefined;
+  return { action: "train", round: open.round, deadline: open.deadline.toISOString() };
+}
+
+async function onReport(v: CoordinatorView, req: DecodedFrame): Promise<ReplyInit> {
+  const m = readMeta(ReportRequestSchema, req, "round report");
+  const client = req.header.client;
+  if (m.op === "state") {
+    if (v.registry.setState(client, m.state)) {
+      await v.events.publish({ type: "client.state", client, state: m.state, round: m.round, ...(m.reason ? { reason: m.reason } : {}) });
+    }
+    return { kind: "control", meta: { action: "ok" } };
+  }
+  if (v.registry.touch(client)) await v.events.publish({ type: "client.state", client, state: "connected" });
+  v.registry.polling(client, 1);
+  try {
+    const until = Date.now() + v.pollWaitMs;
+    for (;;) {
+      const work = workFor(v, client, m.lastRound);
+      if (work !== undefined) {
+        if (work.action === "done" && v.registry.setState(client, "done")) {
+          await v.events.publish({ type: "client.state", client, state: "done" });
+        }
+        return { kind: "control", meta: meta(PollReplySchema.parse(work)) };
+      }
+      if (Date.now() >= until || v.signal?.aborted === true) return { kind: "control", meta: { action: "wait" } };
+      await v.registry.waitChange(until - Date.now(), v.signal);
+    }
+  } finally {
+    v.registry.polling(client, -1);
+  }
+}
+
+function onParams(v: CoordinatorView, req: DecodedFrame): ReplyInit {
+  const m = readMeta(ParamsRequestSchema, req, "params request");
+  const open = v.openRound();
+  if (open === undefined || open.closed || open.round !== m.round || !open.isSelected(req.header.client)) {
+    return { kind: "parameters", meta: { round: m.round, status: "closed" } };
+  }
+  const codec = v.config.compression.parametersDown;
+  const tensors = [...v.global()].map(([name, t]) => ({ name, dtype: "float32" as const, shape: t.shape, data: t.data, codec }));
+  return { kind: "parameters", meta: { round: m.round, status: "ok" }, tensors };
+}
+
+async function onUpload(v: CoordinatorView, req: DecodedFrame): Promise<ReplyInit> {
+  const m = readMeta(UploadMetaSchema, req, "upload");
+  const client = req.header.client;
+  const open = v.openRound();
+  if (open === undefined) return { kind: "control", meta: { accepted: false, reason: "round-closed" } };
+  const reply = open.accept(client, paramsFromFrame(req, v.global()), m);
+  v.logger.log("info", "upload", { client, round: m.round, samples: m.samples, ...reply });
+  if (reply.accepted && v.registry.setState(client, "idle")) {
+    await v.events.publish({ type: "client.state", client, state: "idle", round: m.round });
+  }
+  return { kind: "control", meta: meta(reply) };
+}
+
+/** Starts the three services; stop() them on shutdown. */
+export async function startControlServices(nc: NatsConnection, v: CoordinatorView, ledger: TrafficLedger): Promise<ControlServices> {
+  const subjects = jobSubjects(v.config.names.job);
+  const common = {
+    job: v.config.names.job,
+    isKnownClient: (c: string) => v.registry.isKnown(c),
+    ledger,
+    log: (e: Record<string, unknown>): void => v.logger.log("warn", String(e.event), e),
+  };
+  const responders = await Promise.all([
+    serveFrames(nc, { ...common, subject: subjects.roundReport, handler: (r) => onReport(v, r) }),
+    serveFrames(nc, { ...common, subject: subjects.paramsGlobal, handler: (r) => onParams(v, r) }),
+    serveFrames(nc, { ...common, subject: subjects.paramsUpload, handler: (r) => onUpload(v, r) }),
+  ]);
+  return {
+    responders,
+    async stop() {
+      await Promise.all(responders.map((r) => r.stop()));
+    },
+  };
+}

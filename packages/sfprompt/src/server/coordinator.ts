@@ -1,0 +1,289 @@
+// The round coordinator: resumes from the last checkpoint, selects clients per round, waits for their
+// uploads (quorum + round timeout), aggregates with FedAvg, evaluates, checkpoints, records the round
+// state in KV and publishes progress events.
+import type { RunConfig } from "@sfprompt/api";
+import {
+  FINAL_ARTIFACT_OBJECT,
+  summarizeTraffic,
+  type JobResources,
+  type RoundState,
+  type TrafficLedger,
+} from "@sfprompt/protocol";
+import { Rng, deriveSeed } from "../datasets/rng.js";
+import { QuorumNotReachedError } from "../runtime/errors.js";
+import type { Logger } from "../runtime/logger.js";
+import { encodeParamSet } from "../training/param-set-codec.js";
+import { cloneParams, type ParamSet } from "../training/param-set.js";
+import { readLatestCheckpoint, writeCheckpoint, type RoundMetrics } from "./checkpoints.js";
+import type { CoordinatorView } from "./control-service.js";
+import type { Evaluation } from "./evaluate.js";
+import type { EventPublisher } from "./events.js";
+import { ClientRegistry } from "./registry.js";
+import { OpenRound } from "./round.js";
+
+export interface CoordinatorOptions {
+  readonly config: RunConfig;
+  readonly ledger: TrafficLedger;
+  readonly logger: Logger;
+  readonly events: EventPublisher;
+  readonly resources: JobResources;
+  /** Starting values and layout of the global parameters. */
+  readonly initial: ParamSet;
+  /** Held-out evaluation of global parameters; undefined: no evaluation. */
+  readonly evaluate?: (global: ParamSet) => Promise<Evaluation>;
+  readonly signal?: AbortSignal;
+  /** How long a poll waits for work before answering "wait" (default 2000 ms). */
+  readonly pollWaitMs?: number;
+  /** How long selection waits for clients.perRound ready clients before going with the quorum (default 5000 ms). */
+  readonly selectionWaitMs?: number;
+}
+
+/** How a job ended. */
+export interface JobOutcome {
+  readonly rounds: RoundMetrics[];
+  readonly global: ParamSet;
+  /** Round of the checkpoint the run resumed from (null: started fresh). */
+  readonly resumedFrom: number | null;
+}
+
+export function clientNames(config: RunConfig): string[] {
+  return Array.from({ length: config.clients.count }, (_, i) => clientName(i));
+}
+
+export function clientName(index: number): string {
+  return `client-${index}`;
+}
+
+export class Coordinator implements CoordinatorView {
+  readonly config: RunConfig;
+  readonly registry: ClientRegistry;
+  readonly events: EventPublisher;
+  readonly logger: Logger;
+  readonly pollWaitMs: number;
+  readonly signal: AbortSignal | undefined;
+  #global: ParamSet;
+  #open: OpenRound | undefined;
+  #finished = false;
+  #revision = 0;
+  #lastCheckpoint: string | undefined;
+
+  constructor(readonly o: CoordinatorOptions) {
+    this.config = o.config;
+    this.registry = new ClientRegistry(clientNames(o.config));
+    this.events = o.events;
+    this.logger = o.logger;
+    this.pollWaitMs = o.pollWaitMs ?? 2000;
+    this.signal = o.signal;
+    this.#global = cloneParams(o.initial);
+  }
+
+  openRound(): OpenRound | undefined {
+    return this.#open;
+  }
+  global(): ParamSet {
+    return this.#global;
+  }
+  finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Runs the remaining rounds of the job. */
+  async run(): Promise<JobOutcome> {
+    const { config } = this;
+    const resumed = await this.#resume();
+    const history = resumed?.history ?? [];
+    for (let round = (resumed?.round ?? 0) + 1; round <= config.training.rounds; round++) {
+      const metrics = await this.#runRound(round, history);
+      history.push(metrics);
+      const every = config.output.checkpointEvery;
+      if (round % every === 0 || round === config.training.rounds) await this.#checkpoint(round, history);
+    }
+    await this.#finish(history);
+    return { rounds: history, global: this.#global, resumedFrom: resumed?.round ?? null };
+  }
+
+  async #resume(): Promise<{ round: number; history: RoundMetrics[] } | null> {
+    const { artifacts, roundState } = this.o.resources;
+    const stored = await roundState.get();
+    this.#revision = stored?.revision ?? 0;
+    if (!this.config.output.resume) return null;
+    const ckpt = await readLatestCheckpoint(artifacts, this.o.initial, this.config.names.job);
+    if (ckpt === null) return null;
+    this.#global = ckpt.params;
+    this.#lastCheckpoint = ckpt.object;
+    this.logger.log("info", "resumed", { round: ckpt.meta.round, checkpoint: ckpt.object });
+    return { round: ckpt.meta.round, history: [...ckpt.meta.history] };
+  }
+
+  async #runRound(round: number, history: readonly RoundMetrics[]): Promise<RoundMetrics> {
+    for (let attempt = 0; ; attempt++) {
+      const open = await this.#openRound(round, attempt);
+      const reason = await open.wait(this.signal);
+      open.closed = true;
+      this.#open = undefined;
+      this.registry.change();
+      this.signal?.throwIfAborted();
+      for (const c of open.selected) {
+        if (!open.uploads.has(c) && this.registry.setState(c, "lost")) {
+          await this.events.publish({ type: "client.state", client: c, state: "lost", round, reason: "NoUploadBeforeDeadline" });
+        }
+      }
+      const needed = Math.min(this.config.training.quorum, open.selected.length);
+      if (open.uploads.size >= needed && open.uploads.size > 0) return this.#aggregate(open, reason, history);
+      const err = new QuorumNotReachedError(round, open.uploads.size, needed);
+      this.logger.log("warn", "round-failed", { round, attempt, error: err });
+      await this.events.publish({ type: "round.failed", round, reason: "QuorumNotReached", message: err.message });
+    }
+  }
+
+  async #openRound(round: number, attempt: number): Promise<OpenRound> {
+    const selected = await this.#select(round, attempt);
+    const open = new OpenRound(round, attempt, selected, this.#global, this.config.training.roundTimeoutSeconds * 1000);
+    this.#open = open;
+    this.registry.change();
+    this.logger.log("info", "round-started", { round, attempt, selected });
+    await this.#putState({ phase: "split-training", round, selected, reported: [], startedAt: open.startedAt.toISOString(), deadlineAt: open.deadline.toISOString() });
+    await this.events.publish({ type: "round.started", round, selected: [...selected], deadline: open.deadline.toISOString() });
+    return open;
+  }
+
+  /** Waits for ready clients, then draws clients.perRound of them with the job's seed. */
+  async #select(round: number, attempt: number): Promise<string[]> {
+    const { perRound } = this.config.clients;
+    const since = Date.now();
+    const selectionWait = this.o.selectionWaitMs ?? 5000;
+    for (;;) {
+      this.signal?.throwIfAborted();
+      const ready = this.registry.ready(this.pollWaitMs + 1000);
+      const enough = ready.length >= perRound;
+      const late = Date.now() - since >= selectionWait && ready.length >= Math.max(1, this.config.training.quorum);
+      if (enough || late) {
+        const rng = new Rng(deriveSeed(this.config.training.seed, 0x73656c, round, attempt));
+        return rng.shuffle([...ready].map((_, i) => i)).slice(0, perRound).map((i) => ready[i]!).sort();
+      }
+      await sleep(100, this.signal);
+    }
+  }
+
+  async #aggregate(open: OpenRound, reason: string, history: readonly RoundMetrics[]): Promise<RoundMetrics> {
+    const { round } = open;
+    this.#global = open.accumulator.result();
+    const evaluation = this.#shouldEvaluate(round) ? await this.o.evaluate?.(this.#global) : undefined;
+    const uploads = [...open.uploads.values()];
+    const kept = uploads.reduce((n, u) => n + u.kept, 0);
+    const loss = kept > 0 ? uploads.reduce((s, u) => s + u.loss * u.kept, 0) / kept : mean(uploads.map((u) => u.loss));
+    const localLosses = uploads.flatMap((u) => (u.localLoss === undefined ? [] : [u.localLoss]));
+    const traffic = summarizeTraffic(this.o.ledger.snapshot(), round);
+    const metrics: RoundMetrics = {
+      round,
+      loss,
+      ...(localLosses.length > 0 ? { localLoss: mean(localLosses) } : {}),
+      accuracy: evaluation?.accuracy ?? null,
+      evalLoss: evaluation?.loss ?? null,
+      participants: [...open.uploads.keys()].sort(),
+      selected: [...open.selected],
+      samples: uploads.reduce((n, u) => n + u.samples, 0),
+      kept,
+      bytes: { up: traffic.received, down: traffic.sent, byKind: { ...traffic.byKind } as Record<string, number> },
+      clientFlops: mean(uploads.map((u) => u.flops)),
+      durationMs: Date.now() - open.startedAt.getTime(),
+    };
+    this.logger.log("info", "round-finished", { round, reason, loss, accuracy: metrics.accuracy, up: traffic.received, down: traffic.sent });
+    await this.events.publish({
+      type: "round.finished",
+      round,
+      loss,
+      accuracy: metrics.accuracy ?? lastAccuracy(history),
+      participants: metrics.participants,
+      samples: kept,
+      bytes: eventBytes(metrics.bytes),
+      durationMs: metrics.durationMs,
+    });
+    return metrics;
+  }
+
+  #shouldEvaluate(round: number): boolean {
+    const every = this.config.training.evaluation.everyRounds;
+    return every > 0 && (round % every === 0 || round === this.config.training.rounds);
+  }
+
+  async #checkpoint(round: number, history: readonly RoundMetrics[]): Promise<void> {
+    const info = await writeCheckpoint(this.o.resources.artifacts, this.#global, {
+      job: this.config.names.job,
+      method: this.config.method,
+      round,
+      history: [...history],
+    });
+    this.#lastCheckpoint = info.name;
+    await this.#putState({ phase: "checkpointing", round, selected: [], reported: history.at(-1)?.participants ?? [], startedAt: new Date().toISOString() });
+    await this.events.publish({
+      type: "checkpoint.written",
+      round,
+      bucket: this.o.resources.artifacts.bucket,
+      object: info.name,
+      size: info.size,
+      ...(info.digest ? { digest: info.digest } : {}),
+    });
+  }
+
+  async #putState(s: Omit<RoundState, "v" | "checkpoint">): Promise<void> {
+    const state: RoundState = { v: 1, ...s, ...(this.#lastCheckpoint ? { checkpoint: this.#lastCheckpoint } : {}) };
+    this.#revision = await this.o.resources.roundState.put(state, this.#revision);
+  }
+
+  async #finish(history: readonly RoundMetrics[]): Promise<void> {
+    this.#finished = true;
+    this.registry.change();
+    await this.o.resources.artifacts.put(
+      FINAL_ARTIFACT_OBJECT,
+      encodeParamSet(this.#global, { job: this.config.names.job, method: this.config.method, rounds: history.length }),
+      "trained prompt + tail",
+    );
+    const last = history.at(-1);
+    await this.#putState({ phase: "finished", round: last?.round ?? 0, selected: [], reported: [], startedAt: new Date().toISOString() });
+    await this.events.publish({
+      type: "job.finished",
+      rounds: history.length,
+      loss: last?.loss ?? 0,
+      accuracy: lastAccuracy(history),
+      bytes: eventBytes(totalBytes(history)),
+      artifact: FINAL_ARTIFACT_OBJECT,
+    });
+  }
+}
+
+/** Sum of the rounds' bytes. */
+export function totalBytes(history: readonly RoundMetrics[]): RoundMetrics["bytes"] {
+  const out = { up: 0, down: 0, byKind: {} as Record<string, number> };
+  for (const r of history) {
+    out.up += r.bytes.up;
+    out.down += r.bytes.down;
+    for (const [k, v] of Object.entries(r.bytes.byKind)) out.byKind[k] = (out.byKind[k] ?? 0) + v;
+  }
+  return out;
+}
+
+function eventBytes(b: RoundMetrics["bytes"]): { up: number; down: number; byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>> } {
+  const byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>> = {};
+  for (const k of ["activation", "gradient", "parameters", "control"] as const) if (b.byKind[k] !== undefined) byKind[k] = b.byKind[k];
+  return { up: b.up, down: b.down, byKind };
+}
+
+function lastAccuracy(history: readonly RoundMetrics[]): number {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const a = history[i]!.accuracy;
+    if (a !== null) return a;
+  }
+  return 0;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+}

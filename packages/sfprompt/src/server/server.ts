@@ -1,0 +1,126 @@
+// The server process of a job, in process: the body service (split methods), the coordinator and its
+// control services, over one NATS connection. The image's entry point and `sfprompt run` call this.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { RunConfig } from "@sfprompt/api";
+import { ensureJobResources, TrafficLedger, type ProgressEvent, type TrafficSnapshot } from "@sfprompt/protocol";
+import { PartitionBundle } from "../bundle/partition-bundle.js";
+import type { ExecutionProvider } from "../bundle/sessions.js";
+import { joinParams } from "../bundle/tensors.js";
+import type { Dataset } from "../datasets/dataset.js";
+import { silentLogger, type Logger } from "../runtime/logger.js";
+import type { ParamSet } from "../training/param-set.js";
+import { startBodyService, type BodyGradientMode, type BodyService } from "./body-service.js";
+import { startControlServices } from "./control-service.js";
+import { Coordinator, type JobOutcome } from "./coordinator.js";
+import { evaluateSplit, evaluationSubset, type Evaluation } from "./evaluate.js";
+import { EventPublisher } from "./events.js";
+
+/** Method-specific global parameters (the whole-model baseline brings its own). */
+export interface GlobalModel {
+  readonly initial: ParamSet;
+  evaluate(global: ParamSet, data: Dataset<Float32Array>, batchSize: number): Promise<Evaluation>;
+}
+
+export interface ServerOptions {
+  readonly nc: NatsConnection;
+  /** A loaded bundle (kept open) or its directory (opened and released here). */
+  readonly bundle: PartitionBundle | string;
+  /** The held-out set; undefined: no evaluation. */
+  readonly evalData?: Dataset<Float32Array>;
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+  /** Also told every progress event (the CLI's progress bars). */
+  readonly onEvent?: (e: ProgressEvent) => void;
+  readonly bodyGradient?: BodyGradientMode;
+  readonly intraOpThreads?: number;
+  readonly pollWaitMs?: number;
+  readonly selectionWaitMs?: number;
+  /** Replaces prompt + tail as the global parameters (fl-full). */
+  readonly globalModel?: GlobalModel;
+  /** Keeps the control services up this long after the last round, so polling clients hear "done" (default 1000 ms). */
+  readonly lingerMs?: number;
+}
+
+export interface ServerResult extends JobOutcome {
+  readonly provider: ExecutionProvider | undefined;
+  /** Every message the server sent or received, per client, round and kind. */
+  readonly traffic: TrafficSnapshot;
+  /** Error replies sent for bad frames, by code, over all services. */
+  readonly badFrames: Record<string, number>;
+  /** Requests per body session run (forward, backward). */
+  readonly bodyGroups: { forward: number[]; backward: number[] } | null;
+}
+
+/** Runs the server side of a job until its last round (or until `signal` aborts it). */
+export async function runServer(config: RunConfig, o: ServerOptions): Promise<ServerResult> {
+  const logger = (o.logger ?? silentLogger).child({ job: config.names.job, role: "server" });
+  const ownBundle = typeof o.bundle === "string";
+  const bundle =
+    typeof o.bundle === "string"
+      ? PartitionBundle.load(o.bundle, {
+          executionProvider: config.server.executionProvider,
+          cpuFallback: config.server.cpuFallback,
+          ...(o.intraOpThreads === undefined ? {} : { intraOpThreads: o.intraOpThreads }),
+          logger,
+        })
+      : o.bundle;
+  const ledger = new TrafficLedger();
+  const resources = await ensureJobResources(o.nc, config.names.job);
+  const events = new EventPublisher(o.nc, config.names.job, logger, o.onEvent);
+  const evalSet = o.evalData && evaluationSubset(o.evalData, config.training.evaluation.maxSamples, config.training.seed);
+  const batch = config.training.batchSize;
+  const initial = o.globalModel?.initial ?? joinParams(bundle.initialParams().prompt, bundle.initialParams().tail);
+  const evaluate =
+    evalSet === undefined
+      ? undefined
+      : (g: ParamSet): Promise<Evaluation> =>
+          o.globalModel ? o.globalModel.evaluate(g, evalSet, batch) : evaluateSplit(bundle, g, evalSet, batch);
+  const coordinator = new Coordinator({
+    config,
+    ledger,
+    logger,
+    events,
+    resources,
+    initial,
+    ...(evaluate ? { evaluate } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.pollWaitMs === undefined ? {} : { pollWaitMs: o.pollWaitMs }),
+    ...(o.selectionWaitMs === undefined ? {} : { selectionWaitMs: o.selectionWaitMs }),
+  });
+  let body: BodyService | undefined;
+  const control = await startControlServices(o.nc, coordinator, ledger);
+  try {
+    if (config.effective.splitTraining) {
+      body = await startBodyService({
+        nc: o.nc,
+        config,
+        bundle,
+        ledger,
+        logger,
+        isKnownClient: (c) => coordinator.registry.isKnown(c),
+        ...(o.bodyGradient ? { mode: o.bodyGradient } : {}),
+      });
+    }
+    const outcome = await coordinator.run().catch(async (error: unknown) => {
+      if (!o.signal?.aborted) {
+        await events.publish({ type: "job.failed", reason: (error as Error).name ?? "Error", message: String((error as Error).message) });
+      }
+      throw error;
+    });
+    await new Promise((r) => setTimeout(r, o.lingerMs ?? 1000));
+    const badFrames: Record<string, number> = {};
+    for (const r of [...control.responders, ...(body ? [body.forward, body.backward] : [])]) {
+      for (const [code, n] of Object.entries(r.stats().errors)) badFrames[code] = (badFrames[code] ?? 0) + (n ?? 0);
+    }
+    return {
+      ...outcome,
+      provider: bundle.provider,
+      traffic: ledger.snapshot(),
+      badFrames,
+      bodyGroups: body ? body.groupSizes : null,
+    };
+  } finally {
+    await Promise.allSettled([control.stop(), body?.stop()]);
+    if (ownBundle) await bundle.release();
+  }
+}

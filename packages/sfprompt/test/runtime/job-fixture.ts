@@ -1,0 +1,74 @@
+// Run configs for the runtime tests, derived from SFPromptJob manifests exactly as the CLI and the
+// operator derive them, plus a real nats-server per test file.
+import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+
+let counter = 0;
+
+/** The run config of a small job (3 clients, 2 rounds, batch 16); `spec` is merged over it. */
+export function jobConfig(spec: Record<string, unknown> = {}, name?: string): RunConfig {
+  const base: Record<string, unknown> = {
+    method: "sfprompt",
+    prompts: { length: 4 },
+    clients: { count: 3, perRound: { count: 3 } },
+    data: { source: { builtin: "fashion-mnist" }, partitioning: { strategy: "iid", seed: 1 } },
+    training: {
+      rounds: 2,
+      batchSize: 16,
+      seed: 5,
+      optimizer: { name: "adam", learningRate: 0.01 },
+      quorum: { count: 2 },
+      roundTimeoutSeconds: 60,
+    },
+    transport: { requestTimeoutSeconds: 10 },
+  };
+  const merged = deepMerge(base, spec);
+  const job = applyDefaults({
+    apiVersion: "sfprompt.io/v1alpha1",
+    kind: "SFPromptJob",
+    metadata: { name: name ?? `job-${process.pid}-${++counter}`, namespace: "test" },
+    spec: merged,
+  });
+  return toRunConfig(job);
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const old = out[k];
+    out[k] =
+      v !== null && typeof v === "object" && !Array.isArray(v) && old !== null && typeof old === "object" && !Array.isArray(old)
+        ? deepMerge(old as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+export interface NatsFixture {
+  readonly server: TestNats;
+  readonly nc: NatsConnection;
+  connect(): Promise<NatsConnection>;
+  stop(): Promise<void>;
+}
+
+/** A throw-away nats-server and a connection to it. */
+export async function natsFixture(): Promise<NatsFixture> {
+  const server = await startNatsServer();
+  const conns: NatsConnection[] = [];
+  const open = async (): Promise<NatsConnection> => {
+    const c = await connect({ servers: server.url });
+    conns.push(c);
+    return c;
+  };
+  const nc = await open();
+  return {
+    server,
+    nc,
+    connect: open,
+    async stop() {
+      await Promise.allSettled(conns.map((c) => c.close()));
+      await server.stop();
+    },
+  };
+}

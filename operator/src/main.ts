@@ -1,15 +1,20 @@
 // Entry point of the operator container: read the config, run until SIGTERM/SIGINT, then shut down
 // gracefully. Exits non-zero on a bad config or when leadership is lost (the pod restarts and campaigns
 // again, as client-go based operators do).
+import { KubeConfig } from "@kubernetes/client-node";
 import { parseConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { createLogger } from "./log.js";
 import { startOperator } from "./operator.js";
+import { parseWebhookConfig, splitWebhookArgs, startWebhook } from "./webhook/index.js";
 
 async function main(): Promise<void> {
   let config;
+  let webhookConfig;
   try {
-    config = parseConfig(process.argv.slice(2), process.env);
+    const args = splitWebhookArgs(process.argv.slice(2));
+    config = parseConfig(args.rest, process.env);
+    webhookConfig = parseWebhookConfig(args.webhook, process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(
@@ -18,7 +23,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ level: config.logLevel });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  // Every replica serves the webhook, leader or not: the Service may pick any of them.
+  const webhook = webhookConfig.enabled ? await startWebhook(webhookConfig, { kubeConfig, log }) : undefined;
   const operator = await startOperator(config, {
+    kubeConfig,
     log,
     onLostLeadership: () => {
       log.error("lost leadership; exiting so that the pod restarts and campaigns again");
@@ -30,7 +40,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
-    operator.stop().then(
+    Promise.all([operator.stop(), webhook?.stop()]).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error("shutdown failed", { err });

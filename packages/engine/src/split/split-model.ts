@@ -1,78 +1,139 @@
 // The splitter's core: from one model, the prompted model and its head, body, tail and local-path
-// (head -> tail) partitions, all in memory. See docs/adr for the cut and prompt-insertion strategy.
+// (head -> tail) partitions, all in memory. Strategy: docs/adr/0008-model-split-and-prompt-insertion.md.
 import { defaultOpset } from "../autodiff/gradient-model.js";
 import { reachingTo, topoSort } from "../autodiff/graph-analysis.js";
 import { isFloat } from "../ir/dtype.js";
 import type { DType, Graph, Model, Node, ValueInfo } from "../ir/types.js";
+import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
-import { replaceClassifier } from "./classifier.js";
+import { replaceClassifier, type ClassifierParams } from "./classifier.js";
 import { CutTensorError, SplitOptionsError } from "./errors.js";
-import { cloneGraph, extractPartition, hasTensor, rewireConsumers } from "./graph-edit.js";
+import { cloneGraph, extractPartition, hasTensor } from "./graph-edit.js";
 import { SeededRng, xavierUniform } from "./init.js";
 import { findMaskInputs } from "./mask-inputs.js";
+import { checkPartitionParams, localPath, tailParameters } from "./partitions.js";
+import { patchFanIn } from "./patch-fan-in.js";
 import { appendPooling, type Pooling } from "./pooling.js";
 import { extendMask, insertPrompt } from "./prompt.js";
 import { resolveCuts, type Cuts } from "./resolve-cuts.js";
 import {
-  copySelection,
+  POOLED,
+  PROMPT,
+  PROMPTED,
+  type ParameterInfo,
+  type SplitModel,
+  type SplitOptions,
+} from "./split-types.js";
+import {
   keepsChainBeforeMean,
   planTail,
   renameSelection,
   rewriteTail,
   type TailPlan,
 } from "./tail-rewrite.js";
-import { patchFanIn } from "./patch-fan-in.js";
 
-export const PROMPT = "prompt";
-export const PROMPTED = "sfp/prompted";
-export const POOLED = "sfp/pooled";
-const LOCAL_POOLED = "sfp/local_pooled";
+export {
+  LOCAL_POOLED,
+  POOLED,
+  PROMPT,
+  PROMPTED,
+  type ParameterInfo,
+  type ParameterInit,
+  type SplitModel,
+  type SplitOptions,
+} from "./split-types.js";
 
-export interface SplitOptions {
-  /** K: transformer blocks in the head (the body gets the rest, at least one). */
-  readonly headBlocks: number;
-  /** P: prompt tokens inserted after the CLS token (0: none). */
-  readonly promptLength: number;
-  /** C: replace the classifier with a fresh C-class one. */
-  readonly numClasses?: number;
-  /** Explicit head output / last block output tensors (instead of, or overriding, found blocks). */
-  readonly cutHead?: string;
-  readonly cutTail?: string;
-  /** What the tail reads: the CLS token or the mean over tokens; default: what the model does. */
-  readonly pooling?: Pooling;
-  /** Seed of the prompt and classifier initialisation (default 0). */
-  readonly seed?: number;
-  /** The logits output (default "logits" when the model has it, else its first output). */
-  readonly logits?: string;
-}
-
-export type ParameterInit = "xavier-uniform" | "zeros" | "pretrained";
-
-export interface ParameterInfo {
-  readonly name: string;
-  readonly partition: "head" | "tail";
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly init: ParameterInit;
-}
-
-export interface SplitModel {
-  /** The whole prompted model (head -> body -> tail in one graph), outputs [logits]. */
-  readonly prompted: Model;
-  readonly head: Model;
-  readonly body: Model;
-  readonly tail: Model;
-  /** head -> pooling -> tail, body skipped: the local-loss path. */
-  readonly local: Model;
-  readonly parameters: readonly ParameterInfo[];
-  readonly headOutput: string;
-  readonly bodyOutput: string;
-  readonly logits: string;
-  readonly numClasses: number;
-  readonly pooling: Pooling;
-  readonly maskInputs: readonly string[];
-  readonly cuts: Cuts;
+/** What the analysis of the original model found; `g` is the copy being edited. */
+interface Stage {
+  readonly model: Model;
   readonly opset: number;
+  readonly g: Graph;
+  readonly logits: string;
+  readonly cuts: Cuts;
+  readonly plan: TailPlan;
+  readonly pooling: Pooling;
+  /** Width D and dtype of the residual stream. */
+  readonly dim: number;
+  readonly dtype: DType;
+}
+
+/** Splits `model` into the prompted head, body and tail (and the local path). */
+export function splitModel(model: Model, options: SplitOptions): SplitModel {
+  const st = analyse(model, options);
+  const rng = new SeededRng(options.seed ?? 0);
+  const { masks, mask, params } = addPrompt(st, options.promptLength, rng);
+  const classifier =
+    options.numClasses === undefined
+      ? undefined
+      : replaceClassifier(st.g, st.logits, options.numClasses, rng);
+  // The model's own mean after a final norm stays as it is (in the body); otherwise the selection moves.
+  const keepChain = options.pooling === undefined && keepsChainBeforeMean(st.plan);
+  if (keepChain) renameSelection(st.g, st.plan, POOLED);
+  else {
+    appendPooling(st.g, st.opset, {
+      x: st.cuts.tail,
+      out: POOLED,
+      mode: st.pooling,
+      dtype: st.dtype,
+      ...(mask ? { mask } : {}),
+    });
+    rewriteTail(st.g, st.plan, st.cuts.tail, POOLED);
+  }
+  const headOutput = options.promptLength > 0 && st.cuts.head === st.cuts.embed ? PROMPTED : st.cuts.head;
+  const numClasses = finishGraph(st);
+  params.push(...addTailParameters(st, classifier));
+  const facts = inferShapes(st.g, st.opset);
+  const part = (name: string, outputs: string[], stops: string[]): Model => ({
+    ...model,
+    graph: extractPartition(st.g, { name, outputs, stops, facts }),
+  });
+  const split: SplitModel = {
+    prompted: part("prompted", [st.logits], []),
+    head: part("head", [headOutput], []),
+    body: part("body", [POOLED], [headOutput]),
+    tail: part("tail", [st.logits], [POOLED]),
+    local: localPath(model, st.g, {
+      opset: st.opset,
+      headOutput,
+      pooling: st.pooling,
+      dtype: st.dtype,
+      logits: st.logits,
+      ...(mask ? { mask } : {}),
+      ...(keepChain ? { kept: { plan: st.plan, from: st.cuts.tail } } : {}),
+    }),
+    parameters: params,
+    headOutput,
+    bodyOutput: POOLED,
+    logits: st.logits,
+    numClasses,
+    pooling: st.pooling,
+    maskInputs: masks,
+    cuts: st.cuts,
+    opset: st.opset,
+  };
+  checkPartitionParams(split);
+  return split;
+}
+
+function analyse(model: Model, options: SplitOptions): Stage {
+  checkOptions(options);
+  const opset = defaultOpset(model);
+  const g = cloneGraph(model.graph);
+  const facts = inferShapes(g, opset);
+  const logits = logitsName(model, options);
+  const cuts = resolveCuts(g, facts, options);
+  const plan = planTail(g, facts, opset, cuts.tail, new Set(liveNodes(g, logits)));
+  const pooling = options.pooling ?? plan.pooling;
+  checkPooling(cuts, pooling, options.promptLength);
+  const embed = facts.get(cuts.embed);
+  const dim = embed?.shape?.at(-1);
+  const dtype: DType = embed?.dtype ?? "float32";
+  if (typeof dim !== "number" || embed?.shape?.length !== 3 || !isFloat(dtype))
+    throw new CutTensorError(
+      cuts.embed,
+      `the embeddings "${cuts.embed}" must be a float [batch, tokens, width] tensor with a known width`,
+    );
+  return { model, opset, g, logits, cuts, plan, pooling, dim, dtype };
 }
 
 function checkOptions(o: SplitOptions): void {
@@ -99,110 +160,6 @@ function logitsName(model: Model, o: SplitOptions): string {
   return name;
 }
 
-/** Splits `model` into the prompted head, body and tail (and the local path). */
-export function splitModel(model: Model, options: SplitOptions): SplitModel {
-  checkOptions(options);
-  const opset = defaultOpset(model);
-  const g = cloneGraph(model.graph);
-  const facts0 = inferShapes(g, opset);
-  const logits = logitsName(model, options);
-  const cuts = resolveCuts(g, facts0, options);
-  const live = new Set(liveNodes(g, logits));
-  const plan = planTail(g, facts0, opset, cuts.tail, live);
-  const pooling = options.pooling ?? plan.pooling;
-  checkPooling(cuts, pooling, options.promptLength);
-  const embedFacts = facts0.get(cuts.embed);
-  const dim = embedFacts?.shape?.at(-1);
-  const dtype: DType = embedFacts?.dtype ?? "float32";
-  if (typeof dim !== "number" || embedFacts?.shape?.length !== 3 || !isFloat(dtype))
-    throw new CutTensorError(
-      cuts.embed,
-      `the embeddings "${cuts.embed}" must be a float [batch, tokens, width] tensor with a known width`,
-    );
-  const rng = new SeededRng(options.seed ?? 0);
-  const params: ParameterInfo[] = [];
-  const p = options.promptLength;
-  const masks = p > 0 || pooling === "mean" ? findMaskInputs(g, cuts.embed, inBlocksOf(g, cuts.embed)) : [];
-  const maskFor = new Map(masks.map((m) => [m, m]));
-  if (p > 0) {
-    for (const m of masks) {
-      const info = g.inputs.find((i) => i.name === m) as ValueInfo;
-      maskFor.set(m, extendMask(g, opset, m, info.dtype, p, `sfp/${m}_extended`));
-    }
-    if (hasTensor(g, PROMPT))
-      throw new SplitOptionsError("promptLength", `the model already has a tensor named "${PROMPT}"`);
-    const fanIn = patchFanIn(g, cuts.embed) ?? dim;
-    g.inputs.push({ name: PROMPT, dtype, shape: [p, dim] });
-    g.initializers.set(PROMPT, xavierUniform(rng, [p, dim], fanIn, dim, dtype));
-    params.push({ name: PROMPT, partition: "head", dtype, shape: [p, dim], init: "xavier-uniform" });
-    insertPrompt(g, opset, cuts.embed, PROMPT, PROMPTED);
-  }
-  const classifier =
-    options.numClasses === undefined ? undefined : replaceClassifier(g, logits, options.numClasses, rng);
-  const mask = masks[0] === undefined ? undefined : maskFor.get(masks[0]);
-  // The model's own mean after a final norm stays as it is (in the body); otherwise the selection moves.
-  const keepChain = options.pooling === undefined && keepsChainBeforeMean(plan);
-  if (keepChain) renameSelection(g, plan, POOLED);
-  else {
-    appendPooling(g, opset, { x: cuts.tail, out: POOLED, mode: pooling, dtype, ...(mask ? { mask } : {}) });
-    rewriteTail(g, plan, cuts.tail, POOLED);
-  }
-  const headOutput = p > 0 && cuts.head === cuts.embed ? PROMPTED : cuts.head;
-  g.outputs = [{ name: logits, dtype }];
-  // Appended nodes must follow their producers, and old value_info shapes no longer hold.
-  g.nodes = topoSort(g);
-  g.valueInfo = [];
-  let facts = inferShapes(g, opset);
-  const classes = facts.get(logits)?.shape?.at(-1);
-  if (typeof classes !== "number")
-    throw new CutTensorError(logits, `cannot infer the class count of "${logits}"`);
-  g.outputs = [{ name: logits, dtype, shape: facts.get(logits)?.shape ?? [] }];
-  for (const t of tailParameters(g, facts)) {
-    const init = g.initializers.get(t)?.dims ?? [];
-    g.inputs.push({ name: t, dtype: g.initializers.get(t)?.dtype ?? dtype, shape: [...init] });
-    const fresh =
-      t === classifier?.weight ? "xavier-uniform" : t === classifier?.bias ? "zeros" : "pretrained";
-    params.push({
-      name: t,
-      partition: "tail",
-      dtype: g.initializers.get(t)?.dtype ?? dtype,
-      shape: init,
-      init: fresh,
-    });
-  }
-  facts = inferShapes(g, opset);
-  const part = (name: string, outputs: string[], stops: string[]): Model => ({
-    ...model,
-    graph: extractPartition(g, { name, outputs, stops, facts }),
-  });
-  const split = {
-    prompted: part("prompted", [logits], []),
-    head: part("head", [headOutput], []),
-    body: part("body", [POOLED], [headOutput]),
-    tail: part("tail", [logits], [POOLED]),
-    local: localPath(model, g, {
-      opset,
-      headOutput,
-      pooling,
-      dtype,
-      logits,
-      ...(mask ? { mask } : {}),
-      ...(keepChain ? { kept: { plan, from: cuts.tail } } : {}),
-    }),
-    parameters: params,
-    headOutput,
-    bodyOutput: POOLED,
-    logits,
-    numClasses: classes,
-    pooling,
-    maskInputs: masks,
-    cuts,
-    opset,
-  };
-  checkPartitionParams(split);
-  return split;
-}
-
 /** With the prompt at the head output, its CLS token sees no prompt (and with no block, no input either). */
 function checkPooling(cuts: Cuts, pooling: Pooling, promptLength: number): void {
   if (cuts.head !== cuts.embed || pooling !== "cls") return;
@@ -220,6 +177,69 @@ function checkPooling(cuts: Cuts, pooling: Pooling, promptLength: number): void 
     );
 }
 
+/** Extends the mask inputs and splices in the prompt; returns the masks and the prompt parameter. */
+function addPrompt(
+  st: Stage,
+  p: number,
+  rng: SeededRng,
+): { masks: string[]; mask?: string; params: ParameterInfo[] } {
+  const { g, opset, cuts, dim, dtype } = st;
+  const masks =
+    p > 0 || st.pooling === "mean" ? findMaskInputs(g, cuts.embed, readsEmbeddings(g, cuts.embed)) : [];
+  const first = masks[0];
+  if (p === 0) return { masks, ...(first ? { mask: first } : {}), params: [] };
+  const extended = masks.map((m) => {
+    const info = g.inputs.find((i) => i.name === m) as ValueInfo;
+    return extendMask(g, opset, m, info.dtype, p, `sfp/${m}_extended`);
+  });
+  if (hasTensor(g, PROMPT))
+    throw new SplitOptionsError(
+      "promptLength",
+      `the model already has a tensor named "${PROMPT}"; rename it`,
+    );
+  g.inputs.push({ name: PROMPT, dtype, shape: [p, dim] });
+  g.initializers.set(PROMPT, xavierUniform(rng, [p, dim], patchFanIn(g, cuts.embed) ?? dim, dim, dtype));
+  insertPrompt(g, opset, cuts.embed, PROMPT, PROMPTED);
+  const param: ParameterInfo = {
+    name: PROMPT,
+    partition: "head",
+    dtype,
+    shape: [p, dim],
+    init: "xavier-uniform",
+  };
+  return { masks, ...(extended[0] ? { mask: extended[0] } : {}), params: [param] };
+}
+
+/** Topological order, logits as the only output; returns the class count. */
+function finishGraph(st: Stage): number {
+  const g = st.g;
+  g.outputs = [{ name: st.logits, dtype: st.dtype }];
+  // Appended nodes must follow their producers, and old value_info shapes no longer hold.
+  g.nodes = topoSort(g);
+  g.valueInfo = [];
+  const shape = inferShapes(g, st.opset).get(st.logits)?.shape;
+  const classes = shape?.at(-1);
+  if (typeof classes !== "number")
+    throw new CutTensorError(st.logits, `cannot infer the class count of "${st.logits}"`);
+  g.outputs = [{ name: st.logits, dtype: st.dtype, shape: shape ?? [] }];
+  return classes;
+}
+
+/** Declares the tail's weights as graph inputs (their values stay as defaults). */
+function addTailParameters(st: Stage, classifier: ClassifierParams | undefined): ParameterInfo[] {
+  const g = st.g;
+  const facts: ShapeTable = inferShapes(g, st.opset);
+  return tailParameters(g, facts).map((t) => {
+    const init = g.initializers.get(t);
+    const shape = [...(init?.dims ?? [])];
+    const dtype = init?.dtype ?? st.dtype;
+    g.inputs.push({ name: t, dtype, shape });
+    const fresh =
+      t === classifier?.weight ? "xavier-uniform" : t === classifier?.bias ? "zeros" : "pretrained";
+    return { name: t, partition: "tail", dtype, shape, init: fresh };
+  });
+}
+
 function liveNodes(g: Graph, output: string): Node[] {
   const order = topoSort(g);
   const live = reachingTo(order, [output]);
@@ -227,70 +247,9 @@ function liveNodes(g: Graph, output: string): Node[] {
 }
 
 /** Nodes that read the embeddings or what is computed from them: a mask input feeding one directly needs extending. */
-function inBlocksOf(g: Graph, embed: string): (n: Node) => boolean {
-  const order = topoSort(g);
+function readsEmbeddings(g: Graph, embed: string): (n: Node) => boolean {
   const after = new Set([embed]);
-  for (const n of order) if (n.inputs.some((i) => after.has(i))) for (const o of n.outputs) after.add(o);
+  for (const n of topoSort(g))
+    if (n.inputs.some((i) => after.has(i))) for (const o of n.outputs) after.add(o);
   return (n) => n.inputs.some((i) => after.has(i));
-}
-
-/** Float weights (rank ≥ 1) that only the tail reads: the final norm, a pooler, the classifier. */
-function tailParameters(g: Graph, facts: ReturnType<typeof inferShapes>): string[] {
-  const tail = extractPartition(g, {
-    name: "tail",
-    outputs: g.outputs.map((o) => o.name),
-    stops: [POOLED],
-    facts,
-  });
-  const rest = extractPartition(g, { name: "rest", outputs: [POOLED], stops: [], facts });
-  const usedElsewhere = new Set(rest.nodes.flatMap((n) => n.inputs));
-  return [...tail.initializers.entries()]
-    .filter(([name, t]) => isFloat(t.dtype) && t.dims.length >= 1 && !usedElsewhere.has(name))
-    .map(([name]) => name);
-}
-
-interface LocalRequest {
-  readonly opset: number;
-  readonly headOutput: string;
-  readonly pooling: Pooling;
-  readonly dtype: DType;
-  readonly logits: string;
-  readonly mask?: string;
-  /** The model's own chain + mean, kept before the pooling: the local path copies it. */
-  readonly kept?: { readonly plan: TailPlan; readonly from: string };
-}
-
-/** head -> pooling of the head output -> tail, in one model (the body's nodes drop out as dead). */
-function localPath(model: Model, g: Graph, req: LocalRequest): Model {
-  const lg = cloneGraph(g);
-  rewireConsumers(lg, POOLED, LOCAL_POOLED);
-  if (req.kept !== undefined) copySelection(lg, req.kept.plan, req.kept.from, req.headOutput, LOCAL_POOLED);
-  else
-    appendPooling(lg, req.opset, {
-      x: req.headOutput,
-      out: LOCAL_POOLED,
-      mode: req.pooling,
-      dtype: req.dtype,
-      ...(req.mask ? { mask: req.mask } : {}),
-    });
-  lg.nodes = topoSort(lg);
-  const facts = inferShapes(lg, req.opset);
-  return {
-    ...model,
-    graph: extractPartition(lg, { name: "local", outputs: [req.logits], stops: [], facts }),
-  };
-}
-
-/** A trainable parameter must live in exactly the partition the manifest names. */
-function checkPartitionParams(s: Pick<SplitModel, "head" | "body" | "tail" | "parameters">): void {
-  const reads = (m: Model, name: string): boolean => m.graph.inputs.some((i) => i.name === name);
-  for (const p of s.parameters) {
-    const owner = p.partition === "head" ? s.head : s.tail;
-    const others = [s.head, s.body, s.tail].filter((m) => m !== owner);
-    if (!reads(owner, p.name) || others.some((m) => reads(m, p.name)))
-      throw new CutTensorError(
-        p.name,
-        `the trainable parameter "${p.name}" is not read by the ${p.partition} alone; the cuts do not separate the partitions — move --cut-head/--cut-tail`,
-      );
-  }
 }

@@ -1,0 +1,40 @@
+// The client role: resolves the partition bundle and this client's data shard from the run config,
+// then trains round after round (@sfprompt/core runClient) until the coordinator says the job is done.
+import { runClient } from "@sfprompt/core";
+import type { RoleContext, RoleDefinition } from "@sfprompt/process-shell";
+import { JobInputError, loadClientData, resolveBundleDir } from "@sfprompt/process-shell/inputs";
+
+/** Methods whose clients run in this image (fl-full needs the whole model, centralized has none). */
+export const CLIENT_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt"] as const;
+
+async function run(ctx: RoleContext): Promise<void> {
+  const { config, settings, logger, signal, metrics } = ctx;
+  const index = settings.clientIndex!;
+  if (!(CLIENT_METHODS as readonly string[]).includes(config.method)) {
+    throw new JobInputError(
+      "method",
+      `${config.method} runs only with sfprompt run (this image runs ${CLIENT_METHODS.join(", ")})`,
+    );
+  }
+  const bundle = await resolveBundleDir(config, {
+    bundleDir: settings.bundleDir,
+    modelPath: settings.modelPath,
+    cacheDir: settings.cacheDir,
+    logger,
+    signal,
+  });
+  const data = await loadClientData(config, index);
+  logger.log("info", "client.data", { samples: data.labels.length, classes: data.classNames.length });
+  signal.throwIfAborted();
+  ctx.markReady();
+  const result = await runClient(config, index, { nc: ctx.nc, bundle, data, signal, logger });
+  metrics.addTraffic(result.traffic);
+  logger.log("info", "client.done", { rounds: result.rounds, flops: result.flops });
+}
+
+export const clientRole: RoleDefinition = {
+  role: "client",
+  processName: (settings) => `client-${settings.clientIndex ?? 0}`,
+  watchEvents: true,
+  run,
+};

@@ -1,0 +1,101 @@
+// The partition bundle a process runs: a given directory (`--bundle-dir`, what `sfprompt run` passes),
+// or one prepared here from the model source. The splitter is deterministic for a model, split, prompt
+// length and seed, so the server and every client prepare identical bundles independently; the result
+// is cached under a content hash and published by an atomic rename (processes may race on one cache).
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { RunConfig } from "@sfprompt/api";
+import { ensureDemoModel } from "@sfprompt/core";
+import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
+import type { Logger } from "../logger.js";
+import { JobInputError } from "./errors.js";
+
+export interface BundleInputs {
+  /** A prepared bundle: used as is. */
+  readonly bundleDir?: string | undefined;
+  /** The ONNX model to split, overriding model.source (a mounted PVC or ConfigMap file). */
+  readonly modelPath?: string | undefined;
+  readonly cacheDir: string;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+}
+
+/** The bundle directory for `config`, preparing (and caching) it when none was given. */
+export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Promise<string> {
+  if (o.bundleDir !== undefined) {
+    if (!existsSync(join(o.bundleDir, MANIFEST_FILE))) {
+      throw new JobInputError(
+        "--bundle-dir / SFPROMPT_BUNDLE_DIR",
+        `${o.bundleDir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`,
+      );
+    }
+    return o.bundleDir;
+  }
+  const model = await resolveModelPath(config, o);
+  const split = config.model.split;
+  const options = {
+    headBlocks: split.headBlocks,
+    promptLength: config.prompts.length,
+    pooling: split.pooling,
+    seed: config.training.seed,
+    ...(config.classes.newClassifier ? { numClasses: config.classes.numClasses } : {}),
+    ...(split.cutTensors ? { cutHead: split.cutTensors.head, cutTail: split.cutTensors.body } : {}),
+  };
+  const key = createHash("sha256")
+    .update(await fileDigest(model))
+    .update(JSON.stringify(options))
+    .digest("hex")
+    .slice(0, 16);
+  const dir = join(o.cacheDir, "bundles", key);
+  if (existsSync(join(dir, MANIFEST_FILE))) {
+    o.logger.log("info", "bundle.cached", { dir });
+    return dir;
+  }
+  const started = Date.now();
+  const tmp = `${dir}.tmp-${process.pid}`;
+  mkdirSync(join(o.cacheDir, "bundles"), { recursive: true });
+  try {
+    prepareBundle({ model, out: tmp, ...options });
+    if (!existsSync(join(dir, MANIFEST_FILE))) renameSync(tmp, dir);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  o.logger.log("info", "bundle.prepared", { dir, model, ms: Date.now() - started });
+  return dir;
+}
+
+async function resolveModelPath(config: RunConfig, o: BundleInputs): Promise<string> {
+  const source = config.model.source;
+  const path = o.modelPath ?? source.path;
+  if (path !== undefined) {
+    if (!existsSync(path)) {
+      const field = o.modelPath !== undefined ? "--model-path / SFPROMPT_MODEL_PATH" : "model.source.path";
+      throw new JobInputError(field, `${path} does not exist in this container; mount the model there`);
+    }
+    return path;
+  }
+  if (source.builtin === "demo") {
+    o.logger.log("info", "model.demo", { cacheDir: o.cacheDir });
+    return (await ensureDemoModel({ cacheDir: join(o.cacheDir, "models"), signal: o.signal })).path;
+  }
+  const field = source.persistentVolumeClaim
+    ? "model.source.persistentVolumeClaim"
+    : "model.source.configMap";
+  throw new JobInputError(
+    field,
+    "the model file is not mounted; set SFPROMPT_MODEL_PATH to where the volume puts it",
+  );
+}
+
+function fileDigest(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path)
+      .on("data", (b) => hash.update(b))
+      .on("end", () => resolve(hash.digest("hex")))
+      .on("error", (cause) =>
+        reject(new JobInputError("model", `cannot read ${path}: ${cause.message}`, { cause })),
+      );
+  });
+}

@@ -1,0 +1,14 @@
+// Errors of resolving a process's inputs (model, partition bundle, data) from the run config.
+
+/** The model, bundle or data the run config names cannot be had in this process. */
+export class JobInputError extends Error {
+  override readonly name = "JobInputError";
+  constructor(
+    /** The config field (or env var) at fault, e.g. "model.source.persistentVolumeClaim". */
+    readonly field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${field}: ${message}`, options);
+  }
+}

@@ -43,7 +43,7 @@ function options(): Options {
       // 1 and every core: a shared machine's load hurts multi-threaded runs unevenly (see engine.md)
       threads: { type: "string", default: [...new Set([1, Math.min(availableParallelism(), 4)])].join(",") },
       warmup: { type: "string", default: "1" },
-      iters: { type: "string", default: "8" },
+      iters: { type: "string", default: "6" },
       blocks: { type: "string", default: blocks.map((b) => b.name).join(",") },
       "with-weights": { type: "boolean", default: false },
     },

@@ -34,6 +34,16 @@ const reproduceCases: { name: string; make: () => ModelCase; options: SplitOptio
     options: { headBlocks: 1, promptLength: 0 },
   },
   {
+    name: "a built ViT whose final LayerNorm is decomposed as opset-14 exports write it",
+    make: () => toy(toyVit({ blocks: 2, finalNorm: "decomposed" })),
+    options: { headBlocks: 1, promptLength: 0 },
+  },
+  {
+    name: "a built ViT that averages tokens after a decomposed final LayerNorm",
+    make: () => toy(toyVit({ blocks: 2, finalNorm: "decomposed", selection: "mean" })),
+    options: { headBlocks: 1, promptLength: 0 },
+  },
+  {
     name: "a built ViT that pools with ReduceMean over tokens",
     make: () => toy(toyVit({ blocks: 2, selection: "mean" })),
     options: { headBlocks: 1, promptLength: 0 },

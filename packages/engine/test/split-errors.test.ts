@@ -8,6 +8,8 @@ import {
   readPartitionManifest,
   splitModel,
   SplitOptionsError,
+  TailRewriteError,
+  type Model,
   type SplitOptions,
 } from "@sfprompt/engine";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +19,26 @@ import { fixtureCase } from "./helpers/split-cases.js";
 import { toyVit } from "./helpers/split-models.js";
 
 const unnamed = (): ReturnType<typeof toyVit> => toyVit({ blocks: 2, blockPrefix: "/stage_" });
+
+/** The toy ViT with a softmax over tokens between its final norm and the CLS selection. */
+function mixesTokens(): Model {
+  const { model } = toyVit({ blocks: 2 });
+  const g = model.graph;
+  const gather = g.nodes.find(
+    (n) => n.opType === "Gather" && n.name === "/Gather",
+  ) as Model["graph"]["nodes"][number];
+  const normed = gather.inputs[0] as string;
+  g.nodes.push({
+    name: "/mix",
+    opType: "Softmax",
+    domain: "",
+    inputs: [normed],
+    outputs: ["/mix_output_0"],
+    attrs: { axis: { kind: "int", value: 1 } },
+  });
+  gather.inputs = ["/mix_output_0", gather.inputs[1] as string];
+  return model;
+}
 
 const cases: {
   name: string;
@@ -81,6 +103,13 @@ const cases: {
     },
     error: CutTensorError,
     says: [/is not computed from the head cut/],
+  },
+  {
+    name: "a tail that mixes tokens before selecting one names the node and suggests --cut-tail",
+    model: mixesTokens,
+    options: { headBlocks: 1, promptLength: 1 },
+    error: TailRewriteError,
+    says: [/node "\/mix" \(Softmax\)/, /does not act on each token alone/, /--cut-tail/],
   },
   {
     name: "K = 0 with CLS pooling asks for --pooling mean",

@@ -46,6 +46,11 @@ const cases: { name: string; make: () => ModelCase; options: SplitOptions }[] = 
     options: { headBlocks: 1, promptLength: 2, numClasses: 3 },
   },
   {
+    name: "a built ViT with a decomposed final LayerNorm in its tail (K = 1, P = 2, C = 3)",
+    make: () => toy(toyVit({ blocks: 2, finalNorm: "decomposed" })),
+    options: { headBlocks: 1, promptLength: 2, numClasses: 3 },
+  },
+  {
     name: "a built BERT with an additive mask (K = 1, P = 2, C = 3)",
     make: () => toy(toyBert({ blocks: 2, mask: "additive" })),
     options: { headBlocks: 1, promptLength: 2, numClasses: 3 },

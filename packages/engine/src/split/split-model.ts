@@ -77,7 +77,7 @@ export function splitModel(model: Model, options: SplitOptions): SplitModel {
       dtype: st.dtype,
       ...(mask ? { mask } : {}),
     });
-    rewriteTail(st.g, st.plan, st.cuts.tail, POOLED);
+    rewriteTail(st.g, st.plan, st.cuts.tail, POOLED, st.opset);
   }
   const headOutput = options.promptLength > 0 && st.cuts.head === st.cuts.embed ? PROMPTED : st.cuts.head;
   const numClasses = finishGraph(st);

@@ -13,6 +13,8 @@ export interface ToyOptions {
   readonly seed?: number;
   /** How the ViT picks what the head reads: CLS by Gather (default), CLS by Slice + Squeeze, or the mean. */
   readonly selection?: "gather" | "slice" | "mean";
+  /** The ViT's final norm as one LayerNormalization (default) or decomposed as opset-14 exports write it. */
+  readonly finalNorm?: "fused" | "decomposed";
 }
 
 export interface ToyModel {
@@ -43,6 +45,26 @@ class Toy {
     this.counts.set(key, k + 1);
     const name = k === 0 ? key : `${key}_${k}`;
     return this.b.op(opType, inputs, attrs, { name, outputs: [`${name}_output_0`] });
+  }
+
+  /** LayerNorm written out: (x - mean) / sqrt(var + eps) * w + b, reductions over the last axis. */
+  lnDecomposed(scope: string, x: string, param: string): string {
+    const c = (v: number): string => this.b.constant(randomScalar(v), "c");
+    const mean = this.op(scope, "ReduceMean", [x], { axes: [-1], keepdims: 1 });
+    const d = this.op(scope, "Sub", [x, mean]);
+    const variance = this.op(scope, "ReduceMean", [this.op(scope, "Pow", [d, c(2)])], {
+      axes: [-1],
+      keepdims: 1,
+    });
+    const n = this.op(scope, "Div", [
+      d,
+      this.op(scope, "Sqrt", [this.op(scope, "Add", [variance, c(1e-5)])]),
+    ]);
+    const w = this.b.initializer(
+      `${param}.weight`,
+      randomTensor(this.rng, "float32", [this.d], { range: [0.8, 1.2] }),
+    );
+    return this.op(scope, "Add", [this.op(scope, "Mul", [n, w]), this.w(`${param}.bias`, [this.d], 0.1)]);
   }
 
   ln(scope: string, x: string, param: string): string {
@@ -133,7 +155,7 @@ export function toyVit(o: ToyOptions): ToyModel {
     ]);
     x = t.op(s, "Add", [x, t.mlp(`${s}/mlp`, t.ln(`${s}/norm2`, x, `blocks.${i}.norm2`), `blocks.${i}.mlp`)]);
   }
-  const normed = t.ln("/norm", x, "norm");
+  const normed = o.finalNorm === "decomposed" ? t.lnDecomposed("/norm", x, "norm") : t.ln("/norm", x, "norm");
   const picked = select(t, normed, o.selection ?? "gather");
   t.classifier("/head", picked, "head", o.classes ?? 4);
   b.output("logits", "float32", ["batch", o.classes ?? 4]);

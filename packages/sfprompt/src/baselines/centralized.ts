@@ -22,13 +22,26 @@ export interface CentralizedOptions {
 }
 
 /** Runs training.rounds rounds of prompt + tail tuning on all the data. */
-export async function runCentralized(config: RunConfig, o: CentralizedOptions): Promise<{ rounds: RoundMetrics[]; global: ParamSet }> {
+export async function runCentralized(
+  config: RunConfig,
+  o: CentralizedOptions,
+): Promise<{ rounds: RoundMetrics[]; global: ParamSet }> {
   const { bundle } = o;
   const init = bundle.initialParams();
   let global = joinParams(init.prompt, init.tail);
   const flops = bundleFlops(bundle);
-  const evalSet = o.eval && evaluationSubset(o.eval, config.training.evaluation.maxSamples, config.training.seed);
-  const ctx = { bundle, config, clientIndex: 0, data: o.train, body: localBody(bundle), flops, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) };
+  const evalSet =
+    o.eval && evaluationSubset(o.eval, config.training.evaluation.maxSamples, config.training.seed);
+  const ctx = {
+    bundle,
+    config,
+    clientIndex: 0,
+    data: o.train,
+    body: localBody(bundle),
+    flops,
+    logger: o.logger,
+    ...(o.signal ? { signal: o.signal } : {}),
+  };
   const rounds: RoundMetrics[] = [];
   for (let round = 1; round <= config.training.rounds; round++) {
     const started = Date.now();

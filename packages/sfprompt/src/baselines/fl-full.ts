@@ -39,13 +39,23 @@ export function wholeModelTrainer(model: WholeModel): (ctx: ClientContext) => Ro
         }
       }
       const n = datasetSize(ctx.data);
-      return { params, samples: n, kept: n, loss: steps === 0 ? 0 : lossSum / steps, localLoss: undefined, flops };
+      return {
+        params,
+        samples: n,
+        kept: n,
+        loss: steps === 0 ? 0 : lossSum / steps,
+        localLoss: undefined,
+        flops,
+      };
     };
   };
 }
 
 /** The server side: all weights are the global parameters; evaluation through the whole model. */
-export async function wholeModelGlobal(model: WholeModel, bundle: PartitionBundle): Promise<GlobalModel & { release(): Promise<void> }> {
+export async function wholeModelGlobal(
+  model: WholeModel,
+  bundle: PartitionBundle,
+): Promise<GlobalModel & { release(): Promise<void> }> {
   const runner = await WholeModelRunner.create(model);
   return {
     initial: model.initial,

@@ -54,11 +54,18 @@ export function prepareWholeModel(source: Model | string, manifest: PartitionMan
       ...g,
       inputs: [
         ...g.inputs,
-        ...names.filter((n) => !inputs.has(n)).map((n) => ({ name: n, dtype: "float32" as const, shape: [...g.initializers.get(n)!.dims] })),
+        ...names
+          .filter((n) => !inputs.has(n))
+          .map((n) => ({ name: n, dtype: "float32" as const, shape: [...g.initializers.get(n)!.dims] })),
       ],
     },
   };
-  const gradient = buildLossGradientModel({ model: forward, opset: defaultOpset(forward), logits: split.logits, wrt: names });
+  const gradient = buildLossGradientModel({
+    model: forward,
+    opset: defaultOpset(forward),
+    logits: split.logits,
+    wrt: names,
+  });
   const initial: ParamSet = new Map(
     names.map((n) => {
       const t = g.initializers.get(n)!;
@@ -84,7 +91,11 @@ export class WholeModelRunner {
 
   static async create(model: WholeModel, intraOpThreads = 1): Promise<WholeModelRunner> {
     const opts = { intraOpNumThreads: intraOpThreads };
-    return new WholeModelRunner(model, await GraphSession.create(model.forward, opts), await GraphSession.create(model.gradient, opts));
+    return new WholeModelRunner(
+      model,
+      await GraphSession.create(model.forward, opts),
+      await GraphSession.create(model.gradient, opts),
+    );
   }
 
   async logits(x: ModelInputs, params: ParamSet): Promise<Tensor & { data: Float32Array }> {
@@ -92,10 +103,17 @@ export class WholeModelRunner {
     return floatOutput(out, this.model.logits, "whole model");
   }
 
-  async step(x: ModelInputs, labels: Int32Array, params: ParamSet): Promise<{ loss: number; grads: ParamSet }> {
+  async step(
+    x: ModelInputs,
+    labels: Int32Array,
+    params: ParamSet,
+  ): Promise<{ loss: number; grads: ParamSet }> {
     const out = await this.grad.run({ ...x, ...paramTensors(params), [LABELS]: labelsTensor(labels) });
     const gradients = Object.fromEntries([...params.keys()].map((n) => [n, `grad_${n}`]));
-    return { loss: floatOutput(out, LOSS, "whole-model gradient").data[0] as number, grads: gradSet(out, params, gradients, "whole-model gradient") };
+    return {
+      loss: floatOutput(out, LOSS, "whole-model gradient").data[0] as number,
+      grads: gradSet(out, params, gradients, "whole-model gradient"),
+    };
   }
 
   async release(): Promise<void> {

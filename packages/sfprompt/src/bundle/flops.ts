@@ -37,7 +37,12 @@ export function perSampleFlops(model: Model): number {
     if (outputs.some((o) => o === undefined)) continue; // a shape-only node with unknown shape: no float work
     const attributes: Record<string, unknown> = {};
     for (const [k, a] of Object.entries(n.attrs ?? {})) attributes[k] = (a as { value?: unknown }).value ?? a;
-    nodes.push({ opType: n.opType, inputs: n.inputs.map((i) => (i === "" ? undefined : shape(i))), outputs: outputs as number[][], attributes });
+    nodes.push({
+      opType: n.opType,
+      inputs: n.inputs.map((i) => (i === "" ? undefined : shape(i))),
+      outputs: outputs as number[][],
+      attributes,
+    });
   }
   return graphFlops(nodes).total;
 }

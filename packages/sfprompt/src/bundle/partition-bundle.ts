@@ -130,8 +130,16 @@ export class PartitionBundle {
   /** Local path (head → tail, body skipped): loss and gradients of prompt and tail. */
   async localStep(x: ModelInputs, labels: Int32Array, params: ParamSet): Promise<LossStep> {
     const g = this.manifest.gradients.local;
-    const out = await this.pool.run(g.file, { ...x, ...paramTensors(params), [g.labels]: labelsTensor(labels) });
-    return { loss: scalar(out, g.loss, g.file), logits: floatOutput(out, g.logits, g.file), grads: gradSet(out, params, g.gradients, g.file) };
+    const out = await this.pool.run(g.file, {
+      ...x,
+      ...paramTensors(params),
+      [g.labels]: labelsTensor(labels),
+    });
+    return {
+      loss: scalar(out, g.loss, g.file),
+      logits: floatOutput(out, g.logits, g.file),
+      grads: gradSet(out, params, g.gradients, g.file),
+    };
   }
 
   /** Local-path logits only (EL2N scoring). */
@@ -157,7 +165,9 @@ export class PartitionBundle {
   /** Tail forward: logits from a_b (evaluation). */
   async tailForward(bodyOut: Tensor, tail: ParamSet): Promise<Tensor & { data: Float32Array }> {
     const file = partitionFile(this.manifest, "tail");
-    const out = await this.pool.run(file, { [this.bodyOutput]: bodyOut, ...paramTensors(tail) }, [this.manifest.logits]);
+    const out = await this.pool.run(file, { [this.bodyOutput]: bodyOut, ...paramTensors(tail) }, [
+      this.manifest.logits,
+    ]);
     return floatOutput(out, this.manifest.logits, file);
   }
 
@@ -172,7 +182,11 @@ export class PartitionBundle {
   async bodyBackward(headOut: Tensor, gradBody: Tensor): Promise<Tensor & { data: Float32Array }> {
     const g = this.manifest.gradients.body.recompute;
     const outName = g.gradients[this.headOutput]!;
-    const out = await this.pool.run(g.file, { [this.headOutput]: headOut, [g.upstream[this.bodyOutput]!]: gradBody }, [outName]);
+    const out = await this.pool.run(
+      g.file,
+      { [this.headOutput]: headOut, [g.upstream[this.bodyOutput]!]: gradBody },
+      [outName],
+    );
     return floatOutput(out, outName, g.file);
   }
 
@@ -189,10 +203,15 @@ export class PartitionBundle {
   }
 
   /** Body backward of the save-activations variant. */
-  async bodyBackwardSaved(saved: Record<string, Tensor>, gradBody: Tensor): Promise<Tensor & { data: Float32Array }> {
+  async bodyBackwardSaved(
+    saved: Record<string, Tensor>,
+    gradBody: Tensor,
+  ): Promise<Tensor & { data: Float32Array }> {
     const g = this.manifest.gradients.body.saveActivations;
     const outName = g.gradients[this.headOutput]!;
-    const out = await this.pool.run(g.backward.file, { ...saved, [g.upstream[this.bodyOutput]!]: gradBody }, [outName]);
+    const out = await this.pool.run(g.backward.file, { ...saved, [g.upstream[this.bodyOutput]!]: gradBody }, [
+      outName,
+    ]);
     return floatOutput(out, outName, g.backward.file);
   }
 

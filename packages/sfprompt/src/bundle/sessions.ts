@@ -48,7 +48,11 @@ export class SessionPool {
   }
 
   /** Runs `file` on `feeds`, wrapping ORT failures with the graph's name. */
-  async run(file: string, feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+  async run(
+    file: string,
+    feeds: Record<string, Tensor>,
+    fetches?: readonly string[],
+  ): Promise<Record<string, Tensor>> {
     const session = await this.get(file);
     try {
       return await session.run(feeds, fetches);
@@ -72,16 +76,26 @@ export class SessionPool {
     const wanted = this.#config.executionProvider ?? "cpu";
     if (wanted === "cuda" && this.#provider !== "cpu") {
       try {
-        const s = await GraphSession.create(model, { intraOpNumThreads: threads, executionProviders: ["cuda"] });
+        const s = await GraphSession.create(model, {
+          intraOpNumThreads: threads,
+          executionProviders: ["cuda"],
+        });
         this.#noteProvider("cuda");
         return s;
       } catch (cause) {
         if (this.#config.cpuFallback === false) {
-          throw new SessionRunError(file, "CUDA was asked for and cpuFallback is false, but CUDA cannot be used", {
-            cause,
-          });
+          throw new SessionRunError(
+            file,
+            "CUDA was asked for and cpuFallback is false, but CUDA cannot be used",
+            {
+              cause,
+            },
+          );
         }
-        this.#config.logger?.log("warn", "cuda-unavailable", { graph: file, error: (cause as Error).message });
+        this.#config.logger?.log("warn", "cuda-unavailable", {
+          graph: file,
+          error: (cause as Error).message,
+        });
       }
     }
     try {

@@ -22,7 +22,11 @@ export function paramTensors(params: ParamSet): Record<string, Tensor> {
 }
 
 /** The float32 output `name` of a session run, or a BundleError naming the graph. */
-export function floatOutput(outputs: Record<string, Tensor>, name: string, graph: string): Tensor & { data: Float32Array } {
+export function floatOutput(
+  outputs: Record<string, Tensor>,
+  name: string,
+  graph: string,
+): Tensor & { data: Float32Array } {
   const t = outputs[name];
   if (t === undefined) {
     throw new BundleError(
@@ -46,7 +50,9 @@ export function gradSet(
     if (outName === undefined) throw new BundleError(`${graph} computes no gradient of "${name}"`);
     const g = floatOutput(outputs, outName, graph);
     if (g.data.length !== t.data.length) {
-      throw new BundleError(`${graph}: gradient of "${name}" has ${g.data.length} values, the parameter ${t.data.length}`);
+      throw new BundleError(
+        `${graph}: gradient of "${name}" has ${g.data.length} values, the parameter ${t.data.length}`,
+      );
     }
     out.set(name, { data: g.data, shape: [...t.shape] });
   }

@@ -2,13 +2,7 @@
 // the client holds the whole model). The trainer is the same for both.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Tensor } from "@sfprompt/engine";
-import {
-  jobSubjects,
-  requestFrame,
-  tensorByName,
-  type Codec,
-  type TrafficLedger,
-} from "@sfprompt/protocol";
+import { jobSubjects, requestFrame, tensorByName, type Codec, type TrafficLedger } from "@sfprompt/protocol";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { f32Tensor } from "../bundle/tensors.js";
 import { BackwardReplySchema, readMeta } from "../runtime/messages.js";
@@ -22,7 +16,10 @@ export interface ForwardHandle {
 
 export interface BodyLink {
   /** a_b = W_b(a_h). */
-  forward(round: number, headOut: Tensor): Promise<{ output: Tensor & { data: Float32Array }; handle: ForwardHandle }>;
+  forward(
+    round: number,
+    headOut: Tensor,
+  ): Promise<{ output: Tensor & { data: Float32Array }; handle: ForwardHandle }>;
   /** ∂L/∂a_h from ∂L/∂a_b for the forward of `handle`. */
   backward(handle: ForwardHandle, gradOut: Tensor): Promise<Tensor & { data: Float32Array }>;
   /** True when the body runs on this machine (its FLOPs count as client compute). */
@@ -64,7 +61,11 @@ export function gradName(tensor: string): string {
 export function remoteBody(o: RemoteBodyOptions): BodyLink {
   const subjects = jobSubjects(o.job);
   const request = { ledger: o.ledger, timeoutMs: o.timeoutMs, ...(o.signal ? { signal: o.signal } : {}) };
-  const send = async (round: number, step: number, headOut: Tensor): Promise<Tensor & { data: Float32Array }> => {
+  const send = async (
+    round: number,
+    step: number,
+    headOut: Tensor,
+  ): Promise<Tensor & { data: Float32Array }> => {
     const reply = await requestFrame(
       o.nc,
       subjects.bodyForward,
@@ -74,7 +75,15 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
         client: o.client,
         round,
         step,
-        tensors: [{ name: o.headOutput, dtype: "float32", shape: headOut.dims, data: headOut.data as Float32Array, codec: o.codecs.activationsUp }],
+        tensors: [
+          {
+            name: o.headOutput,
+            dtype: "float32",
+            shape: headOut.dims,
+            data: headOut.data as Float32Array,
+            codec: o.codecs.activationsUp,
+          },
+        ],
       },
       request,
     );
@@ -98,7 +107,15 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
             client: o.client,
             round: handle.round,
             step: handle.step,
-            tensors: [{ name: gradName(o.bodyOutput), dtype: "float32", shape: gradOut.dims, data: gradOut.data as Float32Array, codec: o.codecs.gradientsUp }],
+            tensors: [
+              {
+                name: gradName(o.bodyOutput),
+                dtype: "float32",
+                shape: gradOut.dims,
+                data: gradOut.data as Float32Array,
+                codec: o.codecs.gradientsUp,
+              },
+            ],
           },
           request,
         );

@@ -84,13 +84,22 @@ class Link {
     return this.#step;
   }
 
-  request(subject: string, init: Omit<FrameInit, "job" | "client" | "step">, timeoutMs?: number): Promise<DecodedFrame> {
+  request(
+    subject: string,
+    init: Omit<FrameInit, "job" | "client" | "step">,
+    timeoutMs?: number,
+  ): Promise<DecodedFrame> {
     const timeout = timeoutMs ?? this.config.transport.requestTimeoutSeconds * 1000;
-    return requestFrame(this.nc, subject, { ...init, job: this.config.names.job, client: this.client, step: this.nextStep() }, {
-      ledger: this.ledger,
-      timeoutMs: timeout,
-      ...(this.signal ? { signal: this.signal } : {}),
-    });
+    return requestFrame(
+      this.nc,
+      subject,
+      { ...init, job: this.config.names.job, client: this.client, step: this.nextStep() },
+      {
+        ledger: this.ledger,
+        timeoutMs: timeout,
+        ...(this.signal ? { signal: this.signal } : {}),
+      },
+    );
   }
 }
 
@@ -98,19 +107,38 @@ class Link {
 export async function runClient(config: RunConfig, index: number, o: ClientOptions): Promise<ClientResult> {
   const name = clientName(index);
   const logger = (o.logger ?? silentLogger).child({ job: config.names.job, client: name });
-  const bundle = typeof o.bundle === "string" ? PartitionBundle.load(o.bundle, { ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}), logger }) : o.bundle;
+  const bundle =
+    typeof o.bundle === "string"
+      ? PartitionBundle.load(o.bundle, {
+          ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}),
+          logger,
+        })
+      : o.bundle;
   const ledger = new TrafficLedger();
   const link = new Link(o.nc, config, name, ledger, o.signal);
   const subjects = jobSubjects(config.names.job);
   const report = async (r: ReportRequest): Promise<void> => {
-    await link.request(subjects.roundReport, { kind: "control", round: r.op === "state" ? r.round : 0, meta: meta(r) });
+    await link.request(subjects.roundReport, {
+      kind: "control",
+      round: r.op === "state" ? r.round : 0,
+      meta: meta(r),
+    });
   };
-  const ctx: ClientContext = { config, index, name, bundle, data: o.data, logger, ...(o.signal ? { signal: o.signal } : {}), report };
+  const ctx: ClientContext = {
+    config,
+    index,
+    name,
+    bundle,
+    data: o.data,
+    logger,
+    ...(o.signal ? { signal: o.signal } : {}),
+    report,
+  };
   const train = (o.trainer ?? splitTrainer(link))(ctx);
   const accepted: number[] = [];
   let flops = 0;
   try {
-    for (let lastRound = 0; ; ) {
+    for (let lastRound = 0; ;) {
       o.signal?.throwIfAborted();
       const work = await poll(link, subjects.roundReport, lastRound, o.retryDelayMs ?? 500, logger);
       if (work.action === "done") break;
@@ -133,10 +161,20 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
   return { client: name, rounds: accepted, traffic: ledger.snapshot(), flops };
 }
 
-async function poll(link: Link, subject: string, lastRound: number, retryMs: number, logger: Logger): Promise<PollReply> {
+async function poll(
+  link: Link,
+  subject: string,
+  lastRound: number,
+  retryMs: number,
+  logger: Logger,
+): Promise<PollReply> {
   try {
     // the server holds a poll up to its pollWaitMs; the request timeout covers that and more
-    const reply = await link.request(subject, { kind: "control", round: lastRound + 1, meta: { op: "poll", lastRound } });
+    const reply = await link.request(subject, {
+      kind: "control",
+      round: lastRound + 1,
+      meta: { op: "poll", lastRound },
+    });
     return readMeta(PollReplySchema, reply, "poll reply");
   } catch (error) {
     if (!(error instanceof DataPlaneError) || link.signal?.aborted) throw error;
@@ -146,19 +184,39 @@ async function poll(link: Link, subject: string, lastRound: number, retryMs: num
   }
 }
 
-async function runRound(link: Link, ctx: ClientContext, round: number, train: RoundTrainer): Promise<RoundUpdate | undefined> {
+async function runRound(
+  link: Link,
+  ctx: ClientContext,
+  round: number,
+  train: RoundTrainer,
+): Promise<RoundUpdate | undefined> {
   const subjects = jobSubjects(ctx.config.names.job);
   const reply = await link.request(subjects.paramsGlobal, { kind: "control", round, meta: { round } });
   if (readMeta(ParamsReplySchema, reply, "params reply").status !== "ok") return undefined;
-  const global: ParamSet = new Map(reply.tensors.map((t) => [t.name, { data: t.data as Float32Array, shape: [...t.shape] }]));
+  const global: ParamSet = new Map(
+    reply.tensors.map((t) => [t.name, { data: t.data as Float32Array, shape: [...t.shape] }]),
+  );
   const update = await train(round, global);
   await ctx.report({ op: "state", state: "uploading", round });
   const codec = ctx.config.compression.parametersUp;
   const up = await link.request(subjects.paramsUpload, {
     kind: "parameters",
     round,
-    meta: meta({ round, samples: update.samples, kept: update.kept, loss: update.loss, localLoss: update.localLoss, flops: update.flops }),
-    tensors: [...update.params].map(([name, t]) => ({ name, dtype: "float32" as const, shape: t.shape, data: t.data, codec })),
+    meta: meta({
+      round,
+      samples: update.samples,
+      kept: update.kept,
+      loss: update.loss,
+      localLoss: update.localLoss,
+      flops: update.flops,
+    }),
+    tensors: [...update.params].map(([name, t]) => ({
+      name,
+      dtype: "float32" as const,
+      shape: t.shape,
+      data: t.data,
+      codec,
+    })),
   });
   const answer = readMeta(UploadReplySchema, up, "upload reply");
   if (!answer.accepted) {
@@ -204,4 +262,3 @@ function splitTrainer(link: Link): (ctx: ClientContext) => RoundTrainer {
     };
   };
 }
-

@@ -95,7 +95,12 @@ export async function trainRound(ctx: TrainerContext, round: number, global: Par
   await ctx.onState?.("split-training");
   const split = await splitEpochs(ctx, round, g, kept, flops);
   const out = joinParams(g.prompt, g.tail);
-  ctx.logger.log("info", "round-trained", { round, kept: datasetSize(kept), loss: split ?? localLoss, localLoss });
+  ctx.logger.log("info", "round-trained", {
+    round,
+    kept: datasetSize(kept),
+    loss: split ?? localLoss,
+    localLoss,
+  });
   return {
     params: pickParams(out, [...global.keys()]),
     samples: datasetSize(ctx.data),
@@ -110,11 +115,20 @@ function batchSeed(ctx: TrainerContext, round: number, phase: number): number {
   return deriveSeed(ctx.config.training.seed, ctx.clientIndex, round, phase);
 }
 
-async function localEpochs(ctx: TrainerContext, round: number, g: Groups, flops: { total: number }): Promise<number | undefined> {
+async function localEpochs(
+  ctx: TrainerContext,
+  round: number,
+  g: Groups,
+  flops: { total: number },
+): Promise<number | undefined> {
   const { bundle } = ctx;
   const meter = new Meter();
   for (let epoch = 0; epoch < ctx.config.training.localEpochs; epoch++) {
-    for (const batch of batches(ctx.data, { batchSize: ctx.config.training.batchSize, seed: batchSeed(ctx, round, 1), epoch })) {
+    for (const batch of batches(ctx.data, {
+      batchSize: ctx.config.training.batchSize,
+      seed: batchSeed(ctx, round, 1),
+      epoch,
+    })) {
       ctx.signal?.throwIfAborted();
       const step = await bundle.localStep(bundle.inputsOf(batch), batch.labels, joinParams(g.prompt, g.tail));
       optimizerStepInPlace(g.optimizer, g.prompt, pickParams(step.grads, bundle.promptNames), g.promptState);
@@ -146,7 +160,10 @@ async function prune(
     at += batch.labels.length;
     flops.total += ctx.flops.localForward * batch.labels.length;
   }
-  const sel = selectByEl2n(scores, { gamma: config.training.pruning.gamma, batchSize: config.training.batchSize });
+  const sel = selectByEl2n(scores, {
+    gamma: config.training.pruning.gamma,
+    batchSize: config.training.batchSize,
+  });
   ctx.kept = { round, indices: sel.kept };
   ctx.logger.log("info", "pruned", { round, kept: sel.kept.length, of: n, threshold: sel.threshold });
   return subset(ctx.data, sel.kept);
@@ -163,7 +180,11 @@ async function splitEpochs(
   const promptOverNetwork = config.effective.promptGradientOverNetwork || body.local;
   const meter = new Meter();
   for (let epoch = 0; epoch < config.training.splitEpochs; epoch++) {
-    for (const batch of batches(data, { batchSize: config.training.batchSize, seed: batchSeed(ctx, round, 2), epoch })) {
+    for (const batch of batches(data, {
+      batchSize: config.training.batchSize,
+      seed: batchSeed(ctx, round, 2),
+      epoch,
+    })) {
       ctx.signal?.throwIfAborted();
       const x = bundle.inputsOf(batch);
       const b = batch.labels.length;

@@ -11,7 +11,11 @@ export function clientEpochs(config: RunConfig): number {
 }
 
 /** Mean share over the rounds; null when no round did work. */
-export function runComputeShare(config: RunConfig, rounds: readonly RoundMetrics[], wholeForwardPerSample: number): number | null {
+export function runComputeShare(
+  config: RunConfig,
+  rounds: readonly RoundMetrics[],
+  wholeForwardPerSample: number,
+): number | null {
   const shares: number[] = [];
   for (const r of rounds) {
     const perClient = r.participants.length === 0 ? 0 : r.samples / r.participants.length;

@@ -26,7 +26,9 @@ export function jsonLogger(
   return {
     log(level, event, fields = {}) {
       if (ORDER[level] < min) return;
-      write(JSON.stringify({ at: new Date().toISOString(), level, event, ...base, ...fields }, errorReplacer));
+      write(
+        JSON.stringify({ at: new Date().toISOString(), level, event, ...base, ...fields }, errorReplacer),
+      );
     },
     child(fields) {
       return jsonLogger({ ...options, fields: { ...base, ...fields } });

@@ -35,7 +35,9 @@ export interface LocalJobOptions {
   readonly logger?: Logger;
   readonly onEvent?: (e: ProgressEvent) => void;
   /** Extra server settings (poll wait, body gradient mode, ...). */
-  readonly server?: Partial<Omit<ServerOptions, "nc" | "bundle" | "evalData" | "signal" | "logger" | "onEvent">>;
+  readonly server?: Partial<
+    Omit<ServerOptions, "nc" | "bundle" | "evalData" | "signal" | "logger" | "onEvent">
+  >;
 }
 
 export interface LocalJobResult {
@@ -58,10 +60,17 @@ export async function runLocalJob(config: RunConfig, o: LocalJobOptions): Promis
   const logger = o.logger ?? silentLogger;
   const probe = PartitionBundle.load(o.bundle, { logger });
   try {
-    const whole = config.method === "fl-full" ? prepareWholeModel(requireModel(o.model), probe.manifest) : undefined;
+    const whole =
+      config.method === "fl-full" ? prepareWholeModel(requireModel(o.model), probe.manifest) : undefined;
     const wholeForward = whole?.flops.forward ?? bundleFlops(probe).wholeForward;
     if (config.method === "centralized") {
-      const { rounds, global } = await runCentralized(config, { bundle: probe, train: o.train, ...(o.eval ? { eval: o.eval } : {}), logger, ...(o.signal ? { signal: o.signal } : {}) });
+      const { rounds, global } = await runCentralized(config, {
+        bundle: probe,
+        train: o.train,
+        ...(o.eval ? { eval: o.eval } : {}),
+        logger,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
       return result(config, rounds, global, wholeForward, [], null, {});
     }
     const nc = requireNc(o.nc);
@@ -99,7 +108,15 @@ export async function runLocalJob(config: RunConfig, o: LocalJobOptions): Promis
       const settled = await Promise.allSettled(clients);
       clearTimeout(timer);
       const done = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-      return result(config, server.rounds, server.global, wholeForward, done, server.resumedFrom, server.badFrames);
+      return result(
+        config,
+        server.rounds,
+        server.global,
+        wholeForward,
+        done,
+        server.resumedFrom,
+        server.badFrames,
+      );
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
       await globalModel?.release();
@@ -134,13 +151,17 @@ function result(
 }
 
 function requireNc(nc: NatsConnection | undefined): NatsConnection {
-  if (nc === undefined) throw new RunConfigError("transport", "this method runs over NATS: pass a connection (nc)");
+  if (nc === undefined)
+    throw new RunConfigError("transport", "this method runs over NATS: pass a connection (nc)");
   return nc;
 }
 
 function requireModel(model: Model | string | undefined): Model | string {
   if (model === undefined) {
-    throw new RunConfigError("model", "fl-full trains every weight and needs the source ONNX model: pass `model`");
+    throw new RunConfigError(
+      "model",
+      "fl-full trains every weight and needs the source ONNX model: pass `model`",
+    );
   }
   return model;
 }

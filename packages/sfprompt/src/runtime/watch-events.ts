@@ -12,8 +12,13 @@ export interface WatchEventsOptions {
 }
 
 /** Yields the job's events in stream order; invalid messages are terminated and skipped. */
-export async function* watchEvents(nc: NatsConnection, job: string, o: WatchEventsOptions = {}): AsyncGenerator<ProgressEvent> {
-  const durable = o.durable ?? `watch-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
+export async function* watchEvents(
+  nc: NatsConnection,
+  job: string,
+  o: WatchEventsOptions = {},
+): AsyncGenerator<ProgressEvent> {
+  const durable =
+    o.durable ?? `watch-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   for await (const d of consumeEvents(nc, job, durable, o.signal)) {
     if (!d.ok) {
       d.term();
@@ -21,6 +26,7 @@ export async function* watchEvents(nc: NatsConnection, job: string, o: WatchEven
     }
     d.ack();
     yield d.event;
-    if ((o.untilFinished ?? true) && (d.event.type === "job.finished" || d.event.type === "job.failed")) return;
+    if ((o.untilFinished ?? true) && (d.event.type === "job.finished" || d.event.type === "job.failed"))
+      return;
   }
 }

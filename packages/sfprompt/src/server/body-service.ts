@@ -87,7 +87,10 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
         const members = group.map((i) => items[i]!);
         const h = concatBatch(members.map((m) => m.entry[bundle.headOutput]!));
         const g = concatBatch(members.map((m) => m.grad));
-        const parts = splitBatch(await bundle.bodyBackward(h, g), members.map((m) => m.grad.dims[0]!));
+        const parts = splitBatch(
+          await bundle.bodyBackward(h, g),
+          members.map((m) => m.grad.dims[0]!),
+        );
         group.forEach((i, k) => (results[i] = parts[k]!));
       }
       return results;
@@ -100,7 +103,8 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
     queue: bodyQueueGroup(config.names.job),
     isKnownClient: o.isKnownClient,
     ledger: o.ledger,
-    log: (e: Record<string, unknown>): void => o.logger.log(e.level === "error" ? "error" : "warn", String(e.event), e),
+    log: (e: Record<string, unknown>): void =>
+      o.logger.log(e.level === "error" ? "error" : "warn", String(e.event), e),
   };
   const forward = await serveFrames(o.nc, {
     ...common,
@@ -119,7 +123,15 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
       }
       return {
         kind: "activation",
-        tensors: [{ name: bundle.bodyOutput, dtype: "float32", shape: output.dims, data: output.data, codec: config.compression.activationsDown }],
+        tensors: [
+          {
+            name: bundle.bodyOutput,
+            dtype: "float32",
+            shape: output.dims,
+            data: output.data,
+            codec: config.compression.activationsDown,
+          },
+        ],
       };
     },
   });
@@ -135,10 +147,21 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
         o.logger.log("warn", "stash-miss", { client: h.client, round: h.round, step: h.step });
         return { kind: "gradient", meta: { missing: true } };
       }
-      const grad = await bwdQueue.submit({ entry: entry.tensors, grad: f32Tensor(t.data as Float32Array, t.shape) as F32 });
+      const grad = await bwdQueue.submit({
+        entry: entry.tensors,
+        grad: f32Tensor(t.data as Float32Array, t.shape) as F32,
+      });
       return {
         kind: "gradient",
-        tensors: [{ name: gradName(bundle.headOutput), dtype: "float32", shape: grad.dims, data: grad.data, codec: config.compression.gradientsDown }],
+        tensors: [
+          {
+            name: gradName(bundle.headOutput),
+            dtype: "float32",
+            shape: grad.dims,
+            data: grad.data,
+            codec: config.compression.gradientsDown,
+          },
+        ],
       };
     },
   });
@@ -158,7 +181,10 @@ async function runGrouped(items: readonly F32[], run: (x: F32) => Promise<F32>):
   const results: F32[] = new Array(items.length);
   for (const group of groupBy(items, rowShapeKey)) {
     const out = await run(concatBatch(group.map((i) => items[i]!)) as F32);
-    const parts = splitBatch(out, group.map((i) => items[i]!.dims[0]!));
+    const parts = splitBatch(
+      out,
+      group.map((i) => items[i]!.dims[0]!),
+    );
     group.forEach((i, k) => (results[i] = parts[k]!));
   }
   return results;

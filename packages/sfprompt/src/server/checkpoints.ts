@@ -42,7 +42,11 @@ const CheckpointMetaSchema = z.object({
 export type CheckpointMeta = z.infer<typeof CheckpointMetaSchema>;
 
 /** Writes the checkpoint of `meta.round`; returns the object info. */
-export function writeCheckpoint(store: ArtifactStore, params: ParamSet, meta: Omit<CheckpointMeta, "format">): Promise<ObjectInfo> {
+export function writeCheckpoint(
+  store: ArtifactStore,
+  params: ParamSet,
+  meta: Omit<CheckpointMeta, "format">,
+): Promise<ObjectInfo> {
   const bytes = encodeParamSet(params, { format: CHECKPOINT_FORMAT, ...meta });
   return store.put(checkpointObjectName(meta.round), bytes, `global parameters after round ${meta.round}`);
 }
@@ -58,7 +62,10 @@ export async function readLatestCheckpoint(
   const bytes = await store.get(latest.name);
   if (bytes === null) return null;
   try {
-    const { params, meta } = decodeParamSetWithMeta(bytes, { expect: layout, source: `checkpoint ${latest.name}` });
+    const { params, meta } = decodeParamSetWithMeta(bytes, {
+      expect: layout,
+      source: `checkpoint ${latest.name}`,
+    });
     const m = CheckpointMetaSchema.parse(meta);
     if (m.job !== job) throw new CheckpointError(latest.name, `belongs to job ${m.job}, not ${job}`);
     return { params, meta: m, object: latest.name };

@@ -63,7 +63,8 @@ export function paramsFromFrame(frame: DecodedFrame, layout: ParamSet): ParamSet
 function workFor(v: CoordinatorView, client: string, lastRound: number): PollReply | undefined {
   if (v.finished()) return { action: "done" };
   const open = v.openRound();
-  if (open === undefined || open.closed || !open.isSelected(client) || open.uploads.has(client)) return undefined;
+  if (open === undefined || open.closed || !open.isSelected(client) || open.uploads.has(client))
+    return undefined;
   if (open.round <= lastRound) return undefined;
   return { action: "train", round: open.round, deadline: open.deadline.toISOString() };
 }
@@ -73,7 +74,13 @@ async function onReport(v: CoordinatorView, req: DecodedFrame): Promise<ReplyIni
   const client = req.header.client;
   if (m.op === "state") {
     if (v.registry.setState(client, m.state)) {
-      await v.events.publish({ type: "client.state", client, state: m.state, round: m.round, ...(m.reason ? { reason: m.reason } : {}) });
+      await v.events.publish({
+        type: "client.state",
+        client,
+        state: m.state,
+        round: m.round,
+        ...(m.reason ? { reason: m.reason } : {}),
+      });
     }
     return { kind: "control", meta: { action: "ok" } };
   }
@@ -89,7 +96,8 @@ async function onReport(v: CoordinatorView, req: DecodedFrame): Promise<ReplyIni
         }
         return { kind: "control", meta: meta(PollReplySchema.parse(work)) };
       }
-      if (Date.now() >= until || v.signal?.aborted === true) return { kind: "control", meta: { action: "wait" } };
+      if (Date.now() >= until || v.signal?.aborted === true)
+        return { kind: "control", meta: { action: "wait" } };
       await v.registry.waitChange(until - Date.now(), v.signal);
     }
   } finally {
@@ -104,7 +112,13 @@ function onParams(v: CoordinatorView, req: DecodedFrame): ReplyInit {
     return { kind: "parameters", meta: { round: m.round, status: "closed" } };
   }
   const codec = v.config.compression.parametersDown;
-  const tensors = [...v.global()].map(([name, t]) => ({ name, dtype: "float32" as const, shape: t.shape, data: t.data, codec }));
+  const tensors = [...v.global()].map(([name, t]) => ({
+    name,
+    dtype: "float32" as const,
+    shape: t.shape,
+    data: t.data,
+    codec,
+  }));
   return { kind: "parameters", meta: { round: m.round, status: "ok" }, tensors };
 }
 
@@ -122,7 +136,11 @@ async function onUpload(v: CoordinatorView, req: DecodedFrame): Promise<ReplyIni
 }
 
 /** Starts the three services; stop() them on shutdown. */
-export async function startControlServices(nc: NatsConnection, v: CoordinatorView, ledger: TrafficLedger): Promise<ControlServices> {
+export async function startControlServices(
+  nc: NatsConnection,
+  v: CoordinatorView,
+  ledger: TrafficLedger,
+): Promise<ControlServices> {
   const subjects = jobSubjects(v.config.names.job);
   const common = {
     job: v.config.names.job,

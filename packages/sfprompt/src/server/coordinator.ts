@@ -44,6 +44,8 @@ export interface JobOutcome {
   readonly global: ParamSet;
   /** Round of the checkpoint the run resumed from (null: started fresh). */
   readonly resumedFrom: number | null;
+  /** The global parameters the run started from (the checkpoint's when it resumed). */
+  readonly startedFrom: ParamSet;
 }
 
 export function clientNames(config: RunConfig): string[] {
@@ -92,6 +94,7 @@ export class Coordinator implements CoordinatorView {
     const { config } = this;
     const resumed = await this.#resume();
     const history = resumed?.history ?? [];
+    const startedFrom = cloneParams(this.#global);
     for (let round = (resumed?.round ?? 0) + 1; round <= config.training.rounds; round++) {
       const metrics = await this.#runRound(round, history);
       history.push(metrics);
@@ -99,7 +102,7 @@ export class Coordinator implements CoordinatorView {
       if (round % every === 0 || round === config.training.rounds) await this.#checkpoint(round, history);
     }
     await this.#finish(history);
-    return { rounds: history, global: this.#global, resumedFrom: resumed?.round ?? null };
+    return { rounds: history, global: this.#global, resumedFrom: resumed?.round ?? null, startedFrom };
   }
 
   async #resume(): Promise<{ round: number; history: RoundMetrics[] } | null> {
@@ -125,25 +128,54 @@ export class Coordinator implements CoordinatorView {
       this.signal?.throwIfAborted();
       for (const c of open.selected) {
         if (!open.uploads.has(c) && this.registry.setState(c, "lost")) {
-          await this.events.publish({ type: "client.state", client: c, state: "lost", round, reason: "NoUploadBeforeDeadline" });
+          await this.events.publish({
+            type: "client.state",
+            client: c,
+            state: "lost",
+            round,
+            reason: "NoUploadBeforeDeadline",
+          });
         }
       }
       const needed = Math.min(this.config.training.quorum, open.selected.length);
       if (open.uploads.size >= needed && open.uploads.size > 0) return this.#aggregate(open, reason, history);
       const err = new QuorumNotReachedError(round, open.uploads.size, needed);
       this.logger.log("warn", "round-failed", { round, attempt, error: err });
-      await this.events.publish({ type: "round.failed", round, reason: "QuorumNotReached", message: err.message });
+      await this.events.publish({
+        type: "round.failed",
+        round,
+        reason: "QuorumNotReached",
+        message: err.message,
+      });
     }
   }
 
   async #openRound(round: number, attempt: number): Promise<OpenRound> {
     const selected = await this.#select(round, attempt);
-    const open = new OpenRound(round, attempt, selected, this.#global, this.config.training.roundTimeoutSeconds * 1000);
+    const open = new OpenRound(
+      round,
+      attempt,
+      selected,
+      this.#global,
+      this.config.training.roundTimeoutSeconds * 1000,
+    );
     this.#open = open;
     this.registry.change();
     this.logger.log("info", "round-started", { round, attempt, selected });
-    await this.#putState({ phase: "split-training", round, selected, reported: [], startedAt: open.startedAt.toISOString(), deadlineAt: open.deadline.toISOString() });
-    await this.events.publish({ type: "round.started", round, selected: [...selected], deadline: open.deadline.toISOString() });
+    await this.#putState({
+      phase: "split-training",
+      round,
+      selected,
+      reported: [],
+      startedAt: open.startedAt.toISOString(),
+      deadlineAt: open.deadline.toISOString(),
+    });
+    await this.events.publish({
+      type: "round.started",
+      round,
+      selected: [...selected],
+      deadline: open.deadline.toISOString(),
+    });
     return open;
   }
 
@@ -156,10 +188,15 @@ export class Coordinator implements CoordinatorView {
       this.signal?.throwIfAborted();
       const ready = this.registry.ready(this.pollWaitMs + 1000);
       const enough = ready.length >= perRound;
-      const late = Date.now() - since >= selectionWait && ready.length >= Math.max(1, this.config.training.quorum);
+      const late =
+        Date.now() - since >= selectionWait && ready.length >= Math.max(1, this.config.training.quorum);
       if (enough || late) {
         const rng = new Rng(deriveSeed(this.config.training.seed, 0x73656c, round, attempt));
-        return rng.shuffle([...ready].map((_, i) => i)).slice(0, perRound).map((i) => ready[i]!).sort();
+        return rng
+          .shuffle([...ready].map((_, i) => i))
+          .slice(0, perRound)
+          .map((i) => ready[i]!)
+          .sort();
       }
       await sleep(100, this.signal);
     }
@@ -171,7 +208,8 @@ export class Coordinator implements CoordinatorView {
     const evaluation = this.#shouldEvaluate(round) ? await this.o.evaluate?.(this.#global) : undefined;
     const uploads = [...open.uploads.values()];
     const kept = uploads.reduce((n, u) => n + u.kept, 0);
-    const loss = kept > 0 ? uploads.reduce((s, u) => s + u.loss * u.kept, 0) / kept : mean(uploads.map((u) => u.loss));
+    const loss =
+      kept > 0 ? uploads.reduce((s, u) => s + u.loss * u.kept, 0) / kept : mean(uploads.map((u) => u.loss));
     const localLosses = uploads.flatMap((u) => (u.localLoss === undefined ? [] : [u.localLoss]));
     const traffic = summarizeTraffic(this.o.ledger.snapshot(), round);
     const metrics: RoundMetrics = {
@@ -184,11 +222,22 @@ export class Coordinator implements CoordinatorView {
       selected: [...open.selected],
       samples: uploads.reduce((n, u) => n + u.samples, 0),
       kept,
-      bytes: { up: traffic.received, down: traffic.sent, byKind: { ...traffic.byKind } as Record<string, number> },
+      bytes: {
+        up: traffic.received,
+        down: traffic.sent,
+        byKind: { ...traffic.byKind } as Record<string, number>,
+      },
       clientFlops: mean(uploads.map((u) => u.flops)),
       durationMs: Date.now() - open.startedAt.getTime(),
     };
-    this.logger.log("info", "round-finished", { round, reason, loss, accuracy: metrics.accuracy, up: traffic.received, down: traffic.sent });
+    this.logger.log("info", "round-finished", {
+      round,
+      reason,
+      loss,
+      accuracy: metrics.accuracy,
+      up: traffic.received,
+      down: traffic.sent,
+    });
     await this.events.publish({
       type: "round.finished",
       round,
@@ -215,7 +264,13 @@ export class Coordinator implements CoordinatorView {
       history: [...history],
     });
     this.#lastCheckpoint = info.name;
-    await this.#putState({ phase: "checkpointing", round, selected: [], reported: history.at(-1)?.participants ?? [], startedAt: new Date().toISOString() });
+    await this.#putState({
+      phase: "checkpointing",
+      round,
+      selected: [],
+      reported: history.at(-1)?.participants ?? [],
+      startedAt: new Date().toISOString(),
+    });
     await this.events.publish({
       type: "checkpoint.written",
       round,
@@ -227,7 +282,11 @@ export class Coordinator implements CoordinatorView {
   }
 
   async #putState(s: Omit<RoundState, "v" | "checkpoint">): Promise<void> {
-    const state: RoundState = { v: 1, ...s, ...(this.#lastCheckpoint ? { checkpoint: this.#lastCheckpoint } : {}) };
+    const state: RoundState = {
+      v: 1,
+      ...s,
+      ...(this.#lastCheckpoint ? { checkpoint: this.#lastCheckpoint } : {}),
+    };
     this.#revision = await this.o.resources.roundState.put(state, this.#revision);
   }
 
@@ -236,11 +295,21 @@ export class Coordinator implements CoordinatorView {
     this.registry.change();
     await this.o.resources.artifacts.put(
       FINAL_ARTIFACT_OBJECT,
-      encodeParamSet(this.#global, { job: this.config.names.job, method: this.config.method, rounds: history.length }),
+      encodeParamSet(this.#global, {
+        job: this.config.names.job,
+        method: this.config.method,
+        rounds: history.length,
+      }),
       "trained prompt + tail",
     );
     const last = history.at(-1);
-    await this.#putState({ phase: "finished", round: last?.round ?? 0, selected: [], reported: [], startedAt: new Date().toISOString() });
+    await this.#putState({
+      phase: "finished",
+      round: last?.round ?? 0,
+      selected: [],
+      reported: [],
+      startedAt: new Date().toISOString(),
+    });
     await this.events.publish({
       type: "job.finished",
       rounds: history.length,
@@ -263,9 +332,14 @@ export function totalBytes(history: readonly RoundMetrics[]): RoundMetrics["byte
   return out;
 }
 
-function eventBytes(b: RoundMetrics["bytes"]): { up: number; down: number; byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>> } {
+function eventBytes(b: RoundMetrics["bytes"]): {
+  up: number;
+  down: number;
+  byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>>;
+} {
   const byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>> = {};
-  for (const k of ["activation", "gradient", "parameters", "control"] as const) if (b.byKind[k] !== undefined) byKind[k] = b.byKind[k];
+  for (const k of ["activation", "gradient", "parameters", "control"] as const)
+    if (b.byKind[k] !== undefined) byKind[k] = b.byKind[k];
   return { up: b.up, down: b.down, byKind };
 }
 
@@ -283,7 +357,12 @@ function mean(xs: readonly number[]): number {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 }

@@ -17,7 +17,11 @@ export interface Evaluation {
 }
 
 /** A fixed, seeded subset of at most `max` samples (all when max is undefined or larger). */
-export function evaluationSubset(ds: Dataset<Float32Array>, max: number | undefined, seed: number): Dataset<Float32Array> {
+export function evaluationSubset(
+  ds: Dataset<Float32Array>,
+  max: number | undefined,
+  seed: number,
+): Dataset<Float32Array> {
   const n = datasetSize(ds);
   if (max === undefined || max >= n) return ds;
   const idx = new Rng(deriveSeed(seed, 0x6576616c)).permutation(n).subarray(0, max).sort();

@@ -5,7 +5,11 @@ import { EVENT_VERSION, publishEvent, type ProgressEvent } from "@sfprompt/proto
 import type { Logger } from "../runtime/logger.js";
 
 /** An event without the common fields (v, job, at), which the publisher adds. */
-export type EventBody = ProgressEvent extends infer E ? (E extends ProgressEvent ? Omit<E, "v" | "job" | "at"> : never) : never;
+export type EventBody = ProgressEvent extends infer E
+  ? E extends ProgressEvent
+    ? Omit<E, "v" | "job" | "at">
+    : never
+  : never;
 
 export class EventPublisher {
   constructor(

@@ -2,14 +2,19 @@
 // control services, over one NATS connection. The image's entry point and `sfprompt run` call this.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
-import { ensureJobResources, TrafficLedger, type ProgressEvent, type TrafficSnapshot } from "@sfprompt/protocol";
+import {
+  ensureJobResources,
+  TrafficLedger,
+  type ProgressEvent,
+  type TrafficSnapshot,
+} from "@sfprompt/protocol";
 import { PartitionBundle } from "../bundle/partition-bundle.js";
 import type { ExecutionProvider } from "../bundle/sessions.js";
 import { joinParams } from "../bundle/tensors.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { silentLogger, type Logger } from "../runtime/logger.js";
 import type { ParamSet } from "../training/param-set.js";
-import { startBodyService, type BodyGradientMode, type BodyService } from "./body-service.js";
+import { startBodyService, type BodyGradientMode } from "./body-service.js";
 import { startControlServices } from "./control-service.js";
 import { Coordinator, type JobOutcome } from "./coordinator.js";
 import { evaluateSplit, evaluationSubset, type Evaluation } from "./evaluate.js";
@@ -41,18 +46,39 @@ export interface ServerOptions {
   readonly lingerMs?: number;
 }
 
-export interface ServerResult extends JobOutcome {
+/** What a running server can say at any time (for /metrics and tests). */
+export interface ServerStats {
   readonly provider: ExecutionProvider | undefined;
   /** Every message the server sent or received, per client, round and kind. */
   readonly traffic: TrafficSnapshot;
   /** Error replies sent for bad frames, by code, over all services. */
   readonly badFrames: Record<string, number>;
-  /** Requests per body session run (forward, backward). */
+  /** Requests per body session run (forward, backward); null without a body service. */
   readonly bodyGroups: { forward: number[]; backward: number[] } | null;
+}
+
+export interface ServerResult extends JobOutcome, ServerStats {}
+
+/** A started server: `done` settles when the job ends (rejects when stopped or failed). */
+export interface ServerHandle {
+  readonly done: Promise<ServerResult>;
+  stats(): ServerStats;
+  /** Aborts the job in this process (as a killed server would stop) and waits for the shutdown. */
+  stop(): Promise<void>;
 }
 
 /** Runs the server side of a job until its last round (or until `signal` aborts it). */
 export async function runServer(config: RunConfig, o: ServerOptions): Promise<ServerResult> {
+  return (await startServer(config, o)).done;
+}
+
+/** Starts the server side of a job; resolves once its services listen. */
+export async function startServer(config: RunConfig, o: ServerOptions): Promise<ServerHandle> {
+  const stopper = new AbortController();
+  const onAbort = (): void => stopper.abort(o.signal?.reason);
+  if (o.signal?.aborted) stopper.abort(o.signal.reason);
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  const signal = stopper.signal;
   const logger = (o.logger ?? silentLogger).child({ job: config.names.job, role: "server" });
   const ownBundle = typeof o.bundle === "string";
   const bundle =
@@ -67,14 +93,18 @@ export async function runServer(config: RunConfig, o: ServerOptions): Promise<Se
   const ledger = new TrafficLedger();
   const resources = await ensureJobResources(o.nc, config.names.job);
   const events = new EventPublisher(o.nc, config.names.job, logger, o.onEvent);
-  const evalSet = o.evalData && evaluationSubset(o.evalData, config.training.evaluation.maxSamples, config.training.seed);
+  const evalSet =
+    o.evalData && evaluationSubset(o.evalData, config.training.evaluation.maxSamples, config.training.seed);
   const batch = config.training.batchSize;
-  const initial = o.globalModel?.initial ?? joinParams(bundle.initialParams().prompt, bundle.initialParams().tail);
+  const init = o.globalModel ? undefined : bundle.initialParams();
+  const initial = o.globalModel?.initial ?? joinParams(init!.prompt, init!.tail);
   const evaluate =
     evalSet === undefined
       ? undefined
       : (g: ParamSet): Promise<Evaluation> =>
-          o.globalModel ? o.globalModel.evaluate(g, evalSet, batch) : evaluateSplit(bundle, g, evalSet, batch);
+          o.globalModel
+            ? o.globalModel.evaluate(g, evalSet, batch)
+            : evaluateSplit(bundle, g, evalSet, batch);
   const coordinator = new Coordinator({
     config,
     ledger,
@@ -82,16 +112,14 @@ export async function runServer(config: RunConfig, o: ServerOptions): Promise<Se
     events,
     resources,
     initial,
+    signal,
     ...(evaluate ? { evaluate } : {}),
-    ...(o.signal ? { signal: o.signal } : {}),
     ...(o.pollWaitMs === undefined ? {} : { pollWaitMs: o.pollWaitMs }),
     ...(o.selectionWaitMs === undefined ? {} : { selectionWaitMs: o.selectionWaitMs }),
   });
-  let body: BodyService | undefined;
   const control = await startControlServices(o.nc, coordinator, ledger);
-  try {
-    if (config.effective.splitTraining) {
-      body = await startBodyService({
+  const body = config.effective.splitTraining
+    ? await startBodyService({
         nc: o.nc,
         config,
         bundle,
@@ -99,28 +127,45 @@ export async function runServer(config: RunConfig, o: ServerOptions): Promise<Se
         logger,
         isKnownClient: (c) => coordinator.registry.isKnown(c),
         ...(o.bodyGradient ? { mode: o.bodyGradient } : {}),
-      });
-    }
-    const outcome = await coordinator.run().catch(async (error: unknown) => {
-      if (!o.signal?.aborted) {
-        await events.publish({ type: "job.failed", reason: (error as Error).name ?? "Error", message: String((error as Error).message) });
-      }
-      throw error;
-    });
-    await new Promise((r) => setTimeout(r, o.lingerMs ?? 1000));
+      })
+    : undefined;
+  const stats = (): ServerStats => {
     const badFrames: Record<string, number> = {};
     for (const r of [...control.responders, ...(body ? [body.forward, body.backward] : [])]) {
-      for (const [code, n] of Object.entries(r.stats().errors)) badFrames[code] = (badFrames[code] ?? 0) + (n ?? 0);
+      for (const [code, n] of Object.entries(r.stats().errors))
+        badFrames[code] = (badFrames[code] ?? 0) + (n ?? 0);
     }
     return {
-      ...outcome,
       provider: bundle.provider,
       traffic: ledger.snapshot(),
       badFrames,
       bodyGroups: body ? body.groupSizes : null,
     };
-  } finally {
-    await Promise.allSettled([control.stop(), body?.stop()]);
-    if (ownBundle) await bundle.release();
-  }
+  };
+  const run = async (): Promise<ServerResult> => {
+    try {
+      const outcome = await coordinator.run().catch(async (error: unknown) => {
+        if (!signal.aborted) {
+          const e = error as Error;
+          await events.publish({ type: "job.failed", reason: e.name || "Error", message: String(e.message) });
+        }
+        throw error;
+      });
+      await new Promise((r) => setTimeout(r, o.lingerMs ?? 1000));
+      return { ...outcome, ...stats() };
+    } finally {
+      o.signal?.removeEventListener("abort", onAbort);
+      await Promise.allSettled([control.stop(), body?.stop()]);
+      if (ownBundle) await bundle.release();
+    }
+  };
+  const done = run();
+  return {
+    done,
+    stats,
+    async stop() {
+      stopper.abort(new Error("server stopped"));
+      await done.catch(() => undefined);
+    },
+  };
 }

@@ -32,7 +32,9 @@ export function tinyBundle(options: { headBlocks?: number; promptLength?: number
 let cached: Promise<{ train: Dataset<Float32Array>; test: Dataset<Float32Array> }> | undefined;
 
 /** Balanced Fashion-MNIST subsets: `perClass` train and 30 test images per class. */
-export function fashionSubsets(perClass = 40): Promise<{ train: Dataset<Float32Array>; test: Dataset<Float32Array> }> {
+export function fashionSubsets(
+  perClass = 40,
+): Promise<{ train: Dataset<Float32Array>; test: Dataset<Float32Array> }> {
   cached ??= (async () => ({
     train: await loadFashionMnist({ split: "train", perClass }),
     test: await loadFashionMnist({ split: "test", perClass: 30 }),

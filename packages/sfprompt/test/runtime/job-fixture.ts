@@ -22,6 +22,8 @@ export function jobConfig(spec: Record<string, unknown> = {}, name?: string): Ru
       roundTimeoutSeconds: 60,
     },
     transport: { requestTimeoutSeconds: 10 },
+    // the CUDA attempt and its fallback are tested once, in bundle.test.ts
+    server: { executionProvider: "cpu" },
   };
   const merged = deepMerge(base, spec);
   const job = applyDefaults({
@@ -38,7 +40,12 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   for (const [k, v] of Object.entries(b)) {
     const old = out[k];
     out[k] =
-      v !== null && typeof v === "object" && !Array.isArray(v) && old !== null && typeof old === "object" && !Array.isArray(old)
+      v !== null &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      old !== null &&
+      typeof old === "object" &&
+      !Array.isArray(old)
         ? deepMerge(old as Record<string, unknown>, v as Record<string, unknown>)
         : v;
   }

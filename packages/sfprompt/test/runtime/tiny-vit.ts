@@ -47,9 +47,20 @@ class Builder {
   }
 
   ln(scope: string, x: string, param: string): string {
-    const g = this.b.initializer(`${param}.weight`, { dtype: "float32", dims: [this.d], data: new Float32Array(this.d).fill(1) });
-    const bias = this.b.initializer(`${param}.bias`, { dtype: "float32", dims: [this.d], data: new Float32Array(this.d) });
-    return this.op(`${scope}/LayerNorm`, "LayerNormalization", [x, g, bias], { axis: -1, epsilon: float(1e-5) });
+    const g = this.b.initializer(`${param}.weight`, {
+      dtype: "float32",
+      dims: [this.d],
+      data: new Float32Array(this.d).fill(1),
+    });
+    const bias = this.b.initializer(`${param}.bias`, {
+      dtype: "float32",
+      dims: [this.d],
+      data: new Float32Array(this.d),
+    });
+    return this.op(`${scope}/LayerNorm`, "LayerNormalization", [x, g, bias], {
+      axis: -1,
+      epsilon: float(1e-5),
+    });
   }
 
   linear(scope: string, x: string, param: string, din: number, dout: number): string {
@@ -71,7 +82,10 @@ class Builder {
   mlp(scope: string, x: string, param: string): string {
     const h = this.linear(`${scope}/fc1`, x, `${param}.fc1`, this.d, 2 * this.d);
     const e = this.op(scope, "Erf", [this.op(scope, "Div", [h, this.const(Math.SQRT2)])]);
-    const g = this.op(scope, "Mul", [this.op(scope, "Mul", [h, this.op(scope, "Add", [e, this.const(1)])]), this.const(0.5)]);
+    const g = this.op(scope, "Mul", [
+      this.op(scope, "Mul", [h, this.op(scope, "Add", [e, this.const(1)])]),
+      this.const(0.5),
+    ]);
     return this.linear(`${scope}/fc2`, g, `${param}.fc2`, 2 * this.d, this.d);
   }
 }
@@ -90,10 +104,16 @@ export function tinyVit(o: TinyVitOptions = {}): Model {
   const cls = t.w("cls_token", [1, 1, d], 0.02);
   const batch = t.op("", "Slice", [t.op("", "Shape", ["pixel_values"]), b.ints([0]), b.ints([1])]);
   const clsB = t.op("", "Expand", [cls, t.op("", "Concat", [batch, b.ints([1, 1])], { axis: 0 })]);
-  let x = t.op("", "Add", [t.op("", "Concat", [clsB, pe], { axis: 1 }), t.w("pos_embed", [1, GRID * GRID + 1, d], 0.02)]);
+  let x = t.op("", "Add", [
+    t.op("", "Concat", [clsB, pe], { axis: 1 }),
+    t.w("pos_embed", [1, GRID * GRID + 1, d], 0.02),
+  ]);
   for (let i = 0; i < (o.blocks ?? 3); i++) {
     const s = `/blocks.${i}`;
-    x = t.op(s, "Add", [x, t.attention(`${s}/attn`, t.ln(`${s}/norm1`, x, `blocks.${i}.norm1`), `blocks.${i}.attn`)]);
+    x = t.op(s, "Add", [
+      x,
+      t.attention(`${s}/attn`, t.ln(`${s}/norm1`, x, `blocks.${i}.norm1`), `blocks.${i}.attn`),
+    ]);
     x = t.op(s, "Add", [x, t.mlp(`${s}/mlp`, t.ln(`${s}/norm2`, x, `blocks.${i}.norm2`), `blocks.${i}.mlp`)]);
   }
   const normed = t.ln("/norm", x, "norm");

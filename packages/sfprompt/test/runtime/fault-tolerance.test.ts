@@ -1,0 +1,151 @@
+// Failures a job must survive, against a real nats-server: a client killed mid-round (quorum and
+// round timeout carry the job on), and a server killed and started again (it resumes from the last
+// checkpoint, with the checkpoint's parameters).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  checkpointObjectName,
+  openArtifactStore,
+  openRoundState,
+  type ProgressEvent,
+} from "@sfprompt/protocol";
+import {
+  decodeParamSet,
+  partitionForJob,
+  paramsAllClose,
+  runClient,
+  startServer,
+  type ClientResult,
+  type ServerHandle,
+} from "@sfprompt/core";
+import type { RunConfig } from "@sfprompt/api";
+import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";
+import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
+
+let nats: NatsFixture;
+let bundle: BundleFixture;
+
+before(async () => {
+  nats = await natsFixture();
+  bundle = tinyBundle();
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+});
+
+interface RunningClient {
+  readonly index: number;
+  readonly nc: NatsConnection;
+  readonly stop: AbortController;
+  readonly done: Promise<ClientResult | Error>;
+}
+
+async function startClients(config: RunConfig): Promise<RunningClient[]> {
+  const { train } = await fashionSubsets();
+  const shards = partitionForJob(train, config.data.partitioning, config.clients.count);
+  return Promise.all(
+    shards.map(async (data, index) => {
+      const nc = await nats.connect();
+      const stop = new AbortController();
+      const done = runClient(config, index, {
+        nc,
+        bundle: bundle.dir,
+        data,
+        signal: stop.signal,
+        retryDelayMs: 200,
+      }).catch((e: unknown) => e as Error);
+      return { index, nc, stop, done };
+    }),
+  );
+}
+
+async function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): Promise<ServerHandle> {
+  const { test: held } = await fashionSubsets();
+  return startServer(config, {
+    nc: nats.nc,
+    bundle: bundle.dir,
+    evalData: held,
+    onEvent,
+    pollWaitMs: 500,
+    selectionWaitMs: 1500,
+    lingerMs: 600,
+  });
+}
+
+test("killing a client mid-round does not stop the job: the round closes at its timeout with the quorum", async () => {
+  const config = jobConfig({ training: { rounds: 2, quorum: { count: 2 }, roundTimeoutSeconds: 4 } });
+  const clients = await startClients(config);
+  const events: ProgressEvent[] = [];
+  const victim = clients[2]!;
+  const handle = await server(config, (e) => {
+    events.push(e);
+    if (
+      e.type === "client.state" &&
+      e.client === "client-2" &&
+      e.state === "split-training" &&
+      !victim.stop.signal.aborted
+    ) {
+      victim.stop.abort(new Error("killed by the test"));
+      void victim.nc.close();
+    }
+  });
+  const result = await handle.done;
+  for (const c of clients) c.stop.abort();
+  await Promise.all(clients.map((c) => c.done));
+  assert.deepEqual(
+    result.rounds.map((r) => r.round),
+    [1, 2],
+  );
+  assert.deepEqual(result.rounds[0]!.selected, ["client-0", "client-1", "client-2"]);
+  assert.deepEqual(result.rounds[0]!.participants, ["client-0", "client-1"]);
+  assert.deepEqual(result.rounds[1]!.participants, ["client-0", "client-1"]);
+  assert.ok(!result.rounds[1]!.selected.includes("client-2"), "a dead client is not selected again");
+  assert.ok(
+    events.some(
+      (e) => e.type === "client.state" && e.client === "client-2" && e.state === "lost" && e.round === 1,
+    ),
+  );
+  assert.equal(events.at(-1)?.type, "job.finished");
+  assert.ok(victim.stop.signal.aborted && (await victim.done) instanceof Error);
+});
+
+test("a server killed after round 1 and started again resumes from the round-1 checkpoint", async () => {
+  const config = jobConfig({ training: { rounds: 3, roundTimeoutSeconds: 30 } });
+  const clients = await startClients(config);
+  let stopped: Promise<void> | undefined;
+  // the callback runs after round 1, long after `first` is assigned
+  const first: ServerHandle = await server(config, (e) => {
+    if (e.type === "checkpoint.written" && e.round === 1) stopped ??= first.stop();
+  });
+  await assert.rejects(first.done);
+  await stopped;
+  const store = await openArtifactStore(nats.nc, config.names.job);
+  const bytes = await store.get(checkpointObjectName(1));
+  assert.ok(bytes !== null, "the round-1 checkpoint is in the Object Store");
+  assert.equal(
+    await store.get(checkpointObjectName(2)),
+    null,
+    "the first server stopped before round 2 ended",
+  );
+  const checkpoint = decodeParamSet(bytes);
+
+  const second = await server(config, () => {});
+  const result = await second.done;
+  for (const c of clients) c.stop.abort();
+  await Promise.all(clients.map((c) => c.done));
+  assert.equal(result.resumedFrom, 1);
+  assert.deepEqual(
+    result.rounds.map((r) => r.round),
+    [1, 2, 3],
+  );
+  assert.ok(
+    paramsAllClose(result.startedFrom, checkpoint, { atol: 0, rtol: 0 }),
+    "resumed parameters equal the checkpoint's",
+  );
+  assert.ok(!paramsAllClose(result.global, checkpoint), "rounds 2 and 3 trained on from there");
+  const state = await (await openRoundState(nats.nc, config.names.job)).get();
+  assert.equal(state?.state.phase, "finished");
+  assert.equal(state?.state.checkpoint, checkpointObjectName(3));
+});

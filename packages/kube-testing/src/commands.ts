@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveKubeBinary } from "./binaries.js";
 import { KubeCommandError } from "./errors.js";
-import { registerTempDir } from "./processes.js";
+import { registerTempDir, sweepStaleTempDirs } from "./processes.js";
 
 export interface CommandResult {
   code: number;
@@ -69,6 +69,7 @@ let toolHome: string | undefined;
 // its home folders; tests get a private, empty set instead of growing ~/.kube and ~/.cache/helm.
 function home(sub: string): string {
   if (!toolHome) {
+    sweepStaleTempDirs(tmpdir(), "sfprompt-kubetools-");
     toolHome = mkdtempSync(join(tmpdir(), "sfprompt-kubetools-"));
     registerTempDir(toolHome);
   }

@@ -14,6 +14,7 @@ import {
   removeTempDir,
   startError,
   startProcess,
+  sweepStaleTempDirs,
   type ManagedProcess,
 } from "./processes.js";
 import { startControllerManager, startScheduler } from "./controllers.js";
@@ -153,6 +154,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const bin = { etcd: resolveKubeBinary("etcd"), api: resolveKubeBinary("kube-apiserver") };
   const kcmBin = opts.controllerManager ? resolveKubeBinary("kube-controller-manager") : undefined;
   const schedBin = opts.scheduler ? resolveKubeBinary("kube-scheduler") : undefined;
+  sweepStaleTempDirs(tmpdir(), "sfprompt-kube-");
   const dir = await mkdtemp(join(tmpdir(), "sfprompt-kube-"));
   registerTempDir(dir);
   const procs: ManagedProcess[] = [];

@@ -1,7 +1,17 @@
 // Child processes of the test control plane and their cleanup: every process and temp folder is
 // registered so that a failed or interrupted test run still kills etcd and the API server.
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
 import { ControlPlaneStartError } from "./errors.js";
 
 export interface ManagedProcess {
@@ -49,6 +59,31 @@ function installHooks(): void {
 export function registerTempDir(dir: string): void {
   installHooks();
   tempDirs.add(dir);
+  writeFileSync(join(dir, "owner.pid"), String(process.pid));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Deletes `<parent>/<prefix>*` folders whose owning process is gone (it was SIGKILLed). */
+export function sweepStaleTempDirs(parent: string, prefix: string): void {
+  if (process.env.SFPROMPT_KEEP_KUBE_TMP === "1") return;
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(parent, name, "owner.pid"), "utf8"));
+    } catch {
+      continue; // being created, or not ours
+    }
+    if (pid > 0 && !alive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+  }
 }
 
 /** Deletes a registered folder now. */
@@ -65,11 +100,28 @@ function tail(path: string, lines: number): string {
   }
 }
 
+const setpriv = "/usr/bin/setpriv";
+let hasSetpriv: boolean | undefined;
+
+// Even SIGKILL of the test process must not leave etcd and kube-apiserver running: util-linux's
+// setpriv sets the parent-death signal and then execs the binary (same pid), so the kernel kills it.
+function command(bin: string, args: string[]): [string, string[]] {
+  if (hasSetpriv === undefined) {
+    try {
+      accessSync(setpriv, constants.X_OK);
+      hasSetpriv = true;
+    } catch {
+      hasSetpriv = false;
+    }
+  }
+  return hasSetpriv ? [setpriv, ["--pdeathsig", "KILL", "--", bin, ...args]] : [bin, args];
+}
+
 /** Starts `bin args` with its output in `logPath`; it does not keep the event loop alive. */
 export function startProcess(name: string, bin: string, args: string[], logPath: string): ManagedProcess {
   installHooks();
   const fd = openSync(logPath, "a");
-  const child = spawn(bin, args, { stdio: ["ignore", fd, fd] });
+  const child = spawn(...command(bin, args), { stdio: ["ignore", fd, fd] });
   closeSync(fd);
   liveChildren.add(child);
   let alive = true;

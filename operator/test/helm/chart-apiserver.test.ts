@@ -1,0 +1,216 @@
+// The Helm chart against a real kube-apiserver: every value set's output passes
+// `kubectl apply --dry-run=server`; an installed release's RBAC is exactly enough for the
+// operator and its webhook, run in-process with the ServiceAccount's own token and the
+// environment the Deployment template gives them; uninstall keeps the CRD.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  AdmissionregistrationV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import { API_VERSION, KIND } from "@sfprompt/api";
+import { helm, kubectl, startControlPlane, waitFor, type ControlPlane } from "@sfprompt/kube-testing";
+import { parseConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { startOperator, type RunningOperator } from "../../src/operator.js";
+import { startWebhook, type RunningWebhook } from "../../src/webhook/run-webhook.js";
+import { parseWebhookConfig } from "../../src/webhook/webhook-config.js";
+import { CHART, NAMESPACE, RELEASE, operatorEnv, render, renderText } from "./chart.js";
+
+let cp: ControlPlane;
+let webhook: RunningWebhook | undefined;
+let operator: RunningOperator | undefined;
+const log = createLogger({ level: process.env.SFPROMPT_TEST_LOG === "1" ? "debug" : "error" });
+const SA = `system:serviceaccount:${NAMESPACE}:${RELEASE}`;
+
+before(async () => {
+  cp = await startControlPlane();
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  for (const name of [NAMESPACE, "team-a", "team-b"]) await core.createNamespace({ body: { metadata: { name } } });
+});
+after(async () => {
+  await operator?.stop();
+  await webhook?.stop();
+  await cp?.stop();
+});
+
+describe("helm template | kubectl apply --dry-run=server", () => {
+  const valueSets: { name: string; values: Record<string, unknown> }[] = [
+    { name: "the defaults (k3s)", values: {} },
+    { name: "watched namespaces", values: { "operator.watchNamespaces": ["team-a", "team-b"] } },
+    {
+      name: "a cert-manager style Secret with a CA bundle, two replicas",
+      values: {
+        "webhook.certs.mode": "secret",
+        "webhook.certs.secretName": "sfprompt-webhook-tls",
+        "webhook.certs.caBundle": Buffer.from("-----BEGIN CERTIFICATE-----\n").toString("base64"),
+        "webhook.configurationAnnotations": { "cert-manager.io/inject-ca-from": `${NAMESPACE}/sfprompt-webhook` },
+        "operator.replicas": 2,
+      },
+    },
+    {
+      name: "an external NATS, no webhook, no CRD, no leader election",
+      values: {
+        "nats.bundled": false,
+        "nats.url": "nats://nats.infra.svc:4222",
+        "webhook.enabled": false,
+        "crds.install": false,
+        "leaderElection.enabled": false,
+      },
+    },
+    { name: "NATS on an emptyDir", values: { "nats.persistence.enabled": false } },
+  ];
+  for (const v of valueSets) {
+    it(`accepts ${v.name}`, async () => {
+      const text = await renderText(v.values);
+      const r = await kubectl(["apply", "--dry-run=server", "-f", "-"], cp.kubeconfigPath, {
+        input: text,
+        allowFailure: true,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /deployment\.apps\/sfprompt-operator created \(server dry run\)/);
+    });
+  }
+});
+
+/** A KubeConfig that authenticates as the chart's ServiceAccount with a token from the TokenRequest API. */
+async function serviceAccountConfig(): Promise<KubeConfig> {
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  const tr = await core.createNamespacedServiceAccountToken({
+    namespace: NAMESPACE,
+    name: RELEASE,
+    body: { spec: { expirationSeconds: 3600, audiences: [] } },
+  });
+  const cluster = cp.kubeConfig.getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: "sa", token: tr.status!.token }],
+    contexts: [{ name: "sa", cluster: cluster.name, user: "sa" }],
+    currentContext: "sa",
+  });
+  return kc;
+}
+
+async function canI(args: string[]): Promise<boolean> {
+  const r = await kubectl(["auth", "can-i", "--as", SA, ...args], cp.kubeconfigPath, { allowFailure: true });
+  return r.stdout.trim() === "yes";
+}
+
+describe("an installed release", () => {
+  let env: Record<string, string>;
+  before(async () => {
+    await helm(["install", RELEASE, CHART, "--namespace", NAMESPACE], { kubeconfigPath: cp.kubeconfigPath });
+    env = { ...operatorEnv(await render()), POD_NAMESPACE: NAMESPACE, POD_NAME: "operator-0" };
+  });
+
+  const grants: { name: string; args: string[]; allowed: boolean }[] = [
+    { name: "create client pods in any namespace", args: ["create", "pods", "-n", "team-a"], allowed: true },
+    { name: "server-side apply Deployments", args: ["patch", "deployments", "-n", "default"], allowed: true },
+    { name: "patch a job's status", args: ["patch", "sfpromptjobs.sfprompt.io", "--subresource=status", "-n", "team-b"], allowed: true },
+    { name: "update its Lease", args: ["update", "leases.coordination.k8s.io/sfprompt-operator", "-n", NAMESPACE], allowed: true },
+    { name: "update another Lease", args: ["update", "leases.coordination.k8s.io/kube-scheduler", "-n", NAMESPACE], allowed: false },
+    { name: "patch its webhook configuration", args: ["patch", "validatingwebhookconfigurations/sfprompt-operator-validating"], allowed: true },
+    { name: "patch another webhook configuration", args: ["patch", "validatingwebhookconfigurations/someone-else"], allowed: false },
+    { name: "update another Secret in its namespace by name", args: ["update", "secrets/other", "-n", NAMESPACE], allowed: false },
+    { name: "update pods (it only applies them)", args: ["update", "pods", "-n", "team-a"], allowed: false },
+    { name: "delete nodes", args: ["delete", "nodes"], allowed: false },
+    { name: "create ClusterRoles", args: ["create", "clusterroles"], allowed: false },
+    { name: "delete the CRD", args: ["delete", "customresourcedefinitions"], allowed: false },
+  ];
+  for (const g of grants) {
+    it(`the ServiceAccount ${g.allowed ? "may" : "may not"} ${g.name}`, async () => {
+      assert.equal(await canI(g.args), g.allowed);
+    });
+  }
+
+  it("the webhook, as the ServiceAccount, stores its certificate and patches the chart's configurations", async () => {
+    const kc = await serviceAccountConfig();
+    const config = parseWebhookConfig([], { ...env, SFPROMPT_WEBHOOK_EXTRA_HOSTS: "127.0.0.1" });
+    webhook = await startWebhook({ ...config, host: "127.0.0.1", port: 0 }, { kubeConfig: kc, log });
+    assert.equal(webhook.ready(), true);
+    const admission = cp.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    const v = await admission.readValidatingWebhookConfiguration({ name: "sfprompt-operator-validating" });
+    const secret = await cp.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .readNamespacedSecret({ namespace: NAMESPACE, name: "sfprompt-operator-webhook-cert" });
+    assert.equal(v.webhooks![0]!.clientConfig.caBundle, secret.data!["ca.crt"]);
+    assert.equal(v.webhooks![0]!.clientConfig.service!.name, "sfprompt-operator-webhook");
+  });
+
+  it("the operator, as the ServiceAccount and with leader election, creates a job's children", async () => {
+    // No kube-proxy here: point the chart's webhooks at the in-process server, keeping their caBundle.
+    const admission = cp.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
+    const toUrl = (path: string) => [
+      { op: "remove", path: "/webhooks/0/clientConfig/service" },
+      { op: "add", path: "/webhooks/0/clientConfig/url", value: `https://127.0.0.1:${webhook!.port}${path}` },
+    ];
+    await admission.patchValidatingWebhookConfiguration(
+      { name: "sfprompt-operator-validating", body: toUrl("/validate-sfpromptjob") },
+      jsonPatch,
+    );
+    await admission.patchMutatingWebhookConfiguration(
+      { name: "sfprompt-operator-mutating", body: toUrl("/mutate-sfpromptjob") },
+      jsonPatch,
+    );
+    const config = parseConfig([], env);
+    config.http = { host: "127.0.0.1", port: 0 };
+    config.leaderElection = { ...config.leaderElection, leaseDurationMs: 2000, renewDeadlineMs: 1400, retryPeriodMs: 250 };
+    config.logLevel = "error";
+    operator = await startOperator(config, { kubeConfig: await serviceAccountConfig(), log });
+    await waitFor(() => operator!.isLeader(), { timeoutMs: 10_000, description: "leadership" });
+
+    const job = { apiVersion: API_VERSION, kind: KIND, metadata: { name: "rbac", namespace: "team-a" }, spec: { clients: { count: 2 } } };
+    const bad = await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, {
+      input: JSON.stringify({ ...job, spec: { training: { rounds: 0 } } }),
+      allowFailure: true,
+    });
+    // The CRD's schema refuses this one before the validating webhook would.
+    assert.match(bad.stderr, /spec\.training\.rounds/);
+    await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, { input: JSON.stringify(job) });
+
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
+    const pods = await waitFor(
+      async () => {
+        const list = await core.listNamespacedPod({ namespace: "team-a" });
+        return list.items.length === 2 ? list.items : undefined;
+      },
+      { timeoutMs: 20_000, description: "2 client pods created by the operator" },
+    );
+    assert.equal(pods.length, 2);
+    const deployments = await apps.listNamespacedDeployment({ namespace: "team-a" });
+    assert.equal(deployments.items.length, 1);
+    assert.equal(deployments.items[0]!.spec!.template.spec!.containers[0]!.image, "ghcr.io/sfprompt/server:0.1.0");
+    const lease = await cp.kubeConfig
+      .makeApiClient((await import("@kubernetes/client-node")).CoordinationV1Api)
+      .readNamespacedLease({ namespace: NAMESPACE, name: RELEASE });
+    assert.equal(lease.spec!.holderIdentity, "operator-0");
+
+    // The API server really calls the chart's webhooks: with the server gone, creates fail (failurePolicy Fail).
+    await webhook!.stop();
+    webhook = undefined;
+    const refused = await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, {
+      input: JSON.stringify({ ...job, metadata: { name: "no-webhook", namespace: "team-a" } }),
+      allowFailure: true,
+    });
+    assert.match(refused.stderr, /failed calling webhook "(default|validate)\.sfpromptjobs\.sfprompt\.io"/);
+  });
+
+  it("helm uninstall keeps the CRD (and with it the jobs)", async () => {
+    await operator?.stop();
+    operator = undefined;
+    await helm(["uninstall", RELEASE, "--namespace", NAMESPACE], { kubeconfigPath: cp.kubeconfigPath });
+    const r = await kubectl(["get", "crd", "sfpromptjobs.sfprompt.io", "-o", "name"], cp.kubeconfigPath);
+    assert.equal(r.stdout.trim(), "customresourcedefinition.apiextensions.k8s.io/sfpromptjobs.sfprompt.io");
+    const jobs = await kubectl(["get", "sfpj", "-n", "team-a", "-o", "name"], cp.kubeconfigPath);
+    assert.match(jobs.stdout, /sfpromptjob\.sfprompt\.io\/rbac/);
+    const gone = await kubectl(["get", "deployment", RELEASE, "-n", NAMESPACE], cp.kubeconfigPath, { allowFailure: true });
+    assert.notEqual(gone.code, 0);
+  });
+});

@@ -29,6 +29,9 @@ const USER_ERRORS = new Set([
   "DatasetNotFoundError",
   "NatsServerNotFoundError",
   "RunDirError",
+  "JobFileError",
+  "JobRunError",
+  "JobDataError",
 ]);
 
 function mainHelp(commands: readonly Command[]): string {

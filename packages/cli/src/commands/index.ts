@@ -3,5 +3,6 @@ import type { Command } from "../command.js";
 import { demoModelCommand } from "./demo-model.js";
 import { gradCommand } from "./grad.js";
 import { prepareCommand } from "./prepare.js";
+import { runCommand } from "./run.js";
 
-export const COMMANDS: readonly Command[] = [gradCommand, prepareCommand, demoModelCommand];
+export const COMMANDS: readonly Command[] = [gradCommand, prepareCommand, runCommand, demoModelCommand];

@@ -21,6 +21,10 @@ export const RoundMetricsSchema = z.object({
   samples: count,
   durationMs: count,
   at: z.string(),
+  /** Mean FLOPs of a participating client in the round (from the server's round history). */
+  clientFlops: z.number().min(0).optional(),
+  /** Mean |D_k| (samples before pruning) of a participating client (from the same history). */
+  shardSamples: z.number().min(0).optional(),
 });
 
 export const RunMetricsSchema = z.object({
@@ -72,6 +76,31 @@ export function withFinal(m: RunMetrics, e: JobFinished, finishedAt = new Date()
     ...m,
     finishedAt: finishedAt.toISOString(),
     final: { rounds: e.rounds, loss: e.loss, accuracy: e.accuracy, bytes: bytesOf(e.bytes) },
+  };
+}
+
+/** Adds each round's mean client FLOPs from the server's round history (the checkpoint's meta). */
+export interface HistoryRound {
+  readonly round: number;
+  readonly clientFlops: number;
+  /** Σ |D_k| over the participants. */
+  readonly samples: number;
+  readonly participants: readonly string[];
+}
+
+export function withClientFlops(m: RunMetrics, history: readonly HistoryRound[]): RunMetrics {
+  const byRound = new Map(history.map((h) => [h.round, h]));
+  return {
+    ...m,
+    rounds: m.rounds.map((r) => {
+      const h = byRound.get(r.round);
+      if (h === undefined) return r;
+      return {
+        ...r,
+        clientFlops: h.clientFlops,
+        shardSamples: h.samples / Math.max(1, h.participants.length),
+      };
+    }),
   };
 }
 

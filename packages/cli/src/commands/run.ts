@@ -1,0 +1,94 @@
+// `sfprompt run JOB.yaml`: runs an SFPromptJob on this machine (nats-server, server and client
+// processes), with progress on stderr and the results in a run directory (docs/quickstart.md).
+import type { Command } from "../command.js";
+import { UsageError } from "../errors.js";
+import { localRun } from "../run/local-run.js";
+import { StatusLine } from "../run/progress-view.js";
+import type { ResumeMode } from "../run/run-dir.js";
+
+function roundsFlag(v: string | boolean | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`run: --rounds must be a whole number ≥ 1 (got "${String(v)}")`);
+  return n;
+}
+
+function modeOf(resume: boolean, fresh: boolean): ResumeMode {
+  if (resume && fresh) throw new UsageError("run: --resume and --fresh exclude each other; give one");
+  return resume ? "resume" : fresh ? "fresh" : "auto";
+}
+
+export const runCommand: Command = {
+  name: "run",
+  summary:
+    "run an SFPromptJob manifest locally (nats-server, server and client processes) and write a run directory",
+  usage: "run JOB.yaml [--nats URL] [--out DIR] [--compare] [--resume|--fresh] [--rounds N]",
+  positionals: [
+    { name: "job", description: "the SFPromptJob manifest (the YAML kubectl apply takes)", required: true },
+  ],
+  flags: [
+    {
+      name: "nats",
+      placeholder: "URL",
+      description: "use this NATS server (with JetStream) instead of starting one",
+    },
+    {
+      name: "out",
+      placeholder: "DIR",
+      description: "run directory (default: spec.output.path, else runs/<job name>)",
+    },
+    {
+      name: "compare",
+      boolean: true,
+      description: "also run every baseline on the same job and print the comparison table",
+    },
+    {
+      name: "resume",
+      boolean: true,
+      description: "resume from the run directory's checkpoint (the default when one exists)",
+    },
+    {
+      name: "fresh",
+      boolean: true,
+      description: "start clean: remove what an earlier run wrote to the run directory",
+    },
+    { name: "rounds", placeholder: "N", description: "override spec.training.rounds" },
+  ],
+  async run(flags, io) {
+    const rounds = roundsFlag(flags["rounds"]);
+    const mode = modeOf(flags["resume"] === true, flags["fresh"] === true);
+    const abort = new AbortController();
+    const status = new StatusLine(process.stderr);
+    let interrupted = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      interrupted = true;
+      status.line(
+        `sfprompt run: ${signal}: stopping the processes and nats-server (the run directory keeps the last checkpoint)`,
+      );
+      abort.abort();
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+      await localRun({
+        jobFile: String(flags["job"]),
+        compare: flags["compare"] === true,
+        mode,
+        signal: abort.signal,
+        print: io.out,
+        status,
+        ...(flags["nats"] === undefined ? {} : { natsUrl: String(flags["nats"]) }),
+        ...(flags["out"] === undefined ? {} : { out: String(flags["out"]) }),
+        ...(rounds === undefined ? {} : { rounds }),
+      });
+      return 0;
+    } catch (error) {
+      if (interrupted) return 130;
+      throw error;
+    } finally {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+    }
+  },
+};

@@ -1,0 +1,89 @@
+// What each local process runs: the server (coordinator + body service) or one client, through the
+// runtime's in-process entry points (@sfprompt/core), the same ones the images call. fl-full swaps in
+// the whole-model trainer and global model, as runLocalJob does.
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  partitionForJob,
+  PartitionBundle,
+  prepareWholeModel,
+  runClient,
+  runServer,
+  wholeModelGlobal,
+  wholeModelTrainer,
+  type Logger,
+  type WholeModel,
+} from "@sfprompt/core";
+import { loadEvalData, loadTrainData } from "./job-data.js";
+import type { ProcessConfig } from "./process-config.js";
+
+export interface RoleContext {
+  readonly role: "server" | "client";
+  readonly config: ProcessConfig;
+  readonly index: number;
+  readonly nc: NatsConnection;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+}
+
+function wholeModelOf(ctx: RoleContext, bundle: PartitionBundle): WholeModel | undefined {
+  if (ctx.config.runConfig.method !== "fl-full") return undefined;
+  return prepareWholeModel(ctx.config.modelPath, bundle.manifest);
+}
+
+async function server(ctx: RoleContext): Promise<void> {
+  const c = ctx.config.runConfig;
+  const evalData = c.training.evaluation.everyRounds > 0 ? await loadEvalData(c) : undefined;
+  const bundle = PartitionBundle.load(ctx.config.bundleDir, {
+    executionProvider: c.server.executionProvider,
+    cpuFallback: c.server.cpuFallback,
+    logger: ctx.logger,
+  });
+  const whole = wholeModelOf(ctx, bundle);
+  const globalModel = whole ? await wholeModelGlobal(whole, bundle) : undefined;
+  try {
+    const r = await runServer(c, {
+      nc: ctx.nc,
+      bundle,
+      signal: ctx.signal,
+      logger: ctx.logger,
+      ...(evalData === undefined ? {} : { evalData }),
+      ...(globalModel ? { globalModel } : {}),
+    });
+    ctx.logger.log("info", "server.done", {
+      rounds: r.rounds.length,
+      resumedFrom: r.resumedFrom,
+      provider: r.provider,
+    });
+  } finally {
+    await globalModel?.release();
+    await bundle.release();
+  }
+}
+
+async function client(ctx: RoleContext): Promise<void> {
+  const c = ctx.config.runConfig;
+  const train = await loadTrainData(c);
+  const data = partitionForJob(train, c.data.partitioning, c.clients.count)[ctx.index];
+  if (data === undefined)
+    throw new RangeError(`client index ${ctx.index} is outside 0..${c.clients.count - 1}`);
+  const bundle = PartitionBundle.load(ctx.config.bundleDir, { logger: ctx.logger });
+  const whole = wholeModelOf(ctx, bundle);
+  try {
+    const r = await runClient(c, ctx.index, {
+      nc: ctx.nc,
+      bundle,
+      data,
+      signal: ctx.signal,
+      logger: ctx.logger,
+      ...(whole ? { trainer: wholeModelTrainer(whole) } : {}),
+    });
+    ctx.logger.log("info", "client.done", { rounds: r.rounds.length, flops: r.flops });
+  } finally {
+    await bundle.release();
+  }
+}
+
+/** Runs the process's role to completion (or until ctx.signal aborts). */
+export function runRole(ctx: RoleContext): Promise<void> {
+  return ctx.role === "server" ? server(ctx) : client(ctx);
+}

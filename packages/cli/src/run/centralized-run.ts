@@ -1,0 +1,88 @@
+// The centralised baseline of --compare: one process holds all the data (no clients, no NATS), so
+// it runs inside `sfprompt run` itself through @sfprompt/core's runCentralized.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RunConfig } from "@sfprompt/api";
+import {
+  encodeParamSet,
+  PartitionBundle,
+  runCentralized,
+  silentLogger,
+  type RoundMetrics as CoreRound,
+} from "@sfprompt/core";
+import { loadEvalData, loadTrainData } from "../proc/job-data.js";
+import type { MethodRunResult } from "./method-run.js";
+import { writeMetricsFiles } from "./method-run.js";
+import { emptyMetrics, withClientFlops, type RunMetrics } from "./metrics.js";
+import type { StatusLine } from "./progress-view.js";
+import { RUN_FILES } from "./run-dir.js";
+import { formatDuration } from "./progress-view.js";
+
+export interface CentralizedContext {
+  readonly config: RunConfig;
+  readonly bundleDir: string;
+  readonly dir: string;
+  readonly status: StatusLine;
+  readonly label: string;
+  readonly signal: AbortSignal;
+}
+
+function withCoreRound(m: RunMetrics, r: CoreRound, lastAccuracy: number): RunMetrics {
+  const rounds = m.rounds.filter((x) => x.round !== r.round);
+  rounds.push({
+    round: r.round,
+    loss: r.loss,
+    accuracy: r.accuracy ?? lastAccuracy,
+    bytes: { up: 0, down: 0, total: 0, byKind: {} },
+    clients: [...r.participants],
+    samples: r.kept,
+    durationMs: r.durationMs,
+    at: new Date().toISOString(),
+  });
+  return { ...m, rounds };
+}
+
+/** Runs the centralised baseline and writes its metrics, plots and params.bin into ctx.dir. */
+export async function runCentralizedMethod(ctx: CentralizedContext): Promise<MethodRunResult> {
+  const started = Date.now();
+  const c = ctx.config;
+  mkdirSync(ctx.dir, { recursive: true });
+  const [train, evalSet] = await Promise.all([loadTrainData(c), loadEvalData(c)]);
+  const bundle = PartitionBundle.load(ctx.bundleDir, { logger: silentLogger });
+  let metrics = emptyMetrics(c.job.name, c.method);
+  let last = 0;
+  try {
+    const r = await runCentralized(c, {
+      bundle,
+      train,
+      eval: evalSet,
+      logger: silentLogger,
+      signal: ctx.signal,
+      onRound: (round) => {
+        last = round.accuracy ?? last;
+        metrics = withCoreRound(metrics, round, last);
+        ctx.status.line(
+          `${ctx.label} round ${round.round}/${c.training.rounds} loss=${round.loss.toFixed(4)} ` +
+            `accuracy=${(last * 100).toFixed(2)}% bytes=0 B time=${formatDuration(round.durationMs / 1000)}`,
+        );
+      },
+    });
+    metrics = withClientFlops(metrics, r.rounds);
+    const final = metrics.rounds.at(-1);
+    metrics = {
+      ...metrics,
+      finishedAt: new Date().toISOString(),
+      final: {
+        rounds: r.rounds.length,
+        loss: final?.loss ?? 0,
+        accuracy: last,
+        bytes: { up: 0, down: 0, total: 0, byKind: {} },
+      },
+    };
+    writeMetricsFiles(ctx.dir, metrics);
+    writeFileSync(join(ctx.dir, RUN_FILES.params), encodeParamSet(r.global, { method: c.method }));
+    return { metrics, params: r.global, history: r.rounds, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await bundle.release();
+  }
+}

@@ -1,0 +1,164 @@
+// `sfprompt run` end to end: job file → run directory (resume or fresh) → model (demo pre-trained on
+// first use) → bundle → nats-server → server + client processes per method → metrics, plots, trained
+// model, summary, and with --compare the table of SFPrompt against every baseline.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Method, SFPromptJob } from "@sfprompt/api";
+import { startLocalNats, type LocalNats } from "@sfprompt/protocol";
+import { prepareRunBundle } from "./bundle.js";
+import { runCentralizedMethod } from "./centralized-run.js";
+import { COMPARE_ORDER, compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
+import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
+import { readJobFile, runConfigFor } from "./job-file.js";
+import { totalBytes } from "./metrics.js";
+import { runMethod } from "./method-run.js";
+import { resolveModel } from "./model-source.js";
+import { accuracySvg, trafficSvg } from "./plots.js";
+import { StatusLine } from "./progress-view.js";
+import { openRunDir, RUN_FILES, runDirOf, type ResumeMode } from "./run-dir.js";
+import { formatBytes } from "./svg-chart.js";
+import { summaryMarkdown } from "./summary.js";
+import { writeTrainedModel } from "./trained-model.js";
+
+export interface LocalRunOptions {
+  readonly jobFile: string;
+  readonly natsUrl?: string;
+  readonly out?: string;
+  readonly compare: boolean;
+  readonly mode: ResumeMode;
+  readonly rounds?: number;
+  readonly signal: AbortSignal;
+  /** Where results go (stdout); progress goes to `status` (stderr). */
+  readonly print: (line: string) => void;
+  readonly status: StatusLine;
+}
+
+export interface LocalRunResult {
+  readonly dir: string;
+  readonly results: readonly MethodResult[];
+}
+
+function methodsOf(job: SFPromptJob, compare: boolean): Method[] {
+  const first = job.spec.method;
+  return compare ? [first, ...COMPARE_ORDER.filter((m) => m !== first)] : [first];
+}
+
+async function openNats(o: LocalRunOptions, dir: string): Promise<{ url: string; local?: LocalNats }> {
+  if (o.natsUrl !== undefined) return { url: o.natsUrl };
+  const local = await startLocalNats({ storeDir: join(dir, RUN_FILES.nats), maxPayload: 8 * 1024 * 1024 });
+  return { url: local.url, local };
+}
+
+/** Runs the job (and with --compare its baselines) and writes the run directory. */
+export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
+  const started = Date.now();
+  const job = readJobFile(o.jobFile, o.rounds === undefined ? {} : { rounds: o.rounds });
+  const dir = runDirOf(job, o.out);
+  const { resumed } = openRunDir(dir, o.mode, job.spec.output.resume);
+  o.status.line(
+    `${resumed ? "resuming" : "starting"} ${job.metadata.name} in ${dir}${resumed ? " (--fresh starts clean)" : ""}`,
+  );
+  const primary = runConfigFor(job, job.spec.method);
+  const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
+  const bundleDir = join(dir, RUN_FILES.bundle);
+  prepareRunBundle(primary, model.path, bundleDir, resumed);
+  const nats = await openNats(o, dir);
+  let nc: NatsConnection | undefined;
+  const results: MethodResult[] = [];
+  try {
+    nc = await connect({ servers: nats.url, name: "sfprompt-run" });
+    for (const method of methodsOf(job, o.compare)) {
+      const config = runConfigFor(job, method);
+      const mdir = method === job.spec.method ? dir : join(dir, RUN_FILES.methods, method);
+      const label = o.compare ? method : job.metadata.name;
+      const r =
+        method === "centralized"
+          ? await runCentralizedMethod({
+              config,
+              bundleDir,
+              dir: mdir,
+              status: o.status,
+              label,
+              signal: o.signal,
+            })
+          : await runMethod({
+              nc,
+              natsUrl: nats.url,
+              config,
+              bundleDir,
+              modelPath: model.path,
+              dir: mdir,
+              resumed,
+              status: o.status,
+              label,
+              signal: o.signal,
+            });
+      const share = clientFlopsShare(config, wholeForwardFlops(bundleDir), r.history);
+      results.push({
+        method,
+        metrics: r.metrics,
+        seconds: r.seconds,
+        ...(share === undefined ? {} : { clientFlopsShare: share }),
+      });
+      if (r.params !== undefined)
+        writeTrainedModel(bundleDir, model.path, r.params, join(mdir, RUN_FILES.trained));
+      const acc = r.metrics.final?.accuracy ?? 0;
+      o.status.line(
+        `${method}: accuracy ${(acc * 100).toFixed(2)} %, traffic ${formatBytes(totalBytes(r.metrics))}, ${Math.round(r.seconds)} s`,
+      );
+    }
+  } finally {
+    await nc?.drain().catch(() => undefined);
+    await nats.local?.stop();
+  }
+  writeOutputs({ o, dir, job, results, resumed, model, seconds: (Date.now() - started) / 1000 });
+  return { dir, results };
+}
+
+interface Outputs {
+  readonly o: LocalRunOptions;
+  readonly dir: string;
+  readonly job: SFPromptJob;
+  readonly results: readonly MethodResult[];
+  readonly resumed: boolean;
+  readonly model: Awaited<ReturnType<typeof resolveModel>>;
+  readonly seconds: number;
+}
+
+function writeOutputs(x: Outputs): void {
+  const main = x.results[0] as MethodResult;
+  const rows = x.o.compare ? compareRows(x.results) : undefined;
+  if (rows !== undefined) {
+    const table = compareMarkdown(rows);
+    writeFileSync(
+      join(x.dir, RUN_FILES.compare),
+      `${table}\n${compareVerdict(rows)
+        .map((v) => `- ${v}`)
+        .join("\n")}\n`,
+    );
+    writeFileSync(join(x.dir, RUN_FILES.compareJson), `${JSON.stringify(rows, null, 2)}\n`);
+    writeFileSync(join(x.dir, "compare-accuracy.svg"), accuracySvg(x.results.map((r) => r.metrics)));
+    writeFileSync(join(x.dir, "compare-traffic.svg"), trafficSvg(x.results.map((r) => r.metrics)));
+    x.o.print("");
+    x.o.print(table.trimEnd());
+    for (const v of compareVerdict(rows)) x.o.print(`- ${v}`);
+  }
+  const summary = summaryMarkdown({
+    config: runConfigFor(x.job, x.job.spec.method),
+    metrics: main.metrics,
+    modelPath: x.model.path,
+    ...(x.model.card ? { card: x.model.card } : {}),
+    resumed: x.resumed,
+    seconds: x.seconds,
+    ...(rows ? { compare: rows } : {}),
+  });
+  writeFileSync(join(x.dir, RUN_FILES.summary), summary);
+  const acc = main.metrics.final?.accuracy ?? main.metrics.rounds.at(-1)?.accuracy ?? 0;
+  x.o.print("");
+  x.o.print(
+    `${x.job.metadata.name} (${main.method}): final accuracy ${(acc * 100).toFixed(2)} %, ` +
+      `traffic ${formatBytes(totalBytes(main.metrics))} over ${main.metrics.rounds.length} rounds, ` +
+      `${Math.round(x.seconds)} s; results in ${x.dir}/`,
+  );
+}

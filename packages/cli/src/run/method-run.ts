@@ -1,0 +1,204 @@
+// One method of a local run: the server and client processes against one NATS, followed through the
+// job's progress events until it finishes, then its metrics, plots and trained parameters written.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RunConfig } from "@sfprompt/api";
+import {
+  decodeParamSet,
+  decodeParamSetWithMeta,
+  RoundMetricsSchema as CoreRoundMetricsSchema,
+  type ParamSet,
+  type RoundMetrics as CoreRoundMetrics,
+} from "@sfprompt/core";
+import { z } from "zod";
+import {
+  consumeEvents,
+  deleteJobResources,
+  ensureJobResources,
+  FINAL_ARTIFACT_OBJECT,
+  type ArtifactStore,
+  type ProgressEvent,
+} from "@sfprompt/protocol";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { startChild, stopChildren, type Child } from "./children.js";
+import { JobRunError } from "./errors.js";
+import {
+  emptyMetrics,
+  RunMetricsSchema,
+  withClientFlops,
+  withFinal,
+  withRound,
+  type RunMetrics,
+} from "./metrics.js";
+import { accuracySvg, trafficSvg } from "./plots.js";
+import { JobProgressView, type StatusLine } from "./progress-view.js";
+import { readMetrics, RUN_FILES } from "./run-dir.js";
+import { writeProcessConfig, type ProcessConfig } from "../proc/process-config.js";
+
+export interface MethodRunContext {
+  readonly nc: NatsConnection;
+  readonly natsUrl: string;
+  readonly config: RunConfig;
+  readonly bundleDir: string;
+  readonly modelPath: string;
+  /** Where this method's files go (the run directory, or methods/<method>/ for a baseline). */
+  readonly dir: string;
+  readonly resumed: boolean;
+  readonly status: StatusLine;
+  readonly label: string;
+  readonly signal: AbortSignal;
+}
+
+export interface MethodRunResult {
+  readonly metrics: RunMetrics;
+  readonly params: ParamSet | undefined;
+  /** The server's per-round history (client FLOPs, |D_k|, ...) from its last checkpoint. */
+  readonly history: CoreRoundMetrics[];
+  readonly seconds: number;
+}
+
+const DURABLE = "sfprompt-run";
+
+function clientCount(c: RunConfig): number {
+  return c.effective.federated ? c.clients.count : 0;
+}
+
+type JobFinished = Extract<ProgressEvent, { type: "job.finished" }>;
+
+/** How long a cleanly exited server's job.finished event may take to arrive. */
+const FINISH_GRACE_MS = 5000;
+
+/**
+ * Resolves with the job's job.finished event, or undefined when the server exited cleanly without one
+ * reaching us (a re-published job.finished inside JetStream's duplicate window is dropped); rejects
+ * when the job fails, the server crashes, or every client crashes.
+ */
+async function follow(
+  ctx: MethodRunContext,
+  children: readonly Child[],
+  onEvent: (e: ProgressEvent) => void,
+): Promise<JobFinished | undefined> {
+  const stop = new AbortController();
+  const abort = (): void => stop.abort();
+  ctx.signal.addEventListener("abort", abort, { once: true });
+  const server = children[0] as Child;
+  const clients = children.slice(1);
+  const deaths = new Promise<undefined>((resolve, reject) => {
+    void server.exited.then((x) => {
+      if (stop.signal.aborted) return;
+      if (x.code !== 0)
+        reject(
+          new JobRunError(`the server exited (code ${x.code}, signal ${x.signal}); see ${server.logFile}`),
+        );
+      else setTimeout(() => resolve(undefined), FINISH_GRACE_MS).unref();
+    });
+    void Promise.all(clients.map((c) => c.exited)).then((exits) => {
+      const failed = exits.filter((x) => x.code !== 0);
+      if (clients.length > 0 && failed.length === clients.length && !stop.signal.aborted)
+        reject(new JobRunError(`every client failed; see ${clients[0]?.logFile ?? "the logs"}`));
+    });
+  });
+  deaths.catch(() => undefined);
+  const events = (async (): Promise<JobFinished> => {
+    for await (const d of consumeEvents(ctx.nc, ctx.config.names.job, DURABLE, stop.signal)) {
+      d.ack();
+      if (!d.ok) continue;
+      onEvent(d.event);
+      if (d.event.type === "job.finished") return d.event;
+      if (d.event.type === "job.failed")
+        throw new JobRunError(`the job failed: ${d.event.reason}: ${d.event.message}`);
+    }
+    throw new JobRunError("the run was interrupted");
+  })();
+  try {
+    return await Promise.race([events, deaths]);
+  } finally {
+    stop.abort();
+    ctx.signal.removeEventListener("abort", abort);
+    await events.catch(() => undefined);
+  }
+}
+
+/** The final line of metrics from the last round when job.finished did not arrive. */
+function finalFromRounds(m: RunMetrics): JobFinished {
+  const last = m.rounds.at(-1);
+  const bytes = { up: 0, down: 0, byKind: {} as Record<string, number> };
+  for (const r of m.rounds) {
+    bytes.up += r.bytes.up;
+    bytes.down += r.bytes.down;
+    for (const [k, v] of Object.entries(r.bytes.byKind)) bytes.byKind[k] = (bytes.byKind[k] ?? 0) + v;
+  }
+  return {
+    v: 1,
+    job: m.job,
+    at: new Date().toISOString(),
+    type: "job.finished",
+    rounds: m.rounds.length,
+    loss: last?.loss ?? 0,
+    accuracy: last?.accuracy ?? 0,
+    bytes,
+  };
+}
+
+/** Runs the method to completion and writes metrics.json, the plots and params.bin into ctx.dir. */
+export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult> {
+  const started = Date.now();
+  const { config } = ctx;
+  mkdirSync(ctx.dir, { recursive: true });
+  const metricsPath = join(ctx.dir, RUN_FILES.metrics);
+  let metrics =
+    (ctx.resumed ? readMetrics(metricsPath) : undefined) ?? emptyMetrics(config.job.name, config.method);
+  if (!ctx.resumed) await deleteJobResources(ctx.nc, config.names.job);
+  const resources = await ensureJobResources(ctx.nc, config.names.job);
+  const pc: ProcessConfig = {
+    runConfig: { ...config, output: { ...config.output, resume: ctx.resumed } },
+    natsUrl: ctx.natsUrl,
+    bundleDir: ctx.bundleDir,
+    modelPath: ctx.modelPath,
+  };
+  const configPath = writeProcessConfig(join(ctx.dir, RUN_FILES.configs), `${config.method}.json`, pc);
+  const logDir = join(ctx.dir, RUN_FILES.logs);
+  const children = [startChild("server", configPath, logDir)];
+  for (let i = 0; i < clientCount(config); i++) children.push(startChild("client", configPath, logDir, i));
+  const view = new JobProgressView(ctx.status, ctx.label, config.training.rounds);
+  const save = (): void => writeMetricsFiles(ctx.dir, metrics);
+  try {
+    const last = await follow(ctx, children, (e) => {
+      view.onEvent(e);
+      if (e.type === "round.finished") {
+        metrics = withRound(metrics, e);
+        save();
+      }
+    });
+    metrics = withFinal(metrics, last ?? finalFromRounds(metrics));
+    save();
+  } finally {
+    ctx.status.clear();
+    await stopChildren(children);
+  }
+  const history = await roundHistory(resources.artifacts);
+  metrics = withClientFlops(metrics, history);
+  save();
+  const bytes = await resources.artifacts.get(FINAL_ARTIFACT_OBJECT);
+  const params = bytes === null ? undefined : decodeParamSet(bytes);
+  if (bytes !== null) writeFileSync(join(ctx.dir, RUN_FILES.params), bytes);
+  return { metrics, params, history, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The server's round history, from the meta of its latest checkpoint ([] when it has none). */
+async function roundHistory(store: ArtifactStore): Promise<CoreRoundMetrics[]> {
+  const latest = await store.latestCheckpoint();
+  const bytes = latest === null ? null : await store.get(latest.name);
+  if (bytes === null) return [];
+  const meta = decodeParamSetWithMeta(bytes).meta as { history?: unknown } | undefined;
+  const parsed = z.array(CoreRoundMetricsSchema).safeParse(meta?.history);
+  return parsed.success ? parsed.data : [];
+}
+
+/** metrics.json (validated against its schema before writing), accuracy.svg and traffic.svg. */
+export function writeMetricsFiles(dir: string, metrics: RunMetrics): void {
+  RunMetricsSchema.parse(metrics);
+  writeFileSync(join(dir, RUN_FILES.metrics), `${JSON.stringify(metrics, null, 2)}\n`);
+  writeFileSync(join(dir, RUN_FILES.accuracy), accuracySvg([metrics]));
+  writeFileSync(join(dir, RUN_FILES.traffic), trafficSvg([metrics]));
+}

@@ -1,0 +1,35 @@
+// The ONNX model a local run splits: the demo model (pre-trained on first use) or a file path.
+import { existsSync } from "node:fs";
+import type { RunConfig } from "@sfprompt/api";
+import type { DemoModelCard } from "@sfprompt/core";
+import { JobFileError } from "./errors.js";
+import { demoModelWithProgress } from "./pretrain-progress.js";
+import type { StatusLine } from "./progress-view.js";
+
+export interface ResolvedModel {
+  readonly path: string;
+  readonly card?: DemoModelCard;
+}
+
+/** Resolves spec.model.source on this machine; PVC and ConfigMap sources exist only on a cluster. */
+export async function resolveModel(
+  c: RunConfig,
+  jobFile: string,
+  status: StatusLine,
+  signal: AbortSignal,
+): Promise<ResolvedModel> {
+  const s = c.model.source;
+  if (s.builtin === "demo") {
+    const m = await demoModelWithProgress(status, { signal });
+    return { path: m.path, card: m.card };
+  }
+  if (s.path !== undefined) {
+    if (!existsSync(s.path))
+      throw new JobFileError(jobFile, `spec.model.source.path: ${s.path} does not exist on this machine`);
+    return { path: s.path };
+  }
+  throw new JobFileError(
+    jobFile,
+    "spec.model.source: persistentVolumeClaim and configMap models exist only on a cluster; use path or builtin: demo with sfprompt run",
+  );
+}

@@ -1,0 +1,62 @@
+// The run directory of `sfprompt run`: where it is, whether this run resumes the last one (the
+// JetStream store under nats/ holds its checkpoints) or starts clean, and its file names.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { SFPromptJob } from "@sfprompt/api";
+import { RunDirError } from "./errors.js";
+import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
+
+export type ResumeMode = "auto" | "resume" | "fresh";
+
+export const RUN_FILES = {
+  metrics: "metrics.json",
+  accuracy: "accuracy.svg",
+  traffic: "traffic.svg",
+  params: "params.bin",
+  trained: "model",
+  summary: "summary.md",
+  compare: "compare.md",
+  compareJson: "compare.json",
+  bundle: "bundle",
+  nats: "nats",
+  logs: "logs",
+  configs: "config",
+  methods: "methods",
+} as const;
+
+/** What a fresh start removes: only the entries a run writes, never anything else in the folder. */
+const OWNED = Object.values(RUN_FILES);
+
+/** The run directory: --out, else spec.output.path, else runs/<job name>. */
+export function runDirOf(job: SFPromptJob, out: string | undefined): string {
+  return out ?? job.spec.output.path ?? join("runs", job.metadata.name);
+}
+
+/** True when `dir` holds a JetStream store from an earlier run (its checkpoints). */
+export function hasCheckpoint(dir: string): boolean {
+  const nats = join(dir, RUN_FILES.nats);
+  return existsSync(nats) && readdirSync(nats).length > 0;
+}
+
+/**
+ * Decides resume vs fresh and readies the folder. auto resumes when a checkpoint exists and the spec
+ * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote.
+ */
+export function openRunDir(dir: string, mode: ResumeMode, specResume: boolean): { resumed: boolean } {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new RunDirError(dir, "exists and is not a folder");
+  const checkpoint = hasCheckpoint(dir);
+  if (mode === "resume" && !checkpoint)
+    throw new RunDirError(dir, "has no checkpoint to resume (no nats/ store); run without --resume to start");
+  const resumed = checkpoint && (mode === "resume" || (mode === "auto" && specResume));
+  if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return { resumed };
+}
+
+/** The metrics of an earlier session of this run, when resuming (else undefined). */
+export function readMetrics(path: string): RunMetrics | undefined {
+  if (!existsSync(path)) return undefined;
+  const parsed = RunMetricsSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,69 @@
+// summary.md of a run directory: what ran, how it ended, where the files are.
+import type { RunConfig } from "@sfprompt/api";
+import type { DemoModelCard } from "@sfprompt/core";
+import { compareMarkdown, compareVerdict, METHOD_LABELS, type CompareRow } from "./compare.js";
+import { totalBytes, type RunMetrics } from "./metrics.js";
+import { RUN_FILES } from "./run-dir.js";
+import { formatBytes } from "./svg-chart.js";
+
+export interface SummaryInput {
+  readonly config: RunConfig;
+  readonly metrics: RunMetrics;
+  readonly modelPath: string;
+  readonly card?: DemoModelCard;
+  readonly resumed: boolean;
+  readonly seconds: number;
+  readonly compare?: readonly CompareRow[];
+}
+
+function roundsTable(m: RunMetrics): string[] {
+  return [
+    "| round | loss | accuracy | bytes | clients | time |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...m.rounds.map(
+      (r) =>
+        `| ${r.round} | ${r.loss.toFixed(4)} | ${(r.accuracy * 100).toFixed(2)} % | ${formatBytes(r.bytes.total)} | ` +
+        `${r.clients.length} | ${(r.durationMs / 1000).toFixed(1)} s |`,
+    ),
+  ];
+}
+
+/** The Markdown text of summary.md. */
+export function summaryMarkdown(s: SummaryInput): string {
+  const { config: c, metrics: m } = s;
+  const acc = m.final?.accuracy ?? m.rounds.at(-1)?.accuracy;
+  const d = c.data;
+  const source = d.source.builtin ?? d.source.imageFolder?.path ?? d.source.jsonl?.path ?? "?";
+  const lines = [
+    `# ${c.job.name}: ${METHOD_LABELS[c.method]}`,
+    "",
+    `- method: ${c.method}; ${c.clients.count} clients (${c.clients.perRound} per round), ${c.training.rounds} rounds` +
+      `${s.resumed ? " (resumed from the run directory's checkpoint)" : ""}`,
+    `- data: ${source}, ${d.partitioning.strategy}${d.partitioning.strategy === "dirichlet" ? ` α = ${d.partitioning.alpha}` : ""}`,
+    `- model: ${s.modelPath}` +
+      (s.card
+        ? ` (demo ViT pre-trained by this project on Fashion-MNIST, test accuracy ${(s.card.testAccuracy * 100).toFixed(1)} %)`
+        : ""),
+    `- split: ${c.model.split.headBlocks} head block(s), pooling ${c.model.split.pooling}; ${c.prompts.length} prompt tokens`,
+    `- final accuracy: ${acc === undefined ? "n/a" : `${(acc * 100).toFixed(2)} %`}; traffic: ${formatBytes(totalBytes(m))}`,
+    `- wall time: ${Math.round(s.seconds)} s`,
+    "",
+    "## Rounds",
+    "",
+    ...roundsTable(m),
+    "",
+    "## Files",
+    "",
+    `- \`${RUN_FILES.metrics}\`: per-round loss, accuracy, bytes by kind, clients, time`,
+    `- \`${RUN_FILES.accuracy}\`, \`${RUN_FILES.traffic}\`: plots per round`,
+    `- \`${RUN_FILES.params}\`: the trained prompt + tail (ParamSet codec)`,
+    `- \`${RUN_FILES.trained}/\`: the partition bundle with the trained values as defaults, and model.onnx (whole model)`,
+    `- \`${RUN_FILES.logs}/\`: JSON logs of the server and each client`,
+  ];
+  if (s.compare !== undefined) {
+    lines.push("", "## Comparison (same job, data and engine)", "", compareMarkdown(s.compare).trimEnd());
+    const verdict = compareVerdict(s.compare);
+    if (verdict.length > 0) lines.push("", ...verdict.map((v) => `- ${v}`));
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -49,6 +49,21 @@ const reproduceCases: { name: string; make: () => ModelCase; options: SplitOptio
     options: { headBlocks: 1, promptLength: 0 },
   },
   {
+    name: "a built opset-14 ViT (every LayerNorm decomposed), K = 1 of 2",
+    make: () => toy(toyVit({ blocks: 2, opset: 14 })),
+    options: { headBlocks: 1, promptLength: 0 },
+  },
+  {
+    name: "a built opset-18 ViT averaging tokens after a decomposed final norm (Reduce axes as inputs)",
+    make: () => toy(toyVit({ blocks: 2, opset: 18, finalNorm: "decomposed", selection: "mean" })),
+    options: { headBlocks: 1, promptLength: 0 },
+  },
+  {
+    name: "a built opset-18 ViT with a decomposed final norm, CLS selected",
+    make: () => toy(toyVit({ blocks: 2, opset: 18, finalNorm: "decomposed" })),
+    options: { headBlocks: 1, promptLength: 0 },
+  },
+  {
     name: "a built BERT with an additive mask, K = 1 of 2",
     make: () => toy(toyBert({ blocks: 2, mask: "additive" })),
     options: { headBlocks: 1, promptLength: 0 },

@@ -51,6 +51,16 @@ const cases: { name: string; make: () => ModelCase; options: SplitOptions }[] = 
     options: { headBlocks: 1, promptLength: 2, numClasses: 3 },
   },
   {
+    name: "a built opset-14 ViT, every LayerNorm decomposed (K = 1, P = 2, C = 3)",
+    make: () => toy(toyVit({ blocks: 2, opset: 14 })),
+    options: { headBlocks: 1, promptLength: 2, numClasses: 3 },
+  },
+  {
+    name: "a built opset-18 ViT with a decomposed final norm (K = 1, P = 2, C = 3)",
+    make: () => toy(toyVit({ blocks: 2, opset: 18, finalNorm: "decomposed" })),
+    options: { headBlocks: 1, promptLength: 2, numClasses: 3 },
+  },
+  {
     name: "a built BERT with an additive mask (K = 1, P = 2, C = 3)",
     make: () => toy(toyBert({ blocks: 2, mask: "additive" })),
     options: { headBlocks: 1, promptLength: 2, numClasses: 3 },

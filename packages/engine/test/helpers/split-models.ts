@@ -15,6 +15,8 @@ export interface ToyOptions {
   readonly selection?: "gather" | "slice" | "mean";
   /** The ViT's final norm as one LayerNormalization (default) or decomposed as opset-14 exports write it. */
   readonly finalNorm?: "fused" | "decomposed";
+  /** Default-domain opset (default 17); below 17 every LayerNorm is decomposed, as such exports have it. */
+  readonly opset?: number;
 }
 
 export interface ToyModel {
@@ -23,12 +25,14 @@ export interface ToyModel {
 }
 
 class Toy {
-  readonly b = new GraphBuilder({ opset: 17 });
+  readonly b: GraphBuilder;
   readonly rng: Rng;
   constructor(
     seed: number,
     readonly d: number,
+    opset = 17,
   ) {
+    this.b = new GraphBuilder({ opset });
     this.rng = new Rng(seed);
   }
 
@@ -47,15 +51,21 @@ class Toy {
     return this.b.op(opType, inputs, attrs, { name, outputs: [`${name}_output_0`] });
   }
 
+  /** ReduceMean with torch.onnx-style names (axes as attribute before opset 18, as input after). */
+  reduceMean(scope: string, x: string, axes: number[], keepdims: boolean): string {
+    const key = `${scope}/ReduceMean`;
+    const k = this.counts.get(key) ?? 0;
+    this.counts.set(key, k + 1);
+    const name = k === 0 ? key : `${key}_${k}`;
+    return this.b.reduceMean(x, axes, keepdims, { name, outputs: [`${name}_output_0`] });
+  }
+
   /** LayerNorm written out: (x - mean) / sqrt(var + eps) * w + b, reductions over the last axis. */
   lnDecomposed(scope: string, x: string, param: string): string {
     const c = (v: number): string => this.b.constant(randomScalar(v), "c");
-    const mean = this.op(scope, "ReduceMean", [x], { axes: [-1], keepdims: 1 });
+    const mean = this.reduceMean(scope, x, [-1], true);
     const d = this.op(scope, "Sub", [x, mean]);
-    const variance = this.op(scope, "ReduceMean", [this.op(scope, "Pow", [d, c(2)])], {
-      axes: [-1],
-      keepdims: 1,
-    });
+    const variance = this.reduceMean(scope, this.op(scope, "Pow", [d, c(2)]), [-1], true);
     const n = this.op(scope, "Div", [
       d,
       this.op(scope, "Sqrt", [this.op(scope, "Add", [variance, c(1e-5)])]),
@@ -68,6 +78,7 @@ class Toy {
   }
 
   ln(scope: string, x: string, param: string): string {
+    if (this.b.opset < 17) return this.lnDecomposed(scope, x, param);
     const ones = randomTensor(this.rng, "float32", [this.d], { range: [0.8, 1.2] });
     const g = this.b.initializer(`${param}.weight`, ones);
     const bias = this.w(`${param}.bias`, [this.d], 0.1);
@@ -122,7 +133,7 @@ function randomScalar(v: number): Tensor {
 
 function select(t: Toy, x: string, how: "gather" | "slice" | "mean"): string {
   const b = t.b;
-  if (how === "mean") return t.op("", "ReduceMean", [x], { axes: [1], keepdims: 0 });
+  if (how === "mean") return t.reduceMean("", x, [1], false);
   if (how === "slice") {
     const first = t.op("", "Slice", [x, b.ints([0]), b.ints([1]), b.ints([1])]);
     return t.op("", "Squeeze", [first, b.ints([1])]);
@@ -134,7 +145,7 @@ function select(t: Toy, x: string, how: "gather" | "slice" | "mean"): string {
 /** ViT-like: tokens [B, 6, 5] -> patch projection -> CLS + positions -> pre-norm blocks -> LN -> CLS -> Gemm. */
 export function toyVit(o: ToyOptions): ToyModel {
   const d = o.width ?? 8;
-  const t = new Toy(o.seed ?? 1, d);
+  const t = new Toy(o.seed ?? 1, d, o.opset);
   const b = t.b;
   const [tokens, din] = [6, 5];
   b.input("patches", "float32", ["batch", tokens, din]);

@@ -39,7 +39,10 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const old = out[k];
+    // a data source is one of several shapes: a given one replaces the default instead of merging
+    const replace = k === "source" || k === "evalSource";
     out[k] =
+      !replace &&
       v !== null &&
       typeof v === "object" &&
       !Array.isArray(v) &&

@@ -1,0 +1,115 @@
+// The data a job's processes train and evaluate on, read from the run config's data section and
+// shaped for the bundle's model input: built-in sets (train / test split), image folders and JSONL.
+import type { RunConfig } from "@sfprompt/api";
+import type { PartitionBundle } from "../bundle/partition-bundle.js";
+import { loadBuiltinDataset } from "../datasets/builtin.js";
+import type { Dataset } from "../datasets/dataset.js";
+import { loadImageFolder } from "../datasets/image-folder.js";
+import { clientShard } from "../datasets/job-partition.js";
+import { loadJsonlFeatures } from "../datasets/jsonl.js";
+import { RunConfigError } from "./errors.js";
+
+type Source = RunConfig["data"]["source"];
+
+function imageShape(bundle: PartitionBundle): { channels: number; height: number; width: number } {
+  const s = bundle.input.sampleShape;
+  if (s.length !== 3) {
+    throw new RunConfigError(
+      "model",
+      `the model input takes samples of shape [${s.join(", ")}]; image data needs [C, H, W]`,
+    );
+  }
+  return { channels: s[0]!, height: s[1]!, width: s[2]! };
+}
+
+function checkChannels(
+  ds: Dataset<Float32Array>,
+  bundle: PartitionBundle,
+  field: string,
+): Dataset<Float32Array> {
+  const want = bundle.input.sampleShape;
+  if (ds.sampleShape.join("x") !== want.join("x")) {
+    throw new RunConfigError(
+      field,
+      `samples have shape [${ds.sampleShape.join(", ")}] but the model takes [${want.join(", ")}]; use data of that shape or another model`,
+    );
+  }
+  return ds;
+}
+
+async function load(
+  config: RunConfig,
+  source: Source,
+  split: "train" | "test",
+  bundle: PartitionBundle,
+  field: string,
+): Promise<Dataset<Float32Array>> {
+  const { channels, height, width } = imageShape(bundle);
+  const resize = { height, width };
+  const classNames = config.classes.labels;
+  if (source.builtin !== undefined) {
+    return checkChannels(await loadBuiltinDataset(source.builtin, { split, resize }), bundle, field);
+  }
+  if (source.imageFolder !== undefined) {
+    const mode = source.imageFolder.mode ?? (channels === 3 ? "rgb" : "grayscale");
+    const ds = await loadImageFolder(source.imageFolder.path, {
+      mode,
+      resize,
+      ...(classNames ? { classNames } : {}),
+    });
+    return checkChannels(ds, bundle, field);
+  }
+  if (source.jsonl !== undefined) {
+    const j = source.jsonl;
+    const ds = await loadJsonlFeatures(j.path, {
+      labelField: j.labelField,
+      shape: bundle.input.sampleShape,
+      ...(j.inputField ? { inputField: j.inputField } : {}),
+      ...(classNames ? { classNames } : {}),
+    });
+    return checkChannels(ds, bundle, field);
+  }
+  throw new RunConfigError(field, "names no data source: set builtin, imageFolder or jsonl");
+}
+
+/** All the job's training data (the built-in train split, or the client's folder/file). */
+export function loadTrainData(config: RunConfig, bundle: PartitionBundle): Promise<Dataset<Float32Array>> {
+  return load(config, config.data.source, "train", bundle, "spec.data.source");
+}
+
+/** Client `index`'s shard of the training data, as every process computes it. */
+export async function loadClientData(
+  config: RunConfig,
+  bundle: PartitionBundle,
+  index: number,
+): Promise<Dataset<Float32Array>> {
+  return clientShard(
+    await loadTrainData(config, bundle),
+    config.data.partitioning,
+    config.clients.count,
+    index,
+  );
+}
+
+/** The held-out set: data.evalSource, else the built-in source's test split; undefined when evaluation is off. */
+export async function loadEvalData(
+  config: RunConfig,
+  bundle: PartitionBundle,
+): Promise<Dataset<Float32Array> | undefined> {
+  if (config.training.evaluation.everyRounds === 0) return undefined;
+  const source =
+    config.data.evalSource ?? (config.data.source.builtin !== undefined ? config.data.source : undefined);
+  if (source === undefined) {
+    throw new RunConfigError(
+      "spec.data.evalSource",
+      "is required for folder and JSONL data when evaluation is on",
+    );
+  }
+  return load(
+    config,
+    source,
+    "test",
+    bundle,
+    config.data.evalSource ? "spec.data.evalSource" : "spec.data.source",
+  );
+}

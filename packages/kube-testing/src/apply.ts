@@ -1,5 +1,6 @@
 // Server-side apply of YAML manifests, as `kubectl apply --server-side` does it, for test fixtures.
 import {
+  HttpMethod,
   KubernetesObjectApi,
   PatchStrategy,
   type KubeConfig,
@@ -34,6 +35,30 @@ export function parseManifests(text: string): KubernetesObject[] {
   });
 }
 
+/**
+ * KubernetesObjectApi.patch serializes the body through the typed model of known kinds, which drops
+ * keys the model spells differently (a CRD schema's `x-kubernetes-validations`, `x-kubernetes-*`).
+ * This sends the object as written, using the class's resource discovery and authentication.
+ */
+class ServerSideApply extends KubernetesObjectApi {
+  static forConfig(kc: KubeConfig): ServerSideApply {
+    const api = kc.makeApiClient(ServerSideApply);
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+
+  async apply(obj: KubernetesObject, fieldManager: string, force: boolean): Promise<KubernetesObject> {
+    const path = await this.specUriPath(obj, "patch");
+    const req = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
+    req.setHeaderParam("Accept", "application/json");
+    req.setHeaderParam("Content-Type", PatchStrategy.ServerSideApply);
+    req.setQueryParam("fieldManager", fieldManager);
+    if (force) req.setQueryParam("force", "true");
+    req.setBody(JSON.stringify(obj));
+    return this.requestPromise(req);
+  }
+}
+
 interface CrdStatus {
   status?: { conditions?: { type: string; status: string }[] };
 }
@@ -58,20 +83,13 @@ export async function applyObjects(
   objects: KubernetesObject[],
   opts: ApplyOptions = {},
 ): Promise<KubernetesObject[]> {
-  const api = KubernetesObjectApi.makeApiClient(kc);
+  const api = ServerSideApply.forConfig(kc);
   const out: KubernetesObject[] = [];
   for (const obj of objects) {
     const spec = structuredClone(obj);
     if (opts.namespace && spec.metadata && !spec.metadata.namespace) spec.metadata.namespace = opts.namespace;
     // The API server decides whether a kind is namespaced; cluster-scoped objects ignore the namespace.
-    const applied = await api.patch(
-      spec,
-      undefined,
-      undefined,
-      opts.fieldManager ?? "sfprompt-test",
-      opts.force ?? true,
-      PatchStrategy.ServerSideApply,
-    );
+    const applied = await api.apply(spec, opts.fieldManager ?? "sfprompt-test", opts.force ?? true);
     out.push(applied);
     const wait = opts.crdEstablishedTimeoutMs ?? 30_000;
     if (obj.kind === "CustomResourceDefinition" && wait > 0)

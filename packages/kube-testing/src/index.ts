@@ -21,7 +21,8 @@
 //     Call stop() in an `after` hook; processes and temp folders are also killed/removed at process
 //     exit or SIGINT/SIGTERM/SIGHUP (SFPROMPT_KEEP_KUBE_TMP=1 keeps the folder and its logs/).
 //   applyYaml(kc, yamlText, opts?: ApplyOptions) → Promise<KubernetesObject[]>  server-side apply in
-//     document order; ApplyOptions { fieldManager? = "sfprompt-test", namespace?, force? = true,
+//     document order, objects sent as written (unlike KubernetesObjectApi.patch, which drops a CRD
+//     schema's x-kubernetes-* keys); ApplyOptions { fieldManager? = "sfprompt-test", namespace?, force? = true,
 //     crdEstablishedTimeoutMs? = 30000 } (an applied CRD is waited for until Established).
 //   applyObjects(kc, objects, opts?), parseManifests(yamlText) → KubernetesObject[]
 //   waitFor(fn, { timeoutMs? = 10000, intervalMs? = 100, description?, signal? }) → Promise<T>  polls

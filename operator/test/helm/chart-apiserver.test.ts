@@ -140,6 +140,16 @@ describe("an installed release", () => {
       .readNamespacedSecret({ namespace: NAMESPACE, name: "sfprompt-operator-webhook-cert" });
     assert.equal(v.webhooks![0]!.clientConfig.caBundle, secret.data!["ca.crt"]);
     assert.equal(v.webhooks![0]!.clientConfig.service!.name, "sfprompt-operator-webhook");
+
+    // helm upgrade must not wipe the caBundle the operator wrote (the chart never sets it).
+    await helm(["upgrade", RELEASE, CHART, "--namespace", NAMESPACE, "--set", "operator.logLevel=debug"], {
+      kubeconfigPath: cp.kubeconfigPath,
+    });
+    const after = await admission.readValidatingWebhookConfiguration({ name: "sfprompt-operator-validating" });
+    assert.equal(after.metadata!.labels!["helm.sh/chart"], "sfprompt-operator-0.1.0");
+    assert.equal(after.webhooks![0]!.clientConfig.caBundle, secret.data!["ca.crt"]);
+    const m = await admission.readMutatingWebhookConfiguration({ name: "sfprompt-operator-mutating" });
+    assert.equal(m.webhooks![0]!.clientConfig.caBundle, secret.data!["ca.crt"]);
   });
 
   it("the operator, as the ServiceAccount and with leader election, creates a job's children", async () => {

@@ -12,6 +12,7 @@ import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from "@sfprompt/api";
 import { controllingJob } from "../desired/owner.js";
 import type { Logger } from "../log.js";
 import { MANAGED_SELECTOR, jobKey } from "../names.js";
+import { backoffDelay } from "../queue/backoff.js";
 import { CHILD_KINDS, watchPath, type ChildKind } from "./child-kinds.js";
 
 export interface InformerOptions {
@@ -28,6 +29,7 @@ export class Informers {
   private readonly jobCaches: Cache[] = [];
   private readonly childCaches = new Map<string, Cache[]>();
   private readonly restarts = new Set<NodeJS.Timeout>();
+  private readonly failures = new Map<Cache, number>();
   private stopped = false;
   private synced = false;
 
@@ -115,6 +117,7 @@ export class Informers {
     );
     const isJob = kind === KIND;
     const enqueue = (obj: KubernetesObject): void => {
+      this.failures.delete(cache); // events flow again: the next failure starts from a short delay
       const ns = obj.metadata?.namespace ?? "";
       const name = isJob ? obj.metadata?.name : controllingJob(obj.metadata?.ownerReferences);
       if (name) this.onKey(jobKey(ns, name));
@@ -127,13 +130,17 @@ export class Informers {
   }
 
   // ListWatch stops on an error other than a watch timeout or 410; listing again restores the cache.
+  // The first retries come fast: right after a CRD is installed its watch answers 429 for a moment.
   private restart(cache: Cache, kind: string, err: unknown): void {
     if (this.stopped) return;
-    this.opts.log.warn("watch failed; listing again", { kind, err, retryMs: this.opts.restartDelayMs });
+    const failures = (this.failures.get(cache) ?? 0) + 1;
+    this.failures.set(cache, failures);
+    const retryMs = backoffDelay({ baseMs: 100, maxMs: this.opts.restartDelayMs }, failures);
+    this.opts.log.warn("watch failed; listing again", { kind, err, retryMs });
     const t = setTimeout(() => {
       this.restarts.delete(t);
       if (!this.stopped) cache.start().catch((e: unknown) => this.restart(cache, kind, e));
-    }, this.opts.restartDelayMs);
+    }, retryMs);
     this.restarts.add(t);
   }
 }

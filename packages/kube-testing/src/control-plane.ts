@@ -1,5 +1,5 @@
-// Starts a disposable Kubernetes control plane (etcd + kube-apiserver, optionally
-// kube-controller-manager) on loopback with envtest's default flags, or hands out an existing cluster.
+// Starts a disposable Kubernetes control plane (etcd + kube-apiserver, optionally kube-controller-manager
+// and kube-scheduler) on loopback with envtest's default flags, or hands out an existing cluster.
 import { mkdtemp, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,8 +145,8 @@ async function startCore(
 }
 
 /**
- * Starts etcd and kube-apiserver (and kube-controller-manager / kube-scheduler when asked) and returns admin access.
- * Uses the cluster in KUBECONFIG instead when SFPROMPT_USE_EXISTING_CLUSTER=1.
+ * Starts etcd and kube-apiserver (and kube-controller-manager / kube-scheduler when asked) and returns
+ * admin access. Uses the cluster in KUBECONFIG instead when SFPROMPT_USE_EXISTING_CLUSTER=1.
  */
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   if (useExistingCluster()) return existingCluster();
@@ -190,11 +190,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
     const ctx = { dir, certs, kubeconfigPath, kubeConfig };
-    const [kcm, sched] = await Promise.all([
+    // allSettled: a component that started must be stopped even when the other one failed.
+    const extras = await Promise.allSettled([
       kcmBin ? startControllerManager(kcmBin, ctx) : undefined,
       schedBin ? startScheduler(schedBin, ctx) : undefined,
     ]);
-    for (const p of [kcm, sched]) if (p) procs.push(p);
+    for (const r of extras) if (r.status === "fulfilled" && r.value) procs.push(r.value);
+    const failed = extras.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
     console.error(
       JSON.stringify({
         level: "info",

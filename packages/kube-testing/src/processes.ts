@@ -39,13 +39,13 @@ function cleanupSync(): void {
   tempDirs.clear();
 }
 
+// Only when nobody else handles the signal: then it means "terminate", so clean up and re-raise it.
+// Another handler owns the shutdown; the exit hook (and the parent-death signal) still clean up.
 function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) !== 1) return;
   cleanupSync();
-  // Keep the default meaning of the signal (terminate) unless someone else handles it.
-  if (process.listenerCount(signal) === 1) {
-    process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
-  }
+  process.removeListener(signal, onSignal);
+  process.kill(process.pid, signal);
 }
 
 function installHooks(): void {

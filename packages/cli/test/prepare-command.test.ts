@@ -2,7 +2,7 @@
 // it writes is read back through its manifest and run as a chain in ORT.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -102,11 +102,16 @@ describe("sfprompt prepare", () => {
         "1",
         "--prompt-length",
         "0",
+        "--no-full",
         "--out",
         dir,
       );
       assert.equal(r.code, 0, r.stderr);
       const m = readPartitionManifest(dir);
+      assert.equal(m.gradients.head, null, "no prompt, no head gradient");
+      assert.equal(m.full, null);
+      assert.equal(m.gradients.full, null);
+      assert.ok(!existsSync(join(dir, "full.onnx")), "--no-full writes no whole model");
       const env = await chain(
         m.partitions.map((p) => join(dir, p.file)),
         { pixel_values: pixels },

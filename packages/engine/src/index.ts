@@ -97,7 +97,11 @@ export {
   type SplitOptions,
 } from "./split/split-model.js";
 export type { Pooling } from "./split/pooling.js";
-export { buildSplitGradients, type SplitGradients } from "./split/gradient-graphs.js";
+export {
+  buildSplitGradients,
+  type SplitGradientOptions,
+  type SplitGradients,
+} from "./split/gradient-graphs.js";
 export { buildLossGradientModel, withLoss, LABELS, LOSS } from "./split/loss.js";
 export {
   BUNDLE_FILES,

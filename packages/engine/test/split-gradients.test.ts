@@ -1,16 +1,9 @@
 // Every gradient graph of a bundle against central finite differences through ORT (head prompt VJP,
-// body input VJP in both variants, tail and local-path loss gradients), and the chain gradient
-// tail -> body -> head against the gradient of the whole prompted model's loss.
+// body input VJP in both variants, tail, local-path and whole-model loss gradients), and the chain
+// gradient tail -> body -> head against the gradient of the whole prompted model's loss (grad/full).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  buildLossGradientModel,
-  i64,
-  LABELS,
-  PROMPT,
-  type SplitOptions,
-  type Tensor,
-} from "@sfprompt/engine";
+import { i64, LABELS, PROMPT, type SplitOptions, type Tensor } from "@sfprompt/engine";
 import { fixtureCase, writeCaseBundle, type Bundle, type ModelCase } from "./helpers/split-cases.js";
 import { toyBert, toyVit } from "./helpers/split-models.js";
 import { Rng } from "./helpers/random.js";
@@ -184,12 +177,14 @@ for (const c of cases) {
     });
   });
 
-  for (const path of ["tail", "local"] as const) {
+  for (const path of ["tail", "local", "full"] as const) {
     test(`${c.name}: the ${path} graph gives the loss, logits and parameter gradients from labels`, async () => {
       await withCase(c, async ({ bundle, feeds, labels, forward, initial }) => {
         const m = bundle.manifest;
         const g = m.gradients[path];
-        const model = bundle.file(path === "tail" ? (m.partitions[2]?.file as string) : m.local.file);
+        assert.ok(g !== null && m.full !== null, "the bundle has the whole-model graphs");
+        const files = { tail: m.partitions[2]?.file as string, local: m.local.file, full: m.full.file };
+        const model = bundle.file(files[path]);
         const env = { ...feeds, ...forward };
         const out = await runOn(bundle.file(g.file), env);
         const logits = (await runOn(model, env))[m.logits] as Tensor;
@@ -243,21 +238,21 @@ for (const c of cases) {
         head.gradients[PROMPT] as string
       ] as Tensor;
       const params = m.parameters.map((p) => p.name);
-      const whole = buildLossGradientModel({
-        model: bundle.split.prompted,
-        opset: bundle.split.opset,
-        logits: m.logits,
-        wrt: params,
-      });
-      const ref = await runOn(whole, feeds);
+      const full = m.gradients.full;
+      assert.ok(full !== null);
+      assert.deepEqual(full.wrt, params);
+      const ref = await runOn(bundle.file(full.file), feeds);
       assert.ok(
-        Math.abs((values(ref["loss"])[0] as number) - (values(tail[m.gradients.tail.loss])[0] as number)) <
+        Math.abs((values(ref[full.loss])[0] as number) - (values(tail[m.gradients.tail.loss])[0] as number)) <
           1e-5,
       );
-      const err = relErr(gP, ref[`grad_${PROMPT}`] as Tensor);
+      const err = relErr(gP, ref[full.gradients[PROMPT] as string] as Tensor);
       assert.ok(err < 1e-4, `prompt gradient relative error ${err}`);
       for (const p of params.filter((n) => n !== PROMPT)) {
-        const e = relErr(tail[m.gradients.tail.gradients[p] as string] as Tensor, ref[`grad_${p}`] as Tensor);
+        const e = relErr(
+          tail[m.gradients.tail.gradients[p] as string] as Tensor,
+          ref[full.gradients[p] as string] as Tensor,
+        );
         assert.ok(e < 1e-4, `${p} gradient relative error ${e}`);
       }
     });

@@ -25,7 +25,7 @@ export const prepareCommand: Command = {
   summary: "split a model into head, body and tail with soft prompts, and write their gradient graphs",
   usage:
     "prepare --model M.onnx --head-blocks K --prompt-length P [--num-classes C] [--cut-head T --cut-tail T] " +
-    "[--pooling cls|mean] [--seed N] --out DIR",
+    "[--pooling cls|mean] [--seed N] [--no-full] --out DIR",
   flags: [
     { name: "model", placeholder: "M.onnx", description: "the ONNX model to split", required: true },
     {
@@ -67,6 +67,11 @@ export const prepareCommand: Command = {
       placeholder: "NAME",
       description: "the model output holding the logits (default: logits)",
     },
+    {
+      name: "no-full",
+      boolean: true,
+      description: "skip full.onnx and grad/full.onnx (the whole prompted model, for baselines)",
+    },
     { name: "out", placeholder: "DIR", description: "the bundle directory to write", required: true },
   ],
   async run(flags, io) {
@@ -81,6 +86,7 @@ export const prepareCommand: Command = {
       ...(numClasses === undefined ? {} : { numClasses }),
       ...(seed === undefined ? {} : { seed }),
       ...(flags["pooling"] === undefined ? {} : { pooling: flags["pooling"] as Pooling }),
+      ...(flags["no-full"] === true ? { full: false } : {}),
       ...given(flags, "logits", "logits"),
       ...given(flags, "cut-head", "cutHead"),
       ...given(flags, "cut-tail", "cutTail"),

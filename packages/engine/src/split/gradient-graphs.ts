@@ -1,6 +1,7 @@
 // The gradient graphs of a split: head (prompt gradient from the head output's gradient), body (input
 // gradient from the output gradient, recompute and save-activations; the body is frozen), tail and
-// local path (loss in the graph: loss, logits and parameter gradients from labels).
+// local path (loss in the graph: loss, logits and parameter gradients from labels), and optionally the
+// whole prompted model's loss gradient (baselines that run the whole model on one machine).
 import { buildGradientModel, buildSaveActivationsModels } from "../autodiff/gradient-model.js";
 import type { SavedActivationsModels } from "../autodiff/save-activations.js";
 import type { Model } from "../ir/types.js";
@@ -19,10 +20,17 @@ export interface SplitGradients {
   readonly tailWrt: readonly string[];
   readonly local: Model;
   readonly localWrt: readonly string[];
+  /** The whole prompted model with its loss, wrt prompt + tail parameters (when asked for). */
+  readonly full?: Model;
+}
+
+export interface SplitGradientOptions {
+  /** Also build the whole prompted model's loss gradient (default true). */
+  readonly full?: boolean;
 }
 
 /** Builds every gradient graph of the split. */
-export function buildSplitGradients(s: SplitModel): SplitGradients {
+export function buildSplitGradients(s: SplitModel, options: SplitGradientOptions = {}): SplitGradients {
   const headWrt = s.parameters.filter((p) => p.partition === "head").map((p) => p.name);
   const tailParams = s.parameters.filter((p) => p.partition === "tail").map((p) => p.name);
   if (tailParams.length === 0)
@@ -45,5 +53,6 @@ export function buildSplitGradients(s: SplitModel): SplitGradients {
     tailWrt,
     local: loss(s.local, localWrt),
     localWrt,
+    ...((options.full ?? true) ? { full: loss(s.prompted, localWrt) } : {}),
   };
 }

@@ -96,12 +96,16 @@ export const PartitionManifest = z.object({
   numClasses: z.number().int().positive(),
   partitions: z.array(Partition).length(3),
   local: GraphFile,
+  /** The whole prompted model (head -> body -> tail in one graph), or null when not written. */
+  full: GraphFile.nullable(),
   parameters: z.array(Parameter),
   gradients: z.object({
     head: GradientGraph.nullable(),
     body: z.object({ recompute: GradientGraph, saveActivations: SaveActivationsPair }),
     tail: LossGradientGraph,
     local: LossGradientGraph,
+    /** The whole prompted model's loss, wrt prompt + tail parameters (same wrt as local), or null. */
+    full: LossGradientGraph.nullable(),
   }),
 });
 export type PartitionManifest = z.infer<typeof PartitionManifest>;

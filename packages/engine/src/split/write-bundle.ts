@@ -23,6 +23,8 @@ export interface PrepareBundleOptions extends SplitOptions {
   readonly model: string;
   /** The bundle directory (created). */
   readonly out: string;
+  /** Also write the whole prompted model and its loss gradient (default true). */
+  readonly full?: boolean;
 }
 
 export const BUNDLE_FILES = {
@@ -30,12 +32,14 @@ export const BUNDLE_FILES = {
   body: "body.onnx",
   tail: "tail.onnx",
   local: "local.onnx",
+  full: "full.onnx",
   headGrad: "grad/head.onnx",
   bodyGrad: "grad/body.onnx",
   bodyForward: "grad/body.forward.onnx",
   bodyBackward: "grad/body.backward.onnx",
   tailGrad: "grad/tail.onnx",
   localGrad: "grad/local.onnx",
+  fullGrad: "grad/full.onnx",
 } as const;
 
 const EXTERNAL_ABOVE_BYTES = 1 << 30;
@@ -126,6 +130,7 @@ export function writeBundle(req: WriteBundleRequest): PartitionManifest {
       { name: "tail", ...write(dir, BUNDLE_FILES.tail, s.tail), parameters: params("tail") },
     ],
     local: write(dir, BUNDLE_FILES.local, s.local),
+    full: gr.full ? write(dir, BUNDLE_FILES.full, s.prompted) : null,
     parameters: s.parameters.map((p) => ({ ...p, shape: [...p.shape] })),
     gradients: {
       head: gr.head ? gradientGraph(dir, BUNDLE_FILES.headGrad, gr.head, gr.headWrt, [s.headOutput]) : null,
@@ -141,6 +146,7 @@ export function writeBundle(req: WriteBundleRequest): PartitionManifest {
       },
       tail: loss(BUNDLE_FILES.tailGrad, gr.tail, gr.tailWrt),
       local: loss(BUNDLE_FILES.localGrad, gr.local, gr.localWrt),
+      full: gr.full ? loss(BUNDLE_FILES.fullGrad, gr.full, gr.localWrt) : null,
     },
   };
   writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -151,6 +157,6 @@ export function writeBundle(req: WriteBundleRequest): PartitionManifest {
 export function prepareBundle(options: PrepareBundleOptions): PartitionManifest {
   const model = readModel(options.model);
   const split = splitModel(model, options);
-  const grads = buildSplitGradients(split);
+  const grads = buildSplitGradients(split, { full: options.full ?? true });
   return writeBundle({ dir: options.out, source: options.model, split, gradients: grads, options });
 }

@@ -84,6 +84,8 @@ class ProcessRun {
   readonly #shutdown: Shutdown;
   readonly #nats: ConnectionState = { connected: false };
   #runtimeReady = false;
+  /** Set before our own drain, so that the connection's close is not taken for a failure. */
+  #closing = false;
   #nc: NatsConnection | undefined;
   #http: HttpEndpoints | undefined;
   #exit: ExitCode = EXIT.ok;
@@ -177,7 +179,7 @@ class ProcessRun {
     void watchConnection(nc, this.#nats, this.logger);
     this.logger.log("info", "nats.connected", { server: nc.getServer() });
     void nc.closed().then((error) => {
-      if (this.#shutdown.reason !== undefined) return;
+      if (this.#closing || this.#shutdown.reason !== undefined) return;
       this.logger.log("error", "nats.closed", { error });
       this.#fail(EXIT.nats);
       this.#shutdown.stop("nats-closed");
@@ -233,6 +235,7 @@ class ProcessRun {
 
   async #cleanup(): Promise<void> {
     this.#runtimeReady = false;
+    this.#closing = true;
     const nc = this.#nc;
     if (nc !== undefined && !nc.isClosed()) {
       try {

@@ -1,0 +1,115 @@
+// The client entry point as a real child process against a real nats-server: it loads its shard and
+// becomes ready while waiting for a server, carries its client name in logs and metrics, refuses a
+// missing or out-of-range index, and drains NATS and exits 0 on SIGTERM.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import {
+  ENTRY,
+  connectionNames,
+  get,
+  metricFamilies,
+  runConfig,
+  sample,
+  spawnEntry,
+  tempDir,
+  until,
+} from "../../shell/test/harness.js";
+
+let nats: TestNats;
+let bundle: BundleFixture;
+const tmp = tempDir();
+
+before(async () => {
+  nats = await startNatsServer({ monitoring: true });
+  bundle = tinyBundle();
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+  tmp.remove();
+});
+
+/** The env the operator gives client pod `index` (operator/src/desired/client-pod.ts). */
+function clientEnv(configPath: string, name: string, index: string): Record<string, string> {
+  const c = runConfig({}, name);
+  return {
+    SFPROMPT_JOB: name,
+    SFPROMPT_NAMESPACE: "test",
+    SFPROMPT_SUBJECT_PREFIX: c.names.subjectPrefix,
+    SFPROMPT_RUN_CONFIG: configPath,
+    NATS_URL: nats.url,
+    SFPROMPT_CLIENT_INDEX: index,
+    SFPROMPT_CLIENT_COUNT: String(c.clients.count),
+    SFPROMPT_DATA_SOURCE: "builtin:fashion-mnist",
+    SFPROMPT_RESTART_ATTEMPT: "0",
+    NODE_NAME: "edge-1",
+    SFPROMPT_HTTP_HOST: "127.0.0.1",
+    SFPROMPT_HTTP_PORT: "0",
+    SFPROMPT_GRACE_SECONDS: "10",
+    SFPROMPT_BUNDLE_DIR: bundle.dir,
+  };
+}
+
+describe("the client process", () => {
+  test("becomes ready while waiting for the server, reports its name, and drains NATS and exits 0 on SIGTERM", async () => {
+    const name = "cli-life";
+    const config = runConfig({}, name);
+    const path = tmp.write(`${name}.json`, JSON.stringify(config));
+    const proc = spawnEntry(ENTRY.client, [], clientEnv(path, name, "1"));
+    try {
+      const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
+      assert.equal((await get(port, "/healthz")).status, 200);
+      await until(
+        async () => ((await get(port, "/readyz")).status === 200 ? true : undefined),
+        60_000,
+        "/readyz 200",
+      );
+      const data = await proc.waitForLog((l) => l.event === "client.data");
+      assert.equal(data.samples, 32, "samplesPerClient caps the shard");
+      const metrics = (await get(port, "/metrics")).body;
+      assert.equal(metricFamilies(metrics).get("sfprompt_rounds_done_total"), "counter");
+      const info = `sfprompt_process_info{role="client",sfprompt_job="${config.names.job}",client="client-1"}`;
+      assert.equal(sample(metrics, info), 1);
+      assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-client-"), [
+        `sfprompt-client-1-${config.names.job}`,
+      ]);
+
+      proc.kill("SIGTERM");
+      const exit = await proc.exited;
+      assert.equal(exit.code, 0, proc.stderr());
+      assert.ok(exit.ms < 10_000, `exited ${exit.ms} ms after SIGTERM`);
+      assert.ok(proc.logs.some((l) => l.event === "nats.drained"));
+      assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-client-"), []);
+      assert.deepEqual(proc.nonJson, []);
+      const start = proc.logs.find((l) => l.event === "process.starting")!;
+      assert.equal(start.node, "edge-1");
+      assert.equal(start.restartAttempt, 0);
+      for (const l of proc.logs) {
+        assert.equal(l.job, config.names.job, `${l.event} carries the job`);
+        assert.equal(l.client, "client-1", `${l.event} carries the client`);
+      }
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+
+  test("refuses a missing or out-of-range client index with exit code 1, naming it", async () => {
+    const name = "cli-bad";
+    const path = tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
+    const cases = [
+      { index: "", names: /"setting":"--client-index \/ SFPROMPT_CLIENT_INDEX"/ },
+      { index: "-1", names: /"setting":"--client-index \/ SFPROMPT_CLIENT_INDEX"/ },
+      { index: "2", names: /"field":"clients\.count".*client index 2/ },
+    ];
+    await Promise.all(
+      cases.map(async (c) => {
+        const proc = spawnEntry(ENTRY.client, [], clientEnv(path, name, c.index));
+        const exit = await proc.exited;
+        assert.equal(exit.code, 1, `index "${c.index}": ${proc.stderr()}`);
+        assert.match(JSON.stringify(proc.logs.find((l) => l.event === "config.invalid")), c.names);
+      }),
+    );
+  });
+});

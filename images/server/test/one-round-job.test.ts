@@ -1,0 +1,76 @@
+// A whole job across processes: one server and two client entry points, each a real child process
+// on a real nats-server, train one round of a tiny ViT to completion (the runtime tests' fixture).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connect } from "@nats-io/transport-node";
+import { fetchEvents, type ProgressEvent } from "@sfprompt/protocol";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { ENTRY, runConfig, spawnEntry, tempDir } from "../../shell/test/harness.js";
+
+let nats: TestNats;
+let bundle: BundleFixture;
+const tmp = tempDir();
+
+before(async () => {
+  nats = await startNatsServer();
+  bundle = tinyBundle();
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+  tmp.remove();
+});
+
+test("one server and two client processes complete a one-round job and exit 0", async () => {
+  const config = runConfig({ training: { rounds: 1 } }, "one-round");
+  const path = tmp.write("one-round.json", JSON.stringify(config));
+  const common = [
+    "--config",
+    path,
+    "--nats-url",
+    nats.url,
+    "--http-host",
+    "127.0.0.1",
+    "--http-port",
+    "0",
+    "--bundle-dir",
+    bundle.dir,
+  ];
+  const server = spawnEntry(ENTRY.server, common);
+  const clients = [0, 1].map((i) => spawnEntry(ENTRY.client, [...common, "--client-index", String(i)]));
+  const all = [server, ...clients];
+  try {
+    const exits = await Promise.all(all.map((p) => p.exited));
+    exits.forEach((e, i) =>
+      assert.equal(
+        e.code,
+        0,
+        `process ${i}: ${JSON.stringify(all[i]!.logs.filter((l) => l.level !== "debug").slice(-8))} ${all[i]!.stderr()}`,
+      ),
+    );
+    const done = server.logs.find((l) => l.event === "server.done");
+    assert.equal(done?.rounds, 1);
+    for (const [i, c] of clients.entries()) {
+      const line = c.logs.find((l) => l.event === "client.done");
+      assert.deepEqual(line?.rounds, [1], `client ${i} had round 1 accepted`);
+      assert.ok(c.logs.every((l) => l.client === `client-${i}`));
+    }
+    // what the operator would fold into the status: the job's events on its JetStream stream
+    const nc = await connect({ servers: nats.url });
+    try {
+      const events: ProgressEvent[] = (await fetchEvents(nc, config.names.job, "test")).flatMap((d) =>
+        d.ok ? [d.event] : [],
+      );
+      const finished = events.find((e) => e.type === "round.finished");
+      assert.ok(finished?.type === "round.finished" && finished.round === 1, "round 1 finished");
+      assert.deepEqual([...finished.participants].sort(), ["client-0", "client-1"]);
+      assert.ok(finished.bytes.up > 0 && finished.bytes.down > 0);
+      assert.ok(events.some((e) => e.type === "job.finished"));
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    for (const p of all) p.kill("SIGKILL");
+  }
+});

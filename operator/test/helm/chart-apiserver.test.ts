@@ -78,11 +78,11 @@ describe("helm template | kubectl apply --dry-run=server", () => {
 });
 
 /** A KubeConfig that authenticates as the chart's ServiceAccount with a token from the TokenRequest API. */
-async function serviceAccountConfig(): Promise<KubeConfig> {
+async function serviceAccountConfig(name = RELEASE): Promise<KubeConfig> {
   const core = cp.kubeConfig.makeApiClient(CoreV1Api);
   const tr = await core.createNamespacedServiceAccountToken({
     namespace: NAMESPACE,
-    name: RELEASE,
+    name,
     body: { spec: { expirationSeconds: 3600, audiences: [] } },
   });
   const cluster = cp.kubeConfig.getCurrentCluster()!;
@@ -96,8 +96,8 @@ async function serviceAccountConfig(): Promise<KubeConfig> {
   return kc;
 }
 
-async function canI(args: string[]): Promise<boolean> {
-  const r = await kubectl(["auth", "can-i", "--as", SA, ...args], cp.kubeconfigPath, { allowFailure: true });
+async function canI(args: string[], as = SA): Promise<boolean> {
+  const r = await kubectl(["auth", "can-i", "--as", as, ...args], cp.kubeconfigPath, { allowFailure: true });
   return r.stdout.trim() === "yes";
 }
 
@@ -222,5 +222,57 @@ describe("an installed release", () => {
     assert.match(jobs.stdout, /sfpromptjob\.sfprompt\.io\/rbac/);
     const gone = await kubectl(["get", "deployment", RELEASE, "-n", NAMESPACE], cp.kubeconfigPath, { allowFailure: true });
     assert.notEqual(gone.code, 0);
+  });
+});
+
+describe("a release limited to one namespace", () => {
+  const release = "ns-op";
+  const name = `${release}-sfprompt-operator`;
+  const values = {
+    "operator.watchNamespaces": ["team-b"],
+    "crds.install": false,
+    "webhook.enabled": false,
+    "nats.bundled": false,
+    "nats.url": "nats://127.0.0.1:1",
+  };
+  before(async () => {
+    const set = Object.entries(values).flatMap(([k, v]) => ["--set-json", `${k}=${JSON.stringify(v)}`]);
+    await helm(["install", release, CHART, "--namespace", NAMESPACE, ...set], { kubeconfigPath: cp.kubeconfigPath });
+  });
+  const as = `system:serviceaccount:${NAMESPACE}:${name}`;
+  const grants: { name: string; args: string[]; allowed: boolean }[] = [
+    { name: "create pods in the watched namespace", args: ["create", "pods", "-n", "team-b"], allowed: true },
+    { name: "create pods elsewhere", args: ["create", "pods", "-n", "team-a"], allowed: false },
+    { name: "list secrets cluster-wide", args: ["list", "secrets", "--all-namespaces"], allowed: false },
+    { name: "patch webhook configurations (it has none)", args: ["patch", "validatingwebhookconfigurations"], allowed: false },
+  ];
+  for (const g of grants) {
+    it(`the ServiceAccount ${g.allowed ? "may" : "may not"} ${g.name}`, async () => {
+      assert.equal(await canI(g.args, as), g.allowed);
+    });
+  }
+  it("the operator, as that ServiceAccount, runs a job in its namespace", async () => {
+    const env = { ...operatorEnv(await render(values, release)), POD_NAMESPACE: NAMESPACE, POD_NAME: "ns-op-0" };
+    const config = parseConfig([], env);
+    assert.deepEqual(config.namespaces, ["team-b"]);
+    config.http = { host: "127.0.0.1", port: 0 };
+    config.leaderElection = { ...config.leaderElection, leaseDurationMs: 2000, renewDeadlineMs: 1400, retryPeriodMs: 250 };
+    config.logLevel = "error";
+    operator = await startOperator(config, { kubeConfig: await serviceAccountConfig(name), log });
+    const job = { apiVersion: API_VERSION, kind: KIND, metadata: { name: "scoped", namespace: "team-b" }, spec: { clients: { count: 1 } } };
+    await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, { input: JSON.stringify(job) });
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    await waitFor(async () => (await core.listNamespacedPod({ namespace: "team-b" })).items.length === 1, {
+      timeoutMs: 20_000,
+      description: "the client pod in team-b",
+    });
+    const status = await waitFor(
+      async () => {
+        const r = await kubectl(["get", "sfpj", "scoped", "-n", "team-b", "-o", "jsonpath={.status.phase}"], cp.kubeconfigPath);
+        return r.stdout || undefined;
+      },
+      { timeoutMs: 10_000, description: "a status written by the operator" },
+    );
+    assert.equal(status, "Pending");
   });
 });

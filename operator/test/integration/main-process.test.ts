@@ -55,10 +55,12 @@ test("main.ts runs from flags and env, serves /healthz and /readyz, logs JSON, a
   try {
     const ready = await waitFor(
       async () => {
+        // 200 "standby" comes first, until the process holds the lease and its caches are synced.
         const r = await fetch(`http://127.0.0.1:${port}/readyz`);
-        return r.status === 200 ? await r.text() : undefined;
+        const text = await r.text();
+        return r.status === 200 && text === "ok" ? text : undefined;
       },
-      { timeoutMs: 20_000, intervalMs: 200, description: "the operator process to be ready" },
+      { timeoutMs: 30_000, intervalMs: 200, description: "the operator process to lead and be ready" },
     );
     assert.equal(ready, "ok");
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);

@@ -96,8 +96,8 @@ export const PartitionManifest = z.object({
   numClasses: z.number().int().positive(),
   partitions: z.array(Partition).length(3),
   local: GraphFile,
-  /** The whole prompted model (head -> body -> tail in one graph), or null when not written. */
-  full: GraphFile.nullable(),
+  /** The whole prompted model (head -> body -> tail in one graph), or null when not written (or older bundles). */
+  full: GraphFile.nullable().default(null),
   parameters: z.array(Parameter),
   gradients: z.object({
     head: GradientGraph.nullable(),
@@ -105,7 +105,7 @@ export const PartitionManifest = z.object({
     tail: LossGradientGraph,
     local: LossGradientGraph,
     /** The whole prompted model's loss, wrt prompt + tail parameters (same wrt as local), or null. */
-    full: LossGradientGraph.nullable(),
+    full: LossGradientGraph.nullable().default(null),
   }),
 });
 export type PartitionManifest = z.infer<typeof PartitionManifest>;

@@ -67,7 +67,8 @@ export function splitModel(model: Model, options: SplitOptions): SplitModel {
       ? undefined
       : replaceClassifier(st.g, st.logits, options.numClasses, rng);
   // The model's own mean after a final norm stays as it is (in the body); otherwise the selection moves.
-  const keepChain = options.pooling === undefined && keepsChainBeforeMean(st.plan);
+  // (Decided from the resolved pooling alone, so re-splitting with a manifest's options gives the same.)
+  const keepChain = st.pooling === st.plan.pooling && keepsChainBeforeMean(st.plan);
   if (keepChain) renameSelection(st.g, st.plan, POOLED);
   else {
     appendPooling(st.g, st.opset, {

@@ -8,7 +8,7 @@ import {
 } from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { ManifestError } from "./errors.js";
-import { waitFor } from "./wait.js";
+import { waitForCrd } from "./crd.js";
 
 export interface ApplyOptions {
   /** The field manager that owns the applied fields (default "sfprompt-test"). */
@@ -17,7 +17,8 @@ export interface ApplyOptions {
   namespace?: string;
   /** Take over fields owned by other managers (default true, like a test fixture should). */
   force?: boolean;
-  /** After applying a CustomResourceDefinition, wait until it is Established (default 30 s; 0 = don't). */
+  /** After applying a CustomResourceDefinition, wait until it is Established and in the OpenAPI
+   *  document, as waitForCrd does (default 30 s; 0 = don't wait). */
   crdEstablishedTimeoutMs?: number;
 }
 
@@ -59,24 +60,6 @@ class ServerSideApply extends KubernetesObjectApi {
   }
 }
 
-interface CrdStatus {
-  status?: { conditions?: { type: string; status: string }[] };
-}
-
-async function waitEstablished(api: KubernetesObjectApi, name: string, timeoutMs: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const crd = (await api.read({
-        apiVersion: "apiextensions.k8s.io/v1",
-        kind: "CustomResourceDefinition",
-        metadata: { name },
-      })) as CrdStatus;
-      return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-    },
-    { timeoutMs, description: `CustomResourceDefinition ${name} to become Established` },
-  );
-}
-
 /** Server-side applies each object in order and returns what the API server stored. */
 export async function applyObjects(
   kc: KubeConfig,
@@ -92,8 +75,9 @@ export async function applyObjects(
     const applied = await api.apply(spec, opts.fieldManager ?? "sfprompt-test", opts.force ?? true);
     out.push(applied);
     const wait = opts.crdEstablishedTimeoutMs ?? 30_000;
-    if (obj.kind === "CustomResourceDefinition" && wait > 0)
-      await waitEstablished(api, obj.metadata!.name!, wait);
+    if (obj.kind === "CustomResourceDefinition" && wait > 0) {
+      await waitForCrd(kc, obj.metadata!.name!, { timeoutMs: wait });
+    }
   }
   return out;
 }

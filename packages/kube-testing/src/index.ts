@@ -23,7 +23,9 @@
 //   applyYaml(kc, yamlText, opts?: ApplyOptions) → Promise<KubernetesObject[]>  server-side apply in
 //     document order, objects sent as written (unlike KubernetesObjectApi.patch, which drops a CRD
 //     schema's x-kubernetes-* keys); ApplyOptions { fieldManager? = "sfprompt-test", namespace?, force? = true,
-//     crdEstablishedTimeoutMs? = 30000 } (an applied CRD is waited for until Established).
+//     crdEstablishedTimeoutMs? = 30000 } (an applied CRD is waited for as by waitForCrd).
+//   waitForCrd(kc, crdName, { timeoutMs? = 30000, openApi? = true }) → Promise<void>  until the CRD is
+//     Established and its served versions are in /openapi/v3 (so `kubectl explain` works).
 //   applyObjects(kc, objects, opts?), parseManifests(yamlText) → KubernetesObject[]
 //   waitFor(fn, { timeoutMs? = 10000, intervalMs? = 100, description?, signal? }) → Promise<T>  polls
 //     until fn returns a value other than undefined/null/false; a throw counts as "not yet".
@@ -40,6 +42,7 @@ export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "
 export { applyObjects, applyYaml, parseManifests, type ApplyOptions } from "./apply.js";
 export { waitFor, type WaitOptions } from "./wait.js";
 export { createReadyNode, type ReadyNodeOptions } from "./nodes.js";
+export { waitForCrd, type WaitForCrdOptions } from "./crd.js";
 export { helm, kubectl, type CommandOptions, type CommandResult, type HelmOptions } from "./commands.js";
 export { KUBE_VERSION, kubeCacheBinDir, resolveKubeBinary, type KubeBinary } from "./binaries.js";
 export {

@@ -66,7 +66,7 @@ describe("a started control plane", () => {
     assert.deepEqual(stored.data, { mode: "slow" });
   });
 
-  it("a CRD and an object of its kind in one YAML text apply in one call", async () => {
+  it("a CRD and an object of its kind in one YAML text apply in one call, and explain works at once", async () => {
     const text = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -107,6 +107,9 @@ spec:
       cp.kubeconfigPath,
     );
     assert.equal(listed.stdout, "3");
+    // applyYaml waited for the OpenAPI publication too, so explain works at once.
+    const explained = await kubectl(["explain", "widgets.spec"], cp.kubeconfigPath);
+    assert.match(explained.stdout, /size\s+<integer>/);
     const bad = await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, {
       input:
         "apiVersion: test.sfprompt.io/v1\nkind: Widget\nmetadata: {name: w2, namespace: default}\nspec: {size: 0}\n",

@@ -112,6 +112,13 @@ rules:
     operations: ["CREATE", "UPDATE"]
     resources: ["sfpromptjobs"]
     scope: Namespaced
+# Updates that leave the spec alone (finalizers, labels, deletion) never reach the webhook, so a
+# job stays editable and deletable while no operator pod serves it (failurePolicy Fail).
+matchConditions:
+  - name: creates-or-spec-changes
+    expression: "request.operation == 'CREATE' || !has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec"
+  - name: not-being-deleted
+    expression: "!has(object.metadata.deletionTimestamp)"
 {{- with .Values.operator.watchNamespaces }}
 namespaceSelector:
   matchExpressions:

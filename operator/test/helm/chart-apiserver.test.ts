@@ -210,6 +210,15 @@ describe("an installed release", () => {
       allowFailure: true,
     });
     assert.match(refused.stderr, /failed calling webhook "(default|validate)\.sfpromptjobs\.sfprompt\.io"/);
+    // ...but updates that leave the spec alone skip the webhooks (matchConditions): jobs stay
+    // labelable and their finalizers removable while no webhook answers.
+    await kubectl(["label", "sfpj", "rbac", "-n", "team-a", "checked=yes"], cp.kubeconfigPath);
+    const specChange = await kubectl(
+      ["patch", "sfpj", "rbac", "-n", "team-a", "--type=merge", "-p", '{"spec":{"training":{"rounds":3}}}'],
+      cp.kubeconfigPath,
+      { allowFailure: true },
+    );
+    assert.match(specChange.stderr, /failed calling webhook/);
   });
 
   it("helm uninstall keeps the CRD (and with it the jobs)", async () => {

@@ -15,3 +15,5 @@ export { upsertCondition, upsertConditions, type ConditionUpdate } from "./statu
 export { WorkQueue } from "./queue/work-queue.js";
 export { backoffDelay, type BackoffPolicy } from "./queue/backoff.js";
 export { createHttpApp } from "./http/http-server.js";
+// The admission webhook (validating + defaulting SFPromptJobs, certificates); see webhook/index.ts.
+export * from "./webhook/index.js";

@@ -20,6 +20,39 @@ import { toyVit } from "./helpers/split-models.js";
 
 const unnamed = (): ReturnType<typeof toyVit> => toyVit({ blocks: 2, blockPrefix: "/stage_" });
 
+/** The toy ViT whose block 1 reshapes with the batch size read from the raw input's shape. */
+function blockReadsInput(): Model {
+  const { model } = toyVit({ blocks: 2 });
+  const g = model.graph;
+  const add = g.nodes.find((n) => n.name === "/blocks.1/Add") as Model["graph"]["nodes"][number];
+  const x = add.inputs[0] as string;
+  g.initializers.set("/blocks.1/fix/tail_dims", {
+    dtype: "int64",
+    dims: [2],
+    data: BigInt64Array.of(-1n, 8n),
+  });
+  g.nodes.push(
+    {
+      name: "/blocks.1/fix/Concat",
+      opType: "Concat",
+      domain: "",
+      inputs: ["/Slice_output_0", "/blocks.1/fix/tail_dims"],
+      outputs: ["/blocks.1/fix/shape"],
+      attrs: { axis: { kind: "int", value: 0 } },
+    },
+    {
+      name: "/blocks.1/fix/Reshape",
+      opType: "Reshape",
+      domain: "",
+      inputs: [x, "/blocks.1/fix/shape"],
+      outputs: ["/blocks.1/fix/x"],
+      attrs: {},
+    },
+  );
+  add.inputs = ["/blocks.1/fix/x", add.inputs[1] as string];
+  return model;
+}
+
 /** The toy ViT with a softmax over tokens between its final norm and the CLS selection. */
 function mixesTokens(): Model {
   const { model } = toyVit({ blocks: 2 });
@@ -110,6 +143,20 @@ const cases: {
     options: { headBlocks: 1, promptLength: 1 },
     error: TailRewriteError,
     says: [/node "\/mix" \(Softmax\)/, /does not act on each token alone/, /--cut-tail/],
+  },
+  {
+    name: "a body that would read the raw model input (for a shape) is refused, naming the input",
+    model: blockReadsInput,
+    options: { headBlocks: 1, promptLength: 0 },
+    error: CutTensorError,
+    says: [/the body would read the model input "patches"/, /must stay on the client/],
+  },
+  {
+    name: "with prompts, an input that reaches the blocks besides the embeddings is refused, naming it",
+    model: blockReadsInput,
+    options: { headBlocks: 1, promptLength: 2 },
+    error: CutTensorError,
+    says: [/input "patches" reaches the blocks both through the embeddings and directly/, /attention_mask/],
   },
   {
     name: "K = 0 with CLS pooling asks for --pooling mean",

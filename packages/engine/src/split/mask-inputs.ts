@@ -29,8 +29,9 @@ export function findMaskInputs(g: Graph, embed: string, inBlocks: (n: Node) => b
     if (reach(order, input.name).has(embed) || direct.has(embed))
       throw new CutTensorError(
         input.name,
-        `input "${input.name}" reaches the blocks both through the embeddings and directly (a mask computed ` +
-          "from it?); prompts cannot be inserted: export the model with an explicit attention_mask input",
+        `input "${input.name}" reaches the blocks both through the embeddings and directly (a mask or a shape ` +
+          "computed from it?), so prompts cannot be inserted consistently: export the model with an explicit " +
+          "attention_mask input, and blocks that take shapes from their own inputs",
       );
     if (input.shape !== undefined && input.shape.length !== 2)
       throw new CutTensorError(

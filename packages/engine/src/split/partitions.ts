@@ -55,6 +55,17 @@ export function localPath(model: Model, g: Graph, req: LocalRequest): Model {
   };
 }
 
+/** The server sees the head output and masks, never the raw data the embeddings are computed from. */
+export function checkBodyInputs(body: Model, dataInputs: ReadonlySet<string>): void {
+  const raw = body.graph.inputs.find((i) => dataInputs.has(i.name));
+  if (raw !== undefined)
+    throw new CutTensorError(
+      raw.name,
+      `the body would read the model input "${raw.name}" (the raw data, e.g. for a shape computation), which must stay ` +
+        "on the client; cut elsewhere with --cut-head/--cut-tail, or export the model so that its blocks take shapes from their own inputs",
+    );
+}
+
 /** A trainable parameter must live in exactly the partition the manifest names. */
 export function checkPartitionParams(s: Pick<SplitModel, "head" | "body" | "tail" | "parameters">): void {
   const reads = (m: Model, name: string): boolean => m.graph.inputs.some((i) => i.name === name);

@@ -11,7 +11,7 @@ import { CutTensorError, SplitOptionsError } from "./errors.js";
 import { cloneGraph, extractPartition, hasTensor } from "./graph-edit.js";
 import { SeededRng, xavierUniform } from "./init.js";
 import { findMaskInputs } from "./mask-inputs.js";
-import { checkPartitionParams, localPath, tailParameters } from "./partitions.js";
+import { checkBodyInputs, checkPartitionParams, localPath, tailParameters } from "./partitions.js";
 import { patchFanIn } from "./patch-fan-in.js";
 import { appendPooling, type Pooling } from "./pooling.js";
 import { extendMask, insertPrompt } from "./prompt.js";
@@ -113,6 +113,7 @@ export function splitModel(model: Model, options: SplitOptions): SplitModel {
     opset: st.opset,
   };
   checkPartitionParams(split);
+  checkBodyInputs(split.body, dataInputs(model.graph, st.cuts.embed));
   return split;
 }
 
@@ -239,6 +240,12 @@ function addTailParameters(st: Stage, classifier: ClassifierParams | undefined):
       t === classifier?.weight ? "xavier-uniform" : t === classifier?.bias ? "zeros" : "pretrained";
     return { name: t, partition: "tail", dtype, shape, init: fresh };
   });
+}
+
+/** The model inputs the embeddings are computed from (pixels, token ids): the data itself. */
+function dataInputs(g: Graph, embed: string): Set<string> {
+  const before = reachingTo(topoSort(g), [embed]);
+  return new Set(g.inputs.map((i) => i.name).filter((n) => before.has(n)));
 }
 
 function liveNodes(g: Graph, output: string): Node[] {

@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import type { OperatorMetrics } from "../metrics.js";
 import type { NatsPool } from "../progress/nats-pool.js";
 import type { ProgressTracker } from "../progress/progress-tracker.js";
+import type { WrittenStatus } from "../status/written-status.js";
 
 export interface FinalizerSettings {
   /** How long one cleanup attempt may take. */
@@ -25,6 +26,8 @@ export interface ReconcileDeps {
   finalizer: FinalizerSettings;
   log: Logger;
   metrics: OperatorMetrics;
+  /** The last status written per job, to see through a lagging cache. */
+  written: WrittenStatus;
   now: () => Date;
 }
 

@@ -80,5 +80,6 @@ export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): P
     (m.finalizers ?? []).filter((f) => f !== FINALIZER),
   );
   deps.events.forget(m.uid!);
+  deps.written.forget(m.uid!);
   return {};
 }

@@ -11,6 +11,7 @@ import { jobKey } from "../names.js";
 import { NatsPool } from "../progress/nats-pool.js";
 import { ProgressTracker } from "../progress/progress-tracker.js";
 import { WorkQueue } from "../queue/work-queue.js";
+import { WrittenStatus } from "../status/written-status.js";
 import { Controller } from "./controller.js";
 import { reconcileJob } from "./reconcile-job.js";
 
@@ -42,6 +43,7 @@ export class JobManager {
       finalizer: config.finalizer,
       log,
       metrics,
+      written: new WrittenStatus(),
       now: () => new Date(),
     };
     this.controller = new Controller({

@@ -115,6 +115,7 @@ async function reconcileParsed(
   const patch = statusPatch(previous, status);
   if (patch) {
     await deps.client.patchJobStatus(ref.namespace, ref.name, patch);
+    deps.written.record(ref.uid, previous, status);
     deps.metrics.statusWrites.inc();
     deps.log.info("status updated", {
       namespace: ref.namespace,
@@ -149,5 +150,5 @@ export async function reconcileJob(deps: ReconcileDeps, key: string): Promise<Re
   if (!parsed.ok)
     return reportInvalid(deps, raw, parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
   const ref: JobRef = { namespace, name, uid: raw.metadata!.uid! };
-  return reconcileParsed(deps, parsed.value, ref, previousStatus(raw));
+  return reconcileParsed(deps, parsed.value, ref, deps.written.current(ref.uid, previousStatus(raw)));
 }

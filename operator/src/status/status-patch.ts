@@ -17,7 +17,7 @@ function canonical(v: unknown): unknown {
 
 // Both sides go through the schema, so fields the API server defaults (byte counters) compare equal
 // whether or not they were written.
-function normalized(status: unknown): string {
+export function normalizedStatus(status: unknown): string {
   const r = StatusSchema.safeParse(status ?? {});
   return JSON.stringify(canonical(r.success ? r.data : status));
 }
@@ -27,7 +27,7 @@ function normalized(status: unknown): string {
  * fields that `next` drops (startTime while suspended) are set to null, which a merge patch removes.
  */
 export function statusPatch(previous: unknown, next: StatusWrite): Record<string, unknown> | undefined {
-  if (normalized(previous) === normalized(next)) return undefined;
+  if (normalizedStatus(previous) === normalizedStatus(next)) return undefined;
   const removed = Object.keys((previous as Record<string, unknown> | undefined) ?? {}).filter(
     (k) => !(k in next) || (next as Record<string, unknown>)[k] === undefined,
   );

@@ -1,10 +1,12 @@
 import { after, before, test } from "node:test";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { toRunConfig, applyDefaults } from "@sfprompt/api";
-import { waitFor } from "@sfprompt/kube-testing";
+import { kubectl, waitFor } from "@sfprompt/kube-testing";
 import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
 import {
+  REPO_ROOT,
   createJob,
   getJob,
   podNames,
@@ -14,6 +16,9 @@ import {
   waitForJob,
   type World,
 } from "./harness.js";
+
+// Typed client objects are class instances; compare their data only.
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
 let world: World;
 let operator: RunningOperator | undefined;
@@ -111,8 +116,19 @@ test("a restarted operator creates no duplicates and leaves unchanged children's
       ),
     );
   };
-  const before = await snapshot();
-  const jobBefore = (await getJob(world, "steady"))!.metadata!.resourceVersion;
+  const withJob = async (): Promise<Record<string, string>> => ({
+    ...(await snapshot()),
+    job: (await getJob(world, "steady"))!.metadata!.resourceVersion!,
+  });
+  // Start from a settled world: nothing changed for 700 ms.
+  const before = await waitFor(
+    async () => {
+      const a = await withJob();
+      await new Promise((r) => setTimeout(r, 700));
+      return JSON.stringify(a) === JSON.stringify(await withJob()) ? a : undefined;
+    },
+    { timeoutMs: 10_000, description: "the job and its children to settle" },
+  );
   await operator!.stop();
   operator = await runOperator(world, testConfig(world));
   // Let the new operator list, reconcile every job and settle.
@@ -121,11 +137,48 @@ test("a restarted operator creates no duplicates and leaves unchanged children's
     description: "reconciles after restart",
   });
   await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(await snapshot(), before);
-  assert.equal(Object.keys(before).length, 6, "ConfigMap, Secret, Deployment, Service and 2 pods");
+  assert.deepEqual(await withJob(), before, "no child re-created or rewritten, and no status write");
+  assert.equal(Object.keys(before).length, 7, "ConfigMap, Secret, Deployment, Service, 2 pods and the job");
+});
+
+test("the GPU + edge example, applied with kubectl, gets the pinning and resources it asks for", async () => {
+  await kubectl(
+    ["apply", "--server-side", "-f", join(REPO_ROOT, "examples", "gpu-edge.yaml")],
+    world.cp.kubeconfigPath,
+  );
+  const names = await waitFor(
+    async () => {
+      const n = await podNames(world, "fashion-edge");
+      return n.length === 8 ? n : undefined;
+    },
+    { timeoutMs: 15_000, description: "8 client pods of the example" },
+  );
+  assert.equal(names[0], "fashion-edge-client-0");
+  const server = (
+    await world.apps.readNamespacedDeployment({ name: "fashion-edge-server", namespace: "default" })
+  ).spec!.template.spec!;
+  assert.deepEqual(plain(server.containers[0]!.resources), {
+    requests: { cpu: "2", memory: "4Gi", "nvidia.com/gpu": "1" },
+    limits: { "nvidia.com/gpu": "1" },
+  });
+  assert.deepEqual(server.nodeSelector, { "nvidia.com/gpu.present": "true" });
   assert.equal(
-    (await getJob(world, "steady"))!.metadata!.resourceVersion,
-    jobBefore,
-    "no status write either",
+    server.tolerations!.some((t) => t.key === "nvidia.com/gpu"),
+    true,
+  );
+  const client = (await world.core.readNamespacedPod({ name: "fashion-edge-client-7", namespace: "default" }))
+    .spec!;
+  assert.deepEqual(client.nodeSelector, { site: "plant-1" });
+  assert.deepEqual(plain(client.containers[0]!.resources), {
+    requests: { cpu: "250m", memory: "512Mi" },
+    limits: { memory: "1Gi" },
+  });
+  assert.equal(
+    client.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution![0]!.topologyKey,
+    "kubernetes.io/hostname",
+  );
+  assert.equal(
+    client.tolerations!.some((t) => t.key === "node-role.kubernetes.io/edge"),
+    true,
   );
 });

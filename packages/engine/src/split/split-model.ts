@@ -3,7 +3,7 @@
 import { defaultOpset } from "../autodiff/gradient-model.js";
 import { reachingTo, topoSort } from "../autodiff/graph-analysis.js";
 import { isFloat } from "../ir/dtype.js";
-import type { DType, Graph, Model, Node, ValueInfo } from "../ir/types.js";
+import type { Dim, DType, Graph, Model, Node, ValueInfo } from "../ir/types.js";
 import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
 import { replaceClassifier, type ClassifierParams } from "./classifier.js";
@@ -55,6 +55,9 @@ interface Stage {
   /** Width D and dtype of the residual stream. */
   readonly dim: number;
   readonly dtype: DType;
+  readonly embedShape: readonly Dim[];
+  /** Shapes inference cannot name (a symbolic sequence grown by P), declared as value_info. */
+  readonly declared: ValueInfo[];
 }
 
 /** Splits `model` into the prompted head, body and tail (and the local path). */
@@ -135,7 +138,7 @@ function analyse(model: Model, options: SplitOptions): Stage {
       cuts.embed,
       `the embeddings "${cuts.embed}" must be a float [batch, tokens, width] tensor with a known width`,
     );
-  return { model, opset, g, logits, cuts, plan, pooling, dim, dtype };
+  return { model, opset, g, logits, cuts, plan, pooling, dim, dtype, embedShape: embed.shape, declared: [] };
 }
 
 function checkOptions(o: SplitOptions): void {
@@ -192,7 +195,9 @@ function addPrompt(
   if (p === 0) return { masks, ...(first ? { mask: first } : {}), params: [] };
   const extended = masks.map((m) => {
     const info = g.inputs.find((i) => i.name === m) as ValueInfo;
-    return extendMask(g, opset, m, info.dtype, p, `sfp/${m}_extended`);
+    const out = extendMask(g, opset, m, info.dtype, p, `sfp/${m}_extended`);
+    declareGrown(st, { ...info, name: out }, p);
+    return out;
   });
   if (hasTensor(g, PROMPT))
     throw new SplitOptionsError(
@@ -202,6 +207,7 @@ function addPrompt(
   g.inputs.push({ name: PROMPT, dtype, shape: [p, dim] });
   g.initializers.set(PROMPT, xavierUniform(rng, [p, dim], patchFanIn(g, cuts.embed) ?? dim, dim, dtype));
   insertPrompt(g, opset, cuts.embed, PROMPT, PROMPTED);
+  declareGrown(st, { name: PROMPTED, dtype, shape: st.embedShape }, p);
   const param: ParameterInfo = {
     name: PROMPT,
     partition: "head",
@@ -212,13 +218,22 @@ function addPrompt(
   return { masks, ...(extended[0] ? { mask: extended[0] } : {}), params: [param] };
 }
 
+/** Names a symbolic sequence dim grown by P (e.g. "sequence+10"), which Concat's inference leaves unknown. */
+function declareGrown(st: Stage, v: ValueInfo, p: number): void {
+  const seq = v.shape?.[1];
+  if (typeof seq !== "string" || v.shape === undefined) return;
+  const shape: Dim[] = [...v.shape];
+  shape[1] = `${seq}+${p}`;
+  st.declared.push({ ...v, shape });
+}
+
 /** Topological order, logits as the only output; returns the class count. */
 function finishGraph(st: Stage): number {
   const g = st.g;
   g.outputs = [{ name: st.logits, dtype: st.dtype }];
   // Appended nodes must follow their producers, and old value_info shapes no longer hold.
   g.nodes = topoSort(g);
-  g.valueInfo = [];
+  g.valueInfo = [...st.declared];
   const shape = inferShapes(g, st.opset).get(st.logits)?.shape;
   const classes = shape?.at(-1);
   if (typeof classes !== "number")

@@ -33,6 +33,11 @@ test("the written manifest reads back unchanged and every file it lists exists w
       [m.activations.head, "attention_mask"],
       "the body takes the head output and the raw mask, which it extends itself",
     );
+    assert.deepEqual(
+      m.partitions[1]?.inputs[0]?.shape,
+      ["batch", "sequence+2", 32],
+      "the grown sequence is named",
+    );
   } finally {
     b.remove();
   }

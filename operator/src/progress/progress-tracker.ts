@@ -2,7 +2,7 @@
 // a reconcile of the job when something arrived. An ordered consumer replays the stream from its
 // start, so a restarted operator rebuilds the same snapshot without any state of its own.
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { eventStreamName, parseEvent } from "@sfprompt/protocol";
+import { eventStreamName, parseEvent, type ProgressEvent } from "@sfprompt/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../log.js";
 import { applyProgressEvent } from "./events.js";
@@ -28,6 +28,8 @@ interface Tracked {
 export class ProgressTracker {
   private readonly tracked = new Map<string, Tracked>();
   private readonly snapshots = new Map<string, ProgressSnapshot>();
+  /** Jobs whose replay reached the end of the stream once; before that a snapshot is incomplete. */
+  private readonly caughtUp = new Set<string>();
   private skipped = 0;
 
   constructor(private readonly opts: ProgressTrackerOptions) {}
@@ -42,8 +44,12 @@ export class ProgressTracker {
     this.tracked.set(key, { url, token, abort, done });
   }
 
+  /**
+   * The job's progress, once the replay has reached the end of its stream (a half-replayed snapshot
+   * would move the status back to an older round for a moment after an operator restart).
+   */
   snapshot(key: string): ProgressSnapshot | undefined {
-    return this.snapshots.get(key);
+    return this.caughtUp.has(key) ? this.snapshots.get(key) : undefined;
   }
 
   /** Events that did not match the protocol's schema (skipped, counted for /metrics). */
@@ -56,6 +62,7 @@ export class ProgressTracker {
     const t = this.tracked.get(key);
     this.tracked.delete(key);
     this.snapshots.delete(key);
+    this.caughtUp.delete(key);
     if (t) {
       t.abort.abort();
       await t.done;
@@ -79,6 +86,17 @@ export class ProgressTracker {
     }
   }
 
+  private parse(key: string, seq: number, data: Uint8Array): ProgressEvent | undefined {
+    try {
+      return parseEvent(JSON.parse(new TextDecoder().decode(data)) as unknown);
+    } catch (err) {
+      // A bad event is skipped, not retried: it would fail the same way every time.
+      this.skipped++;
+      this.opts.log.warn("skipping an invalid progress event", { job: key, seq, err });
+      return undefined;
+    }
+  }
+
   private async consume(key: string, url: string, token: string, signal: AbortSignal): Promise<void> {
     const nc = await this.opts.pool.get(url);
     const from = (this.snapshots.get(key)?.sequence ?? 0) + 1;
@@ -94,17 +112,13 @@ export class ProgressTracker {
     try {
       for await (const m of messages) {
         const before = this.snapshots.get(key) ?? emptySnapshot();
-        let event;
-        try {
-          event = parseEvent(JSON.parse(new TextDecoder().decode(m.data)) as unknown);
-        } catch (err) {
-          this.skipped++;
-          this.opts.log.warn("skipping an invalid progress event", { job: key, seq: m.seq, err });
-          this.snapshots.set(key, { ...before, sequence: m.seq });
-          continue;
-        }
-        this.snapshots.set(key, applyProgressEvent(before, event, m.seq));
-        this.opts.onChange(key);
+        const event = this.parse(key, m.seq, m.data);
+        this.snapshots.set(
+          key,
+          event ? applyProgressEvent(before, event, m.seq) : { ...before, sequence: m.seq },
+        );
+        if (m.info.pending === 0) this.caughtUp.add(key);
+        if (this.caughtUp.has(key)) this.opts.onChange(key);
       }
     } finally {
       signal.removeEventListener("abort", close);

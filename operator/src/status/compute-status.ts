@@ -40,7 +40,8 @@ function clientStatuses(input: StatusInput): ClientStatus[] {
     // A finished job's unfinished pods are deleted; their last observed state is the better answer.
     const last = before.get(plan.index);
     if (lifecycle.terminal && !plan.pod && last) return last;
-    const p = progress?.clients[plan.index];
+    // Until the progress replay has caught up, the last written per-client progress stands.
+    const p = progress ? progress.clients[plan.index] : { lastRound: last?.lastRound };
     const node = plan.pod?.spec?.nodeName;
     return {
       index: plan.index,
@@ -141,7 +142,7 @@ export function computeStatus(input: StatusInput): StatusWrite {
   const { job, lifecycle, progress } = input;
   const previous = job.status;
   const rounds = job.spec.training.rounds;
-  const round = progress?.round ?? previous?.round ?? 0;
+  const round = Math.max(progress?.round ?? 0, previous?.round ?? 0);
   const clients = clientStatuses(input);
   const phase = phaseOf(input, clients);
   const generation = job.metadata.generation;

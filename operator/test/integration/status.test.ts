@@ -8,6 +8,7 @@ import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
 import {
   createJob,
+  getJob,
   podNames,
   runOperator,
   setPodPhase,
@@ -88,13 +89,31 @@ test("status follows the pods' phases and the progress events from NATS, then su
     },
   ];
   for (const e of events) await publishEvent(nc, e);
-  const r1 = await waitForJob(world, "train", (j) => j.status?.round === 1, "round 1 in status");
+  const r1 = await waitForJob(
+    world,
+    "train",
+    (j) => j.status?.round === 1 && !!j.status.lastCheckpoint,
+    "round 1 and its checkpoint in status",
+  );
   assert.equal(r1.status!.progress, "1/2");
   assert.deepEqual(r1.status!.metrics, { loss: 1.25, accuracy: 0.5, bestAccuracy: 0.5, bestRound: 1 });
   assert.equal((r1.status!.communication as { total: number; totalHuman: string }).total, 4000);
   assert.equal((r1.status!.communication as { total: number; totalHuman: string }).totalHuman, "3.9 KiB");
   assert.deepEqual(r1.status!.lastCheckpoint, { round: 1, object: "checkpoints/round-1" });
   assert.equal((r1.status!.clients as { lastRound?: number }[])[1]!.lastRound, 1);
+
+  // A new operator rebuilds the same progress by replaying the stream: the status does not move.
+  const rv = r1.metadata!.resourceVersion;
+  await operator.stop();
+  operator = await runOperator(world, testConfig(world));
+  await waitFor(() => operator.metrics.reconciles.get({ result: "success" }) >= 2, {
+    timeoutMs: 10_000,
+    description: "the new operator reconciles",
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const same = await getJob(world, "train");
+  assert.equal(same!.metadata!.resourceVersion, rv, "no status write after the restart");
+  assert.equal(operator.metrics.statusWrites.get(), 0);
 
   await publishEvent(nc, {
     ...base,

@@ -60,7 +60,12 @@ export function gradName(tensor: string): string {
 /** The body service over NATS request/reply (sfp.<job>.body.fwd / .bwd). */
 export function remoteBody(o: RemoteBodyOptions): BodyLink {
   const subjects = jobSubjects(o.job);
-  const request = { ledger: o.ledger, timeoutMs: o.timeoutMs, ...(o.signal ? { signal: o.signal } : {}) };
+  // a child signal per request, so the requester's retry listeners go with it
+  const request = (): RequestOptions => ({
+    ledger: o.ledger,
+    timeoutMs: o.timeoutMs,
+    ...(o.signal ? { signal: AbortSignal.any([o.signal]) } : {}),
+  });
   const send = async (
     round: number,
     step: number,
@@ -85,7 +90,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
           },
         ],
       },
-      request,
+      request(),
     );
     const t = tensorByName(reply, o.bodyOutput);
     return f32Tensor(t.data as Float32Array, t.shape) as Tensor & { data: Float32Array };
@@ -117,7 +122,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
               },
             ],
           },
-          request,
+          request(),
         );
         if (readMeta(BackwardReplySchema, reply, "body backward reply").missing !== true || attempt >= 1) {
           const t = tensorByName(reply, gradName(o.headOutput));

@@ -97,7 +97,9 @@ class Link {
       {
         ledger: this.ledger,
         timeoutMs: timeout,
-        ...(this.signal ? { signal: this.signal } : {}),
+        // a child signal per request: the requester's retry sleeps add abort listeners that would
+        // otherwise pile up on the client's long-lived signal while the server is away
+        ...(this.signal ? { signal: AbortSignal.any([this.signal]) } : {}),
       },
     );
   }

@@ -1,7 +1,13 @@
 // The job's progress events as an async iterator, for the CLI's progress bars and for tests: a
 // durable consumer on the job's stream, each event acked once yielded.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { consumeEvents, type ProgressEvent } from "@sfprompt/protocol";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import {
+  consumeEvents,
+  ensureJobResources,
+  type EventDelivery,
+  type ProgressEvent,
+} from "@sfprompt/protocol";
 
 export interface WatchEventsOptions {
   readonly signal?: AbortSignal;
@@ -9,6 +15,8 @@ export interface WatchEventsOptions {
   readonly durable?: string;
   /** Stop after the job's job.finished or job.failed event (default true). */
   readonly untilFinished?: boolean;
+  /** Create the job's stream (and buckets) when the server has not yet (default true). */
+  readonly create?: boolean;
 }
 
 /** Yields the job's events in stream order; invalid messages are terminated and skipped. */
@@ -17,9 +25,10 @@ export async function* watchEvents(
   job: string,
   o: WatchEventsOptions = {},
 ): AsyncGenerator<ProgressEvent> {
+  if (o.create ?? true) await ensureJobResources(nc, job);
   const durable =
     o.durable ?? `watch-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
-  for await (const d of consumeEvents(nc, job, durable, o.signal)) {
+  for await (const d of consumeWhenReady(nc, job, durable, o.signal)) {
     if (!d.ok) {
       d.term();
       continue;
@@ -28,5 +37,34 @@ export async function* watchEvents(
     yield d.event;
     if ((o.untilFinished ?? true) && (d.event.type === "job.finished" || d.event.type === "job.failed"))
       return;
+  }
+}
+
+/** consumeEvents, retried while a stream that another process is creating is not visible yet. */
+async function* consumeWhenReady(
+  nc: NatsConnection,
+  job: string,
+  durable: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<EventDelivery> {
+  for (let attempt = 0; ; attempt++) {
+    const it = consumeEvents(nc, job, durable, signal);
+    let first: IteratorResult<EventDelivery>;
+    try {
+      first = await it.next();
+    } catch (error) {
+      if (
+        !(error instanceof JetStreamApiError) ||
+        error.code !== JetStreamApiCodes.StreamNotFound ||
+        attempt >= 20
+      )
+        throw error;
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    if (first.done === true) return;
+    yield first.value;
+    yield* it;
+    return;
   }
 }

@@ -2,7 +2,14 @@
 // the client holds the whole model). The trainer is the same for both.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Tensor } from "@sfprompt/engine";
-import { jobSubjects, requestFrame, tensorByName, type Codec, type TrafficLedger } from "@sfprompt/protocol";
+import {
+  jobSubjects,
+  requestFrame,
+  tensorByName,
+  type Codec,
+  type RequestOptions,
+  type TrafficLedger,
+} from "@sfprompt/protocol";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { f32Tensor } from "../bundle/tensors.js";
 import { BackwardReplySchema, readMeta } from "../runtime/messages.js";

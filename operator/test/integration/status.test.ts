@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jobToken } from "@sfprompt/api";
 import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
-import { waitFor } from "@sfprompt/kube-testing";
+import { kubectl, waitFor } from "@sfprompt/kube-testing";
 import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
 import {
@@ -127,6 +127,9 @@ test("status follows the pods' phases and the progress events from NATS, then su
   assert.equal(cond(done, "Succeeded")?.reason, "TrainingCompleted");
   assert.equal(done.status!.progress, "2/2");
   assert.ok(done.status!.completionTime);
+  // What a user sees with kubectl get: the CRD's printer columns over this status.
+  const table = await kubectl(["get", "sfpj", "train", "--no-headers"], world.cp.kubeconfigPath);
+  assert.match(table.stdout, /^train\s+Succeeded\s+2\/2\s+0\.75\s+7\.8 KiB\s+/);
   const deployment = await world.apps.readNamespacedDeployment({
     name: "train-server",
     namespace: "default",

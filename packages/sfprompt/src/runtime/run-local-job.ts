@@ -58,7 +58,12 @@ export interface LocalJobResult {
 /** Runs the job's method end to end and returns its per-round metrics. */
 export async function runLocalJob(config: RunConfig, o: LocalJobOptions): Promise<LocalJobResult> {
   const logger = o.logger ?? silentLogger;
-  const probe = PartitionBundle.load(o.bundle, { logger });
+  // this bundle's sessions serve the server (and the centralised run): the server's provider applies
+  const probe = PartitionBundle.load(o.bundle, {
+    executionProvider: config.server.executionProvider,
+    cpuFallback: config.server.cpuFallback,
+    logger,
+  });
   try {
     const whole =
       config.method === "fl-full" ? prepareWholeModel(requireModel(o.model), probe.manifest) : undefined;

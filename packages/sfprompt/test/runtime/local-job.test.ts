@@ -157,3 +157,17 @@ test("a body service with saved activations trains exactly as one that recompute
   assert.ok(paramsAllClose(a.global, b.global, { atol: 1e-5, rtol: 1e-4 }));
   assert.equal(a.bytes.byKind["activation"], b.bytes.byKind["activation"]);
 });
+
+test("f16 activations up and down take half the activation bytes of f32", async () => {
+  const one = { training: { rounds: 1 } };
+  const f32 = await run("sfprompt", one);
+  const f16 = await run("sfprompt", {
+    ...one,
+    compression: { activationsUp: "f16", activationsDown: "f16" },
+  });
+  const ratio = f16.bytes.byKind["activation"]! / f32.bytes.byKind["activation"]!;
+  assert.ok(ratio > 0.5 && ratio < 0.56, `ratio ${ratio} (headers are not halved)`);
+  // gradients stay f32: the same bytes up to a few header bytes (meta and varying step numbers)
+  const g = f16.bytes.byKind["gradient"]! / f32.bytes.byKind["gradient"]!;
+  assert.ok(Math.abs(g - 1) < 0.001, `gradient ratio ${g}`);
+});

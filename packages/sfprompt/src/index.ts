@@ -63,6 +63,8 @@ export * from "./server/round.js";
 export * from "./server/registry.js";
 export * from "./server/control-service.js";
 export * from "./server/coordinator.js";
+export * from "./server/round-metrics.js";
+export * from "./runtime/client-names.js";
 export * from "./server/server.js";
 export * from "./baselines/whole-model.js";
 export * from "./baselines/fl-full.js";

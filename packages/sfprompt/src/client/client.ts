@@ -28,7 +28,7 @@ import {
 import type { ParamSet } from "../training/param-set.js";
 import { localBody, remoteBody } from "./body-link.js";
 import { trainRound, type RoundUpdate, type TrainerContext } from "./trainer.js";
-import { clientName } from "../server/coordinator.js";
+import { clientName } from "../runtime/client-names.js";
 
 /** Trains one round from the global parameters (split, FL + prompt, or whole-model). */
 export type RoundTrainer = (round: number, global: ParamSet) => Promise<RoundUpdate>;

@@ -14,7 +14,7 @@ import { runClient, type ClientResult } from "../client/client.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { partitionForJob } from "../datasets/job-partition.js";
 import type { RoundMetrics } from "../server/checkpoints.js";
-import { totalBytes } from "../server/coordinator.js";
+import { totalBytes } from "../server/round-metrics.js";
 import { runServer, type ServerOptions } from "../server/server.js";
 import type { ParamSet } from "../training/param-set.js";
 import { runComputeShare } from "./compute-share.js";

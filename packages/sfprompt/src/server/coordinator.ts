@@ -19,6 +19,8 @@ import type { CoordinatorView } from "./control-service.js";
 import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
 import { ClientRegistry } from "./registry.js";
+import { eventBytes, lastAccuracy, mean, totalBytes } from "./round-metrics.js";
+import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
 
 export interface CoordinatorOptions {
@@ -46,14 +48,6 @@ export interface JobOutcome {
   readonly resumedFrom: number | null;
   /** The global parameters the run started from (the checkpoint's when it resumed). */
   readonly startedFrom: ParamSet;
-}
-
-export function clientNames(config: RunConfig): string[] {
-  return Array.from({ length: config.clients.count }, (_, i) => clientName(i));
-}
-
-export function clientName(index: number): string {
-  return `client-${index}`;
 }
 
 export class Coordinator implements CoordinatorView {
@@ -319,40 +313,6 @@ export class Coordinator implements CoordinatorView {
       artifact: FINAL_ARTIFACT_OBJECT,
     });
   }
-}
-
-/** Sum of the rounds' bytes. */
-export function totalBytes(history: readonly RoundMetrics[]): RoundMetrics["bytes"] {
-  const out = { up: 0, down: 0, byKind: {} as Record<string, number> };
-  for (const r of history) {
-    out.up += r.bytes.up;
-    out.down += r.bytes.down;
-    for (const [k, v] of Object.entries(r.bytes.byKind)) out.byKind[k] = (out.byKind[k] ?? 0) + v;
-  }
-  return out;
-}
-
-function eventBytes(b: RoundMetrics["bytes"]): {
-  up: number;
-  down: number;
-  byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>>;
-} {
-  const byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>> = {};
-  for (const k of ["activation", "gradient", "parameters", "control"] as const)
-    if (b.byKind[k] !== undefined) byKind[k] = b.byKind[k];
-  return { up: b.up, down: b.down, byKind };
-}
-
-function lastAccuracy(history: readonly RoundMetrics[]): number {
-  for (let i = history.length - 1; i >= 0; i--) {
-    const a = history[i]!.accuracy;
-    if (a !== null) return a;
-  }
-  return 0;
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -158,8 +158,11 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   };
   const configPath = writeProcessConfig(join(ctx.dir, RUN_FILES.configs), `${config.method}.json`, pc);
   const logDir = join(ctx.dir, RUN_FILES.logs);
-  const children = [startChild("server", configPath, logDir)];
-  for (let i = 0; i < clientCount(config); i++) children.push(startChild("client", configPath, logDir, i));
+  // Clients first: they load their data while the server starts, so round 1 finds them polling.
+  const clients = Array.from({ length: clientCount(config) }, (_, i) =>
+    startChild("client", configPath, logDir, i),
+  );
+  const children = [startChild("server", configPath, logDir), ...clients];
   const view = new JobProgressView(ctx.status, ctx.label, config.training.rounds);
   const save = (): void => writeMetricsFiles(ctx.dir, metrics);
   try {

@@ -20,6 +20,8 @@ export interface ChartSpec {
 const W = 720;
 const H = 420;
 const M = { left: 80, right: 170, top: 48, bottom: 60 };
+// Dashes tell overlapping series apart (e.g. activation and gradient bytes, which are often equal).
+const DASHES = ["", "8 4", "2 4", "12 4 2 4"];
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"];
 
 function esc(s: string): string {
@@ -92,16 +94,21 @@ export function lineChartSvg(spec: ChartSpec): string {
   );
   spec.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length] as string;
+    const dash = DASHES[i % DASHES.length] === "" ? "" : ` stroke-dasharray="${DASHES[i % DASHES.length]}"`;
     const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`);
     if (pts.length > 1)
-      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(" ")}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.join(" ")}"/>`,
+      );
     for (const p of pts) {
       const [cx, cy] = p.split(",");
       parts.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${color}"/>`);
     }
     const ly = M.top + 10 + i * 20;
     const lx = M.left + pw + 16;
-    parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 20}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"${dash}/>`,
+    );
     parts.push(`<text x="${lx + 26}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
   });
   parts.push("</svg>");

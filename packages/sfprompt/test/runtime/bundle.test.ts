@@ -94,16 +94,22 @@ test("the body backward gives the same ∂L/∂a_h recomputed or from saved acti
 
 test("the run queue batches what arrives while a run is in flight", async () => {
   const runs: number[][] = [];
+  let started!: () => void;
+  const firstStarted = new Promise<void>((r) => (started = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
   const q = new RunQueue<number, number>({
     run: async (items) => {
       runs.push([...items]);
-      await new Promise((r) => setTimeout(r, 20));
+      started();
+      await gate;
       return items.map((i) => i * 2);
     },
   });
   const first = [q.submit(1), q.submit(2)];
-  await new Promise((r) => setTimeout(r, 5));
+  await firstStarted;
   const later = [q.submit(3), q.submit(4), q.submit(5)];
+  release();
   assert.deepEqual(await Promise.all([...first, ...later]), [2, 4, 6, 8, 10]);
   assert.deepEqual(runs, [
     [1, 2],

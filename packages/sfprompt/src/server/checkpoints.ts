@@ -78,3 +78,10 @@ export async function readLatestCheckpoint(
     );
   }
 }
+
+/** Deletes every checkpoint of the job (a run with output.resume false starts over); returns how many. */
+export async function removeCheckpoints(store: ArtifactStore): Promise<number> {
+  const names = (await store.names()).filter((n) => n.startsWith("checkpoints/"));
+  for (const n of names) await store.store.delete(n);
+  return names.length;
+}

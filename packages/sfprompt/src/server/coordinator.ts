@@ -14,7 +14,12 @@ import { QuorumNotReachedError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 import { encodeParamSet } from "../training/param-set-codec.js";
 import { cloneParams, type ParamSet } from "../training/param-set.js";
-import { readLatestCheckpoint, writeCheckpoint, type RoundMetrics } from "./checkpoints.js";
+import {
+  readLatestCheckpoint,
+  removeCheckpoints,
+  writeCheckpoint,
+  type RoundMetrics,
+} from "./checkpoints.js";
 import type { CoordinatorView } from "./control-service.js";
 import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
@@ -103,7 +108,13 @@ export class Coordinator implements CoordinatorView {
     const { artifacts, roundState } = this.o.resources;
     const stored = await roundState.get();
     this.#revision = stored?.revision ?? 0;
-    if (!this.config.output.resume) return null;
+    if (!this.config.output.resume) {
+      // starting over: a later crash must not resume from an older run's later rounds
+      const removed = await removeCheckpoints(artifacts);
+      if (removed > 0)
+        this.logger.log("info", "checkpoints-removed", { count: removed, reason: "output.resume is false" });
+      return null;
+    }
     const ckpt = await readLatestCheckpoint(artifacts, this.o.initial, this.config.names.job);
     if (ckpt === null) return null;
     this.#global = ckpt.params;

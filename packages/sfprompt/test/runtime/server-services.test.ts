@@ -1,6 +1,7 @@
 // The server's services against a real nats-server, driven by hand-made frames: a malformed frame
 // gets an error reply and is counted, FedAvg of two uploads is their |D_k|-weighted mean (read back
-// from the checkpoint in the Object Store), and concurrent body requests share session runs.
+// from the checkpoint in the Object Store), concurrent body requests share session runs, and a
+// server told not to resume removes older checkpoints.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -14,7 +15,14 @@ import {
   tensorByName,
   type DecodedFrame,
 } from "@sfprompt/protocol";
-import { PartitionBundle, decodeParamSet, joinParams, startServer, type ParamSet } from "@sfprompt/core";
+import {
+  PartitionBundle,
+  decodeParamSet,
+  joinParams,
+  startServer,
+  writeCheckpoint,
+  type ParamSet,
+} from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import { tinyBundle, type BundleFixture } from "./bundle-fixture.js";
 import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
@@ -204,5 +212,29 @@ test("concurrent body forwards from three clients share session runs and match o
   } finally {
     await local.release();
     await server.stop();
+  }
+});
+
+test("a server with output.resume false removes the job's older checkpoints instead of resuming", async () => {
+  const config = jobConfig({ output: { resume: false } });
+  const store = await openArtifactStore(nats.nc, config.names.job);
+  const local = PartitionBundle.load(bundle.dir);
+  const layout = joinParams(local.initialParams().prompt, local.initialParams().tail);
+  await writeCheckpoint(store, randomLike(layout, 3), {
+    job: config.names.job,
+    method: "sfprompt",
+    round: 5,
+    history: [],
+  });
+  assert.deepEqual(await store.names(), [checkpointObjectName(5)]);
+  const server = await startServer(config, { nc: nats.nc, bundle: bundle.dir, pollWaitMs: 200 });
+  try {
+    const deadline = Date.now() + 5000;
+    while ((await store.names()).length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await store.names(), []);
+  } finally {
+    await server.stop();
+    await local.release();
   }
 });

@@ -13,6 +13,8 @@ import {
   type LocalJobResult,
   type ProgressEvent,
 } from "@sfprompt/core";
+import { connect } from "@nats-io/transport-node";
+import { startNatsServer } from "@sfprompt/protocol/testing";
 import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";
 import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
 
@@ -170,4 +172,34 @@ test("f16 activations up and down take half the activation bytes of f32", async 
   // gradients stay f32: the same bytes up to a few header bytes (meta and varying step numbers)
   const g = f16.bytes.byKind["gradient"]! / f32.bytes.byKind["gradient"]!;
   assert.ok(Math.abs(g - 1) < 0.001, `gradient ratio ${g}`);
+});
+
+test("over a nats-server with a 16 KiB max_payload tensors travel in chunks and train the same", async () => {
+  const { train, test: held } = await fashionSubsets();
+  const small = await startNatsServer({ maxPayload: 16 * 1024 });
+  const nc = await connect({ servers: small.url });
+  try {
+    const config = jobConfig({ training: { rounds: 1 } });
+    const chunked = await runLocalJob(config, { bundle: bundle.dir, train, eval: held, nc });
+    const whole = await runLocalJob(jobConfig({ training: { rounds: 1 } }), {
+      bundle: bundle.dir,
+      train,
+      eval: held,
+      nc: nats.nc,
+    });
+    assert.ok(paramsAllClose(chunked.global, whole.global, { atol: 1e-6, rtol: 1e-5 }));
+    // a [16, 21, 24] float32 activation is 32 KiB: every full batch needed several messages
+    const messages = (r: LocalJobResult): number =>
+      r.clients
+        .flatMap((c) => c.traffic.entries)
+        .filter((e) => e.kind === "activation" && e.direction === "sent")
+        .reduce((n, e) => n + e.messages, 0);
+    assert.ok(
+      messages(chunked) > 1.5 * messages(whole),
+      `${messages(chunked)} vs ${messages(whole)} messages`,
+    );
+  } finally {
+    await nc.close();
+    await small.stop();
+  }
 });

@@ -32,7 +32,7 @@ export class StatusLine {
   /** Replaces the status line (TTY only). */
   status(text: string): void {
     if (!this.tty) return;
-    const cols = (this.sink as { columns?: number }).columns ?? 120;
+    const cols = (this.sink as { columns?: number }).columns || 120;
     this.sink.write(`\r\x1b[2K${text.slice(0, Math.max(20, cols - 1))}`);
     this.shown = true;
   }
@@ -60,6 +60,7 @@ const PHASE_OF: Partial<Record<ClientState, string>> = {
 /** Follows a job's progress events and renders them. */
 export class JobProgressView {
   private round = 0;
+  private finished = 0;
   private readonly states = new Map<string, ClientState>();
   private lastLoss: number | undefined;
   private lastAccuracy: number | undefined;
@@ -82,6 +83,7 @@ export class JobProgressView {
         this.states.set(e.client, e.state);
         break;
       case "round.finished":
+        this.finished = e.round;
         this.lastLoss = e.loss;
         this.lastAccuracy = e.accuracy;
         this.bytes += e.bytes.up + e.bytes.down;
@@ -102,17 +104,17 @@ export class JobProgressView {
       const p = PHASE_OF[s];
       if (p !== undefined) counts.set(p, (counts.get(p) ?? 0) + 1);
     }
-    if (counts.size === 0) return "aggregating/evaluating";
+    if (this.round === 0) return "starting the processes";
+    if (counts.size === 0) return this.finished === this.round ? "round done" : "aggregating/evaluating";
     return [...counts].map(([p, n]) => `${p} ×${n}`).join(", ");
   }
 
   private statusText(): string {
-    const done = this.lastAccuracy === undefined ? this.round - 1 : this.round;
     const loss = this.lastLoss === undefined ? "-" : this.lastLoss.toFixed(4);
     const acc = this.lastAccuracy === undefined ? "-" : `${(this.lastAccuracy * 100).toFixed(2)}%`;
     const t = formatDuration((Date.now() - this.roundStarted) / 1000);
     return (
-      `${this.label} ${bar(Math.max(0, done) / this.rounds)} round ${this.round}/${this.rounds} ` +
+      `${this.label} ${bar(this.finished / this.rounds)} round ${this.round}/${this.rounds} ` +
       `${this.phase()} (${t}) | loss ${loss} acc ${acc} | ${formatBytes(this.bytes)}`
     );
   }

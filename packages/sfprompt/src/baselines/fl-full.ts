@@ -16,8 +16,7 @@ import { WholeModelRunner, type WholeModel } from "./whole-model.js";
 export function wholeModelTrainer(model: WholeModel): (ctx: ClientContext) => RoundTrainer {
   return (ctx) => {
     let runner: Promise<WholeModelRunner> | undefined;
-    ctx.signal?.addEventListener("abort", () => void runner?.then((r) => r.release()), { once: true });
-    return async (round, global) => {
+    const train: RoundTrainer = async (round, global) => {
       runner ??= WholeModelRunner.create(model);
       const r = await runner;
       const params = cloneParams(global);
@@ -48,6 +47,10 @@ export function wholeModelTrainer(model: WholeModel): (ctx: ClientContext) => Ro
         flops,
       };
     };
+    train.release = async (): Promise<void> => {
+      if (runner !== undefined) await (await runner).release();
+    };
+    return train;
   };
 }
 

@@ -31,7 +31,10 @@ import { trainRound, type RoundUpdate, type TrainerContext } from "./trainer.js"
 import { clientName } from "../runtime/client-names.js";
 
 /** Trains one round from the global parameters (split, FL + prompt, or whole-model). */
-export type RoundTrainer = (round: number, global: ParamSet) => Promise<RoundUpdate>;
+export type RoundTrainer = ((round: number, global: ParamSet) => Promise<RoundUpdate>) & {
+  /** Frees what the trainer opened (sessions), when the client stops. */
+  release?: () => Promise<void>;
+};
 
 export interface ClientOptions {
   readonly nc: NatsConnection;
@@ -157,6 +160,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
       }
     }
   } finally {
+    await train.release?.();
     if (typeof o.bundle === "string") await bundle.release();
   }
   logger.log("info", "client-done", { rounds: accepted.length });

@@ -189,6 +189,7 @@ export class Coordinator implements CoordinatorView {
     const { perRound } = this.config.clients;
     const since = Date.now();
     const selectionWait = this.o.selectionWaitMs ?? 5000;
+    let lastLog = since;
     for (;;) {
       this.signal?.throwIfAborted();
       const ready = this.registry.ready(this.pollWaitMs + 1000);
@@ -202,6 +203,15 @@ export class Coordinator implements CoordinatorView {
           .slice(0, perRound)
           .map((i) => ready[i]!)
           .sort();
+      }
+      if (Date.now() - lastLog >= 10_000) {
+        lastLog = Date.now();
+        this.logger.log("info", "waiting-for-clients", {
+          round,
+          ready,
+          wanted: perRound,
+          quorum: this.config.training.quorum,
+        });
       }
       await sleep(100, this.signal);
     }

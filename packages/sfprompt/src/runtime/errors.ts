@@ -53,18 +53,6 @@ export class CheckpointError extends Error {
   }
 }
 
-/** A client's round was abandoned (server gone, round closed); the client goes back to waiting. */
-export class RoundAbandonedError extends Error {
-  override readonly name = "RoundAbandonedError";
-  constructor(
-    readonly round: number,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(`round ${round}: ${message}`, options);
-  }
-}
-
 /** A round could not be aggregated: fewer uploads than the quorum arrived before its timeout. */
 export class QuorumNotReachedError extends Error {
   override readonly name = "QuorumNotReachedError";

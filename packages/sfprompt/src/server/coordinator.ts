@@ -24,7 +24,7 @@ import type { CoordinatorView } from "./control-service.js";
 import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
 import { ClientRegistry } from "./registry.js";
-import { eventBytes, lastAccuracy, mean, totalBytes } from "./round-metrics.js";
+import { eventBytes, lastAccuracy, meanOf, totalBytes } from "./round-metrics.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
 
@@ -224,13 +224,13 @@ export class Coordinator implements CoordinatorView {
     const uploads = [...open.uploads.values()];
     const kept = uploads.reduce((n, u) => n + u.kept, 0);
     const loss =
-      kept > 0 ? uploads.reduce((s, u) => s + u.loss * u.kept, 0) / kept : mean(uploads.map((u) => u.loss));
+      kept > 0 ? uploads.reduce((s, u) => s + u.loss * u.kept, 0) / kept : meanOf(uploads.map((u) => u.loss));
     const localLosses = uploads.flatMap((u) => (u.localLoss === undefined ? [] : [u.localLoss]));
     const traffic = summarizeTraffic(this.o.ledger.snapshot(), round);
     const metrics: RoundMetrics = {
       round,
       loss,
-      ...(localLosses.length > 0 ? { localLoss: mean(localLosses) } : {}),
+      ...(localLosses.length > 0 ? { localLoss: meanOf(localLosses) } : {}),
       accuracy: evaluation?.accuracy ?? null,
       evalLoss: evaluation?.loss ?? null,
       participants: [...open.uploads.keys()].sort(),
@@ -242,7 +242,7 @@ export class Coordinator implements CoordinatorView {
         down: traffic.sent,
         byKind: { ...traffic.byKind } as Record<string, number>,
       },
-      clientFlops: mean(uploads.map((u) => u.flops)),
+      clientFlops: meanOf(uploads.map((u) => u.flops)),
       durationMs: Date.now() - open.startedAt.getTime(),
     };
     this.logger.log("info", "round-finished", {

@@ -33,6 +33,6 @@ export function lastAccuracy(history: readonly RoundMetrics[]): number {
   return 0;
 }
 
-export function mean(xs: readonly number[]): number {
+export function meanOf(xs: readonly number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }

@@ -11,6 +11,7 @@ import {
   type DecodedFrame,
   type FrameInit,
   type TrafficSnapshot,
+  openRoundState,
 } from "@sfprompt/protocol";
 import { bundleFlops } from "../bundle/flops.js";
 import { PartitionBundle } from "../bundle/partition-bundle.js";
@@ -140,12 +141,20 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
     report,
   };
   const train = (o.trainer ?? splitTrainer(link))(ctx);
+  const startedAt = Date.now();
   const accepted: number[] = [];
   let flops = 0;
   try {
     for (let lastRound = 0; ;) {
       o.signal?.throwIfAborted();
-      const work = await poll(link, subjects.roundReport, lastRound, o.retryDelayMs ?? 500, logger);
+      const work = await poll(
+        link,
+        subjects.roundReport,
+        lastRound,
+        o.retryDelayMs ?? 500,
+        logger,
+        startedAt,
+      );
       if (work.action === "done") break;
       if (work.action !== "train") continue;
       const update = await runRound(link, ctx, work.round, train).catch((error: unknown) => {
@@ -173,6 +182,7 @@ async function poll(
   lastRound: number,
   retryMs: number,
   logger: Logger,
+  startedAt: number,
 ): Promise<PollReply> {
   try {
     // the server holds a poll up to its pollWaitMs; the request timeout covers that and more
@@ -185,8 +195,23 @@ async function poll(
   } catch (error) {
     if (!(error instanceof DataPlaneError) || link.signal?.aborted) throw error;
     logger.log("debug", "poll-failed", { error });
+    if (await finishedSince(link, startedAt)) return { action: "done" };
     await new Promise((r) => setTimeout(r, retryMs));
     return { action: "wait" };
+  }
+}
+
+/**
+ * True when the job's round state says it finished after this client started: the server may have
+ * ended (and stopped answering) while this client was still in a round, so no poll will say "done".
+ * A state written before the client started belongs to an earlier run and is ignored.
+ */
+async function finishedSince(link: Link, startedAt: number): Promise<boolean> {
+  try {
+    const stored = await (await openRoundState(link.nc, link.config.names.job)).get();
+    return stored?.state.phase === "finished" && Date.parse(stored.state.startedAt) >= startedAt;
+  } catch {
+    return false; // no JetStream access or no state yet: keep polling
   }
 }
 

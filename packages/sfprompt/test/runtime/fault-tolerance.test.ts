@@ -9,6 +9,7 @@ import {
   openArtifactStore,
   openRoundState,
   type ProgressEvent,
+  type RoundState,
 } from "@sfprompt/protocol";
 import {
   decodeParamSet,
@@ -148,4 +149,38 @@ test("a server killed after round 1 and started again resumes from the round-1 c
   const state = await (await openRoundState(nats.nc, config.names.job)).get();
   assert.equal(state?.state.phase, "finished");
   assert.equal(state?.state.checkpoint, checkpointObjectName(3));
+});
+
+test("a client stops when the round state says the job finished after it started, not before", async () => {
+  const config = jobConfig();
+  const { train } = await fashionSubsets();
+  const state = await openRoundState(nats.nc, config.names.job);
+  const finished = (): RoundState => ({
+    v: 1,
+    round: 2,
+    phase: "finished",
+    selected: [],
+    reported: [],
+    startedAt: new Date().toISOString(),
+  });
+  // a finished state from an earlier run of the job: the client keeps waiting for a server
+  let revision = await state.put(finished(), 0);
+  await new Promise((r) => setTimeout(r, 20));
+  const stop = new AbortController();
+  let settled = false;
+  const client = runClient(config, 0, {
+    nc: nats.nc,
+    bundle: bundle.dir,
+    data: train,
+    signal: stop.signal,
+    retryDelayMs: 100,
+  }).finally(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(settled, false, "a state older than the client does not stop it");
+  revision = await state.put(finished(), revision);
+  const result = await Promise.race([client, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+  stop.abort();
+  assert.ok(result !== null, "the client stopped after the job finished");
+  assert.deepEqual(result.rounds, []);
+  assert.ok(revision > 1);
 });

@@ -11,8 +11,8 @@ import {
   runLocalJob,
   watchEvents,
   type LocalJobResult,
-  type ProgressEvent,
 } from "@sfprompt/core";
+import type { ProgressEvent } from "@sfprompt/protocol";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "@sfprompt/protocol/testing";
 import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";

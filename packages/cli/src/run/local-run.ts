@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Method, SFPromptJob } from "@sfprompt/api";
-import { startLocalNats, type LocalNats } from "@sfprompt/protocol";
+import { openArtifactStore, startLocalNats, type LocalNats } from "@sfprompt/protocol";
 import { prepareRunBundle } from "./bundle.js";
 import { runCentralizedMethod } from "./centralized-run.js";
 import { COMPARE_ORDER, compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
@@ -50,12 +50,24 @@ async function openNats(o: LocalRunOptions, dir: string): Promise<{ url: string;
   return { url: local.url, local };
 }
 
+/** Whether the job already has a checkpoint on an external NATS server (--nats). */
+async function externalCheckpoint(url: string, job: SFPromptJob): Promise<boolean> {
+  const nc = await connect({ servers: url, name: "sfprompt-run-probe" });
+  try {
+    const store = await openArtifactStore(nc, runConfigFor(job, job.spec.method).names.job);
+    return (await store.latestCheckpoint()) !== null;
+  } finally {
+    await nc.drain();
+  }
+}
+
 /** Runs the job (and with --compare its baselines) and writes the run directory. */
 export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
   const job = readJobFile(o.jobFile, o.rounds === undefined ? {} : { rounds: o.rounds });
   const dir = runDirOf(job, o.out);
-  const { resumed } = openRunDir(dir, o.mode, job.spec.output.resume);
+  const external = o.natsUrl === undefined ? undefined : await externalCheckpoint(o.natsUrl, job);
+  const { resumed } = openRunDir(dir, o.mode, job.spec.output.resume, external);
   o.status.line(
     `${resumed ? "resuming" : "starting"} ${job.metadata.name} in ${dir}${resumed ? " (--fresh starts clean)" : ""}`,
   );

@@ -40,14 +40,22 @@ export function hasCheckpoint(dir: string): boolean {
 
 /**
  * Decides resume vs fresh and readies the folder. auto resumes when a checkpoint exists and the spec
- * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote.
+ * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote. `checkpoint`
+ * defaults to the local store under nats/; with --nats the caller asks that server instead.
  */
-export function openRunDir(dir: string, mode: ResumeMode, specResume: boolean): { resumed: boolean } {
+export function openRunDir(
+  dir: string,
+  mode: ResumeMode,
+  specResume: boolean,
+  checkpoint: boolean = hasCheckpoint(dir),
+): { resumed: boolean } {
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new RunDirError(dir, "exists and is not a folder");
-  const checkpoint = hasCheckpoint(dir);
   if (mode === "resume" && !checkpoint)
-    throw new RunDirError(dir, "has no checkpoint to resume (no nats/ store); run without --resume to start");
+    throw new RunDirError(
+      dir,
+      "has no checkpoint to resume (no nats/ store, or none on the --nats server); run without --resume to start",
+    );
   const resumed = checkpoint && (mode === "resume" || (mode === "auto" && specResume));
   if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -2,7 +2,7 @@
 // server and two client processes on a tiny job (2 rounds, 32 samples per client, a small untrained
 // ViT), then the run directory's contents; a second run resumes; bad manifests exit 1 naming the field.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,6 +142,42 @@ describe("sfprompt run", () => {
     assert.deepEqual(
       m3.rounds.map((x) => x.round),
       [1],
+    );
+  });
+
+  it("stops its processes on Ctrl-C (exit 130) and the next run resumes from the last checkpoint", async () => {
+    const out = join(dir, "interrupted");
+    const child = spawn(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", MAIN, "run", job, "--out", out, "--rounds", "50"],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await new Promise<void>((resolve) =>
+      child.stderr.on("data", (b: Buffer) => {
+        stderr += b.toString();
+        if (/tiny round 1\/50/.test(stderr)) resolve();
+      }),
+    );
+    child.kill("SIGINT");
+    assert.equal(await exited, 130, stderr);
+    const left = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.includes(join(out, "config")));
+    assert.deepEqual(left, [], "no server or client process outlives the run");
+    const done = RunMetricsSchema.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8"))).rounds
+      .length;
+    const again = sfprompt("run", job, "--out", out, "--rounds", String(done + 1));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, new RegExp(`resuming tiny[\\s\\S]*tiny round ${done + 1}/${done + 1}`));
+    const m = RunMetricsSchema.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
+    assert.deepEqual(
+      m.rounds.map((r) => r.round),
+      Array.from({ length: done + 1 }, (_, i) => i + 1),
     );
   });
 

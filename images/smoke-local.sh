@@ -50,10 +50,12 @@ stop_ms=$((($(date +%s%N) - t0) / 1000000))
 code="$("${P[@]}" inspect "$NAME" --format '{{.State.ExitCode}}')"
 log "podman stop (SIGTERM) took ${stop_ms} ms; exit code $code"
 log "nats /connz after stop: $(curl -s "http://127.0.0.1:$MON_PORT/connz" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).num_connections))') connections"
+logs="$("${P[@]}" logs "$NAME")"
 log "container log:"
-"${P[@]}" logs "$NAME" | cut -c1-220 >&2
+cut -c1-220 <<<"$logs" >&2
 [ "$code" = 0 ] || { log "FAILED: exit code $code"; exit 1; }
-"${P[@]}" logs "$NAME" | grep -q '"event":"nats.drained"' || { log "FAILED: no nats.drained"; exit 1; }
+# (a variable, not a pipe: grep -q closing the pipe early would fail the pipeline under pipefail)
+grep -q '"event":"nats.drained"' <<<"$logs" || { log "FAILED: no nats.drained"; exit 1; }
 log "lifecycle OK"
 
 # a whole one-round job across three containers (fresh JetStream state: the job starts clean)

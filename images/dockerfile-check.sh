@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds images/server/Dockerfile and images/client/Dockerfile as written, on a machine that cannot
+# pull their default BASE: it first builds a stand-in BASE FROM scratch (busybox for the shell, the
+# host's node and npm, their libraries, a CA bundle) and passes it as --build-arg BASE, with
+# DEBIAN_DATASETS="" (no apt in the stand-in). npm reaches the registry through the host network; the
+# host's npm cache is mounted to spare downloads. Tags localhost/sfprompt-{server,client}:dockerfile
+# and runs each with --help. Not part of the test suite (minutes, needs podman: build-local.sh first).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+W="${SFPROMPT_IMAGE_WORK:-$HOME/.cache/sfprompt/images}"
+export CONTAINERS_CONF="$W/containers.conf"
+[ -f "$CONTAINERS_CONF" ] || { echo "run images/build-local.sh first (it writes $CONTAINERS_CONF)" >&2; exit 1; }
+P=(podman --root "$W/storage" --runroot "$W/runroot" --tmpdir "$W/ptmp")
+log() { printf '[dockerfile-check] %s\n' "$*" >&2; }
+command -v busybox >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null
+
+B="$W/base-ctx"
+rm -rf "$B" && mkdir -p "$B/rootfs/bin" "$B/rootfs/usr/bin" "$B/rootfs/usr/local/bin" "$B/rootfs/usr/local/lib" "$B/rootfs/tmp" "$B/rootfs/root" "$B/rootfs/etc/ssl/certs"
+R="$B/rootfs"
+cp "$(command -v busybox)" "$R/bin/busybox"
+for a in $(busybox --list); do [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"; done
+ln -s /bin/busybox "$R/usr/bin/env" # the shebang of npm's bin scripts
+NODE="$(readlink -f "$(command -v node)")"
+cp "$NODE" "$R/usr/bin/node"
+# node's libraries and those onnxruntime-node's binaries need (librt, ...), as a Debian base has them
+ORT_BIN="$ROOT/node_modules/onnxruntime-node/bin"
+for l in $({ ldd "$NODE"; find "$ORT_BIN" -path '*linux*' \( -name '*.node' -o -name '*.so*' \) -exec ldd {} \; 2>/dev/null; } | grep -o '^\s*/[^ ]*\|=> /[^ ]*' | grep -o '/[^ ]*' | sort -u); do
+  case "$l" in "$ROOT"/*) continue ;; esac
+  mkdir -p "$R$(dirname "$l")" && cp -L "$l" "$R$l"
+done
+NPM_DIR="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
+cp -r "$NPM_DIR" "$R/usr/local/lib/npm"
+printf '#!/bin/sh\nexec /usr/bin/node /usr/local/lib/npm/bin/npm-cli.js "$@"\n' >"$R/usr/local/bin/npm"
+printf '#!/bin/sh\nexec /usr/bin/node /usr/local/lib/npm/bin/npx-cli.js "$@"\n' >"$R/usr/local/bin/npx"
+chmod +x "$R/usr/local/bin/npm" "$R/usr/local/bin/npx"
+cp /etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
+printf 'root:x:0:\n' >"$R/etc/group"
+chmod 1777 "$R/tmp"
+printf 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/usr/local/bin:/usr/bin:/bin HOME=/root\n' >"$B/Containerfile"
+log "building the stand-in BASE localhost/sfprompt-node-base:dev"
+"${P[@]}" build -q --pull=never -f "$B/Containerfile" -t localhost/sfprompt-node-base:dev "$B" >/dev/null
+
+for role in server client; do
+  log "building images/$role/Dockerfile"
+  start=$(date +%s)
+  "${P[@]}" build --pull=never --network=host -v "$HOME/.npm:/root/.npm" \
+    --build-arg BASE=localhost/sfprompt-node-base:dev --build-arg DEBIAN_DATASETS= \
+    -f "$ROOT/images/$role/Dockerfile" -t "localhost/sfprompt-$role:dockerfile" "$ROOT" >"$W/dockerfile-$role.log" 2>&1 ||
+    { tail -30 "$W/dockerfile-$role.log" >&2; exit 1; }
+  usage="$("${P[@]}" run --rm --pull=never "localhost/sfprompt-$role:dockerfile" --help)" || { log "FAILED: --help: $usage"; exit 1; }
+  log "built in $(($(date +%s) - start)) s; --help: ${usage%%$'\n'*}"
+  log "user: $("${P[@]}" image inspect "localhost/sfprompt-$role:dockerfile" --format '{{.Config.User}} {{.Config.Entrypoint}}')"
+done
+"${P[@]}" images --filter reference='localhost/sfprompt-*:dockerfile' --format '{{.Repository}}:{{.Tag}} {{.Size}}'

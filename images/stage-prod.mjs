@@ -47,8 +47,12 @@ function stage(out, from, withDist) {
     writeJson(join(out, ws, "package.json"), pkg);
     if (withDist) {
       const dist = join(from, ws, "dist");
-      if (!existsSync(dist)) throw new Error(`${dist} is missing: run npx tsc -b images/server images/client first`);
-      cpSync(dist, join(out, ws, "dist"), { recursive: true, filter: (p) => !p.endsWith(".tsbuildinfo") && !p.endsWith(".map") });
+      if (!existsSync(dist))
+        throw new Error(`${dist} is missing: run npx tsc -b images/server images/client first`);
+      cpSync(dist, join(out, ws, "dist"), {
+        recursive: true,
+        filter: (p) => !p.endsWith(".tsbuildinfo") && !p.endsWith(".map"),
+      });
     }
   }
 }
@@ -60,7 +64,9 @@ function pruneOrt(out, arch) {
   for (const napi of readdirSync(bin)) {
     for (const os of readdirSync(join(bin, napi))) {
       if (os !== "linux") rmSync(join(bin, napi, os), { recursive: true, force: true });
-      else for (const a of readdirSync(join(bin, napi, os))) if (a !== arch) rmSync(join(bin, napi, os, a), { recursive: true, force: true });
+      else
+        for (const a of readdirSync(join(bin, napi, os)))
+          if (a !== arch) rmSync(join(bin, napi, os, a), { recursive: true, force: true });
     }
   }
 }
@@ -72,6 +78,11 @@ if (args[0] === "--prune-ort") {
 } else {
   const out = args.find((a) => !a.startsWith("--") && args[args.indexOf(a) - 1] !== "--from");
   const fromIdx = args.indexOf("--from");
-  if (out === undefined) throw new Error("usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT]");
-  stage(out, fromIdx >= 0 ? args[fromIdx + 1] : new URL("..", import.meta.url).pathname, args.includes("--dist"));
+  if (out === undefined)
+    throw new Error("usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT]");
+  stage(
+    out,
+    fromIdx >= 0 ? args[fromIdx + 1] : new URL("..", import.meta.url).pathname,
+    args.includes("--dist"),
+  );
 }

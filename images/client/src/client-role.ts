@@ -1,11 +1,18 @@
 // The client role: resolves the partition bundle and this client's data shard from the run config,
 // then trains round after round (@sfprompt/core runClient) until the coordinator says the job is done.
-import { runClient } from "@sfprompt/core";
+// fl-full swaps in the whole-model trainer, as runLocalJob does.
+import { PartitionBundle, prepareWholeModel, runClient, wholeModelTrainer } from "@sfprompt/core";
 import type { RoleContext, RoleDefinition } from "@sfprompt/process-shell";
-import { JobInputError, loadClientData, resolveBundleDir } from "@sfprompt/process-shell/inputs";
+import {
+  JobInputError,
+  loadClientData,
+  resolveBundleDir,
+  resolveModelPath,
+  type BundleInputs,
+} from "@sfprompt/process-shell/inputs";
 
-/** Methods whose clients run in this image (fl-full needs the whole model, centralized has none). */
-export const CLIENT_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt"] as const;
+/** Methods whose clients run in this image (centralized has none). */
+export const CLIENT_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full"] as const;
 
 async function run(ctx: RoleContext): Promise<void> {
   const { config, settings, logger, signal, metrics } = ctx;
@@ -16,20 +23,37 @@ async function run(ctx: RoleContext): Promise<void> {
       `${config.method} runs only with sfprompt run (this image runs ${CLIENT_METHODS.join(", ")})`,
     );
   }
-  const bundle = await resolveBundleDir(config, {
+  const inputs: BundleInputs = {
     bundleDir: settings.bundleDir,
     modelPath: settings.modelPath,
     cacheDir: settings.cacheDir,
     logger,
     signal,
-  });
+  };
+  const dir = await resolveBundleDir(config, inputs);
   const data = await loadClientData(config, index);
   logger.log("info", "client.data", { samples: data.labels.length, classes: data.classNames.length });
-  signal.throwIfAborted();
-  ctx.markReady();
-  const result = await runClient(config, index, { nc: ctx.nc, bundle, data, signal, logger });
-  metrics.addTraffic(result.traffic);
-  logger.log("info", "client.done", { rounds: result.rounds, flops: result.flops });
+  const bundle = PartitionBundle.load(dir, { logger });
+  try {
+    const whole =
+      config.method === "fl-full"
+        ? prepareWholeModel(await resolveModelPath(config, inputs), bundle.manifest)
+        : undefined;
+    signal.throwIfAborted();
+    ctx.markReady();
+    const result = await runClient(config, index, {
+      nc: ctx.nc,
+      bundle,
+      data,
+      signal,
+      logger,
+      ...(whole ? { trainer: wholeModelTrainer(whole) } : {}),
+    });
+    metrics.addTraffic(result.traffic);
+    logger.log("info", "client.done", { rounds: result.rounds, flops: result.flops });
+  } finally {
+    await bundle.release();
+  }
 }
 
 export const clientRole: RoleDefinition = {

@@ -1,11 +1,24 @@
 // The server role: resolves the partition bundle and held-out set from the run config, then runs the
-// coordinator + body service (@sfprompt/core runServer) on the shell's NATS connection.
-import { runServer } from "@sfprompt/core";
+// coordinator + body service (@sfprompt/core runServer) on the shell's NATS connection. fl-full swaps
+// in the whole-model global parameters, as runLocalJob does.
+import {
+  PartitionBundle,
+  prepareWholeModel,
+  runServer,
+  wholeModelGlobal,
+  type GlobalModel,
+} from "@sfprompt/core";
 import type { RoleContext, RoleDefinition } from "@sfprompt/process-shell";
-import { JobInputError, loadEvalData, resolveBundleDir } from "@sfprompt/process-shell/inputs";
+import {
+  JobInputError,
+  loadEvalData,
+  resolveBundleDir,
+  resolveModelPath,
+  type BundleInputs,
+} from "@sfprompt/process-shell/inputs";
 
-/** Methods whose server runs in this image (fl-full needs the whole model, centralized no NATS). */
-export const SERVER_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt"] as const;
+/** Methods whose server runs in this image (centralized trains in one process: `sfprompt run`). */
+export const SERVER_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full"] as const;
 
 async function run(ctx: RoleContext): Promise<void> {
   const { config, settings, logger, signal, metrics } = ctx;
@@ -15,36 +28,55 @@ async function run(ctx: RoleContext): Promise<void> {
       `${config.method} runs only with sfprompt run (this image runs ${SERVER_METHODS.join(", ")})`,
     );
   }
-  const bundle = await resolveBundleDir(config, {
+  const inputs: BundleInputs = {
     bundleDir: settings.bundleDir,
     modelPath: settings.modelPath,
     cacheDir: settings.cacheDir,
     logger,
     signal,
-  });
+  };
+  const dir = await resolveBundleDir(config, inputs);
   const evalData = await loadEvalData(config);
   if (evalData === undefined && config.training.evaluation.everyRounds > 0) {
     logger.log("warn", "eval.none", {
       reason: "no data.evalSource and data.source is not built in: accuracy is not measured",
     });
   }
-  signal.throwIfAborted();
-  ctx.markReady();
-  const result = await runServer(config, {
-    nc: ctx.nc,
-    bundle,
-    signal,
+  const bundle = PartitionBundle.load(dir, {
+    executionProvider: config.server.executionProvider,
+    cpuFallback: config.server.cpuFallback,
     logger,
-    onEvent: (e) => metrics.onEvent(e),
-    ...(evalData === undefined ? {} : { evalData }),
   });
-  for (const [code, n] of Object.entries(result.badFrames)) metrics.badMessage(code, n);
-  logger.log("info", "server.done", {
-    rounds: result.rounds.length,
-    resumedFrom: result.resumedFrom,
-    provider: result.provider,
-    badFrames: result.badFrames,
-  });
+  let globalModel: (GlobalModel & { release(): Promise<void> }) | undefined;
+  try {
+    if (config.method === "fl-full") {
+      const whole = prepareWholeModel(await resolveModelPath(config, inputs), bundle.manifest);
+      globalModel = await wholeModelGlobal(whole, bundle);
+    }
+    signal.throwIfAborted();
+    ctx.markReady();
+    const result = await runServer(config, {
+      nc: ctx.nc,
+      bundle,
+      signal,
+      logger,
+      onEvent: (e) => metrics.onEvent(e),
+      ...(evalData === undefined ? {} : { evalData }),
+      ...(globalModel ? { globalModel } : {}),
+    });
+    for (const [code, n] of Object.entries(result.badFrames)) metrics.badMessage(code, n);
+    metrics.addTraffic(result.traffic);
+    logger.log("info", "server.done", {
+      rounds: result.rounds.length,
+      resumedFrom: result.resumedFrom,
+      provider: result.provider,
+      badFrames: result.badFrames,
+    });
+  } finally {
+    // the ORT sessions go with the process's last word, also when the run was aborted
+    await globalModel?.release();
+    await bundle.release();
+  }
 }
 
 export const serverRole: RoleDefinition = {

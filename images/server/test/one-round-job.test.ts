@@ -1,6 +1,7 @@
 // A whole job across processes: one server and two client entry points, each a real child process
 // on a real nats-server, train one round of a tiny ViT to completion (the runtime tests' fixture).
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { fetchEvents, type ProgressEvent } from "@sfprompt/protocol";
@@ -22,21 +23,20 @@ after(async () => {
   tmp.remove();
 });
 
-test("one server and two client processes complete a one-round job and exit 0", async () => {
-  const config = runConfig({ training: { rounds: 1 } }, "one-round");
-  const path = tmp.write("one-round.json", JSON.stringify(config));
-  const common = [
-    "--config",
-    path,
-    "--nats-url",
-    nats.url,
-    "--http-host",
-    "127.0.0.1",
-    "--http-port",
-    "0",
-    "--bundle-dir",
-    bundle.dir,
-  ];
+// sfprompt splits the model between the processes; fl-full trains the whole model on the clients
+// (the processes get the source model through --model-path).
+for (const method of ["sfprompt", "fl-full"] as const) {
+  test(`one server and two client processes complete a one-round ${method} job and exit 0`, async () => {
+    await oneRoundJob(method);
+  });
+}
+
+async function oneRoundJob(method: "sfprompt" | "fl-full"): Promise<void> {
+  const config = runConfig({ method, training: { rounds: 1 } }, `one-round-${method}`);
+  const path = tmp.write(`${method}.json`, JSON.stringify(config));
+  const model = join(bundle.dir, "..", "tiny-vit.onnx");
+  const common = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
+  common.push("--bundle-dir", bundle.dir, "--model-path", model);
   const server = spawnEntry(ENTRY.server, common);
   const clients = [0, 1].map((i) => spawnEntry(ENTRY.client, [...common, "--client-index", String(i)]));
   const all = [server, ...clients];
@@ -73,4 +73,4 @@ test("one server and two client processes complete a one-round job and exit 0", 
   } finally {
     for (const p of all) p.kill("SIGKILL");
   }
-});
+}

@@ -167,6 +167,20 @@ describe("the server process", () => {
       names: /"setting":"--config \/ SFPROMPT_CONFIG"/,
     },
     {
+      name: "a model file that is not mounted names model.source.path",
+      file: [
+        "nomodel.json",
+        JSON.stringify(runConfig({ model: { source: { path: "/nonexistent/model.onnx" } } }, "srv-bad")),
+      ],
+      env: { SFPROMPT_BUNDLE_DIR: "" },
+      names: /"field":"model\.source\.path"/,
+    },
+    {
+      name: "a method the images do not run names method",
+      file: ["centralized.json", JSON.stringify(runConfig({ method: "centralized" }, "srv-bad"))],
+      names: /"field":"method".*sfprompt run/,
+    },
+    {
       name: "a port that is not a number names --http-port",
       file: ["port.json", JSON.stringify(bad)],
       args: ["--http-port", "80a"],

@@ -4,6 +4,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { readNatsAuth } from "./credentials.js";
 import { ConfigFileError, NatsConnectError, SettingsError } from "./errors.js";
+import { JobInputError } from "./inputs/errors.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
 import { startHttp, type HttpEndpoints } from "./http-endpoints.js";
 import { createLogger, isLogLevel, type Logger } from "./logger.js";
@@ -219,6 +220,10 @@ class ProcessRun {
       this.#fail(EXIT.nats);
     } else if (error instanceof SettingsError) {
       this.logger.log("error", "config.invalid", { setting: error.setting, error: error.message });
+      this.#fail(EXIT.config);
+    } else if (error instanceof JobInputError) {
+      // the model, bundle or data the config names is not there: retrying the pod cannot help
+      this.logger.log("error", "config.invalid", { field: error.field, error: error.message });
       this.#fail(EXIT.config);
     } else if (this.#shutdown.reason === "signal") {
       // the runtime stopped on the abort with its own error type: still an orderly stop

@@ -65,7 +65,8 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
   return dir;
 }
 
-async function resolveModelPath(config: RunConfig, o: BundleInputs): Promise<string> {
+/** The ONNX model of the job in this process: --model-path, model.source.path, or the demo model. */
+export async function resolveModelPath(config: RunConfig, o: BundleInputs): Promise<string> {
   const source = config.model.source;
   const path = o.modelPath ?? source.path;
   if (path !== undefined) {

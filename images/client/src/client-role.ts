@@ -33,7 +33,10 @@ async function run(ctx: RoleContext): Promise<void> {
   const dir = await resolveBundleDir(config, inputs);
   const data = await loadClientData(config, index);
   logger.log("info", "client.data", { samples: data.labels.length, classes: data.classNames.length });
-  const bundle = PartitionBundle.load(dir, { logger });
+  const bundle = PartitionBundle.load(dir, {
+    ...(settings.intraOpThreads === undefined ? {} : { intraOpThreads: settings.intraOpThreads }),
+    logger,
+  });
   try {
     const whole =
       config.method === "fl-full"

@@ -45,6 +45,7 @@ async function run(ctx: RoleContext): Promise<void> {
   const bundle = PartitionBundle.load(dir, {
     executionProvider: config.server.executionProvider,
     cpuFallback: config.server.cpuFallback,
+    ...(settings.intraOpThreads === undefined ? {} : { intraOpThreads: settings.intraOpThreads }),
     logger,
   });
   let globalModel: (GlobalModel & { release(): Promise<void> }) | undefined;

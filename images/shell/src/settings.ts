@@ -33,6 +33,8 @@ export interface ProcessSettings {
   readonly modelPath: string | undefined;
   /** Where prepared bundles and the demo model are cached. */
   readonly cacheDir: string;
+  /** ORT intra-op threads per session; undefined: the runtime's default (1, for small edge CPUs). */
+  readonly intraOpThreads: number | undefined;
   /** Server only: overrides the run config's server.executionProvider. */
   readonly executionProvider: "cuda" | "cpu" | undefined;
   /** Checked against the run config, so a wrong ConfigMap mount is caught at start. */
@@ -67,6 +69,7 @@ const FLAGS = {
   "bundle-dir": { type: "string" },
   "model-path": { type: "string" },
   "cache-dir": { type: "string" },
+  "intra-op-threads": { type: "string" },
   "execution-provider": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -95,7 +98,8 @@ export function usage(role: Role): string {
     "  --credentials-dir DIR       SFPROMPT_CREDENTIALS_DIR NATS credentials: creds | user+password | token\n" +
     "  --bundle-dir DIR            SFPROMPT_BUNDLE_DIR      a prepared partition bundle (default: split the model here)\n" +
     "  --model-path FILE           SFPROMPT_MODEL_PATH      the ONNX model, overriding model.source\n" +
-    "  --cache-dir DIR             SFPROMPT_CACHE_DIR       prepared bundles, demo model (default ~/.cache/sfprompt)\n"
+    "  --cache-dir DIR             SFPROMPT_CACHE_DIR       prepared bundles, demo model (default ~/.cache/sfprompt)\n" +
+    "  --intra-op-threads N        SFPROMPT_INTRA_OP_THREADS  ORT threads per session (default 1)\n"
   );
 }
 
@@ -165,6 +169,12 @@ export function readSettings(role: Role, argv: readonly string[], env: Env): Pro
     bundleDir: pick("bundle-dir", "SFPROMPT_BUNDLE_DIR"),
     modelPath: pick("model-path", "SFPROMPT_MODEL_PATH"),
     cacheDir: pick("cache-dir", "SFPROMPT_CACHE_DIR") ?? join(env.HOME || homedir(), ".cache", "sfprompt"),
+    intraOpThreads: int(
+      pick("intra-op-threads", "SFPROMPT_INTRA_OP_THREADS"),
+      "--intra-op-threads / SFPROMPT_INTRA_OP_THREADS",
+      1,
+      1024,
+    ),
     executionProvider: provider,
     expect: {
       job: env.SFPROMPT_JOB || undefined,

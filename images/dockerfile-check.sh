@@ -49,7 +49,7 @@ for role in server client; do
     --build-arg BASE=localhost/sfprompt-node-base:dev --build-arg DEBIAN_DATASETS= \
     -f "$ROOT/images/$role/Dockerfile" -t "localhost/sfprompt-$role:dockerfile" "$ROOT" >"$W/dockerfile-$role.log" 2>&1 ||
     { tail -30 "$W/dockerfile-$role.log" >&2; exit 1; }
-  usage="$("${P[@]}" run --rm --pull=never "localhost/sfprompt-$role:dockerfile" --help)" || { log "FAILED: --help: $usage"; exit 1; }
+  usage="$("${P[@]}" run --rm --pull=never --network=none "localhost/sfprompt-$role:dockerfile" --help)" || { log "FAILED: --help: $usage"; exit 1; }
   log "built in $(($(date +%s) - start)) s; --help: ${usage%%$'\n'*}"
   log "user: $("${P[@]}" image inspect "localhost/sfprompt-$role:dockerfile" --format '{{.Config.User}} {{.Config.Entrypoint}}')"
 done

@@ -24,7 +24,8 @@ printf 'listen: 127.0.0.1:%s\nhttp: 127.0.0.1:%s\njetstream { store_dir: "%s/js"
 nats-server -c "$S/nats.conf" >"$S/nats.log" 2>&1 &
 NATS_PID=$!
 cleanup() {
-  "${P[@]}" rm -f "$NAME" "$NAME-job-server" "$NAME-job-client-0" "$NAME-job-client-1" >/dev/null 2>&1 || true
+  # one by one: podman rm stops at the first name that is already gone
+  for c in "$NAME" "$NAME-job-server" "$NAME-job-client-0" "$NAME-job-client-1"; do "${P[@]}" rm -f "$c" >/dev/null 2>&1 || true; done
   kill "$NATS_PID" 2>/dev/null || true
 }
 trap cleanup EXIT

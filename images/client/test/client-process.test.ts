@@ -1,8 +1,11 @@
 // The client entry point as a real child process against a real nats-server: it loads its shard and
-// becomes ready while waiting for a server, carries its client name in logs and metrics, refuses a
-// missing or out-of-range index, and drains NATS and exits 0 on SIGTERM.
+// becomes ready while waiting for a server, carries its client name in logs and metrics, survives
+// a message that is no event, refuses a missing or out-of-range index, and drains NATS and exits 0
+// on SIGTERM.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { connect } from "@nats-io/transport-node";
+import { jobSubjects } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import {
@@ -75,6 +78,19 @@ describe("the client process", () => {
       assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-client-"), [
         `sfprompt-client-1-${config.names.job}`,
       ]);
+
+      // a message on the events subject that is no event is counted and logged, never fatal
+      const nc = await connect({ servers: nats.url });
+      try {
+        nc.publish(jobSubjects(config.names.job).events, "not an event");
+        await nc.flush();
+      } finally {
+        await nc.close();
+      }
+      await proc.waitForLog((l) => l.event === "event.invalid");
+      const after = (await get(port, "/metrics")).body;
+      assert.equal(sample(after, 'sfprompt_bad_messages_total{reason="event-schema"}'), 1);
+      assert.equal((await get(port, "/healthz")).status, 200);
 
       proc.kill("SIGTERM");
       const exit = await proc.exited;

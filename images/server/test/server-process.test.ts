@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import yaml from "js-yaml";
+import { connect } from "@nats-io/transport-node";
+import { jobSubjects, parseChunk } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import {
@@ -96,6 +98,21 @@ describe("the server process", () => {
       assert.equal(sample(metrics.body, "sfprompt_ready"), 1);
       assert.equal(sample(metrics.body, "sfprompt_nats_connected"), 1);
       assert.ok(sample(metrics.body, "sfprompt_nats_rtt_seconds")! >= 0, "an rtt sample");
+
+      // a malformed frame on the body service gets an error reply and the process stays ready
+      const nc = await connect({ servers: nats.url });
+      try {
+        // readiness comes just before runServer subscribes its services (no ready hook yet): retry
+        const subject = jobSubjects(config.names.job).bodyForward;
+        const bad = new Uint8Array([1, 2, 3]);
+        const reply = await until(() => nc.request(subject, bad, { timeout: 10_000 }), 30_000, "a reply");
+        const header = parseChunk(reply.data).header;
+        assert.equal(header.type, "error");
+        assert.equal(typeof header.meta.code, "string");
+      } finally {
+        await nc.close();
+      }
+      assert.equal((await get(port, "/readyz")).status, 200, "still ready after a bad frame");
 
       proc.kill("SIGTERM");
       const exit = await proc.exited;

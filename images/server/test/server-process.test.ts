@@ -238,4 +238,28 @@ describe("the server process", () => {
     assert.equal(exit.code, 2, proc.stderr());
     assert.ok(proc.logs.some((l) => l.event === "nats.unreachable" && l.url === "nats://127.0.0.1:1"));
   });
+
+  test("stops with exit code 0 when SIGTERM comes while it is still trying to reach NATS", async () => {
+    const name = "srv-waiting";
+    const path = tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
+    const env = {
+      ...operatorEnv(path, name),
+      NATS_URL: "nats://127.0.0.1:1",
+      SFPROMPT_CONNECT_TIMEOUT_SECONDS: "120",
+    };
+    const proc = spawnEntry(ENTRY.server, [], env);
+    try {
+      const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
+      await proc.waitForLog((l) => l.event === "nats.connect.retry");
+      assert.equal((await get(port, "/healthz")).status, 200, "alive while NATS is away");
+      const ready = await get(port, "/readyz");
+      assert.deepEqual([ready.status, ready.body], [503, "not ready: connecting to NATS\n"]);
+      proc.kill("SIGTERM");
+      const exit = await proc.exited;
+      assert.equal(exit.code, 0, proc.stderr());
+      assert.ok(exit.ms < 5_000, `exited ${exit.ms} ms after SIGTERM`);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
 });

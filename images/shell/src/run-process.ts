@@ -209,12 +209,12 @@ class ProcessRun {
   }
 
   #report(error: unknown): void {
-    if (
-      this.#shutdown.reason === "signal" &&
-      this.#shutdown.signal.aborted &&
-      isAbortLike(error, this.#shutdown.signal)
-    )
+    if (this.#shutdown.reason === "signal") {
+      // whatever the abort made the work throw (an AbortError, a NATS connect cut short, the
+      // runtime's own error type), a stop on SIGTERM/SIGINT is orderly
+      if (!isAbortLike(error, this.#shutdown.signal)) this.logger.log("info", "runtime.stopped", { error });
       return;
+    }
     if (error instanceof NatsConnectError) {
       this.logger.log("error", "nats.unreachable", { url: error.url, error: error.message });
       this.#fail(EXIT.nats);
@@ -225,9 +225,6 @@ class ProcessRun {
       // the model, bundle or data the config names is not there: retrying the pod cannot help
       this.logger.log("error", "config.invalid", { field: error.field, error: error.message });
       this.#fail(EXIT.config);
-    } else if (this.#shutdown.reason === "signal") {
-      // the runtime stopped on the abort with its own error type: still an orderly stop
-      this.logger.log("info", "runtime.stopped", { error });
     } else {
       this.logger.log("error", "runtime.failed", { error, stack: (error as Error)?.stack });
       this.#fail(EXIT.runtime);

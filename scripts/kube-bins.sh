@@ -13,11 +13,14 @@
 # 999 s, kubectl + helm from npm ~30 s: 1254 s = 21 min wall (CPU: 10m52s user + 2m26s sys, so about
 # 8-10 min on two idle cores). kube-scheduler after those, sharing the build cache: 28 s, so it is in
 # the default set. kwok after all of them: 535 s (it pins other k8s.io library versions, so little is
-# shared), so it is optional (KUBE_BINS_EXTRA=kwok). A warm run takes under 0.1 s.
+# shared), so it is optional (KUBE_BINS_EXTRA=kwok). kubelet after the default set: 102 s (module
+# downloads included), then kube-proxy 36 s; both optional (KUBE_BINS_EXTRA="kubelet kube-proxy", used
+# by npm run e2e). A warm run takes under 0.1 s.
 # Disk: Go module cache ~1.2 GB, Go build cache ~3.5 GB, binaries ~480 MB.
 #
 # Usage: bash scripts/kube-bins.sh            # provide the default set
 #        KUBE_BINS_EXTRA=kwok bash scripts/kube-bins.sh   # also kwok (optional, +9 min cold)
+#        KUBE_BINS_EXTRA="kubelet kube-proxy" bash scripts/kube-bins.sh   # also a node (npm run e2e)
 #        bash scripts/kube-bins.sh --print-dir   # print the bin folder only (after providing)
 # If KUBEBUILDER_ASSETS names a folder holding etcd and kube-apiserver, those are used and nothing is
 # built (kubectl and helm are still fetched into the cache when that folder lacks them).
@@ -155,6 +158,12 @@ build_k8s() {
   [ ${#want[@]} -eq 0 ] && return 0
   need_go
   prepare_k8s_module
+  # Optional commands (kubelet) are added to the wrapper module on first use.
+  for c in "${want[@]}"; do
+    grep -q "^tool k8s.io/kubernetes/cmd/$c\$" "$SRC/k8s/go.mod" || grep -qE "^[[:space:]]+k8s.io/kubernetes/cmd/$c\$" "$SRC/k8s/go.mod" ||
+      (cd "$SRC/k8s" && go get -tool "k8s.io/kubernetes/cmd/$c@v$KUBE_VERSION") ||
+      die "adding k8s.io/kubernetes/cmd/$c to the wrapper module failed (see above)"
+  done
   t0=$(now)
   log "building ${want[*]} v$KUBE_VERSION (go build -p $P; a cold build takes a long while)"
   # Without these the server reports v0.0.0-master, which trips kubectl and helm version checks.
@@ -226,7 +235,8 @@ main() {
     for x in "${extra[@]}"; do
       case "$x" in
         kwok) build_kwok ;;
-        *) die "KUBE_BINS_EXTRA names '$x'; the only optional binary is kwok" ;;
+        kubelet | kube-proxy) build_k8s "$x" ;;
+        *) die "KUBE_BINS_EXTRA names '$x'; the optional binaries are kwok, kubelet and kube-proxy" ;;
       esac
     done
   fi

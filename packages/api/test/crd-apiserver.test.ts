@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { kubectl, startControlPlane, type ControlPlane } from "@sfprompt/kube-testing";
+import { kubectl, startControlPlane, waitFor, waitForCrd, type ControlPlane } from "@sfprompt/kube-testing";
 import { CRD_NAME, CRD_PATH, parseJob } from "../src/index.js";
 import { jobWith, type Json } from "./helpers/builders.js";
 import { invalidCases, validCases } from "./helpers/cases.js";
@@ -24,10 +24,14 @@ before(async () => {
   cp = await startControlPlane();
   // kubectl, not a typed client: a typed serializer can drop the x-kubernetes-* extensions.
   await kubectl(["apply", "--server-side", "-f", root + CRD_PATH], cp.kubeconfigPath);
-  await kubectl(
-    ["wait", "--for=condition=Established", `crd/${CRD_NAME}`, "--timeout=60s"],
-    cp.kubeconfigPath,
-  );
+  // Established is not enough for `kubectl explain`: the API server publishes the kind's OpenAPI v3
+  // schema and its discovery entry asynchronously, a moment later (the flake this wait fixes).
+  await waitForCrd(cp.kubeConfig, CRD_NAME, { timeoutMs: 60_000 });
+  await waitFor(async () => (await k(["explain", "sfpromptjob"])).code === 0, {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+    description: "kubectl explain sfpromptjob to find the kind",
+  });
 });
 
 after(async () => {

@@ -5,8 +5,9 @@ import { UnsupportedGradientError } from "../errors.js";
 import { isFloat } from "../ir/dtype.js";
 import type { Graph, Node } from "../ir/types.js";
 import type { ShapeTable } from "../shape/facts.js";
+import { findGeluPatterns } from "./gelu-pattern.js";
 import { reachableFrom, reachingTo, topoSort } from "./graph-analysis.js";
-import { RuleContext, SharedNodes } from "./rule-context.js";
+import { RuleContext, SharedNodes, type SlicePiece } from "./rule-context.js";
 import { GRAD_RULES } from "./rules/index.js";
 
 export interface BackwardRequest {
@@ -43,13 +44,21 @@ export function appendBackward(req: BackwardRequest): Map<string, string> {
     const list = parts.get(name);
     if (list === undefined || list.length === 0) return undefined;
     const g =
-      list.length === 1 ? (list[0] as string) : b.op("Sum", list, {}, { name: `${name}/grad/accumulate` });
+      list.length === 1
+        ? (list[0] as string)
+        : (tiledSlices(b, shared, list, name) ?? b.op("Sum", list, {}, { name: `${name}/grad/accumulate` }));
     summed.set(name, g);
     return g;
   };
   for (const [out, seed] of req.seeds) if (needs.has(out)) add(out, seed);
+  const gelus = findGeluPatterns(graph);
   for (let k = order.length - 1; k >= 0; k--) {
-    const node = order[k] as Node;
+    const match = gelus.get(order[k] as Node);
+    // An exporter's erf-GELU is differentiated as one Gelu of its input; its inner nodes then get no
+    // upstream gradient and are skipped below.
+    const node: Node = match
+      ? { ...match.last, opType: "Gelu", inputs: [match.x], attrs: {} }
+      : (order[k] as Node);
     const mask = node.inputs.map((i) => i !== "" && needs.has(i) && reaches.has(i));
     if (!mask.some(Boolean)) continue;
     const upstream = node.outputs.map((o) => (o === "" ? undefined : total(o)));
@@ -72,6 +81,34 @@ export function appendBackward(req: BackwardRequest): Map<string, string> {
     result.set(w, g);
   }
   return result;
+}
+
+/**
+ * When the parts are the padded gradients of Slices that tile one axis exactly (torch's packed QKV
+ * split), their sum is the Concat of the unpadded gradients: one copy instead of n Pads and a Sum.
+ */
+function tiledSlices(
+  b: GraphBuilder,
+  shared: SharedNodes,
+  parts: string[],
+  name: string,
+): string | undefined {
+  const pieces = parts.map((p) => shared.slicePieces.get(p));
+  if (pieces.some((p) => p === undefined)) return undefined;
+  const sorted = (pieces as SlicePiece[]).slice().sort((p, q) => p.start - q.start);
+  const first = sorted[0] as SlicePiece;
+  let at = 0;
+  for (const p of sorted) {
+    if (p.axis !== first.axis || p.dim !== first.dim || p.start !== at || p.end <= p.start) return undefined;
+    at = p.end;
+  }
+  if (at !== first.dim) return undefined;
+  return b.op(
+    "Concat",
+    sorted.map((p) => p.dy),
+    { axis: first.axis },
+    { name: `${name}/grad/concat` },
+  );
 }
 
 function zerosLike(b: GraphBuilder, shared: SharedNodes, w: string, facts: ShapeTable): string {

@@ -18,6 +18,11 @@ export interface GradientOptions {
   readonly wrt: readonly string[];
   /** Facts that override static inference (e.g. from probeShapes when a rank cannot be inferred). */
   readonly facts?: ShapeTable;
+  /**
+   * Recompute only: false drops M's outputs from G, which then returns only grad_<w> and skips the
+   * forward work no gradient needs (a block's last MLP GEMM). Default true (the `sfprompt grad` contract).
+   */
+  readonly keepOutputs?: boolean;
 }
 
 /** The default-domain opset of a model. */
@@ -127,6 +132,7 @@ export function buildGradientModel(model: Model, options: GradientOptions): Mode
     graph.outputs.push({ name, dtype: f?.dtype ?? "float32", ...(f?.shape ? { shape: f.shape } : {}) });
   }
   graph.inputs = [...graph.inputs, ...gradInputs, ...extraInputs];
+  if (options.keepOutputs === false) graph.outputs = graph.outputs.slice(model.graph.outputs.length);
   graph.valueInfo = [];
   pruneDead(graph);
   // Keep every declared input even when unused, so callers can feed the contract's full input list.
@@ -135,7 +141,7 @@ export function buildGradientModel(model: Model, options: GradientOptions): Mode
 
 /** Builds the save-activations variant: a forward model that also outputs what the backward model takes. */
 export function buildSaveActivationsModels(model: Model, options: GradientOptions): SavedActivationsModels {
-  const g = buildGradientModel(model, options);
+  const g = buildGradientModel(model, { ...options, keepOutputs: true });
   return splitSaveActivations(g, {
     original: new Set(model.graph.nodes.flatMap((n) => n.outputs)),
     forwardOutputs: model.graph.outputs.map((o) => o.name),

@@ -92,6 +92,11 @@ export class RuleContext {
     return this.shared.shape(this.b, x);
   }
 
+  /** Records that `padded` is dY of a one-axis Slice zero-padded back to the input's shape. */
+  noteSlicePiece(padded: string, piece: SlicePiece): void {
+    this.shared.slicePieces.set(padded, piece);
+  }
+
   /** Emits a single-output node named after the forward node. */
   op(opType: string, inputs: readonly string[], attrs: Parameters<GraphBuilder["op"]>[2] = {}): string {
     return this.b.op(opType, inputs, attrs, { name: `${this.node.name}/grad/${opType}` });
@@ -103,10 +108,21 @@ export class RuleContext {
   }
 }
 
+/** A Slice gradient Pad(dY) along one axis: [start, end) of a dim of static size `dim`. */
+export interface SlicePiece {
+  readonly dy: string;
+  readonly axis: number;
+  readonly start: number;
+  readonly end: number;
+  readonly dim: number;
+}
+
 /** Nodes shared by all rules of one gradient graph (Shape of a tensor, typed scalars). */
 export class SharedNodes {
   private readonly shapes = new Map<string, string>();
   private readonly scalars = new Map<string, string>();
+  /** Pad outputs of Slice rules, so that slices tiling a tensor sum back as one Concat. */
+  readonly slicePieces = new Map<string, SlicePiece>();
 
   shape(b: GraphBuilder, x: string): string {
     let s = this.shapes.get(x);

@@ -15,6 +15,8 @@ export interface WriteGradientModelOptions {
   readonly wrt: string[];
   readonly out: string;
   readonly mode?: GradientMode;
+  /** Recompute only: false writes a G that returns only grad_<w> (see GradientOptions.keepOutputs). */
+  readonly keepOutputs?: boolean;
 }
 
 /** Where the save-activations variant writes its two models for a given `out` path. */
@@ -46,7 +48,7 @@ export async function writeGradientModel(opts: WriteGradientModelOptions): Promi
   const facts = unknown.length > 0 ? await probeShapes(model, unknown) : undefined;
   const options = { wrt: opts.wrt, ...(facts ? { facts } : {}) };
   if ((opts.mode ?? "recompute") === "recompute") {
-    write(opts.out, buildGradientModel(model, options));
+    write(opts.out, buildGradientModel(model, { ...options, keepOutputs: opts.keepOutputs ?? true }));
     return;
   }
   const pair = buildSaveActivationsModels(model, options);

@@ -31,16 +31,25 @@ const gelu: GradRule = (ctx) => {
     const right = ctx.op("Mul", [ctx.op("Mul", [s(0.5), x]), ctx.op("Mul", [sech2, du])]);
     return mulG(ctx, ctx.op("Add", [left, right]));
   }
-  const cdf = ctx.op("Mul", [
-    s(0.5),
-    ctx.op("Add", [s(1), ctx.op("Erf", [ctx.op("Mul", [x, s(Math.SQRT1_2)])])]),
-  ]);
-  const pdf = ctx.op("Mul", [
-    s(1 / Math.sqrt(2 * Math.PI)),
-    ctx.op("Exp", [ctx.op("Mul", [s(-0.5), ctx.op("Mul", [x, x])])]),
-  ]);
-  return mulG(ctx, ctx.op("Add", [cdf, ctx.op("Mul", [x, pdf])]));
+  return [exactGeluGrad(ctx, x, ctx.dy0())];
 };
+
+/**
+ * g * gelu'(x) for the exact GELU, gelu'(x) = Phi(x) + x phi(x), in few full-size passes of ORT's
+ * elementwise kernels: 2 gelu'(x) = 1 + erf(u) + sqrt(2/pi) x / exp(u^2) with u = x / sqrt 2 (a Div
+ * instead of Neg + Mul; exp(u^2) = inf far out gives the right limit 0). The 0.5 goes on g, where ORT
+ * folds it into the MatMul that produced g (MatMulScaleFusion).
+ */
+export function exactGeluGrad(ctx: RuleContext, x: string, g: string): string {
+  const s = (v: number): string => ctx.scalar(v, x);
+  const u = ctx.op("Mul", [x, s(Math.SQRT1_2)]);
+  const tail = ctx.op("Div", [
+    ctx.op("Mul", [x, s(Math.sqrt(2 / Math.PI))]),
+    ctx.op("Exp", [ctx.op("Mul", [u, u])]),
+  ]);
+  const twice = ctx.op("Add", [ctx.op("Add", [ctx.op("Erf", [u]), s(1)]), tail]);
+  return ctx.op("Mul", [ctx.op("Mul", [g, s(0.5)]), twice]);
+}
 
 const tanh: GradRule = (ctx) => {
   const y = ctx.out();

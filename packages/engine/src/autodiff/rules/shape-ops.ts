@@ -94,7 +94,14 @@ const slice: GradRule = (ctx) => {
         all.map((p) => (typeof p === "number" ? ctx.b.ints([p]) : p)),
         { axis: 0 },
       );
-  return [ctx.op("Pad", [ctx.dy0(), pads])];
+  const padded = ctx.op("Pad", [ctx.dy0(), pads]);
+  const d = axes.length === 1 ? xs[normAxis(axes[0] as number, r)] : undefined;
+  if (typeof d === "number") {
+    const ax = normAxis(axes[0] as number, r);
+    const [b0, e0] = [begin[ax] as number, d - (end[ax] as number)];
+    ctx.noteSlicePiece(padded, { dy: ctx.dy0(), axis: ax, start: b0, end: e0, dim: d });
+  }
+  return [padded];
 };
 
 function clamp(v: number, d: number): number {

@@ -56,7 +56,8 @@ export async function prepareBlock(b: BlockShape, dir: string, withWeights: bool
   const g = join(dir, `${b.name}.grad.onnx`);
   const sa = join(dir, `${b.name}.sa.onnx`);
   const t0 = performance.now();
-  await writeGradientModel({ model, wrt, out: g, mode: "recompute" });
+  // G returns only the gradients, as the body server's recompute graph does (the step already has M's output)
+  await writeGradientModel({ model, wrt, out: g, mode: "recompute", keepOutputs: false });
   const t1 = performance.now();
   await writeGradientModel({ model, wrt, out: sa, mode: "save-activations" });
   const t2 = performance.now();

@@ -46,7 +46,8 @@ export function buildSplitGradients(s: SplitModel, options: SplitGradientOptions
   return {
     ...(headWrt.length > 0 ? { head: buildGradientModel(s.head, { wrt: headWrt }) } : {}),
     headWrt,
-    body: buildGradientModel(s.body, { wrt: bodyWrt }),
+    // The server's backward request only fetches the input gradient: no output, no last-MLP GEMM.
+    body: buildGradientModel(s.body, { wrt: bodyWrt, keepOutputs: false }),
     bodySaved: buildSaveActivationsModels(s.body, { wrt: bodyWrt }),
     bodyWrt,
     tail: loss(s.tail, tailWrt),

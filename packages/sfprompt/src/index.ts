@@ -69,3 +69,6 @@ export * from "./server/server.js";
 export * from "./baselines/whole-model.js";
 export * from "./baselines/fl-full.js";
 export * from "./baselines/centralized.js";
+
+// Traffic planner (docs/traffic.md): the bytes each method sends, by encoding real frames.
+export * from "./traffic/index.js";

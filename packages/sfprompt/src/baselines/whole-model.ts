@@ -29,6 +29,16 @@ export interface WholeModel {
   readonly flops: { readonly forward: number; readonly step: number };
 }
 
+/** The weights FL full fine-tuning trains and ships: every float32 initializer of rank ≥ 1 a node reads. */
+export function wholeModelWeightNames(prompted: Model): string[] {
+  const g = prompted.graph;
+  const read = new Set(g.nodes.flatMap((node) => node.inputs));
+  return [...g.initializers]
+    .filter(([, t]) => isFloat(t.dtype) && t.dims.length >= 1 && t.dtype === "float32")
+    .map(([n]) => n)
+    .filter((n) => read.has(n));
+}
+
 /** Splits `source` as the bundle was split and makes every float weight (rank ≥ 1) trainable. */
 export function prepareWholeModel(source: Model | string, manifest: PartitionManifest): WholeModel {
   const model = typeof source === "string" ? readModel(source) : source;
@@ -43,10 +53,7 @@ export function prepareWholeModel(source: Model | string, manifest: PartitionMan
     seed: o.seed,
   });
   const g = split.prompted.graph;
-  const names = [...g.initializers]
-    .filter(([, t]) => isFloat(t.dtype) && t.dims.length >= 1 && t.dtype === "float32")
-    .map(([n]) => n)
-    .filter((n) => g.nodes.some((node) => node.inputs.includes(n)));
+  const names = wholeModelWeightNames(split.prompted);
   const inputs = new Set(g.inputs.map((i) => i.name));
   const forward: Model = {
     ...split.prompted,

@@ -5,6 +5,8 @@ import { createHash } from "node:crypto";
 export interface DemoArchitecture {
   /** Square grayscale input side (28 for Fashion-MNIST / MNIST). */
   readonly image: number;
+  /** Input channels (default 1, grayscale; 3 builds an RGB ViT such as ViT-B/16 for shape studies). */
+  readonly channels?: number;
   /** Square patch side; image must be a multiple of it. */
   readonly patch: number;
   /** Token width D. */

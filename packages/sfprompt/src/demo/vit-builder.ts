@@ -22,6 +22,9 @@ export function checkArchitecture(a: DemoArchitecture): void {
   for (const k of positive)
     if (!Number.isInteger(a[k]) || a[k] < 1)
       throw new DemoRecipeError(k, `must be a whole number ≥ 1 (got ${a[k]})`);
+  const c = a.channels ?? 1;
+  if (!Number.isInteger(c) || c < 1)
+    throw new DemoRecipeError("channels", `must be a whole number ≥ 1 (got ${String(a.channels)})`);
   if (a.image % a.patch !== 0)
     throw new DemoRecipeError("patch", `must divide the image side ${a.image} (got ${a.patch})`);
   if (a.width % a.heads !== 0)
@@ -120,23 +123,24 @@ class VitGraph {
   }
 }
 
-/** [B, 1, H, W] → [B, tokens, patch²] by Reshape/Transpose (differentiable, unlike a strided Conv here). */
+/** [B, C, H, W] → [B, tokens, C·patch²] by Reshape/Transpose (differentiable, unlike a strided Conv here). */
 function patchify(v: VitGraph, a: DemoArchitecture): string {
   const g = a.image / a.patch;
+  const c = a.channels ?? 1;
   const s = "/patch_embed";
-  const six = v.op(s, "Reshape", [DEMO_INPUT, v.b.ints([0, 1, g, a.patch, g, a.patch])]);
+  const six = v.op(s, "Reshape", [DEMO_INPUT, v.b.ints([0, c, g, a.patch, g, a.patch])]);
   const moved = v.op(s, "Transpose", [six], { perm: [0, 2, 4, 1, 3, 5] });
-  return v.op(s, "Reshape", [moved, v.b.ints([0, g * g, a.patch * a.patch])]);
+  return v.op(s, "Reshape", [moved, v.b.ints([0, g * g, c * a.patch * a.patch])]);
 }
 
-/** The demo ViT with freshly initialised weights (seeded). Input [batch, 1, image, image] in [0, 1]. */
+/** The demo ViT with freshly initialised weights (seeded). Input [batch, channels, image, image] in [0, 1]. */
 export function buildDemoVit(a: DemoArchitecture, seed: number): BuiltVit {
   checkArchitecture(a);
   const v = new VitGraph(new Rng(seed), a.width);
   const { b } = v;
   const tokens = (a.image / a.patch) ** 2;
-  const pp = a.patch * a.patch;
-  b.input(DEMO_INPUT, "float32", ["batch", 1, a.image, a.image]);
+  const pp = (a.channels ?? 1) * a.patch * a.patch;
+  b.input(DEMO_INPUT, "float32", ["batch", a.channels ?? 1, a.image, a.image]);
   const patches = patchify(v, a);
   // Centre the pixels around 0, as the usual (x - 0.5) / 0.5 transform does.
   const scaled = v.op("/patch_embed", "Sub", [

@@ -32,6 +32,7 @@ const USER_ERRORS = new Set([
   "JobFileError",
   "JobRunError",
   "JobDataError",
+  "TrafficPlanError",
 ]);
 
 function mainHelp(commands: readonly Command[]): string {

@@ -4,5 +4,12 @@ import { demoModelCommand } from "./demo-model.js";
 import { gradCommand } from "./grad.js";
 import { prepareCommand } from "./prepare.js";
 import { runCommand } from "./run.js";
+import { trafficCommand } from "./traffic.js";
 
-export const COMMANDS: readonly Command[] = [gradCommand, prepareCommand, runCommand, demoModelCommand];
+export const COMMANDS: readonly Command[] = [
+  gradCommand,
+  prepareCommand,
+  runCommand,
+  trafficCommand,
+  demoModelCommand,
+];

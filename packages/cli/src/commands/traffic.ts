@@ -1,0 +1,90 @@
+// `sfprompt traffic [JOB.yaml]`: the bytes each method (SFPrompt, SFL + prompt, FL + prompt, FL full
+// fine-tuning) sends for a job, per round and in total, computed by encoding the real frames.
+import { CODECS, type Codec } from "@sfprompt/api";
+import type { Command } from "../command.js";
+import { UsageError } from "../errors.js";
+import type { ParsedFlags } from "../flags.js";
+import { planJobTraffic, type TrafficOverrides } from "../traffic/traffic-job.js";
+import { trafficReport } from "../traffic/traffic-table.js";
+
+function whole(flags: ParsedFlags, name: string, min: number): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min)
+    throw new UsageError(`traffic: --${name} must be a whole number ≥ ${min} (got "${String(raw)}")`);
+  return v;
+}
+
+function fraction(flags: ParsedFlags, name: string): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!(v >= 0 && v < 1)) throw new UsageError(`traffic: --${name} must be in [0, 1) (got "${String(raw)}")`);
+  return v;
+}
+
+function overrides(flags: ParsedFlags): TrafficOverrides {
+  const entries: [keyof TrafficOverrides, unknown][] = [
+    ["model", flags["model"]],
+    ["headBlocks", whole(flags, "head-blocks", 0)],
+    ["promptLength", whole(flags, "prompt-length", 0)],
+    ["samplesPerClient", whole(flags, "samples-per-client", 1)],
+    ["clients", whole(flags, "clients", 1)],
+    ["rounds", whole(flags, "rounds", 1)],
+    ["gamma", fraction(flags, "gamma")],
+    ["batchSize", whole(flags, "batch-size", 1)],
+    ["maxPayload", whole(flags, "max-payload", 1024)],
+    ["activationCodec", flags["activation-codec"] as Codec | undefined],
+    ["parameterCodec", flags["parameter-codec"] as Codec | undefined],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as TrafficOverrides;
+}
+
+const codecChoices = [...CODECS];
+
+export const trafficCommand: Command = {
+  name: "traffic",
+  summary: "compute the bytes SFPrompt and each baseline send for a job, per round and in total",
+  usage:
+    "traffic [JOB.yaml] [--model M.onnx] [--head-blocks K] [--prompt-length P] [--samples-per-client N] " +
+    "[--clients N] [--rounds R] [--gamma G] [--activation-codec C] [--parameter-codec C] [--json]",
+  positionals: [
+    { name: "job", description: "an SFPromptJob manifest (default: the defaults with the demo model)" },
+  ],
+  flags: [
+    { name: "model", placeholder: "M.onnx", description: "the ONNX model to plan for (default: the job's)" },
+    { name: "head-blocks", placeholder: "K", description: "transformer blocks in the client's head" },
+    { name: "prompt-length", placeholder: "P", description: "soft prompt tokens" },
+    {
+      name: "samples-per-client",
+      placeholder: "N",
+      description: "|D_k| of every client (default: the job's data partition)",
+    },
+    { name: "clients", placeholder: "N", description: "clients, all selected every round" },
+    { name: "rounds", placeholder: "R", description: "rounds" },
+    { name: "gamma", placeholder: "G", description: "fraction of each client's samples EL2N prunes" },
+    { name: "batch-size", placeholder: "B", description: "mini-batch size" },
+    { name: "max-payload", placeholder: "BYTES", description: "the NATS server's max_payload" },
+    {
+      name: "activation-codec",
+      placeholder: "C",
+      description: "codec of activations and gradients, both ways",
+      choices: codecChoices,
+    },
+    {
+      name: "parameter-codec",
+      placeholder: "C",
+      description: "codec of parameter uploads and downloads",
+      choices: codecChoices,
+    },
+    { name: "json", boolean: true, description: "print the plan as JSON (every round, kind and direction)" },
+  ],
+  async run(flags, io) {
+    const job = flags["job"] === undefined ? undefined : String(flags["job"]);
+    const plan = await planJobTraffic(job, overrides(flags));
+    if (flags["json"] === true) io.out(JSON.stringify(plan, null, 2));
+    else io.out(trafficReport(plan.comparison, plan.model, plan.samples));
+    return 0;
+  },
+};

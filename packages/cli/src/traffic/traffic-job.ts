@@ -1,0 +1,148 @@
+// What `sfprompt traffic` plans: the job (a manifest or defaults, with flag overrides), the model whose
+// shapes decide the frames, and each client's sample count (the job's data partition or a flag).
+import { readFileSync } from "node:fs";
+import { applyDefaults, loadJobManifest, toRunConfig, type Codec, type SFPromptJob } from "@sfprompt/api";
+import { readModel, type Model } from "@sfprompt/engine";
+import {
+  DEMO_RECIPE,
+  buildDemoVit,
+  compareMethodTraffic,
+  datasetSize,
+  partitionForJob,
+  trafficShapesOfModel,
+  type TrafficComparison,
+} from "@sfprompt/core";
+import { loadTrainData } from "../proc/job-data.js";
+import { splitOptionsOf } from "../run/bundle.js";
+import { JobFileError } from "../run/errors.js";
+
+/** Flag values that replace the job's. */
+export interface TrafficOverrides {
+  readonly model?: string;
+  readonly headBlocks?: number;
+  readonly promptLength?: number;
+  readonly samplesPerClient?: number;
+  readonly clients?: number;
+  readonly rounds?: number;
+  readonly gamma?: number;
+  readonly batchSize?: number;
+  readonly maxPayload?: number;
+  /** Codec of activations and gradients, both directions. */
+  readonly activationCodec?: Codec;
+  /** Codec of parameter uploads and downloads. */
+  readonly parameterCodec?: Codec;
+}
+
+/** The job `sfprompt traffic` plans when no manifest is given: the defaults with the demo model. */
+const DEFAULT_JOB = {
+  apiVersion: "sfprompt.io/v1alpha1",
+  kind: "SFPromptJob",
+  metadata: { name: "traffic" },
+  spec: { model: { source: { builtin: "demo" } }, data: { source: { builtin: "mnist" } } },
+};
+
+/** The validated job with the overrides applied (validated again, so a bad value names its field). */
+export function trafficJob(path: string | undefined, o: TrafficOverrides): SFPromptJob {
+  const base = path === undefined ? applyDefaults(DEFAULT_JOB) : readManifest(path);
+  const job = structuredClone(base);
+  const s = job.spec;
+  if (o.model !== undefined) s.model.source = { path: o.model };
+  if (o.headBlocks !== undefined) s.model.split.headBlocks = o.headBlocks;
+  if (o.promptLength !== undefined) s.prompts.length = o.promptLength;
+  if (o.clients !== undefined) {
+    s.clients.count = o.clients;
+    s.clients.perRound = { count: o.clients };
+  }
+  if (o.rounds !== undefined) s.training.rounds = o.rounds;
+  if (o.gamma !== undefined) s.training.pruning.gamma = o.gamma;
+  if (o.batchSize !== undefined) s.training.batchSize = o.batchSize;
+  if (o.maxPayload !== undefined) s.transport.maxPayload = o.maxPayload;
+  const a = o.activationCodec;
+  if (a !== undefined) Object.assign(s.compression, codecs(["activationsUp", "activationsDown"], a));
+  if (a !== undefined) Object.assign(s.compression, codecs(["gradientsUp", "gradientsDown"], a));
+  const p = o.parameterCodec;
+  if (p !== undefined) Object.assign(s.compression, codecs(["parametersUp", "parametersDown"], p));
+  return applyDefaults(job);
+}
+
+function codecs(keys: readonly string[], codec: Codec): Record<string, Codec> {
+  return Object.fromEntries(keys.map((k) => [k, codec]));
+}
+
+function readManifest(path: string): SFPromptJob {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? "error";
+    throw new JobFileError(path, `cannot read the job file (${code})`, { cause });
+  }
+  return loadJobManifest(text);
+}
+
+/** The model whose shapes are planned, and how it was found (for the report). */
+export interface TrafficModel {
+  readonly model: Model;
+  readonly source: string;
+}
+
+/**
+ * The job's model: a file, or for `builtin: demo` the demo ViT built from its recipe with random
+ * weights (its shapes and names are the pre-trained model's, and no pre-training is needed to plan).
+ */
+export function trafficModel(job: SFPromptJob, where: string): TrafficModel {
+  const s = job.spec.model.source;
+  if (s.builtin === "demo") {
+    const { model } = buildDemoVit(DEMO_RECIPE.architecture, DEMO_RECIPE.pretraining.seed);
+    return { model, source: "demo ViT (built from its recipe; only shapes matter)" };
+  }
+  if (s.path !== undefined) return { model: readModel(s.path), source: s.path };
+  throw new JobFileError(
+    where,
+    "spec.model.source: only path and builtin: demo can be read here; pass --model M.onnx",
+  );
+}
+
+/** Each client's |D_k|: --samples-per-client for every client, else the job's partition of its data. */
+export async function trafficSamples(
+  job: SFPromptJob,
+  o: TrafficOverrides,
+  where: string,
+): Promise<{ sizes: number[]; source: string }> {
+  const c = toRunConfig(job);
+  if (o.samplesPerClient !== undefined) {
+    const sizes = new Array<number>(c.clients.count).fill(o.samplesPerClient);
+    return { sizes, source: `--samples-per-client ${o.samplesPerClient} (every client)` };
+  }
+  if (c.data.source.builtin === undefined) {
+    throw new JobFileError(
+      where,
+      "spec.data.source: only built-in data sets can be partitioned here; pass --samples-per-client N",
+    );
+  }
+  const ds = await loadTrainData(c);
+  const sizes = partitionForJob(ds, c.data.partitioning, c.clients.count).map(datasetSize);
+  const p = c.data.partitioning;
+  const how = p.strategy === "dirichlet" ? `dirichlet α = ${p.alpha}` : p.strategy;
+  const cap = p.samplesPerClient === undefined ? "" : `, at most ${p.samplesPerClient} each`;
+  return { sizes, source: `${c.data.source.builtin} train split, ${how}, seed ${p.seed}${cap}` };
+}
+
+export interface JobTrafficPlan {
+  readonly comparison: TrafficComparison;
+  readonly model: string;
+  readonly samples: string;
+}
+
+/** Plans the job (file or defaults, with overrides) under every networked method. */
+export async function planJobTraffic(path: string | undefined, o: TrafficOverrides): Promise<JobTrafficPlan> {
+  const job = trafficJob(path, o);
+  const { model, source } = trafficModel(job, path ?? "--model");
+  const shapes = trafficShapesOfModel(model, splitOptionsOf(toRunConfig(job)));
+  const samples = await trafficSamples(job, o, path ?? "the default job");
+  return {
+    comparison: compareMethodTraffic({ job, shapes, samplesPerClient: samples.sizes }),
+    model: source,
+    samples: samples.source,
+  };
+}

@@ -37,6 +37,10 @@ export const PruningSchema = z
       description:
         "Fraction of the local samples pruned (the lowest EL2N scores); the client keeps ⌈(1−gamma)·n⌉, at least one batch.",
     }),
+    balance: z.enum(["per-class", "none"]).default("per-class").meta({
+      description:
+        "per-class: every class keeps the same fraction of its samples, the hardest of them; none: the hardest overall, which leans to whole classes while the model is far from the task.",
+    }),
     rescoreEvery: z.int().min(1).max(100000).default(1).meta({
       description: "Rescore and re-prune every N rounds; in between the last kept set is reused.",
     }),

@@ -152,17 +152,20 @@ async function prune(
   if (ctx.kept !== undefined && round - ctx.kept.round < every) return subset(ctx.data, ctx.kept.indices);
   const n = datasetSize(ctx.data);
   const scores = new Float64Array(n);
+  const labels = new Int32Array(n);
   let at = 0;
   for (const batch of batches(ctx.data, { batchSize: config.training.batchSize, shuffle: false })) {
     ctx.signal?.throwIfAborted();
     const logits = await bundle.localLogits(bundle.inputsOf(batch), params);
     scores.set(el2nScores({ data: logits.data, shape: logits.dims }, batch.labels), at);
+    labels.set(batch.labels, at);
     at += batch.labels.length;
     flops.total += ctx.flops.localForward * batch.labels.length;
   }
   const sel = selectByEl2n(scores, {
     gamma: config.training.pruning.gamma,
     batchSize: config.training.batchSize,
+    ...(config.training.pruning.balance === "per-class" ? { labels } : {}),
   });
   ctx.kept = { round, indices: sel.kept };
   ctx.logger.log("info", "pruned", { round, kept: sel.kept.length, of: n, threshold: sel.threshold });

@@ -28,11 +28,16 @@ export interface El2nPruneOptions {
   readonly gamma: number;
   /** Minimum number kept (one batch), capped at N. */
   readonly batchSize: number;
+  /**
+   * Each sample's label: when given, the kept set is balanced across classes (every class keeps about
+   * the same fraction of its samples, the hardest of them), instead of the hardest overall.
+   */
+  readonly labels?: ArrayLike<number>;
 }
 
 /** The outcome of a pruning pass. */
 export interface El2nSelection {
-  /** Kept sample indices, by descending score, ties by ascending index. */
+  /** Kept sample indices, by descending score (per-class quantile with labels), ties by ascending index. */
   readonly kept: Int32Array;
   /** Pruned sample indices, in the same order (descending score, ties by index). */
   readonly pruned: Int32Array;
@@ -40,7 +45,7 @@ export interface El2nSelection {
   readonly meanKept: number | null;
   /** Mean score of the pruned samples; null when none is pruned. */
   readonly meanPruned: number | null;
-  /** Lowest kept score (the cut); null when none is kept. */
+  /** Lowest kept score (the cut, for the whole set); null when none is kept. */
   readonly threshold: number | null;
 }
 
@@ -88,18 +93,44 @@ function mean(scores: ArrayLike<number>, idx: Int32Array): number | null {
   return s / idx.length;
 }
 
-/** Keeps the top ⌈(1−γ)·N⌉ samples by descending EL2N score (at least one batch, at most N). */
+/**
+ * Indices ordered so that any prefix keeps about the same fraction of every class, hardest first within
+ * a class: each sample's key is its within-class quantile (1 − (rank + ½) / n_c), ties by index.
+ * Without this, a model far from the task scores whole classes as "hard", and the kept set (and so the
+ * tail trained on it) leans to those classes: ADR 0020.
+ */
+export function rankByScorePerClass(scores: ArrayLike<number>, labels: ArrayLike<number>): Int32Array {
+  if (labels.length !== scores.length) {
+    throw new TrainingArgumentError(
+      `labels has ${labels.length} entries for ${scores.length} scores; give one label per sample`,
+      "labels",
+    );
+  }
+  const byScore = rankByScore(scores);
+  const members = new Map<number, number[]>();
+  for (const i of byScore) {
+    const y = labels[i] as number;
+    let list = members.get(y);
+    if (list === undefined) members.set(y, (list = []));
+    list.push(i);
+  }
+  const key = new Float64Array(scores.length);
+  for (const list of members.values()) {
+    list.forEach((i, rank) => (key[i] = 1 - (rank + 0.5) / list.length));
+  }
+  return rankByScore(key);
+}
+
+/**
+ * Keeps ⌈(1−γ)·N⌉ samples (at least one batch, at most N): the top by descending EL2N score, or with
+ * `labels`, the hardest ⌈(1−γ)⌉ fraction of each class.
+ */
 export function selectByEl2n(scores: ArrayLike<number>, opts: El2nPruneOptions): El2nSelection {
   const keep = el2nKeepCount(scores.length, opts);
-  const order = rankByScore(scores);
+  const order = opts.labels === undefined ? rankByScore(scores) : rankByScorePerClass(scores, opts.labels);
   const kept = order.slice(0, keep);
   const pruned = order.slice(keep);
-  const last = kept.length > 0 ? (kept[kept.length - 1] as number) : -1;
-  return {
-    kept,
-    pruned,
-    meanKept: mean(scores, kept),
-    meanPruned: mean(scores, pruned),
-    threshold: last >= 0 ? (scores[last] as number) : null,
-  };
+  let threshold: number | null = null;
+  for (const i of kept) threshold = Math.min(threshold ?? Infinity, scores[i] as number);
+  return { kept, pruned, meanKept: mean(scores, kept), meanPruned: mean(scores, pruned), threshold };
 }

@@ -138,3 +138,48 @@ describe("EL2N selection", () => {
     );
   }
 });
+
+describe("EL2N selection balanced across classes", () => {
+  it("keeps the hardest of every class, not the hardest class", () => {
+    // Class 1 scores higher across the board: the overall top half would be all class 1.
+    const labels = [0, 0, 0, 0, 1, 1, 1, 1];
+    const scores = [0.1, 0.4, 0.3, 0.2, 0.9, 0.6, 0.8, 0.7];
+    const overall = selectByEl2n(scores, { gamma: 0.5, batchSize: 1 });
+    assert.deepEqual(
+      [...overall.kept].map((i) => labels[i]),
+      [1, 1, 1, 1],
+    );
+    const got = selectByEl2n(scores, { gamma: 0.5, batchSize: 1, labels });
+    assert.deepEqual(
+      [...got.kept].sort((a, b) => a - b),
+      [1, 2, 4, 6],
+    );
+    assert.equal(got.threshold, 0.3);
+  });
+
+  it("on 2000 random samples keeps each class's share within one sample, hardest first within it", () => {
+    const rng = new Rng(4);
+    const n = 2000;
+    const labels = Array.from({ length: n }, () => (rng.int(10) < 7 ? rng.int(3) : 3 + rng.int(7)));
+    const scores = labels.map((y) => y / 10 + rng.int(1000) / 1000);
+    const gamma = 0.6;
+    const got = selectByEl2n(scores, { gamma, batchSize: 8, labels });
+    assert.equal(got.kept.length + got.pruned.length, n);
+    assert.equal(got.kept.length, el2nKeepCount(n, { gamma, batchSize: 8 }));
+    for (let c = 0; c < 10; c++) {
+      const members = labels.flatMap((y, i) => (y === c ? [i] : []));
+      const kept = [...got.kept].filter((i) => labels[i] === c);
+      assert.ok(Math.abs(kept.length - (1 - gamma) * members.length) <= 1, `class ${c}`);
+      const keptMin = Math.min(...kept.map((i) => scores[i] as number));
+      const prunedMax = Math.max(...members.filter((i) => !kept.includes(i)).map((i) => scores[i] as number));
+      assert.ok(keptMin >= prunedMax, `class ${c}: a pruned sample scores above a kept one`);
+    }
+  });
+
+  it("a label list of the wrong length is refused, naming labels", () => {
+    assert.throws(
+      () => selectByEl2n([0.1, 0.2], { gamma: 0.5, batchSize: 1, labels: [0] }),
+      (e: unknown) => e instanceof TrainingArgumentError && e.field === "labels",
+    );
+  });
+});

@@ -5,5 +5,12 @@ export { COMMANDS } from "./commands/index.js";
 export type { CliIO, Command } from "./command.js";
 export { parseFlags, flagsHelp, type FlagSpec, type ParsedFlags } from "./flags.js";
 export { UsageError } from "./errors.js";
-export { planJobTraffic, type JobTrafficPlan, type TrafficOverrides } from "./traffic/traffic-job.js";
+export {
+  planJobTraffic,
+  trafficJob,
+  trafficModel,
+  type JobTrafficPlan,
+  type TrafficOverrides,
+} from "./traffic/traffic-job.js";
+export { splitOptionsOf } from "./run/bundle.js";
 export { trafficReport, trafficHeader, trafficTable, breakEvenLine } from "./traffic/traffic-table.js";

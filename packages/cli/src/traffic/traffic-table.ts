@@ -47,7 +47,7 @@ export function breakEvenLine(c: TrafficComparison): string {
   return (
     `break-even: SFPrompt sends less than FL full fine-tuning while each client keeps at most ` +
     `${count(b.keptPerClient)} samples per round (${count(b.samplesPerClient)} before pruning at γ = ${c.gamma}): ` +
-    `${formatBytes(b.sfpromptPerRound)} vs ${formatBytes(b.flFullPerRound)} per round there`
+    `${count(b.sfpromptPerRound)} B vs ${count(b.flFullPerRound)} B per round there`
   );
 }
 

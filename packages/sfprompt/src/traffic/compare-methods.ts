@@ -73,13 +73,15 @@ export interface CompareInput {
   readonly samplesPerClient: readonly number[];
   /** The server's max_payload (default the job's spec.transport.maxPayload). */
   readonly maxPayload?: number;
+  /** Reused across comparisons of the same model, so its frames are encoded once (same max_payload). */
+  readonly sizer?: ExchangeSizer;
 }
 
 /** Plans the job under every method that crosses the network and compares them. */
 export function compareMethodTraffic(input: CompareInput): TrafficComparison {
   const { job, shapes, samplesPerClient } = input;
   const maxPayload = input.maxPayload ?? job.spec.transport.maxPayload;
-  const sizer = new ExchangeSizer(maxPayload);
+  const sizer = input.sizer?.maxPayload === maxPayload ? input.sizer : new ExchangeSizer(maxPayload);
   const plans = TRAFFIC_METHODS.map((method) =>
     planMethodTraffic({ config: methodRunConfig(job, method), shapes, samplesPerClient, sizer }),
   );

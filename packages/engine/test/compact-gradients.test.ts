@@ -13,6 +13,7 @@ import {
 import { CaseBuilder } from "./helpers/case-builder.js";
 import { gradCheck } from "./helpers/gradcheck.js";
 import { randomTensor, Rng } from "./helpers/random.js";
+import { vitBlock } from "./helpers/vit-block.js";
 
 function k(c: CaseBuilder, v: number): string {
   return c.b.constant(
@@ -172,6 +173,39 @@ describe("keepOutputs: false gives G without M's outputs", () => {
     assert.deepEqual(
       Array.from((d.grad_x as Tensor).data as Float64Array),
       Array.from((a.grad_x as Tensor).data as Float64Array),
+    );
+  });
+});
+
+describe("save-activations saves the tensor behind a chain of views, not the view", () => {
+  it("per-head Q/K/V (Reshape -> Transpose -> Div) are saved before the chain, which the backward re-runs", async () => {
+    const c = new CaseBuilder("float64", 17, 6);
+    const x = c.x("x", [2, 5, 8], {}, ["batch", 5, 8]);
+    c.b.op("Identity", [vitBlock(c, x, { d: 8, heads: 2, mlp: 16 }, "tanh")], {}, { outputs: ["y"] });
+    c.out("y");
+    const model = c.model();
+    const { forward, backward, saved } = buildSaveActivationsModels(model, { wrt: ["x"] });
+    const producer = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n.opType] as const)));
+    const views = saved.filter((s) => ["Transpose", "Reshape", "Div"].includes(producer.get(s) ?? ""));
+    assert.deepEqual(views, [], `saved views: ${views.join(", ")}`);
+    assert.ok(opTypes(backward).includes("Transpose"), "the backward re-runs the head transposes");
+    // and the pair still computes what G computes
+    const up = { grad_y: randomTensor(new Rng(3), "float64", [2, 5, 8]) };
+    const fwd = await runOnce(forward, c.feeds);
+    const inputs = new Set(backward.graph.inputs.map((i) => i.name));
+    const env: Record<string, Tensor> = { ...c.feeds, ...(fwd as Record<string, Tensor>), ...up };
+    const back = await runOnce(
+      backward,
+      Object.fromEntries(Object.entries(env).filter(([k]) => inputs.has(k))),
+    );
+    const ref = await runOnce(buildGradientModel(model, { wrt: ["x"] }), { ...c.feeds, ...up });
+    const [a, b] = [
+      (ref.grad_x as Tensor).data as Float64Array,
+      (back.grad_x as Tensor).data as Float64Array,
+    ];
+    assert.ok(
+      a.every((v, i) => Math.abs(v - (b[i] as number)) < 1e-12),
+      "save-activations equals recompute",
     );
   });
 });

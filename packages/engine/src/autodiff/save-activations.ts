@@ -5,7 +5,7 @@ import { ShapeInferenceError } from "../errors.js";
 import type { Graph, Model, Node, ValueInfo } from "../ir/types.js";
 import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
-import { pruneDead, reachableFrom, topoSort } from "./graph-analysis.js";
+import { producers, pruneDead, reachableFrom, topoSort } from "./graph-analysis.js";
 
 export interface SavedActivationsModels {
   /** Inputs: M's inputs and the wrt initializers; outputs: M's outputs, then `saved`. */
@@ -57,7 +57,7 @@ export function splitSaveActivations(g: Model, req: SplitRequest): SavedActivati
   const backNodes = order.filter(isBack);
   const fwdProduced = new Set(order.filter(isFwd).flatMap((n) => n.outputs));
   const plainNames = new Set(plainInputs.map((i) => i.name));
-  const saved: string[] = [];
+  let saved: string[] = [];
   const readInputs = new Set<string>();
   for (const n of backNodes) {
     for (const i of n.inputs) {
@@ -65,6 +65,15 @@ export function splitSaveActivations(g: Model, req: SplitRequest): SavedActivati
       if (plainNames.has(i)) readInputs.add(i);
     }
   }
+  const views = rematerializeViews(saved, {
+    prod: producers(order.filter(isFwd)),
+    fwdProduced,
+    plainNames,
+    inputSide,
+    keep: new Set(req.forwardOutputs),
+  });
+  saved = views.saved;
+  for (const i of views.readInputs) readInputs.add(i);
   const facts = inferShapes(graph, req.opset);
   for (const [k, v] of req.facts ?? []) if (facts.get(k)?.shape === undefined) facts.set(k, v);
   const infoOf = (name: string): ValueInfo => {
@@ -86,10 +95,69 @@ export function splitSaveActivations(g: Model, req: SplitRequest): SavedActivati
   const backIns = [...plainInputs.filter((i) => readInputs.has(i.name)), ...saved.map(infoOf), ...gradIns];
   const backOuts = req.gradOutputs.map((o) => outByName.get(o) ?? infoOf(o));
   const constNodes = order.filter((n) => !isBack(n) && !isFwd(n));
-  const backwardGraph = subgraph(graph, [...constNodes, ...backNodes], backIns, backOuts);
+  const backwardGraph = subgraph(graph, [...constNodes, ...views.nodes, ...backNodes], backIns, backOuts);
   return {
     forward: { ...g, graph: { ...forwardGraph, name: `${graph.name}_forward` } },
     backward: { ...g, graph: { ...backwardGraph, name: `${graph.name}_backward` } },
     saved: savedOnly,
   };
+}
+
+/** Ops that only move or relabel elements (the same bytes come out as go in). */
+const VIEW_OPS = new Set(["Transpose", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity"]);
+/** Ops that ORT folds into a neighbouring MatMul when the other operand is a constant scalar. */
+const SCALE_OPS = new Set(["Mul", "Div"]);
+
+interface ViewContext {
+  readonly prod: ReadonlyMap<string, Node>;
+  readonly fwdProduced: ReadonlySet<string>;
+  readonly plainNames: ReadonlySet<string>;
+  /** Values that depend on a graph input (the rest are constants). */
+  readonly inputSide: ReadonlySet<string>;
+  /** Forward outputs: returned anyway, so saving them costs nothing. */
+  readonly keep: ReadonlySet<string>;
+}
+
+/** The tensor a view/scale node carries through, when its other inputs are constants or int shapes. */
+function carried(n: Node, c: ViewContext): string | undefined {
+  if (VIEW_OPS.has(n.opType)) return n.inputs[0];
+  if (!SCALE_OPS.has(n.opType) || n.inputs.length !== 2) return undefined;
+  const [a, b] = n.inputs as [string, string];
+  if (!c.inputSide.has(b)) return a;
+  if (n.opType === "Mul" && !c.inputSide.has(a)) return b;
+  return undefined;
+}
+
+/**
+ * A saved tensor made by a chain of views and constant scalings of another forward tensor (torch's
+ * per-head Q/K/V: Slice -> Reshape -> Transpose (-> Div by sqrt d)) is saved as that tensor and the
+ * chain re-run in the backward: the same bytes travel, but the forward no longer materialises the
+ * chain just to return it, so ORT can fold it into the attention MatMuls on both sides.
+ */
+function rematerializeViews(
+  saved: readonly string[],
+  c: ViewContext,
+): { saved: string[]; nodes: Node[]; readInputs: string[] } {
+  const out: string[] = [];
+  const nodes: Node[] = [];
+  const readInputs: string[] = [];
+  const add = (name: string): void => {
+    if (c.plainNames.has(name)) readInputs.push(name);
+    else if (!out.includes(name)) out.push(name);
+  };
+  for (const s of saved) {
+    let t = s;
+    let n = c.keep.has(s) ? undefined : c.prod.get(s);
+    while (n !== undefined) {
+      const data = carried(n, c);
+      if (data === undefined || !(c.fwdProduced.has(data) || c.plainNames.has(data))) break;
+      if (!nodes.includes(n)) nodes.push(n);
+      // shape/axes inputs computed from the input's shape are small int tensors: save them too
+      for (const i of n.inputs) if (i !== data && i !== "" && c.fwdProduced.has(i)) add(i);
+      t = data;
+      n = c.keep.has(t) || c.plainNames.has(t) ? undefined : c.prod.get(t);
+    }
+    add(t);
+  }
+  return { saved: out, nodes, readInputs };
 }

@@ -16,11 +16,21 @@ const base = {
   at: z.iso.datetime({ offset: true }),
 };
 
-/** Bytes of a round (or a whole job) as the server counted them: up = client -> server. */
+const kindBytes = z
+  .object({ activation: count, gradient: count, parameters: count, control: count })
+  .partial();
+
+/**
+ * Bytes of a round (or a whole job) as the server counted them: up = client -> server. byKind sums
+ * both directions; upByKind/downByKind split it by direction (optional: older servers sent byKind
+ * only).
+ */
 export const EventBytesSchema = z.object({
   up: count,
   down: count,
-  byKind: z.object({ activation: count, gradient: count, parameters: count, control: count }).partial(),
+  byKind: kindBytes,
+  upByKind: kindBytes.optional(),
+  downByKind: kindBytes.optional(),
 });
 export type EventBytes = z.infer<typeof EventBytesSchema>;
 
@@ -109,7 +119,30 @@ export const JobFailedSchema = z.object({
   round: count.optional(),
 });
 
+export const EXECUTION_PROVIDERS = ["cuda", "cpu"] as const;
+export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
+
+/**
+ * The server process is up and has opened the body's ONNX Runtime session, so it knows which
+ * execution provider it really runs on (CUDA asked for, CPU in fact, is the common surprise).
+ * Published by every server replica when it starts; `instance` tells replicas apart.
+ */
+export const ServerReadySchema = z.object({
+  ...base,
+  type: z.literal("server.ready"),
+  /** The replica (pod name, or host name). */
+  instance: z.string().min(1).max(253),
+  executionProvider: z.object({
+    requested: z.enum(EXECUTION_PROVIDERS),
+    /** "none": this method runs no model on the server (federated baselines without evaluation). */
+    actual: z.enum([...EXECUTION_PROVIDERS, "none"]),
+  }),
+  /** Why CUDA could not be used, when the server fell back to CPU (ONNX Runtime's message). */
+  fallbackReason: z.string().max(4096).optional(),
+});
+
 export const ProgressEventSchema = z.discriminatedUnion("type", [
+  ServerReadySchema,
   RoundStartedSchema,
   RoundFinishedSchema,
   RoundFailedSchema,
@@ -127,6 +160,7 @@ export type ClientStateChanged = z.infer<typeof ClientStateChangedSchema>;
 export type CheckpointWritten = z.infer<typeof CheckpointWrittenSchema>;
 export type JobFinished = z.infer<typeof JobFinishedSchema>;
 export type JobFailed = z.infer<typeof JobFailedSchema>;
+export type ServerReady = z.infer<typeof ServerReadySchema>;
 
 /** Validates `value` as a progress event; throws EventSchemaError naming the first bad field. */
 export function parseEvent(value: unknown): ProgressEvent {
@@ -151,6 +185,7 @@ export function parseEvent(value: unknown): ProgressEvent {
 export function eventDedupId(e: ProgressEvent): string | undefined {
   switch (e.type) {
     case "client.state":
+    case "server.ready":
       return undefined;
     case "job.finished":
     case "job.failed":

@@ -94,11 +94,13 @@ function compareKeys(a: TrafficKey, b: TrafficKey): number {
 
 /** Bytes per kind and direction of a snapshot, optionally for one round: what events report. */
 export function summarizeTraffic(snapshot: TrafficSnapshot, round?: number): TrafficSummary {
-  const out: TrafficSummary = { sent: 0, received: 0, byKind: {} };
+  const out: TrafficSummary = { sent: 0, received: 0, byKind: {}, sentByKind: {}, receivedByKind: {} };
   for (const e of snapshot.entries) {
     if (round !== undefined && e.round !== round) continue;
     out[e.direction] += e.bytes;
     out.byKind[e.kind] = (out.byKind[e.kind] ?? 0) + e.bytes;
+    const dir = e.direction === "sent" ? out.sentByKind : out.receivedByKind;
+    dir[e.kind] = (dir[e.kind] ?? 0) + e.bytes;
   }
   return out;
 }
@@ -106,5 +108,8 @@ export function summarizeTraffic(snapshot: TrafficSnapshot, round?: number): Tra
 export interface TrafficSummary {
   sent: number;
   received: number;
+  /** Both directions together. */
   byKind: Partial<Record<TrafficKind, number>>;
+  sentByKind: Partial<Record<TrafficKind, number>>;
+  receivedByKind: Partial<Record<TrafficKind, number>>;
 }

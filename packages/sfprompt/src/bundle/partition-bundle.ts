@@ -66,6 +66,12 @@ export class PartitionBundle {
     return this.pool.provider;
   }
 
+  /** Opens the body's session now (instead of on the first request): afterwards `provider` is known. */
+  async openBody(): Promise<ExecutionProvider | undefined> {
+    await this.pool.get(partitionFile(this.manifest, "body"));
+    return this.pool.provider;
+  }
+
   get headOutput(): string {
     return this.manifest.activations.head;
   }

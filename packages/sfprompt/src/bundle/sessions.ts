@@ -24,6 +24,7 @@ export class SessionPool {
   readonly #config: SessionConfig;
   readonly #sessions = new Map<string, Promise<GraphSession>>();
   #provider: ExecutionProvider | undefined;
+  #fallbackReason: string | undefined;
 
   constructor(dir: string, config: SessionConfig = {}) {
     this.#dir = dir;
@@ -33,6 +34,11 @@ export class SessionPool {
   /** The provider the sessions actually use (known after the first session was created). */
   get provider(): ExecutionProvider | undefined {
     return this.#provider;
+  }
+
+  /** Why CUDA could not be used, when it was asked for and the sessions fell back to CPU. */
+  get fallbackReason(): string | undefined {
+    return this.#fallbackReason;
   }
 
   /** The session of `file` (relative to the bundle), created on first use. */
@@ -92,6 +98,7 @@ export class SessionPool {
             },
           );
         }
+        this.#fallbackReason ??= (cause as Error).message;
         this.#config.logger?.log("warn", "cuda-unavailable", {
           graph: file,
           error: (cause as Error).message,

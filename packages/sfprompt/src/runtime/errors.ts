@@ -67,3 +67,11 @@ export class QuorumNotReachedError extends Error {
     );
   }
 }
+
+/** CUDA was asked for with server.cpuFallback false, and ONNX Runtime could not use it. */
+export class ExecutionProviderError extends Error {
+  override readonly name = "ExecutionProviderError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}

@@ -23,6 +23,9 @@ export const RoundMetricsSchema = z.object({
     up: z.number().int(),
     down: z.number().int(),
     byKind: z.record(z.string(), z.number()),
+    /** byKind split by direction (absent in checkpoints written before the split was kept). */
+    upByKind: z.record(z.string(), z.number()).optional(),
+    downByKind: z.record(z.string(), z.number()).optional(),
   }),
   /** Mean client FLOPs of the participants in the round. */
   clientFlops: z.number(),

@@ -241,6 +241,8 @@ export class Coordinator implements CoordinatorView {
         up: traffic.received,
         down: traffic.sent,
         byKind: { ...traffic.byKind } as Record<string, number>,
+        upByKind: { ...traffic.receivedByKind } as Record<string, number>,
+        downByKind: { ...traffic.sentByKind } as Record<string, number>,
       },
       clientFlops: meanOf(uploads.map((u) => u.flops)),
       durationMs: Date.now() - open.startedAt.getTime(),

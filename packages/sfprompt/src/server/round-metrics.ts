@@ -1,27 +1,54 @@
 // Sums and summaries of per-round metrics for events and run results.
 import type { RoundMetrics } from "./checkpoints.js";
 
-/** Sum of the rounds' bytes. */
+type KindBytes = Record<string, number>;
+
+function addInto(into: KindBytes, from: KindBytes): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/** Sum of the rounds' bytes; the per-direction split only when every round kept it. */
 export function totalBytes(history: readonly RoundMetrics[]): RoundMetrics["bytes"] {
-  const out = { up: 0, down: 0, byKind: {} as Record<string, number> };
+  const out = { up: 0, down: 0, byKind: {} as KindBytes };
+  const split = history.every((r) => r.bytes.upByKind && r.bytes.downByKind);
+  const upByKind: KindBytes = {};
+  const downByKind: KindBytes = {};
   for (const r of history) {
     out.up += r.bytes.up;
     out.down += r.bytes.down;
-    for (const [k, v] of Object.entries(r.bytes.byKind)) out.byKind[k] = (out.byKind[k] ?? 0) + v;
+    addInto(out.byKind, r.bytes.byKind);
+    if (split) {
+      addInto(upByKind, r.bytes.upByKind!);
+      addInto(downByKind, r.bytes.downByKind!);
+    }
   }
+  return split ? { ...out, upByKind, downByKind } : out;
+}
+
+const EVENT_KINDS = ["activation", "gradient", "parameters", "control"] as const;
+type EventKindBytes = Partial<Record<(typeof EVENT_KINDS)[number], number>>;
+
+function eventKinds(b: KindBytes): EventKindBytes {
+  const out: EventKindBytes = {};
+  for (const k of EVENT_KINDS) if (b[k] !== undefined) out[k] = b[k];
   return out;
 }
 
-/** Round bytes in the shape of the events' schema. */
+/** Round bytes in the shape of the events' schema (the ledger's "invalid" kind counts in up/down only). */
 export function eventBytes(b: RoundMetrics["bytes"]): {
   up: number;
   down: number;
-  byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>>;
+  byKind: EventKindBytes;
+  upByKind?: EventKindBytes;
+  downByKind?: EventKindBytes;
 } {
-  const byKind: Partial<Record<"activation" | "gradient" | "parameters" | "control", number>> = {};
-  for (const k of ["activation", "gradient", "parameters", "control"] as const)
-    if (b.byKind[k] !== undefined) byKind[k] = b.byKind[k];
-  return { up: b.up, down: b.down, byKind };
+  return {
+    up: b.up,
+    down: b.down,
+    byKind: eventKinds(b.byKind),
+    ...(b.upByKind ? { upByKind: eventKinds(b.upByKind) } : {}),
+    ...(b.downByKind ? { downByKind: eventKinds(b.downByKind) } : {}),
+  };
 }
 
 /** Accuracy of the last evaluated round (0 before any). */

@@ -19,6 +19,7 @@ import { startControlServices } from "./control-service.js";
 import { Coordinator, type JobOutcome } from "./coordinator.js";
 import { evaluateSplit, evaluationSubset, type Evaluation } from "./evaluate.js";
 import { EventPublisher } from "./events.js";
+import { announceServerReady } from "./server-ready.js";
 
 /** Method-specific global parameters (the whole-model baseline brings its own). */
 export interface GlobalModel {
@@ -44,6 +45,8 @@ export interface ServerOptions {
   readonly globalModel?: GlobalModel;
   /** Keeps the control services up this long after the last round, so polling clients hear "done" (default 1000 ms). */
   readonly lingerMs?: number;
+  /** This replica's name in the server.ready event (default: the host name, i.e. the pod name). */
+  readonly instance?: string;
 }
 
 /** What a running server can say at any time (for /metrics and tests). */
@@ -144,13 +147,33 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
   };
   const run = async (): Promise<ServerResult> => {
     try {
-      const outcome = await coordinator.run().catch(async (error: unknown) => {
-        if (!signal.aborted) {
-          const e = error as Error;
-          await events.publish({ type: "job.failed", reason: e.name || "Error", message: String(e.message) });
-        }
+      // Opening the body session runs beside the first round's set-up; when it cannot run at all
+      // (CUDA without fallback) the job stops with that error instead of the abort it causes.
+      let unusable: Error | undefined;
+      const ready = announceServerReady({
+        config,
+        bundle,
+        events,
+        logger,
+        runsBody: config.effective.splitTraining || (evalSet !== undefined && !o.globalModel),
+        instance: o.instance,
+      }).catch((error: unknown) => {
+        unusable = error as Error;
+        stopper.abort(error);
         throw error;
       });
+      const outcome = await Promise.all([ready, coordinator.run()])
+        .then(([, out]) => out)
+        .catch(async (error: unknown) => {
+          const e = unusable ?? (error as Error);
+          if (unusable || !signal.aborted)
+            await events.publish({
+              type: "job.failed",
+              reason: e.name || "Error",
+              message: String(e.message),
+            });
+          throw e;
+        });
       await new Promise((r) => setTimeout(r, o.lingerMs ?? 1000));
       return { ...outcome, ...stats() };
     } finally {

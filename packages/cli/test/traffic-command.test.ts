@@ -1,0 +1,106 @@
+// `sfprompt traffic` end to end as a user runs it (the real process): the demo job from its manifest,
+// a committed torch.onnx ViT export through --model, codec flags, and the errors a user can meet.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { JobTrafficPlan } from "@sfprompt/cli";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const VIT = fileURLToPath(new URL("../../engine/test/fixtures/torch/vit/model.onnx", import.meta.url));
+const DEMO_JOB = join(ROOT, "examples/demo-job.yaml");
+
+function sfprompt(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function plan(...args: string[]): JobTrafficPlan {
+  const r = sfprompt("traffic", ...args, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as JobTrafficPlan;
+}
+
+function method(p: JobTrafficPlan, m: string): JobTrafficPlan["comparison"]["methods"][number] {
+  return p.comparison.methods.find((x) => x.method === m)!;
+}
+
+describe("sfprompt traffic", () => {
+  it("plans the demo job from its manifest: every method, every round, ratios and break-even agree", () => {
+    const p = plan(DEMO_JOB, "--samples-per-client", "64", "--rounds", "3");
+    const c = p.comparison;
+    assert.deepEqual(
+      c.methods.map((m) => m.method),
+      ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full"],
+    );
+    assert.deepEqual(c.samplesPerClient, new Array(8).fill(64));
+    assert.deepEqual(
+      c.shapes.headOutput,
+      [27, 64],
+      "demo ViT: CLS + 16 patches + 10 prompt tokens, width 64",
+    );
+    for (const m of c.methods) {
+      assert.equal(m.plan.rounds.length, 3);
+      assert.equal(
+        m.total,
+        m.plan.rounds.reduce((n, r) => n + r.total, 0),
+      );
+      assert.equal(m.vsFlFull, m.total / method(p, "fl-full").total);
+      assert.equal(m.vsSflPrompt, m.total / method(p, "sfl-prompt").total);
+    }
+    assert.equal(method(p, "fl-prompt").byKind.activation, 0, "FL + prompt runs the body on the client");
+    assert.ok(method(p, "sfprompt").byKind.activation < method(p, "sfl-prompt").byKind.activation);
+    assert.ok(c.breakEven.keptPerClient > 0 && c.breakEven.sfpromptPerRound < c.breakEven.flFullPerRound);
+  });
+
+  it("prints a table of the four methods and the break-even line", () => {
+    const r = sfprompt("traffic", DEMO_JOB, "--samples-per-client", "100", "--rounds", "2");
+    assert.equal(r.code, 0, r.stderr);
+    for (const label of ["SFPrompt", "SFL + prompt", "FL + prompt", "FL full fine-tuning"])
+      assert.match(r.stdout, new RegExp(`^\\| ${label.replace(/[+]/g, "\\+")} \\|`, "m"));
+    assert.match(r.stdout, /^break-even: /m);
+  });
+
+  it("plans a torch.onnx ViT given with --model: f16 activations cut only the split traffic", () => {
+    const args = ["--model", VIT, "--head-blocks", "1", "--prompt-length", "2", "--clients", "2"];
+    const f32 = plan(...args, "--samples-per-client", "40", "--rounds", "1");
+    const f16 = plan(...args, "--samples-per-client", "40", "--rounds", "1", "--activation-codec", "f16");
+    assert.equal(f32.model, VIT);
+    const weights = f32.comparison.shapes.wholeModelWeights;
+    const full = method(f32, "fl-full");
+    assert.ok(full.byKind.parameters > 2 * 2 * 4 * weights, "every weight down and up, for both clients");
+    assert.equal(method(f16, "fl-full").total, full.total, "the activation codec does not touch parameters");
+    const act = (p: JobTrafficPlan): number => method(p, "sfprompt").byKind.activation;
+    assert.ok(act(f16) < act(f32) * 0.55 && act(f16) > act(f32) * 0.45, `${act(f16)} vs ${act(f32)}`);
+  });
+
+  it("refuses a γ outside [0, 1) naming the flag (exit 2)", () => {
+    const r = sfprompt("traffic", DEMO_JOB, "--gamma", "1.5");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--gamma must be in \[0, 1\)/);
+  });
+
+  it("asks for --samples-per-client when the job's data is not a built-in set (exit 1)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));
+    try {
+      const job = readFileSync(DEMO_JOB, "utf8")
+        .replace("builtin: mnist", "imageFolder:\n        path: /data/images")
+        .replace("maxSamples: 1000", "everyRounds: 0");
+      const file = join(dir, "job.yaml");
+      writeFileSync(file, job);
+      const r = sfprompt("traffic", file);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /spec\.data\.source: .*--samples-per-client N/);
+      assert.equal(sfprompt("traffic", file, "--samples-per-client", "10").code, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -209,3 +209,43 @@ describe("save-activations saves the tensor behind a chain of views, not the vie
     );
   });
 });
+
+describe("LayerNormalization in float32 takes x-hat and 1/std from one fused LayerNormalization", () => {
+  const cases: { name: string; axis: number; dims: number[] }[] = [
+    { name: "over the last axis", axis: -1, dims: [3, 4, 6] },
+    { name: "over the last two axes", axis: 1, dims: [2, 3, 5] },
+  ];
+  for (const tc of cases) {
+    it(`${tc.name}: equals the float64 rule (recomputed statistics) to float32 precision`, async () => {
+      const grads: Record<string, Float64Array>[] = [];
+      for (const dtype of ["float32", "float64"] as const) {
+        const c = new CaseBuilder(dtype, 17, 8);
+        const norm = tc.dims.slice(tc.axis < 0 ? tc.dims.length + tc.axis : tc.axis);
+        const ln = c.b.op("LayerNormalization", [c.x("x", tc.dims), c.x("g", norm), c.x("b", norm)], {
+          axis: tc.axis,
+        });
+        c.b.op("Mul", [ln, c.x("r", tc.dims)], {}, { outputs: ["y"] });
+        c.out("y");
+        const g = buildGradientModel(c.model(), { wrt: ["x", "g", "b"] });
+        const fused = g.graph.nodes.filter((n) => n.opType === "LayerNormalization").length;
+        assert.equal(fused, dtype === "float32" ? 2 : 1, `LayerNormalization nodes in G (${dtype})`);
+        const up = { grad_y: randomTensor(new Rng(5), dtype, tc.dims) };
+        const out = await runOnce(g, { ...c.feeds, ...up });
+        grads.push(
+          Object.fromEntries(
+            ["x", "g", "b"].map((w) => [
+              w,
+              Float64Array.from((out[`grad_${w}`] as Tensor).data as Float32Array),
+            ]),
+          ),
+        );
+      }
+      for (const w of ["x", "g", "b"]) {
+        const [a, b] = [grads[0]?.[w] as Float64Array, grads[1]?.[w] as Float64Array];
+        const scale = Math.max(...b.map(Math.abs));
+        const err = Math.max(...a.map((v, i) => Math.abs(v - (b[i] as number)))) / scale;
+        assert.ok(err < 1e-5, `grad_${w}: float32 fused differs from float64 by ${err}`);
+      }
+    });
+  }
+});

@@ -1,9 +1,10 @@
-// Gradient rule of LayerNormalization over axes [axis, rank): statistics are recomputed from X so the
-// rule needs no training-only outputs (the optional Mean/InvStdDev outputs are float32-only in ORT).
-import { attrFloat, attrInt } from "../../builder/attrs.js";
+// Gradient rule of LayerNormalization over axes [axis, rank): statistics are recomputed from X (the
+// forward's optional Mean/InvStdDev outputs are not used, so M stays as exported).
+import { attrFloat, attrInt, float } from "../../builder/attrs.js";
+import { f32 } from "../../ir/tensor.js";
 import { normAxis } from "../../shape/dims.js";
 import { outShape, range, reduceTo } from "../broadcast.js";
-import type { GradRule } from "../rule-context.js";
+import type { GradRule, RuleContext } from "../rule-context.js";
 
 // xh = (x - mean) * inv;  g = dY * scale;  dX = inv * (g - mean(g) - xh * mean(g * xh))
 const layerNorm: GradRule = (ctx) => {
@@ -15,11 +16,7 @@ const layerNorm: GradRule = (ctx) => {
   const eps = attrFloat(ctx.node.attrs, "epsilon", 1e-5);
   const b = ctx.b;
   const g = ctx.dy0();
-  const mean = b.reduceMean(x, axes);
-  const xc = ctx.op("Sub", [x, mean]);
-  const variance = b.reduceMean(ctx.op("Mul", [xc, xc]), axes);
-  const inv = ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.op("Add", [variance, ctx.scalar(eps, x)])])]);
-  const xh = ctx.op("Mul", [xc, inv]);
+  const [xh, inv] = normalized(ctx, x, axes, eps);
   let dx: string | undefined;
   if (ctx.wants(0)) {
     const gs = ctx.op("Mul", [g, scale]);
@@ -32,5 +29,32 @@ const layerNorm: GradRule = (ctx) => {
   const dbias = ctx.wants(2) && bias !== "" ? reduceTo(ctx, g, ys, bias) : undefined;
   return [dx, dscale, dbias];
 };
+
+/**
+ * x-hat and 1/sqrt(var + eps) of x over `axes`. float32 with a static normalized shape: one fused
+ * LayerNormalization with unit scale and zero bias (its InvStdDev output, which ORT computes in
+ * float32 only); otherwise from ReduceMean/Sub/Mul/Sqrt.
+ */
+function normalized(ctx: RuleContext, x: string, axes: number[], eps: number): [string, string] {
+  const dims = axes.map((a) => ctx.info(x).shape[a]);
+  if (ctx.dtype(x) === "float32" && dims.every((d) => typeof d === "number")) {
+    const n = (dims as number[]).reduce((p, q) => p * q, 1);
+    const ones = ctx.b.constant(f32(dims as number[], new Array<number>(n).fill(1)), "ln_ones");
+    const zeros = ctx.b.constant(f32(dims as number[], new Array<number>(n).fill(0)), "ln_zeros");
+    const [xh, , inv] = ctx.b.node(
+      "LayerNormalization",
+      [x, ones, zeros],
+      { axis: axes[0] as number, epsilon: float(eps), stash_type: 1 },
+      { outputs: 3, name: `${ctx.node.name}/grad/LayerNormalization` },
+    );
+    return [xh as string, inv as string];
+  }
+  const b = ctx.b;
+  const mean = b.reduceMean(x, axes);
+  const xc = ctx.op("Sub", [x, mean]);
+  const variance = b.reduceMean(ctx.op("Mul", [xc, xc]), axes);
+  const inv = ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.op("Add", [variance, ctx.scalar(eps, x)])])]);
+  return [ctx.op("Mul", [xc, inv]), inv];
+}
 
 export const NORM_RULES: Record<string, GradRule> = { LayerNormalization: layerNorm };

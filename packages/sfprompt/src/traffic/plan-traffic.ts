@@ -136,9 +136,12 @@ export function planMethodTraffic(input: MethodPlanInput): MethodTrafficPlan {
     }
     rounds.push({ round, clients, kept });
   }
+  // every client of a federated job hears "done" at the end, selected or not
   const end = emptyByKind();
-  for (const [client, last] of lastRound)
-    addSized(end, sizer.size(pollExchange(config, client, last, { action: "done" })));
+  for (let i = 0; R > 0 && i < config.clients.count; i++) {
+    const client = clientName(i);
+    addSized(end, sizer.size(pollExchange(config, client, lastRound.get(client) ?? 0, { action: "done" })));
+  }
   const planned = rounds.map((r) => ({ ...r, ...totalsOf(at(r.round)) }));
   const total = planned.reduce((n, r) => n + r.total, 0);
   return {

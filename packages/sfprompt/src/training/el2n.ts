@@ -97,7 +97,7 @@ function mean(scores: ArrayLike<number>, idx: Int32Array): number | null {
  * Indices ordered so that any prefix keeps about the same fraction of every class, hardest first within
  * a class: each sample's key is its within-class quantile (1 − (rank + ½) / n_c), ties by index.
  * Without this, a model far from the task scores whole classes as "hard", and the kept set (and so the
- * tail trained on it) leans to those classes: ADR 0020.
+ * tail trained on it) leans to those classes: ADR 0022.
  */
 export function rankByScorePerClass(scores: ArrayLike<number>, labels: ArrayLike<number>): Int32Array {
   if (labels.length !== scores.length) {

@@ -1,0 +1,78 @@
+// In-process simulation of a federated job (all clients in one process, body run locally, no NATS):
+// the same trainer, FedAvg and evaluation as `sfprompt run`, for sweeping settings quickly.
+//   node --conditions=source --import tsx bench/tuning/simulate.ts JOB.yaml [--set a.b=v ...] [--methods sfprompt,sfl-prompt]
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { prepareRunBundle } from "../../packages/cli/src/run/bundle.js";
+import {
+  PartitionBundle,
+  bundleFlops,
+  clientShard,
+  ensureDemoModel,
+  evaluateSplit,
+  evaluationSubset,
+  fedAvg,
+  joinParams,
+  loadBuiltinDataset,
+  localBody,
+  silentLogger,
+  trainRound,
+} from "@sfprompt/core";
+import { loadJobManifest, toRunConfig, type Method } from "@sfprompt/api";
+import { readFileSync } from "node:fs";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { set: { type: "string", multiple: true }, methods: { type: "string" } },
+});
+const job = structuredClone(loadJobManifest(readFileSync(positionals[0] ?? "examples/demo-job.yaml", "utf8")));
+for (const kv of values.set ?? []) {
+  const [path, raw] = kv.split("=") as [string, string];
+  const keys = path.split(".");
+  let o: Record<string, unknown> = job.spec as unknown as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  o[keys.at(-1)!] = JSON.parse(raw);
+}
+const methods = (values.methods ?? "sfprompt,sfl-prompt").split(",") as Method[];
+const model = await ensureDemoModel({});
+const train = await loadBuiltinDataset(job.spec.data.source.builtin!, { split: "train" });
+const test = await loadBuiltinDataset(job.spec.data.source.builtin!, { split: "test" });
+for (const method of methods) {
+  const j = structuredClone(job);
+  j.spec.method = method;
+  const c = toRunConfig(loadJobManifest(JSON.stringify(j)));
+  const dir = mkdtempSync(join(tmpdir(), "sim-"));
+  prepareRunBundle(c, model.path, dir, false);
+  const bundle = PartitionBundle.load(dir, { logger: silentLogger });
+  const flops = bundleFlops(bundle);
+  const evalSet = evaluationSubset(test, c.training.evaluation.maxSamples, c.training.seed);
+  const clients = Array.from({ length: c.clients.count }, (_, i) => ({
+    bundle,
+    config: c,
+    clientIndex: i,
+    data: clientShard(train, c.data.partitioning, c.clients.count, i),
+    body: localBody(bundle),
+    flops,
+    logger: silentLogger,
+  }));
+  const init = bundle.initialParams();
+  let global = joinParams(init.prompt, init.tail);
+  const accs: string[] = [];
+  const t0 = Date.now();
+  let kept = 0;
+  for (let round = 1; round <= c.training.rounds; round++) {
+    const ups = [];
+    kept = 0;
+    for (const ctx of clients) {
+      const u = await trainRound(ctx, round, global);
+      kept += u.kept;
+      ups.push({ clientId: String(ctx.clientIndex), params: u.params, samples: u.samples });
+    }
+    global = fedAvg(ups, global);
+    const ev = await evaluateSplit(bundle, global, evalSet, c.training.batchSize);
+    accs.push((ev.accuracy * 100).toFixed(1));
+  }
+  console.log(`${method} ${JSON.stringify(values.set ?? [])} kept/round=${kept} ${((Date.now() - t0) / 1000).toFixed(0)}s acc: ${accs.join(" ")}`);
+}

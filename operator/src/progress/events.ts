@@ -48,7 +48,26 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
     case "round.finished":
       return foldRoundFinished(s, e);
     case "client.state":
-      return withClient(s, e.client, (c) => ({ ...c, state: e.state, lastRound: laterRound(c, e.round) }));
+      return withClient(s, e.client, (c) => {
+        // A state's reason belongs to that state: a new state without one clears the old.
+        const next: ClientProgress = { ...c, state: e.state, stateAt: e.at };
+        const lastRound = laterRound(c, e.round);
+        if (lastRound !== undefined) next.lastRound = lastRound;
+        if (e.reason !== undefined) next.reason = e.reason;
+        else delete next.reason;
+        return next;
+      });
+    case "server.ready":
+      return {
+        ...s,
+        server: {
+          instance: e.instance,
+          requested: e.executionProvider.requested,
+          actual: e.executionProvider.actual,
+          ...(e.fallbackReason !== undefined ? { fallbackReason: e.fallbackReason } : {}),
+          at: e.at,
+        },
+      };
     case "checkpoint.written":
       return { ...s, lastCheckpoint: { round: e.round, object: e.object } };
     case "job.finished":

@@ -7,6 +7,19 @@ export interface ClientProgress {
   lastRound?: number;
   /** The state the client last reported (a protocol ClientState). */
   state?: string;
+  /** The reason given with that state, if any. */
+  reason?: string;
+  /** When that state was reported (RFC 3339): a report older than the client's pod is stale. */
+  stateAt?: string;
+}
+
+/** What the server said when it started (server.ready), the latest replica's report. */
+export interface ServerProgress {
+  instance: string;
+  requested: "cuda" | "cpu";
+  actual: "cuda" | "cpu" | "none";
+  fallbackReason?: string;
+  at: string;
 }
 
 export type Outcome =
@@ -27,6 +40,7 @@ export interface ProgressSnapshot {
   /** Progress per client index. */
   clients: Record<number, ClientProgress>;
   outcome?: Outcome;
+  server?: ServerProgress;
   /** Stream sequence of the last event folded in. */
   sequence: number;
 }

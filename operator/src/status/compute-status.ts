@@ -1,13 +1,15 @@
 // The job's status as a pure function of what the reconciler observed: the lifecycle decision, the
 // server Deployment, the client pods (through their plans) and the progress snapshot from NATS.
 import type { V1Deployment } from "@kubernetes/client-node";
-import type { ClientStatus, Communication, SFPromptJob, Status, StatusSchema } from "@sfprompt/api";
+import type { ClientStatus, ServerStatus, SFPromptJob, Status, StatusSchema } from "@sfprompt/api";
 import type { z } from "zod";
 import type { ClientPlan } from "../desired/restart-plan.js";
-import { totalBytes, type ProgressSnapshot } from "../progress/snapshot.js";
+import type { ProgressSnapshot } from "../progress/snapshot.js";
+import { clientPodFields, clientState } from "./client-state.js";
+import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
-import { humanBytes } from "./human-bytes.js";
 import type { Lifecycle } from "./lifecycle.js";
+import { cpuFallbackCondition, serverStatusOf } from "./server-status.js";
 
 export interface StatusInput {
   job: SFPromptJob;
@@ -41,14 +43,18 @@ function clientStatuses(input: StatusInput): ClientStatus[] {
     const last = before.get(plan.index);
     if (lifecycle.terminal && !plan.pod && last) return last;
     // Until the progress replay has caught up, the last written per-client progress stands.
-    const p = progress ? progress.clients[plan.index] : { lastRound: last?.lastRound };
-    const node = plan.pod?.spec?.nodeName;
-    return {
+    const p = progress
+      ? progress.clients[plan.index]
+      : last && { lastRound: last.lastRound, state: last.state, reason: last.reason };
+    const state = clientState(plan, p);
+    return stripUndefined({
       index: plan.index,
       phase: clientPhase(plan),
-      ...(node ? { node } : {}),
-      ...(p?.lastRound !== undefined ? { lastRound: p.lastRound } : {}),
-    };
+      state: state.state,
+      reason: state.reason,
+      ...clientPodFields(plan),
+      lastRound: p?.lastRound,
+    });
   });
 }
 
@@ -58,16 +64,6 @@ function phaseOf(input: StatusInput, clients: ClientStatus[]): Phase {
   if (lifecycle.suspended) return "Suspended";
   if (serverAvailable(input.deployment) && clients.some((c) => c.phase === "Running")) return "Running";
   return "Pending";
-}
-
-/**
- * Bytes so far. The progress events count bytes by direction (up/down) and by kind without the split
- * of kind by direction that the status fields name, so only the total is filled in here.
- */
-function communication(progress: ProgressSnapshot | undefined): Partial<Communication> | undefined {
-  if (!progress || (Object.keys(progress.roundBytes).length === 0 && !progress.jobBytes)) return undefined;
-  const { up, down } = totalBytes(progress);
-  return { total: up + down, totalHuman: humanBytes(up + down) };
 }
 
 const cond = (type: string, on: boolean, reason: string, message: string): ConditionUpdate => ({
@@ -116,9 +112,15 @@ function clientsCondition(input: StatusInput, clients: ClientStatus[]): Conditio
   );
 }
 
-function conditionUpdates(input: StatusInput, phase: Phase, clients: ClientStatus[]): ConditionUpdate[] {
+function conditionUpdates(
+  input: StatusInput,
+  phase: Phase,
+  clients: ClientStatus[],
+  server: ServerStatus,
+): ConditionUpdate[] {
   const { terminal, suspended } = input.lifecycle;
   return [
+    cpuFallbackCondition(server),
     cond("Created", true, "ChildrenApplied", "run config, credentials, server and client pods are applied"),
     serverCondition(input),
     clientsCondition(input, clients),
@@ -145,14 +147,15 @@ export function computeStatus(input: StatusInput): StatusWrite {
   const round = Math.max(progress?.round ?? 0, previous?.round ?? 0);
   const clients = clientStatuses(input);
   const phase = phaseOf(input, clients);
+  const server = serverStatusOf(job, input.deployment, progress);
   const generation = job.metadata.generation;
   const conditions = upsertConditions(
     previous?.conditions ?? [],
-    conditionUpdates(input, phase, clients),
+    conditionUpdates(input, phase, clients, server),
     input.now.toISOString(),
     generation,
   );
-  const comm = communication(progress) ?? previous?.communication;
+  const comm = communicationOf(progress) ?? previous?.communication;
   const metrics = progress
     ? stripUndefined({
         loss: progress.loss,
@@ -170,12 +173,12 @@ export function computeStatus(input: StatusInput): StatusWrite {
     rounds,
     progress: `${round}/${rounds}`,
     clients,
+    server,
     metrics: metrics && Object.keys(metrics).length > 0 ? metrics : undefined,
     communication: comm,
     lastCheckpoint: checkpoint,
     startTime: lifecycle.startTime,
     completionTime: lifecycle.completionTime,
-    executionProvider: previous?.executionProvider,
   });
 }
 

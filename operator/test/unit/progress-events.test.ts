@@ -49,7 +49,38 @@ test("client states and participation update the per-client view", () => {
     round(1, 0.5, ["client-0", "client-1"]),
     { ...base, type: "client.state", client: "client-1", state: "idle" },
   ]);
-  assert.deepEqual(s.clients, { 0: { lastRound: 1 }, 1: { state: "idle", lastRound: 1 } });
+  assert.deepEqual(s.clients, { 0: { lastRound: 1 }, 1: { state: "idle", stateAt: base.at, lastRound: 1 } });
+});
+
+test("a client state's reason stays with that state: the next state without one clears it", () => {
+  const failed = fold([
+    { ...base, type: "client.state", client: "client-2", state: "failed", reason: "OOM" },
+  ]);
+  assert.equal(failed.clients[2]!.reason, "OOM");
+  const back = applyProgressEvent(
+    failed,
+    { ...base, at: "2026-01-01T00:01:00Z", type: "client.state", client: "client-2", state: "connected" },
+    2,
+  );
+  assert.deepEqual(back.clients[2], { state: "connected", stateAt: "2026-01-01T00:01:00Z" });
+});
+
+test("server.ready records the execution provider asked for and used; the latest replica's report wins", () => {
+  const ready = (instance: string, actual: "cuda" | "cpu", fallbackReason?: string): ProgressEvent => ({
+    ...base,
+    type: "server.ready",
+    instance,
+    executionProvider: { requested: "cuda", actual },
+    ...(fallbackReason ? { fallbackReason } : {}),
+  });
+  const s = fold([ready("srv-a", "cuda"), ready("srv-b", "cpu", "libcudart.so.12: not found")]);
+  assert.deepEqual(s.server, {
+    instance: "srv-b",
+    requested: "cuda",
+    actual: "cpu",
+    fallbackReason: "libcudart.so.12: not found",
+    at: base.at,
+  });
 });
 
 test("checkpoints, job.finished and job.failed set the checkpoint and the outcome", () => {

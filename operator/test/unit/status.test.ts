@@ -171,11 +171,19 @@ test("status carries per-client phases and nodes, round/rounds and the progress 
   });
   assert.equal(status.progress, "2/5");
   assert.deepEqual(status.clients, [
-    { index: 0, phase: "Running", node: "edge-a" },
-    { index: 1, phase: "Running", node: "edge-b", lastRound: 2 },
+    { index: 0, phase: "Running", state: "running", restarts: 0, pod: "demo-client-0", node: "edge-a" },
+    {
+      index: 1,
+      phase: "Running",
+      state: "idle",
+      restarts: 0,
+      pod: "demo-client-1",
+      node: "edge-b",
+      lastRound: 2,
+    },
   ]);
   assert.deepEqual(status.metrics, { loss: 0.5, accuracy: 0.8, bestAccuracy: 0.8, bestRound: 2 });
-  assert.deepEqual(status.communication, { total: 2048, totalHuman: "2.0 KiB" });
+  assert.deepEqual(status.communication, { total: 2048, totalHuman: "2.0 KiB", up: 2000, down: 48 });
   assert.deepEqual(status.lastCheckpoint, { round: 2, object: "checkpoints/2" });
   assert.equal(status.startTime, NOW.toISOString());
 });

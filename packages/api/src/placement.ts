@@ -1,6 +1,6 @@
 // Where the processes run: the edge clients (one pod each) and the GPU body server.
 import { z } from "zod";
-import { NodeSelectorSchema, ResourceRequirementsSchema, TolerationsSchema } from "./k8s.js";
+import { DNS_SUBDOMAIN, NodeSelectorSchema, ResourceRequirementsSchema, TolerationsSchema } from "./k8s.js";
 import { countOrFraction } from "./count-or-fraction.js";
 import { immutable, VALIDATIONS } from "./rules.js";
 
@@ -47,6 +47,18 @@ export const ServerSchema = z
     nodeSelector: NodeSelectorSchema.optional(),
     tolerations: TolerationsSchema.optional(),
     resources: ResourceRequirementsSchema.optional(),
+    runtimeClassName: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(DNS_SUBDOMAIN, {
+        error: "must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
+      })
+      .optional()
+      .meta({
+        description:
+          "RuntimeClass of the server pods, for clusters whose GPU nodes need a named container runtime (k3s with the NVIDIA toolkit: nvidia). Unset: the cluster's default runtime.",
+      }),
   })
   .meta({ description: "The server that runs the frozen body for all clients and coordinates the rounds." });
 

@@ -40,12 +40,46 @@ export const ConditionSchema = z
   })
   .meta({ description: "A condition in the shape of metav1.Condition." });
 
+/**
+ * What a client is doing: `pending` (no pod running yet), `running` (its pod runs, no report yet),
+ * then the states the client process reports over NATS (the protocol's client.state values), and
+ * `failed` / `done` from its pod when it ends. Lower-case and hyphenated as the protocol writes them.
+ */
+export const CLIENT_STATUS_STATES = [
+  "pending",
+  "running",
+  "connected",
+  "local-update",
+  "pruning",
+  "split-training",
+  "uploading",
+  "idle",
+  "lost",
+  "failed",
+  "done",
+] as const;
+export type ClientStatusState = (typeof CLIENT_STATUS_STATES)[number];
+
 export const ClientStatusSchema = z
   .object({
     index: z.int().min(0).meta({ description: "Client index, 0-based." }),
     phase: z.enum(["Pending", "Running", "Succeeded", "Failed", "Unknown"]).meta({
-      description: "Phase of the client's pod.",
+      description: "Phase of the client's current pod (Failed while it waits to be replaced).",
     }),
+    state: z.enum(CLIENT_STATUS_STATES).optional().meta({
+      description:
+        "What the client is doing: pending, running (pod up, nothing reported yet), then what the client reports (connected, local-update, pruning, split-training, uploading, idle), lost (the server stopped hearing from it), failed or done.",
+    }),
+    reason: z
+      .string()
+      .max(1024)
+      .optional()
+      .meta({ description: "Why the client is in its state, when it said (e.g. the error of a failure)." }),
+    restarts: z.int().min(0).optional().meta({
+      description:
+        "Times the operator replaced the client's pod after it failed (spec limit: operator flag).",
+    }),
+    pod: z.string().max(253).optional().meta({ description: "Name of the client's current pod." }),
     node: z.string().max(253).optional().meta({ description: "Node the client's pod runs on." }),
     samples: z.int().min(0).optional().meta({ description: "Samples in the client's partition." }),
     lastRound: z
@@ -74,22 +108,56 @@ function bytes(what: string) {
   return z
     .int()
     .min(0)
-    .default(0)
+    .optional()
     .meta({ description: `Bytes of ${what} sent over NATS.`, format: "int64" });
 }
 
 export const CommunicationSchema = z
   .object({
+    total: bytes("all kinds, both directions"),
+    totalHuman: z.string().max(32).optional().meta({ description: "total in human units, e.g. 12.3 MiB." }),
+    up: bytes("all kinds, client → server"),
+    down: bytes("all kinds, server → client"),
     activationsUp: bytes("head activations, client → server"),
     activationsDown: bytes("body activations, server → client"),
-    gradientsUp: bytes("gradients, client → server"),
-    gradientsDown: bytes("gradients, server → client"),
+    gradientsUp: bytes("gradients of the body output, client → server"),
+    gradientsDown: bytes("gradients of the head output, server → client"),
     parametersUp: bytes("prompt and tail uploads, client → server"),
     parametersDown: bytes("global prompt and tail, server → client"),
-    total: bytes("all kinds together"),
-    totalHuman: z.string().max(32).optional().meta({ description: "total in human units, e.g. 12.3 MiB." }),
+    controlUp: bytes("control messages (registration, polls, reports), client → server"),
+    controlDown: bytes("control replies, server → client"),
   })
-  .meta({ description: "Bytes sent over NATS so far, payload and headers, by kind and direction." });
+  .meta({
+    description:
+      "Bytes sent over NATS so far (frame headers and payload), as the server counted them: in total, by direction, and by kind and direction. Kind fields are absent when the server did not report the split.",
+  });
+
+export const SERVER_EXECUTION_PROVIDERS = ["cuda", "cpu", "none"] as const;
+
+export const ServerStatusSchema = z
+  .object({
+    availableReplicas: z
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: "Server replicas available (from the server Deployment)." }),
+    requestedExecutionProvider: z.enum(["cuda", "cpu"]).optional().meta({
+      description: "ONNX Runtime execution provider the server asked for (spec.server.executionProvider).",
+    }),
+    executionProvider: z.enum(SERVER_EXECUTION_PROVIDERS).optional().meta({
+      description:
+        "Execution provider the server actually runs the body on, as it reported when it started; none: this method runs no model on the server.",
+    }),
+    fallbackReason: z.string().max(4096).optional().meta({
+      description: "Why CUDA could not be used, when the server fell back to CPU (ONNX Runtime's message).",
+    }),
+    instance: z.string().max(253).optional().meta({ description: "The server replica that reported last." }),
+    readyTime: z.iso
+      .datetime()
+      .optional()
+      .meta({ description: "When that replica reported it was ready (RFC 3339)." }),
+  })
+  .meta({ description: "The body server: its replicas and the execution provider it runs on." });
 
 export const CheckpointSchema = z
   .object({
@@ -133,6 +201,7 @@ export const StatusSchema = z
         "x-kubernetes-list-type": "map",
         "x-kubernetes-list-map-keys": ["index"],
       }),
+    server: ServerStatusSchema.optional(),
     metrics: MetricsSchema.optional(),
     communication: CommunicationSchema.optional(),
     lastCheckpoint: CheckpointSchema.optional(),
@@ -141,13 +210,11 @@ export const StatusSchema = z
       .datetime()
       .optional()
       .meta({ description: "When the job succeeded or failed (RFC 3339)." }),
-    executionProvider: z.enum(["cuda", "cpu"]).optional().meta({
-      description: "ONNX Runtime execution provider the server actually uses.",
-    }),
   })
   .meta({ description: "The job's observed state, written by the operator." });
 
 export type Condition = z.infer<typeof ConditionSchema>;
 export type ClientStatus = z.infer<typeof ClientStatusSchema>;
 export type Communication = z.infer<typeof CommunicationSchema>;
+export type ServerStatus = z.infer<typeof ServerStatusSchema>;
 export type Status = z.infer<typeof StatusSchema>;

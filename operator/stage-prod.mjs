@@ -49,7 +49,7 @@ function stage(out, from, withDist) {
 
 const args = process.argv.slice(2);
 const fromIdx = args.indexOf("--from");
-const out = args.find((a, i) => !a.startsWith("--") && i !== fromIdx + 1);
+const out = args.find((a, i) => !a.startsWith("--") && (fromIdx < 0 || i !== fromIdx + 1));
 if (out === undefined)
   throw new Error("usage: node operator/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT]");
 stage(

@@ -152,10 +152,21 @@ start_dns() {
   start_bg dns-sync bash "$(dirname "${BASH_SOURCE[0]}")/dns-sync.sh" "$W" "$CLUSTER_DOMAIN"
 }
 
+# Fixed ports (the kubelet, kube-proxy and the DNS need known ones): a leftover of a killed run, or
+# anything else, holding one would make a component fail in confusing ways later.
+check_ports_free() {
+  local ip=$1 port
+  for port in $ETCD_PORT $ETCD_PEER_PORT $API_PORT $KUBELET_PORT $SCHED_PORT 20248 20249 20256; do
+    [ -z "$(ss -Hltn "sport = :$port")" ] || die "TCP port $port is in use (a previous e2e run still running? bash e2e/run.sh --down)"
+  done
+  [ -z "$(ss -Hlun "src $ip and sport = :53")" ] || die "UDP $ip:53 is in use; the e2e's DNS server needs it"
+}
+
 start_cluster() {
   local ip
   ip=$(host_ip)
   [ -n "$ip" ] || die "no host address found (ip route get 1.1.1.1 gave no source)"
+  check_ports_free "$ip"
   log "host address $ip; state in $W"
   mkdir -p "$W"
   make_pki "$ip"

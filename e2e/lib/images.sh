@@ -103,6 +103,7 @@ build_images() {
 
 import_images() {
   local name tar
+  mkdir -p "$W/img"
   for name in "sfprompt-e2e-pause:1" "sfprompt-e2e-nats:$NATS_TAG" "sfprompt-operator:$IMG_TAG" \
     "sfprompt-server:$IMG_TAG" "sfprompt-client:$IMG_TAG"; do
     tar="$W/img/${name//:/-}.tar"

@@ -84,14 +84,18 @@ teardown_cluster() {
   stop_bg kubelet
   kill_containers
   stop_bg containerd
+  log "kubelet, containers and containerd stopped"
   if [ -f "$W/kube-proxy.yaml" ]; then "$KUBE_BIN/kube-proxy" --config="$W/kube-proxy.yaml" --cleanup >/dev/null 2>&1 || true; fi
+  log "kube-proxy cleanup done"
   local c
   for c in kube-proxy dns-sync dnsmasq kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_bg "$c"; done
+  log "control plane stopped"
   # Best effort from here on: each step must run even when one before it found something odd.
   unmount_under "$W" || true
   remove_cgroups || true
   remove_cni_leftovers || true
   remove_kube_chains || true
+  log "mounts, cgroups, bridge and iptables chains removed"
   if [ -n "${E2E_LOGS:-}" ] && [ -d "$W/logs" ]; then
     mkdir -p "$E2E_LOGS" && cp -r "$W/logs/." "$E2E_LOGS/"
   fi

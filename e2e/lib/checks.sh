@@ -1,0 +1,123 @@
+# The e2e's steps against the running cluster: install the chart, run the job to Succeeded, delete it
+# and check what it leaves, uninstall. Sourced by run.sh after common.sh.
+
+RELEASE=sfprompt-operator
+OP_NS=sfprompt-system
+JOB_NS=sfprompt-e2e
+JOB=e2e-demo
+JOB_SELECTOR="sfprompt.io/job=$JOB"
+
+helm_install() {
+  log "helm install $RELEASE (namespace $OP_NS) with the local images"
+  helm install "$RELEASE" "$E2E_ROOT/helm/sfprompt-operator" --namespace "$OP_NS" --create-namespace \
+    --set image.registry=localhost --set image.repository=sfprompt-operator --set image.tag=e2e \
+    --set image.pullPolicy=Never \
+    --set jobImages.server.registry=localhost --set jobImages.server.repository=sfprompt-server \
+    --set jobImages.server.tag=e2e --set jobImages.client.registry=localhost \
+    --set jobImages.client.repository=sfprompt-client --set jobImages.client.tag=e2e \
+    --set jobImages.pullPolicy=Never \
+    --set nats.image.registry=localhost --set nats.image.repository=sfprompt-e2e-nats \
+    --set nats.image.tag="$NATS_TAG" --set nats.image.pullPolicy=Never \
+    --set nats.persistence.enabled=false \
+    --wait --timeout 5m >"$W/logs/helm-install.log" 2>&1 || {
+    cat "$W/logs/helm-install.log" >&2
+    die "helm install failed"
+  }
+  kubectl -n "$OP_NS" get pods -o wide >&2
+}
+
+# NATS's monitoring endpoint through the API server's service proxy (no port-forward needed).
+nats_streams() {
+  kubectl get --raw "/api/v1/namespaces/$OP_NS/services/http:$RELEASE-nats:8222/proxy/jsz?streams=true" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
+      const names=(j.account_details??[]).flatMap(a=>(a.stream_detail??[]).map(x=>x.name));
+      console.log(names.sort().join(" "))})'
+}
+
+job_phase() { kubectl -n "$JOB_NS" get sfpj "$JOB" -o 'jsonpath={.status.phase}' 2>/dev/null; }
+
+# Keeps the job's pod logs under $W/logs/pods while it runs (pods may be gone once it finished).
+save_pod_logs() {
+  local p
+  mkdir -p "$W/logs/pods"
+  for p in $(kubectl -n "$JOB_NS" get pods -l "$JOB_SELECTOR" -o name 2>/dev/null); do
+    kubectl -n "$JOB_NS" logs "$p" >"$W/logs/pods/${p#pod/}.log.new" 2>/dev/null &&
+      mv "$W/logs/pods/${p#pod/}.log.new" "$W/logs/pods/${p#pod/}.log"
+  done
+  rm -f "$W/logs/pods/"*.new
+}
+
+run_job() {
+  local limit=${SFPROMPT_E2E_JOB_TIMEOUT:-900} start phase last=""
+  kubectl create namespace "$JOB_NS" >/dev/null
+  log "kubectl apply -f e2e/job.yaml (namespace $JOB_NS)"
+  # The webhook's pod is ready before kube-proxy has programmed its Service (a second or two): the
+  # API server then gets "connection refused"; retried as a user would.
+  wait_until 60 "the admission webhook to admit e2e/job.yaml" kubectl -n "$JOB_NS" apply -f "$E2E_ROOT/e2e/job.yaml"
+  start=$(date +%s)
+  while :; do
+    phase=$(job_phase || true)
+    [ "$phase" != "$last" ] && log "job phase: ${phase:-<none>}" && last=$phase
+    save_pod_logs
+    case "$phase" in
+      Succeeded) break ;;
+      Failed) dump_state && die "the job failed" ;;
+    esac
+    [ $(($(date +%s) - start)) -ge "$limit" ] && dump_state && die "the job did not succeed within ${limit}s"
+    sleep 3
+  done
+  log "job Succeeded after $(($(date +%s) - start)) s; its status:"
+  kubectl -n "$JOB_NS" get sfpj "$JOB" -o wide >&2
+  kubectl -n "$JOB_NS" get sfpj "$JOB" -o jsonpath='{.status}' | node -e \
+    'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.error(JSON.stringify(JSON.parse(s),null,2)))'
+}
+
+# The server asked for CUDA on a node with no GPU: its server-ready line must say it runs on CPU.
+check_cpu_fallback() {
+  local f
+  f=$(grep -l '"server-ready"' "$W"/logs/pods/*.log 2>/dev/null | head -n 1)
+  [ -n "$f" ] || die "no server pod log with a server-ready line was captured (logs: $W/logs/pods)"
+  grep '"server-ready"' "$f" | grep -q '"requested":"cuda"' || die "the server did not request cuda ($f)"
+  grep '"server-ready"' "$f" | grep -q '"actual":"cpu"' || die "the server did not fall back to cpu ($f)"
+  log "server fell back to CPU: $(grep -o '"server-ready".\{0,120\}' "$f" | head -n 1)"
+}
+
+delete_job_and_check() {
+  local before after left
+  before=$(nats_streams)
+  log "JetStream streams before deletion: ${before:-<none>}"
+  [ -n "$before" ] || die "the job left no JetStream streams to delete; the check would prove nothing"
+  log "kubectl delete sfpj $JOB"
+  kubectl -n "$JOB_NS" delete sfpj "$JOB" --timeout=120s >&2
+  wait_until 120 "the job's children to be garbage-collected" \
+    bash -c "[ -z \"\$(kubectl -n $JOB_NS get deploy,rs,pods,svc,configmaps,secrets -l $JOB_SELECTOR -o name)\" ]"
+  left=$(kubectl -n "$JOB_NS" get all,configmaps,secrets -l "$JOB_SELECTOR" -o name)
+  [ -z "$left" ] || die "children left after deleting the job: $left"
+  after=$(nats_streams)
+  log "JetStream streams after deletion: ${after:-<none>}"
+  [ -z "$after" ] || die "JetStream streams left after deleting the job: $after"
+}
+
+helm_uninstall() {
+  log "helm uninstall $RELEASE"
+  helm uninstall "$RELEASE" --namespace "$OP_NS" --wait --timeout 2m >&2
+  kubectl delete namespace "$JOB_NS" "$OP_NS" --timeout=120s >&2
+  wait_until 120 "every pod to be gone from the node" bash -c '[ -z "$(kubectl get pods -A -o name)" ]'
+}
+
+# On failure: what the cluster looked like, into the logs folder (and a summary on stderr).
+dump_state() {
+  mkdir -p "$W/logs"
+  {
+    kubectl get nodes -o wide
+    kubectl get all -A -o wide
+    kubectl -n "$JOB_NS" get sfpj -o yaml
+    kubectl get events -A --sort-by=.lastTimestamp
+    kubectl describe pods -A
+  } >"$W/logs/cluster-state.txt" 2>&1 || true
+  kubectl -n "$OP_NS" logs deploy/"$RELEASE" >"$W/logs/operator.log" 2>&1 ||
+    kubectl -n "$OP_NS" logs -l app.kubernetes.io/component=operator --tail=-1 >"$W/logs/operator.log" 2>&1 || true
+  save_pod_logs || true
+  kubectl get pods -A -o wide >&2 || true
+  return 0
+}

@@ -27,7 +27,9 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { set: { type: "string", multiple: true }, methods: { type: "string" } },
 });
-const job = structuredClone(loadJobManifest(readFileSync(positionals[0] ?? "examples/demo-job.yaml", "utf8")));
+const job = structuredClone(
+  loadJobManifest(readFileSync(positionals[0] ?? "examples/demo-job.yaml", "utf8")),
+);
 for (const kv of values.set ?? []) {
   const [path, raw] = kv.split("=") as [string, string];
   const keys = path.split(".");
@@ -74,5 +76,7 @@ for (const method of methods) {
     const ev = await evaluateSplit(bundle, global, evalSet, c.training.batchSize);
     accs.push((ev.accuracy * 100).toFixed(1));
   }
-  console.log(`${method} ${JSON.stringify(values.set ?? [])} kept/round=${kept} ${((Date.now() - t0) / 1000).toFixed(0)}s acc: ${accs.join(" ")}`);
+  console.log(
+    `${method} ${JSON.stringify(values.set ?? [])} kept/round=${kept} ${((Date.now() - t0) / 1000).toFixed(0)}s acc: ${accs.join(" ")}`,
+  );
 }

@@ -42,10 +42,11 @@ function clientStatuses(input: StatusInput): ClientStatus[] {
     // A finished job's unfinished pods are deleted; their last observed state is the better answer.
     const last = before.get(plan.index);
     if (lifecycle.terminal && !plan.pod && last) return last;
-    // Until the progress replay has caught up, the last written per-client progress stands.
-    const p = progress
-      ? progress.clients[plan.index]
-      : last && { lastRound: last.lastRound, state: last.state, reason: last.reason };
+    // Until the progress replay has caught up, the last written round and state stand; the state
+    // only while it is about the same pod (and "pending" was the pod's, not a report).
+    const samePod = last?.pod !== undefined && last.pod === plan.pod?.metadata?.name;
+    const carried = samePod && last?.state !== "pending" ? { state: last?.state, reason: last?.reason } : {};
+    const p = progress ? progress.clients[plan.index] : last && { lastRound: last.lastRound, ...carried };
     const state = clientState(plan, p);
     return stripUndefined({
       index: plan.index,

@@ -57,9 +57,11 @@ test("status follows the pods' phases and the progress events from NATS, then su
     "Running with both clients",
   );
   assert.deepEqual(running.status!.clients, [
-    { index: 0, phase: "Running", node: "edge-a" },
-    { index: 1, phase: "Running", node: "edge-b" },
+    { index: 0, phase: "Running", state: "running", restarts: 0, pod: "train-client-0", node: "edge-a" },
+    { index: 1, phase: "Running", state: "running", restarts: 0, pod: "train-client-1", node: "edge-b" },
   ]);
+  assert.deepEqual(running.status!.server, { availableReplicas: 1, requestedExecutionProvider: "cuda" });
+  assert.equal(cond(running, "CpuFallback")?.status, "Unknown");
   assert.equal(cond(running, "ServerReady")?.status, "True");
   assert.equal(cond(running, "ClientsReady")?.status, "True");
 
@@ -67,6 +69,13 @@ test("status follows the pods' phases and the progress events from NATS, then su
   await ensureJobResources(nc, job);
   const base = { v: 1 as const, job, at: new Date().toISOString() };
   const events: ProgressEvent[] = [
+    {
+      ...base,
+      type: "server.ready",
+      instance: "train-server-5d8f-x2x",
+      executionProvider: { requested: "cuda", actual: "cpu" },
+      fallbackReason: "libcudart.so.12: cannot open shared object file",
+    },
     { ...base, type: "client.state", client: "client-0", state: "split-training", round: 1 },
     {
       ...base,
@@ -76,7 +85,13 @@ test("status follows the pods' phases and the progress events from NATS, then su
       accuracy: 0.5,
       participants: ["client-0", "client-1"],
       samples: 100,
-      bytes: { up: 3000, down: 1000, byKind: { activation: 2000 } },
+      bytes: {
+        up: 3000,
+        down: 1000,
+        byKind: { activation: 2400, gradient: 1000, parameters: 600 },
+        upByKind: { activation: 2000, gradient: 500, parameters: 500 },
+        downByKind: { activation: 400, gradient: 500, parameters: 100 },
+      },
       durationMs: 10,
     },
     {
@@ -97,10 +112,40 @@ test("status follows the pods' phases and the progress events from NATS, then su
   );
   assert.equal(r1.status!.progress, "1/2");
   assert.deepEqual(r1.status!.metrics, { loss: 1.25, accuracy: 0.5, bestAccuracy: 0.5, bestRound: 1 });
-  assert.equal((r1.status!.communication as { total: number; totalHuman: string }).total, 4000);
-  assert.equal((r1.status!.communication as { total: number; totalHuman: string }).totalHuman, "3.9 KiB");
+  assert.deepEqual(r1.status!.communication, {
+    total: 4000,
+    totalHuman: "3.9 KiB",
+    up: 3000,
+    down: 1000,
+    activationsUp: 2000,
+    activationsDown: 400,
+    gradientsUp: 500,
+    gradientsDown: 500,
+    parametersUp: 500,
+    parametersDown: 100,
+    controlUp: 0,
+    controlDown: 0,
+  });
   assert.deepEqual(r1.status!.lastCheckpoint, { round: 1, object: "checkpoints/round-1" });
-  assert.equal((r1.status!.clients as { lastRound?: number }[])[1]!.lastRound, 1);
+  const clients = r1.status!.clients as { state?: string; lastRound?: number }[];
+  assert.deepEqual(
+    clients.map((c) => [c.state, c.lastRound]),
+    [
+      ["split-training", 1],
+      ["running", 1],
+    ],
+  );
+  assert.deepEqual(r1.status!.server, {
+    availableReplicas: 1,
+    requestedExecutionProvider: "cuda",
+    executionProvider: "cpu",
+    fallbackReason: "libcudart.so.12: cannot open shared object file",
+    instance: "train-server-5d8f-x2x",
+    readyTime: base.at,
+  });
+  const fallback = r1.status!.conditions!.find((c) => c.type === "CpuFallback")!;
+  assert.deepEqual([fallback.status, fallback.reason], ["True", "CudaUnavailable"]);
+  assert.match(fallback.message, /asked for CUDA but runs the body on CPU: libcudart/);
 
   // A new operator rebuilds the same progress by replaying the stream: the status does not move.
   const rv = r1.metadata!.resourceVersion;

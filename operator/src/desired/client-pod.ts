@@ -17,6 +17,7 @@ import {
   commonEnv,
   healthProbe,
   jobVolumes,
+  modelMount,
   resources,
 } from "./pod-parts.js";
 import { HEALTH_PORT } from "./settings.js";
@@ -83,6 +84,7 @@ function clientEnv(input: ClientPodInput): V1EnvVar[] {
     { name: "SFPROMPT_DATA_SOURCE", value: dataLocation(job.spec.data.source) },
     { name: "SFPROMPT_RESTART_ATTEMPT", value: String(input.attempt) },
     { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+    ...modelMount(job).env,
   ];
 }
 
@@ -92,6 +94,7 @@ export function desiredClientPod(input: ClientPodInput): V1Pod {
   const spreadLabels = childLabels(ref.name, "client");
   const labels = { ...spreadLabels, [LABEL_CLIENT_INDEX]: String(index) };
   const data = dataVolume(job.spec.data.source);
+  const model = modelMount(job);
   const podAffinity = affinity(input, spreadLabels);
   return {
     apiVersion: "v1",
@@ -112,7 +115,7 @@ export function desiredClientPod(input: ClientPodInput): V1Pod {
       ...(clients.nodeSelector ? { nodeSelector: clients.nodeSelector } : {}),
       ...(clients.tolerations ? { tolerations: clients.tolerations } : {}),
       ...(podAffinity ? { affinity: podAffinity } : {}),
-      volumes: [...jobVolumes(job, ref), ...data.volumes],
+      volumes: [...jobVolumes(job, ref), ...data.volumes, ...model.volumes],
       containers: [
         {
           name: "client",
@@ -121,12 +124,14 @@ export function desiredClientPod(input: ClientPodInput): V1Pod {
           env: clientEnv(input),
           ports: [{ name: "health", containerPort: HEALTH_PORT }],
           livenessProbe: healthProbe(15, 4),
+          // Ready (kubectl's READY column) once connected to NATS with its bundle and shard loaded.
+          readinessProbe: healthProbe(10, 3, "/readyz"),
           // Edge devices are small: ask for little, cap memory so one client cannot starve its node.
           resources: resources(clients.resources, {
             requests: { cpu: "100m", memory: "256Mi" },
             limits: { memory: "1Gi" },
           }),
-          volumeMounts: [...JOB_VOLUME_MOUNTS, ...data.mounts],
+          volumeMounts: [...JOB_VOLUME_MOUNTS, ...data.mounts, ...model.mounts],
           securityContext: CONTAINER_SECURITY,
         },
       ],

@@ -1,5 +1,6 @@
 // Pieces shared by the server's pod template and the client pods: volumes, common env, resources,
 // probes and a restrictive security context.
+import { posix } from "node:path";
 import type {
   V1EnvVar,
   V1Probe,
@@ -12,7 +13,14 @@ import type { ResourceRequirements, SFPromptJob } from "@sfprompt/api";
 import { toRunConfig } from "@sfprompt/api";
 import { childNames } from "../names.js";
 import type { JobRef } from "./owner.js";
-import { CONFIG_DIR, CREDENTIALS_DIR, HEALTH_PORT, RUN_CONFIG_KEY } from "./settings.js";
+import {
+  CONFIG_DIR,
+  CREDENTIALS_DIR,
+  HEALTH_PORT,
+  MODEL_CONFIGMAP_FILE,
+  MODEL_DIR,
+  RUN_CONFIG_KEY,
+} from "./settings.js";
 
 /** The ConfigMap and the credentials (the job's Secret plus the user's, if named) as volumes. */
 export function jobVolumes(job: SFPromptJob, ref: JobRef): V1Volume[] {
@@ -36,6 +44,41 @@ export const JOB_VOLUME_MOUNTS: V1VolumeMount[] = [
   { name: "config", mountPath: CONFIG_DIR, readOnly: true },
   { name: "credentials", mountPath: CREDENTIALS_DIR, readOnly: true },
 ];
+
+/** What a job's model source adds to its pods: a read-only volume and SFPROMPT_MODEL_PATH. */
+export interface ModelMount {
+  volumes: V1Volume[];
+  mounts: V1VolumeMount[];
+  env: V1EnvVar[];
+}
+
+/**
+ * The model of `spec.model.source` where the images look for it (SFPROMPT_MODEL_PATH). A claim is
+ * mounted whole, so an ONNX file's external-data files next to it come along; a ConfigMap key is
+ * mounted as one file. builtin and path sources need nothing: the image builds the demo model, and
+ * a path is already inside the image (or a volume the user added).
+ */
+export function modelMount(job: SFPromptJob): ModelMount {
+  const source = job.spec.model.source;
+  const mounts: V1VolumeMount[] = [{ name: "model", mountPath: MODEL_DIR, readOnly: true }];
+  if (source.persistentVolumeClaim) {
+    const { claimName, path } = source.persistentVolumeClaim;
+    return {
+      volumes: [{ name: "model", persistentVolumeClaim: { claimName, readOnly: true } }],
+      mounts,
+      env: [{ name: "SFPROMPT_MODEL_PATH", value: posix.join(MODEL_DIR, path) }],
+    };
+  }
+  if (source.configMap) {
+    const { name, key } = source.configMap;
+    return {
+      volumes: [{ name: "model", configMap: { name, items: [{ key, path: MODEL_CONFIGMAP_FILE }] } }],
+      mounts,
+      env: [{ name: "SFPROMPT_MODEL_PATH", value: `${MODEL_DIR}/${MODEL_CONFIGMAP_FILE}` }],
+    };
+  }
+  return { volumes: [], mounts: [], env: [] };
+}
 
 /** The NATS URL a job's processes use: its own, else the operator's (bundled NATS). */
 export function jobNatsUrl(job: SFPromptJob, operatorUrl: string): string {
@@ -72,10 +115,17 @@ export function resources(
   return Object.keys(limits).length > 0 ? { requests, limits } : { requests };
 }
 
-/** HTTP probe on the process's /healthz. */
-export function healthProbe(periodSeconds: number, failureThreshold: number): V1Probe {
+/**
+ * HTTP probe on the process's /healthz (alive: liveness and startup) or /readyz (connected to NATS
+ * with its model loaded: readiness, so a server replica counts as available only when it can serve).
+ */
+export function healthProbe(
+  periodSeconds: number,
+  failureThreshold: number,
+  path: "/healthz" | "/readyz" = "/healthz",
+): V1Probe {
   return {
-    httpGet: { path: "/healthz", port: HEALTH_PORT },
+    httpGet: { path, port: HEALTH_PORT },
     periodSeconds,
     failureThreshold,
     timeoutSeconds: 2,

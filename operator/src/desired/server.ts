@@ -9,6 +9,7 @@ import {
   commonEnv,
   healthProbe,
   jobVolumes,
+  modelMount,
   resources,
 } from "./pod-parts.js";
 import { HEALTH_PORT } from "./settings.js";
@@ -32,6 +33,7 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
   const server = job.spec.server;
   const labels = childLabels(ref.name, "server");
   const gpu: Record<string, string> = server.gpus > 0 ? { [GPU_RESOURCE]: String(server.gpus) } : {};
+  const model = modelMount(job);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -50,7 +52,8 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
           automountServiceAccountToken: false,
           ...(server.nodeSelector ? { nodeSelector: server.nodeSelector } : {}),
           ...(server.tolerations ? { tolerations: server.tolerations } : {}),
-          volumes: jobVolumes(job, ref),
+          ...(server.runtimeClassName ? { runtimeClassName: server.runtimeClassName } : {}),
+          volumes: [...jobVolumes(job, ref), ...model.volumes],
           containers: [
             {
               name: "server",
@@ -59,14 +62,16 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
               env: [
                 ...commonEnv(job, ref, input.natsUrl),
                 { name: "SFPROMPT_EXECUTION_PROVIDER", value: server.executionProvider },
+                ...model.env,
               ],
               ports: [{ name: "health", containerPort: HEALTH_PORT }],
-              // The body model loads before /healthz answers, so startup gets a long allowance.
+              // /healthz answers from the start; /readyz once NATS is connected and the model loaded
+              // (splitting a large model takes minutes), so only a ready replica is "available".
               startupProbe: healthProbe(5, 60),
               livenessProbe: healthProbe(10, 3),
-              readinessProbe: healthProbe(5, 1),
+              readinessProbe: healthProbe(5, 3, "/readyz"),
               resources: resources(server.resources, { requests: { cpu: "500m", memory: "1Gi" } }, gpu),
-              volumeMounts: JOB_VOLUME_MOUNTS,
+              volumeMounts: [...JOB_VOLUME_MOUNTS, ...model.mounts],
               securityContext: CONTAINER_SECURITY,
             },
           ],

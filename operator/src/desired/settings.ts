@@ -37,3 +37,7 @@ export const CONFIG_DIR = "/etc/sfprompt/config";
 export const RUN_CONFIG_KEY = "run-config.json";
 /** Where the job's Secret (and the user's credentials Secret, if any) is mounted. */
 export const CREDENTIALS_DIR = "/etc/sfprompt/nats";
+/** Where a model from a PersistentVolumeClaim or ConfigMap is mounted (read-only). */
+export const MODEL_DIR = "/var/lib/sfprompt/model";
+/** The file name a ConfigMap's model key is mounted as. */
+export const MODEL_CONFIGMAP_FILE = "model.onnx";

@@ -98,6 +98,77 @@ test("a valid job gets its ConfigMap, Secret, server Deployment + Service and pi
   assert.equal(job.status!.conditions!.find((c) => c.type === "Created")?.status, "True");
 });
 
+const modelCases = [
+  {
+    name: "on a PVC",
+    job: "model-pvc",
+    source: { persistentVolumeClaim: { claimName: "models", path: "vit-b16/model.onnx" } },
+    volume: { name: "model", persistentVolumeClaim: { claimName: "models", readOnly: true } },
+    modelPath: "/var/lib/sfprompt/model/vit-b16/model.onnx",
+  },
+  {
+    name: "in a ConfigMap",
+    job: "model-cm",
+    source: { configMap: { name: "tiny-model", key: "tiny.onnx" } },
+    volume: {
+      name: "model",
+      configMap: { name: "tiny-model", items: [{ key: "tiny.onnx", path: "model.onnx" }] },
+    },
+    modelPath: "/var/lib/sfprompt/model/model.onnx",
+  },
+];
+
+for (const c of modelCases) {
+  test(`a model ${c.name} is mounted read-only into the server and every client pod, named by SFPROMPT_MODEL_PATH`, async () => {
+    await createJob(
+      world,
+      jobManifest(c.job, {
+        clients: { count: 2 },
+        model: { source: c.source },
+        server: { gpus: 1, runtimeClassName: "nvidia" },
+      }),
+    );
+    const names = await waitFor(
+      async () => {
+        const n = await podNames(world, c.job);
+        return n.length === 2 ? n : undefined;
+      },
+      { timeoutMs: 15_000, description: `2 client pods of ${c.job}` },
+    );
+    const deployment = await world.apps.readNamespacedDeployment({
+      name: `${c.job}-server`,
+      namespace: "default",
+    });
+    const server = deployment.spec!.template.spec!;
+    assert.equal(server.runtimeClassName, "nvidia");
+    const probes = server.containers[0]!;
+    assert.deepEqual(
+      [probes.readinessProbe?.httpGet?.path, probes.livenessProbe?.httpGet?.path],
+      ["/readyz", "/healthz"],
+    );
+    const clients = await Promise.all(
+      names.map(async (name) => (await world.core.readNamespacedPod({ name, namespace: "default" })).spec!),
+    );
+    for (const spec of [server, ...clients]) {
+      // What the API server stored, defaults included (e.g. a ConfigMap volume's defaultMode).
+      const volume = plain(spec.volumes!.find((v) => v.name === "model")) as Record<string, unknown>;
+      const kind = Object.keys(c.volume).find((k) => k !== "name")!;
+      assert.deepEqual(
+        { name: volume.name, [kind]: { ...(volume[kind] as object), defaultMode: undefined } },
+        { name: "model", [kind]: { ...(c.volume as Record<string, object>)[kind], defaultMode: undefined } },
+      );
+      const container = spec.containers[0]!;
+      assert.deepEqual(plain(container.volumeMounts!.find((m) => m.name === "model")), {
+        name: "model",
+        mountPath: "/var/lib/sfprompt/model",
+        readOnly: true,
+      });
+      assert.equal(container.env!.find((e) => e.name === "SFPROMPT_MODEL_PATH")?.value, c.modelPath);
+    }
+    assert.equal(clients[0]!.runtimeClassName, undefined, "client pods keep the node's default runtime");
+  });
+}
+
 test("a restarted operator creates no duplicates and leaves unchanged children's resourceVersions alone", async () => {
   await createJob(world, jobManifest("steady", { clients: { count: 2 } }));
   await waitForJob(world, "steady", (j) => j.status?.phase === "Pending", "steady to get a status");

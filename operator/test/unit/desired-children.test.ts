@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1Deployment,
+  V1Pod,
+  V1Secret,
+  V1Volume,
+} from "@kubernetes/client-node";
 import { API_VERSION, KIND, toRunConfig, type SFPromptJob } from "@sfprompt/api";
 import { desiredChildren, type DesiredInput } from "../../src/desired/children.js";
 import { planClients } from "../../src/desired/restart-plan.js";
@@ -94,6 +101,7 @@ interface ServerCase {
   requests: Record<string, string>;
   limits?: Record<string, string>;
   nodeSelector?: Record<string, string>;
+  runtimeClassName?: string;
 }
 
 const serverCases: ServerCase[] = [
@@ -108,6 +116,13 @@ const serverCases: ServerCase[] = [
     requests: { cpu: "500m", memory: "1Gi", "nvidia.com/gpu": "2" },
     limits: { "nvidia.com/gpu": "2" },
     nodeSelector: { "nvidia.com/gpu.present": "true" },
+  },
+  {
+    name: "a GPU server on k3s runs with the RuntimeClass it names",
+    spec: { server: { gpus: 1, runtimeClassName: "nvidia" } },
+    requests: { cpu: "500m", memory: "1Gi", "nvidia.com/gpu": "1" },
+    limits: { "nvidia.com/gpu": "1" },
+    runtimeClassName: "nvidia",
   },
   {
     name: "user resources replace the defaults, with integer quantities as strings",
@@ -128,8 +143,10 @@ for (const c of serverCases) {
     assert.deepEqual(container.resources?.limits, c.limits);
     assert.deepEqual(pod.nodeSelector, c.nodeSelector);
     assert.equal(container.image, DEFAULT_CHILD_SETTINGS.serverImage);
-    assert.equal(container.readinessProbe?.httpGet?.path, "/healthz");
+    assert.equal(container.readinessProbe?.httpGet?.path, "/readyz");
     assert.equal(container.livenessProbe?.httpGet?.path, "/healthz");
+    assert.equal(container.startupProbe?.httpGet?.path, "/healthz");
+    assert.equal(pod.runtimeClassName, c.runtimeClassName);
     assert.equal(d.spec!.replicas, 1);
     assert.deepEqual(d.spec!.selector.matchLabels, d.spec!.template.metadata!.labels);
   });
@@ -226,4 +243,69 @@ test("long job names are cut to valid label values and Service names, determinis
   assert.ok(svc.metadata!.name!.length <= 63);
   assert.equal(svc.metadata!.name, fitName(`${long}-server`, 63));
   for (const o of objs) assert.ok(o.metadata!.labels![LABEL_JOB]!.length <= 63);
+});
+
+interface ModelCase {
+  name: string;
+  source: NonNullable<NonNullable<SpecInput["model"]>["source"]>;
+  volume?: V1Volume;
+  modelPath?: string;
+}
+
+const modelCases: ModelCase[] = [
+  { name: "the builtin demo model needs nothing mounted", source: { builtin: "demo" } },
+  { name: "a path inside the image needs nothing mounted", source: { path: "/models/vit.onnx" } },
+  {
+    name: "a model on a PVC is mounted read-only, whole, and its file named in SFPROMPT_MODEL_PATH",
+    source: { persistentVolumeClaim: { claimName: "models", path: "vit/model.onnx" } },
+    volume: { name: "model", persistentVolumeClaim: { claimName: "models", readOnly: true } },
+    modelPath: "/var/lib/sfprompt/model/vit/model.onnx",
+  },
+  {
+    name: "a PVC path written with a leading slash stays inside the mount",
+    source: { persistentVolumeClaim: { claimName: "models", path: "/vit.onnx" } },
+    volume: { name: "model", persistentVolumeClaim: { claimName: "models", readOnly: true } },
+    modelPath: "/var/lib/sfprompt/model/vit.onnx",
+  },
+  {
+    name: "a model in a ConfigMap key is mounted as one file",
+    source: { configMap: { name: "tiny-model", key: "tiny.onnx" } },
+    volume: {
+      name: "model",
+      configMap: { name: "tiny-model", items: [{ key: "tiny.onnx", path: "model.onnx" }] },
+    },
+    modelPath: "/var/lib/sfprompt/model/model.onnx",
+  },
+];
+
+for (const c of modelCases) {
+  test(`model source: ${c.name}, in the server and every client pod`, () => {
+    const objs = build(job("demo", { clients: { count: 2 }, model: { source: c.source } }));
+    const specs = [
+      one<V1Deployment>(objs, "Deployment").spec!.template.spec!,
+      ...pods(objs).map((p) => p.spec!),
+    ];
+    assert.equal(specs.length, 3);
+    for (const spec of specs) {
+      const container = spec.containers[0]!;
+      assert.deepEqual(
+        spec.volumes!.find((v) => v.name === "model"),
+        c.volume,
+      );
+      assert.deepEqual(
+        container.volumeMounts!.find((m) => m.name === "model"),
+        c.volume ? { name: "model", mountPath: "/var/lib/sfprompt/model", readOnly: true } : undefined,
+      );
+      assert.equal(container.env!.find((e) => e.name === "SFPROMPT_MODEL_PATH")?.value, c.modelPath);
+    }
+  });
+}
+
+test("client pods are ready on /readyz and alive on /healthz", () => {
+  const [p] = pods(build(job("demo", { clients: { count: 1 } })));
+  const c = p!.spec!.containers[0]!;
+  assert.deepEqual(
+    [c.readinessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.path],
+    ["/readyz", "/healthz"],
+  );
 });

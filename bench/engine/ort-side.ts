@@ -62,6 +62,7 @@ interface Sides {
 }
 
 async function step(cfg: OrtSideConfig, { first, second, x, r }: Sides): Promise<StepOutcome> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const fwd = await first.run({ [cfg.input]: x });
   const t1 = performance.now();
@@ -71,10 +72,13 @@ async function step(cfg: OrtSideConfig, { first, second, x, r }: Sides): Promise
     Object.fromEntries(second.inputNames.filter((n) => feeds[n]).map((n) => [n, feeds[n]!])),
   );
   const t2 = performance.now();
+  const cpu = process.cpuUsage(c0);
   const saved = Object.entries(fwd)
     .filter(([k]) => k !== cfg.output)
     .reduce((s, [, t]) => s + (t.data as Float32Array).byteLength, 0);
-  return { stepMs: t2 - t0, forwardMs: t1 - t0, backwardMs: t2 - t1, saved, grad: bwd[`grad_${cfg.input}`] };
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const grad = bwd[`grad_${cfg.input}`];
+  return { stepMs: t2 - t0, forwardMs: t1 - t0, backwardMs: t2 - t1, cpuMs, saved, grad };
 }
 
 async function main(): Promise<void> {
@@ -90,7 +94,12 @@ async function main(): Promise<void> {
     if (line !== "step") break;
     last = await step(cfg, sides);
     console.log(
-      JSON.stringify({ stepMs: last.stepMs, forwardMs: last.forwardMs, backwardMs: last.backwardMs }),
+      JSON.stringify({
+        stepMs: last.stepMs,
+        forwardMs: last.forwardMs,
+        backwardMs: last.backwardMs,
+        cpuMs: last.cpuMs,
+      }),
     );
   }
   await Promise.all([first!.release(), second!.release()]);

@@ -97,6 +97,7 @@ function tableRows(b: BlockResult): string[] {
     return (
       `| ${label} | ${name} | ${ms(r.step)} | ${ms(r.forward)} + ${ms(r.backward)} | ${best(r.step)} | ` +
       `**${ratio(r.step, b.pytorch.step)}** | ${bestRatio(r.step, b.pytorch.step)} | ` +
+      `${ms(r.cpu)} | ${ratio(r.cpu, b.pytorch.cpu)} | ` +
       `${mib(r.rssPeakKiB)} (${mib(r.rssBaselineKiB)}) | ${saved} | ${err} |`
     );
   };
@@ -138,9 +139,12 @@ export function markdown(run: BenchRun): string {
       "of bests is the steadier estimate, the ratio of medians the one asked for. Multi-threaded PyTorch " +
       "(OpenMP) degrades far more than ORT when other processes hold the cores, so ratios at more than one " +
       "thread swing with the machine's load; compare rows of the same thread count only.",
+    "- CPU ms: the step's CPU time in the side's process (user + system, all threads). At one thread it is " +
+      "the estimate least moved by other processes (time spent descheduled does not count); at more threads " +
+      "it also counts threads spinning while they wait (ORT and OpenMP both spin), so it is no speed measure there.",
     "",
-    "| block | threads | side | step ms (median) | fwd + bwd ms | best step ms | ratio to PyTorch (medians) | ratio (best) | peak RSS MiB (baseline) | saved MiB | relErr |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| block | threads | side | step ms (median) | fwd + bwd ms | best step ms | ratio to PyTorch (medians) | ratio (best) | CPU ms (median) | ratio (CPU) | peak RSS MiB (baseline) | saved MiB | relErr |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...run.blocks.flatMap(tableRows),
     "",
     "Gradient model generation (writeGradientModel, not part of a step): " +

@@ -91,7 +91,7 @@ async function startSides(
   dir: string,
 ): Promise<Side[]> {
   const sides: Side[] = [];
-  const timings = (): Timings => ({ step: [], forward: [], backward: [] });
+  const timings = (): Timings => ({ step: [], forward: [], backward: [], cpu: [] });
   const torchGrad = join(dir, `${b.name}.torch-grad.bin`);
   const torchArgs = ["-W", "ignore", torchScript, "time", torchGrad, ...shapeArgs(b)];
   torchArgs.push("--threads", String(threads), "--warmup", String(opts.warmup));
@@ -133,6 +133,7 @@ async function interleave(sides: Side[], iters: number): Promise<void> {
       const side = sides[(i + k) % sides.length]!;
       const t = await side.stepper.step();
       side.timings.step.push(t.stepMs);
+      side.timings.cpu.push(t.cpuMs ?? Number.NaN);
       side.timings.forward.push(t.forwardMs ?? Number.NaN);
       side.timings.backward.push(t.backwardMs ?? Number.NaN);
     }

@@ -4,6 +4,8 @@ export interface Timings {
   step: number[];
   forward: number[];
   backward: number[];
+  /** process CPU time of the step (all threads); at one thread the measure least moved by other load */
+  cpu: number[];
 }
 
 export function median(xs: readonly number[]): number {

@@ -8,6 +8,8 @@ import type { Readable, Writable } from "node:stream";
 
 export interface StepTiming {
   stepMs: number;
+  /** CPU time of the side's process during the step (user + system, all its threads) */
+  cpuMs?: number;
   forwardMs?: number;
   backwardMs?: number;
 }

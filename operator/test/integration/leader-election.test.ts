@@ -43,8 +43,9 @@ test("of two operators only the lease holder reconciles; when it stops, the othe
   const lease = await coordination.readNamespacedLease({ name: "sfprompt-test", namespace: "default" });
   assert.equal(lease.spec!.holderIdentity, "op-a");
 
+  // A standby is Ready (200): it serves the webhook, and a rollout must be able to count it (ADR 0023).
   const ready = await fetch(`http://127.0.0.1:${b.httpPort}/readyz`);
-  assert.equal(await ready.text(), "standby (not the leader)");
+  assert.deepEqual([ready.status, await ready.text()], [200, "standby (not the leader)"]);
   const metrics = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text();
   assert.match(metrics, /^sfprompt_operator_is_leader 1$/m);
   assert.match(metrics, /^sfprompt_operator_jobs\{phase="Pending"\} 1$/m);

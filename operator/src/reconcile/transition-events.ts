@@ -1,4 +1,5 @@
-// Which Kubernetes Events a reconcile reports: phase changes and client pod replacements. Pure.
+// Which Kubernetes Events a reconcile reports: phase changes, a CPU fallback of the server and client
+// pod replacements. Pure.
 import type { Status } from "@sfprompt/api";
 import type { EventType } from "../kube/event-recorder.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
@@ -73,12 +74,22 @@ function restartEvents(plans: readonly ClientPlan[], limit: number): JobEvent[] 
   return out;
 }
 
+/** A Warning when the server is first seen running on CPU though CUDA was asked for. */
+function fallbackEvent(previous: Status | undefined, next: StatusWrite): JobEvent | undefined {
+  const was = previous?.conditions?.find((c) => c.type === "CpuFallback")?.status;
+  const now = next.conditions?.find((c) => c.type === "CpuFallback");
+  if (now?.status !== "True" || was === "True") return undefined;
+  return { type: "Warning", reason: "CpuFallback", message: now.message };
+}
+
 export function transitionEvents(
   previous: Status | undefined,
   next: StatusWrite,
   plans: readonly ClientPlan[],
   restartLimit: number,
 ): JobEvent[] {
-  const phase = phaseEvent(previous, next);
-  return [...(phase ? [phase] : []), ...restartEvents(plans, restartLimit)];
+  const once = [phaseEvent(previous, next), fallbackEvent(previous, next)].filter(
+    (e): e is JobEvent => e !== undefined,
+  );
+  return [...once, ...restartEvents(plans, restartLimit)];
 }

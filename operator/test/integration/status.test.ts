@@ -186,6 +186,9 @@ test("status follows the pods' phases and the progress events from NATS, then su
   });
   const reasons = events2.items.map((e) => e.reason);
   assert.ok(reasons.includes("Running") && reasons.includes("TrainingCompleted"), reasons.join());
+  const fallbackEvents = events2.items.filter((e) => e.reason === "CpuFallback");
+  assert.equal(fallbackEvents.length, 1, "one Warning for the CPU fallback");
+  assert.equal(fallbackEvents[0]!.type, "Warning");
 });
 
 test("a failed client pod is replaced after its backoff, up to the limit, then the job fails", async () => {

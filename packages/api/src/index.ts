@@ -5,13 +5,15 @@
  * Public API:
  * - Schemas and types: SFPromptJobSchema / SFPromptJob (defaulted) / SFPromptJobInput, SpecSchema /
  *   Spec / SpecInput, StatusSchema / Status, ConditionSchema / Condition, ClientStatusSchema,
- *   MetricsSchema, CommunicationSchema / Communication, CheckpointSchema, and the spec sections:
+ *   MetricsSchema, CommunicationSchema / Communication, ServerStatusSchema / ServerStatus,
+ *   CheckpointSchema, and the spec sections:
  *   ModelSchema (ModelSourceSchema, SplitSchema), PromptsSchema, ClassesSchema, DataSchema
  *   (DataSourceSchema, EvalSourceSchema, PartitioningSchema), ClientsSchema, ServerSchema,
  *   TrainingSchema (OptimizerSchema, PruningSchema, ...), CompressionSchema, TransportSchema,
  *   OutputSchema; Kubernetes parts: TolerationSchema, ResourceRequirementsSchema, QuantitySchema.
  * - Constants: GROUP, VERSION, API_VERSION, KIND, PLURAL, SINGULAR, SHORT_NAMES, METHODS, PHASES,
- *   CONDITION_TYPES, CODECS, BUILTIN_MODELS, BUILTIN_DATASETS.
+ *   CONDITION_TYPES, CLIENT_STATUS_STATES (type ClientStatusState), SERVER_EXECUTION_PROVIDERS, CODECS,
+ *   BUILTIN_MODELS, BUILTIN_DATASETS.
  * - Validation: parseJob(obj) and parseSpec(spec) → { ok: true, value } | { ok: false, errors };
  *   applyDefaults(obj) → SFPromptJob (throws JobValidationError). FieldError = { path, message },
  *   e.g. { path: "spec.training.rounds", message: "must be ≥ 1 (got 0)" }. Errors:

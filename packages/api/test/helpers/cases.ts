@@ -104,6 +104,11 @@ export const validCases: ValidCase[] = [
     check: (j) => assert.equal(j.spec.server.resources?.requests?.cpu, 2),
   },
   {
+    name: "a GPU server on k3s with the nvidia RuntimeClass",
+    spec: { server: { gpus: 1, runtimeClassName: "nvidia" } },
+    check: (j) => assert.equal(j.spec.server.runtimeClassName, "nvidia"),
+  },
+  {
     name: "class labels for every class",
     spec: { classes: { numClasses: 3, labels: ["cat", "dog", "bird"] } },
     check: (j) => assert.deepEqual(j.spec.classes.labels, ["cat", "dog", "bird"]),
@@ -254,6 +259,13 @@ export const invalidCases: InvalidCase[] = [
     name: "a PVC name with capitals",
     job: jobWith({ model: { source: { persistentVolumeClaim: { claimName: "Models", path: "vit.onnx" } } } }),
     path: "spec.model.source.persistentVolumeClaim.claimName",
+    message: "must be a DNS-1123 subdomain",
+    crd: true,
+  },
+  {
+    name: "a RuntimeClass name with capitals",
+    job: jobWith({ server: { runtimeClassName: "NVIDIA" } }),
+    path: "spec.server.runtimeClassName",
     message: "must be a DNS-1123 subdomain",
     crd: true,
   },

@@ -130,11 +130,15 @@ describe("traffic ledger", () => {
       sent: 151,
       received: 0,
       byKind: { activation: 151 },
+      sentByKind: { activation: 151 },
+      receivedByKind: {},
     });
     assert.deepEqual(summarizeTraffic(b.snapshot()), {
       sent: 151,
       received: 7,
       byKind: { activation: 151, gradient: 7 },
+      sentByKind: { activation: 151 },
+      receivedByKind: { gradient: 7 },
     });
   });
 });

@@ -49,6 +49,7 @@ finish() {
   else
     rm -rf "$E2E_LOGS"
     teardown_cluster
+    check_clean || rc=1
   fi
   [ $rc -eq 0 ] && log "PASS in $(($(date +%s) - T0)) s" || log "FAIL (logs: $E2E_LOGS)"
   exit $rc
@@ -70,6 +71,7 @@ kubectl label node "$NODE_NAME" node-role.kubernetes.io/edge=true nvidia.com/gpu
 log "cluster up: node $NODE_NAME Ready (edge + GPU labels)"
 helm_install
 run_job
+check_succeeded_status
 check_cpu_fallback
 delete_job_and_check
 helm_uninstall

@@ -72,14 +72,38 @@ run_job() {
     'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.error(JSON.stringify(JSON.parse(s),null,2)))'
 }
 
-# The server asked for CUDA on a node with no GPU: its server-ready line must say it runs on CPU.
+# jsonpath on the job, e.g. job_field '{.status.server.executionProvider}'.
+job_field() { kubectl -n "$JOB_NS" get sfpj "$JOB" -o "jsonpath=$1"; }
+
+# What Succeeded must mean: both rounds done, an accuracy measured, every client's pod Succeeded on
+# the node, bytes counted both ways.
+check_succeeded_status() {
+  local rounds acc up down clients
+  rounds=$(job_field '{.status.round}/{.status.rounds}')
+  acc=$(job_field '{.status.metrics.accuracy}')
+  up=$(job_field '{.status.communication.up}')
+  down=$(job_field '{.status.communication.down}')
+  clients=$(job_field '{range .status.clients[*]}{.phase}@{.node} {end}')
+  [ "$rounds" = 2/2 ] || die "status.round/rounds is $rounds, expected 2/2"
+  [ -n "$acc" ] || die "status.metrics.accuracy is empty"
+  [ "${up:-0}" -gt 0 ] && [ "${down:-0}" -gt 0 ] || die "status.communication counts no bytes (up=$up down=$down)"
+  [ "$clients" = "Succeeded@$NODE_NAME Succeeded@$NODE_NAME " ] || die "status.clients: $clients"
+  log "status: rounds $rounds, accuracy $acc, bytes up $up down $down, clients $clients"
+}
+
+# The server asked for CUDA on a node with no GPU and an image with no CUDA provider: the job's
+# status and the server's own log must say it runs on CPU.
 check_cpu_fallback() {
-  local f
+  local req act cond f
+  req=$(job_field '{.status.server.requestedExecutionProvider}')
+  act=$(job_field '{.status.server.executionProvider}')
+  cond=$(job_field '{.status.conditions[?(@.type=="CpuFallback")].status}')
+  [ "$req/$act/$cond" = "cuda/cpu/True" ] ||
+    die "status.server says requested=$req actual=$act, CpuFallback=$cond; expected cuda/cpu/True"
   f=$(grep -l '"server-ready"' "$W"/logs/pods/*.log 2>/dev/null | head -n 1)
   [ -n "$f" ] || die "no server pod log with a server-ready line was captured (logs: $W/logs/pods)"
-  grep '"server-ready"' "$f" | grep -q '"requested":"cuda"' || die "the server did not request cuda ($f)"
-  grep '"server-ready"' "$f" | grep -q '"actual":"cpu"' || die "the server did not fall back to cpu ($f)"
-  log "server fell back to CPU: $(grep -o '"server-ready".\{0,120\}' "$f" | head -n 1)"
+  grep '"server-ready"' "$f" | grep -q '"requested":"cuda","actual":"cpu"' || die "the server's log does not show the CPU fallback ($f)"
+  log "server fell back to CPU: status.server $req -> $act, CpuFallback=True, and its log says so"
 }
 
 delete_job_and_check() {
@@ -102,7 +126,10 @@ helm_uninstall() {
   log "helm uninstall $RELEASE"
   helm uninstall "$RELEASE" --namespace "$OP_NS" --wait --timeout 2m >&2
   kubectl delete namespace "$JOB_NS" "$OP_NS" --timeout=120s >&2
-  wait_until 120 "every pod to be gone from the node" bash -c '[ -z "$(kubectl get pods -A -o name)" ]'
+  wait_until 120 "every pod to be gone from the API" bash -c '[ -z "$(kubectl get pods -A -o name)" ]'
+  # ...and from the node: the kubelet stopped and removed every container.
+  wait_until 60 "containerd to run no container" bash -c "[ -z \"\$(ctr -a $CTRD_SOCK -n k8s.io tasks ls -q)\" ]"
+  log "no pod in the API, no container in containerd"
 }
 
 # On failure: what the cluster looked like, into the logs folder (and a summary on stderr).

@@ -104,3 +104,21 @@ teardown_cluster() {
   rmdir /run/containerd/runc/k8s.io /run/containerd/runc /run/containerd/s /run/containerd 2>/dev/null || true
   log "teardown done"
 }
+
+# After teardown_cluster: prints what is still there (processes of ours, the bridge, KUBE-*/our CNI
+# iptables chains, mounts under $W, kubepods cgroups, $W) and fails if anything is.
+check_clean() {
+  local left=()
+  ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && left+=("bridge $CNI_BRIDGE")
+  iptables-save 2>/dev/null | grep -qE '^:KUBE-|sfpe2e' && left+=("iptables chains KUBE-*/sfpe2e")
+  findmnt -rn -o TARGET | grep -qF "$W/" && left+=("mounts under $W")
+  ls -d /sys/fs/cgroup/*/kubepods >/dev/null 2>&1 && left+=("kubepods cgroups")
+  [ -e "$W" ] && left+=("$W")
+  [ -d "$W/pids" ] && left+=("processes listed in $W/pids")
+  ss -Hltn "sport = :$API_PORT" | grep -q . && left+=("a listener on the API port $API_PORT")
+  if [ ${#left[@]} -gt 0 ]; then
+    log "left behind: ${left[*]}"
+    return 1
+  fi
+  log "nothing left behind (no bridge, iptables chains, mounts, cgroups, listeners or $W)"
+}

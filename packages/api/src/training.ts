@@ -12,6 +12,10 @@ export const OptimizerSchema = z
     learningRate: z.number().gt(0).max(100).default(0.01).meta({ description: "Step size." }),
     momentum: z.number().min(0).lt(1).default(0.9).meta({ description: "SGD momentum (ignored by adam)." }),
     weightDecay: z.number().min(0).max(1).default(0).meta({ description: "L2 weight decay." }),
+    schedule: z.enum(["constant", "cosine"]).default("constant").meta({
+      description:
+        "Learning rate over the rounds: constant, or cosine-annealed from learningRate (round 1) towards 0 (after the last round).",
+    }),
     beta1: z
       .number()
       .min(0)

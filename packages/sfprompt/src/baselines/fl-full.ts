@@ -20,7 +20,11 @@ export function wholeModelTrainer(model: WholeModel): (ctx: ClientContext) => Ro
       runner ??= WholeModelRunner.create(model);
       const r = await runner;
       const params = cloneParams(global);
-      const optimizer = optimizerConfigFromSpec(ctx.config.training.optimizer);
+      const optimizer = optimizerConfigFromSpec(
+        ctx.config.training.optimizer,
+        round,
+        ctx.config.training.rounds,
+      );
       const state = initOptimizerState(optimizer, params);
       let lossSum = 0;
       let steps = 0;

@@ -72,7 +72,7 @@ export async function trainRound(ctx: TrainerContext, round: number, global: Par
   const prompt = pickParams(params, bundle.promptNames);
   const tail = pickParams(params, bundle.tailNames);
   // FedAvg resets client optimizer state every round (api OptimizerSchema).
-  const optimizer = optimizerConfigFromSpec(config.training.optimizer);
+  const optimizer = optimizerConfigFromSpec(config.training.optimizer, round, config.training.rounds);
   const g: Groups = {
     prompt,
     tail,

@@ -92,21 +92,33 @@ export interface SpecOptimizer {
   readonly weightDecay?: number;
   readonly beta1?: number;
   readonly beta2?: number;
+  readonly schedule?: "constant" | "cosine";
 }
 
-/** Maps the spec's optimizer section to a config for optimizerStep. */
-export function optimizerConfigFromSpec(spec: SpecOptimizer): OptimizerConfig {
+/**
+ * The learning rate of round `round` (1-based) of `rounds`: constant, or cosine-annealed over the
+ * rounds, lr·½(1 + cos(π·(round−1)/rounds)), so the last rounds take small steps (ADR 0023).
+ */
+export function learningRateForRound(spec: SpecOptimizer, round: number, rounds: number): number {
+  if (spec.schedule !== "cosine" || rounds <= 1) return spec.learningRate;
+  const at = Math.min(Math.max(round - 1, 0), rounds - 1) / rounds;
+  return spec.learningRate * 0.5 * (1 + Math.cos(Math.PI * at));
+}
+
+/** Maps the spec's optimizer section to a config for optimizerStep, at round `round` of `rounds`. */
+export function optimizerConfigFromSpec(spec: SpecOptimizer, round = 1, rounds = 1): OptimizerConfig {
+  const lr = learningRateForRound(spec, round, rounds);
   if (spec.name === "sgd") {
     return resolveSgd({
       kind: "sgd",
-      lr: spec.learningRate,
+      lr,
       momentum: spec.momentum,
       weightDecay: spec.weightDecay,
     });
   }
   return resolveAdam({
     kind: "adam",
-    lr: spec.learningRate,
+    lr,
     beta1: spec.beta1,
     beta2: spec.beta2,
     weightDecay: spec.weightDecay,

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TrainingArgumentError } from "../../src/training/errors.js";
 import { clipByGlobalNorm } from "../../src/training/grad-clip.js";
-import { optimizerConfigFromSpec, type OptimizerConfig } from "../../src/training/optimizer-config.js";
+import {
+  learningRateForRound,
+  optimizerConfigFromSpec,
+  type OptimizerConfig,
+} from "../../src/training/optimizer-config.js";
 import {
   initOptimizerState,
   optimizerStep,
@@ -253,6 +257,36 @@ describe("optimizer API", () => {
       varying,
     );
     assert.ok(maxAbsDiff(got, want) < 2e-6);
+  });
+
+  describe("learning rate over the rounds", () => {
+    const base = { name: "sgd", learningRate: 0.1, momentum: 0, beta1: 0.9, beta2: 0.999 } as const;
+    const cosine = { ...base, schedule: "cosine" } as const;
+    const cases = [
+      { name: "constant keeps the rate every round", spec: base, round: 7, rounds: 10, lr: 0.1 },
+      { name: "cosine starts at the full rate", spec: cosine, round: 1, rounds: 10, lr: 0.1 },
+      { name: "cosine halves it mid-way", spec: cosine, round: 6, rounds: 10, lr: 0.05 },
+      {
+        name: "cosine ends above zero on the last round",
+        spec: cosine,
+        round: 10,
+        rounds: 10,
+        lr: 0.1 * 0.5 * (1 + Math.cos((Math.PI * 9) / 10)),
+      },
+      { name: "cosine over one round is constant", spec: cosine, round: 1, rounds: 1, lr: 0.1 },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        assert.ok(Math.abs(learningRateForRound(c.spec, c.round, c.rounds) - c.lr) < 1e-12);
+        const cfg = optimizerConfigFromSpec(c.spec, c.round, c.rounds);
+        // The config steps exactly as plain SGD with that rate.
+        assert.deepEqual(run(cfg, varying), run({ kind: "sgd", lr: c.lr, momentum: 0 }, varying));
+      });
+    }
+    it("cosine decreases strictly from round to round", () => {
+      const lrs = Array.from({ length: 15 }, (_, i) => learningRateForRound(cosine, i + 1, 15));
+      for (let i = 1; i < lrs.length; i++) assert.ok((lrs[i] as number) < (lrs[i - 1] as number));
+    });
   });
 
   const bad: Array<{ name: string; run: () => unknown; field: string }> = [

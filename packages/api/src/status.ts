@@ -24,7 +24,9 @@ export const ConditionSchema = z
       .string()
       .min(1)
       .max(316)
-      .meta({ description: "Condition type, in CamelCase (e.g. Running, Succeeded)." }),
+      .meta({
+        description: `Condition type; the operator sets ${CONDITION_TYPES.join(", ")} (docs/operator.md says when each holds).`,
+      }),
     status: z.enum(["True", "False", "Unknown"]).meta({ description: "Whether the condition holds." }),
     reason: z
       .string()
@@ -77,7 +79,7 @@ export const ClientStatusSchema = z
       .meta({ description: "Why the client is in its state, when it said (e.g. the error of a failure)." }),
     restarts: z.int().min(0).optional().meta({
       description:
-        "Times the operator replaced the client's pod after it failed (spec limit: operator flag).",
+        "Times the operator replaced the client's pod after it failed (at most the operator's --client-restart-limit).",
     }),
     pod: z.string().max(253).optional().meta({ description: "Name of the client's current pod." }),
     node: z.string().max(253).optional().meta({ description: "Node the client's pod runs on." }),

@@ -108,12 +108,13 @@ function tableRows(b: BlockResult): string[] {
   ];
 }
 
-export function markdown(run: BenchRun): string {
+const TITLE =
+  "# Engine benchmark: transformer block forward + backward, ours (onnxruntime-node) vs PyTorch eager";
+
+function runSection(run: BenchRun): string[] {
   const m = run.machine;
   const torch = run.blocks[0]?.pytorch.versions ?? {};
   return [
-    "# Engine benchmark: transformer block forward + backward, ours (onnxruntime-node) vs PyTorch eager",
-    "",
     `Recorded ${run.date} with \`${run.command}\` (commit ${m.gitCommit}).`,
     "",
     `- Machine: ${m.cpu}, ${m.logicalCpus} logical CPUs, ${m.memoryGiB} GiB, ${m.os}; load average ` +
@@ -158,12 +159,38 @@ export function markdown(run: BenchRun): string {
         .join("; ") +
       ".",
     "",
+  ];
+}
+
+/** One run: the title and its section; several: one section per run, oldest first. */
+export function markdown(runs: readonly BenchRun[]): string {
+  if (runs.length === 1) return [TITLE, "", ...runSection(runs[0] as BenchRun)].join("\n");
+  return [
+    TITLE,
+    "",
+    `${runs.length} runs of the same code on a shared machine, oldest first; compare them to see how much ` +
+      "the other load moved the numbers.",
+    "",
+    ...runs.flatMap((r, i) => [`## Run ${i + 1}`, "", ...runSection(r)]),
   ].join("\n");
 }
 
-export function writeResults(run: BenchRun): void {
-  writeFileSync(`${resultsDir}engine.json`, `${JSON.stringify(run, null, 2)}\n`);
-  const md = markdown(run);
+/** engine.json holds one run, or { runs: [...] } after --append. */
+function earlierRuns(): BenchRun[] {
+  try {
+    const old = JSON.parse(readFileSync(`${resultsDir}engine.json`, "utf8")) as
+      BenchRun | { runs: BenchRun[] };
+    return "runs" in old ? old.runs : [old];
+  } catch {
+    return [];
+  }
+}
+
+export function writeResults(run: BenchRun, append = false): void {
+  const runs = append ? [...earlierRuns(), run] : [run];
+  const json = runs.length === 1 ? run : { runs };
+  writeFileSync(`${resultsDir}engine.json`, `${JSON.stringify(json, null, 2)}\n`);
+  const md = markdown(runs);
   writeFileSync(`${resultsDir}engine.md`, md);
   console.log(md);
 }

@@ -35,6 +35,7 @@ interface Options {
   iters: number;
   blocks: BlockShape[];
   withWeights: boolean;
+  append: boolean;
 }
 
 function options(): Options {
@@ -46,6 +47,8 @@ function options(): Options {
       iters: { type: "string", default: "6" },
       blocks: { type: "string", default: blocks.map((b) => b.name).join(",") },
       "with-weights": { type: "boolean", default: false },
+      // keep the runs already in engine.json and add this one (repeat runs on a shared machine)
+      append: { type: "boolean", default: false },
     },
   });
   const chosen = values.blocks.split(",").map((n) => {
@@ -66,6 +69,7 @@ function options(): Options {
     iters: int("iters", values.iters, 1),
     blocks: chosen,
     withWeights: values["with-weights"],
+    append: values.append,
   };
 }
 
@@ -192,15 +196,18 @@ async function main(): Promise<void> {
     "npm run bench:engine",
     ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
   ];
-  writeResults({
-    date: new Date().toISOString(),
-    command: command.join(" "),
-    machine: machineFacts(loadStart, loadavg()),
-    threadCounts: opts.threadCounts,
-    warmup: opts.warmup,
-    iters: opts.iters,
-    blocks: results,
-  });
+  writeResults(
+    {
+      date: new Date().toISOString(),
+      command: command.join(" "),
+      machine: machineFacts(loadStart, loadavg()),
+      threadCounts: opts.threadCounts,
+      warmup: opts.warmup,
+      iters: opts.iters,
+      blocks: results,
+    },
+    opts.append,
+  );
 }
 
 await main();

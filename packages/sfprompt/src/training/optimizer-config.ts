@@ -97,7 +97,7 @@ export interface SpecOptimizer {
 
 /**
  * The learning rate of round `round` (1-based) of `rounds`: constant, or cosine-annealed over the
- * rounds, lr·½(1 + cos(π·(round−1)/rounds)), so the last rounds take small steps (ADR 0023).
+ * rounds, lr·½(1 + cos(π·(round−1)/rounds)), so the last rounds take small steps (ADR 0024).
  */
 export function learningRateForRound(spec: SpecOptimizer, round: number, rounds: number): number {
   if (spec.schedule !== "cosine" || rounds <= 1) return spec.learningRate;

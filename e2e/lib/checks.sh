@@ -125,11 +125,14 @@ delete_job_and_check() {
 helm_uninstall() {
   log "helm uninstall $RELEASE"
   helm uninstall "$RELEASE" --namespace "$OP_NS" --wait --timeout 2m >&2
+  log "release uninstalled; deleting the namespaces"
   kubectl delete namespace "$JOB_NS" "$OP_NS" --timeout=120s >&2
+  log "namespaces deleted"
   wait_until 120 "every pod to be gone from the API" bash -c '[ -z "$(kubectl get pods -A -o name)" ]'
-  # ...and from the node: the kubelet stopped and removed every container.
-  wait_until 60 "containerd to run no container" bash -c "[ -z \"\$(ctr -a $CTRD_SOCK -n k8s.io tasks ls -q)\" ]"
-  log "no pod in the API, no container in containerd"
+  # ...and from the node: the kubelet stopped every container (exited ones are removed later by the
+  # kubelet's container GC, once a minute, or by the teardown).
+  wait_until 60 "containerd to run no container" bash -c "set -o pipefail; ctr -a $CTRD_SOCK -n k8s.io tasks ls | awk 'NR > 1 && \$3 == \"RUNNING\" { exit 1 }'"
+  log "no pod in the API, no container running in containerd"
 }
 
 # On failure: what the cluster looked like, into the logs folder (and a summary on stderr).

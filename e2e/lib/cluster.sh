@@ -169,6 +169,8 @@ start_cluster() {
   check_ports_free "$ip"
   log "host address $ip; state in $W"
   mkdir -p "$W"
+  # The bridge plugin (isGateway) turns IPv4 forwarding on; teardown puts back what was there.
+  cat /proc/sys/net/ipv4/ip_forward >"$W/ip_forward.orig"
   make_pki "$ip"
   write_kubeconfig "https://127.0.0.1:$API_PORT"
   start_etcd

@@ -95,6 +95,7 @@ teardown_cluster() {
   remove_cgroups || true
   remove_cni_leftovers || true
   remove_kube_chains || true
+  if [ -f "$W/ip_forward.orig" ]; then cat "$W/ip_forward.orig" >/proc/sys/net/ipv4/ip_forward || true; fi
   log "mounts, cgroups, bridge and iptables chains removed"
   if [ -n "${E2E_LOGS:-}" ] && [ -d "$W/logs" ]; then
     mkdir -p "$E2E_LOGS" && cp -r "$W/logs/." "$E2E_LOGS/"

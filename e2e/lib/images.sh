@@ -22,9 +22,25 @@ copy_with_libs() { # ROOTFS BINARY DEST
   done
 }
 
-# build_scratch NAME CONTEXT: builds $CONTEXT/Containerfile as localhost/NAME.
+image_id() { podman_e2e image inspect --format '{{.Id}}' "localhost/$1" 2>/dev/null || true; }
+
+# Removes the images with these IDs when nothing tags them any more (the previous run's builds), so
+# that the store does not grow by a few hundred MB per run; an image still in use is kept.
+drop_untagged() {
+  local id
+  for id in "$@"; do
+    [ -n "$id" ] && [ -z "$(podman_e2e image inspect --format '{{.RepoTags}}' "$id" 2>/dev/null | tr -d '[]')" ] &&
+      podman_e2e rmi "$id" >/dev/null 2>&1
+  done
+  return 0
+}
+
+# build_scratch NAME CONTEXT: builds $CONTEXT/Containerfile as localhost/NAME (dropping the old one).
 build_scratch() {
+  local old
+  old=$(image_id "$1")
   podman_e2e build -q --pull=never -f "$2/Containerfile" -t "localhost/$1" "$2" >/dev/null
+  drop_untagged "$old"
 }
 
 build_pause_image() {
@@ -74,10 +90,11 @@ CF
 
 # images/build-local.sh's server and client images, with the demo model in the image's cache folder.
 build_job_images() {
-  local c="$W/img/model" role model
+  local c="$W/img/model" role model old_base
   (cd "$E2E_ROOT" && node --conditions=source --import tsx e2e/lib/demo-model.ts) >"$W/logs/demo-model.log" ||
     die "building the demo model failed (log: $W/logs/demo-model.log)"
   model=$(tail -n 1 "$W/logs/demo-model.log")
+  old_base=("$(image_id "sfprompt-server:$IMG_TAG-base")" "$(image_id "sfprompt-client:$IMG_TAG-base")")
   SFPROMPT_IMAGE_TAG="$IMG_TAG-base" bash "$E2E_ROOT/images/build-local.sh" >"$W/logs/build-local.log" 2>&1 ||
     die "images/build-local.sh failed (log: $W/logs/build-local.log)"
   # The images look the model up in <cache>/models/models/ (images/shell passes <cache>/models as
@@ -90,6 +107,7 @@ build_job_images() {
       "$role" "$IMG_TAG" >"$c/Containerfile"
     build_scratch "sfprompt-$role:$IMG_TAG" "$c"
   done
+  drop_untagged "${old_base[@]}"
 }
 
 build_images() {

@@ -2,7 +2,7 @@
 // a reconcile of the job when something arrived. An ordered consumer replays the stream from its
 // start, so a restarted operator rebuilds the same snapshot without any state of its own.
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { eventStreamName, parseEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { eventStreamName, parseEvent, stopMessagesOn, type ProgressEvent } from "@sfprompt/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../log.js";
 import { applyProgressEvent } from "./events.js";
@@ -107,8 +107,9 @@ export class ProgressTracker {
       opt_start_seq: from,
     });
     const messages = await consumer.consume();
-    const close = (): void => void messages.close();
-    signal.addEventListener("abort", close, { once: true });
+    // stops at once on an abort (also one that came during the set-up above) or a pool close, so
+    // forget() never waits on an iterator whose queued stop nobody pulls
+    const detach = stopMessagesOn(messages, nc, signal);
     try {
       for await (const m of messages) {
         const before = this.snapshots.get(key) ?? emptySnapshot();
@@ -121,7 +122,8 @@ export class ProgressTracker {
         if (this.caughtUp.has(key)) this.opts.onChange(key);
       }
     } finally {
-      signal.removeEventListener("abort", close);
+      detach();
+      await messages.close();
     }
   }
 }

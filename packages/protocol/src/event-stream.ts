@@ -1,6 +1,13 @@
 // Publishing and consuming a job's progress events on its JetStream stream (durable pull consumers,
 // explicit acks: the operator acks an event once it is folded into the job's status).
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JsMsg,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EventSchemaError } from "./errors.js";
 import { eventDedupId, parseEvent, type ProgressEvent } from "./events.js";
@@ -80,7 +87,40 @@ export async function fetchEvents(
   return out;
 }
 
-/** Streams events for `durable` until `signal` aborts; each must be acked (or termed) by the caller. */
+/**
+ * Stops a consume()/fetch() iterator as soon as `signal` aborts or `nc` closes, and returns the
+ * function that detaches both watches. close() has to be called directly: the library queues its own
+ * stop-on-connection-close behind the messages, so an iterator nobody pulls from any more (a
+ * generator suspended at a yield) would keep its idle-heartbeat interval timer, and the process,
+ * alive after nc.close().
+ */
+export function stopMessagesOn(
+  messages: ConsumerMessages,
+  nc: NatsConnection,
+  signal?: AbortSignal,
+): () => void {
+  // a box, so that a connection that lives on does not keep a finished iterator reachable
+  const box: { messages: ConsumerMessages | undefined } = { messages };
+  const stop = (): void => {
+    const m = box.messages;
+    box.messages = undefined;
+    try {
+      if (m) void m.close().catch(() => undefined);
+    } catch {
+      // already torn down with its connection: nothing left to stop
+    }
+  };
+  void nc.closed().then(stop, stop);
+  signal?.addEventListener("abort", stop, { once: true });
+  // an abort that came while the consumer was being set up fires no listener
+  if (signal?.aborted === true) stop();
+  return (): void => {
+    box.messages = undefined;
+    signal?.removeEventListener("abort", stop);
+  };
+}
+
+/** Streams events for `durable` until `signal` aborts or `nc` closes; the caller acks (or terms) each. */
 export async function* consumeEvents(
   nc: NatsConnection,
   job: string,
@@ -88,14 +128,14 @@ export async function* consumeEvents(
   signal?: AbortSignal,
 ): AsyncGenerator<EventDelivery> {
   await ensureEventConsumer(nc, job, durable);
+  if (signal?.aborted === true) return;
   const consumer = await jetstream(nc).consumers.get(eventStreamName(job), durable);
   const messages = await consumer.consume({ max_messages: 256 });
-  const stop = (): void => void messages.close();
-  signal?.addEventListener("abort", stop, { once: true });
+  const detach = stopMessagesOn(messages, nc, signal);
   try {
     for await (const m of messages) yield toDelivery(m);
   } finally {
-    signal?.removeEventListener("abort", stop);
+    detach();
     await messages.close();
   }
 }

@@ -62,9 +62,16 @@ async function* consumeWhenReady(
       await new Promise((r) => setTimeout(r, 100));
       continue;
     }
-    if (first.done === true) return;
-    yield first.value;
-    yield* it;
+    // The consumer is closed in consumeEvents' finally, which runs only when `it` is returned: a
+    // watcher that stops at the first event (a break, or untilFinished on job.finished) must return
+    // it here, or its heartbeat timer keeps the process alive after nc.close().
+    try {
+      if (first.done === true) return;
+      yield first.value;
+      yield* it;
+    } finally {
+      await it.return(undefined);
+    }
     return;
   }
 }

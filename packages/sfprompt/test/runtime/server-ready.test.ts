@@ -22,8 +22,7 @@ after(async () => {
 
 /** The job's events as stored in its stream, up to the first one `until` accepts (20 s at most). */
 async function eventsUntil(job: string, until: (e: ProgressEvent) => boolean): Promise<ProgressEvent[]> {
-  // fetchEvents, not watchEvents: a consume() iterator leaves a timer behind that keeps the test
-  // process alive after the connection closed.
+  // fetchEvents polls with a deadline of its own; watch-events.test.ts covers watchEvents' clean stop.
   const durable = `test-${Math.random().toString(36).slice(2)}`;
   const out: ProgressEvent[] = [];
   for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {

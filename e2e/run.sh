@@ -29,7 +29,7 @@ fi
 
 # Debian packages the cluster needs (platform-notes §A); the project's other scripts install podman.
 ensure_packages() {
-  local missing=() c p
+  local missing=() c
   for c in containerd:containerd runc:runc podman:podman dnsmasq:dnsmasq-base iptables:iptables \
     conntrack:conntrack gcc:gcc nats-server:nats-server openssl:openssl; do
     command -v "${c%%:*}" >/dev/null || missing+=("${c#*:}")

@@ -61,9 +61,9 @@ run_job() {
     save_pod_logs
     case "$phase" in
       Succeeded) break ;;
-      Failed) dump_state && die "the job failed" ;;
+      Failed) die "the job failed (run.sh's exit handler saves the cluster's state and logs)" ;;
     esac
-    [ $(($(date +%s) - start)) -ge "$limit" ] && dump_state && die "the job did not succeed within ${limit}s"
+    [ $(($(date +%s) - start)) -ge "$limit" ] && die "the job did not succeed within ${limit}s (SFPROMPT_E2E_JOB_TIMEOUT)"
     sleep 3
   done
   log "job Succeeded after $(($(date +%s) - start)) s; its status:"
@@ -137,6 +137,7 @@ helm_uninstall() {
 
 # On failure: what the cluster looked like, into the logs folder (and a summary on stderr).
 dump_state() {
+  [ -f "$KUBECONFIG" ] || return 0 # failed before the cluster existed
   mkdir -p "$W/logs"
   {
     kubectl get nodes -o wide

@@ -29,8 +29,9 @@ image_id() { podman_e2e image inspect --format '{{.Id}}' "localhost/$1" 2>/dev/n
 drop_untagged() {
   local id
   for id in "$@"; do
-    [ -n "$id" ] && [ -z "$(podman_e2e image inspect --format '{{.RepoTags}}' "$id" 2>/dev/null | tr -d '[]')" ] &&
-      podman_e2e rmi "$id" >/dev/null 2>&1
+    if [ -n "$id" ] && [ -z "$(podman_e2e image inspect --format '{{.RepoTags}}' "$id" 2>/dev/null | tr -d '[]')" ]; then
+      podman_e2e rmi "$id" >/dev/null 2>&1 || true # a parent of another image: kept
+    fi
   done
   return 0
 }

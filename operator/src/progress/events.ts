@@ -40,6 +40,9 @@ function foldRoundFinished(
   };
   for (const p of e.participants)
     out = withClient(out, p, (c) => ({ ...c, lastRound: laterRound(c, e.round) }));
+  // the latest round's counts win (kept can change from round to round as the scores move)
+  for (const k of e.contributions ?? [])
+    out = withClient(out, k.client, (c) => ({ ...c, samples: k.samples, kept: k.kept }));
   return out;
 }
 

@@ -11,6 +11,10 @@ export interface ClientProgress {
   reason?: string;
   /** When that state was reported (RFC 3339): a report older than the client's pod is stale. */
   stateAt?: string;
+  /** |D_k|, from the latest round.finished it contributed to. */
+  samples?: number;
+  /** Samples it kept after pruning in that round. */
+  kept?: number;
 }
 
 /** What the server said when it started (server.ready), the latest replica's report. */

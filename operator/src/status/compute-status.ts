@@ -46,7 +46,9 @@ function clientStatuses(input: StatusInput): ClientStatus[] {
     // only while it is about the same pod (and "pending" was the pod's, not a report).
     const samePod = last?.pod !== undefined && last.pod === plan.pod?.metadata?.name;
     const carried = samePod && last?.state !== "pending" ? { state: last?.state, reason: last?.reason } : {};
-    const p = progress ? progress.clients[plan.index] : last && { lastRound: last.lastRound, ...carried };
+    const p = progress
+      ? progress.clients[plan.index]
+      : last && { lastRound: last.lastRound, samples: last.samples, kept: last.kept, ...carried };
     const state = clientState(plan, p);
     return stripUndefined({
       index: plan.index,
@@ -54,6 +56,8 @@ function clientStatuses(input: StatusInput): ClientStatus[] {
       state: state.state,
       reason: state.reason,
       ...clientPodFields(plan),
+      samples: p?.samples,
+      kept: p?.kept,
       lastRound: p?.lastRound,
     });
   });

@@ -85,6 +85,10 @@ test("status follows the pods' phases and the progress events from NATS, then su
       accuracy: 0.5,
       participants: ["client-0", "client-1"],
       samples: 100,
+      contributions: [
+        { client: "client-0", samples: 120, kept: 60 },
+        { client: "client-1", samples: 80, kept: 40 },
+      ],
       bytes: {
         up: 3000,
         down: 1000,
@@ -127,12 +131,17 @@ test("status follows the pods' phases and the progress events from NATS, then su
     controlDown: 0,
   });
   assert.deepEqual(r1.status!.lastCheckpoint, { round: 1, object: "checkpoints/round-1" });
-  const clients = r1.status!.clients as { state?: string; lastRound?: number }[];
+  const clients = r1.status!.clients as {
+    state?: string;
+    lastRound?: number;
+    samples?: number;
+    kept?: number;
+  }[];
   assert.deepEqual(
-    clients.map((c) => [c.state, c.lastRound]),
+    clients.map((c) => [c.state, c.lastRound, c.samples, c.kept]),
     [
-      ["split-training", 1],
-      ["running", 1],
+      ["split-training", 1, 120, 60],
+      ["running", 1, 80, 40],
     ],
   );
   assert.deepEqual(r1.status!.server, {

@@ -52,6 +52,21 @@ test("client states and participation update the per-client view", () => {
   assert.deepEqual(s.clients, { 0: { lastRound: 1 }, 1: { state: "idle", stateAt: base.at, lastRound: 1 } });
 });
 
+test("round contributions set each client's samples and kept count; the latest round's win", () => {
+  const withCounts = (r: number, kept0: number): ProgressEvent => ({
+    ...round(r, 0.5, ["client-0", "client-1"]),
+    contributions: [
+      { client: "client-0", samples: 50, kept: kept0 },
+      { client: "client-1", samples: 30, kept: 15 },
+    ],
+  });
+  const s = fold([withCounts(1, 25), withCounts(2, 26), round(3, 0.5, ["client-0"])]);
+  assert.deepEqual(s.clients, {
+    0: { lastRound: 3, samples: 50, kept: 26 },
+    1: { lastRound: 2, samples: 30, kept: 15 },
+  });
+});
+
 test("a client state's reason stays with that state: the next state without one clears it", () => {
   const failed = fold([
     { ...base, type: "client.state", client: "client-2", state: "failed", reason: "OOM" },

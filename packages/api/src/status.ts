@@ -83,7 +83,14 @@ export const ClientStatusSchema = z
     }),
     pod: z.string().max(253).optional().meta({ description: "Name of the client's current pod." }),
     node: z.string().max(253).optional().meta({ description: "Node the client's pod runs on." }),
-    samples: z.int().min(0).optional().meta({ description: "Samples in the client's partition." }),
+    samples: z.int().min(0).optional().meta({
+      description:
+        "Samples in the client's partition (|D_k|), as its update of the last round it took part in reported them.",
+    }),
+    kept: z.int().min(0).optional().meta({
+      description:
+        "Samples the client trained on in that round, after EL2N pruning (equal to samples when the job does not prune).",
+    }),
     lastRound: z
       .int()
       .min(0)

@@ -42,6 +42,16 @@ export const RoundStartedSchema = z.object({
   deadline: z.iso.datetime({ offset: true }).optional(),
 });
 
+/** One participant's share of a finished round. */
+export const RoundContributionSchema = z.object({
+  client: name,
+  /** |D_k|: the samples of the client's partition. */
+  samples: count,
+  /** Samples it trained on after EL2N pruning (equal to samples when the job does not prune). */
+  kept: count,
+});
+export type RoundContribution = z.infer<typeof RoundContributionSchema>;
+
 export const RoundFinishedSchema = z.object({
   ...base,
   type: z.literal("round.finished"),
@@ -53,6 +63,11 @@ export const RoundFinishedSchema = z.object({
   participants: z.array(name),
   /** Kept samples that contributed (sum of |D_k| after pruning). */
   samples: count,
+  /**
+   * Per participant: its |D_k| and the samples it kept after pruning (its FedAvg weight), as its
+   * update reported them. Optional: older servers sent the sum only.
+   */
+  contributions: z.array(RoundContributionSchema).max(10_000).optional(),
   bytes: EventBytesSchema,
   durationMs: count,
 });

@@ -262,6 +262,9 @@ export class Coordinator implements CoordinatorView {
       accuracy: metrics.accuracy ?? lastAccuracy(history),
       participants: metrics.participants,
       samples: kept,
+      contributions: [...open.uploads]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([client, u]) => ({ client, samples: u.samples, kept: u.kept })),
       bytes: eventBytes(metrics.bytes),
       durationMs: metrics.durationMs,
     });

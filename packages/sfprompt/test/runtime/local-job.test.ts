@@ -69,6 +69,18 @@ test("a 2-round SFPrompt job with 3 clients trains above chance, prunes by γ an
     r.clientFlopsShare !== null && r.clientFlopsShare > 0 && r.clientFlopsShare < 1,
     `share ${r.clientFlopsShare}`,
   );
+  // each round.finished names every participant's |D_k| and kept count, adding up to its samples
+  for (const e of events) {
+    if (e.type !== "round.finished") continue;
+    assert.deepEqual(
+      e.contributions,
+      shards.map((k, i) => ({ client: `client-${i}`, samples: k, kept: Math.ceil(k * 0.5) })),
+    );
+    assert.equal(
+      e.contributions!.reduce((n, c) => n + c.kept, 0),
+      e.samples,
+    );
+  }
   const types = events.map((e) => e.type);
   assert.equal(types.filter((t) => t === "round.finished").length, 2);
   assert.equal(types.filter((t) => t === "checkpoint.written").length, 2);

@@ -98,11 +98,9 @@ build_job_images() {
   old_base=("$(image_id "sfprompt-server:$IMG_TAG-base")" "$(image_id "sfprompt-client:$IMG_TAG-base")")
   SFPROMPT_IMAGE_TAG="$IMG_TAG-base" bash "$E2E_ROOT/images/build-local.sh" >"$W/logs/build-local.log" 2>&1 ||
     die "images/build-local.sh failed (log: $W/logs/build-local.log)"
-  # The images look the model up in <cache>/models/models/ (images/shell passes <cache>/models as
-  # ensureDemoModel's cacheDir, which appends models/ itself); both places, in case that changes.
-  rm -rf "$c" && mkdir -p "$c/cache/models/models"
+  # The images look the model up where ensureDemoModel keeps it: <cache>/models/<recipe>-<hash>/.
+  rm -rf "$c" && mkdir -p "$c/cache/models"
   cp -r "$(dirname "$model")" "$c/cache/models/"
-  cp -r "$(dirname "$model")" "$c/cache/models/models/"
   for role in server client; do
     printf 'FROM localhost/sfprompt-%s:%s-base\nCOPY --chown=10001:10001 cache/ /home/sfprompt/.cache/sfprompt/\n' \
       "$role" "$IMG_TAG" >"$c/Containerfile"

@@ -78,7 +78,7 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
   }
   if (source.builtin === "demo") {
     o.logger.log("info", "model.demo", { cacheDir: o.cacheDir });
-    return (await ensureDemoModel({ cacheDir: join(o.cacheDir, "models"), signal: o.signal })).path;
+    return (await ensureDemoModel({ cacheDir: o.cacheDir, signal: o.signal })).path;
   }
   const field = source.persistentVolumeClaim
     ? "model.source.persistentVolumeClaim"

@@ -88,6 +88,9 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
     case "round.failed":
       // Visible in the server's log and the stream; the status keeps completed rounds only.
       return s;
+    default:
+      // An event type this operator does not know (a newer server): keep the view as it is.
+      return s;
   }
 }
 

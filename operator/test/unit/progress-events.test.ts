@@ -112,3 +112,11 @@ test("checkpoints, job.finished and job.failed set the checkpoint and the outcom
   ]);
   assert.deepEqual(failed.outcome, { kind: "failed", reason: "QuorumNotReached", message: "1 of 3 updates" });
 });
+
+test("an event type this operator does not know keeps the view and moves the sequence", () => {
+  const before = fold([round(1, 0.5)]);
+  const unknown = { ...base, type: "round.sampled", round: 2 } as unknown as ProgressEvent;
+  const after = applyProgressEvent(before, unknown, 99);
+  assert.deepEqual({ ...after, sequence: before.sequence }, before);
+  assert.equal(after.sequence, 99);
+});

@@ -55,7 +55,8 @@ for (const method of methods) {
     config: c,
     clientIndex: i,
     data: clientShard(train, c.data.partitioning, c.clients.count, i),
-    body: localBody(bundle),
+    // The body runs here but stands for the server's: the trainer then sends (or skips) gradients as a client would.
+    body: { ...localBody(bundle), local: false },
     flops,
     logger: silentLogger,
   }));

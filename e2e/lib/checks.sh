@@ -40,9 +40,15 @@ job_phase() { kubectl -n "$JOB_NS" get sfpj "$JOB" -o 'jsonpath={.status.phase}'
 save_pod_logs() {
   local p
   mkdir -p "$W/logs/pods"
+  local f
   for p in $(kubectl -n "$JOB_NS" get pods -l "$JOB_SELECTOR" -o name 2>/dev/null); do
-    kubectl -n "$JOB_NS" logs "$p" >"$W/logs/pods/${p#pod/}.log.new" 2>/dev/null &&
-      mv "$W/logs/pods/${p#pod/}.log.new" "$W/logs/pods/${p#pod/}.log"
+    f="$W/logs/pods/${p#pod/}.log"
+    # A container being removed answers "unable to retrieve container logs ..." with exit 0; a log
+    # only grows, so a shorter answer never replaces what was saved before.
+    kubectl -n "$JOB_NS" logs "$p" >"$f.new" 2>/dev/null &&
+      [ "$(stat -c %s "$f.new")" -ge "$(stat -c %s "$f" 2>/dev/null || echo 0)" ] &&
+      ! grep -q '^unable to retrieve container logs' "$f.new" &&
+      mv "$f.new" "$f"
   done
   rm -f "$W/logs/pods/"*.new
 }

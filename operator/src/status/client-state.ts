@@ -2,6 +2,7 @@
 // The pod decides whether the client runs at all; the reports say what it does while it runs.
 import type { V1Pod } from "@kubernetes/client-node";
 import type { ClientStatus, ClientStatusState } from "@sfprompt/api";
+import { CLIENT_STATES } from "@sfprompt/protocol";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ClientProgress } from "../progress/snapshot.js";
 
@@ -26,18 +27,8 @@ function currentReport(plan: ClientPlan, reported: ClientProgress | undefined): 
   return reported;
 }
 
-const REPORTED: ReadonlySet<string> = new Set<ClientStatusState>([
-  "pending",
-  "connected",
-  "local-update",
-  "pruning",
-  "split-training",
-  "uploading",
-  "idle",
-  "lost",
-  "failed",
-  "done",
-]);
+// Every state a client reports on the progress stream is also a status state (api's list adds "running").
+const REPORTED: ReadonlySet<string> = new Set<ClientStatusState>(CLIENT_STATES);
 
 /** Why a pod ended or waits, from its container states and conditions (what `kubectl describe` shows). */
 export function podReason(pod: V1Pod | undefined): string | undefined {

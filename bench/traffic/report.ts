@@ -1,7 +1,7 @@
 // Markdown of the traffic benchmark: the demo plan beside the measured run, and the ViT-B/16 sweep.
 import type { Codec } from "@sfprompt/api";
 import type { TrafficComparison } from "@sfprompt/core";
-import { breakEvenLine, trafficHeader, trafficTable, type JobTrafficPlan } from "@sfprompt/cli";
+import { breakEvenLine, formatBytes, trafficHeader, trafficTable, type JobTrafficPlan } from "@sfprompt/cli";
 import type { MeasuredRow } from "./measured.js";
 
 const LABELS: Record<string, string> = {
@@ -11,16 +11,7 @@ const LABELS: Record<string, string> = {
   "fl-full": "FL full fine-tuning",
 };
 
-function bytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${Number(v.toPrecision(3))} ${units[u]}`;
-}
+const bytes = formatBytes;
 
 function exact(n: number): string {
   return n.toLocaleString("en-US");

@@ -74,3 +74,39 @@ async function oneRoundJob(method: "sfprompt" | "fl-full"): Promise<void> {
     for (const p of all) p.kill("SIGKILL");
   }
 }
+
+test("with --linger-after-finish the server stays up and healthy after the job finished, and exits 0 on SIGTERM", async () => {
+  const config = runConfig({ method: "sfprompt", training: { rounds: 1 } }, "one-round-linger");
+  const path = tmp.write("linger.json", JSON.stringify(config));
+  const common = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
+  common.push("--bundle-dir", bundle.dir);
+  // the operator sets the env var on the server Deployment; the flag is the same setting
+  const server = spawnEntry(ENTRY.server, common, { SFPROMPT_LINGER_AFTER_FINISH: "true" });
+  const clients = [0, 1].map((i) => spawnEntry(ENTRY.client, [...common, "--client-index", String(i)]));
+  try {
+    for (const c of clients) assert.equal((await c.exited).code, 0, c.stderr());
+    const listening = await server.waitForLog((l) => l.event === "http.listening");
+    await server.waitForLog((l) => l.event === "runtime.lingering", 60_000);
+    assert.ok(server.logs.some((l) => l.event === "runtime.finished"));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(server.child.exitCode, null, "the server is still running after the job finished");
+    const health = await fetch(`http://127.0.0.1:${String(listening.port)}/healthz`);
+    assert.equal(health.status, 200);
+    server.kill("SIGTERM");
+    const exit = await server.exited;
+    assert.equal(exit.code, 0, server.stderr());
+  } finally {
+    for (const p of [server, ...clients]) p.kill("SIGKILL");
+  }
+});
+
+test("a bad SFPROMPT_LINGER_AFTER_FINISH is refused with exit code 1, naming the variable", async () => {
+  const path = tmp.write("linger-bad.json", JSON.stringify(runConfig({}, "linger-bad")));
+  const p = spawnEntry(ENTRY.server, ["--config", path, "--nats-url", nats.url, "--http-port", "0"], {
+    SFPROMPT_LINGER_AFTER_FINISH: "yes",
+  });
+  const exit = await p.exited;
+  assert.equal(exit.code, 1);
+  const line = p.logs.find((l) => l.event === "config.invalid");
+  assert.match(String(line?.setting), /SFPROMPT_LINGER_AFTER_FINISH/);
+});

@@ -204,8 +204,14 @@ class ProcessRun {
         this.logger.log("info", "runtime.ready", { afterMs: Date.now() - started });
       },
     });
-    if (this.#shutdown.reason === undefined)
-      this.logger.log("info", "runtime.finished", { durationMs: Date.now() - started });
+    if (this.#shutdown.reason !== undefined) return;
+    this.logger.log("info", "runtime.finished", { durationMs: Date.now() - started });
+    if (!this.settings.lingerAfterFinish) return;
+    // A Deployment restarts a container that exits, even with 0: stay up until told to stop.
+    this.logger.log("info", "runtime.lingering", {});
+    const signal = this.#shutdown.signal;
+    if (!signal.aborted)
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   }
 
   #report(error: unknown): void {

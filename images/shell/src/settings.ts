@@ -42,6 +42,11 @@ export interface ProcessSettings {
   /** Informational, logged at start (set by the operator). */
   readonly restartAttempt: number | undefined;
   readonly nodeName: string | undefined;
+  /**
+   * After the job finished, stay up (health endpoints served) until SIGTERM instead of exiting 0:
+   * a Deployment's pod would otherwise be restarted and run the finished job again.
+   */
+  readonly lingerAfterFinish: boolean;
 }
 
 export interface ExpectedIdentity {
@@ -71,6 +76,7 @@ const FLAGS = {
   "cache-dir": { type: "string" },
   "intra-op-threads": { type: "string" },
   "execution-provider": { type: "string" },
+  "linger-after-finish": { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -99,7 +105,8 @@ export function usage(role: Role): string {
     "  --bundle-dir DIR            SFPROMPT_BUNDLE_DIR      a prepared partition bundle (default: split the model here)\n" +
     "  --model-path FILE           SFPROMPT_MODEL_PATH      the ONNX model, overriding model.source\n" +
     "  --cache-dir DIR             SFPROMPT_CACHE_DIR       prepared bundles, demo model (default ~/.cache/sfprompt)\n" +
-    "  --intra-op-threads N        SFPROMPT_INTRA_OP_THREADS  ORT threads per session (default 1)\n"
+    "  --intra-op-threads N        SFPROMPT_INTRA_OP_THREADS  ORT threads per session (default 1)\n" +
+    "  --linger-after-finish       SFPROMPT_LINGER_AFTER_FINISH=true  stay up after the job finished, until SIGTERM\n"
   );
 }
 
@@ -184,7 +191,14 @@ export function readSettings(role: Role, argv: readonly string[], env: Env): Pro
     },
     restartAttempt: int(env.SFPROMPT_RESTART_ATTEMPT || undefined, "SFPROMPT_RESTART_ATTEMPT", 0),
     nodeName: env.NODE_NAME || undefined,
+    lingerAfterFinish: flags["linger-after-finish"] === true || bool(env.SFPROMPT_LINGER_AFTER_FINISH),
   };
+}
+
+function bool(v: string | undefined): boolean {
+  if (v === undefined || v === "" || v === "false" || v === "0") return false;
+  if (v === "true" || v === "1") return true;
+  throw new SettingsError("SFPROMPT_LINGER_AFTER_FINISH", `must be true or false, got "${v}"`);
 }
 
 /** True when `argv` asks for the usage text. */

@@ -62,6 +62,8 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
               env: [
                 ...commonEnv(job, ref, input.natsUrl),
                 { name: "SFPROMPT_EXECUTION_PROVIDER", value: server.executionProvider },
+                // A Deployment restarts a container that exits 0: the finished server waits to be scaled down.
+                { name: "SFPROMPT_LINGER_AFTER_FINISH", value: "true" },
                 ...model.env,
               ],
               ports: [{ name: "health", containerPort: HEALTH_PORT }],

@@ -147,6 +147,12 @@ for (const c of serverCases) {
     assert.equal(container.livenessProbe?.httpGet?.path, "/healthz");
     assert.equal(container.startupProbe?.httpGet?.path, "/healthz");
     assert.equal(pod.runtimeClassName, c.runtimeClassName);
+    const env = new Map(container.env!.map((e) => [e.name, e.value]));
+    assert.equal(
+      env.get("SFPROMPT_LINGER_AFTER_FINISH"),
+      "true",
+      "a finished server waits to be scaled down",
+    );
     assert.equal(d.spec!.replicas, 1);
     assert.deepEqual(d.spec!.selector.matchLabels, d.spec!.template.metadata!.labels);
   });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds images/server/Dockerfile and images/client/Dockerfile as written, on a machine that cannot
+# Builds images/Dockerfile for both roles (ROLE=server, ROLE=client) as written, on a machine that cannot
 # pull their default BASE: it first builds a stand-in BASE FROM scratch (busybox for the shell, the
 # host's node and npm, their libraries, a CA bundle) and passes it as --build-arg BASE, with
 # DEBIAN_DATASETS="" (no apt in the stand-in). npm reaches the registry through the host network; the
@@ -43,13 +43,14 @@ log "building the stand-in BASE localhost/sfprompt-node-base:dev"
 "${P[@]}" build -q --pull=never -f "$B/Containerfile" -t localhost/sfprompt-node-base:dev "$B" >/dev/null
 
 for role in server client; do
-  log "building images/$role/Dockerfile"
+  log "building images/Dockerfile with ROLE=$role"
   start=$(date +%s)
   "${P[@]}" build --pull=never --network=host -v "$HOME/.npm:/root/.npm" \
-    --build-arg BASE=localhost/sfprompt-node-base:dev --build-arg DEBIAN_DATASETS= \
-    -f "$ROOT/images/$role/Dockerfile" -t "localhost/sfprompt-$role:dockerfile" "$ROOT" >"$W/dockerfile-$role.log" 2>&1 ||
+    --build-arg BASE=localhost/sfprompt-node-base:dev --build-arg DEBIAN_DATASETS= --build-arg ROLE="$role" \
+    -f "$ROOT/images/Dockerfile" -t "localhost/sfprompt-$role:dockerfile" "$ROOT" >"$W/dockerfile-$role.log" 2>&1 ||
     { tail -30 "$W/dockerfile-$role.log" >&2; exit 1; }
   usage="$("${P[@]}" run --rm --pull=never --network=none "localhost/sfprompt-$role:dockerfile" --help)" || { log "FAILED: --help: $usage"; exit 1; }
+  [[ "$usage" == *"sfprompt-$role"* ]] || { log "FAILED: the ROLE=$role image runs another entry point: $usage"; exit 1; }
   log "built in $(($(date +%s) - start)) s; --help: ${usage%%$'\n'*}"
   log "user: $("${P[@]}" image inspect "localhost/sfprompt-$role:dockerfile" --format '{{.Config.User}} {{.Config.Entrypoint}}')"
 done

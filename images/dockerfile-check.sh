@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds images/Dockerfile for both roles (ROLE=server, ROLE=client) as written, on a machine that cannot
+# Builds images/Dockerfile for both roles (ROLE=server, ROLE=client) and operator/Dockerfile as written, on a machine that cannot
 # pull their default BASE: it first builds a stand-in BASE FROM scratch (busybox for the shell, the
 # host's node and npm, their libraries, a CA bundle) and passes it as --build-arg BASE, with
 # DEBIAN_DATASETS="" (no apt in the stand-in). npm reaches the registry through the host network; the
-# host's npm cache is mounted to spare downloads. Tags localhost/sfprompt-{server,client}:dockerfile
-# and runs each with --help. Not part of the test suite (minutes, needs podman: build-local.sh first).
+# host's npm cache is mounted to spare downloads. Tags localhost/sfprompt-{server,client,operator}:dockerfile
+# and runs each (--help; the operator with an unknown flag). Not part of the test suite (minutes, needs podman: build-local.sh first).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,4 +54,19 @@ for role in server client; do
   log "built in $(($(date +%s) - start)) s; --help: ${usage%%$'\n'*}"
   log "user: $("${P[@]}" image inspect "localhost/sfprompt-$role:dockerfile" --format '{{.Config.User}} {{.Config.Entrypoint}}')"
 done
+# The operator image: its own Dockerfile, the same stand-in BASE. Its entry point has no --help; an
+# unknown flag makes it load every module and exit 2 naming the known flags.
+log "building operator/Dockerfile"
+start=$(date +%s)
+"${P[@]}" build --pull=never --network=host -v "$HOME/.npm:/root/.npm" \
+  --build-arg BASE=localhost/sfprompt-node-base:dev \
+  -f "$ROOT/operator/Dockerfile" -t "localhost/sfprompt-operator:dockerfile" "$ROOT" >"$W/dockerfile-operator.log" 2>&1 ||
+  { tail -30 "$W/dockerfile-operator.log" >&2; exit 1; }
+out="$("${P[@]}" run --rm --pull=never --network=none localhost/sfprompt-operator:dockerfile --no-such-flag 2>&1)" && {
+  log "FAILED: the operator accepted an unknown flag"
+  exit 1
+}
+[[ "$out" == *"known flags"* ]] || { log "FAILED: operator entry point: $out"; exit 1; }
+log "built in $(($(date +%s) - start)) s; an unknown flag is refused naming the known flags"
+log "user: $("${P[@]}" image inspect localhost/sfprompt-operator:dockerfile --format '{{.Config.User}} {{.Config.Entrypoint}}')"
 "${P[@]}" images --filter reference='localhost/sfprompt-*:dockerfile' --format '{{.Repository}}:{{.Tag}} {{.Size}}'

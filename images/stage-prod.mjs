@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Stages what the server and client images install: the root package.json cut down to the
-// workspaces the processes need (no devDependencies anywhere, so that `npm install --omit=dev` pulls
-// neither test harnesses nor the operator), the lock file, those workspaces' package.json files and,
-// with --dist, their built dist/ folders. Used by the Dockerfiles and by build-local.sh.
-// Usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT]
+// Stages what an image installs: the root package.json cut down to the workspaces its process needs
+// (no devDependencies anywhere, so that `npm install --omit=dev` pulls no test harness, and the
+// server/client images not the operator nor the operator image ORT), the lock file, those
+// workspaces' package.json files and, with --dist, their built dist/ folders. Used by
+// images/Dockerfile, operator/Dockerfile, images/build-local.sh and e2e/lib/images.sh.
+// Usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT] [--operator]
 //        node images/stage-prod.mjs --prune-ort OUT_DIR [ARCH]   (keep only linux/ARCH ORT binaries)
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +20,9 @@ export const RUNTIME_WORKSPACES = [
   "images/client",
 ];
 
+/** The workspaces the operator loads at run time (operator/package.json dependencies, transitively). */
+export const OPERATOR_WORKSPACES = ["packages/api", "packages/protocol", "operator"];
+
 function readJson(path) {
   return JSON.parse(readFileSync(path, "utf8"));
 }
@@ -27,7 +31,7 @@ function writeJson(path, value) {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-function stage(out, from, withDist) {
+function stage(out, from, withDist, workspaces, buildHint) {
   mkdirSync(out, { recursive: true });
   const root = readJson(join(from, "package.json"));
   writeJson(join(out, "package.json"), {
@@ -35,11 +39,11 @@ function stage(out, from, withDist) {
     version: root.version,
     private: true,
     type: root.type,
-    workspaces: RUNTIME_WORKSPACES,
+    workspaces,
     ...(root.overrides ? { overrides: root.overrides } : {}),
   });
   cpSync(join(from, "package-lock.json"), join(out, "package-lock.json"));
-  for (const ws of RUNTIME_WORKSPACES) {
+  for (const ws of workspaces) {
     const pkg = readJson(join(from, ws, "package.json"));
     delete pkg.devDependencies;
     delete pkg.scripts;
@@ -47,8 +51,7 @@ function stage(out, from, withDist) {
     writeJson(join(out, ws, "package.json"), pkg);
     if (withDist) {
       const dist = join(from, ws, "dist");
-      if (!existsSync(dist))
-        throw new Error(`${dist} is missing: run npx tsc -b images/server images/client first`);
+      if (!existsSync(dist)) throw new Error(`${dist} is missing: run npx tsc -b ${buildHint} first`);
       cpSync(dist, join(out, ws, "dist"), {
         recursive: true,
         filter: (p) => !p.endsWith(".tsbuildinfo") && !p.endsWith(".map"),
@@ -79,10 +82,13 @@ if (args[0] === "--prune-ort") {
   const out = args.find((a) => !a.startsWith("--") && args[args.indexOf(a) - 1] !== "--from");
   const fromIdx = args.indexOf("--from");
   if (out === undefined)
-    throw new Error("usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT]");
+    throw new Error("usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT] [--operator]");
+  const operator = args.includes("--operator");
   stage(
     out,
     fromIdx >= 0 ? args[fromIdx + 1] : new URL("..", import.meta.url).pathname,
     args.includes("--dist"),
+    operator ? OPERATOR_WORKSPACES : RUNTIME_WORKSPACES,
+    operator ? "operator" : "images/server images/client",
   );
 }

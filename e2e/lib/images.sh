@@ -1,7 +1,7 @@
 # The images the e2e cluster runs, all built here with no registry and imported into containerd:
 #   localhost/sfprompt-e2e-pause:1        the pod sandbox (e2e/pause/pause.c, static, FROM scratch)
 #   localhost/sfprompt-e2e-nats:<ver>     the host's nats-server + the libraries it links, FROM scratch
-#   localhost/sfprompt-operator:e2e       the operator app (operator/stage-prod.mjs) on the host's node
+#   localhost/sfprompt-operator:e2e       the operator app (images/stage-prod.mjs --operator) on the host's node
 #   localhost/sfprompt-{server,client}:e2e   images/build-local.sh's images plus the demo model, cached
 #                                         at build time so that pods need not pre-train it (55 s each)
 # Sourced by run.sh after common.sh. Podman state is images/build-local.sh's ($IMG_W).
@@ -69,7 +69,7 @@ build_operator_image() {
   node=$(readlink -f "$(command -v node)")
   rm -rf "$c" && mkdir -p "$c/rootfs/tmp" "$c/rootfs/etc"
   (cd "$E2E_ROOT" && node node_modules/typescript/bin/tsc -b operator)
-  node "$E2E_ROOT/operator/stage-prod.mjs" "$c/app" --dist
+  node "$E2E_ROOT/images/stage-prod.mjs" "$c/app" --dist --operator
   (cd "$c/app" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null)
   rm -f "$c/app/package-lock.json"
   copy_with_libs "$c/rootfs" "$node" /usr/bin/node

@@ -1,10 +1,11 @@
 // In-process simulation of a federated job (all clients in one process, body run locally, no NATS):
 // the same trainer, FedAvg and evaluation as `sfprompt run`, for sweeping settings quickly.
 //   node --conditions=source --import tsx bench/tuning/simulate.ts JOB.yaml [--set a.b=v ...] [--methods sfprompt,sfl-prompt]
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { loadEvalData, loadTrainData } from "../../packages/cli/src/proc/job-data.js";
 import { prepareRunBundle } from "../../packages/cli/src/run/bundle.js";
 import {
   PartitionBundle,
@@ -15,13 +16,11 @@ import {
   evaluationSubset,
   fedAvg,
   joinParams,
-  loadBuiltinDataset,
   localBody,
   silentLogger,
   trainRound,
 } from "@sfprompt/core";
 import { loadJobManifest, toRunConfig, type Method } from "@sfprompt/api";
-import { readFileSync } from "node:fs";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -31,19 +30,21 @@ const job = structuredClone(
   loadJobManifest(readFileSync(positionals[0] ?? "examples/demo-job.yaml", "utf8")),
 );
 for (const kv of values.set ?? []) {
-  const [path, raw] = kv.split("=") as [string, string];
-  const keys = path.split(".");
+  const at = kv.indexOf("=");
+  const keys = kv.slice(0, at).split(".");
+  const raw = kv.slice(at + 1);
   let o: Record<string, unknown> = job.spec as unknown as Record<string, unknown>;
   for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
   o[keys.at(-1)!] = JSON.parse(raw);
 }
 const methods = (values.methods ?? "sfprompt,sfl-prompt").split(",") as Method[];
 const model = await ensureDemoModel({});
-const train = await loadBuiltinDataset(job.spec.data.source.builtin!, { split: "train" });
-const test = await loadBuiltinDataset(job.spec.data.source.builtin!, { split: "test" });
+const base = toRunConfig(loadJobManifest(JSON.stringify(job)));
+const [train, test] = await Promise.all([loadTrainData(base), loadEvalData(base)]);
 for (const method of methods) {
   const j = structuredClone(job);
   j.spec.method = method;
+  // re-parsed so that the --set overrides are validated and defaulted like a manifest's own fields
   const c = toRunConfig(loadJobManifest(JSON.stringify(j)));
   const dir = mkdtempSync(join(tmpdir(), "sim-"));
   prepareRunBundle(c, model.path, dir, false);

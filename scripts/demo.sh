@@ -9,6 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# npm links the bin before the build exists, so make sure the built entry point is executable.
-chmod +x packages/cli/dist/main.js
-exec npx --no-install sfprompt run examples/demo-job.yaml "$@"
+# The built entry point directly: on a fresh clone `npm ci` ran before dist/ existed, so npm linked
+# no `sfprompt` bin and `npx sfprompt` would look for it on the registry.
+exec node packages/cli/dist/main.js run examples/demo-job.yaml "$@"

@@ -33,3 +33,8 @@ bash scripts/fetch-sklearn-digits.sh || echo "setup: digits dataset unavailable 
 
 echo "setup: building TypeScript"
 npx tsc -b
+# `npm ci` on a fresh clone ran before dist/ existed, so npm linked no `sfprompt` bin; link it now
+# (without it `npx sfprompt` would look for a package of that name on the registry).
+if [ ! -e node_modules/.bin/sfprompt ]; then
+  npm rebuild @sfprompt/cli --ignore-scripts --no-audit --no-fund >/dev/null
+fi

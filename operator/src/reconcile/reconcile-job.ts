@@ -112,6 +112,10 @@ async function reconcileParsed(
     progress,
     now,
   });
+  // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.
+  for (const e of transitionEvents(previous, status, plans, restart.limit)) {
+    await deps.events.record(ref, e.type, e.reason, e.message);
+  }
   const patch = statusPatch(previous, status);
   if (patch) {
     await deps.client.patchJobStatus(ref.namespace, ref.name, patch);
@@ -123,9 +127,6 @@ async function reconcileParsed(
       phase: status.phase,
       round: status.round,
     });
-  }
-  for (const e of transitionEvents(previous, status, plans, restart.limit)) {
-    await deps.events.record(ref, e.type, e.reason, e.message);
   }
   const waits = [lifecycle.requeueAfterMs, ...plans.map((p) => p.waitMs)].filter(
     (x): x is number => x !== undefined,

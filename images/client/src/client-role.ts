@@ -4,11 +4,11 @@
 import { PartitionBundle, prepareWholeModel, runClient, wholeModelTrainer } from "@sfprompt/core";
 import type { RoleContext, RoleDefinition } from "@sfprompt/process-shell";
 import {
-  JobInputError,
+  requireImageMethod,
+  roleBundleInputs,
   loadClientData,
   resolveBundleDir,
   resolveModelPath,
-  type BundleInputs,
 } from "@sfprompt/process-shell/inputs";
 
 /** Methods whose clients run in this image (centralized has none). */
@@ -17,19 +17,8 @@ export const CLIENT_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full"]
 async function run(ctx: RoleContext): Promise<void> {
   const { config, settings, logger, signal, metrics } = ctx;
   const index = settings.clientIndex!;
-  if (!(CLIENT_METHODS as readonly string[]).includes(config.method)) {
-    throw new JobInputError(
-      "method",
-      `${config.method} runs only with sfprompt run (this image runs ${CLIENT_METHODS.join(", ")})`,
-    );
-  }
-  const inputs: BundleInputs = {
-    bundleDir: settings.bundleDir,
-    modelPath: settings.modelPath,
-    cacheDir: settings.cacheDir,
-    logger,
-    signal,
-  };
+  requireImageMethod(config.method, CLIENT_METHODS);
+  const inputs = roleBundleInputs(ctx);
   const dir = await resolveBundleDir(config, inputs);
   const data = await loadClientData(config, index);
   logger.log("info", "client.data", { samples: data.labels.length, classes: data.classNames.length });

@@ -10,11 +10,11 @@ import {
 } from "@sfprompt/core";
 import type { RoleContext, RoleDefinition } from "@sfprompt/process-shell";
 import {
-  JobInputError,
+  requireImageMethod,
+  roleBundleInputs,
   loadEvalData,
   resolveBundleDir,
   resolveModelPath,
-  type BundleInputs,
 } from "@sfprompt/process-shell/inputs";
 
 /** Methods whose server runs in this image (centralized trains in one process: `sfprompt run`). */
@@ -22,19 +22,8 @@ export const SERVER_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full"]
 
 async function run(ctx: RoleContext): Promise<void> {
   const { config, settings, logger, signal, metrics } = ctx;
-  if (!(SERVER_METHODS as readonly string[]).includes(config.method)) {
-    throw new JobInputError(
-      "method",
-      `${config.method} runs only with sfprompt run (this image runs ${SERVER_METHODS.join(", ")})`,
-    );
-  }
-  const inputs: BundleInputs = {
-    bundleDir: settings.bundleDir,
-    modelPath: settings.modelPath,
-    cacheDir: settings.cacheDir,
-    logger,
-    signal,
-  };
+  requireImageMethod(config.method, SERVER_METHODS);
+  const inputs = roleBundleInputs(ctx);
   const dir = await resolveBundleDir(config, inputs);
   const evalData = await loadEvalData(config);
   if (evalData === undefined && config.training.evaluation.everyRounds > 0) {

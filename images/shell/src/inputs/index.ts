@@ -3,3 +3,4 @@
 export * from "./errors.js";
 export * from "./bundle-dir.js";
 export * from "./job-data.js";
+export * from "./role-inputs.js";

@@ -155,7 +155,10 @@ for (const c of modelCases) {
       const kind = Object.keys(c.volume).find((k) => k !== "name")!;
       assert.deepEqual(
         { name: volume.name, [kind]: { ...(volume[kind] as object), defaultMode: undefined } },
-        { name: "model", [kind]: { ...(c.volume as Record<string, object>)[kind], defaultMode: undefined } },
+        {
+          name: "model",
+          [kind]: { ...(c.volume as unknown as Record<string, object>)[kind], defaultMode: undefined },
+        },
       );
       const container = spec.containers[0]!;
       assert.deepEqual(plain(container.volumeMounts!.find((m) => m.name === "model")), {

@@ -1,6 +1,8 @@
 // The integration-test world: a real kube-apiserver (@sfprompt/kube-testing) with the generated CRD
 // installed, a real nats-server, and the operator started in-process with short timings.
 import { join } from "node:path";
+import { after, before } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   AppsV1Api,
   CoreV1Api,
@@ -224,4 +226,35 @@ export async function podNames(world: World, job: string): Promise<string[]> {
     labelSelector: `sfprompt.io/job=${job}`,
   });
   return pods.items.map((p) => p.metadata!.name!).sort();
+}
+
+/** A test file's world with NATS, its operator and a NATS connection, filled in by its before hook. */
+export interface OperatorWorld {
+  world: World;
+  operator: RunningOperator;
+  nc: NatsConnection;
+}
+
+/** Registers the file's hooks: before, start a world with NATS, the operator and a connection; after, stop them. */
+export function operatorWorldHooks(): OperatorWorld {
+  const w = {} as OperatorWorld;
+  before(async () => {
+    w.world = await startWorld({ nats: true });
+    w.operator = await runOperator(w.world, testConfig(w.world));
+    w.nc = await connect({ servers: w.world.nats!.url });
+  });
+  after(async () => {
+    await w.nc?.drain();
+    await w.operator?.stop();
+    await w.world?.stop();
+  });
+  return w;
+}
+
+/** The job's condition of `type`, if it has one. */
+export function condition(
+  j: Pick<JobObject, "status"> | undefined,
+  type: string,
+): NonNullable<NonNullable<JobObject["status"]>["conditions"]>[number] | undefined {
+  return j?.status?.conditions?.find((c) => c.type === type);
 }

@@ -1,54 +1,32 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { jobToken } from "@sfprompt/api";
 import { ensureJobResources, jobStreamNames } from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
 import { GROUP, PLURAL, VERSION } from "@sfprompt/api";
-import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
 import {
   createJob,
   getJob,
   patchJobSpec,
   podNames,
-  runOperator,
-  startWorld,
-  testConfig,
   waitForJob,
-  type World,
+  condition,
+  operatorWorldHooks,
 } from "./harness.js";
 
-let world: World;
-let operator: RunningOperator;
-let nc: NatsConnection;
-
-before(async () => {
-  world = await startWorld({ nats: true });
-  operator = await runOperator(world, testConfig(world));
-  nc = await connect({ servers: world.nats!.url });
-});
-after(async () => {
-  await nc?.drain();
-  await operator?.stop();
-  await world?.stop();
-});
-
-const cond = (
-  j: { status?: { conditions?: { type: string; status: string; reason: string }[] } } | undefined,
-  type: string,
-) => j?.status?.conditions?.find((c) => c.type === type);
+const w = operatorWorldHooks();
 
 async function streams(): Promise<string[]> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(w.nc);
   const names: string[] = [];
   for await (const n of jsm.streams.names()) names.push(n);
   return names.sort();
 }
 
 async function deleteJob(name: string): Promise<void> {
-  await world.custom.deleteNamespacedCustomObject({
+  await w.world.custom.deleteNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
     plural: PLURAL,
@@ -58,61 +36,61 @@ async function deleteJob(name: string): Promise<void> {
 }
 
 test("suspend deletes the client pods and scales the server to 0; resuming recreates them", async () => {
-  await createJob(world, jobManifest("pause", { clients: { count: 2 } }));
-  await waitFor(async () => (await podNames(world, "pause")).length === 2, {
+  await createJob(w.world, jobManifest("pause", { clients: { count: 2 } }));
+  await waitFor(async () => (await podNames(w.world, "pause")).length === 2, {
     timeoutMs: 10_000,
     description: "2 pods",
   });
-  await patchJobSpec(world, "pause", { suspend: true });
-  const suspended = await waitForJob(world, "pause", (j) => j.status?.phase === "Suspended", "Suspended");
-  assert.equal(cond(suspended, "Suspended")?.status, "True");
+  await patchJobSpec(w.world, "pause", { suspend: true });
+  const suspended = await waitForJob(w.world, "pause", (j) => j.status?.phase === "Suspended", "Suspended");
+  assert.equal(condition(suspended, "Suspended")?.status, "True");
   assert.equal(suspended.status!.startTime, undefined);
-  await waitFor(async () => (await podNames(world, "pause")).length === 0, {
+  await waitFor(async () => (await podNames(w.world, "pause")).length === 0, {
     timeoutMs: 10_000,
     description: "pods deleted",
   });
-  const d = await world.apps.readNamespacedDeployment({ name: "pause-server", namespace: "default" });
+  const d = await w.world.apps.readNamespacedDeployment({ name: "pause-server", namespace: "default" });
   assert.equal(d.spec!.replicas, 0);
-  await patchJobSpec(world, "pause", { suspend: false });
-  await waitForJob(world, "pause", (j) => j.status?.phase === "Pending" && !!j.status.startTime, "resumed");
-  await waitFor(async () => (await podNames(world, "pause")).length === 2, {
+  await patchJobSpec(w.world, "pause", { suspend: false });
+  await waitForJob(w.world, "pause", (j) => j.status?.phase === "Pending" && !!j.status.startTime, "resumed");
+  await waitFor(async () => (await podNames(w.world, "pause")).length === 2, {
     timeoutMs: 10_000,
     description: "pods recreated",
   });
 });
 
 test("activeDeadlineSeconds fails the job with DeadlineExceeded and removes its running pods", async () => {
-  await createJob(world, jobManifest("late", { clients: { count: 1 }, activeDeadlineSeconds: 2 }));
-  await waitFor(async () => (await podNames(world, "late")).length === 1, {
+  await createJob(w.world, jobManifest("late", { clients: { count: 1 }, activeDeadlineSeconds: 2 }));
+  await waitFor(async () => (await podNames(w.world, "late")).length === 1, {
     timeoutMs: 10_000,
     description: "pod",
   });
   const failed = await waitForJob(
-    world,
+    w.world,
     "late",
     (j) => j.status?.phase === "Failed",
     "Failed by deadline",
     10_000,
   );
-  assert.equal(cond(failed, "Failed")?.reason, "DeadlineExceeded");
+  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
   const elapsed =
     Date.parse(failed.status!.completionTime as string) - Date.parse(failed.status!.startTime as string);
   assert.ok(elapsed >= 2000 && elapsed < 5000, `failed ${elapsed} ms after start`);
-  await waitFor(async () => (await podNames(world, "late")).length === 0, {
+  await waitFor(async () => (await podNames(w.world, "late")).length === 0, {
     timeoutMs: 10_000,
     description: "pending pod deleted",
   });
 });
 
 test("ttlSecondsAfterFinished deletes the finished job, and the finalizer removes its NATS streams", async () => {
-  await ensureJobResources(nc, jobToken("default", "short"));
+  await ensureJobResources(w.nc, jobToken("default", "short"));
   assert.ok((await streams()).includes(jobStreamNames(jobToken("default", "short"))[0]!));
   await createJob(
-    world,
+    w.world,
     jobManifest("short", { clients: { count: 1 }, activeDeadlineSeconds: 1, ttlSecondsAfterFinished: 1 }),
   );
-  await waitForJob(world, "short", (j) => j.status?.phase === "Failed", "Failed", 10_000);
-  await waitFor(async () => (await getJob(world, "short")) === undefined, {
+  await waitForJob(w.world, "short", (j) => j.status?.phase === "Failed", "Failed", 10_000);
+  await waitFor(async () => (await getJob(w.world, "short")) === undefined, {
     timeoutMs: 10_000,
     description: "job deleted by TTL",
   });
@@ -121,17 +99,17 @@ test("ttlSecondsAfterFinished deletes the finished job, and the finalizer remove
 });
 
 test("deleting a job runs the finalizer: NATS resources go, then the job", async () => {
-  await createJob(world, jobManifest("gone", { clients: { count: 1 } }));
+  await createJob(w.world, jobManifest("gone", { clients: { count: 1 } }));
   await waitForJob(
-    world,
+    w.world,
     "gone",
     (j) => (j.metadata?.finalizers ?? []).includes("sfprompt.io/nats-cleanup"),
     "finalizer added",
   );
   const token = jobToken("default", "gone");
-  await ensureJobResources(nc, token);
+  await ensureJobResources(w.nc, token);
   await deleteJob("gone");
-  await waitFor(async () => (await getJob(world, "gone")) === undefined, {
+  await waitFor(async () => (await getJob(w.world, "gone")) === undefined, {
     timeoutMs: 10_000,
     description: "job deleted",
   });
@@ -141,11 +119,11 @@ test("deleting a job runs the finalizer: NATS resources go, then the job", async
 
 test("with NATS unreachable the finalizer retries with Warning events, then gives up after its timeout", async () => {
   await createJob(
-    world,
+    w.world,
     jobManifest("stuck", { clients: { count: 1 }, transport: { url: "nats://127.0.0.1:1" } }),
   );
   await waitForJob(
-    world,
+    w.world,
     "stuck",
     (j) => (j.metadata?.finalizers ?? []).includes("sfprompt.io/nats-cleanup"),
     "finalizer added",
@@ -153,7 +131,7 @@ test("with NATS unreachable the finalizer retries with Warning events, then give
   const t0 = Date.now();
   await deleteJob("stuck");
   const pending = await waitForJob(
-    world,
+    w.world,
     "stuck",
     (j) => !!j.metadata?.deletionTimestamp,
     "deletion requested",
@@ -162,13 +140,16 @@ test("with NATS unreachable the finalizer retries with Warning events, then give
     pending.metadata!.finalizers!.includes("sfprompt.io/nats-cleanup"),
     "held by the finalizer while retrying",
   );
-  await waitFor(async () => (await getJob(world, "stuck")) === undefined, {
+  await waitFor(async () => (await getJob(w.world, "stuck")) === undefined, {
     timeoutMs: 15_000,
     description: "finalizer gives up",
   });
   assert.ok(Date.now() - t0 >= 2500, "not before the 3 s give-up timeout");
   const reasons = (
-    await world.core.listNamespacedEvent({ namespace: "default", fieldSelector: "involvedObject.name=stuck" })
+    await w.world.core.listNamespacedEvent({
+      namespace: "default",
+      fieldSelector: "involvedObject.name=stuck",
+    })
   ).items.map((e) => e.reason);
   assert.ok(
     reasons.includes("NatsCleanupFailed") && reasons.includes("NatsCleanupAbandoned"),

@@ -1,10 +1,8 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jobToken } from "@sfprompt/api";
 import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
 import { kubectl, waitFor } from "@sfprompt/kube-testing";
-import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
 import {
   createJob,
@@ -13,47 +11,29 @@ import {
   runOperator,
   setPodPhase,
   setServerAvailable,
-  startWorld,
   testConfig,
   waitForJob,
-  type World,
+  condition,
+  operatorWorldHooks,
 } from "./harness.js";
 
-let world: World;
-let operator: RunningOperator;
-let nc: NatsConnection;
-
-before(async () => {
-  world = await startWorld({ nats: true });
-  operator = await runOperator(world, testConfig(world));
-  nc = await connect({ servers: world.nats!.url });
-});
-after(async () => {
-  await nc?.drain();
-  await operator?.stop();
-  await world?.stop();
-});
-
-const cond = (
-  j: { status?: { conditions?: { type: string; status: string; reason: string }[] } },
-  type: string,
-) => j.status?.conditions?.find((c) => c.type === type);
+const w = operatorWorldHooks();
 
 test("status follows the pods' phases and the progress events from NATS, then succeeds", async () => {
-  await createJob(world, jobManifest("train", { clients: { count: 2 }, training: { rounds: 2 } }));
-  await waitFor(async () => (await podNames(world, "train")).length === 2, {
+  await createJob(w.world, jobManifest("train", { clients: { count: 2 }, training: { rounds: 2 } }));
+  await waitFor(async () => (await podNames(w.world, "train")).length === 2, {
     timeoutMs: 10_000,
     description: "2 client pods",
   });
-  await waitForJob(world, "train", (j) => j.status?.phase === "Pending", "Pending");
+  await waitForJob(w.world, "train", (j) => j.status?.phase === "Pending", "Pending");
 
-  await setServerAvailable(world, "train-server", 1);
-  await setPodPhase(world, "train-client-0", "Running", { node: "edge-a" });
-  await setPodPhase(world, "train-client-1", "Running", { node: "edge-b" });
+  await setServerAvailable(w.world, "train-server", 1);
+  await setPodPhase(w.world, "train-client-0", "Running", { node: "edge-a" });
+  await setPodPhase(w.world, "train-client-1", "Running", { node: "edge-b" });
   const running = await waitForJob(
-    world,
+    w.world,
     "train",
-    (j) => j.status?.phase === "Running" && cond(j, "ClientsReady")?.status === "True",
+    (j) => j.status?.phase === "Running" && condition(j, "ClientsReady")?.status === "True",
     "Running with both clients",
   );
   assert.deepEqual(running.status!.clients, [
@@ -61,12 +41,12 @@ test("status follows the pods' phases and the progress events from NATS, then su
     { index: 1, phase: "Running", state: "running", restarts: 0, pod: "train-client-1", node: "edge-b" },
   ]);
   assert.deepEqual(running.status!.server, { availableReplicas: 1, requestedExecutionProvider: "cuda" });
-  assert.equal(cond(running, "CpuFallback")?.status, "Unknown");
-  assert.equal(cond(running, "ServerReady")?.status, "True");
-  assert.equal(cond(running, "ClientsReady")?.status, "True");
+  assert.equal(condition(running, "CpuFallback")?.status, "Unknown");
+  assert.equal(condition(running, "ServerReady")?.status, "True");
+  assert.equal(condition(running, "ClientsReady")?.status, "True");
 
   const job = jobToken("default", "train");
-  await ensureJobResources(nc, job);
+  await ensureJobResources(w.nc, job);
   const base = { v: 1 as const, job, at: new Date().toISOString() };
   const events: ProgressEvent[] = [
     {
@@ -107,9 +87,9 @@ test("status follows the pods' phases and the progress events from NATS, then su
       size: 10,
     },
   ];
-  for (const e of events) await publishEvent(nc, e);
+  for (const e of events) await publishEvent(w.nc, e);
   const r1 = await waitForJob(
-    world,
+    w.world,
     "train",
     (j) => j.status?.round === 1 && !!j.status.lastCheckpoint,
     "round 1 and its checkpoint in status",
@@ -156,20 +136,20 @@ test("status follows the pods' phases and the progress events from NATS, then su
   assert.deepEqual([fallback.status, fallback.reason], ["True", "CudaUnavailable"]);
   assert.match(fallback.message, /asked for CUDA but runs the body on CPU: libcudart/);
 
-  // A new operator rebuilds the same progress by replaying the stream: the status does not move.
+  // A new w.operator rebuilds the same progress by replaying the stream: the status does not move.
   const rv = r1.metadata!.resourceVersion;
-  await operator.stop();
-  operator = await runOperator(world, testConfig(world));
-  await waitFor(() => operator.metrics.reconciles.get({ result: "success" }) >= 2, {
+  await w.operator.stop();
+  w.operator = await runOperator(w.world, testConfig(w.world));
+  await waitFor(() => w.operator.metrics.reconciles.get({ result: "success" }) >= 2, {
     timeoutMs: 10_000,
-    description: "the new operator reconciles",
+    description: "the new w.operator reconciles",
   });
   await new Promise((r) => setTimeout(r, 1000));
-  const same = await getJob(world, "train");
+  const same = await getJob(w.world, "train");
   assert.equal(same!.metadata!.resourceVersion, rv, "no status write after the restart");
-  assert.equal(operator.metrics.statusWrites.get(), 0);
+  assert.equal(w.operator.metrics.statusWrites.get(), 0);
 
-  await publishEvent(nc, {
+  await publishEvent(w.nc, {
     ...base,
     type: "job.finished",
     rounds: 2,
@@ -177,19 +157,19 @@ test("status follows the pods' phases and the progress events from NATS, then su
     accuracy: 0.75,
     bytes: { up: 6000, down: 2000, byKind: {} },
   });
-  const done = await waitForJob(world, "train", (j) => j.status?.phase === "Succeeded", "Succeeded");
-  assert.equal(cond(done, "Succeeded")?.reason, "TrainingCompleted");
+  const done = await waitForJob(w.world, "train", (j) => j.status?.phase === "Succeeded", "Succeeded");
+  assert.equal(condition(done, "Succeeded")?.reason, "TrainingCompleted");
   assert.equal(done.status!.progress, "2/2");
   assert.ok(done.status!.completionTime);
   // What a user sees with kubectl get: the CRD's printer columns over this status.
-  const table = await kubectl(["get", "sfpj", "train", "--no-headers"], world.cp.kubeconfigPath);
+  const table = await kubectl(["get", "sfpj", "train", "--no-headers"], w.world.cp.kubeconfigPath);
   assert.match(table.stdout, /^train\s+Succeeded\s+2\/2\s+0\.75\s+7\.8 KiB\s+/);
-  const deployment = await world.apps.readNamespacedDeployment({
+  const deployment = await w.world.apps.readNamespacedDeployment({
     name: "train-server",
     namespace: "default",
   });
   assert.equal(deployment.spec!.replicas, 0, "the server scales to 0 once the job is done");
-  const events2 = await world.core.listNamespacedEvent({
+  const events2 = await w.world.core.listNamespacedEvent({
     namespace: "default",
     fieldSelector: "involvedObject.name=train",
   });
@@ -201,8 +181,8 @@ test("status follows the pods' phases and the progress events from NATS, then su
 });
 
 test("a failed client pod is replaced after its backoff, up to the limit, then the job fails", async () => {
-  await createJob(world, jobManifest("flaky", { clients: { count: 1 } }));
-  await waitFor(async () => (await podNames(world, "flaky")).includes("flaky-client-0"), {
+  await createJob(w.world, jobManifest("flaky", { clients: { count: 1 } }));
+  await waitFor(async () => (await podNames(w.world, "flaky")).includes("flaky-client-0"), {
     timeoutMs: 10_000,
     description: "client pod",
   });
@@ -211,8 +191,8 @@ test("a failed client pod is replaced after its backoff, up to the limit, then t
   const replaced = async (failed: string, next: string, delayMs: number): Promise<void> => {
     // Pod timestamps have whole seconds; the next whole second is stored exactly as given.
     const finishedAt = new Date(Math.ceil(Date.now() / 1000) * 1000);
-    await setPodPhase(world, failed, "Failed", { finishedAt });
-    await waitFor(async () => (await podNames(world, "flaky")).join() === next, {
+    await setPodPhase(w.world, failed, "Failed", { finishedAt });
+    await waitFor(async () => (await podNames(w.world, "flaky")).join() === next, {
       timeoutMs: 10_000,
       intervalMs: 50,
       description: `${next} to replace ${failed}`,
@@ -225,21 +205,24 @@ test("a failed client pod is replaced after its backoff, up to the limit, then t
   };
   await replaced("flaky-client-0", "flaky-client-0-r1", 1000);
   await replaced("flaky-client-0-r1", "flaky-client-0-r2", 2000);
-  await setPodPhase(world, "flaky-client-0-r2", "Failed", { finishedAt: new Date() });
+  await setPodPhase(w.world, "flaky-client-0-r2", "Failed", { finishedAt: new Date() });
   const failed = await waitForJob(
-    world,
+    w.world,
     "flaky",
     (j) => j.status?.phase === "Failed",
     "Failed after the restart limit",
   );
-  assert.equal(cond(failed, "Failed")?.reason, "ClientsFailed");
+  assert.equal(condition(failed, "Failed")?.reason, "ClientsFailed");
   assert.deepEqual(
-    await podNames(world, "flaky"),
+    await podNames(w.world, "flaky"),
     ["flaky-client-0-r2"],
     "the last failed pod is kept for its logs",
   );
   const reasons = (
-    await world.core.listNamespacedEvent({ namespace: "default", fieldSelector: "involvedObject.name=flaky" })
+    await w.world.core.listNamespacedEvent({
+      namespace: "default",
+      fieldSelector: "involvedObject.name=flaky",
+    })
   ).items.map((e) => e.reason);
   assert.ok(reasons.includes("ClientRestarted") && reasons.includes("ClientRestartLimit"), reasons.join());
 });

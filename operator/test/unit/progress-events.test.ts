@@ -11,7 +11,11 @@ function fold(events: ProgressEvent[]): ProgressSnapshot {
   return events.reduce((s, e, i) => applyProgressEvent(s, e, i + 1), emptySnapshot());
 }
 
-const round = (r: number, accuracy: number, participants = ["client-0"]): ProgressEvent => ({
+const round = (
+  r: number,
+  accuracy: number,
+  participants = ["client-0"],
+): Extract<ProgressEvent, { type: "round.finished" }> => ({
   ...base,
   type: "round.finished",
   round: r,

@@ -185,7 +185,7 @@ describe("validating webhook behind the API server", () => {
   for (const c of invalidCases.filter((c) => c.path.startsWith("spec."))) {
     it(`refuses ${c.name}, naming ${c.path}`, async () => {
       const message = await createRefusal(c.job as Json);
-      assert.ok(message?.startsWith(DENIED), message);
+      assert.ok(message !== undefined && message.startsWith(DENIED), message);
       assert.ok(message.includes(`${c.path}: `) && message.includes(c.message), message);
     });
   }

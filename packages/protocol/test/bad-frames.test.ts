@@ -16,6 +16,7 @@ import {
   UnknownJobError,
   type FrameResponder,
   type RemoteErrorCode,
+  type TensorEntry,
 } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { baseFrame, f32Bytes, headerFor, randomTensor, rawFrame } from "./builders.js";
@@ -52,7 +53,8 @@ const six = f32Bytes([1, 2, 3, 4, 5, 6]);
 // every request gets its own step: a repeated idempotency key would be answered from the reply cache
 let lastStep = 100;
 const step = (): number => ++lastStep;
-const x23 = [{ name: "x", dtype: "float32", codec: "f32", shape: [2, 3], byteLength: 24 }] as const;
+const x23Entry: TensorEntry = { name: "x", dtype: "float32", codec: "f32", shape: [2, 3], byteLength: 24 };
+const x23: TensorEntry[] = [x23Entry];
 const flipLast = (m: Uint8Array): Uint8Array =>
   Uint8Array.from(m, (b, i) => (i === m.length - 1 ? b ^ 1 : b));
 
@@ -71,7 +73,7 @@ const rawCases: { name: string; message: () => Uint8Array; code: RemoteErrorCode
   },
   {
     name: "a size that disagrees with the shape",
-    message: () => rawFrame(headerFor(six, { step: step(), tensors: [{ ...x23[0], shape: [3, 3] }] }), six),
+    message: () => rawFrame(headerFor(six, { step: step(), tensors: [{ ...x23Entry, shape: [3, 3] }] }), six),
     code: "bad-size",
   },
   {
@@ -100,7 +102,7 @@ const rawCases: { name: string; message: () => Uint8Array; code: RemoteErrorCode
   },
   {
     name: "a wrong shape",
-    message: () => rawFrame(headerFor(six, { step: step(), tensors: [{ ...x23[0], shape: [3, 2] }] }), six),
+    message: () => rawFrame(headerFor(six, { step: step(), tensors: [{ ...x23Entry, shape: [3, 2] }] }), six),
     code: "bad-shape",
   },
   {

@@ -17,6 +17,7 @@ import {
   publishEvent,
   RoundStateConflictError,
   type ProgressEvent,
+  type RoundState,
 } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { randomTensor } from "./builders.js";
@@ -150,14 +151,14 @@ describe("artifacts and round state", () => {
   it("keeps round state with compare-and-set, refusing a stale writer", async () => {
     const rs = await openRoundState(nc, "state-a");
     assert.equal(await rs.get(), null);
-    const state = {
+    const state: RoundState = {
       v: 1,
       round: 3,
       phase: "split-training",
       selected: ["c0"],
       reported: [],
       startedAt: at,
-    } as const;
+    };
     const r1 = await rs.put(state, 0);
     const r2 = await rs.put({ ...state, phase: "aggregating", reported: ["c0"] }, r1);
     await assert.rejects(rs.put({ ...state, phase: "evaluating" }, r1), RoundStateConflictError);

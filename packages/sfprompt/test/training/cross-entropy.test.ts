@@ -116,7 +116,7 @@ describe("softmax cross-entropy numerics and validation", () => {
     shape: number[];
     data: number[];
     labels: number[];
-    error: typeof Error;
+    error: new (...args: never[]) => Error;
     msg: RegExp;
   }> = [
     {

@@ -33,7 +33,7 @@ describe("gradient model outputs to a ParamSet", () => {
   const cases: Array<{
     name: string;
     edit: (o: Record<string, TensorLike>) => void;
-    error: typeof Error;
+    error: new (...args: never[]) => Error;
     msg: RegExp;
   }> = [
     {

@@ -53,7 +53,12 @@ describe("optimizer state checkpoint and resume", () => {
 
   const params = randomParams(32);
   const adamBytes = encodeOptimizerState(initOptimizerState({ kind: "adam", lr: 1 }, params));
-  const cases: Array<{ name: string; run: () => unknown; error: typeof Error; msg: RegExp }> = [
+  const cases: Array<{
+    name: string;
+    run: () => unknown;
+    error: new (...args: never[]) => Error;
+    msg: RegExp;
+  }> = [
     {
       name: "state saved by Adam is refused for an SGD job",
       run: () => decodeOptimizerState(adamBytes, { config: { kind: "sgd", lr: 1 } }),

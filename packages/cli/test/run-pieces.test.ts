@@ -9,7 +9,8 @@ import type { RoundFinished } from "@sfprompt/protocol";
 import { compareRows, compareVerdict, type MethodResult } from "../src/run/compare.js";
 import { emptyMetrics, totalBytes, withRound, type RunMetrics } from "../src/run/metrics.js";
 import { openRunDir } from "../src/run/run-dir.js";
-import { formatBytes, niceTicks } from "../src/run/svg-chart.js";
+import { accuracyByBytesSvg } from "../src/run/plots.js";
+import { formatBytes, logTicks, niceTicks } from "../src/run/svg-chart.js";
 
 function finished(round: number, accuracy: number, up: number, down: number): RoundFinished {
   return {
@@ -28,7 +29,13 @@ function finished(round: number, accuracy: number, up: number, down: number): Ro
 }
 
 function run(method: MethodResult["method"], accuracy: number, bytes: number): MethodResult {
-  const m: RunMetrics = withRound(emptyMetrics("j", method), finished(1, accuracy, bytes / 2, bytes / 2));
+  return rounds(method, [[accuracy, bytes]]);
+}
+
+/** A run with one round per [accuracy, bytes of that round]. */
+function rounds(method: MethodResult["method"], perRound: Array<[number, number]>): MethodResult {
+  let m: RunMetrics = emptyMetrics("j", method);
+  perRound.forEach(([acc, bytes], i) => (m = withRound(m, finished(i + 1, acc, bytes / 2, bytes / 2))));
   return { method, metrics: m, seconds: 1 };
 }
 
@@ -46,6 +53,15 @@ describe("chart ticks", () => {
   ];
   for (const [name, lo, hi, want] of cases) it(name, () => assert.deepEqual(niceTicks(lo, hi), want));
 
+  const logCases: Array<[string, number, number, number[]]> = [
+    ["span the decades around a range", 1500, 2_300_000, [1000, 10000, 100000, 1000000, 10000000]],
+    ["give two ticks to a range inside one decade", 200, 300, [100, 1000]],
+    ["start on an exact power of 10", 1000, 1e5, [1000, 10000, 100000]],
+    ["fall back to one tick for a range with no positive start", 0, 10, [1]],
+  ];
+  for (const [name, lo, hi, want] of logCases)
+    it(`log ticks ${name}`, () => assert.deepEqual(logTicks(lo, hi), want));
+
   it("formats bytes in powers of 1000", () => {
     assert.deepEqual([0, 999, 1500, 57_500_000, 2e9].map(formatBytes), [
       "0 B",
@@ -54,6 +70,44 @@ describe("chart ticks", () => {
       "57.5 MB",
       "2 GB",
     ]);
+  });
+});
+
+describe("accuracy against bytes", () => {
+  const svg = accuracyByBytesSvg([
+    rounds("sfprompt", [
+      [0.3, 2000],
+      [0.5, 2000],
+    ]).metrics,
+    rounds("sfl-prompt", [
+      [0.4, 50_000],
+      [0.6, 50_000],
+    ]).metrics,
+    rounds("centralized", [
+      [0.7, 0],
+      [0.8, 0],
+    ]).metrics,
+  ]);
+  const circles = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [
+    Number(m[1]),
+    Number(m[2]),
+  ]);
+
+  it("plots each method that sent bytes at its cumulative bytes, and leaves out one that sent none", () => {
+    assert.equal(circles.length, 4, "two rounds of the two methods that sent bytes");
+    assert.match(svg, />sfprompt<\/text>/);
+    assert.match(svg, />sfl-prompt<\/text>/);
+    assert.doesNotMatch(svg, />centralized<\/text>/);
+  });
+
+  it("places x on a log scale: a 10× step in bytes is one decade's width", () => {
+    // sfprompt at 2 kB and 4 kB, sfl-prompt at 50 kB and 100 kB: the axis spans 1 kB..100 kB
+    const [a, b, c, d] = circles.map(([x]) => x as number);
+    const decade = ((d as number) - (a as number)) / Math.log10(100_000 / 2000);
+    assert.ok(Math.abs((b as number) - (a as number) - decade * Math.log10(2)) < 0.2);
+    assert.ok(Math.abs((c as number) - (a as number) - decade * Math.log10(25)) < 0.2);
+    for (const label of ["1 kB", "10 kB", "100 kB"]) assert.match(svg, new RegExp(`>${label}</text>`));
+    assert.doesNotMatch(svg, />1 MB<\/text>/, "no decade beyond the data");
   });
 });
 
@@ -93,6 +147,32 @@ describe("comparison table", () => {
     assert.match(verdict[0] as string, /within 2 points: gap 1\.00/);
     assert.match(verdict[1] as string, /55\.0 % less than SFL \+ prompt \(meets the 50 % bar\)/);
     assert.match(verdict[2] as string, /18\.0 % of FL full fine-tuning's bytes/);
+  });
+
+  it("compares the bytes each method sent before it first reached SFPrompt's final accuracy", () => {
+    const sfp = rounds("sfprompt", [
+      [0.3, 100],
+      [0.5, 100],
+      [0.5, 100],
+    ]);
+    const behind = rounds("sfl-prompt", [
+      [0.4, 250],
+      [0.55, 250],
+    ]);
+    assert.equal(
+      compareVerdict(compareRows([sfp, behind])).at(-1),
+      "bytes to reach SFPrompt's final 50.00 %: SFPrompt 200 B (round 2), SFL + prompt 500 B (round 2): SFPrompt is ahead per byte",
+    );
+    const ahead = rounds("sfl-prompt", [[0.6, 150]]);
+    assert.match(
+      compareVerdict(compareRows([sfp, ahead])).at(-1) as string,
+      /SFL \+ prompt 150 B \(round 1\): SFL \+ prompt is ahead per byte$/,
+    );
+    const never = rounds("sfl-prompt", [[0.45, 150]]);
+    assert.match(
+      compareVerdict(compareRows([sfp, never])).at(-1) as string,
+      /SFL \+ prompt never reached it \(SFPrompt is ahead per byte\)$/,
+    );
   });
 
   it("says when SFPrompt misses the bar", () => {

@@ -38,6 +38,24 @@ export interface CompareRow {
   readonly bytesVsSfl?: number;
   readonly clientFlopsShare?: number;
   readonly seconds: number;
+  /** After each round: the round, the bytes sent up to it and the held-out accuracy. */
+  readonly curve: readonly CurvePoint[];
+}
+
+export interface CurvePoint {
+  readonly round: number;
+  readonly bytes: number;
+  readonly accuracy: number;
+}
+
+function curveOf(m: RunMetrics): CurvePoint[] {
+  let sent = 0;
+  return m.rounds.map((r) => ({ round: r.round, bytes: (sent += r.bytes.total), accuracy: r.accuracy }));
+}
+
+/** The first point of `curve` at or above `accuracy` (undefined: never reached). */
+export function firstReaching(curve: readonly CurvePoint[], accuracy: number): CurvePoint | undefined {
+  return curve.find((p) => p.accuracy >= accuracy - 1e-12);
 }
 
 function finalAccuracy(m: RunMetrics): number {
@@ -60,6 +78,7 @@ export function compareRows(results: readonly MethodResult[]): CompareRow[] {
         ...(sflBytes > 0 ? { bytesVsSfl: bytes / sflBytes } : {}),
         ...(r.clientFlopsShare === undefined ? {} : { clientFlopsShare: r.clientFlopsShare }),
         seconds: r.seconds,
+        curve: curveOf(r.metrics),
       };
     });
 }
@@ -101,5 +120,24 @@ export function compareVerdict(rows: readonly CompareRow[]): string[] {
   }
   if (full !== undefined && full.bytes > 0)
     out.push(`traffic: SFPrompt sends ${pct(sfp.bytes / full.bytes)} of FL full fine-tuning's bytes`);
+  const perByte = perByteVerdict(sfp, sfl);
+  if (perByte !== undefined) out.push(perByte);
   return out;
+}
+
+// Saving bytes per round is worth it only if the accuracy comes at no more bytes in all: compare the
+// bytes each method sent before it first reached SFPrompt's final accuracy.
+function perByteVerdict(sfp: CompareRow, sfl: CompareRow): string | undefined {
+  const own = firstReaching(sfp.curve, sfp.accuracy);
+  if (own === undefined) return undefined;
+  const head = `bytes to reach SFPrompt's final ${pct(sfp.accuracy, 2)}: SFPrompt ${formatBytes(own.bytes)} (round ${own.round})`;
+  const other = firstReaching(sfl.curve, sfp.accuracy);
+  if (other === undefined) return `${head}, SFL + prompt never reached it (SFPrompt is ahead per byte)`;
+  const ahead =
+    other.bytes < own.bytes
+      ? "SFL + prompt is ahead per byte"
+      : other.bytes > own.bytes
+        ? "SFPrompt is ahead per byte"
+        : "even per byte";
+  return `${head}, SFL + prompt ${formatBytes(other.bytes)} (round ${other.round}): ${ahead}`;
 }

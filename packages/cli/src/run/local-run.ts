@@ -14,7 +14,7 @@ import { readJobFile, runConfigFor } from "./job-file.js";
 import { totalBytes } from "./metrics.js";
 import { runMethod } from "./method-run.js";
 import { resolveModel } from "./model-source.js";
-import { accuracySvg, trafficSvg } from "./plots.js";
+import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
 import { StatusLine } from "./progress-view.js";
 import { openRunDir, RUN_FILES, runDirOf, type ResumeMode } from "./run-dir.js";
 import { formatBytes } from "./svg-chart.js";
@@ -150,8 +150,10 @@ function writeOutputs(x: Outputs): void {
         .join("\n")}\n`,
     );
     writeFileSync(join(x.dir, RUN_FILES.compareJson), `${JSON.stringify(rows, null, 2)}\n`);
-    writeFileSync(join(x.dir, "compare-accuracy.svg"), accuracySvg(x.results.map((r) => r.metrics)));
-    writeFileSync(join(x.dir, "compare-traffic.svg"), trafficSvg(x.results.map((r) => r.metrics)));
+    const all = x.results.map((r) => r.metrics);
+    writeFileSync(join(x.dir, RUN_FILES.compareAccuracy), accuracySvg(all));
+    writeFileSync(join(x.dir, RUN_FILES.compareTraffic), trafficSvg(all));
+    writeFileSync(join(x.dir, RUN_FILES.compareAccuracyByBytes), accuracyByBytesSvg(all));
     x.o.print("");
     x.o.print(table.trimEnd());
     for (const v of compareVerdict(rows)) x.o.print(`- ${v}`);

@@ -1,5 +1,5 @@
 // accuracy.svg and traffic.svg of a run directory, from metrics.json (one run, or one line per method
-// when --compare ran several).
+// when --compare ran several), and for --compare the accuracy against the bytes sent so far.
 import type { RunMetrics } from "./metrics.js";
 import { formatBytes, lineChartSvg, type Series } from "./svg-chart.js";
 
@@ -45,5 +45,28 @@ export function trafficSvg(runs: readonly RunMetrics[]): string {
     series,
     yFormat: formatBytes,
     yInclude: [0],
+  });
+}
+
+/** Held-out accuracy against the bytes sent up to that round (log scale), one line per method that sent any. */
+export function accuracyByBytesSvg(runs: readonly RunMetrics[]): string {
+  const series: Series[] = runs
+    .filter((m) => m.rounds.some((r) => r.bytes.total > 0))
+    .map((m) => {
+      let sent = 0;
+      return {
+        name: m.method,
+        points: m.rounds.map((r) => [(sent += r.bytes.total), r.accuracy * 100] as const),
+      };
+    });
+  return lineChartSvg({
+    title: `Held-out accuracy against bytes sent (${runs[0]?.job ?? "job"})`,
+    xLabel: "bytes sent so far over NATS (up + down, log scale)",
+    yLabel: "accuracy (%)",
+    series,
+    xScale: "log",
+    xFormat: formatBytes,
+    yFormat: (v) => `${Number(v.toPrecision(3))}`,
+    yInclude: [0, 100],
   });
 }

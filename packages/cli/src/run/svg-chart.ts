@@ -15,6 +15,10 @@ export interface ChartSpec {
   readonly yFormat?: (v: number) => string;
   /** Force the y range to include these values (e.g. 0 and 1 for accuracy). */
   readonly yInclude?: readonly number[];
+  /** "log": x on a base-10 log scale (points with x ≤ 0 are left out), ticks at powers of 10. */
+  readonly xScale?: "linear" | "log";
+  /** Formats an x tick (default: the number). */
+  readonly xFormat?: (v: number) => string;
 }
 
 const W = 720;
@@ -54,21 +58,55 @@ function range(values: readonly number[], include: readonly number[]): [number, 
   return [lo, hi];
 }
 
+/** Powers of 10 from ≤ lo to ≥ hi (both > 0), for a log axis. */
+export function logTicks(lo: number, hi: number): number[] {
+  if (!(lo > 0 && hi >= lo)) return [1];
+  const first = Math.floor(Math.log10(lo) + 1e-9);
+  const last = Math.max(first + 1, Math.ceil(Math.log10(hi) - 1e-9));
+  const out: number[] = [];
+  for (let k = first; k <= last; k++) out.push(Number((10 ** k).toPrecision(12)));
+  return out;
+}
+
+interface XAxis {
+  readonly ticks: readonly number[];
+  /** Position of x in [0, 1] along the axis. */
+  readonly at: (x: number) => number;
+}
+
+function xAxis(spec: ChartSpec, xs: readonly number[]): XAxis {
+  if (spec.xScale === "log") {
+    const positive = xs.filter((x) => x > 0);
+    const ticks = logTicks(Math.min(...positive), Math.max(...positive));
+    const [l0, l1] = [Math.log10(ticks[0] as number), Math.log10(ticks.at(-1) as number)];
+    return { ticks, at: (x) => (Math.log10(x) - l0) / (l1 - l0) };
+  }
+  const [x0, x1] = range(xs, []);
+  const ticks = niceTicks(x0, x1, Math.min(10, Math.max(1, Math.round(x1 - x0)))).filter(
+    (t) => Number.isInteger(t) && t >= x0 && t <= x1,
+  );
+  return { ticks, at: (x) => (x - x0) / (x1 - x0 || 1) };
+}
+
 /** The chart as an SVG document. */
-export function lineChartSvg(spec: ChartSpec): string {
+export function lineChartSvg(input: ChartSpec): string {
+  // a log axis has no place for x ≤ 0 (e.g. a method that sent no bytes)
+  const spec: ChartSpec =
+    input.xScale === "log"
+      ? { ...input, series: input.series.map((s) => ({ ...s, points: s.points.filter((p) => p[0] > 0) })) }
+      : input;
   const xs = spec.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = spec.series.flatMap((s) => s.points.map((p) => p[1]));
   const yTicks = niceTicks(...range(ys, spec.yInclude ?? []));
-  const [x0, x1] = range(xs, []);
   const [y0, y1] = [yTicks[0] as number, yTicks.at(-1) as number];
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
-  const sx = (x: number): number => M.left + ((x - x0) / (x1 - x0 || 1)) * pw;
+  const axis = xAxis(spec, xs);
+  const sx = (x: number): number => M.left + axis.at(x) * pw;
   const sy = (y: number): number => M.top + ph - ((y - y0) / (y1 - y0 || 1)) * ph;
   const fmt = spec.yFormat ?? defaultFormat;
-  const xTicks = niceTicks(x0, x1, Math.min(10, Math.max(1, Math.round(x1 - x0)))).filter(
-    (t) => Number.isInteger(t) && t >= x0 && t <= x1,
-  );
+  const xFmt = spec.xFormat ?? ((v: number): string => String(v));
+  const xTicks = axis.ticks;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="13">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -84,7 +122,7 @@ export function lineChartSvg(spec: ChartSpec): string {
   for (const t of xTicks) {
     const x = sx(t).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${M.top + ph}" y2="${M.top + ph + 5}" stroke="black"/>`);
-    parts.push(`<text x="${x}" y="${M.top + ph + 20}" text-anchor="middle">${t}</text>`);
+    parts.push(`<text x="${x}" y="${M.top + ph + 20}" text-anchor="middle">${esc(xFmt(t))}</text>`);
   }
   parts.push(
     `<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}" stroke="black"/>`,

@@ -1,7 +1,7 @@
 // Failures a job must survive, against a real nats-server: a client killed mid-round (quorum and
 // round timeout carry the job on), and a server killed and started again (it resumes from the last
 // checkpoint, with the checkpoint's parameters).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -21,20 +21,10 @@ import {
   type ServerHandle,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
-import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";
-import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
+import { fashionSubsets } from "./bundle-fixture.js";
+import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 
-let nats: NatsFixture;
-let bundle: BundleFixture;
-
-before(async () => {
-  nats = await natsFixture();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-});
+const w = natsAndBundleHooks();
 
 interface RunningClient {
   readonly index: number;
@@ -48,11 +38,11 @@ async function startClients(config: RunConfig): Promise<RunningClient[]> {
   const shards = partitionForJob(train, config.data.partitioning, config.clients.count);
   return Promise.all(
     shards.map(async (data, index) => {
-      const nc = await nats.connect();
+      const nc = await w.nats.connect();
       const stop = new AbortController();
       const done = runClient(config, index, {
         nc,
-        bundle: bundle.dir,
+        bundle: w.bundle.dir,
         data,
         signal: stop.signal,
         retryDelayMs: 200,
@@ -65,8 +55,8 @@ async function startClients(config: RunConfig): Promise<RunningClient[]> {
 async function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): Promise<ServerHandle> {
   const { test: held } = await fashionSubsets();
   return startServer(config, {
-    nc: nats.nc,
-    bundle: bundle.dir,
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
     evalData: held,
     onEvent,
     pollWaitMs: 500,
@@ -122,7 +112,7 @@ test("a server killed after round 1 and started again resumes from the round-1 c
   });
   await assert.rejects(first.done);
   await stopped;
-  const store = await openArtifactStore(nats.nc, config.names.job);
+  const store = await openArtifactStore(w.nats.nc, config.names.job);
   const bytes = await store.get(checkpointObjectName(1));
   assert.ok(bytes !== null, "the round-1 checkpoint is in the Object Store");
   assert.equal(
@@ -146,7 +136,7 @@ test("a server killed after round 1 and started again resumes from the round-1 c
     "resumed parameters equal the checkpoint's",
   );
   assert.ok(!paramsAllClose(result.global, checkpoint), "rounds 2 and 3 trained on from there");
-  const state = await (await openRoundState(nats.nc, config.names.job)).get();
+  const state = await (await openRoundState(w.nats.nc, config.names.job)).get();
   assert.equal(state?.state.phase, "finished");
   assert.equal(state?.state.checkpoint, checkpointObjectName(3));
 });
@@ -154,7 +144,7 @@ test("a server killed after round 1 and started again resumes from the round-1 c
 test("a client stops when the round state says the job finished after it started, not before", async () => {
   const config = jobConfig();
   const { train } = await fashionSubsets();
-  const state = await openRoundState(nats.nc, config.names.job);
+  const state = await openRoundState(w.nats.nc, config.names.job);
   const finished = (): RoundState => ({
     v: 1,
     round: 2,
@@ -169,8 +159,8 @@ test("a client stops when the round state says the job finished after it started
   const stop = new AbortController();
   let settled = false;
   const client = runClient(config, 0, {
-    nc: nats.nc,
-    bundle: bundle.dir,
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
     data: train,
     signal: stop.signal,
     retryDelayMs: 100,

@@ -1,8 +1,10 @@
 // Run configs for the runtime tests, derived from SFPromptJob manifests exactly as the CLI and the
 // operator derive them, plus a real nats-server per test file.
+import { after, before } from "node:test";
 import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "./bundle-fixture.js";
 
 let counter = 0;
 
@@ -81,4 +83,24 @@ export async function natsFixture(): Promise<NatsFixture> {
       await server.stop();
     },
   };
+}
+
+/** A test file's nats-server and tiny bundle, filled in by the hooks natsAndBundleHooks registers. */
+export interface NatsAndBundle {
+  nats: NatsFixture;
+  bundle: BundleFixture;
+}
+
+/** Registers the file's hooks: before, start natsFixture() and build tinyBundle(); after, stop and remove them. */
+export function natsAndBundleHooks(): NatsAndBundle {
+  const w = {} as NatsAndBundle;
+  before(async () => {
+    w.nats = await natsFixture();
+    w.bundle = tinyBundle();
+  });
+  after(async () => {
+    await w.nats?.stop();
+    w.bundle?.remove();
+  });
+  return w;
 }

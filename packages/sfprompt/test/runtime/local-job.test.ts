@@ -1,7 +1,7 @@
 // End-to-end jobs against a real nats-server and real ORT sessions on the tiny ViT's bundle: SFPrompt
 // trains (accuracy above chance) and sends less than SFL + prompt on the same settings; each baseline
 // reports accuracy, bytes and client-compute share as its method notes say.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   datasetSize,
@@ -15,26 +15,22 @@ import {
 import type { ProgressEvent } from "@sfprompt/protocol";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "@sfprompt/protocol/testing";
-import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";
-import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
+import { fashionSubsets } from "./bundle-fixture.js";
+import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 
-let nats: NatsFixture;
-let bundle: BundleFixture;
+const w = natsAndBundleHooks();
 const results = new Map<string, LocalJobResult>();
-
-before(async () => {
-  nats = await natsFixture();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-});
 
 async function run(method: string, extra: Record<string, unknown> = {}): Promise<LocalJobResult> {
   const { train, test: held } = await fashionSubsets();
   const config = jobConfig({ method, ...extra });
-  return runLocalJob(config, { bundle: bundle.dir, train, eval: held, nc: nats.nc, model: bundle.model });
+  return runLocalJob(config, {
+    bundle: w.bundle.dir,
+    train,
+    eval: held,
+    nc: w.nats.nc,
+    model: w.bundle.model,
+  });
 }
 
 test("a 2-round SFPrompt job with 3 clients trains above chance, prunes by γ and reports every round", async () => {
@@ -42,10 +38,10 @@ test("a 2-round SFPrompt job with 3 clients trains above chance, prunes by γ an
   const config = jobConfig();
   const events: ProgressEvent[] = [];
   const r = await runLocalJob(config, {
-    bundle: bundle.dir,
+    bundle: w.bundle.dir,
     train,
     eval: held,
-    nc: nats.nc,
+    nc: w.nats.nc,
     onEvent: (e) => events.push(e),
   });
   results.set("sfprompt", r);
@@ -87,7 +83,7 @@ test("a 2-round SFPrompt job with 3 clients trains above chance, prunes by γ an
   assert.equal(types.at(-1), "job.finished");
   // the same events are on the job's JetStream stream, in order
   const streamed: string[] = [];
-  for await (const e of watchEvents(nats.nc, config.names.job)) streamed.push(e.type);
+  for await (const e of watchEvents(w.nats.nc, config.names.job)) streamed.push(e.type);
   assert.deepEqual(
     streamed.filter((t) => t !== "client.state"),
     types.filter((t) => t !== "client.state"),
@@ -145,7 +141,7 @@ test("the FL baselines send only parameters: prompt + tail for FL + prompt, ever
 test("centralised prompt tuning runs without NATS and reports no traffic", async () => {
   const { train, test: held } = await fashionSubsets();
   const r = await runLocalJob(jobConfig({ method: "centralized" }), {
-    bundle: bundle.dir,
+    bundle: w.bundle.dir,
     train,
     eval: held,
   });
@@ -161,10 +157,10 @@ test("a body service with saved activations trains exactly as one that recompute
   const { train, test: held } = await fashionSubsets();
   const runWith = async (mode: "recompute" | "save-activations"): Promise<LocalJobResult> =>
     runLocalJob(jobConfig({ training: { rounds: 1 } }), {
-      bundle: bundle.dir,
+      bundle: w.bundle.dir,
       train,
       eval: held,
-      nc: nats.nc,
+      nc: w.nats.nc,
       server: { bodyGradient: mode },
     });
   const [a, b] = [await runWith("recompute"), await runWith("save-activations")];
@@ -192,12 +188,12 @@ test("over a nats-server with a 16 KiB max_payload tensors travel in chunks and 
   const nc = await connect({ servers: small.url });
   try {
     const config = jobConfig({ training: { rounds: 1 } });
-    const chunked = await runLocalJob(config, { bundle: bundle.dir, train, eval: held, nc });
+    const chunked = await runLocalJob(config, { bundle: w.bundle.dir, train, eval: held, nc });
     const whole = await runLocalJob(jobConfig({ training: { rounds: 1 } }), {
-      bundle: bundle.dir,
+      bundle: w.bundle.dir,
       train,
       eval: held,
-      nc: nats.nc,
+      nc: w.nats.nc,
     });
     assert.ok(paramsAllClose(chunked.global, whole.global, { atol: 1e-6, rtol: 1e-5 }));
     // a [16, 21, 24] float32 activation is 32 KiB: every full batch needed several messages

@@ -10,24 +10,19 @@ import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { checkpointObjectName, openArtifactStore, type ProgressEvent } from "@sfprompt/protocol";
 import { decodeParamSet, partitionForJob, runClient, startServer, watchEvents } from "@sfprompt/core";
-import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";
-import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
+import { fashionSubsets } from "./bundle-fixture.js";
+import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 
 const MAIN = new URL("./processes/main.ts", import.meta.url).pathname;
-let nats: NatsFixture;
-let bundle: BundleFixture;
+const w = natsAndBundleHooks();
 let dir: string;
 const spawned: ChildProcess[] = [];
 
 before(async () => {
-  nats = await natsFixture();
-  bundle = tinyBundle();
   dir = mkdtempSync(join(tmpdir(), "sfprompt-procs-"));
 });
 after(async () => {
   for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  await nats.stop();
-  bundle.remove();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -40,7 +35,7 @@ interface Proc {
 function spawnRole(config: RunConfig, role: "server" | "client", index?: number): Proc {
   const path = join(dir, `${config.names.job}.json`);
   writeFileSync(path, JSON.stringify(config));
-  const args = ["--conditions=source", "--import", "tsx", MAIN, role, path, bundle.dir, nats.server.url];
+  const args = ["--conditions=source", "--import", "tsx", MAIN, role, path, w.bundle.dir, w.nats.server.url];
   const child = spawn(process.execPath, index === undefined ? args : [...args, String(index)], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -60,7 +55,7 @@ function spawnRole(config: RunConfig, role: "server" | "client", index?: number)
 }
 
 async function untilEvent(config: RunConfig, match: (e: ProgressEvent) => boolean): Promise<void> {
-  for await (const e of watchEvents(nats.nc, config.names.job)) if (match(e)) return;
+  for await (const e of watchEvents(w.nats.nc, config.names.job)) if (match(e)) return;
 }
 
 async function inProcessClients(
@@ -72,8 +67,8 @@ async function inProcessClients(
   const stop = new AbortController();
   const running = indices.map((i) =>
     runClient(config, i, {
-      nc: nats.nc,
-      bundle: bundle.dir,
+      nc: w.nats.nc,
+      bundle: w.bundle.dir,
       data: shards[i]!,
       signal: stop.signal,
       retryDelayMs: 200,
@@ -94,8 +89,8 @@ test("a client process killed with SIGKILL mid-round does not stop the job", asy
   const victimConnected = new Promise<void>((r) => (connected = r));
   const victim = spawnRole(config, "client", 2);
   const server = await startServer(config, {
-    nc: nats.nc,
-    bundle: bundle.dir,
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
     evalData: held,
     pollWaitMs: 500,
     selectionWaitMs: 1500,
@@ -127,7 +122,7 @@ test("a server process killed with SIGKILL after round 1 resumes from its checkp
   await untilEvent(config, (e) => e.type === "checkpoint.written" && e.round === 1);
   first.child.kill("SIGKILL");
   assert.equal((await first.exited).signal, "SIGKILL");
-  const store = await openArtifactStore(nats.nc, config.names.job);
+  const store = await openArtifactStore(w.nats.nc, config.names.job);
   const checkpoint = decodeParamSet((await store.get(checkpointObjectName(1)))!);
   const second = spawnRole(config, "server");
   const s = await second.exited;

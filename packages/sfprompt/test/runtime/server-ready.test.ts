@@ -1,24 +1,14 @@
 // What the server tells the operator through its JetStream events about itself: which execution
 // provider the body really runs on (server.ready), and the bytes of each round by kind and direction.
 // Against a real nats-server and real ORT sessions (this machine's onnxruntime-node has no CUDA).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runLocalJob, startServer } from "@sfprompt/core";
 import { fetchEvents, type ProgressEvent } from "@sfprompt/protocol";
-import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";
-import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
+import { fashionSubsets } from "./bundle-fixture.js";
+import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 
-let nats: NatsFixture;
-let bundle: BundleFixture;
-
-before(async () => {
-  nats = await natsFixture();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-});
+const w = natsAndBundleHooks();
 
 /** The job's events as stored in its stream, up to the first one `until` accepts (20 s at most). */
 async function eventsUntil(job: string, until: (e: ProgressEvent) => boolean): Promise<ProgressEvent[]> {
@@ -26,7 +16,7 @@ async function eventsUntil(job: string, until: (e: ProgressEvent) => boolean): P
   const durable = `test-${Math.random().toString(36).slice(2)}`;
   const out: ProgressEvent[] = [];
   for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
-    for (const d of await fetchEvents(nats.nc, job, durable)) {
+    for (const d of await fetchEvents(w.nats.nc, job, durable)) {
       d.ack();
       if (!d.ok) continue;
       out.push(d.event);
@@ -54,7 +44,7 @@ const providerCases = [
 for (const c of providerCases) {
   test(`server.ready: ${c.name}`, async () => {
     const config = jobConfig({ server: c.server });
-    const server = await startServer(config, { nc: nats.nc, bundle: bundle.dir, instance: "server-a" });
+    const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, instance: "server-a" });
     try {
       const events = await eventsUntil(config.names.job, (e) => e.type === "server.ready");
       const ready = events.at(-1)!;
@@ -72,7 +62,7 @@ for (const c of providerCases) {
 
 test("server.ready: cuda without CPU fallback fails the job with ExecutionProviderError naming the fields", async () => {
   const config = jobConfig({ server: { executionProvider: "cuda", cpuFallback: false } });
-  const server = await startServer(config, { nc: nats.nc, bundle: bundle.dir });
+  const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir });
   await assert.rejects(server.done, { name: "ExecutionProviderError" });
   const events = await eventsUntil(config.names.job, (e) => e.type === "job.failed");
   const failed = events.find((e) => e.type === "job.failed");
@@ -91,7 +81,7 @@ test("round.finished carries the bytes of each kind in each direction, adding up
     clients: { count: 2, perRound: { count: 2 } },
     training: { rounds: 1, quorum: { count: 2 } },
   });
-  await runLocalJob(config, { bundle: bundle.dir, train, eval: held, nc: nats.nc });
+  await runLocalJob(config, { bundle: w.bundle.dir, train, eval: held, nc: w.nats.nc });
   const events = await eventsUntil(config.names.job, (e) => e.type === "job.finished");
   const sum = (o: Record<string, number | undefined>): number =>
     Object.values(o).reduce<number>((a, b) => a + (b ?? 0), 0);

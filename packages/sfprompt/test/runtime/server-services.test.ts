@@ -2,7 +2,7 @@
 // gets an error reply and is counted, FedAvg of two uploads is their |D_k|-weighted mean (read back
 // from the checkpoint in the Object Store), concurrent body requests share session runs, and a
 // server told not to resume removes older checkpoints.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   FrameShapeError,
@@ -24,20 +24,9 @@ import {
   type ParamSet,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
-import { tinyBundle, type BundleFixture } from "./bundle-fixture.js";
-import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 
-let nats: NatsFixture;
-let bundle: BundleFixture;
-
-before(async () => {
-  nats = await natsFixture();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-});
+const w = natsAndBundleHooks();
 
 function ask(
   config: RunConfig,
@@ -47,7 +36,7 @@ function ask(
   step: number,
 ): Promise<DecodedFrame> {
   return requestFrame(
-    nats.nc,
+    w.nats.nc,
     subject,
     { kind: "control", round: 0, ...init, job: config.names.job, client, step } as never,
     { timeoutMs: 5000 },
@@ -56,23 +45,23 @@ function ask(
 
 test("a malformed frame on the body subject gets an error reply and is counted; so does a wrong shape", async () => {
   const config = jobConfig();
-  const server = await startServer(config, { nc: nats.nc, bundle: bundle.dir, pollWaitMs: 200 });
+  const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, pollWaitMs: 200 });
   try {
     const subjects = jobSubjects(config.names.job);
     const garbage = new TextEncoder().encode("this is not a frame");
-    const reply = await nats.nc.request(subjects.bodyForward, garbage, { timeout: 5000 });
+    const reply = await w.nats.nc.request(subjects.bodyForward, garbage, { timeout: 5000 });
     const chunk = parseChunk(reply.data);
     assert.equal(chunk.header.type, "error");
     assert.equal(chunk.header.meta["code"], "bad-header");
     const wrong = {
-      name: PartitionBundle.load(bundle.dir).headOutput,
+      name: PartitionBundle.load(w.bundle.dir).headOutput,
       dtype: "float32" as const,
       shape: [2, 5, 5],
       data: new Float32Array(50),
     };
     await assert.rejects(
       requestFrame(
-        nats.nc,
+        w.nats.nc,
         subjects.bodyForward,
         {
           kind: "activation",
@@ -114,14 +103,14 @@ test("FedAvg of two uploads is their mean weighted by |D_k|, as checkpointed", a
     training: { rounds: 1 },
   });
   const server = await startServer(config, {
-    nc: nats.nc,
-    bundle: bundle.dir,
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
     pollWaitMs: 1000,
     lingerMs: 100,
   });
   const s = jobSubjects(config.names.job);
   const weights = [10, 30];
-  const local = PartitionBundle.load(bundle.dir);
+  const local = PartitionBundle.load(w.bundle.dir);
   const layout = joinParams(local.initialParams().prompt, local.initialParams().tail);
   const uploads = weights.map((_, i) => randomLike(layout, 17 + i));
   await Promise.all(
@@ -152,7 +141,7 @@ test("FedAvg of two uploads is their mean weighted by |D_k|, as checkpointed", a
     }),
   );
   const result = await server.done;
-  const store = await openArtifactStore(nats.nc, config.names.job);
+  const store = await openArtifactStore(w.nats.nc, config.names.job);
   const ckpt = decodeParamSet((await store.get(checkpointObjectName(1)))!);
   for (const [name, t] of ckpt) {
     const a = uploads[0]!.get(name)!.data;
@@ -165,8 +154,8 @@ test("FedAvg of two uploads is their mean weighted by |D_k|, as checkpointed", a
 
 test("concurrent body forwards from three clients share session runs and match one-by-one results", async () => {
   const config = jobConfig();
-  const server = await startServer(config, { nc: nats.nc, bundle: bundle.dir, pollWaitMs: 200 });
-  const local = PartitionBundle.load(bundle.dir);
+  const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, pollWaitMs: 200 });
+  const local = PartitionBundle.load(w.bundle.dir);
   try {
     const s = jobSubjects(config.names.job);
     const { prompt } = local.initialParams();
@@ -182,7 +171,7 @@ test("concurrent body forwards from three clients share session runs and match o
     const replies = await Promise.all(
       heads.map((h, i) =>
         requestFrame(
-          nats.nc,
+          w.nats.nc,
           s.bodyForward,
           {
             kind: "activation",
@@ -217,8 +206,8 @@ test("concurrent body forwards from three clients share session runs and match o
 
 test("a server with output.resume false removes the job's older checkpoints instead of resuming", async () => {
   const config = jobConfig({ output: { resume: false } });
-  const store = await openArtifactStore(nats.nc, config.names.job);
-  const local = PartitionBundle.load(bundle.dir);
+  const store = await openArtifactStore(w.nats.nc, config.names.job);
+  const local = PartitionBundle.load(w.bundle.dir);
   const layout = joinParams(local.initialParams().prompt, local.initialParams().tail);
   await writeCheckpoint(store, randomLike(layout, 3), {
     job: config.names.job,
@@ -227,7 +216,7 @@ test("a server with output.resume false removes the job's older checkpoints inst
     history: [],
   });
   assert.deepEqual(await store.names(), [checkpointObjectName(5)]);
-  const server = await startServer(config, { nc: nats.nc, bundle: bundle.dir, pollWaitMs: 200 });
+  const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, pollWaitMs: 200 });
   try {
     const deadline = Date.now() + 5000;
     while ((await store.names()).length > 0 && Date.now() < deadline)

@@ -145,6 +145,44 @@ describe("sfprompt run", () => {
     );
   });
 
+  it("--methods compares the job's method with the baselines it names, in one run directory", () => {
+    const out = join(dir, "compare");
+    const r = sfprompt("run", job, "--out", out, "--methods", "sfl-prompt", "--rounds", "1");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\| SFPrompt \| [\d.]+ % \| [\d.]+ [kM]B \| [\d.]+ % \|/);
+    assert.match(r.stdout, /\| SFL \+ prompt \| [\d.]+ % \| [\d.]+ [kM]B \| 100\.0 % \|/);
+    assert.doesNotMatch(r.stdout, /FL full|centralised/, "only the baseline asked for ran");
+    assert.match(r.stdout, /- accuracy: SFPrompt [\d.]+ % vs SFL \+ prompt [\d.]+ %/);
+    assert.match(r.stdout, /- bytes to reach SFPrompt's final [\d.]+ %: SFPrompt [\d.]+ [kM]B \(round 1\)/);
+    const rows = JSON.parse(readFileSync(join(out, "compare.json"), "utf8")) as Array<{
+      method: string;
+      bytes: number;
+      curve: Array<{ round: number; bytes: number }>;
+    }>;
+    assert.deepEqual(
+      rows.map((x) => x.method),
+      ["sfprompt", "sfl-prompt"],
+    );
+    for (const row of rows) {
+      const m = RunMetricsSchema.parse(
+        JSON.parse(
+          readFileSync(
+            row.method === "sfprompt"
+              ? join(out, "metrics.json")
+              : join(out, "methods", row.method, "metrics.json"),
+            "utf8",
+          ),
+        ),
+      );
+      assert.deepEqual(row.curve, [
+        { round: 1, bytes: m.rounds[0]!.bytes.total, accuracy: m.rounds[0]!.accuracy },
+      ]);
+      assert.equal(row.bytes, m.final?.bytes.total);
+    }
+    for (const f of ["compare-accuracy.svg", "compare-traffic.svg", "compare-accuracy-by-bytes.svg"])
+      assertWellFormedSvg(readFileSync(join(out, f), "utf8"), 2);
+  });
+
   it("stops its processes on Ctrl-C (exit 130) and the next run resumes from the last checkpoint", async () => {
     const out = join(dir, "interrupted");
     const child = spawn(

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { RoundFinished } from "@sfprompt/protocol";
 import { compareRows, compareVerdict, type MethodResult } from "../src/run/compare.js";
+import { methodsToRun, parseMethodsFlag } from "../src/run/compare-methods.js";
+import { UsageError } from "../src/errors.js";
 import { emptyMetrics, totalBytes, withRound, type RunMetrics } from "../src/run/metrics.js";
 import { openRunDir } from "../src/run/run-dir.js";
 import { accuracyByBytesSvg } from "../src/run/plots.js";
@@ -180,6 +182,50 @@ describe("comparison table", () => {
     assert.match(verdict[0] as string, /NOT within 2 points: gap 10\.00/);
     assert.match(verdict[1] as string, /misses the 50 % bar/);
   });
+});
+
+describe("the methods a run trains", () => {
+  const cases: Array<[string, Parameters<typeof methodsToRun>, string[]]> = [
+    ["without --compare, only the job's method", ["sfprompt", false], ["sfprompt"]],
+    [
+      "with --compare, the job's method then every other in table order",
+      ["sfprompt", true],
+      ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full", "centralized"],
+    ],
+    [
+      "a job of a baseline method comes first, the rest follow in table order",
+      ["fl-full", true],
+      ["fl-full", "sfprompt", "sfl-prompt", "fl-prompt", "centralized"],
+    ],
+    [
+      "--methods keeps only the baselines it names, in table order",
+      ["sfprompt", true, ["fl-full", "sfl-prompt"]],
+      ["sfprompt", "sfl-prompt", "fl-full"],
+    ],
+    ["--methods naming the job's own method adds nothing", ["sfprompt", true, ["sfprompt"]], ["sfprompt"]],
+  ];
+  for (const [name, args, want] of cases) it(name, () => assert.deepEqual(methodsToRun(...args), want));
+
+  it("parses --methods, dropping blanks and repeats", () => {
+    assert.equal(parseMethodsFlag(undefined), undefined);
+    assert.deepEqual(parseMethodsFlag(" sfl-prompt, fl-full,,sfl-prompt "), ["sfl-prompt", "fl-full"]);
+  });
+
+  const bad: Array<[string, string | boolean, RegExp]> = [
+    [
+      "an unknown method, listing the known ones",
+      "sfl,fl-full",
+      /unknown method "sfl"; choose from sfprompt, sfl-prompt/,
+    ],
+    ["an empty list", ",", /--methods needs a comma-separated list/],
+    ["the flag without a value", true, /--methods needs a comma-separated list/],
+  ];
+  for (const [name, v, msg] of bad)
+    it(`refuses ${name}`, () =>
+      assert.throws(
+        () => parseMethodsFlag(v),
+        (e: unknown) => e instanceof UsageError && msg.test(e.message),
+      ));
 });
 
 describe("run directory", () => {

@@ -2,6 +2,7 @@
 // processes), with progress on stderr and the results in a run directory (docs/quickstart.md).
 import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
+import { parseMethodsFlag } from "../run/compare-methods.js";
 import { localRun } from "../run/local-run.js";
 import { StatusLine } from "../run/progress-view.js";
 import type { ResumeMode } from "../run/run-dir.js";
@@ -23,7 +24,7 @@ export const runCommand: Command = {
   name: "run",
   summary:
     "run an SFPromptJob manifest locally (nats-server, server and client processes) and write a run directory",
-  usage: "run JOB.yaml [--nats URL] [--out DIR] [--compare] [--resume|--fresh] [--rounds N]",
+  usage: "run JOB.yaml [--nats URL] [--out DIR] [--compare [--methods LIST]] [--resume|--fresh] [--rounds N]",
   positionals: [
     { name: "job", description: "the SFPromptJob manifest (the YAML kubectl apply takes)", required: true },
   ],
@@ -44,6 +45,12 @@ export const runCommand: Command = {
       description: "also run every baseline on the same job and print the comparison table",
     },
     {
+      name: "methods",
+      placeholder: "LIST",
+      description:
+        "with --compare (which it implies): only these baselines, comma-separated (e.g. sfl-prompt,fl-full)",
+    },
+    {
       name: "resume",
       boolean: true,
       description: "resume from the run directory's checkpoint (the default when one exists)",
@@ -57,6 +64,7 @@ export const runCommand: Command = {
   ],
   async run(flags, io) {
     const rounds = roundsFlag(flags["rounds"]);
+    const only = parseMethodsFlag(flags["methods"]);
     const mode = modeOf(flags["resume"] === true, flags["fresh"] === true);
     const abort = new AbortController();
     const status = new StatusLine(process.stderr);
@@ -73,7 +81,8 @@ export const runCommand: Command = {
     try {
       await localRun({
         jobFile: String(flags["job"]),
-        compare: flags["compare"] === true,
+        compare: flags["compare"] === true || only !== undefined,
+        ...(only === undefined ? {} : { compareMethods: only }),
         mode,
         signal: abort.signal,
         print: io.out,

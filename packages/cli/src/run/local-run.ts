@@ -8,13 +8,14 @@ import type { Method, SFPromptJob } from "@sfprompt/api";
 import { openArtifactStore, startLocalNats, type LocalNats } from "@sfprompt/protocol";
 import { prepareRunBundle } from "./bundle.js";
 import { runCentralizedMethod } from "./centralized-run.js";
-import { COMPARE_ORDER, compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
+import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
 import { readJobFile, runConfigFor } from "./job-file.js";
 import { totalBytes } from "./metrics.js";
 import { runMethod } from "./method-run.js";
 import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
+import { methodsToRun } from "./compare-methods.js";
 import { StatusLine } from "./progress-view.js";
 import { openRunDir, RUN_FILES, runDirOf, type ResumeMode } from "./run-dir.js";
 import { formatBytes } from "./svg-chart.js";
@@ -26,6 +27,8 @@ export interface LocalRunOptions {
   readonly natsUrl?: string;
   readonly out?: string;
   readonly compare: boolean;
+  /** With compare: only these baselines (default: every one). */
+  readonly compareMethods?: readonly Method[];
   readonly mode: ResumeMode;
   readonly rounds?: number;
   readonly signal: AbortSignal;
@@ -37,11 +40,6 @@ export interface LocalRunOptions {
 export interface LocalRunResult {
   readonly dir: string;
   readonly results: readonly MethodResult[];
-}
-
-function methodsOf(job: SFPromptJob, compare: boolean): Method[] {
-  const first = job.spec.method;
-  return compare ? [first, ...COMPARE_ORDER.filter((m) => m !== first)] : [first];
 }
 
 async function openNats(o: LocalRunOptions, dir: string): Promise<{ url: string; local?: LocalNats }> {
@@ -80,7 +78,7 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const results: MethodResult[] = [];
   try {
     nc = await connect({ servers: nats.url, name: "sfprompt-run" });
-    for (const method of methodsOf(job, o.compare)) {
+    for (const method of methodsToRun(job.spec.method, o.compare, o.compareMethods)) {
       const config = runConfigFor(job, method);
       const mdir = method === job.spec.method ? dir : join(dir, RUN_FILES.methods, method);
       const label = o.compare ? method : job.metadata.name;

@@ -39,24 +39,19 @@ const { values, positionals } = parseArgs({
 const job = structuredClone(
   loadJobManifest(readFileSync(positionals[0] ?? "examples/demo-job.yaml", "utf8")),
 );
-for (const kv of values.set ?? []) {
+/** Applies `a.b.c=JSON` to `target` (the path split at the first '='), creating objects on the way. */
+function setPath(target: Record<string, unknown>, kv: string): void {
   const at = kv.indexOf("=");
   const keys = kv.slice(0, at).split(".");
-  const raw = kv.slice(at + 1);
-  let o: Record<string, unknown> = job.spec as unknown as Record<string, unknown>;
-  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
-  o[keys.at(-1)!] = JSON.parse(raw);
-}
-const methods = (values.methods ?? "sfprompt,sfl-prompt").split(",") as Method[];
-// --recipe a.b=v overrides the demo model's recipe (architecture.width=96, pretraining.epochs=4, ...)
-const recipe = structuredClone(DEMO_RECIPE) as unknown as Record<string, unknown>;
-for (const kv of values.recipe ?? []) {
-  const at = kv.indexOf("=");
-  const keys = kv.slice(0, at).split(".");
-  let o = recipe;
+  let o = target;
   for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
   o[keys.at(-1)!] = JSON.parse(kv.slice(at + 1));
 }
+for (const kv of values.set ?? []) setPath(job.spec as unknown as Record<string, unknown>, kv);
+const methods = (values.methods ?? "sfprompt,sfl-prompt").split(",") as Method[];
+// --recipe a.b=v overrides the demo model's recipe (architecture.width=96, pretraining.epochs=4, ...)
+const recipe = structuredClone(DEMO_RECIPE) as unknown as Record<string, unknown>;
+for (const kv of values.recipe ?? []) setPath(recipe, kv);
 const model = await ensureDemoModel({
   recipe: recipe as unknown as typeof DEMO_RECIPE,
   onBuildStart: (dir) => console.error(`pre-training ${dir}`),

@@ -1,7 +1,7 @@
 // The --compare table: SFPrompt and each baseline run on the same job, data and engine, side by side
 // (accuracy, total bytes, traffic relative to SFL + prompt, client FLOPs share).
 import type { Method } from "@sfprompt/api";
-import { totalBytes, type RunMetrics } from "./metrics.js";
+import { bytesCurve, totalBytes, type CurvePoint, type RunMetrics } from "./metrics.js";
 import { formatBytes } from "./svg-chart.js";
 
 export const METHOD_LABELS: Record<Method, string> = {
@@ -42,17 +42,6 @@ export interface CompareRow {
   readonly curve: readonly CurvePoint[];
 }
 
-export interface CurvePoint {
-  readonly round: number;
-  readonly bytes: number;
-  readonly accuracy: number;
-}
-
-function curveOf(m: RunMetrics): CurvePoint[] {
-  let sent = 0;
-  return m.rounds.map((r) => ({ round: r.round, bytes: (sent += r.bytes.total), accuracy: r.accuracy }));
-}
-
 /** The first point of `curve` at or above `accuracy` (undefined: never reached). */
 export function firstReaching(curve: readonly CurvePoint[], accuracy: number): CurvePoint | undefined {
   return curve.find((p) => p.accuracy >= accuracy - 1e-12);
@@ -78,7 +67,7 @@ export function compareRows(results: readonly MethodResult[]): CompareRow[] {
         ...(sflBytes > 0 ? { bytesVsSfl: bytes / sflBytes } : {}),
         ...(r.clientFlopsShare === undefined ? {} : { clientFlopsShare: r.clientFlopsShare }),
         seconds: r.seconds,
-        curve: curveOf(r.metrics),
+        curve: bytesCurve(r.metrics),
       };
     });
 }

@@ -108,3 +108,16 @@ export function withClientFlops(m: RunMetrics, history: readonly HistoryRound[])
 export function totalBytes(m: RunMetrics): number {
   return m.final?.bytes.total ?? m.rounds.reduce((a, r) => a + r.bytes.total, 0);
 }
+
+/** One round of a run as the per-byte comparison sees it: bytes sent up to and including it. */
+export interface CurvePoint {
+  readonly round: number;
+  readonly bytes: number;
+  readonly accuracy: number;
+}
+
+/** After each recorded round: the round, the bytes sent so far and the held-out accuracy. */
+export function bytesCurve(m: RunMetrics): CurvePoint[] {
+  let sent = 0;
+  return m.rounds.map((r) => ({ round: r.round, bytes: (sent += r.bytes.total), accuracy: r.accuracy }));
+}

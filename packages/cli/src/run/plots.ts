@@ -1,6 +1,6 @@
 // accuracy.svg and traffic.svg of a run directory, from metrics.json (one run, or one line per method
 // when --compare ran several), and for --compare the accuracy against the bytes sent so far.
-import type { RunMetrics } from "./metrics.js";
+import { bytesCurve, type RunMetrics } from "./metrics.js";
 import { formatBytes, lineChartSvg, type Series } from "./svg-chart.js";
 
 /** Held-out accuracy after each round, one line per run. */
@@ -52,13 +52,10 @@ export function trafficSvg(runs: readonly RunMetrics[]): string {
 export function accuracyByBytesSvg(runs: readonly RunMetrics[]): string {
   const series: Series[] = runs
     .filter((m) => m.rounds.some((r) => r.bytes.total > 0))
-    .map((m) => {
-      let sent = 0;
-      return {
-        name: m.method,
-        points: m.rounds.map((r) => [(sent += r.bytes.total), r.accuracy * 100] as const),
-      };
-    });
+    .map((m) => ({
+      name: m.method,
+      points: bytesCurve(m).map((p) => [p.bytes, p.accuracy * 100] as const),
+    }));
   return lineChartSvg({
     title: `Held-out accuracy against bytes sent (${runs[0]?.job ?? "job"})`,
     xLabel: "bytes sent so far over NATS (up + down, log scale)",

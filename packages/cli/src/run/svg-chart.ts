@@ -76,10 +76,10 @@ interface XAxis {
 
 function xAxis(spec: ChartSpec, xs: readonly number[]): XAxis {
   if (spec.xScale === "log") {
-    const positive = xs.filter((x) => x > 0);
-    const ticks = logTicks(Math.min(...positive), Math.max(...positive));
+    // lineChartSvg has already left out the points a log axis cannot show (x ≤ 0)
+    const ticks = logTicks(Math.min(...xs), Math.max(...xs));
     const [l0, l1] = [Math.log10(ticks[0] as number), Math.log10(ticks.at(-1) as number)];
-    return { ticks, at: (x) => (Math.log10(x) - l0) / (l1 - l0) };
+    return { ticks, at: (x) => (Math.log10(x) - l0) / (l1 - l0 || 1) };
   }
   const [x0, x1] = range(xs, []);
   const ticks = niceTicks(x0, x1, Math.min(10, Math.max(1, Math.round(x1 - x0)))).filter(

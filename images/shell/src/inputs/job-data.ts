@@ -17,7 +17,7 @@ async function loadSource(
   source: Source,
   split: "train" | "test",
   field: string,
-): Promise<Dataset<Float32Array>> {
+): Promise<Dataset> {
   const classNames = config.classes.labels;
   try {
     if (source.builtin !== undefined) return await loadBuiltinDataset(source.builtin, { split });
@@ -41,7 +41,7 @@ async function loadSource(
 }
 
 /** Client `index`'s shard of data.source. */
-export async function loadClientData(config: RunConfig, index: number): Promise<Dataset<Float32Array>> {
+export async function loadClientData(config: RunConfig, index: number): Promise<Dataset> {
   const all = await loadSource(config, config.data.source, "train", "data.source");
   return clientShard(all, config.data.partitioning, config.clients.count, index);
 }
@@ -50,7 +50,7 @@ export async function loadClientData(config: RunConfig, index: number): Promise<
  * The server's held-out set: data.evalSource, else the test split of a built-in data.source;
  * undefined when evaluation is off or there is none (client-local folders never reach the server).
  */
-export async function loadEvalData(config: RunConfig): Promise<Dataset<Float32Array> | undefined> {
+export async function loadEvalData(config: RunConfig): Promise<Dataset | undefined> {
   if (config.training.evaluation.everyRounds <= 0) return undefined;
   if (config.data.evalSource !== undefined)
     return loadSource(config, config.data.evalSource, "test", "data.evalSource");

@@ -17,12 +17,12 @@ function builtinOf(source: Source, field: string): NonNullable<Source["builtin"]
 }
 
 /** The training split of the job's data source (all of it: clients take their shard). */
-export function loadTrainData(c: RunConfig): Promise<Dataset<Float32Array>> {
+export function loadTrainData(c: RunConfig): Promise<Dataset> {
   return loadBuiltinDataset(builtinOf(c.data.source, "spec.data.source"), { split: "train" });
 }
 
 /** The held-out set: spec.data.evalSource, else the test split of the built-in source. */
-export function loadEvalData(c: RunConfig): Promise<Dataset<Float32Array>> {
+export function loadEvalData(c: RunConfig): Promise<Dataset> {
   const source = c.data.evalSource ?? c.data.source;
   const field = c.data.evalSource ? "spec.data.evalSource" : "spec.data.source";
   return loadBuiltinDataset(builtinOf(source, field), { split: "test" });

@@ -14,8 +14,8 @@ import type { ParamSet } from "../training/param-set.js";
 
 export interface CentralizedOptions {
   readonly bundle: PartitionBundle;
-  readonly train: Dataset<Float32Array>;
-  readonly eval?: Dataset<Float32Array>;
+  readonly train: Dataset;
+  readonly eval?: Dataset;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
   readonly onRound?: (m: RoundMetrics) => void;

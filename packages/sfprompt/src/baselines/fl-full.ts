@@ -66,7 +66,7 @@ export async function wholeModelGlobal(
   const runner = await WholeModelRunner.create(model);
   return {
     initial: model.initial,
-    evaluate(global: ParamSet, data: Dataset<Float32Array>, batchSize: number): Promise<Evaluation> {
+    evaluate(global: ParamSet, data: Dataset, batchSize: number): Promise<Evaluation> {
       return evaluateWith(data, batchSize, bundle, (x) => runner.logits(x, global));
     },
     release: () => runner.release(),

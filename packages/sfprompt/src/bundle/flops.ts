@@ -1,6 +1,6 @@
 // FLOPs of one sample through each graph of a bundle, from shape inference with the batch set to 1:
 // the numbers behind the client-compute share of the reports.
-import { defaultOpset, inferShapes, type Model } from "@sfprompt/engine";
+import { defaultOpset, inferShapes, type Dim, type Model } from "@sfprompt/engine";
 import { graphFlops, type OpShapes } from "../training/flops.js";
 import type { PartitionBundle } from "./partition-bundle.js";
 
@@ -18,13 +18,26 @@ export interface BundleFlops {
   readonly wholeForward: number;
 }
 
-/** FLOPs of one sample through `model` (symbolic leading dimensions of the inputs set to 1). */
-export function perSampleFlops(model: Model): number {
+/** A symbolic dimension ("sequence", "sequence+10") with its names bound; unbound ones stay symbolic. */
+function bindDim(d: Dim, bindings: Readonly<Record<string, number>>): Dim {
+  if (typeof d !== "string") return d;
+  const m = /^([A-Za-z_][\w.]*)\s*([+-])\s*(\d+)$/.exec(d);
+  if (m === null) return bindings[d] ?? d;
+  const base = bindings[m[1]!];
+  if (base === undefined) return d;
+  return m[2] === "+" ? base + Number(m[3]) : base - Number(m[3]);
+}
+
+/**
+ * FLOPs of one sample through `model`: symbolic leading dimensions of the inputs set to 1, other
+ * symbolic dimensions (a text model's "sequence") from `bindings`.
+ */
+export function perSampleFlops(model: Model, bindings: Readonly<Record<string, number>> = {}): number {
   const g = model.graph;
   const inputs = g.inputs.map((i) =>
     i.shape === undefined || g.initializers.has(i.name)
       ? i
-      : { ...i, shape: i.shape.map((d, k) => (k === 0 && typeof d !== "number" ? 1 : d)) },
+      : { ...i, shape: i.shape.map((d, k) => (k === 0 && typeof d !== "number" ? 1 : bindDim(d, bindings))) },
   );
   const facts = inferShapes({ ...g, inputs, valueInfo: [] }, defaultOpset(model));
   const shape = (name: string): number[] | undefined => {
@@ -47,10 +60,11 @@ export function perSampleFlops(model: Model): number {
   return graphFlops(nodes).total;
 }
 
-/** Per-sample FLOPs of every graph of the bundle. */
+/** Per-sample FLOPs of every graph of the bundle (a text model's at its configured sequence length). */
 export function bundleFlops(bundle: PartitionBundle): BundleFlops {
   const m = bundle.manifest;
-  const f = (file: string): number => perSampleFlops(bundle.pool.readModel(file));
+  const bindings = bundle.symbolicDims();
+  const f = (file: string): number => perSampleFlops(bundle.pool.readModel(file), bindings);
   const part = (name: string): string => m.partitions.find((p) => p.name === name)!.file;
   const headForward = f(part("head"));
   const bodyForward = f(part("body"));

@@ -5,11 +5,19 @@ import type { DataBatch } from "../datasets/batching.js";
 import type { FeatureArray } from "../datasets/dataset.js";
 import { BundleError } from "../runtime/errors.js";
 import type { ParamSet } from "../training/param-set.js";
+import { batchInputs, inputLayout, type InputLayout, type ModelInputs } from "./model-inputs.js";
 import { SessionPool, type SessionConfig, type ExecutionProvider } from "./sessions.js";
-import { f32Tensor, floatOutput, gradSet, labelsTensor, paramTensors } from "./tensors.js";
+import { floatOutput, gradSet, labelsTensor, paramTensors } from "./tensors.js";
 
-/** The model inputs of one batch, by graph input name. */
-export type ModelInputs = Record<string, Tensor>;
+export type { ModelInputs } from "./model-inputs.js";
+
+/** How a bundle is opened: its sessions and, for text models, how token batches look. */
+export interface BundleConfig extends SessionConfig {
+  /** The id that marks padding in token batches (default 0, BERT's [PAD]). */
+  readonly padId?: number;
+  /** Tokens per sample of the job's text data: fixes the model's symbolic sequence axis for FLOPs. */
+  readonly sequenceLength?: number;
+}
 
 /** Loss, logits and parameter gradients of one step through a loss graph. */
 export interface LossStep {
@@ -40,26 +48,58 @@ export class PartitionBundle {
   readonly pool: SessionPool;
   readonly promptNames: readonly string[];
   readonly tailNames: readonly string[];
+  readonly layout: InputLayout;
+  /** Model inputs the body reads besides the head output (attention masks), sent with each forward. */
+  readonly bodyMasks: readonly string[];
+  readonly #padId: number;
+  readonly #sequenceLength: number | undefined;
 
   private constructor(
     readonly dir: string,
     manifest: PartitionManifest,
-    config: SessionConfig,
+    config: BundleConfig,
   ) {
     this.manifest = manifest;
     this.pool = new SessionPool(dir, config);
     this.promptNames = manifest.parameters.filter((p) => p.partition === "head").map((p) => p.name);
     this.tailNames = manifest.parameters.filter((p) => p.partition === "tail").map((p) => p.name);
-    if (manifest.inputs.length !== 1) {
-      throw new BundleError(
-        `the model has ${manifest.inputs.length} inputs (${manifest.inputs.map((i) => i.name).join(", ")}); the runtime feeds single-input image models`,
-      );
+    this.layout = inputLayout(manifest.inputs, manifest.maskInputs);
+    const body = manifest.partitions.find((p) => p.name === "body");
+    this.bodyMasks = (body?.inputs ?? [])
+      .map((i) => i.name)
+      .filter((n) => manifest.inputs.some((i) => i.name === n));
+    this.#padId = config.padId ?? 0;
+    this.#sequenceLength = config.sequenceLength;
+  }
+
+  /**
+   * Values of the model inputs' symbolic non-batch dimensions: a text model's sequence axis is the
+   * configured sequence length; a model with such an axis and none configured is an error.
+   */
+  symbolicDims(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const i of this.manifest.inputs) {
+      for (const d of i.shape.slice(1)) {
+        if (typeof d === "number" || d === null) continue;
+        if (this.#sequenceLength === undefined) {
+          throw new BundleError(
+            `model input ${i.name} has a symbolic axis "${d}": open the bundle with the job's sequence length (the tokenizer's maxLength)`,
+          );
+        }
+        out[d] = this.#sequenceLength;
+      }
     }
+    return out;
   }
 
   /** Reads DIR/manifest.json; sessions open on first use. */
-  static load(dir: string, config: SessionConfig = {}): PartitionBundle {
+  static load(dir: string, config: BundleConfig = {}): PartitionBundle {
     return new PartitionBundle(dir, readPartitionManifest(dir), config);
+  }
+
+  /** True for token-id (text) models. */
+  get isText(): boolean {
+    return this.layout.kind === "tokens";
   }
 
   get provider(): ExecutionProvider | undefined {
@@ -80,8 +120,13 @@ export class PartitionBundle {
     return this.manifest.activations.body;
   }
 
-  /** Name and per-sample shape of the model input (e.g. pixel_values, [1, 28, 28]). */
+  /** Name and per-sample shape of an image model's input (e.g. pixel_values, [1, 28, 28]). */
   get input(): { name: string; sampleShape: number[] } {
+    if (this.layout.kind !== "image") {
+      throw new BundleError(
+        `the model takes token ids (${this.layout.ids}), not images; give the job text data`,
+      );
+    }
     const spec = this.manifest.inputs[0]!;
     const dims = spec.shape.slice(1);
     if (!dims.every((d): d is number => typeof d === "number")) {
@@ -92,8 +137,18 @@ export class PartitionBundle {
 
   /** A data batch as model inputs. */
   inputsOf(batch: DataBatch<FeatureArray>): ModelInputs {
-    if (!(batch.x instanceof Float32Array)) throw new BundleError("image models take float32 batches");
-    return { [this.input.name]: f32Tensor(batch.x, batch.shape) };
+    return batchInputs(this.layout, batch, this.#padId);
+  }
+
+  /** The model inputs of `x` the body reads besides a_h (the attention masks; none for images). */
+  masksOf(x: ModelInputs): ModelInputs {
+    const out: ModelInputs = {};
+    for (const n of this.bodyMasks) {
+      const t = x[n];
+      if (t === undefined) throw new BundleError(`the body reads model input ${n}, which the batch lacks`);
+      out[n] = t;
+    }
+    return out;
   }
 
   /** The initial prompt and tail values stored in the bundle's head and tail graphs. */
@@ -178,33 +233,38 @@ export class PartitionBundle {
   }
 
   /** Body forward (plain graph). */
-  async bodyForward(headOut: Tensor): Promise<Tensor & { data: Float32Array }> {
+  async bodyForward(headOut: Tensor, masks: ModelInputs = {}): Promise<Tensor & { data: Float32Array }> {
     const file = partitionFile(this.manifest, "body");
-    const out = await this.pool.run(file, { [this.headOutput]: headOut }, [this.bodyOutput]);
+    const out = await this.pool.run(file, { ...masks, [this.headOutput]: headOut }, [this.bodyOutput]);
     return floatOutput(out, this.bodyOutput, file);
   }
 
   /** Body backward, recompute variant: ∂L/∂a_h from a_h and ∂L/∂a_b. */
-  async bodyBackward(headOut: Tensor, gradBody: Tensor): Promise<Tensor & { data: Float32Array }> {
+  async bodyBackward(
+    headOut: Tensor,
+    gradBody: Tensor,
+    masks: ModelInputs = {},
+  ): Promise<Tensor & { data: Float32Array }> {
     const g = this.manifest.gradients.body.recompute;
     const outName = g.gradients[this.headOutput]!;
     const out = await this.pool.run(
       g.file,
-      { [this.headOutput]: headOut, [g.upstream[this.bodyOutput]!]: gradBody },
+      { ...masks, [this.headOutput]: headOut, [g.upstream[this.bodyOutput]!]: gradBody },
       [outName],
     );
     return floatOutput(out, outName, g.file);
   }
 
   /** Body forward of the save-activations variant: a_b plus what its backward needs. */
-  async bodyForwardSaving(headOut: Tensor): Promise<SavedForward> {
+  async bodyForwardSaving(headOut: Tensor, masks: ModelInputs = {}): Promise<SavedForward> {
     const g = this.manifest.gradients.body.saveActivations;
-    const out = await this.pool.run(g.forward.file, { [this.headOutput]: headOut });
+    const out = await this.pool.run(g.forward.file, { ...masks, [this.headOutput]: headOut });
     const saved: Record<string, Tensor> = {};
     const needs = new Set(g.backward.inputs.map((i) => i.name));
     for (const name of g.saved) if (needs.has(name) && out[name] !== undefined) saved[name] = out[name];
-    // the backward may also read the body's own input
-    if (needs.has(this.headOutput)) saved[this.headOutput] = headOut;
+    // the backward may also read the body's own inputs
+    for (const [name, t] of Object.entries({ ...masks, [this.headOutput]: headOut }))
+      if (needs.has(name)) saved[name] = t;
     return { output: floatOutput(out, this.bodyOutput, g.forward.file), saved };
   }
 
@@ -224,7 +284,7 @@ export class PartitionBundle {
   /** Full path head → body → tail with the given parameters: logits. */
   async predict(x: ModelInputs, prompt: ParamSet, tail: ParamSet): Promise<Tensor & { data: Float32Array }> {
     const h = await this.headForward(x, prompt);
-    const b = await this.bodyForward(h);
+    const b = await this.bodyForward(h, this.masksOf(x));
     return this.tailForward(b, tail);
   }
 

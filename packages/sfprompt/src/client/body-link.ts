@@ -10,22 +10,24 @@ import {
   type RequestOptions,
   type TrafficLedger,
 } from "@sfprompt/protocol";
-import type { PartitionBundle } from "../bundle/partition-bundle.js";
+import type { ModelInputs, PartitionBundle } from "../bundle/partition-bundle.js";
 import { f32Tensor } from "../bundle/tensors.js";
 import { BackwardReplySchema, readMeta } from "../runtime/messages.js";
 
-/** What the backward needs from its forward: the round, the step and the head output (for a redo). */
+/** What the backward needs from its forward: the round, the step, the head output and masks (for a redo). */
 export interface ForwardHandle {
   readonly round: number;
   step: number;
   readonly headOut: Tensor;
+  readonly masks: ModelInputs;
 }
 
 export interface BodyLink {
-  /** a_b = W_b(a_h). */
+  /** a_b = W_b(a_h); `masks` are the attention masks a text model's body reads (none for images). */
   forward(
     round: number,
     headOut: Tensor,
+    masks?: ModelInputs,
   ): Promise<{ output: Tensor & { data: Float32Array }; handle: ForwardHandle }>;
   /** ∂L/∂a_h from ∂L/∂a_b for the forward of `handle`. */
   backward(handle: ForwardHandle, gradOut: Tensor): Promise<Tensor & { data: Float32Array }>;
@@ -37,11 +39,11 @@ export interface BodyLink {
 export function localBody(bundle: PartitionBundle): BodyLink {
   return {
     local: true,
-    async forward(round, headOut) {
-      return { output: await bundle.bodyForward(headOut), handle: { round, step: 0, headOut } };
+    async forward(round, headOut, masks = {}) {
+      return { output: await bundle.bodyForward(headOut, masks), handle: { round, step: 0, headOut, masks } };
     },
     backward(handle, gradOut) {
-      return bundle.bodyBackward(handle.headOut, gradOut);
+      return bundle.bodyBackward(handle.headOut, gradOut, handle.masks);
     },
   };
 }
@@ -77,6 +79,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
     round: number,
     step: number,
     headOut: Tensor,
+    masks: ModelInputs,
   ): Promise<Tensor & { data: Float32Array }> => {
     const reply = await requestFrame(
       o.nc,
@@ -95,6 +98,13 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
             data: headOut.data as Float32Array,
             codec: o.codecs.activationsUp,
           },
+          // int masks travel raw: a few bytes per token beside the activations' width
+          ...Object.entries(masks).map(([name, m]) => ({
+            name,
+            dtype: "int64" as const,
+            shape: m.dims,
+            data: m.data as BigInt64Array,
+          })),
         ],
       },
       request(),
@@ -104,9 +114,9 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
   };
   return {
     local: false,
-    async forward(round, headOut) {
+    async forward(round, headOut, masks = {}) {
       const step = o.nextStep();
-      return { output: await send(round, step, headOut), handle: { round, step, headOut } };
+      return { output: await send(round, step, headOut, masks), handle: { round, step, headOut, masks } };
     },
     async backward(handle, gradOut) {
       for (let attempt = 0; ; attempt++) {
@@ -137,7 +147,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
         }
         // the server lost the forward's stash (restart, eviction): send the forward again, new step
         handle.step = o.nextStep();
-        await send(handle.round, handle.step, handle.headOut);
+        await send(handle.round, handle.step, handle.headOut, handle.masks);
       }
     },
   };

@@ -41,7 +41,7 @@ export interface ClientOptions {
   readonly nc: NatsConnection;
   readonly bundle: PartitionBundle | string;
   /** This client's local data (its shard). */
-  readonly data: Dataset<Float32Array>;
+  readonly data: Dataset;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
   readonly intraOpThreads?: number;
@@ -57,7 +57,7 @@ export interface ClientContext {
   readonly index: number;
   readonly name: string;
   readonly bundle: PartitionBundle;
-  readonly data: Dataset<Float32Array>;
+  readonly data: Dataset;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
   report(state: ReportRequest & { op: "state" }): Promise<void>;

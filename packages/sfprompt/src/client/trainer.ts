@@ -22,7 +22,7 @@ export interface TrainerContext {
   readonly bundle: PartitionBundle;
   readonly config: RunConfig;
   readonly clientIndex: number;
-  readonly data: Dataset<Float32Array>;
+  readonly data: Dataset;
   readonly body: BodyLink;
   readonly flops: BundleFlops;
   readonly logger: Logger;
@@ -87,7 +87,7 @@ export async function trainRound(ctx: TrainerContext, round: number, global: Par
     await ctx.onState?.("local-update");
     localLoss = await localEpochs(ctx, round, g, flops);
   }
-  let kept: Dataset<Float32Array> = ctx.data;
+  let kept: Dataset = ctx.data;
   if (e.pruning) {
     await ctx.onState?.("pruning");
     kept = await prune(ctx, round, joinParams(g.prompt, g.tail), flops);
@@ -146,7 +146,7 @@ async function prune(
   round: number,
   params: ParamSet,
   flops: { total: number },
-): Promise<Dataset<Float32Array>> {
+): Promise<Dataset> {
   const { bundle, config } = ctx;
   const every = config.training.pruning.rescoreEvery;
   if (ctx.kept !== undefined && round - ctx.kept.round < every) return subset(ctx.data, ctx.kept.indices);
@@ -176,7 +176,7 @@ async function splitEpochs(
   ctx: TrainerContext,
   round: number,
   g: Groups,
-  data: Dataset<Float32Array>,
+  data: Dataset,
   flops: { total: number },
 ): Promise<number | undefined> {
   const { bundle, config, body } = ctx;
@@ -192,7 +192,7 @@ async function splitEpochs(
       const x = bundle.inputsOf(batch);
       const b = batch.labels.length;
       const headOut: Tensor = await bundle.headForward(x, g.prompt);
-      const { output, handle } = await body.forward(round, headOut);
+      const { output, handle } = await body.forward(round, headOut, bundle.masksOf(x));
       const tail = await bundle.tailStep(output, batch.labels, g.tail);
       optimizerStepInPlace(g.optimizer, g.tail, tail.grads, g.tailState);
       meter.add(tail.loss);

@@ -23,10 +23,10 @@ function imageShape(bundle: PartitionBundle): { channels: number; height: number
 }
 
 function checkChannels(
-  ds: Dataset<Float32Array>,
+  ds: Dataset,
   bundle: PartitionBundle,
   field: string,
-): Dataset<Float32Array> {
+): Dataset {
   const want = bundle.input.sampleShape;
   if (ds.sampleShape.join("x") !== want.join("x")) {
     throw new RunConfigError(
@@ -43,7 +43,7 @@ async function load(
   split: "train" | "test",
   bundle: PartitionBundle,
   field: string,
-): Promise<Dataset<Float32Array>> {
+): Promise<Dataset> {
   const { channels, height, width } = imageShape(bundle);
   const resize = { height, width };
   const classNames = config.classes.labels;
@@ -73,7 +73,7 @@ async function load(
 }
 
 /** All the job's training data (the built-in train split, or the client's folder/file). */
-export function loadTrainData(config: RunConfig, bundle: PartitionBundle): Promise<Dataset<Float32Array>> {
+export function loadTrainData(config: RunConfig, bundle: PartitionBundle): Promise<Dataset> {
   return load(config, config.data.source, "train", bundle, "spec.data.source");
 }
 
@@ -82,7 +82,7 @@ export async function loadClientData(
   config: RunConfig,
   bundle: PartitionBundle,
   index: number,
-): Promise<Dataset<Float32Array>> {
+): Promise<Dataset> {
   return clientShard(
     await loadTrainData(config, bundle),
     config.data.partitioning,
@@ -95,7 +95,7 @@ export async function loadClientData(
 export async function loadEvalData(
   config: RunConfig,
   bundle: PartitionBundle,
-): Promise<Dataset<Float32Array> | undefined> {
+): Promise<Dataset | undefined> {
   if (config.training.evaluation.everyRounds === 0) return undefined;
   const source =
     config.data.evalSource ?? (config.data.source.builtin !== undefined ? config.data.source : undefined);

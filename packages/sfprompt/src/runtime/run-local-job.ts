@@ -25,8 +25,8 @@ export interface LocalJobOptions {
   /** The bundle directory (each participant opens its own sessions). */
   readonly bundle: string;
   /** All training data; partitioned among the clients as the job says. */
-  readonly train: Dataset<Float32Array>;
-  readonly eval?: Dataset<Float32Array>;
+  readonly train: Dataset;
+  readonly eval?: Dataset;
   /** Needed by every method but centralized. */
   readonly nc?: NatsConnection;
   /** The source model: needed by fl-full (all weights are trained). */

@@ -1,6 +1,9 @@
-// Concatenation and splitting of float32 tensors along the batch axis, for batched body runs.
+// Concatenation and splitting of tensors (float32 activations, int64 masks) along the batch axis, for
+// batched body runs.
 import type { Tensor } from "@sfprompt/engine";
 import { f32Tensor } from "../bundle/tensors.js";
+
+type Data = Float32Array | BigInt64Array;
 
 /** The shape without its batch axis, as a grouping key. */
 export function rowShapeKey(t: Tensor): string {
@@ -11,14 +14,30 @@ export function rowShapeKey(t: Tensor): string {
 export function concatBatch(ts: readonly Tensor[]): Tensor {
   if (ts.length === 1) return ts[0]!;
   const total = ts.reduce((n, t) => n + t.data.length, 0);
-  const out = new Float32Array(total);
+  const first = ts[0]!;
+  const out: Data = first.data instanceof BigInt64Array ? new BigInt64Array(total) : new Float32Array(total);
   let at = 0;
   for (const t of ts) {
-    out.set(t.data as Float32Array, at);
+    (out as Float32Array).set(t.data as Float32Array, at);
     at += t.data.length;
   }
   const rows = ts.reduce((n, t) => n + (t.dims[0] ?? 0), 0);
-  return f32Tensor(out, [rows, ...ts[0]!.dims.slice(1)]);
+  return { dtype: first.dtype, dims: [rows, ...first.dims.slice(1)], data: out };
+}
+
+/** Stacks records of tensors (the same names in each) along axis 0, name by name. */
+export function concatRecords(rs: readonly Record<string, Tensor>[]): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(rs[0] ?? {})) out[name] = concatBatch(rs.map((r) => r[name]!));
+  return out;
+}
+
+/** A grouping key over every tensor of a record: items batch together only when all rows agree. */
+export function recordShapeKey(r: Record<string, Tensor>): string {
+  return Object.keys(r)
+    .sort()
+    .map((n) => `${n}:${rowShapeKey(r[n]!)}`)
+    .join(";");
 }
 
 /** Splits `t` along axis 0 into pieces of `sizes` rows (copies, so replies own their buffers). */

@@ -6,7 +6,9 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import type { Tensor } from "@sfprompt/engine";
 import {
+  FrameShapeError,
   bodyQueueGroup,
+  frameRef,
   jobSubjects,
   serveFrames,
   tensorByName,
@@ -20,7 +22,7 @@ import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { f32Tensor } from "../bundle/tensors.js";
 import { gradName } from "../client/body-link.js";
 import type { Logger } from "../runtime/logger.js";
-import { concatBatch, groupBy, rowShapeKey, splitBatch } from "./batch-tensors.js";
+import { concatBatch, concatRecords, groupBy, recordShapeKey, splitBatch } from "./batch-tensors.js";
 import { RunQueue } from "./run-queue.js";
 import { ActivationStash, stashKey } from "./stash.js";
 
@@ -49,13 +51,52 @@ export interface BodyService {
 }
 
 type F32 = Tensor & { data: Float32Array };
+/** The body's inputs of one request: a_h and, for text models, the attention masks. */
+type BodyFeeds = Record<string, Tensor>;
 
-function specOf(bundle: PartitionBundle, file: "body-in" | "body-out"): TensorSpec {
+function freeDims(shape: readonly (number | string | null)[]): (number | null)[] {
+  return shape.map((d, i) => (i === 0 || typeof d !== "number" ? null : d));
+}
+
+/** What a forward request must carry: a_h (float32) and each mask the body reads (int64). */
+function forwardSpecs(bundle: PartitionBundle): TensorSpec[] {
   const body = bundle.manifest.partitions.find((p) => p.name === "body")!;
-  const t = file === "body-in" ? body.inputs.find((i) => i.name === bundle.headOutput) : body.outputs[0];
-  const shape = (t?.shape ?? []).map((d, i) => (i === 0 || typeof d !== "number" ? null : d));
-  const name = file === "body-in" ? bundle.headOutput : gradName(bundle.bodyOutput);
-  return { name, dtype: "float32", shape };
+  const h = body.inputs.find((i) => i.name === bundle.headOutput);
+  return [
+    { name: bundle.headOutput, dtype: "float32", shape: freeDims(h?.shape ?? []) },
+    ...bundle.bodyMasks.map((name) => ({
+      name,
+      dtype: "int64" as const,
+      shape: freeDims(body.inputs.find((i) => i.name === name)?.shape ?? []),
+    })),
+  ];
+}
+
+function backwardSpec(bundle: PartitionBundle): TensorSpec {
+  const body = bundle.manifest.partitions.find((p) => p.name === "body")!;
+  return {
+    name: gradName(bundle.bodyOutput),
+    dtype: "float32",
+    shape: freeDims(body.outputs[0]?.shape ?? []),
+  };
+}
+
+/** a_h and the masks of a request; masks must have a_h's rows and its tokens less the prompt. */
+function feedsOf(bundle: PartitionBundle, req: DecodedFrame): BodyFeeds {
+  const t = tensorByName(req, bundle.headOutput);
+  const feeds: BodyFeeds = { [bundle.headOutput]: f32Tensor(t.data as Float32Array, t.shape) };
+  const prompts = bundle.manifest.options.promptLength;
+  for (const name of bundle.bodyMasks) {
+    const m = tensorByName(req, name);
+    if (m.shape[0] !== t.shape[0] || m.shape[1]! + prompts !== t.shape[1]) {
+      throw new FrameShapeError(
+        `mask ${name} is [${m.shape.join(", ")}] but ${bundle.headOutput} [${t.shape.join(", ")}] needs [${t.shape[0]}, ${t.shape[1]! - prompts}] (its tokens less the ${prompts} prompts)`,
+        { frame: frameRef(req.header), field: `tensors.${name}` },
+      );
+    }
+    feeds[name] = { dtype: "int64", dims: [...m.shape], data: m.data };
+  }
+  return feeds;
 }
 
 /** Starts the forward and backward responders of the job's body. */
@@ -64,15 +105,21 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
   const mode = o.mode ?? "recompute";
   const stash = new ActivationStash(o.stashEntries ?? 256);
   const keepForBackward = config.effective.promptGradientOverNetwork;
-  const fwdQueue = new RunQueue<F32, { output: F32; saved?: Record<string, Tensor> }>({
+  const split = (f: BodyFeeds): [Tensor, BodyFeeds] => {
+    const { [bundle.headOutput]: h, ...masks } = f;
+    return [h!, masks];
+  };
+  const fwdQueue = new RunQueue<BodyFeeds, { output: F32; saved?: Record<string, Tensor> }>({
     run: async (items) => {
       if (mode === "save-activations") {
         // saved activations hold batch-dependent shape values: one run per request
         const out = [];
-        for (const it of items) out.push(await bundle.bodyForwardSaving(it));
+        for (const it of items) out.push(await bundle.bodyForwardSaving(...split(it)));
         return out;
       }
-      return runGrouped(items, (x) => bundle.bodyForward(x)).then((r) => r.map((output) => ({ output })));
+      return runGrouped(items, (f) => bundle.bodyForward(...split(f))).then((r) =>
+        r.map((output) => ({ output })),
+      );
     },
   });
   const bwdQueue = new RunQueue<{ entry: Record<string, Tensor>; grad: F32 }, F32>({
@@ -83,12 +130,12 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
         return out;
       }
       const results: F32[] = new Array(items.length);
-      for (const group of groupBy(items, (it) => rowShapeKey(it.entry[bundle.headOutput]!))) {
+      for (const group of groupBy(items, (it) => recordShapeKey(it.entry))) {
         const members = group.map((i) => items[i]!);
-        const h = concatBatch(members.map((m) => m.entry[bundle.headOutput]!));
+        const [h, masks] = split(concatRecords(members.map((m) => m.entry)));
         const g = concatBatch(members.map((m) => m.grad));
         const parts = splitBatch(
-          await bundle.bodyBackward(h, g),
+          await bundle.bodyBackward(h, g, masks),
           members.map((m) => m.grad.dims[0]!),
         );
         group.forEach((i, k) => (results[i] = parts[k]!));
@@ -109,16 +156,15 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
   const forward = await serveFrames(o.nc, {
     ...common,
     subject: subjects.bodyForward,
-    expect: [specOf(bundle, "body-in")],
+    expect: forwardSpecs(bundle),
     handler: async (req: DecodedFrame): Promise<ReplyInit> => {
-      const t = tensorByName(req, bundle.headOutput);
-      const headOut = f32Tensor(t.data as Float32Array, t.shape) as F32;
-      const { output, saved } = await fwdQueue.submit(headOut);
+      const feeds = feedsOf(bundle, req);
+      const { output, saved } = await fwdQueue.submit(feeds);
       if (keepForBackward) {
         const h = req.header;
         stash.put(stashKey(h.client, h.round, h.step), {
-          batch: headOut.dims[0]!,
-          tensors: saved ?? { [bundle.headOutput]: headOut },
+          batch: feeds[bundle.headOutput]!.dims[0]!,
+          tensors: saved ?? feeds,
         });
       }
       return {
@@ -138,7 +184,7 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
   const backward = await serveFrames(o.nc, {
     ...common,
     subject: subjects.bodyBackward,
-    expect: [specOf(bundle, "body-out")],
+    expect: [backwardSpec(bundle)],
     handler: async (req: DecodedFrame): Promise<ReplyInit> => {
       const h = req.header;
       const t = tensorByName(req, gradName(bundle.bodyOutput));
@@ -176,14 +222,15 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
   };
 }
 
-/** Runs items grouped by row shape, one concatenated run per group. */
-async function runGrouped(items: readonly F32[], run: (x: F32) => Promise<F32>): Promise<F32[]> {
+/** Runs items grouped by row shapes, one concatenated run per group. */
+async function runGrouped(items: readonly BodyFeeds[], run: (f: BodyFeeds) => Promise<F32>): Promise<F32[]> {
   const results: F32[] = new Array(items.length);
-  for (const group of groupBy(items, rowShapeKey)) {
-    const out = await run(concatBatch(group.map((i) => items[i]!)) as F32);
+  for (const group of groupBy(items, recordShapeKey)) {
+    const members = group.map((i) => items[i]!);
+    const out = await run(concatRecords(members));
     const parts = splitBatch(
       out,
-      group.map((i) => items[i]!.dims[0]!),
+      members.map((m) => Object.values(m)[0]!.dims[0]!),
     );
     group.forEach((i, k) => (results[i] = parts[k]!));
   }

@@ -18,10 +18,10 @@ export interface Evaluation {
 
 /** A fixed, seeded subset of at most `max` samples (all when max is undefined or larger). */
 export function evaluationSubset(
-  ds: Dataset<Float32Array>,
+  ds: Dataset,
   max: number | undefined,
   seed: number,
-): Dataset<Float32Array> {
+): Dataset {
   const n = datasetSize(ds);
   if (max === undefined || max >= n) return ds;
   const idx = new Rng(deriveSeed(seed, 0x6576616c)).permutation(n).subarray(0, max).sort();
@@ -30,7 +30,7 @@ export function evaluationSubset(
 
 /** Accuracy and mean loss of `logitsOf` over `ds`. */
 export async function evaluateWith(
-  ds: Dataset<Float32Array>,
+  ds: Dataset,
   batchSize: number,
   bundle: PartitionBundle,
   logitsOf: (x: ModelInputs) => Promise<Tensor & { data: Float32Array }>,
@@ -53,7 +53,7 @@ export async function evaluateWith(
 export function evaluateSplit(
   bundle: PartitionBundle,
   global: ParamSet,
-  ds: Dataset<Float32Array>,
+  ds: Dataset,
   batchSize: number,
 ): Promise<Evaluation> {
   const prompt = pickParams(global, bundle.promptNames);

@@ -24,7 +24,7 @@ import { announceServerReady } from "./server-ready.js";
 /** Method-specific global parameters (the whole-model baseline brings its own). */
 export interface GlobalModel {
   readonly initial: ParamSet;
-  evaluate(global: ParamSet, data: Dataset<Float32Array>, batchSize: number): Promise<Evaluation>;
+  evaluate(global: ParamSet, data: Dataset, batchSize: number): Promise<Evaluation>;
 }
 
 export interface ServerOptions {
@@ -32,7 +32,7 @@ export interface ServerOptions {
   /** A loaded bundle (kept open) or its directory (opened and released here). */
   readonly bundle: PartitionBundle | string;
   /** The held-out set; undefined: no evaluation. */
-  readonly evalData?: Dataset<Float32Array>;
+  readonly evalData?: Dataset;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
   /** Also told every progress event (the CLI's progress bars). */

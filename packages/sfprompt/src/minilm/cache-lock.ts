@@ -1,0 +1,67 @@
+// Fill-once cache folders shared by processes (server and clients start together): a lock file taken
+// by exclusive create, a result written under a temporary name and renamed into place when complete.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Takes the lock (exclusive create); false when another live process holds it. */
+function tryLock(lock: string): boolean {
+  try {
+    writeFileSync(lock, String(process.pid), { flag: "wx" });
+    return true;
+  } catch {
+    const pid = Number(readFileSync(lock, "utf8"));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return false;
+    if (pid === process.pid) return false; // this process fills it in another call: wait for that
+    rmSync(lock, { force: true }); // a crashed filler's lock
+    return tryLock(lock);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface FillOnceRequest<T> {
+  /** The final folder. */
+  readonly dir: string;
+  /** The cached result when `dir` is complete, else undefined. */
+  readonly read: () => T | undefined;
+  /** Fills `tmp` (an empty folder) and returns the result as it will read from `dir`. */
+  readonly fill: (tmp: string) => Promise<T>;
+  /** Moves the filled `tmp` into `dir` (default: rename the folder, which must not exist yet). */
+  readonly install?: (tmp: string, dir: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** The cached result, or fills the folder once (other callers wait for it). */
+export async function fillOnce<T>(req: FillOnceRequest<T>): Promise<T> {
+  const { dir } = req;
+  mkdirSync(dirname(dir), { recursive: true });
+  const lock = `${dir}.lock`;
+  for (;;) {
+    const cached = req.read();
+    if (cached !== undefined) return cached;
+    if (tryLock(lock)) break;
+    req.signal?.throwIfAborted();
+    await sleep(500); // another process (or call) is filling it: wait for its result
+  }
+  const tmp = `${dir}.tmp-${process.pid}`;
+  try {
+    const cached = req.read();
+    if (cached !== undefined) return cached;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const result = await req.fill(tmp);
+    (req.install ?? renameSync)(tmp, dir);
+    return result;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(lock, { force: true });
+  }
+}

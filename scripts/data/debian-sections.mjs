@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the built-in text dataset `debian-sections` (docs/adr/0027-text-dataset-and-tokenizer.md):
+// Builds the built-in text dataset `debian-sections` (docs/adr/0028-text-dataset-and-tokenizer.md):
 // Debian package short descriptions labelled by their archive Section, snapshotted from the apt lists
 // of this machine into packages/sfprompt/data/debian-sections.jsonl.gz plus a sidecar JSON.
 // Deterministic: the same apt lists give the same bytes (every choice is a seeded hash, no RNG).

@@ -1,6 +1,6 @@
 // The built-in text dataset `debian-sections`: Debian package short descriptions labelled by their
 // archive Section (10 topical classes), snapshotted by scripts/data/debian-sections.mjs into
-// packages/sfprompt/data/ with a fixed, source-grouped train/test split (docs/adr/0027).
+// packages/sfprompt/data/ with a fixed, source-grouped train/test split (docs/adr/0028).
 
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";

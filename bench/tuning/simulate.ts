@@ -15,6 +15,7 @@ import {
   bundleFlops,
   clientShard,
   ensureDemoModel,
+  ensureMinilmModel,
   evaluateSplit,
   evaluationSubset,
   fedAvg,
@@ -22,6 +23,7 @@ import {
   localBody,
   silentLogger,
   trainRound,
+  textBundleConfig,
 } from "@sfprompt/core";
 import { loadJobManifest, toRunConfig, type Method } from "@sfprompt/api";
 
@@ -52,12 +54,17 @@ const methods = (values.methods ?? "sfprompt,sfl-prompt").split(",") as Method[]
 // --recipe a.b=v overrides the demo model's recipe (architecture.width=96, pretraining.epochs=4, ...)
 const recipe = structuredClone(DEMO_RECIPE) as unknown as Record<string, unknown>;
 for (const kv of values.recipe ?? []) setPath(recipe, kv);
-const model = await ensureDemoModel({
-  recipe: recipe as unknown as typeof DEMO_RECIPE,
-  onBuildStart: (dir) => console.error(`pre-training ${dir}`),
-});
+const model =
+  job.spec.model?.source?.builtin === "minilm"
+    ? await ensureMinilmModel({ numClasses: job.spec.classes?.numClasses ?? 10 })
+    : await ensureDemoModel({
+        recipe: recipe as unknown as typeof DEMO_RECIPE,
+        onBuildStart: (dir) => console.error(`pre-training ${dir}`),
+      });
 console.error(
-  `model ${model.path}: ${(model.card.testAccuracy * 100).toFixed(1)} % in ${model.card.seconds.toFixed(0)} s`,
+  "testAccuracy" in model.card
+    ? `model ${model.path}: ${(model.card.testAccuracy * 100).toFixed(1)} % in ${model.card.seconds.toFixed(0)} s`
+    : `model ${model.path}`,
 );
 const base = toRunConfig(loadJobManifest(JSON.stringify(job)));
 const [allTrain, allTest] = await Promise.all([loadTrainData(base), loadEvalData(base)]);
@@ -79,7 +86,7 @@ for (const method of methods) {
   const c = toRunConfig(loadJobManifest(JSON.stringify(j)));
   const dir = mkdtempSync(join(tmpdir(), "sim-"));
   prepareRunBundle(c, model.path, dir, false);
-  const bundle = PartitionBundle.load(dir, { logger: silentLogger });
+  const bundle = PartitionBundle.load(dir, { ...textBundleConfig(c), logger: silentLogger });
   const flops = bundleFlops(bundle);
   const evalSet = evaluationSubset(test, c.training.evaluation.maxSamples, c.training.seed);
   const clients = Array.from({ length: c.clients.count }, (_, i) => ({

@@ -1,7 +1,14 @@
 // The client role: resolves the partition bundle and this client's data shard from the run config,
 // then trains round after round (@sfprompt/core runClient) until the coordinator says the job is done.
 // fl-full swaps in the whole-model trainer, as runLocalJob does.
-import { PartitionBundle, prepareWholeModel, runClient, wholeModelTrainer } from "@sfprompt/core";
+import {
+  PartitionBundle,
+  jobTextEncoding,
+  prepareWholeModel,
+  runClient,
+  textBundleConfig,
+  wholeModelTrainer,
+} from "@sfprompt/core";
 import type { RoleContext, RoleDefinition } from "@sfprompt/process-shell";
 import {
   requireImageMethod,
@@ -20,16 +27,18 @@ async function run(ctx: RoleContext): Promise<void> {
   requireImageMethod(config.method, CLIENT_METHODS);
   const inputs = roleBundleInputs(ctx);
   const dir = await resolveBundleDir(config, inputs);
-  const data = await loadClientData(config, index);
+  const text = await jobTextEncoding(config, inputs.cacheDir);
+  const data = await loadClientData(config, index, text);
   logger.log("info", "client.data", { samples: data.labels.length, classes: data.classNames.length });
   const bundle = PartitionBundle.load(dir, {
+    ...textBundleConfig(config),
     ...(settings.intraOpThreads === undefined ? {} : { intraOpThreads: settings.intraOpThreads }),
     logger,
   });
   try {
     const whole =
       config.method === "fl-full"
-        ? prepareWholeModel(await resolveModelPath(config, inputs), bundle.manifest)
+        ? prepareWholeModel(await resolveModelPath(config, inputs), bundle.manifest, bundle.symbolicDims())
         : undefined;
     signal.throwIfAborted();
     ctx.markReady();

@@ -3,7 +3,9 @@
 // in the whole-model global parameters, as runLocalJob does.
 import {
   PartitionBundle,
+  jobTextEncoding,
   prepareWholeModel,
+  textBundleConfig,
   runServer,
   wholeModelGlobal,
   type GlobalModel,
@@ -25,7 +27,8 @@ async function run(ctx: RoleContext): Promise<void> {
   requireImageMethod(config.method, SERVER_METHODS);
   const inputs = roleBundleInputs(ctx);
   const dir = await resolveBundleDir(config, inputs);
-  const evalData = await loadEvalData(config);
+  const text = await jobTextEncoding(config, inputs.cacheDir);
+  const evalData = await loadEvalData(config, text);
   if (evalData === undefined && config.training.evaluation.everyRounds > 0) {
     logger.log("warn", "eval.none", {
       reason: "no data.evalSource and data.source is not built in: accuracy is not measured",
@@ -34,13 +37,18 @@ async function run(ctx: RoleContext): Promise<void> {
   const bundle = PartitionBundle.load(dir, {
     executionProvider: config.server.executionProvider,
     cpuFallback: config.server.cpuFallback,
+    ...textBundleConfig(config),
     ...(settings.intraOpThreads === undefined ? {} : { intraOpThreads: settings.intraOpThreads }),
     logger,
   });
   let globalModel: (GlobalModel & { release(): Promise<void> }) | undefined;
   try {
     if (config.method === "fl-full") {
-      const whole = prepareWholeModel(await resolveModelPath(config, inputs), bundle.manifest);
+      const whole = prepareWholeModel(
+        await resolveModelPath(config, inputs),
+        bundle.manifest,
+        bundle.symbolicDims(),
+      );
       globalModel = await wholeModelGlobal(whole, bundle);
     }
     signal.throwIfAborted();

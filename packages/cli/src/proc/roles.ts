@@ -5,6 +5,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import {
   partitionForJob,
   PartitionBundle,
+  textBundleConfig,
   prepareWholeModel,
   runClient,
   runServer,
@@ -27,7 +28,7 @@ export interface RoleContext {
 
 function wholeModelOf(ctx: RoleContext, bundle: PartitionBundle): WholeModel | undefined {
   if (ctx.config.runConfig.method !== "fl-full") return undefined;
-  return prepareWholeModel(ctx.config.modelPath, bundle.manifest);
+  return prepareWholeModel(ctx.config.modelPath, bundle.manifest, bundle.symbolicDims());
 }
 
 async function server(ctx: RoleContext): Promise<void> {
@@ -36,6 +37,7 @@ async function server(ctx: RoleContext): Promise<void> {
   const bundle = PartitionBundle.load(ctx.config.bundleDir, {
     executionProvider: c.server.executionProvider,
     cpuFallback: c.server.cpuFallback,
+    ...textBundleConfig(c),
     logger: ctx.logger,
   });
   const whole = wholeModelOf(ctx, bundle);
@@ -66,7 +68,10 @@ async function client(ctx: RoleContext): Promise<void> {
   const data = partitionForJob(train, c.data.partitioning, c.clients.count)[ctx.index];
   if (data === undefined)
     throw new RangeError(`client index ${ctx.index} is outside 0..${c.clients.count - 1}`);
-  const bundle = PartitionBundle.load(ctx.config.bundleDir, { logger: ctx.logger });
+  const bundle = PartitionBundle.load(ctx.config.bundleDir, {
+    ...textBundleConfig(c),
+    logger: ctx.logger,
+  });
   const whole = wholeModelOf(ctx, bundle);
   try {
     const r = await runClient(c, ctx.index, {

@@ -9,6 +9,7 @@ import {
   runCentralized,
   silentLogger,
   type RoundMetrics as CoreRound,
+  textBundleConfig,
 } from "@sfprompt/core";
 import { loadEvalData, loadTrainData } from "../proc/job-data.js";
 import type { MethodRunResult } from "./method-run.js";
@@ -48,7 +49,7 @@ export async function runCentralizedMethod(ctx: CentralizedContext): Promise<Met
   const c = ctx.config;
   mkdirSync(ctx.dir, { recursive: true });
   const [train, evalSet] = await Promise.all([loadTrainData(c), loadEvalData(c)]);
-  const bundle = PartitionBundle.load(ctx.bundleDir, { logger: silentLogger });
+  const bundle = PartitionBundle.load(ctx.bundleDir, { ...textBundleConfig(c), logger: silentLogger });
   let metrics = emptyMetrics(c.job.name, c.method);
   let last = 0;
   try {

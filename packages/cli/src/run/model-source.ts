@@ -1,7 +1,8 @@
-// The ONNX model a local run splits: the demo model (pre-trained on first use) or a file path.
+// The ONNX model a local run splits: a built-in model (the demo ViT, pre-trained on first use; MiniLM,
+// fetched and built on first use) or a file path.
 import { existsSync } from "node:fs";
 import type { RunConfig } from "@sfprompt/api";
-import type { DemoModelCard } from "@sfprompt/core";
+import { ensureMinilmModel, type DemoModelCard } from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
 import { demoModelWithProgress } from "./pretrain-progress.js";
 import type { StatusLine } from "./progress-view.js";
@@ -23,6 +24,18 @@ export async function resolveModel(
     const m = await demoModelWithProgress(status, { signal });
     return { path: m.path, card: m.card };
   }
+  if (s.builtin === "minilm") {
+    const m = await ensureMinilmModel({
+      numClasses: c.classes.numClasses,
+      onDownload: (msg) => status.line(`minilm: ${msg}`),
+      onBuildStart: (dir) =>
+        status.line(`minilm: building the ONNX model from the pre-trained weights into ${dir}`),
+    });
+    status.line(
+      `minilm: ${m.built ? "built" : "cached"} ${m.path} (all-MiniLM-L6-v2, ${m.card.source.package} ${m.card.source.version})`,
+    );
+    return { path: m.path };
+  }
   if (s.path !== undefined) {
     if (!existsSync(s.path))
       throw new JobFileError(jobFile, `spec.model.source.path: ${s.path} does not exist on this machine`);
@@ -30,6 +43,6 @@ export async function resolveModel(
   }
   throw new JobFileError(
     jobFile,
-    "spec.model.source: persistentVolumeClaim and configMap models exist only on a cluster; use path or builtin: demo with sfprompt run",
+    "spec.model.source: persistentVolumeClaim and configMap models exist only on a cluster; use path or a builtin model with sfprompt run",
   );
 }

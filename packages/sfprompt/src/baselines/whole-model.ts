@@ -39,8 +39,15 @@ export function wholeModelWeightNames(prompted: Model): string[] {
     .filter((n) => read.has(n));
 }
 
-/** Splits `source` as the bundle was split and makes every float weight (rank ≥ 1) trainable. */
-export function prepareWholeModel(source: Model | string, manifest: PartitionManifest): WholeModel {
+/**
+ * Splits `source` as the bundle was split and makes every float weight (rank ≥ 1) trainable. `dims`
+ * fixes symbolic axes for the FLOPs (a text model's sequence: PartitionBundle.symbolicDims()).
+ */
+export function prepareWholeModel(
+  source: Model | string,
+  manifest: PartitionManifest,
+  dims: Readonly<Record<string, number>> = {},
+): WholeModel {
   const model = typeof source === "string" ? readModel(source) : source;
   const o = manifest.options;
   const split = splitModel(model, {
@@ -84,7 +91,7 @@ export function prepareWholeModel(source: Model | string, manifest: PartitionMan
     gradient,
     logits: split.logits,
     initial,
-    flops: { forward: perSampleFlops(forward), step: perSampleFlops(gradient) },
+    flops: { forward: perSampleFlops(forward, dims), step: perSampleFlops(gradient, dims) },
   };
 }
 

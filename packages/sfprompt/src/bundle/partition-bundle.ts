@@ -9,7 +9,7 @@ import { batchInputs, inputLayout, type InputLayout, type ModelInputs } from "./
 import { SessionPool, type SessionConfig, type ExecutionProvider } from "./sessions.js";
 import { floatOutput, gradSet, labelsTensor, paramTensors } from "./tensors.js";
 
-export type { ModelInputs } from "./model-inputs.js";
+export type { InputLayout, ModelInputs } from "./model-inputs.js";
 
 /** How a bundle is opened: its sessions and, for text models, how token batches look. */
 export interface BundleConfig extends SessionConfig {

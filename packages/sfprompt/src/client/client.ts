@@ -1,6 +1,7 @@
 // The client process of a job, in process: polls the coordinator for work, and for each round it is
 // selected for fetches the global parameters, trains (phases 1 and 2) and uploads its update. A round
 // that fails on the network (server gone, timeouts) is abandoned and the client polls again.
+import { textBundleConfig } from "../runtime/job-source.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import {
@@ -116,6 +117,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
   const bundle =
     typeof o.bundle === "string"
       ? PartitionBundle.load(o.bundle, {
+          ...textBundleConfig(config),
           ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}),
           logger,
         })

@@ -1,15 +1,12 @@
 // The data a job's processes train and evaluate on, read from the run config's data section and
-// shaped for the bundle's model input: built-in sets (train / test split), image folders and JSONL.
+// shaped for the bundle's model input: built-in sets (train / test split), image folders and JSONL,
+// as images for image models and token ids for text models.
 import type { RunConfig } from "@sfprompt/api";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
-import { loadBuiltinDataset } from "../datasets/builtin.js";
 import type { Dataset } from "../datasets/dataset.js";
-import { loadImageFolder } from "../datasets/image-folder.js";
 import { clientShard } from "../datasets/job-partition.js";
-import { loadJsonlFeatures } from "../datasets/jsonl.js";
 import { RunConfigError } from "./errors.js";
-
-type Source = RunConfig["data"]["source"];
+import { jobTextEncoding, loadJobSource, type DataSource } from "./job-source.js";
 
 function imageShape(bundle: PartitionBundle): { channels: number; height: number; width: number } {
   const s = bundle.input.sampleShape;
@@ -22,11 +19,7 @@ function imageShape(bundle: PartitionBundle): { channels: number; height: number
   return { channels: s[0]!, height: s[1]!, width: s[2]! };
 }
 
-function checkChannels(
-  ds: Dataset,
-  bundle: PartitionBundle,
-  field: string,
-): Dataset {
+function checkChannels(ds: Dataset, bundle: PartitionBundle, field: string): Dataset {
   const want = bundle.input.sampleShape;
   if (ds.sampleShape.join("x") !== want.join("x")) {
     throw new RunConfigError(
@@ -37,39 +30,31 @@ function checkChannels(
   return ds;
 }
 
+/** The source split shaped for the bundle: resized images of its [C, H, W], or its text encoding. */
 async function load(
   config: RunConfig,
-  source: Source,
+  source: DataSource,
   split: "train" | "test",
   bundle: PartitionBundle,
   field: string,
 ): Promise<Dataset> {
+  if (bundle.isText) {
+    const text = await jobTextEncoding(config);
+    if (text === undefined) {
+      throw new RunConfigError(
+        "spec.model.tokenizer",
+        "the model takes token ids: set model.tokenizer (its vocabulary and maxLength)",
+      );
+    }
+    return loadJobSource(config, source, split, field, { text });
+  }
   const { channels, height, width } = imageShape(bundle);
-  const resize = { height, width };
-  const classNames = config.classes.labels;
-  if (source.builtin !== undefined) {
-    return checkChannels(await loadBuiltinDataset(source.builtin, { split, resize }), bundle, field);
-  }
-  if (source.imageFolder !== undefined) {
-    const mode = source.imageFolder.mode ?? (channels === 3 ? "rgb" : "grayscale");
-    const ds = await loadImageFolder(source.imageFolder.path, {
-      mode,
-      resize,
-      ...(classNames ? { classNames } : {}),
-    });
-    return checkChannels(ds, bundle, field);
-  }
-  if (source.jsonl !== undefined) {
-    const j = source.jsonl;
-    const ds = await loadJsonlFeatures(j.path, {
-      labelField: j.labelField,
-      shape: bundle.input.sampleShape,
-      ...(j.inputField ? { inputField: j.inputField } : {}),
-      ...(classNames ? { classNames } : {}),
-    });
-    return checkChannels(ds, bundle, field);
-  }
-  throw new RunConfigError(field, "names no data source: set builtin, imageFolder or jsonl");
+  const ds = await loadJobSource(config, source, split, field, {
+    resize: { height, width },
+    mode: channels === 3 ? "rgb" : "grayscale",
+    shape: bundle.input.sampleShape,
+  });
+  return checkChannels(ds, bundle, field);
 }
 
 /** All the job's training data (the built-in train split, or the client's folder/file). */
@@ -92,10 +77,7 @@ export async function loadClientData(
 }
 
 /** The held-out set: data.evalSource, else the built-in source's test split; undefined when evaluation is off. */
-export async function loadEvalData(
-  config: RunConfig,
-  bundle: PartitionBundle,
-): Promise<Dataset | undefined> {
+export async function loadEvalData(config: RunConfig, bundle: PartitionBundle): Promise<Dataset | undefined> {
   if (config.training.evaluation.everyRounds === 0) return undefined;
   const source =
     config.data.evalSource ?? (config.data.source.builtin !== undefined ? config.data.source : undefined);

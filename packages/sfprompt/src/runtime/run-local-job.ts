@@ -1,6 +1,7 @@
 // A whole job in one process: the server and every client on one NATS connection (or the
 // centralised baseline without NATS). What `sfprompt run` and the tests call; each process inside
 // the pods runs runServer or runClient instead.
+import { textBundleConfig } from "./job-source.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import type { Model } from "@sfprompt/engine";
@@ -62,11 +63,14 @@ export async function runLocalJob(config: RunConfig, o: LocalJobOptions): Promis
   const probe = PartitionBundle.load(o.bundle, {
     executionProvider: config.server.executionProvider,
     cpuFallback: config.server.cpuFallback,
+    ...textBundleConfig(config),
     logger,
   });
   try {
     const whole =
-      config.method === "fl-full" ? prepareWholeModel(requireModel(o.model), probe.manifest) : undefined;
+      config.method === "fl-full"
+        ? prepareWholeModel(requireModel(o.model), probe.manifest, probe.symbolicDims())
+        : undefined;
     const wholeForward = whole?.flops.forward ?? bundleFlops(probe).wholeForward;
     if (config.method === "centralized") {
       const { rounds, global } = await runCentralized(config, {

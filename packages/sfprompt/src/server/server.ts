@@ -1,5 +1,6 @@
 // The server process of a job, in process: the body service (split methods), the coordinator and its
 // control services, over one NATS connection. The image's entry point and `sfprompt run` call this.
+import { textBundleConfig } from "../runtime/job-source.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import {
@@ -89,6 +90,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
       ? PartitionBundle.load(o.bundle, {
           executionProvider: config.server.executionProvider,
           cpuFallback: config.server.cpuFallback,
+          ...textBundleConfig(config),
           ...(o.intraOpThreads === undefined ? {} : { intraOpThreads: o.intraOpThreads }),
           logger,
         })

@@ -1,0 +1,131 @@
+// One split of a job's data source, as every process of the job reads it: images or feature vectors
+// for image models, token ids (tokenized with the job's WordPiece vocabulary) for text models.
+import type { RunConfig } from "@sfprompt/api";
+import { loadBuiltinDataset } from "../datasets/builtin.js";
+import type { Dataset } from "../datasets/dataset.js";
+import { loadDebianSections } from "../datasets/debian-sections.js";
+import { loadImageFolder } from "../datasets/image-folder.js";
+import { loadJsonlFeatures, loadJsonlTokens } from "../datasets/jsonl.js";
+import { ensureMinilmFiles } from "../minilm/fetch.js";
+import { WordPieceTokenizer } from "../text/wordpiece.js";
+import { RunConfigError } from "./errors.js";
+
+export type DataSource = RunConfig["data"]["source"];
+
+/** How a text job turns text into fixed-length id rows. */
+export interface TextEncoding {
+  readonly tokenize: (text: string) => ArrayLike<number>;
+  readonly seqLen: number;
+  readonly padId: number;
+}
+
+export interface SourceOptions {
+  /** Set for text models: text sources are tokenized with it, image sources refused. */
+  readonly text?: TextEncoding;
+  /** Image size the model takes (built-in image sets and folders are resized to it). */
+  readonly resize?: { height: number; width: number };
+  /** Channels to decode folder images to when the source does not say. */
+  readonly mode?: "grayscale" | "rgb";
+  /** Shape of one sample the model takes, checked line by line in JSONL features. */
+  readonly shape?: readonly number[];
+}
+
+const TEXT_BUILTINS: ReadonlySet<string> = new Set(["debian-sections"]);
+
+/** True when the job's model takes token ids: builtin minilm, or a model with a tokenizer section. */
+export function isTextJob(config: RunConfig): boolean {
+  return config.model.source.builtin === "minilm" || config.model.tokenizer !== undefined;
+}
+
+/** The job's WordPiece vocabulary file: model.tokenizer.vocabulary, else builtin minilm's own. */
+export async function jobVocabulary(config: RunConfig, cacheDir?: string): Promise<string> {
+  const v = config.model.tokenizer?.vocabulary;
+  if (v !== undefined) return v;
+  if (config.model.source.builtin === "minilm") {
+    return (await ensureMinilmFiles(cacheDir === undefined ? {} : { cacheDir })).vocab;
+  }
+  throw new RunConfigError(
+    "spec.model.tokenizer.vocabulary",
+    "is required for a text model from a file: give the path of its vocab.txt",
+  );
+}
+
+/** The job's text encoding (undefined for image jobs). */
+export async function jobTextEncoding(
+  config: RunConfig,
+  cacheDir?: string,
+): Promise<TextEncoding | undefined> {
+  if (!isTextJob(config)) return undefined;
+  const t = config.model.tokenizer;
+  const tokenizer = await WordPieceTokenizer.fromVocabFile(await jobVocabulary(config, cacheDir), {
+    lowercase: t?.lowercase ?? true,
+  });
+  if (tokenizer.padId !== 0) {
+    // bundles mask id 0 (PartitionBundle's padId default) without reading the vocabulary
+    throw new RunConfigError(
+      "spec.model.tokenizer.vocabulary",
+      `has [PAD] at id ${tokenizer.padId}; the runtime supports vocabularies with [PAD] at id 0 (BERT's)`,
+    );
+  }
+  const seqLen = t?.maxLength ?? 32;
+  return { tokenize: (s) => tokenizer.encode(s, seqLen), seqLen, padId: tokenizer.padId };
+}
+
+/** Loads `split` of `source`; `field` names the source in errors (spec.data.source, ...). */
+export async function loadJobSource(
+  config: RunConfig,
+  source: DataSource,
+  split: "train" | "test",
+  field: string,
+  o: SourceOptions = {},
+): Promise<Dataset> {
+  const classNames = config.classes.labels;
+  const isText = o.text !== undefined;
+  const kind = (what: string): RunConfigError =>
+    new RunConfigError(
+      field,
+      isText
+        ? `${what} holds images, but the model takes text; use text data (builtin: debian-sections, or JSONL lines with "text")`
+        : `${what} holds text, but the model takes images; use a text model (model.source.builtin: minilm, or model.tokenizer with a BERT-family ONNX file)`,
+    );
+  if (source.builtin !== undefined) {
+    if (TEXT_BUILTINS.has(source.builtin) !== isText) throw kind(`builtin: ${source.builtin}`);
+    if (o.text !== undefined) return loadDebianSections({ split, ...o.text, dtype: "int64" });
+    return loadBuiltinDataset(source.builtin as Exclude<typeof source.builtin, "debian-sections">, {
+      split,
+      ...(o.resize ? { resize: o.resize } : {}),
+    });
+  }
+  if (source.imageFolder !== undefined) {
+    if (isText) throw kind("imageFolder");
+    const mode = source.imageFolder.mode ?? o.mode;
+    return loadImageFolder(source.imageFolder.path, {
+      ...(mode ? { mode } : {}),
+      ...(o.resize ? { resize: o.resize } : {}),
+      ...(classNames ? { classNames } : {}),
+    });
+  }
+  if (source.jsonl !== undefined) {
+    const j = source.jsonl;
+    if (o.text !== undefined) {
+      return loadJsonlTokens(j.path, {
+        labelField: j.labelField,
+        ...o.text,
+        dtype: "int64",
+        ...(classNames ? { classNames } : {}),
+      });
+    }
+    return loadJsonlFeatures(j.path, {
+      labelField: j.labelField,
+      ...(o.shape ? { shape: o.shape } : {}),
+      ...(j.inputField ? { inputField: j.inputField } : {}),
+      ...(classNames ? { classNames } : {}),
+    });
+  }
+  throw new RunConfigError(field, "names no data source: set builtin, imageFolder or jsonl");
+}
+
+/** The bundle options a text job's processes open their bundle with (none for image jobs). */
+export function textBundleConfig(config: RunConfig): { sequenceLength?: number } {
+  return isTextJob(config) ? { sequenceLength: config.model.tokenizer?.maxLength ?? 32 } : {};
+}

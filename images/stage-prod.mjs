@@ -2,7 +2,7 @@
 // Stages what an image installs: the root package.json cut down to the workspaces its process needs
 // (no devDependencies anywhere, so that `npm install --omit=dev` pulls no test harness, and the
 // server/client images not the operator nor the operator image ORT), the lock file, those
-// workspaces' package.json files and, with --dist, their built dist/ folders. Used by
+// workspaces' package.json files and, with --dist, their built dist/ folders (and data/ folders). Used by
 // images/Dockerfile, operator/Dockerfile, images/build-local.sh and e2e/lib/images.sh.
 // Usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT] [--operator]
 //        node images/stage-prod.mjs --prune-ort OUT_DIR [ARCH]   (keep only linux/ARCH ORT binaries)
@@ -56,6 +56,9 @@ function stage(out, from, withDist, workspaces, buildHint) {
         recursive: true,
         filter: (p) => !p.endsWith(".tsbuildinfo") && !p.endsWith(".map"),
       });
+      // data a package reads at run time (packages/sfprompt/data: the debian-sections texts)
+      const data = join(from, ws, "data");
+      if (existsSync(data)) cpSync(data, join(out, ws, "data"), { recursive: true });
     }
   }
 }

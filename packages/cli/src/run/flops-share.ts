@@ -3,13 +3,23 @@
 // (3 × whole-model forward per sample); computed by @sfprompt/core's runComputeShare.
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
-import { perSampleFlops, runComputeShare, type RoundMetrics } from "@sfprompt/core";
-import { readModel, readPartitionManifest } from "@sfprompt/engine";
+import {
+  PartitionBundle,
+  perSampleFlops,
+  runComputeShare,
+  textBundleConfig,
+  type RoundMetrics,
+} from "@sfprompt/core";
+import { readModel } from "@sfprompt/engine";
 
-/** Forward FLOPs of one sample through head + body + tail of the bundle. */
-export function wholeForwardFlops(bundleDir: string): number {
-  const m = readPartitionManifest(bundleDir);
-  return m.partitions.reduce((a, p) => a + perSampleFlops(readModel(join(bundleDir, p.file))), 0);
+/** Forward FLOPs of one sample through head + body + tail of the bundle (text: at the job's length). */
+export function wholeForwardFlops(bundleDir: string, c: RunConfig): number {
+  const bundle = PartitionBundle.load(bundleDir, textBundleConfig(c));
+  const dims = bundle.symbolicDims();
+  return bundle.manifest.partitions.reduce(
+    (a, p) => a + perSampleFlops(readModel(join(bundleDir, p.file)), dims),
+    0,
+  );
 }
 
 /** The share over the server's round history; undefined when no round did client work. */

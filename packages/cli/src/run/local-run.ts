@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Method, SFPromptJob } from "@sfprompt/api";
+import { checkJobInputs, PartitionBundle } from "@sfprompt/core";
 import { openArtifactStore, startLocalNats, type LocalNats } from "@sfprompt/protocol";
 import { prepareRunBundle } from "./bundle.js";
 import { runCentralizedMethod } from "./centralized-run.js";
@@ -73,6 +74,7 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
   const bundleDir = join(dir, RUN_FILES.bundle);
   prepareRunBundle(primary, model.path, bundleDir, resumed);
+  checkJobInputs(primary, PartitionBundle.load(bundleDir));
   const nats = await openNats(o, dir);
   let nc: NatsConnection | undefined;
   const results: MethodResult[] = [];
@@ -104,7 +106,7 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
               label,
               signal: o.signal,
             });
-      const share = clientFlopsShare(config, wholeForwardFlops(bundleDir), r.history);
+      const share = clientFlopsShare(config, wholeForwardFlops(bundleDir, config), r.history);
       results.push({
         method,
         metrics: r.metrics,

@@ -1,6 +1,7 @@
 // One split of a job's data source, as every process of the job reads it: images or feature vectors
 // for image models, token ids (tokenized with the job's WordPiece vocabulary) for text models.
 import type { RunConfig } from "@sfprompt/api";
+import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { loadBuiltinDataset } from "../datasets/builtin.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { loadDebianSections } from "../datasets/debian-sections.js";
@@ -71,6 +72,43 @@ export async function jobTextEncoding(
   return { tokenize: (s) => tokenizer.encode(s, seqLen), seqLen, padId: tokenizer.padId };
 }
 
+function kindError(field: string, what: string, text: boolean): RunConfigError {
+  return new RunConfigError(
+    field,
+    text
+      ? `${what} holds images, but the model takes text; use text data (builtin: debian-sections, or JSONL lines with "text")`
+      : `${what} holds text, but the model takes images; use a text model (model.source.builtin: minilm, or model.tokenizer with a BERT-family ONNX file)`,
+  );
+}
+
+/**
+ * Checks, before any process starts, that the job's model and data are of one kind: a model that
+ * takes token ids has a tokenizer section (builtin minilm implies one) and text data, an image model
+ * neither. Loading checks the rest (shapes, labels).
+ */
+export function checkJobInputs(config: RunConfig, bundle: PartitionBundle): void {
+  const text = isTextJob(config);
+  if (bundle.isText && !text) {
+    throw new RunConfigError(
+      "spec.model.tokenizer",
+      "is missing: the model takes token ids (input_ids, attention_mask); set model.tokenizer with its vocabulary",
+    );
+  }
+  if (!bundle.isText && text) {
+    throw new RunConfigError("spec.model.tokenizer", "is set, but the model takes images; remove it");
+  }
+  const sources: Array<[DataSource | undefined, string]> = [
+    [config.data.source, "spec.data.source"],
+    [config.data.evalSource, "spec.data.evalSource"],
+  ];
+  for (const [s, field] of sources) {
+    if (s === undefined) continue;
+    if (s.builtin !== undefined && TEXT_BUILTINS.has(s.builtin) !== text)
+      throw kindError(field, `builtin: ${s.builtin}`, text);
+    if (s.imageFolder !== undefined && text) throw kindError(field, "imageFolder", text);
+  }
+}
+
 /** Loads `split` of `source`; `field` names the source in errors (spec.data.source, ...). */
 export async function loadJobSource(
   config: RunConfig,
@@ -81,13 +119,7 @@ export async function loadJobSource(
 ): Promise<Dataset> {
   const classNames = config.classes.labels;
   const isText = o.text !== undefined;
-  const kind = (what: string): RunConfigError =>
-    new RunConfigError(
-      field,
-      isText
-        ? `${what} holds images, but the model takes text; use text data (builtin: debian-sections, or JSONL lines with "text")`
-        : `${what} holds text, but the model takes images; use a text model (model.source.builtin: minilm, or model.tokenizer with a BERT-family ONNX file)`,
-    );
+  const kind = (what: string): RunConfigError => kindError(field, what, isText);
   if (source.builtin !== undefined) {
     if (TEXT_BUILTINS.has(source.builtin) !== isText) throw kind(`builtin: ${source.builtin}`);
     if (o.text !== undefined) return loadDebianSections({ split, ...o.text, dtype: "int64" });

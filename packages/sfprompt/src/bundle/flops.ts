@@ -19,7 +19,7 @@ export interface BundleFlops {
 }
 
 /** A symbolic dimension ("sequence", "sequence+10") with its names bound; unbound ones stay symbolic. */
-function bindDim(d: Dim, bindings: Readonly<Record<string, number>>): Dim {
+export function bindDim(d: Dim, bindings: Readonly<Record<string, number>>): Dim {
   if (typeof d !== "string") return d;
   const m = /^([A-Za-z_][\w.]*)\s*([+-])\s*(\d+)$/.exec(d);
   if (m === null) return bindings[d] ?? d;

@@ -4,7 +4,7 @@ import { toRunConfig, type Method, type RunConfig, type SFPromptJob } from "@sfp
 import { ExchangeSizer } from "./frame-bytes.js";
 import { planMethodTraffic, type MethodTrafficPlan, type TrafficByKind } from "./plan-traffic.js";
 import { keptSamples } from "./round-exchanges.js";
-import { weightCount, type TrafficShapes } from "./traffic-shapes.js";
+import { weightCount, type TrafficShapes, type WireTensor } from "./traffic-shapes.js";
 
 /** The methods that cross the network, in the order reports list them. */
 export const TRAFFIC_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full"] as const;
@@ -48,6 +48,8 @@ export interface TrafficComparison {
   readonly shapes: {
     readonly headOutput: readonly number[];
     readonly bodyOutput: readonly number[];
+    /** A text model's masks beside a_h on body.fwd (int64, raw), per sample; none for images. */
+    readonly bodyMasks: readonly WireTensor[];
     readonly promptTailWeights: number;
     readonly wholeModelWeights: number;
   };
@@ -109,6 +111,7 @@ export function compareMethodTraffic(input: CompareInput): TrafficComparison {
     shapes: {
       headOutput: shapes.headOutput.shape,
       bodyOutput: shapes.bodyOutput.shape,
+      bodyMasks: shapes.bodyMasks,
       promptTailWeights: weightCount(shapes.promptTail),
       wholeModelWeights: weightCount(shapes.wholeModel),
     },

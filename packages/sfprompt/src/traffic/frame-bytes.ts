@@ -11,11 +11,13 @@ import {
   type OutgoingTensor,
 } from "@sfprompt/protocol";
 
-/** A tensor as the planner knows it: name, full shape (batch included) and wire codec. */
+/** A tensor as the planner knows it: name, full shape (batch included), wire codec and dtype. */
 export interface TensorOnWire {
   readonly name: string;
   readonly shape: readonly number[];
   readonly codec: Codec;
+  /** Element type (default float32); int64 tensors (a text model's masks) travel raw. */
+  readonly dtype?: "float32" | "int64";
 }
 
 /** One side of an exchange: what the frame says besides job, client, round and step. */
@@ -105,21 +107,21 @@ function sum(chunks: readonly Uint8Array[]): number {
   return chunks.reduce((n, c) => n + c.length, 0);
 }
 
+// values do not change a frame's size, only dtype, shape and codec do: zeros of the real dtype
 function zeros(tensors: readonly TensorOnWire[]): OutgoingTensor[] {
-  return tensors.map((t) => ({
-    name: t.name,
-    dtype: "float32",
-    shape: t.shape,
-    codec: t.codec,
-    data: new Float32Array(elementCount(t.shape)),
-  }));
+  return tensors.map((t) => {
+    const n = elementCount(t.shape);
+    return t.dtype === "int64"
+      ? { name: t.name, dtype: "int64", shape: t.shape, codec: t.codec, data: new BigInt64Array(n) }
+      : { name: t.name, dtype: "float32", shape: t.shape, codec: t.codec, data: new Float32Array(n) };
+  });
 }
 
 function memoKey(x: ExchangeSpec): string {
   const side = (f: FrameSpec): unknown[] => [
     f.kind,
     JSON.stringify(f.meta).length,
-    f.tensors.map((t) => [t.name, t.shape, t.codec]),
+    f.tensors.map((t) => [t.name, t.shape, t.codec, t.dtype ?? "float32"]),
   ];
   return JSON.stringify([
     x.subject.length,

@@ -1,18 +1,19 @@
 // What one selected client and the server exchange in one round, per method, as the runtime sends it
 // (client/client.ts, client/body-link.ts, client/trainer.ts, server/control-service.ts and
 // server/body-service.ts): poll, global parameters, state reports, body forward/backward per batch,
-// upload. A change to what those files send must be mirrored here; test/traffic checks the two agree.
+// upload; a text model's masks ride on every body forward. A change to what those files send must be
+// mirrored here; test/traffic checks the two agree.
 import type { RunConfig } from "@sfprompt/api";
 import { jobSubjects, type FrameMeta } from "@sfprompt/protocol";
 import { gradName } from "../client/body-link.js";
 import { el2nKeepCount } from "../training/el2n.js";
 import type { ExchangeSpec, FrameSpec, TensorOnWire } from "./frame-bytes.js";
+import type { TrafficShapes, WireTensor } from "./traffic-shapes.js";
 
 /** An exchange that happens `times` times (equal batches of an epoch). */
 export interface RepeatedExchange extends ExchangeSpec {
   readonly times: number;
 }
-import type { TrafficShapes, WireTensor } from "./traffic-shapes.js";
 
 /**
  * Values the upload's meta carries that only the run knows (the mean losses and the FLOPs as JSON
@@ -150,7 +151,12 @@ function bodyExchanges(
       ...at,
       times,
       subject: s.bodyForward,
-      request: { kind: "activation", meta: {}, tensors: [batched(h, n, c.activationsUp)] },
+      request: {
+        kind: "activation",
+        meta: {},
+        // a text model's body reads the attention mask too: int64, raw, beside a_h (remoteBody)
+        tensors: [batched(h, n, c.activationsUp), ...shapes.bodyMasks.map((m) => mask(m, n))],
+      },
       reply: { kind: "activation", meta: {}, tensors: [batched(b, n, c.activationsDown)] },
     });
     if (!backward) continue;
@@ -175,4 +181,8 @@ function bodyExchanges(
 
 function batched(t: WireTensor, batch: number, codec: TensorOnWire["codec"]): TensorOnWire {
   return { name: t.name, shape: [batch, ...t.shape], codec };
+}
+
+function mask(t: WireTensor, batch: number): TensorOnWire {
+  return { ...batched(t, batch, "raw"), dtype: "int64" };
 }

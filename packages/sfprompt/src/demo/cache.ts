@@ -1,11 +1,11 @@
 // The demo model on disk: ~/.cache/sfprompt/models/<recipe hash>/{model.onnx, card.json}, built and
 // pre-trained on first use. A lock file keeps concurrent first uses (server and clients) from
 // training twice; the folder is written under a temporary name and renamed when complete.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { writeModel } from "@sfprompt/engine";
+import { fillOnce } from "../cache/fill-once.js";
 import { DemoCacheError } from "./errors.js";
 import { pretrainDemoModel, type PretrainOptions } from "./pretrain.js";
 import { DEMO_RECIPE, recipeHash, type DemoRecipe } from "./recipe.js";
@@ -66,70 +66,39 @@ function readCached(dir: string): DemoModel | undefined {
   }
 }
 
-/** Takes the lock (exclusive create); false when another process holds a live one. */
-function tryLock(lock: string): boolean {
-  try {
-    writeFileSync(lock, String(process.pid), { flag: "wx" });
-    return true;
-  } catch {
-    const pid = Number(readFileSync(lock, "utf8"));
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return false;
-    rmSync(lock, { force: true }); // a crashed builder's lock
-    return tryLock(lock);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The demo model's path, pre-training it first when the cache does not have it. */
 export async function ensureDemoModel(options: EnsureDemoOptions = {}): Promise<DemoModel> {
   const recipe = options.recipe ?? DEMO_RECIPE;
   const dir = demoModelDir(recipe, options.cacheDir);
-  const parent = join(dir, "..");
-  mkdirSync(parent, { recursive: true });
-  const lock = `${dir}.lock`;
-  for (;;) {
-    const cached = readCached(dir);
-    if (cached) return cached;
-    if (tryLock(lock)) break;
-    options.signal?.throwIfAborted();
-    await sleep(1000); // another process is pre-training this recipe: wait for its result
-  }
-  try {
-    const cached = readCached(dir);
-    if (cached) return cached;
-    options.onBuildStart?.(dir);
-    const r = await pretrainDemoModel(recipe, options);
-    const tmp = `${dir}.tmp-${process.pid}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    writeModel(join(tmp, MODEL_FILE), r.model);
-    const card: DemoModelCard = {
-      name: recipe.name,
-      hash: recipeHash(recipe),
-      provenance:
-        "Pre-trained by the sfprompt project itself with its own ONNX engine (no third-party weights): " +
-        "built in code, trained from random initialisation on Fashion-MNIST.",
-      recipe,
-      data: { dataset: recipe.pretraining.dataset, trainSamples: r.trainSamples, testSamples: r.testSamples },
-      epochs: recipe.pretraining.epochs,
-      testAccuracy: r.testAccuracy,
-      finalTrainLoss: r.finalLoss,
-      seconds: r.seconds,
-      createdAt: new Date().toISOString(),
-      host: hostname(),
-    };
-    writeFileSync(join(tmp, CARD_FILE), `${JSON.stringify(card, null, 2)}\n`);
-    renameSync(tmp, dir);
-    return { path: join(dir, MODEL_FILE), card, built: true };
-  } finally {
-    rmSync(lock, { force: true });
-  }
+  return fillOnce({
+    dir,
+    read: () => readCached(dir),
+    ...(options.signal ? { signal: options.signal } : {}),
+    fill: async (tmp) => {
+      options.onBuildStart?.(dir);
+      const r = await pretrainDemoModel(recipe, options);
+      writeModel(join(tmp, MODEL_FILE), r.model);
+      const card: DemoModelCard = {
+        name: recipe.name,
+        hash: recipeHash(recipe),
+        provenance:
+          "Pre-trained by the sfprompt project itself with its own ONNX engine (no third-party weights): " +
+          "built in code, trained from random initialisation on Fashion-MNIST.",
+        recipe,
+        data: {
+          dataset: recipe.pretraining.dataset,
+          trainSamples: r.trainSamples,
+          testSamples: r.testSamples,
+        },
+        epochs: recipe.pretraining.epochs,
+        testAccuracy: r.testAccuracy,
+        finalTrainLoss: r.finalLoss,
+        seconds: r.seconds,
+        createdAt: new Date().toISOString(),
+        host: hostname(),
+      };
+      writeFileSync(join(tmp, CARD_FILE), `${JSON.stringify(card, null, 2)}\n`);
+      return { path: join(dir, MODEL_FILE), card, built: true };
+    },
+  });
 }

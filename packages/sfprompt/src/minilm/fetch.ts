@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { sfpromptCacheDir } from "../demo/cache.js";
-import { fillOnce } from "./cache-lock.js";
+import { fillOnce } from "../cache/fill-once.js";
 import { MinilmChecksumError, MinilmDownloadError } from "./errors.js";
 import {
   MINILM_FILES,

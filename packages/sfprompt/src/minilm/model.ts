@@ -13,7 +13,7 @@ import {
   MINILM_INPUT_IDS,
   MINILM_LOGITS,
 } from "./bert-builder.js";
-import { fillOnce } from "./cache-lock.js";
+import { fillOnce } from "../cache/fill-once.js";
 import { MinilmCacheError, MinilmConfigError } from "./errors.js";
 import { ensureMinilmFiles, minilmFilesDir, type EnsureMinilmFilesOptions } from "./fetch.js";
 import { MINILM_LICENSE, MINILM_PACKAGE, MINILM_SHA256, MINILM_UPSTREAM, MINILM_VERSION } from "./pinned.js";

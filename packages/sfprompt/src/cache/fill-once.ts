@@ -1,5 +1,6 @@
-// Fill-once cache folders shared by processes (server and clients start together): a lock file taken
-// by exclusive create, a result written under a temporary name and renamed into place when complete.
+// Fill-once cache folders shared by processes that start together (server and clients: the demo
+// model, MiniLM): a lock file taken by exclusive create, the result written under a temporary name
+// and renamed into place when complete.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";

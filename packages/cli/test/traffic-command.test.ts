@@ -1,5 +1,6 @@
 // `sfprompt traffic` end to end as a user runs it (the real process): the demo job from its manifest,
-// a committed torch.onnx ViT export through --model, codec flags, and the errors a user can meet.
+// a committed torch.onnx ViT export through --model, a text job (a BERT export with its vocabulary),
+// codec flags, and the errors a user can meet.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import type { JobTrafficPlan } from "@sfprompt/cli";
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const VIT = fileURLToPath(new URL("../../engine/test/fixtures/torch/vit/model.onnx", import.meta.url));
+const BERT = fileURLToPath(new URL("../../engine/test/fixtures/torch/bert/model.onnx", import.meta.url));
 const DEMO_JOB = join(ROOT, "examples/demo-job.yaml");
 
 function sfprompt(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -26,6 +28,35 @@ function plan(...args: string[]): JobTrafficPlan {
   const r = sfprompt("traffic", ...args, "--json");
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as JobTrafficPlan;
+}
+
+/** 76 entries, all below the BERT fixture's 100: the specials, letters and digits, alone and as "##" pieces. */
+function letterVocab(): string[] {
+  const chars = [..."abcdefghijklmnopqrstuvwxyz0123456789"];
+  return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", ...chars, ...chars.map((c) => `##${c}`)];
+}
+
+/** A text job on the BERT fixture: debian-sections, 3 clients of at most 30 texts, 16 tokens per text. */
+function textJob(vocab: string | undefined): string {
+  const tokenizer =
+    vocab === undefined ? [] : [`    tokenizer: { vocabulary: ${JSON.stringify(vocab)}, maxLength: 16 }`];
+  return [
+    "apiVersion: sfprompt.io/v1alpha1",
+    "kind: SFPromptJob",
+    "metadata: { name: text }",
+    "spec:",
+    "  model:",
+    `    source: { path: ${JSON.stringify(BERT)} }`,
+    "    split: { headBlocks: 1, pooling: mean }",
+    ...tokenizer,
+    "  prompts: { length: 4 }",
+    "  classes: { numClasses: 10 }",
+    "  data:",
+    "    source: { builtin: debian-sections }",
+    "    partitioning: { strategy: iid, samplesPerClient: 30 }",
+    "  clients: { count: 3 }",
+    "  training: { rounds: 2, batchSize: 8 }",
+  ].join("\n");
 }
 
 function method(p: JobTrafficPlan, m: string): JobTrafficPlan["comparison"]["methods"][number] {
@@ -79,6 +110,53 @@ describe("sfprompt traffic", () => {
     assert.equal(method(f16, "fl-full").total, full.total, "the activation codec does not touch parameters");
     const act = (p: JobTrafficPlan): number => method(p, "sfprompt").byKind.activation;
     assert.ok(act(f16) < act(f32) * 0.55 && act(f16) > act(f32) * 0.45, `${act(f16)} vs ${act(f32)}`);
+  });
+
+  it("plans a text job (BERT export + vocabulary) at its maxLength, with the attention mask on every body forward", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-traffic-text-"));
+    try {
+      const vocab = join(dir, "vocab.txt");
+      writeFileSync(vocab, `${letterVocab().join("\n")}\n`);
+      const file = join(dir, "job.yaml");
+      writeFileSync(file, textJob(vocab));
+      const r = sfprompt("traffic", file);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        /head output \[20, 32\] \+ attention_mask \[16\] int64, body output \[32\] per sample/,
+        "16 tokens + 4 prompts of width 32, and the 16-token mask",
+      );
+      assert.match(r.stdout, /^samples per client: 30, 30, 30 \(debian-sections train split, iid/m);
+      for (const label of ["SFPrompt", "SFL + prompt", "FL + prompt", "FL full fine-tuning"])
+        assert.match(
+          r.stdout,
+          new RegExp(`^\\| ${label.replace(/[+]/g, "\\+")} \\| [\\d.]+ [kMG]?B \\|`, "m"),
+        );
+      assert.match(r.stdout, /^break-even: /m);
+
+      const p = plan(file);
+      assert.deepEqual(p.comparison.shapes.bodyMasks, [{ name: "attention_mask", shape: [16] }]);
+      assert.ok(method(p, "sfprompt").byKind.activation < method(p, "sfl-prompt").byKind.activation);
+      assert.equal(method(p, "fl-prompt").byKind.activation, 0, "no body traffic, so no mask");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("asks for spec.model.tokenizer when a text model's job has none (exit 1)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-traffic-text-"));
+    try {
+      const file = join(dir, "job.yaml");
+      writeFileSync(file, textJob(undefined));
+      const r = sfprompt("traffic", file);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(
+        r.stderr,
+        /model input input_ids: has a symbolic axis "sequence": .*spec\.model\.tokenizer/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a γ outside [0, 1) naming the flag (exit 2)", () => {

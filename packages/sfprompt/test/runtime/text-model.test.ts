@@ -24,6 +24,7 @@ import {
   type BodyLink,
   type Dataset,
 } from "@sfprompt/core";
+import type { RunConfig } from "@sfprompt/api";
 import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
 
 // HuggingFace BertForSequenceClassification exported by torch.onnx (2 layers, width 32, vocab 100)
@@ -50,6 +51,20 @@ after(async () => {
   await nats?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The job's body service on the test's nats-server, with the bundle it serves. */
+async function bodyService(config: RunConfig) {
+  const bundle = PartitionBundle.load(dir, { logger: silentLogger, sequenceLength: SEQ });
+  const service = await startBodyService({
+    nc: nats.nc,
+    config,
+    bundle,
+    ledger: new TrafficLedger(),
+    logger: silentLogger,
+    isKnownClient: () => true,
+  });
+  return { bundle, service };
+}
 
 /** 24 sentences of 2..7 ids in 5..99 (0 is [PAD]); the label is the sentence's first id mod 3. */
 function sentences(seqLen = SEQ): Dataset<BigInt64Array> {
@@ -99,15 +114,7 @@ test("a round of split training over NATS (mask sent with a_h) ends at the param
     classes: { numClasses: 3 },
     training: { batchSize: 8, optimizer: { name: "sgd", learningRate: 0.1 }, pruning: { gamma: 0.5 } },
   });
-  const bundle = PartitionBundle.load(dir, { logger: silentLogger, sequenceLength: SEQ });
-  const service = await startBodyService({
-    nc: nats.nc,
-    config,
-    bundle,
-    ledger: new TrafficLedger(),
-    logger: silentLogger,
-    isKnownClient: () => true,
-  });
+  const { bundle, service } = await bodyService(config);
   try {
     const init = bundle.initialParams();
     const global = joinParams(init.prompt, init.tail);
@@ -170,15 +177,7 @@ test("a round of split training over NATS (mask sent with a_h) ends at the param
 
 test("a forward whose mask does not fit a_h gets an error reply that names the mask", async () => {
   const config = jobConfig({ prompts: { length: PROMPTS }, classes: { numClasses: 3 } });
-  const bundle = PartitionBundle.load(dir, { logger: silentLogger, sequenceLength: SEQ });
-  const service = await startBodyService({
-    nc: nats.nc,
-    config,
-    bundle,
-    ledger: new TrafficLedger(),
-    logger: silentLogger,
-    isKnownClient: () => true,
-  });
+  const { bundle, service } = await bodyService(config);
   try {
     const frame = (maskTokens: number) => ({
       kind: "activation" as const,

@@ -17,11 +17,7 @@ export interface Evaluation {
 }
 
 /** A fixed, seeded subset of at most `max` samples (all when max is undefined or larger). */
-export function evaluationSubset(
-  ds: Dataset,
-  max: number | undefined,
-  seed: number,
-): Dataset {
+export function evaluationSubset(ds: Dataset, max: number | undefined, seed: number): Dataset {
   const n = datasetSize(ds);
   if (max === undefined || max >= n) return ds;
   const idx = new Rng(deriveSeed(seed, 0x6576616c)).permutation(n).subarray(0, max).sort();

@@ -82,7 +82,7 @@ export const trafficCommand: Command = {
   ],
   async run(flags, io) {
     const job = flags["job"] === undefined ? undefined : String(flags["job"]);
-    const plan = await planJobTraffic(job, overrides(flags));
+    const plan = await planJobTraffic(job, overrides(flags), (line) => io.err(line));
     if (flags["json"] === true) io.out(JSON.stringify(plan, null, 2));
     else io.out(trafficReport(plan.comparison, plan.model, plan.samples));
     return 0;

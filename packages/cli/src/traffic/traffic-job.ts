@@ -96,14 +96,21 @@ export interface TrafficModel {
  * about 84 MB) and built on first use: hence the promise. Other sources (a volume, a ConfigMap) exist
  * only on a cluster and are refused with a JobFileError naming `where`.
  */
-export async function trafficModel(job: SFPromptJob, where: string): Promise<TrafficModel> {
+export async function trafficModel(
+  job: SFPromptJob,
+  where: string,
+  onLine?: (line: string) => void,
+): Promise<TrafficModel> {
   const s = job.spec.model.source;
   if (s.builtin === "demo") {
     const { model } = buildDemoVit(DEMO_RECIPE.architecture, DEMO_RECIPE.pretraining.seed);
     return { model, source: "demo ViT (built from its recipe; only shapes matter)" };
   }
   if (s.builtin === "minilm") {
-    const m = await ensureMinilmModel({ numClasses: job.spec.classes.numClasses });
+    const m = await ensureMinilmModel({
+      numClasses: job.spec.classes.numClasses,
+      ...(onLine ? { onDownload: (msg: string) => onLine(`minilm: ${msg}`) } : {}),
+    });
     return { model: readModel(m.path), source: `all-MiniLM-L6-v2 (builtin minilm, ${m.path})` };
   }
   if (s.path !== undefined) return { model: readModel(s.path), source: s.path };
@@ -144,11 +151,15 @@ export interface JobTrafficPlan {
   readonly samples: string;
 }
 
-/** Plans the job (file or defaults, with overrides) under every networked method. */
-export async function planJobTraffic(path: string | undefined, o: TrafficOverrides): Promise<JobTrafficPlan> {
+/** Plans the job (file or defaults, with overrides) under every networked method; `onLine` hears downloads. */
+export async function planJobTraffic(
+  path: string | undefined,
+  o: TrafficOverrides,
+  onLine?: (line: string) => void,
+): Promise<JobTrafficPlan> {
   const job = trafficJob(path, o);
   const config = toRunConfig(job);
-  const { model, source } = await trafficModel(job, path ?? "--model");
+  const { model, source } = await trafficModel(job, path ?? "--model", onLine);
   // a text job's frames at its sequence length (tokenizer.maxLength), as its processes open the bundle
   const shapes = trafficShapesOfModel(model, splitOptionsOf(config), textBundleConfig(config));
   const samples = await trafficSamples(job, o, path ?? "the default job");

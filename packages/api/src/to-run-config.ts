@@ -78,6 +78,13 @@ export function effectiveFor(method: Method, spec: Spec): Effective {
   }
 }
 
+/** The method's optimizer: fl-full takes fullFineTuningLearningRate when the job sets one. */
+function optimizerFor(spec: SFPromptJob["spec"]): SFPromptJob["spec"]["training"]["optimizer"] {
+  const o = spec.training.optimizer;
+  if (spec.method !== "fl-full" || o.fullFineTuningLearningRate === undefined) return o;
+  return { ...o, learningRate: o.fullFineTuningLearningRate };
+}
+
 /** The resolved config the server and client processes read. */
 export function toRunConfig(job: SFPromptJob): RunConfig {
   const { spec, metadata } = job;
@@ -101,7 +108,7 @@ export function toRunConfig(job: SFPromptJob): RunConfig {
       executionProvider: spec.server.executionProvider,
       cpuFallback: spec.server.cpuFallback,
     },
-    training: { ...spec.training, quorum },
+    training: { ...spec.training, optimizer: optimizerFor(spec), quorum },
     compression: spec.compression,
     transport: { ...spec.transport, bundled: spec.transport.url === undefined },
     output: { ...spec.output, bucket: names.bucket },

@@ -10,6 +10,10 @@ export const OptimizerSchema = z
       .default("sgd")
       .meta({ description: "Optimizer for the prompts and the tail." }),
     learningRate: z.number().gt(0).max(100).default(0.01).meta({ description: "Step size." }),
+    fullFineTuningLearningRate: z.number().gt(0).max(100).optional().meta({
+      description:
+        "Step size of FL full fine-tuning (method fl-full, also as a --compare baseline), which trains every weight of the pre-trained model and usually needs a far smaller one than prompts and a classifier. Unset: learningRate.",
+    }),
     momentum: z.number().min(0).lt(1).default(0.9).meta({ description: "SGD momentum (ignored by adam)." }),
     weightDecay: z.number().min(0).max(1).default(0).meta({ description: "L2 weight decay." }),
     schedule: z.enum(["constant", "cosine"]).default("constant").meta({

@@ -74,6 +74,16 @@ describe("toRunConfig", () => {
     assert.deepEqual([e.pruning, e.localLoss], [false, true]);
   });
 
+  it("gives fl-full its own learning rate when the job sets one, and every other method the optimizer's", () => {
+    const optimizer = { name: "adam", learningRate: 0.03, fullFineTuningLearningRate: 0.0001 };
+    const rates = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full", "centralized"].map(
+      (method) => config({ method, training: { optimizer } }).training.optimizer.learningRate,
+    );
+    assert.deepEqual(rates, [0.03, 0.03, 0.03, 0.0001, 0.03]);
+    const unset = config({ method: "fl-full", training: { optimizer: { learningRate: 0.03 } } });
+    assert.equal(unset.training.optimizer.learningRate, 0.03);
+  });
+
   it("sends no gradients when prompts learn from the local loss only", () => {
     assert.equal(
       config({ prompts: { promptGradient: "local-only" } }).effective.promptGradientOverNetwork,

@@ -1,10 +1,11 @@
 // Builds the demo ViT as an ONNX graph in code (GraphBuilder): patchify by Reshape/Transpose, linear
 // patch embedding, CLS token + learned positions, pre-LN blocks, final LayerNorm, CLS head. Node names
 // follow timm's exports (`/blocks.N/attn/...`) so the splitter finds the blocks as in a real export.
-import { float, GraphBuilder, type Model, type Tensor } from "@sfprompt/engine";
+import { float, type Model, type Tensor } from "@sfprompt/engine";
 import { Rng } from "../datasets/rng.js";
 import { xavierUniform } from "../training/init.js";
 import { DemoRecipeError } from "./errors.js";
+import { TorchNamedGraph } from "./torch-named-graph.js";
 import type { DemoArchitecture } from "./recipe.js";
 
 export const DEMO_INPUT = "pixel_values";
@@ -31,23 +32,14 @@ export function checkArchitecture(a: DemoArchitecture): void {
     throw new DemoRecipeError("heads", `must divide the width ${a.width} (got ${a.heads})`);
 }
 
-class VitGraph {
-  readonly b = new GraphBuilder({ opset: 17 });
+class VitGraph extends TorchNamedGraph {
   readonly params: string[] = [];
-  private readonly counts = new Map<string, number>();
 
   constructor(
     private readonly rng: Rng,
     readonly d: number,
-  ) {}
-
-  /** A node named as torch.onnx names them: <scope>/<Op>, <scope>/<Op>_1, ... */
-  op(scope: string, opType: string, inputs: string[], attrs: Parameters<GraphBuilder["op"]>[2] = {}): string {
-    const key = `${scope}/${opType}`;
-    const k = this.counts.get(key) ?? 0;
-    this.counts.set(key, k + 1);
-    const name = k === 0 ? key : `${key}_${k}`;
-    return this.b.op(opType, inputs, attrs, { name, outputs: [`${name}_output_0`] });
+  ) {
+    super();
   }
 
   param(name: string, t: Tensor): string {

@@ -2,8 +2,9 @@
 // weights, with a fresh CLS classifier. Node names follow torch.onnx's export of HF's
 // BertForSequenceClassification (`/bert/encoder/layer.N/...`), so the splitter finds the blocks and
 // the attention_mask input as in a real export (docs/adr/0008, docs/adr/0027).
-import { float, GraphBuilder, type Model, type Tensor } from "@sfprompt/engine";
+import { float, type Model, type Tensor } from "@sfprompt/engine";
 import { Rng } from "../datasets/rng.js";
+import { TorchNamedGraph } from "../demo/torch-named-graph.js";
 import { xavierUniform } from "../training/init.js";
 import { checkBertConfig, type BertConfig } from "./bert-config.js";
 import { MinilmConfigError } from "./errors.js";
@@ -30,22 +31,12 @@ export interface BertBuildOptions {
 // HF's get_extended_attention_mask: (1 - mask) · finfo(float32).min, added to the scores.
 const FLOAT32_MIN = -3.4028234663852886e38;
 
-class BertGraph {
-  readonly b = new GraphBuilder({ opset: 17 });
-  private readonly counts = new Map<string, number>();
-
+class BertGraph extends TorchNamedGraph {
   constructor(
     readonly c: BertConfig,
     private readonly w: BertWeights,
-  ) {}
-
-  /** A node named as torch.onnx names them: <scope>/<Op>, <scope>/<Op>_1, ... */
-  op(scope: string, opType: string, inputs: string[], attrs: Parameters<GraphBuilder["op"]>[2] = {}): string {
-    const key = `${scope}/${opType}`;
-    const k = this.counts.get(key) ?? 0;
-    this.counts.set(key, k + 1);
-    const name = k === 0 ? key : `${key}_${k}`;
-    return this.b.op(opType, inputs, attrs, { name, outputs: [`${name}_output_0`] });
+  ) {
+    super();
   }
 
   /** A pre-trained tensor as an initializer named `bert.<name>`. */

@@ -6,6 +6,8 @@ import { exactlyOneOf } from "./one-of.js";
 import { immutable, VALIDATIONS } from "./rules.js";
 
 export const BUILTIN_DATASETS = ["fashion-mnist", "mnist", "digits", "debian-sections"] as const;
+/** The built-in datasets that hold text (the others hold images), for text models only. */
+export const TEXT_DATASETS: readonly string[] = ["debian-sections"];
 
 function dataSource(description: string) {
   return exactlyOneOf(

@@ -6,6 +6,8 @@ import { exactlyOneOf } from "./one-of.js";
 import { immutable, VALIDATIONS } from "./rules.js";
 
 export const BUILTIN_MODELS = ["demo", "minilm"] as const;
+/** The built-in models that take text (token ids); the others take images. */
+export const TEXT_MODELS: readonly string[] = ["minilm"];
 
 export const ModelSourceSchema = exactlyOneOf(
   {

@@ -1,8 +1,8 @@
 // The SFPromptJob spec: the sections put together, plus the rules that relate one section to another.
 import { z } from "zod";
 import { resolveCount } from "./count-or-fraction.js";
-import { DataSchema } from "./data.js";
-import { ClassesSchema, ModelSchema, PromptsSchema } from "./model.js";
+import { DataSchema, TEXT_DATASETS } from "./data.js";
+import { ClassesSchema, ModelSchema, PromptsSchema, TEXT_MODELS } from "./model.js";
 import { OutputSchema } from "./output.js";
 import { ClientsSchema, ServerSchema } from "./placement.js";
 import { celPresent, immutable, VALIDATIONS, type CelRule } from "./rules.js";
@@ -46,6 +46,26 @@ const CROSS_FIELD_CEL: CelRule[] = [
     fieldPath: ".data.evalSource",
   },
 ];
+
+const celList = (xs: readonly string[]): string => `[${xs.map((x) => `'${x}'`).join(", ")}]`;
+
+// A built-in model and a built-in dataset of different kinds (text vs images), and a tokenizer on
+// the built-in image model. Models from files are checked when the job's bundle is prepared.
+for (const field of ["source", "evalSource"] as const) {
+  const both = `${celPresent("model.source.builtin")} && ${celPresent(`data.${field}.builtin`)}`;
+  const textModel = `self.model.source.builtin in ${celList(TEXT_MODELS)}`;
+  const textData = `self.data.${field}.builtin in ${celList(TEXT_DATASETS)}`;
+  CROSS_FIELD_CEL.push({
+    rule: `!(${both}) || ((${textModel}) == (${textData}))`,
+    message: `data.${field}.builtin must hold what the built-in model takes: text for minilm, images for demo`,
+    fieldPath: `.data.${field}.builtin`,
+  });
+}
+CROSS_FIELD_CEL.push({
+  rule: `!(${celPresent("model.source.builtin")} && self.model.source.builtin == 'demo' && has(self.model.tokenizer))`,
+  message: "model.tokenizer is for text models; the demo model takes images",
+  fieldPath: ".model.tokenizer",
+});
 
 const SpecObject = z.strictObject({
   method: z
@@ -114,6 +134,7 @@ function checkCrossFields(spec: Spec, ctx: z.RefinementCtx): void {
         "is cls with headBlocks 0: the CLS token at the head output is constant, so the local loss cannot learn; use pooling: mean or set training.localLoss.enabled: false",
     });
   }
+  checkKinds(spec, ctx);
   if (
     data.source.builtin === undefined &&
     data.evalSource === undefined &&
@@ -124,6 +145,31 @@ function checkCrossFields(spec: Spec, ctx: z.RefinementCtx): void {
       path: ["data", "evalSource"],
       message:
         "is required when the training data is a folder or JSONL file and evaluation is on; set it or set training.evaluation.everyRounds: 0",
+    });
+  }
+}
+
+/** A built-in model with built-in data of the other kind, or a tokenizer on the image demo model. */
+function checkKinds(spec: Spec, ctx: z.RefinementCtx): void {
+  const model = spec.model.source.builtin;
+  if (model === undefined) return;
+  const text = TEXT_MODELS.includes(model);
+  for (const field of ["source", "evalSource"] as const) {
+    const data = spec.data[field]?.builtin;
+    if (data === undefined || TEXT_DATASETS.includes(data) === text) continue;
+    ctx.addIssue({
+      code: "custom",
+      path: ["data", field, "builtin"],
+      message: text
+        ? `is ${data}, which holds images, but model.source.builtin ${model} takes text; use debian-sections or JSONL text`
+        : `is ${data}, which holds text, but model.source.builtin ${model} takes images; use a text model (builtin: minilm)`,
+    });
+  }
+  if (!text && spec.model.tokenizer !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["model", "tokenizer"],
+      message: `is for text models, but model.source.builtin ${model} takes images; remove it`,
     });
   }
 }

@@ -53,6 +53,14 @@ export const validCases: ValidCase[] = [
     check: (j) => assert.deepEqual(j.spec.training.quorum, { count: 3 }),
   },
   {
+    name: "the text model minilm on the built-in texts, with its tokenizer's length",
+    spec: {
+      model: { source: { builtin: "minilm" }, split: { pooling: "mean" }, tokenizer: { maxLength: 24 } },
+      data: { source: { builtin: "debian-sections" } },
+    },
+    check: (j) => assert.deepEqual(j.spec.model.tokenizer, { lowercase: true, maxLength: 24 }),
+  },
+  {
     name: "a head without blocks pooled by mean",
     spec: { model: { split: { headBlocks: 0, pooling: "mean" } } },
     check: (j) => assert.equal(j.spec.model.split.pooling, "mean"),
@@ -204,6 +212,34 @@ export const invalidCases: InvalidCase[] = [
     job: jobWith({ model: { split: { headBlocks: 0 } } }),
     path: "spec.model.split.pooling",
     message: "use pooling: mean or set training.localLoss.enabled: false",
+    crd: true,
+  },
+  {
+    name: "the text model minilm with image data",
+    job: jobWith({ model: { source: { builtin: "minilm" } }, data: { source: { builtin: "mnist" } } }),
+    path: "spec.data.source.builtin",
+    message: "is mnist, which holds images, but model.source.builtin minilm takes text",
+    crd: true,
+  },
+  {
+    name: "the image demo model with text data",
+    job: jobWith({ data: { source: { builtin: "debian-sections" } } }),
+    path: "spec.data.source.builtin",
+    message: "is debian-sections, which holds text, but model.source.builtin demo takes images",
+    crd: true,
+  },
+  {
+    name: "a text held-out set for the image demo model",
+    job: jobWith({ data: { source: { builtin: "mnist" }, evalSource: { builtin: "debian-sections" } } }),
+    path: "spec.data.evalSource.builtin",
+    message: "which holds text",
+    crd: true,
+  },
+  {
+    name: "a tokenizer on the image demo model",
+    job: jobWith({ model: { tokenizer: { maxLength: 16 } } }),
+    path: "spec.model.tokenizer",
+    message: "is for text models",
     crd: true,
   },
   {

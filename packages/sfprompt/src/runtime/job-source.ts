@@ -1,6 +1,6 @@
 // One split of a job's data source, as every process of the job reads it: images or feature vectors
 // for image models, token ids (tokenized with the job's WordPiece vocabulary) for text models.
-import type { RunConfig } from "@sfprompt/api";
+import { TEXT_DATASETS, TEXT_MODELS, type RunConfig } from "@sfprompt/api";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { loadBuiltinDataset } from "../datasets/builtin.js";
 import type { Dataset } from "../datasets/dataset.js";
@@ -31,11 +31,10 @@ export interface SourceOptions {
   readonly shape?: readonly number[];
 }
 
-const TEXT_BUILTINS: ReadonlySet<string> = new Set(["debian-sections"]);
-
 /** True when the job's model takes token ids: builtin minilm, or a model with a tokenizer section. */
 export function isTextJob(config: RunConfig): boolean {
-  return config.model.source.builtin === "minilm" || config.model.tokenizer !== undefined;
+  const builtin = config.model.source.builtin;
+  return (builtin !== undefined && TEXT_MODELS.includes(builtin)) || config.model.tokenizer !== undefined;
 }
 
 /** The job's WordPiece vocabulary file: model.tokenizer.vocabulary, else builtin minilm's own. */
@@ -103,7 +102,7 @@ export function checkJobInputs(config: RunConfig, bundle: PartitionBundle): void
   ];
   for (const [s, field] of sources) {
     if (s === undefined) continue;
-    if (s.builtin !== undefined && TEXT_BUILTINS.has(s.builtin) !== text)
+    if (s.builtin !== undefined && TEXT_DATASETS.includes(s.builtin) !== text)
       throw kindError(field, `builtin: ${s.builtin}`, text);
     if (s.imageFolder !== undefined && text) throw kindError(field, "imageFolder", text);
   }
@@ -121,7 +120,7 @@ export async function loadJobSource(
   const isText = o.text !== undefined;
   const kind = (what: string): RunConfigError => kindError(field, what, isText);
   if (source.builtin !== undefined) {
-    if (TEXT_BUILTINS.has(source.builtin) !== isText) throw kind(`builtin: ${source.builtin}`);
+    if (TEXT_DATASETS.includes(source.builtin) !== isText) throw kind(`builtin: ${source.builtin}`);
     if (o.text !== undefined) return loadDebianSections({ split, ...o.text, dtype: "int64" });
     return loadBuiltinDataset(source.builtin as Exclude<typeof source.builtin, "debian-sections">, {
       split,

@@ -96,7 +96,15 @@ test("JSONL text lines are tokenized with the same vocabulary", async () => {
 });
 
 test("model and data of different kinds are refused before anything runs, naming the field", () => {
-  assert.equal(isTextJob(jobConfig({ model: { source: { builtin: "minilm" } } })), true);
+  assert.equal(
+    isTextJob(
+      jobConfig({
+        model: { source: { builtin: "minilm" } },
+        data: { source: { builtin: "debian-sections" } },
+      }),
+    ),
+    true,
+  );
   assert.equal(isTextJob(jobConfig()), false);
   const cases: Array<[string, () => void, RegExp]> = [
     [
@@ -116,7 +124,15 @@ test("model and data of different kinds are refused before anything runs, naming
     ],
     [
       "text data for an image model",
-      () => checkJobInputs(jobConfig({ data: { source: { builtin: "debian-sections" } } }), image),
+      // an image model from a file: the API refuses debian-sections with the built-in demo model itself
+      () =>
+        checkJobInputs(
+          jobConfig({
+            model: { source: { path: "/models/vit.onnx" } },
+            data: { source: { builtin: "debian-sections" } },
+          }),
+          image,
+        ),
       /spec\.data\.source: builtin: debian-sections holds text, but the model takes images/,
     ],
     [

@@ -1,7 +1,7 @@
 // Text (BERT-family) models through the runtime: token batches become input_ids + an attention mask
 // from the padding; the body gets the mask with a_h, in process and over a real nats-server, and both
-// train to the same parameters; padding changes nothing the model predicts; a mask of the wrong
-// length gets an error reply naming it.
+// train to the same parameters; padding changes nothing the model predicts; concurrent forwards share
+// session runs with their masks; a mask of the wrong length gets an error reply naming it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -207,6 +207,65 @@ test("a forward whose mask does not fit a_h gets an error reply that names the m
     );
     const ok = await requestFrame(nats.nc, subject, frame(SEQ), { timeoutMs: 5000 });
     assert.deepEqual(ok.tensors[0]!.shape, [2, 32]);
+  } finally {
+    await service.stop();
+    await bundle.release();
+  }
+});
+
+test("concurrent text forwards from three clients share session runs, masks concatenated with a_h, and match one-by-one results", async () => {
+  const config = jobConfig({ prompts: { length: PROMPTS }, classes: { numClasses: 3 } });
+  const { bundle, service } = await bodyService(config);
+  try {
+    const { prompt } = bundle.initialParams();
+    const data = sentences();
+    // batches of different sizes and padding: rows [0..b) of a rotating window
+    const xs = [3, 5, 2, 4, 1, 6].map((b, i) =>
+      bundle.inputsOf(
+        gatherBatch(
+          data,
+          Array.from({ length: b }, (_, k) => (i * 4 + k) % 24),
+        ),
+      ),
+    );
+    const heads = await Promise.all(xs.map((x) => bundle.headForward(x, prompt)));
+    const subject = jobSubjects(config.names.job).bodyForward;
+    const replies = await Promise.all(
+      heads.map((h, i) => {
+        const mask = xs[i]!["attention_mask"]!;
+        return requestFrame(
+          nats.nc,
+          subject,
+          {
+            kind: "activation",
+            job: config.names.job,
+            client: `client-${i % 3}`,
+            round: 1,
+            step: 100 + i,
+            tensors: [
+              { name: bundle.headOutput, dtype: "float32", shape: h.dims, data: h.data },
+              { name: "attention_mask", dtype: "int64", shape: mask.dims, data: mask.data as BigInt64Array },
+            ],
+          },
+          { timeoutMs: 5000 },
+        );
+      }),
+    );
+    for (const [i, r] of replies.entries()) {
+      const got = r.tensors.find((t) => t.name === bundle.bodyOutput)!;
+      const want = await bundle.bodyForward(heads[i]!, bundle.masksOf(xs[i]!));
+      assert.deepEqual(got.shape, want.dims);
+      (got.data as Float32Array).forEach((v, k) =>
+        assert.ok(Math.abs(v - want.data[k]!) < 1e-5, `${i}[${k}]`),
+      );
+    }
+    const groups = service.groupSizes.forward;
+    assert.equal(
+      groups.reduce((a, b) => a + b, 0),
+      6,
+      "every request ran once",
+    );
+    assert.ok(groups.length < 6, `requests shared a run (groups ${JSON.stringify(groups)})`);
   } finally {
     await service.stop();
     await bundle.release();

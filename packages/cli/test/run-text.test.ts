@@ -11,10 +11,10 @@ import { before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { GraphSession } from "@sfprompt/engine";
 import { RunMetricsSchema } from "../src/run/metrics.js";
+import { BERT_FIXTURE as BERT, letterVocab } from "../../sfprompt/test/runtime/text-fixture.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const BERT = fileURLToPath(new URL("../../engine/test/fixtures/torch/bert/model.onnx", import.meta.url));
 
 function sfprompt(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
@@ -23,12 +23,6 @@ function sfprompt(...args: string[]): { code: number; stdout: string; stderr: st
     timeout: 240_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** 76 entries, all below the fixture's 100: the specials, letters and digits, alone and as "##" pieces. */
-function letterVocab(): string[] {
-  const chars = [..."abcdefghijklmnopqrstuvwxyz0123456789"];
-  return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", ...chars, ...chars.map((c) => `##${c}`)];
 }
 
 function jobYaml(vocab: string, extra = ""): string {

@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { JobTrafficPlan } from "@sfprompt/cli";
+import { BERT_FIXTURE as BERT, letterVocab } from "../../sfprompt/test/runtime/text-fixture.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const VIT = fileURLToPath(new URL("../../engine/test/fixtures/torch/vit/model.onnx", import.meta.url));
-const BERT = fileURLToPath(new URL("../../engine/test/fixtures/torch/bert/model.onnx", import.meta.url));
 const DEMO_JOB = join(ROOT, "examples/demo-job.yaml");
 
 function sfprompt(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -28,12 +28,6 @@ function plan(...args: string[]): JobTrafficPlan {
   const r = sfprompt("traffic", ...args, "--json");
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as JobTrafficPlan;
-}
-
-/** 76 entries, all below the BERT fixture's 100: the specials, letters and digits, alone and as "##" pieces. */
-function letterVocab(): string[] {
-  const chars = [..."abcdefghijklmnopqrstuvwxyz0123456789"];
-  return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", ...chars, ...chars.map((c) => `##${c}`)];
 }
 
 /** A text job on the BERT fixture: debian-sections, 3 clients of at most 30 texts, 16 tokens per text. */

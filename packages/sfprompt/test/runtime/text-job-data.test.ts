@@ -21,9 +21,9 @@ import {
 } from "@sfprompt/core";
 import { tinyBundle, type BundleFixture } from "./bundle-fixture.js";
 import { jobConfig } from "./job-fixture.js";
+import { BERT_FIXTURE as BERT } from "./text-fixture.js";
 
 const VOCAB = fileURLToPath(new URL("../fixtures/wordpiece/vocab.txt", import.meta.url));
-const BERT = fileURLToPath(new URL("../../../engine/test/fixtures/torch/bert/model.onnx", import.meta.url));
 
 let dir: string;
 let vit: BundleFixture;

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { prepareBundle } from "@sfprompt/engine";
 import { FrameShapeError, TrafficLedger, jobSubjects, requestFrame } from "@sfprompt/protocol";
 import {
@@ -26,9 +25,8 @@ import {
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import { jobConfig, natsFixture, type NatsFixture } from "./job-fixture.js";
+import { BERT_FIXTURE as BERT } from "./text-fixture.js";
 
-// HuggingFace BertForSequenceClassification exported by torch.onnx (2 layers, width 32, vocab 100)
-const BERT = fileURLToPath(new URL("../../../engine/test/fixtures/torch/bert/model.onnx", import.meta.url));
 const PROMPTS = 3;
 const SEQ = 8;
 

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import type { RunConfig } from "@sfprompt/api";
@@ -26,19 +25,12 @@ import {
 } from "@sfprompt/core";
 import { jobConfig } from "../runtime/job-fixture.js";
 import { assertPlanMatchesLedger, runTrafficJob } from "./ledger-compare.js";
+import { BERT_FIXTURE as BERT, letterVocab } from "../runtime/text-fixture.js";
 
-// HuggingFace BertForSequenceClassification exported by torch.onnx (2 layers, width 32, vocab 100)
-const BERT = fileURLToPath(new URL("../../../engine/test/fixtures/torch/bert/model.onnx", import.meta.url));
 const MAX_PAYLOAD = 8192;
 const SEQ = 12;
 const PROMPTS = 4;
 const SPLIT = { headBlocks: 1, promptLength: PROMPTS, pooling: "mean", numClasses: 10, seed: 3 } as const;
-
-/** 76 entries, all below the fixture's 100: the specials, letters and digits, alone and as "##" pieces. */
-function letterVocab(): string[] {
-  const chars = [..."abcdefghijklmnopqrstuvwxyz0123456789"];
-  return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", ...chars, ...chars.map((c) => `##${c}`)];
-}
 
 let dir: string;
 let vocab: string;

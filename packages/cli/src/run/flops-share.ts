@@ -1,7 +1,6 @@
 // The client-compute share of a method (method notes, "Accounting"): the runtime's measured client
 // FLOPs per round over those of an FL full fine-tuning client doing the same epochs on the same data
 // (3 × whole-model forward per sample); computed by @sfprompt/core's runComputeShare.
-import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import {
   PartitionBundle,
@@ -10,14 +9,13 @@ import {
   textBundleConfig,
   type RoundMetrics,
 } from "@sfprompt/core";
-import { readModel } from "@sfprompt/engine";
 
 /** Forward FLOPs of one sample through head + body + tail of the bundle (text: at the job's length). */
 export function wholeForwardFlops(bundleDir: string, c: RunConfig): number {
   const bundle = PartitionBundle.load(bundleDir, textBundleConfig(c));
   const dims = bundle.symbolicDims();
   return bundle.manifest.partitions.reduce(
-    (a, p) => a + perSampleFlops(readModel(join(bundleDir, p.file)), dims),
+    (a, p) => a + perSampleFlops(bundle.pool.readModel(p.file), dims),
     0,
   );
 }

@@ -1,7 +1,8 @@
 // Publishing the job's progress events on its JetStream stream (and to in-process listeners), with
-// the fields every event carries filled in. A failed publish is logged, never fatal to training.
+// the fields every event carries filled in. A failed publish is retried, then logged: never fatal to
+// training. Retries are safe: round and job events carry a message id the stream de-duplicates on.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { EVENT_VERSION, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { EVENT_VERSION, EventSchemaError, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
 import type { Logger } from "../runtime/logger.js";
 
 /** An event without the common fields (v, job, at), which the publisher adds. */
@@ -11,21 +12,44 @@ export type EventBody = ProgressEvent extends infer E
     : never
   : never;
 
+export interface EventRetryOptions {
+  /** Publish attempts per event (default 5). */
+  readonly attempts?: number;
+  /** Pause before the second attempt, doubled before each further one (default 250 ms). */
+  readonly backoffMs?: number;
+}
+
 export class EventPublisher {
   constructor(
     readonly nc: NatsConnection,
     readonly job: string,
     readonly logger: Logger,
     readonly listener?: (e: ProgressEvent) => void,
+    readonly retry: EventRetryOptions = {},
   ) {}
 
+  /**
+   * Publishes `body`, retrying when the stream does not acknowledge in time: while hundreds of MB of
+   * parameters cross the same NATS server (FL full fine-tuning), JetStream acks can take longer than
+   * the publish timeout, and a lost round.finished would drop that round's bytes from the job status.
+   */
   async publish(body: EventBody): Promise<void> {
     const event = { ...body, v: EVENT_VERSION, job: this.job, at: new Date().toISOString() } as ProgressEvent;
     this.listener?.(event);
-    try {
-      await publishEvent(this.nc, event);
-    } catch (error) {
-      this.logger.log("warn", "event-publish-failed", { type: event.type, error });
+    const attempts = Math.max(1, this.retry.attempts ?? 5);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await publishEvent(this.nc, event);
+        return;
+      } catch (error) {
+        // an event that fails its schema fails it again: only the stream's side is worth retrying
+        if (attempt >= attempts || error instanceof EventSchemaError || this.nc.isClosed()) {
+          this.logger.log("warn", "event-publish-failed", { type: event.type, attempts: attempt, error });
+          return;
+        }
+        this.logger.log("info", "event-publish-retry", { type: event.type, attempt, error });
+        await new Promise((r) => setTimeout(r, (this.retry.backoffMs ?? 250) * 2 ** (attempt - 1)));
+      }
     }
   }
 }

@@ -1,0 +1,94 @@
+// The server's event publisher against a real nats-server: a publish that finds no stream yet is
+// retried until the stream is there (the event lands once), and one that never succeeds gives up with
+// a warning instead of throwing into the training loop.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ensureJobResources, fetchEvents } from "@sfprompt/protocol";
+import { EventPublisher, type EventBody, type Logger } from "@sfprompt/core";
+import { natsFixture, type NatsFixture } from "./job-fixture.js";
+
+let nats: NatsFixture;
+before(async () => {
+  nats = await natsFixture();
+});
+after(async () => {
+  await nats.stop();
+});
+
+interface Logged {
+  level: string;
+  event: string;
+  fields: Record<string, unknown>;
+}
+
+function memoryLogger(into: Logged[]): Logger {
+  const logger: Logger = {
+    log: (level, event, fields = {}) => void into.push({ level, event, fields }),
+    child: () => logger,
+  };
+  return logger;
+}
+
+const roundStarted: EventBody = { type: "round.started", round: 3, selected: ["client-0"] };
+
+describe("EventPublisher", () => {
+  test("retries a publish until the job's stream exists, and the stream holds the event once", async () => {
+    const job = "events-late-stream";
+    const logs: Logged[] = [];
+    const publisher = new EventPublisher(nats.nc, job, memoryLogger(logs), undefined, {
+      attempts: 8,
+      backoffMs: 100,
+    });
+    const published = publisher.publish(roundStarted);
+    // the stream appears only after the first attempt has failed (no stream listens on the subject)
+    await new Promise((r) => setTimeout(r, 150));
+    await ensureJobResources(nats.nc, job);
+    await published;
+    const events = await fetchEvents(nats.nc, job, "reader");
+    assert.deepEqual(
+      events.map((d) => (d.ok ? { type: d.event.type, job: d.event.job } : d.error.message)),
+      [{ type: "round.started", job }],
+    );
+    const retries = logs.filter((l) => l.event === "event-publish-retry");
+    assert.ok(retries.length >= 1, `expected a logged retry, got ${JSON.stringify(logs)}`);
+    assert.equal(retries[0]!.fields.type, "round.started");
+    assert.equal(retries[0]!.fields.attempt, 1);
+    assert.equal(logs.filter((l) => l.event === "event-publish-failed").length, 0);
+  });
+
+  test("does not retry an event that fails its schema: one warning naming the field", async () => {
+    const logs: Logged[] = [];
+    const publisher = new EventPublisher(nats.nc, "events-bad", memoryLogger(logs), undefined, {
+      attempts: 5,
+      backoffMs: 10,
+    });
+    // a negative round number is outside the schema
+    await publisher.publish({ ...roundStarted, round: -1 });
+    assert.deepEqual(
+      logs.map((l) => [l.level, l.event, l.fields.attempts, (l.fields.error as { field?: string }).field]),
+      [["warn", "event-publish-failed", 1, "round"]],
+    );
+  });
+
+  test("gives up after its attempts with one warning naming the event, without throwing", async () => {
+    const logs: Logged[] = [];
+    const seen: string[] = [];
+    const publisher = new EventPublisher(
+      nats.nc,
+      "events-no-stream",
+      memoryLogger(logs),
+      (e) => seen.push(e.type),
+      { attempts: 3, backoffMs: 10 },
+    );
+    await publisher.publish(roundStarted);
+    assert.deepEqual(seen, ["round.started"], "in-process listeners get the event whatever the stream does");
+    assert.deepEqual(
+      logs.map((l) => [l.level, l.event, l.fields.attempt ?? l.fields.attempts]),
+      [
+        ["info", "event-publish-retry", 1],
+        ["info", "event-publish-retry", 2],
+        ["warn", "event-publish-failed", 3],
+      ],
+    );
+  });
+});

@@ -34,6 +34,19 @@ export interface RequestOptions {
   readonly ledger?: TrafficLedger;
   readonly limits?: ReassemblyLimits;
   readonly signal?: AbortSignal;
+  /**
+   * Called before each retry, with the attempt that failed (1-based) and why: a retry re-sends the
+   * whole request, so its bytes count again in the ledger (they did cross the wire).
+   */
+  readonly onRetry?: (retry: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  readonly subject: string;
+  readonly attempt: number;
+  readonly error: DataPlaneError;
+  /** Bytes of the request that the retry sends again. */
+  readonly requestBytes: number;
 }
 
 /** Sends `init` to `subject` and resolves with the validated reply frame, or throws a typed error. */
@@ -52,6 +65,12 @@ export async function requestFrame(
     } catch (error) {
       if (!(error instanceof DataPlaneError) || !error.retryable) throw error;
       if (attempt >= retries) throw giveUp(error, subject, frame.header, attempt + 1);
+      options.onRetry?.({
+        subject,
+        attempt: attempt + 1,
+        error,
+        requestBytes: frame.chunks.reduce((n, c) => n + c.length, 0),
+      });
       await sleep((options.backoffMs ?? 50) * 2 ** attempt, options.signal);
     }
   }

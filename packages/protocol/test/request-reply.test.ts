@@ -15,6 +15,7 @@ import {
   TrafficLedger,
   type DecodedFrame,
   type FrameHandler,
+  type RetryInfo,
 } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { baseFrame, randomTensor } from "./builders.js";
@@ -175,12 +176,23 @@ describe("request/reply of tensor frames", () => {
     const c = await conn("lonely");
     const ledger = new TrafficLedger();
     const init = { ...baseFrame, kind: "gradient" } as const;
+    const retries: RetryInfo[] = [];
     await assert.rejects(
-      requestFrame(c, subjects.bodyBackward, init, { retries: 1, backoffMs: 5, ledger }),
+      requestFrame(c, subjects.bodyBackward, init, {
+        retries: 1,
+        backoffMs: 5,
+        ledger,
+        onRetry: (r) => retries.push(r),
+      }),
       NoRespondersError,
     );
     await c.flush();
     assert.equal(ledger.total({ direction: "sent" }).messages, 2);
+    // the one retry is reported with the bytes it sends again: half of what the ledger counted as sent
+    assert.deepEqual(
+      retries.map((r) => [r.subject, r.attempt, r.error.constructor.name, r.requestBytes]),
+      [[subjects.bodyBackward, 1, "NoRespondersError", ledger.total({ direction: "sent" }).bytes / 2]],
+    );
     assert.equal(ledger.total({ direction: "received" }).messages, 2);
     assert.equal(ledger.total({ direction: "received" }).bytes, c.stats().inBytes);
     assert.equal(ledger.total({ direction: "sent" }).bytes, c.stats().outBytes);

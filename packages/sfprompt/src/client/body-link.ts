@@ -8,6 +8,7 @@ import {
   tensorByName,
   type Codec,
   type RequestOptions,
+  type RetryInfo,
   type TrafficLedger,
 } from "@sfprompt/protocol";
 import type { ModelInputs, PartitionBundle } from "../bundle/partition-bundle.js";
@@ -59,6 +60,7 @@ export interface RemoteBodyOptions {
   readonly timeoutMs: number;
   readonly nextStep: () => number;
   readonly signal?: AbortSignal;
+  readonly onRetry?: (retry: RetryInfo) => void;
 }
 
 /** Tensor names of the body messages (the graph names, so the server can check them). */
@@ -73,6 +75,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
   const request = (): RequestOptions => ({
     ledger: o.ledger,
     timeoutMs: o.timeoutMs,
+    ...(o.onRetry ? { onRetry: o.onRetry } : {}),
     ...(o.signal ? { signal: AbortSignal.any([o.signal]) } : {}),
   });
   const send = async (

@@ -11,6 +11,7 @@ import {
   requestFrame,
   type DecodedFrame,
   type FrameInit,
+  type RetryInfo,
   type TrafficSnapshot,
   openRoundState,
 } from "@sfprompt/protocol";
@@ -81,7 +82,17 @@ class Link {
     readonly client: string,
     readonly ledger: TrafficLedger,
     readonly signal: AbortSignal | undefined,
+    readonly logger: Logger,
   ) {}
+
+  /** Logs a request's retry: its bytes are sent again and counted again, so a user should see why. */
+  readonly onRetry = (r: RetryInfo): void =>
+    this.logger.log("warn", "request-retry", {
+      subject: r.subject,
+      attempt: r.attempt,
+      resentBytes: r.requestBytes,
+      error: r.error,
+    });
 
   nextStep(): number {
     // a random start per process: a restarted client never repeats the idempotency key of its last run
@@ -102,6 +113,7 @@ class Link {
       {
         ledger: this.ledger,
         timeoutMs: timeout,
+        onRetry: this.onRetry,
         // a child signal per request: the requester's retry sleeps add abort listeners that would
         // otherwise pile up on the client's long-lived signal while the server is away
         ...(this.signal ? { signal: AbortSignal.any([this.signal]) } : {}),
@@ -123,7 +135,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
         })
       : o.bundle;
   const ledger = new TrafficLedger();
-  const link = new Link(o.nc, config, name, ledger, o.signal);
+  const link = new Link(o.nc, config, name, ledger, o.signal, logger);
   const subjects = jobSubjects(config.names.job);
   const report = async (r: ReportRequest): Promise<void> => {
     await link.request(subjects.roundReport, {
@@ -274,6 +286,7 @@ function splitTrainer(link: Link): (ctx: ClientContext) => RoundTrainer {
           ledger: link.ledger,
           timeoutMs: config.transport.requestTimeoutSeconds * 1000,
           nextStep: () => link.nextStep(),
+          onRetry: link.onRetry,
           ...(c.signal ? { signal: c.signal } : {}),
         })
       : localBody(bundle);

@@ -123,6 +123,9 @@ describe("sfprompt run", () => {
     ])
       assert.ok(existsSync(join(out, f)), `${f} exists`);
     assert.match(readFileSync(join(out, "summary.md"), "utf8"), /\| 2 \| [\d.]+ \| [\d.]+ % \|/);
+    const natsStarts = (): number =>
+      readFileSync(join(out, "logs", "nats.log"), "utf8").match(/Server is ready/g)?.length ?? 0;
+    assert.equal(natsStarts(), 1, "the run keeps the log of the nats-server it started");
 
     // A second run with the same --out resumes from the checkpoint and adds the new round.
     const again = sfprompt("run", job, "--out", out, "--rounds", "3");
@@ -134,6 +137,7 @@ describe("sfprompt run", () => {
       [1, 2, 3],
     );
     assert.deepEqual(m2.rounds.slice(0, 2), m.rounds, "the first session's rounds are kept as they were");
+    assert.equal(natsStarts(), 2, "a resumed run appends to the nats-server log");
 
     // --fresh starts clean.
     const fresh = sfprompt("run", job, "--out", out, "--fresh", "--rounds", "1");

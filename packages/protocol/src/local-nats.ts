@@ -2,10 +2,10 @@
 // `sfprompt run` when no NATS URL is given, and by tests through @sfprompt/protocol/testing.
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, rmSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 
 export interface LocalNatsOptions {
   /** Largest message the server accepts (default 8 MiB). */
@@ -16,6 +16,11 @@ export interface LocalNatsOptions {
   readonly host?: string;
   /** JetStream store; kept after stop() when given (so a second run resumes), else a temp dir. */
   readonly storeDir?: string;
+  /**
+   * The server's log; kept after stop() when given (appended to on a second start), else in the temp
+   * dir. Its warnings (slow consumers, JetStream write stalls) explain retries and timeouts.
+   */
+  readonly logFile?: string;
   /** Also start the HTTP monitoring endpoint (/varz, /connz) on a free port. */
   readonly monitoring?: boolean;
   /** nats-server binary; default $NATS_SERVER_BIN, then PATH, /usr/sbin, /usr/bin, /usr/local/bin. */
@@ -29,7 +34,7 @@ export interface LocalNats {
   readonly port: number;
   readonly monitorUrl: string | undefined;
   readonly storeDir: string;
-  /** The server's log file (inside a temp dir removed by stop()). */
+  /** The server's log file (options.logFile, else inside the temp dir that stop() removes). */
   readonly logFile: string;
   readonly pid: number;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the temp dir. */
@@ -91,7 +96,7 @@ function renderConfig(o: LocalNatsOptions, workDir: string, storeDir: string): s
     // pending must exceed max_payload or the server refuses to start; 8 messages of headroom
     `max_pending: ${Math.max(64 * 1024 * 1024, 8 * maxPayload)}`,
     `ports_file_dir: ${q(workDir)}`,
-    `log_file: ${q(join(workDir, "nats.log"))}`,
+    `log_file: ${q(o.logFile ?? join(workDir, "nats.log"))}`,
     `jetstream { store_dir: ${q(storeDir)}, max_memory_store: 268435456, max_file_store: 17179869184 }`,
   ];
   if (o.monitoring === true) lines.push(`http: ${q(`${o.host ?? "127.0.0.1"}:-1`)}`);
@@ -104,6 +109,8 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   const workDir = await mkdtemp(join(tmpdir(), "sfprompt-nats-"));
   const storeDir = options.storeDir ?? join(workDir, "js");
   const confPath = join(workDir, "nats.conf");
+  const logFile = options.logFile ?? join(workDir, "nats.log");
+  if (options.logFile !== undefined) await mkdir(dirname(options.logFile), { recursive: true });
   await writeFile(confPath, renderConfig(options, workDir, storeDir));
   const child = spawn(binary, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] });
   track(child, workDir);
@@ -125,10 +132,9 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
     const { host, port } = parseUrl(ports.nats[0]!);
     await waitForInfo(host, port, options.startTimeoutMs ?? 15_000);
     const url = `nats://${host}:${port}`;
-    const logFile = join(workDir, "nats.log");
     return { url, port, monitorUrl: ports.monitoring?.[0], storeDir, logFile, pid: child.pid!, stop };
   } catch (error) {
-    const log = await readFile(join(workDir, "nats.log"), "utf8").catch(() => "");
+    const log = await readFile(logFile, "utf8").catch(() => "");
     await stop();
     throw new NatsServerStartError(
       `nats-server (${binary}) did not start: ${(error as Error).message}\n${(log + stderr).slice(-2000)}`,

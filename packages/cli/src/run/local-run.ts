@@ -45,7 +45,11 @@ export interface LocalRunResult {
 
 async function openNats(o: LocalRunOptions, dir: string): Promise<{ url: string; local?: LocalNats }> {
   if (o.natsUrl !== undefined) return { url: o.natsUrl };
-  const local = await startLocalNats({ storeDir: join(dir, RUN_FILES.nats), maxPayload: 8 * 1024 * 1024 });
+  const local = await startLocalNats({
+    storeDir: join(dir, RUN_FILES.nats),
+    logFile: join(dir, RUN_FILES.logs, "nats.log"),
+    maxPayload: 8 * 1024 * 1024,
+  });
   return { url: local.url, local };
 }
 

@@ -58,7 +58,7 @@ export function summaryMarkdown(s: SummaryInput): string {
     `- \`${RUN_FILES.accuracy}\`, \`${RUN_FILES.traffic}\`: plots per round`,
     `- \`${RUN_FILES.params}\`: the trained prompt + tail (ParamSet codec)`,
     `- \`${RUN_FILES.trained}/\`: the partition bundle with the trained values as defaults, and model.onnx (whole model)`,
-    `- \`${RUN_FILES.logs}/\`: JSON logs of the server and each client`,
+    `- \`${RUN_FILES.logs}/\`: JSON logs of the server and each client; nats.log, the log of the nats-server it started`,
   ];
   if (s.compare !== undefined) {
     lines.push("", "## Comparison (same job, data and engine)", "", compareMarkdown(s.compare).trimEnd());

@@ -43,9 +43,15 @@ export interface RequestOptions {
 
 export interface RetryInfo {
   readonly subject: string;
+  /** The request's round and kind, as its frame header names them. */
+  readonly round: number;
+  readonly kind: FrameHeader["kind"];
   readonly attempt: number;
   readonly error: DataPlaneError;
-  /** Bytes of the request that the retry sends again. */
+  /**
+   * Bytes of the whole request, what the retry sends again at most (a retry the responder answers
+   * from its reply cache stops after the first chunk).
+   */
   readonly requestBytes: number;
 }
 
@@ -67,6 +73,8 @@ export async function requestFrame(
       if (attempt >= retries) throw giveUp(error, subject, frame.header, attempt + 1);
       options.onRetry?.({
         subject,
+        round: frame.header.round,
+        kind: frame.header.kind,
         attempt: attempt + 1,
         error,
         requestBytes: frame.chunks.reduce((n, c) => n + c.length, 0),

@@ -190,8 +190,17 @@ describe("request/reply of tensor frames", () => {
     assert.equal(ledger.total({ direction: "sent" }).messages, 2);
     // the one retry is reported with the bytes it sends again: half of what the ledger counted as sent
     assert.deepEqual(
-      retries.map((r) => [r.subject, r.attempt, r.error.constructor.name, r.requestBytes]),
-      [[subjects.bodyBackward, 1, "NoRespondersError", ledger.total({ direction: "sent" }).bytes / 2]],
+      retries.map((r) => [r.subject, r.round, r.kind, r.attempt, r.error.constructor.name, r.requestBytes]),
+      [
+        [
+          subjects.bodyBackward,
+          init.round,
+          "gradient",
+          1,
+          "NoRespondersError",
+          ledger.total({ direction: "sent" }).bytes / 2,
+        ],
+      ],
     );
     assert.equal(ledger.total({ direction: "received" }).messages, 2);
     assert.equal(ledger.total({ direction: "received" }).bytes, c.stats().inBytes);

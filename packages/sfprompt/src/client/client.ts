@@ -89,8 +89,10 @@ class Link {
   readonly onRetry = (r: RetryInfo): void =>
     this.logger.log("warn", "request-retry", {
       subject: r.subject,
+      round: r.round,
+      kind: r.kind,
       attempt: r.attempt,
-      resentBytes: r.requestBytes,
+      requestBytes: r.requestBytes,
       error: r.error,
     });
 

@@ -69,12 +69,14 @@ function workFor(v: CoordinatorView, client: string, lastRound: number): PollRep
   return { action: "train", round: open.round, deadline: open.deadline.toISOString() };
 }
 
+// Client states are queued on the event stream, not awaited: a publish the stream is slow to
+// acknowledge (and retries) must not hold back the reply the client waits for.
 async function onReport(v: CoordinatorView, req: DecodedFrame): Promise<ReplyInit> {
   const m = readMeta(ReportRequestSchema, req, "round report");
   const client = req.header.client;
   if (m.op === "state") {
     if (v.registry.setState(client, m.state)) {
-      await v.events.publish({
+      void v.events.publish({
         type: "client.state",
         client,
         state: m.state,
@@ -84,7 +86,7 @@ async function onReport(v: CoordinatorView, req: DecodedFrame): Promise<ReplyIni
     }
     return { kind: "control", meta: { action: "ok" } };
   }
-  if (v.registry.touch(client)) await v.events.publish({ type: "client.state", client, state: "connected" });
+  if (v.registry.touch(client)) void v.events.publish({ type: "client.state", client, state: "connected" });
   v.registry.polling(client, 1);
   try {
     const until = Date.now() + v.pollWaitMs;
@@ -92,7 +94,7 @@ async function onReport(v: CoordinatorView, req: DecodedFrame): Promise<ReplyIni
       const work = workFor(v, client, m.lastRound);
       if (work !== undefined) {
         if (work.action === "done" && v.registry.setState(client, "done")) {
-          await v.events.publish({ type: "client.state", client, state: "done" });
+          void v.events.publish({ type: "client.state", client, state: "done" });
         }
         return { kind: "control", meta: meta(PollReplySchema.parse(work)) };
       }
@@ -130,7 +132,7 @@ async function onUpload(v: CoordinatorView, req: DecodedFrame): Promise<ReplyIni
   const reply = open.accept(client, paramsFromFrame(req, v.global()), m);
   v.logger.log("info", "upload", { client, round: m.round, samples: m.samples, ...reply });
   if (reply.accepted && v.registry.setState(client, "idle")) {
-    await v.events.publish({ type: "client.state", client, state: "idle", round: m.round });
+    void v.events.publish({ type: "client.state", client, state: "idle", round: m.round });
   }
   return { kind: "control", meta: meta(reply) };
 }

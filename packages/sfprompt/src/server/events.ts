@@ -28,14 +28,25 @@ export class EventPublisher {
     readonly retry: EventRetryOptions = {},
   ) {}
 
+  /** The last event queued: events go out one at a time, in the order they were published. */
+  #last: Promise<void> = Promise.resolve();
+
   /**
-   * Publishes `body`, retrying when the stream does not acknowledge in time: while hundreds of MB of
+   * Queues `body` and resolves once it is on the stream or given up on (never rejects). Events go
+   * out in order, each retried when the stream does not acknowledge in time: while hundreds of MB of
    * parameters cross the same NATS server (FL full fine-tuning), JetStream acks can take longer than
    * the publish timeout, and a lost round.finished would drop that round's bytes from the job status.
+   * Request handlers should not await it: a retried publish would hold their reply back.
    */
-  async publish(body: EventBody): Promise<void> {
+  publish(body: EventBody): Promise<void> {
     const event = { ...body, v: EVENT_VERSION, job: this.job, at: new Date().toISOString() } as ProgressEvent;
     this.listener?.(event);
+    const sent = this.#last.then(() => this.#send(event));
+    this.#last = sent;
+    return sent;
+  }
+
+  async #send(event: ProgressEvent): Promise<void> {
     const attempts = Math.max(1, this.retry.attempts ?? 5);
     for (let attempt = 1; ; attempt++) {
       try {

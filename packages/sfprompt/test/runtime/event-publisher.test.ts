@@ -32,7 +32,7 @@ function memoryLogger(into: Logged[]): Logger {
 const roundStarted: EventBody = { type: "round.started", round: 3, selected: ["client-0"] };
 
 describe("EventPublisher", () => {
-  test("retries a publish until the job's stream exists, and the stream holds the event once", async () => {
+  test("retries a publish until the job's stream exists; the stream holds each event once, in order", async () => {
     const job = "events-late-stream";
     const logs: Logged[] = [];
     const publisher = new EventPublisher(nats.nc, job, memoryLogger(logs), undefined, {
@@ -40,14 +40,19 @@ describe("EventPublisher", () => {
       backoffMs: 100,
     });
     const published = publisher.publish(roundStarted);
+    // queued behind the first while it is retried: it must not overtake it on the stream
+    const second = publisher.publish({ type: "client.state", client: "client-0", state: "idle", round: 3 });
     // the stream appears only after the first attempt has failed (no stream listens on the subject)
     await new Promise((r) => setTimeout(r, 150));
     await ensureJobResources(nats.nc, job);
-    await published;
+    await Promise.all([published, second]);
     const events = await fetchEvents(nats.nc, job, "reader");
     assert.deepEqual(
       events.map((d) => (d.ok ? { type: d.event.type, job: d.event.job } : d.error.message)),
-      [{ type: "round.started", job }],
+      [
+        { type: "round.started", job },
+        { type: "client.state", job },
+      ],
     );
     const retries = logs.filter((l) => l.event === "event-publish-retry");
     assert.ok(retries.length >= 1, `expected a logged retry, got ${JSON.stringify(logs)}`);

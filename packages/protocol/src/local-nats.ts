@@ -87,7 +87,7 @@ function candidatePaths(): string[] {
   return dirs.map((d) => join(d, "nats-server"));
 }
 
-function renderConfig(o: LocalNatsOptions, workDir: string, storeDir: string): string {
+function renderConfig(o: LocalNatsOptions, workDir: string, storeDir: string, logFile: string): string {
   const q = JSON.stringify;
   const maxPayload = o.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   const lines = [
@@ -96,7 +96,7 @@ function renderConfig(o: LocalNatsOptions, workDir: string, storeDir: string): s
     // pending must exceed max_payload or the server refuses to start; 8 messages of headroom
     `max_pending: ${Math.max(64 * 1024 * 1024, 8 * maxPayload)}`,
     `ports_file_dir: ${q(workDir)}`,
-    `log_file: ${q(o.logFile ?? join(workDir, "nats.log"))}`,
+    `log_file: ${q(logFile)}`,
     `jetstream { store_dir: ${q(storeDir)}, max_memory_store: 268435456, max_file_store: 17179869184 }`,
   ];
   if (o.monitoring === true) lines.push(`http: ${q(`${o.host ?? "127.0.0.1"}:-1`)}`);
@@ -111,7 +111,7 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   const confPath = join(workDir, "nats.conf");
   const logFile = options.logFile ?? join(workDir, "nats.log");
   if (options.logFile !== undefined) await mkdir(dirname(options.logFile), { recursive: true });
-  await writeFile(confPath, renderConfig(options, workDir, storeDir));
+  await writeFile(confPath, renderConfig(options, workDir, storeDir, logFile));
   const child = spawn(binary, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] });
   track(child, workDir);
   let stderr = "";

@@ -124,7 +124,7 @@ function onParams(v: CoordinatorView, req: DecodedFrame): ReplyInit {
   return { kind: "parameters", meta: { round: m.round, status: "ok" }, tensors };
 }
 
-async function onUpload(v: CoordinatorView, req: DecodedFrame): Promise<ReplyInit> {
+function onUpload(v: CoordinatorView, req: DecodedFrame): ReplyInit {
   const m = readMeta(UploadMetaSchema, req, "upload");
   const client = req.header.client;
   const open = v.openRound();

@@ -12,7 +12,6 @@ import {
   openArtifactStore,
   parseChunk,
   requestFrame,
-  tensorByName,
   type DecodedFrame,
 } from "@sfprompt/protocol";
 import {
@@ -24,6 +23,7 @@ import {
   type ParamSet,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
+import { assertBatchedLikeOneByOne } from "./batched-forwards.js";
 import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
@@ -185,19 +185,12 @@ test("concurrent body forwards from three clients share session runs and match o
         ),
       ),
     );
-    for (const [i, r] of replies.entries()) {
-      const got = tensorByName(r, local.bodyOutput);
-      const want = await local.bodyForward(heads[i]!);
-      assert.deepEqual(got.shape, want.dims);
-      (got.data as Float32Array).forEach((v, k) => assert.ok(Math.abs(v - want.data[k]!) < 1e-5));
-    }
-    const groups = server.stats().bodyGroups!.forward;
-    assert.equal(
-      groups.reduce((a, b) => a + b, 0),
-      6,
-      "every request ran once",
+    await assertBatchedLikeOneByOne(
+      replies,
+      local.bodyOutput,
+      (i) => local.bodyForward(heads[i]!),
+      server.stats().bodyGroups!.forward,
     );
-    assert.ok(groups.length < 6, `requests shared a run (groups ${JSON.stringify(groups)})`);
   } finally {
     await local.release();
     await server.stop();

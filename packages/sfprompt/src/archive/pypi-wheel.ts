@@ -56,10 +56,25 @@ function withTimeout(ms: number, signal: AbortSignal | undefined): AbortSignal {
   return signal === undefined ? t : AbortSignal.any([t, signal]);
 }
 
+/** TLS failures that mean "this certificate chain is not trusted", as Node's TLS names them. */
+const UNTRUSTED = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+]);
+
 function describe(cause: unknown): string {
   const e = cause as Error & { cause?: { code?: string; message?: string } };
   if (e.name === "TimeoutError") return "timed out";
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(cause);
+  const code = e.cause?.code;
+  if (code !== undefined && UNTRUSTED.has(code))
+    return (
+      `${code} (the server's certificate is not trusted; behind a TLS-intercepting proxy, give Node the ` +
+      "proxy's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)"
+    );
+  return code ?? e.cause?.message ?? e.message ?? String(cause);
 }
 
 /** The wheel's URL as `indexUrl` lists it; throws WheelDownloadError when the page or the file is missing. */

@@ -3,7 +3,9 @@
 // each failure a WheelDownloadError naming the URL; and once against the real pypi.org index.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -133,6 +135,47 @@ describe("a pinned wheel from a simple index", () => {
         e instanceof WheelDownloadError && /could not read the index page: ECONNREFUSED/.test(e.message),
     );
     assert.equal(existsSync(dest), false);
+  });
+
+  it("behind a certificate Node does not trust says so and names NODE_EXTRA_CA_CERTS", async () => {
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
+    const tls = createHttpsServer(
+      { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
+      (_req, res) => res.end(page),
+    );
+    await new Promise<void>((ok) => tls.listen(0, "127.0.0.1", ok));
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      await assert.rejects(
+        findWheel(pinned, { indexUrl: `https://127.0.0.1:${port}/simple` }),
+        (e: unknown) =>
+          e instanceof WheelDownloadError &&
+          e.message.includes(
+            "could not read the index page: DEPTH_ZERO_SELF_SIGNED_CERT (the server's certificate is not trusted",
+          ) &&
+          e.message.includes("NODE_EXTRA_CA_CERTS"),
+      );
+    } finally {
+      await new Promise((ok) => tls.close(ok));
+    }
   });
 
   it("the index comes from SFPROMPT_PYPI_INDEX, then PIP_INDEX_URL, then pypi.org", () => {

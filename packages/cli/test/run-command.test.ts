@@ -149,6 +149,39 @@ describe("sfprompt run", () => {
     );
   });
 
+  it("starts its nats-server with the job's max_payload: the bytes are what `sfprompt traffic` plans for the job", () => {
+    // 16 kB chunks: the tiny ViT's activations of a 16-sample batch (27 kB) go in two, each acked
+    const small = join(dir, "small-payload.yaml");
+    writeFileSync(small, jobYaml(join(dir, "vit.onnx"), `${TRAINING}\n  transport: { maxPayload: 16384 }`));
+    const out = join(dir, "run-small-payload");
+    const r = sfprompt("run", small, "--out", out);
+    assert.equal(r.code, 0, r.stderr);
+    const m = RunMetricsSchema.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
+    const t = sfprompt("traffic", small, "--json");
+    assert.equal(t.code, 0, t.stderr);
+    type Count = { up: number; down: number; upMessages: number };
+    type Plan = {
+      comparison: { methods: { method: string; plan: { rounds: { byKind: Record<string, Count> }[] } }[] };
+    };
+    const planned = (JSON.parse(t.stdout) as Plan).comparison.methods.find((x) => x.method === "sfprompt")!
+      .plan.rounds;
+    assert.equal(planned.length, m.rounds.length);
+    for (const [i, round] of m.rounds.entries()) {
+      const p = planned[i]!.byKind;
+      assert.ok(p["activation"]!.upMessages > 0, "activations planned");
+      for (const kind of ["activation", "gradient"])
+        assert.equal(round.bytes.byKind[kind], p[kind]!.up + p[kind]!.down, `round ${round.round} ${kind}`);
+      // an upload's meta carries its loss and FLOPs as JSON numbers, whose length the plan cannot know
+      const params = p["parameters"]!;
+      const slack = 12 * params.upMessages;
+      const got = round.bytes.byKind["parameters"] ?? 0;
+      assert.ok(
+        Math.abs(got - (params.up + params.down)) <= slack,
+        `round ${round.round} parameters: ${got} vs planned ${params.up + params.down} (± ${slack})`,
+      );
+    }
+  });
+
   it("--methods compares the job's method with the baselines it names, in one run directory", () => {
     const out = join(dir, "compare");
     const r = sfprompt("run", job, "--out", out, "--methods", "sfl-prompt", "--rounds", "1");

@@ -43,12 +43,21 @@ export interface LocalRunResult {
   readonly results: readonly MethodResult[];
 }
 
-async function openNats(o: LocalRunOptions, dir: string): Promise<{ url: string; local?: LocalNats }> {
+/**
+ * The run's NATS: the given URL, or a nats-server started here with the job's max_payload
+ * (spec.transport.maxPayload), so a local run chunks its frames as the job on a cluster does and
+ * `sfprompt traffic JOB` plans its bytes.
+ */
+async function openNats(
+  o: LocalRunOptions,
+  dir: string,
+  maxPayload: number,
+): Promise<{ url: string; local?: LocalNats }> {
   if (o.natsUrl !== undefined) return { url: o.natsUrl };
   const local = await startLocalNats({
     storeDir: join(dir, RUN_FILES.nats),
     logFile: join(dir, RUN_FILES.logs, "nats.log"),
-    maxPayload: 8 * 1024 * 1024,
+    maxPayload,
   });
   return { url: local.url, local };
 }
@@ -79,7 +88,7 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const bundleDir = join(dir, RUN_FILES.bundle);
   prepareRunBundle(primary, model.path, bundleDir, resumed);
   checkJobInputs(primary, PartitionBundle.load(bundleDir));
-  const nats = await openNats(o, dir);
+  const nats = await openNats(o, dir, job.spec.transport.maxPayload);
   let nc: NatsConnection | undefined;
   const results: MethodResult[] = [];
   try {

@@ -44,8 +44,14 @@ function decodeEntities(s: string): string {
 export function wheelLinks(html: string, pageUrl: string): Map<string, URL> {
   const links = new Map<string, URL>();
   for (const m of html.matchAll(/<a\s[^>]*?href\s*=\s*["']([^"']+)["']/gi)) {
-    const url = new URL(decodeEntities(m[1] ?? ""), pageUrl);
-    const name = decodeURIComponent(url.pathname.split("/").at(-1) ?? "");
+    let url: URL;
+    let name: string;
+    try {
+      url = new URL(decodeEntities(m[1] ?? ""), pageUrl);
+      name = decodeURIComponent(url.pathname.split("/").at(-1) ?? "");
+    } catch {
+      continue; // a link that is not a URL (or badly %-encoded) cannot be the pinned file
+    }
     if (name !== "") links.set(name, url);
   }
   return links;
@@ -121,7 +127,10 @@ export async function downloadWheel(
     const res = await fetch(url, { signal: withTimeout(o.fileTimeoutMs ?? 600_000, o.signal) });
     if (!res.ok || res.body === null)
       throw new WheelDownloadError(url.href, `the server answered HTTP ${res.status}`);
-    const total = Number(res.headers.get("content-length")) || undefined;
+    // with a Content-Encoding, fetch inflates the body and the length no longer counts what we get
+    const total = res.headers.has("content-encoding")
+      ? undefined
+      : Number(res.headers.get("content-length")) || undefined;
     let received = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {

@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -39,6 +40,9 @@ before(async () => {
   server = createServer((req, res) => {
     if (req.url === "/simple/tiny-pkg/") {
       res.writeHead(200, { "content-type": "text/html" }).end(page);
+    } else if (req.url === `/gz/${FILE}`) {
+      const gz = gzipSync(CONTENT);
+      res.writeHead(200, { "content-encoding": "gzip", "content-length": String(gz.length) }).end(gz);
     } else if (req.url === `/packages/ab/${FILE}`) {
       fileRequests++;
       res.writeHead(200, { "content-length": String(servedContent.length) }).end(servedContent);
@@ -74,6 +78,13 @@ describe("a pinned wheel from a simple index", () => {
     assert.deepEqual(progress.at(-1), [CONTENT.length, CONTENT.length]);
   });
 
+  it("served gzip-encoded (Content-Length counts the compressed bytes) is taken as the inflated file", async () => {
+    page = pageWith(`/gz/${FILE}#sha256=${SHA}`);
+    const dest = join(dir, "gz.whl");
+    await downloadWheel(pinned, dest, { indexUrl: `${base}/simple` });
+    assert.deepEqual(readFileSync(dest), CONTENT);
+  });
+
   it("listed with another sha256 is refused before its bytes are fetched", async () => {
     page = pageWith(`../../packages/ab/${FILE}#sha256=${OTHER_SHA}`);
     fileRequests = 0;
@@ -103,8 +114,10 @@ describe("a pinned wheel from a simple index", () => {
     }
   });
 
-  it("not on the page names the page and what it lists", async () => {
-    page = "<html><body><a href='/packages/cd/tiny_pkg-0.9.tar.gz'>old</a></body></html>";
+  it("not on the page names the page and what it lists (links that are not URLs are passed over)", async () => {
+    page =
+      "<html><body><a href='/packages/cd/tiny_pkg-0.9.tar.gz'>old</a>" +
+      "<a href='http://[broken/x.whl'>bad host</a><a href='/p/%E0%A4%A.whl'>bad escape</a></body></html>";
     await assert.rejects(
       findWheel(pinned, { indexUrl: `${base}/simple` }),
       (e: unknown) =>

@@ -85,6 +85,8 @@ function clientEnv(input: ClientPodInput): V1EnvVar[] {
     { name: "SFPROMPT_RESTART_ATTEMPT", value: String(input.attempt) },
     { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
     ...modelMount(job).env,
+    // the user's last, so their $(NAME) can refer to ours (the API refuses our names)
+    ...(job.spec.clients.env ?? []),
   ];
 }
 

@@ -65,6 +65,8 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
                 // A Deployment restarts a container that exits 0: the finished server waits to be scaled down.
                 { name: "SFPROMPT_LINGER_AFTER_FINISH", value: "true" },
                 ...model.env,
+                // the user's last, so their $(NAME) can refer to ours (the API refuses our names)
+                ...(server.env ?? []),
               ],
               ports: [{ name: "health", containerPort: HEALTH_PORT }],
               // /healthz answers from the start; /readyz once NATS is connected and the model loaded

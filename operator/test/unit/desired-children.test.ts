@@ -8,7 +8,7 @@ import type {
   V1Secret,
   V1Volume,
 } from "@kubernetes/client-node";
-import { API_VERSION, KIND, toRunConfig, type SFPromptJob } from "@sfprompt/api";
+import { API_VERSION, KIND, RESERVED_ENV_NAMES, toRunConfig, type SFPromptJob } from "@sfprompt/api";
 import { desiredChildren, type DesiredInput } from "../../src/desired/children.js";
 import { planClients } from "../../src/desired/restart-plan.js";
 import { existingJobKey } from "../../src/desired/secret.js";
@@ -313,5 +313,32 @@ test("client pods are ready on /readyz and alive on /healthz", () => {
   assert.deepEqual(
     [c.readinessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.path],
     ["/readyz", "/healthz"],
+  );
+});
+
+test("the job's env reaches its pods after the operator's own, and the API reserves every name the operator sets", () => {
+  const j = job("envs", {
+    model: { source: { persistentVolumeClaim: { claimName: "models", path: "vit.onnx" } } },
+    clients: { count: 2, env: [{ name: "SFPROMPT_PYPI_INDEX", value: "https://mirror.example/simple" }] },
+    server: { env: [{ name: "OMP_NUM_THREADS", value: "4" }] },
+  });
+  const objs = build(j);
+  const serverEnv = one<V1Deployment>(objs, "Deployment").spec!.template.spec!.containers[0]!.env!;
+  const clientEnvs = pods(objs).map((p) => p.spec!.containers[0]!.env!);
+  assert.deepEqual(serverEnv.at(-1), { name: "OMP_NUM_THREADS", value: "4" });
+  for (const env of clientEnvs)
+    assert.deepEqual(env.at(-1), { name: "SFPROMPT_PYPI_INDEX", value: "https://mirror.example/simple" });
+  assert.ok(!serverEnv.some((e) => e.name === "SFPROMPT_PYPI_INDEX"), "the clients' env is theirs only");
+  const operatorNames = new Set(
+    [...serverEnv.slice(0, -1), ...clientEnvs.flatMap((e) => e.slice(0, -1))].map((e) => e.name),
+  );
+  assert.ok(
+    operatorNames.has("SFPROMPT_MODEL_PATH") && operatorNames.has("NODE_NAME"),
+    [...operatorNames].join(),
+  );
+  assert.deepEqual(
+    [...operatorNames].filter((n) => !(RESERVED_ENV_NAMES as readonly string[]).includes(n)),
+    [],
+    "every variable the operator sets is one a job may not set",
   );
 });

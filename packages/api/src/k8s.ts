@@ -90,3 +90,78 @@ export const TolerationsSchema = z
 export type Quantity = z.infer<typeof QuantitySchema>;
 export type ResourceRequirements = z.infer<typeof ResourceRequirementsSchema>;
 export type Toleration = z.infer<typeof TolerationSchema>;
+
+/** What Kubernetes accepts as an environment variable name (a C identifier, plus '-' and '.'). */
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/**
+ * Environment variables the operator sets on a job's pods (who the process is, where its config,
+ * NATS, model and data are): a job's own `env` may not set them.
+ */
+export const RESERVED_ENV_NAMES = [
+  "NATS_URL",
+  "NODE_NAME",
+  "SFPROMPT_CLIENT_COUNT",
+  "SFPROMPT_CLIENT_INDEX",
+  "SFPROMPT_CREDENTIALS_DIR",
+  "SFPROMPT_DATA_SOURCE",
+  "SFPROMPT_EXECUTION_PROVIDER",
+  "SFPROMPT_JOB",
+  "SFPROMPT_LINGER_AFTER_FINISH",
+  "SFPROMPT_MODEL_PATH",
+  "SFPROMPT_NAMESPACE",
+  "SFPROMPT_RESTART_ATTEMPT",
+  "SFPROMPT_RUN_CONFIG",
+  "SFPROMPT_SUBJECT_PREFIX",
+] as const;
+
+const RESERVED_MESSAGE = "is set by the operator; choose another name";
+
+export const EnvVarSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(ENV_NAME, { error: "must be an environment variable name (letters, digits, '_', '-', '.')" })
+      .refine((n) => !(RESERVED_ENV_NAMES as readonly string[]).includes(n), { error: RESERVED_MESSAGE })
+      .meta({
+        description: "Variable name.",
+        "x-kubernetes-validations": [
+          {
+            rule: `!(self in [${RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(", ")}])`,
+            message: RESERVED_MESSAGE,
+          },
+        ],
+      }),
+    value: z
+      .string()
+      .max(32768)
+      .default("")
+      .meta({ description: "Its value; as in a Pod, $(NAME) is replaced by a variable defined before it." }),
+  })
+  .meta({ description: "An environment variable of the process (a Pod's env entry with a literal value)." });
+
+export const EnvVarsSchema = z
+  .array(EnvVarSchema)
+  .max(64)
+  .superRefine((vars, ctx) => {
+    const seen = new Set<string>();
+    vars.forEach((v, i) => {
+      if (seen.has(v.name))
+        ctx.addIssue({
+          code: "custom",
+          path: [i],
+          message: `${v.name} is set twice; keep one entry per name`,
+        });
+      seen.add(v.name);
+    });
+  })
+  .meta({
+    description:
+      "Extra environment variables for these pods, e.g. SFPROMPT_PYPI_INDEX (a package-index mirror for builtin: minilm), NODE_EXTRA_CA_CERTS, or OMP_NUM_THREADS. Names the operator sets are refused.",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["name"],
+  });
+
+export type EnvVar = z.infer<typeof EnvVarSchema>;

@@ -1,6 +1,12 @@
 // Where the processes run: the edge clients (one pod each) and the GPU body server.
 import { z } from "zod";
-import { DNS_SUBDOMAIN, NodeSelectorSchema, ResourceRequirementsSchema, TolerationsSchema } from "./k8s.js";
+import {
+  DNS_SUBDOMAIN,
+  EnvVarsSchema,
+  NodeSelectorSchema,
+  ResourceRequirementsSchema,
+  TolerationsSchema,
+} from "./k8s.js";
 import { countOrFraction } from "./count-or-fraction.js";
 import { immutable, VALIDATIONS } from "./rules.js";
 
@@ -21,6 +27,7 @@ export const ClientsSchema = z
     nodeSelector: NodeSelectorSchema.optional(),
     tolerations: TolerationsSchema.optional(),
     resources: ResourceRequirementsSchema.optional(),
+    env: EnvVarsSchema.optional(),
     spreadOnePerNode: z.boolean().default(false).meta({
       description:
         "Place at most one client pod per node (a hard topology spread on kubernetes.io/hostname).",
@@ -47,6 +54,7 @@ export const ServerSchema = z
     nodeSelector: NodeSelectorSchema.optional(),
     tolerations: TolerationsSchema.optional(),
     resources: ResourceRequirementsSchema.optional(),
+    env: EnvVarsSchema.optional(),
     runtimeClassName: z
       .string()
       .min(1)

@@ -132,6 +132,19 @@ export const validCases: ValidCase[] = [
     },
     check: (j) => assert.equal(j.spec.compression.activationsUp, "int8"),
   },
+  {
+    name: "extra environment variables for the server and the clients",
+    spec: {
+      server: { env: [{ name: "OMP_NUM_THREADS", value: "4" }] },
+      clients: {
+        env: [{ name: "SFPROMPT_PYPI_INDEX", value: "https://mirror.example/simple" }, { name: "EMPTY" }],
+      },
+    },
+    check: (j) => {
+      assert.deepEqual(j.spec.server.env, [{ name: "OMP_NUM_THREADS", value: "4" }]);
+      assert.deepEqual(j.spec.clients.env?.[1], { name: "EMPTY", value: "" });
+    },
+  },
 ];
 
 export interface InvalidCase {
@@ -303,6 +316,34 @@ export const invalidCases: InvalidCase[] = [
     job: jobWith({ server: { runtimeClassName: "NVIDIA" } }),
     path: "spec.server.runtimeClassName",
     message: "must be a DNS-1123 subdomain",
+    crd: true,
+  },
+  {
+    name: "an environment variable the operator sets",
+    job: jobWith({ clients: { env: [{ name: "NATS_URL", value: "nats://elsewhere:4222" }] } }),
+    path: "spec.clients.env[0].name",
+    message: "is set by the operator; choose another name",
+    crd: true,
+  },
+  {
+    name: "an environment variable name with a space",
+    job: jobWith({ server: { env: [{ name: "MY VAR", value: "1" }] } }),
+    path: "spec.server.env[0].name",
+    message: "must be an environment variable name",
+    crd: true,
+  },
+  {
+    name: "an environment variable set twice",
+    job: jobWith({
+      server: {
+        env: [
+          { name: "A", value: "1" },
+          { name: "A", value: "2" },
+        ],
+      },
+    }),
+    path: "spec.server.env[1]",
+    message: "A is set twice; keep one entry per name",
     crd: true,
   },
   {

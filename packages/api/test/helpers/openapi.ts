@@ -98,6 +98,16 @@ export function validate(node: SchemaNode, value: Value, path = ""): string[] {
       else errs.push(...validate(child, v, `${path}.${k}`));
     }
   }
+  if (Array.isArray(value) && node["x-kubernetes-list-type"] === "map") {
+    // a list-map holds one item per key tuple, as the API server enforces ("Duplicate value")
+    const keys = (node["x-kubernetes-list-map-keys"] as string[] | undefined) ?? [];
+    const seen = new Set<string>();
+    value.forEach((v, i) => {
+      const key = JSON.stringify(keys.map((k) => (isObj(v) ? v[k] : undefined)));
+      if (seen.has(key)) errs.push(`${path}[${i}]: Duplicate value`);
+      seen.add(key);
+    });
+  }
   if (Array.isArray(value) && isObj(node.items)) {
     value.forEach((v, i) => errs.push(...validate(node.items as SchemaNode, v, `${path}[${i}]`)));
   }
@@ -144,5 +154,8 @@ export function celErrors(node: SchemaNode, value: Value, old?: Value, path = ""
       errs.push(...celErrors(child, value[k], o, `${path}.${k}`));
     }
   }
+  // items' own rules (transition rules on items are not used: no old value per item here)
+  if (Array.isArray(value) && isObj(node.items))
+    value.forEach((v, i) => errs.push(...celErrors(node.items as SchemaNode, v, undefined, `${path}[${i}]`)));
   return errs;
 }

@@ -72,6 +72,7 @@ log "cluster up: node $NODE_NAME Ready (edge + GPU labels)"
 helm_install
 run_job
 check_succeeded_status
+check_job_env
 check_cpu_fallback
 delete_job_and_check
 helm_uninstall

@@ -97,6 +97,19 @@ check_succeeded_status() {
   log "status: rounds $rounds, accuracy $acc, bytes up $up down $down, clients $clients"
 }
 
+# The job's own env reached its pods (spec.clients.env, spec.server.env): the client pods, which stay
+# after Succeeded, and the server Deployment's template (scaled to 0 once the job finished).
+check_job_env() {
+  local clients server
+  clients=$(kubectl -n "$JOB_NS" get pods -l "$JOB_SELECTOR,app.kubernetes.io/component=client" \
+    -o 'jsonpath={range .items[*]}{.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_MARK")].value} {end}')
+  [ "$clients" = "client client " ] || die "the client pods' SFPROMPT_E2E_MARK is '$clients', expected 'client client '"
+  server=$(kubectl -n "$JOB_NS" get deploy "$JOB-server" \
+    -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_MARK")].value}')
+  [ "$server" = server ] || die "the server Deployment's SFPROMPT_E2E_MARK is '$server', expected 'server'"
+  log "env: SFPROMPT_E2E_MARK=client on both client pods, =server in the server Deployment"
+}
+
 # The server asked for CUDA on a node with no GPU and an image with no CUDA provider: the job's
 # status and the server's own log must say it runs on CPU.
 check_cpu_fallback() {

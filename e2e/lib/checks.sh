@@ -65,6 +65,7 @@ run_job() {
     phase=$(job_phase || true)
     [ "$phase" != "$last" ] && log "job phase: ${phase:-<none>}" && last=$phase
     save_pod_logs
+    capture_client_env
     case "$phase" in
       Succeeded) break ;;
       Failed) die "the job failed (run.sh's exit handler saves the cluster's state and logs)" ;;
@@ -97,13 +98,19 @@ check_succeeded_status() {
   log "status: rounds $rounds, accuracy $acc, bytes up $up down $down, clients $clients"
 }
 
-# The job's own env reached its pods (spec.clients.env, spec.server.env): the client pods, which stay
-# after Succeeded, and the server Deployment's template (scaled to 0 once the job finished).
+# The job's own env reached its pods (spec.clients.env, spec.server.env): read from the client pods
+# while they run (run_job calls capture_client_env; finished client pods are gone after Succeeded),
+# and from the server Deployment's template (kept, scaled to 0, once the job finished).
+CLIENT_ENV_MARKS=""
+capture_client_env() {
+  [ "$CLIENT_ENV_MARKS" = "client client " ] && return 0
+  CLIENT_ENV_MARKS=$(kubectl -n "$JOB_NS" get pods -l "$JOB_SELECTOR,app.kubernetes.io/component=client" \
+    -o 'jsonpath={range .items[*]}{.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_MARK")].value} {end}' 2>/dev/null || true)
+}
 check_job_env() {
-  local clients server
-  clients=$(kubectl -n "$JOB_NS" get pods -l "$JOB_SELECTOR,app.kubernetes.io/component=client" \
-    -o 'jsonpath={range .items[*]}{.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_MARK")].value} {end}')
-  [ "$clients" = "client client " ] || die "the client pods' SFPROMPT_E2E_MARK is '$clients', expected 'client client '"
+  local server
+  [ "$CLIENT_ENV_MARKS" = "client client " ] ||
+    die "the client pods' SFPROMPT_E2E_MARK was '$CLIENT_ENV_MARKS' while they ran, expected 'client client '"
   server=$(kubectl -n "$JOB_NS" get deploy "$JOB-server" \
     -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_MARK")].value}')
   [ "$server" = server ] || die "the server Deployment's SFPROMPT_E2E_MARK is '$server', expected 'server'"

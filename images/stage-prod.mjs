@@ -4,7 +4,7 @@
 // server/client images not the operator nor the operator image ORT), the lock file, those
 // workspaces' package.json files and, with --dist, their built dist/ folders (and data/ folders). Used by
 // images/Dockerfile, operator/Dockerfile, images/build-local.sh and e2e/lib/images.sh.
-// Usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT] [--operator]
+// Usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT] [--operator | --cli]
 //        node images/stage-prod.mjs --prune-ort OUT_DIR [ARCH]   (keep only linux/ARCH ORT binaries)
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +19,9 @@ export const RUNTIME_WORKSPACES = [
   "images/server",
   "images/client",
 ];
+
+/** The runtime workspaces plus the CLI (`sfprompt run` on a machine without the repo: bench/gpu). */
+export const CLI_WORKSPACES = [...RUNTIME_WORKSPACES, "packages/cli"];
 
 /** The workspaces the operator loads at run time (operator/package.json dependencies, transitively). */
 export const OPERATOR_WORKSPACES = ["packages/api", "packages/protocol", "operator"];
@@ -85,13 +88,16 @@ if (args[0] === "--prune-ort") {
   const out = args.find((a) => !a.startsWith("--") && args[args.indexOf(a) - 1] !== "--from");
   const fromIdx = args.indexOf("--from");
   if (out === undefined)
-    throw new Error("usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT] [--operator]");
+    throw new Error(
+      "usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT] [--operator | --cli]",
+    );
   const operator = args.includes("--operator");
+  const cli = args.includes("--cli");
   stage(
     out,
     fromIdx >= 0 ? args[fromIdx + 1] : new URL("..", import.meta.url).pathname,
     args.includes("--dist"),
-    operator ? OPERATOR_WORKSPACES : RUNTIME_WORKSPACES,
-    operator ? "operator" : "images/server images/client",
+    operator ? OPERATOR_WORKSPACES : cli ? CLI_WORKSPACES : RUNTIME_WORKSPACES,
+    operator ? "operator" : cli ? "images/server images/client packages/cli" : "images/server images/client",
   );
 }

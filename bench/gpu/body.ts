@@ -1,0 +1,279 @@
+// GPU body benchmark: the server's body partition on CUDA against CPU, side by side in one run.
+// The body service's path (forward keeping activations, then backward to ∂L/∂a_h) over the same
+// bundle and the same inputs; each round times one CPU step and one CUDA step (alternating which
+// goes first), and the outputs of the two providers are compared. Weights are random (only shapes
+// matter for speed): the demo ViT and a ViT-B/16 at 224×224, 1 head block, 10 prompt tokens.
+// Needs ONNX Runtime's CUDA provider next to libonnxruntime.so.1 (bench/gpu/README.md); without it
+// the CUDA bundle refuses to open (cpuFallback false) and the run says why.
+// Usage: node --conditions=source --import tsx bench/gpu/body.ts [--models demo,vit-b16]
+//          [--batch 32] [--iters 8] [--warmup 2] [--threads N] [--out bench/results] [--commit X]
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { performance } from "node:perf_hooks";
+import { prepareBundle, writeModel, type Tensor } from "@sfprompt/engine";
+import {
+  buildDemoVit,
+  DEMO_RECIPE,
+  f32Tensor,
+  PartitionBundle,
+  Rng,
+  type DemoArchitecture,
+  type ExecutionProvider,
+} from "@sfprompt/core";
+
+const MODELS: Record<string, DemoArchitecture> = {
+  demo: { ...DEMO_RECIPE.architecture },
+  "vit-b16": {
+    image: 224,
+    patch: 16,
+    width: 768,
+    depth: 12,
+    heads: 12,
+    mlpRatio: 4,
+    classes: 10,
+    channels: 3,
+  },
+};
+
+const { values } = parseArgs({
+  options: {
+    models: { type: "string", default: "demo,vit-b16" },
+    batch: { type: "string", default: "32" },
+    iters: { type: "string", default: "8" },
+    warmup: { type: "string", default: "2" },
+    threads: { type: "string", default: String(cpus().length) },
+    out: { type: "string", default: "bench/results" },
+    commit: { type: "string" },
+    // a dry run of this script where CUDA cannot be used: the "CUDA" side falls back to CPU and the
+    // report says so in its provider column
+    "allow-fallback": { type: "boolean", default: false },
+  },
+});
+const batch = Number(values.batch);
+const iters = Number(values.iters);
+const warmup = Number(values.warmup);
+const threads = Number(values.threads);
+
+interface Side {
+  provider: ExecutionProvider | undefined;
+  forwardMs: number[];
+  backwardMs: number[];
+  stepMs: number[];
+}
+
+interface ModelResult {
+  model: string;
+  architecture: DemoArchitecture;
+  batch: number;
+  headOutputShape: number[];
+  bodyOutputShape: number[];
+  prepareMs: number;
+  cpu: Side;
+  cuda: Side;
+  /** ‖x_cuda − x_cpu‖ / ‖x_cpu‖ of the last step's body output and input gradient */
+  relErr: { bodyOutput: number; gradHeadOutput: number };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d2 = 0;
+  let b2 = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = a[i]! - b[i]!;
+    d2 += d * d;
+    b2 += b[i]! * b[i]!;
+  }
+  return Math.sqrt(d2) / Math.max(Math.sqrt(b2), 1e-30);
+}
+
+function randomTensor(rng: Rng, dims: number[], scale: number, offset = 0): Tensor {
+  const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = offset + scale * (rng.next() * 2 - 1);
+  return f32Tensor(data, dims);
+}
+
+async function step(
+  bundle: PartitionBundle,
+  headOut: Tensor,
+  grad: Tensor,
+): Promise<{ f: number; b: number; out: Float32Array; dx: Float32Array }> {
+  const t0 = performance.now();
+  const fwd = await bundle.bodyForwardSaving(headOut);
+  const t1 = performance.now();
+  const dx = await bundle.bodyBackwardSaved(fwd.saved, grad);
+  const t2 = performance.now();
+  return { f: t1 - t0, b: t2 - t1, out: fwd.output.data, dx: dx.data };
+}
+
+async function benchModel(name: string, arch: DemoArchitecture, work: string): Promise<ModelResult> {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const { model } = buildDemoVit(arch, 0);
+  writeModel(join(dir, "model.onnx"), model);
+  prepareBundle({
+    model: join(dir, "model.onnx"),
+    out: join(dir, "bundle"),
+    headBlocks: 1,
+    promptLength: 10,
+    pooling: "cls",
+    seed: 0,
+    full: false,
+  });
+  const prepareMs = performance.now() - t0;
+  const cpu = PartitionBundle.load(join(dir, "bundle"), {
+    executionProvider: "cpu",
+    intraOpThreads: threads,
+  });
+  const cuda = PartitionBundle.load(join(dir, "bundle"), {
+    executionProvider: "cuda",
+    cpuFallback: values["allow-fallback"],
+    intraOpThreads: threads,
+  });
+  try {
+    await cpu.openBody();
+    await cuda.openBody();
+    if (cuda.provider !== "cuda" && !values["allow-fallback"])
+      throw new Error(`the CUDA bundle opened on ${String(cuda.provider)}`);
+    const rng = new Rng(1);
+    const c = arch.channels ?? 1;
+    const images = randomTensor(rng, [batch, c, arch.image, arch.image], 0.5, 0.5);
+    const { prompt } = cpu.initialParams();
+    const x = cpu.inputsOf({
+      x: images.data as Float32Array,
+      shape: [batch, c, arch.image, arch.image],
+      labels: new Int32Array(batch),
+      indices: new Int32Array(batch),
+    });
+    const headOut = await cpu.headForward(x, prompt);
+    const probe = await cpu.bodyForward(headOut);
+    const grad = randomTensor(rng, [...probe.dims], 1e-2);
+    const sides = { cpu: [] as number[][], cuda: [] as number[][] };
+    let last: { cpu?: Awaited<ReturnType<typeof step>>; cuda?: Awaited<ReturnType<typeof step>> } = {};
+    for (let i = 0; i < warmup + iters; i++) {
+      const order: Array<"cpu" | "cuda"> = i % 2 === 0 ? ["cpu", "cuda"] : ["cuda", "cpu"];
+      for (const side of order) {
+        const r = await step(side === "cpu" ? cpu : cuda, headOut, grad);
+        last = { ...last, [side]: r };
+        if (i >= warmup) sides[side].push([r.f, r.b]);
+      }
+      process.stderr.write(`${name}: round ${i + 1}/${warmup + iters}${i < warmup ? " (warm-up)" : ""}\n`);
+    }
+    const side = (p: "cpu" | "cuda", b: PartitionBundle): Side => ({
+      provider: b.provider,
+      forwardMs: sides[p].map((x) => x[0]!),
+      backwardMs: sides[p].map((x) => x[1]!),
+      stepMs: sides[p].map((x) => x[0]! + x[1]!),
+    });
+    return {
+      model: name,
+      architecture: arch,
+      batch,
+      headOutputShape: [...headOut.dims],
+      bodyOutputShape: [...probe.dims],
+      prepareMs,
+      cpu: side("cpu", cpu),
+      cuda: side("cuda", cuda),
+      relErr: {
+        bodyOutput: relErr(last.cuda!.out, last.cpu!.out),
+        gradHeadOutput: relErr(last.cuda!.dx, last.cpu!.dx),
+      },
+    };
+  } finally {
+    await cpu.release();
+    await cuda.release();
+  }
+}
+
+function read(f: () => string): string {
+  try {
+    return f().trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+function machine(): Record<string, unknown> {
+  const require = createRequire(import.meta.url);
+  const ort = JSON.parse(readFileSync(require.resolve("onnxruntime-node/package.json"), "utf8")) as {
+    version: string;
+  };
+  return {
+    gpu: read(() =>
+      execFileSync("nvidia-smi", ["--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"], {
+        encoding: "utf8",
+      }),
+    ),
+    cpu: cpus()[0]?.model ?? "unknown",
+    logicalCpus: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    node: process.version,
+    onnxruntimeNode: ort.version,
+    commit:
+      values.commit ??
+      read(() => execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" })),
+  };
+}
+
+function markdown(results: ModelResult[], m: Record<string, unknown>, command: string): string {
+  const f = (x: number): string => x.toFixed(1);
+  const lines = [
+    "# GPU body benchmark: the server's body partition on CUDA vs CPU (onnxruntime-node)",
+    "",
+    `Recorded ${new Date().toISOString()} with \`${command}\` (commit ${String(m["commit"])}).`,
+    "",
+    `- Machine: ${String(m["gpu"])}; ${String(m["cpu"])}, ${String(m["logicalCpus"])} logical CPUs, ` +
+      `${String(m["memoryGiB"])} GiB; Node ${String(m["node"])}, onnxruntime-node ${String(m["onnxruntimeNode"])}.`,
+    `- Step = the body service's work for one batch: forward keeping activations, then backward to ∂L/∂a_h ` +
+      `(save-activations variant). CPU sessions use ${threads} intra-op threads; both sides open the same ` +
+      `bundle and take the same inputs; ${iters} timed rounds after ${warmup} warm-up, each round one step per ` +
+      `side, alternating which goes first. Times are medians in ms.`,
+    "",
+    "| model | batch | body in → out | CPU step (fwd + bwd) | CUDA side ran on | CUDA step (fwd + bwd) | CPU / CUDA | rel. err a_b | rel. err ∂a_h |",
+    "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.model} | ${r.batch} | ${r.headOutputShape.join("×")} → ${r.bodyOutputShape.join("×")} | ` +
+        `${f(median(r.cpu.stepMs))} (${f(median(r.cpu.forwardMs))} + ${f(median(r.cpu.backwardMs))}) | ` +
+        `${String(r.cuda.provider)} | ${f(median(r.cuda.stepMs))} (${f(median(r.cuda.forwardMs))} + ${f(median(r.cuda.backwardMs))}) | ` +
+        `**${(median(r.cpu.stepMs) / median(r.cuda.stepMs)).toFixed(1)}×** | ` +
+        `${r.relErr.bodyOutput.toExponential(1)} | ${r.relErr.gradHeadOutput.toExponential(1)} |`,
+    );
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+
+const command = `node bench/gpu/body.ts ${process.argv.slice(2).join(" ")}`.trim();
+const work = mkdtempSync(join(tmpdir(), "sfprompt-gpu-bench-"));
+try {
+  const results: ModelResult[] = [];
+  for (const name of values.models.split(",")) {
+    const arch = MODELS[name];
+    if (arch === undefined)
+      throw new Error(`--models: unknown model "${name}" (known: ${Object.keys(MODELS).join(", ")})`);
+    results.push(await benchModel(name, arch, work));
+  }
+  const m = machine();
+  mkdirSync(values.out, { recursive: true });
+  writeFileSync(
+    join(values.out, "gpu-body.json"),
+    `${JSON.stringify({ command, machine: m, threads, iters, warmup, results }, null, 2)}\n`,
+  );
+  const md = markdown(results, m, command);
+  writeFileSync(join(values.out, "gpu-body.md"), md);
+  process.stdout.write(md);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Packs what bench/gpu/device-check.sh needs on a GPU machine that has CUDA 13 (and cuDNN 9) but no
+# Node, no npm registry and no project: this machine's node binary, the staged runtime + CLI
+# (built dist/, production node_modules, ORT's linux/x64 binaries), ONNX Runtime's CUDA provider
+# libraries taken from PyPI's onnxruntime-gpu wheel of the same version as onnxruntime-node (the
+# NuGet feed that onnxruntime-node's installer uses is not reachable from our machines), the
+# benchmark bundled to one file, nats-server, and the cached demo model. One xz stream, cut into
+# parts of at most PART_MIB MiB so that each fits one call's transfer limit.
+# Usage: bash bench/gpu/pack.sh [OUT_DIR (default .gpu)] [PART_MIB (default 56)]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out="${1:-.gpu}"
+part_mib="${2:-56}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+root="$work/sf"
+mkdir -p "$root/bin" "$root/cache"
+
+ort_version="$(node -p 'require("onnxruntime-node/package.json").version')"
+echo "building; onnxruntime-node $ort_version" >&2
+node node_modules/typescript/bin/tsc -b images/server images/client packages/cli
+node images/stage-prod.mjs "$root/app" --dist --cli
+(cd "$root/app" && ONNXRUNTIME_NODE_INSTALL=skip npm install --omit=dev --ignore-scripts --prefer-offline \
+  --no-audit --no-fund --loglevel=error)
+node images/stage-prod.mjs --prune-ort "$root/app" x64
+rm -f "$root/app/package-lock.json"
+node_modules/.bin/esbuild bench/gpu/body.ts --bundle --platform=node --format=esm --packages=external \
+  --log-level=warning --outfile="$root/app/bench-gpu-body.mjs"
+cp examples/demo-job.yaml "$root/demo-job.yaml"
+
+wheels="${SFPROMPT_GPU_WHEELS:-$HOME/.cache/sfprompt/gpu-wheels}"
+wheel="$(ls "$wheels"/onnxruntime_gpu-"$ort_version"-*.whl 2>/dev/null | head -1 || true)"
+if [ -z "$wheel" ]; then
+  mkdir -p "$wheels"
+  python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d "$wheels" \
+    "onnxruntime-gpu==$ort_version" >&2
+  wheel="$(ls "$wheels"/onnxruntime_gpu-"$ort_version"-*.whl | head -1)"
+fi
+mkdir -p "$root/ort-cuda"
+python3 - "$wheel" "$root/ort-cuda" <<'EOF'
+import sys, zipfile, os
+wheel, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    for name in ("libonnxruntime_providers_cuda.so", "libonnxruntime_providers_shared.so"):
+        with z.open(f"onnxruntime/capi/{name}") as src, open(os.path.join(dest, name), "wb") as dst:
+            dst.write(src.read())
+EOF
+
+cp "$(command -v node)" "$root/bin/node"
+cp "$(command -v nats-server)" "$root/bin/nats-server"
+cp -r "${SFPROMPT_CACHE:-$HOME/.cache/sfprompt}/models" "$root/cache/models"
+git rev-parse --short HEAD >"$root/commit"
+
+rm -rf "$out"
+mkdir -p "$out"
+echo "compressing $(du -sh "$root" | cut -f1) ..." >&2
+tar -C "$work" -cf - sf | xz -T0 -6 | split -b "${part_mib}M" -d -a 2 - "$out/part-"
+ls -l "$out" >&2

@@ -67,6 +67,7 @@ interface Side {
 
 interface ModelResult {
   model: string;
+  variant: Variant;
   architecture: DemoArchitecture;
   batch: number;
   headOutputShape: number[];
@@ -101,20 +102,30 @@ function randomTensor(rng: Rng, dims: number[], scale: number, offset = 0): Tens
   return f32Tensor(data, dims);
 }
 
+/** The two ways the body service can run a batch (BodyGradientMode); recompute is its default. */
+const VARIANTS = ["recompute", "save-activations"] as const;
+type Variant = (typeof VARIANTS)[number];
+
 async function step(
+  variant: Variant,
   bundle: PartitionBundle,
   headOut: Tensor,
   grad: Tensor,
 ): Promise<{ f: number; b: number; out: Float32Array; dx: Float32Array }> {
   const t0 = performance.now();
+  if (variant === "recompute") {
+    const out = await bundle.bodyForward(headOut);
+    const t1 = performance.now();
+    const dx = await bundle.bodyBackward(headOut, grad);
+    return { f: t1 - t0, b: performance.now() - t1, out: out.data, dx: dx.data };
+  }
   const fwd = await bundle.bodyForwardSaving(headOut);
   const t1 = performance.now();
   const dx = await bundle.bodyBackwardSaved(fwd.saved, grad);
-  const t2 = performance.now();
-  return { f: t1 - t0, b: t2 - t1, out: fwd.output.data, dx: dx.data };
+  return { f: t1 - t0, b: performance.now() - t1, out: fwd.output.data, dx: dx.data };
 }
 
-async function benchModel(name: string, arch: DemoArchitecture, work: string): Promise<ModelResult> {
+async function benchModel(name: string, arch: DemoArchitecture, work: string): Promise<ModelResult[]> {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
@@ -157,37 +168,44 @@ async function benchModel(name: string, arch: DemoArchitecture, work: string): P
     const headOut = await cpu.headForward(x, prompt);
     const probe = await cpu.bodyForward(headOut);
     const grad = randomTensor(rng, [...probe.dims], 1e-2);
-    const sides = { cpu: [] as number[][], cuda: [] as number[][] };
-    let last: { cpu?: Awaited<ReturnType<typeof step>>; cuda?: Awaited<ReturnType<typeof step>> } = {};
-    for (let i = 0; i < warmup + iters; i++) {
-      const order: Array<"cpu" | "cuda"> = i % 2 === 0 ? ["cpu", "cuda"] : ["cuda", "cpu"];
-      for (const side of order) {
-        const r = await step(side === "cpu" ? cpu : cuda, headOut, grad);
-        last = { ...last, [side]: r };
-        if (i >= warmup) sides[side].push([r.f, r.b]);
+    const results: ModelResult[] = [];
+    for (const variant of VARIANTS) {
+      const sides = { cpu: [] as number[][], cuda: [] as number[][] };
+      let last: { cpu?: Awaited<ReturnType<typeof step>>; cuda?: Awaited<ReturnType<typeof step>> } = {};
+      for (let i = 0; i < warmup + iters; i++) {
+        const order: Array<"cpu" | "cuda"> = i % 2 === 0 ? ["cpu", "cuda"] : ["cuda", "cpu"];
+        for (const side of order) {
+          const r = await step(variant, side === "cpu" ? cpu : cuda, headOut, grad);
+          last = { ...last, [side]: r };
+          if (i >= warmup) sides[side].push([r.f, r.b]);
+        }
+        process.stderr.write(
+          `${name} ${variant}: round ${i + 1}/${warmup + iters}${i < warmup ? " (warm-up)" : ""}\n`,
+        );
       }
-      process.stderr.write(`${name}: round ${i + 1}/${warmup + iters}${i < warmup ? " (warm-up)" : ""}\n`);
+      const side = (p: "cpu" | "cuda", b: PartitionBundle): Side => ({
+        provider: b.provider,
+        forwardMs: sides[p].map((x) => x[0]!),
+        backwardMs: sides[p].map((x) => x[1]!),
+        stepMs: sides[p].map((x) => x[0]! + x[1]!),
+      });
+      results.push({
+        model: name,
+        variant,
+        architecture: arch,
+        batch,
+        headOutputShape: [...headOut.dims],
+        bodyOutputShape: [...probe.dims],
+        prepareMs,
+        cpu: side("cpu", cpu),
+        cuda: side("cuda", cuda),
+        relErr: {
+          bodyOutput: relErr(last.cuda!.out, last.cpu!.out),
+          gradHeadOutput: relErr(last.cuda!.dx, last.cpu!.dx),
+        },
+      });
     }
-    const side = (p: "cpu" | "cuda", b: PartitionBundle): Side => ({
-      provider: b.provider,
-      forwardMs: sides[p].map((x) => x[0]!),
-      backwardMs: sides[p].map((x) => x[1]!),
-      stepMs: sides[p].map((x) => x[0]! + x[1]!),
-    });
-    return {
-      model: name,
-      architecture: arch,
-      batch,
-      headOutputShape: [...headOut.dims],
-      bodyOutputShape: [...probe.dims],
-      prepareMs,
-      cpu: side("cpu", cpu),
-      cuda: side("cuda", cuda),
-      relErr: {
-        bodyOutput: relErr(last.cuda!.out, last.cpu!.out),
-        gradHeadOutput: relErr(last.cuda!.dx, last.cpu!.dx),
-      },
-    };
+    return results;
   } finally {
     await cpu.release();
     await cuda.release();
@@ -234,17 +252,18 @@ function markdown(results: ModelResult[], m: Record<string, unknown>, command: s
     "",
     `- Machine: ${String(m["gpu"])}; ${String(m["cpu"])}, ${String(m["logicalCpus"])} logical CPUs, ` +
       `${String(m["memoryGiB"])} GiB; Node ${String(m["node"])}, onnxruntime-node ${String(m["onnxruntimeNode"])}.`,
-    `- Step = the body service's work for one batch: forward keeping activations, then backward to ∂L/∂a_h ` +
-      `(save-activations variant). CPU sessions use ${threads} intra-op threads; both sides open the same ` +
+    `- Step = the body service's work for one batch: forward, then backward to ∂L/∂a_h, in either of its ` +
+      `two variants: recompute (its default: the backward graph runs the forward again from a_h) and ` +
+      `save-activations (the forward returns the tensors the backward reads, which cross host memory). CPU sessions use ${threads} intra-op threads; both sides open the same ` +
       `bundle and take the same inputs; ${iters} timed rounds after ${warmup} warm-up, each round one step per ` +
       `side, alternating which goes first. Times are medians in ms.`,
     "",
-    "| model | batch | body in → out | CPU step (fwd + bwd) | CUDA side ran on | CUDA step (fwd + bwd) | CPU / CUDA | rel. err a_b | rel. err ∂a_h |",
-    "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    "| model | variant | batch | body in → out | CPU step (fwd + bwd) | CUDA side ran on | CUDA step (fwd + bwd) | CPU / CUDA | rel. err a_b | rel. err ∂a_h |",
+    "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |",
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.model} | ${r.batch} | ${r.headOutputShape.join("×")} → ${r.bodyOutputShape.join("×")} | ` +
+      `| ${r.model} | ${r.variant} | ${r.batch} | ${r.headOutputShape.join("×")} → ${r.bodyOutputShape.join("×")} | ` +
         `${f(median(r.cpu.stepMs))} (${f(median(r.cpu.forwardMs))} + ${f(median(r.cpu.backwardMs))}) | ` +
         `${String(r.cuda.provider)} | ${f(median(r.cuda.stepMs))} (${f(median(r.cuda.forwardMs))} + ${f(median(r.cuda.backwardMs))}) | ` +
         `**${(median(r.cpu.stepMs) / median(r.cuda.stepMs)).toFixed(1)}×** | ` +
@@ -263,7 +282,7 @@ try {
     const arch = MODELS[name];
     if (arch === undefined)
       throw new Error(`--models: unknown model "${name}" (known: ${Object.keys(MODELS).join(", ")})`);
-    results.push(await benchModel(name, arch, work));
+    results.push(...(await benchModel(name, arch, work)));
   }
   const m = machine();
   mkdirSync(values.out, { recursive: true });

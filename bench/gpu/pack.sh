@@ -7,8 +7,20 @@
 # benchmark bundled to one file, nats-server, and the cached demo model. One xz stream, cut into
 # parts of at most PART_MIB MiB so that each fits one call's transfer limit.
 # Usage: bash bench/gpu/pack.sh [OUT_DIR (default .gpu)] [PART_MIB (default 56)]
+#        bash bench/gpu/pack.sh --bench-only [OUT_DIR]   (only OUT_DIR/bench-gpu-body.mjs, which
+#        device-check.sh uses instead of the packed one: a changed benchmark without re-sending the parts)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+bundle_bench() {
+  node_modules/.bin/esbuild bench/gpu/body.ts --bundle --platform=node --format=esm --packages=external \
+    --log-level=warning --outfile="$1"
+}
+if [ "${1:-}" = "--bench-only" ]; then
+  mkdir -p "${2:-.gpu}"
+  bundle_bench "${2:-.gpu}/bench-gpu-body.mjs"
+  git rev-parse --short HEAD >"${2:-.gpu}/commit"
+  exit 0
+fi
 out="${1:-.gpu}"
 part_mib="${2:-56}"
 work="$(mktemp -d)"
@@ -24,8 +36,7 @@ node images/stage-prod.mjs "$root/app" --dist --cli
   --no-audit --no-fund --loglevel=error)
 node images/stage-prod.mjs --prune-ort "$root/app" x64
 rm -f "$root/app/package-lock.json"
-node_modules/.bin/esbuild bench/gpu/body.ts --bundle --platform=node --format=esm --packages=external \
-  --log-level=warning --outfile="$root/app/bench-gpu-body.mjs"
+bundle_bench "$root/app/bench-gpu-body.mjs"
 cp examples/demo-job.yaml "$root/demo-job.yaml"
 
 wheels="${SFPROMPT_GPU_WHEELS:-$HOME/.cache/sfprompt/gpu-wheels}"

@@ -60,7 +60,8 @@ done
 rc=0
 if [ "$skip_bench" = 0 ]; then
   # shellcheck disable=SC2086
-  (cd "$sf/app" && node bench-gpu-body.mjs --out "$out" --commit "$(cat .gpu/commit 2>/dev/null || cat "$sf/commit")" $bench_args) 2>&1 \
+  commit="$(cat .gpu/commit 2>/dev/null || cat "$sf/commit")"
+  (cd "$sf/app" && node bench-gpu-body.mjs --out "$out" --commit "$commit" $bench_args) 2>&1 \
     | tee "$out/bench.log" || rc=1
 fi
 if [ "$skip_run" = 0 ]; then

@@ -45,6 +45,7 @@ export * from "./archive/errors.js";
 export * from "./archive/https-get.js";
 export * from "./archive/pypi-wheel.js";
 export * from "./archive/zip.js";
+export * from "./archive/ort-cuda-provider.js";
 export * from "./text/index.js";
 
 // Training runtime (docs/runtime.md): partition bundles through ORT, the client, the body service and

@@ -26,3 +26,8 @@ export class WheelDownloadError extends Error {
     super(`${url}: ${detail}`, options);
   }
 }
+
+/** ONNX Runtime's CUDA provider cannot be installed for this onnxruntime-node (platform, version, files). */
+export class OrtCudaProviderError extends Error {
+  override readonly name = "OrtCudaProviderError";
+}

@@ -1,6 +1,9 @@
 // ORT sessions of a partition bundle, created on first use with the chosen execution provider: CUDA
 // when asked (falling back to CPU when allowed, and saying so), else CPU.
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { ORT_CUDA_WHEELS } from "../archive/ort-cuda-provider.js";
 import { GraphSession, readModel, type Model, type Tensor } from "@sfprompt/engine";
 import { BundleError, SessionRunError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
@@ -16,6 +19,46 @@ export interface SessionConfig {
   /** Intra-op threads per session (default 1: clients and tests share few cores). */
   readonly intraOpThreads?: number;
   readonly logger?: Logger;
+}
+
+/** The folder onnxruntime-node loads its runtime and execution providers from (bin/napi-v6/OS/ARCH). */
+export function ortNativeDir(): string {
+  return join(ortPackageDir(), "bin", "napi-v6", process.platform, process.arch);
+}
+
+function ortPackageDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"));
+}
+
+/** "CUDA 13 and cuDNN 9" for a pinned onnxruntime-node version, else a general phrase. */
+function cudaNeeds(): string {
+  try {
+    const { version } = JSON.parse(readFileSync(join(ortPackageDir(), "package.json"), "utf8")) as {
+      version: string;
+    };
+    const pin = ORT_CUDA_WHEELS[version];
+    if (pin?.cuda !== undefined) return `CUDA ${pin.cuda} and cuDNN ${pin.cudnn ?? "9"}`;
+  } catch {
+    // fall through to the general phrase
+  }
+  return "the CUDA and cuDNN versions it was built for";
+}
+
+/**
+ * ORT's message when CUDA fails ("Failed to load shared library") does not say which library: its
+ * log line on stderr does. This adds what we can tell: whether the CUDA provider is installed at all
+ * (the default images and npm install have none), and what to do either way.
+ */
+export function cudaFailureReason(message: string, dir = ortNativeDir()): string {
+  if (!existsSync(join(dir, "libonnxruntime_providers_cuda.so")))
+    return (
+      `${message}: onnxruntime-node has no CUDA provider (no libonnxruntime_providers_cuda.so in ${dir}); ` +
+      `use a GPU server image built with ORT_INSTALL=pypi, or run images/ort-cuda-from-pypi.mjs (docs/images.md)`
+    );
+  return (
+    `${message}: the CUDA provider is installed in ${dir}, so a library it needs is missing or no GPU is visible ` +
+    `(ONNX Runtime's log names the library); it needs ${cudaNeeds()} on the library path, and a GPU (the NVIDIA container runtime in a pod)`
+  );
 }
 
 /** A lazily opened set of sessions over the graph files of one bundle directory. */
@@ -92,16 +135,17 @@ export class SessionPool {
         if (this.#config.cpuFallback === false) {
           throw new SessionRunError(
             file,
-            "CUDA was asked for and cpuFallback is false, but CUDA cannot be used",
+            `CUDA was asked for and cpuFallback is false, but CUDA cannot be used (${cudaFailureReason((cause as Error).message)})`,
             {
               cause,
             },
           );
         }
-        this.#fallbackReason ??= (cause as Error).message;
+        this.#fallbackReason ??= cudaFailureReason((cause as Error).message);
         this.#config.logger?.log("warn", "cuda-unavailable", {
           graph: file,
           error: (cause as Error).message,
+          reason: this.#fallbackReason,
         });
       }
     }

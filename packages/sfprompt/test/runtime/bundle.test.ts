@@ -2,8 +2,14 @@
 // parameters, and the steps agreeing with each other (loss vs logits, recompute vs saved activations).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   ActivationStash,
+  cudaFailureReason,
+  ORT_CUDA_WHEELS,
+  ortNativeDir,
   PartitionBundle,
   RunQueue,
   batches,
@@ -38,8 +44,38 @@ test("asking for CUDA on a machine without it falls back to CPU and says so", as
     assert.equal(b.provider, "cpu");
     assert.ok(lines.some((l) => l.includes('"event":"cuda-unavailable"')));
     assert.ok(lines.some((l) => l.includes('"provider":"cpu"')));
+    // ORT's own message does not say which library; the reason says the provider is not installed
+    const reason = b.pool.fallbackReason ?? "";
+    assert.match(reason, /^OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library: /);
+    assert.ok(reason.includes(`no libonnxruntime_providers_cuda.so in ${ortNativeDir()}`), reason);
+    assert.ok(reason.includes("ORT_INSTALL=pypi"), reason);
   } finally {
     await b.release();
+  }
+});
+
+test("with the CUDA provider installed, a CUDA failure is put down to its libraries or the GPU", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sfp-ort-bin-"));
+  try {
+    writeFileSync(join(dir, "libonnxruntime_providers_cuda.so"), "");
+    const reason = cudaFailureReason("Failed to load shared library", dir);
+    assert.ok(
+      reason.startsWith(`Failed to load shared library: the CUDA provider is installed in ${dir}`),
+      reason,
+    );
+    // the versions come from the pin of the onnxruntime-node installed here
+    const version = (
+      JSON.parse(readFileSync(join(ortNativeDir(), "../../../../package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
+    const pin = ORT_CUDA_WHEELS[version]!;
+    assert.ok(
+      reason.includes(`it needs CUDA ${pin.cuda} and cuDNN ${pin.cudnn} on the library path`),
+      reason,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

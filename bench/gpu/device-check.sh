@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repository root, after bench/gpu/pack.sh's parts arrived in
-# .gpu/: unpacks them, puts ONNX Runtime's CUDA provider next to libonnxruntime.so.1, finds CUDA 13's
+# .gpu/: unpacks them (ONNX Runtime's CUDA provider already beside libonnxruntime.so.1), finds CUDA 13's
 # and cuDNN 9's libraries (the machine's Python wheels: nvidia-cublas, nvidia-cudnn-cu13, ...), then
 #   1. bench/gpu/body.ts: the body partition on CUDA vs CPU (demo ViT, ViT-B/16), side by side;
 #   2. `sfprompt run` of the demo job with the server on CUDA and cpuFallback false, so that a CUDA
@@ -35,8 +35,6 @@ fi
 sf="$base/sf"
 # a benchmark re-bundled after packing (pack.sh --bench-only)
 [ -f .gpu/bench-gpu-body.mjs ] && cp .gpu/bench-gpu-body.mjs "$sf/app/"
-ortbin="$sf/app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64"
-cp "$sf"/ort-cuda/*.so "$ortbin/"
 libs="$(python3 - <<'EOF'
 import glob, os, site
 dirs = set()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Packs what bench/gpu/device-check.sh needs on a GPU machine that has CUDA 13 (and cuDNN 9) but no
 # Node, no npm registry and no project: this machine's node binary, the staged runtime + CLI
-# (built dist/, production node_modules, ORT's linux/x64 binaries), ONNX Runtime's CUDA provider
-# libraries taken from PyPI's onnxruntime-gpu wheel of the same version as onnxruntime-node (the
+# (built dist/, production node_modules, ORT's linux/x64 binaries) with ONNX Runtime's CUDA provider
+# beside them (images/ort-cuda-from-pypi.mjs: PyPI's onnxruntime-gpu wheel of the same version; the
 # NuGet feed that onnxruntime-node's installer uses is not reachable from our machines), the
 # benchmark bundled to one file, nats-server, and the cached demo model. One xz stream, cut into
 # parts of at most PART_MIB MiB so that each fits one call's transfer limit.
@@ -39,24 +39,7 @@ rm -f "$root/app/package-lock.json"
 bundle_bench "$root/app/bench-gpu-body.mjs"
 cp examples/demo-job.yaml "$root/demo-job.yaml"
 
-wheels="${SFPROMPT_GPU_WHEELS:-$HOME/.cache/sfprompt/gpu-wheels}"
-wheel="$(ls "$wheels"/onnxruntime_gpu-"$ort_version"-*.whl 2>/dev/null | head -1 || true)"
-if [ -z "$wheel" ]; then
-  mkdir -p "$wheels"
-  python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d "$wheels" \
-    "onnxruntime-gpu==$ort_version" >&2
-  wheel="$(ls "$wheels"/onnxruntime_gpu-"$ort_version"-*.whl | head -1)"
-fi
-mkdir -p "$root/ort-cuda"
-python3 - "$wheel" "$root/ort-cuda" <<'EOF'
-import sys, zipfile, os
-wheel, dest = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(wheel) as z:
-    for name in ("libonnxruntime_providers_cuda.so", "libonnxruntime_providers_shared.so"):
-        with z.open(f"onnxruntime/capi/{name}") as src, open(os.path.join(dest, name), "wb") as dst:
-            dst.write(src.read())
-EOF
+node images/ort-cuda-from-pypi.mjs "$root/app" --cache "${SFPROMPT_GPU_WHEELS:-$HOME/.cache/sfprompt/gpu-wheels}"
 
 cp "$(command -v node)" "$root/bin/node"
 cp "$(command -v nats-server)" "$root/bin/nats-server"

@@ -1,12 +1,15 @@
 // GET over HTTP(S) with node:https, trusting what the machine trusts: Node's own roots, the file in
 // NODE_EXTRA_CA_CERTS, and the operating system's CA bundle ($SSL_CERT_FILE, else the usual Debian /
 // RHEL / Alpine paths), as curl and pip do. A site whose TLS-intercepting proxy's CA is installed in
-// the system store then needs no Node-specific setting. Redirects followed; bodies decoded.
+// the system store then needs no Node-specific setting. Through the proxy that HTTPS_PROXY /
+// HTTP_PROXY name (NO_PROXY honoured), as curl and pip do: CONNECT tunnels for https, absolute-form
+// requests for http. Redirects followed; bodies decoded.
 import { existsSync, readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { isIP, type Socket } from "node:net";
 import type { Readable } from "node:stream";
-import { rootCertificates } from "node:tls";
+import { connect as tlsConnect, rootCertificates } from "node:tls";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 
 const SYSTEM_BUNDLES = [
@@ -32,6 +35,87 @@ export function trustedCas(env: NodeJS.ProcessEnv = process.env): string[] {
 
 let cas: string[] | undefined;
 
+/** A proxy setting that cannot be used, or a proxy that refused the request. */
+export class ProxyError extends Error {
+  override readonly name = "ProxyError";
+}
+
+/** A NO_PROXY entry's host (leading `.` or `*.` dropped) and port: `[v6]:port`, `host:port`, `host`, bare v6. */
+function splitEntry(entry: string): { name: string; entryPort: string | undefined } {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (v6) return { name: v6[1]!, entryPort: v6[2] };
+  const colons = entry.split(":").length - 1;
+  const [host, port] = colons === 1 ? entry.split(":") : [entry, undefined];
+  return { name: host!.replace(/^\*?\./, ""), entryPort: port };
+}
+
+/** True when NO_PROXY's list (comma or space separated: `*`, host, `.domain`, `*.domain`, `host:port`) covers `url`. */
+export function noProxyCovers(url: URL, list: string): boolean {
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  for (const raw of list.split(/[\s,]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === "") continue;
+    if (entry === "*") return true;
+    const { name, entryPort } = splitEntry(entry);
+    if (entryPort !== undefined && entryPort !== port) continue;
+    if (host === name || host.endsWith(`.${name}`)) return true;
+  }
+  return false;
+}
+
+/** The proxy for `url`: HTTPS_PROXY (https) or HTTP_PROXY (http), either case, unless NO_PROXY covers it. */
+export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): URL | undefined {
+  const name = url.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
+  const raw = env[name] || env[name.toLowerCase()];
+  if (!raw) return undefined;
+  if (noProxyCovers(url, env.NO_PROXY || env.no_proxy || "")) return undefined;
+  let proxy: URL;
+  try {
+    proxy = new URL(raw.includes("://") ? raw : `http://${raw}`);
+  } catch (cause) {
+    throw new ProxyError(`${name}="${raw}" is not a URL: give it as http://host:port`, { cause });
+  }
+  if (proxy.protocol !== "http:")
+    throw new ProxyError(`${name}="${raw}": only http:// proxies are supported (TLS to the proxy is not)`);
+  return proxy;
+}
+
+function proxyAuth(proxy: URL): Record<string, string> {
+  if (proxy.username === "") return {};
+  const user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { "proxy-authorization": `Basic ${Buffer.from(user).toString("base64")}` };
+}
+
+const proxyName = (proxy: URL): string => `${proxy.protocol}//${proxy.host}`;
+
+/** A socket to `target`'s host and port through `proxy`'s CONNECT tunnel. */
+function tunnel(proxy: URL, target: URL, signal?: AbortSignal): Promise<Socket> {
+  const authority = `${target.hostname}:${target.port || "443"}`;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: proxy.hostname,
+      port: proxy.port || 80,
+      method: "CONNECT",
+      path: authority,
+      headers: { host: authority, ...proxyAuth(proxy) },
+      ...(signal ? { signal } : {}),
+    });
+    req.on("connect", (res, socket) => {
+      if (res.statusCode === 200) return resolve(socket);
+      socket.destroy();
+      reject(
+        new ProxyError(
+          `proxy ${proxyName(proxy)} answered CONNECT ${authority} with HTTP ${res.statusCode ?? 0}` +
+            (res.statusCode === 407 ? ": it wants credentials (http://user:password@host:port)" : ""),
+        ),
+      );
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 export interface HttpResponse {
   readonly status: number;
   /** The body, decoded when the server compressed it. */
@@ -48,15 +132,49 @@ export async function httpGet(
   o: { readonly signal?: AbortSignal; readonly headers?: Record<string, string> } = {},
   redirects = 5,
 ): Promise<HttpResponse> {
+  const proxy = proxyFor(url);
+  const socket =
+    proxy !== undefined && url.protocol === "https:" ? await tunnel(proxy, url, o.signal) : undefined;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const options = { headers: o.headers ?? {}, ...(o.signal ? { signal: o.signal } : {}) };
-    const req =
-      url.protocol === "https:"
-        ? httpsRequest(url, { ...options, ca: (cas ??= trustedCas()) }, resolve)
-        : httpRequest(url, options, resolve);
+    let req;
+    if (url.protocol === "https:") {
+      const ca = (cas ??= trustedCas());
+      const tls =
+        socket === undefined
+          ? {}
+          : {
+              createConnection: () =>
+                tlsConnect({
+                  socket,
+                  ca,
+                  host: url.hostname,
+                  ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
+                }),
+            };
+      req = httpsRequest(url, { ...options, ca, ...tls }, resolve);
+    } else if (proxy !== undefined) {
+      // absolute-form request line, as a plain-HTTP proxy expects
+      req = httpRequest(
+        {
+          host: proxy.hostname,
+          port: proxy.port || 80,
+          path: url.href,
+          ...options,
+          headers: { ...options.headers, host: url.host, ...proxyAuth(proxy) },
+        },
+        resolve,
+      );
+    } else req = httpRequest(url, options, resolve);
     req.on("error", reject);
     req.end();
   });
+  if (proxy !== undefined && url.protocol === "http:" && res.statusCode === 407) {
+    res.resume();
+    throw new ProxyError(
+      `proxy ${proxyName(proxy)} answered HTTP 407: it wants credentials (http://user:password@host:port)`,
+    );
+  }
   const status = res.statusCode ?? 0;
   const location = res.headers.location;
   if (status >= 300 && status < 400 && location !== undefined && redirects > 0) {

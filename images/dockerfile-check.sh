@@ -5,7 +5,12 @@
 # DEBIAN_DATASETS="" (no apt in the stand-in). npm reaches the registry through the host network; the
 # host's npm cache is mounted to spare downloads. Tags localhost/sfprompt-{server,client,operator}:dockerfile
 # and runs each (--help; the operator with an unknown flag). Not part of the test suite (minutes, needs podman: build-local.sh first).
+# --gpu: also the GPU server variant (ORT_INSTALL=pypi, ADR 0033), tagged :dockerfile-cuda, checked to
+# hold ORT's CUDA provider beside libonnxruntime.so.1 and to load it (the stand-in BASE has no CUDA
+# libraries, so ONNX Runtime must then name the first one it lacks: libcublasLt.so.13).
 set -euo pipefail
+gpu=0
+[ "${1:-}" = "--gpu" ] && gpu=1
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 W="${SFPROMPT_IMAGE_WORK:-$HOME/.cache/sfprompt/images}"
@@ -54,6 +59,25 @@ for role in server client; do
   log "built in $(($(date +%s) - start)) s; --help: ${usage%%$'\n'*}"
   log "user: $("${P[@]}" image inspect "localhost/sfprompt-$role:dockerfile" --format '{{.Config.User}} {{.Config.Entrypoint}}')"
 done
+if [ "$gpu" = 1 ]; then
+  log "building images/Dockerfile with ROLE=server ORT_INSTALL=pypi (GPU server)"
+  start=$(date +%s)
+  "${P[@]}" build --pull=never --network=host -v "$HOME/.npm:/root/.npm" \
+    --build-arg BASE=localhost/sfprompt-node-base:dev --build-arg DEBIAN_DATASETS= --build-arg ROLE=server \
+    --build-arg ORT_INSTALL=pypi -f "$ROOT/images/Dockerfile" -t localhost/sfprompt-server:dockerfile-cuda "$ROOT" \
+    >"$W/dockerfile-server-cuda.log" 2>&1 || { tail -30 "$W/dockerfile-server-cuda.log" >&2; exit 1; }
+  grep -h "ONNX Runtime CUDA provider" -A2 "$W/dockerfile-server-cuda.log" >&2 || true
+  probe='const o=require("/app/node_modules/onnxruntime-node");
+const fs=require("fs");const d="/app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64";
+console.log(fs.readdirSync(d).join(" "));
+const m=Buffer.from("CAg6RQoaCgF4EgF5GghJZGVudGl0eSIISWRlbnRpdHkSBWdyYXBoWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUICEBE=","base64");
+o.InferenceSession.create(m,{executionProviders:["cuda"]}).then(()=>console.log("cuda session opened"),e=>console.log("cuda:",e.message));'
+  out="$("${P[@]}" run --rm --pull=never --network=none --entrypoint /usr/bin/node localhost/sfprompt-server:dockerfile-cuda -e "$probe" 2>&1)"
+  log "GPU image: $(printf '%s' "$out" | grep -v '^\s*$' | grep -o 'libonnxruntime[^ ]*\|cannot open shared object file[^[]*\|with error: [^ ]*\|cuda session opened' | sort -u | tr '\n' ' ')"
+  [[ "$out" == *libonnxruntime_providers_cuda.so* && "$out" == *"libcublasLt.so.13"* ]] ||
+    { log "FAILED: the GPU image's CUDA provider is missing or does not load: $out"; exit 1; }
+  log "built in $(($(date +%s) - start)) s; $("${P[@]}" image inspect localhost/sfprompt-server:dockerfile-cuda --format '{{.Size}}') bytes"
+fi
 # The operator image: its own Dockerfile, the same stand-in BASE. Its entry point has no --help; an
 # unknown flag makes it load every module and exit 2 naming the known flags.
 log "building operator/Dockerfile"

@@ -111,7 +111,9 @@ function tunnel(proxy: URL, target: URL, signal?: AbortSignal): Promise<Socket> 
         ),
       );
     });
-    req.on("error", reject);
+    req.on("error", (e) =>
+      reject(new ProxyError(`proxy ${proxyName(proxy)} could not be reached: ${e.message}`, { cause: e })),
+    );
     req.end();
   });
 }
@@ -144,13 +146,11 @@ export async function httpGet(
         socket === undefined
           ? {}
           : {
-              createConnection: () =>
-                tlsConnect({
-                  socket,
-                  ca,
-                  host: url.hostname,
-                  ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
-                }),
+              createConnection: () => {
+                const host = url.hostname.replace(/^\[|\]$/g, "");
+                // SNI takes names only, not addresses
+                return tlsConnect({ socket, ca, host, ...(isIP(host) ? {} : { servername: host }) });
+              },
             };
       req = httpsRequest(url, { ...options, ca, ...tls }, resolve);
     } else if (proxy !== undefined) {

@@ -165,6 +165,21 @@ describe("requests through a proxy", () => {
     );
   });
 
+  it("a proxy that cannot be reached is named as the proxy", async () => {
+    const closed = createServer();
+    await new Promise<void>((ok) => closed.listen(0, "127.0.0.1", ok));
+    const gone = port(closed);
+    await new Promise((ok) => closed.close(ok));
+    await withEnv({ HTTPS_PROXY: `http://127.0.0.1:${gone}` }, () =>
+      assert.rejects(
+        httpGet(new URL(`https://127.0.0.1:${tlsPort}/`)),
+        (e: unknown) =>
+          e instanceof ProxyError &&
+          e.message.startsWith(`proxy http://127.0.0.1:${gone} could not be reached: connect ECONNREFUSED`),
+      ),
+    );
+  });
+
   it("NO_PROXY sends a covered host direct: the proxy sees nothing", async () => {
     const body = await withEnv(
       { HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: "example.org, 127.0.0.1" },

@@ -34,6 +34,7 @@ export interface OperatorConfig {
 const OPTIONS = {
   namespaces: { env: "SFPROMPT_WATCH_NAMESPACES", type: "string" },
   "server-image": { env: "SFPROMPT_SERVER_IMAGE", type: "string" },
+  "gpu-server-image": { env: "SFPROMPT_GPU_SERVER_IMAGE", type: "string" },
   "client-image": { env: "SFPROMPT_CLIENT_IMAGE", type: "string" },
   "image-pull-policy": { env: "SFPROMPT_IMAGE_PULL_POLICY", type: "string" },
   "nats-url": { env: "SFPROMPT_NATS_URL", type: "string" },
@@ -99,6 +100,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       .filter(Boolean),
     children: {
       serverImage: get("server-image") || d.serverImage,
+      gpuServerImage: get("gpu-server-image") || d.gpuServerImage,
       clientImage: get("client-image") || d.clientImage,
       imagePullPolicy: oneOf(
         "image-pull-policy",

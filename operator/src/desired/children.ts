@@ -56,6 +56,13 @@ function clientPods(input: DesiredInput, configHash: string, natsUrl: string): D
   return { apply, keep };
 }
 
+/** The GPU server image for a job that asks for GPUs, when the operator has one; else the server image. */
+export function serverImageFor(job: SFPromptJob, settings: ChildSettings): string {
+  return job.spec.server.gpus > 0 && settings.gpuServerImage !== ""
+    ? settings.gpuServerImage
+    : settings.serverImage;
+}
+
 export function desiredChildren(input: DesiredInput): DesiredChildren {
   const { job, ref, settings, lifecycle } = input;
   const natsUrl = jobNatsUrl(job, settings.natsUrl);
@@ -64,7 +71,7 @@ export function desiredChildren(input: DesiredInput): DesiredChildren {
   const server = desiredDeployment({
     job,
     ref,
-    image: settings.serverImage,
+    image: serverImageFor(job, settings),
     imagePullPolicy: settings.imagePullPolicy,
     natsUrl,
     replicas: running ? job.spec.server.replicas : 0,

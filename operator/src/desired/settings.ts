@@ -5,6 +5,11 @@ import type { BackoffPolicy } from "../queue/backoff.js";
 export interface ChildSettings {
   /** Image of the server process (coordinator + body service). */
   serverImage: string;
+  /**
+   * Server image for jobs that ask for GPUs (spec.server.gpus > 0): one with ONNX Runtime's CUDA
+   * provider (images/Dockerfile ORT_INSTALL=pypi, ADR 0033). Empty: those jobs use serverImage too.
+   */
+  gpuServerImage: string;
   /** Image of the edge client process. */
   clientImage: string;
   imagePullPolicy: "Always" | "IfNotPresent" | "Never";
@@ -23,6 +28,7 @@ export const DEFAULT_EDGE_NODE_LABEL = "node-role.kubernetes.io/edge";
 
 export const DEFAULT_CHILD_SETTINGS: ChildSettings = {
   serverImage: "ghcr.io/sfprompt/server:0.1.0",
+  gpuServerImage: "",
   clientImage: "ghcr.io/sfprompt/client:0.1.0",
   imagePullPolicy: "IfNotPresent",
   natsUrl: "nats://sfprompt-nats.sfprompt-system.svc:4222",

@@ -60,6 +60,7 @@ describe("rendered objects", () => {
     assert.deepEqual(config.namespaces, ["team-a", "team-b"]);
     assert.equal(config.children.serverImage, "sfprompt/server:dev");
     assert.equal(config.children.clientImage, "ghcr.io/sfprompt/client:0.1.0");
+    assert.equal(config.children.gpuServerImage, "");
     assert.equal(config.children.natsUrl, `nats://sfprompt-operator-nats.${NAMESPACE}.svc:4222`);
     assert.equal(config.children.edgeNodeLabel, "");
     assert.deepEqual([config.leaderElection.name, config.leaderElection.namespace], ["sfprompt-operator", NAMESPACE]);
@@ -68,6 +69,14 @@ describe("rendered objects", () => {
     assert.deepEqual(webhook.certs, { mode: "generate", secretNamespace: NAMESPACE, secretName: "sfprompt-operator-webhook-cert" });
     assert.ok(webhook.hosts.includes(`sfprompt-operator-webhook.${NAMESPACE}.svc`));
     assert.deepEqual(webhook.caBundle, { validating: ["sfprompt-operator-validating"], mutating: ["sfprompt-operator-mutating"] });
+  });
+  it("jobImages.serverGpu reaches the operator as the GPU server image (the chart's version by default)", async () => {
+    const env = operatorEnv(
+      await render({ "jobImages.serverGpu": { registry: "reg.local", repository: "sfprompt/server-cuda", tag: "" } }),
+    );
+    const config = parseConfig([], { ...env, POD_NAMESPACE: NAMESPACE, POD_NAME: "op-0" });
+    assert.equal(config.children.gpuServerImage, "reg.local/sfprompt/server-cuda:0.1.0");
+    assert.equal(config.children.serverImage, "ghcr.io/sfprompt/server:0.1.0");
   });
   it("with watched namespaces, job permissions are Roles there and the webhooks only match them", async () => {
     const objects = await render({ "operator.watchNamespaces": ["team-a", "team-b"] });

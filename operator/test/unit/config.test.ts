@@ -25,6 +25,19 @@ test("flags win over environment variables", () => {
   assert.equal(c.children.clientRestart.baseMs, 2000);
 });
 
+test("a GPU server image is off by default and set by flag or environment", () => {
+  assert.equal(parseConfig([], {}).children.gpuServerImage, "");
+  assert.equal(
+    parseConfig([], { SFPROMPT_GPU_SERVER_IMAGE: "reg/server:1-cuda" }).children.gpuServerImage,
+    "reg/server:1-cuda",
+  );
+  assert.equal(
+    parseConfig(["--gpu-server-image=reg/server:2-cuda"], { SFPROMPT_GPU_SERVER_IMAGE: "reg/server:1-cuda" })
+      .children.gpuServerImage,
+    "reg/server:2-cuda",
+  );
+});
+
 test("an empty edge node label turns the default pinning off", () => {
   assert.equal(parseConfig(["--edge-node-label="], {}).children.edgeNodeLabel, "");
 });

@@ -158,6 +158,21 @@ for (const c of serverCases) {
   });
 }
 
+test("a job that asks for GPUs gets the GPU server image when the operator has one; clients never do", () => {
+  const withGpuImage = { ...DEFAULT_CHILD_SETTINGS, gpuServerImage: "reg/server:1-cuda" };
+  const image = (spec: Parameters<typeof job>[1], settings = withGpuImage): string[] => {
+    const objs = build(job("demo", spec), running, { settings });
+    const server = one<V1Deployment>(objs, "Deployment").spec!.template.spec!.containers[0]!.image!;
+    return [server, ...pods(objs).map((p) => p.spec!.containers[0]!.image!)];
+  };
+  const gpu = { server: { gpus: 1 }, clients: { count: 2 } };
+  const cpu = { server: { gpus: 0 }, clients: { count: 2 } };
+  const { serverImage, clientImage } = DEFAULT_CHILD_SETTINGS;
+  assert.deepEqual(image(gpu), ["reg/server:1-cuda", clientImage, clientImage]);
+  assert.deepEqual(image(cpu), [serverImage, clientImage, clientImage]);
+  assert.deepEqual(image(gpu, DEFAULT_CHILD_SETTINGS), [serverImage, clientImage, clientImage]);
+});
+
 test("client pods are pinned to edge nodes, carry the user's selector and tolerations, and their index in env", () => {
   const tolerations = [{ key: "edge", operator: "Exists" as const, effect: "NoSchedule" as const }];
   const j = job("demo", {

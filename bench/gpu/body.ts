@@ -293,6 +293,13 @@ try {
   const md = markdown(results, m, command);
   writeFileSync(join(values.out, "gpu-body.md"), md);
   process.stdout.write(md);
+} catch (e) {
+  // the message names the graph and ORT's reason (cudaFailureReason); no stack for a known failure
+  process.stderr.write(
+    `bench/gpu/body.ts: ${(e as Error).message}${(e as Error).cause ? ` (${String((e as Error).cause)})` : ""}\n` +
+      "(--allow-fallback runs the CUDA side on CPU where CUDA cannot be used, to check the script itself)\n",
+  );
+  process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

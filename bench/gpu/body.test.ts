@@ -26,6 +26,7 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 interface Report {
+  batching: Array<{ model: string; provider: string; requests: number; batchedMs: number[]; relErr: number }>;
   results: Array<{
     model: string;
     variant: string;
@@ -51,6 +52,8 @@ describe("bench/gpu/body.ts", () => {
       "0",
       "--threads",
       "1",
+      "--batching",
+      "2",
       "--allow-fallback",
       "--out",
       out,
@@ -73,11 +76,17 @@ describe("bench/gpu/body.ts", () => {
       const bound = x.cuda.provider === "cpu" ? 0 : 1e-2;
       assert.ok(x.relErr.bodyOutput <= bound && x.relErr.gradHeadOutput <= bound, JSON.stringify(x.relErr));
     }
+    // two requests one by one against one run of both: the same rows give the same gradients
+    assert.equal(report.batching.length, 1);
+    const b = report.batching[0]!;
+    assert.deepEqual([b.model, b.requests, b.batchedMs.length], ["demo", 2, 1]);
+    assert.ok(b.relErr <= (b.provider === "cpu" ? 1e-6 : 1e-2), String(b.relErr));
     const md = readFileSync(join(out, "gpu-body.md"), "utf8");
     assert.match(
       md,
       /\| demo \| recompute \| 32 \| 32×27×64 → 32×64 \| [0-9.]+ \([0-9.]+ \+ [0-9.]+\) \| (cpu|cuda) \|/,
     );
+    assert.match(md, /^\| demo \| (cpu|cuda) \| [0-9.]+ \| [0-9.]+ \| \d+ \| \d+ \| \*\*[0-9.]+×\*\* \|/m);
     assert.equal(r.stdout, md);
   });
 

@@ -51,18 +51,36 @@ const { values } = parseArgs({
     // a dry run of this script where CUDA cannot be used: the "CUDA" side falls back to CPU and the
     // report says so in its provider column
     "allow-fallback": { type: "boolean", default: false },
+    // the body service's batching on the CUDA side: N requests of --batch rows run one by one
+    // against one run of N·batch rows (recompute), as concurrent clients' requests are grouped
+    batching: { type: "string", default: "0" },
   },
 });
 const batch = Number(values.batch);
 const iters = Number(values.iters);
 const warmup = Number(values.warmup);
 const threads = Number(values.threads);
+const batching = Number(values.batching);
 
 interface Side {
   provider: ExecutionProvider | undefined;
   forwardMs: number[];
   backwardMs: number[];
   stepMs: number[];
+}
+
+/** N requests one by one against one batched run, on the CUDA side (recompute). */
+interface BatchingResult {
+  model: string;
+  provider: ExecutionProvider | undefined;
+  requests: number;
+  rowsPerRequest: number;
+  /** ms for all N requests, one session run pair each */
+  oneByOneMs: number[];
+  /** ms for one forward + backward over the N·batch rows */
+  batchedMs: number[];
+  /** ‖batched − one-by-one‖ / ‖one-by-one‖ of ∂L/∂a_h */
+  relErr: number;
 }
 
 interface ModelResult {
@@ -106,6 +124,53 @@ function randomTensor(rng: Rng, dims: number[], scale: number, offset = 0): Tens
 const VARIANTS = ["recompute", "save-activations"] as const;
 type Variant = (typeof VARIANTS)[number];
 
+/** `t` repeated `n` times along the batch axis. */
+function repeatRows(t: Tensor, n: number): Tensor {
+  const src = t.data as Float32Array;
+  const out = new Float32Array(src.length * n);
+  for (let i = 0; i < n; i++) out.set(src, i * src.length);
+  return f32Tensor(out, [t.dims[0]! * n, ...t.dims.slice(1)]);
+}
+
+async function batchingOf(
+  name: string,
+  bundle: PartitionBundle,
+  headOut: Tensor,
+  grad: Tensor,
+): Promise<BatchingResult> {
+  const bigHead = repeatRows(headOut, batching);
+  const bigGrad = repeatRows(grad, batching);
+  const oneByOne: number[] = [];
+  const batched: number[] = [];
+  let last: { one?: Float32Array; all?: Float32Array } = {};
+  for (let i = 0; i < warmup + iters; i++) {
+    let t0 = performance.now();
+    const parts: Float32Array[] = [];
+    for (let k = 0; k < batching; k++) parts.push((await step("recompute", bundle, headOut, grad)).dx);
+    const a = performance.now() - t0;
+    t0 = performance.now();
+    const all = (await step("recompute", bundle, bigHead, bigGrad)).dx;
+    const b = performance.now() - t0;
+    if (i >= warmup) {
+      oneByOne.push(a);
+      batched.push(b);
+    }
+    const one = new Float32Array(all.length);
+    parts.forEach((p, k) => one.set(p, k * p.length));
+    last = { one, all };
+    process.stderr.write(`${name} batching ×${batching}: round ${i + 1}/${warmup + iters}\n`);
+  }
+  return {
+    model: name,
+    provider: bundle.provider,
+    requests: batching,
+    rowsPerRequest: batch,
+    oneByOneMs: oneByOne,
+    batchedMs: batched,
+    relErr: relErr(last.all!, last.one!),
+  };
+}
+
 async function step(
   variant: Variant,
   bundle: PartitionBundle,
@@ -125,7 +190,11 @@ async function step(
   return { f: t1 - t0, b: performance.now() - t1, out: fwd.output.data, dx: dx.data };
 }
 
-async function benchModel(name: string, arch: DemoArchitecture, work: string): Promise<ModelResult[]> {
+async function benchModel(
+  name: string,
+  arch: DemoArchitecture,
+  work: string,
+): Promise<{ results: ModelResult[]; batching?: BatchingResult }> {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
@@ -205,7 +274,10 @@ async function benchModel(name: string, arch: DemoArchitecture, work: string): P
         },
       });
     }
-    return results;
+    return {
+      results,
+      ...(batching > 1 ? { batching: await batchingOf(name, cuda, headOut, grad) } : {}),
+    };
   } finally {
     await cpu.release();
     await cuda.release();
@@ -274,23 +346,51 @@ function markdown(results: ModelResult[], m: Record<string, unknown>, command: s
   return lines.join("\n");
 }
 
+function batchingMarkdown(rs: BatchingResult[]): string {
+  if (rs.length === 0) return "";
+  const f = (x: number): string => x.toFixed(1);
+  const lines = [
+    "",
+    `Batching on the CUDA side (recompute): ${rs[0]!.requests} requests of ${rs[0]!.rowsPerRequest} rows run one ` +
+      "by one against one forward + backward over all their rows, as the body service groups concurrent " +
+      "clients' requests. Medians in ms for all the requests; rows/s = rows over that time.",
+    "",
+    "| model | ran on | one by one | batched | one by one, rows/s | batched, rows/s | speed-up | rel. err ∂a_h |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rs) {
+    const rows = r.requests * r.rowsPerRequest;
+    const a = median(r.oneByOneMs);
+    const b = median(r.batchedMs);
+    lines.push(
+      `| ${r.model} | ${String(r.provider)} | ${f(a)} | ${f(b)} | ${Math.round((rows * 1000) / a)} | ` +
+        `${Math.round((rows * 1000) / b)} | **${(a / b).toFixed(2)}×** | ${r.relErr.toExponential(1)} |`,
+    );
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+
 const command = `node bench/gpu/body.ts ${process.argv.slice(2).join(" ")}`.trim();
 const work = mkdtempSync(join(tmpdir(), "sfprompt-gpu-bench-"));
 try {
   const results: ModelResult[] = [];
+  const batchingResults: BatchingResult[] = [];
   for (const name of values.models.split(",")) {
     const arch = MODELS[name];
     if (arch === undefined)
       throw new Error(`--models: unknown model "${name}" (known: ${Object.keys(MODELS).join(", ")})`);
-    results.push(...(await benchModel(name, arch, work)));
+    const r = await benchModel(name, arch, work);
+    results.push(...r.results);
+    if (r.batching) batchingResults.push(r.batching);
   }
   const m = machine();
   mkdirSync(values.out, { recursive: true });
   writeFileSync(
     join(values.out, "gpu-body.json"),
-    `${JSON.stringify({ command, machine: m, threads, iters, warmup, results }, null, 2)}\n`,
+    `${JSON.stringify({ command, machine: m, threads, iters, warmup, results, batching: batchingResults }, null, 2)}\n`,
   );
-  const md = markdown(results, m, command);
+  const md = markdown(results, m, command) + batchingMarkdown(batchingResults);
   writeFileSync(join(values.out, "gpu-body.md"), md);
   process.stdout.write(md);
 } catch (e) {

@@ -125,7 +125,7 @@ function conditionUpdates(
 ): ConditionUpdate[] {
   const { terminal, suspended } = input.lifecycle;
   return [
-    cpuFallbackCondition(server),
+    cpuFallbackCondition(server, input.job.spec.server.gpus),
     cond("Created", true, "ChildrenApplied", "run config, credentials, server and client pods are applied"),
     serverCondition(input),
     clientsCondition(input, clients),

@@ -38,8 +38,11 @@ export function serverStatusOf(
   };
 }
 
-/** CpuFallback: True when the server asked for CUDA and runs on CPU; Unknown until it reports. */
-export function cpuFallbackCondition(server: ServerStatus): ConditionUpdate {
+/**
+ * CpuFallback: True when the server asked for CUDA and runs on CPU; Unknown until it reports. The
+ * advice depends on `gpus` (spec.server.gpus): with none requested, that is the first thing to say.
+ */
+export function cpuFallbackCondition(server: ServerStatus, gpus = 0): ConditionUpdate {
   const type = "CpuFallback";
   const { requestedExecutionProvider: requested, executionProvider: actual } = server;
   if (actual === undefined)
@@ -57,8 +60,11 @@ export function cpuFallbackCondition(server: ServerStatus): ConditionUpdate {
       reason: "CudaUnavailable",
       message:
         `server ${server.instance ?? ""} asked for CUDA but runs the body on CPU${why}. ` +
-        "Give it a GPU (spec.server.gpus, spec.server.runtimeClassName on k3s) and a CUDA server image, " +
-        "or set spec.server.executionProvider: cpu to silence this",
+        (gpus === 0
+          ? "The job requests no GPU (spec.server.gpus is 0): request one (and a CUDA server image, " +
+            "jobImages.serverGpu), or set spec.server.executionProvider: cpu to silence this"
+          : "Give it a GPU (spec.server.gpus, spec.server.runtimeClassName on k3s) and a CUDA server image " +
+            "(jobImages.serverGpu), or set spec.server.executionProvider: cpu to silence this"),
     };
   }
   return {

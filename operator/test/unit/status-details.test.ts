@@ -194,6 +194,7 @@ const providerCases: {
   status: string;
   reason: string;
   message?: RegExp;
+  gpus?: number;
 }[] = [
   {
     name: "nothing reported yet: Unknown",
@@ -209,7 +210,17 @@ const providerCases: {
     status: "True",
     reason: "CudaUnavailable",
     message:
-      /demo-server-7d9-abc asked for CUDA but runs the body on CPU: libonnxruntime.*spec\.server\.gpus/,
+      /demo-server-7d9-abc asked for CUDA but runs the body on CPU: libonnxruntime.*\. Give it a GPU \(spec\.server\.gpus.*jobImages\.serverGpu/,
+    gpus: 1,
+  },
+  {
+    name: "CUDA asked for with no GPU requested: True, and the missing GPU request said first",
+    provider: "cuda",
+    progress: ready("cpu", "no CUDA provider"),
+    status: "True",
+    reason: "CudaUnavailable",
+    message: /runs the body on CPU: no CUDA provider\. The job requests no GPU \(spec\.server\.gpus is 0\)/,
+    gpus: 0,
   },
   {
     name: "CUDA asked for and used: False",
@@ -237,10 +248,10 @@ const providerCases: {
 
 for (const c of providerCases) {
   test(`CpuFallback: ${c.name}`, () => {
-    const j = job("demo", { server: { executionProvider: c.provider } });
+    const j = job("demo", { server: { executionProvider: c.provider, gpus: c.gpus ?? 0 } });
     const server = serverStatusOf(j, undefined, c.progress);
     assert.equal(server.requestedExecutionProvider, c.provider);
-    const cond = cpuFallbackCondition(server);
+    const cond = cpuFallbackCondition(server, j.spec.server.gpus);
     assert.deepEqual([cond.type, cond.status, cond.reason], ["CpuFallback", c.status, c.reason]);
     if (c.message) assert.match(cond.message, c.message);
   });

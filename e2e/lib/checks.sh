@@ -56,6 +56,8 @@ save_pod_logs() {
 run_job() {
   local limit=${SFPROMPT_E2E_JOB_TIMEOUT:-900} start phase last=""
   kubectl create namespace "$JOB_NS" >/dev/null
+  # the Secret the clients' SFPROMPT_E2E_SECRET comes from (valueFrom.secretKeyRef)
+  kubectl -n "$JOB_NS" create secret generic e2e-env --from-literal=mark=from-secret >/dev/null
   log "kubectl apply -f e2e/job.yaml (namespace $JOB_NS)"
   # The webhook's pod is ready before kube-proxy has programmed its Service (a second or two): the
   # API server then gets "connection refused"; retried as a user would.
@@ -103,18 +105,19 @@ check_succeeded_status() {
 # and from the server Deployment's template (kept, scaled to 0, once the job finished).
 CLIENT_ENV_MARKS=""
 capture_client_env() {
-  [ "$CLIENT_ENV_MARKS" = "client client " ] && return 0
+  [ "$CLIENT_ENV_MARKS" = "client/e2e-env client/e2e-env " ] && return 0
   CLIENT_ENV_MARKS=$(kubectl -n "$JOB_NS" get pods -l "$JOB_SELECTOR,app.kubernetes.io/component=client" \
-    -o 'jsonpath={range .items[*]}{.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_MARK")].value} {end}' 2>/dev/null || true)
+    -o 'jsonpath={range .items[*]}{.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_MARK")].value}/{.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_SECRET")].valueFrom.secretKeyRef.name} {end}' 2>/dev/null || true)
 }
 check_job_env() {
   local server
-  [ "$CLIENT_ENV_MARKS" = "client client " ] ||
-    die "the client pods' SFPROMPT_E2E_MARK was '$CLIENT_ENV_MARKS' while they ran, expected 'client client '"
+  # client pods whose Secret key did not resolve would not have started, so Succeeded shows it did
+  [ "$CLIENT_ENV_MARKS" = "client/e2e-env client/e2e-env " ] ||
+    die "the client pods' SFPROMPT_E2E_MARK/SFPROMPT_E2E_SECRET's Secret were '$CLIENT_ENV_MARKS' while they ran, expected 'client/e2e-env client/e2e-env '"
   server=$(kubectl -n "$JOB_NS" get deploy "$JOB-server" \
     -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="SFPROMPT_E2E_MARK")].value}')
   [ "$server" = server ] || die "the server Deployment's SFPROMPT_E2E_MARK is '$server', expected 'server'"
-  log "env: SFPROMPT_E2E_MARK=client on both client pods, =server in the server Deployment"
+  log "env: SFPROMPT_E2E_MARK=client and SFPROMPT_E2E_SECRET from Secret e2e-env on both client pods (which ran), SFPROMPT_E2E_MARK=server in the server Deployment"
 }
 
 # The server asked for CUDA on a node with no GPU and an image with no CUDA provider: the job's

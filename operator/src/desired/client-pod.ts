@@ -19,6 +19,7 @@ import {
   jobVolumes,
   modelMount,
   resources,
+  userEnv,
 } from "./pod-parts.js";
 import { HEALTH_PORT } from "./settings.js";
 
@@ -86,7 +87,7 @@ function clientEnv(input: ClientPodInput): V1EnvVar[] {
     { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
     ...modelMount(job).env,
     // the user's last, so their $(NAME) can refer to ours (the API refuses our names)
-    ...(job.spec.clients.env ?? []),
+    ...userEnv(job.spec.clients.env),
   ];
 }
 

@@ -9,7 +9,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
-import type { ResourceRequirements, SFPromptJob } from "@sfprompt/api";
+import type { EnvVar, ResourceRequirements, SFPromptJob } from "@sfprompt/api";
 import { toRunConfig } from "@sfprompt/api";
 import { childNames } from "../names.js";
 import type { JobRef } from "./owner.js";
@@ -86,6 +86,16 @@ export function jobNatsUrl(job: SFPromptJob, operatorUrl: string): string {
 }
 
 /** Env every process of the job gets: who it is, where its config and NATS are. */
+/**
+ * The job's own variables (spec.server.env, spec.clients.env) as container env entries: a literal
+ * value, or a Secret / ConfigMap key (valueFrom) with no value beside it.
+ */
+export function userEnv(vars: readonly EnvVar[] | undefined): V1EnvVar[] {
+  return (vars ?? []).map((v) =>
+    v.valueFrom === undefined ? { name: v.name, value: v.value } : { name: v.name, valueFrom: v.valueFrom },
+  );
+}
+
 export function commonEnv(job: SFPromptJob, ref: JobRef, natsUrl: string): V1EnvVar[] {
   return [
     { name: "SFPROMPT_JOB", value: ref.name },

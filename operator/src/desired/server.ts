@@ -11,6 +11,7 @@ import {
   jobVolumes,
   modelMount,
   resources,
+  userEnv,
 } from "./pod-parts.js";
 import { HEALTH_PORT } from "./settings.js";
 
@@ -66,7 +67,7 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
                 { name: "SFPROMPT_LINGER_AFTER_FINISH", value: "true" },
                 ...model.env,
                 // the user's last, so their $(NAME) can refer to ours (the API refuses our names)
-                ...(server.env ?? []),
+                ...userEnv(server.env),
               ],
               ports: [{ name: "health", containerPort: HEALTH_PORT }],
               // /healthz answers from the start; /readyz once NATS is connected and the model loaded

@@ -357,3 +357,27 @@ test("the job's env reaches its pods after the operator's own, and the API reser
     "every variable the operator sets is one a job may not set",
   );
 });
+
+test("a variable from a Secret or ConfigMap key reaches the pods as valueFrom, with no value beside it", () => {
+  const fromSecret = { secretKeyRef: { name: "proxy", key: "url" } };
+  const fromConfigMap = { configMapKeyRef: { name: "net", key: "no_proxy", optional: true } };
+  const j = job("env-from", {
+    server: {
+      env: [
+        { name: "HTTPS_PROXY", valueFrom: fromSecret },
+        { name: "LITERAL", value: "x" },
+      ],
+    },
+    clients: { count: 1, env: [{ name: "NO_PROXY", valueFrom: fromConfigMap }] },
+  });
+  const objs = build(j);
+  const serverEnv = one<V1Deployment>(objs, "Deployment").spec!.template.spec!.containers[0]!.env!;
+  assert.deepEqual(serverEnv.slice(-2), [
+    { name: "HTTPS_PROXY", valueFrom: fromSecret },
+    { name: "LITERAL", value: "x" },
+  ]);
+  assert.deepEqual(pods(objs)[0]!.spec!.containers[0]!.env!.at(-1), {
+    name: "NO_PROXY",
+    valueFrom: fromConfigMap,
+  });
+});

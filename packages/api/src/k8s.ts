@@ -1,6 +1,8 @@
 // Kubernetes-shaped building blocks (names, tolerations, resources) shared by the spec and status,
 // written as zod schemas so that they reach the CRD with the same constraints the API server uses.
 import { z } from "zod";
+import { exactlyOneOf } from "./one-of.js";
+import { VALIDATIONS } from "./rules.js";
 
 /** A DNS-1123 label: what Kubernetes accepts for namespaces, label-like names and Service names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -117,6 +119,31 @@ export const RESERVED_ENV_NAMES = [
 
 const RESERVED_MESSAGE = "is set by the operator; choose another name";
 
+/** A key of a Secret or ConfigMap in the job's namespace (a Pod's secretKeyRef / configMapKeyRef). */
+function keySelector(kind: "Secret" | "ConfigMap") {
+  return z
+    .strictObject({
+      name: objectName(`The ${kind} in the job's namespace.`),
+      key: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(/^[-._a-zA-Z0-9]+$/, { error: "must be a key name (letters, digits, '-', '_', '.')" })
+        .meta({ description: `The key in the ${kind} whose value the variable takes.` }),
+      optional: z
+        .boolean()
+        .optional()
+        .meta({
+          description: `When true, the pod starts without the variable if the ${kind} or key is missing.`,
+        }),
+    })
+    .meta({
+      description: `A key of a ${kind}, as in a Pod's ${kind === "Secret" ? "secretKeyRef" : "configMapKeyRef"}.`,
+    });
+}
+
+const VALUE_AND_VALUE_FROM = "give value or valueFrom, not both";
+
 export const EnvVarSchema = z
   .strictObject({
     name: z
@@ -139,8 +166,25 @@ export const EnvVarSchema = z
       .max(32768)
       .default("")
       .meta({ description: "Its value; as in a Pod, $(NAME) is replaced by a variable defined before it." }),
+    valueFrom: exactlyOneOf(
+      {
+        secretKeyRef: keySelector("Secret").optional(),
+        configMapKeyRef: keySelector("ConfigMap").optional(),
+      },
+      "Take the value from a key of a Secret (e.g. a proxy URL with credentials for HTTPS_PROXY) or a ConfigMap in the job's namespace, instead of value.",
+    ).optional(),
   })
-  .meta({ description: "An environment variable of the process (a Pod's env entry with a literal value)." });
+  .superRefine((v, ctx) => {
+    if (v.valueFrom !== undefined && v.value !== "")
+      ctx.addIssue({ code: "custom", message: VALUE_AND_VALUE_FROM });
+  })
+  .meta({
+    description:
+      "An environment variable of the process (a Pod's env entry: a literal value, or one from a Secret or ConfigMap key).",
+    [VALIDATIONS]: [
+      { rule: "!has(self.valueFrom) || !has(self.value) || self.value == ''", message: VALUE_AND_VALUE_FROM },
+    ],
+  });
 
 export const EnvVarsSchema = z
   .array(EnvVarSchema)

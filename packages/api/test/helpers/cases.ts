@@ -145,6 +145,26 @@ export const validCases: ValidCase[] = [
       assert.deepEqual(j.spec.clients.env?.[1], { name: "EMPTY", value: "" });
     },
   },
+  {
+    name: "environment variables from a Secret key and a ConfigMap key",
+    spec: {
+      server: { env: [{ name: "HTTPS_PROXY", valueFrom: { secretKeyRef: { name: "proxy", key: "url" } } }] },
+      clients: {
+        env: [
+          {
+            name: "NO_PROXY",
+            valueFrom: { configMapKeyRef: { name: "site.net", key: "no_proxy", optional: true } },
+          },
+        ],
+      },
+    },
+    check: (j) => {
+      assert.deepEqual(j.spec.server.env, [
+        { name: "HTTPS_PROXY", value: "", valueFrom: { secretKeyRef: { name: "proxy", key: "url" } } },
+      ]);
+      assert.equal(j.spec.clients.env?.[0]?.valueFrom?.configMapKeyRef?.optional, true);
+    },
+  },
 ];
 
 export interface InvalidCase {
@@ -344,6 +364,47 @@ export const invalidCases: InvalidCase[] = [
     }),
     path: "spec.server.env[1]",
     message: "A is set twice; keep one entry per name",
+    crd: true,
+  },
+  {
+    name: "an environment variable with both a value and a valueFrom",
+    job: jobWith({
+      server: { env: [{ name: "A", value: "1", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }] },
+    }),
+    path: "spec.server.env[0]",
+    message: "give value or valueFrom, not both",
+    crd: true,
+  },
+  {
+    name: "a valueFrom naming both a Secret and a ConfigMap",
+    job: jobWith({
+      clients: {
+        env: [
+          {
+            name: "A",
+            valueFrom: { secretKeyRef: { name: "s", key: "k" }, configMapKeyRef: { name: "c", key: "k" } },
+          },
+        ],
+      },
+    }),
+    path: "spec.clients.env[0].valueFrom",
+    message: "set exactly one of secretKeyRef, configMapKeyRef",
+    crd: true,
+  },
+  {
+    name: "a valueFrom naming neither",
+    job: jobWith({ clients: { env: [{ name: "A", valueFrom: {} }] } }),
+    path: "spec.clients.env[0].valueFrom",
+    message: "set exactly one of secretKeyRef, configMapKeyRef",
+    crd: true,
+  },
+  {
+    name: "a Secret key with a slash",
+    job: jobWith({
+      server: { env: [{ name: "A", valueFrom: { secretKeyRef: { name: "s", key: "a/b" } } }] },
+    }),
+    path: "spec.server.env[0].valueFrom.secretKeyRef.key",
+    message: "must be a key name",
     crd: true,
   },
   {

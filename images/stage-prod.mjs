@@ -91,13 +91,17 @@ if (args[0] === "--prune-ort") {
     throw new Error(
       "usage: node images/stage-prod.mjs OUT_DIR [--dist] [--from REPO_ROOT] [--operator | --cli]",
     );
-  const operator = args.includes("--operator");
-  const cli = args.includes("--cli");
+  // the workspaces to stage, and what to build when their dist/ is missing
+  const [workspaces, buildHint] = args.includes("--operator")
+    ? [OPERATOR_WORKSPACES, "operator"]
+    : args.includes("--cli")
+      ? [CLI_WORKSPACES, "images/server images/client packages/cli"]
+      : [RUNTIME_WORKSPACES, "images/server images/client"];
   stage(
     out,
     fromIdx >= 0 ? args[fromIdx + 1] : new URL("..", import.meta.url).pathname,
     args.includes("--dist"),
-    operator ? OPERATOR_WORKSPACES : cli ? CLI_WORKSPACES : RUNTIME_WORKSPACES,
-    operator ? "operator" : cli ? "images/server images/client packages/cli" : "images/server images/client",
+    workspaces,
+    buildHint,
   );
 }

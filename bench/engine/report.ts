@@ -56,7 +56,7 @@ export interface BenchRun {
 
 const resultsDir = new URL("../results/", import.meta.url).pathname;
 
-function tryRead(f: () => string): string {
+export function tryRead(f: () => string): string {
   try {
     return f().trim();
   } catch {

@@ -8,9 +8,8 @@
 // Usage: node --conditions=source --import tsx bench/gpu/body.ts [--models demo,vit-b16]
 //          [--batch 32] [--iters 8] [--warmup 2] [--threads N] [--out bench/results] [--commit X]
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
@@ -24,19 +23,13 @@ import {
   type DemoArchitecture,
   type ExecutionProvider,
 } from "@sfprompt/core";
+import { machineFacts, tryRead, type Machine } from "../engine/report.js";
+import { median, relErr } from "../engine/stats.js";
+import { VIT_B16 } from "../models.js";
 
 const MODELS: Record<string, DemoArchitecture> = {
   demo: { ...DEMO_RECIPE.architecture },
-  "vit-b16": {
-    image: 224,
-    patch: 16,
-    width: 768,
-    depth: 12,
-    heads: 12,
-    mlpRatio: 4,
-    classes: 10,
-    channels: 3,
-  },
+  "vit-b16": { ...VIT_B16, classes: 10 },
 };
 
 const { values } = parseArgs({
@@ -95,23 +88,6 @@ interface ModelResult {
   cuda: Side;
   /** ‖x_cuda − x_cpu‖ / ‖x_cpu‖ of the last step's body output and input gradient */
   relErr: { bodyOutput: number; gradHeadOutput: number };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let d2 = 0;
-  let b2 = 0;
-  for (let i = 0; i < b.length; i++) {
-    const d = a[i]! - b[i]!;
-    d2 += d * d;
-    b2 += b[i]! * b[i]!;
-  }
-  return Math.sqrt(d2) / Math.max(Math.sqrt(b2), 1e-30);
 }
 
 function randomTensor(rng: Rng, dims: number[], scale: number, offset = 0): Tensor {
@@ -284,46 +260,26 @@ async function benchModel(
   }
 }
 
-function read(f: () => string): string {
-  try {
-    return f().trim();
-  } catch {
-    return "unknown";
-  }
+/** The machine as the engine benchmark records it, plus the GPU; --commit names the commit where git cannot. */
+function machine(loadStart: number[]): Machine & { gpu: string } {
+  const facts = machineFacts(loadStart, loadavg());
+  const gpu = tryRead(() =>
+    execFileSync("nvidia-smi", ["--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"], {
+      encoding: "utf8",
+    }),
+  );
+  return { gpu, ...facts, gitCommit: values.commit ?? facts.gitCommit };
 }
 
-function machine(): Record<string, unknown> {
-  const require = createRequire(import.meta.url);
-  const ort = JSON.parse(readFileSync(require.resolve("onnxruntime-node/package.json"), "utf8")) as {
-    version: string;
-  };
-  return {
-    gpu: read(() =>
-      execFileSync("nvidia-smi", ["--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"], {
-        encoding: "utf8",
-      }),
-    ),
-    cpu: cpus()[0]?.model ?? "unknown",
-    logicalCpus: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
-    node: process.version,
-    onnxruntimeNode: ort.version,
-    commit:
-      values.commit ??
-      read(() => execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" })),
-  };
-}
-
-function markdown(results: ModelResult[], m: Record<string, unknown>, command: string): string {
+function markdown(results: ModelResult[], m: Machine & { gpu: string }, command: string): string {
   const f = (x: number): string => x.toFixed(1);
   const lines = [
     "# GPU body benchmark: the server's body partition on CUDA vs CPU (onnxruntime-node)",
     "",
-    `Recorded ${new Date().toISOString()} with \`${command}\` (commit ${String(m["commit"])}).`,
+    `Recorded ${new Date().toISOString()} with \`${command}\` (commit ${m.gitCommit}).`,
     "",
-    `- Machine: ${String(m["gpu"])}; ${String(m["cpu"])}, ${String(m["logicalCpus"])} logical CPUs, ` +
-      `${String(m["memoryGiB"])} GiB; Node ${String(m["node"])}, onnxruntime-node ${String(m["onnxruntimeNode"])}.`,
+    `- Machine: ${m.gpu}; ${m.cpu}, ${m.logicalCpus} logical CPUs, ` +
+      `${m.memoryGiB} GiB; Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}.`,
     `- Step = the body service's work for one batch: forward, then backward to ∂L/∂a_h, in either of its ` +
       `two variants: recompute (its default: the backward graph runs the forward again from a_h) and ` +
       `save-activations (the forward returns the tensors the backward reads, which cross host memory). CPU sessions use ${threads} intra-op threads; both sides open the same ` +
@@ -373,6 +329,7 @@ function batchingMarkdown(rs: BatchingResult[]): string {
 
 const command = `node bench/gpu/body.ts ${process.argv.slice(2).join(" ")}`.trim();
 const work = mkdtempSync(join(tmpdir(), "sfprompt-gpu-bench-"));
+const loadStart = loadavg();
 try {
   const results: ModelResult[] = [];
   const batchingResults: BatchingResult[] = [];
@@ -384,7 +341,7 @@ try {
     results.push(...r.results);
     if (r.batching) batchingResults.push(r.batching);
   }
-  const m = machine();
+  const m = machine(loadStart);
   mkdirSync(values.out, { recursive: true });
   writeFileSync(
     join(values.out, "gpu-body.json"),

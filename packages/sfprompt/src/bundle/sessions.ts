@@ -1,9 +1,14 @@
 // ORT sessions of a partition bundle, created on first use with the chosen execution provider: CUDA
 // when asked (falling back to CPU when allowed, and saying so), else CPU.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { ORT_CUDA_WHEELS } from "../archive/ort-cuda-provider.js";
+import {
+  ORT_CUDA_PROVIDER_FILES,
+  ortBinDir,
+  ortCudaNeeds,
+  ortVersion,
+} from "../archive/ort-cuda-provider.js";
 import { GraphSession, readModel, type Model, type Tensor } from "@sfprompt/engine";
 import { BundleError, SessionRunError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
@@ -21,27 +26,22 @@ export interface SessionConfig {
   readonly logger?: Logger;
 }
 
-/** The folder onnxruntime-node loads its runtime and execution providers from (bin/napi-v6/OS/ARCH). */
-export function ortNativeDir(): string {
-  return join(ortPackageDir(), "bin", "napi-v6", process.platform, process.arch);
-}
-
 function ortPackageDir(): string {
   return dirname(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"));
 }
 
-/** "CUDA 13 and cuDNN 9" for a pinned onnxruntime-node version, else a general phrase. */
+/** The folder this process's onnxruntime-node loads its runtime and execution providers from. */
+export function ortNativeDir(): string {
+  return ortBinDir(ortPackageDir());
+}
+
+/** What the installed onnxruntime-node's CUDA provider needs, from its pin. */
 function cudaNeeds(): string {
   try {
-    const { version } = JSON.parse(readFileSync(join(ortPackageDir(), "package.json"), "utf8")) as {
-      version: string;
-    };
-    const pin = ORT_CUDA_WHEELS[version];
-    if (pin?.cuda !== undefined) return `CUDA ${pin.cuda} and cuDNN ${pin.cudnn ?? "9"}`;
+    return ortCudaNeeds(ortVersion(ortPackageDir())) ?? "the CUDA and cuDNN versions it was built for";
   } catch {
-    // fall through to the general phrase
+    return "the CUDA and cuDNN versions it was built for";
   }
-  return "the CUDA and cuDNN versions it was built for";
 }
 
 /**
@@ -50,7 +50,7 @@ function cudaNeeds(): string {
  * (the default images and npm install have none), and what to do either way.
  */
 export function cudaFailureReason(message: string, dir = ortNativeDir()): string {
-  if (!existsSync(join(dir, "libonnxruntime_providers_cuda.so")))
+  if (!existsSync(join(dir, ORT_CUDA_PROVIDER_FILES[0])))
     return (
       `${message}: onnxruntime-node has no CUDA provider (no libonnxruntime_providers_cuda.so in ${dir}); ` +
       `use a GPU server image built with ORT_INSTALL=pypi, or run images/ort-cuda-from-pypi.mjs (docs/images.md)`

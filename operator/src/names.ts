@@ -35,6 +35,22 @@ export function fitName(text: string, max: number): string {
   return `${text.slice(0, max - hash.length - 1).replace(/[-.]+$/, "")}-${hash}`;
 }
 
+/** A DNS-1035 label, what a Service name must be: no dots, and a letter first. */
+const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * `text` as a Service name (a DNS-1035 label of ≤ 63 characters). A job name may hold dots or start
+ * with a digit (it is a DNS-1123 subdomain), which the API server refuses in a Service name; such a
+ * name gets its dots turned into '-', an `s-` before a leading digit, and a digest of the original,
+ * so that `a.b` and `a-b` still get different Services.
+ */
+export function serviceName(text: string): string {
+  if (DNS_1035.test(text)) return fitName(text, 63);
+  const hash = digest(text, 10);
+  const label = `${/^[a-z]/.test(text) ? "" : "s-"}${text.replace(/\./g, "-")}`;
+  return `${label.slice(0, 63 - hash.length - 1).replace(/-+$/, "")}-${hash}`;
+}
+
 /** The job name as a label value (≤ 63 characters). */
 export function jobLabelValue(job: string): string {
   return fitName(job, 63);
@@ -55,8 +71,7 @@ export function childNames(job: string): ChildNames {
     configMap: fitName(`${job}-config`, 253),
     secret: fitName(`${job}-nats`, 253),
     deployment: fitName(`${job}-server`, 253),
-    // Service names are DNS labels: 63 characters at most.
-    service: fitName(`${job}-server`, 63),
+    service: serviceName(`${job}-server`),
     clientPod: (index, attempt) => fitName(`${job}-client-${index}${attempt > 0 ? `-r${attempt}` : ""}`, 253),
   };
 }

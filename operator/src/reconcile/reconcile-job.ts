@@ -13,6 +13,7 @@ import { upsertCondition } from "../status/conditions.js";
 import { decideLifecycle } from "../status/lifecycle.js";
 import { statusPatch } from "../status/status-patch.js";
 import { applyChildren } from "./apply-children.js";
+import { childRejection } from "./child-rejection.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { ensureFinalizer, finalizeJob } from "./finalizer.js";
 import { transitionEvents } from "./transition-events.js";
@@ -100,7 +101,15 @@ async function reconcileParsed(
     lifecycle,
     plans,
   });
-  const { applied } = await applyChildren(deps, ref.namespace, ref.uid, desired);
+  let applied = new Map<string, KubernetesObject>();
+  let failure: { err: unknown; rejected: string } | undefined;
+  try {
+    ({ applied } = await applyChildren(deps, ref.namespace, ref.uid, desired));
+  } catch (err) {
+    const rejected = childRejection(err);
+    if (rejected === undefined) throw err;
+    failure = { err, rejected };
+  }
   const deployment =
     (applied.get(`Deployment/${childNames(ref.name).deployment}`) as V1Deployment | undefined) ??
     seen.deployment;
@@ -111,11 +120,13 @@ async function reconcileParsed(
     plans,
     progress,
     now,
+    ...(failure ? { rejected: failure.rejected } : {}),
   });
   // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.
   for (const e of transitionEvents(previous, status, plans, restart.limit)) {
     await deps.events.record(ref, e.type, e.reason, e.message);
   }
+  if (failure) await deps.events.record(ref, "Warning", "ChildRejected", failure.rejected);
   const patch = statusPatch(previous, status);
   if (patch) {
     await deps.client.patchJobStatus(ref.namespace, ref.name, patch);
@@ -128,6 +139,8 @@ async function reconcileParsed(
       round: status.round,
     });
   }
+  // Retried with backoff: what refused the child (a quota, an admission policy) may change.
+  if (failure) throw failure.err;
   const waits = [lifecycle.requeueAfterMs, ...plans.map((p) => p.waitMs)].filter(
     (x): x is number => x !== undefined,
   );

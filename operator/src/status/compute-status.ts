@@ -18,6 +18,8 @@ export interface StatusInput {
   plans: readonly ClientPlan[];
   progress: ProgressSnapshot | undefined;
   now: Date;
+  /** Why the API server refused a child in this reconcile, if it did. */
+  rejected?: string;
 }
 
 type Phase = NonNullable<Status["phase"]>;
@@ -126,7 +128,14 @@ function conditionUpdates(
   const { terminal, suspended } = input.lifecycle;
   return [
     cpuFallbackCondition(server, input.job.spec.server.gpus),
-    cond("Created", true, "ChildrenApplied", "run config, credentials, server and client pods are applied"),
+    input.rejected !== undefined
+      ? cond("Created", false, "ChildRejected", input.rejected)
+      : cond(
+          "Created",
+          true,
+          "ChildrenApplied",
+          "run config, credentials, server and client pods are applied",
+        ),
     serverCondition(input),
     clientsCondition(input, clients),
     phase === "Running"

@@ -4,9 +4,11 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { waitFor } from "@sfprompt/kube-testing";
 import type { RunningOperator } from "../../src/operator.js";
-import { jobManifest } from "../fixtures.js";
+import { jobManifest, type SpecInput } from "../fixtures.js";
 import {
+  condition,
   createJob,
+  patchJobSpec,
   podNames,
   runOperator,
   startWorld,
@@ -52,3 +54,57 @@ test("jobs named with a dot or a leading digit get valid, distinct Service names
   assert.equal(services.get("web-v2"), "web-v2-server", "a name that is already a DNS-1035 label is kept");
   assert.equal(new Set(services.values()).size, names.length, "web.v2 and web-v2 do not share a Service");
 });
+
+const refused: { name: string; job: string; spec: SpecInput; field: RegExp; fix: Record<string, unknown> }[] =
+  [
+    {
+      name: "a server whose CPU request exceeds its limit",
+      job: "over-limit",
+      spec: {
+        clients: { count: 1 },
+        server: { resources: { requests: { cpu: "2" }, limits: { cpu: "1" } } },
+      },
+      field:
+        /Deployment default\/over-limit-server .*resources\.requests.*must be less than or equal to cpu limit/,
+      fix: { server: { resources: { requests: { cpu: "1" }, limits: { cpu: "1" } } } },
+    },
+    {
+      name: "client pods with an Exists toleration that has a value",
+      job: "odd-toleration",
+      spec: { clients: { count: 1, tolerations: [{ key: "edge", operator: "Exists", value: "x" }] } },
+      field: /Pod default\/odd-toleration-client-0 .*tolerations\[\d+\]\.operator/,
+      fix: { clients: { tolerations: [{ key: "edge", operator: "Exists" }] } },
+    },
+  ];
+
+for (const c of refused) {
+  test(`${c.name}: the API server's refusal reaches the status and an event, and a fixed spec clears it`, async () => {
+    await createJob(world, jobManifest(c.job, c.spec));
+    const j = await waitForJob(
+      world,
+      c.job,
+      (x) => condition(x, "Created")?.status === "False",
+      `${c.job} to report the refusal`,
+    );
+    const created = condition(j, "Created")!;
+    assert.equal(created.reason, "ChildRejected");
+    assert.match(created.message, c.field);
+    assert.match(created.message, /change the job's spec/);
+    const events = await world.core.listNamespacedEvent({
+      namespace: "default",
+      fieldSelector: `involvedObject.name=${c.job},reason=ChildRejected`,
+    });
+    assert.equal(events.items[0]?.type, "Warning");
+    assert.equal(events.items[0]?.message, created.message);
+
+    await patchJobSpec(world, c.job, c.fix);
+    const fixed = await waitForJob(
+      world,
+      c.job,
+      (x) => condition(x, "Created")?.status === "True",
+      `${c.job} to apply its children after the fix`,
+    );
+    assert.equal(condition(fixed, "Created")!.reason, "ChildrenApplied");
+    assert.deepEqual(await podNames(world, c.job), [`${c.job}-client-0`]);
+  });
+}

@@ -9,8 +9,8 @@ import { planClients } from "../desired/restart-plan.js";
 import { existingJobKey, generateJobKey } from "../desired/secret.js";
 import { childNames, jobKey, splitKey } from "../names.js";
 import { computeStatus } from "../status/compute-status.js";
-import { upsertCondition } from "../status/conditions.js";
-import { decideLifecycle } from "../status/lifecycle.js";
+import { upsertConditions } from "../status/conditions.js";
+import { decideLifecycle, INVALID_SPEC } from "../status/lifecycle.js";
 import { statusPatch } from "../status/status-patch.js";
 import { applyChildren } from "./apply-children.js";
 import { childRejection } from "./child-rejection.js";
@@ -31,9 +31,19 @@ async function reportInvalid(
   const m = raw.metadata!;
   const previous = previousStatus(raw);
   const now = deps.now().toISOString();
-  const conditions = upsertCondition(
+  // Running goes False with it, so no condition says the job trains; the pods are left as they were
+  // (there is no valid spec to derive them from) and a fixed spec lets the job carry on.
+  const conditions = upsertConditions(
     previous?.conditions ?? [],
-    { type: "Failed", status: "True", reason: "InvalidSpec", message },
+    [
+      { type: "Failed", status: "True", reason: INVALID_SPEC, message },
+      {
+        type: "Running",
+        status: "False",
+        reason: "Failed",
+        message: "the job is Failed: its spec is invalid",
+      },
+    ],
     now,
     m.generation,
   );
@@ -47,7 +57,7 @@ async function reportInvalid(
   await deps.events.record(
     { namespace: m.namespace!, name: m.name!, uid: m.uid! },
     "Warning",
-    "InvalidSpec",
+    INVALID_SPEC,
     message,
   );
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.

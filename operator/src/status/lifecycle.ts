@@ -6,6 +6,9 @@ import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { findCondition } from "./conditions.js";
 
+/** The Failed reason of a spec the API refuses (set by the reconciler before any lifecycle decision). */
+export const INVALID_SPEC = "InvalidSpec";
+
 export type TerminalPhase = "Succeeded" | "Failed";
 
 export interface Terminal {
@@ -40,6 +43,8 @@ function previousTerminal(previous: Status | undefined): Terminal | undefined {
   const phase = previous?.phase;
   if (phase !== "Succeeded" && phase !== "Failed") return undefined;
   const c = findCondition(previous?.conditions, phase);
+  // An invalid spec stops the job only until the spec is fixed; this reconcile parsed a valid one.
+  if (phase === "Failed" && c?.reason === INVALID_SPEC) return undefined;
   return { phase, reason: c?.reason ?? phase, message: c?.message ?? "" };
 }
 

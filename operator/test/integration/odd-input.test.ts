@@ -8,9 +8,12 @@ import { jobManifest, type SpecInput } from "../fixtures.js";
 import {
   condition,
   createJob,
+  getJob,
   patchJobSpec,
   podNames,
   runOperator,
+  setPodPhase,
+  setServerAvailable,
   startWorld,
   testConfig,
   waitForJob,
@@ -108,3 +111,49 @@ for (const c of refused) {
     assert.deepEqual(await podNames(world, c.job), [`${c.job}-client-0`]);
   });
 }
+
+test("a spec change the CRD lets through but the API refuses fails the job with InvalidSpec; fixing it lets the job carry on", async () => {
+  // The quorum against a fraction per round is checked by zod (and the webhook), not by the CRD's CEL.
+  await createJob(world, jobManifest("quorate", { clients: { count: 4, perRound: { fraction: 0.5 } } }));
+  await waitFor(async () => (await podNames(world, "quorate")).length === 4, {
+    timeoutMs: 15_000,
+    description: "the client pods of quorate",
+  });
+  await setServerAvailable(world, "quorate-server", 1);
+  await setPodPhase(world, "quorate-client-0", "Running", { node: "edge-0" });
+  await waitForJob(world, "quorate", (j) => j.status?.phase === "Running", "quorate to run");
+
+  await patchJobSpec(world, "quorate", { training: { quorum: { count: 3, fraction: null } } });
+  const bad = await waitForJob(world, "quorate", (j) => j.status?.phase === "Failed", "quorate to fail");
+  const failed = condition(bad, "Failed")!;
+  assert.equal(failed.reason, "InvalidSpec");
+  assert.match(
+    failed.message,
+    /^spec\.training\.quorum\.count: is 3 but only 2 clients are selected per round/,
+  );
+  assert.equal(condition(bad, "Running")?.status, "False", "a Failed job is not Running");
+  assert.equal(
+    bad.status?.completionTime,
+    undefined,
+    "an invalid spec can be fixed: the job is not finished",
+  );
+  assert.equal((await podNames(world, "quorate")).length, 4, "the running pods are left alone");
+
+  await patchJobSpec(world, "quorate", { training: { quorum: { count: 2 } } });
+  const fixed = await waitForJob(
+    world,
+    "quorate",
+    (j) => j.status?.phase === "Running",
+    "quorate to run again",
+  );
+  assert.equal(condition(fixed, "Failed")?.status, "False");
+  assert.equal(condition(fixed, "Running")?.status, "True");
+  assert.equal(fixed.status?.observedGeneration, fixed.metadata?.generation);
+  const d = await world.apps.readNamespacedDeployment({ name: "quorate-server", namespace: "default" });
+  assert.equal(d.spec?.replicas, 1, "the server is not scaled down");
+  assert.deepEqual(
+    await podNames(world, "quorate"),
+    [0, 1, 2, 3].map((i) => `quorate-client-${i}`),
+  );
+  assert.equal((await getJob(world, "quorate"))?.status?.completionTime, undefined);
+});

@@ -38,7 +38,13 @@ export class ProgressTracker {
   track(key: string, url: string, token: string): void {
     const t = this.tracked.get(key);
     if (t && t.url === url && t.token === token) return;
-    if (t) t.abort.abort();
+    if (t) {
+      // Another NATS or stream (spec.transport.url changed): its sequence numbers and events have
+      // nothing to do with the old stream's, so the replay starts over from its first message.
+      t.abort.abort();
+      this.snapshots.delete(key);
+      this.caughtUp.delete(key);
+    }
     const abort = new AbortController();
     const done = this.run(key, url, token, abort.signal);
     this.tracked.set(key, { url, token, abort, done });
@@ -112,6 +118,8 @@ export class ProgressTracker {
     const detach = stopMessagesOn(messages, nc, signal);
     try {
       for await (const m of messages) {
+        // an aborted consumer's last message must not land in the snapshot of its successor
+        if (signal.aborted) break;
         const before = this.snapshots.get(key) ?? emptySnapshot();
         const event = this.parse(key, m.seq, m.data);
         this.snapshots.set(

@@ -2,11 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jobToken } from "@sfprompt/api";
 import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { startNatsServer } from "@sfprompt/protocol/testing";
+import { connect } from "@nats-io/transport-node";
 import { kubectl, waitFor } from "@sfprompt/kube-testing";
 import { jobManifest } from "../fixtures.js";
 import {
   createJob,
   getJob,
+  patchJobSpec,
   podNames,
   runOperator,
   setPodPhase,
@@ -15,6 +18,7 @@ import {
   waitForJob,
   condition,
   operatorWorldHooks,
+  type JobObject,
 } from "./harness.js";
 
 const w = operatorWorldHooks();
@@ -225,4 +229,49 @@ test("a failed client pod is replaced after its backoff, up to the limit, then t
     })
   ).items.map((e) => e.reason);
   assert.ok(reasons.includes("ClientRestarted") && reasons.includes("ClientRestartLimit"), reasons.join());
+});
+
+const serverOf = (j: JobObject): { instance?: string; executionProvider?: string } | undefined =>
+  j.status?.server as { instance?: string; executionProvider?: string } | undefined;
+
+test("a job moved to another NATS (spec.transport.url) shows that NATS's events, not the old stream's", async () => {
+  await createJob(w.world, jobManifest("moved", { clients: { count: 1 } }));
+  const job = jobToken("default", "moved");
+  await ensureJobResources(w.nc, job);
+  const base = { v: 1 as const, job, at: new Date().toISOString() };
+  const ready = (instance: string, actual: "cpu" | "cuda"): ProgressEvent => ({
+    ...base,
+    type: "server.ready",
+    instance,
+    executionProvider: { requested: "cuda", actual },
+  });
+  const onA: ProgressEvent[] = [
+    ready("on-a", "cpu"),
+    { ...base, type: "client.state", client: "client-0", state: "connected" },
+    { ...base, type: "client.state", client: "client-0", state: "idle" },
+  ];
+  for (const e of onA) await publishEvent(w.nc, e);
+  await waitForJob(w.world, "moved", (j) => serverOf(j)?.instance === "on-a", "the first NATS's events");
+
+  const b = await startNatsServer();
+  const nb = await connect({ servers: b.url });
+  try {
+    await ensureJobResources(nb, job);
+    await publishEvent(nb, ready("on-b", "cuda"));
+    await patchJobSpec(w.world, "moved", { transport: { url: b.url } });
+    // The new stream starts at sequence 1: carrying the old stream's position over would skip it.
+    const moved = await waitForJob(
+      w.world,
+      "moved",
+      (j) => serverOf(j)?.instance === "on-b",
+      "the second NATS's server.ready",
+    );
+    assert.equal(serverOf(moved)?.executionProvider, "cuda");
+    assert.equal(condition(moved, "CpuFallback")?.status, "False");
+  } finally {
+    await nb.drain();
+    await w.operator.stop();
+    await b.stop();
+    w.operator = await runOperator(w.world, testConfig(w.world));
+  }
 });

@@ -105,6 +105,16 @@ function serverCondition(input: StatusInput): ConditionUpdate {
 function clientsCondition(input: StatusInput, clients: ClientStatus[]): ConditionUpdate {
   if (input.lifecycle.suspended)
     return cond("ClientsReady", false, "Suspended", "client pods are deleted while the job is suspended");
+  // A finished job's clients list keeps each client's last observed state, but its unfinished pods
+  // are deleted: counting those as running would leave the condition True for good.
+  const terminal = input.lifecycle.terminal;
+  if (terminal)
+    return cond(
+      "ClientsReady",
+      false,
+      "JobFinished",
+      `the job ${terminal.phase === "Succeeded" ? "succeeded" : "failed"}: client pods that had not finished are deleted, finished ones kept for their logs`,
+    );
   const running = clients.filter((c) => c.phase === "Running" || c.phase === "Succeeded");
   const waiting = input.plans.filter((p) => p.state === "waiting").map((p) => p.index);
   const others = clients.filter((c) => !running.includes(c)).map((c) => c.index);

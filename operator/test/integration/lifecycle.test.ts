@@ -11,6 +11,8 @@ import {
   getJob,
   patchJobSpec,
   podNames,
+  setPodPhase,
+  setServerAvailable,
   waitForJob,
   condition,
   operatorWorldHooks,
@@ -65,6 +67,14 @@ test("activeDeadlineSeconds fails the job with DeadlineExceeded and removes its 
     timeoutMs: 10_000,
     description: "pod",
   });
+  await setServerAvailable(w.world, "late-server", 1);
+  await setPodPhase(w.world, "late-client-0", "Running");
+  await waitForJob(
+    w.world,
+    "late",
+    (j) => condition(j, "ClientsReady")?.status === "True",
+    "a running client",
+  );
   const failed = await waitForJob(
     w.world,
     "late",
@@ -73,6 +83,11 @@ test("activeDeadlineSeconds fails the job with DeadlineExceeded and removes its 
     10_000,
   );
   assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
+  // Its running pods are being deleted: no condition may still say they run.
+  assert.deepEqual(
+    [condition(failed, "ClientsReady")?.status, condition(failed, "ClientsReady")?.reason],
+    ["False", "JobFinished"],
+  );
   const elapsed =
     Date.parse(failed.status!.completionTime as string) - Date.parse(failed.status!.startTime as string);
   assert.ok(elapsed >= 2000 && elapsed < 5000, `failed ${elapsed} ms after start`);

@@ -23,6 +23,8 @@ export interface LocalNatsOptions {
   readonly logFile?: string;
   /** Also start the HTTP monitoring endpoint (/varz, /connz) on a free port. */
   readonly monitoring?: boolean;
+  /** JetStream's file storage limit in bytes (default 16 GiB); tests of a full store set it small. */
+  readonly maxFileStore?: number;
   /** nats-server binary; default $NATS_SERVER_BIN, then PATH, /usr/sbin, /usr/bin, /usr/local/bin. */
   readonly binary?: string;
   /** How long to wait until the server accepts connections (default 15 s). */
@@ -97,7 +99,7 @@ function renderConfig(o: LocalNatsOptions, workDir: string, storeDir: string, lo
     `max_pending: ${Math.max(64 * 1024 * 1024, 8 * maxPayload)}`,
     `ports_file_dir: ${q(workDir)}`,
     `log_file: ${q(logFile)}`,
-    `jetstream { store_dir: ${q(storeDir)}, max_memory_store: 268435456, max_file_store: 17179869184 }`,
+    `jetstream { store_dir: ${q(storeDir)}, max_memory_store: 268435456, max_file_store: ${o.maxFileStore ?? 17179869184} }`,
   ];
   if (o.monitoring === true) lines.push(`http: ${q(`${o.host ?? "127.0.0.1"}:-1`)}`);
   return lines.join("\n") + "\n";

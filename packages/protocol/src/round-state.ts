@@ -1,7 +1,7 @@
 // The job's round state in a JetStream KV bucket, so a restarted server resumes where it stopped.
 // Writes are compare-and-set on the revision: two coordinators cannot both advance a round.
 import { Kvm, type KV } from "@nats-io/kv";
-import { StorageType } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import { DataPlaneError } from "./errors.js";
@@ -84,16 +84,31 @@ export class RoundStateStore {
 
   /**
    * Writes `state` if the stored revision is still `revision` (0: only if none is stored yet).
-   * Returns the new revision; throws RoundStateConflictError when another writer got there first.
+   * Returns the new revision; throws RoundStateConflictError when another writer got there first, and
+   * the NATS error itself when the write did not reach JetStream (safe to call again with the same
+   * arguments: a write that did land is recognised).
    */
   async put(state: RoundState, revision: number): Promise<number> {
     const data = JSON.stringify(RoundStateSchema.parse(state));
     try {
       return revision === 0 ? await this.kv.create(KEY, data) : await this.kv.update(KEY, data, revision);
     } catch (cause) {
+      // anything but a failed compare-and-set (a timeout while NATS restarts) is the caller's to retry
+      if (!isWrongRevision(cause)) throw cause;
+      // a retry of a write whose reply was lost finds its own state stored: that is success
+      const stored = await this.kv.get(KEY);
+      if (stored?.operation === "PUT" && stored.string() === data) return stored.revision;
       throw new RoundStateConflictError(this.job, revision, { cause });
     }
   }
+}
+
+function isWrongRevision(error: unknown): boolean {
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
 
 /** Opens the job's round-state bucket, creating it (file storage, 5 revisions kept) when missing. */

@@ -14,6 +14,8 @@ export interface TestNatsOptions {
   readonly maxPayload?: number;
   /** Start the monitoring endpoint too (for byte counts as the server sees them). */
   readonly monitoring?: boolean;
+  /** JetStream's file storage limit in bytes (default 16 GiB). */
+  readonly maxFileStore?: number;
 }
 
 export interface TestNats {

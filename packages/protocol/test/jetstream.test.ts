@@ -166,6 +166,25 @@ describe("artifacts and round state", () => {
     assert.deepEqual(now, { state: { ...state, phase: "aggregating", reported: ["c0"] }, revision: r2 });
   });
 
+  it("takes a repeated compare-and-set whose first write landed (its reply lost) as done, not as a conflict", async () => {
+    const rs = await openRoundState(nc, "state-b");
+    const state: RoundState = {
+      v: 1,
+      round: 1,
+      phase: "split-training",
+      selected: ["c0"],
+      reported: [],
+      startedAt: at,
+    };
+    const r1 = await rs.put(state, 0);
+    assert.equal(await rs.put(state, 0), r1, "the same first write again");
+    const next = { ...state, phase: "checkpointing" as const, checkpoint: "checkpoints/round-000001" };
+    const r2 = await rs.put(next, r1);
+    assert.equal(await rs.put(next, r1), r2, "the same update again");
+    await assert.rejects(rs.put({ ...next, round: 2 }, r1), RoundStateConflictError);
+    assert.deepEqual(await rs.get(), { state: next, revision: r2 });
+  });
+
   it("deletes every JetStream resource of a job, and a second deletion finds nothing", async () => {
     const job = "gone";
     const { artifacts, roundState } = await ensureJobResources(nc, job);

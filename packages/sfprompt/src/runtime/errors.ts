@@ -75,3 +75,16 @@ export class ExecutionProviderError extends Error {
     super(message, options);
   }
 }
+
+/** The coordinator could not write a checkpoint, the round state or the final artifact to JetStream. */
+export class JobStoreError extends Error {
+  override readonly name = "JobStoreError";
+  constructor(
+    /** What was being written, e.g. "checkpoint of round 2 (checkpoints/round-000002)". */
+    readonly what: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${what}: ${message}`, options);
+  }
+}

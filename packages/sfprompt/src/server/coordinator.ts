@@ -4,6 +4,7 @@
 import type { RunConfig } from "@sfprompt/api";
 import {
   FINAL_ARTIFACT_OBJECT,
+  checkpointObjectName,
   summarizeTraffic,
   type JobResources,
   type RoundState,
@@ -27,6 +28,7 @@ import { ClientRegistry } from "./registry.js";
 import { eventBytes, lastAccuracy, meanOf, totalBytes } from "./round-metrics.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
+import { writeToStore } from "./store-writes.js";
 
 export interface CoordinatorOptions {
   readonly config: RunConfig;
@@ -43,6 +45,8 @@ export interface CoordinatorOptions {
   readonly pollWaitMs?: number;
   /** How long selection waits for clients.perRound ready clients before going with the quorum (default 5000 ms). */
   readonly selectionWaitMs?: number;
+  /** How long a checkpoint or round-state write is retried while NATS is away (default 120 000 ms). */
+  readonly storeRetryMs?: number;
 }
 
 /** How a job ended. */
@@ -277,12 +281,15 @@ export class Coordinator implements CoordinatorView {
   }
 
   async #checkpoint(round: number, history: readonly RoundMetrics[]): Promise<void> {
-    const info = await writeCheckpoint(this.o.resources.artifacts, this.#global, {
-      job: this.config.names.job,
-      method: this.config.method,
-      round,
-      history: [...history],
-    });
+    const name = checkpointObjectName(round);
+    const info = await this.#store(`checkpoint of round ${round} (${name})`, () =>
+      writeCheckpoint(this.o.resources.artifacts, this.#global, {
+        job: this.config.names.job,
+        method: this.config.method,
+        round,
+        history: [...history],
+      }),
+    );
     this.#lastCheckpoint = info.name;
     await this.#putState({
       phase: "checkpointing",
@@ -307,20 +314,34 @@ export class Coordinator implements CoordinatorView {
       ...s,
       ...(this.#lastCheckpoint ? { checkpoint: this.#lastCheckpoint } : {}),
     };
-    this.#revision = await this.o.resources.roundState.put(state, this.#revision);
+    const revision = this.#revision;
+    this.#revision = await this.#store(`round state (${s.phase}, round ${s.round})`, () =>
+      this.o.resources.roundState.put(state, revision),
+    );
+  }
+
+  /** A JetStream write of the job's progress, retried while NATS is away (a nats-server restart). */
+  #store<T>(what: string, write: () => Promise<T>): Promise<T> {
+    return writeToStore(what, write, {
+      logger: this.logger,
+      budgetMs: this.o.storeRetryMs ?? 120_000,
+      ...(this.signal ? { signal: this.signal } : {}),
+      resumeHint: this.#lastCheckpoint
+        ? `a server started again resumes from ${this.#lastCheckpoint}`
+        : "a server started again starts the job over (no checkpoint was written yet)",
+    });
   }
 
   async #finish(history: readonly RoundMetrics[]): Promise<void> {
     this.#finished = true;
     this.registry.change();
-    await this.o.resources.artifacts.put(
-      FINAL_ARTIFACT_OBJECT,
-      encodeParamSet(this.#global, {
-        job: this.config.names.job,
-        method: this.config.method,
-        rounds: history.length,
-      }),
-      "trained prompt + tail",
+    const final = encodeParamSet(this.#global, {
+      job: this.config.names.job,
+      method: this.config.method,
+      rounds: history.length,
+    });
+    await this.#store(`final parameters (${FINAL_ARTIFACT_OBJECT})`, () =>
+      this.o.resources.artifacts.put(FINAL_ARTIFACT_OBJECT, final, "trained prompt + tail"),
     );
     const last = history.at(-1);
     await this.#putState({

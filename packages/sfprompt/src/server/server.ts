@@ -19,7 +19,7 @@ import { startBodyService, type BodyGradientMode } from "./body-service.js";
 import { startControlServices } from "./control-service.js";
 import { Coordinator, type JobOutcome } from "./coordinator.js";
 import { evaluateSplit, evaluationSubset, type Evaluation } from "./evaluate.js";
-import { EventPublisher } from "./events.js";
+import { EventPublisher, type EventRetryOptions } from "./events.js";
 import { announceServerReady } from "./server-ready.js";
 
 /** Method-specific global parameters (the whole-model baseline brings its own). */
@@ -42,6 +42,10 @@ export interface ServerOptions {
   readonly intraOpThreads?: number;
   readonly pollWaitMs?: number;
   readonly selectionWaitMs?: number;
+  /** How long a checkpoint or round-state write is retried while NATS is away (default 120 s). */
+  readonly storeRetryMs?: number;
+  /** How often a progress event is tried before it is given up on (default: 5 attempts). */
+  readonly eventRetry?: EventRetryOptions;
   /** Replaces prompt + tail as the global parameters (fl-full). */
   readonly globalModel?: GlobalModel;
   /** Keeps the control services up this long after the last round, so polling clients hear "done" (default 1000 ms). */
@@ -97,7 +101,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
       : o.bundle;
   const ledger = new TrafficLedger();
   const resources = await ensureJobResources(o.nc, config.names.job);
-  const events = new EventPublisher(o.nc, config.names.job, logger, o.onEvent);
+  const events = new EventPublisher(o.nc, config.names.job, logger, o.onEvent, o.eventRetry);
   const evalSet =
     o.evalData && evaluationSubset(o.evalData, config.training.evaluation.maxSamples, config.training.seed);
   const batch = config.training.batchSize;
@@ -121,6 +125,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
     ...(evaluate ? { evaluate } : {}),
     ...(o.pollWaitMs === undefined ? {} : { pollWaitMs: o.pollWaitMs }),
     ...(o.selectionWaitMs === undefined ? {} : { selectionWaitMs: o.selectionWaitMs }),
+    ...(o.storeRetryMs === undefined ? {} : { storeRetryMs: o.storeRetryMs }),
   });
   const control = await startControlServices(o.nc, coordinator, ledger);
   const body = config.effective.splitTraining

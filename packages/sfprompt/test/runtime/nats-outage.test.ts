@@ -1,0 +1,205 @@
+// The job's JetStream store going away or filling up under a running job, against a real nats-server:
+// a nats-server restarted (same port, same store) while the coordinator writes a checkpoint does not
+// fail the job, and a store without room fails it with an error that names the write and what to do.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { RunConfig } from "@sfprompt/api";
+import {
+  checkpointObjectName,
+  openArtifactStore,
+  openRoundState,
+  type ProgressEvent,
+} from "@sfprompt/protocol";
+import { startLocalNats, type LocalNats } from "@sfprompt/protocol/testing";
+import {
+  JobStoreError,
+  PartitionBundle,
+  decodeParamSet,
+  joinParams,
+  paramsAllClose,
+  jsonLogger,
+  partitionForJob,
+  runClient,
+  startServer,
+  type ServerHandle,
+} from "@sfprompt/core";
+import { fashionSubsets, tinyBundle } from "./bundle-fixture.js";
+import { jobConfig } from "./job-fixture.js";
+
+interface Job {
+  readonly server: ServerHandle;
+  readonly logs: Record<string, unknown>[];
+  /** Stops the clients and closes every connection. */
+  stop(): Promise<void>;
+}
+
+/** Starts clients and server of `config` on `url`, each on its own connection that reconnects. */
+async function startJob(
+  url: string,
+  config: RunConfig,
+  bundleDir: string,
+  onEvent: (e: ProgressEvent) => void,
+  onLog: (line: Record<string, unknown>) => void = () => {},
+  eventAttempts?: number,
+): Promise<Job> {
+  const { train, test: held } = await fashionSubsets();
+  const conns: NatsConnection[] = [];
+  const open = async (): Promise<NatsConnection> => {
+    const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+    conns.push(nc);
+    return nc;
+  };
+  const stop = new AbortController();
+  const shards = partitionForJob(train, config.data.partitioning, config.clients.count);
+  const clients = await Promise.all(
+    shards.map(async (data, i) => ({
+      done: runClient(config, i, {
+        nc: await open(),
+        bundle: bundleDir,
+        data,
+        signal: stop.signal,
+        retryDelayMs: 200,
+      }).catch((e: unknown) => e),
+    })),
+  );
+  const logs: Record<string, unknown>[] = [];
+  const logger = jsonLogger({
+    level: "info",
+    write: (text) => {
+      const line = JSON.parse(text) as Record<string, unknown>;
+      logs.push(line);
+      onLog(line);
+    },
+  });
+  const server = await startServer(config, {
+    nc: await open(),
+    bundle: bundleDir,
+    evalData: held,
+    logger,
+    onEvent,
+    pollWaitMs: 500,
+    selectionWaitMs: 1500,
+    lingerMs: 600,
+    ...(eventAttempts === undefined ? {} : { eventRetry: { attempts: eventAttempts } }),
+  });
+  return {
+    server,
+    logs,
+    async stop() {
+      stop.abort();
+      await Promise.all(clients.map((c) => c.done));
+      await Promise.allSettled(conns.map((c) => c.close()));
+    },
+  };
+}
+
+test("a nats-server restarted while the round-1 checkpoint is written: the job goes on and keeps every checkpoint", async () => {
+  const store = mkdtempSync(join(tmpdir(), "sfprompt-restart-"));
+  const bundle = tinyBundle();
+  let nats: LocalNats = await startLocalNats({ storeDir: join(store, "js") });
+  const port = nats.port;
+  let restarted: Promise<void> | undefined;
+  let gaveUp!: () => void;
+  const eventGivenUp = new Promise<void>((r) => (gaveUp = r));
+  let job: Job | undefined;
+  try {
+    const config = jobConfig({ training: { rounds: 3, roundTimeoutSeconds: 30 } });
+    job = await startJob(
+      nats.url,
+      config,
+      bundle.dir,
+      (e) => {
+        // round.finished is told right before its publish and the checkpoint write: kill the server
+        // under them. The event is tried once, so the write starts within seconds, in the outage;
+        // the server comes back while that write waits for its reply.
+        if (e.type !== "round.finished" || e.round !== 1 || restarted) return;
+        const old = nats;
+        process.kill(old.pid, "SIGKILL");
+        restarted = (async () => {
+          await old.stop();
+          await Promise.race([eventGivenUp, job?.server.done.catch(() => undefined)]);
+          nats = await startLocalNats({ storeDir: join(store, "js"), port });
+        })();
+      },
+      (line) => {
+        if (line.event === "event-publish-failed") gaveUp();
+      },
+      1,
+    );
+    const result = await job.server.done;
+    await restarted;
+    assert.deepEqual(
+      result.rounds.map((r) => r.round),
+      [1, 2, 3],
+    );
+    assert.ok(
+      job.logs.some((l) => l.event === "store-write-retry"),
+      "a write of the job's progress met the restart and was retried",
+    );
+    const nc = await connect({ servers: nats.url });
+    try {
+      const artifacts = await openArtifactStore(nc, config.names.job);
+      for (const round of [1, 2, 3]) {
+        const bytes = await artifacts.get(checkpointObjectName(round));
+        assert.ok(bytes !== null, `checkpoint of round ${round} is stored`);
+        assert.equal(decodeParamSet(bytes).size, result.global.size);
+      }
+      const state = await (await openRoundState(nc, config.names.job)).get();
+      assert.equal(state?.state.phase, "finished");
+      assert.equal(state?.state.checkpoint, checkpointObjectName(3));
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await job?.stop();
+    await restarted?.catch(() => undefined);
+    await nats.stop();
+    bundle.remove();
+    rmSync(store, { recursive: true, force: true });
+  }
+});
+
+test("a JetStream store without room fails the job with JobStoreError naming the write, the limit and where it resumes", async () => {
+  const bundle = tinyBundle();
+  const nats = await startLocalNats({ maxFileStore: 12_000 });
+  let job: Job | undefined;
+  try {
+    const config = jobConfig({ training: { rounds: 8, roundTimeoutSeconds: 30 } });
+    const events: ProgressEvent[] = [];
+    job = await startJob(nats.url, config, bundle.dir, (e) => events.push(e));
+    const error = await job.server.done.then(
+      () => new Error("the job finished, though it cannot fit in 12 kB of JetStream storage"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof JobStoreError, `got ${String(error)}`);
+    assert.match(error.message, /JetStream has no room for it \(insufficient resources, code 10023\)/);
+    assert.match(error.message, /max_file_store/);
+    const failed = events.find((e) => e.type === "job.failed");
+    assert.equal(failed?.type === "job.failed" && failed.reason, "JobStoreError");
+    // the checkpoint the message promises to resume from is there, whole
+    const hint = /resumes from (checkpoints\/round-\d+)/.exec(error.message);
+    assert.ok(hint !== null, error.message);
+    const nc = await connect({ servers: nats.url });
+    try {
+      const bytes = await (await openArtifactStore(nc, config.names.job)).get(hint[1]!);
+      assert.ok(bytes !== null, `${hint[1]} is stored`);
+      const loaded = PartitionBundle.load(bundle.dir);
+      const init = loaded.initialParams();
+      const initial = joinParams(init.prompt, init.tail);
+      await loaded.release();
+      // the global layout, trained away from the initial values
+      const params = decodeParamSet(bytes, { expect: initial });
+      assert.ok(!paramsAllClose(params, initial), "the checkpoint holds trained parameters");
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await job?.stop();
+    await nats.stop();
+    bundle.remove();
+  }
+});

@@ -14,6 +14,8 @@ export const LABEL_CLIENT_INDEX = "sfprompt.io/client-index";
 
 export const ANNOTATION_RESTARTS = "sfprompt.io/restarts";
 export const ANNOTATION_CONFIG_HASH = "sfprompt.io/config-hash";
+/** Digest of a client pod's spec as desired, to tell a pod made from an older spec. */
+export const ANNOTATION_POD_SPEC_HASH = "sfprompt.io/pod-spec-hash";
 
 /** Label selector matching every child the operator manages (what its informers watch). */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`;

@@ -1,14 +1,23 @@
 // One Pod per client, pinned to edge nodes, with its index and data location in env. Pods use
 // restartPolicy Never: a failed client is replaced by the operator (restart-plan.ts), which keeps the
 // count and the backoff visible instead of hiding them in a kubelet's CrashLoopBackOff.
-import type { V1Affinity, V1EnvVar, V1Pod, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import type {
+  V1Affinity,
+  V1EnvVar,
+  V1Pod,
+  V1PodSpec,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
 import type { DataSource, SFPromptJob } from "@sfprompt/api";
 import {
   ANNOTATION_CONFIG_HASH,
+  ANNOTATION_POD_SPEC_HASH,
   ANNOTATION_RESTARTS,
   LABEL_CLIENT_INDEX,
   childLabels,
   childNames,
+  digest,
 } from "../names.js";
 import { ownerReference, type JobRef } from "./owner.js";
 import {
@@ -99,6 +108,33 @@ export function desiredClientPod(input: ClientPodInput): V1Pod {
   const data = dataVolume(job.spec.data.source);
   const model = modelMount(job);
   const podAffinity = affinity(input, spreadLabels);
+  const spec: V1PodSpec = {
+    restartPolicy: "Never",
+    automountServiceAccountToken: false,
+    ...(clients.nodeSelector ? { nodeSelector: clients.nodeSelector } : {}),
+    ...(clients.tolerations ? { tolerations: clients.tolerations } : {}),
+    ...(podAffinity ? { affinity: podAffinity } : {}),
+    volumes: [...jobVolumes(job, ref), ...data.volumes, ...model.volumes],
+    containers: [
+      {
+        name: "client",
+        image: input.image,
+        imagePullPolicy: input.imagePullPolicy,
+        env: clientEnv(input),
+        ports: [{ name: "health", containerPort: HEALTH_PORT }],
+        livenessProbe: healthProbe(15, 4),
+        // Ready (kubectl's READY column) once connected to NATS with its bundle and shard loaded.
+        readinessProbe: healthProbe(10, 3, "/readyz"),
+        // Edge devices are small: ask for little, cap memory so one client cannot starve its node.
+        resources: resources(clients.resources, {
+          requests: { cpu: "100m", memory: "256Mi" },
+          limits: { memory: "1Gi" },
+        }),
+        volumeMounts: [...JOB_VOLUME_MOUNTS, ...data.mounts, ...model.mounts],
+        securityContext: CONTAINER_SECURITY,
+      },
+    ],
+  };
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -109,35 +145,10 @@ export function desiredClientPod(input: ClientPodInput): V1Pod {
       annotations: {
         [ANNOTATION_RESTARTS]: String(input.attempt),
         [ANNOTATION_CONFIG_HASH]: input.configHash,
+        [ANNOTATION_POD_SPEC_HASH]: digest(JSON.stringify(spec)),
       },
       ownerReferences: [ownerReference(ref)],
     },
-    spec: {
-      restartPolicy: "Never",
-      automountServiceAccountToken: false,
-      ...(clients.nodeSelector ? { nodeSelector: clients.nodeSelector } : {}),
-      ...(clients.tolerations ? { tolerations: clients.tolerations } : {}),
-      ...(podAffinity ? { affinity: podAffinity } : {}),
-      volumes: [...jobVolumes(job, ref), ...data.volumes, ...model.volumes],
-      containers: [
-        {
-          name: "client",
-          image: input.image,
-          imagePullPolicy: input.imagePullPolicy,
-          env: clientEnv(input),
-          ports: [{ name: "health", containerPort: HEALTH_PORT }],
-          livenessProbe: healthProbe(15, 4),
-          // Ready (kubectl's READY column) once connected to NATS with its bundle and shard loaded.
-          readinessProbe: healthProbe(10, 3, "/readyz"),
-          // Edge devices are small: ask for little, cap memory so one client cannot starve its node.
-          resources: resources(clients.resources, {
-            requests: { cpu: "100m", memory: "256Mi" },
-            limits: { memory: "1Gi" },
-          }),
-          volumeMounts: [...JOB_VOLUME_MOUNTS, ...data.mounts, ...model.mounts],
-          securityContext: CONTAINER_SECURITY,
-        },
-      ],
-    },
+    spec,
   };
 }

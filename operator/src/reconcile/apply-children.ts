@@ -1,18 +1,33 @@
 // Brings the children in line with the desired state: server-side apply of each desired object, then
 // deletion of owned objects that are no longer desired (pods of a suspended job, replaced client pods).
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import type { DesiredChildren } from "../desired/children.js";
 import { CHILD_KINDS } from "../kube/child-kinds.js";
+import { ANNOTATION_POD_SPEC_HASH } from "../names.js";
 import type { ReconcileDeps } from "./deps.js";
 
 export interface ApplyOutcome {
   /** Applied objects as the API server returned them, by kind/name. */
   applied: Map<string, KubernetesObject>;
-  /** Owned objects deleted because they are no longer desired. */
+  /** Owned objects deleted because they are no longer desired, or are unstarted pods of an older spec. */
   pruned: KubernetesObject[];
 }
 
 const id = (kind: string, name: string): string => `${kind}/${name}`;
+
+const specHash = (o: KubernetesObject): string | undefined =>
+  o.metadata?.annotations?.[ANNOTATION_POD_SPEC_HASH];
+
+/** A Pending pod made from another spec than `desired` (pods from before the hash are left alone). */
+function notStartedAndStale(live: V1Pod, desired: KubernetesObject): boolean {
+  const hash = specHash(live);
+  return (
+    live.status?.phase === "Pending" &&
+    !live.metadata?.deletionTimestamp &&
+    hash !== undefined &&
+    hash !== specHash(desired)
+  );
+}
 
 export async function applyChildren(
   deps: ReconcileDeps,
@@ -21,18 +36,29 @@ export async function applyChildren(
   desired: DesiredChildren,
 ): Promise<ApplyOutcome> {
   const applied = new Map<string, KubernetesObject>();
-  const existingPods = new Set(deps.informers.children("Pod", namespace, uid).map((p) => p.metadata?.name));
+  const existingPods = new Map(
+    deps.informers.children("Pod", namespace, uid).map((p) => [p.metadata?.name, p as V1Pod]),
+  );
+  const pruned: KubernetesObject[] = [];
   for (const obj of desired.apply) {
     const name = obj.metadata!.name!;
+    const live = obj.kind === "Pod" ? existingPods.get(name) : undefined;
     // A pod's spec cannot change after creation; applying to a live pod could only fail or no-op.
-    if (obj.kind === "Pod" && existingPods.has(name)) continue;
+    // One that has not started yet loses nothing by being replaced (the next reconcile creates it
+    // again from the current spec), so a fixed node selector or env reaches it.
+    if (live) {
+      if (notStartedAndStale(live, obj)) {
+        await deps.client.delete({ apiVersion: "v1", kind: "Pod", namespace, name }, live.metadata?.uid);
+        pruned.push(live);
+      }
+      continue;
+    }
     applied.set(id(obj.kind!, name), await deps.client.apply(obj));
   }
   const wanted = new Set([
     ...desired.apply.map((o) => id(o.kind!, o.metadata!.name!)),
     ...desired.keep.map((k) => id(k.kind, k.name)),
   ]);
-  const pruned: KubernetesObject[] = [];
   for (const kind of CHILD_KINDS) {
     for (const obj of deps.informers.children(kind.kind, namespace, uid)) {
       if (wanted.has(id(kind.kind, obj.metadata!.name!))) continue;

@@ -2,6 +2,7 @@
 // digit, pod fields the API server refuses, a spec the CRD lets through but zod does not.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import type { V1Pod } from "@kubernetes/client-node";
 import { waitFor } from "@sfprompt/kube-testing";
 import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest, type SpecInput } from "../fixtures.js";
@@ -156,4 +157,29 @@ test("a spec change the CRD lets through but the API refuses fails the job with 
     [0, 1, 2, 3].map((i) => `quorate-client-${i}`),
   );
   assert.equal((await getJob(world, "quorate"))?.status?.completionTime, undefined);
+});
+
+test("a fixed client node selector replaces the client pods that have not started, and leaves running ones alone", async () => {
+  await createJob(world, jobManifest("typo", { clients: { count: 2, nodeSelector: { site: "plant-l" } } }));
+  await waitFor(async () => (await podNames(world, "typo")).length === 2, {
+    timeoutMs: 15_000,
+    description: "the client pods of typo",
+  });
+  await setPodPhase(world, "typo-client-1", "Running");
+  const read = (name: string): Promise<V1Pod> => world.core.readNamespacedPod({ name, namespace: "default" });
+  const [pending, running] = [await read("typo-client-0"), await read("typo-client-1")];
+
+  await patchJobSpec(world, "typo", { clients: { nodeSelector: { site: "plant-1" } } });
+  const replaced = await waitFor(
+    async () => {
+      const p = await read("typo-client-0").catch(() => undefined);
+      return p && p.metadata!.uid !== pending.metadata!.uid ? p : undefined;
+    },
+    { timeoutMs: 15_000, description: "the pending pod to be replaced" },
+  );
+  assert.deepEqual(replaced.spec!.nodeSelector, { site: "plant-1" });
+  const still = await read("typo-client-1");
+  assert.equal(still.metadata!.uid, running.metadata!.uid, "a running client keeps its pod");
+  assert.deepEqual(still.spec!.nodeSelector, { site: "plant-l" });
+  assert.deepEqual(await podNames(world, "typo"), ["typo-client-0", "typo-client-1"]);
 });

@@ -12,6 +12,19 @@ export class KubeApiError extends Error {
   }
 }
 
+/** An object with a child's name exists but is not this job's: the operator will not take it over. */
+export class ChildConflictError extends Error {
+  override readonly name = "ChildConflictError";
+  constructor(
+    readonly child: string,
+    owner: string | undefined,
+  ) {
+    super(
+      `${child} already exists and is not this job's (${owner ? `it is controlled by ${owner}` : "it has no controller"}); delete or rename it, or give the job another name, and the operator creates its own`,
+    );
+  }
+}
+
 /** The operator's configuration (flags/env) is unusable. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";

@@ -46,6 +46,23 @@ export class ObjectClient {
     );
   }
 
+  /** The object as stored, or undefined when there is none. */
+  async read(ref: ObjectRef): Promise<KubernetesObject | undefined> {
+    const what = `read ${ref.kind} ${ref.namespace}/${ref.name}`;
+    try {
+      return await call(what, () =>
+        this.objects.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, namespace: ref.namespace },
+        }),
+      );
+    } catch (err) {
+      if (httpStatus(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
   /** Deletes an object; already gone counts as success. */
   async delete(ref: ObjectRef, uid?: string): Promise<void> {
     const what = `delete ${ref.kind} ${ref.namespace}/${ref.name}`;

@@ -2,6 +2,9 @@
 // deletion of owned objects that are no longer desired (pods of a suspended job, replaced client pods).
 import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import type { DesiredChildren } from "../desired/children.js";
+import { KIND } from "@sfprompt/api";
+import { isControlledBy } from "../desired/owner.js";
+import { ChildConflictError } from "../errors.js";
 import { CHILD_KINDS } from "../kube/child-kinds.js";
 import { ANNOTATION_POD_SPEC_HASH } from "../names.js";
 import type { ReconcileDeps } from "./deps.js";
@@ -29,6 +32,27 @@ function notStartedAndStale(live: V1Pod, desired: KubernetesObject): boolean {
   );
 }
 
+/**
+ * Throws when an object by the child's name exists but is not controlled by the job: a forced apply
+ * would take over someone's ConfigMap or Service, and garbage collection would delete it with the job.
+ * Only asked for children missing from the cache (being created, or relabelled by hand).
+ */
+async function refuseForeign(deps: ReconcileDeps, obj: KubernetesObject, uid: string): Promise<void> {
+  const m = obj.metadata!;
+  const live = await deps.client.read({
+    apiVersion: obj.apiVersion!,
+    kind: obj.kind!,
+    namespace: m.namespace!,
+    name: m.name!,
+  });
+  if (!live || isControlledBy(live.metadata?.ownerReferences, uid)) return;
+  const owner = live.metadata?.ownerReferences?.find((r) => r.controller === true);
+  throw new ChildConflictError(
+    `${obj.kind} ${m.namespace}/${m.name}`,
+    owner && `${owner.kind} ${owner.name}${owner.kind === KIND ? ` (uid ${owner.uid})` : ""}`,
+  );
+}
+
 export async function applyChildren(
   deps: ReconcileDeps,
   namespace: string,
@@ -39,9 +63,15 @@ export async function applyChildren(
   const existingPods = new Map(
     deps.informers.children("Pod", namespace, uid).map((p) => [p.metadata?.name, p as V1Pod]),
   );
+  const ours = new Set(
+    CHILD_KINDS.flatMap((k) =>
+      deps.informers.children(k.kind, namespace, uid).map((o) => id(k.kind, o.metadata!.name!)),
+    ),
+  );
   const pruned: KubernetesObject[] = [];
   for (const obj of desired.apply) {
     const name = obj.metadata!.name!;
+    if (!ours.has(id(obj.kind!, name))) await refuseForeign(deps, obj, uid);
     const live = obj.kind === "Pod" ? existingPods.get(name) : undefined;
     // A pod's spec cannot change after creation; applying to a live pod could only fail or no-op.
     // One that has not started yet loses nothing by being replaced (the next reconcile creates it

@@ -13,7 +13,7 @@ import { upsertConditions } from "../status/conditions.js";
 import { decideLifecycle, INVALID_SPEC } from "../status/lifecycle.js";
 import { statusPatch } from "../status/status-patch.js";
 import { applyChildren } from "./apply-children.js";
-import { childRejection } from "./child-rejection.js";
+import { childRejection, type ChildRejection } from "./child-rejection.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { ensureFinalizer, finalizeJob } from "./finalizer.js";
 import { transitionEvents } from "./transition-events.js";
@@ -112,7 +112,7 @@ async function reconcileParsed(
     plans,
   });
   let applied = new Map<string, KubernetesObject>();
-  let failure: { err: unknown; rejected: string } | undefined;
+  let failure: { err: unknown; rejected: ChildRejection } | undefined;
   try {
     ({ applied } = await applyChildren(deps, ref.namespace, ref.uid, desired));
   } catch (err) {
@@ -136,7 +136,7 @@ async function reconcileParsed(
   for (const e of transitionEvents(previous, status, plans, restart.limit)) {
     await deps.events.record(ref, e.type, e.reason, e.message);
   }
-  if (failure) await deps.events.record(ref, "Warning", "ChildRejected", failure.rejected);
+  if (failure) await deps.events.record(ref, "Warning", failure.rejected.reason, failure.rejected.message);
   const patch = statusPatch(previous, status);
   if (patch) {
     await deps.client.patchJobStatus(ref.namespace, ref.name, patch);

@@ -18,8 +18,8 @@ export interface StatusInput {
   plans: readonly ClientPlan[];
   progress: ProgressSnapshot | undefined;
   now: Date;
-  /** Why the API server refused a child in this reconcile, if it did. */
-  rejected?: string;
+  /** Why a child could not be applied in this reconcile, if it could not. */
+  rejected?: { reason: string; message: string };
 }
 
 type Phase = NonNullable<Status["phase"]>;
@@ -139,7 +139,7 @@ function conditionUpdates(
   return [
     cpuFallbackCondition(server, input.job.spec.server.gpus),
     input.rejected !== undefined
-      ? cond("Created", false, "ChildRejected", input.rejected)
+      ? cond("Created", false, input.rejected.reason, input.rejected.message)
       : cond(
           "Created",
           true,

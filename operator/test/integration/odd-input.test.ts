@@ -183,3 +183,51 @@ test("a fixed client node selector replaces the client pods that have not starte
   assert.deepEqual(still.spec!.nodeSelector, { site: "plant-l" });
   assert.deepEqual(await podNames(world, "typo"), ["typo-client-0", "typo-client-1"]);
 });
+
+test("a ConfigMap or Service of someone else's with a child's name is not taken over: NameConflict until it goes", async () => {
+  const ns = "default";
+  await world.core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: "clash-config" }, data: { keep: "me" } },
+  });
+  await world.core.createNamespacedService({
+    namespace: ns,
+    body: { metadata: { name: "clash-server" }, spec: { selector: { app: "web" }, ports: [{ port: 80 }] } },
+  });
+  await createJob(world, jobManifest("clash", { clients: { count: 1 } }));
+  const conflict = async (kind: string, name: string): Promise<void> => {
+    const j = await waitForJob(
+      world,
+      "clash",
+      (x) => condition(x, "Created")?.message.startsWith(`${kind} default/${name} already exists`) === true,
+      `a NameConflict naming ${kind} ${name}`,
+    );
+    assert.equal(condition(j, "Created")?.status, "False");
+    assert.equal(condition(j, "Created")?.reason, "NameConflict");
+    assert.match(
+      condition(j, "Created")!.message,
+      /is not this job's \(it has no controller\); delete or rename it/,
+    );
+  };
+  await conflict("ConfigMap", "clash-config");
+  const cm = await world.core.readNamespacedConfigMap({ name: "clash-config", namespace: ns });
+  assert.deepEqual(
+    [cm.data, cm.metadata!.ownerReferences],
+    [{ keep: "me" }, undefined],
+    "the ConfigMap is untouched",
+  );
+  const events = await world.core.listNamespacedEvent({
+    namespace: ns,
+    fieldSelector: "involvedObject.name=clash,reason=NameConflict",
+  });
+  assert.equal(events.items[0]?.type, "Warning");
+
+  await world.core.deleteNamespacedConfigMap({ name: "clash-config", namespace: ns });
+  await conflict("Service", "clash-server");
+  const svc = await world.core.readNamespacedService({ name: "clash-server", namespace: ns });
+  assert.deepEqual([svc.spec!.selector, svc.metadata!.ownerReferences], [{ app: "web" }, undefined]);
+
+  await world.core.deleteNamespacedService({ name: "clash-server", namespace: ns });
+  await waitForJob(world, "clash", (x) => condition(x, "Created")?.status === "True", "clash's own children");
+  assert.deepEqual(await podNames(world, "clash"), ["clash-client-0"]);
+});

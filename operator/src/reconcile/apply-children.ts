@@ -6,7 +6,7 @@ import { KIND } from "@sfprompt/api";
 import { isControlledBy } from "../desired/owner.js";
 import { ChildConflictError } from "../errors.js";
 import { CHILD_KINDS } from "../kube/child-kinds.js";
-import { ANNOTATION_POD_SPEC_HASH } from "../names.js";
+import { ANNOTATION_POD_SPEC_HASH, LABEL_JOB, LABEL_MANAGED_BY } from "../names.js";
 import type { ReconcileDeps } from "./deps.js";
 
 export interface ApplyOutcome {
@@ -32,6 +32,8 @@ function notStartedAndStale(live: V1Pod, desired: KubernetesObject): boolean {
   );
 }
 
+const ADOPT_BY = [LABEL_MANAGED_BY, LABEL_JOB];
+
 /**
  * Throws when an object by the child's name exists but is not controlled by the job: a forced apply
  * would take over someone's ConfigMap or Service, and garbage collection would delete it with the job.
@@ -47,6 +49,9 @@ async function refuseForeign(deps: ReconcileDeps, obj: KubernetesObject, uid: st
   });
   if (!live || isControlledBy(live.metadata?.ownerReferences, uid)) return;
   const owner = live.metadata?.ownerReferences?.find((r) => r.controller === true);
+  // An orphan with the job's labels was the job's (kubectl delete --cascade=orphan, then the job made
+  // again): adopt it, as a Deployment adopts the orphaned ReplicaSets its selector matches.
+  if (!owner && ADOPT_BY.every((k) => live.metadata?.labels?.[k] === m.labels?.[k])) return;
   throw new ChildConflictError(
     `${obj.kind} ${m.namespace}/${m.name}`,
     owner && `${owner.kind} ${owner.name}${owner.kind === KIND ? ` (uid ${owner.uid})` : ""}`,

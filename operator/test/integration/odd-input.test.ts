@@ -10,6 +10,7 @@ import {
   condition,
   createJob,
   getJob,
+  merge,
   patchJobSpec,
   podNames,
   runOperator,
@@ -230,4 +231,19 @@ test("a ConfigMap or Service of someone else's with a child's name is not taken 
   await world.core.deleteNamespacedService({ name: "clash-server", namespace: ns });
   await waitForJob(world, "clash", (x) => condition(x, "Created")?.status === "True", "clash's own children");
   assert.deepEqual(await podNames(world, "clash"), ["clash-client-0"]);
+
+  // An orphan that carries the job's labels was the job's own (kubectl delete --cascade=orphan): adopted.
+  await world.core.patchNamespacedConfigMap(
+    { name: "clash-config", namespace: ns, body: { metadata: { ownerReferences: null } } },
+    merge,
+  );
+  const adopted = await waitFor(
+    async () => {
+      const c = await world.core.readNamespacedConfigMap({ name: "clash-config", namespace: ns });
+      return c.metadata!.ownerReferences?.[0]?.name === "clash" ? c : undefined;
+    },
+    { timeoutMs: 15_000, description: "the orphaned ConfigMap to be adopted again" },
+  );
+  assert.equal(adopted.metadata!.ownerReferences![0]!.controller, true);
+  assert.equal(condition(await getJob(world, "clash"), "Created")?.status, "True");
 });

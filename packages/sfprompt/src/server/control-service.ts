@@ -60,12 +60,14 @@ export function paramsFromFrame(frame: DecodedFrame, layout: ParamSet): ParamSet
   return out;
 }
 
-function workFor(v: CoordinatorView, client: string, lastRound: number): PollReply | undefined {
+// A selected client without an upload in this open round trains it, whatever round it last finished:
+// after a server restart from an older checkpoint, or a round run again for want of a quorum, the
+// round's earlier uploads are gone and the clients that made them are needed again.
+function workFor(v: CoordinatorView, client: string): PollReply | undefined {
   if (v.finished()) return { action: "done" };
   const open = v.openRound();
   if (open === undefined || open.closed || !open.isSelected(client) || open.uploads.has(client))
     return undefined;
-  if (open.round <= lastRound) return undefined;
   return { action: "train", round: open.round, deadline: open.deadline.toISOString() };
 }
 
@@ -91,7 +93,7 @@ async function onReport(v: CoordinatorView, req: DecodedFrame): Promise<ReplyIni
   try {
     const until = Date.now() + v.pollWaitMs;
     for (;;) {
-      const work = workFor(v, client, m.lastRound);
+      const work = workFor(v, client);
       if (work !== undefined) {
         if (work.action === "done" && v.registry.setState(client, "done")) {
           void v.events.publish({ type: "client.state", client, state: "done" });

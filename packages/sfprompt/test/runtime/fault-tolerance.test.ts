@@ -141,6 +141,51 @@ test("a server killed after round 1 and started again resumes from the round-1 c
   assert.equal(state?.state.checkpoint, checkpointObjectName(3));
 });
 
+test("a server stopped after round 3's uploads, with checkpoints every 2 rounds, runs round 3 again with the clients that had uploaded it", async () => {
+  // the clients had round 3 accepted by the first server; the second resumes from round 2 and must
+  // get their round-3 updates again, not wait for them until the round times out, over and over
+  const config = jobConfig({
+    training: { rounds: 4, roundTimeoutSeconds: 8 },
+    output: { checkpointEvery: 2 },
+  });
+  const clients = await startClients(config);
+  let stopped: Promise<void> | undefined;
+  const first: ServerHandle = await server(config, (e) => {
+    if (e.type === "round.finished" && e.round === 3) stopped ??= first.stop();
+  });
+  await assert.rejects(first.done);
+  await stopped;
+  const events: ProgressEvent[] = [];
+  const second = await server(config, (e) => events.push(e));
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    second.done,
+    new Promise<null>((r) => (timer = setTimeout(() => r(null), 20_000))),
+  ]);
+  clearTimeout(timer);
+  if (result === null) await second.stop();
+  for (const c of clients) c.stop.abort();
+  const outcomes = await Promise.all(clients.map((c) => c.done));
+  assert.ok(
+    result !== null,
+    `the resumed job did not finish: ${JSON.stringify(events.filter((e) => e.type === "round.failed"))}`,
+  );
+  assert.equal(result.resumedFrom, 2);
+  assert.deepEqual(
+    result.rounds.map((r) => [r.round, r.participants]),
+    [1, 2, 3, 4].map((r) => [r, ["client-0", "client-1", "client-2"]]),
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === "round.failed"),
+    [],
+  );
+  for (const o of outcomes) {
+    assert.ok(!(o instanceof Error), String(o));
+    // round 3 was accepted twice: by the stopped server and by the one that ran it again
+    assert.deepEqual(o.rounds, [1, 2, 3, 3, 4]);
+  }
+});
+
 test("a client stops when the round state says the job finished after it started, not before", async () => {
   const config = jobConfig();
   const { train } = await fashionSubsets();

@@ -41,6 +41,8 @@ const USER_ERRORS = new Set([
   "VocabFormatError",
   "VocabMissingTokenError",
   "NatsServerNotFoundError",
+  "NatsServerStartError",
+  "NatsUrlError",
   "RunDirError",
   "JobFileError",
   "JobRunError",

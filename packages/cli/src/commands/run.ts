@@ -68,16 +68,25 @@ export const runCommand: Command = {
     const mode = modeOf(flags["resume"] === true, flags["fresh"] === true);
     const abort = new AbortController();
     const status = new StatusLine(process.stderr);
-    let interrupted = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      interrupted = true;
+    let stopCode: number | undefined;
+    const stopRun = (code: number, why: string): void => {
+      if (stopCode !== undefined) return;
+      stopCode = code;
       status.line(
-        `sfprompt run: ${signal}: stopping the processes and nats-server (the run directory keeps the last checkpoint)`,
+        `sfprompt run: ${why}: stopping the processes and nats-server (the run directory keeps the last checkpoint)`,
       );
       abort.abort();
     };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    // on: a second Ctrl-C while stopping must not kill this process before its children
+    const onSignal = (signal: NodeJS.Signals): void => stopRun(130, signal);
+    // output piped into a program that exits (`| head`): stop as Ctrl-C does instead of crashing
+    const onOutputError = (error: NodeJS.ErrnoException): void => {
+      if (error.code === "EPIPE") stopRun(141, "the output pipe closed");
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.stdout.on("error", onOutputError);
+    process.stderr.on("error", onOutputError);
     try {
       await localRun({
         jobFile: String(flags["job"]),
@@ -93,11 +102,13 @@ export const runCommand: Command = {
       });
       return 0;
     } catch (error) {
-      if (interrupted) return 130;
+      if (stopCode !== undefined) return stopCode;
       throw error;
     } finally {
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
+      process.stdout.removeListener("error", onOutputError);
+      process.stderr.removeListener("error", onOutputError);
     }
   },
 };

@@ -2,7 +2,7 @@
 // A server or client process of a local `sfprompt run`: `main.js server CONFIG` or
 // `main.js client CONFIG INDEX`. It runs the same in-process entry points as the images, with JSON
 // logs on stderr, and stops cleanly (NATS drained) on SIGTERM/SIGINT.
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jsonLogger } from "@sfprompt/core";
 import { readProcessConfig } from "./process-config.js";
 import { runRole } from "./roles.js";
@@ -22,6 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  watchParent(stop);
   const nc = await connect({
     servers: config.natsUrl,
     name: `sfprompt-${role}${index === undefined ? "" : `-${index}`}`,
@@ -34,8 +35,35 @@ async function main(argv: readonly string[]): Promise<number> {
     logger.log("error", "process.failed", { role, error: String((error as Error).stack ?? error) });
     return 1;
   } finally {
-    await nc.drain().catch(() => undefined);
+    await closeNats(nc);
   }
+}
+
+/** How long a parent-less process may take to stop before it exits anyway. */
+const ORPHAN_EXIT_MS = 10_000;
+/** How long draining may take: a nats-server that is gone (Ctrl-C reaches it too) never answers. */
+const DRAIN_MS = 3000;
+
+/**
+ * Under `sfprompt run` (which opens an IPC channel to its children) stops this process when the
+ * run goes away without stopping it (killed, crashed), so no server or client outlives it. The
+ * images have no such channel.
+ */
+function watchParent(stop: (why: string) => void): void {
+  if (process.channel === undefined) return;
+  process.channel.unref(); // the channel alone must not keep the process alive
+  process.once("disconnect", () => {
+    stop("parent-exited");
+    setTimeout(() => process.exit(1), ORPHAN_EXIT_MS).unref();
+  });
+}
+
+async function closeNats(nc: NatsConnection): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)));
+  await Promise.race([nc.drain().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close().catch(() => undefined);
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -34,7 +34,9 @@ export function startChild(role: Role, configPath: string, logDir: string, index
   mkdirSync(logDir, { recursive: true });
   const name = index === undefined ? role : `${role}-${index}`;
   const args = [...launcherArgs(), role, configPath, ...(index === undefined ? [] : [String(index)])];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  // the IPC channel tells the child when this process goes away (killed, crashed): it stops then
+  // instead of outliving the run (src/proc/main.ts)
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"], env: process.env });
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: "a" });
   child.stdout?.pipe(log, { end: false });

@@ -31,3 +31,15 @@ export class JobRunError extends Error {
     super(message, options);
   }
 }
+
+/** The --nats server cannot be used: unreachable, or running without JetStream. */
+export class NatsUrlError extends Error {
+  override readonly name = "NatsUrlError";
+  constructor(
+    readonly url: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`--nats ${url}: ${detail}`, options);
+  }
+}

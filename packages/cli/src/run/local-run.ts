@@ -8,6 +8,7 @@ import type { Method, SFPromptJob } from "@sfprompt/api";
 import { checkJobInputs, PartitionBundle } from "@sfprompt/core";
 import { openArtifactStore, startLocalNats, type LocalNats } from "@sfprompt/protocol";
 import { prepareRunBundle } from "./bundle.js";
+import { NatsUrlError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
@@ -18,7 +19,8 @@ import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
 import { methodsToRun } from "./compare-methods.js";
 import { StatusLine } from "./progress-view.js";
-import { openRunDir, RUN_FILES, runDirOf, type ResumeMode } from "./run-dir.js";
+import { checkRunDirOwner, openRunDir, RUN_FILES, runDirOf, type ResumeMode } from "./run-dir.js";
+import { lockRunDir } from "./run-lock.js";
 import { formatBytes } from "./svg-chart.js";
 import { summaryMarkdown } from "./summary.js";
 import { writeTrainedModel } from "./trained-model.js";
@@ -64,12 +66,28 @@ async function openNats(
 
 /** Whether the job already has a checkpoint on an external NATS server (--nats). */
 async function externalCheckpoint(url: string, job: SFPromptJob): Promise<boolean> {
-  const nc = await connect({ servers: url, name: "sfprompt-run-probe" });
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: url, name: "sfprompt-run-probe" });
+  } catch (cause) {
+    throw new NatsUrlError(
+      url,
+      `cannot connect (${(cause as Error).message}); check the URL (nats://HOST:PORT) and that a nats-server with JetStream runs there, or leave --nats out to start one`,
+      { cause },
+    );
+  }
   try {
     const store = await openArtifactStore(nc, runConfigFor(job, job.spec.method).names.job);
     return (await store.latestCheckpoint()) !== null;
+  } catch (cause) {
+    if ((cause as Error).name !== "JetStreamNotEnabled") throw cause;
+    throw new NatsUrlError(
+      url,
+      "JetStream is not enabled on this server; start nats-server with -js (or a jetstream block in its config)",
+      { cause },
+    );
   } finally {
-    await nc.drain();
+    await nc.drain().catch(() => undefined);
   }
 }
 
@@ -78,6 +96,21 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
   const job = readJobFile(o.jobFile, o.rounds === undefined ? {} : { rounds: o.rounds });
   const dir = runDirOf(job, o.out);
+  const release = lockRunDir(dir);
+  try {
+    return await runInDir(o, job, dir, started);
+  } finally {
+    release();
+  }
+}
+
+async function runInDir(
+  o: LocalRunOptions,
+  job: SFPromptJob,
+  dir: string,
+  started: number,
+): Promise<LocalRunResult> {
+  checkRunDirOwner(dir, o.mode, job.metadata.name, job.spec.method);
   const external = o.natsUrl === undefined ? undefined : await externalCheckpoint(o.natsUrl, job);
   const { resumed } = openRunDir(dir, o.mode, job.spec.output.resume, external);
   o.status.line(
@@ -134,7 +167,9 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
       );
     }
   } finally {
-    await nc?.drain().catch(() => undefined);
+    // interrupted: nothing to flush, and Ctrl-C in a terminal reaches nats-server too, so draining
+    // would wait for a server that is gone
+    await (o.signal.aborted ? nc?.close() : nc?.drain())?.catch(() => undefined);
     await nats.local?.stop();
   }
   writeOutputs({ o, dir, job, results, resumed, model, seconds: (Date.now() - started) / 1000 });

@@ -1,7 +1,16 @@
 // The run directory of `sfprompt run`: where it is, whether this run resumes the last one (the
 // JetStream store under nats/ holds its checkpoints) or starts clean, and its file names.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { SFPromptJob } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
 import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
@@ -60,14 +69,49 @@ export function openRunDir(
       "has no checkpoint to resume (no nats/ store, or none on the --nats server); run without --resume to start",
     );
   const resumed = checkpoint && (mode === "resume" || (mode === "auto" && specResume));
-  if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  try {
+    if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (cause) {
+    // a read-only file system, a file where a parent folder should be, no permission
+    throw new RunDirError(
+      dir,
+      `cannot be created or written (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); choose a writable folder with --out DIR (or spec.output.path)`,
+      { cause },
+    );
+  }
   return { resumed };
 }
 
 /** The metrics of an earlier session of this run, when resuming (else undefined). */
 export function readMetrics(path: string): RunMetrics | undefined {
   if (!existsSync(path)) return undefined;
-  const parsed = RunMetricsSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (cause) {
+    throw new RunDirError(
+      dirname(path),
+      `${basename(path)} is not valid JSON (${(cause as Error).message}); run with --fresh to start clean`,
+      { cause },
+    );
+  }
+  const parsed = RunMetricsSchema.safeParse(json);
   return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Refuses a run directory that holds another job's (or another method's) run unless --fresh: its
+ * checkpoint would not be this job's, so "resuming" would mix the two jobs' rounds in metrics.json,
+ * and a fresh start would silently delete the other job's results.
+ */
+export function checkRunDirOwner(dir: string, mode: ResumeMode, job: string, method: string): void {
+  if (mode === "fresh") return;
+  const earlier = readMetrics(join(dir, RUN_FILES.metrics));
+  if (earlier === undefined || (earlier.job === job && earlier.method === method)) return;
+  throw new RunDirError(
+    dir,
+    `holds a run of job "${earlier.job}" (method ${earlier.method}), not of "${job}" (method ${method}); choose another folder with --out DIR, or add --fresh to replace that run`,
+  );
 }

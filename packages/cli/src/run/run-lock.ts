@@ -1,0 +1,105 @@
+// One `sfprompt run` per run directory at a time: two runs on one folder would start two
+// nats-servers on one JetStream store (corrupting it) and overwrite each other's metrics.json.
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { RunDirError } from "./errors.js";
+
+/** The lock file: the pid of the run holding the folder. Not a RUN_FILES entry: --fresh keeps it. */
+export const LOCK_FILE = ".sfprompt-run.lock";
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function holderOf(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined; // removed meanwhile, or not written yet
+  }
+}
+
+function createDir(dir: string): boolean {
+  try {
+    return mkdirSync(dir, { recursive: true }) !== undefined;
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    const what = code === "EEXIST" ? "exists and is not a folder" : `cannot be created (${code})`;
+    throw new RunDirError(dir, `${what}; choose another folder with --out DIR (or spec.output.path)`, {
+      cause,
+    });
+  }
+}
+
+/** Creates the lock file exclusively, or returns the pid of the live run that holds it. */
+function tryLock(path: string): number | undefined {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = holderOf(path);
+      if (pid !== undefined && isAlive(pid)) return pid;
+      rmSync(path, { force: true }); // a run that was killed left it behind
+    }
+  }
+  return holderOf(path) ?? -1;
+}
+
+/**
+ * Creates `dir` if needed and locks it for this process; throws RunDirError when another live run
+ * holds it. Returns the release function (also run at process exit, e.g. after an uncaught error),
+ * which removes the folder again when this run created it and left nothing in it.
+ */
+export function lockRunDir(dir: string): () => void {
+  const created = createDir(dir);
+  const path = join(dir, LOCK_FILE);
+  let holder: number | undefined;
+  try {
+    holder = tryLock(path);
+  } catch (cause) {
+    throw new RunDirError(
+      dir,
+      `cannot be written (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); choose a writable folder with --out DIR (or spec.output.path)`,
+      { cause },
+    );
+  }
+  if (holder !== undefined)
+    throw new RunDirError(
+      dir,
+      `is in use by another sfprompt run (pid ${holder}); wait for it to finish or stop it, or choose another --out DIR (if no such process runs, remove ${path})`,
+    );
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    process.removeListener("exit", release);
+    if (holderOf(path) === process.pid) rmSync(path, { force: true });
+    try {
+      if (created && readdirSync(dir).length === 0) rmdirSync(dir);
+    } catch {
+      // removed or filled meanwhile: leave it
+    }
+  };
+  process.once("exit", release);
+  return release;
+}

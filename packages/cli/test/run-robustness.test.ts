@@ -1,0 +1,243 @@
+// `sfprompt run` when things go wrong around it, as a user meets them: an unusable --nats server or
+// --out folder, a folder holding another job's run or in use by a second run, and a run that dies
+// (SIGKILL), loses its output pipe (`| head`) or gets Ctrl-C twice: real processes, then `ps` and
+// the run directory's files.
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
+import { writeModel } from "@sfprompt/engine";
+import { findNatsServer } from "@sfprompt/protocol";
+import { RunMetricsSchema } from "../src/run/metrics.js";
+import { LOCK_FILE } from "../src/run/run-lock.js";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const NODE_ARGS = ["--conditions=source", "--import", "tsx", MAIN];
+
+function sfprompt(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exit 1 with one line naming the problem: no stack trace, no "internal error". */
+function assertUserError(r: { code: number; stderr: string }, message: RegExp): void {
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, message);
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+}
+
+function jobYaml(name: string, modelPath: string): string {
+  return [
+    "apiVersion: sfprompt.io/v1alpha1",
+    "kind: SFPromptJob",
+    "metadata:",
+    `  name: ${name}`,
+    "spec:",
+    "  model:",
+    `    source: { path: ${JSON.stringify(modelPath)} }`,
+    "  data:",
+    "    source: { builtin: mnist }",
+    "    partitioning: { strategy: dirichlet, alpha: 0.5, samplesPerClient: 32 }",
+    "  clients: { count: 2 }",
+    "  server: { executionProvider: cpu }",
+    "  training: { rounds: 2, batchSize: 16, evaluation: { maxSamples: 50 } }",
+  ].join("\n");
+}
+
+/** pid and command line of every live process. */
+function processes(): Array<{ pid: number; ppid: number; args: string }> {
+  return execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] as string }));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The server and client processes of the run in `out` (their command line names its config/). */
+function runProcesses(out: string): string[] {
+  return processes()
+    .filter((p) => p.args.includes(join(out, "config")))
+    .map((p) => p.args);
+}
+
+/** Starts `sfprompt run` and resolves once its stderr shows `pattern`. */
+async function startRun(
+  args: string[],
+  pattern: RegExp,
+): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string }> {
+  const child = spawn(process.execPath, [...NODE_ARGS, "run", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (b: Buffer) => {
+      stderr += b.toString();
+      if (pattern.test(stderr)) resolve();
+    });
+    void exited.then(() => reject(new Error(`the run exited before ${pattern}:\n${stderr}`)));
+  });
+  return { child, exited, stderr: () => stderr };
+}
+
+/** The nats-server the run with pid `cli` started. */
+function natsServerOf(cli: number): number {
+  const nats = processes().find((p) => p.ppid === cli && p.args.includes("nats-server"));
+  assert.ok(nats, "the run started a nats-server");
+  return nats.pid;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe("sfprompt run when things go wrong", () => {
+  let dir = "";
+  let job = "";
+  const strays: number[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-run-robust-"));
+    const arch = { ...DEMO_RECIPE.architecture, width: 16, depth: 2, heads: 2 };
+    const model = join(dir, "vit.onnx");
+    writeModel(model, buildDemoVit(arch, 3).model);
+    job = join(dir, "job.yaml");
+    writeFileSync(job, jobYaml("tiny", model));
+  });
+  after(() => {
+    for (const pid of strays) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  });
+
+  it("names --nats and says what to do when that server is unreachable or has no JetStream", async () => {
+    const closed = await freePort();
+    assertUserError(
+      sfprompt("run", job, "--out", join(dir, "n1"), "--nats", `nats://127.0.0.1:${closed}`),
+      new RegExp(`--nats nats://127\\.0\\.0\\.1:${closed}: cannot connect .*check the URL`),
+    );
+    const port = await freePort();
+    const plain = spawn(findNatsServer(), ["-a", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    try {
+      const url = `nats://127.0.0.1:${port}`;
+      let r = sfprompt("run", job, "--out", join(dir, "n2"), "--nats", url);
+      for (let i = 0; i < 20 && /cannot connect/.test(r.stderr); i++) {
+        await new Promise((res) => setTimeout(res, 250)); // still starting
+        r = sfprompt("run", job, "--out", join(dir, "n2"), "--nats", url);
+      }
+      assertUserError(r, /--nats nats:\/\/127\.0\.0\.1:\d+: JetStream is not enabled.*-js/);
+    } finally {
+      plain.kill("SIGKILL");
+    }
+    assert.equal(existsSync(join(dir, "n1")), false, "a failed start leaves no empty run directory");
+  });
+
+  it("names the run directory when --out cannot be a folder", () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "not a folder\n");
+    assertUserError(
+      sfprompt("run", job, "--out", join(file, "run")),
+      /run directory .*a-file\/run: cannot be created \(ENOTDIR\); choose another folder with --out/,
+    );
+    assertUserError(sfprompt("run", job, "--out", file), /a-file: exists and is not a folder/);
+  });
+
+  it("refuses a folder holding another job's run, and leaves that run as it was", () => {
+    const out = join(dir, "other-job");
+    mkdirSync(join(out, "nats", "jetstream"), { recursive: true });
+    const metrics = `${JSON.stringify({ version: 1, job: "other", method: "sfprompt", startedAt: new Date().toISOString(), rounds: [] })}\n`;
+    writeFileSync(join(out, "metrics.json"), metrics);
+    assertUserError(
+      sfprompt("run", job, "--out", out),
+      /holds a run of job "other" \(method sfprompt\), not of "tiny" \(method sfprompt\);.*--fresh/,
+    );
+    assert.equal(readFileSync(join(out, "metrics.json"), "utf8"), metrics);
+    assert.ok(existsSync(join(out, "nats", "jetstream")), "the other job's checkpoints stay");
+  });
+
+  it("refuses a folder a live run holds", () => {
+    const out = join(dir, "locked");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, LOCK_FILE), `${process.pid}\n`);
+    assertUserError(
+      sfprompt("run", job, "--out", out, "--rounds", "1"),
+      new RegExp(`is in use by another sfprompt run \\(pid ${process.pid}\\)`),
+    );
+    assert.equal(existsSync(join(out, "metrics.json")), false);
+    assert.equal(readFileSync(join(out, LOCK_FILE), "utf8"), `${process.pid}\n`, "the holder's lock stays");
+  });
+
+  it("stops its server and clients when it is killed (SIGKILL); the next run takes over its lock and resumes", async () => {
+    const out = join(dir, "killed");
+    const run = await startRun([job, "--out", out, "--rounds", "50"], /tiny round 1\/50/);
+    const nats = natsServerOf(run.child.pid!);
+    strays.push(nats); // a SIGKILLed process runs no exit hook: its nats-server stays (reported)
+    run.child.kill("SIGKILL");
+    await run.exited;
+    await waitUntil("no server or client process outlives the run", () => runProcesses(out).length === 0);
+    process.kill(nats, "SIGKILL");
+    await waitUntil("the nats-server is gone", () => !isAlive(nats));
+    assert.ok(existsSync(join(out, LOCK_FILE)), "the killed run left its lock");
+    const again = sfprompt("run", job, "--out", out, "--rounds", "3");
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /resuming tiny/);
+    assert.equal(existsSync(join(out, LOCK_FILE)), false, "the run releases the folder");
+  });
+
+  it("stops cleanly when its output pipe closes (`| head`) instead of crashing", async () => {
+    const out = join(dir, "pipe");
+    const run = await startRun([job, "--out", out, "--rounds", "50"], /tiny round 1\/50/);
+    const nats = natsServerOf(run.child.pid!);
+    run.child.stdout!.destroy();
+    run.child.stderr!.destroy();
+    assert.equal(await run.exited, 141, "128 + SIGPIPE, as a shell reports `yes | head`");
+    assert.deepEqual(runProcesses(out), [], "no server or client process outlives the run");
+    assert.equal(isAlive(nats), false, "nor its nats-server");
+    assert.equal(existsSync(join(out, LOCK_FILE)), false);
+    const m = RunMetricsSchema.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
+    assert.ok(m.rounds.length >= 1);
+  });
+
+  it("survives a second Ctrl-C while it stops, and stops its nats-server too", async () => {
+    const out = join(dir, "twice");
+    const run = await startRun([job, "--out", out, "--rounds", "50"], /tiny round 1\/50/);
+    const nats = natsServerOf(run.child.pid!);
+    strays.push(nats);
+    run.child.kill("SIGINT");
+    await waitUntil("the run says it stops", () => /SIGINT: stopping/.test(run.stderr()));
+    run.child.kill("SIGINT");
+    assert.equal(await run.exited, 130, run.stderr());
+    assert.deepEqual(runProcesses(out), [], "no server or client process outlives the run");
+    assert.equal(isAlive(nats), false, "nor its nats-server");
+  });
+});

@@ -10,7 +10,7 @@ import { existingJobKey, generateJobKey } from "../desired/secret.js";
 import { childNames, jobKey, splitKey } from "../names.js";
 import { computeStatus } from "../status/compute-status.js";
 import { upsertConditions } from "../status/conditions.js";
-import { decideLifecycle, INVALID_SPEC } from "../status/lifecycle.js";
+import { decideLifecycle, hasFinished, INVALID_SPEC } from "../status/lifecycle.js";
 import { statusPatch } from "../status/status-patch.js";
 import { applyChildren } from "./apply-children.js";
 import { childRejection, type ChildRejection } from "./child-rejection.js";
@@ -29,7 +29,14 @@ async function reportInvalid(
   message: string,
 ): Promise<ReconcileResult> {
   const m = raw.metadata!;
+  const involved = { namespace: m.namespace!, name: m.name!, uid: m.uid! };
   const previous = previousStatus(raw);
+  // A finished job keeps its outcome: a rule added after it ran (an operator upgrade) or a later edit
+  // does not turn a Succeeded job into a Failed one. The event still says what is wrong.
+  if (hasFinished(previous)) {
+    await deps.events.record(involved, "Warning", INVALID_SPEC, message);
+    return {};
+  }
   const now = deps.now().toISOString();
   // Running goes False with it, so no condition says the job trains; the pods are left as they were
   // (there is no valid spec to derive them from) and a fixed spec lets the job carry on.
@@ -54,12 +61,7 @@ async function reportInvalid(
     observedGeneration: m.generation,
   });
   if (patch) await deps.client.patchJobStatus(m.namespace!, m.name!, patch);
-  await deps.events.record(
-    { namespace: m.namespace!, name: m.name!, uid: m.uid! },
-    "Warning",
-    INVALID_SPEC,
-    message,
-  );
+  await deps.events.record(involved, "Warning", INVALID_SPEC, message);
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
   return {};
 }

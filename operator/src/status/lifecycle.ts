@@ -39,6 +39,11 @@ export interface LifecycleInput {
   now: Date;
 }
 
+/** True once the job has succeeded or failed for good (an invalid spec is not for good). */
+export function hasFinished(previous: Status | undefined): boolean {
+  return previousTerminal(previous) !== undefined;
+}
+
 function previousTerminal(previous: Status | undefined): Terminal | undefined {
   const phase = previous?.phase;
   if (phase !== "Succeeded" && phase !== "Failed") return undefined;

@@ -247,3 +247,33 @@ test("a ConfigMap or Service of someone else's with a child's name is not taken 
   assert.equal(adopted.metadata!.ownerReferences![0]!.controller, true);
   assert.equal(condition(await getJob(world, "clash"), "Created")?.status, "True");
 });
+
+test("a finished job whose spec turns invalid keeps its outcome; the InvalidSpec event says what is wrong", async () => {
+  await createJob(
+    world,
+    jobManifest("over", { clients: { count: 4, perRound: { fraction: 0.5 } }, activeDeadlineSeconds: 1 }),
+  );
+  const failed = await waitForJob(
+    world,
+    "over",
+    (j) => j.status?.phase === "Failed",
+    "over to pass its deadline",
+  );
+  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
+
+  await patchJobSpec(world, "over", { training: { quorum: { count: 3, fraction: null } } });
+  await waitFor(
+    async () => {
+      const events = await world.core.listNamespacedEvent({
+        namespace: "default",
+        fieldSelector: "involvedObject.name=over,reason=InvalidSpec",
+      });
+      return events.items.length > 0;
+    },
+    { timeoutMs: 15_000, description: "the InvalidSpec event" },
+  );
+  const after = await getJob(world, "over");
+  assert.equal(after?.status?.phase, "Failed");
+  assert.equal(condition(after, "Failed")?.reason, "DeadlineExceeded");
+  assert.equal(after?.status?.completionTime, failed.status?.completionTime);
+});

@@ -9,7 +9,15 @@ import type { RoundFinished } from "@sfprompt/protocol";
 import { compareRows, compareVerdict, type MethodResult } from "../src/run/compare.js";
 import { methodsToRun, parseMethodsFlag } from "../src/run/compare-methods.js";
 import { UsageError } from "../src/errors.js";
-import { emptyMetrics, totalBytes, withRound, type RunMetrics } from "../src/run/metrics.js";
+import {
+  emptyMetrics,
+  RunMetricsSchema,
+  totalBytes,
+  withCheckpointRounds,
+  withRound,
+  type CheckpointRound,
+  type RunMetrics,
+} from "../src/run/metrics.js";
 import { openRunDir } from "../src/run/run-dir.js";
 import { accuracyByBytesSvg } from "../src/run/plots.js";
 import { formatBytes, logTicks, niceTicks } from "../src/run/svg-chart.js";
@@ -127,6 +135,52 @@ describe("metrics from progress events", () => {
       ],
     );
     assert.equal(totalBytes(m), 100);
+  });
+
+  it("takes a round re-run after a resume from the checkpoint when its second event was dropped as a duplicate", () => {
+    // session 1 published round 2's event, then Ctrl-C came before its checkpoint; session 2 resumed
+    // from round 1 and ran round 2 again, whose event JetStream dropped (same message id)
+    let m = emptyMetrics("j", "sfprompt");
+    m = withRound(m, finished(1, 0.4, 10, 20));
+    m = withRound(m, finished(2, 0.5, 11, 21));
+    const checkpointRound = (
+      round: number,
+      up: number,
+      down: number,
+      participants: string[],
+    ): CheckpointRound => ({
+      round,
+      loss: 2 / round,
+      accuracy: null,
+      participants,
+      samples: 40,
+      kept: 20,
+      clientFlops: 1e6,
+      bytes: { up, down, byKind: { activation: up - 1, gradient: down, control: 1, invalid: 3 } },
+      durationMs: 7,
+    });
+    const history = [
+      checkpointRound(1, 10, 20, ["client-0"]),
+      checkpointRound(2, 13, 25, ["client-0", "client-1"]),
+    ];
+    const fixed = withCheckpointRounds(m, history);
+    const second = fixed.rounds[1]!;
+    assert.deepEqual(second.bytes, {
+      up: 13,
+      down: 25,
+      total: 38,
+      byKind: { activation: 12, gradient: 25, control: 1 },
+    });
+    assert.deepEqual(second.clients, ["client-0", "client-1"]);
+    assert.equal(second.samples, 20);
+    assert.equal(second.loss, 1);
+    assert.equal(second.accuracy, 0.5, "a round without evaluation keeps the accuracy its event carried");
+    assert.equal(
+      fixed.rounds.reduce((a, r) => a + r.bytes.total, 0),
+      history.reduce((a, h) => a + h.bytes.up + h.bytes.down, 0),
+      "the rounds add up to the job's total, as job.finished reports it from the same history",
+    );
+    RunMetricsSchema.parse(fixed);
   });
 });
 

@@ -25,6 +25,7 @@ import { JobRunError } from "./errors.js";
 import {
   emptyMetrics,
   RunMetricsSchema,
+  withCheckpointRounds,
   withClientFlops,
   withFinal,
   withRound,
@@ -180,7 +181,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     await stopChildren(children);
   }
   const history = await roundHistory(resources.artifacts);
-  metrics = withClientFlops(metrics, history);
+  metrics = withClientFlops(withCheckpointRounds(metrics, history), history);
   save();
   const bytes = await resources.artifacts.get(FINAL_ARTIFACT_OBJECT);
   const params = bytes === null ? undefined : decodeParamSet(bytes);

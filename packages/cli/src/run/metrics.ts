@@ -104,6 +104,53 @@ export function withClientFlops(m: RunMetrics, history: readonly HistoryRound[])
   };
 }
 
+/** A round as the server's checkpoint recorded it (@sfprompt/core's RoundMetrics). */
+export interface CheckpointRound extends HistoryRound {
+  readonly loss: number;
+  readonly accuracy: number | null;
+  /** Samples split training ran on (after pruning): the events' `samples`. */
+  readonly kept: number;
+  readonly bytes: {
+    readonly up: number;
+    readonly down: number;
+    readonly byKind: Readonly<Record<string, number>>;
+  };
+  readonly durationMs: number;
+}
+
+/** The kinds the progress events carry (the ledger's "invalid" counts in up/down only). */
+const EVENT_KINDS = ["activation", "gradient", "parameters", "control"];
+
+/**
+ * Takes each round's numbers from the server's checkpoint history, which holds the rounds the
+ * trained parameters went through. A round whose round.finished event went out but whose checkpoint
+ * did not (Ctrl-C in between) runs again on resume, and JetStream drops the second event as a
+ * duplicate of the first (same message id): the events alone would keep the discarded attempt's
+ * bytes, loss and clients, which then disagree with the job's final totals.
+ */
+export function withCheckpointRounds(m: RunMetrics, history: readonly CheckpointRound[]): RunMetrics {
+  const byRound = new Map(history.map((h) => [h.round, h]));
+  return {
+    ...m,
+    rounds: m.rounds.map((r) => {
+      const h = byRound.get(r.round);
+      if (h === undefined) return r;
+      const byKind: Record<string, number> = {};
+      for (const k of EVENT_KINDS) if (h.bytes.byKind[k] !== undefined) byKind[k] = h.bytes.byKind[k];
+      return {
+        ...r,
+        loss: h.loss,
+        // an unevaluated round's event repeats the last accuracy; the history has null there
+        accuracy: h.accuracy ?? r.accuracy,
+        bytes: { up: h.bytes.up, down: h.bytes.down, total: h.bytes.up + h.bytes.down, byKind },
+        clients: [...h.participants],
+        samples: h.kept,
+        durationMs: h.durationMs,
+      };
+    }),
+  };
+}
+
 /** Total bytes over the recorded rounds (what a resumed run adds up across its sessions). */
 export function totalBytes(m: RunMetrics): number {
   return m.final?.bytes.total ?? m.rounds.reduce((a, r) => a + r.bytes.total, 0);

@@ -29,4 +29,5 @@ export * from "./events.js";
 export * from "./event-stream.js";
 export * from "./artifacts.js";
 export * from "./round-state.js";
+export * from "./nats-errors.js";
 export * from "./job-resources.js";

@@ -111,8 +111,20 @@ function isWrongRevision(error: unknown): boolean {
   );
 }
 
-/** Opens the job's round-state bucket, creating it (file storage, 5 revisions kept) when missing. */
-export async function openRoundState(nc: NatsConnection, job: string): Promise<RoundStateStore> {
-  const kv = await new Kvm(nc).create(stateBucketName(job), { history: 5, storage: StorageType.File });
+/**
+ * Opens the job's round-state bucket, creating it (file storage, 5 revisions kept) when missing; with
+ * `create: false` it only binds (a reader must not bring back the bucket of a deleted job), and
+ * reading a missing bucket fails.
+ */
+export async function openRoundState(
+  nc: NatsConnection,
+  job: string,
+  options: { create?: boolean } = {},
+): Promise<RoundStateStore> {
+  const kvm = new Kvm(nc);
+  const kv =
+    options.create === false
+      ? await kvm.open(stateBucketName(job))
+      : await kvm.create(stateBucketName(job), { history: 5, storage: StorageType.File });
   return new RoundStateStore(job, kv);
 }

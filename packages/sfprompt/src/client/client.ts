@@ -224,7 +224,8 @@ async function poll(
  */
 async function finishedSince(link: Link, startedAt: number): Promise<boolean> {
   try {
-    const stored = await (await openRoundState(link.nc, link.config.names.job)).get();
+    // bind only: a client of a deleted job must not create its bucket again
+    const stored = await (await openRoundState(link.nc, link.config.names.job, { create: false })).get();
     return stored?.state.phase === "finished" && Date.parse(stored.state.startedAt) >= startedAt;
   } catch {
     return false; // no JetStream access or no state yet: keep polling

@@ -1,9 +1,7 @@
 // The coordinator's writes to JetStream (checkpoints, round state, final artifact), retried while NATS
 // is away: a nats-server that restarts (a pod rescheduled, an upgrade) must not fail a job whose
 // progress it holds. A write JetStream refuses (storage full) fails at once, saying what to do.
-import { JetStreamApiError } from "@nats-io/jetstream";
-import { ConnectionError, NoRespondersError, RequestError, TimeoutError } from "@nats-io/transport-node";
-import { RoundStateConflictError } from "@sfprompt/protocol";
+import { RoundStateConflictError, isTransientNatsError, jetStreamNoRoomCode } from "@sfprompt/protocol";
 import { JobStoreError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 
@@ -16,28 +14,11 @@ export interface StoreWriteOptions {
   readonly resumeHint: string;
 }
 
-/** JetStream's answer "temporarily unavailable" (a restarted server that has not recovered yet). */
-const JS_TEMPORARILY_UNAVAILABLE = 10008;
-/** JetStream's answers for a store without room: insufficient resources, storage/memory/account limits. */
-const JS_NO_ROOM = new Set([10023, 10047, 10028, 10002]);
-
-/** True for failures of reaching JetStream that a retry can outlive (timeouts, no responders yet). */
-export function isTransientNatsError(error: unknown): boolean {
-  if (error instanceof JetStreamApiError) return error.code === JS_TEMPORARILY_UNAVAILABLE;
-  return (
-    error instanceof TimeoutError ||
-    error instanceof NoRespondersError ||
-    error instanceof RequestError ||
-    error instanceof ConnectionError ||
-    // @nats-io/jetstream reports "no responders on the JetStream API" under this name (not exported)
-    (error instanceof Error && error.name === "JetStreamNotEnabled")
-  );
-}
-
 function advice(error: unknown, waitedMs: number, o: StoreWriteOptions): string {
-  if (error instanceof JetStreamApiError && JS_NO_ROOM.has(error.code))
+  const noRoom = jetStreamNoRoomCode(error);
+  if (noRoom !== undefined)
     return (
-      `JetStream has no room for it (${error.message}, code ${error.code}): give nats-server more ` +
+      `JetStream has no room for it (${(error as Error).message}, code ${noRoom}): give nats-server more ` +
       `JetStream storage (jetstream max_file_store, its volume) or delete finished jobs' streams; ${o.resumeHint}`
     );
   if (isTransientNatsError(error))

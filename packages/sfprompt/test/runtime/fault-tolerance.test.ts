@@ -186,6 +186,27 @@ test("a server stopped after round 3's uploads, with checkpoints every 2 rounds,
   }
 });
 
+test("a client waiting for a server that is not there does not create the job's round-state bucket", async () => {
+  // the operator deletes a finished job's streams while its clients may still poll for a moment
+  const config = jobConfig();
+  const { train } = await fashionSubsets();
+  const stop = new AbortController();
+  const client = runClient(config, 0, {
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
+    data: train,
+    signal: stop.signal,
+    retryDelayMs: 100,
+  }).catch((e: unknown) => e);
+  await new Promise((r) => setTimeout(r, 1500));
+  stop.abort();
+  assert.ok((await client) instanceof Error, "still waiting when stopped");
+  // the job's round-state bucket was only read, never created
+  await assert.rejects((await openRoundState(w.nats.nc, config.names.job, { create: false })).get(), {
+    name: "StreamNotFoundError",
+  });
+});
+
 test("a client stops when the round state says the job finished after it started, not before", async () => {
   const config = jobConfig();
   const { train } = await fashionSubsets();

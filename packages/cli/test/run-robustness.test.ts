@@ -162,6 +162,19 @@ describe("sfprompt run when things go wrong", () => {
     assert.equal(existsSync(join(dir, "n1")), false, "a failed start leaves no empty run directory");
   });
 
+  it("takes --rounds as digits only, within the manifest's limit", () => {
+    for (const rounds of ["1e3", "0x10"]) {
+      const r = sfprompt("run", job, "--out", join(dir, "rounds"), "--rounds", rounds);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`--rounds must be a whole number ≥ 1 \\(got "${rounds}"\\)`));
+    }
+    assertUserError(
+      sfprompt("run", job, "--out", join(dir, "rounds"), "--rounds", "200000"),
+      /--rounds 200000 does not fit the job: spec\.training\.rounds: must be ≤ 100000/,
+    );
+    assert.equal(existsSync(join(dir, "rounds")), false);
+  });
+
   it("names the run directory when --out cannot be a folder", () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "not a folder\n");

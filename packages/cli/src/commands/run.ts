@@ -9,8 +9,9 @@ import type { ResumeMode } from "../run/run-dir.js";
 
 function roundsFlag(v: string | boolean | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
+  // digits only: Number() would also take "1e3" (1000 rounds) and "0x10" (16)
+  const n = /^\d+$/.test(String(v)) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
     throw new UsageError(`run: --rounds must be a whole number ≥ 1 (got "${String(v)}")`);
   return n;
 }

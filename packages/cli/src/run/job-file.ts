@@ -1,7 +1,14 @@
 // Reads the SFPromptJob manifest `sfprompt run` was given (the same YAML `kubectl apply` takes) and
 // applies command-line overrides; validation errors name the field (spec.training.rounds, ...).
 import { readFileSync } from "node:fs";
-import { loadJobManifest, toRunConfig, type Method, type RunConfig, type SFPromptJob } from "@sfprompt/api";
+import {
+  loadJobManifest,
+  parseJob,
+  toRunConfig,
+  type Method,
+  type RunConfig,
+  type SFPromptJob,
+} from "@sfprompt/api";
 import { JobFileError } from "./errors.js";
 
 export interface JobOverrides {
@@ -23,8 +30,16 @@ export function readJobFile(path: string, overrides: JobOverrides = {}): SFPromp
     );
   }
   const job = structuredClone(loadJobManifest(text));
-  if (overrides.rounds !== undefined) job.spec.training.rounds = overrides.rounds;
-  return job;
+  if (overrides.rounds === undefined) return job;
+  job.spec.training.rounds = overrides.rounds;
+  // the manifest's limits hold for the override too (spec.training.rounds ≤ 100000)
+  const checked = parseJob(job);
+  if (!checked.ok)
+    throw new JobFileError(
+      path,
+      `--rounds ${overrides.rounds} does not fit the job: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`,
+    );
+  return checked.value;
 }
 
 /** The run config of `job` run with `method` (baselines get their own job name: <name>-<method>). */

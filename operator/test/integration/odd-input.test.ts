@@ -1,9 +1,9 @@
 // Jobs the API server accepts but that are odd for their children: names with dots or a leading
-// digit, pod fields the API server refuses, a spec the CRD lets through but zod does not.
+// digit, pod fields the API server refuses, a spec an older CRD lets through but zod does not.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Pod } from "@kubernetes/client-node";
-import { waitFor } from "@sfprompt/kube-testing";
+import { kubectl, waitFor } from "@sfprompt/kube-testing";
 import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest, type SpecInput } from "../fixtures.js";
 import {
@@ -25,8 +25,51 @@ import {
 let world: World;
 let operator: RunningOperator | undefined;
 
+/**
+ * Takes the quorum-vs-fraction rule out of the installed CRD, as on a cluster whose CRD predates it
+ * (crds.install: false and an upgraded operator) and runs no webhook: the one way a spec that the API
+ * refuses reaches the operator.
+ */
+async function installOlderCrd(): Promise<void> {
+  const crd = "sfpromptjobs.sfprompt.io";
+  const path = "/spec/versions/0/schema/openAPIV3Schema/properties/spec/x-kubernetes-validations";
+  const got = await kubectl(["get", "crd", crd, "-o", "json"], world.cp.kubeconfigPath);
+  const rules = (
+    JSON.parse(got.stdout) as {
+      spec: {
+        versions: { schema: { openAPIV3Schema: { properties: { spec: Record<string, unknown> } } } }[];
+      };
+    }
+  ).spec.versions[0]!.schema.openAPIV3Schema.properties.spec["x-kubernetes-validations"] as {
+    rule: string;
+  }[];
+  const i = rules.findIndex((r) => r.rule.includes("clients.perRound.fraction *"));
+  assert.ok(i >= 0, "the CRD has the quorum-vs-fraction rule");
+  const patch = [
+    { op: "test", path: `${path}/${i}/rule`, value: rules[i]!.rule },
+    { op: "remove", path: `${path}/${i}` },
+  ];
+  await kubectl(["patch", "crd", crd, "--type=json", "-p", JSON.stringify(patch)], world.cp.kubeconfigPath);
+  // The API server serves the changed schema a moment later: wait until it accepts such a spec.
+  const probe = jobManifest("probe", {
+    clients: { count: 4, perRound: { fraction: 0.5 } },
+    training: { quorum: { count: 3 } },
+  });
+  await waitFor(
+    async () =>
+      (
+        await kubectl(["create", "--dry-run=server", "-f", "-"], world.cp.kubeconfigPath, {
+          input: JSON.stringify(probe),
+          allowFailure: true,
+        })
+      ).code === 0,
+    { timeoutMs: 10_000, description: "the older CRD to be served" },
+  );
+}
+
 before(async () => {
   world = await startWorld();
+  await installOlderCrd();
   operator = await runOperator(world, testConfig(world));
 });
 after(async () => {
@@ -114,8 +157,8 @@ for (const c of refused) {
   });
 }
 
-test("a spec change the CRD lets through but the API refuses fails the job with InvalidSpec; fixing it lets the job carry on", async () => {
-  // The quorum against a fraction per round is checked by zod (and the webhook), not by the CRD's CEL.
+test("a spec change an older CRD lets through but the API refuses fails the job with InvalidSpec; fixing it lets the job carry on", async () => {
+  // installOlderCrd took the quorum-vs-fraction rule out of the CRD; zod still refuses such a spec.
   await createJob(world, jobManifest("quorate", { clients: { count: 4, perRound: { fraction: 0.5 } } }));
   await waitFor(async () => (await podNames(world, "quorate")).length === 4, {
     timeoutMs: 15_000,

@@ -25,6 +25,13 @@ const CROSS_FIELD_CEL: CelRule[] = [
     fieldPath: ".training.quorum.count",
   },
   {
+    // resolveCount: ceil(fraction × count - 1e-9) clients, and an integer q is at most ceil(x) when q - 1 < x.
+    rule: `!(${celPresent("training.quorum.count")} && ${celPresent("clients.perRound.fraction")} && ${celPresent("clients.count")}) || double(self.training.quorum.count) - 1.0 < self.clients.perRound.fraction * double(self.clients.count) - 0.000000001`,
+    message:
+      "training.quorum.count must not exceed the clients selected per round (clients.perRound.fraction of clients.count, rounded up)",
+    fieldPath: ".training.quorum.count",
+  },
+  {
     rule: [
       `!(${celPresent("method")} && self.method == 'sfprompt'`,
       `${celPresent("model.split.headBlocks")} && self.model.split.headBlocks == 0`,

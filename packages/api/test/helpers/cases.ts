@@ -48,6 +48,21 @@ export const validCases: ValidCase[] = [
       }),
   },
   {
+    name: "a quorum of every client a fractional selection rounds up to",
+    spec: { clients: { count: 5, perRound: { fraction: 0.5 } }, training: { quorum: { count: 3 } } },
+    check: (j) => assert.deepEqual(j.spec.training.quorum, { count: 3 }),
+  },
+  {
+    name: "a quorum of all clients selected by the whole fraction 1",
+    spec: { clients: { count: 4, perRound: { fraction: 1 } }, training: { quorum: { count: 4 } } },
+    check: (j) => assert.deepEqual(j.spec.clients.perRound, { fraction: 1 }),
+  },
+  {
+    name: "a quorum at a selection whose product has a rounding error (0.3 of 10)",
+    spec: { clients: { count: 10, perRound: { fraction: 0.3 } }, training: { quorum: { count: 3 } } },
+    check: (j) => assert.deepEqual(j.spec.training.quorum, { count: 3 }),
+  },
+  {
     name: "a counted selection and quorum",
     spec: { clients: { count: 8, perRound: { count: 4 } }, training: { quorum: { count: 3 } } },
     check: (j) => assert.deepEqual(j.spec.training.quorum, { count: 3 }),
@@ -238,7 +253,7 @@ export const invalidCases: InvalidCase[] = [
     job: jobWith({ clients: { count: 4, perRound: { fraction: 0.5 } }, training: { quorum: { count: 3 } } }),
     path: "spec.training.quorum.count",
     message: "only 2 clients are selected per round",
-    crd: false,
+    crd: true,
   },
   {
     name: "a head without blocks pooled by CLS under the local loss",

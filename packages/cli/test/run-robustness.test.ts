@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
 import { writeModel } from "@sfprompt/engine";
 import { findNatsServer } from "@sfprompt/protocol";
-import { RunMetricsSchema } from "../src/run/metrics.js";
+import { RunMetricsSchema, type RunMetrics } from "../src/run/metrics.js";
 import { LOCK_FILE } from "../src/run/run-lock.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -221,9 +221,18 @@ describe("sfprompt run when things go wrong", () => {
     process.kill(nats, "SIGKILL");
     await waitUntil("the nats-server is gone", () => !isAlive(nats));
     assert.ok(existsSync(join(out, LOCK_FILE)), "the killed run left its lock");
-    const again = sfprompt("run", job, "--out", out, "--rounds", "3");
+    const metrics = (): RunMetrics =>
+      RunMetricsSchema.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
+    const first = metrics();
+    const again = sfprompt("run", job, "--out", out, "--rounds", String(first.rounds.length + 1));
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /resuming tiny/);
+    const second = metrics();
+    assert.ok((first.seconds ?? 0) > 0, "the killed session's time is in metrics.json");
+    assert.ok(
+      (second.seconds ?? 0) > (first.seconds ?? 0),
+      `the wall time adds both sessions' (${first.seconds} s, then ${second.seconds} s)`,
+    );
     assert.equal(existsSync(join(out, LOCK_FILE)), false, "the run releases the folder");
   });
 

@@ -165,11 +165,19 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   );
   const children = [startChild("server", configPath, logDir), ...clients];
   const view = new JobProgressView(ctx.status, ctx.label, config.training.rounds);
-  const save = (): void => writeMetricsFiles(ctx.dir, metrics);
+  const earlier = metrics.seconds ?? 0;
+  // a session that only finds its rounds done (resuming a finished method) adds no time
+  let trained = false;
+  const save = (): void => {
+    metrics = { ...metrics, seconds: earlier + (trained ? (Date.now() - started) / 1000 : 0) };
+    writeMetricsFiles(ctx.dir, metrics);
+  };
   try {
     const last = await follow(ctx, children, (e) => {
       view.onEvent(e);
       if (e.type === "round.finished") {
+        // an event of an earlier session, delivered again, is older than this session
+        if (Date.parse(e.at) >= started) trained = true;
         metrics = withRound(metrics, e);
         save();
       }
@@ -186,7 +194,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   const bytes = await resources.artifacts.get(FINAL_ARTIFACT_OBJECT);
   const params = bytes === null ? undefined : decodeParamSet(bytes);
   if (bytes !== null) writeFileSync(join(ctx.dir, RUN_FILES.params), bytes);
-  return { metrics, params, history, seconds: (Date.now() - started) / 1000 };
+  return { metrics, params, history, seconds: metrics.seconds ?? 0 };
 }
 
 /** The server's round history, from the meta of its latest checkpoint ([] when it has none). */

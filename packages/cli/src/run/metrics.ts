@@ -33,6 +33,11 @@ export const RunMetricsSchema = z.object({
   method: z.string(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
+  /**
+   * Wall seconds the method ran, over every session of a resumed run that trained a round (the
+   * comparison table's wall time; a session's own time would drop the earlier sessions').
+   */
+  seconds: z.number().min(0).optional(),
   rounds: z.array(RoundMetricsSchema),
   final: z
     .object({ rounds: count, loss: z.number(), accuracy: z.number().min(0).max(1), bytes: BytesSchema })

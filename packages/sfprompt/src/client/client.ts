@@ -32,6 +32,7 @@ import type { ParamSet } from "../training/param-set.js";
 import { localBody, remoteBody } from "./body-link.js";
 import { trainRound, type RoundUpdate, type TrainerContext } from "./trainer.js";
 import { clientName } from "../runtime/client-names.js";
+import { ServerWait } from "./server-wait.js";
 
 /** Trains one round from the global parameters (split, FL + prompt, or whole-model). */
 export type RoundTrainer = ((round: number, global: ParamSet) => Promise<RoundUpdate>) & {
@@ -106,6 +107,7 @@ class Link {
     subject: string,
     init: Omit<FrameInit, "job" | "client" | "step">,
     timeoutMs?: number,
+    onRetry: (r: RetryInfo) => void = this.onRetry,
   ): Promise<DecodedFrame> {
     const timeout = timeoutMs ?? this.config.transport.requestTimeoutSeconds * 1000;
     return requestFrame(
@@ -115,7 +117,7 @@ class Link {
       {
         ledger: this.ledger,
         timeoutMs: timeout,
-        onRetry: this.onRetry,
+        onRetry,
         // a child signal per request: the requester's retry sleeps add abort listeners that would
         // otherwise pile up on the client's long-lived signal while the server is away
         ...(this.signal ? { signal: AbortSignal.any([this.signal]) } : {}),
@@ -159,6 +161,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
   const train = (o.trainer ?? splitTrainer(link))(ctx);
   const startedAt = Date.now();
   const accepted: number[] = [];
+  const waiting = new ServerWait(logger, subjects.roundReport);
   let flops = 0;
   try {
     for (let lastRound = 0; ;) {
@@ -168,7 +171,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
         subjects.roundReport,
         lastRound,
         o.retryDelayMs ?? 500,
-        logger,
+        waiting,
         startedAt,
       );
       if (work.action === "done") break;
@@ -197,20 +200,24 @@ async function poll(
   subject: string,
   lastRound: number,
   retryMs: number,
-  logger: Logger,
+  waiting: ServerWait,
   startedAt: number,
 ): Promise<PollReply> {
   try {
-    // the server holds a poll up to its pollWaitMs; the request timeout covers that and more
-    const reply = await link.request(subject, {
-      kind: "control",
-      round: lastRound + 1,
-      meta: { op: "poll", lastRound },
-    });
+    // the server holds a poll up to its pollWaitMs; the request timeout covers that and more. Its
+    // retries are expected while the server is away: ServerWait says so once, not per retry.
+    const reply = await link.request(
+      subject,
+      { kind: "control", round: lastRound + 1, meta: { op: "poll", lastRound } },
+      undefined,
+      (r) =>
+        link.logger.log("debug", "request-retry", { subject: r.subject, attempt: r.attempt, error: r.error }),
+    );
+    waiting.answered();
     return readMeta(PollReplySchema, reply, "poll reply");
   } catch (error) {
     if (!(error instanceof DataPlaneError) || link.signal?.aborted) throw error;
-    logger.log("debug", "poll-failed", { error });
+    waiting.failed(error);
     if (await finishedSince(link, startedAt)) return { action: "done" };
     await new Promise((r) => setTimeout(r, retryMs));
     return { action: "wait" };

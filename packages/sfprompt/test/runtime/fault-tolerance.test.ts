@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   checkpointObjectName,
+  jobSubjects,
   openArtifactStore,
   openRoundState,
   type ProgressEvent,
@@ -13,6 +14,7 @@ import {
 } from "@sfprompt/protocol";
 import {
   decodeParamSet,
+  jsonLogger,
   partitionForJob,
   paramsAllClose,
   runClient,
@@ -186,21 +188,30 @@ test("a server stopped after round 3's uploads, with checkpoints every 2 rounds,
   }
 });
 
-test("a client waiting for a server that is not there does not create the job's round-state bucket", async () => {
-  // the operator deletes a finished job's streams while its clients may still poll for a moment
+test("a client waiting for a server that is not there warns once and does not create the job's round-state bucket", async () => {
+  // clients start before their server has loaded its model; the operator deletes a finished job's
+  // streams while its clients may still poll for a moment
   const config = jobConfig();
   const { train } = await fashionSubsets();
   const stop = new AbortController();
+  const logs: Record<string, unknown>[] = [];
   const client = runClient(config, 0, {
     nc: w.nats.nc,
     bundle: w.bundle.dir,
     data: train,
     signal: stop.signal,
     retryDelayMs: 100,
+    logger: jsonLogger({ write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) }),
   }).catch((e: unknown) => e);
   await new Promise((r) => setTimeout(r, 1500));
   stop.abort();
   assert.ok((await client) instanceof Error, "still waiting when stopped");
+  const warnings = logs.filter((l) => l.level === "warn");
+  assert.deepEqual(
+    warnings.map((l) => [l.event, l.subject]),
+    [["server-unreachable", jobSubjects(config.names.job).roundReport]],
+  );
+  assert.match(String(warnings[0]!.hint), /not running yet or restarts/);
   // the job's round-state bucket was only read, never created
   await assert.rejects((await openRoundState(w.nats.nc, config.names.job, { create: false })).get(), {
     name: "StreamNotFoundError",

@@ -22,14 +22,31 @@ export function normalizedStatus(status: unknown): string {
   return JSON.stringify(canonical(r.success ? r.data : status));
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
 /**
- * The merge patch that turns `previous` into `next`, or undefined when they are the same. Top-level
- * fields that `next` drops (startTime while suspended) are set to null, which a merge patch removes.
+ * `next` as a merge patch over `previous`: fields `next` drops are set to null, which a merge patch
+ * removes, at every depth (a merge patch merges nested objects, so a dropped server.fallbackReason
+ * would otherwise stay). Arrays are replaced whole by a merge patch and need nothing.
+ */
+function mergePatchOf(previous: unknown, next: Record<string, unknown>): Record<string, unknown> {
+  const before = isRecord(previous) ? previous : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(next)) {
+    if (v === undefined) continue;
+    out[k] = isRecord(v) && isRecord(before[k]) ? mergePatchOf(before[k], v) : v;
+  }
+  for (const k of Object.keys(before)) if (!(k in out)) out[k] = null;
+  return out;
+}
+
+/**
+ * The merge patch that turns `previous` into `next`, or undefined when they are the same. Fields that
+ * `next` drops (startTime while suspended, a fallback reason the server no longer reports) are set to
+ * null.
  */
 export function statusPatch(previous: unknown, next: StatusWrite): Record<string, unknown> | undefined {
   if (normalizedStatus(previous) === normalizedStatus(next)) return undefined;
-  const removed = Object.keys((previous as Record<string, unknown> | undefined) ?? {}).filter(
-    (k) => !(k in next) || (next as Record<string, unknown>)[k] === undefined,
-  );
-  return { ...next, ...Object.fromEntries(removed.map((k) => [k, null])) };
+  return mergePatchOf(previous, next as Record<string, unknown>);
 }

@@ -231,8 +231,48 @@ test("a failed client pod is replaced after its backoff, up to the limit, then t
   assert.ok(reasons.includes("ClientRestarted") && reasons.includes("ClientRestartLimit"), reasons.join());
 });
 
-const serverOf = (j: JobObject): { instance?: string; executionProvider?: string } | undefined =>
-  j.status?.server as { instance?: string; executionProvider?: string } | undefined;
+type ServerView = { instance?: string; executionProvider?: string; fallbackReason?: string };
+const serverOf = (j: JobObject): ServerView | undefined => j.status?.server as ServerView | undefined;
+
+test("a server that reports again without a fallback reason clears the old reason from the status", async () => {
+  await createJob(w.world, jobManifest("gpufix", { clients: { count: 1 } }));
+  const job = jobToken("default", "gpufix");
+  await ensureJobResources(w.nc, job);
+  const at = new Date().toISOString();
+  await publishEvent(w.nc, {
+    v: 1,
+    job,
+    at,
+    type: "server.ready",
+    instance: "first",
+    executionProvider: { requested: "cuda", actual: "cpu" },
+    fallbackReason: "libcudart.so.12: cannot open shared object file",
+  });
+  await waitForJob(
+    w.world,
+    "gpufix",
+    (j) => serverOf(j)?.fallbackReason !== undefined,
+    "the fallback reason",
+  );
+  // The user gave the server a GPU; the new server runs on CUDA and has nothing to explain.
+  await publishEvent(w.nc, {
+    v: 1,
+    job,
+    at,
+    type: "server.ready",
+    instance: "second",
+    executionProvider: { requested: "cuda", actual: "cuda" },
+  });
+  const fixed = await waitForJob(
+    w.world,
+    "gpufix",
+    (j) => serverOf(j)?.instance === "second",
+    "the new server",
+  );
+  assert.equal(serverOf(fixed)?.executionProvider, "cuda");
+  assert.equal(serverOf(fixed)?.fallbackReason, undefined, "no stale reason beside cuda");
+  assert.equal(condition(fixed, "CpuFallback")?.status, "False");
+});
 
 test("a job moved to another NATS (spec.transport.url) shows that NATS's events, not the old stream's", async () => {
   await createJob(w.world, jobManifest("moved", { clients: { count: 1 } }));

@@ -250,6 +250,16 @@ describe("sfprompt run when things go wrong", () => {
     assert.ok(m.rounds.length >= 1);
   });
 
+  it("stops on a Ctrl-C that comes while it prepares the model and bundle, before any process runs", async () => {
+    const out = join(dir, "early");
+    const run = await startRun([job, "--out", out, "--rounds", "50"], /starting tiny/);
+    run.child.kill("SIGINT");
+    assert.equal(await run.exited, 130, run.stderr());
+    assert.doesNotMatch(run.stderr(), /tiny round \d+\/50/, "no round ran");
+    assert.equal(existsSync(join(out, "metrics.json")), false);
+    assert.deepEqual(runProcesses(out), []);
+  });
+
   it("survives a second Ctrl-C while it stops, and stops its nats-server too", async () => {
     const out = join(dir, "twice");
     const run = await startRun([job, "--out", out, "--rounds", "50"], /tiny round 1\/50/);

@@ -8,7 +8,7 @@ import type { Method, SFPromptJob } from "@sfprompt/api";
 import { checkJobInputs, PartitionBundle } from "@sfprompt/core";
 import { openArtifactStore, startLocalNats, type LocalNats } from "@sfprompt/protocol";
 import { prepareRunBundle } from "./bundle.js";
-import { NatsUrlError } from "./errors.js";
+import { JobRunError, NatsUrlError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
@@ -127,6 +127,8 @@ async function runInDir(
   try {
     nc = await connect({ servers: nats.url, name: "sfprompt-run" });
     for (const method of methodsToRun(job.spec.method, o.compare, o.compareMethods)) {
+      // Ctrl-C while the model, the bundle or the previous method was being prepared or written
+      if (o.signal.aborted) throw new JobRunError("the run was interrupted");
       const config = runConfigFor(job, method);
       const mdir = method === job.spec.method ? dir : join(dir, RUN_FILES.methods, method);
       const label = o.compare ? method : job.metadata.name;

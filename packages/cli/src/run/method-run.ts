@@ -82,6 +82,7 @@ async function follow(
   const stop = new AbortController();
   const abort = (): void => stop.abort();
   ctx.signal.addEventListener("abort", abort, { once: true });
+  if (ctx.signal.aborted) abort(); // Ctrl-C came before: an aborted signal fires no listener
   const server = children[0] as Child;
   const clients = children.slice(1);
   const deaths = new Promise<undefined>((resolve, reject) => {

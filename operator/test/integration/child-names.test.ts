@@ -1,0 +1,120 @@
+// Children's names against what else lives in the namespace: job names that are no Service name,
+// and objects of someone else's that carry a child's name.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { waitFor } from "@sfprompt/kube-testing";
+import type { RunningOperator } from "../../src/operator.js";
+import { jobManifest } from "../fixtures.js";
+import {
+  condition,
+  createJob,
+  getJob,
+  merge,
+  podNames,
+  runOperator,
+  startWorld,
+  testConfig,
+  waitForJob,
+  type World,
+} from "./harness.js";
+
+let world: World;
+let operator: RunningOperator | undefined;
+
+before(async () => {
+  world = await startWorld();
+  operator = await runOperator(world, testConfig(world));
+});
+after(async () => {
+  await operator?.stop();
+  await world?.stop();
+});
+
+test("jobs named with a dot or a leading digit get valid, distinct Service names and their client pods", async () => {
+  const names = ["web.v2", "web-v2", "7up"];
+  for (const name of names) await createJob(world, jobManifest(name, { clients: { count: 2 } }));
+  const services = new Map<string, string>();
+  for (const name of names) {
+    const pods = await waitFor(
+      async () => {
+        const p = await podNames(world, name);
+        return p.length === 2 ? p : undefined;
+      },
+      { timeoutMs: 15_000, description: `the client pods of ${name}` },
+    );
+    assert.deepEqual(pods, [`${name}-client-0`, `${name}-client-1`]);
+    await waitForJob(world, name, (j) => j.status?.phase === "Pending", `${name} to get a status`);
+    const svc = await world.core.listNamespacedService({
+      namespace: "default",
+      labelSelector: `sfprompt.io/job=${name}`,
+    });
+    assert.equal(svc.items.length, 1, `one Service for ${name}`);
+    services.set(name, svc.items[0]!.metadata!.name!);
+  }
+  for (const s of services.values()) assert.match(s, /^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+  assert.equal(services.get("web-v2"), "web-v2-server", "a name that is already a DNS-1035 label is kept");
+  assert.equal(new Set(services.values()).size, names.length, "web.v2 and web-v2 do not share a Service");
+});
+
+test("a ConfigMap or Service of someone else's with a child's name is not taken over: NameConflict until it goes", async () => {
+  const ns = "default";
+  await world.core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: "clash-config" }, data: { keep: "me" } },
+  });
+  await world.core.createNamespacedService({
+    namespace: ns,
+    body: { metadata: { name: "clash-server" }, spec: { selector: { app: "web" }, ports: [{ port: 80 }] } },
+  });
+  await createJob(world, jobManifest("clash", { clients: { count: 1 } }));
+  const conflict = async (kind: string, name: string): Promise<void> => {
+    const j = await waitForJob(
+      world,
+      "clash",
+      (x) => condition(x, "Created")?.message.startsWith(`${kind} default/${name} already exists`) === true,
+      `a NameConflict naming ${kind} ${name}`,
+    );
+    assert.equal(condition(j, "Created")?.status, "False");
+    assert.equal(condition(j, "Created")?.reason, "NameConflict");
+    assert.match(
+      condition(j, "Created")!.message,
+      /is not this job's \(it has no controller\); delete or rename it/,
+    );
+  };
+  await conflict("ConfigMap", "clash-config");
+  const cm = await world.core.readNamespacedConfigMap({ name: "clash-config", namespace: ns });
+  assert.deepEqual(
+    [cm.data, cm.metadata!.ownerReferences],
+    [{ keep: "me" }, undefined],
+    "the ConfigMap is untouched",
+  );
+  const events = await world.core.listNamespacedEvent({
+    namespace: ns,
+    fieldSelector: "involvedObject.name=clash,reason=NameConflict",
+  });
+  assert.equal(events.items[0]?.type, "Warning");
+
+  await world.core.deleteNamespacedConfigMap({ name: "clash-config", namespace: ns });
+  await conflict("Service", "clash-server");
+  const svc = await world.core.readNamespacedService({ name: "clash-server", namespace: ns });
+  assert.deepEqual([svc.spec!.selector, svc.metadata!.ownerReferences], [{ app: "web" }, undefined]);
+
+  await world.core.deleteNamespacedService({ name: "clash-server", namespace: ns });
+  await waitForJob(world, "clash", (x) => condition(x, "Created")?.status === "True", "clash's own children");
+  assert.deepEqual(await podNames(world, "clash"), ["clash-client-0"]);
+
+  // An orphan that carries the job's labels was the job's own (kubectl delete --cascade=orphan): adopted.
+  await world.core.patchNamespacedConfigMap(
+    { name: "clash-config", namespace: ns, body: { metadata: { ownerReferences: null } } },
+    merge,
+  );
+  const adopted = await waitFor(
+    async () => {
+      const c = await world.core.readNamespacedConfigMap({ name: "clash-config", namespace: ns });
+      return c.metadata!.ownerReferences?.[0]?.name === "clash" ? c : undefined;
+    },
+    { timeoutMs: 15_000, description: "the orphaned ConfigMap to be adopted again" },
+  );
+  assert.equal(adopted.metadata!.ownerReferences![0]!.controller, true);
+  assert.equal(condition(await getJob(world, "clash"), "Created")?.status, "True");
+});

@@ -175,6 +175,15 @@ describe("sfprompt run when things go wrong", () => {
     assert.equal(existsSync(join(dir, "rounds")), false);
   });
 
+  it("says where a relative model path was looked for", () => {
+    const relative = join(dir, "relative-model.yaml");
+    writeFileSync(relative, jobYaml("tiny", "vit.onnx"));
+    assertUserError(
+      sfprompt("run", relative, "--out", join(dir, "relative")),
+      /spec\.model\.source\.path: vit\.onnx does not exist on this machine \(a relative path is taken from the current folder, .+\); give the path of an ONNX model file/,
+    );
+  });
+
   it("names the run directory when --out cannot be a folder", () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "not a folder\n");

@@ -1,6 +1,7 @@
 // The ONNX model a local run splits: a built-in model (the demo ViT, pre-trained on first use; MiniLM,
 // fetched and built on first use) or a file path.
 import { existsSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { ensureMinilmModel, type DemoModelCard } from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
@@ -38,7 +39,15 @@ export async function resolveModel(
   }
   if (s.path !== undefined) {
     if (!existsSync(s.path))
-      throw new JobFileError(jobFile, `spec.model.source.path: ${s.path} does not exist on this machine`);
+      throw new JobFileError(
+        jobFile,
+        `spec.model.source.path: ${s.path} does not exist on this machine` +
+          // a path next to the job file is the usual mistake: relative paths are not taken from there
+          (isAbsolute(s.path)
+            ? ""
+            : ` (a relative path is taken from the current folder, ${process.cwd()})`) +
+          "; give the path of an ONNX model file",
+      );
     return { path: s.path };
   }
   throw new JobFileError(

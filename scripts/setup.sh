@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v nats-server >/dev/null || need_apt+=(nats-server)
+bash scripts/find-nats-server.sh >/dev/null || need_apt+=(nats-server)
 # openssl: the test control plane's PKI (kube-testing) and checks of the webhook's certificates.
 command -v openssl >/dev/null || need_apt+=(openssl)
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)

@@ -1,7 +1,7 @@
 // Consumes each job's progress events from its JetStream stream into an in-memory snapshot and asks for
 // a reconcile of the job when something arrived. An ordered consumer replays the stream from its
 // start, so a restarted operator rebuilds the same snapshot without any state of its own.
-import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { eventStreamName, parseEvent, stopMessagesOn, type ProgressEvent } from "@sfprompt/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../log.js";
@@ -30,6 +30,8 @@ export class ProgressTracker {
   private readonly snapshots = new Map<string, ProgressSnapshot>();
   /** Jobs whose replay reached the end of the stream once; before that a snapshot is incomplete. */
   private readonly caughtUp = new Set<string>();
+  /** When the stream each snapshot was folded from was created: a new one means a lost stream. */
+  private readonly streamCreated = new Map<string, string>();
   private skipped = 0;
 
   constructor(private readonly opts: ProgressTrackerOptions) {}
@@ -42,8 +44,7 @@ export class ProgressTracker {
       // Another NATS or stream (spec.transport.url changed): its sequence numbers and events have
       // nothing to do with the old stream's, so the replay starts over from its first message.
       t.abort.abort();
-      this.snapshots.delete(key);
-      this.caughtUp.delete(key);
+      this.restart(key);
     }
     const abort = new AbortController();
     const done = this.run(key, url, token, abort.signal);
@@ -67,12 +68,18 @@ export class ProgressTracker {
   async forget(key: string): Promise<void> {
     const t = this.tracked.get(key);
     this.tracked.delete(key);
-    this.snapshots.delete(key);
-    this.caughtUp.delete(key);
+    this.restart(key);
     if (t) {
       t.abort.abort();
       await t.done;
     }
+  }
+
+  /** Drops what was folded for `key`, so the next replay starts at the stream's first message. */
+  private restart(key: string): void {
+    this.snapshots.delete(key);
+    this.caughtUp.delete(key);
+    this.streamCreated.delete(key);
   }
 
   async stop(): Promise<void> {
@@ -105,14 +112,23 @@ export class ProgressTracker {
 
   private async consume(key: string, url: string, token: string, signal: AbortSignal): Promise<void> {
     const nc = await this.opts.pool.get(url);
+    // A stream deleted and made again (NATS without persistence restarted) numbers from 1 again and
+    // holds other events: the replay starts over instead of skipping to the old position.
+    const stream = eventStreamName(token);
+    const created = (await (await jetstreamManager(nc)).streams.info(stream)).created;
+    const before = this.streamCreated.get(key);
+    if (before !== undefined && before !== created) this.restart(key);
+    this.streamCreated.set(key, created);
     const from = (this.snapshots.get(key)?.sequence ?? 0) + 1;
     // The stream holds only the job's events, so no subject filter is needed (and nats-server 2.9,
     // Debian's, does not know filter_subjects).
-    const consumer = await jetstream(nc).consumers.get(eventStreamName(token), {
+    const consumer = await jetstream(nc).consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: from,
     });
-    const messages = await consumer.consume();
+    // A missing consumer or stream ends the iteration, so the loop above checks the stream again
+    // instead of the ordered consumer silently resuming at its old position in a new stream.
+    const messages = await consumer.consume({ abort_on_missing_resource: true });
     // stops at once on an abort (also one that came during the set-up above) or a pool close, so
     // forget() never waits on an iterator whose queued stop nobody pulls
     const detach = stopMessagesOn(messages, nc, signal);

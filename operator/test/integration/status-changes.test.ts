@@ -1,10 +1,11 @@
 // The status after the server or its NATS change under a running job: a new server.ready without a
-// fallback reason, a job moved to another NATS (spec.transport.url).
+// fallback reason, a job moved to another NATS (spec.transport.url), an event stream lost and made again.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { jobToken } from "@sfprompt/api";
-import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { ensureJobResources, eventStreamName, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
 import { startNatsServer } from "@sfprompt/protocol/testing";
 import { jobManifest } from "../fixtures.js";
 import {
@@ -103,4 +104,30 @@ test("a job moved to another NATS (spec.transport.url) shows that NATS's events,
     await b.stop();
     w.operator = await runOperator(w.world, testConfig(w.world));
   }
+});
+
+test("a job whose event stream is lost and made again (NATS without persistence restarted) shows the new stream's events", async () => {
+  await createJob(w.world, jobManifest("amnesia", { clients: { count: 1 } }));
+  const job = jobToken("default", "amnesia");
+  await ensureJobResources(w.nc, job);
+  const base = { v: 1 as const, job, at: new Date().toISOString() };
+  const ready = (instance: string): ProgressEvent => ({
+    ...base,
+    type: "server.ready",
+    instance,
+    executionProvider: { requested: "cuda", actual: "cpu" },
+  });
+  for (const instance of ["old-1", "old-2", "old-3"]) await publishEvent(w.nc, ready(instance));
+  await waitForJob(w.world, "amnesia", (j) => serverOf(j)?.instance === "old-3", "the first stream's events");
+
+  const jsm = await jetstreamManager(w.nc);
+  await jsm.streams.delete(eventStreamName(job));
+  await ensureJobResources(w.nc, job);
+  await publishEvent(w.nc, ready("new-1"));
+  await waitForJob(
+    w.world,
+    "amnesia",
+    (j) => serverOf(j)?.instance === "new-1",
+    "the new stream's first event",
+  );
 });

@@ -26,6 +26,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const nc = await connect({
     servers: config.natsUrl,
     name: `sfprompt-${role}${index === undefined ? "" : `-${index}`}`,
+    // as the images do: a NATS server that restarts (--nats URL) is waited for, however long; with
+    // nats.js's default (10 attempts) the connection closed for good and the process went on deaf
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
   });
   try {
     await runRole({ role, config, index: Number(index ?? 0), nc, logger, signal: abort.signal });

@@ -20,7 +20,7 @@ import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
 import { methodsToRun } from "./compare-methods.js";
 import { StatusLine } from "./progress-view.js";
 import { checkRunDirOwner, openRunDir, RUN_FILES, runDirOf, type ResumeMode } from "./run-dir.js";
-import { lockRunDir } from "./run-lock.js";
+import { lockRunDir, recordNatsServer } from "./run-lock.js";
 import { formatBytes } from "./svg-chart.js";
 import { summaryMarkdown } from "./summary.js";
 import { writeTrainedModel } from "./trained-model.js";
@@ -61,6 +61,7 @@ async function openNats(
     logFile: join(dir, RUN_FILES.logs, "nats.log"),
     maxPayload,
   });
+  recordNatsServer(dir, local.pid);
   return { url: local.url, local };
 }
 

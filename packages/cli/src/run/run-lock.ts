@@ -1,6 +1,7 @@
 // One `sfprompt run` per run directory at a time: two runs on one folder would start two
 // nats-servers on one JetStream store (corrupting it) and overwrite each other's metrics.json.
 import {
+  appendFileSync,
   closeSync,
   mkdirSync,
   openSync,
@@ -26,13 +27,51 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function holderOf(path: string): number | undefined {
+/** The lock's lines: the holder's pid, then `nats PID` once its nats-server runs. */
+function lockLines(path: string): string[] {
   try {
-    const pid = Number(readFileSync(path, "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    return readFileSync(path, "utf8").split("\n");
   } catch {
-    return undefined; // removed meanwhile, or not written yet
+    return []; // removed meanwhile, or not written yet
   }
+}
+
+function pidOf(text: string | undefined): number | undefined {
+  const pid = Number(text);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function holderOf(path: string): number | undefined {
+  return pidOf(lockLines(path)[0]?.trim());
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Stops the nats-server a killed run left behind (a SIGKILLed process runs no exit hook): it still
+ * holds the run's JetStream store, and a second server on that store corrupts it. Only a process
+ * that is a nats-server (Linux: /proc/PID/cmdline) is stopped, in case its pid was reused.
+ */
+function stopLeftNatsServer(path: string): void {
+  const pid = pidOf(/^nats (\d+)$/.exec(lockLines(path)[1]?.trim() ?? "")?.[1]);
+  if (pid === undefined) return;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return; // gone, or no /proc here
+  }
+  if (!cmdline.includes("nats-server")) return;
+  process.kill(pid, "SIGTERM");
+  for (let waited = 0; waited < 5000 && isAlive(pid); waited += 50) sleepSync(50);
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+}
+
+/** Notes the run's nats-server in its lock, so that a run after a SIGKILL can stop it. */
+export function recordNatsServer(dir: string, pid: number): void {
+  appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n`);
 }
 
 function createDir(dir: string): boolean {
@@ -59,7 +98,9 @@ function tryLock(path: string): number | undefined {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const pid = holderOf(path);
       if (pid !== undefined && isAlive(pid)) return pid;
-      rmSync(path, { force: true }); // a run that was killed left it behind
+      // a run that was killed left it behind
+      stopLeftNatsServer(path);
+      rmSync(path, { force: true });
     }
   }
   return holderOf(path) ?? -1;

@@ -61,7 +61,12 @@ async function openNats(
     logFile: join(dir, RUN_FILES.logs, "nats.log"),
     maxPayload,
   });
-  recordNatsServer(dir, local.pid);
+  try {
+    recordNatsServer(dir, local.pid);
+  } catch (error) {
+    await local.stop(); // its handle would keep this process alive after the error
+    throw error;
+  }
   return { url: local.url, local };
 }
 

@@ -43,7 +43,7 @@ export class ControlMessageError extends Error {
 
 /** A checkpoint in the Object Store cannot be used to resume (corrupt, other model, other job). */
 export class CheckpointError extends Error {
-  override readonly name = "CheckpointError";
+  override readonly name: string = "CheckpointError";
   constructor(
     readonly object: string,
     message: string,
@@ -86,5 +86,19 @@ export class JobStoreError extends Error {
     options?: ErrorOptions,
   ) {
     super(`${what}: ${message}`, options);
+  }
+}
+
+/** A checkpoint was written under other spec values than the job that would resume from it has. */
+export class ResumeMismatchError extends CheckpointError {
+  override readonly name = "ResumeMismatchError";
+  constructor(
+    object: string,
+    /** The spec field that differs, e.g. "spec.prompts.length". */
+    readonly field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(object, message, options);
   }
 }

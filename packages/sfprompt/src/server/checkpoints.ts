@@ -1,10 +1,13 @@
 // Checkpoints of the global parameters in the job's Object Store (one object per round) with the
 // optimizer-free round state and metrics history in their metadata, and their reading on resume.
 import type { ObjectInfo } from "@nats-io/obj";
-import { checkpointObjectName, type ArtifactStore } from "@sfprompt/protocol";
+import { checkpointObjectName, isTransientNatsError, type ArtifactStore } from "@sfprompt/protocol";
 import { z } from "zod";
+import type { RunConfig } from "@sfprompt/api";
 import { CheckpointError } from "../runtime/errors.js";
+import { ParamSetCodecError, ParamSetMismatchError } from "../training/errors.js";
 import { decodeParamSetWithMeta, encodeParamSet } from "../training/param-set-codec.js";
+import { CheckpointSpecSchema, checkResumeSpec } from "./checkpoint-spec.js";
 import type { ParamSet } from "../training/param-set.js";
 
 /** What the coordinator records per finished round (also the run result's rows). */
@@ -41,6 +44,8 @@ const CheckpointMetaSchema = z.object({
   method: z.string(),
   round: z.number().int().min(1),
   history: z.array(RoundMetricsSchema),
+  /** The spec fields the parameters depend on (absent in checkpoints of older servers). */
+  spec: CheckpointSpecSchema.optional(),
 });
 export type CheckpointMeta = z.infer<typeof CheckpointMetaSchema>;
 
@@ -54,32 +59,97 @@ export function writeCheckpoint(
   return store.put(checkpointObjectName(meta.round), bytes, `global parameters after round ${meta.round}`);
 }
 
-/** The latest checkpoint (parameters checked against `layout`), or null when none exists. */
+/** A checkpoint passed over on resume because it could not be read. */
+export interface SkippedCheckpoint {
+  readonly object: string;
+  readonly reason: string;
+}
+
+/** The checkpoint a job resumes from, and the newer ones that could not be read. */
+export interface ResumePoint {
+  readonly params: ParamSet;
+  readonly meta: CheckpointMeta;
+  readonly object: string;
+  /** Newer checkpoints passed over, newest first. */
+  readonly skipped: SkippedCheckpoint[];
+}
+
+/** The checkpoint's object cannot be read or decoded: a fault of this copy, an older one may do. */
+class UnreadableCheckpoint extends Error {}
+
+async function readCheckpoint(
+  store: ArtifactStore,
+  name: string,
+  layout: ParamSet,
+): Promise<{ params: ParamSet; meta: CheckpointMeta } | null> {
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await store.get(name);
+  } catch (cause) {
+    // NATS away is no fault of the checkpoint (the caller's store retry handles it); a digest that
+    // does not match, lost chunks, are
+    if (isTransientNatsError(cause)) throw cause;
+    throw new UnreadableCheckpoint((cause as Error).message, { cause });
+  }
+  if (bytes === null) return null; // deleted since it was listed
+  try {
+    const { params, meta } = decodeParamSetWithMeta(bytes, { expect: layout, source: `checkpoint ${name}` });
+    const parsed = CheckpointMetaSchema.safeParse(meta);
+    if (!parsed.success)
+      throw new UnreadableCheckpoint(
+        `its metadata is not a checkpoint's (${parsed.error.issues[0]?.message})`,
+      );
+    return { params, meta: parsed.data };
+  } catch (cause) {
+    if (cause instanceof ParamSetCodecError) throw new UnreadableCheckpoint(cause.message, { cause });
+    throw cause;
+  }
+}
+
+/**
+ * The newest checkpoint that can be read, checked against the bundle's parameter `layout` and the
+ * job's spec (ResumeMismatchError, CheckpointError), or null when there is none. Newer checkpoints
+ * whose object is unreadable or corrupt are passed over and reported in `skipped`; one of another
+ * model, job or spec is an error: an older checkpoint would not fit the job any better.
+ */
 export async function readLatestCheckpoint(
   store: ArtifactStore,
   layout: ParamSet,
-  job: string,
-): Promise<{ params: ParamSet; meta: CheckpointMeta; object: string } | null> {
-  const latest = await store.latestCheckpoint();
-  if (latest === null) return null;
-  const bytes = await store.get(latest.name);
-  if (bytes === null) return null;
-  try {
-    const { params, meta } = decodeParamSetWithMeta(bytes, {
-      expect: layout,
-      source: `checkpoint ${latest.name}`,
-    });
-    const m = CheckpointMetaSchema.parse(meta);
-    if (m.job !== job) throw new CheckpointError(latest.name, `belongs to job ${m.job}, not ${job}`);
-    return { params, meta: m, object: latest.name };
-  } catch (cause) {
-    if (cause instanceof CheckpointError) throw cause;
-    throw new CheckpointError(
-      latest.name,
-      `cannot be resumed from (${(cause as Error).message}); set output.resume: false to start over`,
-      { cause },
-    );
+  config: RunConfig,
+): Promise<ResumePoint | null> {
+  const names = (await store.names()).filter((n) => n.startsWith("checkpoints/round-")).reverse();
+  const skipped: SkippedCheckpoint[] = [];
+  for (const name of names) {
+    let read: { params: ParamSet; meta: CheckpointMeta } | null;
+    try {
+      read = await readCheckpoint(store, name, layout);
+    } catch (cause) {
+      if (cause instanceof UnreadableCheckpoint) {
+        skipped.push({ object: name, reason: cause.message });
+        continue;
+      }
+      if (cause instanceof ParamSetMismatchError)
+        throw new CheckpointError(
+          name,
+          `does not fit this job's model (${cause.message}); set spec.output.resume: false to start over, or use a new job name`,
+          { cause },
+        );
+      throw cause;
+    }
+    if (read === null) continue;
+    const { meta } = read;
+    if (meta.job !== config.names.job)
+      throw new CheckpointError(name, `belongs to job ${meta.job}, not ${config.names.job}`);
+    checkResumeSpec(name, meta.round, meta, config);
+    return { ...read, object: name, skipped };
   }
+  if (skipped.length > 0)
+    throw new CheckpointError(
+      skipped[0]!.object,
+      `no checkpoint of the job can be read (${skipped.map((s) => `${s.object}: ${s.reason}`).join("; ")}); ` +
+        "set spec.output.resume: false to start over",
+    );
+  return null;
 }
 
 /** Deletes every checkpoint of the job (a run with output.resume false starts over); returns how many. */

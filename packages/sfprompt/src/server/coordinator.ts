@@ -21,6 +21,7 @@ import {
   writeCheckpoint,
   type RoundMetrics,
 } from "./checkpoints.js";
+import { checkpointSpec } from "./checkpoint-spec.js";
 import type { CoordinatorView } from "./control-service.js";
 import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
@@ -57,6 +58,8 @@ export interface JobOutcome {
   readonly resumedFrom: number | null;
   /** The global parameters the run started from (the checkpoint's when it resumed). */
   readonly startedFrom: ParamSet;
+  /** Newer checkpoints passed over on resume because they could not be read, newest first. */
+  readonly skippedCheckpoints: string[];
 }
 
 export class Coordinator implements CoordinatorView {
@@ -71,6 +74,7 @@ export class Coordinator implements CoordinatorView {
   #finished = false;
   #revision = 0;
   #lastCheckpoint: string | undefined;
+  #skipped: string[] = [];
 
   constructor(readonly o: CoordinatorOptions) {
     this.config = o.config;
@@ -105,7 +109,13 @@ export class Coordinator implements CoordinatorView {
       if (round % every === 0 || round === config.training.rounds) await this.#checkpoint(round, history);
     }
     await this.#finish(history);
-    return { rounds: history, global: this.#global, resumedFrom: resumed?.round ?? null, startedFrom };
+    return {
+      rounds: history,
+      global: this.#global,
+      resumedFrom: resumed?.round ?? null,
+      startedFrom,
+      skippedCheckpoints: this.#skipped,
+    };
   }
 
   async #resume(): Promise<{ round: number; history: RoundMetrics[] } | null> {
@@ -119,11 +129,23 @@ export class Coordinator implements CoordinatorView {
         this.logger.log("info", "checkpoints-removed", { count: removed, reason: "output.resume is false" });
       return null;
     }
-    const ckpt = await readLatestCheckpoint(artifacts, this.o.initial, this.config.names.job);
+    const ckpt = await readLatestCheckpoint(artifacts, this.o.initial, this.config);
     if (ckpt === null) return null;
+    for (const s of ckpt.skipped)
+      this.logger.log("warn", "checkpoint-skipped", {
+        checkpoint: s.object,
+        reason: s.reason,
+        resumingFrom: ckpt.object,
+        hint: "the checkpoint cannot be read; the rounds after the one resumed from are trained again",
+      });
     this.#global = ckpt.params;
     this.#lastCheckpoint = ckpt.object;
-    this.logger.log("info", "resumed", { round: ckpt.meta.round, checkpoint: ckpt.object });
+    this.#skipped = ckpt.skipped.map((s) => s.object);
+    this.logger.log("info", "resumed", {
+      round: ckpt.meta.round,
+      checkpoint: ckpt.object,
+      ...(ckpt.skipped.length > 0 ? { skipped: this.#skipped } : {}),
+    });
     return { round: ckpt.meta.round, history: [...ckpt.meta.history] };
   }
 
@@ -288,6 +310,7 @@ export class Coordinator implements CoordinatorView {
         method: this.config.method,
         round,
         history: [...history],
+        spec: checkpointSpec(this.config),
       }),
     );
     this.#lastCheckpoint = info.name;

@@ -7,6 +7,7 @@ import {
   checkpointObjectName,
   summarizeTraffic,
   type JobResources,
+  type RoundContribution,
   type RoundState,
   type TrafficLedger,
 } from "@sfprompt/protocol";
@@ -48,6 +49,12 @@ export interface CoordinatorOptions {
   readonly selectionWaitMs?: number;
   /** How long a checkpoint or round-state write is retried while NATS is away (default 120 000 ms). */
   readonly storeRetryMs?: number;
+}
+
+/** A round's metrics and each participant's share, before they are announced. */
+interface AggregatedRound {
+  readonly metrics: RoundMetrics;
+  readonly contributions: RoundContribution[];
 }
 
 /** How a job ended. */
@@ -103,10 +110,13 @@ export class Coordinator implements CoordinatorView {
     const history = resumed?.history ?? [];
     const startedFrom = cloneParams(this.#global);
     for (let round = (resumed?.round ?? 0) + 1; round <= config.training.rounds; round++) {
-      const metrics = await this.#runRound(round, history);
+      const { metrics, contributions } = await this.#runRound(round);
       history.push(metrics);
       const every = config.output.checkpointEvery;
+      // stored before it is announced: whoever sees round.finished of a checkpoint round (a CLI that
+      // stops the job on Ctrl-C, the operator) can count on resuming from it
       if (round % every === 0 || round === config.training.rounds) await this.#checkpoint(round, history);
+      await this.#announce(metrics, contributions, history);
     }
     await this.#finish(history);
     return {
@@ -149,7 +159,7 @@ export class Coordinator implements CoordinatorView {
     return { round: ckpt.meta.round, history: [...ckpt.meta.history] };
   }
 
-  async #runRound(round: number, history: readonly RoundMetrics[]): Promise<RoundMetrics> {
+  async #runRound(round: number): Promise<AggregatedRound> {
     for (let attempt = 0; ; attempt++) {
       const open = await this.#openRound(round, attempt);
       const reason = await open.wait(this.signal);
@@ -169,7 +179,7 @@ export class Coordinator implements CoordinatorView {
         }
       }
       const needed = Math.min(this.config.training.quorum, open.selected.length);
-      if (open.uploads.size >= needed && open.uploads.size > 0) return this.#aggregate(open, reason, history);
+      if (open.uploads.size >= needed && open.uploads.size > 0) return this.#aggregate(open, reason);
       const err = new QuorumNotReachedError(round, open.uploads.size, needed);
       this.logger.log("warn", "round-failed", { round, attempt, error: err });
       await this.events.publish({
@@ -243,7 +253,7 @@ export class Coordinator implements CoordinatorView {
     }
   }
 
-  async #aggregate(open: OpenRound, reason: string, history: readonly RoundMetrics[]): Promise<RoundMetrics> {
+  async #aggregate(open: OpenRound, reason: string): Promise<AggregatedRound> {
     const { round } = open;
     this.#global = open.accumulator.result();
     const evaluation = this.#shouldEvaluate(round) ? await this.o.evaluate?.(this.#global) : undefined;
@@ -281,20 +291,28 @@ export class Coordinator implements CoordinatorView {
       up: traffic.received,
       down: traffic.sent,
     });
+    const contributions = [...open.uploads]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([client, u]) => ({ client, samples: u.samples, kept: u.kept }));
+    return { metrics, contributions };
+  }
+
+  async #announce(
+    metrics: RoundMetrics,
+    contributions: RoundContribution[],
+    history: readonly RoundMetrics[],
+  ): Promise<void> {
     await this.events.publish({
       type: "round.finished",
-      round,
-      loss,
+      round: metrics.round,
+      loss: metrics.loss,
       accuracy: metrics.accuracy ?? lastAccuracy(history),
       participants: metrics.participants,
-      samples: kept,
-      contributions: [...open.uploads]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([client, u]) => ({ client, samples: u.samples, kept: u.kept })),
+      samples: metrics.kept,
+      contributions,
       bytes: eventBytes(metrics.bytes),
       durationMs: metrics.durationMs,
     });
-    return metrics;
   }
 
   #shouldEvaluate(round: number): boolean {

@@ -128,4 +128,39 @@ describe("the client process", () => {
       }),
     );
   });
+
+  test("stops with exit code 5 and says why when its server reports the job failed", async () => {
+    const name = "cli-failed";
+    const config = runConfig({}, name);
+    const path = tmp.write(`${name}.json`, JSON.stringify(config));
+    const proc = spawnEntry(ENTRY.client, [], clientEnv(path, name, "0"));
+    try {
+      await proc.waitForLog((l) => l.event === "runtime.ready");
+      await proc.waitForLog((l) => l.event === "server-unreachable");
+      // what a failing server publishes (its stream may have no room to keep it: this goes out live)
+      const nc = await connect({ servers: nats.url });
+      try {
+        const event = {
+          v: 1,
+          job: config.names.job,
+          at: new Date().toISOString(),
+          type: "job.failed",
+          reason: "JobStoreError",
+          message: "checkpoint of round 1: no room",
+        };
+        nc.publish(jobSubjects(config.names.job).events, JSON.stringify(event));
+        await nc.flush();
+      } finally {
+        await nc.close();
+      }
+      const exit = await proc.exited;
+      assert.equal(exit.code, 5, proc.stderr());
+      const line = proc.logs.find((l) => l.event === "job-failed");
+      assert.equal(line?.level, "error");
+      assert.equal(line.reason, "JobStoreError");
+      assert.equal(proc.logs.find((l) => l.event === "process.exit")?.code, 5);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
 });

@@ -11,6 +11,8 @@ export const EXIT = {
   runtime: 3,
   /** Shutdown did not finish within the grace period (or a second signal came): forced exit. */
   forced: 4,
+  /** A client stopped because its server reported the job failed (job.failed): nothing to wait for. */
+  jobFailed: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

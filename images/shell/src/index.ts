@@ -5,7 +5,7 @@
  *
  * Public API:
  * - runProcess(role: RoleDefinition, argv, env, io?) → Promise<ExitCode>; RoleDefinition, RoleContext.
- * - EXIT (ok 0, config 1, nats 2, runtime 3, forced 4), ExitCode.
+ * - EXIT (ok 0, config 1, nats 2, runtime 3, forced 4, jobFailed 5), ExitCode.
  * - readSettings(role, argv, env) → ProcessSettings; usage(role); DEFAULT_HTTP_PORT.
  * - readRunConfigFile(path) / parseRunConfigText(path, text) → { config, source }; checkIdentity,
  *   applyOverrides.

@@ -16,6 +16,7 @@ import { applyOverrides, checkIdentity, readRunConfigFile } from "./run-config-f
 import { readSettings, usage, wantsHelp, type Env, type ProcessSettings } from "./settings.js";
 import { Shutdown } from "./shutdown.js";
 import type { RunConfig } from "@sfprompt/api";
+import { JobFailedError } from "@sfprompt/core";
 
 export interface ProcessIo {
   /** Where JSON log lines go (default stdout). */
@@ -227,6 +228,10 @@ class ProcessRun {
     } else if (error instanceof SettingsError) {
       this.logger.log("error", "config.invalid", { setting: error.setting, error: error.message });
       this.#fail(EXIT.config);
+    } else if (error instanceof JobFailedError) {
+      // the server failed the job: this process did nothing wrong, and restarting it cannot help
+      this.logger.log("error", "runtime.job-failed", { reason: error.reason, error: error.message });
+      this.#fail(EXIT.jobFailed);
     } else if (error instanceof JobInputError) {
       // the model, bundle or data the config names is not there: retrying the pod cannot help
       this.logger.log("error", "config.invalid", { field: error.field, error: error.message });

@@ -16,6 +16,8 @@ export const ROUND_PHASES = [
   "evaluating",
   "checkpointing",
   "finished",
+  /** The job failed on its server (job.failed): clients stop instead of waiting for it. */
+  "failed",
 ] as const;
 export type RoundPhase = (typeof ROUND_PHASES)[number];
 
@@ -31,6 +33,8 @@ export const RoundStateSchema = z.object({
   deadlineAt: z.iso.datetime({ offset: true }).optional(),
   /** Object name of the last checkpoint written (resume loads it). */
   checkpoint: z.string().optional(),
+  /** Why the job failed (phase failed), as in its job.failed event. */
+  failure: z.object({ reason: z.string().min(1), message: z.string() }).optional(),
 });
 export type RoundState = z.infer<typeof RoundStateSchema>;
 

@@ -13,7 +13,6 @@ import {
   type FrameInit,
   type RetryInfo,
   type TrafficSnapshot,
-  openRoundState,
 } from "@sfprompt/protocol";
 import { bundleFlops } from "../bundle/flops.js";
 import { PartitionBundle } from "../bundle/partition-bundle.js";
@@ -32,6 +31,7 @@ import type { ParamSet } from "../training/param-set.js";
 import { localBody, remoteBody } from "./body-link.js";
 import { trainRound, type RoundUpdate, type TrainerContext } from "./trainer.js";
 import { clientName } from "../runtime/client-names.js";
+import { JobEndWatch } from "./job-end.js";
 import { ServerWait } from "./server-wait.js";
 
 /** Trains one round from the global parameters (split, FL + prompt, or whole-model). */
@@ -139,7 +139,11 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
         })
       : o.bundle;
   const ledger = new TrafficLedger();
-  const link = new Link(o.nc, config, name, ledger, o.signal, logger);
+  const startedAt = Date.now();
+  // the job may end without this client: its work stops at once when the server reports that
+  const ending = new JobEndWatch(o.nc, config.names.job, startedAt);
+  const signal = o.signal ? AbortSignal.any([o.signal, ending.signal]) : ending.signal;
+  const link = new Link(o.nc, config, name, ledger, signal, logger);
   const subjects = jobSubjects(config.names.job);
   const report = async (r: ReportRequest): Promise<void> => {
     await link.request(subjects.roundReport, {
@@ -148,36 +152,19 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
       meta: meta(r),
     });
   };
-  const ctx: ClientContext = {
-    config,
-    index,
-    name,
-    bundle,
-    data: o.data,
-    logger,
-    ...(o.signal ? { signal: o.signal } : {}),
-    report,
-  };
+  const ctx: ClientContext = { config, index, name, bundle, data: o.data, logger, signal, report };
   const train = (o.trainer ?? splitTrainer(link))(ctx);
-  const startedAt = Date.now();
   const accepted: number[] = [];
   const waiting = new ServerWait(logger, subjects.roundReport);
   let flops = 0;
   try {
     for (let lastRound = 0; ;) {
-      o.signal?.throwIfAborted();
-      const work = await poll(
-        link,
-        subjects.roundReport,
-        lastRound,
-        o.retryDelayMs ?? 500,
-        waiting,
-        startedAt,
-      );
+      signal.throwIfAborted();
+      const work = await poll(link, subjects.roundReport, lastRound, o.retryDelayMs ?? 500, waiting, ending);
       if (work.action === "done") break;
       if (work.action !== "train") continue;
       const update = await runRound(link, ctx, work.round, train).catch((error: unknown) => {
-        if (!(error instanceof DataPlaneError) || o.signal?.aborted) throw error;
+        if (!(error instanceof DataPlaneError) || signal.aborted) throw error;
         logger.log("warn", "round-abandoned", { round: work.round, error });
         return undefined;
       });
@@ -187,7 +174,20 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
         lastRound = work.round;
       }
     }
+  } catch (error) {
+    const end = ending.ended();
+    if (end === undefined || o.signal?.aborted === true) throw error;
+    if (end.kind === "failed") {
+      logger.log("error", "job-failed", {
+        reason: end.error.reason,
+        message: end.error.serverMessage,
+        rounds: accepted.length,
+        hint: "the job failed on its server; this client stops instead of waiting for it",
+      });
+      throw end.error;
+    }
   } finally {
+    ending.close();
     await train.release?.();
     if (typeof o.bundle === "string") await bundle.release();
   }
@@ -201,7 +201,7 @@ async function poll(
   lastRound: number,
   retryMs: number,
   waiting: ServerWait,
-  startedAt: number,
+  ending: JobEndWatch,
 ): Promise<PollReply> {
   try {
     // the server holds a poll up to its pollWaitMs; the request timeout covers that and more. Its
@@ -218,24 +218,11 @@ async function poll(
   } catch (error) {
     if (!(error instanceof DataPlaneError) || link.signal?.aborted) throw error;
     waiting.failed(error);
-    if (await finishedSince(link, startedAt)) return { action: "done" };
+    const end = await ending.checkStore();
+    if (end?.kind === "finished") return { action: "done" };
+    if (end?.kind === "failed") throw end.error;
     await new Promise((r) => setTimeout(r, retryMs));
     return { action: "wait" };
-  }
-}
-
-/**
- * True when the job's round state says it finished after this client started: the server may have
- * ended (and stopped answering) while this client was still in a round, so no poll will say "done".
- * A state written before the client started belongs to an earlier run and is ignored.
- */
-async function finishedSince(link: Link, startedAt: number): Promise<boolean> {
-  try {
-    // bind only: a client of a deleted job must not create its bucket again
-    const stored = await (await openRoundState(link.nc, link.config.names.job, { create: false })).get();
-    return stored?.state.phase === "finished" && Date.parse(stored.state.startedAt) >= startedAt;
-  } catch {
-    return false; // no JetStream access or no state yet: keep polling
   }
 }
 

@@ -102,3 +102,21 @@ export class ResumeMismatchError extends CheckpointError {
     super(object, message, options);
   }
 }
+
+/** The job's server reported the job failed (job.failed, or the round state): the client stops. */
+export class JobFailedError extends Error {
+  override readonly name = "JobFailedError";
+  constructor(
+    readonly job: string,
+    /** The server's reason, e.g. "JobStoreError". */
+    readonly reason: string,
+    readonly serverMessage: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `job ${job} failed on its server (${reason}: ${serverMessage}); this client stopped: ` +
+        "fix what the server's log and the job's status say, then run the job again",
+      options,
+    );
+  }
+}

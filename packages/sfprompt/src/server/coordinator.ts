@@ -82,6 +82,8 @@ export class Coordinator implements CoordinatorView {
   #revision = 0;
   #lastCheckpoint: string | undefined;
   #skipped: string[] = [];
+  /** The round being run (0 before the first). */
+  #round = 0;
 
   constructor(readonly o: CoordinatorOptions) {
     this.config = o.config;
@@ -192,6 +194,7 @@ export class Coordinator implements CoordinatorView {
   }
 
   async #openRound(round: number, attempt: number): Promise<OpenRound> {
+    this.#round = round;
     const selected = await this.#select(round, attempt);
     const open = new OpenRound(
       round,
@@ -347,6 +350,37 @@ export class Coordinator implements CoordinatorView {
       size: info.size,
       ...(info.digest ? { digest: info.digest } : {}),
     });
+  }
+
+  /**
+   * Leaves phase "failed" in the round state, so that clients that missed the job.failed event (in a
+   * round, or disconnected) stop instead of polling a server that is gone. Best effort: the store
+   * may be what failed.
+   */
+  async recordFailure(reason: string, message: string): Promise<void> {
+    const state: RoundState = {
+      v: 1,
+      phase: "failed",
+      round: this.#round,
+      selected: [],
+      reported: [],
+      startedAt: new Date().toISOString(),
+      failure: { reason, message },
+      ...(this.#lastCheckpoint ? { checkpoint: this.#lastCheckpoint } : {}),
+    };
+    try {
+      await writeToStore(
+        "round state (failed)",
+        () => this.o.resources.roundState.put(state, this.#revision),
+        {
+          logger: this.logger,
+          budgetMs: 5000,
+          resumeHint: "clients that missed job.failed keep waiting until stopped",
+        },
+      );
+    } catch (error) {
+      this.logger.log("warn", "failure-not-recorded", { error });
+    }
   }
 
   async #putState(s: Omit<RoundState, "v" | "checkpoint">): Promise<void> {

@@ -173,12 +173,11 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
         .then(([, out]) => out)
         .catch(async (error: unknown) => {
           const e = unusable ?? (error as Error);
-          if (unusable || !signal.aborted)
-            await events.publish({
-              type: "job.failed",
-              reason: e.name || "Error",
-              message: String(e.message),
-            });
+          if (unusable || !signal.aborted) {
+            const reason = e.name || "Error";
+            await events.publish({ type: "job.failed", reason, message: String(e.message) });
+            await coordinator.recordFailure(reason, String(e.message));
+          }
           throw e;
         });
       await new Promise((r) => setTimeout(r, o.lingerMs ?? 1000));

@@ -16,6 +16,7 @@ import {
 } from "@sfprompt/protocol";
 import { startLocalNats, type LocalNats } from "@sfprompt/protocol/testing";
 import {
+  JobFailedError,
   JobStoreError,
   PartitionBundle,
   decodeParamSet,
@@ -33,6 +34,8 @@ import { jobConfig } from "./job-fixture.js";
 interface Job {
   readonly server: ServerHandle;
   readonly logs: Record<string, unknown>[];
+  /** Each client's result, or the error it ended with. */
+  readonly clients: Promise<unknown>[];
   /** Stops the clients and closes every connection. */
   stop(): Promise<void>;
 }
@@ -89,6 +92,7 @@ async function startJob(
   return {
     server,
     logs,
+    clients: clients.map((c) => c.done),
     async stop() {
       stop.abort();
       await Promise.all(clients.map((c) => c.done));
@@ -178,6 +182,18 @@ test("a JetStream store without room fails the job with JobStoreError naming the
     assert.match(error.message, /max_file_store/);
     const failed = events.find((e) => e.type === "job.failed");
     assert.equal(failed?.type === "job.failed" && failed.reason, "JobStoreError");
+    // the store has no room for the job.failed event either: its clients hear it live and stop
+    let timer: NodeJS.Timeout | undefined;
+    const outcomes = await Promise.race([
+      Promise.all(job.clients),
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), 20_000))),
+    ]);
+    clearTimeout(timer);
+    assert.ok(outcomes !== null, "the clients stopped after the job failed");
+    for (const o of outcomes) {
+      assert.ok(o instanceof JobFailedError, String(o));
+      assert.equal(o.reason, "JobStoreError");
+    }
     // the checkpoint the message promises to resume from is there, whole
     const hint = /resumes from (checkpoints\/round-\d+)/.exec(error.message);
     assert.ok(hint !== null, error.message);

@@ -1,0 +1,108 @@
+// Clients of a job that ends without them, against a real nats-server: when the server reports the
+// job failed (its job.failed event, or the round state it leaves) every client stops with
+// JobFailedError and says why, instead of polling a server that is gone.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { openArtifactStore, openRoundState, type RoundState } from "@sfprompt/protocol";
+import {
+  JobFailedError,
+  PartitionBundle,
+  joinParams,
+  jsonLogger,
+  partitionForJob,
+  runClient,
+  startServer,
+  writeCheckpoint,
+} from "@sfprompt/core";
+import type { RunConfig } from "@sfprompt/api";
+import { fashionSubsets } from "./bundle-fixture.js";
+import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+
+const w = natsAndBundleHooks();
+
+interface Started {
+  readonly outcomes: Promise<unknown>[];
+  readonly logs: Record<string, unknown>[];
+  readonly stop: AbortController;
+}
+
+async function startClients(config: RunConfig, count = config.clients.count): Promise<Started> {
+  const { train } = await fashionSubsets();
+  const stop = new AbortController();
+  const logs: Record<string, unknown>[] = [];
+  const logger = jsonLogger({ write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });
+  const shards = partitionForJob(train, config.data.partitioning, config.clients.count).slice(0, count);
+  const outcomes = shards.map(async (data, index) =>
+    runClient(config, index, {
+      nc: await w.nats.connect(),
+      bundle: w.bundle.dir,
+      data,
+      logger,
+      signal: stop.signal,
+      retryDelayMs: 100,
+    }).catch((e: unknown) => e),
+  );
+  return { outcomes, logs, stop };
+}
+
+/** The clients' outcomes, or null for those still running after `ms`. */
+async function settled(started: Started, ms: number): Promise<unknown[]> {
+  const late = Symbol("late");
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof late>((r) => (timer = setTimeout(() => r(late), ms)));
+  const out = await Promise.all(started.outcomes.map((o) => Promise.race([o, deadline])));
+  clearTimeout(timer);
+  started.stop.abort();
+  await Promise.all(started.outcomes);
+  return out.map((o) => (o === late ? null : o));
+}
+
+test("the clients of a job whose server fails stop with JobFailedError and log the server's reason", async () => {
+  const config = jobConfig();
+  // a checkpoint of another method: the server refuses to resume from it and fails the job
+  const store = await openArtifactStore(w.nats.nc, config.names.job);
+  const b = PartitionBundle.load(w.bundle.dir);
+  const init = b.initialParams();
+  await b.release();
+  await writeCheckpoint(store, joinParams(init.prompt, init.tail), {
+    job: config.names.job,
+    method: "fl-prompt",
+    round: 1,
+    history: [],
+  });
+  const clients = await startClients(config);
+  await new Promise((r) => setTimeout(r, 500)); // polling, before the server is there
+  const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, lingerMs: 0 });
+  await assert.rejects(server.done, { name: "ResumeMismatchError" });
+  const outcomes = await settled(clients, 15_000);
+  for (const o of outcomes) {
+    assert.ok(o instanceof JobFailedError, `a client ended with ${String(o)}`);
+    assert.equal(o.reason, "ResumeMismatchError");
+  }
+  const lines = clients.logs.filter((l) => l.event === "job-failed");
+  assert.deepEqual(lines.map((l) => [l.level, l.client, l.reason]).sort(), [
+    ["error", "client-0", "ResumeMismatchError"],
+    ["error", "client-1", "ResumeMismatchError"],
+    ["error", "client-2", "ResumeMismatchError"],
+  ]);
+});
+
+test("a client that missed the job.failed event stops when the round state says the job failed after it started", async () => {
+  const config = jobConfig();
+  const clients = await startClients(config, 1);
+  await new Promise((r) => setTimeout(r, 300));
+  const failed: RoundState = {
+    v: 1,
+    round: 2,
+    phase: "failed",
+    selected: [],
+    reported: [],
+    startedAt: new Date().toISOString(),
+    failure: { reason: "JobStoreError", message: "checkpoint of round 2: no room" },
+  };
+  await (await openRoundState(w.nats.nc, config.names.job)).put(failed, 0);
+  const [outcome] = await settled(clients, 10_000);
+  assert.ok(outcome instanceof JobFailedError, `the client ended with ${String(outcome)}`);
+  assert.equal(outcome.reason, "JobStoreError");
+  assert.match(outcome.message, /checkpoint of round 2: no room/);
+});

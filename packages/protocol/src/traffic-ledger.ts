@@ -105,6 +105,47 @@ export function summarizeTraffic(snapshot: TrafficSnapshot, round?: number): Tra
   return out;
 }
 
+/**
+ * Bytes of the entries of every round up to and including `round`: with trafficSince, what a round
+ * adds to a job's totals, including messages counted under an earlier round after that round was
+ * summed (the polls of clients that sit rounds out are counted under the round after the last one
+ * they trained, however long they wait).
+ */
+export function summarizeTrafficThrough(snapshot: TrafficSnapshot, round: number): TrafficSummary {
+  return summarizeTraffic({ entries: snapshot.entries.filter((e) => e.round <= round) });
+}
+
+function minus(
+  a: Partial<Record<TrafficKind, number>>,
+  b: Partial<Record<TrafficKind, number>>,
+): Partial<Record<TrafficKind, number>> {
+  const out: Partial<Record<TrafficKind, number>> = {};
+  for (const k of Object.keys(a) as TrafficKind[]) {
+    const d = (a[k] ?? 0) - (b[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}
+
+/** What `now` counted beyond `before` (a summary of a smaller snapshot of the same ledger). */
+export function trafficSince(now: TrafficSummary, before: TrafficSummary): TrafficSummary {
+  return {
+    sent: now.sent - before.sent,
+    received: now.received - before.received,
+    byKind: minus(now.byKind, before.byKind),
+    sentByKind: minus(now.sentByKind, before.sentByKind),
+    receivedByKind: minus(now.receivedByKind, before.receivedByKind),
+  };
+}
+
+export const EMPTY_TRAFFIC_SUMMARY: TrafficSummary = Object.freeze({
+  sent: 0,
+  received: 0,
+  byKind: {},
+  sentByKind: {},
+  receivedByKind: {},
+});
+
 export interface TrafficSummary {
   sent: number;
   received: number;

@@ -6,6 +6,9 @@ import {
   requestFrame,
   serveFrames,
   summarizeTraffic,
+  summarizeTrafficThrough,
+  trafficSince,
+  EMPTY_TRAFFIC_SUMMARY,
   TrafficLedger,
   TrafficSnapshotSchema,
   type FrameKind,
@@ -139,6 +142,29 @@ describe("traffic ledger", () => {
       byKind: { activation: 151, gradient: 7 },
       sentByKind: { activation: 151 },
       receivedByKind: { gradient: 7 },
+    });
+  });
+
+  it("sums a round with what was counted under earlier rounds since they were summed, once", () => {
+    const ledger = new TrafficLedger();
+    const poll = (round: number, bytes: number): void =>
+      ledger.record({ client: "idle", round, kind: "control", direction: "received" }, bytes);
+    ledger.record({ client: "c0", round: 1, kind: "activation", direction: "received" }, 1000);
+    poll(1, 10);
+    const first = summarizeTrafficThrough(ledger.snapshot(), 1);
+    // round 2: the idle client still polls under round 1, a trained one already waits for round 3
+    ledger.record({ client: "c0", round: 2, kind: "activation", direction: "received" }, 2000);
+    poll(1, 10);
+    poll(1, 10);
+    poll(3, 5);
+    const second = summarizeTrafficThrough(ledger.snapshot(), 2);
+    assert.deepEqual(trafficSince(first, EMPTY_TRAFFIC_SUMMARY), first);
+    assert.deepEqual(trafficSince(second, first), {
+      sent: 0,
+      received: 2020,
+      byKind: { activation: 2000, control: 20 },
+      sentByKind: {},
+      receivedByKind: { activation: 2000, control: 20 },
     });
   });
 });

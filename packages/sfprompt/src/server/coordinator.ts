@@ -5,11 +5,14 @@ import type { RunConfig } from "@sfprompt/api";
 import {
   FINAL_ARTIFACT_OBJECT,
   checkpointObjectName,
-  summarizeTraffic,
+  EMPTY_TRAFFIC_SUMMARY,
+  summarizeTrafficThrough,
+  trafficSince,
   type JobResources,
   type RoundContribution,
   type RoundState,
   type TrafficLedger,
+  type TrafficSummary,
 } from "@sfprompt/protocol";
 import { Rng, deriveSeed } from "../datasets/rng.js";
 import { QuorumNotReachedError } from "../runtime/errors.js";
@@ -82,6 +85,8 @@ export class Coordinator implements CoordinatorView {
   #revision = 0;
   #lastCheckpoint: string | undefined;
   #skipped: string[] = [];
+  /** The ledger's sums through the last aggregated round (what the rounds so far reported). */
+  #counted: TrafficSummary = EMPTY_TRAFFIC_SUMMARY;
   /** The round being run (0 before the first). */
   #round = 0;
 
@@ -265,7 +270,11 @@ export class Coordinator implements CoordinatorView {
     const loss =
       kept > 0 ? uploads.reduce((s, u) => s + u.loss * u.kept, 0) / kept : meanOf(uploads.map((u) => u.loss));
     const localLosses = uploads.flatMap((u) => (u.localLoss === undefined ? [] : [u.localLoss]));
-    const traffic = summarizeTraffic(this.o.ledger.snapshot(), round);
+    // everything counted since the last round's sum, under this round or an earlier one (the polls
+    // of clients that sit rounds out): every byte lands in exactly one round's totals
+    const through = summarizeTrafficThrough(this.o.ledger.snapshot(), round);
+    const traffic = trafficSince(through, this.#counted);
+    this.#counted = through;
     const metrics: RoundMetrics = {
       round,
       loss,

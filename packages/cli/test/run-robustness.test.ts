@@ -108,11 +108,14 @@ async function startRun(
   return { child, exited, stderr: () => stderr };
 }
 
-/** The nats-server the run with pid `cli` started. */
-function natsServerOf(cli: number): number {
-  const nats = processes().find((p) => p.ppid === cli && p.args.includes("nats-server"));
-  assert.ok(nats, "the run started a nats-server");
-  return nats.pid;
+/** The nats-server of the run in `out` (the pid its lock notes) and the watcher that runs it. */
+function natsServerOf(out: string): { pid: number; watcher: number } {
+  const line = readFileSync(join(out, LOCK_FILE), "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("nats "));
+  const nats = processes().find((p) => p.pid === Number(line?.slice(5)) && p.args.includes("nats-server"));
+  assert.ok(nats, "the run started a nats-server and noted it in its lock");
+  return { pid: nats.pid, watcher: nats.ppid };
 }
 
 function freePort(): Promise<number> {
@@ -219,15 +222,16 @@ describe("sfprompt run when things go wrong", () => {
     assert.equal(readFileSync(join(out, LOCK_FILE), "utf8"), `${process.pid}\n`, "the holder's lock stays");
   });
 
-  it("stops its server and clients when it is killed (SIGKILL); the next run stops its nats-server, takes over its lock and resumes", async () => {
+  it("stops its server and clients when it is killed (SIGKILL) with its nats-server's watcher; the next run stops that nats-server, takes over its lock and resumes", async () => {
     const out = join(dir, "killed");
     const run = await startRun([job, "--out", out, "--rounds", "50"], /tiny round 1\/50/);
-    const nats = natsServerOf(run.child.pid!);
+    const { pid: nats, watcher } = natsServerOf(out);
     strays.push(nats); // in case the test fails before the next run stops it
+    process.kill(watcher, "SIGKILL"); // alone, a killed run's watcher stops the nats-server (run-nats-lifetime)
     run.child.kill("SIGKILL");
     await run.exited;
     await waitUntil("no server or client process outlives the run", () => runProcesses(out).length === 0);
-    assert.ok(isAlive(nats), "a SIGKILLed process runs no exit hook: its nats-server still holds the store");
+    assert.ok(isAlive(nats), "with its watcher killed too, the nats-server still holds the store");
     assert.ok(existsSync(join(out, LOCK_FILE)), "the killed run left its lock");
     const metrics = (): RunMetrics =>
       RunMetricsSchema.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
@@ -248,7 +252,7 @@ describe("sfprompt run when things go wrong", () => {
   it("stops cleanly when its output pipe closes (`| head`) instead of crashing", async () => {
     const out = join(dir, "pipe");
     const run = await startRun([job, "--out", out, "--rounds", "50"], /tiny round 1\/50/);
-    const nats = natsServerOf(run.child.pid!);
+    const { pid: nats } = natsServerOf(out);
     run.child.stdout!.destroy();
     run.child.stderr!.destroy();
     assert.equal(await run.exited, 141, "128 + SIGPIPE, as a shell reports `yes | head`");
@@ -272,7 +276,7 @@ describe("sfprompt run when things go wrong", () => {
   it("survives a second Ctrl-C while it stops, and stops its nats-server too", async () => {
     const out = join(dir, "twice");
     const run = await startRun([job, "--out", out, "--rounds", "50"], /tiny round 1\/50/);
-    const nats = natsServerOf(run.child.pid!);
+    const { pid: nats } = natsServerOf(out);
     strays.push(nats);
     run.child.kill("SIGINT");
     await waitUntil("the run says it stops", () => /SIGINT: stopping/.test(run.stderr()));

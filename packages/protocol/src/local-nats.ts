@@ -29,6 +29,13 @@ export interface LocalNatsOptions {
   readonly binary?: string;
   /** How long to wait until the server accepts connections (default 15 s). */
   readonly startTimeoutMs?: number;
+  /**
+   * Run the server in a process group of its own, so that a terminal's Ctrl-C (sent to the whole
+   * foreground group) does not stop it under the processes that still need it; this process stops it
+   * with stop(). A small watcher process runs it and stops it too when this process dies, however it
+   * dies (SIGKILL included), so it cannot outlive its user.
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 export interface LocalNats {
@@ -38,6 +45,7 @@ export interface LocalNats {
   readonly storeDir: string;
   /** The server's log file (options.logFile, else inside the temp dir that stop() removes). */
   readonly logFile: string;
+  /** The nats-server's pid (with ownProcessGroup: not its watcher's). */
   readonly pid: number;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the temp dir. */
   stop(): Promise<void>;
@@ -63,8 +71,57 @@ export class NatsServerStartError extends Error {
 }
 
 const DEFAULT_MAX_PAYLOAD = 8 * 1024 * 1024;
+/** How long a stopped server may take to exit before it is killed (SIGKILL). */
+const STOP_GRACE_MS = 5000;
+
+/**
+ * The watcher of an ownProcessGroup server (run with `node -e`, so it needs no file of its own):
+ * starts nats-server with the arguments it is given, sends its pid over the IPC channel, relays a
+ * stop signal to it (SIGKILL after the grace period), stops it when the channel closes (its parent
+ * exited or was killed), and exits when it exits.
+ */
+const WATCHER = `
+const { spawn } = require("node:child_process");
+const [bin, ...args] = process.argv.slice(1);
+const server = spawn(bin, args, { stdio: ["ignore", "ignore", "inherit"] });
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  server.kill("SIGTERM");
+  setTimeout(() => server.kill("SIGKILL"), ${STOP_GRACE_MS}).unref();
+};
+for (const s of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(s, stop);
+process.on("disconnect", stop);
+server.on("spawn", () => process.send({ pid: server.pid }, () => undefined));
+server.on("error", (e) => { process.stderr.write(String(e) + "\\n"); process.exit(127); });
+server.on("exit", (code) => process.exit(code ?? 1));
+`;
+
+interface Spawned {
+  readonly child: ChildProcess;
+  /** The nats-server's pid once it runs (undefined: it never started). */
+  readonly serverPid: Promise<number | undefined>;
+}
+
+function spawnServer(binary: string, args: string[], ownGroup: boolean): Spawned {
+  if (!ownGroup) {
+    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+    return { child, serverPid: Promise.resolve(child.pid) };
+  }
+  // detached: a new session and process group, out of the terminal's reach
+  const child = spawn(process.execPath, ["-e", WATCHER, binary, ...args], {
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+  });
+  const serverPid = new Promise<number | undefined>((resolve) => {
+    child.once("message", (m) => resolve((m as { pid?: number }).pid));
+    child.once("exit", () => resolve(undefined));
+  });
+  return { child, serverPid };
+}
 /** Servers started by this process and their temp dirs, cleaned up if the process exits without stop(). */
-const running = new Map<ChildProcess, string>();
+const running = new Map<ChildProcess, { workDir: string; watched: boolean }>();
 let exitHookInstalled = false;
 
 /** Resolves the nats-server binary or throws NatsServerNotFoundError. */
@@ -114,15 +171,20 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   const logFile = options.logFile ?? join(workDir, "nats.log");
   if (options.logFile !== undefined) await mkdir(dirname(options.logFile), { recursive: true });
   await writeFile(confPath, renderConfig(options, workDir, storeDir, logFile));
-  const child = spawn(binary, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] });
-  track(child, workDir);
+  const own = options.ownProcessGroup === true;
+  const { child, serverPid } = spawnServer(binary, ["-c", confPath], own);
+  track(child, workDir, own);
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.kill("SIGTERM"); // a watcher relays it to its server
+      // the watcher kills its server after STOP_GRACE_MS itself; this is for a watcher that hangs
+      const timer = setTimeout(() => {
+        if (own) void serverPid.then(killQuietly);
+        child.kill("SIGKILL");
+      }, STOP_GRACE_MS + 1000);
       await exited;
       clearTimeout(timer);
     }
@@ -134,7 +196,8 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
     const { host, port } = parseUrl(ports.nats[0]!);
     await waitForInfo(host, port, options.startTimeoutMs ?? 15_000);
     const url = `nats://${host}:${port}`;
-    return { url, port, monitorUrl: ports.monitoring?.[0], storeDir, logFile, pid: child.pid!, stop };
+    const pid = (await serverPid) ?? child.pid!;
+    return { url, port, monitorUrl: ports.monitoring?.[0], storeDir, logFile, pid, stop };
   } catch (error) {
     const log = await readFile(logFile, "utf8").catch(() => "");
     await stop();
@@ -145,15 +208,25 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   }
 }
 
-function track(child: ChildProcess, workDir: string): void {
-  running.set(child, workDir);
+function killQuietly(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+function track(child: ChildProcess, workDir: string, watched: boolean): void {
+  running.set(child, { workDir, watched });
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // a test or CLI that exits without stop() must not leave servers or temp dirs behind
+  // a test or CLI that exits without stop() must not leave servers or temp dirs behind; a watcher
+  // stops its server with SIGTERM (SIGKILL of the watcher alone would leave the server running)
   process.once("exit", () => {
-    for (const [c, dir] of running) {
-      c.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
+    for (const [c, t] of running) {
+      c.kill(t.watched ? "SIGTERM" : "SIGKILL");
+      rmSync(t.workDir, { recursive: true, force: true });
     }
   });
 }

@@ -60,6 +60,9 @@ async function openNats(
     storeDir: join(dir, RUN_FILES.nats),
     logFile: join(dir, RUN_FILES.logs, "nats.log"),
     maxPayload,
+    // a terminal's Ctrl-C must reach the server and clients, not the NATS they stop through; the
+    // run stops it after them, and its watcher stops it should this process die first
+    ownProcessGroup: true,
   });
   try {
     recordNatsServer(dir, local.pid);
@@ -175,8 +178,8 @@ async function runInDir(
       );
     }
   } finally {
-    // interrupted: nothing to flush, and Ctrl-C in a terminal reaches nats-server too, so draining
-    // would wait for a server that is gone
+    // interrupted: nothing to flush, and draining would wait on a nats-server that may be gone
+    // (killed, or the --nats one) for as long as the client library retries
     await (o.signal.aborted ? nc?.close() : nc?.drain())?.catch(() => undefined);
     await nats.local?.stop();
   }

@@ -1,0 +1,143 @@
+// What the `sfprompt run` tests share: the CLI as a real child process, a tiny job on an untrained
+// ViT, and looks at the processes and files it leaves.
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
+import { writeModel } from "@sfprompt/engine";
+import { RunMetricsSchema, type RunMetrics } from "../src/run/metrics.js";
+import { LOCK_FILE } from "../src/run/run-lock.js";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const NODE_ARGS = ["--conditions=source", "--import", "tsx", MAIN];
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function sfprompt(...args: string[]): CliResult {
+  const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 180_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exit 1 with one line naming the problem: no stack trace, no "internal error". */
+export function assertUserError(r: CliResult, message: RegExp): void {
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, message);
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+}
+
+/** A tiny job (2 clients, 32 samples each, `training` as given) on a small untrained ViT in `dir`. */
+export function writeTinyJob(
+  dir: string,
+  training = "{ rounds: 2, batchSize: 16, evaluation: { maxSamples: 50 } }",
+): string {
+  const model = join(dir, "vit.onnx");
+  writeModel(model, buildDemoVit({ ...DEMO_RECIPE.architecture, width: 16, depth: 2, heads: 2 }, 3).model);
+  const job = join(dir, "job.yaml");
+  writeFileSync(
+    job,
+    [
+      "apiVersion: sfprompt.io/v1alpha1",
+      "kind: SFPromptJob",
+      "metadata:",
+      "  name: tiny",
+      "spec:",
+      "  model:",
+      `    source: { path: ${JSON.stringify(model)} }`,
+      "  data:",
+      "    source: { builtin: mnist }",
+      "    partitioning: { strategy: dirichlet, alpha: 0.5, samplesPerClient: 32 }",
+      "  clients: { count: 2 }",
+      "  server: { executionProvider: cpu }",
+      `  training: ${training}`,
+    ].join("\n"),
+  );
+  return job;
+}
+
+export function readRunMetrics(dir: string): RunMetrics {
+  return RunMetricsSchema.parse(JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")));
+}
+
+/** pid and command line of every live process. */
+export function processes(): Array<{ pid: number; ppid: number; args: string }> {
+  return execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] as string }));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitUntil(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The server and client processes of the run in `out` (their command line names its config/). */
+export function runProcesses(out: string): string[] {
+  return processes()
+    .filter((p) => p.args.includes(join(out, "config")))
+    .map((p) => p.args);
+}
+
+/** The nats-server of the run in `out`: the pid its lock notes (`nats PID`), checked to be one. */
+export function natsServerOf(out: string): number {
+  const line = readFileSync(join(out, LOCK_FILE), "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("nats "));
+  const pid = Number(line?.slice("nats ".length));
+  assert.ok(Number.isInteger(pid) && pid > 0, "the run notes its nats-server in its lock");
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, "utf8"), /nats-server/);
+  return pid;
+}
+
+export interface StartedRun {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly stderr: () => string;
+}
+
+/** Starts `sfprompt run` and resolves once its stderr shows `pattern`. */
+export async function startRun(
+  args: string[],
+  pattern: RegExp,
+  options: SpawnOptions = {},
+): Promise<StartedRun> {
+  const child = spawn(process.execPath, [...NODE_ARGS, "run", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    ...options,
+  });
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (b: Buffer) => {
+      stderr += b.toString();
+      if (pattern.test(stderr)) resolve();
+    });
+    void exited.then(() => reject(new Error(`the run exited before ${pattern}:\n${stderr}`)));
+  });
+  return { child, exited, stderr: () => stderr };
+}

@@ -176,7 +176,7 @@ export class Coordinator implements CoordinatorView {
       this.signal?.throwIfAborted();
       for (const c of open.selected) {
         if (!open.uploads.has(c) && this.registry.setState(c, "lost")) {
-          await this.events.publish({
+          void this.events.publish({
             type: "client.state",
             client: c,
             state: "lost",
@@ -189,7 +189,7 @@ export class Coordinator implements CoordinatorView {
       if (open.uploads.size >= needed && open.uploads.size > 0) return this.#aggregate(open, reason);
       const err = new QuorumNotReachedError(round, open.uploads.size, needed);
       this.logger.log("warn", "round-failed", { round, attempt, error: err });
-      await this.events.publish({
+      void this.events.publish({
         type: "round.failed",
         round,
         reason: "QuorumNotReached",
@@ -219,7 +219,7 @@ export class Coordinator implements CoordinatorView {
       startedAt: open.startedAt.toISOString(),
       deadlineAt: open.deadline.toISOString(),
     });
-    await this.events.publish({
+    void this.events.publish({
       type: "round.started",
       round,
       selected: [...selected],
@@ -314,7 +314,7 @@ export class Coordinator implements CoordinatorView {
     contributions: RoundContribution[],
     history: readonly RoundMetrics[],
   ): Promise<void> {
-    await this.events.publish({
+    void this.events.publish({
       type: "round.finished",
       round: metrics.round,
       loss: metrics.loss,
@@ -351,7 +351,7 @@ export class Coordinator implements CoordinatorView {
       reported: history.at(-1)?.participants ?? [],
       startedAt: new Date().toISOString(),
     });
-    await this.events.publish({
+    void this.events.publish({
       type: "checkpoint.written",
       round,
       bucket: this.o.resources.artifacts.bucket,
@@ -435,7 +435,7 @@ export class Coordinator implements CoordinatorView {
       reported: [],
       startedAt: new Date().toISOString(),
     });
-    await this.events.publish({
+    void this.events.publish({
       type: "job.finished",
       rounds: history.length,
       loss: last?.loss ?? 0,

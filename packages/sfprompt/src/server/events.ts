@@ -1,8 +1,15 @@
 // Publishing the job's progress events on its JetStream stream (and to in-process listeners), with
-// the fields every event carries filled in. A failed publish is retried, then logged: never fatal to
-// training. Retries are safe: round and job events carry a message id the stream de-duplicates on.
+// the fields every event carries filled in. A failed publish is retried until the event is some
+// minutes old, then logged: never fatal to training. Retries are safe: round and job events carry a
+// message id the stream de-duplicates on. The queue is bounded; client states are dropped first.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { EVENT_VERSION, EventSchemaError, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import {
+  EVENT_VERSION,
+  EventSchemaError,
+  isTransientNatsError,
+  publishEvent,
+  type ProgressEvent,
+} from "@sfprompt/protocol";
 import type { Logger } from "../runtime/logger.js";
 
 /** An event without the common fields (v, job, at), which the publisher adds. */
@@ -13,11 +20,23 @@ export type EventBody = ProgressEvent extends infer E
   : never;
 
 export interface EventRetryOptions {
-  /** Publish attempts per event (default 5). */
+  /** Most publish attempts per event (default: while NATS is away, no limit other than `budgetMs`; 5 when JetStream refuses it). */
   readonly attempts?: number;
-  /** Pause before the second attempt, doubled before each further one (default 250 ms). */
+  /** Pause before the second attempt, doubled before each further one up to 2 s (default 250 ms). */
   readonly backoffMs?: number;
+  /** How long after it was queued an event is still tried (default 300 000 ms: NATS away for 5 min). */
+  readonly budgetMs?: number;
+  /** Most events waiting to go out (default 1000); beyond it the oldest client states are dropped. */
+  readonly maxQueued?: number;
 }
+
+interface Queued {
+  readonly event: ProgressEvent;
+  readonly deadline: number;
+  readonly done: () => void;
+}
+
+const MAX_BACKOFF_MS = 2000;
 
 export class EventPublisher {
   constructor(
@@ -28,38 +47,93 @@ export class EventPublisher {
     readonly retry: EventRetryOptions = {},
   ) {}
 
-  /** The last event queued: events go out one at a time, in the order they were published. */
-  #last: Promise<void> = Promise.resolve();
+  /** Events not yet on the stream, oldest first; the first is the one being sent. */
+  readonly #queue: Queued[] = [];
+  #pumping = false;
+  #drained: (() => void)[] = [];
 
   /**
    * Queues `body` and resolves once it is on the stream or given up on (never rejects). Events go
-   * out in order, each retried when the stream does not acknowledge in time: while hundreds of MB of
-   * parameters cross the same NATS server (FL full fine-tuning), JetStream acks can take longer than
-   * the publish timeout, and a lost round.finished would drop that round's bytes from the job status.
-   * Request handlers should not await it: a retried publish would hold their reply back.
+   * out one at a time, in order, each retried while the stream does not acknowledge it: JetStream
+   * acks slow down while hundreds of MB of parameters cross the same NATS server, and a nats-server
+   * restarting takes a while; a lost round.finished would drop that round from the job's status.
+   * Callers should not await it where a retried publish would hold up training or a reply.
    */
   publish(body: EventBody): Promise<void> {
     const event = { ...body, v: EVENT_VERSION, job: this.job, at: new Date().toISOString() } as ProgressEvent;
     this.listener?.(event);
-    const sent = this.#last.then(() => this.#send(event));
-    this.#last = sent;
-    return sent;
+    return new Promise((done) => {
+      this.#queue.push({ event, deadline: Date.now() + (this.retry.budgetMs ?? 300_000), done });
+      this.#bound();
+      void this.#pump();
+    });
   }
 
-  async #send(event: ProgressEvent): Promise<void> {
-    const attempts = Math.max(1, this.retry.attempts ?? 5);
+  /** Resolves once every event queued so far is on the stream or given up on. */
+  flush(): Promise<void> {
+    if (this.#queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.#drained.push(r));
+  }
+
+  // Beyond the bound, client states go first (the next state report supersedes them), oldest first;
+  // the event being sent stays.
+  #bound(): void {
+    const max = Math.max(2, this.retry.maxQueued ?? 1000);
+    while (this.#queue.length > max) {
+      let i = this.#queue.findIndex((q, k) => k > 0 && q.event.type === "client.state");
+      if (i < 0) i = 1;
+      const [gone] = this.#queue.splice(i, 1);
+      this.logger.log("warn", "event-dropped", {
+        type: gone!.event.type,
+        ...("client" in gone!.event ? { client: gone!.event.client } : {}),
+        ...("round" in gone!.event ? { round: gone!.event.round } : {}),
+        queued: this.#queue.length,
+        hint: "more progress events wait than the publisher keeps (NATS away or slow): the oldest client states go first",
+      });
+      gone!.done();
+    }
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0) {
+        const head = this.#queue[0]!;
+        await this.#send(head);
+        this.#queue.shift();
+        head.done();
+      }
+    } finally {
+      this.#pumping = false;
+      for (const r of this.#drained.splice(0)) r();
+    }
+  }
+
+  async #send({ event, deadline }: Queued): Promise<void> {
+    const attempts = this.retry.attempts ?? Number.POSITIVE_INFINITY;
+    // what NATS away looks like (timeouts, no responders) is retried until the deadline; a refusal
+    // (no room in the stream) a few times only
+    const refusedAttempts = Math.min(attempts, 5);
     for (let attempt = 1; ; attempt++) {
       try {
         await publishEvent(this.nc, event);
+        if (attempt > 1) this.logger.log("info", "event-published", { type: event.type, attempts: attempt });
         return;
       } catch (error) {
         // an event that fails its schema fails it again: only the stream's side is worth retrying
-        if (attempt >= attempts || error instanceof EventSchemaError || this.nc.isClosed()) {
+        const pause = Math.min((this.retry.backoffMs ?? 250) * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+        if (
+          attempt >= (isTransientNatsError(error) ? attempts : refusedAttempts) ||
+          Date.now() + pause > deadline ||
+          error instanceof EventSchemaError ||
+          this.nc.isClosed()
+        ) {
           this.logger.log("warn", "event-publish-failed", { type: event.type, attempts: attempt, error });
           return;
         }
         this.logger.log("info", "event-publish-retry", { type: event.type, attempt, error });
-        await new Promise((r) => setTimeout(r, (this.retry.backoffMs ?? 250) * 2 ** (attempt - 1)));
+        await new Promise((r) => setTimeout(r, pause));
       }
     }
   }

@@ -175,11 +175,14 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
           const e = unusable ?? (error as Error);
           if (unusable || !signal.aborted) {
             const reason = e.name || "Error";
-            await events.publish({ type: "job.failed", reason, message: String(e.message) });
+            const told = events.publish({ type: "job.failed", reason, message: String(e.message) });
             await coordinator.recordFailure(reason, String(e.message));
+            await told;
           }
           throw e;
         });
+      // the coordinator does not wait for its events: job.finished and any still retried go out first
+      await events.flush();
       await new Promise((r) => setTimeout(r, o.lingerMs ?? 1000));
       return { ...outcome, ...stats() };
     } finally {

@@ -32,7 +32,9 @@ function foldRoundFinished(
   const better = s.bestAccuracy === undefined || e.accuracy > s.bestAccuracy;
   let out: ProgressSnapshot = {
     ...s,
-    round: Math.max(s.round ?? 0, e.round),
+    // The latest round wins, not the highest: a resume from an older checkpoint, or a run that started
+    // over, trains those rounds again, and the status follows the run as it is now.
+    round: e.round,
     loss: e.loss,
     accuracy: e.accuracy,
     ...(better ? { bestAccuracy: e.accuracy, bestRound: e.round } : {}),
@@ -76,7 +78,7 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
     case "job.finished":
       return {
         ...s,
-        round: Math.max(s.round ?? 0, e.rounds),
+        round: e.rounds,
         loss: e.loss,
         accuracy: e.accuracy,
         jobBytes: e.bytes,

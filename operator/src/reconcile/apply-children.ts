@@ -58,13 +58,17 @@ async function refuseForeign(deps: ReconcileDeps, obj: KubernetesObject, uid: st
   );
 }
 
+/**
+ * Applies and prunes. `applied` is filled as objects are applied, so a caller whose apply failed
+ * half-way still knows which ones the API server took.
+ */
 export async function applyChildren(
   deps: ReconcileDeps,
   namespace: string,
   uid: string,
   desired: DesiredChildren,
+  applied = new Map<string, KubernetesObject>(),
 ): Promise<ApplyOutcome> {
-  const applied = new Map<string, KubernetesObject>();
   const existingPods = new Map(
     deps.informers.children("Pod", namespace, uid).map((p) => [p.metadata?.name, p as V1Pod]),
   );

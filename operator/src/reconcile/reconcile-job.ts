@@ -92,7 +92,7 @@ async function reconcileParsed(
   const progress = deps.progress.snapshot(key);
   const seen = observed(deps, ref);
   const restart = deps.settings.clientRestart;
-  const plans = planClients(job.spec.clients.count, seen.pods, restart, now.getTime());
+  const plans = planClients(job.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
   const lifecycle = decideLifecycle({ job, previous, progress, plans, now });
   if (lifecycle.expired) {
     await deps.client.deleteJob(ref.namespace, ref.name, ref.uid);
@@ -113,10 +113,10 @@ async function reconcileParsed(
     lifecycle,
     plans,
   });
-  let applied = new Map<string, KubernetesObject>();
+  const applied = new Map<string, KubernetesObject>();
   let failure: { err: unknown; rejected: ChildRejection } | undefined;
   try {
-    ({ applied } = await applyChildren(deps, ref.namespace, ref.uid, desired));
+    await applyChildren(deps, ref.namespace, ref.uid, desired, applied);
   } catch (err) {
     const rejected = childRejection(err);
     if (rejected === undefined) throw err;
@@ -135,7 +135,18 @@ async function reconcileParsed(
     ...(failure ? { rejected: failure.rejected } : {}),
   });
   // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.
-  for (const e of transitionEvents(previous, status, plans, restart.limit)) {
+  const names = childNames(ref.name);
+  const created = (p: { index: number; attempt: number }): boolean =>
+    applied.has(`Pod/${names.clientPod(p.index, p.attempt)}`);
+  const events = transitionEvents({
+    previous,
+    next: status,
+    job,
+    plans,
+    restartLimit: restart.limit,
+    created,
+  });
+  for (const e of events) {
     await deps.events.record(ref, e.type, e.reason, e.message);
   }
   if (failure) await deps.events.record(ref, "Warning", failure.rejected.reason, failure.rejected.message);

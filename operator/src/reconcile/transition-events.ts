@@ -1,9 +1,10 @@
-// Which Kubernetes Events a reconcile reports: phase changes, a CPU fallback of the server and client
-// pod replacements. Pure.
-import type { Status } from "@sfprompt/api";
+// Which Kubernetes Events a reconcile reports: phase changes, a CPU fallback of the server, client
+// pod replacements and an ignored edit of a finished job. Pure.
+import type { SFPromptJob, Status } from "@sfprompt/api";
 import type { EventType } from "../kube/event-recorder.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { StatusWrite } from "../status/compute-status.js";
+import { hasFinished } from "../status/lifecycle.js";
 
 export interface JobEvent {
   type: EventType;
@@ -53,7 +54,11 @@ function phaseEvent(previous: Status | undefined, next: StatusWrite): JobEvent |
   }
 }
 
-function restartEvents(plans: readonly ClientPlan[], limit: number): JobEvent[] {
+function restartEvents(
+  plans: readonly ClientPlan[],
+  limit: number,
+  created: (plan: ClientPlan) => boolean,
+): JobEvent[] {
   const out: JobEvent[] = [];
   for (const p of plans) {
     if (p.state === "exhausted") {
@@ -62,8 +67,15 @@ function restartEvents(plans: readonly ClientPlan[], limit: number): JobEvent[] 
         reason: "ClientRestartLimit",
         message: `client ${p.index} failed ${p.attempt + 1} times (limit: ${limit} restarts); not restarted`,
       });
-    } else if (p.state === "running" && p.attempt > 0 && !p.pod) {
-      // A plan with a new attempt and no pod yet is the reconcile that creates the replacement.
+    } else if (p.state === "running" && p.recreate && created(p)) {
+      out.push({
+        type: "Normal",
+        reason: "ClientPodRecreated",
+        message: `client ${p.index}'s pod went away without failing (deleted by hand, evicted, or replaced for a spec change); made again, not counted as a restart (${p.attempt} of ${limit} so far)`,
+      });
+    } else if (p.state === "running" && p.attempt > 0 && !p.pod && created(p)) {
+      // A plan with a new attempt and no pod yet is the reconcile that creates the replacement; only
+      // once the API server took the pod (a quota or an admission policy may refuse it).
       out.push({
         type: "Warning",
         reason: "ClientRestarted",
@@ -82,14 +94,34 @@ function fallbackEvent(previous: Status | undefined, next: StatusWrite): JobEven
   return { type: "Warning", reason: "CpuFallback", message: now.message };
 }
 
-export function transitionEvents(
-  previous: Status | undefined,
-  next: StatusWrite,
-  plans: readonly ClientPlan[],
-  restartLimit: number,
-): JobEvent[] {
-  const once = [phaseEvent(previous, next), fallbackEvent(previous, next)].filter(
+/** A Warning when the spec of a finished job was edited to more (or fewer) rounds, which changes nothing. */
+function ignoredEditEvent(input: TransitionInput): JobEvent | undefined {
+  const { previous, job } = input;
+  const was = previous?.rounds;
+  const wants = job.spec.training.rounds;
+  if (!hasFinished(previous) || was === undefined || was === wants) return undefined;
+  if (previous?.observedGeneration === job.metadata.generation) return undefined;
+  return {
+    type: "Warning",
+    reason: "FinishedSpecChangeIgnored",
+    message: `the job has finished (${previous?.phase}): spec.training.rounds ${was} → ${wants} is ignored and status.rounds stays ${was}; to train more rounds, create a new job`,
+  };
+}
+
+export interface TransitionInput {
+  previous: Status | undefined;
+  next: StatusWrite;
+  job: SFPromptJob;
+  plans: readonly ClientPlan[];
+  restartLimit: number;
+  /** Whether the API server took the pod of `plan` in this reconcile. */
+  created: (plan: ClientPlan) => boolean;
+}
+
+export function transitionEvents(input: TransitionInput): JobEvent[] {
+  const { previous, next } = input;
+  const once = [phaseEvent(previous, next), fallbackEvent(previous, next), ignoredEditEvent(input)].filter(
     (e): e is JobEvent => e !== undefined,
   );
-  return [...once, ...restartEvents(plans, restartLimit)];
+  return [...once, ...restartEvents(input.plans, input.restartLimit, input.created)];
 }

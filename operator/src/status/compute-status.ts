@@ -8,7 +8,7 @@ import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { clientPodFields, clientState } from "./client-state.js";
 import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
-import type { Lifecycle } from "./lifecycle.js";
+import { hasFinished, type Lifecycle } from "./lifecycle.js";
 import { cpuFallbackCondition, serverStatusOf } from "./server-status.js";
 
 export interface StatusInput {
@@ -167,8 +167,12 @@ function conditionUpdates(
 export function computeStatus(input: StatusInput): StatusWrite {
   const { job, lifecycle, progress } = input;
   const previous = job.status;
-  const rounds = job.spec.training.rounds;
-  const round = Math.max(progress?.round ?? 0, previous?.round ?? 0);
+  // A finished job reports the rounds it ran with: an edit after it finished changes nothing (ADR 0034).
+  const rounds =
+    hasFinished(previous) && previous?.rounds !== undefined ? previous.rounds : job.spec.training.rounds;
+  // The replayed progress says where the current run is (a new stream or a fresh start goes back to
+  // round 0 or 1); only while the replay has not caught up does the last written round stand.
+  const round = progress ? (progress.round ?? 0) : (previous?.round ?? 0);
   const clients = clientStatuses(input);
   const phase = phaseOf(input, clients);
   const server = serverStatusOf(job, input.deployment, progress);

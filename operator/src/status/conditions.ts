@@ -1,6 +1,7 @@
 // Conditions in the shape of metav1.Condition, upserted by type: lastTransitionTime moves only when
 // the status flips, so a reconcile that changes nothing writes nothing.
 import type { Condition } from "@sfprompt/api";
+import { conditionMessage } from "./condition-text.js";
 
 export type ConditionStatus = Condition["status"];
 
@@ -26,6 +27,8 @@ export function upsertCondition(
   const prev = existing.find((c) => c.type === update.type);
   const next: Condition = {
     ...update,
+    // A message from outside (an API server's refusal, the server's failure) may be longer than allowed.
+    message: conditionMessage(update.message),
     lastTransitionTime: prev && prev.status === update.status ? prev.lastTransitionTime : now,
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
   };

@@ -4,6 +4,7 @@ import type { SFPromptJob, Status } from "@sfprompt/api";
 import { toRunConfig } from "@sfprompt/api";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
+import { failureText } from "./condition-text.js";
 import { findCondition } from "./conditions.js";
 
 /** The Failed reason of a spec the API refuses (set by the reconciler before any lifecycle decision). */
@@ -76,9 +77,9 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
     };
   }
   if (outcome?.kind === "failed") {
-    // The server's reason becomes the condition's, when it has the CamelCase shape conditions require.
-    const camel = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/.test(outcome.reason);
-    return { phase: "Failed", reason: camel ? outcome.reason : "TrainingFailed", message: outcome.message };
+    // The server's reason becomes the condition's when it has the shape conditions require; its
+    // message is cut to what a condition holds (a refused status write would freeze the status).
+    return { phase: "Failed", ...failureText(outcome.reason, outcome.message, "TrainingFailed") };
   }
   const lost = clientsLost(input);
   if (lost) return lost;

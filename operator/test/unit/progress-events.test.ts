@@ -47,6 +47,15 @@ test("a round reported twice (after a server resume) is counted once", () => {
   assert.deepEqual(totalBytes(fold([round(1, 0.5), round(1, 0.5)])), { up: 100, down: 10 });
 });
 
+test("the round is the latest one finished: a resume from an older checkpoint or a fresh start goes back", () => {
+  const cases: { name: string; rounds: number[]; round: number }[] = [
+    { name: "rounds in order", rounds: [1, 2, 3], round: 3 },
+    { name: "a resume from the checkpoint of round 2 after round 4", rounds: [1, 2, 3, 4, 3], round: 3 },
+    { name: "a run that started over without checkpoints", rounds: [1, 2, 3, 1], round: 1 },
+  ];
+  for (const c of cases) assert.equal(fold(c.rounds.map((r) => round(r, 0.5))).round, c.round, c.name);
+});
+
 test("client states and participation update the per-client view", () => {
   const s = fold([
     { ...base, type: "client.state", client: "client-1", state: "pruning", round: 1 },

@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { planClient, planClients, type ClientPlan } from "../../src/desired/restart-plan.js";
+import {
+  planClient,
+  planClients,
+  type ClientPlan,
+  type RecordedClient,
+} from "../../src/desired/restart-plan.js";
 import { clientPod } from "../fixtures.js";
 
 const policy = { limit: 2, baseMs: 1000, maxMs: 10_000 };
@@ -11,6 +16,8 @@ interface Case {
   name: string;
   pods: Parameters<typeof clientPod>[0][];
   now: number;
+  /** What the job's status said of the client. */
+  recorded?: RecordedClient;
   want: Omit<ClientPlan, "pod" | "index">;
 }
 
@@ -55,11 +62,43 @@ const cases: Case[] = [
     now: t(1_000_000),
     want: { attempt: 2, state: "exhausted" },
   },
+  {
+    name: "the pod of restart 1 deleted by hand while it ran: restart 1 again, not counted",
+    pods: [],
+    recorded: { index: 0, phase: "Running", restarts: 1, pod: "demo-client-0-r1" },
+    now: t(0),
+    want: { attempt: 1, state: "running", recreate: true },
+  },
+  {
+    name: "restart 1 not yet in the cache after it was created: the same attempt, nothing went away",
+    pods: [{ index: 0, attempt: 0, phase: "Failed", finishedAt: failedAt }],
+    recorded: { index: 0, phase: "Pending", restarts: 1 },
+    now: t(5000),
+    want: { attempt: 1, state: "running" },
+  },
+  {
+    name: "a failed pod deleted by hand during its backoff counts its failure",
+    pods: [],
+    recorded: { index: 0, phase: "Failed", restarts: 1, pod: "demo-client-0-r1" },
+    now: t(0),
+    want: { attempt: 2, state: "running" },
+  },
+  {
+    name: "a failed pod at the limit deleted by hand leaves the client exhausted",
+    pods: [],
+    recorded: { index: 0, phase: "Failed", restarts: 2, pod: "demo-client-0-r2" },
+    now: t(0),
+    want: { attempt: 2, state: "exhausted" },
+  },
 ];
 
 for (const c of cases) {
   test(`restart plan: ${c.name}`, () => {
-    const { pod: _pod, index: _index, ...plan } = planClient(0, c.pods.map(clientPod), policy, c.now);
+    const {
+      pod: _pod,
+      index: _index,
+      ...plan
+    } = planClient(0, c.pods.map(clientPod), policy, c.now, c.recorded);
     assert.deepEqual(plan, c.want);
   });
 }

@@ -19,11 +19,19 @@ import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
 import { methodsToRun } from "./compare-methods.js";
 import { StatusLine } from "./progress-view.js";
-import { checkRunDirOwner, openRunDir, RUN_FILES, runDirOf, type ResumeMode } from "./run-dir.js";
+import {
+  checkRoundsNotBehind,
+  checkRunDirOwner,
+  openRunDir,
+  RUN_FILES,
+  runDirOf,
+  type ResumeMode,
+} from "./run-dir.js";
 import { lockRunDir, recordNatsServer } from "./run-lock.js";
 import { formatBytes } from "./svg-chart.js";
 import { summaryMarkdown } from "./summary.js";
 import { writeTrainedModel } from "./trained-model.js";
+import { plural } from "../plural.js";
 
 export interface LocalRunOptions {
   readonly jobFile: string;
@@ -122,6 +130,12 @@ async function runInDir(
   checkRunDirOwner(dir, o.mode, job.metadata.name, job.spec.method);
   const external = o.natsUrl === undefined ? undefined : await externalCheckpoint(o.natsUrl, job);
   const { resumed } = openRunDir(dir, o.mode, job.spec.output.resume, external);
+  const methods = methodsToRun(job.spec.method, o.compare, o.compareMethods);
+  const methodDir = (m: Method): string => (m === job.spec.method ? dir : join(dir, RUN_FILES.methods, m));
+  if (resumed) {
+    const source = o.rounds === undefined ? "spec.training.rounds" : "--rounds";
+    checkRoundsNotBehind(dir, methods.map(methodDir), job.spec.training.rounds, source);
+  }
   o.status.line(
     `${resumed ? "resuming" : "starting"} ${job.metadata.name} in ${dir}${resumed ? " (--fresh starts clean)" : ""}`,
   );
@@ -135,11 +149,11 @@ async function runInDir(
   const results: MethodResult[] = [];
   try {
     nc = await connect({ servers: nats.url, name: "sfprompt-run" });
-    for (const method of methodsToRun(job.spec.method, o.compare, o.compareMethods)) {
+    for (const method of methods) {
       // Ctrl-C while the model, the bundle or the previous method was being prepared or written
       if (o.signal.aborted) throw new JobRunError("the run was interrupted");
       const config = runConfigFor(job, method);
-      const mdir = method === job.spec.method ? dir : join(dir, RUN_FILES.methods, method);
+      const mdir = methodDir(method);
       const label = o.compare ? method : job.metadata.name;
       const r =
         method === "centralized"
@@ -150,6 +164,7 @@ async function runInDir(
               status: o.status,
               label,
               signal: o.signal,
+              resumed,
             })
           : await runMethod({
               nc,
@@ -231,7 +246,7 @@ function writeOutputs(x: Outputs): void {
   x.o.print("");
   x.o.print(
     `${x.job.metadata.name} (${main.method}): final accuracy ${(acc * 100).toFixed(2)} %, ` +
-      `traffic ${formatBytes(totalBytes(main.metrics))} over ${main.metrics.rounds.length} rounds, ` +
+      `traffic ${formatBytes(totalBytes(main.metrics))} over ${plural(main.metrics.rounds.length, "round")}, ` +
       `${Math.round(x.seconds)} s; results in ${x.dir}/`,
   );
 }

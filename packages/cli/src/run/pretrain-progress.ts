@@ -2,6 +2,7 @@
 // a line every 10 % otherwise.
 import { ensureDemoModel, type DemoModel, type PretrainProgress } from "@sfprompt/core";
 import { bar, formatDuration, StatusLine } from "./progress-view.js";
+import { plural } from "../plural.js";
 
 export interface DemoModelOptions {
   readonly cacheDir?: string;
@@ -41,8 +42,8 @@ export async function demoModelWithProgress(
   const c = model.card;
   out.line(
     `demo model: ${model.built ? "pre-trained" : "cached"} ${model.path} ` +
-      `(Fashion-MNIST test accuracy ${(c.testAccuracy * 100).toFixed(1)}%, ${c.epochs} epochs on ` +
-      `${c.data.trainSamples} samples, ${formatDuration(c.seconds)})`,
+      `(Fashion-MNIST test accuracy ${(c.testAccuracy * 100).toFixed(1)}%, ${plural(c.epochs, "epoch")} on ` +
+      `${plural(c.data.trainSamples, "sample")}, ${formatDuration(c.seconds)})`,
   );
   return model;
 }

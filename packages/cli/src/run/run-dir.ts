@@ -14,6 +14,7 @@ import { basename, dirname, join } from "node:path";
 import type { SFPromptJob } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
 import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
+import { plural } from "../plural.js";
 
 export type ResumeMode = "auto" | "resume" | "fresh";
 
@@ -113,5 +114,31 @@ export function checkRunDirOwner(dir: string, mode: ResumeMode, job: string, met
   throw new RunDirError(
     dir,
     `holds a run of job "${earlier.job}" (method ${earlier.method}), not of "${job}" (method ${method}); choose another folder with --out DIR, or add --fresh to replace that run`,
+  );
+}
+
+/** Where `--rounds N` or the manifest's spec.training.rounds asked for the rounds. */
+export type RoundsSource = "--rounds" | "spec.training.rounds";
+
+/**
+ * Refuses to resume a run whose methods (their metrics.json in `dirs`) already trained more rounds
+ * than asked: the server would find the job done and report all of them, against "round 11/2"
+ * progress. Trained rounds cannot be undone, so the user says whether to go on or start over.
+ */
+export function checkRoundsNotBehind(
+  runDir: string,
+  dirs: readonly string[],
+  rounds: number,
+  source: RoundsSource,
+): void {
+  const done = Math.max(
+    0,
+    ...dirs.flatMap((d) => (readMetrics(join(d, RUN_FILES.metrics))?.rounds ?? []).map((r) => r.round)),
+  );
+  if (done <= rounds) return;
+  throw new RunDirError(
+    runDir,
+    `its run already trained ${plural(done, "round")}, more than the ${rounds} ${source} asks for; ` +
+      `give --rounds ${done} (or more, to go on) to resume it, or add --fresh to start over with ${plural(rounds, "round")}`,
   );
 }

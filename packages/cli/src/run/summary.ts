@@ -5,6 +5,7 @@ import { compareMarkdown, compareVerdict, METHOD_LABELS, type CompareRow } from 
 import { totalBytes, type RunMetrics } from "./metrics.js";
 import { RUN_FILES } from "./run-dir.js";
 import { formatBytes } from "./svg-chart.js";
+import { plural } from "../plural.js";
 
 export interface SummaryInput {
   readonly config: RunConfig;
@@ -37,14 +38,14 @@ export function summaryMarkdown(s: SummaryInput): string {
   const lines = [
     `# ${c.job.name}: ${METHOD_LABELS[c.method]}`,
     "",
-    `- method: ${c.method}; ${c.clients.count} clients (${c.clients.perRound} per round), ${c.training.rounds} rounds` +
+    `- method: ${c.method}; ${plural(c.clients.count, "client")} (${c.clients.perRound} per round), ${plural(c.training.rounds, "round")}` +
       `${s.resumed ? " (resumed from the run directory's checkpoint)" : ""}`,
     `- data: ${source}, ${d.partitioning.strategy}${d.partitioning.strategy === "dirichlet" ? ` α = ${d.partitioning.alpha}` : ""}`,
     `- model: ${s.modelPath}` +
       (s.card
         ? ` (demo ViT pre-trained by this project on Fashion-MNIST, test accuracy ${(s.card.testAccuracy * 100).toFixed(1)} %)`
         : ""),
-    `- split: ${c.model.split.headBlocks} head block(s), pooling ${c.model.split.pooling}; ${c.prompts.length} prompt tokens`,
+    `- split: ${plural(c.model.split.headBlocks, "head block")}, pooling ${c.model.split.pooling}; ${plural(c.prompts.length, "prompt token")}`,
     `- final accuracy: ${acc === undefined ? "n/a" : `${(acc * 100).toFixed(2)} %`}; traffic: ${formatBytes(totalBytes(m))}`,
     `- wall time: ${Math.round(s.seconds)} s`,
     "",

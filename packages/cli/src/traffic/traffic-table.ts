@@ -3,6 +3,7 @@
 import type { TrafficComparison } from "@sfprompt/core";
 import { METHOD_LABELS } from "../run/compare.js";
 import { formatBytes } from "../run/svg-chart.js";
+import { plural } from "../plural.js";
 
 function pct(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : "–";
@@ -20,9 +21,9 @@ export function trafficHeader(c: TrafficComparison, model: string, samples: stri
   // a text model's masks travel beside a_h on every body forward
   const masks = c.shapes.bodyMasks.map((m) => ` + ${m.name} [${m.shape.join(", ")}] int64`).join("");
   return [
-    `job ${c.job}: ${c.clients} clients (${c.clientsPerRound} per round), ${c.rounds} rounds, γ = ${c.gamma}, max_payload ${count(c.maxPayload)} B`,
+    `job ${c.job}: ${plural(c.clients, "client")} (${c.clientsPerRound} per round), ${plural(c.rounds, "round")}, γ = ${c.gamma}, max_payload ${count(c.maxPayload)} B`,
     `codecs: activations ${k.activationsUp}/${k.activationsDown}, gradients ${k.gradientsUp}/${k.gradientsDown}, parameters ${k.parametersUp}/${k.parametersDown} (up/down)`,
-    `model: ${model}; head output [${c.shapes.headOutput.join(", ")}]${masks}, body output [${c.shapes.bodyOutput.join(", ")}] per sample; prompt + tail ${count(c.shapes.promptTailWeights)} weights, whole model ${count(c.shapes.wholeModelWeights)}`,
+    `model: ${model}; head output [${c.shapes.headOutput.join(", ")}]${masks}, body output [${c.shapes.bodyOutput.join(", ")}] per sample; prompt + tail ${plural(c.shapes.promptTailWeights, "weight", "weights", count)}, whole model ${count(c.shapes.wholeModelWeights)}`,
     `samples per client: ${sizes.length <= 12 ? sizes.join(", ") : `${count(total)} in all`} (${samples})`,
   ];
 }
@@ -48,7 +49,7 @@ export function breakEvenLine(c: TrafficComparison): string {
   }
   return (
     `break-even: SFPrompt sends less than FL full fine-tuning while each client keeps at most ` +
-    `${count(b.keptPerClient)} samples per round (${count(b.samplesPerClient)} before pruning at γ = ${c.gamma}): ` +
+    `${plural(b.keptPerClient, "sample", "samples", count)} per round (${count(b.samplesPerClient)} before pruning at γ = ${c.gamma}): ` +
     `${count(b.sfpromptPerRound)} B vs ${count(b.flFullPerRound)} B per round there`
   );
 }

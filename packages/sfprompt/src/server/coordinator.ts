@@ -10,30 +10,25 @@ import {
   trafficSince,
   type JobResources,
   type RoundContribution,
-  type RoundState,
   type TrafficLedger,
   type TrafficSummary,
 } from "@sfprompt/protocol";
-import { Rng, deriveSeed } from "../datasets/rng.js";
 import { QuorumNotReachedError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 import { encodeParamSet } from "../training/param-set-codec.js";
 import { cloneParams, type ParamSet } from "../training/param-set.js";
-import {
-  readLatestCheckpoint,
-  removeCheckpoints,
-  writeCheckpoint,
-  type RoundMetrics,
-} from "./checkpoints.js";
+import { writeCheckpoint, type RoundMetrics } from "./checkpoints.js";
 import { checkpointSpec } from "./checkpoint-spec.js";
 import type { CoordinatorView } from "./control-service.js";
 import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
 import { ClientRegistry } from "./registry.js";
-import { eventBytes, lastAccuracy, meanOf, totalBytes } from "./round-metrics.js";
+import { eventBytes, lastAccuracy, roundContributions, roundMetrics, totalBytes } from "./round-metrics.js";
+import { resumePoint } from "./resume.js";
+import { selectClients } from "./select-clients.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
-import { writeToStore } from "./store-writes.js";
+import { ProgressStore } from "./progress-store.js";
 
 export interface CoordinatorOptions {
   readonly config: RunConfig;
@@ -82,8 +77,7 @@ export class Coordinator implements CoordinatorView {
   #global: ParamSet;
   #open: OpenRound | undefined;
   #finished = false;
-  #revision = 0;
-  #lastCheckpoint: string | undefined;
+  readonly #progress: ProgressStore;
   #skipped: string[] = [];
   /** The ledger's sums through the last aggregated round (what the rounds so far reported). */
   #counted: TrafficSummary = EMPTY_TRAFFIC_SUMMARY;
@@ -98,6 +92,12 @@ export class Coordinator implements CoordinatorView {
     this.pollWaitMs = o.pollWaitMs ?? 2000;
     this.signal = o.signal;
     this.#global = cloneParams(o.initial);
+    this.#progress = new ProgressStore({
+      resources: o.resources,
+      logger: o.logger,
+      budgetMs: o.storeRetryMs ?? 120_000,
+      signal: o.signal,
+    });
   }
 
   openRound(): OpenRound | undefined {
@@ -138,32 +138,13 @@ export class Coordinator implements CoordinatorView {
   async #resume(): Promise<{ round: number; history: RoundMetrics[] } | null> {
     const { artifacts, roundState } = this.o.resources;
     const stored = await roundState.get();
-    this.#revision = stored?.revision ?? 0;
-    if (!this.config.output.resume) {
-      // starting over: a later crash must not resume from an older run's later rounds
-      const removed = await removeCheckpoints(artifacts);
-      if (removed > 0)
-        this.logger.log("info", "checkpoints-removed", { count: removed, reason: "output.resume is false" });
-      return null;
-    }
-    const ckpt = await readLatestCheckpoint(artifacts, this.o.initial, this.config);
-    if (ckpt === null) return null;
-    for (const s of ckpt.skipped)
-      this.logger.log("warn", "checkpoint-skipped", {
-        checkpoint: s.object,
-        reason: s.reason,
-        resumingFrom: ckpt.object,
-        hint: "the checkpoint cannot be read; the rounds after the one resumed from are trained again",
-      });
-    this.#global = ckpt.params;
-    this.#lastCheckpoint = ckpt.object;
-    this.#skipped = ckpt.skipped.map((s) => s.object);
-    this.logger.log("info", "resumed", {
-      round: ckpt.meta.round,
-      checkpoint: ckpt.object,
-      ...(ckpt.skipped.length > 0 ? { skipped: this.#skipped } : {}),
-    });
-    return { round: ckpt.meta.round, history: [...ckpt.meta.history] };
+    this.#progress.revision = stored?.revision ?? 0;
+    const point = await resumePoint(artifacts, this.o.initial, this.config, this.logger);
+    if (point === null) return null;
+    this.#global = point.params;
+    this.#progress.lastCheckpoint = point.object;
+    this.#skipped = point.skipped.map((s) => s.object);
+    return { round: point.meta.round, history: [...point.meta.history] };
   }
 
   async #runRound(round: number): Promise<AggregatedRound> {
@@ -200,7 +181,18 @@ export class Coordinator implements CoordinatorView {
 
   async #openRound(round: number, attempt: number): Promise<OpenRound> {
     this.#round = round;
-    const selected = await this.#select(round, attempt);
+    const selected = await selectClients(
+      {
+        config: this.config,
+        registry: this.registry,
+        logger: this.logger,
+        pollWaitMs: this.pollWaitMs,
+        selectionWaitMs: this.o.selectionWaitMs ?? 5000,
+        signal: this.signal,
+      },
+      round,
+      attempt,
+    );
     const open = new OpenRound(
       round,
       attempt,
@@ -211,7 +203,7 @@ export class Coordinator implements CoordinatorView {
     this.#open = open;
     this.registry.change();
     this.logger.log("info", "round-started", { round, attempt, selected });
-    await this.#putState({
+    await this.#progress.putState({
       phase: "split-training",
       round,
       selected,
@@ -228,85 +220,25 @@ export class Coordinator implements CoordinatorView {
     return open;
   }
 
-  /** Waits for ready clients, then draws clients.perRound of them with the job's seed. */
-  async #select(round: number, attempt: number): Promise<string[]> {
-    const { perRound } = this.config.clients;
-    const since = Date.now();
-    const selectionWait = this.o.selectionWaitMs ?? 5000;
-    let lastLog = since;
-    for (;;) {
-      this.signal?.throwIfAborted();
-      const ready = this.registry.ready(this.pollWaitMs + 1000);
-      const enough = ready.length >= perRound;
-      const late =
-        Date.now() - since >= selectionWait && ready.length >= Math.max(1, this.config.training.quorum);
-      if (enough || late) {
-        const rng = new Rng(deriveSeed(this.config.training.seed, 0x73656c, round, attempt));
-        return rng
-          .shuffle([...ready].map((_, i) => i))
-          .slice(0, perRound)
-          .map((i) => ready[i]!)
-          .sort();
-      }
-      if (Date.now() - lastLog >= 10_000) {
-        lastLog = Date.now();
-        this.logger.log("info", "waiting-for-clients", {
-          round,
-          ready,
-          wanted: perRound,
-          quorum: this.config.training.quorum,
-        });
-      }
-      await sleep(100, this.signal);
-    }
-  }
-
   async #aggregate(open: OpenRound, reason: string): Promise<AggregatedRound> {
     const { round } = open;
     this.#global = open.accumulator.result();
     const evaluation = this.#shouldEvaluate(round) ? await this.o.evaluate?.(this.#global) : undefined;
-    const uploads = [...open.uploads.values()];
-    const kept = uploads.reduce((n, u) => n + u.kept, 0);
-    const loss =
-      kept > 0 ? uploads.reduce((s, u) => s + u.loss * u.kept, 0) / kept : meanOf(uploads.map((u) => u.loss));
-    const localLosses = uploads.flatMap((u) => (u.localLoss === undefined ? [] : [u.localLoss]));
     // everything counted since the last round's sum, under this round or an earlier one (the polls
     // of clients that sit rounds out): every byte lands in exactly one round's totals
     const through = summarizeTrafficThrough(this.o.ledger.snapshot(), round);
     const traffic = trafficSince(through, this.#counted);
     this.#counted = through;
-    const metrics: RoundMetrics = {
-      round,
-      loss,
-      ...(localLosses.length > 0 ? { localLoss: meanOf(localLosses) } : {}),
-      accuracy: evaluation?.accuracy ?? null,
-      evalLoss: evaluation?.loss ?? null,
-      participants: [...open.uploads.keys()].sort(),
-      selected: [...open.selected],
-      samples: uploads.reduce((n, u) => n + u.samples, 0),
-      kept,
-      bytes: {
-        up: traffic.received,
-        down: traffic.sent,
-        byKind: { ...traffic.byKind } as Record<string, number>,
-        upByKind: { ...traffic.receivedByKind } as Record<string, number>,
-        downByKind: { ...traffic.sentByKind } as Record<string, number>,
-      },
-      clientFlops: meanOf(uploads.map((u) => u.flops)),
-      durationMs: Date.now() - open.startedAt.getTime(),
-    };
+    const metrics = roundMetrics(open, evaluation, traffic);
     this.logger.log("info", "round-finished", {
       round,
       reason,
-      loss,
+      loss: metrics.loss,
       accuracy: metrics.accuracy,
       up: traffic.received,
       down: traffic.sent,
     });
-    const contributions = [...open.uploads]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([client, u]) => ({ client, samples: u.samples, kept: u.kept }));
-    return { metrics, contributions };
+    return { metrics, contributions: roundContributions(open) };
   }
 
   async #announce(
@@ -334,7 +266,7 @@ export class Coordinator implements CoordinatorView {
 
   async #checkpoint(round: number, history: readonly RoundMetrics[]): Promise<void> {
     const name = checkpointObjectName(round);
-    const info = await this.#store(`checkpoint of round ${round} (${name})`, () =>
+    const info = await this.#progress.write(`checkpoint of round ${round} (${name})`, () =>
       writeCheckpoint(this.o.resources.artifacts, this.#global, {
         job: this.config.names.job,
         method: this.config.method,
@@ -343,8 +275,8 @@ export class Coordinator implements CoordinatorView {
         spec: checkpointSpec(this.config),
       }),
     );
-    this.#lastCheckpoint = info.name;
-    await this.#putState({
+    this.#progress.lastCheckpoint = info.name;
+    await this.#progress.putState({
       phase: "checkpointing",
       round,
       selected: [],
@@ -361,59 +293,9 @@ export class Coordinator implements CoordinatorView {
     });
   }
 
-  /**
-   * Leaves phase "failed" in the round state, so that clients that missed the job.failed event (in a
-   * round, or disconnected) stop instead of polling a server that is gone. Best effort: the store
-   * may be what failed.
-   */
-  async recordFailure(reason: string, message: string): Promise<void> {
-    const state: RoundState = {
-      v: 1,
-      phase: "failed",
-      round: this.#round,
-      selected: [],
-      reported: [],
-      startedAt: new Date().toISOString(),
-      failure: { reason, message },
-      ...(this.#lastCheckpoint ? { checkpoint: this.#lastCheckpoint } : {}),
-    };
-    try {
-      await writeToStore(
-        "round state (failed)",
-        () => this.o.resources.roundState.put(state, this.#revision),
-        {
-          logger: this.logger,
-          budgetMs: 5000,
-          resumeHint: "clients that missed job.failed keep waiting until stopped",
-        },
-      );
-    } catch (error) {
-      this.logger.log("warn", "failure-not-recorded", { error });
-    }
-  }
-
-  async #putState(s: Omit<RoundState, "v" | "checkpoint">): Promise<void> {
-    const state: RoundState = {
-      v: 1,
-      ...s,
-      ...(this.#lastCheckpoint ? { checkpoint: this.#lastCheckpoint } : {}),
-    };
-    const revision = this.#revision;
-    this.#revision = await this.#store(`round state (${s.phase}, round ${s.round})`, () =>
-      this.o.resources.roundState.put(state, revision),
-    );
-  }
-
-  /** A JetStream write of the job's progress, retried while NATS is away (a nats-server restart). */
-  #store<T>(what: string, write: () => Promise<T>): Promise<T> {
-    return writeToStore(what, write, {
-      logger: this.logger,
-      budgetMs: this.o.storeRetryMs ?? 120_000,
-      ...(this.signal ? { signal: this.signal } : {}),
-      resumeHint: this.#lastCheckpoint
-        ? `a server started again resumes from ${this.#lastCheckpoint}`
-        : "a server started again starts the job over (no checkpoint was written yet)",
-    });
+  /** Leaves phase "failed" in the round state (best effort), for clients that missed job.failed. */
+  recordFailure(reason: string, message: string): Promise<void> {
+    return this.#progress.recordFailure(this.#round, reason, message);
   }
 
   async #finish(history: readonly RoundMetrics[]): Promise<void> {
@@ -424,11 +306,11 @@ export class Coordinator implements CoordinatorView {
       method: this.config.method,
       rounds: history.length,
     });
-    await this.#store(`final parameters (${FINAL_ARTIFACT_OBJECT})`, () =>
+    await this.#progress.write(`final parameters (${FINAL_ARTIFACT_OBJECT})`, () =>
       this.o.resources.artifacts.put(FINAL_ARTIFACT_OBJECT, final, "trained prompt + tail"),
     );
     const last = history.at(-1);
-    await this.#putState({
+    await this.#progress.putState({
       phase: "finished",
       round: last?.round ?? 0,
       selected: [],
@@ -444,16 +326,4 @@ export class Coordinator implements CoordinatorView {
       artifact: FINAL_ARTIFACT_OBJECT,
     });
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,5 +1,49 @@
-// Sums and summaries of per-round metrics for events and run results.
+// A round's metrics from its uploads, evaluation and bytes; sums and summaries of per-round metrics
+// for events and run results.
+import type { RoundContribution, TrafficSummary } from "@sfprompt/protocol";
 import type { RoundMetrics } from "./checkpoints.js";
+import type { Evaluation } from "./evaluate.js";
+import type { OpenRound } from "./round.js";
+
+/** The metrics of an aggregated round; `traffic`: the bytes it adds to the job's totals. */
+export function roundMetrics(
+  open: OpenRound,
+  evaluation: Evaluation | undefined,
+  traffic: TrafficSummary,
+): RoundMetrics {
+  const uploads = [...open.uploads.values()];
+  const kept = uploads.reduce((n, u) => n + u.kept, 0);
+  const loss =
+    kept > 0 ? uploads.reduce((s, u) => s + u.loss * u.kept, 0) / kept : meanOf(uploads.map((u) => u.loss));
+  const localLosses = uploads.flatMap((u) => (u.localLoss === undefined ? [] : [u.localLoss]));
+  return {
+    round: open.round,
+    loss,
+    ...(localLosses.length > 0 ? { localLoss: meanOf(localLosses) } : {}),
+    accuracy: evaluation?.accuracy ?? null,
+    evalLoss: evaluation?.loss ?? null,
+    participants: [...open.uploads.keys()].sort(),
+    selected: [...open.selected],
+    samples: uploads.reduce((n, u) => n + u.samples, 0),
+    kept,
+    bytes: {
+      up: traffic.received,
+      down: traffic.sent,
+      byKind: { ...traffic.byKind } as Record<string, number>,
+      upByKind: { ...traffic.receivedByKind } as Record<string, number>,
+      downByKind: { ...traffic.sentByKind } as Record<string, number>,
+    },
+    clientFlops: meanOf(uploads.map((u) => u.flops)),
+    durationMs: Date.now() - open.startedAt.getTime(),
+  };
+}
+
+/** Each participant's |D_k| and kept samples, by client name. */
+export function roundContributions(open: OpenRound): RoundContribution[] {
+  return [...open.uploads]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([client, u]) => ({ client, samples: u.samples, kept: u.kept }));
+}
 
 type KindBytes = Record<string, number>;
 

@@ -1,0 +1,78 @@
+// The coordinator's record of the job's progress in JetStream: the round state in KV (compare-and-set
+// on the revision it last wrote) and the writes of checkpoints and artifacts, retried while NATS is
+// away. It knows the last checkpoint, which every state names and every failed write's advice cites.
+import type { JobResources, RoundState } from "@sfprompt/protocol";
+import type { Logger } from "../runtime/logger.js";
+import { writeToStore } from "./store-writes.js";
+
+export interface ProgressStoreOptions {
+  readonly resources: JobResources;
+  readonly logger: Logger;
+  /** How long a write is retried while NATS is away. */
+  readonly budgetMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export class ProgressStore {
+  /** Revision of the round state this coordinator read or wrote last (0: none stored). */
+  revision = 0;
+  /** Object name of the last checkpoint written or resumed from. */
+  lastCheckpoint: string | undefined;
+
+  constructor(readonly o: ProgressStoreOptions) {}
+
+  /** A JetStream write of the job's progress, retried while NATS is away (a nats-server restart). */
+  write<T>(what: string, write: () => Promise<T>): Promise<T> {
+    return writeToStore(what, write, {
+      logger: this.o.logger,
+      budgetMs: this.o.budgetMs,
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+      resumeHint: this.lastCheckpoint
+        ? `a server started again resumes from ${this.lastCheckpoint}`
+        : "a server started again starts the job over (no checkpoint was written yet)",
+    });
+  }
+
+  async putState(s: Omit<RoundState, "v" | "checkpoint">): Promise<void> {
+    const state: RoundState = {
+      v: 1,
+      ...s,
+      ...(this.lastCheckpoint ? { checkpoint: this.lastCheckpoint } : {}),
+    };
+    const revision = this.revision;
+    this.revision = await this.write(`round state (${s.phase}, round ${s.round})`, () =>
+      this.o.resources.roundState.put(state, revision),
+    );
+  }
+
+  /**
+   * Leaves phase "failed" in the round state, so that clients that missed the job.failed event (in a
+   * round, or disconnected) stop instead of polling a server that is gone. Best effort, for a few
+   * seconds: the store may be what failed. Another coordinator's newer state is left alone.
+   */
+  async recordFailure(round: number, reason: string, message: string): Promise<void> {
+    const state: RoundState = {
+      v: 1,
+      phase: "failed",
+      round,
+      selected: [],
+      reported: [],
+      startedAt: new Date().toISOString(),
+      failure: { reason, message },
+      ...(this.lastCheckpoint ? { checkpoint: this.lastCheckpoint } : {}),
+    };
+    try {
+      await writeToStore(
+        "round state (failed)",
+        () => this.o.resources.roundState.put(state, this.revision),
+        {
+          logger: this.o.logger,
+          budgetMs: 5000,
+          resumeHint: "clients that missed job.failed keep waiting until stopped",
+        },
+      );
+    } catch (error) {
+      this.o.logger.log("warn", "failure-not-recorded", { error });
+    }
+  }
+}

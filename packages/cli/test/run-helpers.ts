@@ -21,10 +21,16 @@ export interface CliResult {
 }
 
 export function sfprompt(...args: string[]): CliResult {
+  return sfpromptWithin(180_000, ...args);
+}
+
+/** sfprompt(), killed (SIGKILL: a busy loop handles no SIGTERM) after `ms`: code -1 then. */
+export function sfpromptWithin(ms: number, ...args: string[]): CliResult {
   const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
     cwd: ROOT,
     encoding: "utf8",
-    timeout: 180_000,
+    timeout: ms,
+    killSignal: "SIGKILL",
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

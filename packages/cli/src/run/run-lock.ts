@@ -3,15 +3,17 @@
 import {
   appendFileSync,
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   rmdirSync,
   rmSync,
+  statSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { RunDirError } from "./errors.js";
 
 /** The lock file: the pid of the run holding the folder. Not a RUN_FILES entry: --fresh keeps it. */
@@ -74,16 +76,29 @@ export function recordNatsServer(dir: string, pid: number): void {
   appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n`);
 }
 
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
+ * where mkdir answers ENOENT under a parent that exists, as in /proc. Returns whether it created any.
+ */
+function makeDirs(dir: string): boolean {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d);
+  return missing.length > 0;
+}
+
 function createDir(dir: string): boolean {
+  const choose = "choose another folder with --out DIR (or spec.output.path)";
+  let created: boolean;
   try {
-    return mkdirSync(dir, { recursive: true }) !== undefined;
+    created = makeDirs(dir);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     const what = code === "EEXIST" ? "exists and is not a folder" : `cannot be created (${code})`;
-    throw new RunDirError(dir, `${what}; choose another folder with --out DIR (or spec.output.path)`, {
-      cause,
-    });
+    throw new RunDirError(dir, `${what}; ${choose}`, { cause });
   }
+  if (!statSync(dir).isDirectory()) throw new RunDirError(dir, `exists and is not a folder; ${choose}`);
+  return created;
 }
 
 /** Creates the lock file exclusively, or returns the pid of the live run that holds it. */

@@ -7,7 +7,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isAlive, natsServerOf, runProcesses, startRun, waitUntil, writeTinyJob } from "./run-helpers.js";
+import {
+  isAlive,
+  natsServerOf,
+  processes,
+  runProcesses,
+  startRun,
+  waitUntil,
+  writeTinyJob,
+} from "./run-helpers.js";
 
 function groupOf(pid: number): number {
   return Number(execFileSync("ps", ["-o", "pgid=", "-p", String(pid)], { encoding: "utf8" }).trim());
@@ -58,5 +66,25 @@ describe("the nats-server of sfprompt run", () => {
     await waitUntil("the killed run's nats-server has stopped", () => !isAlive(nats), 15_000);
     await waitUntil("no server or client process outlives the run", () => runProcesses(out).length === 0);
     assertCleanShutdown(out);
+  });
+
+  it("bounds its stop when NATS is gone: a process that does not stop in time is killed, with a message", async () => {
+    const out = join(dir, "stuck");
+    const run = await startRun([job, "--out", out, "--rounds", "50"], /tiny round 1\/50/, { detached: true });
+    process.kill(natsServerOf(out), "SIGKILL");
+    const server = processes().find((p) => p.args.includes(join(out, "config")) && / server /.test(p.args));
+    assert.ok(server, "the run's server process runs");
+    strays.push(server.pid);
+    process.kill(server.pid, "SIGSTOP"); // a server stuck where no signal handler runs
+    const started = Date.now();
+    process.kill(-run.child.pid!, "SIGINT");
+    assert.equal(await run.exited, 130, run.stderr());
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds < 20, `it stopped within the grace period and a few seconds (${seconds} s)`);
+    assert.match(
+      run.stderr(),
+      /the server process did not stop within 10 s of SIGTERM; killed it \(SIGKILL\); its log: \S+server\.log/,
+    );
+    assert.deepEqual(runProcesses(out), [], "no server or client process outlives the run");
   });
 });

@@ -50,13 +50,28 @@ export function startChild(role: Role, configPath: string, logDir: string, index
   return { name, process: child, exited, logFile };
 }
 
-/** SIGTERM to every live child, SIGKILL after `graceMs`; resolves when all have exited. */
-export async function stopChildren(children: readonly Child[], graceMs = 10_000): Promise<ChildExit[]> {
-  for (const c of children)
-    if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill("SIGTERM");
+/** How long a child may take to stop after SIGTERM (a server writes its checkpoint) before SIGKILL. */
+export const STOP_GRACE_MS = 10_000;
+
+function isRunning(c: Child): boolean {
+  return c.process.exitCode === null && c.process.signalCode === null;
+}
+
+/**
+ * SIGTERM to every live child, SIGKILL after `graceMs` to those still running (a process stuck on a
+ * NATS that is gone, or not scheduled at all), each told to `onKill` first; resolves when all exited.
+ */
+export async function stopChildren(
+  children: readonly Child[],
+  graceMs = STOP_GRACE_MS,
+  onKill: (c: Child) => void = () => undefined,
+): Promise<ChildExit[]> {
+  for (const c of children) if (isRunning(c)) c.process.kill("SIGTERM");
   const timer = setTimeout(() => {
-    for (const c of children)
-      if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill("SIGKILL");
+    for (const c of children.filter(isRunning)) {
+      onKill(c);
+      c.process.kill("SIGKILL");
+    }
   }, graceMs);
   try {
     return await Promise.all(children.map((c) => c.exited));

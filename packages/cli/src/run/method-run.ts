@@ -20,7 +20,7 @@ import {
   type ProgressEvent,
 } from "@sfprompt/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { startChild, stopChildren, type Child } from "./children.js";
+import { startChild, STOP_GRACE_MS, stopChildren, type Child } from "./children.js";
 import { JobRunError } from "./errors.js";
 import {
   emptyMetrics,
@@ -68,6 +68,15 @@ type JobFinished = Extract<ProgressEvent, { type: "job.finished" }>;
 
 /** How long a cleanly exited server's job.finished event may take to arrive. */
 const FINISH_GRACE_MS = 5000;
+/** How long closing the event consumer may take before the processes are stopped anyway. */
+const EVENTS_CLOSE_MS = 3000;
+
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([p.catch(() => undefined), late]);
+  clearTimeout(timer);
+}
 
 /**
  * Resolves with the job's job.finished event, or undefined when the server exited cleanly without one
@@ -117,7 +126,8 @@ async function follow(
   } finally {
     stop.abort();
     ctx.signal.removeEventListener("abort", abort);
-    await events.catch(() => undefined);
+    // closing the consumer asks NATS, which may be gone: the processes are stopped meanwhile
+    await settledWithin(events, EVENTS_CLOSE_MS);
   }
 }
 
@@ -187,7 +197,11 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     save();
   } finally {
     ctx.status.clear();
-    await stopChildren(children);
+    await stopChildren(children, STOP_GRACE_MS, (c) =>
+      ctx.status.line(
+        `${ctx.label}: the ${c.name} process did not stop within ${STOP_GRACE_MS / 1000} s of SIGTERM; killed it (SIGKILL); its log: ${c.logFile}`,
+      ),
+    );
   }
   const history = await roundHistory(resources.artifacts);
   metrics = withClientFlops(withCheckpointRounds(metrics, history), history);

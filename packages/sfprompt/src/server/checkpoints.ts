@@ -86,8 +86,8 @@ async function readCheckpoint(
   try {
     bytes = await store.get(name);
   } catch (cause) {
-    // NATS away is no fault of the checkpoint (the caller's store retry handles it); a digest that
-    // does not match, lost chunks, are
+    // NATS away is no fault of the checkpoint and is thrown as it is; a digest that does not match
+    // (chunks lost or damaged in the stream) is
     if (isTransientNatsError(cause)) throw cause;
     throw new UnreadableCheckpoint((cause as Error).message, { cause });
   }
@@ -139,7 +139,10 @@ export async function readLatestCheckpoint(
     if (read === null) continue;
     const { meta } = read;
     if (meta.job !== config.names.job)
-      throw new CheckpointError(name, `belongs to job ${meta.job}, not ${config.names.job}`);
+      throw new CheckpointError(
+        name,
+        `belongs to job ${meta.job}, not ${config.names.job}; set spec.output.resume: false to start over`,
+      );
     checkResumeSpec(name, meta.round, meta, config);
     return { ...read, object: name, skipped };
   }

@@ -24,6 +24,30 @@ function transportUrl(job: KubernetesObject, fallback: string): string {
   return url ?? fallback;
 }
 
+/**
+ * Every NATS the job's streams may be at: those the status recorded (the job may have moved with
+ * spec.transport.url, or the operator's default changed) and the one it names now.
+ */
+export function cleanupUrls(job: KubernetesObject, fallback: string): string[] {
+  const recorded = (job as { status?: { natsUrls?: unknown } }).status?.natsUrls;
+  const urls = Array.isArray(recorded) ? recorded.filter((u): u is string => typeof u === "string") : [];
+  return [...new Set([...urls, transportUrl(job, fallback)])];
+}
+
+/** Removes the job's streams at NATS `url`, within the finalizer's attempt timeout. */
+async function cleanAt(deps: ReconcileDeps, url: string, token: string): Promise<{ deleted: string[] }> {
+  const nc = await withTimeout(
+    deps.pool.get(url),
+    deps.finalizer.attemptTimeoutMs,
+    `connecting to NATS at ${url}`,
+  );
+  return withTimeout(
+    deleteJobResources(nc, token),
+    deps.finalizer.attemptTimeoutMs,
+    `deleting the job's streams at ${url}`,
+  );
+}
+
 /** Adds the finalizer when missing; true when it wrote (the resulting update re-queues the job). */
 export async function ensureFinalizer(deps: ReconcileDeps, job: KubernetesObject): Promise<boolean> {
   const m = job.metadata!;
@@ -42,25 +66,30 @@ export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): P
   await deps.progress.forget(key);
   if (!(m.finalizers ?? []).includes(FINALIZER)) return {};
   const token = jobToken(namespace, name);
-  try {
-    const nc = await withTimeout(
-      deps.pool.get(transportUrl(job, deps.settings.natsUrl)),
-      deps.finalizer.attemptTimeoutMs,
-      "connecting to NATS",
-    );
-    const r = await withTimeout(
-      deleteJobResources(nc, token),
-      deps.finalizer.attemptTimeoutMs,
-      "deleting the job's streams",
-    );
-    deps.log.info("removed the job's NATS resources", {
-      namespace,
-      job: name,
-      deleted: r.deleted,
-      absent: r.absent,
-    });
-  } catch (cause) {
+  // Each NATS is tried, also after one failed: a reachable one is cleaned even if an old one is gone.
+  const failed: { url: string; cause: unknown }[] = [];
+  for (const url of cleanupUrls(job, deps.settings.natsUrl)) {
+    try {
+      const r = await cleanAt(deps, url, token);
+      deps.log.info("removed the job's NATS resources", {
+        namespace,
+        job: name,
+        natsUrl: url,
+        deleted: r.deleted,
+      });
+    } catch (cause) {
+      failed.push({ url, cause });
+    }
+  }
+  if (failed.length > 0) {
     const since = deps.now().getTime() - new Date(m.deletionTimestamp ?? deps.now()).getTime();
+    const cause =
+      failed.length === 1
+        ? failed[0]!.cause
+        : new AggregateError(
+            failed.map((f) => f.cause),
+            failed.map((f) => `${f.url}: ${(f.cause as Error)?.message ?? String(f.cause)}`).join("; "),
+          );
     const err = new NatsCleanupError(key, { cause });
     if (since < deps.finalizer.giveUpAfterMs) {
       await deps.events.record(involved, "Warning", "NatsCleanupFailed", err.message);
@@ -70,7 +99,7 @@ export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): P
       involved,
       "Warning",
       "NatsCleanupAbandoned",
-      `gave up removing the job's NATS streams (${token}) after ${Math.round(since / 1000)} s; delete them by hand if NATS comes back`,
+      `gave up removing the job's NATS streams (${token}) at ${failed.map((f) => f.url).join(", ")} after ${Math.round(since / 1000)} s; delete them by hand if NATS comes back`,
     );
   }
   await deps.client.setJobFinalizers(

@@ -88,7 +88,8 @@ async function reconcileParsed(
 ): Promise<ReconcileResult> {
   const key = jobKey(ref.namespace, ref.name);
   const now = deps.now();
-  deps.progress.track(key, jobNatsUrl(job, deps.settings.natsUrl), jobToken(ref.namespace, ref.name));
+  const natsUrl = jobNatsUrl(job, deps.settings.natsUrl);
+  deps.progress.track(key, natsUrl, jobToken(ref.namespace, ref.name));
   const progress = deps.progress.snapshot(key);
   const seen = observed(deps, ref);
   const restart = deps.settings.clientRestart;
@@ -132,6 +133,7 @@ async function reconcileParsed(
     plans,
     progress,
     now,
+    natsUrl,
     ...(failure ? { rejected: failure.rejected } : {}),
   });
   // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.

@@ -18,6 +18,8 @@ export interface StatusInput {
   plans: readonly ClientPlan[];
   progress: ProgressSnapshot | undefined;
   now: Date;
+  /** The NATS URL the job uses now (spec.transport.url or the operator's), added to status.natsUrls. */
+  natsUrl?: string;
   /** Why a child could not be applied in this reconcile, if it could not. */
   rejected?: { reason: string; message: string };
 }
@@ -205,9 +207,16 @@ export function computeStatus(input: StatusInput): StatusWrite {
     metrics: metrics && Object.keys(metrics).length > 0 ? metrics : undefined,
     communication: comm,
     lastCheckpoint: checkpoint,
+    natsUrls: usedUrls(previous?.natsUrls, input.natsUrl),
     startTime: lifecycle.startTime,
     completionTime: lifecycle.completionTime,
   });
+}
+
+/** NATS URLs used so far, oldest first, with `now` last; the 16 newest (what the schema allows). */
+function usedUrls(before: readonly string[] | undefined, now: string | undefined): string[] | undefined {
+  const all = [...(before ?? []).filter((u) => u !== now), ...(now !== undefined ? [now] : [])];
+  return all.length > 0 ? all.slice(-16) : undefined;
 }
 
 function stripUndefined<T extends object>(o: T): T {

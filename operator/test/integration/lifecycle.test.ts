@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { startNatsServer } from "@sfprompt/protocol/testing";
 import { jobToken } from "@sfprompt/api";
 import { ensureJobResources, jobStreamNames } from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
@@ -16,12 +18,14 @@ import {
   waitForJob,
   condition,
   operatorWorldHooks,
+  runOperator,
+  testConfig,
 } from "./harness.js";
 
 const w = operatorWorldHooks();
 
-async function streams(): Promise<string[]> {
-  const jsm = await jetstreamManager(w.nc);
+async function streams(nc: NatsConnection = w.nc): Promise<string[]> {
+  const jsm = await jetstreamManager(nc);
   const names: string[] = [];
   for await (const n of jsm.streams.names()) names.push(n);
   return names.sort();
@@ -130,6 +134,43 @@ test("deleting a job runs the finalizer: NATS resources go, then the job", async
   });
   const left = await streams();
   for (const s of jobStreamNames(token)) assert.ok(!left.includes(s), `${s} removed`);
+});
+
+test("a job moved to another NATS (spec.transport.url) has its streams removed at both on deletion", async () => {
+  const b = await startNatsServer();
+  const nb = await connect({ servers: b.url });
+  try {
+    const token = jobToken("default", "relocated");
+    await createJob(w.world, jobManifest("relocated", { clients: { count: 1 } }));
+    await waitForJob(w.world, "relocated", (j) => j.status?.phase === "Pending", "Pending");
+    await ensureJobResources(w.nc, token);
+    await patchJobSpec(w.world, "relocated", { transport: { url: b.url } });
+    await waitForJob(
+      w.world,
+      "relocated",
+      (j) => j.metadata?.generation === 2 && j.status?.observedGeneration === 2,
+      "the move observed",
+    );
+    await ensureJobResources(nb, token);
+    await deleteJob("relocated");
+    await waitFor(async () => (await getJob(w.world, "relocated")) === undefined, {
+      timeoutMs: 10_000,
+      description: "job deleted",
+    });
+    for (const [where, nc] of [
+      ["the first NATS", w.nc],
+      ["the second NATS", nb],
+    ] as const) {
+      const left = await streams(nc);
+      for (const s of jobStreamNames(token)) assert.ok(!left.includes(s), `${s} removed at ${where}`);
+    }
+  } finally {
+    // The operator's connection to b would retry for ever: stop it first, and start a new one.
+    await nb.drain();
+    await w.operator.stop();
+    await b.stop();
+    w.operator = await runOperator(w.world, testConfig(w.world));
+  }
 });
 
 test("with NATS unreachable the finalizer retries with Warning events, then gives up after its timeout", async () => {

@@ -214,6 +214,10 @@ export const StatusSchema = z
     metrics: MetricsSchema.optional(),
     communication: CommunicationSchema.optional(),
     lastCheckpoint: CheckpointSchema.optional(),
+    natsUrls: z.array(z.string().max(2048)).max(16).optional().meta({
+      description:
+        "NATS URLs the job has used, oldest first (spec.transport.url, or the operator's NATS when unset): on deletion the operator removes the job's streams at each, also at one the spec no longer names.",
+    }),
     startTime: z.iso.datetime().optional().meta({ description: "When the job started running (RFC 3339)." }),
     completionTime: z.iso
       .datetime()

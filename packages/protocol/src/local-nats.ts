@@ -1,11 +1,12 @@
 // Starts a local nats-server (the Debian package) with JetStream on a free loopback port: used by
 // `sfprompt run` when no NATS URL is given, and by tests through @sfprompt/protocol/testing.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { accessSync, constants, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
+import { spawnNatsServer, STOP_GRACE_MS } from "./local-nats-watcher.js";
 
 export interface LocalNatsOptions {
   /** Largest message the server accepts (default 8 MiB). */
@@ -71,55 +72,6 @@ export class NatsServerStartError extends Error {
 }
 
 const DEFAULT_MAX_PAYLOAD = 8 * 1024 * 1024;
-/** How long a stopped server may take to exit before it is killed (SIGKILL). */
-const STOP_GRACE_MS = 5000;
-
-/**
- * The watcher of an ownProcessGroup server (run with `node -e`, so it needs no file of its own):
- * starts nats-server with the arguments it is given, sends its pid over the IPC channel, relays a
- * stop signal to it (SIGKILL after the grace period), stops it when the channel closes (its parent
- * exited or was killed), and exits when it exits.
- */
-const WATCHER = `
-const { spawn } = require("node:child_process");
-const [bin, ...args] = process.argv.slice(1);
-const server = spawn(bin, args, { stdio: ["ignore", "ignore", "inherit"] });
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  server.kill("SIGTERM");
-  setTimeout(() => server.kill("SIGKILL"), ${STOP_GRACE_MS}).unref();
-};
-for (const s of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(s, stop);
-process.on("disconnect", stop);
-server.on("spawn", () => process.send({ pid: server.pid }, () => undefined));
-server.on("error", (e) => { process.stderr.write(String(e) + "\\n"); process.exit(127); });
-server.on("exit", (code) => process.exit(code ?? 1));
-`;
-
-interface Spawned {
-  readonly child: ChildProcess;
-  /** The nats-server's pid once it runs (undefined: it never started). */
-  readonly serverPid: Promise<number | undefined>;
-}
-
-function spawnServer(binary: string, args: string[], ownGroup: boolean): Spawned {
-  if (!ownGroup) {
-    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
-    return { child, serverPid: Promise.resolve(child.pid) };
-  }
-  // detached: a new session and process group, out of the terminal's reach
-  const child = spawn(process.execPath, ["-e", WATCHER, binary, ...args], {
-    detached: true,
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
-  });
-  const serverPid = new Promise<number | undefined>((resolve) => {
-    child.once("message", (m) => resolve((m as { pid?: number }).pid));
-    child.once("exit", () => resolve(undefined));
-  });
-  return { child, serverPid };
-}
 /** Servers started by this process and their temp dirs, cleaned up if the process exits without stop(). */
 const running = new Map<ChildProcess, { workDir: string; watched: boolean }>();
 let exitHookInstalled = false;
@@ -172,7 +124,7 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   if (options.logFile !== undefined) await mkdir(dirname(options.logFile), { recursive: true });
   await writeFile(confPath, renderConfig(options, workDir, storeDir, logFile));
   const own = options.ownProcessGroup === true;
-  const { child, serverPid } = spawnServer(binary, ["-c", confPath], own);
+  const { child, serverPid } = spawnNatsServer(binary, ["-c", confPath], own);
   track(child, workDir, own);
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));

@@ -72,7 +72,9 @@ export function childNames(job: string): ChildNames {
   return {
     configMap: fitName(`${job}-config`, 253),
     secret: fitName(`${job}-nats`, 253),
-    deployment: fitName(`${job}-server`, 253),
+    // The Deployment controller names its ReplicaSets <deployment>-<pod-template-hash> (≤ 10
+    // characters) and no name may pass 253: a longer Deployment name would never get a pod.
+    deployment: fitName(`${job}-server`, 253 - 11),
     service: serviceName(`${job}-server`),
     clientPod: (index, attempt) => fitName(`${job}-client-${index}${attempt > 0 ? `-r${attempt}` : ""}`, 253),
   };

@@ -19,6 +19,11 @@ export interface EventRecorder {
   forget(uid: string): void;
 }
 
+/** A unique event name for `job`: its name (cut so the whole stays within 253 characters) and 16 hex digits. */
+export function eventName(job: string): string {
+  return `${job.slice(0, 253 - 17).replace(/[-.]+$/, "")}.${randomBytes(8).toString("hex")}`;
+}
+
 export function createEventRecorder(kc: KubeConfig, component: string, log: Logger): EventRecorder {
   const core = kc.makeApiClient(CoreV1Api);
   const last = new Map<string, string>();
@@ -33,7 +38,7 @@ export function createEventRecorder(kc: KubeConfig, component: string, log: Logg
           namespace: job.namespace,
           body: {
             // Event names only need to be unique; they are not desired state.
-            metadata: { name: `${job.name}.${randomBytes(8).toString("hex")}`, namespace: job.namespace },
+            metadata: { name: eventName(job.name), namespace: job.namespace },
             involvedObject: {
               apiVersion: API_VERSION,
               kind: KIND,

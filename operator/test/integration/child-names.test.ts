@@ -1,8 +1,9 @@
-// Children's names against what else lives in the namespace: job names that are no Service name,
-// and objects of someone else's that carry a child's name.
+// Children's names against what else lives in the namespace: job names that are no Service name or
+// are as long as a name can be, and objects of someone else's that carry a child's name.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { waitFor } from "@sfprompt/kube-testing";
+import { jobLabelValue } from "../../src/names.js";
 import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
 import {
@@ -12,6 +13,8 @@ import {
   merge,
   podNames,
   runOperator,
+  setPodPhase,
+  setServerAvailable,
   startWorld,
   testConfig,
   waitForJob,
@@ -117,4 +120,56 @@ test("a ConfigMap or Service of someone else's with a child's name is not taken 
   );
   assert.equal(adopted.metadata!.ownerReferences![0]!.controller, true);
   assert.equal(condition(await getJob(world, "clash"), "Created")?.status, "True");
+});
+
+test("jobs with names of 235 to 253 characters get children, ReplicaSet names and events within the limits", async () => {
+  for (const length of [235, 253]) {
+    const name = `long-${"a".repeat(length - 7)}.x`;
+    await createJob(world, jobManifest(name, { clients: { count: 1 } }));
+    const [pod] = await waitFor(
+      async () => {
+        // the label value is the name cut to 63 characters with a digest
+        const p = await podNames(world, jobLabelValue(name));
+        return p.length === 1 ? p : undefined;
+      },
+      { timeoutMs: 15_000, description: `the client pod of the ${length}-character job` },
+    );
+    assert.ok(pod!.length <= 253, `pod name of ${pod!.length}`);
+    const deployments = (await world.apps.listNamespacedDeployment({ namespace: "default" })).items.filter(
+      (d) => d.metadata!.ownerReferences?.[0]?.name === name,
+    );
+    assert.equal(deployments.length, 1, "one server Deployment");
+    const deployment = deployments[0]!;
+    // The Deployment controller names its ReplicaSets <deployment>-<pod-template-hash> (up to 10
+    // characters); a name the API server refuses would leave the server without pods.
+    await world.apps.createNamespacedReplicaSet({
+      namespace: "default",
+      body: {
+        metadata: { name: `${deployment.metadata!.name}-7d9f8c6b5a` },
+        spec: {
+          selector: { matchLabels: { app: "x" } },
+          template: { metadata: { labels: { app: "x" } }, spec: { containers: [{ name: "c", image: "x" }] } },
+        },
+      },
+    });
+    await setServerAvailable(world, deployment.metadata!.name!, 1);
+    await setPodPhase(world, pod!, "Running");
+    await waitForJob(
+      world,
+      name,
+      (j) => j.status?.phase === "Running",
+      `the ${length}-character job Running`,
+    );
+    const events = await waitFor(
+      async () => {
+        const e = await world.core.listNamespacedEvent({
+          namespace: "default",
+          fieldSelector: `involvedObject.name=${name},reason=Running`,
+        });
+        return e.items.length > 0 ? e.items : undefined;
+      },
+      { timeoutMs: 10_000, description: `the Running event of the ${length}-character job` },
+    );
+    assert.ok(events[0]!.metadata!.name!.length <= 253);
+  }
 });

@@ -169,12 +169,13 @@ function conditionUpdates(
 export function computeStatus(input: StatusInput): StatusWrite {
   const { job, lifecycle, progress } = input;
   const previous = job.status;
+  const finished = hasFinished(previous);
   // A finished job reports the rounds it ran with: an edit after it finished changes nothing (ADR 0034).
-  const rounds =
-    hasFinished(previous) && previous?.rounds !== undefined ? previous.rounds : job.spec.training.rounds;
+  const rounds = finished && previous?.rounds !== undefined ? previous.rounds : job.spec.training.rounds;
   // The replayed progress says where the current run is (a new stream or a fresh start goes back to
-  // round 0 or 1); only while the replay has not caught up does the last written round stand.
-  const round = progress ? (progress.round ?? 0) : (previous?.round ?? 0);
+  // round 0 or 1); the last written round stands while the replay has not caught up, and for good
+  // once the job finished (a stream lost after that is no new run).
+  const round = progress && !finished ? (progress.round ?? 0) : (previous?.round ?? progress?.round ?? 0);
   const clients = clientStatuses(input);
   const phase = phaseOf(input, clients);
   const server = serverStatusOf(job, input.deployment, progress);

@@ -188,6 +188,32 @@ test("status carries per-client phases and nodes, round/rounds and the progress 
   assert.equal(status.startTime, NOW.toISOString());
 });
 
+test("round follows the progress while the job runs, and stays what it finished at once it has", () => {
+  const fresh: ProgressSnapshot = { ...emptySnapshot(), round: 1, sequence: 1 };
+  const succeeded: Condition = {
+    type: "Succeeded",
+    status: "True",
+    reason: "TrainingCompleted",
+    message: "",
+    lastTransitionTime: NOW.toISOString(),
+  };
+  const cases: { name: string; previous: Status; progress?: ProgressSnapshot; round: number }[] = [
+    { name: "a run started over at round 1", previous: { round: 7 }, progress: fresh, round: 1 },
+    { name: "a new stream with no round yet", previous: { round: 7 }, progress: emptySnapshot(), round: 0 },
+    { name: "the replay not caught up", previous: { round: 7 }, round: 7 },
+    {
+      name: "a finished job whose stream was lost",
+      previous: { round: 3, rounds: 3, phase: "Succeeded", conditions: [succeeded] },
+      progress: emptySnapshot(),
+      round: 3,
+    },
+  ];
+  for (const c of cases) {
+    const { status } = run({ previous: c.previous, ...(c.progress ? { progress: c.progress } : {}) });
+    assert.equal(status.round, c.round, c.name);
+  }
+});
+
 test("the deadline is a known wait: the lifecycle asks to be reconciled when it runs out", () => {
   const { requeueAfterMs, status } = run({
     spec: { activeDeadlineSeconds: 120 },

@@ -3,6 +3,9 @@
 import type { ProgressEvent } from "@sfprompt/protocol";
 import type { ClientProgress, ProgressSnapshot } from "./snapshot.js";
 
+/** The longest checkpoint name status.lastCheckpoint.object holds. */
+const MAX_CHECKPOINT_NAME = 1024;
+
 /**
  * The client index behind a data-plane client name: the trailing number (`client-3` → 3), which is
  * how the client pods name themselves from SFPROMPT_CLIENT_INDEX. Names without one are not shown.
@@ -74,6 +77,9 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
         },
       };
     case "checkpoint.written":
+      // A name longer than status.lastCheckpoint.object allows would make every status write fail;
+      // such a checkpoint is left out of the status (the server's log and the bucket still have it).
+      if (e.object.length > MAX_CHECKPOINT_NAME) return s;
       return { ...s, lastCheckpoint: { round: e.round, object: e.object } };
     case "job.finished":
       return {

@@ -80,6 +80,21 @@ for (const [i, c] of cases.entries()) {
   });
 }
 
+test("a checkpoint name longer than the status holds does not stop the status from updating", async () => {
+  const job = await started("longckpt");
+  await publishEvent(w.nc, {
+    ...base(job),
+    type: "checkpoint.written",
+    round: 1,
+    bucket: `sfp-${job}-artifacts`,
+    object: `checkpoints/${"x".repeat(2000)}`,
+    size: 10,
+  });
+  await publishEvent(w.nc, roundFinished(job, 1));
+  const j = await waitForJob(w.world, "longckpt", (x) => x.status?.round === 1, "round 1 in status");
+  assert.equal(j.status!.lastCheckpoint, undefined, "no checkpoint the status cannot hold");
+});
+
 test("status.round follows a run that starts over on a new event stream (NATS without persistence restarted)", async () => {
   const job = await started("rerun");
   for (const r of [1, 2, 3]) await publishEvent(w.nc, roundFinished(job, r));

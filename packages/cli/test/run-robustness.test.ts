@@ -3,38 +3,26 @@
 // (SIGKILL), loses its output pipe (`| head`) or gets Ctrl-C twice: real processes, then `ps` and
 // the run directory's files.
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
 import { writeModel } from "@sfprompt/engine";
 import { findNatsServer } from "@sfprompt/protocol";
 import { RunMetricsSchema, type RunMetrics } from "../src/run/metrics.js";
 import { LOCK_FILE } from "../src/run/run-lock.js";
-
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const NODE_ARGS = ["--conditions=source", "--import", "tsx", MAIN];
-
-function sfprompt(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Exit 1 with one line naming the problem: no stack trace, no "internal error". */
-function assertUserError(r: { code: number; stderr: string }, message: RegExp): void {
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, message);
-  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
-}
+import {
+  assertUserError,
+  isAlive,
+  processes,
+  runProcesses,
+  sfprompt,
+  startRun,
+  waitUntil,
+} from "./run-helpers.js";
 
 function jobYaml(name: string, modelPath: string): string {
   return [
@@ -52,60 +40,6 @@ function jobYaml(name: string, modelPath: string): string {
     "  server: { executionProvider: cpu }",
     "  training: { rounds: 2, batchSize: 16, evaluation: { maxSamples: 50 } }",
   ].join("\n");
-}
-
-/** pid and command line of every live process. */
-function processes(): Array<{ pid: number; ppid: number; args: string }> {
-  return execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
-    .split("\n")
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter((m) => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] as string }));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The server and client processes of the run in `out` (their command line names its config/). */
-function runProcesses(out: string): string[] {
-  return processes()
-    .filter((p) => p.args.includes(join(out, "config")))
-    .map((p) => p.args);
-}
-
-/** Starts `sfprompt run` and resolves once its stderr shows `pattern`. */
-async function startRun(
-  args: string[],
-  pattern: RegExp,
-): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string }> {
-  const child = spawn(process.execPath, [...NODE_ARGS, "run", ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on("data", (b: Buffer) => {
-      stderr += b.toString();
-      if (pattern.test(stderr)) resolve();
-    });
-    void exited.then(() => reject(new Error(`the run exited before ${pattern}:\n${stderr}`)));
-  });
-  return { child, exited, stderr: () => stderr };
 }
 
 /** The nats-server of the run in `out` (the pid its lock notes) and the watcher that runs it. */

@@ -4,9 +4,11 @@ import { Objm, StorageType, type ObjectInfo, type ObjectStore } from "@nats-io/o
 import type { NatsConnection } from "@nats-io/transport-node";
 import { artifactBucketName } from "./subjects.js";
 
+const CHECKPOINT_PREFIX = "checkpoints/round-";
+
 /** Object name of the checkpoint of round `round` (zero-padded so names sort by round). */
 export function checkpointObjectName(round: number): string {
-  return `checkpoints/round-${String(round).padStart(6, "0")}`;
+  return `${CHECKPOINT_PREFIX}${String(round).padStart(6, "0")}`;
 }
 
 /** Object name of a partition bundle file (e.g. "head.onnx", "manifest.json"). */
@@ -41,11 +43,15 @@ export class ArtifactStore {
       .sort();
   }
 
+  /** Names of the checkpoints present, oldest round first. */
+  async checkpointNames(): Promise<string[]> {
+    return (await this.names()).filter((n) => n.startsWith(CHECKPOINT_PREFIX));
+  }
+
   /** The checkpoint with the highest round, or null when none was written yet. */
   async latestCheckpoint(): Promise<{ round: number; name: string } | null> {
-    const names = (await this.names()).filter((n) => n.startsWith("checkpoints/round-"));
-    const last = names.at(-1);
-    return last === undefined ? null : { round: Number(last.slice("checkpoints/round-".length)), name: last };
+    const last = (await this.checkpointNames()).at(-1);
+    return last === undefined ? null : { round: Number(last.slice(CHECKPOINT_PREFIX.length)), name: last };
   }
 }
 

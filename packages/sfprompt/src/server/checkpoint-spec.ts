@@ -63,7 +63,7 @@ export function checkResumeSpec(
   // an older checkpoint records its method only: the parameter layout check covers the rest
   const fields = stored.spec ? FIELDS : FIELDS.filter(([k]) => k === "method");
   const was: Partial<CheckpointSpec> = stored.spec ?? { method: stored.method };
-  for (const [key, field] of FIELDS.filter((f) => fields.includes(f))) {
+  for (const [key, field] of fields) {
     const [a, b] = [canonical(was[key]) ?? "(unset)", canonical(now[key]) ?? "(unset)"];
     if (a !== b)
       throw new ResumeMismatchError(

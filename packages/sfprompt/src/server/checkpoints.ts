@@ -117,7 +117,7 @@ export async function readLatestCheckpoint(
   layout: ParamSet,
   config: RunConfig,
 ): Promise<ResumePoint | null> {
-  const names = (await store.names()).filter((n) => n.startsWith("checkpoints/round-")).reverse();
+  const names = (await store.checkpointNames()).reverse();
   const skipped: SkippedCheckpoint[] = [];
   for (const name of names) {
     let read: { params: ParamSet; meta: CheckpointMeta } | null;

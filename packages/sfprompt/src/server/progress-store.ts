@@ -34,15 +34,16 @@ export class ProgressStore {
   }
 
   async putState(s: Omit<RoundState, "v" | "checkpoint">): Promise<void> {
-    const state: RoundState = {
-      v: 1,
-      ...s,
-      ...(this.lastCheckpoint ? { checkpoint: this.lastCheckpoint } : {}),
-    };
+    const state = this.#state(s);
     const revision = this.revision;
     this.revision = await this.write(`round state (${s.phase}, round ${s.round})`, () =>
       this.o.resources.roundState.put(state, revision),
     );
+  }
+
+  /** `s` as stored: versioned, naming the last checkpoint. */
+  #state(s: Omit<RoundState, "v" | "checkpoint">): RoundState {
+    return { v: 1, ...s, ...(this.lastCheckpoint ? { checkpoint: this.lastCheckpoint } : {}) };
   }
 
   /**
@@ -51,16 +52,14 @@ export class ProgressStore {
    * seconds: the store may be what failed. Another coordinator's newer state is left alone.
    */
   async recordFailure(round: number, reason: string, message: string): Promise<void> {
-    const state: RoundState = {
-      v: 1,
+    const state = this.#state({
       phase: "failed",
       round,
       selected: [],
       reported: [],
       startedAt: new Date().toISOString(),
       failure: { reason, message },
-      ...(this.lastCheckpoint ? { checkpoint: this.lastCheckpoint } : {}),
-    };
+    });
     try {
       await writeToStore(
         "round state (failed)",

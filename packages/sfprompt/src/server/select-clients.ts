@@ -3,6 +3,7 @@
 import type { RunConfig } from "@sfprompt/api";
 import { Rng, deriveSeed } from "../datasets/rng.js";
 import type { Logger } from "../runtime/logger.js";
+import { pause } from "../runtime/pause.js";
 import type { ClientRegistry } from "./registry.js";
 
 export interface SelectionOptions {
@@ -37,18 +38,6 @@ export async function selectClients(o: SelectionOptions, round: number, attempt:
       lastLog = Date.now();
       o.logger.log("info", "waiting-for-clients", { round, ready, wanted: perRound, quorum });
     }
-    await sleep(100, o.signal);
+    await pause(100, o.signal);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -4,6 +4,7 @@
 import { RoundStateConflictError, isTransientNatsError, jetStreamNoRoomCode } from "@sfprompt/protocol";
 import { JobStoreError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
+import { pause } from "../runtime/pause.js";
 
 export interface StoreWriteOptions {
   readonly logger: Logger;
@@ -50,21 +51,9 @@ export async function writeToStore<T>(
         if (error instanceof RoundStateConflictError) throw error;
         throw new JobStoreError(what, advice(error, waited, o), { cause: error });
       }
-      const pause = Math.min(2000, 100 * 2 ** (attempt - 1), o.budgetMs - waited);
+      const waitMs = Math.min(2000, 100 * 2 ** (attempt - 1), o.budgetMs - waited);
       o.logger.log("warn", "store-write-retry", { what, attempt, waitedMs: waited, error });
-      await sleep(pause, o.signal);
+      await pause(waitMs, o.signal);
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

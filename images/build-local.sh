@@ -11,7 +11,7 @@
 #                                           local nats-server: /healthz, /readyz, SIGTERM → exit 0
 #
 # The machine's quirks (platform-notes §A): no CAP_SYS_RESOURCE, so podman needs runc and ulimits no
-# higher than the hard limits (containers.conf below); crun refuses the cgroup v1 hybrid layout.
+# higher than the hard limits (images/podman-conf.sh); crun refuses the cgroup v1 hybrid layout.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,17 +41,9 @@ ensure_podman() {
 
 mkdir -p "$W"
 ensure_podman
-# podman asks for nofile 1048576 and nproc above what this machine's hard limits allow
-HARD_NOFILE="$(ulimit -Hn)"
-[ "$HARD_NOFILE" = unlimited ] && HARD_NOFILE=1048576
-cat >"$W/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=${HARD_NOFILE}:${HARD_NOFILE}", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-CONF
-export CONTAINERS_CONF="$W/containers.conf"
+# shellcheck source=images/podman-conf.sh
+. "$ROOT/images/podman-conf.sh"
+write_podman_conf "$W"
 P=(podman --root "$W/storage" --runroot "$W/runroot" --tmpdir "$W/ptmp")
 
 log "compiling the workspaces"

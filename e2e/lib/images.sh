@@ -111,6 +111,10 @@ build_job_images() {
 
 build_images() {
   mkdir -p "$W/logs" "$W/img"
+  # the first podman call below needs it; on a fresh machine build-local.sh has not written it yet
+  # shellcheck source=images/podman-conf.sh
+  . "$E2E_ROOT/images/podman-conf.sh"
+  write_podman_conf "$IMG_W"
   log "building images: pause, nats $NATS_TAG, operator, server + client (images/build-local.sh)"
   build_pause_image
   build_nats_image

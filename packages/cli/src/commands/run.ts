@@ -6,6 +6,19 @@ import { parseMethodsFlag } from "../run/compare-methods.js";
 import { localRun } from "../run/local-run.js";
 import { StatusLine } from "../run/progress-view.js";
 import type { ResumeMode } from "../run/run-dir.js";
+import { isOutputGone } from "../output-gone.js";
+
+/**
+ * The signals that stop a run as Ctrl-C does, with the exit code and what the user is told. SIGHUP
+ * comes when the terminal closes or the ssh session drops; the shell sends it to the whole job, so
+ * the server and clients get it too and stop the same way (src/proc/main.ts).
+ */
+const STOP_SIGNALS = {
+  SIGINT: { code: 130, why: "SIGINT" },
+  SIGTERM: { code: 130, why: "SIGTERM" },
+  SIGHUP: { code: 129, why: "SIGHUP (the terminal closed)" },
+} as const satisfies Partial<Record<NodeJS.Signals, { code: number; why: string }>>;
+type StopSignal = keyof typeof STOP_SIGNALS;
 
 function roundsFlag(v: string | boolean | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -79,13 +92,17 @@ export const runCommand: Command = {
       abort.abort();
     };
     // on: a second Ctrl-C while stopping must not kill this process before its children
-    const onSignal = (signal: NodeJS.Signals): void => stopRun(130, signal);
-    // output piped into a program that exits (`| head`): stop as Ctrl-C does instead of crashing
+    const onSignal = (signal: StopSignal): void =>
+      stopRun(STOP_SIGNALS[signal].code, STOP_SIGNALS[signal].why);
+    // output piped into a program that exits (`| head`), or a terminal that hung up before its
+    // SIGHUP came: stop as Ctrl-C does instead of crashing
     const onOutputError = (error: NodeJS.ErrnoException): void => {
+      if (!isOutputGone(error)) return;
       if (error.code === "EPIPE") stopRun(141, "the output pipe closed");
+      else stopRun(STOP_SIGNALS.SIGHUP.code, "the terminal is gone");
     };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    const signals = Object.keys(STOP_SIGNALS) as StopSignal[];
+    for (const s of signals) process.on(s, onSignal);
     process.stdout.on("error", onOutputError);
     process.stderr.on("error", onOutputError);
     try {
@@ -106,8 +123,7 @@ export const runCommand: Command = {
       if (stopCode !== undefined) return stopCode;
       throw error;
     } finally {
-      process.removeListener("SIGINT", onSignal);
-      process.removeListener("SIGTERM", onSignal);
+      for (const s of signals) process.removeListener(s, onSignal);
       process.stdout.removeListener("error", onOutputError);
       process.stderr.removeListener("error", onOutputError);
     }

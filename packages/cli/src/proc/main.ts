@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A server or client process of a local `sfprompt run`: `main.js server CONFIG` or
 // `main.js client CONFIG INDEX`. It runs the same in-process entry points as the images, with JSON
-// logs on stderr, and stops cleanly (NATS drained) on SIGTERM/SIGINT.
+// logs on stderr, and stops cleanly (NATS drained) on SIGTERM, SIGINT and SIGHUP.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jsonLogger } from "@sfprompt/core";
 import { readProcessConfig } from "./process-config.js";
@@ -22,6 +22,9 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  // a closed terminal's SIGHUP reaches the whole foreground job, this process included: stop as the
+  // CLI does (whose SIGTERM follows), rather than die where it stands, mid-checkpoint
+  process.once("SIGHUP", () => stop("SIGHUP"));
   watchParent(stop);
   const nc = await connect({
     servers: config.natsUrl,

@@ -1,6 +1,9 @@
 // The server role: resolves the partition bundle and held-out set from the run config, then runs the
 // coordinator + body service (@sfprompt/core runServer) on the shell's NATS connection. fl-full swaps
-// in the whole-model global parameters, as runLocalJob does.
+// in the whole-model global parameters, as runLocalJob does. An error that fails the job (runServer's
+// job.failed, or an input that is not there) is thrown as ServerJobFailedError, so the shell lingers
+// instead of exiting into a Deployment's restart loop (ADR 0037).
+import { EVENT_VERSION, ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
 import {
   PartitionBundle,
   jobTextEncoding,
@@ -10,8 +13,9 @@ import {
   wholeModelGlobal,
   type GlobalModel,
 } from "@sfprompt/core";
-import type { RoleContext, RoleDefinition } from "@sfprompt/process-shell";
+import { ServerJobFailedError, type RoleContext, type RoleDefinition } from "@sfprompt/process-shell";
 import {
+  JobInputError,
   requireImageMethod,
   roleBundleInputs,
   loadEvalData,
@@ -23,6 +27,48 @@ import {
 export const SERVER_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full"] as const;
 
 async function run(ctx: RoleContext): Promise<void> {
+  let failedJob = false;
+  const onEvent = (e: ProgressEvent): void => {
+    ctx.metrics.onEvent(e);
+    if (e.type === "job.failed") failedJob = true;
+  };
+  try {
+    await serve(ctx, onEvent);
+  } catch (error) {
+    if (ctx.signal.aborted || !(error instanceof Error)) throw error;
+    // runServer published job.failed: the job is over, whatever a restart would find
+    if (failedJob) throw new ServerJobFailedError(error);
+    // the model, bundle or data is not there: no restart brings it, so the job fails, saying which
+    if (error instanceof JobInputError && (await announceFailure(ctx, error)))
+      throw new ServerJobFailedError(error);
+    // anything else (NATS or JetStream not there yet) ends the process: its restart tries again
+    throw error;
+  }
+}
+
+/** Publishes job.failed for `error`; false when it could not (NATS away: the restart tries again). */
+async function announceFailure(ctx: RoleContext, error: Error): Promise<boolean> {
+  const job = ctx.config.names.job;
+  const event: ProgressEvent = {
+    v: EVENT_VERSION,
+    job,
+    at: new Date().toISOString(),
+    type: "job.failed",
+    reason: error.name,
+    message: error.message,
+  };
+  try {
+    await ensureJobResources(ctx.nc, job);
+    await publishEvent(ctx.nc, event);
+  } catch (cause) {
+    ctx.logger.log("warn", "job-failed.unpublished", { reason: error.name, error: cause });
+    return false;
+  }
+  ctx.metrics.onEvent(event);
+  return true;
+}
+
+async function serve(ctx: RoleContext, onEvent: (e: ProgressEvent) => void): Promise<void> {
   const { config, settings, logger, signal, metrics } = ctx;
   requireImageMethod(config.method, SERVER_METHODS);
   const inputs = roleBundleInputs(ctx);
@@ -58,7 +104,7 @@ async function run(ctx: RoleContext): Promise<void> {
       bundle,
       signal,
       logger,
-      onEvent: (e) => metrics.onEvent(e),
+      onEvent,
       ...(evalData === undefined ? {} : { evalData }),
       ...(globalModel ? { globalModel } : {}),
     });

@@ -51,3 +51,22 @@ export class HttpListenError extends Error {
     super(`${address}: ${message}`, options);
   }
 }
+
+/**
+ * The server failed its job (its job.failed is out): a checkpoint that does not fit the spec, an input
+ * that is not there. Restarting the process cannot change that, so it stays up not-ready when it
+ * lingers (a Deployment would restart it in a loop) until the operator scales it to 0.
+ */
+export class ServerJobFailedError extends Error {
+  override readonly name = "ServerJobFailedError";
+  /** The failure's kind, as job.failed gives it (the error's name, e.g. "ResumeMismatchError"). */
+  readonly reason: string;
+  /** The spec or config field at fault, when the error names one (e.g. "spec.method"). */
+  readonly field: string | undefined;
+  constructor(cause: Error) {
+    super(`the job failed on this server: ${cause.message}`, { cause });
+    this.reason = cause.name || "Error";
+    const field = (cause as { field?: unknown }).field;
+    this.field = typeof field === "string" ? field : undefined;
+  }
+}

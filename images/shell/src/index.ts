@@ -11,7 +11,7 @@
  *   applyOverrides.
  * - createLogger(options) → Logger (same shape as @sfprompt/core's runtime Logger), LogLevel.
  * - ProcessMetrics (families listed in docs/images.md), Registry / Counter / Gauge / Histogram.
- * - Errors: SettingsError, ConfigFileError, NatsConnectError, HttpListenError.
+ * - Errors: SettingsError, ConfigFileError, NatsConnectError, HttpListenError, ServerJobFailedError.
  */
 export * from "./errors.js";
 export * from "./exit-codes.js";

@@ -1,11 +1,13 @@
 // The process shell shared by the server and client entry points: settings and run config, JSON logs,
 // /healthz + /readyz + /metrics, one NATS connection, the role's runtime, and an orderly shutdown
 // (abort, wait for the runtime, drain NATS, close HTTP) within the grace period. Returns the exit code.
+// A server that failed its job lingers not-ready when asked to linger (ADR 0037): exiting would only
+// make a Deployment restart it into the same failure.
 import type { NatsConnection } from "@nats-io/transport-node";
 import { readNatsAuth } from "./credentials.js";
-import { ConfigFileError, NatsConnectError, SettingsError } from "./errors.js";
-import { JobInputError } from "./inputs/errors.js";
+import { ConfigFileError, SettingsError } from "./errors.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
+import { failureReport } from "./failure-report.js";
 import { startHttp, type HttpEndpoints } from "./http-endpoints.js";
 import { createLogger, isLogLevel, type Logger } from "./logger.js";
 import { connectWithRetry, watchConnection, type ConnectionState } from "./nats-connection.js";
@@ -16,7 +18,6 @@ import { applyOverrides, checkIdentity, readRunConfigFile } from "./run-config-f
 import { readSettings, usage, wantsHelp, type Env, type ProcessSettings } from "./settings.js";
 import { Shutdown } from "./shutdown.js";
 import type { RunConfig } from "@sfprompt/api";
-import { JobFailedError } from "@sfprompt/core";
 
 export interface ProcessIo {
   /** Where JSON log lines go (default stdout). */
@@ -91,6 +92,8 @@ class ProcessRun {
   #nc: NatsConnection | undefined;
   #http: HttpEndpoints | undefined;
   #exit: ExitCode = EXIT.ok;
+  /** The reason of the job this server failed (ServerJobFailedError), shown by /readyz while it lingers. */
+  #failedJob: string | undefined;
 
   constructor(
     readonly role: RoleDefinition,
@@ -157,6 +160,7 @@ class ProcessRun {
       await this.#runRole();
     } catch (error) {
       this.#report(error);
+      if (this.#failedJob !== undefined) await this.#linger({ failed: this.#failedJob });
     } finally {
       this.#shutdown.startGrace();
       await this.#cleanup();
@@ -207,12 +211,15 @@ class ProcessRun {
     });
     if (this.#shutdown.reason !== undefined) return;
     this.logger.log("info", "runtime.finished", { durationMs: Date.now() - started });
-    if (!this.settings.lingerAfterFinish) return;
-    // A Deployment restarts a container that exits, even with 0: stay up until told to stop.
-    this.logger.log("info", "runtime.lingering", {});
+    await this.#linger({});
+  }
+
+  /** With --linger-after-finish, waits for SIGTERM: a Deployment restarts a container that exits, even with 0. */
+  async #linger(fields: Record<string, unknown>): Promise<void> {
     const signal = this.#shutdown.signal;
-    if (!signal.aborted)
-      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    if (!this.settings.lingerAfterFinish || signal.aborted) return;
+    this.logger.log("info", "runtime.lingering", fields);
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   }
 
   #report(error: unknown): void {
@@ -222,24 +229,10 @@ class ProcessRun {
       if (!isAbortLike(error, this.#shutdown.signal)) this.logger.log("info", "runtime.stopped", { error });
       return;
     }
-    if (error instanceof NatsConnectError) {
-      this.logger.log("error", "nats.unreachable", { url: error.url, error: error.message });
-      this.#fail(EXIT.nats);
-    } else if (error instanceof SettingsError) {
-      this.logger.log("error", "config.invalid", { setting: error.setting, error: error.message });
-      this.#fail(EXIT.config);
-    } else if (error instanceof JobFailedError) {
-      // the server failed the job: this process did nothing wrong, and restarting it cannot help
-      this.logger.log("error", "runtime.job-failed", { reason: error.reason, error: error.message });
-      this.#fail(EXIT.jobFailed);
-    } else if (error instanceof JobInputError) {
-      // the model, bundle or data the config names is not there: retrying the pod cannot help
-      this.logger.log("error", "config.invalid", { field: error.field, error: error.message });
-      this.#fail(EXIT.config);
-    } else {
-      this.logger.log("error", "runtime.failed", { error, stack: (error as Error)?.stack });
-      this.#fail(EXIT.runtime);
-    }
+    const r = failureReport(error);
+    this.logger.log("error", r.event, r.fields);
+    this.#fail(r.code);
+    if (r.failedJob !== undefined) this.#failedJob = r.failedJob;
   }
 
   #fail(code: ExitCode): void {
@@ -264,6 +257,7 @@ class ProcessRun {
 
   #notReadyReason(): string | undefined {
     if (this.#shutdown.reason !== undefined) return "shutting down";
+    if (this.#failedJob !== undefined) return `job failed: ${this.#failedJob}`;
     if (this.#nc === undefined) return "connecting to NATS";
     if (!this.#nats.connected) return "NATS disconnected";
     if (!this.#runtimeReady) return "runtime starting";

@@ -7,6 +7,11 @@ import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { failureText } from "./condition-text.js";
 import { findCondition } from "./conditions.js";
 
+/** Said after a server's failure: a finished job ignores spec edits (ADR 0034), so the fix is a new job. */
+export const FAILED_IS_FINAL =
+  "This job stays Failed and ignores spec edits from now on: create a new job with the fix " +
+  "(deleting this one first also deletes its checkpoints and events)";
+
 /** The Failed reason of a spec the API refuses (set by the reconciler before any lifecycle decision). */
 export const INVALID_SPEC = "InvalidSpec";
 
@@ -79,7 +84,9 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
   if (outcome?.kind === "failed") {
     // The server's reason becomes the condition's when it has the shape conditions require; its
     // message is cut to what a condition holds (a refused status write would freeze the status).
-    return { phase: "Failed", ...failureText(outcome.reason, outcome.message, "TrainingFailed") };
+    // Its advice is written for a spec that can still change (sfprompt run); a Failed job's cannot.
+    const message = `${outcome.message}${outcome.message === "" ? "" : ". "}${FAILED_IS_FINAL}`;
+    return { phase: "Failed", ...failureText(outcome.reason, message, "TrainingFailed") };
   }
   const lost = clientsLost(input);
   if (lost) return lost;

@@ -1,13 +1,20 @@
 // Running `sfprompt run` again on a run directory, as a user does after a first run: --compare reuses
 // the centralised baseline it finished (it has no checkpoint to resume from, so it used to train
-// again), fewer rounds than the run trained are refused with what to do, and a count of one reads
-// "1 round".
+// again), a method that finished under the same spec is reused without starting any process, fewer
+// rounds than the run trained are refused with what to do, and a count of one reads "1 round".
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { formatBytes } from "../src/run/svg-chart.js";
 import { assertUserError, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
+
+/** Every log of the run (nats-server, server, clients; each appended to by every session that ran it). */
+function logsOf(out: string): Record<string, string> {
+  const logs = join(out, "logs");
+  return Object.fromEntries(readdirSync(logs).map((f) => [f, readFileSync(join(logs, f), "utf8")]));
+}
 
 describe("sfprompt run on a run directory it ran before", () => {
   let dir = "";
@@ -67,6 +74,51 @@ describe("sfprompt run on a run directory it ran before", () => {
     assertUserError(
       sfprompt("run", oneRound, "--out", out),
       /already trained 2 rounds, more than the 1 spec\.training\.rounds asks for/,
+    );
+  });
+
+  it("prints a method's recorded result without starting nats-server, the server or the clients when it finished under the same spec", () => {
+    const done = join(dir, "finished");
+    const first = sfprompt("run", job, "--out", done, "--rounds", "1");
+    assert.equal(first.code, 0, first.stderr);
+    const logs = logsOf(done);
+    const metrics = readFileSync(join(done, "metrics.json"), "utf8");
+
+    const again = sfprompt("run", job, "--out", done, "--rounds", "1");
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /tiny: finished its 1 round in an earlier session with this spec; reusing the result \(no process started; --rounds N trains on, --fresh starts over\)/,
+    );
+    assert.deepEqual(logsOf(done), logs, "no process ran: every log is as the first run left it");
+    assert.equal(
+      readFileSync(join(done, "metrics.json"), "utf8"),
+      metrics,
+      "metrics.json is the first run's",
+    );
+    const final = readRunMetrics(done).final!;
+    assert.match(
+      again.stdout,
+      new RegExp(
+        `tiny \\(sfprompt\\): final accuracy ${(final.accuracy * 100).toFixed(2)} %, traffic ${formatBytes(final.bytes.total)} over 1 round`,
+      ),
+    );
+
+    // another spec with the same rounds: resumed as before, its server decides (ADR 0035)
+    const other = join(dir, "other-eval.yaml");
+    writeFileSync(other, readFileSync(job, "utf8").replace("maxSamples: 50", "maxSamples: 40"));
+    const changed = sfprompt("run", other, "--out", done, "--rounds", "1");
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.doesNotMatch(changed.stderr, /reusing the result/);
+    assert.ok(logsOf(done)["server.log"]!.length > logs["server.log"]!.length, "its server ran");
+
+    const more = sfprompt("run", job, "--out", done, "--rounds", "2");
+    assert.equal(more.code, 0, more.stderr);
+    assert.doesNotMatch(more.stderr, /reusing the result/);
+    assert.match(more.stderr, /tiny round 2\/2/);
+    assert.deepEqual(
+      readRunMetrics(done).rounds.map((r) => r.round),
+      [1, 2],
     );
   });
 });

@@ -1,25 +1,20 @@
 // The centralised baseline of --compare: one process holds all the data (no clients, no NATS), so
 // it runs inside `sfprompt run` itself through @sfprompt/core's runCentralized.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import type { RunConfig } from "@sfprompt/api";
 import {
-  decodeParamSetWithMeta,
-  encodeParamSet,
   PartitionBundle,
-  RoundMetricsSchema as CoreRoundMetricsSchema,
   runCentralized,
   silentLogger,
   type RoundMetrics as CoreRound,
   textBundleConfig,
 } from "@sfprompt/core";
-import { z } from "zod";
 import { loadEvalData, loadTrainData } from "../proc/job-data.js";
 import type { MethodRunResult } from "./method-run.js";
 import { writeMetricsFiles } from "./method-run.js";
 import { emptyMetrics, withClientFlops, type RunMetrics } from "./metrics.js";
 import type { StatusLine } from "./progress-view.js";
-import { readMetrics, RUN_FILES } from "./run-dir.js";
+import { writeRecordedParams } from "./recorded-result.js";
 import { formatDuration } from "./progress-view.js";
 
 export interface CentralizedContext {
@@ -29,24 +24,6 @@ export interface CentralizedContext {
   readonly status: StatusLine;
   readonly label: string;
   readonly signal: AbortSignal;
-  /** Resuming the run directory: a baseline that finished there is reused, not trained again. */
-  readonly resumed: boolean;
-}
-
-/**
- * The result an earlier session of the run recorded, when it trained every round the job asks for:
- * metrics.json with its final line, and params.bin with the per-round history in its meta (as a
- * server checkpoint keeps it). Undefined when it did not finish (it has no checkpoint: start over).
- */
-function finishedEarlier(ctx: CentralizedContext): MethodRunResult | undefined {
-  const metrics = readMetrics(join(ctx.dir, RUN_FILES.metrics));
-  const paramsPath = join(ctx.dir, RUN_FILES.params);
-  if (metrics?.final?.rounds !== ctx.config.training.rounds || !existsSync(paramsPath)) return undefined;
-  const { params, meta } = decodeParamSetWithMeta(readFileSync(paramsPath), { source: paramsPath });
-  const history = z
-    .array(CoreRoundMetricsSchema)
-    .safeParse((meta as { history?: unknown } | undefined)?.history);
-  return { metrics, params, history: history.success ? history.data : [], seconds: metrics.seconds ?? 0 };
 }
 
 function withCoreRound(m: RunMetrics, r: CoreRound, lastAccuracy: number): RunMetrics {
@@ -66,11 +43,6 @@ function withCoreRound(m: RunMetrics, r: CoreRound, lastAccuracy: number): RunMe
 
 /** Runs the centralised baseline and writes its metrics, plots and params.bin into ctx.dir. */
 export async function runCentralizedMethod(ctx: CentralizedContext): Promise<MethodRunResult> {
-  const earlier = ctx.resumed ? finishedEarlier(ctx) : undefined;
-  if (earlier !== undefined) {
-    ctx.status.line(`${ctx.label}: finished in an earlier session; reusing its result`);
-    return earlier;
-  }
   const started = Date.now();
   const c = ctx.config;
   mkdirSync(ctx.dir, { recursive: true });
@@ -109,11 +81,8 @@ export async function runCentralizedMethod(ctx: CentralizedContext): Promise<Met
       },
     };
     writeMetricsFiles(ctx.dir, metrics);
-    // the history travels in the meta, so that a resumed run can reuse this result (finishedEarlier)
-    writeFileSync(
-      join(ctx.dir, RUN_FILES.params),
-      encodeParamSet(r.global, { method: c.method, history: r.rounds }),
-    );
+    // the history and config travel in the meta, so that a resumed run can reuse this result
+    writeRecordedParams(ctx.dir, r.global, { method: c.method }, r.rounds, c);
     return { metrics, params: r.global, history: r.rounds, seconds };
   } finally {
     await bundle.release();

@@ -3,18 +3,16 @@
 // model, summary, and with --compare the table of SFPrompt against every baseline.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { Method, SFPromptJob } from "@sfprompt/api";
+import type { Method, RunConfig, SFPromptJob } from "@sfprompt/api";
 import { checkJobInputs, PartitionBundle } from "@sfprompt/core";
-import { openArtifactStore, startLocalNats, type LocalNats } from "@sfprompt/protocol";
 import { prepareRunBundle } from "./bundle.js";
-import { JobRunError, NatsUrlError } from "./errors.js";
+import { JobRunError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
 import { readJobFile, runConfigFor } from "./job-file.js";
 import { totalBytes } from "./metrics.js";
-import { runMethod } from "./method-run.js";
+import { runMethod, type MethodRunResult } from "./method-run.js";
 import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
 import { methodsToRun } from "./compare-methods.js";
@@ -27,7 +25,9 @@ import {
   runDirOf,
   type ResumeMode,
 } from "./run-dir.js";
-import { lockRunDir, recordNatsServer } from "./run-lock.js";
+import { lockRunDir } from "./run-lock.js";
+import { recordedResult } from "./recorded-result.js";
+import { externalCheckpoint, RunNats } from "./run-nats.js";
 import { formatBytes } from "./svg-chart.js";
 import { summaryMarkdown } from "./summary.js";
 import { writeTrainedModel } from "./trained-model.js";
@@ -51,61 +51,6 @@ export interface LocalRunOptions {
 export interface LocalRunResult {
   readonly dir: string;
   readonly results: readonly MethodResult[];
-}
-
-/**
- * The run's NATS: the given URL, or a nats-server started here with the job's max_payload
- * (spec.transport.maxPayload), so a local run chunks its frames as the job on a cluster does and
- * `sfprompt traffic JOB` plans its bytes.
- */
-async function openNats(
-  o: LocalRunOptions,
-  dir: string,
-  maxPayload: number,
-): Promise<{ url: string; local?: LocalNats }> {
-  if (o.natsUrl !== undefined) return { url: o.natsUrl };
-  const local = await startLocalNats({
-    storeDir: join(dir, RUN_FILES.nats),
-    logFile: join(dir, RUN_FILES.logs, "nats.log"),
-    maxPayload,
-    // a terminal's Ctrl-C must reach the server and clients, not the NATS they stop through; the
-    // run stops it after them, and its watcher stops it should this process die first
-    ownProcessGroup: true,
-  });
-  try {
-    recordNatsServer(dir, local.pid);
-  } catch (error) {
-    await local.stop(); // its handle would keep this process alive after the error
-    throw error;
-  }
-  return { url: local.url, local };
-}
-
-/** Whether the job already has a checkpoint on an external NATS server (--nats). */
-async function externalCheckpoint(url: string, job: SFPromptJob): Promise<boolean> {
-  let nc: NatsConnection;
-  try {
-    nc = await connect({ servers: url, name: "sfprompt-run-probe" });
-  } catch (cause) {
-    throw new NatsUrlError(
-      url,
-      `cannot connect (${(cause as Error).message}); check the URL (nats://HOST:PORT) and that a nats-server with JetStream runs there, or leave --nats out to start one`,
-      { cause },
-    );
-  }
-  try {
-    const store = await openArtifactStore(nc, runConfigFor(job, job.spec.method).names.job);
-    return (await store.latestCheckpoint()) !== null;
-  } catch (cause) {
-    if ((cause as Error).name !== "JetStreamNotEnabled") throw cause;
-    throw new NatsUrlError(
-      url,
-      "JetStream is not enabled on this server; start nats-server with -js (or a jetstream block in its config)",
-      { cause },
-    );
-  } finally {
-    await nc.drain().catch(() => undefined);
-  }
 }
 
 /** Runs the job (and with --compare its baselines) and writes the run directory. */
@@ -144,19 +89,27 @@ async function runInDir(
   const bundleDir = join(dir, RUN_FILES.bundle);
   prepareRunBundle(primary, model.path, bundleDir, resumed);
   checkJobInputs(primary, PartitionBundle.load(bundleDir));
-  const nats = await openNats(o, dir, job.spec.transport.maxPayload);
-  let nc: NatsConnection | undefined;
+  const nats = new RunNats({
+    ...(o.natsUrl === undefined ? {} : { url: o.natsUrl }),
+    dir,
+    maxPayload: job.spec.transport.maxPayload,
+  });
   const results: MethodResult[] = [];
   try {
-    nc = await connect({ servers: nats.url, name: "sfprompt-run" });
     for (const method of methods) {
       // Ctrl-C while the model, the bundle or the previous method was being prepared or written
       if (o.signal.aborted) throw new JobRunError("the run was interrupted");
       const config = runConfigFor(job, method);
       const mdir = methodDir(method);
       const label = o.compare ? method : job.metadata.name;
+      const earlier = resumed ? recordedResult(mdir, config) : undefined;
+      if (earlier !== undefined)
+        o.status.line(
+          `${label}: finished its ${plural(config.training.rounds, "round")} in an earlier session with this spec; reusing the result (no process started; --rounds N trains on, --fresh starts over)`,
+        );
       const r =
-        method === "centralized"
+        earlier ??
+        (method === "centralized"
           ? await runCentralizedMethod({
               config,
               bundleDir,
@@ -164,11 +117,9 @@ async function runInDir(
               status: o.status,
               label,
               signal: o.signal,
-              resumed,
             })
           : await runMethod({
-              nc,
-              natsUrl: nats.url,
+              ...(await nats.open()),
               config,
               bundleDir,
               modelPath: model.path,
@@ -177,14 +128,8 @@ async function runInDir(
               status: o.status,
               label,
               signal: o.signal,
-            });
-      const share = clientFlopsShare(config, wholeForwardFlops(bundleDir, config), r.history);
-      results.push({
-        method,
-        metrics: r.metrics,
-        seconds: r.seconds,
-        ...(share === undefined ? {} : { clientFlopsShare: share }),
-      });
+            }));
+      results.push(resultOf(method, config, bundleDir, r));
       if (r.params !== undefined)
         writeTrainedModel(bundleDir, model.path, r.params, join(mdir, RUN_FILES.trained));
       const acc = r.metrics.final?.accuracy ?? 0;
@@ -193,13 +138,20 @@ async function runInDir(
       );
     }
   } finally {
-    // interrupted: nothing to flush, and draining would wait on a nats-server that may be gone
-    // (killed, or the --nats one) for as long as the client library retries
-    await (o.signal.aborted ? nc?.close() : nc?.drain())?.catch(() => undefined);
-    await nats.local?.stop();
+    await nats.close(o.signal.aborted);
   }
   writeOutputs({ o, dir, job, results, resumed, model, seconds: (Date.now() - started) / 1000 });
   return { dir, results };
+}
+
+function resultOf(method: Method, config: RunConfig, bundleDir: string, r: MethodRunResult): MethodResult {
+  const share = clientFlopsShare(config, wholeForwardFlops(bundleDir, config), r.history);
+  return {
+    method,
+    metrics: r.metrics,
+    seconds: r.seconds,
+    ...(share === undefined ? {} : { clientFlopsShare: share }),
+  };
 }
 
 interface Outputs {

@@ -3,20 +3,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
-import {
-  decodeParamSet,
-  decodeParamSetWithMeta,
-  RoundMetricsSchema as CoreRoundMetricsSchema,
-  type ParamSet,
-  type RoundMetrics as CoreRoundMetrics,
-} from "@sfprompt/core";
-import { z } from "zod";
+import { decodeParamSetWithMeta, type ParamSet, type RoundMetrics as CoreRoundMetrics } from "@sfprompt/core";
 import {
   consumeEvents,
   deleteJobResources,
   ensureJobResources,
   FINAL_ARTIFACT_OBJECT,
-  type ArtifactStore,
   type ProgressEvent,
 } from "@sfprompt/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -24,6 +16,7 @@ import { startChild, STOP_GRACE_MS, stopChildren, type Child } from "./children.
 import { JobRunError } from "./errors.js";
 import {
   emptyMetrics,
+  followAttempt,
   RunMetricsSchema,
   withCheckpointRounds,
   withClientFlops,
@@ -33,6 +26,9 @@ import {
 } from "./metrics.js";
 import { accuracySvg, trafficSvg } from "./plots.js";
 import { JobProgressView, type StatusLine } from "./progress-view.js";
+import { plural } from "../plural.js";
+import { writeRecordedParams } from "./recorded-result.js";
+import { readRoundHistory } from "./round-history.js";
 import { readMetrics, RUN_FILES } from "./run-dir.js";
 import { writeProcessConfig, type ProcessConfig } from "../proc/process-config.js";
 
@@ -53,7 +49,7 @@ export interface MethodRunContext {
 export interface MethodRunResult {
   readonly metrics: RunMetrics;
   readonly params: ParamSet | undefined;
-  /** The server's per-round history (client FLOPs, |D_k|, ...) from its last checkpoint. */
+  /** The server's per-round history (client FLOPs, |D_k|, ...) from its newest readable checkpoint. */
   readonly history: CoreRoundMetrics[];
   readonly seconds: number;
 }
@@ -81,12 +77,13 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
 /**
  * Resolves with the job's job.finished event, or undefined when the server exited cleanly without one
  * reaching us (a re-published job.finished inside JetStream's duplicate window is dropped); rejects
- * when the job fails, the server crashes, or every client crashes.
+ * when the job fails, the server crashes, or every client crashes. `onEvent` says "stale" for an
+ * event of a replaced run attempt, which is then passed over.
  */
 async function follow(
   ctx: MethodRunContext,
   children: readonly Child[],
-  onEvent: (e: ProgressEvent) => void,
+  onEvent: (e: ProgressEvent) => "stale" | "taken",
 ): Promise<JobFinished | undefined> {
   const stop = new AbortController();
   const abort = (): void => stop.abort();
@@ -113,8 +110,8 @@ async function follow(
   const events = (async (): Promise<JobFinished> => {
     for await (const d of consumeEvents(ctx.nc, ctx.config.names.job, DURABLE, stop.signal)) {
       d.ack();
-      if (!d.ok) continue;
-      onEvent(d.event);
+      // a stale event is one of a server the job's restart replaced: its end is not this run's
+      if (!d.ok || onEvent(d.event) === "stale") continue;
       if (d.event.type === "job.finished") return d.event;
       if (d.event.type === "job.failed")
         throw new JobRunError(`the job failed: ${d.event.reason}: ${d.event.message}`);
@@ -176,7 +173,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   );
   const children = [startChild("server", configPath, logDir), ...clients];
   const view = new JobProgressView(ctx.status, ctx.label, config.training.rounds);
-  const earlier = metrics.seconds ?? 0;
+  let earlier = metrics.seconds ?? 0;
   // a session that only finds its rounds done (resuming a finished method) adds no time
   let trained = false;
   const save = (): void => {
@@ -185,6 +182,20 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   };
   try {
     const last = await follow(ctx, children, (e) => {
+      const attempt = followAttempt(metrics, e);
+      if (attempt.verdict === "stale") return "stale";
+      if (attempt.verdict === "new") {
+        // the server started the job over (no checkpoint to go on from): the rounds recorded so
+        // far are of an attempt whose parameters are gone, and are trained again
+        const dropped = metrics.rounds.length;
+        if (dropped > 0)
+          ctx.status.line(
+            `${ctx.label}: the server started the job over (no checkpoint to resume from): dropping the ${plural(dropped, "round")} of its earlier attempt`,
+          );
+        view.restart();
+        earlier = attempt.metrics.seconds ?? 0;
+      }
+      metrics = attempt.metrics;
       view.onEvent(e);
       if (e.type === "round.finished") {
         // an event of an earlier session, delivered again, is older than this session
@@ -192,6 +203,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
         metrics = withRound(metrics, e);
         save();
       }
+      return "taken";
     });
     metrics = withFinal(metrics, last ?? finalFromRounds(metrics));
     save();
@@ -203,23 +215,25 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
       ),
     );
   }
-  const history = await roundHistory(resources.artifacts);
+  const bytes = await resources.artifacts.get(FINAL_ARTIFACT_OBJECT);
+  if (bytes === null) {
+    ctx.status.line(
+      `${ctx.label}: the job's store has no ${FINAL_ARTIFACT_OBJECT}; no params.bin or trained model is written (run again with --fresh)`,
+    );
+    return { metrics, params: undefined, history: [], seconds: metrics.seconds ?? 0 };
+  }
+  const final = decodeParamSetWithMeta(bytes, { source: FINAL_ARTIFACT_OBJECT });
+  // the checkpoints hold the same tensors as the final parameters: their layout is the one to expect
+  const history = (
+    await readRoundHistory(resources.artifacts, final.params, config, (l) =>
+      ctx.status.line(`${ctx.label}: ${l}`),
+    )
+  ).rounds;
   metrics = withClientFlops(withCheckpointRounds(metrics, history), history);
   save();
-  const bytes = await resources.artifacts.get(FINAL_ARTIFACT_OBJECT);
-  const params = bytes === null ? undefined : decodeParamSet(bytes);
-  if (bytes !== null) writeFileSync(join(ctx.dir, RUN_FILES.params), bytes);
-  return { metrics, params, history, seconds: metrics.seconds ?? 0 };
-}
-
-/** The server's round history, from the meta of its latest checkpoint ([] when it has none). */
-async function roundHistory(store: ArtifactStore): Promise<CoreRoundMetrics[]> {
-  const latest = await store.latestCheckpoint();
-  const bytes = latest === null ? null : await store.get(latest.name);
-  if (bytes === null) return [];
-  const meta = decodeParamSetWithMeta(bytes).meta as { history?: unknown } | undefined;
-  const parsed = z.array(CoreRoundMetricsSchema).safeParse(meta?.history);
-  return parsed.success ? parsed.data : [];
+  const meta = typeof final.meta === "object" && final.meta !== null ? final.meta : {};
+  writeRecordedParams(ctx.dir, final.params, meta as Record<string, unknown>, history, config);
+  return { metrics, params: final.params, history, seconds: metrics.seconds ?? 0 };
 }
 
 /** metrics.json (validated against its schema before writing), accuracy.svg and traffic.svg. */

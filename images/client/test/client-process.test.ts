@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { connect } from "@nats-io/transport-node";
-import { jobSubjects } from "@sfprompt/protocol";
+import { eventSubject } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import {
@@ -79,10 +79,10 @@ describe("the client process", () => {
         `sfprompt-client-1-${config.names.job}`,
       ]);
 
-      // a message on the events subject that is no event is counted and logged, never fatal
+      // a message on the job-end subject that is no event is counted and logged, never fatal
       const nc = await connect({ servers: nats.url });
       try {
-        nc.publish(jobSubjects(config.names.job).events, "not an event");
+        nc.publish(eventSubject(config.names.job, "job.failed"), "not an event");
         await nc.flush();
       } finally {
         await nc.close();
@@ -148,7 +148,7 @@ describe("the client process", () => {
           reason: "JobStoreError",
           message: "checkpoint of round 1: no room",
         };
-        nc.publish(jobSubjects(config.names.job).events, JSON.stringify(event));
+        nc.publish(eventSubject(config.names.job, "job.failed"), JSON.stringify(event));
         await nc.flush();
       } finally {
         await nc.close();

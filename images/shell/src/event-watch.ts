@@ -1,6 +1,8 @@
-// Follows the job's progress events (a plain NATS subscription on the events subject: every event the
-// coordinator publishes to the JetStream stream also reaches it) into the process metrics. A message
-// that is not a valid event is counted and logged, never thrown.
+// Follows the job's end events (a plain NATS subscription on `sfp.<job>.events.job.*`: job.finished and
+// job.failed, live) into the process metrics of a client. Round and client-state events do not reach
+// it: every client would receive every client's, bytes that grow with the clients (ADR 0036); the
+// job's round-level families are the server's. A message that is no valid event is counted and
+// logged, never thrown.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { jobSubjects, parseEvent } from "@sfprompt/protocol";
 import type { Logger } from "./logger.js";
@@ -15,7 +17,7 @@ export function watchEvents(
   metrics: ProcessMetrics,
   logger: Logger,
 ): { subscription: Subscription; done: Promise<void> } {
-  const subscription = nc.subscribe(jobSubjects(job).events);
+  const subscription = nc.subscribe(jobSubjects(job).jobEnd);
   const done = (async () => {
     for await (const msg of subscription) {
       try {

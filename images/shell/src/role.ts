@@ -24,7 +24,7 @@ export interface RoleDefinition {
   readonly role: Role;
   /** Name of the process in NATS and logs: the client's is `client-<index>`. */
   processName(settings: ProcessSettings): string;
-  /** Subscribe to the job's events for the job-level metrics (roles that see events otherwise say false). */
+  /** Subscribe to the job's end events for the job-level metrics (roles that see events otherwise say false). */
   readonly watchEvents: boolean;
   /** Runs until the job ends (resolves) or `ctx.signal` aborts (resolves or rejects soon after). */
   run(ctx: RoleContext): Promise<void>;

@@ -11,7 +11,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EventSchemaError } from "./errors.js";
 import { eventDedupId, parseEvent, type ProgressEvent } from "./events.js";
-import { eventStreamName, jobSubjects } from "./subjects.js";
+import { eventStreamName, eventSubject } from "./subjects.js";
 
 /** One delivered event: `ok` false when the message did not match the schema (terminate it). */
 export type EventDelivery =
@@ -20,7 +20,10 @@ export type EventDelivery =
 
 const decoder = new TextDecoder();
 
-/** Validates and publishes `event` on its job's stream; returns the stream sequence (or the duplicate's). */
+/**
+ * Validates and publishes `event` on its type's subject (`sfp.<job>.events.<type>`), which the job's
+ * stream captures; returns the stream sequence (or the duplicate's).
+ */
 export async function publishEvent(
   nc: NatsConnection,
   event: ProgressEvent,
@@ -28,21 +31,24 @@ export async function publishEvent(
   const valid = parseEvent(event);
   const msgID = eventDedupId(valid);
   const ack = await jetstream(nc).publish(
-    jobSubjects(valid.job).events,
+    eventSubject(valid.job, valid.type),
     JSON.stringify(valid),
     msgID === undefined ? undefined : { msgID },
   );
   return { seq: ack.seq, duplicate: ack.duplicate };
 }
 
-/** Creates (or keeps) a durable pull consumer on the job's events, delivering from the start. */
+/**
+ * Creates (or keeps) a durable pull consumer on the job's events, delivering from the start. It has
+ * no subject filter: the stream holds only the job's events, whatever subject they came on (events
+ * of older servers on the plain `sfp.<job>.events`), and a durable made with the old filter loses it.
+ */
 export async function ensureEventConsumer(nc: NatsConnection, job: string, durable: string): Promise<void> {
   const jsm = await jetstreamManager(nc);
   await jsm.consumers.add(eventStreamName(job), {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subject: jobSubjects(job).events,
     max_ack_pending: 1024,
   });
 }

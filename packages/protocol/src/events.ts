@@ -14,6 +14,13 @@ const base = {
   job: name,
   /** When the publisher observed the change (RFC 3339). */
   at: z.iso.datetime({ offset: true }),
+  /**
+   * The run attempt that published it: made when a server starts a job without a checkpoint to go on
+   * from, kept in the checkpoints so that a resumed server goes on under it (ADR 0036). A new value
+   * means the job started over: what consumers folded from the earlier attempt no longer holds.
+   * Absent in events of older servers and of runs resumed from their checkpoints.
+   */
+  attempt: name.optional(),
 };
 
 const kindBytes = z
@@ -194,18 +201,21 @@ export function parseEvent(value: unknown): ProgressEvent {
 }
 
 /**
- * A JetStream message id for events that happen once per job/round, so a resumed server that
- * publishes them again is deduplicated by the stream; client state changes may repeat and get none.
+ * A JetStream message id for events that happen once per attempt and round, so a resumed server
+ * that publishes them again is deduplicated by the stream, while a run started over (a new attempt)
+ * is not mistaken for a repeat of the one before it; client state changes may repeat and get none.
+ * Events without an attempt keep the id older servers gave them.
  */
 export function eventDedupId(e: ProgressEvent): string | undefined {
+  const scope = e.attempt === undefined ? e.job : `${e.job}:${e.attempt}`;
   switch (e.type) {
     case "client.state":
     case "server.ready":
       return undefined;
     case "job.finished":
     case "job.failed":
-      return `${e.job}:${e.type}`;
+      return `${scope}:${e.type}`;
     default:
-      return `${e.job}:${e.type}:${e.round}`;
+      return `${scope}:${e.type}:${e.round}`;
   }
 }

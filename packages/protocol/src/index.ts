@@ -26,6 +26,7 @@ export * from "./requester.js";
 export * from "./responder.js";
 export * from "./local-nats.js";
 export * from "./events.js";
+export * from "./attempts.js";
 export * from "./event-stream.js";
 export * from "./artifacts.js";
 export * from "./round-state.js";

@@ -16,7 +16,11 @@ export interface JobResources {
   readonly roundState: RoundStateStore;
 }
 
-/** Creates the job's stream and buckets where missing (idempotent) and opens the buckets. */
+/**
+ * Creates the job's stream and buckets where missing (idempotent) and opens the buckets. A stream an
+ * older server made captures the plain `sfp.<job>.events` only: it is given the per-type subjects
+ * too (ADR 0036), keeping the old one, so its stored events stay and new ones land beside them.
+ */
 export async function ensureJobResources(
   nc: NatsConnection,
   job: string,
@@ -26,14 +30,17 @@ export async function ensureJobResources(
   const name = eventStreamName(job);
   const config = {
     name,
-    subjects: [jobSubjects(job).events],
+    subjects: [jobSubjects(job).allEvents],
     storage: StorageType.File,
     max_age: (options.eventMaxAgeMs ?? 7 * 24 * 3600 * 1000) * 1_000_000,
     max_msg_size: 1024 * 1024,
     duplicate_window: 2 * 60 * 1_000_000_000,
   };
   try {
-    await jsm.streams.info(name);
+    const info = await jsm.streams.info(name);
+    const subjects = info.config.subjects ?? [];
+    if (!subjects.includes(config.subjects[0]!))
+      await jsm.streams.update(name, { ...info.config, subjects: [...subjects, ...config.subjects] });
   } catch (error) {
     if (!isNotFound(error)) throw error;
     await jsm.streams.add(config);

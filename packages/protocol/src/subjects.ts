@@ -1,5 +1,6 @@
 // Every NATS subject, queue group, stream and bucket name of a job, built in one place.
 // Layout: sfp.<job>.<area>.<verb>; job names are validated to be single tokens.
+import type { ProgressEventType } from "./events.js";
 import { assertTokenSafe } from "./names.js";
 
 export const SUBJECT_PREFIX = "sfp";
@@ -19,8 +20,13 @@ export interface JobSubjects {
   readonly paramsGlobal: string;
   /** Upload a client's local parameters and sample count for aggregation. */
   readonly paramsUpload: string;
-  /** JetStream progress events (one stream per job). */
-  readonly events: string;
+  /**
+   * Every progress event of the job (a wildcard): what the job's JetStream stream captures. Each event
+   * is published on `events.<type>` (eventSubject), so a listener can take only the types it needs.
+   */
+  readonly allEvents: string;
+  /** The job's end events (job.finished, job.failed): all a client listens to. */
+  readonly jobEnd: string;
   /** Everything of the job, for monitoring and clean-up. */
   readonly all: string;
 }
@@ -37,9 +43,15 @@ export function jobSubjects(job: string): JobSubjects {
     roundReport: `${base}.round.report`,
     paramsGlobal: `${base}.params.global`,
     paramsUpload: `${base}.params.upload`,
-    events: `${base}.events`,
+    allEvents: `${base}.events.>`,
+    jobEnd: `${base}.events.job.*`,
     all: `${base}.>`,
   };
+}
+
+/** The subject a progress event of `type` is published on: `sfp.<job>.events.<type>`. */
+export function eventSubject(job: string, type: ProgressEventType): string {
+  return `${SUBJECT_PREFIX}.${assertTokenSafe(job, "job")}.events.${type}`;
 }
 
 /** Queue group shared by all replicas of a job's body service, so requests are load-balanced. */

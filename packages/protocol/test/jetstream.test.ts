@@ -8,9 +8,9 @@ import {
   deleteJobResources,
   ensureJobResources,
   EventSchemaError,
+  eventSubject,
   fetchEvents,
   jobStreamNames,
-  jobSubjects,
   openArtifactStore,
   openRoundState,
   parseEvent,
@@ -104,7 +104,7 @@ describe("progress events on JetStream", () => {
     await ensureJobResources(nc, job);
     await publishEvent(nc, events(job)[0]!);
     nc.publish(
-      jobSubjects(job).events,
+      eventSubject(job, "round.started"),
       JSON.stringify({ v: 1, job, at, type: "round.started", round: -1, selected: [] }),
     );
     await publishEvent(nc, events(job)[5]!);

@@ -5,6 +5,7 @@ import {
   bodyQueueGroup,
   directSubject,
   eventStreamName,
+  eventSubject,
   InvalidNameError,
   isTokenSafe,
   jobSubjects,
@@ -21,7 +22,8 @@ describe("subjects of a job", () => {
       s.roundReport,
       s.paramsGlobal,
       s.paramsUpload,
-      s.events,
+      eventSubject("mnist-demo_2", "round.finished"),
+      eventSubject("mnist-demo_2", "job.failed"),
     ];
     assert.equal(new Set(all).size, all.length);
     for (const subject of all) {
@@ -33,7 +35,10 @@ describe("subjects of a job", () => {
     }
     assert.equal(s.bodyForward, "sfp.mnist-demo_2.body.fwd");
     assert.equal(s.bodyBackward, "sfp.mnist-demo_2.body.bwd");
-    assert.equal(s.events, "sfp.mnist-demo_2.events");
+    // each event type on a subject of its own, so that a listener can take the job's end only
+    assert.equal(eventSubject("mnist-demo_2", "round.finished"), "sfp.mnist-demo_2.events.round.finished");
+    assert.equal(s.allEvents, "sfp.mnist-demo_2.events.>");
+    assert.equal(s.jobEnd, "sfp.mnist-demo_2.events.job.*");
     assert.equal(s.all, "sfp.mnist-demo_2.>");
     assert.equal(directSubject(s.bodyForward, "abc"), "sfp.mnist-demo_2.body.fwd.direct.abc");
   });

@@ -1,7 +1,8 @@
 // How a client learns that its job ended without it: the job.failed / job.finished event the server
-// publishes (a plain subscription on the events subject: it reaches the client live even when the
-// job's stream has no room to keep it), and, while its polls go unanswered, the round state the
-// server left (finished or failed after this client started; an older run's state does not count).
+// publishes (a plain subscription on the job-end subject `sfp.<job>.events.job.*`: it reaches the
+// client live even when the job's stream has no room to keep it, and no round or client-state event
+// of the job reaches the client), and, while its polls go unanswered, the round state the server left
+// (finished or failed after this client started; an older run's state does not count).
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { jobSubjects, openRoundState, parseEvent } from "@sfprompt/protocol";
 import { JobFailedError } from "../runtime/errors.js";
@@ -24,7 +25,7 @@ export class JobEndWatch {
   ) {
     this.#sub = nc.isClosed()
       ? undefined
-      : nc.subscribe(jobSubjects(job).events, {
+      : nc.subscribe(jobSubjects(job).jobEnd, {
           callback: (err, msg) => {
             if (err !== null) return;
             try {

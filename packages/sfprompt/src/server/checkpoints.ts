@@ -1,7 +1,13 @@
 // Checkpoints of the global parameters in the job's Object Store (one object per round) with the
 // optimizer-free round state and metrics history in their metadata, and their reading on resume.
 import type { ObjectInfo } from "@nats-io/obj";
-import { checkpointObjectName, isTransientNatsError, type ArtifactStore } from "@sfprompt/protocol";
+import {
+  checkpointObjectName,
+  isTransientNatsError,
+  MAX_NAME_LENGTH,
+  NAME_PATTERN,
+  type ArtifactStore,
+} from "@sfprompt/protocol";
 import { z } from "zod";
 import type { RunConfig } from "@sfprompt/api";
 import { CheckpointError } from "../runtime/errors.js";
@@ -46,6 +52,11 @@ const CheckpointMetaSchema = z.object({
   history: z.array(RoundMetricsSchema),
   /** The spec fields the parameters depend on (absent in checkpoints of older servers). */
   spec: CheckpointSpecSchema.optional(),
+  /**
+   * The run attempt that wrote it, which a server resuming from it goes on under (ADR 0036); absent
+   * in checkpoints of older servers, whose resumed runs publish events without one, as they did.
+   */
+  attempt: z.string().max(MAX_NAME_LENGTH).regex(NAME_PATTERN).optional(),
 });
 export type CheckpointMeta = z.infer<typeof CheckpointMetaSchema>;
 

@@ -24,7 +24,7 @@ import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
 import { ClientRegistry } from "./registry.js";
 import { eventBytes, lastAccuracy, roundContributions, roundMetrics, totalBytes } from "./round-metrics.js";
-import { resumePoint } from "./resume.js";
+import { resumePoint, runAttempt } from "./resume.js";
 import { selectClients } from "./select-clients.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
@@ -65,6 +65,8 @@ export interface JobOutcome {
   readonly startedFrom: ParamSet;
   /** Newer checkpoints passed over on resume because they could not be read, newest first. */
   readonly skippedCheckpoints: string[];
+  /** The attempt the run went on under (undefined: resumed from an older server's checkpoint). */
+  readonly attempt: string | undefined;
 }
 
 export class Coordinator implements CoordinatorView {
@@ -83,6 +85,8 @@ export class Coordinator implements CoordinatorView {
   #counted: TrafficSummary = EMPTY_TRAFFIC_SUMMARY;
   /** The round being run (0 before the first). */
   #round = 0;
+  /** The run's attempt, stamped on its events and kept in its checkpoints. */
+  #attempt: string | undefined;
 
   constructor(readonly o: CoordinatorOptions) {
     this.config = o.config;
@@ -132,6 +136,7 @@ export class Coordinator implements CoordinatorView {
       resumedFrom: resumed?.round ?? null,
       startedFrom,
       skippedCheckpoints: this.#skipped,
+      attempt: this.#attempt,
     };
   }
 
@@ -140,6 +145,12 @@ export class Coordinator implements CoordinatorView {
     const stored = await roundState.get();
     this.#progress.revision = stored?.revision ?? 0;
     const point = await resumePoint(artifacts, this.o.initial, this.config, this.logger);
+    this.#attempt = runAttempt(point);
+    this.events.startAttempt(this.#attempt);
+    this.logger.log("info", "run-attempt", {
+      attempt: this.#attempt ?? null,
+      ...(point === null ? { startedOver: true } : { resumedFrom: point.meta.round }),
+    });
     if (point === null) return null;
     this.#global = point.params;
     this.#progress.lastCheckpoint = point.object;
@@ -273,6 +284,7 @@ export class Coordinator implements CoordinatorView {
         round,
         history: [...history],
         spec: checkpointSpec(this.config),
+        ...(this.#attempt === undefined ? {} : { attempt: this.#attempt }),
       }),
     );
     this.#progress.lastCheckpoint = info.name;

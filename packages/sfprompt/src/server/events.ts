@@ -2,6 +2,8 @@
 // the fields every event carries filled in. A failed publish is retried until the event is some
 // minutes old, then logged: never fatal to training. Retries are safe: round and job events carry a
 // message id the stream de-duplicates on. The queue is bounded; client states are dropped first.
+// Every event carries the run's attempt, known once the coordinator chose where to go on from: the
+// server holds its events until then (the services answer polls before that).
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   EVENT_VERSION,
@@ -12,10 +14,10 @@ import {
 } from "@sfprompt/protocol";
 import type { Logger } from "../runtime/logger.js";
 
-/** An event without the common fields (v, job, at), which the publisher adds. */
+/** An event without the common fields (v, job, at, attempt), which the publisher adds. */
 export type EventBody = ProgressEvent extends infer E
   ? E extends ProgressEvent
-    ? Omit<E, "v" | "job" | "at">
+    ? Omit<E, "v" | "job" | "at" | "attempt">
     : never
   : never;
 
@@ -51,6 +53,32 @@ export class EventPublisher {
   readonly #queue: Queued[] = [];
   #pumping = false;
   #drained: (() => void)[] = [];
+  /** The attempt stamped on every event sent (undefined: none, as older servers sent them). */
+  #attempt: string | undefined;
+  #attemptStarted = false;
+  /** Set while events wait for startAttempt(). */
+  #held: { release: () => void; released: Promise<void> } | undefined;
+
+  /** Makes events wait for startAttempt() before they go out (they queue meanwhile). */
+  holdUntilAttempt(): void {
+    if (this.#held !== undefined || this.#attemptStarted) return;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    this.#held = { release, released };
+  }
+
+  /**
+   * Stamps `attempt` on every event sent from now on (those queued included) and lets held events
+   * go. The first call wins: an attempt does not change within a server's run.
+   */
+  startAttempt(attempt: string | undefined): void {
+    if (this.#attemptStarted) return;
+    this.#attemptStarted = true;
+    this.#attempt = attempt;
+    const held = this.#held;
+    this.#held = undefined;
+    held?.release();
+  }
 
   /**
    * Queues `body` and resolves once it is on the stream or given up on (never rejects). Events go
@@ -60,6 +88,7 @@ export class EventPublisher {
    * Callers should not await it where a retried publish would hold up training or a reply.
    */
   publish(body: EventBody): Promise<void> {
+    // the listener hears it at once, without the attempt (which may not be known yet)
     const event = { ...body, v: EVENT_VERSION, job: this.job, at: new Date().toISOString() } as ProgressEvent;
     this.listener?.(event);
     return new Promise((done) => {
@@ -99,6 +128,7 @@ export class EventPublisher {
     this.#pumping = true;
     try {
       while (this.#queue.length > 0) {
+        if (this.#held !== undefined) await this.#held.released;
         const head = this.#queue[0]!;
         await this.#send(head);
         this.#queue.shift();
@@ -110,7 +140,12 @@ export class EventPublisher {
     }
   }
 
-  async #send({ event, deadline }: Queued): Promise<void> {
+  async #send(queued: Queued): Promise<void> {
+    const { deadline } = queued;
+    const event =
+      this.#attempt === undefined
+        ? queued.event
+        : ({ ...queued.event, attempt: this.#attempt } as ProgressEvent);
     const attempts = this.retry.attempts ?? Number.POSITIVE_INFINITY;
     // what NATS away looks like (timeouts, no responders) is retried until the deadline; a refusal
     // (no room in the stream) a few times only

@@ -1,5 +1,7 @@
 // Where a starting coordinator goes on from: the newest readable checkpoint that fits the job
-// (output.resume true), or nothing, after removing the job's checkpoints (output.resume false).
+// (output.resume true), or nothing, after removing the job's checkpoints (output.resume false); and
+// the attempt the run goes on under (the checkpoint's, or a new one when it starts over).
+import { randomBytes } from "node:crypto";
 import type { RunConfig } from "@sfprompt/api";
 import type { ArtifactStore } from "@sfprompt/protocol";
 import type { Logger } from "../runtime/logger.js";
@@ -35,4 +37,15 @@ export async function resumePoint(
     ...(point.skipped.length > 0 ? { skipped: point.skipped.map((s) => s.object) } : {}),
   });
   return point;
+}
+
+/**
+ * The attempt a run goes on under (ADR 0036): the one its checkpoint was written under, so that a
+ * resumed server's repeated events are duplicates of the ones before; a new one when it starts
+ * without a checkpoint (output.resume false, none written yet, a job started again after a failure),
+ * so that its events are not taken for repeats of an earlier run's. A checkpoint of an older server
+ * has none: the run goes on without one, as that server published its events.
+ */
+export function runAttempt(point: ResumePoint | null): string | undefined {
+  return point === null ? randomBytes(8).toString("hex") : point.meta.attempt;
 }

@@ -102,6 +102,8 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
   const ledger = new TrafficLedger();
   const resources = await ensureJobResources(o.nc, config.names.job);
   const events = new EventPublisher(o.nc, config.names.job, logger, o.onEvent, o.eventRetry);
+  // the coordinator names the run's attempt once it knows where it goes on from
+  events.holdUntilAttempt();
   const evalSet =
     o.evalData && evaluationSubset(o.evalData, config.training.evaluation.maxSamples, config.training.seed);
   const batch = config.training.batchSize;
@@ -174,6 +176,9 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
         .catch(async (error: unknown) => {
           const e = unusable ?? (error as Error);
           if (unusable || !signal.aborted) {
+            // a run that failed before it knew its attempt (a checkpoint that does not fit) says so
+            // without one: consumers fold it into the attempt they follow
+            events.startAttempt(undefined);
             const reason = e.name || "Error";
             const told = events.publish({ type: "job.failed", reason, message: String(e.message) });
             await coordinator.recordFailure(reason, String(e.message));

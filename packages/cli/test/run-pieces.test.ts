@@ -11,6 +11,7 @@ import { methodsToRun, parseMethodsFlag } from "../src/run/compare-methods.js";
 import { UsageError } from "../src/errors.js";
 import {
   emptyMetrics,
+  followAttempt,
   RunMetricsSchema,
   totalBytes,
   withCheckpointRounds,
@@ -181,6 +182,65 @@ describe("metrics from progress events", () => {
       "the rounds add up to the job's total, as job.finished reports it from the same history",
     );
     RunMetricsSchema.parse(fixed);
+  });
+});
+
+describe("metrics across run attempts", () => {
+  const of = (attempt: string, e: RoundFinished): RoundFinished => ({ ...e, attempt });
+  /** Folds `events` as sfprompt run does: an event's attempt first, then its round. */
+  function fold(m: RunMetrics, events: RoundFinished[]): RunMetrics {
+    for (const e of events) {
+      const next = followAttempt(m, e);
+      if (next.verdict !== "stale") m = withRound(next.metrics, e);
+    }
+    return m;
+  }
+
+  it("drops the rounds, final line and time of an attempt the server started over from", () => {
+    const earlier = {
+      ...fold(
+        emptyMetrics("j", "sfprompt"),
+        [1, 2, 3].map((r) => of("first", finished(r, 0.9, 100, 100))),
+      ),
+      seconds: 40,
+    };
+    const again = fold(earlier, [of("second", finished(1, 0.3, 5, 6))]);
+    assert.deepEqual(
+      again.rounds.map((r) => [r.round, r.accuracy, r.bytes.total]),
+      [[1, 0.3, 11]],
+    );
+    assert.equal(again.seconds, undefined);
+    assert.equal(totalBytes(again), 11);
+    assert.deepEqual(again.attempts, { current: "second", earlier: ["first"] });
+    RunMetricsSchema.parse(again);
+  });
+
+  it("skips a replaced attempt's late events and keeps a resumed attempt's rounds", () => {
+    let m = fold(emptyMetrics("j", "sfprompt"), [
+      of("first", finished(1, 0.9, 100, 100)),
+      of("second", finished(1, 0.3, 5, 6)),
+    ]);
+    assert.equal(followAttempt(m, of("first", finished(2, 0.99, 1, 1))).verdict, "stale");
+    m = fold(m, [of("first", finished(2, 0.99, 1, 1)), of("second", finished(2, 0.4, 7, 8))]);
+    assert.deepEqual(
+      m.rounds.map((r) => [r.round, r.accuracy]),
+      [
+        [1, 0.3],
+        [2, 0.4],
+      ],
+    );
+  });
+
+  it("takes a file of an older CLI, without attempts, as the attempt before the first one it sees", () => {
+    const older = fold(emptyMetrics("j", "sfprompt"), [finished(1, 0.5, 10, 10), finished(2, 0.6, 10, 10)]);
+    assert.equal(older.attempts, undefined);
+    // the server resumed from an older server's checkpoint: no attempt, the rounds go on
+    assert.equal(fold(older, [finished(3, 0.7, 10, 10)]).rounds.length, 3);
+    // the server started over: a new attempt
+    assert.deepEqual(
+      fold(older, [of("fresh", finished(1, 0.2, 1, 1))]).rounds.map((r) => r.round),
+      [1],
+    );
   });
 });
 

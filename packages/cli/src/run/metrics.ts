@@ -1,6 +1,14 @@
 // metrics.json of a run directory: one entry per finished round (loss, accuracy, bytes by kind,
 // clients, time), folded from the job's progress events; the schema is the file's contract.
-import type { JobFinished, RoundFinished } from "@sfprompt/protocol";
+import {
+  attemptVerdict,
+  enterAttempt,
+  NO_ATTEMPTS,
+  type AttemptVerdict,
+  type JobFinished,
+  type ProgressEvent,
+  type RoundFinished,
+} from "@sfprompt/protocol";
 import { z } from "zod";
 
 const count = z.number().int().min(0);
@@ -42,6 +50,11 @@ export const RunMetricsSchema = z.object({
   final: z
     .object({ rounds: count, loss: z.number(), accuracy: z.number().min(0).max(1), bytes: BytesSchema })
     .optional(),
+  /**
+   * The server's run attempt the rounds are of, and the attempts it replaced (ADR 0036): a job that
+   * starts over under a new attempt drops the rounds recorded before. Absent in older files.
+   */
+  attempts: z.object({ current: z.string().optional(), earlier: z.array(z.string()) }).optional(),
 });
 
 export type Bytes = z.infer<typeof BytesSchema>;
@@ -73,6 +86,25 @@ export function withRound(m: RunMetrics, e: RoundFinished): RunMetrics {
   };
   const rounds = [...m.rounds.filter((x) => x.round !== e.round), r].sort((a, b) => a.round - b.round);
   return { ...m, rounds };
+}
+
+/**
+ * What `e` means for the metrics (attemptVerdict): "stale" ones are to be skipped; on "new" the
+ * returned metrics hold nothing of the attempt before (its rounds, final line and time), as the job
+ * started over and its rounds are trained again.
+ */
+export function followAttempt(
+  m: RunMetrics,
+  e: ProgressEvent,
+): { readonly verdict: AttemptVerdict; readonly metrics: RunMetrics } {
+  const verdict = attemptVerdict(m.attempts ?? NO_ATTEMPTS, e);
+  if (verdict !== "new") return { verdict, metrics: m };
+  const next = enterAttempt(m.attempts ?? NO_ATTEMPTS, e.attempt!);
+  const attempts = { current: next.current, earlier: [...next.earlier] };
+  // nothing recorded yet (the first event of a run): only the attempt is new
+  if (m.rounds.length === 0 && m.final === undefined && m.seconds === undefined)
+    return { verdict, metrics: { ...m, attempts } };
+  return { verdict, metrics: { ...emptyMetrics(m.job, m.method, new Date(e.at)), attempts } };
 }
 
 /** The metrics closed by the job's final event. */

@@ -73,6 +73,17 @@ export class JobProgressView {
     private readonly rounds: number,
   ) {}
 
+  /** Forgets what the events so far showed: the job started over (a new run attempt). */
+  restart(): void {
+    this.round = 0;
+    this.finished = 0;
+    this.states.clear();
+    this.lastLoss = undefined;
+    this.lastAccuracy = undefined;
+    this.bytes = 0;
+    this.roundStarted = Date.now();
+  }
+
   onEvent(e: ProgressEvent): void {
     switch (e.type) {
       case "round.started":

@@ -1,7 +1,7 @@
 // Folds the protocol's progress events (@sfprompt/protocol events.ts) into a ProgressSnapshot. Pure,
 // so replaying the stream from its start rebuilds exactly the same view after an operator restart.
-import type { ProgressEvent } from "@sfprompt/protocol";
-import type { ClientProgress, ProgressSnapshot } from "./snapshot.js";
+import { attemptVerdict, type ProgressEvent } from "@sfprompt/protocol";
+import { newAttemptSnapshot, type ClientProgress, type ProgressSnapshot } from "./snapshot.js";
 
 /** The longest checkpoint name status.lastCheckpoint.object holds. */
 const MAX_CHECKPOINT_NAME = 1024;
@@ -102,11 +102,18 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
   }
 }
 
-/** The snapshot after `event`, delivered at stream sequence `sequence`. */
+/**
+ * The snapshot after `event`, delivered at stream sequence `sequence`. An event of a new run attempt
+ * (the job started over) starts the view again from nothing; one of an attempt already replaced (a
+ * server that was still going, or retried its events, after its successor started) changes nothing.
+ */
 export function applyProgressEvent(
   s: ProgressSnapshot,
   event: ProgressEvent,
   sequence: number,
 ): ProgressSnapshot {
-  return { ...foldEvent(s, event), sequence };
+  const verdict = attemptVerdict(s.attempts, event);
+  if (verdict === "stale") return { ...s, sequence };
+  const current = verdict === "new" ? newAttemptSnapshot(s, event.attempt!) : s;
+  return { ...foldEvent(current, event), sequence };
 }

@@ -1,6 +1,6 @@
 // The operator's in-memory view of one job's training progress, folded from the job's progress events
 // on NATS JetStream. The reconciler copies it into the job's status; pods never write the job.
-import type { EventBytes } from "@sfprompt/protocol";
+import { enterAttempt, NO_ATTEMPTS, type AttemptView, type EventBytes } from "@sfprompt/protocol";
 
 export interface ClientProgress {
   /** Last round the client took part in (from round.finished participants or its own reports). */
@@ -45,12 +45,31 @@ export interface ProgressSnapshot {
   clients: Record<number, ClientProgress>;
   outcome?: Outcome;
   server?: ServerProgress;
+  /**
+   * The run attempt the view follows and those it replaced (ADR 0036): the rounds, metrics, bytes,
+   * clients, checkpoint and outcome above are all the current attempt's.
+   */
+  attempts: AttemptView;
   /** Stream sequence of the last event folded in. */
   sequence: number;
 }
 
 export function emptySnapshot(): ProgressSnapshot {
-  return { roundBytes: {}, clients: {}, sequence: 0 };
+  return { roundBytes: {}, clients: {}, attempts: NO_ATTEMPTS, sequence: 0 };
+}
+
+/**
+ * The view when attempt `attempt` began: the job started over, so nothing folded from the attempt
+ * before it holds any more. What the last server replica reported of itself (server.ready) stays
+ * until the new one reports.
+ */
+export function newAttemptSnapshot(s: ProgressSnapshot, attempt: string): ProgressSnapshot {
+  return {
+    ...emptySnapshot(),
+    ...(s.server ? { server: s.server } : {}),
+    attempts: enterAttempt(s.attempts, attempt),
+    sequence: s.sequence,
+  };
 }
 
 /** Bytes sent so far in each direction. */

@@ -186,7 +186,10 @@ export function computeStatus(input: StatusInput): StatusWrite {
     input.now.toISOString(),
     generation,
   );
-  const comm = communicationOf(progress) ?? previous?.communication;
+  // A caught-up replay that follows a run attempt holds all there is of it: the bytes and checkpoint
+  // the last written status has from an attempt before (a run started over) are not this run's.
+  const own = progress !== undefined && progress.attempts.current !== undefined && !finished;
+  const comm = own ? communicationOf(progress) : (communicationOf(progress) ?? previous?.communication);
   const metrics = progress
     ? stripUndefined({
         loss: progress.loss,
@@ -195,7 +198,7 @@ export function computeStatus(input: StatusInput): StatusWrite {
         bestRound: progress.bestRound,
       })
     : previous?.metrics;
-  const checkpoint = progress?.lastCheckpoint ?? previous?.lastCheckpoint;
+  const checkpoint = own ? progress.lastCheckpoint : (progress?.lastCheckpoint ?? previous?.lastCheckpoint);
   return stripUndefined({
     phase,
     conditions,

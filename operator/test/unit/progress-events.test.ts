@@ -133,3 +133,65 @@ test("an event type this operator does not know keeps the view and moves the seq
   assert.deepEqual({ ...after, sequence: before.sequence }, before);
   assert.equal(after.sequence, 99);
 });
+
+test("a run started over (a new attempt) drops everything folded from the attempt before", () => {
+  const a1 = { attempt: "first" };
+  const before = fold([
+    { ...base, ...a1, type: "client.state", client: "client-1", state: "failed", reason: "OOM" },
+    {
+      ...round(1, 0.9, ["client-0", "client-1"]),
+      ...a1,
+      contributions: [{ client: "client-0", samples: 50, kept: 25 }],
+    },
+    { ...round(2, 0.8), ...a1 },
+    { ...base, ...a1, type: "checkpoint.written", round: 2, bucket: "b", object: "ckpt/2", size: 9 },
+    { ...base, ...a1, type: "job.failed", reason: "QuorumNotReached", message: "1 of 3" },
+  ]);
+  assert.equal(before.bestAccuracy, 0.9);
+  const again = applyProgressEvent(before, { ...round(1, 0.3), attempt: "second" }, 9);
+  assert.deepEqual(
+    {
+      round: again.round,
+      best: [again.bestAccuracy, again.bestRound],
+      bytes: totalBytes(again),
+      clients: again.clients,
+      checkpoint: again.lastCheckpoint,
+      outcome: again.outcome,
+    },
+    {
+      round: 1,
+      best: [0.3, 1],
+      bytes: totalBytes(fold([round(1, 0.3)])),
+      clients: { 0: { lastRound: 1 } },
+      checkpoint: undefined,
+      outcome: undefined,
+    },
+  );
+  assert.deepEqual(again.attempts, { current: "second", earlier: ["first"] });
+  assert.equal(again.sequence, 9);
+});
+
+test("events of a replaced attempt change nothing but the sequence; events without one fold as before", () => {
+  const s = fold([
+    { ...round(1, 0.4), attempt: "first" },
+    { ...round(1, 0.5), attempt: "second" },
+  ]);
+  const stale = applyProgressEvent(s, { ...round(2, 0.99), attempt: "first" }, 7);
+  assert.deepEqual({ ...stale, sequence: s.sequence }, s);
+  assert.equal(stale.sequence, 7);
+  const legacy = applyProgressEvent(s, round(2, 0.6), 8);
+  assert.deepEqual([legacy.round, legacy.bestAccuracy, legacy.attempts.current], [2, 0.6, "second"]);
+});
+
+test("server.ready of the replica before stays until the new attempt's server reports", () => {
+  const ready = (instance: string, attempt: string): ProgressEvent => ({
+    ...base,
+    attempt,
+    type: "server.ready",
+    instance,
+    executionProvider: { requested: "cpu", actual: "cpu" },
+  });
+  const s = fold([ready("srv-a", "first"), { ...round(1, 0.5), attempt: "second" }]);
+  assert.equal(s.server?.instance, "srv-a");
+  assert.equal(applyProgressEvent(s, ready("srv-b", "second"), 3).server?.instance, "srv-b");
+});

@@ -3,7 +3,6 @@
 // checkpoint, with the checkpoint's parameters).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { NatsConnection } from "@nats-io/transport-node";
 import {
   checkpointObjectName,
   jobSubjects,
@@ -15,43 +14,20 @@ import {
 import {
   decodeParamSet,
   jsonLogger,
-  partitionForJob,
   paramsAllClose,
   runClient,
   startServer,
-  type ClientResult,
   type ServerHandle,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import { fashionSubsets } from "./bundle-fixture.js";
-import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks, startClients, type TestClient } from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
 
-interface RunningClient {
-  readonly index: number;
-  readonly nc: NatsConnection;
-  readonly stop: AbortController;
-  readonly done: Promise<ClientResult | Error>;
-}
-
-async function startClients(config: RunConfig): Promise<RunningClient[]> {
-  const { train } = await fashionSubsets();
-  const shards = partitionForJob(train, config.data.partitioning, config.clients.count);
-  return Promise.all(
-    shards.map(async (data, index) => {
-      const nc = await w.nats.connect();
-      const stop = new AbortController();
-      const done = runClient(config, index, {
-        nc,
-        bundle: w.bundle.dir,
-        data,
-        signal: stop.signal,
-        retryDelayMs: 200,
-      }).catch((e: unknown) => e as Error);
-      return { index, nc, stop, done };
-    }),
-  );
+/** The job's clients, each on its own connection (so that a test can cut one). */
+function clientsOf(config: RunConfig): Promise<TestClient[]> {
+  return startClients(config, { connect: () => w.nats.connect(), bundle: w.bundle.dir });
 }
 
 async function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): Promise<ServerHandle> {
@@ -69,7 +45,7 @@ async function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): P
 
 test("killing a client mid-round does not stop the job: the round closes at its timeout with the quorum", async () => {
   const config = jobConfig({ training: { rounds: 2, quorum: { count: 2 }, roundTimeoutSeconds: 4 } });
-  const clients = await startClients(config);
+  const clients = await clientsOf(config);
   const events: ProgressEvent[] = [];
   const victim = clients[2]!;
   const handle = await server(config, (e) => {
@@ -106,7 +82,7 @@ test("killing a client mid-round does not stop the job: the round closes at its 
 
 test("a server killed after round 1 and started again resumes from the round-1 checkpoint", async () => {
   const config = jobConfig({ training: { rounds: 3, roundTimeoutSeconds: 30 } });
-  const clients = await startClients(config);
+  const clients = await clientsOf(config);
   let stopped: Promise<void> | undefined;
   // the callback runs after round 1, long after `first` is assigned
   const first: ServerHandle = await server(config, (e) => {
@@ -150,7 +126,7 @@ test("a server stopped after round 3's uploads, with checkpoints every 2 rounds,
     training: { rounds: 4, roundTimeoutSeconds: 8 },
     output: { checkpointEvery: 2 },
   });
-  const clients = await startClients(config);
+  const clients = await clientsOf(config);
   let stopped: Promise<void> | undefined;
   const first: ServerHandle = await server(config, (e) => {
     if (e.type === "round.finished" && e.round === 3) stopped ??= first.stop();

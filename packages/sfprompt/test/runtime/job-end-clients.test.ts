@@ -9,14 +9,11 @@ import {
   PartitionBundle,
   joinParams,
   jsonLogger,
-  partitionForJob,
-  runClient,
   startServer,
   writeCheckpoint,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
-import { fashionSubsets } from "./bundle-fixture.js";
-import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks, startClients } from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
 
@@ -26,23 +23,18 @@ interface Started {
   readonly stop: AbortController;
 }
 
-async function startClients(config: RunConfig, count = config.clients.count): Promise<Started> {
-  const { train } = await fashionSubsets();
+async function loggedClients(config: RunConfig, count = config.clients.count): Promise<Started> {
   const stop = new AbortController();
   const logs: Record<string, unknown>[] = [];
-  const logger = jsonLogger({ write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });
-  const shards = partitionForJob(train, config.data.partitioning, config.clients.count).slice(0, count);
-  const outcomes = shards.map(async (data, index) =>
-    runClient(config, index, {
-      nc: await w.nats.connect(),
-      bundle: w.bundle.dir,
-      data,
-      logger,
-      signal: stop.signal,
-      retryDelayMs: 100,
-    }).catch((e: unknown) => e),
-  );
-  return { outcomes, logs, stop };
+  const clients = await startClients(config, {
+    connect: () => w.nats.connect(),
+    bundle: w.bundle.dir,
+    indices: [...Array(count).keys()],
+    signal: stop.signal,
+    retryDelayMs: 100,
+    logger: jsonLogger({ write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) }),
+  });
+  return { outcomes: clients.map((c) => c.done), logs, stop };
 }
 
 /** The clients' outcomes, or null for those still running after `ms`. */
@@ -70,7 +62,7 @@ test("the clients of a job whose server fails stop with JobFailedError and log t
     round: 1,
     history: [],
   });
-  const clients = await startClients(config);
+  const clients = await loggedClients(config);
   await new Promise((r) => setTimeout(r, 500)); // polling, before the server is there
   const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, lingerMs: 0 });
   await assert.rejects(server.done, { name: "ResumeMismatchError" });
@@ -89,7 +81,7 @@ test("the clients of a job whose server fails stop with JobFailedError and log t
 
 test("a client that missed the job.failed event stops when the round state says the job failed after it started", async () => {
   const config = jobConfig();
-  const clients = await startClients(config, 1);
+  const clients = await loggedClients(config, 1);
   await new Promise((r) => setTimeout(r, 300));
   const failed: RoundState = {
     v: 1,

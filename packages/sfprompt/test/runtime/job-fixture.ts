@@ -1,10 +1,11 @@
 // Run configs for the runtime tests, derived from SFPromptJob manifests exactly as the CLI and the
-// operator derive them, plus a real nats-server per test file.
+// operator derive them, a real nats-server per test file, and a job's clients run in this process.
 import { after, before } from "node:test";
 import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { partitionForJob, runClient, type ClientResult, type Logger } from "@sfprompt/core";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "./bundle-fixture.js";
+import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";
 
 let counter = 0;
 
@@ -103,4 +104,59 @@ export function natsAndBundleHooks(): NatsAndBundle {
     w.bundle?.remove();
   });
   return w;
+}
+
+/** One client of a test job, run in this process. */
+export interface TestClient {
+  readonly index: number;
+  readonly nc: NatsConnection;
+  /** Aborts this client alone. */
+  readonly stop: AbortController;
+  /** Its result, or the error it ended with (never rejects). */
+  readonly done: Promise<ClientResult | Error>;
+}
+
+export interface TestClientOptions {
+  /** Each client's NATS connection (called once per client). */
+  readonly connect: () => Promise<NatsConnection>;
+  readonly bundle: string;
+  /** The clients to start (default: every client of the job). */
+  readonly indices?: readonly number[];
+  /** Aborts every client. */
+  readonly signal?: AbortSignal;
+  /** Pause between the polls of a client that has no server yet (default 200 ms). */
+  readonly retryDelayMs?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Starts clients of `config`, each on its shard of the Fashion-MNIST training subset as the job
+ * partitions it, and returns once each has its connection (the clients run on).
+ */
+export async function startClients(config: RunConfig, o: TestClientOptions): Promise<TestClient[]> {
+  const { train } = await fashionSubsets();
+  const shards = partitionForJob(train, config.data.partitioning, config.clients.count);
+  const indices = o.indices ?? shards.map((_, i) => i);
+  return Promise.all(
+    indices.map(async (index) => {
+      const nc = await o.connect();
+      const stop = new AbortController();
+      const done = runClient(config, index, {
+        nc,
+        bundle: o.bundle,
+        data: shards[index]!,
+        signal: o.signal ? AbortSignal.any([stop.signal, o.signal]) : stop.signal,
+        retryDelayMs: o.retryDelayMs ?? 200,
+        ...(o.logger ? { logger: o.logger } : {}),
+      }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+      return { index, nc, stop, done };
+    }),
+  );
+}
+
+/** The clients' results once they have all ended; rejects with the first one's error. */
+export async function clientResults(clients: readonly TestClient[]): Promise<ClientResult[]> {
+  const outcomes = await Promise.all(clients.map((c) => c.done));
+  for (const o of outcomes) if (o instanceof Error) throw o;
+  return outcomes as ClientResult[];
 }

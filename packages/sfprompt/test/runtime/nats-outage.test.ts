@@ -23,13 +23,11 @@ import {
   joinParams,
   paramsAllClose,
   jsonLogger,
-  partitionForJob,
-  runClient,
   startServer,
   type ServerHandle,
 } from "@sfprompt/core";
 import { fashionSubsets, tinyBundle } from "./bundle-fixture.js";
-import { jobConfig } from "./job-fixture.js";
+import { jobConfig, startClients } from "./job-fixture.js";
 
 interface Job {
   readonly server: ServerHandle;
@@ -49,7 +47,7 @@ async function startJob(
   onLog: (line: Record<string, unknown>) => void = () => {},
   eventAttempts?: number,
 ): Promise<Job> {
-  const { train, test: held } = await fashionSubsets();
+  const { test: held } = await fashionSubsets();
   const conns: NatsConnection[] = [];
   const open = async (): Promise<NatsConnection> => {
     const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
@@ -57,18 +55,7 @@ async function startJob(
     return nc;
   };
   const stop = new AbortController();
-  const shards = partitionForJob(train, config.data.partitioning, config.clients.count);
-  const clients = await Promise.all(
-    shards.map(async (data, i) => ({
-      done: runClient(config, i, {
-        nc: await open(),
-        bundle: bundleDir,
-        data,
-        signal: stop.signal,
-        retryDelayMs: 200,
-      }).catch((e: unknown) => e),
-    })),
-  );
+  const clients = await startClients(config, { connect: open, bundle: bundleDir, signal: stop.signal });
   const logs: Record<string, unknown>[] = [];
   const logger = jsonLogger({
     level: "info",

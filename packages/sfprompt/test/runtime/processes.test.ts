@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { checkpointObjectName, openArtifactStore, type ProgressEvent } from "@sfprompt/protocol";
-import { decodeParamSet, partitionForJob, runClient, startServer, watchEvents } from "@sfprompt/core";
+import { decodeParamSet, startServer, watchEvents } from "@sfprompt/core";
 import { fashionSubsets } from "./bundle-fixture.js";
-import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks, startClients } from "./job-fixture.js";
 
 const MAIN = new URL("./processes/main.ts", import.meta.url).pathname;
 const w = natsAndBundleHooks();
@@ -62,22 +62,17 @@ async function inProcessClients(
   config: RunConfig,
   indices: readonly number[],
 ): Promise<{ stop(): Promise<void> }> {
-  const { train } = await fashionSubsets();
-  const shards = partitionForJob(train, config.data.partitioning, config.clients.count);
   const stop = new AbortController();
-  const running = indices.map((i) =>
-    runClient(config, i, {
-      nc: w.nats.nc,
-      bundle: w.bundle.dir,
-      data: shards[i]!,
-      signal: stop.signal,
-      retryDelayMs: 200,
-    }).catch((e: unknown) => e),
-  );
+  const running = await startClients(config, {
+    connect: () => Promise.resolve(w.nats.nc),
+    bundle: w.bundle.dir,
+    indices,
+    signal: stop.signal,
+  });
   return {
     async stop() {
       stop.abort();
-      await Promise.all(running);
+      await Promise.all(running.map((c) => c.done));
     },
   };
 }

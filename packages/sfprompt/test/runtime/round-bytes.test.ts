@@ -4,9 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { summarizeTraffic, type ProgressEvent, type TrafficSnapshot } from "@sfprompt/protocol";
-import { jsonLogger, partitionForJob, runClient, startServer, type ServerHandle } from "@sfprompt/core";
+import { jsonLogger, startServer, type ServerHandle } from "@sfprompt/core";
 import { fashionSubsets } from "./bundle-fixture.js";
-import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { clientResults, jobConfig, natsAndBundleHooks, startClients } from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
 
@@ -41,18 +41,13 @@ test("with one client of three per round, the rounds' bytes add up to every byte
     training: { rounds: 3, quorum: { count: 1 }, roundTimeoutSeconds: 30 },
     output: { checkpointEvery: 1 },
   });
-  const { train, test: held } = await fashionSubsets();
+  const { test: held } = await fashionSubsets();
   const stop = new AbortController();
-  const clients = partitionForJob(train, config.data.partitioning, config.clients.count).map(
-    async (data, index) =>
-      runClient(config, index, {
-        nc: await w.nats.connect(),
-        bundle: w.bundle.dir,
-        data,
-        signal: stop.signal,
-        retryDelayMs: 200,
-      }),
-  );
+  const clients = await startClients(config, {
+    connect: () => w.nats.connect(),
+    bundle: w.bundle.dir,
+    signal: stop.signal,
+  });
   const events: ProgressEvent[] = [];
   // the ledger as it was when the last round was summed (its log line follows without a pause): the
   // clients' last polls, answered after it, belong to no round
@@ -74,7 +69,7 @@ test("with one client of three per round, the rounds' bytes add up to every byte
     lingerMs: 600,
   });
   const result = await server.done;
-  const outcomes = await Promise.all(clients);
+  const outcomes = await clientResults(clients);
   const idle = outcomes.filter((o) => o.rounds.length < 3).map((o) => o.client);
   assert.ok(idle.length > 0, "some client sat out a round, polling");
 

@@ -9,10 +9,10 @@ import {
   openRoundState,
   type ProgressEvent,
 } from "@sfprompt/protocol";
-import { partitionForJob, runClient, startServer, type ServerHandle } from "@sfprompt/core";
+import { startServer, type ServerHandle } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import { fashionSubsets } from "./bundle-fixture.js";
-import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks, startClients } from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
 
@@ -31,18 +31,12 @@ async function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): P
 
 test("a server stopped as it announces round 1 finished has stored round 1's checkpoint, and the next one resumes from it", async () => {
   const config = jobConfig({ training: { rounds: 2, roundTimeoutSeconds: 30 } });
-  const { train } = await fashionSubsets();
   const stop = new AbortController();
-  const clients = partitionForJob(train, config.data.partitioning, config.clients.count).map(
-    async (data, index) =>
-      runClient(config, index, {
-        nc: await w.nats.connect(),
-        bundle: w.bundle.dir,
-        data,
-        signal: stop.signal,
-        retryDelayMs: 200,
-      }).catch((e: unknown) => e),
-  );
+  const clients = await startClients(config, {
+    connect: () => w.nats.connect(),
+    bundle: w.bundle.dir,
+    signal: stop.signal,
+  });
   const seen: string[] = [];
   let stopped: Promise<void> | undefined;
   const first: ServerHandle = await server(config, (e) => {
@@ -62,7 +56,7 @@ test("a server stopped as it announces round 1 finished has stored round 1's che
   const second = await server(config, () => {});
   const result = await second.done;
   stop.abort();
-  await Promise.all(clients);
+  await Promise.all(clients.map((c) => c.done));
   assert.equal(result.resumedFrom, 1);
   assert.deepEqual(
     result.rounds.map((r) => r.round),

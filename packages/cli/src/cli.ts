@@ -3,7 +3,7 @@
 import type { CliIO, Command } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { UsageError } from "./errors.js";
-import { flagsHelp, parseFlags } from "./flags.js";
+import { flagsHelp, parseFlags, positionalsHelp } from "./flags.js";
 
 const defaultIO: CliIO = {
   out: (l) => process.stdout.write(`${l}\n`),
@@ -63,7 +63,17 @@ function mainHelp(commands: readonly Command[]): string {
 }
 
 function commandHelp(c: Command): string {
-  return [`usage: sfprompt ${c.usage}`, "", c.summary, "", "flags:", flagsHelp(c.flags)].join("\n");
+  const positionals = c.positionals ?? [];
+  return [
+    `usage: sfprompt ${c.usage}`,
+    "",
+    c.summary,
+    ...(positionals.length === 0 ? [] : ["", "arguments:", positionalsHelp(positionals)]),
+    "",
+    "flags:",
+    flagsHelp(c.flags),
+    ...(c.notes === undefined ? [] : ["", ...c.notes]),
+  ].join("\n");
 }
 
 /** Runs the CLI on argv (without node and script); resolves to the process exit code. */

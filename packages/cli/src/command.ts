@@ -16,6 +16,8 @@ export interface Command {
   readonly flags: readonly FlagSpec[];
   /** Positional arguments, in order (parsed into the flags record under their names). */
   readonly positionals?: readonly PositionalSpec[];
+  /** Lines for the end of `--help`: exit codes, where the docs are. */
+  readonly notes?: readonly string[];
   /** Runs with parsed flags; resolves to the exit code. Throws UsageError for bad flag values. */
   run(flags: ParsedFlags, io: CliIO): Promise<number>;
 }

@@ -21,6 +21,27 @@ export interface PositionalSpec {
   readonly required?: boolean;
 }
 
+/** Edits (insert, delete, replace) that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** " (did you mean --rounds?)" for the flag nearest a mistyped `name`, or "" when none is near. */
+function suggestion(name: string, specs: readonly FlagSpec[]): string {
+  const near = specs
+    .map((s) => ({ s, d: editDistance(name.toLowerCase(), s.name) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(x.s.name.length / 3)))
+    .sort((a, b) => a.d - b.d)[0];
+  return near === undefined ? "" : ` (did you mean --${near.s.name}?)`;
+}
+
 /** Parses argv against the specs; throws UsageError naming the offending flag. */
 export function parseFlags(
   argv: readonly string[],
@@ -34,6 +55,11 @@ export function parseFlags(
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (!arg.startsWith("--")) {
+      // -rounds: a flag typed with one dash would otherwise be taken for the JOB argument
+      if (/^-[a-z]/i.test(arg))
+        throw new UsageError(
+          `${command}: unknown flag ${arg}; flags start with --${suggestion(arg.slice(1), specs)}`,
+        );
       const p = positionals[position++];
       if (p === undefined)
         throw new UsageError(`${command}: unexpected argument "${arg}" (flags start with --)`);
@@ -44,7 +70,9 @@ export function parseFlags(
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = byName.get(name);
     if (spec === undefined)
-      throw new UsageError(`${command}: unknown flag --${name}; see \`sfprompt ${command} --help\``);
+      throw new UsageError(
+        `${command}: unknown flag --${name}${suggestion(name, specs)}; see \`sfprompt ${command} --help\``,
+      );
     if (spec.boolean) {
       if (eq >= 0) throw new UsageError(`${command}: --${name} takes no value`);
       out[name] = true;
@@ -79,5 +107,12 @@ export function flagsHelp(specs: readonly FlagSpec[]): string {
       const head = s.boolean ? `--${s.name}` : `--${s.name} ${s.placeholder ?? "VALUE"}`;
       return `  ${head.padEnd(28)} ${s.description}${s.required ? " (required)" : ""}`;
     })
+    .join("\n");
+}
+
+/** The help text of a command's positional arguments. */
+export function positionalsHelp(specs: readonly PositionalSpec[]): string {
+  return specs
+    .map((p) => `  ${p.name.toUpperCase().padEnd(28)} ${p.description}${p.required ? " (required)" : ""}`)
     .join("\n");
 }

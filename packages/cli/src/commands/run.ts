@@ -1,5 +1,6 @@
 // `sfprompt run JOB.yaml`: runs an SFPromptJob on this machine (nats-server, server and client
 // processes), with progress on stderr and the results in a run directory (docs/quickstart.md).
+import { METHODS } from "@sfprompt/api";
 import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import { parseMethodsFlag } from "../run/compare-methods.js";
@@ -40,7 +41,11 @@ export const runCommand: Command = {
     "run an SFPromptJob manifest locally (nats-server, server and client processes) and write a run directory",
   usage: "run JOB.yaml [--nats URL] [--out DIR] [--compare [--methods LIST]] [--resume|--fresh] [--rounds N]",
   positionals: [
-    { name: "job", description: "the SFPromptJob manifest (the YAML kubectl apply takes)", required: true },
+    {
+      name: "job",
+      description: "the SFPromptJob manifest, the YAML kubectl apply takes (e.g. examples/demo-job.yaml)",
+      required: true,
+    },
   ],
   flags: [
     {
@@ -61,8 +66,7 @@ export const runCommand: Command = {
     {
       name: "methods",
       placeholder: "LIST",
-      description:
-        "with --compare (which it implies): only these baselines, comma-separated (e.g. sfl-prompt,fl-full)",
+      description: `with --compare (which it implies): only these baselines, comma-separated, of ${METHODS.filter((m) => m !== "sfprompt").join(", ")}`,
     },
     {
       name: "resume",
@@ -74,7 +78,20 @@ export const runCommand: Command = {
       boolean: true,
       description: "start clean: remove what an earlier run wrote to the run directory",
     },
-    { name: "rounds", placeholder: "N", description: "override spec.training.rounds" },
+    {
+      name: "rounds",
+      placeholder: "N",
+      description:
+        "train N rounds instead of spec.training.rounds (more than a finished run trained: it trains on)",
+    },
+  ],
+  notes: [
+    "Progress goes to stderr, the result to stdout, everything else to the run directory (docs/quickstart.md).",
+    "Running it again resumes from the run directory's last checkpoint; a run that finished under the",
+    "same spec prints its recorded result without starting any process.",
+    "exit codes: 0 finished; 1 the job file, the run directory or the run failed (the message says which);",
+    "2 a usage error; 129 the terminal closed (SIGHUP); 130 Ctrl-C or SIGTERM; 141 the output pipe closed.",
+    "A stopped run keeps its last checkpoint: run the same command to resume it.",
   ],
   async run(flags, io) {
     const rounds = roundsFlag(flags["rounds"]);

@@ -2,7 +2,9 @@
 // applies command-line overrides; validation errors name the field (spec.training.rounds, ...).
 import { readFileSync } from "node:fs";
 import {
+  JobValidationError,
   loadJobManifest,
+  ManifestError,
   parseJob,
   toRunConfig,
   type Method,
@@ -15,21 +17,39 @@ export interface JobOverrides {
   readonly rounds?: number;
 }
 
+/** What to do when the job file cannot be read, by the read's error code. */
+const READ_HINTS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file; give the path of an SFPromptJob manifest, e.g. examples/demo-job.yaml",
+  EISDIR: "it is a folder; give the manifest file in it, e.g. DIR/job.yaml",
+  EACCES: "no permission to read it; check its mode and owner",
+  EPERM: "no permission to read it; check its mode and owner",
+  ENOTDIR: "a part of the path is a file, not a folder; check the path",
+};
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? "error";
+    const hint = READ_HINTS[code] ?? (cause as Error).message;
+    throw new JobFileError(path, `cannot read the job file (${code}): ${hint}`, { cause });
+  }
+}
+
+/** The job of the manifest's text; its errors (YAML, no SFPromptJob, invalid fields) name the file. */
+function parseManifest(path: string, text: string): SFPromptJob {
+  try {
+    return loadJobManifest(text);
+  } catch (cause) {
+    if (cause instanceof ManifestError || cause instanceof JobValidationError)
+      throw new JobFileError(path, cause.message, { cause });
+    throw cause;
+  }
+}
+
 /** The validated, defaulted job of the manifest at `path`. */
 export function readJobFile(path: string, overrides: JobOverrides = {}): SFPromptJob {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (cause) {
-    throw new JobFileError(
-      path,
-      `cannot read the job file (${(cause as NodeJS.ErrnoException).code ?? "error"})`,
-      {
-        cause,
-      },
-    );
-  }
-  const job = structuredClone(loadJobManifest(text));
+  const job = structuredClone(parseManifest(path, readText(path)));
   if (overrides.rounds === undefined) return job;
   job.spec.training.rounds = overrides.rounds;
   // the manifest's limits hold for the override too (spec.training.rounds ≤ 100000)

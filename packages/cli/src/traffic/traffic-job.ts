@@ -1,8 +1,7 @@
 // What `sfprompt traffic` plans: the job (a manifest or defaults, with flag overrides), the model whose
 // shapes decide the frames (a text model's at the job's sequence length), and each client's sample
 // count (the job's data partition or a flag).
-import { readFileSync } from "node:fs";
-import { applyDefaults, loadJobManifest, toRunConfig, type Codec, type SFPromptJob } from "@sfprompt/api";
+import { applyDefaults, toRunConfig, type Codec, type SFPromptJob } from "@sfprompt/api";
 import { readModel, type Model } from "@sfprompt/engine";
 import {
   DEMO_RECIPE,
@@ -18,6 +17,7 @@ import {
 import { loadTrainData } from "../proc/job-data.js";
 import { splitOptionsOf } from "../run/bundle.js";
 import { JobFileError } from "../run/errors.js";
+import { readJobFile } from "../run/job-file.js";
 
 /** Flag values that replace the job's. */
 export interface TrafficOverrides {
@@ -73,14 +73,7 @@ function codecs(keys: readonly string[], codec: Codec): Record<string, Codec> {
 }
 
 function readManifest(path: string): SFPromptJob {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? "error";
-    throw new JobFileError(path, `cannot read the job file (${code})`, { cause });
-  }
-  return loadJobManifest(text);
+  return readJobFile(path); // the same errors as sfprompt run's, naming the file
 }
 
 /** The model whose shapes are planned, and how it was found (for the report). */

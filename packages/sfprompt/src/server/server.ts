@@ -5,6 +5,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import {
   ensureJobResources,
+  isTransientNatsError,
   TrafficLedger,
   type ProgressEvent,
   type TrafficSnapshot,
@@ -175,7 +176,9 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
         .then(([, out]) => out)
         .catch(async (error: unknown) => {
           const e = unusable ?? (error as Error);
-          if (unusable || !signal.aborted) {
+          // NATS not answering (a nats-server restarting under the server's first reads) is no failure
+          // of the job: the server ends without job.failed, and one started again resumes (ADR 0037)
+          if (unusable || (!signal.aborted && !isTransientNatsError(e))) {
             // a run that failed before it knew its attempt (a checkpoint that does not fit) says so
             // without one: consumers fold it into the attempt they follow
             events.startAttempt(undefined);

@@ -61,6 +61,30 @@ describe("EventPublisher", () => {
     assert.equal(logs.filter((l) => l.event === "event-publish-failed").length, 0);
   });
 
+  test("holds events until the run's attempt is known, then sends them all stamped with it, in order", async () => {
+    const job = "events-held";
+    await ensureJobResources(nats.nc, job);
+    const publisher = new EventPublisher(nats.nc, job, memoryLogger([]));
+    publisher.holdUntilAttempt();
+    const sent = [
+      publisher.publish({ type: "client.state", client: "client-0", state: "connected" }),
+      publisher.publish(roundStarted),
+    ];
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await fetchEvents(nats.nc, job, "early"), [], "nothing went out before the attempt");
+    publisher.startAttempt("a1b2");
+    publisher.startAttempt("other"); // the first attempt stands
+    await Promise.all(sent);
+    const events = await fetchEvents(nats.nc, job, "late");
+    assert.deepEqual(
+      events.map((d) => (d.ok ? [d.event.type, d.event.attempt] : d.error.message)),
+      [
+        ["client.state", "a1b2"],
+        ["round.started", "a1b2"],
+      ],
+    );
+  });
+
   test("does not retry an event that fails its schema: one warning naming the field", async () => {
     const logs: Logged[] = [];
     const publisher = new EventPublisher(nats.nc, "events-bad", memoryLogger(logs), undefined, {

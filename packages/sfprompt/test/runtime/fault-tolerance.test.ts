@@ -11,17 +11,16 @@ import {
   type ProgressEvent,
   type RoundState,
 } from "@sfprompt/protocol";
-import {
-  decodeParamSet,
-  jsonLogger,
-  paramsAllClose,
-  runClient,
-  startServer,
-  type ServerHandle,
-} from "@sfprompt/core";
+import { decodeParamSet, jsonLogger, paramsAllClose, runClient, type ServerHandle } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import { fashionSubsets } from "./bundle-fixture.js";
-import { jobConfig, natsAndBundleHooks, startClients, type TestClient } from "./job-fixture.js";
+import {
+  jobConfig,
+  natsAndBundleHooks,
+  startClients,
+  startTestServer,
+  type TestClient,
+} from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
 
@@ -30,17 +29,8 @@ function clientsOf(config: RunConfig): Promise<TestClient[]> {
   return startClients(config, { connect: () => w.nats.connect(), bundle: w.bundle.dir });
 }
 
-async function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): Promise<ServerHandle> {
-  const { test: held } = await fashionSubsets();
-  return startServer(config, {
-    nc: w.nats.nc,
-    bundle: w.bundle.dir,
-    evalData: held,
-    onEvent,
-    pollWaitMs: 500,
-    selectionWaitMs: 1500,
-    lingerMs: 600,
-  });
+function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): Promise<ServerHandle> {
+  return startTestServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, onEvent });
 }
 
 test("killing a client mid-round does not stop the job: the round closes at its timeout with the quorum", async () => {

@@ -3,7 +3,15 @@
 import { after, before } from "node:test";
 import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { partitionForJob, runClient, type ClientResult, type Logger } from "@sfprompt/core";
+import {
+  partitionForJob,
+  runClient,
+  startServer,
+  type ClientResult,
+  type Logger,
+  type ServerHandle,
+  type ServerOptions,
+} from "@sfprompt/core";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture.js";
 
@@ -104,6 +112,21 @@ export function natsAndBundleHooks(): NatsAndBundle {
     w.bundle?.remove();
   });
   return w;
+}
+
+/**
+ * Starts the job's server on `o.nc` and `o.bundle`, evaluating on the Fashion-MNIST test subset, with
+ * the runtime tests' short waits (polls 500 ms, selection 1.5 s, linger 600 ms) unless `o` sets them.
+ */
+export async function startTestServer(config: RunConfig, o: ServerOptions): Promise<ServerHandle> {
+  const { test: held } = await fashionSubsets();
+  return startServer(config, {
+    evalData: held,
+    pollWaitMs: 500,
+    selectionWaitMs: 1500,
+    lingerMs: 600,
+    ...o,
+  });
 }
 
 /** One client of a test job, run in this process. */

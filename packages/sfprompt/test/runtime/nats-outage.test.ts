@@ -23,11 +23,10 @@ import {
   joinParams,
   paramsAllClose,
   jsonLogger,
-  startServer,
   type ServerHandle,
 } from "@sfprompt/core";
-import { fashionSubsets, tinyBundle } from "./bundle-fixture.js";
-import { jobConfig, startClients } from "./job-fixture.js";
+import { tinyBundle } from "./bundle-fixture.js";
+import { jobConfig, startClients, startTestServer } from "./job-fixture.js";
 
 interface Job {
   readonly server: ServerHandle;
@@ -47,7 +46,6 @@ async function startJob(
   onLog: (line: Record<string, unknown>) => void = () => {},
   eventAttempts?: number,
 ): Promise<Job> {
-  const { test: held } = await fashionSubsets();
   const conns: NatsConnection[] = [];
   const open = async (): Promise<NatsConnection> => {
     const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
@@ -65,15 +63,11 @@ async function startJob(
       onLog(line);
     },
   });
-  const server = await startServer(config, {
+  const server = await startTestServer(config, {
     nc: await open(),
     bundle: bundleDir,
-    evalData: held,
     logger,
     onEvent,
-    pollWaitMs: 500,
-    selectionWaitMs: 1500,
-    lingerMs: 600,
     ...(eventAttempts === undefined ? {} : { eventRetry: { attempts: eventAttempts } }),
   });
   return {

@@ -9,9 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { checkpointObjectName, openArtifactStore, type ProgressEvent } from "@sfprompt/protocol";
-import { decodeParamSet, startServer, watchEvents } from "@sfprompt/core";
-import { fashionSubsets } from "./bundle-fixture.js";
-import { jobConfig, natsAndBundleHooks, startClients } from "./job-fixture.js";
+import { decodeParamSet, watchEvents } from "@sfprompt/core";
+import { jobConfig, natsAndBundleHooks, startClients, startTestServer } from "./job-fixture.js";
 
 const MAIN = new URL("./processes/main.ts", import.meta.url).pathname;
 const w = natsAndBundleHooks();
@@ -79,17 +78,12 @@ async function inProcessClients(
 
 test("a client process killed with SIGKILL mid-round does not stop the job", async () => {
   const config = jobConfig({ training: { rounds: 2, quorum: { count: 2 }, roundTimeoutSeconds: 4 } });
-  const { test: held } = await fashionSubsets();
   let connected!: () => void;
   const victimConnected = new Promise<void>((r) => (connected = r));
   const victim = spawnRole(config, "client", 2);
-  const server = await startServer(config, {
+  const server = await startTestServer(config, {
     nc: w.nats.nc,
     bundle: w.bundle.dir,
-    evalData: held,
-    pollWaitMs: 500,
-    selectionWaitMs: 1500,
-    lingerMs: 600,
     onEvent: (e) => {
       if (e.type !== "client.state" || e.client !== "client-2") return;
       if (e.state === "connected") connected();

@@ -4,9 +4,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { summarizeTraffic, type ProgressEvent, type TrafficSnapshot } from "@sfprompt/protocol";
-import { jsonLogger, startServer, type ServerHandle } from "@sfprompt/core";
-import { fashionSubsets } from "./bundle-fixture.js";
-import { clientResults, jobConfig, natsAndBundleHooks, startClients } from "./job-fixture.js";
+import { jsonLogger, type ServerHandle } from "@sfprompt/core";
+import {
+  clientResults,
+  jobConfig,
+  natsAndBundleHooks,
+  startClients,
+  startTestServer,
+} from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
 
@@ -41,7 +46,6 @@ test("with one client of three per round, the rounds' bytes add up to every byte
     training: { rounds: 3, quorum: { count: 1 }, roundTimeoutSeconds: 30 },
     output: { checkpointEvery: 1 },
   });
-  const { test: held } = await fashionSubsets();
   const stop = new AbortController();
   const clients = await startClients(config, {
     connect: () => w.nats.connect(),
@@ -58,15 +62,12 @@ test("with one client of three per round, the rounds' bytes add up to every byte
       if (line.event === "round-finished" && line.round === 3) atLastSum = server.stats().traffic;
     },
   });
-  const server: ServerHandle = await startServer(config, {
+  const server: ServerHandle = await startTestServer(config, {
     nc: w.nats.nc,
     bundle: w.bundle.dir,
-    evalData: held,
     logger,
     onEvent: (e) => events.push(e),
     pollWaitMs: 300,
-    selectionWaitMs: 1500,
-    lingerMs: 600,
   });
   const result = await server.done;
   const outcomes = await clientResults(clients);

@@ -9,24 +9,14 @@ import {
   openRoundState,
   type ProgressEvent,
 } from "@sfprompt/protocol";
-import { startServer, type ServerHandle } from "@sfprompt/core";
+import type { ServerHandle } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
-import { fashionSubsets } from "./bundle-fixture.js";
-import { jobConfig, natsAndBundleHooks, startClients } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks, startClients, startTestServer } from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
 
-async function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): Promise<ServerHandle> {
-  const { test: held } = await fashionSubsets();
-  return startServer(config, {
-    nc: w.nats.nc,
-    bundle: w.bundle.dir,
-    evalData: held,
-    onEvent,
-    pollWaitMs: 500,
-    selectionWaitMs: 1500,
-    lingerMs: 300,
-  });
+function server(config: RunConfig, onEvent: (e: ProgressEvent) => void): Promise<ServerHandle> {
+  return startTestServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, onEvent, lingerMs: 300 });
 }
 
 test("a server stopped as it announces round 1 finished has stored round 1's checkpoint, and the next one resumes from it", async () => {

@@ -83,6 +83,12 @@ export async function runCli(
   commands: readonly Command[] = COMMANDS,
 ): Promise<number> {
   const [name, ...rest] = argv;
+  // `sfprompt help run`, as git and kubectl take it
+  const asked = name === "help" ? commands.find((c) => c.name === rest[0]) : undefined;
+  if (asked !== undefined) {
+    io.out(commandHelp(asked));
+    return 0;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     (name === undefined ? io.err : io.out)(mainHelp(commands));
     return name === undefined ? 2 : 0;

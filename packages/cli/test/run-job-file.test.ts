@@ -97,6 +97,12 @@ describe("sfprompt run --help and its flags", () => {
       assert.match(r.stdout, new RegExp(`\\b${code} [a-zA-Z]`), `exit code ${code} is explained`);
   });
 
+  it("prints the same help for `sfprompt help run`", () => {
+    const r = sfprompt("help", "run");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, sfprompt("run", "--help").stdout);
+  });
+
   const specs: FlagSpec[] = [
     { name: "rounds", description: "rounds" },
     { name: "fresh", description: "fresh", boolean: true },

@@ -199,6 +199,6 @@ function writeOutputs(x: Outputs): void {
   x.o.print(
     `${x.job.metadata.name} (${main.method}): final accuracy ${(acc * 100).toFixed(2)} %, ` +
       `traffic ${formatBytes(totalBytes(main.metrics))} over ${plural(main.metrics.rounds.length, "round")}, ` +
-      `${Math.round(x.seconds)} s; results in ${x.dir}/`,
+      `${Math.round(x.seconds)} s${x.resumed ? " this session" : ""}; results in ${x.dir}/`,
   );
 }

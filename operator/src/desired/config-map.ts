@@ -23,3 +23,26 @@ export function desiredConfigMap(job: SFPromptJob, ref: JobRef): V1ConfigMap {
     data: { [RUN_CONFIG_KEY]: renderRunConfig(job) },
   };
 }
+
+/** What the reconciler reads back from the run config in `cm`; undefined where unreadable. */
+export interface RenderedConfig {
+  text?: string;
+  rounds?: number;
+  generation?: number;
+}
+
+const int = (v: unknown): number | undefined =>
+  typeof v === "number" && Number.isInteger(v) ? v : undefined;
+
+/** training.rounds and job.generation of the run config in `cm` (as rendered by desiredConfigMap). */
+export function renderedConfig(cm: V1ConfigMap | undefined): RenderedConfig {
+  const text = cm?.data?.[RUN_CONFIG_KEY];
+  if (text === undefined) return {};
+  try {
+    const c = JSON.parse(text) as { training?: { rounds?: unknown }; job?: { generation?: unknown } };
+    return { text, rounds: int(c.training?.rounds), generation: int(c.job?.generation) };
+  } catch {
+    // Edited by hand into something that is not JSON: the reconcile renders it again.
+    return { text };
+  }
+}

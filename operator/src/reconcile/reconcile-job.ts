@@ -1,6 +1,6 @@
 // One level-based reconcile of one job: read from the caches → pure desired state → server-side apply
 // and prune → pure status → one status patch if it changed. It never asks what event caused it.
-import type { KubernetesObject, V1Deployment, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { jobToken, parseJob, StatusSchema, type SFPromptJob, type Status } from "@sfprompt/api";
 import { desiredChildren } from "../desired/children.js";
 import type { JobRef } from "../desired/owner.js";
@@ -16,6 +16,7 @@ import { applyChildren } from "./apply-children.js";
 import { childRejection, type ChildRejection } from "./child-rejection.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { ensureFinalizer, finalizeJob } from "./finalizer.js";
+import { holdRounds } from "./rounds-hold.js";
 import { transitionEvents } from "./transition-events.js";
 
 function previousStatus(raw: KubernetesObject): Status | undefined {
@@ -69,7 +70,7 @@ async function reportInvalid(
 function observed(
   deps: ReconcileDeps,
   ref: JobRef,
-): { pods: V1Pod[]; deployment?: V1Deployment; secret?: V1Secret } {
+): { pods: V1Pod[]; deployment?: V1Deployment; secret?: V1Secret; configMap?: V1ConfigMap } {
   const names = childNames(ref.name);
   const find = (kind: string, name: string): KubernetesObject | undefined =>
     deps.informers.children(kind, ref.namespace, ref.uid).find((o) => o.metadata?.name === name);
@@ -77,24 +78,28 @@ function observed(
     pods: deps.informers.children("Pod", ref.namespace, ref.uid) as V1Pod[],
     deployment: find("Deployment", names.deployment) as V1Deployment | undefined,
     secret: find("Secret", names.secret) as V1Secret | undefined,
+    configMap: find("ConfigMap", names.configMap) as V1ConfigMap | undefined,
   };
 }
 
 async function reconcileParsed(
   deps: ReconcileDeps,
-  job: SFPromptJob,
+  edited: SFPromptJob,
   ref: JobRef,
   previous: Status | undefined,
 ): Promise<ReconcileResult> {
   const key = jobKey(ref.namespace, ref.name);
   const now = deps.now();
-  const natsUrl = jobNatsUrl(job, deps.settings.natsUrl);
+  const natsUrl = jobNatsUrl(edited, deps.settings.natsUrl);
   deps.progress.track(key, natsUrl, jobToken(ref.namespace, ref.name));
   const progress = deps.progress.snapshot(key);
   const seen = observed(deps, ref);
   const restart = deps.settings.clientRestart;
-  const plans = planClients(job.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
-  const lifecycle = decideLifecycle({ job, previous, progress, plans, now });
+  const plans = planClients(edited.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
+  const lifecycle = decideLifecycle({ job: edited, previous, progress, plans, now });
+  // From here on the job as it goes on: an edit its checkpoint cannot resume under is held (ADR 0039).
+  const hold = holdRounds({ job: edited, previous, progress, configMap: seen.configMap, lifecycle });
+  const { job, held } = hold;
   if (lifecycle.expired) {
     await deps.client.deleteJob(ref.namespace, ref.name, ref.uid);
     await deps.events.record(
@@ -107,7 +112,7 @@ async function reconcileParsed(
   }
   const jobSecretKey = existingJobKey(seen.secret) ?? generateJobKey();
   const desired = desiredChildren({
-    job,
+    job: hold.children,
     ref,
     settings: deps.settings,
     jobKey: jobSecretKey,
@@ -135,6 +140,7 @@ async function reconcileParsed(
     now,
     natsUrl,
     ...(failure ? { rejected: failure.rejected } : {}),
+    ...(held ? { held } : {}),
   });
   // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.
   const names = childNames(ref.name);

@@ -1,9 +1,10 @@
 // Which Kubernetes Events a reconcile reports: phase changes, a CPU fallback of the server, client
-// pod replacements and an ignored edit of a finished job. Pure.
+// pod replacements, an ignored edit of a finished job and a held edit of a running one. Pure.
 import type { SFPromptJob, Status } from "@sfprompt/api";
 import type { EventType } from "../kube/event-recorder.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { StatusWrite } from "../status/compute-status.js";
+import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { hasFinished } from "../status/lifecycle.js";
 
 export interface JobEvent {
@@ -108,6 +109,16 @@ function ignoredEditEvent(input: TransitionInput): JobEvent | undefined {
   };
 }
 
+/** A Warning when an edit is held (ADR 0039): once per edit, or when a held edit first shows. */
+function heldEditEvent(input: TransitionInput): JobEvent | undefined {
+  const { previous, next, job } = input;
+  const now = next.conditions?.find((c) => c.type === SPEC_REJECTED);
+  if (now?.status !== "True") return undefined;
+  const was = previous?.conditions?.find((c) => c.type === SPEC_REJECTED)?.status;
+  if (was === "True" && previous?.observedGeneration === job.metadata.generation) return undefined;
+  return { type: "Warning", reason: SPEC_REJECTED, message: now.message };
+}
+
 export interface TransitionInput {
   previous: Status | undefined;
   next: StatusWrite;
@@ -120,8 +131,11 @@ export interface TransitionInput {
 
 export function transitionEvents(input: TransitionInput): JobEvent[] {
   const { previous, next } = input;
-  const once = [phaseEvent(previous, next), fallbackEvent(previous, next), ignoredEditEvent(input)].filter(
-    (e): e is JobEvent => e !== undefined,
-  );
+  const once = [
+    phaseEvent(previous, next),
+    fallbackEvent(previous, next),
+    ignoredEditEvent(input),
+    heldEditEvent(input),
+  ].filter((e): e is JobEvent => e !== undefined);
   return [...once, ...restartEvents(input.plans, input.restartLimit, input.created)];
 }

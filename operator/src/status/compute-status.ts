@@ -5,6 +5,7 @@ import type { ClientStatus, ServerStatus, SFPromptJob, Status, StatusSchema } fr
 import type { z } from "zod";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
+import { SPEC_REJECTED } from "./checkpoint-rounds.js";
 import { clientPodFields, clientState } from "./client-state.js";
 import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
@@ -22,6 +23,8 @@ export interface StatusInput {
   natsUrl?: string;
   /** Why a child could not be applied in this reconcile, if it could not. */
   rejected?: { reason: string; message: string };
+  /** Why the spec's last edit is held (not applied to the children), if it is. */
+  held?: { reason: string; message: string };
 }
 
 type Phase = NonNullable<Status["phase"]>;
@@ -162,7 +165,28 @@ function conditionUpdates(
     terminal?.phase === "Failed"
       ? cond("Failed", true, terminal.reason, terminal.message)
       : cond("Failed", false, "NoFailure", "no failure so far"),
+    ...specCondition(input),
   ];
+}
+
+/** SpecRejected while an edit is held; once one was, False again when the spec is applied. */
+function specCondition(input: StatusInput): ConditionUpdate[] {
+  if (input.held) return [cond(SPEC_REJECTED, true, input.held.reason, input.held.message)];
+  if (!input.job.status?.conditions?.some((c) => c.type === SPEC_REJECTED)) return [];
+  return [cond(SPEC_REJECTED, false, "SpecApplied", "the spec is applied to the job's children")];
+}
+
+/**
+ * The job's newest checkpoint: the followed run attempt's (a run started over has none of the attempt
+ * before), else the progress view's or the last written status's while the replay has not caught up.
+ */
+export function newestCheckpoint(
+  progress: ProgressSnapshot | undefined,
+  previous: Pick<Status, "lastCheckpoint"> | undefined,
+  finished = false,
+): Status["lastCheckpoint"] {
+  const own = progress !== undefined && progress.attempts.current !== undefined && !finished;
+  return own ? progress.lastCheckpoint : (progress?.lastCheckpoint ?? previous?.lastCheckpoint);
 }
 
 /** The status to write: the previous conditions upserted with the new ones, everything else recomputed. */
@@ -198,7 +222,7 @@ export function computeStatus(input: StatusInput): StatusWrite {
         bestRound: progress.bestRound,
       })
     : previous?.metrics;
-  const checkpoint = own ? progress.lastCheckpoint : (progress?.lastCheckpoint ?? previous?.lastCheckpoint);
+  const checkpoint = newestCheckpoint(progress, previous, finished);
   return stripUndefined({
     phase,
     conditions,

@@ -1,7 +1,9 @@
 // The webhook's decisions, as pure functions of an AdmissionReview request: validation and
 // defaulting with the same zod schema that generates the CRD (@sfprompt/api).
 import { isDeepStrictEqual } from "node:util";
-import { parseJob, parseSpec } from "@sfprompt/api";
+import { StatusSchema, parseJob, parseSpec, type FieldError, type SFPromptJob } from "@sfprompt/api";
+import { roundsConflict, roundsRefusal } from "../status/checkpoint-rounds.js";
+import { hasFinished } from "../status/lifecycle.js";
 import {
   allow,
   denyBadRequest,
@@ -15,6 +17,7 @@ import { defaultsPatch } from "./json-patch.js";
 interface ObjectLike {
   metadata?: { name?: string; generateName?: string; deletionTimestamp?: string };
   spec?: unknown;
+  status?: unknown;
 }
 
 function asObject(value: unknown): ObjectLike | undefined {
@@ -31,7 +34,30 @@ function forValidation(obj: ObjectLike): Record<string, unknown> {
   return { ...obj, metadata: { ...meta, name }, status: undefined };
 }
 
-/** Allows valid jobs; denies invalid ones naming every bad field, and changes of immutable fields. */
+type Spec = SFPromptJob["spec"];
+
+/**
+ * spec.training.rounds lowered (or output.resume turned on) below the round of the job's newest
+ * checkpoint, which its server could not resume from (ADR 0039); the status is the operator's, so a
+ * checkpoint it has not written yet is the reconciler's to catch. An edit that leaves both alone passes.
+ */
+function roundsErrors(old: ObjectLike, oldSpec: Spec | undefined, spec: Spec): FieldError[] {
+  if (
+    oldSpec &&
+    oldSpec.training.rounds === spec.training.rounds &&
+    oldSpec.output.resume === spec.output.resume
+  )
+    return [];
+  const status = StatusSchema.safeParse(old.status);
+  if (!status.success || hasFinished(status.data)) return [];
+  const conflict = roundsConflict(spec, status.data.lastCheckpoint?.round);
+  return conflict ? [{ path: "spec.training.rounds", message: roundsRefusal(conflict) }] : [];
+}
+
+/**
+ * Allows valid jobs; denies invalid ones naming every bad field, changes of immutable fields, and
+ * rounds the job's newest checkpoint cannot resume under.
+ */
 export function validateJob(req: AdmissionRequest): AdmissionResponse {
   if (req.operation === "DELETE" || req.operation === "CONNECT") return allow(req.uid);
   const obj = asObject(req.object);
@@ -50,7 +76,9 @@ export function validateJob(req: AdmissionRequest): AdmissionResponse {
   const changed = oldParsed.ok
     ? immutableChanges(oldParsed.value, parsed.value.spec)
     : immutableChanges(old.spec, obj.spec);
-  return changed.length > 0 ? denyFields(req.uid, changed, "Forbidden") : allow(req.uid);
+  if (changed.length > 0) return denyFields(req.uid, changed, "Forbidden");
+  const rounds = roundsErrors(old, oldParsed.ok ? oldParsed.value : undefined, parsed.value.spec);
+  return rounds.length > 0 ? denyFields(req.uid, rounds) : allow(req.uid);
 }
 
 /**

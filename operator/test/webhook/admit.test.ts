@@ -96,6 +96,111 @@ describe("validating webhook: updates", () => {
   });
 });
 
+describe("validating webhook: rounds below the job's newest checkpoint", () => {
+  const status = (phase: string, checkpointRound?: number, reason?: string): Record<string, unknown> => ({
+    phase,
+    ...(checkpointRound === undefined
+      ? {}
+      : { lastCheckpoint: { round: checkpointRound, object: `checkpoints/round-${checkpointRound}` } }),
+    ...(reason ? { conditions: [condition(phase, reason)] } : {}),
+  });
+  const condition = (type: string, reason: string) => ({
+    type,
+    status: "True",
+    reason,
+    message: "",
+    lastTransitionTime: "2026-01-01T00:00:00Z",
+  });
+  const stored = (
+    st: Record<string, unknown>,
+    spec: Record<string, unknown> = { training: { rounds: 10 } },
+  ) => ({
+    ...jobWith(spec),
+    status: st,
+  });
+  const cases: { name: string; old: unknown; next: Record<string, unknown>; allowed: boolean }[] = [
+    {
+      name: "lowering rounds below the checkpointed round of a running job is refused",
+      old: stored(status("Running", 6)),
+      next: { training: { rounds: 4 } },
+      allowed: false,
+    },
+    {
+      name: "the same on a suspended job (its server resumes when it is unsuspended)",
+      old: stored(status("Suspended", 6)),
+      next: { training: { rounds: 5 } },
+      allowed: false,
+    },
+    {
+      name: "turning output.resume back on with rounds below the checkpoint is refused",
+      old: stored(status("Running", 6), { training: { rounds: 4 }, output: { resume: false } }),
+      next: { training: { rounds: 4 } },
+      allowed: false,
+    },
+    {
+      name: "lowering rounds to the checkpointed round passes (the job stops after it)",
+      old: stored(status("Running", 6)),
+      next: { training: { rounds: 6 } },
+      allowed: true,
+    },
+    {
+      name: "lowering rounds with output.resume false in the same edit passes (the job starts over)",
+      old: stored(status("Running", 6)),
+      next: { training: { rounds: 2 }, output: { resume: false } },
+      allowed: true,
+    },
+    {
+      name: "lowering rounds of a job without a checkpoint passes",
+      old: stored(status("Running")),
+      next: { training: { rounds: 1 } },
+      allowed: true,
+    },
+    {
+      name: "lowering rounds of a succeeded job passes (ignored, ADR 0034)",
+      old: stored(status("Succeeded", 10, "TrainingCompleted")),
+      next: { training: { rounds: 3 } },
+      allowed: true,
+    },
+    {
+      name: "a job Failed for an invalid spec is not finished: the edit is refused",
+      old: stored(status("Failed", 6, "InvalidSpec")),
+      next: { training: { rounds: 3 } },
+      allowed: false,
+    },
+    {
+      name: "an edit that leaves rounds and resume alone passes even when the stored rounds are held",
+      old: stored(status("Running", 6), { training: { rounds: 3 } }),
+      next: { training: { rounds: 3, optimizer: { learningRate: 0.002 } } },
+      allowed: true,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = validate("UPDATE", jobWith(c.next), c.old);
+      assert.equal(r.allowed, c.allowed, r.status?.message);
+      if (c.allowed) return;
+      const round = (c.old as { status: { lastCheckpoint: { round: number } } }).status.lastCheckpoint.round;
+      const rounds = (c.next as { training: { rounds: number } }).training.rounds;
+      assert.equal(r.status!.code, 422);
+      assert.deepEqual(
+        r.status!.details!.causes.map((x) => x.field),
+        ["spec.training.rounds"],
+      );
+      assert.ok(
+        r.status!.message.startsWith(
+          `spec.training.rounds: ${rounds} is below round ${round} of the job's newest checkpoint`,
+        ),
+        r.status!.message,
+      );
+      assert.ok(
+        r.status!.message.includes(`set spec.training.rounds to ${round} or more`),
+        r.status!.message,
+      );
+      assert.ok(r.status!.message.includes("spec.output.resume: false"), r.status!.message);
+    });
+  }
+});
+
 describe("mutating webhook", () => {
   for (const c of [{ name: "an absent spec", spec: undefined }, ...validCases]) {
     it(`patching ${c.name} gives exactly zod's defaulted spec`, () => {

@@ -251,6 +251,40 @@ describe("updates behind the API server", () => {
     await patch("upd", { spec: { training: { rounds: 3 } } });
     assert.equal(((await getSpec("team-a", "upd")) as { training: { rounds: number } }).training.rounds, 3);
   });
+  it("rounds below the checkpointed round of a running job are refused naming the field, the round and the way out", async () => {
+    // the operator's status after the job's server wrote the checkpoint of round 3
+    await custom.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: "team-a",
+        name: "upd",
+        body: { status: { phase: "Running", lastCheckpoint: { round: 3, object: "checkpoints/round-3" } } },
+      },
+      mergePatch,
+    );
+    const r = await kubectl(
+      [
+        "patch",
+        "sfpromptjob",
+        "upd",
+        "-n",
+        "team-a",
+        "--type=merge",
+        "-p",
+        '{"spec":{"training":{"rounds":2}}}',
+      ],
+      cp.kubeconfigPath,
+      { allowFailure: true },
+    );
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /spec\.training\.rounds: 2 is below round 3 of the job's newest checkpoint/);
+    assert.match(r.stderr, /set spec\.training\.rounds to 3 or more .*spec\.output\.resume: false/);
+    assert.equal(((await getSpec("team-a", "upd")) as { training: { rounds: number } }).training.rounds, 3);
+    await patch("upd", { spec: { training: { rounds: 2 }, output: { resume: false } } });
+    assert.equal(((await getSpec("team-a", "upd")) as { training: { rounds: number } }).training.rounds, 2);
+  });
   it("adding and removing a finalizer is accepted", async () => {
     await patch("upd", { metadata: { finalizers: ["sfprompt.io/test"] } });
     await patch("upd", { metadata: { finalizers: null } });

@@ -98,7 +98,7 @@ async function reconcileParsed(
   const plans = planClients(edited.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
   const lifecycle = decideLifecycle({ job: edited, previous, progress, plans, now });
   // From here on the job as it goes on: an edit its checkpoint cannot resume under is held (ADR 0039).
-  const hold = holdRounds({ job: edited, previous, progress, configMap: seen.configMap, lifecycle });
+  const hold = holdRounds({ job: edited, previous, progress, configMap: seen.configMap });
   const { job, held } = hold;
   if (lifecycle.expired) {
     await deps.client.deleteJob(ref.namespace, ref.name, ref.uid);

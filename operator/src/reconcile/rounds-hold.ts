@@ -12,7 +12,7 @@ import {
   roundsHeldMessage,
 } from "../status/checkpoint-rounds.js";
 import { newestCheckpoint } from "../status/compute-status.js";
-import type { Lifecycle } from "../status/lifecycle.js";
+import { hasFinished } from "../status/lifecycle.js";
 
 export interface HoldInput {
   job: SFPromptJob;
@@ -20,7 +20,6 @@ export interface HoldInput {
   progress: ProgressSnapshot | undefined;
   /** The job's ConfigMap as observed: the run config its server and clients were given. */
   configMap: V1ConfigMap | undefined;
-  lifecycle: Lifecycle;
 }
 
 export interface Held {
@@ -35,8 +34,9 @@ export interface Held {
 /** The job as edited when it can resume, else with the rounds it runs with and the reason. */
 export function holdRounds(input: HoldInput): Held {
   const { job } = input;
-  // A finished job is not run again whatever its spec says (ADR 0034): nothing to hold.
-  if (input.lifecycle.terminal) return { job, children: job };
+  // A job that had finished is not run again whatever its spec says (ADR 0034): nothing to hold. One
+  // that finishes in this reconcile still is held, so that its status keeps the rounds it ran with.
+  if (hasFinished(input.previous)) return { job, children: job };
   const conflict = roundsConflict(job.spec, newestCheckpoint(input.progress, input.previous)?.round);
   if (!conflict) return { job, children: job };
   const deployed = renderedConfig(input.configMap);

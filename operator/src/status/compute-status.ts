@@ -169,10 +169,14 @@ function conditionUpdates(
   ];
 }
 
-/** SpecRejected while an edit is held; once one was, False again when the spec is applied. */
+/**
+ * SpecRejected while an edit is held; once one was, False again when the spec is applied. A finished
+ * job's stays as it finished: no later spec is applied to it (ADR 0034).
+ */
 function specCondition(input: StatusInput): ConditionUpdate[] {
   if (input.held) return [cond(SPEC_REJECTED, true, input.held.reason, input.held.message)];
-  if (!input.job.status?.conditions?.some((c) => c.type === SPEC_REJECTED)) return [];
+  const previous = input.job.status;
+  if (hasFinished(previous) || !previous?.conditions?.some((c) => c.type === SPEC_REJECTED)) return [];
   return [cond(SPEC_REJECTED, false, "SpecApplied", "the spec is applied to the job's children")];
 }
 

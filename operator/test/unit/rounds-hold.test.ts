@@ -54,7 +54,6 @@ function reconcileOnce(w: World, generation = 2) {
     previous: w.previous,
     progress: w.progress,
     configMap: w.configMap,
-    lifecycle,
   });
   const status = computeStatus({
     job: { ...hold.job, status: w.previous },
@@ -235,6 +234,17 @@ describe("the held edit over time", () => {
       ["SpecRejected"],
       "a new edit that is still too low is answered again",
     );
+  });
+  it("a held job that finishes reports the rounds it ran with, and its condition stays", () => {
+    const held = reconcileOnce(world);
+    const done: ProgressSnapshot = { ...checkpointed(10), outcome: { kind: "completed", round: 10 } };
+    const finishing = reconcileOnce({ ...world, previous: held.status as Status, progress: done });
+    assert.deepEqual([finishing.status.phase, finishing.status.progress], ["Succeeded", "10/10"]);
+    const after = reconcileOnce({ ...world, previous: finishing.status as Status, progress: done });
+    assert.deepEqual([after.status.phase, after.status.progress], ["Succeeded", "10/10"]);
+    const cond = after.status.conditions?.find((x) => x.type === "SpecRejected");
+    assert.deepEqual([cond?.status, cond?.reason], ["True", "RoundsBelowCheckpoint"]);
+    assert.deepEqual(after.events, []);
   });
   it("a fixed spec is applied and the condition goes False", () => {
     const held = reconcileOnce(world);

@@ -1,10 +1,9 @@
 // Children's names against what else lives in the namespace: job names that are no Service name or
 // are as long as a name can be, and objects of someone else's that carry a child's name.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { waitFor } from "@sfprompt/kube-testing";
 import { jobLabelValue } from "../../src/names.js";
-import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
 import {
   condition,
@@ -12,42 +11,29 @@ import {
   getJob,
   merge,
   podNames,
-  runOperator,
   setPodPhase,
   setServerAvailable,
-  startWorld,
-  testConfig,
   waitForJob,
-  type World,
+  worldHooks,
 } from "./harness.js";
 
-let world: World;
-let operator: RunningOperator | undefined;
-
-before(async () => {
-  world = await startWorld();
-  operator = await runOperator(world, testConfig(world));
-});
-after(async () => {
-  await operator?.stop();
-  await world?.stop();
-});
+const w = worldHooks();
 
 test("jobs named with a dot or a leading digit get valid, distinct Service names and their client pods", async () => {
   const names = ["web.v2", "web-v2", "7up"];
-  for (const name of names) await createJob(world, jobManifest(name, { clients: { count: 2 } }));
+  for (const name of names) await createJob(w.world, jobManifest(name, { clients: { count: 2 } }));
   const services = new Map<string, string>();
   for (const name of names) {
     const pods = await waitFor(
       async () => {
-        const p = await podNames(world, name);
+        const p = await podNames(w.world, name);
         return p.length === 2 ? p : undefined;
       },
       { timeoutMs: 15_000, description: `the client pods of ${name}` },
     );
     assert.deepEqual(pods, [`${name}-client-0`, `${name}-client-1`]);
-    await waitForJob(world, name, (j) => j.status?.phase === "Pending", `${name} to get a status`);
-    const svc = await world.core.listNamespacedService({
+    await waitForJob(w.world, name, (j) => j.status?.phase === "Pending", `${name} to get a status`);
+    const svc = await w.world.core.listNamespacedService({
       namespace: "default",
       labelSelector: `sfprompt.io/job=${name}`,
     });
@@ -61,18 +47,18 @@ test("jobs named with a dot or a leading digit get valid, distinct Service names
 
 test("a ConfigMap or Service of someone else's with a child's name is not taken over: NameConflict until it goes", async () => {
   const ns = "default";
-  await world.core.createNamespacedConfigMap({
+  await w.world.core.createNamespacedConfigMap({
     namespace: ns,
     body: { metadata: { name: "clash-config" }, data: { keep: "me" } },
   });
-  await world.core.createNamespacedService({
+  await w.world.core.createNamespacedService({
     namespace: ns,
     body: { metadata: { name: "clash-server" }, spec: { selector: { app: "web" }, ports: [{ port: 80 }] } },
   });
-  await createJob(world, jobManifest("clash", { clients: { count: 1 } }));
+  await createJob(w.world, jobManifest("clash", { clients: { count: 1 } }));
   const conflict = async (kind: string, name: string): Promise<void> => {
     const j = await waitForJob(
-      world,
+      w.world,
       "clash",
       (x) => condition(x, "Created")?.message.startsWith(`${kind} default/${name} already exists`) === true,
       `a NameConflict naming ${kind} ${name}`,
@@ -85,64 +71,69 @@ test("a ConfigMap or Service of someone else's with a child's name is not taken 
     );
   };
   await conflict("ConfigMap", "clash-config");
-  const cm = await world.core.readNamespacedConfigMap({ name: "clash-config", namespace: ns });
+  const cm = await w.world.core.readNamespacedConfigMap({ name: "clash-config", namespace: ns });
   assert.deepEqual(
     [cm.data, cm.metadata!.ownerReferences],
     [{ keep: "me" }, undefined],
     "the ConfigMap is untouched",
   );
-  const events = await world.core.listNamespacedEvent({
+  const events = await w.world.core.listNamespacedEvent({
     namespace: ns,
     fieldSelector: "involvedObject.name=clash,reason=NameConflict",
   });
   assert.equal(events.items[0]?.type, "Warning");
 
-  await world.core.deleteNamespacedConfigMap({ name: "clash-config", namespace: ns });
+  await w.world.core.deleteNamespacedConfigMap({ name: "clash-config", namespace: ns });
   await conflict("Service", "clash-server");
-  const svc = await world.core.readNamespacedService({ name: "clash-server", namespace: ns });
+  const svc = await w.world.core.readNamespacedService({ name: "clash-server", namespace: ns });
   assert.deepEqual([svc.spec!.selector, svc.metadata!.ownerReferences], [{ app: "web" }, undefined]);
 
-  await world.core.deleteNamespacedService({ name: "clash-server", namespace: ns });
-  await waitForJob(world, "clash", (x) => condition(x, "Created")?.status === "True", "clash's own children");
-  assert.deepEqual(await podNames(world, "clash"), ["clash-client-0"]);
+  await w.world.core.deleteNamespacedService({ name: "clash-server", namespace: ns });
+  await waitForJob(
+    w.world,
+    "clash",
+    (x) => condition(x, "Created")?.status === "True",
+    "clash's own children",
+  );
+  assert.deepEqual(await podNames(w.world, "clash"), ["clash-client-0"]);
 
   // An orphan that carries the job's labels was the job's own (kubectl delete --cascade=orphan): adopted.
-  await world.core.patchNamespacedConfigMap(
+  await w.world.core.patchNamespacedConfigMap(
     { name: "clash-config", namespace: ns, body: { metadata: { ownerReferences: null } } },
     merge,
   );
   const adopted = await waitFor(
     async () => {
-      const c = await world.core.readNamespacedConfigMap({ name: "clash-config", namespace: ns });
+      const c = await w.world.core.readNamespacedConfigMap({ name: "clash-config", namespace: ns });
       return c.metadata!.ownerReferences?.[0]?.name === "clash" ? c : undefined;
     },
     { timeoutMs: 15_000, description: "the orphaned ConfigMap to be adopted again" },
   );
   assert.equal(adopted.metadata!.ownerReferences![0]!.controller, true);
-  assert.equal(condition(await getJob(world, "clash"), "Created")?.status, "True");
+  assert.equal(condition(await getJob(w.world, "clash"), "Created")?.status, "True");
 });
 
 test("jobs with names of 235 to 253 characters get children, ReplicaSet names and events within the limits", async () => {
   for (const length of [235, 253]) {
     const name = `long-${"a".repeat(length - 7)}.x`;
-    await createJob(world, jobManifest(name, { clients: { count: 1 } }));
+    await createJob(w.world, jobManifest(name, { clients: { count: 1 } }));
     const [pod] = await waitFor(
       async () => {
         // the label value is the name cut to 63 characters with a digest
-        const p = await podNames(world, jobLabelValue(name));
+        const p = await podNames(w.world, jobLabelValue(name));
         return p.length === 1 ? p : undefined;
       },
       { timeoutMs: 15_000, description: `the client pod of the ${length}-character job` },
     );
     assert.ok(pod!.length <= 253, `pod name of ${pod!.length}`);
-    const deployments = (await world.apps.listNamespacedDeployment({ namespace: "default" })).items.filter(
+    const deployments = (await w.world.apps.listNamespacedDeployment({ namespace: "default" })).items.filter(
       (d) => d.metadata!.ownerReferences?.[0]?.name === name,
     );
     assert.equal(deployments.length, 1, "one server Deployment");
     const deployment = deployments[0]!;
     // The Deployment controller names its ReplicaSets <deployment>-<pod-template-hash> (up to 10
     // characters); a name the API server refuses would leave the server without pods.
-    await world.apps.createNamespacedReplicaSet({
+    await w.world.apps.createNamespacedReplicaSet({
       namespace: "default",
       body: {
         metadata: { name: `${deployment.metadata!.name}-7d9f8c6b5a` },
@@ -152,17 +143,17 @@ test("jobs with names of 235 to 253 characters get children, ReplicaSet names an
         },
       },
     });
-    await setServerAvailable(world, deployment.metadata!.name!, 1);
-    await setPodPhase(world, pod!, "Running");
+    await setServerAvailable(w.world, deployment.metadata!.name!, 1);
+    await setPodPhase(w.world, pod!, "Running");
     await waitForJob(
-      world,
+      w.world,
       name,
       (j) => j.status?.phase === "Running",
       `the ${length}-character job Running`,
     );
     const events = await waitFor(
       async () => {
-        const e = await world.core.listNamespacedEvent({
+        const e = await w.world.core.listNamespacedEvent({
           namespace: "default",
           fieldSelector: `involvedObject.name=${name},reason=Running`,
         });

@@ -1,9 +1,8 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import { toRunConfig, applyDefaults } from "@sfprompt/api";
 import { kubectl, waitFor } from "@sfprompt/kube-testing";
-import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
 import {
   REPO_ROOT,
@@ -11,26 +10,15 @@ import {
   getJob,
   podNames,
   runOperator,
-  startWorld,
   testConfig,
   waitForJob,
-  type World,
+  worldHooks,
 } from "./harness.js";
 
 // Typed client objects are class instances; compare their data only.
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
-let world: World;
-let operator: RunningOperator | undefined;
-
-before(async () => {
-  world = await startWorld();
-  operator = await runOperator(world, testConfig(world));
-});
-after(async () => {
-  await operator?.stop();
-  await world?.stop();
-});
+const w = worldHooks();
 
 const gpuSpec = {
   clients: {
@@ -44,25 +32,28 @@ const gpuSpec = {
 };
 
 test("a valid job gets its ConfigMap, Secret, server Deployment + Service and pinned client pods, owned by the job", async () => {
-  const created = await createJob(world, jobManifest("gpu", gpuSpec));
+  const created = await createJob(w.world, jobManifest("gpu", gpuSpec));
   const uid = created.metadata!.uid!;
   const pods = await waitFor(
     async () => {
-      const names = await podNames(world, "gpu");
+      const names = await podNames(w.world, "gpu");
       return names.length === 3 ? names : undefined;
     },
     { timeoutMs: 15_000, description: "3 client pods" },
   );
   assert.deepEqual(pods, ["gpu-client-0", "gpu-client-1", "gpu-client-2"]);
 
-  const deployment = await world.apps.readNamespacedDeployment({ name: "gpu-server", namespace: "default" });
+  const deployment = await w.world.apps.readNamespacedDeployment({
+    name: "gpu-server",
+    namespace: "default",
+  });
   const server = deployment.spec!.template.spec!;
   assert.equal(server.containers[0]!.resources!.limits!["nvidia.com/gpu"], "1");
   assert.deepEqual(server.nodeSelector, { "nvidia.com/gpu.present": "true" });
   assert.equal(deployment.metadata!.ownerReferences![0]!.uid, uid);
   assert.equal(deployment.metadata!.ownerReferences![0]!.controller, true);
 
-  const pod = await world.core.readNamespacedPod({ name: "gpu-client-2", namespace: "default" });
+  const pod = await w.world.core.readNamespacedPod({ name: "gpu-client-2", namespace: "default" });
   assert.deepEqual(pod.spec!.nodeSelector, { site: "plant-1" });
   assert.equal(
     pod.spec!.tolerations!.some((t) => t.key === "edge" && t.effect === "NoSchedule"),
@@ -80,16 +71,16 @@ test("a valid job gets its ConfigMap, Secret, server Deployment + Service and pi
   assert.equal(pod.spec!.containers[0]!.env!.find((e) => e.name === "SFPROMPT_CLIENT_INDEX")!.value, "2");
   assert.equal(pod.metadata!.ownerReferences![0]!.uid, uid);
 
-  const cm = await world.core.readNamespacedConfigMap({ name: "gpu-config", namespace: "default" });
+  const cm = await w.world.core.readNamespacedConfigMap({ name: "gpu-config", namespace: "default" });
   const expected = toRunConfig(applyDefaults({ ...jobManifest("gpu", gpuSpec), metadata: created.metadata }));
   assert.deepEqual(JSON.parse(cm.data!["run-config.json"]!), expected);
-  const secret = await world.core.readNamespacedSecret({ name: "gpu-nats", namespace: "default" });
+  const secret = await w.world.core.readNamespacedSecret({ name: "gpu-nats", namespace: "default" });
   assert.match(Buffer.from(secret.data!["job-key"]!, "base64").toString(), /^[0-9a-f]{64}$/);
-  const svc = await world.core.readNamespacedService({ name: "gpu-server", namespace: "default" });
+  const svc = await w.world.core.readNamespacedService({ name: "gpu-server", namespace: "default" });
   assert.equal(svc.metadata!.ownerReferences![0]!.uid, uid);
 
   const job = await waitForJob(
-    world,
+    w.world,
     "gpu",
     (j) => j.status?.phase === "Pending" && j.status.progress === "0/4",
     "status Pending 0/4",
@@ -121,7 +112,7 @@ const modelCases = [
 for (const c of modelCases) {
   test(`a model ${c.name} is mounted read-only into the server and every client pod, named by SFPROMPT_MODEL_PATH`, async () => {
     await createJob(
-      world,
+      w.world,
       jobManifest(c.job, {
         clients: { count: 2 },
         model: { source: c.source },
@@ -130,12 +121,12 @@ for (const c of modelCases) {
     );
     const names = await waitFor(
       async () => {
-        const n = await podNames(world, c.job);
+        const n = await podNames(w.world, c.job);
         return n.length === 2 ? n : undefined;
       },
       { timeoutMs: 15_000, description: `2 client pods of ${c.job}` },
     );
-    const deployment = await world.apps.readNamespacedDeployment({
+    const deployment = await w.world.apps.readNamespacedDeployment({
       name: `${c.job}-server`,
       namespace: "default",
     });
@@ -147,7 +138,7 @@ for (const c of modelCases) {
       ["/readyz", "/healthz"],
     );
     const clients = await Promise.all(
-      names.map(async (name) => (await world.core.readNamespacedPod({ name, namespace: "default" })).spec!),
+      names.map(async (name) => (await w.world.core.readNamespacedPod({ name, namespace: "default" })).spec!),
     );
     for (const spec of [server, ...clients]) {
       // What the API server stored, defaults included (e.g. a ConfigMap volume's defaultMode).
@@ -173,15 +164,18 @@ for (const c of modelCases) {
 }
 
 test("a restarted operator creates no duplicates and leaves unchanged children's resourceVersions alone", async () => {
-  await createJob(world, jobManifest("steady", { clients: { count: 2 } }));
-  await waitForJob(world, "steady", (j) => j.status?.phase === "Pending", "steady to get a status");
+  await createJob(w.world, jobManifest("steady", { clients: { count: 2 } }));
+  await waitForJob(w.world, "steady", (j) => j.status?.phase === "Pending", "steady to get a status");
   const snapshot = async (): Promise<Record<string, string>> => {
     const [cms, secrets, deps, svcs, pods] = await Promise.all([
-      world.core.listNamespacedConfigMap({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
-      world.core.listNamespacedSecret({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
-      world.apps.listNamespacedDeployment({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
-      world.core.listNamespacedService({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
-      world.core.listNamespacedPod({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+      w.world.core.listNamespacedConfigMap({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+      w.world.core.listNamespacedSecret({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+      w.world.apps.listNamespacedDeployment({
+        namespace: "default",
+        labelSelector: "sfprompt.io/job=steady",
+      }),
+      w.world.core.listNamespacedService({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
+      w.world.core.listNamespacedPod({ namespace: "default", labelSelector: "sfprompt.io/job=steady" }),
     ]);
     const lists = { ConfigMap: cms, Secret: secrets, Deployment: deps, Service: svcs, Pod: pods };
     return Object.fromEntries(
@@ -192,7 +186,7 @@ test("a restarted operator creates no duplicates and leaves unchanged children's
   };
   const withJob = async (): Promise<Record<string, string>> => ({
     ...(await snapshot()),
-    job: (await getJob(world, "steady"))!.metadata!.resourceVersion!,
+    job: (await getJob(w.world, "steady"))!.metadata!.resourceVersion!,
   });
   // Start from a settled world: nothing changed for 700 ms.
   const before = await waitFor(
@@ -203,10 +197,10 @@ test("a restarted operator creates no duplicates and leaves unchanged children's
     },
     { timeoutMs: 10_000, description: "the job and its children to settle" },
   );
-  await operator!.stop();
-  operator = await runOperator(world, testConfig(world));
+  await w.operator.stop();
+  w.operator = await runOperator(w.world, testConfig(w.world));
   // Let the new operator list, reconcile every job and settle.
-  await waitFor(() => operator!.metrics.reconciles.get({ result: "success" }) >= 2, {
+  await waitFor(() => w.operator.metrics.reconciles.get({ result: "success" }) >= 2, {
     timeoutMs: 10_000,
     description: "reconciles after restart",
   });
@@ -218,18 +212,18 @@ test("a restarted operator creates no duplicates and leaves unchanged children's
 test("the GPU + edge example, applied with kubectl, gets the pinning and resources it asks for", async () => {
   await kubectl(
     ["apply", "--server-side", "-f", join(REPO_ROOT, "examples", "gpu-edge.yaml")],
-    world.cp.kubeconfigPath,
+    w.world.cp.kubeconfigPath,
   );
   const names = await waitFor(
     async () => {
-      const n = await podNames(world, "fashion-edge");
+      const n = await podNames(w.world, "fashion-edge");
       return n.length === 8 ? n : undefined;
     },
     { timeoutMs: 15_000, description: "8 client pods of the example" },
   );
   assert.equal(names[0], "fashion-edge-client-0");
   const server = (
-    await world.apps.readNamespacedDeployment({ name: "fashion-edge-server", namespace: "default" })
+    await w.world.apps.readNamespacedDeployment({ name: "fashion-edge-server", namespace: "default" })
   ).spec!.template.spec!;
   assert.deepEqual(plain(server.containers[0]!.resources), {
     requests: { cpu: "2", memory: "4Gi", "nvidia.com/gpu": "1" },
@@ -240,8 +234,9 @@ test("the GPU + edge example, applied with kubectl, gets the pinning and resourc
     server.tolerations!.some((t) => t.key === "nvidia.com/gpu"),
     true,
   );
-  const client = (await world.core.readNamespacedPod({ name: "fashion-edge-client-7", namespace: "default" }))
-    .spec!;
+  const client = (
+    await w.world.core.readNamespacedPod({ name: "fashion-edge-client-7", namespace: "default" })
+  ).spec!;
   assert.deepEqual(client.nodeSelector, { site: "plant-1" });
   assert.deepEqual(plain(client.containers[0]!.resources), {
     requests: { cpu: "250m", memory: "512Mi" },

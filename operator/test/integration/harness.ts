@@ -228,6 +228,31 @@ export async function podNames(world: World, job: string): Promise<string[]> {
   return pods.items.map((p) => p.metadata!.name!).sort();
 }
 
+/** A test file's world and its operator, filled in by its before hook. */
+export interface WorldAndOperator {
+  world: World;
+  /** The running operator; a test that restarts it puts the new one here, for the after hook to stop. */
+  operator: RunningOperator;
+}
+
+/**
+ * Registers the file's hooks: before, start a world without NATS, run `prepare` on it (e.g. install
+ * another CRD), then start the operator; after, stop the operator and the world.
+ */
+export function worldHooks(prepare: (world: World) => Promise<void> = async () => {}): WorldAndOperator {
+  const w = {} as WorldAndOperator;
+  before(async () => {
+    w.world = await startWorld();
+    await prepare(w.world);
+    w.operator = await runOperator(w.world, testConfig(w.world));
+  });
+  after(async () => {
+    await w.operator?.stop();
+    await w.world?.stop();
+  });
+  return w;
+}
+
 /** A test file's world with NATS, its operator and a NATS connection, filled in by its before hook. */
 export interface OperatorWorld {
   world: World;

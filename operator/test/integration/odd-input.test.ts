@@ -1,10 +1,9 @@
 // Jobs the API server accepts but that are odd for their children: pod fields the API server
 // refuses, a spec an older CRD lets through but zod does not, a fix for pods that have not started.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Pod } from "@kubernetes/client-node";
 import { kubectl, waitFor } from "@sfprompt/kube-testing";
-import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest, type SpecInput } from "../fixtures.js";
 import {
   condition,
@@ -12,24 +11,19 @@ import {
   getJob,
   patchJobSpec,
   podNames,
-  runOperator,
   setPodPhase,
   setServerAvailable,
-  startWorld,
-  testConfig,
   waitForJob,
+  worldHooks,
   type World,
 } from "./harness.js";
-
-let world: World;
-let operator: RunningOperator | undefined;
 
 /**
  * Takes the quorum-vs-fraction rule out of the installed CRD, as on a cluster whose CRD predates it
  * (crds.install: false and an upgraded operator) and runs no webhook: the one way a spec that the API
  * refuses reaches the operator.
  */
-async function installOlderCrd(): Promise<void> {
+async function installOlderCrd(world: World): Promise<void> {
   const crd = "sfpromptjobs.sfprompt.io";
   const path = "/spec/versions/0/schema/openAPIV3Schema/properties/spec/x-kubernetes-validations";
   const got = await kubectl(["get", "crd", crd, "-o", "json"], world.cp.kubeconfigPath);
@@ -66,15 +60,7 @@ async function installOlderCrd(): Promise<void> {
   );
 }
 
-before(async () => {
-  world = await startWorld();
-  await installOlderCrd();
-  operator = await runOperator(world, testConfig(world));
-});
-after(async () => {
-  await operator?.stop();
-  await world?.stop();
-});
+const w = worldHooks(installOlderCrd);
 
 const refused: { name: string; job: string; spec: SpecInput; field: RegExp; fix: Record<string, unknown> }[] =
   [
@@ -100,9 +86,9 @@ const refused: { name: string; job: string; spec: SpecInput; field: RegExp; fix:
 
 for (const c of refused) {
   test(`${c.name}: the API server's refusal reaches the status and an event, and a fixed spec clears it`, async () => {
-    await createJob(world, jobManifest(c.job, c.spec));
+    await createJob(w.world, jobManifest(c.job, c.spec));
     const j = await waitForJob(
-      world,
+      w.world,
       c.job,
       (x) => condition(x, "Created")?.status === "False",
       `${c.job} to report the refusal`,
@@ -111,38 +97,38 @@ for (const c of refused) {
     assert.equal(created.reason, "ChildRejected");
     assert.match(created.message, c.field);
     assert.match(created.message, /change the job's spec/);
-    const events = await world.core.listNamespacedEvent({
+    const events = await w.world.core.listNamespacedEvent({
       namespace: "default",
       fieldSelector: `involvedObject.name=${c.job},reason=ChildRejected`,
     });
     assert.equal(events.items[0]?.type, "Warning");
     assert.equal(events.items[0]?.message, created.message);
 
-    await patchJobSpec(world, c.job, c.fix);
+    await patchJobSpec(w.world, c.job, c.fix);
     const fixed = await waitForJob(
-      world,
+      w.world,
       c.job,
       (x) => condition(x, "Created")?.status === "True",
       `${c.job} to apply its children after the fix`,
     );
     assert.equal(condition(fixed, "Created")!.reason, "ChildrenApplied");
-    assert.deepEqual(await podNames(world, c.job), [`${c.job}-client-0`]);
+    assert.deepEqual(await podNames(w.world, c.job), [`${c.job}-client-0`]);
   });
 }
 
 test("a spec change an older CRD lets through but the API refuses fails the job with InvalidSpec; fixing it lets the job carry on", async () => {
   // installOlderCrd took the quorum-vs-fraction rule out of the CRD; zod still refuses such a spec.
-  await createJob(world, jobManifest("quorate", { clients: { count: 4, perRound: { fraction: 0.5 } } }));
-  await waitFor(async () => (await podNames(world, "quorate")).length === 4, {
+  await createJob(w.world, jobManifest("quorate", { clients: { count: 4, perRound: { fraction: 0.5 } } }));
+  await waitFor(async () => (await podNames(w.world, "quorate")).length === 4, {
     timeoutMs: 15_000,
     description: "the client pods of quorate",
   });
-  await setServerAvailable(world, "quorate-server", 1);
-  await setPodPhase(world, "quorate-client-0", "Running", { node: "edge-0" });
-  await waitForJob(world, "quorate", (j) => j.status?.phase === "Running", "quorate to run");
+  await setServerAvailable(w.world, "quorate-server", 1);
+  await setPodPhase(w.world, "quorate-client-0", "Running", { node: "edge-0" });
+  await waitForJob(w.world, "quorate", (j) => j.status?.phase === "Running", "quorate to run");
 
-  await patchJobSpec(world, "quorate", { training: { quorum: { count: 3, fraction: null } } });
-  const bad = await waitForJob(world, "quorate", (j) => j.status?.phase === "Failed", "quorate to fail");
+  await patchJobSpec(w.world, "quorate", { training: { quorum: { count: 3, fraction: null } } });
+  const bad = await waitForJob(w.world, "quorate", (j) => j.status?.phase === "Failed", "quorate to fail");
   const failed = condition(bad, "Failed")!;
   assert.equal(failed.reason, "InvalidSpec");
   assert.match(
@@ -155,11 +141,11 @@ test("a spec change an older CRD lets through but the API refuses fails the job 
     undefined,
     "an invalid spec can be fixed: the job is not finished",
   );
-  assert.equal((await podNames(world, "quorate")).length, 4, "the running pods are left alone");
+  assert.equal((await podNames(w.world, "quorate")).length, 4, "the running pods are left alone");
 
-  await patchJobSpec(world, "quorate", { training: { quorum: { count: 2 } } });
+  await patchJobSpec(w.world, "quorate", { training: { quorum: { count: 2 } } });
   const fixed = await waitForJob(
-    world,
+    w.world,
     "quorate",
     (j) => j.status?.phase === "Running",
     "quorate to run again",
@@ -167,26 +153,27 @@ test("a spec change an older CRD lets through but the API refuses fails the job 
   assert.equal(condition(fixed, "Failed")?.status, "False");
   assert.equal(condition(fixed, "Running")?.status, "True");
   assert.equal(fixed.status?.observedGeneration, fixed.metadata?.generation);
-  const d = await world.apps.readNamespacedDeployment({ name: "quorate-server", namespace: "default" });
+  const d = await w.world.apps.readNamespacedDeployment({ name: "quorate-server", namespace: "default" });
   assert.equal(d.spec?.replicas, 1, "the server is not scaled down");
   assert.deepEqual(
-    await podNames(world, "quorate"),
+    await podNames(w.world, "quorate"),
     [0, 1, 2, 3].map((i) => `quorate-client-${i}`),
   );
-  assert.equal((await getJob(world, "quorate"))?.status?.completionTime, undefined);
+  assert.equal((await getJob(w.world, "quorate"))?.status?.completionTime, undefined);
 });
 
 test("a fixed client node selector replaces the client pods that have not started, and leaves running ones alone", async () => {
-  await createJob(world, jobManifest("typo", { clients: { count: 2, nodeSelector: { site: "plant-l" } } }));
-  await waitFor(async () => (await podNames(world, "typo")).length === 2, {
+  await createJob(w.world, jobManifest("typo", { clients: { count: 2, nodeSelector: { site: "plant-l" } } }));
+  await waitFor(async () => (await podNames(w.world, "typo")).length === 2, {
     timeoutMs: 15_000,
     description: "the client pods of typo",
   });
-  await setPodPhase(world, "typo-client-1", "Running");
-  const read = (name: string): Promise<V1Pod> => world.core.readNamespacedPod({ name, namespace: "default" });
+  await setPodPhase(w.world, "typo-client-1", "Running");
+  const read = (name: string): Promise<V1Pod> =>
+    w.world.core.readNamespacedPod({ name, namespace: "default" });
   const [pending, running] = [await read("typo-client-0"), await read("typo-client-1")];
 
-  await patchJobSpec(world, "typo", { clients: { nodeSelector: { site: "plant-1" } } });
+  await patchJobSpec(w.world, "typo", { clients: { nodeSelector: { site: "plant-1" } } });
   const replaced = await waitFor(
     async () => {
       const p = await read("typo-client-0").catch(() => undefined);
@@ -198,26 +185,26 @@ test("a fixed client node selector replaces the client pods that have not starte
   const still = await read("typo-client-1");
   assert.equal(still.metadata!.uid, running.metadata!.uid, "a running client keeps its pod");
   assert.deepEqual(still.spec!.nodeSelector, { site: "plant-l" });
-  assert.deepEqual(await podNames(world, "typo"), ["typo-client-0", "typo-client-1"]);
+  assert.deepEqual(await podNames(w.world, "typo"), ["typo-client-0", "typo-client-1"]);
 });
 
 test("a finished job whose spec turns invalid keeps its outcome; the InvalidSpec event says what is wrong", async () => {
   await createJob(
-    world,
+    w.world,
     jobManifest("over", { clients: { count: 4, perRound: { fraction: 0.5 } }, activeDeadlineSeconds: 1 }),
   );
   const failed = await waitForJob(
-    world,
+    w.world,
     "over",
     (j) => j.status?.phase === "Failed",
     "over to pass its deadline",
   );
   assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
 
-  await patchJobSpec(world, "over", { training: { quorum: { count: 3, fraction: null } } });
+  await patchJobSpec(w.world, "over", { training: { quorum: { count: 3, fraction: null } } });
   await waitFor(
     async () => {
-      const events = await world.core.listNamespacedEvent({
+      const events = await w.world.core.listNamespacedEvent({
         namespace: "default",
         fieldSelector: "involvedObject.name=over,reason=InvalidSpec",
       });
@@ -225,7 +212,7 @@ test("a finished job whose spec turns invalid keeps its outcome; the InvalidSpec
     },
     { timeoutMs: 15_000, description: "the InvalidSpec event" },
   );
-  const after = await getJob(world, "over");
+  const after = await getJob(w.world, "over");
   assert.equal(after?.status?.phase, "Failed");
   assert.equal(condition(after, "Failed")?.reason, "DeadlineExceeded");
   assert.equal(after?.status?.completionTime, failed.status?.completionTime);

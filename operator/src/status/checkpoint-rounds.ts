@@ -53,7 +53,7 @@ export function roundsRefusal(c: RoundsConflict): string {
 export function roundsHeldMessage(c: RoundsConflict, heldRounds: number): string {
   return (
     `spec.training.rounds ${c.rounds} is below round ${c.checkpointRound} of the job's newest ` +
-    `checkpoint, from which its server could not resume: the edit is not applied, the job goes on ` +
+    `checkpoint, from which its server could not resume: that value is not applied and the job goes on ` +
     `with spec.training.rounds ${heldRounds}; ${roundsAdvice(c)}`
   );
 }

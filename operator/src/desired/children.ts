@@ -2,10 +2,10 @@
 // the lifecycle decision and the client restart plans.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { SFPromptJob } from "@sfprompt/api";
-import { digest } from "../names.js";
 import type { Lifecycle } from "../status/lifecycle.js";
 import { desiredClientPod } from "./client-pod.js";
-import { desiredConfigMap, renderRunConfig } from "./config-map.js";
+import { configHashes } from "./config-hash.js";
+import { desiredConfigMap } from "./config-map.js";
 import type { JobRef } from "./owner.js";
 import { jobNatsUrl } from "./pod-parts.js";
 import type { ClientPlan } from "./restart-plan.js";
@@ -66,7 +66,7 @@ export function serverImageFor(job: SFPromptJob, settings: ChildSettings): strin
 export function desiredChildren(input: DesiredInput): DesiredChildren {
   const { job, ref, settings, lifecycle } = input;
   const natsUrl = jobNatsUrl(job, settings.natsUrl);
-  const configHash = digest(renderRunConfig(job));
+  const hashes = configHashes(job);
   const running = !lifecycle.suspended && !lifecycle.terminal;
   const server = desiredDeployment({
     job,
@@ -75,9 +75,9 @@ export function desiredChildren(input: DesiredInput): DesiredChildren {
     imagePullPolicy: settings.imagePullPolicy,
     natsUrl,
     replicas: running ? job.spec.server.replicas : 0,
-    configHash,
+    configHash: hashes.server,
   });
-  const pods = clientPods(input, configHash, natsUrl);
+  const pods = clientPods(input, hashes.client, natsUrl);
   return {
     apply: [
       desiredConfigMap(job, ref),

@@ -42,6 +42,7 @@ export interface ClientPodInput {
   imagePullPolicy: string;
   natsUrl: string;
   edgeNodeLabel: string;
+  /** Digest of the run config the clients read (config-hash.ts): a record, pods are not replaced for it. */
   configHash: string;
 }
 

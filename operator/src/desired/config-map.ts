@@ -24,25 +24,17 @@ export function desiredConfigMap(job: SFPromptJob, ref: JobRef): V1ConfigMap {
   };
 }
 
-/** What the reconciler reads back from the run config in `cm`; undefined where unreadable. */
-export interface RenderedConfig {
-  text?: string;
-  rounds?: number;
-  generation?: number;
-}
-
 const int = (v: unknown): number | undefined =>
   typeof v === "number" && Number.isInteger(v) ? v : undefined;
 
-/** training.rounds and job.generation of the run config in `cm` (as rendered by desiredConfigMap). */
-export function renderedConfig(cm: V1ConfigMap | undefined): RenderedConfig {
+/** training.rounds of the run config in `cm` (as rendered by desiredConfigMap); undefined where unreadable. */
+export function renderedRounds(cm: V1ConfigMap | undefined): number | undefined {
   const text = cm?.data?.[RUN_CONFIG_KEY];
-  if (text === undefined) return {};
+  if (text === undefined) return undefined;
   try {
-    const c = JSON.parse(text) as { training?: { rounds?: unknown }; job?: { generation?: unknown } };
-    return { text, rounds: int(c.training?.rounds), generation: int(c.job?.generation) };
+    return int((JSON.parse(text) as { training?: { rounds?: unknown } }).training?.rounds);
   } catch {
     // Edited by hand into something that is not JSON: the reconcile renders it again.
-    return { text };
+    return undefined;
   }
 }

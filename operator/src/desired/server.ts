@@ -25,7 +25,7 @@ export interface ServerInput {
   natsUrl: string;
   /** 0 while suspended or finished. */
   replicas: number;
-  /** Digest of the run config, so a changed config rolls the server. */
+  /** Digest of the run config the server reads (config-hash.ts), so a changed config rolls the server. */
   configHash: string;
 }
 

@@ -98,8 +98,7 @@ async function reconcileParsed(
   const plans = planClients(edited.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
   const lifecycle = decideLifecycle({ job: edited, previous, progress, plans, now });
   // From here on the job as it goes on: an edit its checkpoint cannot resume under is held (ADR 0039).
-  const hold = holdRounds({ job: edited, previous, progress, configMap: seen.configMap });
-  const { job, held } = hold;
+  const { job, held } = holdRounds({ job: edited, previous, progress, configMap: seen.configMap });
   if (lifecycle.expired) {
     await deps.client.deleteJob(ref.namespace, ref.name, ref.uid);
     await deps.events.record(
@@ -112,7 +111,7 @@ async function reconcileParsed(
   }
   const jobSecretKey = existingJobKey(seen.secret) ?? generateJobKey();
   const desired = desiredChildren({
-    job: hold.children,
+    job,
     ref,
     settings: deps.settings,
     jobKey: jobSecretKey,

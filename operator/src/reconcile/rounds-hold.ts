@@ -3,7 +3,7 @@
 // rounds they run with, the status says why (ADR 0039). Pure.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { SFPromptJob, Status } from "@sfprompt/api";
-import { renderRunConfig, renderedConfig } from "../desired/config-map.js";
+import { renderedRounds } from "../desired/config-map.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
 import {
   ROUNDS_BELOW_CHECKPOINT,
@@ -23,10 +23,8 @@ export interface HoldInput {
 }
 
 export interface Held {
-  /** The job for the status: the spec with the rounds it goes on with. */
+  /** The job as it goes on: the spec with the rounds it runs with, for the children and the status. */
   job: SFPromptJob;
-  /** The job to derive the children from: the same, of the generation its run config has if only that differs. */
-  children: SFPromptJob;
   /** Why the edit is not applied, for the SpecRejected condition and the Warning event. */
   held?: { reason: string; message: string };
 }
@@ -36,21 +34,14 @@ export function holdRounds(input: HoldInput): Held {
   const { job } = input;
   // A job that had finished is not run again whatever its spec says (ADR 0034): nothing to hold. One
   // that finishes in this reconcile still is held, so that its status keeps the rounds it ran with.
-  if (hasFinished(input.previous)) return { job, children: job };
+  if (hasFinished(input.previous)) return { job };
   const conflict = roundsConflict(job.spec, newestCheckpoint(input.progress, input.previous)?.round);
-  if (!conflict) return { job, children: job };
-  const deployed = renderedConfig(input.configMap);
-  const rounds = heldRounds(conflict, deployed.rounds, input.previous);
-  const kept: SFPromptJob = { ...job, spec: { ...job.spec, training: { ...job.spec.training, rounds } } };
-  // The run config records the generation it was rendered from, so a held edit would still roll the
-  // server; when the edit changed nothing else, the children keep the config they have.
-  const same: SFPromptJob = {
-    ...kept,
-    metadata: { ...kept.metadata, generation: deployed.generation ?? kept.metadata.generation },
-  };
+  if (!conflict) return { job };
+  const rounds = heldRounds(conflict, renderedRounds(input.configMap), input.previous);
+  // The run config holds nothing that an edit moves by itself (no generation, ADR 0040): with the
+  // rounds kept, an edit that changed nothing else renders the very config the children have.
   return {
-    job: kept,
-    children: renderRunConfig(same) === deployed.text ? same : kept,
+    job: { ...job, spec: { ...job.spec, training: { ...job.spec.training, rounds } } },
     held: { reason: ROUNDS_BELOW_CHECKPOINT, message: roundsHeldMessage(conflict, rounds) },
   };
 }

@@ -43,7 +43,9 @@ export const RunConfigSchema = z.strictObject({
     name: z.string(),
     namespace: z.string(),
     uid: z.string(),
-    generation: z.int(),
+    // Not written since ADR 0040: no process reads it, and in the run config every spec edit rolled
+    // the server. Still accepted, so a config an older operator rendered reads as before.
+    generation: z.int().optional().meta({ description: "Ignored; written by older operators." }),
   }),
   method: z.enum(METHODS),
   effective: EffectiveSchema,

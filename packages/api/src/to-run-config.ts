@@ -95,7 +95,8 @@ export function toRunConfig(job: SFPromptJob): RunConfig {
   return RunConfigSchema.parse({
     apiVersion: RUN_CONFIG_VERSION,
     kind: RUN_CONFIG_KIND,
-    job: { name: metadata.name, namespace, uid: metadata.uid ?? "", generation: metadata.generation ?? 0 },
+    // metadata.generation stays out: it moves with every edit, and the config's digest rolls the server.
+    job: { name: metadata.name, namespace, uid: metadata.uid ?? "" },
     method: spec.method,
     effective: effectiveFor(spec.method, spec),
     model: spec.model,

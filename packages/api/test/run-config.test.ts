@@ -94,12 +94,21 @@ describe("toRunConfig", () => {
 
   it("names the job's NATS resources from namespace and name", () => {
     const rc = config({}, { name: "vit.b16", namespace: "edge", uid: "u-1", generation: 3 });
-    assert.deepEqual(rc.job, { name: "vit.b16", namespace: "edge", uid: "u-1", generation: 3 });
+    assert.deepEqual(rc.job, { name: "vit.b16", namespace: "edge", uid: "u-1" });
     assert.deepEqual(rc.names, {
       job: "edge_vit_b16",
       subjectPrefix: "sfp.edge_vit_b16",
       bucket: "sfp-edge_vit_b16-artifacts",
     });
+  });
+
+  it("is the same for two generations of the same spec, and reads a config that still records one", () => {
+    const meta = (generation: number): Json => ({ name: "a", namespace: "edge", uid: "u-1", generation });
+    const [g1, g7] = [config({}, meta(1)), config({}, meta(7))];
+    assert.deepEqual(g7, g1);
+    assert.equal("generation" in g7.job, false);
+    const older = { ...g1, job: { ...g1.job, generation: 4 } };
+    assert.equal(RunConfigSchema.safeParse(older).success, true);
   });
 
   it("uses the default namespace and the spec's bucket when given", () => {

@@ -24,11 +24,16 @@ const RecordedMetaSchema = z.looseObject({
 
 /**
  * The config as far as the result depends on it: output.resume says how this session starts (a
- * --resume on a spec with resume: false), not what was trained, and JSON drops what is undefined.
+ * --resume on a spec with resume: false), not what was trained, job.generation (recorded before
+ * ADR 0040 took it out of the run config) trains nothing, and JSON drops what is undefined.
  */
 function comparable(config: unknown): unknown {
-  const c = JSON.parse(JSON.stringify(config ?? null)) as { output?: { resume?: unknown } } | null;
+  const c = JSON.parse(JSON.stringify(config ?? null)) as {
+    output?: { resume?: unknown };
+    job?: { generation?: unknown };
+  } | null;
   if (c?.output !== undefined) delete c.output.resume;
+  if (c?.job !== undefined) delete c.job.generation;
   return c;
 }
 

@@ -21,6 +21,13 @@ const base = {
    * Absent in events of older servers and of runs resumed from their checkpoints.
    */
   attempt: name.optional(),
+  /**
+   * The server start that published it (a token made each time a server process starts a job), so
+   * that the rounds a resumed server runs again (those after its checkpoint) are not dropped as
+   * repeats of the first run's, while one server retrying its own event still is. Absent in events
+   * of older servers.
+   */
+  launch: name.optional(),
 };
 
 const kindBytes = z
@@ -201,10 +208,12 @@ export function parseEvent(value: unknown): ProgressEvent {
 }
 
 /**
- * A JetStream message id for events that happen once per attempt and round, so a resumed server
- * that publishes them again is deduplicated by the stream, while a run started over (a new attempt)
- * is not mistaken for a repeat of the one before it; client state changes may repeat and get none.
- * Events without an attempt keep the id older servers gave them.
+ * A JetStream message id, so that an event a server publishes again (a retried publish whose ack was
+ * lost) is deduplicated by the stream. The job's end happens once per attempt: a resumed server that
+ * ends it again is a repeat. A round happens once per server start (`launch`): a resumed server runs
+ * the rounds after its checkpoint again, and their new values must reach consumers. A run started
+ * over (a new attempt) is never mistaken for a repeat of the one before it. Client state changes may
+ * repeat and get none. Events without an attempt or launch keep the ids older servers gave them.
  */
 export function eventDedupId(e: ProgressEvent): string | undefined {
   const scope = e.attempt === undefined ? e.job : `${e.job}:${e.attempt}`;
@@ -216,6 +225,8 @@ export function eventDedupId(e: ProgressEvent): string | undefined {
     case "job.failed":
       return `${scope}:${e.type}`;
     default:
-      return `${scope}:${e.type}:${e.round}`;
+      return e.launch === undefined
+        ? `${scope}:${e.type}:${e.round}`
+        : `${scope}:${e.launch}:${e.type}:${e.round}`;
   }
 }

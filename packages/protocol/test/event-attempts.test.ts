@@ -129,6 +129,38 @@ describe("run attempts in the job's stream", () => {
     assert.equal((await streamed(job)).filter((e) => e.type === "round.finished").length, 1);
   });
 
+  it("keep the rounds a resumed server runs again (a new launch) and drop one server's own repeats", async () => {
+    const job = "attempts-launch";
+    await ensureJobResources(nc, job);
+    const launched = (launch: string, accuracy: number): ProgressEvent[] =>
+      run(job, "first", 3, accuracy).map((e) => ({ ...e, launch }));
+    const first = launched("one", 0.2).filter((e) => e.type !== "client.state");
+    assert.deepEqual(await publishAll(first), Array(first.length).fill(false));
+    // the same server retrying what it published: all duplicates
+    assert.deepEqual(await publishAll(first), Array(first.length).fill(true));
+    // a server resumed from round 2's checkpoint runs round 3 again, under the same attempt
+    const rerun = launched("two", 0.25).filter(
+      (e) => e.type === "job.finished" || ("round" in e && e.round === 3 && e.type !== "client.state"),
+    );
+    assert.deepEqual(
+      (await publishAll(rerun)).map((d, i) => [rerun[i]!.type, d]),
+      [
+        ["round.started", false],
+        ["round.finished", false],
+        // the job ends once per attempt, whichever server says so
+        ["job.finished", true],
+      ],
+    );
+    const round3 = (await streamed(job)).filter((e) => e.type === "round.finished" && e.round === 3);
+    assert.deepEqual(
+      round3.map((e) => [e.launch, e.type === "round.finished" ? e.accuracy : undefined]),
+      [
+        ["one", 0.2 * 3],
+        ["two", 0.25 * 3],
+      ],
+    );
+  });
+
   it("refuse an attempt that is no token", () => {
     const e = { ...run("j", "ok", 1, 0.5)[0]!, attempt: "a.b" };
     assert.throws(() => parseEvent(e), /attempt|letters/);

@@ -3,7 +3,9 @@
 // minutes old, then logged: never fatal to training. Retries are safe: round and job events carry a
 // message id the stream de-duplicates on. The queue is bounded; client states are dropped first.
 // Every event carries the run's attempt, known once the coordinator chose where to go on from: the
-// server holds its events until then (the services answer polls before that).
+// server holds its events until then (the services answer polls before that), and this server
+// start's launch token. A job end given up on is kept, for a lingering server to deliver later.
+import { randomBytes } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   EVENT_VERSION,
@@ -14,10 +16,10 @@ import {
 } from "@sfprompt/protocol";
 import type { Logger } from "../runtime/logger.js";
 
-/** An event without the common fields (v, job, at, attempt), which the publisher adds. */
+/** An event without the common fields (v, job, at, attempt, launch), which the publisher adds. */
 export type EventBody = ProgressEvent extends infer E
   ? E extends ProgressEvent
-    ? Omit<E, "v" | "job" | "at" | "attempt">
+    ? Omit<E, "v" | "job" | "at" | "attempt" | "launch">
     : never
   : never;
 
@@ -58,6 +60,23 @@ export class EventPublisher {
   #attemptStarted = false;
   /** Set while events wait for startAttempt(). */
   #held: { release: () => void; released: Promise<void> } | undefined;
+  /** This server start's token, in every event and in the dedup id of round events (ADR 0036). */
+  readonly launch = randomBytes(8).toString("hex");
+  /** The job end (job.finished / job.failed) given up on, as it was to be sent. */
+  #undeliveredEnd: ProgressEvent | undefined;
+
+  /** The attempt stamped on the events (undefined: not known yet, or none). */
+  get attempt(): string | undefined {
+    return this.#attempt;
+  }
+
+  /**
+   * The job.finished / job.failed this publisher gave up on (NATS away longer than its budget), as it
+   * was to be sent: a server that lingers goes on delivering it (deliverJobEnd).
+   */
+  undeliveredEnd(): ProgressEvent | undefined {
+    return this.#undeliveredEnd;
+  }
 
   /** Makes events wait for startAttempt() before they go out (they queue meanwhile). */
   holdUntilAttempt(): void {
@@ -142,10 +161,11 @@ export class EventPublisher {
 
   async #send(queued: Queued): Promise<void> {
     const { deadline } = queued;
-    const event =
-      this.#attempt === undefined
-        ? queued.event
-        : ({ ...queued.event, attempt: this.#attempt } as ProgressEvent);
+    const event = {
+      ...queued.event,
+      ...(this.#attempt === undefined ? {} : { attempt: this.#attempt }),
+      launch: this.launch,
+    } as ProgressEvent;
     const attempts = this.retry.attempts ?? Number.POSITIVE_INFINITY;
     // what NATS away looks like (timeouts, no responders) is retried until the deadline; a refusal
     // (no room in the stream) a few times only
@@ -165,6 +185,8 @@ export class EventPublisher {
           this.nc.isClosed()
         ) {
           this.logger.log("warn", "event-publish-failed", { type: event.type, attempts: attempt, error });
+          const end = event.type === "job.finished" || event.type === "job.failed";
+          if (end && !(error instanceof EventSchemaError)) this.#undeliveredEnd = event;
           return;
         }
         this.logger.log("info", "event-publish-retry", { type: event.type, attempt, error });

@@ -1,17 +1,34 @@
 // The server role: resolves the partition bundle and held-out set from the run config, then runs the
-// coordinator + body service (@sfprompt/core runServer) on the shell's NATS connection. fl-full swaps
-// in the whole-model global parameters, as runLocalJob does. An error that fails the job (runServer's
+// coordinator + body service (@sfprompt/core startServer) on the shell's NATS connection. fl-full swaps
+// in the whole-model global parameters, as runLocalJob does. An error that fails the job (the run's
 // job.failed, or an input that is not there) is thrown as ServerJobFailedError, so the shell lingers
-// instead of exiting into a Deployment's restart loop (ADR 0037).
-import { EVENT_VERSION, ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+// instead of exiting into a Deployment's restart loop (ADR 0037); while it lingers, the job's end is
+// delivered until stored and told to every client that polls (ADR 0041).
+import {
+  EVENT_VERSION,
+  RoundStateConflictError,
+  ensureJobResources,
+  publishEvent,
+  type JobResources,
+  type ProgressEvent,
+  type RoundState,
+} from "@sfprompt/protocol";
 import {
   PartitionBundle,
   jobTextEncoding,
   prepareWholeModel,
   textBundleConfig,
-  runServer,
+  answerPollsWithEnd,
+  deliverJobEnd,
+  endedPollReply,
+  startServer,
   wholeModelGlobal,
   type GlobalModel,
+  type PendingEnd,
+  type PendingState,
+  type PollReply,
+  type ServerHandle,
+  type ServerResult,
 } from "@sfprompt/core";
 import { ServerJobFailedError, type RoleContext, type RoleDefinition } from "@sfprompt/process-shell";
 import {
@@ -27,27 +44,60 @@ import {
 export const SERVER_METHODS = ["sfprompt", "sfl-prompt", "fl-prompt", "fl-full"] as const;
 
 async function run(ctx: RoleContext): Promise<void> {
-  let failedJob = false;
+  let failure: ProgressEvent | undefined;
+  let server: ServerHandle | undefined;
   const onEvent = (e: ProgressEvent): void => {
     ctx.metrics.onEvent(e);
-    if (e.type === "job.failed") failedJob = true;
+    if (e.type === "job.failed") failure = e;
   };
   try {
-    await serve(ctx, onEvent);
+    const result = await serve(ctx, onEvent, (h) => (server = h));
+    tellEnd(ctx, { action: "done", ...attemptOf(result.attempt) }, server?.pendingEnd());
   } catch (error) {
     if (ctx.signal.aborted || !(error instanceof Error)) throw error;
     // runServer published job.failed: the job is over, whatever a restart would find
-    if (failedJob) throw new ServerJobFailedError(error);
-    // the model, bundle or data is not there: no restart brings it, so the job fails, saying which
-    if (error instanceof JobInputError && (await announceFailure(ctx, error)))
+    if (failure?.type === "job.failed") {
+      const reply = endedPollReply({ ...failure, ...attemptOf(server?.attempt()) });
+      tellEnd(ctx, reply, server?.pendingEnd());
       throw new ServerJobFailedError(error);
+    }
+    // the model, bundle or data is not there: no restart brings it, so the job fails, saying which
+    if (error instanceof JobInputError) {
+      const pending = await announceFailure(ctx, error);
+      if (pending !== undefined) {
+        tellEnd(ctx, { action: "failed", reason: error.name, message: error.message }, pending);
+        throw new ServerJobFailedError(error);
+      }
+    }
     // anything else (NATS or JetStream not there yet) ends the process: its restart tries again
     throw error;
   }
 }
 
-/** Publishes job.failed for `error`; false when it could not (NATS away: the restart tries again). */
-async function announceFailure(ctx: RoleContext, error: Error): Promise<boolean> {
+function attemptOf(attempt: string | undefined): { attempt?: string } {
+  return attempt === undefined ? {} : { attempt };
+}
+
+/**
+ * While the process lingers after the job's end (ADR 0037): goes on storing what of the end its run
+ * could not (NATS away longer than the retry budgets), and answers every client's poll with the end,
+ * so that a client started after it stops too. Both stop on the shell's SIGTERM.
+ */
+function tellEnd(ctx: RoleContext, reply: PollReply, pending: PendingEnd | undefined): void {
+  if (!ctx.settings.lingerAfterFinish || ctx.signal.aborted) return;
+  const job = ctx.config.names.job;
+  const o = { logger: ctx.logger, signal: ctx.signal };
+  void answerPollsWithEnd(ctx.nc, job, reply, o);
+  if (pending?.event !== undefined || pending?.state !== undefined)
+    void deliverJobEnd(ctx.nc, job, pending, o);
+}
+
+/**
+ * Publishes job.failed for `error` and leaves the failed round state (best effort: a lingering
+ * server goes on writing it), so that clients that missed the event stop; undefined when the event
+ * could not be published (NATS away: the restart tries again), else what is still to be stored.
+ */
+async function announceFailure(ctx: RoleContext, error: Error): Promise<PendingEnd | undefined> {
   const job = ctx.config.names.job;
   const event: ProgressEvent = {
     v: EVENT_VERSION,
@@ -57,18 +107,48 @@ async function announceFailure(ctx: RoleContext, error: Error): Promise<boolean>
     reason: error.name,
     message: error.message,
   };
+  let resources: JobResources;
   try {
-    await ensureJobResources(ctx.nc, job);
+    resources = await ensureJobResources(ctx.nc, job);
     await publishEvent(ctx.nc, event);
   } catch (cause) {
     ctx.logger.log("warn", "job-failed.unpublished", { reason: error.name, error: cause });
-    return false;
+    return undefined;
   }
   ctx.metrics.onEvent(event);
-  return true;
+  let stored: { state: RoundState; revision: number } | null = null;
+  try {
+    stored = await resources.roundState.get();
+  } catch (cause) {
+    // unreadable or NATS away: the failed state is written as the first (a newer one is left alone)
+    ctx.logger.log("warn", "round-state-unread", { reason: error.name, error: cause });
+  }
+  const state: RoundState = {
+    v: 1,
+    round: stored?.state.round ?? 0,
+    phase: "failed",
+    selected: [],
+    reported: [],
+    startedAt: event.at,
+    ...(stored?.state.checkpoint === undefined ? {} : { checkpoint: stored.state.checkpoint }),
+    failure: { reason: error.name, message: error.message },
+  };
+  const pending: PendingState = { state, revision: stored?.revision ?? 0 };
+  try {
+    await resources.roundState.put(state, pending.revision);
+    return {};
+  } catch (cause) {
+    if (cause instanceof RoundStateConflictError) return {};
+    ctx.logger.log("warn", "failure-not-recorded", { reason: error.name, error: cause });
+    return { state: pending };
+  }
 }
 
-async function serve(ctx: RoleContext, onEvent: (e: ProgressEvent) => void): Promise<void> {
+async function serve(
+  ctx: RoleContext,
+  onEvent: (e: ProgressEvent) => void,
+  started: (server: ServerHandle) => void,
+): Promise<ServerResult> {
   const { config, settings, logger, signal, metrics } = ctx;
   requireImageMethod(config.method, SERVER_METHODS);
   const inputs = roleBundleInputs(ctx);
@@ -99,7 +179,7 @@ async function serve(ctx: RoleContext, onEvent: (e: ProgressEvent) => void): Pro
     }
     signal.throwIfAborted();
     ctx.markReady();
-    const result = await runServer(config, {
+    const server = await startServer(config, {
       nc: ctx.nc,
       bundle,
       signal,
@@ -107,7 +187,11 @@ async function serve(ctx: RoleContext, onEvent: (e: ProgressEvent) => void): Pro
       onEvent,
       ...(evalData === undefined ? {} : { evalData }),
       ...(globalModel ? { globalModel } : {}),
+      ...(settings.storeRetryMs === undefined ? {} : { storeRetryMs: settings.storeRetryMs }),
+      ...(settings.eventRetryMs === undefined ? {} : { eventRetry: { budgetMs: settings.eventRetryMs } }),
     });
+    started(server);
+    const result = await server.done;
     for (const [code, n] of Object.entries(result.badFrames)) metrics.badMessage(code, n);
     metrics.addTraffic(result.traffic);
     logger.log("info", "server.done", {
@@ -116,6 +200,7 @@ async function serve(ctx: RoleContext, onEvent: (e: ProgressEvent) => void): Pro
       provider: result.provider,
       badFrames: result.badFrames,
     });
+    return result;
   } finally {
     // the ORT sessions go with the process's last word, also when the run was aborted
     await globalModel?.release();

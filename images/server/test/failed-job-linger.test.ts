@@ -1,15 +1,20 @@
 // The server entry point when its job cannot run, against real nats-servers: an error that fails the
 // job for good is published as job.failed and, with --linger-after-finish (the operator's Deployment),
 // the process stays up not-ready instead of exiting into a restart loop; NATS without JetStream is no
-// fault of the job, so the process exits to be restarted, lingering or not.
+// fault of the job, so the process exits to be restarted, lingering or not. The failed server leaves
+// the round state's failed phase and answers every client's poll with the failure, so a client that
+// starts after the failure stops too.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { after, before, test } from "node:test";
 import { connect } from "@nats-io/transport-node";
-import { fetchEvents } from "@sfprompt/protocol";
+import { JobFailedError } from "@sfprompt/core";
+import { fetchEvents, openRoundState } from "@sfprompt/protocol";
 import { findNatsServer, startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { ENTRY, get, runConfig, spawnEntry, tempDir, until } from "../../shell/test/harness.js";
+import { tinyBundle } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { startClients } from "../../../packages/sfprompt/test/runtime/job-fixture.js";
 
 let nats: TestNats;
 const tmp = tempDir();
@@ -65,6 +70,45 @@ test("a model that is not mounted fails the job naming model.source.path, and th
     assert.equal(exit.code, 1, `exits with the failure's code on SIGTERM: ${proc.stderr()}`);
   } finally {
     proc.kill("SIGKILL");
+  }
+});
+
+test("a server that failed on a missing model leaves the failed round state, and a client started after the failure stops with JobFailedError", async () => {
+  const name = "srv-nomodel-late";
+  const config = runConfig({ model: { source: { path: "/nonexistent/model.onnx" } } }, name);
+  const proc = spawnEntry(ENTRY.server, [], serverEnv(name, config, nats.url));
+  const bundle = tinyBundle();
+  const nc = await connect({ servers: nats.url });
+  try {
+    await proc.waitForLog((l) => l.event === "runtime.lingering");
+    // what a client that polls no server (it restarted, or missed the event) reads
+    const stored = await (await openRoundState(nc, config.names.job, { create: false })).get();
+    assert.equal(stored?.state.phase, "failed");
+    assert.equal(stored?.state.failure?.reason, "JobInputError");
+    assert.match(stored?.state.failure?.message ?? "", /^model\.source\.path: /);
+
+    // a client that starts now missed the live job.failed; the lingering server tells it
+    const [client] = await startClients(config, {
+      connect: () => connect({ servers: nats.url }),
+      bundle: bundle.dir,
+      indices: [0],
+      retryDelayMs: 100,
+    });
+    const late = Symbol("still polling");
+    const outcome = await Promise.race([
+      client!.done,
+      new Promise((r) => setTimeout(() => r(late), 20_000).unref()),
+    ]);
+    client!.stop.abort();
+    await client!.done;
+    await client!.nc.close();
+    assert.ok(outcome instanceof JobFailedError, `the client ended with ${String(outcome)}`);
+    assert.equal(outcome.reason, "JobInputError");
+    assert.match(outcome.serverMessage, /^model\.source\.path: /);
+  } finally {
+    proc.kill("SIGKILL");
+    await nc.close();
+    bundle.remove();
   }
 });
 

@@ -47,6 +47,13 @@ export interface ProcessSettings {
    * a Deployment's pod would otherwise be restarted and run the finished job again.
    */
   readonly lingerAfterFinish: boolean;
+  /**
+   * Server only: how long the run retries a checkpoint or round-state write, and a progress event,
+   * while NATS is away (SFPROMPT_STORE_RETRY_SECONDS, SFPROMPT_EVENT_RETRY_SECONDS; undefined: the
+   * runtime's 120 s and 300 s). A job end not stored by then is retried while the server lingers.
+   */
+  readonly storeRetryMs?: number | undefined;
+  readonly eventRetryMs?: number | undefined;
 }
 
 export interface ExpectedIdentity {
@@ -88,7 +95,8 @@ export function usage(role: Role): string {
       : "";
   const server =
     role === "server"
-      ? "  --execution-provider cuda|cpu SFPROMPT_EXECUTION_PROVIDER  override server.executionProvider\n"
+      ? "  --execution-provider cuda|cpu SFPROMPT_EXECUTION_PROVIDER  override server.executionProvider\n" +
+        "  SFPROMPT_STORE_RETRY_SECONDS / SFPROMPT_EVENT_RETRY_SECONDS  retry of writes / events while NATS is away (120 / 300)\n"
       : "";
   return (
     `usage: sfprompt-${role} [flags]   (every flag also reads the env var beside it)\n` +
@@ -192,7 +200,14 @@ export function readSettings(role: Role, argv: readonly string[], env: Env): Pro
     restartAttempt: int(env.SFPROMPT_RESTART_ATTEMPT || undefined, "SFPROMPT_RESTART_ATTEMPT", 0),
     nodeName: env.NODE_NAME || undefined,
     lingerAfterFinish: flags["linger-after-finish"] === true || bool(env.SFPROMPT_LINGER_AFTER_FINISH),
+    storeRetryMs: seconds(env.SFPROMPT_STORE_RETRY_SECONDS, "SFPROMPT_STORE_RETRY_SECONDS"),
+    eventRetryMs: seconds(env.SFPROMPT_EVENT_RETRY_SECONDS, "SFPROMPT_EVENT_RETRY_SECONDS"),
   };
+
+  function seconds(text: string | undefined, setting: string): number | undefined {
+    const n = int(text || undefined, setting, 1, 86_400);
+    return n === undefined ? undefined : n * 1000;
+  }
 }
 
 function bool(v: string | undefined): boolean {

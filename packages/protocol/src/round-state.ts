@@ -33,6 +33,12 @@ export const RoundStateSchema = z.object({
   deadlineAt: z.iso.datetime({ offset: true }).optional(),
   /** Object name of the last checkpoint written (resume loads it). */
   checkpoint: z.string().optional(),
+  /**
+   * The run attempt of the server that wrote it (ADR 0036): a client compares it with the attempt its
+   * server runs before it takes a finished or failed state for its own job's end. Absent when written
+   * by older servers, or by one that failed before it knew its attempt.
+   */
+  attempt: z.string().regex(NAME_PATTERN).optional(),
   /** Why the job failed (phase failed), as in its job.failed event. */
   failure: z.object({ reason: z.string().min(1), message: z.string() }).optional(),
 });

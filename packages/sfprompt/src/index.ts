@@ -79,6 +79,7 @@ export * from "./server/coordinator.js";
 export * from "./server/round-metrics.js";
 export * from "./runtime/client-names.js";
 export * from "./server/server.js";
+export * from "./server/job-end-delivery.js";
 export * from "./baselines/whole-model.js";
 export * from "./baselines/fl-full.js";
 export * from "./baselines/centralized.js";

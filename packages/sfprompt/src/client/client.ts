@@ -214,7 +214,11 @@ async function poll(
         link.logger.log("debug", "request-retry", { subject: r.subject, attempt: r.attempt, error: r.error }),
     );
     waiting.answered();
-    return readMeta(PollReplySchema, reply, "poll reply");
+    const work = readMeta(PollReplySchema, reply, "poll reply");
+    ending.learnAttempt(work.attempt);
+    // a server that lingers after its job failed says so to every poll
+    if (work.action === "failed") throw ending.serverFailed(work.reason, work.message, work.attempt);
+    return work;
   } catch (error) {
     if (!(error instanceof DataPlaneError) || link.signal?.aborted) throw error;
     waiting.failed(error);

@@ -2,9 +2,14 @@
 // publishes (a plain subscription on the job-end subject `sfp.<job>.events.job.*`: it reaches the
 // client live even when the job's stream has no room to keep it, and no round or client-state event
 // of the job reaches the client), and, while its polls go unanswered, the round state the server left
-// (finished or failed after this client started; an older run's state does not count).
+// (finished or failed under its server's attempt, or, naming none, after this client started; an
+// older run's state does not count).
+// An end belongs to this client's run only if it is of the attempt its server runs, which the
+// server's poll replies name (ADR 0041): a replaced attempt's late job.failed does not stop it. An end
+// of an attempt not known yet waits until the server names one; an end without an attempt (older
+// servers, a server that failed before it knew its attempt) counts.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { jobSubjects, openRoundState, parseEvent } from "@sfprompt/protocol";
+import { jobSubjects, openRoundState, parseEvent, type ProgressEvent } from "@sfprompt/protocol";
 import { JobFailedError } from "../runtime/errors.js";
 
 export type JobEnd =
@@ -16,6 +21,10 @@ export class JobEndWatch {
   readonly #aborter = new AbortController();
   readonly #sub: Subscription | undefined;
   #end: JobEnd | undefined;
+  /** The attempt this client's server runs, as its poll replies name it (undefined: none named yet). */
+  #attempt: string | undefined;
+  /** Ends of attempts not known yet, by attempt: applied if the server turns out to run that one. */
+  readonly #pending = new Map<string, JobEnd>();
 
   constructor(
     readonly nc: NatsConnection,
@@ -30,8 +39,8 @@ export class JobEndWatch {
             if (err !== null) return;
             try {
               const e = parseEvent(JSON.parse(decoder.decode(msg.data)));
-              if (e.type === "job.finished") this.#ended({ kind: "finished" });
-              if (e.type === "job.failed") this.#failed(e.reason, e.message);
+              const end = this.#endOf(e);
+              if (end !== undefined) this.#endOfAttempt(e.attempt, end);
             } catch {
               // not an event: the server's events are the contract, anything else is no end
             }
@@ -48,6 +57,23 @@ export class JobEndWatch {
     return this.#end;
   }
 
+  /** The attempt the server runs, from a poll reply: ends of other attempts no longer count. */
+  learnAttempt(attempt: string | undefined): void {
+    if (attempt === undefined || attempt === this.#attempt) return;
+    this.#attempt = attempt;
+    const end = this.#pending.get(attempt);
+    this.#pending.clear();
+    if (end !== undefined) this.#ended(end);
+  }
+
+  /** The server said the job failed (a lingering server's poll reply): the error to stop with. */
+  serverFailed(reason: string, message: string, attempt: string | undefined): JobFailedError {
+    this.learnAttempt(attempt);
+    const error = new JobFailedError(this.job, reason, message);
+    this.#ended({ kind: "failed", error });
+    return error;
+  }
+
   /**
    * Reads the round state: the server may have ended (and stopped answering) while this client was
    * in a round or disconnected, so no poll and no live event tells it. Binds only: a client of a
@@ -57,10 +83,18 @@ export class JobEndWatch {
     try {
       const stored = await (await openRoundState(this.nc, this.job, { create: false })).get();
       const state = stored?.state;
-      if (state === undefined || Date.parse(state.startedAt) < this.startedAt) return this.#end;
+      if (state === undefined) return this.#end;
+      // of the attempt this client's server runs, or written after this client started
+      const ours =
+        this.#attempt !== undefined && state.attempt !== undefined
+          ? state.attempt === this.#attempt
+          : Date.parse(state.startedAt) >= this.startedAt;
+      if (!ours) return this.#end;
       if (state.phase === "finished") this.#ended({ kind: "finished" });
       if (state.phase === "failed")
-        this.#failed(state.failure?.reason ?? "Failed", state.failure?.message ?? "(no message recorded)");
+        this.#ended(
+          this.#failure(state.failure?.reason ?? "Failed", state.failure?.message ?? "(no message recorded)"),
+        );
     } catch {
       // no JetStream access or no state yet: keep polling
     }
@@ -75,8 +109,20 @@ export class JobEndWatch {
     }
   }
 
-  #failed(reason: string, message: string): void {
-    this.#ended({ kind: "failed", error: new JobFailedError(this.job, reason, message) });
+  #failure(reason: string, message: string): JobEnd {
+    return { kind: "failed", error: new JobFailedError(this.job, reason, message) };
+  }
+
+  #endOf(e: ProgressEvent): JobEnd | undefined {
+    if (e.type === "job.finished") return { kind: "finished" };
+    if (e.type === "job.failed") return this.#failure(e.reason, e.message);
+    return undefined;
+  }
+
+  #endOfAttempt(attempt: string | undefined, end: JobEnd): void {
+    if (attempt === undefined || attempt === this.#attempt) this.#ended(end);
+    // the server has not named its attempt yet: keep it until it does (a few ends at most)
+    else if (this.#attempt === undefined && this.#pending.size < 16) this.#pending.set(attempt, end);
   }
 
   #ended(end: JobEnd): void {

@@ -18,12 +18,19 @@ export const ReportRequestSchema = z.discriminatedUnion("op", [
 ]);
 export type ReportRequest = z.infer<typeof ReportRequestSchema>;
 
-/** Server → client reply to a poll: train round r, keep waiting, or stop (job over). */
+/** Server → client reply to a poll: train round r, keep waiting, or stop (job over, or failed). */
+/**
+ * Every reply of a server that knows its run attempt carries it (ADR 0036): the client ignores the end
+ * events of any other attempt (a replaced server's late job.failed).
+ */
+const attempt = { attempt: z.string().optional() };
 export const PollReplySchema = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("train"), round, deadline: z.string() }),
-  z.object({ action: z.literal("wait") }),
-  z.object({ action: z.literal("done") }),
-  z.object({ action: z.literal("ok") }),
+  z.object({ action: z.literal("train"), round, deadline: z.string(), ...attempt }),
+  z.object({ action: z.literal("wait"), ...attempt }),
+  z.object({ action: z.literal("done"), ...attempt }),
+  z.object({ action: z.literal("ok"), ...attempt }),
+  /** The job failed: a server that lingers after its failure says so to the clients that poll it. */
+  z.object({ action: z.literal("failed"), reason: z.string(), message: z.string(), ...attempt }),
 ]);
 export type PollReply = z.infer<typeof PollReplySchema>;
 

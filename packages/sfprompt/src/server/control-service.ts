@@ -38,6 +38,8 @@ export interface CoordinatorView {
   openRound(): OpenRound | undefined;
   global(): ParamSet;
   finished(): boolean;
+  /** The run's attempt (undefined until known), in every poll reply. */
+  attempt(): string | undefined;
 }
 
 export interface ControlServices {
@@ -64,11 +66,16 @@ export function paramsFromFrame(frame: DecodedFrame, layout: ParamSet): ParamSet
 // after a server restart from an older checkpoint, or a round run again for want of a quorum, the
 // round's earlier uploads are gone and the clients that made them are needed again.
 function workFor(v: CoordinatorView, client: string): PollReply | undefined {
-  if (v.finished()) return { action: "done" };
+  if (v.finished()) return { action: "done", ...attemptOf(v) };
   const open = v.openRound();
   if (open === undefined || open.closed || !open.isSelected(client) || open.uploads.has(client))
     return undefined;
-  return { action: "train", round: open.round, deadline: open.deadline.toISOString() };
+  return { action: "train", round: open.round, deadline: open.deadline.toISOString(), ...attemptOf(v) };
+}
+
+function attemptOf(v: CoordinatorView): { attempt?: string } {
+  const attempt = v.attempt();
+  return attempt === undefined ? {} : { attempt };
 }
 
 // Client states are queued on the event stream, not awaited: a publish the stream is slow to
@@ -101,7 +108,7 @@ async function onReport(v: CoordinatorView, req: DecodedFrame): Promise<ReplyIni
         return { kind: "control", meta: meta(PollReplySchema.parse(work)) };
       }
       if (Date.now() >= until || v.signal?.aborted === true)
-        return { kind: "control", meta: { action: "wait" } };
+        return { kind: "control", meta: meta({ action: "wait", ...attemptOf(v) }) };
       await v.registry.waitChange(until - Date.now(), v.signal);
     }
   } finally {

@@ -29,6 +29,7 @@ import { selectClients } from "./select-clients.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
 import { ProgressStore } from "./progress-store.js";
+import type { PendingState } from "./job-end-delivery.js";
 
 export interface CoordinatorOptions {
   readonly config: RunConfig;
@@ -113,6 +114,14 @@ export class Coordinator implements CoordinatorView {
   finished(): boolean {
     return this.#finished;
   }
+  /** The run's attempt, once the checkpoint to go on from is chosen (told to polling clients). */
+  attempt(): string | undefined {
+    return this.#attempt;
+  }
+  /** The failed round state recordFailure could not write (NATS away), if any. */
+  unrecordedFailure(): PendingState | undefined {
+    return this.#progress.unrecordedFailure;
+  }
 
   /** Runs the remaining rounds of the job. */
   async run(): Promise<JobOutcome> {
@@ -146,6 +155,7 @@ export class Coordinator implements CoordinatorView {
     this.#progress.revision = stored?.revision ?? 0;
     const point = await resumePoint(artifacts, this.o.initial, this.config, this.logger);
     this.#attempt = runAttempt(point);
+    this.#progress.attempt = this.#attempt;
     this.events.startAttempt(this.#attempt);
     this.logger.log("info", "run-attempt", {
       attempt: this.#attempt ?? null,

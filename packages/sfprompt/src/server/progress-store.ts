@@ -2,6 +2,7 @@
 // on the revision it last wrote) and the writes of checkpoints and artifacts, retried while NATS is
 // away. It knows the last checkpoint, which every state names and every failed write's advice cites.
 import type { JobResources, RoundState } from "@sfprompt/protocol";
+import type { PendingState } from "./job-end-delivery.js";
 import type { Logger } from "../runtime/logger.js";
 import { writeToStore } from "./store-writes.js";
 
@@ -18,6 +19,10 @@ export class ProgressStore {
   revision = 0;
   /** Object name of the last checkpoint written or resumed from. */
   lastCheckpoint: string | undefined;
+  /** The run's attempt, recorded in every state (undefined: not known yet, or none). */
+  attempt: string | undefined;
+  /** The failed state recordFailure could not write (NATS away), for a lingering server to write. */
+  unrecordedFailure: PendingState | undefined;
 
   constructor(readonly o: ProgressStoreOptions) {}
 
@@ -33,7 +38,7 @@ export class ProgressStore {
     });
   }
 
-  async putState(s: Omit<RoundState, "v" | "checkpoint">): Promise<void> {
+  async putState(s: Omit<RoundState, "v" | "checkpoint" | "attempt">): Promise<void> {
     const state = this.#state(s);
     const revision = this.revision;
     this.revision = await this.write(`round state (${s.phase}, round ${s.round})`, () =>
@@ -41,15 +46,21 @@ export class ProgressStore {
     );
   }
 
-  /** `s` as stored: versioned, naming the last checkpoint. */
-  #state(s: Omit<RoundState, "v" | "checkpoint">): RoundState {
-    return { v: 1, ...s, ...(this.lastCheckpoint ? { checkpoint: this.lastCheckpoint } : {}) };
+  /** `s` as stored: versioned, naming the last checkpoint and the run's attempt. */
+  #state(s: Omit<RoundState, "v" | "checkpoint" | "attempt">): RoundState {
+    return {
+      v: 1,
+      ...s,
+      ...(this.lastCheckpoint ? { checkpoint: this.lastCheckpoint } : {}),
+      ...(this.attempt === undefined ? {} : { attempt: this.attempt }),
+    };
   }
 
   /**
    * Leaves phase "failed" in the round state, so that clients that missed the job.failed event (in a
    * round, or disconnected) stop instead of polling a server that is gone. Best effort, for a few
-   * seconds: the store may be what failed. Another coordinator's newer state is left alone.
+   * seconds: the store may be what failed (a state not written is kept in unrecordedFailure, which a
+   * lingering server goes on writing). Another coordinator's newer state is left alone.
    */
   async recordFailure(round: number, reason: string, message: string): Promise<void> {
     const state = this.#state({
@@ -72,6 +83,7 @@ export class ProgressStore {
       );
     } catch (error) {
       this.o.logger.log("warn", "failure-not-recorded", { error });
+      this.unrecordedFailure = { state, revision: this.revision };
     }
   }
 }

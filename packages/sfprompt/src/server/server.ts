@@ -21,6 +21,7 @@ import { startControlServices } from "./control-service.js";
 import { Coordinator, type JobOutcome } from "./coordinator.js";
 import { evaluateSplit, evaluationSubset, type Evaluation } from "./evaluate.js";
 import { EventPublisher, type EventRetryOptions } from "./events.js";
+import type { PendingEnd } from "./job-end-delivery.js";
 import { announceServerReady } from "./server-ready.js";
 
 /** Method-specific global parameters (the whole-model baseline brings its own). */
@@ -74,6 +75,13 @@ export interface ServerHandle {
   stats(): ServerStats;
   /** Aborts the job in this process (as a killed server would stop) and waits for the shutdown. */
   stop(): Promise<void>;
+  /**
+   * Once `done` settled: the job end (event, failed round state) this server could not store within
+   * its retry budgets, for a server that lingers to go on delivering (deliverJobEnd).
+   */
+  pendingEnd(): PendingEnd;
+  /** The run's attempt, once the coordinator chose where it goes on from (undefined before, or none). */
+  attempt(): string | undefined;
 }
 
 /** Runs the server side of a job until its last round (or until `signal` aborts it). */
@@ -207,5 +215,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
       stopper.abort(new Error("server stopped"));
       await done.catch(() => undefined);
     },
+    pendingEnd: () => ({ event: events.undeliveredEnd(), state: coordinator.unrecordedFailure() }),
+    attempt: () => events.attempt,
   };
 }

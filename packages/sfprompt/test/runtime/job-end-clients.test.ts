@@ -1,9 +1,16 @@
 // Clients of a job that ends without them, against a real nats-server: when the server reports the
 // job failed (its job.failed event, or the round state it leaves) every client stops with
-// JobFailedError and says why, instead of polling a server that is gone.
+// JobFailedError and says why, instead of polling a server that is gone; the end of another run
+// attempt than their server's (a replaced server's late job.failed) does not stop them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openArtifactStore, openRoundState, type RoundState } from "@sfprompt/protocol";
+import {
+  ensureJobResources,
+  openArtifactStore,
+  openRoundState,
+  publishEvent,
+  type RoundState,
+} from "@sfprompt/protocol";
 import {
   JobFailedError,
   PartitionBundle,
@@ -13,7 +20,7 @@ import {
   writeCheckpoint,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
-import { jobConfig, natsAndBundleHooks, startClients } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks, startClients, startTestServer } from "./job-fixture.js";
 
 const w = natsAndBundleHooks();
 
@@ -97,4 +104,51 @@ test("a client that missed the job.failed event stops when the round state says 
   assert.ok(outcome instanceof JobFailedError, `the client ended with ${String(outcome)}`);
   assert.equal(outcome.reason, "JobStoreError");
   assert.match(outcome.message, /checkpoint of round 2: no room/);
+});
+
+test("the clients of a running job ignore the job.failed of a replaced attempt, sent before or after their server names its own", async () => {
+  const config = jobConfig();
+  const job = config.names.job;
+  await ensureJobResources(w.nats.nc, job);
+  // what a replaced server still retrying its events would send, live on the job-end subject
+  const staleFailure = (attempt: string): Promise<unknown> =>
+    publishEvent(w.nats.nc, {
+      v: 1,
+      job,
+      at: new Date().toISOString(),
+      attempt,
+      type: "job.failed",
+      reason: "ResumeMismatchError",
+      message: `the late failure of attempt ${attempt}`,
+    });
+  const clients = await loggedClients(config);
+  await new Promise((r) => setTimeout(r, 500)); // polling, before the server is there
+  await staleFailure("replaced-before");
+  let started!: () => void;
+  const roundStarted = new Promise<void>((r) => (started = r));
+  const server = await startTestServer(config, {
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
+    onEvent: (e) => {
+      if (e.type === "round.started" && e.round === 1) started();
+    },
+  });
+  try {
+    // (clients that took the first for their job's end never get to round 1)
+    await Promise.race([roundStarted, Promise.all(clients.outcomes)]);
+    await staleFailure("replaced-during");
+    const outcomes = await settled(clients, 60_000);
+    for (const [i, o] of outcomes.entries()) {
+      assert.ok(o !== null && !(o instanceof Error), `client ${i} ended with ${String(o)}`);
+      assert.ok((o as { rounds: number[] }).rounds.length > 0, `client ${i} trained`);
+    }
+    assert.equal((await server.done).rounds.length, 2, "the job finished");
+  } finally {
+    await server.stop();
+  }
+  assert.deepEqual(
+    clients.logs.filter((l) => l.event === "job-failed"),
+    [],
+    "no client took a replaced attempt's failure for its job's",
+  );
 });

@@ -1,0 +1,137 @@
+// A server that lingers after its job ended (its pod kept up, ADR 0037) keeps telling it: the
+// job.finished / job.failed and the failed round state its run could not store (NATS away longer
+// than their retry budgets) are sent again with backoff until stored or the server is stopped, and
+// clients that poll it are answered with the end, so that one started after the end stops too.
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  EventSchemaError,
+  RoundStateConflictError,
+  jobSubjects,
+  openRoundState,
+  publishEvent,
+  serveFrames,
+  type FrameResponder,
+  type ProgressEvent,
+  type RoundState,
+} from "@sfprompt/protocol";
+import type { Logger } from "../runtime/logger.js";
+import { pause } from "../runtime/pause.js";
+import { meta, type PollReply } from "../runtime/messages.js";
+
+/** A round state to write with compare-and-set on `revision` (0: none stored yet). */
+export interface PendingState {
+  readonly state: RoundState;
+  readonly revision: number;
+}
+
+/** What of the job's end is not stored yet. */
+export interface PendingEnd {
+  readonly event?: ProgressEvent | undefined;
+  readonly state?: PendingState | undefined;
+}
+
+export interface DeliveryOptions {
+  readonly logger: Logger;
+  /** Stops the delivery (the lingering server's SIGTERM). */
+  readonly signal: AbortSignal;
+  /** Pause after the first failed try, doubled up to maxBackoffMs (default 1000 ms). */
+  readonly backoffMs?: number;
+  /** Longest pause between tries (default 15 000 ms). */
+  readonly maxBackoffMs?: number;
+}
+
+/**
+ * Sends `pending.event` and writes `pending.state` until both are stored, `o.signal` aborts or the
+ * connection closes. Never rejects: what cannot be stored is logged. A state another writer replaced
+ * meanwhile (a newer server) is left alone.
+ */
+export async function deliverJobEnd(
+  nc: NatsConnection,
+  job: string,
+  pending: PendingEnd,
+  o: DeliveryOptions,
+): Promise<void> {
+  let { event, state } = pending;
+  const started = Date.now();
+  for (let attempt = 1; event !== undefined || state !== undefined; attempt++) {
+    if (o.signal.aborted || nc.isClosed()) {
+      o.logger.log("warn", "job-end-undelivered", {
+        ...(event ? { type: event.type } : {}),
+        roundState: state?.state.phase,
+        attempts: attempt - 1,
+        hint: "the server stopped before NATS took the job's end; the job's status may not show it",
+      });
+      return;
+    }
+    try {
+      if (event !== undefined) {
+        await publishEvent(nc, event);
+        o.logger.log("info", "job-end-delivered", {
+          type: event.type,
+          attempts: attempt,
+          afterMs: Date.now() - started,
+        });
+        event = undefined;
+      }
+      if (state !== undefined) {
+        await (await openRoundState(nc, job)).put(state.state, state.revision);
+        o.logger.log("info", "round-state-delivered", { phase: state.state.phase, attempts: attempt });
+        state = undefined;
+      }
+    } catch (error) {
+      if (error instanceof EventSchemaError) {
+        o.logger.log("error", "job-end-invalid", { error });
+        event = undefined;
+      } else if (error instanceof RoundStateConflictError) {
+        // another coordinator wrote the job's state since: it is newer than this server's end
+        state = undefined;
+      } else {
+        const waitMs = Math.min(o.maxBackoffMs ?? 15_000, (o.backoffMs ?? 1000) * 2 ** (attempt - 1));
+        o.logger.log(attempt === 1 ? "warn" : "debug", "job-end-retry", { attempt, waitMs, error });
+        await pause(waitMs, o.signal);
+      }
+    }
+  }
+}
+
+/** What a lingering server answers every poll: the job's end, under its attempt. */
+export function endedPollReply(end: ProgressEvent | { reason: string; message: string }): PollReply {
+  const attempt = "attempt" in end && end.attempt !== undefined ? { attempt: end.attempt } : {};
+  if ("type" in end && end.type === "job.finished") return { action: "done", ...attempt };
+  const failed = end as { reason: string; message: string };
+  return { action: "failed", reason: failed.reason, message: failed.message, ...attempt };
+}
+
+/**
+ * Answers the clients' polls (`round.report`) with `reply` until `o.signal` aborts: a client that
+ * starts, or comes back, after the job ended learns it from the server instead of polling for good.
+ * A subscription NATS did not confirm (disconnected) is tried again with backoff. Never rejects.
+ */
+export async function answerPollsWithEnd(
+  nc: NatsConnection,
+  job: string,
+  reply: PollReply,
+  o: DeliveryOptions,
+): Promise<void> {
+  let responder: FrameResponder | undefined;
+  for (let attempt = 1; responder === undefined; attempt++) {
+    if (o.signal.aborted || nc.isClosed()) return;
+    try {
+      responder = await serveFrames(nc, {
+        job,
+        subject: jobSubjects(job).roundReport,
+        handler: () => ({ kind: "control", meta: meta(reply) }),
+      });
+    } catch (error) {
+      const waitMs = Math.min(o.maxBackoffMs ?? 15_000, (o.backoffMs ?? 1000) * 2 ** (attempt - 1));
+      o.logger.log(attempt === 1 ? "warn" : "debug", "end-replies-retry", { attempt, waitMs, error });
+      await pause(waitMs, o.signal);
+    }
+  }
+  o.logger.log("info", "end-replies", { action: reply.action });
+  await new Promise<void>((resolve) => {
+    if (o.signal.aborted) resolve();
+    else o.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await responder.stop().catch(() => undefined);
+}

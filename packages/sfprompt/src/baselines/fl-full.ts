@@ -16,15 +16,12 @@ import { WholeModelRunner, type WholeModel } from "./whole-model.js";
 export function wholeModelTrainer(model: WholeModel): (ctx: ClientContext) => RoundTrainer {
   return (ctx) => {
     let runner: Promise<WholeModelRunner> | undefined;
-    const train: RoundTrainer = async (round, global) => {
+    const train: RoundTrainer = async (round, global, rounds) => {
       runner ??= WholeModelRunner.create(model);
       const r = await runner;
       const params = cloneParams(global);
-      const optimizer = optimizerConfigFromSpec(
-        ctx.config.training.optimizer,
-        round,
-        ctx.config.training.rounds,
-      );
+      // `rounds` is the server's: a running client's config may predate a rounds edit (ADR 0024)
+      const optimizer = optimizerConfigFromSpec(ctx.config.training.optimizer, round, rounds);
       const state = initOptimizerState(optimizer, params);
       let lossSum = 0;
       let steps = 0;

@@ -34,8 +34,11 @@ import { clientName } from "../runtime/client-names.js";
 import { JobEndWatch } from "./job-end.js";
 import { ServerWait } from "./server-wait.js";
 
-/** Trains one round from the global parameters (split, FL + prompt, or whole-model). */
-export type RoundTrainer = ((round: number, global: ParamSet) => Promise<RoundUpdate>) & {
+/**
+ * Trains round `round` of `rounds` from the global parameters (split, FL + prompt, or whole-model);
+ * `rounds` is the server's, the length of the learning-rate schedule (ADR 0024).
+ */
+export type RoundTrainer = ((round: number, global: ParamSet, rounds: number) => Promise<RoundUpdate>) & {
   /** Frees what the trainer opened (sessions), when the client stops. */
   release?: () => Promise<void>;
 };
@@ -163,7 +166,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
       const work = await poll(link, subjects.roundReport, lastRound, o.retryDelayMs ?? 500, waiting, ending);
       if (work.action === "done") break;
       if (work.action !== "train") continue;
-      const update = await runRound(link, ctx, work.round, train).catch((error: unknown) => {
+      const update = await runRound(link, ctx, work, train).catch((error: unknown) => {
         if (!(error instanceof DataPlaneError) || signal.aborted) throw error;
         logger.log("warn", "round-abandoned", { round: work.round, error });
         return undefined;
@@ -233,16 +236,18 @@ async function poll(
 async function runRound(
   link: Link,
   ctx: ClientContext,
-  round: number,
+  work: Extract<PollReply, { action: "train" }>,
   train: RoundTrainer,
 ): Promise<RoundUpdate | undefined> {
+  const { round } = work;
   const subjects = jobSubjects(ctx.config.names.job);
   const reply = await link.request(subjects.paramsGlobal, { kind: "control", round, meta: { round } });
   if (readMeta(ParamsReplySchema, reply, "params reply").status !== "ok") return undefined;
   const global: ParamSet = new Map(
     reply.tensors.map((t) => [t.name, { data: t.data as Float32Array, shape: [...t.shape] }]),
   );
-  const update = await train(round, global);
+  // a running client keeps its config (ADR 0040): the schedule follows the rounds its server runs
+  const update = await train(round, global, work.rounds ?? ctx.config.training.rounds);
   await ctx.report({ op: "state", state: "uploading", round });
   const codec = ctx.config.compression.parametersUp;
   const up = await link.request(subjects.paramsUpload, {
@@ -303,9 +308,9 @@ function splitTrainer(link: Link): (ctx: ClientContext) => RoundTrainer {
       ...(c.signal ? { signal: c.signal } : {}),
       onState: (state) => c.report({ op: "state", state, round: currentRound.value }),
     };
-    return (round, global) => {
+    return (round, global, rounds) => {
       currentRound.value = round;
-      return trainRound(tctx, round, global);
+      return trainRound(tctx, round, global, rounds);
     };
   };
 }

@@ -65,14 +65,22 @@ class Meter {
   }
 }
 
-/** Runs one round from the global parameters; returns the update to upload. */
-export async function trainRound(ctx: TrainerContext, round: number, global: ParamSet): Promise<RoundUpdate> {
+/**
+ * Runs one round from the global parameters; returns the update to upload. `rounds` is the length of
+ * the learning-rate schedule: the server's rounds in a job (they outlive a client's config, ADR 0024).
+ */
+export async function trainRound(
+  ctx: TrainerContext,
+  round: number,
+  global: ParamSet,
+  rounds: number = ctx.config.training.rounds,
+): Promise<RoundUpdate> {
   const { bundle, config } = ctx;
   const params = cloneParams(global);
   const prompt = pickParams(params, bundle.promptNames);
   const tail = pickParams(params, bundle.tailNames);
   // FedAvg resets client optimizer state every round (api OptimizerSchema).
-  const optimizer = optimizerConfigFromSpec(config.training.optimizer, round, config.training.rounds);
+  const optimizer = optimizerConfigFromSpec(config.training.optimizer, round, rounds);
   const g: Groups = {
     prompt,
     tail,
@@ -97,6 +105,8 @@ export async function trainRound(ctx: TrainerContext, round: number, global: Par
   const out = joinParams(g.prompt, g.tail);
   ctx.logger.log("info", "round-trained", {
     round,
+    rounds,
+    learningRate: optimizer.lr,
     kept: datasetSize(kept),
     loss: split ?? localLoss,
     localLoss,

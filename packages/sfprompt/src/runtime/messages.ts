@@ -25,7 +25,18 @@ export type ReportRequest = z.infer<typeof ReportRequestSchema>;
  */
 const attempt = { attempt: z.string().optional() };
 export const PollReplySchema = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("train"), round, deadline: z.string(), ...attempt }),
+  z.object({
+    action: z.literal("train"),
+    round,
+    deadline: z.string(),
+    /**
+     * The rounds the server runs: the length of the learning-rate schedule (ADR 0024). A running client
+     * keeps the config it started with (ADR 0040), so a raised spec.training.rounds reaches it only
+     * here; a client of an older server, which leaves it out, uses its own config's rounds.
+     */
+    rounds: z.number().int().min(1).optional(),
+    ...attempt,
+  }),
   z.object({ action: z.literal("wait"), ...attempt }),
   z.object({ action: z.literal("done"), ...attempt }),
   z.object({ action: z.literal("ok"), ...attempt }),

@@ -70,7 +70,13 @@ function workFor(v: CoordinatorView, client: string): PollReply | undefined {
   const open = v.openRound();
   if (open === undefined || open.closed || !open.isSelected(client) || open.uploads.has(client))
     return undefined;
-  return { action: "train", round: open.round, deadline: open.deadline.toISOString(), ...attemptOf(v) };
+  return {
+    action: "train",
+    round: open.round,
+    deadline: open.deadline.toISOString(),
+    rounds: v.config.training.rounds,
+    ...attemptOf(v),
+  };
 }
 
 function attemptOf(v: CoordinatorView): { attempt?: string } {

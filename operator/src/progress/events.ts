@@ -1,6 +1,8 @@
 // Folds the protocol's progress events (@sfprompt/protocol events.ts) into a ProgressSnapshot. Pure,
 // so replaying the stream from its start rebuilds exactly the same view after an operator restart.
 import { attemptVerdict, type ProgressEvent } from "@sfprompt/protocol";
+import { withRoundAccuracy } from "./best-round.js";
+import { dropFrom, lastRoundOf, NO_ROUNDS, settleAt, tookPart, type ClientRounds } from "./client-rounds.js";
 import { newAttemptSnapshot, type ClientProgress, type ProgressSnapshot } from "./snapshot.js";
 
 /** The longest checkpoint name status.lastCheckpoint.object holds. */
@@ -25,14 +27,36 @@ function withClient(
   return { ...s, clients: { ...s.clients, [index]: update(s.clients[index] ?? {}) } };
 }
 
-const laterRound = (c: ClientProgress, round: number | undefined): number | undefined =>
-  round === undefined ? c.lastRound : Math.max(c.lastRound ?? 0, round);
+/**
+ * `s` with the clients' rounds replaced by `rounds`, and the lastRound of each client whose rounds
+ * changed following them (absent when none of its rounds is known any more).
+ */
+function withClientRounds(s: ProgressSnapshot, rounds: Record<number, ClientRounds>): ProgressSnapshot {
+  const clients = { ...s.clients };
+  for (const [key, c] of Object.entries(rounds)) {
+    const index = Number(key);
+    if (c === s.clientRounds[index]) continue;
+    const next: ClientProgress = { ...clients[index] };
+    const last = lastRoundOf(c);
+    if (last === undefined) delete next.lastRound;
+    else next.lastRound = last;
+    clients[index] = next;
+  }
+  return { ...s, clients, clientRounds: rounds };
+}
+
+/** `s` with client `name` having reported itself in round `round`. */
+function reportedIn(s: ProgressSnapshot, name: string, round: number): ProgressSnapshot {
+  const index = clientIndexOf(name);
+  if (index === undefined) return s;
+  const c = tookPart(s.clientRounds[index] ?? NO_ROUNDS, round);
+  return withClientRounds(s, { ...s.clientRounds, [index]: c });
+}
 
 function foldRoundFinished(
   s: ProgressSnapshot,
   e: Extract<ProgressEvent, { type: "round.finished" }>,
 ): ProgressSnapshot {
-  const better = s.bestAccuracy === undefined || e.accuracy > s.bestAccuracy;
   let out: ProgressSnapshot = {
     ...s,
     // The latest round wins, not the highest: a resume from an older checkpoint, or a run that started
@@ -40,31 +64,47 @@ function foldRoundFinished(
     round: e.round,
     loss: e.loss,
     accuracy: e.accuracy,
-    ...(better ? { bestAccuracy: e.accuracy, bestRound: e.round } : {}),
+    // the best over the rounds as they stand: a round run again replaces its result, and the rounds
+    // after it, which the resumed server runs again too, no longer count (ADR 0043)
+    ...withRoundAccuracy(s, s.round, e.round, e.accuracy),
     roundBytes: { ...s.roundBytes, [e.round]: e.bytes },
   };
-  for (const p of e.participants)
-    out = withClient(out, p, (c) => ({ ...c, lastRound: laterRound(c, e.round) }));
+  // Who took part in this round and later ones is what this round's participants say: a re-run
+  // without a client takes back its part in the discarded run's rounds.
+  const rounds: Record<number, ClientRounds> = {};
+  for (const [key, c] of Object.entries(s.clientRounds)) rounds[Number(key)] = dropFrom(c, e.round);
+  for (const p of e.participants) {
+    const index = clientIndexOf(p);
+    if (index !== undefined) rounds[index] = tookPart(rounds[index] ?? NO_ROUNDS, e.round);
+  }
+  out = withClientRounds(out, rounds);
   // the latest round's counts win (kept can change from round to round as the scores move)
   for (const k of e.contributions ?? [])
     out = withClient(out, k.client, (c) => ({ ...c, samples: k.samples, kept: k.kept }));
   return out;
 }
 
+/** `s` after a checkpoint of round `round`: no resume runs the rounds up to it again. */
+function settledAt(s: ProgressSnapshot, round: number): ProgressSnapshot {
+  const rounds: Record<number, ClientRounds> = {};
+  for (const [key, c] of Object.entries(s.clientRounds)) rounds[Number(key)] = settleAt(c, round);
+  return { ...s, clientRounds: rounds };
+}
+
 function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
   switch (e.type) {
     case "round.finished":
       return foldRoundFinished(s, e);
-    case "client.state":
-      return withClient(s, e.client, (c) => {
+    case "client.state": {
+      const next = withClient(s, e.client, (c) => {
         // A state's reason belongs to that state: a new state without one clears the old.
-        const next: ClientProgress = { ...c, state: e.state, stateAt: e.at };
-        const lastRound = laterRound(c, e.round);
-        if (lastRound !== undefined) next.lastRound = lastRound;
-        if (e.reason !== undefined) next.reason = e.reason;
-        else delete next.reason;
-        return next;
+        const state: ClientProgress = { ...c, state: e.state, stateAt: e.at };
+        if (e.reason !== undefined) state.reason = e.reason;
+        else delete state.reason;
+        return state;
       });
+      return e.round === undefined ? next : reportedIn(next, e.client, e.round);
+    }
     case "server.ready":
       return {
         ...s,
@@ -76,11 +116,13 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
           at: e.at,
         },
       };
-    case "checkpoint.written":
+    case "checkpoint.written": {
+      const settled = settledAt(s, e.round);
       // A name longer than status.lastCheckpoint.object allows would make every status write fail;
       // such a checkpoint is left out of the status (the server's log and the bucket still have it).
-      if (e.object.length > MAX_CHECKPOINT_NAME) return s;
-      return { ...s, lastCheckpoint: { round: e.round, object: e.object } };
+      if (e.object.length > MAX_CHECKPOINT_NAME) return settled;
+      return { ...settled, lastCheckpoint: { round: e.round, object: e.object } };
+    }
     case "job.finished":
       return {
         ...s,

@@ -1,9 +1,13 @@
 // The operator's in-memory view of one job's training progress, folded from the job's progress events
 // on NATS JetStream. The reconciler copies it into the job's status; pods never write the job.
 import { enterAttempt, NO_ATTEMPTS, type AttemptView, type EventBytes } from "@sfprompt/protocol";
+import type { ClientRounds } from "./client-rounds.js";
 
 export interface ClientProgress {
-  /** Last round the client took part in (from round.finished participants or its own reports). */
+  /**
+   * Last round the client took part in among the rounds as they stand (from round.finished
+   * participants or its own reports; a round run again without it no longer counts, ADR 0043).
+   */
   lastRound?: number;
   /** The state the client last reported (a protocol ClientState). */
   state?: string;
@@ -34,8 +38,14 @@ export interface ProgressSnapshot {
   round?: number;
   loss?: number;
   accuracy?: number;
+  /** The best of roundAccuracy, and its earliest round. */
   bestAccuracy?: number;
   bestRound?: number;
+  /**
+   * Held-out accuracy per finished round as the rounds stand: a round's latest report, none after
+   * the latest round finished (ADR 0043).
+   */
+  roundAccuracy: Record<number, number>;
   /** Bytes per finished round, keyed by round: a round reported twice (after a resume) counts once. */
   roundBytes: Record<number, EventBytes>;
   /** The job's totals from job.finished, which supersede the sum of the rounds. */
@@ -43,6 +53,8 @@ export interface ProgressSnapshot {
   lastCheckpoint?: { round: number; object: string };
   /** Progress per client index. */
   clients: Record<number, ClientProgress>;
+  /** The rounds each client index took part in, as far back as a resume can run them again. */
+  clientRounds: Record<number, ClientRounds>;
   outcome?: Outcome;
   server?: ServerProgress;
   /**
@@ -55,7 +67,14 @@ export interface ProgressSnapshot {
 }
 
 export function emptySnapshot(): ProgressSnapshot {
-  return { roundBytes: {}, clients: {}, attempts: NO_ATTEMPTS, sequence: 0 };
+  return {
+    roundBytes: {},
+    roundAccuracy: {},
+    clients: {},
+    clientRounds: {},
+    attempts: NO_ATTEMPTS,
+    sequence: 0,
+  };
 }
 
 /**

@@ -3,7 +3,8 @@
 // the stream's duplicate window resumes from round 2 and trains round 3 again, under the same run
 // attempt; its new round.finished reaches the stream (it is not dropped as a repeat of the first
 // run's), and the operator's status and `sfprompt run`'s metrics, folded from the stream, show the
-// re-run round's values.
+// re-run round's values, and the operator's best accuracy and clients' last rounds are those of the
+// rounds as they stand (ADR 0043).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fetchEvents, type ProgressEvent, type RoundFinished } from "@sfprompt/protocol";
@@ -112,4 +113,25 @@ test("a server resumed after an announced, unsaved round 3 trains it again, and 
   assert.deepEqual(status.roundBytes[3], round3[1]!.bytes, "the status counts the re-run round's bytes");
   assert.notDeepEqual(status.roundBytes[3], round3[0]!.bytes, "which are not the first run's");
   assert.equal(status.round, 4);
+
+  // Rounds 3 and 4 were both run again, so the rounds as they stand are each round's latest report:
+  // the best accuracy is theirs, not the discarded round 3's, and client-2, left out of the re-run,
+  // last took part in a round the first run checkpointed.
+  const standing = [1, 2, 3, 4].map((r) =>
+    events.findLast((e) => e.type === "round.finished" && e.round === r),
+  );
+  const results = standing.map((e) => e as RoundFinished);
+  const best = Math.max(...results.map((e) => e.accuracy));
+  assert.deepEqual(
+    [status.bestAccuracy, status.bestRound],
+    [best, results.find((e) => e.accuracy === best)!.round],
+    "the best of the rounds as they stand",
+  );
+  const lastIn = (client: string): number =>
+    Math.max(...results.filter((e) => e.participants.includes(client)).map((e) => e.round));
+  assert.deepEqual(
+    [0, 1, 2].map((i) => status.clients[i]?.lastRound),
+    ["client-0", "client-1", "client-2"].map(lastIn),
+  );
+  assert.notEqual(status.clients[2]?.lastRound, 3, "client-2's round 3 was run again without it");
 });

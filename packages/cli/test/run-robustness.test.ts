@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
 import { writeModel } from "@sfprompt/engine";
 import { findNatsServer } from "@sfprompt/protocol";
+import { WATCHER_NAME } from "@sfprompt/protocol/testing";
 import { RunMetricsSchema, type RunMetrics } from "../src/run/metrics.js";
 import { LOCK_FILE } from "../src/run/run-lock.js";
 import {
@@ -42,14 +43,16 @@ function jobYaml(name: string, modelPath: string): string {
   ].join("\n");
 }
 
-/** The nats-server of the run in `out` (the pid its lock notes) and the watcher that runs it. */
+/** The nats-server of the run in `out` (the pid its lock notes) and the watcher that stops it. */
 function natsServerOf(out: string): { pid: number; watcher: number } {
   const line = readFileSync(join(out, LOCK_FILE), "utf8")
     .split("\n")
     .find((l) => l.startsWith("nats "));
   const nats = processes().find((p) => p.pid === Number(line?.slice(5)) && p.args.includes("nats-server"));
   assert.ok(nats, "the run started a nats-server and noted it in its lock");
-  return { pid: nats.pid, watcher: nats.ppid };
+  const watcher = processes().find((p) => p.args.endsWith(` ${WATCHER_NAME} ${nats.pid}`));
+  assert.ok(watcher, `a ${WATCHER_NAME} watches the nats-server`);
+  return { pid: nats.pid, watcher: watcher.pid };
 }
 
 function freePort(): Promise<number> {

@@ -33,8 +33,8 @@ export interface LocalNatsOptions {
   /**
    * Run the server in a process group of its own, so that a terminal's Ctrl-C (sent to the whole
    * foreground group) does not stop it under the processes that still need it; this process stops it
-   * with stop(). A small watcher process runs it and stops it too when this process dies, however it
-   * dies (SIGKILL included), so it cannot outlive its user.
+   * with stop(). A small watcher (a /bin/sh holding a pipe from this process) stops it too when this
+   * process dies, however it dies (SIGKILL included), so it cannot outlive its user.
    */
   readonly ownProcessGroup?: boolean;
 }
@@ -46,7 +46,7 @@ export interface LocalNats {
   readonly storeDir: string;
   /** The server's log file (options.logFile, else inside the temp dir that stop() removes). */
   readonly logFile: string;
-  /** The nats-server's pid (with ownProcessGroup: not its watcher's). */
+  /** The nats-server's pid (this process's child). */
   readonly pid: number;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the temp dir. */
   stop(): Promise<void>;
@@ -124,19 +124,15 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   if (options.logFile !== undefined) await mkdir(dirname(options.logFile), { recursive: true });
   await writeFile(confPath, renderConfig(options, workDir, storeDir, logFile));
   const own = options.ownProcessGroup === true;
-  const { child, serverPid } = spawnNatsServer(binary, ["-c", confPath], own);
+  const { child, watching } = spawnNatsServer(binary, ["-c", confPath], own);
   track(child, workDir, own);
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM"); // a watcher relays it to its server
-      // the watcher kills its server after STOP_GRACE_MS itself; this is for a watcher that hangs
-      const timer = setTimeout(() => {
-        if (own) void serverPid.then(killQuietly);
-        child.kill("SIGKILL");
-      }, STOP_GRACE_MS + 1000);
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
       await exited;
       clearTimeout(timer);
     }
@@ -144,11 +140,12 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
     await rm(workDir, { recursive: true, force: true });
   };
   try {
+    await watching;
     const ports = await waitForPorts(workDir, child, exited, options.startTimeoutMs ?? 15_000, () => stderr);
     const { host, port } = parseUrl(ports.nats[0]!);
     await waitForInfo(host, port, options.startTimeoutMs ?? 15_000);
     const url = `nats://${host}:${port}`;
-    const pid = (await serverPid) ?? child.pid!;
+    const pid = child.pid!;
     return { url, port, monitorUrl: ports.monitoring?.[0], storeDir, logFile, pid, stop };
   } catch (error) {
     const log = await readFile(logFile, "utf8").catch(() => "");
@@ -160,21 +157,12 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   }
 }
 
-function killQuietly(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
 function track(child: ChildProcess, workDir: string, watched: boolean): void {
   running.set(child, { workDir, watched });
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // a test or CLI that exits without stop() must not leave servers or temp dirs behind; a watcher
-  // stops its server with SIGTERM (SIGKILL of the watcher alone would leave the server running)
+  // a test or CLI that exits without stop() must not leave servers or temp dirs behind; a watched
+  // server gets SIGTERM (it flushes its store), and its watcher kills it should it not stop in time
   process.once("exit", () => {
     for (const [c, t] of running) {
       c.kill(t.watched ? "SIGTERM" : "SIGKILL");

@@ -8,6 +8,8 @@ export {
   findNatsServer,
 } from "./local-nats.js";
 export type { LocalNats, LocalNatsOptions } from "./local-nats.js";
+/** The $0 of an ownProcessGroup nats-server's watcher, as `ps` shows it: `WATCHER_NAME <server pid>`. */
+export { WATCHER_NAME } from "./local-nats-watcher.js";
 
 export interface TestNatsOptions {
   /** Largest message the server accepts (default 8 MiB). */

@@ -1,10 +1,8 @@
 // The round coordinator: resumes from the last checkpoint, selects clients per round, waits for their
-// uploads (quorum + round timeout), aggregates with FedAvg, evaluates, checkpoints, records the round
-// state in KV and publishes progress events.
+// uploads (quorum + round timeout), aggregates with FedAvg, evaluates, and decides when a round is
+// checkpointed; run-records.ts stores and announces what the run leaves behind.
 import type { RunConfig } from "@sfprompt/api";
 import {
-  FINAL_ARTIFACT_OBJECT,
-  checkpointObjectName,
   EMPTY_TRAFFIC_SUMMARY,
   summarizeTrafficThrough,
   trafficSince,
@@ -15,21 +13,20 @@ import {
 } from "@sfprompt/protocol";
 import { QuorumNotReachedError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
-import { encodeParamSet } from "../training/param-set-codec.js";
 import { cloneParams, type ParamSet } from "../training/param-set.js";
-import { writeCheckpoint, type RoundMetrics } from "./checkpoints.js";
-import { checkpointSpec } from "./checkpoint-spec.js";
+import type { RoundMetrics } from "./checkpoints.js";
 import type { CoordinatorView } from "./control-service.js";
 import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
 import { ClientRegistry } from "./registry.js";
-import { eventBytes, lastAccuracy, roundContributions, roundMetrics, totalBytes } from "./round-metrics.js";
+import { roundContributions, roundMetrics } from "./round-metrics.js";
 import { resumePoint, runAttempt } from "./resume.js";
 import { selectClients } from "./select-clients.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
 import { ProgressStore } from "./progress-store.js";
 import type { PendingState } from "./job-end-delivery.js";
+import { announceRound, recordCheckpoint, recordFinish, type RunRecordsTarget } from "./run-records.js";
 
 export interface CoordinatorOptions {
   readonly config: RunConfig;
@@ -81,6 +78,7 @@ export class Coordinator implements CoordinatorView {
   #open: OpenRound | undefined;
   #finished = false;
   readonly #progress: ProgressStore;
+  readonly #records: RunRecordsTarget;
   #skipped: string[] = [];
   /** The ledger's sums through the last aggregated round (what the rounds so far reported). */
   #counted: TrafficSummary = EMPTY_TRAFFIC_SUMMARY;
@@ -103,6 +101,7 @@ export class Coordinator implements CoordinatorView {
       budgetMs: o.storeRetryMs ?? 120_000,
       signal: o.signal,
     });
+    this.#records = { config: o.config, resources: o.resources, progress: this.#progress, events: o.events };
   }
 
   openRound(): OpenRound | undefined {
@@ -135,8 +134,9 @@ export class Coordinator implements CoordinatorView {
       const every = config.output.checkpointEvery;
       // stored before it is announced: whoever sees round.finished of a checkpoint round (a CLI that
       // stops the job on Ctrl-C, the operator) can count on resuming from it
-      if (round % every === 0 || round === config.training.rounds) await this.#checkpoint(round, history);
-      await this.#announce(metrics, contributions, history);
+      if (round % every === 0 || round === config.training.rounds)
+        await recordCheckpoint(this.#records, round, this.#global, history, this.#attempt);
+      announceRound(this.events, metrics, contributions, history);
     }
     await this.#finish(history);
     return {
@@ -262,57 +262,9 @@ export class Coordinator implements CoordinatorView {
     return { metrics, contributions: roundContributions(open) };
   }
 
-  async #announce(
-    metrics: RoundMetrics,
-    contributions: RoundContribution[],
-    history: readonly RoundMetrics[],
-  ): Promise<void> {
-    void this.events.publish({
-      type: "round.finished",
-      round: metrics.round,
-      loss: metrics.loss,
-      accuracy: metrics.accuracy ?? lastAccuracy(history),
-      participants: metrics.participants,
-      samples: metrics.kept,
-      contributions,
-      bytes: eventBytes(metrics.bytes),
-      durationMs: metrics.durationMs,
-    });
-  }
-
   #shouldEvaluate(round: number): boolean {
     const every = this.config.training.evaluation.everyRounds;
     return every > 0 && (round % every === 0 || round === this.config.training.rounds);
-  }
-
-  async #checkpoint(round: number, history: readonly RoundMetrics[]): Promise<void> {
-    const name = checkpointObjectName(round);
-    const info = await this.#progress.write(`checkpoint of round ${round} (${name})`, () =>
-      writeCheckpoint(this.o.resources.artifacts, this.#global, {
-        job: this.config.names.job,
-        method: this.config.method,
-        round,
-        history: [...history],
-        spec: checkpointSpec(this.config),
-        ...(this.#attempt === undefined ? {} : { attempt: this.#attempt }),
-      }),
-    );
-    this.#progress.lastCheckpoint = info.name;
-    await this.#progress.putState({
-      phase: "checkpointing",
-      round,
-      selected: [],
-      reported: history.at(-1)?.participants ?? [],
-      startedAt: new Date().toISOString(),
-    });
-    void this.events.publish({
-      type: "checkpoint.written",
-      round,
-      bucket: this.o.resources.artifacts.bucket,
-      object: info.name,
-      size: info.size,
-      ...(info.digest ? { digest: info.digest } : {}),
-    });
   }
 
   /** Leaves phase "failed" in the round state (best effort), for clients that missed job.failed. */
@@ -323,29 +275,6 @@ export class Coordinator implements CoordinatorView {
   async #finish(history: readonly RoundMetrics[]): Promise<void> {
     this.#finished = true;
     this.registry.change();
-    const final = encodeParamSet(this.#global, {
-      job: this.config.names.job,
-      method: this.config.method,
-      rounds: history.length,
-    });
-    await this.#progress.write(`final parameters (${FINAL_ARTIFACT_OBJECT})`, () =>
-      this.o.resources.artifacts.put(FINAL_ARTIFACT_OBJECT, final, "trained prompt + tail"),
-    );
-    const last = history.at(-1);
-    await this.#progress.putState({
-      phase: "finished",
-      round: last?.round ?? 0,
-      selected: [],
-      reported: [],
-      startedAt: new Date().toISOString(),
-    });
-    void this.events.publish({
-      type: "job.finished",
-      rounds: history.length,
-      loss: last?.loss ?? 0,
-      accuracy: lastAccuracy(history),
-      bytes: eventBytes(totalBytes(history)),
-      artifact: FINAL_ARTIFACT_OBJECT,
-    });
+    await recordFinish(this.#records, this.#global, history);
   }
 }

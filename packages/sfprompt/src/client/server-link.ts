@@ -1,0 +1,63 @@
+// A client's requests to its job's server: frames stamped with the job, the client and a step number
+// (the idempotency key), counted in the client's traffic ledger, their retries logged.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { RunConfig } from "@sfprompt/api";
+import {
+  requestFrame,
+  type DecodedFrame,
+  type FrameInit,
+  type RetryInfo,
+  type TrafficLedger,
+} from "@sfprompt/protocol";
+import type { Logger } from "../runtime/logger.js";
+
+export class ServerLink {
+  #step = Math.floor(Math.random() * 0x40000000);
+  constructor(
+    readonly nc: NatsConnection,
+    readonly config: RunConfig,
+    readonly client: string,
+    readonly ledger: TrafficLedger,
+    readonly signal: AbortSignal | undefined,
+    readonly logger: Logger,
+  ) {}
+
+  /** Logs a request's retry: its bytes are sent again and counted again, so a user should see why. */
+  readonly onRetry = (r: RetryInfo): void =>
+    this.logger.log("warn", "request-retry", {
+      subject: r.subject,
+      round: r.round,
+      kind: r.kind,
+      attempt: r.attempt,
+      requestBytes: r.requestBytes,
+      error: r.error,
+    });
+
+  nextStep(): number {
+    // a random start per process: a restarted client never repeats the idempotency key of its last run
+    this.#step = (this.#step + 1) % 0x100000000;
+    return this.#step;
+  }
+
+  request(
+    subject: string,
+    init: Omit<FrameInit, "job" | "client" | "step">,
+    timeoutMs?: number,
+    onRetry: (r: RetryInfo) => void = this.onRetry,
+  ): Promise<DecodedFrame> {
+    const timeout = timeoutMs ?? this.config.transport.requestTimeoutSeconds * 1000;
+    return requestFrame(
+      this.nc,
+      subject,
+      { ...init, job: this.config.names.job, client: this.client, step: this.nextStep() },
+      {
+        ledger: this.ledger,
+        timeoutMs: timeout,
+        onRetry,
+        // a child signal per request: the requester's retry sleeps add abort listeners that would
+        // otherwise pile up on the client's long-lived signal while the server is away
+        ...(this.signal ? { signal: AbortSignal.any([this.signal]) } : {}),
+      },
+    );
+  }
+}

@@ -1,0 +1,117 @@
+// What a run leaves behind for whoever comes after it: checkpoints and the final parameters in the
+// job's Object Store, the round state in KV, and the round.finished, checkpoint.written and
+// job.finished events. The coordinator decides when; these say what is stored and announced.
+import type { RunConfig } from "@sfprompt/api";
+import {
+  FINAL_ARTIFACT_OBJECT,
+  checkpointObjectName,
+  type JobResources,
+  type RoundContribution,
+} from "@sfprompt/protocol";
+import { encodeParamSet } from "../training/param-set-codec.js";
+import type { ParamSet } from "../training/param-set.js";
+import { writeCheckpoint, type RoundMetrics } from "./checkpoints.js";
+import { checkpointSpec } from "./checkpoint-spec.js";
+import type { EventPublisher } from "./events.js";
+import type { ProgressStore } from "./progress-store.js";
+import { eventBytes, lastAccuracy, totalBytes } from "./round-metrics.js";
+
+/** Where a run's records go. */
+export interface RunRecordsTarget {
+  readonly config: RunConfig;
+  readonly resources: JobResources;
+  readonly progress: ProgressStore;
+  readonly events: EventPublisher;
+}
+
+/**
+ * Stores the checkpoint of `round` (the global parameters and the rounds' metrics so far, under the
+ * run's `attempt`), names it in the round state, and announces it.
+ */
+export async function recordCheckpoint(
+  t: RunRecordsTarget,
+  round: number,
+  global: ParamSet,
+  history: readonly RoundMetrics[],
+  attempt: string | undefined,
+): Promise<void> {
+  const name = checkpointObjectName(round);
+  const info = await t.progress.write(`checkpoint of round ${round} (${name})`, () =>
+    writeCheckpoint(t.resources.artifacts, global, {
+      job: t.config.names.job,
+      method: t.config.method,
+      round,
+      history: [...history],
+      spec: checkpointSpec(t.config),
+      ...(attempt === undefined ? {} : { attempt }),
+    }),
+  );
+  t.progress.lastCheckpoint = info.name;
+  await t.progress.putState({
+    phase: "checkpointing",
+    round,
+    selected: [],
+    reported: history.at(-1)?.participants ?? [],
+    startedAt: new Date().toISOString(),
+  });
+  void t.events.publish({
+    type: "checkpoint.written",
+    round,
+    bucket: t.resources.artifacts.bucket,
+    object: info.name,
+    size: info.size,
+    ...(info.digest ? { digest: info.digest } : {}),
+  });
+}
+
+/** Queues round.finished of the round `metrics` describe (a round without evaluation repeats the last). */
+export function announceRound(
+  events: EventPublisher,
+  metrics: RoundMetrics,
+  contributions: RoundContribution[],
+  history: readonly RoundMetrics[],
+): void {
+  void events.publish({
+    type: "round.finished",
+    round: metrics.round,
+    loss: metrics.loss,
+    accuracy: metrics.accuracy ?? lastAccuracy(history),
+    participants: metrics.participants,
+    samples: metrics.kept,
+    contributions,
+    bytes: eventBytes(metrics.bytes),
+    durationMs: metrics.durationMs,
+  });
+}
+
+/** Stores the final parameters, leaves phase "finished" in the round state and announces job.finished. */
+export async function recordFinish(
+  t: RunRecordsTarget,
+  global: ParamSet,
+  history: readonly RoundMetrics[],
+): Promise<void> {
+  const final = encodeParamSet(global, {
+    job: t.config.names.job,
+    method: t.config.method,
+    rounds: history.length,
+  });
+  await t.progress.write(`final parameters (${FINAL_ARTIFACT_OBJECT})`, () =>
+    t.resources.artifacts.put(FINAL_ARTIFACT_OBJECT, final, "trained prompt + tail"),
+  );
+  const last = history.at(-1);
+  await t.progress.putState({
+    phase: "finished",
+    round: last?.round ?? 0,
+    selected: [],
+    reported: [],
+    startedAt: new Date().toISOString(),
+  });
+  void t.events.publish({
+    type: "job.finished",
+    rounds: history.length,
+    loss: last?.loss ?? 0,
+    accuracy: lastAccuracy(history),
+    bytes: eventBytes(totalBytes(history)),
+    artifact: FINAL_ARTIFACT_OBJECT,
+  });
+}

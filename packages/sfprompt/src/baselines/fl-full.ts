@@ -39,11 +39,19 @@ export function wholeModelTrainer(model: WholeModel): (ctx: ClientContext) => Ro
         }
       }
       const n = datasetSize(ctx.data);
+      const loss = steps === 0 ? 0 : lossSum / steps;
+      ctx.logger.log("info", "round-trained", {
+        round,
+        rounds,
+        learningRate: optimizer.lr,
+        samples: n,
+        loss,
+      });
       return {
         params,
         samples: n,
         kept: n,
-        loss: steps === 0 ? 0 : lossSum / steps,
+        loss,
         localLoss: undefined,
         flops,
       };

@@ -7,6 +7,7 @@ import {
   partitionForJob,
   runClient,
   startServer,
+  type ClientOptions,
   type ClientResult,
   type Logger,
   type ServerHandle,
@@ -150,6 +151,8 @@ export interface TestClientOptions {
   /** Pause between the polls of a client that has no server yet (default 200 ms). */
   readonly retryDelayMs?: number;
   readonly logger?: Logger;
+  /** Replaces the prompt + tail trainer (fl-full's wholeModelTrainer). */
+  readonly trainer?: ClientOptions["trainer"];
 }
 
 /**
@@ -171,6 +174,7 @@ export async function startClients(config: RunConfig, o: TestClientOptions): Pro
         signal: o.signal ? AbortSignal.any([stop.signal, o.signal]) : stop.signal,
         retryDelayMs: o.retryDelayMs ?? 200,
         ...(o.logger ? { logger: o.logger } : {}),
+        ...(o.trainer ? { trainer: o.trainer } : {}),
       }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
       return { index, nc, stop, done };
     }),

@@ -43,7 +43,12 @@ async function assertStoppedAndResumable(job: string, out: string, nats: number)
   assert.ok(done >= 1, "the round that finished before the hangup is recorded");
   const again = sfprompt("run", job, "--out", out, "--rounds", String(done + 1));
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stderr, new RegExp(`resuming tiny[\\s\\S]*tiny round ${done + 1}/${done + 1}`));
+  assert.match(
+    again.stderr,
+    new RegExp(
+      `resuming tiny from the checkpoint of round ${done}\\n[\\s\\S]*tiny round ${done + 1}/${done + 1}`,
+    ),
+  );
   const resumed = logEvents(join(out, "logs", "server.log"), "resumed").at(-1);
   assert.equal(resumed?.["round"], done, "the checkpoint holds the last round metrics.json records");
   assert.deepEqual(

@@ -48,7 +48,7 @@ describe("sfprompt run on a run directory it ran before", () => {
 
     const again = sfprompt("run", job, "--out", out, "--rounds", "1", "--methods", "centralized");
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /resuming tiny/);
+    assert.match(again.stderr, /going on with tiny in \S+ from the earlier session's store/);
     assert.doesNotMatch(again.stderr, /centralized round 1\/1/, "the baseline did not train again");
     assert.equal(readFileSync(central, "utf8"), recorded, "its metrics.json is the first session's");
     assert.equal(seconds(), firstSeconds, "the table shows the time it took when it trained");

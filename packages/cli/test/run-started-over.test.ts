@@ -34,7 +34,11 @@ describe("sfprompt run whose server starts the job over", () => {
 
     const again = sfprompt("run", job, "--out", out);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /resuming tiny/);
+    assert.match(
+      again.stderr,
+      /tiny: the store holds no checkpoint \(the earlier session stopped before writing one\)/,
+    );
+    assert.doesNotMatch(again.stderr, /resuming tiny/, "there is nothing to resume from");
     assert.match(
       again.stderr,
       /started the job over \(no checkpoint to resume from\): dropping the 1 round\b/,

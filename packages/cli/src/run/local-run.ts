@@ -81,8 +81,12 @@ async function runInDir(
     const source = o.rounds === undefined ? "spec.training.rounds" : "--rounds";
     checkRoundsNotBehind(dir, methods.map(methodDir), job.spec.training.rounds, source);
   }
+  // whether the store holds a checkpoint is told per method once NATS runs (method-run.ts)
+  const store = o.natsUrl === undefined ? "the earlier session's store" : `the job's store on ${o.natsUrl}`;
   o.status.line(
-    `${resumed ? "resuming" : "starting"} ${job.metadata.name} in ${dir}${resumed ? " (--fresh starts clean)" : ""}`,
+    resumed
+      ? `going on with ${job.metadata.name} in ${dir} from ${store} (--fresh starts clean)`
+      : `starting ${job.metadata.name} in ${dir}`,
   );
   const primary = runConfigFor(job, job.spec.method);
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
@@ -125,6 +129,7 @@ async function runInDir(
               modelPath: model.path,
               dir: mdir,
               resumed,
+              requireCheckpoint: o.mode === "resume" && method === job.spec.method,
               status: o.status,
               label,
               signal: o.signal,

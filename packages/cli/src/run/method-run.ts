@@ -9,11 +9,12 @@ import {
   deleteJobResources,
   ensureJobResources,
   FINAL_ARTIFACT_OBJECT,
+  type ArtifactStore,
   type ProgressEvent,
 } from "@sfprompt/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { startChild, STOP_GRACE_MS, stopChildren, type Child } from "./children.js";
-import { JobRunError } from "./errors.js";
+import { JobRunError, RunDirError } from "./errors.js";
 import {
   emptyMetrics,
   followAttempt,
@@ -41,6 +42,8 @@ export interface MethodRunContext {
   /** Where this method's files go (the run directory, or methods/<method>/ for a baseline). */
   readonly dir: string;
   readonly resumed: boolean;
+  /** --resume on the job's own method: a store without a checkpoint is an error, not round 1. */
+  readonly requireCheckpoint?: boolean;
   readonly status: StatusLine;
   readonly label: string;
   readonly signal: AbortSignal;
@@ -149,6 +152,22 @@ function finalFromRounds(m: RunMetrics): JobFinished {
   };
 }
 
+/**
+ * What a session that goes on from an earlier one's store resumes from, told once the store can be
+ * asked: a first session stopped before its first checkpoint leaves a store without one, and the
+ * server then starts at round 1. The server goes on from the newest checkpoint it can read (ADR 0035).
+ */
+async function resumeLine(ctx: MethodRunContext, artifacts: ArtifactStore): Promise<string> {
+  const newest = await artifacts.latestCheckpoint();
+  if (newest !== null) return `resuming ${ctx.label} from the checkpoint of round ${newest.round}`;
+  if (ctx.requireCheckpoint === true)
+    throw new RunDirError(
+      ctx.dir,
+      "has no checkpoint to resume (its nats/ store holds none: the earlier session stopped before writing one); run without --resume to start at round 1",
+    );
+  return `${ctx.label}: the store holds no checkpoint (the earlier session stopped before writing one); starting at round 1`;
+}
+
 /** Runs the method to completion and writes metrics.json, the plots and params.bin into ctx.dir. */
 export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult> {
   const started = Date.now();
@@ -159,6 +178,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     (ctx.resumed ? readMetrics(metricsPath) : undefined) ?? emptyMetrics(config.job.name, config.method);
   if (!ctx.resumed) await deleteJobResources(ctx.nc, config.names.job);
   const resources = await ensureJobResources(ctx.nc, config.names.job);
+  if (ctx.resumed) ctx.status.line(await resumeLine(ctx, resources.artifacts));
   const pc: ProcessConfig = {
     runConfig: { ...config, output: { ...config.output, resume: ctx.resumed } },
     natsUrl: ctx.natsUrl,

@@ -23,6 +23,11 @@ export interface RepeatedExchange extends ExchangeSpec {
 export const UPLOAD_META_PLACEHOLDERS = { loss: 0.6931471805599453, flops: 1e10 } as const;
 /** A deadline as the coordinator writes it (an ISO time: always 24 characters). */
 const DEADLINE = "2026-01-01T00:00:00.000Z";
+/**
+ * A run's attempt as the server writes it in every poll reply once it knows it (ADR 0036): 16 hex
+ * characters. Polls answered before the server chose where to go on from carry none.
+ */
+export const ATTEMPT_PLACEHOLDER = "0123456789abcdef";
 
 /** What the trainer keeps for split training out of `samples` (EL2N pruning when the method prunes). */
 export function keptSamples(config: RunConfig, samples: number): number {
@@ -53,7 +58,7 @@ export function globalLayout(config: RunConfig, shapes: TrafficShapes): readonly
   return config.effective.trainAllWeights ? shapes.wholeModel : shapes.promptTail;
 }
 
-/** A poll answered `reply` (train, done) by the coordinator. */
+/** A poll answered `reply` (train, wait, done) by the coordinator, with the run's attempt. */
 export function pollExchange(
   config: RunConfig,
   client: string,
@@ -67,7 +72,7 @@ export function pollExchange(
     client,
     round: lastRound + 1,
     request: control({ op: "poll", lastRound }),
-    reply: control(reply),
+    reply: control({ ...reply, attempt: ATTEMPT_PLACEHOLDER }),
   };
 }
 
@@ -90,7 +95,15 @@ export function roundExchanges(
   const at = { job, client, round };
   const kept = keptSamples(config, samples);
   const out: RepeatedExchange[] = [
-    { ...pollExchange(config, client, lastRound, { action: "train", round, deadline: DEADLINE }), times: 1 },
+    {
+      ...pollExchange(config, client, lastRound, {
+        action: "train",
+        round,
+        deadline: DEADLINE,
+        rounds: config.training.rounds,
+      }),
+      times: 1,
+    },
     {
       ...at,
       times: 1,

@@ -99,13 +99,20 @@ export function measuredByRound(snapshot: TrafficSnapshot): Map<number, TrafficB
   return out;
 }
 
+/** The bytes of one "wait" poll: its request, its reply without the attempt, the attempt's share. */
+interface WaitPoll {
+  up: number;
+  downBare: number;
+  attemptBytes: number;
+}
+
 /** Compares one round (or the after-last-round polls) kind by kind; returns the wait polls found. */
 function compareRound(
   c: RunConfig,
   label: string,
   planned: TrafficByKind,
   got: TrafficByKind,
-  waitPoll: { up: number; down: number },
+  waitPoll: WaitPoll,
 ): number {
   for (const kind of FRAME_KINDS) {
     const p = planned[kind];
@@ -119,10 +126,11 @@ function compareRound(
       );
       assert.equal(m.downMessages - p.downMessages, waits, `${where}: every extra poll got one reply`);
       assert.equal(m.up, p.up + waits * waitPoll.up, `${where} up: the plan plus ${waits} wait polls`);
-      assert.equal(
-        m.down,
-        p.down + waits * waitPoll.down,
-        `${where} down: the plan plus ${waits} wait replies`,
+      // a wait reply carries the run's attempt once the server knows it, none before (ADR 0036)
+      const withAttempt = (m.down - p.down - waits * waitPoll.downBare) / waitPoll.attemptBytes;
+      assert.ok(
+        Number.isInteger(withAttempt) && withAttempt >= 0 && withAttempt <= waits,
+        `${where} down: ${m.down} is the plan's ${p.down} plus ${waits} wait replies of ${waitPoll.downBare} bytes, of which some carry the attempt (${waitPoll.attemptBytes} bytes more)`,
       );
       continue;
     }
@@ -159,9 +167,16 @@ export function assertPlanMatchesLedger(
     Array.from({ length: R + 1 }, (_, i) => i + 1),
     `rounds 1..${R}, and the final polls keyed round ${R + 1}`,
   );
-  const waitOf = (lastRound: number): { up: number; down: number } => {
-    const wait = sizer.size(pollExchange(c, "client-0", lastRound, { action: "wait" }));
-    return { up: wait.up[0]!.bytes, down: wait.down[0]!.bytes };
+  const waitOf = (lastRound: number): WaitPoll => {
+    const exchange = pollExchange(c, "client-0", lastRound, { action: "wait" });
+    const wait = sizer.size(exchange);
+    const bare = sizer.size({
+      ...exchange,
+      reply: { kind: "control", meta: { action: "wait" }, tensors: [] },
+    });
+    const down = wait.down[0]!.bytes;
+    const downBare = bare.down[0]!.bytes;
+    return { up: wait.up[0]!.bytes, downBare, attemptBytes: down - downBare };
   };
   for (const r of plan.rounds)
     compareRound(c, `round ${r.round}`, r.byKind, measured.get(r.round)!, waitOf(r.round - 1));

@@ -40,7 +40,7 @@ export function demoMarkdown(plan: JobTrafficPlan, rows: MeasuredRow[] | undefin
     ];
   }
   out.push(
-    `### Planned against measured (${dir}: the run behind bench/results/compare.md)`,
+    `### Planned against measured (${dir}: a \`--compare\` run of the demo job on the tree that wrote this file)`,
     "",
     "Bytes summed over the 15 rounds of each method's metrics.json (as the server counted them), minus the plan:",
     "",

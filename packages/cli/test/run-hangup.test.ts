@@ -46,7 +46,7 @@ async function assertStoppedAndResumable(job: string, out: string, nats: number)
   assert.match(
     again.stderr,
     new RegExp(
-      `resuming tiny from the checkpoint of round ${done}\\n[\\s\\S]*tiny round ${done + 1}/${done + 1}`,
+      `resuming tiny from the checkpoint of round ${done}, the store's newest [^\\n]*\\n[\\s\\S]*tiny round ${done + 1}/${done + 1}`,
     ),
   );
   const resumed = logEvents(join(out, "logs", "server.log"), "resumed").at(-1);

@@ -75,7 +75,7 @@ describe("sfprompt run after a first session that wrote no checkpoint", () => {
     assert.equal(third.code, 0, third.stderr);
     assert.match(
       third.stderr,
-      /resuming tiny from the checkpoint of round 1\n[\s\S]*tiny round 2\/2 phase done/,
+      /resuming tiny from the checkpoint of round 1, the store's newest [^\n]*logs\/server\.log says so\)\n[\s\S]*tiny round 2\/2 phase done/,
     );
     assert.deepEqual(resumedRounds(out), [1], "the server resumed from the round the CLI named");
   });

@@ -159,7 +159,8 @@ function finalFromRounds(m: RunMetrics): JobFinished {
  */
 async function resumeLine(ctx: MethodRunContext, artifacts: ArtifactStore): Promise<string> {
   const newest = await artifacts.latestCheckpoint();
-  if (newest !== null) return `resuming ${ctx.label} from the checkpoint of round ${newest.round}`;
+  if (newest !== null)
+    return `resuming ${ctx.label} from the checkpoint of round ${newest.round}, the store's newest (one that cannot be read is passed over for the one before it: logs/server.log says so)`;
   if (ctx.requireCheckpoint === true)
     throw new RunDirError(
       ctx.dir,

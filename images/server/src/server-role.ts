@@ -6,12 +6,10 @@
 // delivered until stored and told to every client that polls (ADR 0041).
 import {
   EVENT_VERSION,
-  RoundStateConflictError,
   ensureJobResources,
   publishEvent,
   type JobResources,
   type ProgressEvent,
-  type RoundState,
 } from "@sfprompt/protocol";
 import {
   PartitionBundle,
@@ -24,8 +22,8 @@ import {
   startServer,
   wholeModelGlobal,
   type GlobalModel,
+  ProgressStore,
   type PendingEnd,
-  type PendingState,
   type PollReply,
   type ServerHandle,
   type ServerResult,
@@ -116,32 +114,20 @@ async function announceFailure(ctx: RoleContext, error: Error): Promise<PendingE
     return undefined;
   }
   ctx.metrics.onEvent(event);
-  let stored: { state: RoundState; revision: number } | null = null;
+  // the failed state as a run's failure leaves it (ProgressStore.recordFailure), over what is stored
+  const store = new ProgressStore({ resources, logger: ctx.logger, budgetMs: 0 });
+  let round = 0;
   try {
-    stored = await resources.roundState.get();
+    const stored = await resources.roundState.get();
+    round = stored?.state.round ?? 0;
+    store.revision = stored?.revision ?? 0;
+    store.lastCheckpoint = stored?.state.checkpoint;
   } catch (cause) {
     // unreadable or NATS away: the failed state is written as the first (a newer one is left alone)
     ctx.logger.log("warn", "round-state-unread", { reason: error.name, error: cause });
   }
-  const state: RoundState = {
-    v: 1,
-    round: stored?.state.round ?? 0,
-    phase: "failed",
-    selected: [],
-    reported: [],
-    startedAt: event.at,
-    ...(stored?.state.checkpoint === undefined ? {} : { checkpoint: stored.state.checkpoint }),
-    failure: { reason: error.name, message: error.message },
-  };
-  const pending: PendingState = { state, revision: stored?.revision ?? 0 };
-  try {
-    await resources.roundState.put(state, pending.revision);
-    return {};
-  } catch (cause) {
-    if (cause instanceof RoundStateConflictError) return {};
-    ctx.logger.log("warn", "failure-not-recorded", { reason: error.name, error: cause });
-    return { state: pending };
-  }
+  await store.recordFailure(round, error.name, error.message);
+  return store.unrecordedFailure === undefined ? {} : { state: store.unrecordedFailure };
 }
 
 async function serve(

@@ -40,6 +40,11 @@ export interface DeliveryOptions {
   readonly maxBackoffMs?: number;
 }
 
+/** The pause after failed try `attempt`: backoffMs doubled each time, up to maxBackoffMs. */
+function backoffMs(o: DeliveryOptions, attempt: number): number {
+  return Math.min(o.maxBackoffMs ?? 15_000, (o.backoffMs ?? 1000) * 2 ** (attempt - 1));
+}
+
 /**
  * Sends `pending.event` and writes `pending.state` until both are stored, `o.signal` aborts or the
  * connection closes. Never rejects: what cannot be stored is logged. A state another writer replaced
@@ -86,7 +91,7 @@ export async function deliverJobEnd(
         // another coordinator wrote the job's state since: it is newer than this server's end
         state = undefined;
       } else {
-        const waitMs = Math.min(o.maxBackoffMs ?? 15_000, (o.backoffMs ?? 1000) * 2 ** (attempt - 1));
+        const waitMs = backoffMs(o, attempt);
         o.logger.log(attempt === 1 ? "warn" : "debug", "job-end-retry", { attempt, waitMs, error });
         await pause(waitMs, o.signal);
       }
@@ -123,7 +128,7 @@ export async function answerPollsWithEnd(
         handler: () => ({ kind: "control", meta: meta(reply) }),
       });
     } catch (error) {
-      const waitMs = Math.min(o.maxBackoffMs ?? 15_000, (o.backoffMs ?? 1000) * 2 ** (attempt - 1));
+      const waitMs = backoffMs(o, attempt);
       o.logger.log(attempt === 1 ? "warn" : "debug", "end-replies-retry", { attempt, waitMs, error });
       await pause(waitMs, o.signal);
     }

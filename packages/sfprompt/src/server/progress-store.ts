@@ -1,7 +1,7 @@
 // The coordinator's record of the job's progress in JetStream: the round state in KV (compare-and-set
 // on the revision it last wrote) and the writes of checkpoints and artifacts, retried while NATS is
 // away. It knows the last checkpoint, which every state names and every failed write's advice cites.
-import type { JobResources, RoundState } from "@sfprompt/protocol";
+import { RoundStateConflictError, type JobResources, type RoundState } from "@sfprompt/protocol";
 import type { PendingState } from "./job-end-delivery.js";
 import type { Logger } from "../runtime/logger.js";
 import { writeToStore } from "./store-writes.js";
@@ -82,6 +82,8 @@ export class ProgressStore {
         },
       );
     } catch (error) {
+      // another coordinator wrote the job's state since: it is newer than this failure
+      if (error instanceof RoundStateConflictError) return;
       this.o.logger.log("warn", "failure-not-recorded", { error });
       this.unrecordedFailure = { state, revision: this.revision };
     }

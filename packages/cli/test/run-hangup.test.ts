@@ -29,6 +29,11 @@ function logEvents(file: string, event: string): Array<Record<string, unknown>> 
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** The end of a log file, for a failure message. */
+function tail(file: string, lines = 25): string {
+  return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+}
+
 /**
  * What a hung-up run must leave: no server, client or nats-server running, the nats-server shut
  * down cleanly, the folder released, and a next run that goes on from the checkpoint of the last
@@ -38,7 +43,11 @@ function logEvents(file: string, event: string): Array<Record<string, unknown>> 
 async function assertStoppedAndResumable(job: string, out: string, nats: number): Promise<void> {
   await waitUntil("no server or client process outlives the run", () => runProcesses(out).length === 0);
   await waitUntil("the run's nats-server has stopped", () => !isAlive(nats));
-  assert.match(readFileSync(join(out, "logs", "nats.log"), "utf8"), /Server Exiting\.\.\s*$/);
+  assert.match(
+    readFileSync(join(out, "logs", "nats.log"), "utf8"),
+    /Server Exiting\.\.\s*$/,
+    tail(join(out, "logs", "nats.log")),
+  );
   assert.equal(existsSync(join(out, LOCK_FILE)), false, "the run released its folder");
   const done = readRunMetrics(out).rounds.length;
   assert.ok(done >= 1, "the round that finished before the hangup is recorded");
@@ -52,7 +61,10 @@ async function assertStoppedAndResumable(job: string, out: string, nats: number)
   const from = Number(named[1]);
   // the server, stopping, may finish checkpointing the round in hand after the CLI stopped following
   // its events: metrics.json then lags the store by that round, which the next run takes from it
-  assert.ok(from === done || from === done + 1, `checkpoint of round ${from}, metrics.json has ${done}`);
+  assert.ok(
+    from === done || from === done + 1,
+    `checkpoint of round ${from}, metrics.json has ${done}\n${again.stderr}\nserver.log:\n${tail(join(out, "logs", "server.log"), 60)}`,
+  );
   assert.match(again.stderr, new RegExp(`tiny round ${rounds}/${rounds} phase done`));
   const resumed = logEvents(join(out, "logs", "server.log"), "resumed").at(-1);
   assert.equal(resumed?.["round"], from, "the server resumed from the checkpoint the CLI named");
@@ -102,7 +114,11 @@ describe("sfprompt run when its terminal hangs up", () => {
     await waitUntil("the run released its folder", () => !existsSync(join(out, LOCK_FILE)), 30_000);
     for (const log of ["server.log", "client-0.log", "client-1.log"]) {
       const stops = logEvents(join(out, "logs", log), "process.signal").map((e) => e["signal"]);
-      assert.deepEqual(stops, ["SIGTERM"], `${log}: the CLI stopped it (not an orphan stopping on its own)`);
+      assert.deepEqual(
+        stops,
+        ["SIGTERM"],
+        `${log}: the CLI stopped it (not an orphan stopping on its own)\n${tail(join(out, "logs", log))}\nterminal:\n${screen.slice(-3000)}`,
+      );
     }
     await assertStoppedAndResumable(job, out, nats);
   });

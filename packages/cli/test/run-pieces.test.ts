@@ -183,6 +183,51 @@ describe("metrics from progress events", () => {
     );
     RunMetricsSchema.parse(fixed);
   });
+  it("adds a round the checkpoint history holds but no event reported, dated by the server", () => {
+    // Ctrl-C after round 1's event: the stopping server still checkpointed round 2, whose event never
+    // went out; the next session resumed from round 2 and ran round 3
+    let m = emptyMetrics("j", "sfprompt");
+    m = withRound(m, finished(1, 0.4, 10, 20));
+    m = withRound(m, finished(3, 0.7, 12, 22));
+    const entry = (round: number, accuracy: number | null, finishedAt?: string): CheckpointRound => ({
+      round,
+      loss: 1 / round,
+      accuracy,
+      participants: ["client-0", "client-1"],
+      samples: 40,
+      kept: 18 + round,
+      clientFlops: 1e6,
+      bytes: { up: 10 + round, down: 20 + round, byKind: { activation: 10 + round, gradient: 20 + round } },
+      durationMs: 5 * round,
+      ...(finishedAt === undefined ? {} : { finishedAt }),
+    });
+    const at2 = "2026-11-27T08:00:00.000Z";
+    const fixed = withCheckpointRounds(m, [entry(1, 0.4), entry(2, null, at2), entry(3, 0.7)]);
+    RunMetricsSchema.parse(fixed);
+    assert.deepEqual(
+      fixed.rounds.map((r) => r.round),
+      [1, 2, 3],
+    );
+    const second = fixed.rounds[1]!;
+    assert.equal(second.at, at2, "dated when the server aggregated it");
+    assert.equal(
+      second.accuracy,
+      0.4,
+      "not evaluated: the accuracy of the round before, as its event would say",
+    );
+    assert.equal(second.samples, 20);
+    assert.deepEqual(second.clients, ["client-0", "client-1"]);
+    assert.equal(second.bytes.total, 34);
+    const readAt = new Date("2026-11-27T09:00:00.000Z");
+    const older = withCheckpointRounds(m, [entry(1, 0.4), entry(2, 0.55), entry(3, 0.7)], readAt);
+    assert.equal(
+      older.rounds[1]!.at,
+      readAt.toISOString(),
+      "an older server's history has no date: when it was read",
+    );
+    assert.equal(older.rounds[1]!.accuracy, 0.55);
+    assert.equal(older.rounds[0]!.at, m.rounds[0]!.at, "a round its event reported keeps the event's date");
+  });
 });
 
 describe("metrics across run attempts", () => {

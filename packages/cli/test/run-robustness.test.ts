@@ -173,11 +173,18 @@ describe("sfprompt run when things go wrong", () => {
     const metrics = (): RunMetrics =>
       RunMetricsSchema.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
     const first = metrics();
-    const again = sfprompt("run", job, "--out", out, "--rounds", String(first.rounds.length + 1));
+    // two rounds more than metrics.json holds: the killed run's server, stopping, may still have
+    // checkpointed the round in hand, and the next session must train one to add its time
+    const again = sfprompt("run", job, "--out", out, "--rounds", String(first.rounds.length + 2));
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /resuming tiny/);
     assert.equal(isAlive(nats), false, "the next run stopped the nats-server left on its store");
     const second = metrics();
+    assert.deepEqual(
+      second.rounds.map((r) => r.round),
+      Array.from({ length: first.rounds.length + 2 }, (_, i) => i + 1),
+      "metrics.json holds every round, the killed session's included",
+    );
     assert.ok((first.seconds ?? 0) > 0, "the killed session's time is in metrics.json");
     assert.ok(
       (second.seconds ?? 0) > (first.seconds ?? 0),

@@ -153,6 +153,8 @@ export interface CheckpointRound extends HistoryRound {
     readonly byKind: Readonly<Record<string, number>>;
   };
   readonly durationMs: number;
+  /** When the server aggregated the round (absent in checkpoints of older servers). */
+  readonly finishedAt?: string;
 }
 
 /** The kinds the progress events carry (the ledger's "invalid" counts in up/down only). */
@@ -163,28 +165,50 @@ const EVENT_KINDS = ["activation", "gradient", "parameters", "control"];
  * trained parameters went through. A round whose round.finished event went out but whose checkpoint
  * did not (Ctrl-C in between) runs again on resume, and JetStream drops the second event as a
  * duplicate of the first (same message id): the events alone would keep the discarded attempt's
- * bytes, loss and clients, which then disagree with the job's final totals.
+ * bytes, loss and clients, which then disagree with the job's final totals. A round in the history
+ * with no event at all (the server, stopping, checkpointed it after the run stopped following its
+ * events, and its event never went out) is added from the history alone: dated when the server
+ * aggregated it (`readAt` for checkpoints of older servers, which do not say), its accuracy the
+ * round before's when it was not evaluated, as its event would have said.
  */
-export function withCheckpointRounds(m: RunMetrics, history: readonly CheckpointRound[]): RunMetrics {
+export function withCheckpointRounds(
+  m: RunMetrics,
+  history: readonly CheckpointRound[],
+  readAt = new Date(),
+): RunMetrics {
+  const seen = new Map(m.rounds.map((r) => [r.round, r]));
+  const rounds = [...new Set([...seen.keys(), ...history.map((h) => h.round)])].sort((a, b) => a - b);
   const byRound = new Map(history.map((h) => [h.round, h]));
+  const out: RoundMetrics[] = [];
+  for (const round of rounds) {
+    const r = seen.get(round);
+    const h = byRound.get(round);
+    if (h === undefined) out.push(r!);
+    else out.push(fromCheckpoint(h, r, r?.accuracy ?? out.at(-1)?.accuracy ?? 0, readAt));
+  }
+  return { ...m, rounds: out };
+}
+
+/** A round from its checkpoint history entry, over what its event said (`event`, if one came). */
+function fromCheckpoint(
+  h: CheckpointRound,
+  event: RoundMetrics | undefined,
+  accuracyBefore: number,
+  readAt: Date,
+): RoundMetrics {
+  const byKind: Record<string, number> = {};
+  for (const k of EVENT_KINDS) if (h.bytes.byKind[k] !== undefined) byKind[k] = h.bytes.byKind[k];
   return {
-    ...m,
-    rounds: m.rounds.map((r) => {
-      const h = byRound.get(r.round);
-      if (h === undefined) return r;
-      const byKind: Record<string, number> = {};
-      for (const k of EVENT_KINDS) if (h.bytes.byKind[k] !== undefined) byKind[k] = h.bytes.byKind[k];
-      return {
-        ...r,
-        loss: h.loss,
-        // an unevaluated round's event repeats the last accuracy; the history has null there
-        accuracy: h.accuracy ?? r.accuracy,
-        bytes: { up: h.bytes.up, down: h.bytes.down, total: h.bytes.up + h.bytes.down, byKind },
-        clients: [...h.participants],
-        samples: h.kept,
-        durationMs: h.durationMs,
-      };
-    }),
+    ...event,
+    round: h.round,
+    loss: h.loss,
+    // an unevaluated round's event repeats the last accuracy; the history has null there
+    accuracy: h.accuracy ?? accuracyBefore,
+    bytes: { up: h.bytes.up, down: h.bytes.down, total: h.bytes.up + h.bytes.down, byKind },
+    clients: [...h.participants],
+    samples: h.kept,
+    durationMs: h.durationMs,
+    at: event?.at ?? h.finishedAt ?? readAt.toISOString(),
   };
 }
 

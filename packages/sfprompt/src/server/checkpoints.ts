@@ -39,6 +39,11 @@ export const RoundMetricsSchema = z.object({
   /** Mean client FLOPs of the participants in the round. */
   clientFlops: z.number(),
   durationMs: z.number().int(),
+  /**
+   * When the round was aggregated (ISO 8601; absent in checkpoints of older servers): a round whose
+   * progress event never went out (the server stopped right after checkpointing it) is dated by it.
+   */
+  finishedAt: z.string().optional(),
 });
 export type RoundMetrics = z.infer<typeof RoundMetricsSchema>;
 

@@ -35,6 +35,7 @@ export function roundMetrics(
     },
     clientFlops: meanOf(uploads.map((u) => u.flops)),
     durationMs: Date.now() - open.startedAt.getTime(),
+    finishedAt: new Date().toISOString(),
   };
 }
 

@@ -117,9 +117,12 @@ export class EventPublisher {
     });
   }
 
-  /** Resolves once every event queued so far is on the stream or given up on. */
+  /**
+   * Resolves once every event queued so far is on the stream or given up on; at once while events
+   * are held for the attempt (they cannot go out before startAttempt).
+   */
   flush(): Promise<void> {
-    if (this.#queue.length === 0) return Promise.resolve();
+    if (this.#queue.length === 0 || this.#held !== undefined) return Promise.resolve();
     return new Promise((r) => this.#drained.push(r));
   }
 

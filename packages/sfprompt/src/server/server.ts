@@ -203,6 +203,10 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
       return { ...outcome, ...stats() };
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
+      // stopped (SIGTERM) right after a checkpoint: its round.finished is still queued, and whoever
+      // follows the job (the operator's status, the next `sfprompt run`) needs it; a NATS that is gone
+      // is not waited for longer than this
+      await settleWithin(events.flush(), STOP_FLUSH_MS);
       await Promise.allSettled([control.stop(), body?.stop()]);
       if (ownBundle) await bundle.release();
     }
@@ -218,4 +222,14 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
     pendingEnd: () => ({ event: events.undeliveredEnd(), state: coordinator.unrecordedFailure() }),
     attempt: () => events.attempt,
   };
+}
+
+/** How long a stopping server waits for its queued progress events to reach the stream. */
+const STOP_FLUSH_MS = 2000;
+
+/** Waits for `p` (which never rejects), at most `ms`. */
+async function settleWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

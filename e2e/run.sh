@@ -58,6 +58,9 @@ finish() {
 # A run that was killed leaves its state behind: clean it up first.
 [ -d "$W" ] && teardown_cluster
 ensure_packages
+# npm packages and the TypeScript build (a fresh clone has neither: the image builds compile)
+log "npm packages and build (scripts/setup.sh)"
+bash "$E2E_ROOT/scripts/setup.sh" >&2
 log "kube binaries (scripts/kube-bins.sh with kubelet and kube-proxy)"
 KUBE_BINS_EXTRA="kubelet kube-proxy" bash "$E2E_ROOT/scripts/kube-bins.sh" >&2
 mkdir -p "$W/logs"

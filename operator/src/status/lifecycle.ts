@@ -7,10 +7,14 @@ import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { failureText } from "./condition-text.js";
 import { findCondition } from "./conditions.js";
 
-/** Said after a server's failure: a finished job ignores spec edits (ADR 0034), so the fix is a new job. */
+/**
+ * Said after a server's failure: a finished job ignores spec edits (ADR 0034), so the fix is a new
+ * job, which can go on from this one's checkpoints with spec.output.resumeFrom (ADR 0044).
+ */
 export const FAILED_IS_FINAL =
-  "This job stays Failed and ignores spec edits from now on: create a new job with the fix " +
-  "(deleting this one first also deletes its checkpoints and events)";
+  "This job stays Failed and ignores spec edits from now on: create a new job with the fix, with " +
+  "spec.output.resumeFrom.job naming this job to go on from its last checkpoint; keep this job until " +
+  "the new one has checkpointed (deleting it deletes its checkpoints and events)";
 
 /** The Failed reason of a spec the API refuses (set by the reconciler before any lifecycle decision). */
 export const INVALID_SPEC = "InvalidSpec";

@@ -24,13 +24,24 @@ export const MetadataSchema = z.looseObject({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
-export const SFPromptJobSchema = z.object({
-  apiVersion: z.literal(API_VERSION, { error: `must be ${API_VERSION}` }),
-  kind: z.literal(KIND, { error: `must be ${KIND}` }),
-  metadata: MetadataSchema,
-  spec: SpecSchema.prefault({}),
-  status: StatusSchema.optional(),
-});
+export const SFPromptJobSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION, { error: `must be ${API_VERSION}` }),
+    kind: z.literal(KIND, { error: `must be ${KIND}` }),
+    metadata: MetadataSchema,
+    spec: SpecSchema.prefault({}),
+    status: StatusSchema.optional(),
+  })
+  .superRefine((job, ctx) => {
+    // the one rule that needs the job's name: the spec alone cannot tell
+    const from = job.spec.output.resumeFrom;
+    if (from?.job === job.metadata.name)
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", "output", "resumeFrom", "job"],
+        message: `is ${from.job}, this job itself; a job resumes from its own checkpoints without it: name another job, or drop resumeFrom`,
+      });
+  });
 
 /** A job as written by a user (defaults not yet applied). */
 export type SFPromptJobInput = z.input<typeof SFPromptJobSchema>;

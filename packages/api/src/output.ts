@@ -2,18 +2,37 @@
 import { z } from "zod";
 import { filePath, objectName } from "./k8s.js";
 
+/** A JetStream bucket name, as spec.output.bucket takes it. */
+function bucketName(): z.ZodString {
+  return z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[a-zA-Z0-9_-]+$/, { error: "must contain only letters, digits, '-' and '_'" });
+}
+
+/** Another job of the namespace whose checkpoints this job goes on from (ADR 0044). */
+export const ResumeFromSchema = z
+  .strictObject({
+    job: objectName(
+      "Name of the job, in this job's namespace, whose newest checkpoint this job starts from (e.g. a Failed job).",
+    ),
+    bucket: bucketName().optional().meta({
+      description:
+        "That job's spec.output.bucket, when it set one; unset: its default bucket sfp-<namespace>_<job>-artifacts.",
+    }),
+  })
+  .meta({
+    description:
+      "Start from another job's newest checkpoint (its round, parameters and history) when this job has none of its own; the other job's bucket is only read. Keep that job until this one has checkpointed: deleting a job deletes its default bucket.",
+  });
+
 export const OutputSchema = z
   .strictObject({
-    bucket: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[a-zA-Z0-9_-]+$/, { error: "must contain only letters, digits, '-' and '_'" })
-      .optional()
-      .meta({
-        description:
-          "JetStream Object Store bucket for checkpoints and artifacts. Unset: sfp-<namespace>_<name>-artifacts, removed with the job.",
-      }),
+    bucket: bucketName().optional().meta({
+      description:
+        "JetStream Object Store bucket for checkpoints and artifacts. Unset: sfp-<namespace>_<name>-artifacts, removed with the job.",
+    }),
     persistentVolumeClaim: z
       .strictObject({
         claimName: objectName("Name of the PersistentVolumeClaim, in the job's namespace."),
@@ -31,6 +50,7 @@ export const OutputSchema = z
       description:
         "Resume from the last checkpoint when one exists; false starts from round 0 and overwrites it.",
     }),
+    resumeFrom: ResumeFromSchema.optional(),
   })
   .meta({ description: "Checkpoints and final artifacts (trained prompt + tail, metrics)." });
 

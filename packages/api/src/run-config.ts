@@ -72,7 +72,17 @@ export const RunConfigSchema = z.strictObject({
   transport: TransportSchema.extend({
     bundled: z.boolean().meta({ description: "No url was given: use the bundled NATS." }),
   }),
-  output: OutputSchema.extend({ bucket: z.string() }),
+  output: OutputSchema.extend({
+    bucket: z.string(),
+    resumeFrom: z
+      .strictObject({
+        job: z.string().meta({ description: "The source job's name (spec.output.resumeFrom.job)." }),
+        token: NamesSchema.shape.job.meta({ description: "The source job's data-plane token." }),
+        bucket: z.string().meta({ description: "The source job's artifact bucket, only read." }),
+      })
+      .optional()
+      .meta({ description: "The job whose newest checkpoint a job without one starts from (ADR 0044)." }),
+  }),
   names: NamesSchema,
 });
 

@@ -54,6 +54,9 @@ const CROSS_FIELD_CEL: CelRule[] = [
   },
 ];
 
+const RESUME_FROM_WITHOUT_RESUME =
+  "output.resumeFrom goes on from another job's checkpoint, output.resume: false starts over from round 0; drop resume: false to go on, or drop resumeFrom to start over";
+
 const celList = (xs: readonly string[]): string => `[${xs.map((x) => `'${x}'`).join(", ")}]`;
 
 // A built-in model and a built-in dataset of different kinds (text vs images), and a tokenizer on
@@ -68,6 +71,11 @@ for (const field of ["source", "evalSource"] as const) {
     fieldPath: `.data.${field}.builtin`,
   });
 }
+CROSS_FIELD_CEL.push({
+  rule: `!(${celPresent("output.resumeFrom")} && ${celPresent("output.resume")} && !self.output.resume)`,
+  message: RESUME_FROM_WITHOUT_RESUME,
+  fieldPath: ".output.resumeFrom",
+});
 CROSS_FIELD_CEL.push({
   rule: `!(${celPresent("model.source.builtin")} && self.model.source.builtin == 'demo' && has(self.model.tokenizer))`,
   message: "model.tokenizer is for text models; the demo model takes images",
@@ -142,6 +150,13 @@ function checkCrossFields(spec: Spec, ctx: z.RefinementCtx): void {
     });
   }
   checkKinds(spec, ctx);
+  if (spec.output.resumeFrom !== undefined && !spec.output.resume)
+    ctx.addIssue({
+      code: "custom",
+      path: ["output", "resumeFrom"],
+      message:
+        "is set with spec.output.resume: false, which starts over from round 0 instead of going on from that job's checkpoint; drop resume: false to go on from it, or drop resumeFrom to start over",
+    });
   if (
     data.source.builtin === undefined &&
     data.evalSource === undefined &&

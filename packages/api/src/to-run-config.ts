@@ -85,6 +85,14 @@ function optimizerFor(spec: SFPromptJob["spec"]): SFPromptJob["spec"]["training"
   return { ...o, learningRate: o.fullFineTuningLearningRate };
 }
 
+/** The source job of spec.output.resumeFrom as the server reads it: its token and bucket (or nothing). */
+function resumeSource(namespace: string, spec: Spec): Pick<RunConfig["output"], "resumeFrom"> {
+  const from = spec.output.resumeFrom;
+  if (from === undefined) return {};
+  const { job: token, bucket } = natsNames(namespace, from.job, from.bucket);
+  return { resumeFrom: { job: from.job, token, bucket } };
+}
+
 /** The resolved config the server and client processes read. */
 export function toRunConfig(job: SFPromptJob): RunConfig {
   const { spec, metadata } = job;
@@ -112,7 +120,7 @@ export function toRunConfig(job: SFPromptJob): RunConfig {
     training: { ...spec.training, optimizer: optimizerFor(spec), quorum },
     compression: spec.compression,
     transport: { ...spec.transport, bundled: spec.transport.url === undefined },
-    output: { ...spec.output, bucket: names.bucket },
+    output: { ...spec.output, bucket: names.bucket, ...resumeSource(namespace, spec) },
     names,
   });
 }

@@ -118,6 +118,20 @@ describe("toRunConfig", () => {
     assert.equal(rc.output.bucket, "shared-artifacts");
   });
 
+  it("names resumeFrom's job by its token and bucket, computed as that job names its own", () => {
+    const meta = { name: "retry", namespace: "edge" };
+    const source = config({}, { name: "vit.b16", namespace: "edge" }).names;
+    assert.deepEqual(config({ output: { resumeFrom: { job: "vit.b16" } } }, meta).output.resumeFrom, {
+      job: "vit.b16",
+      token: source.job,
+      bucket: source.bucket,
+    });
+    const own = config({ output: { bucket: "kept" } }, { name: "vit.b16", namespace: "edge" }).names;
+    const given = config({ output: { resumeFrom: { job: "vit.b16", bucket: "kept" } } }, meta);
+    assert.deepEqual(given.output.resumeFrom, { job: "vit.b16", token: own.job, bucket: own.bucket });
+    assert.equal(config({}, meta).output.resumeFrom, undefined);
+  });
+
   it("marks the transport bundled unless a URL is given", () => {
     assert.equal(config({}).transport.bundled, true);
     const rc = config({ transport: { url: "nats://n:4222" } });

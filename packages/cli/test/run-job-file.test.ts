@@ -1,6 +1,7 @@
 // What a new user of `sfprompt run` meets before anything runs: its --help, a mistyped flag, and a job
-// file that is missing, a folder, not YAML, not an SFPromptJob or wrong in a field. Each error names
-// the file (or the flag) and says what to do; no process is started for any of them.
+// file that is missing, a folder, not YAML, not an SFPromptJob, wrong in a field, or going on from
+// another job's checkpoints without the --nats server that holds them. Each error names the file (or
+// the flag) and says what to do; no process is started for any of them.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -72,6 +73,12 @@ describe("sfprompt run's job file errors", () => {
       "wrong-type.yaml",
       manifest("  clients: { count: two }"),
       /invalid SFPromptJob:\n\s+spec\.clients\.count: must be a number \(got "two"\)/,
+    ],
+    [
+      "resumeFrom without --nats names the field and asks for the server the source job ran on",
+      "resume-from.yaml",
+      manifest("  output: { resumeFrom: { job: failed-run } }"),
+      /spec\.output\.resumeFrom\.job failed-run: that job's checkpoints are on the NATS server it ran on, .*give that server with --nats URL, or drop spec\.output\.resumeFrom/,
     ],
   ];
   for (const [name, file, text, message] of cases)

@@ -1,5 +1,6 @@
 // The job's artifact bucket (JetStream Object Store): partition bundles, per-round checkpoints of the
 // global prompt + tail, and the final artifacts.
+import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Objm, StorageType, type ObjectInfo, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { artifactBucketName } from "./subjects.js";
@@ -63,4 +64,23 @@ export async function openArtifactStore(nc: NatsConnection, job: string): Promis
     description: `SFPrompt job ${job}`,
   });
   return new ArtifactStore(bucket, store);
+}
+
+/**
+ * Opens an existing artifact bucket by its name without creating it (another job's, only read):
+ * null when no such bucket exists.
+ */
+export async function openExistingArtifactStore(
+  nc: NatsConnection,
+  bucket: string,
+): Promise<ArtifactStore | null> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.info(`OBJ_${bucket}`);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return null;
+    throw error;
+  }
+  // checked above; a second check here would only race the same way
+  return new ArtifactStore(bucket, await new Objm(nc).open(bucket, false));
 }

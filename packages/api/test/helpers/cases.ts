@@ -180,6 +180,14 @@ export const validCases: ValidCase[] = [
       assert.equal(j.spec.clients.env?.[0]?.valueFrom?.configMapKeyRef?.optional, true);
     },
   },
+  {
+    name: "going on from another job's checkpoints in the bucket that job set",
+    spec: { output: { resumeFrom: { job: "demo-failed", bucket: "kept-artifacts" } } },
+    check: (j) => {
+      assert.deepEqual(j.spec.output.resumeFrom, { job: "demo-failed", bucket: "kept-artifacts" });
+      assert.equal(j.spec.output.resume, true);
+    },
+  },
 ];
 
 export interface InvalidCase {
@@ -434,6 +442,28 @@ export const invalidCases: InvalidCase[] = [
     job: jobWith({ method: "fedprox" }),
     path: "spec.method",
     message: "must be one of",
+    crd: true,
+  },
+  {
+    name: "resumeFrom naming the job itself",
+    job: jobWith({ output: { resumeFrom: { job: "demo" } } }),
+    path: "spec.output.resumeFrom.job",
+    message: "is demo, this job itself; a job resumes from its own checkpoints without it",
+    // the spec's schema cannot see the job's name: the webhook and the reconciler refuse it
+    crd: false,
+  },
+  {
+    name: "resumeFrom with output.resume false",
+    job: jobWith({ output: { resume: false, resumeFrom: { job: "failed-run" } } }),
+    path: "spec.output.resumeFrom",
+    message: "drop resume: false to go on from it, or drop resumeFrom to start over",
+    crd: true,
+  },
+  {
+    name: "resumeFrom naming a job that cannot exist",
+    job: jobWith({ output: { resumeFrom: { job: "Failed_Run" } } }),
+    path: "spec.output.resumeFrom.job",
+    message: "must be a DNS-1123 subdomain",
     crd: true,
   },
   {

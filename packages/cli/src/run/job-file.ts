@@ -62,11 +62,28 @@ export function readJobFile(path: string, overrides: JobOverrides = {}): SFPromp
   return checked.value;
 }
 
+/**
+ * Refuses spec.output.resumeFrom without --nats: the source job's store lives on the NATS server that
+ * job ran on, and the nats-server `sfprompt run` starts for this run directory has none of it.
+ */
+export function checkResumeFromReachable(path: string, job: SFPromptJob, natsUrl: string | undefined): void {
+  const from = job.spec.output.resumeFrom;
+  if (from === undefined || natsUrl !== undefined) return;
+  throw new JobFileError(
+    path,
+    `spec.output.resumeFrom.job ${from.job}: that job's checkpoints are on the NATS server it ran on, ` +
+      "not in the nats-server sfprompt run starts for this folder; give that server with --nats URL, " +
+      "or drop spec.output.resumeFrom to start at round 1",
+  );
+}
+
 /** The run config of `job` run with `method` (baselines get their own job name: <name>-<method>). */
 export function runConfigFor(job: SFPromptJob, method: Method): RunConfig {
   if (method === job.spec.method) return toRunConfig(job);
   const copy = structuredClone(job);
   copy.metadata.name = `${job.metadata.name}-${method}`;
   copy.spec.method = method;
+  // the source job's checkpoint is of the job's own method: a baseline starts at round 1
+  delete copy.spec.output.resumeFrom;
   return toRunConfig(copy);
 }

@@ -10,7 +10,7 @@ import { JobRunError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
-import { readJobFile, runConfigFor } from "./job-file.js";
+import { checkResumeFromReachable, readJobFile, runConfigFor } from "./job-file.js";
 import { totalBytes } from "./metrics.js";
 import { runMethod, type MethodRunResult } from "./method-run.js";
 import { resolveModel } from "./model-source.js";
@@ -57,6 +57,7 @@ export interface LocalRunResult {
 export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
   const job = readJobFile(o.jobFile, o.rounds === undefined ? {} : { rounds: o.rounds });
+  checkResumeFromReachable(o.jobFile, job, o.natsUrl);
   const dir = runDirOf(job, o.out);
   const release = lockRunDir(dir);
   try {

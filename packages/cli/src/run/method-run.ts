@@ -181,7 +181,12 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   const resources = await ensureJobResources(ctx.nc, config.names.job);
   if (ctx.resumed) ctx.status.line(await resumeLine(ctx, resources.artifacts));
   const pc: ProcessConfig = {
-    runConfig: { ...config, output: { ...config.output, resume: ctx.resumed } },
+    // a new session of a job with resumeFrom starts from that job's checkpoint: its own store was
+    // emptied above, so the server finds none of its own and reads the source's (ADR 0044)
+    runConfig: {
+      ...config,
+      output: { ...config.output, resume: ctx.resumed || config.output.resumeFrom !== undefined },
+    },
     natsUrl: ctx.natsUrl,
     bundleDir: ctx.bundleDir,
     modelPath: ctx.modelPath,

@@ -120,3 +120,28 @@ export class JobFailedError extends Error {
     );
   }
 }
+
+/**
+ * spec.output.resumeFrom names a job whose bucket does not exist or holds no checkpoint, and this job
+ * has none of its own to go on from (ADR 0044). Not retried: no restart makes the checkpoint appear.
+ */
+export class ResumeSourceError extends Error {
+  override readonly name = "ResumeSourceError";
+  constructor(
+    /** The source job's name (spec.output.resumeFrom.job). */
+    readonly job: string,
+    /** The bucket looked in. */
+    readonly bucket: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `spec.output.resumeFrom.job ${job}: ${detail}, and this job has no checkpoint of its own to go on ` +
+        `from. Create this job again naming a job whose bucket holds a checkpoint (set ` +
+        `spec.output.resumeFrom.bucket when that job set spec.output.bucket), or without resumeFrom to ` +
+        `start at round 1; keep the source job until this one has checkpointed: deleting a job deletes ` +
+        `its default bucket`,
+      options,
+    );
+  }
+}

@@ -88,6 +88,8 @@ export interface ResumePoint {
   readonly object: string;
   /** Newer checkpoints passed over, newest first. */
   readonly skipped: SkippedCheckpoint[];
+  /** Set when the checkpoint is another job's (spec.output.resumeFrom, ADR 0044): its name and bucket. */
+  readonly source?: { readonly job: string; readonly bucket: string };
 }
 
 /** The checkpoint's object cannot be read or decoded: a fault of this copy, an older one may do. */
@@ -126,12 +128,14 @@ async function readCheckpoint(
  * The newest checkpoint that can be read, checked against the bundle's parameter `layout` and the
  * job's spec (ResumeMismatchError, CheckpointError), or null when there is none. Newer checkpoints
  * whose object is unreadable or corrupt are passed over and reported in `skipped`; one of another
- * model, job or spec is an error: an older checkpoint would not fit the job any better.
+ * model, job or spec is an error: an older checkpoint would not fit the job any better. `job` is the
+ * token the checkpoints must carry: the job's own, or spec.output.resumeFrom's for its bucket.
  */
 export async function readLatestCheckpoint(
   store: ArtifactStore,
   layout: ParamSet,
   config: RunConfig,
+  job: string = config.names.job,
 ): Promise<ResumePoint | null> {
   const names = (await store.checkpointNames()).reverse();
   const skipped: SkippedCheckpoint[] = [];
@@ -154,10 +158,13 @@ export async function readLatestCheckpoint(
     }
     if (read === null) continue;
     const { meta } = read;
-    if (meta.job !== config.names.job)
+    if (meta.job !== job)
       throw new CheckpointError(
         name,
-        `belongs to job ${meta.job}, not ${config.names.job}; set spec.output.resume: false to start over`,
+        `belongs to job ${meta.job}, not ${job}; ` +
+          (job === config.names.job
+            ? "set spec.output.resume: false to start over"
+            : `the bucket ${store.bucket} is not spec.output.resumeFrom's job's: check spec.output.resumeFrom.bucket`),
       );
     checkResumeSpec(name, meta.round, meta, config);
     return { ...read, object: name, skipped };

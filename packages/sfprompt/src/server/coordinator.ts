@@ -20,7 +20,7 @@ import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
 import { ClientRegistry } from "./registry.js";
 import { roundContributions, roundMetrics } from "./round-metrics.js";
-import { resumePoint, runAttempt } from "./resume.js";
+import { resumePoint, runAttempt, type OpenBucket } from "./resume.js";
 import { selectClients } from "./select-clients.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
@@ -45,6 +45,8 @@ export interface CoordinatorOptions {
   readonly selectionWaitMs?: number;
   /** How long a checkpoint or round-state write is retried while NATS is away (default 120 000 ms). */
   readonly storeRetryMs?: number;
+  /** Opens spec.output.resumeFrom's bucket, only read (ADR 0044). */
+  readonly openBucket: OpenBucket;
 }
 
 /** A round's metrics and each participant's share, before they are announced. */
@@ -153,17 +155,20 @@ export class Coordinator implements CoordinatorView {
     const { artifacts, roundState } = this.o.resources;
     const stored = await roundState.get();
     this.#progress.revision = stored?.revision ?? 0;
-    const point = await resumePoint(artifacts, this.o.initial, this.config, this.logger);
+    const point = await resumePoint(artifacts, this.o.initial, this.config, this.logger, this.o.openBucket);
     this.#attempt = runAttempt(point);
     this.#progress.attempt = this.#attempt;
     this.events.startAttempt(this.#attempt);
     this.logger.log("info", "run-attempt", {
       attempt: this.#attempt ?? null,
       ...(point === null ? { startedOver: true } : { resumedFrom: point.meta.round }),
+      ...(point?.source ? { from: point.source.job } : {}),
     });
     if (point === null) return null;
     this.#global = point.params;
-    this.#progress.lastCheckpoint = point.object;
+    // another job's checkpoint is not in this job's bucket: a restart before this job's first one
+    // starts from that job's again
+    if (point.source === undefined) this.#progress.lastCheckpoint = point.object;
     this.#skipped = point.skipped.map((s) => s.object);
     return { round: point.meta.round, history: [...point.meta.history] };
   }

@@ -1,12 +1,17 @@
 // Where a starting coordinator goes on from: the newest readable checkpoint that fits the job
-// (output.resume true), or nothing, after removing the job's checkpoints (output.resume false); and
-// the attempt the run goes on under (the checkpoint's, or a new one when it starts over).
+// (output.resume true), else spec.output.resumeFrom's job's newest (ADR 0044), or nothing, after
+// removing the job's checkpoints (output.resume false); and the attempt the run goes on under (the
+// checkpoint's, or a new one when it starts over or starts from another job's).
 import { randomBytes } from "node:crypto";
 import type { RunConfig } from "@sfprompt/api";
 import type { ArtifactStore } from "@sfprompt/protocol";
+import { ResumeSourceError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 import type { ParamSet } from "../training/param-set.js";
 import { readLatestCheckpoint, removeCheckpoints, type ResumePoint } from "./checkpoints.js";
+
+/** Opens another job's artifact bucket to read (null: no such bucket). */
+export type OpenBucket = (bucket: string) => Promise<ArtifactStore | null>;
 
 /** The checkpoint to resume from (null: start from the initial parameters), logged. */
 export async function resumePoint(
@@ -14,6 +19,7 @@ export async function resumePoint(
   layout: ParamSet,
   config: RunConfig,
   logger: Logger,
+  openBucket: OpenBucket,
 ): Promise<ResumePoint | null> {
   if (!config.output.resume) {
     // starting over: a later crash must not resume from an older run's later rounds
@@ -22,7 +28,9 @@ export async function resumePoint(
       logger.log("info", "checkpoints-removed", { count: removed, reason: "output.resume is false" });
     return null;
   }
-  const point = await readLatestCheckpoint(artifacts, layout, config);
+  const own = await readLatestCheckpoint(artifacts, layout, config);
+  // a checkpoint of its own wins: resumeFrom only seeds a job that has none yet
+  const point = own ?? (await sourcePoint(layout, config, openBucket));
   if (point === null) return null;
   for (const s of point.skipped)
     logger.log("warn", "checkpoint-skipped", {
@@ -34,9 +42,27 @@ export async function resumePoint(
   logger.log("info", "resumed", {
     round: point.meta.round,
     checkpoint: point.object,
+    ...(point.source ? { from: point.source.job, bucket: point.source.bucket } : {}),
     ...(point.skipped.length > 0 ? { skipped: point.skipped.map((s) => s.object) } : {}),
   });
   return point;
+}
+
+/** spec.output.resumeFrom's newest readable checkpoint; null when the job sets none. */
+async function sourcePoint(
+  layout: ParamSet,
+  config: RunConfig,
+  openBucket: OpenBucket,
+): Promise<ResumePoint | null> {
+  const from = config.output.resumeFrom;
+  if (from === undefined) return null;
+  const store = await openBucket(from.bucket);
+  if (store === null)
+    throw new ResumeSourceError(from.job, from.bucket, `its bucket ${from.bucket} does not exist`);
+  const point = await readLatestCheckpoint(store, layout, config, from.token);
+  if (point === null)
+    throw new ResumeSourceError(from.job, from.bucket, `its bucket ${from.bucket} holds no checkpoint`);
+  return { ...point, source: { job: from.job, bucket: from.bucket } };
 }
 
 /**
@@ -44,8 +70,9 @@ export async function resumePoint(
  * resumed server's repeated events are duplicates of the ones before; a new one when it starts
  * without a checkpoint (output.resume false, none written yet, a job started again after a failure),
  * so that its events are not taken for repeats of an earlier run's. A checkpoint of an older server
- * has none: the run goes on without one, as that server published its events.
+ * has none: the run goes on without one, as that server published its events. Another job's
+ * checkpoint (resumeFrom) gets a new one: its attempt names that job's run, not this one's.
  */
 export function runAttempt(point: ResumePoint | null): string | undefined {
-  return point === null ? randomBytes(8).toString("hex") : point.meta.attempt;
+  return point === null || point.source !== undefined ? randomBytes(8).toString("hex") : point.meta.attempt;
 }

@@ -6,6 +6,7 @@ import type { RunConfig } from "@sfprompt/api";
 import {
   ensureJobResources,
   isTransientNatsError,
+  openExistingArtifactStore,
   TrafficLedger,
   type ProgressEvent,
   type TrafficSnapshot,
@@ -137,6 +138,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
     ...(o.pollWaitMs === undefined ? {} : { pollWaitMs: o.pollWaitMs }),
     ...(o.selectionWaitMs === undefined ? {} : { selectionWaitMs: o.selectionWaitMs }),
     ...(o.storeRetryMs === undefined ? {} : { storeRetryMs: o.storeRetryMs }),
+    openBucket: (bucket) => openExistingArtifactStore(o.nc, bucket),
   });
   const control = await startControlServices(o.nc, coordinator, ledger);
   const body = config.effective.splitTraining

@@ -1,0 +1,196 @@
+// A job that goes on from another job's checkpoints (spec.output.resumeFrom, ADR 0044), against a real
+// nats-server and real clients: job B starts after job A's last checkpointed round, with A's
+// parameters and history, under its own new attempt, writes its checkpoints to its own bucket and
+// leaves A's untouched; a source without a bucket or a checkpoint fails B naming the field; a B
+// with a checkpoint of its own resumes from that one.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkpointObjectName, openArtifactStore, type ArtifactStore } from "@sfprompt/protocol";
+import {
+  PartitionBundle,
+  checkpointSpec,
+  joinParams,
+  jsonLogger,
+  paramsAllClose,
+  readLatestCheckpoint,
+  writeCheckpoint,
+  type ParamSet,
+  type ServerHandle,
+} from "@sfprompt/core";
+import type { RunConfig } from "@sfprompt/api";
+import type { ProgressEvent } from "@sfprompt/protocol";
+import { jobConfig, natsAndBundleHooks, startClients, startTestServer } from "./job-fixture.js";
+
+const w = natsAndBundleHooks();
+let jobs = 0;
+const newName = (what: string): string => `${what}-${process.pid}-${++jobs}`;
+
+/** Runs `config` to its end with its three clients; returns the server's result and its log lines. */
+async function runJob(config: RunConfig): Promise<{
+  result: Awaited<ServerHandle["done"]>;
+  logs: Record<string, unknown>[];
+}> {
+  const stop = new AbortController();
+  const clients = await startClients(config, {
+    connect: () => w.nats.connect(),
+    bundle: w.bundle.dir,
+    signal: stop.signal,
+  });
+  const logs: Record<string, unknown>[] = [];
+  const logger = jsonLogger({ write: (l) => void logs.push(JSON.parse(l) as Record<string, unknown>) });
+  const server = await startTestServer(config, {
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
+    logger,
+    lingerMs: 300,
+  });
+  try {
+    return { result: await server.done, logs };
+  } finally {
+    stop.abort();
+    await Promise.all(clients.map((c) => c.done));
+  }
+}
+
+/** Every object of the bucket with its digest and revision: what "unchanged" compares. */
+async function contents(store: ArtifactStore): Promise<string[]> {
+  const infos = await store.store.list();
+  return infos.map((i) => `${i.name} ${i.digest} ${i.revision} ${i.deleted}`).sort();
+}
+
+function layout(): ParamSet {
+  const b = PartitionBundle.load(w.bundle.dir);
+  const init = b.initialParams();
+  void b.release();
+  return joinParams(init.prompt, init.tail);
+}
+
+test("job B with resumeFrom A trains round 3 from A's round 2, under a new attempt, into its own bucket; A's bucket is unchanged", async () => {
+  const a = newName("source");
+  const configA = jobConfig({ training: { rounds: 2 } }, a);
+  const ranA = await runJob(configA);
+  assert.equal(ranA.result.resumedFrom, null);
+  const storeA = await openArtifactStore(w.nats.nc, configA.names.job);
+  const before = await contents(storeA);
+  assert.ok(
+    before.some((l) => l.startsWith(checkpointObjectName(2))),
+    "A checkpointed round 2",
+  );
+
+  const configB = jobConfig({ training: { rounds: 3 }, output: { resumeFrom: { job: a } } }, newName("next"));
+  assert.equal(configB.output.resumeFrom?.token, configA.names.job);
+  assert.equal(configB.output.resumeFrom?.bucket, storeA.bucket);
+  const ranB = await runJob(configB);
+  const { result } = ranB;
+  assert.equal(result.resumedFrom, 2);
+  assert.deepEqual(
+    result.rounds.map((r) => r.round),
+    [1, 2, 3],
+  );
+  assert.deepEqual(result.rounds.slice(0, 2), ranA.result.rounds, "A's history is B's first two rounds");
+  assert.ok(
+    paramsAllClose(result.startedFrom, ranA.result.global, { atol: 1e-7, rtol: 0 }),
+    "A's parameters",
+  );
+  assert.ok(result.attempt !== undefined && result.attempt !== ranA.result.attempt, "a new attempt");
+  const resumed = ranB.logs.find((l) => l.event === "resumed");
+  assert.equal(resumed?.round, 2);
+  assert.equal(resumed.from, a);
+  assert.equal(resumed.bucket, storeA.bucket);
+
+  const storeB = await openArtifactStore(w.nats.nc, configB.names.job);
+  assert.deepEqual(await storeB.checkpointNames(), [checkpointObjectName(3)], "B's own checkpoints");
+  // read as B's own: the checkpoint carries B's token, so a restart of B resumes from it
+  const own = await readLatestCheckpoint(storeB, layout(), configB);
+  assert.equal(own?.meta.round, 3);
+  assert.equal(own.meta.attempt, result.attempt);
+  assert.deepEqual(
+    own.meta.history.map((r) => r.round),
+    [1, 2, 3],
+  );
+  assert.ok(paramsAllClose(own.params, result.global, { atol: 0, rtol: 0 }));
+  assert.deepEqual(await contents(storeA), before, "A's bucket is only read");
+});
+
+/** Starts B's server (no clients: it fails before its first round) and returns its job.failed. */
+async function failedStart(config: RunConfig): Promise<{ error: unknown; failed?: ProgressEvent }> {
+  const events: ProgressEvent[] = [];
+  const server = await startTestServer(config, {
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
+    onEvent: (e) => events.push(e),
+    lingerMs: 0,
+  });
+  const error = await server.done.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { error, failed: events.find((e) => e.type === "job.failed") };
+}
+
+const missing: [string, (source: string) => Promise<void>, RegExp][] = [
+  ["a job with no bucket", async () => {}, /its bucket sfp-test_[^ ]+-artifacts does not exist/],
+  [
+    "a job whose bucket holds no checkpoint",
+    async (source) => void (await openArtifactStore(w.nats.nc, `test_${source}`)),
+    /its bucket sfp-test_[^ ]+-artifacts holds no checkpoint/,
+  ],
+];
+
+for (const [what, prepare, detail] of missing) {
+  test(`resumeFrom ${what} fails the job, naming spec.output.resumeFrom.job, the bucket and what to do`, async () => {
+    const source = newName("gone");
+    await prepare(source);
+    const config = jobConfig({ output: { resumeFrom: { job: source } } }, newName("orphan"));
+    const { error, failed } = await failedStart(config);
+    assert.equal((error as Error | undefined)?.name, "ResumeSourceError", String(error));
+    assert.ok(failed?.type === "job.failed", "job.failed was published");
+    assert.equal(failed.reason, "ResumeSourceError");
+    assert.match(failed.message, new RegExp(`^spec\\.output\\.resumeFrom\\.job ${source}: ${detail.source}`));
+    assert.match(failed.message, /keep the source job until this one has checkpointed/);
+    const own = await openArtifactStore(w.nats.nc, config.names.job);
+    assert.deepEqual(await own.checkpointNames(), [], "nothing was written as if resumed");
+  });
+}
+
+test("a job with resumeFrom that has a checkpoint of its own resumes from its own, not the source's", async () => {
+  const source = newName("older");
+  const configA = jobConfig({ training: { rounds: 5 } }, source);
+  const configB = jobConfig(
+    { training: { rounds: 5 }, output: { resumeFrom: { job: source } } },
+    newName("own"),
+  );
+  const write = async (config: RunConfig, round: number): Promise<void> => {
+    const store = await openArtifactStore(w.nats.nc, config.names.job);
+    await writeCheckpoint(store, layout(), {
+      job: config.names.job,
+      method: config.method,
+      round,
+      history: [],
+      spec: checkpointSpec(config),
+      attempt: `attempt${round}`,
+    });
+  };
+  await write(configA, 3);
+  await write(configB, 1);
+  const logs: Record<string, unknown>[] = [];
+  let resumed!: () => void;
+  const seen = new Promise<void>((r) => (resumed = r));
+  const logger = jsonLogger({
+    write: (l) => {
+      const line = JSON.parse(l) as Record<string, unknown>;
+      logs.push(line);
+      if (line.event === "run-attempt") resumed();
+    },
+  });
+  const server = await startTestServer(configB, { nc: w.nats.nc, bundle: w.bundle.dir, logger });
+  try {
+    await Promise.race([seen, server.done]);
+    const line = logs.find((l) => l.event === "resumed");
+    assert.equal(line?.round, 1);
+    assert.equal(line.from, undefined, "not from the source");
+    assert.equal(server.attempt(), "attempt1", "its own checkpoint's attempt");
+  } finally {
+    await server.stop();
+  }
+});

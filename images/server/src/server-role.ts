@@ -107,7 +107,7 @@ async function announceFailure(ctx: RoleContext, error: Error): Promise<PendingE
   };
   let resources: JobResources;
   try {
-    resources = await ensureJobResources(ctx.nc, job);
+    resources = await ensureJobResources(ctx.nc, ctx.config.names);
     await publishEvent(ctx.nc, event);
   } catch (cause) {
     ctx.logger.log("warn", "job-failed.unpublished", { reason: error.name, error: cause });

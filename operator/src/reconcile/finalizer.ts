@@ -1,8 +1,8 @@
 // The finalizer's work on a job being deleted: remove its NATS resources, then let it go. NATS being
 // unreachable delays the deletion with backoff and Warning events, but never beyond giveUpAfterMs.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { jobToken } from "@sfprompt/api";
-import { deleteJobResources } from "@sfprompt/protocol";
+import { natsNames } from "@sfprompt/api";
+import { deleteJobResources, type DeletedJobResources, type JobNames } from "@sfprompt/protocol";
 import { NatsCleanupError } from "../errors.js";
 import { FINALIZER, jobKey } from "../names.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
@@ -24,6 +24,13 @@ function transportUrl(job: KubernetesObject, fallback: string): string {
   return url ?? fallback;
 }
 
+/** The job's token and artifact bucket (spec.output.bucket, which the cleanup keeps, or the default). */
+export function cleanupNames(job: KubernetesObject): JobNames {
+  const bucket = (job as { spec?: { output?: { bucket?: unknown } } }).spec?.output?.bucket;
+  const m = job.metadata!;
+  return natsNames(m.namespace!, m.name!, typeof bucket === "string" ? bucket : undefined);
+}
+
 /**
  * Every NATS the job's streams may be at: those the status recorded (the job may have moved with
  * spec.transport.url, or the operator's default changed) and the one it names now.
@@ -34,15 +41,18 @@ export function cleanupUrls(job: KubernetesObject, fallback: string): string[] {
   return [...new Set([...urls, transportUrl(job, fallback)])];
 }
 
-/** Removes the job's streams at NATS `url`, within the finalizer's attempt timeout. */
-async function cleanAt(deps: ReconcileDeps, url: string, token: string): Promise<{ deleted: string[] }> {
+/**
+ * Removes the job's streams at NATS `url`, within the finalizer's attempt timeout; a bucket the spec
+ * named is kept (ADR 0045).
+ */
+async function cleanAt(deps: ReconcileDeps, url: string, names: JobNames): Promise<DeletedJobResources> {
   const nc = await withTimeout(
     deps.pool.get(url),
     deps.finalizer.attemptTimeoutMs,
     `connecting to NATS at ${url}`,
   );
   return withTimeout(
-    deleteJobResources(nc, token),
+    deleteJobResources(nc, names),
     deps.finalizer.attemptTimeoutMs,
     `deleting the job's streams at ${url}`,
   );
@@ -65,17 +75,19 @@ export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): P
   const involved = { namespace, name, uid: m.uid! };
   await deps.progress.forget(key);
   if (!(m.finalizers ?? []).includes(FINALIZER)) return {};
-  const token = jobToken(namespace, name);
+  const names = cleanupNames(job);
+  const token = names.job;
   // Each NATS is tried, also after one failed: a reachable one is cleaned even if an old one is gone.
   const failed: { url: string; cause: unknown }[] = [];
   for (const url of cleanupUrls(job, deps.settings.natsUrl)) {
     try {
-      const r = await cleanAt(deps, url, token);
+      const r = await cleanAt(deps, url, names);
       deps.log.info("removed the job's NATS resources", {
         namespace,
         job: name,
         natsUrl: url,
         deleted: r.deleted,
+        ...(r.kept.length > 0 ? { kept: r.kept, reason: "spec.output.bucket outlives the job" } : {}),
       });
     } catch (cause) {
       failed.push({ url, cause });

@@ -3,8 +3,15 @@ import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startNatsServer } from "@sfprompt/protocol/testing";
-import { jobToken } from "@sfprompt/api";
-import { ensureJobResources, jobStreamNames } from "@sfprompt/protocol";
+import { jobToken, natsNames } from "@sfprompt/api";
+import {
+  artifactBucketName,
+  checkpointObjectName,
+  ensureJobResources,
+  FINAL_ARTIFACT_OBJECT,
+  jobStreamNames,
+  openExistingArtifactStore,
+} from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
 import { GROUP, PLURAL, VERSION } from "@sfprompt/api";
 import { jobManifest } from "../fixtures.js";
@@ -134,6 +141,38 @@ test("deleting a job runs the finalizer: NATS resources go, then the job", async
   });
   const left = await streams();
   for (const s of jobStreamNames(token)) assert.ok(!left.includes(s), `${s} removed`);
+});
+
+test("deleting a job that names spec.output.bucket keeps that bucket and its objects; its stream and state go", async () => {
+  const bucket = "named-ckpts";
+  await createJob(w.world, jobManifest("named", { clients: { count: 1 }, output: { bucket } }));
+  await waitForJob(
+    w.world,
+    "named",
+    (j) => (j.metadata?.finalizers ?? []).includes("sfprompt.io/nats-cleanup"),
+    "finalizer added",
+  );
+  const names = natsNames("default", "named", bucket);
+  const { artifacts } = await ensureJobResources(w.nc, names);
+  const checkpoint = new Uint8Array([1, 2, 3]);
+  const final = new Uint8Array([4, 5]);
+  await artifacts.put(checkpointObjectName(1), checkpoint);
+  await artifacts.put(FINAL_ARTIFACT_OBJECT, final);
+  await deleteJob("named");
+  await waitFor(async () => (await getJob(w.world, "named")) === undefined, {
+    timeoutMs: 10_000,
+    description: "job deleted",
+  });
+  const left = await streams();
+  for (const s of jobStreamNames(names).filter((s) => s !== `OBJ_${bucket}`))
+    assert.ok(!left.includes(s), `${s} removed`);
+  assert.ok(left.includes(`OBJ_${bucket}`), "the named bucket outlives the job");
+  assert.ok(!left.includes(`OBJ_${artifactBucketName(names.job)}`), "no default bucket was made");
+  const kept = await openExistingArtifactStore(w.nc, bucket);
+  assert.ok(kept !== null, "the named bucket opens");
+  assert.deepEqual(await kept.names(), [checkpointObjectName(1), FINAL_ARTIFACT_OBJECT].sort());
+  assert.deepEqual([...((await kept.get(checkpointObjectName(1))) ?? [])], [...checkpoint]);
+  assert.deepEqual([...((await kept.get(FINAL_ARTIFACT_OBJECT)) ?? [])], [...final]);
 });
 
 test("a job moved to another NATS (spec.transport.url) has its streams removed at both on deletion", async () => {

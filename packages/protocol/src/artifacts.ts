@@ -56,12 +56,47 @@ export class ArtifactStore {
   }
 }
 
-/** Opens the job's artifact bucket, creating it (file storage) when missing. */
-export async function openArtifactStore(nc: NatsConnection, job: string): Promise<ArtifactStore> {
-  const bucket = artifactBucketName(job);
+/**
+ * A job's token and the artifact bucket it writes to: `RunConfig["names"]` fits. The bucket is
+ * spec.output.bucket when the spec names one, else the default artifactBucketName(job).
+ */
+export interface JobNames {
+  readonly job: string;
+  readonly bucket: string;
+}
+
+/** The names of a job given as a token alone (no spec.output.bucket): its default bucket. */
+export function jobNames(job: string | JobNames): JobNames {
+  return typeof job === "string" ? { job, bucket: artifactBucketName(job) } : job;
+}
+
+/**
+ * Whether the job writes to a bucket its spec named (spec.output.bucket), which outlives the job,
+ * rather than its default one, removed with it. A named bucket equal to the default name is the default.
+ */
+export function namesBucket(names: JobNames): boolean {
+  return names.bucket !== artifactBucketName(names.job);
+}
+
+/** Prefixes of the object names a job writes to its bucket (they carry no job: ADR 0045). */
+const JOB_OBJECT_PREFIXES = ["checkpoints/", "final/", "bundle/"];
+
+/** Deletes the objects a job writes (checkpoints, final artifacts, bundle), keeping the bucket. */
+export async function removeJobObjects(store: ArtifactStore): Promise<string[]> {
+  const names = (await store.names()).filter((n) => JOB_OBJECT_PREFIXES.some((p) => n.startsWith(p)));
+  for (const n of names) await store.store.delete(n);
+  return names;
+}
+
+/**
+ * Opens the job's artifact bucket, creating it (file storage) when missing. A token alone opens the
+ * default bucket: pass the run config's names (config.names) so that spec.output.bucket is honoured.
+ */
+export async function openArtifactStore(nc: NatsConnection, job: string | JobNames): Promise<ArtifactStore> {
+  const { job: token, bucket } = jobNames(job);
   const store = await new Objm(nc).create(bucket, {
     storage: StorageType.File,
-    description: `SFPrompt job ${job}`,
+    description: `SFPrompt job ${token}`,
   });
   return new ArtifactStore(bucket, store);
 }

@@ -1,10 +1,18 @@
 // Creation and deletion of a job's JetStream resources: the events stream, the artifact Object
-// Store and the round-state KV. deleteJobResources is what the operator's finalizer calls.
+// Store (spec.output.bucket or the default one) and the round-state KV. deleteJobResources is what the
+// operator's finalizer calls; it leaves a bucket the spec named (ADR 0045).
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { openArtifactStore, type ArtifactStore } from "./artifacts.js";
+import {
+  jobNames,
+  namesBucket,
+  openArtifactStore,
+  removeJobObjects,
+  type ArtifactStore,
+  type JobNames,
+} from "./artifacts.js";
 import { openRoundState, type RoundStateStore } from "./round-state.js";
-import { artifactBucketName, eventStreamName, jobSubjects, stateBucketName } from "./subjects.js";
+import { eventStreamName, jobSubjects, stateBucketName } from "./subjects.js";
 
 export interface JobResourceOptions {
   /** How long events are kept, in ms (default 7 days). */
@@ -17,15 +25,34 @@ export interface JobResources {
 }
 
 /**
- * Creates the job's stream and buckets where missing (idempotent) and opens the buckets. A stream an
- * older server made captures the plain `sfp.<job>.events` only: it is given the per-type subjects
- * too (ADR 0036), keeping the old one, so its stored events stay and new ones land beside them.
+ * Creates the job's stream and buckets where missing (idempotent) and opens the buckets. `job` is the
+ * run config's names (config.names: its artifact bucket is spec.output.bucket when set), or a token
+ * alone for the default bucket.
  */
 export async function ensureJobResources(
   nc: NatsConnection,
-  job: string,
+  job: string | JobNames,
   options: JobResourceOptions = {},
 ): Promise<JobResources> {
+  const names = jobNames(job);
+  await ensureEventStream(nc, names.job, options);
+  const [artifacts, roundState] = await Promise.all([
+    openArtifactStore(nc, names),
+    openRoundState(nc, names.job),
+  ]);
+  return { artifacts, roundState };
+}
+
+/**
+ * Creates the job's events stream where missing (idempotent). A stream an older server made captures
+ * the plain `sfp.<job>.events` only: it is given the per-type subjects too (ADR 0036), keeping the
+ * old one, so its stored events stay and new ones land beside them.
+ */
+export async function ensureEventStream(
+  nc: NatsConnection,
+  job: string,
+  options: JobResourceOptions = {},
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const name = eventStreamName(job);
   const config = {
@@ -45,24 +72,56 @@ export async function ensureJobResources(
     if (!isNotFound(error)) throw error;
     await jsm.streams.add(config);
   }
-  const [artifacts, roundState] = await Promise.all([openArtifactStore(nc, job), openRoundState(nc, job)]);
-  return { artifacts, roundState };
 }
 
 /** JetStream stream names behind the job's resources (Object Store and KV use OBJ_/KV_ streams). */
-export function jobStreamNames(job: string): string[] {
-  return [eventStreamName(job), `OBJ_${artifactBucketName(job)}`, `KV_${stateBucketName(job)}`];
+export function jobStreamNames(job: string | JobNames): string[] {
+  const { job: token, bucket } = jobNames(job);
+  return [eventStreamName(token), `OBJ_${bucket}`, `KV_${stateBucketName(token)}`];
 }
 
-/** Deletes the job's stream and buckets; absent ones are fine, so a finalizer can call it again. */
+export interface DeleteJobOptions {
+  /**
+   * For a bucket the spec named: delete the job's objects in it (checkpoints, final artifacts), so
+   * that the job starts clean (sfprompt run --fresh), still keeping the bucket. Default false: the
+   * named bucket is left as it is (the operator's finalizer).
+   */
+  readonly emptyNamedBucket?: boolean;
+}
+
+export interface DeletedJobResources {
+  readonly deleted: string[];
+  readonly absent: string[];
+  /** The named bucket's stream, left in place (spec.output.bucket outlives the job). */
+  readonly kept: string[];
+  /** Objects deleted from the named bucket (emptyNamedBucket). */
+  readonly removedObjects: string[];
+}
+
+/**
+ * Deletes the job's stream, round-state KV and default artifact bucket; absent ones are fine, so a
+ * finalizer can call it again. A bucket the spec named (spec.output.bucket) is kept: it outlives the
+ * job, that is why one names it; with emptyNamedBucket the job's objects in it are deleted.
+ */
 export async function deleteJobResources(
   nc: NatsConnection,
-  job: string,
-): Promise<{ deleted: string[]; absent: string[] }> {
+  job: string | JobNames,
+  options: DeleteJobOptions = {},
+): Promise<DeletedJobResources> {
+  const names = jobNames(job);
   const jsm = await jetstreamManager(nc);
   const deleted: string[] = [];
   const absent: string[] = [];
-  for (const stream of jobStreamNames(job)) {
+  const kept: string[] = [];
+  let removedObjects: string[] = [];
+  const named = namesBucket(names);
+  const bucketStream = `OBJ_${names.bucket}`;
+  if (named) {
+    kept.push(bucketStream);
+    if (options.emptyNamedBucket === true)
+      removedObjects = await removeJobObjects(await openArtifactStore(nc, names));
+  }
+  for (const stream of jobStreamNames(names).filter((s) => !named || s !== bucketStream)) {
     try {
       await jsm.streams.delete(stream);
       deleted.push(stream);
@@ -71,7 +130,7 @@ export async function deleteJobResources(
       absent.push(stream);
     }
   }
-  return { deleted, absent };
+  return { deleted, absent, kept, removedObjects };
 }
 
 function isNotFound(error: unknown): boolean {

@@ -3,15 +3,18 @@ import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
+  artifactBucketName,
   checkpointObjectName,
   consumeEvents,
   deleteJobResources,
   ensureJobResources,
   EventSchemaError,
+  FINAL_ARTIFACT_OBJECT,
   eventSubject,
   fetchEvents,
   jobStreamNames,
   openArtifactStore,
+  openExistingArtifactStore,
   openRoundState,
   parseEvent,
   publishEvent,
@@ -202,6 +205,41 @@ describe("artifacts and round state", () => {
     for await (const n of jsm.streams.names()) left.push(n);
     assert.ok(jobStreamNames(job).every((s) => !left.includes(s)));
     assert.ok(jobStreamNames("kept").every((s) => left.includes(s)));
-    assert.deepEqual(await deleteJobResources(nc, job), { deleted: [], absent: jobStreamNames(job) });
+    assert.deepEqual(await deleteJobResources(nc, job), {
+      deleted: [],
+      absent: jobStreamNames(job),
+      kept: [],
+      removedObjects: [],
+    });
+  });
+
+  it("keeps a bucket the job named (spec.output.bucket) on deletion, and empties only the job's objects in it when asked", async () => {
+    const names = { job: "named", bucket: "named-bucket" };
+    const { artifacts } = await ensureJobResources(nc, names);
+    assert.equal(artifacts.bucket, "named-bucket");
+    await artifacts.put(checkpointObjectName(1), new Uint8Array(4));
+    await artifacts.put(FINAL_ARTIFACT_OBJECT, new Uint8Array(3));
+    await artifacts.put("notes/mine", new Uint8Array(2));
+    assert.equal(await openExistingArtifactStore(nc, artifactBucketName("named")), null, "no default bucket");
+
+    const first = await deleteJobResources(nc, names);
+    assert.deepEqual(first.kept, ["OBJ_named-bucket"]);
+    assert.deepEqual(first.removedObjects, []);
+    const jsm = await jetstreamManager(nc);
+    const left: string[] = [];
+    for await (const n of jsm.streams.names()) left.push(n);
+    assert.ok(left.includes("OBJ_named-bucket"));
+    for (const s of jobStreamNames(names).filter((s) => s !== "OBJ_named-bucket"))
+      assert.ok(!left.includes(s), `${s} deleted`);
+    const kept = await openExistingArtifactStore(nc, "named-bucket");
+    assert.deepEqual(await kept?.names(), [checkpointObjectName(1), FINAL_ARTIFACT_OBJECT, "notes/mine"]);
+
+    const fresh = await deleteJobResources(nc, names, { emptyNamedBucket: true });
+    assert.deepEqual(fresh.removedObjects, [checkpointObjectName(1), FINAL_ARTIFACT_OBJECT]);
+    assert.deepEqual(
+      await (await openArtifactStore(nc, names)).names(),
+      ["notes/mine"],
+      "others' objects stay",
+    );
   });
 });

@@ -85,5 +85,8 @@ export function runConfigFor(job: SFPromptJob, method: Method): RunConfig {
   copy.spec.method = method;
   // the source job's checkpoint is of the job's own method: a baseline starts at round 1
   delete copy.spec.output.resumeFrom;
+  // a bucket holds one job's checkpoints (their names carry no job): a baseline sharing the job's
+  // spec.output.bucket would collide with it, so it writes to its own default bucket (ADR 0045)
+  delete copy.spec.output.bucket;
   return toRunConfig(copy);
 }

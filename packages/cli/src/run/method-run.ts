@@ -177,8 +177,10 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   const metricsPath = join(ctx.dir, RUN_FILES.metrics);
   let metrics =
     (ctx.resumed ? readMetrics(metricsPath) : undefined) ?? emptyMetrics(config.job.name, config.method);
-  if (!ctx.resumed) await deleteJobResources(ctx.nc, config.names.job);
-  const resources = await ensureJobResources(ctx.nc, config.names.job);
+  // a fresh session starts clean, also in a bucket spec.output.bucket named: the job's objects there
+  // go, the bucket stays (ADR 0045)
+  if (!ctx.resumed) await deleteJobResources(ctx.nc, config.names, { emptyNamedBucket: true });
+  const resources = await ensureJobResources(ctx.nc, config.names);
   if (ctx.resumed) ctx.status.line(await resumeLine(ctx, resources.artifacts));
   const pc: ProcessConfig = {
     // a new session of a job with resumeFrom starts from that job's checkpoint: its own store was

@@ -89,7 +89,7 @@ export async function externalCheckpoint(url: string, job: SFPromptJob): Promise
     );
   }
   try {
-    const store = await openArtifactStore(nc, runConfigFor(job, job.spec.method).names.job);
+    const store = await openArtifactStore(nc, runConfigFor(job, job.spec.method).names);
     return (await store.latestCheckpoint()) !== null;
   } catch (cause) {
     if ((cause as Error).name !== "JetStreamNotEnabled") throw cause;

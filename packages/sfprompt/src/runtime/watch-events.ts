@@ -2,12 +2,7 @@
 // durable consumer on the job's stream, each event acked once yielded.
 import type { NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
-import {
-  consumeEvents,
-  ensureJobResources,
-  type EventDelivery,
-  type ProgressEvent,
-} from "@sfprompt/protocol";
+import { consumeEvents, ensureEventStream, type EventDelivery, type ProgressEvent } from "@sfprompt/protocol";
 
 export interface WatchEventsOptions {
   readonly signal?: AbortSignal;
@@ -15,7 +10,7 @@ export interface WatchEventsOptions {
   readonly durable?: string;
   /** Stop after the job's job.finished or job.failed event (default true). */
   readonly untilFinished?: boolean;
-  /** Create the job's stream (and buckets) when the server has not yet (default true). */
+  /** Create the job's events stream when the server has not yet (default true). */
   readonly create?: boolean;
 }
 
@@ -25,7 +20,8 @@ export async function* watchEvents(
   job: string,
   o: WatchEventsOptions = {},
 ): AsyncGenerator<ProgressEvent> {
-  if (o.create ?? true) await ensureJobResources(nc, job);
+  // the stream only: the artifact bucket may be spec.output.bucket, which a token does not name
+  if (o.create ?? true) await ensureEventStream(nc, job);
   const durable =
     o.durable ?? `watch-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   for await (const d of consumeWhenReady(nc, job, durable, o.signal)) {

@@ -48,16 +48,31 @@ const FIELDS: readonly [keyof CheckpointSpec, string][] = [
 ];
 
 /**
+ * What a user does about a checkpoint that does not fit: for the job's own, start over or use a new
+ * name; for spec.output.resumeFrom's job's (`source`: its name), that job's checkpoint is only read,
+ * so the remedy is to drop or change resumeFrom.
+ */
+export function startOverAdvice(source?: string): string {
+  return source === undefined
+    ? "set spec.output.resume: false to start over (this deletes the job's checkpoints), or run the job " +
+        "under a new name (sfprompt run: a fresh --out folder) to keep them"
+    : `drop spec.output.resumeFrom to start from the initial parameters, or change ` +
+        `spec.output.resumeFrom.job (now ${source}) to a job whose checkpoint fits this spec`;
+}
+
+/**
  * Throws ResumeMismatchError when the job cannot go on from the checkpoint of `round` written under
  * `stored` (undefined: an older checkpoint, which records only its method). A changed
  * training.rounds is allowed as long as it still covers the checkpoint's round (more rounds: train
- * on; fewer: stop earlier); the learning-rate schedule follows the new value.
+ * on; fewer: stop earlier); the learning-rate schedule follows the new value. `source` names
+ * spec.output.resumeFrom's job when the checkpoint is that job's, not this one's.
  */
 export function checkResumeSpec(
   object: string,
   round: number,
   stored: { method: string; spec?: CheckpointSpec | undefined },
   config: RunConfig,
+  source?: string,
 ): void {
   const now = checkpointSpec(config);
   // an older checkpoint records its method only: the parameter layout check covers the rest
@@ -70,8 +85,7 @@ export function checkResumeSpec(
         object,
         field,
         `was written under ${field} ${a}, the job now has ${b}; its parameters mean something else ` +
-          `under another ${field}: set spec.output.resume: false to start over (this deletes the job's ` +
-          `checkpoints), or run the job under a new name (sfprompt run: a fresh --out folder) to keep them`,
+          `under another ${field}: ${startOverAdvice(source)}`,
       );
   }
   if (round > now.rounds)
@@ -79,7 +93,6 @@ export function checkResumeSpec(
       object,
       "spec.training.rounds",
       `is the checkpoint of round ${round}, past the job's spec.training.rounds ${now.rounds}: raise ` +
-        `spec.training.rounds to ${round} or more to train on from it, or set spec.output.resume: false ` +
-        `(or use a new job name / fresh --out folder) to start over`,
+        `spec.training.rounds to ${round} or more to train on from it, or ${startOverAdvice(source)}`,
     );
 }

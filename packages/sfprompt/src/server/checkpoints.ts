@@ -6,6 +6,7 @@ import {
   isTransientNatsError,
   MAX_NAME_LENGTH,
   NAME_PATTERN,
+  namesBucket,
   type ArtifactStore,
 } from "@sfprompt/protocol";
 import { z } from "zod";
@@ -13,7 +14,7 @@ import type { RunConfig } from "@sfprompt/api";
 import { CheckpointError } from "../runtime/errors.js";
 import { ParamSetCodecError, ParamSetMismatchError } from "../training/errors.js";
 import { decodeParamSetWithMeta, encodeParamSet } from "../training/param-set-codec.js";
-import { CheckpointSpecSchema, checkResumeSpec } from "./checkpoint-spec.js";
+import { CheckpointSpecSchema, checkResumeSpec, startOverAdvice } from "./checkpoint-spec.js";
 import type { ParamSet } from "../training/param-set.js";
 
 /** What the coordinator records per finished round (also the run result's rows). */
@@ -137,6 +138,8 @@ export async function readLatestCheckpoint(
   config: RunConfig,
   job: string = config.names.job,
 ): Promise<ResumePoint | null> {
+  // spec.output.resumeFrom's job's name when the store is that job's bucket (only read)
+  const source = job === config.names.job ? undefined : config.output.resumeFrom?.job;
   const names = (await store.checkpointNames()).reverse();
   const skipped: SkippedCheckpoint[] = [];
   for (const name of names) {
@@ -151,31 +154,43 @@ export async function readLatestCheckpoint(
       if (cause instanceof ParamSetMismatchError)
         throw new CheckpointError(
           name,
-          `does not fit this job's model (${cause.message}); set spec.output.resume: false to start over, or use a new job name`,
+          `does not fit this job's model (${cause.message}); ${startOverAdvice(source)}`,
           { cause },
         );
       throw cause;
     }
     if (read === null) continue;
     const { meta } = read;
-    if (meta.job !== job)
-      throw new CheckpointError(
-        name,
-        `belongs to job ${meta.job}, not ${job}; ` +
-          (job === config.names.job
-            ? "set spec.output.resume: false to start over"
-            : `the bucket ${store.bucket} is not spec.output.resumeFrom's job's: check spec.output.resumeFrom.bucket`),
-      );
-    checkResumeSpec(name, meta.round, meta, config);
+    if (meta.job !== job) throw new CheckpointError(name, otherJobMessage(meta.job, job, store, config));
+    checkResumeSpec(name, meta.round, meta, config, source);
     return { ...read, object: name, skipped };
   }
   if (skipped.length > 0)
     throw new CheckpointError(
       skipped[0]!.object,
       `no checkpoint of the job can be read (${skipped.map((s) => `${s.object}: ${s.reason}`).join("; ")}); ` +
-        "set spec.output.resume: false to start over",
+        startOverAdvice(source),
     );
   return null;
+}
+
+/**
+ * Why a checkpoint of job `found` is refused where job `wanted`'s was looked for. Checkpoint names
+ * carry no job, so two jobs writing to one bucket (the same spec.output.bucket) would overwrite each
+ * other's: a job refuses another's rather than train on from it.
+ */
+function otherJobMessage(found: string, wanted: string, store: ArtifactStore, config: RunConfig): string {
+  const head = `belongs to job ${found}, not ${wanted}; `;
+  if (wanted !== config.names.job)
+    return `${head}the bucket ${store.bucket} is not spec.output.resumeFrom's job's: check spec.output.resumeFrom.bucket`;
+  if (namesBucket(config.names))
+    return (
+      `${head}the bucket ${store.bucket} (spec.output.bucket) holds another job's checkpoints, and two ` +
+      "jobs cannot share a bucket (checkpoint names carry no job): give this job a spec.output.bucket " +
+      `of its own, or leave it unset for the default one; to go on from ${found}'s checkpoint, use ` +
+      "spec.output.resumeFrom"
+    );
+  return `${head}set spec.output.resume: false to start over`;
 }
 
 /** Deletes every checkpoint of the job (a run with output.resume false starts over); returns how many. */

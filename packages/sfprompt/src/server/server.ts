@@ -110,7 +110,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
         })
       : o.bundle;
   const ledger = new TrafficLedger();
-  const resources = await ensureJobResources(o.nc, config.names.job);
+  const resources = await ensureJobResources(o.nc, config.names);
   const events = new EventPublisher(o.nc, config.names.job, logger, o.onEvent, o.eventRetry);
   // the coordinator names the run's attempt once it knows where it goes on from
   events.holdUntilAttempt();

@@ -1,0 +1,79 @@
+// `sfprompt run --nats URL` of a job that names spec.output.bucket (ADR 0045), against a real
+// nats-server: the run's checkpoints and final parameters land in that bucket (params.bin is read
+// from it), none in the default bucket; --fresh deletes the job's objects there and starts clean,
+// keeping the bucket and the objects the job did not write.
+import assert from "node:assert/strict";
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  checkpointObjectName,
+  FINAL_ARTIFACT_OBJECT,
+  openExistingArtifactStore,
+  type ArtifactStore,
+} from "@sfprompt/protocol";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { sfprompt, writeTinyJob } from "./run-helpers.js";
+
+const BUCKET = "cli-ckpts";
+
+describe("sfprompt run --nats of a job with spec.output.bucket", () => {
+  let dir = "";
+  let nats: TestNats;
+  let nc: NatsConnection;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "cli-named-bucket-"));
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+  });
+  after(async () => {
+    await nc?.drain();
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function bucket(): Promise<ArtifactStore> {
+    const store = await openExistingArtifactStore(nc, BUCKET);
+    assert.ok(store !== null, `bucket ${BUCKET} exists`);
+    return store;
+  }
+
+  async function artifactStreams(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const n of (await jetstreamManager(nc)).streams.names())
+      if (n.startsWith("OBJ_")) names.push(n);
+    return names.sort();
+  }
+
+  it("writes to the named bucket, and --fresh empties the job's objects in it but keeps the bucket", async () => {
+    const job = writeTinyJob(dir, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 50 } }");
+    appendFileSync(job, `\n  output: { bucket: ${BUCKET} }\n`);
+    const out = join(dir, "run");
+    const first = sfprompt("run", job, "--out", out, "--nats", nats.url);
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(existsSync(join(out, "params.bin")), "params.bin, from the named bucket's final object");
+    const store = await bucket();
+    assert.deepEqual(await store.names(), [checkpointObjectName(1), FINAL_ARTIFACT_OBJECT]);
+    assert.deepEqual(await artifactStreams(), [`OBJ_${BUCKET}`], "no default bucket was made");
+    const written = new Map((await store.store.list()).map((i) => [i.name, i.nuid]));
+    await store.put("notes/keep", new Uint8Array([7]));
+
+    const fresh = sfprompt("run", job, "--out", out, "--nats", nats.url, "--fresh");
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.doesNotMatch(fresh.stderr, /resuming tiny/);
+    const again = await bucket();
+    assert.deepEqual(await again.names(), [checkpointObjectName(1), FINAL_ARTIFACT_OBJECT, "notes/keep"]);
+    for (const info of await again.store.list())
+      if (written.has(info.name))
+        assert.notEqual(info.nuid, written.get(info.name), `${info.name} written anew`);
+    assert.deepEqual(
+      [...((await again.get("notes/keep")) ?? [])],
+      [7],
+      "an object the job did not write stays",
+    );
+    assert.deepEqual(await artifactStreams(), [`OBJ_${BUCKET}`]);
+  });
+});

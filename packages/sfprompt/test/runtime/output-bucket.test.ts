@@ -12,82 +12,20 @@ import {
   openArtifactStore,
   openExistingArtifactStore,
   type ArtifactStore,
-  type ProgressEvent,
 } from "@sfprompt/protocol";
 import {
   checkpointSpec,
   decodeParamSet,
-  jsonLogger,
-  PartitionBundle,
-  joinParams,
   paramsAllClose,
   writeCheckpoint,
   type CheckpointSpec,
-  type ParamSet,
-  type ServerHandle,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
-import { jobConfig, natsAndBundleHooks, startClients, startTestServer } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { bucketContents, jobRuns } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
-let jobs = 0;
-const newName = (what: string): string => `${what}-${process.pid}-${++jobs}`;
-
-/** Runs `config` to its end with its three clients; returns the server's result and its log lines. */
-async function runJob(config: RunConfig): Promise<{
-  result: Awaited<ServerHandle["done"]>;
-  logs: Record<string, unknown>[];
-}> {
-  const stop = new AbortController();
-  const clients = await startClients(config, {
-    connect: () => w.nats.connect(),
-    bundle: w.bundle.dir,
-    signal: stop.signal,
-  });
-  const logs: Record<string, unknown>[] = [];
-  const logger = jsonLogger({ write: (l) => void logs.push(JSON.parse(l) as Record<string, unknown>) });
-  const server = await startTestServer(config, {
-    nc: w.nats.nc,
-    bundle: w.bundle.dir,
-    logger,
-    lingerMs: 300,
-  });
-  try {
-    return { result: await server.done, logs };
-  } finally {
-    stop.abort();
-    await Promise.all(clients.map((c) => c.done));
-  }
-}
-
-/** Starts the job's server without clients (it fails before its first round); returns its job.failed. */
-async function failedStart(config: RunConfig): Promise<{ error: unknown; failed?: ProgressEvent }> {
-  const events: ProgressEvent[] = [];
-  const server = await startTestServer(config, {
-    nc: w.nats.nc,
-    bundle: w.bundle.dir,
-    onEvent: (e) => events.push(e),
-    lingerMs: 0,
-  });
-  const error = await server.done.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return { error, failed: events.find((e) => e.type === "job.failed") };
-}
-
-/** Every object of the bucket with its digest and revision: what "unchanged" compares. */
-async function contents(store: ArtifactStore): Promise<string[]> {
-  const infos = await store.store.list();
-  return infos.map((i) => `${i.name} ${i.digest} ${i.revision} ${i.deleted}`).sort();
-}
-
-function layout(): ParamSet {
-  const b = PartitionBundle.load(w.bundle.dir);
-  const init = b.initialParams();
-  void b.release();
-  return joinParams(init.prompt, init.tail);
-}
+const { newName, runJob, failedStart, layout } = jobRuns(w);
 
 async function namedStore(bucket: string): Promise<ArtifactStore> {
   const store = await openExistingArtifactStore(w.nats.nc, bucket);
@@ -130,7 +68,7 @@ test("a job with resumeFrom {job, bucket} starts from that job's checkpoint in i
   const configA = jobConfig({ training: { rounds: 1 }, output: { bucket: "src-ckpts" } }, a);
   const ranA = await runJob(configA);
   const storeA = await namedStore("src-ckpts");
-  const before = await contents(storeA);
+  const before = await bucketContents(storeA);
 
   const configB = jobConfig(
     { training: { rounds: 2 }, output: { resumeFrom: { job: a, bucket: "src-ckpts" } } },
@@ -146,7 +84,7 @@ test("a job with resumeFrom {job, bucket} starts from that job's checkpoint in i
   const storeB = await openArtifactStore(w.nats.nc, configB.names);
   assert.equal(storeB.bucket, artifactBucketName(configB.names.job), "B writes to its default bucket");
   assert.deepEqual(await storeB.checkpointNames(), [checkpointObjectName(2)]);
-  assert.deepEqual(await contents(storeA), before, "the source's bucket is only read");
+  assert.deepEqual(await bucketContents(storeA), before, "the source's bucket is only read");
 });
 
 test("a job whose named bucket holds another job's checkpoint fails, naming the bucket and spec.output.bucket, and leaves that checkpoint", async () => {
@@ -160,7 +98,7 @@ test("a job whose named bucket holds another job's checkpoint fails, naming the 
     spec: checkpointSpec(other),
     attempt: "attempt1",
   });
-  const before = await contents(store);
+  const before = await bucketContents(store);
   const config = jobConfig({ output: { bucket: "shared-ckpts" } }, newName("second"));
   const { error, failed } = await failedStart(config);
   assert.equal((error as Error | undefined)?.name, "CheckpointError", String(error));
@@ -172,7 +110,7 @@ test("a job whose named bucket holds another job's checkpoint fails, naming the 
     /the bucket shared-ckpts \(spec\.output\.bucket\) holds another job's checkpoints/,
   );
   assert.match(failed.message, /give this job a spec\.output\.bucket of its own/);
-  assert.deepEqual(await contents(store), before, "the other job's checkpoint stays");
+  assert.deepEqual(await bucketContents(store), before, "the other job's checkpoint stays");
 });
 
 const misfits: [string, (c: RunConfig) => { round: number; spec: CheckpointSpec }, string][] = [
@@ -190,7 +128,8 @@ const misfits: [string, (c: RunConfig) => { round: number; spec: CheckpointSpec 
 
 for (const [what, make, field] of misfits) {
   test(`a resumeFrom source checkpoint ${what} fails the job, telling to drop or change spec.output.resumeFrom`, async () => {
-    const source = jobConfig({ output: { bucket: `misfit-${jobs + 1}` } }, newName("misfit"));
+    const name = newName("misfit");
+    const source = jobConfig({ output: { bucket: `bucket-${name}` } }, name);
     const store = await openArtifactStore(w.nats.nc, source.names);
     const { round, spec } = make(source);
     await writeCheckpoint(store, layout(), {

@@ -5,65 +5,20 @@
 // with a checkpoint of its own resumes from that one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkpointObjectName, openArtifactStore, type ArtifactStore } from "@sfprompt/protocol";
+import { checkpointObjectName, openArtifactStore } from "@sfprompt/protocol";
 import {
-  PartitionBundle,
   checkpointSpec,
-  joinParams,
   jsonLogger,
   paramsAllClose,
   readLatestCheckpoint,
   writeCheckpoint,
-  type ParamSet,
-  type ServerHandle,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
-import type { ProgressEvent } from "@sfprompt/protocol";
-import { jobConfig, natsAndBundleHooks, startClients, startTestServer } from "./job-fixture.js";
+import { jobConfig, natsAndBundleHooks, startTestServer } from "./job-fixture.js";
+import { bucketContents, jobRuns } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
-let jobs = 0;
-const newName = (what: string): string => `${what}-${process.pid}-${++jobs}`;
-
-/** Runs `config` to its end with its three clients; returns the server's result and its log lines. */
-async function runJob(config: RunConfig): Promise<{
-  result: Awaited<ServerHandle["done"]>;
-  logs: Record<string, unknown>[];
-}> {
-  const stop = new AbortController();
-  const clients = await startClients(config, {
-    connect: () => w.nats.connect(),
-    bundle: w.bundle.dir,
-    signal: stop.signal,
-  });
-  const logs: Record<string, unknown>[] = [];
-  const logger = jsonLogger({ write: (l) => void logs.push(JSON.parse(l) as Record<string, unknown>) });
-  const server = await startTestServer(config, {
-    nc: w.nats.nc,
-    bundle: w.bundle.dir,
-    logger,
-    lingerMs: 300,
-  });
-  try {
-    return { result: await server.done, logs };
-  } finally {
-    stop.abort();
-    await Promise.all(clients.map((c) => c.done));
-  }
-}
-
-/** Every object of the bucket with its digest and revision: what "unchanged" compares. */
-async function contents(store: ArtifactStore): Promise<string[]> {
-  const infos = await store.store.list();
-  return infos.map((i) => `${i.name} ${i.digest} ${i.revision} ${i.deleted}`).sort();
-}
-
-function layout(): ParamSet {
-  const b = PartitionBundle.load(w.bundle.dir);
-  const init = b.initialParams();
-  void b.release();
-  return joinParams(init.prompt, init.tail);
-}
+const { newName, runJob, failedStart, layout } = jobRuns(w);
 
 test("job B with resumeFrom A trains round 3 from A's round 2, under a new attempt, into its own bucket; A's bucket is unchanged", async () => {
   const a = newName("source");
@@ -71,7 +26,7 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
   const ranA = await runJob(configA);
   assert.equal(ranA.result.resumedFrom, null);
   const storeA = await openArtifactStore(w.nats.nc, configA.names.job);
-  const before = await contents(storeA);
+  const before = await bucketContents(storeA);
   assert.ok(
     before.some((l) => l.startsWith(checkpointObjectName(2))),
     "A checkpointed round 2",
@@ -109,24 +64,8 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
     [1, 2, 3],
   );
   assert.ok(paramsAllClose(own.params, result.global, { atol: 0, rtol: 0 }));
-  assert.deepEqual(await contents(storeA), before, "A's bucket is only read");
+  assert.deepEqual(await bucketContents(storeA), before, "A's bucket is only read");
 });
-
-/** Starts B's server (no clients: it fails before its first round) and returns its job.failed. */
-async function failedStart(config: RunConfig): Promise<{ error: unknown; failed?: ProgressEvent }> {
-  const events: ProgressEvent[] = [];
-  const server = await startTestServer(config, {
-    nc: w.nats.nc,
-    bundle: w.bundle.dir,
-    onEvent: (e) => events.push(e),
-    lingerMs: 0,
-  });
-  const error = await server.done.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return { error, failed: events.find((e) => e.type === "job.failed") };
-}
 
 const missing: [string, (source: string) => Promise<void>, RegExp][] = [
   ["a job with no bucket", async () => {}, /its bucket sfp-test_[^ ]+-artifacts does not exist/],

@@ -1,0 +1,77 @@
+// Helpers of the runtime tests that run whole jobs one after another on their file's nats-server and
+// tiny bundle (resume-from-job, output-bucket): a job run to its end with its clients, a server
+// start that fails before its first round, the parameter layout to read checkpoints with, and a
+// bucket's contents to compare before and after.
+import type { RunConfig } from "@sfprompt/api";
+import { jsonLogger, joinParams, PartitionBundle, type ParamSet, type ServerHandle } from "@sfprompt/core";
+import type { ArtifactStore, ProgressEvent } from "@sfprompt/protocol";
+import { startClients, startTestServer, type NatsAndBundle } from "./job-fixture.js";
+
+export interface JobRuns {
+  /** A job name unique to this test process. */
+  newName(what: string): string;
+  /** Runs `config` to its end with its three clients; the server's result and its log lines. */
+  runJob(
+    config: RunConfig,
+  ): Promise<{ result: Awaited<ServerHandle["done"]>; logs: Record<string, unknown>[] }>;
+  /** Starts the job's server without clients (it fails before its first round): its error and job.failed. */
+  failedStart(config: RunConfig): Promise<{ error: unknown; failed?: ProgressEvent }>;
+  /** The bundle's prompt + tail layout, as checkpoints hold it. */
+  layout(): ParamSet;
+}
+
+/** The helpers on `w`, the file's nats-server and bundle (natsAndBundleHooks). */
+export function jobRuns(w: NatsAndBundle): JobRuns {
+  let jobs = 0;
+  return {
+    newName: (what) => `${what}-${process.pid}-${++jobs}`,
+    async runJob(config) {
+      const stop = new AbortController();
+      const clients = await startClients(config, {
+        connect: () => w.nats.connect(),
+        bundle: w.bundle.dir,
+        signal: stop.signal,
+      });
+      const logs: Record<string, unknown>[] = [];
+      const logger = jsonLogger({ write: (l) => void logs.push(JSON.parse(l) as Record<string, unknown>) });
+      const server = await startTestServer(config, {
+        nc: w.nats.nc,
+        bundle: w.bundle.dir,
+        logger,
+        lingerMs: 300,
+      });
+      try {
+        return { result: await server.done, logs };
+      } finally {
+        stop.abort();
+        await Promise.all(clients.map((c) => c.done));
+      }
+    },
+    async failedStart(config) {
+      const events: ProgressEvent[] = [];
+      const server = await startTestServer(config, {
+        nc: w.nats.nc,
+        bundle: w.bundle.dir,
+        onEvent: (e) => events.push(e),
+        lingerMs: 0,
+      });
+      const error = await server.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      return { error, failed: events.find((e) => e.type === "job.failed") };
+    },
+    layout() {
+      const b = PartitionBundle.load(w.bundle.dir);
+      const init = b.initialParams();
+      void b.release();
+      return joinParams(init.prompt, init.tail);
+    },
+  };
+}
+
+/** Every object of the bucket with its digest and revision: what "unchanged" compares. */
+export async function bucketContents(store: ArtifactStore): Promise<string[]> {
+  const infos = await store.store.list();
+  return infos.map((i) => `${i.name} ${i.digest} ${i.revision} ${i.deleted}`).sort();
+}

@@ -75,3 +75,22 @@ export async function bucketContents(store: ArtifactStore): Promise<string[]> {
   const infos = await store.store.list();
   return infos.map((i) => `${i.name} ${i.digest} ${i.revision} ${i.deleted}`).sort();
 }
+
+/** A JSON logger that keeps every line, and `seen`, which resolves at the first line of `event`. */
+export function logsUntil(event: string): {
+  logs: Record<string, unknown>[];
+  logger: ReturnType<typeof jsonLogger>;
+  seen: Promise<void>;
+} {
+  const logs: Record<string, unknown>[] = [];
+  let resolve!: () => void;
+  const seen = new Promise<void>((r) => (resolve = r));
+  const logger = jsonLogger({
+    write: (l) => {
+      const line = JSON.parse(l) as Record<string, unknown>;
+      logs.push(line);
+      if (line.event === event) resolve();
+    },
+  });
+  return { logs, logger, seen };
+}

@@ -12,7 +12,6 @@ import {
   ResumeMismatchError,
   checkpointSpec,
   joinParams,
-  jsonLogger,
   paramsAllClose,
   readLatestCheckpoint,
   startServer,
@@ -21,6 +20,7 @@ import {
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { logsUntil } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
 let jobs = 0;
@@ -116,16 +116,7 @@ test("a server resuming over a corrupt latest checkpoint logs a warning naming i
   const config = jobConfig({ training: { rounds: 4 } });
   const store = await checkpoints(config, [1, 2]);
   await store.put(checkpointObjectName(2), new TextEncoder().encode("garbage"));
-  const logs: Record<string, unknown>[] = [];
-  let resumed!: () => void;
-  const seen = new Promise<void>((r) => (resumed = r));
-  const logger = jsonLogger({
-    write: (l) => {
-      const line = JSON.parse(l) as Record<string, unknown>;
-      logs.push(line);
-      if (line.event === "resumed") resumed();
-    },
-  });
+  const { logs, logger, seen } = logsUntil("resumed");
   const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, logger, pollWaitMs: 200 });
   try {
     await Promise.race([seen, server.done]);

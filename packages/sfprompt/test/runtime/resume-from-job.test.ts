@@ -6,16 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkpointObjectName, openArtifactStore } from "@sfprompt/protocol";
-import {
-  checkpointSpec,
-  jsonLogger,
-  paramsAllClose,
-  readLatestCheckpoint,
-  writeCheckpoint,
-} from "@sfprompt/core";
+import { checkpointSpec, paramsAllClose, readLatestCheckpoint, writeCheckpoint } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import { jobConfig, natsAndBundleHooks, startTestServer } from "./job-fixture.js";
-import { bucketContents, jobRuns } from "./job-runs.js";
+import { bucketContents, jobRuns, logsUntil } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
 const { newName, runJob, failedStart, layout } = jobRuns(w);
@@ -112,16 +106,7 @@ test("a job with resumeFrom that has a checkpoint of its own resumes from its ow
   };
   await write(configA, 3);
   await write(configB, 1);
-  const logs: Record<string, unknown>[] = [];
-  let resumed!: () => void;
-  const seen = new Promise<void>((r) => (resumed = r));
-  const logger = jsonLogger({
-    write: (l) => {
-      const line = JSON.parse(l) as Record<string, unknown>;
-      logs.push(line);
-      if (line.event === "run-attempt") resumed();
-    },
-  });
+  const { logs, logger, seen } = logsUntil("run-attempt");
   const server = await startTestServer(configB, { nc: w.nats.nc, bundle: w.bundle.dir, logger });
   try {
     await Promise.race([seen, server.done]);

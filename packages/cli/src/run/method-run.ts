@@ -22,6 +22,7 @@ import {
   withCheckpointRounds,
   withClientFlops,
   withFinal,
+  withResumedFrom,
   withRound,
   type RunMetrics,
 } from "./metrics.js";
@@ -29,6 +30,7 @@ import { accuracySvg, trafficSvg } from "./plots.js";
 import { JobProgressView, type StatusLine } from "./progress-view.js";
 import { plural } from "../plural.js";
 import { writeRecordedParams } from "./recorded-result.js";
+import { resumedFromLog, resumeFromLine } from "./resume-source.js";
 import { readRoundHistory } from "./round-history.js";
 import { readMetrics, RUN_FILES } from "./run-dir.js";
 import { writeProcessConfig, type ProcessConfig } from "../proc/process-config.js";
@@ -181,7 +183,14 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   // go, the bucket stays (ADR 0045)
   if (!ctx.resumed) await deleteJobResources(ctx.nc, config.names, { emptyNamedBucket: true });
   const resources = await ensureJobResources(ctx.nc, config.names);
-  if (ctx.resumed) ctx.status.line(await resumeLine(ctx, resources.artifacts));
+  // a store without a checkpoint of its own: a job with resumeFrom goes on from the source's (ADR 0044);
+  // --resume still insists on a checkpoint of the job's own (resumeLine)
+  const fromLine =
+    ctx.requireCheckpoint !== true && (await resources.artifacts.latestCheckpoint()) === null
+      ? await resumeFromLine(ctx.nc, config, ctx.label)
+      : undefined;
+  if (fromLine !== undefined) ctx.status.line(fromLine);
+  else if (ctx.resumed) ctx.status.line(await resumeLine(ctx, resources.artifacts));
   const pc: ProcessConfig = {
     // a new session of a job with resumeFrom starts from that job's checkpoint: its own store was
     // emptied above, so the server finds none of its own and reads the source's (ADR 0044)
@@ -258,6 +267,9 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     )
   ).rounds;
   metrics = withClientFlops(withCheckpointRounds(metrics, history), history);
+  // the history holds the source job's rounds too: they are marked as that job's
+  const source = resumedFromLog(children[0]!.logFile, started) ?? metrics.resumedFrom;
+  if (source !== undefined) metrics = withResumedFrom(metrics, source);
   save();
   const meta = typeof final.meta === "object" && final.meta !== null ? final.meta : {};
   writeRecordedParams(ctx.dir, final.params, meta as Record<string, unknown>, history, config);

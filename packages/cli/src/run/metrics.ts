@@ -33,6 +33,11 @@ export const RoundMetricsSchema = z.object({
   clientFlops: z.number().min(0).optional(),
   /** Mean |D_k| (samples before pruning) of a participating client (from the same history). */
   shardSamples: z.number().min(0).optional(),
+  /**
+   * The job that trained the round when it is not this one: a round of the job named in
+   * spec.output.resumeFrom, taken from the checkpoint history this job went on from (ADR 0044).
+   */
+  from: z.string().optional(),
 });
 
 export const RunMetricsSchema = z.object({
@@ -55,6 +60,11 @@ export const RunMetricsSchema = z.object({
    * starts over under a new attempt drops the rounds recorded before. Absent in older files.
    */
   attempts: z.object({ current: z.string().optional(), earlier: z.array(z.string()) }).optional(),
+  /**
+   * The job (spec.output.resumeFrom) and round whose checkpoint this job went on from: rounds up to
+   * it were trained by that job and are marked `from`; `final` counts them (ADR 0044).
+   */
+  resumedFrom: z.object({ job: z.string(), round: count }).optional(),
 });
 
 export type Bytes = z.infer<typeof BytesSchema>;
@@ -210,6 +220,20 @@ function fromCheckpoint(
     durationMs: h.durationMs,
     at: event?.at ?? h.finishedAt ?? readAt.toISOString(),
   };
+}
+
+/** Marks the rounds up to `source.round` as trained by `source.job`, and notes where the job went on from. */
+export function withResumedFrom(m: RunMetrics, source: { job: string; round: number }): RunMetrics {
+  return {
+    ...m,
+    resumedFrom: { job: source.job, round: source.round },
+    rounds: m.rounds.map((r) => (r.round <= source.round ? { ...r, from: source.job } : r)),
+  };
+}
+
+/** Bytes of the rounds another job trained (`from`): counted in the totals, not sent by this job. */
+export function inheritedBytes(m: RunMetrics): number {
+  return m.rounds.reduce((a, r) => a + (r.from === undefined ? 0 : r.bytes.total), 0);
 }
 
 /** Total bytes over the recorded rounds (what a resumed run adds up across its sessions). */

@@ -2,7 +2,7 @@
 import type { RunConfig } from "@sfprompt/api";
 import type { DemoModelCard } from "@sfprompt/core";
 import { compareMarkdown, compareVerdict, METHOD_LABELS, type CompareRow } from "./compare.js";
-import { totalBytes, type RunMetrics } from "./metrics.js";
+import { inheritedBytes, totalBytes, type RunMetrics } from "./metrics.js";
 import { RUN_FILES } from "./run-dir.js";
 import { formatBytes } from "./svg-chart.js";
 import { plural } from "../plural.js";
@@ -17,13 +17,23 @@ export interface SummaryInput {
   readonly compare?: readonly CompareRow[];
 }
 
+/**
+ * What the totals hold of the rounds another job trained (spec.output.resumeFrom): "" when none, so
+ * that a traffic figure never claims bytes the source job sent as this job's.
+ */
+export function inheritedNote(m: RunMetrics): string {
+  if (m.resumedFrom === undefined) return "";
+  const { job, round } = m.resumedFrom;
+  return ` (${formatBytes(inheritedBytes(m))} of it in ${round === 1 ? "round 1" : `rounds 1–${round}`}, trained by job ${job}, which this job went on from)`;
+}
+
 function roundsTable(m: RunMetrics): string[] {
   return [
     "| round | loss | accuracy | bytes | clients | time |",
     "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ...m.rounds.map(
       (r) =>
-        `| ${r.round} | ${r.loss.toFixed(4)} | ${(r.accuracy * 100).toFixed(2)} % | ${formatBytes(r.bytes.total)} | ` +
+        `| ${r.round}${r.from === undefined ? "" : ` (${r.from})`} | ${r.loss.toFixed(4)} | ${(r.accuracy * 100).toFixed(2)} % | ${formatBytes(r.bytes.total)} | ` +
         `${r.clients.length} | ${(r.durationMs / 1000).toFixed(1)} s |`,
     ),
   ];
@@ -39,14 +49,17 @@ export function summaryMarkdown(s: SummaryInput): string {
     `# ${c.job.name}: ${METHOD_LABELS[c.method]}`,
     "",
     `- method: ${c.method}; ${plural(c.clients.count, "client")} (${c.clients.perRound} per round), ${plural(c.training.rounds, "round")}` +
-      `${s.resumed ? " (resumed from the run directory's checkpoint)" : ""}`,
+      `${s.resumed ? " (resumed from the run directory's checkpoint)" : ""}` +
+      (m.resumedFrom === undefined
+        ? ""
+        : `; went on from job ${m.resumedFrom.job}'s checkpoint of round ${m.resumedFrom.round} (spec.output.resumeFrom)`),
     `- data: ${source}, ${d.partitioning.strategy}${d.partitioning.strategy === "dirichlet" ? ` α = ${d.partitioning.alpha}` : ""}`,
     `- model: ${s.modelPath}` +
       (s.card
         ? ` (demo ViT pre-trained by this project on Fashion-MNIST, test accuracy ${(s.card.testAccuracy * 100).toFixed(1)} %)`
         : ""),
     `- split: ${plural(c.model.split.headBlocks, "head block")}, pooling ${c.model.split.pooling}; ${plural(c.prompts.length, "prompt token")}`,
-    `- final accuracy: ${acc === undefined ? "n/a" : `${(acc * 100).toFixed(2)} %`}; traffic: ${formatBytes(totalBytes(m))}`,
+    `- final accuracy: ${acc === undefined ? "n/a" : `${(acc * 100).toFixed(2)} %`}; traffic: ${formatBytes(totalBytes(m))}${inheritedNote(m)}`,
     `- wall time: ${Math.round(s.seconds)} s`,
     "",
     "## Rounds",

@@ -1,0 +1,125 @@
+// `sfprompt run --nats URL` of a job with spec.output.resumeFrom (ADR 0044), against a real
+// nats-server: job B goes on from job A's newest checkpoint, trains only the rounds after it, says
+// so, and records A's rounds as A's; A's run directory and bucket stay as they were.
+import assert from "node:assert/strict";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { checkpointObjectName, openExistingArtifactStore } from "@sfprompt/protocol";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { readJobFile, runConfigFor } from "../src/run/job-file.js";
+import type { RoundMetrics, RunMetrics } from "../src/run/metrics.js";
+import { formatBytes } from "../src/run/svg-chart.js";
+import { readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
+
+const TRAINING = (rounds: number): string =>
+  `{ rounds: ${rounds}, batchSize: 16, evaluation: { maxSamples: 50 } }`;
+
+/** The tiny job under `name` in its own folder of `dir`, with `output` appended to its spec. */
+function tinyJob(dir: string, name: string, rounds: number, output?: string): string {
+  const jobDir = join(dir, name);
+  mkdirSync(jobDir, { recursive: true });
+  const file = writeTinyJob(jobDir, TRAINING(rounds));
+  writeFileSync(file, readFileSync(file, "utf8").replace("name: tiny", `name: ${name}`));
+  if (output !== undefined) appendFileSync(file, `\n  output: ${output}\n`);
+  return file;
+}
+
+/** The JSON log lines of `file` with `event`. */
+function logEvents(file: string, event: string): Array<Record<string, unknown>> {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((e) => e.event === event || e.msg === event);
+}
+
+describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
+  let dir = "";
+  let nats: TestNats;
+  let nc: NatsConnection;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "cli-resume-from-"));
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+  });
+  after(async () => {
+    await nc?.drain();
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("goes on from the source job's newest checkpoint, trains only its own rounds and leaves the source as it was", async () => {
+    const jobA = tinyJob(dir, "job-a", 2);
+    const outA = join(dir, "run-a");
+    const a = sfprompt("run", jobA, "--out", outA, "--nats", nats.url);
+    assert.equal(a.code, 0, a.stderr);
+    const metricsA = readFileSync(join(outA, "metrics.json"), "utf8");
+    const bucketA = runConfigFor(readJobFile(jobA), "sfprompt").names.bucket;
+    const storeA = await openExistingArtifactStore(nc, bucketA);
+    assert.ok(storeA !== null, `A's bucket ${bucketA}`);
+    const objectsA = new Map((await storeA.store.list()).map((i) => [i.name, i.nuid]));
+
+    const jobB = tinyJob(dir, "job-b", 3, "{ resumeFrom: { job: job-a } }");
+    const outB = join(dir, "run-b");
+    const b = sfprompt("run", jobB, "--out", outB, "--nats", nats.url);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stderr, /job-b: going on from job job-a's checkpoint of round 2 /);
+    assert.doesNotMatch(b.stderr, /starting at round 1/);
+
+    const resumed = logEvents(join(outB, "logs", "server.log"), "resumed");
+    assert.deepEqual(
+      resumed.map((e) => [e.round, e.from, e.bucket]),
+      [[2, "job-a", bucketA]],
+      "the server went on from A's round 2, read from A's bucket",
+    );
+    const storeB = await openExistingArtifactStore(
+      nc,
+      runConfigFor(readJobFile(jobB), "sfprompt").names.bucket,
+    );
+    assert.deepEqual(
+      await storeB?.checkpointNames(),
+      [checkpointObjectName(3)],
+      "B checkpointed round 3 only",
+    );
+    const [fromA, trainedA] = [readRunMetrics(outA), JSON.parse(metricsA) as RunMetrics];
+    const mb = readRunMetrics(outB);
+    assert.deepEqual(mb.resumedFrom, { job: "job-a", round: 2 });
+    assert.deepEqual(
+      mb.rounds.map((r) => [r.round, r.from]),
+      [
+        [1, "job-a"],
+        [2, "job-a"],
+        [3, undefined],
+      ],
+    );
+    // A's rounds as A recorded them (B reads them from the history its checkpoint carries over)
+    for (const r of trainedA.rounds) {
+      const inB = mb.rounds.find((x) => x.round === r.round);
+      assert.deepEqual([inB?.loss, inB?.bytes], [r.loss, r.bytes], `round ${r.round} as A recorded it`);
+    }
+    // the totals count every round of the job's history, A's included, and say how much was A's
+    const sum = (rs: readonly RoundMetrics[]): number => rs.reduce((t, r) => t + r.bytes.total, 0);
+    assert.equal(mb.final?.rounds, 3);
+    assert.equal(mb.final?.bytes.total, sum(mb.rounds));
+    const aBytes = sum(mb.rounds.filter((r) => r.from === "job-a"));
+    assert.equal(aBytes, trainedA.final?.bytes.total);
+    const note = `${formatBytes(aBytes)} of it in rounds 1–2, trained by job job-a`;
+    assert.ok(b.stdout.includes(`traffic ${formatBytes(sum(mb.rounds))} over 3 rounds (${note}`), b.stdout);
+    assert.ok(readFileSync(join(outB, "summary.md"), "utf8").includes(note));
+
+    // A is as it was: its metrics, its bucket's objects, and a run of it reuses its recorded result
+    assert.equal(readFileSync(join(outA, "metrics.json"), "utf8"), metricsA);
+    assert.deepEqual(fromA, trainedA);
+    assert.deepEqual(new Map((await storeA.store.list()).map((i) => [i.name, i.nuid])), objectsA);
+    const again = sfprompt("run", jobA, "--out", outA, "--nats", nats.url);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /finished its 2 rounds in an earlier session with this spec; reusing the result/,
+    );
+    assert.equal(readFileSync(join(outA, "metrics.json"), "utf8"), metricsA);
+  });
+});

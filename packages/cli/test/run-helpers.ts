@@ -2,9 +2,13 @@
 // ViT, and looks at the processes and files it leaves.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
 import { writeModel } from "@sfprompt/engine";
 import { RunMetricsSchema, type RunMetrics } from "../src/run/metrics.js";
@@ -146,4 +150,27 @@ export async function startRun(
     void exited.then(() => reject(new Error(`the run exited before ${pattern}:\n${stderr}`)));
   });
   return { child, exited, stderr: () => stderr };
+}
+
+/** A run folder, a nats-server with JetStream and a connection to it for a file's `--nats` tests. */
+export interface NatsRunWorld {
+  dir: string;
+  nats: TestNats;
+  nc: NatsConnection;
+}
+
+/** Registers the hooks that set up a NatsRunWorld before the file's tests and remove it after. */
+export function natsRunWorld(prefix: string): NatsRunWorld {
+  const w = {} as NatsRunWorld;
+  before(async () => {
+    w.dir = mkdtempSync(join(tmpdir(), prefix));
+    w.nats = await startNatsServer();
+    w.nc = await connect({ servers: w.nats.url });
+  });
+  after(async () => {
+    await w.nc?.drain();
+    await w.nats?.stop();
+    if (w.dir) rmSync(w.dir, { recursive: true, force: true });
+  });
+  return w;
 }

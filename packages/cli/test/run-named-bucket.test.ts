@@ -3,56 +3,41 @@
 // from it), none in the default bucket; --fresh deletes the job's objects there and starts clean,
 // keeping the bucket and the objects the job did not write.
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   checkpointObjectName,
   FINAL_ARTIFACT_OBJECT,
   openExistingArtifactStore,
   type ArtifactStore,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { sfprompt, writeTinyJob } from "./run-helpers.js";
+import { sfprompt, writeTinyJob, natsRunWorld } from "./run-helpers.js";
 
 const BUCKET = "cli-ckpts";
 
-describe("sfprompt run --nats of a job with spec.output.bucket", () => {
-  let dir = "";
-  let nats: TestNats;
-  let nc: NatsConnection;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "cli-named-bucket-"));
-    nats = await startNatsServer();
-    nc = await connect({ servers: nats.url });
-  });
-  after(async () => {
-    await nc?.drain();
-    await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+const w = natsRunWorld("cli-named-bucket-");
 
+describe("sfprompt run --nats of a job with spec.output.bucket", () => {
   async function bucket(): Promise<ArtifactStore> {
-    const store = await openExistingArtifactStore(nc, BUCKET);
+    const store = await openExistingArtifactStore(w.nc, BUCKET);
     assert.ok(store !== null, `bucket ${BUCKET} exists`);
     return store;
   }
 
   async function artifactStreams(): Promise<string[]> {
     const names: string[] = [];
-    for await (const n of (await jetstreamManager(nc)).streams.names())
+    for await (const n of (await jetstreamManager(w.nc)).streams.names())
       if (n.startsWith("OBJ_")) names.push(n);
     return names.sort();
   }
 
   it("writes to the named bucket, and --fresh empties the job's objects in it but keeps the bucket", async () => {
-    const job = writeTinyJob(dir, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 50 } }");
+    const job = writeTinyJob(w.dir, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 50 } }");
     appendFileSync(job, `\n  output: { bucket: ${BUCKET} }\n`);
-    const out = join(dir, "run");
-    const first = sfprompt("run", job, "--out", out, "--nats", nats.url);
+    const out = join(w.dir, "run");
+    const first = sfprompt("run", job, "--out", out, "--nats", w.nats.url);
     assert.equal(first.code, 0, first.stderr);
     assert.ok(existsSync(join(out, "params.bin")), "params.bin, from the named bucket's final object");
     const store = await bucket();
@@ -61,7 +46,7 @@ describe("sfprompt run --nats of a job with spec.output.bucket", () => {
     const written = new Map((await store.store.list()).map((i) => [i.name, i.nuid]));
     await store.put("notes/keep", new Uint8Array([7]));
 
-    const fresh = sfprompt("run", job, "--out", out, "--nats", nats.url, "--fresh");
+    const fresh = sfprompt("run", job, "--out", out, "--nats", w.nats.url, "--fresh");
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.doesNotMatch(fresh.stderr, /resuming tiny/);
     const again = await bucket();

@@ -2,17 +2,14 @@
 // nats-server: job B goes on from job A's newest checkpoint, trains only the rounds after it, says
 // so, and records A's rounds as A's; A's run directory and bucket stay as they were.
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, it } from "node:test";
 import { checkpointObjectName, openExistingArtifactStore } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { readJobFile, runConfigFor } from "../src/run/job-file.js";
 import type { RoundMetrics, RunMetrics } from "../src/run/metrics.js";
 import { formatBytes } from "../src/run/svg-chart.js";
-import { readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
+import { readRunMetrics, sfprompt, writeTinyJob, natsRunWorld } from "./run-helpers.js";
 
 const TRAINING = (rounds: number): string =>
   `{ rounds: ${rounds}, batchSize: 16, evaluation: { maxSamples: 50 } }`;
@@ -36,35 +33,23 @@ function logEvents(file: string, event: string): Array<Record<string, unknown>> 
     .filter((e) => e.event === event || e.msg === event);
 }
 
-describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
-  let dir = "";
-  let nats: TestNats;
-  let nc: NatsConnection;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "cli-resume-from-"));
-    nats = await startNatsServer();
-    nc = await connect({ servers: nats.url });
-  });
-  after(async () => {
-    await nc?.drain();
-    await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+const w = natsRunWorld("cli-resume-from-");
 
+describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
   it("goes on from the source job's newest checkpoint, trains only its own rounds and leaves the source as it was", async () => {
-    const jobA = tinyJob(dir, "job-a", 2);
-    const outA = join(dir, "run-a");
-    const a = sfprompt("run", jobA, "--out", outA, "--nats", nats.url);
+    const jobA = tinyJob(w.dir, "job-a", 2);
+    const outA = join(w.dir, "run-a");
+    const a = sfprompt("run", jobA, "--out", outA, "--nats", w.nats.url);
     assert.equal(a.code, 0, a.stderr);
     const metricsA = readFileSync(join(outA, "metrics.json"), "utf8");
     const bucketA = runConfigFor(readJobFile(jobA), "sfprompt").names.bucket;
-    const storeA = await openExistingArtifactStore(nc, bucketA);
+    const storeA = await openExistingArtifactStore(w.nc, bucketA);
     assert.ok(storeA !== null, `A's bucket ${bucketA}`);
     const objectsA = new Map((await storeA.store.list()).map((i) => [i.name, i.nuid]));
 
-    const jobB = tinyJob(dir, "job-b", 3, "{ resumeFrom: { job: job-a } }");
-    const outB = join(dir, "run-b");
-    const b = sfprompt("run", jobB, "--out", outB, "--nats", nats.url);
+    const jobB = tinyJob(w.dir, "job-b", 3, "{ resumeFrom: { job: job-a } }");
+    const outB = join(w.dir, "run-b");
+    const b = sfprompt("run", jobB, "--out", outB, "--nats", w.nats.url);
     assert.equal(b.code, 0, b.stderr);
     assert.match(b.stderr, /job-b: going on from job job-a's checkpoint of round 2 /);
     assert.doesNotMatch(b.stderr, /starting at round 1/);
@@ -76,7 +61,7 @@ describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
       "the server went on from A's round 2, read from A's bucket",
     );
     const storeB = await openExistingArtifactStore(
-      nc,
+      w.nc,
       runConfigFor(readJobFile(jobB), "sfprompt").names.bucket,
     );
     assert.deepEqual(
@@ -114,7 +99,7 @@ describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
     assert.equal(readFileSync(join(outA, "metrics.json"), "utf8"), metricsA);
     assert.deepEqual(fromA, trainedA);
     assert.deepEqual(new Map((await storeA.store.list()).map((i) => [i.name, i.nuid])), objectsA);
-    const again = sfprompt("run", jobA, "--out", outA, "--nats", nats.url);
+    const again = sfprompt("run", jobA, "--out", outA, "--nats", w.nats.url);
     assert.equal(again.code, 0, again.stderr);
     assert.match(
       again.stderr,

@@ -1,27 +1,17 @@
-// The pieces of a local run of a job with spec.output.resumeFrom (ADR 0044): where the server went
-// on from, read from its log, and how the source job's rounds are marked and counted.
+// The pieces of a local run of a job with spec.output.resumeFrom (ADR 0044): how the source job's
+// rounds are marked, left out of the job's totals and said next to its traffic.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
+  bytesCurve,
   emptyMetrics,
-  inheritedBytes,
   totalBytes,
   withCheckpointRounds,
   withResumedFrom,
   type CheckpointRound,
 } from "../src/run/metrics.js";
-import { resumedFromLog } from "../src/run/resume-source.js";
-import { inheritedNote } from "../src/run/summary.js";
+import { inheritedNote, trafficLine } from "../src/run/summary.js";
 import { formatBytes } from "../src/run/svg-chart.js";
-
-const dir = mkdtempSync(join(tmpdir(), "cli-resume-from-pieces-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-const logLine = (at: string, fields: Record<string, unknown>): string =>
-  JSON.stringify({ at, level: "info", job: "default_b", role: "server", ...fields });
 
 function historyRound(round: number, up: number): CheckpointRound {
   return {
@@ -37,32 +27,8 @@ function historyRound(round: number, up: number): CheckpointRound {
   };
 }
 
-describe("where the server went on from", () => {
-  it("takes this session's resumed event with a source, passing over earlier sessions' and torn lines", () => {
-    const log = join(dir, "server.log");
-    writeFileSync(
-      log,
-      [
-        logLine("2026-01-01T10:00:00.000Z", { event: "resumed", round: 1, from: "old", bucket: "x" }),
-        logLine("2026-01-01T11:00:01.000Z", { event: "resumed", round: 2, from: "a", bucket: "y" }),
-        '{"at":"2026-01-01T11:00:02.000Z","event":"resum',
-        "",
-      ].join("\n"),
-    );
-    assert.deepEqual(resumedFromLog(log, Date.parse("2026-01-01T11:00:00.000Z")), { job: "a", round: 2 });
-    assert.equal(resumedFromLog(log, Date.parse("2026-01-01T12:00:00.000Z")), undefined);
-  });
-
-  it("says nothing when the server resumed from the job's own checkpoint or no log was written", () => {
-    const log = join(dir, "own.log");
-    writeFileSync(log, `${logLine("2026-01-01T11:00:01.000Z", { event: "resumed", round: 3 })}\n`);
-    assert.equal(resumedFromLog(log, 0), undefined);
-    assert.equal(resumedFromLog(join(dir, "missing.log"), 0), undefined);
-  });
-});
-
 describe("the source job's rounds in metrics.json", () => {
-  it("marks the rounds up to the source's checkpoint as the source's and says how much of the traffic they were", () => {
+  it("marks the rounds up to the source's checkpoint as the source's and counts only the job's own in its traffic", () => {
     const history = [historyRound(1, 100), historyRound(2, 200), historyRound(3, 400)];
     const m = withResumedFrom(withCheckpointRounds(emptyMetrics("b", "sfprompt"), history), {
       job: "a",
@@ -77,17 +43,36 @@ describe("the source job's rounds in metrics.json", () => {
       ],
     );
     assert.deepEqual(m.resumedFrom, { job: "a", round: 2 });
-    assert.equal(inheritedBytes(m), 300 + 600);
-    assert.equal(totalBytes(m), 300 + 600 + 1200);
+    assert.equal(totalBytes(m), 1200, "round 3's up and down bytes, not rounds 1–2's");
+    assert.deepEqual(
+      bytesCurve(m).map((p) => [p.round, p.bytes]),
+      [[3, 1200]],
+      "the per-byte curve starts with the job's own first round",
+    );
+    assert.equal(inheritedNote(m), " (rounds 1–2 were trained by job a, which this job went on from)");
     assert.equal(
-      inheritedNote(m),
-      ` (${formatBytes(900)} of it in rounds 1–2, trained by job a, which this job went on from)`,
+      trafficLine(m),
+      `${formatBytes(1200)} over 1 round (rounds 1–2 were trained by job a, which this job went on from)`,
     );
   });
 
-  it("adds no note to a job that went on from no other job", () => {
-    const m = withCheckpointRounds(emptyMetrics("b", "sfprompt"), [historyRound(1, 100)]);
+  it("says round 1 alone in the singular", () => {
+    const history = [historyRound(1, 100), historyRound(2, 200)];
+    const m = withResumedFrom(withCheckpointRounds(emptyMetrics("b", "sfprompt"), history), {
+      job: "a",
+      round: 1,
+    });
+    assert.equal(inheritedNote(m), " (round 1 was trained by job a, which this job went on from)");
+    assert.equal(totalBytes(m), 600);
+  });
+
+  it("adds no note to a job that went on from no other job, and counts all its rounds", () => {
+    const m = withCheckpointRounds(emptyMetrics("b", "sfprompt"), [
+      historyRound(1, 100),
+      historyRound(2, 200),
+    ]);
     assert.equal(inheritedNote(m), "");
-    assert.equal(inheritedBytes(m), 0);
+    assert.equal(totalBytes(m), 300 + 600);
+    assert.equal(trafficLine(m), `${formatBytes(900)} over 2 rounds`);
   });
 });

@@ -29,7 +29,7 @@ import { lockRunDir } from "./run-lock.js";
 import { recordedResult } from "./recorded-result.js";
 import { externalCheckpoint, RunNats } from "./run-nats.js";
 import { formatBytes } from "./svg-chart.js";
-import { inheritedNote, summaryMarkdown } from "./summary.js";
+import { inheritedNote, summaryMarkdown, trafficLine } from "./summary.js";
 import { writeTrainedModel } from "./trained-model.js";
 import { plural } from "../plural.js";
 
@@ -204,7 +204,7 @@ function writeOutputs(x: Outputs): void {
   x.o.print("");
   x.o.print(
     `${x.job.metadata.name} (${main.method}): final accuracy ${(acc * 100).toFixed(2)} %, ` +
-      `traffic ${formatBytes(totalBytes(main.metrics))} over ${plural(main.metrics.rounds.length, "round")}${inheritedNote(main.metrics)}, ` +
+      `traffic ${trafficLine(main.metrics)}, ` +
       `${Math.round(x.seconds)} s${x.resumed ? " this session" : ""}; results in ${x.dir}/`,
   );
 }

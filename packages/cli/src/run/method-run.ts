@@ -18,6 +18,7 @@ import { JobRunError, RunDirError } from "./errors.js";
 import {
   emptyMetrics,
   followAttempt,
+  ownRounds,
   RunMetricsSchema,
   withCheckpointRounds,
   withClientFlops,
@@ -30,7 +31,7 @@ import { accuracySvg, trafficSvg } from "./plots.js";
 import { JobProgressView, type StatusLine } from "./progress-view.js";
 import { plural } from "../plural.js";
 import { writeRecordedParams } from "./recorded-result.js";
-import { resumedFromLog, resumeFromLine } from "./resume-source.js";
+import { resumeFromLine } from "./resume-source.js";
 import { readRoundHistory } from "./round-history.js";
 import { readMetrics, RUN_FILES } from "./run-dir.js";
 import { writeProcessConfig, type ProcessConfig } from "../proc/process-config.js";
@@ -137,7 +138,7 @@ async function follow(
 function finalFromRounds(m: RunMetrics): JobFinished {
   const last = m.rounds.at(-1);
   const bytes = { up: 0, down: 0, byKind: {} as Record<string, number> };
-  for (const r of m.rounds) {
+  for (const r of ownRounds(m)) {
     bytes.up += r.bytes.up;
     bytes.down += r.bytes.down;
     for (const [k, v] of Object.entries(r.bytes.byKind)) bytes.byKind[k] = (bytes.byKind[k] ?? 0) + v;
@@ -261,14 +262,14 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   }
   const final = decodeParamSetWithMeta(bytes, { source: FINAL_ARTIFACT_OBJECT });
   // the checkpoints hold the same tensors as the final parameters: their layout is the one to expect
-  const history = (
-    await readRoundHistory(resources.artifacts, final.params, config, (l) =>
-      ctx.status.line(`${ctx.label}: ${l}`),
-    )
-  ).rounds;
+  const read = await readRoundHistory(resources.artifacts, final.params, config, (l) =>
+    ctx.status.line(`${ctx.label}: ${l}`),
+  );
+  const history = read.rounds;
   metrics = withClientFlops(withCheckpointRounds(metrics, history), history);
-  // the history holds the source job's rounds too: they are marked as that job's
-  const source = resumedFromLog(children[0]!.logFile, started) ?? metrics.resumedFrom;
+  // the history holds the source job's rounds too: they are marked as that job's (the checkpoint
+  // names them; an earlier session's record stands when no checkpoint can be read)
+  const source = read.inherited ?? metrics.resumedFrom;
   if (source !== undefined) metrics = withResumedFrom(metrics, source);
   save();
   const meta = typeof final.meta === "object" && final.meta !== null ? final.meta : {};

@@ -35,7 +35,8 @@ export const RoundMetricsSchema = z.object({
   shardSamples: z.number().min(0).optional(),
   /**
    * The job that trained the round when it is not this one: a round of the job named in
-   * spec.output.resumeFrom, taken from the checkpoint history this job went on from (ADR 0044).
+   * spec.output.resumeFrom, taken from the checkpoint history this job went on from (ADR 0044); its
+   * bytes are not in this job's totals (`final`, the traffic figures).
    */
   from: z.string().optional(),
 });
@@ -62,7 +63,7 @@ export const RunMetricsSchema = z.object({
   attempts: z.object({ current: z.string().optional(), earlier: z.array(z.string()) }).optional(),
   /**
    * The job (spec.output.resumeFrom) and round whose checkpoint this job went on from: rounds up to
-   * it were trained by that job and are marked `from`; `final` counts them (ADR 0044).
+   * it were trained by that job and are marked `from`; `final` and the totals leave them out (ADR 0044).
    */
   resumedFrom: z.object({ job: z.string(), round: count }).optional(),
 });
@@ -231,14 +232,17 @@ export function withResumedFrom(m: RunMetrics, source: { job: string; round: num
   };
 }
 
-/** Bytes of the rounds another job trained (`from`): counted in the totals, not sent by this job. */
-export function inheritedBytes(m: RunMetrics): number {
-  return m.rounds.reduce((a, r) => a + (r.from === undefined ? 0 : r.bytes.total), 0);
+/** The rounds this job trained: not those another job trained (`from`, kept for the curves). */
+export function ownRounds(m: RunMetrics): RoundMetrics[] {
+  return m.rounds.filter((r) => r.from === undefined);
 }
 
-/** Total bytes over the recorded rounds (what a resumed run adds up across its sessions). */
+/**
+ * The job's own traffic: the server's final totals, else the sum over the rounds it trained (what a
+ * resumed run adds up across its sessions); never the bytes of rounds another job trained (`from`).
+ */
 export function totalBytes(m: RunMetrics): number {
-  return m.final?.bytes.total ?? m.rounds.reduce((a, r) => a + r.bytes.total, 0);
+  return m.final?.bytes.total ?? ownRounds(m).reduce((a, r) => a + r.bytes.total, 0);
 }
 
 /** One round of a run as the per-byte comparison sees it: bytes sent up to and including it. */
@@ -248,8 +252,11 @@ export interface CurvePoint {
   readonly accuracy: number;
 }
 
-/** After each recorded round: the round, the bytes sent so far and the held-out accuracy. */
+/**
+ * After each round the job trained: the round, the bytes it sent so far and the held-out accuracy
+ * (rounds another job trained, `from`, are not this job's bytes and are left out).
+ */
 export function bytesCurve(m: RunMetrics): CurvePoint[] {
   let sent = 0;
-  return m.rounds.map((r) => ({ round: r.round, bytes: (sent += r.bytes.total), accuracy: r.accuracy }));
+  return ownRounds(m).map((r) => ({ round: r.round, bytes: (sent += r.bytes.total), accuracy: r.accuracy }));
 }

@@ -51,7 +51,7 @@ export function trafficSvg(runs: readonly RunMetrics[]): string {
 /** Held-out accuracy against the bytes sent up to that round (log scale), one line per method that sent any. */
 export function accuracyByBytesSvg(runs: readonly RunMetrics[]): string {
   const series: Series[] = runs
-    .filter((m) => m.rounds.some((r) => r.bytes.total > 0))
+    .filter((m) => bytesCurve(m).some((p) => p.bytes > 0))
     .map((m) => ({
       name: m.method,
       points: bytesCurve(m).map((p) => [p.bytes, p.accuracy * 100] as const),

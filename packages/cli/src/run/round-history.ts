@@ -14,6 +14,8 @@ export interface RoundHistory {
   readonly rounds: CoreRoundMetrics[];
   /** The checkpoint the rounds come from (undefined: the job has none that can be read). */
   readonly from?: string;
+  /** The job whose rounds up to `round` the history took over (spec.output.resumeFrom, ADR 0044). */
+  readonly inherited?: { readonly job: string; readonly round: number };
 }
 
 /**
@@ -35,7 +37,8 @@ export async function readRoundHistory(
       report(
         `checkpoint ${s.object} cannot be read (${s.reason}); the round history comes from ${point.object} (round ${point.meta.round}), the newest one that can`,
       );
-    return { rounds: point.meta.history, from: point.object };
+    const { history, inherited } = point.meta;
+    return { rounds: history, from: point.object, ...(inherited ? { inherited } : {}) };
   } catch (cause) {
     // the trained parameters are the final artifact's, whatever the checkpoints: the run's result
     // stands, only the per-round numbers stay as the progress events reported them

@@ -2,7 +2,7 @@
 import type { RunConfig } from "@sfprompt/api";
 import type { DemoModelCard } from "@sfprompt/core";
 import { compareMarkdown, compareVerdict, METHOD_LABELS, type CompareRow } from "./compare.js";
-import { inheritedBytes, totalBytes, type RunMetrics } from "./metrics.js";
+import { ownRounds, totalBytes, type RunMetrics } from "./metrics.js";
 import { RUN_FILES } from "./run-dir.js";
 import { formatBytes } from "./svg-chart.js";
 import { plural } from "../plural.js";
@@ -18,13 +18,19 @@ export interface SummaryInput {
 }
 
 /**
- * What the totals hold of the rounds another job trained (spec.output.resumeFrom): "" when none, so
- * that a traffic figure never claims bytes the source job sent as this job's.
+ * The rounds another job trained (spec.output.resumeFrom), said next to a traffic figure that leaves
+ * them out: "" when none.
  */
 export function inheritedNote(m: RunMetrics): string {
   if (m.resumedFrom === undefined) return "";
   const { job, round } = m.resumedFrom;
-  return ` (${formatBytes(inheritedBytes(m))} of it in ${round === 1 ? "round 1" : `rounds 1–${round}`}, trained by job ${job}, which this job went on from)`;
+  const rounds = round === 1 ? "round 1 was" : `rounds 1–${round} were`;
+  return ` (${rounds} trained by job ${job}, which this job went on from)`;
+}
+
+/** "12 kB over 1 round (round 1 was trained by job a, …)": the job's own traffic and rounds. */
+export function trafficLine(m: RunMetrics): string {
+  return `${formatBytes(totalBytes(m))} over ${plural(ownRounds(m).length, "round")}${inheritedNote(m)}`;
 }
 
 function roundsTable(m: RunMetrics): string[] {
@@ -59,7 +65,7 @@ export function summaryMarkdown(s: SummaryInput): string {
         ? ` (demo ViT pre-trained by this project on Fashion-MNIST, test accuracy ${(s.card.testAccuracy * 100).toFixed(1)} %)`
         : ""),
     `- split: ${plural(c.model.split.headBlocks, "head block")}, pooling ${c.model.split.pooling}; ${plural(c.prompts.length, "prompt token")}`,
-    `- final accuracy: ${acc === undefined ? "n/a" : `${(acc * 100).toFixed(2)} %`}; traffic: ${formatBytes(totalBytes(m))}${inheritedNote(m)}`,
+    `- final accuracy: ${acc === undefined ? "n/a" : `${(acc * 100).toFixed(2)} %`}; traffic: ${trafficLine(m)}`,
     `- wall time: ${Math.round(s.seconds)} s`,
     "",
     "## Rounds",

@@ -15,8 +15,8 @@ import { runClient, type ClientResult } from "../client/client.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { partitionForJob } from "../datasets/job-partition.js";
 import type { RoundMetrics } from "../server/checkpoints.js";
-import { totalBytes } from "../server/round-metrics.js";
-import { runServer, type ServerOptions } from "../server/server.js";
+import { ownRounds, totalBytes } from "../server/round-metrics.js";
+import { runServer, type ServerOptions, type ServerResult } from "../server/server.js";
 import type { ParamSet } from "../training/param-set.js";
 import { runComputeShare } from "./compute-share.js";
 import { RunConfigError } from "./errors.js";
@@ -46,7 +46,10 @@ export interface LocalJobResult {
   readonly rounds: RoundMetrics[];
   /** Accuracy after the last evaluated round (null: never evaluated). */
   readonly accuracy: number | null;
-  /** Bytes over NATS as the server counted them (payload + frame header), summed over the rounds. */
+  /**
+   * Bytes over NATS as the server counted them (payload + frame header), summed over the rounds it
+   * trained (not those taken over from another job, spec.output.resumeFrom), as job.finished's are.
+   */
   readonly bytes: RoundMetrics["bytes"] & { total: number };
   /** Mean client FLOPs per round over a full fine-tuning client's on the same data and epochs. */
   readonly clientFlopsShare: number | null;
@@ -80,7 +83,8 @@ export async function runLocalJob(config: RunConfig, o: LocalJobOptions): Promis
         logger,
         ...(o.signal ? { signal: o.signal } : {}),
       });
-      return result(config, rounds, global, wholeForward, [], null, {});
+      const run = { rounds, global, resumedFrom: null, badFrames: {}, inherited: undefined };
+      return result(config, run, wholeForward, []);
     }
     const nc = requireNc(o.nc);
     const shards = partitionForJob(o.train, config.data.partitioning, config.clients.count);
@@ -117,15 +121,7 @@ export async function runLocalJob(config: RunConfig, o: LocalJobOptions): Promis
       const settled = await Promise.allSettled(clients);
       clearTimeout(timer);
       const done = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-      return result(
-        config,
-        server.rounds,
-        server.global,
-        wholeForward,
-        done,
-        server.resumedFrom,
-        server.badFrames,
-      );
+      return result(config, server, wholeForward, done);
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
       await globalModel?.release();
@@ -137,14 +133,12 @@ export async function runLocalJob(config: RunConfig, o: LocalJobOptions): Promis
 
 function result(
   config: RunConfig,
-  rounds: RoundMetrics[],
-  global: ParamSet,
+  server: Pick<ServerResult, "rounds" | "global" | "resumedFrom" | "badFrames" | "inherited">,
   wholeForward: number,
   clients: ClientResult[],
-  resumedFrom: number | null,
-  badFrames: Record<string, number>,
 ): LocalJobResult {
-  const bytes = totalBytes(rounds);
+  const { rounds, global, resumedFrom, badFrames } = server;
+  const bytes = totalBytes(ownRounds(rounds, server.inherited));
   const accuracy = [...rounds].reverse().find((r) => r.accuracy !== null)?.accuracy ?? null;
   return {
     method: config.method,

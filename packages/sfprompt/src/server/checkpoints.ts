@@ -50,6 +50,16 @@ export type RoundMetrics = z.infer<typeof RoundMetricsSchema>;
 
 export const CHECKPOINT_FORMAT = "sfprompt-checkpoint";
 
+/**
+ * The rounds a job took over from another job's checkpoint (spec.output.resumeFrom, ADR 0044): that
+ * job's name and the round of its checkpoint; the history's rounds up to it are the source's.
+ */
+export const InheritedSchema = z.object({
+  job: z.string(),
+  round: z.number().int().min(1),
+});
+export type Inherited = z.infer<typeof InheritedSchema>;
+
 const CheckpointMetaSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   job: z.string(),
@@ -63,6 +73,12 @@ const CheckpointMetaSchema = z.object({
    * in checkpoints of older servers, whose resumed runs publish events without one, as they did.
    */
   attempt: z.string().max(MAX_NAME_LENGTH).regex(NAME_PATTERN).optional(),
+  /**
+   * Set on every checkpoint of a job that went on from another job's (carried forward when it
+   * resumes from its own): job.finished's totals count only the rounds after `round`. Absent in
+   * checkpoints of jobs that did not, and of older servers.
+   */
+  inherited: InheritedSchema.optional(),
 });
 export type CheckpointMeta = z.infer<typeof CheckpointMetaSchema>;
 

@@ -14,13 +14,13 @@ import {
 import { QuorumNotReachedError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 import { cloneParams, type ParamSet } from "../training/param-set.js";
-import type { RoundMetrics } from "./checkpoints.js";
+import type { Inherited, RoundMetrics } from "./checkpoints.js";
 import type { CoordinatorView } from "./control-service.js";
 import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
 import { ClientRegistry } from "./registry.js";
 import { roundContributions, roundMetrics } from "./round-metrics.js";
-import { resumePoint, runAttempt, type OpenBucket } from "./resume.js";
+import { inheritedRounds, resumePoint, runAttempt, type OpenBucket } from "./resume.js";
 import { selectClients } from "./select-clients.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
@@ -67,6 +67,8 @@ export interface JobOutcome {
   readonly skippedCheckpoints: string[];
   /** The attempt the run went on under (undefined: resumed from an older server's checkpoint). */
   readonly attempt: string | undefined;
+  /** The rounds of `rounds` taken over from another job (ADR 0044); absent when there are none. */
+  readonly inherited: Inherited | undefined;
 }
 
 export class Coordinator implements CoordinatorView {
@@ -137,10 +139,13 @@ export class Coordinator implements CoordinatorView {
       // stored before it is announced: whoever sees round.finished of a checkpoint round (a CLI that
       // stops the job on Ctrl-C, the operator) can count on resuming from it
       if (round % every === 0 || round === config.training.rounds)
-        await recordCheckpoint(this.#records, round, this.#global, history, this.#attempt);
+        await recordCheckpoint(this.#records, round, this.#global, history, {
+          attempt: this.#attempt,
+          inherited: resumed?.inherited,
+        });
       announceRound(this.events, metrics, contributions, history);
     }
-    await this.#finish(history);
+    await this.#finish(history, resumed?.inherited);
     return {
       rounds: history,
       global: this.#global,
@@ -148,10 +153,15 @@ export class Coordinator implements CoordinatorView {
       startedFrom,
       skippedCheckpoints: this.#skipped,
       attempt: this.#attempt,
+      inherited: resumed?.inherited,
     };
   }
 
-  async #resume(): Promise<{ round: number; history: RoundMetrics[] } | null> {
+  async #resume(): Promise<{
+    round: number;
+    history: RoundMetrics[];
+    inherited: Inherited | undefined;
+  } | null> {
     const { artifacts, roundState } = this.o.resources;
     const stored = await roundState.get();
     this.#progress.revision = stored?.revision ?? 0;
@@ -170,7 +180,7 @@ export class Coordinator implements CoordinatorView {
     // starts from that job's again
     if (point.source === undefined) this.#progress.lastCheckpoint = point.object;
     this.#skipped = point.skipped.map((s) => s.object);
-    return { round: point.meta.round, history: [...point.meta.history] };
+    return { round: point.meta.round, history: [...point.meta.history], inherited: inheritedRounds(point) };
   }
 
   async #runRound(round: number): Promise<AggregatedRound> {
@@ -277,9 +287,9 @@ export class Coordinator implements CoordinatorView {
     return this.#progress.recordFailure(this.#round, reason, message);
   }
 
-  async #finish(history: readonly RoundMetrics[]): Promise<void> {
+  async #finish(history: readonly RoundMetrics[], inherited: Inherited | undefined): Promise<void> {
     this.#finished = true;
     this.registry.change();
-    await recordFinish(this.#records, this.#global, history);
+    await recordFinish(this.#records, this.#global, history, inherited);
   }
 }

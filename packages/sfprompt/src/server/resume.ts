@@ -8,7 +8,7 @@ import type { ArtifactStore } from "@sfprompt/protocol";
 import { ResumeSourceError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 import type { ParamSet } from "../training/param-set.js";
-import { readLatestCheckpoint, removeCheckpoints, type ResumePoint } from "./checkpoints.js";
+import { readLatestCheckpoint, removeCheckpoints, type Inherited, type ResumePoint } from "./checkpoints.js";
 
 /** Opens another job's artifact bucket to read (null: no such bucket). */
 export type OpenBucket = (bucket: string) => Promise<ArtifactStore | null>;
@@ -75,4 +75,14 @@ async function sourcePoint(
  */
 export function runAttempt(point: ResumePoint | null): string | undefined {
   return point === null || point.source !== undefined ? randomBytes(8).toString("hex") : point.meta.attempt;
+}
+
+/**
+ * The rounds a run took over from another job (ADR 0044, second amendment): the source's checkpoint
+ * round when it goes on from one, else what its own checkpoint carried forward (a restart).
+ */
+export function inheritedRounds(point: ResumePoint | null): Inherited | undefined {
+  if (point === null) return undefined;
+  if (point.source !== undefined) return { job: point.source.job, round: point.meta.round };
+  return point.meta.inherited;
 }

@@ -52,6 +52,14 @@ function addInto(into: KindBytes, from: KindBytes): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
+/** The rounds the job trained itself: those after the ones it took over from another job (if any). */
+export function ownRounds(
+  history: readonly RoundMetrics[],
+  inherited: { readonly round: number } | undefined,
+): RoundMetrics[] {
+  return inherited === undefined ? [...history] : history.filter((r) => r.round > inherited.round);
+}
+
 /** Sum of the rounds' bytes; the per-direction split only when every round kept it. */
 export function totalBytes(history: readonly RoundMetrics[]): RoundMetrics["bytes"] {
   const out = { up: 0, down: 0, byKind: {} as KindBytes };

@@ -10,11 +10,11 @@ import {
 } from "@sfprompt/protocol";
 import { encodeParamSet } from "../training/param-set-codec.js";
 import type { ParamSet } from "../training/param-set.js";
-import { writeCheckpoint, type RoundMetrics } from "./checkpoints.js";
+import { writeCheckpoint, type Inherited, type RoundMetrics } from "./checkpoints.js";
 import { checkpointSpec } from "./checkpoint-spec.js";
 import type { EventPublisher } from "./events.js";
 import type { ProgressStore } from "./progress-store.js";
-import { eventBytes, lastAccuracy, totalBytes } from "./round-metrics.js";
+import { eventBytes, lastAccuracy, ownRounds, totalBytes } from "./round-metrics.js";
 
 /** Where a run's records go. */
 export interface RunRecordsTarget {
@@ -24,16 +24,24 @@ export interface RunRecordsTarget {
   readonly events: EventPublisher;
 }
 
+/** What a run carries into each checkpoint besides its rounds. */
+export interface RunLineage {
+  /** The run attempt (ADR 0036; undefined: resumed from an older server's checkpoint). */
+  readonly attempt: string | undefined;
+  /** The rounds taken over from another job (ADR 0044), carried into every checkpoint. */
+  readonly inherited: Inherited | undefined;
+}
+
 /**
  * Stores the checkpoint of `round` (the global parameters and the rounds' metrics so far, under the
- * run's `attempt`), names it in the round state, and announces it.
+ * run's attempt, with the rounds it inherited), names it in the round state, and announces it.
  */
 export async function recordCheckpoint(
   t: RunRecordsTarget,
   round: number,
   global: ParamSet,
   history: readonly RoundMetrics[],
-  attempt: string | undefined,
+  { attempt, inherited }: RunLineage,
 ): Promise<void> {
   const name = checkpointObjectName(round);
   const info = await t.progress.write(`checkpoint of round ${round} (${name})`, () =>
@@ -44,6 +52,7 @@ export async function recordCheckpoint(
       history: [...history],
       spec: checkpointSpec(t.config),
       ...(attempt === undefined ? {} : { attempt }),
+      ...(inherited === undefined ? {} : { inherited }),
     }),
   );
   t.progress.lastCheckpoint = info.name;
@@ -84,11 +93,16 @@ export function announceRound(
   });
 }
 
-/** Stores the final parameters, leaves phase "finished" in the round state and announces job.finished. */
+/**
+ * Stores the final parameters, leaves phase "finished" in the round state and announces job.finished,
+ * whose bytes are the job's own rounds' (not those `inherited` from another job, ADR 0044), as its
+ * round.finished events were.
+ */
 export async function recordFinish(
   t: RunRecordsTarget,
   global: ParamSet,
   history: readonly RoundMetrics[],
+  inherited: Inherited | undefined,
 ): Promise<void> {
   const final = encodeParamSet(global, {
     job: t.config.names.job,
@@ -111,7 +125,7 @@ export async function recordFinish(
     rounds: history.length,
     loss: last?.loss ?? 0,
     accuracy: lastAccuracy(history),
-    bytes: eventBytes(totalBytes(history)),
+    bytes: eventBytes(totalBytes(ownRounds(history, inherited))),
     artifact: FINAL_ARTIFACT_OBJECT,
   });
 }

@@ -10,10 +10,12 @@ import { startClients, startTestServer, type NatsAndBundle } from "./job-fixture
 export interface JobRuns {
   /** A job name unique to this test process. */
   newName(what: string): string;
-  /** Runs `config` to its end with its three clients; the server's result and its log lines. */
-  runJob(
-    config: RunConfig,
-  ): Promise<{ result: Awaited<ServerHandle["done"]>; logs: Record<string, unknown>[] }>;
+  /** Runs `config` to its end with its three clients; the server's result, log lines and events. */
+  runJob(config: RunConfig): Promise<{
+    result: Awaited<ServerHandle["done"]>;
+    logs: Record<string, unknown>[];
+    events: ProgressEvent[];
+  }>;
   /** Starts the job's server without clients (it fails before its first round): its error and job.failed. */
   failedStart(config: RunConfig): Promise<{ error: unknown; failed?: ProgressEvent }>;
   /** The bundle's prompt + tail layout, as checkpoints hold it. */
@@ -34,14 +36,16 @@ export function jobRuns(w: NatsAndBundle): JobRuns {
       });
       const logs: Record<string, unknown>[] = [];
       const logger = jsonLogger({ write: (l) => void logs.push(JSON.parse(l) as Record<string, unknown>) });
+      const events: ProgressEvent[] = [];
       const server = await startTestServer(config, {
         nc: w.nats.nc,
         bundle: w.bundle.dir,
         logger,
         lingerMs: 300,
+        onEvent: (e) => events.push(e),
       });
       try {
-        return { result: await server.done, logs };
+        return { result: await server.done, logs, events };
       } finally {
         stop.abort();
         await Promise.all(clients.map((c) => c.done));

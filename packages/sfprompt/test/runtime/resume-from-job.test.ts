@@ -1,20 +1,35 @@
 // A job that goes on from another job's checkpoints (spec.output.resumeFrom, ADR 0044), against a real
 // nats-server and real clients: job B starts after job A's last checkpointed round, with A's
 // parameters and history, under its own new attempt, writes its checkpoints to its own bucket and
-// leaves A's untouched; a source without a bucket or a checkpoint fails B naming the field; a B
-// with a checkpoint of its own resumes from that one.
+// leaves A's untouched, each checkpoint naming A and its round (`inherited`), and counts only its own
+// rounds' bytes in job.finished, after a restart too; a source without a bucket or a checkpoint
+// fails B naming the field; a B with a checkpoint of its own resumes from that one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkpointObjectName, openArtifactStore } from "@sfprompt/protocol";
 import { checkpointSpec, paramsAllClose, readLatestCheckpoint, writeCheckpoint } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
+import type { ProgressEvent } from "@sfprompt/protocol";
 import { jobConfig, natsAndBundleHooks, startTestServer } from "./job-fixture.js";
 import { bucketContents, jobRuns, logsUntil } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
 const { newName, runJob, failedStart, layout } = jobRuns(w);
 
-test("job B with resumeFrom A trains round 3 from A's round 2, under a new attempt, into its own bucket; A's bucket is unchanged", async () => {
+/** Up and down bytes of job.finished, and summed over the round.finished events of the same run. */
+function finishedAndRoundBytes(events: readonly ProgressEvent[]): { finished: number[]; rounds: number[] } {
+  const finished = events.find((e) => e.type === "job.finished");
+  assert.ok(finished?.type === "job.finished", "job.finished was published");
+  let [up, down] = [0, 0];
+  for (const e of events)
+    if (e.type === "round.finished") {
+      up += e.bytes.up;
+      down += e.bytes.down;
+    }
+  return { finished: [finished.bytes.up, finished.bytes.down], rounds: [up, down] };
+}
+
+test("job B with resumeFrom A trains round 3 from A's round 2, under a new attempt, into its own bucket, counting only its own rounds' bytes, after a restart too; A's bucket is unchanged", async () => {
   const a = newName("source");
   const configA = jobConfig({ training: { rounds: 2 } }, a);
   const ranA = await runJob(configA);
@@ -26,7 +41,8 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
     "A checkpointed round 2",
   );
 
-  const configB = jobConfig({ training: { rounds: 3 }, output: { resumeFrom: { job: a } } }, newName("next"));
+  const nameB = newName("next");
+  const configB = jobConfig({ training: { rounds: 3 }, output: { resumeFrom: { job: a } } }, nameB);
   assert.equal(configB.output.resumeFrom?.token, configA.names.job);
   assert.equal(configB.output.resumeFrom?.bucket, storeA.bucket);
   const ranB = await runJob(configB);
@@ -58,7 +74,38 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
     [1, 2, 3],
   );
   assert.ok(paramsAllClose(own.params, result.global, { atol: 0, rtol: 0 }));
+  assert.deepEqual(own.meta.inherited, { job: a, round: 2 }, "B's checkpoint names A's rounds");
+  assert.deepEqual(result.inherited, { job: a, round: 2 });
   assert.deepEqual(await bucketContents(storeA), before, "A's bucket is only read");
+
+  // job.finished counts B's own round, as its round.finished events did, not A's two
+  const bytesB = finishedAndRoundBytes(ranB.events);
+  assert.deepEqual(
+    ranB.events.filter((e) => e.type === "round.finished").map((e) => e.round),
+    [3],
+  );
+  assert.deepEqual(bytesB.finished, bytesB.rounds);
+  assert.deepEqual(bytesB.finished, [result.rounds[2]!.bytes.up, result.rounds[2]!.bytes.down]);
+  assert.ok(
+    ranA.result.rounds.every((r) => r.bytes.up + r.bytes.down > 0),
+    "A's rounds sent bytes",
+  );
+
+  // B restarted with a fourth round resumes from its own checkpoint and still knows rounds 1–2 are A's
+  const configB4 = jobConfig({ training: { rounds: 4 }, output: { resumeFrom: { job: a } } }, nameB);
+  const ranB4 = await runJob(configB4);
+  assert.equal(ranB4.result.resumedFrom, 3);
+  assert.equal(ranB4.logs.find((l) => l.event === "resumed")?.from, undefined, "from its own checkpoint");
+  const four = await readLatestCheckpoint(storeB, layout(), configB4);
+  assert.equal(four?.meta.round, 4);
+  assert.deepEqual(four.meta.inherited, { job: a, round: 2 }, "carried forward from B's round 3");
+  const bytesB4 = finishedAndRoundBytes(ranB4.events);
+  const [r3, r4] = [ranB4.result.rounds[2]!, ranB4.result.rounds[3]!];
+  assert.deepEqual(
+    bytesB4.finished,
+    [r3.bytes.up + r4.bytes.up, r3.bytes.down + r4.bytes.down],
+    "rounds 3–4",
+  );
 });
 
 const missing: [string, (source: string) => Promise<void>, RegExp][] = [

@@ -9,7 +9,6 @@ import {
   deleteJobResources,
   ensureJobResources,
   FINAL_ARTIFACT_OBJECT,
-  type ArtifactStore,
   type ProgressEvent,
 } from "@sfprompt/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -160,8 +159,7 @@ function finalFromRounds(m: RunMetrics): JobFinished {
  * asked: a first session stopped before its first checkpoint leaves a store without one, and the
  * server then starts at round 1. The server goes on from the newest checkpoint it can read (ADR 0035).
  */
-async function resumeLine(ctx: MethodRunContext, artifacts: ArtifactStore): Promise<string> {
-  const newest = await artifacts.latestCheckpoint();
+function resumeLine(ctx: MethodRunContext, newest: { readonly round: number } | null): string {
   if (newest !== null)
     return `resuming ${ctx.label} from the checkpoint of round ${newest.round}, the store's newest (one that cannot be read is passed over for the one before it: logs/server.log says so)`;
   if (ctx.requireCheckpoint === true)
@@ -186,12 +184,17 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   const resources = await ensureJobResources(ctx.nc, config.names);
   // a store without a checkpoint of its own: a job with resumeFrom goes on from the source's (ADR 0044);
   // --resume still insists on a checkpoint of the job's own (resumeLine)
+  // the store's newest checkpoint, listed once, and only when a line below needs it
+  const newest =
+    ctx.resumed || config.output.resumeFrom !== undefined
+      ? await resources.artifacts.latestCheckpoint()
+      : null;
   const fromLine =
-    ctx.requireCheckpoint !== true && (await resources.artifacts.latestCheckpoint()) === null
+    ctx.requireCheckpoint !== true && newest === null
       ? await resumeFromLine(ctx.nc, config, ctx.label)
       : undefined;
   if (fromLine !== undefined) ctx.status.line(fromLine);
-  else if (ctx.resumed) ctx.status.line(await resumeLine(ctx, resources.artifacts));
+  else if (ctx.resumed) ctx.status.line(resumeLine(ctx, newest));
   const pc: ProcessConfig = {
     // a new session of a job with resumeFrom starts from that job's checkpoint: its own store was
     // emptied above, so the server finds none of its own and reads the source's (ADR 0044)

@@ -91,10 +91,16 @@ describe("sfprompt run when its terminal hangs up", () => {
   it("stops its processes the way Ctrl-C does when its terminal closes, and the next run resumes", async () => {
     const out = join(dir, "pty");
     const cli = ["--conditions=source", "--import", "tsx", "packages/cli/src/main.ts"];
-    const command = [process.execPath, ...cli, "run", job, "--out", out, "--rounds", "50"]
-      .map((a) => `'${a}'`)
-      .join(" ");
-    // script runs the command on a pseudo-terminal of its own; killing script closes the terminal
+    // exec: the run itself leads the terminal's session, whichever shell script starts (bash execs
+    // a lone command, dash forks it and leads the session itself, and when it dies of the hangup the
+    // kernel sends SIGHUP to the whole foreground group, the server and clients included: that is
+    // the shell-job case of the next test)
+    const command = [
+      "exec",
+      ...[process.execPath, ...cli, "run", job, "--out", out, "--rounds", "50"].map((a) => `'${a}'`),
+    ].join(" ");
+    // script runs the command on a pseudo-terminal of its own; killing script closes the terminal,
+    // and the kernel sends SIGHUP to the session's leader only
     const terminal = spawn("script", ["-qfec", command, "/dev/null"], {
       cwd: ROOT,
       stdio: ["pipe", "pipe", "inherit"],

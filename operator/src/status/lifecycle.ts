@@ -5,16 +5,8 @@ import { toRunConfig } from "@sfprompt/api";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { failureText } from "./condition-text.js";
+import { failedAdvice } from "./failed-advice.js";
 import { findCondition } from "./conditions.js";
-
-/**
- * Said after a server's failure: a finished job ignores spec edits (ADR 0034), so the fix is a new
- * job, which can go on from this one's checkpoints with spec.output.resumeFrom (ADR 0044).
- */
-export const FAILED_IS_FINAL =
-  "This job stays Failed and ignores spec edits from now on: create a new job with the fix, with " +
-  "spec.output.resumeFrom.job naming this job to go on from its last checkpoint; keep this job until " +
-  "the new one has checkpointed (deleting it deletes its checkpoints and events)";
 
 /** The Failed reason of a spec the API refuses (set by the reconciler before any lifecycle decision). */
 export const INVALID_SPEC = "InvalidSpec";
@@ -89,7 +81,8 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
     // The server's reason becomes the condition's when it has the shape conditions require; its
     // message is cut to what a condition holds (a refused status write would freeze the status).
     // Its advice is written for a spec that can still change (sfprompt run); a Failed job's cannot.
-    const message = `${outcome.message}${outcome.message === "" ? "" : ". "}${FAILED_IS_FINAL}`;
+    const advice = failedAdvice(input.job, input.progress, outcome.reason);
+    const message = `${outcome.message}${outcome.message === "" ? "" : ". "}${advice}`;
     return { phase: "Failed", ...failureText(outcome.reason, message, "TrainingFailed") };
   }
   const lost = clientsLost(input);

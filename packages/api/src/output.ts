@@ -48,7 +48,7 @@ export const OutputSchema = z
     }),
     resume: z.boolean().default(true).meta({
       description:
-        "Resume from the last checkpoint when one exists; false starts from round 0 and overwrites it.",
+        "Resume from the last checkpoint when one exists; false starts from round 0, deleting the job's own checkpoints first (it fails, deleting nothing, when the bucket holds another job's).",
     }),
     resumeFrom: ResumeFromSchema.optional(),
   })

@@ -46,6 +46,7 @@ const USER_ERRORS = new Set([
   "RunDirError",
   "JobFileError",
   "JobRunError",
+  "CheckpointError",
   "JobDataError",
   "TrafficPlanError",
 ]);

@@ -1,19 +1,23 @@
 // `sfprompt run --nats URL` of a job that names spec.output.bucket (ADR 0045), against a real
 // nats-server: the run's checkpoints and final parameters land in that bucket (params.bin is read
 // from it), none in the default bucket; --fresh deletes the job's objects there and starts clean,
-// keeping the bucket and the objects the job did not write.
+// keeping the bucket and the objects the job did not write; a bucket holding another job's checkpoint
+// refuses a new session, which deletes nothing of it.
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { jobToken } from "@sfprompt/api";
+import { paramTensor, writeCheckpoint } from "@sfprompt/core";
 import {
   checkpointObjectName,
   FINAL_ARTIFACT_OBJECT,
+  openArtifactStore,
   openExistingArtifactStore,
   type ArtifactStore,
 } from "@sfprompt/protocol";
-import { sfprompt, writeTinyJob, natsRunWorld } from "./run-helpers.js";
+import { assertUserError, sfprompt, writeTinyJob, natsRunWorld } from "./run-helpers.js";
 
 const BUCKET = "cli-ckpts";
 
@@ -60,5 +64,38 @@ describe("sfprompt run --nats of a job with spec.output.bucket", () => {
       "an object the job did not write stays",
     );
     assert.deepEqual(await artifactStreams(), [`OBJ_${BUCKET}`]);
+  });
+
+  it("refuses a new session in a bucket holding another job's checkpoint, naming the bucket and spec.output.bucket, and deletes nothing", async () => {
+    const shared = "cli-shared-ckpts";
+    const other = { job: jobToken("default", "other"), bucket: shared };
+    const store = await openArtifactStore(w.nc, other);
+    const prompt = paramTensor(new Float32Array([1, 2, 3, 4]), [4], "prompt");
+    await writeCheckpoint(store, new Map([["prompt", prompt]]), {
+      job: other.job,
+      method: "sfprompt",
+      round: 1,
+      history: [],
+    });
+    await store.put(FINAL_ARTIFACT_OBJECT, new Uint8Array([1]));
+    const before = (await store.store.list()).map((i) => `${i.name} ${i.nuid} ${i.revision}`).sort();
+
+    const job = writeTinyJob(w.dir, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 50 } }");
+    appendFileSync(job, `\n  output: { bucket: ${shared} }\n`);
+    for (const flags of [[], ["--fresh"]]) {
+      const r = sfprompt("run", job, "--out", join(w.dir, "shared-run"), "--nats", w.nats.url, ...flags);
+      assertUserError(r, /belongs to job default_other, not default_tiny/);
+      assert.match(
+        r.stderr,
+        /the bucket cli-shared-ckpts \(spec\.output\.bucket\) holds another job's checkpoints/,
+      );
+      assert.match(r.stderr, /give this job a spec\.output\.bucket of its own/);
+      // a session in a new folder resumes (the bucket holds a checkpoint) and the server refuses it;
+      // --fresh starts over, and is refused before anything is deleted
+      if (flags.length > 0)
+        assert.match(r.stderr, /deletes only this job's own checkpoints, so nothing was deleted/);
+      const after = (await store.store.list()).map((i) => `${i.name} ${i.nuid} ${i.revision}`).sort();
+      assert.deepEqual(after, before, `the other job's objects stay (${flags.join(" ") || "no flag"})`);
+    }
   });
 });

@@ -69,6 +69,7 @@ export * from "./server/run-queue.js";
 export * from "./server/stash.js";
 export * from "./server/body-service.js";
 export * from "./server/checkpoints.js";
+export * from "./server/start-over.js";
 export { ProgressStore } from "./server/progress-store.js";
 export * from "./server/checkpoint-spec.js";
 export * from "./server/evaluate.js";

@@ -6,7 +6,6 @@ import type { RunConfig } from "@sfprompt/api";
 import { decodeParamSetWithMeta, type ParamSet, type RoundMetrics as CoreRoundMetrics } from "@sfprompt/core";
 import {
   consumeEvents,
-  deleteJobResources,
   ensureJobResources,
   FINAL_ARTIFACT_OBJECT,
   type ProgressEvent,
@@ -14,6 +13,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import { startChild, STOP_GRACE_MS, stopChildren, type Child } from "./children.js";
 import { JobRunError, RunDirError } from "./errors.js";
+import { startClean } from "./fresh-store.js";
 import {
   emptyMetrics,
   followAttempt,
@@ -179,8 +179,8 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   let metrics =
     (ctx.resumed ? readMetrics(metricsPath) : undefined) ?? emptyMetrics(config.job.name, config.method);
   // a fresh session starts clean, also in a bucket spec.output.bucket named: the job's objects there
-  // go, the bucket stays (ADR 0045)
-  if (!ctx.resumed) await deleteJobResources(ctx.nc, config.names, { emptyNamedBucket: true });
+  // go, the bucket stays; one holding another job's checkpoints is refused (ADR 0045)
+  if (!ctx.resumed) await startClean(ctx.nc, config);
   const resources = await ensureJobResources(ctx.nc, config.names);
   // a store without a checkpoint of its own: a job with resumeFrom goes on from the source's (ADR 0044);
   // --resume still insists on a checkpoint of the job's own (resumeLine)

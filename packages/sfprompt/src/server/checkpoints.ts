@@ -13,7 +13,7 @@ import { z } from "zod";
 import type { RunConfig } from "@sfprompt/api";
 import { CheckpointError } from "../runtime/errors.js";
 import { ParamSetCodecError, ParamSetMismatchError } from "../training/errors.js";
-import { decodeParamSetWithMeta, encodeParamSet } from "../training/param-set-codec.js";
+import { checkExpectedLayout, decodeParamSetWithMeta, encodeParamSet } from "../training/param-set-codec.js";
 import { CheckpointSpecSchema, checkResumeSpec, startOverAdvice } from "./checkpoint-spec.js";
 import type { ParamSet } from "../training/param-set.js";
 
@@ -112,10 +112,10 @@ export interface ResumePoint {
 /** The checkpoint's object cannot be read or decoded: a fault of this copy, an older one may do. */
 class UnreadableCheckpoint extends Error {}
 
+/** The checkpoint's parameters and metadata, of any layout (null: deleted since it was listed). */
 async function readCheckpoint(
   store: ArtifactStore,
   name: string,
-  layout: ParamSet,
 ): Promise<{ params: ParamSet; meta: CheckpointMeta } | null> {
   let bytes: Uint8Array | null;
   try {
@@ -128,7 +128,7 @@ async function readCheckpoint(
   }
   if (bytes === null) return null; // deleted since it was listed
   try {
-    const { params, meta } = decodeParamSetWithMeta(bytes, { expect: layout, source: `checkpoint ${name}` });
+    const { params, meta } = decodeParamSetWithMeta(bytes, { source: `checkpoint ${name}` });
     const parsed = CheckpointMetaSchema.safeParse(meta);
     if (!parsed.success)
       throw new UnreadableCheckpoint(
@@ -161,12 +161,22 @@ export async function readLatestCheckpoint(
   for (const name of names) {
     let read: { params: ParamSet; meta: CheckpointMeta } | null;
     try {
-      read = await readCheckpoint(store, name, layout);
+      read = await readCheckpoint(store, name);
     } catch (cause) {
       if (cause instanceof UnreadableCheckpoint) {
         skipped.push({ object: name, reason: cause.message });
         continue;
       }
+      throw cause;
+    }
+    if (read === null) continue;
+    const { meta } = read;
+    // whose it is before its layout: another job's checkpoint (of any model) is refused as another
+    // job's, naming the bucket, not as one to start over from
+    if (meta.job !== job) throw new CheckpointError(name, otherJobMessage(meta.job, job, store, config));
+    try {
+      checkExpectedLayout(layout, read.params, `checkpoint ${name}`);
+    } catch (cause) {
       if (cause instanceof ParamSetMismatchError)
         throw new CheckpointError(
           name,
@@ -175,9 +185,6 @@ export async function readLatestCheckpoint(
         );
       throw cause;
     }
-    if (read === null) continue;
-    const { meta } = read;
-    if (meta.job !== job) throw new CheckpointError(name, otherJobMessage(meta.job, job, store, config));
     checkResumeSpec(name, meta.round, meta, config, source);
     return { ...read, object: name, skipped };
   }
@@ -193,25 +200,35 @@ export async function readLatestCheckpoint(
 /**
  * Why a checkpoint of job `found` is refused where job `wanted`'s was looked for. Checkpoint names
  * carry no job, so two jobs writing to one bucket (the same spec.output.bucket) would overwrite each
- * other's: a job refuses another's rather than train on from it.
+ * other's: a job refuses another's rather than train on from it, and a job starting over
+ * (`startingOver`: what made it start over, e.g. "spec.output.resume: false") refuses to delete it.
  */
-function otherJobMessage(found: string, wanted: string, store: ArtifactStore, config: RunConfig): string {
+export function otherJobMessage(
+  found: string,
+  wanted: string,
+  store: ArtifactStore,
+  config: RunConfig,
+  startingOver?: string,
+): string {
   const head = `belongs to job ${found}, not ${wanted}; `;
   if (wanted !== config.names.job)
     return `${head}the bucket ${store.bucket} is not spec.output.resumeFrom's job's: check spec.output.resumeFrom.bucket`;
+  const kept =
+    startingOver === undefined
+      ? ""
+      : `; ${startingOver} deletes only this job's own checkpoints, so nothing was deleted`;
   if (namesBucket(config.names))
     return (
       `${head}the bucket ${store.bucket} (spec.output.bucket) holds another job's checkpoints, and two ` +
       "jobs cannot share a bucket (checkpoint names carry no job): give this job a spec.output.bucket " +
       `of its own, or leave it unset for the default one; to go on from ${found}'s checkpoint, use ` +
-      "spec.output.resumeFrom"
+      `spec.output.resumeFrom${kept}`
     );
-  return `${head}set spec.output.resume: false to start over`;
-}
-
-/** Deletes every checkpoint of the job (a run with output.resume false starts over); returns how many. */
-export async function removeCheckpoints(store: ArtifactStore): Promise<number> {
-  const names = (await store.names()).filter((n) => n.startsWith("checkpoints/"));
-  for (const n of names) await store.store.delete(n);
-  return names.length;
+  // this job's default bucket: only a job whose spec.output.bucket names it writes another's here
+  return (
+    `${head}this job's default bucket ${store.bucket} holds job ${found}'s checkpoints (its ` +
+    "spec.output.bucket names this bucket), and two jobs cannot share a bucket: give that job a " +
+    `spec.output.bucket of its own, or delete its checkpoints by hand (nats object rm ${store.bucket} ` +
+    `OBJECT) to start this job over${kept}`
+  );
 }

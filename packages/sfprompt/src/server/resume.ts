@@ -1,14 +1,16 @@
 // Where a starting coordinator goes on from: the newest readable checkpoint that fits the job
 // (output.resume true), else spec.output.resumeFrom's job's newest (ADR 0044), or nothing, after
-// removing the job's checkpoints (output.resume false); and the attempt the run goes on under (the
-// checkpoint's, or a new one when it starts over or starts from another job's).
+// removing the job's own checkpoints (output.resume false; another job's refuse it, ADR 0045); and
+// the attempt the run goes on under (the checkpoint's, or a new one when it starts over or starts
+// from another job's).
 import { randomBytes } from "node:crypto";
 import type { RunConfig } from "@sfprompt/api";
 import type { ArtifactStore } from "@sfprompt/protocol";
 import { ResumeSourceError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 import type { ParamSet } from "../training/param-set.js";
-import { readLatestCheckpoint, removeCheckpoints, type Inherited, type ResumePoint } from "./checkpoints.js";
+import { readLatestCheckpoint, type Inherited, type ResumePoint } from "./checkpoints.js";
+import { removeOwnCheckpoints } from "./start-over.js";
 
 /** Opens another job's artifact bucket to read (null: no such bucket). */
 export type OpenBucket = (bucket: string) => Promise<ArtifactStore | null>;
@@ -22,10 +24,15 @@ export async function resumePoint(
   openBucket: OpenBucket,
 ): Promise<ResumePoint | null> {
   if (!config.output.resume) {
-    // starting over: a later crash must not resume from an older run's later rounds
-    const removed = await removeCheckpoints(artifacts);
-    if (removed > 0)
-      logger.log("info", "checkpoints-removed", { count: removed, reason: "output.resume is false" });
+    // starting over: a later crash must not resume from an older run's later rounds; another job's
+    // checkpoints in the bucket (one spec.output.bucket named by two jobs) refuse it (ADR 0045)
+    const removed = await removeOwnCheckpoints(artifacts, config, "spec.output.resume: false");
+    if (removed.count > 0)
+      logger.log("info", "checkpoints-removed", {
+        count: removed.count,
+        reason: "output.resume is false",
+        ...(removed.unreadable.length > 0 ? { unreadable: removed.unreadable } : {}),
+      });
     return null;
   }
   const own = await readLatestCheckpoint(artifacts, layout, config);

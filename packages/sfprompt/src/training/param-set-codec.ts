@@ -200,7 +200,7 @@ export function decodeParamSetWithMeta(bytes: Uint8Array, opts: DecodeParamSetOp
   if (r.off !== r.end) {
     throw new ParamSetCodecError(`${source} has ${r.end - r.off} unexpected trailing bytes`);
   }
-  if (opts.expect) checkExpected(opts.expect, params, source);
+  if (opts.expect) checkExpectedLayout(opts.expect, params, source);
   return { params, meta: metaLen === 0 ? undefined : parseMeta(metaText, source) };
 }
 
@@ -212,7 +212,11 @@ function parseMeta(text: string, source: string): unknown {
   }
 }
 
-function checkExpected(expect: ParamSet, got: ParamSet, source: string): void {
+/**
+ * Throws ParamSetMismatchError when `got` (decoded from `source`) does not have `expect`'s layout:
+ * what `expect` in decodeParamSetWithMeta checks, for a caller that reads the metadata first.
+ */
+export function checkExpectedLayout(expect: ParamSet, got: ParamSet, source: string): void {
   try {
     assertSameLayout(expect, got, "the expected layout", source);
   } catch (err) {

@@ -1,8 +1,8 @@
 // spec.output.bucket (ADR 0045) against a real nats-server and real clients: a job that names a bucket
 // writes its checkpoints and final parameters there and none to the default bucket, and resumes from
-// it; resumeFrom with a bucket reads such a job; a job refuses another job's checkpoint in its named
-// bucket, naming the bucket and the field; a source checkpoint that does not fit tells to drop or
-// change spec.output.resumeFrom, not to set spec.output.resume: false.
+// it; resumeFrom with a bucket reads such a job; a job refuses another job's checkpoint (of any
+// model) in its named bucket, naming the bucket and the field; a source checkpoint that does not fit
+// tells to drop or change spec.output.resumeFrom, not to set spec.output.resume: false.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -17,6 +17,7 @@ import {
   checkpointSpec,
   decodeParamSet,
   paramsAllClose,
+  paramTensor,
   writeCheckpoint,
   type CheckpointSpec,
 } from "@sfprompt/core";
@@ -110,6 +111,26 @@ test("a job whose named bucket holds another job's checkpoint fails, naming the 
     /the bucket shared-ckpts \(spec\.output\.bucket\) holds another job's checkpoints/,
   );
   assert.match(failed.message, /give this job a spec\.output\.bucket of its own/);
+  assert.deepEqual(await bucketContents(store), before, "the other job's checkpoint stays");
+});
+
+test("a job whose named bucket holds another job's checkpoint of another model fails as for another job's, not as for a checkpoint to start over from", async () => {
+  const other = jobConfig({ output: { bucket: "shared-model-ckpts" } }, newName("first"));
+  const store = await openArtifactStore(w.nats.nc, other.names);
+  await writeCheckpoint(store, new Map([["prompt", paramTensor(new Float32Array(4), [4], "prompt")]]), {
+    job: other.names.job,
+    method: other.method,
+    round: 1,
+    history: [],
+  });
+  const before = await bucketContents(store);
+  const config = jobConfig({ output: { bucket: "shared-model-ckpts" } }, newName("second"));
+  const { error, failed } = await failedStart(config);
+  assert.equal((error as Error | undefined)?.name, "CheckpointError", String(error));
+  assert.ok(failed?.type === "job.failed", "job.failed was published");
+  assert.match(failed.message, new RegExp(`belongs to job ${other.names.job}, not ${config.names.job}`));
+  assert.match(failed.message, /shared-model-ckpts \(spec\.output\.bucket\) holds another job's checkpoints/);
+  assert.doesNotMatch(failed.message, /does not fit|spec\.output\.resume: false/);
   assert.deepEqual(await bucketContents(store), before, "the other job's checkpoint stays");
 });
 

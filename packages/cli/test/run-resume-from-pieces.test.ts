@@ -1,6 +1,9 @@
 // The pieces of a local run of a job with spec.output.resumeFrom (ADR 0044): how the source job's
 // rounds are marked, left out of the job's totals and said next to its traffic.
 import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
   bytesCurve,
@@ -10,6 +13,8 @@ import {
   withResumedFrom,
   type CheckpointRound,
 } from "../src/run/metrics.js";
+import { openRunDir } from "../src/run/run-dir.js";
+import type { SourceCheckpoint } from "../src/run/resume-source.js";
 import { inheritedNote, trafficLine } from "../src/run/summary.js";
 import { formatBytes } from "../src/run/svg-chart.js";
 
@@ -75,4 +80,39 @@ describe("the source job's rounds in metrics.json", () => {
     assert.equal(totalBytes(m), 300 + 600);
     assert.equal(trafficLine(m), `${formatBytes(900)} over 2 rounds`);
   });
+});
+
+describe("--resume of a job with spec.output.resumeFrom (openRunDir)", () => {
+  const source = (round: number | null, bucketExists = true): SourceCheckpoint => ({
+    job: "a",
+    bucket: "sfp-a-artifacts",
+    round,
+    bucketExists,
+  });
+  const dir = (): string => mkdtempSync(join(tmpdir(), "run-dir-from-"));
+
+  it("goes on without a checkpoint of the job's own when the source holds one, as a new session", () => {
+    const found = { own: false, ownBucket: "sfp-b-artifacts", resumeFrom: source(2) };
+    assert.deepEqual(openRunDir(dir(), "resume", true, found), { resumed: false });
+  });
+
+  it("resumes the job's own checkpoint first, whatever the source holds", () => {
+    const found = { own: true, ownBucket: "sfp-b-artifacts", resumeFrom: source(null, false) };
+    assert.deepEqual(openRunDir(dir(), "resume", true, found), { resumed: true });
+  });
+
+  for (const [name, from, found] of [
+    ["a source bucket that does not exist", source(null, false), "no such bucket"],
+    ["a source bucket without a checkpoint", source(null), "it holds no checkpoint"],
+  ] as const)
+    it(`is refused with ${name}, naming both buckets`, () => {
+      assert.throws(
+        () =>
+          openRunDir(dir(), "resume", true, { own: false, ownBucket: "sfp-b-artifacts", resumeFrom: from }),
+        (e: Error) =>
+          e.name === "RunDirError" &&
+          e.message.includes("none in the job's own bucket sfp-b-artifacts on the --nats server") &&
+          e.message.includes(`spec.output.resumeFrom.job a's bucket sfp-a-artifacts (${found})`),
+      );
+    });
 });

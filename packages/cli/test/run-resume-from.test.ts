@@ -1,15 +1,16 @@
 // `sfprompt run --nats URL` of a job with spec.output.resumeFrom (ADR 0044), against a real
 // nats-server: job B goes on from job A's newest checkpoint, trains only the rounds after it, says
-// so, and records A's rounds as A's; A's run directory and bucket stay as they were.
+// so, and records A's rounds as A's; A's run directory and bucket stay as they were. --resume on B
+// goes on from A's checkpoint as well, and is refused, naming both buckets, when neither holds one.
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { checkpointObjectName, openExistingArtifactStore } from "@sfprompt/protocol";
+import { checkpointObjectName, openArtifactStore, openExistingArtifactStore } from "@sfprompt/protocol";
 import { readJobFile, runConfigFor } from "../src/run/job-file.js";
 import type { RoundMetrics, RunMetrics } from "../src/run/metrics.js";
 import { formatBytes } from "../src/run/svg-chart.js";
-import { readRunMetrics, sfprompt, writeTinyJob, natsRunWorld } from "./run-helpers.js";
+import { assertUserError, readRunMetrics, sfprompt, writeTinyJob, natsRunWorld } from "./run-helpers.js";
 
 const TRAINING = (rounds: number): string =>
   `{ rounds: ${rounds}, batchSize: 16, evaluation: { maxSamples: 50 } }`;
@@ -111,5 +112,88 @@ describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
       /finished its 2 rounds in an earlier session with this spec; reusing the result/,
     );
     assert.equal(readFileSync(join(outA, "metrics.json"), "utf8"), metricsA);
+  });
+});
+
+/** The last lines of a log, for a failed assertion's message. */
+function logTail(file: string): string {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(-15).join("\n") : "(none)";
+}
+
+/** The bucket `file`'s job writes, and the one its spec.output.resumeFrom names. */
+function bucketsOf(file: string): { own: string; source: string | undefined } {
+  const c = runConfigFor(readJobFile(file), "sfprompt");
+  return { own: c.names.bucket, source: c.output.resumeFrom?.bucket };
+}
+
+describe("sfprompt run --nats --resume of a job with spec.output.resumeFrom", () => {
+  it("goes on from the source's checkpoint when the job has none of its own, and the per-method lines count its own rounds", async () => {
+    const jobC = tinyJob(w.dir, "job-c", 1);
+    const c = sfprompt("run", jobC, "--out", join(w.dir, "run-c"), "--nats", w.nats.url);
+    assert.equal(c.code, 0, c.stderr);
+
+    const jobD = tinyJob(w.dir, "job-d", 2, "{ resumeFrom: { job: job-c } }");
+    const outD = join(w.dir, "run-d");
+    const d = sfprompt(
+      "run",
+      jobD,
+      "--out",
+      outD,
+      "--nats",
+      w.nats.url,
+      "--resume",
+      "--methods",
+      "centralized",
+    );
+    assert.equal(d.code, 0, `${d.stderr}\nserver.log ends:\n${logTail(join(outD, "logs", "server.log"))}`);
+    assert.match(d.stderr, /^sfprompt: going on from job job-c's checkpoint of round 1 /m);
+    assert.deepEqual(readRunMetrics(outD).resumedFrom, { job: "job-c", round: 1 });
+    const store = await openExistingArtifactStore(w.nc, bucketsOf(jobD).own);
+    assert.deepEqual(await store?.checkpointNames(), [checkpointObjectName(2)], "D trained round 2 only");
+    // --compare's line per method: the job's own rounds, and the source's named
+    assert.match(
+      d.stderr,
+      /^sfprompt: accuracy \d+\.\d\d %, traffic [\d.]+ [kM]?B over 1 round \(round 1 was trained by job job-c, which this job went on from\), \d+ s$/m,
+    );
+    assert.match(
+      d.stderr,
+      /^centralized: accuracy \d+\.\d\d %, traffic [\d.]+ [kM]?B over 2 rounds, \d+ s$/m,
+    );
+  });
+
+  it("is refused when neither the job's own bucket nor resumeFrom's holds a checkpoint, naming both", async () => {
+    // a source bucket that holds no checkpoint (created, never written), and one that does not exist
+    const empty = tinyJob(w.dir, "job-empty", 2);
+    await openArtifactStore(w.nc, runConfigFor(readJobFile(empty), "sfprompt").names);
+    for (const [source, found] of [
+      ["job-empty", "it holds no checkpoint"],
+      ["job-nowhere", "no such bucket"],
+    ] as const) {
+      const file = tinyJob(w.dir, `from-${source}`, 2, `{ resumeFrom: { job: ${source} } }`);
+      const { own, source: bucket } = bucketsOf(file);
+      const r = sfprompt(
+        "run",
+        file,
+        "--out",
+        join(w.dir, `run-from-${source}`),
+        "--nats",
+        w.nats.url,
+        "--resume",
+      );
+      assertUserError(
+        r,
+        new RegExp(
+          `has no checkpoint to resume: none in the job's own bucket ${own} on the --nats server, ` +
+            `nor in spec\\.output\\.resumeFrom\\.job ${source}'s bucket ${bucket} \\(${found}\\); ` +
+            "name a job whose bucket holds a checkpoint in spec\\.output\\.resumeFrom\\.job, or drop",
+        ),
+      );
+      if (source === "job-nowhere")
+        assert.equal(
+          await openExistingArtifactStore(w.nc, bucket ?? ""),
+          null,
+          "the source is only read, not created",
+        );
+    }
   });
 });

@@ -71,7 +71,8 @@ export const runCommand: Command = {
     {
       name: "resume",
       boolean: true,
-      description: "resume from the run directory's checkpoint (the default when one exists)",
+      description:
+        "resume from the run directory's checkpoint (the default when one exists); with spec.output.resumeFrom and none of the job's own, go on from that job's",
     },
     {
       name: "fresh",

@@ -11,7 +11,6 @@ import { runCentralizedMethod } from "./centralized-run.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
 import { checkResumeFromReachable, readJobFile, runConfigFor } from "./job-file.js";
-import { totalBytes } from "./metrics.js";
 import { runMethod, type MethodRunResult } from "./method-run.js";
 import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
@@ -27,9 +26,8 @@ import {
 } from "./run-dir.js";
 import { lockRunDir } from "./run-lock.js";
 import { recordedResult } from "./recorded-result.js";
-import { externalCheckpoint, RunNats } from "./run-nats.js";
-import { formatBytes } from "./svg-chart.js";
-import { inheritedNote, summaryMarkdown, trafficLine } from "./summary.js";
+import { externalCheckpoints, RunNats } from "./run-nats.js";
+import { summaryMarkdown, trafficLine } from "./summary.js";
 import { writeTrainedModel } from "./trained-model.js";
 import { plural } from "../plural.js";
 
@@ -74,7 +72,7 @@ async function runInDir(
   started: number,
 ): Promise<LocalRunResult> {
   checkRunDirOwner(dir, o.mode, job.metadata.name, job.spec.method);
-  const external = o.natsUrl === undefined ? undefined : await externalCheckpoint(o.natsUrl, job);
+  const external = o.natsUrl === undefined ? undefined : await externalCheckpoints(o.natsUrl, job);
   const { resumed } = openRunDir(dir, o.mode, job.spec.output.resume, external);
   const methods = methodsToRun(job.spec.method, o.compare, o.compareMethods);
   const methodDir = (m: Method): string => (m === job.spec.method ? dir : join(dir, RUN_FILES.methods, m));
@@ -130,7 +128,9 @@ async function runInDir(
               modelPath: model.path,
               dir: mdir,
               resumed,
-              requireCheckpoint: o.mode === "resume" && method === job.spec.method,
+              // --resume without a checkpoint of the job's own went on only with a source one
+              // (resumeFrom, openRunDir): that session is not resumed, and the server reads the source
+              requireCheckpoint: resumed && o.mode === "resume" && method === job.spec.method,
               status: o.status,
               label,
               signal: o.signal,
@@ -140,7 +140,7 @@ async function runInDir(
         writeTrainedModel(bundleDir, model.path, r.params, join(mdir, RUN_FILES.trained));
       const acc = r.metrics.final?.accuracy ?? 0;
       o.status.line(
-        `${method}: accuracy ${(acc * 100).toFixed(2)} %, traffic ${formatBytes(totalBytes(r.metrics))}${inheritedNote(r.metrics)}, ${Math.round(r.seconds)} s`,
+        `${method}: accuracy ${(acc * 100).toFixed(2)} %, traffic ${trafficLine(r.metrics)}, ${Math.round(r.seconds)} s`,
       );
     }
   } finally {

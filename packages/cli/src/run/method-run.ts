@@ -44,7 +44,10 @@ export interface MethodRunContext {
   /** Where this method's files go (the run directory, or methods/<method>/ for a baseline). */
   readonly dir: string;
   readonly resumed: boolean;
-  /** --resume on the job's own method: a store without a checkpoint is an error, not round 1. */
+  /**
+   * --resume on the job's own method, resuming its own store: a store without a checkpoint is an
+   * error, not round 1. (--resume that goes on from a resumeFrom source is not a resumed session.)
+   */
   readonly requireCheckpoint?: boolean;
   readonly status: StatusLine;
   readonly label: string;
@@ -183,7 +186,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   if (!ctx.resumed) await startClean(ctx.nc, config);
   const resources = await ensureJobResources(ctx.nc, config.names);
   // a store without a checkpoint of its own: a job with resumeFrom goes on from the source's (ADR 0044);
-  // --resume still insists on a checkpoint of the job's own (resumeLine)
+  // a resumed --resume session still insists on a checkpoint of the job's own (resumeLine)
   // the store's newest checkpoint, listed once, and only when a line below needs it
   const newest =
     ctx.resumed || config.output.resumeFrom !== undefined

@@ -15,6 +15,7 @@ import type { SFPromptJob } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
 import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
 import { plural } from "../plural.js";
+import { sourceWhere, type SourceCheckpoint } from "./resume-source.js";
 
 export type ResumeMode = "auto" | "resume" | "fresh";
 
@@ -52,24 +53,50 @@ export function hasCheckpoint(dir: string): boolean {
 }
 
 /**
+ * The checkpoints a session could go on from: the job's own (its store), and with --nats
+ * spec.output.resumeFrom's, which the server reads when the job has none of its own (ADR 0044).
+ */
+export interface CheckpointsFound {
+  readonly own: boolean;
+  /** The job's own bucket on the --nats server, named when --resume finds nothing. */
+  readonly ownBucket?: string;
+  readonly resumeFrom?: SourceCheckpoint;
+}
+
+/** Refuses --resume when neither the job's own store nor its resumeFrom source holds a checkpoint. */
+function checkResumable(dir: string, found: CheckpointsFound): void {
+  if (found.own || (found.resumeFrom?.round ?? null) !== null) return;
+  if (found.resumeFrom === undefined)
+    throw new RunDirError(
+      dir,
+      "has no checkpoint to resume (no nats/ store, or none on the --nats server); run without --resume to start",
+    );
+  const own =
+    found.ownBucket === undefined ? "the job's own store" : `the job's own bucket ${found.ownBucket}`;
+  throw new RunDirError(
+    dir,
+    `has no checkpoint to resume: none in ${own} on the --nats server, nor in ${sourceWhere(found.resumeFrom)}; ` +
+      "name a job whose bucket holds a checkpoint in spec.output.resumeFrom.job, or drop spec.output.resumeFrom and run without --resume to start at round 1",
+  );
+}
+
+/**
  * Decides resume vs fresh and readies the folder. auto resumes when a checkpoint exists and the spec
- * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote. `checkpoint`
- * defaults to the local store under nats/; with --nats the caller asks that server instead.
+ * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote. `found`
+ * defaults to the local store under nats/; with --nats the caller asks that server instead. --resume
+ * on a job without a checkpoint of its own but with a source one (resumeFrom) starts clean, and the
+ * server goes on from the source's.
  */
 export function openRunDir(
   dir: string,
   mode: ResumeMode,
   specResume: boolean,
-  checkpoint: boolean = hasCheckpoint(dir),
+  found: CheckpointsFound = { own: hasCheckpoint(dir) },
 ): { resumed: boolean } {
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new RunDirError(dir, "exists and is not a folder");
-  if (mode === "resume" && !checkpoint)
-    throw new RunDirError(
-      dir,
-      "has no checkpoint to resume (no nats/ store, or none on the --nats server); run without --resume to start",
-    );
-  const resumed = checkpoint && (mode === "resume" || (mode === "auto" && specResume));
+  if (mode === "resume") checkResumable(dir, found);
+  const resumed = found.own && (mode === "resume" || (mode === "auto" && specResume));
   try {
     if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });

@@ -6,7 +6,8 @@ import type { SFPromptJob } from "@sfprompt/api";
 import { openArtifactStore, startLocalNats, type LocalNats } from "@sfprompt/protocol";
 import { NatsUrlError } from "./errors.js";
 import { runConfigFor } from "./job-file.js";
-import { RUN_FILES } from "./run-dir.js";
+import { sourceCheckpoint } from "./resume-source.js";
+import { RUN_FILES, type CheckpointsFound } from "./run-dir.js";
 import { recordNatsServer } from "./run-lock.js";
 
 export interface RunNatsOptions {
@@ -76,8 +77,11 @@ export class RunNats {
   }
 }
 
-/** Whether the job already has a checkpoint on an external NATS server (--nats). */
-export async function externalCheckpoint(url: string, job: SFPromptJob): Promise<boolean> {
+/**
+ * Whether the job already has a checkpoint on an external NATS server (--nats), and what its
+ * spec.output.resumeFrom source's bucket there holds (only read).
+ */
+export async function externalCheckpoints(url: string, job: SFPromptJob): Promise<CheckpointsFound> {
   let nc: NatsConnection;
   try {
     nc = await connect({ servers: url, name: "sfprompt-run-probe" });
@@ -89,8 +93,11 @@ export async function externalCheckpoint(url: string, job: SFPromptJob): Promise
     );
   }
   try {
-    const store = await openArtifactStore(nc, runConfigFor(job, job.spec.method).names);
-    return (await store.latestCheckpoint()) !== null;
+    const config = runConfigFor(job, job.spec.method);
+    const store = await openArtifactStore(nc, config.names);
+    const own = (await store.latestCheckpoint()) !== null;
+    const resumeFrom = await sourceCheckpoint(nc, config);
+    return { own, ownBucket: config.names.bucket, ...(resumeFrom === undefined ? {} : { resumeFrom }) };
   } catch (cause) {
     if ((cause as Error).name !== "JetStreamNotEnabled") throw cause;
     throw new NatsUrlError(

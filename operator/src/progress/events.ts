@@ -91,6 +91,26 @@ function settledAt(s: ProgressSnapshot, round: number): ProgressSnapshot {
   return { ...s, clientRounds: rounds };
 }
 
+/**
+ * `s` once the server went on from the checkpoint of round `e.round` (ADR 0046): the run stands at
+ * that round before its next one finishes (another job's round, for a job with resumeFrom). Never
+ * back: a restart that resumes from a checkpoint older than the rounds reported runs those rounds
+ * again, and their round.finished take the later ones back (ADR 0043). No bytes: the checkpoint's
+ * rounds were counted when they ran, or are another job's.
+ */
+function foldResumed(
+  s: ProgressSnapshot,
+  e: Extract<ProgressEvent, { type: "run.resumed" }>,
+): ProgressSnapshot {
+  const out: ProgressSnapshot = { ...s, round: Math.max(s.round ?? 0, e.round) };
+  if (e.inherited !== undefined) out.resumedFrom = { job: e.inherited.job, round: e.inherited.round };
+  // the job's own checkpoint, when the stream no longer holds its checkpoint.written (a NATS without
+  // persistence restarted); another job's is not this job's (status.lastCheckpoint, ADR 0044)
+  const own = e.from === undefined && e.object.length <= MAX_CHECKPOINT_NAME;
+  if (own && s.lastCheckpoint === undefined) out.lastCheckpoint = { round: e.round, object: e.object };
+  return out;
+}
+
 function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
   switch (e.type) {
     case "round.finished":
@@ -123,6 +143,8 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
       if (e.object.length > MAX_CHECKPOINT_NAME) return settled;
       return { ...settled, lastCheckpoint: { round: e.round, object: e.object } };
     }
+    case "run.resumed":
+      return foldResumed(s, e);
     case "job.finished":
       return {
         ...s,

@@ -51,6 +51,11 @@ export interface ProgressSnapshot {
   /** The job's totals from job.finished, which supersede the sum of the rounds. */
   jobBytes?: EventBytes;
   lastCheckpoint?: { round: number; object: string };
+  /**
+   * The job whose checkpoint this run went on from and that checkpoint's round (run.resumed's
+   * `inherited`, ADR 0046): the rounds up to it are that job's, not counted in roundBytes.
+   */
+  resumedFrom?: { job: string; round: number };
   /** Progress per client index. */
   clients: Record<number, ClientProgress>;
   /** The rounds each client index took part in, as far back as a resume can run them again. */

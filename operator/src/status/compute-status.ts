@@ -227,6 +227,8 @@ export function computeStatus(input: StatusInput): StatusWrite {
       })
     : previous?.metrics;
   const checkpoint = newestCheckpoint(progress, previous, finished);
+  // the rounds another job trained (ADR 0046): the followed attempt's, as the bytes are
+  const resumedFrom = own ? progress.resumedFrom : (progress?.resumedFrom ?? previous?.resumedFrom);
   return stripUndefined({
     phase,
     conditions,
@@ -234,6 +236,7 @@ export function computeStatus(input: StatusInput): StatusWrite {
     round,
     rounds,
     progress: `${round}/${rounds}`,
+    resumedFrom,
     clients,
     server,
     metrics: metrics && Object.keys(metrics).length > 0 ? metrics : undefined,

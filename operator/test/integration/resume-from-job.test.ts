@@ -1,7 +1,8 @@
 // A job that goes on from another job's checkpoint (spec.output.resumeFrom, ADR 0044), across the real
 // parts: the operator (real kube-apiserver + etcd) renders each job's run config, and the job's server
 // and clients, run in this process from that config against a real nats-server, train, checkpoint and
-// report; the status the operator writes is what is checked. B's status goes on from A's round and
+// report; the status the operator writes is what is checked. B's status shows A's round and names A
+// as soon as B's server resumed, before B's first round finishes (ADR 0046), goes on from there and
 // counts only B's own bytes (no jump when it finishes, ADR 0044 amendment 2); A's bucket and status
 // are left as they were; a source without a checkpoint fails the job naming the field.
 import { after, before, test } from "node:test";
@@ -57,19 +58,24 @@ async function created(name: string, s: SpecInput): Promise<RunConfig> {
   return RunConfigSchema.parse(JSON.parse(cm.data![RUN_CONFIG_KEY]!));
 }
 
-/** Runs the job's server and clients from `config` to the server's end: its outcome and its events. */
+/**
+ * Runs the job's server and clients from `config` to the server's end: its outcome and its events.
+ * `beforeClients`: the server starts first and the clients only once it resolved (no round can
+ * finish before), else the clients start first.
+ */
 async function runDataPlane(
   config: RunConfig,
   withClients = true,
+  beforeClients?: () => Promise<void>,
 ): Promise<{ error?: unknown; events: ProgressEvent[] }> {
   const stop = new AbortController();
-  const clients = withClients
-    ? await startClients(config, {
-        connect: () => connect({ servers: w.world.nats!.url }),
-        bundle: bundle.dir,
-        signal: stop.signal,
-      })
-    : [];
+  const startAll = (): ReturnType<typeof startClients> =>
+    startClients(config, {
+      connect: () => connect({ servers: w.world.nats!.url }),
+      bundle: bundle.dir,
+      signal: stop.signal,
+    });
+  let clients = withClients && beforeClients === undefined ? await startAll() : [];
   const events: ProgressEvent[] = [];
   const server = await startTestServer(config, {
     nc: w.nc,
@@ -78,6 +84,18 @@ async function runDataPlane(
     onEvent: (e) => events.push(e),
   });
   try {
+    if (beforeClients !== undefined) {
+      const ended = server.done.then(
+        () => undefined,
+        () => undefined,
+      );
+      // a server left waiting for clients would outlive a failed check
+      await Promise.race([beforeClients(), ended]).catch(async (err: unknown) => {
+        await server.stop();
+        throw err;
+      });
+      if (withClients) clients = await startAll();
+    }
     const error = await server.done.then(
       () => undefined,
       (e: unknown) => e,
@@ -119,7 +137,7 @@ async function watchStatus<T>(name: string, work: Promise<T>): Promise<{ seen: S
   }
 }
 
-test("job B with resumeFrom A: its status goes on from A's checkpointed round 2 to 4/4, counts only its own rounds' bytes (no jump at the end), Succeeded; A's bucket and status are untouched", async () => {
+test("job B with resumeFrom A: its status shows A's checkpointed round 2 (A named, no bytes) before its round 3 finishes, goes on to 4/4, counts only its own rounds' bytes (no jump at the end), Succeeded; A's bucket and status are untouched", async () => {
   const [a, b] = ["source-a", "next-b"];
   const configA = await created(a, spec(2));
   const ranA = await runDataPlane(configA);
@@ -136,7 +154,20 @@ test("job B with resumeFrom A: its status goes on from A's checkpointed round 2 
     token: jobToken("default", a),
     bucket: storeA.bucket,
   });
-  const { seen, result: ranB } = await watchStatus(b, runDataPlane(configB));
+  // before any client runs (so before B's round 3 can finish), B's status shows A's round 2 and
+  // names A, with no bytes of its own (run.resumed, ADR 0046)
+  let early: Status | undefined;
+  const shownResumed = async (): Promise<void> => {
+    const j = await waitForJob(w.world, b, (x) => statusOf(x).round === 2, `${b} at A's round 2`);
+    early = statusOf(j);
+  };
+  const { seen, result: ranB } = await watchStatus(b, runDataPlane(configB, true, shownResumed));
+  assert.ok(early !== undefined, "B's status showed round 2 before its clients started");
+  assert.deepEqual(
+    [early.round, early.progress, early.resumedFrom, early.communication, early.lastCheckpoint],
+    [2, "2/4", { job: a, round: 2 }, undefined, undefined],
+    "A's round, A named, none of B's bytes, no checkpoint of B's",
+  );
   assert.equal(ranB.error, undefined, String(ranB.error));
   const doneB = await waitForJob(w.world, b, (j) => j.status?.phase === "Succeeded", `${b} Succeeded`);
   const s = statusOf(doneB);
@@ -152,11 +183,17 @@ test("job B with resumeFrom A: its status goes on from A's checkpointed round 2 
     s.metrics?.bestRound !== undefined && s.metrics.bestRound >= 3,
     `best round ${s.metrics?.bestRound} is one of B's own`,
   );
+  assert.deepEqual(s.resumedFrom, { job: a, round: 2 }, "A is still named once B finished");
   const rounds = seen.map((x) => x.round).filter((r): r is number => r !== undefined && r !== 0);
   assert.ok(rounds.length > 0, "B's status was seen with rounds while it ran");
   assert.ok(
-    rounds.every((r) => r >= 3),
-    `B's status rounds go on from A's round 2: ${rounds.join(",")}`,
+    rounds.every((r, i) => r >= 2 && r >= (rounds[i - 1] ?? 0)),
+    `B's status rounds go on from A's round 2 and never back: ${rounds.join(",")}`,
+  );
+  const firstOwn = seen.findIndex((x) => (x.round ?? 0) >= 3);
+  assert.ok(
+    seen.slice(0, firstOwn).some((x) => x.round === 2),
+    `round 2 was shown before round 3: ${rounds.join(",")}`,
   );
 
   // bytes: B's own rounds, the same while it ran and once finished; none of A's

@@ -178,6 +178,19 @@ export const CheckpointSchema = z
   })
   .meta({ description: "The newest checkpoint." });
 
+export const ResumedFromSchema = z
+  .object({
+    job: z.string().max(253).meta({ description: "The job whose checkpoint this job went on from." }),
+    round: z
+      .int()
+      .min(1)
+      .meta({ description: "That checkpoint's round: rounds 1 to it were trained by that job." }),
+  })
+  .meta({
+    description:
+      "Set when this job went on from another job's checkpoint (spec.output.resumeFrom): status.round counts from that job's round, while status.communication and metrics count only this job's own rounds.",
+  });
+
 export const StatusSchema = z
   .object({
     phase: z
@@ -201,6 +214,7 @@ export const StatusSchema = z
     round: z.int().min(0).optional().meta({ description: "Rounds completed." }),
     rounds: z.int().min(0).optional().meta({ description: "Rounds in total (spec.training.rounds)." }),
     progress: z.string().max(32).optional().meta({ description: "round/rounds, e.g. 3/10." }),
+    resumedFrom: ResumedFromSchema.optional(),
     clients: z
       .array(ClientStatusSchema)
       .max(10000)
@@ -231,3 +245,4 @@ export type ClientStatus = z.infer<typeof ClientStatusSchema>;
 export type Communication = z.infer<typeof CommunicationSchema>;
 export type ServerStatus = z.infer<typeof ServerStatusSchema>;
 export type Status = z.infer<typeof StatusSchema>;
+export type ResumedFrom = z.infer<typeof ResumedFromSchema>;

@@ -129,6 +129,33 @@ export const CheckpointWrittenSchema = z.object({
   digest: z.string().optional(),
 });
 
+/**
+ * The server goes on from a checkpoint instead of round 1 (ADR 0046): its own after a restart, or
+ * another job's (spec.output.resumeFrom, ADR 0044). Published once per server start that resumes,
+ * before its first round: consumers know at once where the run stands, not only when the next round
+ * finishes. Not published by older servers, nor by a run that starts from the initial parameters.
+ */
+export const RunResumedSchema = z.object({
+  ...base,
+  type: z.literal("run.resumed"),
+  /** The checkpoint's round: the rounds up to it are done, the run goes on with the next one. */
+  round: z.number().int().min(1),
+  /** Object Store bucket and object name of the checkpoint resumed from. */
+  bucket: z.string().min(1),
+  object: z.string().min(1),
+  /**
+   * Set when the checkpoint is another job's (spec.output.resumeFrom): that job's name and bucket.
+   * Absent when the job resumes from a checkpoint of its own.
+   */
+  from: z.object({ job: z.string().min(1).max(253), bucket: z.string().min(1) }).optional(),
+  /**
+   * The rounds this job took over from another job (ADR 0044, amendment 2): rounds 1 to `round` were
+   * trained by `job`. Set when it goes on from that job's checkpoint and on every restart after it
+   * (carried in its checkpoints); absent for a job that trained all its rounds itself.
+   */
+  inherited: z.object({ job: z.string().min(1).max(253), round: z.number().int().min(1) }).optional(),
+});
+
 export const JobFinishedSchema = z.object({
   ...base,
   type: z.literal("job.finished"),
@@ -177,6 +204,7 @@ export const ProgressEventSchema = z.discriminatedUnion("type", [
   RoundFailedSchema,
   ClientStateChangedSchema,
   CheckpointWrittenSchema,
+  RunResumedSchema,
   JobFinishedSchema,
   JobFailedSchema,
 ]);
@@ -187,6 +215,7 @@ export type RoundFinished = z.infer<typeof RoundFinishedSchema>;
 export type RoundFailed = z.infer<typeof RoundFailedSchema>;
 export type ClientStateChanged = z.infer<typeof ClientStateChangedSchema>;
 export type CheckpointWritten = z.infer<typeof CheckpointWrittenSchema>;
+export type RunResumed = z.infer<typeof RunResumedSchema>;
 export type JobFinished = z.infer<typeof JobFinishedSchema>;
 export type JobFailed = z.infer<typeof JobFailedSchema>;
 export type ServerReady = z.infer<typeof ServerReadySchema>;
@@ -211,7 +240,8 @@ export function parseEvent(value: unknown): ProgressEvent {
  * A JetStream message id, so that an event a server publishes again (a retried publish whose ack was
  * lost) is deduplicated by the stream. The job's end happens once per attempt: a resumed server that
  * ends it again is a repeat. A round happens once per server start (`launch`): a resumed server runs
- * the rounds after its checkpoint again, and their new values must reach consumers. A run started
+ * the rounds after its checkpoint again, and their new values must reach consumers; it says where it
+ * resumed (run.resumed) once per start too. A run started
  * over (a new attempt) is never mistaken for a repeat of the one before it. Client state changes may
  * repeat and get none. Events without an attempt or launch keep the ids older servers gave them.
  */

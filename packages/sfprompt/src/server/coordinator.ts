@@ -26,7 +26,13 @@ import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
 import { ProgressStore } from "./progress-store.js";
 import type { PendingState } from "./job-end-delivery.js";
-import { announceRound, recordCheckpoint, recordFinish, type RunRecordsTarget } from "./run-records.js";
+import {
+  announceResumed,
+  announceRound,
+  recordCheckpoint,
+  recordFinish,
+  type RunRecordsTarget,
+} from "./run-records.js";
 
 export interface CoordinatorOptions {
   readonly config: RunConfig;
@@ -180,7 +186,9 @@ export class Coordinator implements CoordinatorView {
     // starts from that job's again
     if (point.source === undefined) this.#progress.lastCheckpoint = point.object;
     this.#skipped = point.skipped.map((s) => s.object);
-    return { round: point.meta.round, history: [...point.meta.history], inherited: inheritedRounds(point) };
+    const inherited = inheritedRounds(point);
+    announceResumed(this.events, point, point.source?.bucket ?? artifacts.bucket, inherited);
+    return { round: point.meta.round, history: [...point.meta.history], inherited };
   }
 
   async #runRound(round: number): Promise<AggregatedRound> {

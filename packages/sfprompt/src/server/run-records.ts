@@ -1,6 +1,6 @@
 // What a run leaves behind for whoever comes after it: checkpoints and the final parameters in the
-// job's Object Store, the round state in KV, and the round.finished, checkpoint.written and
-// job.finished events. The coordinator decides when; these say what is stored and announced.
+// job's Object Store, the round state in KV, and the run.resumed, round.finished, checkpoint.written
+// and job.finished events. The coordinator decides when; these say what is stored and announced.
 import type { RunConfig } from "@sfprompt/api";
 import {
   FINAL_ARTIFACT_OBJECT,
@@ -10,7 +10,7 @@ import {
 } from "@sfprompt/protocol";
 import { encodeParamSet } from "../training/param-set-codec.js";
 import type { ParamSet } from "../training/param-set.js";
-import { writeCheckpoint, type Inherited, type RoundMetrics } from "./checkpoints.js";
+import { writeCheckpoint, type Inherited, type ResumePoint, type RoundMetrics } from "./checkpoints.js";
 import { checkpointSpec } from "./checkpoint-spec.js";
 import type { EventPublisher } from "./events.js";
 import type { ProgressStore } from "./progress-store.js";
@@ -70,6 +70,27 @@ export async function recordCheckpoint(
     object: info.name,
     size: info.size,
     ...(info.digest ? { digest: info.digest } : {}),
+  });
+}
+
+/**
+ * Queues run.resumed (ADR 0046): the run goes on from the checkpoint of `point`, read from `bucket`
+ * (the job's own, or the resumeFrom source's), so consumers show its round before the next one
+ * finishes; `inherited` names the rounds another job trained.
+ */
+export function announceResumed(
+  events: EventPublisher,
+  point: ResumePoint,
+  bucket: string,
+  inherited: Inherited | undefined,
+): void {
+  void events.publish({
+    type: "run.resumed",
+    round: point.meta.round,
+    bucket,
+    object: point.object,
+    ...(point.source === undefined ? {} : { from: { job: point.source.job, bucket: point.source.bucket } }),
+    ...(inherited === undefined ? {} : { inherited: { job: inherited.job, round: inherited.round } }),
   });
 }
 

@@ -3,10 +3,11 @@
 // parameters and history, under its own new attempt, writes its checkpoints to its own bucket and
 // leaves A's untouched, each checkpoint naming A and its round (`inherited`), and counts only its own
 // rounds' bytes in job.finished, after a restart too; a source without a bucket or a checkpoint
-// fails B naming the field; a B with a checkpoint of its own resumes from that one.
+// fails B naming the field; a B with a checkpoint of its own resumes from that one. Each start that
+// goes on from a checkpoint publishes run.resumed on the job's stream before its first round (ADR 0046).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkpointObjectName, openArtifactStore } from "@sfprompt/protocol";
+import { checkpointObjectName, fetchEvents, openArtifactStore } from "@sfprompt/protocol";
 import { checkpointSpec, paramsAllClose, readLatestCheckpoint, writeCheckpoint } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import type { ProgressEvent } from "@sfprompt/protocol";
@@ -27,6 +28,21 @@ function finishedAndRoundBytes(events: readonly ProgressEvent[]): { finished: nu
       down += e.bytes.down;
     }
   return { finished: [finished.bytes.up, finished.bytes.down], rounds: [up, down] };
+}
+
+/** The job's events as its JetStream stream holds them, in order (a fresh durable consumer). */
+async function streamed(config: RunConfig, reader: string): Promise<ProgressEvent[]> {
+  const got = await fetchEvents(w.nats.nc, config.names.job, reader, { max: 1000 });
+  return got.flatMap((d) => (d.ok ? [d.event] : []));
+}
+
+/** The run.resumed events among `events`, without the fields every event carries but the attempt. */
+function resumedOf(events: readonly ProgressEvent[]): Record<string, unknown>[] {
+  return events.flatMap((e) => {
+    if (e.type !== "run.resumed") return [];
+    const { v: _v, job: _job, at: _at, launch: _launch, ...rest } = e;
+    return [rest];
+  });
 }
 
 test("job B with resumeFrom A trains round 3 from A's round 2, under a new attempt, into its own bucket, counting only its own rounds' bytes, after a restart too; A's bucket is unchanged", async () => {
@@ -91,6 +107,25 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
     "A's rounds sent bytes",
   );
 
+  // on B's stream, before its first round: run.resumed from A's round 2 under B's attempt; A's
+  // stream, a run from round 1, has none
+  const streamB = await streamed(configB, "reader-b");
+  const fromA = {
+    type: "run.resumed",
+    attempt: result.attempt,
+    round: 2,
+    bucket: storeA.bucket,
+    object: checkpointObjectName(2),
+    from: { job: a, bucket: storeA.bucket },
+    inherited: { job: a, round: 2 },
+  };
+  assert.deepEqual(resumedOf(streamB), [fromA]);
+  assert.ok(
+    streamB.findIndex((e) => e.type === "run.resumed") < streamB.findIndex((e) => e.type === "round.started"),
+    "published before B's first round",
+  );
+  assert.deepEqual(resumedOf(await streamed(configA, "reader-a")), [], "A started from round 1");
+
   // B restarted with a fourth round resumes from its own checkpoint and still knows rounds 1–2 are A's
   const configB4 = jobConfig({ training: { rounds: 4 }, output: { resumeFrom: { job: a } } }, nameB);
   const ranB4 = await runJob(configB4);
@@ -106,6 +141,18 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
     [r3.bytes.up + r4.bytes.up, r3.bytes.down + r4.bytes.down],
     "rounds 3–4",
   );
+  // its restart says so on the stream too: from its own round 3, in its own bucket, A's rounds named
+  assert.deepEqual(resumedOf(await streamed(configB4, "reader-b4")), [
+    fromA,
+    {
+      type: "run.resumed",
+      attempt: result.attempt,
+      round: 3,
+      bucket: storeB.bucket,
+      object: checkpointObjectName(3),
+      inherited: { job: a, round: 2 },
+    },
+  ]);
 });
 
 const missing: [string, (source: string) => Promise<void>, RegExp][] = [

@@ -1,0 +1,131 @@
+// The run.resumed progress event (ADR 0046): its schema names a bad field, a resumed server's start
+// publishes it once (a repeat of that start is de-duplicated, the next start's is kept), and, on its
+// own subject, it reaches the job's stream but not the clients' job-end listeners.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  ensureJobResources,
+  eventDedupId,
+  EventSchemaError,
+  fetchEvents,
+  jobSubjects,
+  parseEvent,
+  publishEvent,
+  type ProgressEvent,
+  type RunResumed,
+} from "@sfprompt/protocol";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+
+let server: TestNats;
+let nc: NatsConnection;
+before(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+});
+after(async () => {
+  await nc.close();
+  await server.stop();
+});
+
+/** A run.resumed of job `job` going on from job a's round-2 checkpoint; `over` (undefined: left out). */
+function resumed(job: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  const e: Record<string, unknown> = {
+    v: 1,
+    job,
+    at: "2026-11-27T11:00:00.000Z",
+    attempt: "b1",
+    launch: "l1",
+    type: "run.resumed",
+    round: 2,
+    bucket: "sfp-default_a-artifacts",
+    object: "checkpoints/round-000002",
+    from: { job: "a", bucket: "sfp-default_a-artifacts" },
+    inherited: { job: "a", round: 2 },
+    ...over,
+  };
+  return Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined));
+}
+
+describe("run.resumed schema", () => {
+  const valid: [string, Record<string, unknown>][] = [
+    ["a resume from another job's checkpoint, naming it and the rounds it trained", resumed("b")],
+    [
+      "a restart from the job's own checkpoint, after going on from another job",
+      resumed("b", { round: 3, bucket: "sfp-default_b-artifacts", from: undefined }),
+    ],
+    [
+      "a restart of a job that trained all its rounds itself",
+      resumed("b", { round: 3, from: undefined, inherited: undefined }),
+    ],
+  ];
+  for (const [name, event] of valid)
+    it(`parses ${name}`, () => {
+      const e = parseEvent(event);
+      assert.equal(e.type, "run.resumed");
+      assert.deepEqual(e, event);
+    });
+
+  const invalid: [string, Record<string, unknown>, string][] = [
+    ["round 0 (a run from round 1 publishes none)", resumed("b", { round: 0 }), "round"],
+    ["a round that is no integer", resumed("b", { round: 2.5 }), "round"],
+    ["no checkpoint object", resumed("b", { object: "" }), "object"],
+    ["no bucket", resumed("b", { bucket: undefined }), "bucket"],
+    ["a source without its bucket", resumed("b", { from: { job: "a" } }), "from.bucket"],
+    ["inherited rounds without a round", resumed("b", { inherited: { job: "a" } }), "inherited.round"],
+  ];
+  for (const [name, event, field] of invalid)
+    it(`refuses ${name}, naming ${field}`, () => {
+      assert.throws(
+        () => parseEvent(event),
+        (err: unknown) => err instanceof EventSchemaError && err.field === field,
+      );
+    });
+
+  it("gets one dedup id per server start and round", () => {
+    const e = parseEvent(resumed("b"));
+    assert.equal(eventDedupId(e), "b:b1:l1:run.resumed:2");
+    assert.notEqual(eventDedupId(parseEvent(resumed("b", { launch: "l2" }))), eventDedupId(e));
+  });
+});
+
+describe("run.resumed on the wire", () => {
+  it("lands on the job's stream once per server start, and a job-end listener does not receive it", async () => {
+    const job = "resumed-b";
+    await ensureJobResources(nc, job);
+    const client = await connect({ servers: server.url });
+    try {
+      const ends: string[] = [];
+      const sub = client.subscribe(jobSubjects(job).jobEnd, {
+        callback: (_err, msg) => void ends.push(new TextDecoder().decode(msg.data)),
+      });
+      await client.flush();
+      const first = parseEvent(resumed(job));
+      const restart = parseEvent(resumed(job, { launch: "l2", round: 3, from: undefined }));
+      const published = [first, first, restart];
+      const acks = [];
+      for (const e of published) acks.push(await publishEvent(nc, e));
+      assert.deepEqual(
+        acks.map((a) => a.duplicate),
+        [false, true, false],
+        "a retried publish of one start is a duplicate",
+      );
+      await nc.flush();
+      await client.flush();
+      sub.unsubscribe();
+      assert.deepEqual(ends, [], "clients hear job ends only");
+      const got = await fetchEvents(nc, job, "reader");
+      const events: ProgressEvent[] = got.flatMap((d) => (d.ok ? [d.event] : []));
+      assert.equal(got.length, 2);
+      assert.deepEqual(
+        events.map((e) => [(e as RunResumed).round, (e as RunResumed).from?.job ?? null]),
+        [
+          [2, "a"],
+          [3, null],
+        ],
+      );
+    } finally {
+      await client.close();
+    }
+  });
+});

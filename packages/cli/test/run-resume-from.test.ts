@@ -1,12 +1,19 @@
 // `sfprompt run --nats URL` of a job with spec.output.resumeFrom (ADR 0044), against a real
 // nats-server: job B goes on from job A's newest checkpoint, trains only the rounds after it, says
-// so, and records A's rounds as A's; A's run directory and bucket stay as they were. --resume on B
-// goes on from A's checkpoint as well, and is refused, naming both buckets, when neither holds one.
+// so (its progress names A's round 2 as soon as B's server has read it, ADR 0046), and records A's
+// rounds as A's; A's run directory and bucket stay as they were. --resume on B goes on from A's
+// checkpoint as well, and is refused, naming both buckets, when neither holds one.
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { checkpointObjectName, openArtifactStore, openExistingArtifactStore } from "@sfprompt/protocol";
+import {
+  checkpointObjectName,
+  fetchEvents,
+  openArtifactStore,
+  openExistingArtifactStore,
+  publishEvent,
+} from "@sfprompt/protocol";
 import { readJobFile, runConfigFor } from "../src/run/job-file.js";
 import type { RoundMetrics, RunMetrics } from "../src/run/metrics.js";
 import { formatBytes } from "../src/run/svg-chart.js";
@@ -54,6 +61,8 @@ describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
     assert.equal(b.code, 0, b.stderr);
     assert.match(b.stderr, /job-b: going on from job job-a's checkpoint of round 2 /);
     assert.doesNotMatch(b.stderr, /starting at round 1/);
+    // the server's run.resumed: A's round 2 shows as done before B's round 3 starts, no bytes (ADR 0046)
+    assertResumedBefore(b.stderr, "job-b round 2/3 resumed from job job-a's round 2", "job-b round 3/3");
 
     const resumed = logEvents(join(outB, "logs", "server.log"), "resumed");
     assert.deepEqual(
@@ -115,6 +124,19 @@ describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
   });
 });
 
+/** `stderr` holds the line `resumed` once, and it comes before the first line of `round`. */
+function assertResumedBefore(stderr: string, resumed: string, round: string): void {
+  const lines = stderr.split("\n");
+  assert.deepEqual(
+    lines.filter((l) => l.includes(" resumed from ")),
+    [resumed],
+    `one line says where the server resumed from:\n${stderr}`,
+  );
+  const at = lines.indexOf(resumed);
+  const first = lines.findIndex((l) => l.startsWith(`${round} phase done `));
+  assert.ok(first > at, `the resumed round's line comes before ${round}'s:\n${stderr}`);
+}
+
 /** The last lines of a log, for a failed assertion's message. */
 function logTail(file: string): string {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(-15).join("\n") : "(none)";
@@ -147,6 +169,11 @@ describe("sfprompt run --nats --resume of a job with spec.output.resumeFrom", ()
     );
     assert.equal(d.code, 0, `${d.stderr}\nserver.log ends:\n${logTail(join(outD, "logs", "server.log"))}`);
     assert.match(d.stderr, /^sfprompt: going on from job job-c's checkpoint of round 1 /m);
+    assertResumedBefore(
+      d.stderr,
+      "sfprompt round 1/2 resumed from job job-c's round 1",
+      "sfprompt round 2/2",
+    );
     assert.deepEqual(readRunMetrics(outD).resumedFrom, { job: "job-c", round: 1 });
     const store = await openExistingArtifactStore(w.nc, bucketsOf(jobD).own);
     assert.deepEqual(await store?.checkpointNames(), [checkpointObjectName(2)], "D trained round 2 only");
@@ -158,6 +185,53 @@ describe("sfprompt run --nats --resume of a job with spec.output.resumeFrom", ()
     assert.match(
       d.stderr,
       /^centralized: accuracy \d+\.\d\d %, traffic [\d.]+ [kM]?B over 2 rounds, \d+ s$/m,
+    );
+
+    // a later session with one round more goes on from D's own round 2; an event the session before
+    // left unread in D's stream (published after its consumer stopped, here the run.resumed it had
+    // shown) comes first, and is that session's: the progress names only this server's
+    const job = runConfigFor(readJobFile(jobD), "sfprompt").names;
+    const earlier = new Date().toISOString();
+    const stale = await publishEvent(w.nc, {
+      v: 1,
+      job: job.job,
+      at: earlier,
+      launch: "earlier-session",
+      type: "run.resumed",
+      round: 1,
+      bucket: bucketsOf(jobC).own,
+      object: checkpointObjectName(1),
+      from: { job: "job-c", bucket: bucketsOf(jobC).own },
+    });
+    const more = sfprompt(
+      ...["run", jobD, "--out", outD, "--nats", w.nats.url, "--methods", "centralized", "--rounds", "3"],
+    );
+    assert.equal(
+      more.code,
+      0,
+      `${more.stderr}\nserver.log ends:\n${logTail(join(outD, "logs", "server.log"))}`,
+    );
+    assertResumedBefore(
+      more.stderr,
+      "sfprompt round 2/3 resumed from its own checkpoint",
+      "sfprompt round 3/3",
+    );
+    // the earlier session's event was in D's stream for this session to read, before its server's
+    const inStream = await fetchEvents(w.nc, job.job, "test-reader");
+    const seen = inStream.flatMap((e) =>
+      e.ok && e.event.type === "run.resumed" ? [[e.seq, e.event.at]] : [],
+    );
+    assert.deepEqual(seen.at(-2), [stale.seq, earlier], JSON.stringify(seen));
+    const own = seen.at(-1)?.[0];
+    assert.ok(typeof own === "number" && own > stale.seq, "this session's server published its own after it");
+    assert.deepEqual(
+      readRunMetrics(outD).rounds.map((r) => [r.round, r.from]),
+      [
+        [1, "job-c"],
+        [2, undefined],
+        [3, undefined],
+      ],
+      "the event adds no round",
     );
   });
 

@@ -216,7 +216,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     startChild("client", configPath, logDir, i),
   );
   const children = [startChild("server", configPath, logDir), ...clients];
-  const view = new JobProgressView(ctx.status, ctx.label, config.training.rounds);
+  const view = new JobProgressView(ctx.status, ctx.label, config.training.rounds, started);
   let earlier = metrics.seconds ?? 0;
   // a session that only finds its rounds done (resuming a finished method) adds no time
   let trained = false;

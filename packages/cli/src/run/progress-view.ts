@@ -1,5 +1,6 @@
 // What `sfprompt run` shows while a job runs: on a TTY, a status line redrawn in place (bar, round,
-// phase, loss, accuracy, bytes); otherwise one plain line per finished round, for logs and CI.
+// phase, loss, accuracy, bytes); otherwise one plain line per finished round (and one for the round a
+// resumed server goes on from), for logs and CI.
 import type { ClientState, ProgressEvent } from "@sfprompt/protocol";
 import { formatBytes } from "./svg-chart.js";
 
@@ -57,26 +58,54 @@ const PHASE_OF: Partial<Record<ClientState, string>> = {
   uploading: "uploading",
 };
 
+type RunResumed = Extract<ProgressEvent, { type: "run.resumed" }>;
+
+/**
+ * Whether `e` was published by this session's server, started at `since` (ms): an event an earlier
+ * session left unread in the job's stream (Ctrl-C before its consumer took it) comes first in the next
+ * one's, published before that session began. The server runs on this machine, so the clocks agree.
+ */
+export function ofSession(e: Pick<ProgressEvent, "at">, since: number): boolean {
+  return Date.parse(e.at) >= since;
+}
+
+/** Where a resumed server goes on from, briefly: another job's round, or the job's own checkpoint. */
+export function resumedFrom(e: RunResumed): string {
+  return e.from === undefined
+    ? "resumed from its own checkpoint"
+    : `resumed from job ${e.from.job}'s round ${e.round}`;
+}
+
+/** The plain line of a resumed server: the round it goes on from, as done; no bytes (ADR 0046). */
+export function resumedLine(label: string, rounds: number, e: RunResumed): string {
+  return `${label} round ${e.round}/${rounds} ${resumedFrom(e)}`;
+}
+
 /** Follows a job's progress events and renders them. */
 export class JobProgressView {
   private round = 0;
   private finished = 0;
+  /** What the server resumed from, shown as the phase until its first round starts. */
+  private resumed: string | undefined;
   private readonly states = new Map<string, ClientState>();
   private lastLoss: number | undefined;
   private lastAccuracy: number | undefined;
   private bytes = 0;
   private roundStarted = Date.now();
 
+  /** `since`: when this session started (ms), to tell its server's run.resumed from an earlier one's. */
   constructor(
     private readonly out: StatusLine,
     private readonly label: string,
     private readonly rounds: number,
+    private readonly since: number,
   ) {}
 
   /** Forgets what the events so far showed: the job started over (a new run attempt). */
   restart(): void {
     this.round = 0;
     this.finished = 0;
+    this.resumed = undefined;
     this.states.clear();
     this.lastLoss = undefined;
     this.lastAccuracy = undefined;
@@ -86,8 +115,20 @@ export class JobProgressView {
 
   onEvent(e: ProgressEvent): void {
     switch (e.type) {
+      case "run.resumed":
+        // an earlier session's says where that one went on from, not where this one does
+        if (!ofSession(e, this.since)) return;
+        // the server's own word on where it goes on from: its rounds up to it are done, also over
+        // what an earlier session's events (delivered first) showed; it carries no bytes
+        this.round = e.round;
+        this.finished = e.round;
+        this.resumed = resumedFrom(e);
+        this.roundStarted = Date.now();
+        this.out.line(resumedLine(this.label, this.rounds, e));
+        break;
       case "round.started":
         this.round = e.round;
+        this.resumed = undefined;
         this.roundStarted = Date.now();
         break;
       case "client.state":
@@ -116,6 +157,7 @@ export class JobProgressView {
       if (p !== undefined) counts.set(p, (counts.get(p) ?? 0) + 1);
     }
     if (this.round === 0) return "starting the processes";
+    if (this.resumed !== undefined && counts.size === 0) return this.resumed;
     if (counts.size === 0) return this.finished === this.round ? "round done" : "aggregating/evaluating";
     return [...counts].map(([p, n]) => `${p} ×${n}`).join(", ");
   }

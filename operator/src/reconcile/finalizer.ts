@@ -58,6 +58,14 @@ async function cleanAt(deps: ReconcileDeps, url: string, names: JobNames): Promi
   );
 }
 
+/** Why the cleanup left the job's bucket (ADR 0045 and its second amendment). */
+function keptReason(r: DeletedJobResources): string {
+  if (r.keptFor === undefined) return "spec.output.bucket outlives the job";
+  if (r.keptFor === "unreadable")
+    return "the default bucket's owner object cannot be read: whose it is is unknown";
+  return `the default bucket's owner object names job ${r.keptFor}, whose spec.output.bucket named it`;
+}
+
 /** Adds the finalizer when missing; true when it wrote (the resulting update re-queues the job). */
 export async function ensureFinalizer(deps: ReconcileDeps, job: KubernetesObject): Promise<boolean> {
   const m = job.metadata!;
@@ -87,7 +95,7 @@ export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): P
         job: name,
         natsUrl: url,
         deleted: r.deleted,
-        ...(r.kept.length > 0 ? { kept: r.kept, reason: "spec.output.bucket outlives the job" } : {}),
+        ...(r.kept.length > 0 ? { kept: r.kept, reason: keptReason(r) } : {}),
       });
     } catch (cause) {
       failed.push({ url, cause });

@@ -1,6 +1,7 @@
 // Where checkpoints and final artifacts go, and whether a restarted job resumes.
 import { z } from "zod";
 import { filePath, objectName } from "./k8s.js";
+import { VALIDATIONS, type CelRule } from "./rules.js";
 
 /** A JetStream bucket name, as spec.output.bucket takes it. */
 function bucketName(): z.ZodString {
@@ -10,6 +11,22 @@ function bucketName(): z.ZodString {
     .max(200)
     .regex(/^[a-zA-Z0-9_-]+$/, { error: "must contain only letters, digits, '-' and '_'" });
 }
+
+/**
+ * The shape of a job's default bucket, sfp-<namespace>_<name>-artifacts (long tokens are cut and
+ * hashed, so only the prefix and suffix are certain). The operator deletes a default bucket whole
+ * with its job, so spec.output.bucket may not take that shape: a job naming another's default bucket
+ * would lose its checkpoints when that job is deleted (ADR 0045, second amendment).
+ */
+export const DEFAULT_BUCKET_SHAPE = /^sfp-.+-artifacts$/;
+
+const DEFAULT_BUCKET_REASON =
+  "the shape of a job's default bucket (sfp-<namespace>_<name>-artifacts), which the operator deletes with that job and every object in it; choose a name that does not both start with sfp- and end in -artifacts, or leave spec.output.bucket unset for this job's default bucket";
+
+const NOT_A_DEFAULT_BUCKET: CelRule = {
+  rule: `!self.matches('${DEFAULT_BUCKET_SHAPE.source}')`,
+  message: `must not have ${DEFAULT_BUCKET_REASON}`,
+};
 
 /** Another job of the namespace whose checkpoints this job goes on from (ADR 0044). */
 export const ResumeFromSchema = z
@@ -29,10 +46,16 @@ export const ResumeFromSchema = z
 
 export const OutputSchema = z
   .strictObject({
-    bucket: bucketName().optional().meta({
-      description:
-        "JetStream Object Store bucket for checkpoints and artifacts. Unset: sfp-<namespace>_<name>-artifacts, removed with the job.",
-    }),
+    bucket: bucketName()
+      .refine((b) => !DEFAULT_BUCKET_SHAPE.test(b), {
+        error: (issue) => `is ${String(issue.input)}, ${DEFAULT_BUCKET_REASON}`,
+      })
+      .optional()
+      .meta({
+        description:
+          "JetStream Object Store bucket for checkpoints and artifacts, kept when the job is deleted. One job per bucket: a job finding another's owner object in it fails. Not of the form sfp-<namespace>_<name>-artifacts (default buckets). Unset: sfp-<namespace>_<name>-artifacts, removed with the job.",
+        [VALIDATIONS]: [NOT_A_DEFAULT_BUCKET],
+      }),
     persistentVolumeClaim: z
       .strictObject({
         claimName: objectName("Name of the PersistentVolumeClaim, in the job's namespace."),

@@ -47,6 +47,7 @@ const USER_ERRORS = new Set([
   "JobFileError",
   "JobRunError",
   "CheckpointError",
+  "BucketOwnerError",
   "JobDataError",
   "TrafficPlanError",
 ]);

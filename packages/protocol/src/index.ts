@@ -32,3 +32,4 @@ export * from "./artifacts.js";
 export * from "./round-state.js";
 export * from "./nats-errors.js";
 export * from "./job-resources.js";
+export * from "./bucket-owner.js";

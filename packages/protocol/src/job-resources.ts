@@ -1,16 +1,19 @@
 // Creation and deletion of a job's JetStream resources: the events stream, the artifact Object
 // Store (spec.output.bucket or the default one) and the round-state KV. deleteJobResources is what the
-// operator's finalizer calls; it leaves a bucket the spec named (ADR 0045).
+// operator's finalizer calls; it leaves a bucket the spec named (ADR 0045), and a default bucket
+// another job's owner marker claims (ADR 0045, second amendment).
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   jobNames,
   namesBucket,
   openArtifactStore,
+  openExistingArtifactStore,
   removeJobObjects,
   type ArtifactStore,
   type JobNames,
 } from "./artifacts.js";
+import { readBucketOwner } from "./bucket-owner.js";
 import { openRoundState, type RoundStateStore } from "./round-state.js";
 import { eventStreamName, jobSubjects, stateBucketName } from "./subjects.js";
 
@@ -92,8 +95,16 @@ export interface DeleteJobOptions {
 export interface DeletedJobResources {
   readonly deleted: string[];
   readonly absent: string[];
-  /** The named bucket's stream, left in place (spec.output.bucket outlives the job). */
+  /**
+   * The bucket's stream, left in place: a named bucket (spec.output.bucket outlives the job), or a
+   * default one whose owner marker is not this job's (keptFor says whose).
+   */
   readonly kept: string[];
+  /**
+   * Set when the job's default bucket was kept because its owner marker names another job (that
+   * job's spec.output.bucket named it) or cannot be read: the marker's job, or "unreadable".
+   */
+  readonly keptFor?: string;
   /** Objects deleted from the named bucket (emptyNamedBucket). */
   readonly removedObjects: string[];
 }
@@ -116,12 +127,13 @@ export async function deleteJobResources(
   let removedObjects: string[] = [];
   const named = namesBucket(names);
   const bucketStream = `OBJ_${names.bucket}`;
+  const keptFor = named ? undefined : await otherOwner(nc, names);
   if (named) {
     kept.push(bucketStream);
     if (options.emptyNamedBucket === true)
       removedObjects = await removeJobObjects(await openArtifactStore(nc, names));
-  }
-  for (const stream of jobStreamNames(names).filter((s) => !named || s !== bucketStream)) {
+  } else if (keptFor !== undefined) kept.push(bucketStream);
+  for (const stream of jobStreamNames(names).filter((s) => !kept.includes(s))) {
     try {
       await jsm.streams.delete(stream);
       deleted.push(stream);
@@ -130,7 +142,20 @@ export async function deleteJobResources(
       absent.push(stream);
     }
   }
-  return { deleted, absent, kept, removedObjects };
+  return { deleted, absent, kept, removedObjects, ...(keptFor === undefined ? {} : { keptFor }) };
+}
+
+/**
+ * Whose the job's default bucket is when not the job's own: the job its owner marker names (one
+ * whose spec.output.bucket named this bucket before such names were refused), or "unreadable";
+ * undefined when the bucket is absent, unmarked or marked by this job (deleted with the job).
+ */
+async function otherOwner(nc: NatsConnection, names: JobNames): Promise<string | undefined> {
+  const store = await openExistingArtifactStore(nc, names.bucket);
+  if (store === null) return undefined;
+  const owner = await readBucketOwner(store);
+  if (owner.kind === "unreadable") return "unreadable";
+  return owner.kind === "job" && owner.job !== names.job ? owner.job : undefined;
 }
 
 function isNotFound(error: unknown): boolean {

@@ -70,6 +70,7 @@ export * from "./server/stash.js";
 export * from "./server/body-service.js";
 export * from "./server/checkpoints.js";
 export * from "./server/start-over.js";
+export * from "./server/bucket-claim.js";
 export { ProgressStore } from "./server/progress-store.js";
 export * from "./server/checkpoint-spec.js";
 export * from "./server/evaluate.js";

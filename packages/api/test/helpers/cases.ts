@@ -188,6 +188,19 @@ export const validCases: ValidCase[] = [
       assert.equal(j.spec.output.resume, true);
     },
   },
+  {
+    name: "an output bucket named like a default one at one end only, and resumeFrom reading a default bucket",
+    spec: { output: { bucket: "sfp-kept", resumeFrom: { job: "a", bucket: "sfp-default_a-artifacts" } } },
+    check: (j) => {
+      assert.equal(j.spec.output.bucket, "sfp-kept");
+      assert.equal(j.spec.output.resumeFrom?.bucket, "sfp-default_a-artifacts");
+    },
+  },
+  {
+    name: "an output bucket ending in -artifacts without the sfp- prefix",
+    spec: { output: { bucket: "team-artifacts" } },
+    check: (j) => assert.equal(j.spec.output.bucket, "team-artifacts"),
+  },
 ];
 
 export interface InvalidCase {
@@ -451,6 +464,21 @@ export const invalidCases: InvalidCase[] = [
     message: "is demo, this job itself; a job resumes from its own checkpoints without it",
     // the spec's schema cannot see the job's name: the webhook and the reconciler refuse it
     crd: false,
+  },
+  {
+    name: "an output bucket that is another job's default bucket",
+    job: jobWith({ output: { bucket: "sfp-default_other-artifacts" } }),
+    path: "spec.output.bucket",
+    message:
+      "is sfp-default_other-artifacts, the shape of a job's default bucket (sfp-<namespace>_<name>-artifacts), which the operator deletes with that job",
+    crd: true,
+  },
+  {
+    name: "an output bucket that is the job's own default name",
+    job: jobWith({ output: { bucket: "sfp-default_demo-artifacts" } }),
+    path: "spec.output.bucket",
+    message: "or leave spec.output.bucket unset for this job's default bucket",
+    crd: true,
   },
   {
     name: "resumeFrom with output.resume false",

@@ -53,6 +53,23 @@ export class CheckpointError extends Error {
   }
 }
 
+/**
+ * The job's artifact bucket is marked as another job's (its owner object), or the marker cannot be
+ * read: two jobs writing one bucket would overwrite each other's objects (ADR 0045, second amendment).
+ */
+export class BucketOwnerError extends Error {
+  override readonly name = "BucketOwnerError";
+  constructor(
+    readonly bucket: string,
+    /** The job the marker names; undefined when it cannot be read. */
+    readonly owner: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** A round could not be aggregated: fewer uploads than the quorum arrived before its timeout. */
 export class QuorumNotReachedError extends Error {
   override readonly name = "QuorumNotReachedError";

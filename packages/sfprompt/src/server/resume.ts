@@ -2,21 +2,46 @@
 // (output.resume true), else spec.output.resumeFrom's job's newest (ADR 0044), or nothing, after
 // removing the job's own checkpoints (output.resume false; another job's refuse it, ADR 0045); and
 // the attempt the run goes on under (the checkpoint's, or a new one when it starts over or starts
-// from another job's).
+// from another job's). The job's bucket's owner marker is checked first, and written once the
+// bucket's checkpoints were found the job's own (ADR 0045, second amendment).
 import { randomBytes } from "node:crypto";
 import type { RunConfig } from "@sfprompt/api";
-import type { ArtifactStore } from "@sfprompt/protocol";
+import { BUCKET_OWNER_OBJECT, type ArtifactStore } from "@sfprompt/protocol";
 import { ResumeSourceError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 import type { ParamSet } from "../training/param-set.js";
 import { readLatestCheckpoint, type Inherited, type ResumePoint } from "./checkpoints.js";
+import { checkBucketOwner, claimJobBucket } from "./bucket-claim.js";
 import { removeOwnCheckpoints } from "./start-over.js";
 
 /** Opens another job's artifact bucket to read (null: no such bucket). */
 export type OpenBucket = (bucket: string) => Promise<ArtifactStore | null>;
 
-/** The checkpoint to resume from (null: start from the initial parameters), logged. */
+/** What a starting-over job's refusals say made it start over. */
+const START_OVER = "spec.output.resume: false";
+
+/**
+ * The checkpoint to resume from (null: start from the initial parameters), logged, once the job's
+ * bucket is its own: a bucket another job marked refuses the job before anything is read or
+ * deleted (BucketOwnerError). The job marks an unmarked bucket only after its checkpoints were
+ * found its own, so a bucket from before owner objects holding another job's checkpoints is
+ * refused as before (CheckpointError) and stays unmarked, still that job's.
+ */
 export async function resumePoint(
+  artifacts: ArtifactStore,
+  layout: ParamSet,
+  config: RunConfig,
+  logger: Logger,
+  openBucket: OpenBucket,
+): Promise<ResumePoint | null> {
+  await checkBucketOwner(artifacts, config, config.output.resume ? undefined : START_OVER);
+  const point = await findPoint(artifacts, layout, config, logger, openBucket);
+  if ((await claimJobBucket(artifacts, config)) === "claimed")
+    logger.log("info", "bucket-claimed", { bucket: artifacts.bucket, object: BUCKET_OWNER_OBJECT });
+  return point;
+}
+
+async function findPoint(
   artifacts: ArtifactStore,
   layout: ParamSet,
   config: RunConfig,
@@ -26,7 +51,7 @@ export async function resumePoint(
   if (!config.output.resume) {
     // starting over: a later crash must not resume from an older run's later rounds; another job's
     // checkpoints in the bucket (one spec.output.bucket named by two jobs) refuse it (ADR 0045)
-    const removed = await removeOwnCheckpoints(artifacts, config, "spec.output.resume: false");
+    const removed = await removeOwnCheckpoints(artifacts, config, START_OVER);
     if (removed.count > 0)
       logger.log("info", "checkpoints-removed", {
         count: removed.count,

@@ -212,9 +212,10 @@ test("a server with output.resume false removes the job's older checkpoints inst
   const server = await startServer(config, { nc: w.nats.nc, bundle: w.bundle.dir, pollWaitMs: 200 });
   try {
     const deadline = Date.now() + 5000;
-    while ((await store.names()).length > 0 && Date.now() < deadline)
+    // the job's owner marker stays (ADR 0045, second amendment): only checkpoints go
+    while ((await store.checkpointNames()).length > 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(await store.names(), []);
+    assert.deepEqual(await store.checkpointNames(), []);
   } finally {
     await server.stop();
     await local.release();

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  BUCKET_OWNER_OBJECT,
   checkpointObjectName,
   openArtifactStore,
   openExistingArtifactStore,
@@ -33,6 +34,9 @@ test("a job with output.resume false in another job's named bucket fails, naming
   const ranA = await runJob(jobConfig({ training: { rounds: 2 }, output: { bucket } }, a));
   assert.equal(ranA.result.rounds.length, 2);
   const store = await namedStore(bucket);
+  // a bucket from before owner markers (ADR 0045, second amendment): only its checkpoints say whose
+  // it is; a marked one refuses the second job before its checkpoints are read (bucket-owner.test.ts)
+  await store.store.delete(BUCKET_OWNER_OBJECT);
   await store.put(checkpointObjectName(9), GARBAGE);
   const before = await bucketContents(store);
   assert.deepEqual(await store.checkpointNames(), [1, 2, 9].map(checkpointObjectName));
@@ -52,7 +56,7 @@ test("a job with output.resume false in another job's named bucket fails, naming
     failed.message,
     /spec\.output\.resume: false deletes only this job's own checkpoints, so nothing was deleted/,
   );
-  assert.deepEqual(await bucketContents(store), before, "every object of the first job stays");
+  assert.deepEqual(await bucketContents(store), before, "every object of the first job stays, unmarked");
 
   const again = await runJob(jobConfig({ training: { rounds: 3 }, output: { bucket } }, a));
   assert.equal(again.result.resumedFrom, 2, "the first job goes on from its round 2");
@@ -80,7 +84,10 @@ test("a job with output.resume false alone in its named bucket deletes its older
 
 test("a job with output.resume false whose default bucket holds a checkpoint of a job that named it fails and deletes nothing", async () => {
   const config = jobConfig({ output: { resume: false } }, newName("owner"));
-  const intruder = jobConfig({ output: { bucket: config.names.bucket } }, newName("intruder"));
+  // a job created before spec.output.bucket refused default bucket names (ADR 0045, second
+  // amendment), whose spec.output.bucket names this job's default bucket
+  const base = jobConfig({}, newName("intruder"));
+  const intruder = { ...base, names: { ...base.names, bucket: config.names.bucket } };
   const store = await openArtifactStore(w.nats.nc, intruder.names);
   await writeCheckpoint(store, layout(), {
     job: intruder.names.job,

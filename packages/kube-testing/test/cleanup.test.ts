@@ -2,10 +2,12 @@
 // folder is swept by the next start.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { startControlPlane, waitFor } from "../src/index.js";
+import { waitFor } from "../src/index.js";
 
 const fixture = new URL("./fixtures/hold-control-plane.ts", import.meta.url).pathname;
 
@@ -23,9 +25,18 @@ function processesMentioning(text: string): number[] {
   return pids;
 }
 
-async function startHolder(args: string[]): Promise<{ pid: number; dir: string; exited: Promise<unknown> }> {
+/**
+ * A process holding a control plane whose folder lies under `parent` (its TMPDIR): a folder of its
+ * own, so that no other test file's control plane, starting meanwhile, sweeps a killed holder's
+ * folder before this test looks at it.
+ */
+async function startHolder(
+  args: string[],
+  parent: string,
+): Promise<{ pid: number; dir: string; exited: Promise<unknown> }> {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", fixture, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, TMPDIR: parent },
   });
   const exited = once(child, "exit");
   let out = "";
@@ -53,8 +64,10 @@ const signals = [
 
 describe("cleanup when the test process dies", () => {
   for (const c of signals) {
-    it(c.name, async () => {
-      const holder = await startHolder(c.args);
+    it(c.name, async (t) => {
+      const parent = mkdtempSync(join(tmpdir(), "cleanup-test-"));
+      t.after(() => rmSync(parent, { recursive: true, force: true }));
+      const holder = await startHolder(c.args, parent);
       assert.ok(processesMentioning(holder.dir).length >= 2, "etcd and kube-apiserver run in the folder");
       process.kill(holder.pid, c.signal);
       await holder.exited;
@@ -64,8 +77,11 @@ describe("cleanup when the test process dies", () => {
       });
       if (c.signal === "SIGKILL") {
         assert.equal(existsSync(holder.dir), true, "nothing could remove the folder at SIGKILL");
-        const next = await startControlPlane();
-        await next.stop();
+        // the next start in the same TMPDIR sweeps it; stopped by SIGTERM, it removes its own
+        const next = await startHolder([], parent);
+        process.kill(next.pid, "SIGTERM");
+        await next.exited;
+        assert.equal(existsSync(next.dir), false, "the next start removed its own folder on SIGTERM");
       }
       assert.equal(existsSync(holder.dir), false);
     });

@@ -4,8 +4,7 @@
 // again; the finalizer's deleteJobResources keeps a default bucket another job's marker claims and
 // deletes one its own job marked.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, it } from "node:test";
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import {
   artifactBucketName,
@@ -19,27 +18,18 @@ import {
   readBucketOwner,
   type ArtifactStore,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { useNats } from "./nats-hooks.js";
 
-let server: TestNats;
-let nc: NatsConnection;
-before(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-after(async () => {
-  await nc.close();
-  await server.stop();
-});
+const nats = useNats();
 
 async function streams(): Promise<string[]> {
   const names: string[] = [];
-  for await (const n of (await jetstreamManager(nc)).streams.names()) names.push(n);
+  for await (const n of (await jetstreamManager(nats.nc)).streams.names()) names.push(n);
   return names;
 }
 
 async function bucket(name: string): Promise<ArtifactStore> {
-  return openArtifactStore(nc, { job: "whoever", bucket: name });
+  return openArtifactStore(nats.nc, { job: "whoever", bucket: name });
 }
 
 describe("bucket owner marker", () => {
@@ -93,21 +83,21 @@ describe("bucket owner marker", () => {
   it("keeps a job's default bucket on deletion when another job's marker claims it, and deletes one its own job marked", async () => {
     const owner = "default_owner";
     const intruder = { job: "default_intruder", bucket: artifactBucketName(owner) };
-    const { artifacts } = await ensureJobResources(nc, intruder);
+    const { artifacts } = await ensureJobResources(nats.nc, intruder);
     await artifacts.put(checkpointObjectName(1), new Uint8Array(4));
     assert.deepEqual(await claimBucket(artifacts, intruder.job), { kind: "claimed" });
-    await ensureJobResources(nc, owner);
+    await ensureJobResources(nats.nc, owner);
 
-    const r = await deleteJobResources(nc, owner);
+    const r = await deleteJobResources(nats.nc, owner);
     assert.deepEqual(r.kept, [`OBJ_${intruder.bucket}`]);
     assert.equal(r.keptFor, intruder.job);
     assert.ok((await streams()).includes(`OBJ_${intruder.bucket}`), "the bucket is still there");
     assert.deepEqual(await artifacts.names(), [checkpointObjectName(1), BUCKET_OWNER_OBJECT]);
 
     const own = "default_self";
-    const mine = await ensureJobResources(nc, own);
+    const mine = await ensureJobResources(nats.nc, own);
     assert.deepEqual(await claimBucket(mine.artifacts, own), { kind: "claimed" });
-    const gone = await deleteJobResources(nc, own);
+    const gone = await deleteJobResources(nats.nc, own);
     assert.deepEqual(gone.kept, []);
     assert.equal(gone.keptFor, undefined);
     assert.ok(!(await streams()).includes(`OBJ_${artifactBucketName(own)}`), "its own default bucket went");

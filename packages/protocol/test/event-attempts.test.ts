@@ -2,8 +2,7 @@
 // started over in the same stream is not taken for a repeat of the one before, and a listener on the
 // job-end subject receives the job's end and nothing else.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, it } from "node:test";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import {
   attemptVerdict,
@@ -20,18 +19,10 @@ import {
   type AttemptView,
   type ProgressEvent,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { connect } from "@nats-io/transport-node";
+import { useNats } from "./nats-hooks.js";
 
-let server: TestNats;
-let nc: NatsConnection;
-before(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-after(async () => {
-  await nc.close();
-  await server.stop();
-});
+const nats = useNats();
 
 const at = "2026-11-27T03:00:00.000Z";
 const bytes = { up: 10, down: 20, byKind: { activation: 30 } };
@@ -73,19 +64,19 @@ function run(job: string, attempt: string | undefined, rounds: number, accuracy:
 
 async function publishAll(events: ProgressEvent[]): Promise<boolean[]> {
   const dup: boolean[] = [];
-  for (const e of events) dup.push((await publishEvent(nc, e)).duplicate);
+  for (const e of events) dup.push((await publishEvent(nats.nc, e)).duplicate);
   return dup;
 }
 
 async function streamed(job: string): Promise<ProgressEvent[]> {
-  const got = await fetchEvents(nc, job, `read-${Date.now()}`, { max: 1000 });
+  const got = await fetchEvents(nats.nc, job, `read-${Date.now()}`, { max: 1000 });
   return got.flatMap((d) => (d.ok ? [d.event] : []));
 }
 
 describe("run attempts in the job's stream", () => {
   it("keep every event of a run started over within the duplicate window, and drop a resumed server's repeats", async () => {
     const job = "attempts-a";
-    await ensureJobResources(nc, job);
+    await ensureJobResources(nats.nc, job);
     assert.deepEqual(await publishAll(run(job, "first", 3, 0.2)), Array(10).fill(false));
     // the same attempt again (a server that resumed and republishes its rounds): duplicates, but
     // the client states, which may repeat
@@ -117,7 +108,7 @@ describe("run attempts in the job's stream", () => {
 
   it("parse and de-duplicate events of older servers, which carry no attempt, as before", async () => {
     const job = "attempts-legacy";
-    await ensureJobResources(nc, job);
+    await ensureJobResources(nats.nc, job);
     const legacy = run(job, undefined, 1, 0.5);
     const raw = JSON.parse(JSON.stringify(legacy[2])) as unknown;
     assert.equal(parseEvent(raw).attempt, undefined);
@@ -131,7 +122,7 @@ describe("run attempts in the job's stream", () => {
 
   it("keep the rounds a resumed server runs again (a new launch) and drop one server's own repeats", async () => {
     const job = "attempts-launch";
-    await ensureJobResources(nc, job);
+    await ensureJobResources(nats.nc, job);
     const launched = (launch: string, accuracy: number): ProgressEvent[] =>
       run(job, "first", 3, accuracy).map((e) => ({ ...e, launch }));
     const first = launched("one", 0.2).filter((e) => e.type !== "client.state");
@@ -170,9 +161,9 @@ describe("run attempts in the job's stream", () => {
 describe("per-type event subjects", () => {
   it("give a listener on the job-end subject the job's end and no round or client-state event", async () => {
     const job = "subjects-a";
-    await ensureJobResources(nc, job);
+    await ensureJobResources(nats.nc, job);
     // the client's own connection, so its received bytes are the subscription's alone
-    const client = await connect({ servers: server.url });
+    const client = await connect({ servers: nats.server.url });
     try {
       const got: string[] = [];
       const sub = client.subscribe(jobSubjects(job).jobEnd, {
@@ -185,7 +176,7 @@ describe("per-type event subjects", () => {
         { v: 1, job, at, attempt: "x", type: "job.failed", reason: "Stopped", message: "m" } as ProgressEvent,
       ];
       await publishAll(events);
-      await nc.flush();
+      await nats.nc.flush();
       await client.flush();
       sub.unsubscribe();
       assert.deepEqual(got, ["job.finished", "job.failed"]);
@@ -211,12 +202,12 @@ describe("per-type event subjects", () => {
 
   it("are added to a stream an older server made on the plain events subject, whose events stay readable", async () => {
     const job = "subjects-legacy";
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const plain = `sfp.${job}.events`;
     await jsm.streams.add({ name: eventStreamName(job), subjects: [plain], storage: StorageType.File });
     const old = run(job, undefined, 1, 0.4)[2]!;
-    await jetstream(nc).publish(plain, JSON.stringify(old));
-    await ensureJobResources(nc, job);
+    await jetstream(nats.nc).publish(plain, JSON.stringify(old));
+    await ensureJobResources(nats.nc, job);
     const info = await jsm.streams.info(eventStreamName(job));
     assert.deepEqual(info.config.subjects, [plain, jobSubjects(job).allEvents]);
     const fresh = run(job, "new", 1, 0.6);

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
   artifactBucketName,
@@ -22,19 +21,10 @@ import {
   type ProgressEvent,
   type RoundState,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { randomTensor } from "./builders.js";
+import { useNats } from "./nats-hooks.js";
 
-let server: TestNats;
-let nc: NatsConnection;
-before(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-after(async () => {
-  await nc.close();
-  await server.stop();
-});
+const nats = useNats();
 
 const at = "2026-11-25T20:00:00.000Z";
 const bytes = { up: 1000, down: 900, byKind: { activation: 1200, gradient: 700 } };
@@ -82,19 +72,19 @@ function events(job: string): ProgressEvent[] {
 describe("progress events on JetStream", () => {
   it("are published once and read back in order by a durable consumer that remembers its position", async () => {
     const job = "events-a";
-    await ensureJobResources(nc, job);
+    await ensureJobResources(nats.nc, job);
     const sent = events(job);
-    for (const e of sent) await publishEvent(nc, e);
-    const again = await publishEvent(nc, sent[3]!); // a resumed server repeats round.finished
+    for (const e of sent) await publishEvent(nats.nc, e);
+    const again = await publishEvent(nats.nc, sent[3]!); // a resumed server repeats round.finished
     assert.equal(again.duplicate, true);
-    const first = await fetchEvents(nc, job, "operator", { max: 4 });
+    const first = await fetchEvents(nats.nc, job, "operator", { max: 4 });
     assert.deepEqual(
       first.map((d) => (d.ok ? d.event : d.error)),
       sent.slice(0, 4),
     );
     first.forEach((d) => d.ack());
-    await nc.flush();
-    const rest = await fetchEvents(nc, job, "operator", { max: 10 });
+    await nats.nc.flush();
+    const rest = await fetchEvents(nats.nc, job, "operator", { max: 10 });
     assert.deepEqual(
       rest.map((d) => (d.ok ? d.event.type : "bad")),
       ["checkpoint.written", "job.finished"],
@@ -104,16 +94,16 @@ describe("progress events on JetStream", () => {
 
   it("stream to an async consumer, with a malformed message delivered as a schema error", async () => {
     const job = "events-b";
-    await ensureJobResources(nc, job);
-    await publishEvent(nc, events(job)[0]!);
-    nc.publish(
+    await ensureJobResources(nats.nc, job);
+    await publishEvent(nats.nc, events(job)[0]!);
+    nats.nc.publish(
       eventSubject(job, "round.started"),
       JSON.stringify({ v: 1, job, at, type: "round.started", round: -1, selected: [] }),
     );
-    await publishEvent(nc, events(job)[5]!);
+    await publishEvent(nats.nc, events(job)[5]!);
     const abort = new AbortController();
     const got: string[] = [];
-    for await (const d of consumeEvents(nc, job, "watcher", abort.signal)) {
+    for await (const d of consumeEvents(nats.nc, job, "watcher", abort.signal)) {
       got.push(d.ok ? d.event.type : `${d.error.name}:${d.error.field}`);
       if (d.ok) d.ack();
       else d.term();
@@ -135,14 +125,14 @@ describe("progress events on JetStream", () => {
         () => parseEvent(c.e),
         (err: unknown) => err instanceof EventSchemaError && err.field === c.field,
       );
-      await assert.rejects(publishEvent(nc, c.e as ProgressEvent), EventSchemaError);
+      await assert.rejects(publishEvent(nats.nc, c.e as ProgressEvent), EventSchemaError);
     });
   }
 });
 
 describe("artifacts and round state", () => {
   it("stores checkpoints larger than max_payload in the Object Store and finds the latest", async () => {
-    const store = await openArtifactStore(nc, "art-a");
+    const store = await openArtifactStore(nats.nc, "art-a");
     const big = new Uint8Array((randomTensor("w", [3 * 1024 * 1024], 7).data as Float32Array).buffer); // 12 MiB
     await store.put(checkpointObjectName(1), big);
     await store.put(checkpointObjectName(12), new Uint8Array([1, 2, 3]));
@@ -152,7 +142,7 @@ describe("artifacts and round state", () => {
   });
 
   it("keeps round state with compare-and-set, refusing a stale writer", async () => {
-    const rs = await openRoundState(nc, "state-a");
+    const rs = await openRoundState(nats.nc, "state-a");
     assert.equal(await rs.get(), null);
     const state: RoundState = {
       v: 1,
@@ -170,7 +160,7 @@ describe("artifacts and round state", () => {
   });
 
   it("takes a repeated compare-and-set whose first write landed (its reply lost) as done, not as a conflict", async () => {
-    const rs = await openRoundState(nc, "state-b");
+    const rs = await openRoundState(nats.nc, "state-b");
     const state: RoundState = {
       v: 1,
       round: 1,
@@ -190,22 +180,22 @@ describe("artifacts and round state", () => {
 
   it("deletes every JetStream resource of a job, and a second deletion finds nothing", async () => {
     const job = "gone";
-    const { artifacts, roundState } = await ensureJobResources(nc, job);
+    const { artifacts, roundState } = await ensureJobResources(nats.nc, job);
     await artifacts.put("x", new Uint8Array(10));
     await roundState.put(
       { v: 1, round: 0, phase: "selecting", selected: [], reported: [], startedAt: at },
       0,
     );
-    await publishEvent(nc, events(job)[0]!);
-    await ensureJobResources(nc, "kept");
-    const first = await deleteJobResources(nc, job);
+    await publishEvent(nats.nc, events(job)[0]!);
+    await ensureJobResources(nats.nc, "kept");
+    const first = await deleteJobResources(nats.nc, job);
     assert.deepEqual(first.deleted.sort(), jobStreamNames(job).sort());
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const left: string[] = [];
     for await (const n of jsm.streams.names()) left.push(n);
     assert.ok(jobStreamNames(job).every((s) => !left.includes(s)));
     assert.ok(jobStreamNames("kept").every((s) => left.includes(s)));
-    assert.deepEqual(await deleteJobResources(nc, job), {
+    assert.deepEqual(await deleteJobResources(nats.nc, job), {
       deleted: [],
       absent: jobStreamNames(job),
       kept: [],
@@ -215,29 +205,33 @@ describe("artifacts and round state", () => {
 
   it("keeps a bucket the job named (spec.output.bucket) on deletion, and empties only the job's objects in it when asked", async () => {
     const names = { job: "named", bucket: "named-bucket" };
-    const { artifacts } = await ensureJobResources(nc, names);
+    const { artifacts } = await ensureJobResources(nats.nc, names);
     assert.equal(artifacts.bucket, "named-bucket");
     await artifacts.put(checkpointObjectName(1), new Uint8Array(4));
     await artifacts.put(FINAL_ARTIFACT_OBJECT, new Uint8Array(3));
     await artifacts.put("notes/mine", new Uint8Array(2));
-    assert.equal(await openExistingArtifactStore(nc, artifactBucketName("named")), null, "no default bucket");
+    assert.equal(
+      await openExistingArtifactStore(nats.nc, artifactBucketName("named")),
+      null,
+      "no default bucket",
+    );
 
-    const first = await deleteJobResources(nc, names);
+    const first = await deleteJobResources(nats.nc, names);
     assert.deepEqual(first.kept, ["OBJ_named-bucket"]);
     assert.deepEqual(first.removedObjects, []);
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const left: string[] = [];
     for await (const n of jsm.streams.names()) left.push(n);
     assert.ok(left.includes("OBJ_named-bucket"));
     for (const s of jobStreamNames(names).filter((s) => s !== "OBJ_named-bucket"))
       assert.ok(!left.includes(s), `${s} deleted`);
-    const kept = await openExistingArtifactStore(nc, "named-bucket");
+    const kept = await openExistingArtifactStore(nats.nc, "named-bucket");
     assert.deepEqual(await kept?.names(), [checkpointObjectName(1), FINAL_ARTIFACT_OBJECT, "notes/mine"]);
 
-    const fresh = await deleteJobResources(nc, names, { emptyNamedBucket: true });
+    const fresh = await deleteJobResources(nats.nc, names, { emptyNamedBucket: true });
     assert.deepEqual(fresh.removedObjects, [checkpointObjectName(1), FINAL_ARTIFACT_OBJECT]);
     assert.deepEqual(
-      await (await openArtifactStore(nc, names)).names(),
+      await (await openArtifactStore(nats.nc, names)).names(),
       ["notes/mine"],
       "others' objects stay",
     );

@@ -2,8 +2,7 @@
 // publishes it once (a repeat of that start is de-duplicated, the next start's is kept), and, on its
 // own subject, it reaches the job's stream but not the clients' job-end listeners.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, it } from "node:test";
 import {
   ensureJobResources,
   eventDedupId,
@@ -15,18 +14,10 @@ import {
   type ProgressEvent,
   type RunResumed,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { connect } from "@nats-io/transport-node";
+import { useNats } from "./nats-hooks.js";
 
-let server: TestNats;
-let nc: NatsConnection;
-before(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-after(async () => {
-  await nc.close();
-  await server.stop();
-});
+const nats = useNats();
 
 /** A run.resumed of job `job` going on from job a's round-2 checkpoint; `over` (undefined: left out). */
 function resumed(job: string, over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -92,8 +83,8 @@ describe("run.resumed schema", () => {
 describe("run.resumed on the wire", () => {
   it("lands on the job's stream once per server start, and a job-end listener does not receive it", async () => {
     const job = "resumed-b";
-    await ensureJobResources(nc, job);
-    const client = await connect({ servers: server.url });
+    await ensureJobResources(nats.nc, job);
+    const client = await connect({ servers: nats.server.url });
     try {
       const ends: string[] = [];
       const sub = client.subscribe(jobSubjects(job).jobEnd, {
@@ -104,17 +95,17 @@ describe("run.resumed on the wire", () => {
       const restart = parseEvent(resumed(job, { launch: "l2", round: 3, from: undefined }));
       const published = [first, first, restart];
       const acks = [];
-      for (const e of published) acks.push(await publishEvent(nc, e));
+      for (const e of published) acks.push(await publishEvent(nats.nc, e));
       assert.deepEqual(
         acks.map((a) => a.duplicate),
         [false, true, false],
         "a retried publish of one start is a duplicate",
       );
-      await nc.flush();
+      await nats.nc.flush();
       await client.flush();
       sub.unsubscribe();
       assert.deepEqual(ends, [], "clients hear job ends only");
-      const got = await fetchEvents(nc, job, "reader");
+      const got = await fetchEvents(nats.nc, job, "reader");
       const events: ProgressEvent[] = got.flatMap((d) => (d.ok ? [d.event] : []));
       assert.equal(got.length, 2);
       assert.deepEqual(

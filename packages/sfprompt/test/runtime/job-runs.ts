@@ -2,9 +2,11 @@
 // tiny bundle (resume-from-job, output-bucket): a job run to its end with its clients, a server
 // start that fails before its first round, the parameter layout to read checkpoints with, and a
 // bucket's contents to compare before and after.
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import { jsonLogger, joinParams, PartitionBundle, type ParamSet, type ServerHandle } from "@sfprompt/core";
-import type { ArtifactStore, ProgressEvent } from "@sfprompt/protocol";
+import { openExistingArtifactStore, type ArtifactStore, type ProgressEvent } from "@sfprompt/protocol";
 import { startClients, startTestServer, type NatsAndBundle } from "./job-fixture.js";
 
 export interface JobRuns {
@@ -97,4 +99,11 @@ export function logsUntil(event: string): {
     },
   });
   return { logs, logger, seen };
+}
+
+/** The bucket `bucket`, which must exist (a job wrote it). */
+export async function existingBucket(nc: NatsConnection, bucket: string): Promise<ArtifactStore> {
+  const store = await openExistingArtifactStore(nc, bucket);
+  assert.ok(store !== null, `bucket ${bucket} exists`);
+  return store;
 }

@@ -23,16 +23,12 @@ import {
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
 import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
-import { bucketContents, jobRuns } from "./job-runs.js";
+import { bucketContents, existingBucket, jobRuns } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
 const { newName, runJob, failedStart, layout } = jobRuns(w);
 
-async function namedStore(bucket: string): Promise<ArtifactStore> {
-  const store = await openExistingArtifactStore(w.nats.nc, bucket);
-  assert.ok(store !== null, `bucket ${bucket} exists`);
-  return store;
-}
+const namedStore = (bucket: string): Promise<ArtifactStore> => existingBucket(w.nats.nc, bucket);
 
 test('a job with output.bucket "my-ckpts" writes its checkpoints and final parameters there, none to the default bucket, and resumes from it', async () => {
   const name = newName("named");

@@ -9,21 +9,16 @@ import {
   BUCKET_OWNER_OBJECT,
   checkpointObjectName,
   openArtifactStore,
-  openExistingArtifactStore,
   type ArtifactStore,
 } from "@sfprompt/protocol";
 import { checkpointSpec, writeCheckpoint } from "@sfprompt/core";
 import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
-import { bucketContents, jobRuns } from "./job-runs.js";
+import { bucketContents, existingBucket, jobRuns } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
 const { newName, runJob, failedStart, layout } = jobRuns(w);
 
-async function namedStore(bucket: string): Promise<ArtifactStore> {
-  const store = await openExistingArtifactStore(w.nats.nc, bucket);
-  assert.ok(store !== null, `bucket ${bucket} exists`);
-  return store;
-}
+const namedStore = (bucket: string): Promise<ArtifactStore> => existingBucket(w.nats.nc, bucket);
 
 /** An object under checkpoints/ that is no parameter set: no job can be read from it. */
 const GARBAGE = new TextEncoder().encode("not a checkpoint");

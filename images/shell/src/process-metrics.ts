@@ -35,7 +35,10 @@ export class ProcessMetrics {
     this.#natsRtt = r.gauge("sfprompt_nats_rtt_seconds", "NATS round-trip time measured at the last scrape.");
     this.#roundsDone = r.counter("sfprompt_rounds_done_total", "Rounds aggregated (round.finished events).");
     this.#roundsFailed = r.counter("sfprompt_rounds_failed_total", "Rounds that failed, by reason.");
-    this.#round = r.gauge("sfprompt_round", "The latest round started.");
+    this.#round = r.gauge(
+      "sfprompt_round",
+      "The latest round started; after a resume, the checkpoint's round until the next one starts.",
+    );
     this.#loss = r.gauge("sfprompt_loss", "Mean training loss of the latest finished round.");
     this.#accuracy = r.gauge(
       "sfprompt_accuracy",
@@ -86,6 +89,10 @@ export class ProcessMetrics {
     this.#events.inc({ type: event.type });
     switch (event.type) {
       case "round.started":
+        this.#round.set({}, event.round);
+        break;
+      case "run.resumed":
+        // published before the resumed run's first round (ADR 0046): the rounds up to it are done
         this.#round.set({}, event.round);
         break;
       case "round.finished":

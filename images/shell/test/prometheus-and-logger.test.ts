@@ -90,6 +90,32 @@ describe("ProcessMetrics", () => {
     assert.equal(value('sfprompt_process_info{role="server",sfprompt_job="ns_j"}'), 1);
     assert.equal(value("sfprompt_ready"), 0);
   });
+
+  test("a resumed server's round gauge shows the checkpoint's round until its next round starts", () => {
+    const m = new ProcessMetrics({ role: "server", job: "ns_b" });
+    const round = (): number | undefined => {
+      const line = m
+        .render()
+        .split("\n")
+        .find((l) => l.startsWith("sfprompt_round "));
+      return line === undefined ? undefined : Number(line.slice("sfprompt_round ".length));
+    };
+    m.onEvent({
+      v: 1,
+      job: "ns_b",
+      at,
+      type: "run.resumed",
+      round: 2,
+      bucket: "sfp-ns_a-artifacts",
+      object: "checkpoints/round-000002",
+      from: { job: "ns_a", bucket: "sfp-ns_a-artifacts" },
+      inherited: { job: "ns_a", round: 2 },
+    });
+    assert.equal(round(), 2);
+    assert.equal(m.render().includes('sfprompt_events_total{type="run.resumed"} 1'), true, m.render());
+    m.onEvent({ v: 1, job: "ns_b", at, type: "round.started", round: 3, selected: ["client-0"] });
+    assert.equal(round(), 3);
+  });
 });
 
 describe("createLogger", () => {

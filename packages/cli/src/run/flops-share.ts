@@ -20,11 +20,22 @@ export function wholeForwardFlops(bundleDir: string, c: RunConfig): number {
   );
 }
 
-/** The share over the server's round history; undefined when no round did client work. */
+/**
+ * The share over the server's round history; undefined when no round did client work. `inherited`:
+ * the round up to which another job trained (spec.output.resumeFrom, metrics.json's resumedFrom);
+ * those rounds' clients are not this job's, so they are left out.
+ */
 export function clientFlopsShare(
   c: RunConfig,
   wholeForward: number,
   history: readonly RoundMetrics[],
+  inherited = 0,
 ): number | undefined {
-  return runComputeShare(c, history, wholeForward) ?? undefined;
+  return (
+    runComputeShare(
+      c,
+      history.filter((h) => h.round > inherited),
+      wholeForward,
+    ) ?? undefined
+  );
 }

@@ -151,7 +151,8 @@ async function runInDir(
 }
 
 function resultOf(method: Method, config: RunConfig, bundleDir: string, r: MethodRunResult): MethodResult {
-  const share = clientFlopsShare(config, wholeForwardFlops(bundleDir, config), r.history);
+  const inherited = r.metrics.resumedFrom?.round ?? 0;
+  const share = clientFlopsShare(config, wholeForwardFlops(bundleDir, config), r.history, inherited);
   return {
     method,
     metrics: r.metrics,

@@ -138,14 +138,16 @@ function result(
   clients: ClientResult[],
 ): LocalJobResult {
   const { rounds, global, resumedFrom, badFrames } = server;
-  const bytes = totalBytes(ownRounds(rounds, server.inherited));
+  // the rounds another job trained (spec.output.resumeFrom) are neither this job's bytes nor its clients' work
+  const own = ownRounds(rounds, server.inherited);
+  const bytes = totalBytes(own);
   const accuracy = [...rounds].reverse().find((r) => r.accuracy !== null)?.accuracy ?? null;
   return {
     method: config.method,
     rounds,
     accuracy,
     bytes: { ...bytes, total: bytes.up + bytes.down },
-    clientFlopsShare: runComputeShare(config, rounds, wholeForward),
+    clientFlopsShare: runComputeShare(config, own, wholeForward),
     global,
     clients,
     resumedFrom,

@@ -39,7 +39,7 @@ describe("clientFlopsShare", () => {
   const history = [round(1, 40_000), round(2, 40_000), round(3, 20_000)];
 
   it("leaves out the rounds up to the inherited one", () => {
-    const own = clientFlopsShare(config, wholeForward, history, 2);
+    const own = clientFlopsShare(config, wholeForward, history, { round: 2 });
     assert.ok(own !== undefined && own > 0, `share ${own}`);
     assert.equal(own, clientFlopsShare(config, wholeForward, [history[2]!]));
     const all = clientFlopsShare(config, wholeForward, history);
@@ -50,6 +50,6 @@ describe("clientFlopsShare", () => {
   });
 
   it("is undefined when every round is the source's", () => {
-    assert.equal(clientFlopsShare(config, wholeForward, history.slice(0, 2), 2), undefined);
+    assert.equal(clientFlopsShare(config, wholeForward, history.slice(0, 2), { round: 2 }), undefined);
   });
 });

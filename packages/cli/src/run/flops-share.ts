@@ -3,6 +3,7 @@
 // (3 × whole-model forward per sample); computed by @sfprompt/core's runComputeShare.
 import type { RunConfig } from "@sfprompt/api";
 import {
+  ownRounds,
   PartitionBundle,
   perSampleFlops,
   runComputeShare,
@@ -22,20 +23,14 @@ export function wholeForwardFlops(bundleDir: string, c: RunConfig): number {
 
 /**
  * The share over the server's round history; undefined when no round did client work. `inherited`:
- * the round up to which another job trained (spec.output.resumeFrom, metrics.json's resumedFrom);
- * those rounds' clients are not this job's, so they are left out.
+ * the rounds another job trained (spec.output.resumeFrom, metrics.json's resumedFrom); those rounds'
+ * clients are not this job's, so they are left out.
  */
 export function clientFlopsShare(
   c: RunConfig,
   wholeForward: number,
   history: readonly RoundMetrics[],
-  inherited = 0,
+  inherited?: { readonly round: number },
 ): number | undefined {
-  return (
-    runComputeShare(
-      c,
-      history.filter((h) => h.round > inherited),
-      wholeForward,
-    ) ?? undefined
-  );
+  return runComputeShare(c, ownRounds(history, inherited), wholeForward) ?? undefined;
 }

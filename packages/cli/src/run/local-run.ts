@@ -131,6 +131,10 @@ async function runInDir(
               // --resume without a checkpoint of the job's own went on only with a source one
               // (resumeFrom, openRunDir): that session is not resumed, and the server reads the source
               requireCheckpoint: resumed && o.mode === "resume" && method === job.spec.method,
+              // read once, before the run dir was opened (a baseline's config has no resumeFrom)
+              ...(external?.resumeFrom === undefined || method !== job.spec.method
+                ? {}
+                : { resumeFrom: external.resumeFrom }),
               status: o.status,
               label,
               signal: o.signal,
@@ -151,8 +155,12 @@ async function runInDir(
 }
 
 function resultOf(method: Method, config: RunConfig, bundleDir: string, r: MethodRunResult): MethodResult {
-  const inherited = r.metrics.resumedFrom?.round ?? 0;
-  const share = clientFlopsShare(config, wholeForwardFlops(bundleDir, config), r.history, inherited);
+  const share = clientFlopsShare(
+    config,
+    wholeForwardFlops(bundleDir, config),
+    r.history,
+    r.metrics.resumedFrom,
+  );
   return {
     method,
     metrics: r.metrics,

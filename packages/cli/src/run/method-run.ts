@@ -30,7 +30,7 @@ import { accuracySvg, trafficSvg } from "./plots.js";
 import { JobProgressView, type StatusLine } from "./progress-view.js";
 import { plural } from "../plural.js";
 import { writeRecordedParams } from "./recorded-result.js";
-import { resumeFromLine } from "./resume-source.js";
+import { resumeFromLine, type SourceCheckpoint } from "./resume-source.js";
 import { readRoundHistory } from "./round-history.js";
 import { readMetrics, RUN_FILES } from "./run-dir.js";
 import { writeProcessConfig, type ProcessConfig } from "../proc/process-config.js";
@@ -49,6 +49,11 @@ export interface MethodRunContext {
    * error, not round 1. (--resume that goes on from a resumeFrom source is not a resumed session.)
    */
   readonly requireCheckpoint?: boolean;
+  /**
+   * spec.output.resumeFrom's bucket as the run read it at its start (--nats, the job's own method):
+   * where the server goes on from when the job's store holds no checkpoint.
+   */
+  readonly resumeFrom?: SourceCheckpoint;
   readonly status: StatusLine;
   readonly label: string;
   readonly signal: AbortSignal;
@@ -193,9 +198,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
       ? await resources.artifacts.latestCheckpoint()
       : null;
   const fromLine =
-    ctx.requireCheckpoint !== true && newest === null
-      ? await resumeFromLine(ctx.nc, config, ctx.label)
-      : undefined;
+    ctx.requireCheckpoint !== true && newest === null ? resumeFromLine(ctx.resumeFrom, ctx.label) : undefined;
   if (fromLine !== undefined) ctx.status.line(fromLine);
   else if (ctx.resumed) ctx.status.line(resumeLine(ctx, newest));
   const pc: ProcessConfig = {

@@ -37,15 +37,10 @@ export function sourceWhere(s: SourceCheckpoint): string {
 
 /**
  * The status line for a session whose own store holds no checkpoint: where the server will go on
- * from. Undefined when the job sets no resumeFrom, or the source has no checkpoint (the server then
- * fails the job with a message that says what to do).
+ * from (`s`: the source as the run read it at its start). Undefined when the job sets no resumeFrom,
+ * or the source has no checkpoint (the server then fails the job with a message that says what to do).
  */
-export async function resumeFromLine(
-  nc: NatsConnection,
-  config: RunConfig,
-  label: string,
-): Promise<string | undefined> {
-  const s = await sourceCheckpoint(nc, config);
+export function resumeFromLine(s: SourceCheckpoint | undefined, label: string): string | undefined {
   if (s === undefined || s.round === null) return undefined;
   const { job, bucket, round } = s;
   return `${label}: going on from job ${job}'s checkpoint of round ${round} (spec.output.resumeFrom; bucket ${bucket}, only read; ${round === 1 ? "round 1 is" : `rounds 1–${round} are`} ${job}'s, logs/server.log's "resumed" event names the checkpoint read)`;

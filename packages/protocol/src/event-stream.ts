@@ -53,6 +53,16 @@ export async function ensureEventConsumer(nc: NatsConnection, job: string, durab
   });
 }
 
+/**
+ * The stream sequence of the job's newest event (0 when the stream holds none): every event stored
+ * later has a higher one, so a consumer that notes it before starting a server can tell that server's
+ * events from those earlier servers left in the stream. The stream must exist (ensureEventStream).
+ */
+export async function lastEventSeq(nc: NatsConnection, job: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  return (await jsm.streams.info(eventStreamName(job))).state.last_seq;
+}
+
 function toDelivery(m: JsMsg): EventDelivery {
   const ack = (): void => m.ack();
   const term = (): void => m.term();

@@ -8,6 +8,7 @@ import {
   consumeEvents,
   ensureJobResources,
   FINAL_ARTIFACT_OBJECT,
+  lastEventSeq,
   type ProgressEvent,
 } from "@sfprompt/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -33,6 +34,7 @@ import { writeRecordedParams } from "./recorded-result.js";
 import { resumeFromLine, type SourceCheckpoint } from "./resume-source.js";
 import { readRoundHistory } from "./round-history.js";
 import { readMetrics, RUN_FILES } from "./run-dir.js";
+import { SessionEvents } from "./session-events.js";
 import { writeProcessConfig, type ProcessConfig } from "../proc/process-config.js";
 
 export interface MethodRunContext {
@@ -67,7 +69,8 @@ export interface MethodRunResult {
   readonly seconds: number;
 }
 
-const DURABLE = "sfprompt-run";
+/** The durable consumer through which every session follows the job's events. */
+export const EVENTS_DURABLE = "sfprompt-run";
 
 function clientCount(c: RunConfig): number {
   return c.effective.federated ? c.clients.count : 0;
@@ -90,13 +93,14 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
 /**
  * Resolves with the job's job.finished event, or undefined when the server exited cleanly without one
  * reaching us (a re-published job.finished inside JetStream's duplicate window is dropped); rejects
- * when the job fails, the server crashes, or every client crashes. `onEvent` says "stale" for an
- * event of a replaced run attempt, which is then passed over.
+ * when the job fails, the server crashes, or every client crashes. `onEvent` (given the event's
+ * stream sequence) says "stale" for an event of a replaced run attempt or of an earlier session,
+ * which is then passed over: a job end among them is not this session's.
  */
 async function follow(
   ctx: MethodRunContext,
   children: readonly Child[],
-  onEvent: (e: ProgressEvent) => "stale" | "taken",
+  onEvent: (e: ProgressEvent, seq: number) => "stale" | "taken",
 ): Promise<JobFinished | undefined> {
   const stop = new AbortController();
   const abort = (): void => stop.abort();
@@ -121,10 +125,10 @@ async function follow(
   });
   deaths.catch(() => undefined);
   const events = (async (): Promise<JobFinished> => {
-    for await (const d of consumeEvents(ctx.nc, ctx.config.names.job, DURABLE, stop.signal)) {
+    for await (const d of consumeEvents(ctx.nc, ctx.config.names.job, EVENTS_DURABLE, stop.signal)) {
       d.ack();
       // a stale event is one of a server the job's restart replaced: its end is not this run's
-      if (!d.ok || onEvent(d.event) === "stale") continue;
+      if (!d.ok || onEvent(d.event, d.seq) === "stale") continue;
       if (d.event.type === "job.finished") return d.event;
       if (d.event.type === "job.failed")
         throw new JobRunError(`the job failed: ${d.event.reason}: ${d.event.message}`);
@@ -213,13 +217,15 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     modelPath: ctx.modelPath,
   };
   const configPath = writeProcessConfig(join(ctx.dir, RUN_FILES.configs), `${config.method}.json`, pc);
+  // noted before the server starts: what the stream held by then is earlier sessions'
+  const session = new SessionEvents(await lastEventSeq(ctx.nc, config.names.job));
   const logDir = join(ctx.dir, RUN_FILES.logs);
   // Clients first: they load their data while the server starts, so round 1 finds them polling.
   const clients = Array.from({ length: clientCount(config) }, (_, i) =>
     startChild("client", configPath, logDir, i),
   );
   const children = [startChild("server", configPath, logDir), ...clients];
-  const view = new JobProgressView(ctx.status, ctx.label, config.training.rounds, started);
+  const view = new JobProgressView(ctx.status, ctx.label, config.training.rounds);
   let earlier = metrics.seconds ?? 0;
   // a session that only finds its rounds done (resuming a finished method) adds no time
   let trained = false;
@@ -228,7 +234,9 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     writeMetricsFiles(ctx.dir, metrics);
   };
   try {
-    const last = await follow(ctx, children, (e) => {
+    const last = await follow(ctx, children, (e, seq) => {
+      // the checkpoint history fills in metrics.json what an earlier session's rounds left out
+      if (session.isEarlier(seq, e)) return "stale";
       const attempt = followAttempt(metrics, e);
       if (attempt.verdict === "stale") return "stale";
       if (attempt.verdict === "new") {
@@ -245,8 +253,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
       metrics = attempt.metrics;
       view.onEvent(e);
       if (e.type === "round.finished") {
-        // an event of an earlier session, delivered again, is older than this session
-        if (Date.parse(e.at) >= started) trained = true;
+        trained = true;
         metrics = withRound(metrics, e);
         save();
       }

@@ -60,15 +60,6 @@ const PHASE_OF: Partial<Record<ClientState, string>> = {
 
 type RunResumed = Extract<ProgressEvent, { type: "run.resumed" }>;
 
-/**
- * Whether `e` was published by this session's server, started at `since` (ms): an event an earlier
- * session left unread in the job's stream (Ctrl-C before its consumer took it) comes first in the next
- * one's, published before that session began. The server runs on this machine, so the clocks agree.
- */
-export function ofSession(e: Pick<ProgressEvent, "at">, since: number): boolean {
-  return Date.parse(e.at) >= since;
-}
-
 /** Where a resumed server goes on from, briefly: another job's round, or the job's own checkpoint. */
 export function resumedFrom(e: RunResumed): string {
   return e.from === undefined
@@ -81,7 +72,10 @@ export function resumedLine(label: string, rounds: number, e: RunResumed): strin
   return `${label} round ${e.round}/${rounds} ${resumedFrom(e)}`;
 }
 
-/** Follows a job's progress events and renders them. */
+/**
+ * Follows the progress events of this session's server and renders them (an earlier session's, left
+ * in the job's stream, are passed over before they reach it: SessionEvents).
+ */
 export class JobProgressView {
   private round = 0;
   private finished = 0;
@@ -93,12 +87,10 @@ export class JobProgressView {
   private bytes = 0;
   private roundStarted = Date.now();
 
-  /** `since`: when this session started (ms), to tell its server's run.resumed from an earlier one's. */
   constructor(
     private readonly out: StatusLine,
     private readonly label: string,
     private readonly rounds: number,
-    private readonly since: number,
   ) {}
 
   /** Forgets what the events so far showed: the job started over (a new run attempt). */
@@ -116,10 +108,7 @@ export class JobProgressView {
   onEvent(e: ProgressEvent): void {
     switch (e.type) {
       case "run.resumed":
-        // an earlier session's says where that one went on from, not where this one does
-        if (!ofSession(e, this.since)) return;
-        // the server's own word on where it goes on from: its rounds up to it are done, also over
-        // what an earlier session's events (delivered first) showed; it carries no bytes
+        // the server's own word on where it goes on from: its rounds up to it are done; no bytes
         this.round = e.round;
         this.finished = e.round;
         this.resumed = resumedFrom(e);

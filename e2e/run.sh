@@ -4,8 +4,10 @@
 # kube-scheduler, containerd, a real kubelet, kube-proxy and a DNS server on this machine (root
 # needed); builds the operator, server, client, NATS and pause images locally and imports them into
 # containerd; helm-installs helm/sfprompt-operator; labels the node as edge and GPU node; applies
-# e2e/job.yaml and waits for Succeeded; deletes the job and checks that its children and JetStream
-# streams are gone; uninstalls; tears everything down. docs/e2e.md has the details and timings.
+# e2e/job.yaml and waits for Succeeded; applies e2e/job-resume.yaml, which goes on from the first
+# job's checkpoint (spec.output.resumeFrom), and checks that it trained round 3 only and left the
+# first job as it was; deletes both jobs and checks that their children and JetStream streams are
+# gone; uninstalls; tears everything down. docs/e2e.md has the details and timings.
 #
 # Env: SFPROMPT_E2E_DIR (state, default /tmp/sfprompt-e2e; removed at the end),
 #      SFPROMPT_E2E_LOGS (logs of the last run are copied here, default /tmp/sfprompt-e2e-logs),
@@ -18,6 +20,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/lib/teardown.sh"
 . "$HERE/lib/images.sh"
 . "$HERE/lib/checks.sh"
+. "$HERE/lib/resume.sh"
 E2E_LOGS="${SFPROMPT_E2E_LOGS:-/tmp/sfprompt-e2e-logs}"
 
 if [ "${1:-}" = "--down" ]; then
@@ -77,5 +80,9 @@ run_job
 check_succeeded_status
 check_job_env
 check_cpu_fallback
-delete_job_and_check
+run_resume_job
+check_resumed_status
+# the source first: its finalizer deletes its default bucket and streams only, the second job's stay
+delete_job_and_check "$JOB" "$(job_streams "$RESUME_JOB")"
+delete_job_and_check "$RESUME_JOB"
 helm_uninstall

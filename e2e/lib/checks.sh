@@ -1,5 +1,6 @@
 # The e2e's steps against the running cluster: install the chart, run the job to Succeeded, delete it
-# and check what it leaves, uninstall. Sourced by run.sh after common.sh.
+# and check what it leaves, uninstall. Sourced by run.sh after common.sh; resume.sh adds the second
+# job.
 
 RELEASE=sfprompt-operator
 OP_NS=sfprompt-system
@@ -26,22 +27,32 @@ helm_install() {
   kubectl -n "$OP_NS" get pods -o wide >&2
 }
 
-# NATS's monitoring endpoint through the API server's service proxy (no port-forward needed).
+# NATS's monitoring endpoint through the API server's service proxy (no port-forward needed): the
+# JetStream streams' names, sorted; with --state, name=messages/bytes/last_seq of each.
 nats_streams() {
   kubectl get --raw "/api/v1/namespaces/$OP_NS/services/http:$RELEASE-nats:8222/proxy/jsz?streams=true" |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
-      const names=(j.account_details??[]).flatMap(a=>(a.stream_detail??[]).map(x=>x.name));
+    STREAM_STATE="${1:-}" node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
+      const st=process.env.STREAM_STATE==="--state";
+      const names=(j.account_details??[]).flatMap(a=>(a.stream_detail??[]).map(x=>
+        st?`${x.name}=${x.state?.messages}/${x.state?.bytes}/${x.state?.last_seq}`:x.name));
       console.log(names.sort().join(" "))})'
 }
 
-job_phase() { kubectl -n "$JOB_NS" get sfpj "$JOB" -o 'jsonpath={.status.phase}' 2>/dev/null; }
+# The three streams the operator's finalizer deletes with job NAME (default bucket, ADR 0045), sorted
+# as nats_streams sorts: round state, artifacts, events.
+job_streams() {
+  local tok="sfp-${JOB_NS}_$1"
+  echo "KV_$tok-state OBJ_$tok-artifacts $tok-events"
+}
 
-# Keeps the job's pod logs under $W/logs/pods while it runs (pods may be gone once it finished).
+job_phase() { kubectl -n "$JOB_NS" get sfpj "${1:-$JOB}" -o 'jsonpath={.status.phase}' 2>/dev/null; }
+
+# Keeps every job's pod logs under $W/logs/pods while it runs (pods may be gone once it finished).
 save_pod_logs() {
   local p
   mkdir -p "$W/logs/pods"
   local f
-  for p in $(kubectl -n "$JOB_NS" get pods -l "$JOB_SELECTOR" -o name 2>/dev/null); do
+  for p in $(kubectl -n "$JOB_NS" get pods -l sfprompt.io/job -o name 2>/dev/null); do
     f="$W/logs/pods/${p#pod/}.log"
     # A container being removed answers "unable to retrieve container logs ..." with exit 0; a log
     # only grows, so a shorter answer never replaces what was saved before.
@@ -54,7 +65,6 @@ save_pod_logs() {
 }
 
 run_job() {
-  local limit=${SFPROMPT_E2E_JOB_TIMEOUT:-900} start phase last=""
   kubectl create namespace "$JOB_NS" >/dev/null
   # the Secret the clients' SFPROMPT_E2E_SECRET comes from (valueFrom.secretKeyRef)
   kubectl -n "$JOB_NS" create secret generic e2e-env --from-literal=mark=from-secret >/dev/null
@@ -62,27 +72,34 @@ run_job() {
   # The webhook's pod is ready before kube-proxy has programmed its Service (a second or two): the
   # API server then gets "connection refused"; retried as a user would.
   wait_until 60 "the admission webhook to admit e2e/job.yaml" kubectl -n "$JOB_NS" apply -f "$E2E_ROOT/e2e/job.yaml"
+  wait_succeeded "$JOB"
+}
+
+# wait_succeeded NAME: polls job NAME until Succeeded (dies when Failed or after the time limit),
+# saving pod logs meanwhile, then prints its status.
+wait_succeeded() {
+  local name=$1 limit=${SFPROMPT_E2E_JOB_TIMEOUT:-900} start phase last=""
   start=$(date +%s)
   while :; do
-    phase=$(job_phase || true)
-    [ "$phase" != "$last" ] && log "job phase: ${phase:-<none>}" && last=$phase
+    phase=$(job_phase "$name" || true)
+    [ "$phase" != "$last" ] && log "job $name phase: ${phase:-<none>}" && last=$phase
     save_pod_logs
     capture_client_env
     case "$phase" in
       Succeeded) break ;;
-      Failed) die "the job failed (run.sh's exit handler saves the cluster's state and logs)" ;;
+      Failed) die "job $name failed (run.sh's exit handler saves the cluster's state and logs)" ;;
     esac
-    [ $(($(date +%s) - start)) -ge "$limit" ] && die "the job did not succeed within ${limit}s (SFPROMPT_E2E_JOB_TIMEOUT)"
+    [ $(($(date +%s) - start)) -ge "$limit" ] && die "job $name did not succeed within ${limit}s (SFPROMPT_E2E_JOB_TIMEOUT)"
     sleep 3
   done
-  log "job Succeeded after $(($(date +%s) - start)) s; its status:"
-  kubectl -n "$JOB_NS" get sfpj "$JOB" -o wide >&2
-  kubectl -n "$JOB_NS" get sfpj "$JOB" -o jsonpath='{.status}' | node -e \
+  log "job $name Succeeded after $(($(date +%s) - start)) s; its status:"
+  kubectl -n "$JOB_NS" get sfpj "$name" -o wide >&2
+  kubectl -n "$JOB_NS" get sfpj "$name" -o jsonpath='{.status}' | node -e \
     'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.error(JSON.stringify(JSON.parse(s),null,2)))'
 }
 
-# jsonpath on the job, e.g. job_field '{.status.server.executionProvider}'.
-job_field() { kubectl -n "$JOB_NS" get sfpj "$JOB" -o "jsonpath=$1"; }
+# jsonpath on a job (default: the first one), e.g. job_field '{.status.server.executionProvider}'.
+job_field() { kubectl -n "$JOB_NS" get sfpj "${2:-$JOB}" -o "jsonpath=$1"; }
 
 # What Succeeded must mean: both rounds done, an accuracy measured, every client's pod Succeeded on
 # the node, bytes counted both ways.
@@ -135,20 +152,24 @@ check_cpu_fallback() {
   log "server fell back to CPU: status.server $req -> $act, CpuFallback=True, and its log says so"
 }
 
+# delete_job_and_check NAME [STREAMS]: deletes job NAME and checks that its children and its three
+# JetStream streams (seen before) are gone, and that exactly STREAMS (sorted; default none) are left.
 delete_job_and_check() {
-  local before after left
+  local name=$1 expected=${2:-} before after left s
   before=$(nats_streams)
-  log "JetStream streams before deletion: ${before:-<none>}"
-  [ -n "$before" ] || die "the job left no JetStream streams to delete; the check would prove nothing"
-  log "kubectl delete sfpj $JOB"
-  kubectl -n "$JOB_NS" delete sfpj "$JOB" --timeout=120s >&2
-  wait_until 120 "the job's children to be garbage-collected" \
-    bash -c "[ -z \"\$(kubectl -n $JOB_NS get deploy,rs,pods,svc,configmaps,secrets -l $JOB_SELECTOR -o name)\" ]"
-  left=$(kubectl -n "$JOB_NS" get all,configmaps,secrets -l "$JOB_SELECTOR" -o name)
-  [ -z "$left" ] || die "children left after deleting the job: $left"
+  log "JetStream streams before deleting $name: ${before:-<none>}"
+  for s in $(job_streams "$name"); do
+    [[ " $before " == *" $s "* ]] || die "job $name has no JetStream stream $s to delete; the check would prove nothing"
+  done
+  log "kubectl delete sfpj $name"
+  kubectl -n "$JOB_NS" delete sfpj "$name" --timeout=120s >&2
+  wait_until 120 "the children of $name to be garbage-collected" \
+    bash -c "[ -z \"\$(kubectl -n $JOB_NS get deploy,rs,pods,svc,configmaps,secrets -l sfprompt.io/job=$name -o name)\" ]"
+  left=$(kubectl -n "$JOB_NS" get all,configmaps,secrets -l "sfprompt.io/job=$name" -o name)
+  [ -z "$left" ] || die "children left after deleting $name: $left"
   after=$(nats_streams)
-  log "JetStream streams after deletion: ${after:-<none>}"
-  [ -z "$after" ] || die "JetStream streams left after deleting the job: $after"
+  log "JetStream streams after deleting $name: ${after:-<none>}"
+  [ "$after" = "$expected" ] || die "JetStream streams after deleting $name: '$after', expected '$expected'"
 }
 
 helm_uninstall() {

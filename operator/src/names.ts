@@ -16,6 +16,8 @@ export const ANNOTATION_RESTARTS = "sfprompt.io/restarts";
 export const ANNOTATION_CONFIG_HASH = "sfprompt.io/config-hash";
 /** Digest of a client pod's spec as desired, to tell a pod made from an older spec. */
 export const ANNOTATION_POD_SPEC_HASH = "sfprompt.io/pod-spec-hash";
+/** On a finished job's ConfigMap: digests of the spec fields the job finished with (ADR 0034, amendment 1). */
+export const ANNOTATION_FINISHED_SPEC = "sfprompt.io/finished-spec";
 
 /** Label selector matching every child the operator manages (what its informers watch). */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`;

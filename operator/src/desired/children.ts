@@ -1,6 +1,6 @@
 // Everything a job should own right now, as one pure function of the job, the operator's settings,
 // the lifecycle decision and the client restart plans.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import type { SFPromptJob } from "@sfprompt/api";
 import type { Lifecycle } from "../status/lifecycle.js";
 import { desiredClientPod } from "./client-pod.js";
@@ -10,6 +10,7 @@ import type { JobRef } from "./owner.js";
 import { jobNatsUrl } from "./pod-parts.js";
 import type { ClientPlan } from "./restart-plan.js";
 import { desiredSecret } from "./secret.js";
+import { recordedSpec, specRecordAnnotation } from "./spec-record.js";
 import { desiredDeployment, desiredService } from "./server.js";
 import type { ChildSettings } from "./settings.js";
 
@@ -21,13 +22,15 @@ export interface DesiredInput {
   jobKey: string;
   lifecycle: Lifecycle;
   plans: readonly ClientPlan[];
+  /** The job's ConfigMap as observed: a finished job's is kept once it records the spec it ran with. */
+  configMap?: V1ConfigMap;
 }
 
 export interface DesiredChildren {
   /** Objects to server-side apply (pods only when absent: a pod's spec is immutable). */
   apply: KubernetesObject[];
   /** Existing pods to leave alone: failed pods kept for their logs and their restart count. */
-  keep: { kind: "Pod"; name: string }[];
+  keep: { kind: "Pod" | "ConfigMap"; name: string }[];
 }
 
 function clientPods(input: DesiredInput, configHash: string, natsUrl: string): DesiredChildren {
@@ -63,6 +66,22 @@ export function serverImageFor(job: SFPromptJob, settings: ChildSettings): strin
     : settings.serverImage;
 }
 
+/**
+ * The run config a finished job ran with stays as it was: the ConfigMap is kept once it records the
+ * spec (ADR 0034, amendment 1); the reconcile in which the job finishes applies it with that record.
+ */
+function configMapPart(input: DesiredInput): DesiredChildren {
+  const { job, ref, lifecycle } = input;
+  if (!lifecycle.terminal) return { apply: [desiredConfigMap(job, ref)], keep: [] };
+  const live = input.configMap;
+  if (live?.metadata?.name !== undefined && recordedSpec(live) !== undefined)
+    return { apply: [], keep: [{ kind: "ConfigMap", name: live.metadata.name }] };
+  return {
+    apply: [desiredConfigMap(job, ref, specRecordAnnotation(job.spec, job.metadata.generation))],
+    keep: [],
+  };
+}
+
 export function desiredChildren(input: DesiredInput): DesiredChildren {
   const { job, ref, settings, lifecycle } = input;
   const natsUrl = jobNatsUrl(job, settings.natsUrl);
@@ -78,14 +97,15 @@ export function desiredChildren(input: DesiredInput): DesiredChildren {
     configHash: hashes.server,
   });
   const pods = clientPods(input, hashes.client, natsUrl);
+  const config = configMapPart(input);
   return {
     apply: [
-      desiredConfigMap(job, ref),
+      ...config.apply,
       desiredSecret(ref, natsUrl, input.jobKey),
       server,
       desiredService(ref),
       ...pods.apply,
     ],
-    keep: pods.keep,
+    keep: [...config.keep, ...pods.keep],
   };
 }

@@ -1,7 +1,7 @@
 // The ConfigMap with the job's run config: what the server and client processes read at start.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { toRunConfig, type SFPromptJob } from "@sfprompt/api";
-import { childLabels, childNames } from "../names.js";
+import { ANNOTATION_FINISHED_SPEC, childLabels, childNames } from "../names.js";
 import { ownerReference, type JobRef } from "./owner.js";
 import { RUN_CONFIG_KEY } from "./settings.js";
 
@@ -10,7 +10,8 @@ export function renderRunConfig(job: SFPromptJob): string {
   return `${JSON.stringify(toRunConfig(job), null, 2)}\n`;
 }
 
-export function desiredConfigMap(job: SFPromptJob, ref: JobRef): V1ConfigMap {
+/** The ConfigMap; `finishedSpec` (the annotation's value) records the spec a finished job ran with. */
+export function desiredConfigMap(job: SFPromptJob, ref: JobRef, finishedSpec?: string): V1ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -18,6 +19,7 @@ export function desiredConfigMap(job: SFPromptJob, ref: JobRef): V1ConfigMap {
       name: childNames(ref.name).configMap,
       namespace: ref.namespace,
       labels: childLabels(ref.name, "config"),
+      ...(finishedSpec !== undefined ? { annotations: { [ANNOTATION_FINISHED_SPEC]: finishedSpec } } : {}),
       ownerReferences: [ownerReference(ref)],
     },
     data: { [RUN_CONFIG_KEY]: renderRunConfig(job) },

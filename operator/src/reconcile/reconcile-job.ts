@@ -117,6 +117,7 @@ async function reconcileParsed(
     jobKey: jobSecretKey,
     lifecycle,
     plans,
+    ...(seen.configMap ? { configMap: seen.configMap } : {}),
   });
   const applied = new Map<string, KubernetesObject>();
   let failure: { err: unknown; rejected: ChildRejection } | undefined;
@@ -140,6 +141,7 @@ async function reconcileParsed(
     natsUrl,
     ...(failure ? { rejected: failure.rejected } : {}),
     ...(held ? { held } : {}),
+    desired: desired.apply,
   });
   // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.
   const names = childNames(ref.name);
@@ -152,6 +154,7 @@ async function reconcileParsed(
     plans,
     restartLimit: restart.limit,
     created,
+    configMap: seen.configMap,
   });
   for (const e of events) {
     await deps.events.record(ref, e.type, e.reason, e.message);

@@ -1,11 +1,14 @@
 // Which Kubernetes Events a reconcile reports: phase changes, a CPU fallback of the server, client
-// pod replacements, an ignored edit of a finished job and a held edit of a running one. Pure.
+// pod replacements, an ignored edit of a finished job, a held edit of a running one and client pods
+// left on an older spec. Pure.
+import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { SFPromptJob, Status } from "@sfprompt/api";
 import type { EventType } from "../kube/event-recorder.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { StatusWrite } from "../status/compute-status.js";
 import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
-import { hasFinished } from "../status/lifecycle.js";
+import { CLIENT_PODS_OUTDATED, CLIENTS_CONFIG_CURRENT } from "../status/clients-config.js";
+import { finishedEditEvent } from "./finished-edit.js";
 
 export interface JobEvent {
   type: EventType;
@@ -95,18 +98,14 @@ function fallbackEvent(previous: Status | undefined, next: StatusWrite): JobEven
   return { type: "Warning", reason: "CpuFallback", message: now.message };
 }
 
-/** A Warning when the spec of a finished job was edited to more (or fewer) rounds, which changes nothing. */
-function ignoredEditEvent(input: TransitionInput): JobEvent | undefined {
-  const { previous, job } = input;
-  const was = previous?.rounds;
-  const wants = job.spec.training.rounds;
-  if (!hasFinished(previous) || was === undefined || was === wants) return undefined;
-  if (previous?.observedGeneration === job.metadata.generation) return undefined;
-  return {
-    type: "Warning",
-    reason: "FinishedSpecChangeIgnored",
-    message: `the job has finished (${previous?.phase}): spec.training.rounds ${was} → ${wants} is ignored and status.rounds stays ${was}; to train more rounds, create a new job`,
-  };
+/** A Normal event when running client pods are left on an older spec: once per edit, or when first seen. */
+function clientsConfigEvent(input: TransitionInput): JobEvent | undefined {
+  const { previous, next, job } = input;
+  const now = next.conditions?.find((c) => c.type === CLIENTS_CONFIG_CURRENT);
+  if (now?.status !== "False") return undefined;
+  const was = previous?.conditions?.find((c) => c.type === CLIENTS_CONFIG_CURRENT)?.status;
+  if (was === "False" && previous?.observedGeneration === job.metadata.generation) return undefined;
+  return { type: "Normal", reason: CLIENT_PODS_OUTDATED, message: now.message };
 }
 
 /** A Warning when an edit is held (ADR 0039): once per edit, or when a held edit first shows. */
@@ -127,6 +126,8 @@ export interface TransitionInput {
   restartLimit: number;
   /** Whether the API server took the pod of `plan` in this reconcile. */
   created: (plan: ClientPlan) => boolean;
+  /** The job's ConfigMap as observed before this reconcile: a finished job's records the spec it ran with. */
+  configMap?: V1ConfigMap | undefined;
 }
 
 export function transitionEvents(input: TransitionInput): JobEvent[] {
@@ -134,8 +135,9 @@ export function transitionEvents(input: TransitionInput): JobEvent[] {
   const once = [
     phaseEvent(previous, next),
     fallbackEvent(previous, next),
-    ignoredEditEvent(input),
+    finishedEditEvent(input),
     heldEditEvent(input),
+    clientsConfigEvent(input),
   ].filter((e): e is JobEvent => e !== undefined);
   return [...once, ...restartEvents(input.plans, input.restartLimit, input.created)];
 }

@@ -1,12 +1,13 @@
 // The job's status as a pure function of what the reconciler observed: the lifecycle decision, the
 // server Deployment, the client pods (through their plans) and the progress snapshot from NATS.
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import type { ClientStatus, ServerStatus, SFPromptJob, Status, StatusSchema } from "@sfprompt/api";
 import type { z } from "zod";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { SPEC_REJECTED } from "./checkpoint-rounds.js";
 import { clientPodFields, clientState } from "./client-state.js";
+import { clientsConfigCondition } from "./clients-config.js";
 import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
 import { hasFinished, type Lifecycle } from "./lifecycle.js";
@@ -25,6 +26,8 @@ export interface StatusInput {
   rejected?: { reason: string; message: string };
   /** Why the spec's last edit is held (not applied to the children), if it is. */
   held?: { reason: string; message: string };
+  /** The children as desired now: running client pods are compared with them (ClientsConfigCurrent). */
+  desired?: readonly KubernetesObject[];
 }
 
 type Phase = NonNullable<Status["phase"]>;
@@ -153,6 +156,8 @@ function conditionUpdates(
         ),
     serverCondition(input),
     clientsCondition(input, clients),
+    // a finished or suspended job runs no client: its pods are deleted, or are about to be
+    clientsConfigCondition(terminal || suspended ? [] : input.plans, input.desired ?? []),
     phase === "Running"
       ? cond("Running", true, "Training", "the server is available and clients are running")
       : cond("Running", false, phase === "Pending" ? "Starting" : phase, `the job is ${phase}`),

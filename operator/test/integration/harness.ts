@@ -12,7 +12,14 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION, type SFPromptJobInput } from "@sfprompt/api";
-import { applyObjects, kubectl, startControlPlane, waitFor, type ControlPlane } from "@sfprompt/kube-testing";
+import {
+  applyObjects,
+  kubectl,
+  startControlPlane,
+  waitFor,
+  waitForCrd,
+  type ControlPlane,
+} from "@sfprompt/kube-testing";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { parseConfig, type OperatorConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
@@ -30,10 +37,8 @@ export async function installCrd(cp: ControlPlane): Promise<void> {
     ["apply", "--server-side", "--field-manager=sfprompt-test", "-f", CRD_PATH],
     cp.kubeconfigPath,
   );
-  await kubectl(
-    ["wait", "--for=condition=Established", "--timeout=30s", "crd/sfpromptjobs.sfprompt.io"],
-    cp.kubeconfigPath,
-  );
+  // Polled, not `kubectl wait`: that fails at once when the CRD has no status.conditions yet.
+  await waitForCrd(cp.kubeConfig, "sfpromptjobs.sfprompt.io", { openApi: false });
   // kubectl explain reads the published OpenAPI, which follows Established by a moment.
   await waitFor(
     async () =>

@@ -10,11 +10,13 @@ export const CONDITION_TYPES = [
   "Created",
   "ServerReady",
   "ClientsReady",
+  "ClientsConfigCurrent",
   "Running",
   "Suspended",
   "Succeeded",
   "Failed",
   "CpuFallback",
+  "SpecRejected",
 ] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 

@@ -1,0 +1,62 @@
+// The answer to a spec edit of a finished job, which runs no more whatever its spec says (ADR 0034):
+// once per edit, a Warning naming the fields that differ from the spec the job finished with (recorded
+// on its ConfigMap) and how a new job goes on from this one's checkpoint (ADR 0044). Pure.
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { SFPromptJob, Status } from "@sfprompt/api";
+import { changedFields, recordedSpec } from "../desired/spec-record.js";
+import type { JobEvent } from "./transition-events.js";
+import { hasFinished } from "../status/lifecycle.js";
+
+export const FINISHED_SPEC_CHANGE_IGNORED = "FinishedSpecChangeIgnored";
+
+export interface FinishedEditInput {
+  previous: Status | undefined;
+  job: SFPromptJob;
+  /** The job's ConfigMap as observed before this reconcile applied anything. */
+  configMap?: V1ConfigMap | undefined;
+}
+
+/** What a user does instead: a new job, going on from this one's checkpoint where there is one. */
+function newJobAdvice(name: string, checkpoint: Status["lastCheckpoint"]): string {
+  if (checkpoint === undefined)
+    return "to run with the edited spec, create a new job; this job reported no checkpoint (status.lastCheckpoint is unset), so the new job starts at round 1";
+  return (
+    `to run with the edited spec, create a new job; with spec.output.resumeFrom.job: ${name} it goes on ` +
+    `from this job's checkpoint of round ${checkpoint.round} (keep this job until the new one has checkpointed)`
+  );
+}
+
+/** The ignored fields, rounds with their old and new value (status.rounds shows the old one). */
+function ignoredFields(input: FinishedEditInput, was: number | undefined): string[] | undefined {
+  const record = recordedSpec(input.configMap);
+  const wants = input.job.spec.training.rounds;
+  const rounds = was !== undefined && was !== wants ? `spec.training.rounds ${was} → ${wants}` : undefined;
+  // A job that finished under an operator that kept no record: only the rounds are known to differ.
+  if (record === undefined) return rounds !== undefined ? [rounds] : undefined;
+  const fields = changedFields(record, input.job.spec).map((f) =>
+    f === "spec.training.rounds" && rounds !== undefined ? rounds : f,
+  );
+  return rounds !== undefined && !fields.includes(rounds) ? [rounds, ...fields] : fields;
+}
+
+/** The Warning for an edit of a finished job not yet observed; none when nothing it ran with differs. */
+export function finishedEditEvent(input: FinishedEditInput): JobEvent | undefined {
+  const { previous, job } = input;
+  if (!hasFinished(previous) || previous?.observedGeneration === job.metadata.generation) return undefined;
+  const was = previous?.rounds;
+  const fields = ignoredFields(input, was);
+  // Only spec.ttlSecondsAfterFinished changed (the one field a finished job follows), or an edit was undone.
+  if (fields?.length === 0) return undefined;
+  const what =
+    fields === undefined
+      ? "the edit is ignored (the job finished under an operator that kept no record of its spec, so which fields changed is not known)"
+      : `${fields.join(", ")} ${fields.length === 1 ? "differs" : "differ"} from the spec it ran with and ${fields.length === 1 ? "is" : "are"} ignored`;
+  const rounds = fields?.some((f) => f.startsWith("spec.training.rounds "))
+    ? `; status.rounds stays ${was}`
+    : "";
+  return {
+    type: "Warning",
+    reason: FINISHED_SPEC_CHANGE_IGNORED,
+    message: `the job has finished (${previous?.phase}) and does not run again: ${what}${rounds}; ${newJobAdvice(job.metadata.name, previous?.lastCheckpoint)}`,
+  };
+}

@@ -1,6 +1,6 @@
 // Everything a job should own right now, as one pure function of the job, the operator's settings,
 // the lifecycle decision and the client restart plans.
-import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
+import type { KubernetesObject, V1ConfigMap, V1Deployment } from "@kubernetes/client-node";
 import type { SFPromptJob } from "@sfprompt/api";
 import type { Lifecycle } from "../status/lifecycle.js";
 import { desiredClientPod } from "./client-pod.js";
@@ -24,13 +24,15 @@ export interface DesiredInput {
   plans: readonly ClientPlan[];
   /** The job's ConfigMap as observed: a finished job's is kept once it records the spec it ran with. */
   configMap?: V1ConfigMap;
+  /** The server Deployment as observed: a finished job's is kept once scaled to 0 and recorded. */
+  deployment?: V1Deployment;
 }
 
 export interface DesiredChildren {
   /** Objects to server-side apply (pods only when absent: a pod's spec is immutable). */
   apply: KubernetesObject[];
   /** Existing pods to leave alone: failed pods kept for their logs and their restart count. */
-  keep: { kind: "Pod" | "ConfigMap"; name: string }[];
+  keep: { kind: "Pod" | "ConfigMap" | "Deployment"; name: string }[];
 }
 
 function clientPods(input: DesiredInput, configHash: string, natsUrl: string): DesiredChildren {
@@ -82,11 +84,23 @@ function configMapPart(input: DesiredInput): DesiredChildren {
   };
 }
 
+/**
+ * A finished job's server Deployment, once at 0 replicas in a reconcile after the one it finished in
+ * (its ConfigMap has the record), stays as it ran: an ignored edit rolls out no revision.
+ */
+function keptServer(input: DesiredInput): { kind: "Deployment"; name: string } | undefined {
+  const live = input.deployment;
+  const name = live?.metadata?.name;
+  if (!input.lifecycle.terminal || name === undefined || live?.spec?.replicas !== 0) return undefined;
+  return recordedSpec(input.configMap) !== undefined ? { kind: "Deployment", name } : undefined;
+}
+
 export function desiredChildren(input: DesiredInput): DesiredChildren {
   const { job, ref, settings, lifecycle } = input;
   const natsUrl = jobNatsUrl(job, settings.natsUrl);
   const hashes = configHashes(job);
   const running = !lifecycle.suspended && !lifecycle.terminal;
+  const kept = keptServer(input);
   const server = desiredDeployment({
     job,
     ref,
@@ -102,10 +116,10 @@ export function desiredChildren(input: DesiredInput): DesiredChildren {
     apply: [
       ...config.apply,
       desiredSecret(ref, natsUrl, input.jobKey),
-      server,
+      ...(kept ? [] : [server]),
       desiredService(ref),
       ...pods.apply,
     ],
-    keep: [...config.keep, ...pods.keep],
+    keep: [...config.keep, ...(kept ? [kept] : []), ...pods.keep],
   };
 }

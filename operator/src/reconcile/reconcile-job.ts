@@ -118,6 +118,7 @@ async function reconcileParsed(
     lifecycle,
     plans,
     ...(seen.configMap ? { configMap: seen.configMap } : {}),
+    ...(seen.deployment ? { deployment: seen.deployment } : {}),
   });
   const applied = new Map<string, KubernetesObject>();
   let failure: { err: unknown; rejected: ChildRejection } | undefined;

@@ -84,17 +84,24 @@ async function ignoredEvents(name: string): Promise<{ type: string; message: str
   return list.items.map((e) => ({ type: e.type!, message: e.message! }));
 }
 
-async function configMapVersion(name: string): Promise<string> {
-  const cm = await w.world.core.readNamespacedConfigMap({
-    name: childNames(name).configMap,
-    namespace: "default",
-  });
-  return cm.metadata!.resourceVersion!;
+/** What would show an edit reaching the children: the ConfigMap's version, the server's generation. */
+async function ranWith(name: string): Promise<{ configMap: string; deployment: number; replicas: number }> {
+  const names = childNames(name);
+  const [cm, d] = await Promise.all([
+    w.world.core.readNamespacedConfigMap({ name: names.configMap, namespace: "default" }),
+    w.world.apps.readNamespacedDeployment({ name: names.deployment, namespace: "default" }),
+  ]);
+  return {
+    configMap: cm.metadata!.resourceVersion!,
+    deployment: d.metadata!.generation!,
+    replicas: d.spec!.replicas!,
+  };
 }
 
 test("each edit of a succeeded job gets one Warning naming what differs from what it ran with, and resumeFrom", async () => {
   await finishedJob("done", "Succeeded");
-  const config = await configMapVersion("done");
+  const children = await ranWith("done");
+  assert.equal(children.replicas, 0, "the finished job's server is scaled to 0");
 
   const first = await edit("done", { clients: { nodeSelector: { site: "plant-2" } } });
   assert.equal(first.status!.phase, "Succeeded");
@@ -114,7 +121,11 @@ test("each edit of a succeeded job gets one Warning naming what differs from wha
   const second = events.find((e) => /spec\.training\.optimizer/.test(e.message));
   assert.ok(second, JSON.stringify(events));
   assert.match(second.message, /spec\.clients\.nodeSelector/, "still differs from what it ran with");
-  assert.equal(await configMapVersion("done"), config, "the run config stays the one the job ran with");
+  assert.deepEqual(
+    await ranWith("done"),
+    children,
+    "the run config and the server stay as the job ran (no rollout of a server at 0 for an ignored edit)",
+  );
 });
 
 test("a finished job's TTL edit, which it follows, gets no Warning", async () => {

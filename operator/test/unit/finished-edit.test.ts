@@ -2,7 +2,7 @@
 // condition (ADR 0040, amendment 1), as pure functions of a job, its last status and its children.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { SFPromptJob, Status } from "@sfprompt/api";
 import { desiredChildren } from "../../src/desired/children.js";
 import { planClients } from "../../src/desired/restart-plan.js";
@@ -41,7 +41,13 @@ const succeeded = (checkpoint = true): Status =>
   }) as Status;
 
 /** The children the reconcile applies for `j` with status `previous` and the observed ConfigMap `cm`. */
-function children(j: SFPromptJob, previous: Status | undefined, cm?: V1ConfigMap, pods: V1Pod[] = []) {
+function children(
+  j: SFPromptJob,
+  previous: Status | undefined,
+  cm?: V1ConfigMap,
+  pods: V1Pod[] = [],
+  deployment?: V1Deployment,
+) {
   const plans = planClients(j.spec.clients.count, pods, DEFAULT_CHILD_SETTINGS.clientRestart, NOW.getTime());
   const lifecycle = decideLifecycle({ job: j, previous, progress: undefined, plans, now: NOW });
   const out = desiredChildren({
@@ -52,6 +58,7 @@ function children(j: SFPromptJob, previous: Status | undefined, cm?: V1ConfigMap
     lifecycle,
     plans,
     ...(cm ? { configMap: cm } : {}),
+    ...(deployment ? { deployment } : {}),
   });
   return { ...out, plans };
 }
@@ -73,6 +80,22 @@ describe("a finished job's ConfigMap", () => {
       later.keep.some((k) => k.kind === "ConfigMap"),
       "kept, not pruned",
     );
+  });
+
+  it("keeps the server Deployment too once it is at 0 replicas and the record is there", () => {
+    const finishing = children(at(BASE, 1), succeeded());
+    const cm = finishing.apply.find((o) => o.kind === "ConfigMap") as V1ConfigMap;
+    const server = finishing.apply.find((o) => o.kind === "Deployment") as V1Deployment;
+    assert.equal(server.spec!.replicas, 0);
+    const edit = at({ ...BASE, training: { rounds: 2, optimizer: { learningRate: 0.5 } } }, 2);
+    const later = children(edit, succeeded(), cm, [], server);
+    assert.equal(later.apply.filter((o) => o.kind === "Deployment").length, 0, "not applied again");
+    assert.ok(
+      later.keep.some((k) => k.kind === "Deployment"),
+      "kept, not pruned",
+    );
+    const noRecord = children(edit, succeeded(), undefined, [], server);
+    assert.equal(noRecord.apply.filter((o) => o.kind === "Deployment").length, 1, "applied without a record");
   });
 
   it("is applied as before while the job runs, without a record", () => {

@@ -7,7 +7,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION, applyDefaults, crdYaml } from "@sfprompt/api";
-import { applyObjects, kubectl, startControlPlane, waitFor, type ControlPlane } from "@sfprompt/kube-testing";
+import {
+  applyObjects,
+  kubectl,
+  startControlPlane,
+  waitFor,
+  waitForCrd,
+  type ControlPlane,
+} from "@sfprompt/kube-testing";
 import yaml from "js-yaml";
 import { invalidCases } from "../../../packages/api/test/helpers/cases.js";
 import { jobWith, type Json } from "../../../packages/api/test/helpers/builders.js";
@@ -107,7 +114,8 @@ async function installCrd(text: string): Promise<void> {
   await kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], cp.kubeconfigPath, {
     input: text,
   });
-  await kubectl(["wait", "--for=condition=Established", "crd/sfpromptjobs.sfprompt.io"], cp.kubeconfigPath);
+  // Polled, not `kubectl wait`: that fails at once when a new CRD has no status.conditions yet.
+  await waitForCrd(cp.kubeConfig, "sfpromptjobs.sfprompt.io", { openApi: false });
 }
 
 const zodSpec = (job: Json): unknown => JSON.parse(JSON.stringify(applyDefaults(job).spec));

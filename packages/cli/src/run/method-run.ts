@@ -127,7 +127,8 @@ async function follow(
   const events = (async (): Promise<JobFinished> => {
     for await (const d of consumeEvents(ctx.nc, ctx.config.names.job, EVENTS_DURABLE, stop.signal)) {
       d.ack();
-      // a stale event is one of a server the job's restart replaced: its end is not this run's
+      // a stale event is one of a server the job's restart replaced, or of an earlier session's
+      // server: its end is not this session's
       if (!d.ok || onEvent(d.event, d.seq) === "stale") continue;
       if (d.event.type === "job.finished") return d.event;
       if (d.event.type === "job.failed")

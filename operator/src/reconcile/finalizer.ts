@@ -1,5 +1,6 @@
-// The finalizer's work on a job being deleted: remove its NATS resources, then let it go. NATS being
-// unreachable delays the deletion with backoff and Warning events, but never beyond giveUpAfterMs.
+// The finalizer's work on a job being deleted: remove its NATS resources (a bucket the spec names
+// outlives it), then let it go. NATS being unreachable delays the deletion with backoff and Warning
+// events, but never beyond giveUpAfterMs.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { natsNames } from "@sfprompt/api";
 import { deleteJobResources, type DeletedJobResources, type JobNames } from "@sfprompt/protocol";
@@ -24,11 +25,22 @@ function transportUrl(job: KubernetesObject, fallback: string): string {
   return url ?? fallback;
 }
 
-/** The job's token and artifact bucket (spec.output.bucket, which the cleanup keeps, or the default). */
+/**
+ * The job's token and its default bucket, whatever spec.output.bucket says now: the default bucket
+ * is the job's own whether or not the spec names another one, so it is always deleted (unless another
+ * job's owner marker claims it). A job whose spec.output.bucket was set after it ran with the default
+ * one (before the field was immutable) leaves no default bucket behind (ADR 0045, third amendment).
+ */
 export function cleanupNames(job: KubernetesObject): JobNames {
-  const bucket = (job as { spec?: { output?: { bucket?: unknown } } }).spec?.output?.bucket;
   const m = job.metadata!;
-  return natsNames(m.namespace!, m.name!, typeof bucket === "string" ? bucket : undefined);
+  return natsNames(m.namespace!, m.name!);
+}
+
+/** The bucket spec.output.bucket names, kept with its objects; undefined when unset or the default. */
+export function keptBucket(job: KubernetesObject): string | undefined {
+  const bucket = (job as { spec?: { output?: { bucket?: unknown } } }).spec?.output?.bucket;
+  if (typeof bucket !== "string") return undefined;
+  return bucket === cleanupNames(job).bucket ? undefined : bucket;
 }
 
 /**
@@ -42,8 +54,8 @@ export function cleanupUrls(job: KubernetesObject, fallback: string): string[] {
 }
 
 /**
- * Removes the job's streams at NATS `url`, within the finalizer's attempt timeout; a bucket the spec
- * named is kept (ADR 0045).
+ * Removes the job's stream, state and default bucket at NATS `url`, within the finalizer's attempt
+ * timeout; a bucket the spec names is not touched (ADR 0045).
  */
 async function cleanAt(deps: ReconcileDeps, url: string, names: JobNames): Promise<DeletedJobResources> {
   const nc = await withTimeout(
@@ -58,12 +70,19 @@ async function cleanAt(deps: ReconcileDeps, url: string, names: JobNames): Promi
   );
 }
 
-/** Why the cleanup left the job's bucket (ADR 0045 and its second amendment). */
-function keptReason(r: DeletedJobResources): string {
-  if (r.keptFor === undefined) return "spec.output.bucket outlives the job";
-  if (r.keptFor === "unreadable")
-    return "the default bucket's owner object cannot be read: whose it is is unknown";
-  return `the default bucket's owner object names job ${r.keptFor}, whose spec.output.bucket named it`;
+/** What the cleanup left and why (ADR 0045 and its amendments), for the log line. */
+function keptFields(r: DeletedJobResources, named: string | undefined): Record<string, unknown> {
+  const kept = named === undefined ? [] : [`OBJ_${named}`];
+  const reasons = named === undefined ? [] : ["spec.output.bucket outlives the job"];
+  if (r.keptFor !== undefined) {
+    kept.push(...r.kept);
+    reasons.push(
+      r.keptFor === "unreadable"
+        ? "the default bucket's owner object cannot be read: whose it is is unknown"
+        : `the default bucket's owner object names job ${r.keptFor}, whose spec.output.bucket named it`,
+    );
+  }
+  return kept.length === 0 ? {} : { kept, reason: reasons.join("; ") };
 }
 
 /** Adds the finalizer when missing; true when it wrote (the resulting update re-queues the job). */
@@ -84,6 +103,7 @@ export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): P
   await deps.progress.forget(key);
   if (!(m.finalizers ?? []).includes(FINALIZER)) return {};
   const names = cleanupNames(job);
+  const named = keptBucket(job);
   const token = names.job;
   // Each NATS is tried, also after one failed: a reachable one is cleaned even if an old one is gone.
   const failed: { url: string; cause: unknown }[] = [];
@@ -95,7 +115,7 @@ export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): P
         job: name,
         natsUrl: url,
         deleted: r.deleted,
-        ...(r.kept.length > 0 ? { kept: r.kept, reason: keptReason(r) } : {}),
+        ...keptFields(r, named),
       });
     } catch (cause) {
       failed.push({ url, cause });

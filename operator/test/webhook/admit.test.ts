@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { applyDefaults } from "@sfprompt/api";
 import { invalidCases, validCases } from "../../../packages/api/test/helpers/cases.js";
 import { jobWith } from "../../../packages/api/test/helpers/builders.js";
+import { outputEdits } from "../../../packages/api/test/helpers/output-edits.js";
 import { defaultJob, validateJob } from "../../src/webhook/admit.js";
 import { readReview } from "../../src/webhook/admission-review.js";
 import { immutableSpecPaths } from "../../src/webhook/immutable-fields.js";
@@ -90,10 +91,26 @@ describe("validating webhook: updates", () => {
   }
   it("the immutable fields are the ones the CRD marks with self == oldSelf", () => {
     const paths = immutableSpecPaths().map((p) => p.join("."));
-    for (const p of ["method", "model", "prompts", "classes", "data", "clients.count"])
+    for (const p of ["method", "model", "prompts", "classes", "data", "clients.count", "output.bucket"])
       assert.ok(paths.includes(p), p);
     assert.ok(!paths.includes("training"));
   });
+});
+
+describe("validating webhook: spec.output on update", () => {
+  for (const e of outputEdits) {
+    it(`${e.refused ? "refuses" : "allows"} ${e.name}`, () => {
+      const r = validate("UPDATE", jobWith({ output: e.next }), jobWith({ output: e.old }));
+      assert.equal(r.allowed, !e.refused, r.status?.message);
+      if (!e.refused) return;
+      assert.equal(r.status!.reason, "Forbidden");
+      assert.match(
+        r.status!.message,
+        /^spec\.output\.bucket: field is immutable \(setting, changing and removing/,
+      );
+      assert.match(r.status!.message, /create a new job/);
+    });
+  }
 });
 
 describe("validating webhook: rounds below the job's newest checkpoint", () => {

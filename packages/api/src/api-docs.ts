@@ -2,6 +2,7 @@
 // docs list exactly the fields, defaults and limits the API server enforces.
 import { API_VERSION, KIND } from "./job.js";
 import { specJsonSchema, statusJsonSchema } from "./crd.js";
+import { immutable, immutableMemberKey, type CelRule } from "./rules.js";
 import type { SchemaNode } from "./structural.js";
 
 export const API_DOCS_PATH = "docs/api.md";
@@ -39,11 +40,16 @@ function anchor(path: string): string {
   return path.toLowerCase().replace(/[^a-z0-9]+/g, "");
 }
 
-function notes(node: SchemaNode, required: boolean): string {
+function rulesOf(node: SchemaNode): CelRule[] {
+  return (node["x-kubernetes-validations"] as CelRule[] | undefined) ?? [];
+}
+
+/** `fixed`: the parent's immutableMember rule names this field. */
+function notes(node: SchemaNode, required: boolean, fixed: boolean): string {
   const out: string[] = [];
   if (required) out.push("Required.");
-  const rules = (node["x-kubernetes-validations"] as { rule: string }[] | undefined) ?? [];
-  if (rules.some((r) => r.rule === "self == oldSelf")) out.push("Immutable.");
+  const rules = rulesOf(node);
+  if (fixed || rules.some((r) => r.rule === immutable().rule)) out.push("Immutable.");
   if (rules.some((r) => r.rule.includes("exists_one"))) out.push("Set exactly one of its fields.");
   return out.length === 0 ? "" : `_${out.join(" ")}_`;
 }
@@ -58,9 +64,12 @@ function collect(path: string, node: SchemaNode, out: Section[]): void {
 
 function table(section: Section): string {
   const required = new Set((section.node.required as string[] | undefined) ?? []);
-  const rows = Object.entries((section.node.properties as Record<string, SchemaNode>) ?? {}).map(([k, v]) => {
+  const properties = (section.node.properties as Record<string, SchemaNode>) ?? {};
+  const fixed = new Set(rulesOf(section.node).map((r) => immutableMemberKey(r, Object.keys(properties))));
+  const rows = Object.entries(properties).map(([k, v]) => {
     const def = v.default === undefined ? "" : `\`${JSON.stringify(v.default)}\``;
-    const desc = [String(v.description ?? ""), notes(v, required.has(k))].filter((s) => s !== "").join(" ");
+    const note = notes(v, required.has(k), fixed.has(k));
+    const desc = [String(v.description ?? ""), note].filter((s) => s !== "").join(" ");
     return `| \`${k}\` | ${cell(typeOf(v, `${section.path}.${k}`))} | ${cell(def)} | ${cell(desc)} |`;
   });
   return [

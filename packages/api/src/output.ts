@@ -1,7 +1,7 @@
 // Where checkpoints and final artifacts go, and whether a restarted job resumes.
 import { z } from "zod";
 import { filePath, objectName } from "./k8s.js";
-import { VALIDATIONS, type CelRule } from "./rules.js";
+import { immutableMember, VALIDATIONS, type CelRule } from "./rules.js";
 
 /** A JetStream bucket name, as spec.output.bucket takes it. */
 function bucketName(): z.ZodString {
@@ -41,8 +41,17 @@ export const ResumeFromSchema = z
   })
   .meta({
     description:
-      "Start from another job's newest checkpoint (its round, parameters and history) when this job has none of its own; the other job's bucket is only read. Keep that job until this one has checkpointed: deleting a job deletes its default bucket.",
+      "Start from another job's newest checkpoint (its round, parameters and history) when this job has none of its own; the other job's bucket is only read. Used only until this job has a checkpoint of its own: editing it afterwards changes nothing. Keep that job until this one has checkpointed: deleting a job deletes its default bucket.",
   });
+
+/**
+ * spec.output.bucket is fixed at creation (ADR 0045, third amendment): the job's checkpoints are in
+ * the bucket it started with, and the finalizer deletes a default bucket but keeps a named one.
+ */
+export const BUCKET_IMMUTABLE = immutableMember(
+  "bucket",
+  "the job's checkpoints and final parameters are in the bucket it was created with, and its server would write to another one from its next restart on, losing its resume point; create a new job with the bucket you want, with spec.output.resumeFrom.job naming this job (and spec.output.resumeFrom.bucket its bucket, when it set one) to go on from its newest checkpoint",
+);
 
 export const OutputSchema = z
   .strictObject({
@@ -53,7 +62,7 @@ export const OutputSchema = z
       .optional()
       .meta({
         description:
-          "JetStream Object Store bucket for checkpoints and artifacts, kept when the job is deleted. One job per bucket: a job finding another's owner object in it fails. Not of the form sfp-<namespace>_<name>-artifacts (default buckets). Unset: sfp-<namespace>_<name>-artifacts, removed with the job.",
+          "JetStream Object Store bucket for checkpoints and artifacts, kept when the job is deleted. Fixed when the job is created: setting, changing or removing it later is refused. One job per bucket: a job finding another's owner object in it fails. Not of the form sfp-<namespace>_<name>-artifacts (default buckets). Unset: sfp-<namespace>_<name>-artifacts, removed with the job.",
         [VALIDATIONS]: [NOT_A_DEFAULT_BUCKET],
       }),
     persistentVolumeClaim: z
@@ -75,6 +84,9 @@ export const OutputSchema = z
     }),
     resumeFrom: ResumeFromSchema.optional(),
   })
-  .meta({ description: "Checkpoints and final artifacts (trained prompt + tail, metrics)." });
+  .meta({
+    description: "Checkpoints and final artifacts (trained prompt + tail, metrics).",
+    [VALIDATIONS]: [BUCKET_IMMUTABLE],
+  });
 
 export type Output = z.infer<typeof OutputSchema>;

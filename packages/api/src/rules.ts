@@ -22,6 +22,26 @@ export function immutable(): CelRule {
   };
 }
 
+/**
+ * A rule on an object that forbids setting, changing or removing its optional member `key` once the
+ * job exists. A rule on the member itself (`self == oldSelf`) runs only when the old and the new
+ * object both have it, so adding or removing it would pass; on the parent it sees both. The parent
+ * must always be present (a default of {}), or its rule does not run either.
+ */
+export function immutableMember(key: string, why: string): CelRule {
+  return {
+    rule: `has(self.${key}) == has(oldSelf.${key}) && (!has(self.${key}) || self.${key} == oldSelf.${key})`,
+    message: `field is immutable (setting, changing and removing it are refused): ${why}`,
+    fieldPath: `.${key}`,
+    reason: "FieldValueForbidden",
+  };
+}
+
+/** The member `key` whose immutability `rule` states, if it is an immutableMember rule. */
+export function immutableMemberKey(rule: CelRule, keys: readonly string[]): string | undefined {
+  return keys.find((k) => rule.rule === immutableMember(k, "").rule);
+}
+
 /** CEL for "exactly one of these optional members is set". */
 export function exactlyOneCel(keys: readonly string[]): CelRule {
   const has = keys.map((k) => `has(self.${k})`).join(", ");

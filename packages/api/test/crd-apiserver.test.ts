@@ -8,6 +8,7 @@ import { kubectl, startControlPlane, waitFor, waitForCrd, type ControlPlane } fr
 import { CRD_NAME, CRD_PATH, parseJob } from "../src/index.js";
 import { jobWith, type Json } from "./helpers/builders.js";
 import { invalidCases, validCases } from "./helpers/cases.js";
+import { outputEdits, outputMergePatch } from "./helpers/output-edits.js";
 
 const root = new URL("../../../", import.meta.url).pathname;
 let cp: ControlPlane;
@@ -99,6 +100,27 @@ describe("the CRD in a real API server", () => {
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /field is immutable/);
       } else assert.equal(r.code, 0, r.stderr);
+    });
+  });
+
+  outputEdits.forEach((e, i) => {
+    it(`${e.refused ? "refuses" : "allows"} ${e.name}`, async () => {
+      const name = `output-${i}`;
+      await kubectl(["create", "-f", "-"], cp.kubeconfigPath, {
+        input: JSON.stringify(named(jobWith({ output: e.old }), name)),
+      });
+      const patch = JSON.stringify({ spec: outputMergePatch(e) });
+      const r = await k(["patch", "sfpj", name, "--type=merge", "-p", patch]);
+      const stored = await k(["get", "sfpj", name, "-o", "jsonpath={.spec.output.bucket}"]);
+      if (e.refused) {
+        assert.notEqual(r.code, 0, `the API server accepted it: ${r.stdout}`);
+        assert.match(r.stderr, /spec\.output\.bucket: Forbidden: field is immutable/);
+        assert.match(r.stderr, /create a new job/);
+        assert.equal(stored.stdout, String(e.old.bucket ?? ""), "the stored bucket is unchanged");
+      } else {
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(stored.stdout, String(e.next.bucket ?? ""));
+      }
     });
   });
 

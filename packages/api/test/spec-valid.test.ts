@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { parseJob, specJsonSchema } from "../src/index.js";
 import { jobWith, type Json } from "./helpers/builders.js";
 import { validCases as cases } from "./helpers/cases.js";
+import { outputEdits } from "./helpers/output-edits.js";
 import { applyDefaults, celErrors, validate } from "./helpers/openapi.js";
 
 describe("valid specs", () => {
@@ -56,6 +57,23 @@ describe("immutable fields", () => {
       if (c.immutable)
         assert.ok(
           errs.some((e) => e.includes("is immutable")),
+          `no immutability error: ${errs.join("; ")}`,
+        );
+      else assert.deepEqual(errs, []);
+    });
+  }
+});
+
+describe("spec.output on update (the CRD's CEL rules)", () => {
+  const schema = specJsonSchema();
+  for (const e of outputEdits) {
+    it(`${e.refused ? "refuses" : "allows"} ${e.name}`, () => {
+      const old = applyDefaults(schema, { output: e.old });
+      const next = applyDefaults(schema, { output: e.next });
+      const errs = celErrors(schema, next, old);
+      if (e.refused)
+        assert.ok(
+          errs.some((m) => m.startsWith(".output: field is immutable") && m.includes("create a new job")),
           `no immutability error: ${errs.join("; ")}`,
         );
       else assert.deepEqual(errs, []);

@@ -5,28 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jobToken } from "@sfprompt/api";
-import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
+import { eventBase, roundFinished } from "./progress-events.js";
 import { createJob, operatorWorldHooks, patchJobSpec, waitForJob, type JobObject } from "./harness.js";
 
 const w = operatorWorldHooks();
-
-const at = (job: string): { v: 1; job: string; at: string } => ({ v: 1, job, at: new Date().toISOString() });
-
-function roundFinished(job: string, round: number): ProgressEvent {
-  return {
-    ...at(job),
-    type: "round.finished",
-    round,
-    loss: 1 / round,
-    accuracy: 0.5,
-    participants: ["client-0"],
-    samples: 10,
-    bytes: { up: 100, down: 100, byKind: {} },
-    durationMs: 1,
-  };
-}
 
 /** A 2-round job that the server reports finished (with a checkpoint of round 2) or failed (with none). */
 async function finishedJob(name: string, outcome: "Succeeded" | "Failed"): Promise<JobObject> {
@@ -37,7 +22,7 @@ async function finishedJob(name: string, outcome: "Succeeded" | "Failed"): Promi
   if (outcome === "Succeeded") {
     for (const r of [1, 2]) await publishEvent(w.nc, roundFinished(job, r));
     await publishEvent(w.nc, {
-      ...at(job),
+      ...eventBase(job),
       type: "checkpoint.written",
       round: 2,
       bucket: `sfp-${job}-artifacts`,
@@ -46,7 +31,7 @@ async function finishedJob(name: string, outcome: "Succeeded" | "Failed"): Promi
     });
     const bytes = { up: 200, down: 200, byKind: {} };
     await publishEvent(w.nc, {
-      ...at(job),
+      ...eventBase(job),
       type: "job.finished",
       rounds: 2,
       loss: 0.5,
@@ -55,7 +40,7 @@ async function finishedJob(name: string, outcome: "Succeeded" | "Failed"): Promi
     });
   } else {
     await publishEvent(w.nc, {
-      ...at(job),
+      ...eventBase(job),
       type: "job.failed",
       reason: "ModelNotFound",
       message: "no model",

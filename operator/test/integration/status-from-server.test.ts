@@ -4,31 +4,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { jobToken } from "@sfprompt/api";
-import { ensureJobResources, eventStreamName, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { ensureJobResources, eventStreamName, publishEvent } from "@sfprompt/protocol";
 import { jobManifest } from "../fixtures.js";
+import { eventBase, roundFinished } from "./progress-events.js";
 import { condition, createJob, getJob, operatorWorldHooks, patchJobSpec, waitForJob } from "./harness.js";
 
 const w = operatorWorldHooks();
-
-const base = (job: string): { v: 1; job: string; at: string } => ({
-  v: 1,
-  job,
-  at: new Date().toISOString(),
-});
-
-function roundFinished(job: string, round: number): ProgressEvent {
-  return {
-    ...base(job),
-    type: "round.finished",
-    round,
-    loss: 1 / round,
-    accuracy: 0.5,
-    participants: ["client-0"],
-    samples: 10,
-    bytes: { up: 100, down: 100, byKind: {} },
-    durationMs: 1,
-  };
-}
 
 async function started(name: string, rounds = 10): Promise<string> {
   await createJob(w.world, jobManifest(name, { clients: { count: 1 }, training: { rounds } }));
@@ -63,7 +44,7 @@ for (const [i, c] of cases.entries()) {
   test(c.name, async () => {
     const name = `oddfail-${i}`;
     const job = await started(name);
-    await publishEvent(w.nc, { ...base(job), type: "job.failed", reason: c.reason, message: c.message });
+    await publishEvent(w.nc, { ...eventBase(job), type: "job.failed", reason: c.reason, message: c.message });
     const failed = await waitForJob(w.world, name, (j) => j.status?.phase === "Failed", `${name} Failed`);
     const cond = condition(failed, "Failed")!;
     assert.equal(cond.status, "True");
@@ -83,7 +64,7 @@ for (const [i, c] of cases.entries()) {
 test("a checkpoint name longer than the status holds does not stop the status from updating", async () => {
   const job = await started("longckpt");
   await publishEvent(w.nc, {
-    ...base(job),
+    ...eventBase(job),
     type: "checkpoint.written",
     round: 1,
     bucket: `sfp-${job}-artifacts`,
@@ -112,7 +93,7 @@ test("more rounds given to a finished job: status keeps the rounds it ran, a War
   const job = await started("finished", 2);
   for (const r of [1, 2]) await publishEvent(w.nc, roundFinished(job, r));
   await publishEvent(w.nc, {
-    ...base(job),
+    ...eventBase(job),
     type: "job.finished",
     rounds: 2,
     loss: 0.5,

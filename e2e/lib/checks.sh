@@ -109,11 +109,20 @@ check_succeeded_status() {
   acc=$(job_field '{.status.metrics.accuracy}')
   up=$(job_field '{.status.communication.up}')
   down=$(job_field '{.status.communication.down}')
+  # A client may still be exiting when the job turns Succeeded (pod Running, state done): the operator
+  # leaves it --finished-client-grace-seconds (30) to exit by itself (ADR 0012, amendment 2).
+  local waited=0
   clients=$(job_field '{range .status.clients[*]}{.phase}@{.node} {end}')
+  while [ "$clients" != "Succeeded@$NODE_NAME Succeeded@$NODE_NAME " ] && [ "$waited" -lt 40 ]; do
+    sleep 2
+    waited=$((waited + 2))
+    clients=$(job_field '{range .status.clients[*]}{.phase}@{.node} {end}')
+  done
   [ "$rounds" = 2/2 ] || die "status.round/rounds is $rounds, expected 2/2"
   [ -n "$acc" ] || die "status.metrics.accuracy is empty"
   [ "${up:-0}" -gt 0 ] && [ "${down:-0}" -gt 0 ] || die "status.communication counts no bytes (up=$up down=$down)"
-  [ "$clients" = "Succeeded@$NODE_NAME Succeeded@$NODE_NAME " ] || die "status.clients: $clients"
+  [ "$clients" = "Succeeded@$NODE_NAME Succeeded@$NODE_NAME " ] ||
+    die "status.clients: $clients ${waited} s after the job succeeded (.status.clients[*].reason says why)"
   log "status: rounds $rounds, accuracy $acc, bytes up $up down $down, clients $clients"
 }
 

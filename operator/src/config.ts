@@ -42,6 +42,7 @@ const OPTIONS = {
   "client-restart-limit": { env: "SFPROMPT_CLIENT_RESTART_LIMIT", type: "string" },
   "client-restart-base-seconds": { env: "SFPROMPT_CLIENT_RESTART_BASE_SECONDS", type: "string" },
   "client-restart-max-seconds": { env: "SFPROMPT_CLIENT_RESTART_MAX_SECONDS", type: "string" },
+  "finished-client-grace-seconds": { env: "SFPROMPT_FINISHED_CLIENT_GRACE_SECONDS", type: "string" },
   "leader-elect": { env: "SFPROMPT_LEADER_ELECT", type: "string" },
   "lease-name": { env: "SFPROMPT_LEASE_NAME", type: "string" },
   "lease-namespace": { env: "SFPROMPT_LEASE_NAMESPACE", type: "string" },
@@ -128,6 +129,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
             0,
           ) * 1000,
       },
+      finishedClientGraceMs:
+        number(
+          "finished-client-grace-seconds",
+          get("finished-client-grace-seconds"),
+          d.finishedClientGraceMs / 1000,
+          0,
+        ) * 1000,
     },
     leaderElection: {
       enabled: oneOf("leader-elect", get("leader-elect"), ["true", "false"] as const, "true") === "true",

@@ -6,6 +6,7 @@ import type { Lifecycle } from "../status/lifecycle.js";
 import { desiredClientPod } from "./client-pod.js";
 import { configHashes } from "./config-hash.js";
 import { desiredConfigMap } from "./config-map.js";
+import { finishedClientPods } from "./finished-clients.js";
 import type { JobRef } from "./owner.js";
 import { jobNatsUrl } from "./pod-parts.js";
 import type { ClientPlan } from "./restart-plan.js";
@@ -26,6 +27,8 @@ export interface DesiredInput {
   configMap?: V1ConfigMap;
   /** The server Deployment as observed: a finished job's is kept once scaled to 0 and recorded. */
   deployment?: V1Deployment;
+  /** The reconcile's time: a Succeeded job's running client pods are kept for a grace (none without it). */
+  now?: Date;
 }
 
 export interface DesiredChildren {
@@ -33,16 +36,22 @@ export interface DesiredChildren {
   apply: KubernetesObject[];
   /** Existing pods to leave alone: failed pods kept for their logs and their restart count. */
   keep: { kind: "Pod" | "ConfigMap" | "Deployment"; name: string }[];
+  /** A finished job's client pods kept for their grace to exit: ms until it is over. */
+  recheckAfterMs?: number;
 }
 
 function clientPods(input: DesiredInput, configHash: string, natsUrl: string): DesiredChildren {
   const { lifecycle, plans, settings } = input;
   if (lifecycle.suspended) return { apply: [], keep: [] };
-  const finished = (p: ClientPlan): boolean => ["Succeeded", "Failed"].includes(p.pod?.status?.phase ?? "");
-  const keep = plans
-    .filter((p) => p.pod && (lifecycle.terminal ? finished(p) : p.state !== "running"))
-    .map((p) => ({ kind: "Pod" as const, name: p.pod!.metadata!.name! }));
-  if (lifecycle.terminal) return { apply: [], keep };
+  const pod = (name: string): { kind: "Pod"; name: string } => ({ kind: "Pod", name });
+  if (lifecycle.terminal) {
+    const grace = finishedClientPods(plans, lifecycle, settings.finishedClientGraceMs, input.now);
+    const keep = grace.keep.map(pod);
+    return grace.recheckAfterMs !== undefined
+      ? { apply: [], keep, recheckAfterMs: grace.recheckAfterMs }
+      : { apply: [], keep };
+  }
+  const keep = plans.filter((p) => p.pod && p.state !== "running").map((p) => pod(p.pod!.metadata!.name!));
   const apply = plans
     .filter((p) => p.state === "running")
     .map((p) =>
@@ -121,5 +130,6 @@ export function desiredChildren(input: DesiredInput): DesiredChildren {
       ...pods.apply,
     ],
     keep: [...config.keep, ...(kept ? [kept] : []), ...pods.keep],
+    ...(pods.recheckAfterMs !== undefined ? { recheckAfterMs: pods.recheckAfterMs } : {}),
   };
 }

@@ -22,6 +22,8 @@ export interface ChildSettings {
   edgeNodeLabel: string;
   /** Failed client pods are replaced up to `limit` times, after an exponential delay. */
   clientRestart: BackoffPolicy & { limit: number };
+  /** How long a Succeeded job's client pods that have not exited are left to exit by themselves (ADR 0012). */
+  finishedClientGraceMs: number;
 }
 
 export const DEFAULT_EDGE_NODE_LABEL = "node-role.kubernetes.io/edge";
@@ -34,6 +36,7 @@ export const DEFAULT_CHILD_SETTINGS: ChildSettings = {
   natsUrl: "nats://sfprompt-nats.sfprompt-system.svc:4222",
   edgeNodeLabel: DEFAULT_EDGE_NODE_LABEL,
   clientRestart: { limit: 3, baseMs: 10_000, maxMs: 300_000 },
+  finishedClientGraceMs: 30_000,
 };
 
 /** Port of the processes' /healthz and /metrics endpoint. */

@@ -117,6 +117,7 @@ async function reconcileParsed(
     jobKey: jobSecretKey,
     lifecycle,
     plans,
+    now,
     ...(seen.configMap ? { configMap: seen.configMap } : {}),
     ...(seen.deployment ? { deployment: seen.deployment } : {}),
   });
@@ -175,7 +176,7 @@ async function reconcileParsed(
   }
   // Retried with backoff: what refused the child (a quota, an admission policy) may change.
   if (failure) throw failure.err;
-  const waits = [lifecycle.requeueAfterMs, ...plans.map((p) => p.waitMs)].filter(
+  const waits = [lifecycle.requeueAfterMs, desired.recheckAfterMs, ...plans.map((p) => p.waitMs)].filter(
     (x): x is number => x !== undefined,
   );
   return waits.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {};

@@ -45,13 +45,29 @@ function clientPhase(plan: ClientPlan): ClientStatus["phase"] {
   return p === "Running" || p === "Succeeded" || p === "Failed" || p === "Unknown" ? p : "Pending";
 }
 
+/**
+ * A finished job's client whose pod is gone or being deleted: a pod not seen to finish was deleted
+ * before it exited (ADR 0012, amendment 2), so how it ended is Unknown, never Running.
+ */
+function deletedClient(entry: ClientStatus, terminal: NonNullable<Lifecycle["terminal"]>): ClientStatus {
+  if (entry.phase === "Succeeded" || entry.phase === "Failed" || entry.phase === "Unknown") return entry;
+  const job = terminal.phase === "Succeeded" ? "succeeded" : "failed";
+  const was = entry.state !== undefined ? ` (last state ${entry.state})` : "";
+  const pod = entry.pod !== undefined ? `pod ${entry.pod}` : "its pod";
+  return {
+    ...entry,
+    phase: "Unknown",
+    reason: `${pod} was deleted after the job ${job}, before it exited${was}: how it ended was not observed`,
+  };
+}
+
 function clientStatuses(input: StatusInput): ClientStatus[] {
   const { plans, progress, lifecycle } = input;
   const before = new Map((input.job.status?.clients ?? []).map((c) => [c.index, c]));
   return plans.map((plan) => {
-    // A finished job's unfinished pods are deleted; their last observed state is the better answer.
+    // A finished job's pod that is gone leaves its last observed entry (Unknown if it was not seen to finish).
     const last = before.get(plan.index);
-    if (lifecycle.terminal && !plan.pod && last) return last;
+    if (lifecycle.terminal && !plan.pod && last) return deletedClient(last, lifecycle.terminal);
     // Until the progress replay has caught up, the last written round and state stand; the state
     // only while it is about the same pod (and "pending" was the pod's, not a report).
     const samePod = last?.pod !== undefined && last.pod === plan.pod?.metadata?.name;
@@ -60,7 +76,7 @@ function clientStatuses(input: StatusInput): ClientStatus[] {
       ? progress.clients[plan.index]
       : last && { lastRound: last.lastRound, samples: last.samples, kept: last.kept, ...carried };
     const state = clientState(plan, p);
-    return stripUndefined({
+    const entry = stripUndefined({
       index: plan.index,
       phase: clientPhase(plan),
       state: state.state,
@@ -70,6 +86,8 @@ function clientStatuses(input: StatusInput): ClientStatus[] {
       kept: p?.kept,
       lastRound: p?.lastRound,
     });
+    const deleting = plan.pod?.metadata?.deletionTimestamp !== undefined;
+    return lifecycle.terminal && deleting ? deletedClient(entry, lifecycle.terminal) : entry;
   });
 }
 
@@ -121,7 +139,9 @@ function clientsCondition(input: StatusInput, clients: ClientStatus[]): Conditio
       "ClientsReady",
       false,
       "JobFinished",
-      `the job ${terminal.phase === "Succeeded" ? "succeeded" : "failed"}: client pods that had not finished are deleted, finished ones kept for their logs`,
+      terminal.phase === "Succeeded"
+        ? "the job succeeded: its clients exit by themselves; client pods that have not exited when the operator's grace (--finished-client-grace-seconds) is over are deleted (phase Unknown), finished ones kept for their logs"
+        : "the job failed: client pods that had not finished are deleted (phase Unknown), finished ones kept for their logs",
     );
   const running = clients.filter((c) => c.phase === "Running" || c.phase === "Succeeded");
   const waiting = input.plans.filter((p) => p.state === "waiting").map((p) => p.index);

@@ -54,6 +54,7 @@ describe("rendered objects", () => {
         "image.registry": "",
         "jobImages.server": { registry: "", repository: "sfprompt/server", tag: "dev" },
         "operator.edgeNodeLabel": "",
+        "operator.finishedClientGraceSeconds": 45,
       }),
     );
     const config = parseConfig([], { ...env, POD_NAMESPACE: NAMESPACE, POD_NAME: "op-0" });
@@ -63,6 +64,7 @@ describe("rendered objects", () => {
     assert.equal(config.children.gpuServerImage, "");
     assert.equal(config.children.natsUrl, `nats://sfprompt-operator-nats.${NAMESPACE}.svc:4222`);
     assert.equal(config.children.edgeNodeLabel, "");
+    assert.equal(config.children.finishedClientGraceMs, 45_000);
     assert.deepEqual([config.leaderElection.name, config.leaderElection.namespace], ["sfprompt-operator", NAMESPACE]);
     const webhook = parseWebhookConfig([], { ...env, POD_NAMESPACE: NAMESPACE });
     assert.equal(webhook.enabled, true);

@@ -1,0 +1,213 @@
+// The client pods of a finished job (ADR 0012, amendment 2), against a real kube-apiserver + etcd and a
+// real nats-server; no kubelet runs, so the tests set the pods' phases as one would. A Succeeded job's
+// clients exit by themselves on job.finished: their pods are left to do so for the operator's grace,
+// and only a pod still up after it is deleted. A client whose pod was deleted before it exited is
+// Unknown in status.clients, never Running on a job that finished.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { connect } from "@nats-io/transport-node";
+import { jobToken, type ClientStatus } from "@sfprompt/api";
+import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { waitFor } from "@sfprompt/kube-testing";
+import { jobManifest } from "../fixtures.js";
+import {
+  createJob,
+  patchJobSpec,
+  podNames,
+  runOperator,
+  setPodPhase,
+  setServerAvailable,
+  startWorld,
+  testConfig,
+  waitForJob,
+  condition,
+  type JobObject,
+  type OperatorWorld,
+} from "./harness.js";
+
+/** Long enough to set a pod's phase after the job finished, short enough to wait for its end. */
+const GRACE_SECONDS = 6;
+
+const w = {} as OperatorWorld;
+before(async () => {
+  w.world = await startWorld({ nats: true });
+  w.operator = await runOperator(
+    w.world,
+    testConfig(w.world, (c) => {
+      c.children.finishedClientGraceMs = GRACE_SECONDS * 1000;
+    }),
+  );
+  w.nc = await connect({ servers: w.world.nats!.url });
+});
+after(async () => {
+  await w.nc?.drain();
+  await w.operator?.stop();
+  await w.world?.stop();
+});
+
+/**
+ * The job's client pods not being deleted. Pods bound to a node are only marked for deletion until
+ * their kubelet confirms; with no kubelet here, `removeAsKubelet` does that part.
+ */
+async function livePods(job: string): Promise<string[]> {
+  const pods = await w.world.core.listNamespacedPod({
+    namespace: "default",
+    labelSelector: `sfprompt.io/job=${job}`,
+  });
+  return pods.items
+    .filter((p) => p.metadata!.deletionTimestamp === undefined)
+    .map((p) => p.metadata!.name!)
+    .sort();
+}
+
+async function removeAsKubelet(name: string): Promise<void> {
+  await w.world.core.deleteNamespacedPod({ name, namespace: "default", gracePeriodSeconds: 0 });
+}
+
+const clientsOf = (j: JobObject): ClientStatus[] => (j.status?.clients ?? []) as ClientStatus[];
+
+/** The job once the operator reconciled an edit of ttlSecondsAfterFinished (which a finished job follows). */
+async function reconciledAfterEdit(name: string): Promise<JobObject> {
+  await patchJobSpec(w.world, name, { ttlSecondsAfterFinished: 3600 });
+  return waitForJob(
+    w.world,
+    name,
+    (j) => j.metadata!.generation! > 1 && j.status?.observedGeneration === j.metadata!.generation,
+    `${name}: the edit observed`,
+  );
+}
+
+/** A 1-round job with two clients whose pods run on edge-0, the server available, both clients idle. */
+async function runningJob(name: string): Promise<(e: Record<string, unknown>) => Promise<unknown>> {
+  await createJob(w.world, jobManifest(name, { clients: { count: 2 }, training: { rounds: 1 } }));
+  await waitFor(async () => (await podNames(w.world, name)).length === 2, {
+    timeoutMs: 10_000,
+    description: `${name}: 2 client pods`,
+  });
+  await setServerAvailable(w.world, `${name}-server`, 1);
+  for (const i of [0, 1]) await setPodPhase(w.world, `${name}-client-${i}`, "Running", { node: "edge-0" });
+  await waitForJob(w.world, name, (j) => j.status?.phase === "Running", `${name} Running`);
+  const job = jobToken("default", name);
+  await ensureJobResources(w.nc, job);
+  return (e) =>
+    publishEvent(w.nc, { v: 1, job, at: new Date().toISOString(), ...e } as unknown as ProgressEvent);
+}
+
+test("a Succeeded job's client pods still running are left to exit: one that does shows Succeeded, one that does not is deleted after the grace and shows Unknown", async () => {
+  const publish = await runningJob("ends");
+  await publish({
+    type: "round.finished",
+    round: 1,
+    loss: 1,
+    accuracy: 0.5,
+    participants: ["client-0", "client-1"],
+    samples: 10,
+    bytes: { up: 100, down: 100, byKind: {} },
+    durationMs: 1,
+  });
+  // The server answers client-0's poll with "done"; client-1 hears job.finished on the job-end subject.
+  await publish({ type: "client.state", client: "client-0", state: "done" });
+  await publish({
+    type: "job.finished",
+    rounds: 1,
+    loss: 1,
+    accuracy: 0.5,
+    bytes: { up: 100, down: 100, byKind: {} },
+  });
+  const done = await waitForJob(w.world, "ends", (j) => j.status?.phase === "Succeeded", "ends Succeeded");
+  assert.deepEqual(
+    clientsOf(done).map((c) => [c.phase, c.state]),
+    [
+      ["Running", "done"],
+      ["Running", "running"],
+    ],
+  );
+  // Both pods are still there: neither is deleted while it may still exit by itself.
+  assert.deepEqual(await livePods("ends"), ["ends-client-0", "ends-client-1"]);
+  assert.equal(condition(done, "ClientsReady")?.reason, "JobFinished");
+
+  // client-0 exits by itself (exit code 0), as the kubelet would report it.
+  await setPodPhase(w.world, "ends-client-0", "Succeeded");
+  const exited = await waitForJob(
+    w.world,
+    "ends",
+    (j) => clientsOf(j)[0]?.phase === "Succeeded",
+    "client 0 Succeeded",
+  );
+  assert.deepEqual(
+    [clientsOf(exited)[0]?.state, clientsOf(exited)[0]?.pod, clientsOf(exited)[0]?.node],
+    ["done", "ends-client-0", "edge-0"],
+  );
+
+  // client-1 never exits: once the grace is over its pod is deleted, the exited one kept for its logs.
+  const finishedAt = Date.parse(done.status!.completionTime as string);
+  await waitFor(async () => (await livePods("ends")).join() === "ends-client-0", {
+    timeoutMs: (GRACE_SECONDS + 10) * 1000,
+    description: "the pod that did not exit deleted after the grace",
+  });
+  assert.ok(Date.now() - finishedAt >= GRACE_SECONDS * 1000 - 1000, "deleted before the grace was over");
+  const deleted = await waitForJob(
+    w.world,
+    "ends",
+    (j) => clientsOf(j)[1]?.phase !== "Running",
+    "client 1 deleted",
+  );
+  assert.deepEqual(
+    clientsOf(deleted).map((c) => [c.phase, c.state]),
+    [
+      ["Succeeded", "done"],
+      ["Unknown", "running"],
+    ],
+  );
+  assert.match(
+    clientsOf(deleted)[1]?.reason ?? "",
+    /^pod ends-client-1 was deleted after the job succeeded, before it exited/,
+  );
+  // Once the pod is gone for good, a later reconcile (the TTL edit a finished job follows) keeps that.
+  await removeAsKubelet("ends-client-1");
+  await waitFor(async () => (await podNames(w.world, "ends")).join() === "ends-client-0", {
+    timeoutMs: 10_000,
+    description: "ends-client-1 removed",
+  });
+  assert.deepEqual(
+    clientsOf(await reconciledAfterEdit("ends")).map((c) => [c.phase, c.state, c.pod]),
+    [
+      ["Succeeded", "done", "ends-client-0"],
+      ["Unknown", "running", "ends-client-1"],
+    ],
+  );
+});
+
+test("a Failed job's client pod deleted before it exited shows Unknown, not Running", async () => {
+  const publish = await runningJob("stops");
+  await publish({ type: "job.failed", reason: "ModelNotFound", message: "no model" });
+  await waitForJob(w.world, "stops", (j) => j.status?.phase === "Failed", "stops Failed");
+  await waitFor(async () => (await livePods("stops")).length === 0, {
+    timeoutMs: 10_000,
+    description: "the unfinished pods deleted at once",
+  });
+  const failed = await waitForJob(
+    w.world,
+    "stops",
+    (j) => clientsOf(j).every((c) => c.phase !== "Running"),
+    "no client Running",
+  );
+  const expected = [
+    ["Unknown", "stops-client-0", "edge-0"],
+    ["Unknown", "stops-client-1", "edge-0"],
+  ];
+  assert.deepEqual(
+    clientsOf(failed).map((c) => [c.phase, c.pod, c.node]),
+    expected,
+  );
+  assert.match(clientsOf(failed)[0]?.reason ?? "", /was deleted after the job failed, before it exited/);
+  for (const i of [0, 1]) await removeAsKubelet(`stops-client-${i}`);
+  await waitFor(async () => (await podNames(w.world, "stops")).length === 0, {
+    timeoutMs: 10_000,
+    description: "the pods removed",
+  });
+  assert.deepEqual(
+    clientsOf(await reconciledAfterEdit("stops")).map((c) => [c.phase, c.pod, c.node]),
+    expected,
+  );
+});

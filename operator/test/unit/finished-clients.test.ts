@@ -1,0 +1,170 @@
+// Which client pods a finished job keeps (ADR 0012, amendment 2): a table over the job's outcome, the
+// pods' phases and the time since the job finished, through the pure function and desiredChildren;
+// then what status.clients says of a client whose pod was deleted.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { ClientStatus, SFPromptJob, Status } from "@sfprompt/api";
+import { desiredChildren } from "../../src/desired/children.js";
+import { finishedClientPods } from "../../src/desired/finished-clients.js";
+import { planClients } from "../../src/desired/restart-plan.js";
+import { DEFAULT_CHILD_SETTINGS } from "../../src/desired/settings.js";
+import { LABEL_CLIENT_INDEX } from "../../src/names.js";
+import { computeStatus } from "../../src/status/compute-status.js";
+import type { Lifecycle, TerminalPhase } from "../../src/status/lifecycle.js";
+import { job, refOf } from "../fixtures.js";
+
+const GRACE_MS = 30_000;
+const FINISHED_AT = "2026-01-01T00:00:00.000Z";
+
+function pod(index: number, phase: string): V1Pod {
+  return {
+    metadata: { name: `j-client-${index}`, labels: { [LABEL_CLIENT_INDEX]: String(index) } },
+    spec: { containers: [], nodeName: "edge-0" },
+    status: { phase },
+  };
+}
+
+function finished(phase: TerminalPhase): Lifecycle {
+  return {
+    suspended: false,
+    expired: false,
+    terminal: { phase, reason: phase, message: "" },
+    completionTime: FINISHED_AT,
+  };
+}
+
+const after = (ms: number): Date => new Date(Date.parse(FINISHED_AT) + ms);
+
+const cases: {
+  name: string;
+  outcome: TerminalPhase;
+  phases: string[];
+  afterMs: number;
+  keep: string[];
+  recheckAfterMs?: number;
+}[] = [
+  {
+    name: "a Succeeded job keeps its running pods during the grace, rechecking when it ends",
+    outcome: "Succeeded",
+    phases: ["Running", "Succeeded"],
+    afterMs: 10_000,
+    keep: ["j-client-0", "j-client-1"],
+    recheckAfterMs: 20_000,
+  },
+  {
+    name: "a Succeeded job keeps only its finished pods once the grace is over",
+    outcome: "Succeeded",
+    phases: ["Running", "Succeeded", "Failed"],
+    afterMs: 30_000,
+    keep: ["j-client-1", "j-client-2"],
+  },
+  {
+    name: "a Succeeded job whose pods all finished needs no recheck",
+    outcome: "Succeeded",
+    phases: ["Succeeded", "Succeeded"],
+    afterMs: 1_000,
+    keep: ["j-client-0", "j-client-1"],
+  },
+  {
+    name: "a Failed job's unfinished pods get no grace: its clients may never hear of the end",
+    outcome: "Failed",
+    phases: ["Running", "Pending", "Failed"],
+    afterMs: 0,
+    keep: ["j-client-2"],
+  },
+];
+
+for (const c of cases) {
+  test(c.name, () => {
+    const pods = c.phases.map((p, i) => pod(i, p));
+    const plans = planClients(c.phases.length, pods, DEFAULT_CHILD_SETTINGS.clientRestart, 0);
+    const now = after(c.afterMs);
+    const want =
+      c.recheckAfterMs !== undefined ? { keep: c.keep, recheckAfterMs: c.recheckAfterMs } : { keep: c.keep };
+    assert.deepEqual(finishedClientPods(plans, finished(c.outcome), GRACE_MS, now), want);
+    const j = job("j", { clients: { count: c.phases.length } });
+    const children = desiredChildren({
+      job: j,
+      ref: refOf(j),
+      settings: { ...DEFAULT_CHILD_SETTINGS, finishedClientGraceMs: GRACE_MS },
+      jobKey: "a".repeat(64),
+      lifecycle: finished(c.outcome),
+      plans,
+      now,
+    });
+    assert.deepEqual(
+      children.keep.filter((k) => k.kind === "Pod").map((k) => k.name),
+      c.keep,
+    );
+    assert.equal(children.recheckAfterMs, c.recheckAfterMs);
+    assert.equal(
+      children.apply.filter((o) => o.kind === "Pod").length,
+      0,
+      "a finished job makes no client pod",
+    );
+  });
+}
+
+// status.clients of a finished job: a client whose pod was deleted (gone, or being deleted) before it
+// was seen to finish is Unknown, never Running; one seen to finish keeps its phase.
+const previousClients: ClientStatus[] = [
+  { index: 0, phase: "Running", state: "done", restarts: 0, pod: "j-client-0", node: "edge-0" },
+  { index: 1, phase: "Succeeded", state: "done", restarts: 0, pod: "j-client-1", node: "edge-0" },
+];
+
+const statusCases: {
+  name: string;
+  outcome: TerminalPhase;
+  pods: V1Pod[];
+  phases: string[];
+  reason: RegExp;
+}[] = [
+  {
+    name: "a Succeeded job's client whose pod is gone after it reported done is Unknown, not Running",
+    outcome: "Succeeded",
+    pods: [],
+    phases: ["Unknown", "Succeeded"],
+    reason: /^pod j-client-0 was deleted after the job succeeded, before it exited \(last state done\)/,
+  },
+  {
+    name: "a Failed job's client whose pod is being deleted is Unknown, not Running",
+    outcome: "Failed",
+    pods: [
+      { ...pod(0, "Running"), metadata: { ...pod(0, "Running").metadata, deletionTimestamp: after(1) } },
+    ],
+    phases: ["Unknown", "Succeeded"],
+    reason: /^pod j-client-0 was deleted after the job failed, before it exited/,
+  },
+];
+
+for (const c of statusCases) {
+  test(c.name, () => {
+    const previous: Status = {
+      phase: c.outcome,
+      conditions: [],
+      clients: previousClients,
+      completionTime: FINISHED_AT,
+    };
+    const j: SFPromptJob = { ...job("j", { clients: { count: 2 } }), status: previous };
+    const plans = planClients(2, c.pods, DEFAULT_CHILD_SETTINGS.clientRestart, 0, previousClients);
+    const status = computeStatus({
+      job: j,
+      lifecycle: finished(c.outcome),
+      deployment: undefined,
+      plans,
+      progress: undefined,
+      now: after(GRACE_MS),
+    });
+    const clients = (status.clients ?? []) as ClientStatus[];
+    assert.deepEqual(
+      clients.map((x) => x.phase),
+      c.phases,
+    );
+    assert.match(clients[0]?.reason ?? "", c.reason);
+    assert.deepEqual(
+      [clients[0]?.pod, clients[0]?.node, clients[0]?.state],
+      ["j-client-0", "edge-0", "done"],
+    );
+  });
+}

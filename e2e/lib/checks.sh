@@ -101,6 +101,22 @@ wait_succeeded() {
 # jsonpath on a job (default: the first one), e.g. job_field '{.status.server.executionProvider}'.
 job_field() { kubectl -n "$JOB_NS" get sfpj "${2:-$JOB}" -o "jsonpath=$1"; }
 
+# A client may still be exiting when its job turns Succeeded (pod Running, state done): the operator
+# leaves it --finished-client-grace-seconds (30) to exit by itself (ADR 0012, amendment 2). Waits up to
+# 40 s for every client of job $1 (default: the first) to show phase Succeeded on the node; leaves
+# the clients' phase@node list in CLIENTS and the seconds waited in CLIENTS_WAITED.
+CLIENTS="" CLIENTS_WAITED=0
+wait_clients_succeeded() {
+  local want="Succeeded@$NODE_NAME Succeeded@$NODE_NAME "
+  CLIENTS_WAITED=0
+  CLIENTS=$(job_field '{range .status.clients[*]}{.phase}@{.node} {end}' "${1:-$JOB}")
+  while [ "$CLIENTS" != "$want" ] && [ "$CLIENTS_WAITED" -lt 40 ]; do
+    sleep 2
+    CLIENTS_WAITED=$((CLIENTS_WAITED + 2))
+    CLIENTS=$(job_field '{range .status.clients[*]}{.phase}@{.node} {end}' "${1:-$JOB}")
+  done
+}
+
 # What Succeeded must mean: both rounds done, an accuracy measured, every client's pod Succeeded on
 # the node, bytes counted both ways.
 check_succeeded_status() {
@@ -109,25 +125,18 @@ check_succeeded_status() {
   acc=$(job_field '{.status.metrics.accuracy}')
   up=$(job_field '{.status.communication.up}')
   down=$(job_field '{.status.communication.down}')
-  # A client may still be exiting when the job turns Succeeded (pod Running, state done): the operator
-  # leaves it --finished-client-grace-seconds (30) to exit by itself (ADR 0012, amendment 2).
-  local waited=0
-  clients=$(job_field '{range .status.clients[*]}{.phase}@{.node} {end}')
-  while [ "$clients" != "Succeeded@$NODE_NAME Succeeded@$NODE_NAME " ] && [ "$waited" -lt 40 ]; do
-    sleep 2
-    waited=$((waited + 2))
-    clients=$(job_field '{range .status.clients[*]}{.phase}@{.node} {end}')
-  done
+  wait_clients_succeeded
+  clients=$CLIENTS
   [ "$rounds" = 2/2 ] || die "status.round/rounds is $rounds, expected 2/2"
   [ -n "$acc" ] || die "status.metrics.accuracy is empty"
   [ "${up:-0}" -gt 0 ] && [ "${down:-0}" -gt 0 ] || die "status.communication counts no bytes (up=$up down=$down)"
   [ "$clients" = "Succeeded@$NODE_NAME Succeeded@$NODE_NAME " ] ||
-    die "status.clients: $clients ${waited} s after the job succeeded (.status.clients[*].reason says why)"
+    die "status.clients: $clients ${CLIENTS_WAITED} s after the job succeeded (.status.clients[*].reason says why)"
   log "status: rounds $rounds, accuracy $acc, bytes up $up down $down, clients $clients"
 }
 
 # The job's own env reached its pods (spec.clients.env, spec.server.env): read from the client pods
-# while they run (run_job calls capture_client_env; finished client pods are gone after Succeeded),
+# while they run (run_job calls capture_client_env; a finished job keeps only its finished client pods),
 # and from the server Deployment's template (kept, scaled to 0, once the job finished).
 CLIENT_ENV_MARKS=""
 capture_client_env() {

@@ -35,7 +35,8 @@ check_resumed_status() {
   from=$(job_field '{.status.resumedFrom.job}@{.status.resumedFrom.round}' "$RESUME_JOB")
   ckpt=$(job_field '{.status.lastCheckpoint.round}' "$RESUME_JOB")
   best=$(job_field '{.status.metrics.bestRound}@{.status.metrics.accuracy}' "$RESUME_JOB")
-  clients=$(job_field '{range .status.clients[*]}{.phase} {end}' "$RESUME_JOB")
+  wait_clients_succeeded "$RESUME_JOB"
+  clients=$CLIENTS
   last=$(job_field '{range .status.clients[*]}{.lastRound} {end}' "$RESUME_JOB")
   up=$(job_field '{.status.communication.up}' "$RESUME_JOB")
   down=$(job_field '{.status.communication.down}' "$RESUME_JOB")
@@ -46,7 +47,8 @@ check_resumed_status() {
   [ "$from" = "$JOB@2" ] || die "$RESUME_JOB: status.resumedFrom is $from (job@round), expected $JOB@2"
   [ "$ckpt" = 3 ] || die "$RESUME_JOB: status.lastCheckpoint.round is '$ckpt', expected its own round 3"
   [[ "$best" == 3@?* ]] || die "$RESUME_JOB: status.metrics bestRound@accuracy is '$best', expected its only own round 3"
-  [ "$clients" = "Succeeded Succeeded " ] || die "$RESUME_JOB: status.clients: $clients"
+  [ "$clients" = "Succeeded@$NODE_NAME Succeeded@$NODE_NAME " ] ||
+    die "$RESUME_JOB: status.clients: $clients ${CLIENTS_WAITED} s after the job succeeded (.status.clients[*].reason says why)"
   [ -n "${last// /}" ] || die "$RESUME_JOB: no client reports a last round"
   for r in $last; do [ "$r" = 3 ] || die "$RESUME_JOB: status.clients[].lastRound: ${last% }, expected 3 only"; done
   [ "$a_last" = "2 2 " ] || die "$JOB: status.clients[].lastRound is '$a_last', expected both clients in round 2"

@@ -3,6 +3,7 @@
 // edit can be told apart field by field without keeping a copy of the spec (ADR 0034, amendment 1). Pure.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { Spec } from "@sfprompt/api";
+import { canonicalJson } from "../canonical-json.js";
 import { ANNOTATION_FINISHED_SPEC, digest } from "../names.js";
 
 /** The one spec field a finished job still follows: it is the operator's, for deleting the job. */
@@ -17,18 +18,6 @@ export interface SpecRecord {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** JSON with object keys sorted at every level: the same value always gives the same text. */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (isPlainObject(v)) {
-    const keys = Object.keys(v)
-      .filter((k) => v[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
-}
 
 /** A digest per field of `spec`, two levels deep; absent fields have none. */
 export function specFieldDigests(spec: Spec): Record<string, string> {

@@ -1,25 +1,13 @@
 // Decides whether the status changed and builds the one merge patch that writes it.
 import { StatusSchema } from "@sfprompt/api";
+import { canonicalJson } from "../canonical-json.js";
 import type { StatusWrite } from "./compute-status.js";
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === "object") {
-    return Object.fromEntries(
-      Object.entries(v)
-        .filter(([, x]) => x !== undefined)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, x]) => [k, canonical(x)]),
-    );
-  }
-  return v;
-}
 
 // Both sides go through the schema, so fields the API server defaults (byte counters) compare equal
 // whether or not they were written.
 export function normalizedStatus(status: unknown): string {
   const r = StatusSchema.safeParse(status ?? {});
-  return JSON.stringify(canonical(r.success ? r.data : status));
+  return canonicalJson(r.success ? r.data : status);
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

@@ -3,9 +3,11 @@
 // from it), none in the default bucket; --fresh deletes the job's objects there and starts clean,
 // keeping the bucket, its owner marker and the objects the job did not write; a bucket holding
 // another job's checkpoint, or marked by another job that has none yet (ADR 0045, second amendment),
-// refuses a new session, which deletes nothing of it.
+// refuses a new session, which deletes nothing of it, and tells to edit the file also when the
+// manifest is a copy of a cluster's object (metadata.uid).
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -126,11 +128,19 @@ describe("sfprompt run --nats of a job with spec.output.bucket", () => {
 
     const job = writeTinyJob(w.dir, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 50 } }");
     appendFileSync(job, `\n  output: { bucket: ${marked} }\n`);
+    // a manifest copied from a cluster (kubectl get -o yaml) carries the object's uid; run from the
+    // file, the job is told to edit the file, not to create a new cluster job
+    writeFileSync(
+      job,
+      readFileSync(job, "utf8").replace("  name: tiny\n", `  name: tiny\n  uid: ${randomUUID()}\n`),
+    );
+    assert.match(readFileSync(job, "utf8"), /\n {2}uid: /);
     for (const flags of [[], ["--fresh"]]) {
       const r = sfprompt("run", job, "--out", join(w.dir, "marked-run"), "--nats", w.nats.url, ...flags);
       assertUserError(r, /the bucket cli-marked-ckpts belongs to job default_other, not default_tiny/);
       assert.match(r.stderr, /cli-marked-ckpts is spec\.output\.bucket/);
       assert.match(r.stderr, /give this job a spec\.output\.bucket of its own/);
+      assert.doesNotMatch(r.stderr, /create the job again/);
       assert.match(r.stderr, /deleted nothing/);
       const after = (await store.store.list()).map((i) => `${i.name} ${i.nuid} ${i.revision}`).sort();
       assert.deepEqual(after, before, `the other job's objects stay (${flags.join(" ") || "no flag"})`);

@@ -71,6 +71,7 @@ export * from "./server/body-service.js";
 export * from "./server/checkpoints.js";
 export * from "./server/start-over.js";
 export * from "./server/bucket-claim.js";
+export * from "./server/bucket-advice.js";
 export { ProgressStore } from "./server/progress-store.js";
 export * from "./server/checkpoint-spec.js";
 export * from "./server/evaluate.js";

@@ -77,10 +77,15 @@ export function checkResumeFromReachable(path: string, job: SFPromptJob, natsUrl
   );
 }
 
-/** The run config of `job` run with `method` (baselines get their own job name: <name>-<method>). */
+/**
+ * The run config of `job` run with `method` (baselines get their own job name: <name>-<method>).
+ * A metadata.uid (a manifest copied from a cluster) is dropped: the run's spec is its file, and the
+ * runtime's errors advise editing it, not creating a new cluster job (@sfprompt/core jobHome).
+ */
 export function runConfigFor(job: SFPromptJob, method: Method): RunConfig {
-  if (method === job.spec.method) return toRunConfig(job);
   const copy = structuredClone(job);
+  delete copy.metadata.uid;
+  if (method === job.spec.method) return toRunConfig(copy);
   copy.metadata.name = `${job.metadata.name}-${method}`;
   copy.spec.method = method;
   // the source job's checkpoint is of the job's own method: a baseline starts at round 1

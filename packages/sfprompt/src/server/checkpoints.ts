@@ -6,7 +6,6 @@ import {
   isTransientNatsError,
   MAX_NAME_LENGTH,
   NAME_PATTERN,
-  namesBucket,
   type ArtifactStore,
 } from "@sfprompt/protocol";
 import { z } from "zod";
@@ -15,6 +14,7 @@ import { CheckpointError } from "../runtime/errors.js";
 import { ParamSetCodecError, ParamSetMismatchError } from "../training/errors.js";
 import { checkExpectedLayout, decodeParamSetWithMeta, encodeParamSet } from "../training/param-set-codec.js";
 import { CheckpointSpecSchema, checkResumeSpec, startOverAdvice } from "./checkpoint-spec.js";
+import { otherJobMessage } from "./bucket-advice.js";
 import type { ParamSet } from "../training/param-set.js";
 
 /** What the coordinator records per finished round (also the run result's rows). */
@@ -173,7 +173,8 @@ export async function readLatestCheckpoint(
     const { meta } = read;
     // whose it is before its layout: another job's checkpoint (of any model) is refused as another
     // job's, naming the bucket, not as one to start over from
-    if (meta.job !== job) throw new CheckpointError(name, otherJobMessage(meta.job, job, store, config));
+    if (meta.job !== job)
+      throw new CheckpointError(name, otherJobMessage(meta.job, job, store.bucket, config));
     try {
       checkExpectedLayout(layout, read.params, `checkpoint ${name}`);
     } catch (cause) {
@@ -195,40 +196,4 @@ export async function readLatestCheckpoint(
         startOverAdvice(source),
     );
   return null;
-}
-
-/**
- * Why a checkpoint of job `found` is refused where job `wanted`'s was looked for. Checkpoint names
- * carry no job, so two jobs writing to one bucket (the same spec.output.bucket) would overwrite each
- * other's: a job refuses another's rather than train on from it, and a job starting over
- * (`startingOver`: what made it start over, e.g. "spec.output.resume: false") refuses to delete it.
- */
-export function otherJobMessage(
-  found: string,
-  wanted: string,
-  store: ArtifactStore,
-  config: RunConfig,
-  startingOver?: string,
-): string {
-  const head = `belongs to job ${found}, not ${wanted}; `;
-  if (wanted !== config.names.job)
-    return `${head}the bucket ${store.bucket} is not spec.output.resumeFrom's job's: check spec.output.resumeFrom.bucket`;
-  const kept =
-    startingOver === undefined
-      ? ""
-      : `; ${startingOver} deletes only this job's own checkpoints, so nothing was deleted`;
-  if (namesBucket(config.names))
-    return (
-      `${head}the bucket ${store.bucket} (spec.output.bucket) holds another job's checkpoints, and two ` +
-      "jobs cannot share a bucket (checkpoint names carry no job): give this job a spec.output.bucket " +
-      `of its own, or leave it unset for the default one; to go on from ${found}'s checkpoint, use ` +
-      `spec.output.resumeFrom${kept}`
-    );
-  // this job's default bucket: only a job whose spec.output.bucket names it writes another's here
-  return (
-    `${head}this job's default bucket ${store.bucket} holds job ${found}'s checkpoints (its ` +
-    "spec.output.bucket names this bucket), and two jobs cannot share a bucket: give that job a " +
-    `spec.output.bucket of its own, or delete its checkpoints by hand (nats object rm ${store.bucket} ` +
-    `OBJECT) to start this job over${kept}`
-  );
 }

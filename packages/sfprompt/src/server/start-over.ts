@@ -7,7 +7,8 @@ import { z } from "zod";
 import { CheckpointError } from "../runtime/errors.js";
 import { ParamSetCodecError } from "../training/errors.js";
 import { decodeParamSetWithMeta } from "../training/param-set-codec.js";
-import { CHECKPOINT_FORMAT, otherJobMessage } from "./checkpoints.js";
+import { CHECKPOINT_FORMAT } from "./checkpoints.js";
+import { otherJobMessage } from "./bucket-advice.js";
 
 /** Objects under this prefix are checkpoints; a start-over looks at every one of them. */
 const CHECKPOINTS = "checkpoints/";
@@ -45,7 +46,10 @@ export async function checkOwnCheckpoints(
     if (owner === undefined) unreadable.push(name);
     else if (owner === config.names.job) own.push(name);
     else
-      throw new CheckpointError(name, otherJobMessage(owner, config.names.job, store, config, startingOver));
+      throw new CheckpointError(
+        name,
+        otherJobMessage(owner, config.names.job, store.bucket, config, startingOver),
+      );
   }
   return { own, unreadable };
 }

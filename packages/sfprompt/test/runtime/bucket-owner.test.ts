@@ -13,7 +13,7 @@ import {
   openArtifactStore,
   readBucketOwner,
 } from "@sfprompt/protocol";
-import { jobConfig, natsAndBundleHooks, startClients, startTestServer } from "./job-fixture.js";
+import { inCluster, jobConfig, natsAndBundleHooks, startClients, startTestServer } from "./job-fixture.js";
 import { bucketContents, jobRuns, logsUntil } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
@@ -35,8 +35,12 @@ test("a second job naming a bucket whose first job has not checkpointed yet fail
   assert.deepEqual(await readBucketOwner(store), { kind: "job", job: first.names.job });
   const before = await bucketContents(store);
 
-  for (const resume of [true, false]) {
-    const second = jobConfig({ output: { bucket, resume } }, newName("second"));
+  for (const [resume, stored] of [
+    [true, undefined],
+    [false, undefined],
+    [true, inCluster()],
+  ] as const) {
+    const second = jobConfig({ output: { bucket, resume } }, newName("second"), stored);
     const { error, failed } = await failedStart(second);
     assert.equal((error as Error | undefined)?.name, "BucketOwnerError", String(error));
     assert.ok(failed?.type === "job.failed", "job.failed was published");
@@ -46,7 +50,20 @@ test("a second job naming a bucket whose first job has not checkpointed yet fail
       new RegExp(`the bucket ${bucket} belongs to job ${first.names.job}, not ${second.names.job}`),
     );
     assert.match(failed.message, new RegExp(`${bucket} is spec\\.output\\.bucket`));
-    assert.match(failed.message, /give this job a spec\.output\.bucket of its own/);
+    if (stored === undefined) {
+      assert.match(failed.message, /give this job a spec\.output\.bucket of its own/);
+    } else {
+      // a cluster job's spec.output.bucket is immutable (ADR 0045, third amendment)
+      assert.doesNotMatch(failed.message, /give this job a spec\.output\.bucket/);
+      assert.match(
+        failed.message,
+        /spec\.output\.bucket is fixed when a job is created: create the job again .* with a spec\.output\.bucket of its own, or none/,
+      );
+      assert.match(
+        failed.message,
+        new RegExp(`give it spec\\.output\\.resumeFrom \\(job ${first.names.job}, bucket ${bucket}\\)`),
+      );
+    }
     if (!resume) assert.match(failed.message, /spec\.output\.resume: false deleted nothing/);
     assert.deepEqual(await bucketContents(store), before, `nothing changed (resume ${resume})`);
   }
@@ -75,18 +92,35 @@ test("a second job naming a bucket whose first job has not checkpointed yet fail
   assert.ok(!again.logs.some((l) => l.event === "bucket-claimed"), "its marker was there already");
 });
 
-test("a job whose default bucket another job's marker claims fails with BucketOwnerError and leaves the bucket", async () => {
-  const config = jobConfig({}, newName("owner"));
-  const intruder = { job: `test_${newName("intruder")}`, bucket: config.names.bucket };
-  const store = await openArtifactStore(w.nats.nc, intruder);
-  assert.deepEqual(await claimBucket(store, intruder.job), { kind: "claimed" });
-  await store.put(FINAL_ARTIFACT_OBJECT, new Uint8Array([1, 2, 3]));
-  const before = await bucketContents(store);
-  const { error, failed } = await failedStart(config);
-  assert.equal((error as Error | undefined)?.name, "BucketOwnerError", String(error));
-  assert.ok(failed?.type === "job.failed", "job.failed was published");
-  assert.match(failed.message, new RegExp(`belongs to job ${intruder.job}, not ${config.names.job}`));
-  assert.match(failed.message, /it is this job's default bucket, which job .* spec\.output\.bucket names/);
-  assert.match(failed.message, /give that job a spec\.output\.bucket of its own/);
-  assert.deepEqual(await bucketContents(store), before, "the other job's objects stay");
-});
+for (const [home, stored] of [
+  ["a file", undefined],
+  ["a cluster", inCluster()],
+] as const) {
+  test(`a job run from ${home} whose default bucket another job's marker claims fails with BucketOwnerError, saying what to do there, and leaves the bucket`, async () => {
+    const config = jobConfig({}, newName("owner"), stored);
+    const intruder = { job: `test_${newName("intruder")}`, bucket: config.names.bucket };
+    const store = await openArtifactStore(w.nats.nc, intruder);
+    assert.deepEqual(await claimBucket(store, intruder.job), { kind: "claimed" });
+    await store.put(FINAL_ARTIFACT_OBJECT, new Uint8Array([1, 2, 3]));
+    const before = await bucketContents(store);
+    const { error, failed } = await failedStart(config);
+    assert.equal((error as Error | undefined)?.name, "BucketOwnerError", String(error));
+    assert.ok(failed?.type === "job.failed", "job.failed was published");
+    assert.match(failed.message, new RegExp(`belongs to job ${intruder.job}, not ${config.names.job}`));
+    assert.match(failed.message, /it is this job's default bucket, which job .* spec\.output\.bucket names/);
+    if (stored === undefined) {
+      assert.match(failed.message, /give that job a spec\.output\.bucket of its own/);
+    } else {
+      assert.doesNotMatch(failed.message, /give that job a spec\.output\.bucket/);
+      assert.match(
+        failed.message,
+        /spec\.output\.bucket is fixed when a job is created, so that job keeps it: create this job again under another name/,
+      );
+      assert.match(
+        failed.message,
+        new RegExp(`nats object rm ${config.names.bucket} ${BUCKET_OWNER_OBJECT}`),
+      );
+    }
+    assert.deepEqual(await bucketContents(store), before, "the other job's objects stay");
+  });
+}

@@ -1,5 +1,6 @@
 // Run configs for the runtime tests, derived from SFPromptJob manifests exactly as the CLI and the
 // operator derive them, a real nats-server per test file, and a job's clients run in this process.
+import { randomUUID } from "node:crypto";
 import { after, before } from "node:test";
 import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -18,8 +19,28 @@ import { fashionSubsets, tinyBundle, type BundleFixture } from "./bundle-fixture
 
 let counter = 0;
 
-/** The run config of a small job (3 clients, 2 rounds, batch 16); `spec` is merged over it. */
-export function jobConfig(spec: Record<string, unknown> = {}, name?: string): RunConfig {
+/**
+ * What the API server adds to a job's metadata: a job with a uid is run as the operator runs it, from
+ * the SFPromptJob object in a cluster, not from a file (jobHome).
+ */
+export interface ClusterMetadata {
+  readonly uid: string;
+}
+
+/** The metadata of a job the API server stored (a new uid for each call). */
+export function inCluster(): ClusterMetadata {
+  return { uid: randomUUID() };
+}
+
+/**
+ * The run config of a small job (3 clients, 2 rounds, batch 16); `spec` is merged over it. With
+ * `stored`, the job is one an API server stored, as the operator renders it.
+ */
+export function jobConfig(
+  spec: Record<string, unknown> = {},
+  name?: string,
+  stored?: ClusterMetadata,
+): RunConfig {
   const base: Record<string, unknown> = {
     method: "sfprompt",
     prompts: { length: 4 },
@@ -41,7 +62,7 @@ export function jobConfig(spec: Record<string, unknown> = {}, name?: string): Ru
   const job = applyDefaults({
     apiVersion: "sfprompt.io/v1alpha1",
     kind: "SFPromptJob",
-    metadata: { name: name ?? `job-${process.pid}-${++counter}`, namespace: "test" },
+    metadata: { name: name ?? `job-${process.pid}-${++counter}`, namespace: "test", ...stored },
     spec: merged,
   });
   return toRunConfig(job);

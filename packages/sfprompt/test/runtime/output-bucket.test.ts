@@ -22,7 +22,7 @@ import {
   type CheckpointSpec,
 } from "@sfprompt/core";
 import type { RunConfig } from "@sfprompt/api";
-import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { inCluster, jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 import { bucketContents, existingBucket, jobRuns } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
@@ -84,31 +84,50 @@ test("a job with resumeFrom {job, bucket} starts from that job's checkpoint in i
   assert.deepEqual(await bucketContents(storeA), before, "the source's bucket is only read");
 });
 
-test("a job whose named bucket holds another job's checkpoint fails, naming the bucket and spec.output.bucket, and leaves that checkpoint", async () => {
-  const other = jobConfig({ output: { bucket: "shared-ckpts" } }, newName("first"));
-  const store = await openArtifactStore(w.nats.nc, other.names);
-  await writeCheckpoint(store, layout(), {
-    job: other.names.job,
-    method: other.method,
-    round: 1,
-    history: [],
-    spec: checkpointSpec(other),
-    attempt: "attempt1",
+for (const [home, stored] of [
+  ["a file", undefined],
+  ["a cluster", inCluster()],
+] as const) {
+  test(`a job run from ${home} whose named bucket holds another job's checkpoint fails, naming the bucket and spec.output.bucket and what to do there, and leaves that checkpoint`, async () => {
+    const bucket = `shared-${newName("ckpts")}`;
+    const other = jobConfig({ output: { bucket } }, newName("first"));
+    const store = await openArtifactStore(w.nats.nc, other.names);
+    await writeCheckpoint(store, layout(), {
+      job: other.names.job,
+      method: other.method,
+      round: 1,
+      history: [],
+      spec: checkpointSpec(other),
+      attempt: "attempt1",
+    });
+    const before = await bucketContents(store);
+    const config = jobConfig({ output: { bucket } }, newName("second"), stored);
+    const { error, failed } = await failedStart(config);
+    assert.equal((error as Error | undefined)?.name, "CheckpointError", String(error));
+    assert.ok(failed?.type === "job.failed", "job.failed was published");
+    assert.equal(failed.reason, "CheckpointError");
+    assert.match(failed.message, new RegExp(`belongs to job ${other.names.job}, not ${config.names.job}`));
+    assert.match(
+      failed.message,
+      new RegExp(`the bucket ${bucket} \\(spec\\.output\\.bucket\\) holds another job's checkpoints`),
+    );
+    if (stored === undefined) {
+      assert.match(failed.message, /give this job a spec\.output\.bucket of its own/);
+    } else {
+      // a cluster job's spec.output.bucket is immutable (ADR 0045, third amendment)
+      assert.doesNotMatch(failed.message, /give this job a spec\.output\.bucket/);
+      assert.match(
+        failed.message,
+        /spec\.output\.bucket is fixed when a job is created: create the job again/,
+      );
+      assert.match(
+        failed.message,
+        new RegExp(`give it spec\\.output\\.resumeFrom \\(job ${other.names.job}, bucket ${bucket}\\)`),
+      );
+    }
+    assert.deepEqual(await bucketContents(store), before, "the other job's checkpoint stays");
   });
-  const before = await bucketContents(store);
-  const config = jobConfig({ output: { bucket: "shared-ckpts" } }, newName("second"));
-  const { error, failed } = await failedStart(config);
-  assert.equal((error as Error | undefined)?.name, "CheckpointError", String(error));
-  assert.ok(failed?.type === "job.failed", "job.failed was published");
-  assert.equal(failed.reason, "CheckpointError");
-  assert.match(failed.message, new RegExp(`belongs to job ${other.names.job}, not ${config.names.job}`));
-  assert.match(
-    failed.message,
-    /the bucket shared-ckpts \(spec\.output\.bucket\) holds another job's checkpoints/,
-  );
-  assert.match(failed.message, /give this job a spec\.output\.bucket of its own/);
-  assert.deepEqual(await bucketContents(store), before, "the other job's checkpoint stays");
-});
+}
 
 test("a job whose named bucket holds another job's checkpoint of another model fails as for another job's, not as for a checkpoint to start over from", async () => {
   const other = jobConfig({ output: { bucket: "shared-model-ckpts" } }, newName("first"));

@@ -12,7 +12,7 @@ import {
   type ArtifactStore,
 } from "@sfprompt/protocol";
 import { checkpointSpec, writeCheckpoint } from "@sfprompt/core";
-import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
+import { inCluster, jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 import { bucketContents, existingBucket, jobRuns } from "./job-runs.js";
 
 const w = natsAndBundleHooks();
@@ -77,31 +77,48 @@ test("a job with output.resume false alone in its named bucket deletes its older
   assert.notEqual(round1?.nuid, older.get(checkpointObjectName(1)), "round 1 was written anew");
 });
 
-test("a job with output.resume false whose default bucket holds a checkpoint of a job that named it fails and deletes nothing", async () => {
-  const config = jobConfig({ output: { resume: false } }, newName("owner"));
-  // a job created before spec.output.bucket refused default bucket names (ADR 0045, second
-  // amendment), whose spec.output.bucket names this job's default bucket
-  const base = jobConfig({}, newName("intruder"));
-  const intruder = { ...base, names: { ...base.names, bucket: config.names.bucket } };
-  const store = await openArtifactStore(w.nats.nc, intruder.names);
-  await writeCheckpoint(store, layout(), {
-    job: intruder.names.job,
-    method: intruder.method,
-    round: 1,
-    history: [],
-    spec: checkpointSpec(intruder),
-    attempt: "attempt1",
+for (const [home, stored] of [
+  ["a file", undefined],
+  ["a cluster", inCluster()],
+] as const) {
+  test(`a job run from ${home} with output.resume false whose default bucket holds a checkpoint of a job that named it fails, saying what to do there, and deletes nothing`, async () => {
+    const config = jobConfig({ output: { resume: false } }, newName("owner"), stored);
+    // a job created before spec.output.bucket refused default bucket names (ADR 0045, second
+    // amendment), whose spec.output.bucket names this job's default bucket
+    const base = jobConfig({}, newName("intruder"));
+    const intruder = { ...base, names: { ...base.names, bucket: config.names.bucket } };
+    const store = await openArtifactStore(w.nats.nc, intruder.names);
+    await writeCheckpoint(store, layout(), {
+      job: intruder.names.job,
+      method: intruder.method,
+      round: 1,
+      history: [],
+      spec: checkpointSpec(intruder),
+      attempt: "attempt1",
+    });
+    const before = await bucketContents(store);
+    const { error, failed } = await failedStart(config);
+    assert.equal((error as Error | undefined)?.name, "CheckpointError", String(error));
+    assert.ok(failed?.type === "job.failed", "job.failed was published");
+    assert.match(
+      failed.message,
+      new RegExp(
+        `this job's default bucket ${config.names.bucket} holds job ${intruder.names.job}'s checkpoints`,
+      ),
+    );
+    if (stored === undefined) {
+      assert.match(failed.message, /give that job a spec\.output\.bucket of its own/);
+    } else {
+      assert.doesNotMatch(failed.message, /give that job a spec\.output\.bucket/);
+      assert.match(
+        failed.message,
+        /spec\.output\.bucket is fixed when a job is created, so that job keeps it: create this job again under another name/,
+      );
+    }
+    assert.match(
+      failed.message,
+      /spec\.output\.resume: false deletes only this job's own checkpoints, so nothing was deleted/,
+    );
+    assert.deepEqual(await bucketContents(store), before, "the other job's checkpoint stays");
   });
-  const before = await bucketContents(store);
-  const { error, failed } = await failedStart(config);
-  assert.equal((error as Error | undefined)?.name, "CheckpointError", String(error));
-  assert.ok(failed?.type === "job.failed", "job.failed was published");
-  assert.match(
-    failed.message,
-    new RegExp(
-      `this job's default bucket ${config.names.bucket} holds job ${intruder.names.job}'s checkpoints`,
-    ),
-  );
-  assert.match(failed.message, /give that job a spec\.output\.bucket of its own/);
-  assert.deepEqual(await bucketContents(store), before, "the other job's checkpoint stays");
-});
+}

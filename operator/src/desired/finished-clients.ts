@@ -1,7 +1,9 @@
-// Which client pods a finished job keeps. Every client of a Succeeded job hears job.finished (ADR 0041)
-// and exits by itself, so its pod is left to do that for a grace counted from the job's completionTime;
-// a pod still up after it, or any unfinished pod of a Failed job, is deleted (ADR 0012, amendment 2).
-import type { Lifecycle } from "../status/lifecycle.js";
+// Which client pods a finished job keeps. Every client of a job whose server announced the end
+// (job.finished, job.failed; ADR 0041) exits by itself, so its pod is left to do that for a grace counted
+// from the job's completionTime; a pod still up after it, or any unfinished pod of a job the operator
+// failed (which its clients are not told of), is deleted (ADR 0012, amendments 2 and 3).
+import type { V1Pod } from "@kubernetes/client-node";
+import { clientsTold, type Lifecycle } from "../status/lifecycle.js";
 import type { ClientPlan } from "./restart-plan.js";
 
 export interface FinishedClientPods {
@@ -11,17 +13,25 @@ export interface FinishedClientPods {
   recheckAfterMs?: number;
 }
 
-const finished = (p: ClientPlan): boolean => ["Succeeded", "Failed"].includes(p.pod?.status?.phase ?? "");
+const exited = (pod: V1Pod | undefined): boolean =>
+  ["Succeeded", "Failed"].includes(pod?.status?.phase ?? "");
 
-/** Ms left of a Succeeded job's grace for its clients to exit at `now`; 0 when over or not Succeeded. */
+/**
+ * Ms left at `now` of a finished job's grace for its clients to exit; 0 when over, or when its clients
+ * were not told of the end (the operator failed the job) and so have nothing to exit on.
+ */
 export function exitGraceLeft(lifecycle: Lifecycle, graceMs: number, now: Date | undefined): number {
-  if (lifecycle.terminal?.phase !== "Succeeded" || now === undefined) return 0;
+  const terminal = lifecycle.terminal;
+  if (terminal === undefined || !clientsTold(terminal) || now === undefined) return 0;
   const end = Date.parse(lifecycle.completionTime ?? "");
   if (Number.isNaN(end)) return 0;
   return Math.max(0, Math.min(graceMs, end + graceMs - now.getTime()));
 }
 
-/** The client pods a finished job keeps: finished ones (for their logs), unfinished ones during the grace. */
+/**
+ * The client pods a finished job keeps: finished ones (for their logs; also a Failed one whose backoff
+ * ran out, which a finished job does not replace), unfinished ones during the grace.
+ */
 export function finishedClientPods(
   plans: readonly ClientPlan[],
   lifecycle: Lifecycle,
@@ -29,8 +39,10 @@ export function finishedClientPods(
   now: Date | undefined,
 ): FinishedClientPods {
   const left = exitGraceLeft(lifecycle, graceMs, now);
-  const kept = plans.filter((p) => p.pod && (finished(p) || left > 0));
-  const keep = kept.map((p) => p.pod!.metadata!.name!);
-  const waiting = kept.some((p) => !finished(p));
+  const kept = plans
+    .flatMap((p) => [p.replaces, p.pod])
+    .filter((pod): pod is V1Pod => pod !== undefined && (exited(pod) || left > 0));
+  const keep = kept.map((pod) => pod.metadata!.name!);
+  const waiting = kept.some((pod) => !exited(pod));
   return waiting ? { keep, recheckAfterMs: left } : { keep };
 }

@@ -20,6 +20,11 @@ export interface ClientPlan {
   waitMs?: number;
   /** The attempt's pod went away without failing (deleted by hand, evicted): it is made again as it was. */
   recreate?: boolean;
+  /**
+   * The Failed pod of the attempt before, when its backoff is over: a running job replaces it and then
+   * deletes it, a finished job keeps it for its logs (ADR 0012, amendment 3).
+   */
+  replaces?: V1Pod;
 }
 
 /** The restart attempt recorded on a client pod (0 when unmarked). */
@@ -90,7 +95,7 @@ export function planClient(
   if (current.status?.phase !== "Failed") return { index, attempt, state: "running", pod: current };
   if (attempt >= policy.limit) return { index, attempt, state: "exhausted", pod: current };
   const due = failedAt(current) + backoffDelay(policy, attempt + 1);
-  if (now >= due) return { index, attempt: attempt + 1, state: "running" };
+  if (now >= due) return { index, attempt: attempt + 1, state: "running", replaces: current };
   return { index, attempt, state: "waiting", pod: current, waitMs: due - now };
 }
 

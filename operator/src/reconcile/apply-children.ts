@@ -1,5 +1,6 @@
 // Brings the children in line with the desired state: server-side apply of each desired object, then
-// deletion of owned objects that are no longer desired (pods of a suspended job, replaced client pods).
+// deletion of owned objects that are no longer desired (pods of a suspended job, replaced client pods)
+// and not already being deleted.
 import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import type { DesiredChildren } from "../desired/children.js";
 import { KIND } from "@sfprompt/api";
@@ -100,7 +101,8 @@ export async function applyChildren(
   ]);
   for (const kind of CHILD_KINDS) {
     for (const obj of deps.informers.children(kind.kind, namespace, uid)) {
-      if (wanted.has(id(kind.kind, obj.metadata!.name!))) continue;
+      // One already being deleted (a pod bound to a node waits for its kubelet) needs no second delete.
+      if (wanted.has(id(kind.kind, obj.metadata!.name!)) || obj.metadata?.deletionTimestamp) continue;
       await deps.client.delete(
         { apiVersion: kind.apiVersion, kind: kind.kind, namespace, name: obj.metadata!.name! },
         obj.metadata?.uid,

@@ -10,7 +10,7 @@ import { clientPodFields, clientState } from "./client-state.js";
 import { clientsConfigCondition } from "./clients-config.js";
 import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
-import { hasFinished, type Lifecycle } from "./lifecycle.js";
+import { clientsTold, hasFinished, type Lifecycle, type Terminal } from "./lifecycle.js";
 import { cpuFallbackCondition, serverStatusOf } from "./server-status.js";
 
 export interface StatusInput {
@@ -128,21 +128,25 @@ function serverCondition(input: StatusInput): ConditionUpdate {
     : cond("ServerReady", false, "ServerNotAvailable", "no server replica is available yet");
 }
 
+/** What becomes of a finished job's client pods (ADR 0012, amendments 2 and 3). */
+function finishedClientsText(terminal: Terminal): string {
+  const kept = "finished ones kept for their logs";
+  if (!clientsTold(terminal))
+    return `the job failed by the operator's decision (${terminal.reason}), which its clients are not told of: client pods that had not finished are deleted at once (phase Unknown), ${kept}`;
+  const who =
+    terminal.phase === "Succeeded"
+      ? "the job succeeded: its clients"
+      : "the job failed on its server, which told its clients: they";
+  return `${who} exit by themselves; client pods that have not exited when the operator's grace (--finished-client-grace-seconds) is over are deleted (phase Unknown), ${kept}`;
+}
+
 function clientsCondition(input: StatusInput, clients: ClientStatus[]): ConditionUpdate {
   if (input.lifecycle.suspended)
     return cond("ClientsReady", false, "Suspended", "client pods are deleted while the job is suspended");
   // A finished job's clients list keeps each client's last observed state, but its unfinished pods
   // are deleted: counting those as running would leave the condition True for good.
   const terminal = input.lifecycle.terminal;
-  if (terminal)
-    return cond(
-      "ClientsReady",
-      false,
-      "JobFinished",
-      terminal.phase === "Succeeded"
-        ? "the job succeeded: its clients exit by themselves; client pods that have not exited when the operator's grace (--finished-client-grace-seconds) is over are deleted (phase Unknown), finished ones kept for their logs"
-        : "the job failed: client pods that had not finished are deleted (phase Unknown), finished ones kept for their logs",
-    );
+  if (terminal) return cond("ClientsReady", false, "JobFinished", finishedClientsText(terminal));
   const running = clients.filter((c) => c.phase === "Running" || c.phase === "Succeeded");
   const waiting = input.plans.filter((p) => p.state === "waiting").map((p) => p.index);
   const others = clients.filter((c) => !running.includes(c)).map((c) => c.index);

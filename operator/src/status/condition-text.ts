@@ -26,16 +26,18 @@ export function conditionMessage(message: string, where = "the whole text is in 
 
 /**
  * A reason and message from the server's job.failed as a condition's: a reason that is no condition
- * reason becomes `fallback`, with the server's own (cut to 200 characters) put before the message so
- * that nothing it said is lost.
+ * reason, or one of the `reserved` ones the operator gives its own decisions, becomes `fallback`, with
+ * the server's own (cut to 200 characters) put before the message so that nothing it said is lost.
  */
 export function failureText(
   reason: string,
   message: string,
   fallback: string,
+  reserved: readonly string[] = [],
 ): { reason: string; message: string } {
   const where = "the whole message is in the server's log";
-  if (isConditionReason(reason)) return { reason, message: conditionMessage(message, where) };
+  if (isConditionReason(reason) && !reserved.includes(reason))
+    return { reason, message: conditionMessage(message, where) };
   const said = `the server's reason: ${JSON.stringify(truncated(reason, 200, "cut"))}`;
   return {
     reason: fallback,

@@ -11,6 +11,16 @@ import { findCondition } from "./conditions.js";
 /** The Failed reason of a spec the API refuses (set by the reconciler before any lifecycle decision). */
 export const INVALID_SPEC = "InvalidSpec";
 
+const CLIENTS_FAILED = "ClientsFailed";
+const DEADLINE_EXCEEDED = "DeadlineExceeded";
+
+/**
+ * The Failed reasons of the operator's own decisions, which the job's clients are not told of. A
+ * server's job.failed never ends with one of them (it becomes TrainingFailed), so a Failed condition's
+ * reason alone says who ended the job, in every later reconcile too (ADR 0012, amendment 3).
+ */
+export const OPERATOR_FAILURES: readonly string[] = [INVALID_SPEC, CLIENTS_FAILED, DEADLINE_EXCEEDED];
+
 export type TerminalPhase = "Succeeded" | "Failed";
 
 export interface Terminal {
@@ -41,6 +51,14 @@ export interface LifecycleInput {
   now: Date;
 }
 
+/**
+ * True when the server announced the end on the job's event stream (job.finished, job.failed), which
+ * the clients hear and exit on by themselves (ADR 0041); false for the operator's own decisions.
+ */
+export function clientsTold(terminal: Terminal): boolean {
+  return terminal.phase === "Succeeded" || !OPERATOR_FAILURES.includes(terminal.reason);
+}
+
 /** True once the job has succeeded or failed for good (an invalid spec is not for good). */
 export function hasFinished(previous: Status | undefined): boolean {
   return previousTerminal(previous) !== undefined;
@@ -62,7 +80,7 @@ function clientsLost(input: LifecycleInput): Terminal | undefined {
   if (exhausted.length === 0 || alive >= quorum) return undefined;
   return {
     phase: "Failed",
-    reason: "ClientsFailed",
+    reason: CLIENTS_FAILED,
     message: `clients ${exhausted.join(", ")} failed after their last restart; ${alive} left, quorum is ${quorum}`,
   };
 }
@@ -83,7 +101,7 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
     // Its advice is written for a spec that can still change (sfprompt run); a Failed job's cannot.
     const advice = failedAdvice(input.job, input.progress, outcome.reason);
     const message = `${outcome.message}${outcome.message === "" ? "" : ". "}${advice}`;
-    return { phase: "Failed", ...failureText(outcome.reason, message, "TrainingFailed") };
+    return { phase: "Failed", ...failureText(outcome.reason, message, "TrainingFailed", OPERATOR_FAILURES) };
   }
   const lost = clientsLost(input);
   if (lost) return lost;
@@ -91,7 +109,7 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
   if (deadline !== undefined && startMs !== undefined && input.now.getTime() >= startMs + deadline * 1000) {
     return {
       phase: "Failed",
-      reason: "DeadlineExceeded",
+      reason: DEADLINE_EXCEEDED,
       message: `the job ran longer than spec.activeDeadlineSeconds (${deadline} s)`,
     };
   }

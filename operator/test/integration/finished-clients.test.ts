@@ -1,8 +1,10 @@
-// The client pods of a finished job (ADR 0012, amendment 2), against a real kube-apiserver + etcd and a
-// real nats-server; no kubelet runs, so the tests set the pods' phases as one would. A Succeeded job's
-// clients exit by themselves on job.finished: their pods are left to do so for the operator's grace,
-// and only a pod still up after it is deleted. A client whose pod was deleted before it exited is
-// Unknown in status.clients, never Running on a job that finished.
+// The client pods of a finished job (ADR 0012, amendments 2 and 3), against a real kube-apiserver + etcd
+// and a real nats-server; no kubelet runs, so the tests set the pods' phases as one would. The clients of
+// a job whose server announced its end (job.finished, job.failed) exit by themselves: their pods are
+// left to do so for the operator's grace, and only a pod still up after it is deleted. A job the
+// operator failed (its deadline) has its unfinished pods deleted at once, and once only (counted in the
+// API server's audit log). A client whose pod was deleted before it exited is Unknown in
+// status.clients, never Running on a job that finished.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
@@ -10,8 +12,10 @@ import { jobToken, type ClientStatus } from "@sfprompt/api";
 import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
 import { jobManifest } from "../fixtures.js";
+import { podDeleteAudit, type PodDeleteAudit } from "./audit-log.js";
 import {
   createJob,
+  getJob,
   patchJobSpec,
   podNames,
   runOperator,
@@ -29,8 +33,10 @@ import {
 const GRACE_SECONDS = 6;
 
 const w = {} as OperatorWorld;
+let audit: PodDeleteAudit;
 before(async () => {
-  w.world = await startWorld({ nats: true });
+  audit = await podDeleteAudit();
+  w.world = await startWorld({ nats: true, apiServerArgs: audit.apiServerArgs });
   w.operator = await runOperator(
     w.world,
     testConfig(w.world, (c) => {
@@ -43,6 +49,7 @@ after(async () => {
   await w.nc?.drain();
   await w.operator?.stop();
   await w.world?.stop();
+  await audit?.remove();
 });
 
 /**
@@ -67,12 +74,13 @@ async function removeAsKubelet(name: string): Promise<void> {
 const clientsOf = (j: JobObject): ClientStatus[] => (j.status?.clients ?? []) as ClientStatus[];
 
 /** The job once the operator reconciled an edit of ttlSecondsAfterFinished (which a finished job follows). */
-async function reconciledAfterEdit(name: string): Promise<JobObject> {
-  await patchJobSpec(w.world, name, { ttlSecondsAfterFinished: 3600 });
+async function reconciledAfterEdit(name: string, ttlSecondsAfterFinished = 3600): Promise<JobObject> {
+  const edited = (await getJob(w.world, name))!.metadata!.generation! + 1;
+  await patchJobSpec(w.world, name, { ttlSecondsAfterFinished });
   return waitForJob(
     w.world,
     name,
-    (j) => j.metadata!.generation! > 1 && j.status?.observedGeneration === j.metadata!.generation,
+    (j) => j.metadata!.generation! >= edited && j.status?.observedGeneration === j.metadata!.generation,
     `${name}: the edit observed`,
   );
 }
@@ -178,36 +186,90 @@ test("a Succeeded job's client pods still running are left to exit: one that doe
   );
 });
 
-test("a Failed job's client pod deleted before it exited shows Unknown, not Running", async () => {
+test("a job its server failed (job.failed) leaves its clients the grace to exit: one that does is kept and shows Failed, one that does not is deleted after the grace and shows Unknown", async () => {
   const publish = await runningJob("stops");
   await publish({ type: "job.failed", reason: "ModelNotFound", message: "no model" });
-  await waitForJob(w.world, "stops", (j) => j.status?.phase === "Failed", "stops Failed");
-  await waitFor(async () => (await livePods("stops")).length === 0, {
-    timeoutMs: 10_000,
-    description: "the unfinished pods deleted at once",
+  const failed = await waitForJob(w.world, "stops", (j) => j.status?.phase === "Failed", "stops Failed");
+  assert.equal(condition(failed, "Failed")?.reason, "ModelNotFound");
+  // The clients heard job.failed too: neither pod is deleted while it may still exit (and log why).
+  assert.deepEqual(await livePods("stops"), ["stops-client-0", "stops-client-1"]);
+  assert.match(condition(failed, "ClientsReady")?.message ?? "", /^the job failed on its server, which told/);
+
+  // client-0 stops on job.failed with an error, as the kubelet would report it.
+  await setPodPhase(w.world, "stops-client-0", "Failed", { finishedAt: new Date() });
+  await waitForJob(w.world, "stops", (j) => clientsOf(j)[0]?.phase === "Failed", "client 0 Failed");
+
+  // client-1 never exits: once the grace is over its pod is deleted, the exited one kept for its logs.
+  const finishedAt = Date.parse(failed.status!.completionTime as string);
+  await waitFor(async () => (await livePods("stops")).join() === "stops-client-0", {
+    timeoutMs: (GRACE_SECONDS + 10) * 1000,
+    description: "the pod that did not exit deleted after the grace",
   });
-  const failed = await waitForJob(
+  assert.ok(Date.now() - finishedAt >= GRACE_SECONDS * 1000 - 1000, "deleted before the grace was over");
+  const deleted = await waitForJob(
     w.world,
     "stops",
-    (j) => clientsOf(j).every((c) => c.phase !== "Running"),
-    "no client Running",
+    (j) => clientsOf(j)[1]?.phase !== "Running",
+    "client 1 deleted",
   );
   const expected = [
-    ["Unknown", "stops-client-0", "edge-0"],
+    ["Failed", "stops-client-0", "edge-0"],
     ["Unknown", "stops-client-1", "edge-0"],
   ];
   assert.deepEqual(
-    clientsOf(failed).map((c) => [c.phase, c.pod, c.node]),
+    clientsOf(deleted).map((c) => [c.phase, c.pod, c.node]),
     expected,
   );
-  assert.match(clientsOf(failed)[0]?.reason ?? "", /was deleted after the job failed, before it exited/);
-  for (const i of [0, 1]) await removeAsKubelet(`stops-client-${i}`);
-  await waitFor(async () => (await podNames(w.world, "stops")).length === 0, {
+  assert.match(
+    clientsOf(deleted)[1]?.reason ?? "",
+    /^pod stops-client-1 was deleted after the job failed, before it exited/,
+  );
+  await removeAsKubelet("stops-client-1");
+  await waitFor(async () => (await podNames(w.world, "stops")).join() === "stops-client-0", {
     timeoutMs: 10_000,
-    description: "the pods removed",
+    description: "stops-client-1 removed",
   });
   assert.deepEqual(
     clientsOf(await reconciledAfterEdit("stops")).map((c) => [c.phase, c.pod, c.node]),
     expected,
   );
+});
+
+test("a job the operator failed (its deadline) deletes its unfinished client pods at once, and later reconciles do not delete them again", async () => {
+  await runningJob("late");
+  await patchJobSpec(w.world, "late", { activeDeadlineSeconds: 1 });
+  const failed = await waitForJob(w.world, "late", (j) => j.status?.phase === "Failed", "late Failed");
+  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
+  assert.match(condition(failed, "ClientsReady")?.message ?? "", /deleted at once/);
+  // Deleted in the reconcile that failed the job, before its status said so; with no kubelet to
+  // confirm, the pods bound to edge-0 stay Terminating, in every reconcile's view.
+  const names = ["late-client-0", "late-client-1"];
+  assert.deepEqual(await livePods("late"), []);
+  assert.deepEqual(await podNames(w.world, "late"), names);
+  const gone = await waitForJob(
+    w.world,
+    "late",
+    (j) => clientsOf(j).every((c) => c.phase === "Unknown"),
+    "both clients Unknown",
+  );
+  assert.match(
+    clientsOf(gone)[0]?.reason ?? "",
+    /^pod late-client-0 was deleted after the job failed, before it exited/,
+  );
+
+  // A first reconcile (an edit) lets the operator's pod cache catch up with the deletions; the count
+  // of DELETE requests then stays as it is through the next.
+  await reconciledAfterEdit("late", 3600);
+  const before = await Promise.all(names.map((n) => audit.deletes(n)));
+  assert.ok(
+    before.every((n) => n >= 1),
+    `each pod deleted: ${before.join(", ")}`,
+  );
+  await reconciledAfterEdit("late", 7200);
+  assert.deepEqual(
+    await Promise.all(names.map((n) => audit.deletes(n))),
+    before,
+    "DELETEs of Terminating pods",
+  );
+  assert.deepEqual(await podNames(w.world, "late"), names);
 });

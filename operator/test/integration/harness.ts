@@ -60,9 +60,10 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(opts: { nats?: boolean } = {}): Promise<World> {
+/** `apiServerArgs`: extra kube-apiserver flags, such as an audit log's. */
+export async function startWorld(opts: { nats?: boolean; apiServerArgs?: string[] } = {}): Promise<World> {
   const [cp, nats] = await Promise.all([
-    startControlPlane(),
+    startControlPlane(opts.apiServerArgs ? { apiServerArgs: opts.apiServerArgs } : {}),
     opts.nats ? startNatsServer() : Promise.resolve(undefined),
   ]);
   await installCrd(cp);

@@ -25,11 +25,12 @@ function pod(index: number, phase: string): V1Pod {
   };
 }
 
-function finished(phase: TerminalPhase): Lifecycle {
+/** A job that ended `phase` with the condition reason `reason` (TrainingCompleted when Succeeded). */
+function finished(phase: TerminalPhase, reason = "TrainingCompleted"): Lifecycle {
   return {
     suspended: false,
     expired: false,
-    terminal: { phase, reason: phase, message: "" },
+    terminal: { phase, reason, message: "" },
     completionTime: FINISHED_AT,
   };
 }
@@ -39,8 +40,12 @@ const after = (ms: number): Date => new Date(Date.parse(FINISHED_AT) + ms);
 const cases: {
   name: string;
   outcome: TerminalPhase;
+  /** The terminal condition's reason (TrainingCompleted when unset). */
+  reason?: string;
   phases: string[];
   afterMs: number;
+  /** Plan the clients at that time too, when a Failed pod's restart backoff is over (else at 0). */
+  backoffOver?: boolean;
   keep: string[];
   recheckAfterMs?: number;
 }[] = [
@@ -67,29 +72,76 @@ const cases: {
     keep: ["j-client-0", "j-client-1"],
   },
   {
-    name: "a Failed job's unfinished pods get no grace: its clients may never hear of the end",
+    name: "a job its server failed (job.failed) keeps its running pods during the grace: its clients heard of the end",
     outcome: "Failed",
+    reason: "ModelNotFoundError",
+    phases: ["Running", "Pending", "Failed"],
+    afterMs: 1_000,
+    keep: ["j-client-0", "j-client-1", "j-client-2"],
+    recheckAfterMs: 29_000,
+  },
+  {
+    name: "a job its server failed with a reason a condition cannot hold (TrainingFailed) also gets the grace",
+    outcome: "Failed",
+    reason: "TrainingFailed",
+    phases: ["Running"],
+    afterMs: 0,
+    keep: ["j-client-0"],
+    recheckAfterMs: 30_000,
+  },
+  {
+    name: "a job its server failed keeps only its finished pods once the grace is over",
+    outcome: "Failed",
+    reason: "ModelNotFoundError",
+    phases: ["Running", "Failed"],
+    afterMs: 30_000,
+    keep: ["j-client-1"],
+  },
+  {
+    name: "a job its server failed keeps a client's Failed pod once its restart backoff is over: a finished job replaces none",
+    outcome: "Failed",
+    reason: "ModelNotFoundError",
+    phases: ["Failed", "Running"],
+    afterMs: 1_000,
+    backoffOver: true,
+    keep: ["j-client-0", "j-client-1"],
+    recheckAfterMs: 29_000,
+  },
+  {
+    name: "a job the operator failed past its deadline gets no grace: its clients are not told of the end",
+    outcome: "Failed",
+    reason: "DeadlineExceeded",
     phases: ["Running", "Pending", "Failed"],
     afterMs: 0,
     keep: ["j-client-2"],
+  },
+  {
+    name: "a job the operator failed for lost clients gets no grace either",
+    outcome: "Failed",
+    reason: "ClientsFailed",
+    phases: ["Running", "Failed"],
+    afterMs: 1_000,
+    keep: ["j-client-1"],
   },
 ];
 
 for (const c of cases) {
   test(c.name, () => {
     const pods = c.phases.map((p, i) => pod(i, p));
-    const plans = planClients(c.phases.length, pods, DEFAULT_CHILD_SETTINGS.clientRestart, 0);
     const now = after(c.afterMs);
+    const planAt = c.backoffOver ? now.getTime() : 0;
+    const plans = planClients(c.phases.length, pods, DEFAULT_CHILD_SETTINGS.clientRestart, planAt);
     const want =
       c.recheckAfterMs !== undefined ? { keep: c.keep, recheckAfterMs: c.recheckAfterMs } : { keep: c.keep };
-    assert.deepEqual(finishedClientPods(plans, finished(c.outcome), GRACE_MS, now), want);
+    const lifecycle = finished(c.outcome, c.reason);
+    assert.deepEqual(finishedClientPods(plans, lifecycle, GRACE_MS, now), want);
     const j = job("j", { clients: { count: c.phases.length } });
     const children = desiredChildren({
       job: j,
       ref: refOf(j),
       settings: { ...DEFAULT_CHILD_SETTINGS, finishedClientGraceMs: GRACE_MS },
       jobKey: "a".repeat(64),
-      lifecycle: finished(c.outcome),
+      lifecycle,
       plans,
       now,
     });
@@ -113,12 +165,18 @@ const previousClients: ClientStatus[] = [
   { index: 1, phase: "Succeeded", state: "done", restarts: 0, pod: "j-client-1", node: "edge-0" },
 ];
 
+const terminating = (p: V1Pod): V1Pod => ({ ...p, metadata: { ...p.metadata, deletionTimestamp: after(1) } });
+
 const statusCases: {
   name: string;
   outcome: TerminalPhase;
+  /** The terminal condition's reason (TrainingCompleted when unset). */
+  ended?: string;
   pods: V1Pod[];
   phases: string[];
   reason: RegExp;
+  /** What ClientsReady (JobFinished) says happens to the pods. */
+  clientsReady: RegExp;
 }[] = [
   {
     name: "a Succeeded job's client whose pod is gone after it reported done is Unknown, not Running",
@@ -126,15 +184,25 @@ const statusCases: {
     pods: [],
     phases: ["Unknown", "Succeeded"],
     reason: /^pod j-client-0 was deleted after the job succeeded, before it exited \(last state done\)/,
+    clientsReady: /^the job succeeded: its clients exit by themselves; .* the operator's grace/,
   },
   {
-    name: "a Failed job's client whose pod is being deleted is Unknown, not Running",
+    name: "a client of a job its server failed whose pod is being deleted after the grace is Unknown, not Running",
     outcome: "Failed",
-    pods: [
-      { ...pod(0, "Running"), metadata: { ...pod(0, "Running").metadata, deletionTimestamp: after(1) } },
-    ],
+    ended: "ModelNotFoundError",
+    pods: [terminating(pod(0, "Running"))],
     phases: ["Unknown", "Succeeded"],
     reason: /^pod j-client-0 was deleted after the job failed, before it exited/,
+    clientsReady: /^the job failed on its server, which told its clients: they exit by themselves; .* grace/,
+  },
+  {
+    name: "a client of a job the operator failed whose pod is being deleted at once is Unknown, not Running",
+    outcome: "Failed",
+    ended: "DeadlineExceeded",
+    pods: [terminating(pod(0, "Running"))],
+    phases: ["Unknown", "Succeeded"],
+    reason: /^pod j-client-0 was deleted after the job failed, before it exited/,
+    clientsReady: /^the job failed by the operator's decision \(DeadlineExceeded\), .* deleted at once/,
   },
 ];
 
@@ -150,7 +218,7 @@ for (const c of statusCases) {
     const plans = planClients(2, c.pods, DEFAULT_CHILD_SETTINGS.clientRestart, 0, previousClients);
     const status = computeStatus({
       job: j,
-      lifecycle: finished(c.outcome),
+      lifecycle: finished(c.outcome, c.ended),
       deployment: undefined,
       plans,
       progress: undefined,
@@ -162,6 +230,9 @@ for (const c of statusCases) {
       c.phases,
     );
     assert.match(clients[0]?.reason ?? "", c.reason);
+    const ready = status.conditions?.find((x) => x.type === "ClientsReady");
+    assert.deepEqual([ready?.status, ready?.reason], ["False", "JobFinished"]);
+    assert.match(ready?.message ?? "", c.clientsReady);
     assert.deepEqual(
       [clients[0]?.pod, clients[0]?.node, clients[0]?.state],
       ["j-client-0", "edge-0", "done"],

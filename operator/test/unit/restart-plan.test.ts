@@ -97,6 +97,7 @@ for (const c of cases) {
     const {
       pod: _pod,
       index: _index,
+      replaces: _replaces,
       ...plan
     } = planClient(0, c.pods.map(clientPod), policy, c.now, c.recorded);
     assert.deepEqual(plan, c.want);

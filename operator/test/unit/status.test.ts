@@ -98,6 +98,17 @@ const phaseCases: { name: string; world: World; phase: string; reason?: string }
     reason: "QuorumNotReached",
   },
   {
+    name: "a job.failed with a reason the operator keeps for its own decisions: Failed TrainingFailed",
+    world: {
+      progress: {
+        ...emptySnapshot(),
+        outcome: { kind: "failed", reason: "DeadlineExceeded", message: "the server's own deadline" },
+      },
+    },
+    phase: "Failed",
+    reason: "TrainingFailed",
+  },
+  {
     name: "past activeDeadlineSeconds since start: Failed DeadlineExceeded",
     world: {
       spec: { activeDeadlineSeconds: 60 },

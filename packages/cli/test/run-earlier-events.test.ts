@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { eventStreamName, fetchEvents, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
 import { readJobFile, runConfigFor } from "../src/run/job-file.js";
-import { EVENTS_DURABLE } from "../src/run/method-run.js";
+import { EVENTS_DURABLE } from "../src/run/follow-job.js";
 import { SessionEvents } from "../src/run/session-events.js";
 import { natsRunWorld, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
 

@@ -1,19 +1,15 @@
 // One method of a local run: the server and client processes against one NATS, followed through the
-// job's progress events until it finishes, then its metrics, plots and trained parameters written.
+// job's progress events until it finishes (follow-job.ts), then its metrics, plots and trained
+// parameters written.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { decodeParamSetWithMeta, type ParamSet, type RoundMetrics as CoreRoundMetrics } from "@sfprompt/core";
-import {
-  consumeEvents,
-  ensureJobResources,
-  FINAL_ARTIFACT_OBJECT,
-  lastEventSeq,
-  type ProgressEvent,
-} from "@sfprompt/protocol";
+import { ensureJobResources, FINAL_ARTIFACT_OBJECT, lastEventSeq } from "@sfprompt/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { startChild, STOP_GRACE_MS, stopChildren, type Child } from "./children.js";
-import { JobRunError, RunDirError } from "./errors.js";
+import { startChild, STOP_GRACE_MS, stopChildren } from "./children.js";
+import { RunDirError } from "./errors.js";
+import { follow, type JobFinished } from "./follow-job.js";
 import { startClean } from "./fresh-store.js";
 import {
   emptyMetrics,
@@ -69,81 +65,8 @@ export interface MethodRunResult {
   readonly seconds: number;
 }
 
-/** The durable consumer through which every session follows the job's events. */
-export const EVENTS_DURABLE = "sfprompt-run";
-
 function clientCount(c: RunConfig): number {
   return c.effective.federated ? c.clients.count : 0;
-}
-
-type JobFinished = Extract<ProgressEvent, { type: "job.finished" }>;
-
-/** How long a cleanly exited server's job.finished event may take to arrive. */
-const FINISH_GRACE_MS = 5000;
-/** How long closing the event consumer may take before the processes are stopped anyway. */
-const EVENTS_CLOSE_MS = 3000;
-
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([p.catch(() => undefined), late]);
-  clearTimeout(timer);
-}
-
-/**
- * Resolves with the job's job.finished event, or undefined when the server exited cleanly without one
- * reaching us (a re-published job.finished inside JetStream's duplicate window is dropped); rejects
- * when the job fails, the server crashes, or every client crashes. `onEvent` (given the event's
- * stream sequence) says "stale" for an event of a replaced run attempt or of an earlier session,
- * which is then passed over: a job end among them is not this session's.
- */
-async function follow(
-  ctx: MethodRunContext,
-  children: readonly Child[],
-  onEvent: (e: ProgressEvent, seq: number) => "stale" | "taken",
-): Promise<JobFinished | undefined> {
-  const stop = new AbortController();
-  const abort = (): void => stop.abort();
-  ctx.signal.addEventListener("abort", abort, { once: true });
-  if (ctx.signal.aborted) abort(); // Ctrl-C came before: an aborted signal fires no listener
-  const server = children[0] as Child;
-  const clients = children.slice(1);
-  const deaths = new Promise<undefined>((resolve, reject) => {
-    void server.exited.then((x) => {
-      if (stop.signal.aborted) return;
-      if (x.code !== 0)
-        reject(
-          new JobRunError(`the server exited (code ${x.code}, signal ${x.signal}); see ${server.logFile}`),
-        );
-      else setTimeout(() => resolve(undefined), FINISH_GRACE_MS).unref();
-    });
-    void Promise.all(clients.map((c) => c.exited)).then((exits) => {
-      const failed = exits.filter((x) => x.code !== 0);
-      if (clients.length > 0 && failed.length === clients.length && !stop.signal.aborted)
-        reject(new JobRunError(`every client failed; see ${clients[0]?.logFile ?? "the logs"}`));
-    });
-  });
-  deaths.catch(() => undefined);
-  const events = (async (): Promise<JobFinished> => {
-    for await (const d of consumeEvents(ctx.nc, ctx.config.names.job, EVENTS_DURABLE, stop.signal)) {
-      d.ack();
-      // a stale event is one of a server the job's restart replaced, or of an earlier session's
-      // server: its end is not this session's
-      if (!d.ok || onEvent(d.event, d.seq) === "stale") continue;
-      if (d.event.type === "job.finished") return d.event;
-      if (d.event.type === "job.failed")
-        throw new JobRunError(`the job failed: ${d.event.reason}: ${d.event.message}`);
-    }
-    throw new JobRunError("the run was interrupted");
-  })();
-  try {
-    return await Promise.race([events, deaths]);
-  } finally {
-    stop.abort();
-    ctx.signal.removeEventListener("abort", abort);
-    // closing the consumer asks NATS, which may be gone: the processes are stopped meanwhile
-    await settledWithin(events, EVENTS_CLOSE_MS);
-  }
 }
 
 /** The final line of metrics from the last round when job.finished did not arrive. */
@@ -235,7 +158,8 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     writeMetricsFiles(ctx.dir, metrics);
   };
   try {
-    const last = await follow(ctx, children, (e, seq) => {
+    const target = { nc: ctx.nc, job: config.names.job, signal: ctx.signal };
+    const last = await follow(target, children, (e, seq) => {
       // the checkpoint history fills in metrics.json what an earlier session's rounds left out
       if (session.isEarlier(seq, e)) return "stale";
       const attempt = followAttempt(metrics, e);

@@ -1,6 +1,6 @@
-// The round coordinator: resumes from the last checkpoint, selects clients per round, waits for their
-// uploads (quorum + round timeout), aggregates with FedAvg, evaluates, and decides when a round is
-// checkpointed; run-records.ts stores and announces what the run leaves behind.
+// The round coordinator: resumes from the last checkpoint (run-start.ts), selects clients per round,
+// waits for their uploads (quorum + round timeout), aggregates with FedAvg, evaluates, and decides
+// when a round is checkpointed; run-records.ts stores and announces what the run leaves behind.
 import type { RunConfig } from "@sfprompt/api";
 import {
   EMPTY_TRAFFIC_SUMMARY,
@@ -20,19 +20,14 @@ import type { Evaluation } from "./evaluate.js";
 import type { EventPublisher } from "./events.js";
 import { ClientRegistry } from "./registry.js";
 import { roundContributions, roundMetrics } from "./round-metrics.js";
-import { inheritedRounds, resumePoint, runAttempt, type OpenBucket } from "./resume.js";
+import type { OpenBucket } from "./resume.js";
+import { startRun, type ResumedRun } from "./run-start.js";
 import { selectClients } from "./select-clients.js";
 import { clientNames } from "../runtime/client-names.js";
 import { OpenRound } from "./round.js";
 import { ProgressStore } from "./progress-store.js";
 import type { PendingState } from "./job-end-delivery.js";
-import {
-  announceResumed,
-  announceRound,
-  recordCheckpoint,
-  recordFinish,
-  type RunRecordsTarget,
-} from "./run-records.js";
+import { announceRound, recordCheckpoint, recordFinish, type RunRecordsTarget } from "./run-records.js";
 
 export interface CoordinatorOptions {
   readonly config: RunConfig;
@@ -163,32 +158,14 @@ export class Coordinator implements CoordinatorView {
     };
   }
 
-  async #resume(): Promise<{
-    round: number;
-    history: RoundMetrics[];
-    inherited: Inherited | undefined;
-  } | null> {
-    const { artifacts, roundState } = this.o.resources;
-    const stored = await roundState.get();
-    this.#progress.revision = stored?.revision ?? 0;
-    const point = await resumePoint(artifacts, this.o.initial, this.config, this.logger, this.o.openBucket);
-    this.#attempt = runAttempt(point);
-    this.#progress.attempt = this.#attempt;
-    this.events.startAttempt(this.#attempt);
-    this.logger.log("info", "run-attempt", {
-      attempt: this.#attempt ?? null,
-      ...(point === null ? { startedOver: true } : { resumedFrom: point.meta.round }),
-      ...(point?.source ? { from: point.source.job } : {}),
-    });
-    if (point === null) return null;
-    this.#global = point.params;
-    // another job's checkpoint is not in this job's bucket: a restart before this job's first one
-    // starts from that job's again
-    if (point.source === undefined) this.#progress.lastCheckpoint = point.object;
-    this.#skipped = point.skipped.map((s) => s.object);
-    const inherited = inheritedRounds(point);
-    announceResumed(this.events, point, point.source?.bucket ?? artifacts.bucket, inherited);
-    return { round: point.meta.round, history: [...point.meta.history], inherited };
+  /** Chooses where the run starts (run-start.ts) and takes over that checkpoint's parameters. */
+  async #resume(): Promise<ResumedRun | null> {
+    const start = await startRun({ ...this.o, progress: this.#progress });
+    this.#attempt = start.attempt;
+    if (start.resumed === null) return null;
+    this.#global = start.resumed.params;
+    this.#skipped = start.resumed.skipped;
+    return start.resumed;
   }
 
   async #runRound(round: number): Promise<AggregatedRound> {

@@ -7,96 +7,27 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION, applyDefaults, crdYaml } from "@sfprompt/api";
-import {
-  applyObjects,
-  kubectl,
-  startControlPlane,
-  waitFor,
-  waitForCrd,
-  type ControlPlane,
-} from "@sfprompt/kube-testing";
+import { applyObjects, kubectl, waitFor, type ControlPlane } from "@sfprompt/kube-testing";
 import yaml from "js-yaml";
 import { invalidCases } from "../../../packages/api/test/helpers/cases.js";
 import { jobWith, type Json } from "../../../packages/api/test/helpers/builders.js";
-import { createLogger } from "../../src/log.js";
 import { patchCaBundles } from "../../src/webhook/ca-bundle.js";
 import { bundleFromSecret } from "../../src/webhook/certs/cert-secret.js";
 import { certProblem, generateWebhookCerts } from "../../src/webhook/certs/webhook-certs.js";
-import { startWebhook, type RunningWebhook } from "../../src/webhook/run-webhook.js";
-import { parseWebhookConfig } from "../../src/webhook/webhook-config.js";
+import {
+  DENIED,
+  VALIDATING,
+  startWebhookControlPlane,
+  type WebhookControlPlane,
+} from "./webhook-control-plane.js";
 
 const REPO = join(import.meta.dirname, "..", "..", "..");
-const VALIDATING = "sfprompt-test-validating";
-const MUTATING = "sfprompt-test-mutating";
-const DENIED = 'admission webhook "validate.sfpromptjobs.sfprompt.io" denied the request: ';
 
+let plane: WebhookControlPlane;
 let cp: ControlPlane;
-let webhook: RunningWebhook;
 let custom: CustomObjectsApi;
 
-/** The generated CRD with an open spec, so that every spec reaches the webhook unchanged. */
-function permissiveCrd(): Json {
-  const crd = yaml.load(crdYaml()) as Json;
-  const version = (crd.spec as { versions: { schema: { openAPIV3Schema: { properties: Json } } }[] })
-    .versions[0]!;
-  version.schema.openAPIV3Schema.properties.spec = {
-    type: "object",
-    "x-kubernetes-preserve-unknown-fields": true,
-  };
-  return crd;
-}
-
-function webhookConfigs(port: number): Json[] {
-  const hook = (name: string, path: string, operations: string[]): Json => ({
-    name,
-    admissionReviewVersions: ["v1"],
-    sideEffects: "None",
-    failurePolicy: "Fail",
-    timeoutSeconds: 5,
-    clientConfig: { url: `https://127.0.0.1:${port}${path}` },
-    rules: [
-      { apiGroups: [GROUP], apiVersions: [VERSION], operations, resources: [PLURAL], scope: "Namespaced" },
-    ],
-  });
-  return [
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingWebhookConfiguration",
-      metadata: { name: VALIDATING },
-      webhooks: [hook("validate.sfpromptjobs.sfprompt.io", "/validate-sfpromptjob", ["CREATE", "UPDATE"])],
-    },
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "MutatingWebhookConfiguration",
-      metadata: { name: MUTATING },
-      webhooks: [hook("default.sfpromptjobs.sfprompt.io", "/mutate-sfpromptjob", ["CREATE", "UPDATE"])],
-    },
-  ];
-}
-
-/** The API server's message for a refused create, or undefined when it was created (and then deleted). */
-async function createRefusal(job: Json): Promise<string | undefined> {
-  const meta = job.metadata as { name: string; namespace: string };
-  try {
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: meta.namespace,
-      body: job,
-    });
-  } catch (err) {
-    return (JSON.parse((err as { body: string }).body) as { message: string }).message;
-  }
-  await custom.deleteNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: PLURAL,
-    namespace: meta.namespace,
-    name: meta.name,
-  });
-  return undefined;
-}
+const createRefusal = (job: Json): Promise<string | undefined> => plane.createRefusal(job);
 
 async function getSpec(namespace: string, name: string): Promise<unknown> {
   const o = (await custom.getNamespacedCustomObject({
@@ -109,57 +40,17 @@ async function getSpec(namespace: string, name: string): Promise<unknown> {
   return o.spec;
 }
 
-/** kubectl, not client-node: the client's typed serializer drops `x-kubernetes-*` schema keys. */
-async function installCrd(text: string): Promise<void> {
-  await kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], cp.kubeconfigPath, {
-    input: text,
-  });
-  // Polled, not `kubectl wait`: that fails at once when a new CRD has no status.conditions yet.
-  await waitForCrd(cp.kubeConfig, "sfpromptjobs.sfprompt.io", { openApi: false });
-}
-
 const zodSpec = (job: Json): unknown => JSON.parse(JSON.stringify(applyDefaults(job).spec));
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 before(async () => {
-  cp = await startControlPlane();
-  custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
-  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
-  for (const name of ["team-a", "sfprompt-system"])
-    await core.createNamespace({ body: { metadata: { name } } });
-  await installCrd(yaml.dump(permissiveCrd()));
-  const config = parseWebhookConfig(
-    [
-      "--webhook=true",
-      "--webhook-host=127.0.0.1",
-      "--webhook-port=0",
-      "--webhook-namespace=sfprompt-system",
-      "--webhook-extra-hosts=127.0.0.1",
-      `--webhook-validating-configurations=${VALIDATING}`,
-      `--webhook-mutating-configurations=${MUTATING}`,
-    ],
-    {},
-  );
   // The configurations do not exist yet (as when the operator starts before Helm creates them).
-  webhook = await startWebhook(
-    { ...config, retryMs: 200 },
-    {
-      kubeConfig: cp.kubeConfig,
-      log: createLogger({ level: process.env.SFPROMPT_TEST_LOG === "1" ? "debug" : "error" }),
-    },
-  );
-  assert.equal(webhook.ready(), false);
-  await applyObjects(cp.kubeConfig, webhookConfigs(webhook.port) as never[]);
-  await waitFor(() => webhook.ready(), { timeoutMs: 10_000, description: "caBundle patched" });
-  // The API server picks up webhook configurations from an informer: wait until it calls ours.
-  await waitFor(async () => (await createRefusal(jobWith({ training: { rounds: 0 } })))?.startsWith(DENIED), {
-    timeoutMs: 20_000,
-    description: "the API server to call the webhook",
-  });
+  plane = await startWebhookControlPlane(["team-a"], (webhook) => assert.equal(webhook.ready(), false));
+  cp = plane.cp;
+  custom = plane.custom;
 });
 after(async () => {
-  await webhook?.stop();
-  await cp?.stop();
+  await plane?.stop();
 });
 
 describe("generated certificate", () => {
@@ -332,7 +223,7 @@ describe("certificate trust", () => {
 
 describe("with the generated CRD (schema, CEL and defaults) in front of the webhook", () => {
   before(async () => {
-    await installCrd(crdYaml());
+    await plane.installCrd(crdYaml());
   });
   for (const file of readdirSync(join(REPO, "examples")).filter((f) => f.endsWith(".yaml"))) {
     it(`examples/${file} is accepted and stored with zod's defaults`, async () => {

@@ -1,7 +1,14 @@
 // The webhook's decisions, as pure functions of an AdmissionReview request: validation and
 // defaulting with the same zod schema that generates the CRD (@sfprompt/api).
 import { isDeepStrictEqual } from "node:util";
-import { StatusSchema, parseJob, parseSpec, type FieldError, type SFPromptJob } from "@sfprompt/api";
+import {
+  StatusSchema,
+  parseJob,
+  parseSpec,
+  type FieldError,
+  type SFPromptJob,
+  type Status,
+} from "@sfprompt/api";
 import { roundsConflict, roundsRefusal } from "../status/checkpoint-rounds.js";
 import { hasFinished } from "../status/lifecycle.js";
 import {
@@ -11,6 +18,7 @@ import {
   type AdmissionRequest,
   type AdmissionResponse,
 } from "./admission-review.js";
+import { editWarnings } from "./edit-warnings.js";
 import { immutableChanges } from "./immutable-fields.js";
 import { defaultsPatch } from "./json-patch.js";
 
@@ -36,6 +44,12 @@ function forValidation(obj: ObjectLike): Record<string, unknown> {
 
 type Spec = SFPromptJob["spec"];
 
+/** The stored object's status, when it reads as one (the operator's, written through /status). */
+function storedStatus(old: ObjectLike): Status | undefined {
+  const status = StatusSchema.safeParse(old.status);
+  return status.success ? status.data : undefined;
+}
+
 /**
  * spec.training.rounds lowered (or output.resume turned on) below the round of the job's newest
  * checkpoint, which its server could not resume from (ADR 0039); the status is the operator's, so a
@@ -48,15 +62,16 @@ function roundsErrors(old: ObjectLike, oldSpec: Spec | undefined, spec: Spec): F
     oldSpec.output.resume === spec.output.resume
   )
     return [];
-  const status = StatusSchema.safeParse(old.status);
-  if (!status.success || hasFinished(status.data)) return [];
-  const conflict = roundsConflict(spec, status.data.lastCheckpoint?.round);
+  const status = storedStatus(old);
+  if (status === undefined || hasFinished(status)) return [];
+  const conflict = roundsConflict(spec, status.lastCheckpoint?.round);
   return conflict ? [{ path: "spec.training.rounds", message: roundsRefusal(conflict) }] : [];
 }
 
 /**
  * Allows valid jobs; denies invalid ones naming every bad field, changes of immutable fields, and
- * rounds the job's newest checkpoint cannot resume under.
+ * rounds the job's newest checkpoint cannot resume under. An allowed update the job will not act on
+ * in full (finished, or running client pods left on the old spec) carries warnings saying so.
  */
 export function validateJob(req: AdmissionRequest): AdmissionResponse {
   if (req.operation === "DELETE" || req.operation === "CONNECT") return allow(req.uid);
@@ -77,8 +92,11 @@ export function validateJob(req: AdmissionRequest): AdmissionResponse {
     ? immutableChanges(oldParsed.value, parsed.value.spec)
     : immutableChanges(old.spec, obj.spec);
   if (changed.length > 0) return denyFields(req.uid, changed, "Forbidden");
-  const rounds = roundsErrors(old, oldParsed.ok ? oldParsed.value : undefined, parsed.value.spec);
-  return rounds.length > 0 ? denyFields(req.uid, rounds) : allow(req.uid);
+  const oldSpec = oldParsed.ok ? oldParsed.value : undefined;
+  const rounds = roundsErrors(old, oldSpec, parsed.value.spec);
+  if (rounds.length > 0) return denyFields(req.uid, rounds);
+  const warnings = editWarnings({ job: parsed.value, oldSpec, status: storedStatus(old) });
+  return allow(req.uid, warnings.length > 0 ? { warnings } : {});
 }
 
 /**

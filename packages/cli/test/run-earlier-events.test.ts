@@ -24,6 +24,12 @@ function roundLines(stderr: string, round: string): string[] {
   return stderr.split("\n").filter((l) => l.startsWith(`tiny round ${round} phase done `));
 }
 
+/** A round's loss and accuracy as a progress line shows them. */
+function scores(e: ProgressEvent | undefined): string {
+  assert.ok(e?.type === "round.finished", "a round.finished event");
+  return `loss=${e.loss.toFixed(4)} accuracy=${(e.accuracy * 100).toFixed(2)}%`;
+}
+
 /** Deliveries in the order the consumer gets them: stream sequence and launch. */
 type Delivery = readonly [seq: number, launch: string | undefined];
 
@@ -110,7 +116,9 @@ describe("sfprompt run after a session whose server's last events it did not rea
     assert.equal(shown.length, 1, `one line for round 2, this session's:\n${second.stderr}`);
     assert.doesNotMatch(second.stderr, /loss=9\.8765/, "the earlier server's round 2 is not shown");
     const lines = second.stderr.split("\n");
-    const resumed = lines.indexOf("tiny round 1/2 resumed from its own checkpoint");
+    // with round 1's loss and accuracy as the first session's server announced them (ADR 0046,
+    // amendment 2)
+    const resumed = lines.indexOf(`tiny round 1/2 resumed from its own checkpoint ${scores(firstRound)}`);
     assert.ok(resumed >= 0 && resumed < lines.indexOf(shown[0]!), second.stderr);
 
     // the round the line shows is the one the job's checkpoint holds, as metrics.json records it
@@ -132,7 +140,10 @@ describe("sfprompt run after a session whose server's last events it did not rea
     assert.equal(third.code, 0, third.stderr);
     assert.deepEqual(
       third.stderr.split("\n").filter((l) => /^tiny round \d/.test(l)),
-      ["tiny round 2/3 resumed from its own checkpoint", ...roundLines(third.stderr, "3/3")],
+      [
+        `tiny round 2/3 resumed from its own checkpoint ${scores(finished[1])}`,
+        ...roundLines(third.stderr, "3/3"),
+      ],
       third.stderr,
     );
     assert.equal(roundLines(third.stderr, "3/3").length, 1, third.stderr);

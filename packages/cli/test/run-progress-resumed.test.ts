@@ -1,5 +1,6 @@
 // The progress view of `sfprompt run` on a server that goes on from a checkpoint (run.resumed, ADR
-// 0046): the round shows at once, with the job it came from, and no bytes are counted for it. An
+// 0046): the round shows at once, with the job it came from and, where the server sends them, its
+// loss and accuracy (amendment 2); no bytes are counted for it. An
 // earlier session's run.resumed (left unread in the stream) never reaches the view: see
 // run-earlier-events.
 import assert from "node:assert/strict";
@@ -29,7 +30,11 @@ class Screen implements Sink {
   }
 }
 
-function resumed(round: number, from?: string): ProgressEvent {
+function resumed(
+  round: number,
+  from?: string,
+  scores?: { readonly loss: number; readonly accuracy: number },
+): ProgressEvent {
   return {
     v: 1,
     job: "job-b",
@@ -39,6 +44,7 @@ function resumed(round: number, from?: string): ProgressEvent {
     bucket: from === undefined ? "sfp-job-b" : `sfp-${from}`,
     object: `checkpoints/round-${round}.bin`,
     ...(from === undefined ? {} : { from: { job: from, bucket: `sfp-${from}` } }),
+    ...scores,
   };
 }
 
@@ -94,6 +100,19 @@ describe("the progress view of a resumed run", () => {
     assert.equal(lines.length, 2, screen.text);
     assert.equal(lines[0], "job-b round 2/4 resumed from job job-a's round 2");
     assert.match(lines[1] ?? "", /^job-b round 3\/4 phase done .* bytes=1 kB /);
+  });
+
+  it("shows the resumed round's loss and accuracy where the server sent them (a session that stopped as that round finished printed neither)", () => {
+    const screen = new Screen(true);
+    const round = finished(3);
+    assert.ok(round.type === "round.finished");
+    viewAfter(screen, [resumed(3, undefined, { loss: round.loss, accuracy: round.accuracy })]);
+    const loss = round.loss.toFixed(4);
+    const accuracy = (round.accuracy * 100).toFixed(2);
+    assert.deepEqual(screen.lines(), [
+      `job-b round 3/4 resumed from its own checkpoint loss=${loss} accuracy=${accuracy}%`,
+    ]);
+    assert.match(screen.status(), new RegExp(`\\| loss ${loss} acc ${accuracy}% \\| 0 B$`));
   });
 
   it("shows the next round, not the resume, once that round starts", () => {

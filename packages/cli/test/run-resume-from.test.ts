@@ -62,7 +62,12 @@ describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
     assert.match(b.stderr, /job-b: going on from job job-a's checkpoint of round 2 /);
     assert.doesNotMatch(b.stderr, /starting at round 1/);
     // the server's run.resumed: A's round 2 shows as done before B's round 3 starts, no bytes (ADR 0046)
-    assertResumedBefore(b.stderr, "job-b round 2/3 resumed from job job-a's round 2", "job-b round 3/3");
+    // with A's round 2 loss and accuracy (ADR 0046, amendment 3)
+    assertResumedBefore(
+      b.stderr,
+      `job-b round 2/3 resumed from job job-a's round 2 ${scoresOf(outA, 2)}`,
+      "job-b round 3/3",
+    );
 
     const resumed = logEvents(join(outB, "logs", "server.log"), "resumed");
     assert.deepEqual(
@@ -124,6 +129,13 @@ describe("sfprompt run --nats of a job with spec.output.resumeFrom", () => {
   });
 });
 
+/** Round `round`'s loss and accuracy as the run in `out` recorded them, in a progress line's words. */
+function scoresOf(out: string, round: number): string {
+  const r = readRunMetrics(out).rounds.find((x) => x.round === round);
+  assert.ok(r !== undefined, `round ${round} in ${out}/metrics.json`);
+  return `loss=${r.loss.toFixed(4)} accuracy=${(r.accuracy * 100).toFixed(2)}%`;
+}
+
 /** `stderr` holds the line `resumed` once, and it comes before the first line of `round`. */
 function assertResumedBefore(stderr: string, resumed: string, round: string): void {
   const lines = stderr.split("\n");
@@ -171,7 +183,7 @@ describe("sfprompt run --nats --resume of a job with spec.output.resumeFrom", ()
     assert.match(d.stderr, /^sfprompt: going on from job job-c's checkpoint of round 1 /m);
     assertResumedBefore(
       d.stderr,
-      "sfprompt round 1/2 resumed from job job-c's round 1",
+      `sfprompt round 1/2 resumed from job job-c's round 1 ${scoresOf(join(w.dir, "run-c"), 1)}`,
       "sfprompt round 2/2",
     );
     assert.deepEqual(readRunMetrics(outD).resumedFrom, { job: "job-c", round: 1 });
@@ -213,7 +225,7 @@ describe("sfprompt run --nats --resume of a job with spec.output.resumeFrom", ()
     );
     assertResumedBefore(
       more.stderr,
-      "sfprompt round 2/3 resumed from its own checkpoint",
+      `sfprompt round 2/3 resumed from its own checkpoint ${scoresOf(outD, 2)}`,
       "sfprompt round 3/3",
     );
     // the earlier session's event was in D's stream for this session to read, before its server's

@@ -154,6 +154,14 @@ export const RunResumedSchema = z.object({
    * (carried in its checkpoints); absent for a job that trained all its rounds itself.
    */
   inherited: z.object({ job: z.string().min(1).max(253), round: z.number().int().min(1) }).optional(),
+  /**
+   * The checkpoint round's loss and accuracy as its round.finished gave them (accuracy: the last
+   * evaluated one), from the checkpoint's round history, so that a consumer that did not see that
+   * event (one that stopped as the round finished) can show them (ADR 0046, amendment 2). Absent
+   * from older servers, and when the checkpoint's history lacks the round.
+   */
+  loss: finite.optional(),
+  accuracy: z.number().min(0).max(1).optional(),
 });
 
 export const JobFinishedSchema = z.object({

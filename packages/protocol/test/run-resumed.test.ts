@@ -49,6 +49,7 @@ describe("run.resumed schema", () => {
       "a restart of a job that trained all its rounds itself",
       resumed("b", { round: 3, from: undefined, inherited: undefined }),
     ],
+    ["a resume with its checkpoint round's loss and accuracy", resumed("b", { loss: 0.75, accuracy: 0.5 })],
   ];
   for (const [name, event] of valid)
     it(`parses ${name}`, () => {
@@ -64,6 +65,8 @@ describe("run.resumed schema", () => {
     ["no bucket", resumed("b", { bucket: undefined }), "bucket"],
     ["a source without its bucket", resumed("b", { from: { job: "a" } }), "from.bucket"],
     ["inherited rounds without a round", resumed("b", { inherited: { job: "a" } }), "inherited.round"],
+    ["an accuracy above 1", resumed("b", { loss: 0.75, accuracy: 75 }), "accuracy"],
+    ["a loss that is not finite", resumed("b", { loss: Number.POSITIVE_INFINITY, accuracy: 0.5 }), "loss"],
   ];
   for (const [name, event, field] of invalid)
     it(`refuses ${name}, naming ${field}`, () => {

@@ -67,9 +67,17 @@ export function resumedFrom(e: RunResumed): string {
     : `resumed from job ${e.from.job}'s round ${e.round}`;
 }
 
-/** The plain line of a resumed server: the round it goes on from, as done; no bytes (ADR 0046). */
+/**
+ * The plain line of a resumed server: the round it goes on from, as done, with that round's loss and
+ * accuracy where the server sent them (amendment 2: the session that saw its round.finished may
+ * have stopped before printing it); no bytes (ADR 0046).
+ */
 export function resumedLine(label: string, rounds: number, e: RunResumed): string {
-  return `${label} round ${e.round}/${rounds} ${resumedFrom(e)}`;
+  const metrics =
+    e.loss === undefined || e.accuracy === undefined
+      ? ""
+      : ` loss=${e.loss.toFixed(4)} accuracy=${(e.accuracy * 100).toFixed(2)}%`;
+  return `${label} round ${e.round}/${rounds} ${resumedFrom(e)}${metrics}`;
 }
 
 /**
@@ -112,6 +120,8 @@ export class JobProgressView {
         this.round = e.round;
         this.finished = e.round;
         this.resumed = resumedFrom(e);
+        if (e.loss !== undefined) this.lastLoss = e.loss;
+        if (e.accuracy !== undefined) this.lastAccuracy = e.accuracy;
         this.roundStarted = Date.now();
         this.out.line(resumedLine(this.label, this.rounds, e));
         break;

@@ -76,7 +76,8 @@ export async function recordCheckpoint(
 /**
  * Queues run.resumed (ADR 0046): the run goes on from the checkpoint of `point`, read from `bucket`
  * (the job's own, or the resumeFrom source's), so consumers show its round before the next one
- * finishes; `inherited` names the rounds another job trained.
+ * finishes, with that round's loss and accuracy as its round.finished gave them (amendment 2);
+ * `inherited` names the rounds another job trained.
  */
 export function announceResumed(
   events: EventPublisher,
@@ -84,13 +85,17 @@ export function announceResumed(
   bucket: string,
   inherited: Inherited | undefined,
 ): void {
+  const { round, history } = point.meta;
+  const upTo = history.filter((r) => r.round <= round);
+  const last = upTo.find((r) => r.round === round);
   void events.publish({
     type: "run.resumed",
-    round: point.meta.round,
+    round,
     bucket,
     object: point.object,
     ...(point.source === undefined ? {} : { from: { job: point.source.job, bucket: point.source.bucket } }),
     ...(inherited === undefined ? {} : { inherited: { job: inherited.job, round: inherited.round } }),
+    ...(last === undefined ? {} : { loss: last.loss, accuracy: lastAccuracy(upTo) }),
   });
 }
 

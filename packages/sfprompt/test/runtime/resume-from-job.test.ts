@@ -36,6 +36,13 @@ async function streamed(config: RunConfig, reader: string): Promise<ProgressEven
   return got.flatMap((d) => (d.ok ? [d.event] : []));
 }
 
+/** The loss and accuracy round.finished of `round` gave among `events` (run.resumed repeats them). */
+function roundScores(events: readonly ProgressEvent[], round: number): { loss: number; accuracy: number } {
+  const e = events.find((x) => x.type === "round.finished" && x.round === round);
+  assert.ok(e?.type === "round.finished", `round.finished of round ${round}`);
+  return { loss: e.loss, accuracy: e.accuracy };
+}
+
 /** The run.resumed events among `events`, without the fields every event carries but the attempt. */
 function resumedOf(events: readonly ProgressEvent[]): Record<string, unknown>[] {
   return events.flatMap((e) => {
@@ -118,6 +125,8 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
     object: checkpointObjectName(2),
     from: { job: a, bucket: storeA.bucket },
     inherited: { job: a, round: 2 },
+    // A's round 2 as A announced it, from the checkpoint's history (ADR 0046, amendment 2)
+    ...roundScores(ranA.events, 2),
   };
   assert.deepEqual(resumedOf(streamB), [fromA]);
   assert.ok(
@@ -151,6 +160,7 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
       bucket: storeB.bucket,
       object: checkpointObjectName(3),
       inherited: { job: a, round: 2 },
+      ...roundScores(ranB.events, 3),
     },
   ]);
 });

@@ -153,13 +153,16 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   let earlier = metrics.seconds ?? 0;
   // a session that only finds its rounds done (resuming a finished method) adds no time
   let trained = false;
+  // this session's job.finished; undefined when none came (its server's repeated an earlier one's,
+  // inside the stream's duplicate window): the totals are then the rounds'
+  let finished: JobFinished | undefined;
   const save = (): void => {
     metrics = { ...metrics, seconds: earlier + (trained ? (Date.now() - started) / 1000 : 0) };
     writeMetricsFiles(ctx.dir, metrics);
   };
   try {
     const target = { nc: ctx.nc, job: config.names.job, signal: ctx.signal };
-    const last = await follow(target, children, (e, seq) => {
+    finished = await follow(target, children, (e, seq) => {
       // the checkpoint history fills in metrics.json what an earlier session's rounds left out
       if (session.isEarlier(seq, e)) return "stale";
       const attempt = followAttempt(metrics, e);
@@ -184,7 +187,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
       }
       return "taken";
     });
-    metrics = withFinal(metrics, last ?? finalFromRounds(metrics));
+    metrics = withFinal(metrics, finished ?? finalFromRounds(metrics));
     save();
   } finally {
     ctx.status.clear();
@@ -212,6 +215,10 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   // names them; an earlier session's record stands when no checkpoint can be read)
   const source = read.inherited ?? metrics.resumedFrom;
   if (source !== undefined) metrics = withResumedFrom(metrics, source);
+  // totals from the rounds count those the checkpoint added too (a round an earlier session's
+  // server announced as that session stopped, which this one passed over)
+  if (finished === undefined)
+    metrics = withFinal(metrics, finalFromRounds(metrics), new Date(metrics.finishedAt ?? Date.now()));
   save();
   const meta = typeof final.meta === "object" && final.meta !== null ? final.meta : {};
   writeRecordedParams(ctx.dir, final.params, meta as Record<string, unknown>, history, config);

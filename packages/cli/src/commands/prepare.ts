@@ -25,7 +25,7 @@ export const prepareCommand: Command = {
   summary: "split a model into head, body and tail with soft prompts, and write their gradient graphs",
   usage:
     "prepare --model M.onnx --head-blocks K --prompt-length P [--num-classes C] [--cut-head T --cut-tail T] " +
-    "[--pooling cls|mean] [--seed N] [--no-full] --out DIR",
+    "[--pooling cls|mean] [--seed N] [--logits NAME] [--no-full] --out DIR",
   flags: [
     { name: "model", placeholder: "M.onnx", description: "the ONNX model to split", required: true },
     {

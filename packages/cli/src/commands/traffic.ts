@@ -48,7 +48,8 @@ export const trafficCommand: Command = {
   summary: "compute the bytes SFPrompt and each baseline send for a job, per round and in total",
   usage:
     "traffic [JOB.yaml] [--model M.onnx] [--head-blocks K] [--prompt-length P] [--samples-per-client N] " +
-    "[--clients N] [--rounds R] [--gamma G] [--activation-codec C] [--parameter-codec C] [--json]",
+    "[--clients N] [--rounds R] [--gamma G] [--batch-size B] [--max-payload BYTES] [--activation-codec C] " +
+    "[--parameter-codec C] [--json]",
   positionals: [
     { name: "job", description: "an SFPromptJob manifest (default: the defaults with the demo model)" },
   ],

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Entry point of the operator container: read the config, run until SIGTERM/SIGINT, then shut down
 // gracefully. Exits non-zero on a bad config or when leadership is lost (the pod restarts and campaigns
 // again, as client-go based operators do).

@@ -57,6 +57,9 @@ const OPTIONS = {
 } as const;
 type Flag = keyof typeof OPTIONS;
 
+/** Every operator flag (the webhook's are WEBHOOK_FLAGS), as docs/operator.md lists them. */
+export const OPERATOR_FLAGS: readonly string[] = Object.keys(OPTIONS).map((k) => `--${k}`);
+
 function number(flag: Flag, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);

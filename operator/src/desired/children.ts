@@ -3,7 +3,7 @@
 import type { KubernetesObject, V1ConfigMap, V1Deployment } from "@kubernetes/client-node";
 import type { SFPromptJob } from "@sfprompt/api";
 import type { Lifecycle } from "../status/lifecycle.js";
-import { desiredClientPod } from "./client-pod.js";
+import { clientRevision, desiredClientPod } from "./client-pod.js";
 import { configHashes } from "./config-hash.js";
 import { desiredConfigMap } from "./config-map.js";
 import { finishedClientPods } from "./finished-clients.js";
@@ -38,9 +38,14 @@ export interface DesiredChildren {
   keep: { kind: "Pod" | "ConfigMap" | "Deployment"; name: string }[];
   /** A finished job's client pods kept for their grace to exit: ms until it is over. */
   recheckAfterMs?: number;
+  /** What client pods are made from now (status.clientRevision), whether or not any is. */
+  clientRevision: string;
 }
 
-function clientPods(input: DesiredInput, configHash: string, natsUrl: string): DesiredChildren {
+/** One part of the children: objects to apply and to keep. */
+type ChildrenPart = Omit<DesiredChildren, "clientRevision">;
+
+function clientPods(input: DesiredInput, configHash: string, natsUrl: string): ChildrenPart {
   const { lifecycle, plans, settings } = input;
   if (lifecycle.suspended) return { apply: [], keep: [] };
   const pod = (name: string): { kind: "Pod"; name: string } => ({ kind: "Pod", name });
@@ -81,7 +86,7 @@ export function serverImageFor(job: SFPromptJob, settings: ChildSettings): strin
  * The run config a finished job ran with stays as it was: the ConfigMap is kept once it records the
  * spec (ADR 0034, amendment 1); the reconcile in which the job finishes applies it with that record.
  */
-function configMapPart(input: DesiredInput): DesiredChildren {
+function configMapPart(input: DesiredInput): ChildrenPart {
   const { job, ref, lifecycle } = input;
   if (!lifecycle.terminal) return { apply: [desiredConfigMap(job, ref)], keep: [] };
   const live = input.configMap;
@@ -121,6 +126,15 @@ export function desiredChildren(input: DesiredInput): DesiredChildren {
   });
   const pods = clientPods(input, hashes.client, natsUrl);
   const config = configMapPart(input);
+  const revision = clientRevision({
+    job,
+    ref,
+    image: settings.clientImage,
+    imagePullPolicy: settings.imagePullPolicy,
+    natsUrl,
+    edgeNodeLabel: settings.edgeNodeLabel,
+    configHash: hashes.client,
+  });
   return {
     apply: [
       ...config.apply,
@@ -131,5 +145,6 @@ export function desiredChildren(input: DesiredInput): DesiredChildren {
     ],
     keep: [...config.keep, ...(kept ? [kept] : []), ...pods.keep],
     ...(pods.recheckAfterMs !== undefined ? { recheckAfterMs: pods.recheckAfterMs } : {}),
+    clientRevision: revision,
   };
 }

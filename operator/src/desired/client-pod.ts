@@ -153,3 +153,13 @@ export function desiredClientPod(input: ClientPodInput): V1Pod {
     spec,
   };
 }
+
+/**
+ * A digest of what every client pod is made from now: the two digests of client 0's first pod. The
+ * index and the attempt enter every pod's spec the same way, so it changes exactly when some client's
+ * pod would change (ClientsConfigCurrent compares each running pod with its own).
+ */
+export function clientRevision(input: Omit<ClientPodInput, "index" | "attempt">): string {
+  const a = desiredClientPod({ ...input, index: 0, attempt: 0 }).metadata?.annotations ?? {};
+  return digest(`${a[ANNOTATION_CONFIG_HASH]}/${a[ANNOTATION_POD_SPEC_HASH]}`);
+}

@@ -144,6 +144,7 @@ async function reconcileParsed(
     ...(failure ? { rejected: failure.rejected } : {}),
     ...(held ? { held } : {}),
     desired: desired.apply,
+    clientRevision: desired.clientRevision,
   });
   // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.
   const names = childNames(ref.name);

@@ -98,14 +98,31 @@ function fallbackEvent(previous: Status | undefined, next: StatusWrite): JobEven
   return { type: "Warning", reason: "CpuFallback", message: now.message };
 }
 
-/** A Normal event when running client pods are left on an older spec: once per edit, or when first seen. */
+/**
+ * Whether what client pods are made from changed since the previous status: its clientRevision; for
+ * a status written before there was one, its generation.
+ */
+function clientsEdited(input: TransitionInput): boolean {
+  const { previous, next, job } = input;
+  if (previous?.clientRevision !== undefined) return previous.clientRevision !== next.clientRevision;
+  return previous?.observedGeneration !== job.metadata.generation;
+}
+
+/**
+ * A Normal event when running client pods are left on an older spec: when the condition goes False,
+ * and once per change of what client pods are made from (an edit they read, a new client image), not
+ * for an edit they do not read (ADR 0040, amendment 3). It names the spec's generation: the recorder
+ * sends a reason's message once, and an edit can leave the condition's message as it was.
+ */
 function clientsConfigEvent(input: TransitionInput): JobEvent | undefined {
   const { previous, next, job } = input;
   const now = next.conditions?.find((c) => c.type === CLIENTS_CONFIG_CURRENT);
   if (now?.status !== "False") return undefined;
   const was = previous?.conditions?.find((c) => c.type === CLIENTS_CONFIG_CURRENT)?.status;
-  if (was === "False" && previous?.observedGeneration === job.metadata.generation) return undefined;
-  return { type: "Normal", reason: CLIENT_PODS_OUTDATED, message: now.message };
+  if (was === "False" && !clientsEdited(input)) return undefined;
+  const generation = job.metadata.generation;
+  const message = generation !== undefined ? `spec generation ${generation}: ${now.message}` : now.message;
+  return { type: "Normal", reason: CLIENT_PODS_OUTDATED, message };
 }
 
 /** A Warning when an edit is held (ADR 0039): once per edit, or when a held edit first shows. */

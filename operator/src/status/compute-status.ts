@@ -28,6 +28,8 @@ export interface StatusInput {
   held?: { reason: string; message: string };
   /** The children as desired now: running client pods are compared with them (ClientsConfigCurrent). */
   desired?: readonly KubernetesObject[];
+  /** What client pods are made from now (desiredChildren's clientRevision); not written once finished. */
+  clientRevision?: string;
 }
 
 type Phase = NonNullable<Status["phase"]>;
@@ -267,6 +269,7 @@ export function computeStatus(input: StatusInput): StatusWrite {
     progress: `${round}/${rounds}`,
     resumedFrom,
     clients,
+    clientRevision: lifecycle.terminal ? undefined : input.clientRevision,
     server,
     metrics: metrics && Object.keys(metrics).length > 0 ? metrics : undefined,
     communication: comm,

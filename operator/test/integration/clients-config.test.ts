@@ -1,7 +1,8 @@
 // Whether the running client pods run the current spec (ADR 0040, amendment 1), against a real
 // kube-apiserver + etcd: a running client pod is not replaced for an edit, so the condition
 // ClientsConfigCurrent says how many run an older run config or pod spec, a Normal event says so once
-// per edit, and the condition comes back True as the pods are made again.
+// per change of what client pods are made from (status.clientRevision), and the condition comes back
+// True as the pods are made again.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { waitFor } from "@sfprompt/kube-testing";
@@ -20,10 +21,10 @@ import {
 const w = worldHooks();
 const NAME = "cfg";
 
-async function running(count: number, without: string[] = []): Promise<string[]> {
+async function running(count: number, without: string[] = [], name = NAME): Promise<string[]> {
   const pods = await waitFor(
     async () => {
-      const p = (await podNames(w.world, NAME)).filter((n) => !without.includes(n));
+      const p = (await podNames(w.world, name)).filter((n) => !without.includes(n));
       return p.length === count ? p : undefined;
     },
     { timeoutMs: 15_000, description: `${count} client pods` },
@@ -34,12 +35,23 @@ async function running(count: number, without: string[] = []): Promise<string[]>
 
 const configCondition = (j: JobObject) => condition(j, "ClientsConfigCurrent");
 
-async function outdatedEvents(): Promise<{ type: string; message: string }[]> {
+async function outdatedEvents(name = NAME): Promise<{ type: string; message: string }[]> {
   const list = await w.world.core.listNamespacedEvent({
     namespace: "default",
-    fieldSelector: `involvedObject.name=${NAME},reason=ClientPodsOutdated`,
+    fieldSelector: `involvedObject.name=${name},reason=ClientPodsOutdated`,
   });
   return list.items.map((e) => ({ type: e.type!, message: e.message! }));
+}
+
+/** Patches the spec and waits until the operator observed the edit (its events are recorded by then). */
+async function edit(name: string, generation: number, spec: Record<string, unknown>): Promise<JobObject> {
+  await patchJobSpec(w.world, name, spec);
+  return waitForJob(
+    w.world,
+    name,
+    (j) => j.metadata?.generation === generation && j.status?.observedGeneration === generation,
+    `generation ${generation} observed`,
+  );
 }
 
 test("running client pods of an older spec show in ClientsConfigCurrent until they are made again", async () => {
@@ -92,4 +104,38 @@ test("running client pods of an older spec show in ClientsConfigCurrent until th
     "all clients on the current spec",
   );
   assert.equal(configCondition(again)!.reason, "AllCurrent");
+});
+
+test("ClientPodsOutdated is recorded once per edit that reaches client pods, never for one they do not read", async () => {
+  const name = "cfg-edits";
+  await createJob(w.world, jobManifest(name, { clients: { count: 2 }, training: { rounds: 4 } }));
+  const pods = await running(2, [], name);
+  await waitForJob(w.world, name, (j) => configCondition(j)?.reason === "AllCurrent", "clients current");
+
+  const first = await edit(name, 2, { training: { optimizer: { learningRate: 0.05 } } });
+  assert.equal(configCondition(first)!.status, "False");
+  assert.equal((await outdatedEvents(name)).length, 1, "one event for the first edit");
+
+  // a second edit the clients read, with the condition's message as it was: an event of its own
+  const second = await edit(name, 3, { training: { optimizer: { learningRate: 0.02 } } });
+  assert.equal(configCondition(second)!.message, configCondition(first)!.message);
+  assert.notEqual(second.status?.clientRevision, first.status?.clientRevision);
+  const events = await outdatedEvents(name);
+  assert.equal(events.length, 2, "one event for each edit the clients read");
+  assert.ok(
+    events.some((e) => e.message.startsWith("spec generation 3: 2 of 2 running client pods")),
+    `an event names the edit's generation: ${JSON.stringify(events)}`,
+  );
+
+  // one client made again (from the current spec) changes the condition's message, not what the other runs against
+  await w.world.core.deleteNamespacedPod({ name: pods[0]!, namespace: "default", gracePeriodSeconds: 0 });
+  await running(2, [], name);
+  await waitForJob(w.world, name, (j) => /1 of 2 running/.test(configCondition(j)?.message ?? ""), "1 of 2");
+
+  // edits no client reads: the job's generation moves, what client pods are made from does not
+  const ttl = await edit(name, 4, { ttlSecondsAfterFinished: 600 });
+  assert.equal(ttl.status?.clientRevision, second.status?.clientRevision);
+  const deadline = await edit(name, 5, { activeDeadlineSeconds: 86_400 });
+  assert.match(configCondition(deadline)!.message, /1 of 2 running/);
+  assert.equal((await outdatedEvents(name)).length, 2, "no event for edits the clients do not read");
 });

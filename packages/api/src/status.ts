@@ -226,6 +226,10 @@ export const StatusSchema = z
         "x-kubernetes-list-type": "map",
         "x-kubernetes-list-map-keys": ["index"],
       }),
+    clientRevision: z.string().max(64).optional().meta({
+      description:
+        "Digest of what client pods are made from now (their run config and pod spec); an edit they do not read (server.replicas, the TTL) leaves it. Unset once finished.",
+    }),
     server: ServerStatusSchema.optional(),
     metrics: MetricsSchema.optional(),
     communication: CommunicationSchema.optional(),

@@ -1,7 +1,8 @@
 // Everything a job should own right now, as one pure function of the job, the operator's settings,
 // the lifecycle decision and the client restart plans.
-import type { KubernetesObject, V1ConfigMap, V1Deployment } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import type { SFPromptJob } from "@sfprompt/api";
+import { childNames } from "../names.js";
 import type { Lifecycle } from "../status/lifecycle.js";
 import { clientRevision, desiredClientPod } from "./client-pod.js";
 import { configHashes } from "./config-hash.js";
@@ -11,7 +12,7 @@ import type { JobRef } from "./owner.js";
 import { jobNatsUrl } from "./pod-parts.js";
 import type { ClientPlan } from "./restart-plan.js";
 import { desiredSecret } from "./secret.js";
-import { recordedSpec, specRecordAnnotation } from "./spec-record.js";
+import { specRecordAnnotation, type SpecRecord } from "./spec-record.js";
 import { desiredDeployment, desiredService } from "./server.js";
 import type { ChildSettings } from "./settings.js";
 
@@ -23,8 +24,11 @@ export interface DesiredInput {
   jobKey: string;
   lifecycle: Lifecycle;
   plans: readonly ClientPlan[];
-  /** The job's ConfigMap as observed: a finished job's is kept once it records the spec it ran with. */
-  configMap?: V1ConfigMap;
+  /**
+   * The spec record on the job's ConfigMap as observed (recordedSpec, parsed once per reconcile): a
+   * finished job's ConfigMap, and its server once stopped, are kept once the record is there.
+   */
+  recorded?: SpecRecord | undefined;
   /** The server Deployment as observed: a finished job's is kept once scaled to 0 and recorded. */
   deployment?: V1Deployment;
   /** The reconcile's time: a Succeeded job's running client pods are kept for a grace (none without it). */
@@ -89,9 +93,8 @@ export function serverImageFor(job: SFPromptJob, settings: ChildSettings): strin
 function configMapPart(input: DesiredInput): ChildrenPart {
   const { job, ref, lifecycle } = input;
   if (!lifecycle.terminal) return { apply: [desiredConfigMap(job, ref)], keep: [] };
-  const live = input.configMap;
-  if (live?.metadata?.name !== undefined && recordedSpec(live) !== undefined)
-    return { apply: [], keep: [{ kind: "ConfigMap", name: live.metadata.name }] };
+  if (input.recorded !== undefined)
+    return { apply: [], keep: [{ kind: "ConfigMap", name: childNames(ref.name).configMap }] };
   return {
     apply: [desiredConfigMap(job, ref, specRecordAnnotation(job.spec, job.metadata.generation))],
     keep: [],
@@ -106,7 +109,7 @@ function keptServer(input: DesiredInput): { kind: "Deployment"; name: string } |
   const live = input.deployment;
   const name = live?.metadata?.name;
   if (!input.lifecycle.terminal || name === undefined || live?.spec?.replicas !== 0) return undefined;
-  return recordedSpec(input.configMap) !== undefined ? { kind: "Deployment", name } : undefined;
+  return input.recorded !== undefined ? { kind: "Deployment", name } : undefined;
 }
 
 export function desiredChildren(input: DesiredInput): DesiredChildren {

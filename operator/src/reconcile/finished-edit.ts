@@ -1,9 +1,8 @@
 // The answer to a spec edit of a finished job, which runs no more whatever its spec says (ADR 0034):
 // once per edit, a Warning naming the fields that differ from the spec the job finished with (recorded
 // on its ConfigMap) and how a new job goes on from this one's checkpoint (ADR 0044). Pure.
-import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { SFPromptJob, Status } from "@sfprompt/api";
-import { changedFields, recordedSpec } from "../desired/spec-record.js";
+import { changedFields, type SpecRecord } from "../desired/spec-record.js";
 import type { JobEvent } from "./transition-events.js";
 import { hasFinished } from "../status/lifecycle.js";
 
@@ -12,8 +11,8 @@ export const FINISHED_SPEC_CHANGE_IGNORED = "FinishedSpecChangeIgnored";
 export interface FinishedEditInput {
   previous: Status | undefined;
   job: SFPromptJob;
-  /** The job's ConfigMap as observed before this reconcile applied anything. */
-  configMap?: V1ConfigMap | undefined;
+  /** The spec record on the job's ConfigMap as observed before this reconcile applied anything. */
+  recorded?: SpecRecord | undefined;
 }
 
 /** What a user does instead: a new job, going on from this one's checkpoint where there is one. */
@@ -28,7 +27,7 @@ function newJobAdvice(name: string, checkpoint: Status["lastCheckpoint"]): strin
 
 /** The ignored fields, rounds with their old and new value (status.rounds shows the old one). */
 function ignoredFields(input: FinishedEditInput, was: number | undefined): string[] | undefined {
-  const record = recordedSpec(input.configMap);
+  const record = input.recorded;
   const wants = input.job.spec.training.rounds;
   const rounds = was !== undefined && was !== wants ? `spec.training.rounds ${was} → ${wants}` : undefined;
   // A job that finished under an operator that kept no record: only the rounds are known to differ.

@@ -7,6 +7,7 @@ import type { JobRef } from "../desired/owner.js";
 import { jobNatsUrl } from "../desired/pod-parts.js";
 import { planClients } from "../desired/restart-plan.js";
 import { existingJobKey, generateJobKey } from "../desired/secret.js";
+import { recordedSpec } from "../desired/spec-record.js";
 import { childNames, jobKey, splitKey } from "../names.js";
 import { computeStatus } from "../status/compute-status.js";
 import { upsertConditions } from "../status/conditions.js";
@@ -110,6 +111,8 @@ async function reconcileParsed(
     return {};
   }
   const jobSecretKey = existingJobKey(seen.secret) ?? generateJobKey();
+  // Parsed once: the ConfigMap part, the kept server and the finished-edit warning all read it.
+  const recorded = recordedSpec(seen.configMap);
   const desired = desiredChildren({
     job,
     ref,
@@ -118,7 +121,7 @@ async function reconcileParsed(
     lifecycle,
     plans,
     now,
-    ...(seen.configMap ? { configMap: seen.configMap } : {}),
+    recorded,
     ...(seen.deployment ? { deployment: seen.deployment } : {}),
   });
   const applied = new Map<string, KubernetesObject>();
@@ -157,7 +160,7 @@ async function reconcileParsed(
     plans,
     restartLimit: restart.limit,
     created,
-    configMap: seen.configMap,
+    recorded,
   });
   for (const e of events) {
     await deps.events.record(ref, e.type, e.reason, e.message);

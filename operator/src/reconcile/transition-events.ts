@@ -1,10 +1,10 @@
 // Which Kubernetes Events a reconcile reports: phase changes, a CPU fallback of the server, client
 // pod replacements, an ignored edit of a finished job, a held edit of a running one and client pods
 // left on an older spec. Pure.
-import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { SFPromptJob, Status } from "@sfprompt/api";
 import type { EventType } from "../kube/event-recorder.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
+import type { SpecRecord } from "../desired/spec-record.js";
 import type { StatusWrite } from "../status/compute-status.js";
 import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { CLIENT_PODS_OUTDATED, CLIENTS_CONFIG_CURRENT } from "../status/clients-config.js";
@@ -143,8 +143,8 @@ export interface TransitionInput {
   restartLimit: number;
   /** Whether the API server took the pod of `plan` in this reconcile. */
   created: (plan: ClientPlan) => boolean;
-  /** The job's ConfigMap as observed before this reconcile: a finished job's records the spec it ran with. */
-  configMap?: V1ConfigMap | undefined;
+  /** The spec record on the job's ConfigMap as observed before this reconcile (a finished job's). */
+  recorded?: SpecRecord | undefined;
 }
 
 export function transitionEvents(input: TransitionInput): JobEvent[] {

@@ -57,7 +57,7 @@ function children(
     jobKey: "k",
     lifecycle,
     plans,
-    ...(cm ? { configMap: cm } : {}),
+    recorded: recordedSpec(cm),
     ...(deployment ? { deployment } : {}),
   });
   return { ...out, plans };
@@ -166,7 +166,11 @@ describe("the FinishedSpecChangeIgnored Warning", () => {
     ];
   for (const c of cases) {
     it(c.name, () => {
-      const e = finishedEditEvent({ previous: succeeded(c.checkpoint), job: at(c.spec, 2), configMap: c.cm });
+      const e = finishedEditEvent({
+        previous: succeeded(c.checkpoint),
+        job: at(c.spec, 2),
+        recorded: recordedSpec(c.cm),
+      });
       if (!c.says) return assert.equal(e, undefined);
       assert.equal(e?.type, "Warning");
       for (const re of c.says) assert.match(e.message, re);
@@ -176,7 +180,11 @@ describe("the FinishedSpecChangeIgnored Warning", () => {
   it("is not repeated once the edit is observed", () => {
     const seen = { ...succeeded(), observedGeneration: 2 };
     assert.equal(
-      finishedEditEvent({ previous: seen, job: at({ ...BASE, training: { rounds: 5 } }, 2), configMap: cm }),
+      finishedEditEvent({
+        previous: seen,
+        job: at({ ...BASE, training: { rounds: 5 } }, 2),
+        recorded: recordedSpec(cm),
+      }),
       undefined,
     );
   });

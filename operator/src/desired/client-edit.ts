@@ -1,9 +1,10 @@
 // Which spec fields of an edit reach client pods: those that change the digests ClientsConfigCurrent
 // compares (`sfprompt.io/config-hash` and `sfprompt.io/pod-spec-hash` of the pod the operator would
-// make), so the webhook's warning and the condition cannot disagree (ADR 0040, amendment 2). Pure.
+// make), compared through client-pod.ts `clientRevision`, the digest status.clientRevision holds, so
+// the webhook's warning, the condition and the ClientPodsOutdated event cannot disagree (ADR 0040,
+// amendments 2 and 3). Pure.
 import type { SFPromptJob, Spec } from "@sfprompt/api";
-import { ANNOTATION_CONFIG_HASH, ANNOTATION_POD_SPEC_HASH } from "../names.js";
-import { desiredClientPod } from "./client-pod.js";
+import { clientRevision } from "./client-pod.js";
 import { configHashes } from "./config-hash.js";
 import { changedFields, specFieldDigests } from "./spec-record.js";
 
@@ -19,24 +20,15 @@ const STAND_IN = {
   edgeNodeLabel: "edge",
 } as const;
 
-/** The digests a client pod made from `spec` carries (client 0, first attempt: neither depends on the spec). */
-function clientDigests(job: SFPromptJob, spec: Spec): string {
+/** What client pods made from `spec` are made from (status.clientRevision, with the stand-ins). */
+function revisionOf(job: SFPromptJob, spec: Spec): string {
   const edited = { ...job, spec };
   const ref = {
     name: job.metadata.name,
     namespace: job.metadata.namespace ?? "default",
     uid: job.metadata.uid ?? "",
   };
-  const pod = desiredClientPod({
-    ...STAND_IN,
-    job: edited,
-    ref,
-    index: 0,
-    attempt: 0,
-    configHash: configHashes(edited).client,
-  });
-  const a = pod.metadata?.annotations ?? {};
-  return `${a[ANNOTATION_CONFIG_HASH]}/${a[ANNOTATION_POD_SPEC_HASH]}`;
+  return clientRevision({ ...STAND_IN, job: edited, ref, configHash: configHashes(edited).client });
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -59,8 +51,8 @@ function withFieldOf(old: Spec, next: Spec, path: string): Spec {
  * answer all the edit's fields rather than none.
  */
 export function clientEditFields(job: SFPromptJob, oldSpec: Spec): string[] {
-  const before = clientDigests(job, oldSpec);
-  if (clientDigests(job, job.spec) === before) return [];
+  const before = revisionOf(job, oldSpec);
+  if (revisionOf(job, job.spec) === before) return [];
   // The spec record's field diff leaves out ttlSecondsAfterFinished, which no client pod reads.
   const fields = changedFields({ generation: undefined, fields: specFieldDigests(oldSpec) }, job.spec);
   const reaching = fields.filter((p) => alone(job, withFieldOf(oldSpec, job.spec, p), before));
@@ -68,13 +60,13 @@ export function clientEditFields(job: SFPromptJob, oldSpec: Spec): string[] {
 }
 
 /**
- * Whether the spec with one field of the edit changes the digests. Such a mix of two valid specs may
+ * Whether the spec with one field of the edit changes the revision. Such a mix of two valid specs may
  * be one the run config refuses (fields that must agree): then the field is named, since the edit as
  * a whole does reach the clients, rather than refusing the edit over a warning.
  */
 function alone(job: SFPromptJob, mixed: Spec, before: string): boolean {
   try {
-    return clientDigests(job, mixed) !== before;
+    return revisionOf(job, mixed) !== before;
   } catch {
     return true;
   }

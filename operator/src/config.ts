@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_CHILD_SETTINGS, type ChildSettings } from "./desired/settings.js";
 import { ConfigError } from "./errors.js";
 import type { Level } from "./log.js";
+import type { FlagSpec } from "./usage.js";
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty: all. */
@@ -30,40 +31,127 @@ export interface OperatorConfig {
   logLevel: Level;
 }
 
-/** Flag name → environment variable; `type` is for parseArgs. */
-const OPTIONS = {
-  namespaces: { env: "SFPROMPT_WATCH_NAMESPACES", type: "string" },
-  "server-image": { env: "SFPROMPT_SERVER_IMAGE", type: "string" },
-  "gpu-server-image": { env: "SFPROMPT_GPU_SERVER_IMAGE", type: "string" },
-  "client-image": { env: "SFPROMPT_CLIENT_IMAGE", type: "string" },
-  "image-pull-policy": { env: "SFPROMPT_IMAGE_PULL_POLICY", type: "string" },
-  "nats-url": { env: "SFPROMPT_NATS_URL", type: "string" },
-  "edge-node-label": { env: "SFPROMPT_EDGE_NODE_LABEL", type: "string" },
-  "client-restart-limit": { env: "SFPROMPT_CLIENT_RESTART_LIMIT", type: "string" },
-  "client-restart-base-seconds": { env: "SFPROMPT_CLIENT_RESTART_BASE_SECONDS", type: "string" },
-  "client-restart-max-seconds": { env: "SFPROMPT_CLIENT_RESTART_MAX_SECONDS", type: "string" },
-  "finished-client-grace-seconds": { env: "SFPROMPT_FINISHED_CLIENT_GRACE_SECONDS", type: "string" },
-  "leader-elect": { env: "SFPROMPT_LEADER_ELECT", type: "string" },
-  "lease-name": { env: "SFPROMPT_LEASE_NAME", type: "string" },
-  "lease-namespace": { env: "SFPROMPT_LEASE_NAMESPACE", type: "string" },
-  "lease-duration-seconds": { env: "SFPROMPT_LEASE_DURATION_SECONDS", type: "string" },
-  identity: { env: "POD_NAME", type: "string" },
-  "http-host": { env: "SFPROMPT_HTTP_HOST", type: "string" },
-  "metrics-port": { env: "SFPROMPT_METRICS_PORT", type: "string" },
-  workers: { env: "SFPROMPT_WORKERS", type: "string" },
-  "resync-seconds": { env: "SFPROMPT_RESYNC_SECONDS", type: "string" },
-  "nats-cleanup-timeout-seconds": { env: "SFPROMPT_NATS_CLEANUP_TIMEOUT_SECONDS", type: "string" },
-  "log-level": { env: "SFPROMPT_LOG_LEVEL", type: "string" },
-} as const;
-type Flag = keyof typeof OPTIONS;
+const d = DEFAULT_CHILD_SETTINGS;
+const seconds = (ms: number): string => String(ms / 1000);
+
+/** Every operator flag: its variable, its default (parsed like a value) and its --help line. */
+export const OPERATOR_FLAG_TABLE = {
+  namespaces: {
+    env: "SFPROMPT_WATCH_NAMESPACES",
+    default: "",
+    defaultText: "all namespaces",
+    help: "Comma-separated namespaces to watch.",
+  },
+  "server-image": {
+    env: "SFPROMPT_SERVER_IMAGE",
+    default: d.serverImage,
+    help: "Image of the server process.",
+  },
+  "gpu-server-image": {
+    env: "SFPROMPT_GPU_SERVER_IMAGE",
+    default: d.gpuServerImage,
+    defaultText: "none (--server-image)",
+    help: "Server image for jobs with spec.server.gpus > 0 (ONNX Runtime with CUDA).",
+  },
+  "client-image": {
+    env: "SFPROMPT_CLIENT_IMAGE",
+    default: d.clientImage,
+    help: "Image of the client processes.",
+  },
+  "image-pull-policy": {
+    env: "SFPROMPT_IMAGE_PULL_POLICY",
+    default: d.imagePullPolicy,
+    help: "Pull policy of the job's images: Always, IfNotPresent or Never.",
+  },
+  "nats-url": {
+    env: "SFPROMPT_NATS_URL",
+    default: d.natsUrl,
+    help: "NATS for jobs without spec.transport.url.",
+  },
+  "edge-node-label": {
+    env: "SFPROMPT_EDGE_NODE_LABEL",
+    default: d.edgeNodeLabel,
+    help: "Node label client pods require; empty: no default edge pinning.",
+  },
+  "client-restart-limit": {
+    env: "SFPROMPT_CLIENT_RESTART_LIMIT",
+    default: String(d.clientRestart.limit),
+    help: "Replacements of a failed client pod, per client.",
+  },
+  "client-restart-base-seconds": {
+    env: "SFPROMPT_CLIENT_RESTART_BASE_SECONDS",
+    default: seconds(d.clientRestart.baseMs),
+    help: "First delay before a failed client pod is replaced (doubles each time).",
+  },
+  "client-restart-max-seconds": {
+    env: "SFPROMPT_CLIENT_RESTART_MAX_SECONDS",
+    default: seconds(d.clientRestart.maxMs),
+    help: "Longest delay before a failed client pod is replaced.",
+  },
+  "finished-client-grace-seconds": {
+    env: "SFPROMPT_FINISHED_CLIENT_GRACE_SECONDS",
+    default: seconds(d.finishedClientGraceMs),
+    help: "How long a Succeeded job's running client pods are left to exit by themselves.",
+  },
+  "leader-elect": {
+    env: "SFPROMPT_LEADER_ELECT",
+    default: "true",
+    help: "Lease-based leader election: true or false.",
+  },
+  "lease-name": { env: "SFPROMPT_LEASE_NAME", default: "sfprompt-operator", help: "Name of the Lease." },
+  "lease-namespace": {
+    env: "SFPROMPT_LEASE_NAMESPACE",
+    thenEnv: "POD_NAMESPACE",
+    default: "sfprompt-system",
+    help: "Namespace of the Lease.",
+  },
+  "lease-duration-seconds": {
+    env: "SFPROMPT_LEASE_DURATION_SECONDS",
+    default: "15",
+    help: "Lease duration; the renew deadline is 2/3 of it.",
+  },
+  identity: {
+    env: "POD_NAME",
+    default: "",
+    defaultText: "<hostname>-<pid>",
+    help: "Lease holder identity.",
+  },
+  "http-host": {
+    env: "SFPROMPT_HTTP_HOST",
+    default: "0.0.0.0",
+    help: "Address of /healthz, /readyz, /metrics.",
+  },
+  "metrics-port": {
+    env: "SFPROMPT_METRICS_PORT",
+    default: "8081",
+    help: "Port of /healthz, /readyz, /metrics.",
+  },
+  workers: { env: "SFPROMPT_WORKERS", default: "2", help: "Concurrent reconciles (never two for one job)." },
+  "resync-seconds": {
+    env: "SFPROMPT_RESYNC_SECONDS",
+    default: "300",
+    help: "Every job is reconciled at least this often.",
+  },
+  "nats-cleanup-timeout-seconds": {
+    env: "SFPROMPT_NATS_CLEANUP_TIMEOUT_SECONDS",
+    default: "300",
+    help: "When the finalizer gives up removing a deleted job's NATS resources.",
+  },
+  "log-level": {
+    env: "SFPROMPT_LOG_LEVEL",
+    default: "info",
+    help: "debug, info, warn or error (JSON lines on stderr).",
+  },
+} as const satisfies Record<string, FlagSpec>;
+type Flag = keyof typeof OPERATOR_FLAG_TABLE;
+const OPTIONS: Readonly<Record<Flag, FlagSpec>> = OPERATOR_FLAG_TABLE;
 
 /** Every operator flag (the webhook's are WEBHOOK_FLAGS), as docs/operator.md lists them. */
 export const OPERATOR_FLAGS: readonly string[] = Object.keys(OPTIONS).map((k) => `--${k}`);
 
-function number(flag: Flag, raw: string | undefined, fallback: number, min: number): number {
-  if (raw === undefined || raw === "") return fallback;
+function number(flag: Flag, raw: string, min: number): number {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) {
+  if (raw === "" || !Number.isFinite(n) || n < min) {
     throw new ConfigError(
       `--${flag}`,
       `must be a number ≥ ${min} (got ${JSON.stringify(raw)}; env ${OPTIONS[flag].env})`,
@@ -72,8 +160,7 @@ function number(flag: Flag, raw: string | undefined, fallback: number, min: numb
   return n;
 }
 
-function oneOf<T extends string>(flag: Flag, raw: string | undefined, allowed: readonly T[], fallback: T): T {
-  if (raw === undefined || raw === "") return fallback;
+function oneOf<T extends string>(flag: Flag, raw: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(raw)) {
     throw new ConfigError(`--${flag}`, `must be one of ${allowed.join(", ")} (got ${JSON.stringify(raw)})`);
   }
@@ -89,76 +176,59 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   } catch (cause) {
     throw new ConfigError(
       "flags",
-      `${(cause as Error).message}; known flags: ${Object.keys(OPTIONS)
-        .map((k) => `--${k}`)
-        .join(" ")}`,
+      `${(cause as Error).message}; known flags: ${OPERATOR_FLAGS.join(" ")} (--help describes them)`,
     );
   }
   const get = (f: Flag): string | undefined => (values[f] as string | undefined) ?? env[OPTIONS[f].env];
-  const d = DEFAULT_CHILD_SETTINGS;
-  const leaseMs = number("lease-duration-seconds", get("lease-duration-seconds"), 15, 1) * 1000;
+  // Unset or empty: the second variable, then the table's default.
+  const or = (f: Flag): string => {
+    const then = OPTIONS[f].thenEnv;
+    return get(f) || (then !== undefined ? env[then] : undefined) || OPTIONS[f].default;
+  };
+  const leaseMs = number("lease-duration-seconds", or("lease-duration-seconds"), 1) * 1000;
   return {
-    namespaces: (get("namespaces") ?? "")
+    namespaces: or("namespaces")
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
     children: {
-      serverImage: get("server-image") || d.serverImage,
-      gpuServerImage: get("gpu-server-image") || d.gpuServerImage,
-      clientImage: get("client-image") || d.clientImage,
-      imagePullPolicy: oneOf(
-        "image-pull-policy",
-        get("image-pull-policy"),
-        ["Always", "IfNotPresent", "Never"] as const,
-        d.imagePullPolicy,
-      ),
-      natsUrl: get("nats-url") || d.natsUrl,
+      serverImage: or("server-image"),
+      gpuServerImage: or("gpu-server-image"),
+      clientImage: or("client-image"),
+      imagePullPolicy: oneOf("image-pull-policy", or("image-pull-policy"), [
+        "Always",
+        "IfNotPresent",
+        "Never",
+      ] as const),
+      natsUrl: or("nats-url"),
       // An explicitly empty label turns the default pinning off.
-      edgeNodeLabel: get("edge-node-label") ?? d.edgeNodeLabel,
+      edgeNodeLabel: get("edge-node-label") ?? OPTIONS["edge-node-label"].default,
       clientRestart: {
-        limit: number("client-restart-limit", get("client-restart-limit"), d.clientRestart.limit, 0),
-        baseMs:
-          number(
-            "client-restart-base-seconds",
-            get("client-restart-base-seconds"),
-            d.clientRestart.baseMs / 1000,
-            0,
-          ) * 1000,
-        maxMs:
-          number(
-            "client-restart-max-seconds",
-            get("client-restart-max-seconds"),
-            d.clientRestart.maxMs / 1000,
-            0,
-          ) * 1000,
+        limit: number("client-restart-limit", or("client-restart-limit"), 0),
+        baseMs: number("client-restart-base-seconds", or("client-restart-base-seconds"), 0) * 1000,
+        maxMs: number("client-restart-max-seconds", or("client-restart-max-seconds"), 0) * 1000,
       },
       finishedClientGraceMs:
-        number(
-          "finished-client-grace-seconds",
-          get("finished-client-grace-seconds"),
-          d.finishedClientGraceMs / 1000,
-          0,
-        ) * 1000,
+        number("finished-client-grace-seconds", or("finished-client-grace-seconds"), 0) * 1000,
     },
     leaderElection: {
-      enabled: oneOf("leader-elect", get("leader-elect"), ["true", "false"] as const, "true") === "true",
-      namespace: get("lease-namespace") || env.POD_NAMESPACE || "sfprompt-system",
-      name: get("lease-name") || "sfprompt-operator",
-      identity: get("identity") || `${hostname()}-${process.pid}`,
+      enabled: oneOf("leader-elect", or("leader-elect"), ["true", "false"] as const) === "true",
+      namespace: or("lease-namespace"),
+      name: or("lease-name"),
+      identity: or("identity") || `${hostname()}-${process.pid}`,
       leaseDurationMs: leaseMs,
       renewDeadlineMs: Math.round(leaseMs * (2 / 3)),
       retryPeriodMs: Math.max(200, Math.round(leaseMs / 7.5)),
     },
-    http: { host: get("http-host") || "0.0.0.0", port: number("metrics-port", get("metrics-port"), 8081, 0) },
-    workers: number("workers", get("workers"), 2, 1),
-    resyncMs: number("resync-seconds", get("resync-seconds"), 300, 1) * 1000,
+    http: { host: or("http-host"), port: number("metrics-port", or("metrics-port"), 0) },
+    workers: number("workers", or("workers"), 1),
+    resyncMs: number("resync-seconds", or("resync-seconds"), 1) * 1000,
     queue: { baseMs: 500, maxMs: 300_000, qps: 10, burst: 100 },
     retryMs: 5000,
     finalizer: {
       attemptTimeoutMs: 10_000,
-      giveUpAfterMs:
-        number("nats-cleanup-timeout-seconds", get("nats-cleanup-timeout-seconds"), 300, 0) * 1000,
+      giveUpAfterMs: number("nats-cleanup-timeout-seconds", or("nats-cleanup-timeout-seconds"), 0) * 1000,
     },
-    logLevel: oneOf("log-level", get("log-level"), ["debug", "info", "warn", "error"] as const, "info"),
+    logLevel: oneOf("log-level", or("log-level"), ["debug", "info", "warn", "error"] as const),
   };
 }

@@ -1,19 +1,34 @@
 #!/usr/bin/env node
-// Entry point of the operator container: read the config, run until SIGTERM/SIGINT, then shut down
-// gracefully. Exits non-zero on a bad config or when leadership is lost (the pod restarts and campaigns
+// Entry point of the operator container: read the config (or print the usage for --help), run until
+// SIGTERM/SIGINT, then shut down gracefully. Exits non-zero on a bad config or when leadership is lost (the pod restarts and campaigns
 // again, as client-go based operators do).
 import { KubeConfig } from "@kubernetes/client-node";
-import { parseConfig } from "./config.js";
+import { OPERATOR_FLAG_TABLE, parseConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { createLogger } from "./log.js";
 import { startOperator } from "./operator.js";
-import { parseWebhookConfig, splitWebhookArgs, startWebhook } from "./webhook/index.js";
+import { helpRequested, usage } from "./usage.js";
+import { WEBHOOK_FLAG_TABLE, parseWebhookConfig, splitWebhookArgs, startWebhook } from "./webhook/index.js";
+
+const SUMMARY =
+  "Runs the SFPrompt operator: reconciles SFPromptJobs, and with --webhook true serves their admission\n" +
+  "webhook. Each flag can be given by its environment variable instead; a flag wins. See docs/operator.md.";
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (helpRequested(argv)) {
+    process.stdout.write(
+      usage("sfprompt-operator", SUMMARY, [
+        { title: "Operator flags", flags: OPERATOR_FLAG_TABLE },
+        { title: "Admission webhook flags", flags: WEBHOOK_FLAG_TABLE },
+      ]),
+    );
+    return;
+  }
   let config;
   let webhookConfig;
   try {
-    const args = splitWebhookArgs(process.argv.slice(2));
+    const args = splitWebhookArgs(argv);
     config = parseConfig(args.rest, process.env);
     webhookConfig = parseWebhookConfig(args.webhook, process.env);
   } catch (err) {

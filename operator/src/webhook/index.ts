@@ -25,6 +25,7 @@ export {
   parseWebhookConfig,
   splitWebhookArgs,
   WEBHOOK_FLAGS,
+  WEBHOOK_FLAG_TABLE,
   type WebhookConfig,
   type CertSource,
 } from "./webhook-config.js";

@@ -37,12 +37,12 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
  * when the job fails, the server crashes, or every client crashes. `children` are the server, then
  * the clients. `onEvent` (given the event's stream sequence) says "stale" for an event of a replaced
  * run attempt or of an earlier session, which is then passed over: a job end among them is not this
- * session's.
+ * session's. The next event waits for `onEvent` (which may read the job's store first).
  */
 export async function follow(
   target: FollowTarget,
   children: readonly Child[],
-  onEvent: (e: ProgressEvent, seq: number) => "stale" | "taken",
+  onEvent: (e: ProgressEvent, seq: number) => Promise<"stale" | "taken">,
 ): Promise<JobFinished | undefined> {
   const stop = new AbortController();
   const abort = (): void => stop.abort();
@@ -71,7 +71,7 @@ export async function follow(
       d.ack();
       // a stale event is one of a server the job's restart replaced, or of an earlier session's
       // server: its end is not this session's
-      if (!d.ok || onEvent(d.event, d.seq) === "stale") continue;
+      if (!d.ok || (await onEvent(d.event, d.seq)) === "stale") continue;
       if (d.event.type === "job.finished") return d.event;
       if (d.event.type === "job.failed")
         throw new JobRunError(`the job failed: ${d.event.reason}: ${d.event.message}`);

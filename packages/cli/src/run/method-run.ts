@@ -5,11 +5,17 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { decodeParamSetWithMeta, type ParamSet, type RoundMetrics as CoreRoundMetrics } from "@sfprompt/core";
-import { ensureJobResources, FINAL_ARTIFACT_OBJECT, lastEventSeq } from "@sfprompt/protocol";
+import {
+  ensureJobResources,
+  FINAL_ARTIFACT_OBJECT,
+  lastEventSeq,
+  type ArtifactStore,
+} from "@sfprompt/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { startChild, STOP_GRACE_MS, stopChildren } from "./children.js";
 import { RunDirError } from "./errors.js";
 import { follow, type JobFinished } from "./follow-job.js";
+import { lacksRoundsUpTo, readCheckpointRounds, withEarlierRounds } from "./earlier-rounds.js";
 import { startClean } from "./fresh-store.js";
 import {
   emptyMetrics,
@@ -24,7 +30,7 @@ import {
   type RunMetrics,
 } from "./metrics.js";
 import { accuracySvg, trafficSvg } from "./plots.js";
-import { JobProgressView, type StatusLine } from "./progress-view.js";
+import { earlierRoundLine, JobProgressView, type StatusLine } from "./progress-view.js";
 import { plural } from "../plural.js";
 import { writeRecordedParams } from "./recorded-result.js";
 import { resumeFromLine, type SourceCheckpoint } from "./resume-source.js";
@@ -106,6 +112,29 @@ function resumeLine(ctx: MethodRunContext, newest: { readonly round: number } | 
   return `${ctx.label}: the store holds no checkpoint (the earlier session stopped before writing one); starting at round 1`;
 }
 
+/**
+ * Prints the rounds before `resumed` that the checkpoint the server resumed from holds and no session
+ * printed, and returns the metrics with them (ADR 0041, amendment 3).
+ */
+async function showEarlierRounds(
+  ctx: MethodRunContext,
+  store: ArtifactStore,
+  metrics: RunMetrics,
+  resumed: number,
+): Promise<RunMetrics> {
+  const checkpoint = await readCheckpointRounds(store, resumed);
+  if (typeof checkpoint === "string") {
+    ctx.status.line(
+      `${ctx.label}: the rounds before round ${resumed} that the earlier session did not print cannot be shown (${checkpoint}); metrics.json takes them from the newest readable checkpoint when the run ends`,
+    );
+    return metrics;
+  }
+  const earlier = withEarlierRounds(metrics, checkpoint, resumed);
+  for (const r of earlier.unprinted)
+    ctx.status.line(earlierRoundLine(ctx.label, ctx.config.training.rounds, r));
+  return earlier.metrics;
+}
+
 /** Runs the method to completion and writes metrics.json, the plots and params.bin into ctx.dir. */
 export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult> {
   const started = Date.now();
@@ -162,7 +191,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   };
   try {
     const target = { nc: ctx.nc, job: config.names.job, signal: ctx.signal };
-    finished = await follow(target, children, (e, seq) => {
+    finished = await follow(target, children, async (e, seq) => {
       // the checkpoint history fills in metrics.json what an earlier session's rounds left out
       if (session.isEarlier(seq, e)) return "stale";
       const attempt = followAttempt(metrics, e);
@@ -179,6 +208,11 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
         earlier = attempt.metrics.seconds ?? 0;
       }
       metrics = attempt.metrics;
+      // rounds its checkpoint holds that no session printed go before its own (and the resumed one)
+      if (e.type === "run.resumed" && e.from === undefined && lacksRoundsUpTo(metrics, e.round)) {
+        metrics = await showEarlierRounds(ctx, resources.artifacts, metrics, e.round);
+        save();
+      }
       view.onEvent(e);
       if (e.type === "round.finished") {
         trained = true;

@@ -2,6 +2,7 @@
 // phase, loss, accuracy, bytes); otherwise one plain line per finished round (and one for the round a
 // resumed server goes on from), for logs and CI.
 import type { ClientState, ProgressEvent } from "@sfprompt/protocol";
+import type { RoundMetrics } from "./metrics.js";
 import { formatBytes } from "./svg-chart.js";
 
 export interface Sink {
@@ -172,19 +173,43 @@ export class JobProgressView {
   }
 }
 
+/** What a round line shows of a finished round, after its number. */
+interface RoundFigures {
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly up: number;
+  readonly down: number;
+  readonly byKind: Readonly<Record<string, number | undefined>>;
+  readonly clients: number;
+  readonly durationMs: number;
+}
+
+function figures(f: RoundFigures): string {
+  const kinds = Object.entries(f.byKind)
+    .filter(([, v]) => (v ?? 0) > 0)
+    .map(([k, v]) => `${k} ${formatBytes(v ?? 0)}`)
+    .join(", ");
+  return (
+    `loss=${f.loss.toFixed(4)} accuracy=${(f.accuracy * 100).toFixed(2)}% bytes=${formatBytes(f.up + f.down)}` +
+    `${kinds === "" ? "" : ` (${kinds})`} clients=${f.clients} time=${formatDuration(f.durationMs / 1000)}`
+  );
+}
+
 /** The plain line of a finished round. */
 export function roundLine(
   label: string,
   rounds: number,
   e: Extract<ProgressEvent, { type: "round.finished" }>,
 ): string {
-  const kinds = Object.entries(e.bytes.byKind)
-    .filter(([, v]) => (v ?? 0) > 0)
-    .map(([k, v]) => `${k} ${formatBytes(v ?? 0)}`)
-    .join(", ");
-  return (
-    `${label} round ${e.round}/${rounds} phase done loss=${e.loss.toFixed(4)} ` +
-    `accuracy=${(e.accuracy * 100).toFixed(2)}% bytes=${formatBytes(e.bytes.up + e.bytes.down)}` +
-    `${kinds === "" ? "" : ` (${kinds})`} clients=${e.participants.length} time=${formatDuration(e.durationMs / 1000)}`
-  );
+  const f = { ...e, ...e.bytes, clients: e.participants.length };
+  return `${label} round ${e.round}/${rounds} phase done ${figures(f)}`;
+}
+
+/**
+ * The line of a round no session printed (an earlier session's server trained it after that session
+ * stopped reading), as metrics.json records it from the checkpoint history (ADR 0041, amendment 3).
+ */
+export function earlierRoundLine(label: string, rounds: number, r: RoundMetrics): string {
+  const f = { ...r, ...r.bytes, clients: r.clients.length };
+  return `${label} round ${r.round}/${rounds} (earlier session) ${figures(f)}`;
 }

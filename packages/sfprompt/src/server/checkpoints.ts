@@ -142,6 +142,26 @@ async function readCheckpoint(
 }
 
 /**
+ * The metadata (round history, attempt, inherited rounds) of the checkpoint of `round`, for a reader
+ * that needs its history and not its parameters, which are not checked against a model (`sfprompt
+ * run` showing the rounds an earlier session's server trained: ADR 0041, amendment 3). Null when no
+ * such checkpoint is stored; CheckpointError when it cannot be read or is no checkpoint.
+ */
+export async function readCheckpointMeta(
+  store: ArtifactStore,
+  round: number,
+): Promise<CheckpointMeta | null> {
+  const name = checkpointObjectName(round);
+  try {
+    return (await readCheckpoint(store, name))?.meta ?? null;
+  } catch (cause) {
+    if (cause instanceof UnreadableCheckpoint)
+      throw new CheckpointError(name, `cannot be read: ${cause.message}`, { cause });
+    throw cause;
+  }
+}
+
+/**
  * The newest checkpoint that can be read, checked against the bundle's parameter `layout` and the
  * job's spec (ResumeMismatchError, CheckpointError), or null when there is none. Newer checkpoints
  * whose object is unreadable or corrupt are passed over and reported in `skipped`; one of another

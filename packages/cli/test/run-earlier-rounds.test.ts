@@ -4,14 +4,13 @@
 // session's, before the resumed round, and records it in metrics.json, so no later session prints it
 // again (ADR 0041, amendment 3). The pure part in tables, the rest against a real nats-server.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { RoundMetrics as CheckpointRound } from "@sfprompt/core";
 import { lacksRoundsUpTo, withEarlierRounds, type CheckpointRounds } from "../src/run/earlier-rounds.js";
 import { emptyMetrics, type RunMetrics } from "../src/run/metrics.js";
 import { formatBytes } from "../src/run/svg-chart.js";
-import { natsRunWorld, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
+import { keepFirstRoundOnly, natsRunWorld, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
 
 const w = natsRunWorld("cli-earlier-rounds-");
 
@@ -157,13 +156,7 @@ describe("sfprompt run after a session that stopped printing while its server tr
 
     // what the first session leaves when it stops after its round-1 line (its server going on to
     // round 3 and the job's end): metrics.json as written per round it printed, without a final line
-    const metricsFile = join(out, "metrics.json");
-    const {
-      final: _final,
-      finishedAt: _at,
-      ...rest
-    } = JSON.parse(readFileSync(metricsFile, "utf8")) as Record<string, unknown>;
-    writeFileSync(metricsFile, JSON.stringify({ ...rest, rounds: [whole.rounds[0]] }));
+    keepFirstRoundOnly(out);
 
     const second = sfprompt("run", job, "--out", out, "--nats", w.nats.url);
     assert.equal(second.code, 0, second.stderr);

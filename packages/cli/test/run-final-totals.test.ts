@@ -5,10 +5,9 @@
 // duplicate of the earlier one, so the totals come from the rounds: the checkpoint's round 2
 // included. Against a real nats-server.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { natsRunWorld, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
+import { keepFirstRoundOnly, natsRunWorld, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
 
 const w = natsRunWorld("cli-final-totals-");
 
@@ -26,13 +25,7 @@ describe("sfprompt run going on from a session that stopped before its last roun
 
     // what that session leaves when it stops after its round-1 line: metrics.json is written per
     // round it shows, and has no final line
-    const metricsFile = join(out, "metrics.json");
-    const {
-      final: _final,
-      finishedAt: _at,
-      ...rest
-    } = JSON.parse(readFileSync(metricsFile, "utf8")) as Record<string, unknown>;
-    writeFileSync(metricsFile, JSON.stringify({ ...rest, rounds: [whole.rounds[0]] }));
+    keepFirstRoundOnly(out);
 
     const second = sfprompt("run", job, "--out", out, "--nats", w.nats.url);
     assert.equal(second.code, 0, second.stderr);

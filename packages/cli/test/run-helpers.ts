@@ -79,6 +79,17 @@ export function readRunMetrics(dir: string): RunMetrics {
   return RunMetricsSchema.parse(JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")));
 }
 
+/**
+ * Cuts `dir`'s metrics.json back to its first round, without the final line: what a session leaves
+ * when it stops after its round-1 line (metrics.json is written per round it shows).
+ */
+export function keepFirstRoundOnly(dir: string): void {
+  const file = join(dir, "metrics.json");
+  const whole = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown> & { rounds: unknown[] };
+  const { final: _final, finishedAt: _at, ...rest } = whole;
+  writeFileSync(file, JSON.stringify({ ...rest, rounds: whole.rounds.slice(0, 1) }));
+}
+
 /** pid and command line of every live process. */
 export function processes(): Array<{ pid: number; ppid: number; args: string }> {
   return execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })

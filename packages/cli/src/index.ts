@@ -13,5 +13,5 @@ export {
   type TrafficOverrides,
 } from "./traffic/traffic-job.js";
 export { splitOptionsOf } from "./run/bundle.js";
-export { formatBytes } from "./run/svg-chart.js";
+export { formatBytes } from "@sfprompt/protocol/charts";
 export { trafficReport, trafficHeader, trafficTable, breakEvenLine } from "./traffic/traffic-table.js";

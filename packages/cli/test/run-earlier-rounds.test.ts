@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import type { RoundMetrics as CheckpointRound } from "@sfprompt/core";
 import { lacksRoundsUpTo, withEarlierRounds, type CheckpointRounds } from "../src/run/earlier-rounds.js";
 import { emptyMetrics, type RunMetrics } from "../src/run/metrics.js";
-import { formatBytes } from "../src/run/svg-chart.js";
+import { formatBytes } from "@sfprompt/protocol/charts";
 import { keepFirstRoundOnly, natsRunWorld, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
 
 const w = natsRunWorld("cli-earlier-rounds-");

@@ -21,7 +21,7 @@ import {
 } from "../src/run/metrics.js";
 import { openRunDir } from "../src/run/run-dir.js";
 import { accuracyByBytesSvg } from "../src/run/plots.js";
-import { formatBytes, logTicks, niceTicks } from "../src/run/svg-chart.js";
+import { formatBytes, logTicks, niceTicks } from "@sfprompt/protocol/charts";
 
 function finished(round: number, accuracy: number, up: number, down: number): RoundFinished {
   return {

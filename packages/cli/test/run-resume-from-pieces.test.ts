@@ -16,7 +16,7 @@ import {
 import { openRunDir } from "../src/run/run-dir.js";
 import type { SourceCheckpoint } from "../src/run/resume-source.js";
 import { inheritedNote, trafficLine } from "../src/run/summary.js";
-import { formatBytes } from "../src/run/svg-chart.js";
+import { formatBytes } from "@sfprompt/protocol/charts";
 
 function historyRound(round: number, up: number): CheckpointRound {
   return {

@@ -16,7 +16,7 @@ import {
 } from "@sfprompt/protocol";
 import { readJobFile, runConfigFor } from "../src/run/job-file.js";
 import type { RoundMetrics, RunMetrics } from "../src/run/metrics.js";
-import { formatBytes } from "../src/run/svg-chart.js";
+import { formatBytes } from "@sfprompt/protocol/charts";
 import { assertUserError, readRunMetrics, sfprompt, writeTinyJob, natsRunWorld } from "./run-helpers.js";
 
 const TRAINING = (rounds: number): string =>

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { formatBytes } from "../src/run/svg-chart.js";
+import { formatBytes } from "@sfprompt/protocol/charts";
 import { assertUserError, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
 
 /** Every log of the run (nats-server, server, clients; each appended to by every session that ran it). */

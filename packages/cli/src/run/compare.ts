@@ -2,7 +2,7 @@
 // (accuracy, total bytes, traffic relative to SFL + prompt, client FLOPs share).
 import type { Method } from "@sfprompt/api";
 import { bytesCurve, totalBytes, type CurvePoint, type RunMetrics } from "./metrics.js";
-import { formatBytes } from "./svg-chart.js";
+import { formatBytes } from "@sfprompt/protocol/charts";
 
 export const METHOD_LABELS: Record<Method, string> = {
   sfprompt: "SFPrompt",

@@ -3,7 +3,7 @@
 // resumed server goes on from), for logs and CI.
 import type { ClientState, ProgressEvent } from "@sfprompt/protocol";
 import type { RoundMetrics } from "./metrics.js";
-import { formatBytes } from "./svg-chart.js";
+import { formatBytes } from "@sfprompt/protocol/charts";
 
 export interface Sink {
   write(text: string): unknown;

@@ -4,7 +4,7 @@ import type { DemoModelCard } from "@sfprompt/core";
 import { compareMarkdown, compareVerdict, METHOD_LABELS, type CompareRow } from "./compare.js";
 import { ownRounds, totalBytes, type RunMetrics } from "./metrics.js";
 import { RUN_FILES } from "./run-dir.js";
-import { formatBytes } from "./svg-chart.js";
+import { formatBytes } from "@sfprompt/protocol/charts";
 import { plural } from "../plural.js";
 
 export interface SummaryInput {

@@ -2,7 +2,7 @@
 // and the break-even against FL full fine-tuning.
 import type { TrafficComparison } from "@sfprompt/core";
 import { METHOD_LABELS } from "../run/compare.js";
-import { formatBytes } from "../run/svg-chart.js";
+import { formatBytes } from "@sfprompt/protocol/charts";
 import { plural } from "../plural.js";
 
 function pct(x: number): string {

@@ -1,5 +1,6 @@
-// Hand-written SVG line charts for the run directory (accuracy and bytes per round): nice axis ticks,
-// labelled axes, a legend; no dependency, so the plots render anywhere an <img> does.
+// Hand-written SVG line charts of a run (accuracy and bytes per round), drawn by `sfprompt run` into
+// its run directory and served by the operator: nice axis ticks, labelled axes, a legend; no
+// dependency, so the plots render anywhere an <img> does.
 
 export interface Series {
   readonly name: string;

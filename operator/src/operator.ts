@@ -4,6 +4,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Express } from "express";
 import type { OperatorConfig } from "./config.js";
 import { createHttpApp, listen, type Listening } from "./http/http-server.js";
+import { mountJobRounds } from "./http/job-rounds.js";
 import { LeaderElector } from "./leader/leader-elector.js";
 import { createLogger, type Logger } from "./log.js";
 import { OperatorMetrics } from "./metrics.js";
@@ -99,7 +100,13 @@ export async function startOperator(
         : { ok: false, reason: "caches not synced yet" };
     },
     metrics: () => metrics.render(),
-    ...(opts.extendHttp ? { extend: opts.extendHttp } : {}),
+    extend: (app) => {
+      // read-only: the rounds the leader folded from each job's progress stream
+      mountJobRounds(app, (namespace, name) =>
+        isLeader() ? (manager?.rounds(namespace, name) ?? "not-tracked") : "standby",
+      );
+      opts.extendHttp?.(app);
+    },
   });
   const http: Listening = await listen(app, config.http.host, config.http.port);
   log.info("operator started", {

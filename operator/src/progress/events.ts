@@ -2,6 +2,7 @@
 // so replaying the stream from its start rebuilds exactly the same view after an operator restart.
 import { attemptVerdict, type ProgressEvent } from "@sfprompt/protocol";
 import { withRoundAccuracy } from "./best-round.js";
+import { withRoundRecord } from "./round-history.js";
 import { dropFrom, lastRoundOf, NO_ROUNDS, settleAt, tookPart, type ClientRounds } from "./client-rounds.js";
 import { newAttemptSnapshot, type ClientProgress, type ProgressSnapshot } from "./snapshot.js";
 
@@ -67,6 +68,7 @@ function foldRoundFinished(
     // the best over the rounds as they stand: a round run again replaces its result, and the rounds
     // after it, which the resumed server runs again too, no longer count (ADR 0043)
     ...withRoundAccuracy(s, s.round, e.round, e.accuracy),
+    roundHistory: withRoundRecord(s.roundHistory, s.round, e),
     roundBytes: { ...s.roundBytes, [e.round]: e.bytes },
   };
   // Who took part in this round and later ones is what this round's participants say: a re-run

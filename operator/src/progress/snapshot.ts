@@ -2,6 +2,7 @@
 // on NATS JetStream. The reconciler copies it into the job's status; pods never write the job.
 import { enterAttempt, NO_ATTEMPTS, type AttemptView, type EventBytes } from "@sfprompt/protocol";
 import type { ClientRounds } from "./client-rounds.js";
+import type { RoundRecord } from "./round-history.js";
 
 export interface ClientProgress {
   /**
@@ -46,6 +47,12 @@ export interface ProgressSnapshot {
    * the latest round finished (ADR 0043).
    */
   roundAccuracy: Record<number, number>;
+  /**
+   * Each finished round (loss, accuracy, bytes, clients, time) as the rounds stand, keyed by round:
+   * a round's latest report, none after the latest round finished (ADR 0043); what the operator's
+   * rounds.json and charts show.
+   */
+  roundHistory: Record<number, RoundRecord>;
   /** Bytes per finished round, keyed by round: a round reported twice (after a resume) counts once. */
   roundBytes: Record<number, EventBytes>;
   /** The job's totals from job.finished, which supersede the sum of the rounds. */
@@ -75,6 +82,7 @@ export function emptySnapshot(): ProgressSnapshot {
   return {
     roundBytes: {},
     roundAccuracy: {},
+    roundHistory: {},
     clients: {},
     clientRounds: {},
     attempts: NO_ATTEMPTS,

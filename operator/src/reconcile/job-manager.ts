@@ -1,6 +1,7 @@
 // Everything that runs only while this process leads: informers, the work queue, the workers, the
 // progress tracker and the periodic resync. Built fresh on each leadership term, torn down after.
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { JobRounds } from "../http/job-rounds.js";
 import type { OperatorConfig } from "../config.js";
 import { createEventRecorder } from "../kube/event-recorder.js";
 import { Informers } from "../kube/informers.js";
@@ -10,6 +11,7 @@ import type { OperatorMetrics } from "../metrics.js";
 import { jobKey } from "../names.js";
 import { NatsPool } from "../progress/nats-pool.js";
 import { ProgressTracker } from "../progress/progress-tracker.js";
+import { roundsInOrder } from "../progress/round-history.js";
 import { WorkQueue } from "../queue/work-queue.js";
 import { WrittenStatus } from "../status/written-status.js";
 import { Controller } from "./controller.js";
@@ -59,6 +61,15 @@ export class JobManager {
   async start(): Promise<void> {
     await this.informers.start();
     this.controller.start();
+  }
+
+  /** The rounds of a job this operator follows, once its progress stream is replayed. */
+  rounds(namespace: string, name: string): JobRounds | undefined {
+    const job = this.informers.job(namespace, name) as { spec?: { method?: unknown } } | undefined;
+    const snapshot = this.progress.snapshot(jobKey(namespace, name));
+    if (!job || !snapshot) return undefined;
+    const method = typeof job.spec?.method === "string" ? job.spec.method : "sfprompt";
+    return { method, rounds: roundsInOrder(snapshot.roundHistory) };
   }
 
   /** Stops watching, lets reconciles in progress finish, and drains NATS. */

@@ -1,0 +1,64 @@
+// The per-round history of a job (loss, accuracy, bytes, clients, time) as the rounds stand (ADR 0043),
+// folded from round.finished for the operator's rounds.json and charts. Pure; one entry per round
+// number, so it never holds more entries than the job has rounds.
+import type { RoundFinished } from "@sfprompt/protocol";
+
+/** One finished round as its latest round.finished gave it. */
+export interface RoundRecord {
+  readonly round: number;
+  /** Mean training loss of the round. */
+  readonly loss: number;
+  /** Held-out accuracy after the round, in [0, 1]. */
+  readonly accuracy: number;
+  /** Bytes on the wire: up = client → server; total = up + down; byKind sums both directions. */
+  readonly bytes: {
+    readonly up: number;
+    readonly down: number;
+    readonly total: number;
+    readonly byKind: Readonly<Record<string, number>>;
+  };
+  /** The clients that took part. */
+  readonly clients: readonly string[];
+  /** Kept samples that contributed. */
+  readonly samples: number;
+  readonly durationMs: number;
+  /** When the server reported the round finished (RFC 3339). */
+  readonly at: string;
+}
+
+function recordOf(e: RoundFinished): RoundRecord {
+  const byKind: Record<string, number> = {};
+  for (const [k, v] of Object.entries(e.bytes.byKind)) if (v !== undefined) byKind[k] = v;
+  return {
+    round: e.round,
+    loss: e.loss,
+    accuracy: e.accuracy,
+    bytes: { up: e.bytes.up, down: e.bytes.down, total: e.bytes.up + e.bytes.down, byKind },
+    clients: [...e.participants],
+    samples: e.samples,
+    durationMs: e.durationMs,
+    at: e.at,
+  };
+}
+
+/**
+ * `history` once `e` finished, where `latest` is the round that finished last before it. A round after
+ * `latest` is added; one at or before it (run again after a resume) replaces that round and drops the
+ * later ones, which the resumed server runs again too; the rounds before it stay.
+ */
+export function withRoundRecord(
+  history: Readonly<Record<number, RoundRecord>>,
+  latest: number | undefined,
+  e: RoundFinished,
+): Record<number, RoundRecord> {
+  const standing =
+    latest === undefined || e.round > latest
+      ? history
+      : Object.fromEntries(Object.entries(history).filter(([key]) => Number(key) < e.round));
+  return { ...standing, [e.round]: recordOf(e) };
+}
+
+/** The history's rounds in ascending order. */
+export function roundsInOrder(history: Readonly<Record<number, RoundRecord>>): RoundRecord[] {
+  return Object.values(history).sort((a, b) => a.round - b.round);
+}

@@ -78,6 +78,7 @@ log "cluster up: node $NODE_NAME Ready (edge + GPU labels)"
 helm_install
 run_job
 check_succeeded_status
+check_job_rounds
 check_job_env
 check_cpu_fallback
 run_resume_job

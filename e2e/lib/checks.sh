@@ -135,6 +135,25 @@ check_succeeded_status() {
   log "status: rounds $rounds, accuracy $acc, bytes up $up down $down, clients $clients"
 }
 
+# The operator's per-round views of the job (ADR 0023 amendment 1) through the API server's service
+# proxy to the chart's metrics Service, as docs/operator.md shows: rounds.json lists rounds 1..2 with
+# bytes, its last accuracy is status.metrics.accuracy, and both charts are SVG documents.
+check_job_rounds() {
+  local base="/api/v1/namespaces/$OP_NS/services/http:$RELEASE-metrics:http/proxy/jobs/$JOB_NS/$JOB" got acc svg chart
+  acc=$(job_field '{.status.metrics.accuracy}')
+  got=$(kubectl get --raw "$base/rounds.json" | STATUS_ACC="$acc" node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+    const j=JSON.parse(s), r=j.rounds??[], last=r[r.length-1];
+    const ok=r.every(x=>x.bytes?.total>0)&&last!==undefined&&Math.abs(last.accuracy-Number(process.env.STATUS_ACC))<1e-9;
+    console.log(`${r.map(x=>x.round).join(",")} ${ok?"ok":"mismatch: "+s.replace(/\s+/g," ").slice(0,300)}`)})') ||
+    die "GET $base/rounds.json failed"
+  [ "$got" = "1,2 ok" ] || die "rounds.json: rounds $got (expected 1,2 with bytes and last accuracy $acc)"
+  for chart in accuracy traffic; do
+    svg=$(kubectl get --raw "$base/$chart.svg") || die "GET $base/$chart.svg failed"
+    case "$svg" in *"<svg"*"</svg>"*) ;; *) die "$chart.svg is not an SVG document: ${svg:0:200}" ;; esac
+  done
+  log "operator's rounds view: rounds $got, accuracy.svg and traffic.svg served"
+}
+
 # The job's own env reached its pods (spec.clients.env, spec.server.env): read from the client pods
 # while they run (run_job calls capture_client_env; a finished job keeps only its finished client pods),
 # and from the server Deployment's template (kept, scaled to 0, once the job finished).

@@ -1,6 +1,7 @@
 // The best held-out accuracy over the rounds as they stand (ADR 0043): the latest round.finished of
 // each round, and none after the latest one, since a resumed server that went back to a round runs
 // the rounds after it again. Pure; one number per round, as the rounds' bytes.
+import { withStandingRound } from "./round-history.js";
 
 export interface RoundAccuracy {
   /** Held-out accuracy of each finished round that stands, by round. */
@@ -35,16 +36,15 @@ export function withRoundAccuracy(
   round: number,
   accuracy: number,
 ): RoundAccuracy {
+  const roundAccuracy = withStandingRound(s.roundAccuracy, latest, round, accuracy);
   if (latest === undefined || round > latest) {
     const better = s.bestAccuracy === undefined || accuracy > s.bestAccuracy;
     return {
-      roundAccuracy: { ...s.roundAccuracy, [round]: accuracy },
+      roundAccuracy,
       ...(better
         ? { bestAccuracy: accuracy, bestRound: round }
         : { bestAccuracy: s.bestAccuracy, bestRound: s.bestRound }),
     };
   }
-  const standing = Object.entries(s.roundAccuracy).filter(([key]) => Number(key) < round);
-  const roundAccuracy = { ...Object.fromEntries(standing), [round]: accuracy };
   return { roundAccuracy, ...bestOf(roundAccuracy) };
 }

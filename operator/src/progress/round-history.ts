@@ -42,20 +42,30 @@ function recordOf(e: RoundFinished): RoundRecord {
 }
 
 /**
- * `history` once `e` finished, where `latest` is the round that finished last before it. A round after
- * `latest` is added; one at or before it (run again after a resume) replaces that round and drops the
- * later ones, which the resumed server runs again too; the rounds before it stay.
+ * `byRound` once `round` finished with `value`, where `latest` is the round that finished last before
+ * it. A round after `latest` is added; one at or before it (run again after a resume) replaces that
+ * round and drops the later ones, which the resumed server runs again too; the rounds before it stay.
  */
+export function withStandingRound<T>(
+  byRound: Readonly<Record<number, T>>,
+  latest: number | undefined,
+  round: number,
+  value: T,
+): Record<number, T> {
+  const standing =
+    latest === undefined || round > latest
+      ? byRound
+      : Object.fromEntries(Object.entries(byRound).filter(([key]) => Number(key) < round));
+  return { ...standing, [round]: value };
+}
+
+/** `history` once `e` finished, where `latest` is the round that finished last before it (withStandingRound). */
 export function withRoundRecord(
   history: Readonly<Record<number, RoundRecord>>,
   latest: number | undefined,
   e: RoundFinished,
 ): Record<number, RoundRecord> {
-  const standing =
-    latest === undefined || e.round > latest
-      ? history
-      : Object.fromEntries(Object.entries(history).filter(([key]) => Number(key) < e.round));
-  return { ...standing, [e.round]: recordOf(e) };
+  return withStandingRound(history, latest, e.round, recordOf(e));
 }
 
 /** The history's rounds in ascending order. */

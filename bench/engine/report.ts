@@ -77,7 +77,13 @@ export function machineFacts(loadStart: number[], loadEnd: number[]): Machine {
     loadAverageEnd: round(loadEnd),
     node: process.version,
     onnxruntimeNode: (JSON.parse(readFileSync(ortPkg, "utf8")) as { version: string }).version,
-    gitCommit: tryRead(() => execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" })),
+    gitCommit: tryRead(() =>
+      execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+        encoding: "utf8",
+        // outside a checkout (the GPU machine's pack) git's "fatal: not a git repository" is noise
+        stdio: ["ignore", "pipe", "ignore"],
+      }),
+    ),
   };
 }
 

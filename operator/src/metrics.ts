@@ -71,6 +71,22 @@ export interface Gauge {
   read(): { labels?: Labels; value: number }[];
 }
 
+/** One sample of a gauge family read together with others (e.g. every series of every job). */
+export interface NamedSample {
+  name: string;
+  labels: Labels;
+  value: number;
+}
+
+/**
+ * Several gauges computed in one read at scrape time: `read` builds all their samples at once (one
+ * pass over the jobs instead of one per gauge); render groups them by name, as the text format needs.
+ */
+export interface GaugeFamilies {
+  families: readonly { name: string; help: string }[];
+  read(): NamedSample[];
+}
+
 export class OperatorMetrics {
   readonly reconciles = new Counter(
     "sfprompt_operator_reconcile_total",
@@ -82,18 +98,18 @@ export class OperatorMetrics {
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
   readonly statusWrites = new Counter("sfprompt_operator_status_patches_total", "Status patches written.");
-  private readonly gauges: Gauge[] = [];
+  private readonly gauges: (Gauge | GaugeFamilies)[] = [];
 
   addGauge(g: Gauge): void {
     this.gauges.push(g);
   }
 
+  addGaugeFamilies(f: GaugeFamilies): void {
+    this.gauges.push(f);
+  }
+
   render(): string {
-    const gauges = this.gauges.flatMap((g) => [
-      `# HELP ${g.name} ${g.help}`,
-      `# TYPE ${g.name} gauge`,
-      ...g.read().map((s) => `${g.name}${labelText(s.labels ?? {})} ${s.value}`),
-    ]);
+    const gauges = this.gauges.flatMap((g) => ("families" in g ? renderFamilies(g) : renderGauge(g)));
     return [
       ...this.reconciles.render(),
       ...this.reconcileSeconds.render(),
@@ -102,4 +118,24 @@ export class OperatorMetrics {
       "",
     ].join("\n");
   }
+}
+
+function gaugeLines(name: string, help: string, samples: { labels?: Labels; value: number }[]): string[] {
+  return [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} gauge`,
+    ...samples.map((s) => `${name}${labelText(s.labels ?? {})} ${s.value}`),
+  ];
+}
+
+const renderGauge = (g: Gauge): string[] => gaugeLines(g.name, g.help, g.read());
+
+function renderFamilies(f: GaugeFamilies): string[] {
+  const byName = new Map<string, NamedSample[]>();
+  for (const s of f.read()) {
+    const list = byName.get(s.name);
+    if (list) list.push(s);
+    else byName.set(s.name, [s]);
+  }
+  return f.families.flatMap((fam) => gaugeLines(fam.name, fam.help, byName.get(fam.name) ?? []));
 }

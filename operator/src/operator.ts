@@ -9,6 +9,7 @@ import { LeaderElector } from "./leader/leader-elector.js";
 import { createLogger, type Logger } from "./log.js";
 import { OperatorMetrics } from "./metrics.js";
 import { JobManager } from "./reconcile/job-manager.js";
+import { JOB_METRIC_FAMILIES, jobsSamples } from "./status/job-metrics.js";
 
 export interface OperatorOptions {
   /** Cluster access (default: in-cluster, else KUBECONFIG/~/.kube/config). */
@@ -88,6 +89,12 @@ export async function startOperator(
     name: "sfprompt_operator_jobs",
     help: "Jobs by status.phase.",
     read: () => jobsByPhase(manager),
+  });
+  // Only a leader with synced caches reports jobs: a standby's cache is empty (it runs no informers),
+  // and one mid-sync may miss a namespace's jobs.
+  metrics.addGaugeFamilies({
+    families: JOB_METRIC_FAMILIES,
+    read: () => (isLeader() && manager?.informers.hasSynced ? jobsSamples(manager.informers.jobs()) : []),
   });
 
   const app = createHttpApp({

@@ -1,0 +1,107 @@
+// Per-job gauges for the operator's /metrics, read from each job's stored status at scrape time (in
+// the style of kube-state-metrics): a job's series exist while the job does, with the status's units.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { CLIENT_STATUS_STATES, PHASES, StatusSchema, type Communication, type Status } from "@sfprompt/api";
+import type { NamedSample } from "../metrics.js";
+
+/** What jobSamples reads of a job: its name and its status as the API's schema gives it. */
+export interface JobForMetrics {
+  namespace: string;
+  name: string;
+  status?: Status;
+}
+
+/**
+ * The job's name is `job_name`, not `job`: Prometheus sets `job` on every series it scrapes (the
+ * scrape job), which would hide or rename ours (as kube-state-metrics does for Jobs).
+ */
+export const JOB_METRIC_FAMILIES = [
+  {
+    name: "sfprompt_job_phase",
+    help: "1 for the job's status.phase, 0 for each other phase (Pending, Running, Suspended, Succeeded, Failed); all 0 before the operator wrote a phase.",
+  },
+  { name: "sfprompt_job_round", help: "Rounds completed (status.round)." },
+  {
+    name: "sfprompt_job_rounds",
+    help: "Rounds in total (status.rounds: spec.training.rounds; once finished, the rounds the job ran with).",
+  },
+  {
+    name: "sfprompt_job_loss",
+    help: "Mean training loss of the last finished round (status.metrics.loss), the model's own loss unit.",
+  },
+  {
+    name: "sfprompt_job_accuracy",
+    help: "Held-out accuracy of the last evaluation as a fraction from 0 to 1, not percent (status.metrics.accuracy).",
+  },
+  {
+    name: "sfprompt_job_best_accuracy",
+    help: "Best held-out accuracy of the rounds as they stand, a fraction from 0 to 1 (status.metrics.bestAccuracy).",
+  },
+  { name: "sfprompt_job_best_round", help: "Round of the best accuracy (status.metrics.bestRound)." },
+  {
+    name: "sfprompt_job_bytes",
+    help: "Bytes sent over NATS so far by direction, up: client to server (status.communication.up, down); a gauge: re-run rounds after a resume replace their counts, a new run attempt starts from 0.",
+  },
+  {
+    name: "sfprompt_job_bytes_by_kind",
+    help: "Bytes sent over NATS so far by kind and direction (status.communication.<kind>Up, <kind>Down); absent when the server did not report the split.",
+  },
+  {
+    name: "sfprompt_job_clients",
+    help: "Clients by status.clients[].state (every state listed, 0 where no client is in it).",
+  },
+] as const;
+
+type FamilyName = (typeof JOB_METRIC_FAMILIES)[number]["name"];
+
+const KINDS = ["activations", "gradients", "parameters", "control"] as const;
+
+function bytesByKind(c: Communication): { kind: string; direction: string; value: number }[] {
+  return KINDS.flatMap((kind) =>
+    (["up", "down"] as const).flatMap((direction) => {
+      const value = c[`${kind}${direction === "up" ? "Up" : "Down"}` as const];
+      return value === undefined ? [] : [{ kind, direction, value }];
+    }),
+  );
+}
+
+/** Every series of one job, from its stored status; fields the status lacks give no series. */
+export function jobSamples(job: JobForMetrics): NamedSample[] {
+  const id = { namespace: job.namespace, job_name: job.name };
+  const out: NamedSample[] = [];
+  const add = (name: FamilyName, value: number | undefined, labels: Record<string, string> = {}): void => {
+    if (value !== undefined) out.push({ name, labels: { ...id, ...labels }, value });
+  };
+  const s = job.status ?? {};
+  for (const phase of PHASES) add("sfprompt_job_phase", s.phase === phase ? 1 : 0, { phase });
+  add("sfprompt_job_round", s.round);
+  add("sfprompt_job_rounds", s.rounds);
+  add("sfprompt_job_loss", s.metrics?.loss);
+  add("sfprompt_job_accuracy", s.metrics?.accuracy);
+  add("sfprompt_job_best_accuracy", s.metrics?.bestAccuracy);
+  add("sfprompt_job_best_round", s.metrics?.bestRound);
+  add("sfprompt_job_bytes", s.communication?.up, { direction: "up" });
+  add("sfprompt_job_bytes", s.communication?.down, { direction: "down" });
+  for (const b of s.communication ? bytesByKind(s.communication) : [])
+    add("sfprompt_job_bytes_by_kind", b.value, { direction: b.direction, kind: b.kind });
+  if (s.clients)
+    for (const state of CLIENT_STATUS_STATES)
+      add("sfprompt_job_clients", s.clients.filter((c) => c.state === state).length, { state });
+  return out;
+}
+
+/**
+ * The series of every job in `jobs` (the leader's informer cache). A status that does not read as
+ * the API's (none the operator writes) counts as no status, as the reconciler reads it: the job
+ * keeps its phase series, all 0.
+ */
+export function jobsSamples(jobs: readonly KubernetesObject[]): NamedSample[] {
+  return jobs.flatMap((j) => {
+    const status = StatusSchema.safeParse((j as { status?: unknown }).status);
+    return jobSamples({
+      namespace: j.metadata?.namespace ?? "",
+      name: j.metadata?.name ?? "",
+      ...(status.success && status.data ? { status: status.data } : {}),
+    });
+  });
+}

@@ -12,8 +12,11 @@ export interface JobForMetrics {
 }
 
 /**
- * The job's name is `job_name`, not `job`: Prometheus sets `job` on every series it scrapes (the
- * scrape job), which would hide or rename ours (as kube-state-metrics does for Jobs).
+ * Labels: `namespace` and `sfprompt_job` (the job's name), not `job`: Prometheus sets `job` on every
+ * series it scrapes (the scrape job), which would rename or replace ours (kube-state-metrics says
+ * `job_name` for Jobs for the same reason). `sfprompt_job` is the label the chart's PodMonitor gives
+ * the job's own pods' series (from their sfprompt.io/job label), so the two join (for names of up to
+ * 63 characters; a longer one's pod label is cut and hashed, names.ts fitName).
  */
 export const JOB_METRIC_FAMILIES = [
   {
@@ -67,7 +70,7 @@ function bytesByKind(c: Communication): { kind: string; direction: string; value
 
 /** Every series of one job, from its stored status; fields the status lacks give no series. */
 export function jobSamples(job: JobForMetrics): NamedSample[] {
-  const id = { namespace: job.namespace, job_name: job.name };
+  const id = { namespace: job.namespace, sfprompt_job: job.name };
   const out: NamedSample[] = [];
   const add = (name: FamilyName, value: number | undefined, labels: Record<string, string> = {}): void => {
     if (value !== undefined) out.push({ name, labels: { ...id, ...labels }, value });

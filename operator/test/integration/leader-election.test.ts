@@ -49,6 +49,12 @@ test("of two operators only the lease holder reconciles; when it stops, the othe
   const metrics = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text();
   assert.match(metrics, /^sfprompt_operator_is_leader 1$/m);
   assert.match(metrics, /^sfprompt_operator_jobs\{phase="Pending"\} 1$/m);
+  assert.match(metrics, /^sfprompt_job_phase\{namespace="default",sfprompt_job="one",phase="Pending"\} 1$/m);
+  // Only the leader reports jobs: the standby's /metrics has the families but no job's series.
+  const standby = await (await fetch(`http://127.0.0.1:${b.httpPort}/metrics`)).text();
+  assert.match(standby, /^sfprompt_operator_is_leader 0$/m);
+  assert.match(standby, /^# TYPE sfprompt_job_phase gauge$/m);
+  assert.doesNotMatch(standby, /^sfprompt_job_/m);
 
   const t0 = Date.now();
   await a.stop();
@@ -62,5 +68,15 @@ test("of two operators only the lease holder reconciles; when it stops, the othe
   });
   const after = await coordination.readNamespacedLease({ name: "sfprompt-test", namespace: "default" });
   assert.equal(after.spec!.holderIdentity, "op-b");
+  // The new leader reports every job, the one it found as well as the one created under it.
+  const pending = (job: string): RegExp =>
+    new RegExp(`^sfprompt_job_phase\\{namespace="default",sfprompt_job="${job}",phase="Pending"\\} 1$`, "m");
+  await waitFor(
+    async () => {
+      const taken = await (await fetch(`http://127.0.0.1:${b.httpPort}/metrics`)).text();
+      return pending("one").test(taken) && pending("two").test(taken);
+    },
+    { timeoutMs: 10_000, description: "op-b to report both jobs as Pending" },
+  );
   assert.equal(after.spec!.leaseTransitions, 2);
 });

@@ -10,10 +10,10 @@ import { JOB_METRIC_FAMILIES, jobSamples, jobsSamples } from "../../src/status/j
 /** A status as the API server would return it, read through the API's schema (throws if it is not one). */
 const status = (s: unknown): Status => StatusSchema.parse(s);
 
-/** Samples as exposition lines without the namespace and job_name labels, in the order given. */
+/** Samples as exposition lines without the namespace and sfprompt_job labels, in the order given. */
 const lines = (samples: NamedSample[]): string[] =>
   samples.map(({ name, labels, value }) => {
-    const { namespace: _n, job_name: _j, ...rest } = labels;
+    const { namespace: _n, sfprompt_job: _j, ...rest } = labels;
     const l = Object.entries(rest).map(([k, v]) => `${k}=${v}`);
     return `${name}${l.length > 0 ? `{${l.join(",")}}` : ""} ${value}`;
   });
@@ -172,7 +172,7 @@ for (const c of cases)
     });
     assert.deepEqual(lines(samples), c.series);
     for (const s of samples) {
-      assert.deepEqual([s.labels.namespace, s.labels.job_name], ["team-a", "demo.v2"], s.name);
+      assert.deepEqual([s.labels.namespace, s.labels.sfprompt_job], ["team-a", "demo.v2"], s.name);
       assert.ok(
         JOB_METRIC_FAMILIES.some((f) => f.name === s.name),
         `${s.name} is a declared family`,
@@ -194,12 +194,12 @@ test("jobs from the cache each get their series, and a status that is not the AP
     raw("a", { phase: "Running", round: 1, rounds: 3 }),
     raw("b", { phase: "Running", metrics: { accuracy: 57 } }), // a percentage: not the API's status
   ]);
-  assert.deepEqual(lines(samples.filter((s) => s.labels.job_name === "a")), [
+  assert.deepEqual(lines(samples.filter((s) => s.labels.sfprompt_job === "a")), [
     ...phases("Running"),
     "sfprompt_job_round 1",
     "sfprompt_job_rounds 3",
   ]);
-  assert.deepEqual(lines(samples.filter((s) => s.labels.job_name === "b")), phases());
+  assert.deepEqual(lines(samples.filter((s) => s.labels.sfprompt_job === "b")), phases());
 });
 
 test("/metrics renders each job family once, with every job's series under it, labels escaped", () => {
@@ -221,7 +221,7 @@ test("/metrics renders each job family once, with every job's series under it, l
     text.indexOf("# HELP sfprompt_job_rounds"),
   );
   assert.deepEqual(roundBlock.trim().split("\n").slice(1), [
-    'sfprompt_job_round{namespace="ns",job_name="one"} 1',
-    'sfprompt_job_round{namespace="odd\\"ns\\\\",job_name="two"} 0',
+    'sfprompt_job_round{namespace="ns",sfprompt_job="one"} 1',
+    'sfprompt_job_round{namespace="odd\\"ns\\\\",sfprompt_job="two"} 0',
   ]);
 });

@@ -20,19 +20,35 @@ function setArgs(values: Record<string, unknown>): string[] {
   return Object.entries(values).flatMap(([k, v]) => ["--set-json", `${k}=${JSON.stringify(v)}`]);
 }
 
-export function renderRaw(values: Record<string, unknown> = {}, release = RELEASE): Promise<CommandResult> {
-  return helm(["template", release, CHART, "--namespace", NAMESPACE, ...setArgs(values)], { allowFailure: true });
+/** `--api-versions` for the Prometheus Operator's API, as a cluster with its CRDs reports it. */
+export const MONITORING_API = ["--api-versions", "monitoring.coreos.com/v1"];
+
+/** `helm template`; `extra` are further helm arguments (e.g. MONITORING_API). */
+export function renderRaw(
+  values: Record<string, unknown> = {},
+  release = RELEASE,
+  extra: readonly string[] = [],
+): Promise<CommandResult> {
+  return helm(["template", release, CHART, "--namespace", NAMESPACE, ...extra, ...setArgs(values)], { allowFailure: true });
 }
 
 /** The rendered manifest text; throws with helm's message when rendering fails. */
-export async function renderText(values: Record<string, unknown> = {}, release = RELEASE): Promise<string> {
-  const r = await renderRaw(values, release);
+export async function renderText(
+  values: Record<string, unknown> = {},
+  release = RELEASE,
+  extra: readonly string[] = [],
+): Promise<string> {
+  const r = await renderRaw(values, release, extra);
   if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   return r.stdout;
 }
 
-export async function render(values: Record<string, unknown> = {}, release = RELEASE): Promise<K8sObject[]> {
-  return yaml.loadAll(await renderText(values, release)).filter((d): d is K8sObject => d !== null && typeof d === "object");
+export async function render(
+  values: Record<string, unknown> = {},
+  release = RELEASE,
+  extra: readonly string[] = [],
+): Promise<K8sObject[]> {
+  return yaml.loadAll(await renderText(values, release, extra)).filter((d): d is K8sObject => d !== null && typeof d === "object");
 }
 
 export function find(objects: K8sObject[], kind: string, name?: string): K8sObject {

@@ -70,3 +70,30 @@ export class ManifestError extends Error {
     super(message, options);
   }
 }
+
+/** A file of a Go module could not be had from the Go module proxy (and was not cached). */
+export class GoModuleFetchError extends Error {
+  override readonly name = "GoModuleFetchError";
+  constructor(
+    readonly module: string,
+    readonly version: string,
+    readonly url: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `could not get ${module}@${version} from the Go module proxy (${url}): ${reason}. The test needs ` +
+        `the proxy reachable once (GOPROXY names another); the files are then cached under ` +
+        `~/.cache/sfprompt/go-modules/ (or $SFPROMPT_CACHE/go-modules/)`,
+      options,
+    );
+  }
+}
+
+/** A ZIP archive is malformed or uses a feature the reader does not support. */
+export class ZipFormatError extends Error {
+  override readonly name = "ZipFormatError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

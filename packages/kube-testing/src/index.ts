@@ -36,8 +36,13 @@
 //     CommandOptions { input?, allowFailure?, timeoutMs? = 60000, env? }; a non-zero exit throws
 //     KubeCommandError (code, stdout, stderr) unless allowFailure. Private kubectl cache and helm homes.
 //   resolveKubeBinary(name), kubeCacheBinDir(), KUBE_VERSION
+//   goModuleFiles({ module, version, files, zipSha256, timeoutMs? }) → Promise<Map<path, text>>  files of
+//     a Go module from the Go module proxy (GOPROXY's first URL, else proxy.golang.org): the module zip,
+//     checked against zipSha256, read in memory; only the named files are cached, under
+//     ~/.cache/sfprompt/go-modules/<module>@<version>/. goProxyUrl(), goModuleCacheDir(module, version).
+//   readZipEntries(zipBuffer, names) → Map<name, Buffer>  (stored/deflate entries, no ZIP64)
 //   Errors: KubeBinaryMissingError, ControlPlaneStartError, CertificateError, KubeCommandError,
-//     WaitTimeoutError, ManifestError.
+//     WaitTimeoutError, ManifestError, GoModuleFetchError, ZipFormatError.
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control-plane.js";
 export { applyObjects, applyYaml, parseManifests, type ApplyOptions } from "./apply.js";
 export { waitFor, type WaitOptions } from "./wait.js";
@@ -45,11 +50,15 @@ export { createReadyNode, type ReadyNodeOptions } from "./nodes.js";
 export { waitForCrd, type WaitForCrdOptions } from "./crd.js";
 export { helm, kubectl, type CommandOptions, type CommandResult, type HelmOptions } from "./commands.js";
 export { KUBE_VERSION, kubeCacheBinDir, resolveKubeBinary, type KubeBinary } from "./binaries.js";
+export { goModuleCacheDir, goModuleFiles, goProxyUrl, type GoModuleFilesOptions } from "./go-module.js";
+export { readZipEntries } from "./zip.js";
 export {
   CertificateError,
   ControlPlaneStartError,
+  GoModuleFetchError,
   KubeBinaryMissingError,
   KubeCommandError,
   ManifestError,
   WaitTimeoutError,
+  ZipFormatError,
 } from "./errors.js";

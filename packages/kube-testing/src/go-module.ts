@@ -1,0 +1,106 @@
+// Files of a Go module, fetched once from the Go module proxy (the module's zip, checked against a
+// pinned sha256) and cached under ~/.cache/sfprompt/go-modules/<module>@<version>/: how tests get
+// upstream manifests (e.g. the Prometheus Operator CRDs) where the Go module proxy is the only source
+// of them that CI reaches (the same route scripts/kube-bins.sh takes for its Go toolchain).
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { GoModuleFetchError } from "./errors.js";
+import { readZipEntries } from "./zip.js";
+
+export interface GoModuleFilesOptions {
+  /** Module path, e.g. github.com/prometheus-operator/prometheus-operator. */
+  module: string;
+  /** A version the proxy serves, e.g. v0.85.0. */
+  version: string;
+  /** Paths inside the module (relative to its root). */
+  files: readonly string[];
+  /** sha256 (hex) of the module zip: a different download is refused, not cached. */
+  zipSha256: string;
+  /** Default 120 s for the download. */
+  timeoutMs?: number;
+}
+
+/** The first proxy in GOPROXY that is a URL (default https://proxy.golang.org, as `go` uses). */
+export function goProxyUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const first = (env.GOPROXY ?? "")
+    .split(/[,|]/)
+    .map((s) => s.trim())
+    .find((s) => s !== "" && s !== "direct" && s !== "off");
+  return (first ?? "https://proxy.golang.org").replace(/\/+$/, "");
+}
+
+/** A module path as the proxy protocol spells it: each capital letter as '!' and its lower case. */
+export function escapeModulePath(module: string): string {
+  return module.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+
+/** The folder the files of module@version are cached in. */
+export function goModuleCacheDir(module: string, version: string): string {
+  const root = process.env.SFPROMPT_CACHE ?? join(homedir(), ".cache", "sfprompt");
+  return join(root, "go-modules", `${module}@${version}`);
+}
+
+async function readCached(dir: string, files: readonly string[]): Promise<Map<string, string> | undefined> {
+  const out = new Map<string, string>();
+  for (const f of files) {
+    try {
+      out.set(f, await readFile(join(dir, f), "utf8"));
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+async function download(url: string, o: GoModuleFilesOptions): Promise<Buffer> {
+  const fail = (why: string, cause?: unknown): GoModuleFetchError =>
+    new GoModuleFetchError(o.module, o.version, url, why, cause === undefined ? undefined : { cause });
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) });
+  } catch (cause) {
+    throw fail("the request failed", cause);
+  }
+  if (!res.ok) throw fail(`the proxy answered HTTP ${res.status}`);
+  const zip = Buffer.from(await res.arrayBuffer());
+  const sha = createHash("sha256").update(zip).digest("hex");
+  if (sha !== o.zipSha256) throw fail(`the zip's sha256 is ${sha}, expected ${o.zipSha256}`);
+  return zip;
+}
+
+/**
+ * The named files of module@version as text, keyed by their path in the module: from the cache, or
+ * downloaded (the whole module zip, held in memory) and cached. Throws GoModuleFetchError when the
+ * download fails, its checksum differs or a file is not in the module.
+ */
+export async function goModuleFiles(o: GoModuleFilesOptions): Promise<Map<string, string>> {
+  const dir = goModuleCacheDir(o.module, o.version);
+  const cached = await readCached(dir, o.files);
+  if (cached) return cached;
+  const url = `${goProxyUrl()}/${escapeModulePath(o.module)}/@v/${o.version}.zip`;
+  const zip = await download(url, o);
+  const prefix = `${o.module}@${o.version}/`;
+  let entries: Map<string, Buffer>;
+  try {
+    entries = readZipEntries(
+      zip,
+      o.files.map((f) => prefix + f),
+    );
+  } catch (cause) {
+    throw new GoModuleFetchError(o.module, o.version, url, "the zip could not be read", { cause });
+  }
+  const out = new Map<string, string>();
+  for (const f of o.files) {
+    const data = entries.get(prefix + f);
+    if (!data) throw new GoModuleFetchError(o.module, o.version, url, `the module has no file ${f}`);
+    const path = join(dir, f);
+    await mkdir(dirname(path), { recursive: true });
+    // write then rename, so that a test killed mid-write never leaves a half file in the cache
+    await writeFile(`${path}.tmp-${process.pid}`, data);
+    await rename(`${path}.tmp-${process.pid}`, path);
+    out.set(f, data.toString("utf8"));
+  }
+  return out;
+}

@@ -10,6 +10,7 @@ interface Endpoint {
   path: string;
   interval?: string;
   scrapeTimeout?: string;
+  honorLabels?: boolean;
   relabelings?: { sourceLabels: string[]; targetLabel: string }[];
 }
 interface Monitor {
@@ -59,12 +60,14 @@ describe("Prometheus Operator objects: when they are rendered", () => {
 });
 
 describe("the ServiceMonitor", () => {
-  it("scrapes /metrics on the metrics Service's http port in the release namespace", async () => {
+  it("scrapes /metrics on the metrics Service's http port in the release namespace, keeping the series' own namespace", async () => {
     const objects = await render({ [SM]: true }, undefined, MONITORING_API);
     const sm = monitor(objects, "ServiceMonitor");
     assert.equal(sm.metadata.namespace, NAMESPACE);
     assert.deepEqual(sm.spec.namespaceSelector, { matchNames: [NAMESPACE] });
-    assert.deepEqual(sm.spec.endpoints, [{ port: "http", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }]);
+    assert.deepEqual(sm.spec.endpoints, [
+      { port: "http", path: "/metrics", honorLabels: true, interval: "30s", scrapeTimeout: "10s" },
+    ]);
     assert.ok(!objects.some((o) => o.kind === "PodMonitor"));
     const service = find(objects, "Service", "sfprompt-operator-metrics") as unknown as {
       metadata: { labels: Record<string, string> };
@@ -91,7 +94,7 @@ describe("the ServiceMonitor", () => {
     assert.equal(sm.metadata.namespace, "monitoring");
     // it still selects the Service where the chart puts it
     assert.deepEqual(sm.spec.namespaceSelector, { matchNames: [NAMESPACE] });
-    assert.deepEqual(sm.spec.endpoints, [{ port: "http", path: "/metrics", scrapeTimeout: "10s" }]);
+    assert.deepEqual(sm.spec.endpoints, [{ port: "http", path: "/metrics", honorLabels: true, scrapeTimeout: "10s" }]);
   });
 });
 
@@ -105,6 +108,8 @@ describe("the PodMonitor", () => {
     const [endpoint, ...more] = pm.spec.podMetricsEndpoints!;
     assert.deepEqual(more, []);
     assert.deepEqual([endpoint!.port, endpoint!.path, endpoint!.interval], ["health", "/metrics", "30s"]);
+    // the processes' own sfprompt_job (on sfprompt_process_info) stays sfprompt_job
+    assert.equal(endpoint!.honorLabels, true);
   });
   it("gives every series the job, the component and the client index from the pod's labels", async () => {
     const pm = monitor(await render({ [PM]: true }, undefined, MONITORING_API), "PodMonitor");

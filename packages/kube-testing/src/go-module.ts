@@ -91,10 +91,12 @@ export async function goModuleFiles(o: GoModuleFilesOptions): Promise<Map<string
   } catch (cause) {
     throw new GoModuleFetchError(o.module, o.version, url, "the zip could not be read", { cause });
   }
+  const missing = o.files.filter((f) => !entries.has(prefix + f));
+  if (missing.length > 0)
+    throw new GoModuleFetchError(o.module, o.version, url, `the module has no file ${missing.join(", ")}`);
   const out = new Map<string, string>();
   for (const f of o.files) {
-    const data = entries.get(prefix + f);
-    if (!data) throw new GoModuleFetchError(o.module, o.version, url, `the module has no file ${f}`);
+    const data = entries.get(prefix + f)!;
     const path = join(dir, f);
     await mkdir(dirname(path), { recursive: true });
     // write then rename, so that a test killed mid-write never leaves a half file in the cache

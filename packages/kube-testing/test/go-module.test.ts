@@ -1,0 +1,162 @@
+// Files of a Go module through the proxy protocol: a module zip written by Python's zipfile, served by a
+// local HTTP server standing in as GOPROXY; checksum, cache and the errors a test meets.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  GoModuleFetchError,
+  ZipFormatError,
+  goModuleCacheDir,
+  goModuleFiles,
+  goProxyUrl,
+  readZipEntries,
+} from "../src/index.js";
+
+const MODULE = "example.com/Owner/crds";
+const VERSION = "v1.2.3";
+const PREFIX = `${MODULE}@${VERSION}/`;
+const dir = mkdtempSync(join(tmpdir(), "go-module-test-"));
+
+/** A zip with a stored and a deflated entry (and one nobody asks for), as Python's zipfile writes it. */
+function makeZip(): Buffer {
+  const path = join(dir, "m.zip");
+  const py = [
+    "import sys, zipfile",
+    "z = zipfile.ZipFile(sys.argv[1], 'w')",
+    "z.writestr(sys.argv[2] + 'a/stored.yaml', 'kind: Stored\\n', compress_type=zipfile.ZIP_STORED)",
+    "z.writestr(sys.argv[2] + 'a/deflated.yaml', 'kind: Deflated\\n' * 100, compress_type=zipfile.ZIP_DEFLATED)",
+    "z.writestr(sys.argv[2] + 'go.mod', 'module x\\n')",
+    "z.close()",
+  ].join("\n");
+  execFileSync("python3", ["-c", py, path, PREFIX]);
+  return readFileSync(path);
+}
+
+const zip = makeZip();
+const sha = createHash("sha256").update(zip).digest("hex");
+const files = ["a/stored.yaml", "a/deflated.yaml"];
+let server: Server;
+let proxy: string;
+const requests: string[] = [];
+
+before(async () => {
+  server = createServer((req, res) => {
+    requests.push(req.url ?? "");
+    if (req.url === "/example.com/!owner/crds/@v/v1.2.3.zip") res.end(zip);
+    else res.writeHead(404).end("not found");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  proxy = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+});
+after(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs fn with GOPROXY at the local server and the cache in a fresh folder. */
+async function withProxy<T>(cache: string, fn: () => Promise<T>): Promise<T> {
+  const saved = [process.env.GOPROXY, process.env.SFPROMPT_CACHE];
+  process.env.GOPROXY = `${proxy},direct`;
+  process.env.SFPROMPT_CACHE = join(dir, cache);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of [
+      ["GOPROXY", saved[0]],
+      ["SFPROMPT_CACHE", saved[1]],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+describe("goProxyUrl", () => {
+  const cases: { name: string; goproxy: string | undefined; url: string }[] = [
+    { name: "unset is the public proxy", goproxy: undefined, url: "https://proxy.golang.org" },
+    {
+      name: "the first URL of a list",
+      goproxy: "https://a.example/,https://b.example",
+      url: "https://a.example",
+    },
+    { name: "a list with | too", goproxy: "https://a.example|direct", url: "https://a.example" },
+    {
+      name: "direct alone falls back to the public proxy",
+      goproxy: "direct",
+      url: "https://proxy.golang.org",
+    },
+    { name: "off falls back to the public proxy", goproxy: "off", url: "https://proxy.golang.org" },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(goProxyUrl({ GOPROXY: c.goproxy }), c.url));
+});
+
+describe("readZipEntries", () => {
+  it("reads stored and deflated entries by full name, and leaves out names not in the archive", () => {
+    const out = readZipEntries(zip, [
+      `${PREFIX}a/stored.yaml`,
+      `${PREFIX}a/deflated.yaml`,
+      `${PREFIX}missing`,
+    ]);
+    assert.equal(out.get(`${PREFIX}a/stored.yaml`)?.toString(), "kind: Stored\n");
+    assert.equal(out.get(`${PREFIX}a/deflated.yaml`)?.toString(), "kind: Deflated\n".repeat(100));
+    assert.equal(out.has(`${PREFIX}missing`), false);
+  });
+  it("refuses a truncated archive", () => {
+    assert.throws(() => readZipEntries(zip.subarray(0, zip.length - 30), ["x"]), ZipFormatError);
+  });
+});
+
+describe("goModuleFiles", () => {
+  it("downloads once, checks the zip, and serves the files from the cache afterwards", async () => {
+    await withProxy("c1", async () => {
+      const first = await goModuleFiles({ module: MODULE, version: VERSION, files, zipSha256: sha });
+      assert.equal(first.get("a/stored.yaml"), "kind: Stored\n");
+      const before = requests.length;
+      const again = await goModuleFiles({ module: MODULE, version: VERSION, files, zipSha256: sha });
+      assert.deepEqual([...again], [...first]);
+      assert.equal(requests.length, before, "the second call made no request");
+      const cached = readFileSync(join(goModuleCacheDir(MODULE, VERSION), "a/deflated.yaml"), "utf8");
+      assert.equal(cached, "kind: Deflated\n".repeat(100));
+    });
+  });
+  const failures: {
+    name: string;
+    opts: { version?: string; files?: string[]; zipSha256?: string };
+    says: RegExp;
+  }[] = [
+    {
+      name: "a zip whose checksum differs",
+      opts: { zipSha256: "0".repeat(64) },
+      says: /sha256 is [0-9a-f]{64}, expected 0{64}/,
+    },
+    { name: "a version the proxy does not serve", opts: { version: "v9.9.9" }, says: /HTTP 404/ },
+    {
+      name: "a file the module lacks",
+      opts: { files: ["a/stored.yaml", "a/none.yaml"] },
+      says: /the module has no file a\/none\.yaml/,
+    },
+  ];
+  for (const f of failures) {
+    it(`fails on ${f.name}, naming the module and the URL, and caches nothing`, async () => {
+      await withProxy(`fail-${f.name.length}`, async () => {
+        const o = { module: MODULE, version: VERSION, files, zipSha256: sha, ...f.opts };
+        await assert.rejects(goModuleFiles(o), (err: unknown) => {
+          assert.ok(err instanceof GoModuleFetchError);
+          assert.match(err.message, f.says);
+          assert.match(
+            err.message,
+            new RegExp(`${MODULE}@${o.version} from the Go module proxy \\(${proxy}/`),
+          );
+          return true;
+        });
+        assert.throws(() => readFileSync(join(goModuleCacheDir(MODULE, o.version), o.files[0]!)), /ENOENT/);
+      });
+    });
+  }
+});

@@ -1,7 +1,7 @@
 // One level-based reconcile of one job: read from the caches → pure desired state → server-side apply
 // and prune → pure status → one status patch if it changed. It never asks what event caused it.
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Secret } from "@kubernetes/client-node";
-import { jobToken, parseJob, StatusSchema, type SFPromptJob, type Status } from "@sfprompt/api";
+import { jobToken, parseJob, type SFPromptJob, type Status } from "@sfprompt/api";
 import { desiredChildren } from "../desired/children.js";
 import type { JobRef } from "../desired/owner.js";
 import { jobNatsUrl } from "../desired/pod-parts.js";
@@ -13,17 +13,13 @@ import { computeStatus } from "../status/compute-status.js";
 import { upsertConditions } from "../status/conditions.js";
 import { decideLifecycle, hasFinished, INVALID_SPEC } from "../status/lifecycle.js";
 import { statusPatch } from "../status/status-patch.js";
+import { storedStatus } from "../status/stored-status.js";
 import { applyChildren } from "./apply-children.js";
 import { childRejection, type ChildRejection } from "./child-rejection.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { ensureFinalizer, finalizeJob } from "./finalizer.js";
 import { holdRounds } from "./rounds-hold.js";
 import { transitionEvents } from "./transition-events.js";
-
-function previousStatus(raw: KubernetesObject): Status | undefined {
-  const r = StatusSchema.safeParse((raw as { status?: unknown }).status);
-  return r.success ? r.data : undefined;
-}
 
 async function reportInvalid(
   deps: ReconcileDeps,
@@ -32,7 +28,7 @@ async function reportInvalid(
 ): Promise<ReconcileResult> {
   const m = raw.metadata!;
   const involved = { namespace: m.namespace!, name: m.name!, uid: m.uid! };
-  const previous = previousStatus(raw);
+  const previous = storedStatus(raw);
   // A finished job keeps its outcome: a rule added after it ran (an operator upgrade) or a later edit
   // does not turn a Succeeded job into a Failed one. The event still says what is wrong.
   if (hasFinished(previous)) {
@@ -203,5 +199,5 @@ export async function reconcileJob(deps: ReconcileDeps, key: string): Promise<Re
   if (!parsed.ok)
     return reportInvalid(deps, raw, parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
   const ref: JobRef = { namespace, name, uid: raw.metadata!.uid! };
-  return reconcileParsed(deps, parsed.value, ref, deps.written.current(ref.uid, previousStatus(raw)));
+  return reconcileParsed(deps, parsed.value, ref, deps.written.current(ref.uid, storedStatus(raw)));
 }

@@ -1,8 +1,9 @@
 // Per-job gauges for the operator's /metrics, read from each job's stored status at scrape time (in
 // the style of kube-state-metrics): a job's series exist while the job does, with the status's units.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { CLIENT_STATUS_STATES, PHASES, StatusSchema, type Communication, type Status } from "@sfprompt/api";
+import { CLIENT_STATUS_STATES, PHASES, type Communication, type Status } from "@sfprompt/api";
 import type { NamedSample } from "../metrics.js";
+import { storedStatus } from "./stored-status.js";
 
 /** What jobSamples reads of a job: its name and its status as the API's schema gives it. */
 export interface JobForMetrics {
@@ -100,11 +101,11 @@ export function jobSamples(job: JobForMetrics): NamedSample[] {
  */
 export function jobsSamples(jobs: readonly KubernetesObject[]): NamedSample[] {
   return jobs.flatMap((j) => {
-    const status = StatusSchema.safeParse((j as { status?: unknown }).status);
+    const status = storedStatus(j);
     return jobSamples({
       namespace: j.metadata?.namespace ?? "",
       name: j.metadata?.name ?? "",
-      ...(status.success && status.data ? { status: status.data } : {}),
+      ...(status ? { status } : {}),
     });
   });
 }

@@ -1,16 +1,10 @@
 // The webhook's decisions, as pure functions of an AdmissionReview request: validation and
 // defaulting with the same zod schema that generates the CRD (@sfprompt/api).
 import { isDeepStrictEqual } from "node:util";
-import {
-  StatusSchema,
-  parseJob,
-  parseSpec,
-  type FieldError,
-  type SFPromptJob,
-  type Status,
-} from "@sfprompt/api";
+import { parseJob, parseSpec, type FieldError, type SFPromptJob } from "@sfprompt/api";
 import { roundsConflict, roundsRefusal } from "../status/checkpoint-rounds.js";
 import { hasFinished } from "../status/lifecycle.js";
+import { storedStatus } from "../status/stored-status.js";
 import {
   allow,
   denyBadRequest,
@@ -43,12 +37,6 @@ function forValidation(obj: ObjectLike): Record<string, unknown> {
 }
 
 type Spec = SFPromptJob["spec"];
-
-/** The stored object's status, when it reads as one (the operator's, written through /status). */
-function storedStatus(old: ObjectLike): Status | undefined {
-  const status = StatusSchema.safeParse(old.status);
-  return status.success ? status.data : undefined;
-}
 
 /**
  * spec.training.rounds lowered (or output.resume turned on) below the round of the job's newest

@@ -89,11 +89,3 @@ export class GoModuleFetchError extends Error {
     );
   }
 }
-
-/** A ZIP archive is malformed or uses a feature the reader does not support. */
-export class ZipFormatError extends Error {
-  override readonly name = "ZipFormatError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}

@@ -6,8 +6,9 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+// the project's one zip reader; the subpath loads only that module, not the runtime
+import { listZipEntries, readZipEntry, type ZipEntry } from "@sfprompt/core/zip";
 import { GoModuleFetchError } from "./errors.js";
-import { readZipEntries } from "./zip.js";
 
 export interface GoModuleFilesOptions {
   /** Module path, e.g. github.com/prometheus-operator/prometheus-operator. */
@@ -71,6 +72,35 @@ async function download(url: string, o: GoModuleFilesOptions): Promise<Buffer> {
 }
 
 /**
+ * The named files (paths in the module) out of its zip, every one read and checked before any is
+ * cached. Throws GoModuleFetchError for a file the module lacks, or with the ZipFormatError as its
+ * cause for a zip that cannot be read.
+ */
+function readModuleFiles(zip: Buffer, url: string, o: GoModuleFilesOptions): Map<string, Buffer> {
+  const unreadable = (cause: unknown): GoModuleFetchError =>
+    new GoModuleFetchError(o.module, o.version, url, "the zip could not be read", { cause });
+  const prefix = `${o.module}@${o.version}/`;
+  let byName: Map<string, ZipEntry>;
+  try {
+    byName = new Map(listZipEntries(zip, url).map((e) => [e.name, e]));
+  } catch (cause) {
+    throw unreadable(cause);
+  }
+  const missing = o.files.filter((f) => !byName.has(prefix + f));
+  if (missing.length > 0)
+    throw new GoModuleFetchError(o.module, o.version, url, `the module has no file ${missing.join(", ")}`);
+  const out = new Map<string, Buffer>();
+  for (const f of o.files) {
+    try {
+      out.set(f, readZipEntry(zip, url, byName.get(prefix + f)!));
+    } catch (cause) {
+      throw unreadable(cause);
+    }
+  }
+  return out;
+}
+
+/**
  * The named files of module@version as text, keyed by their path in the module: from the cache, or
  * downloaded (the whole module zip, held in memory) and cached. Throws GoModuleFetchError when the
  * download fails, its checksum differs or a file is not in the module.
@@ -81,22 +111,10 @@ export async function goModuleFiles(o: GoModuleFilesOptions): Promise<Map<string
   if (cached) return cached;
   const url = `${goProxyUrl()}/${escapeModulePath(o.module)}/@v/${o.version}.zip`;
   const zip = await download(url, o);
-  const prefix = `${o.module}@${o.version}/`;
-  let entries: Map<string, Buffer>;
-  try {
-    entries = readZipEntries(
-      zip,
-      o.files.map((f) => prefix + f),
-    );
-  } catch (cause) {
-    throw new GoModuleFetchError(o.module, o.version, url, "the zip could not be read", { cause });
-  }
-  const missing = o.files.filter((f) => !entries.has(prefix + f));
-  if (missing.length > 0)
-    throw new GoModuleFetchError(o.module, o.version, url, `the module has no file ${missing.join(", ")}`);
+  const entries = readModuleFiles(zip, url, o);
   const out = new Map<string, string>();
   for (const f of o.files) {
-    const data = entries.get(prefix + f)!;
+    const data = entries.get(f)!;
     const path = join(dir, f);
     await mkdir(dirname(path), { recursive: true });
     // write then rename, so that a test killed mid-write never leaves a half file in the cache

@@ -40,9 +40,10 @@
 //     a Go module from the Go module proxy (GOPROXY's first URL, else proxy.golang.org): the module zip,
 //     checked against zipSha256, read in memory; only the named files are cached, under
 //     ~/.cache/sfprompt/go-modules/<module>@<version>/. goProxyUrl(), goModuleCacheDir(module, version).
-//   readZipEntries(zipBuffer, names) → Map<name, Buffer>  (stored/deflate entries, no ZIP64)
+//     The zip is read with @sfprompt/core/zip (the project's one zip reader); a damaged one is a
+//     GoModuleFetchError whose cause is that module's ZipFormatError.
 //   Errors: KubeBinaryMissingError, ControlPlaneStartError, CertificateError, KubeCommandError,
-//     WaitTimeoutError, ManifestError, GoModuleFetchError, ZipFormatError.
+//     WaitTimeoutError, ManifestError, GoModuleFetchError.
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control-plane.js";
 export { applyObjects, applyYaml, parseManifests, type ApplyOptions } from "./apply.js";
 export { waitFor, type WaitOptions } from "./wait.js";
@@ -51,7 +52,6 @@ export { waitForCrd, type WaitForCrdOptions } from "./crd.js";
 export { helm, kubectl, type CommandOptions, type CommandResult, type HelmOptions } from "./commands.js";
 export { KUBE_VERSION, kubeCacheBinDir, resolveKubeBinary, type KubeBinary } from "./binaries.js";
 export { goModuleCacheDir, goModuleFiles, goProxyUrl, type GoModuleFilesOptions } from "./go-module.js";
-export { readZipEntries } from "./zip.js";
 export {
   CertificateError,
   ControlPlaneStartError,
@@ -60,5 +60,4 @@ export {
   KubeCommandError,
   ManifestError,
   WaitTimeoutError,
-  ZipFormatError,
 } from "./errors.js";

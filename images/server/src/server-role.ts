@@ -84,7 +84,7 @@ function attemptOf(attempt: string | undefined): { attempt?: string } {
 function tellEnd(ctx: RoleContext, reply: PollReply, pending: PendingEnd | undefined): void {
   if (!ctx.settings.lingerAfterFinish || ctx.signal.aborted) return;
   const job = ctx.config.names.job;
-  const o = { logger: ctx.logger, signal: ctx.signal };
+  const o = { logger: ctx.logger, signal: ctx.signal, onRequest: ctx.metrics.onRequest };
   void answerPollsWithEnd(ctx.nc, job, reply, o);
   if (pending?.event !== undefined || pending?.state !== undefined)
     void deliverJobEnd(ctx.nc, job, pending, o);
@@ -171,6 +171,7 @@ async function serve(
       signal,
       logger,
       onEvent,
+      onRequest: metrics.onRequest,
       ...(evalData === undefined ? {} : { evalData }),
       ...(globalModel ? { globalModel } : {}),
       ...(settings.storeRetryMs === undefined ? {} : { storeRetryMs: settings.storeRetryMs }),

@@ -1,9 +1,10 @@
 // The metric families of a server or client process: job progress (from the job's progress events),
 // bytes by kind (from the runtime's TrafficLedger), request latencies, bad messages and errors.
-import type { ProgressEvent, TrafficLedger, TrafficSnapshot } from "@sfprompt/protocol";
+import type { RequestObserver, RequestOp } from "@sfprompt/core";
+import type { ProgressEvent, RequestOutcome, TrafficLedger, TrafficSnapshot } from "@sfprompt/protocol";
 import { Registry, type Counter, type Gauge, type Histogram } from "./prometheus.js";
 
-export type RequestOutcome = "ok" | "error" | "timeout";
+export type { RequestOutcome } from "@sfprompt/protocol";
 
 /** Latency buckets in seconds: body calls take ms on a GPU and seconds on a small CPU. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -58,7 +59,7 @@ export class ProcessMetrics {
     );
     this.#requests = r.histogram(
       "sfprompt_request_duration_seconds",
-      "Latency of data-plane requests (body forward/backward, params), by operation and outcome.",
+      "Data-plane requests by operation and outcome: a client's latency (retries included), a server's handling time.",
       LATENCY_BUCKETS,
     );
     this.#badMessages = r.counter(
@@ -132,9 +133,12 @@ export class ProcessMetrics {
     });
   }
 
-  observeRequest(op: string, seconds: number, outcome: RequestOutcome): void {
+  observeRequest(op: RequestOp, seconds: number, outcome: RequestOutcome): void {
     this.#requests.observe({ op, outcome }, seconds);
   }
+
+  /** observeRequest as the runtime's onRequest option (runClient, startServer). */
+  readonly onRequest: RequestObserver = (op, seconds, outcome) => this.observeRequest(op, seconds, outcome);
 
   badMessage(reason: string, count = 1): void {
     this.#badMessages.inc({ reason }, count);

@@ -21,6 +21,7 @@ import {
 } from "./frame.js";
 import { AckMetaSchema, ErrorReplyMetaSchema, type FrameHeader } from "./header-schema.js";
 import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
+import { requestOutcomeOf, secondsSince, type RequestObservation } from "./request-outcome.js";
 import type { TrafficLedger } from "./traffic-ledger.js";
 import { maxPayloadOf, publishCounted, receiveCounted, wireLength } from "./wire.js";
 
@@ -39,6 +40,11 @@ export interface RequestOptions {
    * whole request, so its bytes count again in the ledger (they did cross the wire).
    */
   readonly onRetry?: (retry: RetryInfo) => void;
+  /**
+   * Called once when the request ends, with its duration over every attempt and its outcome (for
+   * latency metrics); not called for a request that `signal` aborted (a shutdown, not a latency).
+   */
+  readonly observe?: (request: RequestObservation) => void;
 }
 
 export interface RetryInfo {
@@ -63,10 +69,41 @@ export async function requestFrame(
   options: RequestOptions = {},
 ): Promise<DecodedFrame> {
   const frame = encodeFrame(init, maxPayloadOf(nc));
+  const observe = options.observe;
+  if (observe === undefined) return await withRetries(nc, subject, frame, options, { attempts: 0 });
+  const start = performance.now();
+  const count = { attempts: 0 };
+  const seen = (outcome: RequestObservation["outcome"]): void =>
+    observe({
+      subject,
+      kind: frame.header.kind,
+      meta: frame.header.meta,
+      attempts: count.attempts,
+      seconds: secondsSince(start),
+      outcome,
+    });
+  try {
+    const reply = await withRetries(nc, subject, frame, options, count);
+    seen("ok");
+    return reply;
+  } catch (error) {
+    if (options.signal?.aborted !== true) seen(requestOutcomeOf(error));
+    throw error;
+  }
+}
+
+async function withRetries(
+  nc: NatsConnection,
+  subject: string,
+  frame: EncodedFrame,
+  options: RequestOptions,
+  count: { attempts: number },
+): Promise<DecodedFrame> {
   const retries = options.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
     try {
+      count.attempts = attempt + 1;
       return await attemptRequest(nc, subject, frame, options);
     } catch (error) {
       if (!(error instanceof DataPlaneError) || !error.retryable) throw error;

@@ -15,6 +15,7 @@ import {
 import type { FrameHeader, FrameMeta } from "./header-schema.js";
 import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
 import { ReplyCache, idempotencyKey } from "./reply-cache.js";
+import { secondsSince, type ResponseObservation } from "./request-outcome.js";
 import { directSubject } from "./subjects.js";
 import type { FrameKind, OutgoingTensor } from "./tensor.js";
 import type { TrafficLedger } from "./traffic-ledger.js";
@@ -44,6 +45,8 @@ export interface ResponderOptions {
   readonly limits?: ReassemblyLimits;
   /** Structured log sink (one object per event); default: none. */
   readonly log?: (event: Record<string, unknown>) => void;
+  /** Called for every request answered, with its handling time and outcome (for latency metrics). */
+  readonly observe?: (response: ResponseObservation) => void;
 }
 
 export interface ResponderStats {
@@ -124,24 +127,32 @@ export class FrameResponder {
 
   async #onMessage(msg: Msg): Promise<void> {
     this.#stats.messages++;
+    const start = performance.now();
     let chunk: ParsedChunk | undefined;
     try {
       chunk = receiveCounted(this.#o.ledger, msg);
       this.#checkSender(chunk.header);
-      await this.#onChunk(msg, chunk);
+      // an ack (a chunk of a transfer still coming in) answers no request: only replies are observed
+      if (await this.#onChunk(msg, chunk)) this.#observe(chunk.header, start, "ok");
     } catch (error) {
       this.#replyError(msg, chunk?.header, error);
+      this.#observe(chunk?.header, start, "error");
     }
   }
 
-  async #onChunk(msg: Msg, chunk: ParsedChunk): Promise<void> {
+  #observe(request: FrameHeader | undefined, start: number, outcome: ResponseObservation["outcome"]): void {
+    this.#o.observe?.({ subject: this.#o.subject, request, seconds: secondsSince(start), outcome });
+  }
+
+  /** Answers a chunk: true when that answer was the reply (not an ack of a chunk). */
+  async #onChunk(msg: Msg, chunk: ParsedChunk): Promise<boolean> {
     const h = chunk.header;
     const key = `${this.#o.subject}|${idempotencyKey(h)}`;
     const cached = h.chunkIndex === 0 ? this.#cache.get(h.client, key) : undefined;
     if (cached !== undefined) {
       this.#stats.replayed++;
       this.#sendAll(msg, cached);
-      return;
+      return true;
     }
     const r = this.#reassembler.accept(chunk);
     if (r.status !== "complete") {
@@ -150,9 +161,10 @@ export class FrameResponder {
         Number.MAX_SAFE_INTEGER,
       );
       this.#sendAll(msg, ack);
-      return;
+      return false;
     }
     this.#sendAll(msg, await this.#handleOnce(key, r.header, r.payload));
+    return true;
   }
 
   /** Runs the handler once per key: a retry arriving while the first attempt runs waits for it. */

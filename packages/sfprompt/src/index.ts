@@ -82,6 +82,7 @@ export * from "./server/control-service.js";
 export * from "./server/coordinator.js";
 export * from "./server/round-metrics.js";
 export * from "./runtime/client-names.js";
+export * from "./runtime/request-ops.js";
 export * from "./server/server.js";
 export * from "./server/job-end-delivery.js";
 export * from "./baselines/whole-model.js";

@@ -14,6 +14,7 @@ import {
 import type { ModelInputs, PartitionBundle } from "../bundle/partition-bundle.js";
 import { f32Tensor } from "../bundle/tensors.js";
 import { BackwardReplySchema, readMeta } from "../runtime/messages.js";
+import { observeRequests, type RequestObserver } from "../runtime/request-ops.js";
 
 /** What the backward needs from its forward: the round, the step, the head output and masks (for a redo). */
 export interface ForwardHandle {
@@ -61,6 +62,8 @@ export interface RemoteBodyOptions {
   readonly nextStep: () => number;
   readonly signal?: AbortSignal;
   readonly onRetry?: (retry: RetryInfo) => void;
+  /** Told each body request's latency (retries included) and outcome. */
+  readonly onRequest?: RequestObserver;
 }
 
 /** Tensor names of the body messages (the graph names, so the server can check them). */
@@ -76,6 +79,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
     ledger: o.ledger,
     timeoutMs: o.timeoutMs,
     ...(o.onRetry ? { onRetry: o.onRetry } : {}),
+    ...observeRequests(o.job, o.onRequest),
     ...(o.signal ? { signal: AbortSignal.any([o.signal]) } : {}),
   });
   const send = async (

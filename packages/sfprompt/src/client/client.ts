@@ -11,6 +11,7 @@ import { clientName } from "../runtime/client-names.js";
 import { textBundleConfig } from "../runtime/job-source.js";
 import { silentLogger, type Logger } from "../runtime/logger.js";
 import { meta, type ReportRequest } from "../runtime/messages.js";
+import type { RequestObserver } from "../runtime/request-ops.js";
 import { localBody, remoteBody } from "./body-link.js";
 import type { ClientContext, RoundTrainer } from "./client-context.js";
 import { JobEndWatch } from "./job-end.js";
@@ -33,6 +34,8 @@ export interface ClientOptions {
   readonly retryDelayMs?: number;
   /** Replaces the prompt + tail trainer (the fl-full baseline). */
   readonly trainer?: (ctx: ClientContext) => RoundTrainer;
+  /** Told every request to the server (polls, reports, params, body) with its latency and outcome. */
+  readonly onRequest?: RequestObserver;
 }
 
 export interface ClientResult {
@@ -61,7 +64,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
   // the job may end without this client: its work stops at once when the server reports that
   const ending = new JobEndWatch(o.nc, config.names.job, startedAt);
   const signal = o.signal ? AbortSignal.any([o.signal, ending.signal]) : ending.signal;
-  const link = new ServerLink(o.nc, config, name, ledger, signal, logger);
+  const link = new ServerLink(o.nc, config, name, ledger, signal, logger, o.onRequest);
   const subjects = jobSubjects(config.names.job);
   const report = async (r: ReportRequest): Promise<void> => {
     await link.request(subjects.roundReport, {
@@ -136,6 +139,7 @@ function splitTrainer(link: ServerLink): (ctx: ClientContext) => RoundTrainer {
           timeoutMs: config.transport.requestTimeoutSeconds * 1000,
           nextStep: () => link.nextStep(),
           onRetry: link.onRetry,
+          ...(link.onRequest ? { onRequest: link.onRequest } : {}),
           ...(c.signal ? { signal: c.signal } : {}),
         })
       : localBody(bundle);

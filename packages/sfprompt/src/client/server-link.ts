@@ -1,5 +1,6 @@
 // A client's requests to its job's server: frames stamped with the job, the client and a step number
-// (the idempotency key), counted in the client's traffic ledger, their retries logged.
+// (the idempotency key), counted in the client's traffic ledger, their retries logged, their latency
+// (retries included) told to the process's observer.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import {
@@ -10,6 +11,7 @@ import {
   type TrafficLedger,
 } from "@sfprompt/protocol";
 import type { Logger } from "../runtime/logger.js";
+import { observeRequests, type RequestObserver } from "../runtime/request-ops.js";
 
 export class ServerLink {
   #step = Math.floor(Math.random() * 0x40000000);
@@ -20,6 +22,7 @@ export class ServerLink {
     readonly ledger: TrafficLedger,
     readonly signal: AbortSignal | undefined,
     readonly logger: Logger,
+    readonly onRequest?: RequestObserver,
   ) {}
 
   /** Logs a request's retry: its bytes are sent again and counted again, so a user should see why. */
@@ -54,6 +57,7 @@ export class ServerLink {
         ledger: this.ledger,
         timeoutMs: timeout,
         onRetry,
+        ...observeRequests(this.config.names.job, this.onRequest),
         // a child signal per request: the requester's retry sleeps add abort listeners that would
         // otherwise pile up on the client's long-lived signal while the server is away
         ...(this.signal ? { signal: AbortSignal.any([this.signal]) } : {}),

@@ -22,6 +22,7 @@ import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { f32Tensor } from "../bundle/tensors.js";
 import { gradName } from "../client/body-link.js";
 import type { Logger } from "../runtime/logger.js";
+import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
 import { concatBatch, concatRecords, groupBy, recordShapeKey, splitBatch } from "./batch-tensors.js";
 import { RunQueue } from "./run-queue.js";
 import { ActivationStash, stashKey } from "./stash.js";
@@ -39,6 +40,8 @@ export interface BodyServiceOptions {
   readonly mode?: BodyGradientMode;
   /** Forward entries kept for backwards (default 256). */
   readonly stashEntries?: number;
+  /** Told every body request answered, with its handling time (forward or backward). */
+  readonly onRequest?: RequestObserver;
 }
 
 export interface BodyService {
@@ -152,6 +155,7 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
     ledger: o.ledger,
     log: (e: Record<string, unknown>): void =>
       o.logger.log(e.level === "error" ? "error" : "warn", String(e.event), e),
+    ...observeResponses(config.names.job, o.onRequest),
   };
   const forward = await serveFrames(o.nc, {
     ...common,

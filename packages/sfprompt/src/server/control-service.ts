@@ -21,6 +21,7 @@ import {
   type PollReply,
 } from "../runtime/messages.js";
 import type { Logger } from "../runtime/logger.js";
+import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
 import { ControlMessageError } from "../runtime/errors.js";
 import type { ParamSet } from "../training/param-set.js";
 import type { EventPublisher } from "./events.js";
@@ -157,6 +158,7 @@ export async function startControlServices(
   nc: NatsConnection,
   v: CoordinatorView,
   ledger: TrafficLedger,
+  onRequest?: RequestObserver,
 ): Promise<ControlServices> {
   const subjects = jobSubjects(v.config.names.job);
   const common = {
@@ -164,6 +166,7 @@ export async function startControlServices(
     isKnownClient: (c: string) => v.registry.isKnown(c),
     ledger,
     log: (e: Record<string, unknown>): void => v.logger.log("warn", String(e.event), e),
+    ...observeResponses(v.config.names.job, onRequest),
   };
   const responders = await Promise.all([
     serveFrames(nc, { ...common, subject: subjects.roundReport, handler: (r) => onReport(v, r) }),

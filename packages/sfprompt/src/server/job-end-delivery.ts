@@ -17,6 +17,7 @@ import {
 import type { Logger } from "../runtime/logger.js";
 import { pause } from "../runtime/pause.js";
 import { meta, type PollReply } from "../runtime/messages.js";
+import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
 
 /** A round state to write with compare-and-set on `revision` (0: none stored yet). */
 export interface PendingState {
@@ -38,6 +39,8 @@ export interface DeliveryOptions {
   readonly backoffMs?: number;
   /** Longest pause between tries (default 15 000 ms). */
   readonly maxBackoffMs?: number;
+  /** Told every poll answered with the end (answerPollsWithEnd), as the server's services tell theirs. */
+  readonly onRequest?: RequestObserver;
 }
 
 /** The pause after failed try `attempt`: backoffMs doubled each time, up to maxBackoffMs. */
@@ -126,6 +129,7 @@ export async function answerPollsWithEnd(
         job,
         subject: jobSubjects(job).roundReport,
         handler: () => ({ kind: "control", meta: meta(reply) }),
+        ...observeResponses(job, o.onRequest),
       });
     } catch (error) {
       const waitMs = backoffMs(o, attempt);

@@ -16,6 +16,7 @@ import type { ExecutionProvider } from "../bundle/sessions.js";
 import { joinParams } from "../bundle/tensors.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { silentLogger, type Logger } from "../runtime/logger.js";
+import type { RequestObserver } from "../runtime/request-ops.js";
 import type { ParamSet } from "../training/param-set.js";
 import { startBodyService, type BodyGradientMode } from "./body-service.js";
 import { startControlServices } from "./control-service.js";
@@ -55,6 +56,8 @@ export interface ServerOptions {
   readonly lingerMs?: number;
   /** This replica's name in the server.ready event (default: the host name, i.e. the pod name). */
   readonly instance?: string;
+  /** Told every request the control and body services answered (the pod's latency histogram). */
+  readonly onRequest?: RequestObserver;
 }
 
 /** What a running server can say at any time (for /metrics and tests). */
@@ -140,7 +143,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
     ...(o.storeRetryMs === undefined ? {} : { storeRetryMs: o.storeRetryMs }),
     openBucket: (bucket) => openExistingArtifactStore(o.nc, bucket),
   });
-  const control = await startControlServices(o.nc, coordinator, ledger);
+  const control = await startControlServices(o.nc, coordinator, ledger, o.onRequest);
   const body = config.effective.splitTraining
     ? await startBodyService({
         nc: o.nc,
@@ -150,6 +153,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
         logger,
         isKnownClient: (c) => coordinator.registry.isKnown(c),
         ...(o.bodyGradient ? { mode: o.bodyGradient } : {}),
+        ...(o.onRequest ? { onRequest: o.onRequest } : {}),
       })
     : undefined;
   const stats = (): ServerStats => {

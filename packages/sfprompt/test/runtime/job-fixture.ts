@@ -174,6 +174,8 @@ export interface TestClientOptions {
   readonly logger?: Logger;
   /** Replaces the prompt + tail trainer (fl-full's wholeModelTrainer). */
   readonly trainer?: ClientOptions["trainer"];
+  /** Told every client's requests (all clients share it). */
+  readonly onRequest?: ClientOptions["onRequest"];
 }
 
 /**
@@ -196,6 +198,7 @@ export async function startClients(config: RunConfig, o: TestClientOptions): Pro
         retryDelayMs: o.retryDelayMs ?? 200,
         ...(o.logger ? { logger: o.logger } : {}),
         ...(o.trainer ? { trainer: o.trainer } : {}),
+        ...(o.onRequest ? { onRequest: o.onRequest } : {}),
       }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
       return { index, nc, stop, done };
     }),

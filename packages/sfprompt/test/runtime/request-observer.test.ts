@@ -1,0 +1,85 @@
+// The runtime's request observers over a whole job on a real nats-server: the server's services and
+// the clients tell every request of a one-round split job, under the fixed operations, and the counts
+// agree with what the body service ran and what the server accepted.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { REQUEST_OPS, type RequestObserver, type RequestOp } from "@sfprompt/core";
+import type { RequestOutcome } from "@sfprompt/protocol";
+import {
+  clientResults,
+  jobConfig,
+  natsAndBundleHooks,
+  startClients,
+  startTestServer,
+} from "./job-fixture.js";
+
+const w = natsAndBundleHooks();
+
+/** Observations counted by `op/outcome`, with every duration checked to be a number of seconds. */
+function counter(): { observe: RequestObserver; counts: Map<string, number>; of(key: string): number } {
+  const counts = new Map<string, number>();
+  return {
+    counts,
+    observe: (op: RequestOp, seconds: number, outcome: RequestOutcome) => {
+      assert.ok(REQUEST_OPS.includes(op), op);
+      assert.ok(seconds >= 0 && seconds < 120, `${op}: ${seconds} s`);
+      counts.set(`${op}/${outcome}`, (counts.get(`${op}/${outcome}`) ?? 0) + 1);
+    },
+    of: (key) => counts.get(key) ?? 0,
+  };
+}
+
+test("a one-round split job tells the server's and the clients' observers every request, by operation", async () => {
+  const config = jobConfig({
+    clients: { count: 2, perRound: { count: 2 } },
+    training: { rounds: 1, quorum: { count: 2 } },
+  });
+  const clientSide = counter();
+  const serverSide = counter();
+  const stop = new AbortController();
+  const clients = await startClients(config, {
+    connect: () => w.nats.connect(),
+    bundle: w.bundle.dir,
+    signal: stop.signal,
+    onRequest: clientSide.observe,
+  });
+  const server = await startTestServer(config, {
+    nc: w.nats.nc,
+    bundle: w.bundle.dir,
+    onRequest: serverSide.observe,
+  });
+  try {
+    const result = await server.done;
+    const accepted = (await clientResults(clients)).flatMap((r) => r.rounds);
+    assert.deepEqual(accepted, [1, 1]);
+
+    // the server answered each request once, with no error
+    const ran = (sizes: number[]): number => sizes.reduce((a, b) => a + b, 0);
+    assert.ok(result.bodyGroups !== null);
+    assert.equal(serverSide.of("body-forward/ok"), ran(result.bodyGroups.forward), "every forward run");
+    assert.equal(serverSide.of("body-backward/ok"), ran(result.bodyGroups.backward), "every backward run");
+    assert.ok(serverSide.of("body-forward/ok") > 0);
+    assert.equal(serverSide.of("params-global/ok"), 2);
+    assert.equal(serverSide.of("params-upload/ok"), 2);
+    assert.ok(serverSide.of("report/ok") > 0, "state reports");
+    assert.ok(serverSide.of("poll/ok") > 0);
+    assert.deepEqual(
+      [...serverSide.counts.keys()].filter((k) => !k.endsWith("/ok")),
+      [],
+      "no error replies",
+    );
+
+    // the clients saw the same requests answered (a poll the job's end aborted is theirs to drop)
+    for (const op of ["body-forward", "body-backward", "params-global", "params-upload", "report"])
+      assert.equal(clientSide.of(`${op}/ok`), serverSide.of(`${op}/ok`), op);
+    assert.ok(clientSide.of("poll/ok") > 0 && clientSide.of("poll/ok") <= serverSide.of("poll/ok"));
+    const other = [...clientSide.counts.keys()].filter((k) => !k.endsWith("/ok"));
+    assert.ok(
+      other.every((k) => k === "poll/unavailable"),
+      `only polls after the server went may fail: ${other.join(", ")}`,
+    );
+  } finally {
+    stop.abort();
+    await Promise.all(clients.map((c) => c.done));
+  }
+});

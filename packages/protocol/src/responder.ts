@@ -133,14 +133,21 @@ export class FrameResponder {
       chunk = receiveCounted(this.#o.ledger, msg);
       this.#checkSender(chunk.header);
       // an ack (a chunk of a transfer still coming in) answers no request: only replies are observed
-      if (await this.#onChunk(msg, chunk)) this.#observe(chunk.header, start, "ok");
+      if (await this.#onChunk(msg, chunk)) this.#observe(msg, chunk.header, start, "ok");
     } catch (error) {
       this.#replyError(msg, chunk?.header, error);
-      this.#observe(chunk?.header, start, "error");
+      this.#observe(msg, chunk?.header, start, "error");
     }
   }
 
-  #observe(request: FrameHeader | undefined, start: number, outcome: ResponseObservation["outcome"]): void {
+  /** Observes a request answered; a message without a reply subject was no request. */
+  #observe(
+    msg: Msg,
+    request: FrameHeader | undefined,
+    start: number,
+    outcome: ResponseObservation["outcome"],
+  ): void {
+    if (msg.reply === undefined || msg.reply === "") return;
     this.#o.observe?.({ subject: this.#o.subject, request, seconds: secondsSince(start), outcome });
   }
 

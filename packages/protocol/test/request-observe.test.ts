@@ -1,6 +1,6 @@
 // The requester's and responder's observe hooks over a real nats-server: one observation per request
 // on each side (a chunked transfer's acks are none), with the outcome its end says, and none for a
-// request its caller aborted.
+// request its caller aborted or a message that asked for no reply.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -99,7 +99,10 @@ describe("request observations", () => {
     try {
       const sent = requestFrame(nc, subjects.paramsUpload, baseFrame, { observe: s.observeRequest });
       await assert.rejects(sent, HandlerFailedError);
+      // a message without a reply subject is no request: refused, not observed
+      nc.publish(subjects.paramsUpload, new Uint8Array([8, 8, 8]));
       await nc.request(subjects.paramsUpload, new Uint8Array([9, 9, 9]), { timeout: 5000 });
+      assert.equal(responder.stats().messages, 3, "the publish reached the responder first");
       assert.deepEqual(
         s.requests.map((r) => [r.attempts, r.outcome]),
         [[1, "error"]],

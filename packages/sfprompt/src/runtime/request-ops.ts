@@ -4,6 +4,7 @@
 import {
   jobSubjects,
   type FrameMeta,
+  type JobSubjects,
   type RequestOptions,
   type RequestOutcome,
   type ResponderOptions,
@@ -37,7 +38,10 @@ export function requestOpOf(
   subject: string,
   meta: FrameMeta | undefined,
 ): RequestOp | undefined {
-  const s = jobSubjects(job);
+  return opOf(jobSubjects(job), subject, meta);
+}
+
+function opOf(s: JobSubjects, subject: string, meta: FrameMeta | undefined): RequestOp | undefined {
   switch (subject) {
     case s.roundReport:
       return meta?.op === "poll" ? "poll" : "report";
@@ -60,9 +64,10 @@ export function observeRequests(
   observer: RequestObserver | undefined,
 ): Pick<RequestOptions, "observe"> {
   if (observer === undefined) return {};
+  const s = jobSubjects(job);
   return {
     observe: (r) => {
-      const op = requestOpOf(job, r.subject, r.meta);
+      const op = opOf(s, r.subject, r.meta);
       if (op !== undefined) observer(op, r.seconds, r.outcome);
     },
   };
@@ -74,9 +79,10 @@ export function observeResponses(
   observer: RequestObserver | undefined,
 ): Pick<ResponderOptions, "observe"> {
   if (observer === undefined) return {};
+  const s = jobSubjects(job);
   return {
     observe: (r) => {
-      const op = requestOpOf(job, r.subject, r.request?.meta);
+      const op = opOf(s, r.subject, r.request?.meta);
       if (op !== undefined) observer(op, r.seconds, r.outcome);
     },
   };

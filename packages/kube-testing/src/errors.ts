@@ -89,3 +89,16 @@ export class GoModuleFetchError extends Error {
     );
   }
 }
+
+/** promtool is not on the machine and could not be taken from Debian's prometheus package. */
+export class PromtoolUnavailableError extends Error {
+  override readonly name = "PromtoolUnavailableError";
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(
+      `promtool unavailable: ${reason}. Install Debian's prometheus package (\`apt-get install ` +
+        `prometheus\`, which ships /usr/bin/promtool), set PROMTOOL_BIN, or make \`apt-get download ` +
+        `prometheus\` work once (the binary is then cached under ~/.cache/sfprompt/debian/prometheus/)`,
+      options,
+    );
+  }
+}

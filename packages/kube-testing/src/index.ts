@@ -42,8 +42,12 @@
 //     ~/.cache/sfprompt/go-modules/<module>@<version>/. goProxyUrl(), goModuleCacheDir(module, version).
 //     The zip is read with @sfprompt/core/zip (the project's one zip reader); a damaged one is a
 //     GoModuleFetchError whose cause is that module's ZipFormatError.
+//   checkPromql(exprs) → Promise<{ expr, error: string | undefined }[]>  each PromQL expression parsed by
+//     promtool (`check rules`, as a recording rule's expr). ensurePromtool() → Promise<path>:
+//     $PROMTOOL_BIN, PATH, /usr/bin, else promtool taken once from Debian's prometheus package
+//     (`apt-get download`, `dpkg-deb -x`; no install) into ~/.cache/sfprompt/debian/prometheus/.
 //   Errors: KubeBinaryMissingError, ControlPlaneStartError, CertificateError, KubeCommandError,
-//     WaitTimeoutError, ManifestError, GoModuleFetchError.
+//     WaitTimeoutError, ManifestError, GoModuleFetchError, PromtoolUnavailableError.
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control-plane.js";
 export { applyObjects, applyYaml, parseManifests, type ApplyOptions } from "./apply.js";
 export { waitFor, type WaitOptions } from "./wait.js";
@@ -52,6 +56,7 @@ export { waitForCrd, type WaitForCrdOptions } from "./crd.js";
 export { helm, kubectl, type CommandOptions, type CommandResult, type HelmOptions } from "./commands.js";
 export { KUBE_VERSION, kubeCacheBinDir, resolveKubeBinary, type KubeBinary } from "./binaries.js";
 export { goModuleCacheDir, goModuleFiles, goProxyUrl, type GoModuleFilesOptions } from "./go-module.js";
+export { checkPromql, ensurePromtool, promtoolCacheDir, type PromqlCheck } from "./promtool.js";
 export {
   CertificateError,
   ControlPlaneStartError,
@@ -59,5 +64,6 @@ export {
   KubeBinaryMissingError,
   KubeCommandError,
   ManifestError,
+  PromtoolUnavailableError,
   WaitTimeoutError,
 } from "./errors.js";

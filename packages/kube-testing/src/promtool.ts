@@ -1,0 +1,109 @@
+// promtool (Prometheus's own PromQL parser) for tests: from $PROMTOOL_BIN or PATH, else taken once
+// from Debian's `prometheus` package (`apt-get download` + `dpkg-deb -x`, no install, no daemon) and
+// cached under ~/.cache/sfprompt/debian/prometheus/. Debian's promtool has no `promql` command, so an
+// expression is parsed as the `expr` of a recording rule by `promtool check rules`.
+import { execFile } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { promisify } from "node:util";
+import { PromtoolUnavailableError } from "./errors.js";
+
+const run = promisify(execFile);
+
+/** Where the promtool extracted from the Debian package is kept. */
+export function promtoolCacheDir(): string {
+  const root = process.env.SFPROMPT_CACHE ?? join(homedir(), ".cache", "sfprompt");
+  return join(root, "debian", "prometheus");
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** $PROMTOOL_BIN alone when set; else PATH, /usr/bin (the package installed), then the cache. */
+function candidatePaths(): string[] {
+  const env = process.env.PROMTOOL_BIN;
+  if (env !== undefined && env !== "") return [env];
+  const path = (process.env.PATH ?? "").split(delimiter).filter((p) => p !== "");
+  return [...new Set([...path, "/usr/bin"])]
+    .map((d) => join(d, "promtool"))
+    .concat(join(promtoolCacheDir(), "promtool"));
+}
+
+async function extractFromDebianPackage(): Promise<string> {
+  const dest = join(promtoolCacheDir(), "promtool");
+  const work = await mkdtemp(join(tmpdir(), "sfprompt-promtool-"));
+  try {
+    const step = async (what: string, file: string, args: string[]): Promise<void> => {
+      try {
+        await run(file, args, { cwd: work, timeout: 300_000, maxBuffer: 16 << 20 });
+      } catch (cause) {
+        throw new PromtoolUnavailableError(`${what} failed`, { cause });
+      }
+    };
+    await step("apt-get download prometheus", "apt-get", ["download", "prometheus"]);
+    const { stdout } = await run("sh", ["-c", "ls prometheus_*.deb"], { cwd: work });
+    await step("dpkg-deb -x", "dpkg-deb", ["-x", stdout.trim().split("\n")[0]!, "x"]);
+    await mkdir(promtoolCacheDir(), { recursive: true });
+    // copy then rename: a concurrent test never sees a half-written binary
+    await copyFile(join(work, "x", "usr", "bin", "promtool"), `${dest}.${process.pid}`);
+    await rename(`${dest}.${process.pid}`, dest);
+    return dest;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The path of promtool, extracting it from the Debian package first when none is found. */
+export async function ensurePromtool(): Promise<string> {
+  const found = candidatePaths().find(isExecutable);
+  if (found) return found;
+  if (process.env.PROMTOOL_BIN)
+    throw new PromtoolUnavailableError(`PROMTOOL_BIN=${process.env.PROMTOOL_BIN} is not executable`);
+  return extractFromDebianPackage();
+}
+
+/** What promtool said about one expression: undefined when it parsed. */
+export interface PromqlCheck {
+  expr: string;
+  error: string | undefined;
+}
+
+/**
+ * Parses each expression with promtool (as a recording rule's expr), one `check rules` per
+ * expression so that each error belongs to its expression.
+ */
+export async function checkPromql(exprs: readonly string[]): Promise<PromqlCheck[]> {
+  const bin = await ensurePromtool();
+  const dir = await mkdtemp(join(tmpdir(), "sfprompt-promql-"));
+  try {
+    const out: PromqlCheck[] = [];
+    for (const [i, expr] of exprs.entries()) {
+      const file = join(dir, `expr-${i}.yaml`);
+      // JSON is YAML: no quoting rules of our own for the expression
+      await writeFile(
+        file,
+        JSON.stringify({ groups: [{ name: "check", rules: [{ record: "check:expr", expr }] }] }),
+      );
+      try {
+        await run(bin, ["check", "rules", file], { timeout: 30_000 });
+        out.push({ expr, error: undefined });
+      } catch (e) {
+        const { code, stdout, stderr } = e as { code?: unknown; stdout?: string; stderr?: string };
+        if (typeof code !== "number")
+          throw new PromtoolUnavailableError(`running ${bin} failed`, { cause: e });
+        out.push({ expr, error: `${stdout ?? ""}${stderr ?? ""}`.trim() });
+      }
+    }
+    return out;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

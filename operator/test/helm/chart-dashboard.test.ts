@@ -4,42 +4,27 @@
 // their registries), with labels those series carry in Prometheus, and parses with promtool.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { checkPromql } from "@sfprompt/kube-testing";
 import { JOB_METRIC_FAMILIES } from "../../src/status/job-metrics.js";
-import { CHART, MONITORING_API, NAMESPACE, find, render, renderRaw, type K8sObject } from "./chart.js";
+import { MONITORING_API, NAMESPACE, find, render, renderRaw, type K8sObject } from "./chart.js";
+import {
+  DASHBOARD_FILE,
+  VALUES,
+  expressions,
+  targets,
+  variableQueries,
+  variables,
+  type Dashboard,
+} from "./dashboard-queries.js";
 import { prometheusSeries, type SeriesLabels } from "./emitted-series.js";
 import { interpolate, labelValuesQuery, promqlRefs } from "./promql-refs.js";
 
 const ON = "metrics.grafanaDashboard.enabled";
-const FILE = join(CHART, "dashboards", "sfprompt-jobs.json");
 
 interface ConfigMap {
   metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
   data: Record<string, string>;
-}
-interface Target {
-  expr: string;
-  refId: string;
-  datasource: { uid: string };
-}
-interface Panel {
-  type: string;
-  title: string;
-  targets?: Target[];
-  panels?: Panel[];
-}
-interface Variable {
-  name: string;
-  type: string;
-  query: string | { query: string };
-}
-interface Dashboard {
-  uid: string;
-  title: string;
-  panels: Panel[];
-  templating: { list: Variable[] };
 }
 
 const dashboardMaps = (objects: K8sObject[]): K8sObject[] =>
@@ -56,7 +41,7 @@ describe("the Grafana dashboard ConfigMap", () => {
     assert.equal(cm.metadata.annotations, undefined);
     assert.deepEqual(Object.keys(cm.data), ["sfprompt-jobs.json"]);
     // verbatim: Grafana's {{label}} legends are not Helm's
-    assert.equal(cm.data["sfprompt-jobs.json"], readFileSync(FILE, "utf8").trim());
+    assert.equal(cm.data["sfprompt-jobs.json"], readFileSync(DASHBOARD_FILE, "utf8").trim());
     const d = JSON.parse(cm.data["sfprompt-jobs.json"]!) as Dashboard;
     assert.equal(d.uid, "sfprompt-jobs");
   });
@@ -99,24 +84,6 @@ describe("the Grafana dashboard ConfigMap", () => {
       assert.match(out.stderr, r.path);
     });
 });
-
-const dashboard = JSON.parse(readFileSync(FILE, "utf8")) as Dashboard;
-const allPanels = (ps: readonly Panel[]): Panel[] => ps.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
-const targets = allPanels(dashboard.panels).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })));
-const variables = dashboard.templating.list;
-const variableQueries = variables
-  .filter((v) => v.type === "query")
-  .map((v) => ({ name: v.name, query: typeof v.query === "string" ? v.query : v.query.query }));
-/** Values for the dashboard's variables, as Grafana substitutes them into a query. */
-const VALUES = { namespace: "team-a", job: "demo", datasource: "prometheus" };
-/** Every PromQL expression of the dashboard (label_values' selectors included), as Grafana sends it. */
-const expressions = [
-  ...targets.map((t) => ({ where: `panel "${t.panel}" ${t.refId}`, expr: interpolate(t.expr, VALUES) })),
-  ...variableQueries.map((v) => ({
-    where: `variable ${v.name}`,
-    expr: interpolate(labelValuesQuery(v.query)?.selector ?? v.query, VALUES),
-  })),
-];
 
 /** The PodMonitor's relabelled target labels, from the rendered chart. */
 async function relabelledLabels(): Promise<string[]> {

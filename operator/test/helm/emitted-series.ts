@@ -64,9 +64,9 @@ export function operatorExposition(): string {
   return metrics.render();
 }
 
-/** A client pod's /metrics after it saw a round finish and fail, sent traffic and made requests. */
-export function processExposition(): string {
-  const m = new ProcessMetrics({ role: "client", job: "team-a_demo", client: "client-0" });
+/** A job pod's /metrics after it saw a round finish and fail, sent traffic and made requests. */
+export function processExposition(role: "server" | "client"): string {
+  const m = new ProcessMetrics({ role, job: "team-a_demo", ...(role === "client" ? { client: "client-0" } : {}) });
   const at = "2026-01-01T00:00:00Z";
   const base = { v: 1 as const, job: "team-a_demo", at };
   m.onEvent({ ...base, type: "round.started", round: 1, selected: ["client-0"] });
@@ -105,7 +105,7 @@ function withLabels(series: SeriesLabels, labels: readonly string[]): SeriesLabe
  */
 export function prometheusSeries(relabelled: readonly string[]): SeriesLabels {
   const operator = withLabels(parseExposition(operatorExposition()), [...PROMETHEUS_OPERATOR_TARGET_LABELS, "service"]);
-  const pods = withLabels(parseExposition(processExposition()), [...PROMETHEUS_OPERATOR_TARGET_LABELS, ...relabelled]);
+  const pods = withLabels(parseExposition([processExposition("server"), processExposition("client")].join("\n")), [...PROMETHEUS_OPERATOR_TARGET_LABELS, ...relabelled]);
   for (const name of pods.keys())
     if (operator.has(name)) throw new Error(`${name} is both an operator and a job pod series`);
   return new Map([...operator, ...pods]);

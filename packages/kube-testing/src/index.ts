@@ -45,9 +45,14 @@
 //   checkPromql(exprs) → Promise<{ expr, error: string | undefined }[]>  each PromQL expression parsed by
 //     promtool (`check rules`, as a recording rule's expr). ensurePromtool() → Promise<path>:
 //     $PROMTOOL_BIN, PATH, /usr/bin, else promtool taken once from Debian's prometheus package
-//     (`apt-get download`, `dpkg-deb -x`; no install) into ~/.cache/sfprompt/debian/prometheus/.
+//     (`apt-get download`, `dpkg-deb -x`; no install) into ~/.cache/sfprompt/debian/prometheus/;
+//     ensurePrometheusTool("prometheus") the same for the server.
+//   startPrometheus({ scrapeConfigs, scrapeInterval? = "1s", startTimeoutMs? = 30000 }) →
+//     Promise<TestPrometheus { url, query(expr) → Promise<PromSample[]>, stop() }>  a throw-away
+//     Prometheus on a free loopback port with those scrape_configs (temp TSDB); query is an instant
+//     query, a refused one a PromQueryError.
 //   Errors: KubeBinaryMissingError, ControlPlaneStartError, CertificateError, KubeCommandError,
-//     WaitTimeoutError, ManifestError, GoModuleFetchError, PromtoolUnavailableError.
+//     WaitTimeoutError, ManifestError, GoModuleFetchError, PromtoolUnavailableError, PromQueryError.
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control-plane.js";
 export { applyObjects, applyYaml, parseManifests, type ApplyOptions } from "./apply.js";
 export { waitFor, type WaitOptions } from "./wait.js";
@@ -56,7 +61,21 @@ export { waitForCrd, type WaitForCrdOptions } from "./crd.js";
 export { helm, kubectl, type CommandOptions, type CommandResult, type HelmOptions } from "./commands.js";
 export { KUBE_VERSION, kubeCacheBinDir, resolveKubeBinary, type KubeBinary } from "./binaries.js";
 export { goModuleCacheDir, goModuleFiles, goProxyUrl, type GoModuleFilesOptions } from "./go-module.js";
-export { checkPromql, ensurePromtool, promtoolCacheDir, type PromqlCheck } from "./promtool.js";
+export {
+  startPrometheus,
+  PromQueryError,
+  type PrometheusOptions,
+  type PromSample,
+  type TestPrometheus,
+} from "./prometheus-server.js";
+export {
+  checkPromql,
+  ensurePrometheusTool,
+  ensurePromtool,
+  promtoolCacheDir,
+  type PrometheusTool,
+  type PromqlCheck,
+} from "./prometheus-tools.js";
 export {
   CertificateError,
   ControlPlaneStartError,

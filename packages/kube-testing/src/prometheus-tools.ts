@@ -1,7 +1,8 @@
-// promtool (Prometheus's own PromQL parser) for tests: from $PROMTOOL_BIN or PATH, else taken once
-// from Debian's `prometheus` package (`apt-get download` + `dpkg-deb -x`, no install, no daemon) and
-// cached under ~/.cache/sfprompt/debian/prometheus/. Debian's promtool has no `promql` command, so an
-// expression is parsed as the `expr` of a recording rule by `promtool check rules`.
+// Prometheus's binaries for tests, promtool (its PromQL parser) and prometheus itself: from
+// $PROMTOOL_BIN / $PROMETHEUS_BIN or PATH, else taken once from Debian's `prometheus` package
+// (`apt-get download` + `dpkg-deb -x`, no install, no service) and cached under
+// ~/.cache/sfprompt/debian/prometheus/. Debian's promtool has no `promql` command, so an expression
+// is parsed as the `expr` of a recording rule by `promtool check rules`.
 import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
@@ -12,7 +13,12 @@ import { PromtoolUnavailableError } from "./errors.js";
 
 const run = promisify(execFile);
 
-/** Where the promtool extracted from the Debian package is kept. */
+/** The binaries of Debian's prometheus package that tests use. */
+export type PrometheusTool = "promtool" | "prometheus";
+
+const ENV: Record<PrometheusTool, string> = { promtool: "PROMTOOL_BIN", prometheus: "PROMETHEUS_BIN" };
+
+/** Where the binaries extracted from the Debian package are kept. */
 export function promtoolCacheDir(): string {
   const root = process.env.SFPROMPT_CACHE ?? join(homedir(), ".cache", "sfprompt");
   return join(root, "debian", "prometheus");
@@ -27,47 +33,55 @@ function isExecutable(path: string): boolean {
   }
 }
 
-/** $PROMTOOL_BIN alone when set; else PATH, /usr/bin (the package installed), then the cache. */
-function candidatePaths(): string[] {
-  const env = process.env.PROMTOOL_BIN;
+/** $PROMTOOL_BIN / $PROMETHEUS_BIN alone when set; else PATH, /usr/bin (the package installed), the cache. */
+function candidatePaths(tool: PrometheusTool): string[] {
+  const env = process.env[ENV[tool]];
   if (env !== undefined && env !== "") return [env];
   const path = (process.env.PATH ?? "").split(delimiter).filter((p) => p !== "");
-  return [...new Set([...path, "/usr/bin"])]
-    .map((d) => join(d, "promtool"))
-    .concat(join(promtoolCacheDir(), "promtool"));
+  return [...new Set([...path, "/usr/bin"])].map((d) => join(d, tool)).concat(join(promtoolCacheDir(), tool));
 }
 
-async function extractFromDebianPackage(): Promise<string> {
-  const dest = join(promtoolCacheDir(), "promtool");
+async function extractFromDebianPackage(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "sfprompt-promtool-"));
   try {
-    const step = async (what: string, file: string, args: string[]): Promise<void> => {
+    const step = async (what: string, file: string, args: string[]): Promise<string> => {
       try {
-        await run(file, args, { cwd: work, timeout: 300_000, maxBuffer: 16 << 20 });
+        return (await run(file, args, { cwd: work, timeout: 300_000, maxBuffer: 16 << 20 })).stdout;
       } catch (cause) {
         throw new PromtoolUnavailableError(`${what} failed`, { cause });
       }
     };
     await step("apt-get download prometheus", "apt-get", ["download", "prometheus"]);
-    const { stdout } = await run("sh", ["-c", "ls prometheus_*.deb"], { cwd: work });
-    await step("dpkg-deb -x", "dpkg-deb", ["-x", stdout.trim().split("\n")[0]!, "x"]);
+    const deb = (await step("finding the downloaded .deb", "sh", ["-c", "ls prometheus_*.deb"]))
+      .trim()
+      .split("\n")[0]!;
+    await step("dpkg-deb -x", "dpkg-deb", ["-x", deb, "x"]);
     await mkdir(promtoolCacheDir(), { recursive: true });
-    // copy then rename: a concurrent test never sees a half-written binary
-    await copyFile(join(work, "x", "usr", "bin", "promtool"), `${dest}.${process.pid}`);
-    await rename(`${dest}.${process.pid}`, dest);
-    return dest;
+    for (const tool of ["prometheus", "promtool"] as const) {
+      const dest = join(promtoolCacheDir(), tool);
+      // copy then rename: a concurrent test never sees a half-written binary
+      await copyFile(join(work, "x", "usr", "bin", tool), `${dest}.${process.pid}`);
+      await rename(`${dest}.${process.pid}`, dest);
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** The path of promtool, extracting it from the Debian package first when none is found. */
-export async function ensurePromtool(): Promise<string> {
-  const found = candidatePaths().find(isExecutable);
+/** The path of `tool`, extracting the Debian package's binaries first when none is found. */
+export async function ensurePrometheusTool(tool: PrometheusTool): Promise<string> {
+  const candidates = candidatePaths(tool);
+  const found = candidates.find(isExecutable);
   if (found) return found;
-  if (process.env.PROMTOOL_BIN)
-    throw new PromtoolUnavailableError(`PROMTOOL_BIN=${process.env.PROMTOOL_BIN} is not executable`);
-  return extractFromDebianPackage();
+  const env = process.env[ENV[tool]];
+  if (env) throw new PromtoolUnavailableError(`${ENV[tool]}=${env} is not executable`);
+  await extractFromDebianPackage();
+  return join(promtoolCacheDir(), tool);
+}
+
+/** The path of promtool (see ensurePrometheusTool). */
+export function ensurePromtool(): Promise<string> {
+  return ensurePrometheusTool("promtool");
 }
 
 /** What promtool said about one expression: undefined when it parsed. */

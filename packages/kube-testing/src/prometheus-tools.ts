@@ -51,7 +51,15 @@ async function extractFromDebianPackage(): Promise<void> {
         throw new PromtoolUnavailableError(`${what} failed`, { cause });
       }
     };
-    await step("apt-get download prometheus", "apt-get", ["download", "prometheus"]);
+    try {
+      await step("apt-get download prometheus", "apt-get", ["download", "prometheus"]);
+    } catch (first) {
+      // A fresh machine may have no package lists yet (setup.sh updates them only when it installs
+      // something): as root, update them once and try again; otherwise the first error stands.
+      if (process.getuid?.() !== 0) throw first;
+      await step("apt-get update (no package lists for prometheus)", "apt-get", ["update", "-q"]);
+      await step("apt-get download prometheus", "apt-get", ["download", "prometheus"]);
+    }
     const deb = (await step("finding the downloaded .deb", "sh", ["-c", "ls prometheus_*.deb"]))
       .trim()
       .split("\n")[0]!;

@@ -13,6 +13,12 @@ export const LABEL_JOB = "sfprompt.io/job";
 export const LABEL_CLIENT_INDEX = "sfprompt.io/client-index";
 
 export const ANNOTATION_RESTARTS = "sfprompt.io/restarts";
+/**
+ * On the job's pods: the job's full name, which the sfprompt.io/job label holds only up to 63
+ * characters (jobLabelValue). The chart's PodMonitor sets the pods' `sfprompt_job` from it, so that
+ * their series join the operator's per-job series on the job's name (ADR 0015, amendment 3).
+ */
+export const ANNOTATION_JOB_NAME = "sfprompt.io/job-name";
 export const ANNOTATION_CONFIG_HASH = "sfprompt.io/config-hash";
 /** Digest of a client pod's spec as desired, to tell a pod made from an older spec. */
 export const ANNOTATION_POD_SPEC_HASH = "sfprompt.io/pod-spec-hash";

@@ -73,7 +73,8 @@ describe("the client process", () => {
       assert.equal(data.samples, 32, "samplesPerClient caps the shard");
       const metrics = (await get(port, "/metrics")).body;
       assert.equal(metricFamilies(metrics).get("sfprompt_rounds_done_total"), "counter");
-      const info = `sfprompt_process_info{role="client",sfprompt_job="${config.names.job}",client="client-1"}`;
+      // the job's namespace and name, as on the operator's series, not the data-plane token
+      const info = `sfprompt_process_info{role="client",namespace="${config.job.namespace}",sfprompt_job="${config.job.name}",client="client-1"}`;
       assert.equal(sample(metrics, info), 1);
       assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-client-"), [
         `sfprompt-client-1-${config.names.job}`,

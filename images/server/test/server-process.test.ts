@@ -92,7 +92,10 @@ describe("the server process", () => {
       for (const [family, type] of Object.entries(EXPECTED_FAMILIES))
         assert.equal(families.get(family), type, family);
       assert.equal(
-        sample(metrics.body, `sfprompt_process_info{role="server",sfprompt_job="${config.names.job}"}`),
+        sample(
+          metrics.body,
+          `sfprompt_process_info{role="server",namespace="${config.job.namespace}",sfprompt_job="${config.job.name}"}`,
+        ),
         1,
       );
       assert.equal(sample(metrics.body, "sfprompt_ready"), 1);

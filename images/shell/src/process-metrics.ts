@@ -9,6 +9,14 @@ export type { RequestOutcome } from "@sfprompt/protocol";
 /** Latency buckets in seconds: body calls take ms on a GPU and seconds on a small CPU. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** Which process this is, as sfprompt_process_info's labels say. */
+export interface ProcessIdentity {
+  role: string;
+  namespace: string;
+  job: string;
+  client?: string;
+}
+
 export class ProcessMetrics {
   readonly registry = new Registry();
   readonly #info: Gauge;
@@ -28,7 +36,12 @@ export class ProcessMetrics {
   readonly #errors: Counter;
   readonly #events: Counter;
 
-  constructor(identity: { role: string; job: string; client?: string }) {
+  /**
+   * `job` is the SFPromptJob's name and `namespace` its namespace (the run config's job.name and
+   * job.namespace), the same `namespace` and `sfprompt_job` as on the operator's per-job series and
+   * on what the chart's PodMonitor gives the pods' series; not the data-plane token.
+   */
+  constructor(identity: ProcessIdentity) {
     const r = this.registry;
     this.#info = r.gauge("sfprompt_process_info", "Always 1; labels say which process this is.");
     this.#ready = r.gauge("sfprompt_ready", "1 while connected to NATS and the runtime is ready, else 0.");
@@ -68,7 +81,11 @@ export class ProcessMetrics {
     );
     this.#errors = r.counter("sfprompt_errors_total", "Errors the process survived, by kind.");
     this.#events = r.counter("sfprompt_events_total", "Progress events of the job seen, by type.");
-    const labels: Record<string, string> = { role: identity.role, sfprompt_job: identity.job };
+    const labels: Record<string, string> = {
+      role: identity.role,
+      namespace: identity.namespace,
+      sfprompt_job: identity.job,
+    };
     if (identity.client !== undefined) labels.client = identity.client;
     this.#info.set(labels, 1);
     this.setReady(false);

@@ -104,7 +104,8 @@ class ProcessRun {
   ) {
     this.#metrics = new ProcessMetrics({
       role: role.role,
-      job: config.names.job,
+      namespace: config.job.namespace,
+      job: config.job.name,
       ...(role.role === "client" ? { client: name } : {}),
     });
     this.#shutdown = new Shutdown(settings.graceMs, () => logger);

@@ -48,7 +48,7 @@ describe("Registry", () => {
 describe("ProcessMetrics", () => {
   const at = "2026-01-01T00:00:00Z";
   test("folds round events and a ledger into rounds, loss, accuracy and bytes", () => {
-    const m = new ProcessMetrics({ role: "server", job: "ns_j" });
+    const m = new ProcessMetrics({ role: "server", namespace: "ns", job: "j" });
     m.onEvent({ v: 1, job: "ns_j", at, type: "round.started", round: 1, selected: ["client-0"] });
     for (const [round, loss, accuracy] of [
       [1, 2.5, 0.25],
@@ -87,12 +87,12 @@ describe("ProcessMetrics", () => {
     assert.equal(value('sfprompt_process_bytes_total{kind="activation",direction="received"}'), 1000);
     assert.equal(value('sfprompt_process_messages_total{kind="activation",direction="received"}'), 2);
     assert.equal(value('sfprompt_bad_messages_total{reason="bad_shape"}'), 2);
-    assert.equal(value('sfprompt_process_info{role="server",sfprompt_job="ns_j"}'), 1);
+    assert.equal(value('sfprompt_process_info{role="server",namespace="ns",sfprompt_job="j"}'), 1);
     assert.equal(value("sfprompt_ready"), 0);
   });
 
   test("a resumed server's round gauge shows the checkpoint's round until its next round starts", () => {
-    const m = new ProcessMetrics({ role: "server", job: "ns_b" });
+    const m = new ProcessMetrics({ role: "server", namespace: "ns", job: "b" });
     const round = (): number | undefined => {
       const line = m
         .render()

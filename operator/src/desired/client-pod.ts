@@ -12,6 +12,7 @@ import type {
 import type { DataSource, SFPromptJob } from "@sfprompt/api";
 import {
   ANNOTATION_CONFIG_HASH,
+  ANNOTATION_JOB_NAME,
   ANNOTATION_POD_SPEC_HASH,
   ANNOTATION_RESTARTS,
   LABEL_CLIENT_INDEX,
@@ -143,7 +144,9 @@ export function desiredClientPod(input: ClientPodInput): V1Pod {
       name: childNames(ref.name).clientPod(index, input.attempt),
       namespace: ref.namespace,
       labels,
+      // the job's name is no part of either digest: a pod from before it was annotated is not stale
       annotations: {
+        [ANNOTATION_JOB_NAME]: ref.name,
         [ANNOTATION_RESTARTS]: String(input.attempt),
         [ANNOTATION_CONFIG_HASH]: input.configHash,
         [ANNOTATION_POD_SPEC_HASH]: digest(JSON.stringify(spec)),

@@ -1,7 +1,7 @@
 // The server Deployment (coordinator + frozen body, on a GPU node when asked) and its Service.
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import type { SFPromptJob } from "@sfprompt/api";
-import { ANNOTATION_CONFIG_HASH, childLabels, childNames } from "../names.js";
+import { ANNOTATION_CONFIG_HASH, ANNOTATION_JOB_NAME, childLabels, childNames } from "../names.js";
 import { ownerReference, type JobRef } from "./owner.js";
 import {
   CONTAINER_SECURITY,
@@ -48,7 +48,10 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
       replicas: input.replicas,
       selector: { matchLabels: labels },
       template: {
-        metadata: { labels, annotations: { [ANNOTATION_CONFIG_HASH]: input.configHash } },
+        metadata: {
+          labels,
+          annotations: { [ANNOTATION_JOB_NAME]: ref.name, [ANNOTATION_CONFIG_HASH]: input.configHash },
+        },
         spec: {
           automountServiceAccountToken: false,
           ...(server.nodeSelector ? { nodeSelector: server.nodeSelector } : {}),

@@ -16,8 +16,8 @@ export interface JobForMetrics {
  * Labels: `namespace` and `sfprompt_job` (the job's name), not `job`: Prometheus sets `job` on every
  * series it scrapes (the scrape job), which would rename or replace ours (kube-state-metrics says
  * `job_name` for Jobs for the same reason). `sfprompt_job` is the label the chart's PodMonitor gives
- * the job's own pods' series (from their sfprompt.io/job label), so the two join (for names of up to
- * 63 characters; a longer one's pod label is cut and hashed, names.ts fitName).
+ * the job's own pods' series (from their sfprompt.io/job-name annotation, the full name, which the
+ * sfprompt.io/job label cuts past 63 characters), so the two join for every job name.
  */
 export const JOB_METRIC_FAMILIES = [
   {

@@ -11,7 +11,7 @@ interface Endpoint {
   interval?: string;
   scrapeTimeout?: string;
   honorLabels?: boolean;
-  relabelings?: { sourceLabels: string[]; targetLabel: string }[];
+  relabelings?: { sourceLabels: string[]; targetLabel: string; regex?: string }[];
 }
 interface Monitor {
   metadata: { name: string; namespace: string; labels: Record<string, string> };
@@ -108,19 +108,19 @@ describe("the PodMonitor", () => {
     const [endpoint, ...more] = pm.spec.podMetricsEndpoints!;
     assert.deepEqual(more, []);
     assert.deepEqual([endpoint!.port, endpoint!.path, endpoint!.interval], ["health", "/metrics", "30s"]);
-    // the processes' own sfprompt_job (on sfprompt_process_info) stays sfprompt_job
+    // the processes' own namespace and sfprompt_job (on sfprompt_process_info) stay as they are
     assert.equal(endpoint!.honorLabels, true);
   });
-  it("gives every series the job, the component and the client index from the pod's labels", async () => {
+  it("gives every series the job's full name, the component and the client index from the pod", async () => {
     const pm = monitor(await render({ [PM]: true }, undefined, MONITORING_API), "PodMonitor");
-    const relabel = Object.fromEntries(
-      pm.spec.podMetricsEndpoints![0]!.relabelings!.map((r) => [r.targetLabel, r.sourceLabels]),
-    );
-    assert.deepEqual(relabel, {
-      sfprompt_job: ["__meta_kubernetes_pod_label_sfprompt_io_job"],
-      component: ["__meta_kubernetes_pod_label_app_kubernetes_io_component"],
-      client_index: ["__meta_kubernetes_pod_label_sfprompt_io_client_index"],
-    });
+    const relabel = pm.spec.podMetricsEndpoints![0]!.relabelings!.map((r) => [r.targetLabel, r.sourceLabels, r.regex]);
+    assert.deepEqual(relabel, [
+      // the label first, for pods of operators before the annotation; the annotation, when set, wins
+      ["sfprompt_job", ["__meta_kubernetes_pod_label_sfprompt_io_job"], undefined],
+      ["sfprompt_job", ["__meta_kubernetes_pod_annotation_sfprompt_io_job_name"], "(.+)"],
+      ["component", ["__meta_kubernetes_pod_label_app_kubernetes_io_component"], undefined],
+      ["client_index", ["__meta_kubernetes_pod_label_sfprompt_io_client_index"], undefined],
+    ]);
   });
   it("with watched namespaces, looks only there, and carries the extra labels", async () => {
     const pm = monitor(

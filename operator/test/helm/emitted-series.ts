@@ -2,7 +2,7 @@
 // labels come from real renders (the operator's /metrics registry with a job whose status has every
 // field, and a job pod's ProcessMetrics after a round), plus the labels scraping adds (the
 // PodMonitor's relabelling, read from the rendered chart, and the Prometheus Operator's own).
-import { StatusSchema } from "@sfprompt/api";
+import { StatusSchema, jobToken } from "@sfprompt/api";
 import { TrafficLedger } from "@sfprompt/protocol";
 import { ProcessMetrics } from "../../../images/shell/src/process-metrics.js";
 import { OperatorMetrics } from "../../src/metrics.js";
@@ -32,8 +32,16 @@ export function parseExposition(text: string): SeriesLabels {
   return out;
 }
 
-/** The operator's /metrics as its registry renders it, with one job whose status has every field. */
-export function operatorExposition(): string {
+/** A job by namespace and name, as the operator's series and the run config name it. */
+export interface JobId {
+  namespace: string;
+  name: string;
+}
+
+const DEMO: JobId = { namespace: "team-a", name: "demo" };
+
+/** The operator's /metrics as its registry renders it, with jobs whose status has every field. */
+export function operatorExposition(jobs: readonly JobId[] = [DEMO]): string {
   const status = StatusSchema.parse({
     phase: "Running",
     round: 3,
@@ -59,16 +67,17 @@ export function operatorExposition(): string {
   const metrics = new OperatorMetrics();
   metrics.addGaugeFamilies({
     families: JOB_METRIC_FAMILIES,
-    read: () => jobSamples({ namespace: "team-a", name: "demo", status }),
+    read: () => jobs.flatMap((j) => jobSamples({ ...j, status })),
   });
   return metrics.render();
 }
 
-/** A job pod's /metrics after it saw a round finish and fail, sent traffic and made requests. */
-export function processExposition(role: "server" | "client"): string {
-  const m = new ProcessMetrics({ role, job: "team-a_demo", ...(role === "client" ? { client: "client-0" } : {}) });
+/** A pod of `job` (its /metrics) after it saw a round finish and fail, sent traffic and made requests. */
+export function processExposition(role: "server" | "client", job: JobId = DEMO): string {
+  const client = role === "client" ? { client: "client-0" } : {};
+  const m = new ProcessMetrics({ role, namespace: job.namespace, job: job.name, ...client });
   const at = "2026-01-01T00:00:00Z";
-  const base = { v: 1 as const, job: "team-a_demo", at };
+  const base = { v: 1 as const, job: jobToken(job.namespace, job.name), at };
   m.onEvent({ ...base, type: "round.started", round: 1, selected: ["client-0"] });
   m.onEvent({
     ...base,

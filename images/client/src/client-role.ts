@@ -49,9 +49,10 @@ async function run(ctx: RoleContext): Promise<void> {
       signal,
       logger,
       onRequest: metrics.onRequest,
+      // live: the pod's bytes grow as the client trains, not when it returns
+      onTraffic: metrics.onTraffic,
       ...(whole ? { trainer: wholeModelTrainer(whole) } : {}),
     });
-    metrics.addTraffic(result.traffic);
     logger.log("info", "client.done", { rounds: result.rounds, flops: result.flops });
   } finally {
     await bundle.release();

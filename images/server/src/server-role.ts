@@ -84,7 +84,8 @@ function attemptOf(attempt: string | undefined): { attempt?: string } {
 function tellEnd(ctx: RoleContext, reply: PollReply, pending: PendingEnd | undefined): void {
   if (!ctx.settings.lingerAfterFinish || ctx.signal.aborted) return;
   const job = ctx.config.names.job;
-  const o = { logger: ctx.logger, signal: ctx.signal, onRequest: ctx.metrics.onRequest };
+  const { onRequest, onTraffic, onBadFrame } = ctx.metrics;
+  const o = { logger: ctx.logger, signal: ctx.signal, onRequest, onTraffic, onBadFrame };
   void answerPollsWithEnd(ctx.nc, job, reply, o);
   if (pending?.event !== undefined || pending?.state !== undefined)
     void deliverJobEnd(ctx.nc, job, pending, o);
@@ -172,6 +173,9 @@ async function serve(
       logger,
       onEvent,
       onRequest: metrics.onRequest,
+      // live: the pod's bytes and refusals grow as the job runs, not when it returns
+      onTraffic: metrics.onTraffic,
+      onBadFrame: metrics.onBadFrame,
       ...(evalData === undefined ? {} : { evalData }),
       ...(globalModel ? { globalModel } : {}),
       ...(settings.storeRetryMs === undefined ? {} : { storeRetryMs: settings.storeRetryMs }),
@@ -179,8 +183,6 @@ async function serve(
     });
     started(server);
     const result = await server.done;
-    for (const [code, n] of Object.entries(result.badFrames)) metrics.badMessage(code, n);
-    metrics.addTraffic(result.traffic);
     logger.log("info", "server.done", {
       rounds: result.rounds.length,
       resumedFrom: result.resumedFrom,

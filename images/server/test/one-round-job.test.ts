@@ -7,7 +7,8 @@ import { connect } from "@nats-io/transport-node";
 import { fetchEvents, type ProgressEvent } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, runConfig, spawnEntry, tempDir } from "../../shell/test/harness.js";
+import { ENTRY, get, runConfig, sample, spawnEntry, tempDir } from "../../shell/test/harness.js";
+import { trafficSeries } from "../../shell/test/traffic-series.js";
 
 let nats: TestNats;
 let bundle: BundleFixture;
@@ -92,6 +93,15 @@ test("with --linger-after-finish the server stays up and healthy after the job f
     assert.equal(server.child.exitCode, null, "the server is still running after the job finished");
     const health = await fetch(`http://127.0.0.1:${String(listening.port)}/healthz`);
     assert.equal(health.status, 200);
+    // the bytes were counted as they went (live), and not once more when the runtime returned: the
+    // body's, all inside round 1, are what round.finished reported for it, both directions together
+    const metrics = (await get(Number(listening.port), "/metrics")).body;
+    const bytes = trafficSeries(metrics, "sfprompt_process_bytes_total");
+    for (const kind of ["activation", "gradient"]) {
+      const job = sample(metrics, `sfprompt_job_bytes_total{kind="${kind}"}`);
+      assert.ok(job !== undefined && job > 0, `round 1 reported ${kind} bytes`);
+      assert.equal((bytes[`${kind}/sent`] ?? 0) + (bytes[`${kind}/received`] ?? 0), job, kind);
+    }
     server.kill("SIGTERM");
     const exit = await server.exited;
     assert.equal(exit.code, 0, server.stderr());

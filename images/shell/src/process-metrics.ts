@@ -1,7 +1,13 @@
 // The metric families of a server or client process: job progress (from the job's progress events),
 // bytes by kind (from the runtime's TrafficLedger), request latencies, bad messages and errors.
 import type { RequestObserver, RequestOp } from "@sfprompt/core";
-import type { ProgressEvent, RequestOutcome, TrafficLedger, TrafficSnapshot } from "@sfprompt/protocol";
+import type {
+  BadFrameObserver,
+  ProgressEvent,
+  RequestOutcome,
+  TrafficLedger,
+  TrafficObserver,
+} from "@sfprompt/protocol";
 import { Registry, type Counter, type Gauge, type Histogram } from "./prometheus.js";
 
 export type { RequestOutcome } from "@sfprompt/protocol";
@@ -132,7 +138,10 @@ export class ProcessMetrics {
     }
   }
 
-  /** Reports `ledger`'s totals (bytes and messages by kind and direction) at every scrape. */
+  /**
+   * Reports `ledger`'s totals (bytes and messages by kind and direction) at every scrape: for a ledger
+   * this process did not give onTraffic to (the two together would count its messages twice).
+   */
   attachLedger(ledger: TrafficLedger): void {
     this.registry.onCollect(() => {
       const sums = new Map<string, { kind: string; direction: string; bytes: number; messages: number }>();
@@ -161,13 +170,17 @@ export class ProcessMetrics {
     this.#badMessages.inc({ reason }, count);
   }
 
-  /** Adds the bytes and messages of a finished runtime's traffic snapshot (no live ledger given). */
-  addTraffic(snapshot: TrafficSnapshot): void {
-    for (const e of snapshot.entries) {
-      this.#processBytes.inc({ kind: e.kind, direction: e.direction }, e.bytes);
-      this.#processMessages.inc({ kind: e.kind, direction: e.direction }, e.messages);
-    }
-  }
+  /**
+   * The runtime's onTraffic option (runClient, startServer): every message its ledger counts is added
+   * as it is counted, so the bytes are live during a long job and never added again at its end.
+   */
+  readonly onTraffic: TrafficObserver = (key, bytes, messages) => {
+    this.#processBytes.inc({ kind: key.kind, direction: key.direction }, bytes);
+    this.#processMessages.inc({ kind: key.kind, direction: key.direction }, messages);
+  };
+
+  /** The server's onBadFrame option: each error reply of its services, under its code, as it is sent. */
+  readonly onBadFrame: BadFrameObserver = (code) => this.badMessage(code);
 
   error(kind: string): void {
     this.#errors.inc({ kind });

@@ -47,7 +47,12 @@ export interface ResponderOptions {
   readonly log?: (event: Record<string, unknown>) => void;
   /** Called for every request answered, with its handling time and outcome (for latency metrics). */
   readonly observe?: (response: ResponseObservation) => void;
+  /** Called for every error reply as it is counted (stats().errors), with its code: live refusal counts. */
+  readonly onBadFrame?: BadFrameObserver;
 }
+
+/** Told of every message a responder refused (an error reply), by the reply's code. */
+export type BadFrameObserver = (code: RemoteErrorCode) => void;
 
 export interface ResponderStats {
   /** Messages received, valid or not. */
@@ -239,6 +244,7 @@ export class FrameResponder {
   #replyError(msg: Msg, about: FrameHeader | undefined, error: unknown): void {
     const { code, detail } = replyCodeOf(error);
     this.#stats.errors[code] = (this.#stats.errors[code] ?? 0) + 1;
+    this.#o.onBadFrame?.(code);
     this.#o.log?.({
       level: "warn",
       event: "bad-frame",

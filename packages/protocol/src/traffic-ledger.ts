@@ -32,11 +32,23 @@ function keyOf(k: TrafficKey): string {
   return JSON.stringify([k.client, k.round, k.kind, k.direction]);
 }
 
+/**
+ * Told every count a ledger records, as it records it: a process's live totals (its /metrics) without
+ * snapshots of the whole ledger. A merge is told too, entry by entry.
+ */
+export type TrafficObserver = (key: TrafficKey, bytes: number, messages: number) => void;
+
 export class TrafficLedger {
   readonly #entries = new Map<string, TrafficEntry>();
+  readonly #observe: TrafficObserver | undefined;
+
+  constructor(observe?: TrafficObserver) {
+    this.#observe = observe;
+  }
 
   /** Adds `bytes` (and `messages`) to the counter of `key`. */
   record(key: TrafficKey, bytes: number, messages = 1): void {
+    this.#observe?.(key, bytes, messages);
     const id = keyOf(key);
     const e = this.#entries.get(id);
     if (e === undefined) {

@@ -3,7 +3,13 @@
 // that fails on the network (server gone, timeouts) is abandoned and the client polls again.
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
-import { DataPlaneError, TrafficLedger, jobSubjects, type TrafficSnapshot } from "@sfprompt/protocol";
+import {
+  DataPlaneError,
+  TrafficLedger,
+  jobSubjects,
+  type TrafficObserver,
+  type TrafficSnapshot,
+} from "@sfprompt/protocol";
 import { bundleFlops } from "../bundle/flops.js";
 import { PartitionBundle } from "../bundle/partition-bundle.js";
 import type { Dataset } from "../datasets/dataset.js";
@@ -36,6 +42,8 @@ export interface ClientOptions {
   readonly trainer?: (ctx: ClientContext) => RoundTrainer;
   /** Told every request to the server (polls, reports, params, body) with its latency and outcome. */
   readonly onRequest?: RequestObserver;
+  /** Told every message the client counts in its ledger, as it counts it (the pod's live bytes). */
+  readonly onTraffic?: TrafficObserver;
 }
 
 export interface ClientResult {
@@ -59,7 +67,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
           logger,
         })
       : o.bundle;
-  const ledger = new TrafficLedger();
+  const ledger = new TrafficLedger(o.onTraffic);
   const startedAt = Date.now();
   // the job may end without this client: its work stops at once when the server reports that
   const ending = new JobEndWatch(o.nc, config.names.job, startedAt);

@@ -15,6 +15,7 @@ import {
   type DecodedFrame,
   type FrameResponder,
   type ReplyInit,
+  type BadFrameObserver,
   type TensorSpec,
   type TrafficLedger,
 } from "@sfprompt/protocol";
@@ -42,6 +43,8 @@ export interface BodyServiceOptions {
   readonly stashEntries?: number;
   /** Told every body request answered, with its handling time (forward or backward). */
   readonly onRequest?: RequestObserver;
+  /** Told every error reply (a bad frame, an unknown client), as it is sent. */
+  readonly onBadFrame?: BadFrameObserver;
 }
 
 export interface BodyService {
@@ -156,6 +159,7 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
     log: (e: Record<string, unknown>): void =>
       o.logger.log(e.level === "error" ? "error" : "warn", String(e.event), e),
     ...observeResponses(config.names.job, o.onRequest),
+    ...(o.onBadFrame ? { onBadFrame: o.onBadFrame } : {}),
   };
   const forward = await serveFrames(o.nc, {
     ...common,

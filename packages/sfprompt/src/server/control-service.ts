@@ -6,6 +6,7 @@ import {
   jobSubjects,
   serveFrames,
   tensorByName,
+  type BadFrameObserver,
   type DecodedFrame,
   type FrameResponder,
   type ReplyInit,
@@ -153,12 +154,18 @@ function onUpload(v: CoordinatorView, req: DecodedFrame): ReplyInit {
   return { kind: "control", meta: meta(reply) };
 }
 
+/** What the services tell as they answer: request latencies and error replies (the pod's /metrics). */
+export interface ServiceHooks {
+  readonly onRequest?: RequestObserver;
+  readonly onBadFrame?: BadFrameObserver;
+}
+
 /** Starts the three services; stop() them on shutdown. */
 export async function startControlServices(
   nc: NatsConnection,
   v: CoordinatorView,
   ledger: TrafficLedger,
-  onRequest?: RequestObserver,
+  hooks: ServiceHooks = {},
 ): Promise<ControlServices> {
   const subjects = jobSubjects(v.config.names.job);
   const common = {
@@ -166,7 +173,8 @@ export async function startControlServices(
     isKnownClient: (c: string) => v.registry.isKnown(c),
     ledger,
     log: (e: Record<string, unknown>): void => v.logger.log("warn", String(e.event), e),
-    ...observeResponses(v.config.names.job, onRequest),
+    ...observeResponses(v.config.names.job, hooks.onRequest),
+    ...(hooks.onBadFrame ? { onBadFrame: hooks.onBadFrame } : {}),
   };
   const responders = await Promise.all([
     serveFrames(nc, { ...common, subject: subjects.roundReport, handler: (r) => onReport(v, r) }),

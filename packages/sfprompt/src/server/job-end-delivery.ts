@@ -10,9 +10,12 @@ import {
   openRoundState,
   publishEvent,
   serveFrames,
+  TrafficLedger,
+  type BadFrameObserver,
   type FrameResponder,
   type ProgressEvent,
   type RoundState,
+  type TrafficObserver,
 } from "@sfprompt/protocol";
 import type { Logger } from "../runtime/logger.js";
 import { pause } from "../runtime/pause.js";
@@ -41,6 +44,10 @@ export interface DeliveryOptions {
   readonly maxBackoffMs?: number;
   /** Told every poll answered with the end (answerPollsWithEnd), as the server's services tell theirs. */
   readonly onRequest?: RequestObserver;
+  /** Told every message of the polls answered with the end and their replies (answerPollsWithEnd). */
+  readonly onTraffic?: TrafficObserver;
+  /** Told every poll refused with an error reply (answerPollsWithEnd). */
+  readonly onBadFrame?: BadFrameObserver;
 }
 
 /** The pause after failed try `attempt`: backoffMs doubled each time, up to maxBackoffMs. */
@@ -130,6 +137,9 @@ export async function answerPollsWithEnd(
         subject: jobSubjects(job).roundReport,
         handler: () => ({ kind: "control", meta: meta(reply) }),
         ...observeResponses(job, o.onRequest),
+        // its observer is what counts (the pod's /metrics); nobody reads its entries
+        ...(o.onTraffic ? { ledger: new TrafficLedger(o.onTraffic) } : {}),
+        ...(o.onBadFrame ? { onBadFrame: o.onBadFrame } : {}),
       });
     } catch (error) {
       const waitMs = backoffMs(o, attempt);

@@ -8,7 +8,9 @@ import {
   isTransientNatsError,
   openExistingArtifactStore,
   TrafficLedger,
+  type BadFrameObserver,
   type ProgressEvent,
+  type TrafficObserver,
   type TrafficSnapshot,
 } from "@sfprompt/protocol";
 import { PartitionBundle } from "../bundle/partition-bundle.js";
@@ -58,6 +60,10 @@ export interface ServerOptions {
   readonly instance?: string;
   /** Told every request the control and body services answered (the pod's latency histogram). */
   readonly onRequest?: RequestObserver;
+  /** Told every message the server counts in its ledger, as it counts it (the pod's live bytes). */
+  readonly onTraffic?: TrafficObserver;
+  /** Told every error reply of the control and body services, as it is sent (the pod's refusals). */
+  readonly onBadFrame?: BadFrameObserver;
 }
 
 /** What a running server can say at any time (for /metrics and tests). */
@@ -112,7 +118,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
           logger,
         })
       : o.bundle;
-  const ledger = new TrafficLedger();
+  const ledger = new TrafficLedger(o.onTraffic);
   const resources = await ensureJobResources(o.nc, config.names);
   const events = new EventPublisher(o.nc, config.names.job, logger, o.onEvent, o.eventRetry);
   // the coordinator names the run's attempt once it knows where it goes on from
@@ -143,7 +149,11 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
     ...(o.storeRetryMs === undefined ? {} : { storeRetryMs: o.storeRetryMs }),
     openBucket: (bucket) => openExistingArtifactStore(o.nc, bucket),
   });
-  const control = await startControlServices(o.nc, coordinator, ledger, o.onRequest);
+  const hooks = {
+    ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+    ...(o.onBadFrame ? { onBadFrame: o.onBadFrame } : {}),
+  };
+  const control = await startControlServices(o.nc, coordinator, ledger, hooks);
   const body = config.effective.splitTraining
     ? await startBodyService({
         nc: o.nc,
@@ -153,7 +163,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
         logger,
         isKnownClient: (c) => coordinator.registry.isKnown(c),
         ...(o.bodyGradient ? { mode: o.bodyGradient } : {}),
-        ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+        ...hooks,
       })
     : undefined;
   const stats = (): ServerStats => {

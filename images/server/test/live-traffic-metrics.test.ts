@@ -1,0 +1,116 @@
+// The server process's bytes and refusals are live, against a real nats-server: while its job is
+// still running (the round open, no client done), /metrics already holds every byte its ledger
+// counted (what this test, its only peer, sent and received, directions swapped) and each malformed
+// frame's refusal the moment its error reply was sent.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connect } from "@nats-io/transport-node";
+import {
+  TrafficLedger,
+  UnknownClientError,
+  jobSubjects,
+  parseChunk,
+  requestFrame,
+  type FrameInit,
+} from "@sfprompt/protocol";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { ENTRY, get, runConfig, spawnEntry, tempDir, until, type Proc } from "../../shell/test/harness.js";
+import { badMessages, peerTotals, trafficSeries } from "../../shell/test/traffic-series.js";
+
+let nats: TestNats;
+let bundle: BundleFixture;
+const tmp = tempDir();
+
+before(async () => {
+  nats = await startNatsServer();
+  bundle = tinyBundle();
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+  tmp.remove();
+});
+
+test("the server's /metrics counts its bytes and refused frames while the job runs, not when it returns", async () => {
+  const config = runConfig({}, "srv-live-traffic");
+  const job = config.names.job;
+  const path = tmp.write("srv-live-traffic.json", JSON.stringify(config));
+  const args = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
+  const proc = spawnEntry(ENTRY.server, [...args, "--bundle-dir", bundle.dir]);
+  const nc = await connect({ servers: nats.url });
+  // every message between this test and the server, as this side counted it
+  const mine = new TrafficLedger();
+  try {
+    const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
+    const subjects = jobSubjects(job);
+    const scrape = async (): Promise<string> => (await get(port, "/metrics")).body;
+
+    // a malformed frame on the body service, tried until the service listens (a request no one
+    // received is answered by NATS, not counted by the server, and not counted here either)
+    const garbage = new Uint8Array([1, 2, 3]);
+    const reply = await until(
+      () => nc.request(subjects.bodyForward, garbage, { timeout: 10_000 }),
+      60_000,
+      "a reply from the body service",
+    );
+    mine.record({ client: "", round: 0, kind: "invalid", direction: "sent" }, garbage.length);
+    const refusal = parseChunk(reply.data).header;
+    const { client, round, kind } = refusal;
+    mine.record({ client, round, kind, direction: "received" }, reply.data.length);
+    assert.equal(refusal.type, "error");
+    const code = String(refusal.meta.code);
+    // counted the moment its error reply went out, not when the runtime returns
+    const first = await scrape();
+    assert.deepEqual(badMessages(first), { [code]: 1 });
+    assertMirrors(first, mine, "after the malformed frame");
+
+    // both clients poll (the round opens), client-0 reports a state and fetches the parameters
+    const send = (subject: string, init: Omit<FrameInit, "job" | "step">, step: number): Promise<unknown> =>
+      requestFrame(nc, subject, { ...init, job, step }, { timeoutMs: 10_000, ledger: mine });
+    await send(subjects.roundReport, poll("client-0"), 1);
+    await send(subjects.roundReport, poll("client-1"), 2);
+    const state = { op: "state", state: "local-update", round: 1 };
+    await send(subjects.roundReport, { kind: "control", client: "client-0", round: 1, meta: state }, 3);
+    await send(
+      subjects.paramsGlobal,
+      { kind: "control", client: "client-0", round: 1, meta: { round: 1 } },
+      4,
+    );
+    // a client the job does not have: refused at once
+    await assert.rejects(send(subjects.roundReport, poll("client-9"), 5), UnknownClientError);
+
+    const body = await scrape();
+    assertRunning(proc);
+    assert.deepEqual(badMessages(body), { [code]: 1, "unknown-client": 1 });
+    assertMirrors(body, mine, "mid-round");
+    const bytes = trafficSeries(body, "sfprompt_process_bytes_total");
+    assert.ok((bytes["parameters/sent"] ?? 0) > 0, "the global parameters sent are in the bytes");
+  } finally {
+    await nc.close();
+    proc.kill("SIGKILL");
+  }
+});
+
+/** The bytes and messages on /metrics are those this test's ledger counted, seen from the server. */
+function assertMirrors(body: string, mine: TrafficLedger, when: string): void {
+  const expected = peerTotals(mine);
+  assert.deepEqual(trafficSeries(body, "sfprompt_process_bytes_total"), expected.bytes, `bytes ${when}`);
+  assert.deepEqual(
+    trafficSeries(body, "sfprompt_process_messages_total"),
+    expected.messages,
+    `messages ${when}`,
+  );
+}
+
+/** The server's runtime has not returned: the job is still running. */
+function assertRunning(proc: Proc): void {
+  const ended = proc.logs.filter((l) =>
+    ["server.done", "runtime.finished", "process.exit"].includes(l.event),
+  );
+  assert.deepEqual(ended, [], "the job is still running");
+}
+
+function poll(client: string): Omit<FrameInit, "job" | "step"> {
+  return { kind: "control", client, round: 1, meta: { op: "poll", lastRound: 0 } };
+}

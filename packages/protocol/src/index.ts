@@ -22,6 +22,7 @@ export * from "./reassembly.js";
 export * from "./traffic-ledger.js";
 export { idempotencyKey } from "./reply-cache.js";
 export { maxPayloadOf } from "./wire.js";
+export * from "./observers.js";
 export * from "./request-outcome.js";
 export * from "./requester.js";
 export * from "./responder.js";

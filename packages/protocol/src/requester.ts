@@ -21,6 +21,7 @@ import {
 } from "./frame.js";
 import { AckMetaSchema, ErrorReplyMetaSchema, type FrameHeader } from "./header-schema.js";
 import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
+import { tell } from "./observers.js";
 import { requestOutcomeOf, secondsSince, type RequestObservation } from "./request-outcome.js";
 import type { TrafficLedger } from "./traffic-ledger.js";
 import { maxPayloadOf, publishCounted, receiveCounted, wireLength } from "./wire.js";
@@ -74,22 +75,26 @@ export async function requestFrame(
   const start = performance.now();
   const count = { attempts: 0 };
   const seen = (outcome: RequestObservation["outcome"]): void =>
-    observe({
-      subject,
-      kind: frame.header.kind,
-      meta: frame.header.meta,
-      attempts: count.attempts,
-      seconds: secondsSince(start),
-      outcome,
-    });
+    tell("observe", observe, [
+      {
+        subject,
+        kind: frame.header.kind,
+        meta: frame.header.meta,
+        attempts: count.attempts,
+        seconds: secondsSince(start),
+        outcome,
+      },
+    ]);
+  let reply: DecodedFrame;
   try {
-    const reply = await withRetries(nc, subject, frame, options, count);
-    seen("ok");
-    return reply;
+    reply = await withRetries(nc, subject, frame, options, count);
   } catch (error) {
     if (options.signal?.aborted !== true) seen(requestOutcomeOf(error));
     throw error;
   }
+  // outside the try: the reply is the caller's whatever the observer does
+  seen("ok");
+  return reply;
 }
 
 async function withRetries(

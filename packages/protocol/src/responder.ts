@@ -15,6 +15,7 @@ import {
 import type { FrameHeader, FrameMeta } from "./header-schema.js";
 import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
 import { ReplyCache, idempotencyKey } from "./reply-cache.js";
+import { tell, warnObserverError, type ObserverError } from "./observers.js";
 import { secondsSince, type ResponseObservation } from "./request-outcome.js";
 import { directSubject } from "./subjects.js";
 import type { FrameKind, OutgoingTensor } from "./tensor.js";
@@ -153,8 +154,15 @@ export class FrameResponder {
     outcome: ResponseObservation["outcome"],
   ): void {
     if (msg.reply === undefined || msg.reply === "") return;
-    this.#o.observe?.({ subject: this.#o.subject, request, seconds: secondsSince(start), outcome });
+    const seen = { subject: this.#o.subject, request, seconds: secondsSince(start), outcome };
+    tell("observe", this.#o.observe, [seen], this.#reportObserver);
   }
+
+  /** A hook that threw: logged when there is a log, so it never turns a reply into an error reply. */
+  readonly #reportObserver = (error: ObserverError): void => {
+    if (this.#o.log === undefined) return warnObserverError(error);
+    this.#o.log({ level: "error", event: "observer-failed", hook: error.hook, error: String(error.cause) });
+  };
 
   /** Answers a chunk: true when that answer was the reply (not an ack of a chunk). */
   async #onChunk(msg: Msg, chunk: ParsedChunk): Promise<boolean> {
@@ -244,7 +252,7 @@ export class FrameResponder {
   #replyError(msg: Msg, about: FrameHeader | undefined, error: unknown): void {
     const { code, detail } = replyCodeOf(error);
     this.#stats.errors[code] = (this.#stats.errors[code] ?? 0) + 1;
-    this.#o.onBadFrame?.(code);
+    tell("onBadFrame", this.#o.onBadFrame, [code], this.#reportObserver);
     this.#o.log?.({
       level: "warn",
       event: "bad-frame",

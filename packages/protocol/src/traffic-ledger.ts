@@ -1,6 +1,7 @@
 // Byte counters per client, round, kind and direction: what the method exists to reduce. Counts the
 // bytes of every NATS message body sent or received (frame header + payload; no NATS headers are used).
 import { z } from "zod";
+import { tell } from "./observers.js";
 import { FRAME_KINDS } from "./tensor.js";
 
 export const TRAFFIC_KINDS = [...FRAME_KINDS, "invalid"] as const;
@@ -48,7 +49,7 @@ export class TrafficLedger {
 
   /** Adds `bytes` (and `messages`) to the counter of `key`. */
   record(key: TrafficKey, bytes: number, messages = 1): void {
-    this.#observe?.(key, bytes, messages);
+    tell("traffic observer", this.#observe, [key, bytes, messages]);
     const id = keyOf(key);
     const e = this.#entries.get(id);
     if (e === undefined) {

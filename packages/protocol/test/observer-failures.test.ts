@@ -1,0 +1,83 @@
+// Hooks that throw, over a real nats-server: a requester's and a responder's observe, a responder's
+// onBadFrame and both ledgers' observers all throw, and every request still gets the reply it would
+// get without them (data stays data, a refusal stays its own code), nothing rejects unhandled, and
+// each failure is reported (the responder's hooks in its log; the ledgers' and requester's as process
+// warnings).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  ObserverError,
+  TrafficLedger,
+  UnknownClientError,
+  encodeFrame,
+  jobSubjects,
+  requestFrame,
+  serveFrames,
+} from "@sfprompt/protocol";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { baseFrame, randomTensor } from "./builders.js";
+
+const MAX_PAYLOAD = 64 * 1024;
+const job = baseFrame.job;
+const subjects = jobSubjects(job);
+let server: TestNats;
+let nc: NatsConnection;
+const unhandled: unknown[] = [];
+const warnings: Error[] = [];
+const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+const onWarning = (w: Error): void => void warnings.push(w);
+
+before(async () => {
+  server = await startNatsServer({ maxPayload: MAX_PAYLOAD });
+  nc = await connect({ servers: server.url });
+  process.on("unhandledRejection", onUnhandled);
+  process.on("warning", onWarning);
+});
+after(async () => {
+  process.off("unhandledRejection", onUnhandled);
+  process.off("warning", onWarning);
+  await nc.close();
+  await server.stop();
+});
+
+const boom = (): never => {
+  throw new Error("the metrics sink is broken");
+};
+
+describe("observers that throw", () => {
+  it("fail no request, turn no reply into an error reply, and are reported", async () => {
+    const logged: Record<string, unknown>[] = [];
+    const responder = await serveFrames(nc, {
+      subject: subjects.bodyForward,
+      job,
+      isKnownClient: (c) => c === baseFrame.client,
+      handler: (req) => ({ tensors: req.tensors }),
+      ledger: new TrafficLedger(boom),
+      observe: boom,
+      onBadFrame: boom,
+      log: (e) => logged.push(e),
+    });
+    try {
+      const t = randomTensor("hidden", [4, 64, 256], 3);
+      assert.ok(encodeFrame({ ...baseFrame, tensors: [t] }, MAX_PAYLOAD).chunks.length >= 4, "chunked");
+      const o = { ledger: new TrafficLedger(boom), observe: boom, timeoutMs: 5000 };
+      const reply = await requestFrame(nc, subjects.bodyForward, { ...baseFrame, tensors: [t] }, o);
+      assert.deepEqual(reply.tensors[0]?.shape, [4, 64, 256], "the data reply reached the caller");
+      assert.deepEqual(responder.stats().errors, {}, "no error reply after the data reply");
+
+      const stranger = { ...baseFrame, client: "c9", tensors: [randomTensor("hidden", [1, 4], 1)] };
+      await assert.rejects(requestFrame(nc, subjects.bodyForward, stranger, o), UnknownClientError);
+      assert.deepEqual(responder.stats().errors, { "unknown-client": 1 });
+      await new Promise((r) => setImmediate(r));
+
+      assert.deepEqual(unhandled, []);
+      const hooks = logged.filter((e) => e.event === "observer-failed").map((e) => e.hook);
+      assert.deepEqual(new Set(hooks), new Set(["observe", "onBadFrame"]), "the responder's, in its log");
+      const warned = warnings.filter((w) => w instanceof ObserverError).map((w) => w.hook);
+      assert.deepEqual(new Set(warned), new Set(["observe", "traffic observer"]), "the rest, as warnings");
+    } finally {
+      await responder.stop();
+    }
+  });
+});

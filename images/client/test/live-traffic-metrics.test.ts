@@ -3,27 +3,14 @@
 // while the client waits on it (its runtime far from returning), /metrics already holds every byte
 // the client sent and received, which are the stand-in's received and sent.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { TrafficLedger, jobSubjects, serveFrames, type ReplyInit } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, get, runConfig, spawnEntry, tempDir } from "../../shell/test/harness.js";
+import { ENTRY, get, runConfig, spawnEntry } from "../../shell/test/harness.js";
+import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { peerTotals, trafficSeries } from "../../shell/test/traffic-series.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const f = useProcessFixture();
 
 /** Polls answered before the stand-in holds one. */
 const ANSWERED = 3;
@@ -32,9 +19,7 @@ test("the client's /metrics counts its bytes while it runs, equal to what its pe
   // a poll held is not retried within the scrape: the request timeout is far longer
   const config = runConfig({ transport: { requestTimeoutSeconds: 120 } }, "cli-live-traffic");
   const job = config.names.job;
-  const path = tmp.write("cli-live-traffic.json", JSON.stringify(config));
-  const args = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: f.nats.url });
   const theirs = new TrafficLedger();
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -53,7 +38,7 @@ test("the client's /metrics counts its bytes while it runs, equal to what its pe
       return { kind: "control", meta: { action: "wait" } };
     },
   });
-  const proc = spawnEntry(ENTRY.client, [...args, "--bundle-dir", bundle.dir, "--client-index", "0"]);
+  const proc = spawnEntry(ENTRY.client, [...f.entryArgs(config, "cli-live-traffic"), "--client-index", "0"]);
   try {
     const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
     await held;

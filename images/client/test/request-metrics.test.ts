@@ -2,27 +2,14 @@
 // polls with a real responder, then goes away, then swallows them; /metrics then counts every poll
 // the client made under its outcome (ok, unavailable, timeout), each with its retries in its latency.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { jobSubjects, serveFrames, type FrameResponder } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, get, runConfig, spawnEntry, tempDir, until } from "../../shell/test/harness.js";
+import { ENTRY, get, runConfig, spawnEntry, until } from "../../shell/test/harness.js";
+import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestCounts, requestSeries } from "../../shell/test/request-histogram.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const f = useProcessFixture();
 
 /** Polls answered before the stand-in server goes away. */
 const ANSWERED = 3;
@@ -31,9 +18,7 @@ test("the client's /metrics counts its polls by outcome: answered, no server, an
   // a 1 s request timeout: a poll nobody answers takes its 4 attempts in about 4 s
   const config = runConfig({ transport: { requestTimeoutSeconds: 1 } }, "cli-requests");
   const job = config.names.job;
-  const path = tmp.write("cli-requests.json", JSON.stringify(config));
-  const args = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: f.nats.url });
   const subject = jobSubjects(job).roundReport;
   // the stand-in server: answers "wait" to ANSWERED polls, then stops answering
   let stopped: Promise<void> | undefined;
@@ -46,7 +31,7 @@ test("the client's /metrics counts its polls by outcome: answered, no server, an
       return { kind: "control", meta: { action: "wait" } };
     },
   });
-  const proc = spawnEntry(ENTRY.client, [...args, "--bundle-dir", bundle.dir, "--client-index", "0"]);
+  const proc = spawnEntry(ENTRY.client, [...f.entryArgs(config, "cli-requests"), "--client-index", "0"]);
   try {
     const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
     const counts = async (): Promise<Record<string, number>> =>

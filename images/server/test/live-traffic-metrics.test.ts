@@ -3,7 +3,7 @@
 // counted (what this test, its only peer, sent and received, directions swapped) and each malformed
 // frame's refusal the moment its error reply was sent.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import {
   TrafficLedger,
@@ -13,32 +13,17 @@ import {
   requestFrame,
   type FrameInit,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, get, runConfig, spawnEntry, tempDir, until, type Proc } from "../../shell/test/harness.js";
+import { ENTRY, get, runConfig, spawnEntry, until, type Proc } from "../../shell/test/harness.js";
+import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { badMessages, peerTotals, trafficSeries } from "../../shell/test/traffic-series.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const f = useProcessFixture();
 
 test("the server's /metrics counts its bytes and refused frames while the job runs, not when it returns", async () => {
   const config = runConfig({}, "srv-live-traffic");
   const job = config.names.job;
-  const path = tmp.write("srv-live-traffic.json", JSON.stringify(config));
-  const args = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
-  const proc = spawnEntry(ENTRY.server, [...args, "--bundle-dir", bundle.dir]);
-  const nc = await connect({ servers: nats.url });
+  const proc = spawnEntry(ENTRY.server, f.entryArgs(config, "srv-live-traffic"));
+  const nc = await connect({ servers: f.nats.url });
   // every message between this test and the server, as this side counted it
   const mine = new TrafficLedger();
   try {

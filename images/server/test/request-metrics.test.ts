@@ -2,7 +2,7 @@
 // the real requester reach the server's real control and body services, and /metrics then counts each
 // one under its operation and outcome (handling time), error replies included.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import {
   UnknownClientError,
@@ -11,32 +11,17 @@ import {
   requestFrame,
   type FrameInit,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, get, runConfig, spawnEntry, tempDir, until } from "../../shell/test/harness.js";
+import { ENTRY, get, runConfig, spawnEntry, until } from "../../shell/test/harness.js";
+import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestCounts, requestSeries } from "../../shell/test/request-histogram.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const f = useProcessFixture();
 
 test("the server's /metrics counts every request it answered by operation and outcome, error replies included", async () => {
   const config = runConfig({}, "srv-requests");
   const job = config.names.job;
-  const path = tmp.write("srv-requests.json", JSON.stringify(config));
-  const args = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
-  const proc = spawnEntry(ENTRY.server, [...args, "--bundle-dir", bundle.dir]);
-  const nc = await connect({ servers: nats.url });
+  const proc = spawnEntry(ENTRY.server, f.entryArgs(config, "srv-requests"));
+  const nc = await connect({ servers: f.nats.url });
   try {
     const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
     const subjects = jobSubjects(job);

@@ -3,8 +3,7 @@
 // sums equal the ledger's totals at any time; a responder's onBadFrame is told each error reply's
 // code as stats().errors counts it.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, it } from "node:test";
 import {
   TrafficLedger,
   UnknownClientError,
@@ -15,23 +14,13 @@ import {
   type RemoteErrorCode,
   type TrafficObserver,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { baseFrame, randomTensor } from "./builders.js";
+import { useNats } from "./nats-hooks.js";
 
 const MAX_PAYLOAD = 64 * 1024;
 const job = baseFrame.job;
 const subjects = jobSubjects(job);
-let server: TestNats;
-let nc: NatsConnection;
-
-before(async () => {
-  server = await startNatsServer({ maxPayload: MAX_PAYLOAD });
-  nc = await connect({ servers: server.url });
-});
-after(async () => {
-  await nc.close();
-  await server.stop();
-});
+const nats = useNats({ maxPayload: MAX_PAYLOAD });
 
 /** A ledger whose observer keeps running sums by `kind/direction`. */
 function observedLedger(): { ledger: TrafficLedger; sums: Map<string, { bytes: number; messages: number }> } {
@@ -59,7 +48,7 @@ describe("live traffic and refusal counts", () => {
   it("the observers' running sums equal the ledgers at each step, refusals told by code as counted", async () => {
     const served = observedLedger();
     const codes: RemoteErrorCode[] = [];
-    const responder = await serveFrames(nc, {
+    const responder = await serveFrames(nats.nc, {
       subject: subjects.bodyForward,
       job,
       isKnownClient: (c) => c === baseFrame.client,
@@ -72,16 +61,21 @@ describe("live traffic and refusal counts", () => {
       // a chunked request: every chunk, ack and reply chunk told on both sides
       const t = randomTensor("hidden", [4, 64, 256], 3);
       assert.ok(encodeFrame({ ...baseFrame, tensors: [t] }, MAX_PAYLOAD).chunks.length >= 4, "chunked");
-      await requestFrame(nc, subjects.bodyForward, { ...baseFrame, tensors: [t] }, { ledger: asked.ledger });
+      await requestFrame(
+        nats.nc,
+        subjects.bodyForward,
+        { ...baseFrame, tensors: [t] },
+        { ledger: asked.ledger },
+      );
       assert.deepEqual(asked.sums, totalsOf(asked.ledger));
       assert.deepEqual(served.sums, totalsOf(served.ledger));
       assert.deepEqual(codes, []);
 
       // an unreadable message and a client the responder does not know: each told once, as sent
-      await nc.request(subjects.bodyForward, new Uint8Array([1, 2, 3]), { timeout: 5000 });
+      await nats.nc.request(subjects.bodyForward, new Uint8Array([1, 2, 3]), { timeout: 5000 });
       assert.equal(codes.length, 1, "told before the reply arrived here");
       const stranger = { ...baseFrame, client: "c9", tensors: [randomTensor("hidden", [1, 4], 1)] };
-      const refused = requestFrame(nc, subjects.bodyForward, stranger, { ledger: asked.ledger });
+      const refused = requestFrame(nats.nc, subjects.bodyForward, stranger, { ledger: asked.ledger });
       await assert.rejects(refused, UnknownClientError);
       assert.deepEqual(codes.slice(1), ["unknown-client"]);
       const errors = responder.stats().errors;

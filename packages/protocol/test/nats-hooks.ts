@@ -2,7 +2,7 @@
 // stopped after them.
 import { after, before } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { startNatsServer, type TestNats, type TestNatsOptions } from "@sfprompt/protocol/testing";
 
 export interface NatsHooks {
   readonly server: TestNats;
@@ -10,10 +10,10 @@ export interface NatsHooks {
 }
 
 /** Registers the before/after hooks; the fields are set once `before` has run. */
-export function useNats(): NatsHooks {
+export function useNats(options: TestNatsOptions = {}): NatsHooks {
   const w = {} as { server: TestNats; nc: NatsConnection };
   before(async () => {
-    w.server = await startNatsServer();
+    w.server = await startNatsServer(options);
     w.nc = await connect({ servers: w.server.url });
   });
   after(async () => {

@@ -5,7 +5,6 @@
 // warnings).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   ObserverError,
   TrafficLedger,
@@ -15,30 +14,25 @@ import {
   requestFrame,
   serveFrames,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { baseFrame, randomTensor } from "./builders.js";
+import { useNats } from "./nats-hooks.js";
 
 const MAX_PAYLOAD = 64 * 1024;
 const job = baseFrame.job;
 const subjects = jobSubjects(job);
-let server: TestNats;
-let nc: NatsConnection;
+const nats = useNats({ maxPayload: MAX_PAYLOAD });
 const unhandled: unknown[] = [];
 const warnings: Error[] = [];
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 const onWarning = (w: Error): void => void warnings.push(w);
 
-before(async () => {
-  server = await startNatsServer({ maxPayload: MAX_PAYLOAD });
-  nc = await connect({ servers: server.url });
+before(() => {
   process.on("unhandledRejection", onUnhandled);
   process.on("warning", onWarning);
 });
-after(async () => {
+after(() => {
   process.off("unhandledRejection", onUnhandled);
   process.off("warning", onWarning);
-  await nc.close();
-  await server.stop();
 });
 
 const boom = (): never => {
@@ -48,7 +42,7 @@ const boom = (): never => {
 describe("observers that throw", () => {
   it("fail no request, turn no reply into an error reply, and are reported", async () => {
     const logged: Record<string, unknown>[] = [];
-    const responder = await serveFrames(nc, {
+    const responder = await serveFrames(nats.nc, {
       subject: subjects.bodyForward,
       job,
       isKnownClient: (c) => c === baseFrame.client,
@@ -62,12 +56,12 @@ describe("observers that throw", () => {
       const t = randomTensor("hidden", [4, 64, 256], 3);
       assert.ok(encodeFrame({ ...baseFrame, tensors: [t] }, MAX_PAYLOAD).chunks.length >= 4, "chunked");
       const o = { ledger: new TrafficLedger(boom), observe: boom, timeoutMs: 5000 };
-      const reply = await requestFrame(nc, subjects.bodyForward, { ...baseFrame, tensors: [t] }, o);
+      const reply = await requestFrame(nats.nc, subjects.bodyForward, { ...baseFrame, tensors: [t] }, o);
       assert.deepEqual(reply.tensors[0]?.shape, [4, 64, 256], "the data reply reached the caller");
       assert.deepEqual(responder.stats().errors, {}, "no error reply after the data reply");
 
       const stranger = { ...baseFrame, client: "c9", tensors: [randomTensor("hidden", [1, 4], 1)] };
-      await assert.rejects(requestFrame(nc, subjects.bodyForward, stranger, o), UnknownClientError);
+      await assert.rejects(requestFrame(nats.nc, subjects.bodyForward, stranger, o), UnknownClientError);
       assert.deepEqual(responder.stats().errors, { "unknown-client": 1 });
       await new Promise((r) => setImmediate(r));
 

@@ -2,8 +2,7 @@
 // on each side (a chunked transfer's acks are none), with the outcome its end says, and none for a
 // request its caller aborted or a message that asked for no reply.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, it } from "node:test";
 import {
   HandlerFailedError,
   NoRespondersError,
@@ -15,23 +14,13 @@ import {
   type RequestObservation,
   type ResponseObservation,
 } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { baseFrame, randomTensor } from "./builders.js";
+import { useNats } from "./nats-hooks.js";
 
 const MAX_PAYLOAD = 64 * 1024;
 const job = baseFrame.job;
 const subjects = jobSubjects(job);
-let server: TestNats;
-let nc: NatsConnection;
-
-before(async () => {
-  server = await startNatsServer({ maxPayload: MAX_PAYLOAD });
-  nc = await connect({ servers: server.url });
-});
-after(async () => {
-  await nc.close();
-  await server.stop();
-});
+const nats = useNats({ maxPayload: MAX_PAYLOAD });
 
 /** What each side observed, without the durations (checked apart). */
 function sides(): {
@@ -53,7 +42,7 @@ function sides(): {
 describe("request observations", () => {
   it("a chunked request is observed once on each side, ok, with its subject, kind and meta", async () => {
     const s = sides();
-    const responder = await serveFrames(nc, {
+    const responder = await serveFrames(nats.nc, {
       subject: subjects.bodyForward,
       job,
       handler: (req) => ({ tensors: req.tensors }),
@@ -63,7 +52,7 @@ describe("request observations", () => {
       const t = randomTensor("hidden", [4, 64, 256], 3);
       assert.ok(encodeFrame({ ...baseFrame, tensors: [t] }, MAX_PAYLOAD).chunks.length >= 4, "chunked");
       const init = { ...baseFrame, meta: { op: "poll" }, tensors: [t] };
-      await requestFrame(nc, subjects.bodyForward, init, { observe: s.observeRequest });
+      await requestFrame(nats.nc, subjects.bodyForward, init, { observe: s.observeRequest });
       assert.deepEqual(
         s.requests.map(({ seconds: _, ...r }) => r),
         [
@@ -88,7 +77,7 @@ describe("request observations", () => {
 
   it("an error reply is an error on both sides; a frame that cannot be read is one without a request", async () => {
     const s = sides();
-    const responder = await serveFrames(nc, {
+    const responder = await serveFrames(nats.nc, {
       subject: subjects.paramsUpload,
       job,
       handler: () => {
@@ -97,11 +86,11 @@ describe("request observations", () => {
       observe: s.observeResponse,
     });
     try {
-      const sent = requestFrame(nc, subjects.paramsUpload, baseFrame, { observe: s.observeRequest });
+      const sent = requestFrame(nats.nc, subjects.paramsUpload, baseFrame, { observe: s.observeRequest });
       await assert.rejects(sent, HandlerFailedError);
       // a message without a reply subject is no request: refused, not observed
-      nc.publish(subjects.paramsUpload, new Uint8Array([8, 8, 8]));
-      await nc.request(subjects.paramsUpload, new Uint8Array([9, 9, 9]), { timeout: 5000 });
+      nats.nc.publish(subjects.paramsUpload, new Uint8Array([8, 8, 8]));
+      await nats.nc.request(subjects.paramsUpload, new Uint8Array([9, 9, 9]), { timeout: 5000 });
       assert.equal(responder.stats().messages, 3, "the publish reached the responder first");
       assert.deepEqual(
         s.requests.map((r) => [r.attempts, r.outcome]),
@@ -122,11 +111,11 @@ describe("request observations", () => {
   it("no responder is unavailable and no reply is a timeout, each once over all its attempts", async () => {
     const s = sides();
     const o = { retries: 2, backoffMs: 1, timeoutMs: 150, observe: s.observeRequest };
-    await assert.rejects(requestFrame(nc, subjects.bodyBackward, baseFrame, o), NoRespondersError);
-    const swallow = nc.subscribe(subjects.bodyBackward);
-    await nc.flush();
+    await assert.rejects(requestFrame(nats.nc, subjects.bodyBackward, baseFrame, o), NoRespondersError);
+    const swallow = nats.nc.subscribe(subjects.bodyBackward);
+    await nats.nc.flush();
     try {
-      await assert.rejects(requestFrame(nc, subjects.bodyBackward, baseFrame, o), RequestTimeoutError);
+      await assert.rejects(requestFrame(nats.nc, subjects.bodyBackward, baseFrame, o), RequestTimeoutError);
     } finally {
       swallow.unsubscribe();
     }
@@ -145,12 +134,12 @@ describe("request observations", () => {
 
   it("a request its caller aborted is not observed", async () => {
     const s = sides();
-    const swallow = nc.subscribe(subjects.roundReport);
-    await nc.flush();
+    const swallow = nats.nc.subscribe(subjects.roundReport);
+    await nats.nc.flush();
     try {
       const signal = AbortSignal.timeout(100);
       const o = { timeoutMs: 5000, signal, observe: s.observeRequest };
-      await assert.rejects(requestFrame(nc, subjects.roundReport, baseFrame, o));
+      await assert.rejects(requestFrame(nats.nc, subjects.roundReport, baseFrame, o));
       assert.ok(signal.aborted);
     } finally {
       swallow.unsubscribe();

@@ -90,14 +90,23 @@ export class GoModuleFetchError extends Error {
   }
 }
 
-/** promtool is not on the machine and could not be taken from Debian's prometheus package. */
+/**
+ * A Prometheus binary (promtool or prometheus) is not on the machine and could not be taken from
+ * Debian's prometheus package; the message names the binary and its variable.
+ */
 export class PromtoolUnavailableError extends Error {
   override readonly name = "PromtoolUnavailableError";
-  constructor(reason: string, options?: { cause?: unknown }) {
+  constructor(
+    /** The binary that was wanted. */
+    readonly tool: "promtool" | "prometheus",
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    const env = tool === "promtool" ? "PROMTOOL_BIN" : "PROMETHEUS_BIN";
     super(
-      `promtool unavailable: ${reason}. Install Debian's prometheus package (\`apt-get install ` +
-        `prometheus\`, which ships /usr/bin/promtool), set PROMTOOL_BIN, or make \`apt-get download ` +
-        `prometheus\` work once (the binary is then cached under ~/.cache/sfprompt/debian/prometheus/)`,
+      `${tool} unavailable: ${reason}. Install Debian's prometheus package (\`apt-get install ` +
+        `prometheus\`, which ships /usr/bin/${tool}), set ${env} to the binary, or make \`apt-get ` +
+        `download prometheus\` work once (the binary is then cached under ~/.cache/sfprompt/debian/prometheus/)`,
       options,
     );
   }

@@ -41,14 +41,14 @@ function candidatePaths(tool: PrometheusTool): string[] {
   return [...new Set([...path, "/usr/bin"])].map((d) => join(d, tool)).concat(join(promtoolCacheDir(), tool));
 }
 
-async function extractFromDebianPackage(): Promise<void> {
+async function extractFromDebianPackage(tool: PrometheusTool): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "sfprompt-promtool-"));
   try {
     const step = async (what: string, file: string, args: string[]): Promise<string> => {
       try {
         return (await run(file, args, { cwd: work, timeout: 300_000, maxBuffer: 16 << 20 })).stdout;
       } catch (cause) {
-        throw new PromtoolUnavailableError(`${what} failed`, { cause });
+        throw new PromtoolUnavailableError(tool, `${what} failed`, { cause });
       }
     };
     try {
@@ -82,8 +82,8 @@ export async function ensurePrometheusTool(tool: PrometheusTool): Promise<string
   const found = candidates.find(isExecutable);
   if (found) return found;
   const env = process.env[ENV[tool]];
-  if (env) throw new PromtoolUnavailableError(`${ENV[tool]}=${env} is not executable`);
-  await extractFromDebianPackage();
+  if (env) throw new PromtoolUnavailableError(tool, `${ENV[tool]}=${env} is not executable`);
+  await extractFromDebianPackage(tool);
   return join(promtoolCacheDir(), tool);
 }
 
@@ -120,7 +120,7 @@ export async function checkPromql(exprs: readonly string[]): Promise<PromqlCheck
       } catch (e) {
         const { code, stdout, stderr } = e as { code?: unknown; stdout?: string; stderr?: string };
         if (typeof code !== "number")
-          throw new PromtoolUnavailableError(`running ${bin} failed`, { cause: e });
+          throw new PromtoolUnavailableError("promtool", `running ${bin} failed`, { cause: e });
         out.push({ expr, error: `${stdout ?? ""}${stderr ?? ""}`.trim() });
       }
     }

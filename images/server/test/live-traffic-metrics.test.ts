@@ -13,8 +13,9 @@ import {
   requestFrame,
   type FrameInit,
 } from "@sfprompt/protocol";
-import { ENTRY, get, runConfig, spawnEntry, until, type Proc } from "../../shell/test/harness.js";
+import { ENTRY, get, runConfig, spawnEntry, type Proc } from "../../shell/test/harness.js";
 import { useProcessFixture } from "../../shell/test/process-fixture.js";
+import { ONCE_TIMEOUT_MS, requestOnceListened } from "../../shell/test/request-once.js";
 import { badMessages, peerTotals, trafficSeries } from "../../shell/test/traffic-series.js";
 
 const f = useProcessFixture();
@@ -31,14 +32,11 @@ test("the server's /metrics counts its bytes and refused frames while the job ru
     const subjects = jobSubjects(job);
     const scrape = async (): Promise<string> => (await get(port, "/metrics")).body;
 
-    // a malformed frame on the body service, tried until the service listens (a request no one
-    // received is answered by NATS, not counted by the server, and not counted here either)
+    // a malformed frame on the body service, sent again while no service listens (a request no one
+    // received is answered by NATS, not counted by the server, and not counted here either), never
+    // after a timeout (the server would count it twice, this side once)
     const garbage = new Uint8Array([1, 2, 3]);
-    const reply = await until(
-      () => nc.request(subjects.bodyForward, garbage, { timeout: 10_000 }),
-      60_000,
-      "a reply from the body service",
-    );
+    const reply = await requestOnceListened(nc, subjects.bodyForward, garbage);
     mine.record({ client: "", round: 0, kind: "invalid", direction: "sent" }, garbage.length);
     const refusal = parseChunk(reply.data).header;
     const { client, round, kind } = refusal;
@@ -52,7 +50,12 @@ test("the server's /metrics counts its bytes and refused frames while the job ru
 
     // both clients poll (the round opens), client-0 reports a state and fetches the parameters
     const send = (subject: string, init: Omit<FrameInit, "job" | "step">, step: number): Promise<unknown> =>
-      requestFrame(nc, subject, { ...init, job, step }, { timeoutMs: 10_000, ledger: mine });
+      requestFrame(
+        nc,
+        subject,
+        { ...init, job, step },
+        { timeoutMs: ONCE_TIMEOUT_MS, retries: 0, ledger: mine },
+      );
     await send(subjects.roundReport, poll("client-0"), 1);
     await send(subjects.roundReport, poll("client-1"), 2);
     const state = { op: "state", state: "local-update", round: 1 };

@@ -11,9 +11,10 @@ import {
   requestFrame,
   type FrameInit,
 } from "@sfprompt/protocol";
-import { ENTRY, get, runConfig, spawnEntry, until } from "../../shell/test/harness.js";
+import { ENTRY, get, runConfig, spawnEntry } from "../../shell/test/harness.js";
 import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestCounts, requestSeries } from "../../shell/test/request-histogram.js";
+import { ONCE_TIMEOUT_MS, requestOnceListened } from "../../shell/test/request-once.js";
 
 const f = useProcessFixture();
 
@@ -26,16 +27,13 @@ test("the server's /metrics counts every request it answered by operation and ou
     const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
     const subjects = jobSubjects(job);
     // a malformed frame on the body service: an error reply (the services subscribe after readiness,
-    // so this is tried until one answers; a request nobody received is not the server's)
-    const garbage = await until(
-      () => nc.request(subjects.bodyForward, new Uint8Array([1, 2, 3]), { timeout: 10_000 }),
-      60_000,
-      "a reply from the body service",
-    );
+    // so this is sent again while no service listens, never after a timeout: the count is exact)
+    const garbage = await requestOnceListened(nc, subjects.bodyForward, new Uint8Array([1, 2, 3]));
     assert.equal(parseChunk(garbage.data).header.type, "error");
 
     const send = (subject: string, init: Omit<FrameInit, "job" | "step">, step: number): Promise<unknown> =>
-      requestFrame(nc, subject, { ...init, job, step }, { timeoutMs: 10_000 });
+      // no retries (the control services listen once the body service does): each counted once
+      requestFrame(nc, subject, { ...init, job, step }, { timeoutMs: ONCE_TIMEOUT_MS, retries: 0 });
     // a poll of each client: both answered (with the first round's work, or "wait")
     await send(subjects.roundReport, poll("client-0"), 1);
     await send(subjects.roundReport, poll("client-1"), 2);

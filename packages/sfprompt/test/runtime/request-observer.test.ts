@@ -3,7 +3,7 @@
 // agree with what the body service ran and what the server accepted.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { REQUEST_OPS, type RequestObserver, type RequestOp } from "@sfprompt/core";
+import { REQUEST_OPS, jsonLogger, type RequestObserver, type RequestOp } from "@sfprompt/core";
 import type { RequestOutcome } from "@sfprompt/protocol";
 import {
   clientResults,
@@ -39,10 +39,16 @@ function counter(): {
 }
 
 test("a one-round split job tells the server's and the clients' observers every request, by operation", async () => {
+  // a request timeout far past any stall of a loaded machine: a request the server answered late and
+  // the client sent again would be counted twice by the server (its reply cache answers the retry) and
+  // once by the client. The clients' warn lines show that no request other than a poll was retried.
   const config = jobConfig({
     clients: { count: 2, perRound: { count: 2 } },
     training: { rounds: 1, quorum: { count: 2 } },
+    transport: { requestTimeoutSeconds: 600 },
   });
+  const warnings: Record<string, unknown>[] = [];
+  const logger = jsonLogger({ level: "warn", write: (line) => warnings.push(JSON.parse(line)) });
   const clientSide = counter();
   const serverSide = counter();
   const stop = new AbortController();
@@ -51,6 +57,7 @@ test("a one-round split job tells the server's and the clients' observers every 
     bundle: w.bundle.dir,
     signal: stop.signal,
     onRequest: clientSide.observe,
+    logger,
   });
   const server = await startTestServer(config, {
     nc: w.nats.nc,
@@ -79,6 +86,8 @@ test("a one-round split job tells the server's and the clients' observers every 
       "no error replies",
     );
 
+    const retried = warnings.filter((l) => l.event === "request-retry");
+    assert.deepEqual(retried, [], "no request but polls sent again: each sent once, answered once");
     // the clients saw the same requests answered (a poll the job's end aborted is theirs to drop)
     for (const op of ["body-forward", "body-backward", "params-global", "params-upload", "report"])
       assert.equal(clientSide.of(`${op}/ok`), serverSide.of(`${op}/ok`), op);

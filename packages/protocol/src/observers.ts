@@ -15,6 +15,9 @@ export class ObserverError extends Error {
   }
 }
 
+/** Where a caller wants ObserverErrors reported (its structured log) instead of as process warnings. */
+export type ObserverErrorSink = (error: ObserverError) => void;
+
 /** Where an ObserverError goes by default: a process warning (stderr unless a listener takes it). */
 export function warnObserverError(error: ObserverError): void {
   process.emitWarning(error);
@@ -25,7 +28,7 @@ export function tell<A extends unknown[]>(
   hook: string,
   fn: ((...args: A) => void) | undefined,
   args: A,
-  report: (error: ObserverError) => void = warnObserverError,
+  report: ObserverErrorSink = warnObserverError,
 ): void {
   if (fn === undefined) return;
   try {

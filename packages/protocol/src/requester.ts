@@ -21,7 +21,7 @@ import {
 } from "./frame.js";
 import { AckMetaSchema, ErrorReplyMetaSchema, type FrameHeader } from "./header-schema.js";
 import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
-import { tell } from "./observers.js";
+import { tell, type ObserverErrorSink } from "./observers.js";
 import { requestOutcomeOf, secondsSince, type RequestObservation } from "./request-outcome.js";
 import type { TrafficLedger } from "./traffic-ledger.js";
 import { maxPayloadOf, publishCounted, receiveCounted, wireLength } from "./wire.js";
@@ -46,6 +46,11 @@ export interface RequestOptions {
    * latency metrics); not called for a request that `signal` aborted (a shutdown, not a latency).
    */
   readonly observe?: (request: RequestObservation) => void;
+  /**
+   * Where an `observe` that threw is reported (the process's structured log); default: a process
+   * warning. The ledger reports its own observer's failures (its constructor's `onObserverError`).
+   */
+  readonly onObserverError?: ObserverErrorSink;
 }
 
 export interface RetryInfo {
@@ -75,16 +80,21 @@ export async function requestFrame(
   const start = performance.now();
   const count = { attempts: 0 };
   const seen = (outcome: RequestObservation["outcome"]): void =>
-    tell("observe", observe, [
-      {
-        subject,
-        kind: frame.header.kind,
-        meta: frame.header.meta,
-        attempts: count.attempts,
-        seconds: secondsSince(start),
-        outcome,
-      },
-    ]);
+    tell(
+      "observe",
+      observe,
+      [
+        {
+          subject,
+          kind: frame.header.kind,
+          meta: frame.header.meta,
+          attempts: count.attempts,
+          seconds: secondsSince(start),
+          outcome,
+        },
+      ],
+      options.onObserverError,
+    );
   let reply: DecodedFrame;
   try {
     reply = await withRetries(nc, subject, frame, options, count);

@@ -1,7 +1,7 @@
 // Byte counters per client, round, kind and direction: what the method exists to reduce. Counts the
 // bytes of every NATS message body sent or received (frame header + payload; no NATS headers are used).
 import { z } from "zod";
-import { tell } from "./observers.js";
+import { tell, type ObserverErrorSink } from "./observers.js";
 import { FRAME_KINDS } from "./tensor.js";
 
 export const TRAFFIC_KINDS = [...FRAME_KINDS, "invalid"] as const;
@@ -42,14 +42,20 @@ export type TrafficObserver = (key: TrafficKey, bytes: number, messages: number)
 export class TrafficLedger {
   readonly #entries = new Map<string, TrafficEntry>();
   readonly #observe: TrafficObserver | undefined;
+  readonly #onObserverError: ObserverErrorSink | undefined;
 
-  constructor(observe?: TrafficObserver) {
+  /**
+   * `observe` is told every count; if it throws, the ObserverError goes to `onObserverError` (the
+   * process's structured log), or without one is emitted as a process warning.
+   */
+  constructor(observe?: TrafficObserver, onObserverError?: ObserverErrorSink) {
     this.#observe = observe;
+    this.#onObserverError = onObserverError;
   }
 
   /** Adds `bytes` (and `messages`) to the counter of `key`. */
   record(key: TrafficKey, bytes: number, messages = 1): void {
-    tell("traffic observer", this.#observe, [key, bytes, messages]);
+    tell("traffic observer", this.#observe, [key, bytes, messages], this.#onObserverError);
     const id = keyOf(key);
     const e = this.#entries.get(id);
     if (e === undefined) {

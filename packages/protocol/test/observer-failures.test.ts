@@ -1,8 +1,8 @@
 // Hooks that throw, over a real nats-server: a requester's and a responder's observe, a responder's
 // onBadFrame and both ledgers' observers all throw, and every request still gets the reply it would
 // get without them (data stays data, a refusal stays its own code), nothing rejects unhandled, and
-// each failure is reported (the responder's hooks in its log; the ledgers' and requester's as process
-// warnings).
+// each failure is reported (the responder's hooks in its log; the ledgers' and requester's in the sink
+// they were given, else as process warnings).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
@@ -70,6 +70,45 @@ describe("observers that throw", () => {
       assert.deepEqual(new Set(hooks), new Set(["observe", "onBadFrame"]), "the responder's, in its log");
       const warned = warnings.filter((w) => w instanceof ObserverError).map((w) => w.hook);
       assert.deepEqual(new Set(warned), new Set(["observe", "traffic observer"]), "the rest, as warnings");
+    } finally {
+      await responder.stop();
+    }
+  });
+
+  it("report the requester's and the ledgers' failures to the sink they were given, not as warnings", async () => {
+    const reported: ObserverError[] = [];
+    const sink = (e: ObserverError): void => void reported.push(e);
+    const responder = await serveFrames(nats.nc, {
+      subject: subjects.bodyBackward,
+      job,
+      handler: (req) => ({ tensors: req.tensors }),
+      ledger: new TrafficLedger(boom, sink),
+    });
+    try {
+      const before = warnings.length;
+      const o = {
+        ledger: new TrafficLedger(boom, sink),
+        observe: boom,
+        onObserverError: sink,
+        timeoutMs: 5000,
+      };
+      const t = randomTensor("hidden", [2, 8], 4);
+      const reply = await requestFrame(nats.nc, subjects.bodyBackward, { ...baseFrame, tensors: [t] }, o);
+      assert.deepEqual(reply.tensors[0]?.shape, [2, 8], "the data reply reached the caller");
+      // a warning is emitted on the next tick: wait past it
+      await new Promise((r) => setImmediate(r));
+
+      assert.ok(reported.every((e) => e instanceof ObserverError && e.cause instanceof Error));
+      const hooks = reported.map((e) => e.hook);
+      // request and reply on both ledgers (4 counts), the requester's observe once
+      assert.deepEqual(
+        Object.fromEntries(
+          ["traffic observer", "observe"].map((h) => [h, hooks.filter((x) => x === h).length]),
+        ),
+        { "traffic observer": 4, observe: 1 },
+      );
+      assert.deepEqual(warnings.slice(before), [], "no process warning");
+      assert.deepEqual(unhandled, []);
     } finally {
       await responder.stop();
     }

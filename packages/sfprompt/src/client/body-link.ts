@@ -7,6 +7,7 @@ import {
   requestFrame,
   tensorByName,
   type Codec,
+  type ObserverErrorSink,
   type RequestOptions,
   type RetryInfo,
   type TrafficLedger,
@@ -64,6 +65,8 @@ export interface RemoteBodyOptions {
   readonly onRetry?: (retry: RetryInfo) => void;
   /** Told each body request's latency (retries included) and outcome. */
   readonly onRequest?: RequestObserver;
+  /** Where an onRequest that threw is reported (default: a process warning). */
+  readonly onObserverError?: ObserverErrorSink;
 }
 
 /** Tensor names of the body messages (the graph names, so the server can check them). */
@@ -79,6 +82,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
     ledger: o.ledger,
     timeoutMs: o.timeoutMs,
     ...(o.onRetry ? { onRetry: o.onRetry } : {}),
+    ...(o.onObserverError ? { onObserverError: o.onObserverError } : {}),
     ...observeRequests(o.job, o.onRequest),
     ...(o.signal ? { signal: AbortSignal.any([o.signal]) } : {}),
   });

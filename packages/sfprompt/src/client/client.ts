@@ -15,7 +15,7 @@ import { PartitionBundle } from "../bundle/partition-bundle.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { clientName } from "../runtime/client-names.js";
 import { textBundleConfig } from "../runtime/job-source.js";
-import { silentLogger, type Logger } from "../runtime/logger.js";
+import { observerErrorsTo, silentLogger, type Logger } from "../runtime/logger.js";
 import { meta, type ReportRequest } from "../runtime/messages.js";
 import type { RequestObserver } from "../runtime/request-ops.js";
 import { localBody, remoteBody } from "./body-link.js";
@@ -67,7 +67,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
           logger,
         })
       : o.bundle;
-  const ledger = new TrafficLedger(o.onTraffic);
+  const ledger = new TrafficLedger(o.onTraffic, observerErrorsTo(logger));
   const startedAt = Date.now();
   // the job may end without this client: its work stops at once when the server reports that
   const ending = new JobEndWatch(o.nc, config.names.job, startedAt);
@@ -147,6 +147,7 @@ function splitTrainer(link: ServerLink): (ctx: ClientContext) => RoundTrainer {
           timeoutMs: config.transport.requestTimeoutSeconds * 1000,
           nextStep: () => link.nextStep(),
           onRetry: link.onRetry,
+          onObserverError: link.onObserverError,
           ...(link.onRequest ? { onRequest: link.onRequest } : {}),
           ...(c.signal ? { signal: c.signal } : {}),
         })

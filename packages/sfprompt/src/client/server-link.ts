@@ -7,10 +7,11 @@ import {
   requestFrame,
   type DecodedFrame,
   type FrameInit,
+  type ObserverError,
   type RetryInfo,
   type TrafficLedger,
 } from "@sfprompt/protocol";
-import type { Logger } from "../runtime/logger.js";
+import { observerErrorsTo, type Logger } from "../runtime/logger.js";
 import { observeRequests, type RequestObserver } from "../runtime/request-ops.js";
 
 export class ServerLink {
@@ -36,6 +37,9 @@ export class ServerLink {
       error: r.error,
     });
 
+  /** A metrics hook that threw, in the client's log (not a process warning). */
+  readonly onObserverError = (error: ObserverError): void => observerErrorsTo(this.logger)(error);
+
   nextStep(): number {
     // a random start per process: a restarted client never repeats the idempotency key of its last run
     this.#step = (this.#step + 1) % 0x100000000;
@@ -57,6 +61,7 @@ export class ServerLink {
         ledger: this.ledger,
         timeoutMs: timeout,
         onRetry,
+        onObserverError: this.onObserverError,
         ...observeRequests(this.config.names.job, this.onRequest),
         // a child signal per request: the requester's retry sleeps add abort listeners that would
         // otherwise pile up on the client's long-lived signal while the server is away

@@ -1,5 +1,6 @@
 // Structured logs: one JSON object per line with the job, client and round as fields, so the logs of
 // a server and many clients can be merged and filtered.
+import type { ObserverError, ObserverErrorSink } from "@sfprompt/protocol";
 
 /** Severity of a log event. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -34,6 +35,16 @@ export function jsonLogger(
       return jsonLogger({ ...options, fields: { ...base, ...fields } });
     },
   };
+}
+
+/**
+ * Where the data plane reports a metrics hook that threw (ADR 0017, amendment 4): an `observer-failed`
+ * line in `logger` (level error, `hook` and what it threw), as a responder's log has it, instead of a
+ * process warning on stderr outside the structured log.
+ */
+export function observerErrorsTo(logger: Logger): ObserverErrorSink {
+  return (error: ObserverError) =>
+    logger.log("error", "observer-failed", { hook: error.hook, error: String(error.cause) });
 }
 
 /** A logger that drops everything (tests that do not look at logs). */

@@ -17,7 +17,7 @@ import { PartitionBundle } from "../bundle/partition-bundle.js";
 import type { ExecutionProvider } from "../bundle/sessions.js";
 import { joinParams } from "../bundle/tensors.js";
 import type { Dataset } from "../datasets/dataset.js";
-import { silentLogger, type Logger } from "../runtime/logger.js";
+import { observerErrorsTo, silentLogger, type Logger } from "../runtime/logger.js";
 import type { RequestObserver } from "../runtime/request-ops.js";
 import type { ParamSet } from "../training/param-set.js";
 import { startBodyService, type BodyGradientMode } from "./body-service.js";
@@ -62,7 +62,10 @@ export interface ServerOptions {
   readonly onRequest?: RequestObserver;
   /** Told every message the server counts in its ledger, as it counts it (the pod's live bytes). */
   readonly onTraffic?: TrafficObserver;
-  /** Told every error reply of the control and body services, as it is sent (the pod's refusals). */
+  /**
+   * Told every refusal of the control and body services, just before its error reply is sent (the
+   * pod's refusals).
+   */
   readonly onBadFrame?: BadFrameObserver;
 }
 
@@ -118,7 +121,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
           logger,
         })
       : o.bundle;
-  const ledger = new TrafficLedger(o.onTraffic);
+  const ledger = new TrafficLedger(o.onTraffic, observerErrorsTo(logger));
   const resources = await ensureJobResources(o.nc, config.names);
   const events = new EventPublisher(o.nc, config.names.job, logger, o.onEvent, o.eventRetry);
   // the coordinator names the run's attempt once it knows where it goes on from

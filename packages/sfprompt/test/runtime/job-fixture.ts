@@ -176,6 +176,8 @@ export interface TestClientOptions {
   readonly trainer?: ClientOptions["trainer"];
   /** Told every client's requests (all clients share it). */
   readonly onRequest?: ClientOptions["onRequest"];
+  /** Told every count of every client's ledger (all clients share it). */
+  readonly onTraffic?: ClientOptions["onTraffic"];
 }
 
 /**
@@ -199,6 +201,7 @@ export async function startClients(config: RunConfig, o: TestClientOptions): Pro
         ...(o.logger ? { logger: o.logger } : {}),
         ...(o.trainer ? { trainer: o.trainer } : {}),
         ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+        ...(o.onTraffic ? { onTraffic: o.onTraffic } : {}),
       }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
       return { index, nc, stop, done };
     }),

@@ -34,6 +34,12 @@ export function tell<A extends unknown[]>(
   try {
     fn(...args);
   } catch (error) {
-    report(new ObserverError(hook, error));
+    const failure = new ObserverError(hook, error);
+    try {
+      report(failure);
+    } catch {
+      // the sink broke too (a log stream gone): the warning still tells, the data plane goes on
+      warnObserverError(failure);
+    }
   }
 }

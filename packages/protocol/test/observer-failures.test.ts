@@ -113,4 +113,38 @@ describe("observers that throw", () => {
       await responder.stop();
     }
   });
+  it("fall back to a process warning when the sink itself throws, and still fail no request", async () => {
+    const responder = await serveFrames(nats.nc, {
+      subject: subjects.bodyForward,
+      job,
+      handler: (req) => ({ tensors: req.tensors }),
+      ledger: new TrafficLedger(boom, boom),
+    });
+    try {
+      const before = warnings.length;
+      const o = {
+        ledger: new TrafficLedger(boom, boom),
+        observe: boom,
+        onObserverError: boom,
+        timeoutMs: 5000,
+      };
+      const t = randomTensor("hidden", [2, 8], 5);
+      const reply = await requestFrame(nats.nc, subjects.bodyForward, { ...baseFrame, tensors: [t] }, o);
+      assert.deepEqual(reply.tensors[0]?.shape, [2, 8], "the data reply reached the caller");
+      await new Promise((r) => setImmediate(r));
+
+      assert.deepEqual(unhandled, []);
+      const warned = warnings.slice(before).filter((w) => w instanceof ObserverError);
+      const hooks = warned.map((w) => (w as ObserverError).hook);
+      assert.deepEqual(
+        Object.fromEntries(
+          ["traffic observer", "observe"].map((h) => [h, hooks.filter((x) => x === h).length]),
+        ),
+        { "traffic observer": 4, observe: 1 },
+        "every failure still reported, as a warning",
+      );
+    } finally {
+      await responder.stop();
+    }
+  });
 });

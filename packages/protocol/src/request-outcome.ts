@@ -7,9 +7,9 @@ import type { FrameHeader } from "./header-schema.js";
  * `ok`: a data reply. `error`: an error reply, or a reply that could not be read. `timeout`: no reply
  * within the timeouts of every attempt. `unavailable`: no responder on the subject (no service yet).
  */
-export type RequestOutcome = "ok" | "error" | "timeout" | "unavailable";
+export const REQUEST_OUTCOMES = ["ok", "error", "timeout", "unavailable"] as const;
 
-export const REQUEST_OUTCOMES: readonly RequestOutcome[] = ["ok", "error", "timeout", "unavailable"];
+export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
 
 /** The outcome a failed request ends with, by the class of its error. */
 export function requestOutcomeOf(error: unknown): Exclude<RequestOutcome, "ok"> {

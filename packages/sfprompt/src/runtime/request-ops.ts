@@ -10,17 +10,16 @@ import {
   type ResponderOptions,
 } from "@sfprompt/protocol";
 
-export type RequestOp =
-  "poll" | "report" | "params-global" | "params-upload" | "body-forward" | "body-backward";
-
-export const REQUEST_OPS: readonly RequestOp[] = [
+export const REQUEST_OPS = [
   "poll",
   "report",
   "params-global",
   "params-upload",
   "body-forward",
   "body-backward",
-];
+] as const;
+
+export type RequestOp = (typeof REQUEST_OPS)[number];
 
 /**
  * Told of every data-plane request a client made (its latency, retries included) or a server
@@ -29,18 +28,10 @@ export const REQUEST_OPS: readonly RequestOp[] = [
 export type RequestObserver = (op: RequestOp, seconds: number, outcome: RequestOutcome) => void;
 
 /**
- * The operation of a request on `subject` of `job`, undefined for a subject that is none of the job's
- * request subjects. On `round.report`, a poll says `op: "poll"` in its meta; anything else there
+ * The operation of a request on one of the job's subjects `s`, undefined for a subject that is none of
+ * its request subjects. On `round.report`, a poll says `op: "poll"` in its meta; anything else there
  * (a state report, or a frame too broken to read) is a report.
  */
-export function requestOpOf(
-  job: string,
-  subject: string,
-  meta: FrameMeta | undefined,
-): RequestOp | undefined {
-  return opOf(jobSubjects(job), subject, meta);
-}
-
 function opOf(s: JobSubjects, subject: string, meta: FrameMeta | undefined): RequestOp | undefined {
   switch (subject) {
     case s.roundReport:
@@ -58,19 +49,25 @@ function opOf(s: JobSubjects, subject: string, meta: FrameMeta | undefined): Req
   }
 }
 
+/** `observer` as a data-plane `observe` hook on `job`'s subjects: `metaOf` finds the request's meta. */
+function observeOps<T extends { subject: string; seconds: number; outcome: RequestOutcome }>(
+  job: string,
+  observer: RequestObserver,
+  metaOf: (seen: T) => FrameMeta | undefined,
+): (seen: T) => void {
+  const s = jobSubjects(job);
+  return (seen) => {
+    const op = opOf(s, seen.subject, metaOf(seen));
+    if (op !== undefined) observer(op, seen.seconds, seen.outcome);
+  };
+}
+
 /** The requester's `observe` option for a client's requests on `job`'s subjects. */
 export function observeRequests(
   job: string,
   observer: RequestObserver | undefined,
 ): Pick<RequestOptions, "observe"> {
-  if (observer === undefined) return {};
-  const s = jobSubjects(job);
-  return {
-    observe: (r) => {
-      const op = opOf(s, r.subject, r.meta);
-      if (op !== undefined) observer(op, r.seconds, r.outcome);
-    },
-  };
+  return observer === undefined ? {} : { observe: observeOps(job, observer, (r) => r.meta) };
 }
 
 /** The responder's `observe` option for a server's services on `job`'s subjects. */
@@ -78,12 +75,5 @@ export function observeResponses(
   job: string,
   observer: RequestObserver | undefined,
 ): Pick<ResponderOptions, "observe"> {
-  if (observer === undefined) return {};
-  const s = jobSubjects(job);
-  return {
-    observe: (r) => {
-      const op = opOf(s, r.subject, r.request?.meta);
-      if (op !== undefined) observer(op, r.seconds, r.outcome);
-    },
-  };
+  return observer === undefined ? {} : { observe: observeOps(job, observer, (r) => r.request?.meta) };
 }

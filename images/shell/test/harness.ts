@@ -207,6 +207,20 @@ export function metricFamilies(body: string): Map<string, string> {
   return out;
 }
 
+/** Every sample `family{labels} value` of a Prometheus text body, its labels parsed. */
+export function samples(body: string, family: string): [Record<string, string>, number][] {
+  const out: [Record<string, string>, number][] = [];
+  const re = new RegExp(`^${family}\\{([^}]*)\\} (\\S+)$`);
+  for (const line of body.split("\n")) {
+    const m = re.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const [, k, v] of m[1]!.matchAll(/(\w+)="([^"]*)"/g)) labels[k!] = v!;
+    out.push([labels, Number(m[2])]);
+  }
+  return out;
+}
+
 /** The value of the sample `name{labels}` (exact label text, e.g. `{role="server"}`), if present. */
 export function sample(body: string, nameWithLabels: string): number | undefined {
   const line = body.split("\n").find((l) => l.startsWith(`${nameWithLabels} `));

@@ -1,5 +1,7 @@
 // Reads sfprompt_request_duration_seconds out of a /metrics body: the count, sum and +Inf bucket of
 // every (op, outcome) series, so tests compare them with the requests they made.
+import { samples } from "./harness.js";
+
 const FAMILY = "sfprompt_request_duration_seconds";
 
 export interface RequestSeries {
@@ -14,20 +16,18 @@ export interface RequestSeries {
 /** Series keyed `op/outcome`. */
 export function requestSeries(body: string): Map<string, RequestSeries> {
   const out = new Map<string, RequestSeries>();
-  const re = new RegExp(
-    `^${FAMILY}_(count|sum|bucket)\\{op="([^"]+)",outcome="([^"]+)"(?:,le="([^"]+)")?\\} (\\S+)$`,
-  );
-  for (const line of body.split("\n")) {
-    const m = re.exec(line);
-    if (m === null) continue;
-    const [, part, op, outcome, le, value] = m;
-    const key = `${op!}/${outcome!}`;
+  const seriesOf = (labels: Record<string, string>): RequestSeries => {
+    const key = `${labels.op!}/${labels.outcome!}`;
     const s = out.get(key) ?? { count: 0, sum: 0, inf: 0, buckets: new Map<string, number>() };
-    if (part === "count") s.count = Number(value);
-    else if (part === "sum") s.sum = Number(value);
-    else if (le === "+Inf") s.inf = Number(value);
-    else s.buckets.set(le!, Number(value));
     out.set(key, s);
+    return s;
+  };
+  for (const [labels, value] of samples(body, `${FAMILY}_count`)) seriesOf(labels).count = value;
+  for (const [labels, value] of samples(body, `${FAMILY}_sum`)) seriesOf(labels).sum = value;
+  for (const [labels, value] of samples(body, `${FAMILY}_bucket`)) {
+    const s = seriesOf(labels);
+    if (labels.le === "+Inf") s.inf = value;
+    else s.buckets.set(labels.le!, value);
   }
   return out;
 }

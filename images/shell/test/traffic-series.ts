@@ -1,18 +1,19 @@
 // Reads a process's traffic and refusal counters out of a /metrics body, and says what a process
 // must have counted when this test was its only peer: the test's own ledger with directions swapped.
 import type { TrafficLedger } from "@sfprompt/protocol";
+import { samples } from "./harness.js";
 
 /** `kind/direction` → value of every sample of `family` (sfprompt_process_bytes_total, …_messages_total). */
 export function trafficSeries(body: string, family: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [labels, value] of samplesOf(body, family)) out[`${labels.kind}/${labels.direction}`] = value;
+  for (const [labels, value] of samples(body, family)) out[`${labels.kind}/${labels.direction}`] = value;
   return out;
 }
 
 /** `reason` → sfprompt_bad_messages_total. */
 export function badMessages(body: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [labels, value] of samplesOf(body, "sfprompt_bad_messages_total")) out[labels.reason!] = value;
+  for (const [labels, value] of samples(body, "sfprompt_bad_messages_total")) out[labels.reason!] = value;
   return out;
 }
 
@@ -29,17 +30,4 @@ export function peerTotals(ledger: TrafficLedger): {
     messages[key] = (messages[key] ?? 0) + e.messages;
   }
   return { bytes, messages };
-}
-
-function samplesOf(body: string, family: string): [Record<string, string>, number][] {
-  const out: [Record<string, string>, number][] = [];
-  const re = new RegExp(`^${family}\\{([^}]*)\\} (\\S+)$`);
-  for (const line of body.split("\n")) {
-    const m = re.exec(line);
-    if (m === null) continue;
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of m[1]!.matchAll(/(\w+)="([^"]*)"/g)) labels[k!] = v!;
-    out.push([labels, Number(m[2])]);
-  }
-  return out;
 }

@@ -38,6 +38,14 @@ export function jsonLogger(
 }
 
 /**
+ * A responder's `log` option (serveFrames) writing to `logger`: each event at its own level when it
+ * says "error" (observer-failed), else at warn (bad frames, refusals), its fields as the responder gave them.
+ */
+export function responderLog(logger: Logger): (event: Record<string, unknown>) => void {
+  return (e) => logger.log(e.level === "error" ? "error" : "warn", String(e.event), e);
+}
+
+/**
  * Where the data plane reports a metrics hook that threw (ADR 0017, amendment 4): an `observer-failed`
  * line in `logger` (level error, `hook` and what it threw), as a responder's log has it, instead of a
  * process warning on stderr outside the structured log.

@@ -22,7 +22,7 @@ import {
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { f32Tensor } from "../bundle/tensors.js";
 import { gradName } from "../client/body-link.js";
-import type { Logger } from "../runtime/logger.js";
+import { responderLog, type Logger } from "../runtime/logger.js";
 import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
 import { concatBatch, concatRecords, groupBy, recordShapeKey, splitBatch } from "./batch-tensors.js";
 import { RunQueue } from "./run-queue.js";
@@ -156,8 +156,7 @@ export async function startBodyService(o: BodyServiceOptions): Promise<BodyServi
     queue: bodyQueueGroup(config.names.job),
     isKnownClient: o.isKnownClient,
     ledger: o.ledger,
-    log: (e: Record<string, unknown>): void =>
-      o.logger.log(e.level === "error" ? "error" : "warn", String(e.event), e),
+    log: responderLog(o.logger),
     ...observeResponses(config.names.job, o.onRequest),
     ...(o.onBadFrame ? { onBadFrame: o.onBadFrame } : {}),
   };

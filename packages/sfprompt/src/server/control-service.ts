@@ -21,7 +21,7 @@ import {
   readMeta,
   type PollReply,
 } from "../runtime/messages.js";
-import type { Logger } from "../runtime/logger.js";
+import { responderLog, type Logger } from "../runtime/logger.js";
 import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
 import { ControlMessageError } from "../runtime/errors.js";
 import type { ParamSet } from "../training/param-set.js";
@@ -172,7 +172,7 @@ export async function startControlServices(
     job: v.config.names.job,
     isKnownClient: (c: string) => v.registry.isKnown(c),
     ledger,
-    log: (e: Record<string, unknown>): void => v.logger.log("warn", String(e.event), e),
+    log: responderLog(v.logger),
     ...observeResponses(v.config.names.job, hooks.onRequest),
     ...(hooks.onBadFrame ? { onBadFrame: hooks.onBadFrame } : {}),
   };

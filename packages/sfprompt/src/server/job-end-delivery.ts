@@ -17,7 +17,7 @@ import {
   type RoundState,
   type TrafficObserver,
 } from "@sfprompt/protocol";
-import { observerErrorsTo, type Logger } from "../runtime/logger.js";
+import { observerErrorsTo, responderLog, type Logger } from "../runtime/logger.js";
 import { pause } from "../runtime/pause.js";
 import { meta, type PollReply } from "../runtime/messages.js";
 import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
@@ -140,8 +140,7 @@ export async function answerPollsWithEnd(
         // its observer is what counts (the pod's /metrics); nobody reads its entries
         ...(o.onTraffic ? { ledger: new TrafficLedger(o.onTraffic, observerErrorsTo(o.logger)) } : {}),
         // its hooks' failures and its refusals in the lingering server's log, as its services had them
-        log: (e: Record<string, unknown>): void =>
-          o.logger.log(e.level === "error" ? "error" : "warn", String(e.event), e),
+        log: responderLog(o.logger),
         ...(o.onBadFrame ? { onBadFrame: o.onBadFrame } : {}),
       });
     } catch (error) {

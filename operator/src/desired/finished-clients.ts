@@ -4,7 +4,7 @@
 // failed (which its clients are not told of), is deleted (ADR 0012, amendments 2 and 3).
 import type { V1Pod } from "@kubernetes/client-node";
 import { clientsTold, type Lifecycle } from "../status/lifecycle.js";
-import type { ClientPlan } from "./restart-plan.js";
+import { podAttempt, type ClientPlan } from "./restart-plan.js";
 
 export interface FinishedClientPods {
   /** Names of the client pods to keep. */
@@ -45,4 +45,15 @@ export function finishedClientPods(
   const keep = kept.map((pod) => pod.metadata!.name!);
   const waiting = kept.some((pod) => !exited(pod));
   return waiting ? { keep, recheckAfterMs: left } : { keep };
+}
+
+/**
+ * A client's plan on a finished job, which starts no replacement: a plan that would replace a Failed
+ * pod (its restart backoff over) stands for that pod, kept for its logs, as it did during the backoff.
+ * So the status says Failed however late the operator first sees the pod fail; the replacing plan has
+ * no pod, which read as a pod deleted before it exited (Unknown).
+ */
+export function finishedClientPlan(plan: ClientPlan): ClientPlan {
+  if (plan.pod !== undefined || plan.replaces === undefined) return plan;
+  return { index: plan.index, attempt: podAttempt(plan.replaces), state: "waiting", pod: plan.replaces };
 }

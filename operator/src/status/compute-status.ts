@@ -3,6 +3,7 @@
 import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import type { ClientStatus, ServerStatus, SFPromptJob, Status, StatusSchema } from "@sfprompt/api";
 import type { z } from "zod";
+import { finishedClientPlan } from "../desired/finished-clients.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { SPEC_REJECTED } from "./checkpoint-rounds.js";
@@ -66,7 +67,8 @@ function deletedClient(entry: ClientStatus, terminal: NonNullable<Lifecycle["ter
 function clientStatuses(input: StatusInput): ClientStatus[] {
   const { plans, progress, lifecycle } = input;
   const before = new Map((input.job.status?.clients ?? []).map((c) => [c.index, c]));
-  return plans.map((plan) => {
+  return plans.map((planned) => {
+    const plan = lifecycle.terminal ? finishedClientPlan(planned) : planned;
     // A finished job's pod that is gone leaves its last observed entry (Unknown if it was not seen to finish).
     const last = before.get(plan.index);
     if (lifecycle.terminal && !plan.pod && last) return deletedClient(last, lifecycle.terminal);

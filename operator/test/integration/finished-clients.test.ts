@@ -235,6 +235,31 @@ test("a job its server failed (job.failed) leaves its clients the grace to exit:
   );
 });
 
+test("a client of a job its server failed whose Failed pod the operator first sees after its restart backoff shows Failed, its pod kept, not Unknown", async () => {
+  const publish = await runningJob("seen-late");
+  await publish({ type: "job.failed", reason: "ModelNotFound", message: "no model" });
+  await waitForJob(w.world, "seen-late", (j) => j.status?.phase === "Failed", "seen-late Failed");
+  // It exited a minute ago, longer than any restart backoff: a reconcile late to see the pod (a busy
+  // operator, one that restarted) finds the backoff over, and a finished job starts no replacement.
+  await setPodPhase(w.world, "seen-late-client-0", "Failed", { finishedAt: new Date(Date.now() - 60_000) });
+  const seen = await waitForJob(
+    w.world,
+    "seen-late",
+    (j) => clientsOf(j)[0]?.phase !== "Running",
+    "client 0 seen to end",
+  );
+  const c = clientsOf(seen)[0];
+  assert.deepEqual(
+    [c?.phase, c?.state, c?.pod, c?.node, c?.restarts],
+    ["Failed", "failed", "seen-late-client-0", "edge-0", 0],
+  );
+  assert.match(c?.reason ?? "", /^Error \(exit code 1\)/);
+  assert.ok(
+    (await livePods("seen-late")).includes("seen-late-client-0"),
+    "the Failed pod is kept for its logs",
+  );
+});
+
 test("a job the operator failed (its deadline) deletes its unfinished client pods at once, and later reconciles do not delete them again", async () => {
   await runningJob("late");
   await patchJobSpec(w.world, "late", { activeDeadlineSeconds: 1 });

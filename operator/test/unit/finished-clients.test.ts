@@ -239,3 +239,39 @@ for (const c of statusCases) {
     );
   });
 }
+
+// A finished job starts no replacement, so a client's Failed pod is that client's end whenever the
+// operator first sees it: past the pod's restart backoff the plan has moved on to the next attempt
+// (no pod), which read as a pod deleted before it exited (Unknown, "running").
+test("a client of a job its server failed whose Failed pod is first seen after its restart backoff is Failed, naming its pod, not Unknown", () => {
+  const terminated = { exitCode: 1, reason: "Error", finishedAt: new Date(FINISHED_AT) };
+  const failed: V1Pod = {
+    ...pod(0, "Failed"),
+    status: {
+      phase: "Failed",
+      containerStatuses: [
+        { name: "client", image: "x", imageID: "", ready: false, restartCount: 0, state: { terminated } },
+      ],
+    },
+  };
+  const running: ClientStatus[] = [
+    { index: 0, phase: "Running", state: "running", restarts: 0, pod: "j-client-0", node: "edge-0" },
+  ];
+  const previous: Status = { phase: "Failed", conditions: [], clients: running, completionTime: FINISHED_AT };
+  const now = after(60_000);
+  const plans = planClients(1, [failed], DEFAULT_CHILD_SETTINGS.clientRestart, now.getTime(), running);
+  assert.equal(plans[0]?.replaces, failed, "the backoff is over: the plan names the pod it would replace");
+  const status = computeStatus({
+    job: { ...job("j", { clients: { count: 1 } }), status: previous },
+    lifecycle: finished("Failed", "ModelNotFoundError"),
+    deployment: undefined,
+    plans,
+    progress: undefined,
+    now,
+  });
+  const c = (status.clients ?? [])[0] as ClientStatus | undefined;
+  assert.deepEqual(
+    [c?.phase, c?.state, c?.reason, c?.pod, c?.node, c?.restarts],
+    ["Failed", "failed", "Error (exit code 1)", "j-client-0", "edge-0", 0],
+  );
+});

@@ -136,10 +136,10 @@ check_succeeded_status() {
 }
 
 # The operator's per-round views of the job (ADR 0023 amendment 1) through the API server's service
-# proxy to the chart's metrics Service, as docs/operator.md shows: rounds.json lists rounds 1..2 with
+# proxy to the chart's leader Service, as docs/operator.md shows: rounds.json lists rounds 1..2 with
 # bytes, its last accuracy is status.metrics.accuracy, and both charts are SVG documents.
 check_job_rounds() {
-  local base="/api/v1/namespaces/$OP_NS/services/http:$RELEASE-metrics:http/proxy/jobs/$JOB_NS/$JOB" got acc svg chart
+  local base="/api/v1/namespaces/$OP_NS/services/http:$RELEASE-leader:http/proxy/jobs/$JOB_NS/$JOB" got acc svg chart
   acc=$(job_field '{.status.metrics.accuracy}')
   got=$(kubectl get --raw "$base/rounds.json" | STATUS_ACC="$acc" node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
     const j=JSON.parse(s), r=j.rounds??[], last=r[r.length-1];

@@ -20,6 +20,12 @@ export interface OperatorConfig {
     renewDeadlineMs: number;
     retryPeriodMs: number;
   };
+  /**
+   * The pod that carries the leader label while this process leads (ADR 0023, amendment 3): its
+   * name and namespace from POD_NAME and POD_NAMESPACE, and the selector of the release's operator
+   * pods, among which only the leader's keeps the label. Undefined: no pod is labelled.
+   */
+  leaderPod: { name: string; namespace: string; selector: string } | undefined;
   http: { host: string; port: number };
   workers: number;
   /** Every job is reconciled at least this often, even without events. */
@@ -116,6 +122,12 @@ export const OPERATOR_FLAG_TABLE = {
     defaultText: "<hostname>-<pid>",
     help: "Lease holder identity.",
   },
+  "leader-pod-selector": {
+    env: "SFPROMPT_LEADER_POD_SELECTOR",
+    default: "",
+    defaultText: "none: no pod label",
+    help: "Selector (k=v,...) of this release's operator pods; the leader labels its own pod (POD_NAME in POD_NAMESPACE) sfprompt.io/operator-role=leader and clears that label from the others.",
+  },
   "http-host": {
     env: "SFPROMPT_HTTP_HOST",
     default: "0.0.0.0",
@@ -165,6 +177,34 @@ function oneOf<T extends string>(flag: Flag, raw: string, allowed: readonly T[])
     throw new ConfigError(`--${flag}`, `must be one of ${allowed.join(", ")} (got ${JSON.stringify(raw)})`);
   }
   return raw as T;
+}
+
+// Equality requirements only: the leader lists the pods with them plus its label.
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+function leaderPod(selector: string, env: Record<string, string | undefined>): OperatorConfig["leaderPod"] {
+  if (selector === "") return undefined;
+  const bad = selector.split(",").find((part) => {
+    const [key = "", value, extra] = part.split("=");
+    return extra !== undefined || value === undefined || !LABEL_KEY.test(key) || !LABEL_VALUE.test(value);
+  });
+  if (bad !== undefined) {
+    throw new ConfigError(
+      "--leader-pod-selector",
+      `must be label=value pairs separated by commas (got ${JSON.stringify(bad)} in ${JSON.stringify(selector)}; env ${OPTIONS["leader-pod-selector"].env})`,
+    );
+  }
+  const name = env.POD_NAME ?? "";
+  const namespace = env.POD_NAMESPACE ?? "";
+  if (name === "" || namespace === "") {
+    throw new ConfigError(
+      "--leader-pod-selector",
+      "needs POD_NAME and POD_NAMESPACE naming this process's own pod (set them with the Downward API, as the chart does), or leave the selector empty",
+    );
+  }
+  return { name, namespace, selector };
 }
 
 /** Reads the configuration from `argv` (without node and script) and `env`. Throws ConfigError. */
@@ -220,6 +260,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       renewDeadlineMs: Math.round(leaseMs * (2 / 3)),
       retryPeriodMs: Math.max(200, Math.round(leaseMs / 7.5)),
     },
+    leaderPod: leaderPod(or("leader-pod-selector"), env),
     http: { host: or("http-host"), port: number("metrics-port", or("metrics-port"), 0) },
     workers: number("workers", or("workers"), 1),
     resyncMs: number("resync-seconds", or("resync-seconds"), 1) * 1000,

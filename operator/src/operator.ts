@@ -6,6 +6,7 @@ import type { OperatorConfig } from "./config.js";
 import { createHttpApp, listen, type Listening } from "./http/http-server.js";
 import { mountJobRounds } from "./http/job-rounds.js";
 import { LeaderElector } from "./leader/leader-elector.js";
+import { LeaderPodLabel } from "./leader/leader-pod-label.js";
 import { createLogger, type Logger } from "./log.js";
 import { OperatorMetrics } from "./metrics.js";
 import { JobManager } from "./reconcile/job-manager.js";
@@ -48,10 +49,21 @@ export async function startOperator(
   let manager: JobManager | undefined;
   let stopping = false;
   let transition: Promise<void> = Promise.resolve();
+  // The <fullname>-leader Service selects this label, so the rounds views reach the leader only.
+  const podLabel = config.leaderPod
+    ? new LeaderPodLabel(kc, {
+        ...config.leaderPod,
+        retryMs: config.leaderElection.retryPeriodMs,
+        maxRetryMs: 2 * config.leaderElection.leaseDurationMs,
+        resyncMs: config.resyncMs,
+        log,
+      })
+    : undefined;
 
   const lead = (): void => {
     transition = transition.then(async () => {
       if (stopping || manager) return;
+      podLabel?.start();
       const m = new JobManager(kc, config, metrics, log);
       manager = m;
       await m.start().catch((err: unknown) => log.error("could not start the controller", { err }));
@@ -61,7 +73,7 @@ export async function startOperator(
     transition = transition.then(async () => {
       const m = manager;
       manager = undefined;
-      await m?.stop();
+      await Promise.all([podLabel?.stop(), m?.stop()]);
       if (!stopping) opts.onLostLeadership?.();
     });
   };

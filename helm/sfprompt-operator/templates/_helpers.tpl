@@ -28,6 +28,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end -}}
 
+{{/* The selector labels as k=v,... for the operator's --leader-pod-selector (sorted by key). */}}
+{{- define "sfprompt.selectorString" -}}
+{{- $parts := list -}}
+{{- range $k, $v := include "sfprompt.selectorLabels" . | fromYaml -}}
+{{- $parts = append $parts (printf "%s=%s" $k $v) -}}
+{{- end -}}
+{{- join "," $parts -}}
+{{- end -}}
+
+{{/* The Service of the leader alone: its pod carries this label while it holds the Lease (ADR 0023, amendment 3). */}}
+{{- define "sfprompt.leaderServiceName" -}}
+{{- printf "%s-leader" (include "sfprompt.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{- define "sfprompt.natsSelectorLabels" -}}
 app.kubernetes.io/name: {{ include "sfprompt.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}

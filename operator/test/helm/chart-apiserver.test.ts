@@ -96,6 +96,23 @@ async function serviceAccountConfig(name = RELEASE): Promise<KubeConfig> {
   return kc;
 }
 
+/** Pods in the release namespace with the labels of the chart's Deployment template, as its ReplicaSet makes them. */
+async function createOperatorPods(names: string[], release = RELEASE, values: Record<string, unknown> = {}): Promise<void> {
+  const d = (await render(values, release)).find((o) => o.kind === "Deployment") as unknown as {
+    spec: { template: { metadata: { labels: Record<string, string> } } };
+  };
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  for (const name of names) {
+    await core.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: {
+        metadata: { name, labels: d.spec.template.metadata.labels },
+        spec: { containers: [{ name: "operator", image: "ghcr.io/sfprompt/operator:0.1.0" }] },
+      },
+    });
+  }
+}
+
 async function canI(args: string[], as = SA): Promise<boolean> {
   const r = await kubectl(["auth", "can-i", "--as", as, ...args], cp.kubeconfigPath, { allowFailure: true });
   return r.stdout.trim() === "yes";
@@ -118,6 +135,7 @@ describe("an installed release", () => {
     { name: "patch another webhook configuration", args: ["patch", "validatingwebhookconfigurations/someone-else"], allowed: false },
     { name: "update another Secret in its namespace by name", args: ["update", "secrets/other", "-n", NAMESPACE], allowed: false },
     { name: "update pods (it only applies them)", args: ["update", "pods", "-n", "team-a"], allowed: false },
+    { name: "patch its own pods (the leader label)", args: ["patch", "pods", "-n", NAMESPACE], allowed: true },
     { name: "delete nodes", args: ["delete", "nodes"], allowed: false },
     { name: "create ClusterRoles", args: ["create", "clusterroles"], allowed: false },
     { name: "delete the CRD", args: ["delete", "customresourcedefinitions"], allowed: false },
@@ -168,12 +186,27 @@ describe("an installed release", () => {
       { name: "sfprompt-operator-mutating", body: toUrl("/mutate-sfpromptjob") },
       jsonPatch,
     );
+    // Two replicas' pods as the Deployment makes them (no kubelet runs here); this process is operator-0.
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    await createOperatorPods(["operator-0", "operator-1"]);
     const config = parseConfig([], env);
     config.http = { host: "127.0.0.1", port: 0 };
     config.leaderElection = { ...config.leaderElection, leaseDurationMs: 2000, renewDeadlineMs: 1400, retryPeriodMs: 250 };
     config.logLevel = "error";
     operator = await startOperator(config, { kubeConfig: await serviceAccountConfig(), log });
     await waitFor(() => operator!.isLeader(), { timeoutMs: 10_000, description: "leadership" });
+    // The installed Services' selectors: -leader picks the leader's pod alone, -metrics both replicas.
+    const selected = async (service: string): Promise<string> => {
+      const s = await core.readNamespacedService({ namespace: NAMESPACE, name: service });
+      const labelSelector = Object.entries(s.spec!.selector!).map(([k, v]) => `${k}=${v}`).join(",");
+      const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector });
+      return pods.items.map((p) => p.metadata!.name).sort().join();
+    };
+    await waitFor(async () => (await selected("sfprompt-operator-leader")) === "operator-0", {
+      timeoutMs: 10_000,
+      description: "the leader Service to select operator-0, labelled by the operator as its ServiceAccount",
+    });
+    assert.equal(await selected("sfprompt-operator-metrics"), "operator-0,operator-1");
 
     const job = { apiVersion: API_VERSION, kind: KIND, metadata: { name: "rbac", namespace: "team-a" }, spec: { clients: { count: 2 } } };
     const bad = await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, {
@@ -184,7 +217,6 @@ describe("an installed release", () => {
     assert.match(bad.stderr, /spec\.training\.rounds/);
     await kubectl(["apply", "-f", "-"], cp.kubeconfigPath, { input: JSON.stringify(job) });
 
-    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
     const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
     const pods = await waitFor(
       async () => {
@@ -252,6 +284,8 @@ describe("a release limited to one namespace", () => {
   const grants: { name: string; args: string[]; allowed: boolean }[] = [
     { name: "create pods in the watched namespace", args: ["create", "pods", "-n", "team-b"], allowed: true },
     { name: "create pods elsewhere", args: ["create", "pods", "-n", "team-a"], allowed: false },
+    { name: "patch pods in its own namespace (the leader label)", args: ["patch", "pods", "-n", NAMESPACE], allowed: true },
+    { name: "patch pods in a namespace it neither watches nor runs in", args: ["patch", "pods", "-n", "team-a"], allowed: false },
     { name: "list secrets cluster-wide", args: ["list", "secrets", "--all-namespaces"], allowed: false },
     { name: "patch webhook configurations (it has none)", args: ["patch", "validatingwebhookconfigurations"], allowed: false },
   ];
@@ -262,6 +296,7 @@ describe("a release limited to one namespace", () => {
   }
   it("the operator, as that ServiceAccount, runs a job in its namespace", async () => {
     const env = { ...operatorEnv(await render(values, release)), POD_NAMESPACE: NAMESPACE, POD_NAME: "ns-op-0" };
+    await createOperatorPods(["ns-op-0"], release, values);
     const config = parseConfig([], env);
     assert.deepEqual(config.namespaces, ["team-b"]);
     config.http = { host: "127.0.0.1", port: 0 };
@@ -283,5 +318,13 @@ describe("a release limited to one namespace", () => {
       { timeoutMs: 10_000, description: "a status written by the operator" },
     );
     assert.equal(status, "Pending");
+    // Its pod is labelled with the Role in the release namespace, which it does not watch.
+    await waitFor(
+      async () => {
+        const pod = await core.readNamespacedPod({ namespace: NAMESPACE, name: "ns-op-0" });
+        return pod.metadata!.labels!["sfprompt.io/operator-role"] === "leader";
+      },
+      { timeoutMs: 10_000, description: "ns-op-0 labelled as the leader's pod" },
+    );
   });
 });

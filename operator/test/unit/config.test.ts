@@ -42,6 +42,24 @@ test("an empty edge node label turns the default pinning off", () => {
   assert.equal(parseConfig(["--edge-node-label="], {}).children.edgeNodeLabel, "");
 });
 
+test("the leader's pod label is off by default and names the Downward API's pod when a selector is set", () => {
+  assert.equal(parseConfig([], { POD_NAME: "op-0", POD_NAMESPACE: "sfprompt-system" }).leaderPod, undefined);
+  assert.deepEqual(
+    parseConfig(
+      ["--leader-pod-selector=app.kubernetes.io/instance=sfprompt,app.kubernetes.io/component=operator"],
+      {
+        POD_NAME: "op-0",
+        POD_NAMESPACE: "sfprompt-system",
+      },
+    ).leaderPod,
+    {
+      name: "op-0",
+      namespace: "sfprompt-system",
+      selector: "app.kubernetes.io/instance=sfprompt,app.kubernetes.io/component=operator",
+    },
+  );
+});
+
 const bad: [string, string[], RegExp][] = [
   ["an unknown flag", ["--nope"], /flags: .*--namespaces/],
   ["a negative port", ["--metrics-port=-1"], /--metrics-port: must be a number ≥ 0/],
@@ -49,6 +67,16 @@ const bad: [string, string[], RegExp][] = [
     "a bad pull policy",
     ["--image-pull-policy", "Sometimes"],
     /--image-pull-policy: must be one of Always, IfNotPresent, Never/,
+  ],
+  [
+    "a leader pod selector without POD_NAME",
+    ["--leader-pod-selector=app=x"],
+    /--leader-pod-selector: needs POD_NAME and POD_NAMESPACE/,
+  ],
+  [
+    "a set-based leader pod selector",
+    ["--leader-pod-selector=app in (x)"],
+    /--leader-pod-selector: must be label=value pairs/,
   ],
 ];
 for (const [name, argv, message] of bad) {

@@ -124,8 +124,11 @@ export class LeaderPodLabel {
     this.abort = undefined;
     const { name, namespace } = this.opts;
     try {
-      await within(this.loop, timeoutMs); // a pass under way must not label the pod after the removal
-      await within(this.patch(name, { metadata: { labels: { [LEADER_POD_LABEL]: null } } }), timeoutMs);
+      // After the pass under way, which must not label the pod once the label is off.
+      const off = this.loop.then(() =>
+        this.patch(name, { metadata: { labels: { [LEADER_POD_LABEL]: null } } }),
+      );
+      await within(off, timeoutMs);
     } catch (cause) {
       const action = `removing ${LEADER_POD_LABEL} from pod ${namespace}/${name}`;
       this.opts.log.warn("could not take the leader label off this pod; the next leader removes it", {

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Runs every *.test.ts of the workspaces with node's test runner, straight from source (tsx).
 // Usage: node scripts/run-tests.mjs [substring filters...]
+// Each test file runs in a process group of its own, stopped when the file ends: nothing a test
+// starts outlives its file (scripts/test-runner/group-per-file.cjs, ADR 0009 amendment 2).
+// TEST_CONCURRENCY (default 2) files at once; TEST_TIMEOUT_MS (default 900000) per file and per test;
+// TEST_ROOTS (comma-separated folders, default the workspaces) where to look for *.test.ts.
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
-const roots = ["packages", "operator", "images", "e2e", "bench"];
+const roots = process.env.TEST_ROOTS?.split(",") ?? ["packages", "operator", "images", "e2e", "bench"];
 const skip = new Set(["node_modules", "dist", ".cache"]);
 
 function walk(dir, out) {
@@ -40,9 +44,11 @@ const args = [
   "--conditions=source",
   "--import",
   "tsx",
+  "--require",
+  new URL("./test-runner/group-per-file.cjs", import.meta.url).pathname,
   "--test",
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? "2"}`,
-  "--test-timeout=900000",
+  `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? "900000"}`,
   ...files,
 ];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });

@@ -11,7 +11,7 @@ import {
 } from "@sfprompt/core";
 import { loadEvalData, loadTrainData } from "../proc/job-data.js";
 import type { MethodRunResult } from "./method-run.js";
-import { writeMetricsFiles } from "./method-run.js";
+import { writeMetricsFiles } from "./metrics-files.js";
 import { emptyMetrics, withClientFlops, type RunMetrics } from "./metrics.js";
 import type { StatusLine } from "./progress-view.js";
 import { writeRecordedParams } from "./recorded-result.js";

@@ -1,7 +1,7 @@
 // One method of a local run: the server and client processes against one NATS, followed through the
 // job's progress events until it finishes (follow-job.ts), then its metrics, plots and trained
 // parameters written.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { decodeParamSetWithMeta, type ParamSet, type RoundMetrics as CoreRoundMetrics } from "@sfprompt/core";
@@ -21,7 +21,6 @@ import {
   emptyMetrics,
   followAttempt,
   ownRounds,
-  RunMetricsSchema,
   withCheckpointRounds,
   withClientFlops,
   withFinal,
@@ -29,7 +28,7 @@ import {
   withRound,
   type RunMetrics,
 } from "./metrics.js";
-import { accuracySvg, trafficSvg } from "./plots.js";
+import { writeMetricsFiles } from "./metrics-files.js";
 import { earlierRoundLine, JobProgressView, type StatusLine } from "./progress-view.js";
 import { plural } from "../plural.js";
 import { writeRecordedParams } from "./recorded-result.js";
@@ -113,26 +112,30 @@ function resumeLine(ctx: MethodRunContext, newest: { readonly round: number } | 
 }
 
 /**
- * Prints the rounds before `resumed` that the checkpoint the server resumed from holds and no session
- * printed, and returns the metrics with them (ADR 0041, amendment 3).
+ * The rounds before `resumed` that the checkpoint the server resumed from holds and no session
+ * printed: the metrics with them, and their lines, which the caller prints once the metrics are
+ * written (ADR 0041, amendments 3 and 4).
  */
-async function showEarlierRounds(
+async function earlierRounds(
   ctx: MethodRunContext,
   store: ArtifactStore,
   metrics: RunMetrics,
   resumed: number,
-): Promise<RunMetrics> {
+): Promise<{ readonly metrics: RunMetrics; readonly lines: string[] }> {
   const checkpoint = await readCheckpointRounds(store, resumed);
-  if (typeof checkpoint === "string") {
-    ctx.status.line(
-      `${ctx.label}: the rounds before round ${resumed} that the earlier session did not print cannot be shown (${checkpoint}); metrics.json takes them from the newest readable checkpoint when the run ends`,
-    );
-    return metrics;
-  }
+  if (typeof checkpoint === "string")
+    return {
+      metrics,
+      lines: [
+        `${ctx.label}: the rounds before round ${resumed} that the earlier session did not print cannot be shown (${checkpoint}); metrics.json takes them from the newest readable checkpoint when the run ends`,
+      ],
+    };
   const earlier = withEarlierRounds(metrics, checkpoint, resumed);
-  for (const r of earlier.unprinted)
-    ctx.status.line(earlierRoundLine(ctx.label, ctx.config.training.rounds, r));
-  return earlier.metrics;
+  const rounds = ctx.config.training.rounds;
+  return {
+    metrics: earlier.metrics,
+    lines: earlier.unprinted.map((r) => earlierRoundLine(ctx.label, rounds, r)),
+  };
 }
 
 /** Runs the method to completion and writes metrics.json, the plots and params.bin into ctx.dir. */
@@ -208,17 +211,22 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
         earlier = attempt.metrics.seconds ?? 0;
       }
       metrics = attempt.metrics;
-      // rounds its checkpoint holds that no session printed go before its own (and the resumed one)
+      // a round goes into metrics.json before its line is printed: a session killed in between
+      // leaves one recorded and not shown, never one shown and not recorded, which the next session
+      // would show again as the earlier session's (ADR 0041, amendment 4). Rounds the checkpoint
+      // holds that no session printed go before this session's own (and the resumed one).
       if (e.type === "run.resumed" && e.from === undefined && lacksRoundsUpTo(metrics, e.round)) {
-        metrics = await showEarlierRounds(ctx, resources.artifacts, metrics, e.round);
+        const earlier = await earlierRounds(ctx, resources.artifacts, metrics, e.round);
+        metrics = earlier.metrics;
         save();
+        for (const line of earlier.lines) ctx.status.line(line);
       }
-      view.onEvent(e);
       if (e.type === "round.finished") {
         trained = true;
         metrics = withRound(metrics, e);
         save();
       }
+      view.onEvent(e);
       return "taken";
     });
     metrics = withFinal(metrics, finished ?? finalFromRounds(metrics));
@@ -257,12 +265,4 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   const meta = typeof final.meta === "object" && final.meta !== null ? final.meta : {};
   writeRecordedParams(ctx.dir, final.params, meta as Record<string, unknown>, history, config);
   return { metrics, params: final.params, history, seconds: metrics.seconds ?? 0 };
-}
-
-/** metrics.json (validated against its schema before writing), accuracy.svg and traffic.svg. */
-export function writeMetricsFiles(dir: string, metrics: RunMetrics): void {
-  RunMetricsSchema.parse(metrics);
-  writeFileSync(join(dir, RUN_FILES.metrics), `${JSON.stringify(metrics, null, 2)}\n`);
-  writeFileSync(join(dir, RUN_FILES.accuracy), accuracySvg([metrics]));
-  writeFileSync(join(dir, RUN_FILES.traffic), trafficSvg([metrics]));
 }

@@ -38,8 +38,19 @@ export const RUN_FILES = {
   methods: "methods",
 } as const;
 
-/** What a fresh start removes: only the entries a run writes, never anything else in the folder. */
-const OWNED = Object.values(RUN_FILES);
+/**
+ * Where a run file is written before it replaces `path` (metrics-files.ts); one writer per run
+ * directory (its lock), so the name needs no pid.
+ */
+export function partialOf(path: string): string {
+  return `${path}.partial`;
+}
+
+/**
+ * What a fresh start removes: only the entries a run writes (a killed session's partial files
+ * included), never anything else in the folder.
+ */
+const OWNED = Object.values(RUN_FILES).flatMap((f) => [f, partialOf(f)]);
 
 /** The run directory: --out, else spec.output.path, else runs/<job name>. */
 export function runDirOf(job: SFPromptJob, out: string | undefined): string {

@@ -4,13 +4,50 @@
 {{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* The release's full name: the chart name, prefixed by the release name unless it already holds it. */}}
+{{/*
+The release's full name, always a DNS-1035 label of at most 63 characters (what a Service name must
+be; ADR 0015, amendment 5): fullnameOverride, or the chart name prefixed by the release name unless
+it already holds it. A name that is longer, holds dots or starts with a digit (Helm accepts such
+release names) is cut to 54 characters, its dots turned into '-' and an `s-` put before a leading
+digit, and ends in 8 hex characters of the original's sha256, so that two releases whose names differ
+only past the cut, or only in a dot, still get different names.
+*/}}
 {{- define "sfprompt.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
-{{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- $raw := .Values.fullnameOverride -}}
+{{- if not $raw -}}
+{{- $raw = contains .Chart.Name .Release.Name | ternary .Release.Name (printf "%s-%s" .Release.Name .Chart.Name) -}}
 {{- end -}}
+{{- if and (le (len $raw) 63) (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" $raw) -}}
+{{- $raw -}}
+{{- else -}}
+{{- $label := printf "%s%s" (regexMatch "^[a-z]" $raw | ternary "" "s-") (replace "." "-" $raw) -}}
+{{- printf "%s-%s" (regexReplaceAll "-+$" ($label | trunc 54) "") (sha256sum $raw | trunc 8) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+<fullname>-<suffix> within a length limit: when that is longer, the fullname is cut to leave room
+for 8 hex characters of its sha256 and the suffix, so that the suffixes keep a release's objects
+apart and the hash two long fullnames that share their start. Call with (list . "suffix" max): max
+is 63 for a Service (a DNS-1035 label), 52 for a StatefulSet (its controller-revision-hash label is
+<name>-<hash of up to 10 characters>, a label value of at most 63).
+*/}}
+{{- define "sfprompt.suffixedName" -}}
+{{- $full := include "sfprompt.fullname" (index . 0) -}}
+{{- $suffix := index . 1 -}}
+{{- $max := index . 2 | int -}}
+{{- $name := printf "%s-%s" $full $suffix -}}
+{{- if le (len $name) $max -}}
+{{- $name -}}
+{{- else -}}
+{{- $keep := sub $max (add (len $suffix) 10) | int -}}
+{{- printf "%s-%s-%s" (regexReplaceAll "-+$" ($full | trunc $keep) "") (sha256sum $full | trunc 8) $suffix -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Service of every replica, for Prometheus. */}}
+{{- define "sfprompt.metricsServiceName" -}}
+{{- include "sfprompt.suffixedName" (list . "metrics" 63) -}}
 {{- end -}}
 
 {{- define "sfprompt.labels" -}}
@@ -39,7 +76,7 @@ app.kubernetes.io/component: operator
 
 {{/* The Service of the leader alone: its pod carries this label while it holds the Lease (ADR 0023, amendment 3). */}}
 {{- define "sfprompt.leaderServiceName" -}}
-{{- printf "%s-leader" (include "sfprompt.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- include "sfprompt.suffixedName" (list . "leader" 63) -}}
 {{- end -}}
 
 {{- define "sfprompt.natsSelectorLabels" -}}
@@ -69,7 +106,7 @@ app.kubernetes.io/component: nats
 {{- end -}}
 
 {{- define "sfprompt.webhookServiceName" -}}
-{{- printf "%s-webhook" (include "sfprompt.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- include "sfprompt.suffixedName" (list . "webhook" 63) -}}
 {{- end -}}
 
 {{- define "sfprompt.webhookSecretName" -}}
@@ -84,8 +121,9 @@ app.kubernetes.io/component: nats
 {{- printf "%s-mutating" (include "sfprompt.fullname" .) -}}
 {{- end -}}
 
+{{/* The bundled NATS's ConfigMap, Service and StatefulSet: 52 characters at most, for the StatefulSet. */}}
 {{- define "sfprompt.natsName" -}}
-{{- printf "%s-nats" (include "sfprompt.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- include "sfprompt.suffixedName" (list . "nats" 52) -}}
 {{- end -}}
 
 {{/* The NATS URL the jobs use: the bundled server's Service, or nats.url. */}}

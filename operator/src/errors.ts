@@ -8,7 +8,7 @@ export class KubeApiError extends Error {
     readonly status: number | undefined,
     options?: { cause?: unknown },
   ) {
-    super(`${action} failed${status ? ` (HTTP ${status})` : ""}: ${detail(options?.cause)}`, options);
+    super(`${action} failed${status ? ` (HTTP ${status})` : ""}: ${errorDetail(options?.cause)}`, options);
   }
 }
 
@@ -51,7 +51,10 @@ export class NatsCleanupError extends Error {
     readonly job: string,
     options?: { cause?: unknown },
   ) {
-    super(`removing the NATS resources of job ${job} failed: ${detail(options?.cause)}; will retry`, options);
+    super(
+      `removing the NATS resources of job ${job} failed: ${errorDetail(options?.cause)}; will retry`,
+      options,
+    );
   }
 }
 
@@ -62,7 +65,8 @@ export function httpStatus(err: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
-function detail(cause: unknown): string {
+/** What went wrong in `cause`: the API server's message from a response body, else the error's message. */
+export function errorDetail(cause: unknown): string {
   if (cause === undefined) return "unknown error";
   const body = (cause as { body?: unknown }).body;
   if (typeof body === "string") {

@@ -4,7 +4,7 @@
 // they never end leadership.
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
-import { httpStatus } from "../errors.js";
+import { errorDetail, httpStatus } from "../errors.js";
 import type { Logger } from "../log.js";
 
 export const LEADER_POD_LABEL = "sfprompt.io/operator-role";
@@ -61,23 +61,10 @@ export class LeaderPodLabelError extends Error {
           ? "POD_NAME and POD_NAMESPACE must name this process's own pod (the chart sets them with the Downward API)"
           : "will retry";
     super(
-      `${action} failed${status ? ` (HTTP ${status})` : ""}: ${reason(options.cause)}; ${advice}`,
+      `${action} failed${status ? ` (HTTP ${status})` : ""}: ${errorDetail(options.cause)}; ${advice}`,
       options,
     );
   }
-}
-
-function reason(cause: unknown): string {
-  const body = (cause as { body?: unknown }).body;
-  if (typeof body === "string") {
-    try {
-      const msg = (JSON.parse(body) as { message?: string }).message;
-      if (msg) return msg;
-    } catch {
-      // not JSON: the error's own message below
-    }
-  }
-  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** `work`, or a rejection when it takes longer than `ms` (the timer does not hold the process). */

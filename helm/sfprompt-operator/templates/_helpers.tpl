@@ -53,7 +53,7 @@ is 63 for a Service (a DNS-1035 label), 52 for a StatefulSet (its controller-rev
 {{- define "sfprompt.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/name: {{ include "sfprompt.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: sfprompt-operator
@@ -61,11 +61,11 @@ app.kubernetes.io/part-of: sfprompt-operator
 
 {{- define "sfprompt.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "sfprompt.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/component: operator
 {{- end -}}
 
-{{/* The selector labels as k=v,... for the operator's --leader-pod-selector (sorted by key). */}}
+{{/* The selector labels as k=v,... for the operator's --leader-pod-selector (sorted by key); the release name is quoted in them, so that fromYaml reads 123 or yes as a string. */}}
 {{- define "sfprompt.selectorString" -}}
 {{- $parts := list -}}
 {{- range $k, $v := include "sfprompt.selectorLabels" . | fromYaml -}}
@@ -81,7 +81,7 @@ app.kubernetes.io/component: operator
 
 {{- define "sfprompt.natsSelectorLabels" -}}
 app.kubernetes.io/name: {{ include "sfprompt.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/component: nats
 {{- end -}}
 

@@ -22,6 +22,7 @@ after(async () => {
 const CASES: { name: string; release: string; values: Record<string, unknown> }[] = [
   { name: "a 53-character release name", release: `edge-site-${"a".repeat(43)}`, values: {} },
   { name: "a release name with dots that starts with a digit", release: "1.edge.site-a", values: {} },
+  { name: "a release name of digits, which YAML reads as a number", release: "123", values: {} },
   { name: "a 63-character fullnameOverride", release: "sfprompt-operator", values: { fullnameOverride: "c".repeat(63) } },
 ];
 

@@ -11,7 +11,7 @@ import { parseConfig } from "../../src/config.js";
 import { LEADER_POD_LABEL, LEADER_POD_VALUE } from "../../src/leader/leader-pod-label.js";
 import { parseWebhookConfig } from "../../src/webhook/webhook-config.js";
 import { CHART, MONITORING_API, NAMESPACE, find, operatorEnv, render, renderRaw, type K8sObject } from "./chart.js";
-import { duplicates, nameProblem, namesOf, selects, serviceOf } from "./object-names.js";
+import { duplicates, nameProblem, namesOf, nonStringLabels, selects, serviceOf } from "./object-names.js";
 
 interface Case {
   name: string;
@@ -28,6 +28,7 @@ const CASES: Case[] = [
   },
   { name: "a 63-character fullnameOverride", release: "sfprompt-operator", values: { fullnameOverride: "c".repeat(63) } },
   { name: "a release name with dots that starts with a digit", release: "1.edge.site-a", values: {} },
+  { name: "a release name of digits, which YAML reads as a number", release: "123", values: {} },
 ];
 
 /** Every optional object on: the monitors, the dashboard, and Roles in a watched namespace or a ClusterRole. */
@@ -130,6 +131,7 @@ for (const c of CASES) {
         const problems = objects.map((o) => nameProblem(o.kind, o.metadata.name)).filter((p) => p !== undefined);
         assert.deepEqual(problems, []);
         assert.deepEqual(duplicates(objects), []);
+        assert.deepEqual(nonStringLabels(objects), [], "label values are strings");
       });
       it(`(${s.name}) refers only to objects it renders, by the names they have`, async () => {
         assertReferences(await render({ ...c.values, ...s.values }, c.release, MONITORING_API));

@@ -66,3 +66,30 @@ export function serviceOf(objects: readonly K8sObject[], component: string): K8s
 export function selects(subset: Record<string, string>, labels: Record<string, string>): boolean {
   return Object.entries(subset).every(([k, v]) => labels[k] === v);
 }
+
+/**
+ * `kind name: path=value` of every label value that is not a string (an unquoted `123` or `true` in the
+ * YAML), in any metadata.labels (pod templates too), matchLabels or a Service's selector: the API
+ * server refuses such an object, as label values are strings.
+ */
+export function nonStringLabels(objects: readonly K8sObject[]): string[] {
+  const found: string[] = [];
+  const check = (o: K8sObject, at: string, map: unknown): void => {
+    if (map === null || typeof map !== "object") return;
+    for (const [k, v] of Object.entries(map))
+      if (typeof v !== "string") found.push(`${o.kind} ${o.metadata.name}: ${at}.${k}=${String(v)}`);
+  };
+  const walk = (o: K8sObject, node: unknown, path: string): void => {
+    if (node === null || typeof node !== "object") return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === "metadata") check(o, `${path}.metadata.labels`, (v as { labels?: unknown } | null)?.labels);
+      if (k === "matchLabels") check(o, `${path}.matchLabels`, v);
+      walk(o, v, `${path}.${k}`);
+    }
+  };
+  for (const o of objects) {
+    walk(o, o, "");
+    if (o.kind === "Service") check(o, ".spec.selector", (o as { spec?: { selector?: unknown } }).spec?.selector);
+  }
+  return found;
+}

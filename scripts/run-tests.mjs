@@ -5,11 +5,26 @@
 // starts outlives its file (scripts/test-runner/group-per-file.cjs, ADR 0009 amendment 2).
 // TEST_CONCURRENCY (default 2) files at once; TEST_TIMEOUT_MS (default 900000) per file and per test;
 // TEST_ROOTS (comma-separated folders, default the workspaces) where to look for *.test.ts.
-import { readdirSync, statSync } from "node:fs";
+import { accessSync, constants, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
+const supervisor = new URL("./test-runner/file-supervisor.sh", import.meta.url).pathname;
+
+// node --test starts every file through the supervisor script: without its exec bit (a copy or
+// checkout that drops modes) each file would fail alone with `spawn ... EACCES`; say it once instead.
+try {
+  accessSync(supervisor, constants.X_OK);
+} catch (err) {
+  const rel = relative(root, supervisor);
+  console.error(
+    `run-tests: ${supervisor} is not executable (${err.code ?? err.message}); node --test starts ` +
+      `every test file through it.\nFix: chmod +x ${rel}` +
+      ` (and, if git records it without the bit, git update-index --chmod=+x ${rel})`,
+  );
+  process.exit(1);
+}
 const roots = process.env.TEST_ROOTS?.split(",") ?? ["packages", "operator", "images", "e2e", "bench"];
 const skip = new Set(["node_modules", "dist", ".cache"]);
 

@@ -16,8 +16,23 @@ function onParentGone(stop) {
   setInterval(() => process.ppid !== parent && stop(), PARENT_POLL_MS).unref();
 }
 
+/** node --test started a test file straight from process.execPath's old value, not the supervisor. */
+class SupervisorBypassedError extends Error {
+  name = "SupervisorBypassedError";
+}
+
 const tag = process.env.SFPROMPT_TEST_FILE_RUN;
-if (process.execArgv.includes("--test") && process.env.NODE_TEST_CONTEXT === undefined) {
+const inRunner = process.execArgv.includes("--test") && process.env.NODE_TEST_CONTEXT === undefined;
+if (!inRunner && process.env.NODE_TEST_CONTEXT !== undefined && tag === undefined) {
+  // a file's process without the tag that the supervisor sets (and all under it inherit): this
+  // node's runner no longer spawns process.execPath, so nothing would stop what the file starts
+  throw new SupervisorBypassedError(
+    `node ${process.version} --test started this test file without scripts/test-runner/file-supervisor.sh: ` +
+      "it no longer spawns process.execPath for each file, which group-per-file.cjs relies on " +
+      "(ADR 0009 amendment 2); find the new way to wrap each file's process before running tests",
+  );
+}
+if (inRunner) {
   process.env.SFPROMPT_TEST_NODE = process.execPath;
   process.execPath = `${__dirname}/file-supervisor.sh`;
   // the runner killed (even by SIGKILL): stop as on SIGTERM; the supervisors then stop the files

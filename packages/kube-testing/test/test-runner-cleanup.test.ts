@@ -15,6 +15,11 @@ const runTests = new URL("../../../scripts/run-tests.mjs", import.meta.url).path
 /** Long enough for a loaded machine to start a fixture, short enough for the hanging one to be killed. */
 const FILE_TIMEOUT_MS = 8000;
 
+/** Why these tests cannot run here, or false: `running` reads /proc, on Linux only. */
+const noProc = existsSync("/proc/self/stat")
+  ? false
+  : "no /proc here: these tests tell live processes from /proc";
+
 /** True while `pid` runs: a zombie has ended (here PID 1 does not reap the orphans). */
 function running(pid: number): boolean {
   try {
@@ -23,6 +28,20 @@ function running(pid: number): boolean {
     return state !== "Z" && state !== "X";
   } catch {
     return false;
+  }
+}
+
+/** `running` must see a live process, or every "is gone" assertion below would pass vacuously. */
+function assertSeesLiveProcesses(): void {
+  assert.ok(running(process.pid), `running(${process.pid}) is false for this test's own process`);
+}
+
+/** SIGKILL that tolerates a process that has just exited. */
+function killIfRunning(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
   }
 }
 
@@ -71,8 +90,7 @@ function startRunner(
     // without the cleanup under test, do not leave the children for the rest of the suite
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     const pids = leaked();
-    for (const pid of pids ? [pids.file, ...pids.children] : [])
-      if (running(pid)) process.kill(pid, "SIGKILL");
+    for (const pid of pids ? [pids.file, ...pids.children] : []) if (running(pid)) killIfRunning(pid);
     rmSync(dir, { recursive: true, force: true });
   });
   return {
@@ -100,7 +118,8 @@ const endings = [
 
 describe("nothing a test file started runs once the runner is done with it", () => {
   for (const c of endings) {
-    it(c.name, async (t) => {
+    it(c.name, { skip: noProc }, async (t) => {
+      assertSeesLiveProcesses();
       const run = startRunner(t, c.fixture);
       const [code] = await run.exited;
       assert.equal(code, c.code, `the runner's exit code; its output:\n${run.output()}`);
@@ -123,7 +142,8 @@ describe("nothing a test file started runs once the runner is done with it", () 
     },
   ];
   for (const c of kills) {
-    it(c.name, async (t) => {
+    it(c.name, { skip: noProc }, async (t) => {
+      assertSeesLiveProcesses();
       const run = startRunner(t, "hangs-past-timeout", { timeoutMs: 600_000, detached: c.group });
       const pids = await waitFor(run.leaked, {
         timeoutMs: 60_000,

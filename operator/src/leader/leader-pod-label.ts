@@ -1,11 +1,13 @@
 // The leader's pod label: while this process leads, its own pod carries sfprompt.io/operator-role=leader
 // and no other operator pod of the release does, so a Service selecting the label (the chart's
-// <fullname>-leader) reaches the leader only (ADR 0023, amendment 3). Failures are logged and retried;
-// they never end leadership.
+// <fullname>-leader) reaches the leader only (ADR 0023, amendments 3 and 4). A pass runs at start, on
+// every resync, and when a watch sees a label change (leader-label-watch.ts). Failures are logged and
+// retried; they never end leadership.
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { errorDetail, httpStatus } from "../errors.js";
 import type { Logger } from "../log.js";
+import { LeaderLabelWatch } from "./leader-label-watch.js";
 
 export const LEADER_POD_LABEL = "sfprompt.io/operator-role";
 export const LEADER_POD_VALUE = "leader";
@@ -45,6 +47,20 @@ export function labelChanges(labelled: readonly LabelledPod[], self: string): La
   };
 }
 
+/**
+ * How clearing one pod's label ended. `changed`: the pod changed since it was listed (HTTP 409 on the
+ * resourceVersion precondition), so it is listed again and looked at afresh; not a failure.
+ */
+export type ClearOutcome = "cleared" | "gone" | "changed";
+
+/** How a pass ended: `settled`, or a pod changed under it and the next pass should come soon. */
+export type PassOutcome = "settled" | "changed";
+
+/** The pause before the next pass: a resync after a settled pass, the short retry after a change. */
+export function nextPassMs(outcome: PassOutcome, timing: { retryMs: number; resyncMs: number }): number {
+  return outcome === "changed" ? Math.min(timing.retryMs, timing.resyncMs) : timing.resyncMs;
+}
+
 /** Labelling or unlabelling a pod failed; the message says what the operator needs. */
 export class LeaderPodLabelError extends Error {
   override readonly name = "LeaderPodLabelError";
@@ -56,7 +72,7 @@ export class LeaderPodLabelError extends Error {
     const status = httpStatus(options.cause);
     const advice =
       status === 403
-        ? `the operator's ServiceAccount needs list and patch on pods in namespace ${namespace} (the chart's Role grants them)`
+        ? `the operator's ServiceAccount needs list, watch and patch on pods in namespace ${namespace} (the chart's Role grants them)`
         : status === 404
           ? "POD_NAME and POD_NAMESPACE must name this process's own pod (the chart sets them with the Downward API)"
           : "will retry";
@@ -82,16 +98,52 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T> {
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
+/** Takes the leader label off `pod`, if it has not changed since it was listed. */
+export async function clearLabel(api: CoreV1Api, namespace: string, pod: LabelledPod): Promise<ClearOutcome> {
+  const body = { metadata: { resourceVersion: pod.resourceVersion, labels: { [LEADER_POD_LABEL]: null } } };
+  try {
+    await api.patchNamespacedPod({ name: pod.name, namespace, body }, mergePatch);
+    return "cleared";
+  } catch (err) {
+    const status = httpStatus(err);
+    if (status === 404) return "gone"; // and its label with it
+    if (status === 409) return "changed";
+    throw new LeaderPodLabelError(
+      `clearing ${LEADER_POD_LABEL} from pod ${namespace}/${pod.name}`,
+      namespace,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 export class LeaderPodLabel {
   private readonly api: CoreV1Api;
   private abort: AbortController | undefined;
   private loop: Promise<void> = Promise.resolve();
+  private readonly watch: LeaderLabelWatch;
+  private readonly labelSelector: string;
+  /** Ends the pause between passes early; set while the loop pauses. */
+  private wake: (() => void) | undefined;
+  /** A pass was asked for while one ran: the next one starts without a pause. */
+  private wanted = false;
 
   constructor(
     kc: KubeConfig,
     private readonly opts: LeaderPodOptions,
   ) {
     this.api = kc.makeApiClient(CoreV1Api);
+    this.labelSelector = `${opts.selector},${LEADER_POD_LABEL}=${LEADER_POD_VALUE}`;
+    this.watch = new LeaderLabelWatch(kc, {
+      namespace: opts.namespace,
+      labelSelector: this.labelSelector,
+      self: opts.name,
+      retryMs: opts.retryMs,
+      maxRetryMs: opts.maxRetryMs,
+      log: opts.log,
+      onChange: () => this.passSoon(),
+    });
   }
 
   /** Starts keeping the label on this pod only, until stop(). */
@@ -99,6 +151,7 @@ export class LeaderPodLabel {
     if (this.abort) return;
     this.abort = new AbortController();
     this.loop = this.run(this.abort.signal);
+    this.watch.start();
   }
 
   /**
@@ -107,6 +160,7 @@ export class LeaderPodLabel {
    */
   async stop(timeoutMs = 5000): Promise<void> {
     if (!this.abort) return;
+    this.watch.stop();
     this.abort.abort();
     this.abort = undefined;
     const { name, namespace } = this.opts;
@@ -129,9 +183,11 @@ export class LeaderPodLabel {
     const { retryMs, maxRetryMs, resyncMs, log, name, namespace } = this.opts;
     let delay = retryMs;
     while (!signal.aborted) {
-      let wait = resyncMs;
+      let wait: number;
+      let wakeable = true;
+      this.wanted = false; // this pass sees what was asked for until now
       try {
-        await this.sync();
+        wait = nextPassMs(await this.sync(), { retryMs, resyncMs });
         delay = retryMs;
       } catch (err) {
         log.error(
@@ -144,16 +200,39 @@ export class LeaderPodLabel {
           },
         );
         wait = delay;
+        wakeable = false; // the backoff holds even if watched pods keep changing
         delay = Math.min(delay * 2, maxRetryMs);
       }
-      await sleep(wait, undefined, { signal }).catch(() => undefined); // aborted: the loop ends
+      await this.pause(wait, signal, wakeable);
     }
   }
 
+  /** Asks for a pass now: ends the pause under way, or skips the next one if a pass is running. */
+  private passSoon(): void {
+    if (this.wake) this.wake();
+    else this.wanted = true;
+  }
+
+  /** Waits `ms`, or less if the loop is stopped or, when `wakeable`, a pass is asked for. */
+  private async pause(ms: number, signal: AbortSignal, wakeable: boolean): Promise<void> {
+    if ((this.wanted && wakeable) || signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", end);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      signal.addEventListener("abort", end);
+      if (wakeable) this.wake = end;
+    });
+  }
+
   /** One pass: label this pod if it is not, then clear the label from every other pod of the release. */
-  private async sync(): Promise<void> {
-    const { name, namespace, selector, log } = this.opts;
-    const labelSelector = `${selector},${LEADER_POD_LABEL}=${LEADER_POD_VALUE}`;
+  private async sync(): Promise<PassOutcome> {
+    const { name, namespace, log } = this.opts;
+    const labelSelector = this.labelSelector;
     let labelled: LabelledPod[];
     try {
       const list = await this.api.listNamespacedPod({ namespace, labelSelector });
@@ -175,28 +254,20 @@ export class LeaderPodLabel {
       );
       log.info("labelled this pod as the leader's", { pod: `${namespace}/${name}`, label: LEADER_POD_LABEL });
     }
+    let outcome: PassOutcome = "settled";
     for (const pod of changes.clear) {
-      // Conditioned on the listed resourceVersion: a pod that changed since is looked at again next pass.
-      const body = {
-        metadata: { resourceVersion: pod.resourceVersion, labels: { [LEADER_POD_LABEL]: null } },
-      };
-      try {
-        await this.patch(pod.name, body);
-        log.info("cleared a stale leader label", {
-          pod: `${namespace}/${pod.name}`,
-          label: LEADER_POD_LABEL,
+      const pair = { pod: `${namespace}/${pod.name}`, label: LEADER_POD_LABEL };
+      const cleared = await clearLabel(this.api, namespace, pod);
+      if (cleared === "cleared") log.info("cleared a stale leader label", pair);
+      if (cleared === "changed") {
+        log.debug("a labelled pod changed since it was listed; looking at it again soon", {
+          ...pair,
+          retryInMs: nextPassMs("changed", this.opts),
         });
-      } catch (err) {
-        if (httpStatus(err) === 404) continue; // gone, and its label with it
-        throw new LeaderPodLabelError(
-          `clearing ${LEADER_POD_LABEL} from pod ${namespace}/${pod.name}`,
-          namespace,
-          {
-            cause: err,
-          },
-        );
+        outcome = "changed";
       }
     }
+    return outcome;
   }
 
   private async patch(name: string, body: object): Promise<void> {

@@ -136,6 +136,7 @@ describe("an installed release", () => {
     { name: "update another Secret in its namespace by name", args: ["update", "secrets/other", "-n", NAMESPACE], allowed: false },
     { name: "update pods (it only applies them)", args: ["update", "pods", "-n", "team-a"], allowed: false },
     { name: "patch its own pods (the leader label)", args: ["patch", "pods", "-n", NAMESPACE], allowed: true },
+    { name: "watch its own pods (changes of the leader label)", args: ["watch", "pods", "-n", NAMESPACE], allowed: true },
     { name: "delete nodes", args: ["delete", "nodes"], allowed: false },
     { name: "create ClusterRoles", args: ["create", "clusterroles"], allowed: false },
     { name: "delete the CRD", args: ["delete", "customresourcedefinitions"], allowed: false },
@@ -286,6 +287,8 @@ describe("a release limited to one namespace", () => {
     { name: "create pods elsewhere", args: ["create", "pods", "-n", "team-a"], allowed: false },
     { name: "patch pods in its own namespace (the leader label)", args: ["patch", "pods", "-n", NAMESPACE], allowed: true },
     { name: "patch pods in a namespace it neither watches nor runs in", args: ["patch", "pods", "-n", "team-a"], allowed: false },
+    { name: "watch pods in its own namespace (changes of the leader label)", args: ["watch", "pods", "-n", NAMESPACE], allowed: true },
+    { name: "watch pods in a namespace it neither watches nor runs in", args: ["watch", "pods", "-n", "team-a"], allowed: false },
     { name: "list secrets cluster-wide", args: ["list", "secrets", "--all-namespaces"], allowed: false },
     { name: "patch webhook configurations (it has none)", args: ["patch", "validatingwebhookconfigurations"], allowed: false },
   ];

@@ -1,7 +1,7 @@
 // The chart's way to the leader (ADR 0023, amendment 3), rendered with helm: the <fullname>-leader
 // Service selects the operator pods that carry the leader label, the operator is told which pods are
-// its release's (the Deployment's selector), and its Role lets it list and patch pods in the release
-// namespace only. The labelling itself runs against a real API server in
+// its release's (the Deployment's selector), and its Role lets it list, watch and patch pods in the
+// release namespace only (watch: amendment 4). The labelling itself runs against a real API server in
 // test/integration/leader-pod-label.test.ts and, with the chart's RBAC, in chart-apiserver.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -106,14 +106,15 @@ describe("the RBAC for the leader label", () => {
     },
   ];
   for (const s of sets) {
-    it(`with ${s.name}: list and patch on pods in the release namespace by a Role, nothing more`, async () => {
+    it(`with ${s.name}: list, watch and patch on pods in the release namespace by a Role, nothing more`, async () => {
       const objects = await render(s.values);
       assert.deepEqual(podGrants(objects, "patch"), s.patch.sort());
+      assert.deepEqual(podGrants(objects, "watch"), s.patch.sort(), "watch where it patches");
       const own = (objects as unknown as RbacObject[]).find(
         (o) => o.kind === "Role" && o.metadata.name === "sfprompt-operator" && o.metadata.namespace === NAMESPACE,
       );
       const podRules = own!.rules.filter((r) => r.resources.includes("pods"));
-      assert.deepEqual(podRules, [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "patch"] }]);
+      assert.deepEqual(podRules, [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch", "patch"] }]);
     });
   }
 });

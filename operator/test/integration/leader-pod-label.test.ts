@@ -150,7 +150,7 @@ test("a leader that may not label its pod logs what it needs, keeps leading, and
   );
   assert.equal(failure.pod, "default/op-rbac");
   assert.match(failure.err?.message ?? "", /HTTP 403/);
-  assert.match(failure.err?.message ?? "", /needs list and patch on pods in namespace default/);
+  assert.match(failure.err?.message ?? "", /needs list, watch and patch on pods in namespace default/);
   assert.equal(op.isLeader(), true, "a failed label does not end leadership");
   assert.deepEqual(await leaderPods(), ["other-0"]);
 

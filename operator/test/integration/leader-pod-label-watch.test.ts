@@ -1,0 +1,120 @@
+// The leader's pod label between resyncs, against a real kube-apiserver (ADR 0023, amendment 4): with a
+// 300 s resync, a label someone puts on another pod of the release is cleared, and one taken off the
+// leader's pod is put back, within seconds (the leader watches labelled pods); and a pod that changed
+// since it was listed is an expected outcome of clearing its label, not a failure.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { waitFor } from "@sfprompt/kube-testing";
+import { LEADER_POD_LABEL, clearLabel, type LabelledPod } from "../../src/leader/leader-pod-label.js";
+import type { RunningOperator } from "../../src/operator.js";
+import { runOperator, startWorld, testConfig, type World } from "./harness.js";
+
+let world: World;
+const operators: RunningOperator[] = [];
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+const release = (instance: string): Record<string, string> => ({
+  "app.kubernetes.io/instance": instance,
+  "app.kubernetes.io/component": "operator",
+});
+
+async function createPod(name: string, labels: Record<string, string>): Promise<void> {
+  await world.core.createNamespacedPod({
+    namespace: "default",
+    body: {
+      metadata: { name, labels },
+      spec: { containers: [{ name: "operator", image: "ghcr.io/sfprompt/operator:0.1.0" }] },
+    },
+  });
+}
+
+/** Sets (a string) or removes (null) labels on a pod by hand, as `kubectl label` does. */
+async function relabel(name: string, labels: Record<string, string | null>): Promise<void> {
+  await world.core.patchNamespacedPod(
+    { name, namespace: "default", body: { metadata: { labels } } },
+    mergePatch,
+  );
+}
+
+async function leaderPods(): Promise<string[]> {
+  const pods = await world.core.listNamespacedPod({
+    namespace: "default",
+    labelSelector: `${LEADER_POD_LABEL}=leader`,
+  });
+  return pods.items.map((p) => p.metadata!.name!).sort();
+}
+
+async function listed(name: string): Promise<LabelledPod> {
+  const pod = await world.core.readNamespacedPod({ name, namespace: "default" });
+  return { name, resourceVersion: pod.metadata!.resourceVersion! };
+}
+
+async function labelOf(name: string): Promise<string | undefined> {
+  const pod = await world.core.readNamespacedPod({ name, namespace: "default" });
+  return pod.metadata?.labels?.[LEADER_POD_LABEL];
+}
+
+before(async () => {
+  world = await startWorld();
+  await createPod("op-a", release("sfp"));
+  await createPod("op-b", release("sfp"));
+  await createPod("other-0", { ...release("other"), [LEADER_POD_LABEL]: "leader" });
+});
+after(async () => {
+  await Promise.all(operators.map((o) => o.stop()));
+  await world?.stop();
+});
+
+test("with a 300 s resync, a label put on another pod is cleared and one taken off the leader's pod comes back, within seconds", async () => {
+  const config = testConfig(world, (c) => {
+    c.leaderElection = { ...c.leaderElection, enabled: true, name: "label-watch", identity: "op-a" };
+    c.leaderPod = { name: "op-a", namespace: "default", selector: "app.kubernetes.io/instance=sfp" };
+    c.resyncMs = 300_000;
+  });
+  const a = await runOperator(world, config);
+  operators.push(a);
+  await waitFor(async () => (await leaderPods()).join() === "op-a,other-0", {
+    timeoutMs: 10_000,
+    description: "the leader's first pass: the label on op-a",
+  });
+  await new Promise((r) => setTimeout(r, 500)); // the first pass and the watch's start are behind us
+
+  // A former leader that labelled its pod just before it lost the Lease, say.
+  await relabel("op-b", { [LEADER_POD_LABEL]: "leader" });
+  await waitFor(async () => (await leaderPods()).join() === "op-a,other-0", {
+    timeoutMs: 5000,
+    description: "the label put on op-b by hand cleared well before the 300 s resync",
+  });
+
+  await relabel("op-a", { [LEADER_POD_LABEL]: null });
+  await waitFor(async () => (await leaderPods()).join() === "op-a,other-0", {
+    timeoutMs: 5000,
+    description: "the label taken off op-a by hand put back well before the 300 s resync",
+  });
+  assert.equal(a.isLeader(), true);
+});
+
+test("clearing a label: a pod changed since it was listed is 'changed' and keeps its label; else cleared, or gone", async () => {
+  const api = world.cp.kubeConfig.makeApiClient(CoreV1Api);
+  await createPod("stale-0", { ...release("stale"), [LEADER_POD_LABEL]: "leader" });
+  const before = await listed("stale-0");
+  await relabel("stale-0", { touched: "yes" }); // the pod changes after it was listed
+
+  assert.equal(await clearLabel(api, "default", before), "changed");
+  assert.equal(await labelOf("stale-0"), "leader", "a changed pod keeps its label");
+
+  assert.equal(await clearLabel(api, "default", await listed("stale-0")), "cleared");
+  assert.equal(await labelOf("stale-0"), undefined);
+
+  const last = await listed("stale-0");
+  await world.core.deleteNamespacedPod({ name: "stale-0", namespace: "default", gracePeriodSeconds: 0 });
+  await waitFor(
+    async () =>
+      !(await world.core.listNamespacedPod({ namespace: "default" })).items.some(
+        (p) => p.metadata?.name === "stale-0",
+      ),
+    { timeoutMs: 5000, description: "stale-0 deleted" },
+  );
+  assert.equal(await clearLabel(api, "default", last), "gone");
+});

@@ -78,7 +78,7 @@ function attemptOf(attempt: string | undefined): { attempt?: string } {
 
 /**
  * While the process lingers after the job's end (ADR 0037): goes on storing what of the end its run
- * could not (NATS away longer than the retry budgets), and answers every client's poll with the end,
+ * could not (NATS away longer than the retry budgets), and answers its clients' polls with the end,
  * so that a client started after it stops too. Both stop on the shell's SIGTERM.
  */
 function tellEnd(ctx: RoleContext, reply: PollReply, pending: PendingEnd | undefined): void {
@@ -86,7 +86,7 @@ function tellEnd(ctx: RoleContext, reply: PollReply, pending: PendingEnd | undef
   const job = ctx.config.names.job;
   const { onRequest, onTraffic, onBadFrame } = ctx.metrics;
   const o = { logger: ctx.logger, signal: ctx.signal, onRequest, onTraffic, onBadFrame };
-  void answerPollsWithEnd(ctx.nc, job, reply, o);
+  void answerPollsWithEnd(ctx.nc, ctx.config, reply, o);
   if (pending?.event !== undefined || pending?.state !== undefined)
     void deliverJobEnd(ctx.nc, job, pending, o);
 }

@@ -12,10 +12,9 @@ import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestSeries, type RequestSeries } from "../../shell/test/request-histogram.js";
 import { ONCE_TIMEOUT_MS } from "../../shell/test/request-once.js";
 import { badMessages, peerTotals, trafficSeries } from "../../shell/test/traffic-series.js";
-import { clientResults, startClients } from "../../../packages/sfprompt/test/runtime/job-fixture.js";
+import { LINGER, finishedJob } from "./lingering-job.js";
 
 const f = useProcessFixture();
-const LINGER = { SFPROMPT_LINGER_AFTER_FINISH: "true" };
 
 interface Case {
   readonly name: string;
@@ -26,7 +25,7 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { name: "a job that finished", action: "done", start: finishedJob },
+  { name: "a job that finished", action: "done", start: (name) => finishedJob(f, name) },
   { name: "a job that failed on a model that is not mounted", action: "failed", start: failedJob },
 ];
 
@@ -193,28 +192,6 @@ function delta(before: Record<string, number>, after: Record<string, number>): R
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
   return out;
-}
-
-/** A one-round job trained by both clients (in this process), its server lingering after it. */
-async function finishedJob(name: string): Promise<{ proc: Proc; job: string }> {
-  const config = runConfig({ training: { rounds: 1 } }, name);
-  const proc = spawnEntry(ENTRY.server, f.entryArgs(config, name), LINGER);
-  const clients = await startClients(config, {
-    connect: () => connect({ servers: f.nats.url }),
-    bundle: f.bundle.dir,
-    retryDelayMs: 100,
-  });
-  try {
-    const results = await clientResults(clients);
-    assert.deepEqual(
-      results.map((r) => r.rounds),
-      [[1], [1]],
-      "both clients had round 1 accepted",
-    );
-  } finally {
-    await Promise.all(clients.map((c) => c.nc.close()));
-  }
-  return { proc, job: config.names.job };
 }
 
 /** A job whose model is not mounted: without a bundle to use, the server fails it and lingers. */

@@ -3,6 +3,7 @@
 // than their retry budgets) are sent again with backoff until stored or the server is stopped, and
 // clients that poll it are answered with the end, so that one started after the end stops too.
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { RunConfig } from "@sfprompt/api";
 import {
   EventSchemaError,
   RoundStateConflictError,
@@ -17,6 +18,7 @@ import {
   type RoundState,
   type TrafficObserver,
 } from "@sfprompt/protocol";
+import { clientNames, isJobClient } from "../runtime/client-names.js";
 import { observerErrorsTo, responderLog, type Logger } from "../runtime/logger.js";
 import { pause } from "../runtime/pause.js";
 import { meta, type PollReply } from "../runtime/messages.js";
@@ -120,20 +122,25 @@ export function endedPollReply(end: ProgressEvent | { reason: string; message: s
 /**
  * Answers the clients' polls (`round.report`) with `reply` until `o.signal` aborts: a client that
  * starts, or comes back, after the job ended learns it from the server instead of polling for good.
+ * A frame of another job or from a client the job does not have is refused as the job's running
+ * services refused it (unknown-job, unknown-client: the same check, the same count).
  * A subscription NATS did not confirm (disconnected) is tried again with backoff. Never rejects.
  */
 export async function answerPollsWithEnd(
   nc: NatsConnection,
-  job: string,
+  config: RunConfig,
   reply: PollReply,
   o: DeliveryOptions,
 ): Promise<void> {
+  const job = config.names.job;
+  const clients = clientNames(config);
   let responder: FrameResponder | undefined;
   for (let attempt = 1; responder === undefined; attempt++) {
     if (o.signal.aborted || nc.isClosed()) return;
     try {
       responder = await serveFrames(nc, {
         job,
+        isKnownClient: (c) => isJobClient(clients, c),
         subject: jobSubjects(job).roundReport,
         handler: () => ({ kind: "control", meta: meta(reply) }),
         ...observeResponses(job, o.onRequest),

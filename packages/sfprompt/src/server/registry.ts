@@ -1,6 +1,7 @@
 // The clients the coordinator knows: when each last polled, its state, and a change signal that wakes
 // long-polls when a round opens or the job ends.
 import type { ClientState } from "@sfprompt/protocol";
+import { isJobClient } from "../runtime/client-names.js";
 
 interface Entry {
   lastPollAt: number;
@@ -17,7 +18,7 @@ export class ClientRegistry {
   }
 
   isKnown(client: string): boolean {
-    return this.names.includes(client);
+    return isJobClient(this.names, client);
   }
 
   /** Records a poll; returns true the first time the client is seen. */

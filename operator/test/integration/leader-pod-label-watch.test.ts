@@ -93,6 +93,14 @@ test("with a 300 s resync, a label put on another pod is cleared and one taken o
     description: "the label taken off op-a by hand put back well before the 300 s resync",
   });
   assert.equal(a.isLeader(), true);
+
+  // The server ends each watch after 20 s; the watch started again still wakes the leader.
+  await new Promise((r) => setTimeout(r, 22_000));
+  await relabel("op-b", { [LEADER_POD_LABEL]: "leader" });
+  await waitFor(async () => (await leaderPods()).join() === "op-a,other-0", {
+    timeoutMs: 5000,
+    description: "the label put on op-b after the first watch ended cleared",
+  });
 });
 
 test("clearing a label: a pod changed since it was listed is 'changed' and keeps its label; else cleared, or gone", async () => {

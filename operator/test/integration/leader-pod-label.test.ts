@@ -137,7 +137,7 @@ test("a leader that may not label its pod logs what it needs, keeps leading, and
   const lines: string[] = [];
   const op = await startOperator(elected("op-rbac", "label-rbac", "rbac"), {
     kubeConfig: await leaseOnlyAccount("op-rbac"),
-    log: createLogger({ level: "error", write: (l) => lines.push(l) }),
+    log: createLogger({ level: "warn", write: (l) => lines.push(l) }),
   });
   operators.push(op);
   await waitFor(() => op.isLeader(), { timeoutMs: 10_000, description: "op-rbac to lead" });
@@ -151,6 +151,16 @@ test("a leader that may not label its pod logs what it needs, keeps leading, and
   assert.equal(failure.pod, "default/op-rbac");
   assert.match(failure.err?.message ?? "", /HTTP 403/);
   assert.match(failure.err?.message ?? "", /needs list, watch and patch on pods in namespace default/);
+  const watchFailure = await waitFor(
+    () =>
+      lines
+        .map((l) => JSON.parse(l) as { level: string; msg: string; err?: { message?: string } })
+        .find((l) => l.msg.startsWith("the watch on leader-labelled pods failed")),
+    { timeoutMs: 10_000, description: "the failed watch logged" },
+  );
+  assert.equal(watchFailure.level, "warn");
+  assert.match(watchFailure.err?.message ?? "", /HTTP 403/);
+  assert.match(watchFailure.err?.message ?? "", /needs watch on pods in namespace default/);
   assert.equal(op.isLeader(), true, "a failed label does not end leadership");
   assert.deepEqual(await leaderPods(), ["other-0"]);
 

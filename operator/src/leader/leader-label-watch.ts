@@ -45,6 +45,8 @@ export interface LeaderLabelWatchOptions {
   /** First pause after a failed watch; doubles up to maxRetryMs. */
   retryMs: number;
   maxRetryMs: number;
+  /** The server ends each watch after this long (default 20 s); it is opened again at once. */
+  watchSeconds?: number;
   log: Logger;
   /** Called when a pass is needed. */
   onChange: () => void;
@@ -60,6 +62,8 @@ export class LeaderLabelWatch {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private failures = 0;
+  /** Set once a watch was opened: each one opened after it starts a pass, for what its gap missed. */
+  private opened = false;
 
   constructor(
     kc: KubeConfig,
@@ -72,6 +76,7 @@ export class LeaderLabelWatch {
     if (this.running) return;
     this.running = true;
     this.failures = 0;
+    this.opened = false;
     this.connect();
   }
 
@@ -86,7 +91,7 @@ export class LeaderLabelWatch {
   private connect(): void {
     const { namespace, labelSelector, self, onChange } = this.opts;
     // No resourceVersion: the watch starts with an ADDED event for each pod labelled now.
-    const query = { labelSelector, timeoutSeconds: WATCH_SECONDS };
+    const query = { labelSelector, timeoutSeconds: this.watchSeconds() };
     const onEvent = (phase: string, obj: { metadata?: { name?: string } } | undefined): void => {
       this.failures = 0;
       const name = obj?.metadata?.name;
@@ -101,8 +106,12 @@ export class LeaderLabelWatch {
     };
     this.watch.watch(`/api/v1/namespaces/${namespace}/pods`, query, onEvent, done).then(
       (connection) => {
-        if (this.running && !ended) this.connection = connection;
-        else connection.abort();
+        if (!this.running || ended) return connection.abort();
+        this.connection = connection;
+        // A change between the last watch's end and this one's start reached neither: one pass (one
+        // list) now sees it, rather than the next resync. start() makes the first pass itself.
+        if (this.opened) onChange();
+        this.opened = true;
       },
       (err: unknown) => {
         if (!ended) done(err);
@@ -110,11 +119,15 @@ export class LeaderLabelWatch {
     );
   }
 
+  private watchSeconds(): number {
+    return this.opts.watchSeconds ?? WATCH_SECONDS;
+  }
+
   /** The server ended the watch, or it failed: start it again, after a pause and a pass if it failed. */
   private ended(err: unknown, lastedMs: number): void {
     if (!this.running) return;
     // A watch the server ends early (not at its timeout) is not started again at once, in a hot loop.
-    let pause = lastedMs < (WATCH_SECONDS * 1000) / 2 ? this.opts.retryMs : 0;
+    let pause = lastedMs < (this.watchSeconds() * 1000) / 2 ? this.opts.retryMs : 0;
     if (err) {
       this.failures += 1;
       pause = backoffDelay({ baseMs: this.opts.retryMs, maxMs: this.opts.maxRetryMs }, this.failures);

@@ -23,6 +23,8 @@ export interface LeaderPodOptions {
   maxRetryMs: number;
   /** After a success, the labels are checked again this often. */
   resyncMs: number;
+  /** The server ends each watch on labelled pods after this long; 20 s by default. */
+  watchSeconds?: number;
   log: Logger;
 }
 
@@ -141,6 +143,7 @@ export class LeaderPodLabel {
       self: opts.name,
       retryMs: opts.retryMs,
       maxRetryMs: opts.maxRetryMs,
+      watchSeconds: opts.watchSeconds,
       log: opts.log,
       onChange: () => this.passSoon(),
     });

@@ -6,28 +6,18 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { waitFor } from "@sfprompt/kube-testing";
+import { LeaderLabelWatch } from "../../src/leader/leader-label-watch.js";
 import { LEADER_POD_LABEL, clearLabel, type LabelledPod } from "../../src/leader/leader-pod-label.js";
+import { createLogger } from "../../src/log.js";
 import type { RunningOperator } from "../../src/operator.js";
 import { runOperator, startWorld, testConfig, type World } from "./harness.js";
+import { createPod as createPodIn, release } from "./leader-pods.js";
 
 let world: World;
+const createPod = (name: string, labels: Record<string, string>): Promise<void> =>
+  createPodIn(world.core, name, labels);
 const operators: RunningOperator[] = [];
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
-const release = (instance: string): Record<string, string> => ({
-  "app.kubernetes.io/instance": instance,
-  "app.kubernetes.io/component": "operator",
-});
-
-async function createPod(name: string, labels: Record<string, string>): Promise<void> {
-  await world.core.createNamespacedPod({
-    namespace: "default",
-    body: {
-      metadata: { name, labels },
-      spec: { containers: [{ name: "operator", image: "ghcr.io/sfprompt/operator:0.1.0" }] },
-    },
-  });
-}
 
 /** Sets (a string) or removes (null) labels on a pod by hand, as `kubectl label` does. */
 async function relabel(name: string, labels: Record<string, string | null>): Promise<void> {
@@ -101,6 +91,32 @@ test("with a 300 s resync, a label put on another pod is cleared and one taken o
     timeoutMs: 5000,
     description: "the label put on op-b after the first watch ended cleared",
   });
+});
+
+test("each watch the server ends and that is opened again asks for a pass, for a change made while none was open", async () => {
+  // The server ends each watch after 1 s; nothing matches the selector, so no event asks for a pass:
+  // only the reopened watches do. A label taken off the leader's pod between two watches reaches
+  // neither, and without these passes would wait for the resync.
+  let passes = 0;
+  const watch = new LeaderLabelWatch(world.cp.kubeConfig, {
+    namespace: "default",
+    labelSelector: `app.kubernetes.io/instance=gap,${LEADER_POD_LABEL}=leader`,
+    self: "gap-0",
+    retryMs: 100,
+    maxRetryMs: 1000,
+    watchSeconds: 1,
+    log: createLogger({ level: "error" }),
+    onChange: () => (passes += 1),
+  });
+  watch.start();
+  try {
+    await waitFor(async () => passes >= 2, {
+      timeoutMs: 5000,
+      description: "a pass after each of two reopened watches",
+    });
+  } finally {
+    watch.stop();
+  }
 });
 
 test("clearing a label: a pod changed since it was listed is 'changed' and keeps its label; else cleared, or gone", async () => {

@@ -10,29 +10,17 @@ import { LEADER_POD_LABEL } from "../../src/leader/leader-pod-label.js";
 import { createLogger } from "../../src/log.js";
 import { startOperator, type RunningOperator } from "../../src/operator.js";
 import { runOperator, startWorld, testConfig, type World } from "./harness.js";
+import { createPod as createPodIn, release } from "./leader-pods.js";
 
 let world: World;
+const createPod = (name: string, labels: Record<string, string>): Promise<void> =>
+  createPodIn(world.core, name, labels);
 const operators: RunningOperator[] = [];
 
-/** The release's operator pods are selected by these labels, as the chart's selector labels do. */
-const release = (instance: string): Record<string, string> => ({
-  "app.kubernetes.io/instance": instance,
-  "app.kubernetes.io/component": "operator",
-});
 const selector = (instance: string): string =>
   Object.entries(release(instance))
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
-
-async function createPod(name: string, labels: Record<string, string>): Promise<void> {
-  await world.core.createNamespacedPod({
-    namespace: "default",
-    body: {
-      metadata: { name, labels },
-      spec: { containers: [{ name: "operator", image: "ghcr.io/sfprompt/operator:0.1.0" }] },
-    },
-  });
-}
 
 /** Names of the pods that carry the leader label, sorted. */
 async function leaderPods(): Promise<string[]> {

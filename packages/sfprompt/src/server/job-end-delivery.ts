@@ -13,15 +13,23 @@ import {
   serveFrames,
   TrafficLedger,
   type BadFrameObserver,
+  type DecodedFrame,
   type FrameResponder,
   type ProgressEvent,
+  type ReplyInit,
   type RoundState,
   type TrafficObserver,
 } from "@sfprompt/protocol";
 import { clientNames, isJobClient } from "../runtime/client-names.js";
 import { observerErrorsTo, responderLog, type Logger } from "../runtime/logger.js";
 import { pause } from "../runtime/pause.js";
-import { meta, type PollReply } from "../runtime/messages.js";
+import {
+  ParamsRequestSchema,
+  UploadMetaSchema,
+  meta,
+  readMeta,
+  type PollReply,
+} from "../runtime/messages.js";
 import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
 
 /** A round state to write with compare-and-set on `revision` (0: none stored yet). */
@@ -119,12 +127,41 @@ export function endedPollReply(end: ProgressEvent | { reason: string; message: s
   return { action: "failed", reason: failed.reason, message: failed.message, ...attempt };
 }
 
+/** Why a lingering server refuses an upload: the job's end, not just a round's. */
+export const JOB_ENDED = "job-ended";
+
 /**
- * Answers the clients' polls (`round.report`) with `reply` until `o.signal` aborts: a client that
- * starts, or comes back, after the job ended learns it from the server instead of polling for good.
- * A frame of another job or from a client the job does not have is refused as the job's running
- * services refused it (unknown-job, unknown-client: the same check, the same count).
- * A subscription NATS did not confirm (disconnected) is tried again with backoff. Never rejects.
+ * What a lingering server answers on each of the job's control subjects: a poll gets the end; a
+ * request for a round's global parameters or an upload gets what the running job gives once no round
+ * is open (`closed`, not accepted with reason job-ended), so that the client polls and gets the end.
+ */
+function endedReplies(subjects: ReturnType<typeof jobSubjects>, reply: PollReply) {
+  return [
+    { subject: subjects.roundReport, handler: (): ReplyInit => ({ kind: "control", meta: meta(reply) }) },
+    {
+      subject: subjects.paramsGlobal,
+      handler: (req: DecodedFrame): ReplyInit => {
+        const { round } = readMeta(ParamsRequestSchema, req, "params request");
+        return { kind: "parameters", meta: { round, status: "closed" } };
+      },
+    },
+    {
+      subject: subjects.paramsUpload,
+      handler: (req: DecodedFrame): ReplyInit => {
+        readMeta(UploadMetaSchema, req, "upload");
+        return { kind: "control", meta: { accepted: false, reason: JOB_ENDED } };
+      },
+    },
+  ];
+}
+
+/**
+ * Answers the clients' requests on the job's control subjects with the end until `o.signal` aborts
+ * (endedReplies): a client that starts, or comes back, after the job ended learns it from the server
+ * instead of polling, or asking for parameters, for good. A frame of another job or from a client
+ * the job does not have is refused as the job's running services refused it (unknown-job,
+ * unknown-client: the same check, the same count). Subscriptions NATS did not confirm
+ * (disconnected) are tried again with backoff. Never rejects.
  */
 export async function answerPollsWithEnd(
   nc: NatsConnection,
@@ -134,26 +171,28 @@ export async function answerPollsWithEnd(
 ): Promise<void> {
   const job = config.names.job;
   const clients = clientNames(config);
-  let responder: FrameResponder | undefined;
-  for (let attempt = 1; responder === undefined; attempt++) {
-    if (o.signal.aborted || nc.isClosed()) return;
-    try {
-      responder = await serveFrames(nc, {
-        job,
-        isKnownClient: (c) => isJobClient(clients, c),
-        subject: jobSubjects(job).roundReport,
-        handler: () => ({ kind: "control", meta: meta(reply) }),
-        ...observeResponses(job, o.onRequest),
-        // its observer is what counts (the pod's /metrics); nobody reads its entries
-        ...(o.onTraffic ? { ledger: new TrafficLedger(o.onTraffic, observerErrorsTo(o.logger)) } : {}),
-        // its hooks' failures and its refusals in the lingering server's log, as its services had them
-        log: responderLog(o.logger),
-        ...(o.onBadFrame ? { onBadFrame: o.onBadFrame } : {}),
-      });
-    } catch (error) {
-      const waitMs = backoffMs(o, attempt);
-      o.logger.log(attempt === 1 ? "warn" : "debug", "end-replies-retry", { attempt, waitMs, error });
-      await pause(waitMs, o.signal);
+  const common = {
+    job,
+    isKnownClient: (c: string) => isJobClient(clients, c),
+    ...observeResponses(job, o.onRequest),
+    // its observer is what counts (the pod's /metrics); nobody reads its entries
+    ...(o.onTraffic ? { ledger: new TrafficLedger(o.onTraffic, observerErrorsTo(o.logger)) } : {}),
+    // its hooks' failures and its refusals in the lingering server's log, as its services had them
+    log: responderLog(o.logger),
+    ...(o.onBadFrame ? { onBadFrame: o.onBadFrame } : {}),
+  };
+  const responders: FrameResponder[] = [];
+  for (const service of endedReplies(jobSubjects(job), reply)) {
+    for (let attempt = 1; ; attempt++) {
+      if (o.signal.aborted || nc.isClosed()) return stopAll(responders);
+      try {
+        responders.push(await serveFrames(nc, { ...common, ...service }));
+        break;
+      } catch (error) {
+        const waitMs = backoffMs(o, attempt);
+        o.logger.log(attempt === 1 ? "warn" : "debug", "end-replies-retry", { attempt, waitMs, error });
+        await pause(waitMs, o.signal);
+      }
     }
   }
   o.logger.log("info", "end-replies", { action: reply.action });
@@ -161,5 +200,9 @@ export async function answerPollsWithEnd(
     if (o.signal.aborted) resolve();
     else o.signal.addEventListener("abort", () => resolve(), { once: true });
   });
-  await responder.stop().catch(() => undefined);
+  await stopAll(responders);
+}
+
+async function stopAll(responders: readonly FrameResponder[]): Promise<void> {
+  await Promise.all(responders.map((r) => r.stop().catch(() => undefined)));
 }

@@ -1,0 +1,126 @@
+// A server lingering after its job ended answers the job's params.global and params.upload requests as
+// its running services answer them once no round is open (ADR 0041, amendment 6): against a real
+// nats-server and a real server process after a one-round job, a client of the job asking for a
+// round's global parameters is told the round is closed and its upload is not accepted (job-ended),
+// promptly instead of NATS's no-responders; a client the job does not have is refused with
+// unknown-client. Each request moves sfprompt_request_duration_seconds{op,outcome} by one, and each
+// refusal sfprompt_bad_messages_total{code}, as during the run.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  UnknownClientError,
+  jobSubjects,
+  requestFrame,
+  type DecodedFrame,
+  type FrameInit,
+} from "@sfprompt/protocol";
+import { get } from "../../shell/test/harness.js";
+import { useProcessFixture } from "../../shell/test/process-fixture.js";
+import { requestCounts } from "../../shell/test/request-histogram.js";
+import { ONCE_TIMEOUT_MS } from "../../shell/test/request-once.js";
+import { badMessages } from "../../shell/test/traffic-series.js";
+import { finishedJob } from "./lingering-job.js";
+
+const f = useProcessFixture();
+
+type Subject = "paramsGlobal" | "paramsUpload";
+
+interface Ask {
+  readonly name: string;
+  readonly subject: Subject;
+  readonly client: string;
+  /** The reply's meta; undefined: refused with unknown-client. */
+  readonly reply?: Record<string, unknown>;
+  /** sfprompt_request_duration_seconds{op/outcome} moved. */
+  readonly requests: Record<string, number>;
+  /** sfprompt_bad_messages_total{code} moved. */
+  readonly bad: Record<string, number>;
+}
+
+const ASKS: readonly Ask[] = [
+  {
+    name: "a client of the job asking for round 1's global parameters is told the round is closed",
+    subject: "paramsGlobal",
+    client: "client-0",
+    reply: { round: 1, status: "closed" },
+    requests: { "params-global/ok": 1 },
+    bad: {},
+  },
+  {
+    name: "a client of the job uploading round 1 is not accepted: the job ended",
+    subject: "paramsUpload",
+    client: "client-1",
+    reply: { accepted: false, reason: "job-ended" },
+    requests: { "params-upload/ok": 1 },
+    bad: {},
+  },
+  {
+    name: "a client the job does not have asking for the global parameters is refused with unknown-client",
+    subject: "paramsGlobal",
+    client: "client-2",
+    requests: { "params-global/error": 1 },
+    bad: { "unknown-client": 1 },
+  },
+  {
+    name: "a client the job does not have uploading is refused with unknown-client",
+    subject: "paramsUpload",
+    client: "client-2",
+    requests: { "params-upload/error": 1 },
+    bad: { "unknown-client": 1 },
+  },
+];
+
+test("after its job finished, the lingering server answers params.global and params.upload promptly, refusing unknown clients, each counted once", async () => {
+  const { proc, job } = await finishedJob(f, "linger-params");
+  const nc = await connect({ servers: f.nats.url });
+  try {
+    const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
+    await proc.waitForLog((l) => l.event === "end-replies", 60_000);
+    const scrape = async (): Promise<string> => (await get(port, "/metrics")).body;
+    let step = 20;
+    for (const a of ASKS) {
+      const before = await scrape();
+      const started = performance.now();
+      const reply = ask(nc, job, a, step++);
+      if (a.reply === undefined) {
+        const fromServer = (e: unknown): boolean => e instanceof UnknownClientError && e.remote;
+        await assert.rejects(reply, fromServer, a.name);
+      } else assert.deepEqual({ ...(await reply).header.meta }, a.reply, a.name);
+      const ms = performance.now() - started;
+      assert.ok(ms < ONCE_TIMEOUT_MS, `${a.name}: answered in ${ms} ms`);
+      const after = await scrape();
+      assert.deepEqual(delta(requestCounts(before), requestCounts(after)), a.requests, `${a.name}: requests`);
+      assert.deepEqual(delta(badMessages(before), badMessages(after)), a.bad, `${a.name}: bad messages`);
+    }
+    assert.equal(proc.child.exitCode, null, "the server still lingers");
+  } finally {
+    await nc.close();
+    proc.kill("SIGKILL");
+  }
+});
+
+/** As a client of round 1 asks for its global parameters or uploads its update, once. */
+function ask(nc: NatsConnection, job: string, a: Ask, step: number): Promise<DecodedFrame> {
+  const init: FrameInit =
+    a.subject === "paramsGlobal"
+      ? { kind: "control", job, client: a.client, round: 1, step, meta: { round: 1 } }
+      : {
+          kind: "parameters",
+          job,
+          client: a.client,
+          round: 1,
+          step,
+          meta: { round: 1, samples: 8, kept: 8, loss: 0.5, flops: 1000 },
+          tensors: [{ name: "prompt", dtype: "float32", shape: [2], data: new Float32Array([0.1, 0.2]) }],
+        };
+  // no retries: each request reaches the server once and is counted once
+  return requestFrame(nc, jobSubjects(job)[a.subject], init, { timeoutMs: ONCE_TIMEOUT_MS, retries: 0 });
+}
+
+/** What grew from `before` to `after`, series that did not move left out. */
+function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
+  return out;
+}

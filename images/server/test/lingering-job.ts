@@ -30,3 +30,17 @@ export async function finishedJob(f: ProcessFixture, name: string): Promise<{ pr
   }
   return { proc, job: config.names.job };
 }
+
+/** The lingering server's /metrics port, once only its end replies listen (the `end-replies` line). */
+export async function lingeringPort(proc: Proc): Promise<number> {
+  const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
+  await proc.waitForLog((l) => l.event === "end-replies", 60_000);
+  return port;
+}
+
+/** What grew from `before` to `after`, series that did not move left out. */
+export function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
+  return out;
+}

@@ -20,7 +20,7 @@ import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestCounts } from "../../shell/test/request-histogram.js";
 import { ONCE_TIMEOUT_MS } from "../../shell/test/request-once.js";
 import { badMessages } from "../../shell/test/traffic-series.js";
-import { finishedJob } from "./lingering-job.js";
+import { delta, finishedJob, lingeringPort } from "./lingering-job.js";
 
 const f = useProcessFixture();
 
@@ -75,8 +75,7 @@ test("after its job finished, the lingering server answers params.global and par
   const { proc, job } = await finishedJob(f, "linger-params");
   const nc = await connect({ servers: f.nats.url });
   try {
-    const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
-    await proc.waitForLog((l) => l.event === "end-replies", 60_000);
+    const port = await lingeringPort(proc);
     const scrape = async (): Promise<string> => (await get(port, "/metrics")).body;
     let step = 20;
     for (const a of ASKS) {
@@ -116,11 +115,4 @@ function ask(nc: NatsConnection, job: string, a: Ask, step: number): Promise<Dec
         };
   // no retries: each request reaches the server once and is counted once
   return requestFrame(nc, jobSubjects(job)[a.subject], init, { timeoutMs: ONCE_TIMEOUT_MS, retries: 0 });
-}
-
-/** What grew from `before` to `after`, series that did not move left out. */
-function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
-  return out;
 }

@@ -12,7 +12,7 @@ import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestSeries, type RequestSeries } from "../../shell/test/request-histogram.js";
 import { ONCE_TIMEOUT_MS } from "../../shell/test/request-once.js";
 import { badMessages, peerTotals, trafficSeries } from "../../shell/test/traffic-series.js";
-import { LINGER, finishedJob } from "./lingering-job.js";
+import { LINGER, delta, finishedJob, lingeringPort } from "./lingering-job.js";
 
 const f = useProcessFixture();
 
@@ -35,9 +35,8 @@ for (const c of CASES) {
     const { proc, job } = await c.start(name);
     const nc = await connect({ servers: f.nats.url });
     try {
-      const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
       // the end's responder listens: every poll from now on is its to answer, and no one else's
-      await proc.waitForLog((l) => l.event === "end-replies", 60_000);
+      const port = await lingeringPort(proc);
       const scrape = async (): Promise<string> => (await get(port, "/metrics")).body;
       const before = await scrape();
       // every message between this test and the server from now on, as this side counted it
@@ -185,13 +184,6 @@ function assertHistogram(before: string, after: string, bound: readonly Bound[])
       assert.ok(added >= fit && added <= n, `${key}: bucket le=${le} got ${added}, at least ${fit}`);
     }
   }
-}
-
-/** What grew from `before` to `after`, series that did not move left out. */
-function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
-  return out;
 }
 
 /** A job whose model is not mounted: without a bundle to use, the server fails it and lingers. */

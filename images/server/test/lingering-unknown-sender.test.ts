@@ -18,7 +18,7 @@ import { get } from "../../shell/test/harness.js";
 import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { ONCE_TIMEOUT_MS } from "../../shell/test/request-once.js";
 import { badMessages } from "../../shell/test/traffic-series.js";
-import { finishedJob } from "./lingering-job.js";
+import { delta, finishedJob, lingeringPort } from "./lingering-job.js";
 
 const f = useProcessFixture();
 
@@ -55,8 +55,7 @@ test("after its job finished, the lingering server refuses unknown clients and j
   const { proc, job } = await finishedJob(f, "linger-unknown-sender");
   const nc = await connect({ servers: f.nats.url });
   try {
-    const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
-    await proc.waitForLog((l) => l.event === "end-replies", 60_000);
+    const port = await lingeringPort(proc);
     const scrape = async (): Promise<Record<string, number>> =>
       badMessages((await get(port, "/metrics")).body);
     let step = 10;
@@ -91,11 +90,4 @@ function poll(nc: NatsConnection, job: string, s: Sender, step: number): Promise
   };
   // no retries: each poll reaches the server once and is counted once
   return requestFrame(nc, jobSubjects(job).roundReport, init, { timeoutMs: ONCE_TIMEOUT_MS, retries: 0 });
-}
-
-/** What grew from `before` to `after`, series that did not move left out. */
-function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
-  return out;
 }

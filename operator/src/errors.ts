@@ -61,8 +61,10 @@ export class NatsCleanupError extends Error {
 /** The HTTP status of an error thrown by @kubernetes/client-node, if it carries one. */
 export function httpStatus(err: unknown): number | undefined {
   if (err instanceof KubeApiError) return err.status;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "number" ? code : undefined;
+  const e = err as { code?: unknown; statusCode?: unknown } | null;
+  // ApiException carries `code`; a failed watch (client-node's Watch) carries `statusCode`
+  const code = [e?.code, e?.statusCode].find((c) => typeof c === "number");
+  return code as number | undefined;
 }
 
 /** What went wrong in `cause`: the API server's message from a response body, else the error's message. */

@@ -24,7 +24,7 @@ export class LeaderLabelWatchError extends Error {
     readonly labelSelector: string,
     options: { cause: unknown },
   ) {
-    const status = httpStatus(options.cause) ?? (options.cause as { statusCode?: number } | null)?.statusCode;
+    const status = httpStatus(options.cause);
     const advice =
       status === 403
         ? `the operator's ServiceAccount needs watch on pods in namespace ${namespace} (the chart's Role grants it); until then the leader label is checked every resync only`

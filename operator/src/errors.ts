@@ -8,7 +8,7 @@ export class KubeApiError extends Error {
     readonly status: number | undefined,
     options?: { cause?: unknown },
   ) {
-    super(`${action} failed${status ? ` (HTTP ${status})` : ""}: ${errorDetail(options?.cause)}`, options);
+    super(failedMessage(action, status, options?.cause), options);
   }
 }
 
@@ -65,6 +65,24 @@ export function httpStatus(err: unknown): number | undefined {
   // ApiException carries `code`; a failed watch (client-node's Watch) carries `statusCode`
   const code = [e?.code, e?.statusCode].find((c) => typeof c === "number");
   return code as number | undefined;
+}
+
+/** "<action> failed (HTTP <status>): <detail>", the part in brackets only when there was a response. */
+export function failedMessage(action: string, status: number | undefined, cause: unknown): string {
+  return `${action} failed${status ? ` (HTTP ${status})` : ""}: ${errorDetail(cause)}`;
+}
+
+/** What to do after a failed call: the advice for its HTTP status, else `otherwise` (also with no status). */
+export interface StatusAdvice {
+  byStatus: Partial<Record<number, string>>;
+  otherwise: string;
+}
+
+/** failedMessage for `cause` (its HTTP status read from it), then "; " and the advice for that status. */
+export function failedWithAdvice(action: string, cause: unknown, advice: StatusAdvice): string {
+  const status = httpStatus(cause);
+  const todo = (status === undefined ? undefined : advice.byStatus[status]) ?? advice.otherwise;
+  return `${failedMessage(action, status, cause)}; ${todo}`;
 }
 
 /** What went wrong in `cause`: the API server's message from a response body, else the error's message. */

@@ -2,7 +2,7 @@
 // when another pod gains the label or its own loses it, not at the next resync (ADR 0023, amendment 4).
 // It only wakes the leader's pass, which decides what to change; a failed watch is logged and retried.
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
-import { errorDetail, httpStatus } from "../errors.js";
+import { failedWithAdvice } from "../errors.js";
 import type { Logger } from "../log.js";
 import { backoffDelay } from "../queue/backoff.js";
 
@@ -24,15 +24,11 @@ export class LeaderLabelWatchError extends Error {
     readonly labelSelector: string,
     options: { cause: unknown },
   ) {
-    const status = httpStatus(options.cause);
-    const advice =
-      status === 403
-        ? `the operator's ServiceAccount needs watch on pods in namespace ${namespace} (the chart's Role grants it); until then the leader label is checked every resync only`
-        : "will watch again";
-    super(
-      `watching pods ${labelSelector} in ${namespace} failed${status ? ` (HTTP ${status})` : ""}: ${errorDetail(options.cause)}; ${advice}`,
-      options,
-    );
+    const byStatus = {
+      403: `the operator's ServiceAccount needs watch on pods in namespace ${namespace} (the chart's Role grants it); until then the leader label is checked every resync only`,
+    };
+    const action = `watching pods ${labelSelector} in ${namespace}`;
+    super(failedWithAdvice(action, options.cause, { byStatus, otherwise: "will watch again" }), options);
   }
 }
 

@@ -5,7 +5,7 @@
 // retried; they never end leadership.
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
-import { errorDetail, httpStatus } from "../errors.js";
+import { failedWithAdvice, httpStatus } from "../errors.js";
 import type { Logger } from "../log.js";
 import { LeaderLabelWatch } from "./leader-label-watch.js";
 
@@ -71,17 +71,11 @@ export class LeaderPodLabelError extends Error {
     readonly namespace: string,
     options: { cause: unknown },
   ) {
-    const status = httpStatus(options.cause);
-    const advice =
-      status === 403
-        ? `the operator's ServiceAccount needs list, watch and patch on pods in namespace ${namespace} (the chart's Role grants them)`
-        : status === 404
-          ? "POD_NAME and POD_NAMESPACE must name this process's own pod (the chart sets them with the Downward API)"
-          : "will retry";
-    super(
-      `${action} failed${status ? ` (HTTP ${status})` : ""}: ${errorDetail(options.cause)}; ${advice}`,
-      options,
-    );
+    const byStatus = {
+      403: `the operator's ServiceAccount needs list, watch and patch on pods in namespace ${namespace} (the chart's Role grants them)`,
+      404: "POD_NAME and POD_NAMESPACE must name this process's own pod (the chart sets them with the Downward API)",
+    };
+    super(failedWithAdvice(action, options.cause, { byStatus, otherwise: "will retry" }), options);
   }
 }
 

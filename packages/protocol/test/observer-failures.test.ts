@@ -39,6 +39,45 @@ const boom = (): never => {
   throw new Error("the metrics sink is broken");
 };
 
+/** How many failures of the ledgers' observers and of the requester's observe are among `hooks`. */
+function failuresByHook(hooks: readonly string[]): Record<string, number> {
+  return Object.fromEntries(
+    ["traffic observer", "observe"].map((h) => [h, hooks.filter((x) => x === h).length]),
+  );
+}
+
+/**
+ * One request on `subject` whose requester's observe and both ledgers' observers throw, with `sink`
+ * given to each as the place for those failures; the data reply must still reach the caller.
+ */
+async function requestWithThrowingHooks(
+  subject: string,
+  sink: (e: ObserverError) => void,
+  seed: number,
+): Promise<void> {
+  const responder = await serveFrames(nats.nc, {
+    subject,
+    job,
+    handler: (req) => ({ tensors: req.tensors }),
+    ledger: new TrafficLedger(boom, sink),
+  });
+  try {
+    const o = {
+      ledger: new TrafficLedger(boom, sink),
+      observe: boom,
+      onObserverError: sink,
+      timeoutMs: 5000,
+    };
+    const t = randomTensor("hidden", [2, 8], seed);
+    const reply = await requestFrame(nats.nc, subject, { ...baseFrame, tensors: [t] }, o);
+    assert.deepEqual(reply.tensors[0]?.shape, [2, 8], "the data reply reached the caller");
+    // a warning is emitted on the next tick: wait past it
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    await responder.stop();
+  }
+}
+
 describe("observers that throw", () => {
   it("fail no request, turn no reply into an error reply, and are reported", async () => {
     const logged: Record<string, unknown>[] = [];
@@ -77,74 +116,25 @@ describe("observers that throw", () => {
 
   it("report the requester's and the ledgers' failures to the sink they were given, not as warnings", async () => {
     const reported: ObserverError[] = [];
-    const sink = (e: ObserverError): void => void reported.push(e);
-    const responder = await serveFrames(nats.nc, {
-      subject: subjects.bodyBackward,
-      job,
-      handler: (req) => ({ tensors: req.tensors }),
-      ledger: new TrafficLedger(boom, sink),
-    });
-    try {
-      const before = warnings.length;
-      const o = {
-        ledger: new TrafficLedger(boom, sink),
-        observe: boom,
-        onObserverError: sink,
-        timeoutMs: 5000,
-      };
-      const t = randomTensor("hidden", [2, 8], 4);
-      const reply = await requestFrame(nats.nc, subjects.bodyBackward, { ...baseFrame, tensors: [t] }, o);
-      assert.deepEqual(reply.tensors[0]?.shape, [2, 8], "the data reply reached the caller");
-      // a warning is emitted on the next tick: wait past it
-      await new Promise((r) => setImmediate(r));
+    const before = warnings.length;
+    await requestWithThrowingHooks(subjects.bodyBackward, (e) => void reported.push(e), 4);
 
-      assert.ok(reported.every((e) => e instanceof ObserverError && e.cause instanceof Error));
-      const hooks = reported.map((e) => e.hook);
-      // request and reply on both ledgers (4 counts), the requester's observe once
-      assert.deepEqual(
-        Object.fromEntries(
-          ["traffic observer", "observe"].map((h) => [h, hooks.filter((x) => x === h).length]),
-        ),
-        { "traffic observer": 4, observe: 1 },
-      );
-      assert.deepEqual(warnings.slice(before), [], "no process warning");
-      assert.deepEqual(unhandled, []);
-    } finally {
-      await responder.stop();
-    }
+    assert.ok(reported.every((e) => e instanceof ObserverError && e.cause instanceof Error));
+    // request and reply on both ledgers (4 counts), the requester's observe once
+    assert.deepEqual(failuresByHook(reported.map((e) => e.hook)), { "traffic observer": 4, observe: 1 });
+    assert.deepEqual(warnings.slice(before), [], "no process warning");
+    assert.deepEqual(unhandled, []);
   });
   it("fall back to a process warning when the sink itself throws, and still fail no request", async () => {
-    const responder = await serveFrames(nats.nc, {
-      subject: subjects.bodyForward,
-      job,
-      handler: (req) => ({ tensors: req.tensors }),
-      ledger: new TrafficLedger(boom, boom),
-    });
-    try {
-      const before = warnings.length;
-      const o = {
-        ledger: new TrafficLedger(boom, boom),
-        observe: boom,
-        onObserverError: boom,
-        timeoutMs: 5000,
-      };
-      const t = randomTensor("hidden", [2, 8], 5);
-      const reply = await requestFrame(nats.nc, subjects.bodyForward, { ...baseFrame, tensors: [t] }, o);
-      assert.deepEqual(reply.tensors[0]?.shape, [2, 8], "the data reply reached the caller");
-      await new Promise((r) => setImmediate(r));
+    const before = warnings.length;
+    await requestWithThrowingHooks(subjects.bodyForward, boom, 5);
 
-      assert.deepEqual(unhandled, []);
-      const warned = warnings.slice(before).filter((w) => w instanceof ObserverError);
-      const hooks = warned.map((w) => (w as ObserverError).hook);
-      assert.deepEqual(
-        Object.fromEntries(
-          ["traffic observer", "observe"].map((h) => [h, hooks.filter((x) => x === h).length]),
-        ),
-        { "traffic observer": 4, observe: 1 },
-        "every failure still reported, as a warning",
-      );
-    } finally {
-      await responder.stop();
-    }
+    assert.deepEqual(unhandled, []);
+    const warned = warnings.slice(before).filter((w) => w instanceof ObserverError);
+    assert.deepEqual(
+      failuresByHook(warned.map((w) => w.hook)),
+      { "traffic observer": 4, observe: 1 },
+      "every failure still reported, as a warning",
+    );
   });
 });

@@ -3,8 +3,9 @@
 //             (its value kept as the default initializer);
 //   outputs = M's outputs in order, then grad_<w> for every w of wrt, shaped like w.
 import { GraphError, WrtError } from "../errors.js";
+import { cloneGraph } from "../ir/clone-graph.js";
 import { isFloat } from "../ir/dtype.js";
-import type { Graph, Model, ValueInfo } from "../ir/types.js";
+import type { Model, ValueInfo } from "../ir/types.js";
 import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
 import { appendBackward } from "./backward.js";
@@ -28,22 +29,6 @@ export interface GradientOptions {
 /** The default-domain opset of a model. */
 export function defaultOpset(model: Model): number {
   return model.opsetImports.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 1;
-}
-
-function cloneGraph(g: Graph): Graph {
-  return {
-    ...g,
-    nodes: g.nodes.map((n) => ({
-      ...n,
-      inputs: [...n.inputs],
-      outputs: [...n.outputs],
-      attrs: { ...n.attrs },
-    })),
-    inputs: [...g.inputs],
-    outputs: [...g.outputs],
-    initializers: new Map(g.initializers),
-    valueInfo: [...g.valueInfo],
-  };
 }
 
 function checkWrt(model: Model, wrt: readonly string[]): void {

@@ -1,26 +1,9 @@
-// Graph surgery used by the splitter: cloning, rewiring the consumers of a tensor, and extracting the
+// Graph surgery used by the splitter: rewiring the consumers of a tensor, and extracting the
 // partition that computes some tensors from others (the cut), with the nodes in topological order.
 import { producers, topoSort } from "../autodiff/graph-analysis.js";
 import type { Graph, Node, ValueInfo } from "../ir/types.js";
 import type { ShapeTable } from "../shape/facts.js";
 import { CutTensorError } from "./errors.js";
-
-/** A copy whose node lists, inputs, outputs and initializer map can be edited freely. */
-export function cloneGraph(g: Graph): Graph {
-  return {
-    ...g,
-    nodes: g.nodes.map((n) => ({
-      ...n,
-      inputs: [...n.inputs],
-      outputs: [...n.outputs],
-      attrs: { ...n.attrs },
-    })),
-    inputs: [...g.inputs],
-    outputs: [...g.outputs],
-    initializers: new Map(g.initializers),
-    valueInfo: [...g.valueInfo],
-  };
-}
 
 /** Map from tensor name to the nodes reading it. */
 export function consumers(nodes: readonly Node[]): Map<string, Node[]> {

@@ -3,12 +3,12 @@
 // so the existing gradient rules cover it). The loss is seeded with 1 inside the gradient graph.
 import { buildGradientModel } from "../autodiff/gradient-model.js";
 import { GraphBuilder } from "../builder/graph-builder.js";
+import { cloneGraph } from "../ir/clone-graph.js";
 import { codeFromDtype } from "../ir/dtype.js";
 import { i64s, scalar } from "../ir/tensor.js";
 import type { Dim, Model, ValueInfo } from "../ir/types.js";
 import { inferShapes } from "../shape/infer.js";
 import { TailRewriteError } from "./errors.js";
-import { cloneGraph } from "./graph-edit.js";
 
 export const LOSS = "loss";
 export const LABELS = "labels";

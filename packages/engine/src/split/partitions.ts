@@ -2,12 +2,13 @@
 // head/body/tail extraction, the local path head -> pooling -> tail, and the check that each trainable
 // parameter lives in exactly one partition.
 import { topoSort } from "../autodiff/graph-analysis.js";
+import { cloneGraph } from "../ir/clone-graph.js";
 import { isFloat } from "../ir/dtype.js";
 import type { DType, Graph, Model } from "../ir/types.js";
 import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
 import { CutTensorError } from "./errors.js";
-import { cloneGraph, extractPartition, rewireConsumers } from "./graph-edit.js";
+import { extractPartition, rewireConsumers } from "./graph-edit.js";
 import { appendPooling, type Pooling } from "./pooling.js";
 import { LOCAL_POOLED, POOLED, type SplitModel } from "./split-types.js";
 import { copySelection, type TailPlan } from "./tail-rewrite.js";

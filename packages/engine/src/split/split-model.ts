@@ -2,13 +2,14 @@
 // (head -> tail) partitions, all in memory. Strategy: docs/adr/0008-model-split-and-prompt-insertion.md.
 import { defaultOpset } from "../autodiff/gradient-model.js";
 import { reachingTo, topoSort } from "../autodiff/graph-analysis.js";
+import { cloneGraph } from "../ir/clone-graph.js";
 import { isFloat } from "../ir/dtype.js";
 import type { Dim, DType, Graph, Model, Node, ValueInfo } from "../ir/types.js";
 import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
 import { replaceClassifier, type ClassifierParams } from "./classifier.js";
 import { CutTensorError, SplitOptionsError } from "./errors.js";
-import { cloneGraph, extractPartition, hasTensor } from "./graph-edit.js";
+import { extractPartition, hasTensor } from "./graph-edit.js";
 import { SeededRng, xavierUniform } from "./init.js";
 import { findMaskInputs } from "./mask-inputs.js";
 import { checkBodyInputs, checkPartitionParams, localPath, tailParameters } from "./partitions.js";

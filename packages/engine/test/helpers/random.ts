@@ -1,21 +1,9 @@
 // Seeded random numbers for test fixtures (mulberry32), so a failing case reproduces exactly.
 import { f32, f64, makeTensor, type DType, type Tensor } from "@sfprompt/engine";
+import { SeededRng } from "../../src/split/init.js";
 
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
+/** The engine's own generator (its next() in [0, 1)), with the draws fixtures need on top. */
+export class Rng extends SeededRng {
   /** Standard normal (Box-Muller). */
   normal(): number {
     const u = Math.max(this.next(), 1e-12);

@@ -57,10 +57,28 @@ export function runDirOf(job: SFPromptJob, out: string | undefined): string {
   return out ?? job.spec.output.path ?? join("runs", job.metadata.name);
 }
 
-/** True when `dir` holds a JetStream store from an earlier run (its checkpoints). */
+/**
+ * True when `dir` holds a JetStream store from an earlier run (its checkpoints). A store it cannot
+ * list (another user's run, or a file named nats/) is a RunDirError: neither resuming nor starting
+ * over can go on with it.
+ */
 export function hasCheckpoint(dir: string): boolean {
   const nats = join(dir, RUN_FILES.nats);
-  return existsSync(nats) && readdirSync(nats).length > 0;
+  if (!existsSync(nats)) return false;
+  try {
+    return readdirSync(nats).length > 0;
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    const what =
+      code === "ENOTDIR"
+        ? "is a file, not a folder; add --fresh to remove it"
+        : "cannot be read by this user (an earlier run as another user?); run as that user or change the owner";
+    throw new RunDirError(
+      dir,
+      `its JetStream store ${nats} ${what}, or choose another folder with --out DIR (${code})`,
+      { cause },
+    );
+  }
 }
 
 /**
@@ -93,7 +111,7 @@ function checkResumable(dir: string, found: CheckpointsFound): void {
 
 /**
  * Decides resume vs fresh and readies the folder. auto resumes when a checkpoint exists and the spec
- * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote. `found`
+ * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote. `asked`
  * defaults to the local store under nats/; with --nats the caller asks that server instead. --resume
  * on a job without a checkpoint of its own but with a source one (resumeFrom) starts clean, and the
  * server goes on from the source's.
@@ -102,10 +120,12 @@ export function openRunDir(
   dir: string,
   mode: ResumeMode,
   specResume: boolean,
-  found: CheckpointsFound = { own: hasCheckpoint(dir) },
+  asked?: CheckpointsFound,
 ): { resumed: boolean } {
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new RunDirError(dir, "exists and is not a folder");
+  // a fresh start looks for no checkpoint: it removes the store, whatever it holds
+  const found = asked ?? { own: mode !== "fresh" && hasCheckpoint(dir) };
   if (mode === "resume") checkResumable(dir, found);
   const resumed = found.own && (mode === "resume" || (mode === "auto" && specResume));
   try {

@@ -1,0 +1,76 @@
+// `sfprompt run --out DIR` where DIR's nats/ store cannot be listed: an earlier run there by another
+// user (root's `sudo sfprompt run`, say), or a file named nats. It ended in an internal error with a
+// stack trace; it now names the store and what to do, and --fresh replaces a file in its place.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import {
+  assertUserError,
+  readRunMetrics,
+  ROOT,
+  sfprompt,
+  writeTinyJob,
+  type CliResult,
+} from "./run-helpers.js";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+/** nobody: as root, the other user is played by running the CLI as nobody (root reads any folder). */
+const OTHER_USER = { uid: 65534, gid: 65534 };
+
+/** The CLI run as a user who is not the store's owner. */
+function sfpromptAsAnotherUser(...args: string[]): CliResult {
+  const asRoot = process.getuid?.() === 0;
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+    killSignal: "SIGKILL",
+    ...(asRoot ? OTHER_USER : {}),
+    // tsx keeps its cache in the temp folder per user; HOME is not read
+    env: { ...process.env, HOME: tmpdir() },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("sfprompt run on a run directory whose nats/ store cannot be listed", () => {
+  let dir = "";
+  let job = "";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-run-store-"));
+    job = writeTinyJob(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("names a store another user wrote, and what to do, without a stack trace", () => {
+    const out = join(dir, "theirs");
+    mkdirSync(join(out, "nats", "jetstream"), { recursive: true });
+    chmodSync(join(out, "nats"), 0o700);
+    // the folder, the job and its model are open to anyone: only the store is the owner's
+    for (const p of [dir, out]) chmodSync(p, 0o777);
+    if (process.getuid?.() !== 0) chmodSync(join(out, "nats"), 0o000);
+    assertUserError(
+      sfpromptAsAnotherUser("run", job, "--out", out),
+      /run directory \S+theirs: its JetStream store \S+theirs\/nats cannot be read by this user \(an earlier run as another user\?\); run as that user or change the owner, or choose another folder with --out DIR \(EACCES\)/,
+    );
+  });
+
+  it("names a file in the store's place, and --fresh removes it and runs", () => {
+    const out = join(dir, "file");
+    mkdirSync(out);
+    writeFileSync(join(out, "nats"), "not a store\n");
+    assertUserError(
+      sfprompt("run", job, "--out", out),
+      /its JetStream store \S+file\/nats is a file, not a folder; add --fresh to remove it, or choose another folder with --out DIR \(ENOTDIR\)/,
+    );
+    const r = sfprompt("run", job, "--out", out, "--fresh");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      readRunMetrics(out).rounds.map((x) => x.round),
+      [1, 2],
+    );
+  });
+});

@@ -106,7 +106,11 @@ export async function startOperator(
   // and one mid-sync may miss a namespace's jobs.
   metrics.addGaugeFamilies({
     families: JOB_METRIC_FAMILIES,
-    read: () => (isLeader() && manager?.informers.hasSynced ? jobsSamples(manager.informers.jobs()) : []),
+    read: () => {
+      const m = manager;
+      if (!isLeader() || !m?.informers.hasSynced) return [];
+      return jobsSamples(m.informers.jobs(), (job, issues) => m.unreadable.report(job, issues));
+    },
   });
 
   const app = createHttpApp({

@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import type { OperatorMetrics } from "../metrics.js";
 import type { NatsPool } from "../progress/nats-pool.js";
 import type { ProgressTracker } from "../progress/progress-tracker.js";
+import type { UnreadableStatusLog } from "../status/unreadable-status.js";
 import type { WrittenStatus } from "../status/written-status.js";
 
 export interface FinalizerSettings {
@@ -28,6 +29,8 @@ export interface ReconcileDeps {
   metrics: OperatorMetrics;
   /** The last status written per job, to see through a lagging cache. */
   written: WrittenStatus;
+  /** Logs a stored status that does not read as the API's, once per job and resourceVersion. */
+  unreadable: UnreadableStatusLog;
   now: () => Date;
 }
 

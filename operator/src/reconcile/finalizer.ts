@@ -150,5 +150,6 @@ export async function finalizeJob(deps: ReconcileDeps, job: KubernetesObject): P
   );
   deps.events.forget(m.uid!);
   deps.written.forget(m.uid!);
+  deps.unreadable.forget(m.uid!);
   return {};
 }

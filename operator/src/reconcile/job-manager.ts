@@ -13,6 +13,7 @@ import { NatsPool } from "../progress/nats-pool.js";
 import { ProgressTracker } from "../progress/progress-tracker.js";
 import { roundsInOrder } from "../progress/round-history.js";
 import { WorkQueue } from "../queue/work-queue.js";
+import { UnreadableStatusLog } from "../status/unreadable-status.js";
 import { WrittenStatus } from "../status/written-status.js";
 import { Controller } from "./controller.js";
 import { reconcileJob } from "./reconcile-job.js";
@@ -20,6 +21,8 @@ import { reconcileJob } from "./reconcile-job.js";
 export class JobManager {
   readonly queue: WorkQueue;
   readonly informers: Informers;
+  /** Shared by the reconciler and the /metrics job series: one warn per job and resourceVersion. */
+  readonly unreadable: UnreadableStatusLog;
   private readonly controller: Controller;
   private readonly progress: ProgressTracker;
   private readonly pool: NatsPool;
@@ -28,6 +31,7 @@ export class JobManager {
   constructor(kc: KubeConfig, config: OperatorConfig, metrics: OperatorMetrics, log: Logger) {
     this.queue = new WorkQueue({ backoff: config.queue, qps: config.queue.qps, burst: config.queue.burst });
     const enqueue = (key: string): void => this.queue.add(key);
+    this.unreadable = new UnreadableStatusLog(log);
     this.informers = new Informers(
       kc,
       { namespaces: config.namespaces, restartDelayMs: config.retryMs, log },
@@ -46,6 +50,7 @@ export class JobManager {
       log,
       metrics,
       written: new WrittenStatus(),
+      unreadable: this.unreadable,
       now: () => new Date(),
     };
     this.controller = new Controller({

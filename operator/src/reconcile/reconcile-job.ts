@@ -13,7 +13,8 @@ import { computeStatus } from "../status/compute-status.js";
 import { upsertConditions } from "../status/conditions.js";
 import { decideLifecycle, hasFinished, INVALID_SPEC } from "../status/lifecycle.js";
 import { statusPatch } from "../status/status-patch.js";
-import { storedStatus } from "../status/stored-status.js";
+import { readStoredStatus, usableStatus, type StoredStatus } from "../status/stored-status.js";
+import { STATUS_UNREADABLE, unreadableEventMessage } from "../status/unreadable-status.js";
 import { applyChildren } from "./apply-children.js";
 import { childRejection, type ChildRejection } from "./child-rejection.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
@@ -28,7 +29,8 @@ async function reportInvalid(
 ): Promise<ReconcileResult> {
   const m = raw.metadata!;
   const involved = { namespace: m.namespace!, name: m.name!, uid: m.uid! };
-  const previous = storedStatus(raw);
+  const previous = usableStatus(readStoredStatus(raw));
+  const stored = (raw as { status?: unknown }).status;
   // A finished job keeps its outcome: a rule added after it ran (an operator upgrade) or a later edit
   // does not turn a Succeeded job into a Failed one. The event still says what is wrong.
   if (hasFinished(previous)) {
@@ -52,7 +54,8 @@ async function reportInvalid(
     now,
     m.generation,
   );
-  const patch = statusPatch(previous, {
+  // Over the status as stored, so that one that does not read is replaced whole.
+  const patch = statusPatch(stored, {
     ...previous,
     phase: "Failed",
     conditions,
@@ -79,11 +82,19 @@ function observed(
   };
 }
 
+/** What a reconcile builds on: the status as stored (or as last written), and that status read. */
+interface Base {
+  /** The status as stored, or the operator's own newer write: the status patch is made over it. */
+  stored: unknown;
+  /** `stored` as the API reads it (of an unreadable one, the fields that read); undefined if none. */
+  previous: Status | undefined;
+}
+
 async function reconcileParsed(
   deps: ReconcileDeps,
   edited: SFPromptJob,
   ref: JobRef,
-  previous: Status | undefined,
+  { stored, previous }: Base,
 ): Promise<ReconcileResult> {
   const key = jobKey(ref.namespace, ref.name);
   const now = deps.now();
@@ -162,10 +173,11 @@ async function reconcileParsed(
     await deps.events.record(ref, e.type, e.reason, e.message);
   }
   if (failure) await deps.events.record(ref, "Warning", failure.rejected.reason, failure.rejected.message);
-  const patch = statusPatch(previous, status);
+  // Over the status as stored: fields of an unreadable one that `status` lacks are removed, not kept.
+  const patch = statusPatch(stored, status);
   if (patch) {
     await deps.client.patchJobStatus(ref.namespace, ref.name, patch);
-    deps.written.record(ref.uid, previous, status);
+    deps.written.record(ref.uid, stored, status);
     deps.metrics.statusWrites.inc();
     deps.log.info("status updated", {
       namespace: ref.namespace,
@@ -194,10 +206,30 @@ export async function reconcileJob(deps: ReconcileDeps, key: string): Promise<Re
   const raw = structuredClone(cached);
   if (raw.metadata?.deletionTimestamp) return finalizeJob(deps, raw);
   if (await ensureFinalizer(deps, raw)) return {};
+  await reportUnreadable(deps, raw, readStoredStatus(raw));
   const { status: _ignored, ...rest } = raw as KubernetesObject & { status?: unknown };
   const parsed = parseJob(rest);
   if (!parsed.ok)
     return reportInvalid(deps, raw, parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
   const ref: JobRef = { namespace, name, uid: raw.metadata!.uid! };
-  return reconcileParsed(deps, parsed.value, ref, deps.written.current(ref.uid, storedStatus(raw)));
+  const stored = deps.written.current(ref.uid, (raw as { status?: unknown }).status);
+  const previous = usableStatus(readStoredStatus({ status: stored }));
+  return reconcileParsed(deps, parsed.value, ref, { stored, previous });
+}
+
+/**
+ * A stored status that does not read as the API's: a warn log (once per resourceVersion) and a
+ * Warning Event (once per set of issues) say so; the reconcile then builds on the fields that read
+ * and its write replaces the rest (ADR 0023, amendment 5).
+ */
+async function reportUnreadable(
+  deps: ReconcileDeps,
+  raw: KubernetesObject,
+  read: StoredStatus,
+): Promise<void> {
+  if (read.readable) return;
+  deps.unreadable.report(raw, read.issues);
+  const m = raw.metadata!;
+  const involved = { namespace: m.namespace!, name: m.name!, uid: m.uid! };
+  await deps.events.record(involved, "Warning", STATUS_UNREADABLE, unreadableEventMessage(read.issues));
 }

@@ -3,14 +3,22 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { CLIENT_STATUS_STATES, PHASES, type Communication, type Status } from "@sfprompt/api";
 import type { NamedSample } from "../metrics.js";
-import { storedStatus } from "./stored-status.js";
+import { readStoredStatus, type StatusIssue } from "./stored-status.js";
 
 /** What jobSamples reads of a job: its name and its status as the API's schema gives it. */
 export interface JobForMetrics {
   namespace: string;
   name: string;
   status?: Status;
+  /** The stored status does not read as the API's: the phase is Unknown, and no other series. */
+  unreadable?: boolean;
 }
+
+/**
+ * The phase label's values: the API's phases, and Unknown for a stored status that does not read
+ * (as kube-state-metrics' pod phase has Unknown when the state could not be obtained).
+ */
+export const PHASE_LABELS = [...PHASES, "Unknown"] as const;
 
 /**
  * Labels: `namespace` and `sfprompt_job` (the job's name), not `job`: Prometheus sets `job` on every
@@ -22,7 +30,7 @@ export interface JobForMetrics {
 export const JOB_METRIC_FAMILIES = [
   {
     name: "sfprompt_job_phase",
-    help: "1 for the job's status.phase, 0 for each other phase (Pending, Running, Suspended, Succeeded, Failed); all 0 before the operator wrote a phase.",
+    help: "1 for the job's status.phase, 0 for each other phase (Pending, Running, Suspended, Succeeded, Failed, Unknown); Unknown: the stored status does not read as the operator's API; all 0 before the operator wrote a phase.",
   },
   { name: "sfprompt_job_round", help: "Rounds completed (status.round)." },
   {
@@ -69,7 +77,10 @@ function bytesByKind(c: Communication): { kind: string; direction: string; value
   );
 }
 
-/** Every series of one job, from its stored status; fields the status lacks give no series. */
+/**
+ * Every series of one job, from its stored status; fields the status lacks give no series. An
+ * unreadable status gives the phase series alone, Unknown 1: nothing it says is known.
+ */
 export function jobSamples(job: JobForMetrics): NamedSample[] {
   const id = { namespace: job.namespace, sfprompt_job: job.name };
   const out: NamedSample[] = [];
@@ -77,7 +88,9 @@ export function jobSamples(job: JobForMetrics): NamedSample[] {
     if (value !== undefined) out.push({ name, labels: { ...id, ...labels }, value });
   };
   const s = job.status ?? {};
-  for (const phase of PHASES) add("sfprompt_job_phase", s.phase === phase ? 1 : 0, { phase });
+  const phase = job.unreadable ? "Unknown" : s.phase;
+  for (const p of PHASE_LABELS) add("sfprompt_job_phase", p === phase ? 1 : 0, { phase: p });
+  if (job.unreadable) return out;
   add("sfprompt_job_round", s.round);
   add("sfprompt_job_rounds", s.rounds);
   add("sfprompt_job_loss", s.metrics?.loss);
@@ -96,16 +109,20 @@ export function jobSamples(job: JobForMetrics): NamedSample[] {
 
 /**
  * The series of every job in `jobs` (the leader's informer cache). A status that does not read as
- * the API's (none the operator writes) counts as no status, as the reconciler reads it: the job
- * keeps its phase series, all 0.
+ * the API's (none the operator writes) gives phase Unknown, and `unreadable` is told its issues.
  */
-export function jobsSamples(jobs: readonly KubernetesObject[]): NamedSample[] {
+export function jobsSamples(
+  jobs: readonly KubernetesObject[],
+  unreadable: (job: KubernetesObject, issues: StatusIssue[]) => void = () => {},
+): NamedSample[] {
   return jobs.flatMap((j) => {
-    const status = storedStatus(j);
+    const read = readStoredStatus(j);
+    if (!read.readable) unreadable(j, read.issues);
     return jobSamples({
       namespace: j.metadata?.namespace ?? "",
       name: j.metadata?.name ?? "",
-      ...(status ? { status } : {}),
+      ...(read.status ? { status: read.status } : {}),
+      ...(read.readable ? {} : { unreadable: true }),
     });
   });
 }

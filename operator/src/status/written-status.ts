@@ -2,7 +2,6 @@
 // that has not yet seen that write does not compute and write the same status a second time (with
 // fresh condition timestamps). Only the operator writes the status, so a cached status equal to the
 // one the write replaced can only mean a stale cache.
-import type { Status } from "@sfprompt/api";
 import type { StatusWrite } from "./compute-status.js";
 import { normalizedStatus } from "./status-patch.js";
 
@@ -14,11 +13,14 @@ export class WrittenStatus {
     this.byUid.set(uid, { replaced: normalizedStatus(replaced), written });
   }
 
-  /** The status to treat as the job's current one: the cached one, or our newer write if the cache lags. */
-  current(uid: string, cached: Status | undefined): Status | undefined {
+  /**
+   * The status to build on: the cached one as stored (one that does not read as the API's too, so
+   * that the next write replaces it), or our newer write if the cache lags.
+   */
+  current(uid: string, cached: unknown): unknown {
     const w = this.byUid.get(uid);
     if (!w) return cached;
-    if (normalizedStatus(cached) === w.replaced) return w.written as Status;
+    if (normalizedStatus(cached) === w.replaced) return w.written;
     this.byUid.delete(uid); // the cache caught up (or moved on): trust it from now on
     return cached;
   }

@@ -4,7 +4,8 @@ import { isDeepStrictEqual } from "node:util";
 import { parseJob, parseSpec, type FieldError, type SFPromptJob } from "@sfprompt/api";
 import { roundsConflict, roundsRefusal } from "../status/checkpoint-rounds.js";
 import { hasFinished } from "../status/lifecycle.js";
-import { storedStatus } from "../status/stored-status.js";
+import { readStoredStatus, usableStatus } from "../status/stored-status.js";
+import type { Status } from "@sfprompt/api";
 import {
   allow,
   denyBadRequest,
@@ -12,7 +13,7 @@ import {
   type AdmissionRequest,
   type AdmissionResponse,
 } from "./admission-review.js";
-import { editWarnings } from "./edit-warnings.js";
+import { editWarnings, unreadableStatusWarnings } from "./edit-warnings.js";
 import { immutableChanges } from "./immutable-fields.js";
 import { defaultsPatch } from "./json-patch.js";
 
@@ -43,14 +44,13 @@ type Spec = SFPromptJob["spec"];
  * checkpoint, which its server could not resume from (ADR 0039); the status is the operator's, so a
  * checkpoint it has not written yet is the reconciler's to catch. An edit that leaves both alone passes.
  */
-function roundsErrors(old: ObjectLike, oldSpec: Spec | undefined, spec: Spec): FieldError[] {
+function roundsErrors(status: Status | undefined, oldSpec: Spec | undefined, spec: Spec): FieldError[] {
   if (
     oldSpec &&
     oldSpec.training.rounds === spec.training.rounds &&
     oldSpec.output.resume === spec.output.resume
   )
     return [];
-  const status = storedStatus(old);
   if (status === undefined || hasFinished(status)) return [];
   const conflict = roundsConflict(spec, status.lastCheckpoint?.round);
   return conflict ? [{ path: "spec.training.rounds", message: roundsRefusal(conflict) }] : [];
@@ -81,9 +81,17 @@ export function validateJob(req: AdmissionRequest): AdmissionResponse {
     : immutableChanges(old.spec, obj.spec);
   if (changed.length > 0) return denyFields(req.uid, changed, "Forbidden");
   const oldSpec = oldParsed.ok ? oldParsed.value : undefined;
-  const rounds = roundsErrors(old, oldSpec, parsed.value.spec);
+  // An unreadable stored status is the operator's to replace, not the user's to fix: the edit is
+  // checked against the fields that read, as the reconciler builds on them, and says so (ADR 0023,
+  // amendment 5).
+  const stored = readStoredStatus(old);
+  const status = usableStatus(stored);
+  const rounds = roundsErrors(status, oldSpec, parsed.value.spec);
   if (rounds.length > 0) return denyFields(req.uid, rounds);
-  const warnings = editWarnings({ job: parsed.value, oldSpec, status: storedStatus(old) });
+  const warnings = [
+    ...(stored.readable ? [] : unreadableStatusWarnings(stored.issues)),
+    ...editWarnings({ job: parsed.value, oldSpec, status }),
+  ];
   return allow(req.uid, warnings.length > 0 ? { warnings } : {});
 }
 

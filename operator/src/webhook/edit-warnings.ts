@@ -1,7 +1,9 @@
 // Admission warnings (kubectl prints each as `Warning: …`) for an allowed edit the job will not act on
 // in full: a finished job ignores it (ADR 0034, amendment 2), running client pods keep the spec they
-// were made with until they are next created (ADR 0040, amendment 2). Pure.
+// were made with until they are next created (ADR 0040, amendment 2); a stored status that does not
+// read, so that the checks which read it were left out (ADR 0023, amendment 5). Pure.
 import type { SFPromptJob, Spec, Status } from "@sfprompt/api";
+import type { StatusIssue } from "../status/stored-status.js";
 import { clientEditFields } from "../desired/client-edit.js";
 import { changedFields, specFieldDigests } from "../desired/spec-record.js";
 import { hasFinished } from "../status/lifecycle.js";
@@ -77,6 +79,22 @@ export function runningClientsWarnings(input: EditWarningsInput): string[] {
     `${pods} the old spec until next created (see condition ClientsConfigCurrent)`,
     fitList("edited fields they read: ", fields),
     "to remake a client pod with the new spec now, delete it (that client misses the round it is in)",
+  ];
+}
+
+/**
+ * The stored status does not read as this operator's API: the edit was checked against its fields
+ * that read (the others could hide a checkpoint or a finished phase), which fields it rejects, and
+ * that the operator writes them again.
+ */
+export function unreadableStatusWarnings(issues: readonly StatusIssue[]): string[] {
+  return [
+    "the stored status does not read as this operator's API: this edit was checked without the fields below",
+    fitList(
+      "status fields it rejects: ",
+      issues.map((i) => `${i.path}: ${i.message}`),
+    ),
+    "the operator writes the status again from the job's progress (see the job's StatusUnreadable event)",
   ];
 }
 

@@ -3,9 +3,10 @@
 // (progress events on NATS) and once it succeeded, and a deleted job's series are gone.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CLIENT_STATUS_STATES, GROUP, PHASES, PLURAL, VERSION, jobToken, type Status } from "@sfprompt/api";
+import { CLIENT_STATUS_STATES, GROUP, PLURAL, VERSION, jobToken, type Status } from "@sfprompt/api";
 import { waitFor } from "@sfprompt/kube-testing";
 import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { PHASE_LABELS } from "../../src/status/job-metrics.js";
 import { jobManifest } from "../fixtures.js";
 import {
   createJob,
@@ -48,7 +49,7 @@ async function scrape(name: string, namespace = "default"): Promise<Series> {
 }
 
 const phaseSeries = (phase: string | undefined): Series =>
-  Object.fromEntries(PHASES.map((p) => [`sfprompt_job_phase{phase="${p}"}`, p === phase ? 1 : 0]));
+  Object.fromEntries(PHASE_LABELS.map((p) => [`sfprompt_job_phase{phase="${p}"}`, p === phase ? 1 : 0]));
 
 const clientSeries = (s: Status): Series =>
   Object.fromEntries(

@@ -18,9 +18,9 @@ const lines = (samples: NamedSample[]): string[] =>
     return `${name}${l.length > 0 ? `{${l.join(",")}}` : ""} ${value}`;
   });
 
-/** The 0/1 phase series of a job in `phase` (none: all 0). */
+/** The 0/1 phase series of a job in `phase` (none: all 0; Unknown: its status does not read). */
 const phases = (phase?: string): string[] =>
-  ["Pending", "Running", "Suspended", "Succeeded", "Failed"].map(
+  ["Pending", "Running", "Suspended", "Succeeded", "Failed", "Unknown"].map(
     (p) => `sfprompt_job_phase{phase=${p}} ${p === phase ? 1 : 0}`,
   );
 
@@ -180,7 +180,7 @@ for (const c of cases)
     }
   });
 
-test("jobs from the cache each get their series, and a status that is not the API's counts as none", () => {
+test("jobs from the cache each get their series, and a status that is not the API's gives phase Unknown alone, its issues told", () => {
   const raw = (
     name: string,
     st: unknown,
@@ -190,16 +190,24 @@ test("jobs from the cache each get their series, and a status that is not the AP
     metadata: { name, namespace: "default" },
     status: st,
   });
-  const samples = jobsSamples([
-    raw("a", { phase: "Running", round: 1, rounds: 3 }),
-    raw("b", { phase: "Running", metrics: { accuracy: 57 } }), // a percentage: not the API's status
-  ]);
+  const told: [string | undefined, unknown][] = [];
+  const samples = jobsSamples(
+    [
+      raw("a", { phase: "Running", round: 1, rounds: 3 }),
+      raw("b", { phase: "Running", round: 2, metrics: { accuracy: 57 } }), // a percentage: not the API's status
+    ],
+    (job, issues) => told.push([job.metadata?.name, issues]),
+  );
   assert.deepEqual(lines(samples.filter((s) => s.labels.sfprompt_job === "a")), [
     ...phases("Running"),
     "sfprompt_job_round 1",
     "sfprompt_job_rounds 3",
   ]);
-  assert.deepEqual(lines(samples.filter((s) => s.labels.sfprompt_job === "b")), phases());
+  // Not all 0, which reads as "no phase written yet"; not Running, which it may no longer be.
+  assert.deepEqual(lines(samples.filter((s) => s.labels.sfprompt_job === "b")), phases("Unknown"));
+  assert.deepEqual(told, [
+    ["b", [{ path: "status.metrics.accuracy", message: "Too big: expected number to be <=1" }]],
+  ]);
 });
 
 test("/metrics renders each job family once, with every job's series under it, labels escaped", () => {

@@ -153,3 +153,26 @@ describe("kubectl edits of a running job", () => {
     assert.equal((stored.server as { replicas: number }).replicas, 3);
   });
 });
+
+describe("kubectl edits of a job whose stored status does not read (ADR 0023, amendment 5)", () => {
+  before(async () => {
+    // The CRD admits a date-time with an offset; the API's schema does not.
+    await storedJob("odd", {
+      phase: "Succeeded",
+      conditions: [condition("Succeeded", "TrainingCompleted")],
+      completionTime: "2026-11-28T05:00:00+01:00",
+    });
+  });
+  it("prints which status fields do not read, then the warnings from those that do; the edit is stored", async () => {
+    const { warnings, stored } = await kubectlEdit("odd", { training: { rounds: 7 } });
+    assert.deepEqual(warnings, [
+      "the stored status does not read as this operator's API: this edit was checked without the fields below",
+      "status fields it rejects: status.completionTime: Invalid ISO datetime",
+      "the operator writes the status again from the job's progress (see the job's StatusUnreadable event)",
+      "this job has finished (Succeeded) and does not run again: this edit is ignored",
+      "ignored fields: spec.training.rounds",
+      "to train with this edit, create a new job (this one has no status.lastCheckpoint: it starts at round 1)",
+    ]);
+    assert.equal((stored.training as { rounds: number }).rounds, 7);
+  });
+});

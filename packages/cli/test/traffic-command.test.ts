@@ -156,8 +156,27 @@ describe("sfprompt traffic", () => {
   it("refuses a γ outside [0, 1) naming the flag (exit 2)", () => {
     const r = sfprompt("traffic", DEMO_JOB, "--gamma", "1.5");
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--gamma must be in \[0, 1\)/);
+    assert.match(r.stderr, /--gamma must be a decimal number in \[0, 1\)/);
   });
+
+  const numbers: Array<[string, string[], number, RegExp]> = [
+    ["a count in hex", ["--clients", "0x10"], 2, /--clients must be a whole number ≥ 1 \(got "0x10"\)/],
+    ["a count in exponent form", ["--rounds", "1e3"], 2, /--rounds must be a whole number ≥ 1 \(got "1e3"\)/],
+    ["a γ in hex", ["--gamma", "0x0"], 2, /--gamma must be a decimal number in \[0, 1\) \(got "0x0"\)/],
+    [
+      "a count above the job's limit, naming the flag",
+      ["--clients", "20000"],
+      1,
+      /demo-job\.yaml: --clients does not fit the job: spec\.clients\.count: must be ≤ 10000 \(got 20000\)$/m,
+    ],
+  ];
+  for (const [name, args, code, message] of numbers)
+    it(`refuses ${name} (exit ${code})`, () => {
+      const r = sfprompt("traffic", DEMO_JOB, ...args);
+      assert.equal(r.code, code, r.stdout);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /internal error|invalid SFPromptJob/);
+    });
 
   it("asks for --samples-per-client when the job's data is not a built-in set (exit 1)", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));

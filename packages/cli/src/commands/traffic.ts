@@ -10,8 +10,9 @@ import { trafficReport } from "../traffic/traffic-table.js";
 function whole(flags: ParsedFlags, name: string, min: number): number | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min)
+  // digits only, as run's --rounds: Number() would also take "1e3" (1000 clients) and "0x10" (16)
+  const v = /^\d+$/.test(String(raw)) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(v) || v < min)
     throw new UsageError(`traffic: --${name} must be a whole number ≥ ${min} (got "${String(raw)}")`);
   return v;
 }
@@ -19,8 +20,9 @@ function whole(flags: ParsedFlags, name: string, min: number): number | undefine
 function fraction(flags: ParsedFlags, name: string): number | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (!(v >= 0 && v < 1)) throw new UsageError(`traffic: --${name} must be in [0, 1) (got "${String(raw)}")`);
+  const v = /^(\d+\.?\d*|\.\d+)$/.test(String(raw)) ? Number(raw) : NaN;
+  if (!(v >= 0 && v < 1))
+    throw new UsageError(`traffic: --${name} must be a decimal number in [0, 1) (got "${String(raw)}")`);
   return v;
 }
 

@@ -1,7 +1,14 @@
 // What `sfprompt traffic` plans: the job (a manifest or defaults, with flag overrides), the model whose
 // shapes decide the frames (a text model's at the job's sequence length), and each client's sample
 // count (the job's data partition or a flag).
-import { applyDefaults, toRunConfig, type Codec, type SFPromptJob } from "@sfprompt/api";
+import {
+  applyDefaults,
+  parseJob,
+  toRunConfig,
+  type Codec,
+  type FieldError,
+  type SFPromptJob,
+} from "@sfprompt/api";
 import { readModel, type Model } from "@sfprompt/engine";
 import {
   DEMO_RECIPE,
@@ -65,7 +72,31 @@ export function trafficJob(path: string | undefined, o: TrafficOverrides): SFPro
   if (a !== undefined) Object.assign(s.compression, codecs(["gradientsUp", "gradientsDown"], a));
   const p = o.parameterCodec;
   if (p !== undefined) Object.assign(s.compression, codecs(["parametersUp", "parametersDown"], p));
-  return applyDefaults(job);
+  const checked = parseJob(job);
+  if (checked.ok) return checked.value;
+  throw new JobFileError(path ?? "the default job", overridesNotFitting(checked.errors));
+}
+
+/** The flag that set each field trafficJob overrides: a value out of the field's range names it. */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  "spec.model.split.headBlocks": "--head-blocks",
+  "spec.prompts.length": "--prompt-length",
+  "spec.clients.count": "--clients",
+  "spec.clients.perRound.count": "--clients",
+  "spec.training.rounds": "--rounds",
+  "spec.training.pruning.gamma": "--gamma",
+  "spec.training.batchSize": "--batch-size",
+  "spec.transport.maxPayload": "--max-payload",
+};
+
+/** "--clients does not fit the job: spec.clients.count: must be ≤ 10000 (got 20000)", one per flag. */
+function overridesNotFitting(errors: readonly FieldError[]): string {
+  const byFlag = new Map<string, FieldError>();
+  for (const e of errors) {
+    const flag = FLAG_OF_FIELD[e.path] ?? e.path;
+    if (!byFlag.has(flag)) byFlag.set(flag, e);
+  }
+  return [...byFlag].map(([flag, e]) => `${flag} does not fit the job: ${e.path}: ${e.message}`).join("; ");
 }
 
 function codecs(keys: readonly string[], codec: Codec): Record<string, Codec> {

@@ -6,19 +6,20 @@
 // applied.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunConfigSchema, jobToken } from "@sfprompt/api";
-import { PartitionBundle, checkpointSpec, joinParams, writeCheckpoint } from "@sfprompt/core";
-import { ensureJobResources, openArtifactStore, publishEvent } from "@sfprompt/protocol";
+import { checkpointSpec } from "@sfprompt/core";
+import { publishEvent } from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
 import { tinyBundle } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, spawnEntry, type Proc } from "../../../images/shell/test/harness.js";
+import type { Proc } from "../../../images/shell/test/harness.js";
 import { RUN_CONFIG_KEY } from "../../src/desired/settings.js";
 import { ANNOTATION_CONFIG_HASH, childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
 import { condition, createJob, operatorWorldHooks, patchJobSpec, waitForJob } from "./harness.js";
+import { spawnRenderedServer, writeInitialCheckpoint } from "./rendered-server.js";
 
 const w = operatorWorldHooks();
 
@@ -56,22 +57,14 @@ test("rounds lowered below the checkpointed round: the edit is held (SpecRejecte
 
     // what the job's server left after round 3: its checkpoint, and the event that announced it
     const token = jobToken("default", name);
-    await ensureJobResources(w.nc, token);
-    const b = PartitionBundle.load(bundle.dir);
-    const init = b.initialParams();
-    await b.release();
-    const info = await writeCheckpoint(
-      await openArtifactStore(w.nc, token),
-      joinParams(init.prompt, init.tail),
-      {
-        job: token,
-        method: before.config.method,
-        round: 3,
-        history: [],
-        spec: checkpointSpec(before.config),
-        attempt: "first",
-      },
-    );
+    const info = await writeInitialCheckpoint(w.nc, bundle.dir, {
+      job: token,
+      method: before.config.method,
+      round: 3,
+      history: [],
+      spec: checkpointSpec(before.config),
+      attempt: "first",
+    });
     await publishEvent(w.nc, {
       v: 1,
       job: token,
@@ -122,19 +115,7 @@ test("rounds lowered below the checkpointed round: the edit is held (SpecRejecte
     assert.equal(kept.hash, before.hash, "the server Deployment does not roll");
 
     // the server, given the config the operator kept, resumes from the checkpoint of round 3
-    const config = join(dir, RUN_CONFIG_KEY);
-    writeFileSync(config, kept.text);
-    const env: Record<string, string> = {};
-    for (const e of kept.deployment.spec!.template.spec!.containers[0]!.env ?? [])
-      if (e.value !== undefined) env[e.name] = e.value;
-    proc = spawnEntry(ENTRY.server, [], {
-      ...env,
-      SFPROMPT_RUN_CONFIG: config,
-      SFPROMPT_CREDENTIALS_DIR: join(dir, "credentials"),
-      SFPROMPT_BUNDLE_DIR: bundle.dir,
-      SFPROMPT_HTTP_HOST: "127.0.0.1",
-      SFPROMPT_HTTP_PORT: "0",
-    });
+    proc = spawnRenderedServer(kept.deployment, { configText: kept.text, dir, bundleDir: bundle.dir });
     const resumed = await proc.waitForLog((l) => l.event === "resumed" || l.event === "runtime.failed");
     assert.equal(resumed.event, "resumed", proc.stderr());
     assert.equal(resumed.round, 3);

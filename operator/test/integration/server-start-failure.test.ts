@@ -5,37 +5,21 @@
 // process must stay up not-ready (a Deployment would restart it in a loop) until told to stop.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { V1Deployment } from "@kubernetes/client-node";
 import { jobToken } from "@sfprompt/api";
-import { PartitionBundle, joinParams, writeCheckpoint } from "@sfprompt/core";
-import { ensureJobResources, fetchEvents, openArtifactStore } from "@sfprompt/protocol";
+import { fetchEvents } from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
 import { tinyBundle } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, spawnEntry, type Proc } from "../../../images/shell/test/harness.js";
+import type { Proc } from "../../../images/shell/test/harness.js";
 import { RUN_CONFIG_KEY } from "../../src/desired/settings.js";
 import { childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
 import { condition, createJob, operatorWorldHooks, waitForJob } from "./harness.js";
+import { spawnRenderedServer, writeInitialCheckpoint } from "./rendered-server.js";
 
 const w = operatorWorldHooks();
-
-/** The server container's env as the operator rendered it, pointed at this test's files and port. */
-function serverEnv(d: V1Deployment, files: { config: string; credentials: string; bundle: string }) {
-  const rendered = d.spec!.template.spec!.containers[0]!.env ?? [];
-  const env: Record<string, string> = {};
-  for (const e of rendered) if (e.value !== undefined) env[e.name] = e.value;
-  return {
-    ...env,
-    SFPROMPT_RUN_CONFIG: files.config,
-    SFPROMPT_CREDENTIALS_DIR: files.credentials,
-    SFPROMPT_BUNDLE_DIR: files.bundle,
-    SFPROMPT_HTTP_HOST: "127.0.0.1",
-    SFPROMPT_HTTP_PORT: "0",
-  };
-}
 
 async function readyz(port: number): Promise<{ status: number; body: string }> {
   const r = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -68,21 +52,15 @@ test("a checkpoint of another method: the job is Failed naming spec.method and o
 
     // what an earlier run of the job under another method left in its artifacts bucket
     const token = jobToken("default", name);
-    await ensureJobResources(w.nc, token);
-    const b = PartitionBundle.load(bundle.dir);
-    const init = b.initialParams();
-    await b.release();
-    await writeCheckpoint(await openArtifactStore(w.nc, token), joinParams(init.prompt, init.tail), {
+    await writeInitialCheckpoint(w.nc, bundle.dir, {
       job: token,
       method: "fl-prompt",
       round: 1,
       history: [],
     });
 
-    const config = join(dir, RUN_CONFIG_KEY);
-    writeFileSync(config, cm.data![RUN_CONFIG_KEY]!);
-    const files = { config, credentials: join(dir, "credentials"), bundle: bundle.dir };
-    proc = spawnEntry(ENTRY.server, [], serverEnv(deployment, files));
+    const configText = cm.data![RUN_CONFIG_KEY]!;
+    proc = spawnRenderedServer(deployment, { configText, dir, bundleDir: bundle.dir });
     const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
 
     const failed = await waitForJob(

@@ -1,9 +1,8 @@
 // Where the Kubernetes test binaries live: KUBEBUILDER_ASSETS (envtest convention) first, then the
 // cache that scripts/kube-bins.sh fills.
-import { accessSync, constants } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubeBinaryMissingError } from "./errors.js";
+import { isExecutable, sfpromptCacheRoot } from "./local-paths.js";
 
 /** The Kubernetes version scripts/kube-bins.sh builds (its KUBE_VERSION; a test keeps them equal). */
 export const KUBE_VERSION = "1.35.4";
@@ -20,17 +19,7 @@ const envOverride: Partial<Record<KubeBinary, string>> = {
 
 /** The folder scripts/kube-bins.sh caches binaries in: ~/.cache/sfprompt/kube/<version>/bin. */
 export function kubeCacheBinDir(): string {
-  const root = process.env.SFPROMPT_CACHE ?? join(homedir(), ".cache", "sfprompt");
-  return join(root, "kube", KUBE_VERSION, "bin");
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return join(sfpromptCacheRoot(), "kube", KUBE_VERSION, "bin");
 }
 
 /** The candidate paths for a binary, in the order they are tried. */

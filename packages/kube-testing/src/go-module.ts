@@ -4,11 +4,11 @@
 // of them that CI reaches (the same route scripts/kube-bins.sh takes for its Go toolchain).
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 // the project's one zip reader; the subpath loads only that module, not the runtime
 import { listZipEntries, readZipEntry, type ZipEntry } from "@sfprompt/core/zip";
 import { GoModuleFetchError } from "./errors.js";
+import { sfpromptCacheRoot } from "./local-paths.js";
 
 export interface GoModuleFilesOptions {
   /** Module path, e.g. github.com/prometheus-operator/prometheus-operator. */
@@ -39,8 +39,7 @@ export function escapeModulePath(module: string): string {
 
 /** The folder the files of module@version are cached in. */
 export function goModuleCacheDir(module: string, version: string): string {
-  const root = process.env.SFPROMPT_CACHE ?? join(homedir(), ".cache", "sfprompt");
-  return join(root, "go-modules", `${module}@${version}`);
+  return join(sfpromptCacheRoot(), "go-modules", `${module}@${version}`);
 }
 
 async function readCached(dir: string, files: readonly string[]): Promise<Map<string, string> | undefined> {

@@ -4,12 +4,12 @@
 // ~/.cache/sfprompt/debian/prometheus/. Debian's promtool has no `promql` command, so an expression
 // is parsed as the `expr` of a recording rule by `promtool check rules`.
 import { execFile } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { PromtoolUnavailableError } from "./errors.js";
+import { isExecutable, sfpromptCacheRoot } from "./local-paths.js";
 
 const run = promisify(execFile);
 
@@ -20,17 +20,7 @@ const ENV: Record<PrometheusTool, string> = { promtool: "PROMTOOL_BIN", promethe
 
 /** Where the binaries extracted from the Debian package are kept. */
 export function promtoolCacheDir(): string {
-  const root = process.env.SFPROMPT_CACHE ?? join(homedir(), ".cache", "sfprompt");
-  return join(root, "debian", "prometheus");
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return join(sfpromptCacheRoot(), "debian", "prometheus");
 }
 
 /** $PROMTOOL_BIN / $PROMETHEUS_BIN alone when set; else PATH, /usr/bin (the package installed), the cache. */

@@ -84,9 +84,10 @@ export async function runCli(
   io: CliIO = defaultIO,
   commands: readonly Command[] = COMMANDS,
 ): Promise<number> {
-  const [name, ...rest] = argv;
-  // `sfprompt help run`, as git and kubectl take it
-  const asked = name === "help" ? commands.find((c) => c.name === rest[0]) : undefined;
+  const [first, ...rest] = argv;
+  // `sfprompt help run`, as git and kubectl take it; `help rnu` is an unknown command as `rnu` is
+  const name = first === "help" && rest[0] !== undefined ? rest[0] : first;
+  const asked = first === "help" ? commands.find((c) => c.name === name) : undefined;
   if (asked !== undefined) {
     io.out(commandHelp(asked));
     return 0;

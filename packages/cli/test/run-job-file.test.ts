@@ -110,6 +110,12 @@ describe("sfprompt run --help and its flags", () => {
     assert.equal(r.stdout, sfprompt("run", "--help").stdout);
   });
 
+  it("refuses `sfprompt help` of an unknown command as that command (exit 2)", () => {
+    const r = sfprompt("help", "rnu");
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(r.stderr, /^sfprompt: unknown command "rnu"\n\nusage: sfprompt <command>/);
+  });
+
   const specs: FlagSpec[] = [
     { name: "rounds", description: "rounds" },
     { name: "fresh", description: "fresh", boolean: true },

@@ -5,13 +5,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { SFPromptJob, Status } from "@sfprompt/api";
-import { desiredChildren } from "../../src/desired/children.js";
-import { planClients } from "../../src/desired/restart-plan.js";
-import { DEFAULT_CHILD_SETTINGS } from "../../src/desired/settings.js";
 import { transitionEvents, type JobEvent } from "../../src/reconcile/transition-events.js";
 import { computeStatus } from "../../src/status/compute-status.js";
-import { decideLifecycle } from "../../src/status/lifecycle.js";
-import { job, refOf, type SpecInput } from "../fixtures.js";
+import { job, type SpecInput } from "../fixtures.js";
+import { childrenFor } from "../reconcile-children.js";
 
 const NOW = new Date("2026-01-01T01:00:00.000Z");
 const BASE: SpecInput = { clients: { count: 2 }, training: { rounds: 4 } };
@@ -27,17 +24,8 @@ const at = (spec: SpecInput, generation: number): SFPromptJob => {
 
 /** One reconcile of `j` whose last written status is `previous` and whose client pods are `pods`. */
 function reconcile(j: SFPromptJob, previous: Status | undefined, pods: V1Pod[]) {
-  const plans = planClients(j.spec.clients.count, pods, DEFAULT_CHILD_SETTINGS.clientRestart, NOW.getTime());
-  const lifecycle = decideLifecycle({ job: j, previous, progress: undefined, plans, now: NOW });
-  const ref = refOf(j);
-  const desired = desiredChildren({
-    job: j,
-    ref,
-    settings: DEFAULT_CHILD_SETTINGS,
-    jobKey: "k",
-    lifecycle,
-    plans,
-  });
+  const desired = childrenFor({ job: j, now: NOW, previous, pods });
+  const { plans, lifecycle } = desired;
   const status = computeStatus({
     job: { ...j, status: previous },
     lifecycle,

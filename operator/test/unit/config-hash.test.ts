@@ -5,28 +5,16 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { SFPromptJob } from "@sfprompt/api";
-import { desiredChildren } from "../../src/desired/children.js";
-import { planClients } from "../../src/desired/restart-plan.js";
-import { DEFAULT_CHILD_SETTINGS } from "../../src/desired/settings.js";
 import { ANNOTATION_CONFIG_HASH } from "../../src/names.js";
-import { decideLifecycle } from "../../src/status/lifecycle.js";
-import { job, refOf, type SpecInput } from "../fixtures.js";
+import { job, type SpecInput } from "../fixtures.js";
+import { childrenFor } from "../reconcile-children.js";
 
 const NOW = new Date("2026-01-01T01:00:00.000Z");
 const BASE: SpecInput = { clients: { count: 2 }, training: { rounds: 5 } };
 
 /** The config digests the job's children get: the server's pod template's and client 0's pod's. */
 function digests(j: SFPromptJob): { server: string; client: string } {
-  const plans = planClients(j.spec.clients.count, [], { limit: 1, baseMs: 1, maxMs: 1 }, NOW.getTime());
-  const lifecycle = decideLifecycle({ job: j, previous: undefined, progress: undefined, plans, now: NOW });
-  const out = desiredChildren({
-    job: j,
-    ref: refOf(j),
-    settings: DEFAULT_CHILD_SETTINGS,
-    jobKey: "k",
-    lifecycle,
-    plans,
-  });
+  const out = childrenFor({ job: j, now: NOW, restart: { limit: 1, baseMs: 1, maxMs: 1 } });
   const d = out.apply.find((o) => o.kind === "Deployment") as V1Deployment;
   const pod = out.apply.find((o) => o.kind === "Pod") as V1Pod;
   return {

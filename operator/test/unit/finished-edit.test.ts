@@ -4,14 +4,11 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { V1ConfigMap, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { SFPromptJob, Status } from "@sfprompt/api";
-import { desiredChildren } from "../../src/desired/children.js";
-import { planClients } from "../../src/desired/restart-plan.js";
-import { DEFAULT_CHILD_SETTINGS } from "../../src/desired/settings.js";
 import { changedFields, recordedSpec } from "../../src/desired/spec-record.js";
 import { finishedEditEvent } from "../../src/reconcile/finished-edit.js";
 import { clientsConfigCondition } from "../../src/status/clients-config.js";
-import { decideLifecycle } from "../../src/status/lifecycle.js";
-import { clientPod, job, refOf, type SpecInput } from "../fixtures.js";
+import { clientPod, job, type SpecInput } from "../fixtures.js";
+import { childrenFor } from "../reconcile-children.js";
 
 const NOW = new Date("2026-01-01T01:00:00.000Z");
 const BASE: SpecInput = { clients: { count: 2 }, training: { rounds: 2 } };
@@ -48,19 +45,7 @@ function children(
   pods: V1Pod[] = [],
   deployment?: V1Deployment,
 ) {
-  const plans = planClients(j.spec.clients.count, pods, DEFAULT_CHILD_SETTINGS.clientRestart, NOW.getTime());
-  const lifecycle = decideLifecycle({ job: j, previous, progress: undefined, plans, now: NOW });
-  const out = desiredChildren({
-    job: j,
-    ref: refOf(j),
-    settings: DEFAULT_CHILD_SETTINGS,
-    jobKey: "k",
-    lifecycle,
-    plans,
-    recorded: recordedSpec(cm),
-    ...(deployment ? { deployment } : {}),
-  });
-  return { ...out, plans };
+  return childrenFor({ job: j, now: NOW, previous, pods, recorded: recordedSpec(cm), deployment });
 }
 
 /** The ConfigMap the reconcile in which the job finished applied. */

@@ -90,7 +90,7 @@ async function runInDir(
   const primary = runConfigFor(job, job.spec.method);
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
   const bundleDir = join(dir, RUN_FILES.bundle);
-  prepareRunBundle(primary, model.path, bundleDir, resumed);
+  prepareRunBundle(primary, model.path, bundleDir, resumed, o.jobFile);
   checkJobInputs(primary, PartitionBundle.load(bundleDir));
   const nats = new RunNats({
     ...(o.natsUrl === undefined ? {} : { url: o.natsUrl }),

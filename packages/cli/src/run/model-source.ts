@@ -1,6 +1,6 @@
 // The ONNX model a local run splits: a built-in model (the demo ViT, pre-trained on first use; MiniLM,
 // fetched and built on first use) or a file path.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { ensureMinilmModel, type DemoModelCard } from "@sfprompt/core";
@@ -47,6 +47,11 @@ export async function resolveModel(
             ? ""
             : ` (a relative path is taken from the current folder, ${process.cwd()})`) +
           "; give the path of an ONNX model file",
+      );
+    if (statSync(s.path).isDirectory())
+      throw new JobFileError(
+        jobFile,
+        `spec.model.source.path: ${s.path} is a folder; give the path of the ONNX model file in it, e.g. ${s.path}/model.onnx`,
       );
     return { path: s.path };
   }

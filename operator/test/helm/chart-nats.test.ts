@@ -3,11 +3,10 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { waitFor } from "@sfprompt/kube-testing";
+import { freePort, waitFor } from "@sfprompt/kube-testing";
 import { find, render } from "./chart.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sfprompt-chart-nats-"));
@@ -16,16 +15,6 @@ after(() => {
   server?.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.once("error", reject);
-  });
-}
 
 interface Varz {
   max_payload: number;

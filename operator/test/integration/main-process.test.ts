@@ -2,10 +2,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { CoordinationV1Api } from "@kubernetes/client-node";
-import { waitFor } from "@sfprompt/kube-testing";
+import { freePort, waitFor } from "@sfprompt/kube-testing";
 import { jobManifest } from "../fixtures.js";
 import { REPO_ROOT, createJob, podNames, startWorld, type World } from "./harness.js";
 
@@ -17,14 +16,6 @@ before(async () => {
 after(async () => {
   await world?.stop();
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 test("main.ts runs from flags and env, serves /healthz and /readyz, logs JSON, and shuts down cleanly on SIGTERM", async () => {
   const port = await freePort();

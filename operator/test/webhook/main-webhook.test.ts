@@ -4,11 +4,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
-import { startControlPlane, waitFor, type ControlPlane } from "@sfprompt/kube-testing";
+import { freePort, startControlPlane, waitFor, type ControlPlane } from "@sfprompt/kube-testing";
 import { bundleFromSecret } from "../../src/webhook/certs/cert-secret.js";
 
 const MAIN = join(import.meta.dirname, "..", "..", "src", "main.ts");
@@ -18,14 +17,6 @@ before(async () => {
   cp = await startControlPlane();
 });
 after(() => cp?.stop());
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function getReadyz(port: number, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

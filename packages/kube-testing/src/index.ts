@@ -29,6 +29,8 @@
 //   applyObjects(kc, objects, opts?), parseManifests(yamlText) → KubernetesObject[]
 //   waitFor(fn, { timeoutMs? = 10000, intervalMs? = 100, description?, signal? }) → Promise<T>  polls
 //     until fn returns a value other than undefined/null/false; a throw counts as "not yet".
+//   freePort() → Promise<number>, freePorts(n) → Promise<number[]>  loopback ports free a moment ago
+//     (bound to port 0 and closed; a caller retries if another process takes one first).
 //   createReadyNode(kc, { name, labels?, taints?, capacity? }) → Promise<V1Node>  a Node with a Ready
 //     status and capacity (default cpu 8, memory 32Gi, pods 110; e.g. "nvidia.com/gpu": "1").
 //   kubectl(args, kubeconfigPath, opts?: CommandOptions) → Promise<CommandResult { code, stdout, stderr }>
@@ -56,6 +58,7 @@
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control-plane.js";
 export { applyObjects, applyYaml, parseManifests, type ApplyOptions } from "./apply.js";
 export { waitFor, type WaitOptions } from "./wait.js";
+export { freePort, freePorts } from "./ports.js";
 export { createReadyNode, type ReadyNodeOptions } from "./nodes.js";
 export { waitForCrd, type WaitForCrdOptions } from "./crd.js";
 export { helm, kubectl, type CommandOptions, type CommandResult, type HelmOptions } from "./commands.js";

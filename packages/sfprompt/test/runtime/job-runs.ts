@@ -101,6 +101,23 @@ export function logsUntil(event: string): {
   return { logs, logger, seen };
 }
 
+/**
+ * The advice of a job refused because another job that named its default bucket holds it, by where
+ * the job runs: from a file (`inCluster` false), give that job a bucket of its own; in a cluster,
+ * where that job's spec.output.bucket is fixed, create this job again under another name.
+ */
+export function assertDefaultBucketAdvice(message: string, inCluster: boolean): void {
+  if (inCluster) {
+    assert.doesNotMatch(message, /give that job a spec\.output\.bucket/);
+    assert.match(
+      message,
+      /spec\.output\.bucket is fixed when a job is created, so that job keeps it: create this job again under another name/,
+    );
+  } else {
+    assert.match(message, /give that job a spec\.output\.bucket of its own/);
+  }
+}
+
 /** The bucket `bucket`, which must exist (a job wrote it). */
 export async function existingBucket(nc: NatsConnection, bucket: string): Promise<ArtifactStore> {
   const store = await openExistingArtifactStore(nc, bucket);

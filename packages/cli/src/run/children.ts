@@ -1,7 +1,7 @@
 // The server and client child processes of a local run: the same entry points the images run (via
 // src/proc/main.ts), each logging JSON lines to its own file in the run directory.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,6 +18,8 @@ export interface Child {
   readonly process: ChildProcess;
   readonly exited: Promise<ChildExit>;
   readonly logFile: string;
+  /** Resolves once the process's output is all in logFile (its stdio closes after its exit). */
+  readonly logged: Promise<void>;
 }
 
 /** node arguments that run src/proc/main.ts from source (tests, dev) or dist/proc/main.js (built). */
@@ -42,12 +44,40 @@ export function startChild(role: Role, configPath: string, logDir: string, index
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<ChildExit>((resolve) =>
-    child.once("exit", (code, signal) => {
-      log.end();
-      resolve({ name, code, signal });
-    }),
+    child.once("exit", (code, signal) => resolve({ name, code, signal })),
   );
-  return { name, process: child, exited, logFile };
+  // "close", not "exit": the last lines (its process.failed) may still be in the pipes at its exit
+  const logged = new Promise<void>((resolve) => child.once("close", () => log.end(resolve)));
+  return { name, process: child, exited, logFile, logged };
+}
+
+/** How long a failed child's log may take to be complete before its failure is told without it. */
+const LOG_WAIT_MS = 2000;
+
+/**
+ * The first line of the error a failed child logged (its last process.failed event, src/proc/main.ts),
+ * e.g. "TrainingArgumentError: labels[2] is 8: ...", or undefined when its log holds none.
+ */
+export async function failureOf(c: Child): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([c.logged, new Promise<void>((resolve) => (timer = setTimeout(resolve, LOG_WAIT_MS)))]);
+  clearTimeout(timer);
+  let lines: string[];
+  try {
+    lines = readFileSync(c.logFile, "utf8").split("\n");
+  } catch {
+    return undefined; // no log to quote: the message still names the file
+  }
+  for (const line of lines.reverse()) {
+    if (!line.includes('"process.failed"')) continue;
+    try {
+      const e = JSON.parse(line) as { event?: unknown; error?: unknown };
+      if (e.event === "process.failed" && typeof e.error === "string") return e.error.split("\n")[0];
+    } catch {
+      // a line cut short or not ours: look further back
+    }
+  }
+  return undefined;
 }
 
 /** How long a child may take to stop after SIGTERM (a server writes its checkpoint) before SIGKILL. */

@@ -2,7 +2,7 @@
 // job ends, or until its server or every client dies: what ends a method session.
 import type { NatsConnection } from "@nats-io/transport-node";
 import { consumeEvents, type ProgressEvent } from "@sfprompt/protocol";
-import type { Child } from "./children.js";
+import { failureOf, type Child } from "./children.js";
 import { JobRunError } from "./errors.js";
 
 /** The durable consumer through which every session follows the job's events. */
@@ -31,6 +31,12 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** ": client-0: WHAT IT LOGGED" for a child that logged why it failed, else "". */
+async function reasonOf(c: Child): Promise<string> {
+  const error = await failureOf(c);
+  return error === undefined ? "" : `: ${c.name}: ${error}`;
+}
+
 /**
  * Resolves with the job's job.finished event, or undefined when the server exited cleanly without one
  * reaching us (a re-published job.finished inside JetStream's duplicate window is dropped); rejects
@@ -51,18 +57,22 @@ export async function follow(
   const server = children[0] as Child;
   const clients = children.slice(1);
   const deaths = new Promise<undefined>((resolve, reject) => {
-    void server.exited.then((x) => {
+    void server.exited.then(async (x) => {
       if (stop.signal.aborted) return;
-      if (x.code !== 0)
+      if (x.code !== 0) {
+        const why = await reasonOf(server);
         reject(
-          new JobRunError(`the server exited (code ${x.code}, signal ${x.signal}); see ${server.logFile}`),
+          new JobRunError(
+            `the server exited (code ${x.code}, signal ${x.signal})${why}; see ${server.logFile}`,
+          ),
         );
-      else setTimeout(() => resolve(undefined), FINISH_GRACE_MS).unref();
+      } else setTimeout(() => resolve(undefined), FINISH_GRACE_MS).unref();
     });
-    void Promise.all(clients.map((c) => c.exited)).then((exits) => {
+    void Promise.all(clients.map((c) => c.exited)).then(async (exits) => {
       const failed = exits.filter((x) => x.code !== 0);
-      if (clients.length > 0 && failed.length === clients.length && !stop.signal.aborted)
-        reject(new JobRunError(`every client failed; see ${clients[0]?.logFile ?? "the logs"}`));
+      if (clients.length === 0 || failed.length !== clients.length || stop.signal.aborted) return;
+      const first = clients[0] as Child;
+      reject(new JobRunError(`every client failed${await reasonOf(first)}; see ${first.logFile}`));
     });
   });
   deaths.catch(() => undefined);

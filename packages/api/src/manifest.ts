@@ -8,6 +8,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** What a document that is no mapping is, for the error: "a list (…)", "the text \"job.yaml\"", "the value 5". */
+function shapeOf(doc: unknown): string {
+  if (Array.isArray(doc)) return "a list (its lines start with '- ')";
+  const text = String(doc);
+  if (typeof doc !== "string") return `the value ${text}`;
+  return `the text ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}`;
+}
+
 /**
  * The SFPromptJob of a YAML text. Multi-document files may hold other objects (a Secret, a
  * ConfigMap); exactly one SFPromptJob must be among them. Throws ManifestError or JobValidationError.
@@ -34,7 +42,11 @@ export function loadJobManifests(yamlText: string): SFPromptJob[] {
   const jobs: SFPromptJob[] = [];
   docs.forEach((doc, i) => {
     if (doc === null || doc === undefined) return;
-    if (!isObject(doc)) throw new ManifestError(`document ${i + 1} is not a YAML mapping`);
+    if (!isObject(doc))
+      throw new ManifestError(
+        `document ${i + 1} is ${shapeOf(doc)}, not a mapping; each document of a manifest is one object, ` +
+          "with apiVersion, kind, metadata and spec at its top level",
+      );
     if (doc.kind !== KIND) return;
     if (doc.apiVersion !== API_VERSION) {
       throw new ManifestError(

@@ -64,7 +64,20 @@ describe("loadJobManifest", () => {
       name: "a list at the top level",
       text: "- a\n- b\n",
       error: ManifestError,
-      message: "document 1 is not a YAML mapping",
+      message:
+        "document 1 is a list (its lines start with '- '), not a mapping; each document of a manifest is one object, with apiVersion, kind, metadata and spec at its top level",
+    },
+    {
+      name: "a second document that is a line of text",
+      text: `${JOB}---\nsee docs/api.md\n`,
+      error: ManifestError,
+      message: 'document 2 is the text "see docs/api.md", not a mapping',
+    },
+    {
+      name: "a bare number",
+      text: "5\n",
+      error: ManifestError,
+      message: "document 1 is the value 5, not a mapping",
     },
     {
       name: "a job with the wrong apiVersion",

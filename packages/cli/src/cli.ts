@@ -26,6 +26,7 @@ const USER_ERRORS = new Set([
   "JobValidationError",
   "DemoRecipeError",
   "DemoCacheError",
+  "CacheDirError",
   "DatasetNotFoundError",
   "DatasetFormatError",
   "LabelError",

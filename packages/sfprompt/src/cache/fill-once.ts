@@ -1,9 +1,40 @@
 // Fill-once cache folders shared by processes that start together (server and clients: the demo
 // model, MiniLM): a lock file taken by exclusive create, the result written under a temporary name
 // and renamed into place when complete.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+
+/** The cache's folder cannot be created or used: names it and how to choose another. */
+export class CacheDirError extends Error {
+  override readonly name = "CacheDirError";
+  constructor(
+    readonly path: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `cache folder ${path}: ${detail}; set SFPROMPT_CACHE (sfprompt demo-model: --cache DIR) to a folder this user can write`,
+      options,
+    );
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
+ * where mkdir answers ENOENT under a parent that exists, as in /proc.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+  try {
+    for (const d of missing) mkdirSync(d);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new CacheDirError(dir, `cannot be created (${code})`, { cause });
+  }
+  if (!statSync(dir).isDirectory()) throw new CacheDirError(dir, "exists and is not a folder");
+}
 
 /** Takes the lock (exclusive create); false when another live process holds it. */
 function tryLock(lock: string): boolean {
@@ -43,7 +74,7 @@ export interface FillOnceRequest<T> {
 /** The cached result, or fills the folder once (other callers wait for it). */
 export async function fillOnce<T>(req: FillOnceRequest<T>): Promise<T> {
   const { dir } = req;
-  mkdirSync(dirname(dir), { recursive: true });
+  makeDirs(dirname(dir));
   const lock = `${dir}.lock`;
   for (;;) {
     const cached = req.read();

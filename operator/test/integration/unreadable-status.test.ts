@@ -1,24 +1,18 @@
-// A stored status that the CRD admits but the API's zod schema rejects (a date-time with an offset,
-// an integer past 2^53: both reach etcd through the status subresource) on a real kube-apiserver:
+// A stored status that the API's zod schema rejects (a lower-case date-time, an integer past 2^53:
+// the CRD of before ADR 0002 amendment 4 stored both, and a cluster upgraded with its jobs in place
+// keeps them) on a real kube-apiserver:
 // the operator says so once (a warn log per resourceVersion, a Warning Event) and its next write
 // replaces the rejected fields while keeping the rest and the job's progress (ADR 0023, amendment 5).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { GROUP, PLURAL, StatusSchema, VERSION, jobToken } from "@sfprompt/api";
+import { StatusSchema, jobToken } from "@sfprompt/api";
 import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { createLogger } from "../../src/log.js";
 import { startOperator, type RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
-import {
-  createJob,
-  merge,
-  startWorld,
-  testConfig,
-  waitForJob,
-  type JobObject,
-  type World,
-} from "./harness.js";
+import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
+import { createJob, startWorld, testConfig, waitForJob, type JobObject, type World } from "./harness.js";
 import { roundFinished } from "./progress-events.js";
 
 let world: World;
@@ -40,13 +34,9 @@ after(async () => {
   await world?.stop();
 });
 
-/** Merge-patches the job's status subresource as someone with kubectl might; the new resourceVersion. */
-async function patchStatus(name: string, status: Record<string, unknown>): Promise<string> {
-  const patched = (await world.custom.patchNamespacedCustomObjectStatus(
-    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status } },
-    merge,
-  )) as JobObject;
-  return patched.metadata!.resourceVersion!;
+/** Merge-patches the job's status as kubectl did under the older CRD; the new resourceVersion. */
+function patchStatus(name: string, status: Record<string, unknown>): Promise<string> {
+  return patchStatusUnderOlderCrd(world.cp.kubeconfigPath, { namespace: "default", name }, status);
 }
 
 const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
@@ -74,7 +64,7 @@ async function unreadableEvents(name: string): Promise<{ type?: string; message?
   return list.items;
 }
 
-test("a completion time with an offset on a Pending job is removed by the next status write, said once in the log and in an Event", async () => {
+test("a lower-case completion time on a Pending job is removed by the next status write, said once in the log and in an Event", async () => {
   await createJob(world, jobManifest("handtime", { clients: { count: 1 } }));
   const pending = await waitForJob(
     world,
@@ -85,7 +75,7 @@ test("a completion time with an offset on a Pending job is removed by the next s
     "Pending with its client pod",
   );
   // A Pending job has no completionTime, so a write that only sets fields would leave this one in place.
-  const version = await patchStatus("handtime", { completionTime: "2026-11-28T05:00:00+01:00" });
+  const version = await patchStatus("handtime", { completionTime: "2026-11-28t05:00:00z" });
   const fixed = await waitForJob(
     world,
     "handtime",

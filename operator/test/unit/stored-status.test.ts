@@ -20,8 +20,8 @@ const cases: { name: string; status: unknown; read: StoredStatus }[] = [
     read: { readable: true, status: { phase: "Running", round: 2 } },
   },
   {
-    name: "a date-time with an offset (the CRD admits it) names its path and keeps the other fields",
-    status: { phase: "Running", round: 2, startTime: "2026-11-28T05:00:00+01:00" },
+    name: "a lower-case date-time (an older CRD stored it) names its path and keeps the other fields",
+    status: { phase: "Running", round: 2, startTime: "2026-11-28t05:00:00z" },
     read: {
       readable: false,
       status: undefined,
@@ -31,7 +31,7 @@ const cases: { name: string; status: unknown; read: StoredStatus }[] = [
   },
   {
     name: "an issue inside a list names the item and drops the whole top-level field",
-    status: { round: 9007199254740992, conditions: [condition("2026-11-28T05:00:00+01:00")], rounds: 3 },
+    status: { round: 9007199254740992, conditions: [condition("2026-11-28t05:00:00z")], rounds: 3 },
     read: {
       readable: false,
       status: undefined,

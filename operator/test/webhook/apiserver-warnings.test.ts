@@ -9,6 +9,7 @@ import { GROUP, PLURAL, VERSION, crdYaml } from "@sfprompt/api";
 import { kubectl } from "@sfprompt/kube-testing";
 import yaml from "js-yaml";
 import { jobWith, type Json } from "../../../packages/api/test/helpers/builders.js";
+import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
 import { startWebhookControlPlane, type WebhookControlPlane } from "./webhook-control-plane.js";
 
 const NAMESPACE = "team-w";
@@ -31,12 +32,16 @@ const ref = (name: string) => ({
 });
 
 /** Creates the job and writes `status` as the operator does (through /status). */
-async function storedJob(name: string, status: Json): Promise<void> {
+async function storedJob(name: string, status: Json, underOlderCrd = false): Promise<void> {
   const manifest = jobWith(
     { clients: { count: 2 }, training: { rounds: 4 } },
     { name, namespace: NAMESPACE },
   );
   await kubectl(["apply", "-f", "-"], plane.cp.kubeconfigPath, { input: yaml.dump(manifest) });
+  if (underOlderCrd) {
+    await patchStatusUnderOlderCrd(plane.cp.kubeconfigPath, { namespace: NAMESPACE, name }, status);
+    return;
+  }
   await plane.custom.patchNamespacedCustomObjectStatus(
     { ...ref(name), body: { status } },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
@@ -156,12 +161,16 @@ describe("kubectl edits of a running job", () => {
 
 describe("kubectl edits of a job whose stored status does not read (ADR 0023, amendment 5)", () => {
   before(async () => {
-    // The CRD admits a date-time with an offset; the API's schema does not.
-    await storedJob("odd", {
-      phase: "Succeeded",
-      conditions: [condition("Succeeded", "TrainingCompleted")],
-      completionTime: "2026-11-28T05:00:00+01:00",
-    });
+    // The CRD of before ADR 0002 amendment 4 admitted a lower-case date-time; the API's schema does not.
+    await storedJob(
+      "odd",
+      {
+        phase: "Succeeded",
+        conditions: [condition("Succeeded", "TrainingCompleted")],
+        completionTime: "2026-11-28t05:00:00z",
+      },
+      true,
+    );
   });
   it("prints which status fields do not read, then the warnings from those that do; the edit is stored", async () => {
     const { warnings, stored } = await kubectlEdit("odd", { training: { rounds: 7 } });

@@ -1,5 +1,5 @@
 // The validating webhook on an edit of a job whose stored status does not read as the API's (a
-// date-time with an offset, which the CRD admits): the edit is checked against the status's fields
+// lower-case date-time, which the CRD of before ADR 0002 amendment 4 stored): the edit is checked against the status's fields
 // that read, as the reconciler builds on them, and its warnings say which fields do not (ADR 0023,
 // amendment 5).
 import assert from "node:assert/strict";
@@ -14,7 +14,7 @@ const validate = (obj: unknown, old: unknown) => validateJob(readReview(reviewOf
 /** A stored job (10 rounds) with `status` and a completionTime the API's schema rejects. */
 const unreadable = (status: Record<string, unknown>) => ({
   ...jobWith({ training: { rounds: 10 } }),
-  status: { ...status, completionTime: "2026-11-28T05:00:00+01:00" },
+  status: { ...status, completionTime: "2026-11-28t05:00:00z" },
 });
 
 const checkpoint = { round: 6, object: "checkpoints/round-6" };

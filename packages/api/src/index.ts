@@ -44,5 +44,6 @@ export * from "./run-config.js";
 export * from "./to-run-config.js";
 export * from "./manifest.js";
 export * from "./structural.js";
+export * from "./map-keys.js";
 export * from "./crd.js";
 export * from "./api-docs.js";

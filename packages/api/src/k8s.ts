@@ -1,6 +1,7 @@
 // Kubernetes-shaped building blocks (names, tolerations, resources) shared by the spec and status,
 // written as zod schemas so that they reach the CRD with the same constraints the API server uses.
 import { z } from "zod";
+import { boundedRecord } from "./map-keys.js";
 import { exactlyOneOf } from "./one-of.js";
 import { VALIDATIONS } from "./rules.js";
 
@@ -38,9 +39,9 @@ export const QuantitySchema = z
   ])
   .meta({ description: "A Kubernetes resource quantity, e.g. 500m, 2Gi or 4." });
 
-export const ResourceListSchema = z
-  .record(z.string().min(1).max(253), QuantitySchema)
-  .meta({ description: "Resource names (cpu, memory, nvidia.com/gpu, ...) mapped to quantities." });
+export const ResourceListSchema = boundedRecord(z.string().min(1).max(253), QuantitySchema).meta({
+  description: "Resource names (cpu, memory, nvidia.com/gpu, ...) mapped to quantities.",
+});
 
 export const ResourceRequirementsSchema = z
   .strictObject({
@@ -53,9 +54,9 @@ export const ResourceRequirementsSchema = z
   })
   .meta({ description: "Compute resources of the container, as in a Pod's resources field." });
 
-export const NodeSelectorSchema = z
-  .record(z.string().min(1).max(317), z.string().max(63))
-  .meta({ description: "Node labels the pod's node must carry (a Pod's nodeSelector)." });
+export const NodeSelectorSchema = boundedRecord(z.string().min(1).max(317), z.string().max(63)).meta({
+  description: "Node labels the pod's node must carry (a Pod's nodeSelector).",
+});
 
 export const TolerationSchema = z
   .strictObject({

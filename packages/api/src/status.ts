@@ -2,6 +2,14 @@
 // from the training progress events.
 import { z } from "zod";
 
+/**
+ * An RFC 3339 date-time, in UTC (`Z`) or with an offset (`+01:00`, as `date -Iseconds` prints), as
+ * Kubernetes' own timestamps are read; the CRD carries zod's pattern, so both accept the same strings.
+ */
+function dateTime(): z.ZodISODateTime {
+  return z.iso.datetime({ offset: true });
+}
+
 export const PHASES = ["Pending", "Running", "Suspended", "Succeeded", "Failed"] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -37,7 +45,7 @@ export const ConditionSchema = z
       .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
       .meta({ description: "Machine-readable CamelCase reason for the last transition." }),
     message: z.string().max(32768).meta({ description: "Human-readable details of the last transition." }),
-    lastTransitionTime: z.iso.datetime().meta({ description: "When the status last changed (RFC 3339)." }),
+    lastTransitionTime: dateTime().meta({ description: "When the status last changed (RFC 3339)." }),
     observedGeneration: z.int().min(0).optional().meta({
       description: "The .metadata.generation the condition was computed from.",
     }),
@@ -163,8 +171,7 @@ export const ServerStatusSchema = z
       description: "Why CUDA could not be used, when the server fell back to CPU (ONNX Runtime's message).",
     }),
     instance: z.string().max(253).optional().meta({ description: "The server replica that reported last." }),
-    readyTime: z.iso
-      .datetime()
+    readyTime: dateTime()
       .optional()
       .meta({ description: "When that replica reported it was ready (RFC 3339)." }),
   })
@@ -238,9 +245,8 @@ export const StatusSchema = z
       description:
         "NATS URLs the job has used, oldest first (spec.transport.url, or the operator's NATS when unset): on deletion the operator removes the job's streams at each, also at one the spec no longer names.",
     }),
-    startTime: z.iso.datetime().optional().meta({ description: "When the job started running (RFC 3339)." }),
-    completionTime: z.iso
-      .datetime()
+    startTime: dateTime().optional().meta({ description: "When the job started running (RFC 3339)." }),
+    completionTime: dateTime()
       .optional()
       .meta({ description: "When the job succeeded or failed (RFC 3339)." }),
   })

@@ -30,7 +30,8 @@ export const TransportSchema = z
     url: z
       .string()
       .max(2048)
-      .regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, {
+      // Printable ASCII without spaces: [^\s] would mean Unicode spaces to zod, ASCII ones to the API server.
+      .regex(/^(nats|tls|ws|wss):\/\/[!-~]+$/, {
         error: "must be a NATS URL such as nats://nats.example:4222",
       })
       .optional()

@@ -1,4 +1,4 @@
-// A job status written while the cluster had the CRD of before ADR 0002 amendment 4 (no safe-integer
+// A job status written while the cluster had the CRD of before ADR 0002 amendment 1 (no safe-integer
 // bounds, no date-time pattern), as on a cluster upgraded with its jobs in place: the API server
 // keeps such a status, and zod rejects it. Since that amendment the current CRD refuses these
 // values, so tests of unreadable stored statuses put them in through this path.

@@ -1,5 +1,5 @@
 // A stored status that the API's zod schema rejects (a lower-case date-time, an integer past 2^53:
-// the CRD of before ADR 0002 amendment 4 stored both, and a cluster upgraded with its jobs in place
+// the CRD of before ADR 0002 amendment 1 stored both, and a cluster upgraded with its jobs in place
 // keeps them) on a real kube-apiserver:
 // the operator says so once (a warn log per resourceVersion, a Warning Event) and its next write
 // replaces the rejected fields while keeping the rest and the job's progress (ADR 0023, amendment 5).

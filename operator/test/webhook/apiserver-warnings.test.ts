@@ -161,7 +161,7 @@ describe("kubectl edits of a running job", () => {
 
 describe("kubectl edits of a job whose stored status does not read (ADR 0023, amendment 5)", () => {
   before(async () => {
-    // The CRD of before ADR 0002 amendment 4 admitted a lower-case date-time; the API's schema does not.
+    // The CRD of before ADR 0002 amendment 1 admitted a lower-case date-time; the API's schema does not.
     await storedJob(
       "odd",
       {

@@ -1,5 +1,5 @@
 // The validating webhook on an edit of a job whose stored status does not read as the API's (a
-// lower-case date-time, which the CRD of before ADR 0002 amendment 4 stored): the edit is checked against the status's fields
+// lower-case date-time, which the CRD of before ADR 0002 amendment 1 stored): the edit is checked against the status's fields
 // that read, as the reconciler builds on them, and its warnings say which fields do not (ADR 0023,
 // amendment 5).
 import assert from "node:assert/strict";

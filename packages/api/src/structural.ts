@@ -1,6 +1,6 @@
 // Turns zod's OpenAPI 3.0 output into a Kubernetes structural schema: every node typed, no
 // $ref/const/additionalProperties:false, int-or-string marked the way Kubernetes' own types are;
-// and keeps every bound zod checks, so that the API server refuses what zod would (ADR 0002, am. 4).
+// and keeps every bound zod checks, so that the API server refuses what zod would (ADR 0002, am. 1).
 /** A JSON schema node as zod emits it and the CRD carries it. */
 export type SchemaNode = { [key: string]: unknown };
 

@@ -1,5 +1,5 @@
 // The generated CRD and the zod schema agree, on a real kube-apiserver, on the values where they
-// used to differ (ADR 0002, amendment 4): whatever the API server stores reads with zod, and what
+// used to differ (ADR 0002, amendment 1): whatever the API server stores reads with zod, and what
 // zod rejects the API server refuses up front, naming the field. Bodies are raw JSON text, so that
 // integers past 2^53 reach the server exactly as a user's YAML would.
 import { after, before, describe, it } from "node:test";

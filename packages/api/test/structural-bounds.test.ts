@@ -75,6 +75,7 @@ describe("patterns that zod (ECMAScript) and the API server (RE2) read different
     ["^[^\\s]+$", /uses \\s/],
     ["^\\S+$", /uses \\s/],
     ["^a.b$", /an unescaped `\.`/],
+    ["^a\\\\.b$", /an unescaped `\.`/],
     ["^(?=a)a$", /a lookaround/],
     ["^(a)\\1$", /back-reference/],
   ];

@@ -45,6 +45,7 @@ const USER_ERRORS = new Set([
   "NatsServerStartError",
   "NatsUrlError",
   "RunDirError",
+  "OutDirError",
   "JobFileError",
   "JobRunError",
   "CheckpointError",

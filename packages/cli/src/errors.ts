@@ -7,3 +7,15 @@ export class UsageError extends Error {
     super(message, options);
   }
 }
+
+/** The folder a command writes (--out DIR) cannot be created or is not a folder. Exit code 1. */
+export class OutDirError extends Error {
+  override readonly name = "OutDirError";
+  constructor(
+    readonly dir: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`--out ${dir}: ${detail}; choose another folder with --out DIR`, options);
+  }
+}

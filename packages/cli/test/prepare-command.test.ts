@@ -17,6 +17,8 @@ function sfprompt(...args: string[]): { code: number; stdout: string; stderr: st
   const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
     cwd: ROOT,
     encoding: "utf8",
+    timeout: 120_000, // a hang (a recursive mkdir under /proc) fails the case instead of the file
+    killSignal: "SIGKILL",
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -139,6 +141,33 @@ describe("sfprompt prepare", () => {
       says: /--prompt-length must be a whole number/,
     },
     {
+      name: "a --head-blocks in hex is a usage error",
+      args: ["--model", VIT, "--head-blocks", "0x1", "--prompt-length", "1", "--out", "x"],
+      code: 2,
+      says: /--head-blocks must be a whole number ≥ 0 \(got "0x1"\)/,
+    },
+    {
+      name: "an --out that cannot be created (in /proc) is named instead of hanging",
+      args: [
+        "--model",
+        VIT,
+        "--head-blocks",
+        "1",
+        "--prompt-length",
+        "1",
+        "--out",
+        "/proc/sfprompt-prepare-test",
+      ],
+      code: 1,
+      says: /--out \/proc\/sfprompt-prepare-test: cannot be created \(ENOENT\); choose another folder with --out DIR/,
+    },
+    {
+      name: "an --out under a file is named",
+      args: ["--model", VIT, "--head-blocks", "1", "--prompt-length", "1", "--out", `${VIT}/bundle`],
+      code: 1,
+      says: /--out \S+model\.onnx\/bundle: cannot be created \(ENOTDIR\)/,
+    },
+    {
       name: "too many head blocks is a user error without a stack",
       args: ["--model", VIT, "--head-blocks", "2", "--prompt-length", "1", "--out", "x"],
       code: 1,
@@ -162,6 +191,28 @@ describe("sfprompt prepare", () => {
       says: /--cut-tail "nope" is not a tensor/,
     },
   ];
+  it("leaves no folder behind when the split fails", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-prepare-"));
+    try {
+      const out = join(dir, "bundle");
+      const r = sfprompt(
+        "prepare",
+        "--model",
+        VIT,
+        "--head-blocks",
+        "2",
+        "--prompt-length",
+        "1",
+        "--out",
+        out,
+      );
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(existsSync(out), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const f of failures) {
     it(f.name, () => {
       const r = sfprompt("prepare", ...f.args);

@@ -1,17 +1,41 @@
 // `sfprompt prepare`: splits a model into the head/body/tail partition bundle with prompts, a fresh
 // classifier and every gradient graph (see @sfprompt/engine prepareBundle, docs/partition-bundle.md).
+import { rmSync, statSync } from "node:fs";
 import { prepareBundle, type Pooling } from "@sfprompt/engine";
 import type { Command } from "../command.js";
 import type { ParsedFlags } from "../flags.js";
-import { UsageError } from "../errors.js";
+import { OutDirError, UsageError } from "../errors.js";
+import { makeDirs } from "../run/run-lock.js";
 
 function wholeNumber(flags: ParsedFlags, name: string, min: number): number | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min)
+  // digits only, as run's --rounds: Number() would also take "1e1" (10) and "0x1" (1)
+  const v = /^\d+$/.test(String(raw)) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(v) || v < min)
     throw new UsageError(`prepare: --${name} must be a whole number ≥ ${min} (got "${String(raw)}")`);
   return v;
+}
+
+/**
+ * Creates the bundle folder before the split's long work, one level at a time (a recursive mkdir
+ * loops forever under /proc), so a folder that cannot be one is named at once. True when it made it.
+ */
+function bundleDir(out: string): boolean {
+  let created: boolean;
+  try {
+    created = makeDirs(out);
+  } catch (cause) {
+    throw new OutDirError(
+      out,
+      `cannot be created (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
+      {
+        cause,
+      },
+    );
+  }
+  if (!statSync(out).isDirectory()) throw new OutDirError(out, "exists and is not a folder");
+  return created;
 }
 
 /** The flag's value when given, as an object to spread into the options. */
@@ -77,20 +101,30 @@ export const prepareCommand: Command = {
   async run(flags, io) {
     const numClasses = wholeNumber(flags, "num-classes", 2);
     const seed = wholeNumber(flags, "seed", 0);
+    const headBlocks = wholeNumber(flags, "head-blocks", 0) as number;
+    const promptLength = wholeNumber(flags, "prompt-length", 0) as number;
     const out = String(flags["out"]);
-    const manifest = prepareBundle({
-      model: String(flags["model"]),
-      out,
-      headBlocks: wholeNumber(flags, "head-blocks", 0) as number,
-      promptLength: wholeNumber(flags, "prompt-length", 0) as number,
-      ...(numClasses === undefined ? {} : { numClasses }),
-      ...(seed === undefined ? {} : { seed }),
-      ...(flags["pooling"] === undefined ? {} : { pooling: flags["pooling"] as Pooling }),
-      ...(flags["no-full"] === true ? { full: false } : {}),
-      ...given(flags, "logits", "logits"),
-      ...given(flags, "cut-head", "cutHead"),
-      ...given(flags, "cut-tail", "cutTail"),
-    });
+    const created = bundleDir(out);
+    let manifest: ReturnType<typeof prepareBundle>;
+    try {
+      manifest = prepareBundle({
+        model: String(flags["model"]),
+        out,
+        headBlocks,
+        promptLength,
+        ...(numClasses === undefined ? {} : { numClasses }),
+        ...(seed === undefined ? {} : { seed }),
+        ...(flags["pooling"] === undefined ? {} : { pooling: flags["pooling"] as Pooling }),
+        ...(flags["no-full"] === true ? { full: false } : {}),
+        ...given(flags, "logits", "logits"),
+        ...given(flags, "cut-head", "cutHead"),
+        ...given(flags, "cut-tail", "cutTail"),
+      });
+    } catch (error) {
+      // a missing model or a split it refuses leaves no bundle folder behind
+      if (created) rmSync(out, { recursive: true, force: true });
+      throw error;
+    }
     io.out(
       JSON.stringify({
         event: "prepare.written",

@@ -80,7 +80,7 @@ export function recordNatsServer(dir: string, pid: number): void {
  * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
  * where mkdir answers ENOENT under a parent that exists, as in /proc. Returns whether it created any.
  */
-function makeDirs(dir: string): boolean {
+export function makeDirs(dir: string): boolean {
   const missing: string[] = [];
   for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
   for (const d of missing) mkdirSync(d);

@@ -142,7 +142,8 @@ describe("sfprompt prepare", () => {
     },
     {
       name: "a --head-blocks in hex is a usage error",
-      args: ["--model", VIT, "--head-blocks", "0x1", "--prompt-length", "1", "--out", "x"],
+      // --out under a file: were it taken, nothing is written into the checkout
+      args: ["--model", VIT, "--head-blocks", "0x1", "--prompt-length", "1", "--out", `${VIT}/bundle`],
       code: 2,
       says: /--head-blocks must be a whole number ≥ 0 \(got "0x1"\)/,
     },

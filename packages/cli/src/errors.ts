@@ -8,7 +8,7 @@ export class UsageError extends Error {
   }
 }
 
-/** The folder a command writes (--out DIR) cannot be created or is not a folder. Exit code 1. */
+/** The folder a command writes to (--out, or the folder of its --out file) cannot be made. Exit code 1. */
 export class OutDirError extends Error {
   override readonly name = "OutDirError";
   constructor(
@@ -16,6 +16,6 @@ export class OutDirError extends Error {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`--out ${dir}: ${detail}; choose another folder with --out DIR`, options);
+    super(`--out ${dir}: ${detail}; give another --out`, options);
   }
 }

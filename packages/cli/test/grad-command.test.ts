@@ -25,6 +25,8 @@ function sfprompt(...args: string[]): { code: number; stdout: string; stderr: st
   const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
     cwd: ROOT,
     encoding: "utf8",
+    timeout: 120_000, // a hang (a recursive mkdir under /proc) fails the case instead of the file
+    killSignal: "SIGKILL",
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -146,6 +148,30 @@ describe("sfprompt grad", () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /--wrt "ids" has dtype int64/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it("exits 1 naming --out when its folder cannot be made: under /proc (it hung), under a file (a stack)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-grad-"));
+    const model = writeTinyModel(dir);
+    const cases: Array<[string, RegExp]> = [
+      [
+        "/proc/sfprompt-grad-test/g.onnx",
+        /its folder \/proc\/sfprompt-grad-test cannot be created \(ENOENT\)/,
+      ],
+      [join(model, "g.onnx"), /its folder \S+ exists and is not a folder/],
+    ];
+    for (const [out, message] of cases) {
+      const r = sfprompt("grad", "--model", model, "--wrt", "w", "--out", out);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^sfprompt grad: --out ${out.replace(/[.]/g, "\\.")}: ${message.source}; give another --out$`,
+          "m",
+        ),
+      );
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    }
   });
 
   it("exits 1 when the model file does not exist, naming it", () => {

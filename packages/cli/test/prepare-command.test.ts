@@ -160,7 +160,7 @@ describe("sfprompt prepare", () => {
         "/proc/sfprompt-prepare-test",
       ],
       code: 1,
-      says: /--out \/proc\/sfprompt-prepare-test: cannot be created \(ENOENT\); choose another folder with --out DIR/,
+      says: /--out \/proc\/sfprompt-prepare-test: cannot be created \(ENOENT\); give another --out/,
     },
     {
       name: "an --out under a file is named",

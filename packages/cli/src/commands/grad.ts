@@ -1,7 +1,10 @@
 // `sfprompt grad`: writes the gradient model of an ONNX model (see @sfprompt/engine writeGradientModel).
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { saveActivationsPaths, writeGradientModel, type GradientMode } from "@sfprompt/engine";
 import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
+import { makeOutDir } from "../out-dir.js";
 
 export const gradCommand: Command = {
   name: "grad",
@@ -31,7 +34,13 @@ export const gradCommand: Command = {
       throw new UsageError("grad: --wrt has an empty name; separate names with single commas");
     const mode = (flags["mode"] ?? "recompute") as GradientMode;
     const out = String(flags["out"]);
-    await writeGradientModel({ model: String(flags["model"]), wrt, out, mode });
+    const created = makeOutDir(dirname(out), out);
+    try {
+      await writeGradientModel({ model: String(flags["model"]), wrt, out, mode });
+    } catch (error) {
+      if (created) rmSync(dirname(out), { recursive: true, force: true }); // nothing half-made is left
+      throw error;
+    }
     const written = mode === "recompute" ? [out] : Object.values(saveActivationsPaths(out));
     io.out(JSON.stringify({ event: "grad.written", mode, wrt, files: written }));
     return 0;

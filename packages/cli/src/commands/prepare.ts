@@ -1,11 +1,11 @@
 // `sfprompt prepare`: splits a model into the head/body/tail partition bundle with prompts, a fresh
 // classifier and every gradient graph (see @sfprompt/engine prepareBundle, docs/partition-bundle.md).
-import { rmSync, statSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { prepareBundle, type Pooling } from "@sfprompt/engine";
 import type { Command } from "../command.js";
 import type { ParsedFlags } from "../flags.js";
-import { OutDirError, UsageError } from "../errors.js";
-import { makeDirs } from "../run/run-lock.js";
+import { UsageError } from "../errors.js";
+import { makeOutDir } from "../out-dir.js";
 
 function wholeNumber(flags: ParsedFlags, name: string, min: number): number | undefined {
   const raw = flags[name];
@@ -15,27 +15,6 @@ function wholeNumber(flags: ParsedFlags, name: string, min: number): number | un
   if (!Number.isSafeInteger(v) || v < min)
     throw new UsageError(`prepare: --${name} must be a whole number ≥ ${min} (got "${String(raw)}")`);
   return v;
-}
-
-/**
- * Creates the bundle folder before the split's long work, one level at a time (a recursive mkdir
- * loops forever under /proc), so a folder that cannot be one is named at once. True when it made it.
- */
-function bundleDir(out: string): boolean {
-  let created: boolean;
-  try {
-    created = makeDirs(out);
-  } catch (cause) {
-    throw new OutDirError(
-      out,
-      `cannot be created (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
-      {
-        cause,
-      },
-    );
-  }
-  if (!statSync(out).isDirectory()) throw new OutDirError(out, "exists and is not a folder");
-  return created;
 }
 
 /** The flag's value when given, as an object to spread into the options. */
@@ -104,7 +83,7 @@ export const prepareCommand: Command = {
     const headBlocks = wholeNumber(flags, "head-blocks", 0) as number;
     const promptLength = wholeNumber(flags, "prompt-length", 0) as number;
     const out = String(flags["out"]);
-    const created = bundleDir(out);
+    const created = makeOutDir(out);
     let manifest: ReturnType<typeof prepareBundle>;
     try {
       manifest = prepareBundle({

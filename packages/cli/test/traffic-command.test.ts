@@ -178,6 +178,18 @@ describe("sfprompt traffic", () => {
       assert.doesNotMatch(r.stderr, /internal error|invalid SFPromptJob/);
     });
 
+  it("says why a --model cannot be read: a folder, a missing file (exit 1)", () => {
+    const folder = sfprompt("traffic", "--model", ROOT);
+    assert.equal(folder.code, 1, folder.stdout);
+    assert.match(
+      folder.stderr,
+      /cannot read ONNX model \S+ \(EISDIR\): it is a folder; give the \.onnx file in it/,
+    );
+    const missing = sfprompt("traffic", "--model", "/nonexistent/m.onnx");
+    assert.equal(missing.code, 1, missing.stdout);
+    assert.match(missing.stderr, /cannot read ONNX model \/nonexistent\/m\.onnx \(ENOENT\): no such file/);
+  });
+
   it("asks for --samples-per-client when the job's data is not a built-in set (exit 1)", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));
     try {

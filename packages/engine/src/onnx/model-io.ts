@@ -34,13 +34,21 @@ export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
   };
 }
 
+/** What to do when the model file cannot be read, by the read's error code. */
+const READ_HINTS: Readonly<Record<string, string>> = {
+  ENOENT: ": no such file; give the path of an .onnx file",
+  EISDIR: ": it is a folder; give the .onnx file in it",
+  EACCES: ": no permission to read it; check its mode and owner",
+};
+
 /** Reads an ONNX file, including tensors stored in external-data files next to it. */
 export function readModel(path: string): Model {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (cause) {
-    throw new OnnxIoError(`cannot read ONNX model ${path}`, { cause });
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new OnnxIoError(`cannot read ONNX model ${path} (${code})${READ_HINTS[code] ?? ""}`, { cause });
   }
   try {
     return decodeModel(bytes, dirname(path));

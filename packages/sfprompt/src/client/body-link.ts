@@ -4,7 +4,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Tensor } from "@sfprompt/engine";
 import {
   jobSubjects,
-  requestFrame,
   tensorByName,
   type Codec,
   type ObserverErrorSink,
@@ -16,6 +15,7 @@ import type { ModelInputs, PartitionBundle } from "../bundle/partition-bundle.js
 import { f32Tensor } from "../bundle/tensors.js";
 import { BackwardReplySchema, readMeta } from "../runtime/messages.js";
 import { observeRequests, type RequestObserver } from "../runtime/request-ops.js";
+import { requestAcrossReconnects, type Reconnects, type ResendInfo } from "./reconnects.js";
 
 /** What the backward needs from its forward: the round, the step, the head output and masks (for a redo). */
 export interface ForwardHandle {
@@ -62,6 +62,9 @@ export interface RemoteBodyOptions {
   readonly timeoutMs: number;
   readonly nextStep: () => number;
   readonly signal?: AbortSignal;
+  /** Body requests waiting at a reconnect are sent again at once (their reply went with it). */
+  readonly reconnects?: Reconnects;
+  readonly onResend?: (r: ResendInfo) => void;
   readonly onRetry?: (retry: RetryInfo) => void;
   /** Told each body request's latency (retries included) and outcome. */
   readonly onRequest?: RequestObserver;
@@ -92,7 +95,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
     headOut: Tensor,
     masks: ModelInputs,
   ): Promise<Tensor & { data: Float32Array }> => {
-    const reply = await requestFrame(
+    const reply = await requestAcrossReconnects(
       o.nc,
       subjects.bodyForward,
       {
@@ -119,6 +122,8 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
         ],
       },
       request(),
+      o.reconnects,
+      o.onResend,
     );
     const t = tensorByName(reply, o.bodyOutput);
     return f32Tensor(t.data as Float32Array, t.shape) as Tensor & { data: Float32Array };
@@ -131,7 +136,7 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
     },
     async backward(handle, gradOut) {
       for (let attempt = 0; ; attempt++) {
-        const reply = await requestFrame(
+        const reply = await requestAcrossReconnects(
           o.nc,
           subjects.bodyBackward,
           {
@@ -151,6 +156,8 @@ export function remoteBody(o: RemoteBodyOptions): BodyLink {
             ],
           },
           request(),
+          o.reconnects,
+          o.onResend,
         );
         if (readMeta(BackwardReplySchema, reply, "body backward reply").missing !== true || attempt >= 1) {
           const t = tensorByName(reply, gradName(o.headOutput));

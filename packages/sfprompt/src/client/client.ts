@@ -21,6 +21,7 @@ import type { RequestObserver } from "../runtime/request-ops.js";
 import { localBody, remoteBody } from "./body-link.js";
 import type { ClientContext, RoundTrainer } from "./client-context.js";
 import { JobEndWatch } from "./job-end.js";
+import { Reconnects } from "./reconnects.js";
 import { pollForWork, runSelectedRound } from "./round-work.js";
 import { ServerLink } from "./server-link.js";
 import { ServerWait } from "./server-wait.js";
@@ -72,7 +73,9 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
   // the job may end without this client: its work stops at once when the server reports that
   const ending = new JobEndWatch(o.nc, config.names.job, startedAt);
   const signal = o.signal ? AbortSignal.any([o.signal, ending.signal]) : ending.signal;
-  const link = new ServerLink(o.nc, config, name, ledger, signal, logger, o.onRequest);
+  // a request waiting when NATS reconnects is sent again at once, not after its timeout
+  const reconnects = new Reconnects(o.nc);
+  const link = new ServerLink(o.nc, config, name, ledger, signal, logger, reconnects, o.onRequest);
   const subjects = jobSubjects(config.names.job);
   const report = async (r: ReportRequest): Promise<void> => {
     await link.request(subjects.roundReport, {
@@ -86,6 +89,8 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
   const accepted: number[] = [];
   const waiting = new ServerWait(logger, subjects.roundReport);
   let flops = 0;
+  // the round this client was selected for and has no accepted update of: the job may end in it
+  let unfinished: number | undefined;
   try {
     for (let lastRound = 0; ;) {
       signal.throwIfAborted();
@@ -99,6 +104,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
       );
       if (work.action === "done") break;
       if (work.action !== "train") continue;
+      unfinished = work.round;
       const update = await runSelectedRound(link, ctx, work, train).catch((error: unknown) => {
         if (!(error instanceof DataPlaneError) || signal.aborted) throw error;
         logger.log("warn", "round-abandoned", { round: work.round, error });
@@ -108,6 +114,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
         accepted.push(work.round);
         flops += update.flops;
         lastRound = work.round;
+        unfinished = undefined;
       }
     }
   } catch (error) {
@@ -124,9 +131,15 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
     }
   } finally {
     ending.close();
+    await reconnects.close();
     await train.release?.();
     if (typeof o.bundle === "string") await bundle.release();
   }
+  if (unfinished !== undefined)
+    logger.log("info", "round-unfinished", {
+      round: unfinished,
+      hint: `the server closed round ${unfinished} without this client's update (the others reached its quorum, or its timeout passed) and the job ended`,
+    });
   logger.log("info", "client-done", { rounds: accepted.length });
   return { client: name, rounds: accepted, traffic: ledger.snapshot(), flops };
 }
@@ -146,6 +159,8 @@ function splitTrainer(link: ServerLink): (ctx: ClientContext) => RoundTrainer {
           ledger: link.ledger,
           timeoutMs: config.transport.requestTimeoutSeconds * 1000,
           nextStep: () => link.nextStep(),
+          reconnects: link.reconnects,
+          onResend: link.onResend,
           onRetry: link.onRetry,
           onObserverError: link.onObserverError,
           ...(link.onRequest ? { onRequest: link.onRequest } : {}),

@@ -4,7 +4,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import {
-  requestFrame,
   type DecodedFrame,
   type FrameInit,
   type ObserverError,
@@ -13,6 +12,7 @@ import {
 } from "@sfprompt/protocol";
 import { observerErrorsTo, type Logger } from "../runtime/logger.js";
 import { observeRequests, type RequestObserver } from "../runtime/request-ops.js";
+import { requestAcrossReconnects, type Reconnects, type ResendInfo } from "./reconnects.js";
 
 export class ServerLink {
   #step = Math.floor(Math.random() * 0x40000000);
@@ -23,6 +23,7 @@ export class ServerLink {
     readonly ledger: TrafficLedger,
     readonly signal: AbortSignal | undefined,
     readonly logger: Logger,
+    readonly reconnects: Reconnects,
     readonly onRequest?: RequestObserver,
   ) {}
 
@@ -35,6 +36,16 @@ export class ServerLink {
       attempt: r.attempt,
       requestBytes: r.requestBytes,
       error: r.error,
+    });
+
+  /** Logs a request sent again at a reconnect: its reply went with the old connection. */
+  readonly onResend = (r: ResendInfo): void =>
+    this.logger.log("warn", "request-resent", {
+      subject: r.subject,
+      round: r.round,
+      kind: r.kind,
+      server: r.server,
+      hint: "NATS reconnected while this request waited; it is sent again instead of waiting out its timeout",
     });
 
   /** A metrics hook that threw, in the client's log (not a process warning). */
@@ -53,7 +64,7 @@ export class ServerLink {
     onRetry: (r: RetryInfo) => void = this.onRetry,
   ): Promise<DecodedFrame> {
     const timeout = timeoutMs ?? this.config.transport.requestTimeoutSeconds * 1000;
-    return requestFrame(
+    return requestAcrossReconnects(
       this.nc,
       subject,
       { ...init, job: this.config.names.job, client: this.client, step: this.nextStep() },
@@ -67,6 +78,8 @@ export class ServerLink {
         // otherwise pile up on the client's long-lived signal while the server is away
         ...(this.signal ? { signal: AbortSignal.any([this.signal]) } : {}),
       },
+      this.reconnects,
+      this.onResend,
     );
   }
 }

@@ -1,0 +1,83 @@
+// A request whose reply was on a connection NATS replaced (a network cut, a paused pod) never gets
+// that reply: the requester would wait out its timeout (30 s by default) first. Reconnects cuts such
+// a request short at the reconnect and sends it again at once under the same step (the idempotency
+// key), so a responder that already answered it replies again from its cache.
+import type { NatsConnection, Status } from "@nats-io/transport-node";
+import { requestFrame, type DecodedFrame, type FrameInit, type RequestOptions } from "@sfprompt/protocol";
+
+/** The reason a request's signal aborts at a reconnect. */
+export class ConnectionReplacedError extends Error {
+  override readonly name = "ConnectionReplacedError";
+  constructor(readonly server: string) {
+    super(`NATS reconnected (to ${server}): a reply on the old connection is lost`);
+  }
+}
+
+/** A request sent again after a reconnect. */
+export interface ResendInfo {
+  readonly subject: string;
+  readonly round: number;
+  readonly kind: FrameInit["kind"];
+  readonly server: string;
+}
+
+export class Reconnects {
+  #epoch = new AbortController();
+  readonly #status: AsyncIterable<Status> | undefined;
+  readonly #watching: Promise<void>;
+
+  constructor(nc: NatsConnection) {
+    this.#status = nc.isClosed() ? undefined : nc.status();
+    this.#watching = this.#status ? this.#watch(this.#status) : Promise.resolve();
+  }
+
+  /** Aborted at the next reconnect (with a ConnectionReplacedError). */
+  get signal(): AbortSignal {
+    return this.#epoch.signal;
+  }
+
+  /** Stops following the connection (it is left open). */
+  async close(): Promise<void> {
+    const s = this.#status;
+    if (s !== undefined && "stop" in s && typeof s.stop === "function") (s.stop as () => void)();
+    await this.#watching;
+  }
+
+  async #watch(status: AsyncIterable<Status>): Promise<void> {
+    try {
+      for await (const s of status) {
+        if (s.type !== "reconnect") continue;
+        const ended = this.#epoch;
+        this.#epoch = new AbortController();
+        ended.abort(new ConnectionReplacedError(s.server));
+      }
+    } catch {
+      // the status iterator failed with the connection: no reconnect is coming
+    }
+  }
+}
+
+/**
+ * requestFrame, sent again (same frame, same step) each time NATS reconnects while it waits; an
+ * abort of `options.signal` still ends it. Without `reconnects`, requestFrame as it is.
+ */
+export async function requestAcrossReconnects(
+  nc: NatsConnection,
+  subject: string,
+  init: FrameInit,
+  options: RequestOptions,
+  reconnects: Reconnects | undefined,
+  onResend: ((r: ResendInfo) => void) | undefined,
+): Promise<DecodedFrame> {
+  if (reconnects === undefined) return requestFrame(nc, subject, init, options);
+  for (;;) {
+    const epoch = reconnects.signal;
+    const signal = AbortSignal.any(options.signal ? [options.signal, epoch] : [epoch]);
+    try {
+      return await requestFrame(nc, subject, init, { ...options, signal });
+    } catch (error) {
+      if (!(epoch.reason instanceof ConnectionReplacedError) || options.signal?.aborted === true) throw error;
+      onResend?.({ subject, round: init.round, kind: init.kind, server: epoch.reason.server });
+    }
+  }
+}

@@ -3,13 +3,15 @@
 // nats-server and a real server process after a one-round job, a client of the job asking for a
 // round's global parameters is told the round is closed and its upload is not accepted (job-ended),
 // promptly instead of NATS's no-responders; a client the job does not have is refused with
-// unknown-client. Each request moves sfprompt_request_duration_seconds{op,outcome} by one, and each
-// refusal sfprompt_bad_messages_total{code}, as during the run.
+// unknown-client, and a request naming another job with unknown-job (amendment 5's sender check).
+// Each request moves sfprompt_request_duration_seconds{op,outcome} by one, and each refusal
+// sfprompt_bad_messages_total{code}, as during the run.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   UnknownClientError,
+  UnknownJobError,
   jobSubjects,
   requestFrame,
   type DecodedFrame,
@@ -30,8 +32,12 @@ interface Ask {
   readonly name: string;
   readonly subject: Subject;
   readonly client: string;
-  /** The reply's meta; undefined: refused with unknown-client. */
+  /** The job the frame names; undefined: the lingering server's own (its subjects are used either way). */
+  readonly job?: string;
+  /** The reply's meta; undefined: refused with `refused`. */
   readonly reply?: Record<string, unknown>;
+  /** The error reply the request gets when it has no `reply`. */
+  readonly refused?: typeof UnknownClientError | typeof UnknownJobError;
   /** sfprompt_request_duration_seconds{op/outcome} moved. */
   readonly requests: Record<string, number>;
   /** sfprompt_bad_messages_total{code} moved. */
@@ -59,6 +65,7 @@ const ASKS: readonly Ask[] = [
     name: "a client the job does not have asking for the global parameters is refused with unknown-client",
     subject: "paramsGlobal",
     client: "client-2",
+    refused: UnknownClientError,
     requests: { "params-global/error": 1 },
     bad: { "unknown-client": 1 },
   },
@@ -66,12 +73,31 @@ const ASKS: readonly Ask[] = [
     name: "a client the job does not have uploading is refused with unknown-client",
     subject: "paramsUpload",
     client: "client-2",
+    refused: UnknownClientError,
     requests: { "params-upload/error": 1 },
     bad: { "unknown-client": 1 },
   },
+  {
+    name: "a request for the global parameters naming another job is refused with unknown-job",
+    subject: "paramsGlobal",
+    client: "client-0",
+    job: "some-other-job",
+    refused: UnknownJobError,
+    requests: { "params-global/error": 1 },
+    bad: { "unknown-job": 1 },
+  },
+  {
+    name: "an upload naming another job is refused with unknown-job",
+    subject: "paramsUpload",
+    client: "client-1",
+    job: "some-other-job",
+    refused: UnknownJobError,
+    requests: { "params-upload/error": 1 },
+    bad: { "unknown-job": 1 },
+  },
 ];
 
-test("after its job finished, the lingering server answers params.global and params.upload promptly, refusing unknown clients, each counted once", async () => {
+test("after its job finished, the lingering server answers params.global and params.upload promptly, refusing unknown clients and other jobs, each counted once", async () => {
   const { proc, job } = await finishedJob(f, "linger-params");
   const nc = await connect({ servers: f.nats.url });
   try {
@@ -83,7 +109,9 @@ test("after its job finished, the lingering server answers params.global and par
       const started = performance.now();
       const reply = ask(nc, job, a, step++);
       if (a.reply === undefined) {
-        const fromServer = (e: unknown): boolean => e instanceof UnknownClientError && e.remote;
+        const refused = a.refused ?? assert.fail(`${a.name}: a refusal names its error`);
+        // the server's error reply, by its code: not a timeout or an error of this side
+        const fromServer = (e: unknown): boolean => e instanceof refused && e.remote;
         await assert.rejects(reply, fromServer, a.name);
       } else assert.deepEqual({ ...(await reply).header.meta }, a.reply, a.name);
       const ms = performance.now() - started;
@@ -99,14 +127,15 @@ test("after its job finished, the lingering server answers params.global and par
   }
 });
 
-/** As a client of round 1 asks for its global parameters or uploads its update, once. */
+/** As a client of round 1 asks for its global parameters or uploads its update, once, on `job`'s subjects. */
 function ask(nc: NatsConnection, job: string, a: Ask, step: number): Promise<DecodedFrame> {
+  const named = a.job ?? job;
   const init: FrameInit =
     a.subject === "paramsGlobal"
-      ? { kind: "control", job, client: a.client, round: 1, step, meta: { round: 1 } }
+      ? { kind: "control", job: named, client: a.client, round: 1, step, meta: { round: 1 } }
       : {
           kind: "parameters",
-          job,
+          job: named,
           client: a.client,
           round: 1,
           step,

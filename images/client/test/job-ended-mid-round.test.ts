@@ -144,7 +144,22 @@ test("a client cut off from NATS while its state report waited, back after the e
     const resent = back.logs.find((l) => l.event === "request-resent");
     assert.equal(resent?.subject, `sfp.${config.names.job}.round.report`, trace);
     assert.equal(resent.round, 1);
-    assert.equal(back.logs.find((l) => l.event === "round-abandoned")?.round, 1, trace);
+    // its body request met no responder (the job ended): the line says so, and what the client does
+    const abandoned = back.logs.find((l) => l.event === "round-abandoned");
+    assert.ok(abandoned, trace);
+    assert.equal(abandoned.round, 1, trace);
+    const error = abandoned.error as { name: string; message: string };
+    assert.equal(error.name, "NoRespondersError", trace);
+    assert.match(
+      error.message,
+      new RegExp(
+        `: no service listens on sfp\\.${config.names.job}\\.body\\.fwd: its server is not running or has not subscribed yet, or its job ended$`,
+      ),
+    );
+    assert.equal(
+      abandoned.hint,
+      "this client gives round 1 up and polls again for its next round; it stops once its server, or the job's round state, says the job ended",
+    );
     const after = await job.scrape();
     assert.deepEqual(
       delta(requestCounts(before), requestCounts(after)),

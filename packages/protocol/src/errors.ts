@@ -120,7 +120,10 @@ export class RequestTimeoutError extends DataPlaneError {
   readonly code = "timeout";
   override readonly retryable = true;
 }
-/** Nobody listens on the subject (yet); retrying may reach a service that is starting. */
+/**
+ * Nobody listens on the subject: its server is not up yet, is gone, or its job ended (NATS cannot
+ * tell these apart); a retry may reach a server that is starting.
+ */
 export class NoRespondersError extends DataPlaneError {
   readonly code = "no-responders";
   override readonly retryable = true;

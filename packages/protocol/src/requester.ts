@@ -155,7 +155,7 @@ async function attemptRequest(
   try {
     publishCounted(nc, o.ledger, h, subject, frame.chunks[0]!, inbox.subject);
     for (let i = 1; i < frame.chunks.length; i++) {
-      const got = receiveReply(o.ledger, await inbox.next(subject), h);
+      const got = receiveReply(o.ledger, await inbox.next(subject), subject, h);
       // a retried transfer may be answered from the responder's cache right at chunk 0
       if (got.header.type === "data") return await collectReply(inbox, subject, got, o, h);
       const ack = AckMetaSchema.safeParse(got.header.meta);
@@ -166,8 +166,8 @@ async function attemptRequest(
         });
       publishCounted(nc, o.ledger, h, ack.data.next, frame.chunks[i]!, inbox.subject);
     }
-    let first = receiveReply(o.ledger, await inbox.next(subject), h);
-    while (first.header.type === "ack") first = receiveReply(o.ledger, await inbox.next(subject), h);
+    let first = receiveReply(o.ledger, await inbox.next(subject), subject, h);
+    while (first.header.type === "ack") first = receiveReply(o.ledger, await inbox.next(subject), subject, h);
     return await collectReply(inbox, subject, first, o, h);
   } finally {
     inbox.close();
@@ -186,16 +186,25 @@ async function collectReply(
   for (;;) {
     const r = reassembler.accept(chunk);
     if (r.status === "complete") return decodeFrame(r.header, r.payload);
-    chunk = receiveReply(o.ledger, await inbox.next(subject), request);
+    chunk = receiveReply(o.ledger, await inbox.next(subject), subject, request);
   }
 }
 
-/** Counts and parses a reply message; error replies become their typed errors. */
-function receiveReply(ledger: TrafficLedger | undefined, msg: Msg, request: FrameHeader): ParsedChunk {
+/** Counts and parses a reply message on `subject`; error replies become their typed errors. */
+function receiveReply(
+  ledger: TrafficLedger | undefined,
+  msg: Msg,
+  subject: string,
+  request: FrameHeader,
+): ParsedChunk {
   if (msg.headers?.code === 503) {
     const { client, round, kind } = request;
     ledger?.record({ client, round, kind, direction: "received" }, wireLength(msg));
-    throw new NoRespondersError("no service listens on this subject yet", { frame: frameRef(request) });
+    // NATS says only that nobody subscribes: a server starting, one gone, and a job's end look alike
+    throw new NoRespondersError(
+      `no service listens on ${subject}: its server is not running or has not subscribed yet, or its job ended`,
+      { frame: frameRef(request) },
+    );
   }
   const chunk = receiveCounted(ledger, msg);
   const h = chunk.header;

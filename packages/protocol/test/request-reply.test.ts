@@ -172,7 +172,7 @@ describe("request/reply of tensor frames", () => {
     }
   });
 
-  it("fails with NoRespondersError when nobody serves the subject, counting the server's status replies", async () => {
+  it("fails with NoRespondersError naming the subject and why nobody may serve it, counting the server's status replies", async () => {
     const c = await conn("lonely");
     const ledger = new TrafficLedger();
     const init = { ...baseFrame, kind: "gradient" } as const;
@@ -184,7 +184,11 @@ describe("request/reply of tensor frames", () => {
         ledger,
         onRetry: (r) => retries.push(r),
       }),
-      NoRespondersError,
+      (e: unknown) =>
+        e instanceof NoRespondersError &&
+        // not "yet": a server gone, or a job that ended, has no responder either
+        e.detail ===
+          `no service listens on ${subjects.bodyBackward}: its server is not running or has not subscribed yet, or its job ended`,
     );
     await c.flush();
     assert.equal(ledger.total({ direction: "sent" }).messages, 2);

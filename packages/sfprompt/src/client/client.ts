@@ -107,7 +107,11 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
       unfinished = work.round;
       const update = await runSelectedRound(link, ctx, work, train).catch((error: unknown) => {
         if (!(error instanceof DataPlaneError) || signal.aborted) throw error;
-        logger.log("warn", "round-abandoned", { round: work.round, error });
+        logger.log("warn", "round-abandoned", {
+          round: work.round,
+          error,
+          hint: `this client gives round ${work.round} up and polls again for its next round; it stops once its server, or the job's round state, says the job ended`,
+        });
         return undefined;
       });
       if (update !== undefined) {

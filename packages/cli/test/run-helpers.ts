@@ -17,6 +17,7 @@ import { LOCK_FILE } from "../src/run/run-lock.js";
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const NODE_ARGS = ["--conditions=source", "--import", "tsx", MAIN];
+const FREEZE_SEAM = fileURLToPath(new URL("./freeze-after-line.ts", import.meta.url));
 
 export interface CliResult {
   readonly code: number;
@@ -140,16 +141,38 @@ export interface StartedRun {
   readonly stderr: () => string;
 }
 
+/** Whether a process is stopped (SIGSTOP: state T in /proc), as freeze-after-line.ts leaves the CLI. */
+export function isStopped(pid: number): boolean {
+  return (
+    readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /s, "")
+      .charAt(0) === "T"
+  );
+}
+
+export interface StartRunOptions extends SpawnOptions {
+  /** Loads freeze-after-line.ts: the CLI stops itself (SIGSTOP) after a stderr line matching this. */
+  readonly freezeAfter?: string;
+}
+
 /** Starts `sfprompt run` and resolves once its stderr shows `pattern`. */
 export async function startRun(
   args: string[],
   pattern: RegExp,
-  options: SpawnOptions = {},
+  { freezeAfter, ...options }: StartRunOptions = {},
 ): Promise<StartedRun> {
-  const child = spawn(process.execPath, [...NODE_ARGS, "run", ...args], {
+  const seam =
+    freezeAfter === undefined
+      ? { args: NODE_ARGS, env: options.env ?? process.env }
+      : {
+          args: [...NODE_ARGS.slice(0, -1), "--import", FREEZE_SEAM, MAIN],
+          env: { ...(options.env ?? process.env), SFPROMPT_TEST_FREEZE_AFTER: freezeAfter },
+        };
+  const child = spawn(process.execPath, [...seam.args, "run", ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     ...options,
+    env: seam.env,
   });
   let stderr = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -4,11 +4,11 @@
 // once, with the loss metrics.json records for it (ADR 0041, amendment 4).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import {
+  isStopped,
   natsRunWorld,
   readRunMetrics,
   ROOT,
@@ -21,13 +21,6 @@ import {
 const w = natsRunWorld("cli-killed-after-line-");
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const FREEZE = fileURLToPath(new URL("./freeze-after-line.ts", import.meta.url));
-
-/** A process's state letter from /proc (T: stopped). */
-function stateOf(pid: number): string {
-  return readFileSync(`/proc/${pid}/stat`, "utf8")
-    .replace(/^.*\) /s, "")
-    .charAt(0);
-}
 
 /** The round and loss of every line that shows a round (its own, an earlier session's, the resumed). */
 function shownRounds(stderr: string): Array<[round: number, loss: string]> {
@@ -68,11 +61,7 @@ describe("sfprompt run killed between a round's line and the next", () => {
     cli.stderr.on("data", (b: Buffer) => (first += b.toString()));
     const exited = new Promise<void>((resolve) => cli.once("exit", () => resolve()));
     try {
-      await waitUntil(
-        "the first session froze after its round-2 line",
-        () => stateOf(cli.pid!) === "T",
-        120_000,
-      );
+      await waitUntil("the first session froze after its round-2 line", () => isStopped(cli.pid!), 120_000);
       // its server trains round 3 and ends the job meanwhile; then the session is killed where it froze
       await waitUntil(
         "the frozen session's server and clients finished",

@@ -91,7 +91,8 @@ export const runCommand: Command = {
     "Running it again resumes from the run directory's last checkpoint; a run that finished under the",
     "same spec prints its recorded result without starting any process.",
     "exit codes: 0 finished; 1 the job file, the run directory or the run failed (the message says which);",
-    "2 a usage error; 129 the terminal closed (SIGHUP); 130 Ctrl-C or SIGTERM; 141 the output pipe closed.",
+    "2 a usage error; 129 the terminal closed (SIGHUP); 130 Ctrl-C or SIGTERM; 141 the output pipe closed;",
+    "a stop that comes after the job finished training interrupts nothing: its results are written, exit 0.",
     "A stopped run keeps its last checkpoint: run the same command to resume it.",
   ],
   async run(flags, io) {
@@ -101,8 +102,19 @@ export const runCommand: Command = {
     const abort = new AbortController();
     const status = new StatusLine(process.stderr);
     let stopCode: number | undefined;
+    // the job's training ended (every method's): a stop from then on interrupts nothing, as the
+    // results are being written; they are written in full and the exit code says so (0)
+    let trained = false;
+    let lateStop = false;
     const stopRun = (code: number, why: string): void => {
-      if (stopCode !== undefined) return;
+      if (stopCode !== undefined || lateStop) return;
+      if (trained) {
+        lateStop = true;
+        status.line(
+          `sfprompt run: ${why}: the job had finished training; writing its results, then exiting (0)`,
+        );
+        return;
+      }
       stopCode = code;
       status.line(
         `sfprompt run: ${why}: stopping the processes and nats-server (the run directory keeps the last checkpoint)`,
@@ -135,7 +147,13 @@ export const runCommand: Command = {
         ...(flags["nats"] === undefined ? {} : { natsUrl: String(flags["nats"]) }),
         ...(flags["out"] === undefined ? {} : { out: String(flags["out"]) }),
         ...(rounds === undefined ? {} : { rounds }),
+        onTrained: () => (trained = true),
       });
+      // the stop came as the job's last event arrived: nothing was left unfinished
+      if (stopCode !== undefined)
+        status.line(
+          "sfprompt run: the job finished as it was being stopped; its results are written (exit 0)",
+        );
       return 0;
     } catch (error) {
       if (stopCode !== undefined) return stopCode;

@@ -44,6 +44,11 @@ export interface LocalRunOptions {
   /** Where results go (stdout); progress goes to `status` (stderr). */
   readonly print: (line: string) => void;
   readonly status: StatusLine;
+  /**
+   * Called once the last method's training has ended (its job finished, or its result was recorded
+   * earlier), before its results are read and written: a stop from then on interrupts nothing.
+   */
+  readonly onTrained?: () => void;
 }
 
 export interface LocalRunResult {
@@ -105,6 +110,7 @@ async function runInDir(
       const config = runConfigFor(job, method);
       const mdir = methodDir(method);
       const label = o.compare ? method : job.metadata.name;
+      const onFinished = method === methods.at(-1) ? o.onTrained : undefined;
       const earlier = resumed ? recordedResult(mdir, config) : undefined;
       if (earlier !== undefined)
         o.status.line(
@@ -138,7 +144,9 @@ async function runInDir(
               status: o.status,
               label,
               signal: o.signal,
+              ...(onFinished === undefined ? {} : { onFinished }),
             }));
+      onFinished?.();
       results.push(resultOf(method, config, bundleDir, r));
       if (r.params !== undefined)
         writeTrainedModel(bundleDir, model.path, r.params, join(mdir, RUN_FILES.trained));

@@ -60,6 +60,8 @@ export interface MethodRunContext {
   readonly status: StatusLine;
   readonly label: string;
   readonly signal: AbortSignal;
+  /** Called when the job has finished, before its processes are stopped and its results read. */
+  readonly onFinished?: () => void;
 }
 
 export interface MethodRunResult {
@@ -229,6 +231,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
       view.onEvent(e);
       return "taken";
     });
+    ctx.onFinished?.();
     metrics = withFinal(metrics, finished ?? finalFromRounds(metrics));
     save();
   } finally {

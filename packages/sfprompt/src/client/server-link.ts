@@ -29,10 +29,7 @@ export class ServerLink {
 
   /** Logs a request's retry: its bytes are sent again and counted again, so a user should see why. */
   readonly onRetry = (r: RetryInfo): void =>
-    this.logger.log("warn", "request-retry", {
-      subject: r.subject,
-      round: r.round,
-      kind: r.kind,
+    logSentAgain(this.logger, "request-retry", r, {
       attempt: r.attempt,
       requestBytes: r.requestBytes,
       error: r.error,
@@ -40,10 +37,7 @@ export class ServerLink {
 
   /** Logs a request sent again at a reconnect: its reply went with the old connection. */
   readonly onResend = (r: ResendInfo): void =>
-    this.logger.log("warn", "request-resent", {
-      subject: r.subject,
-      round: r.round,
-      kind: r.kind,
+    logSentAgain(this.logger, "request-resent", r, {
       server: r.server,
       hint: "NATS reconnected while this request waited; it is sent again instead of waiting out its timeout",
     });
@@ -82,4 +76,14 @@ export class ServerLink {
       this.onResend,
     );
   }
+}
+
+/** A request sent again (a retry, a resend at a reconnect): a warning naming it, then why. */
+function logSentAgain(
+  logger: Logger,
+  event: "request-retry" | "request-resent",
+  r: Pick<RetryInfo, "subject" | "round" | "kind">,
+  why: Record<string, unknown>,
+): void {
+  logger.log("warn", event, { subject: r.subject, round: r.round, kind: r.kind, ...why });
 }

@@ -93,7 +93,7 @@ export const runCommand: Command = {
     "exit codes: 0 finished; 1 the job file, the run directory or the run failed (the message says which);",
     "2 a usage error; 129 the terminal closed (SIGHUP); 130 Ctrl-C or SIGTERM; 141 the output pipe closed;",
     "a stop that comes after the job finished training interrupts nothing: its results are written, exit 0.",
-    "A stopped run keeps its last checkpoint: run the same command to resume it.",
+    "A stopped run says which checkpoint its store keeps, if any: the same command goes on from it.",
   ],
   async run(flags, io) {
     const rounds = roundsFlag(flags["rounds"]);
@@ -116,9 +116,7 @@ export const runCommand: Command = {
         return;
       }
       stopCode = code;
-      status.line(
-        `sfprompt run: ${why}: stopping the processes and nats-server (the run directory keeps the last checkpoint)`,
-      );
+      status.line(`sfprompt run: ${why}: stopping the processes and nats-server`);
       abort.abort();
     };
     // on: a second Ctrl-C while stopping must not kill this process before its children

@@ -15,6 +15,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { startChild, STOP_GRACE_MS, stopChildren } from "./children.js";
 import { RunDirError } from "./errors.js";
 import { follow, type JobFinished } from "./follow-job.js";
+import { keptLine, newestCheckpoint } from "./kept-on-stop.js";
 import { lacksRoundsUpTo, readCheckpointRounds, withEarlierRounds } from "./earlier-rounds.js";
 import { startClean } from "./fresh-store.js";
 import {
@@ -190,6 +191,8 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
   // this session's job.finished; undefined when none came (its server's repeated an earlier one's,
   // inside the stream's duplicate window): the totals are then the rounds'
   let finished: JobFinished | undefined;
+  // the job ended (finished, failed or lost its processes) rather than being stopped
+  let ended = false;
   const save = (): void => {
     metrics = { ...metrics, seconds: earlier + (trained ? (Date.now() - started) / 1000 : 0) };
     writeMetricsFiles(ctx.dir, metrics);
@@ -231,6 +234,7 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
       view.onEvent(e);
       return "taken";
     });
+    ended = true;
     ctx.onFinished?.();
     metrics = withFinal(metrics, finished ?? finalFromRounds(metrics));
     save();
@@ -241,6 +245,14 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
         `${ctx.label}: the ${c.name} process did not stop within ${STOP_GRACE_MS / 1000} s of SIGTERM; killed it (SIGKILL); its log: ${c.logFile}`,
       ),
     );
+    if (!ended && ctx.signal.aborted) {
+      const kept = {
+        label: ctx.label,
+        rounds: config.training.rounds,
+        resumeFrom: config.output.resumeFrom !== undefined,
+      };
+      ctx.status.line(keptLine(kept, await newestCheckpoint(resources.artifacts)));
+    }
   }
   const bytes = await resources.artifacts.get(FINAL_ARTIFACT_OBJECT);
   if (bytes === null) {

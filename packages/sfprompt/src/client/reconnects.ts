@@ -1,9 +1,16 @@
 // A request whose reply was on a connection NATS replaced (a network cut, a paused pod) never gets
 // that reply: the requester would wait out its timeout (30 s by default) first. Reconnects cuts such
 // a request short at the reconnect and sends it again at once under the same step (the idempotency
-// key), so a responder that already answered it replies again from its cache.
+// key) and transfer id, so a responder that already answered it replies again from its cache, and
+// one that has the first chunks of it goes on from them (ADR 0004, amendment 1).
 import type { NatsConnection, Status } from "@nats-io/transport-node";
-import { requestFrame, type DecodedFrame, type FrameInit, type RequestOptions } from "@sfprompt/protocol";
+import {
+  randomTransferId,
+  requestFrame,
+  type DecodedFrame,
+  type FrameInit,
+  type RequestOptions,
+} from "@sfprompt/protocol";
 
 /** The reason a request's signal aborts at a reconnect. */
 export class ConnectionReplacedError extends Error {
@@ -58,8 +65,8 @@ export class Reconnects {
 }
 
 /**
- * requestFrame, sent again (same frame, same step) each time NATS reconnects while it waits; an
- * abort of `options.signal` still ends it. Without `reconnects`, requestFrame as it is.
+ * requestFrame, sent again (same frame: same step and transfer id) each time NATS reconnects while it
+ * waits; an abort of `options.signal` still ends it. Without `reconnects`, requestFrame as it is.
  */
 export async function requestAcrossReconnects(
   nc: NatsConnection,
@@ -70,11 +77,15 @@ export async function requestAcrossReconnects(
   onResend: ((r: ResendInfo) => void) | undefined,
 ): Promise<DecodedFrame> {
   if (reconnects === undefined) return requestFrame(nc, subject, init, options);
+  // One transfer id for every send, as requestFrame's own retries: a resend with a new one would
+  // leave the cut-off transfer holding one of the responder's reassembly places (and its buffer)
+  // until its inactivity timeout, and a busy responder would refuse the resend.
+  const frame: FrameInit = init.transfer === undefined ? { ...init, transfer: randomTransferId() } : init;
   for (;;) {
     const epoch = reconnects.signal;
     const signal = AbortSignal.any(options.signal ? [options.signal, epoch] : [epoch]);
     try {
-      return await requestFrame(nc, subject, init, { ...options, signal });
+      return await requestFrame(nc, subject, frame, { ...options, signal });
     } catch (error) {
       if (!(epoch.reason instanceof ConnectionReplacedError) || options.signal?.aborted === true) throw error;
       onResend?.({ subject, round: init.round, kind: init.kind, server: epoch.reason.server });

@@ -1,0 +1,81 @@
+// A request sent again when NATS reconnects (requestAcrossReconnects), against a real nats-server
+// behind a TCP relay the test cuts: a chunked request cut off mid-transfer is completed by its resend
+// on a responder that takes one transfer at a time.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { serveFrames, type FrameInit } from "@sfprompt/protocol";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { startTcpRelay, type TcpRelay } from "../../../../images/shell/test/tcp-relay.js";
+import { Reconnects, requestAcrossReconnects, type ResendInfo } from "../../src/client/reconnects.js";
+
+const MAX_PAYLOAD = 4096;
+/** Bytes the relay cuts at: they sit past what chunk 0 carries, in chunk 1. */
+const MARKER = "CUT-AT-CHUNK-ONE";
+
+let nats: TestNats;
+before(async () => {
+  nats = await startNatsServer({ maxPayload: MAX_PAYLOAD });
+});
+after(async () => {
+  await nats?.stop();
+});
+
+/** A frame of three chunks whose chunk 1 carries MARKER (and chunk 0 does not). */
+function chunkedRequest(step: number): FrameInit {
+  const data = new Int32Array((3 * MAX_PAYLOAD) / 4 - 256);
+  new Uint8Array(data.buffer).set(Buffer.from(MARKER), MAX_PAYLOAD + 64);
+  return {
+    kind: "activation",
+    job: "resend",
+    client: "client-0",
+    round: 1,
+    step,
+    tensors: [{ name: "x", dtype: "int32", shape: [data.length], data }],
+  };
+}
+
+/** A client connection through `relay` that reconnects at once, and its Reconnects. */
+async function clientThrough(relay: TcpRelay): Promise<{ nc: NatsConnection; reconnects: Reconnects }> {
+  const nc = await connect({ servers: relay.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+  return { nc, reconnects: new Reconnects(nc) };
+}
+
+test("a chunked request cut off after its first chunk is completed by its resend on a responder that takes one transfer at a time", async () => {
+  const relay = await startTcpRelay(nats.url, MARKER);
+  const server = await connect({ servers: nats.url });
+  const { nc, reconnects } = await clientThrough(relay);
+  const responder = await serveFrames(server, {
+    subject: "sfp.resend.body.fwd",
+    job: "resend",
+    // the transfer the cut left behind stays until this inactivity timeout
+    limits: { maxInFlight: 1, timeoutMs: 60_000 },
+    handler: (r) => ({ meta: { length: r.tensors[0]?.data.length ?? -1 } }),
+  });
+  const resent: ResendInfo[] = [];
+  try {
+    void relay.wasCut.then(() => setTimeout(() => relay.restore(), 200));
+    const request = chunkedRequest(7);
+    const reply = await requestAcrossReconnects(
+      nc,
+      "sfp.resend.body.fwd",
+      request,
+      { timeoutMs: 5_000, retries: 3, backoffMs: 50 },
+      reconnects,
+      (r) => resent.push(r),
+    );
+    assert.equal(reply.header.meta.length, request.tensors![0]!.data.length);
+    assert.deepEqual(
+      resent.map((r) => [r.subject, r.round, r.kind]),
+      [["sfp.resend.body.fwd", 1, "activation"]],
+    );
+    assert.equal(responder.stats().handled, 1);
+    assert.deepEqual(responder.stats().errors, {}, "no transfer was refused as busy");
+  } finally {
+    await reconnects.close();
+    await nc.close();
+    await responder.stop();
+    await server.close();
+    await relay.close();
+  }
+});

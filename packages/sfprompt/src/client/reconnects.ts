@@ -5,6 +5,8 @@
 // one that has the first chunks of it goes on from them (ADR 0004, amendment 1).
 import type { NatsConnection, Status } from "@nats-io/transport-node";
 import {
+  RequestTimeoutError,
+  frameRef,
   randomTransferId,
   requestFrame,
   type DecodedFrame,
@@ -66,7 +68,9 @@ export class Reconnects {
 
 /**
  * requestFrame, sent again (same frame: same step and transfer id) each time NATS reconnects while it
- * waits; an abort of `options.signal` still ends it. Without `reconnects`, requestFrame as it is.
+ * waits, at most `options.retries` times (default 3, as requestFrame's): at the reconnect after that
+ * it fails with a RequestTimeoutError, as a request whose retries all timed out. An abort of
+ * `options.signal` still ends it. Without `reconnects`, requestFrame as it is.
  */
 export async function requestAcrossReconnects(
   nc: NatsConnection,
@@ -81,14 +85,31 @@ export async function requestAcrossReconnects(
   // leave the cut-off transfer holding one of the responder's reassembly places (and its buffer)
   // until its inactivity timeout, and a busy responder would refuse the resend.
   const frame: FrameInit = init.transfer === undefined ? { ...init, transfer: randomTransferId() } : init;
-  for (;;) {
+  // Each resend starts requestFrame's timeout and retries anew: without a bound, a connection that
+  // is replaced more often than the reply takes (a reply so large that NATS drops this slow reader)
+  // would have the request sent again for as long as that goes on, and nothing said but resends.
+  const resends = options.retries ?? 3;
+  for (let sent = 1; ; sent++) {
     const epoch = reconnects.signal;
     const signal = AbortSignal.any(options.signal ? [options.signal, epoch] : [epoch]);
     try {
       return await requestFrame(nc, subject, frame, { ...options, signal });
     } catch (error) {
       if (!(epoch.reason instanceof ConnectionReplacedError) || options.signal?.aborted === true) throw error;
+      if (sent > resends) throw replacedTooOften(subject, frame, sent, epoch.reason);
       onResend?.({ subject, round: init.round, kind: init.kind, server: epoch.reason.server });
     }
   }
+}
+
+function replacedTooOften(
+  subject: string,
+  init: FrameInit,
+  sends: number,
+  last: ConnectionReplacedError,
+): RequestTimeoutError {
+  return new RequestTimeoutError(
+    `no reply on ${subject}: NATS reconnected ${sends} times while it waited; check the network between this process and NATS`,
+    { frame: frameRef(init), cause: last },
+  );
 }

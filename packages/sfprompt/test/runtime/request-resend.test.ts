@@ -1,10 +1,11 @@
 // A request sent again when NATS reconnects (requestAcrossReconnects), against a real nats-server
 // behind a TCP relay the test cuts: a chunked request cut off mid-transfer is completed by its resend
-// on a responder that takes one transfer at a time.
+// on a responder that takes one transfer at a time, and a request whose connection keeps being
+// replaced gives up after its retries instead of being sent again for as long as that goes on.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { serveFrames, type FrameInit } from "@sfprompt/protocol";
+import { RequestTimeoutError, serveFrames, type FrameInit } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { startTcpRelay, type TcpRelay } from "../../../../images/shell/test/tcp-relay.js";
 import { Reconnects, requestAcrossReconnects, type ResendInfo } from "../../src/client/reconnects.js";
@@ -75,6 +76,49 @@ test("a chunked request cut off after its first chunk is completed by its resend
     await reconnects.close();
     await nc.close();
     await responder.stop();
+    await server.close();
+    await relay.close();
+  }
+});
+
+test("a request whose connection is replaced again and again gives up after its retries, as one that times out", async () => {
+  const relay = await startTcpRelay(nats.url);
+  const server = await connect({ servers: nats.url });
+  // a service that takes the request and never answers: only a timeout or a reconnect ends a wait
+  const silent = server.subscribe("sfp.resend.round.report");
+  await server.flush();
+  const { nc, reconnects } = await clientThrough(relay);
+  const flapping = setInterval(() => {
+    relay.cut();
+    setTimeout(() => relay.restore(), 50);
+  }, 400);
+  const resent: ResendInfo[] = [];
+  const started = performance.now();
+  try {
+    const request = { ...chunkedRequest(9), tensors: [], kind: "control" as const };
+    const outcome = await Promise.race([
+      requestAcrossReconnects(
+        nc,
+        "sfp.resend.round.report",
+        request,
+        { timeoutMs: 3_000, retries: 2, backoffMs: 50 },
+        reconnects,
+        (r) => resent.push(r),
+      ).then(
+        () => "answered",
+        (error: unknown) => error,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve("still waiting after 8 s"), 8_000)),
+    ]);
+    assert.ok(outcome instanceof RequestTimeoutError, `${String(outcome)} (${resent.length} resends)`);
+    assert.match(outcome.message, /NATS reconnected 3 times while it waited/);
+    assert.equal(resent.length, 2, "sent again at most `retries` times");
+    assert.ok(performance.now() - started < 3_000, "well before a single request timeout");
+  } finally {
+    clearInterval(flapping);
+    silent.unsubscribe();
+    await reconnects.close();
+    await nc.close();
     await server.close();
     await relay.close();
   }

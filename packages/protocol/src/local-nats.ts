@@ -2,10 +2,11 @@
 // `sfprompt run` when no NATS URL is given, and by tests through @sfprompt/protocol/testing.
 import type { ChildProcess } from "node:child_process";
 import { accessSync, constants, rmSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
+import { startFailureLines } from "./local-nats-failure.js";
 import { spawnNatsServer, STOP_GRACE_MS } from "./local-nats-watcher.js";
 
 export interface LocalNatsOptions {
@@ -123,12 +124,19 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   const logFile = options.logFile ?? join(workDir, "nats.log");
   if (options.logFile !== undefined) await mkdir(dirname(options.logFile), { recursive: true });
   await writeFile(confPath, renderConfig(options, workDir, storeDir, logFile));
+  // a kept log is appended to: what this start wrote begins here
+  const logStart = await stat(logFile).then(
+    (s) => (s.isFile() ? s.size : 0),
+    () => 0,
+  );
   const own = options.ownProcessGroup === true;
   const { child, watching } = spawnNatsServer(binary, ["-c", confPath], own);
   track(child, workDir, own);
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close": its stderr is read to the end (a failure it wrote there may follow its exit)
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
@@ -141,17 +149,20 @@ export async function startLocalNats(options: LocalNatsOptions = {}): Promise<Lo
   };
   try {
     await watching;
-    const ports = await waitForPorts(workDir, child, exited, options.startTimeoutMs ?? 15_000, () => stderr);
+    const ports = await waitForPorts(workDir, child, exited, options.startTimeoutMs ?? 15_000);
     const { host, port } = parseUrl(ports.nats[0]!);
     await waitForInfo(host, port, options.startTimeoutMs ?? 15_000);
     const url = `nats://${host}:${port}`;
     const pid = child.pid!;
     return { url, port, monitorUrl: ports.monitoring?.[0], storeDir, logFile, pid, stop };
   } catch (error) {
-    const log = await readFile(logFile, "utf8").catch(() => "");
+    const log = await readFrom(logFile, logStart);
     await stop();
+    await Promise.race([closed, sleep(1000)]);
+    const said = startFailureLines(log, stderr);
+    const where = options.logFile === undefined ? "" : `; its log: ${options.logFile}`;
     throw new NatsServerStartError(
-      `nats-server (${binary}) did not start: ${(error as Error).message}\n${(log + stderr).slice(-2000)}`,
+      `nats-server (${binary}) did not start: ${(error as Error).message}${where}${said.map((l) => `\n${l}`).join("")}`,
       { cause: error },
     );
   }
@@ -181,13 +192,12 @@ async function waitForPorts(
   child: ChildProcess,
   exited: Promise<number | null>,
   timeoutMs: number,
-  stderr: () => string,
 ): Promise<PortsFile> {
   const deadline = Date.now() + timeoutMs;
   let done = false;
   void exited.then(() => (done = true));
   while (Date.now() < deadline) {
-    if (done) throw new Error(`it exited with code ${child.exitCode} ${stderr()}`);
+    if (done) throw new Error(`it exited with code ${child.exitCode}`);
     const name = (await readdir(workDir)).find((f) => f.endsWith(".ports"));
     if (name !== undefined) {
       const text = await readFile(join(workDir, name), "utf8").catch(() => "");
@@ -197,6 +207,23 @@ async function waitForPorts(
     await sleep(20);
   }
   throw new Error(`no ports file after ${timeoutMs} ms`);
+}
+
+/** The text of `file` from byte `offset` on ("" when it cannot be read: a folder, or not there). */
+async function readFrom(file: string, offset: number): Promise<string> {
+  try {
+    const handle = await open(file, "r");
+    try {
+      const { size } = await handle.stat();
+      const buffer = Buffer.alloc(Math.max(0, size - offset));
+      await handle.read(buffer, 0, buffer.length, offset);
+      return buffer.toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return "";
+  }
 }
 
 function tryParsePorts(text: string): PortsFile | undefined {

@@ -1,6 +1,6 @@
 // The operator process put together: HTTP endpoints, leader election, and (while leading) the job
 // manager. startOperator is what main.ts and the integration tests call.
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Express } from "express";
 import type { OperatorConfig } from "./config.js";
 import { createHttpApp, listen, type Listening } from "./http/http-server.js";
@@ -10,7 +10,7 @@ import { LeaderPodLabel } from "./leader/leader-pod-label.js";
 import { createLogger, type Logger } from "./log.js";
 import { OperatorMetrics } from "./metrics.js";
 import { JobManager } from "./reconcile/job-manager.js";
-import { JOB_METRIC_FAMILIES, jobsSamples } from "./status/job-metrics.js";
+import { JOB_METRIC_FAMILIES, jobsByPhase, jobsSamples } from "./status/job-metrics.js";
 
 export interface OperatorOptions {
   /** Cluster access (default: in-cluster, else KUBECONFIG/~/.kube/config). */
@@ -97,19 +97,26 @@ export async function startOperator(
     help: "Job keys waiting in the work queue (not counting delayed ones).",
     read: () => [{ value: manager?.queue.length ?? 0 }],
   });
-  metrics.addGauge({
-    name: "sfprompt_operator_jobs",
-    help: "Jobs by status.phase.",
-    read: () => jobsByPhase(manager),
-  });
   // Only a leader with synced caches reports jobs: a standby's cache is empty (it runs no informers),
   // and one mid-sync may miss a namespace's jobs.
+  const syncedJobs = (): { jobs: KubernetesObject[]; manager: JobManager } | undefined => {
+    const m = manager;
+    return isLeader() && m?.informers.hasSynced ? { jobs: m.informers.jobs(), manager: m } : undefined;
+  };
+  metrics.addGauge({
+    name: "sfprompt_operator_jobs",
+    help: "Jobs by status.phase as kubectl get shows it, the sum of sfprompt_job_phase by phase (Unknown: a stored phase the operator does not know; a job with no phase yet is in none).",
+    read: () => {
+      const synced = syncedJobs();
+      return synced ? jobsByPhase(synced.jobs) : [];
+    },
+  });
   metrics.addGaugeFamilies({
     families: JOB_METRIC_FAMILIES,
     read: () => {
-      const m = manager;
-      if (!isLeader() || !m?.informers.hasSynced) return [];
-      return jobsSamples(m.informers.jobs(), (job, issues) => m.unreadable.report(job, issues));
+      const synced = syncedJobs();
+      if (!synced) return [];
+      return jobsSamples(synced.jobs, (job, issues) => synced.manager.unreadable.report(job, issues));
     },
   });
 
@@ -155,13 +162,4 @@ export async function startOperator(
       log.info("operator stopped");
     },
   };
-}
-
-function jobsByPhase(m: JobManager | undefined): { labels: Record<string, string>; value: number }[] {
-  const counts = new Map<string, number>();
-  for (const j of m?.informers.jobs() ?? []) {
-    const phase = (j as { status?: { phase?: string } }).status?.phase ?? "Unknown";
-    counts.set(phase, (counts.get(phase) ?? 0) + 1);
-  }
-  return [...counts].map(([phase, value]) => ({ labels: { phase }, value }));
 }

@@ -3,22 +3,32 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { CLIENT_STATUS_STATES, PHASES, type Communication, type Status } from "@sfprompt/api";
 import type { NamedSample } from "../metrics.js";
-import { readStoredStatus, type StatusIssue } from "./stored-status.js";
+import { readStoredStatus, usableStatus, type StatusIssue } from "./stored-status.js";
 
-/** What jobSamples reads of a job: its name and its status as the API's schema gives it. */
+/**
+ * What jobSamples reads of a job: its name and its status as the API's schema gives it (of one
+ * that does not read, the top-level fields that read, as the reconciler builds on them).
+ */
 export interface JobForMetrics {
   namespace: string;
   name: string;
   status?: Status;
-  /** The stored status does not read as the API's: the phase is Unknown, and no other series. */
-  unreadable?: boolean;
+  /** The stored status has a phase that does not read as one of the API's: the phase is Unknown. */
+  unknownPhase?: boolean;
 }
 
 /**
- * The phase label's values: the API's phases, and Unknown for a stored status that does not read
+ * The phase label's values: the API's phases, and Unknown for a stored phase that is none of them
  * (as kube-state-metrics' pod phase has Unknown when the state could not be obtained).
  */
 export const PHASE_LABELS = [...PHASES, "Unknown"] as const;
+
+export type PhaseLabel = (typeof PHASE_LABELS)[number];
+
+/** The job's phase label: its status.phase, Unknown if that does not read, none before one is written. */
+export function phaseLabel(job: Pick<JobForMetrics, "status" | "unknownPhase">): PhaseLabel | undefined {
+  return job.unknownPhase ? "Unknown" : job.status?.phase;
+}
 
 /**
  * Labels: `namespace` and `sfprompt_job` (the job's name), not `job`: Prometheus sets `job` on every
@@ -30,7 +40,7 @@ export const PHASE_LABELS = [...PHASES, "Unknown"] as const;
 export const JOB_METRIC_FAMILIES = [
   {
     name: "sfprompt_job_phase",
-    help: "1 for the job's status.phase, 0 for each other phase (Pending, Running, Suspended, Succeeded, Failed, Unknown); Unknown: the stored status does not read as the operator's API; all 0 before the operator wrote a phase.",
+    help: "1 for the job's status.phase (what kubectl get shows), 0 for each other phase (Pending, Running, Suspended, Succeeded, Failed, Unknown); Unknown: the stored phase is none the operator knows; all 0 before the operator wrote a phase.",
   },
   { name: "sfprompt_job_round", help: "Rounds completed (status.round)." },
   {
@@ -77,10 +87,7 @@ function bytesByKind(c: Communication): { kind: string; direction: string; value
   );
 }
 
-/**
- * Every series of one job, from its stored status; fields the status lacks give no series. An
- * unreadable status gives the phase series alone, Unknown 1: nothing it says is known.
- */
+/** Every series of one job, from its stored status; fields the status lacks give no series. */
 export function jobSamples(job: JobForMetrics): NamedSample[] {
   const id = { namespace: job.namespace, sfprompt_job: job.name };
   const out: NamedSample[] = [];
@@ -88,9 +95,8 @@ export function jobSamples(job: JobForMetrics): NamedSample[] {
     if (value !== undefined) out.push({ name, labels: { ...id, ...labels }, value });
   };
   const s = job.status ?? {};
-  const phase = job.unreadable ? "Unknown" : s.phase;
+  const phase = phaseLabel(job);
   for (const p of PHASE_LABELS) add("sfprompt_job_phase", p === phase ? 1 : 0, { phase: p });
-  if (job.unreadable) return out;
   add("sfprompt_job_round", s.round);
   add("sfprompt_job_rounds", s.rounds);
   add("sfprompt_job_loss", s.metrics?.loss);
@@ -108,21 +114,47 @@ export function jobSamples(job: JobForMetrics): NamedSample[] {
 }
 
 /**
- * The series of every job in `jobs` (the leader's informer cache). A status that does not read as
- * the API's (none the operator writes) gives phase Unknown, and `unreadable` is told its issues.
+ * A cached job as the series read it. A stored status that does not read as the API's (none this
+ * operator writes) gives the top-level fields that read, as the reconciler keeps them, with its
+ * phase among them (what kubectl get shows); `unreadable` is told its issues (ADR 0023, amendments
+ * 5 and 6).
  */
+function forMetrics(
+  j: KubernetesObject,
+  unreadable: (job: KubernetesObject, issues: StatusIssue[]) => void,
+): JobForMetrics {
+  const read = readStoredStatus(j);
+  if (!read.readable) unreadable(j, read.issues);
+  const status = usableStatus(read);
+  const stored = (j as { status?: { phase?: unknown } }).status?.phase;
+  return {
+    namespace: j.metadata?.namespace ?? "",
+    name: j.metadata?.name ?? "",
+    ...(status ? { status } : {}),
+    ...(status?.phase === undefined && stored !== undefined && stored !== null ? { unknownPhase: true } : {}),
+  };
+}
+
+/** The series of every job in `jobs` (the leader's informer cache). */
 export function jobsSamples(
   jobs: readonly KubernetesObject[],
   unreadable: (job: KubernetesObject, issues: StatusIssue[]) => void = () => {},
 ): NamedSample[] {
-  return jobs.flatMap((j) => {
-    const read = readStoredStatus(j);
-    if (!read.readable) unreadable(j, read.issues);
-    return jobSamples({
-      namespace: j.metadata?.namespace ?? "",
-      name: j.metadata?.name ?? "",
-      ...(read.status ? { status: read.status } : {}),
-      ...(read.readable ? {} : { unreadable: true }),
-    });
-  });
+  return jobs.flatMap((j) => jobSamples(forMetrics(j, unreadable)));
+}
+
+/**
+ * Jobs per phase label, every label listed (0 where none): the sum of the jobs' sfprompt_job_phase
+ * series, so the operator's count agrees with them and with kubectl get. A job without a phase yet
+ * (just created) is in none, as its phase series are all 0.
+ */
+export function jobsByPhase(
+  jobs: readonly KubernetesObject[],
+): { labels: { phase: string }; value: number }[] {
+  const counts = new Map<string, number>(PHASE_LABELS.map((p) => [p, 0]));
+  for (const j of jobs) {
+    const p = phaseLabel(forMetrics(j, () => {}));
+    if (p !== undefined) counts.set(p, counts.get(p)! + 1);
+  }
+  return [...counts].map(([phase, value]) => ({ labels: { phase }, value }));
 }

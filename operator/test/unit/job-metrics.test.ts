@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { API_VERSION, KIND, StatusSchema, type Status } from "@sfprompt/api";
 import { OperatorMetrics, type NamedSample } from "../../src/metrics.js";
-import { JOB_METRIC_FAMILIES, jobSamples, jobsSamples } from "../../src/status/job-metrics.js";
+import { JOB_METRIC_FAMILIES, jobSamples, jobsByPhase, jobsSamples } from "../../src/status/job-metrics.js";
 
 /** A status as the API server would return it, read through the API's schema (throws if it is not one). */
 const status = (s: unknown): Status => StatusSchema.parse(s);
@@ -18,7 +18,7 @@ const lines = (samples: NamedSample[]): string[] =>
     return `${name}${l.length > 0 ? `{${l.join(",")}}` : ""} ${value}`;
   });
 
-/** The 0/1 phase series of a job in `phase` (none: all 0; Unknown: its status does not read). */
+/** The 0/1 phase series of a job in `phase` (none: all 0; Unknown: a phase the API does not know). */
 const phases = (phase?: string): string[] =>
   ["Pending", "Running", "Suspended", "Succeeded", "Failed", "Unknown"].map(
     (p) => `sfprompt_job_phase{phase=${p}} ${p === phase ? 1 : 0}`,
@@ -180,16 +180,17 @@ for (const c of cases)
     }
   });
 
-test("jobs from the cache each get their series, and a status that is not the API's gives phase Unknown alone, its issues told", () => {
-  const raw = (
-    name: string,
-    st: unknown,
-  ): { apiVersion: string; kind: string; metadata: object; status: unknown } => ({
-    apiVersion: API_VERSION,
-    kind: KIND,
-    metadata: { name, namespace: "default" },
-    status: st,
-  });
+const raw = (
+  name: string,
+  st: unknown,
+): { apiVersion: string; kind: string; metadata: object; status: unknown } => ({
+  apiVersion: API_VERSION,
+  kind: KIND,
+  metadata: { name, namespace: "default" },
+  status: st,
+});
+
+test("jobs from the cache each get their series; a status that is not the API's gives the series of the fields that read, its phase among them, and its issues told", () => {
   const told: [string | undefined, unknown][] = [];
   const samples = jobsSamples(
     [
@@ -203,12 +204,54 @@ test("jobs from the cache each get their series, and a status that is not the AP
     "sfprompt_job_round 1",
     "sfprompt_job_rounds 3",
   ]);
-  // Not all 0, which reads as "no phase written yet"; not Running, which it may no longer be.
-  assert.deepEqual(lines(samples.filter((s) => s.labels.sfprompt_job === "b")), phases("Unknown"));
+  // The phase kubectl get shows and the reconciler keeps (ADR 0023, amendment 6); no metrics series.
+  assert.deepEqual(lines(samples.filter((s) => s.labels.sfprompt_job === "b")), [
+    ...phases("Running"),
+    "sfprompt_job_round 2",
+  ]);
   assert.deepEqual(told, [
     ["b", [{ path: "status.metrics.accuracy", message: "Too big: expected number to be <=1" }]],
   ]);
 });
+
+const phaseCases: { name: string; status: unknown; phase: string | undefined }[] = [
+  { name: "a status that reads", status: { phase: "Failed", round: 1 }, phase: "Failed" },
+  { name: "no status yet", status: undefined, phase: undefined },
+  {
+    name: "a status that does not read elsewhere keeps its phase",
+    status: { phase: "Succeeded", completionTime: "2026-11-28t05:00:00z" },
+    phase: "Succeeded",
+  },
+  {
+    name: "a phase the API does not know (another operator version's) is Unknown",
+    status: { phase: "Queued", round: 0 },
+    phase: "Unknown",
+  },
+  {
+    name: "an unreadable status without a phase has none",
+    status: { completionTime: "2026-11-28t05:00:00z" },
+    phase: undefined,
+  },
+];
+
+for (const c of phaseCases)
+  test(`the phase counted and the phase series agree: ${c.name}`, () => {
+    const jobs = [raw("x", c.status)];
+    const ones = jobsSamples(jobs)
+      .filter((s) => s.name === "sfprompt_job_phase" && s.value === 1)
+      .map((s) => s.labels.phase);
+    assert.deepEqual(ones, c.phase === undefined ? [] : [c.phase]);
+    const counts = Object.fromEntries(jobsByPhase(jobs).map((s) => [s.labels.phase, s.value]));
+    assert.deepEqual(counts, {
+      Pending: 0,
+      Running: 0,
+      Suspended: 0,
+      Succeeded: 0,
+      Failed: 0,
+      Unknown: 0,
+      ...(c.phase === undefined ? {} : { [c.phase]: 1 }),
+    });
+  });
 
 test("/metrics renders each job family once, with every job's series under it, labels escaped", () => {
   const metrics = new OperatorMetrics();

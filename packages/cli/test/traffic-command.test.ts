@@ -85,6 +85,11 @@ describe("sfprompt traffic", () => {
     assert.ok(c.breakEven.keptPerClient > 0 && c.breakEven.sfpromptPerRound < c.breakEven.flFullPerRound);
   });
 
+  it("plans up to the limit of --samples-per-client, that of spec.data.partitioning.samplesPerClient", () => {
+    const p = plan(DEMO_JOB, "--samples-per-client", "10000000", "--rounds", "1");
+    assert.deepEqual(p.comparison.samplesPerClient, new Array(8).fill(10_000_000));
+  });
+
   it("prints a table of the four methods and the break-even line", () => {
     const r = sfprompt("traffic", DEMO_JOB, "--samples-per-client", "100", "--rounds", "2");
     assert.equal(r.code, 0, r.stderr);
@@ -163,6 +168,12 @@ describe("sfprompt traffic", () => {
     ["a count in hex", ["--clients", "0x10"], 2, /--clients must be a whole number ≥ 1 \(got "0x10"\)/],
     ["a count in exponent form", ["--rounds", "1e3"], 2, /--rounds must be a whole number ≥ 1 \(got "1e3"\)/],
     ["a γ in hex", ["--gamma", "0x0"], 2, /--gamma must be a decimal number in \[0, 1\) \(got "0x0"\)/],
+    [
+      "more samples per client than a job's client can keep (spec.data.partitioning.samplesPerClient)",
+      ["--samples-per-client", "10000001"],
+      2,
+      /^sfprompt traffic: --samples-per-client must be a whole number from 1 to 10000000 \(got "10000001"\)$/m,
+    ],
     [
       "a count above the job's limit, naming the flag",
       ["--clients", "20000"],

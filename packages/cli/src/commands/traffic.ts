@@ -1,19 +1,26 @@
 // `sfprompt traffic [JOB.yaml]`: the bytes each method (SFPrompt, SFL + prompt, FL + prompt, FL full
 // fine-tuning) sends for a job, per round and in total, computed by encoding the real frames.
-import { CODECS, type Codec } from "@sfprompt/api";
+import { CODECS, PartitioningSchema, type Codec } from "@sfprompt/api";
 import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import type { ParsedFlags } from "../flags.js";
 import { planJobTraffic, type TrafficOverrides } from "../traffic/traffic-job.js";
 import { trafficReport } from "../traffic/traffic-table.js";
 
-function whole(flags: ParsedFlags, name: string, min: number): number | undefined {
+/**
+ * The most samples --samples-per-client gives every client: the limit of the job field it stands in
+ * for, spec.data.partitioning.samplesPerClient (the flag sets no field, so the job's check misses it).
+ */
+export const SAMPLES_PER_CLIENT_MAX = PartitioningSchema.shape.samplesPerClient.unwrap().maxValue as number;
+
+function whole(flags: ParsedFlags, name: string, min: number, max?: number): number | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
   // digits only, as run's --rounds: Number() would also take "1e3" (1000 clients) and "0x10" (16)
   const v = /^\d+$/.test(String(raw)) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(v) || v < min)
-    throw new UsageError(`traffic: --${name} must be a whole number ≥ ${min} (got "${String(raw)}")`);
+  const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
+  if (!Number.isSafeInteger(v) || v < min || (max !== undefined && v > max))
+    throw new UsageError(`traffic: --${name} must be a whole number ${range} (got "${String(raw)}")`);
   return v;
 }
 
@@ -31,7 +38,7 @@ function overrides(flags: ParsedFlags): TrafficOverrides {
     ["model", flags["model"]],
     ["headBlocks", whole(flags, "head-blocks", 0)],
     ["promptLength", whole(flags, "prompt-length", 0)],
-    ["samplesPerClient", whole(flags, "samples-per-client", 1)],
+    ["samplesPerClient", whole(flags, "samples-per-client", 1, SAMPLES_PER_CLIENT_MAX)],
     ["clients", whole(flags, "clients", 1)],
     ["rounds", whole(flags, "rounds", 1)],
     ["gamma", fraction(flags, "gamma")],
@@ -62,7 +69,7 @@ export const trafficCommand: Command = {
     {
       name: "samples-per-client",
       placeholder: "N",
-      description: "|D_k| of every client (default: the job's data partition)",
+      description: `|D_k| of every client, at most ${SAMPLES_PER_CLIENT_MAX} as spec.data.partitioning.samplesPerClient (default: the job's data partition)`,
     },
     { name: "clients", placeholder: "N", description: "clients, all selected every round" },
     { name: "rounds", placeholder: "R", description: "rounds" },

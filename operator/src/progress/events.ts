@@ -105,6 +105,13 @@ function foldResumed(
   e: Extract<ProgressEvent, { type: "run.resumed" }>,
 ): ProgressSnapshot {
   const out: ProgressSnapshot = { ...s, round: Math.max(s.round ?? 0, e.round) };
+  // A round past the last one seen (another job's, a lost stream, a round.finished never sent):
+  // the loss and accuracy are the checkpoint's, which the event carries (ADR 0046, amendments 3
+  // and 4), not the round before's or none. Those of a round seen, or a later one, stay.
+  if (e.round > (s.round ?? 0)) {
+    if (e.loss !== undefined) out.loss = e.loss;
+    if (e.accuracy !== undefined) out.accuracy = e.accuracy;
+  }
   if (e.inherited !== undefined) out.resumedFrom = { job: e.inherited.job, round: e.inherited.round };
   // the job's own checkpoint, when the stream no longer holds its checkpoint.written (a NATS without
   // persistence restarted); another job's is not this job's (status.lastCheckpoint, ADR 0044)

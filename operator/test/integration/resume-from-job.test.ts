@@ -1,8 +1,8 @@
 // A job that goes on from another job's checkpoint (spec.output.resumeFrom, ADR 0044), across the real
 // parts: the operator (real kube-apiserver + etcd) renders each job's run config, and the job's server
 // and clients, run in this process from that config against a real nats-server, train, checkpoint and
-// report; the status the operator writes is what is checked. B's status shows A's round and names A
-// as soon as B's server resumed, before B's first round finishes (ADR 0046), goes on from there and
+// report; the status the operator writes is what is checked. B's status shows A's round, its loss and
+// accuracy, and names A as soon as B's server resumed, before B's first round finishes (ADR 0046), goes on from there and
 // counts only B's own bytes (no jump when it finishes, ADR 0044 amendment 2); A's bucket and status
 // are left as they were; a source without a checkpoint fails the job naming the field.
 import { after, before, test } from "node:test";
@@ -137,7 +137,7 @@ async function watchStatus<T>(name: string, work: Promise<T>): Promise<{ seen: S
   }
 }
 
-test("job B with resumeFrom A: its status shows A's checkpointed round 2 (A named, no bytes) before its round 3 finishes, goes on to 4/4, counts only its own rounds' bytes (no jump at the end), Succeeded; A's bucket and status are untouched", async () => {
+test("job B with resumeFrom A: its status shows A's checkpointed round 2 (A named, its loss and accuracy, no bytes) before its round 3 finishes, goes on to 4/4, counts only its own rounds' bytes (no jump at the end), Succeeded; A's bucket and status are untouched", async () => {
   const [a, b] = ["source-a", "next-b"];
   const configA = await created(a, spec(2));
   const ranA = await runDataPlane(configA);
@@ -169,6 +169,10 @@ test("job B with resumeFrom A: its status shows A's checkpointed round 2 (A name
     "A's round, A named, none of B's bytes, no checkpoint of B's",
   );
   assert.equal(ranB.error, undefined, String(ranB.error));
+  // and A's round-2 loss and accuracy, as B's server announced them (ADR 0046, amendment 4)
+  const announced = ranB.events.find((e) => e.type === "run.resumed");
+  assert.ok(announced?.type === "run.resumed" && announced.loss !== undefined, "run.resumed has A's loss");
+  assert.deepEqual(early.metrics, { loss: announced.loss, accuracy: announced.accuracy });
   const doneB = await waitForJob(w.world, b, (j) => j.status?.phase === "Succeeded", `${b} Succeeded`);
   const s = statusOf(doneB);
 

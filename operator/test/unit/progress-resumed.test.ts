@@ -17,13 +17,16 @@ const at = "2026-01-01T00:00:00Z";
 
 /** Events of job B under run attempt `attempt`. */
 function eventsOf(attempt: string): {
-  resumed: (round: number, o?: { own?: boolean; inherited?: boolean }) => ProgressEvent;
+  resumed: (
+    round: number,
+    o?: { own?: boolean; inherited?: boolean; loss?: number; accuracy?: number },
+  ) => ProgressEvent;
   round: (r: number) => ProgressEvent;
   checkpoint: (r: number) => ProgressEvent;
 } {
   const base = { v: 1 as const, job: "default_b", at, attempt };
   return {
-    resumed: (round, { own = false, inherited = true } = {}) => ({
+    resumed: (round, { own = false, inherited = true, loss, accuracy } = {}) => ({
       ...base,
       type: "run.resumed",
       round,
@@ -31,6 +34,8 @@ function eventsOf(attempt: string): {
       object: `checkpoints/round-${round}`,
       ...(own ? {} : { from: { job: "a", bucket: "sfp-default_a-artifacts" } }),
       ...(inherited ? { inherited: { job: "a", round: 2 } } : {}),
+      ...(loss !== undefined ? { loss } : {}),
+      ...(accuracy !== undefined ? { accuracy } : {}),
     }),
     round: (r) => ({
       ...base,
@@ -174,3 +179,41 @@ test("a finished job keeps the source it went on from after its progress view is
   const s = computeStatus({ job: j, lifecycle, deployment: undefined, plans, progress: undefined, now: NOW });
   assert.deepEqual(s.resumedFrom, { job: "a", round: 2 });
 });
+
+// The checkpoint round's loss and accuracy, as run.resumed carries them (ADR 0046, amendment 3).
+const fromCheckpoint = { loss: 0.25, accuracy: 0.75 };
+
+const metricsCases: { name: string; events: ProgressEvent[]; want: Status["metrics"] }[] = [
+  {
+    name: "B going on from A's round 2 shows the loss and accuracy of A's round 2 until its own round finishes",
+    events: [b1.resumed(2, fromCheckpoint)],
+    want: fromCheckpoint,
+  },
+  {
+    name: "B's own round 3 replaces them",
+    events: [b1.resumed(2, fromCheckpoint), b1.round(3)],
+    want: { loss: 1 / 3, accuracy: 0.5, bestAccuracy: 0.5, bestRound: 3 },
+  },
+  {
+    name: "a checkpoint past the last round.finished (never sent) gives its round's loss and accuracy, not the round before's",
+    events: [b1.round(1), b1.round(2), b1.resumed(3, { own: true, inherited: false, ...fromCheckpoint })],
+    want: { ...fromCheckpoint, bestAccuracy: 0.5, bestRound: 1 },
+  },
+  {
+    name: "a checkpoint older than the rounds reported leaves the latest round's loss and accuracy",
+    events: [
+      b1.round(1),
+      b1.round(2),
+      b1.round(3),
+      b1.resumed(2, { own: true, inherited: false, ...fromCheckpoint }),
+    ],
+    want: { loss: 1 / 3, accuracy: 0.5, bestAccuracy: 0.5, bestRound: 1 },
+  },
+  {
+    name: "a run.resumed without them (an older server) leaves what the status had",
+    events: [b1.round(1), b1.round(2), b1.resumed(3, { own: true, inherited: false })],
+    want: { loss: 1 / 2, accuracy: 0.5, bestAccuracy: 0.5, bestRound: 1 },
+  },
+];
+
+for (const c of metricsCases) test(c.name, () => assert.deepEqual(statusAfter(c.events).metrics, c.want));

@@ -1,0 +1,80 @@
+// The status's loss and accuracy after a server resumed from a checkpoint, before its next round
+// finishes (real kube-apiserver, real nats-server, the operator in-process): run.resumed carries the
+// checkpoint round's (ADR 0046, amendments 3 and 4), and the status shows them where the stream has
+// no round.finished of that round, instead of none or the round before's.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { jobToken } from "@sfprompt/api";
+import { ensureJobResources, eventStreamName, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import { jobManifest } from "../fixtures.js";
+import { eventBase, roundFinished } from "./progress-events.js";
+import { createJob, operatorWorldHooks, waitForJob, type JobObject } from "./harness.js";
+
+const w = operatorWorldHooks();
+
+/** Job `name` (1 client, 5 rounds) created, Pending, with its event stream; its data-plane token. */
+async function started(name: string): Promise<string> {
+  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, training: { rounds: 5 } }));
+  await waitForJob(w.world, name, (j) => j.status?.phase === "Pending", `${name} Pending`);
+  const job = jobToken("default", name);
+  await ensureJobResources(w.nc, job);
+  return job;
+}
+
+/** The server's run.resumed from the job's own checkpoint of `round`, with that round's results. */
+const resumed = (job: string, round: number): ProgressEvent => ({
+  ...eventBase(job),
+  type: "run.resumed",
+  round,
+  bucket: `sfp-${job}-artifacts`,
+  object: `checkpoints/resumed-${round}`,
+  loss: 0.25,
+  accuracy: 0.75,
+});
+
+const metricsOf = (j: JobObject): unknown => j.status?.metrics;
+
+test("a server resumed from its own checkpoint after the stream was lost (NATS without persistence restarted): the status shows the checkpoint's loss and accuracy, not none", async () => {
+  const job = await started("lost");
+  for (const r of [1, 2, 3]) await publishEvent(w.nc, roundFinished(job, r));
+  await waitForJob(w.world, "lost", (j) => j.status?.round === 3, "round 3");
+
+  const jsm = await jetstreamManager(w.nc);
+  await jsm.streams.delete(eventStreamName(job));
+  await ensureJobResources(w.nc, job);
+  await publishEvent(w.nc, resumed(job, 3));
+  const j = await waitForJob(
+    w.world,
+    "lost",
+    (x) => (x.status?.lastCheckpoint as { object?: string } | undefined)?.object === "checkpoints/resumed-3",
+    "the new stream's run.resumed",
+  );
+  assert.deepEqual([j.status!.round, j.status!.progress], [3, "3/5"]);
+  assert.deepEqual(metricsOf(j), { loss: 0.25, accuracy: 0.75 });
+});
+
+test("a checkpoint past the last round.finished in the stream (the server stopped before sending it): the status shows that round with its own loss and accuracy, not the round before's", async () => {
+  const job = await started("ahead");
+  for (const r of [1, 2]) await publishEvent(w.nc, roundFinished(job, r));
+  await waitForJob(w.world, "ahead", (j) => j.status?.round === 2, "round 2");
+  await publishEvent(w.nc, resumed(job, 3));
+  const j = await waitForJob(w.world, "ahead", (x) => x.status?.round === 3, "round 3 from run.resumed");
+  assert.equal(j.status!.progress, "3/5");
+  // the best stays the best of the rounds reported: the event carries no best
+  assert.deepEqual(metricsOf(j), { loss: 0.25, accuracy: 0.75, bestAccuracy: 0.5, bestRound: 1 });
+});
+
+test("a resume from a checkpoint older than the rounds reported leaves the latest round's loss and accuracy", async () => {
+  const job = await started("older");
+  for (const r of [1, 2, 3]) await publishEvent(w.nc, roundFinished(job, r));
+  await publishEvent(w.nc, resumed(job, 2));
+  const j = await waitForJob(
+    w.world,
+    "older",
+    (x) => (x.status?.lastCheckpoint as { object?: string } | undefined)?.object === "checkpoints/resumed-2",
+    "run.resumed folded",
+  );
+  assert.equal(j.status!.round, 3);
+  assert.deepEqual(metricsOf(j), { loss: 1 / 3, accuracy: 0.5, bestAccuracy: 0.5, bestRound: 1 });
+});

@@ -36,18 +36,43 @@ function makeDirs(dir: string): void {
   if (!statSync(dir).isDirectory()) throw new CacheDirError(dir, "exists and is not a folder");
 }
 
+/** A lock with no pid yet is one its taker is writing; this old, its taker died before it wrote. */
+const UNWRITTEN_LOCK_MS = 10_000;
+
+/** The lock's text, or undefined when it is gone (its holder released it since). */
+function lockText(lock: string): string | undefined {
+  try {
+    return readFileSync(lock, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** Whether the lock was left by a filler that is gone (a crash), so that it may be removed. */
+function isStale(lock: string, text: string): boolean {
+  // created (exclusive create) but its pid not written yet: the taker is between open and write
+  if (text === "") return Date.now() - statSync(lock).mtimeMs > UNWRITTEN_LOCK_MS;
+  const pid = Number(text);
+  if (pid === process.pid) return false; // this process fills it in another call: wait for that
+  return !(Number.isInteger(pid) && pid > 0 && isAlive(pid));
+}
+
 /** Takes the lock (exclusive create); false when another live process holds it. */
 function tryLock(lock: string): boolean {
   try {
     writeFileSync(lock, String(process.pid), { flag: "wx" });
     return true;
-  } catch {
-    const pid = Number(readFileSync(lock, "utf8"));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return false;
-    if (pid === process.pid) return false; // this process fills it in another call: wait for that
-    rmSync(lock, { force: true }); // a crashed filler's lock
-    return tryLock(lock);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== "EEXIST")
+      throw new CacheDirError(dirname(lock), `its lock ${lock} cannot be created (${code})`, { cause });
   }
+  const text = lockText(lock);
+  if (text === undefined) return tryLock(lock); // released since: take it
+  if (!isStale(lock, text)) return false;
+  rmSync(lock, { force: true }); // a crashed filler's lock
+  return tryLock(lock);
 }
 
 function isAlive(pid: number): boolean {

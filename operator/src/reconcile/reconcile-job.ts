@@ -12,6 +12,7 @@ import { childNames, jobKey, splitKey } from "../names.js";
 import { computeStatus } from "../status/compute-status.js";
 import { upsertConditions } from "../status/conditions.js";
 import { decideLifecycle, hasFinished, INVALID_SPEC } from "../status/lifecycle.js";
+import { heldFields, withHeldFields } from "../status/held-fields.js";
 import { statusPatch } from "../status/status-patch.js";
 import { readStoredStatus, usableStatus, type StoredStatus } from "../status/stored-status.js";
 import { STATUS_UNREADABLE, unreadableEventMessage } from "../status/unreadable-status.js";
@@ -88,13 +89,15 @@ interface Base {
   stored: unknown;
   /** `stored` as the API reads it (of an unreadable one, the fields that read); undefined if none. */
   previous: Status | undefined;
+  /** The top-level fields of `stored` the API rejects (none when it reads). */
+  rejected: readonly string[];
 }
 
 async function reconcileParsed(
   deps: ReconcileDeps,
   edited: SFPromptJob,
   ref: JobRef,
-  { stored, previous }: Base,
+  { stored, previous, rejected }: Base,
 ): Promise<ReconcileResult> {
   const key = jobKey(ref.namespace, ref.name);
   const now = deps.now();
@@ -173,17 +176,20 @@ async function reconcileParsed(
     await deps.events.record(ref, e.type, e.reason, e.message);
   }
   if (failure) await deps.events.record(ref, "Warning", failure.rejected.reason, failure.rejected.message);
-  // Over the status as stored: fields of an unreadable one that `status` lacks are removed, not kept.
-  const patch = statusPatch(stored, status);
+  // Over the status as stored: fields of an unreadable one that `status` lacks are removed, not kept;
+  // those that only the event stream gives back stay as stored until its replay is in.
+  const asStored = progress === undefined ? heldFields(rejected) : [];
+  const next = withHeldFields(status, stored, asStored);
+  const patch = statusPatch(stored, next);
   if (patch) {
     await deps.client.patchJobStatus(ref.namespace, ref.name, patch);
-    deps.written.record(ref.uid, stored, status);
+    deps.written.record(ref.uid, stored, next);
     deps.metrics.statusWrites.inc();
     deps.log.info("status updated", {
       namespace: ref.namespace,
       job: ref.name,
       phase: status.phase,
-      round: status.round,
+      ...(asStored.length > 0 ? { leftAsStored: asStored } : { round: status.round }),
     });
   }
   // Retried with backoff: what refused the child (a quota, an admission policy) may change.
@@ -213,8 +219,9 @@ export async function reconcileJob(deps: ReconcileDeps, key: string): Promise<Re
     return reportInvalid(deps, raw, parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
   const ref: JobRef = { namespace, name, uid: raw.metadata!.uid! };
   const stored = deps.written.current(ref.uid, (raw as { status?: unknown }).status);
-  const previous = usableStatus(readStoredStatus({ status: stored }));
-  return reconcileParsed(deps, parsed.value, ref, { stored, previous });
+  const read = readStoredStatus({ status: stored });
+  const rejected = read.readable ? [] : read.rejected;
+  return reconcileParsed(deps, parsed.value, ref, { stored, previous: usableStatus(read), rejected });
 }
 
 /**

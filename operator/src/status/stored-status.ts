@@ -17,7 +17,14 @@ export interface StatusIssue {
  */
 export type StoredStatus =
   | { readable: true; status: Status | undefined }
-  | { readable: false; status: undefined; issues: StatusIssue[]; kept: Status | undefined };
+  | {
+      readable: false;
+      status: undefined;
+      issues: StatusIssue[];
+      kept: Status | undefined;
+      /** The top-level fields the issues are in, which `kept` lacks (`metrics`, `round`, …), sorted. */
+      rejected: string[];
+    };
 
 /** `raw` without its top-level fields named in `bad`, if that reads. */
 function keptFields(raw: unknown, bad: ReadonlySet<PropertyKey | undefined>): Status | undefined {
@@ -41,8 +48,9 @@ export function readStoredStatus(job: object): StoredStatus {
   const r = StatusSchema.safeParse(raw);
   if (r.success) return { readable: true, status: r.data };
   const issues = r.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message }));
-  const kept = keptFields(raw, new Set(r.error.issues.map((i) => i.path[0])));
-  return { readable: false, status: undefined, issues, kept };
+  const bad = new Set(r.error.issues.map((i) => i.path[0]));
+  const rejected = [...bad].filter((k): k is string => typeof k === "string").sort();
+  return { readable: false, status: undefined, issues, kept: keptFields(raw, bad), rejected };
 }
 
 /** What the operator builds on: the status, or of an unreadable one the fields that read. */

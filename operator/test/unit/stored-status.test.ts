@@ -1,5 +1,5 @@
 // A job's stored status read with the API's schema: absent, readable, or unreadable with the
-// schema's issues as `status.…` paths and the status without the top-level fields they are in.
+// schema's issues as `status.…` paths, the top-level fields they are in, and the status without them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readStoredStatus, usableStatus, type StoredStatus } from "../../src/status/stored-status.js";
@@ -27,6 +27,7 @@ const cases: { name: string; status: unknown; read: StoredStatus }[] = [
       status: undefined,
       issues: [{ path: "status.startTime", message: "Invalid ISO datetime" }],
       kept: { phase: "Running", round: 2 },
+      rejected: ["startTime"],
     },
   },
   {
@@ -40,6 +41,7 @@ const cases: { name: string; status: unknown; read: StoredStatus }[] = [
         { path: "status.round", message: "Too big: expected int to be <=9007199254740991" },
       ],
       kept: { rounds: 3 },
+      rejected: ["conditions", "round"],
     },
   },
   {
@@ -50,6 +52,7 @@ const cases: { name: string; status: unknown; read: StoredStatus }[] = [
       status: undefined,
       issues: [{ path: "status", message: "Invalid input: expected object, received string" }],
       kept: undefined,
+      rejected: [],
     },
   },
 ];

@@ -22,18 +22,28 @@ export class CacheDirError extends Error {
 
 /**
  * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
- * where mkdir answers ENOENT under a parent that exists, as in /proc.
+ * where mkdir answers ENOENT under a parent that exists, as in /proc. A level that another process
+ * made first (the run's processes start together) is no error.
  */
 function makeDirs(dir: string): void {
   const missing: string[] = [];
   for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
   try {
-    for (const d of missing) mkdirSync(d);
+    for (const d of missing) mkdirIfMissing(d);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     throw new CacheDirError(dir, `cannot be created (${code})`, { cause });
   }
   if (!statSync(dir).isDirectory()) throw new CacheDirError(dir, "exists and is not a folder");
+}
+
+/** mkdir, unless the folder is there by now (made since this process looked); a file there stays EEXIST. */
+function mkdirIfMissing(d: string): void {
+  try {
+    mkdirSync(d);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(d).isDirectory()) throw error;
+  }
 }
 
 /** A lock with no pid yet is one its taker is writing; this old, its taker died before it wrote. */

@@ -1,7 +1,7 @@
 // Processes that start together (a run's server and clients, pods sharing a node's cache) and fill
 // the same cache folder: one fills it, the others wait for its lock and read the one result; none
-// fails. Real processes, released at the same millisecond; and a lock as its taker leaves it for a
-// moment (created, its pid not written yet), made by the test.
+// fails, also where the folders above it do not exist yet. Real processes, released at the same
+// millisecond; and a lock as its taker leaves it for a moment (created, no pid yet), made by the test.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
@@ -61,6 +61,13 @@ test("processes filling one cache folder at once all read the one value filled, 
     mkdirSync(join(root, `t${trial}`));
     return join(root, `t${trial}`, "model");
   });
+});
+
+test("processes filling a cache whose folders do not exist yet each make them, none fails on a folder another made first", async () => {
+  // a deep path: each of its levels is a folder every process makes at the same moment
+  await race((root, trial) =>
+    join(root, `t${trial}`, ...Array.from({ length: 40 }, (_, i) => `level-${i}`), "model"),
+  );
 });
 
 test("a lock its taker has created and not yet written its pid in is waited for, not taken for a crashed filler's", async () => {

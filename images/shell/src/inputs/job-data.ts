@@ -1,7 +1,15 @@
 // The data a process reads: a client's shard of the training source (partitioned as the run config
 // says, identically in every process) and the server's held-out set; token ids for text jobs.
 import type { RunConfig } from "@sfprompt/api";
-import { clientShard, loadJobSource, type DataSource, type Dataset, type TextEncoding } from "@sfprompt/core";
+import {
+  checkLabelsFit,
+  ClassCountError,
+  clientShard,
+  loadJobSource,
+  type DataSource,
+  type Dataset,
+  type TextEncoding,
+} from "@sfprompt/core";
 import { JobInputError } from "./errors.js";
 
 async function loadSource(
@@ -11,11 +19,22 @@ async function loadSource(
   field: string,
   text: TextEncoding | undefined,
 ): Promise<Dataset> {
+  let data: Dataset;
   try {
-    return await loadJobSource(config, source, split, field, text === undefined ? {} : { text });
+    data = await loadJobSource(config, source, split, field, text === undefined ? {} : { text });
   } catch (cause) {
     throw new JobInputError(field, `cannot load: ${(cause as Error).message}`, { cause });
   }
+  // checked on what was loaded (read once), before the process reports ready: training would meet a
+  // label beyond spec.classes.numClasses only mid-round; the message is the one `sfprompt run` gives
+  try {
+    const named = source.builtin === undefined ? "" : ` (builtin: ${source.builtin})`;
+    checkLabelsFit(config, data, `spec.${field}${named}`);
+  } catch (cause) {
+    if (cause instanceof ClassCountError) throw new JobInputError(cause.field, cause.detail, { cause });
+    throw cause;
+  }
+  return data;
 }
 
 /** Client `index`'s shard of data.source. */

@@ -11,6 +11,7 @@ import {
   type RunConfig,
   type SFPromptJob,
 } from "@sfprompt/api";
+import { checkBuiltinClasses, ClassCountError } from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
 
 export interface JobOverrides {
@@ -75,6 +76,19 @@ export function checkResumeFromReachable(path: string, job: SFPromptJob, natsUrl
       "not in the nats-server sfprompt run starts for this folder; give that server with --nats URL, " +
       "or drop spec.output.resumeFrom to start at round 1",
   );
+}
+
+/**
+ * Refuses a job whose built-in data has more classes than spec.classes.numClasses, before anything
+ * starts: its clients would meet the first label beyond it mid-round. Reads no data.
+ */
+export function checkJobClasses(path: string, job: SFPromptJob): void {
+  try {
+    checkBuiltinClasses(runConfigFor(job, job.spec.method));
+  } catch (cause) {
+    if (cause instanceof ClassCountError) throw new JobFileError(path, cause.message, { cause });
+    throw cause;
+  }
 }
 
 /**

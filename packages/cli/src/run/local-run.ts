@@ -10,7 +10,7 @@ import { JobRunError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
-import { checkResumeFromReachable, readJobFile, runConfigFor } from "./job-file.js";
+import { checkJobClasses, checkResumeFromReachable, readJobFile, runConfigFor } from "./job-file.js";
 import { runMethod, type MethodRunResult } from "./method-run.js";
 import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
@@ -61,6 +61,7 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
   const job = readJobFile(o.jobFile, o.rounds === undefined ? {} : { rounds: o.rounds });
   checkResumeFromReachable(o.jobFile, job, o.natsUrl);
+  checkJobClasses(o.jobFile, job);
   const dir = runDirOf(job, o.out);
   const release = lockRunDir(dir);
   try {

@@ -91,15 +91,33 @@ export async function requestAcrossReconnects(
   const resends = options.retries ?? 3;
   for (let sent = 1; ; sent++) {
     const epoch = reconnects.signal;
-    const signal = AbortSignal.any(options.signal ? [options.signal, epoch] : [epoch]);
+    const link = linked(options.signal ? [options.signal, epoch] : [epoch]);
     try {
-      return await requestFrame(nc, subject, frame, { ...options, signal });
+      return await requestFrame(nc, subject, frame, { ...options, signal: link.signal });
     } catch (error) {
       if (!(epoch.reason instanceof ConnectionReplacedError) || options.signal?.aborted === true) throw error;
       if (sent > resends) throw replacedTooOften(subject, frame, sent, epoch.reason);
       onResend?.({ subject, round: init.round, kind: init.kind, server: epoch.reason.server });
+    } finally {
+      link.release();
     }
   }
+}
+
+/**
+ * A signal that aborts with the first of `sources` to abort, unhooked from them by release(). Not
+ * AbortSignal.any: a signal it makes stays listed in each source until that source aborts (Node 20),
+ * and the reconnect epoch lives as long as the connection, so every request would leave a trace.
+ */
+function linked(sources: readonly AbortSignal[]): { signal: AbortSignal; release(): void } {
+  const ac = new AbortController();
+  const unhook = sources.map((s) => {
+    const abort = (): void => ac.abort(s.reason);
+    if (s.aborted) abort();
+    else s.addEventListener("abort", abort, { once: true });
+    return () => s.removeEventListener("abort", abort);
+  });
+  return { signal: ac.signal, release: () => unhook.forEach((u) => u()) };
 }
 
 function replacedTooOften(

@@ -1,9 +1,12 @@
 // A request sent again when NATS reconnects (requestAcrossReconnects), against a real nats-server
 // behind a TCP relay the test cuts: a chunked request cut off mid-transfer is completed by its resend
 // on a responder that takes one transfer at a time, and a request whose connection keeps being
-// replaced gives up after its retries instead of being sent again for as long as that goes on.
+// replaced gives up after its retries instead of being sent again for as long as that goes on; and
+// many requests leave nothing on the long-lived signals they follow.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { RequestTimeoutError, serveFrames, type FrameInit } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
@@ -121,5 +124,53 @@ test("a request whose connection is replaced again and again gives up after its 
     await nc.close();
     await server.close();
     await relay.close();
+  }
+});
+
+/** The heap in use after full collections (`gc` exposed for this process). */
+async function settledHeap(gc: () => void): Promise<number> {
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+test("requests that are not resent leave nothing behind on the connection's long-lived signals", async () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const nc = await connect({ servers: nats.url });
+  const responder = await serveFrames(nc, {
+    subject: "sfp.resend.params.global",
+    job: "resend",
+    handler: () => ({}),
+  });
+  const reconnects = new Reconnects(nc);
+  // the client's signal lives as long as the client, as the reconnect epoch lives as long as the connection
+  const client = new AbortController();
+  const send = (step: number): Promise<unknown> =>
+    requestAcrossReconnects(
+      nc,
+      "sfp.resend.params.global",
+      { kind: "control", job: "resend", client: "client-0", round: 1, step },
+      { signal: client.signal },
+      reconnects,
+      undefined,
+    );
+  try {
+    let step = 0;
+    for (; step < 2_000; step++) await send(step); // warm up: code, caches, the connection's buffers
+    const growth: number[] = [];
+    for (let run = 0; run < 2; run++) {
+      const before = await settledHeap(gc);
+      for (const end = step + 20_000; step < end; step++) await send(step);
+      growth.push((await settledHeap(gc)) - before);
+    }
+    // AbortSignal.any left ~100 bytes per request on the two long-lived signals: 2 MB per 20 000
+    assert.ok(Math.min(...growth) < 800_000, `heap grew ${growth.join(" and ")} bytes over 20 000 requests`);
+  } finally {
+    await reconnects.close();
+    await responder.stop();
+    await nc.close();
   }
 });

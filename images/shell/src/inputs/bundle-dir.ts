@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
-import { ensureDemoModel, ensureMinilmModel } from "@sfprompt/core";
+import { ensureDemoModel, ensureMinilmModel, jobSplitRefusal, splitOptionsOf } from "@sfprompt/core";
 import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
 import { JobInputError } from "./errors.js";
@@ -33,15 +33,7 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
     return o.bundleDir;
   }
   const model = await resolveModelPath(config, o);
-  const split = config.model.split;
-  const options = {
-    headBlocks: split.headBlocks,
-    promptLength: config.prompts.length,
-    pooling: split.pooling,
-    seed: config.training.seed,
-    ...(config.classes.newClassifier ? { numClasses: config.classes.numClasses } : {}),
-    ...(split.cutTensors ? { cutHead: split.cutTensors.head, cutTail: split.cutTensors.body } : {}),
-  };
+  const options = splitOptionsOf(config);
   const key = createHash("sha256")
     .update(await fileDigest(model))
     .update(JSON.stringify(options))
@@ -58,6 +50,11 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
   try {
     prepareBundle({ model, out: tmp, ...options });
     if (!existsSync(join(dir, MANIFEST_FILE))) renameSync(tmp, dir);
+  } catch (cause) {
+    // the splitter names sfprompt prepare's flags: the job's author wrote spec.model.split & co.
+    const refused = jobSplitRefusal(cause);
+    if (refused === undefined) throw cause;
+    throw new JobInputError(refused.field, refused.detail, { cause });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -17,12 +17,12 @@ import {
   datasetSize,
   ensureMinilmModel,
   partitionForJob,
+  splitOptionsOf,
   textBundleConfig,
   trafficShapesOfModel,
   type TrafficComparison,
 } from "@sfprompt/core";
 import { loadTrainData } from "../proc/job-data.js";
-import { splitOptionsOf } from "../run/bundle.js";
 import { JobFileError } from "../run/errors.js";
 import { readJobFile } from "../run/job-file.js";
 

@@ -257,6 +257,9 @@ class ReplyInbox {
   next(subject: string): Promise<Msg> {
     const queued = this.#queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
+    // an abort since the attempt checked the signal (a job's end read from the same socket data as
+    // the last ack) fires no listener added now: without this the wait would run to its timeout
+    if (this.signal?.aborted === true) return Promise.reject(this.signal.reason as Error);
     return new Promise((resolve, reject) => {
       const onAbort = (): void => finish(() => reject(this.signal?.reason));
       const timer = setTimeout(
@@ -288,14 +291,16 @@ class ReplyInbox {
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    if (signal?.aborted === true) return void reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    // the listener goes with the pause: a signal that outlives the request (a client's) keeps none
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

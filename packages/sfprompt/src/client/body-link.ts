@@ -80,14 +80,14 @@ export function gradName(tensor: string): string {
 /** The body service over NATS request/reply (sfp.<job>.body.fwd / .bwd). */
 export function remoteBody(o: RemoteBodyOptions): BodyLink {
   const subjects = jobSubjects(o.job);
-  // a child signal per request, so the requester's retry listeners go with it
+  // the client's own signal, not a child per request (AbortSignal.any): see ServerLink.request
   const request = (): RequestOptions => ({
     ledger: o.ledger,
     timeoutMs: o.timeoutMs,
     ...(o.onRetry ? { onRetry: o.onRetry } : {}),
     ...(o.onObserverError ? { onObserverError: o.onObserverError } : {}),
     ...observeRequests(o.job, o.onRequest),
-    ...(o.signal ? { signal: AbortSignal.any([o.signal]) } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
   });
   const send = async (
     round: number,

@@ -85,13 +85,15 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
     });
   };
   const ctx: ClientContext = { config, index, name, bundle, data: o.data, logger, signal, report };
-  const train = (o.trainer ?? splitTrainer(link))(ctx);
+  let train: RoundTrainer | undefined;
   const accepted: number[] = [];
   const waiting = new ServerWait(logger, subjects.roundReport);
   let flops = 0;
   // the round this client was selected for and has no accepted update of: the job may end in it
   let unfinished: number | undefined;
   try {
+    // in the try: a trainer that cannot be made (a bundle missing a graph) still unhooks the watches
+    train = (o.trainer ?? splitTrainer(link))(ctx);
     for (let lastRound = 0; ;) {
       signal.throwIfAborted();
       const work = await pollForWork(
@@ -136,7 +138,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
   } finally {
     ending.close();
     await reconnects.close();
-    await train.release?.();
+    await train?.release?.();
     if (typeof o.bundle === "string") await bundle.release();
   }
   if (unfinished !== undefined)

@@ -71,7 +71,8 @@ export function encodeTensorInto(
     if (bad >= 0) throw rangeError(tensor, bad, "int8 cannot carry NaN or Infinity", frame);
   } else {
     const bad = encodeHalfInto(tensor.data as Float32Array, out, offset, codec);
-    if (bad >= 0) throw rangeError(tensor, bad, `out of ${codec} range (use bf16 or f32)`, frame);
+    const wider = codec === "f16" ? "bf16 or f32" : "f32";
+    if (bad >= 0) throw rangeError(tensor, bad, `out of ${codec} range (use ${wider})`, frame);
   }
   return encodedByteLength(tensor.dtype, codec, tensor.shape);
 }

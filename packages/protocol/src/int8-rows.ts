@@ -1,5 +1,30 @@
 // int8 quantisation with one float32 scale per row (rows = last-dimension vectors): each row is
-// scaled by max|x|/127, so the error per element is at most half a step, max|x_row|/254.
+// scaled by max|x|/127, so the error per element is at most half a step, max|x_row|/254 (plus 2^-150
+// where the scale is a float32 subnormal, which cannot be finer than 2^-149).
+
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
+/** The float32 next to the positive (or zero) float32 `x`, one step up or down. */
+function nextF32(x: number, up: boolean): number {
+  scratch[0] = x;
+  scratchBits[0] = scratchBits[0]! + (up ? 1 : -1);
+  return scratch[0]!;
+}
+
+/**
+ * The float32 scale of a row whose largest magnitude is `maxAbs`: the nearest float32 to maxAbs/127
+ * (so the row's largest value decodes to itself), raised a step when maxAbs/scale is above 127.5 (a
+ * subnormal scale, or one that rounded to 0, would clamp the row's largest values by more than half a
+ * step; one step is enough), lowered a step when 127·scale overflows float32 (a row holding
+ * ±3.4028235e38 would decode to ±Infinity; the clamp then costs one float32 step of the scale).
+ */
+function rowScale(maxAbs: number): number {
+  let scale = Math.fround(maxAbs / 127);
+  if (maxAbs > 127.5 * scale) scale = nextF32(scale, true);
+  if (Math.fround(scale * 127) === Infinity) scale = nextF32(scale, false);
+  return scale;
+}
 
 /** Row length and row count of a tensor of `count` elements whose last dimension is `lastDim`. */
 export function rowsOf(count: number, lastDim: number | undefined): { rows: number; rowLength: number } {
@@ -34,7 +59,7 @@ export function encodeInt8RowsInto(
       const a = v < 0 ? -v : v;
       if (a > maxAbs) maxAbs = a;
     }
-    const scale = Math.fround(maxAbs / 127); // the decoder sees the f32 scale; quantise with the same
+    const scale = rowScale(maxAbs); // the decoder sees the f32 scale; quantise with the same
     view.setFloat32(offset + r * 4, scale, true);
     const inv = scale === 0 ? 0 : 1 / scale;
     for (let i = start; i < start + rowLength; i++) {

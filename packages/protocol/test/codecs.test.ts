@@ -124,6 +124,18 @@ describe("bf16 codec", () => {
     }
   });
 
+  it("refuses a finite value that rounds past the bf16 range, pointing to f32 only", () => {
+    const f32Max = new Float32Array(new Uint32Array([0x7f7fffff]).buffer)[0]!;
+    assert.throws(
+      () => roundTrip(tensor([1, -f32Max]), "bf16"),
+      (e: unknown) => {
+        assert.ok(e instanceof CodecRangeError);
+        assert.match(e.message, /element 1 = -3\.40282\d*e\+38 is out of bf16 range \(use f32\)/);
+        return true;
+      },
+    );
+  });
+
   it("keeps the float32 range that f16 cannot carry", () => {
     const back = roundTrip(tensor([1e30, -1e-30]), "bf16");
     assert.ok(Math.abs(back[0]! - 1e30) / 1e30 <= 2 ** -8);
@@ -168,6 +180,32 @@ describe("int8 codec with per-row scales", () => {
     it(c.name, () => {
       const back = roundTrip(tensor(c.values, c.shape), "int8");
       assert.deepEqual([...back], c.values);
+    });
+  }
+
+  // Rows at the ends of the float32 range, each checked against max|x_row|/254: the half step of a
+  // scale computed independently here (exactly, in float64), plus half the smallest float32 subnormal
+  // (a scale cannot be finer than that) and the float32 rounding of the scale itself.
+  const extremes: { name: string; values: number[] }[] = [
+    { name: "a row holding the largest float32 decodes finite", values: [3.4028234663852886e38, -1e38, 7] },
+    {
+      name: "a row holding minus the largest float32 decodes finite",
+      values: [-3.4028234663852886e38, 2e37],
+    },
+    { name: "a row of subnormals below 127 steps of 2^-149 keeps them", values: [1e-44, -3e-45, 2 ** -149] },
+    { name: "a row of subnormals keeps them within half a step", values: [1.1e-42, -7.7e-43, 3e-45] },
+    { name: "a row whose max is near the smallest normal", values: [1.2e-38, -5e-39, 1e-40] },
+  ];
+  for (const c of extremes) {
+    it(c.name, () => {
+      const src = new Float32Array(c.values);
+      const back = roundTrip(tensor([...src], [1, src.length]), "int8");
+      const maxAbs = Math.max(...[...src].map(Math.abs));
+      const bound = (maxAbs / 254) * (1 + 2 ** -22) + 2 ** -150;
+      src.forEach((x, i) => {
+        assert.ok(Number.isFinite(back[i]!), `element ${i} = ${x} decodes to ${back[i]}`);
+        assert.ok(Math.abs(back[i]! - x) <= bound, `element ${i}: ${x} -> ${back[i]} (bound ${bound})`);
+      });
     });
   }
 

@@ -23,7 +23,11 @@ export const FrameMetaSchema = z.record(z.string(), MetaValueSchema);
 export type FrameMeta = z.infer<typeof FrameMetaSchema>;
 
 export const TensorEntrySchema = z.object({
-  name: z.string().min(1).max(255),
+  // the binary header stores the name's length in one byte: the limit is in bytes of UTF-8
+  name: z
+    .string()
+    .min(1)
+    .refine((s) => Buffer.byteLength(s, "utf8") <= 255, "must be at most 255 bytes in UTF-8"),
   dtype: z.enum(DTYPES),
   codec: z.enum(CODECS),
   shape: z.array(u32).max(16),

@@ -86,6 +86,32 @@ describe("frame encoding", () => {
     );
   });
 
+  // The header stores a name's length in one byte: the limit is 255 bytes of UTF-8, not 255 characters.
+  const utf8Bytes = (s: string): number => new TextEncoder().encode(s).length;
+  it("carries a tensor name of exactly 255 bytes of UTF-8", () => {
+    const name = "é".repeat(127) + "a";
+    assert.equal(utf8Bytes(name), 255);
+    const t = { ...randomTensor("x", [3], 4), name };
+    const back = decodeSingleMessage(encodeFrame({ ...baseFrame, tensors: [t] }, 1 << 20).chunks[0]!);
+    assert.equal(back.tensors[0]!.name, name);
+    assert.deepEqual(back.tensors[0]!.data, t.data);
+  });
+
+  it("refuses to encode a tensor name of 255 characters but more than 255 bytes, naming the field", () => {
+    const name = "é".repeat(200);
+    assert.ok(name.length <= 255 && utf8Bytes(name) > 255);
+    const tensors = [randomTensor("ok", [2], 1), { ...randomTensor("x", [3], 4), name }];
+    assert.throws(
+      () => encodeFrame({ ...baseFrame, tensors }, 1 << 20),
+      (e: unknown) => {
+        assert.ok(e instanceof FrameHeaderError, String(e));
+        assert.equal(e.field, "tensors.1.name");
+        assert.match(e.message, /255 bytes/);
+        return true;
+      },
+    );
+  });
+
   it("refuses to encode a job name that is not a NATS token", () => {
     assert.throws(() => encodeFrame({ ...baseFrame, job: "a.b" }, 1 << 20), FrameHeaderError);
   });

@@ -51,6 +51,11 @@ export interface RequestOptions {
    * warning. The ledger reports its own observer's failures (its constructor's `onObserverError`).
    */
   readonly onObserverError?: ObserverErrorSink;
+  /**
+   * Largest message to chunk the request into, in bytes (at most, and by default, the connection's
+   * max_payload): a resend that must continue a transfer cut off under another server's limit.
+   */
+  readonly maxPayload?: number;
 }
 
 export interface RetryInfo {
@@ -74,7 +79,7 @@ export async function requestFrame(
   init: FrameInit,
   options: RequestOptions = {},
 ): Promise<DecodedFrame> {
-  const frame = encodeFrame(init, maxPayloadOf(nc));
+  const frame = encodeFrame(init, Math.min(options.maxPayload ?? Infinity, maxPayloadOf(nc)));
   const observe = options.observe;
   if (observe === undefined) return await withRetries(nc, subject, frame, options, { attempts: 0 });
   const start = performance.now();

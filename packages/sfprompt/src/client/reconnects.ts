@@ -7,6 +7,7 @@ import type { NatsConnection, Status } from "@nats-io/transport-node";
 import {
   RequestTimeoutError,
   frameRef,
+  maxPayloadOf,
   randomTransferId,
   requestFrame,
   type DecodedFrame,
@@ -84,16 +85,28 @@ export async function requestAcrossReconnects(
   // One transfer id for every send, as requestFrame's own retries: a resend with a new one would
   // leave the cut-off transfer holding one of the responder's reassembly places (and its buffer)
   // until its inactivity timeout, and a busy responder would refuse the resend.
-  const frame: FrameInit = init.transfer === undefined ? { ...init, transfer: randomTransferId() } : init;
+  let frame: FrameInit = init.transfer === undefined ? { ...init, transfer: randomTransferId() } : init;
+  // Every send is chunked as the first was, so a responder holding the first chunks can take the
+  // rest: a server NATS reconnected to with a larger max_payload changes nothing. One with a smaller
+  // one cannot carry those chunks: the resend is a new transfer, chunked for it (ADR 0004 am. 4).
+  let chunkedFor = maxPayloadOf(nc);
   // Each resend starts requestFrame's timeout and retries anew: without a bound, a connection that
   // is replaced more often than the reply takes (a reply so large that NATS drops this slow reader)
   // would have the request sent again for as long as that goes on, and nothing said but resends.
   const resends = options.retries ?? 3;
   for (let sent = 1; ; sent++) {
     const epoch = reconnects.signal;
+    if (maxPayloadOf(nc) < chunkedFor) {
+      chunkedFor = maxPayloadOf(nc);
+      frame = { ...frame, transfer: randomTransferId() };
+    }
     const link = linked(options.signal ? [options.signal, epoch] : [epoch]);
     try {
-      return await requestFrame(nc, subject, frame, { ...options, signal: link.signal });
+      return await requestFrame(nc, subject, frame, {
+        ...options,
+        maxPayload: chunkedFor,
+        signal: link.signal,
+      });
     } catch (error) {
       if (!(epoch.reason instanceof ConnectionReplacedError) || options.signal?.aborted === true) throw error;
       if (sent > resends) throw replacedTooOften(subject, frame, sent, epoch.reason);

@@ -3,6 +3,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RunConfig } from "@sfprompt/api";
 import {
+  checkTensors,
   jobSubjects,
   serveFrames,
   tensorByName,
@@ -23,7 +24,6 @@ import {
 } from "../runtime/messages.js";
 import { responderLog, type Logger } from "../runtime/logger.js";
 import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
-import { ControlMessageError } from "../runtime/errors.js";
 import type { ParamSet } from "../training/param-set.js";
 import type { EventPublisher } from "./events.js";
 import type { ClientRegistry } from "./registry.js";
@@ -49,17 +49,18 @@ export interface ControlServices {
   stop(): Promise<void>;
 }
 
-/** Decodes the parameters of an upload in the global layout's order. */
+/**
+ * Decodes the parameters of an upload in the global layout's order. The upload must carry exactly the
+ * layout's tensors, float32 and of the same shapes: else FrameShapeError/FrameDtypeError (a bad-shape
+ * or bad-dtype reply, which the client does not retry), since a transposed tensor or one the model
+ * lacks comes from another model version and cannot be averaged.
+ */
 export function paramsFromFrame(frame: DecodedFrame, layout: ParamSet): ParamSet {
+  const specs = [...layout].map(([name, t]) => ({ name, dtype: "float32" as const, shape: t.shape }));
+  checkTensors(frame, specs);
   const out: ParamSet = new Map();
   for (const [name, t] of layout) {
-    const got = tensorByName(frame, name);
-    if (got.dtype !== "float32" || got.data.length !== t.data.length) {
-      throw new ControlMessageError(
-        `upload from ${frame.header.client}: parameter ${name} is ${got.dtype} [${got.shape.join(", ")}], expected float32 [${t.shape.join(", ")}]`,
-      );
-    }
-    out.set(name, { data: got.data as Float32Array, shape: [...t.shape] });
+    out.set(name, { data: tensorByName(frame, name).data as Float32Array, shape: [...t.shape] });
   }
   return out;
 }

@@ -178,7 +178,7 @@ async function reconcileParsed(
   if (failure) await deps.events.record(ref, "Warning", failure.rejected.reason, failure.rejected.message);
   // Over the status as stored: fields of an unreadable one that `status` lacks are removed, not kept;
   // those that only the event stream gives back stay as stored until its replay is in.
-  const asStored = progress === undefined ? heldFields(rejected) : [];
+  const asStored = progress === undefined ? heldFields(rejected, previous) : [];
   const next = withHeldFields(status, stored, asStored);
   const patch = statusPatch(stored, next);
   if (patch) {

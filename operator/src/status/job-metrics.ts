@@ -7,7 +7,7 @@ import { readStoredStatus, usableStatus, type StatusIssue } from "./stored-statu
 
 /**
  * What jobSamples reads of a job: its name and its status as the API's schema gives it (of one
- * that does not read, the top-level fields that read, as the reconciler builds on them).
+ * that does not read, what of it reads, as the reconciler builds on it).
  */
 export interface JobForMetrics {
   namespace: string;
@@ -115,9 +115,8 @@ export function jobSamples(job: JobForMetrics): NamedSample[] {
 
 /**
  * A cached job as the series read it. A stored status that does not read as the API's (none this
- * operator writes) gives the top-level fields that read, as the reconciler keeps them, with its
- * phase among them (what kubectl get shows); `unreadable` is told its issues (ADR 0023, amendments
- * 5 and 6).
+ * operator writes) gives what of it reads, as the reconciler keeps it, with its phase among it
+ * (what kubectl get shows); `unreadable` is told its issues (ADR 0023, amendments 5, 6 and 8).
  */
 function forMetrics(
   j: KubernetesObject,

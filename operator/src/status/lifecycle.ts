@@ -73,6 +73,16 @@ function previousTerminal(previous: Status | undefined): Terminal | undefined {
   return { phase, reason: c?.reason ?? phase, message: c?.message ?? "" };
 }
 
+/**
+ * When a job that had finished turned Succeeded or Failed, as that condition says: the operator wrote
+ * its completionTime with it. Read where the completionTime does not (ADR 0023, amendment 8), instead
+ * of now, which would put the TTL after finishing off by as long as the job had been finished.
+ */
+function conditionFinishedAt(previous: Status | undefined, phase: TerminalPhase): string | undefined {
+  const c = findCondition(previous?.conditions, phase);
+  return c?.status === "True" ? c.lastTransitionTime : undefined;
+}
+
 function clientsLost(input: LifecycleInput): Terminal | undefined {
   const exhausted = input.plans.filter((p) => p.state === "exhausted").map((p) => p.index);
   const quorum = toRunConfig(input.job).training.quorum;
@@ -130,7 +140,8 @@ export function decideLifecycle(input: LifecycleInput): Lifecycle {
       deadline !== undefined && startMs !== undefined ? startMs + deadline * 1000 - now.getTime() : undefined;
     return { suspended, expired: false, ...(startTime ? { startTime } : {}), ...opt("requeueAfterMs", left) };
   }
-  const completionTime = previous?.completionTime ?? nowIso;
+  const completionTime =
+    previous?.completionTime ?? (prevTerminal && conditionFinishedAt(previous, prevTerminal.phase)) ?? nowIso;
   const ttl = job.spec.ttlSecondsAfterFinished;
   const ttlLeft = ttl !== undefined ? Date.parse(completionTime) + ttl * 1000 - now.getTime() : undefined;
   return {

@@ -121,3 +121,38 @@ test("a training job whose round does not read, with its stream lost, keeps its 
   assert.equal(fixed.status!.progress, "2/3");
   assert.deepEqual(await shown("lost"), ["Pending", "2/3", "0.5", "200 B"]);
 });
+
+test("a succeeded job whose best round does not read, with its stream lost, reads again with the other metrics as they were", async () => {
+  await createJob(w.world, jobManifest("best", { clients: { count: 1 }, training: { rounds: 2 } }));
+  await waitForJob(w.world, "best", (j) => j.status?.phase === "Pending", "Pending");
+  const job = jobToken("default", "best");
+  await ensureJobResources(w.nc, job);
+  for (const r of [1, 2]) await publishEvent(w.nc, roundFinished(job, r));
+  await publishEvent(w.nc, {
+    ...eventBase(job),
+    type: "job.finished",
+    rounds: 2,
+    loss: 0.5,
+    accuracy: 0.5,
+    bytes: { up: 200, down: 200, byKind: {} },
+  });
+  const done = await waitForJob(w.world, "best", (j) => j.status?.phase === "Succeeded", "Succeeded");
+  const { bestRound, ...others } = done.status!.metrics as Record<string, unknown>;
+  assert.equal(bestRound, 1);
+  assert.equal(others.bestAccuracy, 0.5);
+  const before = await shown("best");
+
+  // NATS without persistence restarted after the job finished: nothing will replay its rounds
+  await (await jetstreamManager(w.nc)).streams.delete(eventStreamName(job));
+  const version = await underNewOperator("best", { metrics: { bestRound: 2 ** 53 } });
+  const fixed = await waitForJob(
+    w.world,
+    "best",
+    (j) => reads(j) && j.metadata!.resourceVersion !== version,
+    "the status rewritten so that it reads",
+  );
+  assert.deepEqual(fixed.status!.metrics, others, "the metrics that read are kept, the best round left out");
+  assert.equal(fixed.status!.round, 2);
+  assert.deepEqual(fixed.status!.communication, done.status!.communication);
+  assert.deepEqual(await shown("best"), before);
+});

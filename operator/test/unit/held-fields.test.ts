@@ -1,5 +1,5 @@
 // Which rejected fields of an unreadable stored status the status write leaves as stored while the
-// job's event stream has not been replayed (ADR 0023, amendment 7), and the status it then writes.
+// job's event stream has not been replayed (ADR 0023, amendments 7 and 8), and the status it then writes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { heldFields, withHeldFields } from "../../src/status/held-fields.js";
@@ -9,7 +9,7 @@ import { readStoredStatus } from "../../src/status/stored-status.js";
 const heldFor = (status: Record<string, unknown>): string[] => {
   const read = readStoredStatus({ status });
   assert.equal(read.readable, false, "the case's status does not read");
-  return heldFields(read.readable ? [] : read.rejected);
+  return read.readable ? [] : heldFields(read.rejected, read.kept);
 };
 
 const cases: { name: string; status: Record<string, unknown>; held: string[] }[] = [
@@ -24,9 +24,14 @@ const cases: { name: string; status: Record<string, unknown>; held: string[] }[]
     held: ["communication"],
   },
   {
-    name: "a best round past 2^53 holds the metrics",
+    name: "a best round past 2^53 holds nothing: the other metrics read, and are written as read",
     status: { metrics: { loss: 1, bestRound: 2 ** 53 } },
-    held: ["metrics"],
+    held: [],
+  },
+  {
+    name: "one byte count past 2^53 beside others that read holds nothing",
+    status: { communication: { total: 2 ** 60, totalHuman: "1 EiB", up: 200 } },
+    held: [],
   },
   {
     name: "a checkpoint round past 2^53 holds the last checkpoint",

@@ -214,6 +214,22 @@ test("jobs from the cache each get their series; a status that is not the API's 
   ]);
 });
 
+test("a value that does not read takes its own series away, not those of the fields beside it", () => {
+  // a best round past 2^53, stored under the older CRD (ADR 0023, amendment 8)
+  const samples = jobsSamples([
+    raw("c", {
+      phase: "Running",
+      metrics: { loss: 0.5, accuracy: 0.75, bestAccuracy: 0.75, bestRound: 2 ** 53 },
+    }),
+  ]);
+  assert.deepEqual(lines(samples), [
+    ...phases("Running"),
+    "sfprompt_job_loss 0.5",
+    "sfprompt_job_accuracy 0.75",
+    "sfprompt_job_best_accuracy 0.75",
+  ]);
+});
+
 const phaseCases: { name: string; status: unknown; phase: string | undefined }[] = [
   { name: "a status that reads", status: { phase: "Failed", round: 1 }, phase: "Failed" },
   { name: "no status yet", status: undefined, phase: undefined },

@@ -255,6 +255,25 @@ test("TTL after finishing: wait until completion + TTL, then expire", () => {
   assert.equal(after.expired, true);
 });
 
+test("a finished job whose completionTime did not read counts its TTL from its Failed condition's time, not from now", () => {
+  // the status as read: the completionTime the schema rejected is left out (ADR 0023, amendment 8)
+  const previous: Status = {
+    phase: "Failed",
+    conditions: [
+      {
+        type: "Failed",
+        status: "True",
+        reason: "DeadlineExceeded",
+        message: "the job ran longer than spec.activeDeadlineSeconds (1 s)",
+        lastTransitionTime: "2026-01-01T00:59:30.000Z",
+      },
+    ],
+  };
+  const { status, requeueAfterMs } = run({ spec: { ttlSecondsAfterFinished: 60 }, previous });
+  assert.equal(status.completionTime, "2026-01-01T00:59:30.000Z");
+  assert.equal(requeueAfterMs, 30_000);
+});
+
 test("a client waiting out its restart backoff shows as Failed with reason ClientRestartBackoff", () => {
   const { status } = run({
     pods: [{ index: 0, phase: "Failed", finishedAt: new Date(NOW.getTime() - 100) }, running[1]!],

@@ -141,13 +141,21 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
     await train?.release?.();
     if (typeof o.bundle === "string") await bundle.release();
   }
-  if (unfinished !== undefined)
+  // named only if the job ended in it: a round the job went on from without this client (its upload
+  // refused, or given up) was said when it happened, and the job's last round was not this client's
+  if (unfinished !== undefined && (await endedIn(ending, unfinished)))
     logger.log("info", "round-unfinished", {
       round: unfinished,
       hint: `the server closed round ${unfinished} without this client's update (the others reached its quorum, or its timeout passed) and the job ended`,
     });
   logger.log("info", "client-done", { rounds: accepted.length });
   return { client: name, rounds: accepted, traffic: ledger.snapshot(), flops };
+}
+
+/** True unless the job's round state says that the job went on to a round after `round`. */
+async function endedIn(ending: JobEndWatch, round: number): Promise<boolean> {
+  const last = await ending.lastRound();
+  return last === undefined || last <= round;
 }
 
 /** The trainer of the prompt + tail methods: body over NATS (split) or in process (fl-prompt). */

@@ -9,7 +9,13 @@
 // of an attempt not known yet waits until the server names one; an end without an attempt (older
 // servers, a server that failed before it knew its attempt) counts.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { jobSubjects, openRoundState, parseEvent, type ProgressEvent } from "@sfprompt/protocol";
+import {
+  jobSubjects,
+  openRoundState,
+  parseEvent,
+  type ProgressEvent,
+  type RoundState,
+} from "@sfprompt/protocol";
 import { JobFailedError } from "../runtime/errors.js";
 
 export type JobEnd =
@@ -81,15 +87,8 @@ export class JobEndWatch {
    */
   async checkStore(): Promise<JobEnd | undefined> {
     try {
-      const stored = await (await openRoundState(this.nc, this.job, { create: false })).get();
-      const state = stored?.state;
+      const state = await this.#ourState();
       if (state === undefined) return this.#end;
-      // of the attempt this client's server runs, or written after this client started
-      const ours =
-        this.#attempt !== undefined && state.attempt !== undefined
-          ? state.attempt === this.#attempt
-          : Date.parse(state.startedAt) >= this.startedAt;
-      if (!ours) return this.#end;
       if (state.phase === "finished") this.#ended({ kind: "finished" });
       if (state.phase === "failed")
         this.#ended(
@@ -101,12 +100,36 @@ export class JobEndWatch {
     return this.#end;
   }
 
+  /**
+   * The latest round of this run that the job's round state names (undefined when it does not read
+   * or is not this run's): once the job ended, the round it ended in, or a later one. Any phase: a
+   * client that heard the end may read the state before its server wrote `finished`.
+   */
+  async lastRound(): Promise<number | undefined> {
+    try {
+      return (await this.#ourState())?.round;
+    } catch {
+      return undefined;
+    }
+  }
+
   close(): void {
     try {
       this.#sub?.unsubscribe();
     } catch {
       // the connection closed first: nothing left to unsubscribe
     }
+  }
+
+  /** The stored round state if it is of this client's run: its server's attempt, or written since it started. */
+  async #ourState(): Promise<RoundState | undefined> {
+    const state = (await (await openRoundState(this.nc, this.job, { create: false })).get())?.state;
+    if (state === undefined) return undefined;
+    const ours =
+      this.#attempt !== undefined && state.attempt !== undefined
+        ? state.attempt === this.#attempt
+        : Date.parse(state.startedAt) >= this.startedAt;
+    return ours ? state : undefined;
   }
 
   #failure(reason: string, message: string): JobEnd {

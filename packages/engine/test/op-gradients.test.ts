@@ -147,6 +147,20 @@ const CASES: OpCase[] = [
     ),
   },
   {
+    name: "Slice whose end is before its start (an empty slice: a zero gradient of x's shape)",
+    build: (c) => (
+      single(c, "Slice", [c.x("x", [2, 5, 4]), c.b.ints([3]), c.b.ints([1]), c.b.ints([1])]),
+      ["x"]
+    ),
+  },
+  {
+    name: "Slice whose negative end is before its negative start",
+    build: (c) => (
+      single(c, "Slice", [c.x("x", [2, 5, 4]), c.b.ints([-1]), c.b.ints([-4]), c.b.ints([1])]),
+      ["x"]
+    ),
+  },
+  {
     name: "Gather as an embedding lookup with repeated ids",
     build: (c) => (
       single(c, "Gather", [c.x("e", [6, 4]), c.b.constant(i64sDims([2, 3], [1, 4, 1, 0, 4, 4]))]),
@@ -321,6 +335,18 @@ const CASES: OpCase[] = [
     build: (c) => (
       single(c, "Add", [c.x("a", [3, 2, 4], {}, ["batch", 2, 4]), c.x("b", [1, 2, 4], {}, ["one", 2, 4])]),
       ["a", "b"]
+    ),
+  },
+  {
+    name: "Slice of a symbolic axis whose end is before its start",
+    build: (c) => (
+      single(c, "Slice", [
+        c.x("x", [2, 5, 4], {}, [2, "seq", 4]),
+        c.b.ints([3]),
+        c.b.ints([1]),
+        c.b.ints([1]),
+      ]),
+      ["x"]
     ),
   },
   {

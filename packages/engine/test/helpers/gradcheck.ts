@@ -105,7 +105,11 @@ export async function gradCheck(req: GradCheckRequest): Promise<GradCheckResult>
     for (const o of outputs)
       assertClose(toF64(gOut[o] as Tensor), toF64(y0[o] as Tensor), `G reproduces output ${o}`);
     const grads: Record<string, Float64Array> = {};
-    for (const w of req.wrt) grads[w] = toF64(gOut[`grad_${w}`] as Tensor);
+    for (const w of req.wrt) {
+      const g = gOut[`grad_${w}`] as Tensor;
+      assert.deepEqual(g.dims, [...(theta[w] as Tensor).dims], `grad_${w} has the shape of ${w}`);
+      grads[w] = toF64(g);
+    }
     let sampleError = 0;
     for (const w of req.wrt) {
       const g = grads[w] as Float64Array;

@@ -78,13 +78,22 @@ const slice: GradRule = (ctx) => {
   if (steps.some((s) => s !== 1)) throw ctx.unsupported("only step 1 is supported");
   const begin: (number | string)[] = Array<number | string>(r).fill(0);
   const end: (number | string)[] = Array<number | string>(r).fill(0);
+  // An end before its start is an empty slice: dY has no element on that axis, and the pads must
+  // still add up to the axis's size (the end is taken as the start).
   axes.forEach((a, i) => {
     const ax = normAxis(a, r);
     const d = xs[ax] as Dim;
-    const [s, e] = [starts[i] as number, ends[i] as number];
-    begin[ax] = typeof d === "number" ? clamp(s < 0 ? s + d : s, d) : s >= 0 ? s : dimPlus(ctx, x, ax, s);
-    if (typeof d === "number") end[ax] = d - clamp(e < 0 ? e + d : e, d);
-    else end[ax] = e >= 2 ** 31 - 1 ? 0 : e < 0 ? -e : dimPlus(ctx, x, ax, -e);
+    const s = starts[i] as number;
+    let e = ends[i] as number;
+    if (typeof d === "number") {
+      const from = clamp(s < 0 ? s + d : s, d);
+      begin[ax] = from;
+      end[ax] = d - Math.max(clamp(e < 0 ? e + d : e, d), from);
+      return;
+    }
+    if (s < 0 === e < 0 && e < s) e = s; // same side of the axis: known to be empty without its size
+    begin[ax] = s >= 0 ? s : dimPlus(ctx, x, ax, s);
+    end[ax] = e >= 2 ** 31 - 1 ? 0 : e < 0 ? -e : dimPlus(ctx, x, ax, -e);
   });
   const all = [...begin, ...end];
   const pads = all.every((p) => typeof p === "number")

@@ -2,7 +2,7 @@
 // float64 where ORT has kernels, float32 (looser tolerance) around Erf/Gelu.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { float, i64s, type DType } from "@sfprompt/engine";
+import { buildGradientModel, createSession, float, i64s, toOrtTensor, type DType } from "@sfprompt/engine";
 import { CaseBuilder, single } from "./helpers/case-builder.js";
 import { gradCheck } from "./helpers/gradcheck.js";
 
@@ -350,6 +350,14 @@ const CASES: OpCase[] = [
     ),
   },
   {
+    name: "ReduceMean over a symbolic axis with a symbolic batch",
+    build: (c) => (
+      c.b.reduceMean(c.x("x", [2, 3, 4], {}, ["batch", "seq", 4]), [1], false, { outputs: ["y"] }),
+      c.out("y"),
+      ["x"]
+    ),
+  },
+  {
     name: "MatMul with a symbolic batch and a 2-D weight",
     build: (c) => (
       single(c, "MatMul", [c.x("a", [3, 2, 4], {}, ["batch", "seq", 4]), c.x("w", [4, 5])]),
@@ -379,6 +387,43 @@ describe("gradient rules match central finite differences through ORT", () => {
       const tol = f64 ? 1e-6 : 2e-2;
       assert.ok(res.sampleError < tol, `sampled-element error ${res.sampleError} >= ${tol}`);
       assert.ok(res.directionError < tol, `directional error ${res.directionError} >= ${tol}`);
+    });
+  }
+});
+
+// An empty batch has no finite differences to take: the gradient graph must run and give each wrt
+// tensor an empty gradient of its own shape.
+describe("gradient graphs run on an empty batch", () => {
+  const cases: { name: string; build: (c: CaseBuilder) => void }[] = [
+    {
+      name: "ReduceMean over a symbolic axis (a mean over tokens) of an empty batch",
+      build: (c) => {
+        c.b.reduceMean(c.x("x", [0, 3, 4], {}, ["batch", "seq", 4]), [1], false, { outputs: ["y"] });
+        c.out("y");
+      },
+    },
+  ];
+  for (const tc of cases) {
+    it(tc.name, async () => {
+      const c = new CaseBuilder("float64", 17);
+      tc.build(c);
+      const model = c.model();
+      const forward = await createSession(model);
+      const session = await createSession(buildGradientModel(model, { wrt: ["x"] }));
+      try {
+        const feeds: Record<string, ReturnType<typeof toOrtTensor>> = {};
+        for (const [k, v] of Object.entries(c.feeds)) feeds[k] = toOrtTensor(v);
+        const ys = await forward.run(feeds);
+        for (const o of model.graph.outputs) {
+          const dims = [...ys[o.name]!.dims];
+          feeds[`grad_${o.name}`] = toOrtTensor({ dtype: "float64", dims, data: new Float64Array(0) });
+        }
+        const out = await session.run(feeds);
+        assert.deepEqual(out["grad_x"]!.dims, c.feeds["x"]!.dims);
+      } finally {
+        await forward.release();
+        await session.release();
+      }
     });
   }
 });

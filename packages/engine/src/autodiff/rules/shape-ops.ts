@@ -159,7 +159,15 @@ function reduceRule(inputSince: number, mean: boolean): GradRule {
         ]),
       ];
     }
-    const count = ctx.op("Div", [ctx.op("Size", [x]), ctx.op("Size", [ctx.out()])]);
+    // the product of the reduced dims (not Size(x) / Size(y), an integer division by zero when a kept
+    // dim, e.g. the batch, is 0)
+    const count = dims
+      .map((d, i) =>
+        typeof d === "number"
+          ? ctx.b.ints([d])
+          : ctx.op("Gather", [ctx.shapeOf(x), ctx.b.ints([axes[i] as number])], { axis: 0 }),
+      )
+      .reduce((p, q) => ctx.op("Mul", [p, q]));
     return [ctx.op("Div", [g, ctx.castLike(count, x)])];
   };
 }

@@ -21,6 +21,7 @@ import {
   endedPollReply,
   startServer,
   wholeModelGlobal,
+  type AggregatedUploads,
   type GlobalModel,
   ProgressStore,
   type PendingEnd,
@@ -50,7 +51,7 @@ async function run(ctx: RoleContext): Promise<void> {
   };
   try {
     const result = await serve(ctx, onEvent, (h) => (server = h));
-    tellEnd(ctx, { action: "done", ...attemptOf(result.attempt) }, server?.pendingEnd());
+    tellEnd(ctx, { action: "done", ...attemptOf(result.attempt) }, server?.pendingEnd(), result.rounds);
   } catch (error) {
     if (ctx.signal.aborted || !(error instanceof Error)) throw error;
     // runServer published job.failed: the job is over, whatever a restart would find
@@ -79,14 +80,20 @@ function attemptOf(attempt: string | undefined): { attempt?: string } {
 /**
  * While the process lingers after the job's end (ADR 0037): goes on storing what of the end its run
  * could not (NATS away longer than the retry budgets), and answers its clients' polls with the end,
- * so that a client started after it stops too. Both stop on the shell's SIGTERM.
+ * so that a client started after it stops too, and an upload of a round in `aggregated` from one of
+ * its participants (sent again after its reply was lost) as in. Both stop on the shell's SIGTERM.
  */
-function tellEnd(ctx: RoleContext, reply: PollReply, pending: PendingEnd | undefined): void {
+function tellEnd(
+  ctx: RoleContext,
+  reply: PollReply,
+  pending: PendingEnd | undefined,
+  aggregated: readonly AggregatedUploads[] = [],
+): void {
   if (!ctx.settings.lingerAfterFinish || ctx.signal.aborted) return;
   const job = ctx.config.names.job;
   const { onRequest, onTraffic, onBadFrame } = ctx.metrics;
   const o = { logger: ctx.logger, signal: ctx.signal, onRequest, onTraffic, onBadFrame };
-  void answerPollsWithEnd(ctx.nc, ctx.config, reply, o);
+  void answerPollsWithEnd(ctx.nc, ctx.config, reply, o, aggregated);
   if (pending?.event !== undefined || pending?.state !== undefined)
     void deliverJobEnd(ctx.nc, job, pending, o);
 }

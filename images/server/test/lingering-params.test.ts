@@ -2,7 +2,8 @@
 // its running services answer them once no round is open (ADR 0041, amendment 6): against a real
 // nats-server and a real server process after a one-round job, a client of the job asking for a
 // round's global parameters is told the round is closed and its upload is not accepted (job-ended),
-// promptly instead of NATS's no-responders; a client the job does not have is refused with
+// promptly instead of NATS's no-responders, unless it is a participant's repeat of a round the run
+// aggregated (accepted, duplicate: ADR 0041 amendment 9); a client the job does not have is refused with
 // unknown-client, and a request naming another job with unknown-job (amendment 5's sender check).
 // Each request moves sfprompt_request_duration_seconds{op,outcome} by one, and each refusal
 // sfprompt_bad_messages_total{code}, as during the run.
@@ -32,6 +33,8 @@ interface Ask {
   readonly name: string;
   readonly subject: Subject;
   readonly client: string;
+  /** The round asked about (default 1, the round the job ran). */
+  readonly round?: number;
   /** The job the frame names; undefined: the lingering server's own (its subjects are used either way). */
   readonly job?: string;
   /** The reply's meta; undefined: refused with `refused`. */
@@ -54,10 +57,19 @@ const ASKS: readonly Ask[] = [
     bad: {},
   },
   {
-    name: "a client of the job uploading round 1 is not accepted: the job ended",
+    name: "a client of the job uploading round 2, which the job did not run, is not accepted: the job ended",
     subject: "paramsUpload",
     client: "client-1",
+    round: 2,
     reply: { accepted: false, reason: "job-ended" },
+    requests: { "params-upload/ok": 1 },
+    bad: {},
+  },
+  {
+    name: "a participant of round 1 uploading it again (its reply lost) is told its update is in (duplicate)",
+    subject: "paramsUpload",
+    client: "client-1",
+    reply: { accepted: true, reason: "duplicate" },
     requests: { "params-upload/ok": 1 },
     bad: {},
   },
@@ -127,19 +139,20 @@ test("after its job finished, the lingering server answers params.global and par
   }
 });
 
-/** As a client of round 1 asks for its global parameters or uploads its update, once, on `job`'s subjects. */
+/** As a client of a round asks for its global parameters or uploads its update, once, on `job`'s subjects. */
 function ask(nc: NatsConnection, job: string, a: Ask, step: number): Promise<DecodedFrame> {
   const named = a.job ?? job;
+  const round = a.round ?? 1;
   const init: FrameInit =
     a.subject === "paramsGlobal"
-      ? { kind: "control", job: named, client: a.client, round: 1, step, meta: { round: 1 } }
+      ? { kind: "control", job: named, client: a.client, round, step, meta: { round } }
       : {
           kind: "parameters",
           job: named,
           client: a.client,
-          round: 1,
+          round,
           step,
-          meta: { round: 1, samples: 8, kept: 8, loss: 0.5, flops: 1000 },
+          meta: { round, samples: 8, kept: 8, loss: 0.5, flops: 1000 },
           tensors: [{ name: "prompt", dtype: "float32", shape: [2], data: new Float32Array([0.1, 0.2]) }],
         };
   // no retries: each request reaches the server once and is counted once

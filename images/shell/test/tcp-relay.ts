@@ -15,12 +15,21 @@ export interface TcpRelay {
   close(): Promise<void>;
 }
 
-/** Starts a relay on a free loopback port to `target` (a nats:// URL). */
-export async function startTcpRelay(target: string, cutAt?: string): Promise<TcpRelay> {
+/**
+ * Starts a relay on a free loopback port to `target` (a nats:// URL). `cutAtFromNats` cuts, once, at
+ * the first bytes from NATS that contain it (those never reach the process): a reply that was sent
+ * and is lost.
+ */
+export async function startTcpRelay(
+  target: string,
+  cutAt?: string,
+  cutAtFromNats?: string,
+): Promise<TcpRelay> {
   const { hostname, port } = new URL(target);
   const open = new Set<Socket>();
   let down = false;
   let trap = cutAt;
+  let replyTrap = cutAtFromNats;
   let wasCut!: () => void;
   const cutOnce = new Promise<void>((resolve) => (wasCut = resolve));
   const cut = (): void => {
@@ -46,7 +55,12 @@ export async function startTcpRelay(target: string, cutAt?: string): Promise<Tcp
         cut();
       } else outbound.write(b);
     });
-    outbound.pipe(inbound);
+    outbound.on("data", (b: Buffer) => {
+      if (replyTrap !== undefined && b.includes(replyTrap)) {
+        replyTrap = undefined;
+        cut();
+      } else inbound.write(b);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();

@@ -31,6 +31,7 @@ import {
   type PollReply,
 } from "../runtime/messages.js";
 import { observeResponses, type RequestObserver } from "../runtime/request-ops.js";
+import type { RoundMetrics } from "./checkpoints.js";
 
 /** A round state to write with compare-and-set on `revision` (0: none stored yet). */
 export interface PendingState {
@@ -127,15 +128,23 @@ export function endedPollReply(end: ProgressEvent | { reason: string; message: s
   return { action: "failed", reason: failed.reason, message: failed.message, ...attempt };
 }
 
+/** A round the run aggregated and whose uploads it took (a finished job's run result rows). */
+export type AggregatedUploads = Pick<RoundMetrics, "round" | "participants">;
+
 /** Why a lingering server refuses an upload: the job's end, not just a round's. */
 export const JOB_ENDED = "job-ended";
 
 /**
  * What a lingering server answers on each of the job's control subjects: a poll gets the end; a
  * request for a round's global parameters or an upload gets what the running job gives once no round
- * is open (`closed`, not accepted with reason job-ended), so that the client polls and gets the end.
+ * is open (`closed`, not accepted with reason job-ended), so that the client polls and gets the end;
+ * an upload of a round in `aggregated` from one of its participants is accepted (`duplicate`).
  */
-function endedReplies(subjects: ReturnType<typeof jobSubjects>, reply: PollReply) {
+function endedReplies(
+  subjects: ReturnType<typeof jobSubjects>,
+  reply: PollReply,
+  aggregated: readonly AggregatedUploads[],
+) {
   return [
     { subject: subjects.roundReport, handler: (): ReplyInit => ({ kind: "control", meta: meta(reply) }) },
     {
@@ -148,7 +157,11 @@ function endedReplies(subjects: ReturnType<typeof jobSubjects>, reply: PollReply
     {
       subject: subjects.paramsUpload,
       handler: (req: DecodedFrame): ReplyInit => {
-        readMeta(UploadMetaSchema, req, "upload");
+        const { round } = readMeta(UploadMetaSchema, req, "upload");
+        // sent again after its reply went with a connection: the update is in the round, as a running
+        // round answers a repeat (OpenRound.accept), so the client counts it instead of a refusal
+        if (aggregated.some((r) => r.round === round && r.participants.includes(req.header.client)))
+          return { kind: "control", meta: { accepted: true, reason: "duplicate" } };
         return { kind: "control", meta: { accepted: false, reason: JOB_ENDED } };
       },
     },
@@ -168,6 +181,7 @@ export async function answerPollsWithEnd(
   config: RunConfig,
   reply: PollReply,
   o: DeliveryOptions,
+  aggregated: readonly AggregatedUploads[] = [],
 ): Promise<void> {
   const job = config.names.job;
   const clients = clientNames(config);
@@ -182,7 +196,7 @@ export async function answerPollsWithEnd(
     ...(o.onBadFrame ? { onBadFrame: o.onBadFrame } : {}),
   };
   const responders: FrameResponder[] = [];
-  for (const service of endedReplies(jobSubjects(job), reply)) {
+  for (const service of endedReplies(jobSubjects(job), reply, aggregated)) {
     for (let attempt = 1; ; attempt++) {
       if (o.signal.aborted || nc.isClosed()) return stopAll(responders);
       try {

@@ -2,7 +2,7 @@
 // made is named at once, with an OutDirError instead of a stack trace or a hang.
 import { statSync } from "node:fs";
 import { OutDirError } from "./errors.js";
-import { makeDirs } from "./run/run-lock.js";
+import { makeDirs } from "./make-dirs.js";
 
 /**
  * Creates `dir` one level at a time (a recursive mkdir loops forever under /proc): the folder --out

@@ -3,8 +3,6 @@
 import {
   appendFileSync,
   closeSync,
-  existsSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -13,7 +11,8 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
+import { makeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
 
 /** The lock file: the pid of the run holding the folder. Not a RUN_FILES entry: --fresh keeps it. */
@@ -74,17 +73,6 @@ function stopLeftNatsServer(path: string): void {
 /** Notes the run's nats-server in its lock, so that a run after a SIGKILL can stop it. */
 export function recordNatsServer(dir: string, pid: number): void {
   appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n`);
-}
-
-/**
- * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
- * where mkdir answers ENOENT under a parent that exists, as in /proc. Returns whether it created any.
- */
-export function makeDirs(dir: string): boolean {
-  const missing: string[] = [];
-  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
-  for (const d of missing) mkdirSync(d);
-  return missing.length > 0;
 }
 
 function createDir(dir: string): boolean {

@@ -1,7 +1,8 @@
 // `sfprompt run`s that start together on run directories under a parent that does not exist yet
 // (a script starting one run per job, each --out under one new folder): each makes the levels it
 // finds missing, and a level another run made first is no error. Real processes, released at the
-// same millisecond, taking the run directory as `sfprompt run` does.
+// same millisecond, taking the run directory as `sfprompt run` does; on one folder, one of them holds
+// it, also where the others read its lock between its exclusive create and its pid write.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -68,4 +69,17 @@ test("runs on sibling folders under a new parent all start, none fails on a leve
       `trial ${trial}`,
     ),
   );
+});
+
+test("runs on one new folder: one takes it, the others are told it is in use (not that it is a file), also while its lock is being written", async () => {
+  const trials = await race((root, trial) => join(deep(root, trial), "run"));
+  trials.forEach((outcomes, trial) => {
+    assert.equal(outcomes.filter((o) => o.ok).length, 1, `trial ${trial}: ${JSON.stringify(outcomes)}`);
+    for (const o of outcomes.filter((x) => !x.ok))
+      assert.match(
+        o.error ?? "",
+        /: is in use by another sfprompt run \((pid \d+|starting)\)/,
+        `trial ${trial}`,
+      );
+  });
 });

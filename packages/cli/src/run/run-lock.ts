@@ -89,9 +89,24 @@ function createDir(dir: string): boolean {
   return created;
 }
 
-/** Creates the lock file exclusively, or returns the pid of the live run that holds it. */
-function tryLock(path: string): number | undefined {
-  for (let attempt = 0; attempt < 2; attempt++) {
+/** A lock with no pid yet is one its taker is writing; this old, its taker died before it wrote. */
+const UNWRITTEN_LOCK_MS = 10_000;
+
+/** Another run's hold on the folder: its pid, or none yet (it is writing its lock right now). */
+type Holder = { readonly pid: number } | { readonly pid?: undefined };
+
+/** Whether the lock (created, nothing written in it) is still younger than UNWRITTEN_LOCK_MS. */
+function isBeingWritten(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs <= UNWRITTEN_LOCK_MS;
+  } catch {
+    return false; // removed since: take it
+  }
+}
+
+/** Creates the lock file exclusively, or returns the live run that holds it. */
+function tryLock(path: string): Holder | undefined {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, "wx");
       writeSync(fd, `${process.pid}\n`);
@@ -99,14 +114,19 @@ function tryLock(path: string): number | undefined {
       return undefined;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const pid = holderOf(path);
-      if (pid !== undefined && isAlive(pid)) return pid;
-      // a run that was killed left it behind
-      stopLeftNatsServer(path);
-      rmSync(path, { force: true });
     }
+    const lines = lockLines(path);
+    if (lines.length === 0) continue; // released since: take it
+    const pid = pidOf(lines[0]?.trim());
+    if (pid !== undefined && isAlive(pid)) return { pid };
+    // a run that started together is between its exclusive create and its pid write
+    if (lines.join("") === "" && isBeingWritten(path)) return {};
+    // a run that was killed left it behind
+    stopLeftNatsServer(path);
+    rmSync(path, { force: true });
   }
-  return holderOf(path) ?? -1;
+  const pid = holderOf(path);
+  return pid === undefined ? {} : { pid };
 }
 
 /**
@@ -117,7 +137,7 @@ function tryLock(path: string): number | undefined {
 export function lockRunDir(dir: string): () => void {
   const created = createDir(dir);
   const path = join(dir, LOCK_FILE);
-  let holder: number | undefined;
+  let holder: Holder | undefined;
   try {
     holder = tryLock(path);
   } catch (cause) {
@@ -130,7 +150,7 @@ export function lockRunDir(dir: string): () => void {
   if (holder !== undefined)
     throw new RunDirError(
       dir,
-      `is in use by another sfprompt run (pid ${holder}); wait for it to finish or stop it, or choose another --out DIR (if no such process runs, remove ${path})`,
+      `is in use by another sfprompt run (${holder.pid === undefined ? "starting" : `pid ${holder.pid}`}); wait for it to finish or stop it, or choose another --out DIR (if no such process runs, remove ${path})`,
     );
   let released = false;
   const release = (): void => {

@@ -1,7 +1,8 @@
-// User image data laid out as root/<class>/<file>.png|.pgm|.ppm (torchvision's ImageFolder
-// convention): classes are the sorted folder names unless a class list is given.
+// User image data laid out as root/<class>/[sub-folders/]<file>.png|.pgm|.ppm (torchvision's
+// ImageFolder convention, links followed): classes are the sorted folder names unless a class list is given.
 
-import { readdir, readFile } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { type Dataset, createDataset } from "./dataset.js";
 import { DatasetFormatError, DatasetNotFoundError, LabelError } from "./errors.js";
@@ -22,23 +23,60 @@ export interface ImageFolderOptions extends SubsetOptions {
   classNames?: readonly string[];
 }
 
-async function listDirs(root: string): Promise<string[]> {
+type EntryKind = "dir" | "file" | "other";
+
+// What an entry is, following a symbolic link (torchvision follows them too); a link to nothing is
+// an error rather than a sample that silently goes missing.
+async function entryKind(dir: string, entry: Dirent): Promise<EntryKind> {
+  if (entry.isDirectory()) return "dir";
+  if (entry.isFile()) return "file";
+  if (!entry.isSymbolicLink()) return "other";
+  const path = join(dir, entry.name);
   try {
-    const entries = await readdir(root, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name);
+    const target = await stat(path);
+    return target.isDirectory() ? "dir" : target.isFile() ? "file" : "other";
   } catch (cause) {
-    throw new DatasetNotFoundError(root, "image folder is not readable; expected root/<class>/<image>", {
+    throw new DatasetNotFoundError(path, "is a symbolic link whose target cannot be read; fix or remove it", {
       cause,
     });
   }
 }
 
-async function listImages(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase()))
-    .map((e) => e.name)
-    .sort();
+// Entries of a folder, hidden ones (".git", macOS "._x.png" resource forks) left out.
+async function listEntries(dir: string, what: string): Promise<Array<{ name: string; kind: EntryKind }>> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (cause) {
+    throw new DatasetNotFoundError(dir, `${what} is not readable; expected root/<class>/<image>`, { cause });
+  }
+  const visible = entries.filter((e) => !e.name.startsWith("."));
+  return Promise.all(visible.map(async (e) => ({ name: e.name, kind: await entryKind(dir, e) })));
+}
+
+async function listDirs(root: string): Promise<string[]> {
+  return (await listEntries(root, "image folder")).filter((e) => e.kind === "dir").map((e) => e.name);
+}
+
+// The images of one class folder and of the folders below it (as torchvision's ImageFolder walks
+// them), as paths relative to the class folder, sorted by code unit: the same order on every machine.
+async function listImages(classDir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (rel: string, ancestors: readonly string[]): Promise<void> => {
+    const dir = join(classDir, rel);
+    const real = await realpath(dir);
+    if (ancestors.includes(real)) {
+      throw new DatasetFormatError(dir, "links back to a folder that contains it (a loop); remove the link");
+    }
+    for (const e of await listEntries(dir, "class folder")) {
+      const path = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.kind === "dir") await walk(path, [...ancestors, real]);
+      else if (e.kind === "file" && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase()))
+        found.push(path);
+    }
+  };
+  await walk("", []);
+  return found.sort();
 }
 
 // A folder is named by its class name, or by its class index ("0", "7") when no name matches.

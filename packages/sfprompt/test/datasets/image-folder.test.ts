@@ -2,7 +2,7 @@
 // class lists, resizing and the errors a user can meet.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { decodeNetpbm, encodeNetpbm, loadImageFolder, sampleAt } from "@sfprompt/core";
@@ -80,6 +80,50 @@ describe("loadImageFolder", () => {
       const ds = await loadImageFolder(root, { resize: { height: 4, width: 4 } });
       assert.deepEqual(ds.sampleShape, [1, 4, 4]);
       assert.ok(ds.x.every((v) => Math.abs(v - 0.299) < 1e-5));
+    });
+  });
+
+  it("reads images in sub-folders and behind symbolic links, and skips hidden files", async () => {
+    await withTempDir(async (dir) => {
+      const root = join(dir, "root");
+      const elsewhere = join(dir, "elsewhere");
+      // each image is one gray level, so a sample shows which file it came from
+      const gray = (v: number): Uint8Array => encodeNetpbm(1, 1, 1, Uint8Array.of(v));
+      await put(root, "cat/a.pgm", gray(10));
+      await put(root, "cat/2024/b.pgm", gray(20));
+      await put(elsewhere, "c.pgm", gray(30));
+      await symlink(join(elsewhere, "c.pgm"), join(root, "cat/c.pgm"));
+      await put(elsewhere, "dogs/d.pgm", gray(40));
+      await symlink(join(elsewhere, "dogs"), join(root, "dog"));
+      // what a copy from macOS leaves next to each image: not a PGM, and hidden
+      await put(root, "cat/._a.pgm", new TextEncoder().encode("Mac OS X resource fork"));
+      const ds = await loadImageFolder(root);
+      assert.deepEqual(ds.classNames, ["cat", "dog"]);
+      const read = Array.from({ length: ds.labels.length }, (_, i) => [
+        ds.labels[i],
+        Math.round(sampleAt(ds, i)[0]! * 255),
+      ]);
+      // sorted by path below the class folder: 2024/b, a, c
+      assert.deepEqual(read, [
+        [0, 20],
+        [0, 10],
+        [0, 30],
+        [1, 40],
+      ]);
+    });
+  });
+
+  it("names a symbolic link to nothing and a link that loops back to its folder", async () => {
+    await withTempDir(async (root) => {
+      await put(root, "cat/a.pgm", encodeNetpbm(1, 1, 1, Uint8Array.of(1)));
+      await symlink(join(root, "gone.pgm"), join(root, "cat/b.pgm"));
+      await assert.rejects(
+        loadImageFolder(root),
+        /cat\/b\.pgm: is a symbolic link whose target cannot be read; fix or remove it/,
+      );
+      await rm(join(root, "cat/b.pgm"));
+      await symlink(join(root, "cat"), join(root, "cat/again"));
+      await assert.rejects(loadImageFolder(root), /cat\/again: links back to a folder that contains it/);
     });
   });
 

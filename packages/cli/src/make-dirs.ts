@@ -1,20 +1,34 @@
 // mkdir -p for the CLI's folders (--out, the run directory), one level at a time and safe against
 // processes that make the same levels at the same moment.
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 /**
  * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
  * where mkdir answers ENOENT under a parent that exists, as in /proc. A level that another process
  * made first (runs or prepares started together under one new folder) is no error; a file in the way
- * stays EEXIST. Returns whether this process made any level.
+ * stays EEXIST. Returns the folders this process made, outermost first.
  */
-export function makeDirs(dir: string): boolean {
+export function makeDirs(dir: string): string[] {
   const missing: string[] = [];
   for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
-  let made = false;
-  for (const d of missing) made = mkdirIfMissing(d) || made;
-  return made;
+  return missing.filter((d) => mkdirIfMissing(d));
+}
+
+/**
+ * Undoes makeDirs(dir) after a failure: `dir` with what was written in it, if this process made it,
+ * then each folder above it that it made, innermost first, while they are empty (one another process
+ * has put something in since stays, with those above it).
+ */
+export function removeMadeDirs(made: readonly string[], dir: string): void {
+  for (const d of [...made].reverse()) {
+    try {
+      if (d === resolve(dir)) rmSync(d, { recursive: true, force: true });
+      else rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
 }
 
 /** mkdir, unless the folder is there by now (made since this process looked): whether it made it. */

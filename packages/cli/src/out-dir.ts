@@ -6,12 +6,12 @@ import { makeDirs } from "./make-dirs.js";
 
 /**
  * Creates `dir` one level at a time (a recursive mkdir loops forever under /proc): the folder --out
- * names, or (for a file) the one that holds it. `out` is the flag's value, for the error. True when
- * it made the folder.
+ * names, or (for a file) the one that holds it. `out` is the flag's value, for the error. Returns the
+ * folders it made (for removeMadeDirs after a failure), outermost first.
  */
-export function makeOutDir(dir: string, out = dir): boolean {
+export function makeOutDir(dir: string, out = dir): string[] {
   const what = dir === out ? "" : `its folder ${dir} `;
-  let created: boolean;
+  let created: string[];
   try {
     created = makeDirs(dir);
   } catch (cause) {

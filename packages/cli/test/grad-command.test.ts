@@ -2,7 +2,7 @@
 // user errors exit with 2 and 1 and name the flag or tensor, without a stack trace.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -148,6 +148,22 @@ describe("sfprompt grad", () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /--wrt "ids" has dtype int64/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it("leaves none of the folders it made for --out when it fails", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-grad-"));
+    const model = writeTinyModel(dir);
+    const r = sfprompt(
+      "grad",
+      "--model",
+      model,
+      "--wrt",
+      "ids",
+      "--out",
+      join(dir, "grads", "tiny", "g.onnx"),
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(readdirSync(dir), ["m.onnx"], "the folders it made are removed");
   });
 
   it("exits 1 naming --out when its folder cannot be made: under /proc (it hung), under a file (a stack)", () => {

@@ -2,7 +2,7 @@
 // it writes is read back through its manifest and run as a chain in ORT.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -192,10 +192,10 @@ describe("sfprompt prepare", () => {
       says: /--cut-tail "nope" is not a tensor/,
     },
   ];
-  it("leaves no folder behind when the split fails", () => {
+  it("leaves no folder behind when the split fails, also none of the folders above --out it made", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-prepare-"));
     try {
-      const out = join(dir, "bundle");
+      const out = join(dir, "bundles", "vit", "bundle");
       const r = sfprompt(
         "prepare",
         "--model",
@@ -208,7 +208,7 @@ describe("sfprompt prepare", () => {
         out,
       );
       assert.equal(r.code, 1, r.stderr);
-      assert.equal(existsSync(out), false);
+      assert.deepEqual(readdirSync(dir), [], "the folders it made are removed");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

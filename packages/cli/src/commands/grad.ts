@@ -1,9 +1,9 @@
 // `sfprompt grad`: writes the gradient model of an ONNX model (see @sfprompt/engine writeGradientModel).
-import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { saveActivationsPaths, writeGradientModel, type GradientMode } from "@sfprompt/engine";
 import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
+import { removeMadeDirs } from "../make-dirs.js";
 import { makeOutDir } from "../out-dir.js";
 
 export const gradCommand: Command = {
@@ -34,11 +34,11 @@ export const gradCommand: Command = {
       throw new UsageError("grad: --wrt has an empty name; separate names with single commas");
     const mode = (flags["mode"] ?? "recompute") as GradientMode;
     const out = String(flags["out"]);
-    const created = makeOutDir(dirname(out), out);
+    const made = makeOutDir(dirname(out), out);
     try {
       await writeGradientModel({ model: String(flags["model"]), wrt, out, mode });
     } catch (error) {
-      if (created) rmSync(dirname(out), { recursive: true, force: true }); // nothing half-made is left
+      removeMadeDirs(made, dirname(out)); // nothing half-made is left, nor the folders made for it
       throw error;
     }
     const written = mode === "recompute" ? [out] : Object.values(saveActivationsPaths(out));

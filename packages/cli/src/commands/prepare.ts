@@ -1,10 +1,10 @@
 // `sfprompt prepare`: splits a model into the head/body/tail partition bundle with prompts, a fresh
 // classifier and every gradient graph (see @sfprompt/engine prepareBundle, docs/partition-bundle.md).
-import { rmSync } from "node:fs";
 import { prepareBundle, type Pooling } from "@sfprompt/engine";
 import type { Command } from "../command.js";
 import type { ParsedFlags } from "../flags.js";
 import { UsageError } from "../errors.js";
+import { removeMadeDirs } from "../make-dirs.js";
 import { makeOutDir } from "../out-dir.js";
 
 function wholeNumber(flags: ParsedFlags, name: string, min: number): number | undefined {
@@ -83,7 +83,7 @@ export const prepareCommand: Command = {
     const headBlocks = wholeNumber(flags, "head-blocks", 0) as number;
     const promptLength = wholeNumber(flags, "prompt-length", 0) as number;
     const out = String(flags["out"]);
-    const created = makeOutDir(out);
+    const made = makeOutDir(out);
     let manifest: ReturnType<typeof prepareBundle>;
     try {
       manifest = prepareBundle({
@@ -100,8 +100,8 @@ export const prepareCommand: Command = {
         ...given(flags, "cut-tail", "cutTail"),
       });
     } catch (error) {
-      // a missing model or a split it refuses leaves no bundle folder behind
-      if (created) rmSync(out, { recursive: true, force: true });
+      // a missing model or a split it refuses leaves no bundle folder behind, nor the folders above it
+      removeMadeDirs(made, out);
       throw error;
     }
     io.out(

@@ -79,7 +79,7 @@ function createDir(dir: string): boolean {
   const choose = "choose another folder with --out DIR (or spec.output.path)";
   let created: boolean;
   try {
-    created = makeDirs(dir);
+    created = makeDirs(dir).length > 0;
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     const what = code === "EEXIST" ? "exists and is not a folder" : `cannot be created (${code})`;

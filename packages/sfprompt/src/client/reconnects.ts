@@ -88,7 +88,7 @@ export async function requestAcrossReconnects(
   let frame: FrameInit = init.transfer === undefined ? { ...init, transfer: randomTransferId() } : init;
   // Every send is chunked as the first was, so a responder holding the first chunks can take the
   // rest: a server NATS reconnected to with a larger max_payload changes nothing. One with a smaller
-  // one cannot carry those chunks: the resend is a new transfer, chunked for it (ADR 0004 am. 4).
+  // one cannot carry those chunks: the resend is a new transfer, chunked for it (ADR 0004 am. 6).
   let chunkedFor = maxPayloadOf(nc);
   // Each resend starts requestFrame's timeout and retries anew: without a bound, a connection that
   // is replaced more often than the reply takes (a reply so large that NATS drops this slow reader)

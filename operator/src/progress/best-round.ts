@@ -48,3 +48,14 @@ export function withRoundAccuracy(
   }
   return { roundAccuracy, ...bestOf(roundAccuracy) };
 }
+
+/**
+ * `s` once a resumed server said its checkpoint's rounds had their best `accuracy` in `round`
+ * (run.resumed, ADR 0046 amendment 5): that round stands, with the checkpoint's result, whether or
+ * not the stream still holds its round.finished (a lost stream, a new operator's replay of it), and
+ * the best is found again.
+ */
+export function withCheckpointBest(s: RoundAccuracy, round: number, accuracy: number): RoundAccuracy {
+  const roundAccuracy = { ...s.roundAccuracy, [round]: accuracy };
+  return { roundAccuracy, ...bestOf(roundAccuracy) };
+}

@@ -1,7 +1,7 @@
 // Folds the protocol's progress events (@sfprompt/protocol events.ts) into a ProgressSnapshot. Pure,
 // so replaying the stream from its start rebuilds exactly the same view after an operator restart.
 import { attemptVerdict, type ProgressEvent } from "@sfprompt/protocol";
-import { withRoundAccuracy } from "./best-round.js";
+import { withCheckpointBest, withRoundAccuracy } from "./best-round.js";
 import { withRoundRecord } from "./round-history.js";
 import { dropFrom, lastRoundOf, NO_ROUNDS, settleAt, tookPart, type ClientRounds } from "./client-rounds.js";
 import { newAttemptSnapshot, type ClientProgress, type ProgressSnapshot } from "./snapshot.js";
@@ -104,7 +104,13 @@ function foldResumed(
   s: ProgressSnapshot,
   e: Extract<ProgressEvent, { type: "run.resumed" }>,
 ): ProgressSnapshot {
-  const out: ProgressSnapshot = { ...s, round: Math.max(s.round ?? 0, e.round) };
+  const out: ProgressSnapshot = {
+    ...s,
+    round: Math.max(s.round ?? 0, e.round),
+    // the best of the checkpoint's rounds, which the stream may no longer hold (amendment 5); a
+    // round after the checkpoint reported before stays until its re-run takes it back (ADR 0043)
+    ...(e.best === undefined ? {} : withCheckpointBest(s, e.best.round, e.best.accuracy)),
+  };
   // A round past the last one seen (another job's, a lost stream, a round.finished never sent):
   // the loss and accuracy are the checkpoint's, which the event carries (ADR 0046, amendments 3
   // and 4), not the round before's or none. Those of a round seen, or a later one, stay.

@@ -1,12 +1,19 @@
 // The status's loss and accuracy after a server resumed from a checkpoint, before its next round
 // finishes (real kube-apiserver, real nats-server, the operator in-process): run.resumed carries the
 // checkpoint round's (ADR 0046, amendments 3 and 4), and the status shows them where the stream has
-// no round.finished of that round, instead of none or the round before's.
+// no round.finished of that round, instead of none or the round before's; and the best accuracy of
+// the checkpoint's rounds (amendment 5), which the status keeps after its stream was lost.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { jobToken } from "@sfprompt/api";
-import { ensureJobResources, eventStreamName, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
+import {
+  ensureJobResources,
+  eventStreamName,
+  publishEvent,
+  type RoundFinished,
+  type RunResumed,
+} from "@sfprompt/protocol";
 import { jobManifest } from "../fixtures.js";
 import { eventBase, roundFinished } from "./progress-events.js";
 import { createJob, operatorWorldHooks, waitForJob, type JobObject } from "./harness.js";
@@ -23,7 +30,7 @@ async function started(name: string): Promise<string> {
 }
 
 /** The server's run.resumed from the job's own checkpoint of `round`, with that round's results. */
-const resumed = (job: string, round: number): ProgressEvent => ({
+const resumed = (job: string, round: number, over: Partial<RunResumed> = {}): RunResumed => ({
   ...eventBase(job),
   type: "run.resumed",
   round,
@@ -31,6 +38,13 @@ const resumed = (job: string, round: number): ProgressEvent => ({
   object: `checkpoints/resumed-${round}`,
   loss: 0.25,
   accuracy: 0.75,
+  ...over,
+});
+
+/** round.finished of `round` (the fixture's) with held-out accuracy `accuracy`. */
+const finishedWith = (job: string, round: number, accuracy: number): RoundFinished => ({
+  ...(roundFinished(job, round) as RoundFinished),
+  accuracy,
 });
 
 const metricsOf = (j: JobObject): unknown => j.status?.metrics;
@@ -61,7 +75,7 @@ test("a checkpoint past the last round.finished in the stream (the server stoppe
   await publishEvent(w.nc, resumed(job, 3));
   const j = await waitForJob(w.world, "ahead", (x) => x.status?.round === 3, "round 3 from run.resumed");
   assert.equal(j.status!.progress, "3/5");
-  // the best stays the best of the rounds reported: the event carries no best
+  // the best stays the best of the rounds reported: this event (an older server's) carries no best
   assert.deepEqual(metricsOf(j), { loss: 0.25, accuracy: 0.75, bestAccuracy: 0.5, bestRound: 1 });
 });
 
@@ -77,4 +91,32 @@ test("a resume from a checkpoint older than the rounds reported leaves the lates
   );
   assert.equal(j.status!.round, 3);
   assert.deepEqual(metricsOf(j), { loss: 1 / 3, accuracy: 0.5, bestAccuracy: 0.5, bestRound: 1 });
+});
+
+test("a lost stream keeps the best accuracy of the checkpoint's rounds, which run.resumed carries, over the rounds of the new stream", async () => {
+  const job = await started("best");
+  const accuracies = [0.6, 0.8, 0.7];
+  for (const [i, accuracy] of accuracies.entries())
+    await publishEvent(w.nc, finishedWith(job, i + 1, accuracy));
+  await waitForJob(w.world, "best", (j) => j.status?.round === 3, "round 3");
+
+  const jsm = await jetstreamManager(w.nc);
+  await jsm.streams.delete(eventStreamName(job));
+  await ensureJobResources(w.nc, job);
+  await publishEvent(
+    w.nc,
+    resumed(job, 3, { loss: 1 / 3, accuracy: 0.7, best: { round: 2, accuracy: 0.8 } }),
+  );
+  const atResume = await waitForJob(
+    w.world,
+    "best",
+    (x) => (x.status?.lastCheckpoint as { object?: string } | undefined)?.object === "checkpoints/resumed-3",
+    "the new stream's run.resumed",
+  );
+  assert.deepEqual(metricsOf(atResume), { loss: 1 / 3, accuracy: 0.7, bestAccuracy: 0.8, bestRound: 2 });
+
+  // round 4, the new stream's first, is below round 2: the best stays round 2's
+  await publishEvent(w.nc, finishedWith(job, 4, 0.75));
+  const j = await waitForJob(w.world, "best", (x) => x.status?.round === 4, "round 4");
+  assert.deepEqual(metricsOf(j), { loss: 1 / 4, accuracy: 0.75, bestAccuracy: 0.8, bestRound: 2 });
 });

@@ -19,14 +19,20 @@ const at = "2026-01-01T00:00:00Z";
 function eventsOf(attempt: string): {
   resumed: (
     round: number,
-    o?: { own?: boolean; inherited?: boolean; loss?: number; accuracy?: number },
+    o?: {
+      own?: boolean;
+      inherited?: boolean;
+      loss?: number;
+      accuracy?: number;
+      best?: { round: number; accuracy: number };
+    },
   ) => ProgressEvent;
-  round: (r: number) => ProgressEvent;
+  round: (r: number, accuracy?: number) => ProgressEvent;
   checkpoint: (r: number) => ProgressEvent;
 } {
   const base = { v: 1 as const, job: "default_b", at, attempt };
   return {
-    resumed: (round, { own = false, inherited = true, loss, accuracy } = {}) => ({
+    resumed: (round, { own = false, inherited = true, loss, accuracy, best } = {}) => ({
       ...base,
       type: "run.resumed",
       round,
@@ -36,13 +42,14 @@ function eventsOf(attempt: string): {
       ...(inherited ? { inherited: { job: "a", round: 2 } } : {}),
       ...(loss !== undefined ? { loss } : {}),
       ...(accuracy !== undefined ? { accuracy } : {}),
+      ...(best !== undefined ? { best } : {}),
     }),
-    round: (r) => ({
+    round: (r, accuracy = 0.5) => ({
       ...base,
       type: "round.finished",
       round: r,
       loss: 1 / r,
-      accuracy: 0.5,
+      accuracy,
       participants: ["client-0"],
       samples: 10,
       bytes: { up: 100, down: 10, byKind: {} },
@@ -217,3 +224,69 @@ const metricsCases: { name: string; events: ProgressEvent[]; want: Status["metri
 ];
 
 for (const c of metricsCases) test(c.name, () => assert.deepEqual(statusAfter(c.events).metrics, c.want));
+
+// The best of the checkpoint's rounds, as run.resumed carries it (ADR 0046, amendment 5).
+const own = { own: true, inherited: false, ...fromCheckpoint };
+const best = (round: number, accuracy: number): { best: { round: number; accuracy: number } } => ({
+  best: { round, accuracy },
+});
+
+const bestCases: { name: string; events: ProgressEvent[]; want: Status["metrics"] }[] = [
+  {
+    name: "a lost stream: the resumed run's status has the best of the checkpoint's rounds, not none",
+    events: [b1.resumed(3, { ...own, ...best(2, 0.8) })],
+    want: { ...fromCheckpoint, bestAccuracy: 0.8, bestRound: 2 },
+  },
+  {
+    name: "a lost stream: a round after the resume below that best leaves it",
+    events: [b1.resumed(3, { ...own, ...best(2, 0.8) }), b1.round(4, 0.6)],
+    want: { loss: 1 / 4, accuracy: 0.6, bestAccuracy: 0.8, bestRound: 2 },
+  },
+  {
+    name: "a lost stream: a round after the resume above that best takes over",
+    events: [b1.resumed(3, { ...own, ...best(2, 0.8) }), b1.round(4, 0.9)],
+    want: { loss: 1 / 4, accuracy: 0.9, bestAccuracy: 0.9, bestRound: 4 },
+  },
+  {
+    name: "a lost stream: a round after the resume as good as that best leaves the earlier round",
+    events: [b1.resumed(3, { ...own, ...best(2, 0.8) }), b1.round(4, 0.8)],
+    want: { loss: 1 / 4, accuracy: 0.8, bestAccuracy: 0.8, bestRound: 2 },
+  },
+  {
+    name: "a round after the checkpoint run again keeps the checkpoint's best (ADR 0043)",
+    events: [
+      b1.resumed(3, { ...own, ...best(2, 0.8) }),
+      b1.round(4, 0.9),
+      b1.resumed(3, { ...own, ...best(2, 0.8) }),
+      b1.round(4, 0.6),
+    ],
+    want: { loss: 1 / 4, accuracy: 0.6, bestAccuracy: 0.8, bestRound: 2 },
+  },
+  {
+    name: "a stream that holds the checkpoint's rounds keeps their best",
+    events: [
+      b1.round(1, 0.4),
+      b1.round(2, 0.8),
+      b1.round(3, 0.7),
+      b1.resumed(3, { ...own, ...best(2, 0.8) }),
+    ],
+    want: { loss: 1 / 3, accuracy: 0.7, bestAccuracy: 0.8, bestRound: 2 },
+  },
+  {
+    name: "a round reported after the checkpoint above its best stays until its re-run takes it back",
+    events: [
+      b1.round(1, 0.4),
+      b1.round(2, 0.8),
+      b1.round(3, 0.9),
+      b1.resumed(2, { ...own, ...best(2, 0.8) }),
+    ],
+    want: { loss: 1 / 3, accuracy: 0.9, bestAccuracy: 0.9, bestRound: 3 },
+  },
+  {
+    name: "B restarted from its own checkpoint keeps the best of its own rounds, not of A's",
+    events: [b1.resumed(3, { own: true, ...fromCheckpoint, ...best(3, 0.75) })],
+    want: { ...fromCheckpoint, bestAccuracy: 0.75, bestRound: 3 },
+  },
+];
+
+for (const c of bestCases) test(c.name, () => assert.deepEqual(statusAfter(c.events).metrics, c.want));

@@ -135,34 +135,51 @@ export const CheckpointWrittenSchema = z.object({
  * before its first round: consumers know at once where the run stands, not only when the next round
  * finishes. Not published by older servers, nor by a run that starts from the initial parameters.
  */
-export const RunResumedSchema = z.object({
-  ...base,
-  type: z.literal("run.resumed"),
-  /** The checkpoint's round: the rounds up to it are done, the run goes on with the next one. */
-  round: z.number().int().min(1),
-  /** Object Store bucket and object name of the checkpoint resumed from. */
-  bucket: z.string().min(1),
-  object: z.string().min(1),
-  /**
-   * Set when the checkpoint is another job's (spec.output.resumeFrom): that job's name and bucket.
-   * Absent when the job resumes from a checkpoint of its own.
-   */
-  from: z.object({ job: z.string().min(1).max(253), bucket: z.string().min(1) }).optional(),
-  /**
-   * The rounds this job took over from another job (ADR 0044, amendment 2): rounds 1 to `round` were
-   * trained by `job`. Set when it goes on from that job's checkpoint and on every restart after it
-   * (carried in its checkpoints); absent for a job that trained all its rounds itself.
-   */
-  inherited: z.object({ job: z.string().min(1).max(253), round: z.number().int().min(1) }).optional(),
-  /**
-   * The checkpoint round's loss and accuracy as its round.finished gave them (accuracy: the last
-   * evaluated one), from the checkpoint's round history, so that a consumer that did not see that
-   * event (one that stopped as the round finished) can show them (ADR 0046, amendment 2). Absent
-   * from older servers, and when the checkpoint's history lacks the round.
-   */
-  loss: finite.optional(),
-  accuracy: z.number().min(0).max(1).optional(),
-});
+export const RunResumedSchema = z
+  .object({
+    ...base,
+    type: z.literal("run.resumed"),
+    /** The checkpoint's round: the rounds up to it are done, the run goes on with the next one. */
+    round: z.number().int().min(1),
+    /** Object Store bucket and object name of the checkpoint resumed from. */
+    bucket: z.string().min(1),
+    object: z.string().min(1),
+    /**
+     * Set when the checkpoint is another job's (spec.output.resumeFrom): that job's name and bucket.
+     * Absent when the job resumes from a checkpoint of its own.
+     */
+    from: z.object({ job: z.string().min(1).max(253), bucket: z.string().min(1) }).optional(),
+    /**
+     * The rounds this job took over from another job (ADR 0044, amendment 2): rounds 1 to `round` were
+     * trained by `job`. Set when it goes on from that job's checkpoint and on every restart after it
+     * (carried in its checkpoints); absent for a job that trained all its rounds itself.
+     */
+    inherited: z.object({ job: z.string().min(1).max(253), round: z.number().int().min(1) }).optional(),
+    /**
+     * The checkpoint round's loss and accuracy as its round.finished gave them (accuracy: the last
+     * evaluated one), from the checkpoint's round history, so that a consumer that did not see that
+     * event (one that stopped as the round finished) can show them (ADR 0046, amendment 3). Absent
+     * from older servers, and when the checkpoint's history lacks the round.
+     */
+    loss: finite.optional(),
+    accuracy: z.number().min(0).max(1).optional(),
+    /**
+     * The best held-out accuracy of the job's own rounds up to the checkpoint's (not those `inherited`
+     * from another job), each round's as its round.finished gave it, and the earliest round of it,
+     * from the checkpoint's history: a consumer whose stream no longer holds those rounds keeps the
+     * best of them (ADR 0046, amendment 5). Absent from older servers, and when the job trained none
+     * of those rounds itself.
+     */
+    best: z.object({ round: z.number().int().min(1), accuracy: z.number().min(0).max(1) }).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.best !== undefined && e.best.round > e.round)
+      ctx.addIssue({
+        code: "custom",
+        path: ["best", "round"],
+        message: `is ${e.best.round}, past the checkpoint's round ${e.round}: the best is of the rounds up to it`,
+      });
+  });
 
 export const JobFinishedSchema = z.object({
   ...base,

@@ -50,6 +50,20 @@ describe("run.resumed schema", () => {
       resumed("b", { round: 3, from: undefined, inherited: undefined }),
     ],
     ["a resume with its checkpoint round's loss and accuracy", resumed("b", { loss: 0.75, accuracy: 0.5 })],
+    [
+      "a restart with the best accuracy of the job's rounds up to its checkpoint",
+      resumed("b", {
+        round: 4,
+        from: undefined,
+        loss: 0.75,
+        accuracy: 0.5,
+        best: { round: 3, accuracy: 0.625 },
+      }),
+    ],
+    [
+      "a restart whose best is its checkpoint's round",
+      resumed("b", { round: 4, from: undefined, best: { round: 4, accuracy: 0.5 } }),
+    ],
   ];
   for (const [name, event] of valid)
     it(`parses ${name}`, () => {
@@ -67,6 +81,13 @@ describe("run.resumed schema", () => {
     ["inherited rounds without a round", resumed("b", { inherited: { job: "a" } }), "inherited.round"],
     ["an accuracy above 1", resumed("b", { loss: 0.75, accuracy: 75 }), "accuracy"],
     ["a loss that is not finite", resumed("b", { loss: Number.POSITIVE_INFINITY, accuracy: 0.5 }), "loss"],
+    ["a best accuracy above 1", resumed("b", { best: { round: 1, accuracy: 62.5 } }), "best.accuracy"],
+    ["a best without its round", resumed("b", { best: { accuracy: 0.5 } }), "best.round"],
+    [
+      "a best of a round past the checkpoint's",
+      resumed("b", { round: 2, best: { round: 3, accuracy: 0.5 } }),
+      "best.round",
+    ],
   ];
   for (const [name, event, field] of invalid)
     it(`refuses ${name}, naming ${field}`, () => {

@@ -113,6 +113,35 @@ export function lastAccuracy(history: readonly RoundMetrics[]): number {
   return 0;
 }
 
+/** A round's held-out accuracy and its round. */
+export interface BestRound {
+  readonly round: number;
+  readonly accuracy: number;
+}
+
+/**
+ * The best accuracy of the job's own rounds (after `inherited`'s) up to round `upTo`, each round's as
+ * its round.finished gave it (an unevaluated round repeats the last evaluated one, 0 before any; an
+ * inherited round's counts for that), and the earliest round of it: what a consumer that saw those
+ * events holds as the best. Undefined when the history has none of those rounds.
+ */
+export function bestOwnRound(
+  history: readonly RoundMetrics[],
+  inherited: { readonly round: number } | undefined,
+  upTo: number,
+): BestRound | undefined {
+  const after = inherited?.round ?? 0;
+  const rounds = history.filter((r) => r.round <= upTo).sort((a, b) => a.round - b.round);
+  let last = 0;
+  let best: BestRound | undefined;
+  for (const r of rounds) {
+    if (r.accuracy !== null) last = r.accuracy;
+    if (r.round <= after) continue;
+    if (best === undefined || last > best.accuracy) best = { round: r.round, accuracy: last };
+  }
+  return best;
+}
+
 export function meanOf(xs: readonly number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }

@@ -14,7 +14,7 @@ import { writeCheckpoint, type Inherited, type ResumePoint, type RoundMetrics } 
 import { checkpointSpec } from "./checkpoint-spec.js";
 import type { EventPublisher } from "./events.js";
 import type { ProgressStore } from "./progress-store.js";
-import { eventBytes, lastAccuracy, ownRounds, totalBytes } from "./round-metrics.js";
+import { bestOwnRound, eventBytes, lastAccuracy, ownRounds, totalBytes } from "./round-metrics.js";
 
 /** Where a run's records go. */
 export interface RunRecordsTarget {
@@ -76,8 +76,9 @@ export async function recordCheckpoint(
 /**
  * Queues run.resumed (ADR 0046): the run goes on from the checkpoint of `point`, read from `bucket`
  * (the job's own, or the resumeFrom source's), so consumers show its round before the next one
- * finishes, with that round's loss and accuracy as its round.finished gave them (amendment 2);
- * `inherited` names the rounds another job trained.
+ * finishes, with that round's loss and accuracy as its round.finished gave them (amendment 3) and
+ * the best of the job's own rounds up to it (amendment 5); `inherited` names the rounds another job
+ * trained.
  */
 export function announceResumed(
   events: EventPublisher,
@@ -88,6 +89,7 @@ export function announceResumed(
   const { round, history } = point.meta;
   const upTo = history.filter((r) => r.round <= round);
   const last = upTo.find((r) => r.round === round);
+  const best = bestOwnRound(upTo, inherited, round);
   void events.publish({
     type: "run.resumed",
     round,
@@ -96,6 +98,7 @@ export function announceResumed(
     ...(point.source === undefined ? {} : { from: { job: point.source.job, bucket: point.source.bucket } }),
     ...(inherited === undefined ? {} : { inherited: { job: inherited.job, round: inherited.round } }),
     ...(last === undefined ? {} : { loss: last.loss, accuracy: lastAccuracy(upTo) }),
+    ...(best === undefined ? {} : { best: { round: best.round, accuracy: best.accuracy } }),
   });
 }
 

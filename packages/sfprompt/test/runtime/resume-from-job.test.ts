@@ -125,7 +125,8 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
     object: checkpointObjectName(2),
     from: { job: a, bucket: storeA.bucket },
     inherited: { job: a, round: 2 },
-    // A's round 2 as A announced it, from the checkpoint's history (ADR 0046, amendment 2)
+    // A's round 2 as A announced it, from the checkpoint's history (ADR 0046, amendment 3); no
+    // best: B has trained none of the rounds yet, and A's are not B's (amendment 5)
     ...roundScores(ranA.events, 2),
   };
   assert.deepEqual(resumedOf(streamB), [fromA]);
@@ -161,6 +162,8 @@ test("job B with resumeFrom A trains round 3 from A's round 2, under a new attem
       object: checkpointObjectName(3),
       inherited: { job: a, round: 2 },
       ...roundScores(ranB.events, 3),
+      // the best of B's own rounds up to its checkpoint: round 3, its only one (amendment 5)
+      best: { round: 3, accuracy: roundScores(ranB.events, 3).accuracy },
     },
   ]);
 });

@@ -1,10 +1,13 @@
 // `sfprompt run` with a job whose model, as it is on this machine, does not fit the job: a
-// model.source.path that is a folder, or more head blocks than the model has. Each is named by the
+// model.source.path that is a folder, more head blocks than the model has, a cut tensor it does not
+// have, a classifier that cannot be replaced, a tensor already named "prompt". Each is named by the
 // job file's field, not by a flag of `sfprompt prepare` the user never typed or a bare "cannot read".
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { readModel, writeModel, type Model } from "@sfprompt/engine";
 import { assertUserError, sfprompt, writeTinyJob } from "./run-helpers.js";
 
 describe("sfprompt run with a model that does not fit its job", () => {
@@ -15,6 +18,15 @@ describe("sfprompt run with a model that does not fit its job", () => {
     job = writeTinyJob(dir); // a ViT of 2 blocks at dir/vit.onnx
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The tiny job's ViT changed by `edit`, written to NAME.onnx, and a job on it, NAME.yaml. */
+  function onModel(name: string, edit: (m: Model) => void): string {
+    const model = readModel(join(dir, "vit.onnx"));
+    edit(model);
+    const path = join(dir, `${name}.onnx`);
+    writeModel(path, model);
+    return variant(name, JSON.stringify(join(dir, "vit.onnx")), JSON.stringify(path));
+  }
 
   /** The tiny job with `from` replaced by `to` in its text, written to NAME.yaml. */
   function variant(name: string, from: string, to: string): string {
@@ -38,6 +50,49 @@ describe("sfprompt run with a model that does not fit its job", () => {
     assertUserError(
       sfprompt("run", file, "--out", join(dir, "out-head-blocks")),
       /^sfprompt run: \S+head-blocks\.yaml: spec\.model\.split\.headBlocks: the model cannot be split as the job asks \(in sfprompt prepare's flags: --head-blocks 2 leaves no block for the body: the model has 2 blocks \(timm\), so use 0\.\.1\)$/m,
+    );
+  });
+
+  it("names spec.model.split.cutTensors.head when the model has no such tensor", () => {
+    const file = variant(
+      "cut-head",
+      "  data:",
+      "    split: { cutTensors: { head: nope, body: nope-too } }\n  data:",
+    );
+    assertUserError(
+      sfprompt("run", file, "--out", join(dir, "out-cut-head")),
+      /^sfprompt run: \S+cut-head\.yaml: spec\.model\.split\.cutTensors\.head: the model cannot be split as the job asks \(in sfprompt prepare's flags: --cut-head "nope" is not a tensor of the model/m,
+    );
+  });
+
+  it("names spec.classes.newClassifier when the model's classifier cannot be replaced", () => {
+    // the logits come from an Identity after the classifier's Gemm: no classifier to swap
+    const file = onModel("identity-logits", (m) => {
+      const gemm = m.graph.nodes.find((n) => n.outputs.includes("logits"));
+      assert.ok(gemm !== undefined, "the ViT computes logits");
+      gemm.outputs = gemm.outputs.map((o) => (o === "logits" ? "logits_gemm" : o));
+      m.graph.nodes.push({
+        name: "/logits_identity",
+        opType: "Identity",
+        domain: "",
+        inputs: ["logits_gemm"],
+        outputs: ["logits"],
+        attrs: {},
+      });
+    });
+    assertUserError(
+      sfprompt("run", file, "--out", join(dir, "out-identity-logits")),
+      /^sfprompt run: \S+identity-logits\.yaml: spec\.classes\.newClassifier: the model cannot be split as the job asks \(in sfprompt prepare's flags: the logits "logits" come from a Identity node \("\/logits_identity"\); --num-classes can replace a Gemm or MatMul\(\+Add\) classifier only\)$/m,
+    );
+  });
+
+  it("names spec.model.source when the model already has a tensor named prompt", () => {
+    const file = onModel("prompt-tensor", (m) => {
+      m.graph.initializers.set("prompt", { dtype: "float32", dims: [1], data: Float32Array.of(0) });
+    });
+    assertUserError(
+      sfprompt("run", file, "--out", join(dir, "out-prompt-tensor")),
+      /^sfprompt run: \S+prompt-tensor\.yaml: spec\.model\.source: the model cannot be split as the job asks: the model already has a tensor named "prompt", the name of the prompt the splitter inserts; rename that tensor in the model$/m,
     );
   });
 });

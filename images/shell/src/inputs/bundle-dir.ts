@@ -52,7 +52,7 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
     if (!existsSync(join(dir, MANIFEST_FILE))) renameSync(tmp, dir);
   } catch (cause) {
     // the splitter names sfprompt prepare's flags: the job's author wrote spec.model.split & co.
-    const refused = jobSplitRefusal(cause);
+    const refused = jobSplitRefusal(cause, config);
     if (refused === undefined) throw cause;
     throw new JobInputError(refused.field, refused.detail, { cause });
   } finally {

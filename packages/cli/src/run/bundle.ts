@@ -23,7 +23,7 @@ export function prepareRunBundle(
   try {
     prepareBundle({ model: modelPath, out: dir, ...splitOptionsOf(c) });
   } catch (cause) {
-    const refused = jobSplitRefusal(cause);
+    const refused = jobSplitRefusal(cause, c);
     if (refused === undefined) throw cause;
     throw new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
   }

@@ -8,9 +8,13 @@ export class BlockDetectionError extends Error {
   }
 }
 
-/** A split option is out of range or inconsistent with the model (head blocks, prompt length, pooling). */
+/**
+ * A split option is out of range or inconsistent with the model (head blocks, prompt length, pooling, a
+ * classifier --num-classes cannot replace), or the model itself stands in the way (option "model").
+ */
 export class SplitOptionsError extends Error {
   override readonly name = "SplitOptionsError";
+  /** The SplitOptions key the error is about, or "model": what the user changes to avoid it. */
   readonly option: string;
   constructor(option: string, message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -8,7 +8,7 @@ import type { Dim, DType, Graph, Model, Node, ValueInfo } from "../ir/types.js";
 import type { ShapeTable } from "../shape/facts.js";
 import { inferShapes } from "../shape/infer.js";
 import { replaceClassifier, type ClassifierParams } from "./classifier.js";
-import { CutTensorError, SplitOptionsError } from "./errors.js";
+import { CutTensorError, SplitOptionsError, TailRewriteError } from "./errors.js";
 import { extractPartition, hasTensor } from "./graph-edit.js";
 import { SeededRng, xavierUniform } from "./init.js";
 import { findMaskInputs } from "./mask-inputs.js";
@@ -67,9 +67,7 @@ export function splitModel(model: Model, options: SplitOptions): SplitModel {
   const rng = new SeededRng(options.seed ?? 0);
   const { masks, mask, params } = addPrompt(st, options.promptLength, rng);
   const classifier =
-    options.numClasses === undefined
-      ? undefined
-      : replaceClassifier(st.g, st.logits, options.numClasses, rng);
+    options.numClasses === undefined ? undefined : freshClassifier(st, options.numClasses, rng);
   // The model's own mean after a final norm stays as it is (in the body); otherwise the selection moves.
   // (Decided from the resolved pooling alone, so re-splitting with a manifest's options gives the same.)
   const keepChain = st.pooling === st.plan.pooling && keepsChainBeforeMean(st.plan);
@@ -142,6 +140,16 @@ function analyse(model: Model, options: SplitOptions): Stage {
   return { model, opset, g, logits, cuts, plan, pooling, dim, dtype, embedShape: embed.shape, declared: [] };
 }
 
+/** The classifier swapped for a fresh one; one it cannot swap is --num-classes's refusal. */
+function freshClassifier(st: Stage, classes: number, rng: SeededRng): ClassifierParams {
+  try {
+    return replaceClassifier(st.g, st.logits, classes, rng);
+  } catch (cause) {
+    if (!(cause instanceof TailRewriteError)) throw cause;
+    throw new SplitOptionsError("numClasses", cause.message, { cause });
+  }
+}
+
 function checkOptions(o: SplitOptions): void {
   if (!Number.isInteger(o.promptLength) || o.promptLength < 0)
     throw new SplitOptionsError(
@@ -202,8 +210,8 @@ function addPrompt(
   });
   if (hasTensor(g, PROMPT))
     throw new SplitOptionsError(
-      "promptLength",
-      `the model already has a tensor named "${PROMPT}"; rename it`,
+      "model",
+      `the model already has a tensor named "${PROMPT}", the name of the prompt the splitter inserts; rename that tensor in the model`,
     );
   g.inputs.push({ name: PROMPT, dtype, shape: [p, dim] });
   g.initializers.set(PROMPT, xavierUniform(rng, [p, dim], patchFanIn(g, cuts.embed) ?? dim, dim, dtype));

@@ -1,8 +1,8 @@
-// A job's split as the splitter takes it, and the job's field behind each option the splitter can
-// refuse: the splitter's messages name `sfprompt prepare`'s flags (--head-blocks, ...), which a job
-// file does not have, so `sfprompt run` and the images name the field the job's author wrote.
+// A job's split as the splitter takes it, and the job's field behind each refusal of the splitter:
+// its messages name `sfprompt prepare`'s flags (--head-blocks, --cut-head, ...), which a job file does
+// not have, so `sfprompt run` and the images name the field the job's author wrote.
 import type { RunConfig } from "@sfprompt/api";
-import { SplitOptionsError, type SplitOptions } from "@sfprompt/engine";
+import { BlockDetectionError, CutTensorError, SplitOptionsError, type SplitOptions } from "@sfprompt/engine";
 
 /** The splitter's options for the job (head blocks, prompt length, pooling, classifier, cuts). */
 export function splitOptionsOf(c: RunConfig): SplitOptions {
@@ -33,13 +33,32 @@ export interface JobSplitRefusal {
   readonly detail: string;
 }
 
-/** The field and message for a split the splitter refused (`error`), or undefined for another error. */
-export function jobSplitRefusal(error: unknown): JobSplitRefusal | undefined {
+const REFUSED = "the model cannot be split as the job asks";
+
+/** A refusal whose message names prepare's flags: the field, then the message in parentheses. */
+function flagNamed(field: string, error: Error): JobSplitRefusal {
+  return { field, detail: `${REFUSED} (in sfprompt prepare's flags: ${error.message})` };
+}
+
+/** The job's cut behind a CutTensorError: the cut it names, else the split as a whole. */
+function cutField(tensor: string, c: RunConfig): string {
+  const cuts = c.model.split.cutTensors;
+  if (tensor === cuts?.head) return "spec.model.split.cutTensors.head";
+  if (tensor === cuts?.body) return "spec.model.split.cutTensors.body";
+  return "spec.model.split";
+}
+
+/**
+ * The field and message for a split the splitter refused (`error`) for the job `c`, or undefined for
+ * another error: an option out of range or inconsistent with the model (SplitOptionsError), a cut it
+ * cannot make (CutTensorError), blocks it cannot find (BlockDetectionError: the cuts are to be named).
+ */
+export function jobSplitRefusal(error: unknown, c: RunConfig): JobSplitRefusal | undefined {
+  if (error instanceof CutTensorError) return flagNamed(cutField(error.tensor, c), error);
+  if (error instanceof BlockDetectionError) return flagNamed("spec.model.split.cutTensors", error);
   if (!(error instanceof SplitOptionsError)) return undefined;
+  // the model itself stands in the way: its message names no flag
+  if (error.option === "model") return { field: "spec.model.source", detail: `${REFUSED}: ${error.message}` };
   const field = FIELD_OF_OPTION[error.option];
-  if (field === undefined) return undefined;
-  return {
-    field,
-    detail: `the model cannot be split as the job asks (in sfprompt prepare's flags: ${error.message})`,
-  };
+  return field === undefined ? undefined : flagNamed(field, error);
 }

@@ -30,6 +30,7 @@ const USER_ERRORS = new Set([
   "DatasetNotFoundError",
   "DatasetFormatError",
   "LabelError",
+  "JobPartitionError",
   "RunConfigError",
   "BundleError",
   "MinilmDownloadError",

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { JobTrafficPlan } from "@sfprompt/cli";
+import { loadBuiltinDataset } from "@sfprompt/core";
 import { BERT_FIXTURE as BERT, letterVocab } from "../../sfprompt/test/runtime/text-fixture.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -199,6 +200,26 @@ describe("sfprompt traffic", () => {
     const missing = sfprompt("traffic", "--model", "/nonexistent/m.onnx");
     assert.equal(missing.code, 1, missing.stdout);
     assert.match(missing.stderr, /cannot read ONNX model \/nonexistent\/m\.onnx \(ENOENT\): no such file/);
+  });
+
+  it("refuses a split its data cannot give, naming spec.clients.count, without a stack (exit 1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));
+    try {
+      // the demo's Dirichlet split gives every client 10 samples at least: one client more than that allows
+      const samples = (await loadBuiltinDataset("mnist", { split: "train" })).labels.length;
+      const clients = Math.floor(samples / 10) + 1;
+      const job = readFileSync(DEMO_JOB, "utf8").replace("count: 8", `count: ${clients}`);
+      const file = join(dir, "job.yaml");
+      writeFileSync(file, job);
+      const r = sfprompt("traffic", file);
+      assert.equal(r.code, 1, r.stdout);
+      assert.equal(
+        r.stderr.trim(),
+        `sfprompt traffic: spec.clients.count: is ${clients}, but strategy dirichlet (spec.data.partitioning) gives every client 10 samples at least and the training data (spec.data.source) holds ${samples}, fewer than 10 × ${clients}; set spec.clients.count to ${Math.floor(samples / 10)} or less, or use strategy iid`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("asks for --samples-per-client when the job's data is not a built-in set (exit 1)", () => {

@@ -5,6 +5,7 @@ import {
   checkLabelsFit,
   ClassCountError,
   clientShard,
+  JobPartitionError,
   loadJobSource,
   type DataSource,
   type Dataset,
@@ -44,7 +45,13 @@ export async function loadClientData(
   text?: TextEncoding,
 ): Promise<Dataset> {
   const all = await loadSource(config, config.data.source, "train", "data.source", text);
-  return clientShard(all, config.data.partitioning, config.clients.count, index);
+  try {
+    return clientShard(all, config.data.partitioning, config.clients.count, index);
+  } catch (cause) {
+    // a split the data cannot give fails the same way on every restart: config.invalid, not a crash
+    if (cause instanceof JobPartitionError) throw new JobInputError(cause.field, cause.detail, { cause });
+    throw cause;
+  }
 }
 
 /**

@@ -11,7 +11,12 @@ import {
   type RunConfig,
   type SFPromptJob,
 } from "@sfprompt/api";
-import { checkBuiltinClasses, ClassCountError } from "@sfprompt/core";
+import {
+  checkBuiltinClasses,
+  checkBuiltinPartition,
+  ClassCountError,
+  JobPartitionError,
+} from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
 
 export interface JobOverrides {
@@ -87,6 +92,19 @@ export function checkJobClasses(path: string, job: SFPromptJob): void {
     checkBuiltinClasses(runConfigFor(job, job.spec.method));
   } catch (cause) {
     if (cause instanceof ClassCountError) throw new JobFileError(path, cause.message, { cause });
+    throw cause;
+  }
+}
+
+/**
+ * Refuses a job whose built-in training data cannot be split among its clients as
+ * spec.data.partitioning says, before anything starts: every client would fail on its own.
+ */
+export async function checkJobPartition(path: string, job: SFPromptJob): Promise<void> {
+  try {
+    await checkBuiltinPartition(runConfigFor(job, job.spec.method));
+  } catch (cause) {
+    if (cause instanceof JobPartitionError) throw new JobFileError(path, cause.message, { cause });
     throw cause;
   }
 }

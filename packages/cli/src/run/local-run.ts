@@ -10,7 +10,13 @@ import { JobRunError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
-import { checkJobClasses, checkResumeFromReachable, readJobFile, runConfigFor } from "./job-file.js";
+import {
+  checkJobClasses,
+  checkJobPartition,
+  checkResumeFromReachable,
+  readJobFile,
+  runConfigFor,
+} from "./job-file.js";
 import { runMethod, type MethodRunResult } from "./method-run.js";
 import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
@@ -62,6 +68,7 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const job = readJobFile(o.jobFile, o.rounds === undefined ? {} : { rounds: o.rounds });
   checkResumeFromReachable(o.jobFile, job, o.natsUrl);
   checkJobClasses(o.jobFile, job);
+  await checkJobPartition(o.jobFile, job);
   const dir = runDirOf(job, o.out);
   const release = lockRunDir(dir);
   try {

@@ -49,10 +49,49 @@ export class DatasetArgumentError extends Error {
   }
 }
 
+/**
+ * Why a partition cannot be drawn: fewer samples than clients; a Dirichlet minimum size that the
+ * samples cannot give every client; Dirichlet draws that kept leaving a client below it.
+ */
+export type PartitionFailure =
+  | { readonly kind: "more-clients-than-samples"; readonly samples: number; readonly clients: number }
+  | {
+      readonly kind: "min-size-infeasible";
+      readonly samples: number;
+      readonly clients: number;
+      readonly minSize: number;
+    }
+  | {
+      readonly kind: "draws-exhausted";
+      readonly alpha: number;
+      readonly clients: number;
+      readonly minSize: number;
+      readonly smallest: number;
+      readonly tries: number;
+    };
+
 /** A partition that cannot be drawn, e.g. Dirichlet draws that keep leaving a client too small. */
 export class PartitionError extends Error {
   override readonly name = "PartitionError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly failure: PartitionFailure,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
+  }
+}
+
+/** A job's spec.data.partitioning cannot split its data: the message names the job field to change. */
+export class JobPartitionError extends Error {
+  override readonly name = "JobPartitionError";
+  constructor(
+    /** The job field to change, e.g. "spec.clients.count". */
+    readonly field: string,
+    /** What is wrong and what to do, without the field. */
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field}: ${detail}`, options);
   }
 }

@@ -2,8 +2,8 @@
 // samplesPerClient), applied to a dataset: one view per client, identical in every process.
 
 import { type Dataset, type FeatureArray, subset } from "./dataset.js";
-import { DatasetArgumentError } from "./errors.js";
-import { partitionIndices } from "./partition.js";
+import { DatasetArgumentError, JobPartitionError, PartitionError, type PartitionFailure } from "./errors.js";
+import { partitionIndices, type PartitionSpec } from "./partition.js";
 import { Rng, deriveSeed } from "./rng.js";
 
 /** The fields of the API's `Partitioning` that the split needs (structurally the same type). */
@@ -40,11 +40,39 @@ export function partitionForJob<X extends FeatureArray>(
   const shards =
     strategy === "none"
       ? Array.from({ length: clients }, () => all)
-      : partitionIndices(ds, strategy === "iid" ? { kind: "iid" } : { kind: "dirichlet", alpha }, {
-          clients,
-          seed,
-        });
+      : jobShards(ds, strategy === "iid" ? { kind: "iid" } : { kind: "dirichlet", alpha }, clients, seed);
   return shards.map((idx, client) => subset(ds, cap(idx, samplesPerClient, seed, client)));
+}
+
+function jobShards(ds: Dataset, spec: PartitionSpec, clients: number, seed: number): Int32Array[] {
+  try {
+    return partitionIndices(ds, spec, { clients, seed });
+  } catch (cause) {
+    if (!(cause instanceof PartitionError)) throw cause;
+    const { field, detail } = jobRefusal(cause.failure);
+    throw new JobPartitionError(field, detail, { cause });
+  }
+}
+
+// The job fields a user can change (minSize and maxTries are not among them).
+function jobRefusal(f: PartitionFailure): { field: string; detail: string } {
+  switch (f.kind) {
+    case "more-clients-than-samples":
+      return {
+        field: "spec.clients.count",
+        detail: `is ${f.clients}, but the training data (spec.data.source) holds ${f.samples} samples: every client needs one at least; set spec.clients.count to ${f.samples} or less, or use more data`,
+      };
+    case "min-size-infeasible":
+      return {
+        field: "spec.clients.count",
+        detail: `is ${f.clients}, but strategy dirichlet (spec.data.partitioning) gives every client ${f.minSize} samples at least and the training data (spec.data.source) holds ${f.samples}, fewer than ${f.minSize} × ${f.clients}; set spec.clients.count to ${Math.floor(f.samples / f.minSize)} or less, or use strategy iid`,
+      };
+    case "draws-exhausted":
+      return {
+        field: "spec.data.partitioning.alpha",
+        detail: `is ${f.alpha}: in ${f.tries} Dirichlet draws over ${f.clients} clients one client always got fewer than ${f.minSize} samples (the last draw left one with ${f.smallest}); raise spec.data.partitioning.alpha, lower spec.clients.count, or use strategy iid`,
+      };
+  }
 }
 
 /** One client's view (see partitionForJob). */

@@ -33,7 +33,11 @@ function checkClients(clients: number, n: number): void {
     throw new DatasetArgumentError("clients", `must be a positive integer, got ${clients}`);
   }
   if (clients > n)
-    throw new PartitionError(`cannot split ${n} samples across ${clients} clients; use fewer clients`);
+    throw new PartitionError(`cannot split ${n} samples across ${clients} clients; use fewer clients`, {
+      kind: "more-clients-than-samples",
+      samples: n,
+      clients,
+    });
 }
 
 /** Equal random shards (sizes differ by at most one); each shard's indices ascending. */
@@ -98,6 +102,7 @@ export function partitionDirichlet(
   if (minSize * options.clients > n) {
     throw new PartitionError(
       `minSize ${minSize} × ${options.clients} clients exceeds the ${n} samples; lower minSize or the number of clients`,
+      { kind: "min-size-infeasible", samples: n, clients: options.clients, minSize },
     );
   }
   const rng = new Rng(deriveSeed(options.seed, PARTITION_STREAM, 1));
@@ -111,6 +116,14 @@ export function partitionDirichlet(
   throw new PartitionError(
     `Dirichlet(α=${full.alpha}) left a client with ${smallest} < minSize ${minSize} samples in all ${full.maxTries} draws; ` +
       `raise alpha, lower minSize or use fewer clients`,
+    {
+      kind: "draws-exhausted",
+      alpha: full.alpha,
+      clients: options.clients,
+      minSize,
+      smallest,
+      tries: full.maxTries as number,
+    },
   );
 }
 

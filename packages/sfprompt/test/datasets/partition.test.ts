@@ -9,12 +9,14 @@ import {
   holdOut,
   holdOutIndices,
   clientShard,
+  JobPartitionError,
   labelEntropy,
   partitionForJob,
   partitionDataset,
   partitionDirichlet,
   partitionIndices,
   partitionIid,
+  PartitionError,
   readIdxFile,
   sampleAt,
   summarizePartition,
@@ -235,6 +237,48 @@ describe("partitionForJob", () => {
       assert.deepEqual(
         views.map((v) => v.labels.length),
         c.sizes,
+      );
+    });
+  }
+
+  // what the user can change is the job's fields; minSize and maxTries are not among them
+  const refusals = [
+    {
+      name: "more clients than samples (IID)",
+      spec: { strategy: "iid" },
+      clients: 201,
+      field: "spec.clients.count",
+      match:
+        /^spec\.clients\.count: is 201, but the training data \(spec\.data\.source\) holds 200 samples: every client needs one at least; set spec\.clients\.count to 200 or less/,
+    },
+    {
+      name: "fewer samples than Dirichlet's 10 per client",
+      spec: { strategy: "dirichlet", alpha: 1 },
+      clients: 21,
+      field: "spec.clients.count",
+      match:
+        /^spec\.clients\.count: is 21, .* fewer than 10 × 21; set spec\.clients\.count to 20 or less, or use strategy iid$/,
+    },
+    {
+      name: "Dirichlet draws that always leave a client short (α tiny, 10 per client exactly)",
+      spec: { strategy: "dirichlet", alpha: 0.001 },
+      clients: 20,
+      field: "spec.data.partitioning.alpha",
+      match:
+        /^spec\.data\.partitioning\.alpha: is 0\.001: in 1000 Dirichlet draws over 20 clients one client always got fewer than 10 samples .*; raise spec\.data\.partitioning\.alpha, lower spec\.clients\.count, or use strategy iid$/,
+    },
+  ];
+  for (const c of refusals) {
+    it(`refuses ${c.name} with JobPartitionError naming ${c.field}`, () => {
+      assert.throws(
+        () => partitionForJob(ds, PartitioningSchema.parse(c.spec), c.clients),
+        (e: unknown) => {
+          assert.ok(e instanceof JobPartitionError, String(e));
+          assert.equal(e.field, c.field);
+          assert.match(e.message, c.match);
+          assert.ok(e.cause instanceof PartitionError, "the partition's own error is its cause");
+          return true;
+        },
       );
     });
   }

@@ -39,14 +39,17 @@ function serverEnv(name: string, config: object, natsUrl: string): Record<string
   };
 }
 
-test("a model that is not mounted fails the job naming model.source.path, and the lingering server stays up not-ready until SIGTERM", async () => {
+test("a model that is not mounted fails the job naming spec.model.source.path, and the lingering server stays up not-ready until SIGTERM", async () => {
   const name = "srv-nomodel";
   const config = runConfig({ model: { source: { path: "/nonexistent/model.onnx" } } }, name);
   const proc = spawnEntry(ENTRY.server, [], serverEnv(name, config, nats.url));
   try {
     const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
     const line = await proc.waitForLog((l) => l.event === "config.invalid");
-    assert.deepEqual([line.field, line.reason, line.jobFailed], ["model.source.path", "JobInputError", true]);
+    assert.deepEqual(
+      [line.field, line.reason, line.jobFailed],
+      ["spec.model.source.path", "JobInputError", true],
+    );
     await proc.waitForLog((l) => l.event === "runtime.lingering");
     const ready = await get(port, "/readyz");
     assert.deepEqual([ready.status, ready.body], [503, "not ready: job failed: JobInputError\n"]);
@@ -60,7 +63,7 @@ test("a model that is not mounted fails the job naming model.source.path, and th
       );
       assert.equal(failed.length, 1, "one job.failed on the job's stream");
       assert.equal(failed[0]!.reason, "JobInputError");
-      assert.match(failed[0]!.message, /^model\.source\.path: /);
+      assert.match(failed[0]!.message, /^spec\.model\.source\.path: /);
     } finally {
       await nc.close();
     }
@@ -85,7 +88,7 @@ test("a server that failed on a missing model leaves the failed round state, and
     const stored = await (await openRoundState(nc, config.names.job, { create: false })).get();
     assert.equal(stored?.state.phase, "failed");
     assert.equal(stored?.state.failure?.reason, "JobInputError");
-    assert.match(stored?.state.failure?.message ?? "", /^model\.source\.path: /);
+    assert.match(stored?.state.failure?.message ?? "", /^spec\.model\.source\.path: /);
 
     // a client that starts now missed the live job.failed; the lingering server tells it
     const [client] = await startClients(config, {
@@ -104,7 +107,7 @@ test("a server that failed on a missing model leaves the failed round state, and
     await client!.nc.close();
     assert.ok(outcome instanceof JobFailedError, `the client ended with ${String(outcome)}`);
     assert.equal(outcome.reason, "JobInputError");
-    assert.match(outcome.serverMessage, /^model\.source\.path: /);
+    assert.match(outcome.serverMessage, /^spec\.model\.source\.path: /);
   } finally {
     proc.kill("SIGKILL");
     await nc.close();

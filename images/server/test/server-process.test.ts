@@ -187,18 +187,18 @@ describe("the server process", () => {
       names: /"setting":"--config \/ SFPROMPT_CONFIG"/,
     },
     {
-      name: "a model file that is not mounted names model.source.path",
+      name: "a model file that is not mounted names spec.model.source.path",
       file: [
         "nomodel.json",
         JSON.stringify(runConfig({ model: { source: { path: "/nonexistent/model.onnx" } } }, "srv-bad")),
       ],
       env: { SFPROMPT_BUNDLE_DIR: "" },
-      names: /"field":"model\.source\.path"/,
+      names: /"field":"spec\.model\.source\.path"/,
     },
     {
-      name: "a method the images do not run names method",
+      name: "a method the images do not run names spec.method",
       file: ["centralized.json", JSON.stringify(runConfig({ method: "centralized" }, "srv-bad"))],
-      names: /"field":"method".*sfprompt run/,
+      names: /"field":"spec\.method".*sfprompt run/,
     },
     {
       name: "a port that is not a number names --http-port",

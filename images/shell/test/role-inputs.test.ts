@@ -15,7 +15,7 @@ describe("requireImageMethod", () => {
       () => requireImageMethod("centralized", ["sfprompt", "fl-full"]),
       (e: unknown) =>
         e instanceof JobInputError &&
-        e.field === "method" &&
+        e.field === "spec.method" &&
         /centralized runs only with sfprompt run \(this image runs sfprompt, fl-full\)/.test(e.message),
     );
   });

@@ -36,7 +36,7 @@ describe("sfprompt run when every client fails", () => {
     const out = join(dir, "out");
     assertUserError(
       sfprompt("run", job, "--out", out),
-      /^sfprompt run: every client failed: client-0: DatasetNotFoundError: \S+\/train-images-idx3-ubyte(\.gz)?: Fashion-MNIST not found; .*; see \S+\/logs\/client-0\.log$/m,
+      /^sfprompt run: every client failed: client-0: DatasetNotFoundError: \S+\/train-images-idx3-ubyte(\.gz)?: Fashion-MNIST's train split is not in \S+ \(SFPROMPT_FASHION_MNIST_DIR\): .*; see \S+\/logs\/client-0\.log$/m,
     );
     assert.deepEqual(runProcesses(out), [], "no process of the run is left");
   });

@@ -33,9 +33,10 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
     return o.bundleDir;
   }
   const model = await resolveModelPath(config, o);
+  const modelField = o.modelPath !== undefined ? "--model-path / SFPROMPT_MODEL_PATH" : "spec.model.source";
   const options = splitOptionsOf(config);
   const key = createHash("sha256")
-    .update(await fileDigest(model))
+    .update(await fileDigest(model, modelField))
     .update(JSON.stringify(options))
     .digest("hex")
     .slice(0, 16);
@@ -68,7 +69,8 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
   const path = o.modelPath ?? source.path;
   if (path !== undefined) {
     if (!existsSync(path)) {
-      const field = o.modelPath !== undefined ? "--model-path / SFPROMPT_MODEL_PATH" : "model.source.path";
+      const field =
+        o.modelPath !== undefined ? "--model-path / SFPROMPT_MODEL_PATH" : "spec.model.source.path";
       throw new JobInputError(field, `${path} does not exist in this container; mount the model there`);
     }
     return path;
@@ -82,22 +84,23 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
     return (await ensureMinilmModel({ cacheDir: o.cacheDir, numClasses: config.classes.numClasses })).path;
   }
   const field = source.persistentVolumeClaim
-    ? "model.source.persistentVolumeClaim"
-    : "model.source.configMap";
+    ? "spec.model.source.persistentVolumeClaim"
+    : "spec.model.source.configMap";
   throw new JobInputError(
     field,
     "the model file is not mounted; set SFPROMPT_MODEL_PATH to where the volume puts it",
   );
 }
 
-function fileDigest(path: string): Promise<string> {
+/** The model file's sha256; one that cannot be read is a JobInputError naming `field`. */
+function fileDigest(path: string, field: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash("sha256");
     createReadStream(path)
       .on("data", (b) => hash.update(b))
       .on("end", () => resolve(hash.digest("hex")))
       .on("error", (cause) =>
-        reject(new JobInputError("model", `cannot read ${path}: ${cause.message}`, { cause })),
+        reject(new JobInputError(field, `cannot read ${path}: ${cause.message}`, { cause })),
       );
   });
 }

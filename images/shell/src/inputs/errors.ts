@@ -4,7 +4,7 @@
 export class JobInputError extends Error {
   override readonly name = "JobInputError";
   constructor(
-    /** The config field (or env var) at fault, e.g. "model.source.persistentVolumeClaim". */
+    /** The job's field (or flag / env var) at fault, e.g. "spec.model.source.persistentVolumeClaim". */
     readonly field: string,
     message: string,
     options?: ErrorOptions,

@@ -20,17 +20,18 @@ async function loadSource(
   field: string,
   text: TextEncoding | undefined,
 ): Promise<Dataset> {
+  const at = `spec.${field}`; // the job's field, as its author wrote it
   let data: Dataset;
   try {
-    data = await loadJobSource(config, source, split, field, text === undefined ? {} : { text });
+    data = await loadJobSource(config, source, split, at, text === undefined ? {} : { text });
   } catch (cause) {
-    throw new JobInputError(field, `cannot load: ${(cause as Error).message}`, { cause });
+    throw new JobInputError(at, `cannot load: ${(cause as Error).message}`, { cause });
   }
   // checked on what was loaded (read once), before the process reports ready: training would meet a
   // label beyond spec.classes.numClasses only mid-round; the message is the one `sfprompt run` gives
   try {
     const named = source.builtin === undefined ? "" : ` (builtin: ${source.builtin})`;
-    checkLabelsFit(config, data, `spec.${field}${named}`);
+    checkLabelsFit(config, data, `${at}${named}`);
   } catch (cause) {
     if (cause instanceof ClassCountError) throw new JobInputError(cause.field, cause.detail, { cause });
     throw cause;

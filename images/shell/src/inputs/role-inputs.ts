@@ -8,7 +8,7 @@ import { JobInputError } from "./errors.js";
 export function requireImageMethod(method: string, runs: readonly string[]): void {
   if (!runs.includes(method)) {
     throw new JobInputError(
-      "method",
+      "spec.method",
       `${method} runs only with sfprompt run (this image runs ${runs.join(", ")})`,
     );
   }

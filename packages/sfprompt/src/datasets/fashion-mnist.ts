@@ -49,15 +49,30 @@ export function fashionMnistFiles(
   return files;
 }
 
+const IDX_FILES =
+  "its IDX files (train-images-idx3-ubyte and train-labels-idx1-ubyte, t10k-… for the test split, each .gz or not)";
+
+/** What is missing where, and how to give it, by what chose the folder (option, variable, Debian). */
+function notFound(split: FashionMnistSplit, images: string, dir: string | undefined): DatasetNotFoundError {
+  const env = process.env.SFPROMPT_FASHION_MNIST_DIR;
+  const root = dir ?? env ?? FASHION_MNIST_DEBIAN_DIR;
+  const missing = `Fashion-MNIST's ${split} split is not in ${root}`;
+  const how =
+    dir !== undefined
+      ? `(the dir option): give a folder with ${IDX_FILES}, or leave dir unset to read ` +
+        "SFPROMPT_FASHION_MNIST_DIR's folder or Debian's dataset-fashion-mnist"
+      : env !== undefined
+        ? `(SFPROMPT_FASHION_MNIST_DIR): set SFPROMPT_FASHION_MNIST_DIR to a folder with ${IDX_FILES}, ` +
+          "or unset it to read Debian's dataset-fashion-mnist (scripts/setup.sh installs it)"
+        : "(Debian's dataset-fashion-mnist): install that package (scripts/setup.sh does), " +
+          `or set SFPROMPT_FASHION_MNIST_DIR to a folder with ${IDX_FILES}`;
+  return new DatasetNotFoundError(images, `${missing} ${how}`);
+}
+
 /** Loads one split of Fashion-MNIST as [N, 1, 28, 28] floats in [0, 1] (or resized). */
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<Dataset<Float32Array>> {
-  const files = fashionMnistFiles(options.split ?? "train", options.dir);
-  if (!existsSync(files.images)) {
-    throw new DatasetNotFoundError(
-      files.images,
-      "Fashion-MNIST not found; install Debian's dataset-fashion-mnist (scripts/setup.sh does) " +
-        "or pass dir / set SFPROMPT_FASHION_MNIST_DIR to a folder with the IDX files",
-    );
-  }
+  const split = options.split ?? "train";
+  const files = fashionMnistFiles(split, options.dir);
+  if (!existsSync(files.images)) throw notFound(split, files.images, options.dir);
   return loadIdxImages({ ...options, ...files, classNames: FASHION_MNIST_CLASSES });
 }

@@ -118,7 +118,8 @@ export const PromptsSchema = z
 export const ClassesSchema = z
   .strictObject({
     numClasses: z.int().min(2).max(100000).default(10).meta({
-      description: "Number of classes the fine-tuned classifier predicts.",
+      description:
+        "Number of classes the fine-tuned classifier predicts (labels 0..numClasses-1). Must cover the data's labels: a job whose data holds a label of numClasses or more is refused before training (the built-in data sets have 10 classes).",
     }),
     labels: z
       .array(z.string().min(1).max(128))

@@ -30,14 +30,16 @@ export const TransportSchema = z
     url: z
       .string()
       .max(2048)
-      // Printable ASCII without spaces: [^\s] would mean Unicode spaces to zod, ASCII ones to the API server.
+      // Printable ASCII without spaces: [^\s] would mean Unicode spaces to zod, ASCII ones to the API
+      // server. No server is lost: NATS's client connects to a host's xn-- form (WHATWG URL) anyway.
       .regex(/^(nats|tls|ws|wss):\/\/[!-~]+$/, {
-        error: "must be a NATS URL such as nats://nats.example:4222",
+        error:
+          "must be a NATS URL such as nats://nats.example:4222, in printable ASCII without spaces: a host name in other letters in its xn-- form (bücher.example: xn--bcher-kva.example), other characters percent-encoded",
       })
       .optional()
       .meta({
         description:
-          "URL of an existing NATS server with JetStream (comma-separate several). Unset: the bundled NATS of the Helm chart, or a nats-server that `sfprompt run` starts.",
+          "URL of an existing NATS server with JetStream (comma-separate several), in printable ASCII: a host name in other letters in its xn-- (punycode) form, other characters percent-encoded. Unset: the bundled NATS of the Helm chart, or a nats-server that `sfprompt run` starts.",
       }),
     credentialsSecret: objectName(
       "Secret (in the job's namespace) with the NATS credentials: key `creds` (a .creds file), or keys `user` and `password`, or `token`.",

@@ -90,6 +90,11 @@ describe("generated CRD", () => {
     );
   });
 
+  it("says under numClasses that it must cover the data's labels, which a job is refused for", () => {
+    const classes = nodes().find((n) => n.path === ".spec.classes.numClasses");
+    assert.match(String(classes?.node.description), /Must cover the data's labels/);
+  });
+
   it("has defaults that are valid against their own schema", () => {
     const bad = nodes().flatMap((n) => {
       if (n.node.default === undefined) return [];

@@ -347,6 +347,15 @@ export const invalidCases: InvalidCase[] = [
     crd: true,
   },
   {
+    // NATS's client connects to the xn-- form of such a host: the ASCII form loses no server
+    name: "a NATS URL whose host name is not ASCII",
+    job: jobWith({ transport: { url: "nats://bücher.example:4222" } }),
+    path: "spec.transport.url",
+    message:
+      "in printable ASCII without spaces: a host name in other letters in its xn-- form (bücher.example: xn--bcher-kva.example), other characters percent-encoded",
+    crd: true,
+  },
+  {
     name: "a resource quantity that is not one",
     job: jobWith({ server: { resources: { limits: { cpu: "lots" } } } }),
     path: "spec.server.resources.limits.cpu",

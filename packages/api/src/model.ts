@@ -128,7 +128,7 @@ export const ClassesSchema = z
       .optional()
       .meta({
         description:
-          "Optional class names (at most 10000), in class-index order; must have numClasses entries.",
+          "Optional class names (at most 10000), in class-index order; must have numClasses entries. Needed for folder and JSONL data whose classes are names rather than ids (0..numClasses-1) and that may lack a class: without it a class's id is its place among the sorted names of each source, and such a source is refused.",
       }),
     newClassifier: z.boolean().default(true).meta({
       description:

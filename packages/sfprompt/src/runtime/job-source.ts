@@ -9,6 +9,7 @@ import { loadImageFolder } from "../datasets/image-folder.js";
 import { loadJsonlFeatures, loadJsonlTokens } from "../datasets/jsonl.js";
 import { ensureMinilmFiles } from "../minilm/fetch.js";
 import { WordPieceTokenizer } from "../text/wordpiece.js";
+import { agreedClassIds } from "./class-ids.js";
 import { RunConfigError } from "./errors.js";
 
 export type DataSource = RunConfig["data"]["source"];
@@ -129,29 +130,32 @@ export async function loadJobSource(
   }
   if (source.imageFolder !== undefined) {
     if (isText) throw kind("imageFolder");
+    const path = source.imageFolder.path;
     const mode = source.imageFolder.mode ?? o.mode;
-    return loadImageFolder(source.imageFolder.path, {
+    const ds = await loadImageFolder(path, {
       ...(mode ? { mode } : {}),
       ...(o.resize ? { resize: o.resize } : {}),
       ...(classNames ? { classNames } : {}),
     });
+    return agreedClassIds(config, ds, { where: `${field} (imageFolder ${path})`, kind: "imageFolder" });
   }
   if (source.jsonl !== undefined) {
     const j = source.jsonl;
-    if (o.text !== undefined) {
-      return loadJsonlTokens(j.path, {
-        labelField: j.labelField,
-        ...o.text,
-        dtype: "int64",
-        ...(classNames ? { classNames } : {}),
-      });
-    }
-    return loadJsonlFeatures(j.path, {
-      labelField: j.labelField,
-      ...(o.shape ? { shape: o.shape } : {}),
-      ...(j.inputField ? { inputField: j.inputField } : {}),
-      ...(classNames ? { classNames } : {}),
-    });
+    const ds: Dataset =
+      o.text !== undefined
+        ? await loadJsonlTokens(j.path, {
+            labelField: j.labelField,
+            ...o.text,
+            dtype: "int64",
+            ...(classNames ? { classNames } : {}),
+          })
+        : await loadJsonlFeatures(j.path, {
+            labelField: j.labelField,
+            ...(o.shape ? { shape: o.shape } : {}),
+            ...(j.inputField ? { inputField: j.inputField } : {}),
+            ...(classNames ? { classNames } : {}),
+          });
+    return agreedClassIds(config, ds, { where: `${field} (jsonl ${j.path})`, kind: "jsonl" });
   }
   throw new RunConfigError(field, "names no data source: set builtin, imageFolder or jsonl");
 }

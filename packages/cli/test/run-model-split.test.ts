@@ -1,7 +1,8 @@
 // `sfprompt run` with a job whose model, as it is on this machine, does not fit the job: a
 // model.source.path that is a folder, more head blocks than the model has, a cut tensor it does not
-// have, a classifier that cannot be replaced, a tensor already named "prompt". Each is named by the
-// job file's field, not by a flag of `sfprompt prepare` the user never typed or a bare "cannot read".
+// have, a classifier that cannot be replaced, a tensor already named "prompt", a tail it cannot move.
+// Each is named by the job file's field, not by a flag of `sfprompt prepare` the user never typed or
+// a bare "cannot read".
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +94,27 @@ describe("sfprompt run with a model that does not fit its job", () => {
     assertUserError(
       sfprompt("run", file, "--out", join(dir, "out-prompt-tensor")),
       /^sfprompt run: \S+prompt-tensor\.yaml: spec\.model\.source: the model cannot be split as the job asks: the model already has a tensor named "prompt", the name of the prompt the splitter inserts; rename that tensor in the model$/m,
+    );
+  });
+
+  it("names spec.model.split.cutTensors.body when the tail mixes tokens before it selects one", () => {
+    // a softmax over the tokens between the final norm and the CLS selection: no tail to move
+    const file = onModel("mixed-tail", (m) => {
+      const gather = m.graph.nodes.find((n) => n.name === "/Gather");
+      assert.ok(gather !== undefined, "the ViT selects its CLS token");
+      m.graph.nodes.push({
+        name: "/mix",
+        opType: "Softmax",
+        domain: "",
+        inputs: [gather.inputs[0] as string],
+        outputs: ["/mix_output_0"],
+        attrs: { axis: { kind: "int", value: 1 } },
+      });
+      gather.inputs = ["/mix_output_0", ...gather.inputs.slice(1)];
+    });
+    assertUserError(
+      sfprompt("run", file, "--out", join(dir, "out-mixed-tail")),
+      /^sfprompt run: \S+mixed-tail\.yaml: spec\.model\.split\.cutTensors\.body: the model cannot be split as the job asks \(in sfprompt prepare's flags: node "\/mix" \(Softmax\) .*Cut elsewhere with --cut-tail <tensor>\)$/m,
     );
   });
 });

@@ -35,8 +35,11 @@ export class CutTensorError extends Error {
 /** The tail (final norm, pooling, classifier) has a form the splitter cannot rewrite. */
 export class TailRewriteError extends Error {
   override readonly name = "TailRewriteError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The SplitOptions key that would avoid it (cutTail: cut before the part it cannot rewrite), if any. */
+  readonly option: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; option?: string }) {
     super(message, options);
+    this.option = options?.option;
   }
 }
 

@@ -117,6 +117,7 @@ function suggest(detail: string): TailRewriteError {
   return new TailRewriteError(
     `${detail}; the tail must select one token (CLS Gather or Slice) or average the tokens, after token-wise ops only. ` +
       "Cut elsewhere with --cut-tail <tensor>",
+    { option: "cutTail" },
   );
 }
 

@@ -2,7 +2,13 @@
 // its messages name `sfprompt prepare`'s flags (--head-blocks, --cut-head, ...), which a job file does
 // not have, so `sfprompt run` and the images name the field the job's author wrote.
 import type { RunConfig } from "@sfprompt/api";
-import { BlockDetectionError, CutTensorError, SplitOptionsError, type SplitOptions } from "@sfprompt/engine";
+import {
+  BlockDetectionError,
+  CutTensorError,
+  SplitOptionsError,
+  TailRewriteError,
+  type SplitOptions,
+} from "@sfprompt/engine";
 
 /** The splitter's options for the job (head blocks, prompt length, pooling, classifier, cuts). */
 export function splitOptionsOf(c: RunConfig): SplitOptions {
@@ -51,11 +57,14 @@ function cutField(tensor: string, c: RunConfig): string {
 /**
  * The field and message for a split the splitter refused (`error`) for the job `c`, or undefined for
  * another error: an option out of range or inconsistent with the model (SplitOptionsError), a cut it
- * cannot make (CutTensorError), blocks it cannot find (BlockDetectionError: the cuts are to be named).
+ * cannot make (CutTensorError), blocks it cannot find (BlockDetectionError: the cuts are to be named),
+ * a tail it cannot rewrite that another cut avoids (TailRewriteError of cutTail).
  */
 export function jobSplitRefusal(error: unknown, c: RunConfig): JobSplitRefusal | undefined {
   if (error instanceof CutTensorError) return flagNamed(cutField(error.tensor, c), error);
   if (error instanceof BlockDetectionError) return flagNamed("spec.model.split.cutTensors", error);
+  if (error instanceof TailRewriteError && error.option === "cutTail")
+    return flagNamed("spec.model.split.cutTensors.body", error);
   if (!(error instanceof SplitOptionsError)) return undefined;
   // the model itself stands in the way: its message names no flag
   if (error.option === "model") return { field: "spec.model.source", detail: `${REFUSED}: ${error.message}` };

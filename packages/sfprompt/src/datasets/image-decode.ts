@@ -3,13 +3,26 @@
 
 import { PNG } from "pngjs";
 import { DatasetFormatError } from "./errors.js";
+import { tooManyPixels } from "./image-limits.js";
 import { type DecodedImage, decodeNetpbm } from "./netpbm.js";
 
 export type ColorMode = "grayscale" | "rgb";
 
 export const IMAGE_EXTENSIONS: readonly string[] = [".png", ".pgm", ".ppm", ".pnm"];
 
+// A PNG starts with its 8-byte signature and the IHDR chunk: length, "IHDR", width, height (big-endian).
+const PNG_START = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52];
+
+function checkPngSize(bytes: Uint8Array, source: string): void {
+  // anything else is not a PNG: pngjs says what is wrong with it
+  if (bytes.length < 24 || PNG_START.some((b, i) => bytes[i] !== b)) return;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tooBig = tooManyPixels(view.getUint32(16, false), view.getUint32(20, false));
+  if (tooBig !== undefined) throw new DatasetFormatError(source, tooBig);
+}
+
 function decodePng(bytes: Uint8Array, source: string): DecodedImage {
+  checkPngSize(bytes, source);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

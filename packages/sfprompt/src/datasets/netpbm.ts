@@ -2,6 +2,7 @@
 // PPM (P3 text, P6 binary), 8- or 16-bit; values scaled to [0, 1].
 
 import { DatasetFormatError } from "./errors.js";
+import { tooManyPixels } from "./image-limits.js";
 
 export interface DecodedImage {
   readonly width: number;
@@ -56,6 +57,8 @@ export function decodeNetpbm(bytes: Uint8Array, source: string): DecodedImage {
   const h = headerInt(bytes, w.end, "height", source);
   const max = headerInt(bytes, h.end, "maxval", source);
   if (max.value > 65535) throw new DatasetFormatError(source, `maxval ${max.value} is above 65535`);
+  const tooBig = tooManyPixels(w.value, h.value);
+  if (tooBig !== undefined) throw new DatasetFormatError(source, tooBig);
   const count = w.value * h.value * channels;
   const data =
     magic === "P2" || magic === "P3"
@@ -71,6 +74,14 @@ function decodePlain(
   maxval: number,
   source: string,
 ): Float32Array {
+  // every sample takes a byte at least: a header that promises more than the file holds is refused
+  // before its buffer is made
+  if (count > bytes.length - pos) {
+    throw new DatasetFormatError(
+      source,
+      `header says ${count} samples but ${bytes.length - pos} bytes follow it; truncated?`,
+    );
+  }
   const out = new Float32Array(count);
   let at = pos;
   for (let i = 0; i < count; i++) {
@@ -108,6 +119,12 @@ function decodeRaw(
       width === 1
         ? (bytes[pos + i] as number)
         : ((bytes[pos + 2 * i] as number) << 8) | (bytes[pos + 2 * i + 1] as number);
+    if (v > maxval) {
+      throw new DatasetFormatError(
+        source,
+        `sample ${i} of ${count} is ${v}, above the header's maxval ${maxval}`,
+      );
+    }
     out[i] = v / maxval;
   }
   return out;

@@ -5,7 +5,14 @@ import assert from "node:assert/strict";
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { decodeNetpbm, encodeNetpbm, loadImageFolder, sampleAt } from "@sfprompt/core";
+import {
+  DatasetFormatError,
+  decodeImage,
+  decodeNetpbm,
+  encodeNetpbm,
+  loadImageFolder,
+  sampleAt,
+} from "@sfprompt/core";
 import { withTempDir } from "./fixtures.js";
 
 /** A PNG whose pixel (x, y) has RGB = rgb(x, y), opaque. */
@@ -24,6 +31,16 @@ async function put(root: string, rel: string, bytes: Uint8Array): Promise<void> 
   const path = join(root, rel);
   await mkdir(join(path, ".."), { recursive: true });
   await writeFile(path, bytes);
+}
+
+/** CRC-32 (IEEE), as PNG chunks carry it. */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
 }
 
 const red = (): [number, number, number] => [255, 0, 0];
@@ -195,6 +212,59 @@ describe("decodeNetpbm", () => {
     assert.deepEqual(Array.from(decodeNetpbm(bytes, "x.pgm").data), [1, Math.fround(32768 / 65535)]);
   });
 
+  // a header is read before the pixels: one promising more than the file holds is refused before a
+  // buffer of its size is made (P2 100000×100000 was a RangeError, "Invalid typed array length")
+  const refused = [
+    {
+      name: "a P2 header far bigger than its file",
+      text: "P2 100000 100000 255 0 1 2",
+      match: /above the 178956970 an image may have/,
+    },
+    {
+      name: "a P2 header bigger than its file",
+      text: "P2 3000 3000 255 0 1 2",
+      match: /header says 9000000 samples but 6 bytes follow it; truncated\?/,
+    },
+    {
+      name: "a P3 header bigger than its file",
+      text: "P3 2 2 255 0 1 2 3",
+      match: /header says 12 samples but 8 bytes follow it/,
+    },
+  ];
+  for (const c of refused) {
+    it(`refuses ${c.name}, naming the file`, () => {
+      assert.throws(
+        () => decodeNetpbm(new TextEncoder().encode(c.text), "x.pgm"),
+        (e: unknown) => {
+          assert.ok(e instanceof DatasetFormatError, String(e));
+          assert.match(e.message, /^x\.pgm: /);
+          assert.match(e.message, c.match);
+          return true;
+        },
+      );
+    });
+  }
+
+  it("refuses a binary sample above the header's maxval (it decoded to 200/100 = 2)", () => {
+    const bytes = new Uint8Array([...new TextEncoder().encode("P5 2 1 100\n"), 50, 200]);
+    assert.throws(
+      () => decodeNetpbm(bytes, "x.pgm"),
+      /^DatasetFormatError: x\.pgm: sample 1 of 2 is 200, above the header's maxval 100$/,
+    );
+  });
+
+  it("refuses a PNG whose header claims more pixels than an image may have, before decoding it", () => {
+    // a real 1×1 PNG whose IHDR is rewritten to 20000×10000, its CRC recomputed, so pngjs would read it
+    const bytes = PNG.sync.write(new PNG({ width: 1, height: 1 }));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    view.setUint32(16, 20000);
+    view.setUint32(20, 10000);
+    view.setUint32(29, crc32(bytes.subarray(12, 29)));
+    assert.throws(
+      () => decodeImage(bytes, "big.png"),
+      /^DatasetFormatError: big\.png: header says 20000×10000 \(200000000 pixels\), above the 178956970/,
+    );
+  });
   it("rejects a file that is not Netpbm", () => {
     assert.throws(() => decodeNetpbm(new TextEncoder().encode("GIF89a"), "x.pgm"), /x\.pgm: magic "GI"/);
   });

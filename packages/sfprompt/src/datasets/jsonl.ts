@@ -42,7 +42,9 @@ interface Line {
 
 function parseLines(text: string, source: string): Line[] {
   const out: Line[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
+  // a byte order mark (what Windows tools write first) is no part of the first line's JSON
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  body.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === "") return;
     let record: unknown;
     try {

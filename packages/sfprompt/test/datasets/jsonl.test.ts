@@ -38,6 +38,23 @@ describe("JSONL features", () => {
     });
   });
 
+  it("reads a file saved with a UTF-8 byte order mark (Windows editors, PowerShell's Out-File)", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "bom.jsonl");
+      const records = [
+        { x: [1, 2], label: "b" },
+        { x: [3, 4], label: "a" },
+      ];
+      await writeFile(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines(...records))]));
+      const ds = await loadJsonlFeatures(path);
+      assert.deepEqual(ds.classNames, ["a", "b"]);
+      assert.deepEqual(
+        Array.from({ length: records.length }, (_, i) => [ds.classNames[ds.labels[i]!], ...sampleAt(ds, i)]),
+        records.map((r) => [r.label, ...r.x]),
+      );
+    });
+  });
+
   const cases = [
     {
       name: "maps labels through the job's class list",

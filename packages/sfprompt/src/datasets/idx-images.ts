@@ -19,6 +19,13 @@ function checkImages(images: IdxArray, path: string): [number, number, number] {
       `expected uint8 images [N, H, W], got ${images.dtype} [${images.dims.join(", ")}]; is this a labels file?`,
     );
   }
+  const [, h, w] = images.dims as [number, number, number];
+  if (h === 0 || w === 0) {
+    throw new DatasetFormatError(
+      path,
+      `IDX images are [${images.dims.join(", ")}]: an image needs rows and columns; the file is corrupt`,
+    );
+  }
   return images.dims as [number, number, number];
 }
 

@@ -188,6 +188,12 @@ describe("loadIdxImages", () => {
       match: /label 5 of sample 1/,
     },
     {
+      // it became images of shape [1, 0, 2]: createDataset refused "sampleShape", naming no file
+      name: "images of zero rows",
+      files: [encodeIdxBytes([3, 0, 2], []), labels],
+      match: /images\.idx: IDX images are \[3, 0, 2\]: an image needs rows and columns; the file is corrupt/,
+    },
+    {
       name: "a corrupt gzip stream",
       files: [Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3), labels],
       match: /does not decompress/,

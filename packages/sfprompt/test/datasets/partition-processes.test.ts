@@ -65,10 +65,11 @@ describe("partitions across processes", () => {
           holdOutIndices(ds.labels, ds.classNames.length, { fraction: 0.25, seed: 11 }).eval,
         ),
       };
-      for (const env of [
+      const envs: Record<string, string>[] = [
         { LANG: "sv_SE.UTF-8", LC_ALL: "sv_SE.UTF-8", TZ: "Pacific/Chatham" },
         { LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8", TZ: "America/St_Johns", HEAP: "256" },
-      ]) {
+      ];
+      for (const env of envs) {
         assert.deepEqual(childRun(root, env), here, JSON.stringify(env));
       }
     });

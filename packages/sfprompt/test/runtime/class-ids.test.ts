@@ -35,7 +35,7 @@ function idsByFolder(ds: Dataset, classes: readonly string[]): Map<string, numbe
   const out = new Map<string, number>();
   for (let i = 0; i < ds.labels.length; i++) {
     const row = ds.rows === null ? i : ds.rows[i]!;
-    const level = Math.round(ds.x[row * per]! * 255);
+    const level = Math.round(Number(ds.x[row * per]!) * 255);
     out.set(classes[level / 10 - 1]!, ds.labels[i]!);
   }
   return out;

@@ -28,14 +28,15 @@ async function run(ctx: RoleContext): Promise<void> {
   const inputs = roleBundleInputs(ctx);
   const dir = await resolveBundleDir(config, inputs);
   const text = await jobTextEncoding(config, inputs.cacheDir);
-  const data = await loadClientData(config, index, text);
-  logger.log("info", "client.data", { samples: data.labels.length, classes: data.classNames.length });
+  // read first (sessions open on first use): the data is shaped for the model's input
   const bundle = PartitionBundle.load(dir, {
     ...textBundleConfig(config),
     ...(settings.intraOpThreads === undefined ? {} : { intraOpThreads: settings.intraOpThreads }),
     logger,
   });
   try {
+    const data = await loadClientData(config, index, bundle, text);
+    logger.log("info", "client.data", { samples: data.labels.length, classes: data.classNames.length });
     const whole =
       config.method === "fl-full"
         ? prepareWholeModel(await resolveModelPath(config, inputs), bundle.manifest, bundle.symbolicDims())

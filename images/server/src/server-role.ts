@@ -148,12 +148,7 @@ async function serve(
   const inputs = roleBundleInputs(ctx);
   const dir = await resolveBundleDir(config, inputs);
   const text = await jobTextEncoding(config, inputs.cacheDir);
-  const evalData = await loadEvalData(config, text);
-  if (evalData === undefined && config.training.evaluation.everyRounds > 0) {
-    logger.log("warn", "eval.none", {
-      reason: "no data.evalSource and data.source is not built in: accuracy is not measured",
-    });
-  }
+  // read first (sessions open on first use): the held-out set is shaped for the model's input
   const bundle = PartitionBundle.load(dir, {
     executionProvider: config.server.executionProvider,
     cpuFallback: config.server.cpuFallback,
@@ -163,6 +158,12 @@ async function serve(
   });
   let globalModel: (GlobalModel & { release(): Promise<void> }) | undefined;
   try {
+    const evalData = await loadEvalData(config, bundle, text);
+    if (evalData === undefined && config.training.evaluation.everyRounds > 0) {
+      logger.log("warn", "eval.none", {
+        reason: "no data.evalSource and data.source is not built in: accuracy is not measured",
+      });
+    }
     if (config.method === "fl-full") {
       const whole = prepareWholeModel(
         await resolveModelPath(config, inputs),

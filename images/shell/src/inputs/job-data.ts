@@ -1,14 +1,18 @@
 // The data a process reads: a client's shard of the training source (partitioned as the run config
-// says, identically in every process) and the server's held-out set; token ids for text jobs.
+// says, identically in every process) and the server's held-out set, shaped for the bundle's model
+// input: images resized to its [C, H, W] in its channels, token ids for text jobs.
 import type { RunConfig } from "@sfprompt/api";
 import {
+  bundleSourceOptions,
   checkLabelsFit,
+  checkSampleShape,
   ClassCountError,
   clientShard,
   JobPartitionError,
   loadJobSource,
   type DataSource,
   type Dataset,
+  type PartitionBundle,
   type TextEncoding,
 } from "@sfprompt/core";
 import { JobInputError } from "./errors.js";
@@ -18,12 +22,13 @@ async function loadSource(
   source: DataSource,
   split: "train" | "test",
   field: string,
-  text: TextEncoding | undefined,
+  model: { bundle: PartitionBundle; text: TextEncoding | undefined },
 ): Promise<Dataset> {
   const at = `spec.${field}`; // the job's field, as its author wrote it
   let data: Dataset;
   try {
-    data = await loadJobSource(config, source, split, at, text === undefined ? {} : { text });
+    const options = bundleSourceOptions(model.bundle, model.text);
+    data = checkSampleShape(await loadJobSource(config, source, split, at, options), model.bundle, at);
   } catch (cause) {
     throw new JobInputError(at, `cannot load: ${(cause as Error).message}`, { cause });
   }
@@ -39,13 +44,14 @@ async function loadSource(
   return data;
 }
 
-/** Client `index`'s shard of data.source. */
+/** Client `index`'s shard of data.source, for `bundle`'s model input. */
 export async function loadClientData(
   config: RunConfig,
   index: number,
+  bundle: PartitionBundle,
   text?: TextEncoding,
 ): Promise<Dataset> {
-  const all = await loadSource(config, config.data.source, "train", "data.source", text);
+  const all = await loadSource(config, config.data.source, "train", "data.source", { bundle, text });
   try {
     return clientShard(all, config.data.partitioning, config.clients.count, index);
   } catch (cause) {
@@ -56,14 +62,19 @@ export async function loadClientData(
 }
 
 /**
- * The server's held-out set: data.evalSource, else the test split of a built-in data.source;
- * undefined when evaluation is off or there is none (client-local folders never reach the server).
+ * The server's held-out set, for `bundle`'s model input: data.evalSource, else the test split of a
+ * built-in data.source; undefined when evaluation is off or there is none (client-local folders
+ * never reach the server).
  */
-export async function loadEvalData(config: RunConfig, text?: TextEncoding): Promise<Dataset | undefined> {
+export async function loadEvalData(
+  config: RunConfig,
+  bundle: PartitionBundle,
+  text?: TextEncoding,
+): Promise<Dataset | undefined> {
   if (config.training.evaluation.everyRounds <= 0) return undefined;
   if (config.data.evalSource !== undefined)
-    return loadSource(config, config.data.evalSource, "test", "data.evalSource", text);
+    return loadSource(config, config.data.evalSource, "test", "data.evalSource", { bundle, text });
   if (config.data.source.builtin !== undefined)
-    return loadSource(config, config.data.source, "test", "data.source", text);
+    return loadSource(config, config.data.source, "test", "data.source", { bundle, text });
   return undefined;
 }

@@ -33,13 +33,14 @@ function wholeModelOf(ctx: RoleContext, bundle: PartitionBundle): WholeModel | u
 
 async function server(ctx: RoleContext): Promise<void> {
   const c = ctx.config.runConfig;
-  const evalData = c.training.evaluation.everyRounds > 0 ? await loadEvalData(c) : undefined;
+  // sessions open on first use: the held-out set is read for the model's input
   const bundle = PartitionBundle.load(ctx.config.bundleDir, {
     executionProvider: c.server.executionProvider,
     cpuFallback: c.server.cpuFallback,
     ...textBundleConfig(c),
     logger: ctx.logger,
   });
+  const evalData = c.training.evaluation.everyRounds > 0 ? await loadEvalData(c, bundle) : undefined;
   const whole = wholeModelOf(ctx, bundle);
   const globalModel = whole ? await wholeModelGlobal(whole, bundle) : undefined;
   try {
@@ -64,14 +65,14 @@ async function server(ctx: RoleContext): Promise<void> {
 
 async function client(ctx: RoleContext): Promise<void> {
   const c = ctx.config.runConfig;
-  const train = await loadTrainData(c);
-  const data = partitionForJob(train, c.data.partitioning, c.clients.count)[ctx.index];
-  if (data === undefined)
-    throw new RangeError(`client index ${ctx.index} is outside 0..${c.clients.count - 1}`);
   const bundle = PartitionBundle.load(ctx.config.bundleDir, {
     ...textBundleConfig(c),
     logger: ctx.logger,
   });
+  const train = await loadTrainData(c, bundle);
+  const data = partitionForJob(train, c.data.partitioning, c.clients.count)[ctx.index];
+  if (data === undefined)
+    throw new RangeError(`client index ${ctx.index} is outside 0..${c.clients.count - 1}`);
   const whole = wholeModelOf(ctx, bundle);
   try {
     const r = await runClient(c, ctx.index, {

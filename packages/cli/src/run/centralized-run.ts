@@ -46,8 +46,8 @@ export async function runCentralizedMethod(ctx: CentralizedContext): Promise<Met
   const started = Date.now();
   const c = ctx.config;
   mkdirSync(ctx.dir, { recursive: true });
-  const [train, evalSet] = await Promise.all([loadTrainData(c), loadEvalData(c)]);
   const bundle = PartitionBundle.load(ctx.bundleDir, { ...textBundleConfig(c), logger: silentLogger });
+  const [train, evalSet] = await Promise.all([loadTrainData(c, bundle), loadEvalData(c, bundle)]);
   let metrics = emptyMetrics(c.job.name, c.method);
   let last = 0;
   try {

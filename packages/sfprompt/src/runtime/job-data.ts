@@ -6,7 +6,13 @@ import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { clientShard } from "../datasets/job-partition.js";
 import { RunConfigError } from "./errors.js";
-import { jobTextEncoding, loadJobSource, type DataSource } from "./job-source.js";
+import {
+  jobTextEncoding,
+  loadJobSource,
+  type DataSource,
+  type SourceOptions,
+  type TextEncoding,
+} from "./job-source.js";
 
 function imageShape(bundle: PartitionBundle): { channels: number; height: number; width: number } {
   const s = bundle.input.sampleShape;
@@ -19,7 +25,12 @@ function imageShape(bundle: PartitionBundle): { channels: number; height: number
   return { channels: s[0]!, height: s[1]!, width: s[2]! };
 }
 
-function checkChannels(ds: Dataset, bundle: PartitionBundle, field: string): Dataset {
+/**
+ * Throws RunConfigError naming `field` unless the samples of `ds` have the shape the bundle's image
+ * model takes (folder and built-in images are resized to it; JSONL features are not).
+ */
+export function checkSampleShape(ds: Dataset, bundle: PartitionBundle, field: string): Dataset {
+  if (bundle.isText) return ds;
   const want = bundle.input.sampleShape;
   if (ds.sampleShape.join("x") !== want.join("x")) {
     throw new RunConfigError(
@@ -30,6 +41,27 @@ function checkChannels(ds: Dataset, bundle: PartitionBundle, field: string): Dat
   return ds;
 }
 
+/**
+ * How a job's sources are read for the bundle's model: token ids with the job's text encoding, or
+ * images resized to the model input's [C, H, W] in its channels (grayscale for 1, RGB for 3, unless
+ * the folder source says its mode).
+ */
+export function bundleSourceOptions(bundle: PartitionBundle, text: TextEncoding | undefined): SourceOptions {
+  if (text !== undefined) return { text };
+  if (bundle.isText) {
+    throw new RunConfigError(
+      "spec.model.tokenizer",
+      "the model takes token ids: set model.tokenizer (its vocabulary and maxLength)",
+    );
+  }
+  const { channels, height, width } = imageShape(bundle);
+  return {
+    resize: { height, width },
+    mode: channels === 3 ? "rgb" : "grayscale",
+    shape: bundle.input.sampleShape,
+  };
+}
+
 /** The source split shaped for the bundle: resized images of its [C, H, W], or its text encoding. */
 async function load(
   config: RunConfig,
@@ -38,23 +70,9 @@ async function load(
   bundle: PartitionBundle,
   field: string,
 ): Promise<Dataset> {
-  if (bundle.isText) {
-    const text = await jobTextEncoding(config);
-    if (text === undefined) {
-      throw new RunConfigError(
-        "spec.model.tokenizer",
-        "the model takes token ids: set model.tokenizer (its vocabulary and maxLength)",
-      );
-    }
-    return loadJobSource(config, source, split, field, { text });
-  }
-  const { channels, height, width } = imageShape(bundle);
-  const ds = await loadJobSource(config, source, split, field, {
-    resize: { height, width },
-    mode: channels === 3 ? "rgb" : "grayscale",
-    shape: bundle.input.sampleShape,
-  });
-  return checkChannels(ds, bundle, field);
+  const text = bundle.isText ? await jobTextEncoding(config) : undefined;
+  const ds = await loadJobSource(config, source, split, field, bundleSourceOptions(bundle, text));
+  return checkSampleShape(ds, bundle, field);
 }
 
 /** All the job's training data (the built-in train split, or the client's folder/file). */

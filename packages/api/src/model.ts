@@ -128,7 +128,10 @@ export const ClassesSchema = z
       .optional()
       .meta({
         description:
-          "Optional class names (at most 10000), in class-index order; must have numClasses entries. Needed for folder and JSONL data whose classes are names rather than ids (0..numClasses-1) and that may lack a class: without it a class's id is its place among the sorted names of each source, and such a source is refused.",
+          "Optional class names (at most 10000), in class-index order; must have numClasses entries, each named once. Needed for folder and JSONL data whose classes are names rather than ids (0..numClasses-1) and that may lack a class: without it a class's id is its place among the sorted names of each source, and such a source is refused.",
+        // A name given twice would make two class ids read as one (data labelled with it all take the
+        // first), so the API server refuses it too ("Duplicate value"), at no CEL cost.
+        "x-kubernetes-list-type": "set",
       }),
     newClassifier: z.boolean().default(true).meta({
       description:
@@ -143,6 +146,17 @@ export const ClassesSchema = z
         message: `has ${c.labels.length} entries but numClasses is ${c.numClasses}; give one label per class`,
       });
     }
+    const first = new Map<string, number>();
+    c.labels?.forEach((label, i) => {
+      const earlier = first.get(label);
+      if (earlier === undefined) first.set(label, i);
+      else
+        ctx.addIssue({
+          code: "custom",
+          path: ["labels", i],
+          message: `is ${JSON.stringify(label)}, which spec.classes.labels[${earlier}] already names: data labelled ${JSON.stringify(label)} would all be class ${earlier} and class ${i} would have none; give each class its own name`,
+        });
+    });
   })
   .meta({
     description: "The classification task the model is fine-tuned for.",

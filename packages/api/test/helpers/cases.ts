@@ -326,6 +326,13 @@ export const invalidCases: InvalidCase[] = [
     crd: true,
   },
   {
+    name: "a class label given twice",
+    job: jobWith({ classes: { numClasses: 3, labels: ["cat", "dog", "cat"] } }),
+    path: "spec.classes.labels[2]",
+    message: 'is "cat", which spec.classes.labels[0] already names',
+    crd: true,
+  },
+  {
     name: "pruning everything",
     job: jobWith({ training: { pruning: { gamma: 1 } } }),
     path: "spec.training.pruning.gamma",

@@ -108,6 +108,14 @@ export function validate(node: SchemaNode, value: Value, path = ""): string[] {
       seen.add(key);
     });
   }
+  if (Array.isArray(value) && node["x-kubernetes-list-type"] === "set") {
+    // a set list holds each scalar once, as the API server enforces ("Duplicate value")
+    const seen = new Set<string>();
+    value.forEach((v, i) => {
+      if (seen.has(JSON.stringify(v))) errs.push(`${path}[${i}]: Duplicate value`);
+      seen.add(JSON.stringify(v));
+    });
+  }
   if (Array.isArray(value) && isObj(node.items)) {
     value.forEach((v, i) => errs.push(...validate(node.items as SchemaNode, v, `${path}[${i}]`)));
   }

@@ -85,6 +85,29 @@ export class FrameDtypeError extends DataPlaneError {
 export class FrameSizeError extends DataPlaneError {
   readonly code = "bad-size";
 }
+/**
+ * A frame's meta is larger than its header can hold (metaLength is a u16: 65535 bytes of JSON).
+ * Raised on encoding, before anything is sent; `sizes` lists each meta key's bytes, largest first.
+ */
+export class FrameMetaTooLargeError extends FrameSizeError {
+  constructor(
+    detail: string,
+    options: DataPlaneErrorOptions & { bytes?: number; limit?: number; sizes?: readonly MetaKeySize[] } = {},
+  ) {
+    super(detail, options);
+    this.bytes = options.bytes ?? 0;
+    this.limit = options.limit ?? 0;
+    this.sizes = options.sizes ?? [];
+  }
+  readonly bytes: number;
+  readonly limit: number;
+  readonly sizes: readonly MetaKeySize[];
+}
+/** One meta entry's share of a header: its key and the bytes `"key":value,` takes in the JSON. */
+export interface MetaKeySize {
+  readonly key: string;
+  readonly bytes: number;
+}
 /** The payload's CRC32 differs from the header's checksum. */
 export class FrameChecksumError extends DataPlaneError {
   readonly code = "bad-checksum";

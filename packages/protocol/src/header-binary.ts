@@ -3,7 +3,7 @@
 // 16 u32 step | 20 u32 transfer | 24 u32 chunkIndex | 28 u32 chunkCount | 32 u32 chunkOffset
 // 36 u32 payloadLength | 40 u32 checksum | 44 u16 tensorCount | 46 u16 metaLength
 // 48 u8+job | u8+client | meta JSON | per tensor: u8+name, u8 dtype, u8 codec, u8 rank, rank*u32, u32 bytes
-import { FrameHeaderError } from "./errors.js";
+import { FrameHeaderError, FrameMetaTooLargeError, type MetaKeySize } from "./errors.js";
 import { FRAME_TYPES, FrameHeaderSchema, type FrameHeader } from "./header-schema.js";
 import { CODECS, DTYPES, FRAME_KINDS } from "./tensor.js";
 
@@ -13,6 +13,8 @@ export const FIXED_HEADER_BYTES = 48;
 export const CHUNK_INDEX_AT = 24;
 export const CHUNK_OFFSET_AT = 32;
 export const CHECKSUM_AT = 40;
+/** metaLength is a u16: a header holds at most this many bytes of meta JSON. */
+export const META_LIMIT = 0xffff;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -25,7 +27,7 @@ export function encodeHeader(h: FrameHeader): Uint8Array {
   const names = h.tensors.map((t) => encoder.encode(t.name));
   let length = FIXED_HEADER_BYTES + 2 + job.length + client.length + meta.length;
   h.tensors.forEach((t, i) => (length += 1 + names[i]!.length + 3 + 4 * t.shape.length + 4));
-  if (meta.length > 0xffff) throw new FrameHeaderError(`meta is ${meta.length} bytes; the limit is 65535`);
+  if (meta.length > META_LIMIT) throw metaTooLarge(h, meta.length);
   const out = new Uint8Array(length);
   const v = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -60,6 +62,38 @@ export function encodeHeader(h: FrameHeader): Uint8Array {
     o += 4;
   });
   return out;
+}
+
+/**
+ * The error for a meta too large to encode: names the frame (job, client, round, step, kind, its
+ * tensors), the meta's length, the limit and the keys that take the most.
+ */
+function metaTooLarge(h: FrameHeader, bytes: number): FrameMetaTooLargeError {
+  const sizes: MetaKeySize[] = Object.entries(h.meta)
+    .map(([key, value]) => ({
+      key,
+      bytes: encoder.encode(`${JSON.stringify(key)}:${JSON.stringify(value)},`).length,
+    }))
+    .sort((a, b) => b.bytes - a.bytes);
+  const largest = sizes
+    .slice(0, 3)
+    .map((s) => `${s.key} (${s.bytes} bytes)`)
+    .join(", ");
+  const names = h.tensors.slice(0, 8).map((t) => t.name);
+  if (h.tensors.length > 8) names.push(`and ${h.tensors.length - 8} more`);
+  const tensors = h.tensors.length === 0 ? "no tensors" : `tensors ${names.join(", ")}`;
+  return new FrameMetaTooLargeError(
+    `meta is ${bytes} bytes of JSON, over the ${META_LIMIT} a frame header holds (metaLength is 16 bits); ` +
+      `largest keys: ${largest}; the frame (type ${h.type}) carries ${tensors}. ` +
+      "Meta is for small scalars: send bulk values as a tensor of the frame, or shorten them",
+    {
+      frame: { job: h.job, client: h.client, round: h.round, step: h.step, kind: h.kind },
+      field: sizes.length === 0 ? "meta" : `meta.${sizes[0]!.key}`,
+      bytes,
+      limit: META_LIMIT,
+      sizes,
+    },
+  );
 }
 
 /** A bounds-checked reader over the header bytes. */

@@ -2,7 +2,13 @@
 // handler once per idempotency key, and answers every bad frame with a typed error reply. It never
 // throws out of its message loop, whatever arrives.
 import { nuid, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { UnknownClientError, UnknownJobError, type RemoteErrorCode } from "./errors.js";
+import {
+  DataPlaneError,
+  HandlerFailedError,
+  UnknownClientError,
+  UnknownJobError,
+  type RemoteErrorCode,
+} from "./errors.js";
 import { checkTensors, type TensorSpec } from "./expect.js";
 import {
   decodeFrame,
@@ -219,7 +225,16 @@ export class FrameResponder {
       meta: reply.meta ?? {},
       tensors: reply.tensors ?? [],
     };
-    return encodeFrame(init, maxPayloadOf(this.#nc));
+    try {
+      return encodeFrame(init, maxPayloadOf(this.#nc));
+    } catch (cause) {
+      // the reply is the handler's: its faults must not read as faults of the request
+      const detail = cause instanceof DataPlaneError ? reasonOf(cause) : String(cause);
+      throw new HandlerFailedError(`the handler's reply cannot be encoded: ${detail}`, {
+        frame: frameRef(header),
+        cause,
+      });
+    }
   }
 
   #checkSender(h: FrameHeader): void {
@@ -270,6 +285,11 @@ export class FrameResponder {
       this.#o.log?.({ level: "warn", event: "error-reply-failed", error: String(replyError) });
     }
   }
+}
+
+/** An error's field and detail, without the frame (the reply names the same frame). */
+function reasonOf(error: DataPlaneError): string {
+  return error.field === undefined ? error.detail : `field ${error.field}: ${error.detail}`;
 }
 
 function frameOf(h: FrameHeader | undefined): Record<string, unknown> {

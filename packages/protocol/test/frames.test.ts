@@ -10,6 +10,7 @@ import {
   FrameChecksumError,
   FrameDtypeError,
   FrameHeaderError,
+  FrameMetaTooLargeError,
   FrameShapeError,
   FrameSizeError,
   IncompleteTransferError,
@@ -107,6 +108,50 @@ describe("frame encoding", () => {
         assert.ok(e instanceof FrameHeaderError, String(e));
         assert.equal(e.field, "tensors.1.name");
         assert.match(e.message, /255 bytes/);
+        return true;
+      },
+    );
+  });
+
+  // metaLength is 16 bits: 65535 bytes of meta JSON is the most a header holds.
+  const metaBytes = (meta: Record<string, unknown>): number => utf8Bytes(JSON.stringify(meta));
+  const metaOf = (total: number): Record<string, string | number> => {
+    const meta = { samples: 37, note: "" };
+    meta.note = "n".repeat(total - metaBytes(meta));
+    return meta;
+  };
+  it("carries a meta of exactly 65535 bytes of JSON", () => {
+    const meta = metaOf(65535);
+    assert.equal(metaBytes(meta), 65535);
+    const t = randomTensor("x", [3], 4);
+    const back = decodeSingleMessage(encodeFrame({ ...baseFrame, meta, tensors: [t] }, 1 << 20).chunks[0]!);
+    assert.deepEqual(back.header.meta, meta);
+    assert.deepEqual(back.tensors[0]!.data, t.data);
+  });
+
+  it("refuses a meta of 65536 bytes naming the frame, its tensors, the largest key, the length and the limit", () => {
+    const meta = metaOf(65536);
+    const tensors = [randomTensor("hidden", [2, 3], 1), randomTensor("labels", [2], 2)];
+    assert.throws(
+      () => encodeFrame({ ...baseFrame, meta, tensors }, 1 << 20),
+      (e: unknown) => {
+        assert.ok(e instanceof FrameMetaTooLargeError, String(e));
+        assert.ok(e instanceof FrameSizeError);
+        assert.equal(e.code, "bad-size");
+        assert.deepEqual(e.frame, { ...baseFrame });
+        assert.equal(e.field, "meta.note");
+        assert.equal(e.bytes, 65536);
+        assert.equal(e.limit, 65535);
+        assert.deepEqual(
+          e.sizes.map((s) => s.key),
+          ["note", "samples"],
+        );
+        assert.equal(e.sizes[0]!.bytes, utf8Bytes(`"note":${JSON.stringify(meta.note)},`));
+        for (const part of ["job=job-a", "client=c0", "round=2", "step=7", "kind=activation"])
+          assert.ok(e.message.includes(part), `${part} in: ${e.message.slice(0, 300)}`);
+        assert.match(e.message, /meta is 65536 bytes of JSON, over the 65535/);
+        assert.match(e.message, /tensors hidden, labels/);
+        assert.match(e.message, /send bulk values as a tensor/);
         return true;
       },
     );

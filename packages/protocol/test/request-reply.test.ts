@@ -234,6 +234,30 @@ describe("request/reply of tensor frames", () => {
     }
   });
 
+  it("answers a reply whose meta the header cannot hold as the handler's failure, not the request's", async () => {
+    const [s, c] = await Promise.all([conn("big-meta-server"), conn("big-meta-client")]);
+    const responder = new FrameResponder(s, {
+      subject: subjects.paramsGlobal,
+      job,
+      handler: () => ({ meta: { report: "r".repeat(70_000), samples: 3 } }),
+    });
+    await s.flush();
+    try {
+      await assert.rejects(
+        requestFrame(c, subjects.paramsGlobal, { ...baseFrame, kind: "parameters" }),
+        (e: unknown) => {
+          assert.ok(e instanceof HandlerFailedError && e.remote, String(e));
+          assert.match(e.message, /reply cannot be encoded: field meta\.report: meta is \d+ bytes/);
+          assert.match(e.message, /over the 65535/);
+          return true;
+        },
+      );
+      assert.deepEqual(responder.stats().errors, { "handler-failed": 1 });
+    } finally {
+      await responder.stop();
+    }
+  });
+
   it("turns a handler failure into HandlerFailedError on the requester", async () => {
     const [s, c] = await Promise.all([conn("failing-server"), conn("failing-client")]);
     const responder = new FrameResponder(s, {

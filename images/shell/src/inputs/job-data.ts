@@ -10,6 +10,7 @@ import {
   clientShard,
   JobPartitionError,
   loadJobSource,
+  RunConfigError,
   type DataSource,
   type Dataset,
   type PartitionBundle,
@@ -30,6 +31,9 @@ async function loadSource(
     const options = bundleSourceOptions(model.bundle, model.text);
     data = checkSampleShape(await loadJobSource(config, source, split, at, options), model.bundle, at);
   } catch (cause) {
+    // a RunConfigError names the field at fault (spec.classes.labels for a folder that lacks a class),
+    // which need not be the source it was found in
+    if (cause instanceof RunConfigError) throw new JobInputError(cause.field, cause.detail, { cause });
     throw new JobInputError(at, `cannot load: ${(cause as Error).message}`, { cause });
   }
   // checked on what was loaded (read once), before the process reports ready: training would meet a

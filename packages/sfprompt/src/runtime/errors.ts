@@ -26,10 +26,11 @@ export class RunConfigError extends Error {
   override readonly name = "RunConfigError";
   constructor(
     readonly field: string,
-    message: string,
+    /** What is wrong with the field and what to do, without the field's name. */
+    readonly detail: string,
     options?: ErrorOptions,
   ) {
-    super(`${field}: ${message}`, options);
+    super(`${field}: ${detail}`, options);
   }
 }
 

@@ -1,0 +1,98 @@
+// The server and client entry points on a job without spec.classes.labels whose folder lacks a class
+// (real child processes, a real nats-server, PNG folders written by the test): the refusal names the
+// field to set, spec.classes.labels, not the source it was found in. It named spec.data.evalSource (or
+// spec.data.source), whose value was fine, with the class list's message nested after "cannot load".
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { PNG } from "pngjs";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+
+let nats: TestNats;
+let bundle: BundleFixture;
+const tmp = tempDir();
+
+before(async () => {
+  nats = await startNatsServer();
+  bundle = tinyBundle();
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+  tmp.remove();
+});
+
+/** A folder of 28×28 gray PNGs, two per class, in class folders named `classes`. */
+function folder(name: string, classes: readonly string[]): string {
+  const root = join(tmp.dir, name);
+  for (const [c, cls] of classes.entries()) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < 12; i++) {
+      const img = new PNG({ width: 28, height: 28 });
+      for (let p = 0; p < 28 * 28; p++) img.data.set([c * 60, i * 20, p % 256, 255], p * 4);
+      writeFileSync(join(root, cls, `${i}.png`), PNG.sync.write(img));
+    }
+  }
+  return root;
+}
+
+const ALL = ["bird", "cat", "dog"];
+const cases = [
+  {
+    name: "the server, whose held-out folder lacks a class",
+    entry: ENTRY.server,
+    train: ALL,
+    held: ["cat", "dog"],
+    source: "spec.data.evalSource",
+    env: { SFPROMPT_LINGER_AFTER_FINISH: "false" },
+  },
+  {
+    name: "a client, whose training folder lacks a class",
+    entry: ENTRY.client,
+    train: ["bird", "dog"],
+    held: ALL,
+    source: "spec.data.source",
+    env: { SFPROMPT_CLIENT_INDEX: "0", SFPROMPT_CLIENT_COUNT: "2" },
+  },
+];
+
+describe("a folder that lacks a class, in a job without a class list", () => {
+  for (const [i, c] of cases.entries()) {
+    it(`${c.name}, is refused at spec.classes.labels, saying which source lacks it`, async () => {
+      const base = runConfig({ classes: { numClasses: 3 } }, `class-list-${i}`);
+      const config = {
+        ...base,
+        data: {
+          ...base.data,
+          source: { imageFolder: { path: folder(`train-${i}`, c.train) } },
+          evalSource: { imageFolder: { path: folder(`held-${i}`, c.held) } },
+          partitioning: { strategy: "iid" as const, seed: 1, alpha: 0.5 },
+        },
+      };
+      const proc = spawnEntry(c.entry, [], {
+        SFPROMPT_RUN_CONFIG: tmp.write(`class-list-${i}.json`, JSON.stringify(config)),
+        NATS_URL: nats.url,
+        SFPROMPT_HTTP_HOST: "127.0.0.1",
+        SFPROMPT_HTTP_PORT: "0",
+        SFPROMPT_BUNDLE_DIR: bundle.dir,
+        ...c.env,
+      });
+      try {
+        const line = await proc.waitForLog(
+          (l) => l.event === "config.invalid" || l.event === "runtime.failed",
+          60_000,
+        );
+        assert.equal(line.event, "config.invalid", proc.stderr());
+        assert.equal(line.field, "spec.classes.labels");
+        assert.match(String(line.error), /^spec\.classes\.labels: is not set, and /);
+        assert.ok(String(line.error).includes(`${c.source} (imageFolder `), String(line.error));
+        assert.ok(!proc.logs.some((l) => l.event === "runtime.ready"), "it never reported ready");
+      } finally {
+        proc.kill("SIGKILL");
+      }
+    });
+  }
+});

@@ -112,6 +112,47 @@ const CASES: OpCase[] = [
     name: "Pow with exponent 0.5 of positive values",
     build: (c) => (single(c, "Pow", [c.x("x", [3, 4], POS), c.b.constant(scalarOf(c, 0.5))]), ["x"]),
   },
+  // At a zero base or a zero exponent the plain formulas give 0 * inf (NaN); torch gives 0 there
+  // (ADR 0006 amendment 3). Zeros are only where finite differences are defined: a zero base under a
+  // positive exponent (0^(p±eps) = 0), a zero exponent at any base ((x±eps)^0 = 1).
+  {
+    name: "Pow's exponent gradient where the base is 0 and the exponent positive",
+    build: (c) => {
+      const x = c.x("x", [3, 4], POS);
+      zeroAt(c, x, [0, 5, 11]);
+      single(c, "Pow", [x, c.x("p", [3, 4], POS)]);
+      return ["p"];
+    },
+  },
+  {
+    name: "Pow's base gradient where exponent and base are 0",
+    build: (c) => {
+      const x = c.x("x", [3, 4], POS);
+      const p = c.x("p", [3, 4], POS);
+      zeroAt(c, x, [1, 6]);
+      zeroAt(c, p, [1, 6, 9]);
+      single(c, "Pow", [x, p]);
+      return ["x"];
+    },
+  },
+  {
+    name: "Pow with a constant exponent 0 of a base holding zeros",
+    build: (c) => {
+      const x = c.x("x", [3, 4]);
+      zeroAt(c, x, [2, 7]);
+      single(c, "Pow", [x, c.b.constant(scalarOf(c, 0))]);
+      return ["x"];
+    },
+  },
+  {
+    name: "Pow's exponent gradient summed over a broadcast exponent row, zero bases under it",
+    build: (c) => {
+      const x = c.x("x", [3, 4], POS);
+      zeroAt(c, x, [0, 4]);
+      single(c, "Pow", [x, c.x("p", [4], { range: [1.5, 3] })]);
+      return ["p"];
+    },
+  },
   { name: "Exp", build: (c) => (single(c, "Exp", [c.x("x", [3, 4])]), ["x"]) },
   { name: "Log of positive values", build: (c) => (single(c, "Log", [c.x("x", [3, 4], POS)]), ["x"]) },
   { name: "Relu", build: (c) => (single(c, "Relu", [c.x("x", [3, 4])]), ["x"]) },
@@ -372,6 +413,12 @@ function scalarOf(c: CaseBuilder, v: number): ReturnType<typeof i64s> {
     : { dtype: "float32", dims: [], data: Float32Array.of(v) };
 }
 
+/** Sets elements of a float feed to exactly 0. */
+function zeroAt(c: CaseBuilder, name: string, at: readonly number[]): void {
+  const data = c.feeds[name]!.data as Float64Array | Float32Array;
+  for (const i of at) data[i] = 0;
+}
+
 function i64sDims(dims: number[], values: number[]): ReturnType<typeof i64s> {
   return { dtype: "int64", dims, data: BigInt64Array.from(values.map(BigInt)) };
 }
@@ -385,6 +432,11 @@ describe("gradient rules match central finite differences through ORT", () => {
       const f64 = dtype === "float64";
       const res = await gradCheck({ model: c.model(), wrt, feeds: c.feeds, eps: f64 ? 1e-6 : 1e-2 });
       const tol = f64 ? 1e-6 : 2e-2;
+      for (const [w, g] of Object.entries(res.grads))
+        assert.ok(
+          g.every((v) => Number.isFinite(v)),
+          `grad_${w} holds ${g.find((v) => !Number.isFinite(v))}`,
+        );
       assert.ok(res.sampleError < tol, `sampled-element error ${res.sampleError} >= ${tol}`);
       assert.ok(res.directionError < tol, `directional error ${res.directionError} >= ${tol}`);
     });
@@ -426,4 +478,56 @@ describe("gradient graphs run on an empty batch", () => {
       }
     });
   }
+});
+
+// Where finite differences are undefined, Pow's gradients follow torch's pow_backward_self and
+// pow_backward_exponent: d/dp is 0 at a zero base under an exponent >= 0 (0^0 included), and
+// y*log(x) elsewhere (-inf at a zero base under a negative exponent); d/dx is 0 at p = 0.
+describe("Pow's gradients where the formulas meet 0 * inf follow torch", () => {
+  it("guards the base gradient unless the exponent is a constant without zeros (x^2 of a LayerNorm)", () => {
+    const whereCount = (exponent: number[]): number => {
+      const c = new CaseBuilder("float32", 17);
+      const p = c.b.constant({
+        dtype: "float32",
+        dims: [exponent.length],
+        data: Float32Array.from(exponent),
+      });
+      single(c, "Pow", [c.x("x", [3, exponent.length]), p]);
+      const g = buildGradientModel(c.model(), { wrt: ["x"] });
+      return g.graph.nodes.filter((n) => n.opType === "Where").length;
+    };
+    assert.equal(whereCount([2, 2]), 0);
+    assert.equal(whereCount([2, 0]), 1);
+  });
+
+  it("at 0^0, 0^1, 0^-1, 2^0 and 3^-1", async () => {
+    const c = new CaseBuilder("float64", 17);
+    const x = Float64Array.of(0, 0, 0, 2, 3);
+    const p = Float64Array.of(0, 1, -1, 0, -1);
+    c.b.input("x", "float64", [5]);
+    c.b.input("p", "float64", [5]);
+    single(c, "Pow", ["x", "p"]);
+    const session = await createSession(buildGradientModel(c.model(), { wrt: ["x", "p"] }));
+    try {
+      const t = (data: Float64Array): ReturnType<typeof toOrtTensor> =>
+        toOrtTensor({ dtype: "float64", dims: [5], data });
+      const out = await session.run({ x: t(x), p: t(p), grad_y: t(new Float64Array(5).fill(1)) });
+      const dx = Array.from(out["grad_x"]!.data as Float64Array);
+      const dp = Array.from(out["grad_p"]!.data as Float64Array);
+      const torchDx = Array.from(x, (xi, i) => (p[i] === 0 ? 0 : p[i]! * xi ** (p[i]! - 1)));
+      const torchDp = Array.from(x, (xi, i) => (xi === 0 && p[i]! >= 0 ? 0 : xi ** p[i]! * Math.log(xi)));
+      const near = (a: number[], b: number[], what: string): void =>
+        a.forEach((v, i) =>
+          assert.ok(
+            Object.is(v, b[i]) || Math.abs(v - b[i]!) <= 1e-12 * Math.abs(b[i]!),
+            `${what}[${i}] is ${v}, torch gives ${b[i]}`,
+          ),
+        );
+      near(dx, torchDx, "grad_x");
+      near(dp, torchDp, "grad_p");
+      assert.deepEqual([dp[0], dp[1], dp[2]], [0, 0, -Infinity]);
+    } finally {
+      await session.release();
+    }
+  });
 });

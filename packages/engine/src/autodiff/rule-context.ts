@@ -4,7 +4,7 @@ import type { GraphBuilder } from "../builder/graph-builder.js";
 import { ShapeInferenceError, UnsupportedGradientError } from "../errors.js";
 import { codeFromDtype } from "../ir/dtype.js";
 import { scalar } from "../ir/tensor.js";
-import type { Dim, DType, Node } from "../ir/types.js";
+import type { Dim, DType, Node, Tensor } from "../ir/types.js";
 import type { ShapeTable, ValueFacts } from "../shape/facts.js";
 
 /** A gradient rule: grads for each input of `ctx.node` (undefined where none flows). */
@@ -67,6 +67,25 @@ export class RuleContext {
   constValue(name: string): number[] | undefined {
     const v = this.facts.get(name)?.value;
     return v !== undefined && v.every((d) => typeof d === "number") ? (v as number[]) : undefined;
+  }
+
+  /**
+   * True when `name` is a constant (an initializer no graph input overrides, or a Constant node's
+   * output) of float32/float64/int values of which none is 0: a rule may then skip a guard for 0.
+   */
+  isNonZeroConstant(name: string): boolean {
+    const g = this.b.graph;
+    let t: Tensor | undefined;
+    if (!g.inputs.some((i) => i.name === name)) t = g.initializers.get(name);
+    if (t === undefined) {
+      const c = g.nodes.find((n) => n.opType === "Constant" && n.domain === "" && n.outputs[0] === name);
+      const a = c === undefined ? undefined : Object.values(c.attrs)[0];
+      if (a?.kind === "float") return a.value !== 0;
+      if (a?.kind === "tensor") t = a.value;
+    }
+    const numeric = ["float32", "float64", "int32", "int64"];
+    if (t === undefined || !numeric.includes(t.dtype)) return false;
+    return Array.from(t.data as ArrayLike<number | bigint>).every((v) => Number(v) !== 0);
   }
 
   dtype(name: string): DType {

@@ -38,7 +38,9 @@ const div: GradRule = (ctx) => {
   ];
 };
 
-// y = x^p: dx = g * p * x^(p-1); dp = g * y * log(x).
+// y = x^p: dx = g * p * x^(p-1); dp = g * y * log(x). As torch's pow_backward_self and
+// pow_backward_exponent (FunctionsManual.cpp), dx is 0 where p = 0 and dp is 0 where x = 0 and
+// p >= 0: the plain formulas give 0 * inf and 0 * -inf there, NaN (ADR 0006 amendment 3).
 const pow: GradRule = (ctx) => {
   const g = ctx.dy0();
   const [x, p] = [ctx.in(0), ctx.in(1)];
@@ -47,11 +49,23 @@ const pow: GradRule = (ctx) => {
     let pc = p;
     if (ctx.dtype(p) !== ctx.dtype(x)) pc = ctx.castLike(p, x);
     const pm1 = ctx.op("Sub", [pc, ctx.scalar(1, x)]);
-    dx = unb(ctx, ctx.op("Mul", [g, ctx.op("Mul", [pc, ctx.op("Pow", [x, pm1])])]), 0);
+    let local = ctx.op("Mul", [pc, ctx.op("Pow", [x, pm1])]);
+    // an exponent known to hold no 0 (x^2 of a decomposed LayerNorm) needs no guard
+    if (!ctx.isNonZeroConstant(p)) {
+      const zero = ctx.scalar(0, x);
+      local = ctx.op("Where", [ctx.op("Equal", [pc, zero]), zero, local]);
+    }
+    dx = unb(ctx, ctx.op("Mul", [g, local]), 0);
   }
-  const dp = ctx.wants(1)
-    ? unb(ctx, ctx.op("Mul", [g, ctx.op("Mul", [ctx.out(), ctx.op("Log", [x])])]), 1)
-    : undefined;
+  let dp: string | undefined;
+  if (ctx.wants(1)) {
+    const zero = ctx.scalar(0, x);
+    const zeroBase = ctx.op("Equal", [x, zero]);
+    const nonNegative = ctx.op("Not", [ctx.op("Less", [p, ctx.scalar(0, p)])]);
+    const ylogx = ctx.op("Mul", [ctx.out(), ctx.op("Log", [x])]);
+    const local = ctx.op("Where", [ctx.op("And", [zeroBase, nonNegative]), ctx.scalar(0, ctx.out()), ylogx]);
+    dp = unb(ctx, ctx.op("Mul", [g, local]), 1);
+  }
   return [dx, dp];
 };
 

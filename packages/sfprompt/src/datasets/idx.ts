@@ -1,9 +1,11 @@
 // Reader for the IDX format of MNIST and Fashion-MNIST (plain or gzip): a 4-byte magic number
 // (0, 0, element type, rank), big-endian uint32 dimensions, then the elements.
 
+import buffer from "node:buffer";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createGunzip, gunzip } from "node:zlib";
+import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { DatasetFormatError, DatasetNotFoundError } from "./errors.js";
 
@@ -26,6 +28,9 @@ const DTYPES: Record<number, { dtype: IdxDtype; bytes: number }> = {
   0x0d: { dtype: "float32", bytes: 4 },
   0x0e: { dtype: "float64", bytes: 8 },
 };
+
+// Longest possible header: magic + 255 dimensions.
+const MAX_HEADER = 4 + 4 * 255;
 
 /** The header of an IDX buffer: element type, dimensions and where the elements start. */
 export function parseIdxHeader(
@@ -90,9 +95,13 @@ function decodeElements(bytes: Uint8Array, offset: number, count: number, dtype:
 
 /** Reads a file, transparently gunzipping it when it starts with the gzip magic (1f 8b). */
 export async function readMaybeGzip(path: string): Promise<Uint8Array> {
-  let raw: Uint8Array;
+  const raw = await readRaw(path);
+  return isGzip(raw) ? gunzipFile(raw, path) : raw;
+}
+
+async function readRaw(path: string): Promise<Uint8Array> {
   try {
-    raw = await readFile(path);
+    return await readFile(path);
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
       throw new DatasetNotFoundError(
@@ -105,10 +114,29 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
     }
     throw cause;
   }
-  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+}
+
+function isGzip(raw: Uint8Array): boolean {
+  return raw[0] === 0x1f && raw[1] === 0x8b;
+}
+
+// `cap`: the most bytes the data may decompress to (zlib stops there, so a gzip bomb or a file that
+// is not what it claims cannot take more memory); `declared` says where the cap came from.
+async function gunzipFile(
+  raw: Uint8Array,
+  path: string,
+  cap?: { bytes: number; declared: string },
+): Promise<Uint8Array> {
   try {
-    return await gunzipAsync(raw);
+    return await gunzipAsync(raw, cap === undefined ? {} : { maxOutputLength: Math.max(1, cap.bytes) });
   } catch (cause) {
+    if (cap !== undefined && (cause as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new DatasetFormatError(
+        path,
+        `decompresses to more than the ${cap.bytes} bytes ${cap.declared}; decompression was stopped there. The file is corrupt or not this format: check that it is the IDX file it is named for`,
+        { cause },
+      );
+    }
     throw new DatasetFormatError(
       path,
       "starts like gzip but does not decompress; the download is probably truncated",
@@ -119,13 +147,47 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Reads and parses an IDX file (plain or .gz). */
-export async function readIdxFile(path: string): Promise<IdxArray> {
-  return parseIdx(await readMaybeGzip(path), path);
+/** The first `bytes` decompressed bytes of a gzip buffer (fewer if the data is shorter). */
+async function gunzipPrefix(raw: Uint8Array, bytes: number, path: string): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of Readable.from([raw]).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total >= bytes) break;
+    }
+  } catch (cause) {
+    throw new DatasetFormatError(
+      path,
+      "starts like gzip but does not decompress; the download is probably truncated",
+      { cause },
+    );
+  }
+  return Buffer.concat(chunks).subarray(0, bytes);
 }
 
-// Longest possible header: magic + 255 dimensions.
-const MAX_HEADER = 4 + 4 * 255;
+/**
+ * Reads and parses an IDX file (plain or .gz). A gzipped file is decompressed to at most the size its
+ * header declares: what lies beyond is refused without being held in memory.
+ */
+export async function readIdxFile(path: string): Promise<IdxArray> {
+  const raw = await readRaw(path);
+  if (!isGzip(raw)) return parseIdx(raw, path);
+  const { dtype, dims, offset, elementBytes } = parseIdxHeader(
+    await gunzipPrefix(raw, MAX_HEADER, path),
+    path,
+  );
+  const bytes = offset + dims.reduce((a, b) => a * b, 1) * elementBytes;
+  if (bytes > buffer.constants.MAX_LENGTH) {
+    throw new DatasetFormatError(
+      path,
+      `IDX header says [${dims.join(", ")}] ${dtype}, ${bytes} bytes, more than one buffer can hold (${buffer.constants.MAX_LENGTH}); the file is corrupt or not this format`,
+    );
+  }
+  const declared = `its IDX header declares ([${dims.join(", ")}] ${dtype}, header included)`;
+  return parseIdx(await gunzipFile(raw, path, { bytes, declared }), path);
+}
 
 async function readPrefix(path: string, bytes: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];

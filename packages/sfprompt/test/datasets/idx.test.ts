@@ -217,6 +217,29 @@ describe("loadIdxImages", () => {
     });
   }
 
+  it("stops decompressing a gzipped file at the size its header declares", async () => {
+    await withTempDir(async (dir) => {
+      // 64 MiB of zeros after a valid [3, 2, 2] file, 64 KiB packed: a gzip bomb in small; it was
+      // decompressed whole before the length check said "the data is 67108892 bytes"
+      const bomb = join(dir, "bomb.gz");
+      await writeFile(bomb, gzipSync(Buffer.concat([images, Buffer.alloc(64 << 20)])));
+      await writeFile(join(dir, "labels.idx"), labels);
+      const load = loadIdxImages({ images: bomb, labels: join(dir, "labels.idx"), classNames: ["a", "b"] });
+      await assert.rejects(load, (e: Error) => {
+        assert.equal(e.name, "DatasetFormatError");
+        assert.equal(
+          e.message,
+          `${bomb}: decompresses to more than the ${images.length} bytes its IDX header declares ([3, 2, 2] uint8, header included); ` +
+            "decompression was stopped there. The file is corrupt or not this format: check that it is the IDX file it is named for",
+        );
+        return true;
+      });
+      // exactly the declared size still reads
+      await writeFile(join(dir, "exact.gz"), gzipSync(images));
+      assert.deepEqual((await readIdxFile(join(dir, "exact.gz"))).dims, [3, 2, 2]);
+    });
+  });
+
   it("reads just the header of plain and gzipped files", async () => {
     await withTempDir(async (dir) => {
       await writeFile(join(dir, "plain"), images);

@@ -1,10 +1,11 @@
 // User data as JSON Lines: one sample per line, {"x": [numbers], "label": ...} for features or
 // images (field names configurable), {"text": "...", "label": ...} or {"ids": [ints], "label": ...} for text. Labels are
-// strings or ints; errors name the file and line.
+// strings or ints; errors name the file and line. Lines are taken one at a time into typed arrays, so
+// a file larger than V8's longest string reads.
 
-import { readFile } from "node:fs/promises";
 import { type Dataset, createDataset, sampleSize } from "./dataset.js";
-import { DatasetArgumentError, DatasetFormatError, DatasetNotFoundError, LabelError } from "./errors.js";
+import { DatasetArgumentError, DatasetFormatError, LabelError } from "./errors.js";
+import { eachFileLine, eachTextLine, type JsonlLine as Line } from "./jsonl-lines.js";
 
 export interface JsonlLabelOptions {
   /** Field holding the label (default "label"). */
@@ -34,36 +35,6 @@ export interface JsonlTokenOptions extends JsonlLabelOptions {
 }
 
 type RawLabel = string | number;
-
-interface Line {
-  readonly number: number;
-  readonly record: Record<string, unknown>;
-}
-
-function parseLines(text: string, source: string): Line[] {
-  const out: Line[] = [];
-  // a byte order mark (what Windows tools write first) is no part of the first line's JSON
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  body.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === "") return;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (cause) {
-      throw new DatasetFormatError(`${source}:${i + 1}`, `is not valid JSON (${(cause as Error).message})`, {
-        cause,
-      });
-    }
-    if (typeof record !== "object" || record === null || Array.isArray(record)) {
-      throw new DatasetFormatError(
-        `${source}:${i + 1}`,
-        `must be a JSON object like {"x": [...], "label": ...}`,
-      );
-    }
-    out.push({ number: i + 1, record: record as Record<string, unknown> });
-  });
-  return out;
-}
 
 function rawLabel(line: Line, source: string, field: string): RawLabel {
   const label = line.record[field];
@@ -124,44 +95,87 @@ function numberArray(value: unknown, field: string, where: string, integers: boo
   return value as number[];
 }
 
-/** Parses JSONL text whose lines carry "x" feature arrays. */
-export function parseJsonlFeatures(
-  text: string,
-  source: string,
-  options: JsonlFeatureOptions = {},
-): Dataset<Float32Array> {
-  const lines = parseLines(text, source);
-  if (lines.length === 0) throw new DatasetFormatError(source, "has no samples");
-  const field = (line: Line): string => options.inputField ?? ("x" in line.record ? "x" : "input");
-  const first = lines[0] as Line;
-  const firstValues = numberArray(
-    first.record[field(first)],
-    field(first),
-    `${source}:${first.number}`,
-    false,
-  );
-  const shape = options.shape ?? [firstValues.length];
-  const per = sampleSize(shape);
-  const x = new Float32Array(lines.length * per);
-  lines.forEach((line, k) => {
-    const where = `${source}:${line.number}`;
-    const name = field(line);
+// Grows a typed array by doubling; `take` gives the filled part.
+class Growing<A extends Float32Array | Int32Array> {
+  #data: A;
+  #used = 0;
+  constructor(private readonly make: (n: number) => A) {
+    this.#data = make(1024);
+  }
+  /** The next `n` elements, for the caller to fill. */
+  next(n: number): A {
+    if (this.#used + n > this.#data.length) {
+      const bigger = this.make(Math.max(2 * this.#data.length, this.#used + n));
+      bigger.set(this.#data.subarray(0, this.#used));
+      this.#data = bigger;
+    }
+    this.#used += n;
+    return this.#data.subarray(this.#used - n, this.#used) as A;
+  }
+  take(): A {
+    return this.#used === this.#data.length ? this.#data : (this.#data.slice(0, this.#used) as A);
+  }
+}
+
+// Labels as the lines give them, resolved once every line is read.
+class LabelColumn {
+  readonly raw: RawLabel[] = [];
+  readonly lineNumbers: number[] = [];
+  constructor(
+    private readonly source: string,
+    private readonly options: JsonlLabelOptions,
+  ) {}
+  add(line: Line): void {
+    this.raw.push(rawLabel(line, this.source, this.options.labelField ?? "label"));
+    this.lineNumbers.push(line.number);
+  }
+  resolve(): { labels: Int32Array; classNames: string[] } {
+    return resolveLabels(this.raw, this.lineNumbers, this.source, this.options.classNames);
+  }
+}
+
+/** Takes lines of "x" feature arrays one at a time; `finish` gives the dataset. */
+class FeatureLines {
+  #shape: readonly number[] | undefined;
+  #x = new Growing((n) => new Float32Array(n));
+  #labels: LabelColumn;
+  constructor(
+    private readonly source: string,
+    private readonly options: JsonlFeatureOptions,
+  ) {
+    this.#labels = new LabelColumn(source, options);
+  }
+  add(line: Line): void {
+    const where = `${this.source}:${line.number}`;
+    const name = this.options.inputField ?? ("x" in line.record ? "x" : "input");
     const values = numberArray(line.record[name], name, where, false);
+    const shape = (this.#shape ??= this.options.shape ?? [values.length]);
+    const per = sampleSize(shape);
     if (values.length !== per) {
       throw new DatasetFormatError(
         where,
         `"${name}" has ${values.length} numbers, expected ${per} (shape [${shape.join(", ")}])`,
       );
     }
-    x.set(values, k * per);
-  });
-  const { labels, classNames } = resolveLabels(
-    lines.map((l) => rawLabel(l, source, options.labelField ?? "label")),
-    lines.map((l) => l.number),
-    source,
-    options.classNames,
-  );
-  return createDataset({ x, sampleShape: shape, labels, classNames });
+    this.#x.next(per).set(values);
+    this.#labels.add(line);
+  }
+  finish(): Dataset<Float32Array> {
+    if (this.#shape === undefined) throw new DatasetFormatError(this.source, "has no samples");
+    const { labels, classNames } = this.#labels.resolve();
+    return createDataset({ x: this.#x.take(), sampleShape: this.#shape, labels, classNames });
+  }
+}
+
+/** Parses JSONL text whose lines carry "x" feature arrays. */
+export function parseJsonlFeatures(
+  text: string,
+  source: string,
+  options: JsonlFeatureOptions = {},
+): Dataset<Float32Array> {
+  const lines = new FeatureLines(source, options);
+  eachTextLine(text, source, (l) => lines.add(l));
+  return lines.finish();
 }
 
 function lineIds(line: Line, where: string, options: JsonlTokenOptions): ArrayLike<number> {
@@ -198,32 +212,42 @@ export function parseJsonlTokens(
   source: string,
   options: JsonlTokenOptions,
 ): Dataset<Int32Array | BigInt64Array> {
-  if (!Number.isInteger(options.seqLen) || options.seqLen <= 0) {
-    throw new DatasetArgumentError("seqLen", `must be a positive integer, got ${options.seqLen}`);
-  }
-  const lines = parseLines(text, source);
-  if (lines.length === 0) throw new DatasetFormatError(source, "has no samples");
-  const s = options.seqLen;
-  const ids = new Int32Array(lines.length * s).fill(options.padId ?? 0);
-  lines.forEach((line, k) => {
-    const seq = lineIds(line, `${source}:${line.number}`, options);
-    for (let j = 0; j < Math.min(s, seq.length); j++) ids[k * s + j] = seq[j] as number;
-  });
-  const { labels, classNames } = resolveLabels(
-    lines.map((l) => rawLabel(l, source, options.labelField ?? "label")),
-    lines.map((l) => l.number),
-    source,
-    options.classNames,
-  );
-  const x = options.dtype === "int64" ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
-  return createDataset<Int32Array | BigInt64Array>({ x, sampleShape: [s], labels, classNames });
+  const lines = new TokenLines(source, options);
+  eachTextLine(text, source, (l) => lines.add(l));
+  return lines.finish();
 }
 
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (cause) {
-    throw new DatasetNotFoundError(path, "JSONL file is not readable; check the path", { cause });
+/** Takes lines of "text" or "ids" one at a time; `finish` gives the dataset. */
+class TokenLines {
+  #ids = new Growing((n) => new Int32Array(n));
+  #labels: LabelColumn;
+  constructor(
+    private readonly source: string,
+    private readonly options: JsonlTokenOptions,
+  ) {
+    if (!Number.isInteger(options.seqLen) || options.seqLen <= 0) {
+      throw new DatasetArgumentError("seqLen", `must be a positive integer, got ${options.seqLen}`);
+    }
+    this.#labels = new LabelColumn(source, options);
+  }
+  add(line: Line): void {
+    const s = this.options.seqLen;
+    const seq = lineIds(line, `${this.source}:${line.number}`, this.options);
+    const row = this.#ids.next(s).fill(this.options.padId ?? 0);
+    for (let j = 0; j < Math.min(s, seq.length); j++) row[j] = seq[j] as number;
+    this.#labels.add(line);
+  }
+  finish(): Dataset<Int32Array | BigInt64Array> {
+    if (this.#labels.raw.length === 0) throw new DatasetFormatError(this.source, "has no samples");
+    const { labels, classNames } = this.#labels.resolve();
+    const ids = this.#ids.take();
+    const x = this.options.dtype === "int64" ? BigInt64Array.from(ids, (v) => BigInt(v)) : ids;
+    return createDataset<Int32Array | BigInt64Array>({
+      x,
+      sampleShape: [this.options.seqLen],
+      labels,
+      classNames,
+    });
   }
 }
 
@@ -232,7 +256,9 @@ export async function loadJsonlFeatures(
   path: string,
   options: JsonlFeatureOptions = {},
 ): Promise<Dataset<Float32Array>> {
-  return parseJsonlFeatures(await readText(path), path, options);
+  const lines = new FeatureLines(path, options);
+  await eachFileLine(path, (l) => lines.add(l));
+  return lines.finish();
 }
 
 /** Reads a JSONL file of {"text": "...", "label": ...} or {"ids": [...], "label": ...} lines. */
@@ -252,5 +278,7 @@ export async function loadJsonlTokens(
   path: string,
   options: JsonlTokenOptions,
 ): Promise<Dataset<Int32Array | BigInt64Array>> {
-  return parseJsonlTokens(await readText(path), path, options);
+  const lines = new TokenLines(path, options);
+  await eachFileLine(path, (l) => lines.add(l));
+  return lines.finish();
 }

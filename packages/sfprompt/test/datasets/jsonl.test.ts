@@ -1,7 +1,8 @@
 // JSONL user data: feature lines, text and token-id lines, label mapping, line-numbered errors.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { constants } from "node:buffer";
+import { open, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   loadJsonlFeatures,
@@ -51,6 +52,44 @@ describe("JSONL features", () => {
       assert.deepEqual(
         Array.from({ length: records.length }, (_, i) => [ds.classNames[ds.labels[i]!], ...sampleAt(ds, i)]),
         records.map((r) => [r.label, ...r.x]),
+      );
+    });
+  });
+
+  it("reads a file longer than V8's longest string, line by line", async () => {
+    await withTempDir(async (dir) => {
+      // Lines of about 1 MiB: a sample, a note of 50,000 "é" (two bytes each, so that chunk ends fall
+      // inside characters) and spaces (JSON whitespace). Read whole into one string, the file failed
+      // as "JSONL file is not readable; check the path" (ERR_STRING_TOO_LONG).
+      const path = join(dir, "big.jsonl");
+      const note = "é".repeat(50_000);
+      const pad = " ".repeat((1 << 20) + 999 - note.length * 2);
+      const file = await open(path, "w");
+      let chars = 0;
+      let count = 0;
+      try {
+        while (chars <= constants.MAX_STRING_LENGTH) {
+          const label = count % 3 === 0 ? "日本" : "äpple";
+          const line = `${JSON.stringify({ x: [count, count / 2], label, note })}${pad}${count % 2 ? "\r\n" : "\n"}`;
+          await file.write(line);
+          chars += line.length;
+          count += 1;
+        }
+      } finally {
+        await file.close();
+      }
+      assert.ok((await stat(path)).size > constants.MAX_STRING_LENGTH);
+      const ds = await loadJsonlFeatures(path);
+      assert.deepEqual(ds.classNames, ["äpple", "日本"]);
+      assert.equal(ds.labels.length, count);
+      const k = Array.from({ length: count }, (_, i) => i);
+      assert.deepEqual(
+        Array.from(ds.labels),
+        k.map((i) => (i % 3 === 0 ? 1 : 0)),
+      );
+      assert.deepEqual(
+        Array.from(ds.x),
+        k.flatMap((i) => [i, i / 2]),
       );
     });
   });

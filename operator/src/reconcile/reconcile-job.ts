@@ -10,9 +10,11 @@ import { existingJobKey, generateJobKey } from "../desired/secret.js";
 import { recordedSpec } from "../desired/spec-record.js";
 import { childNames, jobKey, splitKey } from "../names.js";
 import { computeStatus } from "../status/compute-status.js";
-import { upsertConditions } from "../status/conditions.js";
+import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
+import { upsertConditions, type ConditionUpdate } from "../status/conditions.js";
 import { decideLifecycle, hasFinished, INVALID_SPEC } from "../status/lifecycle.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
+import { repairedStatus } from "../status/repaired-status.js";
 import { statusPatch } from "../status/status-patch.js";
 import { readStoredStatus, usableStatus, type StoredStatus } from "../status/stored-status.js";
 import { STATUS_UNREADABLE, unreadableEventMessage } from "../status/unreadable-status.js";
@@ -30,42 +32,53 @@ async function reportInvalid(
 ): Promise<ReconcileResult> {
   const m = raw.metadata!;
   const involved = { namespace: m.namespace!, name: m.name!, uid: m.uid! };
-  const previous = usableStatus(readStoredStatus(raw));
   const stored = (raw as { status?: unknown }).status;
+  const read = readStoredStatus(raw);
+  const rejected = read.readable ? [] : read.rejected;
+  const now = deps.now();
+  const previous = repairedStatus({
+    previous: usableStatus(read),
+    stored,
+    rejected,
+    serverCreatedAt: serverCreatedAt(observed(deps, involved).deployment),
+    now,
+  });
   // A finished job keeps its outcome: a rule added after it ran (an operator upgrade) or a later edit
-  // does not turn a Succeeded job into a Failed one. The event still says what is wrong.
-  if (hasFinished(previous)) {
-    await deps.events.record(involved, "Warning", INVALID_SPEC, message);
-    return {};
-  }
-  const now = deps.now().toISOString();
+  // does not turn a Succeeded job into a Failed one. SpecRejected says what is wrong, and the write
+  // repairs a stored status that does not read (ADR 0023, amendment 9); nothing is restarted.
+  const finished = hasFinished(previous);
   // Running goes False with it, so no condition says the job trains; the pods are left as they were
   // (there is no valid spec to derive them from) and a fixed spec lets the job carry on.
-  const conditions = upsertConditions(
-    previous?.conditions ?? [],
-    [
-      { type: "Failed", status: "True", reason: INVALID_SPEC, message },
-      {
-        type: "Running",
-        status: "False",
-        reason: "Failed",
-        message: "the job is Failed: its spec is invalid",
-      },
-    ],
-    now,
-    m.generation,
-  );
-  // Over the status as stored, so that one that does not read is replaced whole.
-  const patch = statusPatch(stored, {
-    ...previous,
-    phase: "Failed",
-    conditions,
-    observedGeneration: m.generation,
-  });
+  const updates: ConditionUpdate[] = finished
+    ? [{ type: SPEC_REJECTED, status: "True", reason: INVALID_SPEC, message }]
+    : [
+        { type: "Failed", status: "True", reason: INVALID_SPEC, message },
+        {
+          type: "Running",
+          status: "False",
+          reason: "Failed",
+          message: "the job is Failed: its spec is invalid",
+        },
+      ];
+  const conditions = upsertConditions(previous?.conditions ?? [], updates, now.toISOString(), m.generation);
+  const next = finished
+    ? { ...previous, conditions }
+    : { ...previous, phase: "Failed" as const, conditions, observedGeneration: m.generation };
+  // Over the status as stored, so that one that does not read is replaced whole; what only the event
+  // stream gives back stays as stored (no replay runs for an invalid spec).
+  const patch = statusPatch(stored, withHeldFields(next, stored, heldFields(rejected, previous)));
   if (patch) await deps.client.patchJobStatus(m.namespace!, m.name!, patch);
   await deps.events.record(involved, "Warning", INVALID_SPEC, message);
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
   return {};
+}
+
+/** The server Deployment's creationTimestamp (RFC 3339), unless there is none or it is being deleted. */
+function serverCreatedAt(d: V1Deployment | undefined): string | undefined {
+  const at = d?.metadata?.creationTimestamp;
+  if (at === undefined || d?.metadata?.deletionTimestamp !== undefined) return undefined;
+  const ms = new Date(at).getTime();
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 function observed(
@@ -97,7 +110,7 @@ async function reconcileParsed(
   deps: ReconcileDeps,
   edited: SFPromptJob,
   ref: JobRef,
-  { stored, previous, rejected }: Base,
+  { stored, previous: read, rejected }: Base,
 ): Promise<ReconcileResult> {
   const key = jobKey(ref.namespace, ref.name);
   const now = deps.now();
@@ -105,6 +118,13 @@ async function reconcileParsed(
   deps.progress.track(key, natsUrl, jobToken(ref.namespace, ref.name));
   const progress = deps.progress.snapshot(key);
   const seen = observed(deps, ref);
+  const previous = repairedStatus({
+    previous: read,
+    stored,
+    rejected,
+    serverCreatedAt: serverCreatedAt(seen.deployment),
+    now,
+  });
   const restart = deps.settings.clientRestart;
   const plans = planClients(edited.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
   const lifecycle = decideLifecycle({ job: edited, previous, progress, plans, now });

@@ -11,7 +11,7 @@ import { clientPodFields, clientState } from "./client-state.js";
 import { clientsConfigCondition } from "./clients-config.js";
 import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
-import { clientsTold, hasFinished, type Lifecycle, type Terminal } from "./lifecycle.js";
+import { clientsTold, hasFinished, INVALID_SPEC, type Lifecycle, type Terminal } from "./lifecycle.js";
 import { cpuFallbackCondition, serverStatusOf } from "./server-status.js";
 
 export interface StatusInput {
@@ -204,12 +204,20 @@ function conditionUpdates(
 
 /**
  * SpecRejected while an edit is held; once one was, False again when the spec is applied. A finished
- * job's stays as it finished: no later spec is applied to it (ADR 0034).
+ * job's stays as it finished: no later spec is applied to it (ADR 0034); only the InvalidSpec one its
+ * invalid spec set (ADR 0023, amendment 9) goes False once the spec reads again.
  */
 function specCondition(input: StatusInput): ConditionUpdate[] {
   if (input.held) return [cond(SPEC_REJECTED, true, input.held.reason, input.held.message)];
   const previous = input.job.status;
-  if (hasFinished(previous) || !previous?.conditions?.some((c) => c.type === SPEC_REJECTED)) return [];
+  const was = previous?.conditions?.find((c) => c.type === SPEC_REJECTED);
+  if (hasFinished(previous)) {
+    if (was?.status !== "True" || was.reason !== INVALID_SPEC) return [];
+    return [
+      cond(SPEC_REJECTED, false, "SpecValid", "the spec is valid; the job has finished and runs no more"),
+    ];
+  }
+  if (!was) return [];
   return [cond(SPEC_REJECTED, false, "SpecApplied", "the spec is applied to the job's children")];
 }
 

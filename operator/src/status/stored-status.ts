@@ -1,8 +1,9 @@
 // A job's stored status as the API's schema reads it: the reconciler's previous status, the webhook's
 // view of the old object, the /metrics series. A status that does not read (none this operator
 // writes; a hand-made patch or another operator version's) says why, and what of it still reads
-// (ADR 0023, amendments 5 and 8).
+// (ADR 0023, amendments 5, 8 and 9).
 import { StatusSchema, type Status } from "@sfprompt/api";
+import type { z } from "zod";
 
 /** One thing the schema rejects in a stored status: `status.startTime`, `Invalid ISO datetime`. */
 export interface StatusIssue {
@@ -58,10 +59,32 @@ function compact(v: unknown): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, compact(x)]));
 }
 
+/** The value at `path` in `root`, if any. */
+function valueAt(root: Container, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) v = isContainer(v) ? v[k] : undefined;
+  return v;
+}
+
+/**
+ * Puts a date-time written with a lower-case `t` or `z` (RFC 3339 allows either case; the older CRD
+ * stored it, zod's pattern wants upper case) back in upper case, the same instant: true if it did. A
+ * value still refused in upper case goes in the next pass (ADR 0023, amendment 9).
+ */
+function upperCaseTime(root: Container, issue: z.core.$ZodIssue): boolean {
+  if (issue.code !== "invalid_format" || issue.format !== "datetime" || issue.path.length === 0) return false;
+  const v = valueAt(root, issue.path);
+  if (typeof v !== "string" || v === v.toUpperCase()) return false;
+  const parent = valueAt(root, issue.path.slice(0, -1)) as Container;
+  parent[issue.path[issue.path.length - 1]!] = v.toUpperCase();
+  return true;
+}
+
 /**
  * `raw` without the values the schema rejects, each at the finest level that reads: a condition
  * without a readable lastTransitionTime goes, the other conditions stay; a client's `restarts` past
- * 2^53 goes, the client's entry stays. Undefined if `raw` is not an object.
+ * 2^53 goes, the client's entry stays. A lower-case date-time is kept, in upper case. Undefined if
+ * `raw` is not an object.
  */
 function keptFields(raw: unknown): Status | undefined {
   if (!isContainer(raw) || Array.isArray(raw)) return undefined;
@@ -69,7 +92,10 @@ function keptFields(raw: unknown): Status | undefined {
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const r = StatusSchema.safeParse(value);
     if (r.success) return r.data;
-    for (const issue of r.error.issues) if (!drop(value, issue.path)) return undefined;
+    for (const issue of r.error.issues) {
+      if (upperCaseTime(value, issue)) continue;
+      if (!drop(value, issue.path)) return undefined;
+    }
     value = compact(value) as Container;
   }
   return undefined;

@@ -1,7 +1,7 @@
-// A stored status with one list entry that does not read (a condition's lower-case time, stored under
-// the older CRD) on a real kube-apiserver: the operator drops that entry alone, so the job keeps its
-// other conditions with their times and reasons, its startTime and completionTime, and a job Failed
-// by an invalid spec still carries on once the spec is fixed (ADR 0023, amendment 8).
+// A stored status with one list entry that does not read (a condition's time with an offset of
+// +99:99, stored under the older CRD) on a real kube-apiserver: the operator drops that entry alone, so
+// the job keeps its other conditions with their times and reasons, its startTime and completionTime,
+// and a job Failed by an invalid spec still carries on once the spec is fixed (ADR 0023, amendment 8).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StatusSchema } from "@sfprompt/api";
@@ -17,24 +17,30 @@ type Condition = NonNullable<NonNullable<JobObject["status"]>["conditions"]>[num
 
 const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
 
-/** The job's conditions with `type`'s time written lower-case, as the older CRD let through. */
-function withLowerCaseTime(j: JobObject, type: string): Condition[] {
+/**
+ * The same time with an offset of +99:99, which the older CRD let through and which reads in no case
+ * (a lower-case time is the same instant and reads in upper case: ADR 0023, amendment 9).
+ */
+const unreadableTime = (t: string): string => t.replace(/Z$/, "+99:99");
+
+/** The job's conditions with `type`'s time made unreadable, as the older CRD let through. */
+function withUnreadableTime(j: JobObject, type: string): Condition[] {
   const all = j.status?.conditions ?? [];
   assert.ok(
     all.some((c) => c.type === type),
     `${j.metadata?.name} has a ${type} condition`,
   );
   return all.map((c) =>
-    c.type === type ? { ...c, lastTransitionTime: c.lastTransitionTime.toLowerCase() } : c,
+    c.type === type ? { ...c, lastTransitionTime: unreadableTime(c.lastTransitionTime) } : c,
   );
 }
 
-/** Stores the job's conditions with `type`'s time lower-case (a merge patch replaces the list). */
+/** Stores the job's conditions with `type`'s time unreadable (a merge patch replaces the list). */
 function spoilCondition(j: JobObject, type: string): Promise<string> {
   return patchStatusUnderOlderCrd(
     w.world.cp.kubeconfigPath,
     { namespace: "default", name: j.metadata!.name! },
-    { conditions: withLowerCaseTime(j, type) },
+    { conditions: withUnreadableTime(j, type) },
   );
 }
 
@@ -123,7 +129,7 @@ test("a finished job whose completionTime does not read gets back the time its F
   const version = await patchStatusUnderOlderCrd(
     w.world.cp.kubeconfigPath,
     { namespace: "default", name: "ttl" },
-    { completionTime: finished.toLowerCase() },
+    { completionTime: unreadableTime(finished) },
   );
   const fixed = await waitForJob(
     w.world,

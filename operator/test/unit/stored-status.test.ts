@@ -1,6 +1,7 @@
 // A job's stored status read with the API's schema: absent, readable, or unreadable with the
 // schema's issues as `status.…` paths, the top-level fields they are in, and the status without the
-// values they are at, each dropped at the finest level that reads (ADR 0023, amendment 8).
+// values they are at, each dropped at the finest level that reads, a lower-case date-time kept in
+// upper case (ADR 0023, amendments 8 and 9).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readStoredStatus, usableStatus, type StoredStatus } from "../../src/status/stored-status.js";
@@ -25,8 +26,19 @@ const cases: { name: string; status: unknown; read: StoredStatus }[] = [
     read: { readable: true, status: { phase: "Running", round: 2 } },
   },
   {
-    name: "a lower-case date-time (an older CRD stored it) names its path and keeps the other fields",
+    name: "a lower-case date-time (an older CRD stored it) names its path and is kept, the same instant in upper case",
     status: { phase: "Running", round: 2, startTime: "2026-11-28t05:00:00z" },
+    read: {
+      readable: false,
+      status: undefined,
+      issues: [{ path: "status.startTime", message: "Invalid ISO datetime" }],
+      kept: { phase: "Running", round: 2, startTime: "2026-11-28T05:00:00Z" },
+      rejected: ["startTime"],
+    },
+  },
+  {
+    name: "a date-time that does not read in either case (an offset of +99:99) names its path and goes",
+    status: { phase: "Running", round: 2, startTime: "2026-11-28T05:00:00+99:99" },
     read: {
       readable: false,
       status: undefined,
@@ -39,7 +51,7 @@ const cases: { name: string; status: unknown; read: StoredStatus }[] = [
     name: "a condition whose time does not read is dropped, and only that condition",
     status: {
       round: BIG,
-      conditions: [condition("2026-11-28T04:00:00Z", "Failed"), condition("2026-11-28t05:00:00z")],
+      conditions: [condition("2026-11-28T04:00:00Z", "Failed"), condition("2026-11-28T05:00:00+99:99")],
       rounds: 3,
       startTime: "2026-11-28T04:00:00Z",
     },
@@ -99,7 +111,10 @@ const cases: { name: string; status: unknown; read: StoredStatus }[] = [
         { path: "status.metrics.bestRound", message: TOO_BIG },
         { path: "status.server.readyTime", message: DATE },
       ],
-      kept: { metrics: { loss: 0.5, accuracy: 0.75, bestAccuracy: 0.8 }, server: { instance: "s-0" } },
+      kept: {
+        metrics: { loss: 0.5, accuracy: 0.75, bestAccuracy: 0.8 },
+        server: { instance: "s-0", readyTime: "2026-11-28T05:00:00Z" },
+      },
       rejected: ["lastCheckpoint", "metrics", "server"],
     },
   },

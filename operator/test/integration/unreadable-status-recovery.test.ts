@@ -1,0 +1,144 @@
+// A stored status whose lost values other records give back, on a real kube-apiserver (the status
+// stored under the older CRD, as in unreadable-status-entries): a startTime that does not read comes
+// back from the Suspended condition or the server Deployment, not now; a Failed condition whose time
+// does not read keeps its reason; a finished job whose spec turned invalid still gets its status
+// repaired, with SpecRejected saying what is wrong (ADR 0023, amendment 9).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { StatusSchema } from "@sfprompt/api";
+import { childNames } from "../../src/names.js";
+import { jobManifest } from "../fixtures.js";
+import { installOlderCrd } from "../older-crd-rules.js";
+import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
+import {
+  condition,
+  createJob,
+  patchJobSpec,
+  podNames,
+  waitForJob,
+  worldHooks,
+  type JobObject,
+} from "./harness.js";
+
+const w = worldHooks(installOlderCrd);
+
+type Condition = NonNullable<NonNullable<JobObject["status"]>["conditions"]>[number];
+
+const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
+
+/** The same time with an offset of +99:99: the older CRD stored it, it reads in no case. */
+const unreadableTime = (t: string): string => t.replace(/Z$/, "+99:99");
+
+/** Stores `status` under the older CRD; the job as the operator rewrote it so that it reads again. */
+async function spoilAndWait(name: string, status: Record<string, unknown>): Promise<JobObject> {
+  const version = await patchStatusUnderOlderCrd(
+    w.world.cp.kubeconfigPath,
+    { namespace: "default", name },
+    status,
+  );
+  return waitForJob(
+    w.world,
+    name,
+    (j) => reads(j) && j.metadata!.resourceVersion !== version,
+    "the status rewritten so that it reads",
+  );
+}
+
+/** The job's conditions with `type`'s time made unreadable (a merge patch replaces the list). */
+function spoiledConditions(j: JobObject, type: string): Condition[] {
+  const all = j.status?.conditions ?? [];
+  assert.ok(
+    all.some((c) => c.type === type),
+    `${j.metadata?.name} has a ${type} condition`,
+  );
+  return all.map((c) =>
+    c.type === type ? { ...c, lastTransitionTime: unreadableTime(c.lastTransitionTime) } : c,
+  );
+}
+
+test("a startTime that does not read comes back as it was, not now: from its lower-case form, the Suspended condition, or the server Deployment", async () => {
+  await createJob(w.world, jobManifest("clock", { clients: { count: 1 }, activeDeadlineSeconds: 3600 }));
+  const pending = await waitForJob(
+    w.world,
+    "clock",
+    (j) => j.status?.phase === "Pending" && j.status.startTime !== undefined,
+    "clock to be Pending with a startTime",
+  );
+  const start = String(pending.status!.startTime);
+  assert.equal(condition(pending, "Suspended")?.lastTransitionTime, start, "written together");
+
+  const lower = await spoilAndWait("clock", { startTime: start.toLowerCase() });
+  assert.equal(lower.status?.startTime, start, "the lower-case time is the same instant");
+
+  const fromCondition = await spoilAndWait("clock", { startTime: unreadableTime(start) });
+  assert.equal(fromCondition.status?.startTime, start, "the Suspended condition's time");
+
+  const fromServer = await spoilAndWait("clock", {
+    startTime: unreadableTime(start),
+    conditions: spoiledConditions(fromCondition, "Suspended"),
+  });
+  const deployment = await w.world.apps.readNamespacedDeployment({
+    name: childNames("clock").deployment,
+    namespace: "default",
+  });
+  const created = new Date(deployment.metadata!.creationTimestamp!).toISOString();
+  assert.equal(fromServer.status?.startTime, created, "the server Deployment's creation time");
+  // whole seconds: at most a second before the start the deadline counted from
+  const early = Date.parse(start) - Date.parse(created);
+  assert.ok(early >= 0 && early < 1000, `${created} within the second before ${start}`);
+});
+
+test("a Failed condition whose time does not read keeps its reason and message, at the completion time", async () => {
+  await createJob(w.world, jobManifest("late", { clients: { count: 1 }, activeDeadlineSeconds: 1 }));
+  const failed = await waitForJob(
+    w.world,
+    "late",
+    (j) => j.status?.phase === "Failed",
+    "late to pass its deadline",
+  );
+  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
+  assert.equal(condition(failed, "Failed")?.lastTransitionTime, failed.status?.completionTime);
+
+  const fixed = await spoilAndWait("late", { conditions: spoiledConditions(failed, "Failed") });
+  // DeadlineExceeded with its message and time, and the ClientsReady text that follows from it
+  assert.deepEqual(fixed.status, failed.status);
+});
+
+test("a finished job whose spec turned invalid gets its status repaired and SpecRejected, and stays as it finished once the spec is fixed", async () => {
+  await createJob(
+    w.world,
+    jobManifest("over", { clients: { count: 4, perRound: { fraction: 0.5 } }, activeDeadlineSeconds: 1 }),
+  );
+  const failed = await waitForJob(w.world, "over", (j) => j.status?.phase === "Failed", "over to fail");
+  await patchJobSpec(w.world, "over", { training: { quorum: { count: 3, fraction: null } } });
+  const rejected = await waitForJob(
+    w.world,
+    "over",
+    (j) => condition(j, "SpecRejected")?.status === "True",
+    "SpecRejected on the finished job",
+  );
+  assert.equal(condition(rejected, "SpecRejected")?.reason, "InvalidSpec");
+  assert.match(condition(rejected, "SpecRejected")?.message ?? "", /^spec\.training\.quorum/);
+  const pods = await podNames(w.world, "over");
+
+  const repaired = await spoilAndWait("over", { conditions: spoiledConditions(rejected, "ServerReady") });
+  const others = (j: JobObject): Condition[] =>
+    (j.status?.conditions ?? []).filter((c) => c.type !== "ServerReady");
+  assert.deepEqual(others(repaired), others(rejected), "the conditions that read are kept");
+  assert.equal(condition(repaired, "Failed")?.reason, "DeadlineExceeded");
+  assert.equal(repaired.status?.completionTime, failed.status?.completionTime);
+
+  await patchJobSpec(w.world, "over", { training: { quorum: { count: 2 } } });
+  const valid = await waitForJob(
+    w.world,
+    "over",
+    (j) => condition(j, "SpecRejected")?.status === "False",
+    "SpecRejected False once the spec is valid",
+  );
+  assert.equal(condition(valid, "SpecRejected")?.reason, "SpecValid");
+  assert.equal(valid.status?.phase, "Failed");
+  assert.equal(condition(valid, "Failed")?.reason, "DeadlineExceeded");
+  assert.equal(valid.status?.completionTime, failed.status?.completionTime);
+  // the reconcile that wrote SpecValid applied the children first: it made no client pod
+  assert.deepEqual(await podNames(w.world, "over"), pods, "no client pod is made again");
+});

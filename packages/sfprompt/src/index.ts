@@ -26,6 +26,7 @@ export * from "./datasets/netpbm.js";
 export * from "./datasets/image-decode.js";
 export * from "./datasets/image-folder.js";
 export * from "./datasets/jsonl.js";
+export * from "./datasets/jsonl-lines.js";
 export * from "./datasets/debian-sections.js";
 export * from "./datasets/partition.js";
 export * from "./datasets/job-partition.js";

@@ -64,6 +64,14 @@ export async function eachFileLine(
     const line = parseLine(number === 1 ? withoutBom(text) : text, number, path);
     if (line !== undefined) add(line);
   };
+  // checked before a line is joined: one longer than a string can be would fail as a bare RangeError
+  const checkLength = (chars: number): void => {
+    if (chars <= maxLineChars) return;
+    throw new DatasetFormatError(
+      `${path}:${number + 1}`,
+      `is longer than ${maxLineChars} characters, the longest line this reader takes; put one sample per line`,
+    );
+  };
   try {
     for (;;) {
       let next: IteratorResult<string>;
@@ -76,20 +84,16 @@ export async function eachFileLine(
       const chunk = next.value;
       let start = 0;
       for (let nl = chunk.indexOf("\n"); nl >= 0; nl = chunk.indexOf("\n", start)) {
+        checkLength(pendingChars + nl - start);
         pending.push(chunk.slice(start, nl));
         take(pending.join(""));
         pending = [];
         pendingChars = 0;
         start = nl + 1;
       }
+      checkLength(pendingChars + chunk.length - start);
       pending.push(chunk.slice(start));
       pendingChars += chunk.length - start;
-      if (pendingChars > maxLineChars) {
-        throw new DatasetFormatError(
-          `${path}:${number + 1}`,
-          `is longer than ${maxLineChars} characters, the longest line this reader takes; put one sample per line`,
-        );
-      }
     }
     if (pendingChars > 0) take(pending.join(""));
   } finally {

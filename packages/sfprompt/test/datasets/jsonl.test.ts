@@ -5,6 +5,7 @@ import { constants } from "node:buffer";
 import { open, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  eachFileLine,
   loadJsonlFeatures,
   loadJsonlTokens,
   parseJsonlFeatures,
@@ -91,6 +92,27 @@ describe("JSONL features", () => {
         Array.from(ds.x),
         k.flatMap((i) => [i, i / 2]),
       );
+    });
+  });
+
+  it("names a line longer than the longest line it takes", async () => {
+    await withTempDir(async (dir) => {
+      // the limit is V8's longest string; set to 100 characters here, a 300-character line 2 meets it
+      const path = join(dir, "long-line.jsonl");
+      await writeFile(path, lines({ x: [1], label: 0 }, { x: [2], label: 0, note: "n".repeat(270) }));
+      const seen: number[] = [];
+      await assert.rejects(
+        eachFileLine(path, (l) => seen.push(l.number), 100),
+        (e: Error) => {
+          assert.equal(e.name, "DatasetFormatError");
+          assert.equal(
+            e.message,
+            `${path}:2: is longer than 100 characters, the longest line this reader takes; put one sample per line`,
+          );
+          return true;
+        },
+      );
+      assert.deepEqual(seen, [1]);
     });
   });
 

@@ -16,7 +16,7 @@ import type { Dataset } from "../datasets/dataset.js";
 import { clientName } from "../runtime/client-names.js";
 import { textBundleConfig } from "../runtime/job-source.js";
 import { observerErrorsTo, silentLogger, type Logger } from "../runtime/logger.js";
-import { meta, type ReportRequest } from "../runtime/messages.js";
+import { PollReplySchema, meta, type ReportRequest } from "../runtime/messages.js";
 import type { RequestObserver } from "../runtime/request-ops.js";
 import { localBody, remoteBody } from "./body-link.js";
 import type { ClientContext, RoundTrainer } from "./client-context.js";
@@ -78,11 +78,16 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
   const link = new ServerLink(o.nc, config, name, ledger, signal, logger, reconnects, o.onRequest);
   const subjects = jobSubjects(config.names.job);
   const report = async (r: ReportRequest): Promise<void> => {
-    await link.request(subjects.roundReport, {
+    const reply = await link.request(subjects.roundReport, {
       kind: "control",
       round: r.op === "state" ? r.round : 0,
       meta: meta(r),
     });
+    // a running server answers `ok`; one lingering after its job failed answers every report with the
+    // failure (ADR 0041): the round this client is in cannot count, so it stops now, not at its next poll
+    const end = PollReplySchema.safeParse(reply.header.meta);
+    if (end.success && end.data.action === "failed")
+      throw ending.serverFailed(end.data.reason, end.data.message, end.data.attempt);
   };
   const ctx: ClientContext = { config, index, name, bundle, data: o.data, logger, signal, report };
   let train: RoundTrainer | undefined;

@@ -4,8 +4,8 @@ import {
   appendFileSync,
   closeSync,
   openSync,
-  readdirSync,
   readFileSync,
+  renameSync,
   rmdirSync,
   rmSync,
   statSync,
@@ -75,18 +75,19 @@ export function recordNatsServer(dir: string, pid: number): void {
   appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n`);
 }
 
-function createDir(dir: string): boolean {
+/** Makes `dir` and the folders above it that are missing: those it made, outermost first. */
+function createDir(dir: string): string[] {
   const choose = "choose another folder with --out DIR (or spec.output.path)";
-  let created: boolean;
+  let made: string[];
   try {
-    created = makeDirs(dir).length > 0;
+    made = makeDirs(dir);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     const what = code === "EEXIST" ? "exists and is not a folder" : `cannot be created (${code})`;
     throw new RunDirError(dir, `${what}; ${choose}`, { cause });
   }
   if (!statSync(dir).isDirectory()) throw new RunDirError(dir, `exists and is not a folder; ${choose}`);
-  return created;
+  return made;
 }
 
 /** A lock with no pid yet is one its taker is writing; this old, its taker died before it wrote. */
@@ -104,38 +105,111 @@ function isBeingWritten(path: string): boolean {
   }
 }
 
+/** Creates `path` exclusively with this process's pid in it: false when it exists. */
+function createExclusive(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** A file of the lock's chain: gone, held by a live run (no pid: being written), or left by a dead one. */
+type Link =
+  | { readonly state: "gone" }
+  | { readonly state: "held"; readonly holder: Holder }
+  | { readonly state: "dead"; readonly id: string };
+
+function linkAt(path: string): Link {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return { state: "gone" }; // released or taken over since, or not made yet
+  }
+  const pid = pidOf(text.split("\n")[0]?.trim());
+  if (pid !== undefined && isAlive(pid)) return { state: "held", holder: { pid } };
+  // a run that started together is between its exclusive create and its pid write
+  if (text === "" && isBeingWritten(path)) return { state: "held", holder: {} };
+  return { state: "dead", id: pid === undefined ? "unwritten" : String(pid) };
+}
+
+/** Dead takers after which the chain is taken for held: their successor files need a person. */
+const MAX_CHAIN = 8;
+
+/**
+ * The lock's chain (ADR 0016 amendment 4): the lock file, then for each dead holder its successor
+ * file (`<file>.<its pid>`), which the run taking over from it creates exclusively. Either a live
+ * holder (and the file it holds), or every holder dead and the successor file to create next, or
+ * the lock gone.
+ */
+type Chain =
+  | { readonly held: Holder; readonly at: string; readonly dead: readonly string[] }
+  | { readonly dead: readonly string[]; readonly next: string }
+  | { readonly gone: true };
+
+function chainOf(path: string): Chain {
+  const dead: string[] = [];
+  let at = path;
+  for (let depth = 0; depth < MAX_CHAIN; depth++) {
+    const link = linkAt(at);
+    if (link.state === "gone") return depth === 0 ? { gone: true } : { dead, next: at };
+    if (link.state === "held") return { held: link.holder, at, dead };
+    dead.push(at);
+    at = `${at}.${link.id}`;
+  }
+  return { held: {}, at, dead };
+}
+
+/**
+ * Having created `mine`, the successor of the chain's last dead holder: takes the lock when the
+ * chain still ends in it. Only the creator of that one file can get here for a chain of dead
+ * holders, and nobody else changes such a chain, so the check holds until the rename.
+ */
+function takeOver(path: string, mine: string): boolean {
+  const chain = chainOf(path);
+  if (!("held" in chain) || chain.at !== mine || chain.held.pid !== process.pid) {
+    // the chain moved on before our successor file was made (another run took over): not ours
+    if (holderOf(mine) === process.pid) rmSync(mine, { force: true });
+    return false;
+  }
+  stopLeftNatsServer(path);
+  renameSync(mine, path);
+  // the successor files of takers that died before their rename (the first was the lock file)
+  for (const p of chain.dead.slice(1)) rmSync(p, { force: true });
+  return true;
+}
+
 /** Creates the lock file exclusively, or returns the live run that holds it. */
 function tryLock(path: string): Holder | undefined {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return undefined;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const lines = lockLines(path);
-    if (lines.length === 0) continue; // released since: take it
-    const pid = pidOf(lines[0]?.trim());
-    if (pid !== undefined && isAlive(pid)) return { pid };
-    // a run that started together is between its exclusive create and its pid write
-    if (lines.join("") === "" && isBeingWritten(path)) return {};
-    // a run that was killed left it behind
-    stopLeftNatsServer(path);
-    rmSync(path, { force: true });
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (createExclusive(path)) return undefined;
+    const chain = chainOf(path);
+    if ("gone" in chain) continue; // released since: take it
+    if ("held" in chain) return chain.held;
+    // every holder in the chain was killed: the one run that creates the next successor takes over
+    if (createExclusive(chain.next) && takeOver(path, chain.next)) return undefined;
   }
-  const pid = holderOf(path);
-  return pid === undefined ? {} : { pid };
+  const chain = chainOf(path);
+  return "held" in chain ? chain.held : {};
 }
 
 /**
  * Creates `dir` if needed and locks it for this process; throws RunDirError when another live run
  * holds it. Returns the release function (also run at process exit, e.g. after an uncaught error),
- * which removes the folder again when this run created it and left nothing in it.
+ * which removes the folder again when this run created it and left nothing in it, and then each
+ * folder above it that this run made, while empty (one that another process filled since stays).
  */
 export function lockRunDir(dir: string): () => void {
-  const created = createDir(dir);
+  const made = createDir(dir);
   const path = join(dir, LOCK_FILE);
   let holder: Holder | undefined;
   try {
@@ -158,10 +232,13 @@ export function lockRunDir(dir: string): () => void {
     released = true;
     process.removeListener("exit", release);
     if (holderOf(path) === process.pid) rmSync(path, { force: true });
-    try {
-      if (created && readdirSync(dir).length === 0) rmdirSync(dir);
-    } catch {
-      // removed or filled meanwhile: leave it
+    // rmdir removes only an empty folder: one the run wrote in, or another process filled, stays
+    for (const d of [...made].reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        return; // filled, or removed meanwhile: leave it and those above it
+      }
     }
   };
   process.once("exit", release);

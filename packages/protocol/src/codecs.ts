@@ -33,6 +33,29 @@ export function encodedByteLength(dtype: DType, codec: Codec, shape: readonly nu
   }
 }
 
+/** bf16's largest finite value; a float32 above it may round to Infinity. */
+const BF16_MAX = 3.3895313892515355e38;
+/** The smallest normal float32: below it bf16 keeps fewer than its 8 significant bits. */
+const F32_MIN_NORMAL = 2 ** -126;
+
+/**
+ * The codec `tensor` travels in when `asked` for it: `asked`, except int8 over rows of at most 4
+ * elements. A float32 scale per row costs 4/L bytes per element on top of int8's one (5 for [N, 1]),
+ * never fewer than bf16's 2; bf16 keeps each value within |x|/256 (under int8's max|row|/254) and
+ * every receiver decodes it. Values bf16 cannot keep so (beyond its range, float32 subnormals, NaN,
+ * Infinity) leave the tensor in int8, which carries or refuses them as it always did.
+ */
+export function wireCodec(tensor: Tensor, asked: Codec): Codec {
+  if (asked !== "int8" || !(tensor.data instanceof Float32Array)) return asked;
+  const rowLength = tensor.shape.at(-1) ?? 1;
+  if (rowLength === 0 || rowLength > 4) return asked;
+  for (const x of tensor.data) {
+    const a = x < 0 ? -x : x;
+    if (!(a <= BF16_MAX) || (a !== 0 && a < F32_MIN_NORMAL)) return asked;
+  }
+  return "bf16";
+}
+
 /** Throws FrameDtypeError unless `codec` can carry `dtype`. */
 export function checkCodecFits(dtype: DType, codec: Codec, frame: FrameRef | undefined, field: string): void {
   if (!CODECS_FOR_DTYPE[dtype].includes(codec)) {

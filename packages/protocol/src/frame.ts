@@ -5,6 +5,7 @@ import {
   decodeTensorBytes,
   encodeTensorInto,
   encodedByteLength,
+  wireCodec,
 } from "./codecs.js";
 import { crc32 } from "./crc32.js";
 import { FrameChecksumError, FrameHeaderError, FrameSizeError, type FrameRef } from "./errors.js";
@@ -63,7 +64,7 @@ export function randomTransferId(): number {
 export function encodeFrame(init: FrameInit, maxPayload: number): EncodedFrame {
   const tensors = init.tensors ?? [];
   const entries = tensors.map((t) => {
-    const codec = t.codec ?? defaultCodec(t.dtype);
+    const codec = wireCodec(t, t.codec ?? defaultCodec(t.dtype));
     return {
       name: t.name,
       dtype: t.dtype,

@@ -12,6 +12,7 @@ export {
   decodeTensorBytes,
   checkFinite,
   checkCodecFits,
+  wireCodec,
 } from "./codecs.js";
 export { crc32 } from "./crc32.js";
 export * from "./header-schema.js";

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   CodecRangeError,
+  decodeSingleMessage,
   decodeTensorBytes,
+  encodeFrame,
   encodeTensorInto,
   encodedByteLength,
   f32BitsToBf16Bits,
@@ -10,7 +12,7 @@ import {
   type Codec,
   type OutgoingTensor,
 } from "@sfprompt/protocol";
-import { randomTensor } from "./builders.js";
+import { baseFrame, headerFor, randomTensor, rawFrame } from "./builders.js";
 
 function roundTrip(t: OutgoingTensor, codec: Codec): Float32Array {
   const out = new Uint8Array(encodedByteLength(t.dtype, codec, t.shape));
@@ -211,5 +213,96 @@ describe("int8 codec with per-row scales", () => {
 
   it("refuses NaN, which int8 cannot carry", () => {
     assert.throws(() => roundTrip(tensor([1, NaN], [1, 2]), "int8"), CodecRangeError);
+  });
+});
+
+// int8 asked for a tensor of short rows: a float32 scale per row costs 4/L bytes per element on top of
+// int8's one, 5 for [N, 1]; bf16 takes 2 and keeps int8's bound (ADR 0004 amendment 8).
+describe("int8 asked for a tensor whose rows are short", () => {
+  /** Sends `t` asked in int8 through a real frame; what the header says and what decodes. */
+  function sendInt8(t: OutgoingTensor): { codec: Codec; bytes: number; back: Float32Array } {
+    const frame = encodeFrame({ ...baseFrame, tensors: [{ ...t, codec: "int8" }] }, 1 << 24);
+    const entry = frame.header.tensors[0]!;
+    const back = decodeSingleMessage(frame.chunks[0]!).tensors[0]!.data as Float32Array;
+    return { codec: entry.codec, bytes: entry.byteLength, back };
+  }
+
+  /** Each element within its row's max|x|/254 of the value sent (int8's bound). */
+  function assertRowBound(src: Float32Array, back: Float32Array, rowLength: number): void {
+    for (let r = 0; r * rowLength < src.length; r++) {
+      const row = src.subarray(r * rowLength, (r + 1) * rowLength);
+      const maxAbs = Math.max(...Array.from(row, Math.abs));
+      row.forEach((x, j) => {
+        const i = r * rowLength + j;
+        assert.ok(
+          Math.abs(back[i]! - x) <= (maxAbs / 254) * (1 + 2 ** -22),
+          `element ${i}: ${x} -> ${back[i]}`,
+        );
+      });
+    }
+  }
+
+  const shapes: number[][] = [[1000, 1], [1000, 2], [1000, 3], [1000, 4], [1000, 5], [125, 8], [4, 768], []];
+  it("sends the fewer bytes of per-row int8 and bf16, ties to bf16, every element within int8's bound", (t) => {
+    const table = ["shape        f32    f16  int8/row   sent (codec)"];
+    for (const shape of shapes) {
+      const src = randomTensor("x", shape, 5, 10);
+      const [f32, f16, perRow] = (["f32", "f16", "int8"] as const).map((c) =>
+        encodedByteLength("float32", c, shape),
+      );
+      const sent = sendInt8(src);
+      const rowLength = shape.at(-1) ?? 1;
+      table.push(
+        `[${shape.join(", ")}]`.padEnd(12) +
+          [f32, f16, perRow].map((n) => String(n).padStart(7)).join("") +
+          `${String(sent.bytes).padStart(8)} (${sent.codec})`,
+      );
+      assert.equal(sent.bytes, Math.min(perRow!, f16!), `[${shape.join(", ")}]`);
+      assert.equal(sent.codec, perRow! < f16! ? "int8" : "bf16", `[${shape.join(", ")}]`);
+      assertRowBound(src.data as Float32Array, sent.back, rowLength);
+    }
+    for (const line of table) t.diagnostic(line);
+  });
+
+  // bf16 would break int8's promise here: keep per-row int8 (its own handling, or its own refusal)
+  const keepInt8: { name: string; values: number[] }[] = [
+    {
+      name: "a column holding the largest float32 (bf16 rounds it to Infinity)",
+      values: [3.4028234663852886e38, 1],
+    },
+    { name: "a column holding float32 subnormals (bf16 keeps 7 bits less of them)", values: [1.1e-42, 2.5] },
+  ];
+  for (const c of keepInt8) {
+    it(`stays per-row int8 for ${c.name}`, () => {
+      const src = new Float32Array(c.values);
+      const sent = sendInt8(tensor([...src], [src.length, 1]));
+      assert.equal(sent.codec, "int8");
+      assert.equal(sent.bytes, encodedByteLength("float32", "int8", [src.length, 1]));
+      src.forEach((x, i) =>
+        assert.ok(Math.abs(sent.back[i]! - x) <= Math.abs(x) / 254 + 2 ** -150, `${x} -> ${sent.back[i]}`),
+      );
+    });
+  }
+
+  it("refuses NaN in a column as int8 does", () => {
+    assert.throws(
+      () => encodeFrame({ ...baseFrame, tensors: [{ ...tensor([1, NaN], [2, 1]), codec: "int8" }] }, 1 << 20),
+      (e: unknown) => e instanceof CodecRangeError && /int8 cannot carry NaN/.test(e.message),
+    );
+  });
+
+  it("still decodes a column sent in per-row int8 by an earlier sender", () => {
+    const src = randomTensor("x", [50, 1], 9, 3);
+    const payload = new Uint8Array(encodedByteLength("float32", "int8", [50, 1]));
+    encodeTensorInto(src, "int8", payload, 0);
+    const entry = {
+      name: "x",
+      dtype: "float32",
+      codec: "int8",
+      shape: [50, 1],
+      byteLength: payload.length,
+    } as const;
+    const back = decodeSingleMessage(rawFrame(headerFor(payload, { tensors: [entry] }), payload)).tensors[0]!;
+    assertRowBound(src.data as Float32Array, back.data as Float32Array, 1);
   });
 });

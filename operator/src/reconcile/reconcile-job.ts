@@ -3,6 +3,7 @@
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { jobToken, parseJob, type SFPromptJob, type Status } from "@sfprompt/api";
 import { desiredChildren } from "../desired/children.js";
+import { renderedRounds } from "../desired/config-map.js";
 import type { JobRef } from "../desired/owner.js";
 import { jobNatsUrl } from "../desired/pod-parts.js";
 import { planClients } from "../desired/restart-plan.js";
@@ -36,11 +37,14 @@ async function reportInvalid(
   const read = readStoredStatus(raw);
   const rejected = read.readable ? [] : read.rejected;
   const now = deps.now();
+  const seen = observed(deps, involved);
   const previous = repairedStatus({
     previous: usableStatus(read),
     stored,
     rejected,
-    serverCreatedAt: serverCreatedAt(observed(deps, involved).deployment),
+    serverCreatedAt: serverCreatedAt(seen.deployment),
+    renderedRounds: renderedRounds(seen.configMap),
+    clientPod: childNames(involved.name).clientPod,
     now,
   });
   // A finished job keeps its outcome: a rule added after it ran (an operator upgrade) or a later edit
@@ -123,6 +127,8 @@ async function reconcileParsed(
     stored,
     rejected,
     serverCreatedAt: serverCreatedAt(seen.deployment),
+    renderedRounds: renderedRounds(seen.configMap),
+    clientPod: childNames(ref.name).clientPod,
     now,
   });
   const restart = deps.settings.clientRestart;

@@ -1,7 +1,8 @@
 // Of a stored status that does not read, what the operator's other records give back where the value
-// itself is lost: the startTime the deadline counts from, and why a finished job finished (ADR 0023,
-// amendment 9). Pure: the server Deployment's creation time and now come in.
-import { ConditionSchema, type Condition, type Status } from "@sfprompt/api";
+// itself is lost: the startTime the deadline counts from, why a finished job finished, the rounds it
+// ran with and its clients' restart counts (ADR 0023, amendment 9). Pure: the children's records and
+// now come in.
+import { ConditionSchema, type ClientStatus, type Condition, type Status } from "@sfprompt/api";
 import { findCondition } from "./conditions.js";
 
 /** The Failed reason of a job whose stored Failed condition, reason and message, does not read. */
@@ -16,6 +17,10 @@ export interface RepairInput {
   rejected: readonly string[];
   /** The job's server Deployment's creationTimestamp (RFC 3339), unless there is none or it is going. */
   serverCreatedAt?: string | undefined;
+  /** training.rounds of the run config on the job's ConfigMap (a finished job's is the one it ran with). */
+  renderedRounds?: number | undefined;
+  /** The name of client `index`'s pod of restart `attempt` (childNames(job).clientPod). */
+  clientPod?: ((index: number, attempt: number) => string) | undefined;
   now: Date;
 }
 
@@ -80,7 +85,31 @@ function terminalCondition(previous: Status, stored: unknown, now: Date): Condit
   };
 }
 
-/** `previous` with the startTime and the finished job's condition that other records give back. */
+/**
+ * The restart count a client's recorded pod name says: the attempt whose pod has that name (`-rN`, none
+ * for 0), checked by naming it again (a name shortened with a hash says nothing). A pod name is
+ * written with the count of its own attempt, so it is the count itself.
+ */
+function restartsOfPod(
+  entry: ClientStatus,
+  clientPod: (index: number, attempt: number) => string,
+): number | undefined {
+  if (entry.pod === undefined) return undefined;
+  const n = Number(/-r(\d+)$/.exec(entry.pod)?.[1] ?? 0);
+  return Number.isSafeInteger(n) && clientPod(entry.index, n) === entry.pod ? n : undefined;
+}
+
+function withRestarts(
+  clients: readonly ClientStatus[],
+  clientPod: (index: number, attempt: number) => string,
+): ClientStatus[] {
+  return clients.map((c) => {
+    const restarts = c.restarts ?? restartsOfPod(c, clientPod);
+    return restarts === undefined ? c : { ...c, restarts };
+  });
+}
+
+/** `previous` with what other records give back of the values that did not read. */
 export function repairedStatus(input: RepairInput): Status | undefined {
   const { previous, rejected } = input;
   if (previous === undefined || rejected.length === 0) return previous;
@@ -93,5 +122,9 @@ export function repairedStatus(input: RepairInput): Status | undefined {
     ? terminalCondition(out, input.stored, input.now)
     : undefined;
   if (finished) out = { ...out, conditions: [...(out.conditions ?? []), finished] };
+  if (rejected.includes("rounds") && out.rounds === undefined && input.renderedRounds !== undefined)
+    out = { ...out, rounds: input.renderedRounds };
+  if (rejected.includes("clients") && out.clients !== undefined && input.clientPod !== undefined)
+    out = { ...out, clients: withRestarts(out.clients, input.clientPod) };
   return out;
 }

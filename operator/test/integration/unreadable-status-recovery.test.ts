@@ -2,7 +2,8 @@
 // stored under the older CRD, as in unreadable-status-entries): a startTime that does not read comes
 // back from the Suspended condition or the server Deployment, not now; a Failed condition whose time
 // does not read keeps its reason; a finished job whose spec turned invalid still gets its status
-// repaired, with SpecRejected saying what is wrong (ADR 0023, amendment 9).
+// repaired, with SpecRejected saying what is wrong; a finished job's rounds come back from its
+// ConfigMap and a client's restarts from its pod's name, its pod gone (ADR 0023, amendment 9).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StatusSchema } from "@sfprompt/api";
@@ -15,6 +16,7 @@ import {
   createJob,
   patchJobSpec,
   podNames,
+  setPodPhase,
   waitForJob,
   worldHooks,
   type JobObject,
@@ -23,6 +25,10 @@ import {
 const w = worldHooks(installOlderCrd);
 
 type Condition = NonNullable<NonNullable<JobObject["status"]>["conditions"]>[number];
+
+type ClientView = { index: number; phase?: string; restarts?: number; pod?: string };
+const client0 = (j: JobObject): ClientView | undefined =>
+  (j.status?.clients as ClientView[] | undefined)?.[0];
 
 const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
 
@@ -93,8 +99,8 @@ test("a Failed condition whose time does not read keeps its reason and message, 
   const failed = await waitForJob(
     w.world,
     "late",
-    (j) => j.status?.phase === "Failed",
-    "late to pass its deadline",
+    (j) => j.status?.phase === "Failed" && client0(j)?.phase === "Unknown",
+    "late to pass its deadline, its client pod deleted",
   );
   assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
   assert.equal(condition(failed, "Failed")?.lastTransitionTime, failed.status?.completionTime);
@@ -141,4 +147,37 @@ test("a finished job whose spec turned invalid gets its status repaired and Spec
   assert.equal(valid.status?.completionTime, failed.status?.completionTime);
   // the reconcile that wrote SpecValid applied the children first: it made no client pod
   assert.deepEqual(await podNames(w.world, "over"), pods, "no client pod is made again");
+});
+
+test("a finished job's rounds and a gone client's restarts that do not read come back from the ConfigMap and the pod's name, not the edited spec and 0", async () => {
+  await createJob(w.world, jobManifest("again", { clients: { count: 1 }, training: { rounds: 3 } }));
+  await waitForJob(w.world, "again", (j) => client0(j)?.pod === "again-client-0", "client 0's pod");
+  await setPodPhase(w.world, "again-client-0", "Failed", { finishedAt: new Date() });
+  await waitForJob(w.world, "again", (j) => client0(j)?.pod === "again-client-0-r1", "restart 1");
+  // ended by the operator: the unfinished pod is deleted at once, its entry keeps the pod's name
+  await patchJobSpec(w.world, "again", { activeDeadlineSeconds: 1 });
+  const failed = await waitForJob(
+    w.world,
+    "again",
+    (j) => j.status?.phase === "Failed" && client0(j)?.phase === "Unknown",
+    "again to fail, its client pod deleted",
+  );
+  assert.deepEqual(await podNames(w.world, "again"), []);
+  assert.equal(client0(failed)?.restarts, 1);
+  await patchJobSpec(w.world, "again", { training: { rounds: 7 } });
+  const edited = await waitForJob(
+    w.world,
+    "again",
+    (j) => j.status?.observedGeneration === j.metadata?.generation,
+    "the edit observed",
+  );
+  assert.equal(edited.status?.rounds, 3, "an edit after it finished changes nothing");
+
+  const fixed = await spoilAndWait("again", {
+    rounds: 2 ** 53,
+    clients: [{ ...client0(edited), restarts: 2 ** 53 }],
+  });
+  assert.equal(fixed.status?.rounds, 3, "the rounds it ran with, not the edited spec's");
+  assert.equal(client0(fixed)?.restarts, 1, "the restart its pod's name says");
+  assert.deepEqual(fixed.status, edited.status);
 });

@@ -1,10 +1,12 @@
 // Of a stored status that does not read, what other records give back: the startTime from the
 // Suspended condition or the server Deployment, a finished job's condition from the stored entry's
-// reason and message or the best known (ADR 0023, amendment 9). The stored statuses go through
+// reason and message or the best known, the rounds from the ConfigMap's run config, a client's
+// restarts from its pod's name (ADR 0023, amendment 9). The stored statuses go through
 // readStoredStatus, as the reconciler reads them.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Status } from "@sfprompt/api";
+import { childNames } from "../../src/names.js";
 import { FAILURE_REASON_LOST, repairedStatus } from "../../src/status/repaired-status.js";
 import { readStoredStatus, usableStatus } from "../../src/status/stored-status.js";
 
@@ -137,4 +139,45 @@ for (const c of cases) {
 test("a status that reads is left as it is, whatever it lacks", () => {
   const stored = { phase: "Failed" as const, conditions: [] };
   assert.deepEqual(repairedStatus({ previous: stored, stored, rejected: [], now: NOW }), stored);
+});
+
+test("rounds that do not read are the run config's on the ConfigMap, the restarts of a client its pod name's", () => {
+  const long = "j".repeat(250);
+  const stored = {
+    phase: "Failed",
+    rounds: 2 ** 53,
+    clients: [
+      { index: 0, phase: "Unknown", pod: "job-client-0-r2", restarts: 2 ** 53 },
+      { index: 1, phase: "Unknown", pod: "job-client-1", restarts: 2 ** 53 },
+      { index: 2, phase: "Failed", restarts: 2 ** 53 },
+      { index: 3, phase: "Unknown", pod: "job-client-3-r1", restarts: 1 },
+      { index: 4, phase: "Unknown", pod: "other-client-4-r2", restarts: 2 ** 53 },
+    ],
+  };
+  const read = readStoredStatus({ status: stored });
+  const out = repairedStatus({
+    previous: usableStatus(read),
+    stored,
+    rejected: read.readable ? [] : read.rejected,
+    renderedRounds: 7,
+    clientPod: childNames("job").clientPod,
+    now: NOW,
+  });
+  assert.equal(out?.rounds, 7);
+  assert.deepEqual(
+    out?.clients?.map((c) => c.restarts),
+    [2, 0, undefined, 1, undefined],
+    "no pod name, or another job's, gives nothing",
+  );
+  // a name shortened with a hash is not the attempt's: nothing is read from it
+  const hashed = childNames(long).clientPod(0, 3);
+  const cut = repairedStatus({
+    previous: { clients: [{ index: 0, phase: "Unknown", pod: hashed }] },
+    stored: {},
+    rejected: ["clients"],
+    clientPod: childNames(long).clientPod,
+    now: NOW,
+  });
+  assert.doesNotMatch(hashed, /-r3$/);
+  assert.equal(cut?.clients?.[0]?.restarts, undefined);
 });

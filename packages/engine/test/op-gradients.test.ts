@@ -378,6 +378,32 @@ const CASES: OpCase[] = [
       ["a", "b"]
     ),
   },
+  // On a symbolic axis the bounds are known only at run time: ONNX clamps them to [0, size] and an
+  // end before the start gives an empty slice (ADR 0006 amendment 4). x's "seq" axis has size 3.
+  // Not here: two bounds >= 0 past the size ([5, 7), [1, 100)), whose output shape inference takes
+  // as in range (2, 99), so the gradient model's grad_y would be declared with that size.
+  ...(
+    [
+      ["a start past the size and a negative end (empty)", 4, -1],
+      ["a start and a negative end that cross for this size (empty)", 2, -2],
+      ["a start and a negative end around one element", 1, -1],
+      ["a negative start before the axis and a positive end", -5, 2],
+      ["a negative start and an end past the size", -2, 100],
+      ["negative bounds both before the axis (empty)", -9, -7],
+      ["a negative start before the axis and a negative end", -5, -1],
+    ] as const
+  ).map(([what, start, end]): OpCase => ({
+    name: `Slice of a symbolic axis with ${what}: [${start}, ${end}) of 3`,
+    build: (c) => (
+      single(c, "Slice", [
+        c.x("x", [2, 3, 4], {}, [2, "seq", 4]),
+        c.b.ints([start]),
+        c.b.ints([end]),
+        c.b.ints([1]),
+      ]),
+      ["x"]
+    ),
+  })),
   {
     name: "Slice of a symbolic axis whose end is before its start",
     build: (c) => (

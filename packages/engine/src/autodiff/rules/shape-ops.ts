@@ -91,9 +91,16 @@ const slice: GradRule = (ctx) => {
       end[ax] = d - Math.max(clamp(e < 0 ? e + d : e, d), from);
       return;
     }
-    if (s < 0 === e < 0 && e < s) e = s; // same side of the axis: known to be empty without its size
-    begin[ax] = s >= 0 ? s : dimPlus(ctx, x, ax, s);
-    end[ax] = e >= 2 ** 31 - 1 ? 0 : e < 0 ? -e : dimPlus(ctx, x, ax, -e);
+    if (ctx.opset < 12) {
+      // no int64 Min/Max before opset 12: bounds within the axis, as before ADR 0006 amendment 4
+      if (s < 0 === e < 0 && e < s) e = s;
+      begin[ax] = s >= 0 ? s : dimPlus(ctx, x, ax, s);
+      end[ax] = e >= 2 ** 31 - 1 ? 0 : e < 0 ? -e : dimPlus(ctx, x, ax, -e);
+      return;
+    }
+    const bounds = symbolicBounds(ctx, x, ax, s, e);
+    begin[ax] = bounds.begin;
+    end[ax] = bounds.end;
   });
   const all = [...begin, ...end];
   const pads = all.every((p) => typeof p === "number")
@@ -112,6 +119,33 @@ const slice: GradRule = (ctx) => {
   }
   return [padded];
 };
+
+/**
+ * Pads of a step-1 Slice [s, e) of a symbolic axis, computed at run time as ONNX slices: a negative
+ * bound has the size added, each bound is clamped to [0, size], and an end before the start leaves
+ * an empty slice (the end taken as the start), so the pads always add up to the size.
+ */
+function symbolicBounds(
+  ctx: RuleContext,
+  x: string,
+  ax: number,
+  s: number,
+  e: number,
+): { begin: number | string; end: number | string } {
+  const size = ctx.op("Gather", [ctx.shapeOf(x), ctx.b.ints([ax])], { axis: 0 });
+  const clamped = (v: number): string =>
+    v >= 0
+      ? ctx.op("Min", [ctx.b.ints([v]), size])
+      : ctx.op("Max", [ctx.op("Add", [size, ctx.b.ints([v])]), ctx.b.ints([0])]);
+  const begin = s === 0 ? 0 : clamped(s);
+  // an end this large is past any axis: nothing is cut after the slice
+  if (e >= 2 ** 31 - 1) return { begin, end: 0 };
+  let to = clamped(e);
+  // bounds on the same side of the axis in order stay in order once clamped; others may cross
+  if (!(s < 0 === e < 0 && e >= s))
+    to = ctx.op("Max", [to, typeof begin === "number" ? ctx.b.ints([begin]) : begin]);
+  return { begin, end: ctx.op("Sub", [size, to]) };
+}
 
 function clamp(v: number, d: number): number {
   return Math.min(Math.max(v, 0), d);

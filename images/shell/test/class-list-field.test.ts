@@ -40,7 +40,14 @@ function folder(name: string, classes: readonly string[]): string {
 }
 
 const ALL = ["bird", "cat", "dog"];
-const cases = [
+const cases: {
+  name: string;
+  entry: string;
+  train: string[];
+  held: string[];
+  source: string;
+  env: Record<string, string>;
+}[] = [
   {
     name: "the server, whose held-out folder lacks a class",
     entry: ENTRY.server,

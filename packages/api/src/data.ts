@@ -56,9 +56,9 @@ export const EvalSourceSchema = dataSource(
 
 export const PartitioningSchema = z
   .strictObject({
-    strategy: z.enum(["iid", "dirichlet", "none"]).default("iid").meta({
+    strategy: z.enum(["iid", "dirichlet", "none"]).optional().meta({
       description:
-        "How a shared source is split among clients: iid (uniform shuffle), dirichlet (non-IID class mix drawn from Dir(alpha)), none (each client uses all the data it finds at its path).",
+        "How a shared source is split among clients: iid (uniform shuffle), dirichlet (non-IID class mix drawn from Dir(alpha)), none (each client uses all the data it finds at its path). Unset: iid where every client reads one copy (built-in data; any data under sfprompt run, whose clients share one machine), none for folder and JSONL data on a cluster, where each client reads the path on its own node. Set iid or dirichlet there only when every node holds the same copy: each client keeps its share of it.",
     }),
     alpha: z.number().gt(0).max(1000).default(0.5).meta({
       description:
@@ -87,3 +87,24 @@ export const DataSchema = z
 export type DataSource = z.infer<typeof DataSourceSchema>;
 export type Partitioning = z.infer<typeof PartitioningSchema>;
 export type Data = z.infer<typeof DataSchema>;
+
+export type PartitionStrategy = NonNullable<Partitioning["strategy"]>;
+
+/**
+ * Where a job's processes read their data: "one-machine" (`sfprompt run`: every client reads the same
+ * paths) or "cluster" (each client pod reads folder and JSONL paths on its own node).
+ */
+export type DataPlacement = "one-machine" | "cluster";
+
+/**
+ * The partitioning a job's processes apply, with an unset strategy resolved: iid where every client
+ * reads one copy of the data (built-in sets; anything on one machine), none for folder and JSONL
+ * data on a cluster, which is each client's own (splitting it again would keep 1/K of it).
+ */
+export function jobPartitioning(
+  data: Data,
+  placement: DataPlacement,
+): Partitioning & { strategy: PartitionStrategy } {
+  const shared = data.source.builtin !== undefined || placement === "one-machine";
+  return { ...data.partitioning, strategy: data.partitioning.strategy ?? (shared ? "iid" : "none") };
+}

@@ -1,7 +1,7 @@
 // The data a process reads: a client's shard of the training source (partitioned as the run config
 // says, identically in every process) and the server's held-out set, shaped for the bundle's model
 // input: images resized to its [C, H, W] in its channels, token ids for text jobs.
-import type { RunConfig } from "@sfprompt/api";
+import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import {
   bundleSourceOptions,
   checkLabelsFit,
@@ -57,7 +57,7 @@ export async function loadClientData(
 ): Promise<Dataset> {
   const all = await loadSource(config, config.data.source, "train", "data.source", { bundle, text });
   try {
-    return clientShard(all, config.data.partitioning, config.clients.count, index);
+    return clientShard(all, jobPartitioning(config.data, "cluster"), config.clients.count, index);
   } catch (cause) {
     // a split the data cannot give fails the same way on every restart: config.invalid, not a crash
     if (cause instanceof JobPartitionError) throw new JobInputError(cause.field, cause.detail, { cause });

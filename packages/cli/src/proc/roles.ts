@@ -2,6 +2,7 @@
 // runtime's in-process entry points (@sfprompt/core), the same ones the images call. fl-full swaps in
 // the whole-model trainer and global model, as runLocalJob does.
 import type { NatsConnection } from "@nats-io/transport-node";
+import { jobPartitioning } from "@sfprompt/api";
 import {
   partitionForJob,
   PartitionBundle,
@@ -70,7 +71,7 @@ async function client(ctx: RoleContext): Promise<void> {
     logger: ctx.logger,
   });
   const train = await loadTrainData(c, bundle);
-  const data = partitionForJob(train, c.data.partitioning, c.clients.count)[ctx.index];
+  const data = partitionForJob(train, jobPartitioning(c.data, "one-machine"), c.clients.count)[ctx.index];
   if (data === undefined)
     throw new RangeError(`client index ${ctx.index} is outside 0..${c.clients.count - 1}`);
   const whole = wholeModelOf(ctx, bundle);

@@ -1,5 +1,5 @@
 // summary.md of a run directory: what ran, how it ended, where the files are.
-import type { RunConfig } from "@sfprompt/api";
+import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import type { DemoModelCard } from "@sfprompt/core";
 import { compareMarkdown, compareVerdict, METHOD_LABELS, type CompareRow } from "./compare.js";
 import { ownRounds, totalBytes, type RunMetrics } from "./metrics.js";
@@ -50,6 +50,7 @@ export function summaryMarkdown(s: SummaryInput): string {
   const { config: c, metrics: m } = s;
   const acc = m.final?.accuracy ?? m.rounds.at(-1)?.accuracy;
   const d = c.data;
+  const p = jobPartitioning(d, "one-machine");
   const source = d.source.builtin ?? d.source.imageFolder?.path ?? d.source.jsonl?.path ?? "?";
   const lines = [
     `# ${c.job.name}: ${METHOD_LABELS[c.method]}`,
@@ -59,7 +60,7 @@ export function summaryMarkdown(s: SummaryInput): string {
       (m.resumedFrom === undefined
         ? ""
         : `; went on from job ${m.resumedFrom.job}'s checkpoint of round ${m.resumedFrom.round} (spec.output.resumeFrom)`),
-    `- data: ${source}, ${d.partitioning.strategy}${d.partitioning.strategy === "dirichlet" ? ` α = ${d.partitioning.alpha}` : ""}`,
+    `- data: ${source}, ${p.strategy}${p.strategy === "dirichlet" ? ` α = ${p.alpha}` : ""}`,
     `- model: ${s.modelPath}` +
       (s.card
         ? ` (demo ViT pre-trained by this project on Fashion-MNIST, test accuracy ${(s.card.testAccuracy * 100).toFixed(1)} %)`

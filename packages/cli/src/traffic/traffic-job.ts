@@ -3,6 +3,7 @@
 // count (the job's data partition or a flag).
 import {
   applyDefaults,
+  jobPartitioning,
   parseJob,
   toRunConfig,
   type Codec,
@@ -162,8 +163,8 @@ export async function trafficSamples(
     );
   }
   const ds = await loadTrainData(c);
-  const sizes = partitionForJob(ds, c.data.partitioning, c.clients.count).map(datasetSize);
-  const p = c.data.partitioning;
+  const p = jobPartitioning(c.data, "one-machine");
+  const sizes = partitionForJob(ds, p, c.clients.count).map(datasetSize);
   const how = p.strategy === "dirichlet" ? `dirichlet α = ${p.alpha}` : p.strategy;
   const cap = p.samplesPerClient === undefined ? "" : `, at most ${p.samplesPerClient} each`;
   return { sizes, source: `${c.data.source.builtin} train split, ${how}, seed ${p.seed}${cap}` };

@@ -6,9 +6,13 @@ import { DatasetArgumentError, JobPartitionError, PartitionError, type Partition
 import { partitionIndices, type PartitionSpec } from "./partition.js";
 import { Rng, deriveSeed } from "./rng.js";
 
-/** The fields of the API's `Partitioning` that the split needs (structurally the same type). */
+/**
+ * The fields of the API's `Partitioning` that the split needs (structurally the same type). An unset
+ * strategy is iid: `ds` is one copy that the clients share. A cluster client's own folder is not;
+ * the images resolve the job's strategy with the API's jobPartitioning (ADR 0005 amendment 2).
+ */
 export interface JobPartitioning {
-  strategy: "iid" | "dirichlet" | "none";
+  strategy?: "iid" | "dirichlet" | "none" | undefined;
   alpha: number;
   seed: number;
   samplesPerClient?: number | undefined;
@@ -32,7 +36,7 @@ export function partitionForJob<X extends FeatureArray>(
   partitioning: JobPartitioning,
   clients: number,
 ): Dataset<X>[] {
-  const { strategy, alpha, seed, samplesPerClient } = partitioning;
+  const { strategy = "iid", alpha, seed, samplesPerClient } = partitioning;
   if (samplesPerClient !== undefined && (!Number.isInteger(samplesPerClient) || samplesPerClient <= 0)) {
     throw new DatasetArgumentError("samplesPerClient", `must be a positive integer, got ${samplesPerClient}`);
   }

@@ -1,7 +1,7 @@
 // The data a job's processes train and evaluate on, read from the run config's data section and
 // shaped for the bundle's model input: built-in sets (train / test split), image folders and JSONL,
 // as images for image models and token ids for text models.
-import type { RunConfig } from "@sfprompt/api";
+import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { clientShard } from "../datasets/job-partition.js";
@@ -88,7 +88,7 @@ export async function loadClientData(
 ): Promise<Dataset> {
   return clientShard(
     await loadTrainData(config, bundle),
-    config.data.partitioning,
+    jobPartitioning(config.data, "one-machine"),
     config.clients.count,
     index,
   );

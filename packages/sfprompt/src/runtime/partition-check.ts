@@ -1,7 +1,7 @@
 // Whether a job's built-in training data can be split as spec.data.partitioning and spec.clients.count
 // say. Every client computes its shard on its own and would meet a split the data cannot give only
 // after it started (each of them); `sfprompt run` asks before it starts any process.
-import type { RunConfig } from "@sfprompt/api";
+import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import { loadBuiltinDataset } from "../datasets/builtin.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { loadDebianSections } from "../datasets/debian-sections.js";
@@ -32,5 +32,5 @@ export async function checkBuiltinPartition(config: RunConfig): Promise<void> {
     if (cause instanceof DatasetNotFoundError || cause instanceof DatasetFormatError) return;
     throw cause;
   }
-  partitionForJob(train, config.data.partitioning, config.clients.count);
+  partitionForJob(train, jobPartitioning(config.data, "one-machine"), config.clients.count);
 }

@@ -3,7 +3,7 @@
 // the pods runs runServer or runClient instead.
 import { textBundleConfig } from "./job-source.js";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { RunConfig } from "@sfprompt/api";
+import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import type { Model } from "@sfprompt/engine";
 import type { ProgressEvent } from "@sfprompt/protocol";
 import { prepareWholeModel } from "../baselines/whole-model.js";
@@ -87,7 +87,11 @@ export async function runLocalJob(config: RunConfig, o: LocalJobOptions): Promis
       return result(config, run, wholeForward, []);
     }
     const nc = requireNc(o.nc);
-    const shards = partitionForJob(o.train, config.data.partitioning, config.clients.count);
+    const shards = partitionForJob(
+      o.train,
+      jobPartitioning(config.data, "one-machine"),
+      config.clients.count,
+    );
     const stopClients = new AbortController();
     const onAbort = (): void => stopClients.abort(o.signal?.reason);
     o.signal?.addEventListener("abort", onAbort, { once: true });

@@ -1,0 +1,89 @@
+// A client entry point (a real child process; a real nats-server) on a folder of its own, as a client
+// pod reads spec.data.source.imageFolder on its node: with spec.data.partitioning.strategy unset it
+// trains on the whole folder. The default was iid for every source, so a client on a cluster kept a
+// 1/K share of its own data without a word. An explicit iid (every node holds one copy) still splits.
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { PNG } from "pngjs";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+
+let nats: TestNats;
+let bundle: BundleFixture;
+const tmp = tempDir();
+
+before(async () => {
+  nats = await startNatsServer();
+  bundle = tinyBundle();
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+  tmp.remove();
+});
+
+const CLASSES = 3;
+const PER_CLASS = 12;
+
+/** A folder of 28×28 gray PNGs, PER_CLASS in each of the class folders 0..CLASSES-1. */
+function folder(name: string): string {
+  const root = join(tmp.dir, name);
+  for (let c = 0; c < CLASSES; c++) {
+    mkdirSync(join(root, String(c)), { recursive: true });
+    for (let i = 0; i < PER_CLASS; i++) {
+      const img = new PNG({ width: 28, height: 28 });
+      for (let p = 0; p < 28 * 28; p++) img.data.set([c * 60, i * 20, p % 256, 255], p * 4);
+      writeFileSync(join(root, String(c), `${i}.png`), PNG.sync.write(img));
+    }
+  }
+  return root;
+}
+
+const ALL = CLASSES * PER_CLASS;
+const cases = [
+  { name: "strategy unset trains on all of it", strategy: undefined, samples: ALL },
+  { name: "strategy none trains on all of it", strategy: "none" as const, samples: ALL },
+  { name: "strategy iid keeps its share of it, as asked", strategy: "iid" as const, samples: ALL / 2 },
+];
+
+describe("a client of two on a cluster, reading the folder on its node", () => {
+  for (const [i, c] of cases.entries()) {
+    it(c.name, async () => {
+      const base = runConfig({ classes: { numClasses: CLASSES } }, `per-node-${i}`);
+      const config = {
+        ...base,
+        data: {
+          source: { imageFolder: { path: folder(`node-${i}`) } },
+          evalSource: { imageFolder: { path: folder(`held-${i}`) } },
+          partitioning: {
+            seed: 1,
+            alpha: 0.5,
+            ...(c.strategy === undefined ? {} : { strategy: c.strategy }),
+          },
+        },
+      };
+      const proc = spawnEntry(ENTRY.client, [], {
+        SFPROMPT_RUN_CONFIG: tmp.write(`per-node-${i}.json`, JSON.stringify(config)),
+        NATS_URL: nats.url,
+        SFPROMPT_HTTP_HOST: "127.0.0.1",
+        SFPROMPT_HTTP_PORT: "0",
+        SFPROMPT_BUNDLE_DIR: bundle.dir,
+        SFPROMPT_CLIENT_INDEX: "0",
+        SFPROMPT_CLIENT_COUNT: "2",
+      });
+      try {
+        const line = await proc.waitForLog(
+          (l) => l.event === "client.data" || l.event === "config.invalid" || l.event === "runtime.failed",
+          60_000,
+        );
+        assert.equal(line.event, "client.data", `${JSON.stringify(line)} ${proc.stderr()}`);
+        assert.equal(line.samples, c.samples);
+      } finally {
+        proc.kill("SIGKILL");
+      }
+    });
+  }
+});

@@ -20,6 +20,7 @@ import {
   deliverJobEnd,
   endedPollReply,
   startServer,
+  warnEvalOverlap,
   wholeModelGlobal,
   type AggregatedUploads,
   type GlobalModel,
@@ -159,6 +160,7 @@ async function serve(
   let globalModel: (GlobalModel & { release(): Promise<void> }) | undefined;
   try {
     const evalData = await loadEvalData(config, bundle, text);
+    await warnEvalOverlap(config, logger);
     if (evalData === undefined && config.training.evaluation.everyRounds > 0) {
       logger.log("warn", "eval.none", {
         reason: "no data.evalSource and data.source is not built in: accuracy is not measured",

@@ -62,6 +62,7 @@ export * from "./runtime/job-data.js";
 export * from "./runtime/job-source.js";
 export * from "./runtime/class-count.js";
 export * from "./runtime/partition-check.js";
+export * from "./runtime/eval-overlap.js";
 export * from "./bundle/sessions.js";
 export * from "./bundle/tensors.js";
 export * from "./bundle/partition-bundle.js";

@@ -10,6 +10,7 @@ import {
   prepareWholeModel,
   runClient,
   runServer,
+  warnEvalOverlap,
   wholeModelGlobal,
   wholeModelTrainer,
   type Logger,
@@ -42,6 +43,7 @@ async function server(ctx: RoleContext): Promise<void> {
     logger: ctx.logger,
   });
   const evalData = c.training.evaluation.everyRounds > 0 ? await loadEvalData(c, bundle) : undefined;
+  await warnEvalOverlap(c, ctx.logger);
   const whole = wholeModelOf(ctx, bundle);
   const globalModel = whole ? await wholeModelGlobal(whole, bundle) : undefined;
   try {

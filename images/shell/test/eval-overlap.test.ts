@@ -1,0 +1,97 @@
+// The server entry point (a real child process; a real nats-server) on a job whose held-out folder is
+// its training folder, named through a symbolic link: it warns (eval.is-training-data, naming both
+// paths) before it reports ready, since the accuracy it would report is measured on training samples.
+// Nothing detected this; a held-out folder of its own gets no warning.
+import assert from "node:assert/strict";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { PNG } from "pngjs";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+
+let nats: TestNats;
+let bundle: BundleFixture;
+const tmp = tempDir();
+
+before(async () => {
+  nats = await startNatsServer();
+  bundle = tinyBundle();
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+  tmp.remove();
+});
+
+/** A folder of 28×28 gray PNGs, four in each of the class folders 0..2. */
+function folder(name: string): string {
+  const root = join(tmp.dir, name);
+  for (let c = 0; c < 3; c++) {
+    mkdirSync(join(root, String(c)), { recursive: true });
+    for (let i = 0; i < 4; i++) {
+      const img = new PNG({ width: 28, height: 28 });
+      for (let p = 0; p < 28 * 28; p++) img.data.set([c * 60, i * 20, p % 256, 255], p * 4);
+      writeFileSync(join(root, String(c), `${i}.png`), PNG.sync.write(img));
+    }
+  }
+  return root;
+}
+
+const cases = [
+  {
+    name: "warns when the held-out folder is the training folder through a link",
+    paths: (): [string, string] => {
+      const train = folder("train-0");
+      symlinkSync(train, join(tmp.dir, "held-0"));
+      return [train, join(tmp.dir, "held-0")];
+    },
+    warns: true,
+  },
+  {
+    name: "does not warn for a held-out folder of its own",
+    paths: (): [string, string] => [folder("train-1"), folder("held-1")],
+    warns: false,
+  },
+];
+
+describe("a server whose held-out set may be its training data", () => {
+  for (const [i, c] of cases.entries()) {
+    it(c.name, async () => {
+      const [train, held] = c.paths();
+      const base = runConfig({ classes: { numClasses: 3 } }, `eval-overlap-${i}`);
+      const config = {
+        ...base,
+        data: {
+          ...base.data,
+          source: { imageFolder: { path: train } },
+          evalSource: { imageFolder: { path: held } },
+        },
+      };
+      const proc = spawnEntry(ENTRY.server, [], {
+        SFPROMPT_RUN_CONFIG: tmp.write(`eval-overlap-${i}.json`, JSON.stringify(config)),
+        NATS_URL: nats.url,
+        SFPROMPT_HTTP_HOST: "127.0.0.1",
+        SFPROMPT_HTTP_PORT: "0",
+        SFPROMPT_BUNDLE_DIR: bundle.dir,
+      });
+      try {
+        const ready = await proc.waitForLog(
+          (l) => l.event === "runtime.ready" || l.event === "config.invalid" || l.event === "runtime.failed",
+          60_000,
+        );
+        assert.equal(ready.event, "runtime.ready", `${JSON.stringify(ready)} ${proc.stderr()}`);
+        const warning = proc.logs.find((l) => l.event === "eval.is-training-data");
+        if (!c.warns) return assert.equal(warning, undefined);
+        assert.ok(warning, "no eval.is-training-data warning before ready");
+        assert.deepEqual(
+          [warning.level, warning.field, warning.source, warning.evalSource],
+          ["warn", "spec.data.evalSource", train, held],
+        );
+      } finally {
+        proc.kill("SIGKILL");
+      }
+    });
+  }
+});

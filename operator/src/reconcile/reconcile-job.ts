@@ -42,7 +42,7 @@ async function reportInvalid(
     previous: usableStatus(read),
     stored,
     rejected,
-    serverCreatedAt: serverCreatedAt(seen.deployment),
+    firstPodCreatedAt: firstPodCreatedAt(seen.pods),
     renderedRounds: renderedRounds(seen.configMap),
     clientPod: childNames(involved.name).clientPod,
     now,
@@ -77,12 +77,15 @@ async function reportInvalid(
   return {};
 }
 
-/** The server Deployment's creationTimestamp (RFC 3339), unless there is none or it is being deleted. */
-function serverCreatedAt(d: V1Deployment | undefined): string | undefined {
-  const at = d?.metadata?.creationTimestamp;
-  if (at === undefined || d?.metadata?.deletionTimestamp !== undefined) return undefined;
-  const ms = new Date(at).getTime();
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+/** The creationTimestamp (RFC 3339) of the oldest of `pods` not being deleted, if any. */
+function firstPodCreatedAt(pods: readonly V1Pod[]): string | undefined {
+  const times = pods
+    .filter((p) => p.metadata?.deletionTimestamp === undefined)
+    .map((p) =>
+      p.metadata?.creationTimestamp === undefined ? NaN : new Date(p.metadata.creationTimestamp).getTime(),
+    )
+    .filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
 }
 
 function observed(
@@ -126,7 +129,7 @@ async function reconcileParsed(
     previous: read,
     stored,
     rejected,
-    serverCreatedAt: serverCreatedAt(seen.deployment),
+    firstPodCreatedAt: firstPodCreatedAt(seen.pods),
     renderedRounds: renderedRounds(seen.configMap),
     clientPod: childNames(ref.name).clientPod,
     now,

@@ -1,7 +1,7 @@
 // Of a stored status that does not read, what the operator's other records give back where the value
 // itself is lost: the startTime the deadline counts from, why a finished job finished, the rounds it
-// ran with and its clients' restart counts (ADR 0023, amendment 9). Pure: the children's records and
-// now come in.
+// ran with and its clients' restart counts (ADR 0023, amendment 9). Pure: what the children record
+// and now come in.
 import { ConditionSchema, type ClientStatus, type Condition, type Status } from "@sfprompt/api";
 import { findCondition } from "./conditions.js";
 
@@ -15,8 +15,8 @@ export interface RepairInput {
   stored: unknown;
   /** The top-level fields of `stored` the API rejects. */
   rejected: readonly string[];
-  /** The job's server Deployment's creationTimestamp (RFC 3339), unless there is none or it is going. */
-  serverCreatedAt?: string | undefined;
+  /** The creationTimestamp (RFC 3339) of the job's oldest client pod not being deleted, if any. */
+  firstPodCreatedAt?: string | undefined;
   /** training.rounds of the run config on the job's ConfigMap (a finished job's is the one it ran with). */
   renderedRounds?: number | undefined;
   /** The name of client `index`'s pod of restart `attempt` (childNames(job).clientPod). */
@@ -28,18 +28,19 @@ export interface RepairInput {
  * When the deadline started counting, of a status whose startTime does not read. The Suspended
  * condition turned False in the very write that set the startTime (the job's first reconcile, or its
  * resume: both take the same `now`), so its time is the startTime itself; a job that is suspended has
- * none. Without that condition, the server Deployment, made in that same reconcile (and again on a
- * resume), says when within a second (its creationTimestamp has whole seconds); a Deployment made
- * again later (deleted by hand) gives a later time, so the deadline is never put before the job's start.
+ * none. Without that condition, the job's oldest client pod: client pods are made in that same
+ * reconcile and deleted while the job is suspended, so none is older than the start (their
+ * creationTimestamp has whole seconds: at most one second before it), and pods made later (restarts)
+ * only put it later. Not the server Deployment: it stays, scaled to 0, through a suspension.
  */
 function recoveredStartTime(
   previous: Status | undefined,
-  serverCreatedAt: string | undefined,
+  firstPodCreatedAt: string | undefined,
 ): string | undefined {
   const suspended = findCondition(previous?.conditions, "Suspended");
   if (suspended?.status === "True") return undefined;
   if (suspended?.status === "False") return suspended.lastTransitionTime;
-  return serverCreatedAt;
+  return firstPodCreatedAt;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -115,7 +116,7 @@ export function repairedStatus(input: RepairInput): Status | undefined {
   if (previous === undefined || rejected.length === 0) return previous;
   let out = previous;
   if (rejected.includes("startTime") && out.startTime === undefined) {
-    const startTime = recoveredStartTime(out, input.serverCreatedAt);
+    const startTime = recoveredStartTime(out, input.firstPodCreatedAt);
     if (startTime !== undefined) out = { ...out, startTime };
   }
   const finished = rejected.includes("conditions")

@@ -1,13 +1,12 @@
 // A stored status whose lost values other records give back, on a real kube-apiserver (the status
 // stored under the older CRD, as in unreadable-status-entries): a startTime that does not read comes
-// back from the Suspended condition or the server Deployment, not now; a Failed condition whose time
+// back from the Suspended condition or the oldest client pod, not now; a Failed condition whose time
 // does not read keeps its reason; a finished job whose spec turned invalid still gets its status
 // repaired, with SpecRejected saying what is wrong; a finished job's rounds come back from its
 // ConfigMap and a client's restarts from its pod's name, its pod gone (ADR 0023, amendment 9).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StatusSchema } from "@sfprompt/api";
-import { childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
 import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
@@ -62,7 +61,7 @@ function spoiledConditions(j: JobObject, type: string): Condition[] {
   );
 }
 
-test("a startTime that does not read comes back as it was, not now: from its lower-case form, the Suspended condition, or the server Deployment", async () => {
+test("a startTime that does not read comes back as it was, not now: from its lower-case form, the Suspended condition, or the oldest client pod", async () => {
   await createJob(w.world, jobManifest("clock", { clients: { count: 1 }, activeDeadlineSeconds: 3600 }));
   const pending = await waitForJob(
     w.world,
@@ -79,16 +78,13 @@ test("a startTime that does not read comes back as it was, not now: from its low
   const fromCondition = await spoilAndWait("clock", { startTime: unreadableTime(start) });
   assert.equal(fromCondition.status?.startTime, start, "the Suspended condition's time");
 
-  const fromServer = await spoilAndWait("clock", {
+  const fromPod = await spoilAndWait("clock", {
     startTime: unreadableTime(start),
     conditions: spoiledConditions(fromCondition, "Suspended"),
   });
-  const deployment = await w.world.apps.readNamespacedDeployment({
-    name: childNames("clock").deployment,
-    namespace: "default",
-  });
-  const created = new Date(deployment.metadata!.creationTimestamp!).toISOString();
-  assert.equal(fromServer.status?.startTime, created, "the server Deployment's creation time");
+  const pod = await w.world.core.readNamespacedPod({ name: "clock-client-0", namespace: "default" });
+  const created = new Date(pod.metadata!.creationTimestamp!).toISOString();
+  assert.equal(fromPod.status?.startTime, created, "the oldest client pod's creation time");
   // whole seconds: at most a second before the start the deadline counted from
   const early = Date.parse(start) - Date.parse(created);
   assert.ok(early >= 0 && early < 1000, `${created} within the second before ${start}`);

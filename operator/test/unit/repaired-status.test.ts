@@ -1,5 +1,5 @@
 // Of a stored status that does not read, what other records give back: the startTime from the
-// Suspended condition or the server Deployment, a finished job's condition from the stored entry's
+// Suspended condition or the oldest client pod, a finished job's condition from the stored entry's
 // reason and message or the best known, the rounds from the ConfigMap's run config, a client's
 // restarts from its pod's name (ADR 0023, amendment 9). The stored statuses go through
 // readStoredStatus, as the reconciler reads them.
@@ -13,7 +13,7 @@ import { readStoredStatus, usableStatus } from "../../src/status/stored-status.j
 const NOW = new Date("2026-11-29T04:00:00.000Z");
 const START = "2026-11-29T01:00:00.000Z";
 const FINISH = "2026-11-29T02:00:00.000Z";
-const DEPLOYED = "2026-11-29T01:00:00.000Z";
+const POD_CREATED = "2026-11-29T01:00:00.000Z";
 const BAD = "2026-11-29T01:00:00+99:99";
 
 const cond = (type: string, status: "True" | "False", reason: string, at: string, message = "") => ({
@@ -25,13 +25,13 @@ const cond = (type: string, status: "True" | "False", reason: string, at: string
 });
 
 /** The stored status read and repaired as the reconciler does. */
-function repair(stored: Record<string, unknown>, serverCreatedAt?: string): Status | undefined {
+function repair(stored: Record<string, unknown>, firstPodCreatedAt?: string): Status | undefined {
   const read = readStoredStatus({ status: stored });
   return repairedStatus({
     previous: usableStatus(read),
     stored,
     rejected: read.readable ? [] : read.rejected,
-    serverCreatedAt,
+    firstPodCreatedAt,
     now: NOW,
   });
 }
@@ -39,7 +39,7 @@ function repair(stored: Record<string, unknown>, serverCreatedAt?: string): Stat
 const cases: {
   name: string;
   stored: Record<string, unknown>;
-  serverCreatedAt?: string;
+  firstPodCreatedAt?: string;
   startTime?: string;
   finished?: { reason: string; message: string; lastTransitionTime: string };
 }[] = [
@@ -50,18 +50,18 @@ const cases: {
       startTime: BAD,
       conditions: [cond("Suspended", "False", "NotSuspended", START)],
     },
-    serverCreatedAt: "2026-11-29T03:00:00.000Z",
+    firstPodCreatedAt: "2026-11-29T03:00:00.000Z",
     startTime: START,
   },
   {
-    name: "without a Suspended condition that reads, it is the server Deployment's creation time",
+    name: "without a Suspended condition that reads, it is the oldest client pod's creation time",
     stored: {
       phase: "Running",
       startTime: BAD,
       conditions: [cond("Suspended", "False", "NotSuspended", BAD)],
     },
-    serverCreatedAt: DEPLOYED,
-    startTime: DEPLOYED,
+    firstPodCreatedAt: POD_CREATED,
+    startTime: POD_CREATED,
   },
   {
     name: "a job that is suspended has no startTime to give back (its resume starts the clock)",
@@ -70,7 +70,7 @@ const cases: {
       startTime: BAD,
       conditions: [cond("Suspended", "True", "SuspendedBySpec", START)],
     },
-    serverCreatedAt: DEPLOYED,
+    firstPodCreatedAt: POD_CREATED,
   },
   {
     name: "with neither, none is given back (the lifecycle takes now)",
@@ -126,7 +126,7 @@ const cases: {
 
 for (const c of cases) {
   test(c.name, () => {
-    const out = repair(c.stored, c.serverCreatedAt);
+    const out = repair(c.stored, c.firstPodCreatedAt);
     assert.equal(out?.startTime, c.startTime);
     const phase = out?.phase;
     const finished = out?.conditions?.find(

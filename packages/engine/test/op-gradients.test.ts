@@ -380,8 +380,7 @@ const CASES: OpCase[] = [
   },
   // On a symbolic axis the bounds are known only at run time: ONNX clamps them to [0, size] and an
   // end before the start gives an empty slice (ADR 0006 amendment 4). x's "seq" axis has size 3.
-  // Not here: two bounds >= 0 past the size ([5, 7), [1, 100)), whose output shape inference takes
-  // as in range (2, 99), so the gradient model's grad_y would be declared with that size.
+  // Bounds >= 0 past the size: shape inference took them as in range (ADR 0006 amendment 5).
   ...(
     [
       ["a start past the size and a negative end (empty)", 4, -1],
@@ -389,6 +388,8 @@ const CASES: OpCase[] = [
       ["a start and a negative end around one element", 1, -1],
       ["a negative start before the axis and a positive end", -5, 2],
       ["a negative start and an end past the size", -2, 100],
+      ["a start and an end both past the size (empty)", 5, 7],
+      ["an end past the size, not INT64_MAX", 1, 100],
       ["negative bounds both before the axis (empty)", -9, -7],
       ["a negative start before the axis and a negative end", -5, -1],
     ] as const

@@ -63,7 +63,8 @@ const concat: Rule = (ctx) => {
 
 function sliceDim(d: Dim, start: number, end: number, step: number): Dim {
   if (typeof d !== "number") {
-    if (step === 1 && start >= 0 && end >= 0 && end < 2 ** 31) return Math.max(0, end - start);
+    // bounds are clamped to a size known only at run time: [1, 100) of "seq" is not 99 long when seq
+    // is 32, so only a slice of the whole axis keeps its symbol (ADR 0006 amendment 5)
     return start === 0 && end >= 2 ** 31 && step === 1 ? d : null;
   }
   const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v, lo), hi);

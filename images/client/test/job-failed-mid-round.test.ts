@@ -61,7 +61,7 @@ test("a client cut off mid-round while its job failed learns the failure from th
     // another coordinator's write: the server's next write of the round state is refused
     const states = await openRoundState(nc, job, { create: false });
     const current = await states.get();
-    assert.ok(current !== undefined, "the server wrote the round state");
+    assert.ok(current, "the server wrote the round state");
     await states.put(current.state, current.revision);
     const port = await lingeringPort(server);
     const lingering = await server.waitForLog((l) => l.event === "end-replies");

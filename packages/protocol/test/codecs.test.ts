@@ -297,11 +297,11 @@ describe("int8 asked for a tensor whose rows are short", () => {
     encodeTensorInto(src, "int8", payload, 0);
     const entry = {
       name: "x",
-      dtype: "float32",
-      codec: "int8",
+      dtype: "float32" as const,
+      codec: "int8" as const,
       shape: [50, 1],
       byteLength: payload.length,
-    } as const;
+    };
     const back = decodeSingleMessage(rawFrame(headerFor(payload, { tensors: [entry] }), payload)).tensors[0]!;
     assertRowBound(src.data as Float32Array, back.data as Float32Array, 1);
   });

@@ -117,11 +117,14 @@ test("a finished job whose completionTime does not read gets back the time its F
     w.world,
     jobManifest("ttl", { clients: { count: 1 }, activeDeadlineSeconds: 1, ttlSecondsAfterFinished: 3600 }),
   );
+  // the client's entry settles a reconcile after the phase (its pod deleted: Unknown)
   const failed = await waitForJob(
     w.world,
     "ttl",
-    (j) => j.status?.phase === "Failed",
-    "ttl to pass its deadline",
+    (j) =>
+      j.status?.phase === "Failed" &&
+      (j.status.clients as { phase?: string }[] | undefined)?.[0]?.phase === "Unknown",
+    "ttl to pass its deadline, its client pod deleted",
   );
   const finished = String(failed.status!.completionTime);
   assert.equal(condition(failed, "Failed")?.lastTransitionTime, finished, "written together");

@@ -58,7 +58,7 @@ export const PartitioningSchema = z
   .strictObject({
     strategy: z.enum(["iid", "dirichlet", "none"]).optional().meta({
       description:
-        "How a shared source is split among clients: iid (uniform shuffle), dirichlet (non-IID class mix drawn from Dir(alpha)), none (each client uses all the data it finds at its path). Unset: iid where every client reads one copy (built-in data; any data under sfprompt run, whose clients share one machine), none for folder and JSONL data on a cluster, where each client reads the path on its own node. Set iid or dirichlet there only when every node holds the same copy: each client keeps its share of it.",
+        "How a shared source is split among clients: iid (uniform shuffle), dirichlet (non-IID class mix drawn from Dir(alpha)), none (each client uses all the data it finds at its path). Unset: iid for built-in data, which every process has a copy of; none for folder and JSONL data, which each client reads at the path on its own node (its own data). Set iid or dirichlet when the clients read one shared copy (a shared volume, several clients on one node, the same files on every node): each then keeps its share of it.",
     }),
     alpha: z.number().gt(0).max(1000).default(0.5).meta({
       description:
@@ -91,14 +91,15 @@ export type Data = z.infer<typeof DataSchema>;
 export type PartitionStrategy = NonNullable<Partitioning["strategy"]>;
 
 /**
- * Where a job's processes read their data: "one-machine" (`sfprompt run`: every client reads the same
- * paths) or "cluster" (each client pod reads folder and JSONL paths on its own node).
+ * Where a job's clients read their data: "one-machine" (one dataset that every client takes its
+ * shard of: runLocalJob, `sfprompt run` and `sfprompt traffic`, which read built-in data) or
+ * "cluster" (the images: each client pod reads folder and JSONL paths on its own node).
  */
 export type DataPlacement = "one-machine" | "cluster";
 
 /**
  * The partitioning a job's processes apply, with an unset strategy resolved: iid where every client
- * reads one copy of the data (built-in sets; anything on one machine), none for folder and JSONL
+ * reads one copy of the data (built-in sets; one dataset in one process), none for folder and JSONL
  * data on a cluster, which is each client's own (splitting it again would keep 1/K of it).
  */
 export function jobPartitioning(

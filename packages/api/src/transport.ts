@@ -10,7 +10,7 @@ function codec(what: string) {
     .enum(CODECS)
     .default("f32")
     .meta({
-      description: `Codec for ${what}: f32 (lossless), f16, bf16, or int8 with per-row scales.`,
+      description: `Codec for ${what}: f32 (lossless), f16, bf16, or int8 with per-row scales (rows of 4 elements or fewer travel as bf16, never larger; ADR 0004 amendment 8).`,
     });
 }
 

@@ -37,16 +37,8 @@ async function reportInvalid(
   const read = readStoredStatus(raw);
   const rejected = read.readable ? [] : read.rejected;
   const now = deps.now();
-  const seen = observed(deps, involved);
-  const previous = repairedStatus({
-    previous: usableStatus(read),
-    stored,
-    rejected,
-    firstPodCreatedAt: firstPodCreatedAt(seen.pods),
-    renderedRounds: renderedRounds(seen.configMap),
-    clientPod: childNames(involved.name).clientPod,
-    now,
-  });
+  const base = { stored, previous: usableStatus(read), rejected };
+  const previous = repairedFrom(observed(deps, involved), involved.name, base, now);
   // A finished job keeps its outcome: a rule added after it ran (an operator upgrade) or a later edit
   // does not turn a Succeeded job into a Failed one. SpecRejected says what is wrong, and the write
   // repairs a stored status that does not read (ADR 0023, amendment 9); nothing is restarted.
@@ -77,6 +69,20 @@ async function reportInvalid(
   return {};
 }
 
+/**
+ * The stored status as read, with what the job's children give back of the values that do not read
+ * (ADR 0023, amendment 9).
+ */
+function repairedFrom(seen: Observed, name: string, base: Base, now: Date): Status | undefined {
+  return repairedStatus({
+    ...base,
+    firstPodCreatedAt: firstPodCreatedAt(seen.pods),
+    renderedRounds: renderedRounds(seen.configMap),
+    clientPod: childNames(name).clientPod,
+    now,
+  });
+}
+
 /** The creationTimestamp (RFC 3339) of the oldest of `pods` not being deleted, if any. */
 function firstPodCreatedAt(pods: readonly V1Pod[]): string | undefined {
   const times = pods
@@ -88,10 +94,15 @@ function firstPodCreatedAt(pods: readonly V1Pod[]): string | undefined {
   return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
 }
 
-function observed(
-  deps: ReconcileDeps,
-  ref: JobRef,
-): { pods: V1Pod[]; deployment?: V1Deployment; secret?: V1Secret; configMap?: V1ConfigMap } {
+/** The job's children as the caches hold them. */
+interface Observed {
+  pods: V1Pod[];
+  deployment?: V1Deployment;
+  secret?: V1Secret;
+  configMap?: V1ConfigMap;
+}
+
+function observed(deps: ReconcileDeps, ref: JobRef): Observed {
   const names = childNames(ref.name);
   const find = (kind: string, name: string): KubernetesObject | undefined =>
     deps.informers.children(kind, ref.namespace, ref.uid).find((o) => o.metadata?.name === name);
@@ -117,23 +128,16 @@ async function reconcileParsed(
   deps: ReconcileDeps,
   edited: SFPromptJob,
   ref: JobRef,
-  { stored, previous: read, rejected }: Base,
+  base: Base,
 ): Promise<ReconcileResult> {
+  const { stored, rejected } = base;
   const key = jobKey(ref.namespace, ref.name);
   const now = deps.now();
   const natsUrl = jobNatsUrl(edited, deps.settings.natsUrl);
   deps.progress.track(key, natsUrl, jobToken(ref.namespace, ref.name));
   const progress = deps.progress.snapshot(key);
   const seen = observed(deps, ref);
-  const previous = repairedStatus({
-    previous: read,
-    stored,
-    rejected,
-    firstPodCreatedAt: firstPodCreatedAt(seen.pods),
-    renderedRounds: renderedRounds(seen.configMap),
-    clientPod: childNames(ref.name).clientPod,
-    now,
-  });
+  const previous = repairedFrom(seen, ref.name, base, now);
   const restart = deps.settings.clientRestart;
   const plans = planClients(edited.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
   const lifecycle = decideLifecycle({ job: edited, previous, progress, plans, now });

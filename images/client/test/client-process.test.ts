@@ -118,7 +118,10 @@ describe("the client process", () => {
     const cases = [
       { index: "", names: /"setting":"--client-index \/ SFPROMPT_CLIENT_INDEX"/ },
       { index: "-1", names: /"setting":"--client-index \/ SFPROMPT_CLIENT_INDEX"/ },
-      { index: "2", names: /"field":"clients\.count".*client index 2/ },
+      {
+        index: "2",
+        names: /"field":"spec\.clients\.count","runConfigField":"clients\.count".*client index 2/,
+      },
     ];
     await Promise.all(
       cases.map(async (c) => {

@@ -154,9 +154,9 @@ describe("the server process", () => {
     names: RegExp;
   }[] = [
     {
-      name: "a run config with rounds 0 names training.rounds",
+      name: "a run config with rounds 0 names spec.training.rounds, and training.rounds beside it",
       file: ["rounds.json", JSON.stringify({ ...bad, training: { ...bad.training, rounds: 0 } })],
-      names: /"field":"training\.rounds"/,
+      names: /"field":"spec\.training\.rounds","runConfigField":"training\.rounds"/,
     },
     {
       name: "a job manifest with an unknown field names it under spec",
@@ -172,9 +172,9 @@ describe("the server process", () => {
       names: /"field":"spec\.training\.roundz"/,
     },
     {
-      name: "a config of another job (SFPROMPT_JOB differs) names job.name",
+      name: "a config of another job (SFPROMPT_JOB differs) names metadata.name, and job.name beside it",
       file: ["other.json", JSON.stringify(runConfig({}, "another-job"))],
-      names: /"field":"job\.name".*SFPROMPT_JOB/,
+      names: /"field":"metadata\.name","runConfigField":"job\.name".*SFPROMPT_JOB/,
     },
     {
       name: "a file that is not YAML names the file",

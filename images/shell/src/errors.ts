@@ -1,5 +1,6 @@
 // Typed errors of the process shell: one class per failure kind, each naming the flag, env var or
 // config field at fault and what to do. The exit code follows from the class (exit-codes.ts).
+import { specFieldOf } from "./spec-field.js";
 
 /** A flag or environment variable is missing or invalid. */
 export class SettingsError extends Error {
@@ -14,9 +15,14 @@ export class SettingsError extends Error {
   }
 }
 
-/** The run config file cannot be read, parsed or validated. */
+/**
+ * The run config file cannot be read, parsed or validated. It names the job's field the bad one was
+ * made from first, as the job's author wrote it, then the run config's own.
+ */
 export class ConfigFileError extends Error {
   override readonly name = "ConfigFileError";
+  /** The job's field that `field` was made from (spec-field.ts); undefined: none, or `field` is one. */
+  readonly specField: string | undefined;
   constructor(
     readonly path: string,
     /** The first invalid field (dotted path), "(file)" when the file itself is the problem. */
@@ -24,7 +30,12 @@ export class ConfigFileError extends Error {
     message: string,
     options?: ErrorOptions,
   ) {
-    super(`${path}: ${field}: ${message}`, options);
+    const specField = specFieldOf(field);
+    super(
+      `${path}: ${specField === undefined ? field : `${specField} (run config ${field})`}: ${message}`,
+      options,
+    );
+    this.specField = specField;
   }
 }
 

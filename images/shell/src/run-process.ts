@@ -79,7 +79,9 @@ export async function runProcess(
 function configErrorFields(error: SettingsError | ConfigFileError): Record<string, unknown> {
   return error instanceof SettingsError
     ? { setting: error.setting }
-    : { path: error.path, field: error.field };
+    : error.specField === undefined
+      ? { path: error.path, field: error.field }
+      : { path: error.path, field: error.specField, runConfigField: error.field };
 }
 
 class ProcessRun {

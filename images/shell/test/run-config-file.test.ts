@@ -38,11 +38,13 @@ describe("parseRunConfigText", () => {
   });
 
   const c = runConfig({}, "bad");
-  const bad: { name: string; text: string; field: string }[] = [
+  // said: the job's field first where the run config's was made from one (config-field-names)
+  const bad: { name: string; text: string; field: string; said?: string }[] = [
     {
       name: "rounds 0",
       text: JSON.stringify({ ...c, training: { ...c.training, rounds: 0 } }),
       field: "training.rounds",
+      said: "spec.training.rounds (run config training.rounds)",
     },
     { name: "an unknown top-level key", text: JSON.stringify({ ...c, extra: 1 }), field: "extra" },
     { name: "a wrong kind", text: JSON.stringify({ ...c, kind: "Other" }), field: "kind" },
@@ -59,7 +61,9 @@ describe("parseRunConfigText", () => {
       assert.throws(
         () => parseRunConfigText("f", b.text),
         (e: unknown) =>
-          e instanceof ConfigFileError && e.field === b.field && e.message.startsWith(`f: ${b.field}: `),
+          e instanceof ConfigFileError &&
+          e.field === b.field &&
+          e.message.startsWith(`f: ${b.said ?? b.field}: `),
       );
     });
   }

@@ -3,7 +3,6 @@
 // fl-full swaps in the whole-model trainer, as runLocalJob does.
 import {
   PartitionBundle,
-  jobTextEncoding,
   prepareWholeModel,
   runClient,
   textBundleConfig,
@@ -11,6 +10,7 @@ import {
 } from "@sfprompt/core";
 import type { RoleContext, RoleDefinition } from "@sfprompt/process-shell";
 import {
+  jobInputEncoding,
   requireImageMethod,
   roleBundleInputs,
   loadClientData,
@@ -27,7 +27,6 @@ async function run(ctx: RoleContext): Promise<void> {
   requireImageMethod(config.method, CLIENT_METHODS);
   const inputs = roleBundleInputs(ctx);
   const dir = await resolveBundleDir(config, inputs);
-  const text = await jobTextEncoding(config, inputs.cacheDir);
   // read first (sessions open on first use): the data is shaped for the model's input
   const bundle = PartitionBundle.load(dir, {
     ...textBundleConfig(config),
@@ -35,6 +34,8 @@ async function run(ctx: RoleContext): Promise<void> {
     logger,
   });
   try {
+    // model, tokenizer and data of one kind (as sfprompt run checks), before any data is read
+    const text = await jobInputEncoding(config, bundle, inputs.cacheDir);
     const data = await loadClientData(config, index, bundle, text);
     logger.log("info", "client.data", { samples: data.labels.length, classes: data.classNames.length });
     const whole =

@@ -13,7 +13,6 @@ import {
 } from "@sfprompt/protocol";
 import {
   PartitionBundle,
-  jobTextEncoding,
   prepareWholeModel,
   textBundleConfig,
   answerPollsWithEnd,
@@ -33,6 +32,7 @@ import {
 import { ServerJobFailedError, type RoleContext, type RoleDefinition } from "@sfprompt/process-shell";
 import {
   JobInputError,
+  jobInputEncoding,
   requireImageMethod,
   roleBundleInputs,
   loadEvalData,
@@ -148,7 +148,6 @@ async function serve(
   requireImageMethod(config.method, SERVER_METHODS);
   const inputs = roleBundleInputs(ctx);
   const dir = await resolveBundleDir(config, inputs);
-  const text = await jobTextEncoding(config, inputs.cacheDir);
   // read first (sessions open on first use): the held-out set is shaped for the model's input
   const bundle = PartitionBundle.load(dir, {
     executionProvider: config.server.executionProvider,
@@ -159,6 +158,8 @@ async function serve(
   });
   let globalModel: (GlobalModel & { release(): Promise<void> }) | undefined;
   try {
+    // model, tokenizer and data of one kind (as sfprompt run checks), before any data is read
+    const text = await jobInputEncoding(config, bundle, inputs.cacheDir);
     const evalData = await loadEvalData(config, bundle, text);
     await warnEvalOverlap(config, logger);
     if (evalData === undefined && config.training.evaluation.everyRounds > 0) {

@@ -4,3 +4,4 @@ export * from "./errors.js";
 export * from "./bundle-dir.js";
 export * from "./job-data.js";
 export * from "./role-inputs.js";
+export * from "./text-encoding.js";

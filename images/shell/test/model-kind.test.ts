@@ -1,0 +1,128 @@
+// The server and client entry points on jobs whose model and data are not of one kind (real child
+// processes, a real nats-server, the tiny image bundle): each is refused at start-up as
+// `sfprompt run` refuses it (config.invalid, exit 1), naming the job's field once. A tokenizer on an
+// image model was read before the model: a vocabulary that is not there crashed the process
+// (runtime.failed, exit 3, restarted into the same failure), a readable one passed unnoticed.
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { prepareBundle } from "@sfprompt/engine";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { BERT_FIXTURE } from "../../../packages/sfprompt/test/runtime/text-fixture.js";
+import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+
+let nats: TestNats;
+let bundle: BundleFixture;
+const tmp = tempDir();
+let vocab = "";
+let textBundle = "";
+
+before(async () => {
+  nats = await startNatsServer();
+  bundle = tinyBundle();
+  vocab = join(tmp.dir, "vocab.txt");
+  writeFileSync(vocab, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "world"].join("\n") + "\n");
+  textBundle = join(tmp.dir, "text-bundle");
+  mkdirSync(textBundle);
+  prepareBundle({ model: BERT_FIXTURE, out: textBundle, headBlocks: 1, promptLength: 2, numClasses: 10 });
+});
+after(async () => {
+  await nats.stop();
+  bundle.remove();
+  tmp.remove();
+});
+
+/** A model file of the job (an image ViT, not known to the api as a built-in); the pods get its bundle. */
+const MODEL = "/models/vit.onnx";
+
+const ROLES = [
+  { role: "server", entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } },
+  { role: "client", entry: ENTRY.client, env: { SFPROMPT_CLIENT_INDEX: "0", SFPROMPT_CLIENT_COUNT: "2" } },
+];
+
+const cases: {
+  name: string;
+  spec: () => Record<string, unknown>;
+  bundle?: () => string;
+  field: string;
+  says: RegExp;
+}[] = [
+  {
+    name: "text data (builtin debian-sections) for an image model",
+    spec: () => ({
+      model: { source: { path: MODEL } },
+      data: {
+        source: { builtin: "debian-sections" },
+        partitioning: { strategy: "iid", seed: 1, samplesPerClient: 32 },
+      },
+    }),
+    field: "spec.data.source",
+    says: /holds text, but the model takes images/,
+  },
+  {
+    name: "a tokenizer on an image model, its vocabulary readable",
+    spec: () => ({ model: { source: { path: MODEL }, tokenizer: { vocabulary: vocab } } }),
+    field: "spec.model.tokenizer",
+    says: /is set, but the model takes images; remove it/,
+  },
+  {
+    name: "a tokenizer on an image model, its vocabulary not in the container",
+    spec: () => ({
+      model: { source: { path: MODEL }, tokenizer: { vocabulary: join(tmp.dir, "no-vocab.txt") } },
+    }),
+    field: "spec.model.tokenizer",
+    says: /is set, but the model takes images; remove it/,
+  },
+  {
+    name: "a text model whose vocabulary is not in the container",
+    spec: () => ({
+      model: {
+        source: { path: "/models/bert.onnx" },
+        tokenizer: { vocabulary: join(tmp.dir, "no-vocab.txt") },
+      },
+      classes: { numClasses: 10 },
+      data: {
+        source: { builtin: "debian-sections" },
+        partitioning: { strategy: "iid", seed: 1, samplesPerClient: 32 },
+      },
+    }),
+    bundle: () => textBundle,
+    field: "spec.model.tokenizer.vocabulary",
+    says: /no-vocab\.txt: vocabulary file is not readable/,
+  },
+];
+
+describe("a job whose model and data are not of one kind", () => {
+  for (const [i, c] of cases.entries())
+    for (const r of ROLES)
+      it(`${c.name}: the ${r.role} names ${c.field} once`, async () => {
+        const name = `kind-${i}-${r.role}`;
+        const proc = spawnEntry(r.entry, [], {
+          SFPROMPT_RUN_CONFIG: tmp.write(`${name}.json`, JSON.stringify(runConfig(c.spec(), name))),
+          NATS_URL: nats.url,
+          SFPROMPT_HTTP_HOST: "127.0.0.1",
+          SFPROMPT_HTTP_PORT: "0",
+          SFPROMPT_BUNDLE_DIR: c.bundle?.() ?? bundle.dir,
+          SFPROMPT_CACHE_DIR: join(tmp.dir, `cache-${name}`),
+          ...r.env,
+        });
+        try {
+          const line = await proc.waitForLog(
+            (l) =>
+              l.event === "config.invalid" || l.event === "runtime.failed" || l.event === "runtime.ready",
+            60_000,
+          );
+          assert.equal(line.event, "config.invalid", JSON.stringify(line));
+          assert.equal(line.field, c.field);
+          const error = String(line.error);
+          assert.ok(error.startsWith(`${c.field}: `), error);
+          assert.match(error, c.says);
+          assert.equal(error.split(c.field).length - 1, 1, `${c.field} named once: ${error}`);
+          assert.equal((await proc.exited).code, 1, proc.stderr());
+        } finally {
+          proc.kill("SIGKILL");
+        }
+      });
+});

@@ -37,7 +37,7 @@ after(async () => {
 /** A model file of the job (an image ViT, not known to the api as a built-in); the pods get its bundle. */
 const MODEL = "/models/vit.onnx";
 
-const ROLES = [
+const ROLES: { role: string; entry: string; env: Record<string, string> }[] = [
   { role: "server", entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } },
   { role: "client", entry: ENTRY.client, env: { SFPROMPT_CLIENT_INDEX: "0", SFPROMPT_CLIENT_COUNT: "2" } },
 ];

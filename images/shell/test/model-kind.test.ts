@@ -4,7 +4,7 @@
 // image model was read before the model: a vocabulary that is not there crashed the process
 // (runtime.failed, exit 3, restarted into the same failure), a readable one passed unnoticed.
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { prepareBundle } from "@sfprompt/engine";
@@ -18,6 +18,18 @@ let bundle: BundleFixture;
 const tmp = tempDir();
 let vocab = "";
 let textBundle = "";
+
+/** A copy of the tiny ViT's bundle whose manifest says its input is `shape` (batch first). */
+function bundleTaking(name: string, shape: (string | number)[]): string {
+  const dir = join(tmp.dir, name);
+  cpSync(bundle.dir, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as {
+    inputs: { shape: (string | number)[] }[];
+  };
+  manifest.inputs[0]!.shape = shape;
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
+  return dir;
+}
 
 before(async () => {
   nats = await startNatsServer();
@@ -91,6 +103,20 @@ const cases: {
     bundle: () => textBundle,
     field: "spec.model.tokenizer.vocabulary",
     says: /no-vocab\.txt: vocabulary file is not readable/,
+  },
+  {
+    name: "image data for a model whose input is not [C, H, W]",
+    spec: () => ({ model: { source: { path: MODEL } } }),
+    bundle: () => bundleTaking("flat-input", ["batch", 784]),
+    field: "spec.model.source",
+    says: /the model input takes samples of shape \[784\]; image data needs \[C, H, W\]/,
+  },
+  {
+    name: "image data for a model whose input height and width are symbolic",
+    spec: () => ({ model: { source: { path: MODEL } } }),
+    bundle: () => bundleTaking("symbolic-input", ["batch", 1, "height", "width"]),
+    field: "spec.model.source",
+    says: /symbolic sample shape \[1, height, width\]/,
   },
 ];
 

@@ -5,7 +5,7 @@ import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { clientShard } from "../datasets/job-partition.js";
-import { RunConfigError } from "./errors.js";
+import { BundleError, RunConfigError } from "./errors.js";
 import {
   jobTextEncoding,
   loadJobSource,
@@ -14,11 +14,23 @@ import {
   type TextEncoding,
 } from "./job-source.js";
 
+/** The image model's [C, H, W]; a model input of another shape is the job's model's (spec.model.source). */
 function imageShape(bundle: PartitionBundle): { channels: number; height: number; width: number } {
-  const s = bundle.input.sampleShape;
+  let s: number[];
+  try {
+    s = bundle.input.sampleShape;
+  } catch (cause) {
+    if (!(cause instanceof BundleError)) throw cause;
+    // images are resized to the model's input: a height or width it leaves open gives no size
+    throw new RunConfigError(
+      "spec.model.source",
+      `${cause.message}; image data is resized to the model's input, so export the model with a fixed [C, H, W]`,
+      { cause },
+    );
+  }
   if (s.length !== 3) {
     throw new RunConfigError(
-      "model",
+      "spec.model.source",
       `the model input takes samples of shape [${s.join(", ")}]; image data needs [C, H, W]`,
     );
   }

@@ -1,7 +1,8 @@
 // One process of the run-lock takeover race test: for each of TRIALS run directories ROOT/t<k>, each
 // holding the lock a killed run left, waits for the agreed instant START_MS + k * STEP_MS and takes
-// the folder as `sfprompt run` does (lockRunDir), holding what it took until every trial is over.
-// Prints the outcomes as one JSON line. Usage: run-lock-takeover-process.ts ROOT TRIALS START_MS STEP_MS
+// the folder as `sfprompt run` does (lockRunDir), holding what it took until its stdin
+// closes.
+// Prints the outcomes as one JSON line once it has tried every folder. Usage: run-lock-takeover-process.ts ROOT TRIALS START_MS STEP_MS
 import { join } from "node:path";
 import { lockRunDir } from "../src/run/run-lock.js";
 
@@ -23,7 +24,10 @@ for (let k = 0; k < trials; k++) {
     outcomes.push({ ok: false, error: (error as Error).message });
   }
 }
-// held until the others have tried the last folder, so that a loser meets a live holder
-while (Date.now() < start + trials * step + 500);
-for (const release of releases) release();
 process.stdout.write(`${JSON.stringify(outcomes)}\n`);
+// held until the test closes stdin, once every process has tried every folder, so that a loser meets a
+// live holder however late it started (a time-based hold let a process that loaded late take all)
+process.stdin.resume();
+process.stdin.once("end", () => {
+  for (const release of releases) release();
+});

@@ -15,7 +15,11 @@ const STEP_MS = 15;
 
 type Outcome = { ok: boolean; error?: string };
 
-function takeAll(root: string, startMs: number): Promise<Outcome[]> {
+/** A taking process; `outcomes` once it has tried every folder, `release` ends it (releasing them). */
+function takeAll(
+  root: string,
+  startMs: number,
+): { outcomes: Promise<Outcome[]>; release: () => Promise<void> } {
   const args = [
     "--conditions=source",
     "--import",
@@ -26,14 +30,22 @@ function takeAll(root: string, startMs: number): Promise<Outcome[]> {
     String(startMs),
     String(STEP_MS),
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
   let out = "";
-  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-  return new Promise((resolve, reject) =>
-    child.once("close", (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim()) as Outcome[]) : reject(new Error(`exit ${code}: ${out}`)),
-    ),
-  );
+  const outcomes = new Promise<Outcome[]>((resolve, reject) => {
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (out.endsWith("\n")) resolve(JSON.parse(out.trim()) as Outcome[]);
+    });
+    void exited.then((code) => reject(new Error(`exit ${code} before its outcomes: ${out}`)));
+  });
+  const release = async (): Promise<void> => {
+    child.stdin.end();
+    const code = await exited;
+    assert.equal(code, 0, `taking process exit ${code}`);
+  };
+  return { outcomes, release };
 }
 
 /** The pid of a process that has exited: a killed run's, as its lock names it. */
@@ -52,10 +64,17 @@ test("two runs on a folder whose holder was killed: exactly one takes it over, t
       writeFileSync(join(root, `t${k}`, LOCK_FILE), `${dead}\n`);
     }
     const start = Date.now() + 6000; // once both processes have loaded (seconds on 2 busy cores)
-    const [a, b] = await Promise.all([takeAll(root, start), takeAll(root, start)]);
+    const takers = [takeAll(root, start), takeAll(root, start)];
+    let a: Outcome[], b: Outcome[];
+    try {
+      [a, b] = (await Promise.all(takers.map((t) => t.outcomes))) as [Outcome[], Outcome[]];
+    } finally {
+      // every folder tried by both: now the holders may let go
+      await Promise.all(takers.map((t) => t.release()));
+    }
     const both: number[] = [];
     for (let k = 0; k < TRIALS; k++) {
-      const pair = [a![k]!, b![k]!];
+      const pair = [a[k]!, b[k]!];
       if (pair.every((o) => o.ok)) both.push(k);
       else {
         assert.equal(pair.filter((o) => o.ok).length, 1, `folder t${k}: ${JSON.stringify(pair)}`);

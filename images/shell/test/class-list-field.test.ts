@@ -3,13 +3,11 @@
 // field to set, spec.classes.labels, not the source it was found in. It named spec.data.evalSource (or
 // spec.data.source), whose value was fine, with the class list's message nested after "cannot load".
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PNG } from "pngjs";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { ENTRY, pngFolder, runConfig, spawnEntry, tempDir } from "./harness.js";
 
 let nats: TestNats;
 let bundle: BundleFixture;
@@ -25,18 +23,9 @@ after(async () => {
   tmp.remove();
 });
 
-/** A folder of 28×28 gray PNGs, two per class, in class folders named `classes`. */
+/** A folder of PNGs, twelve per class, in class folders named `classes`. */
 function folder(name: string, classes: readonly string[]): string {
-  const root = join(tmp.dir, name);
-  for (const [c, cls] of classes.entries()) {
-    mkdirSync(join(root, cls), { recursive: true });
-    for (let i = 0; i < 12; i++) {
-      const img = new PNG({ width: 28, height: 28 });
-      for (let p = 0; p < 28 * 28; p++) img.data.set([c * 60, i * 20, p % 256, 255], p * 4);
-      writeFileSync(join(root, cls, `${i}.png`), PNG.sync.write(img));
-    }
-  }
-  return root;
+  return pngFolder(join(tmp.dir, name), classes, 12);
 }
 
 const ALL = ["bird", "cat", "dog"];

@@ -3,13 +3,12 @@
 // paths) before it reports ready, since the accuracy it would report is measured on training samples.
 // Nothing detected this; a held-out folder of its own gets no warning.
 import assert from "node:assert/strict";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PNG } from "pngjs";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { ENTRY, pngFolder, runConfig, spawnEntry, tempDir } from "./harness.js";
 
 let nats: TestNats;
 let bundle: BundleFixture;
@@ -25,18 +24,9 @@ after(async () => {
   tmp.remove();
 });
 
-/** A folder of 28×28 gray PNGs, four in each of the class folders 0..2. */
+/** A folder of PNGs, four in each of the class folders 0..2. */
 function folder(name: string): string {
-  const root = join(tmp.dir, name);
-  for (let c = 0; c < 3; c++) {
-    mkdirSync(join(root, String(c)), { recursive: true });
-    for (let i = 0; i < 4; i++) {
-      const img = new PNG({ width: 28, height: 28 });
-      for (let p = 0; p < 28 * 28; p++) img.data.set([c * 60, i * 20, p % 256, 255], p * 4);
-      writeFileSync(join(root, String(c), `${i}.png`), PNG.sync.write(img));
-    }
-  }
-  return root;
+  return pngFolder(join(tmp.dir, name), ["0", "1", "2"], 4);
 }
 
 const cases = [

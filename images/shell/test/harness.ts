@@ -2,10 +2,11 @@
 // entry point spawned as a real child process, its JSON log lines collected, HTTP endpoints probed,
 // and the connections of a real nats-server read from its monitoring endpoint (/connz).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
+import { PNG } from "pngjs";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
@@ -67,6 +68,22 @@ export function tempDir(): { dir: string; write(name: string, text: string): str
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * An image folder at `root`: a class folder per name in `classes`, each holding `perClass` 28×28 PNGs
+ * whose colour tells class and image apart.
+ */
+export function pngFolder(root: string, classes: readonly string[], perClass: number): string {
+  for (const [c, cls] of classes.entries()) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const img = new PNG({ width: 28, height: 28 });
+      for (let p = 0; p < 28 * 28; p++) img.data.set([c * 60, i * 20, p % 256, 255], p * 4);
+      writeFileSync(join(root, cls, `${i}.png`), PNG.sync.write(img));
+    }
+  }
+  return root;
 }
 
 export type LogLine = Record<string, unknown> & { event: string; level: string };

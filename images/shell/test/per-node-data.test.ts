@@ -3,13 +3,11 @@
 // trains on the whole folder. The default was iid for every source, so a client on a cluster kept a
 // 1/K share of its own data without a word. An explicit iid (every node holds one copy) still splits.
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PNG } from "pngjs";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { ENTRY, pngFolder, runConfig, spawnEntry, tempDir } from "./harness.js";
 
 let nats: TestNats;
 let bundle: BundleFixture;
@@ -28,18 +26,10 @@ after(async () => {
 const CLASSES = 3;
 const PER_CLASS = 12;
 
-/** A folder of 28×28 gray PNGs, PER_CLASS in each of the class folders 0..CLASSES-1. */
+/** A folder of PNGs, PER_CLASS in each of the class folders 0..CLASSES-1. */
 function folder(name: string): string {
-  const root = join(tmp.dir, name);
-  for (let c = 0; c < CLASSES; c++) {
-    mkdirSync(join(root, String(c)), { recursive: true });
-    for (let i = 0; i < PER_CLASS; i++) {
-      const img = new PNG({ width: 28, height: 28 });
-      for (let p = 0; p < 28 * 28; p++) img.data.set([c * 60, i * 20, p % 256, 255], p * 4);
-      writeFileSync(join(root, String(c), `${i}.png`), PNG.sync.write(img));
-    }
-  }
-  return root;
+  const classes = Array.from({ length: CLASSES }, (_, c) => String(c));
+  return pngFolder(join(tmp.dir, name), classes, PER_CLASS);
 }
 
 const ALL = CLASSES * PER_CLASS;

@@ -93,7 +93,21 @@ describe("validating webhook: updates", () => {
     const paths = immutableSpecPaths().map((p) => p.join("."));
     for (const p of ["method", "model", "prompts", "classes", "data", "clients.count", "output.bucket"])
       assert.ok(paths.includes(p), p);
+    assert.ok(paths.includes("data.partitioning.strategy"));
     assert.ok(!paths.includes("training"));
+  });
+  it("a job stored with strategy iid (the older CRD's default) updated without one names the strategy and what to do", () => {
+    const data = (partitioning: Record<string, unknown>) => ({
+      source: { imageFolder: { path: "/data/images" } },
+      evalSource: { imageFolder: { path: "/data/held-out" } },
+      partitioning,
+    });
+    const r = validate("UPDATE", jobWith({ data: data({}) }), jobWith({ data: data({ strategy: "iid" }) }));
+    assert.equal(r.allowed, false);
+    assert.match(
+      r.status!.message,
+      /spec\.data\.partitioning\.strategy: field is immutable \(setting, changing and removing it are refused\): a job created before 2026-11-29 without a strategy holds iid, .*keep strategy: iid in the manifest/,
+    );
   });
 });
 

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { filePath } from "./k8s.js";
 import { exactlyOneOf } from "./one-of.js";
-import { immutable, VALIDATIONS } from "./rules.js";
+import { immutable, immutableMember, VALIDATIONS } from "./rules.js";
 
 export const BUILTIN_DATASETS = ["fashion-mnist", "mnist", "digits", "debian-sections"] as const;
 /** The built-in datasets that hold text (the others hold images), for text models only. */
@@ -54,6 +54,17 @@ export const EvalSourceSchema = dataSource(
   "The held-out set the server evaluates the global model on. Defaults to the test split of a built-in source; required for folder and JSONL sources when evaluation is on.",
 );
 
+/**
+ * spec.data is immutable as a whole; this rule names the strategy when it alone was set or removed.
+ * Jobs created before the CRD stopped defaulting it (ADR 0005 amendments 2 and 3) hold iid; a full
+ * replace with their manifest, which has none, would otherwise be refused as a change of spec.data
+ * that the manifest's author never made.
+ */
+export const STRATEGY_IMMUTABLE = immutableMember(
+  "strategy",
+  "a job created before 2026-11-29 without a strategy holds iid, the default the CRD then wrote into it; keep strategy: iid in the manifest you replace it with (kubectl apply leaves it as it is)",
+);
+
 export const PartitioningSchema = z
   .strictObject({
     strategy: z.enum(["iid", "dirichlet", "none"]).optional().meta({
@@ -71,7 +82,7 @@ export const PartitioningSchema = z
       description: "Cap on the samples each client keeps after partitioning; unset keeps its whole share.",
     }),
   })
-  .meta({ description: "How the data is divided among the clients." });
+  .meta({ description: "How the data is divided among the clients.", [VALIDATIONS]: [STRATEGY_IMMUTABLE] });
 
 export const DataSchema = z
   .strictObject({

@@ -110,7 +110,7 @@ describe("spec.data.partitioning.strategy across the CRD upgrade that removed it
     assert.equal(await storedStrategy("server-applied-before"), "iid");
   });
 
-  it("replacing it with the manifest (no strategy) is refused as a change of spec.data; with strategy iid it is accepted", async () => {
+  it("replacing it with the manifest (no strategy) is refused naming spec.data.partitioning.strategy; with strategy iid it is accepted", async () => {
     const live = JSON.parse(
       await ok(["get", "sfpromptjob", "created-before", "-n", "default", "-o", "json"]),
     );
@@ -118,7 +118,11 @@ describe("spec.data.partitioning.strategy across the CRD upgrade that removed it
     (replaced.metadata as Json).resourceVersion = at(live, ["metadata"]).resourceVersion;
     const r = await k(["replace", "-f", "-"], JSON.stringify(replaced));
     assert.notEqual(r.code, 0, "the replace was accepted");
-    assert.match(r.stderr, /spec\.data: Invalid value: .*field is immutable/);
+    // the refusal names the strategy and what to do, not only spec.data as a whole
+    assert.match(
+      r.stderr,
+      /spec\.data\.partitioning\.strategy: Forbidden: field is immutable \(setting, changing and removing it are refused\): a job created before 2026-11-29 without a strategy holds iid, .*keep strategy: iid in the manifest/,
+    );
     assert.equal(await storedStrategy("created-before"), "iid");
     const withIid = structuredClone(replaced);
     at(withIid, ["spec", "data"]).partitioning = { strategy: "iid" };

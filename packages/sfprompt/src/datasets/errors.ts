@@ -13,6 +13,34 @@ export class DatasetFormatError extends Error {
   }
 }
 
+/** What a JSONL sample line holds: text ("text" or "ids") or numbers in a model input's layout. */
+export type JsonlSampleKind = "text" | "features";
+
+/**
+ * A JSONL file whose first line holds the other kind of sample than the reader was asked for: text
+ * lines read as features, or feature lines read as text. The first line decides; the file's later
+ * lines are checked line by line as they are read.
+ */
+export class JsonlKindError extends Error {
+  override readonly name = "JsonlKindError";
+  constructor(
+    /** The file and line, path:N. */
+    readonly source: string,
+    /** What the line holds. */
+    readonly holds: JsonlSampleKind,
+    /** The field that says so ("text", "ids", or the features field). */
+    readonly foundField: string,
+    /** The field the reader looked for and the line lacks. */
+    readonly wantedField: string,
+  ) {
+    super(
+      holds === "text"
+        ? `${source}: holds text ("${foundField}") where number features ("${wantedField}") were asked for; read it with a text model's tokenizer, or give lines with "${wantedField}": [numbers]`
+        : `${source}: holds number features ("${foundField}") where text ("text" or "ids") was asked for; read it as features, or give lines with "text"`,
+    );
+  }
+}
+
 /** A data file or folder is missing; the message says which package or option provides it. */
 export class DatasetNotFoundError extends Error {
   override readonly name = "DatasetNotFoundError";

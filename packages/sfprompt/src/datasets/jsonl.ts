@@ -4,7 +4,7 @@
 // a file larger than V8's longest string reads.
 
 import { type Dataset, createDataset, sampleSize } from "./dataset.js";
-import { DatasetArgumentError, DatasetFormatError, LabelError } from "./errors.js";
+import { DatasetArgumentError, DatasetFormatError, JsonlKindError, LabelError } from "./errors.js";
 import { eachFileLine, eachTextLine, type JsonlLine as Line } from "./jsonl-lines.js";
 
 export interface JsonlLabelOptions {
@@ -148,6 +148,7 @@ class FeatureLines {
   add(line: Line): void {
     const where = `${this.source}:${line.number}`;
     const name = this.options.inputField ?? ("x" in line.record ? "x" : "input");
+    if (this.#shape === undefined) featureLineKind(line, where, name, this.options.inputField ?? "x");
     const values = numberArray(line.record[name], name, where, false);
     const shape = (this.#shape ??= this.options.shape ?? [values.length]);
     const per = sampleSize(shape);
@@ -176,6 +177,23 @@ export function parseJsonlFeatures(
   const lines = new FeatureLines(source, options);
   eachTextLine(text, source, (l) => lines.add(l));
   return lines.finish();
+}
+
+/**
+ * The first line of a features file: one that lacks the features field and has "text" or "ids" is a
+ * text file (its "must be an array of numbers" would not say so).
+ */
+function featureLineKind(line: Line, where: string, name: string, wanted: string): void {
+  if (name in line.record) return;
+  const textField = typeof line.record.text === "string" ? "text" : "ids" in line.record ? "ids" : undefined;
+  if (textField !== undefined) throw new JsonlKindError(where, "text", textField, wanted);
+}
+
+/** The first line of a text file: one with "x" or "input" numbers and no "text" or "ids" holds features. */
+function tokenLineKind(line: Line, where: string): void {
+  if ("text" in line.record || "ids" in line.record) return;
+  const name = ["x", "input"].find((f) => Array.isArray(line.record[f]));
+  if (name !== undefined) throw new JsonlKindError(where, "features", name, "text");
 }
 
 function lineIds(line: Line, where: string, options: JsonlTokenOptions): ArrayLike<number> {
@@ -232,7 +250,9 @@ class TokenLines {
   }
   add(line: Line): void {
     const s = this.options.seqLen;
-    const seq = lineIds(line, `${this.source}:${line.number}`, this.options);
+    const where = `${this.source}:${line.number}`;
+    if (this.#labels.raw.length === 0) tokenLineKind(line, where);
+    const seq = lineIds(line, where, this.options);
     const row = this.#ids.next(s).fill(this.options.padId ?? 0);
     for (let j = 0; j < Math.min(s, seq.length); j++) row[j] = seq[j] as number;
     this.#labels.add(line);

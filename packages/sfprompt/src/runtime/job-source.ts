@@ -4,6 +4,7 @@ import { TEXT_DATASETS, TEXT_MODELS, type RunConfig } from "@sfprompt/api";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { loadBuiltinDataset } from "../datasets/builtin.js";
 import type { Dataset } from "../datasets/dataset.js";
+import { JsonlKindError } from "../datasets/errors.js";
 import { loadDebianSections } from "../datasets/debian-sections.js";
 import { loadImageFolder } from "../datasets/image-folder.js";
 import { loadJsonlFeatures, loadJsonlTokens } from "../datasets/jsonl.js";
@@ -82,6 +83,20 @@ function kindError(field: string, what: string, text: boolean): RunConfigError {
 }
 
 /**
+ * A JSONL source whose first line is of the other kind than the model takes, as the job's error: the
+ * field of the source, with the model's field and what to change in either.
+ */
+function jsonlKindError(field: string, e: JsonlKindError): RunConfigError {
+  return new RunConfigError(
+    field,
+    e.holds === "text"
+      ? `jsonl ${e.source} holds text ("${e.foundField}"), but the model (spec.model.source) takes images or number features; give lines with "${e.wantedField}": [numbers in the model's input layout] (jsonl.inputField names another field), or use a text model (model.source.builtin: minilm, or model.tokenizer with a BERT-family ONNX file)`
+      : `jsonl ${e.source} holds number features ("${e.foundField}"), but the model (spec.model.source with spec.model.tokenizer) takes text; give lines with "text" (or "ids", token ids), or use an image model without model.tokenizer`,
+    { cause: e },
+  );
+}
+
+/**
  * Checks, before any process starts, that the job's model and data are of one kind: a model that
  * takes token ids has a tokenizer section (builtin minilm implies one) and text data, an image model
  * neither. Loading checks the rest (shapes, labels).
@@ -141,20 +156,26 @@ export async function loadJobSource(
   }
   if (source.jsonl !== undefined) {
     const j = source.jsonl;
-    const ds: Dataset =
-      o.text !== undefined
-        ? await loadJsonlTokens(j.path, {
-            labelField: j.labelField,
-            ...o.text,
-            dtype: "int64",
-            ...(classNames ? { classNames } : {}),
-          })
-        : await loadJsonlFeatures(j.path, {
-            labelField: j.labelField,
-            ...(o.shape ? { shape: o.shape } : {}),
-            ...(j.inputField ? { inputField: j.inputField } : {}),
-            ...(classNames ? { classNames } : {}),
-          });
+    let ds: Dataset;
+    try {
+      ds =
+        o.text !== undefined
+          ? await loadJsonlTokens(j.path, {
+              labelField: j.labelField,
+              ...o.text,
+              dtype: "int64",
+              ...(classNames ? { classNames } : {}),
+            })
+          : await loadJsonlFeatures(j.path, {
+              labelField: j.labelField,
+              ...(o.shape ? { shape: o.shape } : {}),
+              ...(j.inputField ? { inputField: j.inputField } : {}),
+              ...(classNames ? { classNames } : {}),
+            });
+    } catch (cause) {
+      if (cause instanceof JsonlKindError) throw jsonlKindError(field, cause);
+      throw cause;
+    }
     return agreedClassIds(config, ds, { where: `${field} (jsonl ${j.path})`, kind: "jsonl" });
   }
   throw new RunConfigError(field, "names no data source: set builtin, imageFolder or jsonl");

@@ -5,6 +5,7 @@ import { constants } from "node:buffer";
 import { open, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  JsonlKindError,
   eachFileLine,
   loadJsonlFeatures,
   loadJsonlTokens,
@@ -232,5 +233,46 @@ describe("JSONL text", () => {
         parseJsonlTokens(lines({ ids: [1], label: 0 }, { ids: [1.5], label: 0 }), "t.jsonl", { seqLen: 2 }),
       /t\.jsonl:2: "ids" must be an array of finite integers/,
     );
+  });
+});
+
+describe("JSONL of the other kind than asked for (decided by the first line)", () => {
+  it("text lines read as features: a JsonlKindError naming the line, its field and the one wanted", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "text.jsonl");
+      await writeFile(path, lines({ text: "good film", label: 0 }, { text: "bad film", label: 1 }));
+      await assert.rejects(loadJsonlFeatures(path, { inputField: "pixels" }), (e: unknown) => {
+        assert.ok(e instanceof JsonlKindError, String(e));
+        assert.deepEqual(
+          [e.source, e.holds, e.foundField, e.wantedField],
+          [`${path}:1`, "text", "text", "pixels"],
+        );
+        return true;
+      });
+    });
+  });
+
+  it("feature lines read as text: a JsonlKindError naming the features field", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "features.jsonl");
+      await writeFile(path, lines({ input: [1, 2], label: 0 }, { input: [3, 4], label: 1 }));
+      await assert.rejects(loadJsonlTokens(path, { tokenize, seqLen: 4 }), (e: unknown) => {
+        assert.ok(e instanceof JsonlKindError, String(e));
+        assert.deepEqual([e.source, e.holds, e.foundField], [`${path}:1`, "features", "input"]);
+        return true;
+      });
+    });
+  });
+
+  it("a line with both kinds reads as either", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "both.jsonl");
+      await writeFile(
+        path,
+        lines({ x: [1, 2], text: "good film", label: 0 }, { x: [3, 4], text: "bad", label: 1 }),
+      );
+      assert.deepEqual(Array.from((await loadJsonlFeatures(path)).labels), [0, 1]);
+      assert.deepEqual(Array.from((await loadJsonlTokens(path, { tokenize, seqLen: 2 })).x), [2, 4, 3, 0]);
+    });
   });
 });

@@ -1,0 +1,141 @@
+// The server and client entry points on jobs whose JSONL data holds the other kind of sample than the
+// model takes (real child processes, a real nats-server, real JSONL files, the tiny ViT and BERT
+// bundles): text lines for an image model, number features for a text model. Each is refused at
+// start-up (config.invalid, exit 1) naming the source's field once, the model's field and what to
+// change; it said `"input" must be an array of finite numbers` (text for an image model) or `needs
+// "text" (a string) or "ids"` (features for a text model), which named neither kind.
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { prepareBundle } from "@sfprompt/engine";
+import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { BERT_FIXTURE } from "../../../packages/sfprompt/test/runtime/text-fixture.js";
+import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+
+let nats: TestNats;
+let imageBundle: BundleFixture;
+const tmp = tempDir();
+let vocab = "";
+let textBundle = "";
+let textLines = "";
+let featureLines = "";
+
+/** JSONL lines, one per sample, labels 0 and 1 in turn. */
+function jsonl(name: string, sample: (i: number) => Record<string, unknown>): string {
+  const lines = Array.from({ length: 8 }, (_, i) => JSON.stringify({ ...sample(i), label: i % 2 }));
+  return tmp.write(name, `${lines.join("\n")}\n`);
+}
+
+before(async () => {
+  nats = await startNatsServer();
+  imageBundle = tinyBundle();
+  vocab = join(tmp.dir, "vocab.txt");
+  writeFileSync(vocab, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "world"].join("\n") + "\n");
+  textBundle = join(tmp.dir, "text-bundle");
+  mkdirSync(textBundle);
+  prepareBundle({ model: BERT_FIXTURE, out: textBundle, headBlocks: 1, promptLength: 2, numClasses: 10 });
+  textLines = jsonl("text.jsonl", (i) => ({ text: i % 2 === 0 ? "hello world" : "world hello" }));
+  featureLines = jsonl("features.jsonl", (i) => ({ x: Array.from({ length: 784 }, (_, k) => (k + i) % 7) }));
+});
+after(async () => {
+  await nats.stop();
+  imageBundle.remove();
+  tmp.remove();
+});
+
+const IMAGE_MODEL = { source: { path: "/models/vit.onnx" } };
+const TEXT_MODEL = () => ({ source: { path: "/models/bert.onnx" }, tokenizer: { vocabulary: vocab } });
+
+const SERVER = { entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } };
+const CLIENT = { entry: ENTRY.client, env: { SFPROMPT_CLIENT_INDEX: "0", SFPROMPT_CLIENT_COUNT: "2" } };
+
+const cases: {
+  name: string;
+  role: typeof SERVER;
+  spec: () => Record<string, unknown>;
+  /** data.source in place of the harness's built-in one. */
+  source?: () => Record<string, unknown>;
+  bundle: () => string;
+  field: string;
+  says: RegExp;
+}[] = [
+  {
+    name: "the client: text lines in data.source for an image model",
+    role: CLIENT,
+    spec: () => ({ model: IMAGE_MODEL }),
+    source: () => ({ jsonl: { path: textLines } }),
+    bundle: () => imageBundle.dir,
+    field: "spec.data.source",
+    says: /text\.jsonl:1 holds text \("text"\), but the model \(spec\.model\.source\) takes images.*; give lines with "x": \[numbers.*or use a text model/,
+  },
+  {
+    name: "the server: text lines in data.evalSource for an image model",
+    role: SERVER,
+    spec: () => ({
+      model: IMAGE_MODEL,
+      data: { evalSource: { jsonl: { path: textLines, inputField: "pixels" } } },
+    }),
+    bundle: () => imageBundle.dir,
+    field: "spec.data.evalSource",
+    says: /holds text \("text"\), but the model \(spec\.model\.source\) takes images.*; give lines with "pixels": \[numbers/,
+  },
+  {
+    name: "the client: number features in data.source for a text model",
+    role: CLIENT,
+    spec: () => ({
+      model: TEXT_MODEL(),
+      classes: { numClasses: 10 },
+    }),
+    source: () => ({ jsonl: { path: featureLines } }),
+    bundle: () => textBundle,
+    field: "spec.data.source",
+    says: /features\.jsonl:1 holds number features \("x"\), but the model \(spec\.model\.source with spec\.model\.tokenizer\) takes text; give lines with "text"/,
+  },
+  {
+    name: "the server: number features in data.evalSource for a text model",
+    role: SERVER,
+    spec: () => ({
+      model: TEXT_MODEL(),
+      classes: { numClasses: 10 },
+      data: { source: { builtin: "debian-sections" }, evalSource: { jsonl: { path: featureLines } } },
+    }),
+    bundle: () => textBundle,
+    field: "spec.data.evalSource",
+    says: /holds number features \("x"\), but the model .* takes text/,
+  },
+];
+
+describe("JSONL data of the other kind than the model takes", () => {
+  for (const [i, c] of cases.entries())
+    it(`${c.name}: refused at start-up naming ${c.field} once and the model's field`, async () => {
+      const name = `jsonl-kind-${i}`;
+      const base = runConfig(c.spec(), name);
+      const config = c.source ? { ...base, data: { ...base.data, source: c.source() } } : base;
+      const proc = spawnEntry(c.role.entry, [], {
+        SFPROMPT_RUN_CONFIG: tmp.write(`${name}.json`, JSON.stringify(config)),
+        NATS_URL: nats.url,
+        SFPROMPT_HTTP_HOST: "127.0.0.1",
+        SFPROMPT_HTTP_PORT: "0",
+        SFPROMPT_BUNDLE_DIR: c.bundle(),
+        SFPROMPT_CACHE_DIR: join(tmp.dir, `cache-${name}`),
+        ...c.role.env,
+      });
+      try {
+        const line = await proc.waitForLog(
+          (l) => l.event === "config.invalid" || l.event === "runtime.failed" || l.event === "runtime.ready",
+          60_000,
+        );
+        assert.equal(line.event, "config.invalid", JSON.stringify(line));
+        assert.equal(line.field, c.field);
+        const error = String(line.error);
+        assert.ok(error.startsWith(`${c.field}: `), error);
+        assert.match(error, c.says);
+        assert.equal(error.split(c.field).length - 1, 1, `${c.field} named once: ${error}`);
+        assert.equal((await proc.exited).code, 1, proc.stderr());
+      } finally {
+        proc.kill("SIGKILL");
+      }
+    });
+});

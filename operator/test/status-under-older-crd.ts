@@ -2,8 +2,12 @@
 // bounds, no date-time pattern), as on a cluster upgraded with its jobs in place: the API server
 // keeps such a status, and zod rejects it. Since that amendment the current CRD refuses these
 // values, so tests of unreadable stored statuses put them in through this path.
+import assert from "node:assert/strict";
 import { CRD_NAME, GROUP, PLURAL, VERSION } from "@sfprompt/api";
 import { kubectl, waitFor } from "@sfprompt/kube-testing";
+import type { JobObject } from "./integration/harness.js";
+
+type Condition = NonNullable<NonNullable<JobObject["status"]>["conditions"]>[number];
 
 type Node = { [key: string]: unknown };
 
@@ -92,4 +96,22 @@ export async function patchStatusUnderOlderCrd(
     description: "the API server to validate with the current CRD again",
   });
   return version;
+}
+
+/**
+ * The same time with an offset of +99:99, which the older CRD let through and which reads in no case
+ * (a lower-case time is the same instant and reads in upper case: ADR 0023, amendment 9).
+ */
+export const unreadableTime = (t: string): string => t.replace(/Z$/, "+99:99");
+
+/** A job's conditions with `type`'s time made unreadable (a merge patch of them replaces the list). */
+export function withUnreadableTime(j: JobObject, type: string): Condition[] {
+  const all = j.status?.conditions ?? [];
+  assert.ok(
+    all.some((c) => c.type === type),
+    `${j.metadata?.name} has a ${type} condition`,
+  );
+  return all.map((c) =>
+    c.type === type ? { ...c, lastTransitionTime: unreadableTime(c.lastTransitionTime) } : c,
+  );
 }

@@ -8,7 +8,7 @@ import { StatusSchema } from "@sfprompt/api";
 import { waitFor } from "@sfprompt/kube-testing";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
-import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
+import { patchStatusUnderOlderCrd, unreadableTime, withUnreadableTime } from "../status-under-older-crd.js";
 import { condition, createJob, patchJobSpec, waitForJob, worldHooks, type JobObject } from "./harness.js";
 
 const w = worldHooks(installOlderCrd);
@@ -16,24 +16,6 @@ const w = worldHooks(installOlderCrd);
 type Condition = NonNullable<NonNullable<JobObject["status"]>["conditions"]>[number];
 
 const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
-
-/**
- * The same time with an offset of +99:99, which the older CRD let through and which reads in no case
- * (a lower-case time is the same instant and reads in upper case: ADR 0023, amendment 9).
- */
-const unreadableTime = (t: string): string => t.replace(/Z$/, "+99:99");
-
-/** The job's conditions with `type`'s time made unreadable, as the older CRD let through. */
-function withUnreadableTime(j: JobObject, type: string): Condition[] {
-  const all = j.status?.conditions ?? [];
-  assert.ok(
-    all.some((c) => c.type === type),
-    `${j.metadata?.name} has a ${type} condition`,
-  );
-  return all.map((c) =>
-    c.type === type ? { ...c, lastTransitionTime: unreadableTime(c.lastTransitionTime) } : c,
-  );
-}
 
 /** Stores the job's conditions with `type`'s time unreadable (a merge patch replaces the list). */
 function spoilCondition(j: JobObject, type: string): Promise<string> {

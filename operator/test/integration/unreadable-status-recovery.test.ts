@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { StatusSchema } from "@sfprompt/api";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
-import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
+import { patchStatusUnderOlderCrd, unreadableTime, withUnreadableTime } from "../status-under-older-crd.js";
 import {
   condition,
   createJob,
@@ -31,9 +31,6 @@ const client0 = (j: JobObject): ClientView | undefined =>
 
 const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
 
-/** The same time with an offset of +99:99: the older CRD stored it, it reads in no case. */
-const unreadableTime = (t: string): string => t.replace(/Z$/, "+99:99");
-
 /** Stores `status` under the older CRD; the job as the operator rewrote it so that it reads again. */
 async function spoilAndWait(name: string, status: Record<string, unknown>): Promise<JobObject> {
   const version = await patchStatusUnderOlderCrd(
@@ -46,18 +43,6 @@ async function spoilAndWait(name: string, status: Record<string, unknown>): Prom
     name,
     (j) => reads(j) && j.metadata!.resourceVersion !== version,
     "the status rewritten so that it reads",
-  );
-}
-
-/** The job's conditions with `type`'s time made unreadable (a merge patch replaces the list). */
-function spoiledConditions(j: JobObject, type: string): Condition[] {
-  const all = j.status?.conditions ?? [];
-  assert.ok(
-    all.some((c) => c.type === type),
-    `${j.metadata?.name} has a ${type} condition`,
-  );
-  return all.map((c) =>
-    c.type === type ? { ...c, lastTransitionTime: unreadableTime(c.lastTransitionTime) } : c,
   );
 }
 
@@ -80,7 +65,7 @@ test("a startTime that does not read comes back as it was, not now: from its low
 
   const fromPod = await spoilAndWait("clock", {
     startTime: unreadableTime(start),
-    conditions: spoiledConditions(fromCondition, "Suspended"),
+    conditions: withUnreadableTime(fromCondition, "Suspended"),
   });
   const pod = await w.world.core.readNamespacedPod({ name: "clock-client-0", namespace: "default" });
   const created = new Date(pod.metadata!.creationTimestamp!).toISOString();
@@ -101,7 +86,7 @@ test("a Failed condition whose time does not read keeps its reason and message, 
   assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
   assert.equal(condition(failed, "Failed")?.lastTransitionTime, failed.status?.completionTime);
 
-  const fixed = await spoilAndWait("late", { conditions: spoiledConditions(failed, "Failed") });
+  const fixed = await spoilAndWait("late", { conditions: withUnreadableTime(failed, "Failed") });
   // DeadlineExceeded with its message and time, and the ClientsReady text that follows from it
   assert.deepEqual(fixed.status, failed.status);
 });
@@ -123,7 +108,7 @@ test("a finished job whose spec turned invalid gets its status repaired and Spec
   assert.match(condition(rejected, "SpecRejected")?.message ?? "", /^spec\.training\.quorum/);
   const pods = await podNames(w.world, "over");
 
-  const repaired = await spoilAndWait("over", { conditions: spoiledConditions(rejected, "ServerReady") });
+  const repaired = await spoilAndWait("over", { conditions: withUnreadableTime(rejected, "ServerReady") });
   const others = (j: JobObject): Condition[] =>
     (j.status?.conditions ?? []).filter((c) => c.type !== "ServerReady");
   assert.deepEqual(others(repaired), others(rejected), "the conditions that read are kept");

@@ -10,6 +10,7 @@ import { ensureDemoModel, ensureMinilmModel, jobSplitRefusal, splitOptionsOf } f
 import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
 import { JobInputError } from "./errors.js";
+import { withMinilmFiles } from "./minilm-files.js";
 
 export interface BundleInputs {
   /** A prepared bundle: used as is. */
@@ -81,7 +82,9 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
   }
   if (source.builtin === "minilm") {
     o.logger.log("info", "model.minilm", { cacheDir: o.cacheDir });
-    return (await ensureMinilmModel({ cacheDir: o.cacheDir, numClasses: config.classes.numClasses })).path;
+    const numClasses = config.classes.numClasses;
+    return (await withMinilmFiles(o.cacheDir, () => ensureMinilmModel({ cacheDir: o.cacheDir, numClasses })))
+      .path;
   }
   const field = source.persistentVolumeClaim
     ? "spec.model.source.persistentVolumeClaim"

@@ -13,6 +13,7 @@ import {
   type TextEncoding,
 } from "@sfprompt/core";
 import { JobInputError } from "./errors.js";
+import { withMinilmFiles } from "./minilm-files.js";
 
 /**
  * The token encoding the job's data is read with for `bundle`'s model (undefined: an image model);
@@ -21,11 +22,15 @@ import { JobInputError } from "./errors.js";
 export async function jobInputEncoding(
   config: RunConfig,
   bundle: PartitionBundle,
-  cacheDir: string | undefined,
+  cacheDir: string,
 ): Promise<TextEncoding | undefined> {
   try {
     checkJobInputs(config, bundle);
-    return await jobTextEncoding(config, cacheDir);
+    // builtin minilm's vocabulary is one of its files (cached with the model when the bundle was made here)
+    const minilmVocab =
+      config.model.source.builtin === "minilm" && config.model.tokenizer?.vocabulary === undefined;
+    const encoding = (): Promise<TextEncoding | undefined> => jobTextEncoding(config, cacheDir);
+    return await (minilmVocab ? withMinilmFiles(cacheDir, encoding) : encoding());
   } catch (cause) {
     if (cause instanceof RunConfigError) throw new JobInputError(cause.field, cause.detail, { cause });
     if (

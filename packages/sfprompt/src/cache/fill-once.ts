@@ -10,7 +10,8 @@ export class CacheDirError extends Error {
   override readonly name = "CacheDirError";
   constructor(
     readonly path: string,
-    detail: string,
+    /** What is wrong with the folder, without the advice (whose setting differs in the images). */
+    readonly detail: string,
     options?: ErrorOptions,
   ) {
     super(

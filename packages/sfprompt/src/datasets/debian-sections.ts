@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Dataset } from "./dataset.js";
 import { DatasetFormatError, DatasetNotFoundError } from "./errors.js";
-import { readMaybeGzip } from "./idx.js";
+import { readMaybeGzip, type DataSizeCap } from "./idx.js";
 import { parseJsonlTokens } from "./jsonl.js";
 
 /** The class names, in label order (label id = position); the data file's sidecar lists the same. */
@@ -22,6 +22,19 @@ export const DEBIAN_SECTIONS_CLASSES: readonly string[] = [
   "text",
   "web",
 ];
+
+/**
+ * The most bytes the debian-sections JSONL may hold (decompressed): about 100 times the shipped file
+ * (0.69 MB, 7,935 descriptions), room for a regenerated larger set, not for a gzip bomb.
+ */
+export const DEBIAN_SECTIONS_MAX_BYTES = 64 * 2 ** 20;
+
+const DEBIAN_SECTIONS_CAP: DataSizeCap = {
+  bytes: DEBIAN_SECTIONS_MAX_BYTES,
+  declared: "that debian-sections is read up to (64 MiB; the shipped file holds 0.69 MB)",
+  check:
+    "The file is corrupt or not the debian-sections data: check that SFPROMPT_DEBIAN_SECTIONS (or the path given) names the JSONL file that ships in @sfprompt/core's data/ folder, or regenerate it with node scripts/data/debian-sections.mjs",
+};
 
 export type DebianSectionsSplit = "train" | "test";
 
@@ -88,7 +101,7 @@ export async function loadDebianSections(
         "(regenerate with node scripts/data/debian-sections.mjs) or set SFPROMPT_DEBIAN_SECTIONS",
     );
   }
-  const text = new TextDecoder().decode(await readMaybeGzip(path));
+  const text = new TextDecoder().decode(await readMaybeGzip(path, DEBIAN_SECTIONS_CAP));
   return parseJsonlTokens(keepSplit(text, options.split, path), path, {
     tokenize: options.tokenize,
     seqLen: options.seqLen,

@@ -3,7 +3,7 @@
 
 import buffer from "node:buffer";
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { createGunzip, gunzip } from "node:zlib";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
@@ -93,10 +93,40 @@ function decodeElements(bytes: Uint8Array, offset: number, count: number, dtype:
   }
 }
 
-/** Reads a file, transparently gunzipping it when it starts with the gzip magic (1f 8b). */
-export async function readMaybeGzip(path: string): Promise<Uint8Array> {
+/**
+ * The most bytes a file's data may hold, what set that number (said after "the N bytes") and what to
+ * check when a file holds more.
+ */
+export interface DataSizeCap {
+  readonly bytes: number;
+  readonly declared: string;
+  readonly check: string;
+}
+
+/**
+ * Reads a file, transparently gunzipping it when it starts with the gzip magic (1f 8b). The data,
+ * plain or decompressed, may hold at most `cap.bytes`: decompression stops there (a gzip bomb, or a
+ * file that is not the one it is named for, takes no more memory), and a larger plain file is not read.
+ */
+export async function readMaybeGzip(path: string, cap: DataSizeCap): Promise<Uint8Array> {
+  const size = await fileSize(path);
   const raw = await readRaw(path);
-  return isGzip(raw) ? gunzipFile(raw, path) : raw;
+  if (isGzip(raw)) return gunzipFile(raw, path, cap);
+  if (size > cap.bytes)
+    throw new DatasetFormatError(
+      path,
+      `is ${size} bytes, more than the ${cap.bytes} bytes ${cap.declared}. ${cap.check}`,
+    );
+  return raw;
+}
+
+/** The file's size; 0 when it cannot be had (readRaw then says why). */
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
 }
 
 async function readRaw(path: string): Promise<Uint8Array> {
@@ -122,18 +152,14 @@ function isGzip(raw: Uint8Array): boolean {
 
 // `cap`: the most bytes the data may decompress to (zlib stops there, so a gzip bomb or a file that
 // is not what it claims cannot take more memory); `declared` says where the cap came from.
-async function gunzipFile(
-  raw: Uint8Array,
-  path: string,
-  cap?: { bytes: number; declared: string },
-): Promise<Uint8Array> {
+async function gunzipFile(raw: Uint8Array, path: string, cap?: DataSizeCap): Promise<Uint8Array> {
   try {
     return await gunzipAsync(raw, cap === undefined ? {} : { maxOutputLength: Math.max(1, cap.bytes) });
   } catch (cause) {
     if (cap !== undefined && (cause as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
       throw new DatasetFormatError(
         path,
-        `decompresses to more than the ${cap.bytes} bytes ${cap.declared}; decompression was stopped there. The file is corrupt or not this format: check that it is the IDX file it is named for`,
+        `decompresses to more than the ${cap.bytes} bytes ${cap.declared}; decompression was stopped there. ${cap.check}`,
         { cause },
       );
     }
@@ -186,7 +212,8 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
     );
   }
   const declared = `its IDX header declares ([${dims.join(", ")}] ${dtype}, header included)`;
-  return parseIdx(await gunzipFile(raw, path, { bytes, declared }), path);
+  const check = "The file is corrupt or not this format: check that it is the IDX file it is named for";
+  return parseIdx(await gunzipFile(raw, path, { bytes, declared, check }), path);
 }
 
 async function readPrefix(path: string, bytes: number): Promise<Uint8Array> {

@@ -7,12 +7,25 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { type Dataset } from "./dataset.js";
 import { DatasetFormatError, DatasetNotFoundError } from "./errors.js";
-import { readMaybeGzip } from "./idx.js";
+import { readMaybeGzip, type DataSizeCap } from "./idx.js";
 import { type ImageLoadOptions, floatImagesToDataset, selectIndices } from "./select.js";
 import { MNIST_CLASSES } from "./mnist.js";
 
 const SIDE = 8;
 const PIXELS = SIDE * SIDE;
+
+/**
+ * The most bytes digits.csv may hold (decompressed): about 60 times scikit-learn's file (0.26 MB,
+ * 1,797 rows of 65 numbers), which has not changed since 2010; not room for a gzip bomb.
+ */
+export const SKLEARN_DIGITS_MAX_BYTES = 16 * 2 ** 20;
+
+const SKLEARN_DIGITS_CAP: DataSizeCap = {
+  bytes: SKLEARN_DIGITS_MAX_BYTES,
+  declared: "that the scikit-learn digits are read up to (16 MiB; digits.csv holds 0.26 MB)",
+  check:
+    "The file is corrupt or not scikit-learn's digits: check that SFPROMPT_SKLEARN_DIGITS (or the path given) names sklearn/datasets/data/digits.csv.gz, which scripts/fetch-sklearn-digits.sh fetches",
+};
 
 /** Places searched for digits.csv.gz when no path is given, in order. */
 export function sklearnDigitsCandidates(): string[] {
@@ -65,7 +78,10 @@ export async function loadSklearnDigits(
       "scikit-learn digits.csv.gz not found; run scripts/fetch-sklearn-digits.sh or set SFPROMPT_SKLEARN_DIGITS",
     );
   }
-  const { x, labels } = parseSklearnDigits(new TextDecoder().decode(await readMaybeGzip(path)), path);
+  const { x, labels } = parseSklearnDigits(
+    new TextDecoder().decode(await readMaybeGzip(path, SKLEARN_DIGITS_CAP)),
+    path,
+  );
   const selected = selectIndices(labels, MNIST_CLASSES.length, options);
   const xs = new Float32Array(selected.length * PIXELS);
   const ys = new Int32Array(selected.length);

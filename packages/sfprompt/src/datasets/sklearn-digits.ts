@@ -16,7 +16,7 @@ const PIXELS = SIDE * SIDE;
 
 /**
  * The most bytes digits.csv may hold (decompressed): about 60 times scikit-learn's file (0.26 MB,
- * 1,797 rows of 65 numbers), which has not changed since 2010; not room for a gzip bomb.
+ * 1,797 rows of 65 numbers); not room for a gzip bomb.
  */
 export const SKLEARN_DIGITS_MAX_BYTES = 16 * 2 ** 20;
 

@@ -95,6 +95,25 @@ export function validateJob(req: AdmissionRequest): AdmissionResponse {
   return allow(req.uid, warnings.length > 0 ? { warnings } : {});
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * `spec` with the stored job's spec.data.partitioning.strategy where the update leaves it unset. The
+ * CRD defaulted it to iid until 2026-11-29 (ADR 0005, amendments 2 and 3), so a job created then holds
+ * iid that its manifest does not say; a full replace with that manifest would remove it, a change of
+ * the immutable spec.data. spec.data cannot change, so the stored value is the only one an update can
+ * have: it is kept, as the older CRD's default kept it. A strategy the update sets is its own.
+ */
+function withStoredStrategy(spec: unknown, oldSpec: unknown): unknown {
+  const stored = isRecord(oldSpec) && isRecord(oldSpec.data) ? oldSpec.data.partitioning : undefined;
+  const strategy = isRecord(stored) ? stored.strategy : undefined;
+  if (strategy === undefined || !isRecord(spec) || !isRecord(spec.data)) return spec;
+  const partitioning = spec.data.partitioning ?? {};
+  if (!isRecord(partitioning) || partitioning.strategy !== undefined) return spec;
+  return { ...spec, data: { ...spec.data, partitioning: { ...partitioning, strategy } } };
+}
+
 /**
  * Fills in the spec's defaults as a JSON Patch. An invalid spec is left alone: the validating
  * webhook (and the CRD schema) refuse it with the field named.
@@ -103,7 +122,8 @@ export function defaultJob(req: AdmissionRequest): AdmissionResponse {
   if (req.operation !== "CREATE" && req.operation !== "UPDATE") return allow(req.uid);
   const obj = asObject(req.object);
   if (!obj) return denyBadRequest(req.uid, "request.object must be an SFPromptJob object");
-  const parsed = parseSpec(obj.spec ?? {});
+  const old = req.operation === "UPDATE" ? asObject(req.oldObject) : undefined;
+  const parsed = parseSpec(withStoredStrategy(obj.spec ?? {}, old?.spec));
   if (!parsed.ok) return allow(req.uid);
   const defaulted: unknown = JSON.parse(JSON.stringify(parsed.value));
   const ops =

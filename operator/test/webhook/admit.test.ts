@@ -12,7 +12,7 @@ import { immutableSpecPaths } from "../../src/webhook/immutable-fields.js";
 import { applyAddPatch, decodePatch, reviewOf } from "./review-builders.js";
 
 const validate = (op: string, obj: unknown, old?: unknown) => validateJob(readReview(reviewOf(op, obj, old)));
-const mutate = (op: string, obj: unknown) => defaultJob(readReview(reviewOf(op, obj)));
+const mutate = (op: string, obj: unknown, old?: unknown) => defaultJob(readReview(reviewOf(op, obj, old)));
 
 describe("validating webhook: the API package's invalid specs", () => {
   for (const c of invalidCases) {
@@ -260,6 +260,32 @@ describe("mutating webhook", () => {
   it("an invalid spec is left for the validating webhook", () => {
     const r = mutate("CREATE", jobWith({ training: { rounds: 0 } }));
     assert.deepEqual([r.allowed, r.patch], [true, undefined]);
+  });
+  describe("an update that leaves spec.data.partitioning.strategy unset (ADR 0005, amendment 3)", () => {
+    const data = (partitioning?: Record<string, unknown>) => ({
+      source: { imageFolder: { path: "/data/images" } },
+      evalSource: { imageFolder: { path: "/data/held-out" } },
+      ...(partitioning === undefined ? {} : { partitioning }),
+    });
+    const strategyAfter = (op: string, next: unknown, old?: unknown): unknown => {
+      const r = mutate(op, next, old);
+      assert.equal(r.allowed, true);
+      const patched = applyAddPatch(next, decodePatch(r.patch)) as {
+        spec: { data: { partitioning: { strategy?: unknown } } };
+      };
+      return patched.spec.data.partitioning.strategy;
+    };
+    it("keeps the stored one (iid, the older CRD's default), with or without a partitioning section", () => {
+      const old = jobWith({ data: data({ strategy: "iid", seed: 0, alpha: 0.5 }) });
+      assert.equal(strategyAfter("UPDATE", jobWith({ data: data() }), old), "iid");
+      assert.equal(strategyAfter("UPDATE", jobWith({ data: data({ seed: 0 }) }), old), "iid");
+    });
+    it("leaves a strategy the update sets, a create and a stored job without one alone", () => {
+      const old = jobWith({ data: data({ strategy: "iid" }) });
+      assert.equal(strategyAfter("UPDATE", jobWith({ data: data({ strategy: "none" }) }), old), "none");
+      assert.equal(strategyAfter("CREATE", jobWith({ data: data() })), undefined);
+      assert.equal(strategyAfter("UPDATE", jobWith({ data: data() }), jobWith({ data: data() })), undefined);
+    });
   });
 });
 

@@ -1,9 +1,10 @@
 // The CRD upgrade that removed spec.data.partitioning.strategy's default (iid; ADR 0005 amendments 2
 // and 3), in a real kube-apiserver: a job created under the older CRD without a strategy was stored
 // with the iid its default wrote, and keeps it after the upgrade, through a `kubectl apply` (client-
-// or server-side) of the same manifest. A full replace (PUT) of that manifest no longer gets the
-// default, so it changes spec.data, which is immutable: it is refused, and the stored job is unchanged.
-// A job created after the upgrade stores no strategy.
+// or server-side) of the same manifest. Without the operator's webhook (none here; with it see
+// operator/test/webhook/apiserver-strategy-upgrade.test.ts) a full replace (PUT) of that manifest no
+// longer gets the default, so it changes spec.data, which is immutable: it is refused naming the
+// strategy, and the stored job is unchanged. A job created after the upgrade stores no strategy.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { kubectl, startControlPlane, waitFor, waitForCrd, type ControlPlane } from "@sfprompt/kube-testing";

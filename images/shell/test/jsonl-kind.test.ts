@@ -48,12 +48,16 @@ after(async () => {
 const IMAGE_MODEL = { source: { path: "/models/vit.onnx" } };
 const TEXT_MODEL = () => ({ source: { path: "/models/bert.onnx" }, tokenizer: { vocabulary: vocab } });
 
-const SERVER = { entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } };
-const CLIENT = { entry: ENTRY.client, env: { SFPROMPT_CLIENT_INDEX: "0", SFPROMPT_CLIENT_COUNT: "2" } };
+interface Role {
+  readonly entry: string;
+  readonly env: Record<string, string>;
+}
+const SERVER: Role = { entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } };
+const CLIENT: Role = { entry: ENTRY.client, env: { SFPROMPT_CLIENT_INDEX: "0", SFPROMPT_CLIENT_COUNT: "2" } };
 
 const cases: {
   name: string;
-  role: typeof SERVER;
+  role: Role;
   spec: () => Record<string, unknown>;
   /** data.source in place of the harness's built-in one. */
   source?: () => Record<string, unknown>;

@@ -29,8 +29,13 @@ after(async () => {
   tmp.remove();
 });
 
-const SERVER = { role: "server", entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } };
-const CLIENT = {
+interface Role {
+  readonly role: string;
+  readonly entry: string;
+  readonly env: Record<string, string>;
+}
+const SERVER: Role = { role: "server", entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } };
+const CLIENT: Role = {
   role: "client",
   entry: ENTRY.client,
   env: { SFPROMPT_CLIENT_INDEX: "0", SFPROMPT_CLIENT_COUNT: "2" },
@@ -44,7 +49,7 @@ const OFFLINE = {
 
 const cases: {
   name: string;
-  roles: (typeof SERVER)[];
+  roles: Role[];
   /** The cache folder of the process, made as the case needs it. */
   cache: (name: string) => string;
   /** A prepared bundle (the model then needs only the vocabulary of minilm's files). */

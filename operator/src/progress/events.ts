@@ -2,7 +2,7 @@
 // so replaying the stream from its start rebuilds exactly the same view after an operator restart.
 import { attemptVerdict, type ProgressEvent } from "@sfprompt/protocol";
 import { withCheckpointBest, withRoundAccuracy } from "./best-round.js";
-import { withRoundRecord } from "./round-history.js";
+import { withHistoryRounds, withRoundRecord } from "./round-history.js";
 import { dropFrom, lastRoundOf, NO_ROUNDS, settleAt, tookPart, type ClientRounds } from "./client-rounds.js";
 import { newAttemptSnapshot, type ClientProgress, type ProgressSnapshot } from "./snapshot.js";
 
@@ -160,6 +160,11 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
     }
     case "run.resumed":
       return foldResumed(s, e);
+    case "run.history":
+      // rounds that finished before this server started, which the stream may no longer hold: the
+      // rounds views get those they lack; the round, metrics, best, bytes and clients are left alone
+      // (run.resumed sets the round and the best, ADR 0046 amendments 4 and 5)
+      return { ...s, roundHistory: withHistoryRounds(s.roundHistory, e.rounds, e.at) };
     case "job.finished":
       return {
         ...s,

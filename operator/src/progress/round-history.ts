@@ -1,7 +1,8 @@
 // The per-round history of a job (loss, accuracy, bytes, clients, time) as the rounds stand (ADR 0043),
-// folded from round.finished for the operator's rounds.json and charts. Pure; one entry per round
+// folded from round.finished (and run.history's rounds the stream lacks, ADR 0046 amendment 6) for
+// the operator's rounds.json and charts. Pure; one entry per round
 // number, so it never holds more entries than the job has rounds.
-import type { RoundFinished } from "@sfprompt/protocol";
+import type { EventBytes, HistoryRound, RoundFinished } from "@sfprompt/protocol";
 
 /** One finished round as its latest round.finished gave it. */
 export interface RoundRecord {
@@ -26,7 +27,13 @@ export interface RoundRecord {
   readonly at: string;
 }
 
-function recordOf(e: RoundFinished): RoundRecord {
+/** A round's record from what its round.finished (or the checkpoint's history) gave, finished at `at`. */
+function recordOf(
+  e: Pick<RoundFinished, "round" | "loss" | "accuracy" | "participants" | "samples" | "durationMs"> & {
+    readonly bytes: EventBytes;
+  },
+  at: string,
+): RoundRecord {
   const byKind: Record<string, number> = {};
   for (const [k, v] of Object.entries(e.bytes.byKind)) if (v !== undefined) byKind[k] = v;
   return {
@@ -37,7 +44,7 @@ function recordOf(e: RoundFinished): RoundRecord {
     clients: [...e.participants],
     samples: e.samples,
     durationMs: e.durationMs,
-    at: e.at,
+    at,
   };
 }
 
@@ -65,7 +72,24 @@ export function withRoundRecord(
   latest: number | undefined,
   e: RoundFinished,
 ): Record<number, RoundRecord> {
-  return withStandingRound(history, latest, e.round, recordOf(e));
+  return withStandingRound(history, latest, e.round, recordOf(e, e.at));
+}
+
+/**
+ * `history` with the rounds of a checkpoint's history (run.history, ADR 0046 amendment 6) it lacks:
+ * rounds the followed stream no longer holds (lost or expired). A round the stream reported stays as
+ * it is, also one after the checkpoint (a resume runs it again, and its round.finished takes it back,
+ * ADR 0043). Dated by when the round was aggregated, or by `at` (the event's) for a checkpoint of an
+ * older server.
+ */
+export function withHistoryRounds(
+  history: Readonly<Record<number, RoundRecord>>,
+  rounds: readonly HistoryRound[],
+  at: string,
+): Record<number, RoundRecord> {
+  const out: Record<number, RoundRecord> = { ...history };
+  for (const r of rounds) if (!Object.hasOwn(out, r.round)) out[r.round] = recordOf(r, r.finishedAt ?? at);
+  return out;
 }
 
 /** The history's rounds in ascending order. */

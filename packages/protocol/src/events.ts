@@ -181,6 +181,58 @@ export const RunResumedSchema = z
       });
   });
 
+/**
+ * One round of the checkpoint's history in run.history (ADR 0046, amendment 6): the fields its
+ * round.finished gave (accuracy: the last evaluated one for a round without evaluation; samples:
+ * the kept samples), and when the round was aggregated (absent in checkpoints of older servers).
+ */
+export const HistoryRoundSchema = z.object({
+  round: z.number().int().min(1),
+  loss: finite,
+  accuracy: z.number().min(0).max(1),
+  participants: z.array(name),
+  samples: count,
+  bytes: EventBytesSchema,
+  durationMs: count,
+  finishedAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type HistoryRound = z.infer<typeof HistoryRoundSchema>;
+
+/**
+ * The rounds up to the checkpoint a server goes on from, from the checkpoint's history (ADR 0046,
+ * amendment 6), so that a consumer whose stream no longer holds their round.finished (a lost or
+ * expired stream) can show them. History, not news: these rounds finished before this server
+ * started, and consumers must not take them as rounds finished now. Published before run.resumed,
+ * once per server start that resumes, split into events of ascending round ranges that each fit a
+ * NATS message; only the job's own rounds (not those `inherited` from another job). Not published
+ * by older servers.
+ */
+export const RunHistorySchema = z
+  .object({
+    ...base,
+    type: z.literal("run.history"),
+    /** The round of the checkpoint the server goes on from (run.resumed's `round`). */
+    round: z.number().int().min(1),
+    /** Rounds of the checkpoint's history, ascending, none past `round`. */
+    rounds: z.array(HistoryRoundSchema).min(1).max(100_000),
+  })
+  .superRefine((e, ctx) => {
+    e.rounds.forEach((r, i) => {
+      if (r.round > e.round)
+        ctx.addIssue({
+          code: "custom",
+          path: ["rounds", i, "round"],
+          message: `is ${r.round}, past the checkpoint's round ${e.round}: the history is of the rounds up to it`,
+        });
+      else if (i > 0 && r.round <= e.rounds[i - 1]!.round)
+        ctx.addIssue({
+          code: "custom",
+          path: ["rounds", i, "round"],
+          message: `is ${r.round}, not after the round before it (${e.rounds[i - 1]!.round}): the rounds are ascending`,
+        });
+    });
+  });
+
 export const JobFinishedSchema = z.object({
   ...base,
   type: z.literal("job.finished"),
@@ -230,6 +282,7 @@ export const ProgressEventSchema = z.discriminatedUnion("type", [
   ClientStateChangedSchema,
   CheckpointWrittenSchema,
   RunResumedSchema,
+  RunHistorySchema,
   JobFinishedSchema,
   JobFailedSchema,
 ]);
@@ -241,6 +294,7 @@ export type RoundFailed = z.infer<typeof RoundFailedSchema>;
 export type ClientStateChanged = z.infer<typeof ClientStateChangedSchema>;
 export type CheckpointWritten = z.infer<typeof CheckpointWrittenSchema>;
 export type RunResumed = z.infer<typeof RunResumedSchema>;
+export type RunHistory = z.infer<typeof RunHistorySchema>;
 export type JobFinished = z.infer<typeof JobFinishedSchema>;
 export type JobFailed = z.infer<typeof JobFailedSchema>;
 export type ServerReady = z.infer<typeof ServerReadySchema>;
@@ -279,6 +333,13 @@ export function eventDedupId(e: ProgressEvent): string | undefined {
     case "job.finished":
     case "job.failed":
       return `${scope}:${e.type}`;
+    case "run.history": {
+      // one per server start and round range: the checkpoint's round and the range's first round
+      const first = e.rounds[0]?.round ?? 0;
+      return e.launch === undefined
+        ? `${scope}:${e.type}:${e.round}:${first}`
+        : `${scope}:${e.launch}:${e.type}:${e.round}:${first}`;
+    }
     default:
       return e.launch === undefined
         ? `${scope}:${e.type}:${e.round}`

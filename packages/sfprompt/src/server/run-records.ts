@@ -1,10 +1,12 @@
 // What a run leaves behind for whoever comes after it: checkpoints and the final parameters in the
-// job's Object Store, the round state in KV, and the run.resumed, round.finished, checkpoint.written
-// and job.finished events. The coordinator decides when; these say what is stored and announced.
+// job's Object Store, the round state in KV, and the run.history, run.resumed, round.finished,
+// checkpoint.written and job.finished events. The coordinator decides when; these say what is stored
+// and announced.
 import type { RunConfig } from "@sfprompt/api";
 import {
   FINAL_ARTIFACT_OBJECT,
   checkpointObjectName,
+  type HistoryRound,
   type JobResources,
   type RoundContribution,
 } from "@sfprompt/protocol";
@@ -78,16 +80,20 @@ export async function recordCheckpoint(
  * (the job's own, or the resumeFrom source's), so consumers show its round before the next one
  * finishes, with that round's loss and accuracy as its round.finished gave them (amendment 3) and
  * the best of the job's own rounds up to it (amendment 5); `inherited` names the rounds another job
- * trained.
+ * trained. Before it, run.history carries the job's own rounds of the checkpoint's history (amendment
+ * 6), in events that fit a message of `maxPayload` bytes.
  */
 export function announceResumed(
   events: EventPublisher,
   point: ResumePoint,
   bucket: string,
   inherited: Inherited | undefined,
+  maxPayload: number,
 ): void {
   const { round, history } = point.meta;
   const upTo = history.filter((r) => r.round <= round);
+  for (const rounds of historyChunks(historyRounds(upTo, inherited), round, maxPayload))
+    void events.publish({ type: "run.history", round, rounds });
   const last = upTo.find((r) => r.round === round);
   const best = bestOwnRound(upTo, inherited, round);
   void events.publish({
@@ -100,6 +106,73 @@ export function announceResumed(
     ...(last === undefined ? {} : { loss: last.loss, accuracy: lastAccuracy(upTo) }),
     ...(best === undefined ? {} : { best: { round: best.round, accuracy: best.accuracy } }),
   });
+}
+
+/**
+ * The job's own rounds of `history` (after `inherited`'s), ascending, as their round.finished gave
+ * them (an unevaluated round the last evaluated accuracy before it, 0 before any; the kept samples),
+ * for run.history (ADR 0046, amendment 6).
+ */
+export function historyRounds(
+  history: readonly RoundMetrics[],
+  inherited: { readonly round: number } | undefined,
+): HistoryRound[] {
+  const after = inherited?.round ?? 0;
+  const sorted = [...history].sort((a, b) => a.round - b.round);
+  return sorted.flatMap((r, i) =>
+    r.round <= after
+      ? []
+      : [
+          {
+            round: r.round,
+            loss: r.loss,
+            accuracy: r.accuracy ?? lastAccuracy(sorted.slice(0, i + 1)),
+            participants: [...r.participants],
+            samples: r.kept,
+            bytes: eventBytes(r.bytes),
+            durationMs: r.durationMs,
+            ...(r.finishedAt === undefined ? {} : { finishedAt: r.finishedAt }),
+          },
+        ],
+  );
+}
+
+/**
+ * Room left in an event's message for the fields the publisher adds (v, job, at, attempt, launch:
+ * names of at most 64 characters) and the JSON around them.
+ */
+const EVENT_ENVELOPE_BYTES = 512;
+/** The job's event stream takes no larger message (ensureJobResources' max_msg_size). */
+const STREAM_MAX_MESSAGE = 1024 * 1024;
+
+/**
+ * `rounds` split into ascending runs whose run.history of checkpoint round `round` fits a NATS
+ * message of `maxPayload` bytes (spec.transport.maxPayload) and the event stream's largest. A round
+ * that does not fit a message by itself is left out: the views lack it, as they did before.
+ */
+export function historyChunks(
+  rounds: readonly HistoryRound[],
+  round: number,
+  maxPayload: number,
+): HistoryRound[][] {
+  const limit = Math.min(maxPayload, STREAM_MAX_MESSAGE) - EVENT_ENVELOPE_BYTES;
+  const empty = Buffer.byteLength(JSON.stringify({ type: "run.history", round, rounds: [] }));
+  const chunks: HistoryRound[][] = [];
+  let chunk: HistoryRound[] = [];
+  let size = empty;
+  for (const r of rounds) {
+    const bytes = Buffer.byteLength(JSON.stringify(r)) + 1; // and its comma
+    if (empty + bytes > limit) continue;
+    if (size + bytes > limit) {
+      chunks.push(chunk);
+      chunk = [];
+      size = empty;
+    }
+    chunk.push(r);
+    size += bytes;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 /** Queues round.finished of the round `metrics` describe (a round without evaluation repeats the last). */

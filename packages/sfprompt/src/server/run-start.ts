@@ -61,7 +61,13 @@ export async function startRun(t: RunStartTarget): Promise<RunStart> {
   // starts from that job's again
   if (point.source === undefined) t.progress.lastCheckpoint = point.object;
   const inherited = inheritedRounds(point);
-  announceResumed(t.events, point, point.source?.bucket ?? artifacts.bucket, inherited);
+  announceResumed(
+    t.events,
+    point,
+    point.source?.bucket ?? artifacts.bucket,
+    inherited,
+    t.config.transport.maxPayload,
+  );
   return {
     attempt,
     resumed: {

@@ -83,11 +83,14 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
       round: r.op === "state" ? r.round : 0,
       meta: meta(r),
     });
-    // a running server answers `ok`; one lingering after its job failed answers every report with the
-    // failure (ADR 0041): the round this client is in cannot count, so it stops now, not at its next poll
+    // a running server answers `ok`; one lingering after its job ended answers every report with the
+    // end (ADR 0041 amendments 10, 11): the round this client is in cannot count, so it stops now, not
+    // at its next poll or body request
     const end = PollReplySchema.safeParse(reply.header.meta);
-    if (end.success && end.data.action === "failed")
+    if (!end.success) return;
+    if (end.data.action === "failed")
       throw ending.serverFailed(end.data.reason, end.data.message, end.data.attempt);
+    if (end.data.action === "done") throw ending.serverDone(end.data.attempt);
   };
   const ctx: ClientContext = { config, index, name, bundle, data: o.data, logger, signal, report };
   let train: RoundTrainer | undefined;

@@ -81,6 +81,16 @@ export class JobEndWatch {
   }
 
   /**
+   * The server said the job finished (a lingering server's reply to a state report): the reason to
+   * stop the round with, which runClient reads as the job's end (JobEndWatch.ended).
+   */
+  serverDone(attempt: string | undefined): unknown {
+    this.learnAttempt(attempt);
+    this.#ended({ kind: "finished" });
+    return this.#aborter.signal.reason;
+  }
+
+  /**
    * Reads the round state: the server may have ended (and stopped answering) while this client was
    * in a round or disconnected, so no poll and no live event tells it. Binds only: a client of a
    * deleted job must not create its bucket again.

@@ -3,8 +3,6 @@
 // client (its own signal and its job's end), as the reconnect epoch lives as long as the connection.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jobSubjects, serveFrames, TrafficLedger, type FrameResponder } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
@@ -13,6 +11,7 @@ import { remoteBody } from "../../src/client/body-link.js";
 import { Reconnects } from "../../src/client/reconnects.js";
 import { ServerLink } from "../../src/client/server-link.js";
 import { silentLogger } from "../../src/runtime/logger.js";
+import { heapGrowth } from "./heap-growth.js";
 import { jobConfig } from "./job-fixture.js";
 
 const config = jobConfig({}, "signals");
@@ -41,29 +40,6 @@ after(async () => {
   await nc?.close();
   await nats?.stop();
 });
-
-/** The heap in use after full collections (`gc` exposed for this process). */
-async function settledHeap(gc: () => void): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return process.memoryUsage().heapUsed;
-}
-
-/** Heap growth over two runs of 20 000 calls of `send`, after 2 000 to warm up. */
-async function heapGrowth(send: () => Promise<unknown>): Promise<number[]> {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  for (let i = 0; i < 2_000; i++) await send();
-  const growth: number[] = [];
-  for (let run = 0; run < 2; run++) {
-    const before = await settledHeap(gc);
-    for (let i = 0; i < 20_000; i++) await send();
-    growth.push((await settledHeap(gc)) - before);
-  }
-  return growth;
-}
 
 /** The client's signal as runClient makes it: its own signal or its job's end. */
 function clientSignal(): { signal: AbortSignal; stop(): void } {

@@ -5,13 +5,12 @@
 // many requests leave nothing on the long-lived signals they follow.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { RequestTimeoutError, serveFrames, type FrameInit } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { startTcpRelay, type TcpRelay } from "../../../../images/shell/test/tcp-relay.js";
 import { Reconnects, requestAcrossReconnects, type ResendInfo } from "../../src/client/reconnects.js";
+import { heapGrowth } from "./heap-growth.js";
 
 const MAX_PAYLOAD = 4096;
 /** Bytes the relay cuts at: they sit past what chunk 0 carries, in chunk 1. */
@@ -127,18 +126,7 @@ test("a request whose connection is replaced again and again gives up after its 
   }
 });
 
-/** The heap in use after full collections (`gc` exposed for this process). */
-async function settledHeap(gc: () => void): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return process.memoryUsage().heapUsed;
-}
-
 test("requests that are not resent leave nothing behind on the connection's long-lived signals", async () => {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
   const nc = await connect({ servers: nats.url });
   const responder = await serveFrames(nc, {
     subject: "sfp.resend.params.global",
@@ -159,13 +147,7 @@ test("requests that are not resent leave nothing behind on the connection's long
     );
   try {
     let step = 0;
-    for (; step < 2_000; step++) await send(step); // warm up: code, caches, the connection's buffers
-    const growth: number[] = [];
-    for (let run = 0; run < 2; run++) {
-      const before = await settledHeap(gc);
-      for (const end = step + 20_000; step < end; step++) await send(step);
-      growth.push((await settledHeap(gc)) - before);
-    }
+    const growth = await heapGrowth(() => send(step++));
     // AbortSignal.any left ~100 bytes per request on the two long-lived signals: 2 MB per 20 000
     assert.ok(Math.min(...growth) < 800_000, `heap grew ${growth.join(" and ")} bytes over 20 000 requests`);
   } finally {

@@ -99,6 +99,24 @@ test("after the job's event stream was lost and its server went on from the roun
     [1, 2, 3],
   );
 
+  const key = jobKey(NAMESPACE, name);
+  // an independent oracle: the views of an operator that followed the first run's whole stream
+  const whole = await operatorView(name, token);
+  let followedWhole: RoundRecord[];
+  try {
+    await waitFor(() => whole.tracker.snapshot(key)?.outcome?.kind === "completed", {
+      timeoutMs: 20_000,
+      description: "a tracker to fold the first run's stream",
+    });
+    followedWhole = (JSON.parse(await whole.get("rounds.json")) as { rounds: RoundRecord[] }).rounds;
+  } finally {
+    await whole.stop();
+  }
+  assert.deepEqual(
+    followedWhole.map((r) => r.round),
+    [1, 2, 3],
+  );
+
   // the stream is lost; the checkpoints (Object Store) are not
   await (await jetstreamManager(w.nats.nc)).streams.delete(eventStreamName(token));
   await ensureJobResources(w.nats.nc, token);
@@ -125,7 +143,6 @@ test("after the job's event stream was lost and its server went on from the roun
       [4],
       "the followed stream holds round 4's round.finished only",
     );
-    const key = jobKey(NAMESPACE, name);
     await waitFor(() => op.tracker.snapshot(key)?.outcome?.kind === "completed", {
       timeoutMs: 20_000,
       description: "the tracker to fold the job's end",
@@ -137,6 +154,10 @@ test("after the job's event stream was lost and its server went on from the roun
       [1, 2, 3, 4],
       "the rounds up to the checkpoint, and round 4",
     );
+    // rounds 1–3 as an operator that followed the whole stream showed them (all but their dates: the
+    // checkpoint dates a round when the server aggregated it, the stream when it published it)
+    const undated = ({ at: _at, ...r }: RoundRecord) => r;
+    assert.deepEqual(body.rounds.slice(0, 3).map(undated), followedWhole.map(undated));
     // rounds 1–3 as their round.finished gave them, dated when the server aggregated them (before it
     // published round.finished, and before the second server started)
     const round4 = finishedOf(stream)[0]!;

@@ -7,6 +7,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 // the project's one zip reader; the subpath loads only that module, not the runtime
 import { listZipEntries, readZipEntry, type ZipEntry } from "@sfprompt/core/zip";
+import { describeRequestError, httpGet } from "@sfprompt/core/https-get";
 import { GoModuleFetchError } from "./errors.js";
 import { sfpromptCacheRoot } from "./local-paths.js";
 
@@ -57,14 +58,22 @@ async function readCached(dir: string, files: readonly string[]): Promise<Map<st
 async function download(url: string, o: GoModuleFilesOptions): Promise<Buffer> {
   const fail = (why: string, cause?: unknown): GoModuleFetchError =>
     new GoModuleFetchError(o.module, o.version, url, why, cause === undefined ? undefined : { cause });
-  let res: Response;
+  // node:https trusting the machine's CA store too (a TLS-intercepting proxy's CA installed there, as
+  // curl and go trust it), through HTTPS_PROXY where set; Node's fetch trusts only its own roots
+  let zip: Buffer;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) });
+    const res = await httpGet(new URL(url), { signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) });
+    if (res.status < 200 || res.status > 299) {
+      res.body.resume();
+      throw fail(`the proxy answered HTTP ${res.status}`);
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of res.body) chunks.push(c as Buffer);
+    zip = Buffer.concat(chunks);
   } catch (cause) {
-    throw fail("the request failed", cause);
+    if (cause instanceof GoModuleFetchError) throw cause;
+    throw fail(`the request failed: ${describeRequestError(cause)}`, cause);
   }
-  if (!res.ok) throw fail(`the proxy answered HTTP ${res.status}`);
-  const zip = Buffer.from(await res.arrayBuffer());
   const sha = createHash("sha256").update(zip).digest("hex");
   if (sha !== o.zipSha256) throw fail(`the zip's sha256 is ${sha}, expected ${o.zipSha256}`);
   return zip;

@@ -4,8 +4,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { writeSelfSignedCert } from "../../sfprompt/test/archive/self-signed.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -170,4 +175,67 @@ describe("goModuleFiles", () => {
       });
     });
   }
+
+  describe("over HTTPS behind a certificate Node's own roots do not hold", () => {
+    // a GOPROXY whose certificate only the machine's CA store holds, as behind a TLS-intercepting proxy
+    // whose CA is installed there (curl and go trust it; Node's fetch did not)
+    const certDir = join(dir, "tls");
+    let tls: ReturnType<typeof createHttpsServer>;
+    let httpsProxy = "";
+    before(async () => {
+      mkdirSync(certDir, { recursive: true });
+      writeSelfSignedCert(certDir);
+      tls = createHttpsServer(
+        { key: readFileSync(join(certDir, "key.pem")), cert: readFileSync(join(certDir, "cert.pem")) },
+        (req, res) => {
+          if (req.url === "/example.com/!owner/crds/@v/v1.2.3.zip") res.end(zip);
+          else res.writeHead(404).end("not found");
+        },
+      );
+      await new Promise<void>((ok) => tls.listen(0, "127.0.0.1", ok));
+      httpsProxy = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      await new Promise((ok) => tls.close(ok));
+    });
+
+    it("trusts it when the system bundle (SSL_CERT_FILE) holds it, in a process started without NODE_EXTRA_CA_CERTS", async () => {
+      const script =
+        'import { goModuleFiles } from "@sfprompt/kube-testing";' +
+        `const f = await goModuleFiles({ module: ${JSON.stringify(MODULE)}, version: ${JSON.stringify(VERSION)}, ` +
+        `files: ${JSON.stringify(files)}, zipSha256: ${JSON.stringify(sha)} });` +
+        'console.log(f.get("a/stored.yaml"));';
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        SSL_CERT_FILE: join(certDir, "cert.pem"),
+        GOPROXY: httpsProxy,
+        SFPROMPT_CACHE: join(dir, "https-trusted"),
+      };
+      delete env.NODE_EXTRA_CA_CERTS;
+      const out = await new Promise<string>((ok, fail) =>
+        execFile(
+          process.execPath,
+          ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", script],
+          { env, cwd: fileURLToPath(new URL("..", import.meta.url)) },
+          (err, stdout, stderr) => (err ? fail(new Error(stderr || String(err))) : ok(stdout)),
+        ),
+      );
+      assert.equal(out, "kind: Stored\n\n");
+    });
+
+    it("says the certificate is not trusted and what to do when no bundle holds it", async () => {
+      await withProxy("https-untrusted", async () => {
+        process.env.GOPROXY = httpsProxy;
+        await assert.rejects(
+          goModuleFiles({ module: MODULE, version: VERSION, files, zipSha256: sha }),
+          (err: unknown) =>
+            err instanceof GoModuleFetchError &&
+            /the request failed: DEPTH_ZERO_SELF_SIGNED_CERT \(the server's certificate is not trusted/.test(
+              err.message,
+            ) &&
+            err.message.includes("NODE_EXTRA_CA_CERTS"),
+        );
+      });
+    });
+  });
 });

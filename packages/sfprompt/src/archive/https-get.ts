@@ -200,3 +200,28 @@ export async function bodyText(body: Readable): Promise<string> {
   for await (const c of body) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString("utf8");
 }
+
+/** TLS failures that mean "this certificate chain is not trusted", as Node's TLS names them. */
+const UNTRUSTED = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+]);
+
+/**
+ * Why a request failed, for a message: "timed out", the socket's or TLS's code (an untrusted chain
+ * with what to do about it), else the error's message.
+ */
+export function describeRequestError(cause: unknown): string {
+  const e = cause as Error & { code?: string; cause?: { name?: string; code?: string; message?: string } };
+  if (e.name === "TimeoutError" || e.cause?.name === "TimeoutError") return "timed out";
+  const code = e.code ?? e.cause?.code;
+  if (code !== undefined && UNTRUSTED.has(code))
+    return (
+      `${code} (the server's certificate is not trusted; behind a TLS-intercepting proxy, install its CA ` +
+      "in the system's store or name it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)"
+    );
+  return code ?? e.cause?.message ?? e.message ?? String(cause);
+}

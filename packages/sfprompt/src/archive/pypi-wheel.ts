@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { WheelDownloadError } from "./errors.js";
-import { bodyText, httpGet } from "./https-get.js";
+import { bodyText, describeRequestError, httpGet } from "./https-get.js";
 
 export const PYPI_SIMPLE_INDEX = "https://pypi.org/simple";
 
@@ -70,27 +70,6 @@ function withTimeout(ms: number, signal: AbortSignal | undefined): AbortSignal {
   return signal === undefined ? t : AbortSignal.any([t, signal]);
 }
 
-/** TLS failures that mean "this certificate chain is not trusted", as Node's TLS names them. */
-const UNTRUSTED = new Set([
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-]);
-
-function describe(cause: unknown): string {
-  const e = cause as Error & { code?: string; cause?: { name?: string; code?: string; message?: string } };
-  if (e.name === "TimeoutError" || e.cause?.name === "TimeoutError") return "timed out";
-  const code = e.code ?? e.cause?.code;
-  if (code !== undefined && UNTRUSTED.has(code))
-    return (
-      `${code} (the server's certificate is not trusted; behind a TLS-intercepting proxy, install its CA ` +
-      "in the system's store or name it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)"
-    );
-  return code ?? e.cause?.message ?? e.message ?? String(cause);
-}
-
 /** The wheel's URL as `indexUrl` lists it; throws WheelDownloadError when the page or the file is missing. */
 export async function findWheel(wheel: PinnedWheel, o: DownloadWheelOptions = {}): Promise<URL> {
   const pageUrl = `${(o.indexUrl ?? defaultIndexUrl()).replace(/\/+$/, "")}/${normalise(wheel.project)}/`;
@@ -107,7 +86,9 @@ export async function findWheel(wheel: PinnedWheel, o: DownloadWheelOptions = {}
     html = await bodyText(res.body);
   } catch (cause) {
     if (cause instanceof WheelDownloadError) throw cause;
-    throw new WheelDownloadError(pageUrl, `could not read the index page: ${describe(cause)}`, { cause });
+    throw new WheelDownloadError(pageUrl, `could not read the index page: ${describeRequestError(cause)}`, {
+      cause,
+    });
   }
   const links = wheelLinks(html, pageUrl);
   const url = links.get(wheel.file);
@@ -155,7 +136,7 @@ export async function downloadWheel(
       throw new WheelDownloadError(url.href, `received ${received} of ${total} bytes; download it again`);
   } catch (cause) {
     if (cause instanceof WheelDownloadError) throw cause;
-    throw new WheelDownloadError(url.href, `download failed: ${describe(cause)}`, { cause });
+    throw new WheelDownloadError(url.href, `download failed: ${describeRequestError(cause)}`, { cause });
   }
   const actual = hash.digest("hex");
   if (actual !== wheel.sha256)

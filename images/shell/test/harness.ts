@@ -1,6 +1,7 @@
 // Test harness for the process entry points: run configs written as the operator writes them, the
 // entry point spawned as a real child process, its JSON log lines collected, HTTP endpoints probed,
 // and the connections of a real nats-server read from its monitoring endpoint (/connz).
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -242,4 +243,27 @@ export function samples(body: string, family: string): [Record<string, string>, 
 export function sample(body: string, nameWithLabels: string): number | undefined {
   const line = body.split("\n").find((l) => l.startsWith(`${nameWithLabels} `));
   return line === undefined ? undefined : Number(line.slice(nameWithLabels.length + 1));
+}
+
+/**
+ * Waits for `proc`'s first start-up outcome and checks it refused its config: one `config.invalid`
+ * line naming `field` (its error starting with the field, naming it once, matching `says`), then exit
+ * 1; the process is killed whatever the outcome.
+ */
+export async function expectRefusedAtStart(proc: Proc, field: string, says: RegExp): Promise<void> {
+  try {
+    const line = await proc.waitForLog(
+      (l) => l.event === "config.invalid" || l.event === "runtime.failed" || l.event === "runtime.ready",
+      60_000,
+    );
+    assert.equal(line.event, "config.invalid", JSON.stringify(line));
+    assert.equal(line.field, field);
+    const error = String(line.error);
+    assert.ok(error.startsWith(`${field}: `), error);
+    assert.match(error, says);
+    assert.equal(error.split(field).length - 1, 1, `${field} named once: ${error}`);
+    assert.equal((await proc.exited).code, 1, proc.stderr());
+  } finally {
+    proc.kill("SIGKILL");
+  }
 }

@@ -40,7 +40,16 @@ describe("bundled NATS configuration", () => {
     assert.equal(varz.max_payload, 2 * 1024 * 1024);
     assert.equal(varz.jetstream?.config?.max_memory, 32 * 1024 * 1024);
     assert.equal(varz.jetstream?.config?.max_storage, 512 * 1024 * 1024);
-    const health = await fetch(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);
-    assert.equal(health.status, 200);
+    // JetStream comes up after the monitoring port answers: its health check is 503 until then (seen
+    // on a loaded machine), so wait for it to pass rather than read it once
+    const health = await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);
+        await res.body?.cancel();
+        return res.status === 200 ? res.status : false;
+      },
+      { timeoutMs: 10_000, description: "nats-server healthz?js-enabled-only=true to answer 200" },
+    );
+    assert.equal(health, 200);
   });
 });

@@ -2,6 +2,7 @@
 // stopped after them.
 import { after, before } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jobSubjects } from "@sfprompt/protocol";
 import { startNatsServer, type TestNats, type TestNatsOptions } from "@sfprompt/protocol/testing";
 
 export interface NatsHooks {
@@ -21,4 +22,30 @@ export function useNats(options: TestNatsOptions = {}): NatsHooks {
     await w.server.stop();
   });
   return w;
+}
+
+/**
+ * What a listener on job `job`'s job-end subject, on a connection of its own (as a client has),
+ * receives while `fn` runs: the messages' texts, after both connections flushed.
+ */
+export async function jobEndsHeardDuring(
+  nats: NatsHooks,
+  job: string,
+  fn: () => Promise<void>,
+): Promise<string[]> {
+  const client = await connect({ servers: nats.server.url });
+  try {
+    const ends: string[] = [];
+    const sub = client.subscribe(jobSubjects(job).jobEnd, {
+      callback: (_err, msg) => void ends.push(new TextDecoder().decode(msg.data)),
+    });
+    await client.flush();
+    await fn();
+    await nats.nc.flush();
+    await client.flush();
+    sub.unsubscribe();
+    return ends;
+  } finally {
+    await client.close();
+  }
 }

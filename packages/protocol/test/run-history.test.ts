@@ -5,17 +5,15 @@
 // the clients' job-end listeners.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { connect } from "@nats-io/transport-node";
 import {
   ensureJobResources,
   eventDedupId,
   EventSchemaError,
   fetchEvents,
-  jobSubjects,
   parseEvent,
   publishEvent,
 } from "@sfprompt/protocol";
-import { useNats } from "./nats-hooks.js";
+import { jobEndsHeardDuring, useNats } from "./nats-hooks.js";
 
 const nats = useNats();
 
@@ -101,26 +99,16 @@ describe("run.history on the wire", () => {
   it("lands on the job's stream once per range and server start, and a job-end listener does not receive it", async () => {
     const job = "history-b";
     await ensureJobResources(nats.nc, job);
-    const client = await connect({ servers: nats.server.url });
-    try {
-      const ends: string[] = [];
-      const sub = client.subscribe(jobSubjects(job).jobEnd, {
-        callback: (_err, msg) => void ends.push(new TextDecoder().decode(msg.data)),
-      });
-      await client.flush();
-      const first = parseEvent(history(job, [row(1), row(2)]));
-      const next = parseEvent(history(job, [row(3)]));
-      const restart = parseEvent(history(job, [row(1), row(2)], { launch: "l2" }));
+    const first = parseEvent(history(job, [row(1), row(2)]));
+    const next = parseEvent(history(job, [row(3)]));
+    const restart = parseEvent(history(job, [row(1), row(2)], { launch: "l2" }));
+    const ends = await jobEndsHeardDuring(nats, job, async () => {
       for (const e of [first, first, next, restart]) await publishEvent(nats.nc, e);
-      const stored = (await fetchEvents(nats.nc, job, "reader", { max: 10 })).flatMap((d) =>
-        d.ok ? [d.event] : [],
-      );
-      assert.deepEqual(stored, [first, next, restart], "the retried publish is a duplicate");
-      await client.flush();
-      sub.unsubscribe();
-      assert.deepEqual(ends, []);
-    } finally {
-      await client.close();
-    }
+    });
+    const stored = (await fetchEvents(nats.nc, job, "reader", { max: 10 })).flatMap((d) =>
+      d.ok ? [d.event] : [],
+    );
+    assert.deepEqual(stored, [first, next, restart], "the retried publish is a duplicate");
+    assert.deepEqual(ends, []);
   });
 });

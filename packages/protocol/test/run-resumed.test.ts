@@ -8,14 +8,12 @@ import {
   eventDedupId,
   EventSchemaError,
   fetchEvents,
-  jobSubjects,
   parseEvent,
   publishEvent,
   type ProgressEvent,
   type RunResumed,
 } from "@sfprompt/protocol";
-import { connect } from "@nats-io/transport-node";
-import { useNats } from "./nats-hooks.js";
+import { jobEndsHeardDuring, useNats } from "./nats-hooks.js";
 
 const nats = useNats();
 
@@ -108,39 +106,28 @@ describe("run.resumed on the wire", () => {
   it("lands on the job's stream once per server start, and a job-end listener does not receive it", async () => {
     const job = "resumed-b";
     await ensureJobResources(nats.nc, job);
-    const client = await connect({ servers: nats.server.url });
-    try {
-      const ends: string[] = [];
-      const sub = client.subscribe(jobSubjects(job).jobEnd, {
-        callback: (_err, msg) => void ends.push(new TextDecoder().decode(msg.data)),
-      });
-      await client.flush();
-      const first = parseEvent(resumed(job));
-      const restart = parseEvent(resumed(job, { launch: "l2", round: 3, from: undefined }));
-      const published = [first, first, restart];
-      const acks = [];
+    const first = parseEvent(resumed(job));
+    const restart = parseEvent(resumed(job, { launch: "l2", round: 3, from: undefined }));
+    const published = [first, first, restart];
+    const acks: Awaited<ReturnType<typeof publishEvent>>[] = [];
+    const ends = await jobEndsHeardDuring(nats, job, async () => {
       for (const e of published) acks.push(await publishEvent(nats.nc, e));
-      assert.deepEqual(
-        acks.map((a) => a.duplicate),
-        [false, true, false],
-        "a retried publish of one start is a duplicate",
-      );
-      await nats.nc.flush();
-      await client.flush();
-      sub.unsubscribe();
-      assert.deepEqual(ends, [], "clients hear job ends only");
-      const got = await fetchEvents(nats.nc, job, "reader");
-      const events: ProgressEvent[] = got.flatMap((d) => (d.ok ? [d.event] : []));
-      assert.equal(got.length, 2);
-      assert.deepEqual(
-        events.map((e) => [(e as RunResumed).round, (e as RunResumed).from?.job ?? null]),
-        [
-          [2, "a"],
-          [3, null],
-        ],
-      );
-    } finally {
-      await client.close();
-    }
+    });
+    assert.deepEqual(
+      acks.map((a) => a.duplicate),
+      [false, true, false],
+      "a retried publish of one start is a duplicate",
+    );
+    assert.deepEqual(ends, [], "clients hear job ends only");
+    const got = await fetchEvents(nats.nc, job, "reader");
+    const events: ProgressEvent[] = got.flatMap((d) => (d.ok ? [d.event] : []));
+    assert.equal(got.length, 2);
+    assert.deepEqual(
+      events.map((e) => [(e as RunResumed).round, (e as RunResumed).from?.job ?? null]),
+      [
+        [2, "a"],
+        [3, null],
+      ],
+    );
   });
 });

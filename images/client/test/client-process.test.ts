@@ -3,11 +3,9 @@
 // a message that is no event, refuses a missing or out-of-range index, and drains NATS and exits 0
 // on SIGTERM.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { eventSubject } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import {
   ENTRY,
   connectionNames,
@@ -16,23 +14,11 @@ import {
   runConfig,
   sample,
   spawnEntry,
-  tempDir,
   until,
+  useEntryFixtures,
 } from "../../shell/test/harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer({ monitoring: true });
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures({ monitoring: true });
 
 /** The env the operator gives client pod `index` (operator/src/desired/client-pod.ts). */
 function clientEnv(configPath: string, name: string, index: string): Record<string, string> {
@@ -42,7 +28,7 @@ function clientEnv(configPath: string, name: string, index: string): Record<stri
     SFPROMPT_NAMESPACE: "test",
     SFPROMPT_SUBJECT_PREFIX: c.names.subjectPrefix,
     SFPROMPT_RUN_CONFIG: configPath,
-    NATS_URL: nats.url,
+    NATS_URL: w.nats.url,
     SFPROMPT_CLIENT_INDEX: index,
     SFPROMPT_CLIENT_COUNT: String(c.clients.count),
     SFPROMPT_DATA_SOURCE: "builtin:fashion-mnist",
@@ -51,7 +37,7 @@ function clientEnv(configPath: string, name: string, index: string): Record<stri
     SFPROMPT_HTTP_HOST: "127.0.0.1",
     SFPROMPT_HTTP_PORT: "0",
     SFPROMPT_GRACE_SECONDS: "10",
-    SFPROMPT_BUNDLE_DIR: bundle.dir,
+    SFPROMPT_BUNDLE_DIR: w.bundle.dir,
   };
 }
 
@@ -59,7 +45,7 @@ describe("the client process", () => {
   test("becomes ready while waiting for the server, reports its name, and drains NATS and exits 0 on SIGTERM", async () => {
     const name = "cli-life";
     const config = runConfig({}, name);
-    const path = tmp.write(`${name}.json`, JSON.stringify(config));
+    const path = w.tmp.write(`${name}.json`, JSON.stringify(config));
     const proc = spawnEntry(ENTRY.client, [], clientEnv(path, name, "1"));
     try {
       const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
@@ -76,12 +62,12 @@ describe("the client process", () => {
       // the job's namespace and name, as on the operator's series, not the data-plane token
       const info = `sfprompt_process_info{role="client",namespace="${config.job.namespace}",sfprompt_job="${config.job.name}",client="client-1"}`;
       assert.equal(sample(metrics, info), 1);
-      assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-client-"), [
+      assert.deepEqual(await connectionNames(w.nats.monitorUrl!, "sfprompt-client-"), [
         `sfprompt-client-1-${config.names.job}`,
       ]);
 
       // a message on the job-end subject that is no event is counted and logged, never fatal
-      const nc = await connect({ servers: nats.url });
+      const nc = await connect({ servers: w.nats.url });
       try {
         nc.publish(eventSubject(config.names.job, "job.failed"), "not an event");
         await nc.flush();
@@ -98,7 +84,7 @@ describe("the client process", () => {
       assert.equal(exit.code, 0, proc.stderr());
       assert.ok(exit.ms < 10_000, `exited ${exit.ms} ms after SIGTERM`);
       assert.ok(proc.logs.some((l) => l.event === "nats.drained"));
-      assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-client-"), []);
+      assert.deepEqual(await connectionNames(w.nats.monitorUrl!, "sfprompt-client-"), []);
       assert.deepEqual(proc.nonJson, []);
       const start = proc.logs.find((l) => l.event === "process.starting")!;
       assert.equal(start.node, "edge-1");
@@ -114,7 +100,7 @@ describe("the client process", () => {
 
   test("refuses a missing or out-of-range client index with exit code 1, naming it", async () => {
     const name = "cli-bad";
-    const path = tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
+    const path = w.tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
     const cases = [
       { index: "", names: /"setting":"--client-index \/ SFPROMPT_CLIENT_INDEX"/ },
       { index: "-1", names: /"setting":"--client-index \/ SFPROMPT_CLIENT_INDEX"/ },
@@ -136,13 +122,13 @@ describe("the client process", () => {
   test("stops with exit code 5 and says why when its server reports the job failed", async () => {
     const name = "cli-failed";
     const config = runConfig({}, name);
-    const path = tmp.write(`${name}.json`, JSON.stringify(config));
+    const path = w.tmp.write(`${name}.json`, JSON.stringify(config));
     const proc = spawnEntry(ENTRY.client, [], clientEnv(path, name, "0"));
     try {
       await proc.waitForLog((l) => l.event === "runtime.ready");
       await proc.waitForLog((l) => l.event === "server-unreachable");
       // what a failing server publishes (its stream may have no room to keep it: this goes out live)
-      const nc = await connect({ servers: nats.url });
+      const nc = await connect({ servers: w.nats.url });
       try {
         const event = {
           v: 1,

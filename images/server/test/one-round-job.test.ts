@@ -2,27 +2,13 @@
 // on a real nats-server, train one round of a tiny ViT to completion (the runtime tests' fixture).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { fetchEvents, type ProgressEvent } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, get, runConfig, sample, spawnEntry, tempDir } from "../../shell/test/harness.js";
+import { ENTRY, get, runConfig, sample, spawnEntry, useEntryFixtures } from "../../shell/test/harness.js";
 import { trafficSeries } from "../../shell/test/traffic-series.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures();
 
 // sfprompt splits the model between the processes; fl-full trains the whole model on the clients
 // (the processes get the source model through --model-path).
@@ -34,10 +20,10 @@ for (const method of ["sfprompt", "fl-full"] as const) {
 
 async function oneRoundJob(method: "sfprompt" | "fl-full"): Promise<void> {
   const config = runConfig({ method, training: { rounds: 1 } }, `one-round-${method}`);
-  const path = tmp.write(`${method}.json`, JSON.stringify(config));
-  const model = join(bundle.dir, "..", "tiny-vit.onnx");
-  const common = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
-  common.push("--bundle-dir", bundle.dir, "--model-path", model);
+  const path = w.tmp.write(`${method}.json`, JSON.stringify(config));
+  const model = join(w.bundle.dir, "..", "tiny-vit.onnx");
+  const common = ["--config", path, "--nats-url", w.nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
+  common.push("--bundle-dir", w.bundle.dir, "--model-path", model);
   const server = spawnEntry(ENTRY.server, common);
   const clients = [0, 1].map((i) => spawnEntry(ENTRY.client, [...common, "--client-index", String(i)]));
   const all = [server, ...clients];
@@ -58,7 +44,7 @@ async function oneRoundJob(method: "sfprompt" | "fl-full"): Promise<void> {
       assert.ok(c.logs.every((l) => l.client === `client-${i}`));
     }
     // what the operator would fold into the status: the job's events on its JetStream stream
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: w.nats.url });
     try {
       const events: ProgressEvent[] = (await fetchEvents(nc, config.names.job, "test")).flatMap((d) =>
         d.ok ? [d.event] : [],
@@ -78,9 +64,9 @@ async function oneRoundJob(method: "sfprompt" | "fl-full"): Promise<void> {
 
 test("with --linger-after-finish the server stays up and healthy after the job finished, and exits 0 on SIGTERM", async () => {
   const config = runConfig({ method: "sfprompt", training: { rounds: 1 } }, "one-round-linger");
-  const path = tmp.write("linger.json", JSON.stringify(config));
-  const common = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
-  common.push("--bundle-dir", bundle.dir);
+  const path = w.tmp.write("linger.json", JSON.stringify(config));
+  const common = ["--config", path, "--nats-url", w.nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
+  common.push("--bundle-dir", w.bundle.dir);
   // the operator sets the env var on the server Deployment; the flag is the same setting
   const server = spawnEntry(ENTRY.server, common, { SFPROMPT_LINGER_AFTER_FINISH: "true" });
   const clients = [0, 1].map((i) => spawnEntry(ENTRY.client, [...common, "--client-index", String(i)]));
@@ -111,8 +97,8 @@ test("with --linger-after-finish the server stays up and healthy after the job f
 });
 
 test("a bad SFPROMPT_LINGER_AFTER_FINISH is refused with exit code 1, naming the variable", async () => {
-  const path = tmp.write("linger-bad.json", JSON.stringify(runConfig({}, "linger-bad")));
-  const p = spawnEntry(ENTRY.server, ["--config", path, "--nats-url", nats.url, "--http-port", "0"], {
+  const path = w.tmp.write("linger-bad.json", JSON.stringify(runConfig({}, "linger-bad")));
+  const p = spawnEntry(ENTRY.server, ["--config", path, "--nats-url", w.nats.url, "--http-port", "0"], {
     SFPROMPT_LINGER_AFTER_FINISH: "yes",
   });
   const exit = await p.exited;

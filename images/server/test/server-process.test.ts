@@ -1,12 +1,10 @@
 // The server entry point as a real child process against a real nats-server: endpoints, metrics,
 // JSON logs, configuration errors, an unreachable NATS, and SIGTERM with the connection drained.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import yaml from "js-yaml";
 import { connect } from "@nats-io/transport-node";
 import { jobSubjects, parseChunk } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import {
   ENTRY,
   connectionNames,
@@ -15,8 +13,8 @@ import {
   runConfig,
   sample,
   spawnEntry,
-  tempDir,
   until,
+  useEntryFixtures,
 } from "../../shell/test/harness.js";
 
 const EXPECTED_FAMILIES: Record<string, string> = {
@@ -35,19 +33,7 @@ const EXPECTED_FAMILIES: Record<string, string> = {
   sfprompt_errors_total: "counter",
 };
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer({ monitoring: true });
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures({ monitoring: true });
 
 /** The env the operator gives the server container (operator/src/desired), pointed at this test. */
 function operatorEnv(configPath: string, name: string): Record<string, string> {
@@ -57,12 +43,12 @@ function operatorEnv(configPath: string, name: string): Record<string, string> {
     SFPROMPT_NAMESPACE: "test",
     SFPROMPT_SUBJECT_PREFIX: c.names.subjectPrefix,
     SFPROMPT_RUN_CONFIG: configPath,
-    NATS_URL: nats.url,
+    NATS_URL: w.nats.url,
     SFPROMPT_EXECUTION_PROVIDER: "cpu",
     SFPROMPT_HTTP_HOST: "127.0.0.1",
     SFPROMPT_HTTP_PORT: "0",
     SFPROMPT_GRACE_SECONDS: "10",
-    SFPROMPT_BUNDLE_DIR: bundle.dir,
+    SFPROMPT_BUNDLE_DIR: w.bundle.dir,
   };
 }
 
@@ -70,7 +56,7 @@ describe("the server process", () => {
   test("answers /healthz, becomes ready, serves the metric families, and drains NATS and exits 0 on SIGTERM", async () => {
     const name = "srv-life";
     const config = runConfig({}, name);
-    const path = tmp.write(`${name}.json`, JSON.stringify(config, null, 2));
+    const path = w.tmp.write(`${name}.json`, JSON.stringify(config, null, 2));
     const proc = spawnEntry(ENTRY.server, [], operatorEnv(path, name));
     try {
       const port = Number((await proc.waitForLog((l) => l.event === "http.listening")).port);
@@ -83,7 +69,7 @@ describe("the server process", () => {
         "/readyz 200",
       );
       const connName = `sfprompt-server-${config.names.job}`;
-      assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-server-"), [connName]);
+      assert.deepEqual(await connectionNames(w.nats.monitorUrl!, "sfprompt-server-"), [connName]);
 
       const metrics = await get(port, "/metrics");
       assert.equal(metrics.status, 200);
@@ -103,7 +89,7 @@ describe("the server process", () => {
       assert.ok(sample(metrics.body, "sfprompt_nats_rtt_seconds")! >= 0, "an rtt sample");
 
       // a malformed frame on the body service gets an error reply and the process stays ready
-      const nc = await connect({ servers: nats.url });
+      const nc = await connect({ servers: w.nats.url });
       try {
         // readiness comes just before runServer subscribes its services (no ready hook yet): retry
         const subject = jobSubjects(config.names.job).bodyForward;
@@ -133,7 +119,7 @@ describe("the server process", () => {
         assert.ok(events.includes(e), `log has ${e}: ${events.join(", ")}`);
       }
       assert.ok(events.indexOf("nats.drained") > events.indexOf("shutdown.started"));
-      assert.deepEqual(await connectionNames(nats.monitorUrl!, "sfprompt-server-"), []);
+      assert.deepEqual(await connectionNames(w.nats.monitorUrl!, "sfprompt-server-"), []);
       assert.deepEqual(proc.nonJson, [], "every stdout line is JSON");
       for (const l of proc.logs) {
         assert.equal(l.job, config.names.job, `${l.event} carries the job`);
@@ -216,7 +202,7 @@ describe("the server process", () => {
   test("refuses a bad configuration with exit code 1 and a log line naming the field", async () => {
     await Promise.all(
       cases.map(async (c) => {
-        const path = c.file ? tmp.write(c.file[0], c.file[1]) : "";
+        const path = c.file ? w.tmp.write(c.file[0], c.file[1]) : "";
         const proc = spawnEntry(ENTRY.server, c.args ?? [], { ...operatorEnv(path, "srv-bad"), ...c.env });
         const exit = await proc.exited;
         assert.equal(exit.code, 1, `${c.name}: ${proc.stderr()}`);
@@ -230,7 +216,7 @@ describe("the server process", () => {
 
   test("exits 2 when NATS cannot be reached within the connect timeout", async () => {
     const name = "srv-nonats";
-    const path = tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
+    const path = w.tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
     const env = {
       ...operatorEnv(path, name),
       NATS_URL: "nats://127.0.0.1:1",
@@ -244,7 +230,7 @@ describe("the server process", () => {
 
   test("stops with exit code 0 when SIGTERM comes while it is still trying to reach NATS", async () => {
     const name = "srv-waiting";
-    const path = tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
+    const path = w.tmp.write(`${name}.json`, JSON.stringify(runConfig({}, name)));
     const env = {
       ...operatorEnv(path, name),
       NATS_URL: "nats://127.0.0.1:1",

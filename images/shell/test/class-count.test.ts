@@ -3,26 +3,12 @@
 // start-up, before it reports ready, with the message `sfprompt run` gives (the field, the label found,
 // what to do), instead of a client's TrainingArgumentError in its first round.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { fetchEvents } from "@sfprompt/protocol";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { ENTRY, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures();
 
 const MESSAGE =
   /^spec\.classes\.numClasses: is 5, but spec\.data\.source \(builtin: fashion-mnist\) holds label 9 \("Ankle boot"\), of 10 classes: the classifier predicts labels 0\.\.4 only; set numClasses to 10 \(or more\), or use data whose labels are below 5$/;
@@ -31,11 +17,11 @@ const MESSAGE =
 function fiveClasses(name: string, env: Record<string, string>): Record<string, string> {
   const config = runConfig({ classes: { numClasses: 5 } }, name);
   return {
-    SFPROMPT_RUN_CONFIG: tmp.write(`${name}.json`, JSON.stringify(config)),
-    NATS_URL: nats.url,
+    SFPROMPT_RUN_CONFIG: w.tmp.write(`${name}.json`, JSON.stringify(config)),
+    NATS_URL: w.nats.url,
     SFPROMPT_HTTP_HOST: "127.0.0.1",
     SFPROMPT_HTTP_PORT: "0",
-    SFPROMPT_BUNDLE_DIR: bundle.dir,
+    SFPROMPT_BUNDLE_DIR: w.bundle.dir,
     ...env,
   };
 }
@@ -62,7 +48,7 @@ test("a server fails the job at start-up with the same message, before it report
     assert.deepEqual([line.field, line.jobFailed], ["spec.classes.numClasses", true]);
     assert.match(String(line.error), MESSAGE);
     assert.ok(!proc.logs.some((l) => l.event === "runtime.ready"), "it never reported ready");
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: w.nats.url });
     try {
       const job = runConfig({}, name).names.job;
       const failed = (await fetchEvents(nc, job, "test")).flatMap((d) =>

@@ -4,28 +4,14 @@
 // spec.data.source), whose value was fine, with the class list's message nested after "cannot load".
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, pngFolder, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { describe, it } from "node:test";
+import { ENTRY, pngFolder, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures();
 
 /** A folder of PNGs, twelve per class, in class folders named `classes`. */
 function folder(name: string, classes: readonly string[]): string {
-  return pngFolder(join(tmp.dir, name), classes, 12);
+  return pngFolder(join(w.tmp.dir, name), classes, 12);
 }
 
 const ALL = ["bird", "cat", "dog"];
@@ -69,11 +55,11 @@ describe("a folder that lacks a class, in a job without a class list", () => {
         },
       };
       const proc = spawnEntry(c.entry, [], {
-        SFPROMPT_RUN_CONFIG: tmp.write(`class-list-${i}.json`, JSON.stringify(config)),
-        NATS_URL: nats.url,
+        SFPROMPT_RUN_CONFIG: w.tmp.write(`class-list-${i}.json`, JSON.stringify(config)),
+        NATS_URL: w.nats.url,
         SFPROMPT_HTTP_HOST: "127.0.0.1",
         SFPROMPT_HTTP_PORT: "0",
-        SFPROMPT_BUNDLE_DIR: bundle.dir,
+        SFPROMPT_BUNDLE_DIR: w.bundle.dir,
         ...c.env,
       });
       try {

@@ -5,28 +5,14 @@
 import assert from "node:assert/strict";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, pngFolder, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { describe, it } from "node:test";
+import { ENTRY, pngFolder, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures();
 
 /** A folder of PNGs, four in each of the class folders 0..2. */
 function folder(name: string): string {
-  return pngFolder(join(tmp.dir, name), ["0", "1", "2"], 4);
+  return pngFolder(join(w.tmp.dir, name), ["0", "1", "2"], 4);
 }
 
 const cases = [
@@ -34,8 +20,8 @@ const cases = [
     name: "warns when the held-out folder is the training folder through a link",
     paths: (): [string, string] => {
       const train = folder("train-0");
-      symlinkSync(train, join(tmp.dir, "held-0"));
-      return [train, join(tmp.dir, "held-0")];
+      symlinkSync(train, join(w.tmp.dir, "held-0"));
+      return [train, join(w.tmp.dir, "held-0")];
     },
     warns: true,
   },
@@ -60,11 +46,11 @@ describe("a server whose held-out set may be its training data", () => {
         },
       };
       const proc = spawnEntry(ENTRY.server, [], {
-        SFPROMPT_RUN_CONFIG: tmp.write(`eval-overlap-${i}.json`, JSON.stringify(config)),
-        NATS_URL: nats.url,
+        SFPROMPT_RUN_CONFIG: w.tmp.write(`eval-overlap-${i}.json`, JSON.stringify(config)),
+        NATS_URL: w.nats.url,
         SFPROMPT_HTTP_HOST: "127.0.0.1",
         SFPROMPT_HTTP_PORT: "0",
-        SFPROMPT_BUNDLE_DIR: bundle.dir,
+        SFPROMPT_BUNDLE_DIR: w.bundle.dir,
       });
       try {
         const ready = await proc.waitForLog(

@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
 import { PNG } from "pngjs";
+import { after, before } from "node:test";
+import { startNatsServer, type TestNats, type TestNatsOptions } from "@sfprompt/protocol/testing";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
@@ -266,4 +269,32 @@ export async function expectRefusedAtStart(proc: Proc, field: string, says: RegE
   } finally {
     proc.kill("SIGKILL");
   }
+}
+
+export interface EntryFixtures {
+  /** A real nats-server (started before the file's tests). */
+  readonly nats: TestNats;
+  /** The tiny partition bundle the entry points load. */
+  readonly bundle: BundleFixture;
+  /** A temporary folder for run configs and data. */
+  readonly tmp: ReturnType<typeof tempDir>;
+}
+
+/**
+ * Registers the before/after hooks of an entry-point test file: a nats-server (with `natsOptions`),
+ * the tiny bundle and a temporary folder, all removed after the file's tests. `nats` and `bundle` are
+ * set once `before` has run.
+ */
+export function useEntryFixtures(natsOptions: TestNatsOptions = {}): EntryFixtures {
+  const w = { tmp: tempDir() } as { nats: TestNats; bundle: BundleFixture; tmp: ReturnType<typeof tempDir> };
+  before(async () => {
+    w.nats = await startNatsServer(natsOptions);
+    w.bundle = tinyBundle();
+  });
+  after(async () => {
+    await w.nats?.stop();
+    w.bundle?.remove();
+    w.tmp.remove();
+  });
+  return w;
 }

@@ -7,29 +7,15 @@
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { PNG } from "pngjs";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { ENTRY, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures();
 
 /** `perClass` 14×14 RGB PNGs in each of the folders 0..9, their colour telling class and image apart. */
 function folder(name: string, perClass: number): string {
-  const root = join(tmp.dir, name);
+  const root = join(w.tmp.dir, name);
   for (let c = 0; c < 10; c++) {
     mkdirSync(join(root, String(c)), { recursive: true });
     for (let i = 0; i < perClass; i++) {
@@ -53,9 +39,9 @@ test("a server and two clients train a round on image folders whose images are n
       partitioning: { strategy: "iid" as const, seed: 1, alpha: 0.5 },
     },
   };
-  const path = tmp.write("job.json", JSON.stringify(config));
-  const common = ["--config", path, "--nats-url", nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
-  common.push("--bundle-dir", bundle.dir);
+  const path = w.tmp.write("job.json", JSON.stringify(config));
+  const common = ["--config", path, "--nats-url", w.nats.url, "--http-host", "127.0.0.1", "--http-port", "0"];
+  common.push("--bundle-dir", w.bundle.dir);
   const server = spawnEntry(ENTRY.server, common);
   const clients = [0, 1].map((i) => spawnEntry(ENTRY.client, [...common, "--client-index", String(i)]));
   try {

@@ -5,35 +5,21 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { test } from "node:test";
+import { ENTRY, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures();
 
 /** Client 0 of a job `spec` as the operator gives it; its config.invalid line once it exits 1. */
 async function clientRefusal(name: string, spec: Record<string, unknown>, env: Record<string, string>) {
   const proc = spawnEntry(ENTRY.client, [], {
-    SFPROMPT_RUN_CONFIG: tmp.write(`${name}.json`, JSON.stringify(runConfig(spec, name))),
-    NATS_URL: nats.url,
+    SFPROMPT_RUN_CONFIG: w.tmp.write(`${name}.json`, JSON.stringify(runConfig(spec, name))),
+    NATS_URL: w.nats.url,
     SFPROMPT_HTTP_HOST: "127.0.0.1",
     SFPROMPT_HTTP_PORT: "0",
     SFPROMPT_CLIENT_INDEX: "0",
     SFPROMPT_CLIENT_COUNT: "2",
-    SFPROMPT_CACHE_DIR: join(tmp.dir, `cache-${name}`),
+    SFPROMPT_CACHE_DIR: join(w.tmp.dir, `cache-${name}`),
     ...env,
   });
   try {
@@ -50,7 +36,7 @@ async function clientRefusal(name: string, spec: Record<string, unknown>, env: R
 }
 
 test("a model.source.path that is not in the container is named spec.model.source.path", async () => {
-  const missing = join(tmp.dir, "no-such-model.onnx");
+  const missing = join(w.tmp.dir, "no-such-model.onnx");
   const line = await clientRefusal("model-missing", { model: { source: { path: missing } } }, {});
   assert.equal(line.field, "spec.model.source.path");
   assert.equal(
@@ -60,12 +46,12 @@ test("a model.source.path that is not in the container is named spec.model.sourc
 });
 
 test("Fashion-MNIST missing from SFPROMPT_FASHION_MNIST_DIR is named spec.data.source, with the split, the folder and the variable", async () => {
-  const empty = join(tmp.dir, "no-fashion-mnist");
+  const empty = join(w.tmp.dir, "no-fashion-mnist");
   mkdirSync(empty);
   const line = await clientRefusal(
     "fashion-missing",
     {},
-    { SFPROMPT_BUNDLE_DIR: bundle.dir, SFPROMPT_FASHION_MNIST_DIR: empty },
+    { SFPROMPT_BUNDLE_DIR: w.bundle.dir, SFPROMPT_FASHION_MNIST_DIR: empty },
   );
   assert.equal(line.field, "spec.data.source");
   assert.equal(

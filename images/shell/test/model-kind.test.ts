@@ -5,23 +5,19 @@
 // (runtime.failed, exit 3, restarted into the same failure), a readable one passed unnoticed.
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { prepareBundle } from "@sfprompt/engine";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import { BERT_FIXTURE } from "../../../packages/sfprompt/test/runtime/text-fixture.js";
-import { ENTRY, expectRefusedAtStart, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { ENTRY, expectRefusedAtStart, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
+const w = useEntryFixtures();
 let vocab = "";
 let textBundle = "";
 
 /** A copy of the tiny ViT's bundle whose manifest says its input is `shape` (batch first). */
 function bundleTaking(name: string, shape: (string | number)[]): string {
-  const dir = join(tmp.dir, name);
-  cpSync(bundle.dir, dir, { recursive: true });
+  const dir = join(w.tmp.dir, name);
+  cpSync(w.bundle.dir, dir, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as {
     inputs: { shape: (string | number)[] }[];
   };
@@ -30,22 +26,15 @@ function bundleTaking(name: string, shape: (string | number)[]): string {
   return dir;
 }
 
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-  vocab = join(tmp.dir, "vocab.txt");
+before(() => {
+  vocab = join(w.tmp.dir, "vocab.txt");
   writeFileSync(vocab, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "world"].join("\n") + "\n");
-  textBundle = join(tmp.dir, "text-bundle");
+  textBundle = join(w.tmp.dir, "text-bundle");
   mkdirSync(textBundle);
   prepareBundle({ model: BERT_FIXTURE, out: textBundle, headBlocks: 1, promptLength: 2, numClasses: 10 });
 });
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
 
-/** A model file of the job (an image ViT, not known to the api as a built-in); the pods get its bundle. */
+/** A model file of the job (an image ViT, not known to the api as a built-in); the pods get its w.bundle. */
 const MODEL = "/models/vit.onnx";
 
 const ROLES: { role: string; entry: string; env: Record<string, string> }[] = [
@@ -81,7 +70,7 @@ const cases: {
   {
     name: "a tokenizer on an image model, its vocabulary not in the container",
     spec: () => ({
-      model: { source: { path: MODEL }, tokenizer: { vocabulary: join(tmp.dir, "no-vocab.txt") } },
+      model: { source: { path: MODEL }, tokenizer: { vocabulary: join(w.tmp.dir, "no-vocab.txt") } },
     }),
     field: "spec.model.tokenizer",
     says: /is set, but the model takes images; remove it/,
@@ -91,7 +80,7 @@ const cases: {
     spec: () => ({
       model: {
         source: { path: "/models/bert.onnx" },
-        tokenizer: { vocabulary: join(tmp.dir, "no-vocab.txt") },
+        tokenizer: { vocabulary: join(w.tmp.dir, "no-vocab.txt") },
       },
       classes: { numClasses: 10 },
       data: {
@@ -125,12 +114,12 @@ describe("a job whose model and data are not of one kind", () => {
       it(`${c.name}: the ${r.role} names ${c.field} once`, async () => {
         const name = `kind-${i}-${r.role}`;
         const proc = spawnEntry(r.entry, [], {
-          SFPROMPT_RUN_CONFIG: tmp.write(`${name}.json`, JSON.stringify(runConfig(c.spec(), name))),
-          NATS_URL: nats.url,
+          SFPROMPT_RUN_CONFIG: w.tmp.write(`${name}.json`, JSON.stringify(runConfig(c.spec(), name))),
+          NATS_URL: w.nats.url,
           SFPROMPT_HTTP_HOST: "127.0.0.1",
           SFPROMPT_HTTP_PORT: "0",
-          SFPROMPT_BUNDLE_DIR: c.bundle?.() ?? bundle.dir,
-          SFPROMPT_CACHE_DIR: join(tmp.dir, `cache-${name}`),
+          SFPROMPT_BUNDLE_DIR: c.bundle?.() ?? w.bundle.dir,
+          SFPROMPT_CACHE_DIR: join(w.tmp.dir, `cache-${name}`),
           ...r.env,
         });
         await expectRefusedAtStart(proc, c.field, c.says);

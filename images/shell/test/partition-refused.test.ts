@@ -3,25 +3,11 @@
 // config.invalid naming the job field to change, not runtime.failed with a stack (exit 3), which the
 // operator restarts into the same failure.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
+import { test } from "node:test";
 import { loadBuiltinDataset } from "@sfprompt/core";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { ENTRY, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures();
 
 test("a client whose Dirichlet split cannot give every client 10 samples exits 1, naming spec.clients.count", async () => {
   // the training split's size, read here as the client reads it
@@ -38,11 +24,11 @@ test("a client whose Dirichlet split cannot give every client 10 samples exits 1
     "partition-refused",
   );
   const proc = spawnEntry(ENTRY.client, [], {
-    SFPROMPT_RUN_CONFIG: tmp.write("job.json", JSON.stringify(config)),
-    NATS_URL: nats.url,
+    SFPROMPT_RUN_CONFIG: w.tmp.write("job.json", JSON.stringify(config)),
+    NATS_URL: w.nats.url,
     SFPROMPT_HTTP_HOST: "127.0.0.1",
     SFPROMPT_HTTP_PORT: "0",
-    SFPROMPT_BUNDLE_DIR: bundle.dir,
+    SFPROMPT_BUNDLE_DIR: w.bundle.dir,
     SFPROMPT_CLIENT_INDEX: "0",
     SFPROMPT_CLIENT_COUNT: String(clients),
   });

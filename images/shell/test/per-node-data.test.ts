@@ -4,24 +4,10 @@
 // 1/K share of its own data without a word. An explicit iid (every node holds one copy) still splits.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
-import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
-import { ENTRY, pngFolder, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { describe, it } from "node:test";
+import { ENTRY, pngFolder, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
-let nats: TestNats;
-let bundle: BundleFixture;
-const tmp = tempDir();
-
-before(async () => {
-  nats = await startNatsServer();
-  bundle = tinyBundle();
-});
-after(async () => {
-  await nats.stop();
-  bundle.remove();
-  tmp.remove();
-});
+const w = useEntryFixtures();
 
 const CLASSES = 3;
 const PER_CLASS = 12;
@@ -29,7 +15,7 @@ const PER_CLASS = 12;
 /** A folder of PNGs, PER_CLASS in each of the class folders 0..CLASSES-1. */
 function folder(name: string): string {
   const classes = Array.from({ length: CLASSES }, (_, c) => String(c));
-  return pngFolder(join(tmp.dir, name), classes, PER_CLASS);
+  return pngFolder(join(w.tmp.dir, name), classes, PER_CLASS);
 }
 
 const ALL = CLASSES * PER_CLASS;
@@ -56,11 +42,11 @@ describe("a client of two on a cluster, reading the folder on its node", () => {
         },
       };
       const proc = spawnEntry(ENTRY.client, [], {
-        SFPROMPT_RUN_CONFIG: tmp.write(`per-node-${i}.json`, JSON.stringify(config)),
-        NATS_URL: nats.url,
+        SFPROMPT_RUN_CONFIG: w.tmp.write(`per-node-${i}.json`, JSON.stringify(config)),
+        NATS_URL: w.nats.url,
         SFPROMPT_HTTP_HOST: "127.0.0.1",
         SFPROMPT_HTTP_PORT: "0",
-        SFPROMPT_BUNDLE_DIR: bundle.dir,
+        SFPROMPT_BUNDLE_DIR: w.bundle.dir,
         SFPROMPT_CLIENT_INDEX: "0",
         SFPROMPT_CLIENT_COUNT: "2",
       });

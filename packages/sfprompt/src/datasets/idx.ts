@@ -3,7 +3,7 @@
 
 import buffer from "node:buffer";
 import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { createGunzip, gunzip } from "node:zlib";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
@@ -109,15 +109,30 @@ export interface DataSizeCap {
  * file that is not the one it is named for, takes no more memory), and a larger plain file is not read.
  */
 export async function readMaybeGzip(path: string, cap: DataSizeCap): Promise<Uint8Array> {
-  const size = await fileSize(path);
-  const raw = await readRaw(path);
-  if (isGzip(raw)) return gunzipFile(raw, path, cap);
-  if (size > cap.bytes)
-    throw new DatasetFormatError(
+  const tooLarge = (size: number): DatasetFormatError =>
+    new DatasetFormatError(
       path,
       `is ${size} bytes, more than the ${cap.bytes} bytes ${cap.declared}. ${cap.check}`,
     );
+  // a plain file past the cap is refused from its first two bytes, before it is read
+  const size = await fileSize(path);
+  if (size > cap.bytes && !isGzip(await readHead(path))) throw tooLarge(size);
+  const raw = await readRaw(path);
+  if (isGzip(raw)) return gunzipFile(raw, path, cap);
+  if (raw.length > cap.bytes) throw tooLarge(raw.length);
   return raw;
+}
+
+/** The file's first two bytes (fewer for a shorter file). */
+async function readHead(path: string): Promise<Uint8Array> {
+  const file = await open(path, "r");
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await file.read(head, 0, 2, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
 }
 
 /** The file's size; 0 when it cannot be had (readRaw then says why). */
@@ -152,11 +167,11 @@ function isGzip(raw: Uint8Array): boolean {
 
 // `cap`: the most bytes the data may decompress to (zlib stops there, so a gzip bomb or a file that
 // is not what it claims cannot take more memory); `declared` says where the cap came from.
-async function gunzipFile(raw: Uint8Array, path: string, cap?: DataSizeCap): Promise<Uint8Array> {
+async function gunzipFile(raw: Uint8Array, path: string, cap: DataSizeCap): Promise<Uint8Array> {
   try {
-    return await gunzipAsync(raw, cap === undefined ? {} : { maxOutputLength: Math.max(1, cap.bytes) });
+    return await gunzipAsync(raw, { maxOutputLength: Math.max(1, cap.bytes) });
   } catch (cause) {
-    if (cap !== undefined && (cause as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+    if ((cause as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
       throw new DatasetFormatError(
         path,
         `decompresses to more than the ${cap.bytes} bytes ${cap.declared}; decompression was stopped there. ${cap.check}`,

@@ -21,10 +21,23 @@ export function makeDirs(dir: string): string[] {
  * has put something in since stays, with those above it).
  */
 export function removeMadeDirs(made: readonly string[], dir: string): void {
+  if (made.at(-1) !== resolve(dir)) return removeEmptyMadeDirs(made);
+  try {
+    rmSync(resolve(dir), { recursive: true, force: true });
+  } catch {
+    return;
+  }
+  removeEmptyMadeDirs(made.slice(0, -1));
+}
+
+/**
+ * Removes the folders makeDirs made, innermost first, while they are empty: the first that is not
+ * (written in, or filled by another process since) stays, with those above it.
+ */
+export function removeEmptyMadeDirs(made: readonly string[]): void {
   for (const d of [...made].reverse()) {
     try {
-      if (d === resolve(dir)) rmSync(d, { recursive: true, force: true });
-      else rmdirSync(d);
+      rmdirSync(d);
     } catch {
       return;
     }

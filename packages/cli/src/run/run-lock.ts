@@ -6,13 +6,12 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmdirSync,
   rmSync,
   statSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { makeDirs } from "../make-dirs.js";
+import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
 
 /** The lock file: the pid of the run holding the folder. Not a RUN_FILES entry: --fresh keeps it. */
@@ -232,14 +231,8 @@ export function lockRunDir(dir: string): () => void {
     released = true;
     process.removeListener("exit", release);
     if (holderOf(path) === process.pid) rmSync(path, { force: true });
-    // rmdir removes only an empty folder: one the run wrote in, or another process filled, stays
-    for (const d of [...made].reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        return; // filled, or removed meanwhile: leave it and those above it
-      }
-    }
+    // only empty folders go: one the run wrote in, or another process filled, stays
+    removeEmptyMadeDirs(made);
   };
   process.once("exit", release);
   return release;

@@ -64,6 +64,11 @@ const args = [
   "--test",
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? "2"}`,
   `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? "900000"}`,
+  // The TAP report on stdout as before, and a list of the failed tests on stderr once all have ended.
+  "--test-reporter=tap",
+  "--test-reporter-destination=stdout",
+  `--test-reporter=${new URL("./test-runner/failures-reporter.mjs", import.meta.url).href}`,
+  "--test-reporter-destination=stderr",
   ...files,
 ];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });

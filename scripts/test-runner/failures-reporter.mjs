@@ -1,0 +1,57 @@
+// A node:test reporter that prints, once the run has ended, every test that failed: its file, the
+// names of its suites, and the first lines of its error. The TAP report goes to stdout as before; CI
+// shows only the end of a long run's output, where a failure from minute 3 would otherwise be lost
+// among 2,000 passing tests. Suites that failed only because a test in them did, and tests cancelled
+// because their suite's hook failed, are counted but not listed (the failing test or hook is).
+import { relative } from "node:path";
+
+const root = new URL("../..", import.meta.url).pathname;
+const maxLines = 8;
+
+function errorText(error) {
+  const err = error?.cause ?? error;
+  const text = err?.stack ?? err?.message ?? String(err);
+  // node's own frames (the test runner's) say nothing about the failure.
+  const lines = String(text)
+    .split("\n")
+    .filter((line) => !/\(node:|^\s*at node:/.test(line));
+  return lines.slice(0, maxLines).join("\n") + (lines.length > maxLines ? "\n…" : "");
+}
+
+export default async function* failuresReporter(source) {
+  const paths = new Map(); // file → names of the tests open at each nesting level
+  const failures = [];
+  let consequential = 0;
+  for await (const event of source) {
+    const data = event.data ?? {};
+    const file = data.file ? relative(root, data.file) : "(unknown file)";
+    if (event.type === "test:start") {
+      const path = paths.get(file) ?? [];
+      path.length = data.nesting;
+      path.push(data.name);
+      paths.set(file, path);
+    } else if (event.type === "test:fail") {
+      const type = data.details?.error?.failureType;
+      if (type === "subtestsFailed" || type === "cancelledByParent") {
+        consequential++;
+        continue;
+      }
+      const path = (paths.get(file) ?? []).slice(0, data.nesting);
+      failures.push({
+        file,
+        name: [...path, data.name].join(" › "),
+        type,
+        text: errorText(data.details?.error),
+      });
+    }
+  }
+  if (failures.length === 0) return;
+  yield (
+    `\n${failures.length} failing test${failures.length === 1 ? "" : "s"}` +
+    (consequential > 0 ? ` (and ${consequential} suites or tests failed or cancelled because of them)` : "") +
+    ":\n"
+  );
+  for (const f of failures) {
+    yield `\n✖ ${f.file}: ${f.name}${f.type ? ` [${f.type}]` : ""}\n${f.text.replace(/^/gm, "    ")}\n`;
+  }
+}

@@ -405,6 +405,42 @@ const CASES: OpCase[] = [
       ["x"]
     ),
   })),
+  // Slice-10 and Slice-11 (opsets 10 and 11, bounds as inputs): no int64 Min/Max to clamp with, and
+  // at opset 10 a Pad whose pads are an attribute (ADR 0006 amendment 6). Same bounds as above, on a
+  // symbolic axis of 3, then static axes and two axes at once.
+  ...[10, 11].flatMap((opset) =>
+    (
+      [
+        [[4], [-1], [1], "seq"],
+        [[2], [-2], [1], "seq"],
+        [[1], [-1], [1], "seq"],
+        [[-5], [2], [1], "seq"],
+        [[-2], [100], [1], "seq"],
+        [[5], [7], [1], "seq"],
+        [[1], [100], [1], "seq"],
+        [[-9], [-7], [1], "seq"],
+        [[-5], [-1], [1], "seq"],
+        [[1], [2 ** 31 - 1], [1], "seq"],
+        [[-5, 1], [2, 3], [1, 2], "seq"],
+        [[-5], [2], [1], 3],
+        [[1, 0], [-1, 2], [1, 2], 3],
+      ] as const
+    ).map(([starts, ends, axes, dim]): OpCase => ({
+      name:
+        `Slice at opset ${opset} of ${typeof dim === "number" ? "a static" : "a symbolic"} axis of 3: ` +
+        `starts [${starts.join(", ")}], ends [${ends.join(", ")}], axes [${axes.join(", ")}]`,
+      opset,
+      build: (c) => (
+        single(c, "Slice", [
+          c.x("x", [2, 3, 4], {}, [2, dim, 4]),
+          c.b.ints(starts),
+          c.b.ints(ends),
+          c.b.ints(axes),
+        ]),
+        ["x"]
+      ),
+    })),
+  ),
   {
     name: "Slice of a symbolic axis whose end is before its start",
     build: (c) => (

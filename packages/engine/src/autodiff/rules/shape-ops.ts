@@ -84,33 +84,18 @@ const slice: GradRule = (ctx) => {
     const ax = normAxis(a, r);
     const d = xs[ax] as Dim;
     const s = starts[i] as number;
-    let e = ends[i] as number;
+    const e = ends[i] as number;
     if (typeof d === "number") {
       const from = clamp(s < 0 ? s + d : s, d);
       begin[ax] = from;
       end[ax] = d - Math.max(clamp(e < 0 ? e + d : e, d), from);
       return;
     }
-    if (ctx.opset < 12) {
-      // no int64 Min/Max before opset 12: bounds within the axis, as before ADR 0006 amendment 4
-      if (s < 0 === e < 0 && e < s) e = s;
-      begin[ax] = s >= 0 ? s : dimPlus(ctx, x, ax, s);
-      end[ax] = e >= 2 ** 31 - 1 ? 0 : e < 0 ? -e : dimPlus(ctx, x, ax, -e);
-      return;
-    }
     const bounds = symbolicBounds(ctx, x, ax, s, e);
     begin[ax] = bounds.begin;
     end[ax] = bounds.end;
   });
-  const all = [...begin, ...end];
-  const pads = all.every((p) => typeof p === "number")
-    ? ctx.b.ints(all as number[])
-    : ctx.op(
-        "Concat",
-        all.map((p) => (typeof p === "number" ? ctx.b.ints([p]) : p)),
-        { axis: 0 },
-      );
-  const padded = ctx.op("Pad", [ctx.dy0(), pads]);
+  const padded = padBack(ctx, begin, end);
   const d = axes.length === 1 ? xs[normAxis(axes[0] as number, r)] : undefined;
   if (typeof d === "number") {
     const ax = normAxis(axes[0] as number, r);
@@ -123,7 +108,9 @@ const slice: GradRule = (ctx) => {
 /**
  * Pads of a step-1 Slice [s, e) of a symbolic axis, computed at run time as ONNX slices: a negative
  * bound has the size added, each bound is clamped to [0, size], and an end before the start leaves
- * an empty slice (the end taken as the start), so the pads always add up to the size.
+ * an empty slice (the end taken as the start), so the pads always add up to the size. Min and Max
+ * take int64 from opset 12; before, the bounds are clamped in float64 (exact for any axis size below
+ * 2^53) and cast back.
  */
 function symbolicBounds(
   ctx: RuleContext,
@@ -132,29 +119,70 @@ function symbolicBounds(
   s: number,
   e: number,
 ): { begin: number | string; end: number | string } {
-  const size = ctx.op("Gather", [ctx.shapeOf(x), ctx.b.ints([ax])], { axis: 0 });
+  const wide = ctx.opset < 12;
+  const num = (v: number): string =>
+    wide ? ctx.b.constant({ dtype: "float64", dims: [1], data: Float64Array.of(v) }, "f64") : ctx.b.ints([v]);
+  const asInt = (v: string): string => (wide ? ctx.op("Cast", [v], { to: INT64 }) : v);
+  const dim = ctx.op("Gather", [ctx.shapeOf(x), ctx.b.ints([ax])], { axis: 0 });
+  const size = wide ? ctx.op("Cast", [dim], { to: FLOAT64 }) : dim;
   const clamped = (v: number): string =>
-    v >= 0
-      ? ctx.op("Min", [ctx.b.ints([v]), size])
-      : ctx.op("Max", [ctx.op("Add", [size, ctx.b.ints([v])]), ctx.b.ints([0])]);
-  const begin = s === 0 ? 0 : clamped(s);
+    v >= 0 ? ctx.op("Min", [num(v), size]) : ctx.op("Max", [ctx.op("Add", [size, num(v)]), num(0)]);
+  const from = s === 0 ? undefined : clamped(s);
+  const begin = from === undefined ? 0 : asInt(from);
   // an end this large is past any axis: nothing is cut after the slice
   if (e >= 2 ** 31 - 1) return { begin, end: 0 };
   let to = clamped(e);
   // bounds on the same side of the axis in order stay in order once clamped; others may cross
-  if (!(s < 0 === e < 0 && e >= s))
-    to = ctx.op("Max", [to, typeof begin === "number" ? ctx.b.ints([begin]) : begin]);
-  return { begin, end: ctx.op("Sub", [size, to]) };
+  if (!(s < 0 === e < 0 && e >= s)) to = ctx.op("Max", [to, from ?? num(0)]);
+  return { begin, end: asInt(ctx.op("Sub", [size, to])) };
+}
+
+const INT64 = 7;
+const FLOAT64 = 11;
+
+/**
+ * dY zero-padded by `begin`/`end` per axis (numbers, or one-element int64 tensors known at run time).
+ * Pad takes its pads as an input from opset 11; Pad-2 (opset 10, Slice-10's) only as an attribute, so
+ * there run-time pads become zeros concatenated on each side of dY, one padded axis after another.
+ */
+function padBack(ctx: RuleContext, begin: (number | string)[], end: (number | string)[]): string {
+  const all = [...begin, ...end];
+  const known = all.every((p) => typeof p === "number");
+  if (ctx.opset >= 11) {
+    const pads = known
+      ? ctx.b.ints(all as number[])
+      : ctx.op(
+          "Concat",
+          all.map((p) => (typeof p === "number" ? ctx.b.ints([p]) : p)),
+          { axis: 0 },
+        );
+    return ctx.op("Pad", [ctx.dy0(), pads]);
+  }
+  if (known) return ctx.op("Pad", [ctx.dy0()], { pads: all as number[], mode: "constant" });
+  let g = ctx.dy0();
+  begin.forEach((b, ax) => {
+    const e = end[ax] as number | string;
+    if (b === 0 && e === 0) return;
+    const zeros = (n: number | string): string => {
+      const shape = ctx.op("Shape", [g]);
+      const dims = ctx.op(
+        "Concat",
+        [
+          ctx.op("Slice", [shape, ctx.b.ints([0]), ctx.b.ints([ax])]),
+          typeof n === "number" ? ctx.b.ints([n]) : n,
+          ctx.op("Slice", [shape, ctx.b.ints([ax + 1]), ctx.b.ints([2 ** 31 - 1])]),
+        ],
+        { axis: 0 },
+      );
+      return ctx.op("ConstantOfShape", [dims], { value: zeroOf(ctx, ctx.in(0)) });
+    };
+    g = ctx.op("Concat", [zeros(b), g, zeros(e)], { axis: ax });
+  });
+  return g;
 }
 
 function clamp(v: number, d: number): number {
   return Math.min(Math.max(v, 0), d);
-}
-
-/** Shape(x)[axis] + k as a 1-element int64 tensor. */
-function dimPlus(ctx: RuleContext, x: string, axis: number, k: number): string {
-  const d = ctx.op("Gather", [ctx.shapeOf(x), ctx.b.ints([axis])], { axis: 0 });
-  return ctx.op("Add", [d, ctx.b.ints([k])]);
 }
 
 const expand: GradRule = (ctx) => [reduceTo(ctx, ctx.dy0(), outShape(ctx), ctx.in(0))];

@@ -1,6 +1,7 @@
 // The server and client entry points on jobs whose JSONL data holds the other kind of sample than the
 // model takes (real child processes, a real nats-server, real JSONL files, the tiny ViT and BERT
-// bundles): text lines for an image model, number features for a text model. Each is refused at
+// bundles): text lines for an image model, number features (in x, input or the field
+// jsonl.inputField names) for a text model, on the first line or a later one. Each is refused at
 // start-up (config.invalid, exit 1) naming the source's field once, the model's field and what to
 // change; it said `"input" must be an array of finite numbers` (text for an image model) or `needs
 // "text" (a string) or "ids"` (features for a text model), which named neither kind.
@@ -20,6 +21,9 @@ let vocab = "";
 let textBundle = "";
 let textLines = "";
 let featureLines = "";
+let pixelLines = "";
+let textAmongFeatures = "";
+let featuresAmongText = "";
 
 /** JSONL lines, one per sample, labels 0 and 1 in turn. */
 function jsonl(name: string, sample: (i: number) => Record<string, unknown>): string {
@@ -36,7 +40,16 @@ before(async () => {
   mkdirSync(textBundle);
   prepareBundle({ model: BERT_FIXTURE, out: textBundle, headBlocks: 1, promptLength: 2, numClasses: 10 });
   textLines = jsonl("text.jsonl", (i) => ({ text: i % 2 === 0 ? "hello world" : "world hello" }));
-  featureLines = jsonl("features.jsonl", (i) => ({ x: Array.from({ length: 784 }, (_, k) => (k + i) % 7) }));
+  const pixels = (i: number): number[] => Array.from({ length: 784 }, (_, k) => (k + i) % 7);
+  featureLines = jsonl("features.jsonl", (i) => ({ x: pixels(i) }));
+  pixelLines = jsonl("pixels.jsonl", (i) => ({ pixels: pixels(i) }));
+  // line 6 (and 7, 8) of the other kind: the first line matches the model, the file does not
+  textAmongFeatures = jsonl("text-among-features.jsonl", (i) =>
+    i < 5 ? { x: pixels(i) } : { text: "hello" },
+  );
+  featuresAmongText = jsonl("features-among-text.jsonl", (i) =>
+    i < 2 ? { text: "hello" } : { input: pixels(i) },
+  );
 });
 after(async () => {
   await nats.stop();
@@ -107,6 +120,36 @@ const cases: {
     bundle: () => textBundle,
     field: "spec.data.evalSource",
     says: /holds number features \("x"\), but the model .* takes text/,
+  },
+  {
+    name: "the client: number features in the field jsonl.inputField names, for a text model",
+    role: CLIENT,
+    spec: () => ({ model: TEXT_MODEL(), classes: { numClasses: 10 } }),
+    source: () => ({ jsonl: { path: pixelLines, inputField: "pixels" } }),
+    bundle: () => textBundle,
+    field: "spec.data.source",
+    says: /pixels\.jsonl:1 holds number features \("pixels"\), but the model .* takes text; give lines with "text"/,
+  },
+  {
+    name: "the client: a text line among the number features of an image model's file",
+    role: CLIENT,
+    spec: () => ({ model: IMAGE_MODEL }),
+    source: () => ({ jsonl: { path: textAmongFeatures } }),
+    bundle: () => imageBundle.dir,
+    field: "spec.data.source",
+    says: /text-among-features\.jsonl:6 holds text \("text"\), but line 1, the file's first sample, holds number features \("x"\), which the model \(spec\.model\.source\) takes; one file holds one kind: give line 6 "x" or remove it/,
+  },
+  {
+    name: "the server: a number-features line among the text of a text model's held-out file",
+    role: SERVER,
+    spec: () => ({
+      model: TEXT_MODEL(),
+      classes: { numClasses: 10 },
+      data: { source: { builtin: "debian-sections" }, evalSource: { jsonl: { path: featuresAmongText } } },
+    }),
+    bundle: () => textBundle,
+    field: "spec.data.evalSource",
+    says: /features-among-text\.jsonl:3 holds number features \("input"\), but line 1, the file's first sample, holds text \("text"\)/,
   },
 ];
 

@@ -18,8 +18,8 @@ export type JsonlSampleKind = "text" | "features";
 
 /**
  * A JSONL file whose first line holds the other kind of sample than the reader was asked for: text
- * lines read as features, or feature lines read as text. The first line decides; the file's later
- * lines are checked line by line as they are read.
+ * lines read as features, or feature lines read as text. A later line of the other kind is a
+ * JsonlMixedKindError.
  */
 export class JsonlKindError extends Error {
   override readonly name = "JsonlKindError";
@@ -37,6 +37,32 @@ export class JsonlKindError extends Error {
       holds === "text"
         ? `${source}: holds text ("${foundField}") where number features ("${wantedField}") were asked for; read it with a text model's tokenizer, or give lines with "${wantedField}": [numbers]`
         : `${source}: holds number features ("${foundField}") where text ("text" or "ids") was asked for; read it as features, or give lines with "text"`,
+    );
+  }
+}
+
+/**
+ * A JSONL file whose later line holds the other kind of sample than its first: text among number
+ * features, or number features among text. The first line was of the kind the reader was asked for.
+ */
+export class JsonlMixedKindError extends Error {
+  override readonly name = "JsonlMixedKindError";
+  constructor(
+    /** The file. */
+    readonly path: string,
+    /** The line of the other kind (1-based). */
+    readonly line: number,
+    /** What that line holds. */
+    readonly holds: JsonlSampleKind,
+    /** The field that says so ("text", "ids", or the features field). */
+    readonly foundField: string,
+    /** The file's first sample line, of the kind asked for. */
+    readonly firstLine: number,
+    /** The field that line holds, the one every line needs. */
+    readonly wantedField: string,
+  ) {
+    super(
+      `${path}:${line}: holds ${holds === "text" ? "text" : "number features"} ("${foundField}"), but line ${firstLine}, the file's first sample, holds ${holds === "text" ? "number features" : "text"} ("${wantedField}"); every line of one file holds one kind: give line ${line} "${wantedField}" or remove it`,
     );
   }
 }

@@ -4,7 +4,8 @@
 // a file larger than V8's longest string reads.
 
 import { type Dataset, createDataset, sampleSize } from "./dataset.js";
-import { DatasetArgumentError, DatasetFormatError, JsonlKindError, LabelError } from "./errors.js";
+import { DatasetArgumentError, DatasetFormatError, LabelError } from "./errors.js";
+import { JsonlKindCheck } from "./jsonl-kind.js";
 import { eachFileLine, eachTextLine, type JsonlLine as Line } from "./jsonl-lines.js";
 
 export interface JsonlLabelOptions {
@@ -27,6 +28,11 @@ export interface JsonlFeatureOptions extends JsonlLabelOptions {
 export interface JsonlTokenOptions extends JsonlLabelOptions {
   /** Turns "text" into token ids; needed when lines carry text instead of "ids". */
   tokenize?: (text: string) => ArrayLike<number>;
+  /**
+   * The features field the user named (jsonl.inputField): a line that holds it (or "x"/"input" when
+   * unset) and neither "text" nor "ids" is refused as number features.
+   */
+  inputField?: string;
   /** Every sequence is truncated or padded to this length. */
   seqLen: number;
   padId?: number;
@@ -139,16 +145,18 @@ class FeatureLines {
   #shape: readonly number[] | undefined;
   #x = new Growing((n) => new Float32Array(n));
   #labels: LabelColumn;
+  #kind: JsonlKindCheck;
   constructor(
     private readonly source: string,
     private readonly options: JsonlFeatureOptions,
   ) {
     this.#labels = new LabelColumn(source, options);
+    this.#kind = new JsonlKindCheck(source, "features", options.inputField);
   }
   add(line: Line): void {
     const where = `${this.source}:${line.number}`;
     const name = this.options.inputField ?? ("x" in line.record ? "x" : "input");
-    if (this.#shape === undefined) featureLineKind(line, where, name, this.options.inputField ?? "x");
+    this.#kind.check(line);
     const values = numberArray(line.record[name], name, where, false);
     const shape = (this.#shape ??= this.options.shape ?? [values.length]);
     const per = sampleSize(shape);
@@ -177,23 +185,6 @@ export function parseJsonlFeatures(
   const lines = new FeatureLines(source, options);
   eachTextLine(text, source, (l) => lines.add(l));
   return lines.finish();
-}
-
-/**
- * The first line of a features file: one that lacks the features field and has "text" or "ids" is a
- * text file (its "must be an array of numbers" would not say so).
- */
-function featureLineKind(line: Line, where: string, name: string, wanted: string): void {
-  if (name in line.record) return;
-  const textField = typeof line.record.text === "string" ? "text" : "ids" in line.record ? "ids" : undefined;
-  if (textField !== undefined) throw new JsonlKindError(where, "text", textField, wanted);
-}
-
-/** The first line of a text file: one with "x" or "input" numbers and no "text" or "ids" holds features. */
-function tokenLineKind(line: Line, where: string): void {
-  if ("text" in line.record || "ids" in line.record) return;
-  const name = ["x", "input"].find((f) => Array.isArray(line.record[f]));
-  if (name !== undefined) throw new JsonlKindError(where, "features", name, "text");
 }
 
 function lineIds(line: Line, where: string, options: JsonlTokenOptions): ArrayLike<number> {
@@ -239,6 +230,7 @@ export function parseJsonlTokens(
 class TokenLines {
   #ids = new Growing((n) => new Int32Array(n));
   #labels: LabelColumn;
+  #kind: JsonlKindCheck;
   constructor(
     private readonly source: string,
     private readonly options: JsonlTokenOptions,
@@ -247,11 +239,12 @@ class TokenLines {
       throw new DatasetArgumentError("seqLen", `must be a positive integer, got ${options.seqLen}`);
     }
     this.#labels = new LabelColumn(source, options);
+    this.#kind = new JsonlKindCheck(source, "text", options.inputField);
   }
   add(line: Line): void {
     const s = this.options.seqLen;
     const where = `${this.source}:${line.number}`;
-    if (this.#labels.raw.length === 0) tokenLineKind(line, where);
+    this.#kind.check(line);
     const seq = lineIds(line, where, this.options);
     const row = this.#ids.next(s).fill(this.options.padId ?? 0);
     for (let j = 0; j < Math.min(s, seq.length); j++) row[j] = seq[j] as number;

@@ -4,7 +4,7 @@ import { TEXT_DATASETS, TEXT_MODELS, type RunConfig } from "@sfprompt/api";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
 import { loadBuiltinDataset } from "../datasets/builtin.js";
 import type { Dataset } from "../datasets/dataset.js";
-import { JsonlKindError } from "../datasets/errors.js";
+import { JsonlKindError, JsonlMixedKindError } from "../datasets/errors.js";
 import { loadDebianSections } from "../datasets/debian-sections.js";
 import { loadImageFolder } from "../datasets/image-folder.js";
 import { loadJsonlFeatures, loadJsonlTokens } from "../datasets/jsonl.js";
@@ -97,6 +97,19 @@ function jsonlKindError(field: string, e: JsonlKindError): RunConfigError {
 }
 
 /**
+ * A JSONL source whose first line is of the model's kind and a later line of the other, as the job's
+ * error: the source's field, the line and what every line needs.
+ */
+function jsonlMixedError(field: string, e: JsonlMixedKindError): RunConfigError {
+  const [found, wanted] = e.holds === "text" ? ["text", "number features"] : ["number features", "text"];
+  return new RunConfigError(
+    field,
+    `jsonl ${e.path}:${e.line} holds ${found} ("${e.foundField}"), but line ${e.firstLine}, the file's first sample, holds ${wanted} ("${e.wantedField}"), which the model (spec.model.source) takes; one file holds one kind: give line ${e.line} "${e.wantedField}" or remove it`,
+    { cause: e },
+  );
+}
+
+/**
  * Checks, before any process starts, that the job's model and data are of one kind: a model that
  * takes token ids has a tokenizer section (builtin minilm implies one) and text data, an image model
  * neither. Loading checks the rest (shapes, labels).
@@ -162,6 +175,7 @@ export async function loadJobSource(
         o.text !== undefined
           ? await loadJsonlTokens(j.path, {
               labelField: j.labelField,
+              ...(j.inputField ? { inputField: j.inputField } : {}),
               ...o.text,
               dtype: "int64",
               ...(classNames ? { classNames } : {}),
@@ -174,6 +188,7 @@ export async function loadJobSource(
             });
     } catch (cause) {
       if (cause instanceof JsonlKindError) throw jsonlKindError(field, cause);
+      if (cause instanceof JsonlMixedKindError) throw jsonlMixedError(field, cause);
       throw cause;
     }
     return agreedClassIds(config, ds, { where: `${field} (jsonl ${j.path})`, kind: "jsonl" });

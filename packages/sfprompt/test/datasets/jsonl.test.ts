@@ -6,6 +6,7 @@ import { open, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   JsonlKindError,
+  JsonlMixedKindError,
   eachFileLine,
   loadJsonlFeatures,
   loadJsonlTokens,
@@ -236,7 +237,7 @@ describe("JSONL text", () => {
   });
 });
 
-describe("JSONL of the other kind than asked for (decided by the first line)", () => {
+describe("JSONL of the other kind than asked for (every line checked)", () => {
   it("text lines read as features: a JsonlKindError naming the line, its field and the one wanted", async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, "text.jsonl");
@@ -273,6 +274,61 @@ describe("JSONL of the other kind than asked for (decided by the first line)", (
       );
       assert.deepEqual(Array.from((await loadJsonlFeatures(path)).labels), [0, 1]);
       assert.deepEqual(Array.from((await loadJsonlTokens(path, { tokenize, seqLen: 2 })).x), [2, 4, 3, 0]);
+    });
+  });
+});
+
+describe("JSONL whose lines mix kinds, or hold a features field the user named", () => {
+  const mixed = (e: unknown, expected: [string, number, string, string, number, string]): boolean => {
+    assert.ok(e instanceof JsonlMixedKindError, String(e));
+    assert.deepEqual([e.path, e.line, e.holds, e.foundField, e.firstLine, e.wantedField], expected);
+    assert.match(e.message, new RegExp(`:${e.line}: .*line ${e.firstLine}, the file's first sample`));
+    return true;
+  };
+
+  it("a text line after feature lines: the file, that line and its field, and the first line's field", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "mixed.jsonl");
+      await writeFile(
+        path,
+        lines({ x: [1, 2], label: 0 }, { x: [3, 4], label: 1 }, { text: "good film", label: 0 }),
+      );
+      await assert.rejects(loadJsonlFeatures(path), (e) => mixed(e, [path, 3, "text", "text", 1, "x"]));
+    });
+  });
+
+  it("a feature line after text lines: the file, that line and its field", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "mixed.jsonl");
+      await writeFile(
+        path,
+        "\n" + lines({ text: "good film", label: 0 }, { ids: [2, 3], label: 1 }, { input: [1, 2], label: 0 }),
+      );
+      await assert.rejects(loadJsonlTokens(path, { tokenize, seqLen: 4 }), (e) =>
+        mixed(e, [path, 4, "features", "input", 2, "text"]),
+      );
+    });
+  });
+
+  it("a text line among lines of a named features field: named by that field", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "mixed.jsonl");
+      await writeFile(path, lines({ pixels: [1, 2], label: 0 }, { ids: [2], label: 1 }));
+      await assert.rejects(loadJsonlFeatures(path, { inputField: "pixels" }), (e) =>
+        mixed(e, [path, 2, "text", "ids", 1, "pixels"]),
+      );
+    });
+  });
+
+  it("lines of a named features field read as text: a JsonlKindError naming that field", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "pixels.jsonl");
+      await writeFile(path, lines({ pixels: [1, 2], label: 0 }, { pixels: [3, 4], label: 1 }));
+      await assert.rejects(loadJsonlTokens(path, { tokenize, seqLen: 4, inputField: "pixels" }), (e) => {
+        assert.ok(e instanceof JsonlKindError, String(e));
+        assert.deepEqual([e.source, e.holds, e.foundField], [`${path}:1`, "features", "pixels"]);
+        return true;
+      });
     });
   });
 });

@@ -1,0 +1,46 @@
+// Which kind of sample a JSONL line holds, text ("text" or "ids") or number features (the configured
+// field, else "x" or "input"), checked on every line: the first line of the other kind is refused
+// by its number and field, as the file's first line (JsonlKindError) or a later one (JsonlMixedKindError).
+import { JsonlKindError, JsonlMixedKindError, type JsonlSampleKind } from "./errors.js";
+import type { JsonlLine } from "./jsonl-lines.js";
+
+type Record_ = Readonly<Record<string, unknown>>;
+
+function textField(record: Record_): string | undefined {
+  return "text" in record ? "text" : "ids" in record ? "ids" : undefined;
+}
+
+function featuresField(record: Record_, inputField: string | undefined): string | undefined {
+  if (inputField !== undefined) return inputField in record ? inputField : undefined;
+  return "x" in record ? "x" : "input" in record ? "input" : undefined;
+}
+
+/** Checks that each line of one file holds the kind of sample its reader takes. */
+export class JsonlKindCheck {
+  #first: { line: number; field: string } | undefined;
+  constructor(
+    private readonly path: string,
+    /** The kind the reader takes. */
+    private readonly wanted: JsonlSampleKind,
+    /** The features field the user named (jsonl.inputField); unset: "x", else "input". */
+    private readonly inputField: string | undefined,
+  ) {}
+
+  /** Throws when `line` holds only the other kind; a line with both kinds reads as either. */
+  check(line: JsonlLine): void {
+    const text = textField(line.record);
+    const features = featuresField(line.record, this.inputField);
+    const [own, other] = this.wanted === "text" ? [text, features] : [features, text];
+    if (own !== undefined) {
+      this.#first ??= { line: line.number, field: own };
+      return;
+    }
+    if (other === undefined) return; // neither kind: the reader's own error names what is missing
+    const holds: JsonlSampleKind = this.wanted === "text" ? "features" : "text";
+    if (this.#first === undefined) {
+      const wantedField = this.wanted === "text" ? "text" : (this.inputField ?? "x");
+      throw new JsonlKindError(`${this.path}:${line.number}`, holds, other, wantedField);
+    }
+    throw new JsonlMixedKindError(this.path, line.number, holds, other, this.#first.line, this.#first.field);
+  }
+}

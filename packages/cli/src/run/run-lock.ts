@@ -13,21 +13,16 @@ import {
 import { join } from "node:path";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
+import { isSameProcess, pidExists, processStart } from "./process-start.js";
 
-/** The lock file: the pid of the run holding the folder. Not a RUN_FILES entry: --fresh keeps it. */
+/**
+ * The lock file: the pid of the run holding the folder, `started <when>` where the system tells
+ * when it started (process-start.ts), then `nats PID` and `nats-started <when>` once its nats-server
+ * runs. Not a RUN_FILES entry: --fresh keeps it.
+ */
 export const LOCK_FILE = ".sfprompt-run.lock";
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** The lock's lines: the holder's pid, then `nats PID` once its nats-server runs. */
+/** The lock's lines (see LOCK_FILE). */
 function lockLines(path: string): string[] {
   try {
     return readFileSync(path, "utf8").split("\n");
@@ -45,18 +40,32 @@ function holderOf(path: string): number | undefined {
   return pidOf(lockLines(path)[0]?.trim());
 }
 
+/** The value of the lock's `KEY VALUE` line, if it has one. */
+function valueOf(lines: readonly string[], key: string): string | undefined {
+  const line = lines.find((l) => l.startsWith(`${key} `));
+  return line?.slice(key.length + 1).trim();
+}
+
+/** `started <when>` for the lock of `pid`, or nothing where the system cannot tell when it started. */
+function startedLine(key: string, pid: number): string {
+  const start = processStart(pid);
+  return start === undefined ? "" : `${key} ${start}\n`;
+}
+
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**
  * Stops the nats-server a killed run left behind (a SIGKILLed process runs no exit hook): it still
- * holds the run's JetStream store, and a second server on that store corrupts it. Only a process
- * that is a nats-server (Linux: /proc/PID/cmdline) is stopped, in case its pid was reused.
+ * holds the run's JetStream store, and a second server on that store corrupts it. Only the process
+ * that started when the lock says, and is a nats-server (Linux: /proc/PID/cmdline), is stopped: its
+ * pid may have been reused since, by anything, another run's nats-server too.
  */
 function stopLeftNatsServer(path: string): void {
-  const pid = pidOf(/^nats (\d+)$/.exec(lockLines(path)[1]?.trim() ?? "")?.[1]);
-  if (pid === undefined) return;
+  const lines = lockLines(path);
+  const pid = pidOf(valueOf(lines, "nats"));
+  if (pid === undefined || !isSameProcess(pid, valueOf(lines, "nats-started"))) return;
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
@@ -65,13 +74,13 @@ function stopLeftNatsServer(path: string): void {
   }
   if (!cmdline.includes("nats-server")) return;
   process.kill(pid, "SIGTERM");
-  for (let waited = 0; waited < 5000 && isAlive(pid); waited += 50) sleepSync(50);
-  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  for (let waited = 0; waited < 5000 && pidExists(pid); waited += 50) sleepSync(50);
+  if (pidExists(pid)) process.kill(pid, "SIGKILL");
 }
 
 /** Notes the run's nats-server in its lock, so that a run after a SIGKILL can stop it. */
 export function recordNatsServer(dir: string, pid: number): void {
-  appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n`);
+  appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n${startedLine("nats-started", pid)}`);
 }
 
 /** Makes `dir` and the folders above it that are missing: those it made, outermost first. */
@@ -104,7 +113,7 @@ function isBeingWritten(path: string): boolean {
   }
 }
 
-/** Creates `path` exclusively with this process's pid in it: false when it exists. */
+/** Creates `path` exclusively with this process's pid (and start) in it: false when it exists. */
 function createExclusive(path: string): boolean {
   let fd: number;
   try {
@@ -114,7 +123,7 @@ function createExclusive(path: string): boolean {
     throw error;
   }
   try {
-    writeSync(fd, `${process.pid}\n`);
+    writeSync(fd, `${process.pid}\n${startedLine("started", process.pid)}`);
   } finally {
     closeSync(fd);
   }
@@ -134,8 +143,11 @@ function linkAt(path: string): Link {
   } catch {
     return { state: "gone" }; // released or taken over since, or not made yet
   }
-  const pid = pidOf(text.split("\n")[0]?.trim());
-  if (pid !== undefined && isAlive(pid)) return { state: "held", holder: { pid } };
+  const lines = text.split("\n");
+  const pid = pidOf(lines[0]?.trim());
+  // a pid that now names another process (the system reused it) is a dead holder's
+  if (pid !== undefined && isSameProcess(pid, valueOf(lines, "started")))
+    return { state: "held", holder: { pid } };
   // a run that started together is between its exclusive create and its pid write
   if (text === "" && isBeingWritten(path)) return { state: "held", holder: {} };
   return { state: "dead", id: pid === undefined ? "unwritten" : String(pid) };

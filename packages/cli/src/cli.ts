@@ -51,7 +51,6 @@ const USER_ERRORS = new Set([
   "JobRunError",
   "CheckpointError",
   "BucketOwnerError",
-  "JobDataError",
   "TrafficPlanError",
 ]);
 

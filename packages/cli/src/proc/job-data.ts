@@ -1,7 +1,7 @@
 // The data a local process of a job reads: the training split (partitioned per client by the
 // spec's partitioning) and the held-out set the server evaluates on, as token ids for text jobs.
-// `sfprompt run` supports the built-in datasets; folder and JSONL sources are read by the images on
-// a cluster.
+// Every source the images read: built-in sets, and folder and JSONL data at their paths on this
+// machine (one copy that the clients split, unless the strategy is none: jobPartitioning).
 import type { RunConfig } from "@sfprompt/api";
 import {
   bundleSourceOptions,
@@ -12,16 +12,6 @@ import {
   type Dataset,
   type PartitionBundle,
 } from "@sfprompt/core";
-import { JobDataError } from "./errors.js";
-
-function builtinOnly(source: DataSource, field: string): DataSource {
-  if (source.builtin === undefined)
-    throw new JobDataError(
-      field,
-      "sfprompt run reads built-in datasets only; use builtin: mnist, fashion-mnist, digits or debian-sections",
-    );
-  return source;
-}
 
 // With a bundle, the data is shaped for its model's input (images resized to its [C, H, W]);
 // without one, read as it lies (what counts samples needs no more).
@@ -34,7 +24,7 @@ async function load(
 ): Promise<Dataset> {
   const text = await jobTextEncoding(c);
   const options = bundle ? bundleSourceOptions(bundle, text) : text === undefined ? {} : { text };
-  const ds = await loadJobSource(c, builtinOnly(source, field), split, field, options);
+  const ds = await loadJobSource(c, source, split, field, options);
   return bundle ? checkSampleShape(ds, bundle, field) : ds;
 }
 

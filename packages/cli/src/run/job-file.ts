@@ -1,6 +1,6 @@
 // Reads the SFPromptJob manifest `sfprompt run` was given (the same YAML `kubectl apply` takes) and
 // applies command-line overrides; validation errors name the field (spec.training.rounds, ...).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import {
   JobValidationError,
   loadJobManifest,
@@ -126,4 +126,43 @@ export function runConfigFor(job: SFPromptJob, method: Method): RunConfig {
   // spec.output.bucket would collide with it, so it writes to its own default bucket (ADR 0045)
   delete copy.spec.output.bucket;
   return toRunConfig(copy);
+}
+
+/** Why `p` cannot be the data the job names (a folder for imageFolder, else a file), or undefined. */
+function dataPathProblem(p: string, folder: boolean): string | undefined {
+  try {
+    const isFolder = statSync(p).isDirectory();
+    if (folder && !isFolder) return "is not a folder: imageFolder takes a folder of class folders";
+    if (!folder && isFolder) return "is a folder: jsonl takes a JSON Lines file";
+    return undefined;
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? "error";
+    return code === "ENOENT" ? "does not exist on this machine" : `cannot be read here (${code})`;
+  }
+}
+
+/**
+ * Refuses a job whose folder or JSONL data is not at its path on this machine, before anything
+ * starts: the local server and clients read it there and would each fail on their own.
+ */
+export function checkJobDataPaths(path: string, job: SFPromptJob): void {
+  const { data, training } = job.spec;
+  const sources: Array<["source" | "evalSource", typeof data.source]> = [["source", data.source]];
+  if (data.evalSource !== undefined && training.evaluation.everyRounds > 0)
+    sources.push(["evalSource", data.evalSource]);
+  for (const [key, source] of sources) {
+    const [kind, at] = source.jsonl
+      ? (["jsonl", source.jsonl.path] as const)
+      : source.imageFolder
+        ? (["imageFolder", source.imageFolder.path] as const)
+        : [];
+    const problem = at === undefined ? undefined : dataPathProblem(at, kind === "imageFolder");
+    if (problem !== undefined)
+      throw new JobFileError(
+        path,
+        `spec.data.${key}.${kind}.path: ${at} ${problem}; sfprompt run reads the job's data here ` +
+          "(its clients share this one copy; on a cluster each client reads the path on its own node): " +
+          "give the path of your data on this machine",
+      );
+  }
 }

@@ -12,6 +12,7 @@ import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from 
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
 import {
   checkJobClasses,
+  checkJobDataPaths,
   checkJobPartition,
   checkResumeFromReachable,
   readJobFile,
@@ -68,6 +69,7 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const job = readJobFile(o.jobFile, o.rounds === undefined ? {} : { rounds: o.rounds });
   checkResumeFromReachable(o.jobFile, job, o.natsUrl);
   checkJobClasses(o.jobFile, job);
+  checkJobDataPaths(o.jobFile, job);
   await checkJobPartition(o.jobFile, job);
   const dir = runDirOf(job, o.out);
   const release = lockRunDir(dir);

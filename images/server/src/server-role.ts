@@ -58,7 +58,8 @@ async function run(ctx: RoleContext): Promise<void> {
     // runServer published job.failed: the job is over, whatever a restart would find
     if (failure?.type === "job.failed") {
       const reply = endedPollReply({ ...failure, ...attemptOf(server?.attempt()) });
-      tellEnd(ctx, reply, server?.pendingEnd());
+      // the rounds it aggregated before the failure: a repeated upload of one is still in (duplicate)
+      tellEnd(ctx, reply, server?.pendingEnd(), server?.aggregatedRounds());
       throw new ServerJobFailedError(error);
     }
     // the model, bundle or data is not there: no restart brings it, so the job fails, saying which
@@ -81,8 +82,9 @@ function attemptOf(attempt: string | undefined): { attempt?: string } {
 /**
  * While the process lingers after the job's end (ADR 0037): goes on storing what of the end its run
  * could not (NATS away longer than the retry budgets), and answers its clients' polls with the end,
- * so that a client started after it stops too, and an upload of a round in `aggregated` from one of
- * its participants (sent again after its reply was lost) as in. Both stop on the shell's SIGTERM.
+ * so that a client started after it stops too, and an upload of a round in `aggregated` (the rounds
+ * the run aggregated, finished or failed later) from one of its participants (sent again after its
+ * reply was lost) as in. Both stop on the shell's SIGTERM.
  */
 function tellEnd(
   ctx: RoleContext,

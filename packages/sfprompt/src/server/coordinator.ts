@@ -91,6 +91,8 @@ export class Coordinator implements CoordinatorView {
   #round = 0;
   /** The run's attempt, stamped on its events and kept in its checkpoints. */
   #attempt: string | undefined;
+  /** The rounds aggregated so far, the resumed checkpoint's included (the run result's `rounds`). */
+  #history: readonly RoundMetrics[] = [];
 
   constructor(readonly o: CoordinatorOptions) {
     this.config = o.config;
@@ -122,6 +124,13 @@ export class Coordinator implements CoordinatorView {
   attempt(): string | undefined {
     return this.#attempt;
   }
+  /**
+   * The rounds aggregated so far (a failed run's too): what a lingering server answers repeated
+   * uploads from (ADR 0041 amendments 9 and 12).
+   */
+  aggregatedRounds(): readonly RoundMetrics[] {
+    return this.#history;
+  }
   /** The failed round state recordFailure could not write (NATS away), if any. */
   unrecordedFailure(): PendingState | undefined {
     return this.#progress.unrecordedFailure;
@@ -132,6 +141,7 @@ export class Coordinator implements CoordinatorView {
     const { config } = this;
     const resumed = await this.#resume();
     const history = resumed?.history ?? [];
+    this.#history = history;
     const startedFrom = cloneParams(this.#global);
     for (let round = (resumed?.round ?? 0) + 1; round <= config.training.rounds; round++) {
       const { metrics, contributions } = await this.#runRound(round);

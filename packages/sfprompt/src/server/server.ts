@@ -23,6 +23,7 @@ import type { ParamSet } from "../training/param-set.js";
 import { startBodyService, type BodyGradientMode } from "./body-service.js";
 import { startControlServices } from "./control-service.js";
 import { Coordinator, type JobOutcome } from "./coordinator.js";
+import type { RoundMetrics } from "./checkpoints.js";
 import { evaluateSplit, evaluationSubset, type Evaluation } from "./evaluate.js";
 import { EventPublisher, type EventRetryOptions } from "./events.js";
 import type { PendingEnd } from "./job-end-delivery.js";
@@ -95,6 +96,8 @@ export interface ServerHandle {
   pendingEnd(): PendingEnd;
   /** The run's attempt, once the coordinator chose where it goes on from (undefined before, or none). */
   attempt(): string | undefined;
+  /** The rounds the run aggregated so far (all of them once it failed, as `rounds` of its result). */
+  aggregatedRounds(): readonly RoundMetrics[];
 }
 
 /** Runs the server side of a job until its last round (or until `signal` aborts it). */
@@ -240,6 +243,7 @@ export async function startServer(config: RunConfig, o: ServerOptions): Promise<
     },
     pendingEnd: () => ({ event: events.undeliveredEnd(), state: coordinator.unrecordedFailure() }),
     attempt: () => events.attempt,
+    aggregatedRounds: () => coordinator.aggregatedRounds(),
   };
 }
 

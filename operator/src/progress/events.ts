@@ -126,6 +126,40 @@ function foldResumed(
   return out;
 }
 
+/**
+ * `s` with the rounds of a checkpoint's history it lacks (run.history, ADR 0046 amendments 6 and 7):
+ * rounds that finished before this server started, which the stream may no longer hold (lost or
+ * expired). The views, the bytes per round and the rounds each client took part in get the rounds
+ * they lack, as a stream that held their round.finished would have given them; a round the stream
+ * reported stays as it is. The round, metrics and best are run.resumed's (amendments 4 and 5), and
+ * the clients' samples and kept are not in the history (the checkpoint keeps the sums only).
+ */
+function foldHistory(
+  s: ProgressSnapshot,
+  e: Extract<ProgressEvent, { type: "run.history" }>,
+): ProgressSnapshot {
+  const lacking = e.rounds.filter((r) => !Object.hasOwn(s.roundHistory, r.round));
+  const roundBytes = { ...s.roundBytes };
+  for (const r of e.rounds) if (!Object.hasOwn(roundBytes, r.round)) roundBytes[r.round] = r.bytes;
+  const rounds: Record<number, ClientRounds> = { ...s.clientRounds };
+  const touched = new Set<number>();
+  for (const r of lacking)
+    for (const p of r.participants) {
+      const index = clientIndexOf(p);
+      if (index === undefined) continue;
+      rounds[index] = tookPart(rounds[index] ?? NO_ROUNDS, r.round);
+      touched.add(index);
+    }
+  // the history's rounds are up to the checkpoint the server goes on from: none is run again
+  for (const index of touched) rounds[index] = settleAt(rounds[index]!, e.round);
+  const out: ProgressSnapshot = {
+    ...s,
+    roundHistory: withHistoryRounds(s.roundHistory, e.rounds, e.at),
+    roundBytes,
+  };
+  return withClientRounds(out, rounds);
+}
+
 function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
   switch (e.type) {
     case "round.finished":
@@ -161,10 +195,7 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
     case "run.resumed":
       return foldResumed(s, e);
     case "run.history":
-      // rounds that finished before this server started, which the stream may no longer hold: the
-      // rounds views get those they lack; the round, metrics, best, bytes and clients are left alone
-      // (run.resumed sets the round and the best, ADR 0046 amendments 4 and 5)
-      return { ...s, roundHistory: withHistoryRounds(s.roundHistory, e.rounds, e.at) };
+      return foldHistory(s, e);
     case "job.finished":
       return {
         ...s,

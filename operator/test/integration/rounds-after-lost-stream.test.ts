@@ -5,7 +5,9 @@
 // started again for a 4th round, and the operator's progress tracker and HTTP views following the new
 // stream only, as the leader serves them. rounds.json and the charts hold rounds 1–3 as their
 // round.finished gave them (from the checkpoint's history, in run.history) and round 4, as they would
-// from the whole stream; a restarted operator replays the same.
+// from the whole stream; a restarted operator replays the same. The status's bytes and each client's
+// last round tell what an operator that followed both runs' streams tells, at the resume (rounds 1–3's)
+// and after round 4 before job.finished (the job's totals, not round 4's alone; amendment 7).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -26,7 +28,10 @@ import { createLogger } from "../../src/log.js";
 import { jobKey } from "../../src/names.js";
 import { NatsPool } from "../../src/progress/nats-pool.js";
 import { ProgressTracker } from "../../src/progress/progress-tracker.js";
+import { applyProgressEvent } from "../../src/progress/events.js";
 import { roundsInOrder, type RoundRecord } from "../../src/progress/round-history.js";
+import { emptySnapshot, type ProgressSnapshot } from "../../src/progress/snapshot.js";
+import { communicationOf } from "../../src/status/communication.js";
 
 const w = natsAndBundleHooks();
 const { newName, runJob } = jobRuns(w);
@@ -70,6 +75,34 @@ async function operatorView(
   };
 }
 
+/** The events of job `token`'s stream as it holds them now, read by a consumer of its own (`reader`). */
+async function streamEvents(token: string, reader: string): Promise<ProgressEvent[]> {
+  const deliveries = await fetchEvents(w.nats.nc, token, reader, { max: 1000 });
+  return deliveries.flatMap((d) => (d.ok ? [d.event] : []));
+}
+
+/** What the operator's fold (the tracker's) makes of `events`, in their order. */
+const fold = (events: readonly ProgressEvent[]): ProgressSnapshot =>
+  events.reduce((s, e, i) => applyProgressEvent(s, e, i + 1), emptySnapshot());
+
+/**
+ * What the job's status takes from the progress view besides the round and metrics: the bytes
+ * (status.communication) and each client's lastRound, samples and kept (status.clients).
+ */
+function statusPart(s: ProgressSnapshot | undefined): unknown {
+  assert.ok(s, "a progress view");
+  const clients = Object.entries(s.clients)
+    .map(([index, c]) => ({ index: Number(index), lastRound: c.lastRound, samples: c.samples, kept: c.kept }))
+    .sort((a, b) => a.index - b.index);
+  return { round: s.round, communication: communicationOf(s), clients };
+}
+
+/** statusPart without the clients' samples and kept, which a checkpoint's history does not hold. */
+function roundsPart(s: ProgressSnapshot | undefined): unknown {
+  const { clients, ...rest } = statusPart(s) as { clients: { samples?: number; kept?: number }[] };
+  return { ...rest, clients: clients.map(({ samples: _s, kept: _k, ...c }) => c) };
+}
+
 /** A round as rounds.json shows it, from its round.finished, dated `at`. */
 function recordOf(e: RoundFinished, at: string): RoundRecord {
   const byKind: Record<string, number> = {};
@@ -103,12 +136,14 @@ test("after the job's event stream was lost and its server went on from the roun
   // an independent oracle: the views of an operator that followed the first run's whole stream
   const whole = await operatorView(name, token);
   let followedWhole: RoundRecord[];
+  let wholeView: ProgressSnapshot | undefined;
   try {
     await waitFor(() => whole.tracker.snapshot(key)?.outcome?.kind === "completed", {
       timeoutMs: 20_000,
       description: "a tracker to fold the first run's stream",
     });
     followedWhole = (JSON.parse(await whole.get("rounds.json")) as { rounds: RoundRecord[] }).rounds;
+    wholeView = whole.tracker.snapshot(key);
   } finally {
     await whole.stop();
   }
@@ -116,6 +151,10 @@ test("after the job's event stream was lost and its server went on from the roun
     followedWhole.map((r) => r.round),
     [1, 2, 3],
   );
+
+  // the first run's stream as it was, for an operator that follows the job on without a loss
+  const firstStream = await streamEvents(token, "reader-first");
+  assert.equal(firstStream.at(-1)?.type, "job.finished");
 
   // the stream is lost; the checkpoints (Object Store) are not
   await (await jetstreamManager(w.nats.nc)).streams.delete(eventStreamName(token));
@@ -135,9 +174,7 @@ test("after the job's event stream was lost and its server went on from the roun
     const secondStart = new Date().toISOString();
     const second = await runJob(config4);
     assert.equal(second.result.resumedFrom, 3);
-    const stream = (await fetchEvents(w.nats.nc, token, "reader", { max: 1000 })).flatMap((d) =>
-      d.ok ? [d.event] : [],
-    );
+    const stream = await streamEvents(token, "reader");
     assert.deepEqual(
       finishedOf(stream).map((e) => e.round),
       [4],
@@ -147,6 +184,8 @@ test("after the job's event stream was lost and its server went on from the roun
       timeoutMs: 20_000,
       description: "the tracker to fold the job's end",
     });
+    const end = op.tracker.snapshot(key);
+    checkStatus(stream, end);
 
     const body = JSON.parse(await op.get("rounds.json")) as { rounds: RoundRecord[] };
     assert.deepEqual(
@@ -186,5 +225,39 @@ test("after the job's event stream was lost and its server went on from the roun
       description: "the new tracker to replay the job's stream",
     });
     assert.deepEqual(JSON.parse(await again.get("rounds.json")), body);
+    assert.deepEqual(statusPart(again.tracker.snapshot(key)), statusPart(end));
+  }
+
+  /**
+   * The status's bytes and clients from the new stream `stream` tell what an operator that followed
+   * the whole stream tells, at the resume, before the job's end and at it (`end`, the tracker's view).
+   */
+  function checkStatus(stream: readonly ProgressEvent[], end: ProgressSnapshot | undefined): void {
+    const resumed = stream.findIndex((e) => e.type === "run.resumed");
+    const finished = stream.findIndex((e) => e.type === "job.finished");
+    assert.ok(
+      stream.slice(0, resumed).some((e) => e.type === "run.history"),
+      "run.history before run.resumed",
+    );
+    assert.ok(finished > resumed);
+    // at the resume, before round 4: rounds 1–3's bytes (the first run's job.finished counted them)
+    // and each client's last round among them, as the operator that followed them shows
+    assert.deepEqual(
+      roundsPart(fold(stream.slice(0, resumed + 1))),
+      roundsPart(wholeView),
+      "the status at the resume, as the operator that followed rounds 1–3 showed it at their end",
+    );
+    // after round 4, before job.finished: rounds 1–4's bytes, the job's own totals as its server
+    // then counted them (job.finished), not round 4's alone
+    const beforeEnd = fold(stream.slice(0, finished));
+    assert.equal(beforeEnd.round, 4);
+    assert.deepEqual(communicationOf(beforeEnd), communicationOf(end));
+    // an operator that followed both runs' streams, with no loss between them, shows the same
+    const followed = [...firstStream.filter((e) => e.type !== "job.finished"), ...stream];
+    assert.deepEqual(
+      statusPart(fold(followed.slice(0, firstStream.length - 1 + finished))),
+      statusPart(beforeEnd),
+    );
+    assert.deepEqual(statusPart(fold(followed)), statusPart(end));
   }
 });

@@ -1,14 +1,7 @@
 // One Pod per client, pinned to edge nodes, with its index and data location in env. Pods use
 // restartPolicy Never: a failed client is replaced by the operator (restart-plan.ts), which keeps the
 // count and the backoff visible instead of hiding them in a kubelet's CrashLoopBackOff.
-import type {
-  V1Affinity,
-  V1EnvVar,
-  V1Pod,
-  V1PodSpec,
-  V1Volume,
-  V1VolumeMount,
-} from "@kubernetes/client-node";
+import type { V1Affinity, V1EnvVar, V1Pod, V1PodSpec } from "@kubernetes/client-node";
 import type { DataSource, SFPromptJob } from "@sfprompt/api";
 import {
   ANNOTATION_CONFIG_HASH,
@@ -28,6 +21,7 @@ import {
   healthProbe,
   jobVolumes,
   modelMount,
+  nodeDataMount,
   resources,
   userEnv,
 } from "./pod-parts.js";
@@ -53,17 +47,6 @@ export function dataLocation(source: DataSource): string {
   if (source.imageFolder) return `imageFolder:${source.imageFolder.path}`;
   if (source.jsonl) return `jsonl:${source.jsonl.path}`;
   return "none";
-}
-
-// Folder and JSONL data live on the edge node itself and never leave it: mount it read-only, same path.
-function dataVolume(source: DataSource): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
-  const path = source.imageFolder?.path ?? source.jsonl?.path;
-  if (!path) return { volumes: [], mounts: [] };
-  const type = source.imageFolder ? "Directory" : "File";
-  return {
-    volumes: [{ name: "data", hostPath: { path, type } }],
-    mounts: [{ name: "data", mountPath: path, readOnly: true }],
-  };
 }
 
 function affinity(input: ClientPodInput, labels: Record<string, string>): V1Affinity | undefined {
@@ -107,7 +90,7 @@ export function desiredClientPod(input: ClientPodInput): V1Pod {
   const clients = job.spec.clients;
   const spreadLabels = childLabels(ref.name, "client");
   const labels = { ...spreadLabels, [LABEL_CLIENT_INDEX]: String(index) };
-  const data = dataVolume(job.spec.data.source);
+  const data = nodeDataMount(job.spec.data.source, "data");
   const model = modelMount(job);
   const podAffinity = affinity(input, spreadLabels);
   const spec: V1PodSpec = {

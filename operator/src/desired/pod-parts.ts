@@ -9,7 +9,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
-import type { EnvVar, ResourceRequirements, SFPromptJob } from "@sfprompt/api";
+import type { DataSource, EnvVar, ResourceRequirements, SFPromptJob } from "@sfprompt/api";
 import { toRunConfig } from "@sfprompt/api";
 import { childNames } from "../names.js";
 import type { JobRef } from "./owner.js";
@@ -78,6 +78,24 @@ export function modelMount(job: SFPromptJob): ModelMount {
     };
   }
   return { volumes: [], mounts: [], env: [] };
+}
+
+/**
+ * Folder and JSONL data on the node itself (a client's own data, the server's held-out set), which
+ * never leaves it: a read-only hostPath volume named `name`, mounted at the same path. Built-in
+ * data needs nothing (the images hold it).
+ */
+export function nodeDataMount(
+  source: DataSource | undefined,
+  name: string,
+): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const path = source?.imageFolder?.path ?? source?.jsonl?.path;
+  if (!path) return { volumes: [], mounts: [] };
+  const type = source?.imageFolder ? "Directory" : "File";
+  return {
+    volumes: [{ name, hostPath: { path, type } }],
+    mounts: [{ name, mountPath: path, readOnly: true }],
+  };
 }
 
 /** The NATS URL a job's processes use: its own, else the operator's (bundled NATS). */

@@ -10,6 +10,7 @@ import {
   healthProbe,
   jobVolumes,
   modelMount,
+  nodeDataMount,
   resources,
   userEnv,
 } from "./pod-parts.js";
@@ -35,6 +36,10 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
   const labels = childLabels(ref.name, "server");
   const gpu: Record<string, string> = server.gpus > 0 ? { [GPU_RESOURCE]: String(server.gpus) } : {};
   const model = modelMount(job);
+  // the held-out set the server evaluates on, on its node (it reads spec.data.evalSource only while
+  // evaluation is on; a hostPath of type File or Directory that is not there keeps the pod from starting)
+  const evaluates = job.spec.training.evaluation.everyRounds > 0;
+  const evalData = nodeDataMount(evaluates ? job.spec.data.evalSource : undefined, "eval-data");
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -57,7 +62,7 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
           ...(server.nodeSelector ? { nodeSelector: server.nodeSelector } : {}),
           ...(server.tolerations ? { tolerations: server.tolerations } : {}),
           ...(server.runtimeClassName ? { runtimeClassName: server.runtimeClassName } : {}),
-          volumes: [...jobVolumes(job, ref), ...model.volumes],
+          volumes: [...jobVolumes(job, ref), ...evalData.volumes, ...model.volumes],
           containers: [
             {
               name: "server",
@@ -79,7 +84,7 @@ export function desiredDeployment(input: ServerInput): V1Deployment {
               livenessProbe: healthProbe(10, 3),
               readinessProbe: healthProbe(5, 3, "/readyz"),
               resources: resources(server.resources, { requests: { cpu: "500m", memory: "1Gi" } }, gpu),
-              volumeMounts: [...JOB_VOLUME_MOUNTS, ...model.mounts],
+              volumeMounts: [...JOB_VOLUME_MOUNTS, ...evalData.mounts, ...model.mounts],
               securityContext: CONTAINER_SECURITY,
             },
           ],

@@ -163,6 +163,67 @@ for (const c of modelCases) {
   });
 }
 
+const nodeDataCases = [
+  { name: "evaluates on", job: "own-data", everyRounds: 1, serverMounts: true },
+  {
+    name: "does not evaluate on (evaluation off)",
+    job: "own-data-no-eval",
+    everyRounds: 0,
+    serverMounts: false,
+  },
+];
+
+for (const c of nodeDataCases) {
+  test(`folder and JSONL data on the nodes: each client pod mounts its data, the server the held-out set it ${c.name}`, async () => {
+    await createJob(
+      w.world,
+      jobManifest(c.job, {
+        clients: { count: 2 },
+        data: {
+          source: { jsonl: { path: "/data/sfprompt/train.jsonl" } },
+          evalSource: { imageFolder: { path: "/data/sfprompt/held-out" } },
+        },
+        training: { evaluation: { everyRounds: c.everyRounds } },
+      }),
+    );
+    const names = await waitFor(
+      async () => {
+        const n = await podNames(w.world, c.job);
+        return n.length === 2 ? n : undefined;
+      },
+      { timeoutMs: 15_000, description: `2 client pods of ${c.job}` },
+    );
+    const deployment = await w.world.apps.readNamespacedDeployment({
+      name: `${c.job}-server`,
+      namespace: "default",
+    });
+    const server = deployment.spec!.template.spec!;
+    const stored = (v: unknown): unknown => (v === undefined ? undefined : plain(v));
+    const mounted = (spec: typeof server, name: string): { volume: unknown; mount: unknown } => ({
+      volume: stored(spec.volumes!.find((v) => v.name === name)?.hostPath),
+      mount: stored(spec.containers[0]!.volumeMounts!.find((m) => m.name === name)),
+    });
+    assert.deepEqual(
+      mounted(server, "eval-data"),
+      c.serverMounts
+        ? {
+            volume: { path: "/data/sfprompt/held-out", type: "Directory" },
+            mount: { name: "eval-data", mountPath: "/data/sfprompt/held-out", readOnly: true },
+          }
+        : { volume: undefined, mount: undefined },
+    );
+    assert.equal(mounted(server, "data").volume, undefined, "the server reads no training data");
+    for (const name of names) {
+      const pod = (await w.world.core.readNamespacedPod({ name, namespace: "default" })).spec!;
+      assert.deepEqual(mounted(pod, "data"), {
+        volume: { path: "/data/sfprompt/train.jsonl", type: "File" },
+        mount: { name: "data", mountPath: "/data/sfprompt/train.jsonl", readOnly: true },
+      });
+      assert.equal(mounted(pod, "eval-data").volume, undefined, "a client reads no held-out set");
+    }
+  });
+}
+
 test("a restarted operator creates no duplicates and leaves unchanged children's resourceVersions alone", async () => {
   await createJob(w.world, jobManifest("steady", { clients: { count: 2 } }));
   await waitForJob(w.world, "steady", (j) => j.status?.phase === "Pending", "steady to get a status");

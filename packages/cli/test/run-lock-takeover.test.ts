@@ -98,7 +98,7 @@ test("a run that died while taking over does not keep the folder: the next takes
   try {
     const [killed, taker] = [deadPid(), deadPid()];
     writeFileSync(join(dir, LOCK_FILE), `${killed}\n`);
-    writeFileSync(join(dir, `${LOCK_FILE}.${killed}`), `${taker}\n`); // its successor file, never renamed
+    writeFileSync(join(dir, `${LOCK_FILE}.taking-1`), `${taker}\n`); // its successor file, never renamed
     const release = lockRunDir(dir);
     assert.deepEqual(readdirSync(dir), [LOCK_FILE]);
     assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8").split("\n")[0], String(process.pid));
@@ -115,7 +115,7 @@ test("a run that is taking over a killed run's folder holds it: another is told 
     const taking = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
     try {
       writeFileSync(join(dir, LOCK_FILE), `${killed}\n`);
-      writeFileSync(join(dir, `${LOCK_FILE}.${killed}`), `${taking.pid}\n`);
+      writeFileSync(join(dir, `${LOCK_FILE}.taking-1`), `${taking.pid}\n`);
       assert.throws(
         () => lockRunDir(dir),
         new RegExp(`: is in use by another sfprompt run \\(pid ${taking.pid}\\)`),

@@ -4,13 +4,14 @@ import {
   appendFileSync,
   closeSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
 import { isSameProcess, pidExists, processStart } from "./process-start.js";
@@ -131,10 +132,7 @@ function createExclusive(path: string): boolean {
 }
 
 /** A file of the lock's chain: gone, held by a live run (no pid: being written), or left by a dead one. */
-type Link =
-  | { readonly state: "gone" }
-  | { readonly state: "held"; readonly holder: Holder }
-  | { readonly state: "dead"; readonly id: string };
+type Link = { readonly state: "gone" | "dead" } | { readonly state: "held"; readonly holder: Holder };
 
 function linkAt(path: string): Link {
   let text: string;
@@ -150,17 +148,14 @@ function linkAt(path: string): Link {
     return { state: "held", holder: { pid } };
   // a run that started together is between its exclusive create and its pid write
   if (text === "" && isBeingWritten(path)) return { state: "held", holder: {} };
-  return { state: "dead", id: pid === undefined ? "unwritten" : String(pid) };
+  return { state: "dead" };
 }
 
-/** Dead takers after which the chain is taken for held: their successor files need a person. */
-const MAX_CHAIN = 8;
-
 /**
- * The lock's chain (ADR 0016 amendment 4): the lock file, then for each dead holder its successor
- * file (`<file>.<its pid>`), which the run taking over from it creates exclusively. Either a live
- * holder (and the file it holds), or every holder dead and the successor file to create next, or
- * the lock gone.
+ * The lock's chain (ADR 0016 amendments 4 and 7): the lock file, then for each dead holder its
+ * successor file (`<lock>.taking-<n>`, n = 1, 2, …: one name per place, however many takers died),
+ * which the run taking over from it creates exclusively. Either a live holder (and the file it
+ * holds), or every holder dead and the successor file to create next, or the lock gone.
  */
 type Chain =
   | { readonly held: Holder; readonly at: string; readonly dead: readonly string[] }
@@ -169,15 +164,34 @@ type Chain =
 
 function chainOf(path: string): Chain {
   const dead: string[] = [];
-  let at = path;
-  for (let depth = 0; depth < MAX_CHAIN; depth++) {
+  // ends: each place holds a file (every one a dead taker's, made once) or the chain stops there
+  for (let depth = 0; ; depth++) {
+    const at = depth === 0 ? path : `${path}.taking-${depth}`;
     const link = linkAt(at);
     if (link.state === "gone") return depth === 0 ? { gone: true } : { dead, next: at };
     if (link.state === "held") return { held: link.holder, at, dead };
     dead.push(at);
-    at = `${at}.${link.id}`;
   }
-  return { held: {}, at, dead };
+}
+
+/**
+ * Removes the files that dead runs left beside the lock `path` (`<lock>.…`: successor files of
+ * takers killed before their rename, or of takers that found the lock held and were killed before
+ * removing theirs; also an older sfprompt's, named by pid), while this run holds the lock: a dead
+ * holder's file never comes alive again, and a live taker's (or one being written) stays.
+ */
+function removeDeadTakers(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // the folder is gone: nothing left in it
+  }
+  for (const name of names)
+    if (name.startsWith(prefix) && linkAt(join(dir, name)).state === "dead")
+      rmSync(join(dir, name), { force: true });
 }
 
 /**
@@ -194,8 +208,6 @@ function takeOver(path: string, mine: string): boolean {
   }
   stopLeftNatsServer(path);
   renameSync(mine, path);
-  // the successor files of takers that died before their rename (the first was the lock file)
-  for (const p of chain.dead.slice(1)) rmSync(p, { force: true });
   return true;
 }
 
@@ -207,7 +219,10 @@ function tryLock(path: string): Holder | undefined {
     if ("gone" in chain) continue; // released since: take it
     if ("held" in chain) return chain.held;
     // every holder in the chain was killed: the one run that creates the next successor takes over
-    if (createExclusive(chain.next) && takeOver(path, chain.next)) return undefined;
+    if (createExclusive(chain.next) && takeOver(path, chain.next)) {
+      removeDeadTakers(path); // the chain's dead takers, and any other dead run's file
+      return undefined;
+    }
   }
   const chain = chainOf(path);
   return "held" in chain ? chain.held : {};
@@ -242,7 +257,11 @@ export function lockRunDir(dir: string): () => void {
     if (released) return;
     released = true;
     process.removeListener("exit", release);
-    if (holderOf(path) === process.pid) rmSync(path, { force: true });
+    if (holderOf(path) === process.pid) {
+      // while held: a taker killed meanwhile left its file, which would keep the folder
+      removeDeadTakers(path);
+      rmSync(path, { force: true });
+    }
     // only empty folders go: one the run wrote in, or another process filled, stays
     removeEmptyMadeDirs(made);
   };

@@ -37,8 +37,9 @@ test("the generated CRD installs and kubectl explain describes the spec for user
 
 const examples = readdirSync(join(REPO_ROOT, "examples")).filter((f) => f.endsWith(".yaml"));
 
-test("there are examples: a minimal one, a GPU + pinned edge one and a suspended one", () => {
-  for (const f of ["minimal.yaml", "gpu-edge.yaml", "suspended.yaml"]) assert.ok(examples.includes(f), f);
+test("there are examples: a minimal one, a GPU + pinned edge one, a suspended one and one on the user's own data", () => {
+  for (const f of ["minimal.yaml", "gpu-edge.yaml", "suspended.yaml", "edge-text-jsonl.yaml"])
+    assert.ok(examples.includes(f), f);
 });
 
 for (const file of examples) {

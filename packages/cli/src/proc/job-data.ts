@@ -11,10 +11,22 @@ import {
   type DataSource,
   type Dataset,
   type PartitionBundle,
+  type TextEncoding,
 } from "@sfprompt/core";
+import { JobInputError, jobInputErrorOf } from "./input-error.js";
+
+/** The job's text encoding; a tokenizer that cannot be had is the job's input error. */
+async function textEncoding(c: RunConfig): Promise<TextEncoding | undefined> {
+  try {
+    return await jobTextEncoding(c);
+  } catch (cause) {
+    throw jobInputErrorOf(cause) ?? cause;
+  }
+}
 
 // With a bundle, the data is shaped for its model's input (images resized to its [C, H, W]);
-// without one, read as it lies (what counts samples needs no more).
+// without one, read as it lies (what counts samples needs no more). Data that cannot be read is
+// the job's input error, told by `field` (as the images tell it), unless it names its own field.
 async function load(
   c: RunConfig,
   source: DataSource,
@@ -22,10 +34,17 @@ async function load(
   field: string,
   bundle: PartitionBundle | undefined,
 ): Promise<Dataset> {
-  const text = await jobTextEncoding(c);
+  const text = await textEncoding(c);
   const options = bundle ? bundleSourceOptions(bundle, text) : text === undefined ? {} : { text };
-  const ds = await loadJobSource(c, source, split, field, options);
-  return bundle ? checkSampleShape(ds, bundle, field) : ds;
+  try {
+    const ds = await loadJobSource(c, source, split, field, options);
+    return bundle ? checkSampleShape(ds, bundle, field) : ds;
+  } catch (cause) {
+    throw (
+      jobInputErrorOf(cause) ??
+      new JobInputError(field, `cannot load: ${(cause as Error).message}`, { cause })
+    );
+  }
 }
 
 /** The training split of the job's data source (all of it: clients take their shard). */

@@ -4,6 +4,7 @@
 // logs on stderr, and stops cleanly (NATS drained) on SIGTERM, SIGINT and SIGHUP.
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jsonLogger } from "@sfprompt/core";
+import { jobInputErrorOf } from "./input-error.js";
 import { readProcessConfig } from "./process-config.js";
 import { runRole } from "./roles.js";
 
@@ -39,6 +40,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (abort.signal.aborted) return 0;
+    const input = jobInputErrorOf(error);
+    if (input !== undefined) {
+      // as the images log it: the job's field, and no stack (the job is to change, not the code)
+      logger.log("error", "config.invalid", { role, field: input.field, error: input.message });
+      return 1;
+    }
     logger.log("error", "process.failed", { role, error: String((error as Error).stack ?? error) });
     return 1;
   } finally {

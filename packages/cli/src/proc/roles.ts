@@ -2,7 +2,7 @@
 // runtime's in-process entry points (@sfprompt/core), the same ones the images call. fl-full swaps in
 // the whole-model trainer and global model, as runLocalJob does.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jobPartitioning } from "@sfprompt/api";
+import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import {
   partitionForJob,
   PartitionBundle,
@@ -13,9 +13,11 @@ import {
   warnEvalOverlap,
   wholeModelGlobal,
   wholeModelTrainer,
+  type Dataset,
   type Logger,
   type WholeModel,
 } from "@sfprompt/core";
+import { jobInputErrorOf } from "./input-error.js";
 import { loadEvalData, loadTrainData } from "./job-data.js";
 import type { ProcessConfig } from "./process-config.js";
 
@@ -66,6 +68,15 @@ async function server(ctx: RoleContext): Promise<void> {
   }
 }
 
+/** Client `index`'s shard; a split the data cannot give is the job's input error (its field). */
+function shardOf(c: RunConfig, train: Dataset, index: number): Dataset | undefined {
+  try {
+    return partitionForJob(train, jobPartitioning(c.data, "one-machine"), c.clients.count)[index];
+  } catch (cause) {
+    throw jobInputErrorOf(cause) ?? cause;
+  }
+}
+
 async function client(ctx: RoleContext): Promise<void> {
   const c = ctx.config.runConfig;
   const bundle = PartitionBundle.load(ctx.config.bundleDir, {
@@ -73,7 +84,7 @@ async function client(ctx: RoleContext): Promise<void> {
     logger: ctx.logger,
   });
   const train = await loadTrainData(c, bundle);
-  const data = partitionForJob(train, jobPartitioning(c.data, "one-machine"), c.clients.count)[ctx.index];
+  const data = shardOf(c, train, ctx.index);
   if (data === undefined)
     throw new RangeError(`client index ${ctx.index} is outside 0..${c.clients.count - 1}`);
   const whole = wholeModelOf(ctx, bundle);

@@ -46,7 +46,8 @@ export function startChild(role: Role, configPath: string, logDir: string, index
   const exited = new Promise<ChildExit>((resolve) =>
     child.once("exit", (code, signal) => resolve({ name, code, signal })),
   );
-  // "close", not "exit": the last lines (its process.failed) may still be in the pipes at its exit
+  // "close", not "exit": the last lines (its config.invalid or process.failed) may still be in the
+  // pipes at its exit
   const logged = new Promise<void>((resolve) => child.once("close", () => log.end(resolve)));
   return { name, process: child, exited, logFile, logged };
 }
@@ -54,11 +55,29 @@ export function startChild(role: Role, configPath: string, logDir: string, index
 /** How long a failed child's log may take to be complete before its failure is told without it. */
 const LOG_WAIT_MS = 2000;
 
-/**
- * The first line of the error a failed child logged (its last process.failed event, src/proc/main.ts),
- * e.g. "TrainingArgumentError: labels[2] is 8: ...", or undefined when its log holds none.
- */
-export async function failureOf(c: Child): Promise<string | undefined> {
+/** Why a child failed, as it logged it (src/proc/main.ts). */
+export type ChildFailure =
+  /** The job's input it could not have: the job's field to change, and the message naming it. */
+  | { readonly kind: "config"; readonly field: string; readonly error: string }
+  /** Anything else: the first line of the error, e.g. "TrainingArgumentError: labels[2] is 8: ...". */
+  | { readonly kind: "failed"; readonly error: string };
+
+function failureIn(line: string): ChildFailure | undefined {
+  if (!line.includes('"config.invalid"') && !line.includes('"process.failed"')) return undefined;
+  try {
+    const e = JSON.parse(line) as { event?: unknown; error?: unknown; field?: unknown };
+    if (typeof e.error !== "string") return undefined;
+    if (e.event === "config.invalid" && typeof e.field === "string")
+      return { kind: "config", field: e.field, error: e.error };
+    if (e.event === "process.failed") return { kind: "failed", error: e.error.split("\n")[0]! };
+  } catch {
+    // a line cut short or not ours
+  }
+  return undefined;
+}
+
+/** The failure a failed child logged last (config.invalid or process.failed), or undefined when none. */
+export async function failureOf(c: Child): Promise<ChildFailure | undefined> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([c.logged, new Promise<void>((resolve) => (timer = setTimeout(resolve, LOG_WAIT_MS)))]);
   clearTimeout(timer);
@@ -69,13 +88,8 @@ export async function failureOf(c: Child): Promise<string | undefined> {
     return undefined; // no log to quote: the message still names the file
   }
   for (const line of lines.reverse()) {
-    if (!line.includes('"process.failed"')) continue;
-    try {
-      const e = JSON.parse(line) as { event?: unknown; error?: unknown };
-      if (e.event === "process.failed" && typeof e.error === "string") return e.error.split("\n")[0];
-    } catch {
-      // a line cut short or not ours: look further back
-    }
+    const failure = failureIn(line);
+    if (failure !== undefined) return failure;
   }
   return undefined;
 }

@@ -31,10 +31,15 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
-/** ": client-0: WHAT IT LOGGED" for a child that logged why it failed, else "". */
-async function reasonOf(c: Child): Promise<string> {
-  const error = await failureOf(c);
-  return error === undefined ? "" : `: ${c.name}: ${error}`;
+/**
+ * How a failed child is told: what it refused, when it could not have the job's input (the field
+ * to fix), else how it failed; then ": NAME: " and the first line of what it logged.
+ */
+async function reasonOf(c: Child, failed: string): Promise<string> {
+  const f = await failureOf(c);
+  if (f === undefined) return failed;
+  if (f.kind === "failed") return `${failed}: ${c.name}: ${f.error}`;
+  return `refused the job's input: ${c.name}: ${f.error}; fix the job's ${f.field} (or what it names on this machine)`;
 }
 
 /**
@@ -60,19 +65,15 @@ export async function follow(
     void server.exited.then(async (x) => {
       if (stop.signal.aborted) return;
       if (x.code !== 0) {
-        const why = await reasonOf(server);
-        reject(
-          new JobRunError(
-            `the server exited (code ${x.code}, signal ${x.signal})${why}; see ${server.logFile}`,
-          ),
-        );
+        const why = await reasonOf(server, `exited (code ${x.code}, signal ${x.signal})`);
+        reject(new JobRunError(`the server ${why}; see ${server.logFile}`));
       } else setTimeout(() => resolve(undefined), FINISH_GRACE_MS).unref();
     });
     void Promise.all(clients.map((c) => c.exited)).then(async (exits) => {
       const failed = exits.filter((x) => x.code !== 0);
       if (clients.length === 0 || failed.length !== clients.length || stop.signal.aborted) return;
       const first = clients[0] as Child;
-      reject(new JobRunError(`every client failed${await reasonOf(first)}; see ${first.logFile}`));
+      reject(new JobRunError(`every client ${await reasonOf(first, "failed")}; see ${first.logFile}`));
     });
   });
   deaths.catch(() => undefined);

@@ -1,0 +1,46 @@
+// A local server or client process's input that the job cannot give (its data, its tokenizer, the
+// split of its data among the clients): logged as `config.invalid` naming the job's field, as the
+// images log it (images/shell JobInputError), rather than as a crash of the process.
+import {
+  ClassCountError,
+  JobPartitionError,
+  RunConfigError,
+  VocabFormatError,
+  VocabMissingTokenError,
+  VocabNotFoundError,
+} from "@sfprompt/core";
+
+/** An input of the job's process cannot be had; `field` is the job's field to change. */
+export class JobInputError extends Error {
+  override readonly name = "JobInputError";
+  constructor(
+    /** The job's field at fault, as its author wrote it, e.g. "spec.data.source". */
+    readonly field: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${field}: ${detail}`, options);
+  }
+}
+
+/**
+ * `cause` as the job's input error when it is one of the errors that name a job field (a refused
+ * config, a split the data cannot give, a class count, a vocabulary that cannot be read); undefined
+ * for any other error.
+ */
+export function jobInputErrorOf(cause: unknown): JobInputError | undefined {
+  if (cause instanceof JobInputError) return cause;
+  if (
+    cause instanceof RunConfigError ||
+    cause instanceof JobPartitionError ||
+    cause instanceof ClassCountError
+  )
+    return new JobInputError(cause.field, cause.detail, { cause });
+  if (
+    cause instanceof VocabNotFoundError ||
+    cause instanceof VocabFormatError ||
+    cause instanceof VocabMissingTokenError
+  )
+    return new JobInputError("spec.model.tokenizer.vocabulary", cause.message, { cause });
+  return undefined;
+}

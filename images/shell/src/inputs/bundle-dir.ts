@@ -9,7 +9,8 @@ import type { RunConfig } from "@sfprompt/api";
 import { ensureDemoModel, ensureMinilmModel, jobSplitRefusal, splitOptionsOf } from "@sfprompt/core";
 import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
-import { JobInputError } from "./errors.js";
+import { withDemoModel } from "./demo-files.js";
+import { CACHE_DIR_SETTING, JobInputError } from "./errors.js";
 import { withMinilmFiles } from "./minilm-files.js";
 
 export interface BundleInputs {
@@ -48,20 +49,38 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
   }
   const started = Date.now();
   const tmp = `${dir}.tmp-${process.pid}`;
-  mkdirSync(join(o.cacheDir, "bundles"), { recursive: true });
+  let madeBundles = false;
   try {
+    mkdirSync(join(o.cacheDir, "bundles"), { recursive: true });
+    madeBundles = true;
     prepareBundle({ model, out: tmp, ...options });
     if (!existsSync(join(dir, MANIFEST_FILE))) renameSync(tmp, dir);
   } catch (cause) {
-    // the splitter names sfprompt prepare's flags: the job's author wrote spec.model.split & co.
-    const refused = jobSplitRefusal(cause, config);
-    if (refused === undefined) throw cause;
-    throw new JobInputError(refused.field, refused.detail, { cause });
+    throw bundleCacheError(cause, join(o.cacheDir, "bundles")) ?? splitError(cause, config);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    // under a bundles path that could not be made, rm fails too (ENOTDIR) and would hide the refusal
+    if (madeBundles) rmSync(tmp, { recursive: true, force: true });
   }
   o.logger.log("info", "bundle.prepared", { dir, model, ms: Date.now() - started });
   return dir;
+}
+
+/** The splitter's refusal as the job's: it names sfprompt prepare's flags, the author wrote spec.model.split & co. */
+function splitError(cause: unknown, config: RunConfig): unknown {
+  const refused = jobSplitRefusal(cause, config);
+  return refused === undefined ? cause : new JobInputError(refused.field, refused.detail, { cause });
+}
+
+/** A write under the bundles folder that the system refused, as the cache setting's error; else undefined. */
+function bundleCacheError(cause: unknown, bundles: string): JobInputError | undefined {
+  const e = cause as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof e.syscall !== "string" || !e.path?.startsWith(bundles))
+    return undefined;
+  return new JobInputError(
+    CACHE_DIR_SETTING,
+    `cannot prepare the model's bundle under ${bundles} (${e.code ?? e.syscall}: ${e.message}); set it to a folder this user can write (a writable volume), or give a prepared bundle (--bundle-dir / SFPROMPT_BUNDLE_DIR)`,
+    { cause },
+  );
 }
 
 /** The ONNX model of the job in this process: --model-path, model.source.path, or a built-in model. */
@@ -78,7 +97,9 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
   }
   if (source.builtin === "demo") {
     o.logger.log("info", "model.demo", { cacheDir: o.cacheDir });
-    return (await ensureDemoModel({ cacheDir: o.cacheDir, signal: o.signal })).path;
+    return (
+      await withDemoModel(o.cacheDir, () => ensureDemoModel({ cacheDir: o.cacheDir, signal: o.signal }))
+    ).path;
   }
   if (source.builtin === "minilm") {
     o.logger.log("info", "model.minilm", { cacheDir: o.cacheDir });

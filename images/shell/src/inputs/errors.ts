@@ -12,3 +12,6 @@ export class JobInputError extends Error {
     super(`${field}: ${message}`, options);
   }
 }
+
+/** The process setting of its cache folder, as the images read it (the CLI's is SFPROMPT_CACHE). */
+export const CACHE_DIR_SETTING = "--cache-dir / SFPROMPT_CACHE_DIR";

@@ -9,10 +9,9 @@ import {
   SafetensorsFormatError,
   SafetensorsTensorError,
 } from "@sfprompt/core";
-import { JobInputError } from "./errors.js";
+import { CACHE_DIR_SETTING as SETTING, JobInputError } from "./errors.js";
 
 const FIELD = "spec.model.source";
-const SETTING = "--cache-dir / SFPROMPT_CACHE_DIR";
 
 /** The JobInputError of spec.model.source for a failure to get builtin minilm's files; else undefined. */
 export function minilmInputError(cause: unknown, cacheDir: string): JobInputError | undefined {

@@ -4,7 +4,15 @@
 // only") after nats-server and the server had started. A real run: the CLI, nats-server, server and
 // client processes, real ONNX sessions, real files.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -74,6 +82,20 @@ describe("sfprompt run on the user's own data", () => {
       },
       // 2 clients, iid: each keeps half of the file's lines
       perClient: (n: number): number => n / 2,
+      warns: false,
+    },
+    {
+      name: "a JSONL file whose held-out set is the same file through a link (said on stderr)",
+      write: (d: string): string[] => {
+        writeJsonl(join(d, "train.jsonl"), train);
+        symlinkSync(join(d, "train.jsonl"), join(d, "held-out.jsonl"));
+        return [
+          `source: { jsonl: { path: ${JSON.stringify(join(d, "train.jsonl"))} } }`,
+          `evalSource: { jsonl: { path: ${JSON.stringify(join(d, "held-out.jsonl"))} } }`,
+        ];
+      },
+      perClient: (n: number): number => n / 2,
+      warns: true,
     },
     {
       name: "an image folder that every client uses whole (strategy none)",
@@ -87,6 +109,7 @@ describe("sfprompt run on the user's own data", () => {
         ];
       },
       perClient: (n: number): number => n,
+      warns: false,
     },
   ];
 
@@ -105,6 +128,10 @@ describe("sfprompt run on the user's own data", () => {
       const [round] = m.rounds;
       assert.equal(round?.shardSamples, c.perClient(train.length), "each client's share of the user's data");
       assert.equal(typeof round?.accuracy, "number", "the held-out set was evaluated");
+      const warning =
+        /warning: spec\.data\.evalSource \(\S+\) is the training data of spec\.data\.source \(\S+\): .*point spec\.data\.evalSource at a held-out set/;
+      if (c.warns) assert.match(r.stderr, warning);
+      else assert.doesNotMatch(r.stderr, /is the training data/);
     });
   }
 

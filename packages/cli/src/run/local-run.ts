@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Method, RunConfig, SFPromptJob } from "@sfprompt/api";
-import { checkJobInputs, PartitionBundle } from "@sfprompt/core";
+import { checkJobInputs, evalOverlap, PartitionBundle } from "@sfprompt/core";
 import { prepareRunBundle } from "./bundle.js";
 import { JobRunError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
@@ -80,6 +80,22 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   }
 }
 
+/**
+ * Says on stderr, before anything trains, when the held-out set is the training data (the same file
+ * or folder here, by any path): the server only logs it, and the user would read the inflated
+ * accuracy on the progress lines without a word.
+ */
+async function warnEvalIsTrainingData(c: RunConfig, status: StatusLine): Promise<void> {
+  if (c.training.evaluation.everyRounds <= 0) return;
+  const overlap = await evalOverlap(c);
+  if (overlap === undefined) return;
+  status.line(
+    `warning: spec.data.evalSource (${overlap.evalSource}) is the training data of spec.data.source ` +
+      `(${overlap.source}): the accuracy is measured on samples the clients train on and overstates ` +
+      "what the model learned; point spec.data.evalSource at a held-out set",
+  );
+}
+
 async function runInDir(
   o: LocalRunOptions,
   job: SFPromptJob,
@@ -103,6 +119,7 @@ async function runInDir(
       : `starting ${job.metadata.name} in ${dir}`,
   );
   const primary = runConfigFor(job, job.spec.method);
+  await warnEvalIsTrainingData(primary, o.status);
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
   const bundleDir = join(dir, RUN_FILES.bundle);
   prepareRunBundle(primary, model.path, bundleDir, resumed, o.jobFile);

@@ -3,12 +3,13 @@
 // there is no pip): the model not in the cache with no index to fetch it from, a cache folder that is
 // a file, files in the cache that are not the pinned ones. Each is refused at start-up naming
 // spec.model.source (config.invalid, exit 1); they ended in runtime.failed with a stack (exit 3), a
-// restart loop meeting the same failure.
+// restart loop meeting the same failure. A cached vocabulary that cannot be read (changed after it
+// was verified) was named spec.model.tokenizer.vocabulary, a field the job does not have.
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { MINILM_FILES, minilmFilesDir } from "@sfprompt/core";
+import { MINILM_FILES, MINILM_VERIFIED_FILE, minilmFilesDir } from "@sfprompt/core";
 import { prepareBundle } from "@sfprompt/engine";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { BERT_FIXTURE } from "../../../packages/sfprompt/test/runtime/text-fixture.js";
@@ -87,7 +88,33 @@ const cases: {
     },
     says: /builtin: minilm: .*model\.safetensors: sha256 [0-9a-f]{64} is not the pinned [0-9a-f]{64}; delete the file/,
   },
+  {
+    name: "a cached vocabulary, changed after it was verified, that is not a WordPiece one",
+    roles: [SERVER, CLIENT],
+    cache: (name) => verifiedCache(name, (vocab) => writeFileSync(vocab, "hello\nworld\n")),
+    bundle: () => textBundle,
+    says: /builtin: minilm: its vocabulary .*vocab\.txt: has no "\[CLS\]" line.*; delete .*minilm\/0\.1\.0 to fetch the pinned files again \(the cache folder is --cache-dir \/ SFPROMPT_CACHE_DIR, now /,
+  },
+  {
+    name: "a cached vocabulary, changed after it was verified, that is not a file",
+    roles: [CLIENT],
+    cache: (name) => verifiedCache(name, (vocab) => mkdirSync(vocab)),
+    bundle: () => textBundle,
+    says: /builtin: minilm: its vocabulary .*vocab\.txt: .*; delete .*minilm\/0\.1\.0 to fetch the pinned files again/,
+  },
 ];
+
+/** A cache whose minilm folder is marked verified, its vocab.txt made by `vocab`, the others stand-ins. */
+function verifiedCache(name: string, vocab: (path: string) => void): string {
+  const root = join(tmp.dir, name);
+  const dir = minilmFilesDir(root);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, MINILM_FILES.safetensors), "not read: the bundle is prepared\n");
+  writeFileSync(join(dir, MINILM_FILES.config), "{}\n");
+  vocab(join(dir, MINILM_FILES.vocab));
+  writeFileSync(join(dir, MINILM_VERIFIED_FILE), "{}\n");
+  return root;
+}
 
 describe("a job of builtin: minilm whose files cannot be had", () => {
   for (const [i, c] of cases.entries())

@@ -81,12 +81,22 @@ async function comeBack(
   return { code, ms: performance.now() - at, logs: slow.logs.slice(from) };
 }
 
-/** Every line names the job and client-0; the unfinished round is named; client-done, exit 0. */
-function checkLines(logs: readonly LogLine[], job: string): void {
+/**
+ * Every line names the job and client-0; the finish is said with how the client learned it (ADR 0041
+ * amendment 13); the unfinished round is named; client-done, exit 0.
+ */
+function checkLines(logs: readonly LogLine[], job: string, learnedFrom: readonly string[]): void {
   for (const l of logs) {
     assert.equal(l.job, job, `${l.event} carries the job`);
     assert.equal(l.client, "client-0", `${l.event} carries the client`);
   }
+  const finished = logs.find((l) => l.event === "job-finished");
+  assert.equal(finished?.level, "info", "the finish that stopped the round is said");
+  assert.ok(
+    learnedFrom.includes(String(finished.learnedFrom)),
+    `learned from ${String(finished.learnedFrom)}`,
+  );
+  assert.equal(finished.rounds, 0);
   const unfinished = logs.find((l) => l.event === "round-unfinished");
   assert.equal(unfinished?.round, 1, "the round the job ended in is named");
   assert.equal(logs.find((l) => l.event === "client-done")?.rounds, 0);
@@ -112,7 +122,8 @@ test("a client stopped mid-round while the other finished the job learns the end
     const trace = back.logs.map((l) => JSON.stringify(l)).join("\n");
     assert.equal(back.code, 0, `${job.slow.stderr()}\n${trace}`);
     assert.ok(back.ms < (REQUEST_TIMEOUT_S * 1000) / 4, `exited ${back.ms} ms after SIGCONT\n${trace}`);
-    checkLines(back.logs, config.names.job);
+    // the buffered job.finished, or the round state if the client read it first
+    checkLines(back.logs, config.names.job, ["job-event", "round-state"]);
     assert.deepEqual(
       back.logs.filter((l) => l.level === "warn" || l.level === "error"),
       [],
@@ -140,7 +151,7 @@ test("a client cut off from NATS while its state report waited, back after the e
       back.ms < (REQUEST_TIMEOUT_S * 1000) / 4,
       `exited ${back.ms} ms after the network came back\n${trace}`,
     );
-    checkLines(back.logs, config.names.job);
+    checkLines(back.logs, config.names.job, ["server-reply"]);
     const resent = back.logs.find((l) => l.event === "request-resent");
     assert.equal(resent?.subject, `sfp.${config.names.job}.round.report`, trace);
     assert.equal(resent.round, 1);

@@ -90,7 +90,7 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
     if (!end.success) return;
     if (end.data.action === "failed")
       throw ending.serverFailed(end.data.reason, end.data.message, end.data.attempt);
-    if (end.data.action === "done") throw ending.serverDone(end.data.attempt);
+    if (end.data.action === "done") throw ending.serverDone(end.data.attempt, end.data);
   };
   const ctx: ClientContext = { config, index, name, bundle, data: o.data, logger, signal, report };
   let train: RoundTrainer | undefined;
@@ -133,8 +133,15 @@ export async function runClient(config: RunConfig, index: number, o: ClientOptio
     }
   } catch (error) {
     const end = ending.ended();
+    // the job's end stopped the work (with end.error, the signal's reason): it ends as that end
     if (end === undefined || o.signal?.aborted === true) throw error;
-    if (end.kind === "failed") {
+    if (end.kind === "finished")
+      logger.log("info", "job-finished", {
+        learnedFrom: end.error.source,
+        rounds: accepted.length,
+        hint: "the job finished on its server while this client was at work; it stops, nothing failed",
+      });
+    else {
       logger.log("error", "job-failed", {
         reason: end.error.reason,
         message: end.error.serverMessage,

@@ -16,10 +16,12 @@ import {
   type ProgressEvent,
   type RoundState,
 } from "@sfprompt/protocol";
-import { JobFailedError } from "../runtime/errors.js";
+import { JobFailedError, JobFinishedError, type JobEndSource } from "../runtime/errors.js";
 
+/** The job's end, with the error the client's work stops with (its signal's reason). */
 export type JobEnd =
-  { readonly kind: "finished" } | { readonly kind: "failed"; readonly error: JobFailedError };
+  | { readonly kind: "finished"; readonly error: JobFinishedError }
+  | { readonly kind: "failed"; readonly error: JobFailedError };
 
 const decoder = new TextDecoder();
 
@@ -54,7 +56,7 @@ export class JobEndWatch {
         });
   }
 
-  /** Aborted once the job ended (with a JobFailedError as reason when it failed). */
+  /** Aborted once the job ended, with its end's error as reason (JobFinishedError or JobFailedError). */
   get signal(): AbortSignal {
     return this.#aborter.signal;
   }
@@ -81,13 +83,14 @@ export class JobEndWatch {
   }
 
   /**
-   * The server said the job finished (a lingering server's reply to a state report): the reason to
-   * stop the round with, which runClient reads as the job's end (JobEndWatch.ended).
+   * The server said the job finished (a lingering server's reply to a state report, `reply` its
+   * meta): the error to stop the round with, which runClient reads as the job's end. When the job's
+   * end was known before, that end's error (the first end stays).
    */
-  serverDone(attempt: string | undefined): unknown {
+  serverDone(attempt: string | undefined, reply: unknown): JobFinishedError | JobFailedError {
     this.learnAttempt(attempt);
-    this.#ended({ kind: "finished" });
-    return this.#aborter.signal.reason;
+    this.#ended(this.#finished("server-reply", reply));
+    return (this.#end as JobEnd).error;
   }
 
   /**
@@ -99,7 +102,7 @@ export class JobEndWatch {
     try {
       const state = await this.#ourState();
       if (state === undefined) return this.#end;
-      if (state.phase === "finished") this.#ended({ kind: "finished" });
+      if (state.phase === "finished") this.#ended(this.#finished("round-state", state));
       if (state.phase === "failed")
         this.#ended(
           this.#failure(state.failure?.reason ?? "Failed", state.failure?.message ?? "(no message recorded)"),
@@ -142,12 +145,16 @@ export class JobEndWatch {
     return ours ? state : undefined;
   }
 
+  #finished(source: JobEndSource, cause: unknown): JobEnd {
+    return { kind: "finished", error: new JobFinishedError(this.job, source, { cause }) };
+  }
+
   #failure(reason: string, message: string): JobEnd {
     return { kind: "failed", error: new JobFailedError(this.job, reason, message) };
   }
 
   #endOf(e: ProgressEvent): JobEnd | undefined {
-    if (e.type === "job.finished") return { kind: "finished" };
+    if (e.type === "job.finished") return this.#finished("job-event", e);
     if (e.type === "job.failed") return this.#failure(e.reason, e.message);
     return undefined;
   }
@@ -161,6 +168,6 @@ export class JobEndWatch {
   #ended(end: JobEnd): void {
     if (this.#end !== undefined) return;
     this.#end = end;
-    this.#aborter.abort(end.kind === "failed" ? end.error : new Error(`job ${this.job} finished`));
+    this.#aborter.abort(end.error);
   }
 }

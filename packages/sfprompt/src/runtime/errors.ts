@@ -139,6 +139,35 @@ export class JobFailedError extends Error {
   }
 }
 
+/** How a client learned that its job ended: the live job-end event, its server's reply, the round state. */
+export type JobEndSource = "job-event" | "server-reply" | "round-state";
+
+const SOURCE_TEXT: Record<JobEndSource, string> = {
+  "job-event": "its job.finished event",
+  "server-reply": "its lingering server's `done` reply",
+  "round-state": "the job's round state",
+};
+
+/**
+ * The job finished while this client was at work (told by `source`; `cause` is what told it: the
+ * event, the reply's meta or the stored state): the reason its work stops with. Not a failure: the
+ * client ends as for a finished job (client-done, exit 0).
+ */
+export class JobFinishedError extends Error {
+  override readonly name = "JobFinishedError";
+  constructor(
+    readonly job: string,
+    readonly source: JobEndSource,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `job ${job} finished (told by ${SOURCE_TEXT[source]}); this client stops its work, which can ` +
+        "no longer count: nothing to do",
+      options,
+    );
+  }
+}
+
 /**
  * spec.output.resumeFrom names a job whose bucket does not exist or holds no checkpoint, and this job
  * has none of its own to go on from (ADR 0044). Not retried: no restart makes the checkpoint appear.

@@ -55,13 +55,17 @@ function deadPid(): number {
   return child.pid;
 }
 
-test("two runs on a folder whose holder was killed: exactly one takes it over, the other is told it is in use, and no takeover file stays", async () => {
+/**
+ * Two taking processes released together on each of TRIALS folders that `leave` fills as a killed
+ * run (and its dead takers) left it: exactly one may take each over, the other is told it is in use,
+ * and nothing stays once both let go.
+ */
+async function raceOnKilledRunsFolders(leave: (dir: string) => void): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "run-lock-takeover-"));
   try {
-    const dead = deadPid();
     for (let k = 0; k < TRIALS; k++) {
       mkdirSync(join(root, `t${k}`));
-      writeFileSync(join(root, `t${k}`, LOCK_FILE), `${dead}\n`);
+      leave(join(root, `t${k}`));
     }
     const start = Date.now() + 6000; // once both processes have loaded (seconds on 2 busy cores)
     const takers = [takeAll(root, start), takeAll(root, start)];
@@ -91,6 +95,19 @@ test("two runs on a folder whose holder was killed: exactly one takes it over, t
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+test("two runs on a folder whose holder was killed: exactly one takes it over, the other is told it is in use, and no takeover file stays", async () => {
+  const dead = deadPid();
+  await raceOnKilledRunsFolders((dir) => writeFileSync(join(dir, LOCK_FILE), `${dead}\n`));
+});
+
+test("two runs on a folder whose holder and three takers after it were killed: exactly one takes it over, and no takeover file stays", async () => {
+  const [killed, ...takers] = [deadPid(), deadPid(), deadPid(), deadPid()];
+  await raceOnKilledRunsFolders((dir) => {
+    writeFileSync(join(dir, LOCK_FILE), `${killed}\n`);
+    takers.forEach((pid, i) => writeFileSync(join(dir, `${LOCK_FILE}.taking-${i + 1}`), `${pid}\n`));
+  });
 });
 
 test("a run that died while taking over does not keep the folder: the next takes it and removes the files both left", () => {

@@ -42,8 +42,8 @@ export function processStart(pid: number): string | undefined {
  * pid is taken for it, as before starts were recorded.
  */
 export function isSameProcess(pid: number, start: string | undefined): boolean {
-  if (!pidExists(pid)) return false;
-  if (start === undefined) return true;
   const now = processStart(pid);
-  return now === undefined || now === start;
+  // no start to compare: whether the pid runs at all (no /proc, or the process hidden or gone)
+  if (now === undefined) return pidExists(pid);
+  return start === undefined || now === start;
 }

@@ -13,14 +13,14 @@ import {
   type PartitionBundle,
   type TextEncoding,
 } from "@sfprompt/core";
-import { JobInputError, jobInputErrorOf } from "./input-error.js";
+import { JobInputError, jobInputErrorOf, minilmVocabularyError } from "./input-error.js";
 
 /** The job's text encoding; a tokenizer that cannot be had is the job's input error. */
 async function textEncoding(c: RunConfig): Promise<TextEncoding | undefined> {
   try {
     return await jobTextEncoding(c);
   } catch (cause) {
-    throw jobInputErrorOf(cause) ?? cause;
+    throw minilmVocabularyError(c, cause) ?? jobInputErrorOf(cause) ?? cause;
   }
 }
 

@@ -144,6 +144,12 @@ export class JobProgressView {
       case "round.failed":
         this.out.line(`${this.label} round ${e.round}/${this.rounds} failed: ${e.reason}: ${e.message}`);
         break;
+      case "server.ready":
+        // CUDA asked for (the API's default) and CPU in fact: said on a cluster by the CpuFallback
+        // condition, here by one line, not only in logs/server.log
+        if (e.executionProvider.requested === "cuda" && e.executionProvider.actual === "cpu")
+          this.out.line(cpuFallbackLine(this.label, e.fallbackReason));
+        break;
       default:
         break;
     }
@@ -196,6 +202,15 @@ function figures(f: RoundFigures): string {
 }
 
 /** The plain line of a finished round. */
+/** The line for a server that was asked for CUDA and runs the body on CPU. */
+function cpuFallbackLine(label: string, reason: string | undefined): string {
+  const why = reason ?? "ONNX Runtime's CUDA provider is not available (docs/quickstart.md)";
+  return (
+    `${label}: the server runs the body on CPU, not CUDA (spec.server.executionProvider: cuda): ${why}; ` +
+    "set spec.server.executionProvider: cpu to ask for CPU (spec.server.cpuFallback: false makes this an error)"
+  );
+}
+
 export function roundLine(
   label: string,
   rounds: number,

@@ -1,9 +1,10 @@
 // The test relay's cut at a marker, whatever the TCP reads look like: a message is written to the
 // relay in parts, each part only once the previous one came out on the far side (so the relay reads it
-// alone), with the marker split at every position and read one byte at a time. The relay must cut at
-// the part that completes the marker, in both directions, and nothing of that part or later reaches the
-// far side. Against a real nats-server: a PUB whose subject holds the marker, split across reads, is
-// cut and never delivered.
+// alone), with the marker split at every position, read one byte at a time, or read whole. The relay
+// must cut at the part that completes the marker, in both directions: the bytes before the marker
+// reach the far side (those of that part too), the marker and everything after it never do. Against a
+// real nats-server: a PUB whose subject holds the marker, split across reads, is cut and never
+// delivered; in one read with a PUB before it and one after, the one before is delivered, the others not.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect as tcpConnect, createServer, type Server, type Socket } from "node:net";
@@ -126,12 +127,15 @@ for (const { direction, marker, message } of CASES) {
   const bytes = Buffer.from(message);
   const start = bytes.indexOf(marker);
   const end = start + marker.length;
-  /** The parts that went through: all before the one that ends at or past the marker's end. */
+  /**
+   * The cut comes at the part that ends at or past the marker's end; what went through: the parts
+   * before it, and of that part the bytes before the marker's start.
+   */
   const expected = (parts: Buffer[]): Outcome => {
     let length = 0;
     for (const [i, part] of parts.entries()) {
       if (length + part.length >= end)
-        return { cutAtPart: i, received: bytes.subarray(0, length).toString() };
+        return { cutAtPart: i, received: bytes.subarray(0, Math.max(length, start)).toString() };
       length += part.length;
     }
     throw new Error("the message does not hold the marker");
@@ -142,6 +146,11 @@ for (const { direction, marker, message } of CASES) {
       const parts = split(bytes, [at]);
       assert.deepEqual(await sendInParts(direction, marker, parts), expected(parts), `split at byte ${at}`);
     }
+  });
+
+  test(`${direction}: the relay passes the bytes before the marker of a read that holds all the messages, and nothing after`, async () => {
+    const outcome = await sendInParts(direction, marker, [bytes]);
+    assert.deepEqual(outcome, { cutAtPart: 0, received: bytes.subarray(0, start).toString() });
   });
 
   test(`${direction}: the relay cuts at the marker's last byte when every read is one byte`, async () => {
@@ -197,6 +206,40 @@ test("a PUB whose marker is split across reads is cut, and nats-server never del
     raw.destroy();
     await subscriber.close();
     await publisher.close();
+    await relay.close();
+  }
+});
+
+test("in one read, a PUB before the one with the marker is delivered; that one and a PUB after it are not", async () => {
+  const relay = await startTcpRelay(nats.url, "local-update");
+  const subscriber = await connect({ servers: nats.url });
+  const raw = tcpConnect(Number(new URL(relay.url).port), "127.0.0.1");
+  try {
+    const seen: string[] = [];
+    let delivered!: () => void;
+    const first = new Promise<void>((resolve) => (delivered = resolve));
+    const sub = subscriber.subscribe("sfp.job.>", {
+      callback: (_, m) => (seen.push(`${m.subject} ${m.string()}`), delivered()),
+    });
+    await subscriber.flush();
+    const sink = new Sink(raw);
+    raw.write('CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n');
+    await until(() => sink.received.includes("PONG\r\n"));
+    // one write, read by the relay at once: the cut falls inside it, at the marker
+    raw.write(
+      "PUB sfp.job.before 5\r\nfirst\r\nPUB sfp.job.local-update 5\r\nhello\r\nPUB sfp.job.after 5\r\nlater\r\n",
+    );
+    await relay.wasCut;
+    await sink.closed;
+    // what got through is delivered within a few seconds, or never
+    await Promise.race([first, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    // anything the cut let through would have come before this round trip ends
+    await subscriber.flush();
+    assert.deepEqual(seen, ["sfp.job.before first"]);
+    sub.unsubscribe();
+  } finally {
+    raw.destroy();
+    await subscriber.close();
     await relay.close();
   }
 });

@@ -2,9 +2,11 @@
 // away: its open connections are closed and new ones closed at once until restore(). It cuts by
 // itself, once, at the bytes from the process that complete `cutAt`, so a test can drop the connection
 // while a given request waits for its reply. TCP may split the marker across reads: the relay matches
-// the byte stream, not each read, so where the split falls does not matter (streamMatcher). The read
-// that completes the marker never reaches the peer; what went before it is at most a strict prefix of
-// the message that holds the marker, which the peer therefore never takes in.
+// the byte stream, not each read, so where the split falls does not matter (streamMatcher). The cut
+// falls where the marker starts: the bytes before it in the read that completes it still reach the
+// peer (earlier messages of that read arrive whole, as over a network cut at that point), the marker
+// and everything after it never do, so the peer holds at most a strict prefix of the message that
+// holds the marker, which it therefore never takes in.
 import { createServer, connect as tcpConnect, type Server, type Socket } from "node:net";
 
 export interface TcpRelay {
@@ -21,23 +23,25 @@ export interface TcpRelay {
 /**
  * A test for "has `marker` appeared yet" on a byte stream read in chunks of any size: it remembers the
  * last marker.length - 1 bytes it saw, so a marker split across reads is found in the read that
- * completes it.
+ * completes it. Returns the offset in `chunk` at which the marker starts (negative when it started in
+ * an earlier read), or undefined while it has not appeared.
  */
-export function streamMatcher(marker: string): (chunk: Buffer) => boolean {
+export function streamMatcher(marker: string): (chunk: Buffer) => number | undefined {
   const needle = Buffer.from(marker);
   let tail = Buffer.alloc(0);
   return (chunk) => {
     const seen = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
-    if (seen.includes(needle)) return true;
+    const at = seen.indexOf(needle);
+    if (at >= 0) return at - (seen.length - chunk.length);
     tail = Buffer.from(seen.subarray(Math.max(0, seen.length - (needle.length - 1))));
-    return false;
+    return undefined;
   };
 }
 
 /**
  * Starts a relay on a free loopback port to `target` (a nats:// URL). `cutAtFromNats` cuts, once, at
- * the bytes from NATS that complete it (that read never reaches the process): a reply that was sent
- * and is lost. Each connection matches its own stream; the first match on any connection cuts.
+ * the bytes from NATS that hold it (from where it starts, they never reach the process): a reply that
+ * was sent and is lost. Each connection matches its own stream; the first match on any connection cuts.
  */
 export async function startTcpRelay(
   target: string,
@@ -57,6 +61,14 @@ export async function startTcpRelay(
     for (const s of open) s.destroy();
     wasCut();
   };
+  /** Cuts at a marker found at offset `at` of `chunk`: what came before it is written to `to` first. */
+  const cutAtMarker = (to: Socket, chunk: Buffer, at: number): void => {
+    // nothing more passes from now on, on any connection, as on a network that went away
+    down = true;
+    const head = chunk.subarray(0, Math.max(0, at));
+    if (head.length === 0) return cut();
+    to.write(head, () => cut());
+  };
   const server: Server = createServer((inbound) => {
     if (down) return void inbound.destroy();
     const outbound = tcpConnect(Number(port), hostname);
@@ -72,16 +84,18 @@ export async function startTcpRelay(
     const trap = cutAt === undefined ? undefined : streamMatcher(cutAt);
     const replyTrap = cutAtFromNats === undefined ? undefined : streamMatcher(cutAtFromNats);
     inbound.on("data", (b: Buffer) => {
-      if (!trapped && trap?.(b) === true) {
-        trapped = true;
-        cut();
-      } else outbound.write(b);
+      if (down) return;
+      const at = trapped ? undefined : trap?.(b);
+      if (at === undefined) return void outbound.write(b);
+      trapped = true;
+      cutAtMarker(outbound, b, at);
     });
     outbound.on("data", (b: Buffer) => {
-      if (!replyTrapped && replyTrap?.(b) === true) {
-        replyTrapped = true;
-        cut();
-      } else inbound.write(b);
+      if (down) return;
+      const at = replyTrapped ? undefined : replyTrap?.(b);
+      if (at === undefined) return void inbound.write(b);
+      replyTrapped = true;
+      cutAtMarker(inbound, b, at);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -9,7 +9,8 @@ export const BUILTIN_DATASETS = ["fashion-mnist", "mnist", "digits", "debian-sec
 /** The built-in datasets that hold text (the others hold images), for text models only. */
 export const TEXT_DATASETS: readonly string[] = ["debian-sections"];
 
-function dataSource(description: string) {
+/** `where`: whose machine or node the folder and JSONL paths are read on. */
+function dataSource(description: string, where: string) {
   return exactlyOneOf(
     {
       builtin: z.enum(BUILTIN_DATASETS).optional().meta({
@@ -19,7 +20,7 @@ function dataSource(description: string) {
       imageFolder: z
         .strictObject({
           path: filePath(
-            "Root directory laid out as <path>/<class>/<image>.png|.pgm|.ppm; class folders are matched by name against spec.classes.labels, else by class index. On the client's machine or node.",
+            `Root directory laid out as <path>/<class>/<image>.png|.pgm|.ppm; class folders are matched by name against spec.classes.labels, else by class index. ${where}`,
           ),
           mode: z.enum(["grayscale", "rgb"]).optional().meta({
             description: "Channels to decode the images to; unset: what the model's input takes.",
@@ -29,7 +30,7 @@ function dataSource(description: string) {
         .meta({ description: "Images in class sub-directories (torchvision's ImageFolder layout)." }),
       jsonl: z
         .strictObject({
-          path: filePath("A JSON Lines file, one sample per line; on the client's machine or node."),
+          path: filePath(`A JSON Lines file, one sample per line. ${where}`),
           inputField: z.string().min(1).max(256).optional().meta({
             description:
               "Field holding the sample as an array of numbers in the model's input layout. Unset: x, or input on lines without x. Text models read the field text (tokenized with model.tokenizer) or ids instead.",
@@ -48,10 +49,12 @@ function dataSource(description: string) {
 
 export const DataSourceSchema = dataSource(
   "The training data. Built-in datasets use their training split; folder and JSONL paths are read by each client.",
+  "On each client's machine or node (mounted read-only into its pod).",
 );
 
 export const EvalSourceSchema = dataSource(
-  "The held-out set the server evaluates the global model on. Defaults to the test split of a built-in source; required for folder and JSONL sources when evaluation is on.",
+  "The held-out set the server evaluates the global model on. Defaults to the test split of a built-in source; required for folder and JSONL sources when evaluation is on, whose paths the server reads.",
+  "On the server's machine or node (mounted read-only into its pod; pin the server there with spec.server.nodeSelector).",
 );
 
 /**

@@ -3,9 +3,13 @@
 // two real client processes of a one-round job, the relay drops client-1's connection at the bytes of
 // the upload's reply. Back after the job finished, client-1 sends the upload again at the reconnect;
 // the lingering server, which knows the round's participants, answers that its update is in the
-// round, so the client counts the round and logs no refusal and no unfinished round.
+// round, so the client counts the round and logs no refusal and no unfinished round. The same when the
+// job failed after that round (ADR 0041 amendment 12): the client counts the round, then stops on the
+// failure (exit 5) without a refusal.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { connect } from "@nats-io/transport-node";
+import { openRoundState } from "@sfprompt/protocol";
 import { ENTRY, get, runConfig, spawnEntry, type Proc } from "../../shell/test/harness.js";
 import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestCounts } from "../../shell/test/request-histogram.js";
@@ -65,6 +69,75 @@ test("a client whose accepted upload's reply was lost as the job finished sends 
       trace,
     );
   } finally {
+    for (const p of running) p.kill("SIGKILL");
+    await relay.close();
+  }
+});
+
+test("a client whose accepted upload's reply was lost before the job failed sends it again, is told it is in the round, counts the round and stops on the failure", async () => {
+  const config = runConfig(
+    {
+      training: { rounds: 2 },
+      // no checkpoint after round 1: the server's next state write after it opens round 2
+      output: { checkpointEvery: 2 },
+      transport: { requestTimeoutSeconds: REQUEST_TIMEOUT_S },
+    },
+    "upload-reply-lost-failed",
+  );
+  const name = config.job.name;
+  const relay = await startTcpRelay(f.nats.url, undefined, '"accepted":true');
+  const running: Proc[] = [];
+  const nc = await connect({ servers: f.nats.url });
+  try {
+    const server = spawnEntry(ENTRY.server, f.entryArgs(config, `${name}-server`), LINGER);
+    const client = (index: number, natsUrl: string): Proc => {
+      const args = f.entryArgs(config, `${name}-${index}`);
+      args[args.indexOf("--nats-url") + 1] = natsUrl;
+      return spawnEntry(ENTRY.client, [...args, "--client-index", String(index)]);
+    };
+    const other = client(0, f.nats.url);
+    const cut = client(1, relay.url);
+    running.push(server, other, cut);
+    await relay.wasCut;
+    // both uploads are in: round 1 is aggregated; then another coordinator's write fails the job
+    await server.waitForLog((l) => l.event === "round-finished" && l.round === 1, 60_000);
+    const states = await openRoundState(nc, config.names.job, { create: false });
+    const current = await states.get();
+    assert.ok(current, "the server wrote the round state");
+    await states.put(current.state, current.revision);
+    const port = await lingeringPort(server);
+    const lingering = await server.waitForLog((l) => l.event === "end-replies");
+    assert.equal(lingering.action, "failed");
+    assert.equal((await other.exited).code, 5, other.stderr());
+    const before = (await get(port, "/metrics")).body;
+    const from = cut.logs.length;
+    const at = performance.now();
+    relay.restore();
+    const { code } = await cut.exited;
+    const ms = performance.now() - at;
+    const logs = cut.logs.slice(from);
+    const trace = logs.map((l) => JSON.stringify(l)).join("\n");
+    assert.equal(code, 5, `${cut.stderr()}\n${trace}`);
+    assert.ok(ms < (REQUEST_TIMEOUT_S * 1000) / 4, `exited ${ms} ms after the network came back\n${trace}`);
+    const resent = logs.find((l) => l.event === "request-resent");
+    assert.equal(resent?.subject, `sfp.${config.names.job}.params.upload`, trace);
+    assert.equal(resent.round, 1, trace);
+    assert.deepEqual(
+      logs.filter((l) => l.event === "upload-refused"),
+      [],
+      trace,
+    );
+    const failed = logs.find((l) => l.event === "job-failed");
+    assert.equal(failed?.reason, "RoundStateConflictError", trace);
+    assert.equal(failed.rounds, 1, `round 1 counted\n${trace}`);
+    const after = (await get(port, "/metrics")).body;
+    assert.deepEqual(
+      delta(requestCounts(before), requestCounts(after)),
+      { "params-upload/ok": 1, "poll/ok": 1 },
+      trace,
+    );
+  } finally {
+    await nc.close();
     for (const p of running) p.kill("SIGKILL");
     await relay.close();
   }

@@ -148,6 +148,17 @@ describe("sfprompt run on the user's own data", () => {
       says: /spec\.data\.source\.jsonl\.path: \S+gone\.jsonl does not exist on this machine; .*give the path/,
     },
     {
+      name: "a relative JSONL path that is not in the current folder",
+      data: (d: string): string[] => {
+        writeJsonl(join(d, "test.jsonl"), test);
+        return [
+          "source: { jsonl: { path: data/train.jsonl } }",
+          `evalSource: { jsonl: { path: ${JSON.stringify(join(d, "test.jsonl"))} } }`,
+        ];
+      },
+      says: /spec\.data\.source\.jsonl\.path: data\/train\.jsonl does not exist on this machine \(a relative path is taken from the current folder, \S+\)/,
+    },
+    {
       name: "a held-out image folder that is a file",
       data: (d: string): string[] => {
         writeJsonl(join(d, "train.jsonl"), train);

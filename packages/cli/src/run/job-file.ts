@@ -1,6 +1,7 @@
 // Reads the SFPromptJob manifest `sfprompt run` was given (the same YAML `kubectl apply` takes) and
 // applies command-line overrides; validation errors name the field (spec.training.rounds, ...).
 import { readFileSync, statSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import {
   JobValidationError,
   loadJobManifest,
@@ -137,7 +138,12 @@ function dataPathProblem(p: string, folder: boolean): string | undefined {
     return undefined;
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? "error";
-    return code === "ENOENT" ? "does not exist on this machine" : `cannot be read here (${code})`;
+    if (code !== "ENOENT") return `cannot be read here (${code})`;
+    // a path next to the job file is the usual mistake: relative paths are not taken from there
+    const relative = isAbsolute(p)
+      ? ""
+      : ` (a relative path is taken from the current folder, ${process.cwd()})`;
+    return `does not exist on this machine${relative}`;
   }
 }
 

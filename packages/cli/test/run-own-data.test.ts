@@ -22,10 +22,10 @@ import { assertUserError, readRunMetrics, sfprompt, writeTinyJob } from "./run-h
 const SIDE = 28;
 
 /** The first `n` samples of `ds` (28×28 grayscale in [0, 1]) as pixel rows and labels. */
-function samplesOf(ds: Dataset, n: number): Array<{ x: number[]; label: number }> {
+function samplesOf(ds: Dataset<Float32Array>, n: number): Array<{ x: number[]; label: number }> {
   const size = SIDE * SIDE;
   return Array.from({ length: n }, (_, i) => ({
-    x: Array.from(ds.x.subarray(i * size, (i + 1) * size), (v) => Math.round(Number(v) * 255) / 255),
+    x: Array.from(ds.x.subarray(i * size, (i + 1) * size), (v) => Math.round(v * 255) / 255),
     label: ds.labels[i] ?? 0,
   }));
 }

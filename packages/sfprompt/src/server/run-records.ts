@@ -81,7 +81,7 @@ export async function recordCheckpoint(
  * finishes, with that round's loss and accuracy as its round.finished gave them (amendment 3) and
  * the best of the job's own rounds up to it (amendment 5); `inherited` names the rounds another job
  * trained. Before it, run.history carries the job's own rounds of the checkpoint's history (amendment
- * 6), in events that fit a message of `maxPayload` bytes.
+ * 6), in events that fit a message of `maxPayload` bytes; the rounds too large for one are returned.
  */
 export function announceResumed(
   events: EventPublisher,
@@ -89,11 +89,11 @@ export function announceResumed(
   bucket: string,
   inherited: Inherited | undefined,
   maxPayload: number,
-): void {
+): HistoryChunks["leftOut"] {
   const { round, history } = point.meta;
   const upTo = history.filter((r) => r.round <= round);
-  for (const rounds of historyChunks(historyRounds(upTo, inherited), round, maxPayload))
-    void events.publish({ type: "run.history", round, rounds });
+  const sent = historyChunks(historyRounds(upTo, inherited), round, maxPayload);
+  for (const rounds of sent.chunks) void events.publish({ type: "run.history", round, rounds });
   const last = upTo.find((r) => r.round === round);
   const best = bestOwnRound(upTo, inherited, round);
   void events.publish({
@@ -106,6 +106,7 @@ export function announceResumed(
     ...(last === undefined ? {} : { loss: last.loss, accuracy: lastAccuracy(upTo) }),
     ...(best === undefined ? {} : { best: { round: best.round, accuracy: best.accuracy } }),
   });
+  return sent.leftOut;
 }
 
 /**
@@ -145,24 +146,40 @@ const EVENT_ENVELOPE_BYTES = 512;
 /** The job's event stream takes no larger message (ensureJobResources' max_msg_size). */
 const STREAM_MAX_MESSAGE = 1024 * 1024;
 
+/** The run.history events of a history, and the rounds none of them can carry. */
+export interface HistoryChunks {
+  /** The rounds of each event, ascending. */
+  readonly chunks: HistoryRound[][];
+  /**
+   * Rounds whose event alone would pass `limit` (`bytes`: that event's size without the fields the
+   * publisher adds), ascending: the consumers' views lack them (ADR 0046, amendment 8).
+   */
+  readonly leftOut: { readonly round: number; readonly bytes: number; readonly limit: number }[];
+}
+
 /**
  * `rounds` split into ascending runs whose run.history of checkpoint round `round` fits a NATS
  * message of `maxPayload` bytes (spec.transport.maxPayload) and the event stream's largest. A round
- * that does not fit a message by itself is left out: the views lack it, as they did before.
+ * that does not fit a message by itself is left out: the views lack it, as they did before; the
+ * caller logs it.
  */
 export function historyChunks(
   rounds: readonly HistoryRound[],
   round: number,
   maxPayload: number,
-): HistoryRound[][] {
+): HistoryChunks {
   const limit = Math.min(maxPayload, STREAM_MAX_MESSAGE) - EVENT_ENVELOPE_BYTES;
   const empty = Buffer.byteLength(JSON.stringify({ type: "run.history", round, rounds: [] }));
   const chunks: HistoryRound[][] = [];
+  const leftOut: HistoryChunks["leftOut"] = [];
   let chunk: HistoryRound[] = [];
   let size = empty;
   for (const r of rounds) {
     const bytes = Buffer.byteLength(JSON.stringify(r)) + 1; // and its comma
-    if (empty + bytes > limit) continue;
+    if (empty + bytes > limit) {
+      leftOut.push({ round: r.round, bytes: empty + bytes - 1, limit });
+      continue;
+    }
     if (size + bytes > limit) {
       chunks.push(chunk);
       chunk = [];
@@ -172,7 +189,7 @@ export function historyChunks(
     size += bytes;
   }
   if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
+  return { chunks, leftOut };
 }
 
 /** Queues round.finished of the round `metrics` describe (a round without evaluation repeats the last). */

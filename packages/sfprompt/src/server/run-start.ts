@@ -8,7 +8,7 @@ import type { Inherited, RoundMetrics } from "./checkpoints.js";
 import type { EventPublisher } from "./events.js";
 import type { ProgressStore } from "./progress-store.js";
 import { inheritedRounds, resumePoint, runAttempt, type OpenBucket } from "./resume.js";
-import { announceResumed } from "./run-records.js";
+import { announceResumed, type HistoryChunks } from "./run-records.js";
 
 /** What a run's start reads and writes. */
 export interface RunStartTarget {
@@ -61,13 +61,14 @@ export async function startRun(t: RunStartTarget): Promise<RunStart> {
   // starts from that job's again
   if (point.source === undefined) t.progress.lastCheckpoint = point.object;
   const inherited = inheritedRounds(point);
-  announceResumed(
+  const leftOut = announceResumed(
     t.events,
     point,
     point.source?.bucket ?? artifacts.bucket,
     inherited,
     t.config.transport.maxPayload,
   );
+  logLeftOut(t.logger, point.meta.round, leftOut);
   return {
     attempt,
     resumed: {
@@ -78,4 +79,26 @@ export async function startRun(t: RunStartTarget): Promise<RunStart> {
       skipped: point.skipped.map((s) => s.object),
     },
   };
+}
+
+/** The most left-out rounds one log line lists; `count` says how many there are. */
+const MAX_LISTED = 100;
+
+/**
+ * One warning for the rounds of the checkpoint's history that no run.history event can carry (ADR
+ * 0046, amendment 8): the operator's rounds views, bytes and clients' last rounds lack them after a
+ * lost stream, and this line is where that is said.
+ */
+function logLeftOut(logger: Logger, checkpoint: number, leftOut: HistoryChunks["leftOut"]): void {
+  if (leftOut.length === 0) return;
+  const largest = leftOut.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  logger.log("warn", "history-rounds-left-out", {
+    round: leftOut[0]!.round,
+    checkpoint,
+    rounds: leftOut.slice(0, MAX_LISTED).map((r) => r.round),
+    count: leftOut.length,
+    largestBytes: largest.bytes,
+    limitBytes: largest.limit,
+    why: "each of these rounds alone makes a run.history event larger than one message may be (limitBytes: spec.transport.maxPayload, at most the event stream's 1 MiB, less room for the event's own fields), so it is not sent: where the job's event stream lost these rounds, the operator's rounds.json, charts, status.communication and clients' lastRound lack them",
+  });
 }

@@ -99,7 +99,8 @@ test("a long history is split into ascending round ranges whose events each fit 
   const history = Array.from({ length: 2000 }, (_, i) => row(i + 1, i % 2 === 0 ? null : 0.5, 10));
   const rounds = historyRounds(history, undefined);
   for (const maxPayload of [4096, 65_536, 1_048_576, 8_388_608]) {
-    const chunks = historyChunks(rounds, 2000, maxPayload);
+    const { chunks, leftOut } = historyChunks(rounds, 2000, maxPayload);
+    assert.deepEqual(leftOut, [], `max_payload ${maxPayload}: no round left out`);
     assert.deepEqual(chunks.flat(), rounds, `max_payload ${maxPayload}: every round once, in order`);
     const limit = Math.min(maxPayload, 1024 * 1024);
     for (const c of chunks) {
@@ -109,16 +110,22 @@ test("a long history is split into ascending round ranges whose events each fit 
     }
     if (maxPayload === 4096) assert.ok(chunks.length > 100, `${chunks.length} events at 4 KiB`);
   }
-  assert.equal(historyChunks(rounds.slice(0, 3), 3, 1_048_576).length, 1, "a short history is one event");
-  assert.deepEqual(historyChunks([], 3, 1_048_576), [], "no rounds, no event");
+  assert.equal(
+    historyChunks(rounds.slice(0, 3), 3, 1_048_576).chunks.length,
+    1,
+    "a short history is one event",
+  );
+  assert.deepEqual(historyChunks([], 3, 1_048_576), { chunks: [], leftOut: [] }, "no rounds, no event");
 });
 
-test("a round that does not fit a message by itself is left out, the others are sent", () => {
+test("a round that does not fit a message by itself is left out and returned with its event's size, the others are sent", () => {
   const rounds = historyRounds([row(1, 0.5), row(2, 0.5, 40), row(3, 0.5)], undefined);
-  const chunks = historyChunks(rounds, 3, 1100);
+  const { chunks, leftOut } = historyChunks(rounds, 3, 1100);
   assert.deepEqual(
     chunks.flat().map((r) => r.round),
     [1, 3],
   );
   for (const c of chunks) assert.ok(Buffer.byteLength(event(3, c)) <= 1100);
+  const alone = JSON.stringify({ type: "run.history", round: 3, rounds: [rounds[1]] });
+  assert.deepEqual(leftOut, [{ round: 2, bytes: Buffer.byteLength(alone), limit: 1100 - 512 }]);
 });

@@ -16,6 +16,7 @@ import {
 import { editWarnings, unreadableStatusWarnings } from "./edit-warnings.js";
 import { immutableChanges } from "./immutable-fields.js";
 import { defaultsPatch } from "./json-patch.js";
+import { relativeNodeDataPaths } from "./node-data-paths.js";
 
 interface ObjectLike {
   metadata?: { name?: string; generateName?: string; deletionTimestamp?: string };
@@ -72,7 +73,11 @@ export function validateJob(req: AdmissionRequest): AdmissionResponse {
     return allow(req.uid);
   const parsed = parseJob(forValidation(obj));
   if (!parsed.ok) return denyFields(req.uid, parsed.errors);
-  if (!old) return allow(req.uid);
+  if (!old) {
+    // spec.data cannot change after this: a stored job is not refused for what its update cannot fix
+    const relative = relativeNodeDataPaths(parsed.value.spec);
+    return relative.length > 0 ? denyFields(req.uid, relative) : allow(req.uid);
+  }
   // Compare defaulted specs, so that writing out a default is no change; a stored spec that no
   // longer parses is compared as written.
   const oldParsed = parseSpec(old.spec ?? {});

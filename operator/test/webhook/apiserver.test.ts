@@ -88,6 +88,28 @@ describe("validating webhook behind the API server", () => {
       assert.ok(message.includes(`${c.path}: `) && message.includes(c.message), message);
     });
   }
+  it("refuses relative folder and JSONL data paths on create, naming each field: the pods mount them from their node", async () => {
+    const data = (source: string, held: string): Json => ({
+      data: { source: { jsonl: { path: source } }, evalSource: { imageFolder: { path: held } } },
+    });
+    const message = await createRefusal(
+      jobWith(data("data/train.jsonl", "held-out"), { name: "rel", namespace: "team-a" }),
+    );
+    assert.ok(message !== undefined && message.startsWith(DENIED), message);
+    assert.match(
+      message,
+      /spec\.data\.source\.jsonl\.path: is "data\/train\.jsonl", a relative path; the client pods mount it from their node, which takes an absolute path/,
+    );
+    assert.match(
+      message,
+      /spec\.data\.evalSource\.imageFolder\.path: is "held-out", a relative path; the server pods/,
+    );
+    const absolute = jobWith(data("/srv/sfprompt/train.jsonl", "/srv/sfprompt/held-out"), {
+      name: "abs",
+      namespace: "team-a",
+    });
+    assert.equal(await createRefusal(absolute), undefined, "absolute paths are created");
+  });
   it("kubectl apply prints each refused field on its own line (from the response's causes)", async () => {
     const manifest = yaml.dump(
       jobWith({ training: { rounds: 0 }, clients: { count: 0 } }, { name: "bad", namespace: "team-a" }),

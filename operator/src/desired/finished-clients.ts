@@ -1,9 +1,10 @@
 // Which client pods a finished job keeps. Every client of a job whose server announced the end
 // (job.finished, job.failed; ADR 0041) exits by itself, so its pod is left to do that for a grace counted
 // from the job's completionTime; a pod still up after it, or any unfinished pod of a job the operator
-// failed (which its clients are not told of), is deleted (ADR 0012, amendments 2 and 3).
+// failed (which its clients are not told of), is deleted (ADR 0012, amendments 2 and 3). A job whose
+// failure reason was lost leaves the grace too: its clients may have been told (ADR 0023, amendment 10).
 import type { V1Pod } from "@kubernetes/client-node";
-import { clientsTold, type Lifecycle } from "../status/lifecycle.js";
+import { clientsNotice, type Lifecycle } from "../status/lifecycle.js";
 import { podAttempt, type ClientPlan } from "./restart-plan.js";
 
 export interface FinishedClientPods {
@@ -18,11 +19,13 @@ const exited = (pod: V1Pod | undefined): boolean =>
 
 /**
  * Ms left at `now` of a finished job's grace for its clients to exit; 0 when over, or when its clients
- * were not told of the end (the operator failed the job) and so have nothing to exit on.
+ * were not told of the end (the operator failed the job) and so have nothing to exit on. Where that
+ * is not known (the failure's reason was lost), the grace stands: a told client still exiting keeps
+ * its pod, whose phase is then the one record of how it ended; an untold one goes when the grace does.
  */
 export function exitGraceLeft(lifecycle: Lifecycle, graceMs: number, now: Date | undefined): number {
   const terminal = lifecycle.terminal;
-  if (terminal === undefined || !clientsTold(terminal) || now === undefined) return 0;
+  if (terminal === undefined || clientsNotice(terminal) === "not-told" || now === undefined) return 0;
   const end = Date.parse(lifecycle.completionTime ?? "");
   if (Number.isNaN(end)) return 0;
   return Math.max(0, Math.min(graceMs, end + graceMs - now.getTime()));

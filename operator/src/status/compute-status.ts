@@ -11,7 +11,7 @@ import { clientPodFields, clientState } from "./client-state.js";
 import { clientsConfigCondition } from "./clients-config.js";
 import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
-import { clientsTold, hasFinished, INVALID_SPEC, type Lifecycle, type Terminal } from "./lifecycle.js";
+import { clientsNotice, hasFinished, INVALID_SPEC, type Lifecycle, type Terminal } from "./lifecycle.js";
 import { cpuFallbackCondition, serverStatusOf } from "./server-status.js";
 
 export interface StatusInput {
@@ -135,13 +135,17 @@ function serverCondition(input: StatusInput): ConditionUpdate {
 /** What becomes of a finished job's client pods (ADR 0012, amendments 2 and 3). */
 function finishedClientsText(terminal: Terminal): string {
   const kept = "finished ones kept for their logs";
-  if (!clientsTold(terminal))
+  const notice = clientsNotice(terminal);
+  if (notice === "not-told")
     return `the job failed by the operator's decision (${terminal.reason}), which its clients are not told of: client pods that had not finished are deleted at once (phase Unknown), ${kept}`;
+  const grace = `client pods that have not exited when the operator's grace (--finished-client-grace-seconds) is over are deleted (phase Unknown), ${kept}`;
+  if (notice === "unknown")
+    return `the job failed, and why is lost (${terminal.reason}), so whether its server told its clients (they then exit by themselves) or the operator failed it (they are not told) is not known: ${grace}`;
   const who =
     terminal.phase === "Succeeded"
       ? "the job succeeded: its clients"
       : "the job failed on its server, which told its clients: they";
-  return `${who} exit by themselves; client pods that have not exited when the operator's grace (--finished-client-grace-seconds) is over are deleted (phase Unknown), ${kept}`;
+  return `${who} exit by themselves; ${grace}`;
 }
 
 function clientsCondition(input: StatusInput, clients: ClientStatus[]): ConditionUpdate {

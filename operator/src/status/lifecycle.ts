@@ -7,6 +7,7 @@ import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { failureText } from "./condition-text.js";
 import { failedAdvice } from "./failed-advice.js";
 import { findCondition } from "./conditions.js";
+import { FAILURE_REASON_LOST } from "./repaired-status.js";
 
 /** The Failed reason of a spec the API refuses (set by the reconciler before any lifecycle decision). */
 export const INVALID_SPEC = "InvalidSpec";
@@ -52,11 +53,17 @@ export interface LifecycleInput {
 }
 
 /**
- * True when the server announced the end on the job's event stream (job.finished, job.failed), which
- * the clients hear and exit on by themselves (ADR 0041); false for the operator's own decisions.
+ * Whether the job's clients were told of its end: `told` when the server announced it on the job's
+ * event stream (job.finished, job.failed), which the clients hear and exit on by themselves (ADR
+ * 0041); `not-told` for the operator's own decisions; `unknown` for a failure whose stored reason did
+ * not read (FailureReasonLost, ADR 0023 amendments 9 and 10): either may have ended it.
  */
-export function clientsTold(terminal: Terminal): boolean {
-  return terminal.phase === "Succeeded" || !OPERATOR_FAILURES.includes(terminal.reason);
+export type ClientsNotice = "told" | "not-told" | "unknown";
+
+export function clientsNotice(terminal: Terminal): ClientsNotice {
+  if (terminal.phase === "Succeeded") return "told";
+  if (terminal.reason === FAILURE_REASON_LOST) return "unknown";
+  return OPERATOR_FAILURES.includes(terminal.reason) ? "not-told" : "told";
 }
 
 /** True once the job has succeeded or failed for good (an invalid spec is not for good). */

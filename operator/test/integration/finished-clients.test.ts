@@ -4,7 +4,9 @@
 // left to do so for the operator's grace, and only a pod still up after it is deleted. A job the
 // operator failed (its deadline) has its unfinished pods deleted at once, and once only (counted in the
 // API server's audit log). A client whose pod was deleted before it exited is Unknown in
-// status.clients, never Running on a job that finished.
+// status.clients, never Running on a job that finished. A job whose failure reason was lost
+// (FailureReasonLost: it is not known whether its clients were told) leaves them the grace, and its
+// ClientsReady says that it is not known (ADR 0023, amendment 10).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
@@ -12,6 +14,7 @@ import { jobToken, type ClientStatus } from "@sfprompt/api";
 import { ensureJobResources, publishEvent, type ProgressEvent } from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
 import { jobManifest } from "../fixtures.js";
+import { patchStatusUnderOlderCrd, unreadableTime, withUnreadableTime } from "../status-under-older-crd.js";
 import { podDeleteAudit, type PodDeleteAudit } from "./audit-log.js";
 import {
   createJob,
@@ -233,6 +236,46 @@ test("a job its server failed (job.failed) leaves its clients the grace to exit:
     clientsOf(await reconciledAfterEdit("stops")).map((c) => [c.phase, c.pod, c.node]),
     expected,
   );
+});
+
+test("a Failed job whose stored reason was lost (FailureReasonLost) says it is not known whether its clients were told, and leaves them the grace: one that exits is kept, one that does not is deleted after it", async () => {
+  await runningJob("why-lost");
+  const running = await waitForJob(w.world, "why-lost", (j) => clientsOf(j).length === 2, "why-lost");
+  // Failed with no Failed condition, the conditions and completionTime not reading (times stored under
+  // the older CRD): nothing says whether the server or the operator failed it
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  await patchStatusUnderOlderCrd(
+    w.world.cp.kubeconfigPath,
+    { namespace: "default", name: "why-lost" },
+    {
+      phase: "Failed",
+      completionTime: unreadableTime(now),
+      conditions: withUnreadableTime(running, "Running").filter((c) => c.type !== "Failed"),
+    },
+  );
+  const failed = await waitForJob(
+    w.world,
+    "why-lost",
+    (j) =>
+      condition(j, "Failed")?.status === "True" && condition(j, "ClientsReady")?.reason === "JobFinished",
+    "why-lost Failed, its status repaired",
+  );
+  assert.equal(condition(failed, "Failed")?.reason, "FailureReasonLost");
+  assert.match(
+    condition(failed, "ClientsReady")?.message ?? "",
+    /^the job failed, and why is lost \(FailureReasonLost\), so whether its server told its clients .* is not known: client pods that have not exited when the operator's grace/,
+  );
+  // neither pod is deleted while it may still exit
+  assert.deepEqual(await livePods("why-lost"), ["why-lost-client-0", "why-lost-client-1"]);
+  await setPodPhase(w.world, "why-lost-client-0", "Succeeded", { finishedAt: new Date() });
+  await waitForJob(w.world, "why-lost", (j) => clientsOf(j)[0]?.phase === "Succeeded", "client 0 Succeeded");
+  const finishedAt = Date.parse(failed.status!.completionTime as string);
+  await waitFor(async () => (await livePods("why-lost")).join() === "why-lost-client-0", {
+    timeoutMs: (GRACE_SECONDS + 10) * 1000,
+    description: "the pod that did not exit deleted after the grace",
+  });
+  assert.ok(Date.now() - finishedAt >= GRACE_SECONDS * 1000 - 1000, "deleted before the grace was over");
+  await removeAsKubelet("why-lost-client-1");
 });
 
 test("a client of a job its server failed whose Failed pod the operator first sees after its restart backoff shows Failed, its pod kept, not Unknown", async () => {

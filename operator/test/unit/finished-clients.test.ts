@@ -116,6 +116,15 @@ const cases: {
     keep: ["j-client-2"],
   },
   {
+    name: "a job whose failure reason was lost (FailureReasonLost) gets the grace: its clients may have been told",
+    outcome: "Failed",
+    reason: "FailureReasonLost",
+    phases: ["Running", "Failed"],
+    afterMs: 1_000,
+    keep: ["j-client-0", "j-client-1"],
+    recheckAfterMs: 29_000,
+  },
+  {
     name: "a job the operator failed for lost clients gets no grace either",
     outcome: "Failed",
     reason: "ClientsFailed",
@@ -203,6 +212,16 @@ const statusCases: {
     phases: ["Unknown", "Succeeded"],
     reason: /^pod j-client-0 was deleted after the job failed, before it exited/,
     clientsReady: /^the job failed by the operator's decision \(DeadlineExceeded\), .* deleted at once/,
+  },
+  {
+    name: "a client of a job whose failure reason was lost, its pod being deleted after the grace, is Unknown; ClientsReady says it is not known whether the clients were told",
+    outcome: "Failed",
+    ended: "FailureReasonLost",
+    pods: [terminating(pod(0, "Running"))],
+    phases: ["Unknown", "Succeeded"],
+    reason: /^pod j-client-0 was deleted after the job failed, before it exited/,
+    clientsReady:
+      /^the job failed, and why is lost \(FailureReasonLost\), so whether its server told its clients \(they then exit by themselves\) or the operator failed it \(they are not told\) is not known: client pods that have not exited when the operator's grace/,
   },
 ];
 

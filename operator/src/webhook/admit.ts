@@ -16,7 +16,7 @@ import {
 import { editWarnings, unreadableStatusWarnings } from "./edit-warnings.js";
 import { immutableChanges } from "./immutable-fields.js";
 import { defaultsPatch } from "./json-patch.js";
-import { relativeNodeDataPaths } from "./node-data-paths.js";
+import { newlyMountedRelativePaths, relativeNodeDataPaths } from "./node-data-paths.js";
 
 interface ObjectLike {
   metadata?: { name?: string; generateName?: string; deletionTimestamp?: string };
@@ -74,7 +74,6 @@ export function validateJob(req: AdmissionRequest): AdmissionResponse {
   const parsed = parseJob(forValidation(obj));
   if (!parsed.ok) return denyFields(req.uid, parsed.errors);
   if (!old) {
-    // spec.data cannot change after this: a stored job is not refused for what its update cannot fix
     const relative = relativeNodeDataPaths(parsed.value.spec);
     return relative.length > 0 ? denyFields(req.uid, relative) : allow(req.uid);
   }
@@ -86,6 +85,11 @@ export function validateJob(req: AdmissionRequest): AdmissionResponse {
     : immutableChanges(old.spec, obj.spec);
   if (changed.length > 0) return denyFields(req.uid, changed, "Forbidden");
   const oldSpec = oldParsed.ok ? oldParsed.value : undefined;
+  // spec.data cannot change, but spec.training.evaluation can: turning evaluation on makes the server
+  // pod mount spec.data.evalSource. Only a path this update starts mounting is refused, so a stored
+  // job whose paths predate the check stays editable (ADR 0010, amendment 3).
+  const relative = newlyMountedRelativePaths(oldSpec, parsed.value.spec);
+  if (relative.length > 0) return denyFields(req.uid, relative);
   // An unreadable stored status is the operator's to replace, not the user's to fix: the edit is
   // checked against the fields that read, as the reconciler builds on them, and says so (ADR 0023,
   // amendment 5).

@@ -1,6 +1,7 @@
 // Folder and JSONL data of a job on a cluster lie on the nodes: the pods mount them from there
 // (a hostPath at the same path, desired/pod-parts.ts), which must be absolute. The API server takes a
-// relative one and the container then cannot start, so the webhook refuses it when the job is created.
+// relative one and the container then cannot start, so the webhook refuses it when the job is created,
+// and an update that starts mounting one (evaluation turned on: spec.data.evalSource).
 import type { FieldError, SFPromptJob } from "@sfprompt/api";
 
 type Spec = SFPromptJob["spec"];
@@ -27,4 +28,14 @@ export function relativeNodeDataPaths(spec: Spec): FieldError[] {
     });
   }
   return errors;
+}
+
+/**
+ * The relative paths `spec` mounts that `oldSpec` (the stored job's, undefined when it no longer
+ * parses) did not: an update is refused for these only, never for a path its job was stored with.
+ */
+export function newlyMountedRelativePaths(oldSpec: Spec | undefined, spec: Spec): FieldError[] {
+  if (oldSpec === undefined) return [];
+  const before = new Set(relativeNodeDataPaths(oldSpec).map((e) => e.path));
+  return relativeNodeDataPaths(spec).filter((e) => !before.has(e.path));
 }

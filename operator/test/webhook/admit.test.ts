@@ -314,3 +314,21 @@ describe("garbage", () => {
     });
   }
 });
+
+describe("validating webhook: relative data paths on update", () => {
+  const job = (everyRounds: number, rounds = 2) =>
+    jobWith({
+      data: { source: { jsonl: { path: "train.jsonl" } }, evalSource: { jsonl: { path: "held.jsonl" } } },
+      training: { rounds, evaluation: { everyRounds } },
+    });
+  it("a job stored with a relative path (before the check) stays editable", () => {
+    const r = validate("UPDATE", job(0, 5), job(0));
+    assert.equal(r.allowed, true, r.status?.message);
+  });
+  it("turning evaluation on refuses the evalSource path it starts mounting, not the stored source", () => {
+    const r = validate("UPDATE", job(1), job(0));
+    assert.equal(r.allowed, false);
+    assert.match(r.status!.message, /spec\.data\.evalSource\.jsonl\.path: is "held\.jsonl", a relative path/);
+    assert.ok(!r.status!.message.includes("spec.data.source."), r.status!.message);
+  });
+});

@@ -206,6 +206,31 @@ describe("updates behind the API server", () => {
     await patch("upd", { spec: { training: { rounds: 2 }, output: { resume: false } } });
     assert.equal(((await getSpec("team-a", "upd")) as { training: { rounds: number } }).training.rounds, 2);
   });
+  it("turning evaluation on is refused while spec.data.evalSource's path is relative (the server pod would mount it)", async () => {
+    const held = (everyRounds: number): Json => ({
+      data: {
+        source: { jsonl: { path: "/srv/sfprompt/train.jsonl" } },
+        evalSource: { jsonl: { path: "held-out.jsonl" } },
+      },
+      training: { evaluation: { everyRounds } },
+    });
+    // unread while evaluation is off: created
+    await applyObjects(cp.kubeConfig, [jobWith(held(0), { name: "eval-off", namespace: "team-a" }) as never]);
+    const err = await patch("eval-off", { spec: { training: { evaluation: { everyRounds: 1 } } } }).then(
+      () => undefined,
+      (e: { body: string }) => JSON.parse(e.body) as { message: string },
+    );
+    assert.match(
+      err?.message ?? "(accepted)",
+      /spec\.data\.evalSource\.jsonl\.path: is "held-out\.jsonl", a relative path; the server pods mount it/,
+    );
+    const stored = (await getSpec("team-a", "eval-off")) as {
+      training: { evaluation: { everyRounds: number } };
+    };
+    assert.equal(stored.training.evaluation.everyRounds, 0);
+    // an edit that leaves evaluation off is not refused for the unread path
+    await patch("eval-off", { spec: { training: { rounds: 4 } } });
+  });
   it("adding and removing a finalizer is accepted", async () => {
     await patch("upd", { metadata: { finalizers: ["sfprompt.io/test"] } });
     await patch("upd", { metadata: { finalizers: null } });

@@ -10,9 +10,13 @@ function textField(record: Record_): string | undefined {
   return "text" in record ? "text" : "ids" in record ? "ids" : undefined;
 }
 
+/**
+ * The field holding number features: an array (a string "input" is a sentence of a text file, whose
+ * own reader says which fields a text line needs, not a line of number features).
+ */
 function featuresField(record: Record_, inputField: string | undefined): string | undefined {
-  if (inputField !== undefined) return inputField in record ? inputField : undefined;
-  return "x" in record ? "x" : "input" in record ? "input" : undefined;
+  const fields = inputField !== undefined ? [inputField] : ["x", "input"];
+  return fields.find((f) => Array.isArray(record[f]));
 }
 
 /** Checks that each line of one file holds the kind of sample its reader takes. */

@@ -320,6 +320,27 @@ describe("JSONL whose lines mix kinds, or hold a features field the user named",
     });
   });
 
+  it("text lines whose sentence is in a string input field are not called number features", async () => {
+    // a common layout of text datasets ({"input": "...", "label": ...}): the reader's own error
+    // says which fields a text line needs, rather than that the line holds number features
+    await withTempDir(async (dir) => {
+      const path = join(dir, "sentences.jsonl");
+      await writeFile(path, lines({ input: "good film", label: 0 }, { input: "bad", label: 1 }));
+      await assert.rejects(loadJsonlTokens(path, { tokenize, seqLen: 4 }), (e: unknown) => {
+        assert.ok(!(e instanceof JsonlKindError) && !(e instanceof JsonlMixedKindError), String(e));
+        assert.match(String(e), /sentences\.jsonl:1: .*"text"/);
+        return true;
+      });
+      const later = join(dir, "later.jsonl");
+      await writeFile(later, lines({ text: "good film", label: 0 }, { input: "bad", label: 1 }));
+      await assert.rejects(loadJsonlTokens(later, { tokenize, seqLen: 4 }), (e: unknown) => {
+        assert.ok(!(e instanceof JsonlMixedKindError), String(e));
+        assert.match(String(e), /later\.jsonl:2: .*"text"/);
+        return true;
+      });
+    });
+  });
+
   it("lines of a named features field read as text: a JsonlKindError naming that field", async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, "pixels.jsonl");

@@ -201,7 +201,6 @@ function figures(f: RoundFigures): string {
   );
 }
 
-/** The plain line of a finished round. */
 /** The line for a server that was asked for CUDA and runs the body on CPU. */
 function cpuFallbackLine(label: string, reason: string | undefined): string {
   const why = reason ?? "ONNX Runtime's CUDA provider is not available (docs/quickstart.md)";
@@ -211,6 +210,7 @@ function cpuFallbackLine(label: string, reason: string | undefined): string {
   );
 }
 
+/** The plain line of a finished round. */
 export function roundLine(
   label: string,
   rounds: number,

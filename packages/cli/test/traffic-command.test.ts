@@ -3,7 +3,7 @@
 // codec flags, and the errors a user can meet.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -222,17 +222,73 @@ describe("sfprompt traffic", () => {
     }
   });
 
-  it("asks for --samples-per-client when the job's data is not a built-in set (exit 1)", () => {
+  /** The demo job on `source` (YAML lines under spec.data.source), split by `partitioning`. */
+  function ownDataJob(dir: string, source: string, partitioning: string): string {
+    const job = readFileSync(DEMO_JOB, "utf8")
+      .replace("      builtin: mnist", source)
+      .replace(/ {4}partitioning:\n( {6}.*\n)+/, `    partitioning: ${partitioning}\n`)
+      .replace("maxSamples: 1000", "everyRounds: 0");
+    const file = join(dir, "job.yaml");
+    writeFileSync(file, job);
+    return file;
+  }
+
+  it("counts the samples of the job's own JSONL file and image folder here, split as sfprompt run splits them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-traffic-own-"));
+    try {
+      const jsonl = join(dir, "train.jsonl");
+      const lines = Array.from({ length: 60 }, (_, i) =>
+        JSON.stringify({ x: new Array(784).fill(i % 2), label: i % 10 }),
+      );
+      writeFileSync(jsonl, `${lines.join("\n")}\n`);
+      // unset strategy: iid on one machine, the clients share this one copy
+      const iid = plan(ownDataJob(dir, `      jsonl: { path: ${JSON.stringify(jsonl)} }`, "{ seed: 0 }"));
+      const sizes = iid.comparison.samplesPerClient;
+      assert.equal(sizes.length, 8);
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        60,
+        "every line of the file, shared out",
+      );
+      assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `an even split: ${sizes.join(", ")}`);
+      assert.match(iid.samples, new RegExp(`^the JSONL file ${jsonl} on this machine, iid, seed 0$`));
+
+      const folder = join(dir, "images");
+      for (let i = 0; i < 12; i++) {
+        mkdirSync(join(folder, String(i % 3)), { recursive: true });
+        const pgm = Buffer.concat([Buffer.from("P5\n28 28\n255\n"), Buffer.alloc(28 * 28, i * 20)]);
+        writeFileSync(join(folder, String(i % 3), `${i}.pgm`), pgm);
+      }
+      const none = ownDataJob(
+        dir,
+        `      imageFolder: { path: ${JSON.stringify(folder)} }`,
+        "{ strategy: none }",
+      );
+      const r = sfprompt("traffic", none);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^samples per client: 12(, 12){7} \\(the image folder ${folder} on this machine, none`,
+          "m",
+        ),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("asks for --samples-per-client when the job's own data is not on this machine (exit 1); the flag plans it", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));
     try {
-      const job = readFileSync(DEMO_JOB, "utf8")
-        .replace("builtin: mnist", "imageFolder:\n        path: /data/images")
-        .replace("maxSamples: 1000", "everyRounds: 0");
-      const file = join(dir, "job.yaml");
-      writeFileSync(file, job);
+      const file = ownDataJob(dir, "      imageFolder:\n        path: /data/images", "{ strategy: none }");
       const r = sfprompt("traffic", file);
       assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stderr, /spec\.data\.source: .*--samples-per-client N/);
+      assert.match(
+        r.stderr,
+        /spec\.data\.source\.imageFolder\.path: \/data\/images does not exist on this machine; .*give its path here, or pass --samples-per-client N$/m,
+      );
+      assert.doesNotMatch(r.stderr, /internal error|at .*\.ts:/);
       assert.equal(sfprompt("traffic", file, "--samples-per-client", "10").code, 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -157,18 +157,30 @@ export function checkJobDataPaths(path: string, job: SFPromptJob): void {
   if (data.evalSource !== undefined && training.evaluation.everyRounds > 0)
     sources.push(["evalSource", data.evalSource]);
   for (const [key, source] of sources) {
-    const [kind, at] = source.jsonl
-      ? (["jsonl", source.jsonl.path] as const)
-      : source.imageFolder
-        ? (["imageFolder", source.imageFolder.path] as const)
-        : [];
-    const problem = at === undefined ? undefined : dataPathProblem(at, kind === "imageFolder");
+    const problem = sourcePathProblem(source, `spec.data.${key}`);
     if (problem !== undefined)
       throw new JobFileError(
         path,
-        `spec.data.${key}.${kind}.path: ${at} ${problem}; sfprompt run reads the job's data here ` +
+        `${problem}; sfprompt run reads the job's data here ` +
           "(its clients share this one copy; on a cluster each client reads the path on its own node): " +
           "give the path of your data on this machine",
       );
   }
+}
+
+/**
+ * "spec.data.source.jsonl.path: /d/x.jsonl does not exist on this machine" when the folder or JSONL
+ * data `source` names (at `field`) is not at its path here; undefined when it is, or is built in.
+ */
+export function sourcePathProblem(
+  source: SFPromptJob["spec"]["data"]["source"],
+  field: string,
+): string | undefined {
+  const [kind, at] = source.jsonl
+    ? (["jsonl", source.jsonl.path] as const)
+    : source.imageFolder
+      ? (["imageFolder", source.imageFolder.path] as const)
+      : [];
+  const problem = at === undefined ? undefined : dataPathProblem(at, kind === "imageFolder");
+  return problem === undefined ? undefined : `${field}.${kind}.path: ${at} ${problem}`;
 }

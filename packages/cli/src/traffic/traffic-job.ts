@@ -7,6 +7,7 @@ import {
   parseJob,
   toRunConfig,
   type Codec,
+  type RunConfig,
   type FieldError,
   type SFPromptJob,
 } from "@sfprompt/api";
@@ -21,11 +22,13 @@ import {
   splitOptionsOf,
   textBundleConfig,
   trafficShapesOfModel,
+  type Dataset,
   type TrafficComparison,
 } from "@sfprompt/core";
+import { JobInputError } from "../proc/input-error.js";
 import { loadTrainData } from "../proc/job-data.js";
 import { JobFileError } from "../run/errors.js";
-import { readJobFile } from "../run/job-file.js";
+import { readJobFile, sourcePathProblem } from "../run/job-file.js";
 
 /** Flag values that replace the job's. */
 export interface TrafficOverrides {
@@ -156,18 +159,39 @@ export async function trafficSamples(
     const sizes = new Array<number>(c.clients.count).fill(o.samplesPerClient);
     return { sizes, source: `--samples-per-client ${o.samplesPerClient} (every client)` };
   }
-  if (c.data.source.builtin === undefined) {
-    throw new JobFileError(
-      where,
-      "spec.data.source: only built-in data sets can be partitioned here; pass --samples-per-client N",
-    );
-  }
-  const ds = await loadTrainData(c);
+  const ds = await trainDataHere(job, where);
   const p = jobPartitioning(c.data, "one-machine");
   const sizes = partitionForJob(ds, p, c.clients.count).map(datasetSize);
   const how = p.strategy === "dirichlet" ? `dirichlet α = ${p.alpha}` : p.strategy;
   const cap = p.samplesPerClient === undefined ? "" : `, at most ${p.samplesPerClient} each`;
-  return { sizes, source: `${c.data.source.builtin} train split, ${how}, seed ${p.seed}${cap}` };
+  return { sizes, source: `${dataName(c.data.source)}, ${how}, seed ${p.seed}${cap}` };
+}
+
+/** "mnist train split", "the JSONL file d/train.jsonl on this machine", for the report. */
+function dataName(s: RunConfig["data"]["source"]): string {
+  if (s.builtin !== undefined) return `${s.builtin} train split`;
+  if (s.jsonl !== undefined) return `the JSONL file ${s.jsonl.path} on this machine`;
+  return `the image folder ${s.imageFolder?.path ?? "?"} on this machine`;
+}
+
+/**
+ * The job's training data read here, as `sfprompt run` reads it (its clients share this one copy).
+ * Folder or JSONL data that is not here, or cannot be read, is refused naming its field and the
+ * flag that plans without it: on a cluster each client reads its own node's copy, not this one.
+ */
+async function trainDataHere(job: SFPromptJob, where: string): Promise<Dataset> {
+  const c = toRunConfig(job);
+  const own = c.data.source.builtin === undefined;
+  const hint =
+    "; traffic counts the job's samples in its data on this machine: give its path here, or pass --samples-per-client N";
+  const problem = sourcePathProblem(job.spec.data.source, "spec.data.source");
+  if (problem !== undefined) throw new JobFileError(where, `${problem}${hint}`);
+  try {
+    return await loadTrainData(c);
+  } catch (cause) {
+    if (!own || !(cause instanceof JobInputError)) throw cause;
+    throw new JobFileError(where, `${cause.message}${hint}`, { cause });
+  }
 }
 
 export interface JobTrafficPlan {

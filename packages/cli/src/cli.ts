@@ -4,6 +4,7 @@ import type { CliIO, Command } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { UsageError } from "./errors.js";
 import { flagsHelp, parseFlags, positionalsHelp } from "./flags.js";
+import { nearestName } from "./nearest-name.js";
 
 const defaultIO: CliIO = {
   out: (l) => process.stdout.write(`${l}\n`),
@@ -100,7 +101,12 @@ export async function runCli(
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    io.err(`sfprompt: unknown command "${name}"\n\n${mainHelp(commands)}`);
+    const near = nearestName(
+      name,
+      commands.map((c) => c.name),
+    );
+    const hint = near === undefined ? "" : ` (did you mean ${near}?)`;
+    io.err(`sfprompt: unknown command "${name}"${hint}\n\n${mainHelp(commands)}`);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {

@@ -1,5 +1,6 @@
 // A small flag parser: `--name value`, `--name=value`, boolean `--name`; every error names the flag.
 import { UsageError } from "./errors.js";
+import { nearestName } from "./nearest-name.js";
 
 export interface FlagSpec {
   readonly name: string;
@@ -21,25 +22,13 @@ export interface PositionalSpec {
   readonly required?: boolean;
 }
 
-/** Edits (insert, delete, replace) that turn `a` into `b`. */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++)
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
 /** " (did you mean --rounds?)" for the flag nearest a mistyped `name`, or "" when none is near. */
 function suggestion(name: string, specs: readonly FlagSpec[]): string {
-  const near = specs
-    .map((s) => ({ s, d: editDistance(name.toLowerCase(), s.name) }))
-    .filter((x) => x.d <= Math.max(2, Math.floor(x.s.name.length / 3)))
-    .sort((a, b) => a.d - b.d)[0];
-  return near === undefined ? "" : ` (did you mean --${near.s.name}?)`;
+  const near = nearestName(
+    name,
+    specs.map((s) => s.name),
+  );
+  return near === undefined ? "" : ` (did you mean --${near}?)`;
 }
 
 /** Parses argv against the specs; throws UsageError naming the offending flag. */

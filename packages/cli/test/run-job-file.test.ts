@@ -113,7 +113,22 @@ describe("sfprompt run --help and its flags", () => {
   it("refuses `sfprompt help` of an unknown command as that command (exit 2)", () => {
     const r = sfprompt("help", "rnu");
     assert.equal(r.code, 2, r.stdout);
-    assert.match(r.stderr, /^sfprompt: unknown command "rnu"\n\nusage: sfprompt <command>/);
+    assert.match(
+      r.stderr,
+      /^sfprompt: unknown command "rnu" \(did you mean run\?\)\n\nusage: sfprompt <command>/,
+    );
+  });
+
+  it("suggests the command nearest a mistyped one, as for a mistyped flag (exit 2)", () => {
+    const typo = sfprompt("trafic", "examples/demo-job.yaml");
+    assert.equal(typo.code, 2, typo.stdout);
+    assert.match(
+      typo.stderr,
+      /^sfprompt: unknown command "trafic" \(did you mean traffic\?\)\n\nusage: sfprompt <command>/,
+    );
+    const far = sfprompt("frobnicate");
+    assert.equal(far.code, 2, far.stdout);
+    assert.match(far.stderr, /^sfprompt: unknown command "frobnicate"\n\n/, "no command is near: no guess");
   });
 
   const specs: FlagSpec[] = [

@@ -105,11 +105,19 @@ export interface Proc {
 }
 
 /** Spawns an entry point with `args` and `env` (added to a clean env: PATH and HOME only). */
-export function spawnEntry(entry: string, args: readonly string[], env: Record<string, string> = {}): Proc {
+export function spawnEntry(
+  entry: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  /** Run as this user (the images' 10001), which needs root here; HOME is then the temp folder. */
+  user?: { uid: number; gid: number },
+): Proc {
+  const home = user === undefined ? (process.env.HOME ?? "/root") : tmpdir();
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", entry, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: home, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(user ?? {}),
   });
   const logs: LogLine[] = [];
   const nonJson: string[] = [];

@@ -17,6 +17,7 @@ import {
   type TextEncoding,
 } from "@sfprompt/core";
 import { JobInputError } from "./errors.js";
+import { unreadableDataDetail } from "./unreadable-data.js";
 
 async function loadSource(
   config: RunConfig,
@@ -34,7 +35,8 @@ async function loadSource(
     // a RunConfigError names the field at fault (spec.classes.labels for a folder that lacks a class),
     // which need not be the source it was found in
     if (cause instanceof RunConfigError) throw new JobInputError(cause.field, cause.detail, { cause });
-    throw new JobInputError(at, `cannot load: ${(cause as Error).message}`, { cause });
+    const detail = unreadableDataDetail(source, cause) ?? `cannot load: ${(cause as Error).message}`;
+    throw new JobInputError(at, detail, { cause });
   }
   // checked on what was loaded (read once), before the process reports ready: training would meet a
   // label beyond spec.classes.numClasses only mid-round; the message is the one `sfprompt run` gives

@@ -170,3 +170,36 @@ test("a client cut off from NATS while its state report waited, back after the e
     await relay.close();
   }
 });
+
+test("a client stopped mid-round, sent SIGTERM as well as the job's finish, exits 0 without an error line when continued", async () => {
+  const config = endsWithoutClient0("mid-round-sigterm");
+  const nc = await connect({ servers: f.nats.url });
+  try {
+    const training = new Promise<void>((resolve) =>
+      nc.subscribe(eventSubject(config.names.job, "client.state"), {
+        callback: (_err, msg) => {
+          const e = msg.json<{ client: string; state: string }>();
+          if (e.client === "client-0" && e.state === "local-update") resolve();
+        },
+      }),
+    );
+    const job = await runJob(config, f.nats.url, training, (slow) => slow.kill("SIGSTOP"));
+    // the job.finished event and SIGTERM both wait for it: whichever it takes first stops its round,
+    // and a SIGTERM taken as the finish stops it makes runClient rethrow the finish (JobFinishedError)
+    const back = await comeBack(job.slow, () => {
+      job.slow.kill("SIGTERM");
+      job.slow.kill("SIGCONT");
+    });
+    const trace = back.logs.map((l) => JSON.stringify(l)).join("\n");
+    assert.equal(back.code, 0, `${job.slow.stderr()}\n${trace}`);
+    assert.deepEqual(
+      back.logs.filter((l) => l.level === "error").map((l) => l.event),
+      [],
+      trace,
+    );
+    assert.equal(back.logs.find((l) => l.event === "process.exit")?.code, 0, trace);
+  } finally {
+    await nc.close();
+    for (const p of running.splice(0)) p.kill("SIGKILL");
+  }
+});

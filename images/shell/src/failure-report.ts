@@ -1,6 +1,6 @@
-// What a process says (one error log line) and exits with for the error its work ended with, other
-// than a stop on a signal: the exit code follows from the error's class (exit-codes.ts).
-import { JobFailedError } from "@sfprompt/core";
+// What a process says (one log line) and exits with for the error its work ended with: the exit
+// code follows from the error's class (exit-codes.ts). The job's finish is no failure (info, exit 0).
+import { JobFailedError, JobFinishedError } from "@sfprompt/core";
 import { isTransientNatsError } from "@sfprompt/protocol";
 import { NatsConnectError, ServerJobFailedError, SettingsError } from "./errors.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
@@ -8,6 +8,8 @@ import { JobInputError } from "./inputs/errors.js";
 
 export interface FailureReport {
   readonly event: string;
+  /** "error" unless the work ended with the job's finish, which is no failure. */
+  readonly level: "info" | "error";
   readonly fields: Record<string, unknown>;
   readonly code: ExitCode;
   /** Set when this server failed its job: the reason, which /readyz shows while the process lingers. */
@@ -16,19 +18,39 @@ export interface FailureReport {
 
 /** The log line and exit code for `error`. */
 export function failureReport(error: unknown): FailureReport {
+  if (error instanceof JobFinishedError)
+    // runClient ends with it when SIGTERM came as a finish stopped its round: ended as the finish
+    // ends a client (exit 0), not as a failure
+    return {
+      event: "runtime.job-finished",
+      level: "info",
+      fields: {
+        learnedFrom: error.source,
+        error: error.message,
+        hint: "the job finished on its server while this client was at work; it stops, nothing failed",
+      },
+      code: EXIT.ok,
+    };
   if (error instanceof NatsConnectError)
-    return { event: "nats.unreachable", fields: { url: error.url, error: error.message }, code: EXIT.nats };
+    return {
+      event: "nats.unreachable",
+      level: "error",
+      fields: { url: error.url, error: error.message },
+      code: EXIT.nats,
+    };
   if (error instanceof ServerJobFailedError) return failedJobReport(error);
   if (isTransientNatsError(error))
     // NATS or its JetStream not there (yet): no fault of the job, so a restart tries again
     return {
       event: "nats.unavailable",
+      level: "error",
       fields: { error, hint: "NATS or JetStream did not answer; the process ends so that it is restarted" },
       code: EXIT.nats,
     };
   if (error instanceof SettingsError)
     return {
       event: "config.invalid",
+      level: "error",
       fields: { setting: error.setting, error: error.message },
       code: EXIT.config,
     };
@@ -36,6 +58,7 @@ export function failureReport(error: unknown): FailureReport {
     // the server failed the job: this process did nothing wrong, and restarting it cannot help
     return {
       event: "runtime.job-failed",
+      level: "error",
       fields: { reason: error.reason, error: error.message },
       code: EXIT.jobFailed,
     };
@@ -43,10 +66,16 @@ export function failureReport(error: unknown): FailureReport {
     // the model, bundle or data the config names is not there: retrying the pod cannot help
     return {
       event: "config.invalid",
+      level: "error",
       fields: { field: error.field, error: error.message },
       code: EXIT.config,
     };
-  return { event: "runtime.failed", fields: { error, stack: (error as Error)?.stack }, code: EXIT.runtime };
+  return {
+    event: "runtime.failed",
+    level: "error",
+    fields: { error, stack: (error as Error)?.stack },
+    code: EXIT.runtime,
+  };
 }
 
 /** The job failed on this server: the reason and the field a restart would meet again. */
@@ -56,12 +85,14 @@ function failedJobReport(error: ServerJobFailedError): FailureReport {
   return cause instanceof JobInputError
     ? {
         event: "config.invalid",
+        level: "error",
         fields: { ...fields, error: cause.message },
         code: EXIT.config,
         failedJob: error.reason,
       }
     : {
         event: "runtime.failed",
+        level: "error",
         fields: { ...fields, error: cause.message, stack: cause.stack },
         code: EXIT.runtime,
         failedJob: error.reason,

@@ -226,14 +226,14 @@ class ProcessRun {
   }
 
   #report(error: unknown): void {
-    if (this.#shutdown.reason === "signal") {
+    const r = failureReport(error);
+    if (this.#shutdown.reason === "signal" && r.code !== EXIT.ok) {
       // whatever the abort made the work throw (an AbortError, a NATS connect cut short, the
       // runtime's own error type), a stop on SIGTERM/SIGINT is orderly
       if (!isAbortLike(error, this.#shutdown.signal)) this.logger.log("info", "runtime.stopped", { error });
       return;
     }
-    const r = failureReport(error);
-    this.logger.log("error", r.event, r.fields);
+    this.logger.log(r.level, r.event, r.fields);
     this.#fail(r.code);
     if (r.failedJob !== undefined) this.#failedJob = r.failedJob;
   }

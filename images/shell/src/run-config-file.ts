@@ -12,6 +12,7 @@ import {
   type FieldError,
   type RunConfig,
 } from "@sfprompt/api";
+import { unreadableDetail } from "@sfprompt/core";
 import { ConfigFileError } from "./errors.js";
 import type { ProcessSettings } from "./settings.js";
 
@@ -28,7 +29,9 @@ export async function readRunConfigFile(path: string): Promise<LoadedConfig> {
   try {
     text = await readFile(path, "utf8");
   } catch (cause) {
-    throw new ConfigFileError(path, "(file)", `cannot be read: ${(cause as Error).message}`, { cause });
+    const unreadable = unreadableDetail({ path, kind: "file", where: "(on its volume or the node)" }, cause);
+    const detail = unreadable ?? `cannot be read: ${(cause as Error).message}`;
+    throw new ConfigFileError(path, "(file)", detail, { cause });
   }
   return parseRunConfigText(path, text);
 }

@@ -3,10 +3,16 @@
 // length and seed, so the server and every client prepare identical bundles independently; the result
 // is cached under a content hash and published by an atomic rename (processes may race on one cache).
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { accessSync, constants, createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
-import { ensureDemoModel, ensureMinilmModel, jobSplitRefusal, splitOptionsOf } from "@sfprompt/core";
+import {
+  ensureDemoModel,
+  ensureMinilmModel,
+  jobSplitRefusal,
+  splitOptionsOf,
+  unreadableDetail,
+} from "@sfprompt/core";
 import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
 import { withDemoModel } from "./demo-files.js";
@@ -26,12 +32,7 @@ export interface BundleInputs {
 /** The bundle directory for `config`, preparing (and caching) it when none was given. */
 export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Promise<string> {
   if (o.bundleDir !== undefined) {
-    if (!existsSync(join(o.bundleDir, MANIFEST_FILE))) {
-      throw new JobInputError(
-        "--bundle-dir / SFPROMPT_BUNDLE_DIR",
-        `${o.bundleDir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`,
-      );
-    }
+    checkGivenBundle(o.bundleDir);
     return o.bundleDir;
   }
   const model = await resolveModelPath(config, o);
@@ -65,6 +66,23 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
   return dir;
 }
 
+const BUNDLE_DIR_SETTING = "--bundle-dir / SFPROMPT_BUNDLE_DIR";
+
+/**
+ * A given bundle folder must hold a manifest this user can read: a folder (or manifest) the user
+ * cannot read looked missing to existsSync, and "run sfprompt prepare" was the wrong advice.
+ */
+function checkGivenBundle(dir: string): void {
+  try {
+    accessSync(join(dir, MANIFEST_FILE), constants.R_OK);
+  } catch (cause) {
+    const where = "(on its volume or the node)";
+    const unreadable = unreadableDetail({ path: dir, kind: "folder", where, doc: "docs/images.md" }, cause);
+    const detail = unreadable ?? `${dir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`;
+    throw new JobInputError(BUNDLE_DIR_SETTING, detail, { cause });
+  }
+}
+
 /** The splitter's refusal as the job's: it names sfprompt prepare's flags, the author wrote spec.model.split & co. */
 function splitError(cause: unknown, config: RunConfig): unknown {
   const refused = jobSplitRefusal(cause, config);
@@ -78,7 +96,7 @@ function bundleCacheError(cause: unknown, bundles: string): JobInputError | unde
     return undefined;
   return new JobInputError(
     CACHE_DIR_SETTING,
-    `cannot prepare the model's bundle under ${bundles} (${e.code ?? e.syscall}: ${e.message}); set it to a folder this user can write (a writable volume), or give a prepared bundle (--bundle-dir / SFPROMPT_BUNDLE_DIR)`,
+    `cannot prepare the model's bundle under ${bundles} (${e.code ?? e.syscall}: ${e.message}); set it to a folder this user can write (a writable volume), or give a prepared bundle (${BUNDLE_DIR_SETTING})`,
     { cause },
   );
 }

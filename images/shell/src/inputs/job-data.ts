@@ -15,9 +15,9 @@ import {
   type Dataset,
   type PartitionBundle,
   type TextEncoding,
+  unreadableDataDetail,
 } from "@sfprompt/core";
 import { JobInputError } from "./errors.js";
-import { unreadableDataDetail } from "./unreadable-data.js";
 
 async function loadSource(
   config: RunConfig,
@@ -35,7 +35,8 @@ async function loadSource(
     // a RunConfigError names the field at fault (spec.classes.labels for a folder that lacks a class),
     // which need not be the source it was found in
     if (cause instanceof RunConfigError) throw new JobInputError(cause.field, cause.detail, { cause });
-    const detail = unreadableDataDetail(source, cause) ?? `cannot load: ${(cause as Error).message}`;
+    const detail =
+      unreadableDataDetail(source, cause, "on the node") ?? `cannot load: ${(cause as Error).message}`;
     throw new JobInputError(at, detail, { cause });
   }
   // checked on what was loaded (read once), before the process reports ready: training would meet a

@@ -12,6 +12,7 @@ import {
   type Dataset,
   type PartitionBundle,
   type TextEncoding,
+  unreadableDataDetail,
 } from "@sfprompt/core";
 import { JobInputError, jobInputErrorOf, minilmVocabularyError } from "./input-error.js";
 
@@ -40,10 +41,10 @@ async function load(
     const ds = await loadJobSource(c, source, split, field, options);
     return bundle ? checkSampleShape(ds, bundle, field) : ds;
   } catch (cause) {
-    throw (
-      jobInputErrorOf(cause) ??
-      new JobInputError(field, `cannot load: ${(cause as Error).message}`, { cause })
-    );
+    // a file the run's user cannot read says so, and what to chmod, as the images say it
+    const detail =
+      unreadableDataDetail(source, cause, "on this machine") ?? `cannot load: ${(cause as Error).message}`;
+    throw jobInputErrorOf(cause) ?? new JobInputError(field, detail, { cause });
   }
 }
 

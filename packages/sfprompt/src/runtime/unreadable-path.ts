@@ -1,0 +1,62 @@
+// Files and folders this process's user cannot read (EACCES/EPERM): the images run as uid 10001
+// (images/Dockerfile) with no runAsUser set by the operator, and `sfprompt run`'s processes as the
+// user who ran it, so files copied in place as root with mode 0600 are refused. The message names the
+// path, the user and the chmod/chown that fixes it, for the job's data, a bundle folder or a file.
+import type { DataSource } from "./job-source.js";
+
+/** The EACCES/EPERM error in `cause`'s chain, if any. */
+export function permissionError(cause: unknown): NodeJS.ErrnoException | undefined {
+  for (let e = cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM") return e as NodeJS.ErrnoException;
+  }
+  return undefined;
+}
+
+/** What could not be read: a folder (read with everything in it) or one file. */
+export interface UnreadableTarget {
+  readonly path: string;
+  readonly kind: "folder" | "file";
+  /** How the message calls what must be readable, e.g. "the folder, its class folders and images". */
+  readonly what?: string;
+  /** Where the fix is made, e.g. "on the node", "on this machine". */
+  readonly where: string;
+  /** The doc that says more, e.g. "docs/datasets.md". */
+  readonly doc?: string;
+}
+
+/**
+ * "<path> cannot be read by this process's user (uid U, gid G; EACCES): make <what> readable by uid U
+ * <where>: chmod …" when `cause` is a permission error; else undefined (other errors keep their own
+ * message).
+ */
+export function unreadableDetail(target: UnreadableTarget, cause: unknown): string | undefined {
+  const denied = permissionError(cause);
+  if (denied === undefined) return undefined;
+  const { path, where } = target;
+  const uid = process.getuid?.() ?? -1;
+  const gid = process.getgid?.() ?? -1;
+  const fix =
+    target.kind === "folder"
+      ? `${target.what ?? "the folder and everything in it"} readable by uid ${uid} ${where}: chmod -R a+rX ${path} (or chown -R ${uid}:${gid} ${path})`
+      : `${target.what ?? "the file"} readable by uid ${uid} ${where}: chmod a+r ${path} (or chown ${uid}:${gid} ${path}), and its folders searchable (a+x)`;
+  const see = target.doc === undefined ? "" : `; see ${target.doc}`;
+  return (
+    `${denied.path ?? path} cannot be read by this process's user (uid ${uid}, gid ${gid}; ${denied.code}): ` +
+    `make ${fix}${see}`
+  );
+}
+
+/**
+ * "/data/x/1/2.png cannot be read by this process's user (uid 10001, gid 10001; EACCES): make …
+ * readable by uid 10001 <where> …" when `cause` is a permission error met reading `source`'s folder or
+ * JSONL file; else undefined.
+ */
+export function unreadableDataDetail(source: DataSource, cause: unknown, where: string): string | undefined {
+  const folder = source.imageFolder?.path;
+  const path = folder ?? source.jsonl?.path;
+  if (path === undefined) return undefined;
+  const what = folder !== undefined ? "the folder, its class folders and images" : "the file";
+  const kind = folder !== undefined ? "folder" : "file";
+  return unreadableDetail({ path, kind, what, where, doc: "docs/datasets.md" }, cause);
+}

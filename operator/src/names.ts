@@ -99,6 +99,15 @@ export function childLabels(job: string, component: Component): Record<string, s
   };
 }
 
+/** The job whose server Deployment made a pod with this metadata (its template's labels and annotation), if any. */
+export function serverPodJob(
+  meta: { labels?: Record<string, string>; annotations?: Record<string, string> } | undefined,
+): string | undefined {
+  const l = meta?.labels ?? {};
+  if (l[LABEL_COMPONENT] !== "server" || l[LABEL_MANAGED_BY] !== FIELD_MANAGER) return undefined;
+  return meta?.annotations?.[ANNOTATION_JOB_NAME];
+}
+
 /** The work-queue key of a job: `namespace/name`, as client-go's MetaNamespaceKeyFunc. */
 export function jobKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;

@@ -11,7 +11,7 @@ import {
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from "@sfprompt/api";
 import { controllingJob } from "../desired/owner.js";
 import type { Logger } from "../log.js";
-import { MANAGED_SELECTOR, jobKey } from "../names.js";
+import { MANAGED_SELECTOR, jobKey, serverPodJob } from "../names.js";
 import { backoffDelay } from "../queue/backoff.js";
 import { CHILD_KINDS, watchPath, type ChildKind } from "./child-kinds.js";
 
@@ -89,6 +89,16 @@ export class Informers {
       .filter((o) => (o.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid));
   }
 
+  /**
+   * Cached pods of the server Deployment of the job `name` in `namespace`: a ReplicaSet controls them,
+   * so children() does not return them; their template's labels and job-name annotation tell them.
+   */
+  serverPods(namespace: string, name: string): KubernetesObject[] {
+    return (this.childCaches.get("Pod") ?? [])
+      .flatMap((c) => [...c.list(namespace)])
+      .filter((o) => serverPodJob(o.metadata) === name);
+  }
+
   private scopes(): (string | undefined)[] {
     return this.opts.namespaces.length > 0 ? [...this.opts.namespaces] : [undefined];
   }
@@ -119,7 +129,11 @@ export class Informers {
     const enqueue = (obj: KubernetesObject): void => {
       this.failures.delete(cache); // events flow again: the next failure starts from a short delay
       const ns = obj.metadata?.namespace ?? "";
-      const name = isJob ? obj.metadata?.name : controllingJob(obj.metadata?.ownerReferences);
+      // a server pod (its ReplicaSet controls it) concerns the job too: its state is ServerReady's message
+      const name = isJob
+        ? obj.metadata?.name
+        : (controllingJob(obj.metadata?.ownerReferences) ??
+          (kind === "Pod" ? serverPodJob(obj.metadata) : undefined));
       if (name) this.onKey(jobKey(ns, name));
     };
     cache.on("add", enqueue);

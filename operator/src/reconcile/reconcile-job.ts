@@ -183,6 +183,7 @@ async function reconcileParsed(
     job: { ...job, status: previous },
     lifecycle,
     deployment,
+    serverPods: deps.informers.serverPods(ref.namespace, ref.name) as V1Pod[],
     plans,
     progress,
     now,

@@ -5,6 +5,9 @@ import type { ClientStatus, ClientStatusState } from "@sfprompt/api";
 import { CLIENT_STATES } from "@sfprompt/protocol";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ClientProgress } from "../progress/snapshot.js";
+import { podReason } from "./pod-reason.js";
+
+export { podReason };
 
 function time(v: Date | string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -30,28 +33,12 @@ function currentReport(plan: ClientPlan, reported: ClientProgress | undefined): 
 // Every state a client reports on the progress stream is also a status state (api's list adds "running").
 const REPORTED: ReadonlySet<string> = new Set<ClientStatusState>(CLIENT_STATES);
 
-/** Why a pod ended or waits, from its container states and conditions (what `kubectl describe` shows). */
-export function podReason(pod: V1Pod | undefined): string | undefined {
-  const statuses = pod?.status?.containerStatuses ?? [];
-  const terminated = statuses.map((c) => c.state?.terminated).find((t) => t !== undefined);
-  if (terminated) {
-    const what = `${terminated.reason ?? "Error"} (exit code ${terminated.exitCode})`;
-    return terminated.message ? `${what}: ${terminated.message}` : what;
-  }
-  const waiting = statuses.map((c) => c.state?.waiting).find((w) => w?.reason !== undefined);
-  if (waiting) return waiting.message ? `${waiting.reason}: ${waiting.message}` : waiting.reason;
-  const unscheduled = pod?.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
-  if (unscheduled) return `${unscheduled.reason ?? "Unschedulable"}: ${unscheduled.message ?? ""}`.trim();
-  if (pod?.status?.reason) return `${pod.status.reason}: ${pod.status.message ?? ""}`.trim();
-  return undefined;
-}
-
 function withPodReason(
   state: ClientStatusState,
   pod: V1Pod | undefined,
 ): { state: ClientStatusState; reason?: string } {
   const reason = podReason(pod);
-  return reason !== undefined ? { state, reason: reason.slice(0, 1024) } : { state };
+  return reason !== undefined ? { state, reason } : { state };
 }
 
 /** What the client is doing, and why when it said. */

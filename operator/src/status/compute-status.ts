@@ -1,6 +1,6 @@
 // The job's status as a pure function of what the reconciler observed: the lifecycle decision, the
 // server Deployment, the client pods (through their plans) and the progress snapshot from NATS.
-import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { ClientStatus, ServerStatus, SFPromptJob, Status, StatusSchema } from "@sfprompt/api";
 import type { z } from "zod";
 import { finishedClientPlan } from "../desired/finished-clients.js";
@@ -12,12 +12,15 @@ import { clientsConfigCondition } from "./clients-config.js";
 import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
 import { clientsNotice, hasFinished, INVALID_SPEC, type Lifecycle, type Terminal } from "./lifecycle.js";
+import { clientsWhyText, serverPodsText } from "./pod-reason.js";
 import { cpuFallbackCondition, serverStatusOf } from "./server-status.js";
 
 export interface StatusInput {
   job: SFPromptJob;
   lifecycle: Lifecycle;
   deployment: V1Deployment | undefined;
+  /** The server Deployment's pods (not the job's own children: a ReplicaSet controls them). */
+  serverPods?: readonly V1Pod[];
   plans: readonly ClientPlan[];
   progress: ProgressSnapshot | undefined;
   now: Date;
@@ -129,7 +132,12 @@ function serverCondition(input: StatusInput): ConditionUpdate {
         "MinimumReplicasAvailable",
         `${d?.status?.availableReplicas} of ${want} server replicas available`,
       )
-    : cond("ServerReady", false, "ServerNotAvailable", "no server replica is available yet");
+    : cond(
+        "ServerReady",
+        false,
+        "ServerNotAvailable",
+        `no server replica is available yet: ${serverPodsText(input.serverPods ?? [])}`,
+      );
 }
 
 /** What becomes of a finished job's client pods (ADR 0012, amendments 2 and 3). */
@@ -161,11 +169,12 @@ function clientsCondition(input: StatusInput, clients: ClientStatus[]): Conditio
   if (others.length === 0)
     return cond("ClientsReady", true, "AllClientsRunning", `${clients.length} client pods running`);
   const retry = waiting.length > 0 ? `; restarting after backoff: ${waiting.join(", ")}` : "";
+  const why = clientsWhyText(clients.filter((c) => !running.includes(c)));
   return cond(
     "ClientsReady",
     false,
     waiting.length > 0 ? "ClientRestartBackoff" : "ClientsNotRunning",
-    `${running.length} of ${clients.length} client pods running; not running: ${others.join(", ")}${retry}`,
+    `${running.length} of ${clients.length} client pods running; not running: ${others.join(", ")}${retry}${why === "" ? "" : `; why: ${why}`}`,
   );
 }
 

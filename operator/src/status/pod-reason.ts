@@ -1,0 +1,118 @@
+// Why a pod of the job does not run, as one line from the pod's own status (what `kubectl get pod` and
+// `kubectl describe pod` show): the conditions' messages name it, so a stuck job says why it is stuck.
+import type { V1ContainerStatus, V1Pod } from "@kubernetes/client-node";
+
+/** The longest a pod's reason may be in a client's status entry. */
+export const MAX_POD_REASON = 1024;
+
+/** The job's hostPath volumes and the spec field each comes from (desired/pod-parts.ts nodeDataMount). */
+const DATA_FIELDS: Readonly<Record<string, string>> = {
+  data: "spec.data.source",
+  "eval-data": "spec.data.evalSource",
+};
+
+function terminatedText(t: NonNullable<NonNullable<V1ContainerStatus["state"]>["terminated"]>): string {
+  const what = `${t.reason ?? "Error"} (exit code ${t.exitCode})`;
+  return t.message ? `${what}: ${t.message}` : what;
+}
+
+/**
+ * A restart loop's own message is the back-off delay and the pod's name ("back-off 20s restarting
+ * failed container=…"), which changes while nothing else does; the last exit says why it loops.
+ */
+function crashLoopText(c: V1ContainerStatus): string {
+  const last = c.lastState?.terminated;
+  if (last) return `CrashLoopBackOff: the container keeps exiting; last exit: ${terminatedText(last)}`;
+  return `CrashLoopBackOff: the container keeps exiting${c.state?.waiting?.message ? ` (${c.state.waiting.message})` : ""}`;
+}
+
+/**
+ * A pod in ContainerCreating that mounts the job's data from its node: if the path is not there the
+ * pod stays in ContainerCreating for good and only a FailedMount event says so.
+ */
+function creatingText(pod: V1Pod, reason: string): string {
+  const mounts = (pod.spec?.volumes ?? [])
+    .filter((v) => v.hostPath !== undefined && DATA_FIELDS[v.name] !== undefined)
+    .map((v) => `${DATA_FIELDS[v.name]} ${v.hostPath!.path} (${v.hostPath!.type ?? "hostPath"})`);
+  if (mounts.length === 0) return reason;
+  const node = pod.spec?.nodeName !== undefined ? `node ${pod.spec.nodeName}` : "its node";
+  const name = pod.metadata?.name ?? "";
+  return `${reason}: it mounts ${mounts.join(" and ")} from ${node}; if that path is not there it stays in ${reason} (a FailedMount event: kubectl describe pod ${name})`;
+}
+
+function waitingText(pod: V1Pod, c: V1ContainerStatus): string {
+  const w = c.state!.waiting!;
+  const reason = w.reason!;
+  if (reason === "CrashLoopBackOff") return crashLoopText(c);
+  if ((reason === "ContainerCreating" || reason === "PodInitializing") && !w.message)
+    return creatingText(pod, reason);
+  return w.message ? `${reason}: ${w.message}` : reason;
+}
+
+/** Why a pod ended or waits, from its container states and conditions; undefined for a pod that runs normally. */
+export function podReason(pod: V1Pod | undefined): string | undefined {
+  const statuses = pod?.status?.containerStatuses ?? [];
+  const terminated = statuses.map((c) => c.state?.terminated).find((t) => t !== undefined);
+  if (terminated) return cut(terminatedText(terminated));
+  const waiting = statuses.find((c) => c.state?.waiting?.reason !== undefined);
+  if (waiting) return cut(waitingText(pod!, waiting));
+  const unscheduled = pod?.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+  if (unscheduled)
+    return cut(`${unscheduled.reason ?? "Unschedulable"}: ${unscheduled.message ?? ""}`.trim());
+  if (pod?.status?.reason) return cut(`${pod.status.reason}: ${pod.status.message ?? ""}`.trim());
+  return undefined;
+}
+
+function cut(text: string, max = MAX_POD_REASON): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function ready(pod: V1Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+}
+
+function created(pod: V1Pod): number {
+  const t = pod.metadata?.creationTimestamp;
+  return t === undefined ? 0 : new Date(t).getTime();
+}
+
+/** What keeps the server from being available, from its pods (the newest one speaks). */
+export function serverPodsText(pods: readonly V1Pod[]): string {
+  const live = pods
+    .filter((p) => p.metadata?.deletionTimestamp === undefined)
+    .sort(
+      (a, b) => created(b) - created(a) || (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""),
+    );
+  if (live.length === 0) return "no server pod exists yet (kubectl describe deployment shows why)";
+  const pod = live[0]!;
+  const name = pod.metadata?.name ?? "";
+  const why = podReason(pod);
+  if (why !== undefined) return `server pod ${name}: ${cut(why, 600)}`;
+  if (pod.status?.phase === "Running" && !ready(pod))
+    return `server pod ${name} runs but is not ready yet (kubectl logs ${name})`;
+  return `server pod ${name} is ${pod.status?.phase ?? "Pending"}`;
+}
+
+/** How many distinct reasons a ClientsReady message names, and how long each may be there. */
+const MAX_GROUPS = 4;
+const MAX_GROUP_REASON = 300;
+
+/**
+ * Why the clients that do not run do not, grouped by reason (every client of a job often waits for the
+ * same image or node): "clients 0, 1: ImagePullBackOff: …; client 2: Unschedulable: …". Bounded: the
+ * first four reasons, each cut to 300 characters; status.clients[].reason has each in full.
+ */
+export function clientsWhyText(entries: readonly { index: number; reason?: string | undefined }[]): string {
+  const groups = new Map<string, number[]>();
+  for (const e of entries) {
+    if (e.reason === undefined || e.reason === "") continue;
+    const key = cut(e.reason, MAX_GROUP_REASON);
+    groups.set(key, [...(groups.get(key) ?? []), e.index]);
+  }
+  const parts = [...groups].slice(0, MAX_GROUPS).map(([reason, ix]) => {
+    return `${ix.length > 1 ? "clients" : "client"} ${ix.join(", ")}: ${reason}`;
+  });
+  if (groups.size > MAX_GROUPS)
+    parts.push(`${groups.size - MAX_GROUPS} more reasons in status.clients[].reason`);
+  return parts.join("; ");
+}

@@ -1,0 +1,208 @@
+// Why a job's pods do not run, in its conditions: the operator (real kube-apiserver + etcd) reads the
+// server Deployment's pods and the client pods, whose status a kubelet would write and this test writes
+// by hand, and ServerReady / ClientsReady name the waiting reason, the scheduler's message, a restart
+// loop's last exit and the data path a pod stuck in ContainerCreating mounts from its node. The resync
+// is long: a server pod's change itself must bring the job's status up to date.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { SpecInput } from "@sfprompt/api";
+import { waitFor } from "@sfprompt/kube-testing";
+import yaml from "js-yaml";
+import type { RunningOperator } from "../../src/operator.js";
+import { childNames } from "../../src/names.js";
+import { jobManifest } from "../fixtures.js";
+import {
+  condition,
+  createJob,
+  getJob,
+  merge,
+  podNames,
+  REPO_ROOT,
+  runOperator,
+  startWorld,
+  testConfig,
+  waitForJob,
+  type World,
+} from "./harness.js";
+
+let world: World;
+let operator: RunningOperator;
+before(async () => {
+  world = await startWorld();
+  operator = await runOperator(
+    world,
+    testConfig(world, (c) => {
+      c.resyncMs = 600_000;
+    }),
+  );
+});
+after(async () => {
+  await operator?.stop();
+  await world?.stop();
+});
+
+/** The edge JSONL example's spec with two clients: the server mounts its held-out set from its node. */
+function edgeSpec(): SpecInput {
+  const doc = yaml.load(readFileSync(join(REPO_ROOT, "examples", "edge-text-jsonl.yaml"), "utf8")) as {
+    spec: SpecInput;
+  };
+  return { ...doc.spec, clients: { ...doc.spec.clients, count: 2 } };
+}
+
+/** A pod of the job's server Deployment, as its ReplicaSet would create it from the template. */
+async function createServerPod(job: string, pod: string): Promise<void> {
+  const d = await world.apps.readNamespacedDeployment({
+    name: childNames(job).deployment,
+    namespace: "default",
+  });
+  const template = d.spec!.template;
+  const body: V1Pod = {
+    metadata: {
+      ...template.metadata,
+      name: pod,
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "ReplicaSet",
+          name: `${d.metadata!.name}-6f7d9`,
+          uid: "0b7e2b34-6f0a-4c1e-9d47-0c3c7f1a2b3c",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: { ...template.spec!, nodeName: "gateway-1" },
+  };
+  await world.core.createNamespacedPod({ namespace: "default", body });
+}
+
+async function setPodStatus(name: string, status: V1Pod["status"]): Promise<void> {
+  await world.core.patchNamespacedPodStatus({ name, namespace: "default", body: { status } }, merge);
+}
+
+const waiting = (name: string, reason: string, message?: string): V1Pod["status"] => ({
+  phase: "Pending",
+  containerStatuses: [
+    {
+      name,
+      image: "sfprompt/x:1",
+      imageID: "",
+      ready: false,
+      restartCount: 0,
+      state: { waiting: { reason, ...(message !== undefined ? { message } : {}) } },
+    },
+  ],
+});
+
+test("ServerReady names what keeps the server pod from running: the data path it mounts in ContainerCreating, an image that does not pull, a restart loop's last exit", async () => {
+  const name = "stuck-server";
+  await createJob(world, jobManifest(name, edgeSpec()));
+  await waitForJob(world, name, (j) => condition(j, "ServerReady") !== undefined, "ServerReady set");
+  const pod = `${childNames(name).deployment}-6f7d9-x8k2p`;
+  await createServerPod(name, pod);
+  await setPodStatus(pod, waiting("server", "ContainerCreating"));
+  const creating = await waitForJob(
+    world,
+    name,
+    (j) => condition(j, "ServerReady")?.message?.includes("ContainerCreating") === true,
+    "ServerReady names ContainerCreating",
+  );
+  const c = condition(creating, "ServerReady")!;
+  assert.equal(c.status, "False");
+  assert.equal(c.reason, "ServerNotAvailable");
+  assert.equal(
+    c.message,
+    `no server replica is available yet: server pod ${pod}: ContainerCreating: it mounts spec.data.evalSource ` +
+      `/srv/sfprompt/held-out.jsonl (File) from node gateway-1; if that path is not there it stays in ` +
+      `ContainerCreating (a FailedMount event: kubectl describe pod ${pod})`,
+  );
+
+  const pull = 'Back-off pulling image "registry.local/sfprompt-server:9.9"';
+  await setPodStatus(pod, waiting("server", "ImagePullBackOff", pull));
+  const backoff = await waitForJob(
+    world,
+    name,
+    (j) => condition(j, "ServerReady")?.message?.includes("ImagePullBackOff") === true,
+    "ServerReady names ImagePullBackOff",
+  );
+  assert.equal(
+    condition(backoff, "ServerReady")!.message,
+    `no server replica is available yet: server pod ${pod}: ImagePullBackOff: ${pull}`,
+  );
+
+  // a Deployment's pod restarts its container in place: phase Running, waiting in CrashLoopBackOff
+  await setPodStatus(pod, {
+    phase: "Running",
+    containerStatuses: [
+      {
+        name: "server",
+        image: "registry.local/sfprompt-server:9.9",
+        imageID: "",
+        ready: false,
+        restartCount: 4,
+        state: {
+          waiting: {
+            reason: "CrashLoopBackOff",
+            message: `back-off 1m20s restarting failed container=server pod=${pod}_default(uid)`,
+          },
+        },
+        lastState: {
+          terminated: { exitCode: 1, reason: "Error", message: "spec.data.evalSource: cannot load: EACCES" },
+        },
+      },
+    ],
+  });
+  const loop = await waitForJob(
+    world,
+    name,
+    (j) => condition(j, "ServerReady")?.message?.includes("CrashLoopBackOff") === true,
+    "ServerReady names CrashLoopBackOff",
+  );
+  assert.equal(
+    condition(loop, "ServerReady")!.message,
+    `no server replica is available yet: server pod ${pod}: CrashLoopBackOff: the container keeps exiting; ` +
+      "last exit: Error (exit code 1): spec.data.evalSource: cannot load: EACCES",
+  );
+});
+
+test("ClientsReady names each waiting client's reason: the scheduler's message and a missing Secret", async () => {
+  const name = "stuck-clients";
+  await createJob(world, jobManifest(name, edgeSpec()));
+  await waitFor(async () => (await podNames(world, name)).length === 2, {
+    timeoutMs: 10_000,
+    description: "2 client pods",
+  });
+  const unschedulable =
+    "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.";
+  await setPodStatus(`${name}-client-0`, {
+    phase: "Pending",
+    conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: unschedulable }],
+  });
+  const config = 'secret "hf-token" not found';
+  await setPodStatus(`${name}-client-1`, waiting("client", "CreateContainerConfigError", config));
+  const stuck = await waitForJob(
+    world,
+    name,
+    (j) => condition(j, "ClientsReady")?.message?.includes("CreateContainerConfigError") === true,
+    "ClientsReady names both reasons",
+  );
+  const c = condition(stuck, "ClientsReady")!;
+  assert.equal(c.status, "False");
+  assert.equal(
+    c.message,
+    `0 of 2 client pods running; not running: 0, 1; why: client 0: Unschedulable: ${unschedulable}; ` +
+      `client 1: CreateContainerConfigError: ${config}`,
+  );
+
+  // same pods, same text: a reconcile with nothing new writes nothing (the status is not rewritten)
+  const version = stuck.metadata?.resourceVersion;
+  await world.core.patchNamespacedPod(
+    { name: `${name}-client-0`, namespace: "default", body: { metadata: { labels: { touched: "1" } } } },
+    merge,
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await getJob(world, name))?.metadata?.resourceVersion, version);
+});

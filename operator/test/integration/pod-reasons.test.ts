@@ -79,6 +79,15 @@ async function createServerPod(job: string, pod: string): Promise<void> {
   await world.core.createNamespacedPod({ namespace: "default", body });
 }
 
+/** Reconciles the operator has finished so far, from its /metrics. */
+async function reconciles(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${operator.httpPort}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("sfprompt_operator_reconcile_total"))
+    .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
+}
+
 async function setPodStatus(name: string, status: V1Pod["status"]): Promise<void> {
   await world.core.patchNamespacedPodStatus({ name, namespace: "default", body: { status } }, merge);
 }
@@ -93,6 +102,29 @@ const waiting = (name: string, reason: string, message?: string): V1Pod["status"
       ready: false,
       restartCount: 0,
       state: { waiting: { reason, ...(message !== undefined ? { message } : {}) } },
+    },
+  ],
+});
+
+/** A Deployment's pod restarting its container in place: phase Running, waiting in CrashLoopBackOff. */
+const crashLoop = (pod: string, backoff: string): V1Pod["status"] => ({
+  phase: "Running",
+  containerStatuses: [
+    {
+      name: "server",
+      image: "registry.local/sfprompt-server:9.9",
+      imageID: "",
+      ready: false,
+      restartCount: 4,
+      state: {
+        waiting: {
+          reason: "CrashLoopBackOff",
+          message: `back-off ${backoff} restarting failed container=server pod=${pod}_default(uid)`,
+        },
+      },
+      lastState: {
+        terminated: { exitCode: 1, reason: "Error", message: "spec.data.evalSource: cannot load: EACCES" },
+      },
     },
   ],
 });
@@ -134,27 +166,7 @@ test("ServerReady names what keeps the server pod from running: the data path it
   );
 
   // a Deployment's pod restarts its container in place: phase Running, waiting in CrashLoopBackOff
-  await setPodStatus(pod, {
-    phase: "Running",
-    containerStatuses: [
-      {
-        name: "server",
-        image: "registry.local/sfprompt-server:9.9",
-        imageID: "",
-        ready: false,
-        restartCount: 4,
-        state: {
-          waiting: {
-            reason: "CrashLoopBackOff",
-            message: `back-off 1m20s restarting failed container=server pod=${pod}_default(uid)`,
-          },
-        },
-        lastState: {
-          terminated: { exitCode: 1, reason: "Error", message: "spec.data.evalSource: cannot load: EACCES" },
-        },
-      },
-    ],
-  });
+  await setPodStatus(pod, crashLoop(pod, "1m20s"));
   const loop = await waitForJob(
     world,
     name,
@@ -166,6 +178,16 @@ test("ServerReady names what keeps the server pod from running: the data path it
     `no server replica is available yet: server pod ${pod}: CrashLoopBackOff: the container keeps exiting; ` +
       "last exit: Error (exit code 1): spec.data.evalSource: cannot load: EACCES",
   );
+
+  // the kubelet doubles the back-off delay at each restart: the job's status is not rewritten for it
+  const version = loop.metadata?.resourceVersion;
+  const before = await reconciles();
+  await setPodStatus(pod, crashLoop(pod, "2m40s"));
+  await waitFor(async () => (await reconciles()) > before, {
+    timeoutMs: 10_000,
+    description: "a reconcile after the back-off changed",
+  });
+  assert.equal((await getJob(world, name))?.metadata?.resourceVersion, version);
 });
 
 test("ClientsReady names each waiting client's reason: the scheduler's message and a missing Secret", async () => {
@@ -197,12 +219,16 @@ test("ClientsReady names each waiting client's reason: the scheduler's message a
       `client 1: CreateContainerConfigError: ${config}`,
   );
 
-  // same pods, same text: a reconcile with nothing new writes nothing (the status is not rewritten)
+  // same pods, same text: the reconcile a pod's label change brings writes nothing
   const version = stuck.metadata?.resourceVersion;
+  const before = await reconciles();
   await world.core.patchNamespacedPod(
     { name: `${name}-client-0`, namespace: "default", body: { metadata: { labels: { touched: "1" } } } },
     merge,
   );
-  await new Promise((r) => setTimeout(r, 1500));
+  await waitFor(async () => (await reconciles()) > before, {
+    timeoutMs: 10_000,
+    description: "a reconcile after the label change",
+  });
   assert.equal((await getJob(world, name))?.metadata?.resourceVersion, version);
 });

@@ -14,6 +14,7 @@ import {
 } from "@sfprompt/protocol";
 import type { RunConfig } from "@sfprompt/api";
 import { JobEndWatch } from "../../src/client/job-end.js";
+import { JobFinishedError } from "../../src/runtime/errors.js";
 import { fashionSubsets } from "./bundle-fixture.js";
 import { jobConfig, natsAndBundleHooks } from "./job-fixture.js";
 
@@ -109,7 +110,10 @@ test("a client's job-end listener receives the job's end and none of its round o
     assert.equal(watch.ended(), undefined);
     const attempt = (await streamed(config.names.job)).find((e) => e.type === "job.finished")?.attempt;
     watch.learnAttempt(attempt);
-    assert.deepEqual(watch.ended(), { kind: "finished" });
+    const end = watch.ended();
+    assert.equal(end?.kind, "finished");
+    assert.ok(end.error instanceof JobFinishedError, String(end.error));
+    assert.equal(end.error.source, "job-event", "learnt from the job.finished event");
     assert.ok(seen.filter((s) => s.endsWith(".round.finished")).length === 1, seen.join(" "));
     assert.ok(seen.filter((s) => s.endsWith(".client.state")).length >= 3, seen.join(" "));
     assert.equal(own.stats().inMsgs, 1, "the client's listener received job.finished only");

@@ -34,17 +34,28 @@ export function unreadableDetail(target: UnreadableTarget, cause: unknown): stri
   const denied = permissionError(cause);
   if (denied === undefined) return undefined;
   const { path, where } = target;
-  const uid = process.getuid?.() ?? -1;
-  const gid = process.getgid?.() ?? -1;
+  const ids = processIds();
+  // no uid where process.getuid is absent (Windows): "uid -1" and "chown -1:-1" would be wrong advice
+  const user = ids === undefined ? "this process's user" : `uid ${ids.uid}`;
+  const who = ids === undefined ? "" : `uid ${ids.uid}, gid ${ids.gid}; `;
+  const chown = (flag: string): string =>
+    ids === undefined ? "" : ` (or chown ${flag}${ids.uid}:${ids.gid} ${path})`;
   const fix =
     target.kind === "folder"
-      ? `${target.what ?? "the folder and everything in it"} readable by uid ${uid} ${where}: chmod -R a+rX ${path} (or chown -R ${uid}:${gid} ${path})`
-      : `${target.what ?? "the file"} readable by uid ${uid} ${where}: chmod a+r ${path} (or chown ${uid}:${gid} ${path}), and its folders searchable (a+x)`;
+      ? `${target.what ?? "the folder and everything in it"} readable by ${user} ${where}: chmod -R a+rX ${path}${chown("-R ")}`
+      : `${target.what ?? "the file"} readable by ${user} ${where}: chmod a+r ${path}${chown("")}, and its folders searchable (a+x)`;
   const see = target.doc === undefined ? "" : `; see ${target.doc}`;
   return (
-    `${denied.path ?? path} cannot be read by this process's user (uid ${uid}, gid ${gid}; ${denied.code}): ` +
+    `${denied.path ?? path} cannot be read by this process's user (${who}${denied.code}): ` +
     `make ${fix}${see}`
   );
+}
+
+/** This process's uid and gid; undefined where Node has no process.getuid/getgid (Windows). */
+function processIds(): { uid: number; gid: number } | undefined {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }
 
 /**

@@ -12,7 +12,7 @@ import { clientsConfigCondition } from "./clients-config.js";
 import { communicationOf } from "./communication.js";
 import { upsertConditions, type ConditionUpdate } from "./conditions.js";
 import { clientsNotice, hasFinished, INVALID_SPEC, type Lifecycle, type Terminal } from "./lifecycle.js";
-import { clientsWhyText, serverPodsText } from "./pod-reason.js";
+import { clientIndexList, clientsWhyText, serverPodsText } from "./pod-reason.js";
 import { cpuFallbackCondition, serverStatusOf } from "./server-status.js";
 
 export interface StatusInput {
@@ -168,13 +168,14 @@ function clientsCondition(input: StatusInput, clients: ClientStatus[]): Conditio
   const others = clients.filter((c) => !running.includes(c)).map((c) => c.index);
   if (others.length === 0)
     return cond("ClientsReady", true, "AllClientsRunning", `${clients.length} client pods running`);
-  const retry = waiting.length > 0 ? `; restarting after backoff: ${waiting.join(", ")}` : "";
+  // each list bounded: the whole of a 10000-client job's would leave no room for the reasons
+  const retry = waiting.length > 0 ? `; restarting after backoff: ${clientIndexList(waiting)}` : "";
   const why = clientsWhyText(clients.filter((c) => !running.includes(c)));
   return cond(
     "ClientsReady",
     false,
     waiting.length > 0 ? "ClientRestartBackoff" : "ClientsNotRunning",
-    `${running.length} of ${clients.length} client pods running; not running: ${others.join(", ")}${retry}${why === "" ? "" : `; why: ${why}`}`,
+    `${running.length} of ${clients.length} client pods running; not running: ${clientIndexList(others)}${retry}${why === "" ? "" : `; why: ${why}`}`,
   );
 }
 

@@ -96,11 +96,23 @@ export function serverPodsText(pods: readonly V1Pod[]): string {
 /** How many distinct reasons a ClientsReady message names, and how long each may be there. */
 const MAX_GROUPS = 4;
 const MAX_GROUP_REASON = 300;
+/** How many client indexes one list in a ClientsReady message names before it counts the rest. */
+export const MAX_LISTED_CLIENTS = 32;
+
+/**
+ * "0, 1, 2" or, past 32 indexes, "0, 1, …, 31 and 968 more": a job may have 10000 clients, and a
+ * condition's message holds 32768 characters, so whole lists would push the reasons out of it.
+ */
+export function clientIndexList(ix: readonly number[]): string {
+  if (ix.length <= MAX_LISTED_CLIENTS) return ix.join(", ");
+  return `${ix.slice(0, MAX_LISTED_CLIENTS).join(", ")} and ${ix.length - MAX_LISTED_CLIENTS} more`;
+}
 
 /**
  * Why the clients that do not run do not, grouped by reason (every client of a job often waits for the
  * same image or node): "clients 0, 1: ImagePullBackOff: …; client 2: Unschedulable: …". Bounded: the
- * first four reasons, each cut to 300 characters; status.clients[].reason has each in full.
+ * first four reasons, each cut to 300 characters, each naming at most 32 clients;
+ * status.clients[].reason has each in full.
  */
 export function clientsWhyText(entries: readonly { index: number; reason?: string | undefined }[]): string {
   const groups = new Map<string, number[]>();
@@ -110,7 +122,7 @@ export function clientsWhyText(entries: readonly { index: number; reason?: strin
     groups.set(key, [...(groups.get(key) ?? []), e.index]);
   }
   const parts = [...groups].slice(0, MAX_GROUPS).map(([reason, ix]) => {
-    return `${ix.length > 1 ? "clients" : "client"} ${ix.join(", ")}: ${reason}`;
+    return `${ix.length > 1 ? "clients" : "client"} ${clientIndexList(ix)}: ${reason}`;
   });
   if (groups.size > MAX_GROUPS)
     parts.push(`${groups.size - MAX_GROUPS} more reasons in status.clients[].reason`);

@@ -322,3 +322,46 @@ test("recomputing the status from the same world gives no patch; a change gives 
   assert.equal(patch.phase, "Suspended");
   assert.equal(patch.startTime, null);
 });
+
+test("a 10000-client job whose clients all wait on one image: ClientsReady still says why, within a condition's message", () => {
+  // the whole index lists (about 59000 characters each) went first, and the condition's 32768-character
+  // cut took the reason away (ADR 0023 amendment 12)
+  const count = 10_000;
+  const pull = 'Back-off pulling image "registry.local/sfprompt-client:9.9"';
+  const pods = Array.from({ length: count }, (_, index) => {
+    const pod = clientPod({ index });
+    pod.status!.containerStatuses = [
+      {
+        name: "client",
+        image: "registry.local/sfprompt-client:9.9",
+        imageID: "",
+        ready: false,
+        restartCount: 0,
+        state: { waiting: { reason: "ImagePullBackOff", message: pull } },
+      },
+    ];
+    return pod;
+  });
+  const j: SFPromptJob = job("demo", { clients: { count } });
+  const plans = planClients(count, pods, policy, NOW.getTime());
+  const lifecycle = decideLifecycle({ job: j, plans, now: NOW, previous: undefined, progress: undefined });
+  const status = computeStatus({
+    job: j,
+    lifecycle,
+    deployment: available,
+    plans,
+    progress: undefined,
+    now: NOW,
+  });
+  const message = condition(status, "ClientsReady")!.message;
+  assert.ok(message.length <= 32768, `${message.length} characters`);
+  assert.ok(
+    message.startsWith(`0 of ${count} client pods running; not running: 0, 1, 2, `),
+    message.slice(0, 200),
+  );
+  assert.match(
+    message,
+    / and \d+ more; why: clients 0, 1, .* and \d+ more: ImagePullBackOff: Back-off pulling image /,
+  );
+  assert.ok(message.endsWith(`ImagePullBackOff: ${pull}`), message.slice(-300));
+});

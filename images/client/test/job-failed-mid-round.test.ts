@@ -9,12 +9,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
-import { openRoundState } from "@sfprompt/protocol";
 import { ENTRY, get, runConfig, spawnEntry, type LogLine, type Proc } from "../../shell/test/harness.js";
 import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestCounts } from "../../shell/test/request-histogram.js";
 import { startTcpRelay } from "../../shell/test/tcp-relay.js";
-import { LINGER, delta, lingeringPort } from "../../server/test/lingering-job.js";
+import { LINGER, delta, failByConflictingWrite, lingeringPort } from "../../server/test/lingering-job.js";
 
 const f = useProcessFixture();
 
@@ -59,10 +58,7 @@ test("a client cut off mid-round while its job failed learns the failure from th
     const other = client(1, f.nats.url, `${job}-1`);
     await relay.wasCut;
     // another coordinator's write: the server's next write of the round state is refused
-    const states = await openRoundState(nc, job, { create: false });
-    const current = await states.get();
-    assert.ok(current, "the server wrote the round state");
-    await states.put(current.state, current.revision);
+    await failByConflictingWrite(nc, job);
     const port = await lingeringPort(server);
     const lingering = await server.waitForLog((l) => l.event === "end-replies");
     assert.equal(lingering.action, "failed");

@@ -9,19 +9,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { JobFailedError } from "@sfprompt/core";
-import {
-  fetchEvents,
-  jobSubjects,
-  openRoundState,
-  requestFrame,
-  type DecodedFrame,
-} from "@sfprompt/protocol";
+import { fetchEvents, jobSubjects, requestFrame, type DecodedFrame } from "@sfprompt/protocol";
 import { ENTRY, get, runConfig, spawnEntry } from "../../shell/test/harness.js";
 import { useProcessFixture } from "../../shell/test/process-fixture.js";
 import { requestCounts } from "../../shell/test/request-histogram.js";
 import { ONCE_TIMEOUT_MS } from "../../shell/test/request-once.js";
 import { startClients } from "../../../packages/sfprompt/test/runtime/job-fixture.js";
-import { LINGER, delta, lingeringPort } from "./lingering-job.js";
+import { LINGER, delta, failByConflictingWrite, lingeringPort } from "./lingering-job.js";
 
 const f = useProcessFixture();
 
@@ -60,10 +54,7 @@ test("after its job failed, the lingering server accepts a participant's repeat 
   try {
     const finished = await server.waitForLog((l) => l.event === "round-finished" && l.round === 1, 120_000);
     // another coordinator's write: the server's next write of the round state is refused
-    const states = await openRoundState(nc, job, { create: false });
-    const current = await states.get();
-    assert.ok(current, "the server wrote the round state");
-    await states.put(current.state, current.revision);
+    await failByConflictingWrite(nc, job);
     const port = await lingeringPort(server);
     const lingering = await server.waitForLog((l) => l.event === "end-replies");
     assert.equal(lingering.action, "failed", "the job failed");

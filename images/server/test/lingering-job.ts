@@ -1,7 +1,8 @@
 // A server process whose one-round job finished, lingering after it (ADR 0037): both clients trained
 // the round in the test's process against the real nats-server of the file's fixture.
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { openRoundState, RoundStateConflictError } from "@sfprompt/protocol";
 import { ENTRY, runConfig, spawnEntry, type Proc } from "../../shell/test/harness.js";
 import type { ProcessFixture } from "../../shell/test/process-fixture.js";
 import { clientResults, startClients } from "../../../packages/sfprompt/test/runtime/job-fixture.js";
@@ -43,4 +44,23 @@ export function delta(before: Record<string, number>, after: Record<string, numb
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
   return out;
+}
+
+/**
+ * Another coordinator's write of the job's round state, at the revision it holds now: the server's
+ * next write of it is refused (RoundStateConflictError) and the job fails. The server may write
+ * between this read and this write (it moves on to its next round): then it reads again.
+ */
+export async function failByConflictingWrite(nc: NatsConnection, job: string): Promise<void> {
+  const states = await openRoundState(nc, job, { create: false });
+  for (;;) {
+    const current = await states.get();
+    assert.ok(current, "the server wrote the round state");
+    try {
+      await states.put(current.state, current.revision);
+      return;
+    } catch (err) {
+      if (!(err instanceof RoundStateConflictError)) throw err;
+    }
+  }
 }

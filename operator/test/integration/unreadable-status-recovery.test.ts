@@ -70,9 +70,11 @@ test("a startTime that does not read comes back as it was, not now: from its low
   const pod = await w.world.core.readNamespacedPod({ name: "clock-client-0", namespace: "default" });
   const created = new Date(pod.metadata!.creationTimestamp!).toISOString();
   assert.equal(fromPod.status?.startTime, created, "the oldest client pod's creation time");
-  // whole seconds: at most a second before the start the deadline counted from
+  // near the start the deadline counted from: the pod's creation time is in whole seconds (up to a
+  // second before), and the reconcile that stamped the start read its clock before it created the
+  // pod (after it, by however long the API server took: 0.2 s was seen on a loaded machine)
   const early = Date.parse(start) - Date.parse(created);
-  assert.ok(early >= 0 && early < 1000, `${created} within the second before ${start}`);
+  assert.ok(early > -10_000 && early < 1000, `${created} near ${start}`);
 });
 
 test("a Failed condition whose time does not read keeps its reason and message, at the completion time", async () => {

@@ -8,10 +8,8 @@ import {
   MinilmDownloadError,
   SafetensorsFormatError,
   SafetensorsTensorError,
-  VocabFormatError,
-  VocabMissingTokenError,
-  VocabNotFoundError,
-  minilmFilesDir,
+  isVocabError,
+  minilmVocabularyDetail,
 } from "@sfprompt/core";
 import { CACHE_DIR_SETTING as SETTING, JobInputError } from "./errors.js";
 
@@ -35,14 +33,7 @@ export function minilmInputError(cause: unknown, cacheDir: string): JobInputErro
   )
     return say(`${cause.message} (in the cache folder, ${SETTING}, now ${cacheDir})`);
   // the vocabulary is one of minilm's files, not a field of the job (which has no tokenizer.vocabulary)
-  if (
-    cause instanceof VocabNotFoundError ||
-    cause instanceof VocabFormatError ||
-    cause instanceof VocabMissingTokenError
-  )
-    return say(
-      `its vocabulary ${cause.message}; delete ${minilmFilesDir(cacheDir)} to fetch the pinned files again (the cache folder is ${SETTING}, now ${cacheDir})`,
-    );
+  if (isVocabError(cause)) return say(minilmVocabularyDetail(cause.message, cacheDir, SETTING));
   const e = cause as NodeJS.ErrnoException;
   // a read or write in the cache folder that the system refused (permissions, a read-only volume, no space)
   if (e instanceof Error && typeof e.syscall === "string")

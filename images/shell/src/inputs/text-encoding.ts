@@ -4,10 +4,8 @@
 import type { RunConfig } from "@sfprompt/api";
 import {
   RunConfigError,
-  VocabFormatError,
-  VocabMissingTokenError,
-  VocabNotFoundError,
   checkJobInputs,
+  isVocabError,
   jobTextEncoding,
   type PartitionBundle,
   type TextEncoding,
@@ -33,11 +31,7 @@ export async function jobInputEncoding(
     return await (minilmVocab ? withMinilmFiles(cacheDir, encoding) : encoding());
   } catch (cause) {
     if (cause instanceof RunConfigError) throw new JobInputError(cause.field, cause.detail, { cause });
-    if (
-      cause instanceof VocabNotFoundError ||
-      cause instanceof VocabFormatError ||
-      cause instanceof VocabMissingTokenError
-    )
+    if (isVocabError(cause))
       throw new JobInputError("spec.model.tokenizer.vocabulary", cause.message, { cause });
     throw cause;
   }

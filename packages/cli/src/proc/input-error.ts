@@ -4,35 +4,15 @@
 import type { RunConfig } from "@sfprompt/api";
 import {
   ClassCountError,
+  JobInputError,
   JobPartitionError,
   RunConfigError,
-  VocabFormatError,
-  VocabMissingTokenError,
-  VocabNotFoundError,
-  minilmFilesDir,
+  isVocabError,
+  minilmVocabularyDetail,
   sfpromptCacheDir,
 } from "@sfprompt/core";
 
-/** An input of the job's process cannot be had; `field` is the job's field to change. */
-export class JobInputError extends Error {
-  override readonly name = "JobInputError";
-  constructor(
-    /** The job's field at fault, as its author wrote it, e.g. "spec.data.source". */
-    readonly field: string,
-    detail: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${field}: ${detail}`, options);
-  }
-}
-
-function isVocabError(cause: unknown): cause is Error {
-  return (
-    cause instanceof VocabNotFoundError ||
-    cause instanceof VocabFormatError ||
-    cause instanceof VocabMissingTokenError
-  );
-}
+export { JobInputError };
 
 /**
  * A vocabulary error met reading builtin minilm's own vocab.txt (the job names no
@@ -45,7 +25,7 @@ export function minilmVocabularyError(c: RunConfig, cause: unknown): JobInputErr
   const cache = sfpromptCacheDir();
   return new JobInputError(
     "spec.model.source",
-    `builtin: minilm: its vocabulary ${cause.message}; delete ${minilmFilesDir(cache)} to fetch the pinned files again (the cache folder is SFPROMPT_CACHE, now ${cache})`,
+    `builtin: minilm: ${minilmVocabularyDetail(cause.message, cache, "SFPROMPT_CACHE")}`,
     { cause },
   );
 }

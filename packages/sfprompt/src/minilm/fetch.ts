@@ -49,6 +49,15 @@ export function minilmFilesDir(cacheDir = sfpromptCacheDir()): string {
   return join(cacheDir, "minilm", MINILM_VERSION);
 }
 
+/**
+ * What to say of builtin minilm's own cached vocabulary that cannot be read (`message`, a vocabulary
+ * error's): the file is one of its pinned files, fetched again once their folder is deleted. `setting`
+ * names how the process was given its cache folder (the images' and the CLI's differ).
+ */
+export function minilmVocabularyDetail(message: string, cacheDir: string, setting: string): string {
+  return `its vocabulary ${message}; delete ${minilmFilesDir(cacheDir)} to fetch the pinned files again (the cache folder is ${setting}, now ${cacheDir})`;
+}
+
 function pathsIn(dir: string): MinilmFiles {
   return {
     dir,

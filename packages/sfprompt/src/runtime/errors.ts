@@ -192,3 +192,20 @@ export class ResumeSourceError extends Error {
     );
   }
 }
+
+/**
+ * An input of a job's server or client process (its model, bundle, data, tokenizer, the split of its
+ * data) cannot be had in this process; `field` is the job's field (or flag / env var) to change, as
+ * its author wrote it, e.g. "spec.data.source". Logged as config.invalid by the images and by
+ * `sfprompt run`'s processes alike.
+ */
+export class JobInputError extends Error {
+  override readonly name = "JobInputError";
+  constructor(
+    readonly field: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${field}: ${detail}`, options);
+  }
+}

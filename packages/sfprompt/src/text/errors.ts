@@ -51,3 +51,14 @@ export class TokenizerArgumentError extends Error {
     super(`${field}: ${message}`, options);
   }
 }
+
+/** Whether `cause` is an error of reading a vocabulary file (missing, malformed, lacking a token). */
+export function isVocabError(
+  cause: unknown,
+): cause is VocabNotFoundError | VocabFormatError | VocabMissingTokenError {
+  return (
+    cause instanceof VocabNotFoundError ||
+    cause instanceof VocabFormatError ||
+    cause instanceof VocabMissingTokenError
+  );
+}

@@ -3,9 +3,10 @@
 // cached card that is not JSON, and a model file whose bundle cannot be cached. Each is refused at
 // start-up (config.invalid, exit 1) naming what to fix, the cache folder as the images read it
 // (--cache-dir / SFPROMPT_CACHE_DIR, not the CLI's SFPROMPT_CACHE); they ended in runtime.failed with
-// a stack (exit 3), a restart loop meeting the same failure.
+// a stack (exit 3), a restart loop meeting the same failure. So is a demo model that cannot be
+// pre-trained for want of its Fashion-MNIST files (missing, corrupt, unreadable by the image's user).
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CARD_FILE, DEMO_RECIPE, MODEL_FILE, demoModelDir } from "@sfprompt/core";
@@ -19,6 +20,21 @@ interface Role {
   readonly entry: string;
   readonly env: Record<string, string>;
 }
+
+/** A Fashion-MNIST folder (SFPROMPT_FASHION_MNIST_DIR) with the train files as `fill` makes them. */
+function fashionDir(name: string, fill: (dir: string) => void): Record<string, string> {
+  const dir = join(fx.tmp.dir, name);
+  mkdirSync(dir, { recursive: true });
+  fill(dir);
+  return { SFPROMPT_FASHION_MNIST_DIR: dir };
+}
+const TRAIN_IMAGES = "train-images-idx3-ubyte.gz";
+const TRAIN_LABELS = "train-labels-idx1-ubyte.gz";
+// as root here, an unreadable case runs the process as the images' user and leaves root's files at
+// 0600; as another user, the files are made unreadable to that user (mode 000) instead
+const IMAGE_USER = { uid: 10001, gid: 10001 };
+const asRoot = process.getuid?.() === 0;
+const uid = asRoot ? IMAGE_USER.uid : (process.getuid?.() ?? -1);
 const SERVER: Role = { role: "server", entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } };
 const CLIENT: Role = {
   role: "client",
@@ -35,6 +51,10 @@ const cases: {
   cache: (name: string) => string;
   field: string;
   says: RegExp;
+  /** More environment for the process (each case's own Fashion-MNIST folder). */
+  env?: (name: string) => Record<string, string>;
+  /** Run as the images' user (the case's files are root's). */
+  asImageUser?: boolean;
 }[] = [
   {
     name: "builtin: demo, a cache folder that is a file",
@@ -71,6 +91,52 @@ const cases: {
     field: SETTING,
     says: /cannot prepare the model's bundle under .*cache-demo-2-\w+\/bundles \(ENOTDIR: .*\); set it to a folder this user can write/,
   },
+  {
+    name: "builtin: demo to pre-train, Fashion-MNIST not in SFPROMPT_FASHION_MNIST_DIR",
+    roles: [SERVER, CLIENT],
+    model: () => ({ builtin: "demo" }),
+    cache: (name) => join(fx.tmp.dir, name),
+    env: (name) => fashionDir(`fashion-${name}`, () => undefined),
+    field: "spec.model.source",
+    says: /builtin: demo: the model is not in the cache folder and cannot be pre-trained: .*Fashion-MNIST's train split is not in .*fashion-demo-3-\w+ \(SFPROMPT_FASHION_MNIST_DIR\): set SFPROMPT_FASHION_MNIST_DIR to a folder with its IDX files.*; the images install Debian's dataset-fashion-mnist unless built with DEBIAN_DATASETS="" \(images\/Dockerfile\); or put a demo model pre-trained elsewhere \(sfprompt demo-model --cache DIR writes DIR\/models\/…\) into the cache folder's models\/ \(--cache-dir \/ SFPROMPT_CACHE_DIR, now .*cache-demo-3-\w+\)$/,
+  },
+  {
+    name: "builtin: demo to pre-train, a Fashion-MNIST file that is not IDX",
+    roles: [CLIENT],
+    model: () => ({ builtin: "demo" }),
+    cache: (name) => join(fx.tmp.dir, name),
+    env: (name) =>
+      fashionDir(`fashion-${name}`, (dir) => {
+        writeFileSync(join(dir, TRAIN_IMAGES), "not idx");
+        writeFileSync(join(dir, TRAIN_LABELS), "not idx");
+      }),
+    field: "spec.model.source",
+    says: /builtin: demo: the model is not in the cache folder and cannot be pre-trained: .*train-(images|labels)-idx\d-ubyte\.gz: bad IDX magic number .*; is this an IDX file\?/,
+  },
+  {
+    name: "builtin: demo to pre-train, a Fashion-MNIST file the image's user cannot read",
+    roles: [CLIENT],
+    model: () => ({ builtin: "demo" }),
+    cache: (name) => {
+      const dir = join(fx.tmp.dir, name);
+      mkdirSync(dir, { mode: 0o777 });
+      chmodSync(dir, 0o777);
+      return dir;
+    },
+    env: (name) =>
+      fashionDir(`fashion-${name}`, (dir) => {
+        chmodSync(dir, 0o755);
+        for (const f of [TRAIN_IMAGES, TRAIN_LABELS]) {
+          writeFileSync(join(dir, f), "root's");
+          chmodSync(join(dir, f), asRoot ? 0o600 : 0o000);
+        }
+      }),
+    asImageUser: true,
+    field: "spec.model.source",
+    says: new RegExp(
+      `builtin: demo: the model is not in the cache folder and cannot be pre-trained: .*fashion-demo-5-\\w+/train-(images|labels)-idx\\d-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the file readable by uid ${uid}`,
+    ),
+  },
 ];
 
 describe("a job whose model cache cannot be used", () => {
@@ -79,14 +145,23 @@ describe("a job whose model cache cannot be used", () => {
       it(`${c.name}: the ${r.role} is refused at start-up naming ${c.field}`, async () => {
         const name = `demo-${i}-${r.role}`;
         const config = runConfig({ model: { source: c.model() } }, name);
-        const proc = spawnEntry(r.entry, [], {
-          SFPROMPT_RUN_CONFIG: fx.tmp.write(`${name}.json`, JSON.stringify(config)),
-          NATS_URL: fx.nats.url,
-          SFPROMPT_HTTP_HOST: "127.0.0.1",
-          SFPROMPT_HTTP_PORT: "0",
-          SFPROMPT_CACHE_DIR: c.cache(`cache-${name}`),
-          ...r.env,
-        });
+        const configFile = fx.tmp.write(`${name}.json`, JSON.stringify(config));
+        // the run's own files are readable by the image's user, as a pod's mounts are
+        if (c.asImageUser) for (const f of [fx.tmp.dir, configFile]) chmodSync(f, 0o755);
+        const proc = spawnEntry(
+          r.entry,
+          [],
+          {
+            SFPROMPT_RUN_CONFIG: configFile,
+            NATS_URL: fx.nats.url,
+            SFPROMPT_HTTP_HOST: "127.0.0.1",
+            SFPROMPT_HTTP_PORT: "0",
+            SFPROMPT_CACHE_DIR: c.cache(`cache-${name}`),
+            ...c.env?.(name),
+            ...r.env,
+          },
+          c.asImageUser && asRoot ? IMAGE_USER : undefined,
+        );
         const log = proc.logs;
         await expectRefusedAtStart(proc, c.field, c.says);
         const refusal = log.find((l) => l.event === "config.invalid");

@@ -1,7 +1,16 @@
 // The built-in demo model in a pod: pre-trained into the cache folder on first use, or read from it. A
-// cache folder that cannot be created or written, or a broken cached entry, is the job's input to
-// fix, named spec.model.source (as for minilm's files): a restart meets it again.
-import { CacheDirError, DemoCacheError } from "@sfprompt/core";
+// cache folder that cannot be created or written, a broken cached entry, or pre-training data that is
+// missing, corrupt or unreadable (Fashion-MNIST) is the job's input to fix, named spec.model.source (as
+// for minilm's files): a restart meets it again.
+import { isAbsolute, relative, resolve } from "node:path";
+import {
+  CacheDirError,
+  DatasetFormatError,
+  DatasetNotFoundError,
+  DemoCacheError,
+  LabelError,
+  unreadableDetail,
+} from "@sfprompt/core";
 import { CACHE_DIR_SETTING as SETTING, JobInputError } from "./errors.js";
 
 const FIELD = "spec.model.source";
@@ -17,6 +26,14 @@ export function demoInputError(cause: unknown, cacheDir: string): JobInputError 
     );
   if (cause instanceof DemoCacheError)
     return say(`${cause.message} (in the cache folder, ${SETTING}, now ${cacheDir})`);
+  const data = pretrainingDataDetail(cause, cacheDir);
+  if (data !== undefined)
+    return say(
+      `the model is not in the cache folder and cannot be pre-trained: ${data}; the images install ` +
+        `Debian's dataset-fashion-mnist unless built with DEBIAN_DATASETS="" (images/Dockerfile); or put ` +
+        `a demo model pre-trained elsewhere (sfprompt demo-model --cache DIR writes DIR/models/…) into ` +
+        `the cache folder's models/ (${SETTING}, now ${cacheDir})`,
+    );
   const e = cause as NodeJS.ErrnoException;
   // a write in the cache folder that the system refused (permissions, a read-only volume, no space)
   if (e instanceof Error && typeof e.syscall === "string")
@@ -24,6 +41,29 @@ export function demoInputError(cause: unknown, cacheDir: string): JobInputError 
       `the model cannot be written under ${cacheDir} (${e.code ?? e.syscall}: ${e.message}); set ${SETTING} to a folder this user can write`,
     );
   return undefined;
+}
+
+/**
+ * What is wrong with the Fashion-MNIST files pre-training reads: missing, not IDX, labels out of
+ * range, or unreadable by this user (a system error on a path outside the cache folder); else
+ * undefined. Another system error outside the cache folder (EIO, EMFILE) may pass: none.
+ */
+function pretrainingDataDetail(cause: unknown, cacheDir: string): string | undefined {
+  if (
+    cause instanceof DatasetNotFoundError ||
+    cause instanceof DatasetFormatError ||
+    cause instanceof LabelError
+  )
+    return cause.message;
+  const e = cause as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || e.path === undefined || isInside(e.path, cacheDir)) return undefined;
+  const where = "in the image or on its volume";
+  return unreadableDetail({ path: e.path, kind: "file", where, doc: "docs/datasets.md" }, cause);
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 /** Runs `get` (a step that may build the demo model), turning a cache it cannot use into a JobInputError. */

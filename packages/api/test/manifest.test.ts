@@ -46,6 +46,56 @@ describe("loadJobManifest", () => {
     );
   });
 
+  it("reads the job of a List, as `kubectl get sfpj NAME -o yaml` and kubectl apply's lists hold it", () => {
+    // what kubectl get writes: a v1 List whose items carry the server's metadata and a status
+    const text = `apiVersion: v1
+kind: List
+items:
+  - apiVersion: sfprompt.io/v1alpha1
+    kind: SFPromptJob
+    metadata:
+      name: mnist-demo
+      namespace: default
+      resourceVersion: "1234"
+      uid: 0d7b2f0a-1111
+    spec:
+      clients:
+        count: 8
+      data:
+        partitioning:
+          strategy: dirichlet
+    status:
+      phase: Succeeded
+metadata:
+  resourceVersion: ""
+`;
+    const job = loadJobManifest(text);
+    assert.equal(job.metadata.name, "mnist-demo");
+    assert.equal(job.spec.clients.count, 8);
+    // and the API's own list kind, among other documents
+    const job2 = loadJobManifest(`${SECRET}---\n${text.replace("kind: List", "kind: SFPromptJobList")}`);
+    assert.equal(job2.spec.data.partitioning.strategy, "dirichlet");
+  });
+
+  it("names a List item by its place when it is invalid or of another apiVersion", () => {
+    const item = JOB.replace(/^/gm, "    ").replace("    apiVersion", "  - apiVersion");
+    const list = (i: string): string =>
+      `apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n${i}`;
+    assert.throws(
+      () => loadJobManifest(list(item.replace("sfprompt.io/v1alpha1", "sfprompt.io/v1"))),
+      (e: unknown) =>
+        e instanceof ManifestError &&
+        e.message.startsWith(`document 1's items[1]: apiVersion is "sfprompt.io/v1"; SFPromptJob needs`),
+    );
+    assert.throws(
+      () => loadJobManifest(list(item.replace("count: 8", "count: 0"))),
+      (e: unknown) =>
+        e instanceof JobValidationError &&
+        e.message.includes("spec.clients.count: must be ≥ 1 (got 0)") &&
+        (e.cause as Error).message === "document 1's items[1] (SFPromptJob mnist-demo) is invalid",
+    );
+  });
+
   const failures: { name: string; text: string; error: new (...a: never[]) => Error; message: string }[] = [
     {
       name: "text that is not YAML",
@@ -53,7 +103,31 @@ describe("loadJobManifest", () => {
       error: ManifestError,
       message: "not valid YAML",
     },
-    { name: "a file without a job", text: SECRET, error: ManifestError, message: "holds no SFPromptJob" },
+    {
+      name: "a file without a job, naming the kind it holds",
+      text: SECRET,
+      error: ManifestError,
+      message:
+        'the manifest holds no SFPromptJob (it holds document 1: kind "Secret"); a job is a document with apiVersion: sfprompt.io/v1alpha1 and kind: SFPromptJob',
+    },
+    {
+      name: "a job whose kind is misspelt, naming the kind it has",
+      text: `${SECRET}---\n${JOB.replace("kind: SFPromptJob", "kind: SFPromptJobs")}`,
+      error: ManifestError,
+      message: 'it holds document 1: kind "Secret", document 2: kind "SFPromptJobs");',
+    },
+    {
+      name: "a document without a kind",
+      text: JOB.replace("kind: SFPromptJob\n", ""),
+      error: ManifestError,
+      message: "(it holds document 1: no kind)",
+    },
+    {
+      name: "an empty file",
+      text: "# nothing yet\n",
+      error: ManifestError,
+      message: "the manifest holds no SFPromptJob (it is empty)",
+    },
     {
       name: "two jobs for one run",
       text: `${JOB}---\n${JOB}`,

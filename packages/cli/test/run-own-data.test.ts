@@ -170,6 +170,32 @@ describe("sfprompt run on the user's own data", () => {
       },
       says: /spec\.data\.evalSource\.imageFolder\.path: \S+test\.png is not a folder/,
     },
+    {
+      // each client would have started, read the file and refused the split on its own
+      name: "a JSONL file of fewer lines than the job has clients (an unset strategy splits it)",
+      data: (d: string): string[] => {
+        writeJsonl(join(d, "train.jsonl"), train.slice(0, 1));
+        writeJsonl(join(d, "test.jsonl"), test);
+        return [
+          `source: { jsonl: { path: ${JSON.stringify(join(d, "train.jsonl"))} } }`,
+          `evalSource: { jsonl: { path: ${JSON.stringify(join(d, "test.jsonl"))} } }`,
+        ];
+      },
+      says: /: spec\.clients\.count: is 2, but the training data \(spec\.data\.source\) holds 1 sample: every client needs one at least; set spec\.clients\.count to 1 or less, or use more data; sfprompt run splits the JSONL file \S+train\.jsonl among the clients on this machine \(iid, as spec\.data\.partitioning\.strategy is unset\): spec\.data\.partitioning\.strategy none gives every client all of it\n/,
+    },
+    {
+      name: "an image folder too small for Dirichlet's 10 samples per client",
+      data: (d: string): string[] => {
+        writeFolder(join(d, "train"), train.slice(0, 15));
+        writeFolder(join(d, "test"), test);
+        return [
+          `source: { imageFolder: { path: ${JSON.stringify(join(d, "train"))} } }`,
+          `evalSource: { imageFolder: { path: ${JSON.stringify(join(d, "test"))} } }`,
+          "partitioning: { strategy: dirichlet, alpha: 0.5 }",
+        ];
+      },
+      says: /: spec\.clients\.count: is 2, but strategy dirichlet \(spec\.data\.partitioning\) gives every client 10 samples at least and the training data \(spec\.data\.source\) holds 15, fewer than 10 × 2; set spec\.clients\.count to 1 or less, or use strategy iid; sfprompt run splits the image folder \S+train among the clients on this machine \(dirichlet\): spec\.data\.partitioning\.strategy none gives every client all of it\n/,
+    },
   ];
   for (const c of refusals) {
     it(`refuses ${c.name} before anything starts, naming the field`, () => {

@@ -14,7 +14,7 @@ import {
 } from "@sfprompt/api";
 import {
   checkBuiltinClasses,
-  checkBuiltinPartition,
+  checkTrainingPartition,
   ClassCountError,
   JobPartitionError,
 } from "@sfprompt/core";
@@ -98,16 +98,39 @@ export function checkJobClasses(path: string, job: SFPromptJob): void {
 }
 
 /**
- * Refuses a job whose built-in training data cannot be split among its clients as
- * spec.data.partitioning says, before anything starts: every client would fail on its own.
+ * Refuses a job whose training data (built-in, or the folder or JSONL file at its path here) cannot
+ * be split among its clients as spec.data.partitioning says, before anything starts: every client
+ * would fail on its own, after nats-server and the server had started.
  */
 export async function checkJobPartition(path: string, job: SFPromptJob): Promise<void> {
   try {
-    await checkBuiltinPartition(runConfigFor(job, job.spec.method));
+    await checkTrainingPartition(runConfigFor(job, job.spec.method));
   } catch (cause) {
-    if (cause instanceof JobPartitionError) throw new JobFileError(path, cause.message, { cause });
+    if (cause instanceof JobPartitionError)
+      throw new JobFileError(path, `${cause.message}${ownDataSplit(job)}`, { cause });
     throw cause;
   }
+}
+
+/**
+ * For folder or JSONL data: "; sfprompt run splits the JSONL file X among the clients on this
+ * machine ...", which a user who wrote no strategy does not expect, with the way to give each
+ * client all of it; "" for built-in data, whose message says enough.
+ */
+function ownDataSplit(job: SFPromptJob): string {
+  const s = job.spec.data.source;
+  const data = s.jsonl
+    ? `the JSONL file ${s.jsonl.path}`
+    : s.imageFolder
+      ? `the image folder ${s.imageFolder.path}`
+      : undefined;
+  if (data === undefined) return "";
+  const strategy = job.spec.data.partitioning.strategy;
+  const how = strategy === undefined ? "iid, as spec.data.partitioning.strategy is unset" : strategy;
+  return (
+    `; sfprompt run splits ${data} among the clients on this machine (${how}): ` +
+    "spec.data.partitioning.strategy none gives every client all of it"
+  );
 }
 
 /**

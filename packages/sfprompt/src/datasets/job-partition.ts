@@ -64,7 +64,7 @@ function jobRefusal(f: PartitionFailure): { field: string; detail: string } {
     case "more-clients-than-samples":
       return {
         field: "spec.clients.count",
-        detail: `is ${f.clients}, but the training data (spec.data.source) holds ${f.samples} samples: every client needs one at least; set spec.clients.count to ${f.samples} or less, or use more data`,
+        detail: `is ${f.clients}, but the training data (spec.data.source) holds ${f.samples} sample${f.samples === 1 ? "" : "s"}: every client needs one at least; set spec.clients.count to ${f.samples} or less, or use more data`,
       };
     case "min-size-infeasible":
       return {

@@ -1,5 +1,5 @@
-// Whether a job's built-in training data can be split as spec.data.partitioning and spec.clients.count
-// say. Every client computes its shard on its own and would meet a split the data cannot give only
+// Whether a job's training data can be split as spec.data.partitioning and spec.clients.count say.
+// Every client computes its shard on its own and would meet a split the data cannot give only
 // after it started (each of them); `sfprompt run` asks before it starts any process.
 import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import { loadBuiltinDataset } from "../datasets/builtin.js";
@@ -7,30 +7,49 @@ import type { Dataset } from "../datasets/dataset.js";
 import { loadDebianSections } from "../datasets/debian-sections.js";
 import { DatasetFormatError, DatasetNotFoundError } from "../datasets/errors.js";
 import { partitionForJob } from "../datasets/job-partition.js";
+import { isTextJob, loadJobSource, type TextEncoding } from "./job-source.js";
 
-// Only the labels and their count matter to the split: text is not tokenized.
+// Only the labels and their count matter to the split: text is not tokenized (no vocabulary read).
+const LABELS_ONLY: TextEncoding = { tokenize: () => [], seqLen: 1, padId: 0 };
+
 function builtinTrain(name: NonNullable<RunConfig["data"]["source"]["builtin"]>): Promise<Dataset> {
-  if (name === "debian-sections")
-    return loadDebianSections({ split: "train", tokenize: () => [], seqLen: 1, padId: 0 });
+  if (name === "debian-sections") return loadDebianSections({ split: "train", ...LABELS_ONLY });
   return loadBuiltinDataset(name, { split: "train" });
+}
+
+/** The training split, or undefined where it cannot be read: the clients read it and say why. */
+async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
+  const source = config.data.source;
+  if (source.builtin !== undefined) {
+    try {
+      return await builtinTrain(source.builtin);
+    } catch (cause) {
+      // data that is not there is the clients' to report: each reads it and says so in its own log,
+      // which the run quotes (only the clients read the training split)
+      if (cause instanceof DatasetNotFoundError || cause instanceof DatasetFormatError) return undefined;
+      throw cause;
+    }
+  }
+  // folder or JSONL data on this machine, read as it lies. Any error reading it is left to the
+  // clients too: they read it again shaped for the model's input (which this check has not opened)
+  // and log the refusal naming the field, which the run quotes; reading it here is only to count it.
+  try {
+    const text = isTextJob(config) ? { text: LABELS_ONLY } : {};
+    return await loadJobSource(config, source, "train", "spec.data.source", text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Throws JobPartitionError (naming spec.clients.count or spec.data.partitioning.alpha) when the job's
- * built-in training split cannot be partitioned among its clients; reads the split, not other data.
- * A split that cannot be read is left to the clients, which report it.
+ * training data cannot be partitioned among its clients on one machine: a built-in split, or the
+ * folder or JSONL file at its path here (one copy the clients share). Reads the labels, tokenizes
+ * nothing; data that cannot be read is left to the clients, which report it.
  */
-export async function checkBuiltinPartition(config: RunConfig): Promise<void> {
-  const builtin = config.data.source.builtin;
-  if (builtin === undefined || config.method === "centralized") return;
-  let train: Dataset;
-  try {
-    train = await builtinTrain(builtin);
-  } catch (cause) {
-    // data that is not there is the clients' to report: each reads it and says so in its own log,
-    // which the run quotes (only the clients read the training split)
-    if (cause instanceof DatasetNotFoundError || cause instanceof DatasetFormatError) return;
-    throw cause;
-  }
+export async function checkTrainingPartition(config: RunConfig): Promise<void> {
+  if (config.method === "centralized") return;
+  const train = await trainingData(config);
+  if (train === undefined) return;
   partitionForJob(train, jobPartitioning(config.data, "one-machine"), config.clients.count);
 }

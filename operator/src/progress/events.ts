@@ -206,7 +206,7 @@ function foldEvent(s: ProgressSnapshot, e: ProgressEvent): ProgressSnapshot {
         outcome: { kind: "completed", round: e.rounds },
       };
     case "job.failed":
-      return { ...s, outcome: { kind: "failed", reason: e.reason, message: e.message } };
+      return { ...s, outcome: { kind: "failed", reason: e.reason, message: e.message, at: e.at } };
     case "round.started":
     case "round.failed":
       // Visible in the server's log and the stream; the status keeps completed rounds only.

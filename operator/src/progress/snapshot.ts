@@ -32,7 +32,9 @@ export interface ServerProgress {
 }
 
 export type Outcome =
-  { kind: "completed"; round: number } | { kind: "failed"; reason: string; message: string };
+  | { kind: "completed"; round: number }
+  /** `at`: when the server published job.failed (its clock), to tell the failure that ended the job. */
+  | { kind: "failed"; reason: string; message: string; at?: string };
 
 export interface ProgressSnapshot {
   /** Rounds completed. */

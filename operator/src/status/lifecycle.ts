@@ -102,6 +102,36 @@ function clientsLost(input: LifecycleInput): Terminal | undefined {
   };
 }
 
+type FailedOutcome = Extract<NonNullable<ProgressSnapshot["outcome"]>, { kind: "failed" }>;
+
+/** The Failed terminal of the server's job.failed. */
+function serverFailure(input: LifecycleInput, outcome: FailedOutcome): Terminal {
+  // The server's reason becomes the condition's when it has the shape conditions require; its
+  // message is cut to what a condition holds (a refused status write would freeze the status).
+  // Its advice is written for a spec that can still change (sfprompt run); a Failed job's cannot.
+  const advice = failedAdvice(input.job, input.progress, outcome.reason);
+  const message = `${outcome.message}${outcome.message === "" ? "" : ". "}${advice}`;
+  return { phase: "Failed", ...failureText(outcome.reason, message, "TrainingFailed", OPERATOR_FAILURES) };
+}
+
+/**
+ * A finished job's terminal, with a lost failure reason (FailureReasonLost, ADR 0023 amendment 9)
+ * replaced by the one the followed run's event stream gives once it reads (the replay caught up, a
+ * stream that was away is back): its server's job.failed, published no later than the job was
+ * recorded Failed. A later job.failed did not end the job (the operator's own decision may have, and
+ * a server stopped by it publishes none), and a completed run says nothing of why it failed: both
+ * keep FailureReasonLost. Never the reverse: a reason that reads is kept (ADR 0023, amendment 13).
+ */
+function readBackTerminal(input: LifecycleInput, terminal: Terminal | undefined): Terminal | undefined {
+  if (terminal?.reason !== FAILURE_REASON_LOST) return terminal;
+  const outcome = input.progress?.outcome;
+  if (outcome?.kind !== "failed") return terminal;
+  const failedAt = input.previous?.completionTime ?? conditionFinishedAt(input.previous, "Failed");
+  const at = outcome.at === undefined ? NaN : Date.parse(outcome.at);
+  if (failedAt === undefined || Number.isNaN(at) || at > Date.parse(failedAt)) return terminal;
+  return serverFailure(input, outcome);
+}
+
 /** Why the job ends now, if it does; the first reason found wins. */
 function newTerminal(input: LifecycleInput, startMs: number | undefined): Terminal | undefined {
   const outcome = input.progress?.outcome;
@@ -112,14 +142,7 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
       message: `training finished after round ${outcome.round}`,
     };
   }
-  if (outcome?.kind === "failed") {
-    // The server's reason becomes the condition's when it has the shape conditions require; its
-    // message is cut to what a condition holds (a refused status write would freeze the status).
-    // Its advice is written for a spec that can still change (sfprompt run); a Failed job's cannot.
-    const advice = failedAdvice(input.job, input.progress, outcome.reason);
-    const message = `${outcome.message}${outcome.message === "" ? "" : ". "}${advice}`;
-    return { phase: "Failed", ...failureText(outcome.reason, message, "TrainingFailed", OPERATOR_FAILURES) };
-  }
+  if (outcome?.kind === "failed") return serverFailure(input, outcome);
   const lost = clientsLost(input);
   if (lost) return lost;
   const deadline = input.job.spec.activeDeadlineSeconds;
@@ -136,7 +159,7 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
 export function decideLifecycle(input: LifecycleInput): Lifecycle {
   const { job, previous, now } = input;
   const nowIso = now.toISOString();
-  const prevTerminal = previousTerminal(previous);
+  const prevTerminal = readBackTerminal(input, previousTerminal(previous));
   const suspended = !prevTerminal && job.spec.suspend;
   const startTime = suspended ? undefined : (previous?.startTime ?? nowIso);
   const startMs = startTime ? Date.parse(startTime) : undefined;

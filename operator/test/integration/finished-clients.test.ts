@@ -6,7 +6,8 @@
 // API server's audit log). A client whose pod was deleted before it exited is Unknown in
 // status.clients, never Running on a job that finished. A job whose failure reason was lost
 // (FailureReasonLost: it is not known whether its clients were told) leaves them the grace, and its
-// ClientsReady says that it is not known (ADR 0023, amendment 10).
+// ClientsReady says that it is not known (ADR 0023, amendment 10), until the job's event stream gives
+// the server's job.failed sent before the job was recorded Failed (amendment 13).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
@@ -276,6 +277,48 @@ test("a Failed job whose stored reason was lost (FailureReasonLost) says it is n
   });
   assert.ok(Date.now() - finishedAt >= GRACE_SECONDS * 1000 - 1000, "deleted before the grace was over");
   await removeAsKubelet("why-lost-client-1");
+});
+
+test("a Failed job whose stored reason was lost takes its server's reason back once the event stream gives the job.failed sent before the job was recorded Failed", async () => {
+  const publish = await runningJob("why-back");
+  const running = await waitForJob(w.world, "why-back", (j) => clientsOf(j).length === 2, "why-back");
+  // the server's job.failed, sent before the operator recorded the failure, is not in the stream yet
+  // (a stream that was away): the stored Failed condition and the completionTime do not read
+  const sentAt = new Date(Date.now() - 5_000).toISOString();
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  await patchStatusUnderOlderCrd(
+    w.world.cp.kubeconfigPath,
+    { namespace: "default", name: "why-back" },
+    {
+      phase: "Failed",
+      completionTime: unreadableTime(now),
+      conditions: withUnreadableTime(running, "Running").filter((c) => c.type !== "Failed"),
+    },
+  );
+  const lost = await waitForJob(
+    w.world,
+    "why-back",
+    (j) => condition(j, "Failed")?.reason === "FailureReasonLost",
+    "why-back Failed, its reason lost",
+  );
+  const failedAt = condition(lost, "Failed")?.lastTransitionTime;
+
+  // the stream is back with the server's job.failed: the reason it gives replaces the lost one
+  await publish({ type: "job.failed", reason: "ModelNotFound", message: "no model", at: sentAt });
+  const back = await waitForJob(
+    w.world,
+    "why-back",
+    (j) => condition(j, "Failed")?.reason === "ModelNotFound",
+    "why-back's reason read back from the stream",
+  );
+  const failed = condition(back, "Failed")!;
+  assert.equal(back.status?.phase, "Failed");
+  assert.equal(failed.status, "True");
+  assert.match(failed.message ?? "", /^no model\. /);
+  assert.equal(failed.lastTransitionTime, failedAt, "the job failed when it did");
+  assert.equal(back.status?.completionTime, lost.status?.completionTime);
+  // its clients were told (they heard job.failed): the grace and its text, as for any server failure
+  assert.match(condition(back, "ClientsReady")?.message ?? "", /^the job failed on its server, which told/);
 });
 
 test("a client of a job its server failed whose Failed pod the operator first sees after its restart backoff shows Failed, its pod kept, not Unknown", async () => {

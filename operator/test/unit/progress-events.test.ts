@@ -123,7 +123,12 @@ test("checkpoints, job.finished and job.failed set the checkpoint and the outcom
   const failed = fold([
     { ...base, type: "job.failed", reason: "QuorumNotReached", message: "1 of 3 updates" },
   ]);
-  assert.deepEqual(failed.outcome, { kind: "failed", reason: "QuorumNotReached", message: "1 of 3 updates" });
+  assert.deepEqual(failed.outcome, {
+    kind: "failed",
+    reason: "QuorumNotReached",
+    message: "1 of 3 updates",
+    at: base.at,
+  });
 });
 
 test("an event type this operator does not know keeps the view and moves the sequence", () => {

@@ -5,6 +5,7 @@ import { COMMANDS } from "./commands/index.js";
 import { UsageError } from "./errors.js";
 import { flagsHelp, parseFlags, positionalsHelp } from "./flags.js";
 import { nearestName } from "./nearest-name.js";
+import { cliVersion } from "./version.js";
 
 const defaultIO: CliIO = {
   out: (l) => process.stdout.write(`${l}\n`),
@@ -63,7 +64,7 @@ function mainHelp(commands: readonly Command[]): string {
     "commands:",
     ...lines,
     "",
-    "run `sfprompt <command> --help` for its flags",
+    "run `sfprompt <command> --help` for its flags; `sfprompt --version` prints the version",
   ].join("\n");
 }
 
@@ -98,6 +99,11 @@ export async function runCli(
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     (name === undefined ? io.err : io.out)(mainHelp(commands));
     return name === undefined ? 2 : 0;
+  }
+  // `--version` as most tools take it, `version` as kubectl and helm do
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.out(`sfprompt ${cliVersion()}`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {

@@ -3,14 +3,14 @@
 // another job's checkpoints without the --nats server that holds them. Each error names the file (or
 // the flag) and says what to do; no process is started for any of them.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { METHODS } from "@sfprompt/api";
 import { UsageError } from "../src/errors.js";
 import { parseFlags, type FlagSpec } from "../src/flags.js";
-import { assertUserError, sfprompt } from "./run-helpers.js";
+import { assertUserError, ROOT, sfprompt } from "./run-helpers.js";
 
 function escaped(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -56,12 +56,17 @@ describe("sfprompt run's job file errors", () => {
       /the manifest is not valid YAML: .*\(2:1\)/,
     ],
     [
-      "a manifest of another kind says which kind it needs",
+      "a manifest of another kind says which kind it holds and which it needs",
       "configmap.yaml",
       "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n",
-      /the manifest holds no SFPromptJob; its documents need kind: SFPromptJob/,
+      /the manifest holds no SFPromptJob \(it holds document 1: kind "ConfigMap"\); a job is a document with apiVersion: sfprompt\.io\/v1alpha1 and kind: SFPromptJob/,
     ],
-    ["an empty file says it holds no SFPromptJob", "empty.yaml", "", /the manifest holds no SFPromptJob/],
+    [
+      "an empty file says it holds no SFPromptJob",
+      "empty.yaml",
+      "",
+      /the manifest holds no SFPromptJob \(it is empty\)/,
+    ],
     [
       "a misspelt field names it and where the fields are listed",
       "misspelt.yaml",
@@ -117,6 +122,18 @@ describe("sfprompt run --help and its flags", () => {
       r.stderr,
       /^sfprompt: unknown command "rnu" \(did you mean run\?\)\n\nusage: sfprompt <command>/,
     );
+  });
+
+  it("prints its version for --version, -V and `sfprompt version`, as kubectl and helm users type", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "packages/cli/package.json"), "utf8")) as {
+      version: string;
+    };
+    for (const args of [["--version"], ["-V"], ["version"]]) {
+      const r = sfprompt(...args);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stdout, `sfprompt ${pkg.version}\n`, args.join(" "));
+    }
+    assert.match(sfprompt("--help").stdout, /sfprompt --version/, "the main help says how to get it");
   });
 
   it("suggests the command nearest a mistyped one, as for a mistyped flag (exit 2)", () => {

@@ -46,7 +46,7 @@ describe("loadJobManifest", () => {
     );
   });
 
-  it("reads the job of a List, as `kubectl get sfpj NAME -o yaml` and kubectl apply's lists hold it", () => {
+  it("reads the job of a List, as `kubectl get sfpj -l … -o yaml` writes it and kubectl apply takes it", () => {
     // what kubectl get writes: a v1 List whose items carry the server's metadata and a status
     const text = `apiVersion: v1
 kind: List

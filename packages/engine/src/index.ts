@@ -21,7 +21,7 @@
 //              runOnce(model | path, feeds) · toOrtTensor(t) · fromOrtTensor(t) · splitOverridableInitializers(m)
 //   Split      splitModel(model, SplitOptions): SplitModel · buildSplitGradients(split): SplitGradients
 //              prepareBundle({ model, out, ...SplitOptions }): PartitionManifest (the `sfprompt prepare` contract)
-//              PartitionManifest (zod schema + type) · readPartitionManifest(dir) · BUNDLE_FILES
+//              PartitionManifest (zod schema + type) · readPartitionManifest(dir) · manifestFiles(m) · BUNDLE_FILES
 //              errors BlockDetectionError, SplitOptionsError, CutTensorError, TailRewriteError, ManifestError
 //   Errors     OnnxIoError, TensorFormatError, GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
 export type {
@@ -115,6 +115,7 @@ export {
   GraphFile,
   LossGradientGraph,
   MANIFEST_FILE,
+  manifestFiles,
   Parameter,
   Partition,
   PartitionManifest,

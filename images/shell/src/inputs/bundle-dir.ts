@@ -13,7 +13,13 @@ import {
   splitOptionsOf,
   unreadableDetail,
 } from "@sfprompt/core";
-import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
+import {
+  MANIFEST_FILE,
+  ManifestError,
+  manifestFiles,
+  prepareBundle,
+  readPartitionManifest,
+} from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
 import { withDemoModel } from "./demo-files.js";
 import { CACHE_DIR_SETTING, JobInputError } from "./errors.js";
@@ -69,16 +75,42 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
 const BUNDLE_DIR_SETTING = "--bundle-dir / SFPROMPT_BUNDLE_DIR";
 
 /**
- * A given bundle folder must hold a manifest this user can read: a folder (or manifest) the user
- * cannot read looked missing to existsSync, and "run sfprompt prepare" was the wrong advice.
+ * A given bundle folder must hold a manifest this user can read, and ONNX files it can read: a folder
+ * (or manifest) the user cannot read looked missing to existsSync, and "run sfprompt prepare" was the
+ * wrong advice; a model file the user cannot read (or that is gone) was met only when its session
+ * opened, mid start-up or mid-round; a manifest that is not one, when the bundle was loaded.
  */
 function checkGivenBundle(dir: string): void {
+  const refuse = (cause: unknown, otherwise: string): never => {
+    const where = "(on its volume or the node)";
+    const unreadable = unreadableDetail({ path: dir, kind: "folder", where, doc: "docs/images.md" }, cause);
+    throw new JobInputError(BUNDLE_DIR_SETTING, unreadable ?? otherwise, { cause });
+  };
   try {
     accessSync(join(dir, MANIFEST_FILE), constants.R_OK);
   } catch (cause) {
-    const where = "(on its volume or the node)";
-    const unreadable = unreadableDetail({ path: dir, kind: "folder", where, doc: "docs/images.md" }, cause);
-    const detail = unreadable ?? `${dir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`;
+    refuse(cause, `${dir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`);
+  }
+  for (const file of bundleFiles(dir)) {
+    try {
+      accessSync(join(dir, file), constants.R_OK);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+      refuse(
+        cause,
+        `${join(dir, file)}, which its ${MANIFEST_FILE} names, cannot be opened (${code}); the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it`,
+      );
+    }
+  }
+}
+
+/** The ONNX files `dir`'s manifest names; a manifest that is not one is the setting's error. */
+function bundleFiles(dir: string): string[] {
+  try {
+    return manifestFiles(readPartitionManifest(dir));
+  } catch (cause) {
+    if (!(cause instanceof ManifestError)) throw cause;
+    const detail = `${cause.message} (run sfprompt prepare into ${dir} again)`;
     throw new JobInputError(BUNDLE_DIR_SETTING, detail, { cause });
   }
 }

@@ -129,3 +129,21 @@ export function readPartitionManifest(dir: string): PartitionManifest {
   }
   return parsed.data;
 }
+
+/** Every ONNX file the manifest names (relative to its folder), each once. */
+export function manifestFiles(m: PartitionManifest): string[] {
+  const g = m.gradients;
+  const graphs = [
+    ...m.partitions,
+    m.local,
+    m.full,
+    g.head,
+    g.body.recompute,
+    g.body.saveActivations.forward,
+    g.body.saveActivations.backward,
+    g.tail,
+    g.local,
+    g.full,
+  ];
+  return [...new Set(graphs.flatMap((x) => (x === null ? [] : [x.file])))];
+}

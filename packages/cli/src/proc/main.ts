@@ -5,7 +5,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jsonLogger } from "@sfprompt/core";
 import { jobInputErrorOf } from "./input-error.js";
-import { readProcessConfig } from "./process-config.js";
+import { ProcessConfigError, readProcessConfig, type ProcessConfig } from "./process-config.js";
 import { runRole } from "./roles.js";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -14,7 +14,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write("usage: main.js server CONFIG | main.js client CONFIG INDEX\n");
     return 2;
   }
-  const config = readProcessConfig(configPath);
+  const config = configOf(role, configPath);
+  if (config === undefined) return 1;
   const logger = jsonLogger({ fields: { job: config.runConfig.names.job } });
   const abort = new AbortController();
   const stop = (signal: string): void => {
@@ -50,6 +51,21 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   } finally {
     await closeNats(nc);
+  }
+}
+
+/**
+ * The process's config file, or undefined when it cannot be used: then logged as `config.invalid`
+ * naming the file and its field, as the images log a run config they cannot use (no stack: the
+ * file is what is wrong, and `sfprompt run` quotes the line).
+ */
+function configOf(role: string, path: string): ProcessConfig | undefined {
+  try {
+    return readProcessConfig(path);
+  } catch (error) {
+    if (!(error instanceof ProcessConfigError)) throw error;
+    jsonLogger().log("error", "config.invalid", { role, path, field: error.field, error: error.message });
+    return undefined;
   }
 }
 

@@ -1,14 +1,38 @@
 // The file a server or client child process of `sfprompt run` reads: the run config plus where NATS,
-// the partition bundle and the model are on this machine.
+// the partition bundle and the model are on this machine. `sfprompt run` writes it for each session
+// (configs/<method>.json in the run folder); a child that cannot use it names the file and the field.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RunConfigSchema, type RunConfig } from "@sfprompt/api";
+import { z } from "zod";
+import { RunConfigSchema, toFieldErrors, type RunConfig } from "@sfprompt/api";
+import { unreadableDetail } from "@sfprompt/core";
 
 export interface ProcessConfig {
   readonly runConfig: RunConfig;
   readonly natsUrl: string;
   readonly bundleDir: string;
   readonly modelPath: string;
+}
+
+const ProcessConfigSchema = z.strictObject({
+  runConfig: RunConfigSchema,
+  natsUrl: z.string().min(1),
+  bundleDir: z.string().min(1),
+  modelPath: z.string().min(1),
+});
+
+/** A process config file that cannot be read, is not JSON, or holds a field the process cannot use. */
+export class ProcessConfigError extends Error {
+  override readonly name = "ProcessConfigError";
+  constructor(
+    readonly path: string,
+    /** The first bad field (dotted, e.g. runConfig.training.rounds); "(file)" for the file itself. */
+    readonly field: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${path}: ${field}: ${detail}`, options);
+  }
 }
 
 /** Writes DIR/NAME and returns its path. */
@@ -19,8 +43,36 @@ export function writeProcessConfig(dir: string, name: string, c: ProcessConfig):
   return path;
 }
 
-/** Reads and validates a process config file. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (cause) {
+    const unreadable = unreadableDetail({ path, kind: "file", where: "on this machine" }, cause);
+    const detail = unreadable ?? `cannot be read: ${(cause as Error).message}`;
+    throw new ProcessConfigError(path, "(file)", detail, { cause });
+  }
+}
+
+/** Reads and validates a process config file; throws ProcessConfigError naming the file and field. */
 export function readProcessConfig(path: string): ProcessConfig {
-  const raw = JSON.parse(readFileSync(path, "utf8")) as ProcessConfig;
-  return { ...raw, runConfig: RunConfigSchema.parse(raw.runConfig) };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readText(path));
+  } catch (cause) {
+    if (cause instanceof ProcessConfigError) throw cause;
+    throw new ProcessConfigError(path, "(file)", `is not JSON: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = ProcessConfigSchema.safeParse(doc);
+  if (parsed.success) return parsed.data;
+  const [first, ...more] = toFieldErrors(parsed.error);
+  const others =
+    more.length === 0
+      ? ""
+      : ` (and ${more.length} more: ${more
+          .slice(0, 3)
+          .map((e) => e.path)
+          .join(", ")})`;
+  throw new ProcessConfigError(path, first?.path || "(root)", `${first?.message ?? "invalid"}${others}`, {
+    cause: parsed.error,
+  });
 }

@@ -59,14 +59,19 @@ const LOG_WAIT_MS = 2000;
 export type ChildFailure =
   /** The job's input it could not have: the job's field to change, and the message naming it. */
   | { readonly kind: "config"; readonly field: string; readonly error: string }
+  /** Its own config file (which sfprompt run wrote) it could not use: the message names file and field. */
+  | { readonly kind: "config-file"; readonly path: string; readonly error: string }
   /** Anything else: the first line of the error, e.g. "TrainingArgumentError: labels[2] is 8: ...". */
   | { readonly kind: "failed"; readonly error: string };
 
 function failureIn(line: string): ChildFailure | undefined {
   if (!line.includes('"config.invalid"') && !line.includes('"process.failed"')) return undefined;
   try {
-    const e = JSON.parse(line) as { event?: unknown; error?: unknown; field?: unknown };
+    const e = JSON.parse(line) as { event?: unknown; error?: unknown; field?: unknown; path?: unknown };
     if (typeof e.error !== "string") return undefined;
+    // the process config file's refusal names the file (src/proc/main.ts configOf); the job's input's does not
+    if (e.event === "config.invalid" && typeof e.path === "string")
+      return { kind: "config-file", path: e.path, error: e.error };
     if (e.event === "config.invalid" && typeof e.field === "string")
       return { kind: "config", field: e.field, error: e.error };
     if (e.event === "process.failed") return { kind: "failed", error: e.error.split("\n")[0]! };

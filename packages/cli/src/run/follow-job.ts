@@ -33,12 +33,18 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
 
 /**
  * How a failed child is told: what it refused, when it could not have the job's input (the field
- * to fix), else how it failed; then ": NAME: " and the first line of what it logged.
+ * to fix) or use its own config file (the file and its field), else how it failed; then ": NAME: "
+ * and the first line of what it logged.
  */
-async function reasonOf(c: Child, failed: string): Promise<string> {
+export async function reasonOf(c: Child, failed: string): Promise<string> {
   const f = await failureOf(c);
   if (f === undefined) return failed;
   if (f.kind === "failed") return `${failed}: ${c.name}: ${f.error}`;
+  if (f.kind === "config-file")
+    return (
+      `could not use its config file: ${c.name}: ${f.error}; sfprompt run writes that file anew for ` +
+      "every session from the job file: run again"
+    );
   return `refused the job's input: ${c.name}: ${f.error}; fix the job's ${f.field} (or what it names on this machine)`;
 }
 

@@ -49,9 +49,30 @@ function waitingText(pod: V1Pod, c: V1ContainerStatus): string {
   return w.message ? `${reason}: ${w.message}` : reason;
 }
 
+/** The waiting reasons a container restarted in place shows between its tries. */
+const BETWEEN_TRIES = new Set(["CrashLoopBackOff", "ContainerCreating", "PodInitializing"]);
+
+/**
+ * A container the kubelet restarts in place (restartPolicy Always: the server Deployment's pods) that
+ * has exited and is not ready. A restart loop shows it running, then terminated, then waiting in
+ * CrashLoopBackOff at every try; a text per state rewrote the job's status three times per back-off.
+ * The latest exit is what each of those states has in common and what says why it loops. A waiting
+ * reason of its own (an image that no longer pulls) still speaks for itself.
+ */
+function restartedText(pod: V1Pod | undefined, c: V1ContainerStatus): string | undefined {
+  if (pod?.spec?.restartPolicy !== "Always" || c.ready) return undefined;
+  const waiting = c.state?.waiting?.reason;
+  if (waiting !== undefined && !BETWEEN_TRIES.has(waiting)) return undefined;
+  const last = c.state?.terminated ?? c.lastState?.terminated;
+  if (last === undefined) return undefined;
+  return `the container exited and is restarted in place (CrashLoopBackOff between tries; kubectl logs --previous shows the run before); last exit: ${terminatedText(last)}`;
+}
+
 /** Why a pod ended or waits, from its container states and conditions; undefined for a pod that runs normally. */
 export function podReason(pod: V1Pod | undefined): string | undefined {
   const statuses = pod?.status?.containerStatuses ?? [];
+  const restarted = statuses.map((c) => restartedText(pod, c)).find((t) => t !== undefined);
+  if (restarted) return cut(restarted);
   const terminated = statuses.map((c) => c.state?.terminated).find((t) => t !== undefined);
   if (terminated) return cut(terminatedText(terminated));
   const waiting = statuses.find((c) => c.state?.waiting?.reason !== undefined);

@@ -175,7 +175,8 @@ test("ServerReady names what keeps the server pod from running: the data path it
   );
   assert.equal(
     condition(loop, "ServerReady")!.message,
-    `no server replica is available yet: server pod ${pod}: CrashLoopBackOff: the container keeps exiting; ` +
+    `no server replica is available yet: server pod ${pod}: the container exited and is restarted in place ` +
+      "(CrashLoopBackOff between tries; kubectl logs --previous shows the run before); " +
       "last exit: Error (exit code 1): spec.data.evalSource: cannot load: EACCES",
   );
 
@@ -188,6 +189,105 @@ test("ServerReady names what keeps the server pod from running: the data path it
     description: "a reconcile after the back-off changed",
   });
   assert.equal((await getJob(world, name))?.metadata?.resourceVersion, version);
+});
+
+/** Status patches the operator has written so far, from its /metrics. */
+async function statusWrites(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${operator.httpPort}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("sfprompt_operator_status_patches_total"));
+  return Number(line?.split(" ").at(-1) ?? 0);
+}
+
+/** Sets the pod's status and waits for a reconcile after it, and for the write it may bring. */
+async function setAndReconcile(pod: string, status: V1Pod["status"]): Promise<void> {
+  const before = await reconciles();
+  await setPodStatus(pod, status);
+  await waitFor(async () => (await reconciles()) > before, {
+    timeoutMs: 10_000,
+    description: "a reconcile after the pod's status changed",
+  });
+  // a status write queues the job once more: let that reconcile pass too
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+/** One try of a container the kubelet restarts in place: Running (not ready), Error, CrashLoopBackOff. */
+function restartTry(n: number, pod: string): V1Pod["status"][] {
+  const exit = {
+    exitCode: 1,
+    reason: "Error",
+    message: "NATS at nats://nats:4222 refused the job's credentials",
+  };
+  const at = (s: number): Date => new Date(Date.UTC(2026, 10, 29, 10, 0, s));
+  const container = {
+    name: "server",
+    image: "registry.local/sfprompt-server:9.9",
+    imageID: "",
+    ready: false,
+  };
+  const last = n > 0 ? { lastState: { terminated: { ...exit, finishedAt: at(10 * n - 5) } } } : {};
+  return [
+    {
+      phase: "Running",
+      containerStatuses: [
+        { ...container, restartCount: n, state: { running: { startedAt: at(10 * n) } }, ...last },
+      ],
+    },
+    {
+      phase: "Running",
+      containerStatuses: [
+        {
+          ...container,
+          restartCount: n,
+          state: { terminated: { ...exit, startedAt: at(10 * n), finishedAt: at(10 * n + 5) } },
+          ...last,
+        },
+      ],
+    },
+    {
+      phase: "Running",
+      containerStatuses: [
+        {
+          ...container,
+          restartCount: n + 1,
+          state: {
+            waiting: {
+              reason: "CrashLoopBackOff",
+              message: `back-off ${10 * 2 ** n}s restarting failed container=server pod=${pod}_default(uid)`,
+            },
+          },
+          lastState: { terminated: { ...exit, finishedAt: at(10 * n + 5) } },
+        },
+      ],
+    },
+  ];
+}
+
+test("a server pod in a restart loop rewrites the job's status at its first exit, not at every try: Running, Error and CrashLoopBackOff in turn read the same last exit", async () => {
+  const name = "restart-loop";
+  await createJob(world, jobManifest(name, edgeSpec()));
+  await waitForJob(world, name, (j) => condition(j, "ServerReady") !== undefined, "ServerReady set");
+  const pod = `${childNames(name).deployment}-6f7d9-r4n2q`;
+  await createServerPod(name, pod);
+  const tries = [0, 1, 2, 3].map((n) => restartTry(n, pod));
+  const start = await statusWrites();
+  for (const status of tries[0]!) await setAndReconcile(pod, status);
+  const firstTry = (await statusWrites()) - start;
+  const settled = await getJob(world, name);
+  const expected =
+    `no server replica is available yet: server pod ${pod}: the container exited and is restarted in place ` +
+    "(CrashLoopBackOff between tries; kubectl logs --previous shows the run before); last exit: Error (exit code 1): " +
+    "NATS at nats://nats:4222 refused the job's credentials";
+  assert.equal(condition(settled!, "ServerReady")?.message, expected);
+  // the pod's creation, its first start (runs, not ready) and its first exit: at most one write each
+  assert.ok(firstTry <= 3, `${firstTry} status writes in the first try`);
+
+  // three more tries, each Running, Error and CrashLoopBackOff with a longer back-off: nothing new to say
+  const before = await statusWrites();
+  for (const status of tries.slice(1).flat()) await setAndReconcile(pod, status);
+  assert.equal((await statusWrites()) - before, 0, "status writes over three more tries of the loop");
+  const after = await getJob(world, name);
+  assert.equal(after?.metadata?.resourceVersion, settled?.metadata?.resourceVersion);
+  assert.equal(condition(after!, "ServerReady")?.message, expected);
 });
 
 test("ClientsReady names each waiting client's reason: the scheduler's message and a missing Secret", async () => {

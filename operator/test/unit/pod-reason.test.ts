@@ -16,6 +16,7 @@ interface PodOptions {
   deleting?: boolean;
   conditions?: NonNullable<V1Pod["status"]>["conditions"];
   reason?: { reason: string; message: string };
+  restartPolicy?: string;
 }
 
 function pod(o: PodOptions = {}): V1Pod {
@@ -27,6 +28,7 @@ function pod(o: PodOptions = {}): V1Pod {
     },
     spec: {
       containers: [],
+      ...(o.restartPolicy ? { restartPolicy: o.restartPolicy } : {}),
       ...(o.volumes ? { volumes: o.volumes } : {}),
       ...(o.node ? { nodeName: o.node } : {}),
     },
@@ -149,6 +151,65 @@ for (const c of reasonCases) {
 test("podReason: a restart loop's text does not move with its back-off delay", () => {
   assert.equal(podReason(loop("10s")), podReason(loop("5m0s")));
 });
+
+const EXIT = { exitCode: 3, reason: "Error", message: "config.invalid: spec.model" };
+const RESTARTED =
+  "the container exited and is restarted in place (CrashLoopBackOff between tries; kubectl logs --previous " +
+  "shows the run before); last exit: Error (exit code 3): config.invalid: spec.model";
+
+/** A Deployment's pod (restartPolicy Always) whose container is in `state`, restarted `n` times. */
+const restarting = (n: number, state: V1ContainerStatus["state"], lastExit = n > 0): V1Pod =>
+  pod({
+    phase: "Running",
+    restartPolicy: "Always",
+    container: { restartCount: n, state, ...(lastExit ? { lastState: { terminated: EXIT } } : {}) },
+  });
+
+const restartCases: { name: string; pod: V1Pod; reason: string | undefined }[] = [
+  {
+    name: "its first start, not ready yet: nothing to say",
+    pod: restarting(0, { running: {} }),
+    reason: undefined,
+  },
+  { name: "its first exit", pod: restarting(0, { terminated: EXIT }), reason: RESTARTED },
+  {
+    name: "waiting out the back-off",
+    pod: restarting(1, { waiting: { reason: "CrashLoopBackOff", message: "back-off 10s restarting" } }),
+    reason: RESTARTED,
+  },
+  { name: "started again, not ready", pod: restarting(1, { running: {} }), reason: RESTARTED },
+  { name: "its second exit", pod: restarting(1, { terminated: EXIT }), reason: RESTARTED },
+  {
+    name: "being created again",
+    pod: restarting(4, { waiting: { reason: "ContainerCreating" } }),
+    reason: RESTARTED,
+  },
+  {
+    name: "an image that no longer pulls speaks for itself",
+    pod: restarting(2, { waiting: { reason: "ImagePullBackOff", message: "Back-off pulling image" } }),
+    reason: "ImagePullBackOff: Back-off pulling image",
+  },
+  {
+    name: "ready again after a restart: nothing to say",
+    pod: pod({
+      phase: "Running",
+      restartPolicy: "Always",
+      container: { ready: true, restartCount: 1, state: { running: {} }, lastState: { terminated: EXIT } },
+    }),
+    reason: undefined,
+  },
+  {
+    name: "a client pod (restartPolicy Never) that ended: its exit as before",
+    pod: pod({ phase: "Failed", restartPolicy: "Never", container: { state: { terminated: EXIT } } }),
+    reason: "Error (exit code 3): config.invalid: spec.model",
+  },
+];
+
+for (const c of restartCases) {
+  test(`podReason, a container restarted in place: ${c.name}`, () => {
+    assert.equal(podReason(c.pod), c.reason);
+  });
+}
 
 test("podReason: a kubelet message of any length is cut to the entry's bound", () => {
   const long = "x".repeat(5000);

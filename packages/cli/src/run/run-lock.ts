@@ -12,14 +12,14 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { isSameProcess, pidExists, processStart } from "@sfprompt/core";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
-import { isSameProcess, pidExists, processStart } from "./process-start.js";
 
 /**
  * The lock file: the pid of the run holding the folder, `started <when>` where the system tells
- * when it started (process-start.ts), then `nats PID` and `nats-started <when>` once its nats-server
- * runs. Not a RUN_FILES entry: --fresh keeps it.
+ * when it started (processStart, @sfprompt/core), then `nats PID` and `nats-started <when>` once
+ * its nats-server runs. Not a RUN_FILES entry: --fresh keeps it.
  */
 export const LOCK_FILE = ".sfprompt-run.lock";
 

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isSameProcess, pidNamespace, processStart } from "../runtime/process-start.js";
 
 /** The cache's folder cannot be created or used: names it and how to choose another. */
 export class CacheDirError extends Error {
@@ -60,19 +61,48 @@ function lockText(lock: string): string | undefined {
   }
 }
 
-/** Whether the lock was left by a filler that is gone (a crash), so that it may be removed. */
+/** The value of the lock's `KEY VALUE` line, if it has one. */
+function valueOf(lines: readonly string[], key: string): string | undefined {
+  const line = lines.find((l) => l.startsWith(`${key} `));
+  return line?.slice(key.length + 1).trim();
+}
+
+/**
+ * The lock's text for this process: its pid on the first line, then, where the system tells them,
+ * `started <boot id> <start time>` and `pidns <namespace>` (ADR 0027 amendment 3).
+ */
+function lockTextOfThisProcess(): string {
+  const start = processStart(process.pid);
+  const ns = pidNamespace();
+  const lines = [String(process.pid)];
+  if (start !== undefined) lines.push(`started ${start}`);
+  if (ns !== undefined) lines.push(`pidns ${ns}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Whether the lock was left by a filler that is gone (a crash), so that it may be removed. A pid
+ * that another process has now (the system reused it; also this process's own, from a filler before
+ * it) started at another time than the lock says. The start is compared only for a lock written in
+ * this pid namespace: another container's pid names some other process here. Without a start
+ * (an older sfprompt's lock, no /proc, another namespace) the pid alone decides, as it did before.
+ */
 function isStale(lock: string, text: string): boolean {
   // created (exclusive create) but its pid not written yet: the taker is between open and write
   if (text === "") return Date.now() - statSync(lock).mtimeMs > UNWRITTEN_LOCK_MS;
-  const pid = Number(text);
-  if (pid === process.pid) return false; // this process fills it in another call: wait for that
-  return !(Number.isInteger(pid) && pid > 0 && isAlive(pid));
+  const lines = text.split("\n");
+  const pid = Number(lines[0]);
+  if (!(Number.isInteger(pid) && pid > 0)) return true;
+  const ns = valueOf(lines, "pidns");
+  const start = ns !== undefined && ns === pidNamespace() ? valueOf(lines, "started") : undefined;
+  return !isSameProcess(pid, start);
 }
 
 /** Takes the lock (exclusive create); false when another live process holds it. */
 function tryLock(lock: string): boolean {
   try {
-    writeFileSync(lock, String(process.pid), { flag: "wx" });
+    // one write: a reader sees the lock empty (being written) or whole
+    writeFileSync(lock, lockTextOfThisProcess(), { flag: "wx" });
     return true;
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
@@ -84,15 +114,6 @@ function tryLock(lock: string): boolean {
   if (!isStale(lock, text)) return false;
   rmSync(lock, { force: true }); // a crashed filler's lock
   return tryLock(lock);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface FillOnceRequest<T> {

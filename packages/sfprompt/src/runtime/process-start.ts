@@ -1,6 +1,7 @@
-// Tells a process apart from a later one that was given its pid: a lock that names a killed run's
-// pid must not stay held because the system reused that pid for an unrelated process.
-import { readFileSync } from "node:fs";
+// Tells a process apart from a later one that was given its pid: a lock that names a killed process's
+// pid (sfprompt run's run folder, a cache folder's filler) must not stay held because the system
+// reused that pid for an unrelated process.
+import { readFileSync, readlinkSync } from "node:fs";
 
 /** Whether a process with this pid exists now (any process: pids are reused). */
 export function pidExists(pid: number): boolean {
@@ -46,4 +47,17 @@ export function isSameProcess(pid: number, start: string | undefined): boolean {
   // no start to compare: whether the pid runs at all (no /proc, or the process hidden or gone)
   if (now === undefined) return pidExists(pid);
   return start === undefined || now === start;
+}
+
+/**
+ * This process's pid namespace ("pid:[4026531836]" on Linux), or undefined where it cannot be read.
+ * A pid written in another namespace (another container sharing a folder) names some other process
+ * here, and its start time is not this namespace's process's either.
+ */
+export function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
 }

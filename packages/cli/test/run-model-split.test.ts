@@ -46,6 +46,36 @@ describe("sfprompt run with a model that does not fit its job", () => {
     );
   });
 
+  it("names spec.model.source.path when the file is not an ONNX model (a PyTorch checkpoint, a cut-off file)", () => {
+    const checkpoint = join(dir, "vit.pt"); // a zip, as torch.save writes
+    writeFileSync(
+      checkpoint,
+      Buffer.from("PK\u0003\u0004archive/data.pkl\u0000\u0080\u0002}q\u0000", "latin1"),
+    );
+    const whole = readFileSync(join(dir, "vit.onnx"));
+    const cut = join(dir, "cut.onnx");
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    for (const [name, path] of [
+      ["checkpoint", checkpoint],
+      ["cut-off", cut],
+    ] as const) {
+      const file = variant(name, JSON.stringify(join(dir, "vit.onnx")), JSON.stringify(path));
+      const r = sfprompt("run", file, "--out", join(dir, `out-${name}`));
+      assertUserError(r, /^sfprompt run: \S+\.yaml: spec\.model\.source\.path: cannot load ONNX model /m);
+      const line = r.stderr.split("\n").find((l) => l.startsWith("sfprompt run:")) ?? "";
+      assert.ok(
+        line.startsWith(`sfprompt run: ${file}: spec.model.source.path: cannot load ONNX model ${path}: `),
+        line,
+      );
+      assert.ok(
+        line.endsWith(
+          "; give the path of an ONNX model file (a PyTorch, safetensors or TensorFlow checkpoint is not one: export it to ONNX first, e.g. with torch.onnx.export)",
+        ),
+        line,
+      );
+    }
+  });
+
   it("names spec.model.split.headBlocks when the model has too few blocks", () => {
     const file = variant("head-blocks", "  data:", "    split: { headBlocks: 2 }\n  data:");
     assertUserError(

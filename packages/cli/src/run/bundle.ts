@@ -3,14 +3,15 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { jobSplitRefusal, splitOptionsOf } from "@sfprompt/core";
-import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
+import { MANIFEST_FILE, OnnxIoError, prepareBundle } from "@sfprompt/engine";
 import { JobFileError } from "./errors.js";
 
 export { splitOptionsOf };
 
 /**
  * Writes DIR (unless a resumed run already has it: the checkpoint's parameters fit that bundle). A
- * split the model does not allow is a JobFileError naming `jobFile` and the field to change.
+ * split the model does not allow, or a model.source.path that is no ONNX model, is a JobFileError
+ * naming `jobFile` and the field to change.
  */
 export function prepareRunBundle(
   c: RunConfig,
@@ -24,7 +25,17 @@ export function prepareRunBundle(
     prepareBundle({ model: modelPath, out: dir, ...splitOptionsOf(c) });
   } catch (cause) {
     const refused = jobSplitRefusal(cause, c);
-    if (refused === undefined) throw cause;
-    throw new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
+    if (refused !== undefined)
+      throw new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
+    // the user's file is no ONNX model (a checkpoint of the training framework, a cut-off copy)
+    if (cause instanceof OnnxIoError && c.model.source.path !== undefined)
+      throw new JobFileError(jobFile, `spec.model.source.path: ${cause.message}; ${NOT_ONNX_HINT}`, {
+        cause,
+      });
+    throw cause;
   }
 }
+
+const NOT_ONNX_HINT =
+  "give the path of an ONNX model file (a PyTorch, safetensors or TensorFlow checkpoint is not one: " +
+  "export it to ONNX first, e.g. with torch.onnx.export)";

@@ -6,7 +6,15 @@
 // started by `unshare` in a pid namespace of its own.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -19,6 +27,9 @@ const OTHER_BOOT_ID = "00000000-0000-4000-8000-000000000000";
 const WAIT_LIMIT_MS = 30_000;
 /** A pid namespace of its own for the filler (root in a user namespace; pid 1; its own /proc). */
 const UNSHARE = ["unshare", "-Urp", "--kill-child", "--mount-proc"] as const;
+/** As root, another user's process is played by the filler running as nobody. */
+const NOBODY = { uid: 65534, gid: 65534 };
+const asRoot = process.getuid?.() === 0;
 
 interface Outcome {
   ok: boolean;
@@ -35,13 +46,16 @@ interface Filler {
 }
 
 /** A process filling `dir` now (through `prefix`, e.g. unshare), held in its fill until `hold` exists. */
-function filler(dir: string, opts: { hold?: string; prefix?: readonly string[] } = {}): Filler {
+function filler(
+  dir: string,
+  opts: { hold?: string; prefix?: readonly string[]; user?: { uid: number; gid: number } } = {},
+): Filler {
   const calling = `${dir}-calling-${Math.random().toString(36).slice(2)}`;
   const node = [process.execPath, "--conditions=source", "--import", "tsx", PROCESS, dir, "0"];
   if (opts.hold !== undefined) node.push(opts.hold);
   const [cmd, ...args] = [...(opts.prefix ?? []), ...node] as [string, ...string[]];
   const env = { ...process.env, FILL_ONCE_CALLING_FILE: calling };
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env });
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env, ...opts.user });
   let out = "";
   child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   const ended = new Promise<Outcome>((resolve, reject) =>
@@ -147,6 +161,26 @@ describe("a cache lock whose filler's pid another process has now", () => {
         assert.deepEqual(outcome, { ok: true, value: `filled by ${f.child.pid}` });
       } finally {
         other.kill("SIGKILL");
+      }
+    }),
+  );
+
+  it(
+    "a lock naming a live process of another user (kill answers EPERM) is held until it is released",
+    withDir(async (dir, root) => {
+      // as root: the filler runs as nobody and the lock names root's `sleep`; else root's init
+      const other = asRoot ? spawn("sleep", ["600"], { stdio: "ignore" }) : undefined;
+      try {
+        if (asRoot) chmodSync(root, 0o777);
+        writeFileSync(`${dir}.lock`, String(other?.pid ?? 1));
+        const f = filler(dir, asRoot ? { user: NOBODY } : {});
+        await f.metLock();
+        assert.ok(isRunning(f.child), "the fill took another user's live process for a crashed filler");
+        assert.equal(existsSync(dir), false);
+        rmSync(`${dir}.lock`); // that process releases the lock
+        assert.deepEqual(await f.outcome, { ok: true, value: `filled by ${f.child.pid}` });
+      } finally {
+        other?.kill("SIGKILL");
       }
     }),
   );

@@ -10,7 +10,7 @@ import {
   ortVersion,
 } from "../archive/ort-cuda-provider.js";
 import { GraphSession, readModel, type Model, type Tensor } from "@sfprompt/engine";
-import { BundleError, SessionRunError } from "../runtime/errors.js";
+import { BundleError, CudaUnavailableError, SessionRunError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 
 export type ExecutionProvider = "cuda" | "cpu";
@@ -132,15 +132,8 @@ export class SessionPool {
         this.#noteProvider("cuda");
         return s;
       } catch (cause) {
-        if (this.#config.cpuFallback === false) {
-          throw new SessionRunError(
-            file,
-            `CUDA was asked for and cpuFallback is false, but CUDA cannot be used (${cudaFailureReason((cause as Error).message)})`,
-            {
-              cause,
-            },
-          );
-        }
+        if (this.#config.cpuFallback === false)
+          throw new CudaUnavailableError(file, cudaFailureReason((cause as Error).message), { cause });
         this.#fallbackReason ??= cudaFailureReason((cause as Error).message);
         this.#config.logger?.log("warn", "cuda-unavailable", {
           graph: file,

@@ -21,6 +21,21 @@ export class SessionRunError extends Error {
   }
 }
 
+/**
+ * CUDA was asked for without CPU fallback and ONNX Runtime cannot use it for `graph`; `reason` is
+ * ONNX Runtime's error with what to install (cudaFailureReason), for the server to quote as it is.
+ */
+export class CudaUnavailableError extends SessionRunError {
+  override readonly name = "CudaUnavailableError";
+  constructor(
+    graph: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(graph, `CUDA was asked for and cpuFallback is false, but CUDA cannot be used (${reason})`, options);
+  }
+}
+
 /** The run config asks for something the runtime cannot do (a method, a data source, a count). */
 export class RunConfigError extends Error {
   override readonly name = "RunConfigError";

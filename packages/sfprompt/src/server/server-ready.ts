@@ -3,7 +3,7 @@
 import { hostname } from "node:os";
 import type { RunConfig } from "@sfprompt/api";
 import type { PartitionBundle } from "../bundle/partition-bundle.js";
-import { ExecutionProviderError } from "../runtime/errors.js";
+import { CudaUnavailableError, ExecutionProviderError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 import type { EventPublisher } from "./events.js";
 
@@ -31,10 +31,16 @@ export async function announceServerReady(i: ServerReadyInput): Promise<void> {
       actual = (await i.bundle.openBody()) ?? "cpu";
     } catch (cause) {
       if (requested !== "cuda" || i.config.server.cpuFallback) throw cause;
+      // the pool's error already says "cpuFallback is false": quote only ONNX Runtime's reason
+      const why =
+        cause instanceof CudaUnavailableError
+          ? ` for ${cause.graph}: ${cause.reason}`
+          : ` (${(cause as Error).message})`;
       throw new ExecutionProviderError(
         `server ${instance}: spec.server.executionProvider is cuda and spec.server.cpuFallback is false, ` +
-          `but ONNX Runtime cannot use CUDA (${(cause as Error).message}); run the server on a GPU node ` +
-          "(spec.server.gpus, spec.server.runtimeClassName) with a CUDA server image, or allow cpuFallback",
+          `but ONNX Runtime cannot use CUDA${why}; run the server on a GPU node ` +
+          "(spec.server.gpus, spec.server.runtimeClassName) with a CUDA server image, or set " +
+          "spec.server.cpuFallback: true to run on CPU",
         { cause },
       );
     }

@@ -69,6 +69,10 @@ test("server.ready: cuda without CPU fallback fails the job with ExecutionProvid
   assert.ok(failed && failed.type === "job.failed");
   assert.equal(failed.reason, "ExecutionProviderError");
   assert.match(failed.message, /spec\.server\.cpuFallback is false/);
+  // ONNX Runtime's reason once, not wrapped in a second "CUDA was asked for and cpuFallback is false"
+  assert.equal(failed.message.split("cpuFallback is false").length - 1, 1, failed.message);
+  assert.match(failed.message, /but ONNX Runtime cannot use CUDA for body\.onnx: \S/, failed.message);
+  assert.match(failed.message, /onnxruntime-node has no CUDA provider|the CUDA provider is installed/);
   assert.equal(
     events.some((e) => e.type === "server.ready"),
     false,

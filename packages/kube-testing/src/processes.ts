@@ -12,6 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { pidExists } from "@sfprompt/core/process-start";
 import { ControlPlaneStartError } from "./errors.js";
 
 export interface ManagedProcess {
@@ -62,15 +63,6 @@ export function registerTempDir(dir: string): void {
   writeFileSync(join(dir, "owner.pid"), String(process.pid));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Deletes `<parent>/<prefix>*` folders whose owning process is gone (it was SIGKILLed). */
 export function sweepStaleTempDirs(parent: string, prefix: string): void {
   if (process.env.SFPROMPT_KEEP_KUBE_TMP === "1") return;
@@ -82,7 +74,7 @@ export function sweepStaleTempDirs(parent: string, prefix: string): void {
     } catch {
       continue; // being created, or not ours
     }
-    if (pid > 0 && !alive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+    if (pid > 0 && !pidExists(pid)) rmSync(join(parent, name), { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,7 @@
 // Tells a process apart from a later one that was given its pid: a lock that names a killed process's
 // pid (sfprompt run's run folder, a cache folder's filler) must not stay held because the system
-// reused that pid for an unrelated process.
+// reused that pid for an unrelated process. Also the subpath @sfprompt/core/process-start, for
+// callers that should not load the whole package (kube-testing).
 import { readFileSync, readlinkSync } from "node:fs";
 
 /** Whether a process with this pid exists now (any process: pids are reused). */

@@ -11,7 +11,7 @@ export class BundleError extends Error {
 
 /** An ORT session could not be created or run. */
 export class SessionRunError extends Error {
-  override readonly name = "SessionRunError";
+  override readonly name: string = "SessionRunError";
   constructor(
     readonly graph: string,
     message: string,

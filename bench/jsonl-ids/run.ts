@@ -1,6 +1,7 @@
 // Peak memory of reading JSONL token ids as int32 and as int64 (what BERT-style exports take), each
 // load in a fresh process over one real file. Usage:
-//   node --conditions=source --import tsx bench/jsonl-ids/run.ts [lines=40000] [seqLen=128] [runs=3]
+//   node --conditions=source --import tsx bench/jsonl-ids/run.ts [lines=40000] [seqLen=128] [runs=3] [idsPerLine=seqLen]
+// (idsPerLine below seqLen: rows mostly padding, where the ids array, not the parsed lines, is the cost)
 import { spawnSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -8,13 +9,13 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const [lines = 40000, seqLen = 128, runs = 3] = process.argv.slice(2).map(Number);
+const [lines = 40000, seqLen = 128, runs = 3, idsPerLine = seqLen] = process.argv.slice(2).map(Number);
 const LOAD = new URL("./load.ts", import.meta.url).pathname;
 
 async function writeIds(path: string): Promise<void> {
   const out = createWriteStream(path);
   for (let i = 0; i < lines; i++) {
-    const ids = Array.from({ length: seqLen }, (_, k) => (i * 7 + k) % 30000);
+    const ids = Array.from({ length: idsPerLine }, (_, k) => (i * 7 + k) % 30000);
     if (!out.write(`${JSON.stringify({ ids, label: i % 2 })}\n`)) await once(out, "drain");
   }
   out.end();
@@ -47,6 +48,7 @@ try {
         dtype,
         lines,
         seqLen,
+        idsPerLine,
         idsMiB: +(ids / MiB).toFixed(1),
         peakAddedMiB: added.map((a) => +(a / MiB).toFixed(1)),
         medianPerIdsByte: +((added[Math.floor(runs / 2)] ?? 0) / ids).toFixed(2),

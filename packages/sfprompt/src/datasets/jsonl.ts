@@ -6,7 +6,7 @@
 import { type Dataset, createDataset, sampleSize } from "./dataset.js";
 import { DatasetArgumentError, DatasetFormatError, LabelError } from "./errors.js";
 import { JsonlKindCheck } from "./jsonl-kind.js";
-import { eachFileLine, eachTextLine, type JsonlLine as Line } from "./jsonl-lines.js";
+import { countFileLines, eachFileLine, eachTextLine, type JsonlLine as Line } from "./jsonl-lines.js";
 
 export interface JsonlLabelOptions {
   /** Field holding the label (default "label"). */
@@ -105,13 +105,22 @@ function numberArray(value: unknown, field: string, where: string, integers: boo
 class Growing<A extends Float32Array | Int32Array> {
   #data: A;
   #used = 0;
-  constructor(private readonly make: (n: number) => A) {
-    this.#data = make(1024);
+  /**
+   * `rows`: how many rows (calls of `next`, each of one size) the caller expects, when it knows
+   * (a file's lines counted first): the first `next` allocates them all, and `take` then hands out the
+   * array without a copy when they came.
+   */
+  constructor(
+    private readonly make: (n: number) => A,
+    private readonly rows?: number,
+  ) {
+    this.#data = make(rows === undefined ? 1024 : 0);
   }
   /** The next `n` elements, for the caller to fill. */
   next(n: number): A {
     if (this.#used + n > this.#data.length) {
-      const bigger = this.make(Math.max(2 * this.#data.length, this.#used + n));
+      const want = this.#used === 0 && this.rows !== undefined ? this.rows * n : 2 * this.#data.length;
+      const bigger = this.make(Math.max(want, this.#used + n));
       bigger.set(this.#data.subarray(0, this.#used));
       this.#data = bigger;
     }
@@ -143,13 +152,16 @@ class LabelColumn {
 /** Takes lines of "x" feature arrays one at a time; `finish` gives the dataset. */
 class FeatureLines {
   #shape: readonly number[] | undefined;
-  #x = new Growing((n) => new Float32Array(n));
+  #x: Growing<Float32Array>;
   #labels: LabelColumn;
   #kind: JsonlKindCheck;
+  /** `rows`: the samples expected (a file's non-blank lines), to size the array once. */
   constructor(
     private readonly source: string,
     private readonly options: JsonlFeatureOptions,
+    rows?: number,
   ) {
+    this.#x = new Growing((n) => new Float32Array(n), rows);
     this.#labels = new LabelColumn(source, options);
     this.#kind = new JsonlKindCheck(source, "features", options.inputField);
   }
@@ -234,14 +246,17 @@ const [LOW, HIGH] = LITTLE_ENDIAN_HOST ? [0, 1] : [1, 0];
 
 /** Takes lines of "text" or "ids" one at a time; `finish` gives the dataset. */
 class TokenLines {
-  #ids = new Growing((n) => new Int32Array(n));
+  #ids: Growing<Int32Array>;
   #words: 1 | 2;
   #labels: LabelColumn;
   #kind: JsonlKindCheck;
+  /** `rows`: the samples expected (a file's non-blank lines), to size the array once. */
   constructor(
     private readonly source: string,
     private readonly options: JsonlTokenOptions,
+    rows?: number,
   ) {
+    this.#ids = new Growing((n) => new Int32Array(n), rows);
     if (!Number.isInteger(options.seqLen) || options.seqLen <= 0) {
       throw new DatasetArgumentError("seqLen", `must be a positive integer, got ${options.seqLen}`);
     }
@@ -288,7 +303,7 @@ export async function loadJsonlFeatures(
   path: string,
   options: JsonlFeatureOptions = {},
 ): Promise<Dataset<Float32Array>> {
-  const lines = new FeatureLines(path, options);
+  const lines = new FeatureLines(path, options, await countFileLines(path));
   await eachFileLine(path, (l) => lines.add(l));
   return lines.finish();
 }
@@ -310,7 +325,7 @@ export async function loadJsonlTokens(
   path: string,
   options: JsonlTokenOptions,
 ): Promise<Dataset<Int32Array | BigInt64Array>> {
-  const lines = new TokenLines(path, options);
+  const lines = new TokenLines(path, options, await countFileLines(path));
   await eachFileLine(path, (l) => lines.add(l));
   return lines.finish();
 }

@@ -251,7 +251,35 @@ describe("sfprompt traffic", () => {
         "every line of the file, shared out",
       );
       assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `an even split: ${sizes.join(", ")}`);
-      assert.match(iid.samples, new RegExp(`^the JSONL file ${jsonl} on this machine, iid, seed 0$`));
+      // which plan it counted, and how to get the other: the same manifest on a cluster differs
+      assert.equal(
+        iid.samples,
+        `the JSONL file ${jsonl} on this machine, iid, seed 0; spec.data.partitioning.strategy is unset, so the clients split it as sfprompt run does; on a cluster each client keeps all of its own node's copy (--cluster plans that)`,
+      );
+      // --cluster: each client reads its own node's copy, like this one, and keeps all of it
+      const cluster = plan(
+        ownDataJob(dir, `      jsonl: { path: ${JSON.stringify(jsonl)} }`, "{ seed: 0 }"),
+        "--cluster",
+      );
+      assert.deepEqual(cluster.comparison.samplesPerClient, new Array<number>(8).fill(60));
+      assert.equal(
+        cluster.samples,
+        `the JSONL file ${jsonl} on this machine, as each node's copy, none, seed 0; spec.data.partitioning.strategy is unset, so on a cluster each client keeps all of its own node's copy (without --cluster: split among the clients as sfprompt run splits it)`,
+      );
+      const full = (p: JobTrafficPlan): number => method(p, "sfprompt").total;
+      assert.ok(full(cluster) > full(iid), "each client sends for all 60 samples, not its share");
+      // a strategy the job sets reads the same on both: no note, --cluster changes no count
+      const explicit = ownDataJob(
+        dir,
+        `      jsonl: { path: ${JSON.stringify(jsonl)} }`,
+        "{ strategy: iid, seed: 0 }",
+      );
+      const set = plan(explicit);
+      assert.equal(set.samples, `the JSONL file ${jsonl} on this machine, iid, seed 0`);
+      assert.deepEqual(
+        plan(explicit, "--cluster").comparison.samplesPerClient,
+        set.comparison.samplesPerClient,
+      );
 
       const folder = join(dir, "images");
       for (let i = 0; i < 12; i++) {

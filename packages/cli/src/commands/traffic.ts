@@ -46,6 +46,7 @@ function overrides(flags: ParsedFlags): TrafficOverrides {
     ["maxPayload", whole(flags, "max-payload", 1024)],
     ["activationCodec", flags["activation-codec"] as Codec | undefined],
     ["parameterCodec", flags["parameter-codec"] as Codec | undefined],
+    ["placement", flags["cluster"] === true ? "cluster" : undefined],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as TrafficOverrides;
 }
@@ -58,7 +59,7 @@ export const trafficCommand: Command = {
   usage:
     "traffic [JOB.yaml] [--model M.onnx] [--head-blocks K] [--prompt-length P] [--samples-per-client N] " +
     "[--clients N] [--rounds R] [--gamma G] [--batch-size B] [--max-payload BYTES] [--activation-codec C] " +
-    "[--parameter-codec C] [--json]",
+    "[--parameter-codec C] [--cluster] [--json]",
   positionals: [
     { name: "job", description: "an SFPromptJob manifest (default: the defaults with the demo model)" },
   ],
@@ -87,6 +88,12 @@ export const trafficCommand: Command = {
       placeholder: "C",
       description: "codec of parameter uploads and downloads",
       choices: codecChoices,
+    },
+    {
+      name: "cluster",
+      boolean: true,
+      description:
+        "count own folder/JSONL data as a cluster reads it: each client its node's copy, like the one here (all of it when the strategy is unset)",
     },
     { name: "json", boolean: true, description: "print the plan as JSON (every round, kind and direction)" },
   ],

@@ -7,6 +7,7 @@ import {
   parseJob,
   toRunConfig,
   type Codec,
+  type DataPlacement,
   type RunConfig,
   type FieldError,
   type SFPromptJob,
@@ -45,6 +46,12 @@ export interface TrafficOverrides {
   readonly activationCodec?: Codec;
   /** Codec of parameter uploads and downloads. */
   readonly parameterCodec?: Codec;
+  /**
+   * Where the job's own folder or JSONL data is read (--cluster): "one-machine" (default, one copy
+   * the clients share, as sfprompt run reads it) or "cluster" (each client its own node's copy, for
+   * which the one here stands in). Built-in data is one copy either way.
+   */
+  readonly placement?: DataPlacement;
 }
 
 /** The job `sfprompt traffic` plans when no manifest is given: the defaults with the demo model. */
@@ -160,18 +167,33 @@ export async function trafficSamples(
     return { sizes, source: `--samples-per-client ${o.samplesPerClient} (every client)` };
   }
   const ds = await trainDataHere(job, where);
-  const p = jobPartitioning(c.data, "one-machine");
+  const placement = o.placement ?? "one-machine";
+  const p = jobPartitioning(c.data, placement);
   const sizes = partitionForJob(ds, p, c.clients.count).map(datasetSize);
   const how = p.strategy === "dirichlet" ? `dirichlet α = ${p.alpha}` : p.strategy;
   const cap = p.samplesPerClient === undefined ? "" : `, at most ${p.samplesPerClient} each`;
-  return { sizes, source: `${dataName(c.data.source)}, ${how}, seed ${p.seed}${cap}` };
+  const name = `${dataName(c.data.source, placement)}, ${how}, seed ${p.seed}${cap}`;
+  return { sizes, source: `${name}${placementNote(c.data, placement)}` };
 }
 
 /** "mnist train split", "the JSONL file d/train.jsonl on this machine", for the report. */
-function dataName(s: RunConfig["data"]["source"]): string {
+function dataName(s: RunConfig["data"]["source"], placement: DataPlacement): string {
   if (s.builtin !== undefined) return `${s.builtin} train split`;
-  if (s.jsonl !== undefined) return `the JSONL file ${s.jsonl.path} on this machine`;
-  return `the image folder ${s.imageFolder?.path ?? "?"} on this machine`;
+  const here = placement === "cluster" ? "on this machine, as each node's copy" : "on this machine";
+  if (s.jsonl !== undefined) return `the JSONL file ${s.jsonl.path} ${here}`;
+  return `the image folder ${s.imageFolder?.path ?? "?"} ${here}`;
+}
+
+/**
+ * Which of the two plans an unset strategy gives the job's own data, and how to get the other: on
+ * one machine the clients split the one copy (sfprompt run), on a cluster each keeps all of its own
+ * node's copy. "" where both read the same (built-in data, or a strategy the job sets).
+ */
+function placementNote(data: RunConfig["data"], placement: DataPlacement): string {
+  if (data.source.builtin !== undefined || data.partitioning.strategy !== undefined) return "";
+  return placement === "cluster"
+    ? "; spec.data.partitioning.strategy is unset, so on a cluster each client keeps all of its own node's copy (without --cluster: split among the clients as sfprompt run splits it)"
+    : "; spec.data.partitioning.strategy is unset, so the clients split it as sfprompt run does; on a cluster each client keeps all of its own node's copy (--cluster plans that)";
 }
 
 /**

@@ -107,10 +107,8 @@ export async function runCli(
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    const near = nearestName(
-      name,
-      commands.map((c) => c.name),
-    );
+    // help and version are words the CLI takes too, though not in the command table
+    const near = nearestName(name, [...commands.map((c) => c.name), "help", "version"]);
     const hint = near === undefined ? "" : ` (did you mean ${near}?)`;
     io.err(`sfprompt: unknown command "${name}"${hint}\n\n${mainHelp(commands)}`);
     return 2;

@@ -52,4 +52,19 @@ describe("nearestName", () => {
     assert.equal(slip.code, 2, slip.stdout);
     assert.match(slip.stderr, /^sfprompt: unknown command "rnu" \(did you mean run\?\)\n\n/);
   });
+
+  it("the CLI guesses help and version too, which are not in the command table (exit 2)", () => {
+    const slips: Array<[string, string]> = [
+      ["verison", "version"],
+      ["hlep", "help"],
+    ];
+    for (const [typo, meant] of slips) {
+      const r = sfprompt(typo);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(
+        r.stderr,
+        new RegExp(`^sfprompt: unknown command "${typo}" \\(did you mean ${meant}\\?\\)\n\n`),
+      );
+    }
+  });
 });

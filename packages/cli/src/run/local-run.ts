@@ -8,6 +8,7 @@ import { checkJobInputs, evalOverlap, PartitionBundle } from "@sfprompt/core";
 import { prepareRunBundle } from "./bundle.js";
 import { JobRunError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
+import { clusterOnlyLine } from "./cluster-only.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
 import {
@@ -118,6 +119,8 @@ async function runInDir(
       ? `going on with ${job.metadata.name} in ${dir} from ${store} (--fresh starts clean)`
       : `starting ${job.metadata.name} in ${dir}`,
   );
+  const clusterOnly = clusterOnlyLine(job);
+  if (clusterOnly !== undefined) o.status.line(clusterOnly);
   const primary = runConfigFor(job, job.spec.method);
   await warnEvalIsTrainingData(primary, o.status);
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);

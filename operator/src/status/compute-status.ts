@@ -14,6 +14,7 @@ import { upsertConditions, type ConditionUpdate } from "./conditions.js";
 import { clientsNotice, hasFinished, INVALID_SPEC, type Lifecycle, type Terminal } from "./lifecycle.js";
 import { clientIndexList, clientsWhyText, serverPodsText } from "./pod-reason.js";
 import { cpuFallbackCondition, serverStatusOf } from "./server-status.js";
+import { statusMessage } from "./status-message.js";
 
 export interface StatusInput {
   job: SFPromptJob;
@@ -291,6 +292,7 @@ export function computeStatus(input: StatusInput): StatusWrite {
     round,
     rounds,
     progress: `${round}/${rounds}`,
+    message: statusMessage(phase, conditions),
     resumedFrom,
     clients,
     clientRevision: lifecycle.terminal ? undefined : input.clientRevision,

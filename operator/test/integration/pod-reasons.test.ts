@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { SpecInput } from "@sfprompt/api";
-import { waitFor } from "@sfprompt/kube-testing";
+import { kubectl, waitFor } from "@sfprompt/kube-testing";
 import yaml from "js-yaml";
 import type { RunningOperator } from "../../src/operator.js";
 import { childNames } from "../../src/names.js";
@@ -50,6 +50,21 @@ function edgeSpec(): SpecInput {
     spec: SpecInput;
   };
   return { ...doc.spec, clients: { ...doc.spec.clients, count: 2 } };
+}
+
+/** `kubectl get sfpj NAME` (with `-o wide`, its priority-1 columns too): the header and the job's row. */
+async function kubectlGet(name: string, wide: boolean): Promise<{ header: string; row: string }> {
+  const args = ["get", "sfpromptjobs", name, ...(wide ? ["-o", "wide"] : [])];
+  const [header = "", row = ""] = (await kubectl(args, world.cp.kubeconfigPath)).stdout.split("\n");
+  return { header, row };
+}
+
+/** The MESSAGE column of `kubectl get -o wide` (between its header and AGE's). */
+async function messageColumn(name: string): Promise<string> {
+  const { header, row } = await kubectlGet(name, true);
+  const from = header.indexOf("MESSAGE");
+  assert.ok(from > 0, `no MESSAGE column in: ${header}`);
+  return row.slice(from, header.lastIndexOf("AGE")).trim();
 }
 
 /** A pod of the job's server Deployment, as its ReplicaSet would create it from the template. */
@@ -164,6 +179,11 @@ test("ServerReady names what keeps the server pod from running: the data path it
     condition(backoff, "ServerReady")!.message,
     `no server replica is available yet: server pod ${pod}: ImagePullBackOff: ${pull}`,
   );
+  // kubectl get -o wide says it too (status.message), plain kubectl get keeps its columns
+  const why = `ServerNotAvailable: no server replica is available yet: server pod ${pod}: ImagePullBackOff: ${pull}`;
+  assert.equal(backoff.status?.message, why);
+  assert.equal(await messageColumn(name), why);
+  assert.ok(!(await kubectlGet(name, false)).header.includes("MESSAGE"));
 
   // a Deployment's pod restarts its container in place: phase Running, waiting in CrashLoopBackOff
   await setPodStatus(pod, crashLoop(pod, "1m20s"));

@@ -38,6 +38,13 @@ export const PRINTER_COLUMNS: readonly PrinterColumn[] = [
     description: "Bytes sent so far.",
   },
   { name: "Method", type: "string", jsonPath: ".spec.method", description: "Training method.", priority: 1 },
+  {
+    name: "Message",
+    type: "string",
+    jsonPath: ".status.message",
+    description: "Why the job is not progressing (status.message).",
+    priority: 1,
+  },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp", description: "Time since creation." },
 ];
 

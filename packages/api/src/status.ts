@@ -223,6 +223,10 @@ export const StatusSchema = z
     round: z.int().min(0).optional().meta({ description: "Rounds completed." }),
     rounds: z.int().min(0).optional().meta({ description: "Rounds in total (spec.training.rounds)." }),
     progress: z.string().max(32).optional().meta({ description: "round/rounds, e.g. 3/10." }),
+    message: z.string().max(1024).optional().meta({
+      description:
+        "Why the job is not progressing, in one line (kubectl get -o wide's MESSAGE): the first of a child the API server refused (Created), a held spec edit (SpecRejected), the server not available (ServerReady), clients not running (ClientsReady), each as its condition says, cut to 300 characters (kubectl describe has the whole); or why it finished or is suspended. Unset while it trains with the server available and every client running.",
+    }),
     resumedFrom: ResumedFromSchema.optional(),
     clients: z
       .array(ClientStatusSchema)

@@ -306,6 +306,27 @@ describe("sfprompt traffic", () => {
     }
   });
 
+  it("refuses own data too small to split among the clients, naming the field and --cluster, which plans it (exit 1)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-traffic-own-"));
+    try {
+      const jsonl = join(dir, "five.jsonl");
+      const lines = Array.from({ length: 5 }, (_, i) =>
+        JSON.stringify({ x: new Array(784).fill(0), label: i }),
+      );
+      writeFileSync(jsonl, `${lines.join("\n")}\n`);
+      const file = ownDataJob(dir, `      jsonl: { path: ${JSON.stringify(jsonl)} }`, "{ seed: 0 }");
+      const r = sfprompt("traffic", file);
+      assert.equal(r.code, 1, r.stdout);
+      assert.equal(
+        r.stderr.trim(),
+        "sfprompt traffic: spec.clients.count: is 8, but the training data (spec.data.source) holds 5 samples: every client needs one at least; set spec.clients.count to 5 or less, or use more data; spec.data.partitioning.strategy is unset, so the clients split it as sfprompt run does; on a cluster each client keeps all of its own node's copy (--cluster plans that)",
+      );
+      assert.deepEqual(plan(file, "--cluster").comparison.samplesPerClient, new Array<number>(8).fill(5));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("asks for --samples-per-client when the job's own data is not on this machine (exit 1); the flag plans it", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));
     try {

@@ -19,6 +19,7 @@ import {
   compareMethodTraffic,
   datasetSize,
   ensureMinilmModel,
+  JobPartitionError,
   partitionForJob,
   splitOptionsOf,
   textBundleConfig,
@@ -169,11 +170,25 @@ export async function trafficSamples(
   const ds = await trainDataHere(job, where);
   const placement = o.placement ?? "one-machine";
   const p = jobPartitioning(c.data, placement);
-  const sizes = partitionForJob(ds, p, c.clients.count).map(datasetSize);
+  const sizes = splitSizes(ds, p, c);
   const how = p.strategy === "dirichlet" ? `dirichlet α = ${p.alpha}` : p.strategy;
   const cap = p.samplesPerClient === undefined ? "" : `, at most ${p.samplesPerClient} each`;
   const name = `${dataName(c.data.source, placement)}, ${how}, seed ${p.seed}${cap}`;
   return { sizes, source: `${name}${placementNote(c.data, placement)}` };
+}
+
+/**
+ * Each client's sample count; a split the data cannot give is refused naming its field, and, for
+ * own data whose strategy is unset, with the cluster's plan (each client all of its node's copy).
+ */
+function splitSizes(ds: Dataset, p: ReturnType<typeof jobPartitioning>, c: RunConfig): number[] {
+  try {
+    return partitionForJob(ds, p, c.clients.count).map(datasetSize);
+  } catch (cause) {
+    const note = placementNote(c.data, "one-machine");
+    if (!(cause instanceof JobPartitionError) || note === "") throw cause;
+    throw new JobPartitionError(cause.field, `${cause.detail}${note}`, { cause });
+  }
 }
 
 /** "mnist train split", "the JSONL file d/train.jsonl on this machine", for the report. */

@@ -35,6 +35,14 @@ const TRAIN_LABELS = "train-labels-idx1-ubyte.gz";
 const IMAGE_USER = { uid: 10001, gid: 10001 };
 const asRoot = process.getuid?.() === 0;
 const uid = asRoot ? IMAGE_USER.uid : (process.getuid?.() ?? -1);
+
+/** A cache folder the process cannot write in: root's at 0755 (as another user, 0555). */
+function unwritableFolder(name: string): string {
+  const dir = join(fx.tmp.dir, name);
+  mkdirSync(dir);
+  chmodSync(dir, asRoot ? 0o755 : 0o555);
+  return dir;
+}
 const SERVER: Role = { role: "server", entry: ENTRY.server, env: { SFPROMPT_LINGER_AFTER_FINISH: "false" } };
 const CLIENT: Role = {
   role: "client",
@@ -135,6 +143,33 @@ const cases: {
     field: "spec.model.source",
     says: new RegExp(
       `builtin: demo: the model is not in the cache folder and cannot be pre-trained: .*fashion-demo-5-\\w+/train-(images|labels)-idx\\d-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the file readable by uid ${uid}`,
+    ),
+  },
+  {
+    name: "builtin: demo, a cache folder of root's the image's user cannot write in",
+    roles: [CLIENT],
+    model: () => ({ builtin: "demo" }),
+    cache: (name) => unwritableFolder(name),
+    asImageUser: true,
+    field: "spec.model.source",
+    says: new RegExp(
+      `builtin: demo: its cache folder (\\S+cache-demo-6-client)/models cannot be created: \\1 cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ \\1 \\(or chmod -R a\\+rwX \\1\\); set --cache-dir / SFPROMPT_CACHE_DIR \\(now \\1\\) to a folder this user can write`,
+    ),
+  },
+  {
+    name: "a model file whose bundle cannot be cached, a cache folder of root's the image's user cannot write in",
+    roles: [CLIENT],
+    model: () => {
+      const path = join(fx.tmp.dir, "vit.onnx");
+      writeModel(path, fx.bundle.model);
+      chmodSync(path, 0o644);
+      return { path };
+    },
+    cache: (name) => unwritableFolder(name),
+    asImageUser: true,
+    field: SETTING,
+    says: new RegExp(
+      `cannot prepare the model's bundle under (\\S+cache-demo-7-client)/bundles: \\1 cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ \\1 \\(or chmod -R a\\+rwX \\1\\); set it to a folder this user can write`,
     ),
   },
 ];

@@ -4,7 +4,7 @@
 // is cached under a content hash and published by an atomic rename (processes may race on one cache).
 import { createHash } from "node:crypto";
 import { accessSync, constants, createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import {
   ensureDemoModel,
@@ -12,6 +12,7 @@ import {
   jobSplitRefusal,
   splitOptionsOf,
   unreadableDetail,
+  unwritableDetail,
 } from "@sfprompt/core";
 import {
   MANIFEST_FILE,
@@ -126,9 +127,11 @@ function bundleCacheError(cause: unknown, bundles: string): JobInputError | unde
   const e = cause as NodeJS.ErrnoException;
   if (!(e instanceof Error) || typeof e.syscall !== "string" || !e.path?.startsWith(bundles))
     return undefined;
+  const unwritable = unwritableDetail(dirname(e.path), cause);
+  const why = unwritable === undefined ? ` (${e.code ?? e.syscall}: ${e.message})` : `: ${unwritable}`;
   return new JobInputError(
     CACHE_DIR_SETTING,
-    `cannot prepare the model's bundle under ${bundles} (${e.code ?? e.syscall}: ${e.message}); set it to a folder this user can write (a writable volume), or give a prepared bundle (${BUNDLE_DIR_SETTING})`,
+    `cannot prepare the model's bundle under ${bundles}${why}; set it to a folder this user can write (a writable volume), or give a prepared bundle (${BUNDLE_DIR_SETTING})`,
     { cause },
   );
 }

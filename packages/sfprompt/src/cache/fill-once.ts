@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isSameProcess, pidNamespace, processStart } from "../runtime/process-start.js";
+import { unwritableDetail } from "../runtime/unreadable-path.js";
 
 /** The cache's folder cannot be created or used: names it and how to choose another. */
 export class CacheDirError extends Error {
@@ -23,6 +24,22 @@ export class CacheDirError extends Error {
 }
 
 /**
+ * Why a folder or file could not be made in `folder`: " (CODE)", or for a permission error ": <folder>
+ * cannot be written by this process's user (uid, gid; EACCES): make it writable …" (the fix is the
+ * folder's owner or mode, which the code alone did not say).
+ */
+function why(cause: unknown, folder: string): string {
+  const unwritable = unwritableDetail(folder, cause);
+  if (unwritable !== undefined) return `: ${unwritable}`;
+  return ` (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`;
+}
+
+/** The path a system error names, else `fallback`. */
+function failedPath(cause: unknown, fallback: string): string {
+  return (cause as NodeJS.ErrnoException).path ?? fallback;
+}
+
+/**
  * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
  * where mkdir answers ENOENT under a parent that exists, as in /proc. A level that another process
  * made first (the run's processes start together) is no error.
@@ -33,8 +50,8 @@ function makeDirs(dir: string): void {
   try {
     for (const d of missing) mkdirIfMissing(d);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new CacheDirError(dir, `cannot be created (${code})`, { cause });
+    const detail = `cannot be created${why(cause, dirname(failedPath(cause, dir)))}`;
+    throw new CacheDirError(dir, detail, { cause });
   }
   if (!statSync(dir).isDirectory()) throw new CacheDirError(dir, "exists and is not a folder");
 }
@@ -106,8 +123,10 @@ function tryLock(lock: string): boolean {
     return true;
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    if (code !== "EEXIST")
-      throw new CacheDirError(dirname(lock), `its lock ${lock} cannot be created (${code})`, { cause });
+    if (code !== "EEXIST") {
+      const detail = `its lock ${lock} cannot be created${why(cause, dirname(lock))}`;
+      throw new CacheDirError(dirname(lock), detail, { cause });
+    }
   }
   const text = lockText(lock);
   if (text === undefined) return tryLock(lock); // released since: take it

@@ -1,7 +1,8 @@
 // Files and folders this process's user cannot read (EACCES/EPERM): the images run as uid 10001
 // (images/Dockerfile) with no runAsUser set by the operator, and `sfprompt run`'s processes as the
 // user who ran it, so files copied in place as root with mode 0600 are refused. The message names the
-// path, the user and the chmod/chown that fixes it, for the job's data, a bundle folder or a file.
+// path, the user and the chmod/chown that fixes it, for the job's data, a bundle folder or a file,
+// and for a cache folder the user cannot write in.
 import type { DataSource } from "./job-source.js";
 
 /** The EACCES/EPERM error in `cause`'s chain, if any. */
@@ -49,6 +50,24 @@ export function unreadableDetail(target: UnreadableTarget, cause: unknown): stri
     `${denied.path ?? path} cannot be read by this process's user (${who}${denied.code}): ` +
     `make ${fix}${see}`
   );
+}
+
+/**
+ * "<folder> cannot be written by this process's user (uid U, gid G; EACCES): make it writable by uid
+ * U: chown -R U:G <folder> (or chmod -R a+rwX <folder>)" when `cause` is a permission error met
+ * writing in `folder` (a cache folder: creating a folder or a file in it); else undefined.
+ */
+export function unwritableDetail(folder: string, cause: unknown): string | undefined {
+  const denied = permissionError(cause);
+  if (denied === undefined) return undefined;
+  const ids = processIds();
+  const chmod = `chmod -R a+rwX ${folder}`;
+  const fix =
+    ids === undefined
+      ? `make it writable by this process's user: ${chmod}`
+      : `make it writable by uid ${ids.uid}: chown -R ${ids.uid}:${ids.gid} ${folder} (or ${chmod})`;
+  const who = ids === undefined ? "" : `uid ${ids.uid}, gid ${ids.gid}; `;
+  return `${folder} cannot be written by this process's user (${who}${denied.code}): ${fix}`;
 }
 
 /** This process's uid and gid; undefined where Node has no process.getuid/getgid (Windows). */

@@ -116,6 +116,17 @@ export function toFieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
         message: message + hint,
       }));
     }
-    return [{ path: formatPath(prefix, issue.path), message }];
+    const path = formatPath(prefix, issue.path);
+    // a scalar or a list where a mapping goes (`clients: 4`): say where its fields are listed
+    if (
+      issue.code === "invalid_type" &&
+      issue.input !== undefined &&
+      issue.expected === "object" &&
+      path !== "(root)"
+    ) {
+      const explained = path.replace(/\[\d+\]/g, "");
+      return [{ path, message: `${message}; kubectl explain sfpromptjob.${explained} lists its fields` }];
+    }
+    return [{ path, message }];
   });
 }

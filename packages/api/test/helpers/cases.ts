@@ -221,6 +221,28 @@ export const invalidCases: InvalidCase[] = [
     crd: true,
   },
   {
+    name: "a number where the clients mapping goes, pointing at kubectl explain",
+    job: jobWith({ clients: 4 }),
+    path: "spec.clients",
+    message: "must be a mapping (got 4); kubectl explain sfpromptjob.spec.clients lists its fields",
+    crd: true,
+  },
+  {
+    name: "a name where the optimizer mapping goes, pointing at kubectl explain",
+    job: jobWith({ training: { optimizer: "adam" } }),
+    path: "spec.training.optimizer",
+    message:
+      'must be a mapping (got "adam"); kubectl explain sfpromptjob.spec.training.optimizer lists its fields',
+    crd: true,
+  },
+  {
+    name: "a string as a toleration, pointing at kubectl explain of the list's items",
+    job: jobWith({ clients: { tolerations: ["node-role.kubernetes.io/edge"] } }),
+    path: "spec.clients.tolerations[0]",
+    message: "kubectl explain sfpromptjob.spec.clients.tolerations lists its fields",
+    crd: true,
+  },
+  {
     name: "a fractional number of rounds",
     job: jobWith({ training: { rounds: 2.5 } }),
     path: "spec.training.rounds",

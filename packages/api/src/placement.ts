@@ -42,10 +42,12 @@ export const ServerSchema = z
         "Body server replicas; they share the job's forward/backward requests through a NATS queue group.",
     }),
     gpus: z.int().min(0).max(16).default(0).meta({
-      description: "GPUs each server replica requests (nvidia.com/gpu). 0 runs the body on CPU.",
+      description:
+        "GPUs each server replica requests (nvidia.com/gpu). With 0 the body runs on CPU: a server that asks for cuda (executionProvider's default) then falls back and says so in the CpuFallback condition.",
     }),
     executionProvider: z.enum(["cuda", "cpu"]).default("cuda").meta({
-      description: "ONNX Runtime execution provider the server asks for first.",
+      description:
+        "ONNX Runtime execution provider the server asks for first. cuda (the default) runs on CPU when CUDA cannot be used (see cpuFallback); cpu asks for the CPU, as a job without GPUs may.",
     }),
     cpuFallback: z.boolean().default(true).meta({
       description:

@@ -7,6 +7,7 @@ import { finishedClientPlan } from "../desired/finished-clients.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { SPEC_REJECTED } from "./checkpoint-rounds.js";
+import { withWrittenCounts } from "./client-counts.js";
 import { clientPodFields, clientState } from "./client-state.js";
 import { clientsConfigCondition } from "./clients-config.js";
 import { communicationOf } from "./communication.js";
@@ -81,7 +82,7 @@ function clientStatuses(input: StatusInput): ClientStatus[] {
     const samePod = last?.pod !== undefined && last.pod === plan.pod?.metadata?.name;
     const carried = samePod && last?.state !== "pending" ? { state: last?.state, reason: last?.reason } : {};
     const p = progress
-      ? progress.clients[plan.index]
+      ? withWrittenCounts(progress.clients[plan.index], last, progress)
       : last && { lastRound: last.lastRound, samples: last.samples, kept: last.kept, ...carried };
     const state = clientState(plan, p);
     const entry = stripUndefined({

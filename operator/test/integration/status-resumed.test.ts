@@ -2,7 +2,9 @@
 // finishes (real kube-apiserver, real nats-server, the operator in-process): run.resumed carries the
 // checkpoint round's (ADR 0046, amendments 3 and 4), and the status shows them where the stream has
 // no round.finished of that round, instead of none or the round before's; and the best accuracy of
-// the checkpoint's rounds (amendment 5), which the status keeps after its stream was lost.
+// the checkpoint's rounds (amendment 5), which the status keeps after its stream was lost; and each
+// client's samples and kept as written before the loss, for the rounds that stand (ADR 0023,
+// amendment 16).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -12,6 +14,7 @@ import {
   eventStreamName,
   publishEvent,
   type RoundFinished,
+  type RunHistory,
   type RunResumed,
 } from "@sfprompt/protocol";
 import { jobManifest } from "../fixtures.js";
@@ -119,4 +122,103 @@ test("a lost stream keeps the best accuracy of the checkpoint's rounds, which ru
   await publishEvent(w.nc, finishedWith(job, 4, 0.75));
   const j = await waitForJob(w.world, "best", (x) => x.status?.round === 4, "round 4");
   assert.deepEqual(metricsOf(j), { loss: 1 / 4, accuracy: 0.75, bestAccuracy: 0.8, bestRound: 2 });
+});
+
+/** round.finished of `round` in which client-0 had `samples` and kept `kept` (a server's contributions). */
+const contributed = (job: string, round: number, samples: number, kept: number): RoundFinished => ({
+  ...(roundFinished(job, round) as RoundFinished),
+  samples: kept,
+  contributions: [{ client: "client-0", samples, kept }],
+});
+
+type ClientCounts = { samples?: number; kept?: number; lastRound?: number };
+const countsOf = (j: JobObject): ClientCounts => {
+  const c = (j.status?.clients as ClientCounts[] | undefined)?.[0] ?? {};
+  return { samples: c.samples, kept: c.kept, lastRound: c.lastRound };
+};
+
+test("a lost stream keeps each client's samples and kept of the rounds that stand, which run.history does not carry, until its next round reports them", async () => {
+  const job = await started("counts");
+  for (const r of [1, 2, 3]) await publishEvent(w.nc, contributed(job, r, 40, 30 - r));
+  await waitForJob(w.world, "counts", (j) => countsOf(j).lastRound === 3, "client-0's round 3");
+
+  const jsm = await jetstreamManager(w.nc);
+  await jsm.streams.delete(eventStreamName(job));
+  await ensureJobResources(w.nc, job);
+  const history: RunHistory = {
+    ...eventBase(job),
+    type: "run.history",
+    round: 3,
+    rounds: [1, 2, 3].map((r) => ({
+      round: r,
+      loss: 1 / r,
+      accuracy: 0.5,
+      participants: ["client-0"],
+      samples: 30 - r,
+      bytes: { up: 100, down: 100, byKind: {} },
+      durationMs: 1,
+    })),
+  };
+  await publishEvent(w.nc, history);
+  await publishEvent(w.nc, resumed(job, 3));
+  const atResume = await waitForJob(
+    w.world,
+    "counts",
+    (x) => (x.status?.lastCheckpoint as { object?: string } | undefined)?.object === "checkpoints/resumed-3",
+    "the new stream's run.resumed",
+  );
+  assert.deepEqual(countsOf(atResume), { samples: 40, kept: 27, lastRound: 3 });
+
+  // round 4 under way (the client says it trains in it): still round 3's counts
+  await publishEvent(w.nc, {
+    ...eventBase(job),
+    type: "client.state",
+    client: "client-0",
+    state: "split-training",
+    round: 4,
+  });
+  const training = await waitForJob(
+    w.world,
+    "counts",
+    (x) => countsOf(x).lastRound === 4,
+    "client-0 in round 4",
+  );
+  assert.deepEqual(countsOf(training), { samples: 40, kept: 27, lastRound: 4 });
+
+  // its round 4 finished: that round's counts
+  await publishEvent(w.nc, contributed(job, 4, 40, 20));
+  const next = await waitForJob(w.world, "counts", (x) => countsOf(x).kept === 20, "round 4's counts");
+  assert.deepEqual(countsOf(next), { samples: 40, kept: 20, lastRound: 4 });
+});
+
+test("a resume from a checkpoint older than a client's last round leaves its counts out: the rounds they were of were taken back", async () => {
+  const job = await started("counts-older");
+  for (const r of [1, 2, 3]) await publishEvent(w.nc, contributed(job, r, 40, 30 - r));
+  await waitForJob(w.world, "counts-older", (j) => countsOf(j).lastRound === 3, "client-0's round 3");
+
+  const jsm = await jetstreamManager(w.nc);
+  await jsm.streams.delete(eventStreamName(job));
+  await ensureJobResources(w.nc, job);
+  await publishEvent(w.nc, {
+    ...eventBase(job),
+    type: "run.history",
+    round: 2,
+    rounds: [1, 2].map((r) => ({
+      round: r,
+      loss: 1 / r,
+      accuracy: 0.5,
+      participants: ["client-0"],
+      samples: 30 - r,
+      bytes: { up: 100, down: 100, byKind: {} },
+      durationMs: 1,
+    })),
+  });
+  await publishEvent(w.nc, resumed(job, 2));
+  const j = await waitForJob(
+    w.world,
+    "counts-older",
+    (x) => countsOf(x).lastRound === 2,
+    "client-0's last round back at the checkpoint's",
+  );
+  assert.deepEqual(countsOf(j), { samples: undefined, kept: undefined, lastRound: 2 });
 });

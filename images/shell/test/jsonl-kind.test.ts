@@ -5,6 +5,7 @@
 // start-up (config.invalid, exit 1) naming the source's field once, the model's field and what to
 // change; it said `"input" must be an array of finite numbers` (text for an image model) or `needs
 // "text" (a string) or "ids"` (features for a text model), which named neither kind.
+import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,7 +13,7 @@ import { prepareBundle } from "@sfprompt/engine";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import { BERT_FIXTURE } from "../../../packages/sfprompt/test/runtime/text-fixture.js";
-import { ENTRY, expectRefusedAtStart, runConfig, spawnEntry, tempDir } from "./harness.js";
+import { ENTRY, expectRefusedAtStart, runConfig, spawnEntry, tempDir, type LogLine } from "./harness.js";
 
 let nats: TestNats;
 let imageBundle: BundleFixture;
@@ -24,6 +25,7 @@ let featureLines = "";
 let pixelLines = "";
 let textAmongFeatures = "";
 let featuresAmongText = "";
+let sentenceLines = "";
 
 /** JSONL lines, one per sample, labels 0 and 1 in turn. */
 function jsonl(name: string, sample: (i: number) => Record<string, unknown>): string {
@@ -40,6 +42,8 @@ before(async () => {
   mkdirSync(textBundle);
   prepareBundle({ model: BERT_FIXTURE, out: textBundle, headBlocks: 1, promptLength: 2, numClasses: 10 });
   textLines = jsonl("text.jsonl", (i) => ({ text: i % 2 === 0 ? "hello world" : "world hello" }));
+  // the same sentences in a field of the user's naming (jsonl.inputField)
+  sentenceLines = jsonl("sentence.jsonl", (i) => ({ sentence: i % 2 === 0 ? "hello world" : "world hello" }));
   const pixels = (i: number): number[] => Array.from({ length: 784 }, (_, k) => (k + i) % 7);
   featureLines = jsonl("features.jsonl", (i) => ({ x: pixels(i) }));
   pixelLines = jsonl("pixels.jsonl", (i) => ({ pixels: pixels(i) }));
@@ -128,7 +132,7 @@ const cases: {
     source: () => ({ jsonl: { path: pixelLines, inputField: "pixels" } }),
     bundle: () => textBundle,
     field: "spec.data.source",
-    says: /pixels\.jsonl:1 holds number features \("pixels"\), but the model .* takes text; give lines with "text"/,
+    says: /pixels\.jsonl:1 holds number features \("pixels"\), but the model .* takes text; give lines with "pixels": "the text" \(jsonl\.inputField names another field; or "ids", token ids\)/,
   },
   {
     name: "the client: a text line among the number features of an image model's file",
@@ -170,4 +174,41 @@ describe("JSONL data of the other kind than the model takes", () => {
       });
       await expectRefusedAtStart(proc, c.field, c.says);
     });
+});
+
+describe("a text model's JSONL text in the field jsonl.inputField names", () => {
+  /** The client's client.data line (or its refusal, which fails the test) for `source`. */
+  async function clientData(name: string, source: Record<string, unknown>): Promise<LogLine> {
+    const base = runConfig({ model: TEXT_MODEL(), classes: { numClasses: 10 } }, name);
+    const config = { ...base, data: { ...base.data, source } };
+    const proc = spawnEntry(CLIENT.entry, [], {
+      SFPROMPT_RUN_CONFIG: tmp.write(`${name}.json`, JSON.stringify(config)),
+      NATS_URL: nats.url,
+      SFPROMPT_HTTP_HOST: "127.0.0.1",
+      SFPROMPT_HTTP_PORT: "0",
+      SFPROMPT_BUNDLE_DIR: textBundle,
+      SFPROMPT_CACHE_DIR: join(tmp.dir, `cache-${name}`),
+      ...CLIENT.env,
+    });
+    try {
+      const line = await proc.waitForLog(
+        (l) => l.event === "client.data" || l.event === "config.invalid" || l.event === "runtime.failed",
+        60_000,
+      );
+      assert.equal(line.event, "client.data", `${JSON.stringify(line)} ${proc.stderr()}`);
+      return line;
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  }
+
+  it('is read as the text: the client takes the samples it takes from the same sentences in "text"', async () => {
+    const named = await clientData("jsonl-input-field", {
+      jsonl: { path: sentenceLines, inputField: "sentence" },
+    });
+    const plain = await clientData("jsonl-text-field", { jsonl: { path: textLines } });
+    assert.ok(Number(plain.samples) > 0, JSON.stringify(plain));
+    assert.equal(named.samples, plain.samples);
+    assert.equal(named.classes, plain.classes);
+  });
 });

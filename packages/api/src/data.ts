@@ -33,7 +33,7 @@ function dataSource(description: string, where: string) {
           path: filePath(`A JSON Lines file, one sample per line. ${where}`),
           inputField: z.string().min(1).max(256).optional().meta({
             description:
-              "Field holding the sample as an array of numbers in the model's input layout. Unset: x, or input on lines without x. Text models read the field text (tokenized with model.tokenizer) or ids instead.",
+              "Field holding the sample's input. For an image or number-features model: an array of numbers in the model's input layout (unset: x, or input on lines without x). For a text model: the text, a string tokenized with model.tokenizer (unset: text); token ids are read from ids either way.",
           }),
           labelField: z.string().min(1).max(256).default("label").meta({
             description:

@@ -36,7 +36,7 @@ export class JsonlKindError extends Error {
     super(
       holds === "text"
         ? `${source}: holds text ("${foundField}") where number features ("${wantedField}") were asked for; read it with a text model's tokenizer, or give lines with "${wantedField}": [numbers]`
-        : `${source}: holds number features ("${foundField}") where text ("text" or "ids") was asked for; read it as features, or give lines with "text"`,
+        : `${source}: holds number features ("${foundField}") where text ("${wantedField}", a string, or "ids") was asked for; read it as features, or give lines with "${wantedField}": "the text"`,
     );
   }
 }

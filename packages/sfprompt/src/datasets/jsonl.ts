@@ -1,7 +1,7 @@
 // User data as JSON Lines: one sample per line, {"x": [numbers], "label": ...} for features or
-// images (field names configurable), {"text": "...", "label": ...} or {"ids": [ints], "label": ...} for text. Labels are
-// strings or ints; errors name the file and line. Lines are taken one at a time into typed arrays, so
-// a file larger than V8's longest string reads.
+// images, {"text": "...", "label": ...} or {"ids": [ints], "label": ...} for text (the input and label
+// field names configurable). Labels are strings or ints; errors name the file and line. Lines are
+// taken one at a time into typed arrays, so a file larger than V8's longest string reads.
 
 import { type Dataset, createDataset, sampleSize } from "./dataset.js";
 import { DatasetArgumentError, DatasetFormatError, LabelError } from "./errors.js";
@@ -26,11 +26,12 @@ export interface JsonlFeatureOptions extends JsonlLabelOptions {
 }
 
 export interface JsonlTokenOptions extends JsonlLabelOptions {
-  /** Turns "text" into token ids; needed when lines carry text instead of "ids". */
+  /** Turns the text into token ids; needed when lines carry text instead of "ids". */
   tokenize?: (text: string) => ArrayLike<number>;
   /**
-   * The features field the user named (jsonl.inputField): a line that holds it (or "x"/"input" when
-   * unset) and neither "text" nor "ids" is refused as number features.
+   * The input field the user named (jsonl.inputField): it holds the text (a string) in place of
+   * "text". A line whose input field (or "x"/"input" when unset) holds an array, and that has no
+   * text or "ids", is refused as number features.
    */
   inputField?: string;
   /** Every sequence is truncated or padded to this length. */
@@ -199,17 +200,20 @@ export function parseJsonlFeatures(
   return lines.finish();
 }
 
+/** A line's ids: its "ids", else its text (the named input field, else "text") tokenized. */
 function lineIds(line: Line, where: string, options: JsonlTokenOptions): ArrayLike<number> {
   if (line.record.ids !== undefined) return numberArray(line.record.ids, "ids", where, true);
-  if (typeof line.record.text !== "string")
-    throw new DatasetFormatError(where, `needs "text" (a string) or "ids" (token ids)`);
+  const field = options.inputField ?? "text";
+  const text = line.record[field];
+  if (typeof text !== "string")
+    throw new DatasetFormatError(where, `needs "${field}" (the text, a string) or "ids" (token ids)`);
   if (options.tokenize === undefined) {
     throw new DatasetArgumentError(
       "tokenize",
-      `${where} has "text"; pass a tokenize function to turn it into ids`,
+      `${where} has "${field}"; pass a tokenize function to turn it into ids`,
     );
   }
-  return options.tokenize(line.record.text);
+  return options.tokenize(text);
 }
 
 /** Parses JSONL text whose lines carry "text" (tokenized by options.tokenize) or "ids". */

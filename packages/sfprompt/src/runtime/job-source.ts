@@ -91,7 +91,7 @@ function jsonlKindError(field: string, e: JsonlKindError): RunConfigError {
     field,
     e.holds === "text"
       ? `jsonl ${e.source} holds text ("${e.foundField}"), but the model (spec.model.source) takes images or number features; give lines with "${e.wantedField}": [numbers in the model's input layout] (jsonl.inputField names another field), or use a text model (model.source.builtin: minilm, or model.tokenizer with a BERT-family ONNX file)`
-      : `jsonl ${e.source} holds number features ("${e.foundField}"), but the model (spec.model.source with spec.model.tokenizer) takes text; give lines with "text" (or "ids", token ids), or use an image model without model.tokenizer`,
+      : `jsonl ${e.source} holds number features ("${e.foundField}"), but the model (spec.model.source with spec.model.tokenizer) takes text; give lines with "${e.wantedField}": "the text" (jsonl.inputField names another field; or "ids", token ids), or use an image model without model.tokenizer`,
     { cause: e },
   );
 }

@@ -5,6 +5,7 @@ import { constants } from "node:buffer";
 import { open, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  DatasetFormatError,
   JsonlKindError,
   JsonlMixedKindError,
   eachFileLine,
@@ -336,6 +337,29 @@ describe("JSONL whose lines mix kinds, or hold a features field the user named",
       await assert.rejects(loadJsonlTokens(later, { tokenize, seqLen: 4 }), (e: unknown) => {
         assert.ok(!(e instanceof JsonlMixedKindError), String(e));
         assert.match(String(e), /later\.jsonl:2: .*"text"/);
+        return true;
+      });
+    });
+  });
+
+  it("text in the field inputField names is read as the text field is, and a text line lacking it names it", async () => {
+    await withTempDir(async (dir) => {
+      const sentences = ["good film", "bad", "a long and winding film"];
+      const plain = join(dir, "text.jsonl");
+      await writeFile(plain, lines(...sentences.map((text, label) => ({ text, label }))));
+      const named = join(dir, "sentence.jsonl");
+      await writeFile(named, lines(...sentences.map((sentence, label) => ({ sentence, label }))));
+      const options = { tokenize, seqLen: 4, padId: 0 };
+      const want = await loadJsonlTokens(plain, options);
+      const got = await loadJsonlTokens(named, { ...options, inputField: "sentence" });
+      assert.deepEqual(Array.from(got.x), Array.from(want.x));
+      assert.deepEqual(Array.from(got.labels), Array.from(want.labels));
+      // "ids" still read beside it; a line with neither names the field asked for
+      const mixed = join(dir, "mixed.jsonl");
+      await writeFile(mixed, lines({ ids: [5, 6], label: 0 }, { text: "good film", label: 1 }));
+      await assert.rejects(loadJsonlTokens(mixed, { ...options, inputField: "sentence" }), (e: unknown) => {
+        assert.ok(e instanceof DatasetFormatError, String(e));
+        assert.match(e.message, /mixed\.jsonl:2: needs "sentence" \(the text, a string\) or "ids"/);
         return true;
       });
     });

@@ -5,7 +5,7 @@
 // client processes, real ONNX sessions; what the server really ran on is read from its log.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sfprompt, writeTinyJob } from "./run-helpers.js";
@@ -50,5 +50,34 @@ describe("sfprompt run of a job that asks for CUDA", () => {
       assert.equal(provider, "cuda", "the server's log names the provider it runs on");
       assert.doesNotMatch(r.stderr, /runs the body on CPU/);
     }
+  });
+
+  it("with cpuFallback false fails naming this machine, the fields and ONNX Runtime's reason once", () => {
+    const job = writeTinyJob(dir, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 40 } }");
+    writeFileSync(
+      job,
+      readFileSync(job, "utf8").replace(
+        "server: { executionProvider: cpu }",
+        "server: { executionProvider: cuda, cpuFallback: false }",
+      ),
+    );
+    const out = join(dir, "out-no-fallback");
+    const r = sfprompt("run", job, "--out", out);
+    if (r.code === 0) {
+      // a machine with ONNX Runtime's CUDA provider and a GPU: the job ran on it
+      assert.equal(providerInLog(out), "cuda", "the server's log names the provider it runs on");
+      return;
+    }
+    assert.equal(r.code, 1, r.stderr);
+    const line = r.stderr.split("\n").find((l) => l.startsWith("sfprompt run: the job failed:")) ?? "";
+    assert.ok(
+      line.startsWith(
+        `sfprompt run: the job failed: ExecutionProviderError: server ${hostname()} (this machine): ` +
+          "spec.server.executionProvider is cuda and spec.server.cpuFallback is false, but ONNX Runtime cannot use CUDA for body.onnx: ",
+      ),
+      r.stderr,
+    );
+    assert.equal(line.split("cpuFallback is false").length - 1, 1, line);
+    assert.ok(line.endsWith("or set spec.server.cpuFallback: true to run on CPU"), line);
   });
 });

@@ -1,6 +1,7 @@
 // What each local process runs: the server (coordinator + body service) or one client, through the
 // runtime's in-process entry points (@sfprompt/core), the same ones the images call. fl-full swaps in
 // the whole-model trainer and global model, as runLocalJob does.
+import { hostname } from "node:os";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import {
@@ -54,6 +55,8 @@ async function server(ctx: RoleContext): Promise<void> {
       bundle,
       signal: ctx.signal,
       logger: ctx.logger,
+      // the host name alone ("server vm: …") read as a name of the server; on a cluster it is the pod's
+      instance: `${hostname()} (this machine)`,
       ...(evalData === undefined ? {} : { evalData }),
       ...(globalModel ? { globalModel } : {}),
     });

@@ -1,18 +1,31 @@
 // A killed run's lock names a pid that the system may have given to another process since: the lock
 // also says when its run started (Linux: boot id and /proc/PID/stat's start time), so that such a
 // pid does not keep the folder held forever, and the nats-server it names is stopped only if it is
-// still that one. Real processes; the lock files as a run (or an older run) writes them.
+// still that one. The start is compared only for a lock written in the reader's pid namespace: a run
+// in another container sharing the folder (pid 1 there) names some other process here, and so does
+// the nats-server it notes. Real processes (a run in a pid namespace of its own via unshare); the
+// lock files as a run (or an older run) writes them.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { processStart } from "@sfprompt/core";
 import { LOCK_FILE, lockRunDir } from "../src/run/run-lock.js";
 
 const BOOT_ID = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
 const OTHER_BOOT_ID = "00000000-0000-4000-8000-000000000000";
 const HOLDER = new URL("./run-lock-holder-process.ts", import.meta.url).pathname;
+/** This process's pid namespace, as a run writes it in its lock. */
+const PIDNS = readlinkSync("/proc/self/ns/pid");
+/** A pid namespace of its own for a run (root in a user namespace; pid 1; its own /proc). */
+const UNSHARE = ["unshare", "-Urp", "--kill-child", "--mount-proc"] as const;
+
+/** Whether unprivileged `unshare` can give a process a pid namespace of its own here. */
+function canUnsharePid(): boolean {
+  return spawnSync(UNSHARE[0], [...UNSHARE.slice(1), "true"], { stdio: "ignore" }).status === 0;
+}
 
 /** A live process that is no run: what a reused pid names. */
 function sleeper(): ChildProcess {
@@ -57,11 +70,11 @@ describe("a run folder whose lock names a pid that another process has now", () 
   const taken = [
     {
       name: "a lock whose run started at another time than the process now at its pid is taken over",
-      lock: (pid: number): string => `${pid}\nstarted ${BOOT_ID} 1\n`,
+      lock: (pid: number): string => `${pid}\nstarted ${BOOT_ID} 1\npidns ${PIDNS}\n`,
     },
     {
       name: "a lock written before the last boot is taken over, whatever runs at its pid now",
-      lock: (pid: number): string => `${pid}\nstarted ${OTHER_BOOT_ID} 1\n`,
+      lock: (pid: number): string => `${pid}\nstarted ${OTHER_BOOT_ID} 1\npidns ${PIDNS}\n`,
     },
   ];
   for (const c of taken) {
@@ -75,6 +88,7 @@ describe("a run folder whose lock names a pid that another process has now", () 
           const lines = readFileSync(join(dir, LOCK_FILE), "utf8").split("\n");
           assert.equal(lines[0], String(process.pid), "the lock is this run's now");
           assert.match(lines[1] ?? "", new RegExp(`^started ${BOOT_ID} \\d+$`));
+          assert.equal(lines[2], `pidns ${PIDNS}`);
           assert.ok(isRunning(other), "the process at the reused pid is left alone");
           release();
           assert.deepEqual(readdirSync(dir), []);
@@ -97,6 +111,63 @@ describe("a run folder whose lock names a pid that another process has now", () 
         );
       } finally {
         other.kill("SIGKILL");
+      }
+    }),
+  );
+
+  it(
+    "a lock with a start time but no pid namespace (an older run's, maybe another container's) is held while its pid lives",
+    withDir((dir) => {
+      const other = sleeper();
+      try {
+        writeFileSync(join(dir, LOCK_FILE), `${other.pid}\nstarted ${BOOT_ID} 1\n`);
+        assert.throws(
+          () => lockRunDir(dir),
+          new RegExp(`: is in use by another sfprompt run \\(pid ${other.pid}\\)`),
+        );
+      } finally {
+        other.kill("SIGKILL");
+      }
+    }),
+  );
+
+  it(
+    "a live run in another pid namespace (a container sharing the folder) holds it: a run here is told it is in use",
+    { skip: canUnsharePid() ? false : "unshare cannot make a pid namespace here (no user namespaces)" },
+    withDir(async (dir) => {
+      // the holder is pid 1 of its namespace: here, pid 1 is init, which started at another time
+      const args = [...UNSHARE.slice(1), process.execPath, "--conditions=source", "--import", "tsx"];
+      const holder = spawn(UNSHARE[0], [...args, HOLDER, dir], { stdio: ["pipe", "pipe", "inherit"] });
+      try {
+        assert.equal(await firstLine(holder), "held");
+        const lock = readFileSync(join(dir, LOCK_FILE), "utf8");
+        assert.throws(() => lockRunDir(dir), /: is in use by another sfprompt run \(pid 1\)/);
+        assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), lock, "the live run's lock stays");
+        assert.match(lock, /^1\nstarted \S+ \d+\npidns pid:\[\d+\]\n$/);
+        assert.notEqual(lock.split("\n")[2], `pidns ${PIDNS}`);
+      } finally {
+        holder.kill("SIGKILL");
+      }
+    }),
+  );
+
+  it(
+    "the nats-server a killed run in another pid namespace noted is not stopped: its pid names another process here",
+    withDir(async (dir) => {
+      // a nats-server here whose pid and start the other namespace's lock happens to name
+      const nats = spawn("nats-server", ["-a", "127.0.0.1", "-p", "-1"], { stdio: "ignore" });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 500)); // nats-server is running by now
+        const natsStart = processStart(nats.pid!);
+        assert.ok(natsStart !== undefined);
+        const lock = `${deadPid()}\nstarted ${BOOT_ID} 1\npidns pid:[1]\nnats ${nats.pid}\nnats-started ${natsStart}\n`;
+        writeFileSync(join(dir, LOCK_FILE), lock);
+        const release = lockRunDir(dir);
+        release();
+        await new Promise((resolve) => setTimeout(resolve, 200)); // a SIGTERM would have ended it
+        assert.ok(isRunning(nats), "the nats-server here still runs");
+      } finally {
+        nats.kill("SIGKILL");
       }
     }),
   );

@@ -62,6 +62,7 @@ export * from "./runtime/job-data.js";
 export * from "./runtime/job-source.js";
 export * from "./runtime/unreadable-path.js";
 export * from "./runtime/process-start.js";
+export * from "./runtime/pid-lock.js";
 export * from "./runtime/class-count.js";
 export * from "./runtime/partition-check.js";
 export * from "./runtime/eval-overlap.js";

@@ -1,51 +1,29 @@
 // One `sfprompt run` per run directory at a time: two runs on one folder would start two
 // nats-servers on one JetStream store (corrupting it) and overwrite each other's metrics.json.
+import { appendFileSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import {
-  appendFileSync,
-  closeSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { isSameProcess, pidExists, processStart } from "@sfprompt/core";
+  isSameProcess,
+  lockLines,
+  lockValue,
+  pidExists,
+  pidNamespace,
+  pidOf,
+  processStart,
+  releaseLock,
+  takeLock,
+  type LockHolder,
+} from "@sfprompt/core";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
 
 /**
- * The lock file: the pid of the run holding the folder, `started <when>` where the system tells
- * when it started (processStart, @sfprompt/core), then `nats PID` and `nats-started <when>` once
+ * The lock file (@sfprompt/core's pid-lock: taken by exclusive create, a dead run's taken over
+ * through `.taking-N` successor files): the pid of the run holding the folder, `started <when>` and
+ * `pidns <namespace>` where the system tells them, then `nats PID` and `nats-started <when>` once
  * its nats-server runs. Not a RUN_FILES entry: --fresh keeps it.
  */
 export const LOCK_FILE = ".sfprompt-run.lock";
-
-/** The lock's lines (see LOCK_FILE). */
-function lockLines(path: string): string[] {
-  try {
-    return readFileSync(path, "utf8").split("\n");
-  } catch {
-    return []; // removed meanwhile, or not written yet
-  }
-}
-
-function pidOf(text: string | undefined): number | undefined {
-  const pid = Number(text);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function holderOf(path: string): number | undefined {
-  return pidOf(lockLines(path)[0]?.trim());
-}
-
-/** The value of the lock's `KEY VALUE` line, if it has one. */
-function valueOf(lines: readonly string[], key: string): string | undefined {
-  const line = lines.find((l) => l.startsWith(`${key} `));
-  return line?.slice(key.length + 1).trim();
-}
 
 /** `started <when>` for the lock of `pid`, or nothing where the system cannot tell when it started. */
 function startedLine(key: string, pid: number): string {
@@ -65,8 +43,11 @@ function sleepSync(ms: number): void {
  */
 function stopLeftNatsServer(path: string): void {
   const lines = lockLines(path);
-  const pid = pidOf(valueOf(lines, "nats"));
-  if (pid === undefined || !isSameProcess(pid, valueOf(lines, "nats-started"))) return;
+  const pid = pidOf(lockValue(lines, "nats"));
+  // a pid noted in another pid namespace (a container sharing the folder) names another process here
+  const ns = lockValue(lines, "pidns");
+  if (ns !== undefined && ns !== pidNamespace()) return;
+  if (pid === undefined || !isSameProcess(pid, lockValue(lines, "nats-started"))) return;
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
@@ -99,135 +80,6 @@ function createDir(dir: string): string[] {
   return made;
 }
 
-/** A lock with no pid yet is one its taker is writing; this old, its taker died before it wrote. */
-const UNWRITTEN_LOCK_MS = 10_000;
-
-/** Another run's hold on the folder: its pid, or none yet (it is writing its lock right now). */
-type Holder = { readonly pid: number } | { readonly pid?: undefined };
-
-/** Whether the lock (created, nothing written in it) is still younger than UNWRITTEN_LOCK_MS. */
-function isBeingWritten(path: string): boolean {
-  try {
-    return Date.now() - statSync(path).mtimeMs <= UNWRITTEN_LOCK_MS;
-  } catch {
-    return false; // removed since: take it
-  }
-}
-
-/** Creates `path` exclusively with this process's pid (and start) in it: false when it exists. */
-function createExclusive(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, "wx");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  }
-  try {
-    writeSync(fd, `${process.pid}\n${startedLine("started", process.pid)}`);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
-}
-
-/** A file of the lock's chain: gone, held by a live run (no pid: being written), or left by a dead one. */
-type Link = { readonly state: "gone" | "dead" } | { readonly state: "held"; readonly holder: Holder };
-
-function linkAt(path: string): Link {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return { state: "gone" }; // released or taken over since, or not made yet
-  }
-  const lines = text.split("\n");
-  const pid = pidOf(lines[0]?.trim());
-  // a pid that now names another process (the system reused it) is a dead holder's
-  if (pid !== undefined && isSameProcess(pid, valueOf(lines, "started")))
-    return { state: "held", holder: { pid } };
-  // a run that started together is between its exclusive create and its pid write
-  if (text === "" && isBeingWritten(path)) return { state: "held", holder: {} };
-  return { state: "dead" };
-}
-
-/**
- * The lock's chain (ADR 0016 amendments 4 and 7): the lock file, then for each dead holder its
- * successor file (`<lock>.taking-<n>`, n = 1, 2, …: one name per place, however many takers died),
- * which the run taking over from it creates exclusively. Either a live holder (and the file it
- * holds), or every holder dead and the successor file to create next, or the lock gone.
- */
-type Chain =
-  | { readonly held: Holder; readonly at: string; readonly dead: readonly string[] }
-  | { readonly dead: readonly string[]; readonly next: string }
-  | { readonly gone: true };
-
-function chainOf(path: string): Chain {
-  const dead: string[] = [];
-  // ends: each place holds a file (every one a dead taker's, made once) or the chain stops there
-  for (let depth = 0; ; depth++) {
-    const at = depth === 0 ? path : `${path}.taking-${depth}`;
-    const link = linkAt(at);
-    if (link.state === "gone") return depth === 0 ? { gone: true } : { dead, next: at };
-    if (link.state === "held") return { held: link.holder, at, dead };
-    dead.push(at);
-  }
-}
-
-/**
- * Removes the files that dead runs left beside the lock `path` (`<lock>.…`: successor files of
- * takers killed before their rename, or of takers that found the lock held and were killed before
- * removing theirs; also an older sfprompt's, named by pid), while this run holds the lock: a dead
- * holder's file never comes alive again, and a live taker's (or one being written) stays.
- */
-function removeDeadTakers(path: string): void {
-  const dir = dirname(path);
-  const prefix = `${basename(path)}.`;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return; // the folder is gone: nothing left in it
-  }
-  for (const name of names)
-    if (name.startsWith(prefix) && linkAt(join(dir, name)).state === "dead")
-      rmSync(join(dir, name), { force: true });
-}
-
-/**
- * Having created `mine`, the successor of the chain's last dead holder: takes the lock when the
- * chain still ends in it. Only the creator of that one file can get here for a chain of dead
- * holders, and nobody else changes such a chain, so the check holds until the rename.
- */
-function takeOver(path: string, mine: string): boolean {
-  const chain = chainOf(path);
-  if (!("held" in chain) || chain.at !== mine || chain.held.pid !== process.pid) {
-    // the chain moved on before our successor file was made (another run took over): not ours
-    if (holderOf(mine) === process.pid) rmSync(mine, { force: true });
-    return false;
-  }
-  stopLeftNatsServer(path);
-  renameSync(mine, path);
-  return true;
-}
-
-/** Creates the lock file exclusively, or returns the live run that holds it. */
-function tryLock(path: string): Holder | undefined {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    if (createExclusive(path)) return undefined;
-    const chain = chainOf(path);
-    if ("gone" in chain) continue; // released since: take it
-    if ("held" in chain) return chain.held;
-    // every holder in the chain was killed: the one run that creates the next successor takes over
-    if (createExclusive(chain.next) && takeOver(path, chain.next)) {
-      removeDeadTakers(path); // the chain's dead takers, and any other dead run's file
-      return undefined;
-    }
-  }
-  const chain = chainOf(path);
-  return "held" in chain ? chain.held : {};
-}
-
 /**
  * Creates `dir` if needed and locks it for this process; throws RunDirError when another live run
  * holds it. Returns the release function (also run at process exit, e.g. after an uncaught error),
@@ -237,9 +89,10 @@ function tryLock(path: string): Holder | undefined {
 export function lockRunDir(dir: string): () => void {
   const made = createDir(dir);
   const path = join(dir, LOCK_FILE);
-  let holder: Holder | undefined;
+  let holder: LockHolder | undefined;
   try {
-    holder = tryLock(path);
+    // a killed run's nats-server still holds the JetStream store: stopped before its lock is taken
+    holder = takeLock(path, { beforeTakeOver: stopLeftNatsServer });
   } catch (cause) {
     throw new RunDirError(
       dir,
@@ -257,11 +110,8 @@ export function lockRunDir(dir: string): () => void {
     if (released) return;
     released = true;
     process.removeListener("exit", release);
-    if (holderOf(path) === process.pid) {
-      // while held: a taker killed meanwhile left its file, which would keep the folder
-      removeDeadTakers(path);
-      rmSync(path, { force: true });
-    }
+    // while held, with the files a taker killed meanwhile left, which would keep the folder
+    releaseLock(path);
     // only empty folders go: one the run wrote in, or another process filled, stays
     removeEmptyMadeDirs(made);
   };

@@ -1,10 +1,10 @@
 // Fill-once cache folders shared by processes that start together (server and clients: the demo
 // model, MiniLM): a lock file taken by exclusive create, the result written under a temporary name
 // and renamed into place when complete.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isSameProcess, pidNamespace, processStart } from "../runtime/process-start.js";
+import { releaseLock, takeLock } from "../runtime/pid-lock.js";
 import { unwritableDetail } from "../runtime/unreadable-path.js";
 
 /** The cache's folder cannot be created or used: names it and how to choose another. */
@@ -65,74 +65,19 @@ function mkdirIfMissing(d: string): void {
   }
 }
 
-/** A lock with no pid yet is one its taker is writing; this old, its taker died before it wrote. */
-const UNWRITTEN_LOCK_MS = 10_000;
-
-/** The lock's text, or undefined when it is gone (its holder released it since). */
-function lockText(lock: string): string | undefined {
-  try {
-    return readFileSync(lock, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-}
-
-/** The value of the lock's `KEY VALUE` line, if it has one. */
-function valueOf(lines: readonly string[], key: string): string | undefined {
-  const line = lines.find((l) => l.startsWith(`${key} `));
-  return line?.slice(key.length + 1).trim();
-}
-
 /**
- * The lock's text for this process: its pid on the first line, then, where the system tells them,
- * `started <boot id> <start time>` and `pidns <namespace>` (ADR 0027 amendment 3).
+ * Takes the lock; false when another live process (or call) holds it. The lock says the filler's
+ * pid, start and pid namespace (ADR 0027 amendment 3); a crashed filler's is taken over by exactly
+ * one of the processes that find it so, through @sfprompt/core's pid-lock chain of `<lock>.taking-N`
+ * files (amendment 4), as `sfprompt run`'s run folder lock is.
  */
-function lockTextOfThisProcess(): string {
-  const start = processStart(process.pid);
-  const ns = pidNamespace();
-  const lines = [String(process.pid)];
-  if (start !== undefined) lines.push(`started ${start}`);
-  if (ns !== undefined) lines.push(`pidns ${ns}`);
-  return `${lines.join("\n")}\n`;
-}
-
-/**
- * Whether the lock was left by a filler that is gone (a crash), so that it may be removed. A pid
- * that another process has now (the system reused it; also this process's own, from a filler before
- * it) started at another time than the lock says. The start is compared only for a lock written in
- * this pid namespace: another container's pid names some other process here. Without a start
- * (an older sfprompt's lock, no /proc, another namespace) the pid alone decides, as it did before.
- */
-function isStale(lock: string, text: string): boolean {
-  // created (exclusive create) but its pid not written yet: the taker is between open and write
-  if (text === "") return Date.now() - statSync(lock).mtimeMs > UNWRITTEN_LOCK_MS;
-  const lines = text.split("\n");
-  const pid = Number(lines[0]);
-  if (!(Number.isInteger(pid) && pid > 0)) return true;
-  const ns = valueOf(lines, "pidns");
-  const start = ns !== undefined && ns === pidNamespace() ? valueOf(lines, "started") : undefined;
-  return !isSameProcess(pid, start);
-}
-
-/** Takes the lock (exclusive create); false when another live process holds it. */
 function tryLock(lock: string): boolean {
   try {
-    // one write: a reader sees the lock empty (being written) or whole
-    writeFileSync(lock, lockTextOfThisProcess(), { flag: "wx" });
-    return true;
+    return takeLock(lock) === undefined;
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code !== "EEXIST") {
-      const detail = `its lock ${lock} cannot be created${why(cause, dirname(lock))}`;
-      throw new CacheDirError(dirname(lock), detail, { cause });
-    }
+    const detail = `its lock ${lock} cannot be created${why(cause, dirname(lock))}`;
+    throw new CacheDirError(dirname(lock), detail, { cause });
   }
-  const text = lockText(lock);
-  if (text === undefined) return tryLock(lock); // released since: take it
-  if (!isStale(lock, text)) return false;
-  rmSync(lock, { force: true }); // a crashed filler's lock
-  return tryLock(lock);
 }
 
 export interface FillOnceRequest<T> {
@@ -170,6 +115,6 @@ export async function fillOnce<T>(req: FillOnceRequest<T>): Promise<T> {
     return result;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
-    rmSync(lock, { force: true });
+    releaseLock(lock);
   }
 }

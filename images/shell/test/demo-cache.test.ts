@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { CARD_FILE, DEMO_RECIPE, MODEL_FILE, demoModelDir } from "@sfprompt/core";
 import { writeModel } from "@sfprompt/engine";
 import { ENTRY, expectRefusedAtStart, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
@@ -35,6 +35,9 @@ const TRAIN_LABELS = "train-labels-idx1-ubyte.gz";
 const IMAGE_USER = { uid: 10001, gid: 10001 };
 const asRoot = process.getuid?.() === 0;
 const uid = asRoot ? IMAGE_USER.uid : (process.getuid?.() ?? -1);
+
+// folders made unsearchable, given back their mode before the temp folder is removed
+const unsearchable: string[] = [];
 
 /** A cache folder the process cannot write in: root's at 0755 (as another user, 0555). */
 function unwritableFolder(name: string): string {
@@ -172,9 +175,33 @@ const cases: {
       `cannot prepare the model's bundle under (\\S+cache-demo-7-client)/bundles: \\1 cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ \\1 \\(or chmod -R a\\+rwX \\1\\); set it to a folder this user can write`,
     ),
   },
+  {
+    name: "builtin: demo to pre-train, a Fashion-MNIST folder of root's (0700) the image's user cannot search",
+    roles: [CLIENT],
+    model: () => ({ builtin: "demo" }),
+    cache: (name) => {
+      const dir = join(fx.tmp.dir, name);
+      mkdirSync(dir, { mode: 0o777 });
+      chmodSync(dir, 0o777);
+      return dir;
+    },
+    env: (name) =>
+      fashionDir(`fashion-${name}`, (dir) => {
+        for (const f of [TRAIN_IMAGES, TRAIN_LABELS]) writeFileSync(join(dir, f), "root's");
+        unsearchable.push(dir);
+        chmodSync(dir, asRoot ? 0o700 : 0o000);
+      }),
+    asImageUser: true,
+    field: "spec.model.source",
+    // not "Fashion-MNIST's train split is not in <folder>": the files are there
+    says: new RegExp(
+      `builtin: demo: the model is not in the cache folder and cannot be pre-trained: (\\S+fashion-demo-8-client)/train-images-idx3-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and its IDX files readable by uid ${uid} in the image or on its volume: chmod -R a\\+rX \\1 \\(or chown -R ${uid}:\\d+ \\1\\); see docs/datasets.md; the images install Debian's`,
+    ),
+  },
 ];
 
 describe("a job whose model cache cannot be used", () => {
+  after(() => unsearchable.forEach((dir) => chmodSync(dir, 0o755)));
   for (const [i, c] of cases.entries())
     for (const r of c.roles)
       it(`${c.name}: the ${r.role} is refused at start-up naming ${c.field}`, async () => {

@@ -31,6 +31,7 @@ const USER_ERRORS = new Set([
   "CacheDirError",
   "DatasetNotFoundError",
   "DatasetFormatError",
+  "DatasetUnreadableError",
   "LabelError",
   "JobPartitionError",
   "RunConfigError",

@@ -4,6 +4,7 @@
 // user cannot write in said only "(EACCES)"; it now names the user and the chown/chmod. As root, the
 // user is played by running the CLI as nobody (root writes anywhere); as another user, the folder is
 // made 0555.
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,10 @@ const asRoot = process.getuid?.() === 0;
 const uid = asRoot ? OTHER_USER.uid : (process.getuid?.() ?? -1);
 
 function sfpromptAsOtherUser(...args: string[]): CliResult {
+  return sfpromptAsOtherUserWith({}, ...args);
+}
+
+function sfpromptAsOtherUserWith(env: Record<string, string>, ...args: string[]): CliResult {
   const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
     cwd: ROOT,
     encoding: "utf8",
@@ -25,7 +30,7 @@ function sfpromptAsOtherUser(...args: string[]): CliResult {
     killSignal: "SIGKILL",
     ...(asRoot ? OTHER_USER : {}),
     // tsx keeps its cache in the temp folder per user
-    env: { ...process.env, HOME: tmpdir() },
+    env: { ...process.env, HOME: tmpdir(), ...env },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -61,6 +66,65 @@ describe("sfprompt demo-model with a cache folder that cannot be made", () => {
       sfpromptAsOtherUser("demo-model", "--cache", cache),
       new RegExp(
         `cache folder ${cache}/models: cannot be created: ${cache} cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ ${cache} \\(or chmod -R a\\+rwX ${cache}\\); ${hint}`,
+      ),
+    );
+  });
+});
+
+// Fashion-MNIST's files where the user may not read them: a folder of another owner's at 0700 read as
+// "not in <folder>" (existsSync's false for EACCES), and a 0600 file ended in an internal error with a
+// stack. As root, root's folder and files are read as nobody; as another user, their modes are 000.
+describe("sfprompt demo-model pre-training from Fashion-MNIST files the user cannot read", () => {
+  let dir = "";
+  const closed: string[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-demo-fashion-"));
+    chmodSync(dir, 0o755);
+  });
+  after(() => {
+    closed.forEach((d) => chmodSync(d, 0o755));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A folder with the train split (not IDX: the check comes first) and a cache folder the user can write. */
+  function fashionAndCache(name: string): { fashion: string; cache: string } {
+    const fashion = join(dir, name);
+    mkdirSync(fashion);
+    for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
+      writeFileSync(join(fashion, f), "root's");
+    const cache = join(dir, `${name}-cache`);
+    mkdirSync(cache);
+    chmodSync(cache, 0o777);
+    return { fashion, cache };
+  }
+
+  it("names a folder the user cannot search, not a missing split, and the chmod", () => {
+    const { fashion, cache } = fashionAndCache("closed");
+    closed.push(fashion);
+    chmodSync(fashion, asRoot ? 0o700 : 0o000);
+    const r = sfpromptAsOtherUserWith(
+      { SFPROMPT_FASHION_MNIST_DIR: fashion },
+      "demo-model",
+      "--cache",
+      cache,
+    );
+    assertUserError(
+      r,
+      new RegExp(
+        `${fashion}/train-images-idx3-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and its IDX files readable by uid ${uid} on this machine: chmod -R a\\+rX ${fashion} \\(or chown -R ${uid}:\\d+ ${fashion}\\); see docs/datasets.md`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /is not in/);
+  });
+
+  it("names a file the user cannot read as a user error, not an internal error", () => {
+    const { fashion, cache } = fashionAndCache("files");
+    for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
+      chmodSync(join(fashion, f), asRoot ? 0o600 : 0o000);
+    assertUserError(
+      sfpromptAsOtherUserWith({ SFPROMPT_FASHION_MNIST_DIR: fashion }, "demo-model", "--cache", cache),
+      new RegExp(
+        `${fashion}/train-(images|labels)-idx\\d-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the file readable by uid ${uid} on this machine: chmod a\\+r ${fashion}/train-`,
       ),
     );
   });

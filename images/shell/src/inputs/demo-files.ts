@@ -7,6 +7,7 @@ import {
   CacheDirError,
   DatasetFormatError,
   DatasetNotFoundError,
+  DatasetUnreadableError,
   DemoCacheError,
   LabelError,
   unreadableDetail,
@@ -35,6 +36,10 @@ export function demoInputError(cause: unknown, cacheDir: string): JobInputError 
         `the cache folder's models/ (${SETTING}, now ${cacheDir})`,
     );
   const e = cause as NodeJS.ErrnoException;
+  // any other system error on a path outside the cache folder (EIO, ELOOP on a Fashion-MNIST file) is
+  // no write the cache refused: left to runtime.failed, whose message names the path (ADR 0017
+  // amendments 13 and 16)
+  if (e instanceof Error && e.path !== undefined && !isInside(e.path, cacheDir)) return undefined;
   // a write in the cache folder that the system refused (permissions, a read-only volume, no space)
   if (e instanceof Error && typeof e.syscall === "string")
     return say(
@@ -55,9 +60,11 @@ function pretrainingDataDetail(cause: unknown, cacheDir: string): string | undef
     cause instanceof LabelError
   )
     return cause.message;
+  const where = "in the image or on its volume";
+  // a folder of Fashion-MNIST's this user may not search, or a file it may not read (it says "on this machine")
+  if (cause instanceof DatasetUnreadableError) return unreadableDetail({ ...cause.target, where }, cause);
   const e = cause as NodeJS.ErrnoException;
   if (!(e instanceof Error) || e.path === undefined || isInside(e.path, cacheDir)) return undefined;
-  const where = "in the image or on its volume";
   return unreadableDetail({ path: e.path, kind: "file", where, doc: "docs/datasets.md" }, cause);
 }
 

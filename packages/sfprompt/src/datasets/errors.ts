@@ -1,5 +1,6 @@
 // Typed errors of the datasets layer: one class per failure kind, each naming the file, line or
 // option that was wrong and what to do about it.
+import type { UnreadableTarget } from "../runtime/unreadable-path.js";
 
 /** A data file exists but its bytes or text are not what the format promises. */
 export class DatasetFormatError extends Error {
@@ -76,6 +77,22 @@ export class DatasetNotFoundError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`${path}: ${message}`, options);
+  }
+}
+
+/**
+ * A data file or folder this process's user may not read (EACCES/EPERM), which a plain existence check
+ * would report as missing. The message names the path, the user and the chmod (unreadableDetail, "on
+ * this machine"); `target` lets a pod's entry point say it for where its files are.
+ */
+export class DatasetUnreadableError extends Error {
+  override readonly name = "DatasetUnreadableError";
+  constructor(
+    readonly target: UnreadableTarget,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }
 

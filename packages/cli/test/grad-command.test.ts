@@ -2,7 +2,7 @@
 // user errors exit with 2 and 1 and name the flag or tensor, without a stack trace.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -190,10 +190,30 @@ describe("sfprompt grad", () => {
     }
   });
 
-  it("exits 1 when the model file does not exist, naming it", () => {
+  it("exits 1 when the model file does not exist, naming it and --model", () => {
     const r = sfprompt("grad", "--model", "/nonexistent/m.onnx", "--wrt", "w", "--out", "/tmp/g.onnx");
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /cannot read ONNX model \/nonexistent\/m.onnx/);
+    assert.match(
+      r.stderr,
+      /^sfprompt grad: --model: cannot read ONNX model \/nonexistent\/m.onnx \(ENOENT\)/,
+    );
+  });
+
+  it("exits 1 naming --model, and says to export one, when the file is no ONNX model", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-grad-"));
+    try {
+      const pt = join(dir, "m.safetensors");
+      writeFileSync(pt, '{"__metadata__":{}}');
+      const r = sfprompt("grad", "--model", pt, "--wrt", "w", "--out", join(dir, "g.onnx"));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^sfprompt grad: --model: cannot load ONNX model \S+m\.safetensors: /);
+      assert.match(
+        r.stderr,
+        /; give the path of an ONNX model file \(a PyTorch, safetensors or TensorFlow checkpoint is not one: export it to ONNX first, e\.g\. with torch\.onnx\.export\)\n$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("prints help for the program and the command, and rejects unknown commands with exit 2", () => {

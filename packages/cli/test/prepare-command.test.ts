@@ -2,7 +2,7 @@
 // it writes is read back through its manifest and run as a chain in ORT.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -209,6 +209,37 @@ describe("sfprompt prepare", () => {
       );
       assert.equal(r.code, 1, r.stderr);
       assert.deepEqual(readdirSync(dir), [], "the folders it made are removed");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names --model, and says to export one, when the file is no ONNX model", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-prepare-"));
+    try {
+      const pt = join(dir, "vit.pt");
+      writeFileSync(pt, "PK\u0003\u0004 a torch.save archive");
+      const r = sfprompt(
+        "prepare",
+        "--model",
+        pt,
+        "--head-blocks",
+        "1",
+        "--prompt-length",
+        "1",
+        "--out",
+        join(dir, "b"),
+      );
+      assert.equal(r.code, 1, r.stderr);
+      const said = r.stderr.trim();
+      assert.ok(said.startsWith(`sfprompt prepare: --model: cannot load ONNX model ${pt}: `), said);
+      assert.ok(
+        said.endsWith(
+          "; give the path of an ONNX model file (a PyTorch, safetensors or TensorFlow checkpoint is not one: export it to ONNX first, e.g. with torch.onnx.export)",
+        ),
+        said,
+      );
+      assert.deepEqual(readdirSync(dir), ["vit.pt"], "no bundle folder is left");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@ import type { Command } from "../command.js";
 import type { ParsedFlags } from "../flags.js";
 import { UsageError } from "../errors.js";
 import { removeMadeDirs } from "../make-dirs.js";
+import { modelFileError } from "../model-file-error.js";
 import { makeOutDir } from "../out-dir.js";
 
 function wholeNumber(flags: ParsedFlags, name: string, min: number): number | undefined {
@@ -102,7 +103,7 @@ export const prepareCommand: Command = {
     } catch (error) {
       // a missing model or a split it refuses leaves no bundle folder behind, nor the folders above it
       removeMadeDirs(made, out);
-      throw error;
+      throw modelFileError(error, "--model");
     }
     io.out(
       JSON.stringify({

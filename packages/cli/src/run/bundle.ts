@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import { jobSplitRefusal, splitOptionsOf } from "@sfprompt/core";
-import { MANIFEST_FILE, OnnxIoError, prepareBundle } from "@sfprompt/engine";
+import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
+import { modelFileDetail } from "../model-file-error.js";
 import { JobFileError } from "./errors.js";
 
 export { splitOptionsOf };
@@ -28,14 +29,8 @@ export function prepareRunBundle(
     if (refused !== undefined)
       throw new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
     // the user's file is no ONNX model (a checkpoint of the training framework, a cut-off copy)
-    if (cause instanceof OnnxIoError && c.model.source.path !== undefined)
-      throw new JobFileError(jobFile, `spec.model.source.path: ${cause.message}; ${NOT_ONNX_HINT}`, {
-        cause,
-      });
+    const detail = c.model.source.path === undefined ? undefined : modelFileDetail(cause);
+    if (detail !== undefined) throw new JobFileError(jobFile, `spec.model.source.path: ${detail}`, { cause });
     throw cause;
   }
 }
-
-const NOT_ONNX_HINT =
-  "give the path of an ONNX model file (a PyTorch, safetensors or TensorFlow checkpoint is not one: " +
-  "export it to ONNX first, e.g. with torch.onnx.export)";

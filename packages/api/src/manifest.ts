@@ -40,7 +40,8 @@ function objectsOf(docs: readonly unknown[]): ManifestObject[] {
         `document ${i + 1} is ${shapeOf(doc)}, not a mapping; each document of a manifest is one object, ` +
           "with apiVersion, kind, metadata and spec at its top level",
       );
-    if (!isList(doc)) {
+    // an empty List (kubectl get -o yaml matching no job) stands as itself, for kindsFound to name
+    if (!isList(doc) || doc.items.length === 0) {
       objects.push({ where: `document ${i + 1}`, object: doc });
       return;
     }
@@ -61,6 +62,8 @@ function objectsOf(docs: readonly unknown[]): ManifestObject[] {
 function kindsFound(objects: readonly ManifestObject[]): string {
   const shown = objects.slice(0, 4).map(({ where, object }) => {
     const kind = object.kind;
+    if (isList(object))
+      return `${where}: kind ${JSON.stringify(kind)} with no items: the kubectl get that wrote it found no job; check its namespace, -n, or selector`;
     return `${where}: ${kind === undefined ? "no kind" : `kind ${JSON.stringify(kind)}`}`;
   });
   if (objects.length > shown.length) shown.push(`${objects.length - shown.length} more`);

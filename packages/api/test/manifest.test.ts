@@ -129,6 +129,14 @@ metadata:
       message: "the manifest holds no SFPromptJob (it is empty)",
     },
     {
+      // what `kubectl get sfpj -o yaml` writes where no job matches (another namespace, a selector)
+      name: "an empty List, naming it as such rather than an empty file",
+      text: 'apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: ""\n',
+      error: ManifestError,
+      message:
+        'the manifest holds no SFPromptJob (it holds document 1: kind "List" with no items: the kubectl get that wrote it found no job; check its namespace, -n, or selector)',
+    },
+    {
       name: "two jobs for one run",
       text: `${JOB}---\n${JOB}`,
       error: ManifestError,

@@ -103,14 +103,28 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** How toFieldErrors words its messages. */
+export interface FieldErrorOptions {
+  /**
+   * Whether a misspelt field or a scalar where a mapping goes points at `kubectl explain
+   * sfpromptjob.<path>` (default true). False for a file that is not the user's SFPromptJob, whose
+   * paths kubectl explain does not know (the process config file `sfprompt run` writes).
+   */
+  readonly explain?: boolean;
+}
+
 /** Turns zod issues into field errors under `prefix` (e.g. "spec"). */
-export function toFieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
+export function toFieldErrors(
+  error: z.ZodError,
+  prefix = "",
+  { explain = true }: FieldErrorOptions = {},
+): FieldError[] {
   return error.issues.flatMap((issue) => {
     const message = describeIssue(issue);
     // One error per unknown key, so that each names the exact field to fix.
     if (issue.code === "unrecognized_keys") {
       const parent = formatPath(prefix, issue.path).replace(/\[\d+\]/g, "");
-      const hint = ` (kubectl explain sfpromptjob.${parent} lists the fields)`;
+      const hint = explain ? ` (kubectl explain sfpromptjob.${parent} lists the fields)` : "";
       return issue.keys.map((key) => ({
         path: formatPath(prefix, [...issue.path, key]),
         message: message + hint,
@@ -122,7 +136,8 @@ export function toFieldErrors(error: z.ZodError, prefix = ""): FieldError[] {
       issue.code === "invalid_type" &&
       issue.input !== undefined &&
       issue.expected === "object" &&
-      path !== "(root)"
+      path !== "(root)" &&
+      explain
     ) {
       const explained = path.replace(/\[\d+\]/g, "");
       return [{ path, message: `${message}; kubectl explain sfpromptjob.${explained} lists its fields` }];

@@ -75,6 +75,30 @@ describe("a run's process whose config file it cannot use", () => {
       field: "natsUrl",
       says: /: natsUrl: is required/,
     },
+    // not the user's SFPromptJob: no "kubectl explain sfpromptjob.runConfig…", whose paths kubectl
+    // does not know; the run's message says the file is sfprompt's to write
+    {
+      name: "a field the run config does not have names it, with no kubectl explain",
+      role: "client",
+      write: (file) => {
+        const c = goodConfig(dir) as { runConfig: { training: Record<string, unknown> } };
+        c.runConfig.training["roundz"] = 3;
+        writeFileSync(file, JSON.stringify(c));
+      },
+      field: "runConfig.training.roundz",
+      says: /: runConfig\.training\.roundz: is not a field here; check the spelling$/,
+    },
+    {
+      name: "a number where the run config has a mapping names it, with no kubectl explain",
+      role: "server",
+      write: (file) => {
+        const c = goodConfig(dir) as { runConfig: Record<string, unknown> };
+        c.runConfig["training"] = 4;
+        writeFileSync(file, JSON.stringify(c));
+      },
+      field: "runConfig.training",
+      says: /: runConfig\.training: must be a mapping \(got 4\)$/,
+    },
   ];
   for (const [i, c] of cases.entries()) {
     it(`${c.name}: config.invalid with the file and field, exit 1, quoted by the run`, async () => {
@@ -95,10 +119,19 @@ describe("a run's process whose config file it cannot use", () => {
       );
       assert.ok(String(e["error"]).startsWith(`${file}: ${c.field}: `), String(e["error"]));
       assert.match(String(e["error"]), c.says);
-      assert.deepEqual(await failureOf(child), { kind: "config-file", path: file, error: e["error"] });
+      assert.doesNotMatch(String(e["error"]), /kubectl/);
+      assert.deepEqual(await failureOf(child), {
+        kind: "config-file",
+        path: file,
+        field: c.field,
+        error: e["error"],
+      });
+      const anew = "sfprompt run writes that file anew for every session from the job file: run again";
+      const bug =
+        "; it wrote that field from a job file it accepted, so if this recurs it is a bug in sfprompt: report it with the job file and this message";
       assert.equal(
         await reasonOf(child, "failed"),
-        `could not use its config file: ${child.name}: ${String(e["error"])}; sfprompt run writes that file anew for every session from the job file: run again`,
+        `could not use its config file: ${child.name}: ${String(e["error"])}; ${anew}${c.field === "(file)" ? "" : bug}`,
       );
     });
   }

@@ -62,9 +62,11 @@ export function readProcessConfig(path: string): ProcessConfig {
     if (cause instanceof ProcessConfigError) throw cause;
     throw new ProcessConfigError(path, "(file)", `is not JSON: ${(cause as Error).message}`, { cause });
   }
-  const parsed = ProcessConfigSchema.safeParse(doc);
+  // reportInput: without it a value of the wrong type reads as missing ("is required")
+  const parsed = ProcessConfigSchema.safeParse(doc, { reportInput: true });
   if (parsed.success) return parsed.data;
-  const [first, ...more] = toFieldErrors(parsed.error);
+  // not the user's SFPromptJob: kubectl explain knows none of these paths (runConfig.training, natsUrl)
+  const [first, ...more] = toFieldErrors(parsed.error, "", { explain: false });
   const others =
     more.length === 0
       ? ""

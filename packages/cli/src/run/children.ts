@@ -60,7 +60,13 @@ export type ChildFailure =
   /** The job's input it could not have: the job's field to change, and the message naming it. */
   | { readonly kind: "config"; readonly field: string; readonly error: string }
   /** Its own config file (which sfprompt run wrote) it could not use: the message names file and field. */
-  | { readonly kind: "config-file"; readonly path: string; readonly error: string }
+  | {
+      readonly kind: "config-file";
+      readonly path: string;
+      /** "(file)" for the file itself (unreadable, not JSON), else the first bad field. */
+      readonly field: string;
+      readonly error: string;
+    }
   /** Anything else: the first line of the error, e.g. "TrainingArgumentError: labels[2] is 8: ...". */
   | { readonly kind: "failed"; readonly error: string };
 
@@ -71,7 +77,12 @@ function failureIn(line: string): ChildFailure | undefined {
     if (typeof e.error !== "string") return undefined;
     // the process config file's refusal names the file (src/proc/main.ts configOf); the job's input's does not
     if (e.event === "config.invalid" && typeof e.path === "string")
-      return { kind: "config-file", path: e.path, error: e.error };
+      return {
+        kind: "config-file",
+        path: e.path,
+        field: typeof e.field === "string" ? e.field : "(file)",
+        error: e.error,
+      };
     if (e.event === "config.invalid" && typeof e.field === "string")
       return { kind: "config", field: e.field, error: e.error };
     if (e.event === "process.failed") return { kind: "failed", error: e.error.split("\n")[0]! };

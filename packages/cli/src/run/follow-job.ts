@@ -32,6 +32,17 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /**
+ * What to do about a process config file the child could not use. The file is not the user's to
+ * edit: one cut short or gone is written anew by another run; a field refused in it was written from
+ * a job file that sfprompt run accepted, so it is sfprompt's fault (or the file was changed meanwhile).
+ */
+function configFileHint(f: { readonly field: string }): string {
+  const anew = "sfprompt run writes that file anew for every session from the job file: run again";
+  if (f.field === "(file)" || f.field === "(root)") return anew;
+  return `${anew}; it wrote that field from a job file it accepted, so if this recurs it is a bug in sfprompt: report it with the job file and this message`;
+}
+
+/**
  * How a failed child is told: what it refused, when it could not have the job's input (the field
  * to fix) or use its own config file (the file and its field), else how it failed; then ": NAME: "
  * and the first line of what it logged.
@@ -41,10 +52,7 @@ export async function reasonOf(c: Child, failed: string): Promise<string> {
   if (f === undefined) return failed;
   if (f.kind === "failed") return `${failed}: ${c.name}: ${f.error}`;
   if (f.kind === "config-file")
-    return (
-      `could not use its config file: ${c.name}: ${f.error}; sfprompt run writes that file anew for ` +
-      "every session from the job file: run again"
-    );
+    return `could not use its config file: ${c.name}: ${f.error}; ${configFileHint(f)}`;
   return `refused the job's input: ${c.name}: ${f.error}; fix the job's ${f.field} (or what it names on this machine)`;
 }
 

@@ -16,6 +16,7 @@ import { upsertConditions, type ConditionUpdate } from "../status/conditions.js"
 import { decideLifecycle, hasFinished, INVALID_SPEC } from "../status/lifecycle.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
 import { repairedStatus } from "../status/repaired-status.js";
+import { statusMessage } from "../status/status-message.js";
 import { statusPatch } from "../status/status-patch.js";
 import { readStoredStatus, usableStatus, type StoredStatus } from "../status/stored-status.js";
 import { STATUS_UNREADABLE, unreadableEventMessage } from "../status/unreadable-status.js";
@@ -57,9 +58,12 @@ async function reportInvalid(
         },
       ];
   const conditions = upsertConditions(previous?.conditions ?? [], updates, now.toISOString(), m.generation);
+  // status.message from these conditions, as computeStatus gives it: the one kept from the last
+  // reconcile spoke of what held the job back then (ClientsNotRunning) of a job now Failed
+  const said = statusMessage(finished ? previous?.phase : "Failed", conditions);
   const next = finished
-    ? { ...previous, conditions }
-    : { ...previous, phase: "Failed" as const, conditions, observedGeneration: m.generation };
+    ? { ...previous, conditions, message: said }
+    : { ...previous, phase: "Failed" as const, conditions, message: said, observedGeneration: m.generation };
   // Over the status as stored, so that one that does not read is replaced whole; what only the event
   // stream gives back stays as stored (no replay runs for an invalid spec).
   const patch = statusPatch(stored, withHeldFields(next, stored, heldFields(rejected, previous)));

@@ -83,7 +83,14 @@ test("a spec change an older CRD lets through but the API refuses fails the job 
   });
   await setServerAvailable(w.world, "quorate-server", 1);
   await setPodPhase(w.world, "quorate-client-0", "Running", { node: "edge-0" });
-  await waitForJob(w.world, "quorate", (j) => j.status?.phase === "Running", "quorate to run");
+  const running = await waitForJob(
+    w.world,
+    "quorate",
+    (j) => j.status?.phase === "Running",
+    "quorate to run",
+  );
+  // three of its four clients have no pod running: kubectl get -o wide's MESSAGE says so
+  assert.match(running.status?.message ?? "", /^ClientsNotRunning: /);
 
   await patchJobSpec(w.world, "quorate", { training: { quorum: { count: 3, fraction: null } } });
   const bad = await waitForJob(w.world, "quorate", (j) => j.status?.phase === "Failed", "quorate to fail");
@@ -94,6 +101,10 @@ test("a spec change an older CRD lets through but the API refuses fails the job 
     /^spec\.training\.quorum\.count: is 3 but only 2 clients are selected per round/,
   );
   assert.equal(condition(bad, "Running")?.status, "False", "a Failed job is not Running");
+  // status.message speaks of the failure, not of the clients it spoke of while the job ran
+  const said = bad.status?.message ?? "";
+  assert.ok(said.startsWith("InvalidSpec: spec.training.quorum.count: is 3"), said);
+  assert.ok(`InvalidSpec: ${failed.message}`.startsWith(said.replace(/…$/, "")), said);
   assert.equal(
     bad.status?.completionTime,
     undefined,
@@ -110,6 +121,7 @@ test("a spec change an older CRD lets through but the API refuses fails the job 
   );
   assert.equal(condition(fixed, "Failed")?.status, "False");
   assert.equal(condition(fixed, "Running")?.status, "True");
+  assert.doesNotMatch(fixed.status?.message ?? "", /InvalidSpec/, "the fixed spec's failure is not told");
   assert.equal(fixed.status?.observedGeneration, fixed.metadata?.generation);
   const d = await w.world.apps.readNamespacedDeployment({ name: "quorate-server", namespace: "default" });
   assert.equal(d.spec?.replicas, 1, "the server is not scaled down");

@@ -176,6 +176,13 @@ describe("sfprompt traffic", () => {
       /^sfprompt traffic: --samples-per-client must be a whole number from 1 to 10000000 \(got "10000001"\)$/m,
     ],
     [
+      // it gives every client N whatever the data, so --cluster would be ignored
+      "--cluster with --samples-per-client, naming both",
+      ["--cluster", "--samples-per-client", "10"],
+      2,
+      /^sfprompt traffic: --cluster and --samples-per-client cannot be used together: --samples-per-client N gives every client N samples whatever the job's data \(on one machine or a cluster alike\), --cluster says how the job's own data is counted; pass one of them$/m,
+    ],
+    [
       "a count above the job's limit, naming the flag",
       ["--clients", "20000"],
       1,

@@ -33,7 +33,21 @@ function fraction(flags: ParsedFlags, name: string): number | undefined {
   return v;
 }
 
+/**
+ * --samples-per-client gives every client N samples whatever the job's data, so --cluster (how that
+ * data is counted) would change nothing: refused together rather than one silently ignored.
+ */
+function checkExclusive(flags: ParsedFlags): void {
+  if (flags["cluster"] !== true || flags["samples-per-client"] === undefined) return;
+  throw new UsageError(
+    "traffic: --cluster and --samples-per-client cannot be used together: --samples-per-client N gives " +
+      "every client N samples whatever the job's data (on one machine or a cluster alike), --cluster " +
+      "says how the job's own data is counted; pass one of them",
+  );
+}
+
 function overrides(flags: ParsedFlags): TrafficOverrides {
+  checkExclusive(flags);
   const entries: [keyof TrafficOverrides, unknown][] = [
     ["model", flags["model"]],
     ["headBlocks", whole(flags, "head-blocks", 0)],
@@ -70,7 +84,7 @@ export const trafficCommand: Command = {
     {
       name: "samples-per-client",
       placeholder: "N",
-      description: `|D_k| of every client, at most ${SAMPLES_PER_CLIENT_MAX} as spec.data.partitioning.samplesPerClient (default: the job's data partition)`,
+      description: `|D_k| of every client, at most ${SAMPLES_PER_CLIENT_MAX} as spec.data.partitioning.samplesPerClient (default: the job's data partition); not with --cluster`,
     },
     { name: "clients", placeholder: "N", description: "clients, all selected every round" },
     { name: "rounds", placeholder: "R", description: "rounds" },
@@ -93,7 +107,7 @@ export const trafficCommand: Command = {
       name: "cluster",
       boolean: true,
       description:
-        "count own folder/JSONL data as a cluster reads it: each client its node's copy, like the one here (all of it when the strategy is unset)",
+        "count own folder/JSONL data as a cluster reads it: each client its node's copy, like the one here (all of it when the strategy is unset); not with --samples-per-client",
     },
     { name: "json", boolean: true, description: "print the plan as JSON (every round, kind and direction)" },
   ],

@@ -90,7 +90,7 @@ test("a spec change an older CRD lets through but the API refuses fails the job 
     "quorate to run",
   );
   // three of its four clients have no pod running: kubectl get -o wide's MESSAGE says so
-  assert.match(running.status?.message ?? "", /^ClientsNotRunning: /);
+  assert.match(String(running.status?.message ?? ""), /^ClientsNotRunning: /);
 
   await patchJobSpec(w.world, "quorate", { training: { quorum: { count: 3, fraction: null } } });
   const bad = await waitForJob(w.world, "quorate", (j) => j.status?.phase === "Failed", "quorate to fail");
@@ -102,7 +102,7 @@ test("a spec change an older CRD lets through but the API refuses fails the job 
   );
   assert.equal(condition(bad, "Running")?.status, "False", "a Failed job is not Running");
   // status.message speaks of the failure, not of the clients it spoke of while the job ran
-  const said = bad.status?.message ?? "";
+  const said = String(bad.status?.message ?? "");
   assert.ok(said.startsWith("InvalidSpec: spec.training.quorum.count: is 3"), said);
   assert.ok(`InvalidSpec: ${failed.message}`.startsWith(said.replace(/…$/, "")), said);
   assert.equal(
@@ -121,7 +121,11 @@ test("a spec change an older CRD lets through but the API refuses fails the job 
   );
   assert.equal(condition(fixed, "Failed")?.status, "False");
   assert.equal(condition(fixed, "Running")?.status, "True");
-  assert.doesNotMatch(fixed.status?.message ?? "", /InvalidSpec/, "the fixed spec's failure is not told");
+  assert.doesNotMatch(
+    String(fixed.status?.message ?? ""),
+    /InvalidSpec/,
+    "the fixed spec's failure is not told",
+  );
   assert.equal(fixed.status?.observedGeneration, fixed.metadata?.generation);
   const d = await w.world.apps.readNamespacedDeployment({ name: "quorate-server", namespace: "default" });
   assert.equal(d.spec?.replicas, 1, "the server is not scaled down");

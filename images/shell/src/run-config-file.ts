@@ -54,8 +54,11 @@ export function parseRunConfigText(path: string, text: string): LoadedConfig {
     if (!job.ok) throw fieldError(path, job.errors);
     return { config: toRunConfig(job.value), source: "job-manifest" };
   }
-  const parsed = RunConfigSchema.safeParse(doc);
-  if (!parsed.success) throw fieldError(path, toFieldErrors(parsed.error), parsed.error);
+  // reportInput: without it a value of the wrong type reads as missing ("is required"); no kubectl
+  // explain: it knows the job's paths, not the run config's (training, not spec.training)
+  const parsed = RunConfigSchema.safeParse(doc, { reportInput: true });
+  if (!parsed.success)
+    throw fieldError(path, toFieldErrors(parsed.error, "", { explain: false }), parsed.error);
   return { config: parsed.data, source: "run-config" };
 }
 

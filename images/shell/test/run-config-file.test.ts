@@ -39,7 +39,8 @@ describe("parseRunConfigText", () => {
 
   const c = runConfig({}, "bad");
   // said: the job's field first where the run config's was made from one (config-field-names)
-  const bad: { name: string; text: string; field: string; said?: string }[] = [
+  // says: the message after the field, where it is checked
+  const bad: { name: string; text: string; field: string; said?: string; says?: RegExp }[] = [
     {
       name: "rounds 0",
       text: JSON.stringify({ ...c, training: { ...c.training, rounds: 0 } }),
@@ -47,6 +48,22 @@ describe("parseRunConfigText", () => {
       said: "spec.training.rounds (run config training.rounds)",
     },
     { name: "an unknown top-level key", text: JSON.stringify({ ...c, extra: 1 }), field: "extra" },
+    // a run config's paths are not the job's: no "kubectl explain sfpromptjob.training"
+    {
+      name: "a misspelt training field",
+      text: JSON.stringify({ ...c, training: { ...c.training, roundz: 3 } }),
+      field: "training.roundz",
+      said: "spec.training.roundz (run config training.roundz)",
+      says: /: is not a field here; check the spelling$/,
+    },
+    // it was "is required (a mapping)": parsed without the input, a wrong type read as missing
+    {
+      name: "a number where training's mapping goes",
+      text: JSON.stringify({ ...c, training: 4 }),
+      field: "training",
+      said: "spec.training (run config training)",
+      says: /: must be a mapping \(got 4\)$/,
+    },
     { name: "a wrong kind", text: JSON.stringify({ ...c, kind: "Other" }), field: "kind" },
     {
       name: "a manifest with clients.count 0",
@@ -63,7 +80,8 @@ describe("parseRunConfigText", () => {
         (e: unknown) =>
           e instanceof ConfigFileError &&
           e.field === b.field &&
-          e.message.startsWith(`f: ${b.said ?? b.field}: `),
+          e.message.startsWith(`f: ${b.said ?? b.field}: `) &&
+          (b.says === undefined || b.says.test(e.message)),
       );
     });
   }

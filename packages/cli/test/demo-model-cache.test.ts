@@ -5,35 +5,14 @@
 // user is played by running the CLI as nobody (root writes anywhere); as another user, the folder is
 // made 0555.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { assertUserError, ROOT, sfpromptWithin, type CliResult } from "./run-helpers.js";
+import { asRoot, otherUid, sfpromptAsOtherUser } from "./other-user.js";
+import { assertUserError, sfpromptWithin } from "./run-helpers.js";
 
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const OTHER_USER = { uid: 65534, gid: 65534 };
-const asRoot = process.getuid?.() === 0;
-const uid = asRoot ? OTHER_USER.uid : (process.getuid?.() ?? -1);
-
-function sfpromptAsOtherUser(...args: string[]): CliResult {
-  return sfpromptAsOtherUserWith({}, ...args);
-}
-
-function sfpromptAsOtherUserWith(env: Record<string, string>, ...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 60_000,
-    killSignal: "SIGKILL",
-    ...(asRoot ? OTHER_USER : {}),
-    // tsx keeps its cache in the temp folder per user
-    env: { ...process.env, HOME: tmpdir(), ...env },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const uid = otherUid;
 
 describe("sfprompt demo-model with a cache folder that cannot be made", () => {
   let dir = "";
@@ -63,7 +42,7 @@ describe("sfprompt demo-model with a cache folder that cannot be made", () => {
     chmodSync(dir, 0o755);
     chmodSync(cache, asRoot ? 0o755 : 0o555);
     assertUserError(
-      sfpromptAsOtherUser("demo-model", "--cache", cache),
+      sfpromptAsOtherUser({}, "demo-model", "--cache", cache),
       new RegExp(
         `cache folder ${cache}/models: cannot be created: ${cache} cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ ${cache} \\(or chmod -R a\\+rwX ${cache}\\); ${hint}`,
       ),
@@ -102,12 +81,7 @@ describe("sfprompt demo-model pre-training from Fashion-MNIST files the user can
     const { fashion, cache } = fashionAndCache("closed");
     closed.push(fashion);
     chmodSync(fashion, asRoot ? 0o700 : 0o000);
-    const r = sfpromptAsOtherUserWith(
-      { SFPROMPT_FASHION_MNIST_DIR: fashion },
-      "demo-model",
-      "--cache",
-      cache,
-    );
+    const r = sfpromptAsOtherUser({ SFPROMPT_FASHION_MNIST_DIR: fashion }, "demo-model", "--cache", cache);
     assertUserError(
       r,
       new RegExp(
@@ -122,7 +96,7 @@ describe("sfprompt demo-model pre-training from Fashion-MNIST files the user can
     for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
       chmodSync(join(fashion, f), asRoot ? 0o600 : 0o000);
     assertUserError(
-      sfpromptAsOtherUserWith({ SFPROMPT_FASHION_MNIST_DIR: fashion }, "demo-model", "--cache", cache),
+      sfpromptAsOtherUser({ SFPROMPT_FASHION_MNIST_DIR: fashion }, "demo-model", "--cache", cache),
       new RegExp(
         `${fashion}/train-(images|labels)-idx\\d-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the file readable by uid ${uid} on this machine: chmod a\\+r ${fashion}/train-`,
       ),

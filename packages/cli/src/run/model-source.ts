@@ -1,9 +1,9 @@
 // The ONNX model a local run splits: a built-in model (the demo ViT, pre-trained on first use; MiniLM,
 // fetched and built on first use) or a file path.
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
-import { ensureMinilmModel, type DemoModelCard } from "@sfprompt/core";
+import { ensureMinilmModel, unreadableDetail, type DemoModelCard } from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
 import { demoModelWithProgress } from "./pretrain-progress.js";
 import type { StatusLine } from "./progress-view.js";
@@ -38,7 +38,7 @@ export async function resolveModel(
     return { path: m.path };
   }
   if (s.path !== undefined) {
-    if (!existsSync(s.path))
+    if (!isThere(s.path, jobFile))
       throw new JobFileError(
         jobFile,
         `spec.model.source.path: ${s.path} does not exist on this machine` +
@@ -59,4 +59,20 @@ export async function resolveModel(
     jobFile,
     "spec.model.source: persistentVolumeClaim and configMap models exist only on a cluster; use path or a builtin model with sfprompt run",
   );
+}
+
+/**
+ * Whether the model file is there. Not existsSync: it answers false for a file in a folder this user
+ * may not search (root's at 0700), which read as "does not exist on this machine"; that is refused
+ * naming the user and the chmod instead.
+ */
+function isThere(path: string, jobFile: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (cause) {
+    const denied = unreadableDetail({ path, kind: "file", where: "on this machine" }, cause);
+    if (denied !== undefined) throw new JobFileError(jobFile, `spec.model.source.path: ${denied}`, { cause });
+    return false;
+  }
 }

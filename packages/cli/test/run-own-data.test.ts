@@ -196,6 +196,29 @@ describe("sfprompt run on the user's own data", () => {
       },
       says: /: spec\.clients\.count: is 2, but strategy dirichlet \(spec\.data\.partitioning\) gives every client 10 samples at least and the training data \(spec\.data\.source\) holds 15, fewer than 10 × 2; set spec\.clients\.count to 1 or less, or use strategy iid; sfprompt run splits the image folder \S+train among the clients on this machine \(dirichlet\): spec\.data\.partitioning\.strategy none gives every client all of it\n/,
     },
+    {
+      // images of two sizes (the clients resize them to the model's input): the check counted them
+      // by decoding each at its own size, met the second size, and left the split to the clients,
+      // which each refused it after nats-server and the server had started
+      name: "an image folder of mixed sizes too small for Dirichlet's 10 samples per client",
+      data: (d: string): string[] => {
+        writeFolder(join(d, "train"), train.slice(0, 15));
+        const first = train[0]!;
+        const side = SIDE + 4;
+        const header = Buffer.from(`P5\n${side} ${side}\n255\n`);
+        writeFileSync(
+          join(d, "train", String(first.label), "0.pgm"),
+          Buffer.concat([header, Buffer.alloc(side * side)]),
+        );
+        writeFolder(join(d, "test"), test);
+        return [
+          `source: { imageFolder: { path: ${JSON.stringify(join(d, "train"))} } }`,
+          `evalSource: { imageFolder: { path: ${JSON.stringify(join(d, "test"))} } }`,
+          "partitioning: { strategy: dirichlet, alpha: 0.5 }",
+        ];
+      },
+      says: /: spec\.clients\.count: is 2, but strategy dirichlet \(spec\.data\.partitioning\) gives every client 10 samples at least and the training data \(spec\.data\.source\) holds 15, fewer than 10 × 2; .*sfprompt run splits the image folder \S+train among the clients on this machine \(dirichlet\)/,
+    },
   ];
   for (const c of refusals) {
     it(`refuses ${c.name} before anything starts, naming the field`, () => {

@@ -21,6 +21,12 @@ export interface ImageFolderOptions extends SubsetOptions {
    * class index ("0".."C-1"); any other folder is an error.
    */
   classNames?: readonly string[];
+  /**
+   * Find and label the images without decoding them: each sample's features are one 0
+   * (sampleShape [1]). For counting a folder's samples and classes (the split check of `sfprompt
+   * run`), where decoding every image was slow and failed on sizes only the resize makes agree.
+   */
+  labelsOnly?: boolean;
 }
 
 type EntryKind = "dir" | "file" | "other";
@@ -141,6 +147,15 @@ export async function loadImageFolder(
 ): Promise<Dataset<Float32Array>> {
   const found = await findFiles(root, options);
   const selected = selectIndices(found.labels, found.classNames.length, options);
+  if (options.labelsOnly === true) {
+    const labels = Int32Array.from(selected, (i) => found.labels[i] as number);
+    return createDataset({
+      x: new Float32Array(selected.length),
+      sampleShape: [1],
+      labels,
+      classNames: found.classNames,
+    });
+  }
   let shape: [number, number, number] | undefined;
   let x = new Float32Array(0);
   const labels = new Int32Array(selected.length);

@@ -31,6 +31,8 @@ export interface SourceOptions {
   readonly mode?: "grayscale" | "rgb";
   /** Shape of one sample the model takes, checked line by line in JSONL features. */
   readonly shape?: readonly number[];
+  /** Only the labels matter (a split check): folder images are found and labelled, not decoded. */
+  readonly labelsOnly?: boolean;
 }
 
 /** True when the job's model takes token ids: builtin minilm, or a model with a tokenizer section. */
@@ -164,6 +166,7 @@ export async function loadJobSource(
       ...(mode ? { mode } : {}),
       ...(o.resize ? { resize: o.resize } : {}),
       ...(classNames ? { classNames } : {}),
+      ...(o.labelsOnly === true ? { labelsOnly: true } : {}),
     });
     return agreedClassIds(config, ds, { where: `${field} (imageFolder ${path})`, kind: "imageFolder" });
   }

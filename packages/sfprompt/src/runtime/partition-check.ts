@@ -34,8 +34,10 @@ async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
   // clients too: they read it again shaped for the model's input (which this check has not opened)
   // and log the refusal naming the field, which the run quotes; reading it here is only to count it.
   try {
+    // folder images are found and labelled, not decoded: decoding each at its own size (the model's
+    // resize is not known here) refused a folder of mixed sizes, and cost the decode of all of it
     const text = isTextJob(config) ? { text: LABELS_ONLY } : {};
-    return await loadJobSource(config, source, "train", "spec.data.source", text);
+    return await loadJobSource(config, source, "train", "spec.data.source", { ...text, labelsOnly: true });
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { ENTRY, pngFolder, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
 const w = useEntryFixtures();
@@ -86,4 +86,54 @@ describe("a client whose data on its node the image's user cannot read", () => {
       }
     });
   }
+});
+
+// Built-in data read from the image: Fashion-MNIST in a folder of root's at 0700
+// (SFPROMPT_FASHION_MNIST_DIR) said "cannot load: … make the folder … readable … on this machine"
+// in a pod, and before that "Fashion-MNIST's train split is not in <folder>".
+describe("a client whose built-in Fashion-MNIST the image's user cannot read", () => {
+  const closed: string[] = [];
+  after(() => closed.forEach((d) => chmodSync(d, 0o755)));
+
+  it("names spec.data.source, the folder, the user and the chmod, in the image (config.invalid, exit 1)", async () => {
+    for (const d of [w.tmp.dir, dirname(w.bundle.dir), w.bundle.dir]) chmodSync(d, 0o755);
+    const fashion = join(w.tmp.dir, "fashion-closed");
+    mkdirSync(fashion);
+    for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
+      writeFileSync(join(fashion, f), "root's");
+    closed.push(fashion);
+    chmodSync(fashion, asRoot ? 0o700 : 0o000);
+    const config = {
+      ...runConfig({}, "fashion-closed"),
+      data: { source: { builtin: "fashion-mnist" }, partitioning: { seed: 1, alpha: 0.5, strategy: "none" } },
+    };
+    const configFile = w.tmp.write("fashion-closed.json", JSON.stringify(config));
+    chmodSync(configFile, 0o644);
+    const env = {
+      SFPROMPT_RUN_CONFIG: configFile,
+      NATS_URL: w.nats.url,
+      SFPROMPT_HTTP_HOST: "127.0.0.1",
+      SFPROMPT_HTTP_PORT: "0",
+      SFPROMPT_BUNDLE_DIR: w.bundle.dir,
+      SFPROMPT_CLIENT_INDEX: "0",
+      SFPROMPT_CLIENT_COUNT: "2",
+      SFPROMPT_FASHION_MNIST_DIR: fashion,
+    };
+    const proc = spawnEntry(ENTRY.client, [], env, asRoot ? IMAGE_USER : undefined);
+    try {
+      const line = await proc.waitForLog(
+        (l) => l.event === "client.data" || l.event === "config.invalid" || l.event === "runtime.failed",
+        60_000,
+      );
+      assert.equal(line.event, "config.invalid", `${JSON.stringify(line)} ${proc.stderr()}`);
+      assert.equal(line.field, "spec.data.source", JSON.stringify(line));
+      assert.equal(
+        line.error,
+        `spec.data.source: ${fashion}/train-images-idx3-ubyte.gz cannot be read by this process's user (uid ${uid}, gid ${asRoot ? IMAGE_USER.gid : process.getgid?.()}; EACCES): make the folder and its IDX files readable by uid ${uid} in the image or on its volume: chmod -R a+rX ${fashion} (or chown -R ${uid}:${asRoot ? IMAGE_USER.gid : process.getgid?.()} ${fashion}); see docs/datasets.md`,
+      );
+      assert.equal((await proc.exited).code, 1, proc.stderr());
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
 });

@@ -60,12 +60,23 @@ function pretrainingDataDetail(cause: unknown, cacheDir: string): string | undef
     cause instanceof LabelError
   )
     return cause.message;
-  const where = "in the image or on its volume";
-  // a folder of Fashion-MNIST's this user may not search, or a file it may not read (it says "on this machine")
-  if (cause instanceof DatasetUnreadableError) return unreadableDetail({ ...cause.target, where }, cause);
+  const denied = builtinDataUnreadable(cause);
+  if (denied !== undefined) return denied;
   const e = cause as NodeJS.ErrnoException;
   if (!(e instanceof Error) || e.path === undefined || isInside(e.path, cacheDir)) return undefined;
-  return unreadableDetail({ path: e.path, kind: "file", where, doc: "docs/datasets.md" }, cause);
+  return unreadableDetail({ path: e.path, kind: "file", where: IN_IMAGE, doc: "docs/datasets.md" }, cause);
+}
+
+const IN_IMAGE = "in the image or on its volume";
+
+/**
+ * A built-in dataset's folder this user may not search, or file it may not read (Fashion-MNIST's,
+ * for pre-training or as the job's data), said for where it is in a pod; the error itself says "on
+ * this machine". Else undefined.
+ */
+export function builtinDataUnreadable(cause: unknown): string | undefined {
+  if (!(cause instanceof DatasetUnreadableError)) return undefined;
+  return unreadableDetail({ ...cause.target, where: IN_IMAGE }, cause);
 }
 
 function isInside(path: string, dir: string): boolean {

@@ -17,6 +17,7 @@ import {
   type TextEncoding,
   unreadableDataDetail,
 } from "@sfprompt/core";
+import { builtinDataUnreadable } from "./demo-files.js";
 import { JobInputError } from "./errors.js";
 
 async function loadSource(
@@ -36,7 +37,9 @@ async function loadSource(
     // which need not be the source it was found in
     if (cause instanceof RunConfigError) throw new JobInputError(cause.field, cause.detail, { cause });
     const detail =
-      unreadableDataDetail(source, cause, "on the node") ?? `cannot load: ${(cause as Error).message}`;
+      unreadableDataDetail(source, cause, "on the node") ??
+      builtinDataUnreadable(cause) ??
+      `cannot load: ${(cause as Error).message}`;
     throw new JobInputError(at, detail, { cause });
   }
   // checked on what was loaded (read once), before the process reports ready: training would meet a

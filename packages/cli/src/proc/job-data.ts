@@ -6,6 +6,7 @@ import type { RunConfig } from "@sfprompt/api";
 import {
   bundleSourceOptions,
   checkSampleShape,
+  DatasetUnreadableError,
   jobTextEncoding,
   loadJobSource,
   type DataSource,
@@ -41,9 +42,11 @@ async function load(
     const ds = await loadJobSource(c, source, split, field, options);
     return bundle ? checkSampleShape(ds, bundle, field) : ds;
   } catch (cause) {
-    // a file the run's user cannot read says so, and what to chmod, as the images say it
+    // a file the run's user cannot read says so, and what to chmod, as the images say it (a built-in
+    // dataset's says it itself: Fashion-MNIST in a folder this user may not search)
     const detail =
-      unreadableDataDetail(source, cause, "on this machine") ?? `cannot load: ${(cause as Error).message}`;
+      unreadableDataDetail(source, cause, "on this machine") ??
+      (cause instanceof DatasetUnreadableError ? cause.message : `cannot load: ${(cause as Error).message}`);
     throw jobInputErrorOf(cause) ?? new JobInputError(field, detail, { cause });
   }
 }

@@ -5,7 +5,7 @@ import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import { loadBuiltinDataset } from "../datasets/builtin.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { loadDebianSections } from "../datasets/debian-sections.js";
-import { DatasetFormatError, DatasetNotFoundError } from "../datasets/errors.js";
+import { DatasetFormatError, DatasetNotFoundError, DatasetUnreadableError } from "../datasets/errors.js";
 import { partitionForJob } from "../datasets/job-partition.js";
 import { isTextJob, loadJobSource, type TextEncoding } from "./job-source.js";
 
@@ -24,9 +24,15 @@ async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
     try {
       return await builtinTrain(source.builtin);
     } catch (cause) {
-      // data that is not there is the clients' to report: each reads it and says so in its own log,
-      // which the run quotes (only the clients read the training split)
-      if (cause instanceof DatasetNotFoundError || cause instanceof DatasetFormatError) return undefined;
+      // data that is not there (or not readable by this user) is the clients' to report: each reads
+      // it and says so in its own log naming spec.data.source, which the run quotes (only the
+      // clients read the training split)
+      if (
+        cause instanceof DatasetNotFoundError ||
+        cause instanceof DatasetFormatError ||
+        cause instanceof DatasetUnreadableError
+      )
+        return undefined;
       throw cause;
     }
   }

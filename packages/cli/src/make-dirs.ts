@@ -3,16 +3,31 @@
 import { existsSync, mkdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
+/** How often makeDirs looks again for a level removed after it found it there (see makeDirs). */
+const MAKE_ATTEMPTS = 50;
+
 /**
  * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
  * where mkdir answers ENOENT under a parent that exists, as in /proc. A level that another process
  * made first (runs or prepares started together under one new folder) is no error; a file in the way
- * stays EEXIST. Returns the folders this process made, outermost first.
+ * stays EEXIST. A level found there and removed before the one under it was made (another run that
+ * made it, releasing it empty: removeEmptyMadeDirs) is looked for again, up to MAKE_ATTEMPTS times,
+ * so that only a parent that stays unusable (/proc) ends in ENOENT. Returns the folders this process
+ * made, outermost first.
  */
 export function makeDirs(dir: string): string[] {
-  const missing: string[] = [];
-  for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
-  return missing.filter((d) => mkdirIfMissing(d));
+  const made = new Set<string>();
+  for (let attempt = 1; ; attempt++) {
+    const missing: string[] = [];
+    for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+    try {
+      for (const d of missing) if (mkdirIfMissing(d)) made.add(d);
+      // outermost first: a folder's path is longer than those of the folders above it
+      return [...made].sort((a, b) => a.length - b.length);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt === MAKE_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /**

@@ -65,6 +65,9 @@ export function recordNatsServer(dir: string, pid: number): void {
   appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n${startedLine("nats-started", pid)}`);
 }
 
+/** How often the run folder is made again when it is removed before its lock is taken (see lockRunDir). */
+const TAKE_ATTEMPTS = 50;
+
 /** Makes `dir` and the folders above it that are missing: those it made, outermost first. */
 function createDir(dir: string): string[] {
   const choose = "choose another folder with --out DIR (or spec.output.path)";
@@ -76,7 +79,19 @@ function createDir(dir: string): string[] {
     const what = code === "EEXIST" ? "exists and is not a folder" : `cannot be created (${code})`;
     throw new RunDirError(dir, `${what}; ${choose}`, { cause });
   }
-  if (!statSync(dir).isDirectory()) throw new RunDirError(dir, `exists and is not a folder; ${choose}`);
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(dir).isDirectory();
+  } catch (cause) {
+    // removed since it was found or made: the lock's ENOENT makes it again (lockRunDir)
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return made;
+    throw new RunDirError(
+      dir,
+      `cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); ${choose}`,
+      { cause },
+    );
+  }
+  if (!isFolder) throw new RunDirError(dir, `exists and is not a folder; ${choose}`);
   return made;
 }
 
@@ -87,19 +102,29 @@ function createDir(dir: string): string[] {
  * folder above it that this run made, while empty (one that another process filled since stays).
  */
 export function lockRunDir(dir: string): () => void {
-  const made = createDir(dir);
   const path = join(dir, LOCK_FILE);
+  const madeSet = new Set<string>();
   let holder: LockHolder | undefined;
-  try {
-    // a killed run's nats-server still holds the JetStream store: stopped before its lock is taken
-    holder = takeLock(path, { beforeTakeOver: stopLeftNatsServer });
-  } catch (cause) {
-    throw new RunDirError(
-      dir,
-      `cannot be written (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); choose a writable folder with --out DIR (or spec.output.path)`,
-      { cause },
-    );
+  for (let attempt = 1; ; attempt++) {
+    for (const d of createDir(dir)) madeSet.add(d);
+    try {
+      // a killed run's nats-server still holds the JetStream store: stopped before its lock is taken
+      holder = takeLock(path, { beforeTakeOver: stopLeftNatsServer });
+      break;
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      // the folder was removed after it was found there: a run on it released it and removed it, as
+      // it had made it; made again (by this run now)
+      if (code === "ENOENT" && attempt < TAKE_ATTEMPTS) continue;
+      throw new RunDirError(
+        dir,
+        `cannot be written (${code ?? String(cause)}); choose a writable folder with --out DIR (or spec.output.path)`,
+        { cause },
+      );
+    }
   }
+  // outermost first, as makeDirs returns them
+  const made = [...madeSet].sort((a, b) => a.length - b.length);
   if (holder !== undefined)
     throw new RunDirError(
       dir,

@@ -153,7 +153,9 @@ async function delayNext(pid: number, call: "mkdir" | "open", ms: number): Promi
       err += b.toString();
       if (err.includes("attached")) resolve();
     });
-    strace.once("error", reject);
+    strace.once("error", (error) =>
+      reject(new Error(`this case needs strace (and ptrace) to hold a system call: ${error.message}`)),
+    );
     strace.once("close", (code) => reject(new Error(`strace ended (${code}) before it attached: ${err}`)));
   });
   return async () => {

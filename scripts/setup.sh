@@ -10,6 +10,8 @@ bash scripts/find-nats-server.sh >/dev/null || need_apt+=(nats-server)
 # openssl: the test control plane's PKI (kube-testing) and checks of the webhook's certificates.
 command -v openssl >/dev/null || need_apt+=(openssl)
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
+# strace: cli run-dir-race holds a run's system call while another run releases (ADR 0016 amendment 24).
+command -v strace >/dev/null || need_apt+=(strace)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}"

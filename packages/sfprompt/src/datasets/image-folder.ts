@@ -66,7 +66,8 @@ async function listDirs(root: string): Promise<string[]> {
 
 // The images of one class folder and of the folders below it (as torchvision's ImageFolder walks
 // them), as paths relative to the class folder, sorted by code unit: the same order on every machine.
-async function listImages(classDir: string): Promise<string[]> {
+// Other files are counted by extension in `skipped`: a folder of JPEGs is told what it holds.
+async function listImages(classDir: string, skipped: Map<string, number>): Promise<string[]> {
   const found: string[] = [];
   const walk = async (rel: string, ancestors: readonly string[]): Promise<void> => {
     const dir = join(classDir, rel);
@@ -77,8 +78,11 @@ async function listImages(classDir: string): Promise<string[]> {
     for (const e of await listEntries(dir, "class folder")) {
       const path = rel === "" ? e.name : `${rel}/${e.name}`;
       if (e.kind === "dir") await walk(path, [...ancestors, real]);
-      else if (e.kind === "file" && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase()))
-        found.push(path);
+      else if (e.kind === "file") {
+        const ext = extname(e.name).toLowerCase();
+        if (IMAGE_EXTENSIONS.includes(ext)) found.push(path);
+        else skipped.set(ext, (skipped.get(ext) ?? 0) + 1);
+      }
     }
   };
   await walk("", []);
@@ -93,6 +97,29 @@ function folderLabel(dir: string, classNames: readonly string[]): number {
   return index < classNames.length ? index : -1;
 }
 
+// Formats other tools write that a user may take for readable images: named so that the refusal
+// says what to convert rather than only what is missing.
+const CONVERTIBLE = new Set([".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".avif"]);
+
+// What a folder without readable images holds instead, most frequent extension first:
+// "; the class folders hold only files it does not read (12 .jpg files, 1 .txt file): convert …".
+function skippedHint(skipped: ReadonlyMap<string, number>): string {
+  if (skipped.size === 0) return "";
+  const counts = [...skipped].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const what = counts
+    .map(
+      ([ext, n]) =>
+        `${n} ${ext === "" ? "file" : `${ext} file`}${n === 1 ? "" : "s"}${ext === "" ? " without an extension" : ""}`,
+    )
+    .join(", ");
+  const images = counts.filter(([ext]) => CONVERTIBLE.has(ext)).map(([ext]) => ext);
+  const todo =
+    images.length > 0
+      ? `convert the ${images.join(", ")} images to PNG, e.g. with ImageMagick in this folder: mogrify -format png */*${images[0]} (the originals may stay; they are ignored)`
+      : "put the images in as PNG, PGM or PPM files";
+  return `; the class folders hold only files it does not read (${what}): ${todo}`;
+}
+
 async function findFiles(
   root: string,
   options: ImageFolderOptions,
@@ -101,6 +128,7 @@ async function findFiles(
   const classNames = options.classNames ? [...options.classNames] : dirs;
   const files: string[] = [];
   const labels: number[] = [];
+  const skipped = new Map<string, number>();
   for (const dir of dirs) {
     const label = folderLabel(dir, classNames);
     if (label < 0) {
@@ -109,7 +137,7 @@ async function findFiles(
         `folder is not one of the classes [${classNames.join(", ")}]; rename it or add it to classNames`,
       );
     }
-    for (const name of await listImages(join(root, dir))) {
+    for (const name of await listImages(join(root, dir), skipped)) {
       files.push(join(root, dir, name));
       labels.push(label);
     }
@@ -117,7 +145,7 @@ async function findFiles(
   if (files.length === 0) {
     throw new DatasetNotFoundError(
       root,
-      `has no images (${IMAGE_EXTENSIONS.join(", ")}) in any class folder`,
+      `has no images (${IMAGE_EXTENSIONS.join(", ")}) in any class folder${skippedHint(skipped)}`,
     );
   }
   return { files, labels: Int32Array.from(labels), classNames };

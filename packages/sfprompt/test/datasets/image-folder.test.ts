@@ -177,7 +177,24 @@ describe("loadImageFolder", () => {
         files: { "a/t.pgm": encodeNetpbm(4, 4, 1, new Uint8Array(16)).subarray(0, 20) },
         match: /a\/t\.pgm: has 9 data bytes, expected 16/,
       },
-      { name: "no images at all", files: { "a/readme.md": new Uint8Array(1) }, match: /has no images/ },
+      {
+        name: "no images at all",
+        files: { "a/readme.md": new Uint8Array(1) },
+        match:
+          /has no images \(\.png, \.pgm, \.ppm, \.pnm\) in any class folder; the class folders hold only files it does not read \(1 \.md file\): put the images in as PNG, PGM or PPM files$/,
+      },
+      {
+        // A folder of JPEGs (bytes as a camera writes them start FF D8 FF) must say what it found.
+        name: "only JPEG files, saying how many and how to convert them",
+        files: {
+          "cat/1.jpg": Uint8Array.of(0xff, 0xd8, 0xff),
+          "cat/2.JPG": Uint8Array.of(0xff, 0xd8, 0xff),
+          "dog/x/3.jpg": Uint8Array.of(0xff, 0xd8, 0xff),
+          "dog/notes.txt": new Uint8Array(1),
+        },
+        match:
+          /has no images \(\.png, \.pgm, \.ppm, \.pnm\) in any class folder; the class folders hold only files it does not read \(3 \.jpg files, 1 \.txt file\): convert the \.jpg images to PNG, e\.g\. with ImageMagick in this folder: mogrify -format png \*\/\*\.jpg/,
+      },
     ];
   for (const c of errors) {
     it(`rejects ${c.name}, naming the path`, async () => {

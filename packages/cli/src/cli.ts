@@ -108,9 +108,12 @@ export async function runCli(
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    // help and version are words the CLI takes too, though not in the command table
-    const near = nearestName(name, [...commands.map((c) => c.name), "help", "version"]);
-    const hint = near === undefined ? "" : ` (did you mean ${near}?)`;
+    // help and version are words the CLI takes too, though not in the command table; after `help`
+    // only a command is meant: `help hlep` is no slip for "help", `help rnu` is for "help run"
+    const helping = first === "help";
+    const names = commands.map((c) => c.name);
+    const near = nearestName(name, helping ? names : [...names, "help", "version"]);
+    const hint = near === undefined ? "" : ` (did you mean ${helping ? "help " : ""}${near}?)`;
     io.err(`sfprompt: unknown command "${name}"${hint}\n\n${mainHelp(commands)}`);
     return 2;
   }

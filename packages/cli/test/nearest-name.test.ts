@@ -67,4 +67,19 @@ describe("nearestName", () => {
       );
     }
   });
+
+  it("after help it guesses only a command, written with help (exit 2)", () => {
+    // "hlep" after help is no slip for the help already typed; "rnu" after it is one for run
+    const cases: Array<[string, string]> = [
+      ["hlep", ""],
+      ["verison", ""],
+      ["rnu", " \\(did you mean help run\\?\\)"],
+      ["trafic", " \\(did you mean help traffic\\?\\)"],
+    ];
+    for (const [typo, hint] of cases) {
+      const r = sfprompt("help", typo);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stderr, new RegExp(`^sfprompt: unknown command "${typo}"${hint}\n\n`));
+    }
+  });
 });

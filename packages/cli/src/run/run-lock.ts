@@ -2,18 +2,9 @@
 // nats-servers on one JetStream store (corrupting it) and overwrite each other's metrics.json.
 import { appendFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import {
-  isSameProcess,
-  lockLines,
-  lockValue,
-  pidExists,
-  pidNamespace,
-  pidOf,
-  processStart,
-  releaseLock,
-  takeLock,
-  type LockHolder,
-} from "@sfprompt/core";
+// the subpaths, not @sfprompt/core's index: taking the lock loads no onnxruntime (ADR 0016 amendment 26)
+import { lockLines, lockValue, pidOf, releaseLock, takeLock, type LockHolder } from "@sfprompt/core/pid-lock";
+import { isSameProcess, pidExists, pidNamespace, processStart } from "@sfprompt/core/process-start";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
 

@@ -2,7 +2,8 @@
 // cache folder's filler (cache/fill-once.ts). Taken by exclusive create; a lock whose holder is gone
 // (a crash, SIGKILL, a reboot) is taken over through a chain of successor files, so that exactly one
 // of any number of processes that find it dead at once takes it (ADR 0016 amendments 4 and 7, ADR
-// 0027 amendment 4).
+// 0027 amendment 4). Also the subpath @sfprompt/core/pid-lock, for callers that take a lock without
+// loading the whole package (onnxruntime): `sfprompt run`'s run lock (ADR 0016 amendment 26).
 import {
   closeSync,
   openSync,

@@ -209,6 +209,56 @@ describe("sfprompt traffic", () => {
     assert.match(missing.stderr, /cannot read ONNX model \/nonexistent\/m\.onnx \(ENOENT\): no such file/);
   });
 
+  it("says what to do with a model file that is no ONNX model, by --model or the job's field (exit 1)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));
+    try {
+      const notOnnx = join(dir, "model.pt");
+      writeFileSync(notOnnx, "a PyTorch checkpoint, not ONNX");
+      // after the engine's reason (which depends on the bytes) comes what to do
+      const hint =
+        "[^\\n]+; give the path of an ONNX model file \\(a PyTorch, safetensors or TensorFlow checkpoint";
+      const byFlag = sfprompt("traffic", DEMO_JOB, "--model", notOnnx, "--samples-per-client", "4");
+      assert.equal(byFlag.code, 1, byFlag.stdout);
+      assert.match(
+        byFlag.stderr,
+        new RegExp(`^sfprompt traffic: --model: cannot load ONNX model ${notOnnx}: ${hint}`, "m"),
+      );
+      const file = join(dir, "job.yaml");
+      writeFileSync(file, readFileSync(DEMO_JOB, "utf8").replace(/builtin: demo\b/, `path: ${notOnnx}`));
+      const byJob = sfprompt("traffic", file, "--samples-per-client", "4");
+      assert.equal(byJob.code, 1, byJob.stdout);
+      assert.match(
+        byJob.stderr,
+        new RegExp(
+          `^sfprompt traffic: ${file}: spec\\.model\\.source\\.path: cannot load ONNX model ${notOnnx}: ${hint}`,
+          "m",
+        ),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the job as its manifest does: name, or namespace/name (not the NATS token)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));
+    try {
+      const bare = sfprompt("traffic", DEMO_JOB, "--samples-per-client", "4", "--rounds", "1");
+      assert.equal(bare.code, 0, bare.stderr);
+      assert.match(bare.stdout, /^job demo: 8 clients/m);
+      const file = join(dir, "job.yaml");
+      writeFileSync(
+        file,
+        readFileSync(DEMO_JOB, "utf8").replace("  name: demo", "  name: demo\n  namespace: edge"),
+      );
+      const named = sfprompt("traffic", file, "--samples-per-client", "4", "--rounds", "1");
+      assert.equal(named.code, 0, named.stderr);
+      assert.match(named.stdout, /^job edge\/demo: 8 clients/m);
+      assert.equal(plan(file, "--samples-per-client", "4", "--rounds", "1").comparison.job, "edge/demo");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a split its data cannot give, naming spec.clients.count, without a stack (exit 1)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-traffic-"));
     try {

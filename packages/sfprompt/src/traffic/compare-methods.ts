@@ -37,6 +37,7 @@ export interface BreakEven {
 }
 
 export interface TrafficComparison {
+  /** The job as its manifest names it: metadata.name, or namespace/name when it sets a namespace. */
   readonly job: string;
   readonly clients: number;
   readonly clientsPerRound: number;
@@ -100,7 +101,11 @@ export function compareMethodTraffic(input: CompareInput): TrafficComparison {
   }));
   const config = methodRunConfig(job, "sfprompt");
   return {
-    job: config.names.job,
+    // the job as its user names it (kubectl's namespace/name), not the NATS token "default_minimal"
+    job:
+      job.metadata.namespace === undefined
+        ? job.metadata.name
+        : `${job.metadata.namespace}/${job.metadata.name}`,
     clients: config.clients.count,
     clientsPerRound: config.clients.perRound,
     rounds: config.training.rounds,

@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { releaseLock, takeLock } from "../runtime/pid-lock.js";
-import { unwritableDetail } from "../runtime/unreadable-path.js";
+import { LockReadError, releaseLock, takeLock } from "../runtime/pid-lock.js";
+import { permissionError, unwritableDetail } from "../runtime/unreadable-path.js";
 
 /** The cache's folder cannot be created or used: names it and how to choose another. */
 export class CacheDirError extends Error {
@@ -71,13 +71,32 @@ function mkdirIfMissing(d: string): void {
  * one of the processes that find it so, through @sfprompt/core's pid-lock chain of `<lock>.taking-N`
  * files (amendment 4), as `sfprompt run`'s run folder lock is.
  */
-function tryLock(lock: string): boolean {
+function tryLock(lock: string, dir: string): boolean {
   try {
     return takeLock(lock) === undefined;
   } catch (cause) {
-    const detail = `its lock ${lock} cannot be created${why(cause, dirname(lock))}`;
+    const detail =
+      cause instanceof LockReadError
+        ? `its lock ${cause.path} cannot be read${whyUnreadable(cause, dir)}`
+        : `its lock ${lock} cannot be created${why(cause, dirname(lock))}`;
     throw new CacheDirError(dirname(lock), detail, { cause });
   }
+}
+
+/**
+ * Why the lock (a file of its chain) that is there could not be read: " (CODE)", or for a permission
+ * error " by this process's user (uid, gid; EACCES): make it readable …, or remove it …" (another
+ * user's filler wrote it with a umask that keeps others out; it may still be filling `dir`).
+ */
+function whyUnreadable(cause: LockReadError, dir: string): string {
+  if (permissionError(cause) === undefined) return ` (${cause.code ?? String(cause.cause)})`;
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  const who = uid === undefined || gid === undefined ? "" : `uid ${uid}, gid ${gid}; `;
+  return (
+    ` by this process's user (${who}${cause.code}): make it readable (chmod a+r ${cause.path}), ` +
+    `or remove it if no process is filling ${dir} now`
+  );
 }
 
 export interface FillOnceRequest<T> {
@@ -100,7 +119,7 @@ export async function fillOnce<T>(req: FillOnceRequest<T>): Promise<T> {
   for (;;) {
     const cached = req.read();
     if (cached !== undefined) return cached;
-    if (tryLock(lock)) break;
+    if (tryLock(lock, dir)) break;
     req.signal?.throwIfAborted();
     await sleep(500); // another process (or call) is filling it: wait for its result
   }

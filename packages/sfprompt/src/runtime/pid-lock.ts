@@ -53,13 +53,31 @@ export function ownLockText(): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * A lock file (or a successor file of its chain) that is there but cannot be read, e.g. another
+ * user's with mode 0600: thrown by takeLock, its `code` and `path` the read's, so that a caller can
+ * say "cannot be read" rather than blame the folder for what it could not create.
+ */
+export class LockReadError extends Error {
+  override readonly name = "LockReadError";
+  readonly code: string | undefined;
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    super(`lock file ${path} cannot be read (${code ?? String(cause)})`, { cause });
+    this.code = code;
+  }
+}
+
 /** The lock's lines; none when it is gone (released or taken over since, or not made yet). */
 function readLines(path: string): string[] | undefined {
   try {
     return readFileSync(path, "utf8").split("\n");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
+    throw new LockReadError(path, error);
   }
 }
 
@@ -81,6 +99,18 @@ export function holdsLock(path: string): boolean {
     return false;
   }
   return text.startsWith(ownLockText());
+}
+
+/**
+ * Whether a lock naming this process's pid was written by an earlier process that had the pid: not
+ * this process's own text, and written in this pid namespace or in one it does not name (an older
+ * sfprompt's lock, with neither start nor namespace). One that names another namespace is another
+ * container's process, whose pid may well be this one's (pid 1 in both).
+ */
+function isOwnPidReused(lines: readonly string[]): boolean {
+  if (lines.join("\n").startsWith(ownLockText())) return false;
+  const ns = lockValue(lines, "pidns");
+  return ns === undefined || ns === pidNamespace();
 }
 
 /** A lock with no pid yet is one its taker is writing; this old, its taker died before it wrote. */
@@ -122,9 +152,13 @@ function linkAt(path: string): Link {
   const lines = readLines(path);
   if (lines === undefined) return { state: "gone" };
   const pid = pidOf(lines[0]?.trim());
-  // a pid that now names another process (the system reused it) is a dead holder's
-  if (pid !== undefined && isSameProcess(pid, comparableStart(lines, "started")))
+  // a pid that now names another process (the system reused it) is a dead holder's; so is this
+  // process's own pid in a lock it did not write (an older lock without a start, its pid reused by
+  // this very process): no live other holder, and waiting on it would be waiting on itself
+  if (pid !== undefined && isSameProcess(pid, comparableStart(lines, "started"))) {
+    if (pid === process.pid && isOwnPidReused(lines)) return { state: "dead" };
     return { state: "held", holder: { pid } };
+  }
   // a process that started together is between its exclusive create and its write
   if (lines.join("\n") === "" && isBeingWritten(path)) return { state: "held", holder: {} };
   return { state: "dead" };

@@ -4,6 +4,8 @@
 // With HOLD_FILE, a fill (lock held) goes on only once that file exists: a filler still at work.
 // With FILL_ONCE_CALLING_FILE set, that file is written just before fillOnce is called (which tries
 // the lock before it first waits): a test knows from then on that the process has met the lock.
+// With FILL_ONCE_OWN_PID_LOCK set, DIR.lock is first written holding this process's pid alone (no
+// start line): an older sfprompt's lock whose pid the system has given to this very process.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,6 +15,7 @@ const [dir, start, hold] = process.argv.slice(2) as [string, string, string | un
 const file = join(dir, "value.txt");
 // every process leaves this loop at the same instant, so their folder creations overlap
 while (Date.now() < Number(start));
+if (process.env.FILL_ONCE_OWN_PID_LOCK) writeFileSync(`${dir}.lock`, `${process.pid}\n`);
 const calling = process.env.FILL_ONCE_CALLING_FILE;
 if (calling) writeFileSync(calling, String(process.pid));
 try {

@@ -48,13 +48,18 @@ interface Filler {
 /** A process filling `dir` now (through `prefix`, e.g. unshare), held in its fill until `hold` exists. */
 function filler(
   dir: string,
-  opts: { hold?: string; prefix?: readonly string[]; user?: { uid: number; gid: number } } = {},
+  opts: {
+    hold?: string;
+    prefix?: readonly string[];
+    user?: { uid: number; gid: number };
+    env?: Record<string, string>;
+  } = {},
 ): Filler {
   const calling = `${dir}-calling-${Math.random().toString(36).slice(2)}`;
   const node = [process.execPath, "--conditions=source", "--import", "tsx", PROCESS, dir, "0"];
   if (opts.hold !== undefined) node.push(opts.hold);
   const [cmd, ...args] = [...(opts.prefix ?? []), ...node] as [string, ...string[]];
-  const env = { ...process.env, FILL_ONCE_CALLING_FILE: calling };
+  const env = { ...process.env, FILL_ONCE_CALLING_FILE: calling, ...opts.env };
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env, ...opts.user });
   let out = "";
   child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
@@ -159,6 +164,49 @@ describe("a cache lock whose filler's pid another process has now", () => {
         other.kill("SIGKILL"); // the older filler ends without releasing its lock: a crash
         const outcome = await f.outcome;
         assert.deepEqual(outcome, { ok: true, value: `filled by ${f.child.pid}` });
+      } finally {
+        other.kill("SIGKILL");
+      }
+    }),
+  );
+
+  it(
+    "a lock naming the filler's own pid with no start time (an older filler's pid reused by it) is taken over",
+    withDir(async (dir) => {
+      // the filler writes DIR.lock = its own pid just before fillOnce: no process waits on itself
+      const f = filler(dir, { env: { FILL_ONCE_OWN_PID_LOCK: "1" } });
+      const outcome = await f.outcome;
+      assert.notEqual(outcome, "still waiting", "the fill waited on a lock naming its own pid");
+      assert.deepEqual(outcome, { ok: true, value: `filled by ${f.child.pid}` });
+      assert.equal(readFileSync(join(dir, "value.txt"), "utf8"), `filled by ${f.child.pid}`);
+      assert.equal(existsSync(`${dir}.lock`), false, "the lock is released");
+    }),
+  );
+
+  it(
+    "a lock this process's user cannot read is reported as one that cannot be read, not created",
+    withDir(async (dir, root) => {
+      // as root: the lock is root's, mode 0600, and the filler runs as nobody; else mode 000
+      const lock = `${dir}.lock`;
+      const other = spawn("sleep", ["600"], { stdio: "ignore" });
+      try {
+        writeFileSync(lock, `${other.pid}\n`);
+        chmodSync(lock, asRoot ? 0o600 : 0o000);
+        if (asRoot) chmodSync(root, 0o777);
+        const f = filler(dir, asRoot ? { user: NOBODY } : {});
+        const outcome = await f.outcome;
+        assert.notEqual(outcome, "still waiting");
+        assert.equal(outcome.ok, false);
+        const uid = asRoot ? NOBODY.uid : process.getuid!();
+        const gid = asRoot ? NOBODY.gid : process.getgid!();
+        assert.equal(
+          outcome.error,
+          `CacheDirError: cache folder ${root}: its lock ${lock} cannot be read by this process's user ` +
+            `(uid ${uid}, gid ${gid}; EACCES): make it readable (chmod a+r ${lock}), or remove it if no ` +
+            `process is filling ${dir} now; set SFPROMPT_CACHE (sfprompt demo-model: --cache DIR) to a ` +
+            `folder this user can write`,
+        );
+        assert.equal(existsSync(dir), false);
       } finally {
         other.kill("SIGKILL");
       }

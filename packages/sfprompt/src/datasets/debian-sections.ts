@@ -2,12 +2,12 @@
 // archive Section (10 topical classes), snapshotted by scripts/data/debian-sections.mjs into
 // packages/sfprompt/data/ with a fixed, source-grouped train/test split (docs/adr/0028).
 
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Dataset } from "./dataset.js";
 import { DatasetFormatError, DatasetNotFoundError } from "./errors.js";
 import { readMaybeGzip, type DataSizeCap } from "./idx.js";
 import { parseJsonlTokens } from "./jsonl.js";
+import { dataFileIsThere, unreadableFileError } from "./unreadable-file.js";
 
 /** The class names, in label order (label id = position); the data file's sidecar lists the same. */
 export const DEBIAN_SECTIONS_CLASSES: readonly string[] = [
@@ -94,14 +94,20 @@ export async function loadDebianSections(
   options: DebianSectionsOptions,
 ): Promise<Dataset<Int32Array | BigInt64Array>> {
   const path = options.path ?? debianSectionsPath();
-  if (!existsSync(path)) {
+  if (!dataFileIsThere(path)) {
     throw new DatasetNotFoundError(
       path,
       "debian-sections data file not found; it ships in @sfprompt/core's data/ folder " +
         "(regenerate with node scripts/data/debian-sections.mjs) or set SFPROMPT_DEBIAN_SECTIONS",
     );
   }
-  const text = new TextDecoder().decode(await readMaybeGzip(path, DEBIAN_SECTIONS_CAP));
+  let bytes: Uint8Array;
+  try {
+    bytes = await readMaybeGzip(path, DEBIAN_SECTIONS_CAP);
+  } catch (cause) {
+    throw unreadableFileError(path, cause) ?? cause; // a 0600 file of another owner: user and chmod
+  }
+  const text = new TextDecoder().decode(bytes);
   return parseJsonlTokens(keepSplit(text, options.split, path), path, {
     tokenize: options.tokenize,
     seqLen: options.seqLen,

@@ -2,7 +2,6 @@
 // tiny real image task for unit tests. Debian's python3-sklearn ships the file;
 // scripts/fetch-sklearn-digits.sh extracts it into ~/.cache/sfprompt/sklearn/ without installing.
 
-import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { type Dataset } from "./dataset.js";
@@ -10,6 +9,7 @@ import { DatasetFormatError, DatasetNotFoundError } from "./errors.js";
 import { readMaybeGzip, type DataSizeCap } from "./idx.js";
 import { type ImageLoadOptions, floatImagesToDataset, selectIndices } from "./select.js";
 import { MNIST_CLASSES } from "./mnist.js";
+import { dataFileIsThere, unreadableFileError } from "./unreadable-file.js";
 
 const SIDE = 8;
 const PIXELS = SIDE * SIDE;
@@ -36,9 +36,12 @@ export function sklearnDigitsCandidates(): string[] {
   ];
 }
 
-/** The first existing digits.csv.gz, or undefined. */
+/**
+ * The first existing digits.csv.gz, or undefined; a DatasetUnreadableError for a candidate behind a
+ * folder this user may not search, rather than passing over it to the next (or to "not found").
+ */
 export function findSklearnDigits(): string | undefined {
-  return sklearnDigitsCandidates().find((p) => existsSync(p));
+  return sklearnDigitsCandidates().find((p) => dataFileIsThere(p));
 }
 
 /** Parses the CSV: 64 pixel values (0..16) then the label, one sample per line. */
@@ -67,6 +70,15 @@ export function parseSklearnDigits(text: string, source: string): { x: Float32Ar
   return { x, labels };
 }
 
+// A file of mode 0600 and another owner: the user and the chmod, not a bare EACCES.
+async function readDigits(path: string): Promise<Uint8Array> {
+  try {
+    return await readMaybeGzip(path, SKLEARN_DIGITS_CAP);
+  } catch (cause) {
+    throw unreadableFileError(path, cause) ?? cause;
+  }
+}
+
 /** Loads the digits as [N, 1, 8, 8] floats in [0, 1] (or resized). */
 export async function loadSklearnDigits(
   options: ImageLoadOptions & { path?: string } = {},
@@ -78,10 +90,7 @@ export async function loadSklearnDigits(
       "scikit-learn digits.csv.gz not found; run scripts/fetch-sklearn-digits.sh or set SFPROMPT_SKLEARN_DIGITS",
     );
   }
-  const { x, labels } = parseSklearnDigits(
-    new TextDecoder().decode(await readMaybeGzip(path, SKLEARN_DIGITS_CAP)),
-    path,
-  );
+  const { x, labels } = parseSklearnDigits(new TextDecoder().decode(await readDigits(path)), path);
   const selected = selectIndices(labels, MNIST_CLASSES.length, options);
   const xs = new Float32Array(selected.length * PIXELS);
   const ys = new Int32Array(selected.length);

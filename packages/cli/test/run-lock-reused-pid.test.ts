@@ -7,7 +7,15 @@
 // lock files as a run (or an older run) writes them.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -98,6 +106,70 @@ describe("a run folder whose lock names a pid that another process has now", () 
       }),
     );
   }
+
+  it(
+    "a lock naming this run's own pid with no start time (an older run's pid, now this process's) is taken over",
+    withDir((dir) => {
+      writeFileSync(join(dir, LOCK_FILE), `${process.pid}\n`);
+      const release = lockRunDir(dir);
+      const lines = readFileSync(join(dir, LOCK_FILE), "utf8").split("\n");
+      assert.equal(lines[0], String(process.pid));
+      assert.match(lines[1] ?? "", new RegExp(`^started ${BOOT_ID} \\d+$`), "the lock is this run's now");
+      release();
+      assert.deepEqual(readdirSync(dir), []);
+    }),
+  );
+
+  it(
+    "a lock naming this run's own pid written in another pid namespace (another container's run) is held",
+    withDir((dir) => {
+      const lock = `${process.pid}\nstarted ${BOOT_ID} 1\npidns pid:[1]\n`;
+      writeFileSync(join(dir, LOCK_FILE), lock);
+      assert.throws(
+        () => lockRunDir(dir),
+        new RegExp(`: is in use by another sfprompt run \\(pid ${process.pid}\\)`),
+      );
+      assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), lock, "the other run's lock stays");
+    }),
+  );
+
+  it(
+    "a lock that this process's user cannot read is reported as one that cannot be read",
+    withDir((dir) => {
+      // as root: the lock is root's, mode 0600, and the run is the holder process as nobody; else mode 000
+      const asRoot = process.getuid?.() === 0;
+      const user = asRoot ? { uid: 65534, gid: 65534 } : undefined;
+      const other = sleeper();
+      try {
+        const lock = join(dir, LOCK_FILE);
+        writeFileSync(lock, `${other.pid}\n`);
+        chmodSync(lock, asRoot ? 0o600 : 0o000);
+        chmodSync(dir, 0o777);
+        const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", HOLDER, dir], {
+          encoding: "utf8",
+          timeout: 60_000,
+          killSignal: "SIGKILL",
+          ...user,
+          // tsx keeps its cache in the temp folder per user
+          env: { ...process.env, HOME: tmpdir() },
+        });
+        assert.notEqual(r.status, 0);
+        assert.equal(r.stdout, "", "the run did not take the folder");
+        const uid = user?.uid ?? process.getuid!();
+        const gid = user?.gid ?? process.getgid!();
+        assert.ok(
+          r.stderr.includes(
+            `RunDirError: run directory ${dir}: its lock ${lock} cannot be read by this process's user ` +
+              `(uid ${uid}, gid ${gid}; EACCES): make it readable (chmod a+r ${lock}), or remove it if ` +
+              `no sfprompt run uses the folder; or choose another folder with --out DIR (or spec.output.path)`,
+          ),
+          r.stderr,
+        );
+      } finally {
+        other.kill("SIGKILL");
+      }
+    }),
+  );
 
   it(
     "a lock that says no start time (an older run's) is held while its pid lives",

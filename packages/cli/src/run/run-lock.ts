@@ -3,7 +3,15 @@
 import { appendFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 // the subpaths, not @sfprompt/core's index: taking the lock loads no onnxruntime (ADR 0016 amendment 26)
-import { lockLines, lockValue, pidOf, releaseLock, takeLock, type LockHolder } from "@sfprompt/core/pid-lock";
+import {
+  LockReadError,
+  lockLines,
+  lockValue,
+  pidOf,
+  releaseLock,
+  takeLock,
+  type LockHolder,
+} from "@sfprompt/core/pid-lock";
 import { isSameProcess, pidExists, pidNamespace, processStart } from "@sfprompt/core/process-start";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
@@ -87,6 +95,24 @@ function createDir(dir: string): string[] {
 }
 
 /**
+ * The lock (or a `.taking-N` file of its chain) is there but cannot be read: another user's run
+ * wrote it with umask 077, and may still run (ADR 0016 amendment 27).
+ */
+function unreadableLock(cause: LockReadError): string {
+  const choose = "or choose another folder with --out DIR (or spec.output.path)";
+  const code = cause.code ?? String(cause.cause);
+  if (code !== "EACCES" && code !== "EPERM")
+    return `its lock ${cause.path} cannot be read (${code}); ${choose}`;
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  const who = uid === undefined || gid === undefined ? "" : `uid ${uid}, gid ${gid}; `;
+  return (
+    `its lock ${cause.path} cannot be read by this process's user (${who}${code}): make it readable ` +
+    `(chmod a+r ${cause.path}), or remove it if no sfprompt run uses the folder; ${choose}`
+  );
+}
+
+/**
  * Creates `dir` if needed and locks it for this process; throws RunDirError when another live run
  * holds it. Returns the release function (also run at process exit, e.g. after an uncaught error),
  * which removes the folder again when this run created it and left nothing in it, and then each
@@ -107,6 +133,7 @@ export function lockRunDir(dir: string): () => void {
       // the folder was removed after it was found there: a run on it released it and removed it, as
       // it had made it; made again (by this run now)
       if (code === "ENOENT" && attempt < TAKE_ATTEMPTS) continue;
+      if (cause instanceof LockReadError) throw new RunDirError(dir, unreadableLock(cause), { cause });
       throw new RunDirError(
         dir,
         `cannot be written (${code ?? String(cause)}); choose a writable folder with --out DIR (or spec.output.path)`,

@@ -17,6 +17,7 @@ import {
   checkTrainingPartition,
   ClassCountError,
   JobPartitionError,
+  RunConfigError,
 } from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
 
@@ -108,6 +109,9 @@ export async function checkJobPartition(path: string, job: SFPromptJob): Promise
   } catch (cause) {
     if (cause instanceof JobPartitionError)
       throw new JobFileError(path, `${cause.message}${ownDataSplit(job)}`, { cause });
+    // data of the other kind than the model takes (spec.data.source: ... holds images, but the model
+    // takes text): the job file's error, as the split's
+    if (cause instanceof RunConfigError) throw new JobFileError(path, cause.message, { cause });
     throw cause;
   }
 }

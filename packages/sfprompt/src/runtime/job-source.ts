@@ -127,6 +127,16 @@ export function checkJobInputs(config: RunConfig, bundle: PartitionBundle): void
   if (!bundle.isText && text) {
     throw new RunConfigError("spec.model.tokenizer", "is set, but the model takes images; remove it");
   }
+  checkDataKinds(config);
+}
+
+/**
+ * Throws RunConfigError naming spec.data.source or spec.data.evalSource when a source is of the other
+ * kind than the job's model takes (isTextJob): a built-in set or an image folder, told from the job
+ * alone (no file read, no model opened). A JSONL file's kind is told by reading it (loadJobSource).
+ */
+export function checkDataKinds(config: RunConfig): void {
+  const text = isTextJob(config);
   const sources: Array<[DataSource | undefined, string]> = [
     [config.data.source, "spec.data.source"],
     [config.data.evalSource, "spec.data.evalSource"],
@@ -137,6 +147,14 @@ export function checkJobInputs(config: RunConfig, bundle: PartitionBundle): void
       throw kindError(field, `builtin: ${s.builtin}`, text);
     if (s.imageFolder !== undefined && text) throw kindError(field, "imageFolder", text);
   }
+}
+
+/** Whether `e` is loadJobSource's refusal of a JSONL file of the other kind than the model takes. */
+export function isJsonlKindRefusal(e: unknown): e is RunConfigError {
+  return (
+    e instanceof RunConfigError &&
+    (e.cause instanceof JsonlKindError || e.cause instanceof JsonlMixedKindError)
+  );
 }
 
 /** Loads `split` of `source`; `field` names the source in errors (spec.data.source, ...). */

@@ -7,7 +7,13 @@ import type { Dataset } from "../datasets/dataset.js";
 import { loadDebianSections } from "../datasets/debian-sections.js";
 import { DatasetFormatError, DatasetNotFoundError, DatasetUnreadableError } from "../datasets/errors.js";
 import { partitionForJob } from "../datasets/job-partition.js";
-import { isTextJob, loadJobSource, type TextEncoding } from "./job-source.js";
+import {
+  checkDataKinds,
+  isJsonlKindRefusal,
+  isTextJob,
+  loadJobSource,
+  type TextEncoding,
+} from "./job-source.js";
 
 // Only the labels and their count matter to the split: text is not tokenized (no vocabulary read).
 const LABELS_ONLY: TextEncoding = { tokenize: () => [], seqLen: 1, padId: 0 };
@@ -44,7 +50,11 @@ async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
     // resize is not known here) refused a folder of mixed sizes, and cost the decode of all of it
     const text = isTextJob(config) ? { text: LABELS_ONLY } : {};
     return await loadJobSource(config, source, "train", "spec.data.source", { ...text, labelsOnly: true });
-  } catch {
+  } catch (cause) {
+    // a JSONL file of the other kind than the model takes (number features for a text model, or a
+    // later line of the other kind) is the job's error, said before any process starts: read for
+    // the count anyway, and the clients would each refuse it after nats-server and the server started
+    if (isJsonlKindRefusal(cause)) throw cause;
     return undefined;
   }
 }
@@ -53,9 +63,13 @@ async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
  * Throws JobPartitionError (naming spec.clients.count or spec.data.partitioning.alpha) when the job's
  * training data cannot be partitioned among its clients on one machine: a built-in split, or the
  * folder or JSONL file at its path here (one copy the clients share). Reads the labels, tokenizes
- * nothing; data that cannot be read is left to the clients, which report it.
+ * nothing; data that cannot be read is left to the clients, which report it. Data of the other kind
+ * than the model takes (images or number features for a text model, text for an image model) is a
+ * RunConfigError naming spec.data.source or spec.data.evalSource (checkDataKinds, and the JSONL
+ * file's lines as read for the count).
  */
 export async function checkTrainingPartition(config: RunConfig): Promise<void> {
+  checkDataKinds(config);
   if (config.method === "centralized") return;
   const train = await trainingData(config);
   if (train === undefined) return;

@@ -115,12 +115,12 @@ describe("sfprompt run --help and its flags", () => {
     assert.equal(r.stdout, sfprompt("run", "--help").stdout);
   });
 
-  it("refuses `sfprompt help` of an unknown command as that command (exit 2)", () => {
+  it("refuses `sfprompt help` of an unknown command as that command, guessing it written with help (exit 2)", () => {
     const r = sfprompt("help", "rnu");
     assert.equal(r.code, 2, r.stdout);
     assert.match(
       r.stderr,
-      /^sfprompt: unknown command "rnu" \(did you mean run\?\)\n\nusage: sfprompt <command>/,
+      /^sfprompt: unknown command "rnu" \(did you mean help run\?\)\n\nusage: sfprompt <command>/,
     );
   });
 

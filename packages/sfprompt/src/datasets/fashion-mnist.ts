@@ -1,13 +1,14 @@
 // Fashion-MNIST (Xiao, Rasul, Vollgraf 2017) from Debian's `dataset-fashion-mnist` package:
 // 60k train / 10k test 28×28 grayscale images in 10 classes, as IDX .gz files.
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type UnreadableTarget, permissionError, unreadableDetail } from "../runtime/unreadable-path.js";
+import { permissionError } from "../runtime/unreadable-path.js";
 import { type Dataset } from "./dataset.js";
-import { DatasetNotFoundError, DatasetUnreadableError } from "./errors.js";
+import { DatasetNotFoundError } from "./errors.js";
 import { loadIdxImages } from "./idx-images.js";
 import { type ImageLoadOptions } from "./select.js";
+import { dataFileIsThere, unreadableFileError } from "./unreadable-file.js";
 
 /** Where Debian's `dataset-fashion-mnist` installs the files. */
 export const FASHION_MNIST_DEBIAN_DIR = "/usr/share/datasets/fashion-mnist";
@@ -70,43 +71,20 @@ function notFound(split: FashionMnistSplit, images: string, dir: string | undefi
   return new DatasetNotFoundError(images, `${missing} ${how}`);
 }
 
-/** DatasetUnreadableError for `target` when `cause` is a permission error; else undefined. */
-function unreadable(
-  target: Omit<UnreadableTarget, "where" | "doc">,
-  cause: unknown,
-): DatasetUnreadableError | undefined {
-  const full: UnreadableTarget = { ...target, where: "on this machine", doc: "docs/datasets.md" };
-  const detail = unreadableDetail(full, cause);
-  return detail === undefined ? undefined : new DatasetUnreadableError(full, detail, { cause });
-}
-
-/**
- * Whether the images file is there. Not existsSync: it answers false for a folder this user may not
- * search (mode 0700, another owner), which read as "not in <folder>" and sent the user looking for
- * files that are there.
- */
-function isThere(path: string, root: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch (cause) {
-    const denied = unreadable({ path: root, kind: "folder", what: "the folder and its IDX files" }, cause);
-    if (denied !== undefined) throw denied;
-    return false;
-  }
-}
-
 /** Loads one split of Fashion-MNIST as [N, 1, 28, 28] floats in [0, 1] (or resized). */
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<Dataset<Float32Array>> {
   const split = options.split ?? "train";
   const files = fashionMnistFiles(split, options.dir);
   const root = options.dir ?? process.env.SFPROMPT_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
-  if (!isThere(files.images, root)) throw notFound(split, files.images, options.dir);
+  // not existsSync: it answers false for a folder this user may not search (mode 0700, another
+  // owner), which read as "not in <folder>" and sent the user looking for files that are there
+  const denied = { path: root, kind: "folder" as const, what: "the folder and its IDX files" };
+  if (!dataFileIsThere(files.images, denied)) throw notFound(split, files.images, options.dir);
   try {
     return await loadIdxImages({ ...options, ...files, classNames: FASHION_MNIST_CLASSES });
   } catch (cause) {
     // a file of mode 0600 and another owner in a folder this user may search
     const path = permissionError(cause)?.path ?? files.images;
-    throw unreadable({ path, kind: "file" }, cause) ?? cause;
+    throw unreadableFileError(path, cause) ?? cause;
   }
 }

@@ -7,6 +7,7 @@ import {
   KIND,
   RunConfigSchema,
   parseJob,
+  firstFieldError,
   toFieldErrors,
   toRunConfig,
   type FieldError,
@@ -63,15 +64,8 @@ export function parseRunConfigText(path: string, text: string): LoadedConfig {
 }
 
 function fieldError(path: string, errors: FieldError[], cause?: unknown): ConfigFileError {
-  const first = errors[0] ?? { path: "(root)", message: "invalid" };
-  const more =
-    errors.length > 1
-      ? ` (and ${errors.length - 1} more: ${errors
-          .slice(1, 4)
-          .map((e) => e.path)
-          .join(", ")})`
-      : "";
-  return new ConfigFileError(path, first.path, `${first.message}${more}`, { cause: cause ?? errors });
+  const { path: field, message } = firstFieldError(errors);
+  return new ConfigFileError(path, field, message, { cause: cause ?? errors });
 }
 
 /**

@@ -103,6 +103,22 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+/**
+ * A one-line summary of field errors for a file's message: the first one's path, and its message with
+ * the others counted ("… (and 2 more: a, b)", at most three named); "(root)" / "invalid" for none.
+ */
+export function firstFieldError(errors: readonly FieldError[]): FieldError {
+  const [first = { path: "(root)", message: "invalid" }, ...more] = errors;
+  const others =
+    more.length === 0
+      ? ""
+      : ` (and ${more.length} more: ${more
+          .slice(0, 3)
+          .map((e) => e.path)
+          .join(", ")})`;
+  return { path: first.path, message: `${first.message}${others}` };
+}
+
 /** How toFieldErrors words its messages. */
 export interface FieldErrorOptions {
   /**

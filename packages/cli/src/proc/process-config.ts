@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { RunConfigSchema, toFieldErrors, type RunConfig } from "@sfprompt/api";
+import { RunConfigSchema, firstFieldError, toFieldErrors, type RunConfig } from "@sfprompt/api";
 import { unreadableDetail } from "@sfprompt/core";
 
 export interface ProcessConfig {
@@ -66,15 +66,8 @@ export function readProcessConfig(path: string): ProcessConfig {
   const parsed = ProcessConfigSchema.safeParse(doc, { reportInput: true });
   if (parsed.success) return parsed.data;
   // not the user's SFPromptJob: kubectl explain knows none of these paths (runConfig.training, natsUrl)
-  const [first, ...more] = toFieldErrors(parsed.error, "", { explain: false });
-  const others =
-    more.length === 0
-      ? ""
-      : ` (and ${more.length} more: ${more
-          .slice(0, 3)
-          .map((e) => e.path)
-          .join(", ")})`;
-  throw new ProcessConfigError(path, first?.path || "(root)", `${first?.message ?? "invalid"}${others}`, {
+  const { path: field, message } = firstFieldError(toFieldErrors(parsed.error, "", { explain: false }));
+  throw new ProcessConfigError(path, field, message, {
     cause: parsed.error,
   });
 }

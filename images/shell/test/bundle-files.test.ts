@@ -1,18 +1,27 @@
 // A client entry point (a real child process, a real nats-server) given a bundle folder
 // (SFPROMPT_BUNDLE_DIR) whose manifest is readable but whose ONNX files it cannot open: one the
 // image's user, 10001, cannot read (copied in as root with mode 0600), one that is gone, or a
-// manifest that is not one. A model file was met only when its session opened (a gradient graph:
-// mid-round); each is now refused at start-up (config.invalid, exit 1) naming the setting, the file
-// and the fix. As root here, the unreadable case runs the process as 10001; as another user, the file
+// manifest that is not one; and of a bundle whose graphs keep their weights in external data files
+// (models over 1 GiB), such a data file unreadable or gone. A model file was met only when its session
+// opened (a gradient graph: mid-round); each is now refused at start-up (config.invalid, exit 1)
+// naming the setting, the file and the fix; a whole bundle with external data passes the check. As root here, the unreadable case runs the process as 10001; as another user, the file
 // is made unreadable to that user (mode 000) instead.
 import assert from "node:assert/strict";
 import { chmodSync, cpSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { BUNDLE_FILES, MANIFEST_FILE } from "@sfprompt/engine";
+import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import { ENTRY, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
 const w = useEntryFixtures();
+// the tiny ViT's bundle with every graph's weights in a `<file>.data` beside it, as past 1 GiB
+let external: BundleFixture;
+before(() => {
+  external = tinyBundle({ externalDataAbove: 0 });
+});
+after(() => external?.remove());
+const HEAD_GRAD_DATA = `${BUNDLE_FILES.headGrad}.data`;
 const IMAGE_USER = { uid: 10001, gid: 10001 };
 const asRoot = process.getuid?.() === 0;
 const uid = asRoot ? IMAGE_USER.uid : (process.getuid?.() ?? -1);
@@ -20,6 +29,8 @@ const SETTING = "--bundle-dir / SFPROMPT_BUNDLE_DIR";
 
 const cases: {
   name: string;
+  /** The bundle copied: the tiny ViT's (default), or the one with external data files. */
+  bundle?: "external";
   /** Spoils the copy of the bundle in `dir`. */
   spoil: (dir: string) => void;
   asImageUser?: boolean;
@@ -50,32 +61,59 @@ const cases: {
         `^${SETTING}: ${dir}/manifest\\.json is not a partition manifest: format: .*\\(run sfprompt prepare into ${dir} again\\)$`,
       ),
   },
+  {
+    name: "a gradient graph's external data file the image's user cannot read",
+    bundle: "external",
+    spoil: (dir) => chmodSync(join(dir, HEAD_GRAD_DATA), asRoot ? 0o600 : 0o000),
+    asImageUser: true,
+    says: (dir) =>
+      new RegExp(
+        `^${SETTING}: ${dir}/grad/head\\.onnx\\.data cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and everything in it readable by uid ${uid} \\(on its volume or the node\\): chmod -R a\\+rX ${dir}`,
+      ),
+  },
+  {
+    name: "a gradient graph's external data file that is gone",
+    bundle: "external",
+    spoil: (dir) => rmSync(join(dir, HEAD_GRAD_DATA)),
+    says: (dir) =>
+      new RegExp(
+        `^${SETTING}: ${dir}/grad/head\\.onnx\\.data, which its manifest\\.json names, cannot be opened \\(ENOENT\\); the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it$`,
+      ),
+  },
 ];
+
+/** A client given `dir` as its bundle, run as the image's user when asked (and when root). */
+function startClient(
+  dir: string,
+  i: number,
+  asImageUser: boolean | undefined,
+): ReturnType<typeof spawnEntry> {
+  const configFile = w.tmp.write(`bundle-${i}.json`, JSON.stringify(runConfig({}, `bundle-${i}`)));
+  // the run's other files are readable by the image's user, as a pod's mounts are
+  if (asImageUser) for (const p of [w.tmp.dir, dir, join(dir, "grad"), configFile]) chmodSync(p, 0o755);
+  const env = {
+    SFPROMPT_RUN_CONFIG: configFile,
+    NATS_URL: w.nats.url,
+    SFPROMPT_HTTP_HOST: "127.0.0.1",
+    SFPROMPT_HTTP_PORT: "0",
+    SFPROMPT_BUNDLE_DIR: dir,
+    SFPROMPT_CLIENT_INDEX: "0",
+    SFPROMPT_CLIENT_COUNT: "2",
+  };
+  return spawnEntry(ENTRY.client, [], env, asImageUser && asRoot ? IMAGE_USER : undefined);
+}
+
+const STARTED = ["client.data", "runtime.ready", "config.invalid", "runtime.failed"];
 
 describe("a client given a bundle folder whose files it cannot open", () => {
   for (const [i, c] of cases.entries())
     it(`${c.name}: refused at start-up naming the file and the fix (config.invalid, exit 1)`, async () => {
       const dir = join(w.tmp.dir, `bundle-${i}`);
-      cpSync(w.bundle.dir, dir, { recursive: true });
+      cpSync(c.bundle === "external" ? external.dir : w.bundle.dir, dir, { recursive: true });
       c.spoil(dir);
-      const configFile = w.tmp.write(`bundle-${i}.json`, JSON.stringify(runConfig({}, `bundle-${i}`)));
-      // the run's other files are readable by the image's user, as a pod's mounts are
-      if (c.asImageUser) for (const p of [w.tmp.dir, dir, join(dir, "grad"), configFile]) chmodSync(p, 0o755);
-      const env = {
-        SFPROMPT_RUN_CONFIG: configFile,
-        NATS_URL: w.nats.url,
-        SFPROMPT_HTTP_HOST: "127.0.0.1",
-        SFPROMPT_HTTP_PORT: "0",
-        SFPROMPT_BUNDLE_DIR: dir,
-        SFPROMPT_CLIENT_INDEX: "0",
-        SFPROMPT_CLIENT_COUNT: "2",
-      };
-      const proc = spawnEntry(ENTRY.client, [], env, c.asImageUser && asRoot ? IMAGE_USER : undefined);
+      const proc = startClient(dir, i, c.asImageUser);
       try {
-        const line = await proc.waitForLog(
-          (l) => ["client.data", "runtime.ready", "config.invalid", "runtime.failed"].includes(l.event),
-          60_000,
-        );
+        const line = await proc.waitForLog((l) => STARTED.includes(l.event), 60_000);
         assert.equal(line.event, "config.invalid", `${JSON.stringify(line)} ${proc.stderr()}`);
         assert.equal(line.field, SETTING, JSON.stringify(line));
         assert.match(String(line.error), c.says(dir));
@@ -84,4 +122,18 @@ describe("a client given a bundle folder whose files it cannot open", () => {
         proc.kill("SIGKILL");
       }
     });
+});
+
+describe("a client given a whole bundle with external data files", () => {
+  it("passes the start-up check and loads its data", async () => {
+    const dir = join(w.tmp.dir, "bundle-external-whole");
+    cpSync(external.dir, dir, { recursive: true });
+    const proc = startClient(dir, cases.length, true);
+    try {
+      const line = await proc.waitForLog((l) => STARTED.includes(l.event), 60_000);
+      assert.equal(line.event, "client.data", `${JSON.stringify(line)} ${proc.stderr()}`);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // autodiff over ONNX graphs (gradient graphs run by onnxruntime-node), ORT session helpers.
 //
 // Exported API (see docs/adr for the autodiff design):
-//   I/O        readModel(path): Model · writeModel(path, model, { externalData? }): void
+//   I/O        readModel(path): Model · writeModel(path, model, { externalData? }): data files written
 //              decodeModel(bytes, baseDir?): Model · encodeModel(model): Uint8Array
 //   IR         types Model, Graph, Node, Tensor, ValueInfo, Attr, DType, Dim; tensors f32/f64/i64/i64s/scalar
 //   Builder    new GraphBuilder({ opset, graph? }) with input/output/initializer/constant/node/op and

@@ -1,10 +1,11 @@
-// manifest.json as written and read: the schema round trip, every listed file present, and bundles
-// written before the whole-model graphs existed still read (full = null).
+// manifest.json as written and read: the schema round trip, every listed file present (external data
+// files included), and bundles written before the whole-model graphs existed still read (full = null).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { readPartitionManifest, MANIFEST_FILE } from "@sfprompt/engine";
-import { fixtureCase, writeCaseBundle } from "./helpers/split-cases.js";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { manifestFiles, readPartitionManifest, MANIFEST_FILE } from "@sfprompt/engine";
+import { chainFiles, fixtureCase, writeCaseBundle } from "./helpers/split-cases.js";
+import { maxAbsDiff, runChain } from "./helpers/split-run.js";
 
 test("the written manifest reads back unchanged and every file it lists exists with the listed inputs", () => {
   const b = writeCaseBundle(fixtureCase("bert"), { headBlocks: 1, promptLength: 2, numClasses: 3 });
@@ -58,5 +59,53 @@ test("a manifest without the whole-model entries (an older bundle) reads with fu
     assert.equal(m.gradients.tail.file, b.manifest.gradients.tail.file);
   } finally {
     b.remove();
+  }
+});
+
+test("a bundle whose graphs keep their weights in external data files lists each data file beside its graph", async () => {
+  const c = fixtureCase("vit");
+  const options = { headBlocks: 1, promptLength: 2, numClasses: 3 };
+  const inline = writeCaseBundle(c, options);
+  // 0 bytes: every graph with an initializer past writeModel's 1 KiB threshold goes external, as a
+  // model over 1 GiB does with the default
+  const external = writeCaseBundle(c, options, { externalDataAbove: 0 });
+  try {
+    const m = readPartitionManifest(external.dir);
+    assert.deepEqual(m, external.manifest, "the data entries read back");
+    // the tail's classifier (3 classes) stays under the threshold: inline, no data file
+    assert.equal(m.partitions[2]?.data, undefined);
+    const entries = [
+      m.partitions[0],
+      m.partitions[1],
+      m.local,
+      m.gradients.body.recompute,
+      m.gradients.local,
+    ];
+    for (const e of entries) {
+      assert.ok(e !== undefined);
+      assert.deepEqual(e.data, [`${e.file}.data`], `${e.file} lists its data file`);
+    }
+    const files = manifestFiles(m);
+    for (const f of files) assert.ok(existsSync(external.file(f)), `${f} exists`);
+    const onDisk = readdirSync(external.dir, { recursive: true, encoding: "utf8" }).filter((f) =>
+      f.endsWith(".data"),
+    );
+    assert.deepEqual(
+      [...onDisk].sort(),
+      files.filter((f) => f.endsWith(".data")).sort(),
+      "every data file written is listed, and no other",
+    );
+    const inlineManifest = readPartitionManifest(inline.dir);
+    assert.ok(
+      manifestFiles(inlineManifest).every((f) => !f.endsWith(".data")),
+      "an inline bundle lists no data file",
+    );
+    // real ORT sessions over the files as written: the external weights are the inline ones
+    const viaExternal = await runChain(chainFiles(external), c.feeds);
+    const viaInline = await runChain(chainFiles(inline), c.feeds);
+    assert.equal(maxAbsDiff(viaExternal[m.logits], viaInline[m.logits]), 0);
+  } finally {
+    inline.remove();
+    external.remove();
   }
 });

@@ -77,13 +77,16 @@ export interface WriteModelOptions {
   readonly externalData?: { readonly location?: string; readonly threshold?: number };
 }
 
-/** Writes a model to a file; with `externalData`, large initializers go to a sibling data file. */
-export function writeModel(path: string, model: Model, options: WriteModelOptions = {}): void {
+/**
+ * Writes a model to a file; with `externalData`, large initializers go to a sibling data file. Returns
+ * the external data files written, relative to the model's folder: [] when every tensor is inline.
+ */
+export function writeModel(path: string, model: Model, options: WriteModelOptions = {}): string[] {
   mkdirSync(dirname(path), { recursive: true });
   const ext = options.externalData;
   if (ext === undefined) {
     writeFileSync(path, encodeModel(model));
-    return;
+    return [];
   }
   const location = ext.location ?? `${basename(path)}.data`;
   const threshold = ext.threshold ?? 1024;
@@ -103,6 +106,8 @@ export function writeModel(path: string, model: Model, options: WriteModelOption
   };
   const types = onnxTypes();
   const bytes = types.ModelProto.encode(types.ModelProto.fromObject(modelToProto(model, place))).finish();
-  writeFileSync(join(dirname(path), location), Buffer.concat(chunks));
+  // no tensor past the threshold: no data file (an empty one would be a file to ship for nothing)
+  if (chunks.length > 0) writeFileSync(join(dirname(path), location), Buffer.concat(chunks));
   writeFileSync(path, bytes);
+  return chunks.length > 0 ? [location] : [];
 }

@@ -21,6 +21,11 @@ export type TensorSpec = z.infer<typeof TensorSpec>;
 /** An ONNX file of the bundle with its graph inputs and outputs. */
 export const GraphFile = z.object({
   file: z.string().min(1),
+  /**
+   * The external tensor data files `file` reads its weights from (relative to the bundle folder, as
+   * `file` is); absent when every tensor is inline, and in bundles written before it was recorded.
+   */
+  data: z.array(z.string().min(1)).optional(),
   inputs: z.array(TensorSpec),
   outputs: z.array(TensorSpec),
 });
@@ -130,7 +135,7 @@ export function readPartitionManifest(dir: string): PartitionManifest {
   return parsed.data;
 }
 
-/** Every ONNX file the manifest names (relative to its folder), each once. */
+/** Every file the manifest names (relative to its folder), each once: ONNX files and their external data. */
 export function manifestFiles(m: PartitionManifest): string[] {
   const g = m.gradients;
   const graphs = [
@@ -145,5 +150,5 @@ export function manifestFiles(m: PartitionManifest): string[] {
     g.local,
     g.full,
   ];
-  return [...new Set(graphs.flatMap((x) => (x === null ? [] : [x.file])))];
+  return [...new Set(graphs.flatMap((x) => (x === null ? [] : [x.file, ...(x.data ?? [])])))];
 }

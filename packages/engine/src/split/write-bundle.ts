@@ -1,7 +1,7 @@
 // `sfprompt prepare`: reads a model, splits it, builds the gradient graphs and writes the partition
 // bundle (ONNX files + manifest.json) into a directory.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, posix } from "node:path";
 import { bytesOfValues } from "../ir/dtype.js";
 import type { Model, ValueInfo } from "../ir/types.js";
 import { readModel, writeModel } from "../onnx/model-io.js";
@@ -25,6 +25,11 @@ export interface PrepareBundleOptions extends SplitOptions {
   readonly out: string;
   /** Also write the whole prompted model and its loss gradient (default true). */
   readonly full?: boolean;
+  /**
+   * Initializer bytes past which a graph keeps its weights in a sibling `<file>.data` (default 1 GiB,
+   * protobuf's limit being 2 GiB); tests set it low to have small bundles with external data.
+   */
+  readonly externalDataAbove?: number;
 }
 
 export const BUNDLE_FILES = {
@@ -48,27 +53,40 @@ function spec(v: ValueInfo): TensorSpec {
   return { name: v.name, dtype: v.dtype, shape: [...(v.shape ?? [])] };
 }
 
-/** Writes `model` to DIR/file (weights in a sibling file past 1 GiB, protobuf's limit being 2 GiB). */
-function write(dir: string, file: string, model: Model): GraphFile {
+/** Where a bundle is written, and past how many initializer bytes a graph's weights go to a data file. */
+interface BundleOut {
+  readonly dir: string;
+  readonly externalAbove: number;
+}
+
+/**
+ * Writes `model` to DIR/file (weights in a sibling file past `externalAbove` bytes); the entry lists
+ * that data file (relative to DIR, as `file` is) so that a bundle's check covers every file it needs.
+ */
+function write(out: BundleOut, file: string, model: Model): GraphFile {
   let total = 0;
   for (const t of model.graph.initializers.values())
     if (t.dtype !== "string") total += bytesOfValues(t.data).byteLength;
-  writeModel(join(dir, file), model, total > EXTERNAL_ABOVE_BYTES ? { externalData: {} } : {});
-  return { file, inputs: model.graph.inputs.map(spec), outputs: model.graph.outputs.map(spec) };
+  const external = total > out.externalAbove ? { externalData: {} } : {};
+  const data = writeModel(join(out.dir, file), model, external).map((d) =>
+    posix.join(posix.dirname(file), d),
+  );
+  const entry = { file, inputs: model.graph.inputs.map(spec), outputs: model.graph.outputs.map(spec) };
+  return data.length > 0 ? { ...entry, data } : entry;
 }
 
 const gradNames = (wrt: readonly string[]): Record<string, string> =>
   Object.fromEntries(wrt.map((w) => [w, `grad_${w}`]));
 
 function gradientGraph(
-  dir: string,
+  out: BundleOut,
   file: string,
   model: Model,
   wrt: readonly string[],
   outputs: readonly string[],
 ): GradientGraph {
   const upstream = Object.fromEntries(outputs.map((o) => [o, `grad_${o}`]));
-  return { ...write(dir, file, model), wrt: [...wrt], gradients: gradNames(wrt), upstream };
+  return { ...write(out, file, model), wrt: [...wrt], gradients: gradNames(wrt), upstream };
 }
 
 export interface WriteBundleRequest {
@@ -79,11 +97,14 @@ export interface WriteBundleRequest {
   readonly split: SplitModel;
   readonly gradients: SplitGradients;
   readonly options: SplitOptions;
+  /** Initializer bytes past which a graph's weights go to a sibling data file (default 1 GiB). */
+  readonly externalDataAbove?: number;
 }
 
 /** Writes every file of the bundle and returns the manifest (also written as DIR/manifest.json). */
 export function writeBundle(req: WriteBundleRequest): PartitionManifest {
   const { dir, source, split: s, gradients: gr, options: o } = req;
+  const out: BundleOut = { dir, externalAbove: req.externalDataAbove ?? EXTERNAL_ABOVE_BYTES };
   mkdirSync(join(dir, "grad"), { recursive: true });
   const params = (partition: "head" | "tail"): string[] =>
     s.parameters.filter((p) => p.partition === partition).map((p) => p.name);
@@ -92,7 +113,7 @@ export function writeBundle(req: WriteBundleRequest): PartitionManifest {
     model: Model,
     wrt: readonly string[],
   ): PartitionManifest["gradients"]["tail"] => ({
-    ...write(dir, file, model),
+    ...write(out, file, model),
     wrt: [...wrt],
     gradients: gradNames(wrt),
     upstream: {},
@@ -125,20 +146,20 @@ export function writeBundle(req: WriteBundleRequest): PartitionManifest {
     logits: s.logits,
     numClasses: s.numClasses,
     partitions: [
-      { name: "head", ...write(dir, BUNDLE_FILES.head, s.head), parameters: params("head") },
-      { name: "body", ...write(dir, BUNDLE_FILES.body, s.body), parameters: [] },
-      { name: "tail", ...write(dir, BUNDLE_FILES.tail, s.tail), parameters: params("tail") },
+      { name: "head", ...write(out, BUNDLE_FILES.head, s.head), parameters: params("head") },
+      { name: "body", ...write(out, BUNDLE_FILES.body, s.body), parameters: [] },
+      { name: "tail", ...write(out, BUNDLE_FILES.tail, s.tail), parameters: params("tail") },
     ],
-    local: write(dir, BUNDLE_FILES.local, s.local),
-    full: gr.full ? write(dir, BUNDLE_FILES.full, s.prompted) : null,
+    local: write(out, BUNDLE_FILES.local, s.local),
+    full: gr.full ? write(out, BUNDLE_FILES.full, s.prompted) : null,
     parameters: s.parameters.map((p) => ({ ...p, shape: [...p.shape] })),
     gradients: {
-      head: gr.head ? gradientGraph(dir, BUNDLE_FILES.headGrad, gr.head, gr.headWrt, [s.headOutput]) : null,
+      head: gr.head ? gradientGraph(out, BUNDLE_FILES.headGrad, gr.head, gr.headWrt, [s.headOutput]) : null,
       body: {
-        recompute: gradientGraph(dir, BUNDLE_FILES.bodyGrad, gr.body, gr.bodyWrt, [s.bodyOutput]),
+        recompute: gradientGraph(out, BUNDLE_FILES.bodyGrad, gr.body, gr.bodyWrt, [s.bodyOutput]),
         saveActivations: {
-          forward: write(dir, BUNDLE_FILES.bodyForward, gr.bodySaved.forward),
-          backward: write(dir, BUNDLE_FILES.bodyBackward, gr.bodySaved.backward),
+          forward: write(out, BUNDLE_FILES.bodyForward, gr.bodySaved.forward),
+          backward: write(out, BUNDLE_FILES.bodyBackward, gr.bodySaved.backward),
           saved: [...gr.bodySaved.saved],
           gradients: gradNames(gr.bodyWrt),
           upstream: { [s.bodyOutput]: `grad_${s.bodyOutput}` },
@@ -158,5 +179,12 @@ export function prepareBundle(options: PrepareBundleOptions): PartitionManifest 
   const model = readModel(options.model);
   const split = splitModel(model, options);
   const grads = buildSplitGradients(split, { full: options.full ?? true });
-  return writeBundle({ dir: options.out, source: options.model, split, gradients: grads, options });
+  return writeBundle({
+    dir: options.out,
+    source: options.model,
+    split,
+    gradients: grads,
+    options,
+    ...(options.externalDataAbove !== undefined ? { externalDataAbove: options.externalDataAbove } : {}),
+  });
 }

@@ -56,8 +56,15 @@ export interface Bundle {
   remove(): void;
 }
 
-/** Splits the case, builds the gradient graphs and writes the bundle into a fresh temporary directory. */
-export function writeCaseBundle(c: ModelCase, options: SplitOptions): Bundle {
+/**
+ * Splits the case, builds the gradient graphs and writes the bundle into a fresh temporary directory;
+ * `externalDataAbove` (bytes) sends the weights of graphs past it to external data files.
+ */
+export function writeCaseBundle(
+  c: ModelCase,
+  options: SplitOptions,
+  write: { externalDataAbove?: number } = {},
+): Bundle {
   const dir = mkdtempSync(join(tmpdir(), "sfp-split-"));
   const split = splitModel(c.model, options);
   const manifest = writeBundle({
@@ -66,6 +73,7 @@ export function writeCaseBundle(c: ModelCase, options: SplitOptions): Bundle {
     split,
     gradients: buildSplitGradients(split),
     options,
+    ...write,
   });
   return {
     dir,

@@ -13,8 +13,13 @@ export interface BundleFixture {
   remove(): void;
 }
 
-/** Splits the tiny ViT (K head blocks, P prompt tokens, 10 classes) and writes its bundle. */
-export function tinyBundle(options: { headBlocks?: number; promptLength?: number } = {}): BundleFixture {
+/**
+ * Splits the tiny ViT (K head blocks, P prompt tokens, 10 classes) and writes its bundle;
+ * `externalDataAbove` (bytes) sends the weights of graphs past it to external data files.
+ */
+export function tinyBundle(
+  options: { headBlocks?: number; promptLength?: number; externalDataAbove?: number } = {},
+): BundleFixture {
   const model = tinyVit();
   const dir = mkdtempSync(join(tmpdir(), "sfprompt-bundle-"));
   const split = {
@@ -25,7 +30,13 @@ export function tinyBundle(options: { headBlocks?: number; promptLength?: number
   };
   const source = join(dir, "tiny-vit.onnx");
   writeModel(source, model);
-  prepareBundle({ model: source, out: join(dir, "bundle"), ...split });
+  const external = options.externalDataAbove;
+  prepareBundle({
+    model: source,
+    out: join(dir, "bundle"),
+    ...split,
+    ...(external !== undefined ? { externalDataAbove: external } : {}),
+  });
   return { dir: join(dir, "bundle"), model, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -108,10 +108,8 @@ async function runInDir(
   const { resumed } = openRunDir(dir, o.mode, job.spec.output.resume, external);
   const methods = methodsToRun(job.spec.method, o.compare, o.compareMethods);
   const methodDir = (m: Method): string => (m === job.spec.method ? dir : join(dir, RUN_FILES.methods, m));
-  if (resumed) {
-    const source = o.rounds === undefined ? "spec.training.rounds" : "--rounds";
-    checkRoundsNotBehind(dir, methods.map(methodDir), job.spec.training.rounds, source);
-  }
+  const roundsSource = o.rounds === undefined ? "spec.training.rounds" : "--rounds";
+  if (resumed) checkRoundsNotBehind(dir, methods.map(methodDir), job.spec.training.rounds, roundsSource);
   // whether the store holds a checkpoint is told per method once NATS runs (method-run.ts)
   const store = o.natsUrl === undefined ? "the earlier session's store" : `the job's store on ${o.natsUrl}`;
   o.status.line(
@@ -164,6 +162,8 @@ async function runInDir(
               modelPath: model.path,
               dir: mdir,
               resumed,
+              runDir: dir,
+              roundsSource,
               // --resume without a checkpoint of the job's own went on only with a source one
               // (resumeFrom, openRunDir): that session is not resumed, and the server reads the source
               requireCheckpoint: resumed && o.mode === "resume" && method === job.spec.method,

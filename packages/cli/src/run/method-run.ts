@@ -35,7 +35,7 @@ import { plural } from "../plural.js";
 import { writeRecordedParams } from "./recorded-result.js";
 import { resumeFromLine, type SourceCheckpoint } from "./resume-source.js";
 import { readRoundHistory } from "./round-history.js";
-import { readMetrics, RUN_FILES } from "./run-dir.js";
+import { checkCheckpointNotBehind, readMetrics, RUN_FILES, type RoundsSource } from "./run-dir.js";
 import { SessionEvents } from "./session-events.js";
 import { writeProcessConfig, type ProcessConfig } from "../proc/process-config.js";
 
@@ -48,6 +48,9 @@ export interface MethodRunContext {
   /** Where this method's files go (the run directory, or methods/<method>/ for a baseline). */
   readonly dir: string;
   readonly resumed: boolean;
+  /** The run directory and where the rounds were asked for, for a refusal to go on (resumed only). */
+  readonly runDir: string;
+  readonly roundsSource: RoundsSource;
   /**
    * --resume on the job's own method, resuming its own store: a store without a checkpoint is an
    * error, not round 1. (--resume that goes on from a resumeFrom source is not a resumed session.)
@@ -160,6 +163,9 @@ export async function runMethod(ctx: MethodRunContext): Promise<MethodRunResult>
     ctx.resumed || config.output.resumeFrom !== undefined
       ? await resources.artifacts.latestCheckpoint()
       : null;
+  // a checkpoint past the rounds asked for, which metrics.json (lagging it) did not tell
+  if (ctx.resumed && newest !== null)
+    checkCheckpointNotBehind(ctx.runDir, newest.round, config.training.rounds, ctx.roundsSource);
   const fromLine =
     ctx.requireCheckpoint !== true && newest === null ? resumeFromLine(ctx.resumeFrom, ctx.label) : undefined;
   if (fromLine !== undefined) ctx.status.line(fromLine);

@@ -194,9 +194,37 @@ export function checkRoundsNotBehind(
     ...dirs.flatMap((d) => (readMetrics(join(d, RUN_FILES.metrics))?.rounds ?? []).map((r) => r.round)),
   );
   if (done <= rounds) return;
-  throw new RunDirError(
+  throw roundsBehind(runDir, done, "", rounds, source);
+}
+
+/**
+ * Refuses to resume from a checkpoint of a round past the rounds asked for: the killed session's
+ * server may have trained and checkpointed rounds that its metrics.json never recorded (it wrote
+ * them as it heard of them), so checkRoundsNotBehind passes, and the server would fail the job with
+ * spec.training.rounds and spec.output.resume in its words. Told once the store can be asked, before
+ * any process starts (ADR 0016 amendment 29).
+ */
+export function checkCheckpointNotBehind(
+  runDir: string,
+  checkpoint: number,
+  rounds: number,
+  source: RoundsSource,
+): void {
+  if (checkpoint <= rounds) return;
+  const where = ` (the newest checkpoint in its store is of round ${checkpoint})`;
+  throw roundsBehind(runDir, checkpoint, where, rounds, source);
+}
+
+function roundsBehind(
+  runDir: string,
+  done: number,
+  where: string,
+  rounds: number,
+  source: RoundsSource,
+): RunDirError {
+  return new RunDirError(
     runDir,
-    `its run already trained ${plural(done, "round")}, more than the ${rounds} ${source} asks for; ` +
+    `its run already trained ${plural(done, "round")}${where}, more than the ${rounds} ${source} asks for; ` +
       `give --rounds ${done} (or more, to go on) to resume it, or add --fresh to start over with ${plural(rounds, "round")}`,
   );
 }

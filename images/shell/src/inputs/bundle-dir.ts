@@ -10,6 +10,7 @@ import {
   ensureDemoModel,
   ensureMinilmModel,
   jobSplitRefusal,
+  pathIsThere,
   splitOptionsOf,
   unreadableDetail,
   unwritableDetail,
@@ -141,11 +142,22 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
   const source = config.model.source;
   const path = o.modelPath ?? source.path;
   if (path !== undefined) {
-    if (!existsSync(path)) {
-      const field =
-        o.modelPath !== undefined ? "--model-path / SFPROMPT_MODEL_PATH" : "spec.model.source.path";
+    const field = o.modelPath !== undefined ? "--model-path / SFPROMPT_MODEL_PATH" : "spec.model.source.path";
+    // a file uid 10001 may not read (root's 0600 on a volume) was a bare EACCES when it was hashed, and
+    // one behind a folder it may not search "did not exist"
+    const there = pathIsThere(path, {
+      target: {
+        path,
+        kind: "file",
+        what: "the model file",
+        where: "(on its volume or the node)",
+        doc: "docs/images.md",
+      },
+      denied: (detail, cause) => new JobInputError(field, detail, { cause }),
+      read: true,
+    });
+    if (!there)
       throw new JobInputError(field, `${path} does not exist in this container; mount the model there`);
-    }
     return path;
   }
   if (source.builtin === "demo") {

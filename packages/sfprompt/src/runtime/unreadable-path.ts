@@ -3,6 +3,7 @@
 // user who ran it, so files copied in place as root with mode 0600 are refused. The message names the
 // path, the user and the chmod/chown that fixes it, for the job's data, a bundle folder or a file,
 // and for a cache folder the user cannot write in.
+import { accessSync, constants, statSync } from "node:fs";
 import type { DataSource } from "./job-source.js";
 
 /** The EACCES/EPERM error in `cause`'s chain, if any. */
@@ -68,6 +69,45 @@ export function unwritableDetail(folder: string, cause: unknown): string | undef
       : `make it writable by uid ${ids.uid}: chown -R ${ids.uid}:${ids.gid} ${folder} (or ${chmod})`;
   const who = ids === undefined ? "" : `uid ${ids.uid}, gid ${ids.gid}; `;
   return `${folder} cannot be written by this process's user (${who}${denied.code}): ${fix}`;
+}
+
+/** How `pathIsThere` looks at a path, and what it throws when this user may not. */
+export interface ThereCheck {
+  /** What the message names as unreadable, and where and how it is fixed. */
+  readonly target: UnreadableTarget;
+  /** The caller's error for `unreadableDetail`'s text (a data set's, a job field's, a setting's). */
+  readonly denied: (detail: string, cause: unknown) => Error;
+  /** Also check that a file (not a folder) can be read (R_OK), not only that it is there (default false). */
+  readonly read?: boolean;
+}
+
+/**
+ * Whether `path` is there: false when it is not (ENOENT, ENOTDIR, …); `check.denied`'s error, thrown,
+ * when this user may not search a folder on its way or (with `read`) read it. Not existsSync: it
+ * answers false for a file behind a folder the user may not search, which read as "missing" and sent
+ * the user looking for a file that is there.
+ */
+export function pathIsThere(path: string, check: ThereCheck): boolean {
+  const refuse = (cause: unknown): false => {
+    const detail = unreadableDetail(check.target, cause);
+    if (detail !== undefined) throw check.denied(detail, cause);
+    return false;
+  };
+  let folder: boolean;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch (cause) {
+    return refuse(cause);
+  }
+  // a folder where a file was meant is the caller's to tell (it is there)
+  if (check.read !== true || folder) return true;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (cause) {
+    // a file that is there but may not be read: only a permission error is expected here
+    if (refuse(cause) === false) throw cause;
+  }
+  return true;
 }
 
 /** This process's uid and gid; undefined where Node has no process.getuid/getgid (Windows). */

@@ -7,12 +7,14 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
 import { writeModel } from "@sfprompt/engine";
-import { findNatsServer } from "@sfprompt/protocol";
+import { connect } from "@nats-io/transport-node";
+import { findNatsServer, openExistingArtifactStore } from "@sfprompt/protocol";
 import { WATCHER_NAME } from "@sfprompt/protocol/testing";
+import { readJobFile, runConfigFor } from "../src/run/job-file.js";
 import { RunMetricsSchema, type RunMetrics } from "../src/run/metrics.js";
 import { LOCK_FILE } from "../src/run/run-lock.js";
 import {
@@ -64,8 +66,26 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Rounds the session after a SIGKILLed one asks for beyond those its metrics.json holds. */
-const MORE_ROUNDS = 4;
+/**
+ * The round of the newest checkpoint in the job's store on the nats-server `pid` a run started (its
+ * URL from the ports file nats-server writes beside its config), read as a resuming server reads it.
+ */
+async function newestCheckpointRound(pid: number, jobFile: string): Promise<number | null> {
+  const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  const conf = args[args.indexOf("-c") + 1];
+  assert.ok(conf, `the nats-server runs with -c CONFIG (${args.join(" ")})`);
+  const ports = JSON.parse(readFileSync(join(dirname(conf), `nats-server_${pid}.ports`), "utf8")) as {
+    nats: string[];
+  };
+  const nc = await connect({ servers: ports.nats[0] });
+  try {
+    const config = runConfigFor(readJobFile(jobFile), "sfprompt");
+    const store = await openExistingArtifactStore(nc, config.names.bucket);
+    return (await store?.latestCheckpoint())?.round ?? null;
+  } finally {
+    await nc.close();
+  }
+}
 
 describe("sfprompt run when things go wrong", () => {
   let dir = "";
@@ -176,14 +196,19 @@ describe("sfprompt run when things go wrong", () => {
     const metrics = (): RunMetrics =>
       RunMetricsSchema.parse(JSON.parse(readFileSync(join(out, "metrics.json"), "utf8")));
     const first = metrics();
-    // rounds more than metrics.json holds: the killed run's server, stopping, may still have
-    // checkpointed the round in hand, and metrics.json (written by the killed run as it heard of
-    // rounds) may lag the checkpoints by a round under load (a clean-clone run saw the next session
-    // train none, so no time was added); the next session must train one to add its time
-    const rounds = first.rounds.length + MORE_ROUNDS;
+    // metrics.json, written by the killed run as it heard of rounds, lags the server's checkpoints
+    // by as many rounds as the server trained unheard (a loaded machine: several); the store tells
+    // where the next session goes on from, and it asks for one round past that, which it must train
+    // to add its time
+    const newest = await newestCheckpointRound(nats, job);
+    assert.ok(
+      newest !== null && newest >= first.rounds.length,
+      `a round is checkpointed before it is announced (checkpoint ${newest}, metrics.json ${first.rounds.length})`,
+    );
+    const rounds = newest + 1;
     const again = sfprompt("run", job, "--out", out, "--rounds", String(rounds));
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /resuming tiny/);
+    assert.match(again.stderr, new RegExp(`resuming tiny from the checkpoint of round ${newest},`));
     assert.equal(isAlive(nats), false, "the next run stopped the nats-server left on its store");
     const second = metrics();
     assert.deepEqual(

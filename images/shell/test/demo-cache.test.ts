@@ -145,7 +145,8 @@ const cases: {
     asImageUser: true,
     field: "spec.model.source",
     says: new RegExp(
-      `builtin: demo: the model is not in the cache folder and cannot be pre-trained: .*fashion-demo-5-\\w+/train-(images|labels)-idx\\d-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the file readable by uid ${uid}`,
+      // both files in one message, and one chmod for both
+      `builtin: demo: the model is not in the cache folder and cannot be pre-trained: (\\S+fashion-demo-5-\\w+)/train-images-idx3-ubyte\\.gz, \\1/train-labels-idx1-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the files readable by uid ${uid} in the image or on its volume: chmod a\\+r \\1/train-images-idx3-ubyte\\.gz \\1/train-labels-idx1-ubyte\\.gz \\(or chown ${uid}:\\d+ \\1/train-images-idx3-ubyte\\.gz \\1/train-labels-idx1-ubyte\\.gz\\), and their folders searchable \\(a\\+x\\)`,
     ),
   },
   {

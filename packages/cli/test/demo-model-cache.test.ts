@@ -91,15 +91,26 @@ describe("sfprompt demo-model pre-training from Fashion-MNIST files the user can
     assert.doesNotMatch(r.stderr, /is not in/);
   });
 
-  it("names a file the user cannot read as a user error, not an internal error", () => {
+  it("names every file the user cannot read, in one message, as a user error, not an internal error", () => {
     const { fashion, cache } = fashionAndCache("files");
-    for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
-      chmodSync(join(fashion, f), asRoot ? 0o600 : 0o000);
+    // the test split too: its images closed, its labels open (not named)
+    for (const f of ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+      writeFileSync(join(fashion, f), "root's");
+    const unreadable = [
+      "train-images-idx3-ubyte.gz",
+      "train-labels-idx1-ubyte.gz",
+      "t10k-images-idx3-ubyte.gz",
+    ];
+    for (const f of unreadable) chmodSync(join(fashion, f), asRoot ? 0o600 : 0o000);
+    const paths = unreadable.map((f) => join(fashion, f));
+    const r = sfpromptAsOtherUser({ SFPROMPT_FASHION_MNIST_DIR: fashion }, "demo-model", "--cache", cache);
+    const quoted = paths.map((p) => p.replace(/[.+]/g, "\\$&"));
     assertUserError(
-      sfpromptAsOtherUser({ SFPROMPT_FASHION_MNIST_DIR: fashion }, "demo-model", "--cache", cache),
+      r,
       new RegExp(
-        `${fashion}/train-(images|labels)-idx\\d-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the file readable by uid ${uid} on this machine: chmod a\\+r ${fashion}/train-`,
+        `${quoted.join(", ")} cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the files readable by uid ${uid} on this machine: chmod a\\+r ${quoted.join(" ")} \\(or chown ${uid}:\\d+ ${quoted.join(" ")}\\), and their folders searchable \\(a\\+x\\); see docs/datasets\\.md`,
       ),
     );
+    assert.doesNotMatch(r.stderr, /t10k-labels/);
   });
 });

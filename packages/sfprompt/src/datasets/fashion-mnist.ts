@@ -1,7 +1,7 @@
 // Fashion-MNIST (Xiao, Rasul, Vollgraf 2017) from Debian's `dataset-fashion-mnist` package:
 // 60k train / 10k test 28×28 grayscale images in 10 classes, as IDX .gz files.
 
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { join } from "node:path";
 import { permissionError } from "../runtime/unreadable-path.js";
 import { type Dataset } from "./dataset.js";
@@ -83,8 +83,27 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
   try {
     return await loadIdxImages({ ...options, ...files, classNames: FASHION_MNIST_CLASSES });
   } catch (cause) {
-    // a file of mode 0600 and another owner in a folder this user may search
-    const path = permissionError(cause)?.path ?? files.images;
-    throw unreadableFileError(path, cause) ?? cause;
+    // a file of mode 0600 and another owner in a folder this user may search: named with every other
+    // IDX file of the folder this user cannot read, so that one chmod fixes them all
+    const denied = permissionError(cause);
+    if (denied === undefined) throw cause;
+    const [first = denied.path ?? files.images, ...also] = unreadableIdxFiles(options.dir);
+    throw unreadableFileError({ path: first, kind: "file", also }, cause) ?? cause;
   }
+}
+
+/** The IDX files of both splits in the folder that are there and this user may not read, in a fixed order. */
+function unreadableIdxFiles(dir: string | undefined): string[] {
+  const all = (["train", "test"] as const).flatMap((split) => {
+    const f = fashionMnistFiles(split, dir);
+    return [f.images, f.labels];
+  });
+  return all.filter((path) => {
+    try {
+      accessSync(path, constants.R_OK);
+      return false;
+    } catch (cause) {
+      return permissionError(cause) !== undefined;
+    }
+  });
 }

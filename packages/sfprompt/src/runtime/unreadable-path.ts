@@ -25,6 +25,8 @@ export interface UnreadableTarget {
   readonly where: string;
   /** The doc that says more, e.g. "docs/datasets.md". */
   readonly doc?: string;
+  /** Further files (kind "file") this user cannot read either, named and fixed in the same message. */
+  readonly also?: readonly string[];
 }
 
 /**
@@ -35,22 +37,25 @@ export interface UnreadableTarget {
 export function unreadableDetail(target: UnreadableTarget, cause: unknown): string | undefined {
   const denied = permissionError(cause);
   if (denied === undefined) return undefined;
-  const { path, where } = target;
+  const { where } = target;
+  // several files are fixed by one chmod naming them all (a user fixing one at a time met the next)
+  const also = target.kind === "file" ? (target.also ?? []) : [];
+  const path = [target.path, ...also].join(" ");
+  const named = also.length === 0 ? (denied.path ?? target.path) : [target.path, ...also].join(", ");
   const ids = processIds();
   // no uid where process.getuid is absent (Windows): "uid -1" and "chown -1:-1" would be wrong advice
   const user = ids === undefined ? "this process's user" : `uid ${ids.uid}`;
   const who = ids === undefined ? "" : `uid ${ids.uid}, gid ${ids.gid}; `;
   const chown = (flag: string): string =>
     ids === undefined ? "" : ` (or chown ${flag}${ids.uid}:${ids.gid} ${path})`;
+  const files = also.length === 0 ? "the file" : "the files";
+  const their = also.length === 0 ? "its" : "their";
   const fix =
     target.kind === "folder"
       ? `${target.what ?? "the folder and everything in it"} readable by ${user} ${where}: chmod -R a+rX ${path}${chown("-R ")}`
-      : `${target.what ?? "the file"} readable by ${user} ${where}: chmod a+r ${path}${chown("")}, and its folders searchable (a+x)`;
+      : `${target.what ?? files} readable by ${user} ${where}: chmod a+r ${path}${chown("")}, and ${their} folders searchable (a+x)`;
   const see = target.doc === undefined ? "" : `; see ${target.doc}`;
-  return (
-    `${denied.path ?? path} cannot be read by this process's user (${who}${denied.code}): ` +
-    `make ${fix}${see}`
-  );
+  return `${named} cannot be read by this process's user (${who}${denied.code}): make ${fix}${see}`;
 }
 
 /**

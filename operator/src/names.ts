@@ -24,6 +24,11 @@ export const ANNOTATION_CONFIG_HASH = "sfprompt.io/config-hash";
 export const ANNOTATION_POD_SPEC_HASH = "sfprompt.io/pod-spec-hash";
 /** On a finished job's ConfigMap: digests of the spec fields the job finished with (ADR 0034, amendment 1). */
 export const ANNOTATION_FINISHED_SPEC = "sfprompt.io/finished-spec";
+/**
+ * On a finished job's ConfigMap, written with the spec record: how the job finished (phase, reason,
+ * message, completionTime, startTime), read back when its status loses it (ADR 0023, amendment 18).
+ */
+export const ANNOTATION_FINISHED_OUTCOME = "sfprompt.io/finished-outcome";
 
 /** Label selector matching every child the operator manages (what its informers watch). */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`;

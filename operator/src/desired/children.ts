@@ -8,6 +8,7 @@ import { clientRevision, desiredClientPod } from "./client-pod.js";
 import { configHashes } from "./config-hash.js";
 import { desiredConfigMap } from "./config-map.js";
 import { finishedClientPods } from "./finished-clients.js";
+import { outcomeRecordAnnotation } from "./outcome-record.js";
 import type { JobRef } from "./owner.js";
 import { jobNatsUrl } from "./pod-parts.js";
 import type { ClientPlan } from "./restart-plan.js";
@@ -88,17 +89,22 @@ export function serverImageFor(job: SFPromptJob, settings: ChildSettings): strin
 
 /**
  * The run config a finished job ran with stays as it was: the ConfigMap is kept once it records the
- * spec (ADR 0034, amendment 1); the reconcile in which the job finishes applies it with that record.
+ * spec (ADR 0034, amendment 1); the reconcile in which the job finishes applies it with that record,
+ * and with how the job finished, which a lost status is given back from (ADR 0023, amendment 18).
  */
 function configMapPart(input: DesiredInput): ChildrenPart {
   const { job, ref, lifecycle } = input;
-  if (!lifecycle.terminal) return { apply: [desiredConfigMap(job, ref)], keep: [] };
+  const { terminal, completionTime, startTime } = lifecycle;
+  if (!terminal || completionTime === undefined) return { apply: [desiredConfigMap(job, ref)], keep: [] };
   if (input.recorded !== undefined)
     return { apply: [], keep: [{ kind: "ConfigMap", name: childNames(ref.name).configMap }] };
-  return {
-    apply: [desiredConfigMap(job, ref, specRecordAnnotation(job.spec, job.metadata.generation))],
-    keep: [],
-  };
+  const outcome = outcomeRecordAnnotation({
+    ...terminal,
+    completionTime,
+    ...(startTime ? { startTime } : {}),
+  });
+  const spec = specRecordAnnotation(job.spec, job.metadata.generation);
+  return { apply: [desiredConfigMap(job, ref, { spec, outcome })], keep: [] };
 }
 
 /**

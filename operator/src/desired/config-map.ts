@@ -1,7 +1,7 @@
 // The ConfigMap with the job's run config: what the server and client processes read at start.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { toRunConfig, type SFPromptJob } from "@sfprompt/api";
-import { ANNOTATION_FINISHED_SPEC, childLabels, childNames } from "../names.js";
+import { ANNOTATION_FINISHED_OUTCOME, ANNOTATION_FINISHED_SPEC, childLabels, childNames } from "../names.js";
 import { ownerReference, type JobRef } from "./owner.js";
 import { RUN_CONFIG_KEY } from "./settings.js";
 
@@ -10,8 +10,14 @@ export function renderRunConfig(job: SFPromptJob): string {
   return `${JSON.stringify(toRunConfig(job), null, 2)}\n`;
 }
 
-/** The ConfigMap; `finishedSpec` (the annotation's value) records the spec a finished job ran with. */
-export function desiredConfigMap(job: SFPromptJob, ref: JobRef, finishedSpec?: string): V1ConfigMap {
+/** The annotation values a finished job's ConfigMap records: the spec it ran with and how it finished. */
+export interface FinishedRecord {
+  spec: string;
+  outcome: string;
+}
+
+/** The ConfigMap; `finished` records the spec a finished job ran with and how it finished. */
+export function desiredConfigMap(job: SFPromptJob, ref: JobRef, finished?: FinishedRecord): V1ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -19,7 +25,14 @@ export function desiredConfigMap(job: SFPromptJob, ref: JobRef, finishedSpec?: s
       name: childNames(ref.name).configMap,
       namespace: ref.namespace,
       labels: childLabels(ref.name, "config"),
-      ...(finishedSpec !== undefined ? { annotations: { [ANNOTATION_FINISHED_SPEC]: finishedSpec } } : {}),
+      ...(finished !== undefined
+        ? {
+            annotations: {
+              [ANNOTATION_FINISHED_SPEC]: finished.spec,
+              [ANNOTATION_FINISHED_OUTCOME]: finished.outcome,
+            },
+          }
+        : {}),
       ownerReferences: [ownerReference(ref)],
     },
     data: { [RUN_CONFIG_KEY]: renderRunConfig(job) },

@@ -4,6 +4,7 @@ import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Secret } fro
 import { jobToken, parseJob, type SFPromptJob, type Status } from "@sfprompt/api";
 import { desiredChildren } from "../desired/children.js";
 import { renderedRounds } from "../desired/config-map.js";
+import { recordedOutcome } from "../desired/outcome-record.js";
 import type { JobRef } from "../desired/owner.js";
 import { jobNatsUrl } from "../desired/pod-parts.js";
 import { planClients } from "../desired/restart-plan.js";
@@ -144,7 +145,8 @@ async function reconcileParsed(
   const previous = repairedFrom(seen, ref.name, base, now);
   const restart = deps.settings.clientRestart;
   const plans = planClients(edited.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
-  const lifecycle = decideLifecycle({ job: edited, previous, progress, plans, now });
+  const recordedEnd = recordedOutcome(seen.configMap);
+  const lifecycle = decideLifecycle({ job: edited, previous, progress, plans, now, recorded: recordedEnd });
   // From here on the job as it goes on: an edit its checkpoint cannot resume under is held (ADR 0039).
   const { job, held } = holdRounds({ job: edited, previous, progress, configMap: seen.configMap });
   if (lifecycle.expired) {
@@ -209,6 +211,8 @@ async function reconcileParsed(
     restartLimit: restart.limit,
     created,
     recorded,
+    readBack: lifecycle.readBack,
+    configMap: names.configMap,
   });
   for (const e of events) {
     await deps.events.record(ref, e.type, e.reason, e.message);

@@ -1,11 +1,12 @@
 // Which Kubernetes Events a reconcile reports: phase changes, a CPU fallback of the server, client
-// pod replacements, an ignored edit of a finished job, a held edit of a running one and client pods
-// left on an older spec. Pure.
+// pod replacements, an ignored edit of a finished job, a held edit of a running one, client pods
+// left on an older spec and a finished job's outcome read back after its status lost it. Pure.
 import type { SFPromptJob, Status } from "@sfprompt/api";
 import type { EventType } from "../kube/event-recorder.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { SpecRecord } from "../desired/spec-record.js";
 import type { StatusWrite } from "../status/compute-status.js";
+import type { ReadBackSource } from "../status/lifecycle.js";
 import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { CLIENT_PODS_OUTDATED, CLIENTS_CONFIG_CURRENT } from "../status/clients-config.js";
 import { finishedEditEvent } from "./finished-edit.js";
@@ -145,12 +146,58 @@ export interface TransitionInput {
   created: (plan: ClientPlan) => boolean;
   /** The spec record on the job's ConfigMap as observed before this reconcile (a finished job's). */
   recorded?: SpecRecord | undefined;
+  /** Where the lifecycle read the job's lost outcome back from, if it did (Lifecycle.readBack). */
+  readBack?: ReadBackSource | undefined;
+  /** The job's ConfigMap's name, which the outcome record is on. */
+  configMap?: string | undefined;
 }
+
+/** The source a read-back outcome came from, as an event names it. */
+function readBackSource(input: TransitionInput): string {
+  return input.readBack === "record"
+    ? `the job's ConfigMap ${input.configMap ?? ""} (annotation sfprompt.io/finished-outcome, written as the job finished)`
+    : "its server's job.failed on the job's event stream";
+}
+
+/**
+ * What the stored status had lost of a finished job, and where the reconcile read it back from (ADR
+ * 0023, amendment 18): a Warning OutcomeRestored when the phase itself was lost (a status restored
+ * without it, or rewritten by a stale writer), which stands for the phase event (the job did not fail
+ * again now); a Normal FailureReasonReadBack when only the Failed condition was (FailureReasonLost).
+ */
+function readBackEvent(input: TransitionInput): JobEvent | undefined {
+  const { previous, next, readBack } = input;
+  if (readBack === undefined || (next.phase !== "Failed" && next.phase !== "Succeeded")) return undefined;
+  const c = next.conditions?.find((x) => x.type === next.phase && x.status === "True");
+  if (c === undefined) return undefined;
+  const text = `${c.reason}: ${c.message}`;
+  if (previous?.phase !== next.phase) {
+    const was = previous?.phase === undefined ? "had no phase" : `said phase ${previous.phase}`;
+    const ended = next.phase === "Failed" ? "failed" : "succeeded";
+    return {
+      type: "Warning",
+      reason: OUTCOME_RESTORED,
+      message: `the stored status ${was}, but the job had ${ended} at ${next.completionTime ?? "an unknown time"}, as ${readBackSource(input)} says: phase ${next.phase} again, ${text}; nothing is started again`,
+    };
+  }
+  if (next.phase !== "Failed") return undefined;
+  const lost = previous.conditions?.find((x) => x.type === "Failed" && x.status === "True")?.reason;
+  return {
+    type: "Normal",
+    reason: FAILURE_REASON_READ_BACK,
+    message: `the reason the job failed, lost with its stored status (${lost ?? "no Failed condition"}), is read back from ${readBackSource(input)}: ${text}`,
+  };
+}
+
+export const OUTCOME_RESTORED = "OutcomeRestored";
+export const FAILURE_REASON_READ_BACK = "FailureReasonReadBack";
 
 export function transitionEvents(input: TransitionInput): JobEvent[] {
   const { previous, next } = input;
+  const readBack = readBackEvent(input);
   const once = [
-    phaseEvent(previous, next),
+    readBack?.reason === OUTCOME_RESTORED ? readBack : phaseEvent(previous, next),
+    readBack?.reason === FAILURE_REASON_READ_BACK ? readBack : undefined,
     fallbackEvent(previous, next),
     finishedEditEvent(input),
     heldEditEvent(input),

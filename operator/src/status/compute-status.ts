@@ -208,11 +208,12 @@ function conditionUpdates(
     suspended
       ? cond("Suspended", true, "SuspendedBySpec", "spec.suspend is true")
       : cond("Suspended", false, "NotSuspended", "spec.suspend is false"),
+    // turned True when the job was recorded finished: now, or the recorded time of an outcome read back
     terminal?.phase === "Succeeded"
-      ? cond("Succeeded", true, terminal.reason, terminal.message)
+      ? { ...cond("Succeeded", true, terminal.reason, terminal.message), at: input.lifecycle.completionTime }
       : cond("Succeeded", false, "NotFinished", "training has not finished"),
     terminal?.phase === "Failed"
-      ? cond("Failed", true, terminal.reason, terminal.message)
+      ? { ...cond("Failed", true, terminal.reason, terminal.message), at: input.lifecycle.completionTime }
       : cond("Failed", false, "NoFailure", "no failure so far"),
     ...specCondition(input),
   ];

@@ -11,6 +11,11 @@ export interface ConditionUpdate {
   status: ConditionStatus;
   reason: string;
   message: string;
+  /**
+   * When it turned to this status, where that is known and not now: a finished job's completionTime,
+   * which a status that lost its Succeeded or Failed condition is given back with (ADR 0023, amendment 18).
+   */
+  at?: string | undefined;
 }
 
 /**
@@ -25,11 +30,12 @@ export function upsertCondition(
   observedGeneration?: number,
 ): Condition[] {
   const prev = existing.find((c) => c.type === update.type);
+  const { at, ...fields } = update;
   const next: Condition = {
-    ...update,
+    ...fields,
     // A message from outside (an API server's refusal, the server's failure) may be longer than allowed.
     message: conditionMessage(update.message),
-    lastTransitionTime: prev && prev.status === update.status ? prev.lastTransitionTime : now,
+    lastTransitionTime: prev && prev.status === update.status ? prev.lastTransitionTime : (at ?? now),
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
   };
   return prev ? existing.map((c) => (c.type === update.type ? next : c)) : [...existing, next];

@@ -2,6 +2,7 @@
 // suspended, past its deadline, due for deletion by its TTL. Pure: time comes in as `now`.
 import type { SFPromptJob, Status } from "@sfprompt/api";
 import { toRunConfig } from "@sfprompt/api";
+import type { OutcomeRecord } from "../desired/outcome-record.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { failureText } from "./condition-text.js";
@@ -42,7 +43,14 @@ export interface Lifecycle {
   expired: boolean;
   /** The next moment (ms from now) at which time alone changes a decision (deadline, TTL). */
   requeueAfterMs?: number;
+  /**
+   * Where `terminal` was read back from, when the stored status had lost it: the job's ConfigMap's
+   * outcome record, or the server's job.failed on the followed event stream (ADR 0023, amendments 13, 18).
+   */
+  readBack?: ReadBackSource;
 }
+
+export type ReadBackSource = "record" | "stream";
 
 export interface LifecycleInput {
   job: SFPromptJob;
@@ -50,6 +58,8 @@ export interface LifecycleInput {
   progress: ProgressSnapshot | undefined;
   plans: readonly ClientPlan[];
   now: Date;
+  /** How the job finished, as its ConfigMap records it (written in the reconcile it finished in). */
+  recorded?: OutcomeRecord | undefined;
 }
 
 /**
@@ -115,6 +125,27 @@ function serverFailure(input: LifecycleInput, outcome: FailedOutcome): Terminal 
 }
 
 /**
+ * The terminal the stored status lost, as the job's ConfigMap records it: where the stored status has
+ * none (restored without its status, rewritten by a stale writer: a finished job never runs again),
+ * only FailureReasonLost, or a finished phase without its condition. The record is the operator's own write of the terminal it decided, so it
+ * gives back its own decisions too (DeadlineExceeded, ClientsFailed). A terminal that reads is kept
+ * (ADR 0023, amendment 18).
+ */
+function recordedTerminal(input: LifecycleInput, stored: Terminal | undefined): Terminal | undefined {
+  const recorded = input.recorded;
+  if (recorded === undefined) return undefined;
+  // a finished phase without its condition (a hand-made status) reads as a reason lost too
+  const lost =
+    stored === undefined ||
+    stored.reason === FAILURE_REASON_LOST ||
+    findCondition(input.previous?.conditions, stored.phase) === undefined;
+  // a record of a lost reason (a job repaired before it was recorded) still gives back the phase
+  if (!lost || (stored?.reason === FAILURE_REASON_LOST && recorded.reason === FAILURE_REASON_LOST))
+    return undefined;
+  return { phase: recorded.phase, reason: recorded.reason, message: recorded.message };
+}
+
+/**
  * A finished job's terminal, with a lost failure reason (FailureReasonLost, ADR 0023 amendment 9)
  * replaced by the one the followed run's event stream gives once it reads (the replay caught up, a
  * stream that was away is back): its server's job.failed, published no later than the job was
@@ -126,10 +157,24 @@ function readBackTerminal(input: LifecycleInput, terminal: Terminal | undefined)
   if (terminal?.reason !== FAILURE_REASON_LOST) return terminal;
   const outcome = input.progress?.outcome;
   if (outcome?.kind !== "failed") return terminal;
-  const failedAt = input.previous?.completionTime ?? conditionFinishedAt(input.previous, "Failed");
+  const failedAt =
+    input.previous?.completionTime ??
+    conditionFinishedAt(input.previous, "Failed") ??
+    input.recorded?.completionTime;
   const at = outcome.at === undefined ? NaN : Date.parse(outcome.at);
   if (failedAt === undefined || Number.isNaN(at) || at > Date.parse(failedAt)) return terminal;
   return serverFailure(input, outcome);
+}
+
+/** The finished job's terminal as stored, or read back where the stored one is lost; and from where. */
+function finishedTerminal(input: LifecycleInput): { terminal?: Terminal; readBack?: ReadBackSource } {
+  const stored = previousTerminal(input.previous);
+  const recorded = recordedTerminal(input, stored);
+  const known = recorded ?? stored;
+  const terminal = readBackTerminal(input, known);
+  if (terminal === undefined) return {};
+  if (terminal !== known) return { terminal, readBack: "stream" };
+  return recorded ? { terminal, readBack: "record" } : { terminal };
 }
 
 /** Why the job ends now, if it does; the first reason found wins. */
@@ -159,9 +204,11 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
 export function decideLifecycle(input: LifecycleInput): Lifecycle {
   const { job, previous, now } = input;
   const nowIso = now.toISOString();
-  const prevTerminal = readBackTerminal(input, previousTerminal(previous));
+  const { terminal: prevTerminal, readBack } = finishedTerminal(input);
+  // a finished job's status that lost its times: the record's, written with the terminal, stand in
+  const record = prevTerminal ? input.recorded : undefined;
   const suspended = !prevTerminal && job.spec.suspend;
-  const startTime = suspended ? undefined : (previous?.startTime ?? nowIso);
+  const startTime = suspended ? undefined : (previous?.startTime ?? record?.startTime ?? nowIso);
   const startMs = startTime ? Date.parse(startTime) : undefined;
   const terminal = prevTerminal ?? (suspended ? undefined : newTerminal(input, startMs));
   if (!terminal) {
@@ -171,7 +218,10 @@ export function decideLifecycle(input: LifecycleInput): Lifecycle {
     return { suspended, expired: false, ...(startTime ? { startTime } : {}), ...opt("requeueAfterMs", left) };
   }
   const completionTime =
-    previous?.completionTime ?? (prevTerminal && conditionFinishedAt(previous, prevTerminal.phase)) ?? nowIso;
+    previous?.completionTime ??
+    record?.completionTime ??
+    (prevTerminal && conditionFinishedAt(previous, prevTerminal.phase)) ??
+    nowIso;
   const ttl = job.spec.ttlSecondsAfterFinished;
   const ttlLeft = ttl !== undefined ? Date.parse(completionTime) + ttl * 1000 - now.getTime() : undefined;
   return {
@@ -181,6 +231,7 @@ export function decideLifecycle(input: LifecycleInput): Lifecycle {
     completionTime,
     expired: ttlLeft !== undefined && ttlLeft <= 0,
     ...opt("requeueAfterMs", ttlLeft !== undefined && ttlLeft > 0 ? ttlLeft : undefined),
+    ...(readBack ? { readBack } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import type { SFPromptJob } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
+import { LOCK_FILE } from "./run-lock.js";
 import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
 import { plural } from "../plural.js";
 import { sourceWhere, type SourceCheckpoint } from "./resume-source.js";
@@ -51,6 +52,50 @@ export function partialOf(path: string): string {
  * included), never anything else in the folder.
  */
 const OWNED = Object.values(RUN_FILES).flatMap((f) => [f, partialOf(f)]);
+
+/** The run lock and its successor files (run-lock.ts, pid-lock's `.taking-N`): a run's names too. */
+function isLockName(name: string): boolean {
+  return (
+    name === LOCK_FILE ||
+    (name.startsWith(`${LOCK_FILE}.taking-`) && /^\d+$/.test(name.slice(LOCK_FILE.length + 8)))
+  );
+}
+
+/**
+ * Refuses a folder of the user's: one holding something that is not a run file's name, and neither
+ * metrics.json nor nats/ (which mark an earlier run, the user's additions to it kept). A run would
+ * write beside the user's files, and a start that is not a resume removes every entry with a run
+ * file's name (config/, logs/, model/, …) whatever it holds, --fresh or not (ADR 0016 amendment 31).
+ * A folder holding only run files' names, or nothing, is taken as before.
+ */
+function checkIsRunFolder(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // not there yet, or unreadable: what follows says so
+  }
+  if (names.includes(RUN_FILES.metrics) || names.includes(RUN_FILES.nats)) return;
+  const foreign = names.filter((n) => !OWNED.includes(n) && !isLockName(n)).sort();
+  if (foreign.length === 0) return;
+  const listed =
+    foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : "");
+  const slash = (n: string): string =>
+    statSync(join(dir, n), { throwIfNoEntry: false })?.isDirectory() ? `${n}/` : n;
+  const ours = names
+    .filter((n) => OWNED.includes(n))
+    .sort()
+    .map(slash);
+  const removed =
+    ours.length === 0
+      ? ""
+      : ` and, starting, remove its own names there (${ours.join(", ")}), whatever they hold (--fresh too)`;
+  throw new RunDirError(
+    dir,
+    `is not an sfprompt run's folder: it holds ${listed}, and no run's ${RUN_FILES.metrics} or ${RUN_FILES.nats}/ store; ` +
+      `a run would write its files beside them${removed}; choose a new or empty folder with --out DIR (or spec.output.path)`,
+  );
+}
 
 /** The run directory: --out, else spec.output.path, else runs/<job name>. */
 export function runDirOf(job: SFPromptJob, out: string | undefined): string {
@@ -124,6 +169,7 @@ export function openRunDir(
 ): { resumed: boolean } {
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new RunDirError(dir, "exists and is not a folder");
+  checkIsRunFolder(dir);
   // a fresh start looks for no checkpoint: it removes the store, whatever it holds
   const found = asked ?? { own: mode !== "fresh" && hasCheckpoint(dir) };
   if (mode === "resume") checkResumable(dir, found);

@@ -62,6 +62,14 @@ const cases: {
       ),
   },
   {
+    name: "a manifest cut short",
+    spoil: (dir) => writeFileSync(join(dir, MANIFEST_FILE), '{"format": "sfprompt.partition-bundle", "vers'),
+    says: (dir) =>
+      new RegExp(
+        `^${SETTING}: ${dir}/manifest\\.json is not JSON \\(.+\\) \\(run sfprompt prepare into ${dir} again\\)$`,
+      ),
+  },
+  {
     name: "a gradient graph's external data file the image's user cannot read",
     bundle: "external",
     spoil: (dir) => chmodSync(join(dir, HEAD_GRAD_DATA), asRoot ? 0o600 : 0o000),

@@ -3,7 +3,7 @@
 // length and seed, so the server and every client prepare identical bundles independently; the result
 // is cached under a content hash and published by an atomic rename (processes may race on one cache).
 import { createHash } from "node:crypto";
-import { accessSync, constants, createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import {
@@ -12,19 +12,13 @@ import {
   jobSplitRefusal,
   pathIsThere,
   splitOptionsOf,
-  unreadableDetail,
   unwritableDetail,
 } from "@sfprompt/core";
-import {
-  MANIFEST_FILE,
-  ManifestError,
-  manifestFiles,
-  prepareBundle,
-  readPartitionManifest,
-} from "@sfprompt/engine";
+import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
+import { checkBundle } from "./bundle-check.js";
 import { withDemoModel } from "./demo-files.js";
-import { CACHE_DIR_SETTING, JobInputError } from "./errors.js";
+import { BUNDLE_DIR_SETTING, CACHE_DIR_SETTING, JobInputError } from "./errors.js";
 import { withMinilmFiles } from "./minilm-files.js";
 
 export interface BundleInputs {
@@ -40,7 +34,7 @@ export interface BundleInputs {
 /** The bundle directory for `config`, preparing (and caching) it when none was given. */
 export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Promise<string> {
   if (o.bundleDir !== undefined) {
-    checkGivenBundle(o.bundleDir);
+    checkBundle(o.bundleDir, "given");
     return o.bundleDir;
   }
   const model = await resolveModelPath(config, o);
@@ -53,6 +47,8 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
     .slice(0, 16);
   const dir = join(o.cacheDir, "bundles", key);
   if (existsSync(join(dir, MANIFEST_FILE))) {
+    // an earlier start wrote it, but it may have been damaged (or made unreadable) since
+    checkBundle(dir, "cached");
     o.logger.log("info", "bundle.cached", { dir });
     return dir;
   }
@@ -72,49 +68,6 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
   }
   o.logger.log("info", "bundle.prepared", { dir, model, ms: Date.now() - started });
   return dir;
-}
-
-const BUNDLE_DIR_SETTING = "--bundle-dir / SFPROMPT_BUNDLE_DIR";
-
-/**
- * A given bundle folder must hold a manifest this user can read, and ONNX files it can read: a folder
- * (or manifest) the user cannot read looked missing to existsSync, and "run sfprompt prepare" was the
- * wrong advice; a model file the user cannot read (or that is gone) was met only when its session
- * opened, mid start-up or mid-round; a manifest that is not one, when the bundle was loaded.
- */
-function checkGivenBundle(dir: string): void {
-  const refuse = (cause: unknown, otherwise: string): never => {
-    const where = "(on its volume or the node)";
-    const unreadable = unreadableDetail({ path: dir, kind: "folder", where, doc: "docs/images.md" }, cause);
-    throw new JobInputError(BUNDLE_DIR_SETTING, unreadable ?? otherwise, { cause });
-  };
-  try {
-    accessSync(join(dir, MANIFEST_FILE), constants.R_OK);
-  } catch (cause) {
-    refuse(cause, `${dir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`);
-  }
-  for (const file of bundleFiles(dir)) {
-    try {
-      accessSync(join(dir, file), constants.R_OK);
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-      refuse(
-        cause,
-        `${join(dir, file)}, which its ${MANIFEST_FILE} names, cannot be opened (${code}); the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it`,
-      );
-    }
-  }
-}
-
-/** The ONNX files `dir`'s manifest names; a manifest that is not one is the setting's error. */
-function bundleFiles(dir: string): string[] {
-  try {
-    return manifestFiles(readPartitionManifest(dir));
-  } catch (cause) {
-    if (!(cause instanceof ManifestError)) throw cause;
-    const detail = `${cause.message} (run sfprompt prepare into ${dir} again)`;
-    throw new JobInputError(BUNDLE_DIR_SETTING, detail, { cause });
-  }
 }
 
 /** The splitter's refusal as the job's: it names sfprompt prepare's flags, the author wrote spec.model.split & co. */

@@ -16,6 +16,7 @@ import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { upsertConditions, type ConditionUpdate } from "../status/conditions.js";
 import { decideLifecycle, hasFinished, INVALID_SPEC } from "../status/lifecycle.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
+import { serverLoopRecheckMs } from "../status/pod-reason.js";
 import { repairedStatus } from "../status/repaired-status.js";
 import { statusMessage } from "../status/status-message.js";
 import { statusPatch } from "../status/status-patch.js";
@@ -185,11 +186,12 @@ async function reconcileParsed(
   const deployment =
     (applied.get(`Deployment/${childNames(ref.name).deployment}`) as V1Deployment | undefined) ??
     seen.deployment;
+  const serverPods = deps.informers.serverPods(ref.namespace, ref.name) as V1Pod[];
   const status = computeStatus({
     job: { ...job, status: previous },
     lifecycle,
     deployment,
-    serverPods: deps.informers.serverPods(ref.namespace, ref.name) as V1Pod[],
+    serverPods,
     plans,
     progress,
     now,
@@ -236,9 +238,14 @@ async function reconcileParsed(
   }
   // Retried with backoff: what refused the child (a quota, an admission policy) may change.
   if (failure) throw failure.err;
-  const waits = [lifecycle.requeueAfterMs, desired.recheckAfterMs, ...plans.map((p) => p.waitMs)].filter(
-    (x): x is number => x !== undefined,
-  );
+  // a restarted server container's text changes once it has run for the loop window (ADR 0023, amendment 19)
+  const loopEnds = lifecycle.terminal ? undefined : serverLoopRecheckMs(serverPods, now);
+  const waits = [
+    lifecycle.requeueAfterMs,
+    desired.recheckAfterMs,
+    loopEnds,
+    ...plans.map((p) => p.waitMs),
+  ].filter((x): x is number => x !== undefined);
   return waits.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {};
 }
 

@@ -138,7 +138,7 @@ function serverCondition(input: StatusInput): ConditionUpdate {
         "ServerReady",
         false,
         "ServerNotAvailable",
-        `no server replica is available yet: ${serverPodsText(input.serverPods ?? [])}`,
+        `no server replica is available yet: ${serverPodsText(input.serverPods ?? [], input.now)}`,
       );
 }
 

@@ -53,14 +53,50 @@ function waitingText(pod: V1Pod, c: V1ContainerStatus): string {
 const BETWEEN_TRIES = new Set(["CrashLoopBackOff", "ContainerCreating", "PodInitializing"]);
 
 /**
+ * How long a container restarted in place must have run since its last start to be out of a restart
+ * loop: the kubelet's own measure, after which it resets the container's back-off (10 minutes).
+ */
+export const RESTART_LOOP_WINDOW_MS = 10 * 60 * 1000;
+
+/**
+ * When a running container restarted in place last started: its run's startedAt, else its last exit's
+ * finishedAt (the kubelet starts it again right after, or after the back-off); ms since the epoch.
+ */
+function lastStartMs(c: V1ContainerStatus): number | undefined {
+  const at = c.state?.running?.startedAt ?? c.lastState?.terminated?.finishedAt;
+  const ms = at === undefined ? NaN : new Date(at).getTime();
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Ms until a running, not ready container restarted in place has run for the loop window, if it is
+ * still within it: the time alone then changes its text. Undefined for any other container, and
+ * without `now`.
+ */
+function loopWindowLeftMs(
+  pod: V1Pod | undefined,
+  c: V1ContainerStatus,
+  now: Date | undefined,
+): number | undefined {
+  if (now === undefined || pod?.spec?.restartPolicy !== "Always" || c.ready) return undefined;
+  if (c.state?.running === undefined || c.lastState?.terminated === undefined) return undefined;
+  const started = lastStartMs(c);
+  if (started === undefined) return undefined;
+  return started + RESTART_LOOP_WINDOW_MS - now.getTime();
+}
+
+/**
  * A container the kubelet restarts in place (restartPolicy Always: the server Deployment's pods) that
  * has exited and is not ready. A restart loop shows it running, then terminated, then waiting in
  * CrashLoopBackOff at every try; a text per state rewrote the job's status three times per back-off.
  * The latest exit is what each of those states has in common and what says why it loops. A waiting
  * reason of its own (an image that no longer pulls) still speaks for itself.
  */
-function restartedText(pod: V1Pod | undefined, c: V1ContainerStatus): string | undefined {
+function restartedText(pod: V1Pod | undefined, c: V1ContainerStatus, now?: Date): string | undefined {
   if (pod?.spec?.restartPolicy !== "Always" || c.ready) return undefined;
+  // running for the loop window since its last start: an old restart, not a loop (it runs, not ready)
+  const left = loopWindowLeftMs(pod, c, now);
+  if (left !== undefined && left <= 0) return undefined;
   const waiting = c.state?.waiting?.reason;
   if (waiting !== undefined && !BETWEEN_TRIES.has(waiting)) return undefined;
   const last = c.state?.terminated ?? c.lastState?.terminated;
@@ -68,10 +104,14 @@ function restartedText(pod: V1Pod | undefined, c: V1ContainerStatus): string | u
   return `the container exited and is restarted in place (CrashLoopBackOff between tries; kubectl logs --previous shows the run before); last exit: ${terminatedText(last)}`;
 }
 
-/** Why a pod ended or waits, from its container states and conditions; undefined for a pod that runs normally. */
-export function podReason(pod: V1Pod | undefined): string | undefined {
+/**
+ * Why a pod ended or waits, from its container states and conditions; undefined for a pod that runs
+ * normally. `now` tells a restart loop from a container that restarted long ago and runs (ADR 0023,
+ * amendment 19); without it every restarted container that is not ready reads as in a loop.
+ */
+export function podReason(pod: V1Pod | undefined, now?: Date): string | undefined {
   const statuses = pod?.status?.containerStatuses ?? [];
-  const restarted = statuses.map((c) => restartedText(pod, c)).find((t) => t !== undefined);
+  const restarted = statuses.map((c) => restartedText(pod, c, now)).find((t) => t !== undefined);
   if (restarted) return cut(restarted);
   const terminated = statuses.map((c) => c.state?.terminated).find((t) => t !== undefined);
   if (terminated) return cut(terminatedText(terminated));
@@ -97,17 +137,34 @@ function created(pod: V1Pod): number {
   return t === undefined ? 0 : new Date(t).getTime();
 }
 
-/** What keeps the server from being available, from its pods (the newest one speaks). */
-export function serverPodsText(pods: readonly V1Pod[]): string {
-  const live = pods
+/** The server pods not being deleted, newest first (the one whose state the status speaks of). */
+function newestFirst(pods: readonly V1Pod[]): V1Pod[] {
+  return pods
     .filter((p) => p.metadata?.deletionTimestamp === undefined)
     .sort(
       (a, b) => created(b) - created(a) || (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""),
     );
+}
+
+/**
+ * Ms until the newest server pod's restarted container has run for the loop window, when it runs and
+ * is within it: the reconcile comes back then, as the text changes with the time alone.
+ */
+export function serverLoopRecheckMs(pods: readonly V1Pod[], now: Date): number | undefined {
+  const pod = newestFirst(pods)[0];
+  const left = (pod?.status?.containerStatuses ?? [])
+    .map((c) => loopWindowLeftMs(pod, c, now))
+    .filter((ms): ms is number => ms !== undefined && ms > 0);
+  return left.length > 0 ? Math.min(...left) : undefined;
+}
+
+/** What keeps the server from being available, from its pods (the newest one speaks), at `now`. */
+export function serverPodsText(pods: readonly V1Pod[], now?: Date): string {
+  const live = newestFirst(pods);
   if (live.length === 0) return "no server pod exists yet (kubectl describe deployment shows why)";
   const pod = live[0]!;
   const name = pod.metadata?.name ?? "";
-  const why = podReason(pod);
+  const why = podReason(pod, now);
   if (why !== undefined) return `server pod ${name}: ${cut(why, 600)}`;
   if (pod.status?.phase === "Running" && !ready(pod))
     return `server pod ${name} runs but is not ready yet (kubectl logs ${name})`;

@@ -230,14 +230,17 @@ async function setAndReconcile(pod: string, status: V1Pod["status"]): Promise<vo
   await new Promise((r) => setTimeout(r, 300));
 }
 
-/** One try of a container the kubelet restarts in place: Running (not ready), Error, CrashLoopBackOff. */
-function restartTry(n: number, pod: string): V1Pod["status"][] {
+/**
+ * One try of a container the kubelet restarts in place: Running (not ready), Error, CrashLoopBackOff;
+ * its times `s` seconds after `base` (a loop's tries are recent: a run of 10 minutes is no loop).
+ */
+function restartTry(n: number, pod: string, base: number): V1Pod["status"][] {
   const exit = {
     exitCode: 1,
     reason: "Error",
     message: "NATS at nats://nats:4222 refused the job's credentials",
   };
-  const at = (s: number): Date => new Date(Date.UTC(2026, 10, 29, 10, 0, s));
+  const at = (s: number): Date => new Date(base + s * 1000);
   const container = {
     name: "server",
     image: "registry.local/sfprompt-server:9.9",
@@ -288,7 +291,8 @@ test("a server pod in a restart loop rewrites the job's status at its first exit
   await waitForJob(world, name, (j) => condition(j, "ServerReady") !== undefined, "ServerReady set");
   const pod = `${childNames(name).deployment}-6f7d9-r4n2q`;
   await createServerPod(name, pod);
-  const tries = [0, 1, 2, 3].map((n) => restartTry(n, pod));
+  const base = Date.now() - 60_000;
+  const tries = [0, 1, 2, 3].map((n) => restartTry(n, pod, base));
   const start = await statusWrites();
   for (const status of tries[0]!) await setAndReconcile(pod, status);
   const firstTry = (await statusWrites()) - start;
@@ -308,6 +312,58 @@ test("a server pod in a restart loop rewrites the job's status at its first exit
   const after = await getJob(world, name);
   assert.equal(after?.metadata?.resourceVersion, settled?.metadata?.resourceVersion);
   assert.equal(condition(after!, "ServerReady")?.message, expected);
+});
+
+/** A server container restarted in place `restarts` times, running since `startedAt`, not ready. */
+const runningAfterRestart = (restarts: number, startedAt: Date): V1Pod["status"] => ({
+  phase: "Running",
+  containerStatuses: [
+    {
+      name: "server",
+      image: "registry.local/sfprompt-server:9.9",
+      imageID: "",
+      ready: false,
+      restartCount: restarts,
+      state: { running: { startedAt } },
+      lastState: {
+        terminated: {
+          exitCode: 1,
+          reason: "Error",
+          message: "NATS at nats://nats:4222 refused the job's credentials",
+          finishedAt: new Date(startedAt.getTime() - 5000),
+        },
+      },
+    },
+  ],
+});
+
+test("a server container that restarted long ago and runs, not ready, is not read as a restart loop; one that restarted just before is, until it has run 10 minutes", async () => {
+  const name = "old-restart";
+  await createJob(world, jobManifest(name, edgeSpec()));
+  await waitForJob(world, name, (j) => condition(j, "ServerReady") !== undefined, "ServerReady set");
+  const pod = `${childNames(name).deployment}-6f7d9-o1d4x`;
+  await createServerPod(name, pod);
+  const notReady = `no server replica is available yet: server pod ${pod} runs but is not ready yet (kubectl logs ${pod})`;
+  const loop =
+    `no server replica is available yet: server pod ${pod}: the container exited and is restarted in place ` +
+    "(CrashLoopBackOff between tries; kubectl logs --previous shows the run before); last exit: Error (exit code 1): " +
+    "NATS at nats://nats:4222 refused the job's credentials";
+  const serverReady = (text: string, what: string, timeoutMs?: number): Promise<unknown> =>
+    waitForJob(world, name, (j) => condition(j, "ServerReady")?.message === text, what, timeoutMs);
+
+  // restarted once, three hours ago, and running since: the kubelet's back-off was reset long ago
+  await setPodStatus(pod, runningAfterRestart(1, new Date(Date.now() - 3 * 3600_000)));
+  await serverReady(notReady, "ServerReady: runs but is not ready (an old restart is no loop)");
+
+  // restarted again, 20 s short of the 10 minutes: a loop's text, until that run reaches 10 minutes;
+  // nothing else changes then (the resync is 10 minutes): the operator comes back for it
+  const startedAt = new Date(Date.now() - 10 * 60_000 + 20_000);
+  await setPodStatus(pod, runningAfterRestart(2, startedAt));
+  await serverReady(loop, "ServerReady: a restart loop's last exit");
+  await serverReady(notReady, "ServerReady: runs but is not ready, once the run reached 10 minutes", 60_000);
+  // the API server keeps the start in whole seconds
+  const stored = Math.floor(startedAt.getTime() / 1000) * 1000;
+  assert.ok(Date.now() >= stored + 10 * 60_000, "not before the 10 minutes");
 });
 
 test("ClientsReady names each waiting client's reason: the scheduler's message and a missing Secret", async () => {

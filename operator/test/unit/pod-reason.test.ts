@@ -4,7 +4,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { V1ContainerStatus, V1Pod, V1Volume } from "@kubernetes/client-node";
-import { clientsWhyText, MAX_POD_REASON, podReason, serverPodsText } from "../../src/status/pod-reason.js";
+import {
+  clientsWhyText,
+  MAX_POD_REASON,
+  podReason,
+  serverLoopRecheckMs,
+  serverPodsText,
+} from "../../src/status/pod-reason.js";
 
 interface PodOptions {
   name?: string;
@@ -210,6 +216,80 @@ for (const c of restartCases) {
     assert.equal(podReason(c.pod), c.reason);
   });
 }
+
+const NOW = new Date("2026-01-01T12:00:00Z");
+const ago = (ms: number): Date => new Date(NOW.getTime() - ms);
+const MINUTE = 60_000;
+
+/** A restarted container running since `startedAt` (or, without one, last exited at `exitedAt`). */
+const runningSince = (startedAt: Date | undefined, exitedAt?: Date): V1Pod =>
+  pod({
+    name: "s",
+    phase: "Running",
+    restartPolicy: "Always",
+    container: {
+      restartCount: 1,
+      state: { running: startedAt ? { startedAt } : {} },
+      lastState: { terminated: { ...EXIT, ...(exitedAt ? { finishedAt: exitedAt } : {}) } },
+    },
+  });
+
+const NOT_READY = "server pod s runs but is not ready yet (kubectl logs s)";
+
+const ageCases: { name: string; pod: V1Pod; reason: string | undefined; recheckMs: number | undefined }[] = [
+  {
+    name: "running for 3 hours since its last restart: no loop (the kubelet reset its back-off)",
+    pod: runningSince(ago(180 * MINUTE)),
+    reason: undefined,
+    recheckMs: undefined,
+  },
+  {
+    name: "running for exactly 10 minutes: no loop",
+    pod: runningSince(ago(10 * MINUTE)),
+    reason: undefined,
+    recheckMs: undefined,
+  },
+  {
+    name: "running for 9 minutes: still a loop, for one more minute",
+    pod: runningSince(ago(9 * MINUTE)),
+    reason: RESTARTED,
+    recheckMs: MINUTE,
+  },
+  {
+    name: "no start time, its last exit 3 hours ago: no loop",
+    pod: runningSince(undefined, ago(180 * MINUTE)),
+    reason: undefined,
+    recheckMs: undefined,
+  },
+  {
+    name: "no time at all: a loop, as without a clock",
+    pod: runningSince(undefined),
+    reason: RESTARTED,
+    recheckMs: undefined,
+  },
+  {
+    name: "exited again 3 hours after its last restart: its exit (a new try)",
+    pod: restarting(1, { terminated: { ...EXIT, startedAt: ago(180 * MINUTE), finishedAt: NOW } }),
+    reason: RESTARTED,
+    recheckMs: undefined,
+  },
+];
+
+for (const c of ageCases) {
+  test(`podReason at a time, a container restarted in place: ${c.name}`, () => {
+    assert.equal(podReason(c.pod, NOW), c.reason);
+    const name = c.pod.metadata!.name!;
+    assert.equal(
+      serverPodsText([c.pod], NOW),
+      c.reason === undefined ? NOT_READY : `server pod ${name}: ${c.reason}`,
+    );
+    assert.equal(serverLoopRecheckMs([c.pod], NOW), c.recheckMs);
+  });
+}
+
+test("podReason without a time: a restart long ago still reads as a loop (the clients' pods, restartPolicy Never, never do)", () => {
+  assert.equal(podReason(runningSince(ago(180 * MINUTE))), RESTARTED);
+});
 
 test("podReason: a kubelet message of any length is cut to the entry's bound", () => {
   const long = "x".repeat(5000);

@@ -6,7 +6,9 @@
 // are let go once every one has loaded (loading takes seconds, and tens of seconds on a loaded
 // machine), and a taker holds its folder until every process has told its outcome. Runs that start
 // while another run on the folder, or on a sibling under a folder it made, releases it (and removes
-// the folders it made, now empty) take their folder or are told it is in use.
+// the folders it made, now empty) take their folder or are told it is in use. Folders a run made
+// that another run keeps from being empty (its lock in them, or its folder below them) are left to
+// that run, whose release removes them.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -217,6 +219,89 @@ test("a run that starts while another run releases removes the folders it made t
       await starting.exited;
       // it made the folders again and removed them at its release
       assert.equal(existsSync(at("new")), false, `${mine}: its release left new/`);
+    } finally {
+      for (const child of children) child.kill();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+});
+
+// A run that made its folder (and the new folders above it) and then found the folder's lock taken
+// by a run that started together cannot remove them: the other run's lock is in them. It leaves them
+// to the holder, whose release removes them while empty (ADR 0016 amendment 32); strace holds the
+// open of the first run's lock, after its mkdirs, until the other run has taken the folder.
+test("a run that made the folders and finds the lock held leaves them to the holder's release", async () => {
+  const calls = SYSCALLS[process.arch];
+  assert.ok(calls !== undefined, `no system call numbers for ${process.arch}`);
+  const root = mkdtempSync(join(tmpdir(), "run-dir-held-"));
+  const at = (name: string): string => join(root, name);
+  const children: Child[] = [];
+  try {
+    const maker = start([at("new/a/run"), at("go-maker"), at("release-maker")]);
+    const holder = start([at("new/a/run"), at("go-holder"), at("release-holder")]);
+    children.push(maker, holder);
+    assert.equal(await maker.line(), "ready");
+    assert.equal(await holder.line(), "ready");
+    const stopStrace = await delayNext(maker.pid, "open", 60_000);
+    try {
+      writeFileSync(at("go-maker"), "");
+      while (!inSyscall(maker.pid, calls.open ?? [])) await sleep(20);
+      assert.ok(existsSync(at("new/a/run")), "the first run made the folders before its lock's open");
+      writeFileSync(at("go-holder"), "");
+      assert.deepEqual(JSON.parse(await holder.line()), { ok: true, shared: false });
+    } finally {
+      await stopStrace(); // lets the held open go at once
+    }
+    const refused = JSON.parse(await maker.line()) as Outcome;
+    assert.equal(refused.ok, false);
+    assert.match(
+      refused.error ?? "",
+      new RegExp(`is in use by another sfprompt run \\(pid ${holder.pid}\\)`),
+    );
+    await maker.exited;
+    assert.ok(existsSync(at("new/a/run")), "the holder's folder stays while it holds it");
+    writeFileSync(at("release-holder"), "");
+    assert.equal(await holder.line(), "released");
+    await holder.exited;
+    assert.equal(existsSync(at("new")), false, "the holder's release removed the folders the first run made");
+  } finally {
+    for (const child of children) child.kill();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+// Runs on sibling folders under a new parent: the first made the parent, the second found it there.
+// The first to release cannot remove the parent (the other run's folder is in it) and leaves it to
+// that run, whose release removes it while empty (ADR 0016 amendment 32), in either order.
+test("runs on sibling folders under a new parent: the last to release removes the parent the first made", async () => {
+  for (const firstReleases of [true, false]) {
+    const root = mkdtempSync(join(tmpdir(), "run-dir-siblings-"));
+    const at = (name: string): string => join(root, name);
+    const children: Child[] = [];
+    try {
+      const maker = start([at("new/p/a"), at("go-a"), at("release-a")]);
+      const sibling = start([at("new/p/b"), at("go-b"), at("release-b")]);
+      children.push(maker, sibling);
+      assert.equal(await maker.line(), "ready");
+      assert.equal(await sibling.line(), "ready");
+      writeFileSync(at("go-a"), "");
+      assert.deepEqual(JSON.parse(await maker.line()), { ok: true, shared: false });
+      writeFileSync(at("go-b"), "");
+      assert.deepEqual(JSON.parse(await sibling.line()), { ok: true, shared: false });
+      const [one, two] = firstReleases ? [maker, sibling] : [sibling, maker];
+      const [relOne, relTwo] = firstReleases ? ["release-a", "release-b"] : ["release-b", "release-a"];
+      writeFileSync(at(relOne), "");
+      assert.equal(await one.line(), "released");
+      await one.exited;
+      assert.ok(existsSync(at("new/p")), "the parent stays while the other run holds its folder");
+      writeFileSync(at(relTwo), "");
+      assert.equal(await two.line(), "released");
+      await two.exited;
+      assert.equal(
+        existsSync(at("new")),
+        false,
+        `${firstReleases ? "the run that made it" : "the other run"} released first: new/ is removed`,
+      );
     } finally {
       for (const child of children) child.kill();
       rmSync(root, { recursive: true, force: true });

@@ -1,9 +1,21 @@
 // One `sfprompt run` per run directory at a time: two runs on one folder would start two
 // nats-servers on one JetStream store (corrupting it) and overwrite each other's metrics.json.
-import { appendFileSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeSync,
+  type Dirent,
+} from "node:fs";
+import { join, resolve, sep } from "node:path";
 // the subpaths, not @sfprompt/core's index: taking the lock loads no onnxruntime (ADR 0016 amendment 26)
 import {
+  holdsLock,
   LockReadError,
   lockLines,
   lockValue,
@@ -62,6 +74,96 @@ function stopLeftNatsServer(path: string): void {
 /** Notes the run's nats-server in its lock, so that a run after a SIGKILL can stop it. */
 export function recordNatsServer(dir: string, pid: number): void {
   appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n${startedLine("nats-started", pid)}`);
+}
+
+/**
+ * The lock's `made DIR` lines: folders a run that started together made for this run folder (it and
+ * new folders above it) before it found the lock held, left to the holder to remove at its release
+ * while empty (ADR 0016 amendment 32).
+ */
+const MADE_KEY = "made";
+
+/**
+ * Leaves the folders this run made to the run holding the lock (`holder`, its pid read from `path`):
+ * appended to its lock, never creating it (a lock released meanwhile stays gone, and the folders then
+ * stay, as before). A holder still taking over a dead run's lock holds another file: nothing is left.
+ */
+function leaveToHolder(path: string, holder: LockHolder, made: readonly string[]): void {
+  const lines = made.filter((d) => !d.includes("\n")).map((d) => `${MADE_KEY} ${d}\n`);
+  if (holder.pid === undefined || lines.length === 0) return;
+  if (pidOf(lockLines(path)[0]?.trim()) !== holder.pid) return;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND);
+  } catch {
+    return; // released since
+  }
+  try {
+    writeSync(fd, lines.join(""));
+  } catch {
+    // the folders stay, as before
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** How deep, and through how many folders, a release looks for sibling runs' locks (leaveToSiblings). */
+const SIBLING_DEPTH = 4;
+const SIBLING_FOLDERS = 200;
+
+/**
+ * The locks of runs holding folders below `top` (a folder this run made, which they keep from being
+ * empty), looked for SIBLING_DEPTH levels down through at most SIBLING_FOLDERS folders; a run folder
+ * is not looked into.
+ */
+function locksBelow(top: string): string[] {
+  const locks: string[] = [];
+  let level = [top];
+  let seen = 0;
+  for (let depth = 0; depth < SIBLING_DEPTH && level.length > 0; depth++) {
+    const next: string[] = [];
+    for (const d of level) {
+      if (++seen > SIBLING_FOLDERS) return locks;
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(d, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      if (d !== top && entries.some((e) => e.name === LOCK_FILE)) locks.push(join(d, LOCK_FILE));
+      else next.push(...entries.filter((e) => e.isDirectory()).map((e) => join(d, e.name)));
+    }
+    level = next;
+  }
+  return locks;
+}
+
+/**
+ * At release, the folders this run made that stay (the innermost holds another run's folder: runs
+ * under one new parent, the first to end made it) are left to the runs holding folders below them,
+ * whose releases remove them while empty; then tried once more, for a sibling that released
+ * meanwhile (ADR 0016 amendment 32).
+ */
+function leaveToSiblings(made: readonly string[], dir: string): void {
+  // the run's own folder stays (it wrote in it): so do the folders above it, rightly
+  if (existsSync(dir)) return;
+  const rest = made.filter((d) => existsSync(d));
+  const inner = rest.at(-1);
+  if (inner === undefined) return;
+  for (const lock of locksBelow(inner)) {
+    const pid = pidOf(lockLines(lock)[0]?.trim());
+    if (pid !== undefined) leaveToHolder(lock, { pid }, rest);
+  }
+  removeEmptyMadeDirs(rest);
+}
+
+/** The folders other runs left to this one in its lock (leaveToHolder): `dir` and folders above it only. */
+function leftToMe(path: string, dir: string): string[] {
+  const own = resolve(dir);
+  return lockLines(path)
+    .filter((l) => l.startsWith(`${MADE_KEY} `))
+    .map((l) => l.slice(MADE_KEY.length + 1))
+    .filter((d) => d === own || own.startsWith(d.endsWith(sep) ? d : `${d}${sep}`));
 }
 
 /** How often the run folder is made again when it is removed before its lock is taken (see lockRunDir). */
@@ -143,20 +245,27 @@ export function lockRunDir(dir: string): () => void {
   }
   // outermost first, as makeDirs returns them
   const made = [...madeSet].sort((a, b) => a.length - b.length);
-  if (holder !== undefined)
+  if (holder !== undefined) {
+    // they hold the holder's lock now: its release removes them while empty
+    leaveToHolder(path, holder, made);
     throw new RunDirError(
       dir,
       `is in use by another sfprompt run (${holder.pid === undefined ? "starting" : `pid ${holder.pid}`}); wait for it to finish or stop it, or choose another --out DIR (if no such process runs, remove ${path})`,
     );
+  }
   let released = false;
   const release = (): void => {
     if (released) return;
     released = true;
     process.removeListener("exit", release);
+    // read while held: folders runs that found it held made for this folder
+    const left = holdsLock(path) ? leftToMe(path, dir) : [];
     // while held, with the files a taker killed meanwhile left, which would keep the folder
     releaseLock(path);
     // only empty folders go: one the run wrote in, or another process filled, stays
-    removeEmptyMadeDirs(made);
+    const all = [...new Set([...made, ...left])].sort((a, b) => a.length - b.length);
+    removeEmptyMadeDirs(all);
+    leaveToSiblings(all, dir);
   };
   process.once("exit", release);
   return release;

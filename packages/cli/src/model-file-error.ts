@@ -1,5 +1,6 @@
 // A model file that cannot be read or is no ONNX model, told by what the user wrote (a flag, a job
 // field) with what to do: the engine's OnnxIoError names the file but not where it came from.
+import { unreadableDetail } from "@sfprompt/core";
 import { OnnxIoError } from "@sfprompt/engine";
 
 const NOT_ONNX_HINT =
@@ -8,13 +9,19 @@ const NOT_ONNX_HINT =
 
 /**
  * The engine's OnnxIoError with what to do appended when the file was read but holds no ONNX model
- * (a read that failed, ENOENT or EACCES, already says what to do), or undefined for another error.
+ * (a read that failed, ENOENT or EISDIR, already says what to do; EACCES is told with the user and the
+ * chmod), or undefined for another error.
  */
 export function modelFileDetail(error: unknown): string | undefined {
   if (!(error instanceof OnnxIoError)) return undefined;
   // readModel's read failures carry the file system's error (with its code) as their cause
-  const readFailed = typeof (error.cause as NodeJS.ErrnoException | undefined)?.code === "string";
-  return readFailed ? error.message : `${error.message}; ${NOT_ONNX_HINT}`;
+  const read = error.cause as NodeJS.ErrnoException | undefined;
+  if (typeof read?.code !== "string") return `${error.message}; ${NOT_ONNX_HINT}`;
+  // a file of another owner at 0600: "check its mode and owner" said neither the user nor the chmod
+  const path = read.path;
+  const denied =
+    path === undefined ? undefined : unreadableDetail({ path, kind: "file", where: "on this machine" }, read);
+  return denied ?? error.message;
 }
 
 /** `error` as the error of `setting` (e.g. "--model") when it is an OnnxIoError, else `error` itself. */

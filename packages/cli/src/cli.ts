@@ -52,6 +52,7 @@ const USER_ERRORS = new Set([
   "OutDirError",
   "JobFileError",
   "JobRunError",
+  "JobInputError",
   "CheckpointError",
   "BucketOwnerError",
   "TrafficPlanError",

@@ -52,13 +52,15 @@ describe("sfprompt run of a job with cluster-only fields", () => {
   });
 
   it("says nothing of the kind for a job that sets none of them", () => {
-    // the model path is missing: refused once the job file is read, after the line would come
+    // the model file is no ONNX model: refused when the run splits it, after the line would come (a
+    // missing path is refused before the run starts, with the job's other checks)
     const file = join(dir, "plain.yaml");
+    writeFileSync(join(dir, "none.onnx"), "not an ONNX model");
     writeFileSync(file, readFileSync(job, "utf8").replace(join(dir, "vit.onnx"), join(dir, "none.onnx")));
     const r = sfprompt("run", file, "--out", join(dir, "out-plain"));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^starting tiny in /m);
-    assert.match(r.stderr, /spec\.model\.source\.path: \S+none\.onnx does not exist/);
+    assert.match(r.stderr, /spec\.model\.source\.path: cannot load ONNX model \S+none\.onnx/);
     assert.doesNotMatch(r.stderr, /only a cluster/);
   });
 });

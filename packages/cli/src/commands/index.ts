@@ -5,11 +5,13 @@ import { gradCommand } from "./grad.js";
 import { prepareCommand } from "./prepare.js";
 import { runCommand } from "./run.js";
 import { trafficCommand } from "./traffic.js";
+import { validateCommand } from "./validate.js";
 
 export const COMMANDS: readonly Command[] = [
   gradCommand,
   prepareCommand,
   runCommand,
+  validateCommand,
   trafficCommand,
   demoModelCommand,
 ];

@@ -21,12 +21,13 @@ const STOP_SIGNALS = {
 } as const satisfies Partial<Record<NodeJS.Signals, { code: number; why: string }>>;
 type StopSignal = keyof typeof STOP_SIGNALS;
 
-function roundsFlag(v: string | boolean | undefined): number | undefined {
+/** --rounds N (a whole number ≥ 1); `command` names the command in the error. */
+export function roundsFlag(v: string | boolean | undefined, command = "run"): number | undefined {
   if (v === undefined) return undefined;
   // digits only: Number() would also take "1e3" (1000 rounds) and "0x10" (16)
   const n = /^\d+$/.test(String(v)) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n < 1)
-    throw new UsageError(`run: --rounds must be a whole number ≥ 1 (got "${String(v)}")`);
+    throw new UsageError(`${command}: --rounds must be a whole number ≥ 1 (got "${String(v)}")`);
   return n;
 }
 
@@ -66,7 +67,7 @@ export const runCommand: Command = {
     {
       name: "methods",
       placeholder: "LIST",
-      description: `with --compare (which it implies): only these baselines, comma-separated, of ${METHODS.filter((m) => m !== "sfprompt").join(", ")}`,
+      description: `with --compare (which it implies): only these methods besides the job's own, comma-separated, of ${METHODS.join(", ")}`,
     },
     {
       name: "resume",

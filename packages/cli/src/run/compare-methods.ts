@@ -4,18 +4,23 @@ import { METHODS, type Method } from "@sfprompt/api";
 import { UsageError } from "../errors.js";
 import { COMPARE_ORDER } from "./compare.js";
 
-/** Parses --methods (comma-separated method names); undefined when the flag is absent. */
-export function parseMethodsFlag(v: string | boolean | undefined): Method[] | undefined {
+/**
+ * Parses --methods (comma-separated method names, sfprompt among them: a job of a baseline method
+ * compares with it); undefined when the flag is absent. `command` names the command in errors.
+ */
+export function parseMethodsFlag(v: string | boolean | undefined, command = "run"): Method[] | undefined {
   if (v === undefined) return undefined;
   const names = String(v === true ? "" : v)
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
   if (names.length === 0)
-    throw new UsageError(`run: --methods needs a comma-separated list of methods (${METHODS.join(", ")})`);
+    throw new UsageError(
+      `${command}: --methods needs a comma-separated list of methods (${METHODS.join(", ")})`,
+    );
   for (const n of names) {
     if (!(METHODS as readonly string[]).includes(n))
-      throw new UsageError(`run: --methods: unknown method "${n}"; choose from ${METHODS.join(", ")}`);
+      throw new UsageError(`${command}: --methods: unknown method "${n}"; choose from ${METHODS.join(", ")}`);
   }
   return [...new Set(names as Method[])];
 }

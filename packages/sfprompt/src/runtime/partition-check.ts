@@ -3,7 +3,7 @@
 // after it started (each of them); `sfprompt run` asks before it starts any process.
 import { jobPartitioning, type RunConfig } from "@sfprompt/api";
 import { loadBuiltinDataset } from "../datasets/builtin.js";
-import type { Dataset } from "../datasets/dataset.js";
+import { datasetSize, type Dataset } from "../datasets/dataset.js";
 import { loadDebianSections } from "../datasets/debian-sections.js";
 import { DatasetFormatError, DatasetNotFoundError, DatasetUnreadableError } from "../datasets/errors.js";
 import { partitionForJob } from "../datasets/job-partition.js";
@@ -60,18 +60,55 @@ async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
 }
 
 /**
+ * A JSONL spec.data.evalSource of the other kind than the model takes (text for an image model,
+ * number features for a text model), read here as the server would read it: the server refused it
+ * only once it started, after nats-server had. Other read errors stay the server's to report.
+ */
+async function checkEvalSourceKind(config: RunConfig): Promise<void> {
+  const source = config.data.evalSource;
+  if (source?.jsonl === undefined || config.training.evaluation.everyRounds <= 0) return;
+  try {
+    const text = isTextJob(config) ? { text: LABELS_ONLY } : {};
+    await loadJobSource(config, source, "test", "spec.data.evalSource", { ...text, labelsOnly: true });
+  } catch (cause) {
+    if (isJsonlKindRefusal(cause)) throw cause;
+  }
+}
+
+/** How the job's training data is split, as checkTrainingPartition found it. */
+export interface TrainingSplit {
+  /** Samples of the training data (spec.data.source) as read here. */
+  readonly samples: number;
+  /** Each client's samples, in client order; none for a centralized job (one process takes all). */
+  readonly perClient?: readonly number[];
+}
+
+/**
+ * checkTrainingPartition's checks, returning the split it found: undefined where the data cannot be
+ * read here (left to the processes that read it). A centralized job needs no split: its one process
+ * trains on all the data, in batches of up to spec.training.batchSize (a smaller set is one batch);
+ * its data is counted, and the kinds are checked, but nothing is split.
+ */
+export async function trainingSplit(config: RunConfig): Promise<TrainingSplit | undefined> {
+  checkDataKinds(config);
+  await checkEvalSourceKind(config);
+  const train = await trainingData(config);
+  if (train === undefined) return undefined;
+  const samples = datasetSize(train);
+  if (config.method === "centralized") return { samples };
+  const shards = partitionForJob(train, jobPartitioning(config.data, "one-machine"), config.clients.count);
+  return { samples, perClient: shards.map((s) => datasetSize(s)) };
+}
+
+/**
  * Throws JobPartitionError (naming spec.clients.count or spec.data.partitioning.alpha) when the job's
  * training data cannot be partitioned among its clients on one machine: a built-in split, or the
  * folder or JSONL file at its path here (one copy the clients share). Reads the labels, tokenizes
  * nothing; data that cannot be read is left to the clients, which report it. Data of the other kind
  * than the model takes (images or number features for a text model, text for an image model) is a
  * RunConfigError naming spec.data.source or spec.data.evalSource (checkDataKinds, and the JSONL
- * file's lines as read for the count).
+ * files' lines as read for the count, the evalSource's when evaluation is on).
  */
 export async function checkTrainingPartition(config: RunConfig): Promise<void> {
-  checkDataKinds(config);
-  if (config.method === "centralized") return;
-  const train = await trainingData(config);
-  if (train === undefined) return;
-  partitionForJob(train, jobPartitioning(config.data, "one-machine"), config.clients.count);
+  await trainingSplit(config);
 }

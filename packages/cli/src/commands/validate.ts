@@ -1,0 +1,99 @@
+// `sfprompt validate JOB.yaml`: the checks `sfprompt run` makes before it starts anything, alone (a
+// dry run): a short plan and exit 0, or every problem found and exit 1. Starts, builds and fetches
+// nothing; writes no run folder.
+import type { Command } from "../command.js";
+import { clusterOnlyLine } from "../run/cluster-only.js";
+import { parseMethodsFlag } from "../run/compare-methods.js";
+import { JobFileError } from "../run/errors.js";
+import { checkJob, evalIsTrainingDataWarning, problemsError } from "../run/job-checks.js";
+import { runConfigFor } from "../run/job-file.js";
+import { jobPlan, planLines, type JobPlan } from "../run/job-plan.js";
+import { modelPlan } from "../run/model-source.js";
+import { runDirOf } from "../run/run-dir.js";
+import { roundsFlag } from "./run.js";
+
+export const validateCommand: Command = {
+  name: "validate",
+  summary:
+    "check an SFPromptJob manifest as sfprompt run would, starting nothing, and print what a run would do",
+  usage: "validate JOB.yaml [--json] [--out DIR] [--nats URL] [--compare [--methods LIST]] [--rounds N]",
+  positionals: [
+    {
+      name: "job",
+      description: "the SFPromptJob manifest sfprompt run would take (e.g. examples/demo-job.yaml)",
+      required: true,
+    },
+  ],
+  flags: [
+    { name: "json", boolean: true, description: "print the plan (or the problems) as one JSON object" },
+    { name: "out", placeholder: "DIR", description: "the run directory sfprompt run would be given" },
+    {
+      name: "nats",
+      placeholder: "URL",
+      description:
+        "the NATS server sfprompt run would be given (not contacted: spec.output.resumeFrom needs one)",
+    },
+    { name: "compare", boolean: true, description: "check the job as sfprompt run --compare would run it" },
+    {
+      name: "methods",
+      placeholder: "LIST",
+      description:
+        "with --compare (which it implies): the methods besides the job's own, as sfprompt run takes them",
+    },
+    { name: "rounds", placeholder: "N", description: "check with N rounds instead of spec.training.rounds" },
+  ],
+  notes: [
+    "Makes every check sfprompt run makes before it starts anything: the job's fields, the model source,",
+    "the data's paths, kind and split among the clients (read here, labels only). Starts no nats-server,",
+    "makes no run folder, pre-trains or downloads no model: the plan says what a run would build or fetch.",
+    "The model file is not read: that it is ONNX, its inputs against spec.model.tokenizer and the samples'",
+    "shape are checked when sfprompt run splits it, before any process starts.",
+    "exit codes: 0 the job passes (the plan on stdout); 1 problems (each on stderr, and in the JSON); 2 usage.",
+  ],
+  async run(flags, io) {
+    const rounds = roundsFlag(flags["rounds"], "validate");
+    const only = parseMethodsFlag(flags["methods"], "validate");
+    const file = String(flags["job"]);
+    const json = flags["json"] === true;
+    const natsUrl = flags["nats"] === undefined ? undefined : String(flags["nats"]);
+    let check: Awaited<ReturnType<typeof checkJob>>;
+    try {
+      check = await checkJob({
+        jobFile: file,
+        compare: flags["compare"] === true || only !== undefined,
+        ...(only === undefined ? {} : { compareMethods: only }),
+        ...(natsUrl === undefined ? {} : { natsUrl }),
+        ...(rounds === undefined ? {} : { rounds }),
+      });
+    } catch (e) {
+      // the file cannot be read, is no YAML or fails the schema: nothing else can be checked
+      if (json && e instanceof JobFileError) io.out(JSON.stringify(unread(file, e), null, 2));
+      throw e;
+    }
+    const { job, methods, split, problems } = check;
+    const primary = runConfigFor(job, job.spec.method);
+    const model = check.modelFound ? modelPlan(primary) : undefined;
+    const warning = await evalIsTrainingDataWarning(primary);
+    const cluster = clusterOnlyLine(job);
+    const plan = jobPlan({
+      file,
+      job,
+      methods,
+      ...(split === undefined ? {} : { split }),
+      ...(model === undefined ? {} : { model }),
+      runDir: runDirOf(job, flags["out"] === undefined ? undefined : String(flags["out"])),
+      notes: cluster === undefined ? [] : [cluster],
+      warnings: warning === undefined ? [] : [warning],
+      problems: problems.map((p) => p.detail),
+    });
+    if (json) io.out(JSON.stringify(plan, null, 2));
+    const refused = problemsError(file, problems);
+    if (refused !== undefined) throw refused;
+    if (!json) for (const line of planLines(plan, model)) io.out(line);
+    return 0;
+  },
+};
+
+function unread(file: string, e: JobFileError): JobPlan {
+  return { ok: false, file, notes: [], warnings: [], problems: [e.detail] };
+}

@@ -1,0 +1,112 @@
+// `sfprompt run` makes every check of the job before it starts anything (the checks `sfprompt
+// validate` makes): a model path that is not there was refused only after "starting <job> in <dir>"
+// and the run folder's lock; a JSONL evalSource of the other kind than the model takes only by the
+// server, after nats-server had started; a centralized job's --compare baselines were not split-
+// checked (the clients refused the split after they started). The real CLI on real files.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { assertUserError, sfprompt, writeTinyJob } from "./run-helpers.js";
+
+describe("sfprompt run checks the job before it starts anything", () => {
+  let dir = "";
+  let tiny = "";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-checks-first-"));
+    tiny = readFileSync(writeTinyJob(dir), "utf8");
+    writeFileSync(
+      join(dir, "texts.jsonl"),
+      Array.from({ length: 20 }, (_, i) => JSON.stringify({ text: `a text ${i}`, label: i % 10 })).join("\n"),
+    );
+    writeFileSync(join(dir, "one.jsonl"), `${JSON.stringify({ x: [1, 2, 3], label: 0 })}\n`);
+    // one sample of the tiny ViT's input (1×28×28): what the centralized baseline can train on
+    const pixels = Array.from({ length: 28 * 28 }, (_, i) => (i % 7) / 7);
+    writeFileSync(join(dir, "one-image.jsonl"), `${JSON.stringify({ x: pixels, label: 0 })}\n`);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function job(name: string, edit: (text: string) => string): string {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, edit(tiny.replace("name: tiny", `name: ${name}`)));
+    return file;
+  }
+
+  const cases = [
+    {
+      name: "a model path that does not exist",
+      file: (): string =>
+        job("nomodel", (t) =>
+          t.replace(
+            `source: { path: ${JSON.stringify(join(dir, "vit.onnx"))} }`,
+            "source: { path: /nowhere/m.onnx }",
+          ),
+        ),
+      args: [] as string[],
+      message: /spec\.model\.source\.path: \/nowhere\/m\.onnx does not exist on this machine/,
+    },
+    {
+      name: "a JSONL evalSource of text for an image model",
+      file: (): string =>
+        job("evaltext", (t) =>
+          t.replace(
+            "source: { builtin: mnist }",
+            `source: { builtin: mnist }\n    evalSource: { jsonl: { path: ${JSON.stringify(join(dir, "texts.jsonl"))} } }`,
+          ),
+        ),
+      args: [] as string[],
+      message: /spec\.data\.evalSource: jsonl .*texts\.jsonl:1 holds text/,
+    },
+    {
+      name: "a centralized job whose --compare baseline cannot split its data among the clients",
+      file: (): string =>
+        job("central", (t) =>
+          t
+            .replace("spec:\n  model:", "spec:\n  method: centralized\n  model:")
+            .replace(
+              "source: { builtin: mnist }",
+              `source: { jsonl: { path: ${JSON.stringify(join(dir, "one-image.jsonl"))} } }`,
+            )
+            .replace(
+              "partitioning: { strategy: dirichlet, alpha: 0.5, samplesPerClient: 32 }",
+              "partitioning: {}",
+            )
+            .replace("evaluation: { maxSamples: 50 }", "evaluation: { everyRounds: 0 }"),
+        ),
+      args: ["--compare", "--methods", "fl-prompt"],
+      message: /spec\.clients\.count: is 2, but the training data \(spec\.data\.source\) holds 1 sample/,
+    },
+  ];
+  for (const c of cases) {
+    it(`refuses ${c.name} before it says it starts or makes the run folder`, () => {
+      const out = join(dir, "runs", c.name.replace(/\W+/g, "-"));
+      const r = sfprompt("run", c.file(), "--out", out, ...c.args);
+      assertUserError(r, c.message);
+      assert.doesNotMatch(r.stderr, /^starting /m, "nothing started");
+      assert.doesNotMatch(r.stderr, /server exited|refused the job's input/);
+      assert.equal(existsSync(out), false, "no run folder");
+    });
+  }
+
+  it("says a centralized job's data of the wrong shape as the job's error, not an internal one", () => {
+    // centralized trains inside the CLI process: its data refusal (JobInputError) read as a crash
+    const file = job("centralshape", (t) =>
+      t
+        .replace("spec:\n  model:", "spec:\n  method: centralized\n  model:")
+        .replace(
+          "source: { builtin: mnist }",
+          `source: { jsonl: { path: ${JSON.stringify(join(dir, "one.jsonl"))} } }`,
+        )
+        .replace("evaluation: { maxSamples: 50 }", "evaluation: { everyRounds: 0 }"),
+    );
+    const r = sfprompt("run", file, "--out", join(dir, "runs", "centralshape"));
+    assertUserError(r, /^sfprompt run: spec\.data\.source: cannot load: .*one\.jsonl:1: "x" has 3 numbers/m);
+  });
+
+  it("lists sfprompt among the methods --methods takes", () => {
+    const r = sfprompt("run", "--help");
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--methods LIST[^\n]*(\n {6,}[^\n]*)*sfprompt, sfl-prompt/);
+  });
+});

@@ -124,6 +124,6 @@ describe("sfprompt run on data of the other kind than the model takes", () => {
         new RegExp(`^sfprompt run: ${file.replaceAll(".", "\\.")}${c.message().source}`, "m"),
       );
       assert.equal(existsSync(out), false, `no run folder: ${r.stdout}`);
-      assert.doesNotMatch(r.stdout, /^starting /m, "no process started");
+      assert.doesNotMatch(r.stderr, /^starting /m, "no process started");
     });
 });

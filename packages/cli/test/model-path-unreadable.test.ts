@@ -5,7 +5,7 @@
 // check its mode and owner". Both now name the user and the fix, exit 1. As root the CLI runs as
 // nobody; as another user, the folder or file is made 000.
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -53,9 +53,14 @@ describe("sfprompt run with a model the user cannot read", () => {
     chmodSync(job, 0o644);
     const model = join(open, "vit.onnx");
     chmodSync(model, asRoot ? 0o600 : 0o000);
-    const r = sfpromptAsOtherUser({}, "run", job, "--out", join(dir, "out-open"), "--rounds", "1");
+    const out = join(dir, "out-open");
+    const r = sfpromptAsOtherUser({}, "run", job, "--out", out, "--rounds", "1");
     assertUserError(r, unreadableModel(job, model));
     assert.doesNotMatch(r.stderr, /check its mode and owner/);
+    assert.equal(existsSync(out), false, r.stderr);
+    // sfprompt validate, which reads no model, tells it too (it passed the job before)
+    const v = sfpromptAsOtherUser({}, "validate", job);
+    assertUserError(v, unreadableModel(job, model));
   });
 });
 

@@ -1,11 +1,17 @@
 // The partition bundle of a local run (the splitter, `sfprompt prepare`), in the run directory.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
-import { jobSplitRefusal, splitOptionsOf } from "@sfprompt/core";
-import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
+import { jobSplitRefusal, splitOptionsOf, unreadableDetail } from "@sfprompt/core";
+import {
+  MANIFEST_FILE,
+  ManifestError,
+  manifestFiles,
+  prepareBundle,
+  readPartitionManifest,
+} from "@sfprompt/engine";
 import { modelFileDetail } from "../model-file-error.js";
-import { JobFileError } from "./errors.js";
+import { JobFileError, RunDirError } from "./errors.js";
 
 export { splitOptionsOf };
 
@@ -21,7 +27,10 @@ export function prepareRunBundle(
   resumed: boolean,
   jobFile = "the job",
 ): void {
-  if (resumed && existsSync(join(dir, MANIFEST_FILE))) return;
+  if (resumed && existsSync(join(dir, MANIFEST_FILE))) {
+    checkResumedBundle(dir);
+    return;
+  }
   try {
     prepareBundle({ model: modelPath, out: dir, ...splitOptionsOf(c) });
   } catch (cause) {
@@ -32,5 +41,42 @@ export function prepareRunBundle(
     const detail = c.model.source.path === undefined ? undefined : modelFileDetail(cause);
     if (detail !== undefined) throw new JobFileError(jobFile, `spec.model.source.path: ${detail}`, { cause });
     throw cause;
+  }
+}
+
+/**
+ * A resumed run's bundle must still hold every file its manifest names: one removed or made
+ * unreadable since was met by every client mid-round, after nats-server and the server had started,
+ * as "cannot read <file>: re-run `sfprompt prepare`", a command the run's user never ran. Removing
+ * the folder has this run prepare it again from spec.model.source (the same model and split give the
+ * same bundle); --fresh starts the run over.
+ */
+function checkResumedBundle(dir: string): void {
+  const runDir = dirname(dir);
+  const fix = `remove ${dir} to have it prepared again from spec.model.source (the same model file and split give the same bundle), or start the run over with --fresh`;
+  const refuse = (detail: string, cause: unknown): never => {
+    const unreadable = unreadableDetail({ path: dir, kind: "folder", where: "on this machine" }, cause);
+    throw new RunDirError(runDir, `its bundle ${unreadable ?? detail}; ${fix}`, { cause });
+  };
+  let files: string[] = [];
+  try {
+    files = manifestFiles(readPartitionManifest(dir));
+  } catch (cause) {
+    if (!(cause instanceof ManifestError)) throw cause;
+    // the engine's "cannot read …: run sfprompt prepare --out … first" is wrong here too
+    const problem =
+      cause.cause instanceof SyntaxError
+        ? `${join(dir, MANIFEST_FILE)} is not JSON (${cause.cause.message})`
+        : cause.message;
+    refuse(problem, cause);
+  }
+  for (const file of files) {
+    const path = join(dir, file);
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+      refuse(`file ${path}, which its ${MANIFEST_FILE} names, cannot be opened (${code})`, cause);
+    }
   }
 }

@@ -47,6 +47,7 @@ export {
 } from "./ir/dtype.js";
 export { f32, f64, i64, i64s, scalar, toNumbers } from "./ir/tensor.js";
 export { decodeModel, encodeModel, readModel, writeModel, type WriteModelOptions } from "./onnx/model-io.js";
+export { externalDataFiles } from "./onnx/external-data.js";
 export { GraphBuilder, type GraphBuilderOptions, type NodeOptions } from "./builder/graph-builder.js";
 export { float, floats, type AttrInput } from "./builder/attrs.js";
 export { inferShapes } from "./shape/infer.js";

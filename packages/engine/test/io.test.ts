@@ -1,7 +1,7 @@
 // ONNX I/O: round trips of real exports and built models, external data, the typed *_data fields,
 // and fields the IR does not model (functions, metadata, other-domain opsets).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -11,6 +11,7 @@ import protobuf from "protobufjs";
 import {
   decodeModel,
   encodeModel,
+  externalDataFiles,
   readModel,
   runOnce,
   writeModel,
@@ -83,6 +84,26 @@ describe("ONNX I/O", () => {
     await session.release();
     const inMemory = await runOnce(model, feeds);
     assert.deepEqual(Array.from(viaOrt["y"]?.data as Float32Array), values(inMemory["y"]));
+  });
+
+  it("names the external data files a model keeps its weights in, without reading them", () => {
+    const { model } = mlp();
+    const dir = tmp();
+    const external = join(dir, "mlp.onnx");
+    const files = writeModel(external, model, { externalData: { location: "weights.bin", threshold: 64 } });
+    assert.deepEqual(files, ["weights.bin"], "writeModel reports the data file it wrote");
+    assert.deepEqual(externalDataFiles(external), ["weights.bin"]);
+    const inline = join(dir, "inline.onnx");
+    assert.deepEqual(writeModel(inline, model), []);
+    assert.deepEqual(externalDataFiles(inline), []);
+    // nothing below the threshold: no data file written, none named
+    const small = join(dir, "small.onnx");
+    assert.deepEqual(writeModel(small, model, { externalData: { threshold: 1 << 20 } }), []);
+    assert.equal(existsSync(join(dir, "small.onnx.data")), false);
+    assert.deepEqual(externalDataFiles(small), []);
+    const notOnnx = join(dir, "model.pt");
+    writeFileSync(notOnnx, Buffer.concat([Buffer.from("PK\u0003\u0004"), Buffer.alloc(64, 0xff)]));
+    assert.throws(() => externalDataFiles(notOnnx), /^OnnxIoError: cannot load ONNX model \S+model\.pt: /);
   });
 
   it("reads external data given by location only (whole file) and by offset and length", () => {

@@ -14,7 +14,7 @@ import {
   splitOptionsOf,
   unwritableDetail,
 } from "@sfprompt/core";
-import { MANIFEST_FILE, prepareBundle } from "@sfprompt/engine";
+import { externalDataFiles, MANIFEST_FILE, OnnxIoError, prepareBundle } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
 import { checkBundle } from "./bundle-check.js";
 import { withDemoModel } from "./demo-files.js";
@@ -38,10 +38,9 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
     return o.bundleDir;
   }
   const model = await resolveModelPath(config, o);
-  const modelField = o.modelPath !== undefined ? "--model-path / SFPROMPT_MODEL_PATH" : "spec.model.source";
   const options = splitOptionsOf(config);
   const key = createHash("sha256")
-    .update(await fileDigest(model, modelField))
+    .update(await modelDigest(model, modelFieldOf(config, o)))
     .update(JSON.stringify(options))
     .digest("hex")
     .slice(0, 16);
@@ -90,6 +89,9 @@ function bundleCacheError(cause: unknown, bundles: string): JobInputError | unde
   );
 }
 
+/** Where a model file (and its data) is fixed, in a message. */
+const MODEL_WHERE = "(on its volume or the node)";
+
 /** The ONNX model of the job in this process: --model-path, model.source.path, or a built-in model. */
 export async function resolveModelPath(config: RunConfig, o: BundleInputs): Promise<string> {
   const source = config.model.source;
@@ -103,7 +105,7 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
         path,
         kind: "file",
         what: "the model file",
-        where: "(on its volume or the node)",
+        where: MODEL_WHERE,
         doc: "docs/images.md",
       },
       denied: (detail, cause) => new JobInputError(field, detail, { cause }),
@@ -134,7 +136,55 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
   );
 }
 
-/** The model file's sha256; one that cannot be read is a JobInputError naming `field`. */
+/** The setting or job field that gave the model file. */
+function modelFieldOf(config: RunConfig, o: BundleInputs): string {
+  if (o.modelPath !== undefined) return "--model-path / SFPROMPT_MODEL_PATH";
+  return config.model.source.path !== undefined ? "spec.model.source.path" : "spec.model.source";
+}
+
+/** What to do with a file that holds no ONNX model (as sfprompt's CLI says it). */
+const NOT_ONNX_HINT =
+  "give the path of an ONNX model file (a PyTorch, safetensors or TensorFlow checkpoint is not one: " +
+  "export it to ONNX first, e.g. with torch.onnx.export)";
+
+/**
+ * The sha256 of the model file and of the external data files it keeps its weights in (a model over
+ * 2 GiB is two files or more: a change of its weights alone is a new bundle). A file that is no ONNX
+ * model, or a data file that is not there or cannot be read, is a JobInputError naming `field`: they
+ * ended in runtime.failed (exit 3, restarted into the same failure) when the splitter read them.
+ */
+async function modelDigest(model: string, field: string): Promise<string> {
+  let data: string[];
+  try {
+    data = externalDataFiles(model).map((d) => join(dirname(model), d));
+  } catch (cause) {
+    if (!(cause instanceof OnnxIoError)) throw cause;
+    throw new JobInputError(field, `${cause.message}; ${NOT_ONNX_HINT}`, { cause });
+  }
+  for (const path of data) {
+    const there = pathIsThere(path, {
+      target: {
+        path,
+        kind: "file",
+        what: "the model's external data file",
+        where: MODEL_WHERE,
+        doc: "docs/images.md",
+      },
+      denied: (detail, cause) => new JobInputError(field, detail, { cause }),
+      read: true,
+    });
+    if (!there)
+      throw new JobInputError(
+        field,
+        `${model} keeps its weights in ${path} (ONNX external data), which is not there; put that file beside the model, as the export wrote them (mount or copy them together)`,
+      );
+  }
+  const hash = createHash("sha256");
+  for (const path of [model, ...data]) hash.update(await fileDigest(path, field));
+  return hash.digest("hex");
+}
+
+/** A file's sha256; one that cannot be read is a JobInputError naming `field`. */
 function fileDigest(path: string, field: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash("sha256");

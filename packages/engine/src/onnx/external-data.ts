@@ -1,0 +1,56 @@
+// The external data files an ONNX file's tensors name (weights kept beside the model, as exports over
+// 2 GiB and `sfprompt prepare`'s large graphs do), found from the model's protobuf without reading
+// them: what must be there, readable and hashed along with the .onnx file.
+import { readFileSync } from "node:fs";
+import { OnnxIoError } from "../errors.js";
+import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
+
+const EXTERNAL = 1;
+
+const list = (v: unknown): ProtoMessage[] => (Array.isArray(v) ? (v as ProtoMessage[]) : []);
+
+function tensorLocation(t: ProtoMessage | undefined): string[] {
+  if (t === undefined || t === null || toNumber(t["data_location"]) !== EXTERNAL) return [];
+  const entry = list(t["external_data"]).find((e) => String(e["key"]) === "location");
+  return entry === undefined ? [] : [String(entry["value"])];
+}
+
+function graphLocations(g: ProtoMessage | undefined): string[] {
+  if (g === undefined || g === null) return [];
+  const fromNodes = list(g["node"]).flatMap((n) =>
+    list(n["attribute"]).flatMap((a) => [
+      ...tensorLocation(a["t"] as ProtoMessage | undefined),
+      ...list(a["tensors"]).flatMap(tensorLocation),
+      ...graphLocations(a["g"] as ProtoMessage | undefined),
+      ...list(a["graphs"]).flatMap(graphLocations),
+    ]),
+  );
+  return [...list(g["initializer"]).flatMap(tensorLocation), ...fromNodes];
+}
+
+/**
+ * The external data files the ONNX model at `path` names, each once, as written in the model
+ * (relative to its folder); [] when every tensor is inline. An OnnxIoError when the file cannot be
+ * read or is no ONNX model (readModel's messages).
+ */
+export function externalDataFiles(path: string): string[] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new OnnxIoError(`cannot read ONNX model ${path} (${code})`, { cause });
+  }
+  let model: ProtoMessage;
+  try {
+    model = onnxTypes().ModelProto.decode(bytes) as unknown as ProtoMessage;
+  } catch (cause) {
+    throw new OnnxIoError(
+      `cannot load ONNX model ${path}: the bytes are not an ONNX ModelProto (protobuf decoding failed)`,
+      { cause },
+    );
+  }
+  if (model["graph"] === undefined || model["graph"] === null)
+    throw new OnnxIoError(`cannot load ONNX model ${path}: the ModelProto has no graph`);
+  return [...new Set(graphLocations(model["graph"] as ProtoMessage))];
+}

@@ -181,6 +181,41 @@ describe("sfprompt validate", () => {
     assert.ok(Date.now() - started < 120_000);
   });
 
+  it("says what sfprompt run would do with the run directory, and refuses what it would refuse", () => {
+    const out = join(dir, "runs", "kept");
+    const first = sfprompt(
+      "run",
+      job("kept", (t) => t.replace("rounds: 2", "rounds: 1")),
+      "--out",
+      out,
+    );
+    assert.equal(first.code, 0, first.stderr);
+    const again = sfprompt("validate", job("kept"), "--out", out);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stdout,
+      /run directory: \S+kept \(holds an earlier session of this job: sfprompt run goes on/,
+    );
+    // another job's run there, and a folder of the user's own files
+    const other = sfprompt("validate", job("other"), "--out", out);
+    assert.equal(other.code, 1, other.stdout);
+    assert.match(other.stderr, /run directory \S+kept: holds a run of job "kept"/);
+    const mine = join(dir, "mine");
+    mkdirSync(mine);
+    writeFileSync(join(mine, "notes.txt"), "mine\n");
+    const notRun = sfprompt("validate", job("kept"), "--out", mine);
+    assert.equal(notRun.code, 1, notRun.stdout);
+    assert.match(
+      notRun.stderr,
+      /run directory \S+mine: is not an sfprompt run's folder: it holds notes\.txt/,
+    );
+    assert.deepEqual(readdirSync(mine), ["notes.txt"], "the folder is left as it was");
+    const resume = sfprompt("validate", job("kept"), "--out", join(dir, "runs", "none"), "--resume");
+    assert.equal(resume.code, 1, resume.stdout);
+    assert.match(resume.stderr, /has no checkpoint to resume/);
+    assert.equal(existsSync(join(dir, "runs", "none")), false);
+  });
+
   it("is listed by sfprompt --help", () => {
     const r = sfprompt("--help");
     assert.equal(r.code, 0);

@@ -31,8 +31,9 @@ export function roundsFlag(v: string | boolean | undefined, command = "run"): nu
   return n;
 }
 
-function modeOf(resume: boolean, fresh: boolean): ResumeMode {
-  if (resume && fresh) throw new UsageError("run: --resume and --fresh exclude each other; give one");
+/** --resume / --fresh / neither; `command` names the command in the error. */
+export function modeOf(resume: boolean, fresh: boolean, command = "run"): ResumeMode {
+  if (resume && fresh) throw new UsageError(`${command}: --resume and --fresh exclude each other; give one`);
   return resume ? "resume" : fresh ? "fresh" : "auto";
 }
 

@@ -10,13 +10,15 @@ import { runConfigFor } from "../run/job-file.js";
 import { jobPlan, planLines, type JobPlan } from "../run/job-plan.js";
 import { modelPlan } from "../run/model-source.js";
 import { runDirOf } from "../run/run-dir.js";
-import { roundsFlag } from "./run.js";
+import { runDirPlan } from "../run/run-dir-plan.js";
+import { modeOf, roundsFlag } from "./run.js";
 
 export const validateCommand: Command = {
   name: "validate",
   summary:
     "check an SFPromptJob manifest as sfprompt run would, starting nothing, and print what a run would do",
-  usage: "validate JOB.yaml [--json] [--out DIR] [--nats URL] [--compare [--methods LIST]] [--rounds N]",
+  usage:
+    "validate JOB.yaml [--json] [--out DIR] [--nats URL] [--compare [--methods LIST]] [--resume|--fresh] [--rounds N]",
   positionals: [
     {
       name: "job",
@@ -40,11 +42,24 @@ export const validateCommand: Command = {
       description:
         "with --compare (which it implies): the methods besides the job's own, as sfprompt run takes them",
     },
+    {
+      name: "resume",
+      boolean: true,
+      description:
+        "check the run directory as sfprompt run --resume would use it (a checkpoint to go on from)",
+    },
+    {
+      name: "fresh",
+      boolean: true,
+      description: "check the run directory as sfprompt run --fresh would use it (its earlier run replaced)",
+    },
     { name: "rounds", placeholder: "N", description: "check with N rounds instead of spec.training.rounds" },
   ],
   notes: [
     "Makes every check sfprompt run makes before it starts anything: the job's fields, the model source,",
-    "the data's paths, kind and split among the clients (read here, labels only). Starts no nats-server,",
+    "the data's paths, kind and split among the clients (read here, labels only), the run directory (an",
+    "earlier run of another job, a folder of your files, --resume without a checkpoint, fewer rounds than",
+    "it trained; with --nats the server's store is not asked). Starts no nats-server,",
     "makes no run folder, pre-trains or downloads no model: the plan says what a run would build or fetch.",
     "The model file is not read: that it is ONNX, its inputs against spec.model.tokenizer and the samples'",
     "shape are checked when sfprompt run splits it, before any process starts.",
@@ -52,6 +67,7 @@ export const validateCommand: Command = {
   ],
   async run(flags, io) {
     const rounds = roundsFlag(flags["rounds"], "validate");
+    const mode = modeOf(flags["resume"] === true, flags["fresh"] === true, "validate");
     const only = parseMethodsFlag(flags["methods"], "validate");
     const file = String(flags["job"]);
     const json = flags["json"] === true;
@@ -70,9 +86,25 @@ export const validateCommand: Command = {
       if (json && e instanceof JobFileError) io.out(JSON.stringify(unread(file, e), null, 2));
       throw e;
     }
-    const { job, methods, split, problems } = check;
+    const { job, methods, split } = check;
     const primary = runConfigFor(job, job.spec.method);
     const model = check.modelFound ? modelPlan(primary) : undefined;
+    const runDir = runDirOf(job, flags["out"] === undefined ? undefined : String(flags["out"]));
+    const dirPlan = runDirPlan({
+      dir: runDir,
+      job,
+      methods,
+      mode,
+      ...(natsUrl === undefined ? {} : { natsUrl }),
+      roundsSource: rounds === undefined ? "spec.training.rounds" : "--rounds",
+    });
+    // the run directory's refusal, under the job file's name as the other problems are
+    const problems = [
+      ...check.problems,
+      ...(dirPlan.problem === undefined
+        ? []
+        : [new JobFileError(file, dirPlan.problem.message, { cause: dirPlan.problem })]),
+    ];
     const warning = await evalIsTrainingDataWarning(primary);
     const cluster = clusterOnlyLine(job);
     const plan = jobPlan({
@@ -81,7 +113,8 @@ export const validateCommand: Command = {
       methods,
       ...(split === undefined ? {} : { split }),
       ...(model === undefined ? {} : { model }),
-      runDir: runDirOf(job, flags["out"] === undefined ? undefined : String(flags["out"])),
+      runDir,
+      runDirUse: dirPlan.what,
       notes: cluster === undefined ? [] : [cluster],
       warnings: warning === undefined ? [] : [warning],
       problems: problems.map((p) => p.detail),

@@ -24,6 +24,8 @@ export interface JobPlan {
   readonly evaluation?: string;
   readonly model?: Omit<ModelPlan, "line">;
   readonly runDir?: string;
+  /** What sfprompt run would do in it: new, start clean, go on from its checkpoint. */
+  readonly runDirUse?: string;
   readonly notes: readonly string[];
   readonly warnings: readonly string[];
   readonly problems: readonly string[];
@@ -36,6 +38,7 @@ export interface PlanInputs {
   readonly split?: TrainingSplit;
   readonly model?: ModelPlan;
   readonly runDir: string;
+  readonly runDirUse: string;
   readonly notes: readonly string[];
   readonly warnings: readonly string[];
   readonly problems: readonly string[];
@@ -92,6 +95,7 @@ export function jobPlan(x: PlanInputs): JobPlan {
       ? {}
       : { model: { source: x.model.source, path: x.model.path, ...cachedOf(x.model) } }),
     runDir: x.runDir,
+    runDirUse: x.runDirUse,
     notes: x.notes,
     warnings: x.warnings,
     problems: x.problems,
@@ -137,7 +141,7 @@ export function planLines(plan: JobPlan, model?: ModelPlan): string[] {
     `  data: ${dataLine(plan, methods)}`,
     `  evaluation: ${plan.evaluation ?? "?"}`,
     ...(model === undefined ? [] : [`  model: ${model.line}`]),
-    `  run directory: ${plan.runDir ?? "?"}`,
+    `  run directory: ${plan.runDir ?? "?"} (${plan.runDirUse ?? "?"})`,
     ...plan.notes.map((n) => `  note: ${n}`),
     ...plan.warnings,
   ];

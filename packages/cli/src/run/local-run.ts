@@ -21,6 +21,7 @@ import { StatusLine } from "./progress-view.js";
 import {
   checkRoundsNotBehind,
   checkRunDirOwner,
+  methodDirOf,
   openRunDir,
   RUN_FILES,
   runDirOf,
@@ -84,7 +85,7 @@ async function runInDir(
   const external = o.natsUrl === undefined ? undefined : await externalCheckpoints(o.natsUrl, job);
   const { resumed } = openRunDir(dir, o.mode, job.spec.output.resume, external);
   const methods = methodsToRun(job.spec.method, o.compare, o.compareMethods);
-  const methodDir = (m: Method): string => (m === job.spec.method ? dir : join(dir, RUN_FILES.methods, m));
+  const methodDir = (m: Method): string => methodDirOf(dir, job.spec.method, m);
   const roundsSource = o.rounds === undefined ? "spec.training.rounds" : "--rounds";
   if (resumed) checkRoundsNotBehind(dir, methods.map(methodDir), job.spec.training.rounds, roundsSource);
   // whether the store holds a checkpoint is told per method once NATS runs (method-run.ts)

@@ -11,7 +11,7 @@ import {
   statSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { SFPromptJob } from "@sfprompt/api";
+import type { Method, SFPromptJob } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
 import { LOCK_FILE } from "./run-lock.js";
 import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
@@ -97,6 +97,11 @@ function checkIsRunFolder(dir: string): void {
   );
 }
 
+/** Where a method's files go: the run directory for the job's own, methods/<method>/ for a baseline. */
+export function methodDirOf(dir: string, jobMethod: Method, method: Method): string {
+  return method === jobMethod ? dir : join(dir, RUN_FILES.methods, method);
+}
+
 /** The run directory: --out, else spec.output.path, else runs/<job name>. */
 export function runDirOf(job: SFPromptJob, out: string | undefined): string {
   return out ?? job.spec.output.path ?? join("runs", job.metadata.name);
@@ -155,6 +160,25 @@ function checkResumable(dir: string, found: CheckpointsFound): void {
 }
 
 /**
+ * openRunDir's checks, which change nothing (sfprompt validate makes them alone): the folder is one a
+ * run may use (a folder, of a run or empty), and --resume has a checkpoint. Whether the run resumes.
+ */
+export function runDirResumes(
+  dir: string,
+  mode: ResumeMode,
+  specResume: boolean,
+  asked?: CheckpointsFound,
+): boolean {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new RunDirError(dir, "exists and is not a folder");
+  checkIsRunFolder(dir);
+  // a fresh start looks for no checkpoint: it removes the store, whatever it holds
+  const found = asked ?? { own: mode !== "fresh" && hasCheckpoint(dir) };
+  if (mode === "resume") checkResumable(dir, found);
+  return found.own && (mode === "resume" || (mode === "auto" && specResume));
+}
+
+/**
  * Decides resume vs fresh and readies the folder. auto resumes when a checkpoint exists and the spec
  * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote. `asked`
  * defaults to the local store under nats/; with --nats the caller asks that server instead. --resume
@@ -167,13 +191,7 @@ export function openRunDir(
   specResume: boolean,
   asked?: CheckpointsFound,
 ): { resumed: boolean } {
-  if (existsSync(dir) && !statSync(dir).isDirectory())
-    throw new RunDirError(dir, "exists and is not a folder");
-  checkIsRunFolder(dir);
-  // a fresh start looks for no checkpoint: it removes the store, whatever it holds
-  const found = asked ?? { own: mode !== "fresh" && hasCheckpoint(dir) };
-  if (mode === "resume") checkResumable(dir, found);
-  const resumed = found.own && (mode === "resume" || (mode === "auto" && specResume));
+  const resumed = runDirResumes(dir, mode, specResume, asked);
   try {
     if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });

@@ -216,6 +216,23 @@ describe("sfprompt validate", () => {
     assert.equal(existsSync(join(dir, "runs", "none")), false);
   });
 
+  it("is what sfprompt run --dry-run does, as kubectl's --dry-run", () => {
+    const out = join(dir, "runs", "dry");
+    const r = sfprompt("run", job("dry", onJsonl), "--out", out, "--dry-run");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /SFPromptJob dry passes sfprompt run's checks \(nothing was started\)/);
+    assert.match(r.stdout, /40 training samples; split iid/);
+    assert.doesNotMatch(r.stderr, /^starting /m);
+    assert.equal(existsSync(out), false, "no run folder");
+    const bad = sfprompt(
+      "run",
+      job("drybad", (t) => t.replace("rounds: 2", "rounds: 0")),
+      "--dry-run",
+    );
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /spec\.training\.rounds/);
+  });
+
   it("is listed by sfprompt --help", () => {
     const r = sfprompt("--help");
     assert.equal(r.code, 0);

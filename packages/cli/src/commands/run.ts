@@ -2,12 +2,12 @@
 // processes), with progress on stderr and the results in a run directory (docs/quickstart.md).
 import { METHODS } from "@sfprompt/api";
 import type { Command } from "../command.js";
-import { UsageError } from "../errors.js";
 import { parseMethodsFlag } from "../run/compare-methods.js";
+import { modeOf, roundsFlag } from "../run/run-flags.js";
 import { localRun } from "../run/local-run.js";
 import { StatusLine } from "../run/progress-view.js";
-import type { ResumeMode } from "../run/run-dir.js";
 import { isOutputGone } from "../output-gone.js";
+import { validateCommand } from "./validate.js";
 
 /**
  * The signals that stop a run as Ctrl-C does, with the exit code and what the user is told. SIGHUP
@@ -21,27 +21,12 @@ const STOP_SIGNALS = {
 } as const satisfies Partial<Record<NodeJS.Signals, { code: number; why: string }>>;
 type StopSignal = keyof typeof STOP_SIGNALS;
 
-/** --rounds N (a whole number ≥ 1); `command` names the command in the error. */
-export function roundsFlag(v: string | boolean | undefined, command = "run"): number | undefined {
-  if (v === undefined) return undefined;
-  // digits only: Number() would also take "1e3" (1000 rounds) and "0x10" (16)
-  const n = /^\d+$/.test(String(v)) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new UsageError(`${command}: --rounds must be a whole number ≥ 1 (got "${String(v)}")`);
-  return n;
-}
-
-/** --resume / --fresh / neither; `command` names the command in the error. */
-export function modeOf(resume: boolean, fresh: boolean, command = "run"): ResumeMode {
-  if (resume && fresh) throw new UsageError(`${command}: --resume and --fresh exclude each other; give one`);
-  return resume ? "resume" : fresh ? "fresh" : "auto";
-}
-
 export const runCommand: Command = {
   name: "run",
   summary:
     "run an SFPromptJob manifest locally (nats-server, server and client processes) and write a run directory",
-  usage: "run JOB.yaml [--nats URL] [--out DIR] [--compare [--methods LIST]] [--resume|--fresh] [--rounds N]",
+  usage:
+    "run JOB.yaml [--nats URL] [--out DIR] [--compare [--methods LIST]] [--resume|--fresh] [--rounds N] [--dry-run]",
   positionals: [
     {
       name: "job",
@@ -87,6 +72,11 @@ export const runCommand: Command = {
       description:
         "train N rounds instead of spec.training.rounds (more than a finished run trained: it trains on)",
     },
+    {
+      name: "dry-run",
+      boolean: true,
+      description: "check the job and print what the run would do, starting nothing (sfprompt validate)",
+    },
   ],
   notes: [
     "Progress goes to stderr, the result to stdout, everything else to the run directory (docs/quickstart.md).",
@@ -98,6 +88,8 @@ export const runCommand: Command = {
     "A stopped run says which checkpoint its store keeps, if any: the same command goes on from it.",
   ],
   async run(flags, io) {
+    // kubectl's --dry-run: the same checks and plan as sfprompt validate, nothing started
+    if (flags["dry-run"] === true) return validateCommand.run(flags, io);
     const rounds = roundsFlag(flags["rounds"]);
     const only = parseMethodsFlag(flags["methods"]);
     const mode = modeOf(flags["resume"] === true, flags["fresh"] === true);

@@ -11,7 +11,7 @@ import { jobPlan, planLines, type JobPlan } from "../run/job-plan.js";
 import { modelPlan } from "../run/model-source.js";
 import { runDirOf } from "../run/run-dir.js";
 import { runDirPlan } from "../run/run-dir-plan.js";
-import { modeOf, roundsFlag } from "./run.js";
+import { modeOf, roundsFlag } from "../run/run-flags.js";
 
 export const validateCommand: Command = {
   name: "validate",

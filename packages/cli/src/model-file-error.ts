@@ -10,18 +10,33 @@ const NOT_ONNX_HINT =
 /**
  * The engine's OnnxIoError with what to do appended when the file was read but holds no ONNX model
  * (a read that failed, ENOENT or EISDIR, already says what to do; EACCES is told with the user and the
- * chmod), or undefined for another error.
+ * chmod; an external data file that cannot be read is told as such), or undefined for another error.
  */
 export function modelFileDetail(error: unknown): string | undefined {
   if (!(error instanceof OnnxIoError)) return undefined;
-  // readModel's read failures carry the file system's error (with its code) as their cause
-  const read = error.cause as NodeJS.ErrnoException | undefined;
-  if (typeof read?.code !== "string") return `${error.message}; ${NOT_ONNX_HINT}`;
+  // a read that failed carries the file system's error (with its code and path): as readModel's cause
+  // for the .onnx file, or deeper (under the tensor's TensorFormatError) for an external data file
+  const read = systemError(error.cause);
+  if (read === undefined) return `${error.message}; ${NOT_ONNX_HINT}`;
   // a file of another owner at 0600: "check its mode and owner" said neither the user nor the chmod
   const path = read.path;
   const denied =
     path === undefined ? undefined : unreadableDetail({ path, kind: "file", where: "on this machine" }, read);
-  return denied ?? error.message;
+  if (denied !== undefined) return denied;
+  if (read === error.cause || path === undefined) return error.message;
+  // "cannot load ONNX model …: tensor …: cannot read external data file …; give the path of an ONNX
+  // model file …" sent the user to export a model they have
+  return (
+    `${error.path ?? "the model"} keeps its weights in ${path} (ONNX external data), which cannot be opened ` +
+    `(${read.code}); put that file beside the model, as the export wrote them (copy them together)`
+  );
+}
+
+/** The first error with a system error code in `cause`'s chain. */
+function systemError(cause: unknown): NodeJS.ErrnoException | undefined {
+  for (let e = cause, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++)
+    if (typeof (e as NodeJS.ErrnoException).code === "string") return e as NodeJS.ErrnoException;
+  return undefined;
 }
 
 /** `error` as the error of `setting` (e.g. "--model") when it is an OnnxIoError, else `error` itself. */

@@ -3,8 +3,11 @@
 /** The ONNX file could not be read, decoded or written. */
 export class OnnxIoError extends Error {
   override readonly name = "OnnxIoError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The model file, when the error is one of reading a file. */
+  readonly path: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; path?: string }) {
     super(message, options);
+    this.path = options?.path;
   }
 }
 

@@ -39,7 +39,7 @@ export function externalDataFiles(path: string): string[] {
     bytes = readFileSync(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new OnnxIoError(`cannot read ONNX model ${path} (${code})`, { cause });
+    throw new OnnxIoError(`cannot read ONNX model ${path} (${code})`, { cause, path });
   }
   let model: ProtoMessage;
   try {
@@ -47,10 +47,10 @@ export function externalDataFiles(path: string): string[] {
   } catch (cause) {
     throw new OnnxIoError(
       `cannot load ONNX model ${path}: the bytes are not an ONNX ModelProto (protobuf decoding failed)`,
-      { cause },
+      { cause, path },
     );
   }
   if (model["graph"] === undefined || model["graph"] === null)
-    throw new OnnxIoError(`cannot load ONNX model ${path}: the ModelProto has no graph`);
+    throw new OnnxIoError(`cannot load ONNX model ${path}: the ModelProto has no graph`, { path });
   return [...new Set(graphLocations(model["graph"] as ProtoMessage))];
 }

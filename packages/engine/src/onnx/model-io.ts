@@ -48,12 +48,15 @@ export function readModel(path: string): Model {
     bytes = readFileSync(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new OnnxIoError(`cannot read ONNX model ${path} (${code})${READ_HINTS[code] ?? ""}`, { cause });
+    throw new OnnxIoError(`cannot read ONNX model ${path} (${code})${READ_HINTS[code] ?? ""}`, {
+      cause,
+      path,
+    });
   }
   try {
     return decodeModel(bytes, dirname(path));
   } catch (cause) {
-    throw new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause });
+    throw new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause, path });
   }
 }
 

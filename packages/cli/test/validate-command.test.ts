@@ -137,6 +137,25 @@ describe("sfprompt validate", () => {
     assert.equal(plan.problems.length, 3);
   });
 
+  it("names data it cannot read here, which sfprompt run leaves to its processes", () => {
+    writeFileSync(join(dir, "broken.jsonl"), `${featureLines(3)}not json\n`);
+    mkdirSync(join(dir, "empty-folder"));
+    const file = job("unread", (t) =>
+      onJsonl(t)
+        .replace(join(dir, "train.jsonl"), join(dir, "broken.jsonl"))
+        .replace("evaluation: { everyRounds: 0 }", "evaluation: { everyRounds: 1 }")
+        .replace(
+          "    partitioning: {}",
+          `    evalSource: { imageFolder: { path: ${JSON.stringify(join(dir, "empty-folder"))} } }\n    partitioning: {}`,
+        ),
+    );
+    const r = sfprompt("validate", file);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /spec\.data\.source: cannot be read here: \S+broken\.jsonl:4: is not valid JSON/);
+    assert.match(r.stderr, /spec\.data\.evalSource: cannot be read here: \S+empty-folder: has no images/);
+    assert.match(r.stderr, /2 problems/);
+  });
+
   it("gives the schema's field errors with their paths", () => {
     const r = sfprompt(
       "validate",

@@ -85,7 +85,7 @@ export function jobPlan(x: PlanInputs): JobPlan {
     rounds: job.spec.training.rounds,
     data: {
       source: sourceName(job.spec.data.source),
-      ...(split === undefined ? {} : { samples: split.samples }),
+      ...(split?.samples === undefined ? {} : { samples: split.samples }),
       ...(federated ? { partitioning: partitioningName(job) } : {}),
       ...(federated && cap !== undefined ? { samplesPerClient: cap } : {}),
       ...(split?.perClient === undefined ? {} : { perClient: split.perClient }),

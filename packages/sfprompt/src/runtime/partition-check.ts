@@ -23,12 +23,21 @@ function builtinTrain(name: NonNullable<RunConfig["data"]["source"]["builtin"]>)
   return loadBuiltinDataset(name, { split: "train" });
 }
 
-/** The training split, or undefined where it cannot be read: the clients read it and say why. */
-async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
+/** Data a check could not read here (left to the processes that read it), and why. */
+export interface DataUnread {
+  readonly field: "spec.data.source" | "spec.data.evalSource";
+  readonly error: unknown;
+}
+
+type TrainingRead = { readonly data: Dataset } | { readonly unread: DataUnread };
+
+/** The training split, or why it cannot be read: the clients read it and say why. */
+async function trainingData(config: RunConfig): Promise<TrainingRead> {
+  const unread = (error: unknown): TrainingRead => ({ unread: { field: "spec.data.source", error } });
   const source = config.data.source;
   if (source.builtin !== undefined) {
     try {
-      return await builtinTrain(source.builtin);
+      return { data: await builtinTrain(source.builtin) };
     } catch (cause) {
       // data that is not there (or not readable by this user) is the clients' to report: each reads
       // it and says so in its own log naming spec.data.source, which the run quotes (only the
@@ -38,7 +47,7 @@ async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
         cause instanceof DatasetFormatError ||
         cause instanceof DatasetUnreadableError
       )
-        return undefined;
+        return unread(cause);
       throw cause;
     }
   }
@@ -49,55 +58,73 @@ async function trainingData(config: RunConfig): Promise<Dataset | undefined> {
     // folder images are found and labelled, not decoded: decoding each at its own size (the model's
     // resize is not known here) refused a folder of mixed sizes, and cost the decode of all of it
     const text = isTextJob(config) ? { text: LABELS_ONLY } : {};
-    return await loadJobSource(config, source, "train", "spec.data.source", { ...text, labelsOnly: true });
+    const data = await loadJobSource(config, source, "train", "spec.data.source", {
+      ...text,
+      labelsOnly: true,
+    });
+    return { data };
   } catch (cause) {
     // a JSONL file of the other kind than the model takes (number features for a text model, or a
     // later line of the other kind) is the job's error, said before any process starts: read for
     // the count anyway, and the clients would each refuse it after nats-server and the server started
     if (isJsonlKindRefusal(cause)) throw cause;
-    return undefined;
+    return unread(cause);
   }
 }
 
 /**
- * A JSONL spec.data.evalSource of the other kind than the model takes (text for an image model,
- * number features for a text model), read here as the server would read it: the server refused it
- * only once it started, after nats-server had. Other read errors stay the server's to report.
+ * Reads a folder or JSONL spec.data.evalSource as the server would (labels only) while evaluation is
+ * on: one of the other kind than the model takes (text for an image model, number features for a
+ * text model) is refused here, where the server refused it only once it started, after nats-server
+ * had. Other read errors stay the server's to report: returned, undefined when it reads.
  */
-async function checkEvalSourceKind(config: RunConfig): Promise<void> {
+async function checkEvalSource(config: RunConfig): Promise<DataUnread | undefined> {
   const source = config.data.evalSource;
-  if (source?.jsonl === undefined || config.training.evaluation.everyRounds <= 0) return;
+  if (source === undefined || source.builtin !== undefined) return undefined;
+  if (config.training.evaluation.everyRounds <= 0) return undefined;
   try {
     const text = isTextJob(config) ? { text: LABELS_ONLY } : {};
     await loadJobSource(config, source, "test", "spec.data.evalSource", { ...text, labelsOnly: true });
+    return undefined;
   } catch (cause) {
     if (isJsonlKindRefusal(cause)) throw cause;
+    return { field: "spec.data.evalSource", error: cause };
   }
 }
 
 /** How the job's training data is split, as checkTrainingPartition found it. */
 export interface TrainingSplit {
-  /** Samples of the training data (spec.data.source) as read here. */
-  readonly samples: number;
+  /** Samples of the training data (spec.data.source) as read here; none when it cannot be read. */
+  readonly samples?: number;
   /** Each client's samples, in client order; none for a centralized job (one process takes all). */
   readonly perClient?: readonly number[];
+  /** The sources that could not be read here, and why (the processes that read them say it too). */
+  readonly unread: readonly DataUnread[];
 }
 
 /**
- * checkTrainingPartition's checks, returning the split it found: undefined where the data cannot be
- * read here (left to the processes that read it). A centralized job needs no split: its one process
+ * checkTrainingPartition's checks, returning the split it found, and the sources it could not read
+ * here (left to the processes that read them). A centralized job needs no split: its one process
  * trains on all the data, in batches of up to spec.training.batchSize (a smaller set is one batch);
  * its data is counted, and the kinds are checked, but nothing is split.
  */
-export async function trainingSplit(config: RunConfig): Promise<TrainingSplit | undefined> {
+export async function trainingSplit(config: RunConfig): Promise<TrainingSplit> {
   checkDataKinds(config);
-  await checkEvalSourceKind(config);
-  const train = await trainingData(config);
-  if (train === undefined) return undefined;
-  const samples = datasetSize(train);
-  if (config.method === "centralized") return { samples };
-  const shards = partitionForJob(train, jobPartitioning(config.data, "one-machine"), config.clients.count);
-  return { samples, perClient: shards.map((s) => datasetSize(s)) };
+  const evalUnread = await checkEvalSource(config);
+  const read = await trainingData(config);
+  const unread = [
+    ...("unread" in read ? [read.unread] : []),
+    ...(evalUnread === undefined ? [] : [evalUnread]),
+  ];
+  if (!("data" in read)) return { unread };
+  const samples = datasetSize(read.data);
+  if (config.method === "centralized") return { samples, unread };
+  const shards = partitionForJob(
+    read.data,
+    jobPartitioning(config.data, "one-machine"),
+    config.clients.count,
+  );
+  return { samples, perClient: shards.map((s) => datasetSize(s)), unread };
 }
 
 /**

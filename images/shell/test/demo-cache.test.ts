@@ -6,7 +6,7 @@
 // a stack (exit 3), a restart loop meeting the same failure. So is a demo model that cannot be
 // pre-trained for want of its Fashion-MNIST files (missing, corrupt, unreadable by the image's user).
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { CARD_FILE, DEMO_RECIPE, MODEL_FILE, demoModelDir } from "@sfprompt/core";
@@ -198,6 +198,24 @@ const cases: {
     says: new RegExp(
       `builtin: demo: the model is not in the cache folder and cannot be pre-trained: (\\S+fashion-demo-8-client)/train-images-idx3-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and its IDX files readable by uid ${uid} in the image or on its volume: chmod -R a\\+rX \\1 \\(or chown -R ${uid}:\\d+ \\1\\); see docs/datasets.md; the images install Debian's`,
     ),
+  },
+  {
+    name: "builtin: demo, a cached model cut short",
+    roles: [CLIENT],
+    model: () => ({ builtin: "demo" }),
+    cache: (name) => {
+      const root = join(fx.tmp.dir, name);
+      const dir = demoModelDir(DEMO_RECIPE, root);
+      mkdirSync(dir, { recursive: true });
+      const model = join(dir, MODEL_FILE);
+      writeModel(model, fx.bundle.model);
+      writeFileSync(model, readFileSync(model).subarray(0, 100));
+      writeFileSync(join(dir, CARD_FILE), "{}\n");
+      return root;
+    },
+    field: "spec.model.source",
+    // the image's own file: not "give the path of an ONNX model file … export it to ONNX"
+    says: /^spec\.model\.source: builtin: demo: cannot load ONNX model (\S+)\/model\.onnx: .*; the cached model is damaged: delete \1 so that the next start builds it again \(in the cache folder, --cache-dir \/ SFPROMPT_CACHE_DIR, now \S+cache-demo-\d+-client\)$/,
   },
 ];
 

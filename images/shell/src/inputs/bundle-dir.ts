@@ -40,7 +40,7 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
   const model = await resolveModelPath(config, o);
   const options = splitOptionsOf(config);
   const key = createHash("sha256")
-    .update(await modelDigest(model, modelFieldOf(config, o)))
+    .update(await modelDigest(model, { field: modelFieldOf(config, o), builtin: builtinOf(config, o), o }))
     .update(JSON.stringify(options))
     .digest("hex")
     .slice(0, 16);
@@ -142,6 +142,22 @@ function modelFieldOf(config: RunConfig, o: BundleInputs): string {
   return config.model.source.path !== undefined ? "spec.model.source.path" : "spec.model.source";
 }
 
+/** The built-in model this process uses (its file is this image's own, in the cache folder), if any. */
+function builtinOf(config: RunConfig, o: BundleInputs): string | undefined {
+  return o.modelPath === undefined && config.model.source.path === undefined
+    ? config.model.source.builtin
+    : undefined;
+}
+
+/** Where the model file came from, for its refusals. */
+interface ModelOrigin {
+  /** The setting or job field that gave it. */
+  readonly field: string;
+  /** A built-in model (built into the cache folder by an earlier start), or undefined for the user's. */
+  readonly builtin: string | undefined;
+  readonly o: BundleInputs;
+}
+
 /** What to do with a file that holds no ONNX model (as sfprompt's CLI says it). */
 const NOT_ONNX_HINT =
   "give the path of an ONNX model file (a PyTorch, safetensors or TensorFlow checkpoint is not one: " +
@@ -153,13 +169,19 @@ const NOT_ONNX_HINT =
  * model, or a data file that is not there or cannot be read, is a JobInputError naming `field`: they
  * ended in runtime.failed (exit 3, restarted into the same failure) when the splitter read them.
  */
-async function modelDigest(model: string, field: string): Promise<string> {
+async function modelDigest(model: string, origin: ModelOrigin): Promise<string> {
+  const { field, builtin } = origin;
   let data: string[];
   try {
     data = externalDataFiles(model).map((d) => join(dirname(model), d));
   } catch (cause) {
     if (!(cause instanceof OnnxIoError)) throw cause;
-    throw new JobInputError(field, `${cause.message}; ${NOT_ONNX_HINT}`, { cause });
+    // a built-in model's file is this image's own: damaged in the cache folder, not the user's to export
+    const detail =
+      builtin === undefined
+        ? `${cause.message}; ${NOT_ONNX_HINT}`
+        : `builtin: ${builtin}: ${cause.message}; the cached model is damaged: delete ${dirname(model)} so that the next start builds it again (in the cache folder, ${CACHE_DIR_SETTING}, now ${origin.o.cacheDir})`;
+    throw new JobInputError(field, detail, { cause });
   }
   for (const path of data) {
     const there = pathIsThere(path, {

@@ -252,6 +252,25 @@ describe("sfprompt validate", () => {
     assert.match(bad.stderr, /spec\.training\.rounds/);
   });
 
+  it("names run, the command typed, in a bad flag's usage error under --dry-run", () => {
+    const file = job("dryflags", onJsonl);
+    const cases: Array<[string[], RegExp]> = [
+      [["--rounds", "0"], /^sfprompt run: --rounds must be a whole number ≥ 1 \(got "0"\)/m],
+      [["--resume", "--fresh"], /^sfprompt run: --resume and --fresh exclude each other/m],
+      [["--methods", "nope"], /^sfprompt run: --methods: unknown method "nope"/m],
+    ];
+    for (const [flags, message] of cases) {
+      const r = sfprompt("run", file, "--dry-run", ...flags);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /validate:/);
+    }
+    // sfprompt validate names itself
+    const v = sfprompt("validate", file, "--rounds", "0");
+    assert.equal(v.code, 2, v.stderr);
+    assert.match(v.stderr, /validate: --rounds must be a whole number/);
+  });
+
   it("is listed by sfprompt --help", () => {
     const r = sfprompt("--help");
     assert.equal(r.code, 0);

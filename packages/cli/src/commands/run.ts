@@ -7,7 +7,7 @@ import { modeOf, roundsFlag } from "../run/run-flags.js";
 import { localRun } from "../run/local-run.js";
 import { StatusLine } from "../run/progress-view.js";
 import { isOutputGone } from "../output-gone.js";
-import { validateCommand } from "./validate.js";
+import { validateJob } from "./validate.js";
 
 /**
  * The signals that stop a run as Ctrl-C does, with the exit code and what the user is told. SIGHUP
@@ -89,7 +89,8 @@ export const runCommand: Command = {
   ],
   async run(flags, io) {
     // kubectl's --dry-run: the same checks and plan as sfprompt validate, nothing started
-    if (flags["dry-run"] === true) return validateCommand.run(flags, io);
+    // (flag errors name run, the command typed)
+    if (flags["dry-run"] === true) return validateJob(flags, io, "run");
     const rounds = roundsFlag(flags["rounds"]);
     const only = parseMethodsFlag(flags["methods"]);
     const mode = modeOf(flags["resume"] === true, flags["fresh"] === true);

@@ -3,7 +3,8 @@
 // nothing; writes no run folder.
 import type { SFPromptJob } from "@sfprompt/api";
 import type { DataUnread } from "@sfprompt/core";
-import type { Command } from "../command.js";
+import type { CliIO, Command } from "../command.js";
+import type { ParsedFlags } from "../flags.js";
 import { clusterOnlyLine } from "../run/cluster-only.js";
 import { parseMethodsFlag } from "../run/compare-methods.js";
 import { JobFileError } from "../run/errors.js";
@@ -67,68 +68,78 @@ export const validateCommand: Command = {
     "shape are checked when sfprompt run splits it, before any process starts.",
     "exit codes: 0 the job passes (the plan on stdout); 1 problems (each on stderr, and in the JSON); 2 usage.",
   ],
-  async run(flags, io) {
-    const rounds = roundsFlag(flags["rounds"], "validate");
-    const mode = modeOf(flags["resume"] === true, flags["fresh"] === true, "validate");
-    const only = parseMethodsFlag(flags["methods"], "validate");
-    const file = String(flags["job"]);
-    const json = flags["json"] === true;
-    const natsUrl = flags["nats"] === undefined ? undefined : String(flags["nats"]);
-    let check: Awaited<ReturnType<typeof checkJob>>;
-    try {
-      check = await checkJob({
-        jobFile: file,
-        compare: flags["compare"] === true || only !== undefined,
-        ...(only === undefined ? {} : { compareMethods: only }),
-        ...(natsUrl === undefined ? {} : { natsUrl }),
-        ...(rounds === undefined ? {} : { rounds }),
-      });
-    } catch (e) {
-      // the file cannot be read, is no YAML or fails the schema: nothing else can be checked
-      if (json && e instanceof JobFileError) io.out(JSON.stringify(unread(file, e), null, 2));
-      throw e;
-    }
-    const { job, methods, split } = check;
-    const primary = runConfigFor(job, job.spec.method);
-    const model = check.modelFound ? modelPlan(primary) : undefined;
-    const runDir = runDirOf(job, flags["out"] === undefined ? undefined : String(flags["out"]));
-    const dirPlan = runDirPlan({
-      dir: runDir,
-      job,
-      methods,
-      mode,
-      ...(natsUrl === undefined ? {} : { natsUrl }),
-      roundsSource: rounds === undefined ? "spec.training.rounds" : "--rounds",
-    });
-    // the run directory's refusal, under the job file's name as the other problems are
-    const problems = [
-      ...check.problems,
-      ...unreadProblems(file, job, split?.unread ?? []),
-      ...(dirPlan.problem === undefined
-        ? []
-        : [new JobFileError(file, dirPlan.problem.message, { cause: dirPlan.problem })]),
-    ];
-    const warning = await evalIsTrainingDataWarning(primary);
-    const cluster = clusterOnlyLine(job);
-    const plan = jobPlan({
-      file,
-      job,
-      methods,
-      ...(split === undefined ? {} : { split }),
-      ...(model === undefined ? {} : { model }),
-      runDir,
-      runDirUse: dirPlan.what,
-      notes: cluster === undefined ? [] : [cluster],
-      warnings: warning === undefined ? [] : [warning],
-      problems: problems.map((p) => p.detail),
-    });
-    if (json) io.out(JSON.stringify(plan, null, 2));
-    const refused = problemsError(file, problems);
-    if (refused !== undefined) throw refused;
-    if (!json) for (const line of planLines(plan, model)) io.out(line);
-    return 0;
-  },
+  run: (flags, io) => validateJob(flags, io, "validate"),
 };
+
+/**
+ * validate's checks and plan; `command` is the command the user typed (validate, or run with
+ * --dry-run), named in a bad flag's usage error.
+ */
+export async function validateJob(
+  flags: ParsedFlags,
+  io: CliIO,
+  command: "validate" | "run",
+): Promise<number> {
+  const rounds = roundsFlag(flags["rounds"], command);
+  const mode = modeOf(flags["resume"] === true, flags["fresh"] === true, command);
+  const only = parseMethodsFlag(flags["methods"], command);
+  const file = String(flags["job"]);
+  const json = flags["json"] === true;
+  const natsUrl = flags["nats"] === undefined ? undefined : String(flags["nats"]);
+  let check: Awaited<ReturnType<typeof checkJob>>;
+  try {
+    check = await checkJob({
+      jobFile: file,
+      compare: flags["compare"] === true || only !== undefined,
+      ...(only === undefined ? {} : { compareMethods: only }),
+      ...(natsUrl === undefined ? {} : { natsUrl }),
+      ...(rounds === undefined ? {} : { rounds }),
+    });
+  } catch (e) {
+    // the file cannot be read, is no YAML or fails the schema: nothing else can be checked
+    if (json && e instanceof JobFileError) io.out(JSON.stringify(unread(file, e), null, 2));
+    throw e;
+  }
+  const { job, methods, split } = check;
+  const primary = runConfigFor(job, job.spec.method);
+  const model = check.modelFound ? modelPlan(primary) : undefined;
+  const runDir = runDirOf(job, flags["out"] === undefined ? undefined : String(flags["out"]));
+  const dirPlan = runDirPlan({
+    dir: runDir,
+    job,
+    methods,
+    mode,
+    ...(natsUrl === undefined ? {} : { natsUrl }),
+    roundsSource: rounds === undefined ? "spec.training.rounds" : "--rounds",
+  });
+  // the run directory's refusal, under the job file's name as the other problems are
+  const problems = [
+    ...check.problems,
+    ...unreadProblems(file, job, split?.unread ?? []),
+    ...(dirPlan.problem === undefined
+      ? []
+      : [new JobFileError(file, dirPlan.problem.message, { cause: dirPlan.problem })]),
+  ];
+  const warning = await evalIsTrainingDataWarning(primary);
+  const cluster = clusterOnlyLine(job);
+  const plan = jobPlan({
+    file,
+    job,
+    methods,
+    ...(split === undefined ? {} : { split }),
+    ...(model === undefined ? {} : { model }),
+    runDir,
+    runDirUse: dirPlan.what,
+    notes: cluster === undefined ? [] : [cluster],
+    warnings: warning === undefined ? [] : [warning],
+    problems: problems.map((p) => p.detail),
+  });
+  if (json) io.out(JSON.stringify(plan, null, 2));
+  const refused = problemsError(file, problems);
+  if (refused !== undefined) throw refused;
+  if (!json) for (const line of planLines(plan, model)) io.out(line);
+  return 0;
+}
 
 /**
  * Data the checks could not read here, which sfprompt run leaves to its processes (they refuse it

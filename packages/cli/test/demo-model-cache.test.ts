@@ -5,12 +5,14 @@
 // user is played by running the CLI as nobody (root writes anywhere); as another user, the folder is
 // made 0555.
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { buildDemoVit, CARD_FILE, DEMO_RECIPE, demoModelDir, MODEL_FILE } from "@sfprompt/core";
+import { writeModel } from "@sfprompt/engine";
 import { asRoot, otherUid, sfpromptAsOtherUser } from "./other-user.js";
-import { assertUserError, sfpromptWithin } from "./run-helpers.js";
+import { assertUserError, ROOT, sfprompt, sfpromptWithin } from "./run-helpers.js";
 
 const uid = otherUid;
 
@@ -112,5 +114,50 @@ describe("sfprompt demo-model pre-training from Fashion-MNIST files the user can
       ),
     );
     assert.doesNotMatch(r.stderr, /t10k-labels/);
+  });
+});
+
+// A demo model in the cache whose model.onnx was cut short since an earlier run built it (a disk that
+// filled up, a copy interrupted): `sfprompt run` said only "cannot load ONNX model <file>: the bytes are
+// not an ONNX ModelProto", not that the file is the cache's nor what to do; it now names the field and
+// the folder to delete so that the next run builds the model again.
+describe("sfprompt run with a cached demo model cut short", () => {
+  let dir = "";
+  const before_ = process.env.SFPROMPT_CACHE;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-demo-cut-"));
+    process.env.SFPROMPT_CACHE = join(dir, "cache");
+  });
+  after(() => {
+    if (before_ === undefined) delete process.env.SFPROMPT_CACHE;
+    else process.env.SFPROMPT_CACHE = before_;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("names spec.model.source, the file and the folder to delete (exit 1)", () => {
+    const model = demoModelDir(DEMO_RECIPE, join(dir, "cache"));
+    mkdirSync(model, { recursive: true });
+    const file = join(model, MODEL_FILE);
+    writeModel(file, buildDemoVit(DEMO_RECIPE.architecture, 1).model);
+    writeFileSync(file, readFileSync(file).subarray(0, 100));
+    const card = {
+      name: DEMO_RECIPE.name,
+      recipe: DEMO_RECIPE,
+      data: { dataset: "fashion-mnist", trainSamples: 30000, testSamples: 2000 },
+      epochs: 2,
+      testAccuracy: 0.85,
+      finalTrainLoss: 0.4,
+      seconds: 26,
+    };
+    writeFileSync(join(model, CARD_FILE), JSON.stringify(card));
+    const job = join(ROOT, "examples", "demo-job.yaml");
+    const r = sfprompt("run", job, "--out", join(dir, "out"), "--rounds", "1");
+    const escaped = model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    assertUserError(
+      r,
+      new RegExp(
+        `${job.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: spec\\.model\\.source: builtin: demo: cannot load ONNX model ${escaped}/model\\.onnx: .*; the cached model is damaged: delete ${escaped} so that the next run builds it again`,
+      ),
+    );
   });
 });

@@ -7,6 +7,7 @@ import {
   MANIFEST_FILE,
   ManifestError,
   manifestFiles,
+  OnnxIoError,
   prepareBundle,
   readPartitionManifest,
 } from "@sfprompt/engine";
@@ -37,6 +38,14 @@ export function prepareRunBundle(
     const refused = jobSplitRefusal(cause, c);
     if (refused !== undefined)
       throw new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
+    // a built-in model's file is the cache's (written by an earlier run), damaged since: cut short, say
+    const builtin = c.model.source.builtin;
+    if (builtin !== undefined && cause instanceof OnnxIoError)
+      throw new JobFileError(
+        jobFile,
+        `spec.model.source: builtin: ${builtin}: ${cause.message}; the cached model is damaged: delete ${dirname(modelPath)} so that the next run builds it again`,
+        { cause },
+      );
     // the user's file is no ONNX model (a checkpoint of the training framework, a cut-off copy)
     const detail = c.model.source.path === undefined ? undefined : modelFileDetail(cause);
     if (detail !== undefined) throw new JobFileError(jobFile, `spec.model.source.path: ${detail}`, { cause });

@@ -210,7 +210,13 @@ const cases: {
       const model = join(dir, MODEL_FILE);
       writeModel(model, fx.bundle.model);
       writeFileSync(model, readFileSync(model).subarray(0, 100));
-      writeFileSync(join(dir, CARD_FILE), "{}\n");
+      const card = {
+        data: { trainSamples: 30000, testSamples: 2000 },
+        epochs: 2,
+        testAccuracy: 0.85,
+        seconds: 26,
+      };
+      writeFileSync(join(dir, CARD_FILE), JSON.stringify(card));
       return root;
     },
     field: "spec.model.source",

@@ -161,3 +161,26 @@ describe("sfprompt run with a cached demo model cut short", () => {
     );
   });
 });
+
+// A cached demo card that is JSON but not a card (no data, accuracy, …): the first run that reused the
+// model ended in an internal error with a stack ("Cannot read properties of undefined (reading
+// 'trainSamples')"). It is now the cache's error, naming the card and the folder to delete.
+describe("sfprompt demo-model with a cached card that is not a card", () => {
+  let dir = "";
+  before(() => (dir = mkdtempSync(join(tmpdir(), "cli-demo-card-"))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("names the card, the field missing and the folder to delete (exit 1)", () => {
+    const model = demoModelDir(DEMO_RECIPE, dir);
+    mkdirSync(model, { recursive: true });
+    writeModel(join(model, MODEL_FILE), buildDemoVit(DEMO_RECIPE.architecture, 1).model);
+    writeFileSync(join(model, CARD_FILE), "{}\n");
+    const r = sfpromptWithin(60_000, "demo-model", "--cache", dir);
+    assertUserError(
+      r,
+      new RegExp(
+        `demo model cache ${model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/card\\.json: is not a demo model card \\(data: .+\\); delete the folder to rebuild the model`,
+      ),
+    );
+  });
+});

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
+import { z } from "zod";
 import { fillOnce } from "../cache/fill-once.js";
 import { DemoCacheError } from "./errors.js";
 import { pretrainDemoModel, type PretrainOptions } from "./pretrain.js";
@@ -53,17 +54,41 @@ export function demoModelDir(recipe: DemoRecipe = DEMO_RECIPE, cacheDir = sfprom
   return join(cacheDir, "models", `${recipe.name}-${recipeHash(recipe)}`);
 }
 
+/**
+ * The card fields that runs read (the progress line, the summary): a card without them, valid JSON
+ * nonetheless (written by hand, or cut at a brace), ended in an internal error ("Cannot read
+ * properties of undefined") at the first run that reused the model.
+ */
+const CardRead = z.object({
+  data: z.object({ trainSamples: z.number(), testSamples: z.number() }),
+  epochs: z.number(),
+  testAccuracy: z.number(),
+  seconds: z.number(),
+});
+
 function readCached(dir: string): DemoModel | undefined {
   const path = join(dir, MODEL_FILE);
   const cardPath = join(dir, CARD_FILE);
   if (!existsSync(path) || !existsSync(cardPath)) return undefined;
+  let card: unknown;
   try {
-    return { path, card: JSON.parse(readFileSync(cardPath, "utf8")) as DemoModelCard, built: false };
+    card = JSON.parse(readFileSync(cardPath, "utf8"));
   } catch (cause) {
     throw new DemoCacheError(cardPath, "is not valid JSON; delete the folder to rebuild the model", {
       cause,
     });
   }
+  const checked = CardRead.safeParse(card);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const where = issue?.path.join(".") || "(root)";
+    throw new DemoCacheError(
+      cardPath,
+      `is not a demo model card (${where}: ${issue?.message ?? "invalid"}); delete the folder to rebuild the model`,
+      { cause: checked.error },
+    );
+  }
+  return { path, card: card as DemoModelCard, built: false };
 }
 
 /** The demo model's path, pre-training it first when the cache does not have it. */

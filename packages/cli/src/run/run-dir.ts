@@ -9,6 +9,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Method, SFPromptJob } from "@sfprompt/api";
@@ -62,22 +63,37 @@ function isLockName(name: string): boolean {
 }
 
 /**
- * Refuses a folder of the user's: one holding something that is not a run file's name, and neither
- * metrics.json nor nats/ (which mark an earlier run, the user's additions to it kept). A run would
- * write beside the user's files, and a start that is not a resume removes every entry with a run
- * file's name (config/, logs/, model/, …) whatever it holds, --fresh or not (ADR 0016 amendment 31).
- * A folder holding only run files' names, or nothing, is taken as before.
+ * Written into a run folder that holds files of the user's, before a start removes the earlier run's
+ * files: a start that then stops before it writes metrics.json or nats/ (a model that does not split,
+ * Ctrl-C while the demo model pre-trains) leaves the user's files alone there, and the folder is still
+ * a run's (ADR 0016 amendment 40). Not one of the files a fresh start removes; not written into a
+ * folder of run files only, which a release removes while empty.
  */
-function checkIsRunFolder(dir: string): void {
+export const RUN_FOLDER_MARK = ".sfprompt-run";
+
+/** The names in a folder's listing that are not a run's (its files, partial files, lock, mark). */
+function foreignNames(names: readonly string[]): string[] {
+  return names.filter((n) => !OWNED.includes(n) && !isLockName(n) && n !== RUN_FOLDER_MARK).sort();
+}
+
+/**
+ * Refuses a folder of the user's: one holding something that is not a run file's name, and neither
+ * metrics.json nor nats/ (which mark an earlier run, the user's additions to it kept) nor the run
+ * folder mark. A run would write beside the user's files, and a start that is not a resume removes
+ * every entry with a run file's name (config/, logs/, model/, …) whatever it holds, --fresh or not
+ * (ADR 0016 amendment 31). A folder holding only run files' names, or nothing, is taken as before.
+ * Returns whether the folder it takes holds files of the user's (a run folder they added to).
+ */
+function checkIsRunFolder(dir: string): boolean {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return; // not there yet, or unreadable: what follows says so
+    return false; // not there yet, or unreadable: what follows says so
   }
-  if (names.includes(RUN_FILES.metrics) || names.includes(RUN_FILES.nats)) return;
-  const foreign = names.filter((n) => !OWNED.includes(n) && !isLockName(n)).sort();
-  if (foreign.length === 0) return;
+  const foreign = foreignNames(names);
+  if (foreign.length === 0) return false;
+  if ([RUN_FILES.metrics, RUN_FILES.nats, RUN_FOLDER_MARK].some((n) => names.includes(n))) return true;
   const listed =
     foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : "");
   const slash = (n: string): string =>
@@ -169,13 +185,22 @@ export function runDirResumes(
   specResume: boolean,
   asked?: CheckpointsFound,
 ): boolean {
+  return runDirChecks(dir, mode, specResume, asked).resumes;
+}
+
+function runDirChecks(
+  dir: string,
+  mode: ResumeMode,
+  specResume: boolean,
+  asked?: CheckpointsFound,
+): { resumes: boolean; usersFiles: boolean } {
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new RunDirError(dir, "exists and is not a folder");
-  checkIsRunFolder(dir);
+  const usersFiles = checkIsRunFolder(dir);
   // a fresh start looks for no checkpoint: it removes the store, whatever it holds
   const found = asked ?? { own: mode !== "fresh" && hasCheckpoint(dir) };
   if (mode === "resume") checkResumable(dir, found);
-  return found.own && (mode === "resume" || (mode === "auto" && specResume));
+  return { resumes: found.own && (mode === "resume" || (mode === "auto" && specResume)), usersFiles };
 }
 
 /**
@@ -191,8 +216,14 @@ export function openRunDir(
   specResume: boolean,
   asked?: CheckpointsFound,
 ): { resumed: boolean } {
-  const resumed = runDirResumes(dir, mode, specResume, asked);
+  const { resumes: resumed, usersFiles } = runDirChecks(dir, mode, specResume, asked);
   try {
+    // before the earlier run's files go: with them gone, the mark alone says the folder is a run's
+    if (usersFiles && !existsSync(join(dir, RUN_FOLDER_MARK)))
+      writeFileSync(
+        join(dir, RUN_FOLDER_MARK),
+        "This folder is an sfprompt run's (sfprompt run writes its files here; docs/quickstart.md).\n",
+      );
     if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);

@@ -1,6 +1,6 @@
 // A client entry point (a real child process, a real nats-server) that prepares its bundle from a
 // model file into its cache folder (SFPROMPT_CACHE_DIR/bundles/<hash>), started again once that copy
-// was damaged: a gradient graph gone, a manifest cut short, a gradient graph the image's user (10001)
+// was damaged: a gradient graph gone, a manifest cut short or gone, a gradient graph the image's user (10001)
 // cannot read (a cache filled by root). The cached copy was used unchecked and failed later, when the
 // bundle loaded or a session opened; it is now checked as a given bundle is, and refused at start-up
 // (config.invalid, exit 1) naming the cache setting, the file and what to do: remove the cached copy
@@ -41,6 +41,17 @@ const cases: {
     says: (dir) =>
       new RegExp(
         `^${SETTING}: ${dir}/manifest\\.json is not JSON \\(.+\\); the bundle cached in ${dir} is damaged: remove ${dir} so that the next start prepares it again$`,
+      ),
+  },
+  {
+    // a cleaner that removes old files and keeps folders (systemd-tmpfiles) leaves such a copy: the
+    // start prepared the bundle again and could not put it in place (rename: ENOTEMPTY), told as a
+    // cache folder it cannot write
+    name: "a cached manifest that is gone",
+    spoil: (dir) => rmSync(join(dir, MANIFEST_FILE)),
+    says: (dir) =>
+      new RegExp(
+        `^${SETTING}: the bundle cached in ${dir} has no manifest\\.json: remove ${dir} so that the next start prepares it again$`,
       ),
   },
   {

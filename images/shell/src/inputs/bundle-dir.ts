@@ -3,7 +3,7 @@
 // length and seed, so the server and every client prepare identical bundles independently; the result
 // is cached under a content hash and published by an atomic rename (processes may race on one cache).
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import {
@@ -45,7 +45,7 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
     .digest("hex")
     .slice(0, 16);
   const dir = join(o.cacheDir, "bundles", key);
-  if (existsSync(join(dir, MANIFEST_FILE))) {
+  if (cachedCopyThere(dir)) {
     // an earlier start wrote it, but it may have been damaged (or made unreadable) since
     checkBundle(dir, "cached");
     o.logger.log("info", "bundle.cached", { dir });
@@ -67,6 +67,22 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
   }
   o.logger.log("info", "bundle.prepared", { dir, model, ms: Date.now() - started });
   return dir;
+}
+
+/**
+ * Whether an earlier start's copy of the bundle is in `dir`: a folder there that is not empty, with
+ * its manifest or not. The folder appears only by the rename of a whole prepared bundle, so one
+ * without its manifest (a cleaner that removes old files and keeps folders) is damaged, and checked as
+ * such: preparing again could not rename over it (ENOTEMPTY), which read as a cache folder this user
+ * cannot write. An empty folder is prepared over, as before.
+ */
+function cachedCopyThere(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch (cause) {
+    // not there; one this user cannot list is checkBundle's to name
+    return (cause as NodeJS.ErrnoException).code !== "ENOENT";
+  }
 }
 
 /** The splitter's refusal as the job's: it names sfprompt prepare's flags, the author wrote spec.model.split & co. */

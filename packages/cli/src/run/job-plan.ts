@@ -64,7 +64,7 @@ function partitioningName(job: SFPromptJob): string {
 
 function evaluationName(job: SFPromptJob): string {
   const { everyRounds } = job.spec.training.evaluation;
-  if (everyRounds <= 0) return "off (training.evaluation.everyRounds: 0)";
+  if (everyRounds <= 0) return "off (spec.training.evaluation.everyRounds: 0)";
   const on = job.spec.data.evalSource;
   const set = on === undefined ? `the test split of ${sourceName(job.spec.data.source)}` : sourceName(on);
   return `every ${everyRounds === 1 ? "round" : plural(everyRounds, "round")} on ${set}`;

@@ -1,14 +1,15 @@
 // Everything a job should own right now, as one pure function of the job, the operator's settings,
 // the lifecycle decision and the client restart plans.
-import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
+import type { KubernetesObject, V1ConfigMap, V1Deployment } from "@kubernetes/client-node";
 import type { SFPromptJob } from "@sfprompt/api";
 import { childNames } from "../names.js";
-import type { Lifecycle } from "../status/lifecycle.js";
+import { OUTCOME_UNKNOWN, type Lifecycle, type Terminal } from "../status/lifecycle.js";
+import { FAILURE_REASON_LOST } from "../status/repaired-status.js";
 import { clientRevision, desiredClientPod } from "./client-pod.js";
 import { configHashes } from "./config-hash.js";
-import { desiredConfigMap } from "./config-map.js";
+import { desiredConfigMap, recordedConfigMap } from "./config-map.js";
 import { finishedClientPods } from "./finished-clients.js";
-import { outcomeRecordAnnotation } from "./outcome-record.js";
+import { outcomeRecordAnnotation, type OutcomeRecord } from "./outcome-record.js";
 import type { JobRef } from "./owner.js";
 import { jobNatsUrl } from "./pod-parts.js";
 import type { ClientPlan } from "./restart-plan.js";
@@ -30,6 +31,10 @@ export interface DesiredInput {
    * finished job's ConfigMap, and its server once stopped, are kept once the record is there.
    */
   recorded?: SpecRecord | undefined;
+  /** The job's ConfigMap as observed: a finished job's, applied again only to update its outcome record. */
+  configMap?: V1ConfigMap | undefined;
+  /** The outcome record on it (recordedOutcome), if one reads. */
+  recordedOutcome?: OutcomeRecord | undefined;
   /** The server Deployment as observed: a finished job's is kept once scaled to 0 and recorded. */
   deployment?: V1Deployment;
   /** The reconcile's time: a Succeeded job's running client pods are kept for a grace (none without it). */
@@ -96,15 +101,36 @@ function configMapPart(input: DesiredInput): ChildrenPart {
   const { job, ref, lifecycle } = input;
   const { terminal, completionTime, startTime } = lifecycle;
   if (!terminal || completionTime === undefined) return { apply: [desiredConfigMap(job, ref)], keep: [] };
-  if (input.recorded !== undefined)
-    return { apply: [], keep: [{ kind: "ConfigMap", name: childNames(ref.name).configMap }] };
   const outcome = outcomeRecordAnnotation({
     ...terminal,
     completionTime,
     ...(startTime ? { startTime } : {}),
   });
+  if (input.recorded !== undefined) {
+    const live = input.configMap;
+    if (live === undefined || !betterOutcome(terminal, input.recordedOutcome))
+      return { apply: [], keep: [{ kind: "ConfigMap", name: childNames(ref.name).configMap }] };
+    return { apply: [recordedConfigMap(live, ref, outcome)], keep: [] };
+  }
   const spec = specRecordAnnotation(job.spec, job.metadata.generation);
   return { apply: [desiredConfigMap(job, ref, { spec, outcome })], keep: [] };
+}
+
+/**
+ * Whether the finished job's `terminal` says more than the outcome record its ConfigMap has: there is
+ * none (a job finished under an operator that wrote the spec record alone, or a record edited into
+ * something that does not read), or it records a lost reason (FailureReasonLost) that has since been
+ * read back. Never the reverse, and never OutcomeUnknown, which is what no record says already (ADR
+ * 0023, amendment 21).
+ */
+function betterOutcome(terminal: Terminal, record: OutcomeRecord | undefined): boolean {
+  if (terminal.reason === OUTCOME_UNKNOWN) return false;
+  if (record === undefined) return true;
+  return (
+    record.reason === FAILURE_REASON_LOST &&
+    terminal.reason !== FAILURE_REASON_LOST &&
+    record.phase === terminal.phase
+  );
 }
 
 /**

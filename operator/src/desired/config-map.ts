@@ -53,3 +53,27 @@ export function renderedRounds(cm: V1ConfigMap | undefined): number | undefined 
     return undefined;
   }
 }
+
+/**
+ * A finished job's ConfigMap as it is, with `outcome` as its outcome record: its run config and spec
+ * record stay as the job finished with them (a later edit of the spec is not rendered), only the
+ * outcome record is new (ADR 0023, amendment 21).
+ */
+export function recordedConfigMap(live: V1ConfigMap, ref: JobRef, outcome: string): V1ConfigMap {
+  const spec = live.metadata?.annotations?.[ANNOTATION_FINISHED_SPEC];
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: childNames(ref.name).configMap,
+      namespace: ref.namespace,
+      labels: childLabels(ref.name, "config"),
+      annotations: {
+        ...(spec !== undefined ? { [ANNOTATION_FINISHED_SPEC]: spec } : {}),
+        [ANNOTATION_FINISHED_OUTCOME]: outcome,
+      },
+      ownerReferences: [ownerReference(ref)],
+    },
+    ...(live.data !== undefined ? { data: live.data } : {}),
+  };
+}

@@ -14,7 +14,7 @@ import { childNames, jobKey, splitKey } from "../names.js";
 import { computeStatus } from "../status/compute-status.js";
 import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { upsertConditions, type ConditionUpdate } from "../status/conditions.js";
-import { decideLifecycle, hasFinished, INVALID_SPEC } from "../status/lifecycle.js";
+import { decideLifecycle, INVALID_SPEC, keptTerminal, type Terminal } from "../status/lifecycle.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
 import { serverLoopRecheckMs } from "../status/pod-reason.js";
 import { repairedStatus } from "../status/repaired-status.js";
@@ -27,7 +27,7 @@ import { childRejection, type ChildRejection } from "./child-rejection.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { ensureFinalizer, finalizeJob } from "./finalizer.js";
 import { holdRounds } from "./rounds-hold.js";
-import { transitionEvents } from "./transition-events.js";
+import { readBackEvent, transitionEvents } from "./transition-events.js";
 
 async function reportInvalid(
   deps: ReconcileDeps,
@@ -41,11 +41,20 @@ async function reportInvalid(
   const rejected = read.readable ? [] : read.rejected;
   const now = deps.now();
   const base = { stored, previous: usableStatus(read), rejected };
-  const previous = repairedFrom(observed(deps, involved), involved.name, base, now);
+  const seen = observed(deps, involved);
+  const repaired = repairedFrom(seen, involved.name, base, now);
   // A finished job keeps its outcome: a rule added after it ran (an operator upgrade) or a later edit
   // does not turn a Succeeded job into a Failed one. SpecRejected says what is wrong, and the write
-  // repairs a stored status that does not read (ADR 0023, amendment 9); nothing is restarted.
-  const finished = hasFinished(previous);
+  // repairs a stored status that does not read (ADR 0023, amendment 9); nothing is restarted. One whose
+  // status lost how it finished gets it back from its ConfigMap's records, as with a valid spec (ADR
+  // 0023, amendments 18 and 21): the job's own end, not InvalidSpec, is its outcome.
+  const kept = keptTerminal(
+    repaired,
+    recordedOutcome(seen.configMap),
+    recordedSpec(seen.configMap) !== undefined,
+  );
+  const previous = kept.readBack ? restoredStatus(repaired, kept.terminal!, seen.configMap, now) : repaired;
+  const finished = kept.terminal !== undefined;
   // Running goes False with it, so no condition says the job trains; the pods are left as they were
   // (there is no valid spec to derive them from) and a fixed spec lets the job carry on.
   const updates: ConditionUpdate[] = finished
@@ -69,10 +78,55 @@ async function reportInvalid(
   // Over the status as stored, so that one that does not read is replaced whole; what only the event
   // stream gives back stays as stored (no replay runs for an invalid spec).
   const patch = statusPatch(stored, withHeldFields(next, stored, heldFields(rejected, previous)));
+  const readBack = readBackEvent({
+    previous: repaired,
+    next,
+    readBack: kept.readBack,
+    configMap: childNames(involved.name).configMap,
+  });
+  if (readBack) await deps.events.record(involved, readBack.type, readBack.reason, readBack.message);
   if (patch) await deps.client.patchJobStatus(m.namespace!, m.name!, patch);
   await deps.events.record(involved, "Warning", INVALID_SPEC, message);
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
   return {};
+}
+
+/**
+ * `previous` with the finished job's `terminal` read back from its ConfigMap's records: its phase and
+ * condition (True at the completion time), Running False, and the recorded times where it has none;
+ * the conditions observed at the generation the job finished with (the spec record's), as written then.
+ */
+function restoredStatus(
+  previous: Status | undefined,
+  terminal: Terminal,
+  configMap: V1ConfigMap | undefined,
+  now: Date,
+): Status {
+  const record = recordedOutcome(configMap);
+  const generation = recordedSpec(configMap)?.generation;
+  const completionTime = previous?.completionTime ?? record?.completionTime ?? now.toISOString();
+  const startTime = previous?.startTime ?? record?.startTime;
+  const succeeded = terminal.phase === "Succeeded";
+  const updates: ConditionUpdate[] = [
+    {
+      type: terminal.phase,
+      status: "True",
+      reason: terminal.reason,
+      message: terminal.message,
+      at: completionTime,
+    },
+    succeeded
+      ? { type: "Failed", status: "False", reason: "NoFailure", message: "no failure so far" }
+      : { type: "Succeeded", status: "False", reason: "NotFinished", message: "training has not finished" },
+    { type: "Running", status: "False", reason: terminal.phase, message: `the job is ${terminal.phase}` },
+  ];
+  return {
+    ...previous,
+    phase: terminal.phase,
+    conditions: upsertConditions(previous?.conditions ?? [], updates, now.toISOString(), generation),
+    completionTime,
+    ...(startTime !== undefined ? { startTime } : {}),
+  } as Status;
 }
 
 /**
@@ -147,7 +201,17 @@ async function reconcileParsed(
   const restart = deps.settings.clientRestart;
   const plans = planClients(edited.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
   const recordedEnd = recordedOutcome(seen.configMap);
-  const lifecycle = decideLifecycle({ job: edited, previous, progress, plans, now, recorded: recordedEnd });
+  // Parsed once: the lifecycle, the ConfigMap part, the kept server and the finished-edit warning read it.
+  const recorded = recordedSpec(seen.configMap);
+  const lifecycle = decideLifecycle({
+    job: edited,
+    previous,
+    progress,
+    plans,
+    now,
+    recorded: recordedEnd,
+    finishedSpec: recorded !== undefined,
+  });
   // From here on the job as it goes on: an edit its checkpoint cannot resume under is held (ADR 0039).
   const { job, held } = holdRounds({ job: edited, previous, progress, configMap: seen.configMap });
   if (lifecycle.expired) {
@@ -161,8 +225,6 @@ async function reconcileParsed(
     return {};
   }
   const jobSecretKey = existingJobKey(seen.secret) ?? generateJobKey();
-  // Parsed once: the ConfigMap part, the kept server and the finished-edit warning all read it.
-  const recorded = recordedSpec(seen.configMap);
   const desired = desiredChildren({
     job,
     ref,
@@ -172,6 +234,8 @@ async function reconcileParsed(
     plans,
     now,
     recorded,
+    configMap: seen.configMap,
+    recordedOutcome: recordedEnd,
     ...(seen.deployment ? { deployment: seen.deployment } : {}),
   });
   const applied = new Map<string, KubernetesObject>();

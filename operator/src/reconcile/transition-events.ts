@@ -6,7 +6,7 @@ import type { EventType } from "../kube/event-recorder.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
 import type { SpecRecord } from "../desired/spec-record.js";
 import type { StatusWrite } from "../status/compute-status.js";
-import type { ReadBackSource } from "../status/lifecycle.js";
+import { OUTCOME_UNKNOWN, type ReadBackSource } from "../status/lifecycle.js";
 import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { CLIENT_PODS_OUTDATED, CLIENTS_CONFIG_CURRENT } from "../status/clients-config.js";
 import { finishedEditEvent } from "./finished-edit.js";
@@ -153,11 +153,14 @@ export interface TransitionInput {
 }
 
 /** The source a read-back outcome came from, as an event names it. */
-function readBackSource(input: TransitionInput): string {
+function readBackSource(input: ReadBackInput): string {
   return input.readBack === "record"
     ? `the job's ConfigMap ${input.configMap ?? ""} (annotation sfprompt.io/finished-outcome, written as the job finished)`
-    : "its server's job.failed on the job's event stream";
+    : `its server's ${input.next.phase === "Succeeded" ? "job.finished" : "job.failed"} on the job's event stream`;
 }
+
+/** What readBackEvent reads of a reconcile (reportInvalid gives it too). */
+export type ReadBackInput = Pick<TransitionInput, "previous" | "next" | "readBack" | "configMap">;
 
 /**
  * What the stored status had lost of a finished job, and where the reconcile read it back from (ADR
@@ -165,7 +168,7 @@ function readBackSource(input: TransitionInput): string {
  * without it, or rewritten by a stale writer), which stands for the phase event (the job did not fail
  * again now); a Normal FailureReasonReadBack when only the Failed condition was (FailureReasonLost).
  */
-function readBackEvent(input: TransitionInput): JobEvent | undefined {
+export function readBackEvent(input: ReadBackInput): JobEvent | undefined {
   const { previous, next, readBack } = input;
   if (readBack === undefined || (next.phase !== "Failed" && next.phase !== "Succeeded")) return undefined;
   const c = next.conditions?.find((x) => x.type === next.phase && x.status === "True");
@@ -173,6 +176,12 @@ function readBackEvent(input: TransitionInput): JobEvent | undefined {
   const text = `${c.reason}: ${c.message}`;
   if (previous?.phase !== next.phase) {
     const was = previous?.phase === undefined ? "had no phase" : `said phase ${previous.phase}`;
+    if (readBack === "spec-record")
+      return {
+        type: "Warning",
+        reason: OUTCOME_UNKNOWN,
+        message: `the stored status ${was}, but the job's ConfigMap ${input.configMap ?? ""} records that it had finished (annotation sfprompt.io/finished-spec) and not how (no sfprompt.io/finished-outcome): phase Failed, ${OUTCOME_UNKNOWN}; nothing is started again; to train again, create a new job`,
+      };
     const ended = next.phase === "Failed" ? "failed" : "succeeded";
     return {
       type: "Warning",
@@ -196,7 +205,10 @@ export function transitionEvents(input: TransitionInput): JobEvent[] {
   const { previous, next } = input;
   const readBack = readBackEvent(input);
   const once = [
-    readBack?.reason === OUTCOME_RESTORED ? readBack : phaseEvent(previous, next),
+    // OutcomeRestored and OutcomeUnknown stand for the phase event: the job did not end now
+    readBack !== undefined && readBack.reason !== FAILURE_REASON_READ_BACK
+      ? readBack
+      : phaseEvent(previous, next),
     readBack?.reason === FAILURE_REASON_READ_BACK ? readBack : undefined,
     fallbackEvent(previous, next),
     finishedEditEvent(input),

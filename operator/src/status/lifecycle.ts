@@ -13,6 +13,13 @@ import { FAILURE_REASON_LOST } from "./repaired-status.js";
 /** The Failed reason of a spec the API refuses (set by the reconciler before any lifecycle decision). */
 export const INVALID_SPEC = "InvalidSpec";
 
+/**
+ * The Failed reason of a finished job whose status lost how it finished and whose ConfigMap records
+ * only that it finished (the spec record of an operator that kept no outcome record): it is held, not
+ * started again (ADR 0023, amendment 21).
+ */
+export const OUTCOME_UNKNOWN = "OutcomeUnknown";
+
 const CLIENTS_FAILED = "ClientsFailed";
 const DEADLINE_EXCEEDED = "DeadlineExceeded";
 
@@ -50,7 +57,11 @@ export interface Lifecycle {
   readBack?: ReadBackSource;
 }
 
-export type ReadBackSource = "record" | "stream";
+/**
+ * `record`: the outcome record; `stream`: the server's job.failed or job.finished; `spec-record`: only
+ * the spec record, which says the job finished and not how (OutcomeUnknown).
+ */
+export type ReadBackSource = "record" | "stream" | "spec-record";
 
 export interface LifecycleInput {
   job: SFPromptJob;
@@ -60,6 +71,8 @@ export interface LifecycleInput {
   now: Date;
   /** How the job finished, as its ConfigMap records it (written in the reconcile it finished in). */
   recorded?: OutcomeRecord | undefined;
+  /** The job's ConfigMap records the spec it finished with (sfprompt.io/finished-spec): it finished. */
+  finishedSpec?: boolean | undefined;
 }
 
 /**
@@ -131,13 +144,17 @@ function serverFailure(input: LifecycleInput, outcome: FailedOutcome): Terminal 
  * gives back its own decisions too (DeadlineExceeded, ClientsFailed). A terminal that reads is kept
  * (ADR 0023, amendment 18).
  */
-function recordedTerminal(input: LifecycleInput, stored: Terminal | undefined): Terminal | undefined {
+function recordedTerminal(
+  input: Pick<LifecycleInput, "previous" | "recorded">,
+  stored: Terminal | undefined,
+): Terminal | undefined {
   const recorded = input.recorded;
   if (recorded === undefined) return undefined;
   // a finished phase without its condition (a hand-made status) reads as a reason lost too
   const lost =
     stored === undefined ||
     stored.reason === FAILURE_REASON_LOST ||
+    stored.reason === OUTCOME_UNKNOWN ||
     findCondition(input.previous?.conditions, stored.phase) === undefined;
   // a record of a lost reason (a job repaired before it was recorded) still gives back the phase
   if (!lost || (stored?.reason === FAILURE_REASON_LOST && recorded.reason === FAILURE_REASON_LOST))
@@ -154,6 +171,7 @@ function recordedTerminal(input: LifecycleInput, stored: Terminal | undefined): 
  * keep FailureReasonLost. Never the reverse: a reason that reads is kept (ADR 0023, amendment 13).
  */
 function readBackTerminal(input: LifecycleInput, terminal: Terminal | undefined): Terminal | undefined {
+  if (terminal?.reason === OUTCOME_UNKNOWN) return unknownReadBack(input, terminal);
   if (terminal?.reason !== FAILURE_REASON_LOST) return terminal;
   const outcome = input.progress?.outcome;
   if (outcome?.kind !== "failed") return terminal;
@@ -166,15 +184,73 @@ function readBackTerminal(input: LifecycleInput, terminal: Terminal | undefined)
   return serverFailure(input, outcome);
 }
 
+/**
+ * OutcomeUnknown replaced by the followed stream's end of the run, once it reads: its server's
+ * job.finished (Succeeded) or job.failed (one stamped after the job was held did not end it). A
+ * finished job's server is stopped, so what the stream ends with is how the job ended; the operator's
+ * own decisions (a deadline, the clients' restart limit) are on no stream: those stay unknown (ADR
+ * 0023, amendment 21).
+ */
+function unknownReadBack(input: LifecycleInput, terminal: Terminal): Terminal {
+  const outcome = input.progress?.outcome;
+  if (outcome === undefined) return terminal;
+  if (outcome.kind === "failed") {
+    const heldAt = input.previous?.completionTime;
+    const at = outcome.at === undefined ? NaN : Date.parse(outcome.at);
+    if (heldAt !== undefined && !Number.isNaN(at) && at > Date.parse(heldAt)) return terminal;
+    return serverFailure(input, outcome);
+  }
+  return {
+    phase: "Succeeded",
+    reason: "TrainingCompleted",
+    message: `training finished after round ${outcome.round}`,
+  };
+}
+
+/** The terminal of a job whose ConfigMap says it finished and nothing says how (ADR 0023, amendment 21). */
+const unknownTerminal: Terminal = {
+  phase: "Failed",
+  reason: OUTCOME_UNKNOWN,
+  message:
+    "the job had finished (its ConfigMap records the spec it finished with, annotation sfprompt.io/finished-spec), " +
+    "but its stored status, which said whether it succeeded, was lost, and the operator it finished under " +
+    "recorded no outcome (annotation sfprompt.io/finished-outcome); it is not started again. Its results " +
+    "are where spec.output put them; to train again, create a new job (spec.output.resumeFrom.job goes on " +
+    "from this one's checkpoint)",
+};
+
+/** A finished job's terminal as stored, or as its ConfigMap records it where the stored one is lost. */
+export interface KeptTerminal {
+  terminal?: Terminal;
+  readBack?: ReadBackSource;
+}
+
+/**
+ * A finished job's terminal as stored, or read back from its ConfigMap's records where the stored one
+ * is lost (the event stream aside): the outcome record (amendment 18), else, where only the spec record
+ * says the job finished, OutcomeUnknown (amendment 21). Used for an invalid spec too.
+ */
+export function keptTerminal(
+  previous: Status | undefined,
+  recorded: OutcomeRecord | undefined,
+  finishedSpec: boolean,
+): KeptTerminal {
+  const stored = previousTerminal(previous);
+  const fromRecord = recordedTerminal({ previous, recorded }, stored);
+  if (fromRecord) return { terminal: fromRecord, readBack: "record" };
+  if (stored) return { terminal: stored };
+  // finished (the spec record says so), and neither the status nor an outcome record says how
+  if (finishedSpec && recorded === undefined) return { terminal: unknownTerminal, readBack: "spec-record" };
+  return {};
+}
+
 /** The finished job's terminal as stored, or read back where the stored one is lost; and from where. */
-function finishedTerminal(input: LifecycleInput): { terminal?: Terminal; readBack?: ReadBackSource } {
-  const stored = previousTerminal(input.previous);
-  const recorded = recordedTerminal(input, stored);
-  const known = recorded ?? stored;
-  const terminal = readBackTerminal(input, known);
+function finishedTerminal(input: LifecycleInput): KeptTerminal {
+  const kept = keptTerminal(input.previous, input.recorded, input.finishedSpec === true);
+  const terminal = readBackTerminal(input, kept.terminal);
   if (terminal === undefined) return {};
-  if (terminal !== known) return { terminal, readBack: "stream" };
-  return recorded ? { terminal, readBack: "record" } : { terminal };
+  if (terminal !== kept.terminal) return { terminal, readBack: "stream" };
+  return kept;
 }
 
 /** Why the job ends now, if it does; the first reason found wins. */
@@ -208,7 +284,11 @@ export function decideLifecycle(input: LifecycleInput): Lifecycle {
   // a finished job's status that lost its times: the record's, written with the terminal, stand in
   const record = prevTerminal ? input.recorded : undefined;
   const suspended = !prevTerminal && job.spec.suspend;
-  const startTime = suspended ? undefined : (previous?.startTime ?? record?.startTime ?? nowIso);
+  // a job held as OutcomeUnknown did not start now: no startTime where none is known
+  const unknown = prevTerminal?.reason === OUTCOME_UNKNOWN;
+  const startTime = suspended
+    ? undefined
+    : (previous?.startTime ?? record?.startTime ?? (unknown ? undefined : nowIso));
   const startMs = startTime ? Date.parse(startTime) : undefined;
   const terminal = prevTerminal ?? (suspended ? undefined : newTerminal(input, startMs));
   if (!terminal) {

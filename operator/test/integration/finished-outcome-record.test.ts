@@ -1,0 +1,253 @@
+// The finished-outcome record kept up to date and used where amendment 18 left it out, on a real
+// kube-apiserver and nats-server (ADR 0023, amendment 21): a record of a lost reason is replaced once
+// the stream reads the reason back; a job finished under an operator that wrote only the spec record
+// gets its outcome recorded from its status, and, its status then lost too, is held as Failed with
+// OutcomeUnknown instead of starting again; a finished job whose spec no longer reads and whose status
+// was removed gets its recorded outcome back, with the spec problem in SpecRejected, not InvalidSpec.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
+import { childNames } from "../../src/names.js";
+import { jobManifest } from "../fixtures.js";
+import { installOlderCrd } from "../older-crd-rules.js";
+import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
+import { eventBase } from "./progress-events.js";
+import {
+  condition,
+  createJob,
+  merge,
+  patchJobSpec,
+  podNames,
+  runOperator,
+  startWorld,
+  testConfig,
+  waitForJob,
+  type JobObject,
+  type World,
+} from "./harness.js";
+import type { RunningOperator } from "../../src/operator.js";
+
+const OUTCOME = "sfprompt.io/finished-outcome";
+
+const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
+before(async () => {
+  w.world = await startWorld({ nats: true });
+  await installOlderCrd(w.world);
+  w.operator = await runOperator(w.world, testConfig(w.world));
+  w.nc = await connect({ servers: w.world.nats!.url });
+});
+after(async () => {
+  await w.nc?.drain();
+  await w.operator?.stop();
+  await w.world?.stop();
+});
+
+/** Stops the operator, runs `change` while none runs, and starts a new one. */
+async function whileStopped(change: () => Promise<void>): Promise<void> {
+  await w.operator.stop();
+  await change();
+  w.operator = await runOperator(w.world, testConfig(w.world));
+}
+
+const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
+type ClientView = { phase?: string };
+const client0 = (j: JobObject): ClientView | undefined =>
+  (j.status?.clients as ClientView[] | undefined)?.[0];
+
+async function failedByDeadline(name: string): Promise<JobObject> {
+  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, activeDeadlineSeconds: 1 }));
+  const failed = await waitForJob(
+    w.world,
+    name,
+    (j) => j.status?.phase === "Failed" && client0(j)?.phase === "Unknown",
+    `${name} to pass its deadline, its client pod deleted`,
+  );
+  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
+  return failed;
+}
+
+async function failedByServer(name: string): Promise<JobObject> {
+  await createJob(w.world, jobManifest(name, { clients: { count: 1 } }));
+  await waitForJob(w.world, name, (j) => j.status?.phase === "Pending", `${name} Pending`);
+  const job = jobToken("default", name);
+  await ensureJobResources(w.nc, job);
+  await publishEvent(w.nc, {
+    ...eventBase(job),
+    type: "job.failed",
+    reason: "ModelNotFound",
+    message: "no model",
+  });
+  const failed = await waitForJob(w.world, name, (j) => j.status?.phase === "Failed", `${name} Failed`);
+  assert.equal(condition(failed, "Failed")?.reason, "ModelNotFound");
+  return failed;
+}
+
+async function configMap(name: string): Promise<Record<string, string>> {
+  const cm = await w.world.core.readNamespacedConfigMap({
+    name: childNames(name).configMap,
+    namespace: "default",
+  });
+  return cm.metadata?.annotations ?? {};
+}
+
+async function recordOf(name: string): Promise<Record<string, unknown> | undefined> {
+  const text = (await configMap(name))[OUTCOME];
+  return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+}
+
+async function setRecord(name: string, value: string | null): Promise<void> {
+  await w.world.core.patchNamespacedConfigMap(
+    {
+      name: childNames(name).configMap,
+      namespace: "default",
+      body: { metadata: { annotations: { [OUTCOME]: value } } },
+    },
+    merge,
+  );
+}
+
+async function writeStatus(name: string, status: Record<string, unknown> | null): Promise<string> {
+  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
+    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status } },
+    merge,
+  )) as JobObject;
+  return j.metadata!.resourceVersion!;
+}
+
+async function eventsOf(name: string, reason: string): Promise<{ type: string; message: string }[]> {
+  const list = await w.world.core.listNamespacedEvent({
+    namespace: "default",
+    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
+  });
+  return list.items.map((e) => ({ type: e.type!, message: e.message! }));
+}
+
+async function server(name: string): Promise<{ generation: number; replicas: number }> {
+  const d = await w.world.apps.readNamespacedDeployment({
+    name: childNames(name).deployment,
+    namespace: "default",
+  });
+  return { generation: d.metadata!.generation!, replicas: d.spec!.replicas! };
+}
+
+test("a record of a lost reason (FailureReasonLost) is replaced by the reason the stream reads back, so a later loss gives the reason", async () => {
+  const failed = await failedByServer("relost");
+  const record = await recordOf("relost");
+  assert.equal(record?.reason, "ModelNotFound");
+  // as an operator that repaired the status before recording it would have left them: the record of
+  // a lost reason, and the Failed condition gone again (nothing of it reads: FailureReasonLost)
+  const spoiled = (failed.status?.conditions ?? [])
+    .filter((c) => c.type !== "Failed")
+    .map((c) => (c.type === "Running" ? { ...c, lastTransitionTime: "2026-01-01T00:00:00+99:99" } : c));
+  await whileStopped(async () => {
+    await setRecord(
+      "relost",
+      JSON.stringify({ ...record, reason: "FailureReasonLost", message: "the reason was lost" }),
+    );
+    await patchStatusUnderOlderCrd(
+      w.world.cp.kubeconfigPath,
+      { namespace: "default", name: "relost" },
+      { conditions: spoiled },
+    );
+  });
+  const back = await waitForJob(
+    w.world,
+    "relost",
+    (j) => reads(j) && condition(j, "Failed")?.reason === "ModelNotFound",
+    "relost's reason read back from the stream",
+  );
+  const events = (await eventsOf("relost", "FailureReasonReadBack")).map((e) => e.message);
+  assert.ok(
+    events.some((m) => m.includes("(FailureReasonLost), is read back from its server's job.failed")),
+    events.join("\n"),
+  );
+  // the record applied in the reconcile that read it back, before its status write
+  const updated = await recordOf("relost");
+  assert.equal(updated?.reason, "ModelNotFound", JSON.stringify(updated));
+  assert.equal(updated?.message, condition(back, "Failed")?.message);
+  assert.equal(updated?.completionTime, record?.completionTime);
+});
+
+test("a job finished under an operator without the outcome record gets one from its status; its status then lost, it is held Failed with OutcomeUnknown and not started again", async () => {
+  const failed = await failedByDeadline("older");
+  const before = await server("older");
+  const spec = (await configMap("older"))["sfprompt.io/finished-spec"];
+  assert.ok(spec !== undefined);
+  // an older operator's ConfigMap: the spec record alone; the status still says how the job ended
+  await setRecord("older", null);
+  const deadline = Date.now() + 30_000;
+  let backfilled = await recordOf("older");
+  while (backfilled === undefined && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    backfilled = await recordOf("older");
+  }
+  assert.equal(backfilled?.reason, "DeadlineExceeded", "recorded from the status that reads");
+  assert.equal(backfilled?.completionTime, failed.status?.completionTime);
+  assert.equal((await configMap("older"))["sfprompt.io/finished-spec"], spec, "the spec record stays");
+
+  // and once more without it, the status removed too (a restore without status)
+  let gone = "";
+  await whileStopped(async () => {
+    await setRecord("older", null);
+    gone = await writeStatus("older", null);
+  });
+  const held = await waitForJob(
+    w.world,
+    "older",
+    (j) => reads(j) && j.metadata!.resourceVersion !== gone && j.status?.phase === "Failed",
+    "older held after its status and outcome record were lost",
+  );
+  const c = condition(held, "Failed");
+  assert.equal(c?.reason, "OutcomeUnknown");
+  assert.match(c?.message ?? "", /it is not started again/);
+  assert.match(c?.message ?? "", /create a new job \(spec\.output\.resumeFrom\.job/);
+  assert.equal(held.status?.startTime, undefined, "no start time is made up");
+  assert.deepEqual(await server("older"), before, "the server is not scaled up again");
+  assert.deepEqual(await podNames(w.world, "older"), [], "no client pod is made again");
+  assert.equal(await recordOf("older"), undefined, "an unknown outcome is not recorded");
+  const [event] = await eventsOf("older", "OutcomeUnknown");
+  assert.equal(event?.type, "Warning");
+  assert.match(
+    event?.message ?? "",
+    /^the stored status had no phase, but the job's ConfigMap .* records that it had finished/,
+  );
+});
+
+test("a finished job whose spec no longer reads and whose status was removed gets its recorded outcome back, the spec problem in SpecRejected", async () => {
+  const failed = await failedByDeadline("invalid-wiped");
+  // installOlderCrd took the quorum-vs-fraction rule out of the CRD; zod still refuses such a spec
+  await patchJobSpec(w.world, "invalid-wiped", { training: { quorum: { count: 3, fraction: null } } });
+  await waitForJob(
+    w.world,
+    "invalid-wiped",
+    (j) => condition(j, "SpecRejected")?.status === "True",
+    "invalid-wiped's spec rejected",
+  );
+  const gone = await writeStatus("invalid-wiped", null);
+  const back = await waitForJob(
+    w.world,
+    "invalid-wiped",
+    (j) => reads(j) && j.metadata!.resourceVersion !== gone && j.status?.phase !== undefined,
+    "invalid-wiped's status written after its removal",
+  );
+  assert.equal(back.status?.phase, "Failed");
+  assert.deepEqual(
+    condition(back, "Failed"),
+    condition(failed, "Failed"),
+    "the recorded outcome, not InvalidSpec",
+  );
+  assert.equal(back.status?.completionTime, failed.status?.completionTime);
+  assert.equal(back.status?.startTime, failed.status?.startTime);
+  const rejected = condition(back, "SpecRejected");
+  assert.equal(rejected?.status, "True");
+  assert.match(rejected?.message ?? "", /^spec\.training\.quorum\.count: is 3/);
+  assert.equal(condition(back, "Running")?.status, "False");
+  assert.deepEqual(await podNames(w.world, "invalid-wiped"), [], "no client pod is made again");
+  const restored = (await eventsOf("invalid-wiped", "OutcomeRestored")).map((e) => e.message);
+  assert.ok(
+    restored.some((m) => m.startsWith("the stored status had no phase, but the job had failed at ")),
+    restored.join("\n"),
+  );
+});

@@ -2,8 +2,9 @@
 // search (SFPROMPT_FASHION_MNIST_DIR, root's at 0700). Once Fashion-MNIST said so itself
 // (DatasetUnreadableError), the run's split check, which leaves data it cannot have to the processes
 // that name spec.data.source, took it for its own failure: 'sfprompt run: <file> cannot be read …'
-// without the field (and a 0600 file was an internal error there before that). As root the CLI runs
-// as nobody; as another user, the folder is made 000.
+// without the field (and a 0600 file was an internal error there before that). sfprompt run now
+// refuses it itself before it starts anything, with the message the clients gave. As root the CLI
+// runs as nobody; as another user, the folder is made 000.
 import assert from "node:assert/strict";
 import {
   chmodSync,
@@ -55,9 +56,11 @@ describe("sfprompt run with built-in Fashion-MNIST in a folder the user cannot s
     assertUserError(
       r,
       new RegExp(
-        `refused the job's input: \\w+(-\\d+)?: spec\\.data\\.source: ${fashion}/(train|t10k)-images-idx3-ubyte\\.gz cannot be read by this process's user \\(uid ${otherUid}, gid \\d+; EACCES\\): make the folder and its IDX files readable by uid ${otherUid} on this machine: chmod -R a\\+rX ${fashion} `,
+        `^sfprompt run: ${job}: spec\\.data\\.source: ${fashion}/train-images-idx3-ubyte\\.gz cannot be read by this process's user \\(uid ${otherUid}, gid \\d+; EACCES\\): make the folder and its IDX files readable by uid ${otherUid} on this machine: chmod -R a\\+rX ${fashion} `,
       ),
     );
     assert.doesNotMatch(r.stderr, /cannot load|is not in/);
+    // refused before anything started (the clients said it, after nats-server and the server had)
+    assert.doesNotMatch(r.stderr, /^starting |refused the job's input/m);
   });
 });

@@ -4,7 +4,7 @@
 // server, after nats-server had started; a centralized job's --compare baselines were not split-
 // checked (the clients refused the split after they started). The real CLI on real files.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,6 +24,10 @@ describe("sfprompt run checks the job before it starts anything", () => {
     // one sample of the tiny ViT's input (1×28×28): what the centralized baseline can train on
     const pixels = Array.from({ length: 28 * 28 }, (_, i) => (i % 7) / 7);
     writeFileSync(join(dir, "one-image.jsonl"), `${JSON.stringify({ x: pixels, label: 0 })}\n`);
+    // 3 good lines of the tiny ViT's input, then one that is not JSON
+    const line = (i: number): string => JSON.stringify({ x: pixels, label: i % 10 });
+    writeFileSync(join(dir, "broken.jsonl"), `${[0, 1, 2].map(line).join("\n")}\nnot json\n`);
+    mkdirSync(join(dir, "no-images"));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -77,6 +81,40 @@ describe("sfprompt run checks the job before it starts anything", () => {
       args: ["--compare", "--methods", "fl-prompt"],
       message: /spec\.clients\.count: is 2, but the training data \(spec\.data\.source\) holds 1 sample/,
     },
+    {
+      // the clients read it and stopped on it, after nats-server and the server had started
+      name: "a JSONL source whose line 4 is not JSON",
+      file: (): string =>
+        job("brokenjsonl", (t) =>
+          t
+            .replace(
+              "source: { builtin: mnist }",
+              `source: { jsonl: { path: ${JSON.stringify(join(dir, "broken.jsonl"))} } }`,
+            )
+            .replace(
+              "partitioning: { strategy: dirichlet, alpha: 0.5, samplesPerClient: 32 }",
+              "partitioning: {}",
+            )
+            .replace("evaluation: { maxSamples: 50 }", "evaluation: { everyRounds: 0 }"),
+        ),
+      args: [] as string[],
+      message:
+        /^sfprompt run: \S+brokenjsonl\.yaml: spec\.data\.source: cannot load: \S+broken\.jsonl:4: is not valid JSON/m,
+    },
+    {
+      // the server read it and stopped on it, after nats-server and the clients had started
+      name: "an image-folder evalSource without images",
+      file: (): string =>
+        job("noimages", (t) =>
+          t.replace(
+            "source: { builtin: mnist }",
+            `source: { builtin: mnist }\n    evalSource: { imageFolder: { path: ${JSON.stringify(join(dir, "no-images"))} } }`,
+          ),
+        ),
+      args: [] as string[],
+      message:
+        /^sfprompt run: \S+noimages\.yaml: spec\.data\.evalSource: cannot load: \S+no-images: has no images/m,
+    },
   ];
   for (const c of cases) {
     it(`refuses ${c.name} before it says it starts or makes the run folder`, () => {
@@ -88,6 +126,27 @@ describe("sfprompt run checks the job before it starts anything", () => {
       assert.equal(existsSync(out), false, "no run folder");
     });
   }
+
+  it("refuses a built-in set that is not there before it says it starts or makes the run folder", () => {
+    // Fashion-MNIST's folder without its files: every client stopped on it after they had started
+    const file = job("nofashion", (t) => t.replace("builtin: mnist", "builtin: fashion-mnist"));
+    const out = join(dir, "runs", "nofashion");
+    const saved = process.env["SFPROMPT_FASHION_MNIST_DIR"];
+    process.env["SFPROMPT_FASHION_MNIST_DIR"] = join(dir, "no-images"); // the CLI inherits it
+    try {
+      const r = sfprompt("run", file, "--out", out);
+      assertUserError(
+        r,
+        /^sfprompt run: \S+nofashion\.yaml: spec\.data\.source: cannot load: \S+train-images-idx3-ubyte(\.gz)?: Fashion-MNIST's train split is not in \S+no-images \(SFPROMPT_FASHION_MNIST_DIR\)/m,
+      );
+      assert.doesNotMatch(r.stderr, /^starting /m, "nothing started");
+      assert.doesNotMatch(r.stderr, /refused the job's input/);
+      assert.equal(existsSync(out), false, "no run folder");
+    } finally {
+      if (saved === undefined) delete process.env["SFPROMPT_FASHION_MNIST_DIR"];
+      else process.env["SFPROMPT_FASHION_MNIST_DIR"] = saved;
+    }
+  });
 
   it("says a centralized job's data of the wrong shape as the job's error, not an internal one", () => {
     // centralized trains inside the CLI process: its data refusal (JobInputError) read as a crash

@@ -1,8 +1,10 @@
-// `sfprompt run` when its server or client processes cannot have the job's input (here: a
-// Fashion-MNIST install that lacks one split; the clients read the training files, the server the
-// test files): each process logs `config.invalid` with the job's field, as the images do, and the
-// message says which field the processes refused and why, as well as where the log is. The
-// processes logged `process.failed` with a stack, and the message said "every client failed".
+// `sfprompt run` when its server or client processes cannot have the job's input (here: an image
+// folder whose files are no images, which the clients decode and the run's checks only list; a
+// Fashion-MNIST install without its test split, which the server reads): each process logs
+// `config.invalid` with the job's field, as the images do, and the message says which field the
+// processes refused and why, as well as where the log is. The processes logged `process.failed`
+// with a stack, and the message said "every client failed". (A training split that is not there is
+// refused by sfprompt run before it starts them: run-checks-first.)
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,12 +47,28 @@ describe("sfprompt run when its processes cannot read the job's data", () => {
   });
 
   it("every client refused spec.data.source: each logs config.invalid with the field, and the message quotes it and names its log", () => {
-    // the test split only: the server evaluates on it, the clients find no training split
-    process.env["SFPROMPT_FASHION_MNIST_DIR"] = fashionMnistWith(dir, "test"); // the CLI's processes inherit it
+    // class folders 0 and 1 of files that are no PNG: the run's split check finds and labels them
+    // without decoding; each client decodes its shard and stops on it
+    const images = join(dir, "not-images");
+    for (const label of ["0", "1"]) {
+      mkdirSync(join(images, label), { recursive: true });
+      for (const i of [1, 2, 3, 4]) writeFileSync(join(images, label, `${i}.png`), "not a png");
+    }
+    const folderJob = join(dir, "not-images.yaml");
+    writeFileSync(
+      folderJob,
+      readFileSync(job, "utf8")
+        .replace("builtin: fashion-mnist", `imageFolder: { path: ${JSON.stringify(images)} }`)
+        .replace(
+          "partitioning: { strategy: dirichlet, alpha: 0.5, samplesPerClient: 32 }",
+          "partitioning: {}",
+        )
+        .replace("evaluation: { maxSamples: 50 }", "evaluation: { everyRounds: 0 }"),
+    );
     const out = join(dir, "out-clients");
     assertUserError(
-      sfprompt("run", job, "--out", out),
-      /^sfprompt run: every client refused the job's input: client-0: spec\.data\.source: cannot load: \S+\/train-images-idx3-ubyte(\.gz)?: Fashion-MNIST's train split is not in \S+ \(SFPROMPT_FASHION_MNIST_DIR\): .*; fix the job's spec\.data\.source \(or what it names on this machine\); see \S+\/logs\/client-0\.log$/m,
+      sfprompt("run", folderJob, "--out", out),
+      /^sfprompt run: every client refused the job's input: client-\d: spec\.data\.source: cannot load: \S+\/not-images\/[01]\/\d\.png: is not a readable PNG .*; fix the job's spec\.data\.source \(or what it names on this machine\); see \S+\/logs\/client-\d\.log$/m,
     );
     for (const client of ["client-0", "client-1"]) {
       const refused = logEvents(out, client).filter((e) => e["event"] === "config.invalid");

@@ -137,7 +137,7 @@ describe("sfprompt validate", () => {
     assert.equal(plan.problems.length, 3);
   });
 
-  it("names data it cannot read here, which sfprompt run leaves to its processes", () => {
+  it("names data it cannot read here, as sfprompt run refuses it before it starts", () => {
     writeFileSync(join(dir, "broken.jsonl"), `${featureLines(3)}not json\n`);
     mkdirSync(join(dir, "empty-folder"));
     const file = job("unread", (t) =>
@@ -151,8 +151,8 @@ describe("sfprompt validate", () => {
     );
     const r = sfprompt("validate", file);
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, /spec\.data\.source: cannot be read here: \S+broken\.jsonl:4: is not valid JSON/);
-    assert.match(r.stderr, /spec\.data\.evalSource: cannot be read here: \S+empty-folder: has no images/);
+    assert.match(r.stderr, /^ {2}spec\.data\.source: cannot load: \S+broken\.jsonl:4: is not valid JSON/m);
+    assert.match(r.stderr, /^ {2}spec\.data\.evalSource: cannot load: \S+empty-folder: has no images/m);
     assert.match(r.stderr, /2 problems/);
   });
 

@@ -1,15 +1,13 @@
 // `sfprompt validate JOB.yaml`: the checks `sfprompt run` makes before it starts anything, alone (a
 // dry run): a short plan and exit 0, or every problem found and exit 1. Starts, builds and fetches
 // nothing; writes no run folder.
-import type { SFPromptJob } from "@sfprompt/api";
-import type { DataUnread } from "@sfprompt/core";
 import type { CliIO, Command } from "../command.js";
 import type { ParsedFlags } from "../flags.js";
 import { clusterOnlyLine } from "../run/cluster-only.js";
 import { parseMethodsFlag } from "../run/compare-methods.js";
 import { JobFileError } from "../run/errors.js";
 import { checkJob, evalIsTrainingDataWarning, problemsError } from "../run/job-checks.js";
-import { runConfigFor, sourcePathProblem } from "../run/job-file.js";
+import { runConfigFor } from "../run/job-file.js";
 import { jobPlan, planLines, type JobPlan } from "../run/job-plan.js";
 import { modelPlan } from "../run/model-source.js";
 import { runDirOf } from "../run/run-dir.js";
@@ -115,7 +113,6 @@ export async function validateJob(
   // the run directory's refusal, under the job file's name as the other problems are
   const problems = [
     ...check.problems,
-    ...unreadProblems(file, job, split?.unread ?? []),
     ...(dirPlan.problem === undefined
       ? []
       : [new JobFileError(file, dirPlan.problem.message, { cause: dirPlan.problem })]),
@@ -139,26 +136,6 @@ export async function validateJob(
   if (refused !== undefined) throw refused;
   if (!json) for (const line of planLines(plan, model)) io.out(line);
   return 0;
-}
-
-/**
- * Data the checks could not read here, which sfprompt run leaves to its processes (they refuse it
- * after nats-server and the server started): validate's problems, but for a path already said to be
- * missing.
- */
-function unreadProblems(file: string, job: SFPromptJob, unread: readonly DataUnread[]): JobFileError[] {
-  return unread.flatMap((u) => {
-    const source = u.field === "spec.data.source" ? job.spec.data.source : job.spec.data.evalSource;
-    if (source !== undefined && sourcePathProblem(source, u.field) !== undefined) return [];
-    const why = u.error instanceof Error ? u.error.message : String(u.error);
-    return [
-      new JobFileError(
-        file,
-        `${u.field}: cannot be read here: ${why}; sfprompt run would start the job and its processes would stop on it`,
-        { cause: u.error },
-      ),
-    ];
-  });
 }
 
 function unread(file: string, e: JobFileError): JobPlan {

@@ -42,13 +42,23 @@ async function load(
     const ds = await loadJobSource(c, source, split, field, options);
     return bundle ? checkSampleShape(ds, bundle, field) : ds;
   } catch (cause) {
-    // a file the run's user cannot read says so, and what to chmod, as the images say it (a built-in
-    // dataset's says it itself: Fashion-MNIST in a folder this user may not search)
-    const detail =
-      unreadableDataDetail(source, cause, "on this machine") ??
-      (cause instanceof DatasetUnreadableError ? cause.message : `cannot load: ${(cause as Error).message}`);
-    throw jobInputErrorOf(cause) ?? new JobInputError(field, detail, { cause });
+    throw dataInputError(source, field, cause);
   }
+}
+
+/**
+ * The job's input error for `source` (at `field`) that could not be read, as the processes say it and
+ * sfprompt run's checks before them (run/job-checks.ts): a file the run's user cannot read says so,
+ * and what to chmod, as the images say it (a built-in dataset's says it itself: Fashion-MNIST in a
+ * folder this user may not search); an error naming its own field keeps it; else "cannot load: …".
+ */
+export function dataInputError(source: DataSource, field: string, cause: unknown): JobInputError {
+  const detail =
+    unreadableDataDetail(source, cause, "on this machine") ??
+    (cause instanceof DatasetUnreadableError
+      ? cause.message
+      : `cannot load: ${cause instanceof Error ? cause.message : String(cause)}`);
+  return jobInputErrorOf(cause) ?? new JobInputError(field, detail, { cause });
 }
 
 /** The training split of the job's data source (all of it: clients take their shard). */

@@ -2,7 +2,8 @@
 // no model built), and `sfprompt validate` makes alone: one set, called by both. Independent checks
 // all run, so that a job with several problems has them all said at once.
 import type { Method, RunConfig, SFPromptJob } from "@sfprompt/api";
-import { evalOverlap, type TrainingSplit } from "@sfprompt/core";
+import { evalOverlap, type DataUnread, type TrainingSplit } from "@sfprompt/core";
+import { dataInputError } from "../proc/job-data.js";
 import { methodsToRun } from "./compare-methods.js";
 import { JobFileError } from "./errors.js";
 import {
@@ -12,6 +13,7 @@ import {
   jobDataPathProblems,
   readJobFile,
   runConfigFor,
+  sourcePathProblem,
 } from "./job-file.js";
 import { checkModelSource } from "./model-source.js";
 
@@ -63,6 +65,7 @@ export async function checkJob(o: JobCheckOptions): Promise<JobCheck> {
   });
   problems.push(...jobDataPathProblems(o.jobFile, job));
   const split = await attempt(() => checkJobSplit(o.jobFile, job, methods));
+  problems.push(...unreadProblems(o.jobFile, job, split?.unread ?? []));
   return {
     job,
     methods,
@@ -70,6 +73,23 @@ export async function checkJob(o: JobCheckOptions): Promise<JobCheck> {
     modelFound: modelFound === true,
     problems,
   };
+}
+
+/**
+ * Data the split check could not read here (a JSONL line that is not JSON, an image folder without
+ * images, a built-in set that is not there or not readable by this user): the server and clients
+ * would read the same data and stop on it, after nats-server and they had started, so sfprompt run
+ * refuses it first, as validate does. A path already said to be missing is not said again. The
+ * processes keep their own checks (on a cluster nothing reads the data before they do).
+ */
+function unreadProblems(file: string, job: SFPromptJob, unread: readonly DataUnread[]): JobFileError[] {
+  return unread.flatMap((u) => {
+    const source = u.field === "spec.data.source" ? job.spec.data.source : job.spec.data.evalSource;
+    if (source === undefined || sourcePathProblem(source, u.field) !== undefined) return [];
+    // the message the server or clients would stop with (proc/job-data.ts)
+    const detail = dataInputError(source, u.field, u.error).message;
+    return [new JobFileError(file, detail, { cause: u.error })];
+  });
 }
 
 /**

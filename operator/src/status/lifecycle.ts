@@ -79,13 +79,14 @@ export interface LifecycleInput {
  * Whether the job's clients were told of its end: `told` when the server announced it on the job's
  * event stream (job.finished, job.failed), which the clients hear and exit on by themselves (ADR
  * 0041); `not-told` for the operator's own decisions; `unknown` for a failure whose stored reason did
- * not read (FailureReasonLost, ADR 0023 amendments 9 and 10): either may have ended it.
+ * not read (FailureReasonLost, ADR 0023 amendments 9 and 10) or whose outcome was lost (OutcomeUnknown,
+ * amendment 21): either may have ended it.
  */
 export type ClientsNotice = "told" | "not-told" | "unknown";
 
 export function clientsNotice(terminal: Terminal): ClientsNotice {
   if (terminal.phase === "Succeeded") return "told";
-  if (terminal.reason === FAILURE_REASON_LOST) return "unknown";
+  if (terminal.reason === FAILURE_REASON_LOST || terminal.reason === OUTCOME_UNKNOWN) return "unknown";
   return OPERATOR_FAILURES.includes(terminal.reason) ? "not-told" : "told";
 }
 

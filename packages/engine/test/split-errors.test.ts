@@ -194,13 +194,29 @@ test("reading a directory without a manifest, or with a malformed one, says whic
       () => readPartitionManifest(dir),
       (e: Error) => e instanceof ManifestError && /sfprompt prepare/.test(e.message),
     );
+    // cut short: read, but no JSON; said as such (not "cannot read … first"), and its problem alone
+    // for the callers that give their own fix (a cached or resumed bundle)
+    writeFileSync(join(dir, "manifest.json"), '{"format": "sfprompt.partition-bundle", "vers');
+    const path = join(dir, "manifest.json");
+    assert.throws(
+      () => readPartitionManifest(dir),
+      (e: Error) =>
+        e instanceof ManifestError &&
+        e.message.startsWith(`${path} is not JSON (`) &&
+        e.message.endsWith(`: run \`sfprompt prepare --out ${dir}\` again`) &&
+        /^.+ is not JSON \([^)]+\)$/.test(e.problem) &&
+        e.message === `${e.problem}: run \`sfprompt prepare --out ${dir}\` again`,
+    );
     writeFileSync(
       join(dir, "manifest.json"),
       JSON.stringify({ format: "sfprompt.partition-bundle", version: 1 }),
     );
     assert.throws(
       () => readPartitionManifest(dir),
-      (e: Error) => e instanceof ManifestError && /is not a partition manifest: source/.test(e.message),
+      (e: Error) =>
+        e instanceof ManifestError &&
+        /is not a partition manifest: source/.test(e.message) &&
+        e.problem === e.message,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

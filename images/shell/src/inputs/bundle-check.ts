@@ -81,11 +81,6 @@ function bundleFiles(dir: string, advice: Advice): string[] {
     return manifestFiles(readPartitionManifest(dir));
   } catch (cause) {
     if (!(cause instanceof ManifestError)) throw cause;
-    // the engine's "cannot read …: run sfprompt prepare --out … first" is wrong for a file cut short
-    const problem =
-      cause.cause instanceof SyntaxError
-        ? `${join(dir, MANIFEST_FILE)} is not JSON (${cause.cause.message})`
-        : cause.message;
-    throw new JobInputError(advice.setting, advice.damaged(problem), { cause });
+    throw new JobInputError(advice.setting, advice.damaged(cause.problem), { cause });
   }
 }

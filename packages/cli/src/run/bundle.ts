@@ -72,12 +72,8 @@ function checkResumedBundle(dir: string): void {
     files = manifestFiles(readPartitionManifest(dir));
   } catch (cause) {
     if (!(cause instanceof ManifestError)) throw cause;
-    // the engine's "cannot read …: run sfprompt prepare --out … first" is wrong here too
-    const problem =
-      cause.cause instanceof SyntaxError
-        ? `${join(dir, MANIFEST_FILE)} is not JSON (${cause.cause.message})`
-        : cause.message;
-    refuse(problem, cause);
+    // without the engine's advice (run sfprompt prepare): this run prepares it once it is removed
+    refuse(cause.problem, cause);
   }
   for (const file of files) {
     const path = join(dir, file);

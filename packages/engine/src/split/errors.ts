@@ -46,7 +46,13 @@ export class TailRewriteError extends Error {
 /** A bundle's manifest.json is missing, unreadable or does not match the PartitionManifest schema. */
 export class ManifestError extends Error {
   override readonly name = "ManifestError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * What is wrong with the manifest without the message's advice, for a caller that knows the fix
+   * better (a cached or resumed bundle is removed, not prepared by hand); the message where it has none.
+   */
+  readonly problem: string;
+  constructor(message: string, options?: { cause?: unknown; problem?: string }) {
     super(message, options);
+    this.problem = options?.problem ?? message;
   }
 }

@@ -118,11 +118,19 @@ export type PartitionManifest = z.infer<typeof PartitionManifest>;
 /** Reads and validates DIR/manifest.json; file fields stay relative to `dir`. */
 export function readPartitionManifest(dir: string): PartitionManifest {
   const path = join(dir, MANIFEST_FILE);
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(path, "utf8"));
+    text = readFileSync(path, "utf8");
   } catch (cause) {
     throw new ManifestError(`cannot read ${path}: run \`sfprompt prepare --out ${dir}\` first`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    // a file cut short (a copy that stopped, a full disk): it was read, so "first" would be wrong
+    const problem = `${path} is not JSON (${(cause as Error).message})`;
+    throw new ManifestError(`${problem}: run \`sfprompt prepare --out ${dir}\` again`, { cause, problem });
   }
   const parsed = PartitionManifest.safeParse(json);
   if (!parsed.success) {

@@ -3,6 +3,7 @@
 //
 // Exported API (see docs/adr for the autodiff design):
 //   I/O        readModel(path): Model · writeModel(path, model, { externalData? }): data files written
+//              readModelForSession(path): the file's bytes for ORT, external data left in place
 //              decodeModel(bytes, baseDir?): Model · encodeModel(model): Uint8Array
 //   IR         types Model, Graph, Node, Tensor, ValueInfo, Attr, DType, Dim; tensors f32/f64/i64/i64s/scalar
 //   Builder    new GraphBuilder({ opset, graph? }) with input/output/initializer/constant/node/op and
@@ -46,7 +47,15 @@ export {
   numel,
 } from "./ir/dtype.js";
 export { f32, f64, i64, i64s, scalar, toNumbers } from "./ir/tensor.js";
-export { decodeModel, encodeModel, readModel, writeModel, type WriteModelOptions } from "./onnx/model-io.js";
+export {
+  decodeModel,
+  encodeModel,
+  readModel,
+  readModelForSession,
+  writeModel,
+  type SessionModelBytes,
+  type WriteModelOptions,
+} from "./onnx/model-io.js";
 export { externalDataFiles } from "./onnx/external-data.js";
 export { GraphBuilder, type GraphBuilderOptions, type NodeOptions } from "./builder/graph-builder.js";
 export { float, floats, type AttrInput } from "./builder/attrs.js";

@@ -1,12 +1,12 @@
 // Reads and writes ONNX files: ModelProto bytes <-> IR, with external-data files relative to the model.
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { OnnxIoError } from "../errors.js";
 import { bytesOfValues } from "../ir/dtype.js";
-import type { Model } from "../ir/types.js";
+import type { Model, Tensor } from "../ir/types.js";
 import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
 import { graphFromProto, graphToProto, type PlaceTensor } from "./graph-proto.js";
-import type { ExternalPlacement } from "./tensor-proto.js";
+import { tensorFromProto, type ExternalPlacement } from "./tensor-proto.js";
 
 /** Decodes ModelProto bytes; `baseDir` is where external-data locations are resolved from. */
 export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
@@ -18,7 +18,7 @@ export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
   }
   const graphMsg = msg["graph"] as ProtoMessage | undefined;
   if (graphMsg === undefined || graphMsg === null) throw new OnnxIoError("the ModelProto has no graph");
-  const src = baseDir === undefined ? undefined : { baseDir, cache: new Map<string, Buffer>() };
+  const src = baseDir === undefined ? undefined : { baseDir, cache: new Map<string, number>() };
   const extra: ProtoMessage = {};
   for (const [k, v] of Object.entries(msg)) {
     if (k !== "graph" && k !== "ir_version" && k !== "opset_import") extra[k] = v;
@@ -41,11 +41,10 @@ const READ_HINTS: Readonly<Record<string, string>> = {
   EACCES: ": no permission to read it; check its mode and owner",
 };
 
-/** Reads an ONNX file, including tensors stored in external-data files next to it. */
-export function readModel(path: string): Model {
-  let bytes: Buffer;
+/** The bytes of a model file, or the OnnxIoError that says why they cannot be read. */
+function readModelBytes(path: string): Buffer {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     throw new OnnxIoError(`cannot read ONNX model ${path} (${code})${READ_HINTS[code] ?? ""}`, {
@@ -53,8 +52,57 @@ export function readModel(path: string): Model {
       path,
     });
   }
+}
+
+/** Reads an ONNX file, including tensors stored in external-data files next to it. */
+export function readModel(path: string): Model {
+  const bytes = readModelBytes(path);
   try {
     return decodeModel(bytes, dirname(path));
+  } catch (cause) {
+    throw new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause, path });
+  }
+}
+
+/** A model file as an ORT session takes it (readModelForSession). */
+export interface SessionModelBytes {
+  /** The ModelProto, every tensor where the file keeps it (external data stays in its file). */
+  readonly bytes: Uint8Array;
+  /** The initializers that are also graph inputs, taken out of `bytes`: their stored values. */
+  readonly overridable: Record<string, Tensor>;
+}
+
+/**
+ * Reads a model file for an ORT session without reading its weights: external data stays in its
+ * files (ORT reads them from the model's folder), so a graph past protobuf's 2 GiB opens and node
+ * holds no copy of the weights. Only the initializers that are also graph inputs (trainable ones,
+ * which the session takes as required inputs) are read and taken out of the graph; with none, the
+ * bytes are the file's own.
+ */
+export function readModelForSession(path: string): SessionModelBytes {
+  const file = readModelBytes(path);
+  try {
+    const types = onnxTypes();
+    let msg: ProtoMessage;
+    try {
+      msg = types.ModelProto.decode(file) as unknown as ProtoMessage;
+    } catch (cause) {
+      throw new OnnxIoError("the bytes are not an ONNX ModelProto (protobuf decoding failed)", { cause });
+    }
+    const graph = msg["graph"] as ProtoMessage | undefined;
+    if (graph === undefined || graph === null) throw new OnnxIoError("the ModelProto has no graph");
+    const inputs = new Set(((graph["input"] as ProtoMessage[]) ?? []).map((i) => String(i["name"])));
+    const src = { baseDir: dirname(path), cache: new Map<string, number>() };
+    const overridable: Record<string, Tensor> = {};
+    const kept: ProtoMessage[] = [];
+    for (const t of (graph["initializer"] as ProtoMessage[]) ?? []) {
+      const name = String(t["name"] ?? "");
+      if (inputs.has(name)) overridable[name] = tensorFromProto(t, src);
+      else kept.push(t);
+    }
+    if (Object.keys(overridable).length === 0) return { bytes: file, overridable };
+    graph["initializer"] = kept;
+    return { bytes: types.ModelProto.encode(msg as never).finish(), overridable };
   } catch (cause) {
     throw new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause, path });
   }
@@ -78,6 +126,21 @@ export function encodeModel(model: Model): Uint8Array {
 export interface WriteModelOptions {
   /** Store initializers of at least `threshold` bytes (default 1024) in one file next to the model. */
   readonly externalData?: { readonly location?: string; readonly threshold?: number };
+}
+
+/**
+ * Writes `chunks` one after another, each in pieces: one write of a Buffer past 2 GiB is refused by
+ * node (ERR_OUT_OF_RANGE), and one concatenated Buffer would hold every weight a second time.
+ */
+function writeChunks(path: string, chunks: readonly Uint8Array[]): void {
+  const fd = openSync(path, "w");
+  try {
+    for (const c of chunks) {
+      for (let at = 0; at < c.byteLength;) at += writeSync(fd, c, at, Math.min(c.byteLength - at, 1 << 30));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -110,7 +173,7 @@ export function writeModel(path: string, model: Model, options: WriteModelOption
   const types = onnxTypes();
   const bytes = types.ModelProto.encode(types.ModelProto.fromObject(modelToProto(model, place))).finish();
   // no tensor past the threshold: no data file (an empty one would be a file to ship for nothing)
-  if (chunks.length > 0) writeFileSync(join(dirname(path), location), Buffer.concat(chunks));
+  if (chunks.length > 0) writeChunks(join(dirname(path), location), chunks);
   writeFileSync(path, bytes);
   return chunks.length > 0 ? [location] : [];
 }

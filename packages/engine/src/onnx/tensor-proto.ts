@@ -1,5 +1,5 @@
 // Converts TensorProto messages to and from IR tensors: raw_data, the typed *_data fields and external data.
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { isAbsolute, join, normalize } from "node:path";
 import { TensorFormatError } from "../errors.js";
 import {
@@ -15,10 +15,25 @@ import { toBigInt, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
 
 const EXTERNAL = 1;
 
-/** Where external tensor data is read from: the model's folder, with file contents cached per load. */
+/**
+ * Where external tensor data is read from: the model's folder. Each tensor's range is read on its own
+ * (a data file past 2 GiB cannot be one node Buffer, and a whole file kept besides the tensors copied
+ * out of it would hold every weight twice); `cache` keeps each file's size.
+ */
 export interface ExternalDataSource {
   readonly baseDir: string;
-  readonly cache: Map<string, Buffer>;
+  readonly cache: Map<string, number>;
+}
+
+/** Reads `length` bytes at `offset` of an open file, in pieces (one read is limited to 2 GiB). */
+function readRange(fd: number, offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let at = 0; at < length;) {
+    const n = readSync(fd, out, at, Math.min(length - at, 1 << 30), offset + at);
+    if (n === 0) break;
+    at += n;
+  }
+  return out;
 }
 
 function asArray(v: unknown): unknown[] {
@@ -44,23 +59,32 @@ function readExternal(t: ProtoMessage, src: ExternalDataSource | undefined): Uin
     );
   }
   const path = join(src.baseDir, location);
-  let file = src.cache.get(path);
-  if (file === undefined) {
-    try {
-      file = readFileSync(path);
-    } catch (cause) {
-      throw new TensorFormatError(`tensor "${name}": cannot read external data file ${path}`, { cause });
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (cause) {
+    throw new TensorFormatError(`tensor "${name}": cannot read external data file ${path}`, { cause });
+  }
+  try {
+    let size = src.cache.get(path);
+    if (size === undefined) {
+      size = fstatSync(fd).size;
+      src.cache.set(path, size);
     }
-    src.cache.set(path, file);
+    const offset = Number(entries.get("offset") ?? "0");
+    const length = entries.has("length") ? Number(entries.get("length")) : size - offset;
+    if (offset + length > size) {
+      throw new TensorFormatError(
+        `tensor "${name}": external range ${offset}+${length} exceeds ${path} (${size} bytes)`,
+      );
+    }
+    return readRange(fd, offset, length);
+  } catch (cause) {
+    if (cause instanceof TensorFormatError) throw cause;
+    throw new TensorFormatError(`tensor "${name}": cannot read external data file ${path}`, { cause });
+  } finally {
+    closeSync(fd);
   }
-  const offset = Number(entries.get("offset") ?? "0");
-  const length = entries.has("length") ? Number(entries.get("length")) : file.byteLength - offset;
-  if (offset + length > file.byteLength) {
-    throw new TensorFormatError(
-      `tensor "${name}": external range ${offset}+${length} exceeds ${path} (${file.byteLength} bytes)`,
-    );
-  }
-  return new Uint8Array(file.buffer, file.byteOffset + offset, length);
 }
 
 function fromTypedFields(t: ProtoMessage, tensor: { dtype: Tensor["dtype"]; n: number }): TensorValues {

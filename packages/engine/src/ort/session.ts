@@ -3,9 +3,16 @@
 // have an initializer ("overridable initializers"): a feed for such an input is silently ignored.
 // So sessions here are created from a model where those inputs are plain inputs, and GraphSession
 // fills in the initializer's value when the caller feeds none.
+// A model file is handed to ORT with its external data left in its files (ORT reads them from the
+// model's folder); an in-memory model past `externalDataAbove` is written once to a temporary folder
+// with its weights as external data and opened from there. One ModelProto cannot pass 2 GiB.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
+import { bytesOfValues } from "../ir/dtype.js";
 import type { Model, Tensor } from "../ir/types.js";
-import { encodeModel, readModel } from "../onnx/model-io.js";
+import { encodeModel, readModelForSession, writeModel } from "../onnx/model-io.js";
 
 export type OrtTensor = ort.Tensor;
 
@@ -14,7 +21,15 @@ export interface SessionOptions {
   readonly interOpNumThreads?: number;
   readonly graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
   readonly executionProviders?: ort.InferenceSession.SessionOptions["executionProviders"];
+  /**
+   * Initializer bytes past which an in-memory model is not encoded inline but written to a temporary
+   * folder with its weights as external data, opened from there and the folder removed (default
+   * 1 GiB: one ModelProto cannot pass 2 GiB). Model files are always opened with their data in place.
+   */
+  readonly externalDataAbove?: number;
 }
+
+const EXTERNAL_DATA_ABOVE = 2 ** 30;
 
 /** Splits off the initializers that are also graph inputs: the model without them, and their values. */
 export function splitOverridableInitializers(model: Model): {
@@ -44,6 +59,44 @@ function ortOptions(options: SessionOptions): ort.InferenceSession.SessionOption
   };
 }
 
+function initializerBytes(model: Model): number {
+  let n = 0;
+  for (const t of model.graph.initializers.values())
+    if (t.dtype !== "string") n += bytesOfValues(t.data).byteLength;
+  return n;
+}
+
+/** The ORT session of a model, its overridable initializers taken out, and their stored values. */
+async function openSession(
+  model: Model | string,
+  options: SessionOptions,
+): Promise<{ session: ort.InferenceSession; defaults: Record<string, Tensor> }> {
+  if (typeof model === "string") {
+    const { bytes, overridable } = readModelForSession(model);
+    // from bytes, ORT finds external data in this folder (by default it refuses any outside the cwd)
+    const folder = { session: { model_external_initializers_file_folder_path: dirname(resolve(model)) } };
+    const session = await ort.InferenceSession.create(bytes, { ...ortOptions(options), extra: folder });
+    return { session, defaults: overridable };
+  }
+  const split = splitOverridableInitializers(model);
+  if (initializerBytes(split.model) <= (options.externalDataAbove ?? EXTERNAL_DATA_ABOVE)) {
+    const session = await ort.InferenceSession.create(encodeModel(split.model), ortOptions(options));
+    return { session, defaults: split.defaults };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "sfprompt-session-"));
+  try {
+    const file = join(dir, "model.onnx");
+    writeModel(file, split.model, { externalData: { threshold: 1024 } });
+    return {
+      session: await ort.InferenceSession.create(file, ortOptions(options)),
+      defaults: split.defaults,
+    };
+  } finally {
+    // ORT holds what it needs once created (a file it mapped stays readable after its name is gone)
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Creates a raw ORT session. Inputs backed by an initializer become required inputs (so a fed value is
  * never ignored); use GraphSession to fall back to the stored values.
@@ -52,8 +105,7 @@ export async function createSession(
   model: Model | string,
   options: SessionOptions = {},
 ): Promise<ort.InferenceSession> {
-  const m = typeof model === "string" ? readModel(model) : model;
-  return ort.InferenceSession.create(encodeModel(splitOverridableInitializers(m).model), ortOptions(options));
+  return (await openSession(model, options)).session;
 }
 
 /** Wraps an IR tensor as an ORT tensor (no copy). */
@@ -74,10 +126,8 @@ export class GraphSession {
   ) {}
 
   static async create(model: Model | string, options: SessionOptions = {}): Promise<GraphSession> {
-    const m = typeof model === "string" ? readModel(model) : model;
-    const split = splitOverridableInitializers(m);
-    const session = await ort.InferenceSession.create(encodeModel(split.model), ortOptions(options));
-    return new GraphSession(session, split.defaults);
+    const { session, defaults } = await openSession(model, options);
+    return new GraphSession(session, defaults);
   }
 
   /** Every input, including those with a default value. */

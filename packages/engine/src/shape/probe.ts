@@ -4,8 +4,7 @@
 import * as ort from "onnxruntime-node";
 import { allocValues, isFloat } from "../ir/dtype.js";
 import type { Dim, Model, Tensor, ValueInfo } from "../ir/types.js";
-import { encodeModel } from "../onnx/model-io.js";
-import { splitOverridableInitializers, toOrtTensor } from "../ort/session.js";
+import { createSession, splitOverridableInitializers, toOrtTensor } from "../ort/session.js";
 import type { ShapeTable, ValueFacts } from "./facts.js";
 
 const PROBE_SIZES = [3, 5, 7, 11, 13, 17];
@@ -47,7 +46,9 @@ export async function probeShapes(
     const init = g.initializers.get(v.name);
     feeds[v.name] = toOrtTensor(init ?? probeFeed(v, sizes));
   }
-  const session = await ort.InferenceSession.create(encodeModel(exposed), { logSeverityLevel: 3 });
+  // createSession: a model past 1 GiB of weights opens through a temporary external data file (one
+  // ModelProto cannot pass 2 GiB); 0 threads is ORT's default
+  const session = await createSession(exposed, { intraOpNumThreads: 0, interOpNumThreads: 0 });
   try {
     const out = await session.run(feeds);
     const back = new Map([...sizes].filter(([k]) => !k.startsWith("?")).map(([k, v]) => [v, k]));

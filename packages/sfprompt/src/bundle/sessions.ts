@@ -9,7 +9,14 @@ import {
   ortCudaNeeds,
   ortVersion,
 } from "../archive/ort-cuda-provider.js";
-import { GraphSession, readModel, type Model, type Tensor } from "@sfprompt/engine";
+import {
+  GraphSession,
+  OnnxIoError,
+  readModel,
+  type Model,
+  type SessionOptions,
+  type Tensor,
+} from "@sfprompt/engine";
 import { BundleError, CudaUnavailableError, SessionRunError } from "../runtime/errors.js";
 import type { Logger } from "../runtime/logger.js";
 
@@ -119,19 +126,31 @@ export class SessionPool {
     }
   }
 
+  /**
+   * The session of a graph file: GraphSession opens the file itself, so its external data stays in
+   * the bundle's files (ORT reads them) and a graph past 2 GiB opens (ADR 0006 amendment 7).
+   */
+  async #create(file: string, options: SessionOptions): Promise<GraphSession> {
+    const path = join(this.#dir, file);
+    try {
+      return await GraphSession.create(path, options);
+    } catch (cause) {
+      if (cause instanceof OnnxIoError)
+        throw new BundleError(`cannot read ${path}: re-run \`sfprompt prepare\``, { cause });
+      throw cause;
+    }
+  }
+
   async #open(file: string): Promise<GraphSession> {
-    const model = this.readModel(file);
     const threads = this.#config.intraOpThreads ?? 1;
     const wanted = this.#config.executionProvider ?? "cpu";
     if (wanted === "cuda" && this.#provider !== "cpu") {
       try {
-        const s = await GraphSession.create(model, {
-          intraOpNumThreads: threads,
-          executionProviders: ["cuda"],
-        });
+        const s = await this.#create(file, { intraOpNumThreads: threads, executionProviders: ["cuda"] });
         this.#noteProvider("cuda");
         return s;
       } catch (cause) {
+        if (cause instanceof BundleError) throw cause;
         if (this.#config.cpuFallback === false)
           throw new CudaUnavailableError(file, cudaFailureReason((cause as Error).message), { cause });
         this.#fallbackReason ??= cudaFailureReason((cause as Error).message);
@@ -143,10 +162,11 @@ export class SessionPool {
       }
     }
     try {
-      const s = await GraphSession.create(model, { intraOpNumThreads: threads, executionProviders: ["cpu"] });
+      const s = await this.#create(file, { intraOpNumThreads: threads, executionProviders: ["cpu"] });
       this.#noteProvider("cpu");
       return s;
     } catch (cause) {
+      if (cause instanceof BundleError) throw cause;
       throw new SessionRunError(file, `cannot create an ORT session: ${(cause as Error).message}`, { cause });
     }
   }

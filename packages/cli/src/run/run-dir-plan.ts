@@ -3,6 +3,7 @@
 import type { Method, SFPromptJob } from "@sfprompt/api";
 import { existsSync } from "node:fs";
 import { RunDirError } from "./errors.js";
+import { checkRunDirFree } from "./run-lock.js";
 import {
   checkRoundsNotBehind,
   checkRunDirOwner,
@@ -33,6 +34,8 @@ export interface RunDirPlan {
 export function runDirPlan(x: RunDirPlanInputs): RunDirPlan {
   const { dir, job, mode } = x;
   try {
+    // another run holds it now: sfprompt run would be refused before it reads anything there
+    checkRunDirFree(dir);
     checkRunDirOwner(dir, mode, job.metadata.name, job.spec.method);
     // with --nats the store is the server's: the folder is checked, the checkpoint is not looked for
     const asked = x.natsUrl === undefined ? undefined : { own: false };

@@ -16,6 +16,7 @@ import { join, resolve, sep } from "node:path";
 // the subpaths, not @sfprompt/core's index: taking the lock loads no onnxruntime (ADR 0016 amendment 26)
 import {
   holdsLock,
+  lockHolder,
   LockReadError,
   lockLines,
   lockValue,
@@ -214,6 +215,30 @@ function unreadableLock(cause: LockReadError): string {
   );
 }
 
+function inUseError(dir: string, path: string, holder: LockHolder): RunDirError {
+  return new RunDirError(
+    dir,
+    `is in use by another sfprompt run (${holder.pid === undefined ? "starting" : `pid ${holder.pid}`}); wait for it to finish or stop it, or choose another --out DIR (if no such process runs, remove ${path})`,
+  );
+}
+
+/**
+ * Refuses `dir` as lockRunDir would, looking at its lock without taking it (sfprompt validate): held
+ * by a live run, or a lock this user cannot read. A folder that is not there, or whose lock a dead
+ * run left (the next run takes it over), passes.
+ */
+export function checkRunDirFree(dir: string): void {
+  const path = join(dir, LOCK_FILE);
+  let holder: LockHolder | undefined;
+  try {
+    holder = lockHolder(path);
+  } catch (cause) {
+    if (cause instanceof LockReadError) throw new RunDirError(dir, unreadableLock(cause), { cause });
+    throw cause;
+  }
+  if (holder !== undefined) throw inUseError(dir, path, holder);
+}
+
 /**
  * Creates `dir` if needed and locks it for this process; throws RunDirError when another live run
  * holds it. Returns the release function (also run at process exit, e.g. after an uncaught error),
@@ -248,10 +273,7 @@ export function lockRunDir(dir: string): () => void {
   if (holder !== undefined) {
     // they hold the holder's lock now: its release removes them while empty
     leaveToHolder(path, holder, made);
-    throw new RunDirError(
-      dir,
-      `is in use by another sfprompt run (${holder.pid === undefined ? "starting" : `pid ${holder.pid}`}); wait for it to finish or stop it, or choose another --out DIR (if no such process runs, remove ${path})`,
-    );
+    throw inUseError(dir, path, holder);
   }
   let released = false;
   const release = (): void => {

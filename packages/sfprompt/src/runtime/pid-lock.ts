@@ -253,6 +253,16 @@ export function takeLock(path: string, options: TakeLockOptions = {}): LockHolde
   return "held" in chain ? chain.held : {};
 }
 
+/**
+ * The live process holding the lock `path` (a pid, or none while its taker writes it), looked at and
+ * not taken: undefined when it is free (no lock, or every holder in its chain dead, which a taker
+ * would take over). A lock that cannot be read is a LockReadError, as for takeLock.
+ */
+export function lockHolder(path: string): LockHolder | undefined {
+  const chain = chainOf(path);
+  return "held" in chain ? chain.held : undefined;
+}
+
 /** Releases the lock `path` when this process holds it, with the files dead takers left beside it. */
 export function releaseLock(path: string): void {
   if (!holdsLock(path)) return;

@@ -58,9 +58,9 @@ export const validateCommand: Command = {
   ],
   notes: [
     "Makes every check sfprompt run makes before it starts anything: the job's fields, the model source,",
-    "the data's paths, kind and split among the clients (read here, labels only), the run directory (an",
-    "earlier run of another job, a folder of your files, --resume without a checkpoint, fewer rounds than",
-    "it trained; with --nats the server's store is not asked). Starts no nats-server,",
+    "the data's paths, kind and split among the clients (read here, labels only), the run directory (a",
+    "run holding it now, an earlier run of another job, a folder of your files, --resume without a",
+    "checkpoint, fewer rounds than it trained; with --nats the server's store is not asked). Starts no nats-server,",
     "makes no run folder, pre-trains or downloads no model: the plan says what a run would build or fetch.",
     "The model file is not read: that it is ONNX, its inputs against spec.model.tokenizer and the samples'",
     "shape are checked when sfprompt run splits it, before any process starts.",

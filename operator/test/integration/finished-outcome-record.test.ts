@@ -13,7 +13,7 @@ import { childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
 import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
-import { eventBase } from "./progress-events.js";
+import { eventBase, roundFinished } from "./progress-events.js";
 import {
   condition,
   createJob,
@@ -250,4 +250,43 @@ test("a finished job whose spec no longer reads and whose status was removed get
     restored.some((m) => m.startsWith("the stored status had no phase, but the job had failed at ")),
     restored.join("\n"),
   );
+});
+
+test("a succeeded job whose status and outcome record were both lost is Succeeded again once its event stream's job.finished reads, and recorded so", async () => {
+  await createJob(w.world, jobManifest("done", { clients: { count: 1 }, training: { rounds: 1 } }));
+  await waitForJob(w.world, "done", (j) => j.status?.phase === "Pending", "done Pending");
+  const job = jobToken("default", "done");
+  await ensureJobResources(w.nc, job);
+  await publishEvent(w.nc, roundFinished(job, 1));
+  const bytes = { up: 100, down: 100, byKind: {} };
+  await publishEvent(w.nc, {
+    ...eventBase(job),
+    type: "job.finished",
+    rounds: 1,
+    loss: 1,
+    accuracy: 0.5,
+    bytes,
+  });
+  const done = await waitForJob(w.world, "done", (j) => j.status?.phase === "Succeeded", "done Succeeded");
+  const before = await server("done");
+  const pods = await podNames(w.world, "done");
+  let gone = "";
+  await whileStopped(async () => {
+    await setRecord("done", null);
+    gone = await writeStatus("done", null);
+  });
+  const back = await waitForJob(
+    w.world,
+    "done",
+    (j) => reads(j) && j.metadata!.resourceVersion !== gone && j.status?.phase === "Succeeded",
+    "done Succeeded again from its stream",
+  );
+  assert.equal(condition(back, "Succeeded")?.reason, "TrainingCompleted");
+  assert.equal(condition(back, "Succeeded")?.message, condition(done, "Succeeded")?.message);
+  assert.deepEqual(await server("done"), before, "the server is not scaled up again");
+  assert.deepEqual(await podNames(w.world, "done"), pods, "no client pod is made again");
+  // the reconcile that read it back records it, so the next loss needs no stream
+  const record = await recordOf("done");
+  assert.equal(record?.phase, "Succeeded");
+  assert.equal(record?.reason, "TrainingCompleted");
 });

@@ -157,14 +157,28 @@ describe("sessions over external tensor data", () => {
     const x = xOf(width);
     const inline = await outputs(model, { x });
     const scratch = tmp();
+    const gone = join(scratch, "no-such-folder");
     const before = process.env["TMPDIR"];
-    process.env["TMPDIR"] = scratch;
     try {
+      process.env["TMPDIR"] = scratch;
       assert.deepEqual(await outputs(model, { x }, { externalDataAbove: 1024 }), inline);
+      assert.deepEqual(readdirSync(scratch), [], "the temporary folder is gone once the session is open");
+      // the temporary file is really written: with TMPDIR unwritable the same model fails past the
+      // limit, saying what to do, and still opens inline below it
+      process.env["TMPDIR"] = gone;
+      await assert.rejects(
+        GraphSession.create(model, { externalDataAbove: 1024 }),
+        (e: Error) =>
+          e.name === "OnnxIoError" &&
+          e.message.startsWith(
+            `cannot write the model's 1 MiB of weights to a temporary folder in ${gone} (ENOENT)`,
+          ) &&
+          e.message.endsWith("set TMPDIR to a writable folder with room for them"),
+      );
+      assert.deepEqual(await outputs(model, { x }), inline);
     } finally {
       if (before === undefined) delete process.env["TMPDIR"];
       else process.env["TMPDIR"] = before;
     }
-    assert.deepEqual(readdirSync(scratch), [], "the temporary folder is gone once the session is open");
   });
 });

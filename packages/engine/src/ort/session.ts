@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
+import { OnnxIoError } from "../errors.js";
 import { bytesOfValues } from "../ir/dtype.js";
 import type { Model, Tensor } from "../ir/types.js";
 import { encodeModel, readModelForSession, writeModel } from "../onnx/model-io.js";
@@ -79,14 +80,33 @@ async function openSession(
     return { session, defaults: overridable };
   }
   const split = splitOverridableInitializers(model);
-  if (initializerBytes(split.model) <= (options.externalDataAbove ?? EXTERNAL_DATA_ABOVE)) {
+  const weights = initializerBytes(split.model);
+  const limit = options.externalDataAbove ?? EXTERNAL_DATA_ABOVE;
+  if (weights <= limit) {
     const session = await ort.InferenceSession.create(encodeModel(split.model), ortOptions(options));
     return { session, defaults: split.defaults };
   }
-  const dir = mkdtempSync(join(tmpdir(), "sfprompt-session-"));
+  const parent = tmpdir();
+  const cannotWrite = (cause: unknown): OnnxIoError =>
+    new OnnxIoError(
+      `cannot write the model's ${Math.ceil(weights / 2 ** 20)} MiB of weights to a temporary folder in ${parent} ` +
+        `(${(cause as NodeJS.ErrnoException).code ?? String(cause)}): a model past ${limit} bytes of weights is opened ` +
+        `from a file; set TMPDIR to a writable folder with room for them`,
+      { cause, path: parent },
+    );
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(parent, "sfprompt-session-"));
+  } catch (cause) {
+    throw cannotWrite(cause);
+  }
   try {
     const file = join(dir, "model.onnx");
-    writeModel(file, split.model, { externalData: { threshold: 1024 } });
+    try {
+      writeModel(file, split.model, { externalData: { threshold: 1024 } });
+    } catch (cause) {
+      throw cannotWrite(cause);
+    }
     return {
       session: await ort.InferenceSession.create(file, ortOptions(options)),
       defaults: split.defaults,

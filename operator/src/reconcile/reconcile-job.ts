@@ -123,7 +123,14 @@ function restoredStatus(
   return {
     ...previous,
     phase: terminal.phase,
-    conditions: upsertConditions(previous?.conditions ?? [], updates, now.toISOString(), generation),
+    // a condition of another reason (an InvalidSpec failure written while the outcome was lost) goes:
+    // the recorded one turns True at the completionTime, not at that one's time
+    conditions: upsertConditions(
+      (previous?.conditions ?? []).filter((c) => c.type !== terminal.phase || c.reason === terminal.reason),
+      updates,
+      now.toISOString(),
+      generation,
+    ),
     completionTime,
     ...(startTime !== undefined ? { startTime } : {}),
   } as Status;

@@ -250,6 +250,35 @@ test("a finished job whose spec no longer reads and whose status was removed get
     restored.some((m) => m.startsWith("the stored status had no phase, but the job had failed at ")),
     restored.join("\n"),
   );
+
+  // as an operator before this change left such a job: Failed with InvalidSpec, no completionTime
+  const invalidAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const old = await writeStatus("invalid-wiped", {
+    phase: "Failed",
+    completionTime: null,
+    conditions: [
+      {
+        type: "Failed",
+        status: "True",
+        reason: "InvalidSpec",
+        message: "spec.training.quorum.count: is 3",
+        lastTransitionTime: invalidAt,
+      },
+    ],
+  });
+  const again = await waitForJob(
+    w.world,
+    "invalid-wiped",
+    (j) =>
+      reads(j) && j.metadata!.resourceVersion !== old && condition(j, "Failed")?.reason !== "InvalidSpec",
+    "invalid-wiped's InvalidSpec failure replaced by its recorded outcome",
+  );
+  assert.deepEqual(
+    condition(again, "Failed"),
+    condition(failed, "Failed"),
+    "at the recorded time, not the InvalidSpec one's",
+  );
+  assert.equal(again.status?.completionTime, failed.status?.completionTime);
 });
 
 test("a succeeded job whose status and outcome record were both lost is Succeeded again once its event stream's job.finished reads, and recorded so", async () => {

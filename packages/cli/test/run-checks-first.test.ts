@@ -28,6 +28,13 @@ describe("sfprompt run checks the job before it starts anything", () => {
     const line = (i: number): string => JSON.stringify({ x: pixels, label: i % 10 });
     writeFileSync(join(dir, "broken.jsonl"), `${[0, 1, 2].map(line).join("\n")}\nnot json\n`);
     mkdirSync(join(dir, "no-images"));
+    // a PyTorch checkpoint is a zip: what a user gives for an ONNX model by mistake
+    writeFileSync(join(dir, "model.pt"), Buffer.from("PK\u0003\u0004 not an ONNX model"));
+    // 20 lines of 3 number features: the tiny ViT takes 1×28×28
+    writeFileSync(
+      join(dir, "three.jsonl"),
+      Array.from({ length: 20 }, (_, i) => JSON.stringify({ x: [i, 1, 2], label: i % 10 })).join("\n"),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -115,6 +122,47 @@ describe("sfprompt run checks the job before it starts anything", () => {
       message:
         /^sfprompt run: \S+noimages\.yaml: spec\.data\.evalSource: cannot load: \S+no-images: has no images/m,
     },
+    {
+      // the splitter met it after "starting" and the run folder
+      name: "a model file that is no ONNX model",
+      file: (): string => job("notonnx", (t) => t.replace(join(dir, "vit.onnx"), join(dir, "model.pt"))),
+      args: [] as string[],
+      message:
+        /^sfprompt run: \S+notonnx\.yaml: spec\.model\.source\.path: cannot load ONNX model \S+model\.pt: .*; give the path of an ONNX model file/m,
+    },
+    {
+      // the bundle's input was compared with the job after "starting" and the split
+      name: "a tokenizer for a model that takes images",
+      file: (): string =>
+        job("tokenizer", (t) =>
+          t.replace(
+            `source: { path: ${JSON.stringify(join(dir, "vit.onnx"))} }`,
+            `source: { path: ${JSON.stringify(join(dir, "vit.onnx"))} }\n    tokenizer: { vocabulary: ${JSON.stringify(join(dir, "vocab.txt"))} }`,
+          ),
+        ),
+      args: [] as string[],
+      message: /spec\.model\.tokenizer: is set, but the model takes images; remove it/,
+    },
+    {
+      // each client read it against the model's input and stopped on it, after they had started
+      name: "JSONL samples of another shape than the model's input",
+      file: (): string =>
+        job("shape", (t) =>
+          t
+            .replace(
+              "source: { builtin: mnist }",
+              `source: { jsonl: { path: ${JSON.stringify(join(dir, "three.jsonl"))} } }`,
+            )
+            .replace(
+              "partitioning: { strategy: dirichlet, alpha: 0.5, samplesPerClient: 32 }",
+              "partitioning: {}",
+            )
+            .replace("evaluation: { maxSamples: 50 }", "evaluation: { everyRounds: 0 }"),
+        ),
+      args: [] as string[],
+      message:
+        /^sfprompt run: \S+shape\.yaml: spec\.data\.source: cannot load: \S+three\.jsonl:1: "x" has 3 numbers, expected 784 \(shape \[1, 28, 28\]\)/m,
+    },
   ];
   for (const c of cases) {
     it(`refuses ${c.name} before it says it starts or makes the run folder`, () => {
@@ -160,7 +208,12 @@ describe("sfprompt run checks the job before it starts anything", () => {
         .replace("evaluation: { maxSamples: 50 }", "evaluation: { everyRounds: 0 }"),
     );
     const r = sfprompt("run", file, "--out", join(dir, "runs", "centralshape"));
-    assertUserError(r, /^sfprompt run: spec\.data\.source: cannot load: .*one\.jsonl:1: "x" has 3 numbers/m);
+    // now refused with the model's input shape before anything starts, as the baseline would
+    assertUserError(
+      r,
+      /^sfprompt run: \S+centralshape\.yaml: spec\.data\.source: cannot load: .*one\.jsonl:1: "x" has 3 numbers/m,
+    );
+    assert.doesNotMatch(r.stderr, /^starting /m, "nothing started");
   });
 
   it("lists sfprompt among the methods --methods takes", () => {

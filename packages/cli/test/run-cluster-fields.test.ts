@@ -52,15 +52,16 @@ describe("sfprompt run of a job with cluster-only fields", () => {
   });
 
   it("says nothing of the kind for a job that sets none of them", () => {
-    // the model file is no ONNX model: refused when the run splits it, after the line would come (a
-    // missing path is refused before the run starts, with the job's other checks)
+    // a split the tiny ViT (2 blocks) cannot give: refused when the run splits the model, after the
+    // line would come (a missing path or a file that is no ONNX model is refused before the run
+    // starts, with the job's other checks)
     const file = join(dir, "plain.yaml");
-    writeFileSync(join(dir, "none.onnx"), "not an ONNX model");
-    writeFileSync(file, readFileSync(job, "utf8").replace(join(dir, "vit.onnx"), join(dir, "none.onnx")));
+    const model = `source: { path: ${JSON.stringify(join(dir, "vit.onnx"))} }`;
+    writeFileSync(file, readFileSync(job, "utf8").replace(model, `${model}\n    split: { headBlocks: 5 }`));
     const r = sfprompt("run", file, "--out", join(dir, "out-plain"));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^starting tiny in /m);
-    assert.match(r.stderr, /spec\.model\.source\.path: cannot load ONNX model \S+none\.onnx/);
+    assert.match(r.stderr, /spec\.model\.split\.headBlocks: the model cannot be split/);
     assert.doesNotMatch(r.stderr, /only a cluster/);
   });
 });

@@ -33,11 +33,13 @@ function sfpromptEnv(env: Record<string, string>, ...args: string[]): ReturnType
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** `n` lines of number features (3 numbers) with labels 0..9 in turn. */
+/**
+ * `n` lines of number features with labels 0..9 in turn: 784 numbers, the tiny ViT's 1×28×28 input
+ * (validate reads the model's input shape and the lines against it, as the clients would).
+ */
 function featureLines(n: number): string {
-  return (
-    Array.from({ length: n }, (_, i) => JSON.stringify({ x: [i, 1, 2], label: i % 10 })).join("\n") + "\n"
-  );
+  const x = (i: number): number[] => Array.from({ length: 28 * 28 }, (_, j) => ((i + j) % 7) / 7);
+  return Array.from({ length: n }, (_, i) => JSON.stringify({ x: x(i), label: i % 10 })).join("\n") + "\n";
 }
 
 interface Plan {
@@ -154,6 +156,32 @@ describe("sfprompt validate", () => {
     assert.match(r.stderr, /^ {2}spec\.data\.source: cannot load: \S+broken\.jsonl:4: is not valid JSON/m);
     assert.match(r.stderr, /^ {2}spec\.data\.evalSource: cannot load: \S+empty-folder: has no images/m);
     assert.match(r.stderr, /2 problems/);
+  });
+
+  it("reads the model file: a file that is no ONNX model, and samples of another shape than its input", () => {
+    writeFileSync(join(dir, "model.pt"), Buffer.from("PK\u0003\u0004 a zip, not an ONNX model"));
+    const notOnnx = sfprompt(
+      "validate",
+      job("notonnx", (t) => onJsonl(t).replace(join(dir, "vit.onnx"), join(dir, "model.pt"))),
+    );
+    assert.equal(notOnnx.code, 1, notOnnx.stdout);
+    assert.match(
+      notOnnx.stderr,
+      /spec\.model\.source\.path: cannot load ONNX model \S+model\.pt: .*; give the path of an ONNX model file/,
+    );
+    writeFileSync(
+      join(dir, "three.jsonl"),
+      Array.from({ length: 20 }, (_, i) => JSON.stringify({ x: [i, 1, 2], label: i % 10 })).join("\n"),
+    );
+    const shape = sfprompt(
+      "validate",
+      job("shape", (t) => onJsonl(t).replace(join(dir, "train.jsonl"), join(dir, "three.jsonl"))),
+    );
+    assert.equal(shape.code, 1, shape.stdout);
+    assert.match(
+      shape.stderr,
+      /spec\.data\.source: cannot load: \S+three\.jsonl:1: "x" has 3 numbers, expected 784 \(shape \[1, 28, 28\]\)/,
+    );
   });
 
   it("gives the schema's field errors with their paths", () => {

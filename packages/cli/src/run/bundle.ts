@@ -9,6 +9,7 @@ import {
   manifestFiles,
   OnnxIoError,
   prepareBundle,
+  type Model,
   readPartitionManifest,
 } from "@sfprompt/engine";
 import { modelFileDetail } from "../model-file-error.js";
@@ -27,13 +28,15 @@ export function prepareRunBundle(
   dir: string,
   resumed: boolean,
   jobFile = "the job",
+  loaded?: Model,
 ): void {
   if (resumed && existsSync(join(dir, MANIFEST_FILE))) {
     checkResumedBundle(dir);
     return;
   }
   try {
-    prepareBundle({ model: modelPath, out: dir, ...splitOptionsOf(c) });
+    // the graph checkJob read (model-check.ts), when it read this file: not parsed twice
+    prepareBundle({ model: modelPath, out: dir, ...(loaded ? { loaded } : {}), ...splitOptionsOf(c) });
   } catch (cause) {
     const refused = jobSplitRefusal(cause, c);
     if (refused !== undefined)

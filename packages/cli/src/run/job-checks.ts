@@ -15,6 +15,7 @@ import {
   runConfigFor,
   sourcePathProblem,
 } from "./job-file.js";
+import { checkModelFile, type ModelInputs } from "./model-check.js";
 import { checkModelSource } from "./model-source.js";
 
 export interface JobCheckOptions {
@@ -34,6 +35,8 @@ export interface JobCheck {
   readonly split?: TrainingSplit;
   /** Whether spec.model.source can be had here (checkModelSource passed). */
   readonly modelFound: boolean;
+  /** The model file as read and checked; none for a built-in model not cached yet, or a problem. */
+  readonly model?: ModelInputs;
   /** Each problem found, naming its field, in the order the checks run; empty when none. */
   readonly problems: JobFileError[];
 }
@@ -59,18 +62,24 @@ export async function checkJob(o: JobCheckOptions): Promise<JobCheck> {
   };
   await attempt(() => checkResumeFromReachable(o.jobFile, job, o.natsUrl));
   await attempt(() => checkJobClasses(o.jobFile, job));
+  const primary = runConfigFor(job, job.spec.method);
   const modelFound = await attempt(() => {
-    checkModelSource(runConfigFor(job, job.spec.method), o.jobFile);
+    checkModelSource(primary, o.jobFile);
     return true;
   });
+  // the model file's graph: that it is ONNX, its inputs against spec.model.tokenizer, and the sample
+  // shape the data is read against (once split, the processes would refuse the rest)
+  const model = modelFound === true ? await attempt(() => checkModelFile(primary, o.jobFile)) : undefined;
   problems.push(...jobDataPathProblems(o.jobFile, job));
-  const split = await attempt(() => checkJobSplit(o.jobFile, job, methods));
+  const shape = model?.sampleShape === undefined ? {} : { shape: model.sampleShape };
+  const split = await attempt(() => checkJobSplit(o.jobFile, job, methods, shape));
   problems.push(...unreadProblems(o.jobFile, job, split?.unread ?? []));
   return {
     job,
     methods,
     ...(split === undefined ? {} : { split }),
     modelFound: modelFound === true,
+    ...(model === undefined ? {} : { model }),
     problems,
   };
 }

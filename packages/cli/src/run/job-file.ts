@@ -18,6 +18,7 @@ import {
   JobPartitionError,
   RunConfigError,
   trainingSplit,
+  type ModelInputShape,
   type TrainingSplit,
 } from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
@@ -111,10 +112,11 @@ export async function checkJobSplit(
   path: string,
   job: SFPromptJob,
   methods: readonly Method[],
+  model: ModelInputShape = {},
 ): Promise<TrainingSplit | undefined> {
   const federated = methods.find((m) => m !== "centralized") ?? job.spec.method;
   try {
-    return await trainingSplit(runConfigFor(job, federated));
+    return await trainingSplit(runConfigFor(job, federated), model);
   } catch (cause) {
     if (cause instanceof JobPartitionError)
       throw new JobFileError(path, `${cause.message}${ownDataSplit(job)}`, { cause });

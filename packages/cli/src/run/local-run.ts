@@ -14,6 +14,7 @@ import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
 import { checkJob, evalIsTrainingDataWarning, problemsError } from "./job-checks.js";
 import { runConfigFor } from "./job-file.js";
 import { runMethod, type MethodRunResult } from "./method-run.js";
+import type { ModelInputs } from "./model-check.js";
 import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
 import { methodsToRun } from "./compare-methods.js";
@@ -63,13 +64,13 @@ export interface LocalRunResult {
 export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
   // every check before anything starts (sfprompt validate makes the same ones)
-  const { job, problems } = await checkJob(o);
+  const { job, problems, model } = await checkJob(o);
   const refused = problemsError(o.jobFile, problems);
   if (refused !== undefined) throw refused;
   const dir = runDirOf(job, o.out);
   const release = lockRunDir(dir);
   try {
-    return await runInDir(o, job, dir, started);
+    return await runInDir(o, job, dir, started, model);
   } finally {
     release();
   }
@@ -80,6 +81,7 @@ async function runInDir(
   job: SFPromptJob,
   dir: string,
   started: number,
+  checked: ModelInputs | undefined,
 ): Promise<LocalRunResult> {
   checkRunDirOwner(dir, o.mode, job.metadata.name, job.spec.method);
   const external = o.natsUrl === undefined ? undefined : await externalCheckpoints(o.natsUrl, job);
@@ -102,7 +104,9 @@ async function runInDir(
   if (evalWarning !== undefined) o.status.line(evalWarning);
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
   const bundleDir = join(dir, RUN_FILES.bundle);
-  prepareRunBundle(primary, model.path, bundleDir, resumed, o.jobFile);
+  // the graph the checks read, split as it is (the same file: a path, or a built-in model's cache)
+  const loaded = checked?.path === model.path ? checked.model : undefined;
+  prepareRunBundle(primary, model.path, bundleDir, resumed, o.jobFile, loaded);
   checkJobInputs(primary, PartitionBundle.load(bundleDir));
   const nats = new RunNats({
     ...(o.natsUrl === undefined ? {} : { url: o.natsUrl }),

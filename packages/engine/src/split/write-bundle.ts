@@ -21,6 +21,11 @@ import { splitModel, type SplitModel, type SplitOptions } from "./split-model.js
 export interface PrepareBundleOptions extends SplitOptions {
   /** The ONNX model to split. */
   readonly model: string;
+  /**
+   * `model` as readModel read it already (a caller that checked its inputs first): split as it is,
+   * not read again. splitModel works on a copy of its graph.
+   */
+  readonly loaded?: Model;
   /** The bundle directory (created). */
   readonly out: string;
   /** Also write the whole prompted model and its loss gradient (default true). */
@@ -176,7 +181,7 @@ export function writeBundle(req: WriteBundleRequest): PartitionManifest {
 
 /** Reads `options.model`, splits it and writes the bundle to `options.out`; returns the manifest. */
 export function prepareBundle(options: PrepareBundleOptions): PartitionManifest {
-  const model = readModel(options.model);
+  const model = options.loaded ?? readModel(options.model);
   const split = splitModel(model, options);
   const grads = buildSplitGradients(split, { full: options.full ?? true });
   return writeBundle({

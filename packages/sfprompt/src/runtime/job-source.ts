@@ -116,7 +116,17 @@ function jsonlMixedError(field: string, e: JsonlMixedKindError): RunConfigError 
  * takes token ids has a tokenizer section (builtin minilm implies one) and text data, an image model
  * neither. Loading checks the rest (shapes, labels).
  */
-export function checkJobInputs(config: RunConfig, bundle: PartitionBundle): void {
+export function checkJobInputs(config: RunConfig, bundle: Pick<PartitionBundle, "isText">): void {
+  checkModelTokenizer(config, bundle);
+  checkDataKinds(config);
+}
+
+/**
+ * The model's part of checkJobInputs: a model that takes token ids has a tokenizer section (builtin
+ * minilm implies one), an image model none. sfprompt run asks it of the model's graph before it
+ * splits it (its data's kinds are checked with the split among the clients).
+ */
+export function checkModelTokenizer(config: RunConfig, bundle: Pick<PartitionBundle, "isText">): void {
   const text = isTextJob(config);
   if (bundle.isText && !text) {
     throw new RunConfigError(
@@ -127,7 +137,6 @@ export function checkJobInputs(config: RunConfig, bundle: PartitionBundle): void
   if (!bundle.isText && text) {
     throw new RunConfigError("spec.model.tokenizer", "is set, but the model takes images; remove it");
   }
-  checkDataKinds(config);
 }
 
 /**

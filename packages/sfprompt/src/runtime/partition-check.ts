@@ -31,8 +31,17 @@ export interface DataUnread {
 
 type TrainingRead = { readonly data: Dataset } | { readonly unread: DataUnread };
 
+/**
+ * What the checks know of the model before any process starts (sfprompt run reads its graph): the
+ * shape of one sample its image input takes, which JSONL number features are read against line by
+ * line, as the processes read them.
+ */
+export interface ModelInputShape {
+  readonly shape?: readonly number[];
+}
+
 /** The training split, or why it cannot be read: the clients read it and say why. */
-async function trainingData(config: RunConfig): Promise<TrainingRead> {
+async function trainingData(config: RunConfig, model: ModelInputShape): Promise<TrainingRead> {
   const unread = (error: unknown): TrainingRead => ({ unread: { field: "spec.data.source", error } });
   const source = config.data.source;
   if (source.builtin !== undefined) {
@@ -60,6 +69,7 @@ async function trainingData(config: RunConfig): Promise<TrainingRead> {
     const text = isTextJob(config) ? { text: LABELS_ONLY } : {};
     const data = await loadJobSource(config, source, "train", "spec.data.source", {
       ...text,
+      ...(model.shape === undefined ? {} : { shape: model.shape }),
       labelsOnly: true,
     });
     return { data };
@@ -78,13 +88,17 @@ async function trainingData(config: RunConfig): Promise<TrainingRead> {
  * text model) is refused here, where the server refused it only once it started, after nats-server
  * had. Other read errors stay the server's to report: returned, undefined when it reads.
  */
-async function checkEvalSource(config: RunConfig): Promise<DataUnread | undefined> {
+async function checkEvalSource(config: RunConfig, model: ModelInputShape): Promise<DataUnread | undefined> {
   const source = config.data.evalSource;
   if (source === undefined || source.builtin !== undefined) return undefined;
   if (config.training.evaluation.everyRounds <= 0) return undefined;
   try {
     const text = isTextJob(config) ? { text: LABELS_ONLY } : {};
-    await loadJobSource(config, source, "test", "spec.data.evalSource", { ...text, labelsOnly: true });
+    await loadJobSource(config, source, "test", "spec.data.evalSource", {
+      ...text,
+      ...(model.shape === undefined ? {} : { shape: model.shape }),
+      labelsOnly: true,
+    });
     return undefined;
   } catch (cause) {
     if (isJsonlKindRefusal(cause)) throw cause;
@@ -104,14 +118,15 @@ export interface TrainingSplit {
 
 /**
  * checkTrainingPartition's checks, returning the split it found, and the sources it could not read
- * here (left to the processes that read them). A centralized job needs no split: its one process
+ * here (left to the processes that read them); with the model's sample shape, JSONL number features
+ * of another size are among them, as the processes would refuse them. A centralized job needs no split: its one process
  * trains on all the data, in batches of up to spec.training.batchSize (a smaller set is one batch);
  * its data is counted, and the kinds are checked, but nothing is split.
  */
-export async function trainingSplit(config: RunConfig): Promise<TrainingSplit> {
+export async function trainingSplit(config: RunConfig, model: ModelInputShape = {}): Promise<TrainingSplit> {
   checkDataKinds(config);
-  const evalUnread = await checkEvalSource(config);
-  const read = await trainingData(config);
+  const evalUnread = await checkEvalSource(config, model);
+  const read = await trainingData(config, model);
   const unread = [
     ...("unread" in read ? [read.unread] : []),
     ...(evalUnread === undefined ? [] : [evalUnread]),

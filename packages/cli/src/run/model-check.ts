@@ -1,0 +1,75 @@
+// The model file's checks that sfprompt run made only when it split the model (after "starting" and
+// the run folder): that the file is an ONNX model, and its inputs against spec.model.tokenizer. Made
+// by checkJob before anything starts, for sfprompt run and sfprompt validate alike; the image input's
+// sample shape it finds is what the data checks read JSONL number features against.
+import { dirname } from "node:path";
+import type { RunConfig } from "@sfprompt/api";
+import { checkModelTokenizer, RunConfigError } from "@sfprompt/core";
+import { OnnxIoError, readModel, type Model } from "@sfprompt/engine";
+import { modelFileDetail } from "../model-file-error.js";
+import { JobFileError } from "./errors.js";
+import { modelPlan } from "./model-source.js";
+
+/** What the checks read of the job's model file. */
+export interface ModelInputs {
+  /** The file read. */
+  readonly path: string;
+  /** Whether the model takes token ids (else one float image input). */
+  readonly isText: boolean;
+  /** One sample's shape of an image model's input ([C, H, W], [D]); none when symbolic or text. */
+  readonly sampleShape?: readonly number[];
+  /** The graph as read: sfprompt run splits it (prepareRunBundle) instead of reading the file again. */
+  readonly model: Model;
+}
+
+/**
+ * Reads the model file of spec.model.source (checkModelSource passed) and checks its inputs against
+ * the job: undefined for a built-in model not in the cache yet (sfprompt run builds it, with the
+ * inputs its recipe gives). A file that is no ONNX model, or a built-in one damaged in the cache, and
+ * a model whose inputs do not fit spec.model.tokenizer are JobFileErrors naming the field.
+ */
+export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | undefined {
+  const plan = modelPlan(c);
+  if (plan.cached === false) return undefined;
+  let model: Model;
+  try {
+    model = readModel(plan.path);
+  } catch (cause) {
+    throw modelReadError(c, plan.path, jobFile, cause);
+  }
+  const inputs = modelInputs(plan.path, model);
+  try {
+    checkModelTokenizer(c, inputs);
+  } catch (cause) {
+    if (cause instanceof RunConfigError) throw new JobFileError(jobFile, cause.message, { cause });
+    throw cause;
+  }
+  return inputs;
+}
+
+/** The model's data inputs (graph inputs without a stored value) as the bundle's layout reads them. */
+function modelInputs(path: string, model: Model): ModelInputs {
+  const data = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name));
+  // bundle/model-inputs.ts inputLayout: one float32 input is an image model, int inputs token ids
+  const image = data.length === 1 && data[0]!.dtype === "float32";
+  if (!image) return { path, isText: true, model };
+  const dims = (data[0]!.shape ?? []).slice(1);
+  const numeric = dims.length > 0 && dims.every((d): d is number => typeof d === "number" && d > 0);
+  return { path, isText: false, ...(numeric ? { sampleShape: dims } : {}), model };
+}
+
+/** The job file's error for a model file that cannot be read as ONNX (as prepareRunBundle says it). */
+function modelReadError(c: RunConfig, path: string, jobFile: string, cause: unknown): unknown {
+  const builtin = c.model.source.builtin;
+  // a built-in model's file is the cache's (written by an earlier run), damaged since: cut short, say
+  if (builtin !== undefined && cause instanceof OnnxIoError)
+    return new JobFileError(
+      jobFile,
+      `spec.model.source: builtin: ${builtin}: ${cause.message}; the cached model is damaged: delete ${dirname(path)} so that the next run builds it again`,
+      { cause },
+    );
+  // the user's file is no ONNX model (a checkpoint of the training framework, a cut-off copy)
+  const detail = c.model.source.path === undefined ? undefined : modelFileDetail(cause);
+  if (detail !== undefined) return new JobFileError(jobFile, `spec.model.source.path: ${detail}`, { cause });
+  return cause;
+}

@@ -3,7 +3,7 @@
 // resume), then stopped (a split the model cannot give, Ctrl-C while the demo model pre-trains), and the
 // folder then held the user's file alone; 97207ef's check refused it as a folder of the user's for
 // good. A start into a folder holding files of the user's marks it as a run's first (ADR 0016
-// amendment 39). Real CLI, real files.
+// amendment 40). Real CLI, real files.
 import assert from "node:assert/strict";
 import {
   existsSync,

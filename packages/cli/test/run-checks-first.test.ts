@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
+import { writeModel } from "@sfprompt/engine";
 import { assertUserError, sfprompt, writeTinyJob } from "./run-helpers.js";
 
 describe("sfprompt run checks the job before it starts anything", () => {
@@ -28,6 +30,11 @@ describe("sfprompt run checks the job before it starts anything", () => {
     const line = (i: number): string => JSON.stringify({ x: pixels, label: i % 10 });
     writeFileSync(join(dir, "broken.jsonl"), `${[0, 1, 2].map(line).join("\n")}\nnot json\n`);
     mkdirSync(join(dir, "no-images"));
+    // the tiny ViT of 3 channels: the built-in sets are grayscale
+    writeModel(
+      join(dir, "rgb.onnx"),
+      buildDemoVit({ ...DEMO_RECIPE.architecture, width: 16, depth: 2, heads: 2, channels: 3 }, 3).model,
+    );
     // a PyTorch checkpoint is a zip: what a user gives for an ONNX model by mistake
     writeFileSync(join(dir, "model.pt"), Buffer.from("PK\u0003\u0004 not an ONNX model"));
     // 20 lines of 3 number features: the tiny ViT takes 1×28×28
@@ -162,6 +169,14 @@ describe("sfprompt run checks the job before it starts anything", () => {
       args: [] as string[],
       message:
         /^sfprompt run: \S+shape\.yaml: spec\.data\.source: cannot load: \S+three\.jsonl:1: "x" has 3 numbers, expected 784 \(shape \[1, 28, 28\]\)/m,
+    },
+    {
+      // the server and clients resized them and stopped on their channels, after they had started
+      name: "a built-in grayscale set for a model of 3 channels",
+      file: (): string => job("rgb", (t) => t.replace(join(dir, "vit.onnx"), join(dir, "rgb.onnx"))),
+      args: [] as string[],
+      message:
+        /^sfprompt run: \S+rgb\.yaml: spec\.data\.source: samples have shape \[1, 28, 28\] but the model takes \[3, 28, 28\]; use data of that shape or another model$/m,
     },
   ];
   for (const c of cases) {

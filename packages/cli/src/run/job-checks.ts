@@ -15,7 +15,7 @@ import {
   runConfigFor,
   sourcePathProblem,
 } from "./job-file.js";
-import { checkModelFile, type ModelInputs } from "./model-check.js";
+import { builtinShapeProblems, checkModelFile, type ModelInputs } from "./model-check.js";
 import { checkModelSource } from "./model-source.js";
 
 export interface JobCheckOptions {
@@ -70,6 +70,7 @@ export async function checkJob(o: JobCheckOptions): Promise<JobCheck> {
   // the model file's graph: that it is ONNX, its inputs against spec.model.tokenizer, and the sample
   // shape the data is read against (once split, the processes would refuse the rest)
   const model = modelFound === true ? await attempt(() => checkModelFile(primary, o.jobFile)) : undefined;
+  if (model !== undefined) problems.push(...builtinShapeProblems(primary, model, o.jobFile));
   problems.push(...jobDataPathProblems(o.jobFile, job));
   const shape = model?.sampleShape === undefined ? {} : { shape: model.sampleShape };
   const split = await attempt(() => checkJobSplit(o.jobFile, job, methods, shape));

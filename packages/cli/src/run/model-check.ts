@@ -3,8 +3,8 @@
 // by checkJob before anything starts, for sfprompt run and sfprompt validate alike; the image input's
 // sample shape it finds is what the data checks read JSONL number features against.
 import { dirname } from "node:path";
-import type { RunConfig } from "@sfprompt/api";
-import { checkModelTokenizer, RunConfigError } from "@sfprompt/core";
+import { TEXT_DATASETS, type RunConfig } from "@sfprompt/api";
+import { checkModelTokenizer, RunConfigError, sampleShapeRefusal, type DataSource } from "@sfprompt/core";
 import { OnnxIoError, readModel, type Model } from "@sfprompt/engine";
 import { modelFileDetail } from "../model-file-error.js";
 import { JobFileError } from "./errors.js";
@@ -45,6 +45,23 @@ export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | und
     throw cause;
   }
   return inputs;
+}
+
+/**
+ * Built-in image sets are grayscale, and the processes resize them to the model input's height and
+ * width: a model of another channel count ([3, H, W]) refused them in the server and clients, after
+ * they had started. The problems for spec.data.source and (while evaluation is on) evalSource.
+ */
+export function builtinShapeProblems(c: RunConfig, m: ModelInputs, jobFile: string): JobFileError[] {
+  const want = m.sampleShape;
+  if (m.isText || want?.length !== 3) return [];
+  const sources: Array<[DataSource | undefined, string]> = [[c.data.source, "spec.data.source"]];
+  if (c.training.evaluation.everyRounds > 0) sources.push([c.data.evalSource, "spec.data.evalSource"]);
+  return sources.flatMap(([s, field]) => {
+    if (s?.builtin === undefined || TEXT_DATASETS.includes(s.builtin)) return [];
+    const refused = sampleShapeRefusal(field, [1, want[1]!, want[2]!], want);
+    return refused === undefined ? [] : [new JobFileError(jobFile, refused.message, { cause: refused })];
+  });
 }
 
 /** The model's data inputs (graph inputs without a stored value) as the bundle's layout reads them. */

@@ -43,14 +43,26 @@ function imageShape(bundle: PartitionBundle): { channels: number; height: number
  */
 export function checkSampleShape(ds: Dataset, bundle: PartitionBundle, field: string): Dataset {
   if (bundle.isText) return ds;
-  const want = bundle.input.sampleShape;
-  if (ds.sampleShape.join("x") !== want.join("x")) {
-    throw new RunConfigError(
-      field,
-      `samples have shape [${ds.sampleShape.join(", ")}] but the model takes [${want.join(", ")}]; use data of that shape or another model`,
-    );
-  }
+  const refused = sampleShapeRefusal(field, ds.sampleShape, bundle.input.sampleShape);
+  if (refused !== undefined) throw refused;
   return ds;
+}
+
+/**
+ * The refusal of samples of shape `have` for a model input of `want` per sample, or undefined when
+ * they are one shape: checkSampleShape's, and sfprompt run's before it starts (a built-in grayscale
+ * set for a model of 3 channels, told from the model's graph).
+ */
+export function sampleShapeRefusal(
+  field: string,
+  have: readonly number[],
+  want: readonly number[],
+): RunConfigError | undefined {
+  if (have.join("x") === want.join("x")) return undefined;
+  return new RunConfigError(
+    field,
+    `samples have shape [${have.join(", ")}] but the model takes [${want.join(", ")}]; use data of that shape or another model`,
+  );
 }
 
 /**

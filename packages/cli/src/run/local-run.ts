@@ -55,6 +55,11 @@ export interface LocalRunOptions {
   readonly onTrained?: () => void;
 }
 
+/** The model graph checkJob read, until the split takes it. */
+interface CheckedGraph {
+  model?: ModelInputs;
+}
+
 export interface LocalRunResult {
   readonly dir: string;
   readonly results: readonly MethodResult[];
@@ -64,13 +69,17 @@ export interface LocalRunResult {
 export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
   // every check before anything starts (sfprompt validate makes the same ones)
-  const { job, problems, model } = await checkJob(o);
-  const refused = problemsError(o.jobFile, problems);
+  const check = await checkJob(o);
+  const { job } = check;
+  const refused = problemsError(o.jobFile, check.problems);
   if (refused !== undefined) throw refused;
+  // the graph the checks read, handed to the split once and let go then (MiniLM's is 90 MB): not a
+  // parameter of runInDir, which an async function keeps for as long as it runs
+  const graph: CheckedGraph = check.model === undefined ? {} : { model: check.model };
   const dir = runDirOf(job, o.out);
   const release = lockRunDir(dir);
   try {
-    return await runInDir(o, job, dir, started, model);
+    return await runInDir(o, job, dir, started, graph);
   } finally {
     release();
   }
@@ -81,7 +90,7 @@ async function runInDir(
   job: SFPromptJob,
   dir: string,
   started: number,
-  checked: ModelInputs | undefined,
+  graph: CheckedGraph,
 ): Promise<LocalRunResult> {
   checkRunDirOwner(dir, o.mode, job.metadata.name, job.spec.method);
   const external = o.natsUrl === undefined ? undefined : await externalCheckpoints(o.natsUrl, job);
@@ -105,8 +114,16 @@ async function runInDir(
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
   const bundleDir = join(dir, RUN_FILES.bundle);
   // the graph the checks read, split as it is (the same file: a path, or a built-in model's cache)
-  const loaded = checked?.path === model.path ? checked.model : undefined;
-  prepareRunBundle(primary, model.path, bundleDir, resumed, o.jobFile, loaded);
+  const checked = graph.model;
+  delete graph.model;
+  prepareRunBundle(
+    primary,
+    model.path,
+    bundleDir,
+    resumed,
+    o.jobFile,
+    checked?.path === model.path ? checked.model : undefined,
+  );
   checkJobInputs(primary, PartitionBundle.load(bundleDir));
   const nats = new RunNats({
     ...(o.natsUrl === undefined ? {} : { url: o.natsUrl }),

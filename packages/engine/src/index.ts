@@ -5,6 +5,7 @@
 //   I/O        readModel(path): Model · writeModel(path, model, { externalData? }): data files written
 //              readModelForSession(path): the file's bytes for ORT, external data left in place
 //              decodeModel(bytes, baseDir?): Model · encodeModel(model): Uint8Array
+//              readModelOutline(path, { values? }): the graph without weights (chosen values only)
 //   IR         types Model, Graph, Node, Tensor, ValueInfo, Attr, DType, Dim; tensors f32/f64/i64/i64s/scalar
 //   Builder    new GraphBuilder({ opset, graph? }) with input/output/initializer/constant/node/op and
 //              opset-aware reduceSum/reduceMean/unsqueeze/squeeze/split/splitEqual; float()/floats() attrs
@@ -57,9 +58,15 @@ export {
   type WriteModelOptions,
 } from "./onnx/model-io.js";
 export { externalDataFiles } from "./onnx/external-data.js";
+export {
+  readModelOutline,
+  type InitializerOutline,
+  type ModelOutline,
+  type WantValues,
+} from "./onnx/model-outline.js";
 export { GraphBuilder, type GraphBuilderOptions, type NodeOptions } from "./builder/graph-builder.js";
 export { float, floats, type AttrInput } from "./builder/attrs.js";
-export { inferShapes } from "./shape/infer.js";
+export { inferShapes, shapeValueKept } from "./shape/infer.js";
 export { probeShapes } from "./shape/probe.js";
 export type { ShapeTable, ValueFacts } from "./shape/facts.js";
 export {

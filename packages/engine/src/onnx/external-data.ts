@@ -1,9 +1,9 @@
 // The external data files an ONNX file's tensors name (weights kept beside the model, as exports over
 // 2 GiB and `sfprompt prepare`'s large graphs do), found from the model's protobuf without reading
 // them: what must be there, readable and hashed along with the .onnx file.
-import { readFileSync } from "node:fs";
 import { OnnxIoError } from "../errors.js";
-import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
+import { toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
+import { readModelProtoOutline } from "./model-outline.js";
 
 const EXTERNAL = 1;
 
@@ -30,26 +30,12 @@ function graphLocations(g: ProtoMessage | undefined): string[] {
 
 /**
  * The external data files the ONNX model at `path` names, each once, as written in the model
- * (relative to its folder); [] when every tensor is inline. An OnnxIoError when the file cannot be
- * read or is no ONNX model (readModel's messages).
+ * (relative to its folder); [] when every tensor is inline. Reads the graph without the initializers'
+ * payload (readModelProtoOutline): a model's weights are not read to learn where they are. An
+ * OnnxIoError when the file cannot be read or is no ONNX model (readModel's messages).
  */
 export function externalDataFiles(path: string): string[] {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new OnnxIoError(`cannot read ONNX model ${path} (${code})`, { cause, path });
-  }
-  let model: ProtoMessage;
-  try {
-    model = onnxTypes().ModelProto.decode(bytes) as unknown as ProtoMessage;
-  } catch (cause) {
-    throw new OnnxIoError(
-      `cannot load ONNX model ${path}: the bytes are not an ONNX ModelProto (protobuf decoding failed)`,
-      { cause, path },
-    );
-  }
+  const model = readModelProtoOutline(path, () => false);
   if (model["graph"] === undefined || model["graph"] === null)
     throw new OnnxIoError(`cannot load ONNX model ${path}: the ModelProto has no graph`, { path });
   return [...new Set(graphLocations(model["graph"] as ProtoMessage))];

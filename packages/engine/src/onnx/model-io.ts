@@ -16,6 +16,11 @@ export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
   } catch (cause) {
     throw new OnnxIoError("the bytes are not an ONNX ModelProto (protobuf decoding failed)", { cause });
   }
+  return modelFromProto(msg, baseDir);
+}
+
+/** A decoded ModelProto as IR (decodeModel, readModelOutline). */
+export function modelFromProto(msg: ProtoMessage, baseDir?: string): Model {
   const graphMsg = msg["graph"] as ProtoMessage | undefined;
   if (graphMsg === undefined || graphMsg === null) throw new OnnxIoError("the ModelProto has no graph");
   const src = baseDir === undefined ? undefined : { baseDir, cache: new Map<string, number>() };
@@ -46,12 +51,17 @@ function readModelBytes(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new OnnxIoError(`cannot read ONNX model ${path} (${code})${READ_HINTS[code] ?? ""}`, {
-      cause,
-      path,
-    });
+    throw readModelError(path, cause);
   }
+}
+
+/** The OnnxIoError for a model file the file system would not read (open, stat or read). */
+export function readModelError(path: string, cause: unknown): OnnxIoError {
+  const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+  return new OnnxIoError(`cannot read ONNX model ${path} (${code})${READ_HINTS[code] ?? ""}`, {
+    cause,
+    path,
+  });
 }
 
 /** Reads an ONNX file, including tensors stored in external-data files next to it. */

@@ -9,8 +9,16 @@ import type { ShapeTable, ValueFacts } from "./facts.js";
 const MAX_VALUE_ELEMENTS = 64;
 
 /** Facts about a constant tensor (values kept when it is a small integer tensor). */
+/**
+ * Whether shape inference keeps the values of a tensor of this dtype and element count (small int
+ * tensors: shapes, axes); of any other only its dtype and shape count.
+ */
+export function shapeValueKept(dtype: Tensor["dtype"], elements: number): boolean {
+  return (dtype === "int64" || dtype === "int32") && elements <= MAX_VALUE_ELEMENTS;
+}
+
 export function tensorFacts(t: Tensor): ValueFacts {
-  const small = (t.dtype === "int64" || t.dtype === "int32") && t.data.length <= MAX_VALUE_ELEMENTS;
+  const small = shapeValueKept(t.dtype, t.data.length);
   if (!small) return { dtype: t.dtype, shape: t.dims };
   return {
     dtype: t.dtype,

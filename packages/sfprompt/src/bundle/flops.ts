@@ -1,6 +1,15 @@
 // FLOPs of one sample through each graph of a bundle, from shape inference with the batch set to 1:
 // the numbers behind the client-compute share of the reports.
-import { defaultOpset, inferShapes, type Dim, type Model } from "@sfprompt/engine";
+import {
+  defaultOpset,
+  inferShapes,
+  numel,
+  shapeValueKept,
+  type Dim,
+  type Model,
+  type ModelOutline,
+  type ValueInfo,
+} from "@sfprompt/engine";
 import { graphFlops, type OpShapes } from "../training/flops.js";
 import type { PartitionBundle } from "./partition-bundle.js";
 
@@ -32,13 +41,33 @@ export function bindDim(d: Dim, bindings: Readonly<Record<string, number>>): Dim
  * FLOPs of one sample through `model`: symbolic leading dimensions of the inputs set to 1, other
  * symbolic dimensions (a text model's "sequence") from `bindings`.
  */
-export function perSampleFlops(model: Model, bindings: Readonly<Record<string, number>> = {}): number {
+export function perSampleFlops(
+  read: Model | ModelOutline,
+  bindings: Readonly<Record<string, number>> = {},
+): number {
+  const model = "model" in read ? read.model : read;
   const g = model.graph;
-  const inputs = g.inputs.map((i) =>
-    i.shape === undefined || g.initializers.has(i.name)
-      ? i
-      : { ...i, shape: i.shape.map((d, k) => (k === 0 && typeof d !== "number" ? 1 : bindDim(d, bindings))) },
+  // an outline's initializers without values count by dtype and shape, as inferShapes counts a weight
+  const stored = "model" in read ? read.initializers : g.initializers;
+  const weightless = (name: string): ValueInfo | undefined => {
+    const t = g.initializers.has(name) ? undefined : stored.get(name);
+    return t === undefined ? undefined : { name, dtype: t.dtype, shape: [...t.dims] };
+  };
+  const inputs = g.inputs.map(
+    (i): ValueInfo =>
+      weightless(i.name) ??
+      (i.shape === undefined || stored.has(i.name)
+        ? i
+        : {
+            ...i,
+            shape: i.shape.map((d, k) => (k === 0 && typeof d !== "number" ? 1 : bindDim(d, bindings))),
+          }),
   );
+  const declared = new Set(g.inputs.map((i) => i.name));
+  for (const name of stored.keys()) {
+    const w = declared.has(name) ? undefined : weightless(name);
+    if (w !== undefined) inputs.push(w);
+  }
   const facts = inferShapes({ ...g, inputs, valueInfo: [] }, defaultOpset(model));
   const shape = (name: string): number[] | undefined => {
     const s = facts.get(name)?.shape;
@@ -64,7 +93,12 @@ export function perSampleFlops(model: Model, bindings: Readonly<Record<string, n
 export function bundleFlops(bundle: PartitionBundle): BundleFlops {
   const m = bundle.manifest;
   const bindings = bundle.symbolicDims();
-  const f = (file: string): number => perSampleFlops(bundle.pool.readModel(file), bindings);
+  // the graphs without their weights: shapes need only the small int initializers' values
+  const f = (file: string): number =>
+    perSampleFlops(
+      bundle.pool.readModelOutline(file, (_, t) => shapeValueKept(t.dtype, numel(t.dims))),
+      bindings,
+    );
   const part = (name: string): string => m.partitions.find((p) => p.name === name)!.file;
   const headForward = f(part("head"));
   const bodyForward = f(part("body"));

@@ -154,7 +154,8 @@ export class PartitionBundle {
   /** The initial prompt and tail values stored in the bundle's head and tail graphs. */
   initialParams(): { prompt: ParamSet; tail: ParamSet } {
     const read = (file: string, names: readonly string[]): ParamSet => {
-      const inits = this.pool.readModel(file).graph.initializers;
+      const wanted = new Set(names);
+      const inits = this.pool.readModelOutline(file, (n) => wanted.has(n)).model.graph.initializers;
       const out: ParamSet = new Map();
       for (const n of names) {
         const t = inits.get(n);

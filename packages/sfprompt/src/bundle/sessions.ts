@@ -13,6 +13,9 @@ import {
   GraphSession,
   OnnxIoError,
   readModel,
+  readModelOutline,
+  type ModelOutline,
+  type WantValues,
   type Model,
   type SessionOptions,
   type Tensor,
@@ -121,6 +124,15 @@ export class SessionPool {
   readModel(file: string): Model {
     try {
       return readModel(join(this.#dir, file));
+    } catch (cause) {
+      throw new BundleError(`cannot read ${join(this.#dir, file)}: re-run \`sfprompt prepare\``, { cause });
+    }
+  }
+
+  /** Reads a graph of the bundle without its weights, with the values `values` chooses (readModelOutline). */
+  readModelOutline(file: string, values?: WantValues): ModelOutline {
+    try {
+      return readModelOutline(join(this.#dir, file), values === undefined ? {} : { values });
     } catch (cause) {
       throw new BundleError(`cannot read ${join(this.#dir, file)}: re-run \`sfprompt prepare\``, { cause });
     }

@@ -25,6 +25,7 @@
  * - CRD and docs: buildCrd(), crdYaml(), helmCrdYaml(), rootJsonSchema(), specJsonSchema(),
  *   statusJsonSchema(), toStructural(jsonSchema), apiReferenceMarkdown(), PRINTER_COLUMNS,
  *   CRD_NAME, CRD_PATH, HELM_CRD_PATH, API_DOCS_PATH.
+ * - Messages: shellQuote(word), a path as one word of a suggested shell command.
  */
 export * from "./k8s.js";
 export * from "./rules.js";
@@ -38,6 +39,7 @@ export * from "./output.js";
 export * from "./spec.js";
 export * from "./status.js";
 export * from "./job.js";
+export * from "./shell-quote.js";
 export * from "./errors.js";
 export * from "./parse.js";
 export * from "./run-config.js";

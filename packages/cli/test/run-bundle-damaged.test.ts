@@ -48,7 +48,7 @@ describe("sfprompt run resuming a run whose bundle was damaged", () => {
       assert.ok(said.includes(`run directory ${out}: ${c.says(bundle)}`), said);
       assert.ok(
         said.includes(
-          `; remove ${bundle} to have it prepared again from spec.model.source (the same model file and split give the same bundle), or start the run over with --fresh`,
+          `; remove the bundle folder (rm -rf ${bundle}) to have it prepared again from spec.model.source (the same model file and split give the same bundle), or start the run over with --fresh`,
         ),
         said,
       );

@@ -93,4 +93,18 @@ describe("sfprompt run into a folder that is not a run's", () => {
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.equal(readFileSync(join(out, "notes.md"), "utf8"), "what I saw\n", "the user's file stays");
   });
+
+  it("runs in a folder holding only .gitkeep and .DS_Store, and leaves both as they were", () => {
+    const out = join(dir, "kept empty");
+    mkdirSync(out);
+    writeFileSync(join(out, ".gitkeep"), "");
+    writeFileSync(join(out, ".DS_Store"), "Bud1 finder view\n");
+    const first = sfprompt("run", job, "--out", out);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(readRunMetrics(out).rounds.length, 1);
+    const fresh = sfprompt("run", job, "--out", out, "--fresh");
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.equal(readFileSync(join(out, ".gitkeep"), "utf8"), "", ".gitkeep stays");
+    assert.equal(readFileSync(join(out, ".DS_Store"), "utf8"), "Bud1 finder view\n", ".DS_Store stays");
+  });
 });

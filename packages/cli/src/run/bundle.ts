@@ -1,7 +1,7 @@
 // The partition bundle of a local run (the splitter, `sfprompt prepare`), in the run directory.
 import { accessSync, constants, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { RunConfig } from "@sfprompt/api";
+import { shellQuote, type RunConfig } from "@sfprompt/api";
 import { jobSplitRefusal, splitOptionsOf, unreadableDetail } from "@sfprompt/core";
 import {
   MANIFEST_FILE,
@@ -65,7 +65,7 @@ export function prepareRunBundle(
  */
 function checkResumedBundle(dir: string): void {
   const runDir = dirname(dir);
-  const fix = `remove ${dir} to have it prepared again from spec.model.source (the same model file and split give the same bundle), or start the run over with --fresh`;
+  const fix = `remove the bundle folder (rm -rf ${shellQuote(dir)}) to have it prepared again from spec.model.source (the same model file and split give the same bundle), or start the run over with --fresh`;
   const refuse = (detail: string, cause: unknown): never => {
     const unreadable = unreadableDetail({ path: dir, kind: "folder", where: "on this machine" }, cause);
     throw new RunDirError(runDir, `its bundle ${unreadable ?? detail}; ${fix}`, { cause });

@@ -71,9 +71,18 @@ function isLockName(name: string): boolean {
  */
 export const RUN_FOLDER_MARK = ".sfprompt-run";
 
-/** The names in a folder's listing that are not a run's (its files, partial files, lock, mark). */
+/**
+ * Files that tools, not the user, leave in a folder meant to be empty: git's placeholder for an empty
+ * folder in a repository, macOS Finder's view settings. A folder holding only these is an empty one
+ * to the run; they stay (no run file has their names, a fresh start removes only run files' names).
+ */
+const PLACEHOLDERS: readonly string[] = [".gitkeep", ".DS_Store"];
+
+/** The names in a folder's listing that are not a run's (its files, partial files, lock, mark) nor placeholders. */
 function foreignNames(names: readonly string[]): string[] {
-  return names.filter((n) => !OWNED.includes(n) && !isLockName(n) && n !== RUN_FOLDER_MARK).sort();
+  return names
+    .filter((n) => !OWNED.includes(n) && !isLockName(n) && n !== RUN_FOLDER_MARK && !PLACEHOLDERS.includes(n))
+    .sort();
 }
 
 /**

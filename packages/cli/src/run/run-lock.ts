@@ -13,6 +13,7 @@ import {
   type Dirent,
 } from "node:fs";
 import { join, resolve, sep } from "node:path";
+import { shellQuote } from "@sfprompt/api";
 // the subpaths, not @sfprompt/core's index: taking the lock loads no onnxruntime (ADR 0016 amendment 26)
 import {
   holdsLock,
@@ -211,7 +212,7 @@ function unreadableLock(cause: LockReadError): string {
   const who = uid === undefined || gid === undefined ? "" : `uid ${uid}, gid ${gid}; `;
   return (
     `its lock ${cause.path} cannot be read by this process's user (${who}${code}): make it readable ` +
-    `(chmod a+r ${cause.path}), or remove it if no sfprompt run uses the folder; ${choose}`
+    `(chmod a+r ${shellQuote(cause.path)}), or remove it if no sfprompt run uses the folder; ${choose}`
   );
 }
 

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { shellQuote } from "@sfprompt/api";
 import { LockReadError, releaseLock, takeLock } from "../runtime/pid-lock.js";
 import { permissionError, unwritableDetail } from "../runtime/unreadable-path.js";
 
@@ -94,7 +95,7 @@ function whyUnreadable(cause: LockReadError, dir: string): string {
   const gid = process.getgid?.();
   const who = uid === undefined || gid === undefined ? "" : `uid ${uid}, gid ${gid}; `;
   return (
-    ` by this process's user (${who}${cause.code}): make it readable (chmod a+r ${cause.path}), ` +
+    ` by this process's user (${who}${cause.code}): make it readable (chmod a+r ${shellQuote(cause.path)}), ` +
     `or remove it if no process is filling ${dir} now`
   );
 }

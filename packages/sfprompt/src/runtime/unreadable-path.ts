@@ -4,6 +4,7 @@
 // path, the user and the chmod/chown that fixes it, for the job's data, a bundle folder or a file,
 // and for a cache folder the user cannot write in.
 import { accessSync, constants, statSync } from "node:fs";
+import { shellQuote } from "@sfprompt/api";
 import type { DataSource } from "./job-source.js";
 
 /** The EACCES/EPERM error in `cause`'s chain, if any. */
@@ -40,7 +41,8 @@ export function unreadableDetail(target: UnreadableTarget, cause: unknown): stri
   const { where } = target;
   // several files are fixed by one chmod naming them all (a user fixing one at a time met the next)
   const also = target.kind === "file" ? (target.also ?? []) : [];
-  const path = [target.path, ...also].join(" ");
+  // each path quoted: a space, quote or $ in one would split or expand the pasted command
+  const path = [target.path, ...also].map(shellQuote).join(" ");
   const named = also.length === 0 ? (denied.path ?? target.path) : [target.path, ...also].join(", ");
   const ids = processIds();
   // no uid where process.getuid is absent (Windows): "uid -1" and "chown -1:-1" would be wrong advice
@@ -67,11 +69,11 @@ export function unwritableDetail(folder: string, cause: unknown): string | undef
   const denied = permissionError(cause);
   if (denied === undefined) return undefined;
   const ids = processIds();
-  const chmod = `chmod -R a+rwX ${folder}`;
+  const chmod = `chmod -R a+rwX ${shellQuote(folder)}`;
   const fix =
     ids === undefined
       ? `make it writable by this process's user: ${chmod}`
-      : `make it writable by uid ${ids.uid}: chown -R ${ids.uid}:${ids.gid} ${folder} (or ${chmod})`;
+      : `make it writable by uid ${ids.uid}: chown -R ${ids.uid}:${ids.gid} ${shellQuote(folder)} (or ${chmod})`;
   const who = ids === undefined ? "" : `uid ${ids.uid}, gid ${ids.gid}; `;
   return `${folder} cannot be written by this process's user (${who}${denied.code}): ${fix}`;
 }

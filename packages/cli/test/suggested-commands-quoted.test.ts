@@ -1,0 +1,136 @@
+// The commands `sfprompt run`'s refusals suggest, pasted into bash as they are, at paths holding a
+// space, a quote and a $: the paths were not quoted, so `chmod a+r /x/it's data/…` was a syntax error
+// and `rm -rf /x/my run/out/bundle` removed /x/my and ./run/out/bundle instead of the bundle. Each case
+// takes the command from a real refusal, runs it with bash, and checks it did what it says and
+// touched nothing else. Real CLI (as nobody where the data case needs another user), real files.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { BUNDLE_FILES } from "@sfprompt/engine";
+import {
+  assertUserError,
+  readRunMetrics,
+  ROOT,
+  sfprompt,
+  writeTinyJob,
+  type CliResult,
+} from "./run-helpers.js";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+/** nobody: as root, the run's user is played by running the CLI as nobody (root reads any file). */
+const OTHER_USER = { uid: 65534, gid: 65534 };
+const asRoot = process.getuid?.() === 0;
+
+function sfpromptAsRunUser(...args: string[]): CliResult {
+  const uid = asRoot ? OTHER_USER.uid : (process.getuid?.() ?? -1);
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 180_000,
+    killSignal: "SIGKILL",
+    ...(asRoot ? OTHER_USER : {}),
+    env: { ...process.env, HOME: tmpdir(), SFPROMPT_CACHE: join(tmpdir(), `sfprompt-cache-${uid}`) },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The command `pattern`'s first group finds in `said`, run with bash in `cwd` (exit 0 expected). */
+function runSuggested(said: string, pattern: RegExp, cwd: string): string {
+  const command = pattern.exec(said)?.[1];
+  assert.ok(command !== undefined, `no command matching ${String(pattern)} in: ${said}`);
+  const r = spawnSync("bash", ["-c", command], { cwd, encoding: "utf8" });
+  assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+  return command;
+}
+
+/** Whether `file` can be read by the run's user (nobody as root, else this user). */
+function readableByRunUser(file: string): boolean {
+  const r = spawnSync("test", ["-r", file], asRoot ? OTHER_USER : {});
+  return r.status === 0;
+}
+
+const line = (i: number): string =>
+  JSON.stringify({ x: Array.from({ length: 784 }, (_, j) => ((i + j) % 7) / 7), label: i % 3 });
+
+function writeJsonl(file: string, n: number): void {
+  writeFileSync(file, `${Array.from({ length: n }, (_, i) => line(i)).join("\n")}\n`);
+}
+
+describe("the commands sfprompt run suggests, at paths with a space, a quote and a $", () => {
+  let dir = "";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-quoted-"));
+    chmodSync(dir, 0o777);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("an unreadable JSONL file: its chmod makes that file readable, and only it", () => {
+    const data = join(dir, "it's $HOME data");
+    mkdirSync(data, { mode: 0o777 });
+    chmodSync(data, 0o777);
+    const train = join(data, "train set.jsonl");
+    writeJsonl(train, 24);
+    writeJsonl(join(data, "test.jsonl"), 12);
+    // what an unquoted `chmod a+r …/train set.jsonl` would reach instead: …/train and ./set.jsonl
+    const decoys = [join(data, "train"), join(dir, "set.jsonl")];
+    for (const d of decoys) writeFileSync(d, "not the data\n", { mode: 0o600 });
+    const tiny = readFileSync(writeTinyJob(dir, "{ rounds: 1, batchSize: 8 }"), "utf8").split("\n");
+    tiny.splice(
+      tiny.indexOf("  data:"),
+      3,
+      "  data:",
+      `    source: { jsonl: { path: ${JSON.stringify(train)} } }`,
+      `    evalSource: { jsonl: { path: ${JSON.stringify(join(data, "test.jsonl"))} } }`,
+    );
+    const job = join(dir, "own.yaml");
+    writeFileSync(
+      job,
+      tiny.join("\n").replace("clients: { count: 2 }", "clients: { count: 2 }\n  classes: { numClasses: 3 }"),
+    );
+    chmodSync(train, asRoot ? 0o600 : 0o000);
+    const r = sfpromptAsRunUser("run", job, "--out", join(dir, "out-data"));
+    assertUserError(r, /spec\.data\.source: .* cannot be read by this process's user/);
+    assert.equal(readableByRunUser(train), false);
+    // the owner (root here, who copied the file in) runs the fix, in a folder holding its own set.jsonl
+    runSuggested(r.stderr, /on this machine: (chmod a\+r .*?) \(or chown/, dir);
+    assert.equal(readableByRunUser(train), true, "the data file is readable by the run's user");
+    for (const d of decoys) assert.equal(statSync(d).mode & 0o777, 0o600, `${d} untouched`);
+  });
+
+  it("a damaged bundle: its rm -rf removes the bundle folder, and only it; the run then goes on", () => {
+    const root = join(dir, "bundle-case");
+    mkdirSync(root);
+    const job = writeTinyJob(root, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 50 } }");
+    const out = join(root, "my run", "out");
+    const first = sfprompt("run", job, "--out", out);
+    assert.equal(first.code, 0, first.stderr);
+    // what an unquoted `rm -rf …/my run/out/bundle` would remove instead: …/my and ./run/out/bundle
+    const cwd = join(root, "cwd");
+    const decoys = [join(root, "my"), join(cwd, "run", "out", "bundle")];
+    for (const d of decoys) mkdirSync(d, { recursive: true });
+    const bundle = join(out, "bundle");
+    rmSync(join(bundle, BUNDLE_FILES.tailGrad));
+    const resumed = sfprompt("run", job, "--out", out, "--rounds", "2");
+    assertUserError(resumed, /its bundle file .* cannot be opened \(ENOENT\)/);
+    runSuggested(resumed.stderr, /\((rm -rf .*?)\) to have it prepared again/, cwd);
+    assert.equal(existsSync(bundle), false, "the bundle folder is removed");
+    for (const d of decoys) assert.equal(existsSync(d), true, `${d} untouched`);
+    assert.equal(readRunMetrics(out).rounds.length, 1, "the run's other files stay");
+    const again = sfprompt("run", job, "--out", out, "--rounds", "2");
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readRunMetrics(out).rounds.length, 2);
+  });
+});

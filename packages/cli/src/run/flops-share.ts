@@ -4,8 +4,8 @@
 import type { RunConfig } from "@sfprompt/api";
 import {
   ownRounds,
+  graphFileFlops,
   PartitionBundle,
-  perSampleFlops,
   runComputeShare,
   textBundleConfig,
   type RoundMetrics,
@@ -15,10 +15,8 @@ import {
 export function wholeForwardFlops(bundleDir: string, c: RunConfig): number {
   const bundle = PartitionBundle.load(bundleDir, textBundleConfig(c));
   const dims = bundle.symbolicDims();
-  return bundle.manifest.partitions.reduce(
-    (a, p) => a + perSampleFlops(bundle.pool.readModel(p.file), dims),
-    0,
-  );
+  // each graph without its weights (ADR 0006 amendment 8)
+  return bundle.manifest.partitions.reduce((a, p) => a + graphFileFlops(bundle, p.file, dims), 0);
 }
 
 /**

@@ -89,16 +89,26 @@ export function perSampleFlops(
   return graphFlops(nodes).total;
 }
 
+/**
+ * Per-sample FLOPs of one graph file of the bundle, read without its weights (readModelOutline: shapes
+ * need only the small int initializers' values).
+ */
+export function graphFileFlops(
+  bundle: PartitionBundle,
+  file: string,
+  bindings: Readonly<Record<string, number>> = bundle.symbolicDims(),
+): number {
+  return perSampleFlops(
+    bundle.pool.readModelOutline(file, (_, t) => shapeValueKept(t.dtype, numel(t.dims))),
+    bindings,
+  );
+}
+
 /** Per-sample FLOPs of every graph of the bundle (a text model's at its configured sequence length). */
 export function bundleFlops(bundle: PartitionBundle): BundleFlops {
   const m = bundle.manifest;
   const bindings = bundle.symbolicDims();
-  // the graphs without their weights: shapes need only the small int initializers' values
-  const f = (file: string): number =>
-    perSampleFlops(
-      bundle.pool.readModelOutline(file, (_, t) => shapeValueKept(t.dtype, numel(t.dims))),
-      bindings,
-    );
+  const f = (file: string): number => graphFileFlops(bundle, file, bindings);
   const part = (name: string): string => m.partitions.find((p) => p.name === name)!.file;
   const headForward = f(part("head"));
   const bodyForward = f(part("body"));

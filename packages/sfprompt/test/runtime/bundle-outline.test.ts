@@ -1,4 +1,4 @@
-// bundleFlops and initialParams read the bundle's graphs without their weights (readModelOutline,
+// bundleFlops, graphFileFlops and initialParams read the bundle's graphs without their weights (readModelOutline,
 // ADR 0006 amendment 8): on real bundles (the demo ViT, the tiny ViT with every graph's weights in
 // external data files, the BERT text fixture) they give what reading every graph whole gives.
 import { after, before, test } from "node:test";
@@ -13,7 +13,14 @@ import {
   readPartitionManifest,
   writeModel,
 } from "@sfprompt/engine";
-import { buildDemoVit, bundleFlops, DEMO_RECIPE, PartitionBundle, perSampleFlops } from "@sfprompt/core";
+import {
+  buildDemoVit,
+  bundleFlops,
+  DEMO_RECIPE,
+  graphFileFlops,
+  PartitionBundle,
+  perSampleFlops,
+} from "@sfprompt/core";
 import { tinyBundle, type BundleFixture } from "./bundle-fixture.js";
 import { BERT_FIXTURE } from "./text-fixture.js";
 
@@ -92,6 +99,9 @@ test("bundleFlops gives, graph by graph, the FLOPs of the graphs read whole", as
       };
       assert.ok(expected.bodyForward > 0 && expected.tailStep > 0, name);
       assert.deepEqual(bundleFlops(b), expected, name);
+      // the one-graph form sfprompt run's FLOPs share (cli flops-share) sums over the partitions
+      for (const file of graphFiles(dir))
+        assert.equal(graphFileFlops(b, file), whole(file), `${name}: ${file}`);
     } finally {
       await b.release();
     }

@@ -7,12 +7,11 @@ import {
   MANIFEST_FILE,
   ManifestError,
   manifestFiles,
-  OnnxIoError,
   prepareBundle,
   type Model,
   readPartitionManifest,
 } from "@sfprompt/engine";
-import { modelFileDetail } from "../model-file-error.js";
+import { modelReadError } from "./model-check.js";
 import { JobFileError, RunDirError } from "./errors.js";
 
 export { splitOptionsOf };
@@ -41,18 +40,7 @@ export function prepareRunBundle(
     const refused = jobSplitRefusal(cause, c);
     if (refused !== undefined)
       throw new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
-    // a built-in model's file is the cache's (written by an earlier run), damaged since: cut short, say
-    const builtin = c.model.source.builtin;
-    if (builtin !== undefined && cause instanceof OnnxIoError)
-      throw new JobFileError(
-        jobFile,
-        `spec.model.source: builtin: ${builtin}: ${cause.message}; the cached model is damaged: delete ${dirname(modelPath)} so that the next run builds it again`,
-        { cause },
-      );
-    // the user's file is no ONNX model (a checkpoint of the training framework, a cut-off copy)
-    const detail = c.model.source.path === undefined ? undefined : modelFileDetail(cause);
-    if (detail !== undefined) throw new JobFileError(jobFile, `spec.model.source.path: ${detail}`, { cause });
-    throw cause;
+    throw modelReadError(c, modelPath, jobFile, cause);
   }
 }
 

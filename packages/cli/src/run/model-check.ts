@@ -75,8 +75,8 @@ function modelInputs(path: string, model: Model): ModelInputs {
   return { path, isText: false, ...(numeric ? { sampleShape: dims } : {}), model };
 }
 
-/** The job file's error for a model file that cannot be read as ONNX (as prepareRunBundle says it). */
-function modelReadError(c: RunConfig, path: string, jobFile: string, cause: unknown): unknown {
+/** The job file's error for a model file that cannot be read as ONNX (checkModelFile's and prepareRunBundle's). */
+export function modelReadError(c: RunConfig, path: string, jobFile: string, cause: unknown): unknown {
   const builtin = c.model.source.builtin;
   // a built-in model's file is the cache's (written by an earlier run), damaged since: cut short, say
   if (builtin !== undefined && cause instanceof OnnxIoError)

@@ -16,8 +16,12 @@ export interface FinishedRecord {
   outcome: string;
 }
 
-/** The ConfigMap; `finished` records the spec a finished job ran with and how it finished. */
-export function desiredConfigMap(job: SFPromptJob, ref: JobRef, finished?: FinishedRecord): V1ConfigMap {
+/** The job's ConfigMap with these annotations and data (both ConfigMaps below). */
+function configMap(
+  ref: JobRef,
+  annotations: Record<string, string> | undefined,
+  data: V1ConfigMap["data"],
+): V1ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -25,18 +29,20 @@ export function desiredConfigMap(job: SFPromptJob, ref: JobRef, finished?: Finis
       name: childNames(ref.name).configMap,
       namespace: ref.namespace,
       labels: childLabels(ref.name, "config"),
-      ...(finished !== undefined
-        ? {
-            annotations: {
-              [ANNOTATION_FINISHED_SPEC]: finished.spec,
-              [ANNOTATION_FINISHED_OUTCOME]: finished.outcome,
-            },
-          }
-        : {}),
+      ...(annotations !== undefined ? { annotations } : {}),
       ownerReferences: [ownerReference(ref)],
     },
-    data: { [RUN_CONFIG_KEY]: renderRunConfig(job) },
+    ...(data !== undefined ? { data } : {}),
   };
+}
+
+/** The ConfigMap; `finished` records the spec a finished job ran with and how it finished. */
+export function desiredConfigMap(job: SFPromptJob, ref: JobRef, finished?: FinishedRecord): V1ConfigMap {
+  const annotations =
+    finished !== undefined
+      ? { [ANNOTATION_FINISHED_SPEC]: finished.spec, [ANNOTATION_FINISHED_OUTCOME]: finished.outcome }
+      : undefined;
+  return configMap(ref, annotations, { [RUN_CONFIG_KEY]: renderRunConfig(job) });
 }
 
 const int = (v: unknown): number | undefined =>
@@ -61,19 +67,9 @@ export function renderedRounds(cm: V1ConfigMap | undefined): number | undefined 
  */
 export function recordedConfigMap(live: V1ConfigMap, ref: JobRef, outcome: string): V1ConfigMap {
   const spec = live.metadata?.annotations?.[ANNOTATION_FINISHED_SPEC];
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: {
-      name: childNames(ref.name).configMap,
-      namespace: ref.namespace,
-      labels: childLabels(ref.name, "config"),
-      annotations: {
-        ...(spec !== undefined ? { [ANNOTATION_FINISHED_SPEC]: spec } : {}),
-        [ANNOTATION_FINISHED_OUTCOME]: outcome,
-      },
-      ownerReferences: [ownerReference(ref)],
-    },
-    ...(live.data !== undefined ? { data: live.data } : {}),
+  const annotations = {
+    ...(spec !== undefined ? { [ANNOTATION_FINISHED_SPEC]: spec } : {}),
+    [ANNOTATION_FINISHED_OUTCOME]: outcome,
   };
+  return configMap(ref, annotations, live.data);
 }

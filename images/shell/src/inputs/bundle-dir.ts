@@ -80,8 +80,10 @@ function cachedCopyThere(dir: string): boolean {
   try {
     return readdirSync(dir).length > 0;
   } catch (cause) {
-    // not there; one this user cannot list is checkBundle's to name
-    return (cause as NodeJS.ErrnoException).code !== "ENOENT";
+    // not there (ENOENT), or the cache folder is a file (ENOTDIR: preparing names it); one this user
+    // cannot list is checkBundle's to name
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code !== "ENOENT" && code !== "ENOTDIR";
   }
 }
 

@@ -8,7 +8,6 @@ import {
   ManifestError,
   manifestFiles,
   prepareBundle,
-  type Model,
   readPartitionManifest,
 } from "@sfprompt/engine";
 import { modelReadError } from "./model-check.js";
@@ -27,15 +26,13 @@ export function prepareRunBundle(
   dir: string,
   resumed: boolean,
   jobFile = "the job",
-  loaded?: Model,
 ): void {
   if (resumed && existsSync(join(dir, MANIFEST_FILE))) {
     checkResumedBundle(dir);
     return;
   }
   try {
-    // the graph checkJob read (model-check.ts), when it read this file: not parsed twice
-    prepareBundle({ model: modelPath, out: dir, ...(loaded ? { loaded } : {}), ...splitOptionsOf(c) });
+    prepareBundle({ model: modelPath, out: dir, ...splitOptionsOf(c) });
   } catch (cause) {
     const refused = jobSplitRefusal(cause, c);
     if (refused !== undefined)

@@ -14,7 +14,6 @@ import { clientFlopsShare, wholeForwardFlops } from "./flops-share.js";
 import { checkJob, evalIsTrainingDataWarning, problemsError } from "./job-checks.js";
 import { runConfigFor } from "./job-file.js";
 import { runMethod, type MethodRunResult } from "./method-run.js";
-import type { ModelInputs } from "./model-check.js";
 import { resolveModel } from "./model-source.js";
 import { accuracyByBytesSvg, accuracySvg, trafficSvg } from "./plots.js";
 import { methodsToRun } from "./compare-methods.js";
@@ -55,11 +54,6 @@ export interface LocalRunOptions {
   readonly onTrained?: () => void;
 }
 
-/** The model graph checkJob read, until the split takes it. */
-interface CheckedGraph {
-  model?: ModelInputs;
-}
-
 export interface LocalRunResult {
   readonly dir: string;
   readonly results: readonly MethodResult[];
@@ -73,13 +67,10 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   const { job } = check;
   const refused = problemsError(o.jobFile, check.problems);
   if (refused !== undefined) throw refused;
-  // the graph the checks read, handed to the split once and let go then (MiniLM's is 90 MB): not a
-  // parameter of runInDir, which an async function keeps for as long as it runs
-  const graph: CheckedGraph = check.model === undefined ? {} : { model: check.model };
   const dir = runDirOf(job, o.out);
   const release = lockRunDir(dir);
   try {
-    return await runInDir(o, job, dir, started, graph);
+    return await runInDir(o, job, dir, started);
   } finally {
     release();
   }
@@ -90,7 +81,6 @@ async function runInDir(
   job: SFPromptJob,
   dir: string,
   started: number,
-  graph: CheckedGraph,
 ): Promise<LocalRunResult> {
   checkRunDirOwner(dir, o.mode, job.metadata.name, job.spec.method);
   const external = o.natsUrl === undefined ? undefined : await externalCheckpoints(o.natsUrl, job);
@@ -113,17 +103,9 @@ async function runInDir(
   if (evalWarning !== undefined) o.status.line(evalWarning);
   const model = await resolveModel(primary, o.jobFile, o.status, o.signal);
   const bundleDir = join(dir, RUN_FILES.bundle);
-  // the graph the checks read, split as it is (the same file: a path, or a built-in model's cache)
-  const checked = graph.model;
-  delete graph.model;
-  prepareRunBundle(
-    primary,
-    model.path,
-    bundleDir,
-    resumed,
-    o.jobFile,
-    checked?.path === model.path ? checked.model : undefined,
-  );
+  // the checks read the model's outline only (model-check.ts): the split reads the weights, and a
+  // resumed run that keeps its bundle never does
+  prepareRunBundle(primary, model.path, bundleDir, resumed, o.jobFile);
   checkJobInputs(primary, PartitionBundle.load(bundleDir));
   const nats = new RunNats({
     ...(o.natsUrl === undefined ? {} : { url: o.natsUrl }),

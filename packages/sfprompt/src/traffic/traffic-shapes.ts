@@ -3,12 +3,17 @@
 // fine-tuning ships. Taken from the splitter's result or a bundle's manifest, so they are the shapes
 // the runtime sends; a text model's symbolic sequence axis is bound to the job's sequence length.
 import {
+  allocValues,
+  numel,
+  readModelOutline,
+  shapeValueKept,
   splitModel,
   type Dim,
   type Model,
   type PartitionManifest,
   type SplitModel,
   type SplitOptions,
+  type Tensor,
 } from "@sfprompt/engine";
 import { wholeModelWeightNames } from "../baselines/whole-model.js";
 import { bindDim } from "../bundle/flops.js";
@@ -170,4 +175,26 @@ export function trafficShapesOfManifest(
     ...promptTailOf(manifest.parameters),
     wholeModel,
   };
+}
+
+/**
+ * The model file at `path` as trafficShapesOfModel needs it, without reading its weights
+ * (readModelOutline): the graph, the small int initializers shape inference reads values of (and any
+ * of a type carried as raw bytes) read from the file, every other weight zeros of its dtype and dims.
+ * The split sizes the frames from shapes alone; the zeros are fresh allocations whose pages nothing
+ * touches. readModel's errors, an external data file that cannot be opened included (it is not read).
+ */
+export function shapesOnlyModel(path: string): Model {
+  const { model, initializers } = readModelOutline(path, {
+    values: (_, t) => t.dtype === "other" || shapeValueKept(t.dtype, numel(t.dims)),
+    checkExternalData: true,
+  });
+  const read = model.graph.initializers;
+  const all = new Map<string, Tensor>();
+  for (const [name, t] of initializers)
+    all.set(
+      name,
+      read.get(name) ?? { dtype: t.dtype, dims: t.dims, data: allocValues(t.dtype, numel(t.dims)) },
+    );
+  return { ...model, graph: { ...model.graph, initializers: all } };
 }

@@ -2,7 +2,7 @@
 // learned (to compare the ways), the time and the process's peak RSS (VmHWM). Called by run.ts.
 import { readFileSync } from "node:fs";
 import { externalDataFiles, numel, readModel, readModelOutline, shapeValueKept } from "@sfprompt/engine";
-import { perSampleFlops } from "@sfprompt/core";
+import { perSampleFlops, shapesOnlyModel, trafficShapesOfModel, weightCount } from "@sfprompt/core";
 import { onnxTypes, type ProtoMessage } from "../../packages/engine/src/proto/onnx-schema.js";
 
 const [mode, path, bindingsArg] = process.argv.slice(2) as [string, string, string | undefined];
@@ -35,6 +35,31 @@ function run(): unknown {
         readModelOutline(path, { values: (_, t) => shapeValueKept(t.dtype, numel(t.dims)) }),
         bindings,
       );
+    case "check-before": {
+      // sfprompt validate's model check before 5bb7a0d: readModel, then the inputs without a value
+      const m = readModel(path);
+      return m.graph.inputs.filter((i) => !m.graph.initializers.has(i.name)).map((i) => i.name);
+    }
+    case "check-after": {
+      // and now (model-check.ts): the outline, external data files opened, not read
+      const o = readModelOutline(path, { checkExternalData: true });
+      return o.model.graph.inputs.filter((i) => !o.initializers.has(i.name)).map((i) => i.name);
+    }
+    case "traffic-before":
+    case "traffic-after": {
+      // sfprompt traffic's shapes of examples/minilm-job.yaml's split: readModel before b49c495, shapesOnlyModel now
+      const model = mode === "traffic-before" ? readModel(path) : shapesOnlyModel(path);
+      const s = trafficShapesOfModel(
+        model,
+        { headBlocks: 1, promptLength: 10, numClasses: 10, pooling: "mean" },
+        { sequenceLength: bindings["sequence"] ?? 24 },
+      );
+      return {
+        a_h: s.headOutput.shape,
+        promptTail: weightCount(s.promptTail),
+        whole: weightCount(s.wholeModel),
+      };
+    }
     default:
       throw new Error(`unknown mode ${mode}`);
   }

@@ -5,7 +5,7 @@
 //   I/O        readModel(path): Model · writeModel(path, model, { externalData? }): data files written
 //              readModelForSession(path): the file's bytes for ORT, external data left in place
 //              decodeModel(bytes, baseDir?): Model · encodeModel(model): Uint8Array
-//              readModelOutline(path, { values? }): the graph without weights (chosen values only)
+//              readModelOutline(path, { values?, checkExternalData? }): the graph without weights (chosen values only)
 //   IR         types Model, Graph, Node, Tensor, ValueInfo, Attr, DType, Dim; tensors f32/f64/i64/i64s/scalar
 //   Builder    new GraphBuilder({ opset, graph? }) with input/output/initializer/constant/node/op and
 //              opset-aware reduceSum/reduceMean/unsqueeze/squeeze/split/splitEqual; float()/floats() attrs

@@ -110,6 +110,15 @@ function bundleCacheError(cause: unknown, bundles: string): JobInputError | unde
 /** Where a model file (and its data) is fixed, in a message. */
 const MODEL_WHERE = "(on its volume or the node)";
 
+/** Whether a model file (or its external data) is there; one this user may not read is `field`'s error. */
+function modelFileThere(path: string, what: string, field: string): boolean {
+  return pathIsThere(path, {
+    target: { path, kind: "file", what, where: MODEL_WHERE, doc: "docs/images.md" },
+    denied: (detail, cause) => new JobInputError(field, detail, { cause }),
+    read: true,
+  });
+}
+
 /** The ONNX model of the job in this process: --model-path, model.source.path, or a built-in model. */
 export async function resolveModelPath(config: RunConfig, o: BundleInputs): Promise<string> {
   const source = config.model.source;
@@ -118,17 +127,7 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
     const field = o.modelPath !== undefined ? "--model-path / SFPROMPT_MODEL_PATH" : "spec.model.source.path";
     // a file uid 10001 may not read (root's 0600 on a volume) was a bare EACCES when it was hashed, and
     // one behind a folder it may not search "did not exist"
-    const there = pathIsThere(path, {
-      target: {
-        path,
-        kind: "file",
-        what: "the model file",
-        where: MODEL_WHERE,
-        doc: "docs/images.md",
-      },
-      denied: (detail, cause) => new JobInputError(field, detail, { cause }),
-      read: true,
-    });
+    const there = modelFileThere(path, "the model file", field);
     if (!there)
       throw new JobInputError(field, `${path} does not exist in this container; mount the model there`);
     return path;
@@ -202,17 +201,7 @@ async function modelDigest(model: string, origin: ModelOrigin): Promise<string> 
     throw new JobInputError(field, detail, { cause });
   }
   for (const path of data) {
-    const there = pathIsThere(path, {
-      target: {
-        path,
-        kind: "file",
-        what: "the model's external data file",
-        where: MODEL_WHERE,
-        doc: "docs/images.md",
-      },
-      denied: (detail, cause) => new JobInputError(field, detail, { cause }),
-      read: true,
-    });
+    const there = modelFileThere(path, "the model's external data file", field);
     if (!there)
       throw new JobInputError(
         field,

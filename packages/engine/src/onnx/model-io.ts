@@ -10,19 +10,28 @@ import { tensorFromProto, type ExternalPlacement } from "./tensor-proto.js";
 
 /** Decodes ModelProto bytes; `baseDir` is where external-data locations are resolved from. */
 export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
-  let msg: ProtoMessage;
+  return modelFromProto(decodeModelProto(bytes), baseDir);
+}
+
+/** ModelProto bytes as a protobuf message, or the OnnxIoError that says they are not one. */
+function decodeModelProto(bytes: Uint8Array): ProtoMessage {
   try {
-    msg = onnxTypes().ModelProto.decode(bytes) as unknown as ProtoMessage;
+    return onnxTypes().ModelProto.decode(bytes) as unknown as ProtoMessage;
   } catch (cause) {
     throw new OnnxIoError("the bytes are not an ONNX ModelProto (protobuf decoding failed)", { cause });
   }
-  return modelFromProto(msg, baseDir);
+}
+
+/** A decoded ModelProto's graph, or the OnnxIoError that says it has none. */
+export function modelProtoGraph(msg: ProtoMessage): ProtoMessage {
+  const graph = msg["graph"] as ProtoMessage | undefined;
+  if (graph === undefined || graph === null) throw new OnnxIoError("the ModelProto has no graph");
+  return graph;
 }
 
 /** A decoded ModelProto as IR (decodeModel, readModelOutline). */
 export function modelFromProto(msg: ProtoMessage, baseDir?: string): Model {
-  const graphMsg = msg["graph"] as ProtoMessage | undefined;
-  if (graphMsg === undefined || graphMsg === null) throw new OnnxIoError("the ModelProto has no graph");
+  const graphMsg = modelProtoGraph(msg);
   const src = baseDir === undefined ? undefined : { baseDir, cache: new Map<string, number>() };
   const extra: ProtoMessage = {};
   for (const [k, v] of Object.entries(msg)) {
@@ -92,15 +101,8 @@ export interface SessionModelBytes {
 export function readModelForSession(path: string): SessionModelBytes {
   const file = readModelBytes(path);
   try {
-    const types = onnxTypes();
-    let msg: ProtoMessage;
-    try {
-      msg = types.ModelProto.decode(file) as unknown as ProtoMessage;
-    } catch (cause) {
-      throw new OnnxIoError("the bytes are not an ONNX ModelProto (protobuf decoding failed)", { cause });
-    }
-    const graph = msg["graph"] as ProtoMessage | undefined;
-    if (graph === undefined || graph === null) throw new OnnxIoError("the ModelProto has no graph");
+    const msg = decodeModelProto(file);
+    const graph = modelProtoGraph(msg);
     const inputs = new Set(((graph["input"] as ProtoMessage[]) ?? []).map((i) => String(i["name"])));
     const src = { baseDir: dirname(path), cache: new Map<string, number>() };
     const overridable: Record<string, Tensor> = {};
@@ -112,7 +114,12 @@ export function readModelForSession(path: string): SessionModelBytes {
     }
     if (Object.keys(overridable).length === 0) return { bytes: file, overridable };
     graph["initializer"] = kept;
-    return { bytes: types.ModelProto.encode(msg as never).finish(), overridable };
+    return {
+      bytes: onnxTypes()
+        .ModelProto.encode(msg as never)
+        .finish(),
+      overridable,
+    };
   } catch (cause) {
     throw new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause, path });
   }

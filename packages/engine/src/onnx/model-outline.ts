@@ -9,7 +9,7 @@ import { OnnxIoError } from "../errors.js";
 import { dtypeFromCode } from "../ir/dtype.js";
 import type { DType, Model, Tensor } from "../ir/types.js";
 import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
-import { modelFromProto, readModelError } from "./model-io.js";
+import { modelFromProto, modelProtoGraph, readModelError } from "./model-io.js";
 import { checkExternalData, tensorFromProto } from "./tensor-proto.js";
 
 /** ModelProto.graph, GraphProto.initializer (field numbers of the vendored onnx.proto). */
@@ -257,8 +257,7 @@ export function readModelOutline(
   const want = options.values ?? (() => false);
   const msg = readModelProtoOutline(path, want);
   try {
-    const graph = msg["graph"] as ProtoMessage | undefined;
-    if (graph === undefined || graph === null) throw new OnnxIoError("the ModelProto has no graph");
+    const graph = modelProtoGraph(msg);
     const all = (graph["initializer"] as ProtoMessage[]) ?? [];
     const initializers = new Map<string, InitializerOutline>();
     const src = { baseDir: dirname(path), cache: new Map<string, number>() };

@@ -17,22 +17,36 @@ after(async () => {
   await world?.stop();
 });
 
+/**
+ * A lease far longer than anything the test waits for: a leader on a busy machine does not miss its
+ * renew deadline, and the standby can take the lease within the test only when it was handed back.
+ */
+const LEASE_MS = 30_000;
+
 function elected(identity: string) {
   return testConfig(world, (c) => {
-    c.leaderElection = { ...c.leaderElection, enabled: true, name: "sfprompt-test", identity };
+    c.leaderElection = {
+      ...c.leaderElection,
+      enabled: true,
+      name: "sfprompt-test",
+      identity,
+      leaseDurationMs: LEASE_MS,
+      renewDeadlineMs: 20_000,
+      retryPeriodMs: 250,
+    };
   });
 }
 
 test("of two operators only the lease holder reconciles; when it stops, the other takes over at once", async () => {
   const a = await runOperator(world, elected("op-a"));
   operators.push(a);
-  await waitFor(() => a.isLeader(), { timeoutMs: 10_000, description: "op-a to lead" });
+  await waitFor(() => a.isLeader(), { timeoutMs: 30_000, description: "op-a to lead" });
   const b = await runOperator(world, elected("op-b"));
   operators.push(b);
 
   await createJob(world, jobManifest("one", { clients: { count: 1 } }));
   await waitFor(async () => (await podNames(world, "one")).length === 1, {
-    timeoutMs: 10_000,
+    timeoutMs: 30_000,
     description: "pod of job one",
   });
   await new Promise((r) => setTimeout(r, 1000)); // several renew periods: b must stay a standby
@@ -59,11 +73,14 @@ test("of two operators only the lease holder reconciles; when it stops, the othe
   const t0 = Date.now();
   await a.stop();
   operators.splice(operators.indexOf(a), 1);
-  await waitFor(() => b.isLeader(), { timeoutMs: 10_000, description: "op-b to take over" });
-  assert.ok(Date.now() - t0 < 1900, "the released lease is taken without waiting out its 2 s duration");
+  await waitFor(() => b.isLeader(), { timeoutMs: LEASE_MS / 2, description: "op-b to take over" });
+  assert.ok(
+    Date.now() - t0 < LEASE_MS / 2,
+    `the released lease is taken without waiting out its ${LEASE_MS / 1000} s duration`,
+  );
   await createJob(world, jobManifest("two", { clients: { count: 1 } }));
   await waitFor(async () => (await podNames(world, "two")).length === 1, {
-    timeoutMs: 10_000,
+    timeoutMs: 30_000,
     description: "op-b reconciles job two",
   });
   const after = await coordination.readNamespacedLease({ name: "sfprompt-test", namespace: "default" });
@@ -76,7 +93,7 @@ test("of two operators only the lease holder reconciles; when it stops, the othe
       const taken = await (await fetch(`http://127.0.0.1:${b.httpPort}/metrics`)).text();
       return pending("one").test(taken) && pending("two").test(taken);
     },
-    { timeoutMs: 10_000, description: "op-b to report both jobs as Pending" },
+    { timeoutMs: 30_000, description: "op-b to report both jobs as Pending" },
   );
   assert.equal(after.spec!.leaseTransitions, 2);
 });

@@ -51,7 +51,11 @@ async function assertStoppedAndResumable(job: string, out: string, nats: number)
   assert.equal(existsSync(join(out, LOCK_FILE)), false, "the run released its folder");
   const done = readRunMetrics(out).rounds.length;
   assert.ok(done >= 1, "the round that finished before the hangup is recorded");
-  const rounds = done + 2;
+  // the last round the stopped server finished (it checkpoints every round before announcing it)
+  const stopped = Math.max(
+    ...logEvents(join(out, "logs", "server.log"), "round-finished").map((e) => Number(e["round"])),
+  );
+  const rounds = stopped + 2;
   const again = sfprompt("run", job, "--out", out, "--rounds", String(rounds));
   assert.equal(again.code, 0, again.stderr);
   const named = /resuming tiny from the checkpoint of round (\d+), the store's newest [^\n]*\n/.exec(
@@ -59,11 +63,14 @@ async function assertStoppedAndResumable(job: string, out: string, nats: number)
   );
   assert.ok(named, `the run names the checkpoint it goes on from:\n${again.stderr}`);
   const from = Number(named[1]);
-  // the server, stopping, may finish checkpointing the round in hand after the CLI stopped following
-  // its events: metrics.json then lags the store by that round, which the next run takes from it
+  // the server goes on with its rounds until the CLI's SIGTERM reaches it (the CLI first stops
+  // following its events, which may lag on a busy machine, and closes the event consumer): metrics.json
+  // may then lag the store by a round or more, which the next run takes from the store. The server
+  // checkpoints each round before announcing it, and a round it finished as it was stopped may not
+  // have reached the store: the checkpoint is of its last round or the one before
   assert.ok(
-    from === done || from === done + 1,
-    `checkpoint of round ${from}, metrics.json has ${done}\n${again.stderr}\nserver.log:\n${tail(join(out, "logs", "server.log"), 60)}`,
+    from >= Math.max(done, stopped - 1) && from <= stopped,
+    `checkpoint of round ${from}, the stopped server finished round ${stopped}, metrics.json has ${done}\n${again.stderr}\nserver.log:\n${tail(join(out, "logs", "server.log"), 60)}`,
   );
   assert.match(again.stderr, new RegExp(`tiny round ${rounds}/${rounds} phase done`));
   const resumed = logEvents(join(out, "logs", "server.log"), "resumed").at(-1);

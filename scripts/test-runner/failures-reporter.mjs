@@ -2,11 +2,16 @@
 // names of its suites, and the first lines of its error. The TAP report goes to stdout as before; CI
 // shows only the end of a long run's output, where a failure from minute 3 would otherwise be lost
 // among 2,000 passing tests. Suites that failed only because a test in them did, and tests cancelled
-// because their suite's hook failed, are counted but not listed (the failing test or hook is).
+// because their suite's hook failed, are counted but not listed (the failing test or hook is). A file
+// whose process failed with no failing test in it (it exited non-zero after its tests passed: an
+// after hook, work left running, a crash) is listed with its exit code or signal and the last lines
+// it wrote to stderr, which the TAP report printed as diagnostics long before the end.
 import { relative } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
 const maxLines = 8;
+/** How many of a file's last stderr lines are kept, for a file that failed outside its tests. */
+const stderrLines = 30;
 
 function errorText(error) {
   const err = error?.cause ?? error;
@@ -21,11 +26,16 @@ function errorText(error) {
 export default async function* failuresReporter(source) {
   const paths = new Map(); // file → names of the tests open at each nesting level
   const failures = [];
+  const stderr = new Map(); // file → its last lines on stderr
   let consequential = 0;
   for await (const event of source) {
     const data = event.data ?? {};
     const file = data.file ? relative(root, data.file) : "(unknown file)";
-    if (event.type === "test:start") {
+    if (event.type === "test:stderr") {
+      const lines = stderr.get(file) ?? [];
+      lines.push(...String(data.message).replace(/\n$/, "").split("\n"));
+      stderr.set(file, lines.slice(-stderrLines));
+    } else if (event.type === "test:start") {
       const path = paths.get(file) ?? [];
       path.length = data.nesting;
       path.push(data.name);
@@ -36,13 +46,26 @@ export default async function* failuresReporter(source) {
         consequential++;
         continue;
       }
+      const error = data.details?.error;
+      // the file's own entry (named by its path): its process failed, not one of its tests
+      if (data.nesting === 0 && data.file !== undefined && data.name === data.file) {
+        const how =
+          error?.signal != null ? `killed by ${error.signal}` : `exited with code ${error?.exitCode ?? "?"}`;
+        const tail = stderr.get(file) ?? [];
+        failures.push({
+          file,
+          name: "(the file's process)",
+          type,
+          text:
+            `${errorText(error)}: its process ${how} with no failing test in it\n` +
+            (tail.length === 0
+              ? "it wrote nothing to stderr"
+              : `the last ${tail.length === 1 ? "line" : `${tail.length} lines`} it wrote to stderr:\n${tail.join("\n")}`),
+        });
+        continue;
+      }
       const path = (paths.get(file) ?? []).slice(0, data.nesting);
-      failures.push({
-        file,
-        name: [...path, data.name].join(" › "),
-        type,
-        text: errorText(data.details?.error),
-      });
+      failures.push({ file, name: [...path, data.name].join(" › "), type, text: errorText(error) });
     }
   }
   if (failures.length === 0) return;

@@ -1,0 +1,44 @@
+// scripts/run-tests.mjs lists every failure at the end of its output (CI keeps only the end). A test
+// file whose tests pass but whose process then fails is listed with how its process ended and the
+// last lines it wrote to stderr: CI's record of stop 24 named such a file with only "test failed".
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { it } from "node:test";
+
+const runTests = new URL("../../../scripts/run-tests.mjs", import.meta.url).pathname;
+
+function runFixture(fixture: string): { code: number | null; stdout: string; stderr: string } {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEST_ROOTS: "scripts/test-runner/fixtures",
+    TEST_CONCURRENCY: "1",
+  };
+  // this file runs under node --test itself: the inner runner must not think it is a test file
+  delete env.NODE_TEST_CONTEXT;
+  const r = spawnSync(process.execPath, [runTests, `${fixture}.test.ts`], { env, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+it("a file that exits non-zero after its tests passed is listed with its exit code and its stderr's last lines", () => {
+  const r = runFixture("passes-then-exits-3");
+  assert.equal(r.code, 1, `the runner fails the run\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^ok 1 - passes$/m, "the fixture's test itself passed");
+  const listed = r.stderr.slice(r.stderr.indexOf("1 failing test:"));
+  assert.match(
+    listed,
+    /✖ scripts\/test-runner\/fixtures\/passes-then-exits-3\.test\.ts: \(the file's process\) \[testCodeFailure\]\n\s+test failed: its process exited with code 3 with no failing test in it\n\s+the last line it wrote to stderr:\n\s+fixture: something failed after the tests had ended\n/,
+    r.stderr,
+  );
+});
+
+it("a failing test is listed by its name and its error, without its file's stderr", () => {
+  const r = runFixture("fails-an-assertion");
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  const listed = r.stderr.slice(r.stderr.indexOf("1 failing test:"));
+  assert.match(
+    listed,
+    /✖ scripts\/test-runner\/fixtures\/fails-an-assertion\.test\.ts: fails \[testCodeFailure\]\n\s+AssertionError \[ERR_ASSERTION\]: one and one are not three/,
+    r.stderr,
+  );
+  assert.doesNotMatch(listed, /the file's process|fixture: a line on stderr/, r.stderr);
+});

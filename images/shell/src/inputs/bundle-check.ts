@@ -1,9 +1,11 @@
 // The start-up check of a partition bundle folder, given (--bundle-dir) or cached (prepared by an
 // earlier start into the cache folder): its manifest and every file it names (ONNX files and their
 // external data) are there and readable by this process's user, so that nothing is met only when a
-// session opens, mid-round; the refusal names the setting that holds the folder and what to do.
+// session opens, mid-round. A given folder's damage is refused naming its setting and what to do; a
+// cached copy's is told to the cache (bundle-cache.ts), which prepares it again.
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
+import { shellQuote } from "@sfprompt/api";
 import { unreadableDetail } from "@sfprompt/core";
 import { MANIFEST_FILE, ManifestError, manifestFiles, readPartitionManifest } from "@sfprompt/engine";
 import { BUNDLE_DIR_SETTING, CACHE_DIR_SETTING, JobInputError } from "./errors.js";
@@ -11,76 +13,76 @@ import { BUNDLE_DIR_SETTING, CACHE_DIR_SETTING, JobInputError } from "./errors.j
 /** Where the bundle folder came from: the user's (given), or this image's own cache (cached). */
 export type BundleOrigin = "given" | "cached";
 
-/** The setting a refusal names, and what to do about each kind of damage. */
-interface Advice {
-  readonly setting: string;
-  /** The manifest is not there. */
-  readonly noManifest: string;
-  /** After "<file>, which its manifest.json names, cannot be opened (CODE); ". */
-  readonly incomplete: string;
-  /** After the manifest's own error. */
-  readonly damaged: (problem: string) => string;
-  /** After the unreadable file's fix. */
-  readonly unreadable: string;
-}
+/** What is missing or damaged in a bundle folder that this user may read: preparing it again mends it. */
+export type BundleDamage =
+  | { readonly kind: "no-manifest" }
+  | { readonly kind: "incomplete"; readonly path: string; readonly code: string }
+  | { readonly kind: "not-a-manifest"; readonly problem: string };
 
-function adviceFor(dir: string, origin: BundleOrigin): Advice {
-  if (origin === "given")
-    return {
-      setting: BUNDLE_DIR_SETTING,
-      noManifest: `${dir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`,
-      incomplete: "the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it",
-      damaged: (problem) => `${problem} (run sfprompt prepare into ${dir} again)`,
-      unreadable: "",
-    };
-  // the cache is the process's own: removing the copy is the whole fix (the next start prepares it)
-  const remove = `remove ${dir} so that the next start prepares it again`;
-  return {
-    setting: CACHE_DIR_SETTING,
-    noManifest: `the bundle cached in ${dir} has no ${MANIFEST_FILE}: ${remove}`,
-    incomplete: `the bundle cached in ${dir} is incomplete: ${remove}`,
-    damaged: (problem) => `${problem}; the bundle cached in ${dir} is damaged: ${remove}`,
-    unreadable: `; or ${remove}`,
-  };
+/** The damage in words, without what to do about it. */
+export function damageText(dir: string, damage: BundleDamage): string {
+  switch (damage.kind) {
+    case "no-manifest":
+      return `${dir} holds no ${MANIFEST_FILE}`;
+    case "incomplete":
+      return `${damage.path}, which its ${MANIFEST_FILE} names, cannot be opened (${damage.code})`;
+    case "not-a-manifest":
+      return damage.problem;
+  }
 }
 
 /**
- * Refuses a bundle folder whose manifest or files this user cannot read, or that are gone, or whose
- * manifest is not one (each was met later: a folder the user cannot read looked empty, a file when its
- * session opened, a manifest when the bundle loaded).
+ * Refuses a given bundle folder whose manifest or files this user cannot read, or that are gone, or
+ * whose manifest is not one (each was met later: a folder the user cannot read looked empty, a file
+ * when its session opened, a manifest when the bundle loaded).
  */
-export function checkBundle(dir: string, origin: BundleOrigin): void {
-  const advice = adviceFor(dir, origin);
-  const refuse = (cause: unknown, otherwise: string): never => {
+export function checkBundle(dir: string): void {
+  const damage = bundleDamage(dir, "given");
+  if (damage === undefined) return;
+  const detail =
+    damage.kind === "no-manifest"
+      ? `${dir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`
+      : damage.kind === "incomplete"
+        ? `${damageText(dir, damage)}; the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it`
+        : `${damage.problem} (run sfprompt prepare into ${dir} again)`;
+  throw new JobInputError(BUNDLE_DIR_SETTING, detail);
+}
+
+/**
+ * What is missing or damaged in the bundle folder `dir`, else undefined. A folder or file there that
+ * this process's user may not read is refused (JobInputError of the origin's setting, with the user
+ * and the chmod): preparing the bundle again does not mend another user's files.
+ */
+export function bundleDamage(dir: string, origin: BundleOrigin): BundleDamage | undefined {
+  const refuseUnreadable = (cause: unknown): void => {
     const where = "(on its volume or the node)";
     const unreadable = unreadableDetail({ path: dir, kind: "folder", where, doc: "docs/images.md" }, cause);
-    const detail = unreadable === undefined ? otherwise : `${unreadable}${advice.unreadable}`;
-    throw new JobInputError(advice.setting, detail, { cause });
+    if (unreadable === undefined) return;
+    if (origin === "given") throw new JobInputError(BUNDLE_DIR_SETTING, unreadable, { cause });
+    const remove = `; or remove the cached copy (rm -rf ${shellQuote(dir)}) so that the next start prepares it again`;
+    throw new JobInputError(CACHE_DIR_SETTING, `${unreadable}${remove}`, { cause });
   };
   try {
     accessSync(join(dir, MANIFEST_FILE), constants.R_OK);
   } catch (cause) {
-    refuse(cause, advice.noManifest);
+    refuseUnreadable(cause);
+    return { kind: "no-manifest" };
   }
-  for (const file of bundleFiles(dir, advice)) {
+  let files: string[];
+  try {
+    files = manifestFiles(readPartitionManifest(dir));
+  } catch (cause) {
+    if (!(cause instanceof ManifestError)) throw cause;
+    return { kind: "not-a-manifest", problem: cause.problem };
+  }
+  for (const file of files) {
     try {
       accessSync(join(dir, file), constants.R_OK);
     } catch (cause) {
+      refuseUnreadable(cause);
       const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-      refuse(
-        cause,
-        `${join(dir, file)}, which its ${MANIFEST_FILE} names, cannot be opened (${code}); ${advice.incomplete}`,
-      );
+      return { kind: "incomplete", path: join(dir, file), code };
     }
   }
-}
-
-/** The files `dir`'s manifest names; a manifest that is not one is the setting's error. */
-function bundleFiles(dir: string, advice: Advice): string[] {
-  try {
-    return manifestFiles(readPartitionManifest(dir));
-  } catch (cause) {
-    if (!(cause instanceof ManifestError)) throw cause;
-    throw new JobInputError(advice.setting, advice.damaged(cause.problem), { cause });
-  }
+  return undefined;
 }

@@ -3,10 +3,11 @@
 // length and seed, so the server and every client prepare identical bundles independently; the result
 // is cached under a content hash and published by an atomic rename (processes may race on one cache).
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { createReadStream, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import {
+  CacheDirError,
   ensureDemoModel,
   ensureMinilmModel,
   jobSplitRefusal,
@@ -14,8 +15,9 @@ import {
   splitOptionsOf,
   unwritableDetail,
 } from "@sfprompt/core";
-import { externalDataFiles, MANIFEST_FILE, OnnxIoError, prepareBundle } from "@sfprompt/engine";
+import { ExternalDataLocationError, externalDataFiles, OnnxIoError, prepareBundle } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
+import { cachedBundle, DamagedCopyError } from "./bundle-cache.js";
 import { checkBundle } from "./bundle-check.js";
 import { withDemoModel } from "./demo-files.js";
 import { BUNDLE_DIR_SETTING, CACHE_DIR_SETTING, JobInputError } from "./errors.js";
@@ -34,7 +36,7 @@ export interface BundleInputs {
 /** The bundle directory for `config`, preparing (and caching) it when none was given. */
 export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Promise<string> {
   if (o.bundleDir !== undefined) {
-    checkBundle(o.bundleDir, "given");
+    checkBundle(o.bundleDir);
     return o.bundleDir;
   }
   const model = await resolveModelPath(config, o);
@@ -44,47 +46,23 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
     .update(JSON.stringify(options))
     .digest("hex")
     .slice(0, 16);
-  const dir = join(o.cacheDir, "bundles", key);
-  if (cachedCopyThere(dir)) {
-    // an earlier start wrote it, but it may have been damaged (or made unreadable) since
-    checkBundle(dir, "cached");
-    o.logger.log("info", "bundle.cached", { dir });
-    return dir;
-  }
-  const started = Date.now();
-  const tmp = `${dir}.tmp-${process.pid}`;
-  let madeBundles = false;
+  const bundles = join(o.cacheDir, "bundles");
+  const dir = join(bundles, key);
   try {
-    mkdirSync(join(o.cacheDir, "bundles"), { recursive: true });
-    madeBundles = true;
-    prepareBundle({ model, out: tmp, ...options });
-    if (!existsSync(join(dir, MANIFEST_FILE))) renameSync(tmp, dir);
+    // made here (not by the fill-once lock's mkdir) so that a cache folder that is a file or cannot
+    // be written is named as the bundles folder's, as before
+    mkdirSync(bundles, { recursive: true });
+    await cachedBundle({
+      dir,
+      prepare: (tmp) => prepareBundle({ model, out: tmp, ...options }),
+      logFields: { model },
+      logger: o.logger,
+      signal: o.signal,
+    });
   } catch (cause) {
-    throw bundleCacheError(cause, join(o.cacheDir, "bundles")) ?? splitError(cause, config);
-  } finally {
-    // under a bundles path that could not be made, rm fails too (ENOTDIR) and would hide the refusal
-    if (madeBundles) rmSync(tmp, { recursive: true, force: true });
+    throw bundleCacheError(cause, bundles) ?? splitError(cause, config);
   }
-  o.logger.log("info", "bundle.prepared", { dir, model, ms: Date.now() - started });
   return dir;
-}
-
-/**
- * Whether an earlier start's copy of the bundle is in `dir`: a folder there that is not empty, with
- * its manifest or not. The folder appears only by the rename of a whole prepared bundle, so one
- * without its manifest (a cleaner that removes old files and keeps folders) is damaged, and checked as
- * such: preparing again could not rename over it (ENOTEMPTY), which read as a cache folder this user
- * cannot write. An empty folder is prepared over, as before.
- */
-function cachedCopyThere(dir: string): boolean {
-  try {
-    return readdirSync(dir).length > 0;
-  } catch (cause) {
-    // not there (ENOENT), or the cache folder is a file (ENOTDIR: preparing names it); one this user
-    // cannot list is checkBundle's to name
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code !== "ENOENT" && code !== "ENOTDIR";
-  }
 }
 
 /** The splitter's refusal as the job's: it names sfprompt prepare's flags, the author wrote spec.model.split & co. */
@@ -93,16 +71,26 @@ function splitError(cause: unknown, config: RunConfig): unknown {
   return refused === undefined ? cause : new JobInputError(refused.field, refused.detail, { cause });
 }
 
-/** A write under the bundles folder that the system refused, as the cache setting's error; else undefined. */
+/**
+ * A write under the bundles folder that the system refused (for a damaged cached copy, saying so),
+ * as the cache setting's error; else undefined.
+ */
 function bundleCacheError(cause: unknown, bundles: string): JobInputError | undefined {
-  const e = cause as NodeJS.ErrnoException;
+  const damaged = cause instanceof DamagedCopyError ? cause : undefined;
+  let e = (damaged?.cause ?? cause) as NodeJS.ErrnoException;
+  // the fill-once lock that could not be taken in the bundles folder: the system's error is its cause
+  if (e instanceof CacheDirError) e = e.cause as NodeJS.ErrnoException;
   if (!(e instanceof Error) || typeof e.syscall !== "string" || !e.path?.startsWith(bundles))
     return undefined;
-  const unwritable = unwritableDetail(dirname(e.path), cause);
+  const unwritable = unwritableDetail(dirname(e.path), e);
   const why = unwritable === undefined ? ` (${e.code ?? e.syscall}: ${e.message})` : `: ${unwritable}`;
+  const what =
+    damaged === undefined
+      ? "cannot prepare the model's bundle"
+      : `${damaged.message}: the model's bundle cannot be prepared`;
   return new JobInputError(
     CACHE_DIR_SETTING,
-    `cannot prepare the model's bundle under ${bundles}${why}; set it to a folder this user can write (a writable volume), or give a prepared bundle (${BUNDLE_DIR_SETTING})`,
+    `${what} under ${bundles}${why}; set it to a folder this user can write (a writable volume), or give a prepared bundle (${BUNDLE_DIR_SETTING})`,
     { cause },
   );
 }
@@ -183,8 +171,9 @@ const NOT_ONNX_HINT =
 /**
  * The sha256 of the model file and of the external data files it keeps its weights in (a model over
  * 2 GiB is two files or more: a change of its weights alone is a new bundle). A file that is no ONNX
- * model, or a data file that is not there or cannot be read, is a JobInputError naming `field`: they
- * ended in runtime.failed (exit 3, restarted into the same failure) when the splitter read them.
+ * model, a data file that is not there or cannot be read, or one outside the model's folder (ADR 0006
+ * amendment 9) is a JobInputError naming `field`: they ended in runtime.failed (exit 3, restarted
+ * into the same failure) when the splitter read them.
  */
 async function modelDigest(model: string, origin: ModelOrigin): Promise<string> {
   const { field, builtin } = origin;
@@ -193,6 +182,8 @@ async function modelDigest(model: string, origin: ModelOrigin): Promise<string> 
     data = externalDataFiles(model).map((d) => join(dirname(model), d));
   } catch (cause) {
     if (!(cause instanceof OnnxIoError)) throw cause;
+    // a location outside the model's folder (/etc/passwd, ../x): neither hashed nor read; it says what to do
+    if (cause instanceof ExternalDataLocationError) throw new JobInputError(field, cause.message, { cause });
     // a built-in model's file is this image's own: damaged in the cache folder, not the user's to export
     const detail =
       builtin === undefined

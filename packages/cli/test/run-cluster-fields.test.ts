@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { sfprompt, writeTinyJob } from "./run-helpers.js";
+import { FAILS_AFTER_START, sfprompt, writeFailsAfterStartJob, writeTinyJob } from "./run-helpers.js";
 
 const NOTE =
   /^tiny: sfprompt run starts every process on this machine and leaves out what only a cluster acts on: (.*)$/m;
@@ -52,16 +52,14 @@ describe("sfprompt run of a job with cluster-only fields", () => {
   });
 
   it("says nothing of the kind for a job that sets none of them", () => {
-    // a split the tiny ViT (2 blocks) cannot give: refused when the run splits the model, after the
-    // line would come (a missing path or a file that is no ONNX model is refused before the run
-    // starts, with the job's other checks)
-    const file = join(dir, "plain.yaml");
-    const model = `source: { path: ${JSON.stringify(join(dir, "vit.onnx"))} }`;
-    writeFileSync(file, readFileSync(job, "utf8").replace(model, `${model}\n    split: { headBlocks: 5 }`));
+    // a model the engine cannot differentiate: refused when the run builds the gradient graphs, after
+    // the line would come (a missing path, a file that is no ONNX model or a split the model cannot
+    // give is refused before the run starts, with the job's other checks)
+    const file = writeFailsAfterStartJob(dir, job, "plain");
     const r = sfprompt("run", file, "--out", join(dir, "out-plain"));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^starting tiny in /m);
-    assert.match(r.stderr, /spec\.model\.split\.headBlocks: the model cannot be split/);
+    assert.match(r.stderr, FAILS_AFTER_START);
     assert.doesNotMatch(r.stderr, /only a cluster/);
   });
 });

@@ -1,6 +1,6 @@
 // A run folder the user added a file to stays a run folder after a start that failed before it wrote
 // metrics.json or nats/: the start removed the earlier run's files (--fresh, or a start that is no
-// resume), then stopped (a split the model cannot give, Ctrl-C while the demo model pre-trains), and the
+// resume), then stopped (a model it cannot differentiate, Ctrl-C while the demo model pre-trains), and the
 // folder then held the user's file alone; 97207ef's check refused it as a folder of the user's for
 // good. A start into a folder holding files of the user's marks it as a run's first (ADR 0016
 // amendment 40). Real CLI, real files.
@@ -18,7 +18,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { RUN_FOLDER_MARK } from "../src/run/run-dir.js";
-import { assertUserError, readRunMetrics, sfprompt, writeTinyJob } from "./run-helpers.js";
+import {
+  assertUserError,
+  FAILS_AFTER_START,
+  readRunMetrics,
+  sfprompt,
+  writeFailsAfterStartJob,
+  writeTinyJob,
+} from "./run-helpers.js";
 
 describe("sfprompt run into a run folder the user added a file to, after a start that failed", () => {
   let dir = "";
@@ -30,25 +37,21 @@ describe("sfprompt run into a run folder the user added a file to, after a start
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /**
-   * The job with a split the tiny ViT (2 blocks) cannot give: refused when the model is split, after
-   * the start (a model file that is no ONNX model is refused before it now, with the job's checks).
+   * The job on a model the engine cannot differentiate: refused when the run builds the gradient
+   * graphs, after the start (a file that is no ONNX model, or a split the model cannot give, is
+   * refused before it now, with the job's checks).
    */
-  function unsplittable(name: string): string {
-    const file = join(dir, `${name}.yaml`);
-    const model = `source: { path: ${JSON.stringify(join(dir, "vit.onnx"))} }`;
-    writeFileSync(file, readFileSync(job, "utf8").replace(model, `${model}\n    split: { headBlocks: 5 }`));
-    return file;
-  }
-  const SPLIT_REFUSED = /spec\.model\.split\.headBlocks: the model cannot be split as the job asks/;
+  const failsAfterStart = (name: string): string => writeFailsAfterStartJob(dir, job, name);
+  const SPLIT_REFUSED = FAILS_AFTER_START;
 
   it("takes the folder again, and keeps the user's file", () => {
     const out = join(dir, "run");
     const first = sfprompt("run", job, "--out", out);
     assert.equal(first.code, 0, first.stderr);
     writeFileSync(join(out, "notes.md"), "what I saw\n");
-    // the same job with a split the model cannot give: refused when it is split, after the fresh
-    // start removed the earlier run's files
-    const failed = sfprompt("run", unsplittable("broken"), "--out", out, "--fresh");
+    // the same job on a model it cannot differentiate: refused after the fresh start removed the
+    // earlier run's files
+    const failed = sfprompt("run", failsAfterStart("broken"), "--out", out, "--fresh");
     assertUserError(failed, SPLIT_REFUSED);
     assert.match(failed.stderr, /^starting /m, "refused after the start");
     assert.equal(existsSync(join(out, "metrics.json")), false, "the fresh start removed metrics.json");
@@ -65,7 +68,7 @@ describe("sfprompt run into a run folder the user added a file to, after a start
   it("is not written into a folder the run made or found empty, which its release removes", () => {
     // a start that stops before it writes anything leaves no folder behind: the mark would keep it
     const made = join(dir, "new", "run");
-    const broken = unsplittable("broken-new");
+    const broken = failsAfterStart("broken-new");
     assertUserError(sfprompt("run", broken, "--out", made), SPLIT_REFUSED);
     assert.equal(existsSync(join(dir, "new")), false, "the folders it made are removed");
     const empty = join(dir, "empty");

@@ -10,7 +10,7 @@ import { after, before } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
-import { writeModel } from "@sfprompt/engine";
+import { readModel, writeModel } from "@sfprompt/engine";
 import { RunMetricsSchema, type RunMetrics } from "../src/run/metrics.js";
 import { LOCK_FILE } from "../src/run/run-lock.js";
 
@@ -208,3 +208,25 @@ export function natsRunWorld(prefix: string): NatsRunWorld {
   });
   return w;
 }
+
+/**
+ * The job `job` (writeTinyJob's in `dir`) on its ViT with a Sin, an op the engine has no gradient rule
+ * for, in place of its last block's Erf, written to NAME.yaml: it passes every check before the start
+ * (the split decides from shapes), and the run stops when it builds the gradient graphs, after it
+ * said it starts. For tests of what a start that fails leaves behind.
+ */
+export function writeFailsAfterStartJob(dir: string, job: string, name: string): string {
+  const vit = join(dir, "vit.onnx");
+  const model = readModel(vit);
+  const erf = model.graph.nodes.find((n) => n.name === "/blocks.1/mlp/act/Erf");
+  assert.ok(erf !== undefined, "the tiny ViT's last block has an Erf");
+  erf.opType = "Sin";
+  const path = join(dir, `${name}.onnx`);
+  writeModel(path, model);
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, readFileSync(job, "utf8").replace(JSON.stringify(vit), JSON.stringify(path)));
+  return file;
+}
+
+/** What the run of writeFailsAfterStartJob's job stops with. */
+export const FAILS_AFTER_START = /no gradient rule for op Sin \(node "\/blocks\.1\/mlp\/act\/Erf"\)/;

@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { shellQuote, type RunConfig } from "@sfprompt/api";
-import { jobSplitRefusal, splitOptionsOf, unreadableDetail } from "@sfprompt/core";
+import { splitOptionsOf, unreadableDetail } from "@sfprompt/core";
 import {
   MANIFEST_FILE,
   ManifestError,
@@ -10,8 +10,8 @@ import {
   prepareBundle,
   readPartitionManifest,
 } from "@sfprompt/engine";
-import { modelReadError } from "./model-check.js";
-import { JobFileError, RunDirError } from "./errors.js";
+import { splitError } from "./model-check.js";
+import { RunDirError } from "./errors.js";
 
 export { splitOptionsOf };
 
@@ -34,10 +34,7 @@ export function prepareRunBundle(
   try {
     prepareBundle({ model: modelPath, out: dir, ...splitOptionsOf(c) });
   } catch (cause) {
-    const refused = jobSplitRefusal(cause, c);
-    if (refused !== undefined)
-      throw new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
-    throw modelReadError(c, modelPath, jobFile, cause);
+    throw splitError(c, modelPath, jobFile, cause);
   }
 }
 

@@ -1,14 +1,24 @@
 // The model file's checks that sfprompt run made only when it split the model (after "starting" and
-// the run folder): that the file is an ONNX model, and its inputs against spec.model.tokenizer. Made
+// the run folder): that the file is an ONNX model, its inputs against spec.model.tokenizer, and that
+// it splits as spec.model.split asks (the splitter run on the file's outline, no weights read). Made
 // by checkJob before anything starts, for sfprompt run and sfprompt validate alike; the image input's
 // sample shape it finds is what the data checks read JSONL number features against.
 import { dirname } from "node:path";
 import { TEXT_DATASETS, type RunConfig } from "@sfprompt/api";
-import { checkModelTokenizer, RunConfigError, sampleShapeRefusal, type DataSource } from "@sfprompt/core";
-import { OnnxIoError, readModelOutline, type ModelOutline } from "@sfprompt/engine";
+import {
+  checkModelTokenizer,
+  jobSplitRefusal,
+  RunConfigError,
+  sampleShapeRefusal,
+  SHAPES_ONLY_VALUES,
+  shapesOnlyOfOutline,
+  splitOptionsOf,
+  type DataSource,
+} from "@sfprompt/core";
+import { OnnxIoError, readModelOutline, splitModel, type ModelOutline } from "@sfprompt/engine";
 import { modelFileDetail } from "../model-file-error.js";
 import { JobFileError } from "./errors.js";
-import { modelPlan } from "./model-source.js";
+import { builtinCacheProblem, modelPlan } from "./model-source.js";
 
 /** What the checks read of the job's model file. */
 export interface ModelInputs {
@@ -22,17 +32,25 @@ export interface ModelInputs {
 
 /**
  * Reads the model file of spec.model.source (checkModelSource passed) without its weights (its
- * outline: graph, initializers' shapes, external data files opened but not read) and checks its inputs
- * against the job: undefined for a built-in model not in the cache yet (sfprompt run builds it, with the
- * inputs its recipe gives). A file that is no ONNX model, or a built-in one damaged in the cache, and
- * a model whose inputs do not fit spec.model.tokenizer are JobFileErrors naming the field.
+ * outline: graph, initializers' shapes, the small integer tensors shape inference reads, external data
+ * files opened but not read), checks its inputs against the job and splits it as the job asks:
+ * undefined for a built-in model not in the cache yet (sfprompt run builds it, with the inputs its
+ * recipe gives; its cache folder must be one the run can fill: builtinCacheProblem). A file that is no ONNX model, or a built-in one damaged in the cache, a model whose
+ * inputs do not fit spec.model.tokenizer and a split the splitter refuses (more head blocks than the
+ * model has, a cut tensor it does not have) are JobFileErrors naming the field, as the run's split says
+ * them (splitError).
  */
 export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | undefined {
   const plan = modelPlan(c);
-  if (plan.cached === false) return undefined;
+  if (plan.cached === false) {
+    // built by the run, after it started: whether it can write the cache is known now
+    const unwritable = builtinCacheProblem(c, jobFile);
+    if (unwritable !== undefined) throw unwritable;
+    return undefined;
+  }
   let outline: ModelOutline;
   try {
-    outline = readModelOutline(plan.path, { checkExternalData: true });
+    outline = readModelOutline(plan.path, { checkExternalData: true, values: SHAPES_ONLY_VALUES });
   } catch (cause) {
     throw modelReadError(c, plan.path, jobFile, cause);
   }
@@ -43,7 +61,25 @@ export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | und
     if (cause instanceof RunConfigError) throw new JobFileError(jobFile, cause.message, { cause });
     throw cause;
   }
+  try {
+    // the split decides from shapes alone: the weights stand in as zeros nothing touches (as traffic's)
+    splitModel(shapesOnlyOfOutline(outline), splitOptionsOf(c));
+  } catch (cause) {
+    throw splitError(c, plan.path, jobFile, cause);
+  }
   return inputs;
+}
+
+/**
+ * The job file's error for a split of the model at `path` that failed (checkModelFile's on the
+ * outline, prepareRunBundle's on the whole model): the splitter's refusal under the job's field, else
+ * the model file's error (modelReadError).
+ */
+export function splitError(c: RunConfig, path: string, jobFile: string, cause: unknown): unknown {
+  const refused = jobSplitRefusal(cause, c);
+  if (refused !== undefined)
+    return new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
+  return modelReadError(c, path, jobFile, cause);
 }
 
 /**

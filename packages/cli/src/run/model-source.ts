@@ -5,11 +5,13 @@ import { isAbsolute, join } from "node:path";
 import type { RunConfig } from "@sfprompt/api";
 import {
   CARD_FILE,
+  demoCacheProblem,
   demoModelDir,
   ensureMinilmModel,
   MINILM_PACKAGE,
   MINILM_VERIFIED_FILE,
   MINILM_VERSION,
+  minilmCacheProblem,
   minilmFilesDir,
   minilmModelDir,
   MODEL_FILE,
@@ -87,6 +89,21 @@ export function modelPlan(c: RunConfig): ModelPlan {
   }
   const path = s.path ?? "";
   return { source: "path", path, line: `${path} (spec.model.source.path)` };
+}
+
+/**
+ * A built-in model not cached yet whose cache folder this user cannot make or write in (the same
+ * errors as the run meets when it fills it, @sfprompt/core fillProblem), as the job file's error
+ * naming spec.model.source; undefined for a path or a folder the run can fill.
+ */
+export function builtinCacheProblem(c: RunConfig, jobFile: string): JobFileError | undefined {
+  const builtin = c.model.source.builtin;
+  if (builtin === undefined) return undefined;
+  const problem = builtin === "demo" ? demoCacheProblem() : minilmCacheProblem(c.classes.numClasses);
+  if (problem === undefined) return undefined;
+  return new JobFileError(jobFile, `spec.model.source: builtin: ${builtin}: ${problem.message}`, {
+    cause: problem,
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 // Fill-once cache folders shared by processes that start together (server and clients: the demo
 // model, MiniLM): a lock file taken by exclusive create, the result written under a temporary name
 // and renamed into place when complete.
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { shellQuote } from "@sfprompt/api";
@@ -40,6 +40,46 @@ function failedPath(cause: unknown, fallback: string): string {
   return (cause as NodeJS.ErrnoException).path ?? fallback;
 }
 
+/** makeDirs's error: `dir` could not be made, mkdir having failed in `folder` with `cause`. */
+function notMade(dir: string, folder: string, cause: unknown): CacheDirError {
+  return new CacheDirError(dir, `cannot be created${why(cause, folder)}`, { cause });
+}
+
+/** tryLock's error for a lock that could not be created. */
+function lockNotMade(lock: string, cause: unknown): CacheDirError {
+  return new CacheDirError(dirname(lock), `its lock ${lock} cannot be created${why(cause, dirname(lock))}`, {
+    cause,
+  });
+}
+
+/**
+ * What fillOnce would stop with before it fills `dir` (the folders above it cannot be made, or its
+ * lock cannot be created beside it), found without writing anything, or undefined: for the checks
+ * before a start (sfprompt validate, sfprompt run) of a cache not filled yet, which the run met only
+ * after it had started. The same errors as makeDirs and tryLock: the first folder there must be one
+ * this user can write in and search (W_OK | X_OK, as mkdir and an exclusive create need).
+ */
+export function fillProblem(dir: string): CacheDirError | undefined {
+  const parent = dirname(dir);
+  // the folder makeDirs would make the first missing one in (it walks up as this does)
+  let there = resolve(parent);
+  while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
+  const isParent = there === resolve(parent);
+  if (!statSync(there).isDirectory()) {
+    if (isParent) return new CacheDirError(parent, "exists and is not a folder");
+    const cause = Object.assign(new Error(`ENOTDIR: not a directory, mkdir under '${there}'`), {
+      code: "ENOTDIR",
+    });
+    return notMade(parent, there, cause);
+  }
+  try {
+    accessSync(there, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (cause) {
+    return isParent ? lockNotMade(`${dir}.lock`, cause) : notMade(parent, there, cause);
+  }
+}
+
 /**
  * mkdir -p, one level at a time: Node's recursive mkdirSync loops forever (and handles no signal)
  * where mkdir answers ENOENT under a parent that exists, as in /proc. A level that another process
@@ -51,8 +91,7 @@ function makeDirs(dir: string): void {
   try {
     for (const d of missing) mkdirIfMissing(d);
   } catch (cause) {
-    const detail = `cannot be created${why(cause, dirname(failedPath(cause, dir)))}`;
-    throw new CacheDirError(dir, detail, { cause });
+    throw notMade(dir, dirname(failedPath(cause, dir)), cause);
   }
   if (!statSync(dir).isDirectory()) throw new CacheDirError(dir, "exists and is not a folder");
 }
@@ -76,10 +115,8 @@ function tryLock(lock: string, dir: string): boolean {
   try {
     return takeLock(lock) === undefined;
   } catch (cause) {
-    const detail =
-      cause instanceof LockReadError
-        ? `its lock ${cause.path} cannot be read${whyUnreadable(cause, dir)}`
-        : `its lock ${lock} cannot be created${why(cause, dirname(lock))}`;
+    if (!(cause instanceof LockReadError)) throw lockNotMade(lock, cause);
+    const detail = `its lock ${cause.path} cannot be read${whyUnreadable(cause, dir)}`;
     throw new CacheDirError(dirname(lock), detail, { cause });
   }
 }

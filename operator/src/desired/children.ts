@@ -35,6 +35,11 @@ export interface DesiredInput {
   configMap?: V1ConfigMap | undefined;
   /** The outcome record on it (recordedOutcome), if one reads. */
   recordedOutcome?: OutcomeRecord | undefined;
+  /**
+   * The ConfigMap carries a record of the job's finish, read or not (FinishedRecords.finished): it is
+   * a finished job's, kept but for its records, and so is its stopped server.
+   */
+  markedFinished?: boolean | undefined;
   /** The server Deployment as observed: a finished job's is kept once scaled to 0 and recorded. */
   deployment?: V1Deployment;
   /** The reconcile's time: a Succeeded job's running client pods are kept for a grace (none without it). */
@@ -106,14 +111,27 @@ function configMapPart(input: DesiredInput): ChildrenPart {
     completionTime,
     ...(startTime ? { startTime } : {}),
   });
-  if (input.recorded !== undefined) {
-    const live = input.configMap;
-    if (live === undefined || !betterOutcome(terminal, input.recordedOutcome))
+  const live = input.configMap;
+  if (markedFinished(input)) {
+    const better = betterOutcome(terminal, input.recordedOutcome);
+    // a spec record that does not read (edited by hand) is written again from the spec as it now is:
+    // which fields were edited before is lost with it (ADR 0023, amendment 22)
+    const specLost = input.recorded === undefined;
+    if (live === undefined || (!better && !specLost))
       return { apply: [], keep: [{ kind: "ConfigMap", name: childNames(ref.name).configMap }] };
-    return { apply: [recordedConfigMap(live, ref, outcome)], keep: [] };
+    const records = {
+      ...(better ? { outcome } : {}),
+      ...(specLost ? { spec: specRecordAnnotation(job.spec, job.metadata.generation) } : {}),
+    };
+    return { apply: [recordedConfigMap(live, ref, records)], keep: [] };
   }
   const spec = specRecordAnnotation(job.spec, job.metadata.generation);
   return { apply: [desiredConfigMap(job, ref, { spec, outcome })], keep: [] };
+}
+
+/** Whether the job's ConfigMap carries a record of its finish; a spec record that reads is one. */
+function markedFinished(input: DesiredInput): boolean {
+  return input.markedFinished ?? input.recorded !== undefined;
 }
 
 /**
@@ -135,13 +153,13 @@ function betterOutcome(terminal: Terminal, record: OutcomeRecord | undefined): b
 
 /**
  * A finished job's server Deployment, once at 0 replicas in a reconcile after the one it finished in
- * (its ConfigMap has the record), stays as it ran: an ignored edit rolls out no revision.
+ * (its ConfigMap has a record, read or not), stays as it ran: an ignored edit rolls out no revision.
  */
 function keptServer(input: DesiredInput): { kind: "Deployment"; name: string } | undefined {
   const live = input.deployment;
   const name = live?.metadata?.name;
   if (!input.lifecycle.terminal || name === undefined || live?.spec?.replicas !== 0) return undefined;
-  return input.recorded !== undefined ? { kind: "Deployment", name } : undefined;
+  return markedFinished(input) ? { kind: "Deployment", name } : undefined;
 }
 
 export function desiredChildren(input: DesiredInput): DesiredChildren {

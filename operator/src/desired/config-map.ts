@@ -61,15 +61,21 @@ export function renderedRounds(cm: V1ConfigMap | undefined): number | undefined 
 }
 
 /**
- * A finished job's ConfigMap as it is, with `outcome` as its outcome record: its run config and spec
- * record stay as the job finished with them (a later edit of the spec is not rendered), only the
- * outcome record is new (ADR 0023, amendment 21).
+ * A finished job's ConfigMap as it is, with the records given in `records` in place of its own: its run
+ * config stays as the job finished with it (a later edit of the spec is not rendered), and a record not
+ * given is carried over as it stands (ADR 0023, amendments 21 and 22).
  */
-export function recordedConfigMap(live: V1ConfigMap, ref: JobRef, outcome: string): V1ConfigMap {
-  const spec = live.metadata?.annotations?.[ANNOTATION_FINISHED_SPEC];
+export function recordedConfigMap(
+  live: V1ConfigMap,
+  ref: JobRef,
+  records: Partial<FinishedRecord>,
+): V1ConfigMap {
+  const own = live.metadata?.annotations ?? {};
+  const spec = records.spec ?? own[ANNOTATION_FINISHED_SPEC];
+  const outcome = records.outcome ?? own[ANNOTATION_FINISHED_OUTCOME];
   const annotations = {
     ...(spec !== undefined ? { [ANNOTATION_FINISHED_SPEC]: spec } : {}),
-    [ANNOTATION_FINISHED_OUTCOME]: outcome,
+    ...(outcome !== undefined ? { [ANNOTATION_FINISHED_OUTCOME]: outcome } : {}),
   };
   return configMap(ref, annotations, live.data);
 }

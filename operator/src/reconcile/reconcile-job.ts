@@ -4,6 +4,7 @@ import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Secret } fro
 import { jobToken, parseJob, type SFPromptJob, type Status } from "@sfprompt/api";
 import { desiredChildren } from "../desired/children.js";
 import { renderedRounds } from "../desired/config-map.js";
+import { finishedRecords } from "../desired/finished-records.js";
 import { recordedOutcome } from "../desired/outcome-record.js";
 import type { JobRef } from "../desired/owner.js";
 import { jobNatsUrl } from "../desired/pod-parts.js";
@@ -28,6 +29,7 @@ import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { ensureFinalizer, finalizeJob } from "./finalizer.js";
 import { holdRounds } from "./rounds-hold.js";
 import { readBackEvent, transitionEvents } from "./transition-events.js";
+import { unreadableRecordEvent } from "./unreadable-record.js";
 
 async function reportInvalid(
   deps: ReconcileDeps,
@@ -48,11 +50,8 @@ async function reportInvalid(
   // repairs a stored status that does not read (ADR 0023, amendment 9); nothing is restarted. One whose
   // status lost how it finished gets it back from its ConfigMap's records, as with a valid spec (ADR
   // 0023, amendments 18 and 21): the job's own end, not InvalidSpec, is its outcome.
-  const kept = keptTerminal(
-    repaired,
-    recordedOutcome(seen.configMap),
-    recordedSpec(seen.configMap) !== undefined,
-  );
+  const records = finishedRecords(seen.configMap);
+  const kept = keptTerminal(repaired, records.outcome, records.finished);
   const previous = kept.readBack ? restoredStatus(repaired, kept.terminal!, seen.configMap, now) : repaired;
   const finished = kept.terminal !== undefined;
   // Running goes False with it, so no condition says the job trains; the pods are left as they were
@@ -85,6 +84,13 @@ async function reportInvalid(
     configMap: childNames(involved.name).configMap,
   });
   if (readBack) await deps.events.record(involved, readBack.type, readBack.reason, readBack.message);
+  const unreadable = unreadableRecordEvent({
+    configMap: childNames(involved.name).configMap,
+    unreadable: records.unreadable,
+    terminal: kept.terminal,
+    applies: false,
+  });
+  if (unreadable) await deps.events.record(involved, unreadable.type, unreadable.reason, unreadable.message);
   if (patch) await deps.client.patchJobStatus(m.namespace!, m.name!, patch);
   await deps.events.record(involved, "Warning", INVALID_SPEC, message);
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
@@ -207,9 +213,10 @@ async function reconcileParsed(
   const previous = repairedFrom(seen, ref.name, base, now);
   const restart = deps.settings.clientRestart;
   const plans = planClients(edited.spec.clients.count, seen.pods, restart, now.getTime(), previous?.clients);
-  const recordedEnd = recordedOutcome(seen.configMap);
-  // Parsed once: the lifecycle, the ConfigMap part, the kept server and the finished-edit warning read it.
-  const recorded = recordedSpec(seen.configMap);
+  // Parsed once: the lifecycle, the ConfigMap part, the kept server and the finished-edit warning read them.
+  const records = finishedRecords(seen.configMap);
+  const recordedEnd = records.outcome;
+  const recorded = records.spec;
   const lifecycle = decideLifecycle({
     job: edited,
     previous,
@@ -217,7 +224,7 @@ async function reconcileParsed(
     plans,
     now,
     recorded: recordedEnd,
-    finishedSpec: recorded !== undefined,
+    markedFinished: records.finished,
   });
   // From here on the job as it goes on: an edit its checkpoint cannot resume under is held (ADR 0039).
   const { job, held } = holdRounds({ job: edited, previous, progress, configMap: seen.configMap });
@@ -243,6 +250,7 @@ async function reconcileParsed(
     recorded,
     configMap: seen.configMap,
     recordedOutcome: recordedEnd,
+    markedFinished: records.finished,
     ...(seen.deployment ? { deployment: seen.deployment } : {}),
   });
   const applied = new Map<string, KubernetesObject>();
@@ -287,7 +295,13 @@ async function reconcileParsed(
     readBack: lifecycle.readBack,
     configMap: names.configMap,
   });
-  for (const e of events) {
+  const unreadable = unreadableRecordEvent({
+    configMap: names.configMap,
+    unreadable: records.unreadable,
+    terminal: lifecycle.terminal,
+    applies: true,
+  });
+  for (const e of unreadable ? [unreadable, ...events] : events) {
     await deps.events.record(ref, e.type, e.reason, e.message);
   }
   if (failure) await deps.events.record(ref, "Warning", failure.rejected.reason, failure.rejected.message);

@@ -180,7 +180,7 @@ export function readBackEvent(input: ReadBackInput): JobEvent | undefined {
       return {
         type: "Warning",
         reason: OUTCOME_UNKNOWN,
-        message: `the stored status ${was}, but the job's ConfigMap ${input.configMap ?? ""} records that it had finished (annotation sfprompt.io/finished-spec) and not how (no sfprompt.io/finished-outcome): phase Failed, ${OUTCOME_UNKNOWN}; nothing is started again; to train again, create a new job`,
+        message: `the stored status ${was}, but the job's ConfigMap ${input.configMap ?? ""} records that it had finished (annotation sfprompt.io/finished-spec) and not how (no sfprompt.io/finished-outcome that reads): phase Failed, ${OUTCOME_UNKNOWN}; nothing is started again; to train again, create a new job`,
       };
     const ended = next.phase === "Failed" ? "failed" : "succeeded";
     return {

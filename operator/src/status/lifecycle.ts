@@ -59,7 +59,8 @@ export interface Lifecycle {
 
 /**
  * `record`: the outcome record; `stream`: the server's job.failed or job.finished; `spec-record`: only
- * the spec record, which says the job finished and not how (OutcomeUnknown).
+ * a record that says the job finished and not how (the spec record, or one that does not read):
+ * OutcomeUnknown.
  */
 export type ReadBackSource = "record" | "stream" | "spec-record";
 
@@ -71,8 +72,12 @@ export interface LifecycleInput {
   now: Date;
   /** How the job finished, as its ConfigMap records it (written in the reconcile it finished in). */
   recorded?: OutcomeRecord | undefined;
-  /** The job's ConfigMap records the spec it finished with (sfprompt.io/finished-spec): it finished. */
-  finishedSpec?: boolean | undefined;
+  /**
+   * The job's ConfigMap carries a record of its finish (sfprompt.io/finished-spec or finished-outcome),
+   * whether or not it still reads: both are written only as a job finishes, so it finished (ADR 0023,
+   * amendment 22).
+   */
+  markedFinished?: boolean | undefined;
 }
 
 /**
@@ -208,16 +213,19 @@ function unknownReadBack(input: LifecycleInput, terminal: Terminal): Terminal {
   };
 }
 
-/** The terminal of a job whose ConfigMap says it finished and nothing says how (ADR 0023, amendment 21). */
+/**
+ * The terminal of a job whose ConfigMap says it finished and nothing that reads says how (ADR 0023,
+ * amendments 21 and 22).
+ */
 const unknownTerminal: Terminal = {
   phase: "Failed",
   reason: OUTCOME_UNKNOWN,
   message:
-    "the job had finished (its ConfigMap records the spec it finished with, annotation sfprompt.io/finished-spec), " +
-    "but its stored status, which said whether it succeeded, was lost, and the operator it finished under " +
-    "recorded no outcome (annotation sfprompt.io/finished-outcome); it is not started again. Its results " +
-    "are where spec.output put them; to train again, create a new job (spec.output.resumeFrom.job goes on " +
-    "from this one's checkpoint)",
+    "the job had finished (its ConfigMap carries the record written as it finished, annotation " +
+    "sfprompt.io/finished-spec), but its stored status, which said whether it succeeded, was lost, and no " +
+    "outcome record reads (annotation sfprompt.io/finished-outcome: the operator it finished under wrote " +
+    "none, or it was edited); it is not started again. Its results are where spec.output put them; to " +
+    "train again, create a new job (spec.output.resumeFrom.job goes on from this one's checkpoint)",
 };
 
 /** A finished job's terminal as stored, or as its ConfigMap records it where the stored one is lost. */
@@ -228,26 +236,27 @@ export interface KeptTerminal {
 
 /**
  * A finished job's terminal as stored, or read back from its ConfigMap's records where the stored one
- * is lost (the event stream aside): the outcome record (amendment 18), else, where only the spec record
- * says the job finished, OutcomeUnknown (amendment 21). Used for an invalid spec too.
+ * is lost (the event stream aside): the outcome record (amendment 18), else, where only a record that
+ * does not say how (the spec record, or one that does not read) says the job finished, OutcomeUnknown
+ * (amendments 21, 22). Used for an invalid spec too.
  */
 export function keptTerminal(
   previous: Status | undefined,
   recorded: OutcomeRecord | undefined,
-  finishedSpec: boolean,
+  markedFinished: boolean,
 ): KeptTerminal {
   const stored = previousTerminal(previous);
   const fromRecord = recordedTerminal({ previous, recorded }, stored);
   if (fromRecord) return { terminal: fromRecord, readBack: "record" };
   if (stored) return { terminal: stored };
-  // finished (the spec record says so), and neither the status nor an outcome record says how
-  if (finishedSpec && recorded === undefined) return { terminal: unknownTerminal, readBack: "spec-record" };
+  // finished (a record is there, read or not), and neither the status nor an outcome record says how
+  if (markedFinished && recorded === undefined) return { terminal: unknownTerminal, readBack: "spec-record" };
   return {};
 }
 
 /** The finished job's terminal as stored, or read back where the stored one is lost; and from where. */
 function finishedTerminal(input: LifecycleInput): KeptTerminal {
-  const kept = keptTerminal(input.previous, input.recorded, input.finishedSpec === true);
+  const kept = keptTerminal(input.previous, input.recorded, input.markedFinished === true);
   const terminal = readBackTerminal(input, kept.terminal);
   if (terminal === undefined) return {};
   if (terminal !== kept.terminal) return { terminal, readBack: "stream" };

@@ -50,7 +50,7 @@ const heldStatus: Status = {
 
 describe("a finished-spec without an outcome record", () => {
   test("a status without a phase: Failed, OutcomeUnknown, from the spec record, no start time made up", () => {
-    const life = decide({ finishedSpec: true });
+    const life = decide({ markedFinished: true });
     assert.equal(life.terminal?.phase, "Failed");
     assert.equal(life.terminal?.reason, "OutcomeUnknown");
     assert.match(life.terminal?.message ?? "", /it is not started again/);
@@ -61,7 +61,7 @@ describe("a finished-spec without an outcome record", () => {
   });
 
   test("a stored Running status: held too", () => {
-    const life = decide({ finishedSpec: true, previous: { phase: "Running", startTime: HELD_AT } });
+    const life = decide({ markedFinished: true, previous: { phase: "Running", startTime: HELD_AT } });
     assert.equal(life.terminal?.reason, "OutcomeUnknown");
     assert.equal(life.startTime, HELD_AT);
   });
@@ -75,14 +75,14 @@ describe("a finished-spec without an outcome record", () => {
       ...heldStatus,
       conditions: [{ ...heldStatus.conditions![0]!, reason: "ModelNotFound", message: "no model" }],
     };
-    const life = decide({ finishedSpec: true, previous });
+    const life = decide({ markedFinished: true, previous });
     assert.equal(life.terminal?.reason, "ModelNotFound");
     assert.equal(life.readBack, undefined);
   });
 
   test("the stream's job.finished makes it Succeeded, read back from the stream", () => {
     const life = decide({
-      finishedSpec: true,
+      markedFinished: true,
       previous: heldStatus,
       progress: progressWith({ kind: "completed", round: 3 }),
     });
@@ -95,7 +95,7 @@ describe("a finished-spec without an outcome record", () => {
 
   test("the stream's job.failed from before it was held gives its reason; one stamped after does not", () => {
     const before = decide({
-      finishedSpec: true,
+      markedFinished: true,
       previous: heldStatus,
       progress: progressWith({
         kind: "failed",
@@ -107,7 +107,7 @@ describe("a finished-spec without an outcome record", () => {
     assert.equal(before.terminal?.reason, "ModelNotFound");
     assert.equal(before.readBack, "stream");
     const later = decide({
-      finishedSpec: true,
+      markedFinished: true,
       previous: heldStatus,
       progress: progressWith({
         kind: "failed",
@@ -148,7 +148,7 @@ describe("the outcome record of a job finished before (a ConfigMap with the spec
     progress?: ProgressSnapshot,
   ): V1ConfigMap | undefined => {
     const recorded = recordedOutcome(cm);
-    const lifecycle = decide({ previous, recorded, finishedSpec: true, ...(progress ? { progress } : {}) });
+    const lifecycle = decide({ previous, recorded, markedFinished: true, ...(progress ? { progress } : {}) });
     const out = desiredChildren({
       job: j,
       ref,

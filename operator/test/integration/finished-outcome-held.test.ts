@@ -1,0 +1,188 @@
+// A finished job whose status was lost is held finished whatever else was lost with it, on a real
+// kube-apiserver and nats-server (ADR 0023, amendment 22): a `finished-spec` record edited into
+// something that does not read still says the job finished (it is written only as a job finishes), so
+// the job is not started again: its outcome comes from the outcome record where that reads, else it is
+// held Failed/OutcomeUnknown; the ConfigMap keeps the run config the job ran with and gets a spec
+// record that reads again, and a Warning names the annotation.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { GROUP, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { childNames } from "../../src/names.js";
+import { RUN_CONFIG_KEY } from "../../src/desired/settings.js";
+import { jobManifest } from "../fixtures.js";
+import {
+  condition,
+  createJob,
+  merge,
+  patchJobSpec,
+  podNames,
+  runOperator,
+  startWorld,
+  testConfig,
+  waitForJob,
+  type JobObject,
+  type World,
+} from "./harness.js";
+import type { RunningOperator } from "../../src/operator.js";
+
+const SPEC = "sfprompt.io/finished-spec";
+const OUTCOME = "sfprompt.io/finished-outcome";
+
+const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
+before(async () => {
+  w.world = await startWorld({ nats: true });
+  w.operator = await runOperator(w.world, testConfig(w.world));
+  w.nc = await connect({ servers: w.world.nats!.url });
+});
+after(async () => {
+  await w.nc?.drain();
+  await w.operator?.stop();
+  await w.world?.stop();
+});
+
+/** Stops the operator, runs `change` while none runs, and starts a new one. */
+async function whileStopped(change: () => Promise<void>): Promise<void> {
+  await w.operator.stop();
+  await change();
+  w.operator = await runOperator(w.world, testConfig(w.world));
+}
+
+const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
+type ClientView = { phase?: string };
+const client0 = (j: JobObject): ClientView | undefined =>
+  (j.status?.clients as ClientView[] | undefined)?.[0];
+
+async function failedByDeadline(name: string, spec: Record<string, unknown> = {}): Promise<JobObject> {
+  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, activeDeadlineSeconds: 1, ...spec }));
+  const failed = await waitForJob(
+    w.world,
+    name,
+    (j) => j.status?.phase === "Failed" && client0(j)?.phase === "Unknown",
+    `${name} to pass its deadline, its client pod deleted`,
+  );
+  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
+  return failed;
+}
+
+interface ConfigMapView {
+  annotations: Record<string, string>;
+  runConfig: string | undefined;
+}
+
+async function configMap(name: string): Promise<ConfigMapView> {
+  const cm = await w.world.core.readNamespacedConfigMap({
+    name: childNames(name).configMap,
+    namespace: "default",
+  });
+  return { annotations: cm.metadata?.annotations ?? {}, runConfig: cm.data?.[RUN_CONFIG_KEY] };
+}
+
+/** Merge-patches the ConfigMap's annotations as `kubectl annotate` / `kubectl edit` would; null removes. */
+async function annotate(name: string, annotations: Record<string, string | null>): Promise<void> {
+  await w.world.core.patchNamespacedConfigMap(
+    { name: childNames(name).configMap, namespace: "default", body: { metadata: { annotations } } },
+    merge,
+  );
+}
+
+async function writeStatus(name: string, status: Record<string, unknown> | null): Promise<string> {
+  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
+    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status } },
+    merge,
+  )) as JobObject;
+  return j.metadata!.resourceVersion!;
+}
+
+async function eventsOf(name: string, reason: string): Promise<{ type: string; message: string }[]> {
+  const list = await w.world.core.listNamespacedEvent({
+    namespace: "default",
+    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
+  });
+  return list.items.map((e) => ({ type: e.type!, message: e.message! }));
+}
+
+async function server(name: string): Promise<{ generation: number; replicas: number }> {
+  const d = await w.world.apps.readNamespacedDeployment({
+    name: childNames(name).deployment,
+    namespace: "default",
+  });
+  return { generation: d.metadata!.generation!, replicas: d.spec!.replicas! };
+}
+
+/** The job once the operator wrote a status after `version` with a phase. */
+function rewritten(name: string, version: string, what: string): Promise<JobObject> {
+  return waitForJob(
+    w.world,
+    name,
+    (j) => reads(j) && j.metadata!.resourceVersion !== version && j.status?.phase !== undefined,
+    `${name}'s status written again after ${what}`,
+  );
+}
+
+/** Whether the annotation reads as JSON with a `fields` object, as the operator writes the spec record. */
+const specRecordReads = (text: string | undefined): boolean => {
+  try {
+    const v = JSON.parse(text ?? "") as { fields?: unknown };
+    return typeof v.fields === "object" && v.fields !== null;
+  } catch {
+    return false;
+  }
+};
+
+test("an unreadable finished-spec and no outcome record: the job whose status was lost is held Failed/OutcomeUnknown, not started again", async () => {
+  await failedByDeadline("garbled");
+  const before = await server("garbled");
+  let gone = "";
+  await whileStopped(async () => {
+    // an older operator's ConfigMap (no outcome record), its spec record then edited by hand
+    await annotate("garbled", { [SPEC]: "{not json", [OUTCOME]: null });
+    gone = await writeStatus("garbled", null);
+  });
+  const held = await rewritten("garbled", gone, "its status and records were lost");
+  assert.equal(held.status?.phase, "Failed");
+  assert.equal(condition(held, "Failed")?.reason, "OutcomeUnknown");
+  assert.equal(held.status?.startTime, undefined, "no start time is made up");
+  assert.deepEqual(await server("garbled"), before, "the server is not scaled up again");
+  assert.deepEqual(await podNames(w.world, "garbled"), [], "no client pod is made again");
+  const [event] = await eventsOf("garbled", "FinishedRecordUnreadable");
+  assert.equal(event?.type, "Warning");
+  assert.match(event?.message ?? "", /annotation sfprompt\.io\/finished-spec/);
+  assert.match(event?.message ?? "", new RegExp(`ConfigMap ${childNames("garbled").configMap}`));
+  assert.match(event?.message ?? "", /not started again/);
+  const cm = await configMap("garbled");
+  assert.ok(specRecordReads(cm.annotations[SPEC]), `the spec record reads again: ${cm.annotations[SPEC]}`);
+  assert.equal(cm.annotations[OUTCOME], undefined, "an unknown outcome is not recorded");
+});
+
+test("an unreadable finished-spec with an outcome record that reads: the recorded outcome comes back, and the run config and server stay as the job ran", async () => {
+  const failed = await failedByDeadline("garbled-spec", { training: { rounds: 3 } });
+  const before = await server("garbled-spec");
+  const ran = (await configMap("garbled-spec")).runConfig;
+  let gone = "";
+  await whileStopped(async () => {
+    await patchJobSpec(w.world, "garbled-spec", { training: { rounds: 7 } });
+    await annotate("garbled-spec", { [SPEC]: '{"generation":"one"}' });
+    gone = await writeStatus("garbled-spec", null);
+  });
+  const back = await rewritten("garbled-spec", gone, "its status was removed");
+  assert.equal(back.status?.phase, "Failed");
+  // observed at the edited generation (a valid spec's reconcile observes it); the rest as recorded
+  const withoutGeneration = (c: ReturnType<typeof condition>): Record<string, unknown> => {
+    const { observedGeneration: _g, ...rest } = (c ?? {}) as Record<string, unknown>;
+    return rest;
+  };
+  assert.deepEqual(
+    withoutGeneration(condition(back, "Failed")),
+    withoutGeneration(condition(failed, "Failed")),
+    "the recorded outcome",
+  );
+  assert.equal(back.status?.completionTime, failed.status?.completionTime);
+  assert.deepEqual(await server("garbled-spec"), before, "the server keeps the revision it ran");
+  assert.deepEqual(await podNames(w.world, "garbled-spec"), [], "no client pod is made again");
+  const cm = await configMap("garbled-spec");
+  assert.equal(cm.runConfig, ran, "the run config the job ran with, not the edited spec's");
+  assert.ok(specRecordReads(cm.annotations[SPEC]), `the spec record reads again: ${cm.annotations[SPEC]}`);
+  const [event] = await eventsOf("garbled-spec", "FinishedRecordUnreadable");
+  assert.match(event?.message ?? "", /annotation sfprompt\.io\/finished-spec/);
+});

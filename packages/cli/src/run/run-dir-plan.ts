@@ -4,6 +4,7 @@ import type { Method, SFPromptJob } from "@sfprompt/api";
 import { existsSync } from "node:fs";
 import { RunDirError } from "./errors.js";
 import { checkRunDirFree } from "./run-lock.js";
+import { runDirWriteProblem } from "./run-dir-writable.js";
 import {
   checkRoundsNotBehind,
   checkRunDirOwner,
@@ -34,6 +35,10 @@ export interface RunDirPlan {
 export function runDirPlan(x: RunDirPlanInputs): RunDirPlan {
   const { dir, job, mode } = x;
   try {
+    // the folder (or the one above it) this user cannot write in: the run is refused when it makes
+    // the folder or its lock, first
+    const unwritable = runDirWriteProblem(dir);
+    if (unwritable !== undefined) throw unwritable;
     // another run holds it now: sfprompt run would be refused before it reads anything there
     checkRunDirFree(dir);
     checkRunDirOwner(dir, mode, job.metadata.name, job.spec.method);

@@ -221,7 +221,7 @@ const cases: {
     },
     field: "spec.model.source",
     // the image's own file: not "give the path of an ONNX model file … export it to ONNX"
-    says: /^spec\.model\.source: builtin: demo: cannot load ONNX model (\S+)\/model\.onnx: .*; the cached model is damaged: delete \1 so that the next start builds it again \(in the cache folder, --cache-dir \/ SFPROMPT_CACHE_DIR, now \S+cache-demo-\d+-client\)$/,
+    says: /^spec\.model\.source: builtin: demo: cannot load ONNX model (\S+)\/model\.onnx: .*; the cached model is damaged: remove its folder \(rm -rf \1\) so that the next start builds it again \(in the cache folder, --cache-dir \/ SFPROMPT_CACHE_DIR, now \S+cache-demo-\d+-client\)$/,
   },
 ];
 

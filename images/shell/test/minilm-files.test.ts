@@ -86,21 +86,21 @@ const cases: {
       for (const f of Object.values(MINILM_FILES)) writeFileSync(join(dir, f), "not the pinned file\n");
       return root;
     },
-    says: /builtin: minilm: .*model\.safetensors: sha256 [0-9a-f]{64} is not the pinned [0-9a-f]{64}; delete the file/,
+    says: /builtin: minilm: .*model\.safetensors: sha256 [0-9a-f]{64} is not the pinned [0-9a-f]{64}; remove it \(rm \S+model\.safetensors\) so that it is downloaded again/,
   },
   {
     name: "a cached vocabulary, changed after it was verified, that is not a WordPiece one",
     roles: [SERVER, CLIENT],
     cache: (name) => verifiedCache(name, (vocab) => writeFileSync(vocab, "hello\nworld\n")),
     bundle: () => textBundle,
-    says: /builtin: minilm: its vocabulary .*vocab\.txt: has no "\[CLS\]" line.*; delete .*minilm\/0\.1\.0 to fetch the pinned files again \(the cache folder is --cache-dir \/ SFPROMPT_CACHE_DIR, now /,
+    says: /builtin: minilm: its vocabulary .*vocab\.txt: has no "\[CLS\]" line.*; remove the pinned files' folder \(rm -rf \S+minilm\/0\.1\.0\) to fetch them again \(the cache folder is --cache-dir \/ SFPROMPT_CACHE_DIR, now /,
   },
   {
     name: "a cached vocabulary, changed after it was verified, that is not a file",
     roles: [CLIENT],
     cache: (name) => verifiedCache(name, (vocab) => mkdirSync(vocab)),
     bundle: () => textBundle,
-    says: /builtin: minilm: its vocabulary .*vocab\.txt: .*; delete .*minilm\/0\.1\.0 to fetch the pinned files again/,
+    says: /builtin: minilm: its vocabulary .*vocab\.txt: .*; remove the pinned files' folder \(rm -rf \S+minilm\/0\.1\.0\) to fetch them again/,
   },
 ];
 

@@ -70,7 +70,7 @@ describe("sfprompt run of builtin: minilm whose cached vocabulary cannot be read
       sfprompt("run", job, "--out", out),
       new RegExp(
         // the server or the clients, whichever reads it first
-        `^sfprompt run: (the server|every client) refused the job's input: (server|client-0): spec\\.model\\.source: builtin: minilm: its vocabulary ${own}/vocab\\.txt: has no "\\[CLS\\]" line.*; delete ${own} to fetch the pinned files again \\(the cache folder is SFPROMPT_CACHE, now .*\\); fix the job's spec\\.model\\.source`,
+        `^sfprompt run: (the server|every client) refused the job's input: (server|client-0): spec\\.model\\.source: builtin: minilm: its vocabulary ${own}/vocab\\.txt: has no "\\[CLS\\]" line.*; remove the pinned files' folder \\(rm -rf ${own}\\) to fetch them again \\(the cache folder is SFPROMPT_CACHE, now .*\\); fix the job's spec\\.model\\.source`,
         "m",
       ),
     );

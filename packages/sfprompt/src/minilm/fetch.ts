@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { shellQuote } from "@sfprompt/api";
 import { sfpromptCacheDir } from "../demo/cache.js";
 import { fillOnce } from "../cache/fill-once.js";
 import { extractZipEntries } from "../archive/zip.js";
@@ -51,11 +52,13 @@ export function minilmFilesDir(cacheDir = sfpromptCacheDir()): string {
 
 /**
  * What to say of builtin minilm's own cached vocabulary that cannot be read (`message`, a vocabulary
- * error's): the file is one of its pinned files, fetched again once their folder is deleted. `setting`
+ * error's): the file is one of its pinned files, fetched again once their folder is removed (the command
+ * quoted, ADR 0017 amendment 27). `setting`
  * names how the process was given its cache folder (the images' and the CLI's differ).
  */
 export function minilmVocabularyDetail(message: string, cacheDir: string, setting: string): string {
-  return `its vocabulary ${message}; delete ${minilmFilesDir(cacheDir)} to fetch the pinned files again (the cache folder is ${setting}, now ${cacheDir})`;
+  const remove = `rm -rf ${shellQuote(minilmFilesDir(cacheDir))}`;
+  return `its vocabulary ${message}; remove the pinned files' folder (${remove}) to fetch them again (the cache folder is ${setting}, now ${cacheDir})`;
 }
 
 function pathsIn(dir: string): MinilmFiles {

@@ -115,6 +115,31 @@ describe("a client given a model file that keeps its weights beside it, or is no
     assert.equal(s.code, 1);
   });
 
+  it("a model whose external data climbs out of its folder (../): refused naming the location, not hashed or split", async () => {
+    // ADR 0006 amendment 9: the location was listed, hashed for the cache key (a file outside the
+    // model's folder read at every start) and met by the splitter's read (runtime.failed, exit 3)
+    const folder = join(w.tmp.dir, "climbs", "model");
+    mkdirSync(folder, { recursive: true });
+    const model = join(folder, "vit.onnx");
+    writeModel(model, w.bundle.model, { externalData: { location: "../vit-weights.bin" } });
+    for (const p of [folder, join(folder, ".."), model, join(folder, "..", "vit-weights.bin")])
+      chmodSync(p, 0o755);
+    const s = await startOn("data-climbs", model, join(w.tmp.dir, "cache-climbs"));
+    assert.equal(s.line.event, "config.invalid", JSON.stringify(s.line));
+    assert.equal(s.line.field, FIELD);
+    const error = String(s.line.error);
+    assert.ok(error.startsWith(`${FIELD}: cannot load ONNX model ${model}: tensor "`), error);
+    assert.ok(
+      error.includes(
+        `" keeps its data at external location "../vit-weights.bin", a path that climbs out of it with "..", outside the model's folder ${folder}; ONNX external data must be a file in the model's folder (ONNX Runtime refuses any other): save the model again with its external data beside it`,
+      ),
+      error,
+    );
+    assert.ok(!error.includes(NOT_ONNX_HINT), error);
+    assert.equal(s.logs.filter((l) => l.event === "bundle.prepared").length, 0);
+    assert.equal(s.code, 1);
+  });
+
   it("new weights in the data file are a new bundle, not the one cached for the old weights", async () => {
     const { model, data } = modelWithData(join(w.tmp.dir, "changed"));
     const cache = join(w.tmp.dir, "cache-changed");

@@ -94,4 +94,22 @@ describe("a model whose external data file cannot be read", () => {
     );
     assert.doesNotMatch(r.stderr, /export it to ONNX/);
   });
+
+  it("sfprompt run, the data outside the model's folder (../): names the field, the tensor's location and the re-save (exit 1)", () => {
+    // ADR 0006 amendment 9: the splitter's read refused it with "give the path of an ONNX model file
+    // (… export it to ONNX first …)" appended, sending the user to export a model they have
+    const folder = join(dir, "run-climbs");
+    mkdirSync(folder);
+    const job = writeTinyJob(folder);
+    const model = join(folder, "vit.onnx");
+    writeModel(model, readModel(model), { externalData: { location: "../vit-weights.bin" } });
+    const r = sfprompt("run", job, "--out", join(folder, "out"), "--rounds", "1");
+    assertUserError(
+      r,
+      new RegExp(
+        `${escape(job)}: spec\\.model\\.source\\.path: cannot load ONNX model ${escape(model)}: tensor "[^"]+" keeps its data at external location "\\.\\./vit-weights\\.bin", a path that climbs out of it with "\\.\\.", outside the model's folder ${escape(folder)}; .*save the model again with its external data beside it`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /export it to ONNX/);
+  });
 });

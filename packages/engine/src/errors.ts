@@ -2,7 +2,7 @@
 
 /** The ONNX file could not be read, decoded or written. */
 export class OnnxIoError extends Error {
-  override readonly name = "OnnxIoError";
+  override readonly name: string = "OnnxIoError";
   /** The model file, when the error is one of reading a file. */
   readonly path: string | undefined;
   constructor(message: string, options?: { cause?: unknown; path?: string }) {

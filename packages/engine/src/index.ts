@@ -3,7 +3,7 @@
 //
 // Exported API (see docs/adr for the autodiff design):
 //   I/O        readModel(path): Model · writeModel(path, model, { externalData? }): data files written
-//              readModelForSession(path): the file's bytes for ORT, external data left in place
+//              readModelForSession(path): the file's path for ORT (bytes without its trainable inputs when it has some)
 //              decodeModel(bytes, baseDir?): Model · encodeModel(model): Uint8Array
 //              readModelOutline(path, { values?, checkExternalData? }): the graph without weights (chosen values only)
 //   IR         types Model, Graph, Node, Tensor, ValueInfo, Attr, DType, Dim; tensors f32/f64/i64/i64s/scalar
@@ -25,7 +25,7 @@
 //              prepareBundle({ model, out, ...SplitOptions }): PartitionManifest (the `sfprompt prepare` contract)
 //              PartitionManifest (zod schema + type) · readPartitionManifest(dir) · manifestFiles(m) · BUNDLE_FILES
 //              errors BlockDetectionError, SplitOptionsError, CutTensorError, TailRewriteError, ManifestError
-//   Errors     OnnxIoError, TensorFormatError, GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
+//   Errors     OnnxIoError (ExternalDataLocationError: a data location outside the model's folder), TensorFormatError, GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
 export type {
   Attr,
   Dim,
@@ -48,16 +48,10 @@ export {
   numel,
 } from "./ir/dtype.js";
 export { f32, f64, i64, i64s, scalar, toNumbers } from "./ir/tensor.js";
-export {
-  decodeModel,
-  encodeModel,
-  readModel,
-  readModelForSession,
-  writeModel,
-  type SessionModelBytes,
-  type WriteModelOptions,
-} from "./onnx/model-io.js";
+export { decodeModel, encodeModel, readModel, writeModel, type WriteModelOptions } from "./onnx/model-io.js";
+export { readModelForSession, type SessionModel } from "./onnx/session-model.js";
 export { externalDataFiles } from "./onnx/external-data.js";
+export { ExternalDataLocationError } from "./onnx/external-location.js";
 export {
   readModelOutline,
   type InitializerOutline,

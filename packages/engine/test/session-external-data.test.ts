@@ -107,9 +107,43 @@ describe("sessions over external tensor data", () => {
     );
     // what ORT is handed: the graph with the weights still external (a few hundred bytes, not the data)
     const data = statSync(join(dir, "body.onnx.data")).size;
-    const { bytes, overridable } = readModelForSession(path);
+    const { model: bytes, overridable } = readModelForSession(path);
     assert.deepEqual(Object.keys(overridable), ["prompt"]);
+    assert.ok(bytes instanceof Uint8Array, "a trainable input: the graph's bytes without it");
     assert.ok(bytes.byteLength < data / 4, `${bytes.byteLength} bytes handed to ORT, data file ${data}`);
+  });
+
+  it("opens a model file without trainable inputs by its path: ORT reads it, node does not (inline or external)", async () => {
+    // ADR 0006 amendment 9: readModelForSession returned the file's bytes, read whole (a 1.9 GiB inline
+    // file was a 1.9 GiB Buffer before ORT copied it); a frozen graph (the server's body) is now opened
+    // by ORT from its path, with the same outputs as the model opened from memory
+    const width = 32;
+    // the prompt a plain initializer, not a graph input: nothing for the session to take out
+    const frozen = chain(width, 2);
+    frozen.graph.inputs = frozen.graph.inputs.filter((i) => i.name !== "prompt");
+    const x = xOf(width);
+    const fromMemory = await GraphSession.create(frozen);
+    const expected = Array.from((await fromMemory.run({ x }))["y"]?.data as Float32Array);
+    await fromMemory.release();
+    const dir = tmp();
+    const files = {
+      inline: join(dir, "inline.onnx"),
+      external: join(dir, "external.onnx"),
+    };
+    writeModel(files.inline, frozen);
+    writeModel(files.external, frozen, { externalData: { threshold: 64 } });
+    for (const path of Object.values(files)) {
+      const read = readModelForSession(path);
+      assert.equal(read.model, path, "ORT is given the path, not bytes");
+      assert.deepEqual(read.overridable, {});
+      const s = await GraphSession.create(path);
+      try {
+        assert.deepEqual(s.defaultedInputs, []);
+        assert.deepEqual(Array.from((await s.run({ x }))["y"]?.data as Float32Array), expected, path);
+      } finally {
+        await s.release();
+      }
+    }
   });
 
   it("refuses a model file whose data file was cut short when the session opens", async () => {

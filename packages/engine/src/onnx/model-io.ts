@@ -3,10 +3,11 @@ import { closeSync, openSync, readFileSync, writeFileSync, writeSync, mkdirSync 
 import { basename, dirname, join } from "node:path";
 import { OnnxIoError } from "../errors.js";
 import { bytesOfValues } from "../ir/dtype.js";
-import type { Model, Tensor } from "../ir/types.js";
+import type { Model } from "../ir/types.js";
 import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
+import { ExternalDataLocationError } from "./external-location.js";
 import { graphFromProto, graphToProto, type PlaceTensor } from "./graph-proto.js";
-import { tensorFromProto, type ExternalPlacement } from "./tensor-proto.js";
+import type { ExternalPlacement } from "./tensor-proto.js";
 
 /** Decodes ModelProto bytes; `baseDir` is where external-data locations are resolved from. */
 export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
@@ -14,7 +15,7 @@ export function decodeModel(bytes: Uint8Array, baseDir?: string): Model {
 }
 
 /** ModelProto bytes as a protobuf message, or the OnnxIoError that says they are not one. */
-function decodeModelProto(bytes: Uint8Array): ProtoMessage {
+export function decodeModelProto(bytes: Uint8Array): ProtoMessage {
   try {
     return onnxTypes().ModelProto.decode(bytes) as unknown as ProtoMessage;
   } catch (cause) {
@@ -29,10 +30,13 @@ export function modelProtoGraph(msg: ProtoMessage): ProtoMessage {
   return graph;
 }
 
-/** A decoded ModelProto as IR (decodeModel, readModelOutline). */
-export function modelFromProto(msg: ProtoMessage, baseDir?: string): Model {
+/**
+ * A decoded ModelProto as IR (decodeModel, readModel, readModelOutline); external data is read from
+ * `baseDir`, the folder of `modelFile` when it was read from a file.
+ */
+export function modelFromProto(msg: ProtoMessage, baseDir?: string, modelFile?: string): Model {
   const graphMsg = modelProtoGraph(msg);
-  const src = baseDir === undefined ? undefined : { baseDir, cache: new Map<string, number>() };
+  const src = baseDir === undefined ? undefined : { baseDir, modelFile, cache: new Map<string, number>() };
   const extra: ProtoMessage = {};
   for (const [k, v] of Object.entries(msg)) {
     if (k !== "graph" && k !== "ir_version" && k !== "opset_import") extra[k] = v;
@@ -56,7 +60,7 @@ const READ_HINTS: Readonly<Record<string, string>> = {
 };
 
 /** The bytes of a model file, or the OnnxIoError that says why they cannot be read. */
-function readModelBytes(path: string): Buffer {
+export function readModelBytes(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (cause) {
@@ -73,55 +77,25 @@ export function readModelError(path: string, cause: unknown): OnnxIoError {
   });
 }
 
-/** Reads an ONNX file, including tensors stored in external-data files next to it. */
-export function readModel(path: string): Model {
-  const bytes = readModelBytes(path);
-  try {
-    return decodeModel(bytes, dirname(path));
-  } catch (cause) {
-    throw new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause, path });
-  }
-}
-
-/** A model file as an ORT session takes it (readModelForSession). */
-export interface SessionModelBytes {
-  /** The ModelProto, every tensor where the file keeps it (external data stays in its file). */
-  readonly bytes: Uint8Array;
-  /** The initializers that are also graph inputs, taken out of `bytes`: their stored values. */
-  readonly overridable: Record<string, Tensor>;
+/**
+ * The OnnxIoError "cannot load ONNX model <path>: …" for a failure while decoding a model file; an
+ * ExternalDataLocationError, which names the model already, as it is.
+ */
+export function loadModelError(path: string, cause: unknown): OnnxIoError {
+  if (cause instanceof ExternalDataLocationError) return cause;
+  return new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause, path });
 }
 
 /**
- * Reads a model file for an ORT session without reading its weights: external data stays in its
- * files (ORT reads them from the model's folder), so a graph past protobuf's 2 GiB opens and node
- * holds no copy of the weights. Only the initializers that are also graph inputs (trainable ones,
- * which the session takes as required inputs) are read and taken out of the graph; with none, the
- * bytes are the file's own.
+ * Reads an ONNX file, including tensors stored in external-data files in its folder (one outside it is
+ * an ExternalDataLocationError).
  */
-export function readModelForSession(path: string): SessionModelBytes {
-  const file = readModelBytes(path);
+export function readModel(path: string): Model {
+  const bytes = readModelBytes(path);
   try {
-    const msg = decodeModelProto(file);
-    const graph = modelProtoGraph(msg);
-    const inputs = new Set(((graph["input"] as ProtoMessage[]) ?? []).map((i) => String(i["name"])));
-    const src = { baseDir: dirname(path), cache: new Map<string, number>() };
-    const overridable: Record<string, Tensor> = {};
-    const kept: ProtoMessage[] = [];
-    for (const t of (graph["initializer"] as ProtoMessage[]) ?? []) {
-      const name = String(t["name"] ?? "");
-      if (inputs.has(name)) overridable[name] = tensorFromProto(t, src);
-      else kept.push(t);
-    }
-    if (Object.keys(overridable).length === 0) return { bytes: file, overridable };
-    graph["initializer"] = kept;
-    return {
-      bytes: onnxTypes()
-        .ModelProto.encode(msg as never)
-        .finish(),
-      overridable,
-    };
+    return modelFromProto(decodeModelProto(bytes), dirname(path), path);
   } catch (cause) {
-    throw new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause, path });
+    throw loadModelError(path, cause);
   }
 }
 

@@ -9,7 +9,8 @@ import { OnnxIoError } from "../errors.js";
 import { dtypeFromCode } from "../ir/dtype.js";
 import type { DType, Model, Tensor } from "../ir/types.js";
 import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
-import { modelFromProto, modelProtoGraph, readModelError } from "./model-io.js";
+import { checkExternalLocations } from "./external-location.js";
+import { loadModelError, modelFromProto, modelProtoGraph, readModelError } from "./model-io.js";
 import { checkExternalData, tensorFromProto } from "./tensor-proto.js";
 
 /** ModelProto.graph, GraphProto.initializer (field numbers of the vendored onnx.proto). */
@@ -258,9 +259,12 @@ export function readModelOutline(
   const msg = readModelProtoOutline(path, want);
   try {
     const graph = modelProtoGraph(msg);
+    // every location, the data of which is neither read nor opened here too: a caller lists or hands
+    // them on (the image's model digest, a session)
+    checkExternalLocations(graph, { dir: dirname(path), file: path });
     const all = (graph["initializer"] as ProtoMessage[]) ?? [];
     const initializers = new Map<string, InitializerOutline>();
-    const src = { baseDir: dirname(path), cache: new Map<string, number>() };
+    const src = { baseDir: dirname(path), modelFile: path, cache: new Map<string, number>() };
     const values = new Map<string, Tensor>();
     for (const t of all) {
       const name = String(t["name"] ?? "");
@@ -271,12 +275,12 @@ export function readModelOutline(
         checkExternalData(t, src);
     }
     graph["initializer"] = [];
-    const model = modelFromProto(msg, dirname(path));
+    const model = modelFromProto(msg, dirname(path), path);
     model.graph.initializers = values;
     return { model, initializers };
   } catch (cause) {
     if (cause instanceof OnnxIoError && cause.message.startsWith(`cannot load ONNX model ${path}`))
       throw cause;
-    throw new OnnxIoError(`cannot load ONNX model ${path}: ${(cause as Error).message}`, { cause, path });
+    throw loadModelError(path, cause);
   }
 }

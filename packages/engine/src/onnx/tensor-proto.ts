@@ -1,6 +1,5 @@
 // Converts TensorProto messages to and from IR tensors: raw_data, the typed *_data fields and external data.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { isAbsolute, join, normalize } from "node:path";
 import { TensorFormatError } from "../errors.js";
 import {
   allocValues,
@@ -12,6 +11,7 @@ import {
 } from "../ir/dtype.js";
 import type { Tensor, TensorValues } from "../ir/types.js";
 import { toBigInt, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
+import { externalDataPath } from "./external-location.js";
 
 const EXTERNAL = 1;
 
@@ -22,6 +22,8 @@ const EXTERNAL = 1;
  */
 export interface ExternalDataSource {
   readonly baseDir: string;
+  /** The model file, when read from one: named in errors, and its real folder may hold the data. */
+  readonly modelFile?: string | undefined;
   readonly cache: Map<string, number>;
 }
 
@@ -70,12 +72,7 @@ function withExternalRange<T>(
       `tensor "${name}" keeps its data in "${location}"; load the model from a file path so the data file can be found`,
     );
   }
-  if (isAbsolute(location) || normalize(location).startsWith("..")) {
-    throw new TensorFormatError(
-      `tensor "${name}": external location "${location}" must be relative to the model's folder`,
-    );
-  }
-  const path = join(src.baseDir, location);
+  const path = externalDataPath({ dir: src.baseDir, file: src.modelFile }, name, location);
   let fd: number;
   try {
     fd = openSync(path, "r");

@@ -3,8 +3,8 @@
 // have an initializer ("overridable initializers"): a feed for such an input is silently ignored.
 // So sessions here are created from a model where those inputs are plain inputs, and GraphSession
 // fills in the initializer's value when the caller feeds none.
-// A model file is handed to ORT with its external data left in its files (ORT reads them from the
-// model's folder); an in-memory model past `externalDataAbove` is written once to a temporary folder
+// A model file is opened by ORT from its path (or, with such inputs, from its graph's bytes) with its
+// external data left in its files (ORT reads them from the model's folder); an in-memory model past `externalDataAbove` is written once to a temporary folder
 // with its weights as external data and opened from there. One ModelProto cannot pass 2 GiB.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +13,8 @@ import * as ort from "onnxruntime-node";
 import { OnnxIoError } from "../errors.js";
 import { bytesOfValues } from "../ir/dtype.js";
 import type { Model, Tensor } from "../ir/types.js";
-import { encodeModel, readModelForSession, writeModel } from "../onnx/model-io.js";
+import { encodeModel, writeModel } from "../onnx/model-io.js";
+import { readModelForSession } from "../onnx/session-model.js";
 
 export type OrtTensor = ort.Tensor;
 
@@ -73,11 +74,13 @@ async function openSession(
   options: SessionOptions,
 ): Promise<{ session: ort.InferenceSession; defaults: Record<string, Tensor> }> {
   if (typeof model === "string") {
-    const { bytes, overridable } = readModelForSession(model);
+    const read = readModelForSession(model);
+    if (typeof read.model === "string")
+      return { session: await ort.InferenceSession.create(read.model, ortOptions(options)), defaults: {} };
     // from bytes, ORT finds external data in this folder (by default it refuses any outside the cwd)
     const folder = { session: { model_external_initializers_file_folder_path: dirname(resolve(model)) } };
-    const session = await ort.InferenceSession.create(bytes, { ...ortOptions(options), extra: folder });
-    return { session, defaults: overridable };
+    const session = await ort.InferenceSession.create(read.model, { ...ortOptions(options), extra: folder });
+    return { session, defaults: read.overridable };
   }
   const split = splitOverridableInitializers(model);
   const weights = initializerBytes(split.model);

@@ -1,0 +1,136 @@
+// Where a tensor's ONNX external data may be: a file in the model's folder. The one check every reader
+// makes (readModel, readModelOutline, readModelForSession, externalDataFiles) before it opens, lists or
+// hands on a `location`, with ONNX Runtime's rule (1.30: absolute refused, a path or symbolic link that
+// resolves outside the model's folder refused, the model file's own real folder allowed), so that a
+// model naming /etc/passwd or ../x is refused by us, with what to do, rather than read as weights.
+import { realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, normalize, relative } from "node:path";
+import { OnnxIoError } from "../errors.js";
+import { toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
+
+/** A tensor's external data location that is not a file in the model's folder. */
+export class ExternalDataLocationError extends OnnxIoError {
+  override readonly name: string = "ExternalDataLocationError";
+  /** The tensor whose external_data names the location. */
+  readonly tensor: string;
+  /** The location as the model file writes it. */
+  readonly location: string;
+  constructor(message: string, o: { path?: string; tensor: string; location: string }) {
+    super(message, o.path === undefined ? {} : { path: o.path });
+    this.tensor = o.tensor;
+    this.location = o.location;
+  }
+}
+
+/** The model a location is resolved for: its folder, and its file when read from one. */
+export interface ModelPlace {
+  readonly dir: string;
+  readonly file?: string | undefined;
+}
+
+/** Whether `path` (a real path) is `root` or inside it. */
+function within(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
+}
+
+function realOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why `location` is no file in the model's folder (and the file a link leads to), or undefined when it is one (or is not there). */
+function escapes(place: ModelPlace, location: string): { text: string; real?: string } | undefined {
+  if (location === "") return { text: "an empty location" };
+  if (isAbsolute(location)) return { text: "an absolute path" };
+  const lexical = normalize(location);
+  if (lexical === ".." || lexical.startsWith("../"))
+    return { text: 'a path that climbs out of it with ".."' };
+  // a file that is not there is the open's error to name (it says which file is missing)
+  const real = realOrUndefined(join(place.dir, location));
+  if (real === undefined) return undefined;
+  const dir = realOrUndefined(place.dir);
+  if (dir !== undefined && within(dir, real)) return undefined;
+  // a model file that is itself a link (a Hugging Face cache's snapshot) may keep its data by its target
+  const fileReal = place.file === undefined ? undefined : realOrUndefined(place.file);
+  if (fileReal !== undefined && within(dirname(fileReal), real)) return undefined;
+  return { text: `a symbolic link to ${real}`, real };
+}
+
+/** What to do about a location that is no file in the model's folder. */
+function fix(place: ModelPlace, real: string | undefined): string {
+  const resave =
+    "save the model again with its external data beside it (onnx.save_model(model, path, " +
+    'save_as_external_data=True, location="<file name>"))';
+  return real === undefined
+    ? resave
+    : `replace the link by a copy of the file in ${place.dir} (cp --remove-destination ${real} <the link>), or ${resave}`;
+}
+
+/**
+ * The file that tensor `tensor`'s external data `location` names in the model's folder; an
+ * ExternalDataLocationError when the location is empty, absolute, climbs out of the folder with "..",
+ * or is (or passes through) a symbolic link to a file outside it. A location whose file is not there
+ * passes: opening it says which file is missing.
+ */
+export function externalDataPath(place: ModelPlace, tensor: string, location: string): string {
+  const why = escapes(place, location);
+  if (why !== undefined) {
+    const model = place.file === undefined ? "the model" : `ONNX model ${place.file}`;
+    throw new ExternalDataLocationError(
+      `cannot load ${model}: tensor "${tensor}" keeps its data at external location "${location}", ${why.text}, ` +
+        `outside the model's folder ${place.dir}; ONNX external data must be a file in the model's folder ` +
+        `(ONNX Runtime refuses any other): ${fix(place, why.real)}`,
+      { ...(place.file === undefined ? {} : { path: place.file }), tensor, location },
+    );
+  }
+  return join(place.dir, location);
+}
+
+const EXTERNAL = 1;
+
+/** A tensor that keeps its data in an external file, as a decoded ModelProto names it. */
+export interface ExternalTensor {
+  readonly tensor: string;
+  readonly location: string;
+}
+
+const list = (v: unknown): ProtoMessage[] => (Array.isArray(v) ? (v as ProtoMessage[]) : []);
+
+function externalOf(t: ProtoMessage | undefined): ExternalTensor[] {
+  if (t === undefined || t === null || toNumber(t["data_location"]) !== EXTERNAL) return [];
+  const entry = list(t["external_data"]).find((e) => String(e["key"]) === "location");
+  return entry === undefined ? [] : [{ tensor: String(t["name"] ?? ""), location: String(entry["value"]) }];
+}
+
+/**
+ * Every tensor of a decoded GraphProto that keeps its data in an external file: initializers, node
+ * attribute tensors, and those of subgraphs (If, Loop, Scan bodies). One without a location entry is
+ * left to the reader that opens it (readModel says so).
+ */
+export function externalTensors(g: ProtoMessage | undefined): ExternalTensor[] {
+  if (g === undefined || g === null) return [];
+  const fromNodes = list(g["node"]).flatMap((n) =>
+    list(n["attribute"]).flatMap((a) => [
+      ...externalOf(a["t"] as ProtoMessage | undefined),
+      ...list(a["tensors"]).flatMap(externalOf),
+      ...externalTensors(a["g"] as ProtoMessage | undefined),
+      ...list(a["graphs"]).flatMap(externalTensors),
+    ]),
+  );
+  return [...list(g["initializer"]).flatMap(externalOf), ...fromNodes];
+}
+
+/** externalDataPath for every external tensor of a decoded GraphProto; their locations, each once. */
+export function checkExternalLocations(graph: ProtoMessage, place: ModelPlace): string[] {
+  const seen = new Set<string>();
+  for (const { tensor, location } of externalTensors(graph)) {
+    if (seen.has(location)) continue;
+    externalDataPath(place, tensor, location);
+    seen.add(location);
+  }
+  return [...seen];
+}

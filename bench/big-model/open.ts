@@ -28,6 +28,15 @@ async function open(): Promise<number> {
     await s.release();
     return y[0] as number;
   }
+  if (mode === "file-bytes") {
+    // what GraphSession.create(path) did before ADR 0006 amendment 9 for a model without trainable
+    // inputs: readModelForSession returned the file's own bytes, read whole
+    const folder = { session: { model_external_initializers_file_folder_path: dirname(path) } };
+    const s = await ort.InferenceSession.create(readFileSync(path), { logSeverityLevel: 3, extra: folder });
+    const y = (await s.run({ x: new ort.Tensor("float32", x.data, x.dims) }))["y"]?.data as Float32Array;
+    await s.release();
+    return y[0] as number;
+  }
   if (mode === "graph-session") {
     const s = await GraphSession.create(path);
     const y = (await s.run({ x }))["y"]?.data as Float32Array;

@@ -52,7 +52,9 @@ async function reportInvalid(
   // 0023, amendments 18 and 21): the job's own end, not InvalidSpec, is its outcome.
   const records = finishedRecords(seen.configMap);
   const kept = keptTerminal(repaired, records.outcome, records.finished);
-  const previous = kept.readBack ? restoredStatus(repaired, kept.terminal!, seen.configMap, now) : repaired;
+  const previous = kept.readBack
+    ? restoredStatus(repaired, kept.terminal!, seen.configMap, now, records.writtenAt)
+    : repaired;
   const finished = kept.terminal !== undefined;
   // Running goes False with it, so no condition says the job trains; the pods are left as they were
   // (there is no valid spec to derive them from) and a fixed spec lets the job carry on.
@@ -99,7 +101,8 @@ async function reportInvalid(
 
 /**
  * `previous` with the finished job's `terminal` read back from its ConfigMap's records: its phase and
- * condition (True at the completion time), Running False, and the recorded times where it has none;
+ * condition (True at the completion time), Running False, and the recorded times where it has none
+ * (else the ConfigMap's last write by the operator, `writtenAt`: ADR 0023, amendment 23);
  * the conditions observed at the generation the job finished with (the spec record's), as written then.
  */
 function restoredStatus(
@@ -107,10 +110,11 @@ function restoredStatus(
   terminal: Terminal,
   configMap: V1ConfigMap | undefined,
   now: Date,
+  writtenAt: string | undefined,
 ): Status {
   const record = recordedOutcome(configMap);
   const generation = recordedSpec(configMap)?.generation;
-  const completionTime = previous?.completionTime ?? record?.completionTime ?? now.toISOString();
+  const completionTime = previous?.completionTime ?? record?.completionTime ?? writtenAt ?? now.toISOString();
   const startTime = previous?.startTime ?? record?.startTime;
   const succeeded = terminal.phase === "Succeeded";
   const updates: ConditionUpdate[] = [
@@ -225,6 +229,7 @@ async function reconcileParsed(
     now,
     recorded: recordedEnd,
     markedFinished: records.finished,
+    recordWrittenAt: records.writtenAt,
   });
   // From here on the job as it goes on: an edit its checkpoint cannot resume under is held (ADR 0039).
   const { job, held } = holdRounds({ job: edited, previous, progress, configMap: seen.configMap });

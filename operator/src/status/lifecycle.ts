@@ -78,6 +78,11 @@ export interface LifecycleInput {
    * amendment 22).
    */
   markedFinished?: boolean | undefined;
+  /**
+   * When the operator last wrote the finished job's ConfigMap (FinishedRecords.writtenAt): the
+   * completionTime of a finished job where neither its status nor its outcome record gives one.
+   */
+  recordWrittenAt?: string | undefined;
 }
 
 /**
@@ -225,7 +230,10 @@ const unknownTerminal: Terminal = {
     "sfprompt.io/finished-spec), but its stored status, which said whether it succeeded, was lost, and no " +
     "outcome record reads (annotation sfprompt.io/finished-outcome: the operator it finished under wrote " +
     "none, or it was edited); it is not started again. Its results are where spec.output put them; to " +
-    "train again, create a new job (spec.output.resumeFrom.job goes on from this one's checkpoint)",
+    "train again, create a new job (spec.output.resumeFrom.job goes on from this one's checkpoint). Its " +
+    "completionTime is when the operator last wrote that ConfigMap, no earlier than the job finished (to " +
+    "the second; when the API server does not say, when the job was held): spec.ttlSecondsAfterFinished " +
+    "counts from it",
 };
 
 /** A finished job's terminal as stored, or as its ConfigMap records it where the stored one is lost. */
@@ -311,6 +319,8 @@ export function decideLifecycle(input: LifecycleInput): Lifecycle {
     previous?.completionTime ??
     record?.completionTime ??
     (prevTerminal && conditionFinishedAt(previous, prevTerminal.phase)) ??
+    // a finished job that lost every record of when: its ConfigMap's last write by the operator
+    (prevTerminal && input.recordWrittenAt) ??
     nowIso;
   const ttl = job.spec.ttlSecondsAfterFinished;
   const ttlLeft = ttl !== undefined ? Date.parse(completionTime) + ttl * 1000 - now.getTime() : undefined;

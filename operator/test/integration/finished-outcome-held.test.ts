@@ -186,3 +186,41 @@ test("an unreadable finished-spec with an outcome record that reads: the recorde
   const [event] = await eventsOf("garbled-spec", "FinishedRecordUnreadable");
   assert.match(event?.message ?? "", /annotation sfprompt\.io\/finished-spec/);
 });
+
+/** The time of the operator's own last write of the job's ConfigMap (its server-side apply's managedFields entry). */
+async function operatorWroteConfigMapAt(name: string): Promise<string | undefined> {
+  const cm = await w.world.core.readNamespacedConfigMap({
+    name: childNames(name).configMap,
+    namespace: "default",
+  });
+  const entry = cm.metadata?.managedFields?.find(
+    (f) => f.manager === "sfprompt-operator" && f.operation === "Apply",
+  );
+  return entry?.time === undefined ? undefined : new Date(entry.time).toISOString();
+}
+
+test("a job held as OutcomeUnknown takes its completionTime from the operator's last write of its ConfigMap, not from when it was held", async () => {
+  const failed = await failedByDeadline("held-time");
+  const wrote =
+    (await operatorWroteConfigMapAt("held-time")) ??
+    assert.fail("the operator applied the ConfigMap as the job finished");
+  const finishedMs = Date.parse(String(failed.status?.completionTime));
+  // the record's apply follows the decision in the same reconcile; managedFields keep whole seconds
+  assert.ok(Math.abs(Date.parse(wrote) - finishedMs) < 2000, `${wrote} vs ${failed.status?.completionTime}`);
+  // the status lost well after that, so that a completionTime of "now" cannot pass for it
+  await new Promise((r) => setTimeout(r, 2500));
+  let gone = "";
+  let lostAt = 0;
+  await whileStopped(async () => {
+    await annotate("held-time", { [OUTCOME]: null });
+    lostAt = Date.now();
+    gone = await writeStatus("held-time", null);
+  });
+  assert.equal(await operatorWroteConfigMapAt("held-time"), wrote, "another writer's edit leaves the time");
+  const held = await rewritten("held-time", gone, "its status and outcome record were lost");
+  assert.equal(condition(held, "Failed")?.reason, "OutcomeUnknown");
+  assert.equal(held.status?.completionTime, wrote);
+  assert.ok(Date.parse(String(held.status?.completionTime)) < lostAt);
+  assert.equal(condition(held, "Failed")?.lastTransitionTime, held.status?.completionTime);
+  assert.match(condition(held, "Failed")?.message ?? "", /completionTime is when the operator last wrote/);
+});

@@ -90,6 +90,18 @@ describe("finishedRecords", () => {
       assert.deepEqual(r.unreadable, c.unreadable);
     });
   }
+  test("writtenAt: the operator's own apply's time, of a finished job's ConfigMap only", () => {
+    const managedFields = [
+      { manager: "kubectl-edit", operation: "Update", time: new Date("2026-01-01T05:00:00Z") },
+      { manager: "sfprompt-operator", operation: "Apply", time: new Date("2026-01-01T01:00:00Z") },
+    ];
+    const finished = cm({ [ANNOTATION_FINISHED_SPEC]: SPEC });
+    finished.metadata!.managedFields = managedFields;
+    assert.equal(finishedRecords(finished).writtenAt, "2026-01-01T01:00:00.000Z");
+    const running: V1ConfigMap = { metadata: { name: "demo-config", managedFields } };
+    assert.equal(finishedRecords(running).writtenAt, undefined);
+  });
+
   test("no ConfigMap at all is no finish", () => {
     assert.deepEqual(finishedRecords(undefined), { finished: false, unreadable: [] });
   });

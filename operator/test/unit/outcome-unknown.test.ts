@@ -60,6 +60,25 @@ describe("a finished-spec without an outcome record", () => {
     assert.equal(clientsNotice(life.terminal!), "unknown");
   });
 
+  test("its ConfigMap's last write by the operator is its completionTime, and the TTL counts from it", () => {
+    const wrote = "2026-01-01T01:00:00.000Z";
+    const at = (ttl: number): ReturnType<typeof decideLifecycle> =>
+      decide({
+        markedFinished: true,
+        recordWrittenAt: wrote,
+        job: job("demo", { clients: { count: 1 }, ttlSecondsAfterFinished: ttl }),
+      });
+    assert.equal(at(7200).completionTime, wrote);
+    // an hour after it was written, NOW: a TTL of two hours has one left, one of 30 minutes ran out
+    assert.equal(at(7200).requeueAfterMs, 3600_000);
+    assert.equal(at(1800).expired, true);
+    // a status or an outcome record that gives a time wins
+    const previous: Status = { phase: "Running", completionTime: HELD_AT };
+    assert.equal(decide({ markedFinished: true, recordWrittenAt: wrote, previous }).completionTime, HELD_AT);
+    // a job that finishes now is not dated by it
+    assert.equal(decide({ recordWrittenAt: wrote }).completionTime, undefined);
+  });
+
   test("a stored Running status: held too", () => {
     const life = decide({ markedFinished: true, previous: { phase: "Running", startTime: HELD_AT } });
     assert.equal(life.terminal?.reason, "OutcomeUnknown");

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import {
   chmodSync,
   cpSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -18,6 +19,8 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
 import { BUNDLE_FILES, MANIFEST_FILE, writeModel } from "@sfprompt/engine";
@@ -143,6 +146,39 @@ describe("a client whose bundle cached from its model file was damaged since", (
       assert.deepEqual(files(dir), first.files);
       assert.deepEqual(readdirSync(join(cache, "bundles")), [first.key]);
     });
+
+  it("a start killed while it prepared the copy (its lock and temporary folder left): the next one prepares it and removes what the dead one left", async () => {
+    const cache = join(w.tmp.dir, "cache-killed");
+    const bundles = join(cache, "bundles");
+    mkdirSync(bundles, { recursive: true });
+    // a real process that held the lock and died: its pid on the lock's first line, as takeLock writes it
+    const dead = spawn("sleep", ["60"]);
+    const pid = dead.pid!;
+    dead.kill("SIGKILL");
+    await once(dead, "exit");
+    writeFileSync(join(bundles, `${first.key}.lock`), `${pid}\n`);
+    // half of a bundle in its temporary folder, and a damaged copy it had renamed aside
+    const tmp = join(bundles, `${first.key}.tmp-${pid}`);
+    cpSync(first.dir, tmp, { recursive: true });
+    rmSync(join(tmp, MANIFEST_FILE));
+    truncateSync(join(tmp, BUNDLE_FILES.tailGrad), 100);
+    cpSync(first.dir, join(bundles, `${first.key}.damaged-${pid}`), { recursive: true });
+    const again = startClient(first.model, cache);
+    try {
+      const line = await started(again);
+      assert.equal(line.event, "client.data", `${JSON.stringify(line)} ${again.stderr()}`);
+      assert.ok(
+        again.logs.some((l) => l.event === "bundle.prepared"),
+        JSON.stringify(again.logs),
+      );
+    } finally {
+      again.kill("SIGKILL");
+    }
+    await again.exited;
+    const dir = join(bundles, first.key);
+    assert.deepEqual(files(dir), first.files);
+    assert.deepEqual(readdirSync(bundles), [first.key]);
+  });
 
   it("two clients starting at once on a damaged copy: one prepares it, the other waits and uses it, neither fails", async () => {
     const { cache, dir } = cacheWithCopy("cache-damaged-both");

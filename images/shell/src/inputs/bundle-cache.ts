@@ -5,7 +5,7 @@
 // it is replaced. Only what preparing again cannot mend is refused: files this user may not read, a
 // folder it may not write (ADR 0017 amendment 26).
 import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { CacheDirError, fillOnce } from "@sfprompt/core";
 import { MANIFEST_FILE, manifestFiles, readPartitionManifest } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
@@ -76,6 +76,7 @@ async function fillCache(req: CachedBundleRequest, seen: (why: string) => void):
     fill: (tmp) => {
       // under the lock, looked at again: the copy as this process replaces it
       const why = cachedCopyDamage(dir);
+      removeLeftovers(dir, tmp, logger);
       req.prepare(tmp);
       writeSizes(tmp);
       return Promise.resolve({ cached: false, why: why === "none" ? undefined : why });
@@ -140,6 +141,27 @@ function writeSizes(tmp: string): void {
   const files = [MANIFEST_FILE, ...manifestFiles(readPartitionManifest(tmp))];
   const sizes = Object.fromEntries(files.map((f) => [f, statSync(join(tmp, f)).size]));
   writeFileSync(join(tmp, SIZES_FILE), `${JSON.stringify(sizes, null, 2)}\n`);
+}
+
+/**
+ * Removes what fillers of `dir` that died left beside it (run under the lock, so no live process
+ * writes them): `<key>.tmp-<pid>` (killed while it prepared: an OOM kill in the splitter, a node
+ * drained) and `<key>.damaged-<pid>` (killed between the renames). A filler removed only a folder of
+ * its own pid, which another process's pid seldom is: they stayed for good, each as large as the
+ * bundle. One that cannot be removed is logged and left.
+ */
+function removeLeftovers(dir: string, own: string, logger: Logger): void {
+  const bundles = dirname(dir);
+  const key = basename(dir);
+  for (const name of readdirSync(bundles)) {
+    const path = join(bundles, name);
+    if (path === own || !(name.startsWith(`${key}.tmp-`) || name.startsWith(`${key}.damaged-`))) continue;
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch (cause) {
+      logger.log("warn", "bundle.leftover-kept", { dir: path, error: String(cause) });
+    }
+  }
 }
 
 /**

@@ -109,3 +109,47 @@ test("a bundle whose graphs keep their weights in external data files lists each
     external.remove();
   }
 });
+
+test("a manifest naming a file outside the bundle folder is refused, naming the field and the path", () => {
+  // ADR 0006 amendment 10: "../x.onnx" or "/x.onnx" in a given bundle's manifest was access-checked at
+  // start-up and opened by the bundle's sessions outside the folder
+  const b = writeCaseBundle(fixtureCase("vit"), { headBlocks: 1, promptLength: 1 });
+  try {
+    const original = readFileSync(b.file(MANIFEST_FILE), "utf8");
+    const cases: { edit: (m: ManifestJson) => void; field: string; value: string }[] = [
+      {
+        edit: (m) => (m.partitions[1]!.file = "../body.onnx"),
+        field: "partitions.1.file",
+        value: "../body.onnx",
+      },
+      { edit: (m) => (m.local.file = "/etc/passwd"), field: "local.file", value: "/etc/passwd" },
+      {
+        edit: (m) => (m.partitions[0]!.data = ["grad/../../w.bin"]),
+        field: "partitions.0.data.0",
+        value: "grad/../../w.bin",
+      },
+    ];
+    for (const c of cases) {
+      const json = JSON.parse(original) as ManifestJson;
+      c.edit(json);
+      writeFileSync(b.file(MANIFEST_FILE), JSON.stringify(json));
+      assert.throws(
+        () => readPartitionManifest(b.dir),
+        (e: Error) =>
+          e.name === "ManifestError" &&
+          e.message ===
+            `${b.file(MANIFEST_FILE)} is not a partition manifest: ${c.field}: "${c.value}" is not a file inside the bundle folder (absolute, or climbing out with "..")`,
+        c.field,
+      );
+    }
+    // a name that starts with two dots is a file inside it
+    const json = JSON.parse(original) as ManifestJson;
+    json.partitions[0]!.data = ["..head.onnx.data"];
+    writeFileSync(b.file(MANIFEST_FILE), JSON.stringify(json));
+    assert.deepEqual(readPartitionManifest(b.dir).partitions[0]?.data, ["..head.onnx.data"]);
+  } finally {
+    b.remove();
+  }
+});
+
+type ManifestJson = { partitions: { file: string; data?: string[] }[]; local: { file: string } };

@@ -1,7 +1,7 @@
 // The partition bundle's manifest.json: one zod schema gives the TypeScript type, the validation of
 // a bundle read from disk, and the field names the runtime relies on (docs/partition-bundle.md).
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, normalize } from "node:path";
 import { z } from "zod";
 import { ManifestError } from "./errors.js";
 
@@ -18,14 +18,32 @@ export const TensorSpec = z.object({
 });
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
+/**
+ * A file of the bundle, relative to its folder: sessions open it there, and the start-up check reads
+ * its access, so a manifest naming "../x" or "/x" (not one sfprompt prepare wrote) is refused.
+ */
+const BundleFile = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => {
+      const n = normalize(p);
+      return !isAbsolute(p) && n !== ".." && !n.startsWith("../");
+    },
+    {
+      error: (iss) =>
+        `${JSON.stringify(iss.input)} is not a file inside the bundle folder (absolute, or climbing out with "..")`,
+    },
+  );
+
 /** An ONNX file of the bundle with its graph inputs and outputs. */
 export const GraphFile = z.object({
-  file: z.string().min(1),
+  file: BundleFile,
   /**
    * The external tensor data files `file` reads its weights from (relative to the bundle folder, as
    * `file` is); absent when every tensor is inline, and in bundles written before it was recorded.
    */
-  data: z.array(z.string().min(1)).optional(),
+  data: z.array(BundleFile).optional(),
   inputs: z.array(TensorSpec),
   outputs: z.array(TensorSpec),
 });

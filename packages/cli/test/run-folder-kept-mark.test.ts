@@ -65,8 +65,9 @@ describe("sfprompt run into a run folder the user added a file to, after a start
     assert.equal(readFileSync(join(out, "notes.md"), "utf8"), "what I saw\n", "the user's file stays");
   });
 
-  it("is not written into a folder the run made or found empty, which its release removes", () => {
-    // a start that stops before it writes anything leaves no folder behind: the mark would keep it
+  it("is not left in a folder the run made or found empty, which its release removes", () => {
+    // a start that stops before it writes anything leaves no folder behind: the mark it wrote would
+    // keep it, so its end removes the mark when it is all the folder holds (ADR 0016 amendment 49)
     const made = join(dir, "new", "run");
     const broken = failsAfterStart("broken-new");
     assertUserError(sfprompt("run", broken, "--out", made), SPLIT_REFUSED);

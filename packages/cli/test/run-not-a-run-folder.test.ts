@@ -94,17 +94,29 @@ describe("sfprompt run into a folder that is not a run's", () => {
     assert.equal(readFileSync(join(out, "notes.md"), "utf8"), "what I saw\n", "the user's file stays");
   });
 
-  it("runs in a folder holding only .gitkeep and .DS_Store, and leaves both as they were", () => {
+  it("runs in a folder holding only what git, macOS and Windows leave there, and leaves each as it was", () => {
     const out = join(dir, "kept empty");
-    mkdirSync(out);
-    writeFileSync(join(out, ".gitkeep"), "");
-    writeFileSync(join(out, ".DS_Store"), "Bud1 finder view\n");
+    // git's placeholder; Finder's view settings, a volume's Spotlight index and trash, AppleDouble
+    // files (a folder copied from a Mac); Explorer's thumbnail cache and folder settings
+    const placeholders: Record<string, string> = {
+      ".gitkeep": "",
+      ".DS_Store": "Bud1 finder view\n",
+      ".Spotlight-V100/Store-V2/index": "spotlight\n",
+      ".Trashes/501/old.txt": "trashed\n",
+      "._notes.txt": "AppleDouble\n",
+      "Thumbs.db": "thumbnails\n",
+      "Desktop.ini": "[.ShellClassInfo]\n",
+    };
+    for (const [f, text] of Object.entries(placeholders)) {
+      mkdirSync(join(out, f, ".."), { recursive: true });
+      writeFileSync(join(out, f), text);
+    }
     const first = sfprompt("run", job, "--out", out);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(readRunMetrics(out).rounds.length, 1);
     const fresh = sfprompt("run", job, "--out", out, "--fresh");
     assert.equal(fresh.code, 0, fresh.stderr);
-    assert.equal(readFileSync(join(out, ".gitkeep"), "utf8"), "", ".gitkeep stays");
-    assert.equal(readFileSync(join(out, ".DS_Store"), "utf8"), "Bud1 finder view\n", ".DS_Store stays");
+    for (const [f, text] of Object.entries(placeholders))
+      assert.equal(readFileSync(join(out, f), "utf8"), text, `${f} stays`);
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { RUN_FOLDER_MARK } from "../src/run/run-dir.js";
 import {
   assertUserError,
   readRunMetrics,
@@ -61,6 +62,9 @@ describe("sfprompt run on a run directory whose nats/ store cannot be listed", (
   it("names a file in the store's place, and --fresh removes it and runs", () => {
     const out = join(dir, "file");
     mkdirSync(out);
+    // a run's folder (every run marks the one it takes; a lone file named nats shows no run, and is
+    // refused as not a run's folder: ADR 0016 amendment 49)
+    writeFileSync(join(out, RUN_FOLDER_MARK), "");
     writeFileSync(join(out, "nats"), "not a store\n");
     assertUserError(
       sfprompt("run", job, "--out", out),

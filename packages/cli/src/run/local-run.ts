@@ -27,6 +27,7 @@ import {
   runDirOf,
   type ResumeMode,
 } from "./run-dir.js";
+import { removeLoneMark } from "./run-folder.js";
 import { lockRunDir } from "./run-lock.js";
 import { recordedResult } from "./recorded-result.js";
 import { externalCheckpoints, RunNats } from "./run-nats.js";
@@ -72,6 +73,8 @@ export async function localRun(o: LocalRunOptions): Promise<LocalRunResult> {
   try {
     return await runInDir(o, job, dir, started);
   } finally {
+    // a start that wrote nothing leaves the folder as it found it (or, made, for the release to remove)
+    removeLoneMark(dir);
     release();
   }
 }

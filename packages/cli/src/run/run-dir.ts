@@ -14,113 +14,16 @@ import {
 import { basename, dirname, join } from "node:path";
 import type { Method, SFPromptJob } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
-import { LOCK_FILE } from "./run-lock.js";
 import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
+import { OWNED, RUN_FILES } from "./run-files.js";
+import { checkRunFolder, RUN_FOLDER_MARK } from "./run-folder.js";
 import { plural } from "../plural.js";
 import { sourceWhere, type SourceCheckpoint } from "./resume-source.js";
 
 export type ResumeMode = "auto" | "resume" | "fresh";
 
-export const RUN_FILES = {
-  metrics: "metrics.json",
-  accuracy: "accuracy.svg",
-  traffic: "traffic.svg",
-  params: "params.bin",
-  trained: "model",
-  summary: "summary.md",
-  compare: "compare.md",
-  compareJson: "compare.json",
-  compareAccuracy: "compare-accuracy.svg",
-  compareTraffic: "compare-traffic.svg",
-  compareAccuracyByBytes: "compare-accuracy-by-bytes.svg",
-  bundle: "bundle",
-  nats: "nats",
-  logs: "logs",
-  configs: "config",
-  methods: "methods",
-} as const;
-
-/**
- * Where a run file is written before it replaces `path` (metrics-files.ts); one writer per run
- * directory (its lock), so the name needs no pid.
- */
-export function partialOf(path: string): string {
-  return `${path}.partial`;
-}
-
-/**
- * What a fresh start removes: only the entries a run writes (a killed session's partial files
- * included), never anything else in the folder.
- */
-const OWNED = Object.values(RUN_FILES).flatMap((f) => [f, partialOf(f)]);
-
-/** The run lock and its successor files (run-lock.ts, pid-lock's `.taking-N`): a run's names too. */
-function isLockName(name: string): boolean {
-  return (
-    name === LOCK_FILE ||
-    (name.startsWith(`${LOCK_FILE}.taking-`) && /^\d+$/.test(name.slice(LOCK_FILE.length + 8)))
-  );
-}
-
-/**
- * Written into a run folder that holds files of the user's, before a start removes the earlier run's
- * files: a start that then stops before it writes metrics.json or nats/ (a model that does not split,
- * Ctrl-C while the demo model pre-trains) leaves the user's files alone there, and the folder is still
- * a run's (ADR 0016 amendment 40). Not one of the files a fresh start removes; not written into a
- * folder of run files only, which a release removes while empty.
- */
-export const RUN_FOLDER_MARK = ".sfprompt-run";
-
-/**
- * Files that tools, not the user, leave in a folder meant to be empty: git's placeholder for an empty
- * folder in a repository, macOS Finder's view settings. A folder holding only these is an empty one
- * to the run; they stay (no run file has their names, a fresh start removes only run files' names).
- */
-const PLACEHOLDERS: readonly string[] = [".gitkeep", ".DS_Store"];
-
-/** The names in a folder's listing that are not a run's (its files, partial files, lock, mark) nor placeholders. */
-function foreignNames(names: readonly string[]): string[] {
-  return names
-    .filter((n) => !OWNED.includes(n) && !isLockName(n) && n !== RUN_FOLDER_MARK && !PLACEHOLDERS.includes(n))
-    .sort();
-}
-
-/**
- * Refuses a folder of the user's: one holding something that is not a run file's name, and neither
- * metrics.json nor nats/ (which mark an earlier run, the user's additions to it kept) nor the run
- * folder mark. A run would write beside the user's files, and a start that is not a resume removes
- * every entry with a run file's name (config/, logs/, model/, …) whatever it holds, --fresh or not
- * (ADR 0016 amendment 31). A folder holding only run files' names, or nothing, is taken as before.
- * Returns whether the folder it takes holds files of the user's (a run folder they added to).
- */
-function checkIsRunFolder(dir: string): boolean {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return false; // not there yet, or unreadable: what follows says so
-  }
-  const foreign = foreignNames(names);
-  if (foreign.length === 0) return false;
-  if ([RUN_FILES.metrics, RUN_FILES.nats, RUN_FOLDER_MARK].some((n) => names.includes(n))) return true;
-  const listed =
-    foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : "");
-  const slash = (n: string): string =>
-    statSync(join(dir, n), { throwIfNoEntry: false })?.isDirectory() ? `${n}/` : n;
-  const ours = names
-    .filter((n) => OWNED.includes(n))
-    .sort()
-    .map(slash);
-  const removed =
-    ours.length === 0
-      ? ""
-      : ` and, starting, remove its own names there (${ours.join(", ")}), whatever they hold (--fresh too)`;
-  throw new RunDirError(
-    dir,
-    `is not an sfprompt run's folder: it holds ${listed}, and no run's ${RUN_FILES.metrics} or ${RUN_FILES.nats}/ store; ` +
-      `a run would write its files beside them${removed}; choose a new or empty folder with --out DIR (or spec.output.path)`,
-  );
-}
+export { partialOf, RUN_FILES } from "./run-files.js";
+export { RUN_FOLDER_MARK } from "./run-folder.js";
 
 /** Where a method's files go: the run directory for the job's own, methods/<method>/ for a baseline. */
 export function methodDirOf(dir: string, jobMethod: Method, method: Method): string {
@@ -202,14 +105,14 @@ function runDirChecks(
   mode: ResumeMode,
   specResume: boolean,
   asked?: CheckpointsFound,
-): { resumes: boolean; usersFiles: boolean } {
+): { resumes: boolean } {
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new RunDirError(dir, "exists and is not a folder");
-  const usersFiles = checkIsRunFolder(dir);
+  checkRunFolder(dir);
   // a fresh start looks for no checkpoint: it removes the store, whatever it holds
   const found = asked ?? { own: mode !== "fresh" && hasCheckpoint(dir) };
   if (mode === "resume") checkResumable(dir, found);
-  return { resumes: found.own && (mode === "resume" || (mode === "auto" && specResume)), usersFiles };
+  return { resumes: found.own && (mode === "resume" || (mode === "auto" && specResume)) };
 }
 
 /**
@@ -217,7 +120,8 @@ function runDirChecks(
  * allows it (spec.output.resume, default true); fresh removes what an earlier run wrote. `asked`
  * defaults to the local store under nats/; with --nats the caller asks that server instead. --resume
  * on a job without a checkpoint of its own but with a source one (resumeFrom) starts clean, and the
- * server goes on from the source's.
+ * server goes on from the source's. Marks the folder as a run's (RUN_FOLDER_MARK): the caller
+ * removes the mark at the end when it is all the folder holds (removeLoneMark).
  */
 export function openRunDir(
   dir: string,
@@ -225,16 +129,16 @@ export function openRunDir(
   specResume: boolean,
   asked?: CheckpointsFound,
 ): { resumed: boolean } {
-  const { resumes: resumed, usersFiles } = runDirChecks(dir, mode, specResume, asked);
+  const { resumes: resumed } = runDirChecks(dir, mode, specResume, asked);
   try {
+    mkdirSync(dir, { recursive: true });
     // before the earlier run's files go: with them gone, the mark alone says the folder is a run's
-    if (usersFiles && !existsSync(join(dir, RUN_FOLDER_MARK)))
+    if (!existsSync(join(dir, RUN_FOLDER_MARK)))
       writeFileSync(
         join(dir, RUN_FOLDER_MARK),
         "This folder is an sfprompt run's (sfprompt run writes its files here; docs/quickstart.md).\n",
       );
     if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
   } catch (cause) {
     // a read-only file system, a file where a parent folder should be, no permission
@@ -270,6 +174,9 @@ export function readMetrics(path: string): RunMetrics | undefined {
  * and a fresh start would silently delete the other job's results.
  */
 export function checkRunDirOwner(dir: string, mode: ResumeMode, job: string, method: string): void {
+  // a folder that is not a run's is refused as such first: its metrics.json (not JSON, say) is not
+  // a run's to tell the user about, nor --fresh the way out
+  checkRunFolder(dir);
   if (mode === "fresh") return;
   const earlier = readMetrics(join(dir, RUN_FILES.metrics));
   if (earlier === undefined || (earlier.job === job && earlier.method === method)) return;

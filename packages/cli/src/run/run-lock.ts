@@ -33,8 +33,9 @@ import { RunDirError } from "./errors.js";
 /**
  * The lock file (@sfprompt/core's pid-lock: taken by exclusive create, a dead run's taken over
  * through `.taking-N` successor files): the pid of the run holding the folder, `started <when>` and
- * `pidns <namespace>` where the system tells them, then `nats PID` and `nats-started <when>` once
- * its nats-server runs. Not a RUN_FILES entry: --fresh keeps it.
+ * `pidns <namespace>` where the system tells them, `took-over PID` when it took over a killed run's
+ * lock, then `nats PID` and `nats-started <when>` once its nats-server runs. Not a RUN_FILES entry:
+ * --fresh keeps it.
  */
 export const LOCK_FILE = ".sfprompt-run.lock";
 
@@ -168,6 +169,24 @@ function leftToMe(path: string, dir: string): string[] {
     .filter((d) => d === own || own.startsWith(d.endsWith(sep) ? d : `${d}${sep}`));
 }
 
+/**
+ * The lock's `took-over PID` line: this run took the folder over from the lock of a run that was
+ * killed (pid PID), which shows the folder to be a run's (run-folder.ts, ADR 0016 amendment 49).
+ */
+const TOOK_OVER_KEY = "took-over";
+
+/**
+ * Whether the folder's lock shows that a run used it before: a lock a killed run left (looked at by
+ * sfprompt validate, which takes none; checkRunDirFree refused a live holder's), or this run's own
+ * lock when it took the folder over from a killed run's.
+ */
+export function lockShowsEarlierRun(dir: string): boolean {
+  const path = join(dir, LOCK_FILE);
+  const lines = lockLines(path);
+  if (lines.length === 0) return false;
+  return !holdsLock(path) || lockValue(lines, TOOK_OVER_KEY) !== undefined;
+}
+
 /** How often the run folder is made again when it is removed before its lock is taken (see lockRunDir). */
 const TAKE_ATTEMPTS = 50;
 
@@ -250,11 +269,17 @@ export function lockRunDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   const madeSet = new Set<string>();
   let holder: LockHolder | undefined;
+  // the pid of the killed run whose lock this run takes over
+  let killed: string | undefined;
+  const beforeTakeOver = (p: string): void => {
+    killed = lockLines(p)[0]?.trim() ?? "";
+    // a killed run's nats-server still holds the JetStream store: stopped before its lock is taken
+    stopLeftNatsServer(p);
+  };
   for (let attempt = 1; ; attempt++) {
     for (const d of createDir(dir)) madeSet.add(d);
     try {
-      // a killed run's nats-server still holds the JetStream store: stopped before its lock is taken
-      holder = takeLock(path, { beforeTakeOver: stopLeftNatsServer });
+      holder = takeLock(path, { beforeTakeOver });
       break;
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
@@ -276,6 +301,7 @@ export function lockRunDir(dir: string): () => void {
     leaveToHolder(path, holder, made);
     throw inUseError(dir, path, holder);
   }
+  if (killed !== undefined) appendFileSync(path, `${TOOK_OVER_KEY} ${killed.replace(/\s/g, "") || "?"}\n`);
   let released = false;
   const release = (): void => {
     if (released) return;

@@ -1,8 +1,8 @@
 // The image's own cache of prepared bundles (<cache>/bundles/<key>): a copy an earlier start left is
 // used when whole and prepared again when damaged (a file gone or cut short, a manifest that is not
 // one), under the fill-once lock of the built-in models' cache folders (ADR 0027), so that processes
-// sharing the cache (server and client pods on one node) prepare it once and none reads a folder while
-// it is replaced. Only what preparing again cannot mend is refused: files this user may not read, a
+// sharing the cache (server and client pods on one node) prepare it once and those that start
+// meanwhile wait for it. Only what preparing again cannot mend is refused: files this user may not read, a
 // folder it may not write (ADR 0017 amendment 26).
 import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";

@@ -19,6 +19,18 @@ export class TensorFormatError extends Error {
   }
 }
 
+/**
+ * A tensor's stored bytes are not as many as its dims and dtype need: the file was cut or changed
+ * after it was written (its protobuf framing may still be whole). Names the tensor and where its
+ * bytes are; a reader of the file (readModel, readModelOutline) wraps it in an OnnxIoError naming it.
+ */
+export class TensorBytesError extends Error {
+  override readonly name = "TensorBytesError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The graph is malformed for the requested operation (unknown tensor, cycle, missing producer). */
 export class GraphError extends Error {
   override readonly name = "GraphError";

@@ -25,7 +25,7 @@
 //              prepareBundle({ model, out, ...SplitOptions }): PartitionManifest (the `sfprompt prepare` contract)
 //              PartitionManifest (zod schema + type) · readPartitionManifest(dir) · manifestFiles(m) · BUNDLE_FILES
 //              errors BlockDetectionError, SplitOptionsError, CutTensorError, TailRewriteError, ManifestError
-//   Errors     OnnxIoError (ExternalDataLocationError: a data location outside the model's folder), TensorFormatError, GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
+//   Errors     OnnxIoError (ExternalDataLocationError: a data location outside the model's folder), TensorFormatError, TensorBytesError (raw_data not dims × dtype), GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
 export type {
   Attr,
   Dim,
@@ -93,6 +93,7 @@ export {
   GraphError,
   OnnxIoError,
   ShapeInferenceError,
+  TensorBytesError,
   TensorFormatError,
   UnsupportedGradientError,
   WrtError,

@@ -11,13 +11,15 @@ import type { DType, Model, Tensor } from "../ir/types.js";
 import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
 import { checkExternalLocations } from "./external-location.js";
 import { loadModelError, modelFromProto, modelProtoGraph, readModelError } from "./model-io.js";
-import { checkExternalData, tensorFromProto } from "./tensor-proto.js";
+import { checkExternalData, checkRawBytes, tensorFromProto } from "./tensor-proto.js";
 
 /** ModelProto.graph, GraphProto.initializer (field numbers of the vendored onnx.proto). */
 const MODEL_GRAPH = 7;
 const GRAPH_INITIALIZER = 5;
 /** TensorProto's value fields: float_data, int32_data, string_data, int64_data, raw_data, double_data, uint64_data. */
 const TENSOR_PAYLOAD = new Set([4, 5, 6, 7, 9, 10, 11]);
+/** TensorProto.raw_data. */
+const TENSOR_RAW_DATA = 9;
 const EXTERNAL = 1;
 
 /** Why the wire walk stopped: reported as protobufjs's decoding failure is (readModel's message). */
@@ -201,6 +203,7 @@ export function readModelProtoOutline(path: string, want: WantValues): ProtoMess
           }
           const outline = types.TensorProto.decode(concat(kept)) as unknown as ProtoMessage;
           const name = String(outline["name"] ?? "");
+          checkRawLength(path, outline, payload);
           const whole =
             payload.length > 0 && want(name, outlineOf(outline))
               ? (types.TensorProto.decode(
@@ -230,6 +233,24 @@ export function readModelProtoOutline(path: string, want: WantValues): ProtoMess
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * An inline initializer's raw_data length (stepped over, not read) against its dims × dtype, as
+ * tensorFromProto checks it when it reads the bytes: a file cut or changed inside a weight whose
+ * framing still holds is refused here too, naming the tensor and the file.
+ */
+function checkRawLength(path: string, tensor: ProtoMessage, payload: readonly WireField[]): void {
+  // the last raw_data is the one a decoder keeps; none, or an empty one, means the typed fields
+  const raw = payload.filter((p) => p.field === TENSOR_RAW_DATA && p.wire === 2).at(-1);
+  if (raw === undefined || raw.end === raw.value) return;
+  const t = outlineOf(tensor);
+  if (t.external !== undefined) return;
+  try {
+    checkRawBytes(String(tensor["name"] ?? ""), t.dtype, t.dims, raw.end - raw.value);
+  } catch (cause) {
+    throw loadModelError(path, cause);
   }
 }
 

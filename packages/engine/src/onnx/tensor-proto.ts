@@ -1,15 +1,16 @@
 // Converts TensorProto messages to and from IR tensors: raw_data, the typed *_data fields and external data.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { TensorFormatError } from "../errors.js";
+import { TensorBytesError, TensorFormatError } from "../errors.js";
 import {
   allocValues,
   bytesOfValues,
   codeFromDtype,
   dtypeFromCode,
+  itemSize,
   numel,
   valuesFromBytes,
 } from "../ir/dtype.js";
-import type { Tensor, TensorValues } from "../ir/types.js";
+import type { DType, Tensor, TensorValues } from "../ir/types.js";
 import { toBigInt, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
 import { externalDataPath } from "./external-location.js";
 
@@ -137,6 +138,21 @@ function fromTypedFields(t: ProtoMessage, tensor: { dtype: Tensor["dtype"]; n: n
   }
 }
 
+/**
+ * Checks a tensor's inline raw_data length (`bytes`) against its dims × dtype: a TensorBytesError
+ * naming the tensor when they differ (a cut or changed file). String and "other" tensors, whose size
+ * is not fixed by their dims, are not checked.
+ */
+export function checkRawBytes(name: string, dtype: DType, dims: readonly number[], bytes: number): void {
+  if (dtype === "string" || dtype === "other") return;
+  const want = numel(dims) * itemSize(dtype);
+  if (bytes === want) return;
+  throw new TensorBytesError(
+    `tensor "${name}" is ${dtype} [${dims.join(",")}], ${want} bytes, but its raw_data holds ${bytes} bytes: ` +
+      "the file was cut or changed after it was written",
+  );
+}
+
 /** Decodes a TensorProto (any storage form) into an IR tensor. */
 export function tensorFromProto(t: ProtoMessage, src?: ExternalDataSource): Tensor {
   const code = toNumber(t["data_type"]);
@@ -148,6 +164,7 @@ export function tensorFromProto(t: ProtoMessage, src?: ExternalDataSource): Tens
   if (toNumber(t["data_location"]) === EXTERNAL) {
     data = valuesFromBytes(dtype, readExternal(t, src));
   } else if (t["raw_data"] instanceof Uint8Array && (t["raw_data"] as Uint8Array).byteLength > 0) {
+    checkRawBytes(name, dtype, dims, (t["raw_data"] as Uint8Array).byteLength);
     data = valuesFromBytes(dtype, t["raw_data"] as Uint8Array);
   } else if (dtype === "other") {
     throw new TensorFormatError(

@@ -58,8 +58,9 @@ describe("sfprompt run with a model the user cannot read", () => {
     assertUserError(r, unreadableModel(job, model));
     assert.doesNotMatch(r.stderr, /check its mode and owner/);
     assert.equal(existsSync(out), false, r.stderr);
-    // sfprompt validate, which reads no model, tells it too (it passed the job before)
-    const v = sfpromptAsOtherUser({}, "validate", job);
+    // sfprompt validate, which reads no model, tells it too (it passed the job before); given the
+    // run's --out, as the default runs/ under the repository is no folder the other user may write
+    const v = sfpromptAsOtherUser({}, "validate", job, "--out", out);
     assertUserError(v, unreadableModel(job, model));
   });
 });

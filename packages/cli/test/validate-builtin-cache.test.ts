@@ -69,9 +69,10 @@ describe("sfprompt validate with a built-in model whose cache folder the user ca
       const { cache, closed } = closedCache(i === 1 ? "their cache" : "cache", c.withModels);
       const message = `: spec\\.model\\.source: builtin: demo: ${c.message(cache, closed)}`;
       const env = { SFPROMPT_CACHE: cache };
-      const v = sfpromptAsOtherUser(env, "validate", job);
-      assertUserError(v, new RegExp(`^sfprompt validate: ${escape(job)}${message}`, "m"));
+      // the run's --out: the default runs/ under the repository is no folder the other user may write
       const out = join(dir, `out-${i}`);
+      const v = sfpromptAsOtherUser(env, "validate", job, "--out", out);
+      assertUserError(v, new RegExp(`^sfprompt validate: ${escape(job)}${message}`, "m"));
       const r = sfpromptAsOtherUser(env, "run", job, "--out", out);
       assertUserError(r, new RegExp(`^sfprompt run: ${escape(job)}${message}`, "m"));
       assert.doesNotMatch(r.stderr, /^starting /m, "nothing started");

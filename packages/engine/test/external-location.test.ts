@@ -197,6 +197,13 @@ describe("external data locations outside the model's folder", () => {
     const path = modelNaming(join(root, "m"), "weights.bin", { dataAt: secret });
     symlinkSync(secret, join(root, "m", "weights.bin"));
     await assertRefused(path, "weights.bin", `a symbolic link to ${secret}`);
+    assert.throws(
+      () => readModel(path),
+      (e: Error) =>
+        e.message.includes(
+          `: put a copy of ${secret} at ${join(root, "m", "weights.bin")} in place of the link, or save`,
+        ),
+    );
   });
 
   it("a location through a linked folder outside it is refused, as ORT refuses it", async () => {

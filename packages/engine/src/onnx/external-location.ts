@@ -60,14 +60,14 @@ function escapes(place: ModelPlace, location: string): { text: string; real?: st
   return { text: `a symbolic link to ${real}`, real };
 }
 
-/** What to do about a location that is no file in the model's folder. */
-function fix(place: ModelPlace, real: string | undefined): string {
+/** What to do about `location`, no file in the model's folder (`real`: where a link leads). */
+function fix(place: ModelPlace, location: string, real: string | undefined): string {
   const resave =
     "save the model again with its external data beside it (onnx.save_model(model, path, " +
     'save_as_external_data=True, location="<file name>"))';
   return real === undefined
     ? resave
-    : `replace the link by a copy of the file in ${place.dir} (cp --remove-destination ${real} <the link>), or ${resave}`;
+    : `put a copy of ${real} at ${join(place.dir, location)} in place of the link, or ${resave}`;
 }
 
 /**
@@ -83,7 +83,7 @@ export function externalDataPath(place: ModelPlace, tensor: string, location: st
     throw new ExternalDataLocationError(
       `cannot load ${model}: tensor "${tensor}" keeps its data at external location "${location}", ${why.text}, ` +
         `outside the model's folder ${place.dir}; ONNX external data must be a file in the model's folder ` +
-        `(ONNX Runtime refuses any other): ${fix(place, why.real)}`,
+        `(ONNX Runtime refuses any other): ${fix(place, location, why.real)}`,
       { ...(place.file === undefined ? {} : { path: place.file }), tensor, location },
     );
   }

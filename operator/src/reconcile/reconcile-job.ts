@@ -15,9 +15,16 @@ import { childNames, jobKey, splitKey } from "../names.js";
 import { computeStatus } from "../status/compute-status.js";
 import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { upsertConditions, type ConditionUpdate } from "../status/conditions.js";
-import { decideLifecycle, INVALID_SPEC, keptTerminal, type Terminal } from "../status/lifecycle.js";
+import {
+  decideLifecycle,
+  INVALID_SPEC,
+  keptTerminal,
+  streamReadBack,
+  type Terminal,
+} from "../status/lifecycle.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
 import { serverLoopRecheckMs } from "../status/pod-reason.js";
+import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { repairedStatus } from "../status/repaired-status.js";
 import { statusMessage } from "../status/status-message.js";
 import { statusPatch } from "../status/status-patch.js";
@@ -29,6 +36,7 @@ import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { ensureFinalizer, finalizeJob } from "./finalizer.js";
 import { holdRounds } from "./rounds-hold.js";
 import { readBackEvent, transitionEvents } from "./transition-events.js";
+import { rawNatsUrl, rawResumeFrom } from "./invalid-read-back.js";
 import { unreadableRecordEvent } from "./unreadable-record.js";
 
 async function reportInvalid(
@@ -51,7 +59,16 @@ async function reportInvalid(
   // status lost how it finished gets it back from its ConfigMap's records, as with a valid spec (ADR
   // 0023, amendments 18 and 21): the job's own end, not InvalidSpec, is its outcome.
   const records = finishedRecords(seen.configMap);
-  const kept = keptTerminal(repaired, records.outcome, records.finished);
+  const recorded = keptTerminal(repaired, records.outcome, records.finished);
+  // a lost reason or outcome is read back from the job's event stream as with a valid spec: the stream
+  // needs only the job's name (ADR 0023, amendment 24)
+  const progress = recorded.terminal ? followedStream(deps, raw) : undefined;
+  const kept = streamReadBack(recorded, {
+    previous: repaired,
+    progress,
+    recorded: records.outcome,
+    resumeFrom: rawResumeFrom(raw),
+  });
   const previous = kept.readBack
     ? restoredStatus(repaired, kept.terminal!, seen.configMap, now, records.writtenAt)
     : repaired;
@@ -97,6 +114,14 @@ async function reportInvalid(
   await deps.events.record(involved, "Warning", INVALID_SPEC, message);
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
   return {};
+}
+
+/** The finished job's progress from its event stream, followed from now on; once the replay is in. */
+function followedStream(deps: ReconcileDeps, raw: KubernetesObject): ProgressSnapshot | undefined {
+  const { namespace, name } = raw.metadata as { namespace: string; name: string };
+  const key = jobKey(namespace, name);
+  deps.progress.track(key, rawNatsUrl(raw, deps.settings.natsUrl), jobToken(namespace, name));
+  return deps.progress.snapshot(key);
 }
 
 /**

@@ -1,7 +1,7 @@
 // What the Failed condition says to do after the server failed the job: a Failed job ignores spec
 // edits (ADR 0034), so the fix is a new job, which goes on from a checkpoint only where there is one
 // (spec.output.resumeFrom, ADR 0044). Pure.
-import type { SFPromptJob } from "@sfprompt/api";
+import type { Output } from "@sfprompt/api";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
 
 /** The advice for a job that checkpointed: a new job can go on from this one's newest checkpoint. */
@@ -19,17 +19,17 @@ const NO_CHECKPOINT =
 const RESUME_SOURCE_ERROR = "ResumeSourceError";
 
 /**
- * The advice after the server's job.failed of `reason`. A job without a checkpoint of its own
+ * The advice after the server's job.failed of `reason`, for a job that went on from `source`
+ * (spec.output.resumeFrom; of an invalid spec, what of it reads). A job without a checkpoint of its own
  * cannot be gone on from; one that went on from a source's checkpoint can send the new job there
  * again, unless that source is what failed it (its bucket held no checkpoint).
  */
 export function failedAdvice(
-  job: SFPromptJob,
+  source: Output["resumeFrom"],
   progress: ProgressSnapshot | undefined,
   reason: string,
 ): string {
   if (progress?.lastCheckpoint !== undefined) return FAILED_IS_FINAL;
-  const source = job.spec.output.resumeFrom;
   if (source === undefined || reason === RESUME_SOURCE_ERROR) return NO_CHECKPOINT;
   const bucket = source.bucket === undefined ? "" : ` (with spec.output.resumeFrom.bucket ${source.bucket})`;
   return (

@@ -1,6 +1,6 @@
 // The job-level decisions that shape both the children and the status: is the job finished (and why),
 // suspended, past its deadline, due for deletion by its TTL. Pure: time comes in as `now`.
-import type { SFPromptJob, Status } from "@sfprompt/api";
+import type { Output, SFPromptJob, Status } from "@sfprompt/api";
 import { toRunConfig } from "@sfprompt/api";
 import type { OutcomeRecord } from "../desired/outcome-record.js";
 import type { ClientPlan } from "../desired/restart-plan.js";
@@ -138,12 +138,28 @@ function clientsLost(input: LifecycleInput): Terminal | undefined {
 
 type FailedOutcome = Extract<NonNullable<ProgressSnapshot["outcome"]>, { kind: "failed" }>;
 
+/**
+ * What reading a finished job's outcome back from its followed event stream needs: no parsed spec, so
+ * that a finished job whose spec no longer reads gets it too (ADR 0023, amendment 24).
+ */
+export interface StreamReadBackInput {
+  previous: Status | undefined;
+  progress: ProgressSnapshot | undefined;
+  /** The outcome record, for the time the job was recorded Failed. */
+  recorded?: OutcomeRecord | undefined;
+  /** spec.output.resumeFrom, for the Failed condition's advice. */
+  resumeFrom: Output["resumeFrom"];
+}
+
 /** The Failed terminal of the server's job.failed. */
-function serverFailure(input: LifecycleInput, outcome: FailedOutcome): Terminal {
+function serverFailure(
+  input: Pick<StreamReadBackInput, "progress" | "resumeFrom">,
+  outcome: FailedOutcome,
+): Terminal {
   // The server's reason becomes the condition's when it has the shape conditions require; its
   // message is cut to what a condition holds (a refused status write would freeze the status).
   // Its advice is written for a spec that can still change (sfprompt run); a Failed job's cannot.
-  const advice = failedAdvice(input.job, input.progress, outcome.reason);
+  const advice = failedAdvice(input.resumeFrom, input.progress, outcome.reason);
   const message = `${outcome.message}${outcome.message === "" ? "" : ". "}${advice}`;
   return { phase: "Failed", ...failureText(outcome.reason, message, "TrainingFailed", OPERATOR_FAILURES) };
 }
@@ -181,7 +197,7 @@ function recordedTerminal(
  * a server stopped by it publishes none), and a completed run says nothing of why it failed: both
  * keep FailureReasonLost. Never the reverse: a reason that reads is kept (ADR 0023, amendment 13).
  */
-function readBackTerminal(input: LifecycleInput, terminal: Terminal | undefined): Terminal | undefined {
+function readBackTerminal(input: StreamReadBackInput, terminal: Terminal | undefined): Terminal | undefined {
   if (terminal?.reason === OUTCOME_UNKNOWN) return unknownReadBack(input, terminal);
   if (terminal?.reason !== FAILURE_REASON_LOST) return terminal;
   const outcome = input.progress?.outcome;
@@ -202,12 +218,14 @@ function readBackTerminal(input: LifecycleInput, terminal: Terminal | undefined)
  * own decisions (a deadline, the clients' restart limit) are on no stream: those stay unknown (ADR
  * 0023, amendment 21).
  */
-function unknownReadBack(input: LifecycleInput, terminal: Terminal): Terminal {
+function unknownReadBack(input: StreamReadBackInput, terminal: Terminal): Terminal {
   const outcome = input.progress?.outcome;
   if (outcome === undefined) return terminal;
   if (outcome.kind === "failed") {
     const heldAt = input.previous?.completionTime;
-    const at = outcome.at === undefined ? NaN : Date.parse(outcome.at);
+    // to the second: a completionTime from the ConfigMap's managedFields has whole seconds, cut down
+    // from a write that followed the job.failed which ended the job (amendment 23)
+    const at = outcome.at === undefined ? NaN : Math.floor(Date.parse(outcome.at) / 1000) * 1000;
     if (heldAt !== undefined && !Number.isNaN(at) && at > Date.parse(heldAt)) return terminal;
     return serverFailure(input, outcome);
   }
@@ -262,13 +280,21 @@ export function keptTerminal(
   return {};
 }
 
-/** The finished job's terminal as stored, or read back where the stored one is lost; and from where. */
-function finishedTerminal(input: LifecycleInput): KeptTerminal {
-  const kept = keptTerminal(input.previous, input.recorded, input.markedFinished === true);
+/**
+ * `kept` (keptTerminal), with a lost reason or outcome replaced by what the followed event stream
+ * reads back (amendments 13, 21); and from where.
+ */
+export function streamReadBack(kept: KeptTerminal, input: StreamReadBackInput): KeptTerminal {
   const terminal = readBackTerminal(input, kept.terminal);
   if (terminal === undefined) return {};
   if (terminal !== kept.terminal) return { terminal, readBack: "stream" };
   return kept;
+}
+
+/** The finished job's terminal as stored, or read back where the stored one is lost; and from where. */
+function finishedTerminal(input: LifecycleInput): KeptTerminal {
+  const kept = keptTerminal(input.previous, input.recorded, input.markedFinished === true);
+  return streamReadBack(kept, { ...input, resumeFrom: input.job.spec.output.resumeFrom });
 }
 
 /** Why the job ends now, if it does; the first reason found wins. */
@@ -281,7 +307,8 @@ function newTerminal(input: LifecycleInput, startMs: number | undefined): Termin
       message: `training finished after round ${outcome.round}`,
     };
   }
-  if (outcome?.kind === "failed") return serverFailure(input, outcome);
+  if (outcome?.kind === "failed")
+    return serverFailure({ ...input, resumeFrom: input.job.spec.output.resumeFrom }, outcome);
   const lost = clientsLost(input);
   if (lost) return lost;
   const deadline = input.job.spec.activeDeadlineSeconds;

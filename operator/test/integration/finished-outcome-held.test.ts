@@ -3,14 +3,19 @@
 // something that does not read still says the job finished (it is written only as a job finishes), so
 // the job is not started again: its outcome comes from the outcome record where that reads, else it is
 // held Failed/OutcomeUnknown; the ConfigMap keeps the run config the job ran with and gets a spec
-// record that reads again, and a Warning names the annotation.
+// record that reads again, and a Warning names the annotation. A held job's completionTime is the
+// operator's last write of its ConfigMap (amendment 23), and one whose spec no longer reads gets its
+// outcome back from its event stream too (amendment 24).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { GROUP, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { childNames } from "../../src/names.js";
 import { RUN_CONFIG_KEY } from "../../src/desired/settings.js";
 import { jobManifest } from "../fixtures.js";
+import { installOlderCrd } from "../older-crd-rules.js";
+import { eventBase } from "./progress-events.js";
 import {
   condition,
   createJob,
@@ -32,6 +37,8 @@ const OUTCOME = "sfprompt.io/finished-outcome";
 const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
 before(async () => {
   w.world = await startWorld({ nats: true });
+  // without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
+  await installOlderCrd(w.world);
   w.operator = await runOperator(w.world, testConfig(w.world));
   w.nc = await connect({ servers: w.world.nats!.url });
 });
@@ -223,4 +230,58 @@ test("a job held as OutcomeUnknown takes its completionTime from the operator's 
   assert.ok(Date.parse(String(held.status?.completionTime)) < lostAt);
   assert.equal(condition(held, "Failed")?.lastTransitionTime, held.status?.completionTime);
   assert.match(condition(held, "Failed")?.message ?? "", /completionTime is when the operator last wrote/);
+});
+
+test("a finished job whose spec no longer reads, held as OutcomeUnknown, gets the server's reason back from its event stream", async () => {
+  await createJob(w.world, jobManifest("invalid-held", { clients: { count: 1 } }));
+  await waitForJob(w.world, "invalid-held", (j) => j.status?.phase === "Pending", "invalid-held Pending");
+  const token = jobToken("default", "invalid-held");
+  await ensureJobResources(w.nc, token);
+  await publishEvent(w.nc, {
+    ...eventBase(token),
+    type: "job.failed",
+    reason: "ModelNotFound",
+    message: "no model",
+  });
+  const failed = await waitForJob(w.world, "invalid-held", (j) => j.status?.phase === "Failed", "Failed");
+  assert.equal(condition(failed, "Failed")?.reason, "ModelNotFound");
+  const before = await server("invalid-held");
+  const pods = await podNames(w.world, "invalid-held");
+  // installOlderCrd took the quorum-vs-fraction rule out of the CRD; zod still refuses such a spec
+  await patchJobSpec(w.world, "invalid-held", { training: { quorum: { count: 3, fraction: null } } });
+  await waitForJob(
+    w.world,
+    "invalid-held",
+    (j) => condition(j, "SpecRejected")?.status === "True",
+    "invalid-held's spec rejected",
+  );
+  // an older operator's ConfigMap (no outcome record), the status then lost
+  let gone = "";
+  await whileStopped(async () => {
+    await annotate("invalid-held", { [OUTCOME]: null });
+    gone = await writeStatus("invalid-held", null);
+  });
+  const back = await waitForJob(
+    w.world,
+    "invalid-held",
+    (j) =>
+      reads(j) && j.metadata!.resourceVersion !== gone && condition(j, "Failed")?.reason === "ModelNotFound",
+    "invalid-held's reason read back from its stream while its spec is invalid",
+    30_000,
+  );
+  assert.equal(back.status?.phase, "Failed");
+  assert.equal(condition(back, "Failed")?.message, condition(failed, "Failed")?.message);
+  assert.equal(condition(back, "SpecRejected")?.status, "True");
+  assert.match(condition(back, "SpecRejected")?.message ?? "", /^spec\.training\.quorum\.count: is 3/);
+  assert.equal(condition(back, "Running")?.status, "False");
+  assert.deepEqual(await server("invalid-held"), before, "the server is not scaled up again");
+  assert.deepEqual(await podNames(w.world, "invalid-held"), pods, "no client pod is made again");
+  const said = [
+    ...(await eventsOf("invalid-held", "FailureReasonReadBack")),
+    ...(await eventsOf("invalid-held", "OutcomeRestored")),
+  ].map((e) => e.message);
+  assert.ok(
+    said.some((m) => m.includes("its server's job.failed on the job's event stream")),
+    said.join("\n"),
+  );
 });

@@ -112,6 +112,20 @@ describe("a finished-spec without an outcome record", () => {
     assert.equal(life.completionTime, HELD_AT);
   });
 
+  test("a job.failed within the second of a completionTime of whole seconds (the ConfigMap's write) gives its reason", () => {
+    const life = decide({
+      markedFinished: true,
+      previous: { ...heldStatus, completionTime: "2026-01-01T01:30:00Z" },
+      progress: progressWith({
+        kind: "failed",
+        reason: "ModelNotFound",
+        message: "no model",
+        at: "2026-01-01T01:30:00.400Z",
+      }),
+    });
+    assert.equal(life.terminal?.reason, "ModelNotFound");
+  });
+
   test("the stream's job.failed from before it was held gives its reason; one stamped after does not", () => {
     const before = decide({
       markedFinished: true,

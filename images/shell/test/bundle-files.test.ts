@@ -7,10 +7,10 @@
 // naming the setting, the file and the fix; a whole bundle with external data passes the check. As root here, the unreadable case runs the process as 10001; as another user, the file
 // is made unreadable to that user (mode 000) instead.
 import assert from "node:assert/strict";
-import { chmodSync, cpSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { BUNDLE_FILES, MANIFEST_FILE } from "@sfprompt/engine";
+import { BUNDLE_FILES, MANIFEST_FILE, readModel, writeModel } from "@sfprompt/engine";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import { ENTRY, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
@@ -86,6 +86,43 @@ const cases: {
     says: (dir) =>
       new RegExp(
         `^${SETTING}: ${dir}/grad/head\\.onnx\\.data, which its manifest\\.json names, cannot be opened \\(ENOENT\\); the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it$`,
+      ),
+  },
+  {
+    // ADR 0006 amendment 11: met when the gradient graph's session opened, mid-round
+    name: "a gradient graph whose external data lies outside the bundle folder (../../)",
+    bundle: "external",
+    spoil: (dir) => {
+      const graph = join(dir, BUNDLE_FILES.headGrad);
+      writeModel(graph, readModel(graph), { externalData: { location: "../../head-weights.bin" } });
+    },
+    says: (dir) =>
+      new RegExp(
+        `^${SETTING}: cannot load ONNX model ${dir}/grad/head\\.onnx: tensor "[^"]+" keeps its data at external location "\\.\\./\\.\\./head-weights\\.bin", a path that climbs out of it with "\\.\\.", outside the model's folder ${dir}/grad; .* \\(a graph of the bundle: run sfprompt prepare into ${dir} again\\)$`,
+      ),
+  },
+  {
+    // ADR 0006 amendment 11: met when the graph's session opened
+    name: "a gradient graph that is no ONNX model",
+    spoil: (dir) => writeFileSync(join(dir, BUNDLE_FILES.tailGrad), "not an onnx model\n"),
+    says: (dir) =>
+      new RegExp(
+        `^${SETTING}: cannot load ONNX model ${dir}/grad/tail\\.onnx: the bytes are not an ONNX ModelProto \\(protobuf decoding failed\\) \\(the bundle is damaged: run sfprompt prepare into ${dir} again\\)$`,
+      ),
+  },
+  {
+    // ADR 0006 amendment 10: its access was checked, and its session opened, outside the folder
+    name: "a manifest naming a graph outside the bundle folder",
+    spoil: (dir) => {
+      const m = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), "utf8")) as {
+        partitions: { file: string }[];
+      };
+      m.partitions[1]!.file = "../body.onnx";
+      writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(m));
+    },
+    says: (dir) =>
+      new RegExp(
+        `^${SETTING}: ${dir}/manifest\\.json is not a partition manifest: partitions\\.1\\.file: "\\.\\./body\\.onnx" is not a file inside the bundle folder \\(absolute, or climbing out with "\\.\\."\\) \\(run sfprompt prepare into ${dir} again\\)$`,
       ),
   },
 ];

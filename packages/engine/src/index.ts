@@ -23,7 +23,7 @@
 //              runOnce(model | path, feeds) · toOrtTensor(t) · fromOrtTensor(t) · splitOverridableInitializers(m)
 //   Split      splitModel(model, SplitOptions): SplitModel · buildSplitGradients(split): SplitGradients
 //              prepareBundle({ model, out, ...SplitOptions }): PartitionManifest (the `sfprompt prepare` contract)
-//              PartitionManifest (zod schema + type) · readPartitionManifest(dir) · manifestFiles(m) · BUNDLE_FILES
+//              PartitionManifest (zod schema + type) · readPartitionManifest(dir) · manifestFiles(m) · manifestGraphFiles(m) · BUNDLE_FILES
 //              errors BlockDetectionError, SplitOptionsError, CutTensorError, TailRewriteError, ManifestError
 //   Errors     OnnxIoError (ExternalDataLocationError: a data location outside the model's folder), TensorFormatError, TensorBytesError (raw_data not dims × dtype), GraphError, ShapeInferenceError, UnsupportedGradientError, WrtError
 export type {
@@ -128,6 +128,7 @@ export {
   LossGradientGraph,
   MANIFEST_FILE,
   manifestFiles,
+  manifestGraphFiles,
   Parameter,
   Partition,
   PartitionManifest,

@@ -7,7 +7,16 @@ import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "@sfprompt/api";
 import { unreadableDetail } from "@sfprompt/core";
-import { MANIFEST_FILE, ManifestError, manifestFiles, readPartitionManifest } from "@sfprompt/engine";
+import {
+  ExternalDataLocationError,
+  externalDataFiles,
+  MANIFEST_FILE,
+  ManifestError,
+  manifestFiles,
+  manifestGraphFiles,
+  OnnxIoError,
+  readPartitionManifest,
+} from "@sfprompt/engine";
 import { BUNDLE_DIR_SETTING, CACHE_DIR_SETTING, JobInputError } from "./errors.js";
 
 /** Where the bundle folder came from: the user's (given), or this image's own cache (cached). */
@@ -34,11 +43,12 @@ export function damageText(dir: string, damage: BundleDamage): string {
 /**
  * Refuses a given bundle folder whose manifest or files this user cannot read, or that are gone, or
  * whose manifest is not one (each was met later: a folder the user cannot read looked empty, a file
- * when its session opened, a manifest when the bundle loaded).
+ * when its session opened, a manifest when the bundle loaded), or whose graphs are no ONNX models or
+ * keep their data outside the folder (checkGraphs).
  */
 export function checkBundle(dir: string): void {
   const damage = bundleDamage(dir, "given");
-  if (damage === undefined) return;
+  if (damage === undefined) return checkGraphs(dir);
   const detail =
     damage.kind === "no-manifest"
       ? `${dir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`
@@ -46,6 +56,29 @@ export function checkBundle(dir: string): void {
         ? `${damageText(dir, damage)}; the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it`
         : `${damage.problem} (run sfprompt prepare into ${dir} again)`;
   throw new JobInputError(BUNDLE_DIR_SETTING, detail);
+}
+
+/**
+ * Refuses a given bundle whose graph is no ONNX model or keeps its external data outside its folder
+ * (ADR 0006 amendment 11): each graph's outline is read, not its weights. Both were met when the
+ * graph's session opened (a gradient graph: mid-round), the location by ORT or the engine's check.
+ * A cached copy is this image's own, written by prepare; it is not read here.
+ */
+function checkGraphs(dir: string): void {
+  for (const file of manifestGraphFiles(readPartitionManifest(dir))) {
+    try {
+      externalDataFiles(join(dir, file));
+    } catch (cause) {
+      if (!(cause instanceof OnnxIoError)) throw cause;
+      const kind =
+        cause instanceof ExternalDataLocationError ? "a graph of the bundle" : "the bundle is damaged";
+      throw new JobInputError(
+        BUNDLE_DIR_SETTING,
+        `${cause.message} (${kind}: run sfprompt prepare into ${dir} again)`,
+        { cause },
+      );
+    }
+  }
 }
 
 /**

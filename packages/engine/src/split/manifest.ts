@@ -161,8 +161,8 @@ export function readPartitionManifest(dir: string): PartitionManifest {
   return parsed.data;
 }
 
-/** Every file the manifest names (relative to its folder), each once: ONNX files and their external data. */
-export function manifestFiles(m: PartitionManifest): string[] {
+/** Every graph the manifest names. */
+function manifestGraphs(m: PartitionManifest): GraphFile[] {
   const g = m.gradients;
   const graphs = [
     ...m.partitions,
@@ -176,5 +176,15 @@ export function manifestFiles(m: PartitionManifest): string[] {
     g.local,
     g.full,
   ];
-  return [...new Set(graphs.flatMap((x) => (x === null ? [] : [x.file, ...(x.data ?? [])])))];
+  return graphs.filter((x): x is GraphFile => x !== null);
+}
+
+/** Every file the manifest names (relative to its folder), each once: ONNX files and their external data. */
+export function manifestFiles(m: PartitionManifest): string[] {
+  return [...new Set(manifestGraphs(m).flatMap((x) => [x.file, ...(x.data ?? [])]))];
+}
+
+/** The ONNX files the manifest names (relative to its folder), each once. */
+export function manifestGraphFiles(m: PartitionManifest): string[] {
+  return [...new Set(manifestGraphs(m).map((x) => x.file))];
 }

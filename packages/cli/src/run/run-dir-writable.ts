@@ -1,17 +1,21 @@
 // Whether `sfprompt run` could make its run directory and create its lock there, told without
-// writing (sfprompt validate): the errors lockRunDir meets when it makes the folder (createDir) or
-// creates the lock in it, found from the first folder there and this user's access to it.
+// writing (sfprompt validate), and the errors lockRunDir (run-lock.ts) stops with when it cannot:
+// one set of words for both, the check finding them from the first folder there and this user's access.
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { RunDirError } from "./errors.js";
 
-const CHOOSE_ANOTHER = "choose another folder with --out DIR (or spec.output.path)";
+/** What to do about a run directory that cannot be made or read (lockRunDir's errors). */
+export const CHOOSE_ANOTHER_RUN_DIR = "choose another folder with --out DIR (or spec.output.path)";
 const CHOOSE_WRITABLE = "choose a writable folder with --out DIR (or spec.output.path)";
 
-/** The error of a run directory (or a folder above it) mkdir refused with `code`. */
+/**
+ * The error of a run directory (or a folder above it) mkdir refused with `code` (EEXIST: a file is
+ * where the run directory would be).
+ */
 export function runDirNotCreated(dir: string, code: string, cause?: unknown): RunDirError {
   const what = code === "EEXIST" ? "exists and is not a folder" : `cannot be created (${code})`;
-  return new RunDirError(dir, `${what}; ${CHOOSE_ANOTHER}`, { cause });
+  return new RunDirError(dir, `${what}; ${CHOOSE_ANOTHER_RUN_DIR}`, { cause });
 }
 
 /** The error of a run directory whose lock file could not be created (`code`). */
@@ -30,10 +34,7 @@ export function runDirWriteProblem(dir: string): RunDirError | undefined {
   let there = own;
   while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
   const isDir = there === own;
-  if (!statSync(there).isDirectory())
-    return isDir
-      ? new RunDirError(dir, `exists and is not a folder; ${CHOOSE_ANOTHER}`)
-      : runDirNotCreated(dir, "ENOTDIR");
+  if (!statSync(there).isDirectory()) return runDirNotCreated(dir, isDir ? "EEXIST" : "ENOTDIR");
   try {
     accessSync(there, constants.W_OK | constants.X_OK);
     return undefined;

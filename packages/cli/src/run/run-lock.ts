@@ -29,6 +29,7 @@ import {
 import { isSameProcess, pidExists, pidNamespace, processStart } from "@sfprompt/core/process-start";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
+import { CHOOSE_ANOTHER_RUN_DIR, runDirNotCreated, runDirNotWritable } from "./run-dir-writable.js";
 
 /**
  * The lock file (@sfprompt/core's pid-lock: taken by exclusive create, a dead run's taken over
@@ -192,14 +193,12 @@ const TAKE_ATTEMPTS = 50;
 
 /** Makes `dir` and the folders above it that are missing: those it made, outermost first. */
 function createDir(dir: string): string[] {
-  const choose = "choose another folder with --out DIR (or spec.output.path)";
   let made: string[];
   try {
     made = makeDirs(dir);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    const what = code === "EEXIST" ? "exists and is not a folder" : `cannot be created (${code})`;
-    throw new RunDirError(dir, `${what}; ${choose}`, { cause });
+    throw runDirNotCreated(dir, code, cause);
   }
   let isFolder: boolean;
   try {
@@ -209,11 +208,11 @@ function createDir(dir: string): string[] {
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") return made;
     throw new RunDirError(
       dir,
-      `cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); ${choose}`,
+      `cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); ${CHOOSE_ANOTHER_RUN_DIR}`,
       { cause },
     );
   }
-  if (!isFolder) throw new RunDirError(dir, `exists and is not a folder; ${choose}`);
+  if (!isFolder) throw runDirNotCreated(dir, "EEXIST");
   return made;
 }
 
@@ -287,11 +286,7 @@ export function lockRunDir(dir: string): () => void {
       // it had made it; made again (by this run now)
       if (code === "ENOENT" && attempt < TAKE_ATTEMPTS) continue;
       if (cause instanceof LockReadError) throw new RunDirError(dir, unreadableLock(cause), { cause });
-      throw new RunDirError(
-        dir,
-        `cannot be written (${code ?? String(cause)}); choose a writable folder with --out DIR (or spec.output.path)`,
-        { cause },
-      );
+      throw runDirNotWritable(dir, code ?? String(cause), cause);
     }
   }
   // outermost first, as makeDirs returns them

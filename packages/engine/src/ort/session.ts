@@ -4,8 +4,9 @@
 // So sessions here are created from a model where those inputs are plain inputs, and GraphSession
 // fills in the initializer's value when the caller feeds none.
 // A model file is opened by ORT from its path (or, with such inputs, from its graph's bytes) with its
-// external data left in its files (ORT reads them from the model's folder); an in-memory model past `externalDataAbove` is written once to a temporary folder
-// with its weights as external data and opened from there. One ModelProto cannot pass 2 GiB.
+// external data left in its files (ORT reads them from the model's folder); an in-memory model past
+// `externalDataAbove` is written once to a temporary folder with its weights as external data and
+// opened from there. One ModelProto cannot pass 2 GiB.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";

@@ -309,6 +309,7 @@ async function reconcileParsed(
     ...(held ? { held } : {}),
     desired: desired.apply,
     clientRevision: desired.clientRevision,
+    ...(records.finished ? { ranWithRounds: renderedRounds(seen.configMap) } : {}),
   });
   // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.
   const names = childNames(ref.name);

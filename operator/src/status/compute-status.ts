@@ -36,6 +36,11 @@ export interface StatusInput {
   desired?: readonly KubernetesObject[];
   /** What client pods are made from now (desiredChildren's clientRevision); not written once finished. */
   clientRevision?: string;
+  /**
+   * training.rounds of the run config a finished job's ConfigMap kept (one that records the finish):
+   * the rounds it ran with, where the status lost them (ADR 0034, amendment 4).
+   */
+  ranWithRounds?: number | undefined;
 }
 
 type Phase = NonNullable<Status["phase"]>;
@@ -256,8 +261,11 @@ export function computeStatus(input: StatusInput): StatusWrite {
   const { job, lifecycle, progress } = input;
   const previous = job.status;
   const finished = hasFinished(previous);
-  // A finished job reports the rounds it ran with: an edit after it finished changes nothing (ADR 0034).
-  const rounds = finished && previous?.rounds !== undefined ? previous.rounds : job.spec.training.rounds;
+  // A finished job reports the rounds it ran with: an edit after it finished changes nothing (ADR 0034);
+  // where its status lost them, its kept ConfigMap's run config says them (amendment 4)
+  const ranWith = finished ? previous?.rounds : undefined;
+  const rounds =
+    ranWith ?? (lifecycle.terminal ? input.ranWithRounds : undefined) ?? job.spec.training.rounds;
   // The replayed progress says where the current run is (a new stream or a fresh start goes back to
   // round 0 or 1); the last written round stands while the replay has not caught up, and for good
   // once the job finished (a stream lost after that is no new run).

@@ -285,3 +285,16 @@ test("a finished job whose spec no longer reads, held as OutcomeUnknown, gets th
     said.join("\n"),
   );
 });
+
+test("a finished job whose status was removed after a rounds edit reports the rounds it ran with, from its kept run config", async () => {
+  await failedByDeadline("rounds-kept", { training: { rounds: 3 } });
+  let gone = "";
+  await whileStopped(async () => {
+    await patchJobSpec(w.world, "rounds-kept", { training: { rounds: 7 } });
+    gone = await writeStatus("rounds-kept", null);
+  });
+  const back = await rewritten("rounds-kept", gone, "its status was removed");
+  assert.equal(back.status?.phase, "Failed");
+  assert.equal(back.status?.rounds, 3);
+  assert.equal(back.status?.progress, "0/3");
+});

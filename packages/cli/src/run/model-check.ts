@@ -15,7 +15,16 @@ import {
   splitOptionsOf,
   type DataSource,
 } from "@sfprompt/core";
-import { OnnxIoError, readModelOutline, splitModel, type ModelOutline } from "@sfprompt/engine";
+import {
+  buildSplitGradients,
+  OnnxIoError,
+  readModelOutline,
+  splitModel,
+  supportedGradientOps,
+  UnsupportedGradientError,
+  type ModelOutline,
+  type SplitModel,
+} from "@sfprompt/engine";
 import { modelFileDetail } from "../model-file-error.js";
 import { JobFileError } from "./errors.js";
 import { builtinCacheProblem, modelPlan } from "./model-source.js";
@@ -61,25 +70,77 @@ export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | und
     if (cause instanceof RunConfigError) throw new JobFileError(jobFile, cause.message, { cause });
     throw cause;
   }
+  let split: SplitModel;
   try {
     // the split decides from shapes alone: the weights stand in as zeros nothing touches (as traffic's)
-    splitModel(shapesOnlyOfOutline(outline), splitOptionsOf(c));
+    split = splitModel(shapesOnlyOfOutline(outline), splitOptionsOf(c));
   } catch (cause) {
     throw splitError(c, plan.path, jobFile, cause);
+  }
+  try {
+    // the gradient graphs the run's bundle holds (prepareBundle's call): a rule per op on the
+    // gradient path, read from shapes and the small int tensors the outline keeps
+    buildSplitGradients(split);
+  } catch (cause) {
+    throw splitError(c, plan.path, jobFile, cause, split);
   }
   return inputs;
 }
 
 /**
- * The job file's error for a split of the model at `path` that failed (checkModelFile's on the
- * outline, prepareRunBundle's on the whole model): the splitter's refusal under the job's field, else
- * the model file's error (modelReadError).
+ * The job file's error for a split of the model at `path` that failed, or its gradient graphs
+ * (checkModelFile's on the outline, prepareRunBundle's on the whole model): the splitter's refusal
+ * under the job's field, an op the engine cannot differentiate under spec.model.source
+ * (noGradientRule; `split` tells its partition), else the model file's error (modelReadError).
  */
-export function splitError(c: RunConfig, path: string, jobFile: string, cause: unknown): unknown {
+export function splitError(
+  c: RunConfig,
+  path: string,
+  jobFile: string,
+  cause: unknown,
+  split?: SplitModel,
+): unknown {
   const refused = jobSplitRefusal(cause, c);
   if (refused !== undefined)
     return new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
+  if (cause instanceof UnsupportedGradientError)
+    return new JobFileError(jobFile, noGradientRule(c, path, cause, split), { cause });
   return modelReadError(c, path, jobFile, cause);
+}
+
+/**
+ * What a user is told of a model with an op on the gradient path that has no gradient rule: the
+ * engine's own words end in advice to add a rule in its source tree. The op, its node and partition;
+ * that no spec.model.split avoids it (the prompt enters after the embeddings, and the head, the
+ * body's input gradient and the tail are all differentiated: the op is met only when it is past the
+ * prompt); the ops that have a rule; and, last, that a rule is a change to the engine's code.
+ */
+function noGradientRule(c: RunConfig, path: string, e: UnsupportedGradientError, split?: SplitModel): string {
+  const field =
+    c.model.source.path === undefined
+      ? `spec.model.source: builtin: ${c.model.source.builtin ?? "demo"} (${path})`
+      : `spec.model.source.path: ${path}`;
+  const part = split === undefined ? undefined : partitionOf(split, e.nodeName);
+  const where = part === undefined ? "" : `, in the ${part} as spec.model.split cuts the model`;
+  return (
+    `${field}: node "${e.nodeName}" is a ${e.opType}${where}, an op the engine cannot differentiate, ` +
+    "and it lies on the gradient path the training needs; no spec.model.split keeps it off that path " +
+    "(the head, the body, whose input gradient goes back to the head, and the tail are all " +
+    "differentiated: only the ops before the prompt, the embeddings, are not). The ops the engine " +
+    `differentiates (docs/gradients.md lists them): ${supportedGradientOps().join(", ")}; use a model ` +
+    `made of these ops. A rule for ${e.opType} is a change to sfprompt's engine, not to the job ` +
+    '(docs/gradients.md, "Adding a gradient rule")'
+  );
+}
+
+/** The partition ("head", "body", "tail") of the split holding the node, if one does. */
+function partitionOf(s: SplitModel, node: string): string | undefined {
+  const parts: Array<[string, SplitModel["head"]]> = [
+    ["head", s.head],
+    ["body", s.body],
+    ["tail", s.tail],
+  ];
+  return parts.find(([, m]) => m.graph.nodes.some((n) => n.name === node))?.[0];
 }
 
 /**

@@ -8,7 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FAILS_AFTER_START, sfprompt, writeFailsAfterStartJob, writeTinyJob } from "./run-helpers.js";
+import {
+  FAILS_AFTER_START,
+  sfprompt,
+  sfpromptFailingStart,
+  writeFailsAfterStartJob,
+  writeTinyJob,
+} from "./run-helpers.js";
 
 const NOTE =
   /^tiny: sfprompt run starts every process on this machine and leaves out what only a cluster acts on: (.*)$/m;
@@ -52,11 +58,11 @@ describe("sfprompt run of a job with cluster-only fields", () => {
   });
 
   it("says nothing of the kind for a job that sets none of them", () => {
-    // a model the engine cannot differentiate: refused when the run builds the gradient graphs, after
-    // the line would come (a missing path, a file that is no ONNX model or a split the model cannot
-    // give is refused before the run starts, with the job's other checks)
+    // a demo model it cannot pre-train (no Fashion-MNIST): refused after the line would come (a
+    // missing path, a file that is no ONNX model, a split the model cannot give or an op the engine
+    // cannot differentiate is refused before the run starts, with the job's other checks)
     const file = writeFailsAfterStartJob(dir, job, "plain");
-    const r = sfprompt("run", file, "--out", join(dir, "out-plain"));
+    const r = sfpromptFailingStart(dir, "run", file, "--out", join(dir, "out-plain"));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^starting tiny in /m);
     assert.match(r.stderr, FAILS_AFTER_START);

@@ -10,7 +10,7 @@ import { after, before } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startNatsServer, type TestNats } from "@sfprompt/protocol/testing";
 import { buildDemoVit, DEMO_RECIPE } from "@sfprompt/core";
-import { readModel, writeModel } from "@sfprompt/engine";
+import { writeModel } from "@sfprompt/engine";
 import { RunMetricsSchema, type RunMetrics } from "../src/run/metrics.js";
 import { LOCK_FILE } from "../src/run/run-lock.js";
 
@@ -210,23 +210,40 @@ export function natsRunWorld(prefix: string): NatsRunWorld {
 }
 
 /**
- * The job `job` (writeTinyJob's in `dir`) on its ViT with a Sin, an op the engine has no gradient rule
- * for, in place of its last block's Erf, written to NAME.yaml: it passes every check before the start
- * (the split decides from shapes), and the run stops when it builds the gradient graphs, after it
- * said it starts. For tests of what a start that fails leaves behind.
+ * The job `job` (writeTinyJob's in `dir`) on the built-in demo model, written to NAME.yaml, for
+ * sfpromptFailingStart: it passes every check before the start (a demo model not cached needs only a
+ * cache folder the run can fill), and the run stops when it pre-trains the demo model, after it said
+ * it starts and before it writes into the run folder: the Fashion-MNIST the pre-training reads is not
+ * there. For tests of what a start that fails leaves behind. (A model with an op the engine cannot
+ * differentiate served until the checks built the gradient graphs, 28dcdff.)
  */
 export function writeFailsAfterStartJob(dir: string, job: string, name: string): string {
   const vit = join(dir, "vit.onnx");
-  const model = readModel(vit);
-  const erf = model.graph.nodes.find((n) => n.name === "/blocks.1/mlp/act/Erf");
-  assert.ok(erf !== undefined, "the tiny ViT's last block has an Erf");
-  erf.opType = "Sin";
-  const path = join(dir, `${name}.onnx`);
-  writeModel(path, model);
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, readFileSync(job, "utf8").replace(JSON.stringify(vit), JSON.stringify(path)));
+  const text = readFileSync(job, "utf8");
+  assert.ok(text.includes(`source: { path: ${JSON.stringify(vit)} }`), "the job is writeTinyJob's");
+  writeFileSync(file, text.replace(`source: { path: ${JSON.stringify(vit)} }`, "source: { builtin: demo }"));
   return file;
 }
 
-/** What the run of writeFailsAfterStartJob's job stops with. */
-export const FAILS_AFTER_START = /no gradient rule for op Sin \(node "\/blocks\.1\/mlp\/act\/Erf"\)/;
+/**
+ * sfprompt(...args) with a demo model cache of its own, empty, under `dir` (so the demo model is
+ * built) and SFPROMPT_FASHION_MNIST_DIR an empty folder there (so its pre-training finds no data):
+ * writeFailsAfterStartJob's job then stops after its start.
+ */
+export function sfpromptFailingStart(dir: string, ...args: string[]): CliResult {
+  const cache = mkdtempSync(join(dir, "demo-cache-"));
+  const noData = mkdtempSync(join(dir, "no-fashion-mnist-"));
+  const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 180_000,
+    killSignal: "SIGKILL",
+    env: { ...process.env, SFPROMPT_CACHE: cache, SFPROMPT_FASHION_MNIST_DIR: noData },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What the run of writeFailsAfterStartJob's job stops with under sfpromptFailingStart. */
+export const FAILS_AFTER_START =
+  /Fashion-MNIST's train split is not in \S+ \(SFPROMPT_FASHION_MNIST_DIR\): set SFPROMPT_FASHION_MNIST_DIR/;

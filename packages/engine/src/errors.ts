@@ -52,6 +52,8 @@ export class UnsupportedGradientError extends Error {
   override readonly name = "UnsupportedGradientError";
   readonly opType: string;
   readonly nodeName: string;
+  /** What of the op's attributes or inputs has no rule (a Conv's group), when the op has one. */
+  readonly detail: string | undefined;
   constructor(opType: string, nodeName: string, detail?: string, options?: { cause?: unknown }) {
     super(
       `no gradient rule for op ${opType} (node "${nodeName}")${detail ? `: ${detail}` : ""}; ` +
@@ -60,6 +62,7 @@ export class UnsupportedGradientError extends Error {
     );
     this.opType = opType;
     this.nodeName = nodeName;
+    this.detail = detail;
   }
 }
 

@@ -122,14 +122,21 @@ function noGradientRule(c: RunConfig, path: string, e: UnsupportedGradientError,
       : `spec.model.source.path: ${path}`;
   const part = split === undefined ? undefined : partitionOf(split, e.nodeName);
   const where = part === undefined ? "" : `, in the ${part} as spec.model.split cuts the model`;
+  // an op with a rule for its other forms (a Conv of group 1) says which of its forms has none
+  const what =
+    e.detail === undefined
+      ? `is a ${e.opType}, an op the engine cannot differentiate${where}`
+      : `is a ${e.opType} of a form the engine cannot differentiate (${e.detail})${where}`;
+  const use = e.detail === undefined ? "made of these ops" : `whose ${e.opType} the engine differentiates`;
+  const rule = e.detail === undefined ? `A rule for ${e.opType}` : `A rule for this ${e.opType}`;
   return (
-    `${field}: node "${e.nodeName}" is a ${e.opType}${where}, an op the engine cannot differentiate, ` +
-    "and it lies on the gradient path the training needs; no spec.model.split keeps it off that path " +
-    "(the head, the body, whose input gradient goes back to the head, and the tail are all " +
-    "differentiated: only the ops before the prompt, the embeddings, are not). The ops the engine " +
-    `differentiates (docs/gradients.md lists them): ${supportedGradientOps().join(", ")}; use a model ` +
-    `made of these ops. A rule for ${e.opType} is a change to sfprompt's engine, not to the job ` +
-    '(docs/gradients.md, "Adding a gradient rule")'
+    `${field}: node "${e.nodeName}" ${what}, and it lies on the gradient path the training needs; ` +
+    "no spec.model.split keeps it off that path (the head, the body, whose input gradient goes back " +
+    "to the head, and the tail are all differentiated: only the ops before the prompt, the " +
+    "embeddings, are not). The ops the engine differentiates (docs/gradients.md lists them, and " +
+    `what of their forms it does not): ${supportedGradientOps().join(", ")}; use a model ${use}. ` +
+    `${rule} is a change to sfprompt's engine, not to the job (docs/gradients.md, "Adding a ` +
+    'gradient rule")'
   );
 }
 

@@ -88,7 +88,7 @@ const cases: {
       return root;
     },
     field: "spec.model.source",
-    says: /builtin: demo: demo model cache .*card\.json: is not valid JSON; delete the folder to rebuild the model \(in the cache folder, --cache-dir \/ SFPROMPT_CACHE_DIR, now /,
+    says: /builtin: demo: demo model cache .*card\.json: is not valid JSON; remove the folder \(rm -rf \S+\) so that the model is built again \(in the cache folder, --cache-dir \/ SFPROMPT_CACHE_DIR, now /,
   },
   {
     name: "a model file whose bundle cannot be cached, a cache folder that is a file",

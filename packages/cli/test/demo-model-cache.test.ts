@@ -179,7 +179,7 @@ describe("sfprompt demo-model with a cached card that is not a card", () => {
     assertUserError(
       r,
       new RegExp(
-        `demo model cache ${model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/card\\.json: is not a demo model card \\(data: .+\\); delete the folder to rebuild the model`,
+        `demo model cache ${model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/card\\.json: is not a demo model card \\(data: .+\\); remove the folder \\(rm -rf ${model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) so that the model is built again`,
       ),
     );
   });

@@ -160,8 +160,9 @@ describe("a run folder whose lock names a pid that another process has now", () 
         assert.ok(
           r.stderr.includes(
             `RunDirError: run directory ${dir}: its lock ${lock} cannot be read by this process's user ` +
-              `(uid ${uid}, gid ${gid}; EACCES): make it readable (chmod a+r ${lock}), or remove it if ` +
-              `no sfprompt run uses the folder; or choose another folder with --out DIR (or spec.output.path)`,
+              `(uid ${uid}, gid ${gid}; EACCES): make it readable (chmod a+r ${lock}), or, if no sfprompt ` +
+              `run uses the folder, remove it (rm -f ${lock}, as its owner or root); or choose another ` +
+              `folder with --out DIR (or spec.output.path)`,
           ),
           r.stderr,
         );

@@ -10,21 +10,26 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { BUNDLE_FILES } from "@sfprompt/engine";
+import { buildDemoVit, CARD_FILE, DEMO_RECIPE, demoModelDir, MODEL_FILE } from "@sfprompt/core";
+import { BUNDLE_FILES, writeModel } from "@sfprompt/engine";
+import { LOCK_FILE } from "../src/run/run-lock.js";
+import { RUN_FOLDER_MARK } from "../src/run/run-folder.js";
 import {
   assertUserError,
   readRunMetrics,
   ROOT,
   sfprompt,
+  sfpromptWithin,
   writeTinyJob,
   type CliResult,
 } from "./run-helpers.js";
@@ -55,6 +60,19 @@ function runSuggested(said: string, pattern: RegExp, cwd: string): string {
   assert.equal(r.status, 0, `${command}: ${r.stderr}`);
   return command;
 }
+
+/** Every path under `root`, relative to it, with its owner and mode ("path uid mode"). */
+function tree(root: string, dir = root): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    const st = statSync(path);
+    const here = `${relative(root, path)} ${st.uid} ${(st.mode & 0o7777).toString(8)}`;
+    return e.isDirectory() ? [here, ...tree(root, path)] : [here];
+  });
+}
+
+/** A shell reads this as three words, an open quote and $HOME's value. */
+const ODD = "it's $HOME";
 
 /** Whether `file` can be read by the run's user (nobody as root, else this user). */
 function readableByRunUser(file: string): boolean {
@@ -132,5 +150,115 @@ describe("the commands sfprompt run suggests, at paths with a space, a quote and
     const again = sfprompt("run", job, "--out", out, "--rounds", "2");
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readRunMetrics(out).rounds.length, 2);
+  });
+
+  it("a run folder whose lock a run of another container left: its rm -f removes the lock, and only it; validate then passes", () => {
+    const root = join(dir, "lock-case");
+    mkdirSync(root);
+    const job = writeTinyJob(root);
+    const out = join(root, `${ODD} run`);
+    mkdirSync(out);
+    writeFileSync(join(out, RUN_FOLDER_MARK), "an earlier run's\n");
+    // pid 1 of another pid namespace: pid 1 runs here too (init), so the lock reads as held for good
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    writeFileSync(join(out, LOCK_FILE), `1\nstarted ${boot} 1\npidns pid:[1]\n`);
+    const r = sfprompt("validate", job, "--out", out);
+    assertUserError(r, /is in use by another sfprompt run \(pid 1\)/);
+    const before = tree(root);
+    runSuggested(r.stderr, /remove its lock: (rm -f .*)$/m, root);
+    const lock = `${relative(root, join(out, LOCK_FILE))} `;
+    assert.deepEqual(
+      tree(root),
+      before.filter((p) => !p.startsWith(lock)),
+      "only the lock is gone",
+    );
+    const again = sfprompt("validate", job, "--out", out);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
+  it("a run directory under a folder the run's user cannot write in: the command makes that directory for the user, and only it; validate then passes", () => {
+    const root = join(dir, "made-case");
+    mkdirSync(root);
+    chmodSync(root, 0o777);
+    const job = writeTinyJob(root);
+    chmodSync(job, 0o644);
+    const closed = join(root, `${ODD} closed`);
+    mkdirSync(closed);
+    chmodSync(closed, asRoot ? 0o755 : 0o555);
+    const out = join(closed, "runs", "tiny run");
+    const r = sfpromptAsRunUser("validate", job, "--out", out);
+    assertUserError(
+      r,
+      /cannot be created \(EACCES\): .* cannot be written by this process's user \(uid \d+, gid \d+; EACCES\)/,
+    );
+    const before = tree(root);
+    // run by the folder's owner: root here, which made it (as another user, the user itself)
+    runSuggested(
+      r.stderr,
+      asRoot ? /or root make the run directory for uid \d+: (.*)$/m : /make it writable: (.*)$/m,
+      root,
+    );
+    const made = [join(closed, "runs"), out].map((d) => `${relative(root, d)} `);
+    const changed = (p: string): boolean =>
+      made.some((m) => p.startsWith(m)) || p.startsWith(`${relative(root, closed)} `);
+    assert.deepEqual(
+      tree(root).filter((p) => !changed(p)),
+      before.filter((p) => !changed(p)),
+      "nothing else changed",
+    );
+    const again = sfpromptAsRunUser("validate", job, "--out", out);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
+  it("a run directory the run's user cannot write: the command gives that directory to the user, and only it; validate then passes", () => {
+    const root = join(dir, "written-case");
+    mkdirSync(root);
+    chmodSync(root, 0o777);
+    const job = writeTinyJob(root);
+    chmodSync(job, 0o644);
+    const out = join(root, `${ODD} run`);
+    mkdirSync(out);
+    writeFileSync(join(out, RUN_FOLDER_MARK), "an earlier run's\n");
+    // what an unquoted command's words would reach instead
+    mkdirSync(join(root, "it"));
+    chmodSync(out, asRoot ? 0o755 : 0o555);
+    const r = sfpromptAsRunUser("validate", job, "--out", out);
+    assertUserError(
+      r,
+      /cannot be written \(EACCES\): .* cannot be written by this process's user \(uid \d+, gid \d+; EACCES\)/,
+    );
+    const before = tree(root);
+    runSuggested(r.stderr, asRoot ? /or root give it to uid \d+: (.*)$/m : /make it writable: (.*)$/m, root);
+    const mine = (p: string): boolean =>
+      p.startsWith(`${relative(root, out)} `) || p.startsWith(`${relative(root, out)}/`);
+    assert.deepEqual(
+      tree(root).filter((p) => !mine(p)),
+      before.filter((p) => !mine(p)),
+      "nothing else changed",
+    );
+    const again = sfpromptAsRunUser("validate", job, "--out", out);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
+  it("a cached demo card that is not a card: its rm -rf removes that model's folder, and only it", () => {
+    const cache = join(dir, `${ODD} cache`);
+    const model = demoModelDir(DEMO_RECIPE, cache);
+    mkdirSync(model, { recursive: true });
+    writeModel(join(model, MODEL_FILE), buildDemoVit(DEMO_RECIPE.architecture, 1).model);
+    writeFileSync(join(model, CARD_FILE), "{}\n");
+    // another model of the cache, which the command must leave
+    mkdirSync(`${model}-other`);
+    writeFileSync(join(`${model}-other`, MODEL_FILE), "another model\n");
+    const r = sfpromptWithin(60_000, "demo-model", "--cache", cache);
+    assertUserError(r, /is not a demo model card/);
+    const before = tree(dir);
+    runSuggested(r.stderr, /\((rm -rf .*?)\) so that the model is built again/, dir);
+    const gone = `${relative(dir, model)} `;
+    const inside = `${relative(dir, model)}/`;
+    assert.deepEqual(
+      tree(dir),
+      before.filter((p) => !p.startsWith(gone) && !p.startsWith(inside)),
+      "only the model's folder is gone",
+    );
   });
 });

@@ -35,7 +35,7 @@ describe("sfprompt validate with a run directory the user cannot make or write",
         return join(dir, "closed", "runs", "tiny");
       },
       detail:
-        "cannot be created \\(EACCES\\); choose another folder with --out DIR \\(or spec\\.output\\.path\\)",
+        "cannot be created \\(EACCES\\): \\S+/closed, owned by uid \\d+, cannot be written by this process's user \\(uid \\d+, gid \\d+; EACCES\\); choose a folder you can write with --out DIR \\(or spec\\.output\\.path\\), or .*",
     },
     {
       name: "--out, a folder there that it cannot write in",
@@ -45,7 +45,7 @@ describe("sfprompt validate with a run directory the user cannot make or write",
         return join(dir, "closed-run");
       },
       detail:
-        "cannot be written \\(EACCES\\); choose a writable folder with --out DIR \\(or spec\\.output\\.path\\)",
+        "cannot be written \\(EACCES\\): \\S+/closed-run, owned by uid \\d+, cannot be written by this process's user \\(uid \\d+, gid \\d+; EACCES\\); choose a folder you can write with --out DIR \\(or spec\\.output\\.path\\), or .*",
     },
   ];
 

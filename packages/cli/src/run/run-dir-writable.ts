@@ -3,24 +3,78 @@
 // one set of words for both, the check finding them from the first folder there and this user's access.
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { shellQuote } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
 
 /** What to do about a run directory that cannot be made or read (lockRunDir's errors). */
 export const CHOOSE_ANOTHER_RUN_DIR = "choose another folder with --out DIR (or spec.output.path)";
-const CHOOSE_WRITABLE = "choose a writable folder with --out DIR (or spec.output.path)";
+const CHOOSE_WRITABLE = "choose a folder you can write with --out DIR (or spec.output.path)";
+
+/** `dir` itself when it is there, else the folder above it that its first missing folder is made in. */
+function firstThere(dir: string): string {
+  let there = resolve(dir);
+  while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
+  return there;
+}
+
+/**
+ * For a permission error (EACCES, EPERM) met making `dir` (`made`) or writing in it: who may not
+ * write where, and the pasted command that fixes it (ADR 0016 amendment 51): the folder's owner (uid
+ * O) this user already is, `chmod u+wx` (or `chmod -R u+rwX` of the run directory); else, run by its
+ * owner or root, `mkdir -p DIR && chown U:G DIR` (only the run directory is made and given, not the
+ * folder above it) or `chown -R U:G DIR`. Undefined for other codes and where uids are unknown.
+ */
+function permissionFix(dir: string, code: string, made: boolean): string | undefined {
+  if (code !== "EACCES" && code !== "EPERM") return undefined;
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === undefined || gid === undefined) return undefined;
+  const there = firstThere(dir);
+  let owner: number | undefined;
+  try {
+    owner = statSync(there).uid;
+  } catch {
+    owner = undefined;
+  }
+  const whose = owner === undefined ? "" : `, owned by uid ${owner},`;
+  const who = `${there}${whose} cannot be written by this process's user (uid ${uid}, gid ${gid}; ${code})`;
+  const q = shellQuote(resolve(dir));
+  let fix: string;
+  if (owner === uid)
+    fix = made
+      ? `make it writable: chmod u+wx ${shellQuote(there)}`
+      : `make it writable: chmod -R u+rwX ${q}`;
+  else {
+    const by = owner === undefined ? "its owner or root" : `uid ${owner} (its owner) or root`;
+    fix = made
+      ? `have ${by} make the run directory for uid ${uid}: mkdir -p ${q} && chown ${uid}:${gid} ${q}`
+      : `have ${by} give it to uid ${uid}: chown -R ${uid}:${gid} ${q}`;
+  }
+  return `${who}; ${CHOOSE_WRITABLE}, or ${fix}`;
+}
 
 /**
  * The error of a run directory (or a folder above it) mkdir refused with `code` (EEXIST: a file is
  * where the run directory would be).
  */
 export function runDirNotCreated(dir: string, code: string, cause?: unknown): RunDirError {
-  const what = code === "EEXIST" ? "exists and is not a folder" : `cannot be created (${code})`;
-  return new RunDirError(dir, `${what}; ${CHOOSE_ANOTHER_RUN_DIR}`, { cause });
+  if (code === "EEXIST")
+    return new RunDirError(dir, `exists and is not a folder; ${CHOOSE_ANOTHER_RUN_DIR}`, { cause });
+  const fix = permissionFix(dir, code, true);
+  const said = fix === undefined ? `; ${CHOOSE_ANOTHER_RUN_DIR}` : `: ${fix}`;
+  return new RunDirError(dir, `cannot be created (${code})${said}`, { cause });
 }
 
 /** The error of a run directory whose lock file could not be created (`code`). */
 export function runDirNotWritable(dir: string, code: string, cause?: unknown): RunDirError {
-  return new RunDirError(dir, `cannot be written (${code}); ${CHOOSE_WRITABLE}`, { cause });
+  const fix = permissionFix(dir, code, false);
+  const said = fix === undefined ? `; ${CHOOSE_WRITABLE}` : `: ${fix}`;
+  return new RunDirError(dir, `cannot be written (${code})${said}`, { cause });
+}
+
+/** The error of a run directory that was made (or found) but cannot be looked at (`code`). */
+export function runDirNotRead(dir: string, code: string, cause?: unknown): RunDirError {
+  return new RunDirError(dir, `cannot be read (${code}); ${CHOOSE_ANOTHER_RUN_DIR}`, { cause });
 }
 
 /**
@@ -31,8 +85,7 @@ export function runDirNotWritable(dir: string, code: string, cause?: unknown): R
  */
 export function runDirWriteProblem(dir: string): RunDirError | undefined {
   const own = resolve(dir);
-  let there = own;
-  while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
+  const there = firstThere(dir);
   const isDir = there === own;
   if (!statSync(there).isDirectory()) return runDirNotCreated(dir, isDir ? "EEXIST" : "ENOTDIR");
   try {

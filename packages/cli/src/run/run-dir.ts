@@ -14,6 +14,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import type { Method, SFPromptJob } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
+import { runDirNotWritable } from "./run-dir-writable.js";
 import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
 import { OWNED, RUN_FILES } from "./run-files.js";
 import { checkRunFolder, RUN_FOLDER_MARK } from "./run-folder.js";
@@ -141,12 +142,8 @@ export function openRunDir(
     if (!resumed) for (const f of OWNED) rmSync(join(dir, f), { recursive: true, force: true });
     accessSync(dir, constants.W_OK);
   } catch (cause) {
-    // a read-only file system, a file where a parent folder should be, no permission
-    throw new RunDirError(
-      dir,
-      `cannot be created or written (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); choose a writable folder with --out DIR (or spec.output.path)`,
-      { cause },
-    );
+    // a read-only file system, an earlier run's file another user owns, no permission: lockRunDir's words
+    throw runDirNotWritable(dir, (cause as NodeJS.ErrnoException).code ?? String(cause), cause);
   }
   return { resumed };
 }

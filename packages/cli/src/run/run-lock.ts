@@ -29,7 +29,12 @@ import {
 import { isSameProcess, pidExists, pidNamespace, processStart } from "@sfprompt/core/process-start";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
-import { CHOOSE_ANOTHER_RUN_DIR, runDirNotCreated, runDirNotWritable } from "./run-dir-writable.js";
+import {
+  CHOOSE_ANOTHER_RUN_DIR,
+  runDirNotCreated,
+  runDirNotRead,
+  runDirNotWritable,
+} from "./run-dir-writable.js";
 
 /**
  * The lock file (@sfprompt/core's pid-lock: taken by exclusive create, a dead run's taken over
@@ -206,11 +211,7 @@ function createDir(dir: string): string[] {
   } catch (cause) {
     // removed since it was found or made: the lock's ENOENT makes it again (lockRunDir)
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") return made;
-    throw new RunDirError(
-      dir,
-      `cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); ${CHOOSE_ANOTHER_RUN_DIR}`,
-      { cause },
-    );
+    throw runDirNotRead(dir, (cause as NodeJS.ErrnoException).code ?? String(cause), cause);
   }
   if (!isFolder) throw runDirNotCreated(dir, "EEXIST");
   return made;
@@ -221,7 +222,7 @@ function createDir(dir: string): string[] {
  * wrote it with umask 077, and may still run (ADR 0016 amendment 27).
  */
 function unreadableLock(cause: LockReadError): string {
-  const choose = "or choose another folder with --out DIR (or spec.output.path)";
+  const choose = `or ${CHOOSE_ANOTHER_RUN_DIR}`;
   const code = cause.code ?? String(cause.cause);
   if (code !== "EACCES" && code !== "EPERM")
     return `its lock ${cause.path} cannot be read (${code}); ${choose}`;
@@ -230,14 +231,24 @@ function unreadableLock(cause: LockReadError): string {
   const who = uid === undefined || gid === undefined ? "" : `uid ${uid}, gid ${gid}; `;
   return (
     `its lock ${cause.path} cannot be read by this process's user (${who}${code}): make it readable ` +
-    `(chmod a+r ${shellQuote(cause.path)}), or remove it if no sfprompt run uses the folder; ${choose}`
+    `(chmod a+r ${shellQuote(cause.path)}), or, if no sfprompt run uses the folder, remove it ` +
+    `(rm -f ${shellQuote(cause.path)}, as its owner or root); ${choose}`
   );
 }
 
+/**
+ * A live holder's refusal. A holder in this pid namespace that died is taken over by itself, so the
+ * lock is one to remove by hand only when its holder ran where this process cannot see (another
+ * container or machine sharing the folder) and is gone: the rm names only the lock (ADR 0016
+ * amendment 51).
+ */
 function inUseError(dir: string, path: string, holder: LockHolder): RunDirError {
+  const who = holder.pid === undefined ? "starting" : `pid ${holder.pid}`;
   return new RunDirError(
     dir,
-    `is in use by another sfprompt run (${holder.pid === undefined ? "starting" : `pid ${holder.pid}`}); wait for it to finish or stop it, or choose another --out DIR (if no such process runs, remove ${path})`,
+    `is in use by another sfprompt run (${who}); wait for it to finish or stop it, or choose another --out DIR; ` +
+      `if that run is gone (one of another container or machine that shares the folder, which this ` +
+      `process cannot see), remove its lock: rm -f ${shellQuote(path)}`,
   );
 }
 

@@ -133,7 +133,7 @@ function whyUnreadable(cause: LockReadError, dir: string): string {
   const who = uid === undefined || gid === undefined ? "" : `uid ${uid}, gid ${gid}; `;
   return (
     ` by this process's user (${who}${cause.code}): make it readable (chmod a+r ${shellQuote(cause.path)}), ` +
-    `or remove it if no process is filling ${dir} now`
+    `or, if no process is filling ${dir} now, remove it (rm -f ${shellQuote(cause.path)}, as its owner or root)`
   );
 }
 

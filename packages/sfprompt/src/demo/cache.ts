@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
+import { shellQuote } from "@sfprompt/api";
 import { z } from "zod";
 import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { DemoCacheError } from "./errors.js";
@@ -78,6 +79,14 @@ const CardRead = z.object({
   seconds: z.number(),
 });
 
+/**
+ * What a damaged cached model's error tells: the command that removes its folder, and only it, so
+ * that the next use builds it again (ADR 0016 amendment 51; the demo and MiniLM caches alike).
+ */
+export function rebuildHint(dir: string): string {
+  return `remove the folder (rm -rf ${shellQuote(dir)}) so that the model is built again`;
+}
+
 function readCached(dir: string): DemoModel | undefined {
   const path = join(dir, MODEL_FILE);
   const cardPath = join(dir, CARD_FILE);
@@ -86,9 +95,7 @@ function readCached(dir: string): DemoModel | undefined {
   try {
     card = JSON.parse(readFileSync(cardPath, "utf8"));
   } catch (cause) {
-    throw new DemoCacheError(cardPath, "is not valid JSON; delete the folder to rebuild the model", {
-      cause,
-    });
+    throw new DemoCacheError(cardPath, `is not valid JSON; ${rebuildHint(dir)}`, { cause });
   }
   const checked = CardRead.safeParse(card);
   if (!checked.success) {
@@ -96,7 +103,7 @@ function readCached(dir: string): DemoModel | undefined {
     const where = issue?.path.join(".") || "(root)";
     throw new DemoCacheError(
       cardPath,
-      `is not a demo model card (${where}: ${issue?.message ?? "invalid"}); delete the folder to rebuild the model`,
+      `is not a demo model card (${where}: ${issue?.message ?? "invalid"}); ${rebuildHint(dir)}`,
       { cause: checked.error },
     );
   }

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
-import { CARD_FILE, MODEL_FILE } from "../demo/cache.js";
+import { CARD_FILE, MODEL_FILE, rebuildHint } from "../demo/cache.js";
 import { readBertConfig, type BertConfig } from "./bert-config.js";
 import {
   buildBertClassifier,
@@ -86,9 +86,7 @@ function readCached(dir: string, vocab: string): MinilmModel | undefined {
   try {
     return { path, vocab, card: JSON.parse(readFileSync(cardPath, "utf8")) as MinilmModelCard, built: false };
   } catch (cause) {
-    throw new MinilmCacheError(cardPath, "is not valid JSON; delete the folder to rebuild the model", {
-      cause,
-    });
+    throw new MinilmCacheError(cardPath, `is not valid JSON; ${rebuildHint(dir)}`, { cause });
   }
 }
 

@@ -10,15 +10,17 @@ import {
   chmodSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { shellQuote } from "@sfprompt/api";
 
 const PROCESS = new URL("./fill-once-process.ts", import.meta.url).pathname;
 const BOOT_ID = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
@@ -184,10 +186,13 @@ describe("a cache lock whose filler's pid another process has now", () => {
   );
 
   it(
-    "a lock this process's user cannot read is reported as one that cannot be read, not created",
-    withDir(async (dir, root) => {
-      // as root: the lock is root's, mode 0600, and the filler runs as nobody; else mode 000
+    "a lock this process's user cannot read is reported as one that cannot be read, not created; its rm -f, pasted into bash, removes only it",
+    withDir(async (plain, root) => {
+      // as root: the lock is root's, mode 0600, and the filler runs as nobody; else mode 000. A space,
+      // a quote and a $ in the folder's name: the suggested command must quote it
+      const dir = join(root, "it's $HOME model");
       const lock = `${dir}.lock`;
+      writeFileSync(plain, "what an unquoted command would reach\n");
       const other = spawn("sleep", ["600"], { stdio: "ignore" });
       try {
         writeFileSync(lock, `${other.pid}\n`);
@@ -202,11 +207,24 @@ describe("a cache lock whose filler's pid another process has now", () => {
         assert.equal(
           outcome.error,
           `CacheDirError: cache folder ${root}: its lock ${lock} cannot be read by this process's user ` +
-            `(uid ${uid}, gid ${gid}; EACCES): make it readable (chmod a+r ${lock}), or remove it if no ` +
-            `process is filling ${dir} now; set SFPROMPT_CACHE (sfprompt demo-model: --cache DIR) to a ` +
-            `folder this user can write`,
+            `(uid ${uid}, gid ${gid}; EACCES): make it readable (chmod a+r ${shellQuote(lock)}), or, if no ` +
+            `process is filling ${dir} now, remove it (rm -f ${shellQuote(lock)}, as its owner or root); ` +
+            `set SFPROMPT_CACHE (sfprompt demo-model: --cache DIR) to a folder this user can write`,
         );
         assert.equal(existsSync(dir), false);
+        // its owner runs the rm once the process it names is gone: only the lock goes, and a fill then works
+        other.kill("SIGKILL");
+        const rm = /remove it \((rm -f .*?), as its owner or root\)/.exec(outcome.error)?.[1];
+        assert.ok(rm !== undefined, outcome.error);
+        const before = readdirSync(root).sort();
+        const r = spawnSync("bash", ["-c", rm], { cwd: root, encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(
+          readdirSync(root).sort(),
+          before.filter((n) => n !== basename(lock)),
+        );
+        const next = filler(dir, asRoot ? { user: NOBODY } : {});
+        assert.deepEqual(await next.outcome, { ok: true, value: `filled by ${next.child.pid}` });
       } finally {
         other.kill("SIGKILL");
       }

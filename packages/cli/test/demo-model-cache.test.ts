@@ -156,7 +156,7 @@ describe("sfprompt run with a cached demo model cut short", () => {
     assertUserError(
       r,
       new RegExp(
-        `${job.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: spec\\.model\\.source: builtin: demo: cannot load ONNX model ${escaped}/model\\.onnx: .*; the cached model is damaged: delete ${escaped} so that the next run builds it again`,
+        `${job.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: spec\\.model\\.source: builtin: demo: cannot load ONNX model ${escaped}/model\\.onnx: .*; the cached model is damaged: remove its folder \\(rm -rf ${escaped}\\) so that the next run builds it again`,
       ),
     );
   });

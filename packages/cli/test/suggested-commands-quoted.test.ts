@@ -261,4 +261,37 @@ describe("the commands sfprompt run suggests, at paths with a space, a quote and
       "only the model's folder is gone",
     );
   });
+
+  it("a cached demo model cut short: validate's rm -rf removes that model's folder, and only it", () => {
+    const root = join(dir, "cut-case");
+    mkdirSync(root);
+    const cache = join(root, `${ODD} cache`);
+    const model = demoModelDir(DEMO_RECIPE, cache);
+    mkdirSync(model, { recursive: true });
+    const file = join(model, MODEL_FILE);
+    writeModel(file, buildDemoVit(DEMO_RECIPE.architecture, 1).model);
+    writeFileSync(file, readFileSync(file).subarray(0, 100));
+    writeFileSync(join(model, CARD_FILE), "{}\n");
+    mkdirSync(`${model}-other`);
+    writeFileSync(join(`${model}-other`, MODEL_FILE), "another model\n");
+    const job = join(ROOT, "examples", "demo-job.yaml");
+    const r = spawnSync(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", MAIN, "validate", job, "--out", join(root, "out")],
+      { cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, SFPROMPT_CACHE: cache } },
+    );
+    assertUserError(
+      { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr },
+      /the cached model is damaged: remove its folder/,
+    );
+    const before = tree(root);
+    runSuggested(r.stderr, /\((rm -rf .*?)\) so that the next run builds it again/, root);
+    const gone = (p: string): boolean =>
+      p.startsWith(`${relative(root, model)} `) || p.startsWith(`${relative(root, model)}/`);
+    assert.deepEqual(
+      tree(root),
+      before.filter((p) => !gone(p)),
+      "only the model's folder is gone",
+    );
+  });
 });

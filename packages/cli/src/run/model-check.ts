@@ -4,7 +4,7 @@
 // by checkJob before anything starts, for sfprompt run and sfprompt validate alike; the image input's
 // sample shape it finds is what the data checks read JSONL number features against.
 import { dirname } from "node:path";
-import { TEXT_DATASETS, type RunConfig } from "@sfprompt/api";
+import { shellQuote, TEXT_DATASETS, type RunConfig } from "@sfprompt/api";
 import {
   checkModelTokenizer,
   jobSplitRefusal,
@@ -185,7 +185,7 @@ export function modelReadError(c: RunConfig, path: string, jobFile: string, caus
   if (builtin !== undefined && cause instanceof OnnxIoError)
     return new JobFileError(
       jobFile,
-      `spec.model.source: builtin: ${builtin}: ${cause.message}; the cached model is damaged: delete ${dirname(path)} so that the next run builds it again`,
+      `spec.model.source: builtin: ${builtin}: ${cause.message}; the cached model is damaged: remove its folder (rm -rf ${shellQuote(dirname(path))}) so that the next run builds it again`,
       { cause },
     );
   // the user's file is no ONNX model (a checkpoint of the training framework, a cut-off copy)

@@ -26,6 +26,8 @@ const IMAGE_USER = { uid: 10001, gid: 10001 };
 const asRoot = process.getuid?.() === 0;
 const uid = asRoot ? IMAGE_USER.uid : (process.getuid?.() ?? -1);
 const SETTING = "--bundle-dir / SFPROMPT_BUNDLE_DIR";
+/** What a job on the built-in demo model (no model file to name) is told to do (ADR 0017 amendment 29). */
+const BUILTIN_FIX = `give no bundle folder \\(unset ${SETTING}\\) so that this process prepares the built-in model's bundle itself`;
 
 const cases: {
   name: string;
@@ -50,7 +52,7 @@ const cases: {
     spoil: (dir) => rmSync(join(dir, BUNDLE_FILES.tailGrad)),
     says: (dir) =>
       new RegExp(
-        `^${SETTING}: ${dir}/grad/tail\\.onnx, which its manifest\\.json names, cannot be opened \\(ENOENT\\); the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it$`,
+        `^${SETTING}: ${dir}/grad/tail\\.onnx, which its manifest\\.json names, cannot be opened \\(ENOENT\\); the bundle is incomplete: copy the whole folder again, or ${BUILTIN_FIX}$`,
       ),
   },
   {
@@ -58,16 +60,13 @@ const cases: {
     spoil: (dir) => writeFileSync(join(dir, MANIFEST_FILE), "{}\n"),
     says: (dir) =>
       new RegExp(
-        `^${SETTING}: ${dir}/manifest\\.json is not a partition manifest: format: .*\\(run sfprompt prepare into ${dir} again\\)$`,
+        `^${SETTING}: ${dir}/manifest\\.json is not a partition manifest: format: .*; ${BUILTIN_FIX}$`,
       ),
   },
   {
     name: "a manifest cut short",
     spoil: (dir) => writeFileSync(join(dir, MANIFEST_FILE), '{"format": "sfprompt.partition-bundle", "vers'),
-    says: (dir) =>
-      new RegExp(
-        `^${SETTING}: ${dir}/manifest\\.json is not JSON \\(.+\\) \\(run sfprompt prepare into ${dir} again\\)$`,
-      ),
+    says: (dir) => new RegExp(`^${SETTING}: ${dir}/manifest\\.json is not JSON \\(.+\\); ${BUILTIN_FIX}$`),
   },
   {
     name: "a gradient graph's external data file the image's user cannot read",
@@ -85,7 +84,7 @@ const cases: {
     spoil: (dir) => rmSync(join(dir, HEAD_GRAD_DATA)),
     says: (dir) =>
       new RegExp(
-        `^${SETTING}: ${dir}/grad/head\\.onnx\\.data, which its manifest\\.json names, cannot be opened \\(ENOENT\\); the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it$`,
+        `^${SETTING}: ${dir}/grad/head\\.onnx\\.data, which its manifest\\.json names, cannot be opened \\(ENOENT\\); the bundle is incomplete: copy the whole folder again, or ${BUILTIN_FIX}$`,
       ),
   },
   {
@@ -98,7 +97,7 @@ const cases: {
     },
     says: (dir) =>
       new RegExp(
-        `^${SETTING}: cannot load ONNX model ${dir}/grad/head\\.onnx: tensor "[^"]+" keeps its data at external location "\\.\\./\\.\\./head-weights\\.bin", a path that climbs out of it with "\\.\\.", outside the model's folder ${dir}/grad; .* \\(a graph of the bundle: run sfprompt prepare into ${dir} again\\)$`,
+        `^${SETTING}: cannot load ONNX model ${dir}/grad/head\\.onnx: tensor "[^"]+" keeps its data at external location "\\.\\./\\.\\./head-weights\\.bin", a path that climbs out of it with "\\.\\.", outside the model's folder ${dir}/grad; .* \\(a graph of the bundle\\); ${BUILTIN_FIX}$`,
       ),
   },
   {
@@ -107,7 +106,7 @@ const cases: {
     spoil: (dir) => writeFileSync(join(dir, BUNDLE_FILES.tailGrad), "not an onnx model\n"),
     says: (dir) =>
       new RegExp(
-        `^${SETTING}: cannot load ONNX model ${dir}/grad/tail\\.onnx: the bytes are not an ONNX ModelProto \\(protobuf decoding failed\\) \\(the bundle is damaged: run sfprompt prepare into ${dir} again\\)$`,
+        `^${SETTING}: cannot load ONNX model ${dir}/grad/tail\\.onnx: the bytes are not an ONNX ModelProto \\(protobuf decoding failed\\) \\(the bundle is damaged\\); ${BUILTIN_FIX}$`,
       ),
   },
   {
@@ -122,7 +121,7 @@ const cases: {
     },
     says: (dir) =>
       new RegExp(
-        `^${SETTING}: ${dir}/manifest\\.json is not a partition manifest: partitions\\.1\\.file: "\\.\\./body\\.onnx" is not a file inside the bundle folder \\(absolute, or climbing out with "\\.\\."\\) \\(run sfprompt prepare into ${dir} again\\)$`,
+        `^${SETTING}: ${dir}/manifest\\.json is not a partition manifest: partitions\\.1\\.file: "\\.\\./body\\.onnx" is not a file inside the bundle folder \\(absolute, or climbing out with "\\.\\."\\); ${BUILTIN_FIX}$`,
       ),
   },
 ];

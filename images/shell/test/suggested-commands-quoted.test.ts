@@ -6,7 +6,7 @@
 // folder above the cache, and checks that it removed what it names and nothing else.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
 import {
@@ -18,11 +18,14 @@ import {
   demoModelDir,
   minilmFilesDir,
 } from "@sfprompt/core";
-import { BUNDLE_FILES, prepareBundle, writeModel } from "@sfprompt/engine";
+import { fileURLToPath } from "node:url";
+import { BUNDLE_FILES, MANIFEST_FILE, prepareBundle, writeModel } from "@sfprompt/engine";
 import { BERT_FIXTURE } from "../../../packages/sfprompt/test/runtime/text-fixture.js";
 import { ENTRY, runConfig, spawnEntry, useEntryFixtures, type Proc } from "./harness.js";
 
 const w = useEntryFixtures();
+/** The repository's root, where `--import tsx` resolves. */
+const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const IMAGE_USER = { uid: 10001, gid: 10001 };
 const asRoot = process.getuid?.() === 0;
 /** What a shell reads: a space splits, a quote opens, $HOME expands. */
@@ -209,5 +212,55 @@ describe("the commands the images suggest for their cache folder, at a path with
     const named = Object.values(MINILM_FILES).find((f) => said.includes(`/${f}: sha256`));
     assert.ok(named !== undefined, said);
     runSuggested(said, /\((rm .*?)\) so that it is downloaded again/, root, join(dir, named));
+  });
+
+  it("a given bundle folder with no manifest: the sfprompt prepare command, run with bash, prepares the job's bundle into it, and only there; the client then starts on it", async () => {
+    const root = caseRoot("given-bundle");
+    const model = join(root, "my model's.onnx");
+    writeModel(model, w.bundle.model);
+    const given = join(root, `${ODD} bundle`);
+    mkdirSync(given);
+    // `sfprompt` on PATH as a user has it: the CLI of this tree (the paths in the command are absolute)
+    const bin = join(w.tmp.dir, "given-bundle-bin");
+    mkdirSync(bin);
+    const shim = join(bin, "sfprompt");
+    writeFileSync(
+      shim,
+      `#!/bin/sh\ncd ${JSON.stringify(REPO)} && exec ${JSON.stringify(process.execPath)} --conditions=source --import tsx packages/cli/src/main.ts "$@"\n`,
+      { mode: 0o755 },
+    );
+    const spec = { model: { source: { path: model } } };
+    const env = { SFPROMPT_BUNDLE_DIR: given };
+    const said = await refusal(startClient("given-bundle", spec, join(w.tmp.dir, "given-bundle-cache"), env));
+    const command =
+      /prepare it where the job's model file is: (sfprompt prepare .*?) \(spec\.model\.source\.path/.exec(
+        said,
+      )?.[1];
+    assert.ok(command !== undefined, said);
+    const before = tree(root);
+    const r = spawnSync("bash", ["-c", command], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
+    });
+    assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+    const inGiven = (p: string): boolean => p.startsWith(`${relative(root, given)}/`);
+    assert.deepEqual(
+      tree(root).filter((p) => !inGiven(p)),
+      before,
+      "nothing outside the bundle folder changed",
+    );
+    assert.ok(existsSync(join(given, MANIFEST_FILE)), "the bundle is prepared into the given folder");
+    const again = startClient("given-bundle-again", spec, join(w.tmp.dir, "given-bundle-cache"), env);
+    try {
+      await again.waitForLog((l) => l.event === "client.data", 120_000);
+      assert.ok(
+        !again.logs.some((l) => l.event === "bundle.prepared"),
+        "the given bundle is used, not prepared",
+      );
+    } finally {
+      again.kill("SIGKILL");
+    }
+    await again.exited;
   });
 });

@@ -187,12 +187,18 @@ for (const c of cases) {
   });
 }
 
+/** How the engine points to prepare's flags, which it does not know (ADR 0017 amendment 29). */
+const FLAGS = "(the model file and its split as flags: sfprompt prepare --help)";
+
 test("reading a directory without a manifest, or with a malformed one, says which and what to do", () => {
   const dir = mkdtempSync(join(tmpdir(), "sfp-manifest-"));
   try {
     assert.throws(
       () => readPartitionManifest(dir),
-      (e: Error) => e instanceof ManifestError && /sfprompt prepare/.test(e.message),
+      (e: Error) =>
+        e instanceof ManifestError &&
+        e.message ===
+          `cannot read ${join(dir, "manifest.json")}: prepare the bundle with sfprompt prepare into ${dir} first ${FLAGS}`,
     );
     // cut short: read, but no JSON; said as such (not "cannot read … first"), and its problem alone
     // for the callers that give their own fix (a cached or resumed bundle)
@@ -203,9 +209,9 @@ test("reading a directory without a manifest, or with a malformed one, says whic
       (e: Error) =>
         e instanceof ManifestError &&
         e.message.startsWith(`${path} is not JSON (`) &&
-        e.message.endsWith(`: run \`sfprompt prepare --out ${dir}\` again`) &&
+        e.message.endsWith(`: prepare the bundle with sfprompt prepare into ${dir} again ${FLAGS}`) &&
         /^.+ is not JSON \([^)]+\)$/.test(e.problem) &&
-        e.message === `${e.problem}: run \`sfprompt prepare --out ${dir}\` again`,
+        e.message === `${e.problem}: prepare the bundle with sfprompt prepare into ${dir} again ${FLAGS}`,
     );
     writeFileSync(
       join(dir, "manifest.json"),

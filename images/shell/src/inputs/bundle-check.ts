@@ -5,8 +5,8 @@
 // cached copy's is told to the cache (bundle-cache.ts), which prepares it again.
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
-import { shellQuote } from "@sfprompt/api";
-import { unreadableDetail } from "@sfprompt/core";
+import { shellQuote, type RunConfig } from "@sfprompt/api";
+import { prepareCommandOf, unreadableDetail } from "@sfprompt/core";
 import {
   ExternalDataLocationError,
   externalDataFiles,
@@ -41,20 +41,34 @@ export function damageText(dir: string, damage: BundleDamage): string {
 }
 
 /**
+ * What to do about a given bundle folder that is missing or damaged (ADR 0017 amendment 29): the
+ * `sfprompt prepare` command of the job's model file and split, the folder quoted, or (a built-in
+ * model, no file to name) to give no folder, so that this process prepares the bundle itself.
+ */
+function prepareAgain(dir: string, config: RunConfig, modelPath?: string): string {
+  const unset = `give no bundle folder (unset ${BUNDLE_DIR_SETTING})`;
+  const command = prepareCommandOf(config, dir, modelPath ?? config.model.source.path);
+  if (command === undefined)
+    return `${unset} so that this process prepares the built-in model's bundle itself`;
+  return (
+    `prepare it where the job's model file is: ${command} ` +
+    `(${modelPath === undefined ? "spec.model.source.path" : "--model-path"} and the job's split), or ${unset} so that this process prepares it from spec.model.source`
+  );
+}
+
+/**
  * Refuses a given bundle folder whose manifest or files this user cannot read, or that are gone, or
  * whose manifest is not one (each was met later: a folder the user cannot read looked empty, a file
  * when its session opened, a manifest when the bundle loaded), or whose graphs are no ONNX models or
- * keep their data outside the folder (checkGraphs).
+ * keep their data outside the folder (checkGraphs). What to do is prepareAgain's.
  */
-export function checkBundle(dir: string): void {
+export function checkBundle(dir: string, config: RunConfig, modelPath?: string): void {
   const damage = bundleDamage(dir, "given");
-  if (damage === undefined) return checkGraphs(dir);
+  if (damage === undefined) return checkGraphs(dir, config, modelPath);
   const detail =
-    damage.kind === "no-manifest"
-      ? `${dir} holds no ${MANIFEST_FILE}; run sfprompt prepare into it`
-      : damage.kind === "incomplete"
-        ? `${damageText(dir, damage)}; the bundle is incomplete: copy the whole folder again, or run sfprompt prepare into it`
-        : `${damage.problem} (run sfprompt prepare into ${dir} again)`;
+    damage.kind === "incomplete"
+      ? `${damageText(dir, damage)}; the bundle is incomplete: copy the whole folder again, or ${prepareAgain(dir, config, modelPath)}`
+      : `${damageText(dir, damage)}; ${prepareAgain(dir, config, modelPath)}`;
   throw new JobInputError(BUNDLE_DIR_SETTING, detail);
 }
 
@@ -64,7 +78,7 @@ export function checkBundle(dir: string): void {
  * graph's session opened (a gradient graph: mid-round), the location by ORT or the engine's check.
  * A cached copy is this image's own, written by prepare; it is not read here.
  */
-function checkGraphs(dir: string): void {
+function checkGraphs(dir: string, config: RunConfig, modelPath?: string): void {
   for (const file of manifestGraphFiles(readPartitionManifest(dir))) {
     try {
       externalDataFiles(join(dir, file));
@@ -74,8 +88,10 @@ function checkGraphs(dir: string): void {
         cause instanceof ExternalDataLocationError ? "a graph of the bundle" : "the bundle is damaged";
       throw new JobInputError(
         BUNDLE_DIR_SETTING,
-        `${cause.message} (${kind}: run sfprompt prepare into ${dir} again)`,
-        { cause },
+        `${cause.message} (${kind}); ${prepareAgain(dir, config, modelPath)}`,
+        {
+          cause,
+        },
       );
     }
   }

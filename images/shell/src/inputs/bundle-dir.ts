@@ -36,7 +36,7 @@ export interface BundleInputs {
 /** The bundle directory for `config`, preparing (and caching) it when none was given. */
 export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Promise<string> {
   if (o.bundleDir !== undefined) {
-    checkBundle(o.bundleDir);
+    checkBundle(o.bundleDir, config, o.modelPath);
     return o.bundleDir;
   }
   const model = await resolveModelPath(config, o);

@@ -133,6 +133,10 @@ export const PartitionManifest = z.object({
 });
 export type PartitionManifest = z.infer<typeof PartitionManifest>;
 
+/** What a manifest that cannot be read is told: prepare the bundle, with the flags prepare's usage lists. */
+const PREPARE_INTO = "prepare the bundle with sfprompt prepare into";
+const PREPARE_FLAGS = "(the model file and its split as flags: sfprompt prepare --help)";
+
 /** Reads and validates DIR/manifest.json; file fields stay relative to `dir`. */
 export function readPartitionManifest(dir: string): PartitionManifest {
   const path = join(dir, MANIFEST_FILE);
@@ -140,7 +144,9 @@ export function readPartitionManifest(dir: string): PartitionManifest {
   try {
     text = readFileSync(path, "utf8");
   } catch (cause) {
-    throw new ManifestError(`cannot read ${path}: run \`sfprompt prepare --out ${dir}\` first`, { cause });
+    // no command with --out alone: prepare needs the model file and split flags, which the engine does
+    // not know here; callers that know the job say the whole command (ADR 0017 amendment 29)
+    throw new ManifestError(`cannot read ${path}: ${PREPARE_INTO} ${dir} first ${PREPARE_FLAGS}`, { cause });
   }
   let json: unknown;
   try {
@@ -148,7 +154,7 @@ export function readPartitionManifest(dir: string): PartitionManifest {
   } catch (cause) {
     // a file cut short (a copy that stopped, a full disk): it was read, so "first" would be wrong
     const problem = `${path} is not JSON (${(cause as Error).message})`;
-    throw new ManifestError(`${problem}: run \`sfprompt prepare --out ${dir}\` again`, { cause, problem });
+    throw new ManifestError(`${problem}: ${PREPARE_INTO} ${dir} again ${PREPARE_FLAGS}`, { cause, problem });
   }
   const parsed = PartitionManifest.safeParse(json);
   if (!parsed.success) {

@@ -176,6 +176,21 @@ describe("the commands sfprompt run suggests, at paths with a space, a quote and
     assert.equal(again.code, 0, again.stderr);
   });
 
+  it("a run folder whose lock a run is writing now (no pid yet): no rm is suggested (a run takes such a lock over itself once it is 10 s old)", () => {
+    const root = join(dir, "starting-case");
+    mkdirSync(root);
+    const job = writeTinyJob(root);
+    const out = join(root, `${ODD} run`);
+    mkdirSync(out);
+    writeFileSync(join(out, LOCK_FILE), "");
+    const r = sfprompt("validate", job, "--out", out);
+    assertUserError(
+      r,
+      /is in use by another sfprompt run \(starting\); wait for it to finish or stop it, or choose another --out DIR$/m,
+    );
+    assert.doesNotMatch(r.stderr, /rm -f/);
+  });
+
   it("a run directory under a folder the run's user cannot write in: the command makes that directory for the user, and only it; validate then passes", () => {
     const root = join(dir, "made-case");
     mkdirSync(root);

@@ -243,10 +243,13 @@ function unreadableLock(cause: LockReadError): string {
  * amendment 51).
  */
 function inUseError(dir: string, path: string, holder: LockHolder): RunDirError {
-  const who = holder.pid === undefined ? "starting" : `pid ${holder.pid}`;
+  const wait = "wait for it to finish or stop it, or choose another --out DIR";
+  // a lock with no pid yet is one being written: taken over by itself once UNWRITTEN_LOCK_MS old
+  if (holder.pid === undefined)
+    return new RunDirError(dir, `is in use by another sfprompt run (starting); ${wait}`);
   return new RunDirError(
     dir,
-    `is in use by another sfprompt run (${who}); wait for it to finish or stop it, or choose another --out DIR; ` +
+    `is in use by another sfprompt run (pid ${holder.pid}); ${wait}; ` +
       `if that run is gone (one of another container or machine that shares the folder, which this ` +
       `process cannot see), remove its lock: rm -f ${shellQuote(path)}`,
   );

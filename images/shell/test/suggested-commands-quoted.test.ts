@@ -17,6 +17,7 @@ import {
   MODEL_FILE,
   demoModelDir,
   minilmFilesDir,
+  minilmModelDir,
 } from "@sfprompt/core";
 import { fileURLToPath } from "node:url";
 import { BUNDLE_FILES, MANIFEST_FILE, prepareBundle, writeModel } from "@sfprompt/engine";
@@ -200,6 +201,21 @@ describe("the commands the images suggest for their cache folder, at a path with
     const env = { SFPROMPT_BUNDLE_DIR: textBundle, ...OFFLINE };
     const said = await refusal(startClient("minilm-vocab", MINILM_JOB, cache, env));
     runSuggested(said, /\((rm -rf .*?)\) to fetch them again/, root, dir);
+  });
+
+  it("builtin: minilm, a cached model card that is not JSON: the rm -rf removes that model's folder, and only it", async () => {
+    const root = caseRoot("minilm-card");
+    const cache = join(root, ODD);
+    const files = minilmFilesDir(cache);
+    mkdirSync(files, { recursive: true });
+    for (const f of Object.values(MINILM_FILES)) writeFileSync(join(files, f), "pinned files, not read\n");
+    writeFileSync(join(files, MINILM_VERIFIED_FILE), "{}\n");
+    const dir = minilmModelDir(10, 0, cache);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, MODEL_FILE), "a model\n");
+    writeFileSync(join(dir, CARD_FILE), '{"name": "cut sh');
+    const said = await refusal(startClient("minilm-card", MINILM_JOB, cache, OFFLINE));
+    runSuggested(said, /\((rm -rf .*?)\) so that the model is built again/, root, dir);
   });
 
   it("builtin: minilm, a cached file that is not the pinned one: the rm removes that file, and only it", async () => {

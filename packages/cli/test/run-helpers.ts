@@ -211,11 +211,13 @@ export function natsRunWorld(prefix: string): NatsRunWorld {
 
 /**
  * The job `job` (writeTinyJob's in `dir`) on the built-in demo model, written to NAME.yaml, for
- * sfpromptFailingStart: it passes every check before the start (a demo model not cached needs only a
- * cache folder the run can fill), and the run stops when it pre-trains the demo model, after it said
- * it starts and before it writes into the run folder: the Fashion-MNIST the pre-training reads is not
- * there. For tests of what a start that fails leaves behind. (A model with an op the engine cannot
- * differentiate served until the checks built the gradient graphs, 28dcdff.)
+ * sfpromptFailingStart: it passes every check before the start (a demo model not cached needs a
+ * cache folder the run can fill and Fashion-MNIST's files there, which the checks do not read), and
+ * the run stops when it pre-trains the demo model, after it said it starts and before it writes into
+ * the run folder: the train split's label file holds more labels than its image file has images. For
+ * tests of what a start that fails leaves behind. (No Fashion-MNIST at all served until the checks
+ * looked for it, ADR 0016 amendment 53; an op the engine cannot differentiate until they built the
+ * gradient graphs, 28dcdff.)
  */
 export function writeFailsAfterStartJob(dir: string, job: string, name: string): string {
   const vit = join(dir, "vit.onnx");
@@ -226,24 +228,52 @@ export function writeFailsAfterStartJob(dir: string, job: string, name: string):
   return file;
 }
 
+/** An uncompressed IDX file of unsigned bytes (the MNIST layout): magic, dims, then the bytes. */
+export function writeIdxBytes(path: string, dims: readonly number[], data: Uint8Array): void {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header.writeUInt8(0x08, 2); // unsigned byte
+  header.writeUInt8(dims.length, 3);
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  writeFileSync(path, Buffer.concat([header, data]));
+}
+
+/**
+ * A Fashion-MNIST folder under `dir` whose four files are there (both splits, as the checks before
+ * a start look for them) and whose train split is damaged: 2 images, 3 labels.
+ */
+function damagedFashionMnist(dir: string): string {
+  const fashion = mkdtempSync(join(dir, "damaged-fashion-mnist-"));
+  for (const prefix of ["train", "t10k"]) {
+    writeIdxBytes(join(fashion, `${prefix}-images-idx3-ubyte`), [2, 28, 28], new Uint8Array(2 * 28 * 28));
+    const labels = prefix === "train" ? 3 : 2;
+    writeIdxBytes(join(fashion, `${prefix}-labels-idx1-ubyte`), [labels], new Uint8Array(labels));
+  }
+  return fashion;
+}
+
 /**
  * sfprompt(...args) with a demo model cache of its own, empty, under `dir` (so the demo model is
- * built) and SFPROMPT_FASHION_MNIST_DIR an empty folder there (so its pre-training finds no data):
- * writeFailsAfterStartJob's job then stops after its start.
+ * built) and SFPROMPT_FASHION_MNIST_DIR a folder there with a damaged train split (so its
+ * pre-training stops on it): writeFailsAfterStartJob's job then stops after its start.
  */
 export function sfpromptFailingStart(dir: string, ...args: string[]): CliResult {
   const cache = mkdtempSync(join(dir, "demo-cache-"));
-  const noData = mkdtempSync(join(dir, "no-fashion-mnist-"));
+  const fashion = damagedFashionMnist(dir);
+  return sfpromptWithEnv({ SFPROMPT_CACHE: cache, SFPROMPT_FASHION_MNIST_DIR: fashion }, ...args);
+}
+
+/** sfprompt(...args) with these variables added to its environment. */
+export function sfpromptWithEnv(env: Record<string, string>, ...args: string[]): CliResult {
   const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 180_000,
     killSignal: "SIGKILL",
-    env: { ...process.env, SFPROMPT_CACHE: cache, SFPROMPT_FASHION_MNIST_DIR: noData },
+    env: { ...process.env, ...env },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** What the run of writeFailsAfterStartJob's job stops with under sfpromptFailingStart. */
 export const FAILS_AFTER_START =
-  /Fashion-MNIST's train split is not in \S+ \(SFPROMPT_FASHION_MNIST_DIR\): set SFPROMPT_FASHION_MNIST_DIR/;
+  /\S+\/train-labels-idx1-ubyte\S*: has 3 labels but \S+\/train-images-idx3-ubyte\S* has 2 images/;

@@ -27,7 +27,7 @@ import {
 } from "@sfprompt/engine";
 import { modelFileDetail } from "../model-file-error.js";
 import { JobFileError } from "./errors.js";
-import { builtinCacheProblem, modelPlan } from "./model-source.js";
+import { builtinCacheProblem, demoDataProblem, modelPlan } from "./model-source.js";
 
 /** What the checks read of the job's model file. */
 export interface ModelInputs {
@@ -44,7 +44,8 @@ export interface ModelInputs {
  * outline: graph, initializers' shapes, the small integer tensors shape inference reads, external data
  * files opened but not read), checks its inputs against the job and splits it as the job asks:
  * undefined for a built-in model not in the cache yet (sfprompt run builds it, with the inputs its
- * recipe gives; its cache folder must be one the run can fill: builtinCacheProblem). A file that is no ONNX model, or a built-in one damaged in the cache, a model whose
+ * recipe gives; its cache folder must be one the run can fill, builtinCacheProblem, and the demo's
+ * pre-training data there, demoDataProblem). A file that is no ONNX model, or a built-in one damaged in the cache, a model whose
  * inputs do not fit spec.model.tokenizer and a split the splitter refuses (more head blocks than the
  * model has, a cut tensor it does not have) are JobFileErrors naming the field, as the run's split says
  * them (splitError).
@@ -53,8 +54,8 @@ export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | und
   const plan = modelPlan(c);
   if (plan.cached === false) {
     // built by the run, after it started: whether it can write the cache is known now
-    const unwritable = builtinCacheProblem(c, jobFile);
-    if (unwritable !== undefined) throw unwritable;
+    const problem = builtinCacheProblem(c, jobFile) ?? demoDataProblem(c, jobFile);
+    if (problem !== undefined) throw problem;
     return undefined;
   }
   let outline: ModelOutline;

@@ -16,6 +16,7 @@ import {
   minilmModelDir,
   MODEL_FILE,
   pathIsThere,
+  pretrainDataProblem,
   type DemoModelCard,
 } from "@sfprompt/core";
 import { JobFileError } from "./errors.js";
@@ -104,6 +105,23 @@ export function builtinCacheProblem(c: RunConfig, jobFile: string): JobFileError
   return new JobFileError(jobFile, `spec.model.source: builtin: ${builtin}: ${problem.message}`, {
     cause: problem,
   });
+}
+
+/**
+ * The demo model not cached yet when the data its pre-training reads is not on this machine
+ * (@sfprompt/core pretrainDataProblem, the loader's own check: what to install or set, or the chmod),
+ * as the job file's error naming spec.model.source; the run met it after it had started. Undefined
+ * for any other source, a cached demo model, or data that is there.
+ */
+export function demoDataProblem(c: RunConfig, jobFile: string): JobFileError | undefined {
+  if (c.model.source.builtin !== "demo" || modelPlan(c).cached !== false) return undefined;
+  const problem = pretrainDataProblem();
+  if (problem === undefined) return undefined;
+  return new JobFileError(
+    jobFile,
+    `spec.model.source: builtin: demo is not cached, and sfprompt run pre-trains it on Fashion-MNIST first: ${problem.message}`,
+    { cause: problem },
+  );
 }
 
 /**

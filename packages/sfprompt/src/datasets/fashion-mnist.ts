@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { join } from "node:path";
 import { permissionError } from "../runtime/unreadable-path.js";
 import { type Dataset } from "./dataset.js";
-import { DatasetNotFoundError } from "./errors.js";
+import { DatasetNotFoundError, DatasetUnreadableError } from "./errors.js";
 import { loadIdxImages } from "./idx-images.js";
 import { type ImageLoadOptions } from "./select.js";
 import { dataFileIsThere, unreadableFileError } from "./unreadable-file.js";
@@ -71,15 +71,34 @@ function notFound(split: FashionMnistSplit, images: string, dir: string | undefi
   return new DatasetNotFoundError(images, `${missing} ${how}`);
 }
 
+/**
+ * Why loadFashionMnist would not find one split (not there: what to install or set; a folder this
+ * user may not search: the chmod), found without reading the files; undefined when they are there.
+ * The loader's own check, for the checks before a run that pre-trains the demo model on the set.
+ */
+export function fashionMnistProblem(
+  split: FashionMnistSplit,
+  dir?: string,
+): DatasetNotFoundError | DatasetUnreadableError | undefined {
+  const files = fashionMnistFiles(split, dir);
+  const root = dir ?? process.env.SFPROMPT_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
+  // not existsSync: it answers false for a folder this user may not search (mode 0700, another
+  // owner), which read as "not in <folder>" and sent the user looking for files that are there
+  const denied = { path: root, kind: "folder" as const, what: "the folder and its IDX files" };
+  try {
+    return dataFileIsThere(files.images, denied) ? undefined : notFound(split, files.images, dir);
+  } catch (error) {
+    if (error instanceof DatasetUnreadableError) return error;
+    throw error;
+  }
+}
+
 /** Loads one split of Fashion-MNIST as [N, 1, 28, 28] floats in [0, 1] (or resized). */
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<Dataset<Float32Array>> {
   const split = options.split ?? "train";
   const files = fashionMnistFiles(split, options.dir);
-  const root = options.dir ?? process.env.SFPROMPT_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
-  // not existsSync: it answers false for a folder this user may not search (mode 0700, another
-  // owner), which read as "not in <folder>" and sent the user looking for files that are there
-  const denied = { path: root, kind: "folder" as const, what: "the folder and its IDX files" };
-  if (!dataFileIsThere(files.images, denied)) throw notFound(split, files.images, options.dir);
+  const problem = fashionMnistProblem(split, options.dir);
+  if (problem !== undefined) throw problem;
   try {
     return await loadIdxImages({ ...options, ...files, classNames: FASHION_MNIST_CLASSES });
   } catch (cause) {

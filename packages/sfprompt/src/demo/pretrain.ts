@@ -4,7 +4,7 @@
 import { buildLossGradientModel, GraphSession, type Model, type Tensor } from "@sfprompt/engine";
 import { batchCount, batches } from "../datasets/batching.js";
 import { datasetSize, type Dataset } from "../datasets/dataset.js";
-import { loadFashionMnist } from "../datasets/fashion-mnist.js";
+import { fashionMnistProblem, loadFashionMnist } from "../datasets/fashion-mnist.js";
 import { gradsFromOutputs } from "../training/grad-outputs.js";
 import { top1, accuracy } from "../training/metrics.js";
 import { initOptimizerState, optimizerStepInPlace } from "../training/optimizer.js";
@@ -66,6 +66,16 @@ export function withWeights(model: Model, params: ParamSet): Model {
   const initializers = new Map(model.graph.initializers);
   for (const [n, p] of params) initializers.set(n, { dtype: "float32", dims: [...p.shape], data: p.data });
   return { ...model, graph: { ...model.graph, initializers } };
+}
+
+/**
+ * Why pre-training the demo model would stop before its first step for want of its data (every
+ * recipe's dataset is Fashion-MNIST; loadData reads its train and test splits): a split not there,
+ * or in a folder this user may not search (fashionMnistProblem, the loader's own check); undefined
+ * when both are there. Nothing is read: a file that is there but damaged is met by the pre-training.
+ */
+export function pretrainDataProblem(): Error | undefined {
+  return fashionMnistProblem("train") ?? fashionMnistProblem("test");
 }
 
 async function loadData(

@@ -1,0 +1,87 @@
+// builtin: demo not cached yet is pre-trained by sfprompt run on Fashion-MNIST, after it said
+// "starting": with no Fashion-MNIST on the machine, sfprompt validate said the model "would be
+// built" and the run stopped after its start. validate and run's checks before the start now look
+// for the set with the loader's own check (@sfprompt/core fashionMnistProblem) and say, under
+// spec.model.source, what to install or set (ADR 0016 amendment 53). Real CLI processes, real folders.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CARD_FILE, demoModelDir, MODEL_FILE } from "@sfprompt/core";
+import {
+  assertUserError,
+  sfpromptWithEnv,
+  writeFailsAfterStartJob,
+  writeIdxBytes,
+  writeTinyJob,
+} from "./run-helpers.js";
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+describe("sfprompt validate and run with builtin: demo not cached and no Fashion-MNIST to pre-train it on", () => {
+  let dir = "";
+  let job = "";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-demo-data-"));
+    job = writeFailsAfterStartJob(dir, writeTinyJob(dir), "demo");
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** An empty cache and a Fashion-MNIST folder holding the files `fill` writes. */
+  function setUp(name: string, fill: (fashion: string) => void): { cache: string; fashion: string } {
+    const cache = join(dir, `${name}-cache`);
+    const fashion = join(dir, `${name}-fashion`);
+    mkdirSync(cache);
+    mkdirSync(fashion);
+    fill(fashion);
+    return { cache, fashion };
+  }
+
+  const cases = [
+    { name: "an empty SFPROMPT_FASHION_MNIST_DIR", split: "train", fill: (): void => {} },
+    {
+      name: "a folder with the train split only (the pre-training evaluates on the test split)",
+      split: "test",
+      fill: (fashion: string): void => {
+        writeIdxBytes(join(fashion, "train-images-idx3-ubyte"), [1, 28, 28], new Uint8Array(28 * 28));
+        writeIdxBytes(join(fashion, "train-labels-idx1-ubyte"), [1], new Uint8Array(1));
+      },
+    },
+  ];
+
+  for (const c of cases) {
+    it(`names the missing ${c.split} split of ${c.name} and the variable: validate and run exit 1 before the start`, () => {
+      const { cache, fashion } = setUp(c.split, c.fill);
+      const env = { SFPROMPT_CACHE: cache, SFPROMPT_FASHION_MNIST_DIR: fashion };
+      const message =
+        `: spec\\.model\\.source: builtin: demo is not cached, and sfprompt run pre-trains it on Fashion-MNIST first: ` +
+        `${escape(fashion)}/${c.split === "train" ? "train" : "t10k"}-images-idx3-ubyte\\.gz: ` +
+        `Fashion-MNIST's ${c.split} split is not in ${escape(fashion)} \\(SFPROMPT_FASHION_MNIST_DIR\\): ` +
+        `set SFPROMPT_FASHION_MNIST_DIR to a folder with its IDX files .*, or unset it to read Debian's dataset-fashion-mnist`;
+      const out = join(dir, `out-${c.split}`);
+      const v = sfpromptWithEnv(env, "validate", job, "--out", out);
+      assertUserError(v, new RegExp(`^sfprompt validate: ${escape(job)}${message}`, "m"));
+      const r = sfpromptWithEnv(env, "run", job, "--out", out);
+      assertUserError(r, new RegExp(`^sfprompt run: ${escape(job)}${message}`, "m"));
+      assert.doesNotMatch(r.stderr, /^starting /m, "nothing started");
+      assert.equal(existsSync(out), false, "no run folder");
+    });
+  }
+
+  it("asks for no Fashion-MNIST when the demo model is cached", () => {
+    // the cache holds a model (writeTinyJob's ViT stands in for the demo's) and its card
+    const { cache, fashion } = setUp("cached", () => {});
+    const model = demoModelDir(undefined, cache);
+    mkdirSync(model, { recursive: true });
+    writeFileSync(join(model, MODEL_FILE), readFileSync(join(dir, "vit.onnx")));
+    writeFileSync(join(model, CARD_FILE), "{}");
+    const v = sfpromptWithEnv(
+      { SFPROMPT_CACHE: cache, SFPROMPT_FASHION_MNIST_DIR: fashion },
+      "validate",
+      job,
+    );
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /builtin demo, cached: /);
+  });
+});

@@ -7,7 +7,7 @@
 // naming the setting, the file and the fix; a whole bundle with external data passes the check. As root here, the unreadable case runs the process as 10001; as another user, the file
 // is made unreadable to that user (mode 000) instead.
 import assert from "node:assert/strict";
-import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BUNDLE_FILES, MANIFEST_FILE, readModel, writeModel } from "@sfprompt/engine";
@@ -62,6 +62,16 @@ const cases: {
       new RegExp(
         `^${SETTING}: ${dir}/manifest\\.json is not a partition manifest: format: .*; ${BUILTIN_FIX}$`,
       ),
+  },
+  {
+    // the engine's "cannot read" advice (prepare into DIR, the flags not said) is left to the check's own
+    name: "a manifest that is a folder, not a file",
+    spoil: (dir) => {
+      rmSync(join(dir, MANIFEST_FILE));
+      mkdirSync(join(dir, MANIFEST_FILE));
+    },
+    says: (dir) =>
+      new RegExp(`^${SETTING}: cannot read ${dir}/manifest\\.json \\(EISDIR\\); ${BUILTIN_FIX}$`),
   },
   {
     name: "a manifest cut short",

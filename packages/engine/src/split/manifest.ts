@@ -146,7 +146,14 @@ export function readPartitionManifest(dir: string): PartitionManifest {
   } catch (cause) {
     // no command with --out alone: prepare needs the model file and split flags, which the engine does
     // not know here; callers that know the job say the whole command (ADR 0017 amendment 29)
-    throw new ManifestError(`cannot read ${path}: ${PREPARE_INTO} ${dir} first ${PREPARE_FLAGS}`, { cause });
+    // its problem without that advice, as the others: a caller that gives its own (the images' given
+    // bundle check, a resumed run's bundle) said both
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    const problem = `cannot read ${path} (${code})`;
+    throw new ManifestError(`cannot read ${path}: ${PREPARE_INTO} ${dir} first ${PREPARE_FLAGS}`, {
+      cause,
+      problem,
+    });
   }
   let json: unknown;
   try {

@@ -19,6 +19,7 @@ const USER_ERRORS = new Set([
   "GraphError",
   "ShapeInferenceError",
   "UnsupportedGradientError",
+  "GradientBuildError",
   "WrtError",
   "BlockDetectionError",
   "SplitOptionsError",

@@ -19,3 +19,11 @@ export class OutDirError extends Error {
     super(`--out ${dir}: ${detail}; give another --out`, options);
   }
 }
+
+/** The engine could not build the gradient graphs of --model (sfprompt prepare, grad), told in the flags' words. */
+export class GradientBuildError extends Error {
+  override readonly name = "GradientBuildError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -47,6 +47,30 @@ export class ShapeInferenceError extends Error {
   }
 }
 
+/**
+ * A gradient rule needed the rank of a value that shape inference left unknown (an input of unknown
+ * rank, or an op with no shape inference before it). The value and the node whose rule asked.
+ */
+export class UnknownRankError extends ShapeInferenceError {
+  constructor(
+    readonly value: string,
+    readonly nodeName: string,
+    readonly opType: string,
+  ) {
+    super(
+      `the rank of "${value}" (input/output of node "${nodeName}", ${opType}) is unknown; ` +
+        "give the model's inputs static ranks or run shape inference with a probe",
+    );
+  }
+}
+
+/** The model already has a tensor by the name a gradient graph gives one of its tensors (grad_<name>). */
+export class GradientNameTakenError extends GraphError {
+  constructor(readonly tensorName: string) {
+    super(`the model already has a tensor named "${tensorName}"; rename it before taking gradients`);
+  }
+}
+
 /** An op on the gradient path has no gradient rule (or an unsupported attribute combination). */
 export class UnsupportedGradientError extends Error {
   override readonly name = "UnsupportedGradientError";

@@ -90,11 +90,13 @@ export {
   type SessionOptions,
 } from "./ort/session.js";
 export {
+  GradientNameTakenError,
   GraphError,
   OnnxIoError,
   ShapeInferenceError,
   TensorBytesError,
   TensorFormatError,
+  UnknownRankError,
   UnsupportedGradientError,
   WrtError,
 } from "./errors.js";

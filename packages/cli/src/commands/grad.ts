@@ -4,6 +4,7 @@ import { saveActivationsPaths, writeGradientModel, type GradientMode } from "@sf
 import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import { removeMadeDirs } from "../make-dirs.js";
+import { flagsGradientError } from "../gradient-build-error.js";
 import { modelFileError } from "../model-file-error.js";
 import { makeOutDir } from "../out-dir.js";
 
@@ -40,7 +41,7 @@ export const gradCommand: Command = {
       await writeGradientModel({ model: String(flags["model"]), wrt, out, mode });
     } catch (error) {
       removeMadeDirs(made, dirname(out)); // nothing half-made is left, nor the folders made for it
-      throw modelFileError(error, "--model");
+      throw flagsGradientError(error, String(flags["model"]), "grad") ?? modelFileError(error, "--model");
     }
     const written = mode === "recompute" ? [out] : Object.values(saveActivationsPaths(out));
     io.out(JSON.stringify({ event: "grad.written", mode, wrt, files: written }));

@@ -5,6 +5,7 @@ import type { Command } from "../command.js";
 import type { ParsedFlags } from "../flags.js";
 import { UsageError } from "../errors.js";
 import { removeMadeDirs } from "../make-dirs.js";
+import { flagsGradientError } from "../gradient-build-error.js";
 import { modelFileError } from "../model-file-error.js";
 import { makeOutDir } from "../out-dir.js";
 
@@ -103,7 +104,7 @@ export const prepareCommand: Command = {
     } catch (error) {
       // a missing model or a split it refuses leaves no bundle folder behind, nor the folders above it
       removeMadeDirs(made, out);
-      throw modelFileError(error, "--model");
+      throw flagsGradientError(error, String(flags["model"]), "prepare") ?? modelFileError(error, "--model");
     }
     io.out(
       JSON.stringify({

@@ -20,11 +20,14 @@ import {
   OnnxIoError,
   readModelOutline,
   splitModel,
-  supportedGradientOps,
-  UnsupportedGradientError,
   type ModelOutline,
   type SplitModel,
 } from "@sfprompt/engine";
+import {
+  ALL_PARTITIONS_DIFFERENTIATED,
+  gradientBuildMessage,
+  type GradientBuildContext,
+} from "../gradient-build-error.js";
 import { modelFileDetail } from "../model-file-error.js";
 import { JobFileError } from "./errors.js";
 import { builtinCacheProblem, demoDataProblem, modelPlan } from "./model-source.js";
@@ -91,8 +94,9 @@ export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | und
 /**
  * The job file's error for a split of the model at `path` that failed, or its gradient graphs
  * (checkModelFile's on the outline, prepareRunBundle's on the whole model): the splitter's refusal
- * under the job's field, an op the engine cannot differentiate under spec.model.source
- * (noGradientRule; `split` tells its partition), else the model file's error (modelReadError).
+ * under the job's field; an op the engine cannot differentiate, a tensor whose rank it cannot infer
+ * or a grad_<name> the model already has under spec.model.source (gradientBuildMessage; `split`
+ * tells the partition); else the model file's error (modelReadError).
  */
 export function splitError(
   c: RunConfig,
@@ -104,51 +108,47 @@ export function splitError(
   const refused = jobSplitRefusal(cause, c);
   if (refused !== undefined)
     return new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
-  if (cause instanceof UnsupportedGradientError)
-    return new JobFileError(jobFile, noGradientRule(c, path, cause, split), { cause });
+  const gradient = gradientBuildMessage(cause, jobGradientContext(c, path, split));
+  if (gradient !== undefined) return new JobFileError(jobFile, gradient, { cause });
   return modelReadError(c, path, jobFile, cause);
 }
 
 /**
- * What a user is told of a model with an op on the gradient path that has no gradient rule: the
- * engine's own words end in advice to add a rule in its source tree. The op, its node and partition;
- * that no spec.model.split avoids it (the prompt enters after the embeddings, and the head, the
- * body's input gradient and the tail are all differentiated: the op is met only when it is past the
- * prompt); the ops that have a rule; and, last, that a rule is a change to the engine's code.
+ * The job's words for gradientBuildMessage: the field naming the model; that no spec.model.split
+ * keeps an op off the gradient path (the prompt enters after the embeddings, and the head, the
+ * body's input gradient and the tail are all differentiated: an op is met only when past the
+ * prompt); the partition of a node as the split cuts the model.
  */
-function noGradientRule(c: RunConfig, path: string, e: UnsupportedGradientError, split?: SplitModel): string {
-  const field =
+function jobGradientContext(c: RunConfig, path: string, split?: SplitModel): GradientBuildContext {
+  const subject =
     c.model.source.path === undefined
       ? `spec.model.source: builtin: ${c.model.source.builtin ?? "demo"} (${path})`
       : `spec.model.source.path: ${path}`;
-  const part = split === undefined ? undefined : partitionOf(split, e.nodeName);
-  const where = part === undefined ? "" : `, in the ${part} as spec.model.split cuts the model`;
-  // an op with a rule for its other forms (a Conv of group 1) says which of its forms has none
-  const what =
-    e.detail === undefined
-      ? `is a ${e.opType}, an op the engine cannot differentiate${where}`
-      : `is a ${e.opType} of a form the engine cannot differentiate (${e.detail})${where}`;
-  const use = e.detail === undefined ? "made of these ops" : `whose ${e.opType} the engine differentiates`;
-  const rule = e.detail === undefined ? `A rule for ${e.opType}` : `A rule for this ${e.opType}`;
-  return (
-    `${field}: node "${e.nodeName}" ${what}, and it lies on the gradient path the training needs; ` +
-    "no spec.model.split keeps it off that path (the head, the body, whose input gradient goes back " +
-    "to the head, and the tail are all differentiated: only the ops before the prompt, the " +
-    "embeddings, are not). The ops the engine differentiates (docs/gradients.md lists them, and " +
-    `what of their forms it does not): ${supportedGradientOps().join(", ")}; use a model ${use}. ` +
-    `${rule} is a change to sfprompt's engine, not to the job (docs/gradients.md, "Adding a ` +
-    'gradient rule")'
-  );
+  const where = (part: string | undefined): string =>
+    part === undefined ? "" : `, in the ${part} as spec.model.split cuts the model`;
+  return {
+    subject,
+    path: "the gradient path the training needs",
+    graphs: "the gradient graphs the training needs",
+    avoid: `no spec.model.split keeps it off that path ${ALL_PARTITIONS_DIFFERENTIATED}`,
+    notTo: "the job",
+    where: (node) => where(split === undefined ? undefined : partitionOf(split, (n) => n.name === node)),
+    whereTensor: (t) =>
+      where(split === undefined ? undefined : partitionOf(split, (n) => n.outputs.includes(t))),
+  };
 }
 
-/** The partition ("head", "body", "tail") of the split holding the node, if one does. */
-function partitionOf(s: SplitModel, node: string): string | undefined {
+/** The partition ("head", "body", "tail") of the split holding a node that `is`, if one does. */
+function partitionOf(
+  s: SplitModel,
+  is: (n: SplitModel["head"]["graph"]["nodes"][number]) => boolean,
+): string | undefined {
   const parts: Array<[string, SplitModel["head"]]> = [
     ["head", s.head],
     ["body", s.body],
     ["tail", s.tail],
   ];
-  return parts.find(([, m]) => m.graph.nodes.some((n) => n.name === node))?.[0];
+  return parts.find(([, m]) => m.graph.nodes.some(is))?.[0];
 }
 
 /**

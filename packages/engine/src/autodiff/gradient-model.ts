@@ -2,7 +2,7 @@
 //   inputs  = M's inputs, then grad_<O> for every output O of M, then every initializer named in wrt
 //             (its value kept as the default initializer);
 //   outputs = M's outputs in order, then grad_<w> for every w of wrt, shaped like w.
-import { GraphError, WrtError } from "../errors.js";
+import { GradientNameTakenError, WrtError } from "../errors.js";
 import { cloneGraph } from "../ir/clone-graph.js";
 import { isFloat } from "../ir/dtype.js";
 import type { Model, ValueInfo } from "../ir/types.js";
@@ -88,10 +88,7 @@ export function buildGradientModel(model: Model, options: GradientOptions): Mode
   ]);
   const gradInputs: ValueInfo[] = graph.outputs.map((o) => {
     const name = `grad_${o.name}`;
-    if (taken.has(name))
-      throw new GraphError(
-        `the model already has a tensor named "${name}"; rename it before taking gradients`,
-      );
+    if (taken.has(name)) throw new GradientNameTakenError(name);
     const f = facts.get(o.name);
     const shape = o.shape ?? f?.shape;
     const dtype = o.dtype !== "other" ? o.dtype : (f?.dtype ?? "float32");
@@ -101,10 +98,7 @@ export function buildGradientModel(model: Model, options: GradientOptions): Mode
   const grads = appendBackward({ graph, opset, facts, wrt: options.wrt, seeds });
   for (const w of options.wrt) {
     const name = `grad_${w}`;
-    if (taken.has(name))
-      throw new GraphError(
-        `the model already has a tensor named "${name}"; rename it before taking gradients`,
-      );
+    if (taken.has(name)) throw new GradientNameTakenError(name);
     graph.nodes.push({
       name: `${name}/output`,
       opType: "Identity",

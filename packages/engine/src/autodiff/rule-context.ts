@@ -1,7 +1,7 @@
 // What a gradient rule sees and uses: the forward node, upstream grads, static facts, and helpers that
 // emit ordinary ONNX inference ops (shared Shape nodes, typed constants, broadcast reduction).
 import type { GraphBuilder } from "../builder/graph-builder.js";
-import { ShapeInferenceError, UnsupportedGradientError } from "../errors.js";
+import { UnknownRankError, UnsupportedGradientError } from "../errors.js";
 import { codeFromDtype } from "../ir/dtype.js";
 import { scalar } from "../ir/tensor.js";
 import type { Dim, DType, Node, Tensor } from "../ir/types.js";
@@ -55,10 +55,7 @@ export class RuleContext {
   info(name: string): ValueFacts & { shape: readonly Dim[] } {
     const f = this.facts.get(name);
     if (f === undefined || f.shape === undefined) {
-      throw new ShapeInferenceError(
-        `the rank of "${name}" (input/output of node "${this.node.name}", ${this.node.opType}) is unknown; ` +
-          "give the model's inputs static ranks or run shape inference with a probe",
-      );
+      throw new UnknownRankError(name, this.node.name, this.node.opType);
     }
     return f as ValueFacts & { shape: readonly Dim[] };
   }

@@ -3,6 +3,7 @@
 // it) with the spec's problem in SpecRejected; nothing is applied (ADR 0023, amendments 9, 17, 21, 24).
 import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import { jobToken, type Status } from "@sfprompt/api";
+import { renderedRounds } from "../desired/config-map.js";
 import { finishedRecords } from "../desired/finished-records.js";
 import { recordedOutcome } from "../desired/outcome-record.js";
 import { recordedSpec } from "../desired/spec-record.js";
@@ -55,6 +56,12 @@ export async function reportInvalid(
     ? restoredStatus(repaired, kept.terminal!, seen.configMap, now, records.writtenAt)
     : repaired;
   const finished = kept.terminal !== undefined;
+  // the rounds a finished job ran with, where its status lost them: its kept run config's, as a valid
+  // spec's reconcile gives them (ADR 0034, amendment 4); a spec that does not read gives none
+  const ranWith =
+    finished && previous?.rounds === undefined && records.finished
+      ? renderedRounds(seen.configMap)
+      : undefined;
   // Running goes False with it, so no condition says the job trains; the pods are left as they were
   // (there is no valid spec to derive them from) and a fixed spec lets the job carry on.
   const updates: ConditionUpdate[] = finished
@@ -73,7 +80,7 @@ export async function reportInvalid(
   // reconcile spoke of what held the job back then (ClientsNotRunning) of a job now Failed
   const said = statusMessage(finished ? previous?.phase : "Failed", conditions);
   const next = finished
-    ? { ...previous, conditions, message: said }
+    ? { ...previous, ...(ranWith !== undefined ? { rounds: ranWith } : {}), conditions, message: said }
     : { ...previous, phase: "Failed" as const, conditions, message: said, observedGeneration: m.generation };
   // Over the status as stored, so that one that does not read is replaced whole; what only the event
   // stream gives back stays as stored (no replay runs for an invalid spec).

@@ -270,6 +270,9 @@ test("a finished job whose spec no longer reads, held as OutcomeUnknown, gets th
     30_000,
   );
   assert.equal(back.status?.phase, "Failed");
+  // the rounds it ran with, from its kept run config, as a valid spec's status gets them (ADR 0034
+  // amendment 4): the spec that does not read gives none
+  assert.equal(back.status?.rounds, failed.status?.rounds);
   assert.equal(condition(back, "Failed")?.message, condition(failed, "Failed")?.message);
   assert.equal(condition(back, "SpecRejected")?.status, "True");
   assert.match(condition(back, "SpecRejected")?.message ?? "", /^spec\.training\.quorum\.count: is 3/);

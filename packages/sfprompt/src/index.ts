@@ -61,6 +61,7 @@ export * from "./runtime/run-local-job.js";
 export * from "./runtime/job-data.js";
 export * from "./runtime/job-source.js";
 export * from "./runtime/unreadable-path.js";
+export { firstFolderThere, writeProbe, type WriteProbe } from "./runtime/write-probe.js";
 export * from "./runtime/process-start.js";
 export * from "./runtime/pid-lock.js";
 export * from "./runtime/class-count.js";

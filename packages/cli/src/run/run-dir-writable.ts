@@ -1,21 +1,15 @@
 // Whether `sfprompt run` could make its run directory and create its lock there, told without
 // writing (sfprompt validate), and the errors lockRunDir (run-lock.ts) stops with when it cannot:
 // one set of words for both, the check finding them from the first folder there and this user's access.
-import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 import { shellQuote } from "@sfprompt/api";
+import { firstFolderThere, writeProbe } from "@sfprompt/core";
 import { RunDirError } from "./errors.js";
 
 /** What to do about a run directory that cannot be made or read (lockRunDir's errors). */
 export const CHOOSE_ANOTHER_RUN_DIR = "choose another folder with --out DIR (or spec.output.path)";
 const CHOOSE_WRITABLE = "choose a folder you can write with --out DIR (or spec.output.path)";
-
-/** `dir` itself when it is there, else the folder above it that its first missing folder is made in. */
-function firstThere(dir: string): string {
-  let there = resolve(dir);
-  while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
-  return there;
-}
 
 /**
  * For a permission error (EACCES, EPERM) met making `dir` (`made`) or writing in it: who may not
@@ -29,7 +23,7 @@ function permissionFix(dir: string, code: string, made: boolean): string | undef
   const uid = process.getuid?.();
   const gid = process.getgid?.();
   if (uid === undefined || gid === undefined) return undefined;
-  const there = firstThere(dir);
+  const there = firstFolderThere(dir);
   let owner: number | undefined;
   try {
     owner = statSync(there).uid;
@@ -84,15 +78,9 @@ export function runDirNotRead(dir: string, code: string, cause?: unknown): RunDi
  * need). Another run's lock, or a lock that cannot be read, is checkRunDirFree's.
  */
 export function runDirWriteProblem(dir: string): RunDirError | undefined {
-  const own = resolve(dir);
-  const there = firstThere(dir);
-  const isDir = there === own;
-  if (!statSync(there).isDirectory()) return runDirNotCreated(dir, isDir ? "EEXIST" : "ENOTDIR");
-  try {
-    accessSync(there, constants.W_OK | constants.X_OK);
-    return undefined;
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    return isDir ? runDirNotWritable(dir, code, cause) : runDirNotCreated(dir, code, cause);
-  }
+  const probe = writeProbe(dir);
+  if (probe === undefined) return undefined;
+  if (probe.kind === "not-a-folder") return runDirNotCreated(dir, probe.self ? "EEXIST" : "ENOTDIR");
+  const code = (probe.cause as NodeJS.ErrnoException).code ?? String(probe.cause);
+  return probe.self ? runDirNotWritable(dir, code, probe.cause) : runDirNotCreated(dir, code, probe.cause);
 }

@@ -1,10 +1,11 @@
 // Fill-once cache folders shared by processes that start together (server and clients: the demo
 // model, MiniLM): a lock file taken by exclusive create, the result written under a temporary name
 // and renamed into place when complete.
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { shellQuote } from "@sfprompt/api";
+import { writeProbe } from "../runtime/write-probe.js";
 import { LockReadError, releaseLock, takeLock } from "../runtime/pid-lock.js";
 import { permissionError, unwritableDetail } from "../runtime/unreadable-path.js";
 
@@ -61,23 +62,17 @@ function lockNotMade(lock: string, cause: unknown): CacheDirError {
  */
 export function fillProblem(dir: string): CacheDirError | undefined {
   const parent = dirname(dir);
-  // the folder makeDirs would make the first missing one in (it walks up as this does)
-  let there = resolve(parent);
-  while (!existsSync(there) && dirname(there) !== there) there = dirname(there);
-  const isParent = there === resolve(parent);
-  if (!statSync(there).isDirectory()) {
-    if (isParent) return new CacheDirError(parent, "exists and is not a folder");
-    const cause = Object.assign(new Error(`ENOTDIR: not a directory, mkdir under '${there}'`), {
+  // the folder makeDirs would make the first missing one in
+  const probe = writeProbe(parent);
+  if (probe === undefined) return undefined;
+  if (probe.kind === "not-a-folder") {
+    if (probe.self) return new CacheDirError(parent, "exists and is not a folder");
+    const cause = Object.assign(new Error(`ENOTDIR: not a directory, mkdir under '${probe.there}'`), {
       code: "ENOTDIR",
     });
-    return notMade(parent, there, cause);
+    return notMade(parent, probe.there, cause);
   }
-  try {
-    accessSync(there, constants.W_OK | constants.X_OK);
-    return undefined;
-  } catch (cause) {
-    return isParent ? lockNotMade(`${dir}.lock`, cause) : notMade(parent, there, cause);
-  }
+  return probe.self ? lockNotMade(`${dir}.lock`, probe.cause) : notMade(parent, probe.there, probe.cause);
 }
 
 /**

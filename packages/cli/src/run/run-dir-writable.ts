@@ -4,7 +4,8 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { shellQuote } from "@sfprompt/api";
-import { firstFolderThere, writeProbe } from "@sfprompt/core";
+// the subpath, not the index: run-lock.ts (which imports this) loads no onnxruntime (run-lock-imports)
+import { firstFolderThere, writeProbe } from "@sfprompt/core/write-probe";
 import { RunDirError } from "./errors.js";
 
 /** What to do about a run directory that cannot be made or read (lockRunDir's errors). */

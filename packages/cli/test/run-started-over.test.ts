@@ -24,10 +24,15 @@ describe("sfprompt run whose server starts the job over", () => {
     first.child.kill("SIGINT");
     await first.exited;
     const before = readRunMetrics(out);
+    // the Ctrl-C may reach a busy run after round 2 too (a loaded clean-clone run saw it): either is before the checkpoint
+    const recorded = before.rounds.map((r) => r.round);
+    assert.ok(
+      [1, 2].includes(recorded.length),
+      `the first session recorded round 1 (or 1 and 2), which have no checkpoint: ${recorded.join(", ")}`,
+    );
     assert.deepEqual(
-      before.rounds.map((r) => r.round),
-      [1],
-      "the first session recorded round 1, which has no checkpoint",
+      recorded,
+      Array.from({ length: recorded.length }, (_, i) => i + 1),
     );
     const firstAttempt = before.attempts?.current;
     assert.equal(typeof firstAttempt, "string");
@@ -41,7 +46,9 @@ describe("sfprompt run whose server starts the job over", () => {
     assert.doesNotMatch(again.stderr, /resuming tiny/, "there is nothing to resume from");
     assert.match(
       again.stderr,
-      /started the job over \(no checkpoint to resume from\): dropping the 1 round\b/,
+      new RegExp(
+        `started the job over \\(no checkpoint to resume from\\): dropping the ${recorded.length} rounds?\\b`,
+      ),
     );
     const after = readRunMetrics(out);
     assert.deepEqual(

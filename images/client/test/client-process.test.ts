@@ -81,8 +81,10 @@ describe("the client process", () => {
 
       proc.kill("SIGTERM");
       const exit = await proc.exited;
+      // 0, not 4 (EXIT.forced): it drained and exited within its 10 s grace period. The grace timer is
+      // the bound; a stopwatch here would only add a false failure on a loaded machine.
       assert.equal(exit.code, 0, proc.stderr());
-      assert.ok(exit.ms < 10_000, `exited ${exit.ms} ms after SIGTERM`);
+      assert.ok(!proc.logs.some((l) => l.event === "shutdown.forced"), "not forced");
       assert.ok(proc.logs.some((l) => l.event === "nats.drained"));
       assert.deepEqual(await connectionNames(w.nats.monitorUrl!, "sfprompt-client-"), []);
       assert.deepEqual(proc.nonJson, []);

@@ -15,6 +15,7 @@ export * from "./datasets/batching.js";
 export * from "./datasets/normalize.js";
 export * from "./datasets/resize.js";
 export * from "./datasets/idx.js";
+export * from "./datasets/idx-length.js";
 export * from "./datasets/select.js";
 export * from "./datasets/idx-images.js";
 export * from "./datasets/fashion-mnist.js";

@@ -7,10 +7,11 @@ export class DatasetFormatError extends Error {
   override readonly name = "DatasetFormatError";
   constructor(
     readonly source: string,
-    message: string,
+    /** What is wrong, without the source. */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${source}: ${message}`, options);
+    super(`${source}: ${detail}`, options);
   }
 }
 

@@ -5,7 +5,8 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { join } from "node:path";
 import { permissionError } from "../runtime/unreadable-path.js";
 import { type Dataset } from "./dataset.js";
-import { DatasetNotFoundError, DatasetUnreadableError } from "./errors.js";
+import { DatasetFormatError, DatasetNotFoundError, DatasetUnreadableError } from "./errors.js";
+import { checkIdxFileLength, type IdxFileHeader } from "./idx-length.js";
 import { loadIdxImages } from "./idx-images.js";
 import { type ImageLoadOptions } from "./select.js";
 import { dataFileIsThere, unreadableFileError } from "./unreadable-file.js";
@@ -72,25 +73,93 @@ function notFound(split: FashionMnistSplit, images: string, dir: string | undefi
 }
 
 /**
- * Why loadFashionMnist would not find one split (not there: what to install or set; a folder this
- * user may not search: the chmod), found without reading the files; undefined when they are there.
- * The loader's own check, for the checks before a run that pre-trains the demo model on the set.
+ * Why loadFashionMnist would not read one split, found from the files' headers and sizes without
+ * reading their images: not there (what to install or set), in a folder or files this user may not
+ * read (the chmod), or damaged (cut short, not IDX, images and labels of different counts: what to
+ * reinstall). The loader's own check, for the checks before a run that pre-trains the demo model on
+ * the set; undefined when the loader would get to the images. A label out of range, or a gzip whose
+ * middle was changed (its length kept), is still met by the read.
  */
 export function fashionMnistProblem(
   split: FashionMnistSplit,
   dir?: string,
-): DatasetNotFoundError | DatasetUnreadableError | undefined {
+): DatasetNotFoundError | DatasetUnreadableError | DatasetFormatError | undefined {
   const files = fashionMnistFiles(split, dir);
   const root = dir ?? process.env.SFPROMPT_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
   // not existsSync: it answers false for a folder this user may not search (mode 0700, another
   // owner), which read as "not in <folder>" and sent the user looking for files that are there
   const denied = { path: root, kind: "folder" as const, what: "the folder and its IDX files" };
   try {
-    return dataFileIsThere(files.images, denied) ? undefined : notFound(split, files.images, dir);
+    if (!dataFileIsThere(files.images, denied)) return notFound(split, files.images, dir);
+    checkSplitFiles(split, files, dir);
+    return undefined;
   } catch (error) {
-    if (error instanceof DatasetUnreadableError) return error;
+    if (error instanceof DatasetUnreadableError || error instanceof DatasetFormatError) return error;
+    const unreadable = unreadableError(error, dir, files.images);
+    if (unreadable !== undefined) return unreadable;
     throw error;
   }
+}
+
+/**
+ * Both files of a split against their headers (checkIdxFileLength) and each other: uint8 images
+ * [N, H, W] and uint8 labels [N]. A DatasetFormatError naming the file, what is wrong with it and
+ * what to reinstall or put there.
+ */
+function checkSplitFiles(
+  split: FashionMnistSplit,
+  files: { images: string; labels: string },
+  dir: string | undefined,
+): void {
+  const damaged = (path: string, detail: string, cause?: unknown): DatasetFormatError =>
+    new DatasetFormatError(path, `${detail}${detail.endsWith("?") ? "" : ";"} ${damagedAdvice(split, dir)}`, {
+      cause,
+    });
+  const header = (path: string): IdxFileHeader => {
+    try {
+      return checkIdxFileLength(path);
+    } catch (cause) {
+      if (cause instanceof DatasetFormatError) throw damaged(path, cause.detail, cause);
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT")
+        throw damaged(path, `is not there, though ${files.images} is`, cause);
+      throw cause;
+    }
+  };
+  const images = header(files.images);
+  const [n = 0, h = 0, w = 0] = images.dims;
+  if (images.dtype !== "uint8" || images.dims.length !== 3 || h === 0 || w === 0)
+    throw damaged(
+      files.images,
+      `its IDX header declares ${images.dtype} [${images.dims.join(", ")}], not uint8 images [N, H, W]`,
+    );
+  const labels = header(files.labels);
+  if (labels.dtype !== "uint8" || labels.dims.length !== 1)
+    throw damaged(
+      files.labels,
+      `its IDX header declares ${labels.dtype} [${labels.dims.join(", ")}], not uint8 labels [N]`,
+    );
+  if (labels.dims[0] !== n)
+    throw damaged(files.labels, `has ${labels.dims[0]} labels but ${files.images} has ${n} images`);
+}
+
+/** What to do about a damaged split, by what chose its folder (option, variable, Debian). */
+function damagedAdvice(split: FashionMnistSplit, dir: string | undefined): string {
+  const env = process.env.SFPROMPT_FASHION_MNIST_DIR;
+  const root = dir ?? env ?? FASHION_MNIST_DEBIAN_DIR;
+  const damaged = `Fashion-MNIST's ${split} split in ${root}`;
+  if (dir !== undefined)
+    return `${damaged} (the dir option) is damaged: give a folder with intact copies of ${IDX_FILES}`;
+  if (env !== undefined)
+    return (
+      `${damaged} (SFPROMPT_FASHION_MNIST_DIR) is damaged: copy ${IDX_FILES} there again ` +
+      "(Debian's dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist), or unset " +
+      "SFPROMPT_FASHION_MNIST_DIR to read that package's"
+    );
+  return (
+    `${damaged} (Debian's dataset-fashion-mnist) is damaged: reinstall that package ` +
+    "(sudo apt-get install --reinstall dataset-fashion-mnist), or set SFPROMPT_FASHION_MNIST_DIR " +
+    `to a folder with intact copies of ${IDX_FILES}`
+  );
 }
 
 /** Loads one split of Fashion-MNIST as [N, 1, 28, 28] floats in [0, 1] (or resized). */
@@ -102,13 +171,24 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
   try {
     return await loadIdxImages({ ...options, ...files, classNames: FASHION_MNIST_CLASSES });
   } catch (cause) {
-    // a file of mode 0600 and another owner in a folder this user may search: named with every other
-    // IDX file of the folder this user cannot read, so that one chmod fixes them all
-    const denied = permissionError(cause);
-    if (denied === undefined) throw cause;
-    const [first = denied.path ?? files.images, ...also] = unreadableIdxFiles(options.dir);
-    throw unreadableFileError({ path: first, kind: "file", also }, cause) ?? cause;
+    throw unreadableError(cause, options.dir, files.images) ?? cause;
   }
+}
+
+/**
+ * A file of mode 0600 and another owner in a folder this user may search, as a DatasetUnreadableError
+ * naming every other IDX file of the folder this user cannot read, so that one chmod fixes them all;
+ * undefined for another error.
+ */
+function unreadableError(
+  cause: unknown,
+  dir: string | undefined,
+  fallback: string,
+): DatasetUnreadableError | undefined {
+  const denied = permissionError(cause);
+  if (denied === undefined) return undefined;
+  const [first = denied.path ?? fallback, ...also] = unreadableIdxFiles(dir);
+  return unreadableFileError({ path: first, kind: "file", also }, cause);
 }
 
 /** The IDX files of both splits in the folder that are there and this user may not read, in a fixed order. */

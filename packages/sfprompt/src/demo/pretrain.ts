@@ -71,8 +71,9 @@ export function withWeights(model: Model, params: ParamSet): Model {
 /**
  * Why pre-training the demo model would stop before its first step for want of its data (every
  * recipe's dataset is Fashion-MNIST; loadData reads its train and test splits): a split not there,
- * or in a folder this user may not search (fashionMnistProblem, the loader's own check); undefined
- * when both are there. Nothing is read: a file that is there but damaged is met by the pre-training.
+ * in a folder or files this user may not read, or damaged as its IDX headers and sizes show
+ * (fashionMnistProblem, the loader's own check); undefined when both are there and whole. Only the
+ * headers and the gzip trailers are read.
  */
 export function pretrainDataProblem(): Error | undefined {
   return fashionMnistProblem("train") ?? fashionMnistProblem("test");

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { BUNDLE_FILES, MANIFEST_FILE, readModel, writeModel } from "@sfprompt/engine";
+import { BUNDLE_FILES, MANIFEST_FILE, readModel } from "@sfprompt/engine";
+import { writeModelNaming } from "../../../packages/engine/test/helpers/write-model-naming.js";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
 import { ENTRY, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
 
@@ -103,7 +104,7 @@ const cases: {
     bundle: "external",
     spoil: (dir) => {
       const graph = join(dir, BUNDLE_FILES.headGrad);
-      writeModel(graph, readModel(graph), { externalData: { location: "../../head-weights.bin" } });
+      writeModelNaming(graph, readModel(graph), "../../head-weights.bin");
     },
     says: (dir) =>
       new RegExp(

@@ -12,6 +12,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { writeModel } from "@sfprompt/engine";
+import { writeModelNaming } from "../../../packages/engine/test/helpers/write-model-naming.js";
 import { ENTRY, runConfig, spawnEntry, useEntryFixtures, type LogLine } from "./harness.js";
 
 const w = useEntryFixtures();
@@ -121,7 +122,7 @@ describe("a client given a model file that keeps its weights beside it, or is no
     const folder = join(w.tmp.dir, "climbs", "model");
     mkdirSync(folder, { recursive: true });
     const model = join(folder, "vit.onnx");
-    writeModel(model, w.bundle.model, { externalData: { location: "../vit-weights.bin" } });
+    writeModelNaming(model, w.bundle.model, "../vit-weights.bin");
     for (const p of [folder, join(folder, ".."), model, join(folder, "..", "vit-weights.bin")])
       chmodSync(p, 0o755);
     const s = await startOn("data-climbs", model, join(w.tmp.dir, "cache-climbs"));

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readModel, writeModel } from "@sfprompt/engine";
+import { writeModelNaming } from "../../engine/test/helpers/write-model-naming.js";
 import { asRoot, otherUid, sfpromptAsOtherUser } from "./other-user.js";
 import { assertUserError, sfprompt, writeTinyJob } from "./run-helpers.js";
 
@@ -102,7 +103,7 @@ describe("a model whose external data file cannot be read", () => {
     mkdirSync(folder);
     const job = writeTinyJob(folder);
     const model = join(folder, "vit.onnx");
-    writeModel(model, readModel(model), { externalData: { location: "../vit-weights.bin" } });
+    writeModelNaming(model, readModel(model), "../vit-weights.bin");
     const r = sfprompt("run", job, "--out", join(folder, "out"), "--rounds", "1");
     assertUserError(
       r,

@@ -94,16 +94,18 @@ type ModelMsg = Msg & { graph: { initializer: Msg[]; node: Msg[] } };
 function modelNaming(
   dir: string,
   location: string,
-  o: { dataAt?: string; trainable?: boolean; constant?: boolean } = {},
+  o: { dataAt?: string; trainable?: boolean; constant?: boolean; sparse?: boolean } = {},
 ): string {
   mkdirSync(dir, { recursive: true });
   const scratch = join(tmp(), "m.onnx");
-  writeModel(scratch, affine(o.trainable ?? false), { externalData: { threshold: 32 } });
+  // sparse: w alone is external (b's 64 bytes stay inline), so its data file is the sparse one's
+  const threshold = o.sparse === true ? 128 : 32;
+  writeModel(scratch, affine(o.trainable ?? false), { externalData: { threshold } });
   if (o.dataAt !== undefined) copyFileSync(`${scratch}.data`, o.dataAt);
   const type = modelType();
   const msg = type.toObject(type.decode(readFileSync(scratch))) as ModelMsg;
   const relocate = (t: Msg): void => {
-    for (const e of t["external_data"] as { key: string; value: string }[])
+    for (const e of (t["external_data"] ?? []) as { key: string; value: string }[])
       if (e.key === "location") e.value = location;
   };
   for (const t of msg.graph.initializer) relocate(t);
@@ -112,9 +114,24 @@ function modelNaming(
     const t = { ...w, name: "c", external_data: (w["external_data"] as object[]).map((e) => ({ ...e })) };
     msg.graph.node.push({ op_type: "Constant", output: ["c"], attribute: [{ name: "value", type: 4, t }] });
   }
+  if (o.sparse === true) toSparse(msg, "w");
   const path = join(dir, "model.onnx");
   writeFileSync(path, type.encode(type.fromObject(msg)).finish());
   return path;
+}
+
+/**
+ * Moves initializer `name` (external) to the graph's sparse_initializer: its values, every element
+ * (external where it was), and their flat indices 0..n-1 (inline int64), the dense dims kept.
+ */
+function toSparse(msg: ModelMsg, name: string): void {
+  const at = msg.graph.initializer.findIndex((t) => t["name"] === name);
+  const t = msg.graph.initializer[at]!;
+  msg.graph.initializer.splice(at, 1);
+  const dims = t["dims"] as number[];
+  const n = dims.reduce((a, d) => a * Number(d), 1);
+  const indices = { dims: [n], data_type: 7, int64_data: Array.from({ length: n }, (_, i) => i) };
+  (msg.graph as Msg)["sparse_initializer"] = [{ values: { ...t, dims: [n] }, indices, dims }];
 }
 
 const x: Tensor = {
@@ -152,6 +169,7 @@ async function assertRefused(
   location: string,
   why: string,
   tensors = ["w", "b"],
+  where = "outside",
 ): Promise<void> {
   for (const r of READERS) {
     await assert.rejects(
@@ -163,7 +181,7 @@ async function assertRefused(
         assert.ok(tensors.includes(e.tensor), `${r.name}: ${e.tensor}`);
         assert.ok(
           e.message.startsWith(
-            `cannot load ONNX model ${path}: tensor "${e.tensor}" keeps its data at external location "${location}", ${why}, outside the model's folder `,
+            `cannot load ONNX model ${path}: tensor "${e.tensor}" keeps its data at external location "${location}", ${why}, ${where} the model's folder `,
           ),
           `${r.name}: ${e.message}`,
         );
@@ -238,6 +256,24 @@ describe("external data locations outside the model's folder", () => {
     await assertRefused(path, "../secret.bin", 'a path that climbs out of it with ".."', ["c"]);
   });
 
+  it("a sparse initializer's values that climb out are refused too (they were not checked)", async () => {
+    const root = tmp();
+    const path = modelNaming(join(root, "m"), "../secret.bin", {
+      dataAt: join(root, "secret.bin"),
+      sparse: true,
+    });
+    await assertRefused(path, "../secret.bin", 'a path that climbs out of it with ".."', ["w"]);
+  });
+
+  for (const location of [".", "a/.."]) {
+    it(`a location that is the model's folder itself (${location}) is refused by every reader`, async () => {
+      const root = tmp();
+      const path = modelNaming(join(root, "m"), location);
+      mkdirSync(join(root, "m", "a"));
+      await assertRefused(path, location, "the model's folder itself", ["w", "b"], "not a file in");
+    });
+  }
+
   it("a trainable initializer's model (read as bytes for ORT) is refused the same", async () => {
     const root = tmp();
     const path = modelNaming(join(root, "m"), "../secret.bin", {
@@ -256,6 +292,17 @@ describe("external data locations inside the model's folder", () => {
     const path = modelNaming(join(root, "m"), "..weights.bin", { dataAt: join(root, "m", "..weights.bin") });
     assert.deepEqual(externalDataFiles(path), ["..weights.bin"]);
     assert.deepEqual(readModel(path).graph.initializers.get("w"), affine(false).graph.initializers.get("w"));
+    assert.deepEqual(await run(path), await inline());
+  });
+
+  it("a sparse initializer's data file in the folder is listed, read by ORT as the inline model", async () => {
+    const root = tmp();
+    const path = modelNaming(join(root, "m"), "model.onnx.data", {
+      dataAt: join(root, "m", "model.onnx.data"),
+      sparse: true,
+    });
+    // w is the only external tensor, and it is sparse: its file is one the model needs
+    assert.deepEqual(externalDataFiles(path), ["model.onnx.data"]);
     assert.deepEqual(await run(path), await inline());
   });
 

@@ -106,6 +106,33 @@ describe("ONNX I/O", () => {
     assert.throws(() => externalDataFiles(notOnnx), /^OnnxIoError: cannot load ONNX model \S+model\.pt: /);
   });
 
+  it("writeModel refuses an external data location outside the model's folder, writing nothing", () => {
+    // ADR 0006 amendment 12: it wrote <folder>/../w.bin and a model naming it, which every reader refuses
+    const { model } = mlp();
+    const cases: { location: string; why: string }[] = [
+      { location: "../w.bin", why: 'a path that climbs out of it with "..", outside' },
+      { location: "sub/../../w.bin", why: 'a path that climbs out of it with "..", outside' },
+      { location: "/tmp/w.bin", why: "an absolute path, outside" },
+      { location: ".", why: "the model's folder itself, not a file in" },
+      { location: "", why: "an empty location, not a file in" },
+    ];
+    for (const c of cases) {
+      const root = tmp();
+      const path = join(root, "m", "mlp.onnx");
+      assert.throws(
+        () => writeModel(path, model, { externalData: { location: c.location, threshold: 64 } }),
+        (e: Error) =>
+          e.name === "OnnxIoError" &&
+          e.message ===
+            `cannot write ONNX model ${path}: externalData.location "${c.location}" is ${c.why} the model's folder; ` +
+              'ONNX external data must be a file in the model\'s folder: give a file name relative to it (such as "mlp.onnx.data")',
+        c.location,
+      );
+      assert.equal(existsSync(path), false, `${c.location}: no model written`);
+      assert.equal(existsSync(join(root, "w.bin")), false, `${c.location}: no data written outside`);
+    }
+  });
+
   it("reads external data given by location only (whole file) and by offset and length", () => {
     const dir = tmp();
     writeFileSync(join(dir, "a.bin"), Buffer.from(Float32Array.of(1, 2, 3).buffer));

@@ -116,7 +116,8 @@ test("a manifest naming a file outside the bundle folder is refused, naming the 
   const b = writeCaseBundle(fixtureCase("vit"), { headBlocks: 1, promptLength: 1 });
   try {
     const original = readFileSync(b.file(MANIFEST_FILE), "utf8");
-    const cases: { edit: (m: ManifestJson) => void; field: string; value: string }[] = [
+    const OUT = 'absolute, or climbing out with ".."';
+    const cases: { edit: (m: ManifestJson) => void; field: string; value: string; why?: string }[] = [
       {
         edit: (m) => (m.partitions[1]!.file = "../body.onnx"),
         field: "partitions.1.file",
@@ -128,6 +129,20 @@ test("a manifest naming a file outside the bundle folder is refused, naming the 
         field: "partitions.0.data.0",
         value: "grad/../../w.bin",
       },
+      // the folder itself, and no name: they passed (or said zod's "Too small") and failed when opened
+      {
+        edit: (m) => (m.partitions[2]!.file = "."),
+        field: "partitions.2.file",
+        value: ".",
+        why: "the bundle folder itself",
+      },
+      {
+        edit: (m) => (m.partitions[0]!.data = ["grad/.."]),
+        field: "partitions.0.data.0",
+        value: "grad/..",
+        why: "the bundle folder itself",
+      },
+      { edit: (m) => (m.local.file = ""), field: "local.file", value: "", why: "empty" },
     ];
     for (const c of cases) {
       const json = JSON.parse(original) as ManifestJson;
@@ -138,7 +153,7 @@ test("a manifest naming a file outside the bundle folder is refused, naming the 
         (e: Error) =>
           e.name === "ManifestError" &&
           e.message ===
-            `${b.file(MANIFEST_FILE)} is not a partition manifest: ${c.field}: "${c.value}" is not a file inside the bundle folder (absolute, or climbing out with "..")`,
+            `${b.file(MANIFEST_FILE)} is not a partition manifest: ${c.field}: "${c.value}" is not a file inside the bundle folder (${c.why ?? OUT})`,
         c.field,
       );
     }

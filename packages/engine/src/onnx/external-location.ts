@@ -42,13 +42,33 @@ function realOrUndefined(path: string): string | undefined {
   }
 }
 
-/** Why `location` is no file in the model's folder (and the file a link leads to), or undefined when it is one (or is not there). */
-function escapes(place: ModelPlace, location: string): { text: string; real?: string } | undefined {
-  if (location === "") return { text: "an empty location" };
-  if (isAbsolute(location)) return { text: "an absolute path" };
+/**
+ * Why `location`, as written, is no file in the model's folder (`outside`: it leads out of it), or
+ * undefined when it may be one: the checks that need no file system (writeModel's for the location it
+ * is given, every reader's first).
+ */
+export function locationProblem(location: string): { text: string; outside: boolean } | undefined {
+  if (location === "") return { text: "an empty location", outside: false };
+  if (isAbsolute(location)) return { text: "an absolute path", outside: true };
   const lexical = normalize(location);
   if (lexical === ".." || lexical.startsWith("../"))
-    return { text: 'a path that climbs out of it with ".."' };
+    return { text: 'a path that climbs out of it with ".."', outside: true };
+  // ".", "./", "a/..": ORT opens the folder as the data file and fails on reading it
+  if (lexical === "." || lexical === "./") return { text: "the model's folder itself", outside: false };
+  return undefined;
+}
+
+/**
+ * Why `location` is no file in the model's folder (`outside`: it leads out of the folder; else it
+ * names no file, as "" or the folder itself), with the file a link leads to; undefined when it is one
+ * (or is not there).
+ */
+function escapes(
+  place: ModelPlace,
+  location: string,
+): { text: string; outside: boolean; real?: string } | undefined {
+  const lexical = locationProblem(location);
+  if (lexical !== undefined) return lexical;
   // a file that is not there is the open's error to name (it says which file is missing)
   const real = realOrUndefined(join(place.dir, location));
   if (real === undefined) return undefined;
@@ -57,7 +77,7 @@ function escapes(place: ModelPlace, location: string): { text: string; real?: st
   // a model file that is itself a link (a Hugging Face cache's snapshot) may keep its data by its target
   const fileReal = place.file === undefined ? undefined : realOrUndefined(place.file);
   if (fileReal !== undefined && within(dirname(fileReal), real)) return undefined;
-  return { text: `a symbolic link to ${real}`, real };
+  return { text: `a symbolic link to ${real}`, outside: true, real };
 }
 
 /** What to do about `location`, no file in the model's folder (`real`: where a link leads). */
@@ -72,8 +92,8 @@ function fix(place: ModelPlace, location: string, real: string | undefined): str
 
 /**
  * The file that tensor `tensor`'s external data `location` names in the model's folder; an
- * ExternalDataLocationError when the location is empty, absolute, climbs out of the folder with "..",
- * or is (or passes through) a symbolic link to a file outside it. A location whose file is not there
+ * ExternalDataLocationError when the location is empty, the folder itself (".", "a/.."), absolute,
+ * climbs out of the folder with "..", or is (or passes through) a symbolic link to a file outside it. A location whose file is not there
  * passes: opening it says which file is missing.
  */
 export function externalDataPath(place: ModelPlace, tensor: string, location: string): string {
@@ -82,7 +102,8 @@ export function externalDataPath(place: ModelPlace, tensor: string, location: st
     const model = place.file === undefined ? "the model" : `ONNX model ${place.file}`;
     throw new ExternalDataLocationError(
       `cannot load ${model}: tensor "${tensor}" keeps its data at external location "${location}", ${why.text}, ` +
-        `outside the model's folder ${place.dir}; ONNX external data must be a file in the model's folder ` +
+        `${why.outside ? "outside" : "not a file in"} the model's folder ${place.dir}; ` +
+        "ONNX external data must be a file in the model's folder " +
         `(ONNX Runtime refuses any other): ${fix(place, location, why.real)}`,
       { ...(place.file === undefined ? {} : { path: place.file }), tensor, location },
     );
@@ -100,28 +121,52 @@ export interface ExternalTensor {
 
 const list = (v: unknown): ProtoMessage[] => (Array.isArray(v) ? (v as ProtoMessage[]) : []);
 
-function externalOf(t: ProtoMessage | undefined): ExternalTensor[] {
+/** `t` when it keeps its data in an external file; `named` when the tensor has no name of its own. */
+function externalOf(t: ProtoMessage | undefined, named?: string): ExternalTensor[] {
   if (t === undefined || t === null || toNumber(t["data_location"]) !== EXTERNAL) return [];
   const entry = list(t["external_data"]).find((e) => String(e["key"]) === "location");
-  return entry === undefined ? [] : [{ tensor: String(t["name"] ?? ""), location: String(entry["value"]) }];
+  const own = String(t["name"] ?? "");
+  const tensor = own === "" && named !== undefined ? named : own;
+  return entry === undefined ? [] : [{ tensor, location: String(entry["value"]) }];
 }
 
 /**
- * Every tensor of a decoded GraphProto that keeps its data in an external file: initializers, node
- * attribute tensors, and those of subgraphs (If, Loop, Scan bodies). One without a location entry is
- * left to the reader that opens it (readModel says so).
+ * A SparseTensorProto's values and indices (two TensorProtos, each of which may be external: ORT
+ * reads both when it makes the tensor dense); the indices, seldom named, are named by the values.
+ */
+function externalOfSparse(s: ProtoMessage | undefined): ExternalTensor[] {
+  if (s === undefined || s === null) return [];
+  const values = s["values"] as ProtoMessage | undefined;
+  const name = values === undefined || values === null ? "" : String(values["name"] ?? "");
+  return [
+    ...externalOf(values),
+    ...externalOf(s["indices"] as ProtoMessage | undefined, `${name} (indices)`),
+  ];
+}
+
+/**
+ * Every tensor of a decoded GraphProto that keeps its data in an external file: initializers, sparse
+ * initializers (values and indices), node attribute tensors and sparse tensors, and those of
+ * subgraphs (If, Loop, Scan bodies). One without a location entry is left to the reader that opens it
+ * (readModel says so).
  */
 export function externalTensors(g: ProtoMessage | undefined): ExternalTensor[] {
   if (g === undefined || g === null) return [];
   const fromNodes = list(g["node"]).flatMap((n) =>
     list(n["attribute"]).flatMap((a) => [
       ...externalOf(a["t"] as ProtoMessage | undefined),
-      ...list(a["tensors"]).flatMap(externalOf),
+      ...list(a["tensors"]).flatMap((t) => externalOf(t)),
+      ...externalOfSparse(a["sparse_tensor"] as ProtoMessage | undefined),
+      ...list(a["sparse_tensors"]).flatMap(externalOfSparse),
       ...externalTensors(a["g"] as ProtoMessage | undefined),
       ...list(a["graphs"]).flatMap(externalTensors),
     ]),
   );
-  return [...list(g["initializer"]).flatMap(externalOf), ...fromNodes];
+  return [
+    ...list(g["initializer"]).flatMap((t) => externalOf(t)),
+    ...list(g["sparse_initializer"]).flatMap(externalOfSparse),
+    ...fromNodes,
+  ];
 }
 
 /** externalDataPath for every external tensor of a decoded GraphProto; their locations, each once. */

@@ -5,7 +5,7 @@ import { OnnxIoError } from "../errors.js";
 import { bytesOfValues } from "../ir/dtype.js";
 import type { Model } from "../ir/types.js";
 import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
-import { ExternalDataLocationError } from "./external-location.js";
+import { checkExternalLocations, ExternalDataLocationError, locationProblem } from "./external-location.js";
 import { graphFromProto, graphToProto, type PlaceTensor } from "./graph-proto.js";
 import type { ExternalPlacement } from "./tensor-proto.js";
 
@@ -88,12 +88,15 @@ export function loadModelError(path: string, cause: unknown): OnnxIoError {
 
 /**
  * Reads an ONNX file, including tensors stored in external-data files in its folder (one outside it is
- * an ExternalDataLocationError).
+ * an ExternalDataLocationError, also for a tensor whose data is not read here: a sparse initializer,
+ * kept as it is in the graph's `extra` for a writer or ORT to meet).
  */
 export function readModel(path: string): Model {
   const bytes = readModelBytes(path);
   try {
-    return modelFromProto(decodeModelProto(bytes), dirname(path), path);
+    const msg = decodeModelProto(bytes);
+    checkExternalLocations(modelProtoGraph(msg), { dir: dirname(path), file: path });
+    return modelFromProto(msg, dirname(path), path);
   } catch (cause) {
     throw loadModelError(path, cause);
   }
@@ -115,7 +118,11 @@ export function encodeModel(model: Model): Uint8Array {
 }
 
 export interface WriteModelOptions {
-  /** Store initializers of at least `threshold` bytes (default 1024) in one file next to the model. */
+  /**
+   * Store initializers of at least `threshold` bytes (default 1024) in one file next to the model, at
+   * `location` (default `<model file name>.data`): relative to the model's folder and inside it, as
+   * every reader requires (an empty, absolute, "." or ".." location is an OnnxIoError).
+   */
   readonly externalData?: { readonly location?: string; readonly threshold?: number };
 }
 
@@ -146,6 +153,16 @@ export function writeModel(path: string, model: Model, options: WriteModelOption
     return [];
   }
   const location = ext.location ?? `${basename(path)}.data`;
+  const problem = locationProblem(location);
+  if (problem !== undefined) {
+    // a model naming it is one every reader (ours, ORT's, onnx.load) refuses: not written
+    throw new OnnxIoError(
+      `cannot write ONNX model ${path}: externalData.location "${location}" is ${problem.text}, ` +
+        `${problem.outside ? "outside" : "not a file in"} the model's folder; ONNX external data must be ` +
+        `a file in the model's folder: give a file name relative to it (such as "${basename(path)}.data")`,
+      { path },
+    );
+  }
   const threshold = ext.threshold ?? 1024;
   const chunks: Uint8Array[] = [];
   let offset = 0;

@@ -18,23 +18,24 @@ export const TensorSpec = z.object({
 });
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
+/** Why `p` is no file inside the bundle folder, or undefined when it names one. */
+function notInside(p: string): string | undefined {
+  if (p === "") return "empty";
+  const n = normalize(p);
+  if (isAbsolute(p) || n === ".." || n.startsWith("../")) return 'absolute, or climbing out with ".."';
+  // ".", "./", "grad/..": the folder itself passes the access check and fails when opened as a graph
+  if (n === "." || n === "./") return "the bundle folder itself";
+  return undefined;
+}
+
 /**
  * A file of the bundle, relative to its folder: sessions open it there, and the start-up check reads
- * its access, so a manifest naming "../x" or "/x" (not one sfprompt prepare wrote) is refused.
+ * its access, so a manifest naming "../x", "/x", "." or "" (not one sfprompt prepare wrote) is refused.
  */
-const BundleFile = z
-  .string()
-  .min(1)
-  .refine(
-    (p) => {
-      const n = normalize(p);
-      return !isAbsolute(p) && n !== ".." && !n.startsWith("../");
-    },
-    {
-      error: (iss) =>
-        `${JSON.stringify(iss.input)} is not a file inside the bundle folder (absolute, or climbing out with "..")`,
-    },
-  );
+const BundleFile = z.string().refine((p) => notInside(p) === undefined, {
+  error: (iss) =>
+    `${JSON.stringify(iss.input)} is not a file inside the bundle folder (${notInside(String(iss.input))})`,
+});
 
 /** An ONNX file of the bundle with its graph inputs and outputs. */
 export const GraphFile = z.object({

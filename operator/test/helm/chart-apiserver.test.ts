@@ -192,7 +192,8 @@ describe("an installed release", () => {
     await createOperatorPods(["operator-0", "operator-1"]);
     const config = parseConfig([], env);
     config.http = { host: "127.0.0.1", port: 0 };
-    config.leaderElection = { ...config.leaderElection, leaseDurationMs: 2000, renewDeadlineMs: 1400, retryPeriodMs: 250 };
+    // The chart's own lease timings (15 s): nothing here waits for a lease to run out, and a 2 s lease's
+    // 1.4 s renew deadline can lapse on a loaded machine, tearing the controller down mid-test.
     config.logLevel = "error";
     operator = await startOperator(config, { kubeConfig: await serviceAccountConfig(), log });
     await waitFor(() => operator!.isLeader(), { timeoutMs: 10_000, description: "leadership" });
@@ -303,7 +304,6 @@ describe("a release limited to one namespace", () => {
     const config = parseConfig([], env);
     assert.deepEqual(config.namespaces, ["team-b"]);
     config.http = { host: "127.0.0.1", port: 0 };
-    config.leaderElection = { ...config.leaderElection, leaseDurationMs: 2000, renewDeadlineMs: 1400, retryPeriodMs: 250 };
     config.logLevel = "error";
     operator = await startOperator(config, { kubeConfig: await serviceAccountConfig(name), log });
     const job = { apiVersion: API_VERSION, kind: KIND, metadata: { name: "scoped", namespace: "team-b" }, spec: { clients: { count: 1 } } };

@@ -6,7 +6,9 @@
 // (bundle.rebuilt, saying why), also when two processes start on it at once. Refused still: a copy
 // the image's user (10001) cannot read (a cache filled by root), or a damaged one in a folder it
 // cannot write. As root here those run the second process as 10001; as another user, the file is
-// made unreadable (mode 000) or the folder unwritable (0555) instead.
+// made unreadable (mode 000) or the folder unwritable (0555) instead. A copy an earlier image left
+// without cached-sizes.json is read for its graphs' structure and its sizes recorded; a sizes file the
+// image's user cannot read is refused as unreadable, not taken for damage (ADR 0017 amendment 31).
 import assert from "node:assert/strict";
 import {
   chmodSync,
@@ -33,6 +35,7 @@ const uid = asRoot ? IMAGE_USER.uid : (process.getuid?.() ?? -1);
 const SETTING = "--cache-dir / SFPROMPT_CACHE_DIR";
 const STARTED = ["client.data", "runtime.ready", "config.invalid", "runtime.failed"];
 const JOB = "cached";
+const SIZES_FILE = "cached-sizes.json";
 
 /** Every file under `dir` by its relative path, with its bytes. */
 function files(dir: string, root = dir): Map<string, Buffer> {
@@ -97,6 +100,18 @@ const damaged: { name: string; spoil: (dir: string) => void; why: (dir: string) 
     name: "a cached manifest cut short",
     spoil: (dir) => writeFileSync(join(dir, MANIFEST_FILE), '{"format": "sfprompt.partition-bundle", "vers'),
     why: (dir) => new RegExp(`^${dir}/manifest\\.json is not JSON \\(.+\\)$`),
+  },
+  {
+    // an earlier image's copy has no sizes: the graph cut short passed and failed when its session opened
+    name: "a graph cut short in a copy an earlier image cached without cached-sizes.json",
+    spoil: (dir) => {
+      rmSync(join(dir, SIZES_FILE));
+      truncateSync(join(dir, BUNDLE_FILES.tailGrad), 100);
+    },
+    why: (dir) =>
+      new RegExp(
+        `^cannot load ONNX model ${dir}/grad/tail\\.onnx: the bytes are not an ONNX ModelProto \\(protobuf decoding failed\\)$`,
+      ),
   },
   {
     // a cleaner that removes old files and keeps folders (systemd-tmpfiles) leaves such a copy
@@ -196,6 +211,50 @@ describe("a client whose bundle cached from its model file was damaged since", (
     await Promise.all(both.map((p) => p.exited));
     assert.deepEqual(files(dir), first.files);
     assert.deepEqual(readdirSync(join(cache, "bundles")), [first.key]);
+  });
+
+  it("a whole copy an earlier image cached without cached-sizes.json: used as it is, its sizes recorded for later starts", async () => {
+    const { cache, dir } = cacheWithCopy("cache-unrecorded");
+    rmSync(join(dir, SIZES_FILE));
+    const again = startClient(first.model, cache);
+    try {
+      const line = await started(again);
+      assert.equal(line.event, "client.data", `${JSON.stringify(line)} ${again.stderr()}`);
+      const events = again.logs.map((l) => l.event).filter((e) => e.startsWith("bundle."));
+      assert.deepEqual(events, ["bundle.sizes-recorded", "bundle.cached"]);
+    } finally {
+      again.kill("SIGKILL");
+    }
+    await again.exited;
+    // the sizes the first start wrote, and nothing else changed or left beside them
+    assert.deepEqual(files(dir), first.files);
+  });
+
+  it("a cached-sizes.json the image's user cannot read: refused as unreadable with the chmod and the rm, not prepared again (config.invalid, exit 1)", async () => {
+    const { cache, dir } = cacheWithCopy("cache-sizes-unreadable");
+    // a cache whose bundles folder the image's user may write: preparing again would have been tried
+    chmodSync(join(cache, "bundles"), 0o777);
+    chmodSync(join(dir, SIZES_FILE), asRoot ? 0o600 : 0o000);
+    const again = startClient(first.model, cache, 0, asRoot ? IMAGE_USER : undefined);
+    try {
+      const line = await started(again);
+      assert.equal(line.event, "config.invalid", `${JSON.stringify(line)} ${again.stderr()}`);
+      assert.equal(line.field, SETTING, JSON.stringify(line));
+      assert.match(
+        String(line.error),
+        new RegExp(
+          `^${SETTING}: ${dir}/cached-sizes\\.json cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and everything in it readable by uid ${uid} \\(on its volume or the node\\): chmod -R a\\+rX ${dir} \\(or chown -R ${uid}:\\d+ ${dir}\\); see docs/images\\.md; or remove the cached copy \\(rm -rf ${dir}\\) so that the next start prepares it again$`,
+        ),
+      );
+      assert.equal((await again.exited).code, 1);
+    } finally {
+      again.kill("SIGKILL");
+    }
+    // left as it was (the fix is the owner's): the mode, then the bytes
+    assert.equal(statSync(join(dir, SIZES_FILE)).mode & 0o777, asRoot ? 0o600 : 0o000);
+    chmodSync(join(dir, SIZES_FILE), 0o644);
+    assert.deepEqual(readdirSync(join(cache, "bundles")), [first.key]);
+    assert.deepEqual(files(dir), first.files);
   });
 
   it("a cached gradient graph the image's user cannot read: refused with the user, the chmod and the rm (config.invalid, exit 1)", async () => {

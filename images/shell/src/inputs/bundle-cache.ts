@@ -7,9 +7,16 @@
 import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CacheDirError, fillOnce } from "@sfprompt/core";
-import { MANIFEST_FILE, manifestFiles, readPartitionManifest } from "@sfprompt/engine";
+import {
+  MANIFEST_FILE,
+  manifestFiles,
+  manifestGraphFiles,
+  OnnxIoError,
+  readModelOutline,
+  readPartitionManifest,
+} from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
-import { bundleDamage, damageText } from "./bundle-check.js";
+import { bundleDamage, damageText, unreadableRefusal } from "./bundle-check.js";
 
 /**
  * The sizes of a cached copy's files, written last into the folder before it is renamed into place:
@@ -65,7 +72,7 @@ async function fillCache(req: CachedBundleRequest, seen: (why: string) => void):
   const { dir, logger } = req;
   const started = Date.now();
   const read = (): Outcome | undefined => {
-    const why = cachedCopyDamage(dir);
+    const why = cachedCopyDamage(dir, logger);
     if (why !== undefined && why !== "none") seen(why);
     return why === undefined ? { cached: true } : undefined;
   };
@@ -75,7 +82,7 @@ async function fillCache(req: CachedBundleRequest, seen: (why: string) => void):
     read,
     fill: (tmp) => {
       // under the lock, looked at again: the copy as this process replaces it
-      const why = cachedCopyDamage(dir);
+      const why = cachedCopyDamage(dir, logger);
       removeLeftovers(dir, tmp, logger);
       req.prepare(tmp);
       writeSizes(tmp);
@@ -95,11 +102,11 @@ async function fillCache(req: CachedBundleRequest, seen: (why: string) => void):
  * else what is damaged; undefined when it is whole. Files this user may not read are refused
  * (bundleDamage).
  */
-function cachedCopyDamage(dir: string): string | undefined {
+function cachedCopyDamage(dir: string, logger: Logger): string | undefined {
   if (!copyThere(dir)) return "none";
   const damage = bundleDamage(dir, "cached");
   if (damage !== undefined) return damageText(dir, damage);
-  return sizesDamage(dir);
+  return sizesDamage(dir, logger);
 }
 
 /**
@@ -116,19 +123,31 @@ function copyThere(dir: string): boolean {
   }
 }
 
-/** A file whose size is not the one it was written with, in words; undefined when all are. */
-function sizesDamage(dir: string): string | undefined {
+/**
+ * A file whose size is not the one it was written with, in words; undefined when all are. A copy
+ * without the sizes file (an earlier image's) is read for its graphs' structure instead
+ * (unrecordedDamage). A sizes file this user may not read is refused as the copy's other files are
+ * (preparing again does not mend another user's files); one that reads but is not JSON is damage.
+ */
+function sizesDamage(dir: string, logger: Logger): string | undefined {
   const path = join(dir, SIZES_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return unrecordedDamage(dir, logger);
+    const refusal = unreadableRefusal(dir, "cached", cause);
+    if (refusal !== undefined) throw refusal;
+    return `${path} cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`;
+  }
   let sizes: unknown;
   try {
-    sizes = JSON.parse(readFileSync(path, "utf8"));
+    sizes = JSON.parse(text);
   } catch (cause) {
-    // a copy an image before the sizes file prepared is used as it was checked (sizes unknown)
-    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     return `${path} cannot be read as JSON (${(cause as Error).message})`;
   }
   if (typeof sizes !== "object" || sizes === null) return `${path} holds no file sizes`;
-  for (const file of [MANIFEST_FILE, ...manifestFiles(readPartitionManifest(dir))]) {
+  for (const file of bundleFiles(dir)) {
     const bytes = statSync(join(dir, file)).size;
     const prepared = (sizes as Record<string, unknown>)[file];
     if (bytes !== prepared)
@@ -137,10 +156,47 @@ function sizesDamage(dir: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The damage of a copy an image before the sizes file prepared (ADR 0017 amendment 31): each graph
+ * is read for its structure (readModelOutline, no weights), which finds a graph cut short and an
+ * external data file shorter than its tensors' ranges; when whole, its sizes are recorded (written
+ * beside, renamed in), so that later starts compare sizes. A cache this user cannot write (a
+ * prefilled read-only volume) keeps no record: each start reads the graphs again.
+ */
+function unrecordedDamage(dir: string, logger: Logger): string | undefined {
+  for (const file of manifestGraphFiles(readPartitionManifest(dir))) {
+    try {
+      readModelOutline(join(dir, file), { checkExternalData: true });
+    } catch (cause) {
+      if (cause instanceof OnnxIoError) return cause.message;
+      throw cause;
+    }
+  }
+  const part = join(dir, `${SIZES_FILE}.tmp-${process.pid}`);
+  try {
+    writeFileSync(part, sizesJson(dir));
+    renameSync(part, join(dir, SIZES_FILE));
+    logger.log("info", "bundle.sizes-recorded", { dir });
+  } catch (cause) {
+    rmSync(part, { force: true });
+    logger.log("info", "bundle.sizes-unrecorded", { dir, error: String(cause) });
+  }
+  return undefined;
+}
+
+/** The manifest and every file it names, relative to `dir`. */
+function bundleFiles(dir: string): string[] {
+  return [MANIFEST_FILE, ...manifestFiles(readPartitionManifest(dir))];
+}
+
+/** The sizes file's text for the copy in `dir`. */
+function sizesJson(dir: string): string {
+  const sizes = Object.fromEntries(bundleFiles(dir).map((f) => [f, statSync(join(dir, f)).size]));
+  return `${JSON.stringify(sizes, null, 2)}\n`;
+}
+
 function writeSizes(tmp: string): void {
-  const files = [MANIFEST_FILE, ...manifestFiles(readPartitionManifest(tmp))];
-  const sizes = Object.fromEntries(files.map((f) => [f, statSync(join(tmp, f)).size]));
-  writeFileSync(join(tmp, SIZES_FILE), `${JSON.stringify(sizes, null, 2)}\n`);
+  writeFileSync(join(tmp, SIZES_FILE), sizesJson(tmp));
 }
 
 /**

@@ -98,18 +98,32 @@ function checkGraphs(dir: string, config: RunConfig, modelPath?: string): void {
 }
 
 /**
+ * The refusal of a bundle folder `dir` a file or folder of which this process's user may not read
+ * (`cause`, a permission error): its setting, the user, the chmod, and for a cached copy the rm that
+ * lets the next start prepare it again. Undefined for another error.
+ */
+export function unreadableRefusal(
+  dir: string,
+  origin: BundleOrigin,
+  cause: unknown,
+): JobInputError | undefined {
+  const where = "(on its volume or the node)";
+  const unreadable = unreadableDetail({ path: dir, kind: "folder", where, doc: "docs/images.md" }, cause);
+  if (unreadable === undefined) return undefined;
+  if (origin === "given") return new JobInputError(BUNDLE_DIR_SETTING, unreadable, { cause });
+  const remove = `; or remove the cached copy (rm -rf ${shellQuote(dir)}) so that the next start prepares it again`;
+  return new JobInputError(CACHE_DIR_SETTING, `${unreadable}${remove}`, { cause });
+}
+
+/**
  * What is missing or damaged in the bundle folder `dir`, else undefined. A folder or file there that
  * this process's user may not read is refused (JobInputError of the origin's setting, with the user
  * and the chmod): preparing the bundle again does not mend another user's files.
  */
 export function bundleDamage(dir: string, origin: BundleOrigin): BundleDamage | undefined {
   const refuseUnreadable = (cause: unknown): void => {
-    const where = "(on its volume or the node)";
-    const unreadable = unreadableDetail({ path: dir, kind: "folder", where, doc: "docs/images.md" }, cause);
-    if (unreadable === undefined) return;
-    if (origin === "given") throw new JobInputError(BUNDLE_DIR_SETTING, unreadable, { cause });
-    const remove = `; or remove the cached copy (rm -rf ${shellQuote(dir)}) so that the next start prepares it again`;
-    throw new JobInputError(CACHE_DIR_SETTING, `${unreadable}${remove}`, { cause });
+    const refusal = unreadableRefusal(dir, origin, cause);
+    if (refusal !== undefined) throw refusal;
   };
   try {
     accessSync(join(dir, MANIFEST_FILE), constants.R_OK);

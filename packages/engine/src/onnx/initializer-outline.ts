@@ -4,8 +4,8 @@ import { dtypeFromCode } from "../ir/dtype.js";
 import type { DType } from "../ir/types.js";
 import { toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
 import { loadModelError } from "./model-io.js";
-import { checkRawBytes } from "./tensor-proto.js";
-import type { WireField } from "./wire-file.js";
+import { checkExternalBytes, checkRawBytes, checkTypedCount, typedField } from "./tensor-proto.js";
+import type { PositionalFile, WireField } from "./wire-file.js";
 
 /** TensorProto.raw_data. */
 const TENSOR_RAW_DATA = 9;
@@ -33,20 +33,67 @@ export function outlineOf(t: ProtoMessage): InitializerOutline {
   return { ...base, external };
 }
 
+/** TensorProto's typed value fields by name: their field number and the bytes of one value packed (0: a varint). */
+const TYPED_FIELDS: Readonly<Record<string, { field: number; packed: number }>> = {
+  float_data: { field: 4, packed: 4 },
+  int32_data: { field: 5, packed: 0 },
+  string_data: { field: 6, packed: -1 },
+  int64_data: { field: 7, packed: 0 },
+  double_data: { field: 10, packed: 8 },
+  uint64_data: { field: 11, packed: 0 },
+};
+
 /**
- * An inline initializer's raw_data length (stepped over, not read) against its dims × dtype, as
- * tensorFromProto checks it when it reads the bytes: a file cut or changed inside a weight whose
- * framing still holds is refused here too, naming the tensor and the file.
+ * An initializer's payload (stepped over, not read) against its dims × dtype, as tensorFromProto
+ * checks it when it reads the values: an inline raw_data's length, the count of values in the typed
+ * field its dtype reads (a packed varint field's bytes are scanned for the count, no value decoded),
+ * an external tensor's `length` entry. A file cut or changed inside a weight whose framing still
+ * holds is refused here too, naming the tensor and the file.
  */
-export function checkRawLength(path: string, tensor: ProtoMessage, payload: readonly WireField[]): void {
-  // the last raw_data is the one a decoder keeps; none, or an empty one, means the typed fields
-  const raw = payload.filter((p) => p.field === TENSOR_RAW_DATA && p.wire === 2).at(-1);
-  if (raw === undefined || raw.end === raw.value) return;
+export function checkPayloadLength(
+  path: string,
+  tensor: ProtoMessage,
+  payload: readonly WireField[],
+  file: PositionalFile,
+): void {
   const t = outlineOf(tensor);
-  if (t.external !== undefined) return;
+  const name = String(tensor["name"] ?? "");
   try {
-    checkRawBytes(String(tensor["name"] ?? ""), t.dtype, t.dims, raw.end - raw.value);
+    if (t.external !== undefined) {
+      const { location = "", offset = "0", length } = t.external;
+      if (length !== undefined)
+        checkExternalBytes(name, t.dtype, t.dims, {
+          location,
+          offset: Number(offset),
+          length: Number(length),
+        });
+      return;
+    }
+    // the last raw_data is the one a decoder keeps; none, or an empty one, means the typed fields
+    const raw = payload.filter((p) => p.field === TENSOR_RAW_DATA && p.wire === 2).at(-1);
+    if (raw !== undefined && raw.end > raw.value) {
+      checkRawBytes(name, t.dtype, t.dims, raw.end - raw.value);
+      return;
+    }
+    if (t.dtype === "other") return; // tensorFromProto refuses it when it is read
+    checkTypedCount(name, t.dtype, t.dims, typedCount(TYPED_FIELDS[typedField(t.dtype)]!, payload, file));
   } catch (cause) {
     throw loadModelError(path, cause);
   }
+}
+
+/** The values a repeated field holds over its occurrences, packed (wire 2) or one by one. */
+function typedCount(
+  typed: { field: number; packed: number },
+  payload: readonly WireField[],
+  file: PositionalFile,
+): number {
+  let count = 0;
+  for (const p of payload) {
+    if (p.field !== typed.field) continue;
+    if (p.wire !== 2 || typed.packed < 0) count += 1;
+    else if (typed.packed > 0) count += Math.floor((p.end - p.value) / typed.packed);
+    else count += file.varintCount(p.value, p.end);
+  }
+  return count;
 }

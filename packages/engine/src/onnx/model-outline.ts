@@ -9,7 +9,7 @@ import { OnnxIoError } from "../errors.js";
 import type { Model, Tensor } from "../ir/types.js";
 import { onnxTypes, type ProtoMessage } from "../proto/onnx-schema.js";
 import { checkExternalLocations } from "./external-location.js";
-import { checkRawLength, type InitializerOutline, outlineOf } from "./initializer-outline.js";
+import { checkPayloadLength, type InitializerOutline, outlineOf } from "./initializer-outline.js";
 import { loadModelError, modelFromProto, modelProtoGraph, readModelError } from "./model-io.js";
 import { checkExternalData, tensorFromProto } from "./tensor-proto.js";
 import { concat, PositionalFile, varintBytes, type WireField, wireFields } from "./wire-file.js";
@@ -69,7 +69,7 @@ export function readModelProtoOutline(path: string, want: WantValues): ProtoMess
           }
           const outline = types.TensorProto.decode(concat(kept)) as unknown as ProtoMessage;
           const name = String(outline["name"] ?? "");
-          checkRawLength(path, outline, payload);
+          checkPayloadLength(path, outline, payload, f);
           const whole =
             payload.length > 0 && want(name, outlineOf(outline))
               ? (types.TensorProto.decode(

@@ -93,49 +93,100 @@ function withExternalRange<T>(
         `tensor "${name}": external range ${offset}+${length} exceeds ${path} (${size} bytes)`,
       );
     }
+    const dims = asArray(t["dims"]).map(toNumber);
+    checkExternalBytes(name, dtypeFromCode(toNumber(t["data_type"])), dims, { location, offset, length });
     return use(fd, offset, length);
   } catch (cause) {
-    if (cause instanceof TensorFormatError) throw cause;
+    if (cause instanceof TensorFormatError || cause instanceof TensorBytesError) throw cause;
     throw new TensorFormatError(`tensor "${name}": cannot read external data file ${path}`, { cause });
   } finally {
     closeSync(fd);
   }
 }
 
-function fromTypedFields(t: ProtoMessage, tensor: { dtype: Tensor["dtype"]; n: number }): TensorValues {
-  const { dtype, n } = tensor;
-  const out = allocValues(dtype, n);
-  const pick = (field: string): unknown[] => asArray(t[field]);
+/** The TensorProto field that holds a dtype's values when they are not raw_data. */
+export function typedField(dtype: DType): string {
   switch (dtype) {
     case "float32":
-      (out as Float32Array).set(pick("float_data") as number[]);
+      return "float_data";
+    case "float64":
+      return "double_data";
+    case "int64":
+      return "int64_data";
+    case "uint64":
+    case "uint32":
+      return "uint64_data";
+    case "string":
+      return "string_data";
+    default:
+      // int32, int16, int8, uint16, uint8, bool, float16, bfloat16 all live in int32_data
+      return "int32_data";
+  }
+}
+
+/**
+ * Checks the count of a tensor's values in its typed field (`typedField(dtype)`) against its dims: a
+ * TensorBytesError naming the tensor when they differ (a field cut or changed in the file; a reader
+ * padded a short one with zeros).
+ */
+export function checkTypedCount(name: string, dtype: DType, dims: readonly number[], count: number): void {
+  const want = numel(dims);
+  if (count === want) return;
+  throw new TensorBytesError(
+    `tensor "${name}" is ${dtype} [${dims.join(",")}], ${want} value${want === 1 ? "" : "s"}, but its ${typedField(dtype)} holds ${count}: ` +
+      "the file was cut or changed after it was written",
+  );
+}
+
+function fromTypedFields(t: ProtoMessage, tensor: { dtype: Tensor["dtype"]; dims: number[] }): TensorValues {
+  const { dtype, dims } = tensor;
+  const src = asArray(t[typedField(dtype)]);
+  checkTypedCount(String(t["name"] ?? ""), dtype, dims, src.length);
+  const out = allocValues(dtype, src.length);
+  switch (dtype) {
+    case "float32":
+      (out as Float32Array).set(src as number[]);
       return out;
     case "float64":
-      (out as Float64Array).set(pick("double_data") as number[]);
+      (out as Float64Array).set(src as number[]);
       return out;
-    case "int64": {
-      const src = pick("int64_data");
+    case "int64":
       for (let i = 0; i < src.length; i++) (out as BigInt64Array)[i] = toBigInt(src[i]);
       return out;
-    }
     case "uint64":
-    case "uint32": {
-      const src = pick("uint64_data");
+    case "uint32":
       for (let i = 0; i < src.length; i++) {
         if (dtype === "uint64") (out as BigUint64Array)[i] = BigInt.asUintN(64, toBigInt(src[i]));
         else (out as Uint32Array)[i] = toNumber(src[i]);
       }
       return out;
-    }
     case "string":
-      return pick("string_data").map((b) => Buffer.from(b as Uint8Array).toString("utf8"));
-    default: {
-      // int32, int16, int8, uint16, uint8, bool, float16, bfloat16 all live in int32_data.
-      const src = pick("int32_data") as number[];
-      for (let i = 0; i < src.length; i++) (out as Int32Array)[i] = src[i] ?? 0;
+      return src.map((b) => Buffer.from(b as Uint8Array).toString("utf8"));
+    default:
+      for (let i = 0; i < src.length; i++) (out as Int32Array)[i] = (src[i] as number | undefined) ?? 0;
       return out;
-    }
   }
+}
+
+/**
+ * Checks an external tensor's range length (its `length` entry, or the data file's rest) against its
+ * dims × dtype: a TensorBytesError naming the tensor, the location and the range when they differ.
+ * String and "other" tensors are not checked.
+ */
+export function checkExternalBytes(
+  name: string,
+  dtype: DType,
+  dims: readonly number[],
+  range: { location: string; offset: number; length: number },
+): void {
+  if (dtype === "string" || dtype === "other") return;
+  const want = numel(dims) * itemSize(dtype);
+  if (range.length === want) return;
+  throw new TensorBytesError(
+    `tensor "${name}" is ${dtype} [${dims.join(",")}], ${want} bytes, but its external data at location ` +
+      `"${range.location}" (offset ${range.offset}) is ${range.length} bytes long: the data file or the ` +
+      "model was cut or changed after it was written",
+  );
 }
 
 /**
@@ -159,7 +210,6 @@ export function tensorFromProto(t: ProtoMessage, src?: ExternalDataSource): Tens
   const dtype = dtypeFromCode(code);
   const dims = asArray(t["dims"]).map(toNumber);
   const name = String(t["name"] ?? "");
-  const n = numel(dims);
   let data: TensorValues;
   if (toNumber(t["data_location"]) === EXTERNAL) {
     data = valuesFromBytes(dtype, readExternal(t, src));
@@ -171,9 +221,9 @@ export function tensorFromProto(t: ProtoMessage, src?: ExternalDataSource): Tens
       `tensor "${name}" has data_type ${code}, which is only supported as raw_data`,
     );
   } else {
-    data = fromTypedFields(t, { dtype, n });
+    data = fromTypedFields(t, { dtype, dims });
   }
-  if (dtype !== "other" && data.length !== n) {
+  if (dtype !== "other" && data.length !== numel(dims)) {
     throw new TensorFormatError(`tensor "${name}" has shape [${dims.join(",")}] but ${data.length} values`);
   }
   return dtype === "other" ? { dtype, dims, data, onnxDataType: code } : { dtype, dims, data };

@@ -51,6 +51,19 @@ export class PositionalFile {
     }
     return out;
   }
+
+  /** How many varints end in [at, end) (a packed repeated field's count), read in 64 KiB pieces. */
+  varintCount(at: number, end: number): number {
+    const piece = Buffer.alloc(Math.min(1 << 16, Math.max(0, end - at)));
+    let count = 0;
+    for (let done = at; done < end;) {
+      const n = readSync(this.#fd, piece, 0, Math.min(piece.length, end - done), done);
+      if (n === 0) throw new WireError(`truncated at byte ${done}`);
+      for (let i = 0; i < n; i++) if ((piece[i]! & 0x80) === 0) count++;
+      done += n;
+    }
+    return count;
+  }
 }
 
 /** One field of a message: its number, and where it starts (its tag), its value starts and it ends. */

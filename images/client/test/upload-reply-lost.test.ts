@@ -17,7 +17,10 @@ import { LINGER, delta, failByConflictingWrite, lingeringPort } from "../../serv
 
 const f = useProcessFixture();
 
-const REQUEST_TIMEOUT_S = 20;
+// Long, so that the bound below (a quarter of it) leaves a loaded machine room to reconnect, resend and
+// exit (a 5 s bound on a 20 s timeout was tight there), while a request that waited out its timeout
+// cannot pass it.
+const REQUEST_TIMEOUT_S = 60;
 
 test("a client whose accepted upload's reply was lost as the job finished sends it again, is told it is in the round, and counts the round", async () => {
   const config = runConfig(

@@ -141,7 +141,7 @@ function markedFinished(input: DesiredInput): boolean {
  * read back. Never the reverse, and never OutcomeUnknown, which is what no record says already (ADR
  * 0023, amendment 21).
  */
-function betterOutcome(terminal: Terminal, record: OutcomeRecord | undefined): boolean {
+export function betterOutcome(terminal: Terminal, record: OutcomeRecord | undefined): boolean {
   if (terminal.reason === OUTCOME_UNKNOWN) return false;
   if (record === undefined) return true;
   return (

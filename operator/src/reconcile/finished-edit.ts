@@ -3,8 +3,9 @@
 // on its ConfigMap) and how a new job goes on from this one's checkpoint (ADR 0044). Pure.
 import type { SFPromptJob, Status } from "@sfprompt/api";
 import { changedFields, type SpecRecord } from "../desired/spec-record.js";
+import type { StatusWrite } from "../status/compute-status.js";
+import { hasFinished, type ReadBackSource } from "../status/lifecycle.js";
 import type { JobEvent } from "./transition-events.js";
-import { hasFinished } from "../status/lifecycle.js";
 
 export const FINISHED_SPEC_CHANGE_IGNORED = "FinishedSpecChangeIgnored";
 
@@ -13,6 +14,43 @@ export interface FinishedEditInput {
   job: SFPromptJob;
   /** The spec record on the job's ConfigMap as observed before this reconcile applied anything. */
   recorded?: SpecRecord | undefined;
+  /** The status this reconcile writes: of a job whose stored status lost how it finished, the one read back. */
+  next?: StatusWrite | undefined;
+  /** Where this reconcile read the job's lost outcome back from, if it did (Lifecycle.readBack). */
+  readBack?: ReadBackSource | undefined;
+}
+
+/** What an edit is compared with: the finished job's status, and the generation it last observed. */
+interface Finished {
+  phase: Status["phase"];
+  rounds: number | undefined;
+  lastCheckpoint: Status["lastCheckpoint"];
+  generation: number | undefined;
+}
+
+/**
+ * The finished job as its stored status says; where that status lost how the job finished and this
+ * reconcile read it back, as read back, with the generation its spec record was written at: an edit
+ * made while the status was lost is answered too (ADR 0034, amendment 7). The status written after the
+ * loss observes the edited generation, so this is the one reconcile that can tell.
+ */
+function finishedAs(input: FinishedEditInput): Finished | undefined {
+  const { previous, next, recorded } = input;
+  if (hasFinished(previous))
+    return {
+      phase: previous!.phase,
+      rounds: previous!.rounds,
+      lastCheckpoint: previous!.lastCheckpoint,
+      generation: previous!.observedGeneration,
+    };
+  if (input.readBack === undefined || recorded === undefined || next === undefined) return undefined;
+  if (next.phase !== "Succeeded" && next.phase !== "Failed") return undefined;
+  return {
+    phase: next.phase,
+    rounds: next.rounds,
+    lastCheckpoint: next.lastCheckpoint,
+    generation: recorded.generation,
+  };
 }
 
 /** What a user does instead: a new job, going on from this one's checkpoint where there is one. */
@@ -40,9 +78,10 @@ function ignoredFields(input: FinishedEditInput, was: number | undefined): strin
 
 /** The Warning for an edit of a finished job not yet observed; none when nothing it ran with differs. */
 export function finishedEditEvent(input: FinishedEditInput): JobEvent | undefined {
-  const { previous, job } = input;
-  if (!hasFinished(previous) || previous?.observedGeneration === job.metadata.generation) return undefined;
-  const was = previous?.rounds;
+  const { job } = input;
+  const finished = finishedAs(input);
+  if (finished === undefined || finished.generation === job.metadata.generation) return undefined;
+  const was = finished.rounds;
   const fields = ignoredFields(input, was);
   // Only spec.ttlSecondsAfterFinished changed (the one field a finished job follows), or an edit was undone.
   if (fields?.length === 0) return undefined;
@@ -56,6 +95,6 @@ export function finishedEditEvent(input: FinishedEditInput): JobEvent | undefine
   return {
     type: "Warning",
     reason: FINISHED_SPEC_CHANGE_IGNORED,
-    message: `the job has finished (${previous?.phase}) and does not run again: ${what}${rounds}; ${newJobAdvice(job.metadata.name, previous?.lastCheckpoint)}`,
+    message: `the job has finished (${finished.phase}) and does not run again: ${what}${rounds}; ${newJobAdvice(job.metadata.name, finished.lastCheckpoint)}`,
   };
 }

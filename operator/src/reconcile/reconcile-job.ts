@@ -126,6 +126,7 @@ async function reconcileParsed(
     recorded,
     readBack: lifecycle.readBack,
     configMap: names.configMap,
+    writtenAt: records.writtenAt,
   });
   const unreadable = unreadableRecordEvent({
     configMap: names.configMap,

@@ -1,11 +1,13 @@
 // The reconcile of a job whose spec does not read: it is Failed with InvalidSpec, or, finished, keeps
 // how it finished (read back from its ConfigMap's records and its event stream where the status lost
-// it) with the spec's problem in SpecRejected; nothing is applied (ADR 0023, amendments 9, 17, 21, 24).
+// it) with the spec's problem in SpecRejected; nothing is applied but a finished job's outcome record
+// where its ConfigMap lacks one (ADR 0023, amendments 9, 17, 21, 24, 25).
 import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import { jobToken, type Status } from "@sfprompt/api";
-import { renderedRounds } from "../desired/config-map.js";
+import { betterOutcome } from "../desired/children.js";
+import { recordedConfigMap, renderedRounds } from "../desired/config-map.js";
 import { finishedRecords } from "../desired/finished-records.js";
-import { recordedOutcome } from "../desired/outcome-record.js";
+import { outcomeRecordAnnotation, recordedOutcome, type OutcomeRecord } from "../desired/outcome-record.js";
 import { recordedSpec } from "../desired/spec-record.js";
 import { childNames, jobKey } from "../names.js";
 import type { ProgressSnapshot } from "../progress/snapshot.js";
@@ -13,6 +15,7 @@ import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { upsertConditions, type ConditionUpdate } from "../status/conditions.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
 import { INVALID_SPEC, keptTerminal, streamReadBack, type Terminal } from "../status/lifecycle.js";
+import { conditionFinishedAt } from "../status/terminal.js";
 import { statusMessage } from "../status/status-message.js";
 import { statusPatch } from "../status/status-patch.js";
 import { readStoredStatus, usableStatus } from "../status/stored-status.js";
@@ -80,8 +83,12 @@ export async function reportInvalid(
   // reconcile spoke of what held the job back then (ClientsNotRunning) of a job now Failed
   const said = statusMessage(finished ? previous?.phase : "Failed", conditions);
   const next = finished
-    ? { ...previous, ...(ranWith !== undefined ? { rounds: ranWith } : {}), conditions, message: said }
+    ? { ...previous, ...finishedRounds(previous, ranWith, progress), conditions, message: said }
     : { ...previous, phase: "Failed" as const, conditions, message: said, observedGeneration: m.generation };
+  // how it finished, recorded where the ConfigMap has no record of it that reads, as a valid spec's
+  // reconcile records it: a later loss of the status gives it back (ADR 0023, amendment 25)
+  const record = outcomeToRecord(kept.terminal, next, seen.configMap, records.outcome);
+  if (record) await deps.client.apply(recordedConfigMap(seen.configMap!, involved, { outcome: record }));
   // Over the status as stored, so that one that does not read is replaced whole; what only the event
   // stream gives back stays as stored (no replay runs for an invalid spec).
   const patch = statusPatch(stored, withHeldFields(next, stored, heldFields(rejected, previous)));
@@ -90,6 +97,7 @@ export async function reportInvalid(
     next,
     readBack: kept.readBack,
     configMap: childNames(involved.name).configMap,
+    writtenAt: records.writtenAt,
   });
   if (readBack) await deps.events.record(involved, readBack.type, readBack.reason, readBack.message);
   const unreadable = unreadableRecordEvent({
@@ -103,6 +111,44 @@ export async function reportInvalid(
   await deps.events.record(involved, "Warning", INVALID_SPEC, message);
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
   return {};
+}
+
+/**
+ * A finished job's round, rounds and ROUND column (status.progress), as a valid spec's reconcile gives
+ * them: the status's rounds, else its kept run config's; the status's round, or its event stream's
+ * where that is higher (a status lost whole is written with round 0 before the replay is in) (ADR
+ * 0034, amendments 5 and 6).
+ */
+function finishedRounds(
+  previous: Status | undefined,
+  ranWith: number | undefined,
+  progress: ProgressSnapshot | undefined,
+): Pick<Status, "round" | "rounds" | "progress"> {
+  const rounds = previous?.rounds ?? ranWith;
+  const round = Math.max(previous?.round ?? 0, progress?.round ?? 0);
+  return rounds !== undefined ? { round, rounds, progress: `${round}/${rounds}` } : { round };
+}
+
+/**
+ * The outcome record to write on a finished job's ConfigMap: where its terminal says more than the
+ * record there (none, or FailureReasonLost since read back: betterOutcome) and the ConfigMap is there
+ * to carry it. Never OutcomeUnknown, and never for an InvalidSpec failure, which is no finish.
+ */
+function outcomeToRecord(
+  terminal: Terminal | undefined,
+  next: Status,
+  configMap: V1ConfigMap | undefined,
+  recorded: OutcomeRecord | undefined,
+): string | undefined {
+  if (terminal === undefined || configMap === undefined || !betterOutcome(terminal, recorded))
+    return undefined;
+  const completionTime = next.completionTime ?? conditionFinishedAt(next, terminal.phase);
+  if (completionTime === undefined) return undefined;
+  return outcomeRecordAnnotation({
+    ...terminal,
+    completionTime,
+    ...(next.startTime !== undefined ? { startTime: next.startTime } : {}),
+  });
 }
 
 /** The finished job's progress from its event stream, followed from now on; once the replay is in. */

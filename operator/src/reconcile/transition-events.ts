@@ -7,6 +7,8 @@ import type { ClientPlan } from "../desired/restart-plan.js";
 import type { SpecRecord } from "../desired/spec-record.js";
 import type { StatusWrite } from "../status/compute-status.js";
 import { OUTCOME_UNKNOWN, type ReadBackSource } from "../status/lifecycle.js";
+import { conditionFinishedAt } from "../status/terminal.js";
+import { FIELD_MANAGER } from "../names.js";
 import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { CLIENT_PODS_OUTDATED, CLIENTS_CONFIG_CURRENT } from "../status/clients-config.js";
 import { finishedEditEvent } from "./finished-edit.js";
@@ -150,6 +152,8 @@ export interface TransitionInput {
   readBack?: ReadBackSource | undefined;
   /** The job's ConfigMap's name, which the outcome record is on. */
   configMap?: string | undefined;
+  /** When the operator last wrote that ConfigMap, as its managedFields say (FinishedRecords.writtenAt). */
+  writtenAt?: string | undefined;
 }
 
 /** The source a read-back outcome came from, as an event names it. */
@@ -160,7 +164,25 @@ function readBackSource(input: ReadBackInput): string {
 }
 
 /** What readBackEvent reads of a reconcile (reportInvalid gives it too). */
-export type ReadBackInput = Pick<TransitionInput, "previous" | "next" | "readBack" | "configMap">;
+export type ReadBackInput = Pick<
+  TransitionInput,
+  "previous" | "next" | "readBack" | "configMap" | "writtenAt"
+>;
+
+/**
+ * Where a job held as OutcomeUnknown got its completionTime from (ADR 0023, amendments 23 and 26): its
+ * stored status, the operator's last write of its ConfigMap (managedFields), or the reconcile that held it.
+ */
+function heldTimeSource(input: ReadBackInput): string {
+  const at = input.next.completionTime;
+  if (at === undefined) return "";
+  const { previous } = input;
+  if (at === previous?.completionTime || at === conditionFinishedAt(previous, "Failed"))
+    return `; its completionTime ${at} is its stored status's`;
+  if (at === input.writtenAt)
+    return `; its completionTime ${at} is when the operator last wrote that ConfigMap (the time of its server-side apply in the ConfigMap's metadata.managedFields, manager ${FIELD_MANAGER}, whole seconds), no earlier than the job finished: spec.ttlSecondsAfterFinished counts from it`;
+  return `; its completionTime ${at} is when it was held (the API server gave no time of the operator's last write of that ConfigMap in its metadata.managedFields): spec.ttlSecondsAfterFinished counts from it`;
+}
 
 /**
  * What the stored status had lost of a finished job, and where the reconcile read it back from (ADR
@@ -180,7 +202,7 @@ export function readBackEvent(input: ReadBackInput): JobEvent | undefined {
       return {
         type: "Warning",
         reason: OUTCOME_UNKNOWN,
-        message: `the stored status ${was}, but the job's ConfigMap ${input.configMap ?? ""} records that it had finished (annotation sfprompt.io/finished-spec) and not how (no sfprompt.io/finished-outcome that reads): phase Failed, ${OUTCOME_UNKNOWN}; nothing is started again; to train again, create a new job`,
+        message: `the stored status ${was}, but the job's ConfigMap ${input.configMap ?? ""} records that it had finished (annotation sfprompt.io/finished-spec) and not how (no sfprompt.io/finished-outcome that reads): phase Failed, ${OUTCOME_UNKNOWN}; nothing is started again; to train again, create a new job${heldTimeSource(input)}`,
       };
     const ended = next.phase === "Failed" ? "failed" : "succeeded";
     return {

@@ -267,9 +267,11 @@ export function computeStatus(input: StatusInput): StatusWrite {
   const rounds =
     ranWith ?? (lifecycle.terminal ? input.ranWithRounds : undefined) ?? job.spec.training.rounds;
   // The replayed progress says where the current run is (a new stream or a fresh start goes back to
-  // round 0 or 1); the last written round stands while the replay has not caught up, and for good
-  // once the job finished (a stream lost after that is no new run).
-  const round = progress && !finished ? (progress.round ?? 0) : (previous?.round ?? progress?.round ?? 0);
+  // round 0 or 1); the last written round stands while the replay has not caught up. A finished job's
+  // never goes down (a stream lost after that is no new run), but its stream's higher round is taken:
+  // a status lost whole is written with round 0 before the replay is in (ADR 0034, amendment 6).
+  const round =
+    progress && !finished ? (progress.round ?? 0) : Math.max(previous?.round ?? 0, progress?.round ?? 0);
   const clients = clientStatuses(input);
   const phase = phaseOf(input, clients);
   const server = serverStatusOf(job, input.deployment, progress);

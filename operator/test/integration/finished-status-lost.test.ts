@@ -1,0 +1,269 @@
+// What a finished job whose status was lost gets back besides its outcome, on a real kube-apiserver
+// and nats-server: the ROUND column (status.round and status.progress) from its event stream, with a
+// valid spec and with one that no longer reads (ADR 0034, amendment 6); its outcome recorded on its
+// ConfigMap while its spec does not read, so a later loss gives it back (ADR 0023, amendment 25); and
+// the FinishedSpecChangeIgnored answer to an edit made while the status was lost (ADR 0034, amendment 7).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { waitFor } from "@sfprompt/kube-testing";
+import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
+import { childNames } from "../../src/names.js";
+import { RUN_CONFIG_KEY } from "../../src/desired/settings.js";
+import { jobManifest } from "../fixtures.js";
+import { installOlderCrd } from "../older-crd-rules.js";
+import { eventBase, roundFinished } from "./progress-events.js";
+import {
+  condition,
+  createJob,
+  merge,
+  patchJobSpec,
+  runOperator,
+  startWorld,
+  testConfig,
+  waitForJob,
+  type JobObject,
+  type World,
+} from "./harness.js";
+import type { RunningOperator } from "../../src/operator.js";
+
+const SPEC = "sfprompt.io/finished-spec";
+const OUTCOME = "sfprompt.io/finished-outcome";
+
+const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
+before(async () => {
+  w.world = await startWorld({ nats: true });
+  // without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
+  await installOlderCrd(w.world);
+  w.operator = await runOperator(w.world, testConfig(w.world));
+  w.nc = await connect({ servers: w.world.nats!.url });
+});
+after(async () => {
+  await w.nc?.drain();
+  await w.operator?.stop();
+  await w.world?.stop();
+});
+
+/** Stops the operator, runs `change` while none runs, and starts a new one. */
+async function whileStopped(change: () => Promise<void>): Promise<void> {
+  await w.operator.stop();
+  await change();
+  w.operator = await runOperator(w.world, testConfig(w.world));
+}
+
+const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
+
+async function writeStatus(name: string, status: Record<string, unknown> | null): Promise<string> {
+  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
+    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status } },
+    merge,
+  )) as JobObject;
+  return j.metadata!.resourceVersion!;
+}
+
+async function configMap(name: string): Promise<{ annotations: Record<string, string>; runConfig?: string }> {
+  const cm = await w.world.core.readNamespacedConfigMap({
+    name: childNames(name).configMap,
+    namespace: "default",
+  });
+  return { annotations: cm.metadata?.annotations ?? {}, runConfig: cm.data?.[RUN_CONFIG_KEY] };
+}
+
+async function annotate(name: string, annotations: Record<string, string | null>): Promise<void> {
+  await w.world.core.patchNamespacedConfigMap(
+    { name: childNames(name).configMap, namespace: "default", body: { metadata: { annotations } } },
+    merge,
+  );
+}
+
+async function eventsOf(name: string, reason: string): Promise<{ type: string; message: string }[]> {
+  const list = await w.world.core.listNamespacedEvent({
+    namespace: "default",
+    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
+  });
+  return list.items.map((e) => ({ type: e.type!, message: e.message! }));
+}
+
+/** A job of 4 rounds whose server reported rounds 1 and 2 and then failed (ModelNotFound). */
+async function failedAfterTwoRounds(name: string): Promise<JobObject> {
+  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, training: { rounds: 4 } }));
+  await waitForJob(w.world, name, (j) => j.status?.phase === "Pending", `${name} Pending`);
+  const token = jobToken("default", name);
+  await ensureJobResources(w.nc, token);
+  await publishEvent(w.nc, roundFinished(token, 1));
+  await publishEvent(w.nc, roundFinished(token, 2));
+  await publishEvent(w.nc, {
+    ...eventBase(token),
+    type: "job.failed",
+    reason: "ModelNotFound",
+    message: "no model",
+  });
+  const failed = await waitForJob(
+    w.world,
+    name,
+    (j) => j.status?.phase === "Failed" && j.status?.round === 2,
+    `${name} Failed after round 2`,
+  );
+  assert.equal(failed.status?.progress, "2/4");
+  return failed;
+}
+
+/** installOlderCrd took the quorum-vs-fraction rule out of the CRD; zod still refuses this spec. */
+async function makeSpecInvalid(name: string): Promise<void> {
+  await patchJobSpec(w.world, name, { training: { quorum: { count: 3, fraction: null } } });
+  await waitForJob(
+    w.world,
+    name,
+    // a finished job's spec is rejected in SpecRejected; a running job fails with InvalidSpec
+    (j) =>
+      condition(j, "SpecRejected")?.status === "True" || condition(j, "Failed")?.reason === "InvalidSpec",
+    `${name}'s spec rejected`,
+  );
+}
+
+test("a finished job whose status was removed gets its round and ROUND column back from its event stream", async () => {
+  await failedAfterTwoRounds("round-back");
+  let gone = "";
+  await whileStopped(async () => {
+    gone = await writeStatus("round-back", null);
+  });
+  // the first write after the loss may come before the stream's replay (round 0): the replay's round
+  // then replaces it
+  const back = await waitForJob(
+    w.world,
+    "round-back",
+    (j) => reads(j) && j.metadata!.resourceVersion !== gone && j.status?.round === 2,
+    "round-back's round read back from its stream",
+  );
+  assert.equal(back.status?.phase, "Failed");
+  assert.equal(back.status?.round, 2);
+  assert.equal(back.status?.progress, "2/4");
+});
+
+test("a finished job whose spec no longer reads and whose status was removed gets its ROUND column back", async () => {
+  await failedAfterTwoRounds("round-invalid");
+  await makeSpecInvalid("round-invalid");
+  let gone = "";
+  await whileStopped(async () => {
+    gone = await writeStatus("round-invalid", null);
+  });
+  const back = await waitForJob(
+    w.world,
+    "round-invalid",
+    (j) => reads(j) && j.metadata!.resourceVersion !== gone && j.status?.round === 2,
+    "round-invalid's round read back from its stream while its spec is invalid",
+    30_000,
+  );
+  assert.equal(back.status?.phase, "Failed");
+  assert.equal(condition(back, "Failed")?.reason, "ModelNotFound");
+  assert.equal(condition(back, "SpecRejected")?.status, "True");
+  assert.equal(back.status?.round, 2);
+  assert.equal(back.status?.rounds, 4);
+  assert.equal(back.status?.progress, "2/4");
+});
+
+test("a finished job without an outcome record is recorded while its spec does not read, so a later status loss gives its outcome back", async () => {
+  await createJob(
+    w.world,
+    jobManifest("record-invalid", { clients: { count: 1 }, activeDeadlineSeconds: 1 }),
+  );
+  const failed = await waitForJob(
+    w.world,
+    "record-invalid",
+    (j) => condition(j, "Failed")?.reason === "DeadlineExceeded",
+    "record-invalid to pass its deadline",
+  );
+  await makeSpecInvalid("record-invalid");
+  const ran = await configMap("record-invalid");
+  // an older operator's ConfigMap (no outcome record) while the job's spec does not read
+  await whileStopped(() => annotate("record-invalid", { [OUTCOME]: null }));
+  const recorded = await waitFor(
+    async () => {
+      const cm = await configMap("record-invalid");
+      return cm.annotations[OUTCOME] !== undefined ? cm : undefined;
+    },
+    { timeoutMs: 15_000, description: "record-invalid's outcome recorded while its spec is invalid" },
+  );
+  const record = JSON.parse(recorded.annotations[OUTCOME]!) as Record<string, unknown>;
+  assert.equal(record.phase, "Failed");
+  assert.equal(record.reason, "DeadlineExceeded");
+  assert.equal(record.completionTime, failed.status?.completionTime);
+  assert.equal(recorded.annotations[SPEC], ran.annotations[SPEC], "the spec record as it was");
+  assert.equal(recorded.runConfig, ran.runConfig, "the run config the job ran with");
+  // the operator's own decision is on no event stream: only the record gives it back
+  let gone = "";
+  await whileStopped(async () => {
+    gone = await writeStatus("record-invalid", null);
+  });
+  const back = await waitForJob(
+    w.world,
+    "record-invalid",
+    (j) => reads(j) && j.metadata!.resourceVersion !== gone && j.status?.phase !== undefined,
+    "record-invalid's status written again",
+  );
+  assert.equal(back.status?.phase, "Failed");
+  assert.equal(condition(back, "Failed")?.reason, "DeadlineExceeded");
+  assert.equal(back.status?.completionTime, failed.status?.completionTime);
+});
+
+test("a job failed only by its invalid spec gets no outcome record: a fixed spec lets it carry on", async () => {
+  await createJob(w.world, jobManifest("invalid-only", { clients: { count: 1 } }));
+  await waitForJob(w.world, "invalid-only", (j) => j.status?.phase === "Pending", "invalid-only Pending");
+  await makeSpecInvalid("invalid-only");
+  const failed = await waitForJob(
+    w.world,
+    "invalid-only",
+    (j) => condition(j, "Failed")?.reason === "InvalidSpec",
+    "invalid-only Failed with InvalidSpec",
+  );
+  assert.equal(failed.status?.phase, "Failed");
+  const cm = await configMap("invalid-only");
+  assert.equal(cm.annotations[OUTCOME], undefined);
+  assert.equal(cm.annotations[SPEC], undefined);
+  await patchJobSpec(w.world, "invalid-only", { training: { quorum: { count: 1 } } });
+  await waitForJob(
+    w.world,
+    "invalid-only",
+    (j) => j.status?.phase === "Pending",
+    "invalid-only Pending again",
+  );
+});
+
+test("an edit made while a finished job's status was lost is answered with FinishedSpecChangeIgnored", async () => {
+  await createJob(
+    w.world,
+    jobManifest("edit-lost", { clients: { count: 1 }, activeDeadlineSeconds: 1, training: { rounds: 3 } }),
+  );
+  await waitForJob(
+    w.world,
+    "edit-lost",
+    (j) => condition(j, "Failed")?.reason === "DeadlineExceeded",
+    "edit-lost to pass its deadline",
+  );
+  let gone = "";
+  await whileStopped(async () => {
+    await patchJobSpec(w.world, "edit-lost", {
+      training: { rounds: 7 },
+      clients: { nodeSelector: { zone: "b" } },
+    });
+    gone = await writeStatus("edit-lost", null);
+  });
+  await waitForJob(
+    w.world,
+    "edit-lost",
+    (j) => reads(j) && j.metadata!.resourceVersion !== gone && j.status?.phase === "Failed",
+    "edit-lost's status written again",
+  );
+  const [event] = await waitFor(
+    async () => {
+      const events = await eventsOf("edit-lost", "FinishedSpecChangeIgnored");
+      return events.length > 0 ? events : undefined;
+    },
+    { timeoutMs: 15_000, description: "edit-lost's edit answered" },
+  );
+  assert.equal(event?.type, "Warning");
+  assert.match(event?.message ?? "", /spec\.training\.rounds 3 → 7/);
+  assert.match(event?.message ?? "", /spec\.clients\.nodeSelector/);
+  assert.match(event?.message ?? "", /status\.rounds stays 3/);
+});

@@ -7,6 +7,7 @@ import {
   supportedGradientOps,
   UnknownRankError,
   UnsupportedGradientError,
+  type SplitModel,
 } from "@sfprompt/engine";
 import { GradientBuildError } from "./errors.js";
 
@@ -89,14 +90,53 @@ export const ALL_PARTITIONS_DIFFERENTIATED =
   "(the head, the body, whose input gradient goes back to the head, and the tail are all " +
   "differentiated: only the ops before the prompt, the embeddings, are not)";
 
+type SplitNode = SplitModel["head"]["graph"]["nodes"][number];
+
+/** The partition ("head", "body", "tail") of the split holding a node that `is`, if one does. */
+export function partitionOf(s: SplitModel, is: (n: SplitNode) => boolean): string | undefined {
+  const parts: Array<[string, SplitModel["head"]]> = [
+    ["head", s.head],
+    ["body", s.body],
+    ["tail", s.tail],
+  ];
+  return parts.find(([, m]) => m.graph.nodes.some(is))?.[0];
+}
+
+/**
+ * The context's `where` and `whereTensor` for a split: ", in the body as <cut> cuts the model" (`cut`
+ * says what chose the split: "spec.model.split", "--head-blocks 1"); "" without a split or for a node
+ * none of its partitions holds.
+ */
+export function splitWhere(
+  split: SplitModel | undefined,
+  cut: string,
+): Pick<GradientBuildContext, "where" | "whereTensor"> {
+  const say = (part: string | undefined): string =>
+    part === undefined ? "" : `, in the ${part} as ${cut} cuts the model`;
+  return {
+    where: (node) => say(split === undefined ? undefined : partitionOf(split, (n) => n.name === node)),
+    whereTensor: (t) =>
+      say(split === undefined ? undefined : partitionOf(split, (n) => n.outputs.includes(t))),
+  };
+}
+
+/** What sfprompt prepare asked of the split, for its messages: its model's split and the flags that cut it. */
+export interface PrepareSplit {
+  readonly split?: SplitModel;
+  /** The split's flags as given: "--head-blocks 1", "--cut-head T --cut-tail U". */
+  readonly flags: string;
+}
+
 /**
  * `cause` as sfprompt prepare's or grad's error when it is one of the gradient build (in the flags'
- * words: --model, the split's flags, --wrt), else undefined.
+ * words: --model, the split's flags, --wrt), else undefined. For prepare, `split` tells the
+ * partition (head, body, tail) of the node or tensor named.
  */
 export function flagsGradientError(
   cause: unknown,
   model: string,
   command: "prepare" | "grad",
+  split?: PrepareSplit,
 ): GradientBuildError | undefined {
   const none = (): string => "";
   const ctx: GradientBuildContext =
@@ -107,8 +147,7 @@ export function flagsGradientError(
           graphs: "the bundle's gradient graphs",
           avoid: `no split (--head-blocks, --cut-head, --cut-tail) keeps it off that path ${ALL_PARTITIONS_DIFFERENTIATED}`,
           notTo: "the command",
-          where: none,
-          whereTensor: none,
+          ...splitWhere(split?.split, split?.flags ?? "the split's flags"),
         }
       : {
           subject: `--model ${model}`,

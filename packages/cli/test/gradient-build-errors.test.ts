@@ -3,8 +3,9 @@
 // model already has a tensor named "grad_…"; rename it before taking gradients'), with no job field,
 // and sfprompt prepare and grad told a missing rule as 'add a rule in packages/engine/src/autodiff/
 // rules'. All are now told by one builder (gradient-build-error.ts) under spec.model.source or
-// --model, with what to do (ADR 0016 amendment 53). The real CLI on real ONNX files: the tiny ViT of 2
-// blocks, edited.
+// --model, with what to do (ADR 0016 amendment 53), and prepare names the partition the node is in as
+// its flags cut the model (amendment 55). The real CLI on real ONNX files: the tiny ViT of 2 blocks,
+// edited.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -163,8 +164,9 @@ describe("the gradient build's errors, told in the job's or the flags' words", (
         out,
       ],
       says:
-        'node "/blocks.0/mlp/act/Erf" is a Sin, an op the engine cannot differentiate, and it lies on the gradient path ' +
-        "the training needs; no split (--head-blocks, --cut-head, --cut-tail) keeps it off that path",
+        'node "/blocks.0/mlp/act/Erf" is a Sin, an op the engine cannot differentiate, in the head as --head-blocks 1 ' +
+        "cuts the model, and it lies on the gradient path the training needs; no split (--head-blocks, --cut-head, " +
+        "--cut-tail) keeps it off that path",
       last: 'A rule for Sin is a change to sfprompt\'s engine, not to the command (docs/gradients.md, "Adding a gradient rule")',
     },
     {
@@ -202,7 +204,7 @@ describe("the gradient build's errors, told in the job's or the flags' words", (
       ],
       says:
         'the engine cannot build the bundle\'s gradient graphs: the rank of tensor "/blocks.1/mlp/eye/y2", read by ' +
-        'node "/blocks.1/mlp/eye/Reshape" (Reshape), is unknown',
+        'node "/blocks.1/mlp/eye/Reshape" (Reshape), in the body as --head-blocks 1 cuts the model, is unknown',
       last: "inferring more ops' shapes is a change to sfprompt's engine, not to the command",
     },
   ];

@@ -1,6 +1,14 @@
 // `sfprompt prepare`: splits a model into the head/body/tail partition bundle with prompts, a fresh
 // classifier and every gradient graph (see @sfprompt/engine prepareBundle, docs/partition-bundle.md).
-import { prepareBundle, type Pooling } from "@sfprompt/engine";
+import {
+  prepareBundle,
+  readModel,
+  splitModel,
+  type Model,
+  type Pooling,
+  type SplitModel,
+  type SplitOptions,
+} from "@sfprompt/engine";
 import type { Command } from "../command.js";
 import type { ParsedFlags } from "../flags.js";
 import { UsageError } from "../errors.js";
@@ -23,6 +31,31 @@ function wholeNumber(flags: ParsedFlags, name: string, min: number): number | un
 function given<K extends string>(flags: ParsedFlags, flag: string, key: K): Partial<Record<K, string>> {
   const v = flags[flag];
   return v === undefined ? {} : ({ [key]: String(v) } as Partial<Record<K, string>>);
+}
+
+/** The split's flags as given, for a message naming where the split put a node. */
+function splitFlags(flags: ParsedFlags): string {
+  const said = (name: string): string[] =>
+    flags[name] === undefined ? [] : [`--${name} ${String(flags[name])}`];
+  // --cut-head overrides --head-blocks
+  return [
+    ...(flags["cut-head"] === undefined ? said("head-blocks") : said("cut-head")),
+    ...said("cut-tail"),
+  ].join(" ");
+}
+
+/**
+ * The split prepareBundle made of `model`, made again for an error's message (which partition holds
+ * the node it names); undefined when the model was not read or does not split.
+ */
+function splitOf(model: Model | undefined, options: SplitOptions): SplitModel | undefined {
+  if (model === undefined) return undefined;
+  try {
+    return splitModel(model, options);
+  } catch {
+    // the split itself failed: the error is the splitter's, which names no node to place
+    return undefined;
+  }
 }
 
 export const prepareCommand: Command = {
@@ -86,25 +119,29 @@ export const prepareCommand: Command = {
     const promptLength = wholeNumber(flags, "prompt-length", 0) as number;
     const out = String(flags["out"]);
     const made = makeOutDir(out);
+    const options = {
+      model: String(flags["model"]),
+      out,
+      headBlocks,
+      promptLength,
+      ...(numClasses === undefined ? {} : { numClasses }),
+      ...(seed === undefined ? {} : { seed }),
+      ...(flags["pooling"] === undefined ? {} : { pooling: flags["pooling"] as Pooling }),
+      ...(flags["no-full"] === true ? { full: false } : {}),
+      ...given(flags, "logits", "logits"),
+      ...given(flags, "cut-head", "cutHead"),
+      ...given(flags, "cut-tail", "cutTail"),
+    };
     let manifest: ReturnType<typeof prepareBundle>;
+    let loaded: Model | undefined;
     try {
-      manifest = prepareBundle({
-        model: String(flags["model"]),
-        out,
-        headBlocks,
-        promptLength,
-        ...(numClasses === undefined ? {} : { numClasses }),
-        ...(seed === undefined ? {} : { seed }),
-        ...(flags["pooling"] === undefined ? {} : { pooling: flags["pooling"] as Pooling }),
-        ...(flags["no-full"] === true ? { full: false } : {}),
-        ...given(flags, "logits", "logits"),
-        ...given(flags, "cut-head", "cutHead"),
-        ...given(flags, "cut-tail", "cutTail"),
-      });
+      loaded = readModel(options.model);
+      manifest = prepareBundle({ ...options, loaded });
     } catch (error) {
       // a missing model or a split it refuses leaves no bundle folder behind, nor the folders above it
       removeMadeDirs(made, out);
-      throw flagsGradientError(error, String(flags["model"]), "prepare") ?? modelFileError(error, "--model");
+      const split = { split: splitOf(loaded, options), flags: splitFlags(flags) };
+      throw flagsGradientError(error, options.model, "prepare", split) ?? modelFileError(error, "--model");
     }
     io.out(
       JSON.stringify({

@@ -26,6 +26,7 @@ import {
 import {
   ALL_PARTITIONS_DIFFERENTIATED,
   gradientBuildMessage,
+  splitWhere,
   type GradientBuildContext,
 } from "../gradient-build-error.js";
 import { modelFileDetail } from "../model-file-error.js";
@@ -124,31 +125,14 @@ function jobGradientContext(c: RunConfig, path: string, split?: SplitModel): Gra
     c.model.source.path === undefined
       ? `spec.model.source: builtin: ${c.model.source.builtin ?? "demo"} (${path})`
       : `spec.model.source.path: ${path}`;
-  const where = (part: string | undefined): string =>
-    part === undefined ? "" : `, in the ${part} as spec.model.split cuts the model`;
   return {
     subject,
     path: "the gradient path the training needs",
     graphs: "the gradient graphs the training needs",
     avoid: `no spec.model.split keeps it off that path ${ALL_PARTITIONS_DIFFERENTIATED}`,
     notTo: "the job",
-    where: (node) => where(split === undefined ? undefined : partitionOf(split, (n) => n.name === node)),
-    whereTensor: (t) =>
-      where(split === undefined ? undefined : partitionOf(split, (n) => n.outputs.includes(t))),
+    ...splitWhere(split, "spec.model.split"),
   };
-}
-
-/** The partition ("head", "body", "tail") of the split holding a node that `is`, if one does. */
-function partitionOf(
-  s: SplitModel,
-  is: (n: SplitModel["head"]["graph"]["nodes"][number]) => boolean,
-): string | undefined {
-  const parts: Array<[string, SplitModel["head"]]> = [
-    ["head", s.head],
-    ["body", s.body],
-    ["tail", s.tail],
-  ];
-  return parts.find(([, m]) => m.graph.nodes.some(is))?.[0];
 }
 
 /**

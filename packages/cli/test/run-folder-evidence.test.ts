@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -122,7 +123,7 @@ describe("sfprompt run into a folder holding only names a run writes too", () =>
     for (const mode of [[], ["--fresh"]]) {
       assertUserError(
         sfprompt("run", job, "--out", out, ...mode),
-        /is not an sfprompt run's folder: it holds notes\.txt, and no run's metrics\.json or nats\/ store \(its metrics\.json is not a run's \(job: .*\)\); a run would write its files beside them and, starting, remove its own names there \(metrics\.json\)/,
+        /is not an sfprompt run's folder: it holds notes\.txt, and nothing only a run writes \(.*?\) \(its metrics\.json is not a run's \(job: .*\)\); a run would write its files beside them and, starting, remove its own names there \(metrics\.json\)/,
       );
       assert.deepEqual(filesUnder(out), was);
     }
@@ -157,6 +158,51 @@ describe("sfprompt run into a folder holding only names a run writes too", () =>
     assert.equal(marked.code, 0, marked.stderr);
     assert.equal(readRunMetrics(out).rounds.length, 1);
   });
+
+  it("names every sign of a run's folder in both refusals, one list", () => {
+    const lists = [
+      folderWith(dir, "signs-mine", { "notes.txt": "mine\n" }),
+      folderWith(dir, "signs-run-names", { "logs/app.log": "mine\n" }),
+    ].map((out) => {
+      const r = sfprompt("validate", job, "--out", out);
+      assertUserError(r, /is not an sfprompt run's folder/);
+      const list = /and nothing only a run writes \((.+?)\)(?: \(its|;)/.exec(r.stderr);
+      assert.ok(list, `the refusal lists what only a run writes: ${r.stderr}`);
+      return list[1]!;
+    });
+    assert.equal(lists[0], lists[1], "the user's files and a run's names are told one list");
+    // amendment 49's signs, each one: the mark, metrics.json, the store, the process config, the lock
+    for (const sign of [RUN_FOLDER_MARK, "metrics.json", "nats/", "config/<method>.json", LOCK_FILE])
+      assert.ok(lists[0]!.includes(sign), `${sign} is named: ${lists[0]}`);
+  });
+
+  const notRunLocks: Array<{ name: string; text: string }> = [
+    { name: "the user's text", text: "do not touch: alice is copying this folder\n" },
+    { name: "a pid, then a line no run writes", text: "4242\nowner alice\n" },
+    { name: "empty (a taker that never wrote), a minute old", text: "" },
+  ];
+  for (const c of notRunLocks)
+    it(`refuses logs/ beside a ${LOCK_FILE} that is not a run's (${c.name}), in validate and in run`, () => {
+      const out = folderWith(dir, `lock-${c.name.replace(/\W+/g, "-")}`, {
+        "logs/app.log": "my app's log\n",
+        [LOCK_FILE]: c.text,
+      });
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(join(out, LOCK_FILE), old, old);
+      const logs = filesUnder(join(out, "logs"));
+      const notARuns =
+        /is not an sfprompt run's folder, as far as it shows: it holds logs\/, names a run writes too/;
+      assertUserError(sfprompt("validate", job, "--out", out), notARuns);
+      assert.deepEqual(filesUnder(out), { "logs/app.log": "my app's log\n", [LOCK_FILE]: c.text });
+      // the run takes the lock over (no live process holds it), and is refused all the same
+      assertUserError(sfprompt("run", job, "--out", out), notARuns);
+      assert.deepEqual(filesUnder(join(out, "logs")), logs, "the user's logs/ is as it was");
+      assert.deepEqual(
+        readdirSync(out).filter((n) => n !== LOCK_FILE),
+        ["logs"],
+        "the run wrote nothing there",
+      );
+    });
 
   it("takes a folder whose lock a killed run left, in validate and in run", async () => {
     const out = join(dir, "killed");

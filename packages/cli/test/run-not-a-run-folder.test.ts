@@ -55,7 +55,7 @@ describe("sfprompt run into a folder that is not a run's", () => {
       assertUserError(
         r,
         new RegExp(
-          `run directory ${out}: is not an sfprompt run's folder: it holds notes\\.txt, and no run's metrics\\.json or nats/ store; ` +
+          `run directory ${out}: is not an sfprompt run's folder: it holds notes\\.txt, and nothing only a run writes \\([^)]*\\); ` +
             "a run would write its files beside them and, starting, remove its own names there \\(config/, logs/\\), " +
             "whatever they hold \\(--fresh too\\); choose a new or empty folder with --out DIR \\(or spec\\.output\\.path\\)",
         ),
@@ -71,7 +71,7 @@ describe("sfprompt run into a folder that is not a run's", () => {
     for (const f of ["e.txt", "d.txt", "c.txt", "b.txt", "a.txt"]) writeFileSync(join(out, f), "x\n");
     assertUserError(
       sfprompt("run", job, "--out", out),
-      /is not an sfprompt run's folder: it holds a\.txt, b\.txt, c\.txt and 2 more, and no run's metrics\.json or nats\/ store; a run would write its files beside them; choose a new or empty folder/,
+      /is not an sfprompt run's folder: it holds a\.txt, b\.txt, c\.txt and 2 more, and nothing only a run writes \([^)]*\); a run would write its files beside them; choose a new or empty folder/,
     );
     assert.deepEqual(readdirSync(out).sort(), ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt"]);
   });

@@ -7,7 +7,7 @@ import { METHODS, shellQuote } from "@sfprompt/api";
 import { RunDirError } from "./errors.js";
 import { RunMetricsSchema } from "./metrics.js";
 import { OWNED, RUN_FILES } from "./run-files.js";
-import { LOCK_FILE, lockShowsEarlierRun } from "./run-lock.js";
+import { LOCK_FILE, lockShowsEarlierRun } from "./run-lock-format.js";
 
 /**
  * Written into every folder a run takes, before a start removes the earlier run's files: the folder
@@ -102,15 +102,45 @@ function hasRunConfig(dir: string): boolean {
   });
 }
 
+/** Something only a run writes: what a refusal calls it, and whether the folder (its `names`) holds it. */
+interface Evidence {
+  readonly what: string;
+  readonly shows: (dir: string, names: readonly string[]) => boolean;
+}
+
+/**
+ * What shows that a run used a folder (ADR 0016 amendments 40, 49): the one list showsRun asks and
+ * the refusals name (EVIDENCE_WORDS), so that the two cannot drift apart.
+ */
+const EVIDENCE: readonly Evidence[] = [
+  { what: `its ${RUN_FOLDER_MARK} mark`, shows: (_, names) => names.includes(RUN_FOLDER_MARK) },
+  {
+    what: `a run's ${RUN_FILES.metrics}`,
+    shows: (dir, names) =>
+      names.includes(RUN_FILES.metrics) && metricsProblem(join(dir, RUN_FILES.metrics)) === undefined,
+  },
+  {
+    what: `a ${RUN_FILES.nats}/ JetStream store`,
+    shows: (dir, names) => names.includes(RUN_FILES.nats) && hasNatsStore(dir),
+  },
+  {
+    what: `a ${RUN_FILES.configs}/<method>.json process config`,
+    shows: (dir, names) => names.includes(RUN_FILES.configs) && hasRunConfig(dir),
+  },
+  {
+    what: `a killed run's ${LOCK_FILE}`,
+    shows: (dir, names) => names.includes(LOCK_FILE) && lockShowsEarlierRun(dir),
+  },
+];
+
+/** EVIDENCE as a refusal names it: `A, B, … or E`. */
+const EVIDENCE_WORDS = `${EVIDENCE.slice(0, -1)
+  .map((e) => e.what)
+  .join(", ")} or ${EVIDENCE.at(-1)?.what ?? ""}`;
+
 /** Whether something in the folder that only a run writes shows that a run used it. */
 function showsRun(dir: string, names: readonly string[]): boolean {
-  return (
-    names.includes(RUN_FOLDER_MARK) ||
-    (names.includes(RUN_FILES.metrics) && metricsProblem(join(dir, RUN_FILES.metrics)) === undefined) ||
-    (names.includes(RUN_FILES.nats) && hasNatsStore(dir)) ||
-    (names.includes(RUN_FILES.configs) && hasRunConfig(dir)) ||
-    (names.includes(LOCK_FILE) && lockShowsEarlierRun(dir))
-  );
+  return EVIDENCE.some((e) => e.shows(dir, names));
 }
 
 /** Three names at most, then how many more. */
@@ -124,8 +154,8 @@ function listed(names: readonly string[]): string {
  * run used it (showsRun). A run would write beside the user's files, and a start that is not a
  * resume removes every entry with a run file's name (config/, logs/, metrics.json, …) whatever it
  * holds, --fresh or not: a lone logs/ or metrics.json of the user's is refused as notes.txt is
- * (ADR 0016 amendments 31, 49). An empty folder, or one a run's mark, metrics.json, store, process
- * config or killed run's lock shows to be a run's, is taken.
+ * (ADR 0016 amendments 31, 49). An empty folder, or one that something of EVIDENCE shows to be a
+ * run's, is taken; a refusal names EVIDENCE (amendment 55).
  */
 export function checkRunFolder(dir: string): void {
   let names: string[];
@@ -154,14 +184,14 @@ export function checkRunFolder(dir: string): void {
         : ` and, starting, remove its own names there (${ours.join(", ")}), whatever they hold (--fresh too)`;
     throw new RunDirError(
       dir,
-      `is not an sfprompt run's folder: it holds ${listed(foreign)}, and no run's ${RUN_FILES.metrics} or ${RUN_FILES.nats}/ store${metricsNote}; ` +
+      `is not an sfprompt run's folder: it holds ${listed(foreign)}, and nothing only a run writes (${EVIDENCE_WORDS})${metricsNote}; ` +
         `a run would write its files beside them${removed}; ${choose}`,
     );
   }
   throw new RunDirError(
     dir,
     `is not an sfprompt run's folder, as far as it shows: it holds ${listed(ours)}, names a run writes too, and nothing only a run writes ` +
-      `(its ${RUN_FOLDER_MARK} mark, a run's ${RUN_FILES.metrics}, its ${RUN_FILES.nats}/ store or ${RUN_FILES.configs}/<method>.json, a killed run's lock)${metricsNote}; ` +
+      `(${EVIDENCE_WORDS})${metricsNote}; ` +
       `a start would remove them, whatever they hold (--fresh too); if an earlier sfprompt run wrote them, mark the folder as a run's ` +
       `(touch ${shellQuote(join(dir, RUN_FOLDER_MARK))}) and run again, else ${choose}`,
   );

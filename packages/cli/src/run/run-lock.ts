@@ -1,18 +1,9 @@
 // One `sfprompt run` per run directory at a time: two runs on one folder would start two
-// nats-servers on one JetStream store (corrupting it) and overwrite each other's metrics.json.
-import {
-  appendFileSync,
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeSync,
-  type Dirent,
-} from "node:fs";
-import { join, resolve, sep } from "node:path";
+// nats-servers on one JetStream store (corrupting it) and overwrite each other's metrics.json. Taking
+// and releasing the lock, and refusing a folder it holds; its text is run-lock-format.ts's, the folders
+// a run made run-lock-made.ts's, the nats-server it notes run-lock-nats.ts's.
+import { appendFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { shellQuote } from "@sfprompt/api";
 // the subpaths, not @sfprompt/core's index: taking the lock loads no onnxruntime (ADR 0016 amendment 26)
 import {
@@ -20,13 +11,10 @@ import {
   lockHolder,
   LockReadError,
   lockLines,
-  lockValue,
-  pidOf,
   releaseLock,
   takeLock,
   type LockHolder,
 } from "@sfprompt/core/pid-lock";
-import { isSameProcess, pidExists, pidNamespace, processStart } from "@sfprompt/core/process-start";
 import { makeDirs, removeEmptyMadeDirs } from "../make-dirs.js";
 import { RunDirError } from "./errors.js";
 import {
@@ -35,163 +23,12 @@ import {
   runDirNotRead,
   runDirNotWritable,
 } from "./run-dir-writable.js";
+import { isRunLockText, LOCK_FILE, TOOK_OVER_KEY } from "./run-lock-format.js";
+import { leaveToHolder, leaveToSiblings, leftToMe } from "./run-lock-made.js";
+import { stopLeftNatsServer } from "./run-lock-nats.js";
 
-/**
- * The lock file (@sfprompt/core's pid-lock: taken by exclusive create, a dead run's taken over
- * through `.taking-N` successor files): the pid of the run holding the folder, `started <when>` and
- * `pidns <namespace>` where the system tells them, `took-over PID` when it took over a killed run's
- * lock, then `nats PID` and `nats-started <when>` once its nats-server runs. Not a RUN_FILES entry:
- * --fresh keeps it.
- */
-export const LOCK_FILE = ".sfprompt-run.lock";
-
-/** `started <when>` for the lock of `pid`, or nothing where the system cannot tell when it started. */
-function startedLine(key: string, pid: number): string {
-  const start = processStart(pid);
-  return start === undefined ? "" : `${key} ${start}\n`;
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * Stops the nats-server a killed run left behind (a SIGKILLed process runs no exit hook): it still
- * holds the run's JetStream store, and a second server on that store corrupts it. Only the process
- * that started when the lock says, and is a nats-server (Linux: /proc/PID/cmdline), is stopped: its
- * pid may have been reused since, by anything, another run's nats-server too.
- */
-function stopLeftNatsServer(path: string): void {
-  const lines = lockLines(path);
-  const pid = pidOf(lockValue(lines, "nats"));
-  // a pid noted in another pid namespace (a container sharing the folder) names another process here
-  const ns = lockValue(lines, "pidns");
-  if (ns !== undefined && ns !== pidNamespace()) return;
-  if (pid === undefined || !isSameProcess(pid, lockValue(lines, "nats-started"))) return;
-  let cmdline: string;
-  try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-  } catch {
-    return; // gone, or no /proc here
-  }
-  if (!cmdline.includes("nats-server")) return;
-  process.kill(pid, "SIGTERM");
-  for (let waited = 0; waited < 5000 && pidExists(pid); waited += 50) sleepSync(50);
-  if (pidExists(pid)) process.kill(pid, "SIGKILL");
-}
-
-/** Notes the run's nats-server in its lock, so that a run after a SIGKILL can stop it. */
-export function recordNatsServer(dir: string, pid: number): void {
-  appendFileSync(join(dir, LOCK_FILE), `nats ${pid}\n${startedLine("nats-started", pid)}`);
-}
-
-/**
- * The lock's `made DIR` lines: folders a run that started together made for this run folder (it and
- * new folders above it) before it found the lock held, left to the holder to remove at its release
- * while empty (ADR 0016 amendment 32).
- */
-const MADE_KEY = "made";
-
-/**
- * Leaves the folders this run made to the run holding the lock (`holder`, its pid read from `path`):
- * appended to its lock, never creating it (a lock released meanwhile stays gone, and the folders then
- * stay, as before). A holder still taking over a dead run's lock holds another file: nothing is left.
- */
-function leaveToHolder(path: string, holder: LockHolder, made: readonly string[]): void {
-  const lines = made.filter((d) => !d.includes("\n")).map((d) => `${MADE_KEY} ${d}\n`);
-  if (holder.pid === undefined || lines.length === 0) return;
-  if (pidOf(lockLines(path)[0]?.trim()) !== holder.pid) return;
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND);
-  } catch {
-    return; // released since
-  }
-  try {
-    writeSync(fd, lines.join(""));
-  } catch {
-    // the folders stay, as before
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** How deep, and through how many folders, a release looks for sibling runs' locks (leaveToSiblings). */
-const SIBLING_DEPTH = 4;
-const SIBLING_FOLDERS = 200;
-
-/**
- * The locks of runs holding folders below `top` (a folder this run made, which they keep from being
- * empty), looked for SIBLING_DEPTH levels down through at most SIBLING_FOLDERS folders; a run folder
- * is not looked into.
- */
-function locksBelow(top: string): string[] {
-  const locks: string[] = [];
-  let level = [top];
-  let seen = 0;
-  for (let depth = 0; depth < SIBLING_DEPTH && level.length > 0; depth++) {
-    const next: string[] = [];
-    for (const d of level) {
-      if (++seen > SIBLING_FOLDERS) return locks;
-      let entries: Dirent[];
-      try {
-        entries = readdirSync(d, { withFileTypes: true });
-      } catch {
-        continue;
-      }
-      if (d !== top && entries.some((e) => e.name === LOCK_FILE)) locks.push(join(d, LOCK_FILE));
-      else next.push(...entries.filter((e) => e.isDirectory()).map((e) => join(d, e.name)));
-    }
-    level = next;
-  }
-  return locks;
-}
-
-/**
- * At release, the folders this run made that stay (the innermost holds another run's folder: runs
- * under one new parent, the first to end made it) are left to the runs holding folders below them,
- * whose releases remove them while empty; then tried once more, for a sibling that released
- * meanwhile (ADR 0016 amendment 32).
- */
-function leaveToSiblings(made: readonly string[], dir: string): void {
-  // the run's own folder stays (it wrote in it): so do the folders above it, rightly
-  if (existsSync(dir)) return;
-  const rest = made.filter((d) => existsSync(d));
-  const inner = rest.at(-1);
-  if (inner === undefined) return;
-  for (const lock of locksBelow(inner)) {
-    const pid = pidOf(lockLines(lock)[0]?.trim());
-    if (pid !== undefined) leaveToHolder(lock, { pid }, rest);
-  }
-  removeEmptyMadeDirs(rest);
-}
-
-/** The folders other runs left to this one in its lock (leaveToHolder): `dir` and folders above it only. */
-function leftToMe(path: string, dir: string): string[] {
-  const own = resolve(dir);
-  return lockLines(path)
-    .filter((l) => l.startsWith(`${MADE_KEY} `))
-    .map((l) => l.slice(MADE_KEY.length + 1))
-    .filter((d) => d === own || own.startsWith(d.endsWith(sep) ? d : `${d}${sep}`));
-}
-
-/**
- * The lock's `took-over PID` line: this run took the folder over from the lock of a run that was
- * killed (pid PID), which shows the folder to be a run's (run-folder.ts, ADR 0016 amendment 49).
- */
-const TOOK_OVER_KEY = "took-over";
-
-/**
- * Whether the folder's lock shows that a run used it before: a lock a killed run left (looked at by
- * sfprompt validate, which takes none; checkRunDirFree refused a live holder's), or this run's own
- * lock when it took the folder over from a killed run's.
- */
-export function lockShowsEarlierRun(dir: string): boolean {
-  const path = join(dir, LOCK_FILE);
-  const lines = lockLines(path);
-  if (lines.length === 0) return false;
-  return !holdsLock(path) || lockValue(lines, TOOK_OVER_KEY) !== undefined;
-}
+export { LOCK_FILE, lockShowsEarlierRun } from "./run-lock-format.js";
+export { recordNatsServer } from "./run-lock-nats.js";
 
 /** How often the run folder is made again when it is removed before its lock is taken (see lockRunDir). */
 const TAKE_ATTEMPTS = 50;
@@ -282,10 +119,12 @@ export function lockRunDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   const madeSet = new Set<string>();
   let holder: LockHolder | undefined;
-  // the pid of the killed run whose lock this run takes over
+  // the pid of the killed run whose lock this run takes over, when that lock is a run's
   let killed: string | undefined;
   const beforeTakeOver = (p: string): void => {
-    killed = lockLines(p)[0]?.trim() ?? "";
+    const lines = lockLines(p);
+    // a lock file of another's (or one a taker never wrote) shows no run: no took-over line
+    if (isRunLockText(lines)) killed = lines[0]?.trim();
     // a killed run's nats-server still holds the JetStream store: stopped before its lock is taken
     stopLeftNatsServer(p);
   };
@@ -310,7 +149,7 @@ export function lockRunDir(dir: string): () => void {
     leaveToHolder(path, holder, made);
     throw inUseError(dir, path, holder);
   }
-  if (killed !== undefined) appendFileSync(path, `${TOOK_OVER_KEY} ${killed.replace(/\s/g, "") || "?"}\n`);
+  if (killed !== undefined) appendFileSync(path, `${TOOK_OVER_KEY} ${killed}\n`);
   let released = false;
   const release = (): void => {
     if (released) return;

@@ -79,7 +79,12 @@ export async function startWorld(opts: { nats?: boolean; apiServerArgs?: string[
   };
 }
 
-/** An operator config with test timings: no leader election unless asked, fast retries. */
+/**
+ * An operator config with test timings: no leader election unless asked, fast retries. A test that
+ * enables leader election gets a lease far longer than anything it waits for: a 2 s lease's 1.4 s
+ * renew deadline can lapse on a loaded machine, ending leadership mid-test (and letting a standby
+ * take over); a stopping leader hands its lease back, so a takeover never waits it out.
+ */
 export function testConfig(world: World, over: (c: OperatorConfig) => void = () => {}): OperatorConfig {
   const c = parseConfig([], {});
   c.http = { host: "127.0.0.1", port: 0 };
@@ -87,8 +92,8 @@ export function testConfig(world: World, over: (c: OperatorConfig) => void = () 
     ...c.leaderElection,
     enabled: false,
     namespace: "default",
-    leaseDurationMs: 2000,
-    renewDeadlineMs: 1400,
+    leaseDurationMs: 30_000,
+    renewDeadlineMs: 20_000,
     retryPeriodMs: 250,
   };
   c.children.natsUrl = world.nats?.url ?? "nats://127.0.0.1:1";

@@ -70,16 +70,18 @@ test("with a 300 s resync, a label put on another pod is cleared and one taken o
   });
   await new Promise((r) => setTimeout(r, 500)); // the first pass and the watch's start are behind us
 
+  // Each wait below is generous (30 s) yet far short of the 300 s resync: only the watch can wake the
+  // pass that meets it.
   // A former leader that labelled its pod just before it lost the Lease, say.
   await relabel("op-b", { [LEADER_POD_LABEL]: "leader" });
   await waitFor(async () => (await leaderPods()).join() === "op-a,other-0", {
-    timeoutMs: 5000,
+    timeoutMs: 30_000,
     description: "the label put on op-b by hand cleared well before the 300 s resync",
   });
 
   await relabel("op-a", { [LEADER_POD_LABEL]: null });
   await waitFor(async () => (await leaderPods()).join() === "op-a,other-0", {
-    timeoutMs: 5000,
+    timeoutMs: 30_000,
     description: "the label taken off op-a by hand put back well before the 300 s resync",
   });
   assert.equal(a.isLeader(), true);
@@ -88,7 +90,7 @@ test("with a 300 s resync, a label put on another pod is cleared and one taken o
   await new Promise((r) => setTimeout(r, 22_000));
   await relabel("op-b", { [LEADER_POD_LABEL]: "leader" });
   await waitFor(async () => (await leaderPods()).join() === "op-a,other-0", {
-    timeoutMs: 5000,
+    timeoutMs: 30_000,
     description: "the label put on op-b after the first watch ended cleared",
   });
 });
@@ -111,7 +113,7 @@ test("each watch the server ends and that is opened again asks for a pass, for a
   watch.start();
   try {
     await waitFor(async () => passes >= 2, {
-      timeoutMs: 5000,
+      timeoutMs: 30_000,
       description: "a pass after each of two reopened watches",
     });
   } finally {

@@ -160,8 +160,10 @@ test("a leader that may not label its pod logs what it needs, keeps leading, and
     },
   });
   await bind("op-rbac", "op-rbac-pods");
+  // Failed passes back off up to twice the lease (the test config's 30 s lease: 60 s), so the retry
+  // may be that far off; without one the label never comes.
   await waitFor(async () => (await leaderPods()).join() === "op-rbac,other-0", {
-    timeoutMs: 15_000,
+    timeoutMs: 90_000,
     description: "the retried label on op-rbac",
   });
   assert.equal(op.isLeader(), true);

@@ -29,7 +29,9 @@ test("main.ts runs from flags and env, serves /healthz and /readyz, logs JSON, a
       `--metrics-port=${port}`,
       "--http-host=127.0.0.1",
       "--lease-namespace=default",
-      "--lease-duration-seconds=2",
+      // long: a process that misses its renew deadline exits 1 (lost leadership), and a 2 s lease's
+      // 1.33 s deadline can lapse on a loaded machine; SIGTERM hands the lease back whatever its length
+      "--lease-duration-seconds=30",
     ],
     {
       env: {

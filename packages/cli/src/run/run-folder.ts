@@ -155,7 +155,7 @@ function listed(names: readonly string[]): string {
  * resume removes every entry with a run file's name (config/, logs/, metrics.json, …) whatever it
  * holds, --fresh or not: a lone logs/ or metrics.json of the user's is refused as notes.txt is
  * (ADR 0016 amendments 31, 49). An empty folder, or one that something of EVIDENCE shows to be a
- * run's, is taken; a refusal names EVIDENCE (amendment 55).
+ * run's, is taken; a refusal names EVIDENCE (amendment 57).
  */
 export function checkRunFolder(dir: string): void {
   let names: string[];

@@ -4,14 +4,18 @@
 // among 2,000 passing tests. Suites that failed only because a test in them did, and tests cancelled
 // because their suite's hook failed, are counted but not listed (the failing test or hook is). A file
 // whose process failed with no failing test in it (it exited non-zero after its tests passed: an
-// after hook, work left running, a crash) is listed with its exit code or signal and the last lines
-// it wrote to stderr, which the TAP report printed as diagnostics long before the end.
+// after hook, work left running, a crash) is listed with its exit code or signal, the last lines it
+// wrote to stderr, which the TAP report printed as diagnostics long before the end, and node's own
+// diagnostic when work a test left behind threw or rejected after the test ended (node:test then
+// sets exit code 1 and says why only in that diagnostic, which names no file in its event).
 import { relative } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
 const maxLines = 8;
 /** How many of a file's last stderr lines are kept, for a file that failed outside its tests. */
 const stderrLines = 30;
+/** node:test's diagnostic for an error thrown or rejected by work a test or hook left running. */
+const lateActivity = /generated asynchronous activity after the test ended/;
 
 function errorText(error) {
   const err = error?.cause ?? error;
@@ -23,15 +27,25 @@ function errorText(error) {
   return lines.slice(0, maxLines).join("\n") + (lines.length > maxLines ? "\n…" : "");
 }
 
+/** Removes from `late` and returns the diagnostics that name `file` (relative or absolute). */
+function takeLate(late, file, absolute) {
+  const mine = late.filter((m) => m.includes(` at ${file}:`) || (absolute && m.includes(absolute)));
+  for (const m of mine) late.splice(late.indexOf(m), 1);
+  return mine;
+}
+
 export default async function* failuresReporter(source) {
   const paths = new Map(); // file → names of the tests open at each nesting level
   const failures = [];
   const stderr = new Map(); // file → its last lines on stderr
+  const late = []; // node's late-activity diagnostics; each names its test's file in its text
   let consequential = 0;
   for await (const event of source) {
     const data = event.data ?? {};
     const file = data.file ? relative(root, data.file) : "(unknown file)";
-    if (event.type === "test:stderr") {
+    if (event.type === "test:diagnostic" && lateActivity.test(String(data.message))) {
+      late.push(String(data.message));
+    } else if (event.type === "test:stderr") {
       const lines = stderr.get(file) ?? [];
       lines.push(...String(data.message).replace(/\n$/, "").split("\n"));
       stderr.set(file, lines.slice(-stderrLines));
@@ -52,12 +66,14 @@ export default async function* failuresReporter(source) {
         const how =
           error?.signal != null ? `killed by ${error.signal}` : `exited with code ${error?.exitCode ?? "?"}`;
         const tail = stderr.get(file) ?? [];
+        const said = takeLate(late, file, data.file);
         failures.push({
           file,
           name: "(the file's process)",
           type,
           text:
             `${errorText(error)}: its process ${how} with no failing test in it\n` +
+            (said.length === 0 ? "" : `node's test runner said:\n${said.join("\n")}\n`) +
             (tail.length === 0
               ? "it wrote nothing to stderr"
               : `the last ${tail.length === 1 ? "line" : `${tail.length} lines`} it wrote to stderr:\n${tail.join("\n")}`),
@@ -77,4 +93,6 @@ export default async function* failuresReporter(source) {
   for (const f of failures) {
     yield `\n✖ ${f.file}: ${f.name}${f.type ? ` [${f.type}]` : ""}\n${f.text.replace(/^/gm, "    ")}\n`;
   }
+  // any whose file this could not tell: said rather than lost
+  if (late.length > 0) yield `\nnode's test runner also said:\n${late.join("\n").replace(/^/gm, "    ")}\n`;
 }

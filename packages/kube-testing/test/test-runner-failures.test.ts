@@ -31,6 +31,23 @@ it("a file that exits non-zero after its tests passed is listed with its exit co
   );
 });
 
+it("a file whose test left work that failed after it ended is listed with node's diagnostic naming the test and the error", () => {
+  const r = runFixture("rejects-after-its-test");
+  assert.equal(r.code, 1, `the runner fails the run\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^ok 1 - passes, leaving a rejection behind$/m, "the fixture's test itself passed");
+  const listed = r.stderr.slice(r.stderr.indexOf("1 failing test:"));
+  assert.match(
+    listed,
+    /✖ scripts\/test-runner\/fixtures\/rejects-after-its-test\.test\.ts: \(the file's process\) \[testCodeFailure\]\n\s+test failed: its process exited with code 1 with no failing test in it\n/,
+    r.stderr,
+  );
+  assert.match(
+    listed,
+    /\n\s+node's test runner said:\n\s+Error: Test "passes, leaving a rejection behind" at \S*rejects-after-its-test\.test\.ts:\d+:\d+ generated asynchronous activity after the test ended\. This activity created the error "Error: fixture: rejected after its test had ended"/,
+    r.stderr,
+  );
+});
+
 it("a failing test is listed by its name and its error, without its file's stderr", () => {
   const r = runFixture("fails-an-assertion");
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);

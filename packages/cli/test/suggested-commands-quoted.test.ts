@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -251,6 +252,45 @@ describe("the commands sfprompt run suggests, at paths with a space, a quote and
       before.filter((p) => !mine(p)),
       "nothing else changed",
     );
+    const again = sfpromptAsRunUser("validate", job, "--out", out);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
+  it("a run directory under a folder the run's user cannot search: the command lets the user through that folder, and changes nothing else; validate then passes", () => {
+    const root = join(dir, "searched-case");
+    mkdirSync(root);
+    chmodSync(root, 0o777);
+    const job = writeTinyJob(root);
+    chmodSync(job, 0o644);
+    // the run's user's own run directory, in a folder it may not pass through (no x bit for it)
+    const locked = join(root, `${ODD} locked`);
+    const out = join(locked, "tiny run");
+    mkdirSync(out, { recursive: true });
+    if (asRoot) chownSync(out, OTHER_USER.uid, OTHER_USER.gid);
+    chmodSync(locked, asRoot ? 0o700 : 0o600);
+    const cannotSearch =
+      /run directory .*: cannot be reached \(EACCES\): .* locked, owned by uid \d+, is a folder above it that this process's user \(uid \d+, gid \d+; EACCES\) cannot search; choose a folder you can write with --out DIR/;
+    const [r] = ["validate", "run"].map((command) => {
+      const refused = sfpromptAsRunUser(command, job, "--out", out);
+      assertUserError(refused, cannotSearch);
+      // neither makes nor gives the run directory: it is there, and its own
+      assert.doesNotMatch(refused.stderr, /chown|mkdir -p/);
+      return refused;
+    });
+    const before = tree(root);
+    // run by the folder's owner: root here (as another user, the user itself)
+    runSuggested(
+      r!.stderr,
+      asRoot ? /or root let uid \d+ through it: (.*)$/m : /let yourself through it: (.*)$/m,
+      root,
+    );
+    const lockedLine = (p: string): boolean => p.startsWith(`${relative(root, locked)} `);
+    assert.deepEqual(
+      tree(root).filter((p) => !lockedLine(p)),
+      before.filter((p) => !lockedLine(p)),
+      "nothing else changed",
+    );
+    assert.equal(statSync(locked).mode & 0o777, asRoot ? 0o701 : 0o700, "only its x bit for the user");
     const again = sfpromptAsRunUser("validate", job, "--out", out);
     assert.equal(again.code, 0, again.stderr);
   });

@@ -1,7 +1,7 @@
 // Whether `sfprompt run` could make its run directory and create its lock there, told without
 // writing (sfprompt validate), and the errors lockRunDir (run-lock.ts) stops with when it cannot:
 // one set of words for both, the check finding them from the first folder there and this user's access.
-import { statSync } from "node:fs";
+import { accessSync, constants, statSync, type Stats } from "node:fs";
 import { resolve } from "node:path";
 import { shellQuote } from "@sfprompt/api";
 // the subpath, not the index: run-lock.ts (which imports this) loads no onnxruntime (run-lock-imports)
@@ -13,11 +13,58 @@ export const CHOOSE_ANOTHER_RUN_DIR = "choose another folder with --out DIR (or 
 const CHOOSE_WRITABLE = "choose a folder you can write with --out DIR (or spec.output.path)";
 
 /**
+ * The folder above `dir` that this user cannot search (its x bit: access X_OK), when the deepest
+ * folder there that this user can look at is one: nothing below it can be reached.
+ */
+function unsearchableAbove(dir: string): string | undefined {
+  const there = firstFolderThere(dir);
+  if (there === resolve(dir)) return undefined;
+  try {
+    accessSync(there, constants.X_OK);
+    return undefined;
+  } catch {
+    return there;
+  }
+}
+
+/** The chmod class that gives `uid` (in `gids`) a folder's bits: its owner, its group, or others. */
+function classOf(st: Stats, uid: number, gids: readonly number[]): "u" | "g" | "o" {
+  if (st.uid === uid) return "u";
+  return gids.includes(st.gid) ? "g" : "o";
+}
+
+/**
+ * For a folder above the run directory (`there`, the deepest one this user can look at) that this
+ * user cannot search: nothing below it can be reached, whoever owns it or however it is made, so the
+ * fix is its x bit (ADR 0016 amendment 58): `chmod u+x` by the user who owns it, else `chmod g+x` or
+ * `chmod o+x` by its owner or root. What is below it is then told by the next run (this user cannot
+ * see it now).
+ */
+function searchFix(
+  there: string,
+  st: Stats | undefined,
+  ids: { readonly uid: number; readonly gid: number; readonly code: string },
+): string {
+  const { uid, gid, code } = ids;
+  const gids = [gid, ...(process.getgroups?.() ?? [])];
+  const whose = st === undefined ? "" : `, owned by uid ${st.uid},`;
+  const who = `${there}${whose} is a folder above it that this process's user (uid ${uid}, gid ${gid}; ${code}) cannot search`;
+  const cls = st === undefined ? "o" : classOf(st, uid, gids);
+  const chmod = `chmod ${cls}+x ${shellQuote(there)}`;
+  const fix =
+    st?.uid === uid
+      ? `let yourself through it: ${chmod}`
+      : `have ${st === undefined ? "its owner or root" : `uid ${st.uid} (its owner) or root`} let uid ${uid} through it: ${chmod}`;
+  return `${who}; ${CHOOSE_WRITABLE}, or ${fix}`;
+}
+
+/**
  * For a permission error (EACCES, EPERM) met making `dir` (`made`) or writing in it: who may not
  * write where, and the pasted command that fixes it (ADR 0016 amendment 51): the folder's owner (uid
  * O) this user already is, `chmod u+wx` (or `chmod -R u+rwX` of the run directory); else, run by its
  * owner or root, `mkdir -p DIR && chown U:G DIR` (only the run directory is made and given, not the
- * folder above it) or `chown -R U:G DIR`. Undefined for other codes and where uids are unknown.
+ * folder above it) or `chown -R U:G DIR`. A folder above the run directory that this user cannot
+ * search is searchFix's. Undefined for other codes and where uids are unknown.
  */
 function permissionFix(dir: string, code: string, made: boolean): string | undefined {
   if (code !== "EACCES" && code !== "EPERM") return undefined;
@@ -25,12 +72,14 @@ function permissionFix(dir: string, code: string, made: boolean): string | undef
   const gid = process.getgid?.();
   if (uid === undefined || gid === undefined) return undefined;
   const there = firstFolderThere(dir);
-  let owner: number | undefined;
+  let st: Stats | undefined;
   try {
-    owner = statSync(there).uid;
+    st = statSync(there);
   } catch {
-    owner = undefined;
+    st = undefined;
   }
+  if (unsearchableAbove(dir) !== undefined) return searchFix(there, st, { uid, gid, code });
+  const owner = st?.uid;
   const whose = owner === undefined ? "" : `, owned by uid ${owner},`;
   const who = `${there}${whose} cannot be written by this process's user (uid ${uid}, gid ${gid}; ${code})`;
   const q = shellQuote(resolve(dir));
@@ -57,7 +106,9 @@ export function runDirNotCreated(dir: string, code: string, cause?: unknown): Ru
     return new RunDirError(dir, `exists and is not a folder; ${CHOOSE_ANOTHER_RUN_DIR}`, { cause });
   const fix = permissionFix(dir, code, true);
   const said = fix === undefined ? `; ${CHOOSE_ANOTHER_RUN_DIR}` : `: ${fix}`;
-  return new RunDirError(dir, `cannot be created (${code})${said}`, { cause });
+  // it may be there: this user cannot tell, nor make it
+  const what = fix !== undefined && unsearchableAbove(dir) !== undefined ? "reached" : "created";
+  return new RunDirError(dir, `cannot be ${what} (${code})${said}`, { cause });
 }
 
 /** The error of a run directory whose lock file could not be created (`code`). */

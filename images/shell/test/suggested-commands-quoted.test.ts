@@ -6,16 +6,14 @@
 // folder above the cache, and checks that it removed what it names and nothing else.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
 import {
   CARD_FILE,
-  DEMO_RECIPE,
   MINILM_FILES,
   MINILM_VERIFIED_FILE,
   MODEL_FILE,
-  demoModelDir,
   minilmFilesDir,
   minilmModelDir,
 } from "@sfprompt/core";
@@ -166,27 +164,6 @@ describe("the commands the images suggest for their cache folder, at a path with
       third.kill("SIGKILL");
     }
     await third.exited;
-  });
-
-  it("builtin: demo, a cached model cut short: the rm -rf removes the model's folder, and only it", async () => {
-    const root = caseRoot("demo");
-    const cache = join(root, ODD);
-    const dir = demoModelDir(DEMO_RECIPE, cache);
-    mkdirSync(dir, { recursive: true });
-    // another model of the cache, which the command must leave
-    mkdirSync(`${dir}-other`);
-    writeFileSync(join(`${dir}-other`, MODEL_FILE), "another model\n");
-    writeModel(join(dir, MODEL_FILE), w.bundle.model);
-    writeFileSync(join(dir, MODEL_FILE), readFileSync(join(dir, MODEL_FILE)).subarray(0, 100));
-    const card = {
-      data: { trainSamples: 30000, testSamples: 2000 },
-      epochs: 2,
-      testAccuracy: 0.85,
-      seconds: 26,
-    };
-    writeFileSync(join(dir, CARD_FILE), JSON.stringify(card));
-    const said = await refusal(startClient("demo", { model: { source: { builtin: "demo" } } }, cache));
-    runSuggested(said, /\((rm -rf .*?)\) so that the next start builds it again/, root, dir);
   });
 
   it("builtin: minilm, a cached vocabulary that is not a WordPiece one: the rm -rf removes the pinned files' folder, and only it", async () => {

@@ -120,17 +120,24 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
       throw new JobInputError(field, `${path} does not exist in this container; mount the model there`);
     return path;
   }
+  // a cached model.onnx that does not read is built again in place, under the lock: a pod restarts
+  // into the same failure, with no one there to remove it (ADR 0017 amendment 32)
   if (source.builtin === "demo") {
     o.logger.log("info", "model.demo", { cacheDir: o.cacheDir });
-    return (
-      await withDemoModel(o.cacheDir, () => ensureDemoModel({ cacheDir: o.cacheDir, signal: o.signal }))
-    ).path;
+    const demo = await withDemoModel(o.cacheDir, () =>
+      ensureDemoModel({ cacheDir: o.cacheDir, signal: o.signal, rebuildDamaged: true }),
+    );
+    logRebuilt(o, dirname(demo.path), demo.damaged);
+    return demo.path;
   }
   if (source.builtin === "minilm") {
     o.logger.log("info", "model.minilm", { cacheDir: o.cacheDir });
     const numClasses = config.classes.numClasses;
-    return (await withMinilmFiles(o.cacheDir, () => ensureMinilmModel({ cacheDir: o.cacheDir, numClasses })))
-      .path;
+    const minilm = await withMinilmFiles(o.cacheDir, () =>
+      ensureMinilmModel({ cacheDir: o.cacheDir, numClasses, rebuildDamaged: true }),
+    );
+    logRebuilt(o, dirname(minilm.path), minilm.damaged);
+    return minilm.path;
   }
   const field = source.persistentVolumeClaim
     ? "spec.model.source.persistentVolumeClaim"
@@ -139,6 +146,11 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
     field,
     "the model file is not mounted; set SFPROMPT_MODEL_PATH to where the volume puts it",
   );
+}
+
+/** model.rebuilt (warn: dir, why) when a built-in model was built again over a damaged cached copy. */
+function logRebuilt(o: BundleInputs, dir: string, why: string | undefined): void {
+  if (why !== undefined) o.logger.log("warn", "model.rebuilt", { dir, why });
 }
 
 /** The setting or job field that gave the model file. */

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
 import { shellQuote } from "@sfprompt/api";
 import { z } from "zod";
+import { modelDamage, replaceFolder } from "../cache/damaged-model.js";
 import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { DemoCacheError } from "./errors.js";
 import { pretrainDemoModel, type PretrainOptions } from "./pretrain.js";
@@ -35,6 +36,8 @@ export interface DemoModel {
   readonly card: DemoModelCard;
   /** True when this call pre-trained it (false: it came from the cache). */
   readonly built: boolean;
+  /** What was wrong with the cached model.onnx this call pre-trained it again over (rebuildDamaged). */
+  readonly damaged?: string;
 }
 
 export interface EnsureDemoOptions extends PretrainOptions {
@@ -43,6 +46,13 @@ export interface EnsureDemoOptions extends PretrainOptions {
   readonly cacheDir?: string;
   /** Called once before pre-training starts (not when the model is cached). */
   readonly onBuildStart?: (dir: string) => void;
+  /**
+   * Pre-train again, under the lock, over a cached model.onnx that does not read as an ONNX model (cut
+   * short, overwritten), the damaged copy replaced: the images, which restart into the same failure
+   * with no one to remove it. Without it the cached file is returned as it is (the CLI's model check
+   * refuses it with the command that removes it).
+   */
+  readonly rebuildDamaged?: boolean;
 }
 
 /** Root of the project's cache. */
@@ -87,7 +97,7 @@ export function rebuildHint(dir: string): string {
   return `remove the folder (rm -rf ${shellQuote(dir)}) so that the model is built again`;
 }
 
-function readCached(dir: string): DemoModel | undefined {
+function readCached(dir: string, rebuildDamaged: boolean): DemoModel | undefined {
   const path = join(dir, MODEL_FILE);
   const cardPath = join(dir, CARD_FILE);
   if (!existsSync(path) || !existsSync(cardPath)) return undefined;
@@ -107,6 +117,8 @@ function readCached(dir: string): DemoModel | undefined {
       { cause: checked.error },
     );
   }
+  // the card first: one that is not a card is refused as before, whatever the model
+  if (rebuildDamaged && modelDamage(path) !== undefined) return undefined;
   return { path, card: card as DemoModelCard, built: false };
 }
 
@@ -114,11 +126,17 @@ function readCached(dir: string): DemoModel | undefined {
 export async function ensureDemoModel(options: EnsureDemoOptions = {}): Promise<DemoModel> {
   const recipe = options.recipe ?? DEMO_RECIPE;
   const dir = demoModelDir(recipe, options.cacheDir);
-  return fillOnce({
+  const rebuild = options.rebuildDamaged === true;
+  return fillOnce<DemoModel>({
     dir,
-    read: () => readCached(dir),
+    read: () => readCached(dir, rebuild),
     ...(options.signal ? { signal: options.signal } : {}),
+    // a folder there (a damaged copy, or one without its card) is replaced, not renamed over
+    install: replaceFolder,
     fill: async (tmp) => {
+      // under the lock, looked at again: the copy as this call replaces it
+      const model = join(dir, MODEL_FILE);
+      const damaged = rebuild && existsSync(model) ? modelDamage(model) : undefined;
       options.onBuildStart?.(dir);
       const r = await pretrainDemoModel(recipe, options);
       writeModel(join(tmp, MODEL_FILE), r.model);
@@ -142,7 +160,7 @@ export async function ensureDemoModel(options: EnsureDemoOptions = {}): Promise<
         host: hostname(),
       };
       writeFileSync(join(tmp, CARD_FILE), `${JSON.stringify(card, null, 2)}\n`);
-      return { path: join(dir, MODEL_FILE), card, built: true };
+      return { path: model, card, built: true, ...(damaged === undefined ? {} : { damaged }) };
     },
   });
 }

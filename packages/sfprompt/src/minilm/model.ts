@@ -13,6 +13,7 @@ import {
   MINILM_INPUT_IDS,
   MINILM_LOGITS,
 } from "./bert-builder.js";
+import { modelDamage, replaceFolder } from "../cache/damaged-model.js";
 import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { MinilmCacheError, MinilmConfigError } from "./errors.js";
 import {
@@ -48,6 +49,8 @@ export interface MinilmModel {
   readonly card: MinilmModelCard;
   /** True when this call built it (false: it came from the cache). */
   readonly built: boolean;
+  /** What was wrong with the cached model.onnx this call built it again over (rebuildDamaged). */
+  readonly damaged?: string;
 }
 
 export interface EnsureMinilmModelOptions extends EnsureMinilmFilesOptions {
@@ -57,6 +60,11 @@ export interface EnsureMinilmModelOptions extends EnsureMinilmFilesOptions {
   readonly seed?: number;
   /** Called once before the ONNX model is built (not when it is cached). */
   readonly onBuildStart?: (dir: string) => void;
+  /**
+   * Build again, under the lock, over a cached model.onnx that does not read as an ONNX model, the
+   * damaged copy replaced (the images; ensureDemoModel's option of the same name).
+   */
+  readonly rebuildDamaged?: boolean;
 }
 
 /** Folder of one built variant in the cache. */
@@ -79,15 +87,19 @@ export function minilmCacheProblem(
   return fillProblem(minilmModelDir(numClasses, seed, cacheDir));
 }
 
-function readCached(dir: string, vocab: string): MinilmModel | undefined {
+function readCached(dir: string, vocab: string, rebuildDamaged: boolean): MinilmModel | undefined {
   const path = join(dir, MODEL_FILE);
   const cardPath = join(dir, CARD_FILE);
   if (!existsSync(path) || !existsSync(cardPath)) return undefined;
+  let card: MinilmModelCard;
   try {
-    return { path, vocab, card: JSON.parse(readFileSync(cardPath, "utf8")) as MinilmModelCard, built: false };
+    card = JSON.parse(readFileSync(cardPath, "utf8")) as MinilmModelCard;
   } catch (cause) {
     throw new MinilmCacheError(cardPath, `is not valid JSON; ${rebuildHint(dir)}`, { cause });
   }
+  // the card first: one that is not JSON is refused as before, whatever the model
+  if (rebuildDamaged && modelDamage(path) !== undefined) return undefined;
+  return { path, vocab, card, built: false };
 }
 
 /**
@@ -102,10 +114,15 @@ export async function ensureMinilmModel(options: EnsureMinilmModelOptions): Prom
     throw new MinilmConfigError("seed", `must be a whole number ≥ 0 (got ${seed})`);
   const files = await ensureMinilmFiles(options);
   const dir = minilmModelDir(options.numClasses, seed, options.cacheDir);
-  return fillOnce({
+  const rebuild = options.rebuildDamaged === true;
+  return fillOnce<MinilmModel>({
     dir,
-    read: () => readCached(dir, files.vocab),
+    read: () => readCached(dir, files.vocab, rebuild),
+    // a folder there (a damaged copy, or one without its card) is replaced, not renamed over
+    install: replaceFolder,
     fill: (tmp) => {
+      const model = join(dir, MODEL_FILE);
+      const damaged = rebuild && existsSync(model) ? modelDamage(model) : undefined;
       options.onBuildStart?.(dir);
       const started = Date.now();
       const config = readBertConfig(files.config);
@@ -116,7 +133,13 @@ export async function ensureMinilmModel(options: EnsureMinilmModelOptions): Prom
       writeModel(join(tmp, MODEL_FILE), m);
       const card = cardOf(config, options.numClasses, seed, (Date.now() - started) / 1000);
       writeFileSync(join(tmp, CARD_FILE), `${JSON.stringify(card, null, 2)}\n`);
-      return Promise.resolve({ path: join(dir, MODEL_FILE), vocab: files.vocab, card, built: true });
+      return Promise.resolve({
+        path: model,
+        vocab: files.vocab,
+        card,
+        built: true,
+        ...(damaged === undefined ? {} : { damaged }),
+      });
     },
     ...(options.signal ? { signal: options.signal } : {}),
   });

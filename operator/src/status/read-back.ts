@@ -92,6 +92,21 @@ function readBackTerminal(input: StreamReadBackInput, terminal: Terminal | undef
 }
 
 /**
+ * Whether an event stamped `at` (RFC 3339) came after `held`, at the precision `held` has (ADR 0023,
+ * amendment 27). A time of whole seconds is the ConfigMap's managedFields time (amendment 23:
+ * metav1.Time keeps no fraction), cut down from a write that followed the job.failed which ended the
+ * job: `at` is cut to the second too (amendment 24). One with a fraction (the time the job was held,
+ * written to the millisecond) is compared as it is, so that a job.failed later in that second is not
+ * taken for the one that ended the job. No `at` is no later.
+ */
+function stampedAfter(at: string | undefined, held: string): boolean {
+  const ms = at === undefined ? NaN : Date.parse(at);
+  const heldMs = Date.parse(held);
+  if (Number.isNaN(ms) || Number.isNaN(heldMs)) return false;
+  return (heldMs % 1000 === 0 ? Math.floor(ms / 1000) * 1000 : ms) > heldMs;
+}
+
+/**
  * OutcomeUnknown replaced by the followed stream's end of the run, once it reads: its server's
  * job.finished (Succeeded) or job.failed (one stamped after the job was held did not end it). A
  * finished job's server is stopped, so what the stream ends with is how the job ended; the operator's
@@ -103,10 +118,7 @@ function unknownReadBack(input: StreamReadBackInput, terminal: Terminal): Termin
   if (outcome === undefined) return terminal;
   if (outcome.kind === "failed") {
     const heldAt = input.previous?.completionTime;
-    // to the second: a completionTime from the ConfigMap's managedFields has whole seconds, cut down
-    // from a write that followed the job.failed which ended the job (amendment 23)
-    const at = outcome.at === undefined ? NaN : Math.floor(Date.parse(outcome.at) / 1000) * 1000;
-    if (heldAt !== undefined && !Number.isNaN(at) && at > Date.parse(heldAt)) return terminal;
+    if (heldAt !== undefined && stampedAfter(outcome.at, heldAt)) return terminal;
     return serverFailure(input, outcome);
   }
   return {

@@ -2,7 +2,8 @@
 // and nats-server: the ROUND column (status.round and status.progress) from its event stream, with a
 // valid spec and with one that no longer reads (ADR 0034, amendment 6); its outcome recorded on its
 // ConfigMap while its spec does not read, so a later loss gives it back (ADR 0023, amendment 25); and
-// the FinishedSpecChangeIgnored answer to an edit made while the status was lost (ADR 0034, amendment 7).
+// the FinishedSpecChangeIgnored answer to an edit made while the status was lost (ADR 0034, amendment 7);
+// a job.failed compared with a held time at that time's precision (ADR 0023, amendment 27).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -266,4 +267,69 @@ test("an edit made while a finished job's status was lost is answered with Finis
   assert.match(event?.message ?? "", /spec\.training\.rounds 3 → 7/);
   assert.match(event?.message ?? "", /spec\.clients\.nodeSelector/);
   assert.match(event?.message ?? "", /status\.rounds stays 3/);
+});
+
+test("a job held as OutcomeUnknown at a time with milliseconds keeps it against a job.failed stamped later in the same second", async () => {
+  await createJob(w.world, jobManifest("held-ms", { clients: { count: 1 }, activeDeadlineSeconds: 1 }));
+  await waitForJob(
+    w.world,
+    "held-ms",
+    (j) => condition(j, "Failed")?.reason === "DeadlineExceeded",
+    "held-ms to pass its deadline",
+  );
+  let gone = "";
+  await whileStopped(async () => {
+    await annotate("held-ms", { [OUTCOME]: null });
+    // no managedFields (stripped as the API documents it): the operator's last write has no time, so
+    // the job is held at the time of the reconcile, to the millisecond (ADR 0023, amendment 23)
+    await w.world.core.patchNamespacedConfigMap(
+      {
+        name: childNames("held-ms").configMap,
+        namespace: "default",
+        body: { metadata: { managedFields: [{}] } },
+      },
+      merge,
+    );
+    gone = await writeStatus("held-ms", null);
+  });
+  const held = await waitForJob(
+    w.world,
+    "held-ms",
+    (j) =>
+      reads(j) && j.metadata!.resourceVersion !== gone && condition(j, "Failed")?.reason === "OutcomeUnknown",
+    "held-ms held as OutcomeUnknown",
+  );
+  const cm = await w.world.core.readNamespacedConfigMap({
+    name: childNames("held-ms").configMap,
+    namespace: "default",
+  });
+  assert.ok(
+    !(cm.metadata?.managedFields ?? []).some((f) => f.manager === "sfprompt-operator"),
+    "no time of the operator's write is left",
+  );
+  const heldAt = String(held.status?.completionTime);
+  const heldMs = Date.parse(heldAt);
+  // a job.failed 1 ms after it was held: not the failure that ended the job (its server is stopped)
+  const token = jobToken("default", "held-ms");
+  await ensureJobResources(w.nc, token);
+  await publishEvent(w.nc, {
+    ...eventBase(token),
+    at: new Date(heldMs + 1).toISOString(),
+    type: "job.failed",
+    reason: "ModelNotFound",
+    message: "no model",
+  });
+  // folded after the job.failed: once its loss is in the status, so was the job.failed
+  await publishEvent(w.nc, roundFinished(token, 1));
+  const after = await waitForJob(
+    w.world,
+    "held-ms",
+    (j) => (j.status?.metrics as { loss?: number } | undefined)?.loss === 1,
+    "held-ms's stream replayed",
+    30_000,
+  );
+  // a held time of whole seconds (1 in 1000 here) reads as the managedFields' and is compared to the second
+  const expected = heldMs % 1000 === 0 ? "ModelNotFound" : "OutcomeUnknown";
+  assert.equal(condition(after, "Failed")?.reason, expected, `held at ${heldAt}`);
+  assert.equal(after.status?.completionTime, heldAt);
 });

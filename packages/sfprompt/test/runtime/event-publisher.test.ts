@@ -42,8 +42,12 @@ describe("EventPublisher", () => {
     const published = publisher.publish(roundStarted);
     // queued behind the first while it is retried: it must not overtake it on the stream
     const second = publisher.publish({ type: "client.state", client: "client-0", state: "idle", round: 3 });
-    // the stream appears only after the first attempt has failed (no stream listens on the subject)
-    await new Promise((r) => setTimeout(r, 150));
+    // the stream appears only after the first attempt has failed (no stream listens on the subject):
+    // its logged retry says so, however long a loaded machine took to get there
+    for (const end = Date.now() + 30_000; !logs.some((l) => l.event === "event-publish-retry");) {
+      assert.ok(Date.now() < end, "no retry was logged");
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await ensureJobResources(nats.nc, job);
     await Promise.all([published, second]);
     const events = await fetchEvents(nats.nc, job, "reader");

@@ -319,10 +319,11 @@ describe("external data locations inside the model's folder", () => {
     assert.deepEqual(await run(path), await inline());
   });
 
-  it("a Hugging Face cache snapshot (model and data links to its blobs) is read, by us and by ORT", async () => {
-    const root = tmp();
+  /** A Hugging Face cache snapshot of the affine model: model.onnx and its data, links to blobs. */
+  function snapshotOf(root: string, trainable: boolean): string {
     const made = modelNaming(join(root, "made"), "model.onnx.data", {
       dataAt: join(root, "made", "model.onnx.data"),
+      trainable,
     });
     const blobs = join(root, "models--x", "blobs");
     const snapshot = join(root, "models--x", "snapshots", "abc123");
@@ -332,7 +333,26 @@ describe("external data locations inside the model's folder", () => {
     copyFileSync(`${made}.data`, join(blobs, "2222"));
     symlinkSync("../../blobs/1111", join(snapshot, "model.onnx"));
     symlinkSync("../../blobs/2222", join(snapshot, "model.onnx.data"));
-    const path = join(snapshot, "model.onnx");
+    return join(snapshot, "model.onnx");
+  }
+
+  it("a Hugging Face snapshot of a graph with a trainable input (handed to ORT as bytes) runs as the inline model", async () => {
+    // ADR 0006 amendment 13: from bytes ORT resolved the data in the snapshot's folder and refused the
+    // link to ../../blobs, which our check (and ORT by path) allows
+    const path = snapshotOf(tmp(), true);
+    assert.deepEqual(externalDataFiles(path), ["model.onnx.data"]);
+    assert.deepEqual(await run(path), await inline());
+    // b is the trainable input, its stored value (read through the link) the session's default
+    const s = await GraphSession.create(path);
+    try {
+      assert.deepEqual(s.defaultedInputs, ["b"]);
+    } finally {
+      await s.release();
+    }
+  });
+
+  it("a Hugging Face cache snapshot (model and data links to its blobs) is read, by us and by ORT", async () => {
+    const path = snapshotOf(tmp(), false);
     assert.deepEqual(externalDataFiles(path), ["model.onnx.data"]);
     assert.equal(readModelOutline(path, { checkExternalData: true }).initializers.size, 2);
     assert.deepEqual(await run(path), await inline());

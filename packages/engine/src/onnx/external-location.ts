@@ -4,7 +4,7 @@
 // resolves outside the model's folder refused, the model file's own real folder allowed), so that a
 // model naming /etc/passwd or ../x is refused by us, with what to do, rather than read as weights.
 import { realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, normalize, relative } from "node:path";
+import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { OnnxIoError } from "../errors.js";
 import { toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
 
@@ -117,6 +117,8 @@ const EXTERNAL = 1;
 export interface ExternalTensor {
   readonly tensor: string;
   readonly location: string;
+  /** The model's `location` entry (a StringStringEntryProto), for a caller that rewrites it. */
+  readonly entry: ProtoMessage;
 }
 
 const list = (v: unknown): ProtoMessage[] => (Array.isArray(v) ? (v as ProtoMessage[]) : []);
@@ -127,7 +129,7 @@ function externalOf(t: ProtoMessage | undefined, named?: string): ExternalTensor
   const entry = list(t["external_data"]).find((e) => String(e["key"]) === "location");
   const own = String(t["name"] ?? "");
   const tensor = own === "" && named !== undefined ? named : own;
-  return entry === undefined ? [] : [{ tensor, location: String(entry["value"]) }];
+  return entry === undefined ? [] : [{ tensor, location: String(entry["value"]), entry }];
 }
 
 /**
@@ -178,4 +180,33 @@ export function checkExternalLocations(graph: ProtoMessage, place: ModelPlace): 
     seen.add(location);
   }
   return [...seen];
+}
+
+/** The deepest folder that holds every one of `paths` (absolute, real). */
+function commonFolder(paths: readonly string[]): string {
+  let folder = dirname(paths[0]!);
+  while (!paths.every((p) => within(folder, p)) && dirname(folder) !== folder) folder = dirname(folder);
+  return folder;
+}
+
+/**
+ * Where ONNX Runtime is to resolve the external data of a model handed over as bytes (its
+ * model_external_initializers_file_folder_path), each tensor's `location` entry in `graph` rewritten
+ * relative to it: the deepest folder that holds the real files of every location. From bytes ORT
+ * takes that folder as the model's and refuses a location whose real path is outside it, so a Hugging
+ * Face snapshot's data (a link to ../../blobs/<hash>), which externalDataPath allows because the
+ * model file is itself a link into the blobs, opens as it does by path. Checked first
+ * (externalDataPath); a location whose file is not there is left as it is, for ORT to name, and with
+ * no file there the model's own folder is the answer.
+ */
+export function relocateExternalData(graph: ProtoMessage, place: ModelPlace): string {
+  const there: { entry: ProtoMessage; real: string }[] = [];
+  for (const { tensor, location, entry } of externalTensors(graph)) {
+    const real = realOrUndefined(externalDataPath(place, tensor, location));
+    if (real !== undefined) there.push({ entry, real });
+  }
+  if (there.length === 0) return resolve(place.dir);
+  const folder = commonFolder(there.map((t) => t.real));
+  for (const { entry, real } of there) entry["value"] = relative(folder, real);
+  return folder;
 }

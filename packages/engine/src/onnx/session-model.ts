@@ -1,10 +1,11 @@
 // A model file as an ORT session opens it: by its path when ORT can take the file as it is, else as
 // ModelProto bytes without the initializers that are also graph inputs (whose values the session
-// takes as defaults). External data stays in its files either way; ORT reads it from the model's folder.
+// takes as defaults). External data stays in its files either way; ORT reads it from the model's folder
+// (from bytes, from the folder that holds the data's real files, the locations rewritten to match).
 import { dirname } from "node:path";
 import type { Tensor } from "../ir/types.js";
 import { onnxTypes, type ProtoMessage } from "../proto/onnx-schema.js";
-import { checkExternalLocations } from "./external-location.js";
+import { checkExternalLocations, relocateExternalData } from "./external-location.js";
 import { decodeModelProto, loadModelError, modelProtoGraph, readModelBytes } from "./model-io.js";
 import { readModelProtoOutline } from "./model-outline.js";
 import { tensorFromProto } from "./tensor-proto.js";
@@ -19,6 +20,11 @@ export interface SessionModel {
   readonly model: string | Uint8Array;
   /** The initializers that are also graph inputs, taken out of the model: their stored values. */
   readonly overridable: Record<string, Tensor>;
+  /**
+   * With bytes, the folder ORT resolves their external data locations from (its
+   * model_external_initializers_file_folder_path), the locations rewritten relative to it.
+   */
+  readonly externalDataFolder?: string;
 }
 
 const names = (v: unknown): string[] =>
@@ -59,11 +65,14 @@ export function readModelForSession(path: string): SessionModel {
       else kept.push(t);
     }
     graph["initializer"] = kept;
+    // the locations as ORT resolves them from bytes: a linked snapshot's data opens as by path
+    const externalDataFolder = relocateExternalData(graph, place);
     return {
       model: onnxTypes()
         .ModelProto.encode(msg as never)
         .finish(),
       overridable: values,
+      externalDataFolder,
     };
   } catch (cause) {
     throw loadModelError(path, cause);

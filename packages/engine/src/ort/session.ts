@@ -79,7 +79,8 @@ async function openSession(
     if (typeof read.model === "string")
       return { session: await ort.InferenceSession.create(read.model, ortOptions(options)), defaults: {} };
     // from bytes, ORT finds external data in this folder (by default it refuses any outside the cwd)
-    const folder = { session: { model_external_initializers_file_folder_path: dirname(resolve(model)) } };
+    const dir = read.externalDataFolder ?? dirname(resolve(model));
+    const folder = { session: { model_external_initializers_file_folder_path: dir } };
     const session = await ort.InferenceSession.create(read.model, { ...ortOptions(options), extra: folder });
     return { session, defaults: read.overridable };
   }

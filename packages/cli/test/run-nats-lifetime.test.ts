@@ -80,7 +80,9 @@ describe("the nats-server of sfprompt run", () => {
     process.kill(-run.child.pid!, "SIGINT");
     assert.equal(await run.exited, 130, run.stderr());
     const seconds = (Date.now() - started) / 1000;
-    assert.ok(seconds < 20, `it stopped within the grace period and a few seconds (${seconds} s)`);
+    // bounded, not quick: the 10 s kill is the message's to prove; without a bound it would never end,
+    // and 10 s of slack (20 s) was thin for stopping four processes on a loaded machine
+    assert.ok(seconds < 60, `it stopped within the grace period and some seconds (${seconds} s)`);
     assert.match(
       run.stderr(),
       /the server process did not stop within 10 s of SIGTERM; killed it \(SIGKILL\); its log: \S+server\.log/,

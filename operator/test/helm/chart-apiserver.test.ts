@@ -204,8 +204,9 @@ describe("an installed release", () => {
       const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector });
       return pods.items.map((p) => p.metadata!.name).sort().join();
     };
+    // 30 s: with the chart's lease a failed label pass is retried after 2 s, then 4 s, 8 s, ...
     await waitFor(async () => (await selected("sfprompt-operator-leader")) === "operator-0", {
-      timeoutMs: 10_000,
+      timeoutMs: 30_000,
       description: "the leader Service to select operator-0, labelled by the operator as its ServiceAccount",
     });
     assert.equal(await selected("sfprompt-operator-metrics"), "operator-0,operator-1");
@@ -327,7 +328,7 @@ describe("a release limited to one namespace", () => {
         const pod = await core.readNamespacedPod({ namespace: NAMESPACE, name: "ns-op-0" });
         return pod.metadata!.labels!["sfprompt.io/operator-role"] === "leader";
       },
-      { timeoutMs: 10_000, description: "ns-op-0 labelled as the leader's pod" },
+      { timeoutMs: 30_000, description: "ns-op-0 labelled as the leader's pod" },
     );
   });
 });

@@ -18,6 +18,7 @@ import {
   type Logger,
   type WholeModel,
 } from "@sfprompt/core";
+import { runBundleFix } from "../run/bundle.js";
 import { jobInputErrorOf } from "./input-error.js";
 import { loadEvalData, loadTrainData } from "./job-data.js";
 import type { ProcessConfig } from "./process-config.js";
@@ -44,6 +45,7 @@ async function server(ctx: RoleContext): Promise<void> {
     cpuFallback: c.server.cpuFallback,
     ...textBundleConfig(c),
     logger: ctx.logger,
+    bundleFix: runBundleFix(c, ctx.config.bundleDir, ctx.config.modelPath),
   });
   const evalData = c.training.evaluation.everyRounds > 0 ? await loadEvalData(c, bundle) : undefined;
   await warnEvalOverlap(c, ctx.logger);
@@ -85,6 +87,7 @@ async function client(ctx: RoleContext): Promise<void> {
   const bundle = PartitionBundle.load(ctx.config.bundleDir, {
     ...textBundleConfig(c),
     logger: ctx.logger,
+    bundleFix: runBundleFix(c, ctx.config.bundleDir, ctx.config.modelPath),
   });
   const train = await loadTrainData(c, bundle);
   const data = shardOf(c, train, ctx.index);

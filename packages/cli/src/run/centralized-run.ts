@@ -10,6 +10,7 @@ import {
   textBundleConfig,
 } from "@sfprompt/core";
 import { loadEvalData, loadTrainData } from "../proc/job-data.js";
+import { runBundleFix } from "./bundle.js";
 import type { MethodRunResult } from "./method-run.js";
 import { writeMetricsFiles } from "./metrics-files.js";
 import { emptyMetrics, withClientFlops, type RunMetrics } from "./metrics.js";
@@ -20,6 +21,8 @@ import { formatDuration } from "./progress-view.js";
 export interface CentralizedContext {
   readonly config: RunConfig;
   readonly bundleDir: string;
+  /** The model file the run split into bundleDir (for the command that prepares it again). */
+  readonly modelPath: string;
   readonly dir: string;
   readonly status: StatusLine;
   readonly label: string;
@@ -46,7 +49,11 @@ export async function runCentralizedMethod(ctx: CentralizedContext): Promise<Met
   const started = Date.now();
   const c = ctx.config;
   mkdirSync(ctx.dir, { recursive: true });
-  const bundle = PartitionBundle.load(ctx.bundleDir, { ...textBundleConfig(c), logger: silentLogger });
+  const bundle = PartitionBundle.load(ctx.bundleDir, {
+    ...textBundleConfig(c),
+    logger: silentLogger,
+    bundleFix: runBundleFix(c, ctx.bundleDir, ctx.modelPath),
+  });
   const [train, evalSet] = await Promise.all([loadTrainData(c, bundle), loadEvalData(c, bundle)]);
   let metrics = emptyMetrics(c.job.name, c.method);
   let last = 0;

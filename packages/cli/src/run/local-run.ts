@@ -135,6 +135,7 @@ async function runInDir(
           ? await runCentralizedMethod({
               config,
               bundleDir,
+              modelPath: model.path,
               dir: mdir,
               status: o.status,
               label,

@@ -34,7 +34,20 @@ export interface SessionConfig {
   /** Intra-op threads per session (default 1: clients and tests share few cores). */
   readonly intraOpThreads?: number;
   readonly logger?: Logger;
+  /**
+   * What to do when a graph file of the bundle cannot be read (damaged, cut short, unreadable): a
+   * caller that knows the job gives the whole command that prepares its bundle again
+   * (prepareCommandOf, ADR 0016 amendment 60). Default UNREADABLE_GRAPH_FIX.
+   */
+  readonly bundleFix?: string;
 }
+
+/**
+ * What a caller that knows no job can say of a graph file it cannot read: the flags prepare needs
+ * are the job's (model file and split), which it does not have.
+ */
+export const UNREADABLE_GRAPH_FIX =
+  "the bundle is damaged: prepare it again with sfprompt prepare (the job's model file and split as flags: sfprompt prepare --help)";
 
 function ortPackageDir(): string {
   return dirname(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"));
@@ -120,12 +133,19 @@ export class SessionPool {
     }
   }
 
+  /** The BundleError of a graph file of the bundle that cannot be read, with what to do (bundleFix). */
+  #unreadable(path: string, cause: unknown): BundleError {
+    return new BundleError(`cannot read ${path}: ${this.#config.bundleFix ?? UNREADABLE_GRAPH_FIX}`, {
+      cause,
+    });
+  }
+
   /** Reads a graph of the bundle as IR (for initial parameter values and FLOPs). */
   readModel(file: string): Model {
     try {
       return readModel(join(this.#dir, file));
     } catch (cause) {
-      throw new BundleError(`cannot read ${join(this.#dir, file)}: re-run \`sfprompt prepare\``, { cause });
+      throw this.#unreadable(join(this.#dir, file), cause);
     }
   }
 
@@ -134,7 +154,7 @@ export class SessionPool {
     try {
       return readModelOutline(join(this.#dir, file), values === undefined ? {} : { values });
     } catch (cause) {
-      throw new BundleError(`cannot read ${join(this.#dir, file)}: re-run \`sfprompt prepare\``, { cause });
+      throw this.#unreadable(join(this.#dir, file), cause);
     }
   }
 
@@ -147,8 +167,7 @@ export class SessionPool {
     try {
       return await GraphSession.create(path, options);
     } catch (cause) {
-      if (cause instanceof OnnxIoError)
-        throw new BundleError(`cannot read ${path}: re-run \`sfprompt prepare\``, { cause });
+      if (cause instanceof OnnxIoError) throw this.#unreadable(path, cause);
       throw cause;
     }
   }

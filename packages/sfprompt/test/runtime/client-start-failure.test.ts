@@ -49,7 +49,8 @@ test("a client whose trainer cannot be made fails with the bundle's error and ke
     const { train } = await fashionSubsets(4);
     await assert.rejects(
       runClient(config, 0, { nc, bundle: broken, data: train }),
-      (e: unknown) => e instanceof BundleError && /re-run `sfprompt prepare`/.test(e.message),
+      (e: unknown) =>
+        e instanceof BundleError && /cannot read .*: the bundle is damaged: prepare it again/.test(e.message),
     );
     await nc.flush();
     const subjects = await subscriptionsOf("client-start-failure");

@@ -14,18 +14,22 @@ export interface UnreadableRecordInput {
   unreadable: readonly string[];
   /** The finished job's terminal as this reconcile decided it. */
   terminal: Terminal | undefined;
-  /** Whether this reconcile applies the ConfigMap (a valid spec); an invalid spec's leaves it. */
+  /**
+   * Whether this reconcile can write the spec record (a valid spec). An invalid spec's writes only the
+   * outcome record (ADR 0023, amendment 25): the spec record waits for a spec that reads.
+   */
   applies: boolean;
 }
 
 export function unreadableRecordEvent(input: UnreadableRecordInput): JobEvent | undefined {
   const { unreadable, terminal } = input;
   if (unreadable.length === 0) return undefined;
-  const written = input.applies ? "is written again" : "is written again once the spec is valid";
+  const written = "is written again";
+  const specWritten = input.applies ? written : `${written} once the spec is valid`;
   const what: string[] = [];
   if (unreadable.includes(ANNOTATION_FINISHED_SPEC))
     what.push(
-      `the spec record ${written} from the spec as it then is (FinishedSpecChangeIgnored no longer names fields edited before)`,
+      `the spec record ${specWritten} from the spec as it then is (FinishedSpecChangeIgnored no longer names fields edited before)`,
     );
   if (unreadable.includes(ANNOTATION_FINISHED_OUTCOME))
     what.push(

@@ -206,6 +206,18 @@ test("a finished job without an outcome record is recorded while its spec does n
   assert.equal(back.status?.phase, "Failed");
   assert.equal(condition(back, "Failed")?.reason, "DeadlineExceeded");
   assert.equal(back.status?.completionTime, failed.status?.completionTime);
+  // one edited into something that does not read is written again as well, and the Warning says so
+  await annotate("record-invalid", { [OUTCOME]: "{not json" });
+  await waitFor(
+    async () => (await configMap("record-invalid")).annotations[OUTCOME] === recorded.annotations[OUTCOME],
+    { timeoutMs: 15_000, description: "record-invalid's garbled outcome record written again" },
+  );
+  const [unreadable] = await eventsOf("record-invalid", "FinishedRecordUnreadable");
+  assert.match(
+    unreadable?.message ?? "",
+    /the outcome record is written again from what the job's status says \(Failed, DeadlineExceeded\)/,
+  );
+  assert.doesNotMatch(unreadable?.message ?? "", /once the spec is valid/);
 });
 
 test("a job failed only by its invalid spec gets no outcome record: a fixed spec lets it carry on", async () => {

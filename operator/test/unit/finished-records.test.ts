@@ -150,7 +150,7 @@ describe("unreadableRecordEvent", () => {
       /the outcome record is written again from what the job's status says \(Failed, DeadlineExceeded\)/,
     );
   });
-  test("an invalid spec's reconcile writes nothing: once the spec is valid", () => {
+  test("an invalid spec's reconcile writes the spec record once the spec is valid, the outcome record now", () => {
     const e = unreadableRecordEvent({
       configMap: "demo-config",
       unreadable: [ANNOTATION_FINISHED_SPEC, ANNOTATION_FINISHED_OUTCOME],
@@ -161,6 +161,11 @@ describe("unreadableRecordEvent", () => {
       e?.message ?? "",
       /annotations sfprompt\.io\/finished-spec and sfprompt\.io\/finished-outcome/,
     );
-    assert.match(e?.message ?? "", /is written again once the spec is valid/);
+    assert.match(e?.message ?? "", /the spec record is written again once the spec is valid/);
+    // the outcome record needs no spec: an invalid spec's reconcile writes it (ADR 0023, amendment 25)
+    assert.match(
+      e?.message ?? "",
+      /the outcome record is written again from what the job's status says \(Failed, DeadlineExceeded\)/,
+    );
   });
 });

@@ -6,7 +6,15 @@
 // short, not IDX, a count that disagrees) is found from its IDX header and size by the same check
 // (amendment 54). Real CLI processes, real folders.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -140,6 +148,29 @@ describe("sfprompt validate and run with builtin: demo not cached and no Fashion
       assert.equal(existsSync(out), false, "no run folder");
     });
   }
+
+  it("names a file the check cannot open for another reason than permissions (ELOOP), not an internal error", () => {
+    const { cache, fashion } = setUp("eloop", (f) => {
+      wholeSet(f);
+      const labels = join(f, "train-labels-idx1-ubyte");
+      rmSync(labels);
+      symlinkSync(labels, labels); // a link to itself: open() answers ELOOP
+    });
+    const env = { SFPROMPT_CACHE: cache, SFPROMPT_FASHION_MNIST_DIR: fashion };
+    const labels = escape(join(fashion, "train-labels-idx1-ubyte"));
+    const message =
+      `: spec\\.model\\.source: builtin: demo is not cached, and sfprompt run pre-trains it on Fashion-MNIST first: ` +
+      `${labels} cannot be opened \\(ELOOP: .*${labels}'\\), and the pre-training reads it: check that file`;
+    const out = join(dir, "out-eloop");
+    assertUserError(
+      sfpromptWithEnv(env, "validate", job, "--out", out),
+      new RegExp(`^sfprompt validate: ${escape(job)}${message}`, "m"),
+    );
+    const r = sfpromptWithEnv(env, "run", job, "--out", out);
+    assertUserError(r, new RegExp(`^sfprompt run: ${escape(job)}${message}`, "m"));
+    assert.doesNotMatch(r.stderr, /^starting /m, "nothing started");
+    assert.equal(existsSync(out), false, "no run folder");
+  });
 
   it("asks for no Fashion-MNIST when the demo model is cached", () => {
     // the cache holds a model (writeTinyJob's ViT stands in for the demo's) and its card

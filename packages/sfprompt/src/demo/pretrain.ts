@@ -4,6 +4,7 @@
 import { buildLossGradientModel, GraphSession, type Model, type Tensor } from "@sfprompt/engine";
 import { batchCount, batches } from "../datasets/batching.js";
 import { datasetSize, type Dataset } from "../datasets/dataset.js";
+import { DatasetUnreadableError } from "../datasets/errors.js";
 import { fashionMnistProblem, loadFashionMnist } from "../datasets/fashion-mnist.js";
 import { gradsFromOutputs } from "../training/grad-outputs.js";
 import { top1, accuracy } from "../training/metrics.js";
@@ -76,7 +77,22 @@ export function withWeights(model: Model, params: ParamSet): Model {
  * headers and the gzip trailers are read.
  */
 export function pretrainDataProblem(): Error | undefined {
-  return fashionMnistProblem("train") ?? fashionMnistProblem("test");
+  try {
+    return fashionMnistProblem("train") ?? fashionMnistProblem("test");
+  } catch (cause) {
+    // another system error opening a file (ELOOP, EIO): the loader throws it as it is (the images end
+    // in runtime.failed, a restart may not meet it), but the pre-training would stop on it: said with
+    // the file, not as a crash of the check
+    const e = cause as NodeJS.ErrnoException;
+    if (!(e instanceof Error) || typeof e.code !== "string" || e.path === undefined) throw cause;
+    const target = { path: e.path, kind: "file" as const, where: "on this machine", doc: "docs/datasets.md" };
+    return new DatasetUnreadableError(
+      target,
+      `${e.path} cannot be opened (${e.code}: ${e.message}), and the pre-training reads it: check that ` +
+        "file (a symbolic link that loops or leads nowhere, a disk error), or copy Fashion-MNIST's files again",
+      { cause },
+    );
+  }
 }
 
 async function loadData(

@@ -128,9 +128,11 @@ describe("request/reply of tensor frames", () => {
         step: 1,
         tensors: [randomTensor("prompt", [4, 16], 1)],
       } as const;
+      // attempts time out at 150 ms while the handler takes 400 ms; 8 retries (~3.9 s in all) leave a
+      // loaded machine room to finish it (5, ~1.2 s, left little more than the 400 ms)
       const first = await requestFrame(c, subjects.paramsUpload, init, {
         timeoutMs: 150,
-        retries: 5,
+        retries: 8,
         backoffMs: 10,
       });
       assert.equal(first.header.meta.applied, 1);

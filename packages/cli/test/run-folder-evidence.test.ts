@@ -204,6 +204,29 @@ describe("sfprompt run into a folder holding only names a run writes too", () =>
       );
     });
 
+  it("tells a --compare run's folder by its top: a plain run goes on and keeps methods/ and compare.md, --fresh removes them", () => {
+    const out = join(dir, "compared");
+    const first = sfprompt("run", job, "--out", out, "--methods", "fl-full");
+    assert.equal(first.code, 0, first.stderr);
+    const baseline = join(out, "methods", "fl-full");
+    // a baseline's folder: its own files, no mark and no store (the top's store holds its checkpoints)
+    assert.equal(readdirSync(baseline).includes(RUN_FOLDER_MARK), false);
+    assert.equal(readdirSync(baseline).includes("nats"), false);
+    const kept = { ...filesUnder(baseline), "compare.md": readFileSync(join(out, "compare.md"), "utf8") };
+    const plain = sfprompt("run", job, "--out", out);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /going on with tiny in /);
+    assert.deepEqual(
+      { ...filesUnder(baseline), "compare.md": readFileSync(join(out, "compare.md"), "utf8") },
+      kept,
+      "the baseline's files and the comparison are the --compare session's",
+    );
+    const fresh = sfprompt("run", job, "--out", out, "--fresh");
+    assert.equal(fresh.code, 0, fresh.stderr);
+    for (const name of ["methods", "compare.md", "compare.json"])
+      assert.equal(existsSync(join(out, name)), false, `a start that is no resume removes ${name}`);
+  });
+
   it("takes a folder whose lock a killed run left, in validate and in run", async () => {
     const out = join(dir, "killed");
     const holder = spawn(process.execPath, ["--conditions=source", "--import", "tsx", HOLDER, out], {

@@ -90,7 +90,8 @@ export async function reportInvalid(
   const record = outcomeToRecord(kept.terminal, next, seen.configMap, records.outcome);
   if (record) await deps.client.apply(recordedConfigMap(seen.configMap!, involved, { outcome: record }));
   // Over the status as stored, so that one that does not read is replaced whole; what only the event
-  // stream gives back stays as stored (no replay runs for an invalid spec).
+  // stream gives back stays as stored (of it, an invalid spec's reconcile computes a finished job's
+  // round alone).
   const patch = statusPatch(stored, withHeldFields(next, stored, heldFields(rejected, previous)));
   const readBack = readBackEvent({
     previous: repaired,

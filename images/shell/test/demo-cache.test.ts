@@ -11,7 +11,14 @@ import { basename, dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { CARD_FILE, DEMO_RECIPE, MODEL_FILE, demoModelDir } from "@sfprompt/core";
 import { readModelOutline, writeModel } from "@sfprompt/engine";
-import { ENTRY, expectRefusedAtStart, runConfig, spawnEntry, useEntryFixtures } from "./harness.js";
+import {
+  ENTRY,
+  expectRefusedAtStart,
+  runConfig,
+  spawnEntry,
+  useEntryFixtures,
+  type Proc,
+} from "./harness.js";
 
 const fx = useEntryFixtures();
 
@@ -250,22 +257,27 @@ function idx(kind: "images" | "labels", n: number): Buffer {
 // ADR 0017 amendment 32: the image's own cached model.onnx cut short (a full volume, an interrupted
 // copy) was refused with `rm -rf <its folder>` at every restart of the pod until someone ran it
 describe("builtin: demo whose cached model.onnx was cut short", () => {
-  it("pre-trains it again in its place under the lock (model.rebuilt, why) and starts on it", async () => {
-    const name = "demo-rebuilt";
+  const card = {
+    data: { trainSamples: 30000, testSamples: 2000 },
+    epochs: 2,
+    testAccuracy: 0.85,
+    seconds: 26,
+  };
+
+  /** A cache whose demo model folder holds a model.onnx cut to 100 bytes beside a card; its folder. */
+  function damagedCache(name: string): { cache: string; dir: string } {
     const cache = join(fx.tmp.dir, `cache-${name}`);
     const dir = demoModelDir(DEMO_RECIPE, cache);
     mkdirSync(dir, { recursive: true });
     const model = join(dir, MODEL_FILE);
     writeModel(model, fx.bundle.model);
     writeFileSync(model, readFileSync(model).subarray(0, 100));
-    const card = {
-      data: { trainSamples: 30000, testSamples: 2000 },
-      epochs: 2,
-      testAccuracy: 0.85,
-      seconds: 26,
-    };
     writeFileSync(join(dir, CARD_FILE), JSON.stringify(card));
-    // a small Fashion-MNIST: pre-training it takes seconds, as the recipe's 30000 images would not
+    return { cache, dir };
+  }
+
+  /** A client of a builtin: demo job on `cache`, with a small Fashion-MNIST (pre-training takes seconds). */
+  async function startOn(name: string, cache: string, user?: typeof IMAGE_USER): Promise<Proc> {
     const fashion = fashionDir(`fashion-${name}`, (d) => {
       writeFileSync(join(d, "train-images-idx3-ubyte"), idx("images", 128));
       writeFileSync(join(d, "train-labels-idx1-ubyte"), idx("labels", 128));
@@ -273,38 +285,85 @@ describe("builtin: demo whose cached model.onnx was cut short", () => {
       writeFileSync(join(d, "t10k-labels-idx1-ubyte"), idx("labels", 32));
     });
     const config = runConfig({ model: { source: { builtin: "demo" } } }, name);
-    const proc = spawnEntry(ENTRY.client, [], {
-      SFPROMPT_RUN_CONFIG: fx.tmp.write(`${name}.json`, JSON.stringify(config)),
-      NATS_URL: fx.nats.url,
-      SFPROMPT_HTTP_HOST: "127.0.0.1",
-      SFPROMPT_HTTP_PORT: "0",
-      SFPROMPT_CACHE_DIR: cache,
-      ...fashion,
-      ...CLIENT.env,
-    });
+    const configFile = fx.tmp.write(`${name}.json`, JSON.stringify(config));
+    for (const f of [fx.tmp.dir, configFile, fashion.SFPROMPT_FASHION_MNIST_DIR!]) chmodSync(f, 0o755);
+    const proc = spawnEntry(
+      ENTRY.client,
+      [],
+      {
+        SFPROMPT_RUN_CONFIG: configFile,
+        NATS_URL: fx.nats.url,
+        SFPROMPT_HTTP_HOST: "127.0.0.1",
+        SFPROMPT_HTTP_PORT: "0",
+        SFPROMPT_CACHE_DIR: cache,
+        ...fashion,
+        ...CLIENT.env,
+      },
+      user,
+    );
+    const line = await proc.waitForLog(
+      (l) => ["client.data", "config.invalid", "runtime.failed"].includes(l.event),
+      300_000,
+    );
+    assert.equal(line.event, "client.data", `${JSON.stringify(line)} ${proc.stderr()}`);
+    return proc;
+  }
+
+  /** Its model.rebuilt line: warn, the folder, the engine's message for the file cut short. */
+  function assertRebuilt(proc: Proc, dir: string): void {
+    const rebuilt = proc.logs.find((l) => l.event === "model.rebuilt");
+    assert.ok(rebuilt, JSON.stringify(proc.logs.map((l) => l.event)));
+    assert.equal(rebuilt.level, "warn");
+    assert.equal(rebuilt.dir, dir);
+    assert.match(String(rebuilt.why), new RegExp(`^cannot load ONNX model ${dir}/model\\.onnx: `));
+  }
+
+  /** The folder holds a model that reads, pre-trained on the 128 images (its new card says so). */
+  function assertBuiltAgain(dir: string): void {
+    assert.ok(readModelOutline(join(dir, MODEL_FILE)).initializers.size > 0);
+    const newCard = JSON.parse(readFileSync(join(dir, CARD_FILE), "utf8")) as typeof card;
+    assert.equal(newCard.data.trainSamples, 128);
+  }
+
+  it("pre-trains it again in its place under the lock (model.rebuilt, why) and starts on it", async () => {
+    const { cache, dir } = damagedCache("demo-rebuilt");
+    const proc = await startOn("demo-rebuilt", cache);
     try {
-      const line = await proc.waitForLog(
-        (l) => ["client.data", "config.invalid", "runtime.failed"].includes(l.event),
-        300_000,
-      );
-      assert.equal(line.event, "client.data", `${JSON.stringify(line)} ${proc.stderr()}`);
-      const rebuilt = proc.logs.find((l) => l.event === "model.rebuilt");
-      assert.ok(rebuilt, JSON.stringify(proc.logs.map((l) => l.event)));
-      assert.equal(rebuilt.level, "warn");
-      assert.equal(rebuilt.dir, dir);
-      assert.match(String(rebuilt.why), new RegExp(`^cannot load ONNX model ${dir}/model\\.onnx: `));
+      assertRebuilt(proc, dir);
     } finally {
       proc.kill("SIGKILL");
     }
     await proc.exited;
-    // the folder holds the model pre-trained on those 128 images, and nothing is left beside it
-    const written = readModelOutline(model);
-    assert.ok(written.initializers.size > 0);
-    const newCard = JSON.parse(readFileSync(join(dir, CARD_FILE), "utf8")) as typeof card;
-    assert.equal(newCard.data.trainSamples, 128);
+    assertBuiltAgain(dir);
+    // nothing left beside it: no lock, no temporary or damaged folder
     assert.deepEqual(
       readdirSync(dirname(dir)).filter((f) => f.startsWith(basename(dir))),
       [basename(dir)],
     );
+  });
+
+  it("a damaged copy whose files the image's user cannot remove: the new one is used, the old left aside (model.damaged-left)", async () => {
+    // the damaged folder is root's (or, as another user, read-only); the cache above it is writable
+    const { cache, dir } = damagedCache("demo-left");
+    for (const d of [cache, dirname(dir)]) chmodSync(d, 0o777);
+    chmodSync(dir, 0o555);
+    const proc = await startOn("demo-left", cache, asRoot ? IMAGE_USER : undefined);
+    let aside: string;
+    try {
+      assertRebuilt(proc, dir);
+      const left = proc.logs.find((l) => l.event === "model.damaged-left");
+      assert.ok(left, JSON.stringify(proc.logs.map((l) => l.event)));
+      assert.equal(left.level, "warn");
+      aside = String(left.dir);
+      assert.match(aside, new RegExp(`^${dir}\\.damaged-\\d+$`));
+      assert.match(String(left.error), /EACCES/);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+    await proc.exited;
+    assertBuiltAgain(dir);
+    // the damaged copy as it was, aside: its cut model and its card
+    assert.equal(readFileSync(join(aside, MODEL_FILE)).length, 100);
+    chmodSync(aside, 0o755);
   });
 });

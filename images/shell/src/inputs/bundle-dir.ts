@@ -11,6 +11,7 @@ import {
   ensureDemoModel,
   ensureMinilmModel,
   jobSplitRefusal,
+  type LeftAside,
   pathIsThere,
   splitOptionsOf,
   unwritableDetail,
@@ -127,7 +128,7 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
     const demo = await withDemoModel(o.cacheDir, () =>
       ensureDemoModel({ cacheDir: o.cacheDir, signal: o.signal, rebuildDamaged: true }),
     );
-    logRebuilt(o, dirname(demo.path), demo.damaged);
+    logRebuilt(o, dirname(demo.path), demo);
     return demo.path;
   }
   if (source.builtin === "minilm") {
@@ -136,7 +137,7 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
     const minilm = await withMinilmFiles(o.cacheDir, () =>
       ensureMinilmModel({ cacheDir: o.cacheDir, numClasses, rebuildDamaged: true }),
     );
-    logRebuilt(o, dirname(minilm.path), minilm.damaged);
+    logRebuilt(o, dirname(minilm.path), minilm);
     return minilm.path;
   }
   const field = source.persistentVolumeClaim
@@ -148,9 +149,17 @@ export async function resolveModelPath(config: RunConfig, o: BundleInputs): Prom
   );
 }
 
-/** model.rebuilt (warn: dir, why) when a built-in model was built again over a damaged cached copy. */
-function logRebuilt(o: BundleInputs, dir: string, why: string | undefined): void {
-  if (why !== undefined) o.logger.log("warn", "model.rebuilt", { dir, why });
+/**
+ * model.rebuilt (warn: dir, why) when a built-in model was built again over a damaged cached copy, and
+ * model.damaged-left (warn: dir, error) when that copy's files could not be removed from beside it.
+ */
+function logRebuilt(
+  o: BundleInputs,
+  dir: string,
+  built: { damaged?: string; damagedLeft?: LeftAside },
+): void {
+  if (built.damaged !== undefined) o.logger.log("warn", "model.rebuilt", { dir, why: built.damaged });
+  if (built.damagedLeft !== undefined) o.logger.log("warn", "model.damaged-left", { ...built.damagedLeft });
 }
 
 /** The setting or job field that gave the model file. */

@@ -15,20 +15,33 @@ export function modelDamage(path: string): string | undefined {
   }
 }
 
+/** A damaged copy renamed aside whose files this process could not remove. */
+export interface LeftAside {
+  readonly dir: string;
+  /** The system's error, in words. */
+  readonly error: string;
+}
+
 /**
  * fillOnce's install for a folder that may hold a damaged copy: the copy is renamed aside (a folder
  * is not renamed over one that holds files), the filled `tmp` renamed into place, the old one removed.
- * One whose files cannot be removed stays aside as `<dir>.damaged-<pid>`.
+ * One whose files cannot be removed (another user's, in a folder this one may not write) stays aside
+ * as `<dir>.damaged-<pid>` and is returned, for the caller to tell: the new copy is in place.
  */
-export function replaceFolder(tmp: string, dir: string): void {
+export function replaceFolder(tmp: string, dir: string): LeftAside | undefined {
   const aside = `${dir}.damaged-${process.pid}`;
-  let moved = false;
   try {
     renameSync(dir, aside);
-    moved = true;
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause;
+    renameSync(tmp, dir);
+    return undefined;
   }
   renameSync(tmp, dir);
-  if (moved) rmSync(aside, { recursive: true, force: true });
+  try {
+    rmSync(aside, { recursive: true, force: true });
+    return undefined;
+  } catch (cause) {
+    return { dir: aside, error: String(cause) };
+  }
 }

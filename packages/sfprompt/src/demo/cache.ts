@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
 import { shellQuote } from "@sfprompt/api";
 import { z } from "zod";
-import { modelDamage, replaceFolder } from "../cache/damaged-model.js";
+import { modelDamage, replaceFolder, type LeftAside } from "../cache/damaged-model.js";
 import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { DemoCacheError } from "./errors.js";
 import { pretrainDemoModel, type PretrainOptions } from "./pretrain.js";
@@ -38,6 +38,8 @@ export interface DemoModel {
   readonly built: boolean;
   /** What was wrong with the cached model.onnx this call pre-trained it again over (rebuildDamaged). */
   readonly damaged?: string;
+  /** The damaged copy's folder, renamed aside, when its files could not be removed. */
+  readonly damagedLeft?: LeftAside;
 }
 
 export interface EnsureDemoOptions extends PretrainOptions {
@@ -127,12 +129,15 @@ export async function ensureDemoModel(options: EnsureDemoOptions = {}): Promise<
   const recipe = options.recipe ?? DEMO_RECIPE;
   const dir = demoModelDir(recipe, options.cacheDir);
   const rebuild = options.rebuildDamaged === true;
-  return fillOnce<DemoModel>({
+  let left: LeftAside | undefined;
+  const result = await fillOnce<DemoModel>({
     dir,
     read: () => readCached(dir, rebuild),
     ...(options.signal ? { signal: options.signal } : {}),
     // a folder there (a damaged copy, or one without its card) is replaced, not renamed over
-    install: replaceFolder,
+    install: (tmp, to) => {
+      left = replaceFolder(tmp, to);
+    },
     fill: async (tmp) => {
       // under the lock, looked at again: the copy as this call replaces it
       const model = join(dir, MODEL_FILE);
@@ -163,4 +168,5 @@ export async function ensureDemoModel(options: EnsureDemoOptions = {}): Promise<
       return { path: model, card, built: true, ...(damaged === undefined ? {} : { damaged }) };
     },
   });
+  return left === undefined ? result : { ...result, damagedLeft: left };
 }

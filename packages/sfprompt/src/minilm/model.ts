@@ -13,7 +13,7 @@ import {
   MINILM_INPUT_IDS,
   MINILM_LOGITS,
 } from "./bert-builder.js";
-import { modelDamage, replaceFolder } from "../cache/damaged-model.js";
+import { modelDamage, replaceFolder, type LeftAside } from "../cache/damaged-model.js";
 import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { MinilmCacheError, MinilmConfigError } from "./errors.js";
 import {
@@ -51,6 +51,8 @@ export interface MinilmModel {
   readonly built: boolean;
   /** What was wrong with the cached model.onnx this call built it again over (rebuildDamaged). */
   readonly damaged?: string;
+  /** The damaged copy's folder, renamed aside, when its files could not be removed. */
+  readonly damagedLeft?: LeftAside;
 }
 
 export interface EnsureMinilmModelOptions extends EnsureMinilmFilesOptions {
@@ -115,11 +117,14 @@ export async function ensureMinilmModel(options: EnsureMinilmModelOptions): Prom
   const files = await ensureMinilmFiles(options);
   const dir = minilmModelDir(options.numClasses, seed, options.cacheDir);
   const rebuild = options.rebuildDamaged === true;
-  return fillOnce<MinilmModel>({
+  let left: LeftAside | undefined;
+  const result = await fillOnce<MinilmModel>({
     dir,
     read: () => readCached(dir, files.vocab, rebuild),
     // a folder there (a damaged copy, or one without its card) is replaced, not renamed over
-    install: replaceFolder,
+    install: (tmp, to) => {
+      left = replaceFolder(tmp, to);
+    },
     fill: (tmp) => {
       const model = join(dir, MODEL_FILE);
       const damaged = rebuild && existsSync(model) ? modelDamage(model) : undefined;
@@ -143,6 +148,7 @@ export async function ensureMinilmModel(options: EnsureMinilmModelOptions): Prom
     },
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  return left === undefined ? result : { ...result, damagedLeft: left };
 }
 
 function cardOf(config: BertConfig, numClasses: number, seed: number, seconds: number): MinilmModelCard {

@@ -274,6 +274,13 @@ describe("external data locations outside the model's folder", () => {
     });
   }
 
+  it("a location that is a folder in the model's folder is refused by every reader (it failed as EISDIR)", async () => {
+    const root = tmp();
+    const path = modelNaming(join(root, "m"), "weights");
+    mkdirSync(join(root, "m", "weights"));
+    await assertRefused(path, "weights", "a folder", ["w", "b"], "not a file in");
+  });
+
   it("a trainable initializer's model (read as bytes for ORT) is refused the same", async () => {
     const root = tmp();
     const path = modelNaming(join(root, "m"), "../secret.bin", {

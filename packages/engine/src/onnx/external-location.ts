@@ -3,7 +3,7 @@
 // hands on a `location`, with ONNX Runtime's rule (1.30: absolute refused, a path or symbolic link that
 // resolves outside the model's folder refused, the model file's own real folder allowed), so that a
 // model naming /etc/passwd or ../x is refused by us, with what to do, rather than read as weights.
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { OnnxIoError } from "../errors.js";
 import { toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
@@ -73,11 +73,22 @@ function escapes(
   const real = realOrUndefined(join(place.dir, location));
   if (real === undefined) return undefined;
   const dir = realOrUndefined(place.dir);
-  if (dir !== undefined && within(dir, real)) return undefined;
   // a model file that is itself a link (a Hugging Face cache's snapshot) may keep its data by its target
   const fileReal = place.file === undefined ? undefined : realOrUndefined(place.file);
-  if (fileReal !== undefined && within(dirname(fileReal), real)) return undefined;
-  return { text: `a symbolic link to ${real}`, outside: true, real };
+  const inside =
+    (dir !== undefined && within(dir, real)) || (fileReal !== undefined && within(dirname(fileReal), real));
+  if (!inside) return { text: `a symbolic link to ${real}`, outside: true, real };
+  // a folder in it ("weights", "sub/"): opened as the data file, its read fails with EISDIR
+  if (isFolder(real)) return { text: "a folder", outside: false };
+  return undefined;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** What to do about `location`, no file in the model's folder (`real`: where a link leads). */

@@ -2,7 +2,6 @@
 // (0, 0, element type, rank), big-endian uint32 dimensions, then the elements.
 
 import buffer from "node:buffer";
-import { createReadStream } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import { createGunzip, gunzip } from "node:zlib";
 import { Readable } from "node:stream";
@@ -229,43 +228,4 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
   const declared = `its IDX header declares ([${dims.join(", ")}] ${dtype}, header included)`;
   const check = "The file is corrupt or not this format: check that it is the IDX file it is named for";
   return parseIdx(await gunzipFile(raw, path, { bytes, declared, check }), path);
-}
-
-async function readPrefix(path: string, bytes: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const file = createReadStream(path);
-  const first: Buffer = await new Promise((resolve, reject) => {
-    file.once("error", reject);
-    file.once("readable", () => resolve((file.read(2) as Buffer | null) ?? Buffer.alloc(0)));
-  });
-  file.unshift(first);
-  const source = first[0] === 0x1f && first[1] === 0x8b ? file.pipe(createGunzip()) : file;
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    total += chunk.length;
-    if (total >= bytes) break;
-  }
-  file.destroy();
-  return Buffer.concat(chunks).subarray(0, bytes);
-}
-
-/**
- * Reads only the header of an IDX file (plain or .gz), decompressing just the first block: the
- * sample count and shape of the 26 MB Fashion-MNIST train images in milliseconds.
- */
-export async function readIdxFileHeader(path: string): Promise<{ dtype: IdxDtype; dims: number[] }> {
-  let prefix: Uint8Array;
-  try {
-    prefix = await readPrefix(path, MAX_HEADER);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw new DatasetNotFoundError(path, "file does not exist; check the path", { cause });
-    if (code?.startsWith("Z_"))
-      throw new DatasetFormatError(path, "starts like gzip but does not decompress", { cause });
-    throw cause;
-  }
-  const { dtype, dims } = parseIdxHeader(prefix, path);
-  return { dtype, dims };
 }

@@ -153,54 +153,81 @@ describe("the commands sfprompt run suggests, at paths with a space, a quote and
     assert.equal(readRunMetrics(out).rounds.length, 2);
   });
 
-  it("a bundle graph cut short after the first session: the sfprompt prepare command the run's process gives, run with bash, prepares the bundle again there, and only there; the run then goes on", () => {
-    const root = join(dir, "graph-case");
-    mkdirSync(root);
-    const job = writeTinyJob(root, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 50 } }");
-    const out = join(root, `${ODD} run`, "out");
-    const first = sfprompt("run", job, "--out", out);
-    assert.equal(first.code, 0, first.stderr);
-    // there (it passes the resumed run's check before the start), readable, and no ONNX model
-    const tail = join(out, "bundle", BUNDLE_FILES.tail);
-    const whole = readFileSync(tail);
-    writeFileSync(tail, whole.subarray(0, whole.length >> 1));
-    const resumed = sfprompt("run", job, "--out", out, "--rounds", "2");
-    assert.equal(resumed.code, 1, resumed.stderr);
-    assert.match(
-      resumed.stderr,
-      /BundleError: cannot read .*tail\.onnx: the bundle is damaged: prepare it again where it is/,
-    );
-    assert.doesNotMatch(resumed.stderr, /re-run `sfprompt prepare`/);
-    // `sfprompt` on PATH as a user has it: the CLI of this tree (the command's paths are absolute)
-    const bin = join(root, "bin");
-    mkdirSync(bin);
-    writeFileSync(
-      join(bin, "sfprompt"),
-      `#!/bin/sh\ncd ${JSON.stringify(ROOT)} && exec ${JSON.stringify(process.execPath)} --conditions=source --import tsx packages/cli/src/main.ts "$@"\n`,
-      { mode: 0o755 },
-    );
-    const command = /checkpoints fit\): (sfprompt prepare .*?); then run sfprompt run again/.exec(
-      resumed.stderr,
-    )?.[1];
-    assert.ok(command !== undefined, `no sfprompt prepare command in: ${resumed.stderr}`);
-    const others = (): string[] =>
-      tree(root).filter((p) => !p.startsWith(`${relative(root, join(out, "bundle"))}/`));
-    const before = others();
-    const prepared = spawnSync("bash", ["-c", command], {
-      cwd: root,
-      encoding: "utf8",
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
+  const damages: Array<{ name: string; damage: (bundle: string) => void; said: RegExp }> = [
+    {
+      name: "a bundle graph cut short after the first session",
+      // there (it passes the resumed run's check before the start), readable, and no ONNX model
+      damage: (bundle) => {
+        const tail = join(bundle, BUNDLE_FILES.tail);
+        const whole = readFileSync(tail);
+        writeFileSync(tail, whole.subarray(0, whole.length >> 1));
+      },
+      said: /BundleError: cannot read .*tail\.onnx: the bundle is damaged: prepare it again where it is/,
+    },
+    {
+      name: "a bundle of another version (its manifest names a tail output its graph lacks)",
+      damage: (bundle) => {
+        const path = join(bundle, "manifest.json");
+        const manifest = JSON.parse(readFileSync(path, "utf8")) as {
+          gradients: { tail: { logits: string } };
+        };
+        manifest.gradients.tail.logits = "logits_v0";
+        writeFileSync(path, JSON.stringify(manifest));
+      },
+      said: /BundleError: grad\/tail\.onnx has no output "logits_v0" .*: the bundle is from another version: prepare it again where it is/,
+    },
+  ];
+  for (const c of damages)
+    it(`${c.name}: the sfprompt prepare command the run's process gives, run with bash, prepares the bundle again there, and only there; the run then goes on`, () => {
+      const root = join(dir, `graph-case-${damages.indexOf(c)}`);
+      mkdirSync(root);
+      const job = writeTinyJob(root, "{ rounds: 1, batchSize: 16, evaluation: { maxSamples: 50 } }");
+      const out = join(root, `${ODD} run`, "out");
+      const first = sfprompt("run", job, "--out", out);
+      assert.equal(first.code, 0, first.stderr);
+      const bundle = join(out, "bundle");
+      const files = (): Record<string, string> =>
+        Object.fromEntries(
+          [BUNDLE_FILES.tail, "manifest.json"].map((f) => [
+            f,
+            readFileSync(join(bundle, f)).toString("base64"),
+          ]),
+        );
+      const prepared = files();
+      c.damage(bundle);
+      const resumed = sfprompt("run", job, "--out", out, "--rounds", "2");
+      assert.equal(resumed.code, 1, resumed.stderr);
+      assert.match(resumed.stderr, c.said);
+      assert.doesNotMatch(resumed.stderr, /re-run `sfprompt prepare`/);
+      // `sfprompt` on PATH as a user has it: the CLI of this tree (the command's paths are absolute)
+      const bin = join(root, "bin");
+      mkdirSync(bin);
+      writeFileSync(
+        join(bin, "sfprompt"),
+        `#!/bin/sh\ncd ${JSON.stringify(ROOT)} && exec ${JSON.stringify(process.execPath)} --conditions=source --import tsx packages/cli/src/main.ts "$@"\n`,
+        { mode: 0o755 },
+      );
+      const command = /checkpoints fit\): (sfprompt prepare .*?); then run sfprompt run again/.exec(
+        resumed.stderr,
+      )?.[1];
+      assert.ok(command !== undefined, `no sfprompt prepare command in: ${resumed.stderr}`);
+      const others = (): string[] => tree(root).filter((p) => !p.startsWith(`${relative(root, bundle)}/`));
+      const before = others();
+      const r = spawnSync("bash", ["-c", command], {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
+      });
+      assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+      assert.deepEqual(files(), prepared, "the same model and split give the same bundle");
+      assert.deepEqual(others(), before, "nothing outside the bundle changed");
+      const again = sfprompt("run", job, "--out", out, "--rounds", "2");
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(
+        readRunMetrics(out).rounds.map((round) => round.round),
+        [1, 2],
+      );
     });
-    assert.equal(prepared.status, 0, `${command}: ${prepared.stderr}`);
-    assert.deepEqual(readFileSync(tail), whole, "the same model and split give the same graph");
-    assert.deepEqual(others(), before, "nothing outside the bundle changed");
-    const again = sfprompt("run", job, "--out", out, "--rounds", "2");
-    assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(
-      readRunMetrics(out).rounds.map((r) => r.round),
-      [1, 2],
-    );
-  });
 
   it("a run folder whose lock a run of another container left: its rm -f removes the lock, and only it; validate then passes", () => {
     const root = join(dir, "lock-case");

@@ -39,15 +39,15 @@ export function prepareRunBundle(
 }
 
 /**
- * What a run's process (server, client, the centralised run) says of a graph file of the run's
- * bundle it cannot read (SessionConfig.bundleFix): the whole `sfprompt prepare` command that writes
- * the bundle again where it is, from the model file the run split (a built-in model's cached file
- * too) and the job's split: the same model and split give the same bundle, so the run's checkpoints
- * still fit it (ADR 0016 amendment 60).
+ * What a run's process (server, client, the centralised run) says to do about a graph file of the
+ * run's bundle it cannot read, or that lacks an output the manifest names (SessionConfig.bundleFix):
+ * the whole `sfprompt prepare` command that writes the bundle again where it is, from the model file
+ * the run split (a built-in model's cached file too) and the job's split: the same model and split
+ * give the same bundle, so the run's checkpoints still fit it (ADR 0016 amendment 60).
  */
 export function runBundleFix(c: RunConfig, bundleDir: string, modelPath: string): string {
   const command = prepareCommandOf(c, bundleDir, modelPath) ?? "";
-  return `the bundle is damaged: prepare it again where it is (the same model file and split give the same bundle, which the run's checkpoints fit): ${command}; then run sfprompt run again to go on`;
+  return `prepare it again where it is (the same model file and split give the same bundle, which the run's checkpoints fit): ${command}; then run sfprompt run again to go on`;
 }
 
 /**

@@ -176,7 +176,7 @@ export class PartitionBundle {
   async headForward(x: ModelInputs, prompt: ParamSet): Promise<Tensor & { data: Float32Array }> {
     const file = partitionFile(this.manifest, "head");
     const out = await this.pool.run(file, { ...x, ...paramTensors(prompt) }, [this.headOutput]);
-    return floatOutput(out, this.headOutput, file);
+    return floatOutput(out, this.headOutput, file, this.pool.bundleFix);
   }
 
   /** Head backward: ∂L/∂p from ∂L/∂a_h (the head graph recomputes its forward). */
@@ -186,7 +186,7 @@ export class PartitionBundle {
     const upstream = g.upstream[this.headOutput]!;
     const fetches = this.promptNames.map((n) => g.gradients[n]!);
     const out = await this.pool.run(g.file, { ...x, ...paramTensors(prompt), [upstream]: gradHead }, fetches);
-    return gradSet(out, prompt, g.gradients, g.file);
+    return gradSet(out, prompt, g.gradients, g.file, this.pool.bundleFix);
   }
 
   /** Local path (head → tail, body skipped): loss and gradients of prompt and tail. */
@@ -198,9 +198,9 @@ export class PartitionBundle {
       [g.labels]: labelsTensor(labels),
     });
     return {
-      loss: scalar(out, g.loss, g.file),
-      logits: floatOutput(out, g.logits, g.file),
-      grads: gradSet(out, params, g.gradients, g.file),
+      loss: scalar(out, g.loss, g.file, this.pool.bundleFix),
+      logits: floatOutput(out, g.logits, g.file, this.pool.bundleFix),
+      grads: gradSet(out, params, g.gradients, g.file, this.pool.bundleFix),
     };
   }
 
@@ -208,7 +208,7 @@ export class PartitionBundle {
   async localLogits(x: ModelInputs, params: ParamSet): Promise<Tensor & { data: Float32Array }> {
     const file = this.manifest.local.file;
     const out = await this.pool.run(file, { ...x, ...paramTensors(params) }, [this.manifest.logits]);
-    return floatOutput(out, this.manifest.logits, file);
+    return floatOutput(out, this.manifest.logits, file, this.pool.bundleFix);
   }
 
   /** Tail step on a_b: loss, logits, tail gradients and ∂L/∂a_b. */
@@ -217,10 +217,10 @@ export class PartitionBundle {
     const feeds = { [this.bodyOutput]: bodyOut, ...paramTensors(tail), [g.labels]: labelsTensor(labels) };
     const out = await this.pool.run(g.file, feeds);
     return {
-      loss: scalar(out, g.loss, g.file),
-      logits: floatOutput(out, g.logits, g.file),
-      grads: gradSet(out, tail, g.gradients, g.file),
-      gradInput: floatOutput(out, g.gradients[this.bodyOutput]!, g.file),
+      loss: scalar(out, g.loss, g.file, this.pool.bundleFix),
+      logits: floatOutput(out, g.logits, g.file, this.pool.bundleFix),
+      grads: gradSet(out, tail, g.gradients, g.file, this.pool.bundleFix),
+      gradInput: floatOutput(out, g.gradients[this.bodyOutput]!, g.file, this.pool.bundleFix),
     };
   }
 
@@ -230,14 +230,14 @@ export class PartitionBundle {
     const out = await this.pool.run(file, { [this.bodyOutput]: bodyOut, ...paramTensors(tail) }, [
       this.manifest.logits,
     ]);
-    return floatOutput(out, this.manifest.logits, file);
+    return floatOutput(out, this.manifest.logits, file, this.pool.bundleFix);
   }
 
   /** Body forward (plain graph). */
   async bodyForward(headOut: Tensor, masks: ModelInputs = {}): Promise<Tensor & { data: Float32Array }> {
     const file = partitionFile(this.manifest, "body");
     const out = await this.pool.run(file, { ...masks, [this.headOutput]: headOut }, [this.bodyOutput]);
-    return floatOutput(out, this.bodyOutput, file);
+    return floatOutput(out, this.bodyOutput, file, this.pool.bundleFix);
   }
 
   /** Body backward, recompute variant: ∂L/∂a_h from a_h and ∂L/∂a_b. */
@@ -253,7 +253,7 @@ export class PartitionBundle {
       { ...masks, [this.headOutput]: headOut, [g.upstream[this.bodyOutput]!]: gradBody },
       [outName],
     );
-    return floatOutput(out, outName, g.file);
+    return floatOutput(out, outName, g.file, this.pool.bundleFix);
   }
 
   /** Body forward of the save-activations variant: a_b plus what its backward needs. */
@@ -266,7 +266,7 @@ export class PartitionBundle {
     // the backward may also read the body's own inputs
     for (const [name, t] of Object.entries({ ...masks, [this.headOutput]: headOut }))
       if (needs.has(name)) saved[name] = t;
-    return { output: floatOutput(out, this.bodyOutput, g.forward.file), saved };
+    return { output: floatOutput(out, this.bodyOutput, g.forward.file, this.pool.bundleFix), saved };
   }
 
   /** Body backward of the save-activations variant. */
@@ -279,7 +279,7 @@ export class PartitionBundle {
     const out = await this.pool.run(g.backward.file, { ...saved, [g.upstream[this.bodyOutput]!]: gradBody }, [
       outName,
     ]);
-    return floatOutput(out, outName, g.backward.file);
+    return floatOutput(out, outName, g.backward.file, this.pool.bundleFix);
   }
 
   /** Full path head → body → tail with the given parameters: logits. */
@@ -294,7 +294,7 @@ export class PartitionBundle {
   }
 }
 
-function scalar(out: Record<string, Tensor>, name: string, graph: string): number {
-  const t = floatOutput(out, name, graph);
+function scalar(out: Record<string, Tensor>, name: string, graph: string, fix: string): number {
+  const t = floatOutput(out, name, graph, fix);
   return t.data[0] as number;
 }

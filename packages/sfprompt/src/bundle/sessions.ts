@@ -21,6 +21,7 @@ import {
   type Tensor,
 } from "@sfprompt/engine";
 import { BundleError, CudaUnavailableError, SessionRunError } from "../runtime/errors.js";
+import { PREPARE_AGAIN } from "./tensors.js";
 import type { Logger } from "../runtime/logger.js";
 
 export type ExecutionProvider = "cuda" | "cpu";
@@ -35,19 +36,13 @@ export interface SessionConfig {
   readonly intraOpThreads?: number;
   readonly logger?: Logger;
   /**
-   * What to do when a graph file of the bundle cannot be read (damaged, cut short, unreadable): a
-   * caller that knows the job gives the whole command that prepares its bundle again
-   * (prepareCommandOf, ADR 0016 amendment 60). Default UNREADABLE_GRAPH_FIX.
+   * What to do about a graph file of the bundle that cannot be read (damaged, cut short) or that lacks
+   * an output the manifest names (another version's): a caller that knows the job gives the whole
+   * command that prepares its bundle again (prepareCommandOf, ADR 0016 amendment 60). Default
+   * PREPARE_AGAIN.
    */
   readonly bundleFix?: string;
 }
-
-/**
- * What a caller that knows no job can say of a graph file it cannot read: the flags prepare needs
- * are the job's (model file and split), which it does not have.
- */
-export const UNREADABLE_GRAPH_FIX =
-  "the bundle is damaged: prepare it again with sfprompt prepare (the job's model file and split as flags: sfprompt prepare --help)";
 
 function ortPackageDir(): string {
   return dirname(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"));
@@ -133,11 +128,14 @@ export class SessionPool {
     }
   }
 
+  /** What to do about a graph file of the bundle that cannot be read or lacks an output (SessionConfig.bundleFix). */
+  get bundleFix(): string {
+    return this.#config.bundleFix ?? PREPARE_AGAIN;
+  }
+
   /** The BundleError of a graph file of the bundle that cannot be read, with what to do (bundleFix). */
   #unreadable(path: string, cause: unknown): BundleError {
-    return new BundleError(`cannot read ${path}: ${this.#config.bundleFix ?? UNREADABLE_GRAPH_FIX}`, {
-      cause,
-    });
+    return new BundleError(`cannot read ${path}: the bundle is damaged: ${this.bundleFix}`, { cause });
   }
 
   /** Reads a graph of the bundle as IR (for initial parameter values and FLOPs). */

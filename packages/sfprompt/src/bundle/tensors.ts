@@ -4,6 +4,13 @@ import type { Tensor } from "@sfprompt/engine";
 import type { ParamSet } from "../training/param-set.js";
 import { BundleError } from "../runtime/errors.js";
 
+/**
+ * What a caller that knows no job can say of a bundle it cannot use (SessionConfig.bundleFix's
+ * default): the flags prepare needs are the job's (model file and split), which it does not have.
+ */
+export const PREPARE_AGAIN =
+  "prepare it again with sfprompt prepare (the job's model file and split as flags: sfprompt prepare --help)";
+
 /** A float32 tensor over `data` (no copy). */
 export function f32Tensor(data: Float32Array, dims: readonly number[]): Tensor {
   return { dtype: "float32", dims: [...dims], data };
@@ -21,16 +28,20 @@ export function paramTensors(params: ParamSet): Record<string, Tensor> {
   return out;
 }
 
-/** The float32 output `name` of a session run, or a BundleError naming the graph. */
+/**
+ * The float32 output `name` of a session run, or a BundleError naming the graph and what to do
+ * (`fix`: the bundle's SessionConfig.bundleFix).
+ */
 export function floatOutput(
   outputs: Record<string, Tensor>,
   name: string,
   graph: string,
+  fix = PREPARE_AGAIN,
 ): Tensor & { data: Float32Array } {
   const t = outputs[name];
   if (t === undefined) {
     throw new BundleError(
-      `${graph} has no output "${name}" (outputs: ${Object.keys(outputs).join(", ")}): the bundle is from another version; re-run \`sfprompt prepare\``,
+      `${graph} has no output "${name}" (outputs: ${Object.keys(outputs).join(", ")}): the bundle is from another version: ${fix}`,
     );
   }
   if (!(t.data instanceof Float32Array)) throw new BundleError(`${graph} output "${name}" is not float32`);
@@ -43,12 +54,13 @@ export function gradSet(
   layout: ParamSet,
   gradients: Readonly<Record<string, string>>,
   graph: string,
+  fix = PREPARE_AGAIN,
 ): ParamSet {
   const out: ParamSet = new Map();
   for (const [name, t] of layout) {
     const outName = gradients[name];
     if (outName === undefined) throw new BundleError(`${graph} computes no gradient of "${name}"`);
-    const g = floatOutput(outputs, outName, graph);
+    const g = floatOutput(outputs, outName, graph, fix);
     if (g.data.length !== t.data.length) {
       throw new BundleError(
         `${graph}: gradient of "${name}" has ${g.data.length} values, the parameter ${t.data.length}`,

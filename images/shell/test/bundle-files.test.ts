@@ -2,12 +2,22 @@
 // (SFPROMPT_BUNDLE_DIR) whose manifest is readable but whose ONNX files it cannot open: one the
 // image's user, 10001, cannot read (copied in as root with mode 0600), one that is gone, or a
 // manifest that is not one; and of a bundle whose graphs keep their weights in external data files
-// (models over 1 GiB), such a data file unreadable or gone. A model file was met only when its session
-// opened (a gradient graph: mid-round); each is now refused at start-up (config.invalid, exit 1)
-// naming the setting, the file and the fix; a whole bundle with external data passes the check. As root here, the unreadable case runs the process as 10001; as another user, the file
-// is made unreadable to that user (mode 000) instead.
+// (models over 1 GiB), such a data file unreadable, gone or cut short. A model file was met only
+// when its session opened (a gradient graph: mid-round); each is now refused at start-up
+// (config.invalid, exit 1) naming the setting, the file and the fix; a whole bundle with external
+// data passes the check. As root here, the unreadable case runs the process as 10001; as another
+// user, the file is made unreadable to that user (mode 000) instead.
 import assert from "node:assert/strict";
-import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BUNDLE_FILES, MANIFEST_FILE, readModel } from "@sfprompt/engine";
@@ -96,6 +106,20 @@ const cases: {
     says: (dir) =>
       new RegExp(
         `^${SETTING}: ${dir}/grad/head\\.onnx\\.data, which its manifest\\.json names, cannot be opened \\(ENOENT\\); the bundle is incomplete: copy the whole folder again, or ${BUILTIN_FIX}$`,
+      ),
+  },
+  {
+    // ADR 0017 amendment 33: its access was checked, its length was not; met when the gradient
+    // graph's session opened, mid-round
+    name: "a gradient graph's external data file cut short",
+    bundle: "external",
+    spoil: (dir) => {
+      const data = join(dir, HEAD_GRAD_DATA);
+      truncateSync(data, statSync(data).size - 1);
+    },
+    says: (dir) =>
+      new RegExp(
+        `^${SETTING}: cannot load ONNX model ${dir}/grad/head\\.onnx: tensor "[^"]+": external range \\d+\\+\\d+ exceeds ${dir}/grad/head\\.onnx\\.data \\(\\d+ bytes\\) \\(the bundle is damaged\\); ${BUILTIN_FIX}$`,
       ),
   },
   {

@@ -9,12 +9,12 @@ import { shellQuote, type RunConfig } from "@sfprompt/api";
 import { prepareCommandOf, unreadableDetail } from "@sfprompt/core";
 import {
   ExternalDataLocationError,
-  externalDataFiles,
   MANIFEST_FILE,
   ManifestError,
   manifestFiles,
   manifestGraphFiles,
   OnnxIoError,
+  readModelOutline,
   readPartitionManifest,
 } from "@sfprompt/engine";
 import { BUNDLE_DIR_SETTING, CACHE_DIR_SETTING, JobInputError } from "./errors.js";
@@ -59,8 +59,8 @@ function prepareAgain(dir: string, config: RunConfig, modelPath?: string): strin
 /**
  * Refuses a given bundle folder whose manifest or files this user cannot read, or that are gone, or
  * whose manifest is not one (each was met later: a folder the user cannot read looked empty, a file
- * when its session opened, a manifest when the bundle loaded), or whose graphs are no ONNX models or
- * keep their data outside the folder (checkGraphs). What to do is prepareAgain's.
+ * when its session opened, a manifest when the bundle loaded), or whose graphs are no ONNX models,
+ * keep their data outside the folder or in a data file cut short (checkGraphs). What to do is prepareAgain's.
  */
 export function checkBundle(dir: string, config: RunConfig, modelPath?: string): void {
   const damage = bundleDamage(dir, "given");
@@ -73,15 +73,17 @@ export function checkBundle(dir: string, config: RunConfig, modelPath?: string):
 }
 
 /**
- * Refuses a given bundle whose graph is no ONNX model or keeps its external data outside its folder
- * (ADR 0006 amendment 11): each graph's outline is read, not its weights. Both were met when the
- * graph's session opened (a gradient graph: mid-round), the location by ORT or the engine's check.
- * A cached copy is this image's own, written by prepare; it is not read here.
+ * Refuses a given bundle whose graph is no ONNX model, keeps its external data outside its folder
+ * (ADR 0006 amendment 11) or names a range its external data file does not hold (a file cut short,
+ * ADR 0017 amendment 33): each graph's outline is read and its data files' sizes checked, not their
+ * bytes. Each was met when the graph's session opened (a gradient graph: mid-round), the location
+ * by ORT or the engine's check. A cached copy is this image's own, written by prepare; it is not
+ * read here.
  */
 function checkGraphs(dir: string, config: RunConfig, modelPath?: string): void {
   for (const file of manifestGraphFiles(readPartitionManifest(dir))) {
     try {
-      externalDataFiles(join(dir, file));
+      readModelOutline(join(dir, file), { checkExternalData: true });
     } catch (cause) {
       if (!(cause instanceof OnnxIoError)) throw cause;
       const kind =

@@ -13,7 +13,8 @@ export interface IdxFileHeader {
   readonly bytes: number;
 }
 
-// Enough compressed bytes for the longest IDX header (4 + 4 × 255) after a gzip header with a name.
+// Enough compressed bytes for the longest IDX header (4 + 4 × 255) after a gzip header with a name;
+// a gzip header past it (a long comment, extra field or name: RFC 1952 bounds none) reads further.
 const HEAD = 4096;
 
 /**
@@ -29,7 +30,7 @@ export function checkIdxFileLength(path: string): IdxFileHeader {
     const size = fstatSync(fd).size;
     const head = readAt(fd, 0, Math.min(size, HEAD));
     const gzip = head[0] === 0x1f && head[1] === 0x8b;
-    const header = parseIdxHeader(gzip ? gunzipHead(head, path) : head, path);
+    const header = parseIdxHeader(gzip ? gunzipHead(fd, size, head, path) : head, path);
     const bytes = header.offset + header.dims.reduce((a, b) => a * b, 1) * header.elementBytes;
     const declared: IdxFileHeader = { dtype: header.dtype, dims: header.dims, bytes };
     if (!gzip) {
@@ -50,12 +51,26 @@ function readAt(fd: number, position: number, length: number): Buffer {
   return buf.subarray(0, read);
 }
 
-/** The data a gzip's first block gives (a stream cut there is decompressed as far as it goes). */
-function gunzipHead(head: Buffer, path: string): Buffer {
-  try {
-    return gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH });
-  } catch (cause) {
-    throw notGzip(path, cause);
+/**
+ * The data a gzip's first bytes give, enough for its IDX header (a stream cut there is decompressed as
+ * far as it goes): `head`, the first HEAD bytes, or four times more each time they give less, up to
+ * the whole file.
+ */
+function gunzipHead(fd: number, size: number, head: Buffer, path: string): Buffer {
+  for (let read = head; ;) {
+    let data: Buffer;
+    try {
+      data = gunzipSync(read, { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch (cause) {
+      throw notGzip(path, cause);
+    }
+    // the magic's fourth byte is the rank: 4 + 4 × rank bytes of header
+    const wanted = data.length < 4 ? 4 : 4 + 4 * (data[3] ?? 0);
+    if (data.length >= wanted || read.length >= size) return data;
+    const more = readAt(fd, 0, Math.min(size, read.length * 4));
+    // a file that shrank since its size was read gives no more: the header check says what it lacks
+    if (more.length <= read.length) return data;
+    read = more;
   }
 }
 

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { gzipSync } from "node:zlib";
+import { crc32, deflateRawSync, gunzipSync, gzipSync } from "node:zlib";
 import {
   DatasetFormatError,
   checkIdxFileLength,
@@ -18,6 +18,15 @@ import {
 import { encodeIdxBytes, withTempDir } from "./fixtures.js";
 
 const pixels = (n: number): number[] => Array.from({ length: n }, (_, i) => (i * 37) % 256);
+
+/** A gzip of `data` (one member, FCOMMENT set: RFC 1952's header, a raw deflate, CRC-32 and ISIZE). */
+function gzipWithComment(data: Buffer, comment: string): Buffer {
+  const header = Buffer.from([0x1f, 0x8b, 8, 0x10, 0, 0, 0, 0, 0, 0xff]);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(data), 0);
+  trailer.writeUInt32LE(data.length, 4);
+  return Buffer.concat([header, Buffer.from(`${comment}\0`, "latin1"), deflateRawSync(data), trailer]);
+}
 
 describe("checkIdxFileLength", () => {
   it("passes Debian's Fashion-MNIST files with the header the whole read finds", async () => {
@@ -38,6 +47,17 @@ describe("checkIdxFileLength", () => {
       const whole = Buffer.from(encodeIdxBytes([3, 2, 2], pixels(12)));
       const path = join(dir, "two-members.gz");
       await writeFile(path, Buffer.concat([gzipSync(whole.subarray(0, 10)), gzipSync(whole.subarray(10))]));
+      assert.equal((await readIdxFile(path)).dims[0], 3, "the whole read takes it");
+      assert.deepEqual(checkIdxFileLength(path), { dtype: "uint8", dims: [3, 2, 2], bytes: 28 });
+    });
+  });
+
+  it("passes a gzip whose header runs past the first 4 KiB (a long comment), as gunzip and the whole read do", async () => {
+    await withTempDir(async (dir) => {
+      const whole = Buffer.from(encodeIdxBytes([3, 2, 2], pixels(12)));
+      const path = join(dir, "long-comment.gz");
+      await writeFile(path, gzipWithComment(whole, "x".repeat(5000)));
+      assert.deepEqual(gunzipSync(readFileSync(path)), whole, "a gzip reader takes it");
       assert.equal((await readIdxFile(path)).dims[0], 3, "the whole read takes it");
       assert.deepEqual(checkIdxFileLength(path), { dtype: "uint8", dims: [3, 2, 2], bytes: 28 });
     });

@@ -1,6 +1,6 @@
 // The server and client entry points on a job whose model cache cannot be used (real child processes,
-// a real nats-server, real cache folders): builtin: demo with a cache folder that is a file or a
-// cached card that is not JSON, and a model file whose bundle cannot be cached. Each is refused at
+// a real nats-server, real cache folders): builtin: demo with a cache folder that is a file, and a
+// model file whose bundle cannot be cached. Each is refused at
 // start-up (config.invalid, exit 1) naming what to fix, the cache folder as the images read it
 // (--cache-dir / SFPROMPT_CACHE_DIR, not the CLI's SFPROMPT_CACHE); they ended in runtime.failed with
 // a stack (exit 3), a restart loop meeting the same failure. So is a demo model that cannot be
@@ -83,21 +83,6 @@ const cases: {
     says: /builtin: demo: its cache folder .*cache-demo-0-\w+\/models cannot be created \(ENOTDIR\); set --cache-dir \/ SFPROMPT_CACHE_DIR \(now .*\) to a folder this user can write/,
   },
   {
-    name: "builtin: demo, a cached card that is not JSON",
-    roles: [CLIENT],
-    model: () => ({ builtin: "demo" }),
-    cache: (name) => {
-      const root = join(fx.tmp.dir, name);
-      const dir = demoModelDir(DEMO_RECIPE, root);
-      mkdirSync(dir, { recursive: true });
-      writeModel(join(dir, MODEL_FILE), fx.bundle.model);
-      writeFileSync(join(dir, CARD_FILE), "{ not json");
-      return root;
-    },
-    field: "spec.model.source",
-    says: /builtin: demo: demo model cache .*card\.json: is not valid JSON; remove the folder \(rm -rf \S+\) so that the model is built again \(in the cache folder, --cache-dir \/ SFPROMPT_CACHE_DIR, now /,
-  },
-  {
     name: "a model file whose bundle cannot be cached, a cache folder that is a file",
     roles: [SERVER, CLIENT],
     model: () => {
@@ -107,7 +92,7 @@ const cases: {
     },
     cache: (name) => fx.tmp.write(name, "not a folder\n"),
     field: SETTING,
-    says: /cannot prepare the model's bundle under .*cache-demo-2-\w+\/bundles \(ENOTDIR: .*\); set it to a folder this user can write/,
+    says: /cannot prepare the model's bundle under .*cache-demo-1-\w+\/bundles \(ENOTDIR: .*\); set it to a folder this user can write/,
   },
   {
     name: "builtin: demo to pre-train, Fashion-MNIST not in SFPROMPT_FASHION_MNIST_DIR",
@@ -116,7 +101,7 @@ const cases: {
     cache: (name) => join(fx.tmp.dir, name),
     env: (name) => fashionDir(`fashion-${name}`, () => undefined),
     field: "spec.model.source",
-    says: /builtin: demo: the model is not in the cache folder and cannot be pre-trained: .*Fashion-MNIST's train split is not in .*fashion-demo-3-\w+ \(SFPROMPT_FASHION_MNIST_DIR\): set SFPROMPT_FASHION_MNIST_DIR to a folder with its IDX files.*; the images install Debian's dataset-fashion-mnist unless built with DEBIAN_DATASETS="" \(images\/Dockerfile\); or put a demo model pre-trained elsewhere \(sfprompt demo-model --cache DIR writes DIR\/models\/…\) into the cache folder's models\/ \(--cache-dir \/ SFPROMPT_CACHE_DIR, now .*cache-demo-3-\w+\)$/,
+    says: /builtin: demo: the model is not in the cache folder and cannot be pre-trained: .*Fashion-MNIST's train split is not in .*fashion-demo-2-\w+ \(SFPROMPT_FASHION_MNIST_DIR\): set SFPROMPT_FASHION_MNIST_DIR to a folder with its IDX files.*; the images install Debian's dataset-fashion-mnist unless built with DEBIAN_DATASETS="" \(images\/Dockerfile\); or put a demo model pre-trained elsewhere \(sfprompt demo-model --cache DIR writes DIR\/models\/…\) into the cache folder's models\/ \(--cache-dir \/ SFPROMPT_CACHE_DIR, now .*cache-demo-2-\w+\)$/,
   },
   {
     name: "builtin: demo to pre-train, a Fashion-MNIST file that is not IDX",
@@ -153,7 +138,7 @@ const cases: {
     field: "spec.model.source",
     says: new RegExp(
       // both files in one message, and one chmod for both
-      `builtin: demo: the model is not in the cache folder and cannot be pre-trained: (\\S+fashion-demo-5-\\w+)/train-images-idx3-ubyte\\.gz, \\1/train-labels-idx1-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the files readable by uid ${uid} in the image or on its volume: chmod a\\+r \\1/train-images-idx3-ubyte\\.gz \\1/train-labels-idx1-ubyte\\.gz \\(or chown ${uid}:\\d+ \\1/train-images-idx3-ubyte\\.gz \\1/train-labels-idx1-ubyte\\.gz\\), and their folders searchable \\(a\\+x\\)`,
+      `builtin: demo: the model is not in the cache folder and cannot be pre-trained: (\\S+fashion-demo-4-\\w+)/train-images-idx3-ubyte\\.gz, \\1/train-labels-idx1-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the files readable by uid ${uid} in the image or on its volume: chmod a\\+r \\1/train-images-idx3-ubyte\\.gz \\1/train-labels-idx1-ubyte\\.gz \\(or chown ${uid}:\\d+ \\1/train-images-idx3-ubyte\\.gz \\1/train-labels-idx1-ubyte\\.gz\\), and their folders searchable \\(a\\+x\\)`,
     ),
   },
   {
@@ -164,7 +149,7 @@ const cases: {
     asImageUser: true,
     field: "spec.model.source",
     says: new RegExp(
-      `builtin: demo: its cache folder (\\S+cache-demo-6-client)/models cannot be created: \\1 cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ \\1 \\(or chmod -R a\\+rwX \\1\\); set --cache-dir / SFPROMPT_CACHE_DIR \\(now \\1\\) to a folder this user can write`,
+      `builtin: demo: its cache folder (\\S+cache-demo-5-client)/models cannot be created: \\1 cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ \\1 \\(or chmod -R a\\+rwX \\1\\); set --cache-dir / SFPROMPT_CACHE_DIR \\(now \\1\\) to a folder this user can write`,
     ),
   },
   {
@@ -180,7 +165,7 @@ const cases: {
     asImageUser: true,
     field: SETTING,
     says: new RegExp(
-      `cannot prepare the model's bundle under (\\S+cache-demo-7-client)/bundles: \\1 cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ \\1 \\(or chmod -R a\\+rwX \\1\\); set it to a folder this user can write`,
+      `cannot prepare the model's bundle under (\\S+cache-demo-6-client)/bundles: \\1 cannot be written by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make it writable by uid ${uid}: chown -R ${uid}:\\d+ \\1 \\(or chmod -R a\\+rwX \\1\\); set it to a folder this user can write`,
     ),
   },
   {
@@ -203,7 +188,7 @@ const cases: {
     field: "spec.model.source",
     // not "Fashion-MNIST's train split is not in <folder>": the files are there
     says: new RegExp(
-      `builtin: demo: the model is not in the cache folder and cannot be pre-trained: (\\S+fashion-demo-8-client)/train-images-idx3-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and its IDX files readable by uid ${uid} in the image or on its volume: chmod -R a\\+rX \\1 \\(or chown -R ${uid}:\\d+ \\1\\); see docs/datasets.md; the images install Debian's`,
+      `builtin: demo: the model is not in the cache folder and cannot be pre-trained: (\\S+fashion-demo-7-client)/train-images-idx3-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and its IDX files readable by uid ${uid} in the image or on its volume: chmod -R a\\+rX \\1 \\(or chown -R ${uid}:\\d+ \\1\\); see docs/datasets.md; the images install Debian's`,
     ),
   },
 ];
@@ -256,7 +241,7 @@ function idx(kind: "images" | "labels", n: number): Buffer {
 
 // ADR 0017 amendment 32: the image's own cached model.onnx cut short (a full volume, an interrupted
 // copy) was refused with `rm -rf <its folder>` at every restart of the pod until someone ran it
-describe("builtin: demo whose cached model.onnx was cut short", () => {
+describe("builtin: demo whose cached copy is damaged (model.onnx cut short, card.json no card)", () => {
   const card = {
     data: { trainSamples: 30000, testSamples: 2000 },
     epochs: 2,
@@ -341,6 +326,37 @@ describe("builtin: demo whose cached model.onnx was cut short", () => {
       [basename(dir)],
     );
   });
+
+  // ADR 0017 amendment 34: a card that is no card was refused with `rm -rf <its folder>`, as the
+  // model cut short was before amendment 32
+  const badCards = [
+    { name: "is not JSON", text: "{ not json", why: "is not valid JSON" },
+    {
+      name: "is JSON but not a demo model card",
+      text: '{"name": "sfprompt-demo"}\n',
+      why: "is not a demo model card \\(data: ",
+    },
+  ];
+  for (const [i, c] of badCards.entries())
+    it(`a cached card.json that ${c.name} beside a model that reads: pre-trained again (model.rebuilt naming the card)`, async () => {
+      const name = `demo-card-${i}`;
+      const { cache, dir } = damagedCache(name);
+      writeModel(join(dir, MODEL_FILE), fx.bundle.model);
+      writeFileSync(join(dir, CARD_FILE), c.text);
+      const proc = await startOn(name, cache);
+      try {
+        const rebuilt = proc.logs.find((l) => l.event === "model.rebuilt");
+        assert.ok(rebuilt, JSON.stringify(proc.logs.map((l) => l.event)));
+        assert.equal(rebuilt.level, "warn");
+        assert.equal(rebuilt.dir, dir);
+        const card = join(dir, CARD_FILE).replace(/[.]/g, "\\.");
+        assert.match(String(rebuilt.why), new RegExp(`^demo model cache ${card}: ${c.why}`));
+      } finally {
+        proc.kill("SIGKILL");
+      }
+      await proc.exited;
+      assertBuiltAgain(dir);
+    });
 
   it("a damaged copy whose files the image's user cannot remove: the new one is used, the old left aside (model.damaged-left)", async () => {
     // the damaged folder is root's (or, as another user, read-only); the cache above it is writable

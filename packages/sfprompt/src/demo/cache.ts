@@ -36,7 +36,7 @@ export interface DemoModel {
   readonly card: DemoModelCard;
   /** True when this call pre-trained it (false: it came from the cache). */
   readonly built: boolean;
-  /** What was wrong with the cached model.onnx this call pre-trained it again over (rebuildDamaged). */
+  /** What was wrong with the cached copy (card.json, else model.onnx) this call pre-trained again over (rebuildDamaged). */
   readonly damaged?: string;
   /** The damaged copy's folder, renamed aside, when its files could not be removed. */
   readonly damagedLeft?: LeftAside;
@@ -50,9 +50,10 @@ export interface EnsureDemoOptions extends PretrainOptions {
   readonly onBuildStart?: (dir: string) => void;
   /**
    * Pre-train again, under the lock, over a cached model.onnx that does not read as an ONNX model (cut
-   * short, overwritten), the damaged copy replaced: the images, which restart into the same failure
-   * with no one to remove it. Without it the cached file is returned as it is (the CLI's model check
-   * refuses it with the command that removes it).
+   * short, overwritten) or a card.json that is not a card, the damaged copy replaced: the images,
+   * which restart into the same failure with no one to remove it. Without it the cached model file is
+   * returned as it is (the CLI's model check refuses it with the command that removes it), and a card
+   * that is no card is refused with that command.
    */
   readonly rebuildDamaged?: boolean;
 }
@@ -99,29 +100,54 @@ export function rebuildHint(dir: string): string {
   return `remove the folder (rm -rf ${shellQuote(dir)}) so that the model is built again`;
 }
 
-function readCached(dir: string, rebuildDamaged: boolean): DemoModel | undefined {
-  const path = join(dir, MODEL_FILE);
-  const cardPath = join(dir, CARD_FILE);
-  if (!existsSync(path) || !existsSync(cardPath)) return undefined;
+/**
+ * What is wrong with a cached card (not JSON, not a demo model card), without what to do; undefined
+ * when it reads as a card.
+ */
+function cardDamage(cardPath: string): { detail: string; cause: unknown } | undefined {
   let card: unknown;
   try {
     card = JSON.parse(readFileSync(cardPath, "utf8"));
   } catch (cause) {
-    throw new DemoCacheError(cardPath, `is not valid JSON; ${rebuildHint(dir)}`, { cause });
+    return { detail: "is not valid JSON", cause };
   }
   const checked = CardRead.safeParse(card);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    const where = issue?.path.join(".") || "(root)";
-    throw new DemoCacheError(
-      cardPath,
-      `is not a demo model card (${where}: ${issue?.message ?? "invalid"}); ${rebuildHint(dir)}`,
-      { cause: checked.error },
-    );
-  }
-  // the card first: one that is not a card is refused as before, whatever the model
-  if (rebuildDamaged && modelDamage(path) !== undefined) return undefined;
-  return { path, card: card as DemoModelCard, built: false };
+  if (checked.success) return undefined;
+  const issue = checked.error.issues[0];
+  const where = issue?.path.join(".") || "(root)";
+  return {
+    detail: `is not a demo model card (${where}: ${issue?.message ?? "invalid"})`,
+    cause: checked.error,
+  };
+}
+
+/**
+ * What is damaged in a cached copy that has both its files: its card (DemoCacheError's message,
+ * without the rm), else its model (the engine's message); undefined when both read.
+ */
+function cachedDamage(dir: string): string | undefined {
+  const cardPath = join(dir, CARD_FILE);
+  const card = cardDamage(cardPath);
+  if (card !== undefined) return new DemoCacheError(cardPath, card.detail).message;
+  return modelDamage(join(dir, MODEL_FILE));
+}
+
+function readCached(dir: string, rebuildDamaged: boolean): DemoModel | undefined {
+  const path = join(dir, MODEL_FILE);
+  const cardPath = join(dir, CARD_FILE);
+  if (!existsSync(path) || !existsSync(cardPath)) return undefined;
+  // rebuildDamaged: a card that is no card is damage as a model that does not read is (ADR 0017
+  // amendment 34); without it, the card is refused with the rm that mends it, whatever the model
+  if (rebuildDamaged) return cachedDamage(dir) === undefined ? cachedCopy(dir) : undefined;
+  const card = cardDamage(cardPath);
+  if (card !== undefined)
+    throw new DemoCacheError(cardPath, `${card.detail}; ${rebuildHint(dir)}`, { cause: card.cause });
+  return cachedCopy(dir);
+}
+
+function cachedCopy(dir: string): DemoModel {
+  const card = JSON.parse(readFileSync(join(dir, CARD_FILE), "utf8")) as DemoModelCard;
+  return { path: join(dir, MODEL_FILE), card, built: false };
 }
 
 /** The demo model's path, pre-training it first when the cache does not have it. */
@@ -141,7 +167,8 @@ export async function ensureDemoModel(options: EnsureDemoOptions = {}): Promise<
     fill: async (tmp) => {
       // under the lock, looked at again: the copy as this call replaces it
       const model = join(dir, MODEL_FILE);
-      const damaged = rebuild && existsSync(model) ? modelDamage(model) : undefined;
+      const whole = existsSync(model) && existsSync(join(dir, CARD_FILE));
+      const damaged = rebuild && whole ? cachedDamage(dir) : undefined;
       options.onBuildStart?.(dir);
       const r = await pretrainDemoModel(recipe, options);
       writeModel(join(tmp, MODEL_FILE), r.model);

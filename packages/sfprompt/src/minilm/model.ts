@@ -49,7 +49,7 @@ export interface MinilmModel {
   readonly card: MinilmModelCard;
   /** True when this call built it (false: it came from the cache). */
   readonly built: boolean;
-  /** What was wrong with the cached model.onnx this call built it again over (rebuildDamaged). */
+  /** What was wrong with the cached copy (card.json, else model.onnx) this call built again over (rebuildDamaged). */
   readonly damaged?: string;
   /** The damaged copy's folder, renamed aside, when its files could not be removed. */
   readonly damagedLeft?: LeftAside;
@@ -63,8 +63,9 @@ export interface EnsureMinilmModelOptions extends EnsureMinilmFilesOptions {
   /** Called once before the ONNX model is built (not when it is cached). */
   readonly onBuildStart?: (dir: string) => void;
   /**
-   * Build again, under the lock, over a cached model.onnx that does not read as an ONNX model, the
-   * damaged copy replaced (the images; ensureDemoModel's option of the same name).
+   * Build again, under the lock, over a cached model.onnx that does not read as an ONNX model or a
+   * card.json that is not JSON, the damaged copy replaced (the images; ensureDemoModel's option of
+   * the same name).
    */
   readonly rebuildDamaged?: boolean;
 }
@@ -89,19 +90,38 @@ export function minilmCacheProblem(
   return fillProblem(minilmModelDir(numClasses, seed, cacheDir));
 }
 
+/** What is wrong with a cached card (not JSON), without what to do; undefined when it parses. */
+function cardDamage(cardPath: string): { detail: string; cause: unknown } | undefined {
+  try {
+    JSON.parse(readFileSync(cardPath, "utf8"));
+    return undefined;
+  } catch (cause) {
+    return { detail: "is not valid JSON", cause };
+  }
+}
+
+/**
+ * What is damaged in a cached copy that has both its files: its card (MinilmCacheError's message,
+ * without the rm), else its model (the engine's message); undefined when both read.
+ */
+function cachedDamage(dir: string): string | undefined {
+  const cardPath = join(dir, CARD_FILE);
+  const card = cardDamage(cardPath);
+  if (card !== undefined) return new MinilmCacheError(cardPath, card.detail).message;
+  return modelDamage(join(dir, MODEL_FILE));
+}
+
 function readCached(dir: string, vocab: string, rebuildDamaged: boolean): MinilmModel | undefined {
   const path = join(dir, MODEL_FILE);
   const cardPath = join(dir, CARD_FILE);
   if (!existsSync(path) || !existsSync(cardPath)) return undefined;
-  let card: MinilmModelCard;
-  try {
-    card = JSON.parse(readFileSync(cardPath, "utf8")) as MinilmModelCard;
-  } catch (cause) {
-    throw new MinilmCacheError(cardPath, `is not valid JSON; ${rebuildHint(dir)}`, { cause });
-  }
-  // the card first: one that is not JSON is refused as before, whatever the model
-  if (rebuildDamaged && modelDamage(path) !== undefined) return undefined;
-  return { path, vocab, card, built: false };
+  // rebuildDamaged: a card that is not JSON is damage as a model that does not read is (ADR 0017
+  // amendment 34); without it, the card is refused with the rm that mends it, whatever the model
+  if (rebuildDamaged && cachedDamage(dir) !== undefined) return undefined;
+  const card = cardDamage(cardPath);
+  if (card !== undefined)
+    throw new MinilmCacheError(cardPath, `${card.detail}; ${rebuildHint(dir)}`, { cause: card.cause });
+  return { path, vocab, card: JSON.parse(readFileSync(cardPath, "utf8")) as MinilmModelCard, built: false };
 }
 
 /**
@@ -127,7 +147,8 @@ export async function ensureMinilmModel(options: EnsureMinilmModelOptions): Prom
     },
     fill: (tmp) => {
       const model = join(dir, MODEL_FILE);
-      const damaged = rebuild && existsSync(model) ? modelDamage(model) : undefined;
+      const whole = existsSync(model) && existsSync(join(dir, CARD_FILE));
+      const damaged = rebuild && whole ? cachedDamage(dir) : undefined;
       options.onBuildStart?.(dir);
       const started = Date.now();
       const config = readBertConfig(files.config);

@@ -5,12 +5,13 @@
 // user is played by running the CLI as nobody (root writes anywhere); as another user, the folder is
 // made 0555.
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildDemoVit, CARD_FILE, DEMO_RECIPE, demoModelDir, MODEL_FILE } from "@sfprompt/core";
-import { writeModel } from "@sfprompt/engine";
+import { readModelOutline, writeModel } from "@sfprompt/engine";
+import { encodeIdxBytes } from "../../sfprompt/test/datasets/fixtures.js";
 import { asRoot, otherUid, sfpromptAsOtherUser } from "./other-user.js";
 import { assertUserError, ROOT, sfprompt, sfpromptWithin } from "./run-helpers.js";
 
@@ -181,6 +182,55 @@ describe("sfprompt demo-model with a cached card that is not a card", () => {
       new RegExp(
         `demo model cache ${model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/card\\.json: is not a demo model card \\(data: .+\\); remove the folder \\(rm -rf ${model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) so that the model is built again`,
       ),
+    );
+  });
+});
+
+// A demo model folder left without its card (a copy interrupted between its two files, a card removed
+// by hand): the pre-training's rename of its new folder onto one that held files failed with
+// ENOTEMPTY at every run. Since ADR 0017 amendment 32's install (replaceFolder), the new folder
+// replaces it (ADR 0016 amendment 62). A Fashion-MNIST of 128 images keeps the pre-training short.
+describe("sfprompt demo-model with a cached model folder without its card", () => {
+  let dir = "";
+  const before_ = process.env.SFPROMPT_FASHION_MNIST_DIR;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-demo-nocard-"));
+    const fashion = join(dir, "fashion");
+    mkdirSync(fashion);
+    const pixels = (n: number): number[] => Array.from({ length: n * 28 * 28 }, (_, i) => i % 251);
+    const labels = (n: number): number[] => Array.from({ length: n }, (_, i) => i % 10);
+    for (const [prefix, n] of [
+      ["train", 128],
+      ["t10k", 32],
+    ] as const) {
+      writeFileSync(join(fashion, `${prefix}-images-idx3-ubyte`), encodeIdxBytes([n, 28, 28], pixels(n)));
+      writeFileSync(join(fashion, `${prefix}-labels-idx1-ubyte`), encodeIdxBytes([n], labels(n)));
+    }
+    process.env.SFPROMPT_FASHION_MNIST_DIR = fashion;
+  });
+  after(() => {
+    if (before_ === undefined) delete process.env.SFPROMPT_FASHION_MNIST_DIR;
+    else process.env.SFPROMPT_FASHION_MNIST_DIR = before_;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("pre-trains it again into that folder: a model that reads beside its new card, nothing left beside it", () => {
+    const cache = join(dir, "cache");
+    const model = demoModelDir(DEMO_RECIPE, cache);
+    mkdirSync(model, { recursive: true });
+    writeFileSync(join(model, MODEL_FILE), "the model of a copy interrupted before its card\n");
+    const r = sfpromptWithin(600_000, "demo-model", "--cache", cache);
+    assert.equal(r.code, 0, r.stderr);
+    const printed = JSON.parse(r.stdout) as { path: string; built: boolean };
+    assert.deepEqual([printed.path, printed.built], [join(model, MODEL_FILE), true]);
+    const card = JSON.parse(readFileSync(join(model, CARD_FILE), "utf8")) as {
+      data: { trainSamples: number };
+    };
+    assert.equal(card.data.trainSamples, 128);
+    assert.ok(readModelOutline(join(model, MODEL_FILE)).initializers.size > 0);
+    assert.deepEqual(
+      readdirSync(dirname(model)).filter((f) => f.startsWith(basename(model))),
+      [basename(model)],
     );
   });
 });

@@ -358,6 +358,36 @@ describe("external data locations inside the model's folder", () => {
     }
   });
 
+  it("a graph with a trainable input whose frozen data file is missing has ORT name the file where the model puts it", async () => {
+    // relocateExternalData moves the folder ORT resolves from to the one holding the data that is
+    // there (sub/); a location whose file is not there is left for ORT to name, at its own place
+    const dir = join(tmp(), "m");
+    mkdirSync(join(dir, "sub"), { recursive: true });
+    const dataAt = join(dir, "sub", "m.onnx.data");
+    const path = modelNaming(dir, "sub/m.onnx.data", { trainable: true, dataAt });
+    const type = modelType();
+    const msg = type.toObject(type.decode(readFileSync(path))) as ModelMsg;
+    const w = msg.graph.initializer.find((t) => t["name"] === "w") as Msg;
+    const gone = (w["external_data"] as { key: string; value: string }[]).map((e) =>
+      e.key === "location" ? { ...e, value: "gone.bin" } : { ...e },
+    );
+    // the MatMul reads the Constant (ORT drops a node nobody reads before it loads its data)
+    const mm = msg.graph.node.find((n) => n["op_type"] === "MatMul") as Msg;
+    mm["input"] = ["x", "c"];
+    msg.graph.node.unshift({
+      op_type: "Constant",
+      output: ["c"],
+      attribute: [{ name: "value", type: 4, t: { ...w, name: "c", external_data: gone } }],
+    });
+    writeFileSync(path, type.encode(type.fromObject(msg)).finish());
+    await assert.rejects(GraphSession.create(path), (e: unknown) => {
+      const text = String(e instanceof Error ? `${e.message} ${String(e.cause ?? "")}` : e);
+      assert.ok(text.includes(join(dir, "gone.bin")), text);
+      assert.ok(!text.includes(join(dir, "sub", "gone.bin")), text);
+      return true;
+    });
+  });
+
   it("a Hugging Face cache snapshot (model and data links to its blobs) is read, by us and by ORT", async () => {
     const path = snapshotOf(tmp(), false);
     assert.deepEqual(externalDataFiles(path), ["model.onnx.data"]);

@@ -3,8 +3,8 @@
 // hands on a `location`, with ONNX Runtime's rule (1.30: absolute refused, a path or symbolic link that
 // resolves outside the model's folder refused, the model file's own real folder allowed), so that a
 // model naming /etc/passwd or ../x is refused by us, with what to do, rather than read as weights.
-import { realpathSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
+import { lstatSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { OnnxIoError } from "../errors.js";
 import { toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
 
@@ -56,6 +56,47 @@ export function locationProblem(location: string): { text: string; outside: bool
   // ".", "./", "a/..": ORT opens the folder as the data file and fails on reading it
   if (lexical === "." || lexical === "./") return { text: "the model's folder itself", outside: false };
   return undefined;
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Where a write to `path` lands: the real path, following links, a dangling one's too. */
+function writeTarget(path: string, hops = 0): string {
+  const real = realOrUndefined(path);
+  if (real !== undefined) return real;
+  if (hops < 40 && isLink(path)) return writeTarget(resolve(dirname(path), readlinkSync(path)), hops + 1);
+  const parent = realOrUndefined(dirname(path));
+  return parent === undefined ? path : join(parent, basename(path));
+}
+
+/**
+ * The symbolic link a write to `location` (lexically a file in the folder `dir`: locationProblem
+ * passed) would go through to a file outside `dir`, and that file; undefined when it has no link on
+ * its way or lands in the folder (a link to a file beside it: written, as every reader reads it).
+ * writeModel's check before it opens the data file for writing (ADR 0006 amendment 15).
+ */
+export function writeLinkOutside(dir: string, location: string): { link: string; real: string } | undefined {
+  let at = dir;
+  let link: string | undefined;
+  for (const part of normalize(location)
+    .split("/")
+    .filter((p) => p !== "")) {
+    at = join(at, part);
+    if (isLink(at)) {
+      link = at;
+      break;
+    }
+  }
+  if (link === undefined) return undefined;
+  const real = writeTarget(join(dir, location));
+  const folder = realOrUndefined(dir) ?? dir;
+  return within(folder, real) ? undefined : { link, real };
 }
 
 /**
@@ -207,17 +248,19 @@ function commonFolder(paths: readonly string[]): string {
  * takes that folder as the model's and refuses a location whose real path is outside it, so a Hugging
  * Face snapshot's data (a link to ../../blobs/<hash>), which externalDataPath allows because the
  * model file is itself a link into the blobs, opens as it does by path. Checked first
- * (externalDataPath); a location whose file is not there is left as it is, for ORT to name, and with
- * no file there the model's own folder is the answer.
+ * (externalDataPath); a location whose file is not there counts at its place in the model's real
+ * folder, so that ORT names the file the model names (not one beside the others' data), and with no
+ * file there the model's own folder is the answer.
  */
 export function relocateExternalData(graph: ProtoMessage, place: ModelPlace): string {
-  const there: { entry: ProtoMessage; real: string }[] = [];
+  const dir = realOrUndefined(place.dir) ?? resolve(place.dir);
+  const places: { entry: ProtoMessage; at: string; there: boolean }[] = [];
   for (const { tensor, location, entry } of externalTensors(graph)) {
     const real = realOrUndefined(externalDataPath(place, tensor, location));
-    if (real !== undefined) there.push({ entry, real });
+    places.push({ entry, at: real ?? join(dir, location), there: real !== undefined });
   }
-  if (there.length === 0) return resolve(place.dir);
-  const folder = commonFolder(there.map((t) => t.real));
-  for (const { entry, real } of there) entry["value"] = relative(folder, real);
+  if (!places.some((p) => p.there)) return resolve(place.dir);
+  const folder = commonFolder(places.map((p) => p.at));
+  for (const { entry, at } of places) entry["value"] = relative(folder, at);
   return folder;
 }

@@ -1,7 +1,17 @@
 // ONNX I/O: round trips of real exports and built models, external data, the typed *_data fields,
 // and fields the IR does not model (functions, metadata, other-domain opsets).
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -131,6 +141,60 @@ describe("ONNX I/O", () => {
       assert.equal(existsSync(path), false, `${c.location}: no model written`);
       assert.equal(existsSync(join(root, "w.bin")), false, `${c.location}: no data written outside`);
     }
+  });
+
+  it("writeModel does not write through a symbolic link at the location to a file outside the folder", () => {
+    // ADR 0006 amendment 16: a link there (a Hugging Face snapshot's data file, a link left by hand)
+    // was followed, the file it led to overwritten with this model's weights
+    const { model } = mlp();
+    const cases: { name: string; link: (outside: string) => string; to: (outside: string) => string }[] = [
+      { name: "a link to a file", link: (o) => join(o, "blob"), to: (o) => join(o, "blob") },
+      { name: "a dangling link", link: (o) => join(o, "none"), to: (o) => join(o, "none") },
+      { name: "a link through a linked folder", link: (o) => o, to: (o) => join(o, "w.bin") },
+    ];
+    for (const c of cases) {
+      const root = tmp();
+      const outside = join(root, "elsewhere");
+      mkdirSync(outside);
+      writeFileSync(join(outside, "blob"), "another model's weights");
+      const dir = join(root, "m");
+      mkdirSync(dir);
+      const linked = c.name === "a link through a linked folder";
+      symlinkSync(c.link(outside), join(dir, linked ? "sub" : "w.bin"));
+      const location = linked ? "sub/w.bin" : "w.bin";
+      const path = join(dir, "mlp.onnx");
+      assert.throws(
+        () => writeModel(path, model, { externalData: { location, threshold: 64 } }),
+        (e: Error) =>
+          e.name === "OnnxIoError" &&
+          e.message ===
+            `cannot write ONNX model ${path}: externalData.location "${location}" is a symbolic link to ${c.to(outside)}, ` +
+              `outside the model's folder ${dir}; writing through it would overwrite a file elsewhere: ` +
+              `remove the link (rm ${join(dir, linked ? "sub" : "w.bin")}) or give another location`,
+        c.name,
+      );
+      assert.equal(existsSync(path), false, `${c.name}: no model written`);
+      assert.equal(readFileSync(join(outside, "blob"), "utf8"), "another model's weights", c.name);
+      assert.deepEqual(readdirSync(outside).sort(), ["blob"], `${c.name}: nothing created outside`);
+    }
+  });
+
+  it("writeModel writes the file a link at the location leads to inside the folder, as every reader reads it", () => {
+    const { model } = mlp();
+    const dir = tmp();
+    mkdirSync(join(dir, "data"));
+    writeFileSync(join(dir, "data", "w.bin"), "");
+    symlinkSync(join("data", "w.bin"), join(dir, "w.bin"));
+    const path = join(dir, "mlp.onnx");
+    assert.deepEqual(writeModel(path, model, { externalData: { location: "w.bin", threshold: 64 } }), [
+      "w.bin",
+    ]);
+    assert.ok(lstatSync(join(dir, "w.bin")).isSymbolicLink(), "the link stays");
+    assert.ok(statSync(join(dir, "data", "w.bin")).size > 0, "its target holds the weights");
+    assert.deepEqual(
+      values(readModel(path).graph.initializers.get("w1")!),
+      values(model.graph.initializers.get("w1")!),
+    );
   });
 
   it("reads external data given by location only (whole file) and by offset and length", () => {

@@ -79,7 +79,7 @@ function writeTarget(path: string, hops = 0): string {
  * The symbolic link a write to `location` (lexically a file in the folder `dir`: locationProblem
  * passed) would go through to a file outside `dir`, and that file; undefined when it has no link on
  * its way or lands in the folder (a link to a file beside it: written, as every reader reads it).
- * writeModel's check before it opens the data file for writing (ADR 0006 amendment 15).
+ * writeModel's check before it opens the data file for writing (ADR 0006 amendment 16).
  */
 export function writeLinkOutside(dir: string, location: string): { link: string; real: string } | undefined {
   let at = dir;

@@ -5,7 +5,12 @@ import { OnnxIoError } from "../errors.js";
 import { bytesOfValues } from "../ir/dtype.js";
 import type { Model } from "../ir/types.js";
 import { onnxTypes, toNumber, type ProtoMessage } from "../proto/onnx-schema.js";
-import { checkExternalLocations, ExternalDataLocationError, locationProblem } from "./external-location.js";
+import {
+  checkExternalLocations,
+  ExternalDataLocationError,
+  locationProblem,
+  writeLinkOutside,
+} from "./external-location.js";
 import { graphFromProto, graphToProto, type PlaceTensor } from "./graph-proto.js";
 import type { ExternalPlacement } from "./tensor-proto.js";
 
@@ -160,6 +165,16 @@ export function writeModel(path: string, model: Model, options: WriteModelOption
       `cannot write ONNX model ${path}: externalData.location "${location}" is ${problem.text}, ` +
         `${problem.outside ? "outside" : "not a file in"} the model's folder; ONNX external data must be ` +
         `a file in the model's folder: give a file name relative to it (such as "${basename(path)}.data")`,
+      { path },
+    );
+  }
+  const link = writeLinkOutside(dirname(path), location);
+  if (link !== undefined) {
+    // followed, the link overwrote the file it leads to (a Hugging Face blob another snapshot shares)
+    throw new OnnxIoError(
+      `cannot write ONNX model ${path}: externalData.location "${location}" is a symbolic link to ${link.real}, ` +
+        `outside the model's folder ${dirname(path)}; writing through it would overwrite a file elsewhere: ` +
+        `remove the link (rm ${link.link}) or give another location`,
       { path },
     );
   }

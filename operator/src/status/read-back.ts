@@ -73,9 +73,9 @@ function recordedTerminal(
  * A finished job's terminal, with a lost failure reason (FailureReasonLost, ADR 0023 amendment 9)
  * replaced by the one the followed run's event stream gives once it reads (the replay caught up, a
  * stream that was away is back): its server's job.failed, published no later than the job was
- * recorded Failed. A later job.failed did not end the job (the operator's own decision may have, and
- * a server stopped by it publishes none), and a completed run says nothing of why it failed: both
- * keep FailureReasonLost. Never the reverse: a reason that reads is kept (ADR 0023, amendment 13).
+ * recorded Failed, at the precision that time has (stampedAfter). A later job.failed did not end the
+ * job (the operator's own decision may have, and a server stopped by it publishes none), and a
+ * completed run says nothing of why it failed: both keep FailureReasonLost. Never the reverse: a reason that reads is kept (ADR 0023, amendment 13).
  */
 function readBackTerminal(input: StreamReadBackInput, terminal: Terminal | undefined): Terminal | undefined {
   if (terminal?.reason === OUTCOME_UNKNOWN) return unknownReadBack(input, terminal);
@@ -86,14 +86,17 @@ function readBackTerminal(input: StreamReadBackInput, terminal: Terminal | undef
     input.previous?.completionTime ??
     conditionFinishedAt(input.previous, "Failed") ??
     input.recorded?.completionTime;
+  // no readable time is no proof it was sent by then; a failedAt of whole seconds (a managedFields
+  // time, metav1.Time) is compared to the second (stampedAfter, ADR 0023 amendment 28)
   const at = outcome.at === undefined ? NaN : Date.parse(outcome.at);
-  if (failedAt === undefined || Number.isNaN(at) || at > Date.parse(failedAt)) return terminal;
+  if (failedAt === undefined || Number.isNaN(at) || stampedAfter(outcome.at, failedAt)) return terminal;
   return serverFailure(input, outcome);
 }
 
 /**
- * Whether an event stamped `at` (RFC 3339) came after `held`, at the precision `held` has (ADR 0023,
- * amendment 27). A time of whole seconds is the ConfigMap's managedFields time (amendment 23:
+ * Whether an event stamped `at` (RFC 3339) came after `held` (when the job was held as
+ * OutcomeUnknown, or recorded Failed where its reason was lost), at the precision `held` has (ADR
+ * 0023, amendments 27 and 28). A time of whole seconds is the ConfigMap's managedFields time (amendment 23:
  * metav1.Time keeps no fraction), cut down from a write that followed the job.failed which ended the
  * job: `at` is cut to the second too (amendment 24). One with a fraction (the time the job was held,
  * written to the millisecond) is compared as it is, so that a job.failed later in that second is not

@@ -7,7 +7,8 @@
 // status.clients, never Running on a job that finished. A job whose failure reason was lost
 // (FailureReasonLost: it is not known whether its clients were told) leaves them the grace, and its
 // ClientsReady says that it is not known (ADR 0023, amendment 10), until the job's event stream gives
-// the server's job.failed sent before the job was recorded Failed (amendment 13).
+// the server's job.failed sent before the job was recorded Failed (amendment 13), a completionTime of
+// whole seconds compared to the second (amendment 28).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
@@ -319,6 +320,58 @@ test("a Failed job whose stored reason was lost takes its server's reason back o
   assert.equal(back.status?.completionTime, lost.status?.completionTime);
   // its clients were told (they heard job.failed): the grace and its text, as for any server failure
   assert.match(condition(back, "ClientsReady")?.message ?? "", /^the job failed on its server, which told/);
+});
+
+test("a Failed job whose stored reason was lost, with a completionTime of whole seconds, takes back a job.failed stamped later in that second", async () => {
+  // ADR 0023 amendment 28: a completionTime of whole seconds (metav1.Time; the ConfigMap's
+  // managedFields time a repair gives) says the job was recorded Failed somewhere in that second; a
+  // job.failed stamped in it was compared to the millisecond and kept FailureReasonLost
+  const publish = await runningJob("why-second");
+  const running = await waitForJob(w.world, "why-second", (j) => clientsOf(j).length === 2, "why-second");
+  const second = Math.floor(Date.now() / 1000) * 1000 - 5_000;
+  const completionTime = new Date(second).toISOString().replace(/\.\d+Z$/, "Z");
+  await patchStatusUnderOlderCrd(
+    w.world.cp.kubeconfigPath,
+    { namespace: "default", name: "why-second" },
+    {
+      phase: "Failed",
+      completionTime,
+      conditions: withUnreadableTime(running, "Running").filter((c) => c.type !== "Failed"),
+    },
+  );
+  const lost = await waitForJob(
+    w.world,
+    "why-second",
+    (j) => condition(j, "Failed")?.reason === "FailureReasonLost",
+    "why-second Failed, its reason lost",
+  );
+  assert.equal(lost.status?.completionTime, completionTime);
+  await publish({
+    type: "job.failed",
+    reason: "ModelNotFound",
+    message: "no model",
+    at: new Date(second + 500).toISOString(),
+  });
+  // folded after the job.failed: once its loss is in the status, so was the job.failed
+  await publish({
+    type: "round.finished",
+    round: 1,
+    loss: 1,
+    accuracy: 0.5,
+    participants: ["client-0", "client-1"],
+    samples: 10,
+    bytes: { up: 100, down: 100, byKind: {} },
+    durationMs: 1,
+  });
+  const folded = await waitForJob(
+    w.world,
+    "why-second",
+    (j) => (j.status?.metrics as { loss?: number } | undefined)?.loss === 1,
+    "why-second's stream folded",
+    30_000,
+  );
+  assert.equal(condition(folded, "Failed")?.reason, "ModelNotFound", `completionTime ${completionTime}`);
+  assert.equal(folded.status?.completionTime, completionTime, "the job failed when it was recorded");
 });
 
 test("a client of a job its server failed whose Failed pod the operator first sees after its restart backoff shows Failed, its pod kept, not Unknown", async () => {

@@ -1,6 +1,7 @@
 // A Failed job whose stored reason was lost (FailureReasonLost) takes its server's job.failed from the
 // followed run's event stream once that reads, if the server sent it no later than the job was
-// recorded Failed; a reason that reads is never replaced (ADR 0023, amendment 13).
+// recorded Failed (at the precision of that time: amendment 28); a reason that reads is never replaced
+// (ADR 0023, amendment 13).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Status } from "@sfprompt/api";
@@ -52,6 +53,19 @@ const cases: {
     reason: FAILURE_REASON_LOST,
   },
   {
+    // ADR 0023 amendment 28: a time of whole seconds (metav1.Time, managedFields) is compared to the second
+    name: "a lost reason recorded at a whole second, job.failed later in that second: the server's reason",
+    previous: failedWith(FAILURE_REASON_LOST, "2026-01-01T01:00:00Z"),
+    progress: serverFailed("2026-01-01T01:00:00.500Z"),
+    reason: "QuorumNotReached",
+  },
+  {
+    name: "a lost reason recorded at a time with a fraction, job.failed 1 ms later: still lost",
+    previous: failedWith(FAILURE_REASON_LOST, "2026-01-01T01:00:00.950Z"),
+    progress: serverFailed("2026-01-01T01:00:00.951Z"),
+    reason: FAILURE_REASON_LOST,
+  },
+  {
     name: "a lost reason, a job.failed without a time: still lost",
     previous: failedWith(FAILURE_REASON_LOST),
     progress: serverFailed(),
@@ -89,7 +103,7 @@ for (const c of cases) {
     assert.equal(life.terminal?.phase, "Failed");
     assert.equal(life.terminal.reason, c.reason);
     // the job finished when it did: the read-back reason moves no time
-    assert.equal(life.completionTime, FAILED_AT);
+    assert.equal(life.completionTime, c.previous.completionTime ?? FAILED_AT);
     if (c.reason === "QuorumNotReached") assert.match(life.terminal.message, /^1 of 3 updates\. /);
   });
 }

@@ -1,0 +1,194 @@
+// A finished job whose status was lost and read back is left alone once read back, on a real
+// kube-apiserver and nats-server: over several resyncs no status write, no ConfigMap write, no new
+// Event (STYLE: one status write per reconcile, and none when nothing changed; an event per resync for
+// the same fact is a bug). Cases: a valid spec with its round from the stream (ADR 0034 amendment 6), a
+// spec that no longer reads with its outcome record written by reportInvalid (ADR 0023 amendment 25),
+// and a job held as OutcomeUnknown (ADR 0023 amendments 21, 23, 26).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { waitFor } from "@sfprompt/kube-testing";
+import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
+import { childNames } from "../../src/names.js";
+import { jobManifest } from "../fixtures.js";
+import { installOlderCrd } from "../older-crd-rules.js";
+import { eventBase, roundFinished } from "./progress-events.js";
+import {
+  condition,
+  createJob,
+  merge,
+  patchJobSpec,
+  runOperator,
+  startWorld,
+  testConfig,
+  waitForJob,
+  type JobObject,
+  type World,
+} from "./harness.js";
+import type { RunningOperator } from "../../src/operator.js";
+
+const OUTCOME = "sfprompt.io/finished-outcome";
+
+const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
+before(async () => {
+  w.world = await startWorld({ nats: true });
+  // without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
+  await installOlderCrd(w.world);
+  w.operator = await runOperator(w.world, testConfig(w.world));
+  w.nc = await connect({ servers: w.world.nats!.url });
+});
+after(async () => {
+  await w.nc?.drain();
+  await w.operator?.stop();
+  await w.world?.stop();
+});
+
+async function whileStopped(change: () => Promise<void>): Promise<void> {
+  await w.operator.stop();
+  await change();
+  w.operator = await runOperator(w.world, testConfig(w.world));
+}
+
+const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
+
+async function removeStatus(name: string): Promise<string> {
+  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
+    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status: null } },
+    merge,
+  )) as JobObject;
+  return j.metadata!.resourceVersion!;
+}
+
+async function removeOutcomeRecord(name: string): Promise<void> {
+  await w.world.core.patchNamespacedConfigMap(
+    {
+      name: childNames(name).configMap,
+      namespace: "default",
+      body: { metadata: { annotations: { [OUTCOME]: null } } },
+    },
+    merge,
+  );
+}
+
+/** What a reconcile could write for the job: its status, its ConfigMap, its Events. */
+async function written(name: string): Promise<{ job: string; configMap: string; events: string[] }> {
+  const job = (await w.world.custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace: "default",
+    name,
+  })) as JobObject;
+  const cm = await w.world.core.readNamespacedConfigMap({
+    name: childNames(name).configMap,
+    namespace: "default",
+  });
+  const events = await w.world.core.listNamespacedEvent({
+    namespace: "default",
+    fieldSelector: `involvedObject.name=${name}`,
+  });
+  return {
+    job: job.metadata!.resourceVersion!,
+    configMap: cm.metadata!.resourceVersion!,
+    events: events.items.map((e) => `${e.reason}: ${e.message}`).sort(),
+  };
+}
+
+/** A job of 4 rounds whose server reported rounds 1 and 2 and then failed (ModelNotFound). */
+async function failedAfterTwoRounds(name: string): Promise<void> {
+  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, training: { rounds: 4 } }));
+  await waitForJob(w.world, name, (j) => j.status?.phase === "Pending", `${name} Pending`);
+  const token = jobToken("default", name);
+  await ensureJobResources(w.nc, token);
+  await publishEvent(w.nc, roundFinished(token, 1));
+  await publishEvent(w.nc, roundFinished(token, 2));
+  await publishEvent(w.nc, {
+    ...eventBase(token),
+    type: "job.failed",
+    reason: "ModelNotFound",
+    message: "no model",
+  });
+  await waitForJob(
+    w.world,
+    name,
+    (j) => j.status?.round === 2 && j.status?.phase === "Failed",
+    `${name} Failed`,
+  );
+}
+
+test("a finished job read back after its status was lost is not written again, nor told again, on later resyncs", async () => {
+  // valid spec, round from the stream
+  await failedAfterTwoRounds("quiet-valid");
+  // invalid spec, no outcome record: reportInvalid writes it (amendment 25) and reads the round back
+  await failedAfterTwoRounds("quiet-invalid");
+  await patchJobSpec(w.world, "quiet-invalid", { training: { quorum: { count: 3, fraction: null } } });
+  await waitForJob(
+    w.world,
+    "quiet-invalid",
+    (j) => condition(j, "SpecRejected")?.status === "True",
+    "quiet-invalid's spec rejected",
+  );
+  // held as OutcomeUnknown: a deadline (on no stream) and no outcome record
+  await createJob(w.world, jobManifest("quiet-held", { clients: { count: 1 }, activeDeadlineSeconds: 1 }));
+  await waitForJob(
+    w.world,
+    "quiet-held",
+    (j) => condition(j, "Failed")?.reason === "DeadlineExceeded",
+    "quiet-held to pass its deadline",
+  );
+  const gone = new Map<string, string>();
+  await whileStopped(async () => {
+    await removeOutcomeRecord("quiet-invalid");
+    await removeOutcomeRecord("quiet-held");
+    for (const name of ["quiet-valid", "quiet-invalid", "quiet-held"])
+      gone.set(name, await removeStatus(name));
+  });
+  const back = (name: string, what: (j: JobObject) => boolean) =>
+    waitForJob(
+      w.world,
+      name,
+      (j) => reads(j) && j.metadata!.resourceVersion !== gone.get(name) && what(j),
+      `${name} read back`,
+      30_000,
+    );
+  await back("quiet-valid", (j) => j.status?.progress === "2/4");
+  await back(
+    "quiet-invalid",
+    (j) => j.status?.progress === "2/4" && condition(j, "Failed")?.reason === "ModelNotFound",
+  );
+  await back("quiet-held", (j) => condition(j, "Failed")?.reason === "OutcomeUnknown");
+  await waitFor(
+    async () =>
+      (
+        await w.world.core.readNamespacedConfigMap({
+          name: childNames("quiet-invalid").configMap,
+          namespace: "default",
+        })
+      ).metadata?.annotations?.[OUTCOME],
+    { timeoutMs: 15_000, description: "quiet-invalid's outcome recorded" },
+  );
+  // what the read-back reconciles wrote has settled once one full resync pass has run after it
+  const passes = () => w.operator.metrics.reconciles.get({ result: "success" });
+  const settle = passes();
+  await waitFor(async () => passes() >= settle + 3 || undefined, {
+    timeoutMs: 60_000,
+    description: "a resync pass after the read-back",
+  });
+  const names = ["quiet-valid", "quiet-invalid", "quiet-held"];
+  const before = await Promise.all(names.map(written));
+  const writes = w.operator.metrics.statusWrites.get();
+  // three more resyncs of each of the three jobs (every 5 s, testConfig)
+  const start = passes();
+  await waitFor(async () => passes() >= start + 9 || undefined, {
+    timeoutMs: 90_000,
+    description: "three more resync passes",
+  });
+  const later = await Promise.all(names.map(written));
+  names.forEach((name, i) => assert.deepEqual(later[i], before[i], `${name}: nothing written again`));
+  assert.equal(
+    w.operator.metrics.statusWrites.get(),
+    writes,
+    "no status write on a resync with nothing changed",
+  );
+});

@@ -184,7 +184,7 @@ test("a finished job without an outcome record is recorded while its spec does n
       const cm = await configMap("record-invalid");
       return cm.annotations[OUTCOME] !== undefined ? cm : undefined;
     },
-    { timeoutMs: 15_000, description: "record-invalid's outcome recorded while its spec is invalid" },
+    { timeoutMs: 60_000, description: "record-invalid's outcome recorded while its spec is invalid" },
   );
   const record = JSON.parse(recorded.annotations[OUTCOME]!) as Record<string, unknown>;
   assert.equal(record.phase, "Failed");
@@ -210,9 +210,16 @@ test("a finished job without an outcome record is recorded while its spec does n
   await annotate("record-invalid", { [OUTCOME]: "{not json" });
   await waitFor(
     async () => (await configMap("record-invalid")).annotations[OUTCOME] === recorded.annotations[OUTCOME],
-    { timeoutMs: 15_000, description: "record-invalid's garbled outcome record written again" },
+    { timeoutMs: 30_000, description: "record-invalid's garbled outcome record written again" },
   );
-  const [unreadable] = await eventsOf("record-invalid", "FinishedRecordUnreadable");
+  // the record is applied before the event is sent, in the same reconcile: wait for the event
+  const [unreadable] = await waitFor(
+    async () => {
+      const events = await eventsOf("record-invalid", "FinishedRecordUnreadable");
+      return events.length > 0 ? events : undefined;
+    },
+    { timeoutMs: 30_000, description: "record-invalid's garbled record reported" },
+  );
   assert.match(
     unreadable?.message ?? "",
     /the outcome record is written again from what the job's status says \(Failed, DeadlineExceeded\)/,
@@ -273,7 +280,7 @@ test("an edit made while a finished job's status was lost is answered with Finis
       const events = await eventsOf("edit-lost", "FinishedSpecChangeIgnored");
       return events.length > 0 ? events : undefined;
     },
-    { timeoutMs: 15_000, description: "edit-lost's edit answered" },
+    { timeoutMs: 30_000, description: "edit-lost's edit answered" },
   );
   assert.equal(event?.type, "Warning");
   assert.match(event?.message ?? "", /spec\.training\.rounds 3 → 7/);

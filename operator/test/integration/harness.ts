@@ -159,7 +159,7 @@ export function waitForJob(
   name: string,
   ok: (j: JobObject) => boolean,
   description: string,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
 ): Promise<JobObject> {
   return waitFor(
     async () => {

@@ -7,7 +7,9 @@
 // after hook, work left running, a crash) is listed with its exit code or signal, the last lines it
 // wrote to stderr, which the TAP report printed as diagnostics long before the end, and node's own
 // diagnostic when work a test left behind threw or rejected after the test ended (node:test then
-// sets exit code 1 and says why only in that diagnostic, which names no file in its event).
+// sets exit code 1 and says why only in that diagnostic, which names no file in its event). A file
+// stopped by the per-file timeout (TEST_TIMEOUT_MS) is listed as such, with the test it was running
+// then: node reports no end for that test, only the file's testTimeoutFailure, with no exit code.
 import { relative } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -34,11 +36,30 @@ function takeLate(late, file, absolute) {
   return mine;
 }
 
+/**
+ * How a file's process ended, for its entry in the list: stopped by the per-file timeout while running
+ * `open` (the tests it had started and not ended; node reports no end for them), or its exit code or
+ * signal with no failing test in it.
+ */
+function processEnd(error, type, open, self) {
+  if (type === "testTimeoutFailure") {
+    const names = (open ?? []).filter((n) => n !== undefined && n !== self);
+    return (
+      "was stopped by the runner's per-file timeout (TEST_TIMEOUT_MS) " +
+      (names.length > 0 ? `while running ${names.join(" › ")}` : "before any of its tests started")
+    );
+  }
+  const how =
+    error?.signal != null ? `killed by ${error.signal}` : `exited with code ${error?.exitCode ?? "?"}`;
+  return `${how} with no failing test in it`;
+}
+
 export default async function* failuresReporter(source) {
   const paths = new Map(); // file → names of the tests open at each nesting level
   const failures = [];
   const stderr = new Map(); // file → its last lines on stderr
   const late = []; // node's late-activity diagnostics; each names its test's file in its text
+  const running = new Map(); // file → names of the tests started and not yet ended, by nesting level
   let consequential = 0;
   for await (const event of source) {
     const data = event.data ?? {};
@@ -49,6 +70,15 @@ export default async function* failuresReporter(source) {
       const lines = stderr.get(file) ?? [];
       lines.push(...String(data.message).replace(/\n$/, "").split("\n"));
       stderr.set(file, lines.slice(-stderrLines));
+    } else if (event.type === "test:dequeue") {
+      const names = running.get(file) ?? [];
+      names.length = Number.isInteger(data.nesting) ? data.nesting : 0;
+      names.push(data.name);
+      running.set(file, names);
+    } else if (event.type === "test:complete" && !(data.nesting === 0 && data.name === data.file)) {
+      // the file's own entry ends before its test:fail, which still needs what was running
+      const names = running.get(file);
+      if (names && Number.isInteger(data.nesting)) names.length = Math.min(names.length, data.nesting);
     } else if (event.type === "test:start") {
       const path = paths.get(file) ?? [];
       path.length = data.nesting;
@@ -63,8 +93,6 @@ export default async function* failuresReporter(source) {
       const error = data.details?.error;
       // the file's own entry (named by its path): its process failed, not one of its tests
       if (data.nesting === 0 && data.file !== undefined && data.name === data.file) {
-        const how =
-          error?.signal != null ? `killed by ${error.signal}` : `exited with code ${error?.exitCode ?? "?"}`;
         const tail = stderr.get(file) ?? [];
         const said = takeLate(late, file, data.file);
         failures.push({
@@ -72,7 +100,7 @@ export default async function* failuresReporter(source) {
           name: "(the file's process)",
           type,
           text:
-            `${errorText(error)}: its process ${how} with no failing test in it\n` +
+            `${errorText(error)}: its process ${processEnd(error, type, running.get(file), data.file)}\n` +
             (said.length === 0 ? "" : `node's test runner said:\n${said.join("\n")}\n`) +
             (tail.length === 0
               ? "it wrote nothing to stderr"

@@ -7,11 +7,15 @@ import { it } from "node:test";
 
 const runTests = new URL("../../../scripts/run-tests.mjs", import.meta.url).pathname;
 
-function runFixture(fixture: string): { code: number | null; stdout: string; stderr: string } {
+function runFixture(
+  fixture: string,
+  more: NodeJS.ProcessEnv = {},
+): { code: number | null; stdout: string; stderr: string } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEST_ROOTS: "scripts/test-runner/fixtures",
     TEST_CONCURRENCY: "1",
+    ...more,
   };
   // this file runs under node --test itself: the inner runner must not think it is a test file
   delete env.NODE_TEST_CONTEXT;
@@ -46,6 +50,19 @@ it("a file whose test left work that failed after it ended is listed with node's
     /\n\s+node's test runner said:\n\s+Error: Test "passes, leaving a rejection behind" at \S*rejects-after-its-test\.test\.ts:\d+:\d+ generated asynchronous activity after the test ended\. This activity created the error "Error: fixture: rejected after its test had ended"/,
     r.stderr,
   );
+});
+
+it("a file stopped by the per-file timeout is listed as such, with the test it was running", () => {
+  // long enough for the file to load and reach its stuck test on a loaded machine
+  const r = runFixture("hangs-in-a-suite", { TEST_TIMEOUT_MS: "20000" });
+  assert.equal(r.code, 1, `the runner fails the run\n${r.stdout}\n${r.stderr}`);
+  const listed = r.stderr.slice(r.stderr.indexOf("1 failing test:"));
+  assert.match(
+    listed,
+    /✖ scripts\/test-runner\/fixtures\/hangs-in-a-suite\.test\.ts: \(the file's process\) \[testTimeoutFailure\]\n\s+test timed out after 20000ms: its process was stopped by the runner's per-file timeout \(TEST_TIMEOUT_MS\) while running a suite › never ends\n/,
+    r.stderr,
+  );
+  assert.doesNotMatch(listed, /exited with code \?|no failing test in it|passes first/, r.stderr);
 });
 
 it("a failing test is listed by its name and its error, without its file's stderr", () => {

@@ -108,7 +108,11 @@ export async function reportInvalid(
     applies: false,
   });
   if (unreadable) await deps.events.record(involved, unreadable.type, unreadable.reason, unreadable.message);
-  if (patch) await deps.client.patchJobStatus(m.namespace!, m.name!, patch);
+  if (patch) {
+    await deps.client.patchJobStatus(m.namespace!, m.name!, patch);
+    // counted as a valid spec's reconcile counts its write (sfprompt_operator_status_patches_total)
+    deps.metrics.statusWrites.inc();
+  }
   await deps.events.record(involved, "Warning", INVALID_SPEC, message);
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
   return {};

@@ -3,7 +3,8 @@
 // Event (STYLE: one status write per reconcile, and none when nothing changed; an event per resync for
 // the same fact is a bug). Cases: a valid spec with its round from the stream (ADR 0034 amendment 6), a
 // spec that no longer reads with its outcome record written by reportInvalid (ADR 0023 amendment 25),
-// and a job held as OutcomeUnknown (ADR 0023 amendments 21, 23, 26).
+// and a job held as OutcomeUnknown (ADR 0023 amendments 21, 23, 26). reportInvalid's status writes
+// are counted in sfprompt_operator_status_patches_total (ADR 0023 amendment 29).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -190,5 +191,25 @@ test("a finished job read back after its status was lost is not written again, n
     w.operator.metrics.statusWrites.get(),
     writes,
     "no status write on a resync with nothing changed",
+  );
+});
+
+test("a status written for a spec that does not read is counted in sfprompt_operator_status_patches_total", async () => {
+  // a fresh operator counts from 0; the jobs above are settled (the test above) and write nothing
+  await whileStopped(async () => undefined);
+  const settled = w.operator.metrics.statusWrites.get();
+  await createJob(
+    w.world,
+    jobManifest("counted-invalid", { clients: { count: 1 }, training: { quorum: { count: 3 } } }),
+  );
+  await waitForJob(
+    w.world,
+    "counted-invalid",
+    (j) => condition(j, "Failed")?.reason === "InvalidSpec",
+    "counted-invalid Failed with InvalidSpec",
+  );
+  assert.ok(
+    w.operator.metrics.statusWrites.get() > settled,
+    `reportInvalid's status write counted (${settled} before, ${w.operator.metrics.statusWrites.get()} after)`,
   );
 });

@@ -9,7 +9,9 @@
 // diagnostic when work a test left behind threw or rejected after the test ended (node:test then
 // sets exit code 1 and says why only in that diagnostic, which names no file in its event). A file
 // stopped by the per-file timeout (TEST_TIMEOUT_MS) is listed as such, with the test it was running
-// then: node reports no end for that test, only the file's testTimeoutFailure, with no exit code.
+// then: node reports no end for that test, only the file's testTimeoutFailure, with no exit code. A
+// hook outside any suite that failed (the file's own entry fails with hookFailed) is listed with its
+// error, as a failing test is.
 import { relative } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -91,8 +93,16 @@ export default async function* failuresReporter(source) {
         continue;
       }
       const error = data.details?.error;
+      const own = data.nesting === 0 && data.file !== undefined && data.name === data.file;
+      // the file's own entry failed by a hook outside any suite (an after that stops the test's world):
+      // its error says what, as a failing test's does; the process did not fail
+      if (own && type === "hookFailed") {
+        const text = `a hook of the file outside any suite (before, after, beforeEach, afterEach) failed:\n${errorText(error)}`;
+        failures.push({ file, name: "(the file's hooks)", type, text });
+        continue;
+      }
       // the file's own entry (named by its path): its process failed, not one of its tests
-      if (data.nesting === 0 && data.file !== undefined && data.name === data.file) {
+      if (own) {
         const tail = stderr.get(file) ?? [];
         const said = takeLate(late, file, data.file);
         failures.push({

@@ -65,6 +65,19 @@ it("a file stopped by the per-file timeout is listed as such, with the test it w
   assert.doesNotMatch(listed, /exited with code \?|no failing test in it|passes first/, r.stderr);
 });
 
+it("a file whose top-level after hook failed is listed as that hook's failure, not as its process's", () => {
+  const r = runFixture("top-level-after-fails");
+  assert.equal(r.code, 1, `the runner fails the run\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^ok 1 - passes$/m, "the fixture's test itself passed");
+  const listed = r.stderr.slice(r.stderr.indexOf("1 failing test:"));
+  assert.match(
+    listed,
+    /✖ scripts\/test-runner\/fixtures\/top-level-after-fails\.test\.ts: \(the file's hooks\) \[hookFailed\]\n\s+a hook of the file outside any suite \(before, after, beforeEach, afterEach\) failed:\n\s+Error: fixture: the world did not stop\n\s+at .*top-level-after-fails\.test\.ts:\d+:\d+/,
+    r.stderr,
+  );
+  assert.doesNotMatch(listed, /its process|exited with code/, r.stderr);
+});
+
 it("a failing test is listed by its name and its error, without its file's stderr", () => {
   const r = runFixture("fails-an-assertion");
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);

@@ -169,12 +169,12 @@ test("a finished job read back after its status was lost is not written again, n
       ).metadata?.annotations?.[OUTCOME],
     { timeoutMs: 15_000, description: "quiet-invalid's outcome recorded" },
   );
-  // what the read-back reconciles wrote has settled once one full resync pass has run after it
+  // what the read-back reconciles wrote has settled once two resync passes (3 jobs each) have run after it
   const passes = () => w.operator.metrics.reconciles.get({ result: "success" });
   const settle = passes();
-  await waitFor(async () => passes() >= settle + 3 || undefined, {
+  await waitFor(async () => passes() >= settle + 6 || undefined, {
     timeoutMs: 60_000,
-    description: "a resync pass after the read-back",
+    description: "two resync passes after the read-back",
   });
   const names = ["quiet-valid", "quiet-invalid", "quiet-held"];
   const before = await Promise.all(names.map(written));

@@ -138,7 +138,9 @@ describe("sfprompt validate and run with builtin: demo not cached and no Fashion
       const message =
         `: spec\\.model\\.source: builtin: demo is not cached, and sfprompt run pre-trains it on Fashion-MNIST first: ` +
         `${escape(join(fashion, c.file))}: ${c.what} Fashion-MNIST's ${c.split} split in ${escape(fashion)} ` +
-        `\\(SFPROMPT_FASHION_MNIST_DIR\\) is damaged: copy its IDX files .* there again .*or unset SFPROMPT_FASHION_MNIST_DIR`;
+        `\\(SFPROMPT_FASHION_MNIST_DIR\\) is damaged: copy its IDX files .* there again .*or unset SFPROMPT_FASHION_MNIST_DIR ` +
+        // the whole sentence: it ended "to read that package's", its last word lost
+        `to read that package's files$`;
       const out = join(dir, `out-${name}`);
       const v = sfpromptWithEnv(env, "validate", job, "--out", out);
       assertUserError(v, new RegExp(`^sfprompt validate: ${escape(job)}${message}`, "m"));

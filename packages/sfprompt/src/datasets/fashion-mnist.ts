@@ -153,7 +153,7 @@ function damagedAdvice(split: FashionMnistSplit, dir: string | undefined): strin
     return (
       `${damaged} (SFPROMPT_FASHION_MNIST_DIR) is damaged: copy ${IDX_FILES} there again ` +
       "(Debian's dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist), or unset " +
-      "SFPROMPT_FASHION_MNIST_DIR to read that package's"
+      "SFPROMPT_FASHION_MNIST_DIR to read that package's files"
     );
   return (
     `${damaged} (Debian's dataset-fashion-mnist) is damaged: reinstall that package ` +

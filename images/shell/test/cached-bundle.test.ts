@@ -230,6 +230,37 @@ describe("a client whose bundle cached from its model file was damaged since", (
     assert.deepEqual(files(dir), first.files);
   });
 
+  // docs/images.md: "where the cache is read-only, bundle.sizes-unrecorded and the graphs are read again
+  // at the next start" (ADR 0017 amendment 31): checked by no test before
+  it("a whole copy without cached-sizes.json in a cache the image's user cannot write: used, bundle.sizes-unrecorded, nothing written", async () => {
+    const { cache, dir } = cacheWithCopy("cache-unrecorded-readonly");
+    rmSync(join(dir, SIZES_FILE));
+    // root's copy read as uid 10001 (a prefilled read-only volume); as another user, made read-only
+    if (!asRoot) chmodSync(dir, 0o555);
+    const sizesLess = files(dir);
+    for (let start = 0; start < 2; start++) {
+      const again = startClient(first.model, cache, 0, asRoot ? IMAGE_USER : undefined);
+      try {
+        const line = await started(again);
+        assert.equal(line.event, "client.data", `${JSON.stringify(line)} ${again.stderr()}`);
+        const events = again.logs.filter((l) => String(l.event).startsWith("bundle."));
+        assert.deepEqual(
+          events.map((l) => l.event),
+          ["bundle.sizes-unrecorded", "bundle.cached"],
+          `start ${start}`,
+        );
+        assert.equal(events[0]!.level, "info");
+        assert.match(String(events[0]!.error), /EACCES/);
+      } finally {
+        again.kill("SIGKILL");
+      }
+      await again.exited;
+      // no sizes file and nothing beside the copy's files: the next start reads the graphs again
+      assert.deepEqual(files(dir), sizesLess, `start ${start}`);
+    }
+    if (!asRoot) chmodSync(dir, 0o755);
+  });
+
   it("a cached-sizes.json the image's user cannot read: refused as unreadable with the chmod and the rm, not prepared again (config.invalid, exit 1)", async () => {
     const { cache, dir } = cacheWithCopy("cache-sizes-unreadable");
     // a cache whose bundles folder the image's user may write: preparing again would have been tried

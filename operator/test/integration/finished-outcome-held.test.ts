@@ -7,125 +7,20 @@
 // operator's last write of its ConfigMap (amendment 23), and one whose spec no longer reads gets its
 // outcome back from its event stream too (amendment 24).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { test } from "node:test";
+import { jobToken } from "@sfprompt/api";
 import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { childNames } from "../../src/names.js";
-import { RUN_CONFIG_KEY } from "../../src/desired/settings.js";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
+import { OUTCOME, reads, SPEC, finishedJobHelpers } from "./finished-jobs.js";
 import { eventBase } from "./progress-events.js";
-import {
-  condition,
-  createJob,
-  merge,
-  patchJobSpec,
-  podNames,
-  runOperator,
-  startWorld,
-  testConfig,
-  waitForJob,
-  type JobObject,
-  type World,
-} from "./harness.js";
-import type { RunningOperator } from "../../src/operator.js";
+import { condition, createJob, operatorWorldHooks, patchJobSpec, podNames, waitForJob } from "./harness.js";
 
-const SPEC = "sfprompt.io/finished-spec";
-const OUTCOME = "sfprompt.io/finished-outcome";
-
-const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
-before(async () => {
-  w.world = await startWorld({ nats: true });
-  // without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
-  await installOlderCrd(w.world);
-  w.operator = await runOperator(w.world, testConfig(w.world));
-  w.nc = await connect({ servers: w.world.nats!.url });
-});
-after(async () => {
-  await w.nc?.drain();
-  await w.operator?.stop();
-  await w.world?.stop();
-});
-
-/** Stops the operator, runs `change` while none runs, and starts a new one. */
-async function whileStopped(change: () => Promise<void>): Promise<void> {
-  await w.operator.stop();
-  await change();
-  w.operator = await runOperator(w.world, testConfig(w.world));
-}
-
-const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
-type ClientView = { phase?: string };
-const client0 = (j: JobObject): ClientView | undefined =>
-  (j.status?.clients as ClientView[] | undefined)?.[0];
-
-async function failedByDeadline(name: string, spec: Record<string, unknown> = {}): Promise<JobObject> {
-  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, activeDeadlineSeconds: 1, ...spec }));
-  const failed = await waitForJob(
-    w.world,
-    name,
-    (j) => j.status?.phase === "Failed" && client0(j)?.phase === "Unknown",
-    `${name} to pass its deadline, its client pod deleted`,
-  );
-  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
-  return failed;
-}
-
-interface ConfigMapView {
-  annotations: Record<string, string>;
-  runConfig: string | undefined;
-}
-
-async function configMap(name: string): Promise<ConfigMapView> {
-  const cm = await w.world.core.readNamespacedConfigMap({
-    name: childNames(name).configMap,
-    namespace: "default",
-  });
-  return { annotations: cm.metadata?.annotations ?? {}, runConfig: cm.data?.[RUN_CONFIG_KEY] };
-}
-
-/** Merge-patches the ConfigMap's annotations as `kubectl annotate` / `kubectl edit` would; null removes. */
-async function annotate(name: string, annotations: Record<string, string | null>): Promise<void> {
-  await w.world.core.patchNamespacedConfigMap(
-    { name: childNames(name).configMap, namespace: "default", body: { metadata: { annotations } } },
-    merge,
-  );
-}
-
-async function writeStatus(name: string, status: Record<string, unknown> | null): Promise<string> {
-  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
-    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status } },
-    merge,
-  )) as JobObject;
-  return j.metadata!.resourceVersion!;
-}
-
-async function eventsOf(name: string, reason: string): Promise<{ type: string; message: string }[]> {
-  const list = await w.world.core.listNamespacedEvent({
-    namespace: "default",
-    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
-  });
-  return list.items.map((e) => ({ type: e.type!, message: e.message! }));
-}
-
-async function server(name: string): Promise<{ generation: number; replicas: number }> {
-  const d = await w.world.apps.readNamespacedDeployment({
-    name: childNames(name).deployment,
-    namespace: "default",
-  });
-  return { generation: d.metadata!.generation!, replicas: d.spec!.replicas! };
-}
-
-/** The job once the operator wrote a status after `version` with a phase. */
-function rewritten(name: string, version: string, what: string): Promise<JobObject> {
-  return waitForJob(
-    w.world,
-    name,
-    (j) => reads(j) && j.metadata!.resourceVersion !== version && j.status?.phase !== undefined,
-    `${name}'s status written again after ${what}`,
-  );
-}
+// without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
+const w = operatorWorldHooks(installOlderCrd);
+const { whileStopped, writeStatus, rewritten, failedByDeadline, configMap, annotate, eventsOf, server } =
+  finishedJobHelpers(w);
 
 /** Whether the annotation reads as JSON with a `fields` object, as the operator writes the spec record. */
 const specRecordReads = (text: string | undefined): boolean => {

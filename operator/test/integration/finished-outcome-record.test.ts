@@ -5,68 +5,27 @@
 // OutcomeUnknown instead of starting again; a finished job whose spec no longer reads and whose status
 // was removed gets its recorded outcome back, with the spec problem in SpecRejected, not InvalidSpec.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { test } from "node:test";
+import { jobToken } from "@sfprompt/api";
 import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
-import { childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
 import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
+import { OUTCOME, reads, SPEC, finishedJobHelpers } from "./finished-jobs.js";
 import { eventBase, roundFinished } from "./progress-events.js";
 import {
   condition,
   createJob,
-  merge,
+  operatorWorldHooks,
   patchJobSpec,
   podNames,
-  runOperator,
-  startWorld,
-  testConfig,
   waitForJob,
   type JobObject,
-  type World,
 } from "./harness.js";
-import type { RunningOperator } from "../../src/operator.js";
 
-const OUTCOME = "sfprompt.io/finished-outcome";
-
-const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
-before(async () => {
-  w.world = await startWorld({ nats: true });
-  await installOlderCrd(w.world);
-  w.operator = await runOperator(w.world, testConfig(w.world));
-  w.nc = await connect({ servers: w.world.nats!.url });
-});
-after(async () => {
-  await w.nc?.drain();
-  await w.operator?.stop();
-  await w.world?.stop();
-});
-
-/** Stops the operator, runs `change` while none runs, and starts a new one. */
-async function whileStopped(change: () => Promise<void>): Promise<void> {
-  await w.operator.stop();
-  await change();
-  w.operator = await runOperator(w.world, testConfig(w.world));
-}
-
-const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
-type ClientView = { phase?: string };
-const client0 = (j: JobObject): ClientView | undefined =>
-  (j.status?.clients as ClientView[] | undefined)?.[0];
-
-async function failedByDeadline(name: string): Promise<JobObject> {
-  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, activeDeadlineSeconds: 1 }));
-  const failed = await waitForJob(
-    w.world,
-    name,
-    (j) => j.status?.phase === "Failed" && client0(j)?.phase === "Unknown",
-    `${name} to pass its deadline, its client pod deleted`,
-  );
-  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
-  return failed;
-}
+const w = operatorWorldHooks(installOlderCrd);
+const { whileStopped, writeStatus, failedByDeadline, configMap, annotate, eventsOf, server } =
+  finishedJobHelpers(w);
 
 async function failedByServer(name: string): Promise<JobObject> {
   await createJob(w.world, jobManifest(name, { clients: { count: 1 } }));
@@ -84,53 +43,12 @@ async function failedByServer(name: string): Promise<JobObject> {
   return failed;
 }
 
-async function configMap(name: string): Promise<Record<string, string>> {
-  const cm = await w.world.core.readNamespacedConfigMap({
-    name: childNames(name).configMap,
-    namespace: "default",
-  });
-  return cm.metadata?.annotations ?? {};
-}
-
 async function recordOf(name: string): Promise<Record<string, unknown> | undefined> {
-  const text = (await configMap(name))[OUTCOME];
+  const text = (await configMap(name)).annotations[OUTCOME];
   return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
 }
 
-async function setRecord(name: string, value: string | null): Promise<void> {
-  await w.world.core.patchNamespacedConfigMap(
-    {
-      name: childNames(name).configMap,
-      namespace: "default",
-      body: { metadata: { annotations: { [OUTCOME]: value } } },
-    },
-    merge,
-  );
-}
-
-async function writeStatus(name: string, status: Record<string, unknown> | null): Promise<string> {
-  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
-    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status } },
-    merge,
-  )) as JobObject;
-  return j.metadata!.resourceVersion!;
-}
-
-async function eventsOf(name: string, reason: string): Promise<{ type: string; message: string }[]> {
-  const list = await w.world.core.listNamespacedEvent({
-    namespace: "default",
-    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
-  });
-  return list.items.map((e) => ({ type: e.type!, message: e.message! }));
-}
-
-async function server(name: string): Promise<{ generation: number; replicas: number }> {
-  const d = await w.world.apps.readNamespacedDeployment({
-    name: childNames(name).deployment,
-    namespace: "default",
-  });
-  return { generation: d.metadata!.generation!, replicas: d.spec!.replicas! };
-}
+const setRecord = (name: string, value: string | null): Promise<void> => annotate(name, { [OUTCOME]: value });
 
 test("a record of a lost reason (FailureReasonLost) is replaced by the reason the stream reads back, so a later loss gives the reason", async () => {
   const failed = await failedByServer("relost");
@@ -173,7 +91,7 @@ test("a record of a lost reason (FailureReasonLost) is replaced by the reason th
 test("a job finished under an operator without the outcome record gets one from its status; its status then lost, it is held Failed with OutcomeUnknown and not started again", async () => {
   const failed = await failedByDeadline("older");
   const before = await server("older");
-  const spec = (await configMap("older"))["sfprompt.io/finished-spec"];
+  const spec = (await configMap("older")).annotations[SPEC];
   assert.ok(spec !== undefined);
   // an older operator's ConfigMap: the spec record alone; the status still says how the job ended
   await setRecord("older", null);
@@ -185,7 +103,7 @@ test("a job finished under an operator without the outcome record gets one from 
   }
   assert.equal(backfilled?.reason, "DeadlineExceeded", "recorded from the status that reads");
   assert.equal(backfilled?.completionTime, failed.status?.completionTime);
-  assert.equal((await configMap("older"))["sfprompt.io/finished-spec"], spec, "the spec record stays");
+  assert.equal((await configMap("older")).annotations[SPEC], spec, "the spec record stays");
 
   // and once more without it, the status removed too (a restore without status)
   let gone = "";

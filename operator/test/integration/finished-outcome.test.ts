@@ -6,68 +6,21 @@
 // its reason instead of FailureReasonLost. Events say what was read back (ADR 0023, amendment 18).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GROUP, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
 import { childNames } from "../../src/names.js";
-import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
 import { patchStatusUnderOlderCrd } from "../status-under-older-crd.js";
-import { condition, createJob, merge, podNames, waitForJob, worldHooks, type JobObject } from "./harness.js";
+import { finishedJobHelpers } from "./finished-jobs.js";
+import { condition, podNames, worldHooks, type JobObject } from "./harness.js";
 
 const w = worldHooks(installOlderCrd);
 
-const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
-
-type ClientView = { phase?: string };
-const client0 = (j: JobObject): ClientView | undefined =>
-  (j.status?.clients as ClientView[] | undefined)?.[0];
-
-/** A job failed by its deadline (the operator's own decision), its client pod gone. */
-async function failedByDeadline(name: string): Promise<JobObject> {
-  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, activeDeadlineSeconds: 1 }));
-  const failed = await waitForJob(
-    w.world,
-    name,
-    (j) => j.status?.phase === "Failed" && client0(j)?.phase === "Unknown",
-    `${name} to pass its deadline, its client pod deleted`,
-  );
-  assert.equal(condition(failed, "Failed")?.reason, "DeadlineExceeded");
-  return failed;
-}
-
-/** Merge-patches the job's status subresource as another writer would; the patched resourceVersion. */
-async function writeStatus(name: string, status: Record<string, unknown> | null): Promise<string> {
-  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
-    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status } },
-    merge,
-  )) as JobObject;
-  return j.metadata!.resourceVersion!;
-}
-
-/** The job once the operator wrote its status after `version`, Failed again. */
-function rewritten(name: string, version: string, what: string): Promise<JobObject> {
-  return waitForJob(
-    w.world,
-    name,
-    (j) => reads(j) && j.metadata!.resourceVersion !== version && j.status?.phase === "Failed",
-    `${name}'s status written again after ${what}`,
-  );
-}
-
-async function serverGeneration(name: string): Promise<{ generation: number; replicas: number }> {
-  const d = await w.world.apps.readNamespacedDeployment({
-    name: childNames(name).deployment,
-    namespace: "default",
-  });
-  return { generation: d.metadata!.generation!, replicas: d.spec!.replicas! };
-}
-
-async function eventsOf(name: string, reason: string): Promise<{ type: string; message: string }[]> {
-  const list = await w.world.core.listNamespacedEvent({
-    namespace: "default",
-    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
-  });
-  return list.items.map((e) => ({ type: e.type!, message: e.message! }));
-}
+const {
+  writeStatus,
+  rewritten,
+  failedByDeadline,
+  eventsOf,
+  server: serverGeneration,
+} = finishedJobHelpers(w);
 
 /** What must come back: the phase, the Failed condition whole and the times. */
 const outcome = (j: JobObject): unknown => ({
@@ -83,7 +36,7 @@ test("a Failed job's status removed whole, then rewritten to Running, is Failed 
   assert.equal(server.replicas, 0);
 
   const gone = await writeStatus("wiped", null);
-  const restored = await rewritten("wiped", gone, "its removal");
+  const restored = await rewritten("wiped", gone, "its removal", "Failed");
   assert.deepEqual(outcome(restored), outcome(failed));
   assert.deepEqual(await serverGeneration("wiped"), server, "the server is not scaled up again");
   assert.deepEqual(await podNames(w.world, "wiped"), [], "no client pod is made again");
@@ -96,7 +49,7 @@ test("a Failed job's status removed whole, then rewritten to Running, is Failed 
   );
 
   const stale = await writeStatus("wiped", { phase: "Running", conditions: [], completionTime: null });
-  const again = await rewritten("wiped", stale, "a stale write of Running");
+  const again = await rewritten("wiped", stale, "a stale write of Running", "Failed");
   assert.deepEqual(outcome(again), outcome(failed));
   assert.deepEqual(await serverGeneration("wiped"), server, "the server is not scaled up again");
   assert.deepEqual(await podNames(w.world, "wiped"), [], "no client pod is made again");
@@ -119,7 +72,7 @@ test("a Failed condition that no longer reads gets the operator's own reason bac
     { namespace: "default", name: "unread" },
     { conditions: spoiled },
   );
-  const fixed = await rewritten("unread", version, "its Failed condition was lost");
+  const fixed = await rewritten("unread", version, "its Failed condition was lost", "Failed");
   assert.deepEqual(outcome(fixed), outcome(failed));
   const events = await eventsOf("unread", "FailureReasonReadBack");
   assert.equal(events.length, 1, JSON.stringify(events));

@@ -6,71 +6,27 @@
 // and a job held as OutcomeUnknown (ADR 0023 amendments 21, 23, 26). reportInvalid's status writes
 // are counted in sfprompt_operator_status_patches_total (ADR 0023 amendment 29).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { test } from "node:test";
+import { GROUP, jobToken, PLURAL, VERSION } from "@sfprompt/api";
 import { waitFor } from "@sfprompt/kube-testing";
 import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
+import { OUTCOME, reads, finishedJobHelpers } from "./finished-jobs.js";
 import { eventBase, roundFinished } from "./progress-events.js";
 import {
   condition,
   createJob,
-  merge,
+  operatorWorldHooks,
   patchJobSpec,
-  runOperator,
-  startWorld,
-  testConfig,
   waitForJob,
   type JobObject,
-  type World,
 } from "./harness.js";
-import type { RunningOperator } from "../../src/operator.js";
 
-const OUTCOME = "sfprompt.io/finished-outcome";
-
-const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
-before(async () => {
-  w.world = await startWorld({ nats: true });
-  // without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
-  await installOlderCrd(w.world);
-  w.operator = await runOperator(w.world, testConfig(w.world));
-  w.nc = await connect({ servers: w.world.nats!.url });
-});
-after(async () => {
-  await w.nc?.drain();
-  await w.operator?.stop();
-  await w.world?.stop();
-});
-
-async function whileStopped(change: () => Promise<void>): Promise<void> {
-  await w.operator.stop();
-  await change();
-  w.operator = await runOperator(w.world, testConfig(w.world));
-}
-
-const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
-
-async function removeStatus(name: string): Promise<string> {
-  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
-    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status: null } },
-    merge,
-  )) as JobObject;
-  return j.metadata!.resourceVersion!;
-}
-
-async function removeOutcomeRecord(name: string): Promise<void> {
-  await w.world.core.patchNamespacedConfigMap(
-    {
-      name: childNames(name).configMap,
-      namespace: "default",
-      body: { metadata: { annotations: { [OUTCOME]: null } } },
-    },
-    merge,
-  );
-}
+// without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
+const w = operatorWorldHooks(installOlderCrd);
+const { whileStopped, writeStatus, annotate } = finishedJobHelpers(w);
 
 /** What a reconcile could write for the job: its status, its ConfigMap, its Events. */
 async function written(name: string): Promise<{ job: string; configMap: string; events: string[] }> {
@@ -140,10 +96,10 @@ test("a finished job read back after its status was lost is not written again, n
   );
   const gone = new Map<string, string>();
   await whileStopped(async () => {
-    await removeOutcomeRecord("quiet-invalid");
-    await removeOutcomeRecord("quiet-held");
+    await annotate("quiet-invalid", { [OUTCOME]: null });
+    await annotate("quiet-held", { [OUTCOME]: null });
     for (const name of ["quiet-valid", "quiet-invalid", "quiet-held"])
-      gone.set(name, await removeStatus(name));
+      gone.set(name, await writeStatus(name, null));
   });
   const back = (name: string, what: (j: JobObject) => boolean) =>
     waitForJob(

@@ -5,86 +5,28 @@
 // the FinishedSpecChangeIgnored answer to an edit made while the status was lost (ADR 0034, amendment 7);
 // a job.failed compared with a held time at that time's precision (ADR 0023, amendment 27).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { test } from "node:test";
+import { jobToken } from "@sfprompt/api";
 import { waitFor } from "@sfprompt/kube-testing";
 import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { childNames } from "../../src/names.js";
-import { RUN_CONFIG_KEY } from "../../src/desired/settings.js";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
+import { OUTCOME, reads, SPEC, finishedJobHelpers } from "./finished-jobs.js";
 import { eventBase, roundFinished } from "./progress-events.js";
 import {
   condition,
   createJob,
   merge,
+  operatorWorldHooks,
   patchJobSpec,
-  runOperator,
-  startWorld,
-  testConfig,
   waitForJob,
   type JobObject,
-  type World,
 } from "./harness.js";
-import type { RunningOperator } from "../../src/operator.js";
 
-const SPEC = "sfprompt.io/finished-spec";
-const OUTCOME = "sfprompt.io/finished-outcome";
-
-const w = {} as { world: World; operator: RunningOperator; nc: NatsConnection };
-before(async () => {
-  w.world = await startWorld({ nats: true });
-  // without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
-  await installOlderCrd(w.world);
-  w.operator = await runOperator(w.world, testConfig(w.world));
-  w.nc = await connect({ servers: w.world.nats!.url });
-});
-after(async () => {
-  await w.nc?.drain();
-  await w.operator?.stop();
-  await w.world?.stop();
-});
-
-/** Stops the operator, runs `change` while none runs, and starts a new one. */
-async function whileStopped(change: () => Promise<void>): Promise<void> {
-  await w.operator.stop();
-  await change();
-  w.operator = await runOperator(w.world, testConfig(w.world));
-}
-
-const reads = (j: JobObject): boolean => StatusSchema.safeParse(j.status).success;
-
-async function writeStatus(name: string, status: Record<string, unknown> | null): Promise<string> {
-  const j = (await w.world.custom.patchNamespacedCustomObjectStatus(
-    { group: GROUP, version: VERSION, plural: PLURAL, namespace: "default", name, body: { status } },
-    merge,
-  )) as JobObject;
-  return j.metadata!.resourceVersion!;
-}
-
-async function configMap(name: string): Promise<{ annotations: Record<string, string>; runConfig?: string }> {
-  const cm = await w.world.core.readNamespacedConfigMap({
-    name: childNames(name).configMap,
-    namespace: "default",
-  });
-  return { annotations: cm.metadata?.annotations ?? {}, runConfig: cm.data?.[RUN_CONFIG_KEY] };
-}
-
-async function annotate(name: string, annotations: Record<string, string | null>): Promise<void> {
-  await w.world.core.patchNamespacedConfigMap(
-    { name: childNames(name).configMap, namespace: "default", body: { metadata: { annotations } } },
-    merge,
-  );
-}
-
-async function eventsOf(name: string, reason: string): Promise<{ type: string; message: string }[]> {
-  const list = await w.world.core.listNamespacedEvent({
-    namespace: "default",
-    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
-  });
-  return list.items.map((e) => ({ type: e.type!, message: e.message! }));
-}
+// without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
+const w = operatorWorldHooks(installOlderCrd);
+const { whileStopped, writeStatus, configMap, annotate, eventsOf } = finishedJobHelpers(w);
 
 /** A job of 4 rounds whose server reported rounds 1 and 2 and then failed (ModelNotFound). */
 async function failedAfterTwoRounds(name: string): Promise<JobObject> {

@@ -271,11 +271,15 @@ export interface OperatorWorld {
   nc: NatsConnection;
 }
 
-/** Registers the file's hooks: before, start a world with NATS, the operator and a connection; after, stop them. */
-export function operatorWorldHooks(): OperatorWorld {
+/**
+ * Registers the file's hooks: before, start a world with NATS, run `prepare` on it (e.g. install
+ * another CRD), then start the operator and a connection; after, stop them.
+ */
+export function operatorWorldHooks(prepare: (world: World) => Promise<void> = async () => {}): OperatorWorld {
   const w = {} as OperatorWorld;
   before(async () => {
     w.world = await startWorld({ nats: true });
+    await prepare(w.world);
     w.operator = await runOperator(w.world, testConfig(w.world));
     w.nc = await connect({ servers: w.world.nats!.url });
   });

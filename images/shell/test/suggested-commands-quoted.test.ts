@@ -180,19 +180,40 @@ describe("the commands the images suggest for their cache folder, at a path with
     runSuggested(said, /\((rm -rf .*?)\) to fetch them again/, root, dir);
   });
 
-  it("builtin: minilm, a cached model card that is not JSON: the rm -rf removes that model's folder, and only it", async () => {
+  it("builtin: minilm, a cached model card that is not JSON: no rm -rf is suggested, the image builds the model again (ADR 0017 amendment 34)", async () => {
     const root = caseRoot("minilm-card");
     const cache = join(root, ODD);
     const files = minilmFilesDir(cache);
     mkdirSync(files, { recursive: true });
+    // stand-ins for the pinned files, marked verified: the build reads them, and stops at config.json
     for (const f of Object.values(MINILM_FILES)) writeFileSync(join(files, f), "pinned files, not read\n");
     writeFileSync(join(files, MINILM_VERIFIED_FILE), "{}\n");
     const dir = minilmModelDir(10, 0, cache);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, MODEL_FILE), "a model\n");
     writeFileSync(join(dir, CARD_FILE), '{"name": "cut sh');
-    const said = await refusal(startClient("minilm-card", MINILM_JOB, cache, OFFLINE));
-    runSuggested(said, /\((rm -rf .*?)\) so that the model is built again/, root, dir);
+    const before = tree(root);
+    const p = startClient("minilm-card", MINILM_JOB, cache, OFFLINE);
+    try {
+      const end = await p.waitForLog(
+        (l) => ["config.invalid", "client.data", "runtime.failed"].includes(l.event),
+        120_000,
+      );
+      const said = JSON.stringify(end.error);
+      // the card is not refused (it was: "card.json is not valid JSON; … (rm -rf …) so that the model
+      // is built again"): the build ran, and read the pinned config.json this case made up
+      assert.doesNotMatch(said, /card\.json|rm -rf/, said);
+      assert.match(
+        said,
+        new RegExp(`${MINILM_FILES.config.replace(".", "\\.")} cannot be read as JSON`),
+        said,
+      );
+    } finally {
+      p.kill("SIGKILL");
+    }
+    await p.exited;
+    // a build that failed replaced nothing: the damaged copy is as it was
+    assert.deepEqual(tree(root), before);
   });
 
   it("builtin: minilm, a cached file that is not the pinned one: the rm removes that file, and only it", async () => {

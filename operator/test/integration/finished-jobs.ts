@@ -1,7 +1,8 @@
 // Helpers shared by the finished-* integration tests: a finished job whose status, ConfigMap records
 // or spec are changed behind the operator's back, as another writer, a restore or a user would.
 import assert from "node:assert/strict";
-import { GROUP, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { GROUP, jobToken, PLURAL, StatusSchema, VERSION } from "@sfprompt/api";
+import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { childNames } from "../../src/names.js";
 import { RUN_CONFIG_KEY } from "../../src/desired/settings.js";
 import { jobManifest } from "../fixtures.js";
@@ -13,8 +14,10 @@ import {
   testConfig,
   waitForJob,
   type JobObject,
+  type OperatorWorld,
   type WorldAndOperator,
 } from "./harness.js";
+import { eventBase, roundFinished } from "./progress-events.js";
 
 export { ANNOTATION_FINISHED_OUTCOME as OUTCOME, ANNOTATION_FINISHED_SPEC as SPEC } from "../../src/names.js";
 
@@ -117,4 +120,28 @@ export function finishedJobHelpers(w: WorldAndOperator) {
   }
 
   return { whileStopped, writeStatus, rewritten, failedByDeadline, configMap, annotate, eventsOf, server };
+}
+
+/** A job of 4 rounds whose server reported rounds 1 and 2 on its stream and then failed (ModelNotFound). */
+export async function failedAfterTwoRounds(w: OperatorWorld, name: string): Promise<JobObject> {
+  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, training: { rounds: 4 } }));
+  await waitForJob(w.world, name, (j) => j.status?.phase === "Pending", `${name} Pending`);
+  const token = jobToken("default", name);
+  await ensureJobResources(w.nc, token);
+  await publishEvent(w.nc, roundFinished(token, 1));
+  await publishEvent(w.nc, roundFinished(token, 2));
+  await publishEvent(w.nc, {
+    ...eventBase(token),
+    type: "job.failed",
+    reason: "ModelNotFound",
+    message: "no model",
+  });
+  const failed = await waitForJob(
+    w.world,
+    name,
+    (j) => j.status?.phase === "Failed" && j.status?.round === 2,
+    `${name} Failed after round 2`,
+  );
+  assert.equal(failed.status?.progress, "2/4");
+  return failed;
 }

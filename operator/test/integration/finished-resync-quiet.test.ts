@@ -7,14 +7,12 @@
 // are counted in sfprompt_operator_status_patches_total (ADR 0023 amendment 29).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GROUP, jobToken, PLURAL, VERSION } from "@sfprompt/api";
+import { GROUP, PLURAL, VERSION } from "@sfprompt/api";
 import { waitFor } from "@sfprompt/kube-testing";
-import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
-import { OUTCOME, reads, finishedJobHelpers } from "./finished-jobs.js";
-import { eventBase, roundFinished } from "./progress-events.js";
+import { OUTCOME, reads, failedAfterTwoRounds, finishedJobHelpers } from "./finished-jobs.js";
 import {
   condition,
   createJob,
@@ -52,33 +50,11 @@ async function written(name: string): Promise<{ job: string; configMap: string; 
   };
 }
 
-/** A job of 4 rounds whose server reported rounds 1 and 2 and then failed (ModelNotFound). */
-async function failedAfterTwoRounds(name: string): Promise<void> {
-  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, training: { rounds: 4 } }));
-  await waitForJob(w.world, name, (j) => j.status?.phase === "Pending", `${name} Pending`);
-  const token = jobToken("default", name);
-  await ensureJobResources(w.nc, token);
-  await publishEvent(w.nc, roundFinished(token, 1));
-  await publishEvent(w.nc, roundFinished(token, 2));
-  await publishEvent(w.nc, {
-    ...eventBase(token),
-    type: "job.failed",
-    reason: "ModelNotFound",
-    message: "no model",
-  });
-  await waitForJob(
-    w.world,
-    name,
-    (j) => j.status?.round === 2 && j.status?.phase === "Failed",
-    `${name} Failed`,
-  );
-}
-
 test("a finished job read back after its status was lost is not written again, nor told again, on later resyncs", async () => {
   // valid spec, round from the stream
-  await failedAfterTwoRounds("quiet-valid");
+  await failedAfterTwoRounds(w, "quiet-valid");
   // invalid spec, no outcome record: reportInvalid writes it (amendment 25) and reads the round back
-  await failedAfterTwoRounds("quiet-invalid");
+  await failedAfterTwoRounds(w, "quiet-invalid");
   await patchJobSpec(w.world, "quiet-invalid", { training: { quorum: { count: 3, fraction: null } } });
   await waitForJob(
     w.world,

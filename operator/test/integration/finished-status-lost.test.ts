@@ -12,45 +12,13 @@ import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { childNames } from "../../src/names.js";
 import { jobManifest } from "../fixtures.js";
 import { installOlderCrd } from "../older-crd-rules.js";
-import { OUTCOME, reads, SPEC, finishedJobHelpers } from "./finished-jobs.js";
+import { OUTCOME, reads, SPEC, failedAfterTwoRounds, finishedJobHelpers } from "./finished-jobs.js";
 import { eventBase, roundFinished } from "./progress-events.js";
-import {
-  condition,
-  createJob,
-  merge,
-  operatorWorldHooks,
-  patchJobSpec,
-  waitForJob,
-  type JobObject,
-} from "./harness.js";
+import { condition, createJob, merge, operatorWorldHooks, patchJobSpec, waitForJob } from "./harness.js";
 
 // without the quorum-vs-fraction rule, so that a spec zod refuses can be stored
 const w = operatorWorldHooks(installOlderCrd);
 const { whileStopped, writeStatus, configMap, annotate, eventsOf } = finishedJobHelpers(w);
-
-/** A job of 4 rounds whose server reported rounds 1 and 2 and then failed (ModelNotFound). */
-async function failedAfterTwoRounds(name: string): Promise<JobObject> {
-  await createJob(w.world, jobManifest(name, { clients: { count: 1 }, training: { rounds: 4 } }));
-  await waitForJob(w.world, name, (j) => j.status?.phase === "Pending", `${name} Pending`);
-  const token = jobToken("default", name);
-  await ensureJobResources(w.nc, token);
-  await publishEvent(w.nc, roundFinished(token, 1));
-  await publishEvent(w.nc, roundFinished(token, 2));
-  await publishEvent(w.nc, {
-    ...eventBase(token),
-    type: "job.failed",
-    reason: "ModelNotFound",
-    message: "no model",
-  });
-  const failed = await waitForJob(
-    w.world,
-    name,
-    (j) => j.status?.phase === "Failed" && j.status?.round === 2,
-    `${name} Failed after round 2`,
-  );
-  assert.equal(failed.status?.progress, "2/4");
-  return failed;
-}
 
 /** installOlderCrd took the quorum-vs-fraction rule out of the CRD; zod still refuses this spec. */
 async function makeSpecInvalid(name: string): Promise<void> {
@@ -66,7 +34,7 @@ async function makeSpecInvalid(name: string): Promise<void> {
 }
 
 test("a finished job whose status was removed gets its round and ROUND column back from its event stream", async () => {
-  await failedAfterTwoRounds("round-back");
+  await failedAfterTwoRounds(w, "round-back");
   let gone = "";
   await whileStopped(async () => {
     gone = await writeStatus("round-back", null);
@@ -85,7 +53,7 @@ test("a finished job whose status was removed gets its round and ROUND column ba
 });
 
 test("a finished job whose spec no longer reads and whose status was removed gets its ROUND column back", async () => {
-  await failedAfterTwoRounds("round-invalid");
+  await failedAfterTwoRounds(w, "round-invalid");
   await makeSpecInvalid("round-invalid");
   let gone = "";
   await whileStopped(async () => {

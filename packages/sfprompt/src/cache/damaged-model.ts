@@ -1,8 +1,25 @@
-// A built-in model's cached model.onnx that is damaged (cut short by a full volume or an interrupted
-// copy, overwritten): found by reading its structure, not its weights, and replaced under the
-// fill-once lock by callers that build it again themselves (the images, ADR 0017 amendment 32).
-import { renameSync, rmSync } from "node:fs";
+// A built-in model's cached copy (the demo's, MiniLM's: model.onnx and card.json) read by fillOnce,
+// and one that is damaged (a model cut short by a full volume or an interrupted copy, overwritten; a
+// card that does not read): found by reading the model's structure, not its weights, and replaced
+// under the fill-once lock by callers that build it again themselves (the images, ADR 0017
+// amendments 32 and 34). One implementation for both caches; each gives its card check (CardCheck).
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { shellQuote } from "@sfprompt/api";
 import { OnnxIoError, readModelOutline } from "@sfprompt/engine";
+import { fillOnce, type FillOnceRequest } from "./fill-once.js";
+
+/** A built-in model's cached copy: its ONNX file and, beside it, the card that says what it is. */
+export const MODEL_FILE = "model.onnx";
+export const CARD_FILE = "card.json";
+
+/**
+ * What a damaged cached model's error tells: the command that removes its folder, and only it, so
+ * that the next use builds it again (ADR 0016 amendment 51; the demo and MiniLM caches alike).
+ */
+export function rebuildHint(dir: string): string {
+  return `remove the folder (rm -rf ${shellQuote(dir)}) so that the model is built again`;
+}
 
 /** What is wrong with the ONNX file at `path` (the engine's message), or undefined when it reads. */
 export function modelDamage(path: string): string | undefined {
@@ -44,4 +61,69 @@ export function replaceFolder(tmp: string, dir: string): LeftAside | undefined {
   } catch (cause) {
     return { dir: aside, error: String(cause) };
   }
+}
+
+/** How a built-in model's cache reads its card: what is wrong with one, and the cache's error naming it. */
+export interface CardCheck {
+  /** What is wrong with the card at `path` (not JSON, not this model's card), without what to do; undefined when it reads. */
+  readonly damage: (path: string) => { detail: string; cause: unknown } | undefined;
+  /** The cache's error for the card at `path` (DemoCacheError, MinilmCacheError). */
+  readonly error: (path: string, detail: string, options?: ErrorOptions) => Error;
+}
+
+/** Whether the cached copy in `dir` has both its files. */
+function whole(dir: string): boolean {
+  return existsSync(join(dir, MODEL_FILE)) && existsSync(join(dir, CARD_FILE));
+}
+
+/**
+ * What is damaged in the cached copy in `dir`, which has both its files: its card (the cache's error
+ * message, without the rm), else its model (the engine's message); undefined when both read.
+ */
+function copyDamage(dir: string, check: CardCheck): string | undefined {
+  const cardPath = join(dir, CARD_FILE);
+  const card = check.damage(cardPath);
+  if (card !== undefined) return check.error(cardPath, card.detail).message;
+  return modelDamage(join(dir, MODEL_FILE));
+}
+
+/**
+ * The parsed card of the cached copy in `dir`, for fillOnce's `read`; undefined when the copy lacks a
+ * file or, with `rebuildDamaged` (the images), when its card or model is damaged, for the fill to build
+ * it again (ADR 0017 amendments 32 and 34). Without it a card that does not read is refused with the
+ * rm that mends it, whatever the model.
+ */
+export function readCachedCard(dir: string, check: CardCheck, rebuildDamaged: boolean): unknown {
+  if (!whole(dir)) return undefined;
+  if (rebuildDamaged && copyDamage(dir, check) !== undefined) return undefined;
+  const cardPath = join(dir, CARD_FILE);
+  const card = check.damage(cardPath);
+  if (card !== undefined)
+    throw check.error(cardPath, `${card.detail}; ${rebuildHint(dir)}`, { cause: card.cause });
+  return JSON.parse(readFileSync(cardPath, "utf8")) as unknown;
+}
+
+/**
+ * Under the fill's lock, looked at again: what is damaged in the copy in `dir` that this fill replaces
+ * (with `rebuildDamaged` only; none for a copy that lacks a file).
+ */
+export function damageReplaced(dir: string, check: CardCheck, rebuildDamaged: boolean): string | undefined {
+  return rebuildDamaged && whole(dir) ? copyDamage(dir, check) : undefined;
+}
+
+/**
+ * fillOnce whose install replaces a folder there (a damaged copy, or one without its card) rather than
+ * renaming over it (replaceFolder); the result carries `damagedLeft` when the old copy stayed aside.
+ */
+export async function fillReplacing<T extends { readonly damagedLeft?: LeftAside }>(
+  req: Omit<FillOnceRequest<T>, "install">,
+): Promise<T> {
+  let left: LeftAside | undefined;
+  const result = (await fillOnce<T>({
+    ...req,
+    install: (tmp, to) => {
+      left = replaceFolder(tmp, to);
+    },
+  })) as T;
+  return left === undefined ? result : { ...result, damagedLeft: left };
 }

@@ -1,20 +1,26 @@
 // The demo model on disk: ~/.cache/sfprompt/models/<recipe hash>/{model.onnx, card.json}, built and
 // pre-trained on first use. A lock file keeps concurrent first uses (server and clients) from
 // training twice; the folder is written under a temporary name and renamed when complete.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
-import { shellQuote } from "@sfprompt/api";
 import { z } from "zod";
-import { modelDamage, replaceFolder, type LeftAside } from "../cache/damaged-model.js";
-import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
+import {
+  CARD_FILE,
+  damageReplaced,
+  fillReplacing,
+  MODEL_FILE,
+  readCachedCard,
+  type CardCheck,
+  type LeftAside,
+} from "../cache/damaged-model.js";
+import { fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { DemoCacheError } from "./errors.js";
 import { pretrainDemoModel, type PretrainOptions } from "./pretrain.js";
 import { DEMO_RECIPE, recipeHash, type DemoRecipe } from "./recipe.js";
 
-export const MODEL_FILE = "model.onnx";
-export const CARD_FILE = "card.json";
+export { CARD_FILE, MODEL_FILE, rebuildHint } from "../cache/damaged-model.js";
 
 /** What the card next to the weights says: where they come from and how good they are. */
 export interface DemoModelCard {
@@ -93,14 +99,6 @@ const CardRead = z.object({
 });
 
 /**
- * What a damaged cached model's error tells: the command that removes its folder, and only it, so
- * that the next use builds it again (ADR 0016 amendment 51; the demo and MiniLM caches alike).
- */
-export function rebuildHint(dir: string): string {
-  return `remove the folder (rm -rf ${shellQuote(dir)}) so that the model is built again`;
-}
-
-/**
  * What is wrong with a cached card (not JSON, not a demo model card), without what to do; undefined
  * when it reads as a card.
  */
@@ -121,54 +119,27 @@ function cardDamage(cardPath: string): { detail: string; cause: unknown } | unde
   };
 }
 
-/**
- * What is damaged in a cached copy that has both its files: its card (DemoCacheError's message,
- * without the rm), else its model (the engine's message); undefined when both read.
- */
-function cachedDamage(dir: string): string | undefined {
-  const cardPath = join(dir, CARD_FILE);
-  const card = cardDamage(cardPath);
-  if (card !== undefined) return new DemoCacheError(cardPath, card.detail).message;
-  return modelDamage(join(dir, MODEL_FILE));
-}
-
-function readCached(dir: string, rebuildDamaged: boolean): DemoModel | undefined {
-  const path = join(dir, MODEL_FILE);
-  const cardPath = join(dir, CARD_FILE);
-  if (!existsSync(path) || !existsSync(cardPath)) return undefined;
-  // rebuildDamaged: a card that is no card is damage as a model that does not read is (ADR 0017
-  // amendment 34); without it, the card is refused with the rm that mends it, whatever the model
-  if (rebuildDamaged) return cachedDamage(dir) === undefined ? cachedCopy(dir) : undefined;
-  const card = cardDamage(cardPath);
-  if (card !== undefined)
-    throw new DemoCacheError(cardPath, `${card.detail}; ${rebuildHint(dir)}`, { cause: card.cause });
-  return cachedCopy(dir);
-}
-
-function cachedCopy(dir: string): DemoModel {
-  const card = JSON.parse(readFileSync(join(dir, CARD_FILE), "utf8")) as DemoModelCard;
-  return { path: join(dir, MODEL_FILE), card, built: false };
-}
+/** The demo cache's card: a demo model card, told as DemoCacheError. */
+const DEMO_CARD: CardCheck = {
+  damage: cardDamage,
+  error: (path, detail, options) => new DemoCacheError(path, detail, options),
+};
 
 /** The demo model's path, pre-training it first when the cache does not have it. */
 export async function ensureDemoModel(options: EnsureDemoOptions = {}): Promise<DemoModel> {
   const recipe = options.recipe ?? DEMO_RECIPE;
   const dir = demoModelDir(recipe, options.cacheDir);
   const rebuild = options.rebuildDamaged === true;
-  let left: LeftAside | undefined;
-  const result = await fillOnce<DemoModel>({
+  const model = join(dir, MODEL_FILE);
+  return fillReplacing<DemoModel>({
     dir,
-    read: () => readCached(dir, rebuild),
-    ...(options.signal ? { signal: options.signal } : {}),
-    // a folder there (a damaged copy, or one without its card) is replaced, not renamed over
-    install: (tmp, to) => {
-      left = replaceFolder(tmp, to);
+    read: () => {
+      const card = readCachedCard(dir, DEMO_CARD, rebuild) as DemoModelCard | undefined;
+      return card === undefined ? undefined : { path: model, card, built: false };
     },
+    ...(options.signal ? { signal: options.signal } : {}),
     fill: async (tmp) => {
-      // under the lock, looked at again: the copy as this call replaces it
-      const model = join(dir, MODEL_FILE);
-      const whole = existsSync(model) && existsSync(join(dir, CARD_FILE));
-      const damaged = rebuild && whole ? cachedDamage(dir) : undefined;
+      const damaged = damageReplaced(dir, DEMO_CARD, rebuild);
       options.onBuildStart?.(dir);
       const r = await pretrainDemoModel(recipe, options);
       writeModel(join(tmp, MODEL_FILE), r.model);
@@ -195,5 +166,4 @@ export async function ensureDemoModel(options: EnsureDemoOptions = {}): Promise<
       return { path: model, card, built: true, ...(damaged === undefined ? {} : { damaged }) };
     },
   });
-  return left === undefined ? result : { ...result, damagedLeft: left };
 }

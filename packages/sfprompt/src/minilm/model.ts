@@ -4,7 +4,6 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
-import { CARD_FILE, MODEL_FILE, rebuildHint } from "../demo/cache.js";
 import { readBertConfig, type BertConfig } from "./bert-config.js";
 import {
   buildBertClassifier,
@@ -13,8 +12,16 @@ import {
   MINILM_INPUT_IDS,
   MINILM_LOGITS,
 } from "./bert-builder.js";
-import { modelDamage, replaceFolder, type LeftAside } from "../cache/damaged-model.js";
-import { fillOnce, fillProblem, type CacheDirError } from "../cache/fill-once.js";
+import {
+  CARD_FILE,
+  damageReplaced,
+  fillReplacing,
+  MODEL_FILE,
+  readCachedCard,
+  type CardCheck,
+  type LeftAside,
+} from "../cache/damaged-model.js";
+import { fillProblem, type CacheDirError } from "../cache/fill-once.js";
 import { MinilmCacheError, MinilmConfigError } from "./errors.js";
 import {
   ensureMinilmFiles,
@@ -100,29 +107,11 @@ function cardDamage(cardPath: string): { detail: string; cause: unknown } | unde
   }
 }
 
-/**
- * What is damaged in a cached copy that has both its files: its card (MinilmCacheError's message,
- * without the rm), else its model (the engine's message); undefined when both read.
- */
-function cachedDamage(dir: string): string | undefined {
-  const cardPath = join(dir, CARD_FILE);
-  const card = cardDamage(cardPath);
-  if (card !== undefined) return new MinilmCacheError(cardPath, card.detail).message;
-  return modelDamage(join(dir, MODEL_FILE));
-}
-
-function readCached(dir: string, vocab: string, rebuildDamaged: boolean): MinilmModel | undefined {
-  const path = join(dir, MODEL_FILE);
-  const cardPath = join(dir, CARD_FILE);
-  if (!existsSync(path) || !existsSync(cardPath)) return undefined;
-  // rebuildDamaged: a card that is not JSON is damage as a model that does not read is (ADR 0017
-  // amendment 34); without it, the card is refused with the rm that mends it, whatever the model
-  if (rebuildDamaged && cachedDamage(dir) !== undefined) return undefined;
-  const card = cardDamage(cardPath);
-  if (card !== undefined)
-    throw new MinilmCacheError(cardPath, `${card.detail}; ${rebuildHint(dir)}`, { cause: card.cause });
-  return { path, vocab, card: JSON.parse(readFileSync(cardPath, "utf8")) as MinilmModelCard, built: false };
-}
+/** The MiniLM cache's card: JSON, told as MinilmCacheError. */
+const MINILM_CARD: CardCheck = {
+  damage: cardDamage,
+  error: (path, detail, options) => new MinilmCacheError(path, detail, options),
+};
 
 /**
  * The MiniLM classifier's ONNX file (input_ids, attention_mask → logits, last_hidden_state), building
@@ -137,18 +126,15 @@ export async function ensureMinilmModel(options: EnsureMinilmModelOptions): Prom
   const files = await ensureMinilmFiles(options);
   const dir = minilmModelDir(options.numClasses, seed, options.cacheDir);
   const rebuild = options.rebuildDamaged === true;
-  let left: LeftAside | undefined;
-  const result = await fillOnce<MinilmModel>({
+  const model = join(dir, MODEL_FILE);
+  return fillReplacing<MinilmModel>({
     dir,
-    read: () => readCached(dir, files.vocab, rebuild),
-    // a folder there (a damaged copy, or one without its card) is replaced, not renamed over
-    install: (tmp, to) => {
-      left = replaceFolder(tmp, to);
+    read: () => {
+      const card = readCachedCard(dir, MINILM_CARD, rebuild) as MinilmModelCard | undefined;
+      return card === undefined ? undefined : { path: model, vocab: files.vocab, card, built: false };
     },
     fill: (tmp) => {
-      const model = join(dir, MODEL_FILE);
-      const whole = existsSync(model) && existsSync(join(dir, CARD_FILE));
-      const damaged = rebuild && whole ? cachedDamage(dir) : undefined;
+      const damaged = damageReplaced(dir, MINILM_CARD, rebuild);
       options.onBuildStart?.(dir);
       const started = Date.now();
       const config = readBertConfig(files.config);
@@ -169,7 +155,6 @@ export async function ensureMinilmModel(options: EnsureMinilmModelOptions): Prom
     },
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  return left === undefined ? result : { ...result, damagedLeft: left };
 }
 
 function cardOf(config: BertConfig, numClasses: number, seed: number, seconds: number): MinilmModelCard {

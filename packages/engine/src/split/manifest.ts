@@ -1,8 +1,9 @@
 // The partition bundle's manifest.json: one zod schema gives the TypeScript type, the validation of
 // a bundle read from disk, and the field names the runtime relies on (docs/partition-bundle.md).
 import { readFileSync } from "node:fs";
-import { isAbsolute, join, normalize } from "node:path";
+import { join } from "node:path";
 import { z } from "zod";
+import { locationProblem } from "../onnx/external-location.js";
 import { ManifestError } from "./errors.js";
 
 export const MANIFEST_FILE = "manifest.json";
@@ -18,14 +19,16 @@ export const TensorSpec = z.object({
 });
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
-/** Why `p` is no file inside the bundle folder, or undefined when it names one. */
+/**
+ * Why `p` is no file inside the bundle folder, or undefined when it names one: the rule an external
+ * data location is held to (locationProblem), in a manifest's words. ".", "./", "grad/..": the folder
+ * itself passes the access check and fails when opened as a graph.
+ */
 function notInside(p: string): string | undefined {
-  if (p === "") return "empty";
-  const n = normalize(p);
-  if (isAbsolute(p) || n === ".." || n.startsWith("../")) return 'absolute, or climbing out with ".."';
-  // ".", "./", "grad/..": the folder itself passes the access check and fails when opened as a graph
-  if (n === "." || n === "./") return "the bundle folder itself";
-  return undefined;
+  const problem = locationProblem(p);
+  if (problem === undefined) return undefined;
+  if (problem.outside) return 'absolute, or climbing out with ".."';
+  return p === "" ? "empty" : "the bundle folder itself";
 }
 
 /**

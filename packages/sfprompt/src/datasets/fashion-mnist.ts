@@ -35,12 +35,17 @@ export interface FashionMnistOptions extends ImageLoadOptions {
   dir?: string;
 }
 
+/** The folder Fashion-MNIST is read from: the dir option, else SFPROMPT_FASHION_MNIST_DIR's, else Debian's. */
+function fashionMnistRoot(dir: string | undefined): string {
+  return dir ?? process.env.SFPROMPT_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
+}
+
 /** Paths of the IDX image and label files of one split. */
 export function fashionMnistFiles(
   split: FashionMnistSplit,
   dir?: string,
 ): { images: string; labels: string } {
-  const root = dir ?? process.env.SFPROMPT_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
+  const root = fashionMnistRoot(dir);
   const prefix = split === "train" ? "train" : "t10k";
   const files = {
     images: join(root, `${prefix}-images-idx3-ubyte.gz`),
@@ -58,7 +63,7 @@ const IDX_FILES =
 /** What is missing where, and how to give it, by what chose the folder (option, variable, Debian). */
 function notFound(split: FashionMnistSplit, images: string, dir: string | undefined): DatasetNotFoundError {
   const env = process.env.SFPROMPT_FASHION_MNIST_DIR;
-  const root = dir ?? env ?? FASHION_MNIST_DEBIAN_DIR;
+  const root = fashionMnistRoot(dir);
   const missing = `Fashion-MNIST's ${split} split is not in ${root}`;
   const how =
     dir !== undefined
@@ -85,7 +90,7 @@ export function fashionMnistProblem(
   dir?: string,
 ): DatasetNotFoundError | DatasetUnreadableError | DatasetFormatError | undefined {
   const files = fashionMnistFiles(split, dir);
-  const root = dir ?? process.env.SFPROMPT_FASHION_MNIST_DIR ?? FASHION_MNIST_DEBIAN_DIR;
+  const root = fashionMnistRoot(dir);
   // not existsSync: it answers false for a folder this user may not search (mode 0700, another
   // owner), which read as "not in <folder>" and sent the user looking for files that are there
   const denied = { path: root, kind: "folder" as const, what: "the folder and its IDX files" };
@@ -145,7 +150,7 @@ function checkSplitFiles(
 /** What to do about a damaged split, by what chose its folder (option, variable, Debian). */
 function damagedAdvice(split: FashionMnistSplit, dir: string | undefined): string {
   const env = process.env.SFPROMPT_FASHION_MNIST_DIR;
-  const root = dir ?? env ?? FASHION_MNIST_DEBIAN_DIR;
+  const root = fashionMnistRoot(dir);
   const damaged = `Fashion-MNIST's ${split} split in ${root}`;
   if (dir !== undefined)
     return `${damaged} (the dir option) is damaged: give a folder with intact copies of ${IDX_FILES}`;

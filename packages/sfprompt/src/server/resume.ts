@@ -110,7 +110,7 @@ export function runAttempt(point: ResumePoint | null): string | undefined {
 }
 
 /**
- * The rounds a run took over from another job (ADR 0044, second amendment): the source's checkpoint
+ * The rounds a run took over from another job (ADR 0044, amendment 2): the source's checkpoint
  * round when it goes on from one, else what its own checkpoint carried forward (a restart).
  */
 export function inheritedRounds(point: ResumePoint | null): Inherited | undefined {

@@ -7,6 +7,7 @@ import { renderedRounds } from "../desired/config-map.js";
 import type { JobRef } from "../desired/owner.js";
 import { childNames } from "../names.js";
 import { repairedStatus } from "../status/repaired-status.js";
+import { readStoredStatus, usableStatus } from "../status/stored-status.js";
 import type { ReconcileDeps } from "./deps.js";
 
 /**
@@ -62,4 +63,14 @@ export interface Base {
   previous: Status | undefined;
   /** The top-level fields of `stored` the API rejects (none when it reads). */
   rejected: readonly string[];
+}
+
+/**
+ * The Base of a reconcile of the job `raw` (the informer's copy), valid spec or not: its cached status,
+ * or this operator's last write where the cache has not seen it yet (WrittenStatus), as read.
+ */
+export function baseOf(deps: ReconcileDeps, raw: KubernetesObject): Base {
+  const stored = deps.written.current(raw.metadata!.uid!, (raw as { status?: unknown }).status);
+  const read = readStoredStatus({ status: stored });
+  return { stored, previous: usableStatus(read), rejected: read.readable ? [] : read.rejected };
 }

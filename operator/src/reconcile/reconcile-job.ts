@@ -14,18 +14,18 @@ import { computeStatus } from "../status/compute-status.js";
 import { decideLifecycle } from "../status/lifecycle.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
 import { serverLoopRecheckMs } from "../status/pod-reason.js";
-import { statusPatch } from "../status/status-patch.js";
-import { readStoredStatus, usableStatus, type StoredStatus } from "../status/stored-status.js";
+import { readStoredStatus, type StoredStatus } from "../status/stored-status.js";
 import { STATUS_UNREADABLE, unreadableEventMessage } from "../status/unreadable-status.js";
 import { applyChildren } from "./apply-children.js";
 import { childRejection, type ChildRejection } from "./child-rejection.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { ensureFinalizer, finalizeJob } from "./finalizer.js";
-import { observed, repairedFrom, type Base } from "./observed.js";
+import { baseOf, observed, repairedFrom, type Base } from "./observed.js";
 import { reportInvalid } from "./report-invalid.js";
 import { holdRounds } from "./rounds-hold.js";
 import { transitionEvents } from "./transition-events.js";
 import { unreadableRecordEvent } from "./unreadable-record.js";
+import { writeStatus } from "./write-status.js";
 
 async function reconcileParsed(
   deps: ReconcileDeps,
@@ -142,11 +142,7 @@ async function reconcileParsed(
   // those that only the event stream gives back stay as stored until its replay is in.
   const asStored = progress === undefined ? heldFields(rejected, previous) : [];
   const next = withHeldFields(status, stored, asStored);
-  const patch = statusPatch(stored, next);
-  if (patch) {
-    await deps.client.patchJobStatus(ref.namespace, ref.name, patch);
-    deps.written.record(ref.uid, stored, next);
-    deps.metrics.statusWrites.inc();
+  if (await writeStatus(deps, ref, stored, next)) {
     deps.log.info("status updated", {
       namespace: ref.namespace,
       job: ref.name,
@@ -182,13 +178,12 @@ export async function reconcileJob(deps: ReconcileDeps, key: string): Promise<Re
   await reportUnreadable(deps, raw, readStoredStatus(raw));
   const { status: _ignored, ...rest } = raw as KubernetesObject & { status?: unknown };
   const parsed = parseJob(rest);
+  // both build on the operator's own last write where the cache lags it (ADR 0023, amendment 30)
+  const base = baseOf(deps, raw);
   if (!parsed.ok)
-    return reportInvalid(deps, raw, parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
+    return reportInvalid(deps, raw, base, parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; "));
   const ref: JobRef = { namespace, name, uid: raw.metadata!.uid! };
-  const stored = deps.written.current(ref.uid, (raw as { status?: unknown }).status);
-  const read = readStoredStatus({ status: stored });
-  const rejected = read.readable ? [] : read.rejected;
-  return reconcileParsed(deps, parsed.value, ref, { stored, previous: usableStatus(read), rejected });
+  return reconcileParsed(deps, parsed.value, ref, base);
 }
 
 /**

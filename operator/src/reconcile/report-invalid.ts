@@ -17,26 +17,27 @@ import { heldFields, withHeldFields } from "../status/held-fields.js";
 import { INVALID_SPEC, keptTerminal, streamReadBack, type Terminal } from "../status/lifecycle.js";
 import { conditionFinishedAt } from "../status/terminal.js";
 import { statusMessage } from "../status/status-message.js";
-import { statusPatch } from "../status/status-patch.js";
-import { readStoredStatus, usableStatus } from "../status/stored-status.js";
 import type { ReconcileDeps, ReconcileResult } from "./deps.js";
 import { rawNatsUrl, rawResumeFrom } from "./invalid-read-back.js";
-import { observed, repairedFrom } from "./observed.js";
+import { observed, repairedFrom, type Base } from "./observed.js";
 import { readBackEvent } from "./transition-events.js";
 import { unreadableRecordEvent } from "./unreadable-record.js";
+import { writeStatus } from "./write-status.js";
 
+/**
+ * `base`: the status to build on, as a valid spec's reconcile has it (baseOf: the operator's last
+ * write where the cache lags it, ADR 0023 amendment 30).
+ */
 export async function reportInvalid(
   deps: ReconcileDeps,
   raw: KubernetesObject,
+  base: Base,
   message: string,
 ): Promise<ReconcileResult> {
   const m = raw.metadata!;
   const involved = { namespace: m.namespace!, name: m.name!, uid: m.uid! };
-  const stored = (raw as { status?: unknown }).status;
-  const read = readStoredStatus(raw);
-  const rejected = read.readable ? [] : read.rejected;
+  const { stored, rejected } = base;
   const now = deps.now();
-  const base = { stored, previous: usableStatus(read), rejected };
   const seen = observed(deps, involved);
   const repaired = repairedFrom(seen, involved.name, base, now);
   // A finished job keeps its outcome: a rule added after it ran (an operator upgrade) or a later edit
@@ -89,10 +90,6 @@ export async function reportInvalid(
   // reconcile records it: a later loss of the status gives it back (ADR 0023, amendment 25)
   const record = outcomeToRecord(kept.terminal, next, seen.configMap, records.outcome);
   if (record) await deps.client.apply(recordedConfigMap(seen.configMap!, involved, { outcome: record }));
-  // Over the status as stored, so that one that does not read is replaced whole; what only the event
-  // stream gives back stays as stored (of it, an invalid spec's reconcile computes a finished job's
-  // round alone).
-  const patch = statusPatch(stored, withHeldFields(next, stored, heldFields(rejected, previous)));
   const readBack = readBackEvent({
     previous: repaired,
     next,
@@ -108,11 +105,10 @@ export async function reportInvalid(
     applies: false,
   });
   if (unreadable) await deps.events.record(involved, unreadable.type, unreadable.reason, unreadable.message);
-  if (patch) {
-    await deps.client.patchJobStatus(m.namespace!, m.name!, patch);
-    // counted as a valid spec's reconcile counts its write (sfprompt_operator_status_patches_total)
-    deps.metrics.statusWrites.inc();
-  }
+  // Over the status as stored, so that one that does not read is replaced whole; what only the event
+  // stream gives back stays as stored (of it, an invalid spec's reconcile computes a finished job's
+  // round alone). Counted and remembered as a valid spec's write (ADR 0023, amendments 29 and 30).
+  await writeStatus(deps, involved, stored, withHeldFields(next, stored, heldFields(rejected, previous)));
   await deps.events.record(involved, "Warning", INVALID_SPEC, message);
   // Terminal: retrying cannot fix a spec; the next spec change re-queues the job.
   return {};

@@ -43,6 +43,14 @@ const IMAGE_USER = { uid: 10001, gid: 10001 };
 const asRoot = process.getuid?.() === 0;
 const uid = asRoot ? IMAGE_USER.uid : (process.getuid?.() ?? -1);
 
+/** A demo model card with the fields runs read. */
+const CARD = {
+  data: { trainSamples: 30000, testSamples: 2000 },
+  epochs: 2,
+  testAccuracy: 0.85,
+  seconds: 26,
+};
+
 // folders made unsearchable, given back their mode before the temp folder is removed
 const unsearchable: string[] = [];
 
@@ -191,7 +199,40 @@ const cases: {
       `builtin: demo: the model is not in the cache folder and cannot be pre-trained: (\\S+fashion-demo-7-client)/train-images-idx3-ubyte\\.gz cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and its IDX files readable by uid ${uid} in the image or on its volume: chmod -R a\\+rX \\1 \\(or chown -R ${uid}:\\d+ \\1\\); see docs/datasets.md; the images install Debian's`,
     ),
   },
+  // ADR 0017 amendment 35: a file of root's (0600) in the cached copy was taken for damage (the card
+  // "is not valid JSON", the model "cannot read ONNX model … (EACCES)") and the copy built again over
+  // root's, where the cache above it could be written in; it is refused with the chmod
+  ...(["card.json", "model.onnx"] as const).map((file, k) => ({
+    name: `builtin: demo, a cached copy whose ${file} (root's, 0600) the image's user cannot read`,
+    roles: [CLIENT],
+    model: () => ({ builtin: "demo" }),
+    cache: (name: string) => closedCopy(name, file),
+    // an empty Fashion-MNIST folder: a copy taken for damage is not pre-trained again for minutes
+    env: (name: string) => fashionDir(`fashion-${name}`, (dir) => chmodSync(dir, 0o755)),
+    asImageUser: true,
+    field: "spec.model.source",
+    says: new RegExp(
+      `builtin: demo: demo model cache (\\S+cache-demo-${8 + k}-client/models/[^/: ]+): \\1/${file.replace(".", "\\.")} cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and everything in it readable by uid ${uid} \\(on its volume or the node\\): chmod -R a\\+rX \\1 \\(or chown -R ${uid}:\\d+ \\1\\); or remove the folder \\(rm -rf \\1\\) so that the model is built again \\(in the cache folder, --cache-dir / SFPROMPT_CACHE_DIR, now \\S+\\)$`,
+    ),
+  })),
 ];
+
+/**
+ * A cache (and its models folder) the image's user may write in, holding a demo copy of root's whose
+ * model reads and whose card is a card, `closed` of them at 0600 (as another user, 000).
+ */
+function closedCopy(name: string, closed: typeof CARD_FILE | typeof MODEL_FILE): string {
+  const cache = join(fx.tmp.dir, name);
+  const dir = demoModelDir(DEMO_RECIPE, cache);
+  mkdirSync(dir, { recursive: true });
+  for (const d of [cache, dirname(dir)]) chmodSync(d, 0o777);
+  chmodSync(dir, 0o755);
+  writeModel(join(dir, MODEL_FILE), fx.bundle.model);
+  writeFileSync(join(dir, CARD_FILE), JSON.stringify(CARD));
+  for (const f of [MODEL_FILE, CARD_FILE])
+    chmodSync(join(dir, f), f === closed ? (asRoot ? 0o600 : 0o000) : 0o644);
+  return cache;
+}
 
 describe("a job whose model cache cannot be used", () => {
   after(() => unsearchable.forEach((dir) => chmodSync(dir, 0o755)));
@@ -242,12 +283,7 @@ function idx(kind: "images" | "labels", n: number): Buffer {
 // ADR 0017 amendment 32: the image's own cached model.onnx cut short (a full volume, an interrupted
 // copy) was refused with `rm -rf <its folder>` at every restart of the pod until someone ran it
 describe("builtin: demo whose cached copy is damaged (model.onnx cut short, card.json no card)", () => {
-  const card = {
-    data: { trainSamples: 30000, testSamples: 2000 },
-    epochs: 2,
-    testAccuracy: 0.85,
-    seconds: 26,
-  };
+  const card = CARD;
 
   /** A cache whose demo model folder holds a model.onnx cut to 100 bytes beside a card; its folder. */
   function damagedCache(name: string): { cache: string; dir: string } {

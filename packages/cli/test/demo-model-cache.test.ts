@@ -234,3 +234,37 @@ describe("sfprompt demo-model with a cached model folder without its card", () =
     );
   });
 });
+
+// A cached demo model's file this user cannot read (a cache filled by root, its card at 0600): the
+// card was reported as "is not valid JSON", with the rm -rf of a folder that is not damaged. It is now
+// said as other unreadable files are: the file, the user and the chmod, or the rm (ADR 0017 amendment
+// 35). As root, root's copy is read as nobody; as another user, the card's mode is 000.
+describe("sfprompt demo-model with a cached card the user cannot read", () => {
+  let dir = "";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-demo-card-closed-"));
+    chmodSync(dir, 0o755);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("names the card, the user and the chmod of the folder, not JSON (exit 1)", () => {
+    const model = demoModelDir(DEMO_RECIPE, dir);
+    mkdirSync(model, { recursive: true, mode: 0o755 });
+    for (const d of [join(dir, "models"), model]) chmodSync(d, 0o755);
+    writeModel(join(model, MODEL_FILE), buildDemoVit(DEMO_RECIPE.architecture, 1).model);
+    chmodSync(join(model, MODEL_FILE), 0o644);
+    const card = join(model, CARD_FILE);
+    writeFileSync(card, JSON.stringify({ name: DEMO_RECIPE.name }));
+    chmodSync(card, asRoot ? 0o600 : 0o000);
+    const r = sfpromptAsOtherUser({}, "demo-model", "--cache", dir);
+    const m = model.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    assertUserError(
+      r,
+      new RegExp(
+        `demo model cache ${m}: ${m}/card\\.json cannot be read by this process's user \\(uid ${uid}, gid \\d+; EACCES\\): make the folder and everything in it readable by uid ${uid} on this machine: chmod -R a\\+rX ${m} \\(or chown -R ${uid}:\\d+ ${m}\\); or remove the folder \\(rm -rf ${m}\\) so that the model is built again`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /not valid JSON/);
+    chmodSync(card, 0o644);
+  });
+});

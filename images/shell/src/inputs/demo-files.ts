@@ -12,7 +12,7 @@ import {
   LabelError,
   unreadableDetail,
 } from "@sfprompt/core";
-import { CACHE_DIR_SETTING as SETTING, JobInputError } from "./errors.js";
+import { builtinCacheMessage, CACHE_DIR_SETTING as SETTING, JobInputError } from "./errors.js";
 
 const FIELD = "spec.model.source";
 
@@ -25,8 +25,10 @@ export function demoInputError(cause: unknown, cacheDir: string): JobInputError 
     return say(
       `its cache folder ${cause.path} ${cause.detail}; set ${SETTING} (now ${cacheDir}) to a folder this user can write (a writable volume)`,
     );
-  if (cause instanceof DemoCacheError)
-    return say(`${cause.message} (in the cache folder, ${SETTING}, now ${cacheDir})`);
+  if (cause instanceof DemoCacheError) {
+    const message = builtinCacheMessage(cause, (path, detail) => new DemoCacheError(path, detail));
+    return say(`${message} (in the cache folder, ${SETTING}, now ${cacheDir})`);
+  }
   const data = pretrainingDataDetail(cause, cacheDir);
   if (data !== undefined)
     return say(

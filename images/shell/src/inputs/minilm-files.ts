@@ -11,7 +11,7 @@ import {
   isVocabError,
   minilmVocabularyDetail,
 } from "@sfprompt/core";
-import { CACHE_DIR_SETTING as SETTING, JobInputError } from "./errors.js";
+import { builtinCacheMessage, CACHE_DIR_SETTING as SETTING, JobInputError } from "./errors.js";
 
 const FIELD = "spec.model.source";
 
@@ -25,9 +25,12 @@ export function minilmInputError(cause: unknown, cacheDir: string): JobInputErro
     );
   if (cause instanceof MinilmDownloadError)
     return say(`${cause.message} (the cache folder is ${SETTING}, now ${cacheDir})`);
+  if (cause instanceof MinilmCacheError) {
+    const message = builtinCacheMessage(cause, (path, detail) => new MinilmCacheError(path, detail));
+    return say(`${message} (in the cache folder, ${SETTING}, now ${cacheDir})`);
+  }
   if (
     cause instanceof MinilmChecksumError ||
-    cause instanceof MinilmCacheError ||
     cause instanceof SafetensorsFormatError ||
     cause instanceof SafetensorsTensorError
   )

@@ -1,7 +1,7 @@
 // The demo model on disk: ~/.cache/sfprompt/models/<recipe hash>/{model.onnx, card.json}, built and
 // pre-trained on first use. A lock file keeps concurrent first uses (server and clients) from
 // training twice; the folder is written under a temporary name and renamed when complete.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
@@ -13,6 +13,7 @@ import {
   MODEL_FILE,
   readCachedCard,
   type CardCheck,
+  type CardDamage,
   type LeftAside,
 } from "../cache/damaged-model.js";
 import { fillProblem, type CacheDirError } from "../cache/fill-once.js";
@@ -20,7 +21,8 @@ import { DemoCacheError } from "./errors.js";
 import { pretrainDemoModel, type PretrainOptions } from "./pretrain.js";
 import { DEMO_RECIPE, recipeHash, type DemoRecipe } from "./recipe.js";
 
-export { CARD_FILE, MODEL_FILE, rebuildHint } from "../cache/damaged-model.js";
+// unreadableCopyDetail: for the images, which say a cached copy's chmod for a volume (ADR 0017 amendment 35)
+export { CARD_FILE, MODEL_FILE, rebuildHint, unreadableCopyDetail } from "../cache/damaged-model.js";
 
 /** What the card next to the weights says: where they come from and how good they are. */
 export interface DemoModelCard {
@@ -102,10 +104,10 @@ const CardRead = z.object({
  * What is wrong with a cached card (not JSON, not a demo model card), without what to do; undefined
  * when it reads as a card.
  */
-function cardDamage(cardPath: string): { detail: string; cause: unknown } | undefined {
+function cardDamage(text: string): CardDamage | undefined {
   let card: unknown;
   try {
-    card = JSON.parse(readFileSync(cardPath, "utf8"));
+    card = JSON.parse(text);
   } catch (cause) {
     return { detail: "is not valid JSON", cause };
   }

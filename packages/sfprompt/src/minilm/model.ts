@@ -1,6 +1,6 @@
 // The built MiniLM classifier on disk: <cache>/minilm/<version>/models/c<classes>-s<seed>/{model.onnx,
 // card.json}, built from the cached weight files on first use (seconds) and reused afterwards.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { writeModel } from "@sfprompt/engine";
@@ -19,6 +19,7 @@ import {
   MODEL_FILE,
   readCachedCard,
   type CardCheck,
+  type CardDamage,
   type LeftAside,
 } from "../cache/damaged-model.js";
 import { fillProblem, type CacheDirError } from "../cache/fill-once.js";
@@ -98,9 +99,9 @@ export function minilmCacheProblem(
 }
 
 /** What is wrong with a cached card (not JSON), without what to do; undefined when it parses. */
-function cardDamage(cardPath: string): { detail: string; cause: unknown } | undefined {
+function cardDamage(text: string): CardDamage | undefined {
   try {
-    JSON.parse(readFileSync(cardPath, "utf8"));
+    JSON.parse(text);
     return undefined;
   } catch (cause) {
     return { detail: "is not valid JSON", cause };

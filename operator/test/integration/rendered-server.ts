@@ -27,11 +27,13 @@ export async function writeInitialCheckpoint(
 
 /**
  * Starts the server entry point with the env the operator rendered into `deployment`, the run config
- * `configText` written into `dir`, and `bundleDir`; its HTTP server on a free local port.
+ * `configText` written into `dir`, and `bundleDir`, or without one (as a pod: the process prepares
+ * the bundle from spec.model.source, under the cache folder `dir`/cache); its HTTP server on a free
+ * local port.
  */
 export function spawnRenderedServer(
   deployment: V1Deployment,
-  run: { configText: string; dir: string; bundleDir: string },
+  run: { configText: string; dir: string; bundleDir?: string },
 ): Proc {
   const config = join(run.dir, RUN_CONFIG_KEY);
   writeFileSync(config, run.configText);
@@ -42,7 +44,9 @@ export function spawnRenderedServer(
     ...env,
     SFPROMPT_RUN_CONFIG: config,
     SFPROMPT_CREDENTIALS_DIR: join(run.dir, "credentials"),
-    SFPROMPT_BUNDLE_DIR: run.bundleDir,
+    ...(run.bundleDir !== undefined
+      ? { SFPROMPT_BUNDLE_DIR: run.bundleDir }
+      : { SFPROMPT_CACHE_DIR: join(run.dir, "cache") }),
     SFPROMPT_HTTP_HOST: "127.0.0.1",
     SFPROMPT_HTTP_PORT: "0",
   });

@@ -74,6 +74,7 @@ export * from "./bundle/tensors.js";
 export * from "./bundle/partition-bundle.js";
 export * from "./bundle/flops.js";
 export * from "./bundle/job-split.js";
+export * from "./bundle/gradient-build-message.js";
 export * from "./bundle/prepare-command.js";
 export * from "./client/body-link.js";
 export * from "./client/trainer.js";

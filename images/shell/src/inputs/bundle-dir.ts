@@ -10,13 +10,24 @@ import {
   CacheDirError,
   ensureDemoModel,
   ensureMinilmModel,
+  jobGradientRefusal,
   jobSplitRefusal,
   type LeftAside,
   pathIsThere,
   splitOptionsOf,
   unwritableDetail,
 } from "@sfprompt/core";
-import { ExternalDataLocationError, externalDataFiles, OnnxIoError, prepareBundle } from "@sfprompt/engine";
+import {
+  ExternalDataLocationError,
+  externalDataFiles,
+  OnnxIoError,
+  prepareBundle,
+  readModel,
+  splitModel,
+  type Model,
+  type SplitModel,
+  type SplitOptions,
+} from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
 import { cachedBundle, DamagedCopyError } from "./bundle-cache.js";
 import { checkBundle } from "./bundle-check.js";
@@ -49,27 +60,50 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
     .slice(0, 16);
   const bundles = join(o.cacheDir, "bundles");
   const dir = join(bundles, key);
+  // read here, not in prepareBundle, so that a gradient graph it cannot build is placed in the split
+  let loaded: Model | undefined;
   try {
     // made here (not by the fill-once lock's mkdir) so that a cache folder that is a file or cannot
     // be written is named as the bundles folder's, as before
     mkdirSync(bundles, { recursive: true });
     await cachedBundle({
       dir,
-      prepare: (tmp) => prepareBundle({ model, out: tmp, ...options }),
+      prepare: (tmp) => {
+        loaded = readModel(model);
+        return prepareBundle({ model, out: tmp, loaded, ...options });
+      },
       logFields: { model },
       logger: o.logger,
       signal: o.signal,
     });
   } catch (cause) {
-    throw bundleCacheError(cause, bundles) ?? splitError(cause, config);
+    throw bundleCacheError(cause, bundles) ?? splitError(cause, config, model, loaded);
   }
   return dir;
 }
 
-/** The splitter's refusal as the job's: it names sfprompt prepare's flags, the author wrote spec.model.split & co. */
-function splitError(cause: unknown, config: RunConfig): unknown {
-  const refused = jobSplitRefusal(cause, config);
+/**
+ * The splitter's refusal as the job's: it names sfprompt prepare's flags, the author wrote
+ * spec.model.split & co. A gradient graph the engine cannot build (an op with no gradient rule) as
+ * the job's too, under spec.model.source's field, naming the node, its op and its partition (`loaded`
+ * split again), as sfprompt validate says it: no restart of the pod builds it (ADR 0023, amendment 31).
+ */
+function splitError(cause: unknown, config: RunConfig, model: string, loaded: Model | undefined): unknown {
+  const refused =
+    jobSplitRefusal(cause, config) ??
+    jobGradientRefusal(cause, config, model, splitOf(loaded, splitOptionsOf(config)));
   return refused === undefined ? cause : new JobInputError(refused.field, refused.detail, { cause });
+}
+
+/** The job's split of `model`, for a message placing a node; undefined when it cannot be had. */
+function splitOf(model: Model | undefined, options: SplitOptions): SplitModel | undefined {
+  if (model === undefined) return undefined;
+  try {
+    return splitModel(model, options);
+  } catch {
+    // the split itself failed: that error is the one told, and it names no node to place
+    return undefined;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import { shellQuote, TEXT_DATASETS, type RunConfig } from "@sfprompt/api";
 import {
   checkModelTokenizer,
+  jobGradientRefusal,
   jobSplitRefusal,
   RunConfigError,
   sampleShapeRefusal,
@@ -23,12 +24,6 @@ import {
   type ModelOutline,
   type SplitModel,
 } from "@sfprompt/engine";
-import {
-  ALL_PARTITIONS_DIFFERENTIATED,
-  gradientBuildMessage,
-  splitWhere,
-  type GradientBuildContext,
-} from "../gradient-build-error.js";
 import { modelFileDetail } from "../model-file-error.js";
 import { JobFileError } from "./errors.js";
 import { builtinCacheProblem, demoDataProblem, modelPlan } from "./model-source.js";
@@ -96,7 +91,7 @@ export function checkModelFile(c: RunConfig, jobFile: string): ModelInputs | und
  * The job file's error for a split of the model at `path` that failed, or its gradient graphs
  * (checkModelFile's on the outline, prepareRunBundle's on the whole model): the splitter's refusal
  * under the job's field; an op the engine cannot differentiate, a tensor whose rank it cannot infer
- * or a grad_<name> the model already has under spec.model.source (gradientBuildMessage; `split`
+ * or a grad_<name> the model already has under spec.model.source (jobGradientRefusal; `split`
  * tells the partition); else the model file's error (modelReadError).
  */
 export function splitError(
@@ -106,33 +101,10 @@ export function splitError(
   cause: unknown,
   split?: SplitModel,
 ): unknown {
-  const refused = jobSplitRefusal(cause, c);
+  const refused = jobSplitRefusal(cause, c) ?? jobGradientRefusal(cause, c, path, split);
   if (refused !== undefined)
     return new JobFileError(jobFile, `${refused.field}: ${refused.detail}`, { cause });
-  const gradient = gradientBuildMessage(cause, jobGradientContext(c, path, split));
-  if (gradient !== undefined) return new JobFileError(jobFile, gradient, { cause });
   return modelReadError(c, path, jobFile, cause);
-}
-
-/**
- * The job's words for gradientBuildMessage: the field naming the model; that no spec.model.split
- * keeps an op off the gradient path (the prompt enters after the embeddings, and the head, the
- * body's input gradient and the tail are all differentiated: an op is met only when past the
- * prompt); the partition of a node as the split cuts the model.
- */
-function jobGradientContext(c: RunConfig, path: string, split?: SplitModel): GradientBuildContext {
-  const subject =
-    c.model.source.path === undefined
-      ? `spec.model.source: builtin: ${c.model.source.builtin ?? "demo"} (${path})`
-      : `spec.model.source.path: ${path}`;
-  return {
-    subject,
-    path: "the gradient path the training needs",
-    graphs: "the gradient graphs the training needs",
-    avoid: `no spec.model.split keeps it off that path ${ALL_PARTITIONS_DIFFERENTIATED}`,
-    notTo: "the job",
-    ...splitWhere(split, "spec.model.split"),
-  };
 }
 
 /**

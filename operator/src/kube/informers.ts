@@ -3,7 +3,6 @@
 import {
   KubernetesObjectApi,
   ListWatch,
-  Watch,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
@@ -14,6 +13,7 @@ import type { Logger } from "../log.js";
 import { MANAGED_SELECTOR, jobKey, serverPodJob } from "../names.js";
 import { backoffDelay } from "../queue/backoff.js";
 import { CHILD_KINDS, watchPath, type ChildKind } from "./child-kinds.js";
+import { StoppableWatch } from "./stoppable-watch.js";
 
 export interface InformerOptions {
   /** Namespaces to watch; empty watches all. */
@@ -29,16 +29,21 @@ export class Informers {
   private readonly jobCaches: Cache[] = [];
   private readonly childCaches = new Map<string, Cache[]>();
   private readonly restarts = new Set<NodeJS.Timeout>();
+  /** Lists started again after a failed watch, not yet done. */
+  private readonly relisting = new Set<Promise<void>>();
+  /** Every cache's watch requests, ended by stop(). */
+  private readonly watch: StoppableWatch;
   private readonly failures = new Map<Cache, number>();
   private stopped = false;
   private synced = false;
 
   constructor(
-    private readonly kc: KubeConfig,
+    kc: KubeConfig,
     private readonly opts: InformerOptions,
     private readonly onKey: (key: string) => void,
   ) {
     const api = KubernetesObjectApi.makeApiClient(kc);
+    this.watch = new StoppableWatch(kc);
     for (const ns of this.scopes()) {
       this.jobCaches.push(
         this.make(`/apis/${GROUP}/${VERSION}`, PLURAL, ns, API_VERSION, KIND, api, undefined),
@@ -59,10 +64,18 @@ export class Informers {
     this.synced = true;
   }
 
+  /**
+   * Stops every cache and resolves once none has a request under way: no watch is open or opened
+   * after this (a stopped ListWatch watches again by itself when its watch ends; ADR 0009 amendment 7).
+   * The caches keep the objects they hold.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.restarts) clearTimeout(t);
+    this.restarts.clear();
     await Promise.all(this.all().map((c) => c.stop()));
+    await this.watch.stop();
+    await Promise.allSettled([...this.relisting]);
   }
 
   /** True once the initial lists are in. */
@@ -120,10 +133,12 @@ export class Informers {
       api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
     const cache = new ListWatch(
       watchPath(groupPath, plural, namespace),
-      new Watch(this.kc),
+      this.watch,
       list,
       false,
       labelSelector,
+      undefined,
+      { delayFn: this.watch.pause },
     );
     const isJob = kind === KIND;
     const enqueue = (obj: KubernetesObject): void => {
@@ -153,7 +168,10 @@ export class Informers {
     this.opts.log.warn("watch failed; listing again", { kind, err, retryMs });
     const t = setTimeout(() => {
       this.restarts.delete(t);
-      if (!this.stopped) cache.start().catch((e: unknown) => this.restart(cache, kind, e));
+      if (this.stopped) return;
+      const relist = cache.start().catch((e: unknown) => this.restart(cache, kind, e));
+      this.relisting.add(relist);
+      void relist.finally(() => this.relisting.delete(relist));
     }, retryMs);
     this.restarts.add(t);
   }

@@ -153,7 +153,13 @@ describe("the commands sfprompt run suggests, at paths with a space, a quote and
     assert.equal(readRunMetrics(out).rounds.length, 2);
   });
 
-  const damages: Array<{ name: string; damage: (bundle: string) => void; said: RegExp }> = [
+  const damages: Array<{
+    name: string;
+    damage: (bundle: string) => void;
+    said: RegExp;
+    /** The resumed run's flags (default --rounds 2: it trains on). */
+    resume?: string[];
+  }> = [
     {
       name: "a bundle graph cut short after the first session",
       // there (it passes the resumed run's check before the start), readable, and no ONNX model
@@ -176,6 +182,18 @@ describe("the commands sfprompt run suggests, at paths with a space, a quote and
       },
       said: /BundleError: grad\/tail\.onnx has no output "logits_v0" .*: the bundle is from another version: prepare it again where it is/,
     },
+    {
+      // no process starts (the finished result is reused), but the client FLOPs share reads the
+      // forward graphs: it said the bare "prepare it again with sfprompt prepare (… sfprompt prepare --help)"
+      name: "a forward graph cut short after the run finished, the run run again to reuse its result",
+      damage: (bundle) => {
+        const head = join(bundle, BUNDLE_FILES.head);
+        const whole = readFileSync(head);
+        writeFileSync(head, whole.subarray(0, whole.length >> 1));
+      },
+      said: /sfprompt run: cannot read .*head\.onnx: the bundle is damaged: prepare it again where it is/,
+      resume: [],
+    },
   ];
   for (const c of damages)
     it(`${c.name}: the sfprompt prepare command the run's process gives, run with bash, prepares the bundle again there, and only there; the run then goes on`, () => {
@@ -188,14 +206,14 @@ describe("the commands sfprompt run suggests, at paths with a space, a quote and
       const bundle = join(out, "bundle");
       const files = (): Record<string, string> =>
         Object.fromEntries(
-          [BUNDLE_FILES.tail, "manifest.json"].map((f) => [
+          [BUNDLE_FILES.head, BUNDLE_FILES.tail, "manifest.json"].map((f) => [
             f,
             readFileSync(join(bundle, f)).toString("base64"),
           ]),
         );
       const prepared = files();
       c.damage(bundle);
-      const resumed = sfprompt("run", job, "--out", out, "--rounds", "2");
+      const resumed = sfprompt("run", job, "--out", out, ...(c.resume ?? ["--rounds", "2"]));
       assert.equal(resumed.code, 1, resumed.stderr);
       assert.match(resumed.stderr, c.said);
       assert.doesNotMatch(resumed.stderr, /re-run `sfprompt prepare`/);

@@ -10,10 +10,16 @@ import {
   textBundleConfig,
   type RoundMetrics,
 } from "@sfprompt/core";
+import { runBundleFix } from "./bundle.js";
 
-/** Forward FLOPs of one sample through head + body + tail of the bundle (text: at the job's length). */
-export function wholeForwardFlops(bundleDir: string, c: RunConfig): number {
-  const bundle = PartitionBundle.load(bundleDir, textBundleConfig(c));
+/**
+ * Forward FLOPs of one sample through head + body + tail of the bundle (text: at the job's length).
+ * A graph that does not read (damaged since a finished run whose result is reused: no process opened
+ * it) is told with the command that prepares it again from `modelPath`, as the run's processes say it.
+ */
+export function wholeForwardFlops(bundleDir: string, c: RunConfig, modelPath: string): number {
+  const bundleFix = runBundleFix(c, bundleDir, modelPath);
+  const bundle = PartitionBundle.load(bundleDir, { ...textBundleConfig(c), bundleFix });
   const dims = bundle.symbolicDims();
   // each graph without its weights (ADR 0006 amendment 8)
   return bundle.manifest.partitions.reduce((a, p) => a + graphFileFlops(bundle, p.file, dims), 0);

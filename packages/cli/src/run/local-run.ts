@@ -163,7 +163,7 @@ async function runInDir(
               ...(onFinished === undefined ? {} : { onFinished }),
             }));
       onFinished?.();
-      results.push(resultOf(method, config, bundleDir, r));
+      results.push(resultOf(method, config, { bundleDir, modelPath: model.path }, r));
       if (r.params !== undefined)
         writeTrainedModel(bundleDir, model.path, r.params, join(mdir, RUN_FILES.trained));
       const acc = r.metrics.final?.accuracy ?? 0;
@@ -178,10 +178,16 @@ async function runInDir(
   return { dir, results };
 }
 
-function resultOf(method: Method, config: RunConfig, bundleDir: string, r: MethodRunResult): MethodResult {
+/** The method's result with its client FLOPs share, read from the run's bundle (split from `modelPath`). */
+function resultOf(
+  method: Method,
+  config: RunConfig,
+  split: { readonly bundleDir: string; readonly modelPath: string },
+  r: MethodRunResult,
+): MethodResult {
   const share = clientFlopsShare(
     config,
-    wholeForwardFlops(bundleDir, config),
+    wholeForwardFlops(split.bundleDir, config, split.modelPath),
     r.history,
     r.metrics.resumedFrom,
   );

@@ -42,6 +42,12 @@ function runCommand(name: string, bin: string, args: string[], opts: CommandOpti
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
     child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
     child.once("error", reject);
+    // A command that exits without reading all of its input (one that refuses its arguments, say)
+    // closes the pipe under the write: EPIPE, thrown from the stream with no listener, as an uncaught
+    // exception after the command was already answered. Its exit code and stderr say what happened.
+    child.stdin.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") reject(err);
+    });
     child.once("close", (code) => {
       if (code === 0 || (opts.allowFailure && code !== null)) resolve({ code: code ?? -1, stdout, stderr });
       else reject(new KubeCommandError(name, args, code, stdout, stderr));

@@ -44,6 +44,8 @@ export interface DesiredInput {
   deployment?: V1Deployment;
   /** The reconcile's time: a Succeeded job's running client pods are kept for a grace (none without it). */
   now?: Date;
+  /** The round the job's status reports now (statusRound), kept in its outcome record. */
+  round?: number;
 }
 
 export interface DesiredChildren {
@@ -110,6 +112,7 @@ function configMapPart(input: DesiredInput): ChildrenPart {
     ...terminal,
     completionTime,
     ...(startTime ? { startTime } : {}),
+    ...(input.round !== undefined ? { round: input.round } : {}),
   });
   const live = input.configMap;
   if (markedFinished(input)) {

@@ -16,6 +16,12 @@ export interface OutcomeRecord {
   completionTime: string;
   /** RFC 3339: the start its deadline counted from, if it had one. */
   startTime?: string;
+  /**
+   * The round its status had when it was recorded (status.round): the ROUND column of a status lost
+   * while its event stream cannot be read (ADR 0034, amendment 8). None in a record of an older
+   * operator.
+   */
+  round?: number;
 }
 
 /** The annotation value that records `outcome`. */
@@ -28,6 +34,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 
 /** An RFC 3339 time as the status's fields take it (a write with anything else is refused whole). */
 const isTime = (v: unknown): v is string => z.iso.datetime({ offset: true }).safeParse(v).success;
+
+/** A round as status.round takes it. */
+const isRound = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /**
  * The outcome recorded on `cm`, if it carries one that reads: a phase, a reason a condition can hold,
@@ -52,5 +61,6 @@ export function recordedOutcome(cm: V1ConfigMap | undefined): OutcomeRecord | un
     message: v.message,
     completionTime: v.completionTime,
     ...(isTime(v.startTime) ? { startTime: v.startTime } : {}),
+    ...(isRound(v.round) ? { round: v.round } : {}),
   };
 }

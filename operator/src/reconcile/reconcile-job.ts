@@ -13,6 +13,7 @@ import { childNames, jobKey, splitKey } from "../names.js";
 import { computeStatus } from "../status/compute-status.js";
 import { decideLifecycle } from "../status/lifecycle.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
+import { statusRound } from "../status/job-round.js";
 import { serverLoopRecheckMs } from "../status/pod-reason.js";
 import { readStoredStatus, type StoredStatus } from "../status/stored-status.js";
 import { STATUS_UNREADABLE, unreadableEventMessage } from "../status/unreadable-status.js";
@@ -70,6 +71,8 @@ async function reconcileParsed(
     return {};
   }
   const jobSecretKey = existingJobKey(seen.secret) ?? generateJobKey();
+  // the round the status reports, kept in the outcome record of a job finishing now (ADR 0034, amendment 8)
+  const round = statusRound(previous, progress, recordedEnd?.round);
   const desired = desiredChildren({
     job,
     ref,
@@ -82,6 +85,7 @@ async function reconcileParsed(
     configMap: seen.configMap,
     recordedOutcome: recordedEnd,
     markedFinished: records.finished,
+    round,
     ...(seen.deployment ? { deployment: seen.deployment } : {}),
   });
   const applied = new Map<string, KubernetesObject>();
@@ -111,6 +115,7 @@ async function reconcileParsed(
     desired: desired.apply,
     clientRevision: desired.clientRevision,
     ...(records.finished ? { ranWithRounds: renderedRounds(seen.configMap) } : {}),
+    ...(recordedEnd?.round !== undefined ? { recordedRound: recordedEnd.round } : {}),
   });
   // Events first: whoever sees the new status (a phase of Failed, say) finds the events that explain it.
   const names = childNames(ref.name);

@@ -14,6 +14,7 @@ import type { ProgressSnapshot } from "../progress/snapshot.js";
 import { SPEC_REJECTED } from "../status/checkpoint-rounds.js";
 import { upsertConditions, type ConditionUpdate } from "../status/conditions.js";
 import { heldFields, withHeldFields } from "../status/held-fields.js";
+import { finishedRound } from "../status/job-round.js";
 import { INVALID_SPEC, keptTerminal, streamReadBack, type Terminal } from "../status/lifecycle.js";
 import { conditionFinishedAt } from "../status/terminal.js";
 import { statusMessage } from "../status/status-message.js";
@@ -84,7 +85,12 @@ export async function reportInvalid(
   // reconcile spoke of what held the job back then (ClientsNotRunning) of a job now Failed
   const said = statusMessage(finished ? previous?.phase : "Failed", conditions);
   const next = finished
-    ? { ...previous, ...finishedRounds(previous, ranWith, progress), conditions, message: said }
+    ? {
+        ...previous,
+        ...finishedRounds(previous, ranWith, progress, records.outcome?.round),
+        conditions,
+        message: said,
+      }
     : { ...previous, phase: "Failed" as const, conditions, message: said, observedGeneration: m.generation };
   // how it finished, recorded where the ConfigMap has no record of it that reads, as a valid spec's
   // reconcile records it: a later loss of the status gives it back (ADR 0023, amendment 25)
@@ -116,17 +122,18 @@ export async function reportInvalid(
 
 /**
  * A finished job's round, rounds and ROUND column (status.progress), as a valid spec's reconcile gives
- * them: the status's rounds, else its kept run config's; the status's round, or its event stream's
- * where that is higher (a status lost whole is written with round 0 before the replay is in) (ADR
- * 0034, amendments 5 and 6).
+ * them: the status's rounds, else its kept run config's; the status's round, or its event stream's or
+ * its outcome record's (`recorded`) where that is higher (a status lost whole is written with round 0
+ * before the replay is in, and with NATS away there is no replay) (ADR 0034, amendments 5, 6 and 8).
  */
 function finishedRounds(
   previous: Status | undefined,
   ranWith: number | undefined,
   progress: ProgressSnapshot | undefined,
+  recorded: number | undefined,
 ): Pick<Status, "round" | "rounds" | "progress"> {
   const rounds = previous?.rounds ?? ranWith;
-  const round = Math.max(previous?.round ?? 0, progress?.round ?? 0);
+  const round = finishedRound(previous, progress, recorded);
   return rounds !== undefined ? { round, rounds, progress: `${round}/${rounds}` } : { round };
 }
 
@@ -149,6 +156,7 @@ function outcomeToRecord(
     ...terminal,
     completionTime,
     ...(next.startTime !== undefined ? { startTime: next.startTime } : {}),
+    ...(next.round !== undefined ? { round: next.round } : {}),
   });
 }
 

@@ -8,6 +8,7 @@ import { communicationOf } from "./communication.js";
 import { upsertConditions } from "./conditions.js";
 import { conditionUpdates, serverAvailable } from "./job-conditions.js";
 import { hasFinished } from "./lifecycle.js";
+import { statusRound } from "./job-round.js";
 import { serverStatusOf } from "./server-status.js";
 import { statusMessage } from "./status-message.js";
 import type { StatusInput, StatusWrite } from "./status-input.js";
@@ -48,12 +49,8 @@ export function computeStatus(input: StatusInput): StatusWrite {
   const ranWith = finished ? previous?.rounds : undefined;
   const rounds =
     ranWith ?? (lifecycle.terminal ? input.ranWithRounds : undefined) ?? job.spec.training.rounds;
-  // The replayed progress says where the current run is (a new stream or a fresh start goes back to
-  // round 0 or 1); the last written round stands while the replay has not caught up. A finished job's
-  // never goes down (a stream lost after that is no new run), but its stream's higher round is taken:
-  // a status lost whole is written with round 0 before the replay is in (ADR 0034, amendment 6).
-  const round =
-    progress && !finished ? (progress.round ?? 0) : Math.max(previous?.round ?? 0, progress?.round ?? 0);
+  // the replay's round, the last written one, or a finished job's highest known (ADR 0034, amendments 6, 8)
+  const round = statusRound(previous, progress, input.recordedRound);
   const clients = clientStatuses(input);
   const phase = phaseOf(input, clients);
   const server = serverStatusOf(job, input.deployment, progress);

@@ -31,6 +31,8 @@ export interface StatusInput {
    * the rounds it ran with, where the status lost them (ADR 0034, amendment 4).
    */
   ranWithRounds?: number | undefined;
+  /** The round a finished job's outcome record kept, if it has one (ADR 0034, amendment 8). */
+  recordedRound?: number | undefined;
 }
 
 /** A status as written: fields with CRD defaults may be left out (the API server fills them in). */

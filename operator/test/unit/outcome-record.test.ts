@@ -102,6 +102,31 @@ describe("the record a finished job's ConfigMap carries", () => {
     const r = recordedOutcome(configMap(JSON.stringify({ ...deadlineRecord, startTime: "+99:99" })));
     assert.deepEqual(r, withoutStart(deadlineRecord));
   });
+
+  test("the round kept reads back; one that is no round a status holds is left out, the rest kept", () => {
+    const read = (round: unknown): OutcomeRecord | undefined =>
+      recordedOutcome(configMap(JSON.stringify({ ...deadlineRecord, round })));
+    assert.deepEqual(read(2), { ...deadlineRecord, round: 2 });
+    assert.deepEqual(read(0), { ...deadlineRecord, round: 0 });
+    for (const bad of [-1, 1.5, "2", null]) assert.deepEqual(read(bad), deadlineRecord, JSON.stringify(bad));
+  });
+
+  test("the round a finished job's status had is kept in its record, and given back to a status lost with NATS away", () => {
+    const j = job("demo", { clients: { count: 1 }, training: { rounds: 4 } });
+    const record = { ...deadlineRecord, reason: "ModelNotFound", message: "no model", round: 2 };
+    const lifecycle = decide({ job: j, recorded: record, markedFinished: true });
+    const status = computeStatus({
+      job: { ...j, status: undefined },
+      lifecycle,
+      deployment: undefined,
+      plans: [],
+      progress: undefined,
+      now: NOW,
+      ranWithRounds: 4,
+      recordedRound: record.round,
+    });
+    assert.deepEqual([status.phase, status.round, status.progress], ["Failed", 2, "2/4"]);
+  });
 });
 
 function withoutStart(r: OutcomeRecord): OutcomeRecord {

@@ -10,7 +10,8 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EventSchemaError } from "./errors.js";
-import { eventDedupId, parseEvent, type ProgressEvent } from "./events.js";
+import { eventDedupId } from "./event-dedup.js";
+import { parseEvent, type ProgressEvent } from "./events.js";
 import { eventStreamName, eventSubject } from "./subjects.js";
 
 /** One delivered event: `ok` false when the message did not match the schema (terminate it). */

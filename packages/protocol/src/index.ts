@@ -29,6 +29,7 @@ export * from "./requester.js";
 export * from "./responder.js";
 export * from "./local-nats.js";
 export * from "./events.js";
+export * from "./event-dedup.js";
 export * from "./attempts.js";
 export * from "./event-stream.js";
 export * from "./artifacts.js";

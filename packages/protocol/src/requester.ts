@@ -1,30 +1,17 @@
 // The requester side of frame request/reply: sends a frame (chunk by chunk, each acked, so all chunks
 // reach the replica that took the first), collects the possibly chunked reply, and retries on timeouts,
 // missing responders and retryable error replies. Retries reuse the idempotency key, so they are safe.
-import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import {
-  DataPlaneError,
-  FrameHeaderError,
-  NoRespondersError,
-  RequestTimeoutError,
-  errorFromReply,
-  type FrameRef,
-} from "./errors.js";
-import {
-  decodeFrame,
-  encodeFrame,
-  frameRef,
-  type DecodedFrame,
-  type EncodedFrame,
-  type FrameInit,
-  type ParsedChunk,
-} from "./frame.js";
-import { AckMetaSchema, ErrorReplyMetaSchema, type FrameHeader } from "./header-schema.js";
-import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { DataPlaneError, FrameHeaderError, RequestTimeoutError } from "./errors.js";
+import { encodeFrame, frameRef, type DecodedFrame, type EncodedFrame, type FrameInit } from "./frame.js";
+import { AckMetaSchema, type FrameHeader } from "./header-schema.js";
+import type { ReassemblyLimits } from "./reassembly.js";
 import { tell, type ObserverErrorSink } from "./observers.js";
+import { ReplyInbox } from "./reply-inbox.js";
+import { collectReply, receiveReply } from "./reply-reader.js";
 import { requestOutcomeOf, secondsSince, type RequestObservation } from "./request-outcome.js";
 import type { TrafficLedger } from "./traffic-ledger.js";
-import { maxPayloadOf, publishCounted, receiveCounted, wireLength } from "./wire.js";
+import { maxPayloadOf, publishCounted } from "./wire.js";
 
 export interface RequestOptions {
   /** Longest wait for each expected message (ack or reply chunk), in ms (default 10 000). */
@@ -176,121 +163,6 @@ async function attemptRequest(
     return await collectReply(inbox, subject, first, o, h);
   } finally {
     inbox.close();
-  }
-}
-
-async function collectReply(
-  inbox: ReplyInbox,
-  subject: string,
-  first: ParsedChunk,
-  o: RequestOptions,
-  request: FrameHeader,
-): Promise<DecodedFrame> {
-  const reassembler = new Reassembler({ ...o.limits, maxInFlight: 1 });
-  let chunk = first;
-  for (;;) {
-    const r = reassembler.accept(chunk);
-    if (r.status === "complete") return decodeFrame(r.header, r.payload);
-    chunk = receiveReply(o.ledger, await inbox.next(subject), subject, request);
-  }
-}
-
-/** Counts and parses a reply message on `subject`; error replies become their typed errors. */
-function receiveReply(
-  ledger: TrafficLedger | undefined,
-  msg: Msg,
-  subject: string,
-  request: FrameHeader,
-): ParsedChunk {
-  if (msg.headers?.code === 503) {
-    const { client, round, kind } = request;
-    ledger?.record({ client, round, kind, direction: "received" }, wireLength(msg));
-    // NATS says only that nobody subscribes: a server starting, one gone, and a job's end look alike
-    throw new NoRespondersError(
-      `no service listens on ${subject}: its server is not running or has not subscribed yet, or its job ended`,
-      { frame: frameRef(request) },
-    );
-  }
-  const chunk = receiveCounted(ledger, msg);
-  const h = chunk.header;
-  if (h.type === "error") {
-    const meta = ErrorReplyMetaSchema.safeParse(h.meta);
-    if (!meta.success)
-      throw new FrameHeaderError("error reply without a valid code", { frame: frameRef(h), field: "meta" });
-    const field = meta.data.field;
-    throw errorFromReply(meta.data.code, meta.data.message, {
-      frame: frameRef(request),
-      ...(field === undefined ? {} : { field }),
-    });
-  }
-  const same =
-    h.job === request.job &&
-    h.client === request.client &&
-    h.round === request.round &&
-    h.step === request.step;
-  if (!same)
-    throw new FrameHeaderError("reply names another request than the one sent", { frame: frameRef(h) });
-  return chunk;
-}
-
-/** A private inbox: messages are queued until `next()` takes them, each wait bounded by a timeout. */
-class ReplyInbox {
-  readonly subject = createInbox();
-  readonly #sub: Subscription;
-  readonly #queue: Msg[] = [];
-  #waiter: ((m: Msg) => void) | undefined;
-
-  constructor(
-    nc: NatsConnection,
-    readonly timeoutMs: number,
-    readonly frame: FrameRef,
-    readonly signal: AbortSignal | undefined,
-  ) {
-    this.#sub = nc.subscribe(this.subject, {
-      callback: (err, msg) => {
-        if (err !== null) return; // the subscription failed: the waiter's timeout reports it
-        const w = this.#waiter;
-        if (w === undefined) this.#queue.push(msg);
-        else {
-          this.#waiter = undefined;
-          w(msg);
-        }
-      },
-    });
-  }
-
-  next(subject: string): Promise<Msg> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    // an abort since the attempt checked the signal (a job's end read from the same socket data as
-    // the last ack) fires no listener added now: without this the wait would run to its timeout
-    if (this.signal?.aborted === true) return Promise.reject(this.signal.reason as Error);
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => finish(() => reject(this.signal?.reason));
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(
-              new RequestTimeoutError(`no message on ${subject} within ${this.timeoutMs} ms`, {
-                frame: this.frame,
-              }),
-            ),
-          ),
-        this.timeoutMs,
-      );
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        this.signal?.removeEventListener("abort", onAbort);
-        this.#waiter = undefined;
-        settle();
-      };
-      this.signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiter = (m) => finish(() => resolve(m));
-    });
-  }
-
-  close(): void {
-    this.#sub.unsubscribe();
   }
 }
 

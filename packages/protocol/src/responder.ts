@@ -2,74 +2,19 @@
 // handler once per idempotency key, and answers every bad frame with a typed error reply. It never
 // throws out of its message loop, whatever arrives.
 import { nuid, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import {
-  DataPlaneError,
-  HandlerFailedError,
-  UnknownClientError,
-  UnknownJobError,
-  type RemoteErrorCode,
-} from "./errors.js";
-import { checkTensors, type TensorSpec } from "./expect.js";
-import {
-  decodeFrame,
-  encodeFrame,
-  frameRef,
-  type DecodedFrame,
-  type EncodedFrame,
-  type ParsedChunk,
-} from "./frame.js";
-import type { FrameHeader, FrameMeta } from "./header-schema.js";
-import { Reassembler, type ReassemblyLimits } from "./reassembly.js";
+import { checkTensors } from "./expect.js";
+import { decodeFrame, encodeFrame, type EncodedFrame, type ParsedChunk } from "./frame.js";
+import type { FrameHeader } from "./header-schema.js";
+import { Reassembler } from "./reassembly.js";
 import { ReplyCache, idempotencyKey } from "./reply-cache.js";
 import { tell, warnObserverError, type ObserverError } from "./observers.js";
 import { secondsSince, type ResponseObservation } from "./request-outcome.js";
+import { checkSender, replyFrame } from "./responder-frames.js";
+import type { ResponderOptions, ResponderStats } from "./responder-options.js";
 import { directSubject } from "./subjects.js";
-import type { FrameKind, OutgoingTensor } from "./tensor.js";
-import type { TrafficLedger } from "./traffic-ledger.js";
 import { encodeErrorReply, maxPayloadOf, publishCounted, receiveCounted, replyCodeOf } from "./wire.js";
 
-/** What a handler answers; job, client, round and step are copied from the request. */
-export interface ReplyInit {
-  readonly kind?: FrameKind;
-  readonly meta?: FrameMeta;
-  readonly tensors?: readonly OutgoingTensor[];
-}
-
-export type FrameHandler = (request: DecodedFrame) => Promise<ReplyInit> | ReplyInit;
-
-export interface ResponderOptions {
-  readonly subject: string;
-  /** Queue group, so replicas share the load (see bodyQueueGroup). */
-  readonly queue?: string;
-  /** The job this responder serves; frames for any other job get UnknownJobError. */
-  readonly job: string;
-  /** Clients of the job; others get UnknownClientError (default: every client is accepted). */
-  readonly isKnownClient?: (client: string) => boolean;
-  /** Tensors every request must carry (checked before the handler runs). */
-  readonly expect?: readonly TensorSpec[];
-  readonly handler: FrameHandler;
-  readonly ledger?: TrafficLedger;
-  readonly limits?: ReassemblyLimits;
-  /** Structured log sink (one object per event); default: none. */
-  readonly log?: (event: Record<string, unknown>) => void;
-  /** Called for every request answered, with its handling time and outcome (for latency metrics). */
-  readonly observe?: (response: ResponseObservation) => void;
-  /** Called for every error reply as it is counted (stats().errors), with its code: live refusal counts. */
-  readonly onBadFrame?: BadFrameObserver;
-}
-
-/** Told of every message a responder refused (an error reply), by the reply's code. */
-export type BadFrameObserver = (code: RemoteErrorCode) => void;
-
-export interface ResponderStats {
-  /** Messages received, valid or not. */
-  messages: number;
-  /** Requests whose handler ran. */
-  handled: number;
-  /** Retries answered from the reply cache. */
-  replayed: number;
-  errors: Partial<Record<RemoteErrorCode, number>>;
-}
+export * from "./responder-options.js";
 
 export class FrameResponder {
   readonly #nc: NatsConnection;
@@ -143,7 +88,7 @@ export class FrameResponder {
     let chunk: ParsedChunk | undefined;
     try {
       chunk = receiveCounted(this.#o.ledger, msg);
-      this.#checkSender(chunk.header);
+      checkSender(chunk.header, this.#o);
       // an ack (a chunk of a transfer still coming in) answers no request: only replies are observed
       if (await this.#onChunk(msg, chunk)) this.#observe(msg, chunk.header, start, "ok");
     } catch (error) {
@@ -214,48 +159,7 @@ export class FrameResponder {
     if (this.#o.expect !== undefined) checkTensors(request, this.#o.expect);
     const reply = await this.#o.handler(request);
     this.#stats.handled++;
-    const init = {
-      type: "data" as const,
-      kind: reply.kind ?? header.kind,
-      job: header.job,
-      client: header.client,
-      round: header.round,
-      step: header.step,
-      transfer: header.transfer,
-      meta: reply.meta ?? {},
-      tensors: reply.tensors ?? [],
-    };
-    try {
-      return encodeFrame(init, maxPayloadOf(this.#nc));
-    } catch (cause) {
-      // the reply is the handler's: its faults must not read as faults of the request
-      const detail = cause instanceof DataPlaneError ? reasonOf(cause) : String(cause);
-      throw new HandlerFailedError(`the handler's reply cannot be encoded: ${detail}`, {
-        frame: frameRef(header),
-        cause,
-      });
-    }
-  }
-
-  #checkSender(h: FrameHeader): void {
-    if (h.job !== this.#o.job) {
-      throw new UnknownJobError(
-        `this service serves job ${this.#o.job}; send to the subjects of your own job`,
-        {
-          frame: frameRef(h),
-          field: "job",
-        },
-      );
-    }
-    if (this.#o.isKnownClient !== undefined && !this.#o.isKnownClient(h.client)) {
-      throw new UnknownClientError(
-        `client ${h.client} is not part of job ${h.job}; check the client index/config`,
-        {
-          frame: frameRef(h),
-          field: "client",
-        },
-      );
-    }
+    return replyFrame(header, reply, maxPayloadOf(this.#nc));
   }
 
   /** Sends every chunk of `frame`, each counted under the frame's own client, round and kind. */
@@ -285,11 +189,6 @@ export class FrameResponder {
       this.#o.log?.({ level: "warn", event: "error-reply-failed", error: String(replyError) });
     }
   }
-}
-
-/** An error's field and detail, without the frame (the reply names the same frame). */
-function reasonOf(error: DataPlaneError): string {
-  return error.field === undefined ? error.detail : `field ${error.field}: ${error.detail}`;
 }
 
 function frameOf(h: FrameHeader | undefined): Record<string, unknown> {

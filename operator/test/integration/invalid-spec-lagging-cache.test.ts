@@ -1,17 +1,27 @@
 // A reconcile of a job whose spec does not read (reportInvalid), run on a job cache that has not seen
 // the operator's last status write, builds on that write as a valid spec's reconcile does
-// (WrittenStatus): no second status write with fresh times (ADR 0023, amendment 30). The lagging cache
-// is a real informer's, stopped once synced: its objects stay as listed, as a cache whose watch has
-// not delivered the write yet; the reconciles run against a real kube-apiserver.
+// (WrittenStatus): no second status write with fresh times, and for a finished job held as
+// OutcomeUnknown at the reconcile's time no second OutcomeUnknown Event (ADR 0023, amendment 30). The
+// lagging cache is a real informer's, stopped once synced: its objects stay as listed, as a cache
+// whose watch has not delivered the write yet; the reconciles run against a real kube-apiserver.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { API_VERSION, KIND } from "@sfprompt/api";
 import { parseConfig } from "../../src/config.js";
 import { createEventRecorder } from "../../src/kube/event-recorder.js";
 import { Informers } from "../../src/kube/informers.js";
 import { ObjectClient } from "../../src/kube/object-client.js";
 import { createLogger } from "../../src/log.js";
 import { OperatorMetrics } from "../../src/metrics.js";
-import { FINALIZER, jobKey } from "../../src/names.js";
+import {
+  ANNOTATION_FINISHED_SPEC,
+  childNames,
+  FIELD_MANAGER,
+  FINALIZER,
+  jobKey,
+  LABEL_JOB,
+  LABEL_MANAGED_BY,
+} from "../../src/names.js";
 import { NatsPool } from "../../src/progress/nats-pool.js";
 import { ProgressTracker } from "../../src/progress/progress-tracker.js";
 import type { ReconcileDeps } from "../../src/reconcile/deps.js";
@@ -109,3 +119,62 @@ test("a spec that does not read is written Failed once, though the next reconcil
     await stop();
   }
 });
+
+test("a finished job held as OutcomeUnknown at the reconcile's time is held once, though the next reconcile's cache lags that write", async () => {
+  const name = "lagging-held";
+  const manifest = jobManifest(name, { clients: { count: 1 }, training: { quorum: { count: 3 } } });
+  const job = await createJob(world, {
+    ...manifest,
+    metadata: { ...manifest.metadata, finalizers: [FINALIZER] },
+  });
+  // its ConfigMap says it finished (a spec record, here one that does not read) and records no outcome;
+  // written by another manager, so no time of the operator's last write is there: held at the
+  // reconcile's time (ADR 0023, amendments 21 and 23)
+  await world.core.createNamespacedConfigMap({
+    namespace: "default",
+    body: {
+      metadata: {
+        name: childNames(name).configMap,
+        labels: { [LABEL_MANAGED_BY]: FIELD_MANAGER, [LABEL_JOB]: name },
+        annotations: { [ANNOTATION_FINISHED_SPEC]: "{not json" },
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            name,
+            uid: job.metadata!.uid!,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      data: {},
+    },
+  });
+  const { deps, stop } = await laggingDeps();
+  try {
+    const key = jobKey("default", name);
+    await reconcileJob(deps, key);
+    const first = await getJob(world, name);
+    assert.equal(condition(first, "Failed")?.reason, "OutcomeUnknown", "the first reconcile held it");
+    const held = await eventsOf(name, "OutcomeUnknown");
+    assert.equal(held.length, 1, "one OutcomeUnknown event");
+    await reconcileJob(deps, key);
+    const second = await getJob(world, name);
+    assert.equal(second?.metadata?.resourceVersion, first?.metadata?.resourceVersion, "not written again");
+    assert.equal(second?.status?.completionTime, first?.status?.completionTime);
+    assert.deepEqual(await eventsOf(name, "OutcomeUnknown"), held, "no second OutcomeUnknown event");
+    assert.equal(deps.metrics.statusWrites.get(), 1, "one status write over both reconciles");
+  } finally {
+    await stop();
+  }
+});
+
+/** The messages of the job's Events of `reason`. */
+async function eventsOf(name: string, reason: string): Promise<string[]> {
+  const list = await world.core.listNamespacedEvent({
+    namespace: "default",
+    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
+  });
+  return list.items.map((e) => e.message!).sort();
+}

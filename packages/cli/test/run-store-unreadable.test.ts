@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { RUN_FOLDER_MARK } from "../src/run/run-dir.js";
+import { asRoot, otherUid } from "./other-user.js";
 import {
   assertUserError,
   readRunMetrics,
@@ -77,4 +78,40 @@ describe("sfprompt run on a run directory whose nats/ store cannot be listed", (
       [1, 2],
     );
   });
+});
+
+// An earlier run's metrics.json another user wrote (root's `sudo sfprompt run` into the user's own run
+// folder, at 0600): validate and run said "metrics.json is not valid JSON (EACCES …); run with --fresh
+// to start clean", which sent the user to delete a run's results that are whole. It is said as other
+// files the user cannot read are: the file, the user and the chmod (ADR 0016 amendment 65).
+describe("sfprompt validate and run on a run directory whose metrics.json another user wrote", () => {
+  let dir = "";
+  let job = "";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-run-metrics-"));
+    job = writeTinyJob(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const command of ["validate", "run"])
+    it(`${command} names the file, the user and the chmod, not JSON`, () => {
+      const out = join(dir, `mine-${command}`);
+      mkdirSync(out);
+      // the folder, the job and its model are open to anyone: only metrics.json is the owner's
+      for (const p of [dir, out]) chmodSync(p, 0o777);
+      writeFileSync(join(out, RUN_FOLDER_MARK), "");
+      const metrics = join(out, "metrics.json");
+      writeFileSync(metrics, "{}\n");
+      chmodSync(metrics, asRoot ? 0o600 : 0o000);
+      const r = sfpromptAsAnotherUser(command, job, "--out", out);
+      const m = metrics.replace(/[.]/g, "\\.");
+      assertUserError(
+        r,
+        new RegExp(
+          `run directory ${out}: ${m} cannot be read by this process's user \\(uid ${otherUid}, gid \\d+; EACCES\\): make the file readable by uid ${otherUid} on this machine: chmod a\\+r ${m} \\(or chown ${otherUid}:\\d+ ${m}\\), and its folders searchable \\(a\\+x\\)`,
+        ),
+      );
+      assert.doesNotMatch(r.stderr, /not valid JSON/);
+      chmodSync(metrics, 0o644);
+    });
 });

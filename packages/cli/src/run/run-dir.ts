@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Method, SFPromptJob } from "@sfprompt/api";
+import { unreadableDetail } from "@sfprompt/core";
 import { RunDirError } from "./errors.js";
 import { runDirNotWritable } from "./run-dir-writable.js";
 import { RunMetricsSchema, type RunMetrics } from "./metrics.js";
@@ -148,12 +149,26 @@ export function openRunDir(
   return { resumed };
 }
 
-/** The metrics of an earlier session of this run, when resuming (else undefined). */
+/**
+ * The metrics of an earlier session of this run, when resuming (else undefined). One this user may
+ * not read (an earlier run as root, at 0600) is said with the chmod, not as JSON: --fresh would
+ * remove a run's results that are whole (ADR 0016 amendment 65).
+ */
 export function readMetrics(path: string): RunMetrics | undefined {
   if (!existsSync(path)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    const unreadable = unreadableDetail({ path, kind: "file", where: "on this machine" }, cause);
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    const detail =
+      unreadable ?? `${basename(path)} cannot be read (${code}); run with --fresh to start clean`;
+    throw new RunDirError(dirname(path), detail, { cause });
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, "utf8"));
+    json = JSON.parse(text);
   } catch (cause) {
     throw new RunDirError(
       dirname(path),

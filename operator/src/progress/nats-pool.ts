@@ -34,7 +34,11 @@ export class NatsPool {
     return p;
   }
 
-  /** Drains every connection (pending messages are delivered, subscriptions end). */
+  /**
+   * Drains every connection (pending messages are delivered, subscriptions end). One that cannot be
+   * drained (its NATS is unreachable: drain() rejects, the connection stays open) is closed: it would
+   * otherwise go on reconnecting after the operator stopped, for ever (maxReconnectAttempts -1).
+   */
   async drain(): Promise<void> {
     this.closed = true;
     const all = [...this.conns.values()];
@@ -42,8 +46,14 @@ export class NatsPool {
     await Promise.all(
       all.map(async (p) => {
         const nc = await p.catch(() => undefined);
-        if (nc && !nc.isClosed())
-          await nc.drain().catch((err: unknown) => this.log.warn("NATS drain failed", { err }));
+        if (!nc || nc.isClosed()) return;
+        try {
+          await nc.drain();
+        } catch (err) {
+          this.log.warn("NATS drain failed; closing the connection", { err });
+          if (!nc.isClosed())
+            await nc.close().catch((e: unknown) => this.log.warn("NATS close failed", { err: e }));
+        }
       }),
     );
   }

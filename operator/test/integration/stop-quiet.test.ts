@@ -5,13 +5,18 @@
 // pause) are under way when stop() comes: a stopped ListWatch used to watch again after its pause.
 import assert from "node:assert/strict";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { createServer } from "node:net";
 import { test } from "node:test";
+import { connect } from "@nats-io/transport-node";
+import { jobToken } from "@sfprompt/api";
+import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
 import { Informers } from "../../src/kube/informers.js";
 import { createLogger } from "../../src/log.js";
 import { jobManifest } from "../fixtures.js";
 import { createJob, podNames, runOperator, startWorld, testConfig, type World } from "./harness.js";
 import { createPod, release } from "./leader-pods.js";
+import { roundFinished } from "./progress-events.js";
 
 const SHORT_WATCHES = ["--min-request-timeout=1"];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -136,5 +141,54 @@ test("a stopped operator (leader election, leader pod label, jobs) sends nothing
     errors.stop();
     requests.stop();
     if (worldUp) await world.stop();
+  }
+});
+
+test("an operator whose NATS went away stops, and its NATS connection does not try again after stop()", async () => {
+  const world = await startWorld({ nats: true });
+  const nats = world.nats!;
+  try {
+    const operator = await runOperator(world, testConfig(world));
+    let stopped = false;
+    try {
+      // the operator follows the job's progress stream: its NATS pool holds a connection
+      await createJob(world, jobManifest("away", { clients: { count: 1 }, training: { rounds: 4 } }));
+      const nc = await connect({ servers: nats.url });
+      try {
+        const job = jobToken("default", "away");
+        await ensureJobResources(nc, job);
+        await publishEvent(nc, roundFinished(job, 1));
+      } finally {
+        await nc.close();
+      }
+      await waitFor(() => operator.manager()?.rounds("default", "away")?.rounds.length === 1, {
+        timeoutMs: 30_000,
+        description: "round 1 read from the job's progress stream",
+      });
+      await nats.stop();
+      await operator.stop();
+      stopped = true;
+    } finally {
+      if (!stopped) await operator.stop();
+    }
+    // NATS comes back on its port: a connection of the stopped operator's would reconnect to it
+    let attempts = 0;
+    const listener = createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen(nats.port, "127.0.0.1", () => resolve());
+    });
+    try {
+      // nats.js tries again every 2 s (with jitter)
+      await sleep(6000);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+    assert.equal(attempts, 0, "connections to NATS's port after stop() resolved");
+  } finally {
+    await world.stop();
   }
 });

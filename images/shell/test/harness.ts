@@ -2,15 +2,16 @@
 // entry point spawned as a real child process, its JSON log lines collected, HTTP endpoints probed,
 // and the connections of a real nats-server read from its monitoring endpoint (/connz).
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { applyDefaults, toRunConfig, type RunConfig } from "@sfprompt/api";
 import { PNG } from "pngjs";
 import { after, before } from "node:test";
 import { startNatsServer, type TestNats, type TestNatsOptions } from "@sfprompt/protocol/testing";
 import { tinyBundle, type BundleFixture } from "../../../packages/sfprompt/test/runtime/bundle-fixture.js";
+import { loadableAs } from "../../../packages/sfprompt/test/checkout-for-user.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
@@ -104,49 +105,6 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** True when `user` can open the files an entry point run from `root` loads first (tsx and the entry). */
-function canLoadFrom(root: string, entry: string, user: { uid: number; gid: number }): boolean {
-  const files = [join(root, "node_modules/tsx/package.json"), join(root, relative(ROOT, entry))];
-  const check = `for (const f of ${JSON.stringify(files)}) require("node:fs").accessSync(f, require("node:fs").constants.R_OK)`;
-  return spawnSync(process.execPath, ["-e", check], { cwd: "/", stdio: "ignore", ...user }).status === 0;
-}
-
-/** Where `rootFor` found the entry points loadable, once per test file. */
-let userRoot: string | undefined;
-
-/**
- * The folder to run an entry point from as `user`: the checkout itself when that user can read it,
- * else a copy of it made of hard links in the temp folder. A checkout under a private home (a fresh
- * machine's `git clone` as root into /root, mode 0700) cannot be searched by the images' 10001, so
- * node could not even load tsx there ("Cannot find package 'tsx'"). The links share the checkout's
- * files (same contents, same modes), so the child runs the same code; the copy is removed at exit.
- */
-function rootFor(entry: string, user: { uid: number; gid: number }): string {
-  if (userRoot !== undefined) return userRoot;
-  if (canLoadFrom(ROOT, entry, user)) return (userRoot = ROOT);
-  const dir = mkdtempSync(join(tmpdir(), "sfprompt-checkout-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  chmodSync(dir, 0o755);
-  const names = readdirSync(ROOT).filter((n) => n !== ".git" && n !== "runs");
-  try {
-    execFileSync("cp", ["-al", ...names.map((n) => join(ROOT, n)), dir], { stdio: "pipe" });
-  } catch (error) {
-    throw new Error(
-      `uid ${user.uid} cannot read the checkout ${ROOT} (a folder above it is not searchable by others) ` +
-        `and linking it into ${dir} failed (${String((error as { stderr?: Buffer }).stderr ?? error).trim()}): ` +
-        `run the tests from a checkout outside a private home folder, or make the folders above it searchable (chmod o+x)`,
-      { cause: error },
-    );
-  }
-  if (!canLoadFrom(dir, entry, user)) {
-    throw new Error(
-      `uid ${user.uid} cannot read the checkout ${ROOT}, nor its linked copy ${dir} (its files are not readable by others): ` +
-        `run the tests from a checkout whose files are readable by all (chmod -R a+rX)`,
-    );
-  }
-  return (userRoot = dir);
-}
-
 /** Spawns an entry point with `args` and `env` (added to a clean env: PATH and HOME only). */
 export function spawnEntry(
   entry: string,
@@ -156,17 +114,14 @@ export function spawnEntry(
   user?: { uid: number; gid: number },
 ): Proc {
   const home = user === undefined ? (process.env.HOME ?? "/root") : tmpdir();
-  const root = user === undefined ? ROOT : rootFor(entry, user);
-  const child = spawn(
-    process.execPath,
-    ["--conditions=source", "--import", "tsx", join(root, relative(ROOT, entry)), ...args],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", HOME: home, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(user ?? {}),
-    },
-  );
+  // as another user, from a copy of the checkout where that user cannot read it (checkout-for-user.ts)
+  const at = user === undefined ? { root: ROOT, file: entry } : loadableAs(user, entry);
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", at.file, ...args], {
+    cwd: at.root,
+    env: { PATH: process.env.PATH ?? "", HOME: home, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(user ?? {}),
+  });
   const logs: LogLine[] = [];
   const nonJson: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];

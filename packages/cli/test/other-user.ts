@@ -4,7 +4,8 @@
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { ROOT, type CliResult } from "./run-helpers.js";
+import { loadableAs } from "../../sfprompt/test/checkout-for-user.js";
+import { type CliResult } from "./run-helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const OTHER_USER = { uid: 65534, gid: 65534 };
@@ -15,8 +16,10 @@ export const otherUid = asRoot ? OTHER_USER.uid : (process.getuid?.() ?? -1);
 
 /** `sfprompt ARGS` run as the other user, with `env` added to this process's environment. */
 export function sfpromptAsOtherUser(env: Record<string, string>, ...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
+  // from a copy of the checkout where nobody cannot read it (a clone under /root)
+  const at = loadableAs(asRoot ? OTHER_USER : undefined, MAIN);
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", at.file, ...args], {
+    cwd: at.root,
     encoding: "utf8",
     timeout: 60_000,
     killSignal: "SIGKILL",

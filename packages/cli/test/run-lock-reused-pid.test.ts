@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { processStart } from "@sfprompt/core";
+import { loadableAs } from "../../sfprompt/test/checkout-for-user.js";
 import { LOCK_FILE, lockRunDir } from "../src/run/run-lock.js";
 
 const BOOT_ID = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
@@ -145,7 +146,10 @@ describe("a run folder whose lock names a pid that another process has now", () 
         writeFileSync(lock, `${other.pid}\n`);
         chmodSync(lock, asRoot ? 0o600 : 0o000);
         chmodSync(dir, 0o777);
-        const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", HOLDER, dir], {
+        // from a copy of the checkout where nobody cannot read it (a clone under /root)
+        const holder = loadableAs(user, HOLDER);
+        const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", holder.file, dir], {
+          cwd: holder.root,
           encoding: "utf8",
           timeout: 60_000,
           killSignal: "SIGKILL",

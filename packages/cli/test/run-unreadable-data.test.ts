@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { ROOT, writeTinyJob, type CliResult } from "./run-helpers.js";
+import { loadableAs } from "../../sfprompt/test/checkout-for-user.js";
+import { writeTinyJob, type CliResult } from "./run-helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 /** nobody: as root, the run's user is played by running the CLI as nobody. */
@@ -19,8 +20,10 @@ const asRoot = process.getuid?.() === 0;
 const uid = asRoot ? OTHER_USER.uid : (process.getuid?.() ?? -1);
 
 function sfpromptAsRunUser(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
+  // from a copy of the checkout where nobody cannot read it (a clone under /root)
+  const at = loadableAs(asRoot ? OTHER_USER : undefined, MAIN);
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", at.file, ...args], {
+    cwd: at.root,
     encoding: "utf8",
     timeout: 180_000,
     killSignal: "SIGKILL",

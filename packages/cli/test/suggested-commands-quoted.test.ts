@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { buildDemoVit, CARD_FILE, DEMO_RECIPE, demoModelDir, MODEL_FILE } from "@sfprompt/core";
 import { BUNDLE_FILES, writeModel } from "@sfprompt/engine";
+import { loadableAs } from "../../sfprompt/test/checkout-for-user.js";
 import { LOCK_FILE } from "../src/run/run-lock.js";
 import { RUN_FOLDER_MARK } from "../src/run/run-folder.js";
 import {
@@ -42,8 +43,10 @@ const asRoot = process.getuid?.() === 0;
 
 function sfpromptAsRunUser(...args: string[]): CliResult {
   const uid = asRoot ? OTHER_USER.uid : (process.getuid?.() ?? -1);
-  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
+  // from a copy of the checkout where nobody cannot read it (a clone under /root)
+  const at = loadableAs(asRoot ? OTHER_USER : undefined, MAIN);
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", at.file, ...args], {
+    cwd: at.root,
     encoding: "utf8",
     timeout: 180_000,
     killSignal: "SIGKILL",

@@ -21,6 +21,7 @@ import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { shellQuote } from "@sfprompt/api";
+import { loadableAs } from "../checkout-for-user.js";
 
 const PROCESS = new URL("./fill-once-process.ts", import.meta.url).pathname;
 const BOOT_ID = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
@@ -58,11 +59,13 @@ function filler(
   } = {},
 ): Filler {
   const calling = `${dir}-calling-${Math.random().toString(36).slice(2)}`;
-  const node = [process.execPath, "--conditions=source", "--import", "tsx", PROCESS, dir, "0"];
+  // as nobody, from a copy of the checkout where nobody cannot read it (a clone under /root)
+  const at = loadableAs(opts.user, PROCESS);
+  const node = [process.execPath, "--conditions=source", "--import", "tsx", at.file, dir, "0"];
   if (opts.hold !== undefined) node.push(opts.hold);
   const [cmd, ...args] = [...(opts.prefix ?? []), ...node] as [string, ...string[]];
   const env = { ...process.env, FILL_ONCE_CALLING_FILE: calling, ...opts.env };
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env, ...opts.user });
+  const child = spawn(cmd, args, { cwd: at.root, stdio: ["ignore", "pipe", "inherit"], env, ...opts.user });
   let out = "";
   child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   const ended = new Promise<Outcome>((resolve, reject) =>

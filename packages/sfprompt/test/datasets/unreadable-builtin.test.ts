@@ -13,8 +13,8 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { debianSectionsPath } from "../../src/datasets/debian-sections.js";
 import { findSklearnDigits } from "../../src/datasets/sklearn-digits.js";
+import { loadableAs } from "../checkout-for-user.js";
 
-const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const CHILD = fileURLToPath(new URL("./unreadable-child.ts", import.meta.url));
 const asRoot = process.getuid?.() === 0;
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -27,8 +27,10 @@ interface Outcome {
 }
 
 function loadAsOtherUser(which: "digits" | "debian-sections", env: Record<string, string>): Outcome {
-  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", CHILD, which], {
-    cwd: ROOT,
+  // from a copy of the checkout where nobody cannot read it (a clone under /root)
+  const at = loadableAs(asRoot ? NOBODY : undefined, CHILD);
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", at.file, which], {
+    cwd: at.root,
     encoding: "utf8",
     timeout: 120_000,
     ...(asRoot ? NOBODY : {}),

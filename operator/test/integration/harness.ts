@@ -239,6 +239,25 @@ export async function podNames(world: World, job: string): Promise<string[]> {
   return pods.items.map((p) => p.metadata!.name!).sort();
 }
 
+/**
+ * A file's teardown: runs each step in turn, also after one failed, then throws the first failure
+ * (all of them, in an AggregateError, when several failed). A failed step must not leave the operator
+ * and the world behind it running: the API server's watches and the operator's loops would keep the
+ * file's process from ending until the runner's per-file timeout (ADR 0009 amendment 10).
+ */
+export async function stopInOrder(...steps: (() => Promise<unknown> | undefined)[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} teardown steps failed`);
+}
+
 /** A test file's world and its operator, filled in by its before hook. */
 export interface WorldAndOperator {
   world: World;
@@ -258,8 +277,10 @@ export function worldHooks(prepare: (world: World) => Promise<void> = async () =
     w.operator = await runOperator(w.world, testConfig(w.world));
   });
   after(async () => {
-    await w.operator?.stop();
-    await w.world?.stop();
+    await stopInOrder(
+      () => w.operator?.stop(),
+      () => w.world?.stop(),
+    );
   });
   return w;
 }
@@ -284,9 +305,14 @@ export function operatorWorldHooks(prepare: (world: World) => Promise<void> = as
     w.nc = await connect({ servers: w.world.nats!.url });
   });
   after(async () => {
-    await w.nc?.drain();
-    await w.operator?.stop();
-    await w.world?.stop();
+    await stopInOrder(
+      async () => {
+        // a test may have closed it (NATS stopped for good)
+        if (w.nc && !w.nc.isClosed()) await w.nc.drain();
+      },
+      () => w.operator?.stop(),
+      () => w.world?.stop(),
+    );
   });
   return w;
 }

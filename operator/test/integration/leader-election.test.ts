@@ -4,7 +4,15 @@ import { CoordinationV1Api } from "@kubernetes/client-node";
 import { waitFor } from "@sfprompt/kube-testing";
 import type { RunningOperator } from "../../src/operator.js";
 import { jobManifest } from "../fixtures.js";
-import { createJob, podNames, runOperator, startWorld, testConfig, type World } from "./harness.js";
+import {
+  createJob,
+  podNames,
+  runOperator,
+  startWorld,
+  stopInOrder,
+  testConfig,
+  type World,
+} from "./harness.js";
 
 let world: World;
 const operators: RunningOperator[] = [];
@@ -13,8 +21,7 @@ before(async () => {
   world = await startWorld();
 });
 after(async () => {
-  await Promise.all(operators.map((o) => o.stop()));
-  await world?.stop();
+  await stopInOrder(...operators.map((o) => () => o.stop()), () => world?.stop());
 });
 
 /**

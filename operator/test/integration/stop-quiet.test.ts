@@ -1,8 +1,10 @@
-// What a stopped operator leaves running (ADR 0009 amendment 7): nothing. Once stop() has resolved, no
-// request goes to the API server and no error is thrown or rejected by its loops, even when the API
-// server is stopped next (as every file's after hook does). The API server here ends each watch after
-// 1-2 s (--min-request-timeout=1), so ListWatch's own reconnects (at once, then after a 1, 2, 4 s
-// pause) are under way when stop() comes: a stopped ListWatch used to watch again after its pause.
+// What a stopped operator leaves running (ADR 0009 amendments 7 and 9): nothing. Once stop() has
+// resolved, no request goes to the API server, no connection to NATS is tried, and no error is thrown
+// or rejected by its loops, even when the API server is stopped next (as every file's after hook
+// does). The API server here ends each watch after 1-2 s (--min-request-timeout=1), so ListWatch's
+// own reconnects (at once, then after a 1, 2, 4 s pause) are under way when stop() comes: a stopped
+// ListWatch used to watch again after its pause. And a file's teardown stops the world though a step
+// before it failed (amendment 10).
 import assert from "node:assert/strict";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { createServer } from "node:net";
@@ -14,7 +16,15 @@ import { waitFor } from "@sfprompt/kube-testing";
 import { Informers } from "../../src/kube/informers.js";
 import { createLogger } from "../../src/log.js";
 import { jobManifest } from "../fixtures.js";
-import { createJob, podNames, runOperator, startWorld, testConfig, type World } from "./harness.js";
+import {
+  createJob,
+  podNames,
+  runOperator,
+  startWorld,
+  stopInOrder,
+  testConfig,
+  type World,
+} from "./harness.js";
 import { createPod, release } from "./leader-pods.js";
 import { roundFinished } from "./progress-events.js";
 
@@ -190,5 +200,27 @@ test("an operator whose NATS went away stops, and its NATS connection does not t
     assert.equal(attempts, 0, "connections to NATS's port after stop() resolved");
   } finally {
     await world.stop();
+  }
+});
+
+test("a file's teardown stops the world though a step before it failed, and says what failed", async () => {
+  const world = await startWorld();
+  let stopped = false;
+  try {
+    await world.core.listNamespace(); // the API server answers
+    await assert.rejects(
+      stopInOrder(
+        () => Promise.reject(new Error("the test's NATS connection could not drain")),
+        async () => {
+          await world.stop();
+          stopped = true;
+        },
+      ),
+      /the test's NATS connection could not drain/,
+    );
+    assert.equal(stopped, true, "the world's stop ran");
+    await assert.rejects(world.core.listNamespace(), "the API server is gone");
+  } finally {
+    if (!stopped) await world.stop();
   }
 });

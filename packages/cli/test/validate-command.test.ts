@@ -218,7 +218,8 @@ describe("sfprompt validate", () => {
       t.replace(`source: { path: ${JSON.stringify(join(dir, "vit.onnx"))} }`, "source: { builtin: demo }"),
     );
     const started = Date.now();
-    const r = sfpromptEnv({ SFPROMPT_CACHE: cache }, "validate", file);
+    // --out: the job is named demo, and the checkout's runs/demo is the README's demo run when one ran
+    const r = sfpromptEnv({ SFPROMPT_CACHE: cache }, "validate", file, "--out", join(dir, "demo-out"));
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,

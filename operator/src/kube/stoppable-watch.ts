@@ -1,6 +1,8 @@
 // The informers' watch requests, ended together when the informers stop. ListWatch opens a new watch
 // by itself whenever one ends (at once, or after its reconnect pause) without looking at whether it
-// was stopped meanwhile; here a stopped watch refuses to open one and ends those open or opening.
+// was stopped meanwhile; here a stopped watch refuses to open one and ends those open or opening. A
+// watch that cannot be requested at all ends through `done`, as a failed one does (ListWatch would
+// leave its rejection unhandled and stop watching).
 import { setTimeout as sleep } from "node:timers/promises";
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
 
@@ -50,6 +52,12 @@ export class StoppableWatch extends Watch {
     this.opening.add(opening);
     try {
       connection = await opening;
+    } catch (err) {
+      // The request could not be made (its credentials could not be applied: an exec plugin that
+      // failed, say). ListWatch's own reconnect does not handle a rejection: the cache would stop
+      // watching for good, and the rejection go unhandled. It ends as any failed watch does.
+      done(err);
+      return new AbortController();
     } finally {
       this.opening.delete(opening);
     }

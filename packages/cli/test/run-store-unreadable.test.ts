@@ -8,16 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { loadableAs } from "../../sfprompt/test/checkout-for-user.js";
 import { RUN_FOLDER_MARK } from "../src/run/run-dir.js";
 import { asRoot, otherUid } from "./other-user.js";
-import {
-  assertUserError,
-  readRunMetrics,
-  ROOT,
-  sfprompt,
-  writeTinyJob,
-  type CliResult,
-} from "./run-helpers.js";
+import { assertUserError, readRunMetrics, sfprompt, writeTinyJob, type CliResult } from "./run-helpers.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 /** nobody: as root, the other user is played by running the CLI as nobody (root reads any folder). */
@@ -25,9 +19,10 @@ const OTHER_USER = { uid: 65534, gid: 65534 };
 
 /** The CLI run as a user who is not the store's owner. */
 function sfpromptAsAnotherUser(...args: string[]): CliResult {
-  const asRoot = process.getuid?.() === 0;
-  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
+  // from a copy of the checkout where nobody cannot read it (a clone under /root)
+  const at = loadableAs(asRoot ? OTHER_USER : undefined, MAIN);
+  const r = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", at.file, ...args], {
+    cwd: at.root,
     encoding: "utf8",
     timeout: 60_000,
     killSignal: "SIGKILL",

@@ -14,6 +14,7 @@ import {
   jobSplitRefusal,
   type LeftAside,
   pathIsThere,
+  splitForMessage,
   splitOptionsOf,
   unwritableDetail,
 } from "@sfprompt/core";
@@ -23,10 +24,7 @@ import {
   OnnxIoError,
   prepareBundle,
   readModel,
-  splitModel,
   type Model,
-  type SplitModel,
-  type SplitOptions,
 } from "@sfprompt/engine";
 import type { Logger } from "../logger.js";
 import { cachedBundle, DamagedCopyError } from "./bundle-cache.js";
@@ -91,19 +89,8 @@ export async function resolveBundleDir(config: RunConfig, o: BundleInputs): Prom
 function splitError(cause: unknown, config: RunConfig, model: string, loaded: Model | undefined): unknown {
   const refused =
     jobSplitRefusal(cause, config) ??
-    jobGradientRefusal(cause, config, model, splitOf(loaded, splitOptionsOf(config)));
+    jobGradientRefusal(cause, config, model, splitForMessage(loaded, splitOptionsOf(config)));
   return refused === undefined ? cause : new JobInputError(refused.field, refused.detail, { cause });
-}
-
-/** The job's split of `model`, for a message placing a node; undefined when it cannot be had. */
-function splitOf(model: Model | undefined, options: SplitOptions): SplitModel | undefined {
-  if (model === undefined) return undefined;
-  try {
-    return splitModel(model, options);
-  } catch {
-    // the split itself failed: that error is the one told, and it names no node to place
-    return undefined;
-  }
 }
 
 /**

@@ -1,14 +1,7 @@
 // `sfprompt prepare`: splits a model into the head/body/tail partition bundle with prompts, a fresh
 // classifier and every gradient graph (see @sfprompt/engine prepareBundle, docs/partition-bundle.md).
-import {
-  prepareBundle,
-  readModel,
-  splitModel,
-  type Model,
-  type Pooling,
-  type SplitModel,
-  type SplitOptions,
-} from "@sfprompt/engine";
+import { prepareBundle, readModel, type Model, type Pooling } from "@sfprompt/engine";
+import { splitForMessage } from "@sfprompt/core";
 import type { Command } from "../command.js";
 import type { ParsedFlags } from "../flags.js";
 import { UsageError } from "../errors.js";
@@ -42,20 +35,6 @@ function splitFlags(flags: ParsedFlags): string {
     ...(flags["cut-head"] === undefined ? said("head-blocks") : said("cut-head")),
     ...said("cut-tail"),
   ].join(" ");
-}
-
-/**
- * The split prepareBundle made of `model`, made again for an error's message (which partition holds
- * the node it names); undefined when the model was not read or does not split.
- */
-function splitOf(model: Model | undefined, options: SplitOptions): SplitModel | undefined {
-  if (model === undefined) return undefined;
-  try {
-    return splitModel(model, options);
-  } catch {
-    // the split itself failed: the error is the splitter's, which names no node to place
-    return undefined;
-  }
 }
 
 export const prepareCommand: Command = {
@@ -140,7 +119,7 @@ export const prepareCommand: Command = {
     } catch (error) {
       // a missing model or a split it refuses leaves no bundle folder behind, nor the folders above it
       removeMadeDirs(made, out);
-      const split = { split: splitOf(loaded, options), flags: splitFlags(flags) };
+      const split = { split: splitForMessage(loaded, options), flags: splitFlags(flags) };
       throw flagsGradientError(error, options.model, "prepare", split) ?? modelFileError(error, "--model");
     }
     io.out(

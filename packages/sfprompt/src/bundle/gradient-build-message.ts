@@ -6,10 +6,13 @@
 import type { RunConfig } from "@sfprompt/api";
 import {
   GradientNameTakenError,
+  splitModel,
   supportedGradientOps,
   UnknownRankError,
   UnsupportedGradientError,
+  type Model,
   type SplitModel,
+  type SplitOptions,
 } from "@sfprompt/engine";
 import type { JobSplitRefusal } from "./job-split.js";
 
@@ -102,6 +105,20 @@ export function partitionOf(s: SplitModel, is: (n: SplitNode) => boolean): strin
     ["tail", s.tail],
   ];
   return parts.find(([, m]) => m.graph.nodes.some(is))?.[0];
+}
+
+/**
+ * The split prepareBundle made of `model`, made again for an error's message (which partition holds
+ * the node it names); undefined when the model was not read or does not split.
+ */
+export function splitForMessage(model: Model | undefined, options: SplitOptions): SplitModel | undefined {
+  if (model === undefined) return undefined;
+  try {
+    return splitModel(model, options);
+  } catch {
+    // the split itself failed: that error is the one told, and it names no node to place
+    return undefined;
+  }
 }
 
 /**

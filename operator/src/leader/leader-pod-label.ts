@@ -153,7 +153,8 @@ export class LeaderPodLabel {
 
   /**
    * Stops, then takes the label off this pod: one try within `timeoutMs`, as the process may be about
-   * to exit; if it fails, the next leader clears it.
+   * to exit; if it fails, the next leader clears it. Nothing is sent once this has resolved: a pass
+   * under way sends no patch after the stop, and a removal not sent within `timeoutMs` is not sent.
    */
   async stop(timeoutMs = 5000): Promise<void> {
     if (!this.abort) return;
@@ -161,13 +162,15 @@ export class LeaderPodLabel {
     this.abort.abort();
     this.abort = undefined;
     const { name, namespace } = this.opts;
+    let gaveUp = false;
     try {
       // After the pass under way, which must not label the pod once the label is off.
       const off = this.loop.then(() =>
-        this.patch(name, { metadata: { labels: { [LEADER_POD_LABEL]: null } } }),
+        gaveUp ? undefined : this.patch(name, { metadata: { labels: { [LEADER_POD_LABEL]: null } } }),
       );
       await within(off, timeoutMs);
     } catch (cause) {
+      gaveUp = true;
       const action = `removing ${LEADER_POD_LABEL} from pod ${namespace}/${name}`;
       this.opts.log.warn("could not take the leader label off this pod; the next leader removes it", {
         pod: `${namespace}/${name}`,
@@ -184,7 +187,7 @@ export class LeaderPodLabel {
       let wakeable = true;
       this.wanted = false; // this pass sees what was asked for until now
       try {
-        wait = nextPassMs(await this.sync(), { retryMs, resyncMs });
+        wait = nextPassMs(await this.sync(signal), { retryMs, resyncMs });
         delay = retryMs;
       } catch (err) {
         log.error(
@@ -226,8 +229,11 @@ export class LeaderPodLabel {
     });
   }
 
-  /** One pass: label this pod if it is not, then clear the label from every other pod of the release. */
-  private async sync(): Promise<PassOutcome> {
+  /**
+   * One pass: label this pod if it is not, then clear the label from every other pod of the release.
+   * Once `signal` is aborted (stop()) it sends nothing more.
+   */
+  private async sync(signal: AbortSignal): Promise<PassOutcome> {
     const { name, namespace, log } = this.opts;
     const labelSelector = this.labelSelector;
     let labelled: LabelledPod[];
@@ -242,6 +248,7 @@ export class LeaderPodLabel {
         cause: err,
       });
     }
+    if (signal.aborted) return "settled";
     const changes = labelChanges(labelled, name);
     if (changes.labelSelf) {
       await this.patch(name, { metadata: { labels: { [LEADER_POD_LABEL]: LEADER_POD_VALUE } } }).catch(
@@ -253,6 +260,7 @@ export class LeaderPodLabel {
     }
     let outcome: PassOutcome = "settled";
     for (const pod of changes.clear) {
+      if (signal.aborted) break;
       const pair = { pod: `${namespace}/${pod.name}`, label: LEADER_POD_LABEL };
       const cleared = await clearLabel(this.api, namespace, pod);
       if (cleared === "cleared") log.info("cleared a stale leader label", pair);

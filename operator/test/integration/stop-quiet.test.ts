@@ -14,6 +14,7 @@ import { jobToken } from "@sfprompt/api";
 import { ensureJobResources, publishEvent } from "@sfprompt/protocol";
 import { waitFor } from "@sfprompt/kube-testing";
 import { Informers } from "../../src/kube/informers.js";
+import { LEADER_POD_LABEL, LeaderPodLabel } from "../../src/leader/leader-pod-label.js";
 import { createLogger } from "../../src/log.js";
 import { jobManifest } from "../fixtures.js";
 import {
@@ -222,5 +223,64 @@ test("a file's teardown stops the world though a step before it failed, and says
     await assert.rejects(world.core.listNamespace(), "the API server is gone");
   } finally {
     if (!stopped) await world.stop();
+  }
+});
+
+test("the leader pod label stopped mid-pass, giving up its label's removal, sends nothing after stop() resolved", async () => {
+  // stop(0) gives up the removal at once, while the first pass's list is under way: before, the pass
+  // went on to label the pod and the removal was sent after it, both after stop() had resolved.
+  const world = await startWorld();
+  const requests = apiRequests(world);
+  const errors = uncaught();
+  try {
+    await createPod(world.core, "op-late", release("late"));
+    const label = new LeaderPodLabel(world.cp.kubeConfig, {
+      name: "op-late",
+      namespace: "default",
+      selector: "app.kubernetes.io/instance=late,app.kubernetes.io/component=operator",
+      retryMs: 100,
+      maxRetryMs: 1000,
+      resyncMs: 300_000,
+      log: createLogger({ level: "error" }),
+    });
+    let stopping: Promise<void> | undefined;
+    let stoppedAt = Infinity; // when stop() resolved
+    const onCreate = (message: unknown): void => {
+      const { path, method } = (message as { request: { path: string; method: string } }).request;
+      // the pass's list of labelled pods (not the watch's): stop while its answer is on the way
+      if (
+        stopping === undefined &&
+        method === "GET" &&
+        path.includes("/pods?") &&
+        !path.includes("watch=true")
+      )
+        stopping = label.stop(0).then(() => {
+          stoppedAt = Date.now();
+        });
+    };
+    subscribe("undici:request:create", onCreate);
+    try {
+      label.start();
+      await waitFor(() => stopping !== undefined, {
+        timeoutMs: 30_000,
+        description: "the first pass's list",
+      });
+      await stopping;
+    } finally {
+      unsubscribe("undici:request:create", onCreate);
+    }
+    await sleep(3000);
+    assert.deepEqual(
+      requests.sent.filter((s) => s.at >= stoppedAt),
+      [],
+      "requests sent after stop() resolved",
+    );
+    const pod = await world.core.readNamespacedPod({ name: "op-late", namespace: "default" });
+    assert.equal(pod.metadata?.labels?.[LEADER_POD_LABEL], undefined, "a stopped leader labels no pod");
+    assert.deepEqual(errors.errors, [], "errors thrown or rejected and not caught");
+  } finally {
+    errors.stop();
+    requests.stop();
+    await world.stop();
   }
 });
